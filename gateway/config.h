@@ -1,0 +1,140 @@
+/*
+ * The gateway's configuration: one YAML file (conf/postern.yaml documents
+ * every key) plus the policy files it names.  config_load() parses them into
+ * one immutable snapshot; a running gateway holds references to it and a
+ * reload swaps in a new one (the old is freed when its last reference drops).
+ */
+#ifndef POSTERN_CONFIG_H
+#define POSTERN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+struct diag;
+
+/* An address as written ("0.0.0.0:443", "[::1]:8443", "unix:/run/x.sock")
+ * and as resolved at load time. */
+struct config_addr {
+	char			*text;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+};
+
+/* A network prefix of trusted_proxies, e.g. 10.0.0.0/8 or ::1/128. */
+struct config_cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];	/* network byte order, host bits zero */
+	unsigned int	bits;
+};
+
+struct config_listen {
+	struct config_addr addr;
+	int		tls;		/* 1: HTTPS; 0: plain HTTP */
+	int		redirect;	/* plain only: 1 = redirect to HTTPS */
+};
+
+struct config_cert {
+	char		*cert_file;	/* PEM chain, resolved path */
+	char		*key_file;	/* PEM key, mode 0600 or stricter */
+};
+
+/* An upstream URL such as http://127.0.0.1:8080 or https://app.internal. */
+struct config_upstream {
+	char		*url;		/* as written */
+	int		 tls;		/* https:// */
+	char		*host;		/* for Host/SNI and verification */
+	char		*port;		/* numeric string */
+	struct config_addr addr;	/* resolved at load */
+};
+
+/* An app, from a policy file: who it serves and where it forwards. */
+struct config_app {
+	char		*name;		/* unique; the JWT audience */
+	char		**hosts;	/* lower-case host names, no port */
+	size_t		 nhosts;
+	struct config_upstream upstream;
+	char		*policy_file;	/* file it came from, for messages */
+};
+
+struct config {
+	char		*path;		/* the config file as given */
+	char		*dir;		/* relative file names resolve here */
+
+	/* server */
+	unsigned int	 workers;	/* 0 in the file means auto: resolved */
+	struct config_listen *listen;
+	size_t		 nlisten;
+	struct config_addr admin;	/* metrics listener */
+	int		 admin_enabled;
+	struct config_cidr *trusted_proxies;
+	size_t		 ntrusted_proxies;
+	uint64_t	 max_connections;
+	uint64_t	 max_connections_per_ip;
+
+	/* limits (bytes, counts) */
+	size_t		 max_request_line;	/* 414 beyond */
+	size_t		 max_header_size;	/* 431 beyond */
+	size_t		 max_headers;		/* 431 beyond */
+	uint64_t	 max_body_size;		/* 413 beyond; 0 = no limit */
+
+	/* timeouts, in milliseconds */
+	uint64_t	 header_timeout;	/* whole request head */
+	uint64_t	 idle_timeout;		/* keep-alive between requests */
+	uint64_t	 body_timeout;		/* between body reads/writes */
+	uint64_t	 upstream_connect_timeout;
+	uint64_t	 upstream_timeout;	/* response head from upstream */
+	uint64_t	 upstream_idle_timeout;	/* pooled connection */
+	uint64_t	 tunnel_idle_timeout;	/* WebSocket */
+	uint64_t	 shutdown_timeout;	/* SIGTERM drain */
+
+	/* tls */
+	struct config_cert *certs;
+	size_t		 ncerts;
+	int		 tls_session_tickets;
+
+	/* security headers on every response */
+	uint64_t	 hsts_max_age;		/* seconds; 0 = no HSTS */
+	int		 hsts_include_subdomains;
+	int		 hsts_preload;
+
+	/* redis */
+	struct config_addr redis;
+	char		*redis_username;	/* ACL user, or NULL */
+	char		*redis_password_file;	/* or NULL */
+	unsigned int	 redis_db;
+	char		*redis_prefix;		/* default "postern:" */
+	uint64_t	 redis_connect_timeout;	/* ms */
+	uint64_t	 redis_command_timeout;	/* ms */
+
+	char		*secret_file;		/* >= 32 bytes, mode 0600 */
+
+	/* log */
+	enum log_level	 log_level;
+	int		 access_log;
+
+	/* policies */
+	char		**policy_files;		/* resolved paths */
+	size_t		 npolicy_files;
+	struct config_app *apps;
+	size_t		 napps;
+
+	unsigned int	 refcnt;		/* atomic; see config_ref() */
+};
+
+/*
+ * Load <path> and the policy files it names.  Every problem is added to
+ * <d> as "file:line:col: message"; returns the snapshot with one reference
+ * held by the caller, or NULL if <d> holds errors.
+ */
+struct config	*config_load(const char *path, struct diag *d);
+struct config	*config_ref(struct config *);
+/* Drop a reference; frees the snapshot with the last one.  NULL-safe. */
+void		 config_unref(struct config *);
+/* The app serving <host> (lower-case, no port), or NULL. */
+const struct config_app *config_app_for_host(const struct config *,
+		    const char *host);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * Collected diagnostics of configuration and policy files (see diag.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "log.h"
+
+static void
+diag_add(struct diag *d, const char *path, size_t line, size_t col,
+    const char *kind, const char *fmt, va_list ap)
+{
+	char	 msg[512], **msgs, *s;
+	int	 n;
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0)
+		n = asprintf(&s, "%s:%zu:%zu: %s%s", path, line, col, kind, msg);
+	else
+		n = asprintf(&s, "%s: %s%s", path, kind, msg);
+	if (n == -1)
+		fatal("%s", __func__);
+	msgs = reallocarray(d->msgs, d->nmsgs + 1, sizeof(*d->msgs));
+	if (msgs == NULL)
+		fatal("%s", __func__);
+	d->msgs = msgs;
+	d->msgs[d->nmsgs++] = s;
+}
+
+void
+diag_error(struct diag *d, const char *path, size_t line, size_t col,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	diag_add(d, path, line, col, "", fmt, ap);
+	va_end(ap);
+	d->nerrors++;
+}
+
+void
+diag_warning(struct diag *d, const char *path, size_t line, size_t col,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	diag_add(d, path, line, col, "warning: ", fmt, ap);
+	va_end(ap);
+	d->nwarnings++;
+}
+
+void
+diag_print(const struct diag *d, FILE *fp)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nmsgs; i++)
+		fprintf(fp, "%s\n", d->msgs[i]);
+}
+
+void
+diag_log(const struct diag *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nmsgs; i++)
+		log_event(strstr(d->msgs[i], ": warning: ") != NULL ?
+		    LOG_LEVEL_WARN : LOG_LEVEL_ERROR, "config", "msg",
+		    d->msgs[i], NULL);
+}
+
+void
+diag_free(struct diag *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nmsgs; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""A small real HTTP/1.1 upstream for the demo and the integration tests.
+
+It shows what the gateway forwards: every request is answered with the
+method, path, query, headers and a digest of the body it received, as HTML
+for browsers (Accept: text/html) and as JSON otherwise.  A few paths help the
+tests:  /stream?bytes=N sends N bytes, /status/NNN answers that status,
+/slow?ms=N waits before answering.  Standard library only.
+"""
+import argparse
+import hashlib
+import html
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+IDENTITY = ("X-Postern-User", "X-Postern-Email", "X-Postern-Org",
+            "X-Postern-Role", "X-Postern-Auth", "X-Request-Id",
+            "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+            "X-Postern-Assertion")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "demo-upstream"
+
+    def log_message(self, fmt, *args):  # quiet unless asked
+        if self.server.verbose:
+            sys.stderr.write("upstream: " + (fmt % args) + "\n")
+
+    def _body(self):
+        h = hashlib.sha256()
+        n = 0
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                left = size
+                while left:
+                    chunk = self.rfile.read(min(left, 1 << 16))
+                    if not chunk:
+                        break
+                    h.update(chunk)
+                    n += len(chunk)
+                    left -= len(chunk)
+                self.rfile.readline()
+        else:
+            left = int(self.headers.get("Content-Length") or 0)
+            while left:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                h.update(chunk)
+                n += len(chunk)
+                left -= len(chunk)
+        return n, h.hexdigest()
+
+    def _send(self, status, ctype, payload, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _stream(self, total):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(total))
+        self.end_headers()
+        block = b"x" * (1 << 16)
+        while total > 0:
+            n = min(total, len(block))
+            self.wfile.write(block[:n])
+            total -= n
+
+    def handle_one(self):
+        url = urlsplit(self.path)
+        q = parse_qs(url.query)
+        n, digest = self._body()
+        if url.path == "/stream":
+            return self._stream(int(q.get("bytes", ["0"])[0]))
+        if url.path == "/slow":
+            time.sleep(int(q.get("ms", ["1000"])[0]) / 1000)
+        status = 200
+        if url.path.startswith("/status/"):
+            status = int(url.path.split("/")[2])
+        info = {
+            "method": self.command,
+            "path": url.path,
+            "query": url.query,
+            "target": self.path,
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "body_bytes": n,
+            "body_sha256": digest,
+        }
+        if "text/html" in self.headers.get("Accept", ""):
+            rows = "".join(
+                "<tr><th>%s</th><td>%s</td></tr>" % (html.escape(k),
+                                                     html.escape(v))
+                for k, v in self.headers.items() if k in IDENTITY
+                or k.lower().startswith("x-postern"))
+            page = ("<!doctype html><html><head><meta charset=utf-8>"
+                    "<title>Demo app behind Postern</title></head><body>"
+                    "<h1>Demo app</h1><p>This upstream knows nothing about "
+                    "sign-in. Postern sent it these identity headers:</p>"
+                    "<table>%s</table><p>%s %s</p></body></html>" % (
+                        rows or "<tr><td>(none)</td></tr>",
+                        html.escape(self.command), html.escape(self.path)))
+            return self._send(status, "text/html; charset=utf-8",
+                              page.encode())
+        self._send(status, "application/json",
+                   json.dumps(info).encode() + b"\n")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = \
+        do_OPTIONS = handle_one
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--listen", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8081)
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    srv = ThreadingHTTPServer((args.listen, args.port), Handler)
+    srv.daemon_threads = True
+    srv.verbose = args.verbose
+    print("demo upstream listening on %s:%d" % (args.listen, args.port),
+          flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

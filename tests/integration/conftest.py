@@ -1,0 +1,193 @@
+"""Fixtures for integration tests: real processes on loopback.
+
+POSTERN_BIN names the binary under test (scripts/test sets it; the default
+is build/gateway/postern).  Every process a fixture starts is stopped by it.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("POSTERN_BIN",
+                     os.path.join(ROOT, "build", "gateway", "postern"))
+UPSTREAM = os.path.join(ROOT, "scripts", "demo-upstream.py")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited with %d before listening"
+                               % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d not listening after %.0fs" % (port, timeout))
+
+
+def stop(proc, timeout=10):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_postern(*args, stdin=None, timeout=30):
+    return subprocess.run([BIN, *args], input=stdin, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def postern_bin():
+    assert os.access(BIN, os.X_OK), "build postern first: %s" % BIN
+    return BIN
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory):
+    """A self-signed certificate for localhost/127.0.0.1, mode 0600 key."""
+    d = tmp_path_factory.mktemp("tls")
+    crt, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-addext",
+         "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(crt)],
+        check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return str(crt), str(key)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A private redis-server on a free loopback port."""
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server not installed"
+    d = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
+         "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    yield ("127.0.0.1", port)
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    """The demo upstream (a real HTTP/1.1 server) on a free port."""
+    port = free_port()
+    proc = subprocess.Popen(["/usr/bin/python3", UPSTREAM, "--port",
+                             str(port)], stdout=subprocess.DEVNULL)
+    wait_port(port, proc)
+    yield ("127.0.0.1", port)
+    stop(proc)
+
+
+class Gateway:
+    """A running `postern serve` with its config files and log."""
+
+    def __init__(self, directory, config_path, proc, log_path, ports):
+        self.dir = directory
+        self.config = config_path
+        self.proc = proc
+        self.log_path = log_path
+        self.https_port = ports.get("https")
+        self.http_port = ports.get("http")
+        self.admin_port = ports.get("admin")
+
+    @property
+    def url(self):
+        return "https://127.0.0.1:%d" % self.https_port
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        stop(self.proc)
+
+
+def write_config(directory, tls_cert, upstream, redis=None, extra="",
+                 app_extra="", hosts=("localhost", "127.0.0.1")):
+    """Write postern.yaml + one policy file; return (path, ports)."""
+    ports = {"https": free_port(), "http": free_port(),
+             "admin": free_port()}
+    crt, key = tls_cert
+    redis_addr = "%s:%d" % redis if redis else "127.0.0.1:6379"
+    policy = directory / "app.yaml"
+    policy.write_text(textwrap.dedent("""\
+        app:
+          name: demo
+          hosts: [%s]
+          upstream: http://%s:%d
+        """) % (", ".join(hosts), upstream[0], upstream[1]) + app_extra)
+    cfg = directory / "postern.yaml"
+    cfg.write_text(textwrap.dedent("""\
+        server:
+          workers: 2
+          listen:
+            - address: "127.0.0.1:%(https)d"
+              tls: true
+            - address: "127.0.0.1:%(http)d"
+              tls: false
+          admin: "127.0.0.1:%(admin)d"
+        tls:
+          certificates:
+            - cert: %(crt)s
+              key: %(key)s
+        redis:
+          address: "%(redis)s"
+        log:
+          level: debug
+        policies:
+          - app.yaml
+        """) % dict(ports, crt=crt, key=key, redis=redis_addr) + extra)
+    return cfg, ports
+
+
+@pytest.fixture
+def gateway(tmp_path, tls_cert, upstream, postern_bin):
+    """Factory: gateway(extra=..., app_extra=...) starts postern serve."""
+    started = []
+
+    def start(extra="", app_extra="", redis=None, **kw):
+        cfg, ports = write_config(tmp_path, tls_cert, upstream, redis,
+                                  extra, app_extra, **kw)
+        log_path = tmp_path / ("postern-%d.log" % len(started))
+        logf = open(log_path, "w")
+        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
+                                stdout=logf, stderr=logf)
+        logf.close()
+        gw = Gateway(tmp_path, cfg, proc, log_path, ports)
+        started.append(gw)
+        try:
+            wait_port(ports["https"], proc)
+        except RuntimeError:
+            sys.stderr.write(gw.log())
+            raise
+        return gw
+
+    yield start
+    for gw in started:
+        gw.stop()
