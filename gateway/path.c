@@ -1,0 +1,210 @@
+/*
+ * Path normalisation (see path.h).  Two passes: the first decodes and
+ * validates escapes into a scratch buffer, the second walks the segments
+ * with a stack of output offsets to remove dot-segments and empty segments.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "path.h"
+
+static const char *const path_reasons[] = {
+	[PATH_OK] = "ok",
+	[PATH_EMPTY] = "path_empty",
+	[PATH_NOT_ABSOLUTE] = "path_not_absolute",
+	[PATH_BAD_ESCAPE] = "path_bad_escape",
+	[PATH_ENCODED_SLASH] = "path_encoded_slash",
+	[PATH_BACKSLASH] = "path_backslash",
+	[PATH_NUL] = "path_nul",
+	[PATH_CONTROL] = "path_control",
+	[PATH_ESCAPE_ROOT] = "path_escape",
+	[PATH_DOT_PARAM] = "path_dot_param",
+	[PATH_FRAGMENT] = "path_fragment",
+	[PATH_NOMEM] = "path_nomem",
+};
+
+const char *
+path_error_reason(enum path_error e)
+{
+	if ((size_t)e >= sizeof(path_reasons) / sizeof(path_reasons[0]))
+		return "path_invalid";
+	return path_reasons[e];
+}
+
+static int
+path_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 3986 2.3: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+static int
+path_unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+/* Classify an octet, raw or decoded; PATH_OK if it may appear. */
+static enum path_error
+path_check_octet(unsigned char c, int encoded)
+{
+	if (c == '\0')
+		return PATH_NUL;
+	if (c == '\\')
+		return PATH_BACKSLASH;
+	if (c < 0x20 || c == 0x7f)
+		return PATH_CONTROL;
+	if (encoded && c == '/')
+		return PATH_ENCODED_SLASH;
+	if (!encoded && c == '#')
+		return PATH_FRAGMENT;
+	return PATH_OK;
+}
+
+static void
+path_put_escape(char *out, size_t *o, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	out[(*o)++] = '%';
+	out[(*o)++] = hex[c >> 4];
+	out[(*o)++] = hex[c & 0xf];
+}
+
+/*
+ * Pass one: decode unreserved escapes, upper-case the others, escape raw
+ * octets outside ASCII and refuse the dangerous ones.  <out> holds at least
+ * 3 * <len> + 1 bytes.
+ */
+static enum path_error
+path_decode(const char *in, size_t len, char *out, size_t *outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	enum path_error	 e;
+	size_t		 i, o = 0;
+	int		 hi, lo;
+	unsigned char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c != '%') {
+			if ((e = path_check_octet(c, 0)) != PATH_OK)
+				return e;
+			if (c >= 0x80 || c == ' ')
+				path_put_escape(out, &o, c);
+			else
+				out[o++] = (char)c;
+			continue;
+		}
+		if (len - i < 3 || (hi = path_hexval(s[i + 1])) == -1 ||
+		    (lo = path_hexval(s[i + 2])) == -1)
+			return PATH_BAD_ESCAPE;
+		c = (unsigned char)(hi << 4 | lo);
+		i += 2;
+		if ((e = path_check_octet(c, 1)) != PATH_OK)
+			return e;
+		if (path_unreserved(c))
+			out[o++] = (char)c;
+		else
+			path_put_escape(out, &o, c);
+	}
+	*outlen = o;
+	return PATH_OK;
+}
+
+/* A segment Tomcat and friends read as "." or "..": ".;x", "..;x". */
+static int
+path_dot_param(const char *seg, size_t n)
+{
+	return (n >= 2 && seg[0] == '.' && seg[1] == ';') ||
+	    (n >= 3 && seg[0] == '.' && seg[1] == '.' && seg[2] == ';');
+}
+
+/*
+ * Pass two, RFC 3986 5.2.4 on the decoded path <p> (starts with "/"):
+ * "." segments vanish, ".." removes the previous segment and is an error at
+ * the root, empty segments ("//") collapse.  A trailing "/", "/." or "/.."
+ * leaves a trailing "/" as the RFC's algorithm does.  Writes into <out>.
+ */
+static enum path_error
+path_segments(const char *p, size_t len, char *out)
+{
+	size_t	 i = 0, o = 0, n, depth = 0;
+	size_t	*starts;	/* output offset of each kept segment's "/" */
+	int	 trailing = 0;
+
+	if ((starts = calloc(len / 2 + 1, sizeof(*starts))) == NULL)
+		return PATH_NOMEM;
+	while (i < len) {
+		i++;				/* the "/" */
+		n = 0;
+		while (i + n < len && p[i + n] != '/')
+			n++;
+		trailing = 0;
+		if (n == 0 || (n == 1 && p[i] == '.')) {
+			trailing = (i + n == len);
+		} else if (n == 2 && p[i] == '.' && p[i + 1] == '.') {
+			if (depth == 0) {
+				free(starts);
+				return PATH_ESCAPE_ROOT;
+			}
+			o = starts[--depth];
+			trailing = (i + n == len);
+		} else if (path_dot_param(p + i, n)) {
+			free(starts);
+			return PATH_DOT_PARAM;
+		} else {
+			starts[depth++] = o;
+			out[o++] = '/';
+			memcpy(out + o, p + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	if (o == 0 || trailing)
+		out[o++] = '/';
+	out[o] = '\0';
+	free(starts);
+	return PATH_OK;
+}
+
+char *
+path_normalize(const char *in, size_t len, enum path_error *err)
+{
+	char		*dec = NULL, *out = NULL;
+	size_t		 declen;
+	enum path_error	 e;
+
+	if (len == 0) {
+		e = PATH_EMPTY;
+		goto out;
+	}
+	if (in[0] != '/') {
+		e = PATH_NOT_ABSOLUTE;
+		goto out;
+	}
+	if ((dec = malloc(3 * len + 1)) == NULL ||
+	    (out = malloc(3 * len + 2)) == NULL) {
+		e = PATH_NOMEM;
+		goto out;
+	}
+	if ((e = path_decode(in, len, dec, &declen)) != PATH_OK)
+		goto out;
+	e = path_segments(dec, declen, out);
+out:
+	free(dec);
+	*err = e;
+	if (e != PATH_OK) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}

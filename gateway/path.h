@@ -1,0 +1,40 @@
+/*
+ * Request path normalisation: the one spelling of a path that both the
+ * policy engine and the upstream see.  Unreserved characters are decoded,
+ * other escapes kept (upper-cased), dot-segments removed (RFC 3986 5.2.4),
+ * "//" collapsed; anything that could mean different things to the gateway
+ * and the upstream (encoded "/", "\", NUL, control characters, a path
+ * escaping the root, a fragment) is refused.
+ */
+#ifndef POSTERN_PATH_H
+#define POSTERN_PATH_H
+
+#include <stddef.h>
+
+enum path_error {
+	PATH_OK = 0,
+	PATH_EMPTY,		/* "" */
+	PATH_NOT_ABSOLUTE,	/* does not start with "/" */
+	PATH_BAD_ESCAPE,	/* "%" not followed by two hex digits */
+	PATH_ENCODED_SLASH,	/* %2F */
+	PATH_BACKSLASH,		/* "\" or %5C */
+	PATH_NUL,		/* %00 or a NUL byte */
+	PATH_CONTROL,		/* a control character, raw or encoded */
+	PATH_ESCAPE_ROOT,	/* more ".." than segments */
+	PATH_DOT_PARAM,		/* "..;x" or ".;x": a dot-segment to Tomcat */
+	PATH_FRAGMENT,		/* "#" */
+	PATH_NOMEM,
+};
+
+/*
+ * Normalise the path <in> of <len> bytes (the request target up to, not
+ * including, the "?").  Returns a NUL-terminated string the caller frees,
+ * or NULL with the reason in *<err>.  The result always starts with "/",
+ * holds no "//", "." or ".." segment, and is never longer than 3 * <len>.
+ */
+char		*path_normalize(const char *in, size_t len, enum path_error *err);
+
+/* A stable reason code for logs ("path_escape", ...). */
+const char	*path_error_reason(enum path_error);
+
+#endif
