@@ -79,6 +79,7 @@ struct config {
 	size_t		 max_header_size;	/* 431 beyond */
 	size_t		 max_headers;		/* 431 beyond */
 	uint64_t	 max_body_size;		/* 413 beyond; 0 = no limit */
+	int		 allow_underscore_headers; /* 0 (default): "_" in a name is a 400 */
 
 	/* timeouts, in milliseconds */
 	uint64_t	 header_timeout;	/* whole request head */

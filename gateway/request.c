@@ -1,0 +1,646 @@
+/*
+ * The request parser wrapper (see request.h).  The head is parsed only once
+ * it is complete: a pre-scan of the raw bytes refuses what http-parser
+ * would tolerate (obs-fold, bare CR or LF, NUL and other control bytes),
+ * http-parser then parses it in one call, and our callbacks refuse the
+ * ambiguous framings that enable request smuggling.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "config.h"
+#include "path.h"
+#include "request.h"
+
+#define REQUEST_DEF_LINE	8192
+#define REQUEST_DEF_HEADERS	32768
+#define REQUEST_DEF_NHEADERS	100
+#define REQUEST_TRAILER_MAX	8192
+
+static int	request_on_url(http_parser *, const char *, size_t);
+static int	request_on_header_field(http_parser *, const char *, size_t);
+static int	request_on_header_value(http_parser *, const char *, size_t);
+static int	request_on_headers_complete(http_parser *);
+static int	request_on_body(http_parser *, const char *, size_t);
+static int	request_on_message_complete(http_parser *);
+
+static const http_parser_settings request_settings = {
+	.on_url = request_on_url,
+	.on_header_field = request_on_header_field,
+	.on_header_value = request_on_header_value,
+	.on_headers_complete = request_on_headers_complete,
+	.on_body = request_on_body,
+	.on_message_complete = request_on_message_complete,
+};
+
+void
+request_limits_from(struct request_limits *lim, const struct config *cfg)
+{
+	memset(lim, 0, sizeof(*lim));
+	if (cfg != NULL) {
+		lim->max_request_line = cfg->max_request_line;
+		lim->max_header_size = cfg->max_header_size;
+		lim->max_headers = cfg->max_headers;
+		lim->max_body_size = cfg->max_body_size;
+		lim->allow_underscore = cfg->allow_underscore_headers;
+	}
+	if (lim->max_request_line == 0)
+		lim->max_request_line = REQUEST_DEF_LINE;
+	if (lim->max_header_size == 0)
+		lim->max_header_size = REQUEST_DEF_HEADERS;
+	if (lim->max_headers == 0)
+		lim->max_headers = REQUEST_DEF_NHEADERS;
+}
+
+struct request *
+request_new(const struct request_limits *lim)
+{
+	struct request	*req;
+
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return NULL;
+	req->lim = *lim;
+	http_parser_init(&req->parser, HTTP_REQUEST);
+	req->parser.data = req;
+	return req;
+}
+
+void
+request_free(struct request *req)
+{
+	size_t	i;
+
+	if (req == NULL)
+		return;
+	for (i = 0; i < req->nheaders; i++) {
+		free(req->headers[i].name);
+		free(req->headers[i].value);
+	}
+	free(req->headers);
+	free(req->target);
+	free(req->path);
+	free(req->query);
+	free(req->host);
+	free(req);
+}
+
+int
+request_name_eq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+const char *
+request_header(const struct request *req, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (request_name_eq(req->headers[i].name, name))
+			return req->headers[i].value;
+	return NULL;
+}
+
+int
+request_has_body(const struct request *req)
+{
+	return req->chunked || (req->has_length && req->content_length > 0);
+}
+
+static int
+request_reject(struct request *req, int status, const char *reason)
+{
+	if (req->reason == NULL) {	/* the first reason wins */
+		req->status = status;
+		req->reason = reason;
+	}
+	return -1;
+}
+
+/* Append <len> bytes to the NUL-terminated heap string *<s>. */
+static int
+request_append(char **s, const char *at, size_t len)
+{
+	size_t	 old = *s == NULL ? 0 : strlen(*s);
+	char	*n;
+
+	if ((n = realloc(*s, old + len + 1)) == NULL)
+		return -1;
+	memcpy(n + old, at, len);
+	n[old + len] = '\0';
+	*s = n;
+	return 0;
+}
+
+/* RFC 9110 5.6.2 tchar. */
+static int
+request_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static void
+request_trim(char *s)
+{
+	size_t	n = strlen(s), i = 0;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	if (i > 0)
+		memmove(s, s + i, n - i + 1);
+}
+
+static int
+request_digits(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 18)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Checks on one complete header; 0 or -1 with the reason set. */
+static int
+request_check_header(struct request *req, struct request_header *h)
+{
+	const char	*p;
+
+	for (p = h->name; *p != '\0'; p++)
+		if (!request_tchar((unsigned char)*p))
+			return request_reject(req, 400, "header_name_invalid");
+	if (*h->name == '\0')
+		return request_reject(req, 400, "header_name_invalid");
+	if (!req->lim.allow_underscore && strchr(h->name, '_') != NULL)
+		return request_reject(req, 400, "header_underscore");
+	if (request_name_eq(h->name, "host")) {
+		if (++req->nhost > 1)
+			return request_reject(req, 400, "host_multiple");
+	} else if (request_name_eq(h->name, "content-length")) {
+		if (++req->ncl > 1)
+			return request_reject(req, 400, "smuggling_double_cl");
+		if (!request_digits(h->value))
+			return request_reject(req, 400, "bad_content_length");
+		req->has_length = 1;
+		req->content_length = strtoull(h->value, NULL, 10);
+	} else if (request_name_eq(h->name, "transfer-encoding")) {
+		if (++req->nte > 1)
+			return request_reject(req, 400, "smuggling_te_multiple");
+		if (strcasecmp(h->value, "chunked") != 0)
+			return request_reject(req, 400, "smuggling_te_invalid");
+		req->chunked = 1;
+	} else if (request_name_eq(h->name, "expect")) {
+		if (strcasecmp(h->value, "100-continue") != 0)
+			return request_reject(req, 417, "expect_unsupported");
+		req->expect_continue = 1;
+	}
+	if (req->ncl > 0 && req->nte > 0)
+		return request_reject(req, 400, "smuggling_cl_te");
+	return 0;
+}
+
+/* The header being read is complete: trim, check and keep it. */
+static int
+request_finish_header(struct request *req)
+{
+	struct request_header *h;
+
+	if (!req->in_value)
+		return 0;
+	req->in_value = 0;
+	h = &req->headers[req->nheaders - 1];
+	if (h->value == NULL && request_append(&h->value, "", 0) == -1)
+		return request_reject(req, 500, "nomem");
+	request_trim(h->value);
+	return request_check_header(req, h);
+}
+
+static int
+request_on_url(http_parser *p, const char *at, size_t len)
+{
+	struct request	*req = p->data;
+
+	if ((req->target != NULL ? strlen(req->target) : 0) + len >
+	    req->lim.max_request_line)
+		return request_reject(req, 414, "uri_too_long");
+	if (request_append(&req->target, at, len) == -1)
+		return request_reject(req, 500, "nomem");
+	return 0;
+}
+
+static int
+request_on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct request	*req = p->data;
+	struct request_header *h;
+
+	if (req->head_done)		/* a trailer: dropped, but bounded */
+		return (req->header_bytes += len) > REQUEST_TRAILER_MAX ?
+		    request_reject(req, 431, "trailers_too_large") : 0;
+	if (req->in_value || req->nheaders == 0) {
+		if (request_finish_header(req) == -1)
+			return -1;
+		if (req->nheaders >= req->lim.max_headers)
+			return request_reject(req, 431, "too_many_headers");
+		if (req->nheaders == req->capheaders) {
+			size_t n = req->capheaders ? req->capheaders * 2 : 16;
+
+			h = reallocarray(req->headers, n, sizeof(*h));
+			if (h == NULL)
+				return request_reject(req, 500, "nomem");
+			req->headers = h;
+			req->capheaders = n;
+		}
+		memset(&req->headers[req->nheaders++], 0, sizeof(*h));
+	}
+	h = &req->headers[req->nheaders - 1];
+	if (request_append(&h->name, at, len) == -1)
+		return request_reject(req, 500, "nomem");
+	return 0;
+}
+
+static int
+request_on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct request	*req = p->data;
+	struct request_header *h;
+
+	if (req->head_done)
+		return (req->header_bytes += len) > REQUEST_TRAILER_MAX ?
+		    request_reject(req, 431, "trailers_too_large") : 0;
+	h = &req->headers[req->nheaders - 1];
+	req->in_value = 1;
+	if (request_append(&h->value, at, len) == -1)
+		return request_reject(req, 500, "nomem");
+	return 0;
+}
+
+/* Lower-case host without port from a Host value or URL authority. */
+static char *
+request_host_name(const char *v, size_t len)
+{
+	char	*h;
+	size_t	 i, n = len;
+
+	if (len > 0 && v[0] == '[') {		/* IP-literal */
+		const char *e = memchr(v, ']', len);
+
+		if (e == NULL)
+			return NULL;
+		n = (size_t)(e - v) + 1;
+		if (n < len && v[n] != ':')
+			return NULL;
+	} else {
+		const char *c = memchr(v, ':', len);
+
+		if (c != NULL)
+			n = (size_t)(c - v);
+	}
+	if (n == 0 || n > 255)
+		return NULL;
+	for (i = n; i < len; i++)	/* the port */
+		if (i > n && (v[i] < '0' || v[i] > '9'))
+			return NULL;
+	if ((h = strndup(v, n)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (c >= 'A' && c <= 'Z')
+			h[i] = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~[]:", c) != NULL)) {
+			free(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+/*
+ * Split the target into path and query.  Origin-form ("/p?q") or
+ * absolute-form ("http://host/p?q", host must match Host); anything else
+ * ("*", authority-form) is refused.
+ */
+static int
+request_split_target(struct request *req, const char **path, size_t *plen)
+{
+	struct http_parser_url u;
+	const char	*t = req->target, *q;
+	char		*uhost;
+	int		 same;
+
+	if (t == NULL)
+		return request_reject(req, 400, "target_missing");
+	if (t[0] != '/') {
+		http_parser_url_init(&u);
+		if (http_parser_parse_url(t, strlen(t), 0, &u) != 0 ||
+		    !(u.field_set & (1 << UF_HOST)) ||
+		    !(u.field_set & (1 << UF_SCHEMA)))
+			return request_reject(req, 400, "target_form");
+		uhost = request_host_name(t + u.field_data[UF_HOST].off,
+		    u.field_data[UF_HOST].len);
+		same = uhost != NULL && req->host != NULL &&
+		    strcmp(uhost, req->host) == 0;
+		free(uhost);
+		if (!same)
+			return request_reject(req, 400, "host_mismatch");
+		if (u.field_set & (1 << UF_FRAGMENT))
+			return request_reject(req, 400, "path_fragment");
+		if (!(u.field_set & (1 << UF_PATH))) {
+			*path = "/";
+			*plen = 1;
+		} else {
+			*path = t + u.field_data[UF_PATH].off;
+			*plen = u.field_data[UF_PATH].len;
+		}
+		t = *path;
+	} else {
+		*path = t;
+		*plen = strcspn(t, "?");
+	}
+	if ((q = strchr(t, '?')) != NULL) {
+		if (strchr(q, '#') != NULL)
+			return request_reject(req, 400, "path_fragment");
+		if ((req->query = strdup(q + 1)) == NULL)
+			return request_reject(req, 500, "nomem");
+	}
+	return 0;
+}
+
+static int
+request_check_host(struct request *req)
+{
+	const char	*v = request_header(req, "host");
+
+	if (v == NULL) {
+		if (req->http_minor >= 1)
+			return request_reject(req, 400, "host_missing");
+		return 0;
+	}
+	if ((req->host = request_host_name(v, strlen(v))) == NULL)
+		return request_reject(req, 400, "host_invalid");
+	return 0;
+}
+
+static int
+request_on_headers_complete(http_parser *p)
+{
+	struct request	*req = p->data;
+	enum path_error	 e;
+	const char	*path;
+	size_t		 plen;
+
+	if (request_finish_header(req) == -1)
+		return -1;
+	req->head_done = 1;
+	req->header_bytes = 0;		/* from now on: trailer bytes */
+	req->method = (enum http_method)p->method;
+	req->method_name = http_method_str(req->method);
+	req->http_major = p->http_major;
+	req->http_minor = p->http_minor;
+	req->keep_alive = http_should_keep_alive(p);
+	if (req->http_major != 1)
+		return request_reject(req, 505, "http_version");
+	if (req->method == HTTP_TRACE || req->method == HTTP_CONNECT)
+		return request_reject(req, 405, "method_not_allowed");
+	if (request_check_host(req) == -1 ||
+	    request_split_target(req, &path, &plen) == -1)
+		return -1;
+	if ((req->path = path_normalize(path, plen, &e)) == NULL)
+		return request_reject(req, e == PATH_NOMEM ? 500 : 400,
+		    path_error_reason(e));
+	if (req->has_length && req->lim.max_body_size != 0 &&
+	    req->content_length > req->lim.max_body_size)
+		return request_reject(req, 413, "body_too_large");
+	return 0;
+}
+
+static int
+request_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct request	*req = p->data;
+
+	req->body_bytes += len;
+	if (req->lim.max_body_size != 0 &&
+	    req->body_bytes > req->lim.max_body_size)
+		return request_reject(req, 413, "body_too_large");
+	if (req->body_out == NULL)	/* cannot happen: head fed alone */
+		return request_reject(req, 500, "body_unexpected");
+	if (req->chunked &&
+	    evbuffer_add_printf(req->body_out, "%zx\r\n", len) == -1)
+		return request_reject(req, 500, "nomem");
+	if (evbuffer_add(req->body_out, at, len) == -1 ||
+	    (req->chunked && evbuffer_add(req->body_out, "\r\n", 2) == -1))
+		return request_reject(req, 500, "nomem");
+	return 0;
+}
+
+static int
+request_on_message_complete(http_parser *p)
+{
+	struct request	*req = p->data;
+
+	req->complete = 1;
+	if (req->chunked && req->body_out != NULL &&
+	    evbuffer_add(req->body_out, "0\r\n\r\n", 5) == -1)
+		return request_reject(req, 500, "nomem");
+	http_parser_pause(p, 1);	/* leave a pipelined request alone */
+	return 0;
+}
+
+/* Map a parser error nobody explained yet to a status and reason. */
+static void
+request_parser_error(struct request *req)
+{
+	enum http_errno	 e = HTTP_PARSER_ERRNO(&req->parser);
+
+	if (req->reason != NULL)
+		return;
+	if (!req->head_done)
+		(void)request_finish_header(req);
+	if (req->reason != NULL)
+		return;
+	switch (e) {
+	case HPE_UNEXPECTED_CONTENT_LENGTH:
+		(void)request_reject(req, 400, req->nte > 0 ||
+		    (req->nheaders > 0 && request_name_eq(
+		    req->headers[req->nheaders - 1].name, "transfer-encoding"))
+		    ? "smuggling_cl_te" : "smuggling_double_cl");
+		break;
+	case HPE_INVALID_CONTENT_LENGTH:
+		(void)request_reject(req, 400, "bad_content_length");
+		break;
+	case HPE_INVALID_TRANSFER_ENCODING:
+		(void)request_reject(req, 400, "smuggling_te_invalid");
+		break;
+	case HPE_HEADER_OVERFLOW:
+		(void)request_reject(req, 431, "header_too_large");
+		break;
+	case HPE_INVALID_METHOD:
+		(void)request_reject(req, 400, "bad_method");
+		break;
+	case HPE_INVALID_VERSION:
+		(void)request_reject(req, 400, "bad_version");
+		break;
+	case HPE_INVALID_CHUNK_SIZE:
+		(void)request_reject(req, 400, "bad_chunk");
+		break;
+	default:
+		(void)request_reject(req, 400, "bad_request");
+		break;
+	}
+}
+
+/*
+ * Refuse raw bytes http-parser would tolerate in a head of <len> bytes:
+ * NUL, a CR not before LF, a LF not after CR, obs-fold (a line starting
+ * with SP or HTAB, RFC 9112 5.2) and other control characters.
+ */
+static int
+request_prescan(struct request *req, const unsigned char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			return request_reject(req, 400, "nul_in_head");
+		if (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'))
+			return request_reject(req, 400, "bare_cr");
+		if (s[i] == '\n') {
+			if (i == 0 || s[i - 1] != '\r')
+				return request_reject(req, 400, "bare_lf");
+			if (i + 1 < len && (s[i + 1] == ' ' || s[i + 1] == '\t'))
+				return request_reject(req, 400, "obs_fold");
+			continue;
+		}
+		if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\r') ||
+		    s[i] == 0x7f)
+			return request_reject(req, 400, "control_char");
+	}
+	return 0;
+}
+
+/* Length of the head in <in> (through CRLFCRLF), 0 if incomplete. */
+static size_t
+request_head_len(struct request *req, struct evbuffer *in)
+{
+	struct evbuffer_ptr	 eol, end;
+	size_t			 avail = evbuffer_get_length(in);
+	size_t			 linemax = req->lim.max_request_line + 2;
+	size_t			 headmax = linemax + req->lim.max_header_size + 2;
+
+	eol = evbuffer_search(in, "\r\n", 2, NULL);
+	if ((eol.pos == -1 && avail > linemax) ||
+	    (eol.pos != -1 && (size_t)eol.pos + 2 > linemax)) {
+		(void)request_reject(req, 414, "uri_too_long");
+		return 0;
+	}
+	if (eol.pos == -1)
+		return 0;
+	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if ((end.pos == -1 && avail > headmax) ||
+	    (end.pos != -1 && (size_t)end.pos + 4 > headmax)) {
+		(void)request_reject(req, 431, "header_too_large");
+		return 0;
+	}
+	return end.pos == -1 ? 0 : (size_t)end.pos + 4;
+}
+
+enum request_result
+request_parse_head(struct request *req, struct evbuffer *in)
+{
+	unsigned char	*head;
+	size_t		 len, n;
+
+	/* RFC 9112 2.2: ignore empty lines before the request line. */
+	while (evbuffer_get_length(in) >= 2 &&
+	    (head = evbuffer_pullup(in, 2)) != NULL &&
+	    head[0] == '\r' && head[1] == '\n')
+		evbuffer_drain(in, 2);
+	if ((len = request_head_len(req, in)) == 0) {
+		/* A head ended by bare LFs would otherwise wait for a timeout. */
+		if (req->reason == NULL &&
+		    evbuffer_search(in, "\n\n", 2, NULL).pos != -1 &&
+		    (head = evbuffer_pullup(in, -1)) != NULL)
+			(void)request_prescan(req, head,
+			    evbuffer_get_length(in));
+		return req->reason != NULL ? REQUEST_ERROR : REQUEST_MORE;
+	}
+	if ((head = evbuffer_pullup(in, (ssize_t)len)) == NULL) {
+		(void)request_reject(req, 500, "nomem");
+		return REQUEST_ERROR;
+	}
+	if (request_prescan(req, head, len) == -1)
+		return REQUEST_ERROR;
+	n = http_parser_execute(&req->parser, &request_settings,
+	    (const char *)head, len);
+	if (req->reason != NULL || (HTTP_PARSER_ERRNO(&req->parser) != HPE_OK &&
+	    HTTP_PARSER_ERRNO(&req->parser) != HPE_PAUSED)) {
+		request_parser_error(req);
+		return REQUEST_ERROR;
+	}
+	if (!req->head_done || n != len) {
+		(void)request_reject(req, 400, "bad_request");
+		return REQUEST_ERROR;
+	}
+	if (req->parser.upgrade && !req->complete) {
+		/* Upgrade with a body: nothing we can forward safely. */
+		(void)request_reject(req, 400, "upgrade_with_body");
+		return REQUEST_ERROR;
+	}
+	evbuffer_drain(in, len);
+	return REQUEST_DONE;
+}
+
+enum request_result
+request_parse_body(struct request *req, struct evbuffer *in,
+    struct evbuffer *out, size_t max)
+{
+	struct evbuffer_iovec	 v[8];
+	size_t			 n, done = 0, want;
+	int			 i, nv;
+
+	if (req->complete)
+		return REQUEST_DONE;
+	want = evbuffer_get_length(in);
+	if (want > max)
+		want = max;
+	if (want == 0)
+		return REQUEST_MORE;
+	nv = evbuffer_peek(in, (ssize_t)want, NULL, v, 8);
+	if (nv > 8)
+		nv = 8;
+	req->body_out = out;
+	for (i = 0; i < nv && done < want && !req->complete; i++) {
+		size_t len = v[i].iov_len;
+
+		if (len > want - done)
+			len = want - done;
+		n = http_parser_execute(&req->parser, &request_settings,
+		    v[i].iov_base, len);
+		done += n;
+		if (req->reason != NULL ||
+		    (HTTP_PARSER_ERRNO(&req->parser) != HPE_OK &&
+		    HTTP_PARSER_ERRNO(&req->parser) != HPE_PAUSED)) {
+			req->body_out = NULL;
+			request_parser_error(req);
+			return REQUEST_ERROR;
+		}
+		if (n != len && !req->complete)
+			break;
+	}
+	req->body_out = NULL;
+	evbuffer_drain(in, done);
+	return req->complete ? REQUEST_DONE : REQUEST_MORE;
+}

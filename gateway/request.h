@@ -1,0 +1,111 @@
+/*
+ * One HTTP/1.1 request from a client, parsed by http-parser with the
+ * gateway's own limits and smuggling checks on top: a request is either
+ * unambiguous (one framing, one Host, a normalised path) or refused with a
+ * status and a stable reason code before anything reaches an upstream.
+ */
+#ifndef POSTERN_REQUEST_H
+#define POSTERN_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <http_parser.h>
+
+struct config;
+struct evbuffer;
+
+/* Limits, usually from the config snapshot (request_limits_from()). */
+struct request_limits {
+	size_t		max_request_line;	/* bytes; 414 beyond */
+	size_t		max_header_size;	/* bytes of the header block; 431 */
+	size_t		max_headers;		/* count; 431 beyond */
+	uint64_t	max_body_size;		/* bytes; 413 beyond; 0 = none */
+	int		allow_underscore;	/* 0: "_" in a name is a 400 */
+};
+
+struct request_header {
+	char		*name;		/* as sent */
+	char		*value;		/* surrounding whitespace trimmed */
+};
+
+enum request_result {
+	REQUEST_MORE = 0,	/* need more bytes */
+	REQUEST_DONE,		/* head (or body) complete */
+	REQUEST_ERROR,		/* refuse: see status and reason */
+};
+
+/* Owned by the client that reads it; freed with request_free(). */
+struct request {
+	http_parser	 parser;
+	struct request_limits lim;
+
+	/* the head, once request_parse_head() returned REQUEST_DONE */
+	enum http_method method;
+	const char	*method_name;	/* static string */
+	unsigned short	 http_major, http_minor;
+	char		*target;	/* raw request target */
+	char		*path;		/* normalised, what policy + upstream see */
+	char		*query;		/* raw, without "?"; NULL if none */
+	char		*host;		/* lower-case, without port */
+	struct request_header *headers;
+	size_t		 nheaders;
+	int		 keep_alive;	/* http_should_keep_alive() */
+	int		 chunked;	/* Transfer-Encoding: chunked */
+	int		 has_length;	/* Content-Length present */
+	uint64_t	 content_length;
+	int		 expect_continue;	/* Expect: 100-continue */
+
+	/* body progress */
+	uint64_t	 body_bytes;	/* decoded body bytes so far */
+	int		 head_done;
+	int		 complete;	/* whole message read */
+
+	/* set with REQUEST_ERROR */
+	int		 status;	/* 400, 405, 413, 414, 431, 505 */
+	const char	*reason;	/* stable code, e.g. "smuggling_cl_te" */
+
+	/* parser scratch */
+	size_t		 capheaders;
+	size_t		 header_bytes;
+	int		 in_value;	/* last callback was a value */
+	int		 ncl, nte, nhost;
+	struct evbuffer	*body_out;	/* during request_parse_body() */
+};
+
+/* Limits from <cfg> (defaults where it says 0). */
+void		 request_limits_from(struct request_limits *,
+		    const struct config *cfg);
+
+/* A new request with limits <lim>; NULL on allocation failure. */
+struct request	*request_new(const struct request_limits *lim);
+void		 request_free(struct request *);
+
+/*
+ * Parse a request head from the start of <in>.  Returns REQUEST_MORE until
+ * the whole head is buffered (nothing is drained), then drains exactly the
+ * head and returns REQUEST_DONE, or REQUEST_ERROR with status and reason
+ * (the connection must then be closed: its framing is unknown).
+ */
+enum request_result request_parse_head(struct request *, struct evbuffer *in);
+
+/*
+ * Move body bytes from <in> to <out>, at most <max> input bytes: decoded by
+ * the parser and framed again for the upstream (Content-Length bodies as
+ * they are, chunked bodies as fresh chunks, trailers dropped).  Returns
+ * REQUEST_DONE once the message is complete (bytes of a pipelined next
+ * request stay in <in>), REQUEST_MORE, or REQUEST_ERROR.
+ */
+enum request_result request_parse_body(struct request *, struct evbuffer *in,
+		    struct evbuffer *out, size_t max);
+
+/* Whether the request has a body to forward at all. */
+int		 request_has_body(const struct request *);
+
+/* The first value of header <name> (case-insensitive), or NULL. */
+const char	*request_header(const struct request *, const char *name);
+
+/* Whether header name <a> equals <b> ignoring case. */
+int		 request_name_eq(const char *a, const char *b);
+
+#endif
