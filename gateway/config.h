@@ -50,6 +50,12 @@ struct config_upstream {
 	struct config_addr addr;	/* resolved at load */
 };
 
+/* A one-based line and column in a file, for messages. */
+struct config_pos {
+	size_t		line;
+	size_t		col;
+};
+
 /* An app, from a policy file: who it serves and where it forwards. */
 struct config_app {
 	char		*name;		/* unique; the JWT audience */
@@ -57,6 +63,8 @@ struct config_app {
 	size_t		 nhosts;
 	struct config_upstream upstream;
 	char		*policy_file;	/* file it came from, for messages */
+	struct config_pos pos;		/* of its name in policy_file */
+	struct config_pos *host_pos;	/* of each host, for conflicts */
 };
 
 struct config {
@@ -131,6 +139,13 @@ struct config {
  * held by the caller, or NULL if <d> holds errors.
  */
 struct config	*config_load(const char *path, struct diag *d);
+/*
+ * The same for a configuration held in memory (<len> bytes of <buf>, for
+ * fuzzing and tests); <path> names it in messages and its directory is
+ * where relative file names resolve.
+ */
+struct config	*config_load_buffer(const char *path, const void *buf,
+		    size_t len, struct diag *d);
 struct config	*config_ref(struct config *);
 /* Drop a reference; frees the snapshot with the last one.  NULL-safe. */
 void		 config_unref(struct config *);

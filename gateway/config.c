@@ -1,0 +1,878 @@
+/*
+ * The configuration loader (see config.h and conf/postern.yaml): the YAML
+ * schema as tables of keys, the checks that need the file system
+ * (certificates, secret files, policy globs), and the reference count of
+ * the immutable snapshot that requests hold across a reload.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "diag.h"
+#include "log.h"
+#include "parse.h"
+#include "policy.h"
+#include "yconf.h"
+
+#define MS_SEC		1000ULL
+#define MS_DAY		(86400ULL * MS_SEC)
+#define KIB		1024ULL
+#define MIB		(1024ULL * KIB)
+#define SECRET_MIN	32		/* bytes of the gateway secret */
+#define WORKERS_MAX	256
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+#define CFG(f)		offsetof(struct config, f)
+
+/* State of one load, reached from handlers through y->arg. */
+struct config_ctx {
+	struct config	 *cfg;
+	struct diag	 *diag;
+	yaml_node_t	**listen_nodes;	/* parallel to cfg->listen */
+	yaml_node_t	 *tls_listen;	/* first listener with tls: true */
+	int		  certs_key;	/* tls.certificates was given */
+};
+
+/* A certificate entry while it is checked. */
+struct config_certload {
+	struct config_cert	 c;
+	X509			*x509;
+	EVP_PKEY		*pkey;
+};
+
+static void	config_on_server(struct yconf *, yaml_node_t *, void *);
+static void	config_on_limits(struct yconf *, yaml_node_t *, void *);
+static void	config_on_timeouts(struct yconf *, yaml_node_t *, void *);
+static void	config_on_tls(struct yconf *, yaml_node_t *, void *);
+static void	config_on_security(struct yconf *, yaml_node_t *, void *);
+static void	config_on_redis(struct yconf *, yaml_node_t *, void *);
+static void	config_on_secret(struct yconf *, yaml_node_t *, void *);
+static void	config_on_log(struct yconf *, yaml_node_t *, void *);
+static void	config_on_policies(struct yconf *, yaml_node_t *, void *);
+static void	config_on_workers(struct yconf *, yaml_node_t *, void *);
+static void	config_on_listens(struct yconf *, yaml_node_t *, void *);
+static void	config_on_admin(struct yconf *, yaml_node_t *, void *);
+static void	config_on_proxies(struct yconf *, yaml_node_t *, void *);
+static void	config_on_listen_addr(struct yconf *, yaml_node_t *, void *);
+static void	config_on_certs(struct yconf *, yaml_node_t *, void *);
+static void	config_on_cert_file(struct yconf *, yaml_node_t *, void *);
+static void	config_on_key_file(struct yconf *, yaml_node_t *, void *);
+static void	config_on_hsts(struct yconf *, yaml_node_t *, void *);
+static void	config_on_redis_addr(struct yconf *, yaml_node_t *, void *);
+static void	config_on_password(struct yconf *, yaml_node_t *, void *);
+static void	config_on_redis_db(struct yconf *, yaml_node_t *, void *);
+static void	config_on_level(struct yconf *, yaml_node_t *, void *);
+
+static const struct yconf_key config_top_keys[] = {
+	{ "server", YAML_MAPPING_NODE, 1, config_on_server, 0, 0, 0 },
+	{ "limits", YAML_MAPPING_NODE, 0, config_on_limits, 0, 0, 0 },
+	{ "timeouts", YAML_MAPPING_NODE, 0, config_on_timeouts, 0, 0, 0 },
+	{ "tls", YAML_MAPPING_NODE, 0, config_on_tls, 0, 0, 0 },
+	{ "security_headers", YAML_MAPPING_NODE, 0, config_on_security,
+	    0, 0, 0 },
+	{ "redis", YAML_MAPPING_NODE, 0, config_on_redis, 0, 0, 0 },
+	{ "secret_file", YAML_SCALAR_NODE, 0, config_on_secret, 0, 0, 0 },
+	{ "log", YAML_MAPPING_NODE, 0, config_on_log, 0, 0, 0 },
+	{ "policies", YAML_SEQUENCE_NODE, 0, config_on_policies, 0, 0, 0 },
+};
+
+static const struct yconf_key config_server_keys[] = {
+	{ "workers", YAML_SCALAR_NODE, 0, config_on_workers, 0, 0, 0 },
+	{ "listen", YAML_SEQUENCE_NODE, 1, config_on_listens, 0, 0, 0 },
+	{ "admin", YAML_SCALAR_NODE, 0, config_on_admin, 0, 0, 0 },
+	{ "trusted_proxies", YAML_SEQUENCE_NODE, 0, config_on_proxies,
+	    0, 0, 0 },
+	{ "max_connections", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(max_connections), 1, 10000000 },
+	{ "max_connections_per_ip", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(max_connections_per_ip), 1, 10000000 },
+};
+
+static const struct yconf_key config_listen_keys[] = {
+	{ "address", YAML_SCALAR_NODE, 1, config_on_listen_addr, 0, 0, 0 },
+	{ "tls", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    offsetof(struct config_listen, tls), 0, 0 },
+	{ "redirect", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    offsetof(struct config_listen, redirect), 0, 0 },
+};
+
+static const struct yconf_key config_limits_keys[] = {
+	{ "request_line", YAML_SCALAR_NODE, 0, yconf_on_size_t,
+	    CFG(max_request_line), 64, 1 * MIB },
+	{ "header_size", YAML_SCALAR_NODE, 0, yconf_on_size_t,
+	    CFG(max_header_size), 1 * KIB, 16 * MIB },
+	{ "headers", YAML_SCALAR_NODE, 0, yconf_on_count_t,
+	    CFG(max_headers), 1, 10000 },
+	{ "body_size", YAML_SCALAR_NODE, 0, yconf_on_size,
+	    CFG(max_body_size), 0, UINT64_MAX / 2 },
+};
+
+#define TIMEOUT(name, field)	{ name, YAML_SCALAR_NODE, 0,		\
+	yconf_on_duration, CFG(field), 1, 30 * MS_DAY }
+
+static const struct yconf_key config_timeouts_keys[] = {
+	TIMEOUT("header", header_timeout),
+	TIMEOUT("idle", idle_timeout),
+	TIMEOUT("body", body_timeout),
+	TIMEOUT("upstream_connect", upstream_connect_timeout),
+	TIMEOUT("upstream_response", upstream_timeout),
+	TIMEOUT("upstream_idle", upstream_idle_timeout),
+	TIMEOUT("tunnel_idle", tunnel_idle_timeout),
+	TIMEOUT("shutdown", shutdown_timeout),
+};
+
+static const struct yconf_key config_tls_keys[] = {
+	{ "certificates", YAML_SEQUENCE_NODE, 0, config_on_certs, 0, 0, 0 },
+	{ "session_tickets", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(tls_session_tickets), 0, 0 },
+};
+
+static const struct yconf_key config_cert_keys[] = {
+	{ "cert", YAML_SCALAR_NODE, 1, config_on_cert_file, 0, 0, 0 },
+	{ "key", YAML_SCALAR_NODE, 1, config_on_key_file, 0, 0, 0 },
+};
+
+static const struct yconf_key config_security_keys[] = {
+	{ "hsts_max_age", YAML_SCALAR_NODE, 0, config_on_hsts, 0, 0, 0 },
+	{ "hsts_include_subdomains", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(hsts_include_subdomains), 0, 0 },
+	{ "hsts_preload", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(hsts_preload), 0, 0 },
+};
+
+static const struct yconf_key config_redis_keys[] = {
+	{ "address", YAML_SCALAR_NODE, 0, config_on_redis_addr, 0, 0, 0 },
+	{ "username", YAML_SCALAR_NODE, 0, yconf_on_str,
+	    CFG(redis_username), 0, 0 },
+	{ "password_file", YAML_SCALAR_NODE, 0, config_on_password, 0, 0, 0 },
+	{ "db", YAML_SCALAR_NODE, 0, config_on_redis_db, 0, 0, 15 },
+	{ "prefix", YAML_SCALAR_NODE, 0, yconf_on_str, CFG(redis_prefix),
+	    0, 0 },
+	{ "connect_timeout", YAML_SCALAR_NODE, 0, yconf_on_duration,
+	    CFG(redis_connect_timeout), 1, 10 * 60 * MS_SEC },
+	{ "command_timeout", YAML_SCALAR_NODE, 0, yconf_on_duration,
+	    CFG(redis_command_timeout), 1, 10 * 60 * MS_SEC },
+};
+
+static const struct yconf_key config_log_keys[] = {
+	{ "level", YAML_SCALAR_NODE, 0, config_on_level, 0, 0, 0 },
+	{ "access_log", YAML_SCALAR_NODE, 0, yconf_on_bool, CFG(access_log),
+	    0, 0 },
+};
+
+/* <name> resolved against the config file's directory; caller frees. */
+static char *
+config_path(const struct config *cfg, const char *name)
+{
+	size_t	 len;
+	char	*p;
+
+	if (name[0] == '/')
+		len = strlen(name) + 1;
+	else
+		len = strlen(cfg->dir) + 1 + strlen(name) + 1;
+	if ((p = malloc(len)) == NULL)
+		fatal("%s", __func__);
+	if (name[0] == '/')
+		memcpy(p, name, len);
+	else
+		(void)snprintf(p, len, "%s/%s", cfg->dir, name);
+	return p;
+}
+
+static void
+config_on_server(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "server", config_server_keys,
+	    NITEMS(config_server_keys), obj);
+}
+
+static void
+config_on_limits(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "limits", config_limits_keys,
+	    NITEMS(config_limits_keys), obj);
+}
+
+static void
+config_on_timeouts(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "timeouts", config_timeouts_keys,
+	    NITEMS(config_timeouts_keys), obj);
+}
+
+static void
+config_on_tls(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "tls", config_tls_keys, NITEMS(config_tls_keys), obj);
+}
+
+static void
+config_on_security(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "security_headers", config_security_keys,
+	    NITEMS(config_security_keys), obj);
+}
+
+static void
+config_on_log(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "log", config_log_keys, NITEMS(config_log_keys), obj);
+}
+
+static void
+config_on_redis(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "redis", config_redis_keys,
+	    NITEMS(config_redis_keys), obj);
+}
+
+static void
+config_on_workers(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	uint64_t	 v;
+
+	if (n->type == YAML_SCALAR_NODE &&
+	    strcmp((char *)n->data.scalar.value, "auto") == 0) {
+		cfg->workers = 0;
+		return;
+	}
+	if (n->type == YAML_SCALAR_NODE && yconf_is_null(n)) {
+		yconf_error(y, n, "%s: expected a number from 1 to %d or "
+		    "auto, got null", y->key, WORKERS_MAX);
+		return;
+	}
+	if (yconf_uint(y, n, 1, WORKERS_MAX, &v) == 0)
+		cfg->workers = (unsigned int)v;
+}
+
+/* Append <l> unless its address is already used (reported at <n>). */
+static void
+config_add_listen(struct yconf *y, yaml_node_t *n, struct config_listen *l)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config		*cfg = cx->cfg;
+	struct config_listen	*nl;
+	yaml_node_t		**nn;
+	size_t			 i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].addr.sslen == l->addr.sslen &&
+		    memcmp(&cfg->listen[i].addr.ss, &l->addr.ss,
+		    l->addr.sslen) == 0) {
+			yconf_error(y, n, "server.listen: address '%s' is "
+			    "already used by the listener at line %zu",
+			    l->addr.text,
+			    cx->listen_nodes[i]->start_mark.line + 1);
+			parse_addr_free(&l->addr);
+			return;
+		}
+	nl = reallocarray(cfg->listen, cfg->nlisten + 1, sizeof(*nl));
+	nn = reallocarray(cx->listen_nodes, cfg->nlisten + 1, sizeof(*nn));
+	if (nl != NULL)
+		cfg->listen = nl;
+	if (nn != NULL)
+		cx->listen_nodes = nn;
+	if (nl == NULL || nn == NULL)
+		fatal("%s", __func__);
+	cx->listen_nodes[cfg->nlisten] = n;
+	cfg->listen[cfg->nlisten++] = *l;
+}
+
+static void
+config_on_listen(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config_listen	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.tls = 1;
+	l.redirect = 1;
+	yconf_map(y, n, "server.listen", config_listen_keys,
+	    NITEMS(config_listen_keys), &l);
+	if (l.addr.text == NULL)
+		return;
+	if (l.tls && cx->tls_listen == NULL)
+		cx->tls_listen = n;
+	if (l.tls)
+		l.redirect = 0;		/* only plain listeners redirect */
+	config_add_listen(y, n, &l);
+}
+
+static void
+config_on_listens(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	if (yconf_seq_len(n) == 0) {
+		yconf_error(y, n, "%s: at least one listener is required",
+		    y->key);
+		return;
+	}
+	yconf_seq(y, n, config_on_listen, obj);
+}
+
+static void
+config_on_listen_addr(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_listen	*l = obj;
+
+	(void)yconf_addr(y, n, &l->addr);
+}
+
+static void
+config_on_admin(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+
+	parse_addr_free(&cfg->admin);
+	cfg->admin_enabled = 0;
+	if (yconf_is_null(n))
+		return;
+	if (yconf_addr(y, n, &cfg->admin) == 0)
+		cfg->admin_enabled = 1;
+}
+
+static void
+config_on_proxy(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config		*cfg = obj;
+	struct config_cidr	 c, *nc;
+	const char		*s;
+	char			 err[PARSE_ERRLEN], val[64];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (parse_cidr(s, &c, err, sizeof(err)) == -1) {
+		yconf_error(y, n, "%s: invalid CIDR '%s': %s", y->key,
+		    parse_printable(val, sizeof(val), s, 48), err);
+		return;
+	}
+	nc = reallocarray(cfg->trusted_proxies, cfg->ntrusted_proxies + 1,
+	    sizeof(*nc));
+	if (nc == NULL)
+		fatal("%s", __func__);
+	cfg->trusted_proxies = nc;
+	cfg->trusted_proxies[cfg->ntrusted_proxies++] = c;
+}
+
+static void
+config_on_proxies(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_seq(y, n, config_on_proxy, obj);
+}
+
+/*
+ * Open <path> for the check of key <n>: a regular file, and with <secret>
+ * one without group or world access.  Returns the stream, or NULL with the
+ * reason reported at <n>.  <st> receives its status.
+ */
+static FILE *
+config_open_file(struct yconf *y, yaml_node_t *n, const char *path,
+    int secret, struct stat *st)
+{
+	FILE	*fp;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		yconf_error(y, n, "%s: cannot open %s: %s", y->key, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		yconf_error(y, n, "%s: %s is not a regular file", y->key, path);
+		close(fd);
+		return NULL;
+	}
+	if (secret && (st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		yconf_error(y, n, "%s: %s is mode %04o; expected 0600 or "
+		    "stricter (no group or world access)", y->key, path,
+		    (unsigned int)(st->st_mode & 07777));
+		close(fd);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL)
+		fatal("%s", __func__);
+	return fp;
+}
+
+/* Never prompt for a passphrase: encrypted keys are refused. */
+static int
+config_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+static void
+config_on_cert_file(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config_certload	*cl = obj;
+	struct stat		 st;
+	const char		*s;
+	FILE			*fp;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	cl->c.cert_file = config_path(cx->cfg, s);
+	if ((fp = config_open_file(y, n, cl->c.cert_file, 0, &st)) == NULL)
+		return;
+	cl->x509 = PEM_read_X509(fp, NULL, config_no_passphrase, NULL);
+	if (cl->x509 == NULL)
+		yconf_error(y, n, "%s: %s holds no PEM certificate that "
+		    "OpenSSL can load", y->key, cl->c.cert_file);
+	ERR_clear_error();
+	fclose(fp);
+}
+
+static void
+config_on_key_file(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config_certload	*cl = obj;
+	struct stat		 st;
+	const char		*s;
+	FILE			*fp;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	cl->c.key_file = config_path(cx->cfg, s);
+	if ((fp = config_open_file(y, n, cl->c.key_file, 1, &st)) == NULL)
+		return;
+	cl->pkey = PEM_read_PrivateKey(fp, NULL, config_no_passphrase, NULL);
+	if (cl->pkey == NULL)
+		yconf_error(y, n, "%s: %s holds no unencrypted PEM private "
+		    "key that OpenSSL can load", y->key, cl->c.key_file);
+	ERR_clear_error();
+	fclose(fp);
+}
+
+static void
+config_add_cert(struct config *cfg, struct config_certload *cl)
+{
+	struct config_cert	*nc;
+
+	nc = reallocarray(cfg->certs, cfg->ncerts + 1, sizeof(*nc));
+	if (nc == NULL)
+		fatal("%s", __func__);
+	cfg->certs = nc;
+	cfg->certs[cfg->ncerts++] = cl->c;
+	memset(&cl->c, 0, sizeof(cl->c));
+}
+
+static void
+config_on_cert(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config_certload	 cl;
+
+	memset(&cl, 0, sizeof(cl));
+	yconf_map(y, n, "tls.certificates", config_cert_keys,
+	    NITEMS(config_cert_keys), &cl);
+	if (cl.x509 != NULL && cl.pkey != NULL) {
+		if (X509_check_private_key(cl.x509, cl.pkey) == 1)
+			config_add_cert(cx->cfg, &cl);
+		else
+			yconf_error(y, n, "tls.certificates: key %s does not "
+			    "match certificate %s", cl.c.key_file,
+			    cl.c.cert_file);
+		ERR_clear_error();
+	}
+	X509_free(cl.x509);
+	EVP_PKEY_free(cl.pkey);
+	free(cl.c.cert_file);
+	free(cl.c.key_file);
+}
+
+static void
+config_on_certs(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+
+	cx->certs_key = yconf_seq_len(n) > 0;
+	yconf_seq(y, n, config_on_cert, obj);
+}
+
+static void
+config_on_hsts(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	uint64_t	 ms;
+
+	if (yconf_duration(y, n, 0, 3650 * MS_DAY, &ms) == -1)
+		return;
+	if (ms % MS_SEC != 0) {
+		yconf_error(y, n, "%s: expected whole seconds (max-age is in "
+		    "seconds)", y->key);
+		return;
+	}
+	cfg->hsts_max_age = ms / MS_SEC;
+}
+
+static void
+config_on_redis_addr(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config		*cfg = obj;
+	struct config_addr	 a;
+
+	if (yconf_addr(y, n, &a) == 0) {
+		parse_addr_free(&cfg->redis);
+		cfg->redis = a;
+	}
+}
+
+static void
+config_on_redis_db(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	uint64_t	 v;
+
+	if (yconf_uint(y, n, y->cur->min, y->cur->max, &v) == 0)
+		cfg->redis_db = (unsigned int)v;
+}
+
+/*
+ * A file holding a secret (<*out> receives its resolved path or NULL):
+ * it must exist, be a regular file without group/world access and hold at
+ * least <min> bytes.  Its content is never read here.
+ */
+static void
+config_secret_file(struct yconf *y, yaml_node_t *n, size_t min, char **out)
+{
+	struct config_ctx	*cx = y->arg;
+	struct stat		 st;
+	const char		*s;
+	char			*path;
+	FILE			*fp;
+
+	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
+		return;
+	path = config_path(cx->cfg, s);
+	if ((fp = config_open_file(y, n, path, 1, &st)) == NULL) {
+		free(path);
+		return;
+	}
+	fclose(fp);
+	if ((uintmax_t)st.st_size < min) {
+		yconf_error(y, n, "%s: %s holds %jd bytes; expected at least "
+		    "%zu random bytes", y->key, path, (intmax_t)st.st_size,
+		    min);
+		free(path);
+		return;
+	}
+	free(*out);
+	*out = path;
+}
+
+static void
+config_on_password(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+
+	config_secret_file(y, n, 1, &cfg->redis_password_file);
+}
+
+static void
+config_on_secret(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+
+	config_secret_file(y, n, SECRET_MIN, &cfg->secret_file);
+}
+
+static void
+config_on_level(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	const char	*s;
+	char		 val[64];
+	int		 level;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if ((level = log_level_parse(s)) == -1) {
+		yconf_error(y, n, "%s: unknown level '%s' (expected error, "
+		    "warn, info or debug)", y->key,
+		    parse_printable(val, sizeof(val), s, 48));
+		return;
+	}
+	cfg->log_level = (enum log_level)level;
+}
+
+/* Load policy file <path> once, however many patterns name it. */
+static void
+config_add_policy(struct yconf *y, yaml_node_t *n, const char *path)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config		*cfg = cx->cfg;
+	char			*rp, **nf;
+	size_t			 i;
+
+	if ((rp = realpath(path, NULL)) == NULL) {
+		yconf_error(y, n, "%s: cannot open %s: %s", y->key, path,
+		    strerror(errno));
+		return;
+	}
+	for (i = 0; i < cfg->npolicy_files; i++)
+		if (strcmp(cfg->policy_files[i], rp) == 0) {
+			free(rp);
+			return;
+		}
+	nf = reallocarray(cfg->policy_files, cfg->npolicy_files + 1,
+	    sizeof(*nf));
+	if (nf == NULL)
+		fatal("%s", __func__);
+	cfg->policy_files = nf;
+	cfg->policy_files[cfg->npolicy_files++] = rp;
+	(void)policy_load_file(cfg, rp, cx->diag);
+}
+
+static void
+config_on_policy(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	const char		*s;
+	char			*pattern;
+	glob_t			 g;
+	size_t			 i;
+	int			 rc;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	pattern = config_path(cx->cfg, s);
+	if (strpbrk(s, "*?[") == NULL) {
+		config_add_policy(y, n, pattern);
+		free(pattern);
+		return;
+	}
+	if ((rc = glob(pattern, GLOB_ERR, NULL, &g)) == 0) {
+		for (i = 0; i < g.gl_pathc; i++)
+			config_add_policy(y, n, g.gl_pathv[i]);
+	} else
+		yconf_error(y, n, "%s: '%s' %s", y->key, pattern,
+		    rc == GLOB_NOMATCH ? "matches no file" :
+		    "cannot be expanded");
+	if (rc == 0)
+		globfree(&g);
+	free(pattern);
+}
+
+static void
+config_on_policies(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_seq(y, n, config_on_policy, obj);
+}
+
+/* A snapshot holding every default of conf/postern.yaml. */
+static struct config *
+config_new(const char *path)
+{
+	struct config	*cfg;
+	char		 err[PARSE_ERRLEN], *copy;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
+	    (cfg->path = strdup(path)) == NULL ||
+	    (copy = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	if ((cfg->dir = strdup(dirname(copy))) == NULL)
+		fatal("%s", __func__);
+	free(copy);
+	cfg->max_connections = 10000;
+	cfg->max_connections_per_ip = 256;
+	cfg->max_request_line = 8 * KIB;
+	cfg->max_header_size = 32 * KIB;
+	cfg->max_headers = 100;
+	cfg->max_body_size = 100 * MIB;
+	cfg->header_timeout = 10 * MS_SEC;
+	cfg->idle_timeout = 60 * MS_SEC;
+	cfg->body_timeout = 60 * MS_SEC;
+	cfg->upstream_connect_timeout = 5 * MS_SEC;
+	cfg->upstream_timeout = 60 * MS_SEC;
+	cfg->upstream_idle_timeout = 30 * MS_SEC;
+	cfg->tunnel_idle_timeout = 10 * 60 * MS_SEC;
+	cfg->shutdown_timeout = 30 * MS_SEC;
+	cfg->hsts_max_age = 365 * 86400;
+	cfg->hsts_include_subdomains = 1;
+	if (parse_addr("127.0.0.1:6379", &cfg->redis, err, sizeof(err)) == -1)
+		fatalx("%s: %s", __func__, err);
+	if ((cfg->redis_prefix = strdup("postern:")) == NULL)
+		fatal("%s", __func__);
+	cfg->redis_connect_timeout = 2 * MS_SEC;
+	cfg->redis_command_timeout = 1 * MS_SEC;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->access_log = 1;
+	cfg->refcnt = 1;
+	return cfg;
+}
+
+static void
+config_free(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		parse_addr_free(&cfg->listen[i].addr);
+	for (i = 0; i < cfg->ncerts; i++) {
+		free(cfg->certs[i].cert_file);
+		free(cfg->certs[i].key_file);
+	}
+	for (i = 0; i < cfg->npolicy_files; i++)
+		free(cfg->policy_files[i]);
+	for (i = 0; i < cfg->napps; i++)
+		policy_app_free(&cfg->apps[i]);
+	free(cfg->listen);
+	free(cfg->certs);
+	free(cfg->policy_files);
+	free(cfg->apps);
+	free(cfg->trusted_proxies);
+	parse_addr_free(&cfg->admin);
+	parse_addr_free(&cfg->redis);
+	free(cfg->redis_username);
+	free(cfg->redis_password_file);
+	free(cfg->redis_prefix);
+	free(cfg->secret_file);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg);
+}
+
+/* Checks across sections, once the whole file has been walked. */
+static void
+config_finish(struct yconf *y, struct config_ctx *cx)
+{
+	struct config	*cfg = cx->cfg;
+	long		 n;
+
+	if (cx->tls_listen != NULL && !cx->certs_key)
+		yconf_error(y, cx->tls_listen, "server.listen: a listener with "
+		    "tls: true needs tls.certificates");
+	if (cfg->redis_prefix != NULL && cfg->redis_prefix[0] == '\0')
+		yconf_error(y, NULL, "redis.prefix: must not be empty");
+	if (cfg->workers == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX :
+		    (unsigned int)n;
+	}
+}
+
+/* Walk the loaded document of <y> into <cfg>. */
+static void
+config_walk(struct yconf *y, struct config *cfg, struct diag *d)
+{
+	struct config_ctx	 cx;
+	yaml_node_t		*root;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.cfg = cfg;
+	cx.diag = d;
+	y->arg = &cx;
+	if ((root = yconf_root(y)) == NULL)
+		diag_error(d, cfg->path, 0, 0, "empty configuration (expected "
+		    "a mapping with at least server.listen)");
+	else {
+		yconf_map(y, root, "", config_top_keys,
+		    NITEMS(config_top_keys), cfg);
+		config_finish(y, &cx);
+	}
+	free(cx.listen_nodes);
+}
+
+static struct config *
+config_done(struct config *cfg, struct diag *d, size_t nerrors)
+{
+	if (d->nerrors == nerrors)
+		return cfg;
+	config_free(cfg);
+	return NULL;
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	struct config	*cfg;
+	struct yconf	 y;
+	size_t		 nerrors = d->nerrors;
+
+	cfg = config_new(path);
+	if (yconf_open(&y, path, d) == 0)
+		config_walk(&y, cfg, d);
+	yconf_close(&y);
+	return config_done(cfg, d, nerrors);
+}
+
+struct config *
+config_load_buffer(const char *path, const void *buf, size_t len,
+    struct diag *d)
+{
+	struct config	*cfg;
+	struct yconf	 y;
+	size_t		 nerrors = d->nerrors;
+
+	cfg = config_new(path);
+	if (yconf_open_buffer(&y, path, buf, len, d) == 0)
+		config_walk(&y, cfg, d);
+	yconf_close(&y);
+	return config_done(cfg, d, nerrors);
+}
+
+struct config *
+config_ref(struct config *cfg)
+{
+	__atomic_add_fetch(&cfg->refcnt, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
+void
+config_unref(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	if (__atomic_sub_fetch(&cfg->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		config_free(cfg);
+}
+
+static const struct config_app *
+config_find_host(const struct config *cfg, const char *host)
+{
+	size_t	i, j;
+
+	for (i = 0; i < cfg->napps; i++)
+		for (j = 0; j < cfg->apps[i].nhosts; j++)
+			if (strcmp(cfg->apps[i].hosts[j], host) == 0)
+				return &cfg->apps[i];
+	return NULL;
+}
+
+/*
+ * Exact names win; then "*.example.com" serves "a.example.com" (exactly one
+ * more label, never "example.com" itself nor "a.b.example.com").
+ */
+const struct config_app *
+config_app_for_host(const struct config *cfg, const char *host)
+{
+	const struct config_app	*app;
+	const char		*dot;
+	char			 wild[260];
+
+	if ((app = config_find_host(cfg, host)) != NULL)
+		return app;
+	if ((dot = strchr(host, '.')) == NULL || dot == host ||
+	    dot[1] == '\0')
+		return NULL;
+	if (snprintf(wild, sizeof(wild), "*%s", dot) >= (int)sizeof(wild))
+		return NULL;
+	return config_find_host(cfg, wild);
+}

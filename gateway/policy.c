@@ -1,0 +1,262 @@
+/*
+ * Policy files (see policy.h).  One file describes one app: its name (the
+ * assertion audience), the hosts it serves and its upstream.  Names and
+ * hosts are unique across all files; a conflict names both positions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "log.h"
+#include "parse.h"
+#include "policy.h"
+#include "yconf.h"
+
+#define POLICY_NAMEMAX	63
+
+/* The app being read from one file. */
+struct policy_ctx {
+	struct config		*cfg;
+	struct config_app	 app;
+	int			 upstream_ok;
+};
+
+static void	policy_on_app(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_name(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_hosts(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_upstream(struct yconf *, yaml_node_t *, void *);
+
+static const struct yconf_key policy_top_keys[] = {
+	{ "app", YAML_MAPPING_NODE, 1, policy_on_app, 0, 0, 0 },
+};
+
+static const struct yconf_key policy_app_keys[] = {
+	{ "name", YAML_SCALAR_NODE, 1, policy_on_name, 0, 0, 0 },
+	{ "hosts", YAML_SEQUENCE_NODE, 1, policy_on_hosts, 0, 0, 0 },
+	{ "upstream", YAML_SCALAR_NODE, 1, policy_on_upstream, 0, 0, 0 },
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static struct config_pos
+policy_pos(const yaml_node_t *n)
+{
+	struct config_pos	pos;
+
+	pos.line = n->start_mark.line + 1;
+	pos.col = n->start_mark.column + 1;
+	return pos;
+}
+
+static void
+policy_on_app(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "app", policy_app_keys, NITEMS(policy_app_keys), obj);
+}
+
+static int
+policy_name_ok(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return i >= 1 && i <= POLICY_NAMEMAX;
+}
+
+static void
+policy_on_name(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	const struct config_app	*a;
+	const char		*s;
+	char			 val[80];
+	size_t			 i;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (!policy_name_ok(s)) {
+		yconf_error(y, n, "%s: invalid app name '%s': use 1 to %d "
+		    "lower-case letters, digits and '-'", y->key,
+		    parse_printable(val, sizeof(val), s, 64), POLICY_NAMEMAX);
+		return;
+	}
+	for (i = 0; i < pc->cfg->napps; i++) {
+		a = &pc->cfg->apps[i];
+		if (strcmp(a->name, s) == 0) {
+			yconf_error(y, n, "%s: app '%s' is already defined at "
+			    "%s:%zu:%zu", y->key, s, a->policy_file,
+			    a->pos.line, a->pos.col);
+			return;
+		}
+	}
+	if ((pc->app.name = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	pc->app.pos = policy_pos(n);
+}
+
+/* Report <host> if an app of an earlier file, or this one, serves it. */
+static int
+policy_host_taken(struct yconf *y, yaml_node_t *n, struct policy_ctx *pc,
+    const char *host)
+{
+	const struct config_app	*a;
+	size_t			 i, j;
+
+	for (i = 0; i < pc->app.nhosts; i++)
+		if (strcmp(pc->app.hosts[i], host) == 0) {
+			yconf_error(y, n, "%s: duplicate host '%s' (first at "
+			    "line %zu)", y->key, host, pc->app.host_pos[i].line);
+			return 1;
+		}
+	for (i = 0; i < pc->cfg->napps; i++) {
+		a = &pc->cfg->apps[i];
+		for (j = 0; j < a->nhosts; j++)
+			if (strcmp(a->hosts[j], host) == 0) {
+				yconf_error(y, n, "%s: host '%s' is already "
+				    "served by app '%s' at %s:%zu:%zu", y->key,
+				    host, a->name, a->policy_file,
+				    a->host_pos[j].line, a->host_pos[j].col);
+				return 1;
+			}
+	}
+	return 0;
+}
+
+static void
+policy_add_host(struct policy_ctx *pc, char *host, struct config_pos pos)
+{
+	struct config_app	*a = &pc->app;
+	char			**hosts;
+	struct config_pos	*hp;
+
+	hosts = reallocarray(a->hosts, a->nhosts + 1, sizeof(*hosts));
+	if (hosts == NULL)
+		fatal("%s", __func__);
+	a->hosts = hosts;
+	hp = reallocarray(a->host_pos, a->nhosts + 1, sizeof(*hp));
+	if (hp == NULL)
+		fatal("%s", __func__);
+	a->host_pos = hp;
+	a->hosts[a->nhosts] = host;
+	a->host_pos[a->nhosts++] = pos;
+}
+
+static void
+policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	const char		*s;
+	char			*host, *p, err[PARSE_ERRLEN], val[80];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if ((host = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	for (p = host; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	if (parse_host(host, 1, err, sizeof(err)) == -1) {
+		yconf_error(y, n, "%s: invalid host '%s': %s", y->key,
+		    parse_printable(val, sizeof(val), s, 64), err);
+		free(host);
+	} else if (policy_host_taken(y, n, pc, host))
+		free(host);
+	else
+		policy_add_host(pc, host, policy_pos(n));
+}
+
+static void
+policy_on_hosts(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	if (yconf_seq_len(n) == 0) {
+		yconf_error(y, n, "%s: at least one host is required", y->key);
+		return;
+	}
+	yconf_seq(y, n, policy_on_host, obj);
+}
+
+static void
+policy_on_upstream(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	struct config_upstream	*u = &pc->app.upstream;
+	const char		*s;
+	char			 err[PARSE_ERRLEN], val[80];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	parse_printable(val, sizeof(val), s, 64);
+	if (parse_url(s, u, err, sizeof(err)) == -1) {
+		yconf_error(y, n, "%s: invalid URL '%s': %s", y->key, val, err);
+		return;
+	}
+	if (u->addr.sslen == 0 && parse_resolve(u->host, u->port, 0, &u->addr,
+	    err, sizeof(err)) == -1) {
+		yconf_error(y, n, "%s: '%s': %s", y->key, val, err);
+		parse_url_free(u);
+		return;
+	}
+	pc->upstream_ok = 1;
+}
+
+/* Move the finished app into cfg->apps. */
+static void
+policy_append(struct config *cfg, struct config_app *app, const char *path)
+{
+	struct config_app	*apps;
+
+	apps = reallocarray(cfg->apps, cfg->napps + 1, sizeof(*apps));
+	if (apps == NULL)
+		fatal("%s", __func__);
+	cfg->apps = apps;
+	if ((app->policy_file = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	cfg->apps[cfg->napps++] = *app;
+	memset(app, 0, sizeof(*app));
+}
+
+int
+policy_load_file(struct config *cfg, const char *path, struct diag *d)
+{
+	struct policy_ctx	 pc;
+	struct yconf		 y;
+	yaml_node_t		*root;
+	size_t			 nerrors = d->nerrors;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.cfg = cfg;
+	if (yconf_open(&y, path, d) == 0) {
+		if ((root = yconf_root(&y)) == NULL)
+			diag_error(d, path, 0, 0, "empty policy file (expected "
+			    "an 'app:' mapping)");
+		else
+			yconf_map(&y, root, "", policy_top_keys,
+			    NITEMS(policy_top_keys), &pc);
+	}
+	yconf_close(&y);
+	if (d->nerrors == nerrors && pc.app.name != NULL &&
+	    pc.upstream_ok && pc.app.nhosts > 0)
+		policy_append(cfg, &pc.app, path);
+	policy_app_free(&pc.app);
+	return d->nerrors == nerrors ? 0 : -1;
+}
+
+void
+policy_app_free(struct config_app *app)
+{
+	size_t	i;
+
+	if (app == NULL)
+		return;
+	free(app->name);
+	for (i = 0; i < app->nhosts; i++)
+		free(app->hosts[i]);
+	free(app->hosts);
+	free(app->host_pos);
+	parse_url_free(&app->upstream);
+	free(app->policy_file);
+	memset(app, 0, sizeof(*app));
+}
