@@ -151,6 +151,9 @@ parse_dur_group(const char **sp, size_t *last, uint64_t *ms, char *err,
 	uint64_t	 n;
 	size_t		 i, len;
 
+	if (*last != SIZE_MAX && !parse_isdigit((unsigned char)*s))
+		return parse_fail(err, errlen, "unexpected character '%c'",
+		    *s >= 0x20 && *s < 0x7f ? *s : '?');
 	if (parse_digits(&s, &n, err, errlen) == -1)
 		return -1;
 	for (u = s; parse_isalpha((unsigned char)*s); s++)
@@ -320,6 +323,8 @@ parse_split_hostport(char *buf, char **host, char **port, int *v6,
 	else if (*p != ':')
 		return parse_fail(err, errlen, *p == '\0' ? "missing port "
 		    "(host:port)" : "unexpected text after ']'");
+	else if (p[1] == '\0')
+		return parse_fail(err, errlen, "missing port");
 	else
 		*port = p + 1;
 	*p = '\0';
