@@ -299,14 +299,17 @@ config_on_listen(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	struct config_ctx	*cx = y->arg;
 	struct config_listen	 l;
+	size_t			 nerrors = cx->diag->nerrors;
 
 	memset(&l, 0, sizeof(l));
 	l.tls = 1;
 	l.redirect = 1;
 	yconf_map(y, n, "server.listen", config_listen_keys,
 	    NITEMS(config_listen_keys), &l);
-	if (l.addr.text == NULL)
+	if (cx->diag->nerrors != nerrors) {	/* no follow-up errors */
+		parse_addr_free(&l.addr);
 		return;
+	}
 	if (l.tls && cx->tls_listen == NULL)
 		cx->tls_listen = n;
 	if (l.tls)
