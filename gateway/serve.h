@@ -5,7 +5,66 @@
 #ifndef POSTERN_SERVE_H
 #define POSTERN_SERVE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <openssl/ssl.h>
+
 /* Runs in the foreground; returns the process exit status. */
 int	serve_main(const char *config_path);
+
+struct config;
+struct client;
+struct event;
+struct event_base;
+struct listener;
+
+/* Counters for /metrics, updated by every worker. */
+struct serve_metrics {
+	atomic_uint_fast64_t	requests[6];	/* by status class, [1]..[5] */
+	atomic_uint_fast64_t	rejects;	/* refused before forwarding */
+	atomic_uint_fast64_t	connections_open;
+	atomic_uint_fast64_t	connections_total;
+	atomic_uint_fast64_t	upstream_errors;
+};
+
+/* What all workers share; owned by serve_main(). */
+struct server {
+	pthread_mutex_t		 lock;		/* guards cfg and ssl_ctx */
+	struct config		*cfg;		/* current snapshot */
+	SSL_CTX			*ssl_ctx;	/* for cfg; NULL without TLS */
+	struct serve_metrics	 metrics;
+	atomic_int		 draining;	/* SIGTERM seen */
+};
+
+TAILQ_HEAD(client_list, client);
+
+/* One event-loop thread and what it owns; owned by serve_main(). */
+struct worker {
+	struct server		*srv;
+	unsigned int		 id;
+	struct event_base	*base;
+	pthread_t		 thread;
+	struct listener		**listeners;	/* one per listen address */
+	size_t			 nlisteners;
+	struct event		*wake;		/* made active by serve_main */
+	struct event		*drain_timer;	/* shutdown_timeout */
+	struct client_list	 clients;
+	size_t			 nclients;
+	int			 draining;	/* closing once clients are gone */
+	uint64_t		 next_client_id;
+};
+
+/*
+ * The current snapshot and TLS context with one reference each (the caller
+ * drops them with config_unref() and SSL_CTX_free()).  *<ctx> may be NULL.
+ */
+void	serve_snapshot(struct server *, struct config **cfg, SSL_CTX **ctx);
+
+/* A client of <w> has been freed: ends a drained worker's loop. */
+void	serve_client_gone(struct worker *w);
 
 #endif

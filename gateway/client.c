@@ -1,0 +1,676 @@
+/*
+ * Downstream connections (see client.h).  The stage lives in clt->state and
+ * changes only in client_set_state(), which also sets what is read and the
+ * timeouts that apply.  Objects are freed by the reaper event, never while
+ * one of their callbacks may be on the stack (STYLE.md 3).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "pages.h"
+#include "proxy.h"
+#include "request.h"
+#include "serve.h"
+
+#define CLIENT_LINGER_MS	2000
+
+static void	client_on_read(struct bufferevent *, void *);
+static void	client_on_write(struct bufferevent *, void *);
+static void	client_on_event(struct bufferevent *, short, void *);
+static void	client_on_reap(evutil_socket_t, short, void *);
+static void	client_on_head_timeout(evutil_socket_t, short, void *);
+static void	client_on_next(evutil_socket_t, short, void *);
+
+static const char *const client_state_names[] = {
+	[CLIENT_READ_HEAD] = "read_head",
+	[CLIENT_DECIDE] = "decide",
+	[CLIENT_FORWARD] = "forward",
+	[CLIENT_RESPOND] = "respond",
+	[CLIENT_IDLE] = "idle",
+	[CLIENT_CLOSING] = "closing",
+};
+
+static struct timeval *
+client_tv(struct timeval *tv, uint64_t ms)
+{
+	if (ms == 0)
+		return NULL;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* Reading and its timeout follow the state: see enum client_state. */
+static void
+client_set_state(struct client *clt, enum client_state st)
+{
+	const struct config *cfg = clt->cfg;
+	struct timeval	 rtv, wtv, *r = NULL;
+	int		 rd = 0;
+
+	log_debug("client %" PRIu64 ": %s -> %s", clt->id,
+	    client_state_names[clt->state], client_state_names[st]);
+	clt->state = st;
+	switch (st) {
+	case CLIENT_READ_HEAD:
+		r = client_tv(&rtv, cfg->header_timeout);
+		rd = 1;
+		break;
+	case CLIENT_IDLE:
+		r = client_tv(&rtv, cfg->idle_timeout);
+		rd = 1;
+		break;
+	case CLIENT_FORWARD:
+	case CLIENT_RESPOND:
+		r = client_tv(&rtv, cfg->body_timeout);
+		rd = !clt->body_done;
+		break;
+	case CLIENT_DECIDE:
+		break;
+	case CLIENT_CLOSING:
+		if (clt->lingering) {
+			r = client_tv(&rtv, CLIENT_LINGER_MS);
+			rd = 1;
+		}
+		break;
+	}
+	bufferevent_set_timeouts(clt->bev, r,
+	    client_tv(&wtv, cfg->body_timeout));
+	if (rd)
+		bufferevent_enable(clt->bev, EV_READ);
+	else
+		bufferevent_disable(clt->bev, EV_READ);
+}
+
+static int
+client_trusted(const struct config *cfg, const struct sockaddr *sa)
+{
+	const unsigned char *a;
+	size_t		 i, len;
+	unsigned int	 bits, full;
+	int		 fam = sa->sa_family;
+
+	if (fam == AF_INET) {
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		len = 4;
+	} else if (fam == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_addr.s6_addr;
+		len = 16;
+	} else
+		return 0;
+	for (i = 0; i < cfg->ntrusted_proxies; i++) {
+		const struct config_cidr *c = &cfg->trusted_proxies[i];
+
+		if (c->family != fam || c->bits > len * 8)
+			continue;
+		bits = c->bits;
+		full = bits / 8;
+		if (memcmp(a, c->addr, full) != 0)
+			continue;
+		if (bits % 8 != 0 && ((a[full] ^ c->addr[full]) &
+		    (0xff << (8 - bits % 8)) & 0xff) != 0)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+client_peer(struct client *clt, const struct sockaddr *sa)
+{
+	const void	*a = NULL;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, clt->peer,
+	    sizeof(clt->peer)) == NULL)
+		(void)snprintf(clt->peer, sizeof(clt->peer), "unix");
+}
+
+struct client *
+client_new(struct worker *w, struct bufferevent *bev, struct config *cfg,
+    const struct sockaddr *sa, int tls, int plain_redirect,
+    uint16_t https_port)
+{
+	struct client	*clt;
+
+	if ((clt = calloc(1, sizeof(*clt))) == NULL)
+		return NULL;
+	clt->reaper = event_new(w->base, -1, 0, client_on_reap, clt);
+	clt->head_timer = evtimer_new(w->base, client_on_head_timeout, clt);
+	clt->next = event_new(w->base, -1, 0, client_on_next, clt);
+	if (clt->reaper == NULL || clt->head_timer == NULL ||
+	    clt->next == NULL) {
+		if (clt->reaper != NULL)
+			event_free(clt->reaper);
+		if (clt->head_timer != NULL)
+			event_free(clt->head_timer);
+		if (clt->next != NULL)
+			event_free(clt->next);
+		free(clt);
+		return NULL;
+	}
+	clt->w = w;
+	clt->id = ++w->next_client_id * 1000 + w->id;
+	clt->cfg = cfg;
+	clt->bev = bev;
+	clt->tls = tls;
+	clt->plain_redirect = plain_redirect;
+	clt->https_port = https_port;
+	clt->trusted = client_trusted(cfg, sa);
+	client_peer(clt, sa);
+	TAILQ_INSERT_TAIL(&w->clients, clt, entry);
+	w->nclients++;
+	atomic_fetch_add(&w->srv->metrics.connections_open, 1);
+	atomic_fetch_add(&w->srv->metrics.connections_total, 1);
+	bufferevent_setcb(bev, client_on_read, client_on_write,
+	    client_on_event, clt);
+	bufferevent_setwatermark(bev, EV_READ, 0, CLIENT_HIWAT);
+	bufferevent_setwatermark(bev, EV_WRITE, CLIENT_HIWAT / 2, 0);
+	bufferevent_enable(bev, EV_WRITE);
+	clt->state = CLIENT_IDLE;
+	client_set_state(clt, CLIENT_READ_HEAD);
+	(void)evtimer_add(clt->head_timer, client_tv(&(struct timeval){ 0 },
+	    cfg->header_timeout ? cfg->header_timeout : 30000));
+	log_debug("client %" PRIu64 ": accepted from %s%s", clt->id,
+	    clt->peer, tls ? " (tls)" : "");
+	return clt;
+}
+
+void
+client_close(struct client *clt, const char *reason)
+{
+	if (clt == NULL || clt->dead)
+		return;
+	clt->dead = 1;
+	clt->state = CLIENT_CLOSING;
+	log_debug("client %" PRIu64 ": closed: %s", clt->id, reason);
+	if (clt->px != NULL) {		/* cut both ends of the link */
+		proxy_close(clt->px);
+		clt->px = NULL;
+	}
+	(void)evtimer_del(clt->head_timer);
+	bufferevent_disable(clt->bev, EV_READ | EV_WRITE);
+	event_active(clt->reaper, EV_TIMEOUT, 0);
+}
+
+static void
+client_new_id(struct client *clt)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char	 b[16];
+	size_t		 i;
+
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		log_warnx("client %" PRIu64 ": RAND_bytes failed", clt->id);
+		memset(b, 0, sizeof(b));
+	}
+	for (i = 0; i < sizeof(b); i++) {
+		clt->request_id[2 * i] = hex[b[i] >> 4];
+		clt->request_id[2 * i + 1] = hex[b[i] & 0xf];
+	}
+	clt->request_id[32] = '\0';
+	(void)clock_gettime(CLOCK_MONOTONIC, &clt->start);
+}
+
+/* One access-log line, or one reject event with its <reason>. */
+static void
+client_log(struct client *clt, const char *reason)
+{
+	struct request	*req = clt->req;
+	struct timespec	 now;
+	struct serve_metrics *m = &clt->w->srv->metrics;
+	char		 st[8], bytes[24], ms[24];
+	int		 status = clt->status ? clt->status : 499;
+	long long	 d;
+
+	if (status >= 100 && status < 600)
+		atomic_fetch_add(&m->requests[status / 100], 1);
+	if (reason != NULL)
+		atomic_fetch_add(&m->rejects, 1);
+	if (reason == NULL && !clt->cfg->access_log)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (now.tv_sec - clt->start.tv_sec) * 1000LL +
+	    (now.tv_nsec - clt->start.tv_nsec) / 1000000;
+	(void)snprintf(st, sizeof(st), "%d", status);
+	(void)snprintf(bytes, sizeof(bytes), "%" PRIu64, clt->bytes);
+	(void)snprintf(ms, sizeof(ms), "%lld", d);
+	log_event(reason != NULL ? LOG_LEVEL_WARN : LOG_LEVEL_INFO,
+	    reason != NULL ? "reject" : "request",
+	    "method", req != NULL && req->head_done ? req->method_name : NULL,
+	    "path", req != NULL ? req->path : NULL,
+	    "host", req != NULL ? req->host : NULL,
+	    "status", st, "bytes", bytes, "duration_ms", ms,
+	    "request_id", clt->request_id, "client", clt->peer,
+	    "reason", reason, (const char *)NULL);
+}
+
+/* Answer the current request ourselves with <r> (status etc. set). */
+static void
+client_send_page(struct client *clt, struct pages_resp *r)
+{
+	struct request	*req = clt->req;
+	char		 hsts[128];
+	long		 n;
+
+	r->request_id = clt->request_id;
+	r->html = req != NULL && pages_wants_html(
+	    request_header(req, "accept"));
+	r->head_only = req != NULL && req->head_done &&
+	    req->method == HTTP_HEAD;
+	r->hsts = clt->tls ? pages_hsts(clt->cfg, hsts, sizeof(hsts)) : NULL;
+	r->keep_alive = clt->keep_alive;
+	clt->status = r->status;
+	clt->head_sent = 1;
+	if ((n = pages_send(bufferevent_get_output(clt->bev), r)) > 0)
+		clt->bytes = (uint64_t)n;
+}
+
+/* The current request is over: log it, then next request or close. */
+static void
+client_finish(struct client *clt, const char *reason)
+{
+	client_log(clt, reason);
+	request_free(clt->req);
+	clt->req = NULL;
+	clt->app = NULL;
+	clt->status = 0;
+	clt->bytes = 0;
+	clt->head_sent = 0;
+	clt->seen_bytes = 0;
+	if (!clt->keep_alive || !clt->body_done || clt->w->draining) {
+		client_close_after_flush(clt);
+		return;
+	}
+	client_set_state(clt, CLIENT_IDLE);
+	/* A pipelined request may wait in the input: next loop turn. */
+	if (evbuffer_get_length(bufferevent_get_input(clt->bev)) > 0)
+		event_active(clt->next, EV_TIMEOUT, 0);
+}
+
+/* Refuse the request: one reject event, an error page, then close. */
+void
+client_refuse(struct client *clt, int status, const char *reason)
+{
+	struct pages_resp r = { .status = status };
+
+	if (clt->request_id[0] == '\0' || clt->req == NULL ||
+	    !clt->req->head_done)
+		client_new_id(clt);
+	clt->keep_alive = 0;
+	clt->body_done = 0;	/* unread input: linger before closing */
+	client_send_page(clt, &r);
+	client_finish(clt, reason);
+}
+
+/* A local answer to a well-formed request; the connection may stay. */
+static void
+client_local(struct client *clt, struct pages_resp *r, const char *reason)
+{
+	clt->body_done = !request_has_body(clt->req);
+	clt->keep_alive = clt->req->keep_alive && clt->body_done &&
+	    !clt->w->draining;
+	client_send_page(clt, r);
+	client_finish(clt, reason);
+}
+
+/* Under /.postern/: built-in endpoints, bound to the path on every host. */
+static void
+client_builtin(struct client *clt)
+{
+	struct pages_resp r = { .status = 404 };
+
+	if (strcmp(clt->req->path, "/.postern/health") == 0) {
+		r.status = 200;
+		r.json = "{\"status\":\"ok\"}";
+		client_local(clt, &r, NULL);
+		return;
+	}
+	client_local(clt, &r, NULL);
+}
+
+/*
+ * Plain HTTP on a redirecting listener: browsers (Accept: text/html, GET
+ * or HEAD) go to the same host over HTTPS; anything else gets an error,
+ * since a redirect would teach API clients to send secrets in clear first.
+ */
+static void
+client_https_redirect(struct client *clt)
+{
+	struct request	*req = clt->req;
+	struct pages_resp r = { .status = 403 };
+	char		 loc[4096], port[8] = "";
+	int		 n;
+
+	if (req->host != NULL && pages_wants_html(request_header(req,
+	    "accept")) && (req->method == HTTP_GET ||
+	    req->method == HTTP_HEAD)) {
+		if (clt->https_port != 443)
+			(void)snprintf(port, sizeof(port), ":%u",
+			    clt->https_port);
+		n = snprintf(loc, sizeof(loc), "https://%s%s%s%s%s",
+		    req->host, port, req->path, req->query ? "?" : "",
+		    req->query ? req->query : "");
+		if (n > 0 && (size_t)n < sizeof(loc)) {
+			r.status = 301;
+			r.location = loc;
+			client_local(clt, &r, NULL);
+			return;
+		}
+	}
+	r.json = "{\"error\":\"https_required\"}";
+	clt->req->keep_alive = 0;
+	client_local(clt, &r, "https_required");
+}
+
+static void
+client_forward(struct client *clt)
+{
+	struct request	*req = clt->req;
+
+	clt->body_done = !request_has_body(req) || req->complete;
+	if (req->expect_continue && !clt->body_done)
+		(void)evbuffer_add(bufferevent_get_output(clt->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	if ((clt->px = proxy_new(clt, clt->app)) == NULL) {
+		client_upstream_failed(clt, 502, "upstream_connect");
+		return;
+	}
+	client_set_state(clt, CLIENT_FORWARD);
+	if (!clt->body_done)
+		proxy_pump_body(clt->px);	/* body bytes may be here */
+}
+
+void
+client_resume(struct client *clt, enum client_verdict v, int status)
+{
+	if (clt->dead || clt->state != CLIENT_DECIDE)
+		return;
+	switch (v) {
+	case CLIENT_ALLOW:
+		client_forward(clt);
+		break;
+	case CLIENT_DENY:
+	case CLIENT_PENDING:
+		client_local(clt, &(struct pages_resp){ .status = status },
+		    "policy_deny");
+		break;
+	}
+}
+
+/*
+ * The request head is in: route it.  This is the seam for the policy
+ * engine: a check that needs Redis returns CLIENT_PENDING here and calls
+ * client_resume() from its reply callback (unlinked on client_close()).
+ */
+static void
+client_decide(struct client *clt)
+{
+	struct request	*req = clt->req;
+
+	client_set_state(clt, CLIENT_DECIDE);
+	if (strncmp(req->path, "/.postern/", 10) == 0 ||
+	    strcmp(req->path, "/.postern") == 0) {
+		client_builtin(clt);
+		return;
+	}
+	if (clt->plain_redirect) {
+		client_https_redirect(clt);
+		return;
+	}
+	clt->app = config_app_for_host(clt->cfg,
+	    req->host != NULL ? req->host : "");
+	if (clt->app == NULL) {
+		client_local(clt, &(struct pages_resp){ .status = 421 },
+		    "unknown_host");
+		return;
+	}
+	client_resume(clt, CLIENT_ALLOW, 0);
+}
+
+static void
+client_read_head(struct client *clt)
+{
+	struct evbuffer	*in = bufferevent_get_input(clt->bev);
+	struct request_limits lim;
+	enum request_result r;
+
+	if (evbuffer_get_length(in) > 0)
+		clt->seen_bytes = 1;
+	if (clt->req == NULL) {
+		request_limits_from(&lim, clt->cfg);
+		if ((clt->req = request_new(&lim)) == NULL) {
+			client_close(clt, "out of memory");
+			return;
+		}
+	}
+	if ((r = request_parse_head(clt->req, in)) == REQUEST_MORE)
+		return;
+	(void)evtimer_del(clt->head_timer);
+	client_new_id(clt);
+	if (r == REQUEST_ERROR) {
+		client_refuse(clt, clt->req->status, clt->req->reason);
+		return;
+	}
+	client_decide(clt);
+}
+
+static void
+client_on_read(struct bufferevent *bev, void *arg)
+{
+	struct client	*clt = arg;
+	struct timeval	 tv;
+
+	switch (clt->state) {
+	case CLIENT_IDLE:
+		client_set_state(clt, CLIENT_READ_HEAD);
+		(void)evtimer_add(clt->head_timer, client_tv(&tv,
+		    clt->cfg->header_timeout ? clt->cfg->header_timeout :
+		    30000));
+		/* FALLTHROUGH */
+	case CLIENT_READ_HEAD:
+		client_read_head(clt);
+		break;
+	case CLIENT_FORWARD:
+	case CLIENT_RESPOND:
+		if (clt->px != NULL && !clt->body_done)
+			proxy_pump_body(clt->px);
+		break;
+	case CLIENT_CLOSING:
+		(void)evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	case CLIENT_DECIDE:
+		break;
+	}
+}
+
+static void
+client_on_next(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*clt = arg;
+
+	if (!clt->dead && clt->state == CLIENT_IDLE)
+		client_on_read(clt->bev, clt);
+}
+
+static void
+client_on_head_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*clt = arg;
+
+	if (clt->dead || clt->state != CLIENT_READ_HEAD)
+		return;
+	if (!clt->seen_bytes)
+		client_close(clt, "no request");
+	else
+		client_refuse(clt, 408, "header_timeout");
+}
+
+void
+client_close_after_flush(struct client *clt)
+{
+	if (clt->dead)
+		return;
+	if (clt->px != NULL) {
+		proxy_close(clt->px);
+		clt->px = NULL;
+	}
+	(void)evtimer_del(clt->head_timer);
+	client_set_state(clt, CLIENT_CLOSING);
+	bufferevent_setwatermark(clt->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(clt->bev)) == 0)
+		client_on_write(clt->bev, clt);
+}
+
+static void
+client_on_write(struct bufferevent *bev, void *arg)
+{
+	struct client	*clt = arg;
+
+	if (clt->dead)
+		return;
+	if (clt->state != CLIENT_CLOSING) {
+		if (clt->px != NULL)
+			proxy_resume(clt->px);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0 ||
+	    clt->lingering)
+		return;
+	if (clt->body_done) {
+		client_close(clt, "done");
+		return;
+	}
+	/*
+	 * The client may still be sending a body we refused: read and drop
+	 * it for a moment, so that closing does not reset the connection
+	 * before it has read our answer (nginx's lingering_close).
+	 */
+	clt->lingering = 1;
+	client_set_state(clt, CLIENT_CLOSING);
+	(void)evbuffer_drain(bufferevent_get_input(bev),
+	    evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void
+client_on_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct client	*clt = arg;
+
+	if (events & BEV_EVENT_CONNECTED)
+		return;
+	if (clt->state == CLIENT_CLOSING) {
+		client_close(clt, clt->lingering ? "lingered" : "closed");
+		return;
+	}
+	if ((events & BEV_EVENT_TIMEOUT) && clt->state == CLIENT_READ_HEAD &&
+	    clt->seen_bytes) {
+		client_refuse(clt, 408, "header_timeout");
+		return;
+	}
+	client_close(clt, (events & BEV_EVENT_TIMEOUT) ? "timeout" :
+	    (events & BEV_EVENT_EOF) ? "client closed" : "client error");
+}
+
+static void
+client_on_reap(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*clt = arg;
+	struct worker	*w = clt->w;
+	SSL		*ssl;
+
+	if (clt->req != NULL && clt->req->head_done)
+		client_log(clt, clt->head_sent ? "response_aborted" :
+		    "client_closed");
+	TAILQ_REMOVE(&w->clients, clt, entry);
+	w->nclients--;
+	atomic_fetch_sub(&w->srv->metrics.connections_open, 1);
+	if (clt->tls && (ssl = bufferevent_openssl_get_ssl(clt->bev)) != NULL)
+		(void)SSL_shutdown(ssl);	/* close_notify, best effort */
+	bufferevent_free(clt->bev);
+	event_free(clt->reaper);
+	event_free(clt->head_timer);
+	event_free(clt->next);
+	request_free(clt->req);
+	config_unref(clt->cfg);
+	free(clt);
+	serve_client_gone(w);
+}
+
+void
+client_drain(struct client *clt)
+{
+	if (clt->state == CLIENT_IDLE ||
+	    (clt->state == CLIENT_READ_HEAD && !clt->seen_bytes))
+		client_close(clt, "draining");
+}
+
+struct evbuffer *
+client_output(struct client *clt)
+{
+	return bufferevent_get_output(clt->bev);
+}
+
+void
+client_response_started(struct client *clt, int status)
+{
+	clt->status = status;
+	clt->head_sent = 1;
+	client_set_state(clt, CLIENT_RESPOND);
+}
+
+void
+client_response_done(struct client *clt)
+{
+	if (clt->px != NULL) {
+		proxy_close(clt->px);
+		clt->px = NULL;
+	}
+	client_finish(clt, NULL);
+}
+
+void
+client_upstream_failed(struct client *clt, int status, const char *reason)
+{
+	atomic_fetch_add(&clt->w->srv->metrics.upstream_errors, 1);
+	if (clt->px != NULL) {
+		proxy_close(clt->px);
+		clt->px = NULL;
+	}
+	if (clt->head_sent) {		/* too late for an error page */
+		log_event(LOG_LEVEL_WARN, "upstream_error", "reason", reason,
+		    "request_id", clt->request_id, (const char *)NULL);
+		client_close(clt, reason);
+		return;
+	}
+	clt->keep_alive = clt->req->keep_alive && clt->body_done &&
+	    !clt->w->draining;
+	client_send_page(clt, &(struct pages_resp){ .status = status });
+	client_finish(clt, reason);
+}
+
+void
+client_body_done(struct client *clt)
+{
+	clt->body_done = 1;
+	if (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND)
+		bufferevent_disable(clt->bev, EV_READ);	/* next request waits */
+}

@@ -1,0 +1,114 @@
+/*
+ * One downstream connection: its bufferevent (TLS or plain), the request
+ * being served and the protocol stage it is in.  Requests on a connection
+ * are served one at a time, in order (pipelined ones wait in the input).
+ */
+#ifndef POSTERN_CLIENT_H
+#define POSTERN_CLIENT_H
+
+#include <stdint.h>
+#include <time.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+struct bufferevent;
+struct config;
+struct config_app;
+struct evbuffer;
+struct event;
+struct proxy;
+struct request;
+struct worker;
+
+/* Output beyond this stops reading from the other side (back-pressure). */
+#define CLIENT_HIWAT	(256 * 1024)
+
+enum client_state {
+	CLIENT_READ_HEAD = 0,	/* reading a request head */
+	CLIENT_DECIDE,		/* head read; waiting for the decision */
+	CLIENT_FORWARD,		/* request going upstream, no response yet */
+	CLIENT_RESPOND,		/* a response is being written */
+	CLIENT_IDLE,		/* keep-alive, between requests */
+	CLIENT_CLOSING,		/* flushing the last response, then freed */
+};
+
+/* What client_decide() concluded, now or later (client_resume()). */
+enum client_verdict {
+	CLIENT_ALLOW = 0,	/* forward to the app's upstream */
+	CLIENT_DENY,		/* answer with an error status */
+	CLIENT_PENDING,		/* an async check will call client_resume() */
+};
+
+/* Owned by its worker's client list; freed by the reaper only. */
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct worker		*w;
+	uint64_t		 id;
+	struct config		*cfg;		/* snapshot ref for this conn */
+	struct bufferevent	*bev;		/* owns the fd and SSL */
+	struct event		*reaper;	/* frees us on the next turn */
+	struct event		*head_timer;	/* header_timeout */
+	struct event		*next;		/* serve a pipelined request */
+	int			 dead;		/* client_close() ran */
+	enum client_state	 state;
+	int			 tls;		/* came in over TLS */
+	int			 plain_redirect; /* plain listener redirecting */
+	uint16_t		 https_port;	/* for redirects */
+	char			 peer[INET6_ADDRSTRLEN];
+	int			 trusted;	/* peer in trusted_proxies */
+
+	/* the current request */
+	struct request		*req;
+	const struct config_app	*app;
+	struct proxy		*px;		/* NULL unless forwarding */
+	char			 request_id[33];
+	struct timespec		 start;
+	int			 status;	/* sent, for the access log */
+	uint64_t		 bytes;		/* response body bytes */
+	int			 keep_alive;	/* this response keeps the conn */
+	int			 body_done;	/* request body fully read */
+	int			 head_sent;	/* a response head is out */
+	int			 lingering;	/* discarding input before close */
+	int			 seen_bytes;	/* any byte of this request */
+};
+
+/*
+ * Take over <bev> (already set up for TLS or plain), accepted from <sa> on
+ * a listener of <w>; <cfg> is a reference that moves to the client.  On
+ * failure returns NULL and the caller still owns both.
+ */
+struct client	*client_new(struct worker *w, struct bufferevent *bev,
+		    struct config *cfg, const struct sockaddr *sa,
+		    int tls, int plain_redirect, uint16_t https_port);
+
+/* Abort the connection now (reason for the debug log); idempotent. */
+void		 client_close(struct client *, const char *reason);
+
+/* Close the connection once its output has drained. */
+void		 client_close_after_flush(struct client *);
+
+/* Worker draining: close if idle, otherwise after the current response. */
+void		 client_drain(struct client *);
+
+/*
+ * The decision for a request in CLIENT_DECIDE arrived (from an async check
+ * that client_decide() started): forward on CLIENT_ALLOW, otherwise answer
+ * <status>.  A client closed meanwhile has unlinked its checker first.
+ */
+void		 client_resume(struct client *, enum client_verdict, int status);
+
+/* For proxy.c: where the response goes and how it ends. */
+struct evbuffer	*client_output(struct client *);
+void		 client_response_started(struct client *, int status);
+void		 client_response_done(struct client *);
+/* The upstream failed: an error page if nothing was sent yet, else abort. */
+void		 client_upstream_failed(struct client *, int status,
+		    const char *reason);
+/* The request body is bad (413, 400): refuse it and close. */
+void		 client_refuse(struct client *, int status, const char *reason);
+/* The request body finished reading (proxy_pump_body saw its end). */
+void		 client_body_done(struct client *);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * The gateway's own responses: error pages (HTML for browsers, JSON for
+ * everyone else), the health endpoint, redirects, and the security headers
+ * every response carries.  Pages show a status, a sentence and the request
+ * id, never internals (no addresses, no library messages).
+ */
+#ifndef POSTERN_PAGES_H
+#define POSTERN_PAGES_H
+
+#include <stddef.h>
+
+struct config;
+struct evbuffer;
+
+/* What to send; fields left 0/NULL are omitted. */
+struct pages_resp {
+	int		 status;
+	const char	*request_id;	/* 32 hex digits */
+	int		 html;		/* client accepts text/html */
+	int		 keep_alive;	/* 0: "Connection: close" */
+	int		 head_only;	/* HEAD: headers only */
+	const char	*hsts;		/* Strict-Transport-Security value */
+	const char	*location;	/* redirects */
+	const char	*json;		/* body instead of the error page */
+};
+
+/* Append a whole response to <out>; returns the body size, -1 on error. */
+long		 pages_send(struct evbuffer *out, const struct pages_resp *);
+
+/* "Not Found" etc.; "Unknown" for codes we never send. */
+const char	*pages_reason(int status);
+
+/* Whether an Accept header value asks for HTML (browsers). */
+int		 pages_wants_html(const char *accept);
+
+/* The HSTS value for <cfg> into <buf>; NULL if HSTS is off. */
+const char	*pages_hsts(const struct config *cfg, char *buf, size_t size);
+
+#endif

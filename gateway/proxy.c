@@ -1,0 +1,710 @@
+/*
+ * Forwarding one request (see proxy.h).  The request head sent upstream is
+ * rebuilt from the parsed headers: hop-by-hop headers and every client
+ * header that folds onto a gateway-owned name are dropped *before* ours
+ * are added, so no client header can remove or spoof them.  The response
+ * is parsed by http-parser, re-framed for the client, and given security
+ * headers.  Back-pressure both ways: each side stops reading while the
+ * other side's output is above its high-water mark.
+ */
+#define _GNU_SOURCE	/* strcasestr */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "pages.h"
+#include "proxy.h"
+#include "request.h"
+#include "serve.h"
+
+#define PROXY_HEAD_MAX		(64 * 1024)	/* response head bytes */
+#define PROXY_HEADERS_MAX	256
+
+/* Owned by its client (clt->px); freed by the reaper only. */
+struct proxy {
+	struct client		*clt;		/* NULL once unlinked */
+	struct bufferevent	*bev;		/* the upstream connection */
+	struct event		*reaper;
+	http_parser		 parser;	/* the response */
+	struct request_header	*hdrs;		/* response headers */
+	size_t			 nhdrs, caphdrs;
+	char			*reason;	/* response reason phrase */
+	size_t			 head_bytes;
+	int			 in_value;
+	int			 interim;	/* parsing a 1xx response */
+	int			 connected;
+	int			 head_sent;	/* response head written */
+	int			 complete;	/* response fully read */
+	int			 out_chunked;	/* re-chunking for the client */
+	int			 paused;	/* upstream reading stopped */
+	int			 eof;		/* upstream closed */
+	int			 closing;
+	const char		*error;		/* parse failure reason */
+};
+
+static void	proxy_on_read(struct bufferevent *, void *);
+static void	proxy_on_write(struct bufferevent *, void *);
+static void	proxy_on_event(struct bufferevent *, short, void *);
+static void	proxy_on_reap(evutil_socket_t, short, void *);
+
+/* Does <name> fold (case-insensitively, "_" read as "-") onto <want>? */
+static int
+proxy_fold_eq(const char *name, const char *want, int prefix)
+{
+	size_t	i;
+	int	c;
+
+	for (i = 0; want[i] != '\0'; i++) {
+		c = tolower((unsigned char)name[i]);
+		if (c == '_')
+			c = '-';
+		if (c != want[i])
+			return 0;
+	}
+	return prefix || name[i] == '\0';
+}
+
+/* RFC 9110 7.6.1 hop-by-hop headers, plus the ones we frame ourselves. */
+static int
+proxy_hop_by_hop(const char *name)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "te", "trailer", "upgrade",
+		"transfer-encoding", "content-length", "proxy-connection",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (proxy_fold_eq(name, hop[i], 0))
+			return 1;
+	return proxy_fold_eq(name, "proxy-", 1);
+}
+
+/* Is <name> listed in a Connection header of <h>? */
+static int
+proxy_connection_listed(const struct request_header *h, size_t n,
+    const char *name)
+{
+	char	*copy, *p, *tok;
+	size_t	 i, len;
+	int	 found = 0;
+
+	for (i = 0; i < n && !found; i++) {
+		if (strcasecmp(h[i].name, "connection") != 0)
+			continue;
+		if ((copy = strdup(h[i].value)) == NULL)
+			return 1;	/* drop it rather than guess */
+		p = copy;
+		while (!found && (tok = strsep(&p, ",")) != NULL) {
+			while (*tok == ' ' || *tok == '\t')
+				tok++;
+			len = strlen(tok);
+			while (len > 0 && (tok[len - 1] == ' ' ||
+			    tok[len - 1] == '\t'))
+				tok[--len] = '\0';
+			if (len > 0 && proxy_fold_eq(name, tok, 0) &&
+			    strlen(name) == len)
+				found = 1;
+		}
+		free(copy);
+	}
+	return found;
+}
+
+/*
+ * Client headers the upstream must never see from a client: identity and
+ * forwarding headers the gateway owns.  From a trusted proxy the standard
+ * forwarding headers pass (X-Forwarded-For is extended instead).
+ */
+static int
+proxy_gateway_owned(const char *name, int trusted)
+{
+	if (proxy_fold_eq(name, "x-postern-", 1) ||
+	    proxy_fold_eq(name, "x-request-id", 0))
+		return 1;
+	if (trusted)
+		return 0;
+	return proxy_fold_eq(name, "x-forwarded-", 1) ||
+	    proxy_fold_eq(name, "forwarded", 0) ||
+	    proxy_fold_eq(name, "x-real-ip", 0) ||
+	    proxy_fold_eq(name, "x-original-url", 0) ||
+	    proxy_fold_eq(name, "x-rewrite-url", 0);
+}
+
+/* The request head for the upstream, into <out>. */
+static int
+proxy_write_request(struct proxy *px, struct evbuffer *out)
+{
+	struct client	*clt = px->clt;
+	struct request	*req = clt->req;
+	const char	*host = request_header(req, "host");
+	const char	*xff = NULL;
+	size_t		 i;
+	int		 rc = 0;
+
+	rc |= evbuffer_add_printf(out, "%s %s%s%s HTTP/1.1\r\nHost: %s\r\n",
+	    req->method_name, req->path, req->query != NULL ? "?" : "",
+	    req->query != NULL ? req->query : "",
+	    host != NULL ? host : clt->app->upstream.host);
+	for (i = 0; i < req->nheaders; i++) {
+		const struct request_header *h = &req->headers[i];
+
+		if (proxy_fold_eq(h->name, "host", 0) ||
+		    proxy_fold_eq(h->name, "expect", 0) ||
+		    proxy_hop_by_hop(h->name) ||
+		    proxy_connection_listed(req->headers, req->nheaders,
+		    h->name) || proxy_gateway_owned(h->name, clt->trusted))
+			continue;
+		if (proxy_fold_eq(h->name, "x-forwarded-for", 0)) {
+			xff = h->value;		/* trusted: extended below */
+			continue;
+		}
+		rc |= evbuffer_add_printf(out, "%s: %s\r\n", h->name, h->value);
+	}
+	/* Ours, after all removals: nothing above can strip these. */
+	rc |= evbuffer_add_printf(out, "X-Forwarded-For: %s%s%s\r\n"
+	    "X-Forwarded-Proto: %s\r\nX-Forwarded-Host: %s\r\n"
+	    "X-Request-Id: %s\r\n", xff != NULL ? xff : "",
+	    xff != NULL ? ", " : "", clt->peer, clt->tls ? "https" : "http",
+	    host != NULL ? host : "", clt->request_id);
+	if (req->chunked)
+		rc |= evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	else if (req->has_length)
+		rc |= evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+		    (unsigned long long)req->content_length);
+	/* One connection per request for now; a pool would keep it. */
+	rc |= evbuffer_add_printf(out, "Connection: close\r\n\r\n");
+	return rc < 0 ? -1 : 0;
+}
+
+static struct timeval *
+proxy_tv(struct timeval *tv, uint64_t ms)
+{
+	if (ms == 0)
+		return NULL;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* Timeouts for the phase we are in; the response wait starts only once
+ * the whole request is sent, so a long upload never times out as 504. */
+static void
+proxy_set_timeouts(struct proxy *px)
+{
+	const struct config *cfg = px->clt->cfg;
+	struct timeval	 r, w;
+
+	if (!px->connected)
+		bufferevent_set_timeouts(px->bev, NULL, proxy_tv(&w,
+		    cfg->upstream_connect_timeout));
+	else
+		bufferevent_set_timeouts(px->bev, px->clt->body_done ?
+		    proxy_tv(&r, cfg->upstream_timeout) : NULL,
+		    proxy_tv(&w, cfg->body_timeout));
+}
+
+struct proxy *
+proxy_new(struct client *clt, const struct config_app *app)
+{
+	const struct config_upstream *up = &app->upstream;
+	struct event_base *base = clt->w->base;
+	struct proxy	*px;
+
+	if (up->tls) {
+		log_warnx("app %s: https upstreams are not supported in this "
+		    "version", app->name);
+		return NULL;
+	}
+	if ((px = calloc(1, sizeof(*px))) == NULL)
+		return NULL;
+	px->clt = clt;
+	px->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	px->reaper = event_new(base, -1, 0, proxy_on_reap, px);
+	if (px->bev == NULL || px->reaper == NULL)
+		goto fail;
+	http_parser_init(&px->parser, HTTP_RESPONSE);
+	px->parser.data = px;
+	bufferevent_setcb(px->bev, proxy_on_read, proxy_on_write,
+	    proxy_on_event, px);
+	bufferevent_setwatermark(px->bev, EV_WRITE, PROXY_HIWAT / 2, 0);
+	bufferevent_setwatermark(px->bev, EV_READ, 0, PROXY_HIWAT);
+	if (proxy_write_request(px, bufferevent_get_output(px->bev)) == -1)
+		goto fail;
+	proxy_set_timeouts(px);
+	if (bufferevent_socket_connect(px->bev,
+	    (const struct sockaddr *)&up->addr.ss, (int)up->addr.sslen) == -1)
+		goto fail;
+	bufferevent_enable(px->bev, EV_READ | EV_WRITE);
+	return px;
+fail:
+	if (px->bev != NULL)
+		bufferevent_free(px->bev);
+	if (px->reaper != NULL)
+		event_free(px->reaper);
+	free(px);
+	return NULL;
+}
+
+void
+proxy_close(struct proxy *px)
+{
+	if (px == NULL || px->closing)
+		return;
+	px->closing = 1;
+	px->clt = NULL;
+	bufferevent_disable(px->bev, EV_READ | EV_WRITE);
+	event_active(px->reaper, EV_TIMEOUT, 0);
+}
+
+static void
+proxy_free_headers(struct proxy *px)
+{
+	size_t	i;
+
+	for (i = 0; i < px->nhdrs; i++) {
+		free(px->hdrs[i].name);
+		free(px->hdrs[i].value);
+	}
+	px->nhdrs = 0;
+	px->in_value = 0;
+	free(px->reason);
+	px->reason = NULL;
+}
+
+static void
+proxy_on_reap(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proxy	*px = arg;
+
+	bufferevent_free(px->bev);
+	event_free(px->reaper);
+	proxy_free_headers(px);
+	free(px->hdrs);
+	free(px);
+}
+
+/* ---- request body ---- */
+
+void
+proxy_pump_body(struct proxy *px)
+{
+	struct client	*clt = px->clt;
+	struct evbuffer	*in, *out;
+	enum request_result r;
+	size_t		 before;
+
+	if (clt == NULL || clt->body_done)
+		return;
+	in = bufferevent_get_input(clt->bev);
+	out = bufferevent_get_output(px->bev);
+	for (;;) {
+		if (evbuffer_get_length(out) >= PROXY_HIWAT) {
+			bufferevent_disable(clt->bev, EV_READ);
+			return;
+		}
+		if ((before = evbuffer_get_length(in)) == 0)
+			return;
+		r = request_parse_body(clt->req, in, out,
+		    PROXY_HIWAT - evbuffer_get_length(out));
+		if (r == REQUEST_ERROR) {
+			if (clt->head_sent)
+				client_close(clt, clt->req->reason);
+			else
+				client_refuse(clt, clt->req->status,
+				    clt->req->reason);
+			return;
+		}
+		if (r == REQUEST_DONE) {
+			client_body_done(clt);
+			proxy_set_timeouts(px);
+			return;
+		}
+		if (evbuffer_get_length(in) == before)
+			return;
+	}
+}
+
+static void
+proxy_on_write(struct bufferevent *bev, void *arg)
+{
+	struct proxy	*px = arg;
+
+	if (px->clt == NULL || px->clt->body_done)
+		return;
+	bufferevent_enable(px->clt->bev, EV_READ);
+	proxy_pump_body(px);
+}
+
+/* ---- response ---- */
+
+static int
+proxy_fail(struct proxy *px, const char *reason)
+{
+	if (px->error == NULL)
+		px->error = reason;
+	return -1;
+}
+
+static int
+proxy_append(char **s, const char *at, size_t len)
+{
+	size_t	 old = *s == NULL ? 0 : strlen(*s);
+	char	*n;
+
+	if ((n = realloc(*s, old + len + 1)) == NULL)
+		return -1;
+	memcpy(n + old, at, len);
+	n[old + len] = '\0';
+	*s = n;
+	return 0;
+}
+
+static int
+proxy_on_status(http_parser *p, const char *at, size_t len)
+{
+	struct proxy	*px = p->data;
+
+	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
+		return proxy_fail(px, "upstream_head_too_large");
+	return proxy_append(&px->reason, at, len) == -1 ?
+	    proxy_fail(px, "nomem") : 0;
+}
+
+static int
+proxy_on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct proxy	*px = p->data;
+	struct request_header *h;
+
+	if (px->head_sent)		/* trailers: dropped */
+		return 0;
+	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
+		return proxy_fail(px, "upstream_head_too_large");
+	if (px->in_value || px->nhdrs == 0) {
+		if (px->nhdrs >= PROXY_HEADERS_MAX)
+			return proxy_fail(px, "upstream_head_too_large");
+		if (px->nhdrs == px->caphdrs) {
+			size_t n = px->caphdrs ? px->caphdrs * 2 : 16;
+
+			if ((h = reallocarray(px->hdrs, n, sizeof(*h))) ==
+			    NULL)
+				return proxy_fail(px, "nomem");
+			px->hdrs = h;
+			px->caphdrs = n;
+		}
+		memset(&px->hdrs[px->nhdrs++], 0, sizeof(*h));
+		px->in_value = 0;
+	}
+	h = &px->hdrs[px->nhdrs - 1];
+	return proxy_append(&h->name, at, len) == -1 ?
+	    proxy_fail(px, "nomem") : 0;
+}
+
+static int
+proxy_on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct proxy	*px = p->data;
+	struct request_header *h;
+
+	if (px->head_sent)
+		return 0;
+	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
+		return proxy_fail(px, "upstream_head_too_large");
+	h = &px->hdrs[px->nhdrs - 1];
+	px->in_value = 1;
+	return proxy_append(&h->value, at, len) == -1 ?
+	    proxy_fail(px, "nomem") : 0;
+}
+
+/* A response header value or phrase we may copy: no CR, LF or NUL. */
+static int
+proxy_clean(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\r' || *s == '\n' ||
+		    ((unsigned char)*s < 0x20 && *s != '\t'))
+			return 0;
+	return 1;
+}
+
+/* Which security headers the upstream already set. */
+struct proxy_sec {
+	int	hsts, nosniff, referrer, xfo, frame_ancestors;
+};
+
+static void
+proxy_note_security(struct proxy_sec *sec, const struct request_header *h)
+{
+	if (strcasecmp(h->name, "strict-transport-security") == 0)
+		sec->hsts = 1;
+	else if (strcasecmp(h->name, "x-content-type-options") == 0)
+		sec->nosniff = 1;
+	else if (strcasecmp(h->name, "referrer-policy") == 0)
+		sec->referrer = 1;
+	else if (strcasecmp(h->name, "x-frame-options") == 0)
+		sec->xfo = 1;
+	else if (strcasecmp(h->name, "content-security-policy") == 0 &&
+	    strcasestr(h->value, "frame-ancestors") != NULL)
+		sec->frame_ancestors = 1;
+}
+
+static void
+proxy_add_security(struct proxy *px, struct evbuffer *out,
+    const struct proxy_sec *sec)
+{
+	struct client	*clt = px->clt;
+	char		 hsts[128];
+	const char	*v;
+
+	if (clt->tls && !sec->hsts &&
+	    (v = pages_hsts(clt->cfg, hsts, sizeof(hsts))) != NULL)
+		(void)evbuffer_add_printf(out,
+		    "Strict-Transport-Security: %s\r\n", v);
+	if (!sec->nosniff)
+		(void)evbuffer_add_printf(out,
+		    "X-Content-Type-Options: nosniff\r\n");
+	if (!sec->referrer)
+		(void)evbuffer_add_printf(out,
+		    "Referrer-Policy: strict-origin-when-cross-origin\r\n");
+	if (!sec->xfo && !sec->frame_ancestors)
+		(void)evbuffer_add_printf(out, "X-Frame-Options: SAMEORIGIN\r\n");
+}
+
+/*
+ * The response framing for the client: Content-Length as the upstream
+ * said, chunked for chunked or close-delimited bodies to HTTP/1.1
+ * clients, or close-delimited (no keep-alive) for HTTP/1.0 clients.
+ */
+static void
+proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
+{
+	struct client	*clt = px->clt;
+	http_parser	*p = &px->parser;
+	size_t		 i;
+
+	if (nobody) {		/* HEAD, 204, 304: the length as stated */
+		for (i = 0; i < px->nhdrs; i++)
+			if (strcasecmp(px->hdrs[i].name, "content-length")
+			    == 0 && clt->req->method == HTTP_HEAD)
+				(void)evbuffer_add_printf(out,
+				    "Content-Length: %s\r\n",
+				    px->hdrs[i].value);
+		return;
+	}
+	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX) {
+		(void)evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+		    (unsigned long long)p->content_length);
+		return;
+	}
+	if (clt->req->http_minor >= 1) {
+		px->out_chunked = 1;
+		(void)evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		return;
+	}
+	clt->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
+}
+
+static int
+proxy_on_headers_complete(http_parser *p)
+{
+	struct proxy	*px = p->data;
+	struct client	*clt = px->clt;
+	struct evbuffer	*out = client_output(clt);
+	struct proxy_sec sec = { 0 };
+	int		 nobody, status = p->status_code;
+	size_t		 i;
+
+	if (status / 100 == 1) {
+		if (status == 101)
+			return proxy_fail(px, "upstream_upgrade");
+		px->interim = 1;	/* 100, 103: dropped */
+		return 0;
+	}
+	nobody = clt->req->method == HTTP_HEAD || status == 204 ||
+	    status == 304;
+	clt->keep_alive = clt->req->keep_alive && !clt->w->draining;
+	(void)evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	    px->reason != NULL && proxy_clean(px->reason) ? px->reason :
+	    pages_reason(status));
+	for (i = 0; i < px->nhdrs; i++) {
+		struct request_header *h = &px->hdrs[i];
+
+		if (h->value == NULL)
+			continue;
+		if (!proxy_clean(h->name) || !proxy_clean(h->value))
+			return proxy_fail(px, "upstream_bad_header");
+		if (proxy_hop_by_hop(h->name) ||
+		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name))
+			continue;
+		proxy_note_security(&sec, h);
+		(void)evbuffer_add_printf(out, "%s: %s\r\n", h->name,
+		    h->value);
+	}
+	proxy_add_security(px, out, &sec);
+	proxy_add_framing(px, out, nobody);
+	if (!clt->keep_alive)
+		(void)evbuffer_add_printf(out, "Connection: close\r\n");
+	else if (clt->req->http_minor == 0)
+		(void)evbuffer_add_printf(out, "Connection: keep-alive\r\n");
+	(void)evbuffer_add(out, "\r\n", 2);
+	px->head_sent = 1;
+	client_response_started(clt, status);
+	return nobody && clt->req->method == HTTP_HEAD ? 1 : 0;
+}
+
+static int
+proxy_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct proxy	*px = p->data;
+	struct evbuffer	*out = client_output(px->clt);
+
+	px->clt->bytes += len;
+	if (px->out_chunked)
+		(void)evbuffer_add_printf(out, "%zx\r\n", len);
+	(void)evbuffer_add(out, at, len);
+	if (px->out_chunked)
+		(void)evbuffer_add(out, "\r\n", 2);
+	return 0;
+}
+
+static int
+proxy_on_message_complete(http_parser *p)
+{
+	struct proxy	*px = p->data;
+
+	if (px->interim) {		/* the real response follows */
+		px->interim = 0;
+		proxy_free_headers(px);
+		px->head_bytes = 0;
+		return 0;
+	}
+	if (px->out_chunked)
+		(void)evbuffer_add(client_output(px->clt), "0\r\n\r\n", 5);
+	px->complete = 1;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings proxy_settings = {
+	.on_status = proxy_on_status,
+	.on_header_field = proxy_on_header_field,
+	.on_header_value = proxy_on_header_value,
+	.on_headers_complete = proxy_on_headers_complete,
+	.on_body = proxy_on_body,
+	.on_message_complete = proxy_on_message_complete,
+};
+
+/* The upstream broke the response: 502/504 if we can, else abort. */
+static void
+proxy_failed(struct proxy *px, int status, const char *reason)
+{
+	struct client	*clt = px->clt;
+
+	log_event(LOG_LEVEL_WARN, "upstream_error", "reason", reason,
+	    "app", clt->app != NULL ? clt->app->name : NULL,
+	    "request_id", clt->request_id, (const char *)NULL);
+	client_upstream_failed(clt, status, reason);	/* closes px */
+}
+
+/* Feed <len> bytes (len 0: EOF) to the response parser. */
+static int
+proxy_feed(struct proxy *px, const char *data, size_t len, size_t *used)
+{
+	enum http_errno	e;
+
+	*used = http_parser_execute(&px->parser, &proxy_settings, data, len);
+	e = HTTP_PARSER_ERRNO(&px->parser);
+	if (px->error != NULL || (e != HPE_OK && e != HPE_PAUSED)) {
+		if (px->error == NULL)
+			px->error = "upstream_bad_response";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+proxy_on_read(struct bufferevent *bev, void *arg)
+{
+	struct proxy	*px = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec v;
+	size_t		 used;
+
+	while (px->clt != NULL && !px->complete &&
+	    evbuffer_get_length(in) > 0) {
+		if (px->head_sent && evbuffer_get_length(
+		    client_output(px->clt)) >= CLIENT_HIWAT) {
+			bufferevent_disable(bev, EV_READ);
+			px->paused = 1;
+			return;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		if (proxy_feed(px, v.iov_base, v.iov_len, &used) == -1) {
+			proxy_failed(px, 502, px->error);
+			return;
+		}
+		evbuffer_drain(in, used);
+		if (used < v.iov_len && !px->complete) {
+			proxy_failed(px, 502, "upstream_bad_response");
+			return;
+		}
+	}
+	if (px->clt == NULL)
+		return;
+	if (!px->complete && px->eof && evbuffer_get_length(in) == 0) {
+		/* A close-delimited body ends here; anything else is cut. */
+		if (proxy_feed(px, NULL, 0, &used) == -1 || !px->complete) {
+			proxy_failed(px, 502, "upstream_closed");
+			return;
+		}
+	}
+	if (px->complete)
+		client_response_done(px->clt);	/* closes px */
+}
+
+void
+proxy_resume(struct proxy *px)
+{
+	if (!px->paused || px->closing)
+		return;
+	px->paused = 0;
+	bufferevent_enable(px->bev, EV_READ);
+	proxy_on_read(px->bev, px);
+}
+
+static void
+proxy_on_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct proxy	*px = arg;
+
+	if (px->clt == NULL)
+		return;
+	if (events & BEV_EVENT_CONNECTED) {
+		px->connected = 1;
+		proxy_set_timeouts(px);
+		return;
+	}
+	if (events & BEV_EVENT_EOF) {
+		px->eof = 1;
+		proxy_on_read(bev, px);
+		return;
+	}
+	if (events & BEV_EVENT_TIMEOUT)
+		proxy_failed(px, 504, px->connected ? "upstream_timeout" :
+		    "upstream_connect_timeout");
+	else
+		proxy_failed(px, 502, px->connected ? "upstream_error" :
+		    "upstream_connect");
+}

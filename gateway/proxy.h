@@ -1,0 +1,40 @@
+/*
+ * The upstream side of one request: a connection to the app's upstream
+ * (plain TCP in this version; https:// upstreams come later), the request
+ * head rebuilt from the parsed headers, both bodies streamed with
+ * back-pressure, the response head filtered and given security headers.
+ * One connection per request for now: proxy_new() is where a keep-alive
+ * pool will hand out an idle connection instead of connecting.
+ */
+#ifndef POSTERN_PROXY_H
+#define POSTERN_PROXY_H
+
+struct client;
+struct config_app;
+
+/* Upstream output beyond this stops reading the client's body. */
+#define PROXY_HIWAT	(256 * 1024)
+
+struct proxy;
+
+/*
+ * Start forwarding <clt>'s current request to <app>.  Returns the proxy
+ * (owned by the client, which must proxy_close() it), or NULL if no
+ * connection could even be started (the caller answers 502).
+ */
+struct proxy	*proxy_new(struct client *clt, const struct config_app *app);
+
+/* Unlink from the client and free on the next loop turn; NULL-safe. */
+void		 proxy_close(struct proxy *);
+
+/*
+ * Move request body bytes from the client's input to the upstream, as far
+ * as back-pressure allows.  On a bad body the client is answered or closed
+ * (the proxy is closed with it): the caller must not touch it afterwards.
+ */
+void		 proxy_pump_body(struct proxy *);
+
+/* The client's output drained: read from the upstream again. */
+void		 proxy_resume(struct proxy *);
+
+#endif

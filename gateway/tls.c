@@ -1,0 +1,229 @@
+/*
+ * TLS contexts (see tls.h).  Each certificate gets a context with the same
+ * settings; the first is the default and holds the others in ex_data, where
+ * the SNI callback finds them and which frees them with the default.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "log.h"
+#include "tls.h"
+
+/* TLS 1.2: ECDHE with AEAD only; TLS 1.3 suites are all AEAD. */
+#define TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+			"ECDHE-RSA-AES128-GCM-SHA256:" \
+			"ECDHE-ECDSA-AES256-GCM-SHA384:" \
+			"ECDHE-RSA-AES256-GCM-SHA384:" \
+			"ECDHE-ECDSA-CHACHA20-POLY1305:" \
+			"ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_SUITES	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
+			"TLS_CHACHA20_POLY1305_SHA256"
+#define TLS_GROUPS	"X25519:P-256"
+
+/* The certificates of one snapshot, owned by the default context. */
+struct tls_set {
+	SSL_CTX		**ctx;
+	X509		**leaf;
+	size_t		  n;
+};
+
+static int		tls_set_index = -1;
+static pthread_once_t	tls_once = PTHREAD_ONCE_INIT;
+
+static void
+tls_set_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct tls_set	*set = ptr;
+	size_t		 i;
+
+	if (set == NULL)
+		return;
+	for (i = 1; i < set->n; i++)	/* ctx[0] is the parent itself */
+		SSL_CTX_free(set->ctx[i]);
+	free(set->ctx);
+	free(set->leaf);
+	free(set);
+}
+
+static void
+tls_init_once(void)
+{
+	tls_set_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+	    tls_set_free);
+}
+
+static void
+tls_err(char *err, size_t errlen, const char *what, const char *file)
+{
+	unsigned long	e = ERR_peek_last_error();
+	char		buf[256] = "";
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	(void)snprintf(err, errlen, "%s %s%s%s", what, file,
+	    e != 0 ? ": " : "", buf);
+	ERR_clear_error();
+}
+
+/* ALPN: http/1.1 or nothing (RFC 7301 3.2: no_application_protocol). */
+static int
+tls_on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char proto[] = "\x08http/1.1";
+
+	if (SSL_select_next_proto((unsigned char **)(uintptr_t)out, outlen,
+	    proto, sizeof(proto) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* SNI: switch to the first certificate whose names match. */
+static int
+tls_on_servername(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_set	*set = arg;
+	const char	*name;
+	size_t		 i;
+
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name == NULL || set == NULL)
+		return SSL_TLSEXT_ERR_OK;
+	for (i = 0; i < set->n; i++) {
+		if (X509_check_host(set->leaf[i], name, 0, 0, NULL) == 1) {
+			if (i > 0)
+				(void)SSL_set_SSL_CTX(ssl, set->ctx[i]);
+			break;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;	/* unknown names get the default */
+}
+
+/* Refuse key files that group or others may read (DESIGN.md). */
+static int
+tls_check_key_mode(const char *path, char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1) {
+		(void)snprintf(err, errlen, "key %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		(void)snprintf(err, errlen, "key %s: group or world access "
+		    "(mode %04o); chmod 600 it", path,
+		    (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+tls_ctx_settings(SSL_CTX *ctx, const struct config *cfg)
+{
+	static const unsigned char sid[] = "postern";
+
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TLS_SUITES) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) != 1 ||
+	    SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1) != 1)
+		return -1;
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	if (!cfg->tls_session_tickets) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		(void)SSL_CTX_set_num_tickets(ctx, 0);
+	}
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_on_alpn, NULL);
+	return 0;
+}
+
+/* One context for certificate <c>; NULL with <err> set. */
+static SSL_CTX *
+tls_ctx_one(const struct config *cfg, const struct config_cert *c,
+    char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+
+	if (tls_check_key_mode(c->key_file, err, errlen) == -1)
+		return NULL;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_err(err, errlen, "TLS context for", c->cert_file);
+		return NULL;
+	}
+	if (tls_ctx_settings(ctx, cfg) == -1) {
+		tls_err(err, errlen, "TLS settings for", c->cert_file);
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1) {
+		tls_err(err, errlen, "certificate", c->cert_file);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		tls_err(err, errlen, "key", c->key_file);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *
+tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct tls_set	*set;
+	size_t		 i;
+
+	(void)pthread_once(&tls_once, tls_init_once);
+	if (cfg->ncerts == 0) {
+		(void)snprintf(err, errlen, "a TLS listener needs at least "
+		    "one certificate (tls.certificates)");
+		return NULL;
+	}
+	if ((set = calloc(1, sizeof(*set))) == NULL ||
+	    (set->ctx = calloc(cfg->ncerts, sizeof(*set->ctx))) == NULL ||
+	    (set->leaf = calloc(cfg->ncerts, sizeof(*set->leaf))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < cfg->ncerts; i++) {
+		set->ctx[i] = tls_ctx_one(cfg, &cfg->certs[i], err, errlen);
+		if (set->ctx[i] == NULL)
+			goto fail;
+		set->n = i + 1;
+		set->leaf[i] = SSL_CTX_get0_certificate(set->ctx[i]);
+	}
+	SSL_CTX_set_tlsext_servername_callback(set->ctx[0], tls_on_servername);
+	SSL_CTX_set_tlsext_servername_arg(set->ctx[0], set);
+	if (SSL_CTX_set_ex_data(set->ctx[0], tls_set_index, set) != 1) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	return set->ctx[0];
+fail:
+	if (set != NULL) {
+		for (i = 0; i < set->n; i++)
+			SSL_CTX_free(set->ctx[i]);
+		free(set->ctx);
+		free(set->leaf);
+		free(set);
+	}
+	return NULL;
+}
