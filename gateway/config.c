@@ -661,7 +661,7 @@ config_on_policy(struct yconf *y, yaml_node_t *n, void *obj)
 		free(pattern);
 		return;
 	}
-	if ((rc = glob(pattern, GLOB_ERR, NULL, &g)) == 0) {
+	if ((rc = glob(pattern, 0, NULL, &g)) == 0) {
 		for (i = 0; i < g.gl_pathc; i++)
 			config_add_policy(y, n, g.gl_pathv[i]);
 	} else
