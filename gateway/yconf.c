@@ -31,6 +31,10 @@ struct yconf_scan {
 
 static void
 yconf_vreport(struct yconf *y, const yaml_node_t *n, int warn,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void
+yconf_vreport(struct yconf *y, const yaml_node_t *n, int warn,
     const char *fmt, va_list ap)
 {
 	char	msg[400];

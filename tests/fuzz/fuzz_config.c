@@ -1,0 +1,49 @@
+/*
+ * libFuzzer target: bytes as a postern.yaml through config_load_buffer()
+ * (the YAML scan, the table walker and every value parser).  It runs in an
+ * empty temporary directory so that relative file names and policy globs
+ * resolve to nothing.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "log.h"
+
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char	dir[] = "/tmp/fuzz-config-XXXXXX";
+
+	(void)argc;
+	(void)argv;
+	if (mkdtemp(dir) == NULL || chdir(dir) == -1) {
+		perror("fuzz_config: temporary directory");
+		exit(1);
+	}
+	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct diag	 d = { 0 };
+	struct config	*cfg;
+
+	cfg = config_load_buffer("postern.yaml", data, size, &d);
+	if (cfg != NULL && d.nerrors != 0)
+		abort();		/* the contract: NULL iff errors */
+	if (cfg != NULL)
+		(void)config_app_for_host(cfg, "a.example.com");
+	config_unref(cfg);
+	diag_free(&d);
+	return 0;
+}
