@@ -2,7 +2,9 @@
  * The gateway's own pages (see pages.h).  Bodies are built from fixed text
  * and the request id only, so nothing a client sent is ever reflected.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

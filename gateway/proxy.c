@@ -7,7 +7,9 @@
  * headers.  Back-pressure both ways: each side stops reading while the
  * other side's output is above its high-water mark.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
+#endif
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

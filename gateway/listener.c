@@ -1,0 +1,319 @@
+/*
+ * Listeners (see listener.h): accepting, choosing TLS or plain for the new
+ * bufferevent, handing it to client.c; and the admin listener's /metrics.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "client.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "request.h"
+#include "serve.h"
+
+#define LISTENER_BACKLOG	1024
+#define ADMIN_TIMEOUT_S		10
+
+/* Owned by its worker (or serve_main for the admin listener). */
+struct listener {
+	struct evconnlistener	*evl;
+	struct worker		*w;	/* NULL for admin */
+	struct server		*srv;
+	int			 tls;
+	int			 redirect;
+	uint16_t		 https_port;
+};
+
+/* One admin connection: a request, a response, closed when written. */
+struct admin_conn {
+	struct bufferevent	*bev;
+	struct server		*srv;
+	struct request		*req;
+};
+
+uint16_t
+listener_port(const struct config_addr *a)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_port);
+	return 0;
+}
+
+static struct bufferevent *
+listener_bev(struct listener *l, evutil_socket_t fd, SSL_CTX *ctx)
+{
+	struct event_base *base = l->w->base;
+	struct bufferevent *bev;
+	SSL		*ssl;
+
+	if (!l->tls)
+		return bufferevent_socket_new(base, fd,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL) {
+		evutil_closesocket(fd);
+		return NULL;
+	}
+	/* From here the bufferevent owns ssl and fd (STYLE.md 3.5). */
+	bev = bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static void
+listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener	*l = arg;
+	struct server	*srv = l->srv;
+	struct config	*cfg;
+	SSL_CTX		*ctx;
+	struct bufferevent *bev;
+	int		 one = 1;
+
+	if (atomic_load(&srv->draining)) {
+		evutil_closesocket(fd);
+		return;
+	}
+	serve_snapshot(srv, &cfg, &ctx);
+	if (cfg->max_connections != 0 && atomic_load(
+	    &srv->metrics.connections_open) >= cfg->max_connections) {
+		log_event(LOG_LEVEL_WARN, "reject", "reason",
+		    "max_connections", (const char *)NULL);
+		evutil_closesocket(fd);
+		goto out;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((bev = listener_bev(l, fd, ctx)) == NULL) {
+		log_warnx("listener: cannot set up a connection");
+		goto out;
+	}
+	if (client_new(l->w, bev, cfg, sa, l->tls, !l->tls && l->redirect,
+	    l->https_port) == NULL) {
+		log_warnx("listener: out of memory for a client");
+		bufferevent_free(bev);
+		goto out;
+	}
+	cfg = NULL;			/* the client holds that reference */
+out:
+	config_unref(cfg);
+	SSL_CTX_free(ctx);
+}
+
+static void
+listener_on_error(struct evconnlistener *evl, void *arg)
+{
+	log_warn("listener: accept");	/* e.g. EMFILE; libevent retries */
+}
+
+static struct listener *
+listener_open(struct event_base *base, const struct config_addr *addr,
+    evconnlistener_cb cb, struct listener *l, unsigned int flags,
+    char *err, size_t errlen)
+{
+	l->evl = evconnlistener_new_bind(base, cb, l, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | flags,
+	    LISTENER_BACKLOG, (const struct sockaddr *)&addr->ss,
+	    (int)addr->sslen);
+	if (l->evl == NULL) {
+		(void)snprintf(err, errlen, "listen on %s: %s", addr->text,
+		    strerror(errno));
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_on_error);
+	return l;
+}
+
+struct listener *
+listener_new(struct worker *w, const struct config_listen *lc,
+    uint16_t https_port, char *err, size_t errlen)
+{
+	struct listener	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->w = w;
+	l->srv = w->srv;
+	l->tls = lc->tls;
+	l->redirect = lc->redirect;
+	l->https_port = https_port;
+	return listener_open(w->base, &lc->addr, listener_on_accept, l,
+	    LEV_OPT_REUSEABLE_PORT, err, errlen);
+}
+
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	evconnlistener_free(l->evl);
+	free(l);
+}
+
+/* ---- admin: /metrics ---- */
+
+static void
+admin_free(struct admin_conn *ac)
+{
+	bufferevent_free(ac->bev);
+	request_free(ac->req);
+	free(ac);
+}
+
+static void
+admin_metrics(struct server *srv, struct evbuffer *b)
+{
+	struct serve_metrics *m = &srv->metrics;
+	int		 i;
+
+	evbuffer_add_printf(b, "# HELP postern_requests_total Requests "
+	    "answered, by status class.\n"
+	    "# TYPE postern_requests_total counter\n");
+	for (i = 1; i <= 5; i++)
+		evbuffer_add_printf(b, "postern_requests_total{class=\"%dxx\"}"
+		    " %" PRIuFAST64 "\n", i, atomic_load(&m->requests[i]));
+	evbuffer_add_printf(b, "# HELP postern_rejects_total Requests "
+	    "refused by the gateway (malformed, smuggling, limits).\n"
+	    "# TYPE postern_rejects_total counter\n"
+	    "postern_rejects_total %" PRIuFAST64 "\n"
+	    "# HELP postern_connections_open Open client connections.\n"
+	    "# TYPE postern_connections_open gauge\n"
+	    "postern_connections_open %" PRIuFAST64 "\n"
+	    "# HELP postern_connections_total Accepted client connections.\n"
+	    "# TYPE postern_connections_total counter\n"
+	    "postern_connections_total %" PRIuFAST64 "\n"
+	    "# HELP postern_upstream_errors_total Upstream connect, timeout "
+	    "and protocol errors.\n"
+	    "# TYPE postern_upstream_errors_total counter\n"
+	    "postern_upstream_errors_total %" PRIuFAST64 "\n",
+	    atomic_load(&m->rejects), atomic_load(&m->connections_open),
+	    atomic_load(&m->connections_total),
+	    atomic_load(&m->upstream_errors));
+}
+
+static void
+admin_respond(struct admin_conn *ac, enum request_result r)
+{
+	struct evbuffer	*out = bufferevent_get_output(ac->bev);
+	struct evbuffer	*body = evbuffer_new();
+	struct request	*req = ac->req;
+	int		 status = 404;
+
+	if (body == NULL) {
+		admin_free(ac);
+		return;
+	}
+	if (r == REQUEST_ERROR)
+		status = req->status;
+	else if (strcmp(req->path, "/metrics") == 0 &&
+	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+		status = 200;
+		admin_metrics(ac->srv, body);
+	} else
+		evbuffer_add_printf(body, "not found\n");
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n\r\n", status, status == 200 ? "OK" :
+	    "Error", status == 200 ? "text/plain; version=0.0.4" :
+	    "text/plain", evbuffer_get_length(body));
+	if (r != REQUEST_ERROR && req->method != HTTP_HEAD)
+		evbuffer_add_buffer(out, body);
+	evbuffer_free(body);
+	bufferevent_disable(ac->bev, EV_READ);
+}
+
+static void
+admin_on_read(struct bufferevent *bev, void *arg)
+{
+	struct admin_conn *ac = arg;
+	enum request_result r;
+
+	if (ac->req->head_done || ac->req->reason != NULL)
+		return;
+	if ((r = request_parse_head(ac->req, bufferevent_get_input(bev))) !=
+	    REQUEST_MORE)
+		admin_respond(ac, r);
+}
+
+static void
+admin_on_write(struct bufferevent *bev, void *arg)
+{
+	struct admin_conn *ac = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	    (ac->req->head_done || ac->req->reason != NULL))
+		admin_free(ac);
+}
+
+static void
+admin_on_event(struct bufferevent *bev, short events, void *arg)
+{
+	admin_free(arg);
+}
+
+static void
+admin_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener	*l = arg;
+	struct request_limits lim;
+	struct admin_conn *ac;
+	struct timeval	 tv = { ADMIN_TIMEOUT_S, 0 };
+
+	request_limits_from(&lim, NULL);
+	lim.max_body_size = 1;
+	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
+	    (ac->req = request_new(&lim)) == NULL ||
+	    (ac->bev = bufferevent_socket_new(evconnlistener_get_base(evl),
+	    fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		if (ac != NULL)
+			request_free(ac->req);
+		free(ac);
+		evutil_closesocket(fd);
+		return;
+	}
+	ac->srv = l->srv;
+	bufferevent_setcb(ac->bev, admin_on_read, admin_on_write,
+	    admin_on_event, ac);
+	bufferevent_set_timeouts(ac->bev, &tv, &tv);
+	bufferevent_enable(ac->bev, EV_READ | EV_WRITE);
+}
+
+struct listener *
+listener_admin_new(struct server *srv, struct event_base *base,
+    const struct config_addr *addr, char *err, size_t errlen)
+{
+	struct listener	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->srv = srv;
+	return listener_open(base, addr, admin_on_accept, l, 0, err, errlen);
+}

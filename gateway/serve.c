@@ -1,0 +1,442 @@
+/*
+ * `postern serve` (see serve.h).  The main thread loads the configuration,
+ * builds the TLS context, opens every worker's listeners, then runs its own
+ * event loop for signals, the systemd watchdog and the admin listener.
+ * Workers read the current snapshot through serve_snapshot(); a reload
+ * swaps it under srv->lock, and each connection keeps the one it began
+ * with (config_ref) until it closes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/ssl.h>
+#include <systemd/sd-daemon.h>
+
+#include "client.h"
+#include "config.h"
+#include "diag.h"
+#include "listener.h"
+#include "log.h"
+#include "serve.h"
+#include "tls.h"
+
+/* The main thread's context; lives on serve_main()'s stack. */
+struct serve {
+	const char		*path;		/* config file */
+	struct server		 srv;
+	struct event_base	*base;
+	struct worker		*workers;
+	unsigned int		 nworkers;
+	struct listener		*admin;
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_watchdog;
+	int			 stopping;
+};
+
+void
+serve_snapshot(struct server *srv, struct config **cfg, SSL_CTX **ctx)
+{
+	pthread_mutex_lock(&srv->lock);
+	*cfg = config_ref(srv->cfg);
+	*ctx = srv->ssl_ctx;
+	if (*ctx != NULL)
+		SSL_CTX_up_ref(*ctx);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void
+serve_client_gone(struct worker *w)
+{
+	if (w->draining && w->nclients == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+static int
+serve_has_tls(const struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].tls)
+			return 1;
+	return 0;
+}
+
+/* Port of the first TLS listener: where browsers are redirected. */
+static uint16_t
+serve_https_port(const struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].tls)
+			return listener_port(&cfg->listen[i].addr);
+	return 443;
+}
+
+/* ---- workers ---- */
+
+static void
+worker_on_drain_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct client	*clt;
+
+	log_info("worker %u: shutdown timeout, closing %zu connections",
+	    w->id, w->nclients);
+	TAILQ_FOREACH(clt, &w->clients, entry)
+		client_close(clt, "shutdown timeout");
+	if (w->nclients == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+/* Main thread said: drain.  Stop accepting, close idle connections. */
+static void
+worker_on_wake(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct client	*clt;
+	struct config	*cfg;
+	SSL_CTX		*ctx;
+	struct timeval	 tv;
+	size_t		 i;
+
+	if (!atomic_load(&w->srv->draining) || w->draining)
+		return;
+	w->draining = 1;
+	for (i = 0; i < w->nlisteners; i++) {
+		listener_free(w->listeners[i]);
+		w->listeners[i] = NULL;
+	}
+	TAILQ_FOREACH(clt, &w->clients, entry)
+		client_drain(clt);
+	serve_snapshot(w->srv, &cfg, &ctx);
+	tv.tv_sec = (time_t)(cfg->shutdown_timeout / 1000);
+	tv.tv_usec = (suseconds_t)(cfg->shutdown_timeout % 1000) * 1000;
+	config_unref(cfg);
+	SSL_CTX_free(ctx);
+	(void)evtimer_add(w->drain_timer, &tv);
+	if (w->nclients == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	log_debug("worker %u: stopped", w->id);
+	return NULL;
+}
+
+static int
+worker_init(struct serve *s, struct worker *w, unsigned int id)
+{
+	const struct config *cfg = s->srv.cfg;
+	uint16_t	 https_port = serve_https_port(cfg);
+	char		 err[512];
+	size_t		 i;
+
+	w->srv = &s->srv;
+	w->id = id;
+	TAILQ_INIT(&w->clients);
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->wake = event_new(w->base, -1, 0, worker_on_wake, w)) ==
+	    NULL || (w->drain_timer = evtimer_new(w->base,
+	    worker_on_drain_timeout, w)) == NULL ||
+	    (w->listeners = calloc(cfg->nlisten, sizeof(*w->listeners))) ==
+	    NULL) {
+		log_error("worker %u: out of memory", id);
+		return -1;
+	}
+	for (i = 0; i < cfg->nlisten; i++) {
+		w->listeners[i] = listener_new(w, &cfg->listen[i], https_port,
+		    err, sizeof(err));
+		if (w->listeners[i] == NULL) {
+			log_error("%s", err);
+			return -1;
+		}
+		w->nlisteners = i + 1;
+	}
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		listener_free(w->listeners[i]);
+	free(w->listeners);
+	if (w->wake != NULL)
+		event_free(w->wake);
+	if (w->drain_timer != NULL)
+		event_free(w->drain_timer);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+/* ---- signals ---- */
+
+static void
+serve_notify(const char *state)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)sd_notifyf(0, "%s\nMONOTONIC_USEC=%llu", state,
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+}
+
+/* Listen addresses are bound at start; a reload cannot move them. */
+static int
+serve_same_listeners(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i].addr.text, b->listen[i].addr.text) != 0 ||
+		    a->listen[i].tls != b->listen[i].tls)
+			return 0;
+	return 1;
+}
+
+/*
+ * SIGHUP: load the configuration and certificates again; swap both in only
+ * if everything loads, otherwise keep serving with the old ones.
+ */
+static void
+serve_reload(struct serve *s)
+{
+	struct diag	 d = { 0 };
+	struct config	*cfg, *old;
+	SSL_CTX		*ctx = NULL, *oldctx;
+	char		 err[512];
+
+	serve_notify("RELOADING=1");
+	log_info("reloading %s", s->path);
+	cfg = config_load(s->path, &d);
+	diag_log(&d);
+	diag_free(&d);
+	if (cfg == NULL) {
+		log_error("reload failed: configuration has errors; "
+		    "keeping the running configuration");
+		goto out;
+	}
+	if (serve_has_tls(cfg) &&
+	    (ctx = tls_ctx_new(cfg, err, sizeof(err))) == NULL) {
+		log_error("reload failed: %s; keeping the running "
+		    "configuration", err);
+		config_unref(cfg);
+		goto out;
+	}
+	if (!serve_same_listeners(cfg, s->srv.cfg))
+		log_warnx("reload: listen addresses changed; they take effect "
+		    "only after a restart");
+	pthread_mutex_lock(&s->srv.lock);
+	old = s->srv.cfg;
+	oldctx = s->srv.ssl_ctx;
+	s->srv.cfg = cfg;
+	s->srv.ssl_ctx = ctx;
+	pthread_mutex_unlock(&s->srv.lock);
+	config_unref(old);		/* freed when its last client closes */
+	SSL_CTX_free(oldctx);
+	log_setlevel(cfg->log_level);
+	log_info("reloaded: %zu apps", cfg->napps);
+out:
+	serve_notify("READY=1");
+}
+
+static void
+serve_stop(struct serve *s)
+{
+	unsigned int	i;
+
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	(void)sd_notify(0, "STOPPING=1");
+	log_info("stopping: draining connections");
+	atomic_store(&s->srv.draining, 1);
+	listener_free(s->admin);
+	s->admin = NULL;
+	for (i = 0; i < s->nworkers; i++)
+		event_active(s->workers[i].wake, EV_TIMEOUT, 0);
+	event_base_loopexit(s->base, NULL);	/* then join the workers */
+}
+
+static void
+serve_on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct serve	*s = arg;
+
+	if (sig == SIGHUP && !s->stopping)
+		serve_reload(s);
+	else if (sig == SIGTERM || sig == SIGINT)
+		serve_stop(s);
+}
+
+static void
+serve_on_watchdog(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
+static int
+serve_events(struct serve *s)
+{
+	uint64_t	usec = 0;
+	struct timeval	tv;
+
+	s->ev_hup = evsignal_new(s->base, SIGHUP, serve_on_signal, s);
+	s->ev_term = evsignal_new(s->base, SIGTERM, serve_on_signal, s);
+	s->ev_int = evsignal_new(s->base, SIGINT, serve_on_signal, s);
+	if (s->ev_hup == NULL || s->ev_term == NULL || s->ev_int == NULL ||
+	    evsignal_add(s->ev_hup, NULL) == -1 ||
+	    evsignal_add(s->ev_term, NULL) == -1 ||
+	    evsignal_add(s->ev_int, NULL) == -1)
+		return -1;
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+		usec /= 2;		/* ping twice per period */
+		tv.tv_sec = (time_t)(usec / 1000000);
+		tv.tv_usec = (suseconds_t)(usec % 1000000);
+		s->ev_watchdog = event_new(s->base, -1, EV_PERSIST,
+		    serve_on_watchdog, s);
+		if (s->ev_watchdog == NULL ||
+		    event_add(s->ev_watchdog, &tv) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- start and stop ---- */
+
+static int
+serve_start(struct serve *s)
+{
+	const struct config *cfg = s->srv.cfg;
+	char		 err[512];
+	unsigned int	 i;
+
+	if (serve_has_tls(cfg) && (s->srv.ssl_ctx = tls_ctx_new(cfg, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
+	for (i = 0; i < cfg->napps; i++)
+		if (cfg->apps[i].upstream.tls)
+			log_warnx("app %s: https upstreams are not supported "
+			    "in this version; its requests will get 502",
+			    cfg->apps[i].name);
+	if ((s->base = event_base_new()) == NULL || serve_events(s) == -1) {
+		log_error("cannot set up the main event loop");
+		return -1;
+	}
+	if (cfg->admin_enabled && (s->admin = listener_admin_new(&s->srv,
+	    s->base, &cfg->admin, err, sizeof(err))) == NULL) {
+		log_error("admin: %s", err);
+		return -1;
+	}
+	s->nworkers = cfg->workers > 0 ? cfg->workers : 1;
+	if ((s->workers = calloc(s->nworkers, sizeof(*s->workers))) == NULL)
+		return -1;
+	for (i = 0; i < s->nworkers; i++)
+		if (worker_init(s, &s->workers[i], i) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+serve_run(struct serve *s)
+{
+	unsigned int	i, started;
+	int		rc = 0;
+
+	for (started = 0; started < s->nworkers; started++)
+		if ((errno = pthread_create(&s->workers[started].thread, NULL,
+		    worker_main, &s->workers[started])) != 0) {
+			log_warn("pthread_create");
+			atomic_store(&s->srv.draining, 1);
+			rc = 1;
+			break;
+		}
+	if (rc == 0) {
+		(void)sd_notify(0, "READY=1\nSTATUS=serving");
+		log_event(LOG_LEVEL_INFO, "ready", "config", s->path,
+		    (const char *)NULL);
+		(void)event_base_dispatch(s->base);
+	}
+	for (i = 0; i < started; i++) {
+		event_active(s->workers[i].wake, EV_TIMEOUT, 0);
+		(void)pthread_join(s->workers[i].thread, NULL);
+	}
+	return rc;
+}
+
+static void
+serve_free(struct serve *s)
+{
+	unsigned int	i;
+
+	for (i = 0; s->workers != NULL && i < s->nworkers; i++)
+		worker_free(&s->workers[i]);
+	free(s->workers);
+	listener_free(s->admin);
+	if (s->ev_hup != NULL)
+		event_free(s->ev_hup);
+	if (s->ev_term != NULL)
+		event_free(s->ev_term);
+	if (s->ev_int != NULL)
+		event_free(s->ev_int);
+	if (s->ev_watchdog != NULL)
+		event_free(s->ev_watchdog);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	SSL_CTX_free(s->srv.ssl_ctx);
+	config_unref(s->srv.cfg);
+	pthread_mutex_destroy(&s->srv.lock);
+}
+
+int
+serve_main(const char *config_path)
+{
+	struct serve	 s;
+	struct diag	 d = { 0 };
+	int		 rc = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.path = config_path;
+	s.srv.cfg = config_load(config_path, &d);
+	diag_log(&d);
+	diag_free(&d);
+	if (s.srv.cfg == NULL) {
+		log_error("%s: configuration has errors; not starting",
+		    config_path);
+		return 1;
+	}
+	log_init(s.srv.cfg->log_level, LOG_FORMAT_JSON);
+	if (evthread_use_pthreads() == -1) {
+		log_error("libevent: no thread support");
+		config_unref(s.srv.cfg);
+		return 1;
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_init(&s.srv.lock, NULL);
+	if (serve_start(&s) == 0)
+		rc = serve_run(&s);
+	serve_free(&s);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}
