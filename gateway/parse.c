@@ -424,29 +424,28 @@ parse_cidr(const char *s, struct config_cidr *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* One DNS label of 1-63 letters, digits and inner '-'; returns its end. */
-static const char *
-parse_label(const char *s, char *err, size_t errlen)
+/* One DNS label of 1-63 letters, digits and inner '-'; *<end> after it. */
+static int
+parse_label(const char *s, const char **end, char *err, size_t errlen)
 {
 	const char	*p;
 
 	for (p = s; parse_isalpha((unsigned char)*p) ||
 	    parse_isdigit((unsigned char)*p) || *p == '-'; p++)
 		;
-	if (p == s)
-		return parse_fail(err, errlen, *p == '.' || *p == '\0' ?
-		    "empty label in host name" : "invalid character in host "
-		    "name (letters, digits, '-' and '.')"), NULL;
+	if (p == s && (*p == '.' || *p == '\0'))
+		return parse_fail(err, errlen, "empty label in host name");
+	if (p == s || (*p != '.' && *p != '\0'))
+		return parse_fail(err, errlen, "invalid character in host "
+		    "name (letters, digits, '-' and '.')");
 	if (p - s > 63)
 		return parse_fail(err, errlen, "label longer than 63 bytes "
-		    "in host name"), NULL;
+		    "in host name");
 	if (*s == '-' || p[-1] == '-')
 		return parse_fail(err, errlen, "a host name label cannot "
-		    "start or end with '-'"), NULL;
-	if (*p != '.' && *p != '\0')
-		return parse_fail(err, errlen, "invalid character in host "
-		    "name (letters, digits, '-' and '.')"), NULL;
-	return p;
+		    "start or end with '-'");
+	*end = p;
+	return 0;
 }
 
 int
@@ -470,7 +469,7 @@ parse_host(const char *s, int wildcard, char *err, size_t errlen)
 	if (wildcard && strncmp(s, "*.", 2) == 0)
 		s += 2;
 	for (;;) {
-		if ((s = parse_label(s, err, errlen)) == NULL)
+		if (parse_label(s, &s, err, errlen) == -1)
 			return -1;
 		if (*s++ == '\0')
 			return 0;
