@@ -113,6 +113,8 @@ proxy_connection_listed(const struct request_header *h, size_t n,
 			while (len > 0 && (tok[len - 1] == ' ' ||
 			    tok[len - 1] == '\t'))
 				tok[--len] = '\0';
+			for (len = 0; tok[len] != '\0'; len++)
+				tok[len] = (char)tolower((unsigned char)tok[len]);
 			if (len > 0 && proxy_fold_eq(name, tok, 0) &&
 			    strlen(name) == len)
 				found = 1;
