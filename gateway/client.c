@@ -484,7 +484,7 @@ client_on_read(struct bufferevent *bev, void *arg)
 		(void)evtimer_add(clt->head_timer, client_tv(&tv,
 		    clt->cfg->header_timeout ? clt->cfg->header_timeout :
 		    30000));
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));	/* FALLTHROUGH */
 	case CLIENT_READ_HEAD:
 		client_read_head(clt);
 		break;

@@ -9,6 +9,9 @@
 #include "diag.h"
 #include "log.h"
 
+static void	diag_add(struct diag *, const char *, size_t, size_t, const char *,
+		    const char *, va_list) __attribute__((format(printf, 6, 0)));
+
 static void
 diag_add(struct diag *d, const char *path, size_t line, size_t col,
     const char *kind, const char *fmt, va_list ap)

@@ -207,6 +207,9 @@ log_finish(char *line, size_t size, size_t *off)
 	log_write(line, *off);
 }
 
+static void	log_vmsg(enum log_level, const char *, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vmsg(enum log_level level, const char *suffix, const char *fmt,
     va_list ap)
