@@ -544,6 +544,7 @@ static void
 client_on_write(struct bufferevent *bev, void *arg)
 {
 	struct client	*clt = arg;
+	SSL		*ssl;
 
 	if (clt->dead)
 		return;
@@ -566,6 +567,10 @@ client_on_write(struct bufferevent *bev, void *arg)
 	 */
 	clt->lingering = 1;
 	client_set_state(clt, CLIENT_CLOSING);
+	/* Our side is done: tell the client now, keep reading a moment. */
+	if (clt->tls && (ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
+		(void)SSL_shutdown(ssl);
+	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
 	(void)evbuffer_drain(bufferevent_get_input(bev),
 	    evbuffer_get_length(bufferevent_get_input(bev)));
 }
