@@ -129,7 +129,7 @@ int
 parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
     char *err, size_t errlen)
 {
-	uint64_t	v;
+	uint64_t	v = 0;
 
 	if (parse_digits(&s, &v, err, errlen) == -1)
 		return -1;
@@ -148,7 +148,7 @@ parse_dur_group(const char **sp, size_t *last, uint64_t *ms, char *err,
     size_t errlen)
 {
 	const char	*s = *sp, *u;
-	uint64_t	 n;
+	uint64_t	 n = 0;
 	size_t		 i, len;
 
 	if (*last != SIZE_MAX && !parse_isdigit((unsigned char)*s))
@@ -199,7 +199,7 @@ int
 parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 {
 	char		 unit[16];
-	uint64_t	 n;
+	uint64_t	 n = 0;
 	size_t		 i;
 
 	if (*s == '\0')
@@ -233,7 +233,7 @@ parse_bool(const char *s, int *out, char *err, size_t errlen)
 static int
 parse_port(const char *s, char *err, size_t errlen)
 {
-	uint64_t	v;
+	uint64_t	v = 0;
 
 	if (*s == '\0')
 		return parse_fail(err, errlen, "missing port");
