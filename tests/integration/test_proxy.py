@@ -395,3 +395,21 @@ def test_sigterm_exits_zero(gw):
     assert get(gw, "/").status_code == 200
     gw.proc.send_signal(signal.SIGTERM)
     assert gw.proc.wait(10) == 0
+
+
+def test_sigterm_drains_in_flight_request(gw):
+    import threading
+    result = {}
+
+    def slow():
+        result["r"] = get(gw, "/slow?ms=800")
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.3)
+    gw.proc.send_signal(signal.SIGTERM)
+    t.join(10)
+    assert result["r"].status_code == 200
+    assert result["r"].headers.get("Connection") == "close"
+    assert gw.proc.wait(10) == 0
+    with pytest.raises(requests.exceptions.ConnectionError):
+        get(gw, "/", timeout=2)

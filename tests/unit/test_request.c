@@ -1,0 +1,209 @@
+/*
+ * request.c: every refusal has its status and stable reason, and accepted
+ * requests come out with one framing, a host and a normalised path.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+
+#include "request.h"
+
+struct parsed {
+	struct request	*req;
+	struct evbuffer	*in, *out;
+	enum request_result r;
+};
+
+static void
+parse(struct parsed *p, const char *s, size_t len)
+{
+	struct request_limits lim;
+
+	request_limits_from(&lim, NULL);
+	lim.max_request_line = 256;
+	lim.max_header_size = 1024;
+	lim.max_headers = 8;
+	lim.max_body_size = 100;
+	p->in = evbuffer_new();
+	p->out = evbuffer_new();
+	p->req = request_new(&lim);
+	assert_non_null(p->req);
+	evbuffer_add(p->in, s, len);
+	p->r = request_parse_head(p->req, p->in);
+	if (p->r == REQUEST_DONE && !p->req->complete)
+		p->r = request_parse_body(p->req, p->in, p->out, 1 << 20);
+}
+
+static void
+done(struct parsed *p)
+{
+	request_free(p->req);
+	evbuffer_free(p->in);
+	evbuffer_free(p->out);
+}
+
+static void
+refused(const char *s, int status, const char *reason)
+{
+	struct parsed	p;
+
+	parse(&p, s, strlen(s));
+	assert_int_equal(p.r, REQUEST_ERROR);
+	assert_int_equal(p.req->status, status);
+	assert_string_equal(p.req->reason, reason);
+	done(&p);
+}
+
+#define H	"GET / HTTP/1.1\r\nHost: a\r\n"
+
+static void
+test_smuggling(void **state)
+{
+	(void)state;
+	refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 400, "smuggling_cl_te");
+	refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 3\r\n\r\n", 400, "smuggling_cl_te");
+	refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+	    "Content-Length: 3\r\n\r\nabc", 400, "smuggling_double_cl");
+	refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+	    400, "smuggling_te_invalid");
+	refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, "
+	    "chunked\r\n\r\n", 400, "smuggling_te_invalid");
+	refused(H "Content-Length: -1\r\n\r\n", 400, "bad_content_length");
+	refused(H "Content-Length: 1 2\r\n\r\n", 400, "bad_content_length");
+}
+
+static void
+test_malformed_heads(void **state)
+{
+	(void)state;
+	refused(H "X-A: b\r\n c\r\n\r\n", 400, "obs_fold");
+	refused(H "X_A: b\r\n\r\n", 400, "header_underscore");
+	refused(H "X A: b\r\n\r\n", 400, "header_name_invalid");
+	refused(H "X: a\x01" "b\r\n\r\n", 400, "control_char");
+	refused("GET / HTTP/1.1\nHost: a\n\n", 400, "bare_lf");
+	refused(H "X: a\rb\r\n\r\n", 400, "bare_cr");
+	refused("GET / HTTP/1.1\r\n\r\n", 400, "host_missing");
+	refused(H "Host: b\r\n\r\n", 400, "host_multiple");
+	refused("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "host_invalid");
+	refused("GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+	    "host_mismatch");
+	refused("GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "target_form");
+	refused("FOO / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_method");
+	refused("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "http_version");
+	refused("TRACE / HTTP/1.1\r\nHost: a\r\n\r\n", 405,
+	    "method_not_allowed");
+	refused("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 405,
+	    "method_not_allowed");
+	refused(H "Expect: magic\r\n\r\n", 417, "expect_unsupported");
+}
+
+static void
+test_paths(void **state)
+{
+	(void)state;
+	refused("GET /a/../../etc HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+	    "path_escape");
+	refused("GET /a%2Fb HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+	    "path_encoded_slash");
+	refused("GET /#x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "path_fragment");
+}
+
+static void
+test_limits(void **state)
+{
+	char	buf[2048];
+
+	(void)state;
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, "GET /", 5);
+	buf[sizeof(buf) - 1] = '\0';
+	refused(buf, 414, "uri_too_long");
+	(void)snprintf(buf, sizeof(buf), H "X: %01400d\r\n\r\n", 0);
+	refused(buf, 431, "header_too_large");
+	refused(H "A: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\nG: 1\r\n"
+	    "H: 1\r\n\r\n", 431, "too_many_headers");
+	refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n",
+	    413, "body_too_large");
+	(void)snprintf(buf, sizeof(buf), "POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n80\r\n%0128d\r\n0\r\n\r\n", 0);
+	refused(buf, 413, "body_too_large");
+}
+
+static void
+test_accepted(void **state)
+{
+	struct parsed	 p;
+	const char	*s = "\r\nGET /a/./b//c?x=1 HTTP/1.1\r\n"
+	    "Host: Example.COM:443\r\nAccept: */*\r\n\r\nGET /next";
+
+	(void)state;
+	parse(&p, s, strlen(s));
+	assert_int_equal(p.r, REQUEST_DONE);
+	assert_string_equal(p.req->path, "/a/b/c");
+	assert_string_equal(p.req->query, "x=1");
+	assert_string_equal(p.req->host, "example.com");
+	assert_string_equal(request_header(p.req, "ACCEPT"), "*/*");
+	assert_int_equal(evbuffer_get_length(p.in), 9);	/* pipelined */
+	done(&p);
+}
+
+static void
+test_bodies(void **state)
+{
+	struct parsed	 p;
+	const char	*cl = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5"
+	    "\r\n\r\nhelloGET / HTTP/1.1\r\n";
+	const char	*ch = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n2;x=y\r\nhe\r\n3\r\nllo\r\n0\r\nT: 1\r\n\r\nGET";
+
+	(void)state;
+	parse(&p, cl, strlen(cl));
+	assert_int_equal(p.r, REQUEST_DONE);
+	assert_int_equal(evbuffer_get_length(p.out), 5);
+	assert_int_equal(evbuffer_get_length(p.in), 16);
+	done(&p);
+	parse(&p, ch, strlen(ch));
+	assert_int_equal(p.r, REQUEST_DONE);
+	assert_int_equal(p.req->body_bytes, 5);
+	/* re-chunked for the upstream, trailers dropped */
+	assert_int_equal(evbuffer_get_length(p.out),
+	    strlen("2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n"));
+	assert_int_equal(evbuffer_get_length(p.in), 3);
+	done(&p);
+}
+
+static void
+test_incomplete(void **state)
+{
+	struct parsed	p;
+
+	(void)state;
+	parse(&p, H "Accept: x", strlen(H "Accept: x"));
+	assert_int_equal(p.r, REQUEST_MORE);
+	assert_null(p.req->reason);
+	done(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smuggling),
+		cmocka_unit_test(test_malformed_heads),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_incomplete),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
