@@ -119,6 +119,8 @@ static const struct yconf_key config_limits_keys[] = {
 	    CFG(max_headers), 1, 10000 },
 	{ "body_size", YAML_SCALAR_NODE, 0, yconf_on_size,
 	    CFG(max_body_size), 0, UINT64_MAX / 2 },
+	{ "allow_underscore_headers", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(allow_underscore_headers), 0, 0 },
 };
 
 #define TIMEOUT(name, field)	{ name, YAML_SCALAR_NODE, 0,		\

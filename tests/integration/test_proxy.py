@@ -150,6 +150,20 @@ def test_underscore_spoof_is_refused(gw):
     assert b"evil" not in data
 
 
+def test_underscore_allowed_still_strips_folded_gateway_names(gateway):
+    gw = gateway(extra=SMALL.replace("limits:\n", "limits:\n"
+                                     "  allow_underscore_headers: true\n"))
+    status, data = raw(gw, head(extra=b"x_postern_user: evil\r\n"
+                                b"X_Forwarded_For: 6.6.6.6\r\n"
+                                b"X_Custom: kept\r\n"))
+    assert status == 200
+    body = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    names = {k.lower(): v for k, v in body["headers"]}
+    assert "x_postern_user" not in names and "x_forwarded_for" not in names
+    assert b"evil" not in data and b"6.6.6.6" not in data
+    assert names.get("x_custom") == "kept"
+
+
 def test_connection_header_cannot_strip_ours(gw):
     r = get(gw, headers={"Connection": "X-Forwarded-For, X-Request-Id, "
                                        "X-Forwarded-Proto"})
