@@ -4,8 +4,10 @@
 It shows what the gateway forwards: every request is answered with the
 method, path, query, headers and a digest of the body it received, as HTML
 for browsers (Accept: text/html) and as JSON otherwise.  A few paths help the
-tests:  /stream?bytes=N sends N bytes, /status/NNN answers that status,
-/slow?ms=N waits before answering.  Standard library only.
+tests:  /stream?bytes=N sends N bytes, /chunked?n=N&size=S sends N chunks
+of S bytes with Transfer-Encoding: chunked, /status/NNN answers that status
+(204 and 304 without a body), /slow?ms=N waits before answering.  Standard
+library only.
 """
 import argparse
 import hashlib
@@ -62,6 +64,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, ctype, payload, extra=()):
         self.send_response(status)
+        if status in (204, 304):    # RFC 9110 15.3.5, 15.4.5: no content
+            self.end_headers()
+            return
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
         for k, v in extra:
@@ -75,11 +80,26 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(total))
         self.end_headers()
+        if self.command == "HEAD":
+            return
         block = b"x" * (1 << 16)
         while total > 0:
             n = min(total, len(block))
             self.wfile.write(block[:n])
             total -= n
+
+    def _chunked(self, n, size):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        for i in range(n):
+            self.wfile.write(b"%x\r\n" % size + bytes([97 + i % 26]) * size
+                             + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
 
     def handle_one(self):
         url = urlsplit(self.path)
@@ -87,6 +107,9 @@ class Handler(BaseHTTPRequestHandler):
         n, digest = self._body()
         if url.path == "/stream":
             return self._stream(int(q.get("bytes", ["0"])[0]))
+        if url.path == "/chunked":
+            return self._chunked(int(q.get("n", ["3"])[0]),
+                                 int(q.get("size", ["10"])[0]))
         if url.path == "/slow":
             time.sleep(int(q.get("ms", ["1000"])[0]) / 1000)
         status = 200
@@ -129,6 +152,9 @@ def main():
     ap.add_argument("--port", type=int, default=8081)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    # A load test opens dozens of connections at once: the default
+    # backlog of 5 would drop SYNs and add seconds of retransmits.
+    ThreadingHTTPServer.request_queue_size = 128
     srv = ThreadingHTTPServer((args.listen, args.port), Handler)
     srv.daemon_threads = True
     srv.verbose = args.verbose
