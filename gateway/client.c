@@ -267,7 +267,6 @@ static void
 client_send_page(struct client *clt, struct pages_resp *r)
 {
 	struct request	*req = clt->req;
-	char		 hsts[128];
 	long		 n;
 
 	r->request_id = clt->request_id;
@@ -275,7 +274,8 @@ client_send_page(struct client *clt, struct pages_resp *r)
 	    request_header(req, "accept"));
 	r->head_only = req != NULL && req->head_done &&
 	    req->method == HTTP_HEAD;
-	r->hsts = clt->tls ? pages_hsts(clt->cfg, hsts, sizeof(hsts)) : NULL;
+	r->headers = clt->cfg->page_headers;
+	r->tls = clt->tls;
 	r->keep_alive = clt->keep_alive;
 	clt->status = r->status;
 	clt->head_sent = 1;

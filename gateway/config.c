@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "headers.h"
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
@@ -742,6 +743,7 @@ config_free(struct config *cfg)
 	free(cfg->certs);
 	free(cfg->policy_files);
 	free(cfg->apps);
+	headers_set_free(cfg->page_headers);
 	free(cfg->trusted_proxies);
 	parse_addr_free(&cfg->admin);
 	parse_addr_free(&cfg->redis);
@@ -798,8 +800,10 @@ config_walk(struct yconf *y, struct config *cfg, struct diag *d)
 static struct config *
 config_done(struct config *cfg, struct diag *d, size_t nerrors)
 {
-	if (d->nerrors == nerrors)
+	if (d->nerrors == nerrors) {
+		headers_build(cfg);	/* per-app header lines, once */
 		return cfg;
+	}
 	config_free(cfg);
 	return NULL;
 }

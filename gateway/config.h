@@ -14,6 +14,7 @@
 #include "log.h"
 
 struct diag;
+struct ssl_ctx_st;
 
 /* An address as written ("0.0.0.0:443", "[::1]:8443", "unix:/run/x.sock")
  * and as resolved at load time. */
@@ -48,6 +49,9 @@ struct config_upstream {
 	char		*host;		/* for Host/SNI and verification */
 	char		*port;		/* numeric string */
 	struct config_addr addr;	/* resolved at load */
+	char		*server_name;	/* SNI + verification; NULL: host */
+	char		*ca_file;	/* PEM CAs; NULL: system trust store */
+	struct ssl_ctx_st *ssl_ctx;	/* https:// only; freed with the app */
 };
 
 /* A one-based line and column in a file, for messages. */
@@ -55,6 +59,20 @@ struct config_pos {
 	size_t		line;
 	size_t		col;
 };
+
+/*
+ * An app's security_headers (policy file).  A NULL value is not sent; see
+ * headers.h for the defaults and policies/README.md for the keys.
+ */
+struct config_headers {
+	int		 override;	/* mode: override (1) or fill (0) */
+	char		*csp;		/* Content-Security-Policy */
+	char		*frame_options;	/* DENY, SAMEORIGIN */
+	char		*referrer_policy;
+	char		*permissions_policy;
+};
+
+struct headers_set;
 
 /* An app, from a policy file: who it serves and where it forwards. */
 struct config_app {
@@ -65,6 +83,9 @@ struct config_app {
 	char		*policy_file;	/* file it came from, for messages */
 	struct config_pos pos;		/* of its name in policy_file */
 	struct config_pos *host_pos;	/* of each host, for conflicts */
+	struct config_headers sec;	/* security_headers */
+	int		 hide_server_header; /* drop Server, X-Powered-By */
+	struct headers_set *headers;	/* built from sec at load */
 };
 
 struct config {
@@ -108,6 +129,7 @@ struct config {
 	uint64_t	 hsts_max_age;		/* seconds; 0 = no HSTS */
 	int		 hsts_include_subdomains;
 	int		 hsts_preload;
+	struct headers_set *page_headers; /* gateway pages, built at load */
 
 	/* redis */
 	struct config_addr redis;

@@ -10,13 +10,13 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
-#include "config.h"
+#include "headers.h"
 #include "pages.h"
 
-/* frame-ancestors 'none': gateway pages are never framed (DESIGN.md). */
-#define PAGES_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
-			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+#define PAGES_NONCE_LEN	16	/* random bytes; 24 base64 characters */
 
 static const struct {
 	int		 status;
@@ -70,21 +70,26 @@ pages_wants_html(const char *accept)
 	return accept != NULL && strcasestr(accept, "text/html") != NULL;
 }
 
-const char *
-pages_hsts(const struct config *cfg, char *buf, size_t size)
+/* A fresh CSP nonce (base64) into <buf>; -1 if the RNG failed. */
+static int
+pages_nonce(char *buf, size_t size)
 {
-	if (cfg == NULL || cfg->hsts_max_age == 0)
-		return NULL;
-	(void)snprintf(buf, size, "max-age=%llu%s%s",
-	    (unsigned long long)cfg->hsts_max_age,
-	    cfg->hsts_include_subdomains ? "; includeSubDomains" : "",
-	    cfg->hsts_preload ? "; preload" : "");
-	return buf;
+	unsigned char	b[PAGES_NONCE_LEN];
+
+	if (size < 4 * ((PAGES_NONCE_LEN + 2) / 3) + 1 ||
+	    RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	(void)EVP_EncodeBlock((unsigned char *)buf, b, sizeof(b));
+	return 0;
 }
 
-/* The body of an error page into <body>; returns its content type. */
+/*
+ * The body of an error page into <body>; returns its content type.  An
+ * HTML page's style carries <nonce>.
+ */
 static const char *
-pages_body(const struct pages_resp *r, char *body, size_t size)
+pages_body(const struct pages_resp *r, const char *nonce, char *body,
+    size_t size)
 {
 	size_t		 i = pages_find(r->status);
 	const char	*reason = pages_reason(r->status);
@@ -98,11 +103,12 @@ pages_body(const struct pages_resp *r, char *body, size_t size)
 	if (r->html) {
 		(void)snprintf(body, size, "<!doctype html>\n<html lang=en>"
 		    "<head><meta charset=utf-8><title>%d %s</title>"
-		    "<style>body{font-family:sans-serif;max-width:40em;"
+		    "<style nonce=\"%s\">body{font-family:sans-serif;max-width:40em;"
 		    "margin:4em auto;padding:0 1em;color:#222}"
 		    "code{color:#666}</style></head>\n<body><h1>%s</h1>"
 		    "<p>%s</p><p>Request id: <code>%s</code></p>"
-		    "</body></html>\n", r->status, reason, reason, text, id);
+		    "</body></html>\n", r->status, reason, nonce, reason, text,
+		    id);
 		return "text/html; charset=utf-8";
 	}
 	(void)snprintf(body, size, "{\"error\":\"%s\",\"status\":%d,"
@@ -110,36 +116,43 @@ pages_body(const struct pages_resp *r, char *body, size_t size)
 	return "application/json";
 }
 
-long
-pages_send(struct evbuffer *out, const struct pages_resp *r)
+/* Headers of every page; the CSP lets only a nonced style in. */
+static int
+pages_head(struct evbuffer *out, const struct pages_resp *r,
+    const char *type, size_t len, const char *nonce)
 {
-	char		 body[2048];
-	const char	*type;
-	size_t		 len;
-
-	type = pages_body(r, body, sizeof(body));
-	len = strlen(body);
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "Content-Security-Policy: " PAGES_CSP "\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Frame-Options: DENY\r\n"
-	    "Referrer-Policy: no-referrer\r\n",
-	    r->status, pages_reason(r->status), type, len) == -1)
+	    "Cache-Control: no-store\r\n", r->status,
+	    pages_reason(r->status), type, len) == -1 ||
+	    headers_add(out, r->headers, r->tls, 0, nonce) == -1)
 		return -1;
 	if (r->request_id != NULL &&
 	    evbuffer_add_printf(out, "X-Request-Id: %s\r\n",
 	    r->request_id) == -1)
 		return -1;
-	if (r->hsts != NULL && evbuffer_add_printf(out,
-	    "Strict-Transport-Security: %s\r\n", r->hsts) == -1)
-		return -1;
 	if (r->location != NULL && evbuffer_add_printf(out,
 	    "Location: %s\r\n", r->location) == -1)
 		return -1;
-	if (evbuffer_add_printf(out, "%s\r\n", r->keep_alive ? "" :
-	    "Connection: close\r\n") == -1)
+	return evbuffer_add_printf(out, "%s\r\n", r->keep_alive ? "" :
+	    "Connection: close\r\n") == -1 ? -1 : 0;
+}
+
+long
+pages_send(struct evbuffer *out, const struct pages_resp *r)
+{
+	char		 body[2048], nonce[32];
+	const char	*type, *n = NULL;
+	size_t		 len;
+
+	if (r->html && r->json == NULL) {
+		if (pages_nonce(nonce, sizeof(nonce)) == -1)
+			return -1;
+		n = nonce;
+	}
+	type = pages_body(r, n, body, sizeof(body));
+	len = strlen(body);
+	if (pages_head(out, r, type, len, n) == -1)
 		return -1;
 	if (!r->head_only && evbuffer_add(out, body, len) == -1)
 		return -1;

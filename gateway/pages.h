@@ -2,15 +2,17 @@
  * The gateway's own responses: error pages (HTML for browsers, JSON for
  * everyone else), the health endpoint, redirects, and the security headers
  * every response carries.  Pages show a status, a sentence and the request
- * id, never internals (no addresses, no library messages).
+ * id, never internals (no addresses, no library messages).  Security
+ * headers come from headers.c; an HTML page's inline style carries a
+ * fresh CSP nonce.
  */
 #ifndef POSTERN_PAGES_H
 #define POSTERN_PAGES_H
 
 #include <stddef.h>
 
-struct config;
 struct evbuffer;
+struct headers_set;
 
 /* What to send; fields left 0/NULL are omitted. */
 struct pages_resp {
@@ -19,7 +21,8 @@ struct pages_resp {
 	int		 html;		/* client accepts text/html */
 	int		 keep_alive;	/* 0: "Connection: close" */
 	int		 head_only;	/* HEAD: headers only */
-	const char	*hsts;		/* Strict-Transport-Security value */
+	const struct headers_set *headers; /* security headers (headers.h) */
+	int		 tls;		/* over TLS: with HSTS */
 	const char	*location;	/* redirects */
 	const char	*json;		/* body instead of the error page */
 };
@@ -32,8 +35,5 @@ const char	*pages_reason(int status);
 
 /* Whether an Accept header value asks for HTML (browsers). */
 int		 pages_wants_html(const char *accept);
-
-/* The HSTS value for <cfg> into <buf>; NULL if HSTS is off. */
-const char	*pages_hsts(const struct config *cfg, char *buf, size_t size);
 
 #endif

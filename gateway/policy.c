@@ -3,10 +3,13 @@
  * assertion audience), the hosts it serves and its upstream.  Names and
  * hosts are unique across all files; a conflict names both positions.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
+#include "headers.h"
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
@@ -25,6 +28,9 @@ static void	policy_on_app(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_name(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_hosts(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_upstream(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_security(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_mode(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_header(struct yconf *, yaml_node_t *, void *);
 
 static const struct yconf_key policy_top_keys[] = {
 	{ "app", YAML_MAPPING_NODE, 1, policy_on_app, 0, 0, 0 },
@@ -34,6 +40,23 @@ static const struct yconf_key policy_app_keys[] = {
 	{ "name", YAML_SCALAR_NODE, 1, policy_on_name, 0, 0, 0 },
 	{ "hosts", YAML_SEQUENCE_NODE, 1, policy_on_hosts, 0, 0, 0 },
 	{ "upstream", YAML_SCALAR_NODE, 1, policy_on_upstream, 0, 0, 0 },
+	{ "security_headers", YAML_MAPPING_NODE, 0, policy_on_security,
+	    0, 0, 0 },
+	{ "hide_server_header", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    offsetof(struct policy_ctx, app.hide_server_header), 0, 0 },
+};
+
+/* <min> carries the enum headers_id that checks the value. */
+#define HEADER_KEY(name, field, id)	{ name, YAML_SCALAR_NODE, 0,	\
+	policy_on_header, offsetof(struct config_headers, field), id, 0 }
+
+static const struct yconf_key policy_security_keys[] = {
+	{ "mode", YAML_SCALAR_NODE, 0, policy_on_mode, 0, 0, 0 },
+	HEADER_KEY("csp", csp, HEADERS_CSP),
+	HEADER_KEY("frame_options", frame_options, HEADERS_FRAME),
+	HEADER_KEY("referrer_policy", referrer_policy, HEADERS_REFERRER),
+	HEADER_KEY("permissions_policy", permissions_policy,
+	    HEADERS_PERMISSIONS),
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -202,6 +225,60 @@ policy_on_upstream(struct yconf *y, yaml_node_t *n, void *obj)
 	pc->upstream_ok = 1;
 }
 
+static void
+policy_on_security(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+
+	yconf_map(y, n, "app.security_headers", policy_security_keys,
+	    NITEMS(policy_security_keys), &pc->app.sec);
+}
+
+static void
+policy_on_mode(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_headers	*h = obj;
+	const char		*s;
+	char			 val[40];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (strcmp(s, "fill") == 0 || strcmp(s, "override") == 0)
+		h->override = s[0] == 'o';
+	else
+		yconf_error(y, n, "%s: expected fill or override, got '%s'",
+		    y->key, parse_printable(val, sizeof(val), s, 32));
+}
+
+/* A header value; null or "none" means the header is not sent. */
+static void
+policy_on_header(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	char		**field = (char **)(void *)((char *)obj + y->cur->off);
+	const char	 *s = NULL;
+	char		  err[PARSE_ERRLEN], *p;
+
+	if (!yconf_is_null(n)) {
+		if (yconf_str(y, n, &s) == -1)
+			return;
+		if (strcasecmp(s, "none") == 0)
+			s = NULL;
+		else if (headers_check((enum headers_id)y->cur->min, s, err,
+		    sizeof(err)) == -1) {
+			yconf_error(y, n, "%s: %s", y->key, err);
+			return;
+		}
+	}
+	free(*field);
+	*field = NULL;
+	if (s != NULL && (*field = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	if (*field != NULL && y->cur->min == HEADERS_FRAME)
+		for (p = *field; *p != '\0'; p++)	/* DENY, SAMEORIGIN */
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+}
+
 /* Move the finished app into cfg->apps. */
 static void
 policy_append(struct config *cfg, struct config_app *app, const char *path)
@@ -228,6 +305,8 @@ policy_load_file(struct config *cfg, const char *path, struct diag *d)
 
 	memset(&pc, 0, sizeof(pc));
 	pc.cfg = cfg;
+	pc.app.hide_server_header = 1;
+	headers_defaults(&pc.app.sec);
 	if (yconf_open(&y, path, d) == 0) {
 		if ((root = yconf_root(&y)) == NULL)
 			diag_error(d, path, 0, 0, "empty policy file (expected "
@@ -257,6 +336,8 @@ policy_app_free(struct config_app *app)
 	free(app->hosts);
 	free(app->host_pos);
 	parse_url_free(&app->upstream);
+	headers_clear(&app->sec);
+	headers_set_free(app->headers);
 	free(app->policy_file);
 	memset(app, 0, sizeof(*app));
 }

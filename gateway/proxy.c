@@ -4,7 +4,7 @@
  * header that folds onto a gateway-owned name are dropped *before* ours
  * are added, so no client header can remove or spoof them.  The response
  * is parsed by http-parser, re-framed for the client, and given security
- * headers.  Back-pressure both ways: each side stops reading while the
+ * headers (headers.c: filled in or overridden per app).  Back-pressure both ways: each side stops reading while the
  * other side's output is above its high-water mark.
  */
 #ifndef _GNU_SOURCE
@@ -22,6 +22,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "headers.h"
 #include "log.h"
 #include "pages.h"
 #include "proxy.h"
@@ -442,49 +443,6 @@ proxy_clean(const char *s)
 	return 1;
 }
 
-/* Which security headers the upstream already set. */
-struct proxy_sec {
-	int	hsts, nosniff, referrer, xfo, frame_ancestors;
-};
-
-static void
-proxy_note_security(struct proxy_sec *sec, const struct request_header *h)
-{
-	if (strcasecmp(h->name, "strict-transport-security") == 0)
-		sec->hsts = 1;
-	else if (strcasecmp(h->name, "x-content-type-options") == 0)
-		sec->nosniff = 1;
-	else if (strcasecmp(h->name, "referrer-policy") == 0)
-		sec->referrer = 1;
-	else if (strcasecmp(h->name, "x-frame-options") == 0)
-		sec->xfo = 1;
-	else if (strcasecmp(h->name, "content-security-policy") == 0 &&
-	    strcasestr(h->value, "frame-ancestors") != NULL)
-		sec->frame_ancestors = 1;
-}
-
-static void
-proxy_add_security(struct proxy *px, struct evbuffer *out,
-    const struct proxy_sec *sec)
-{
-	struct client	*clt = px->clt;
-	char		 hsts[128];
-	const char	*v;
-
-	if (clt->tls && !sec->hsts &&
-	    (v = pages_hsts(clt->cfg, hsts, sizeof(hsts))) != NULL)
-		(void)evbuffer_add_printf(out,
-		    "Strict-Transport-Security: %s\r\n", v);
-	if (!sec->nosniff)
-		(void)evbuffer_add_printf(out,
-		    "X-Content-Type-Options: nosniff\r\n");
-	if (!sec->referrer)
-		(void)evbuffer_add_printf(out,
-		    "Referrer-Policy: strict-origin-when-cross-origin\r\n");
-	if (!sec->xfo && !sec->frame_ancestors)
-		(void)evbuffer_add_printf(out, "X-Frame-Options: SAMEORIGIN\r\n");
-}
-
 /*
  * The response framing for the client: Content-Length as the upstream
  * said, chunked for chunked or close-delimited bodies to HTTP/1.1
@@ -525,7 +483,7 @@ proxy_on_headers_complete(http_parser *p)
 	struct proxy	*px = p->data;
 	struct client	*clt = px->clt;
 	struct evbuffer	*out = client_output(clt);
-	struct proxy_sec sec = { 0 };
+	unsigned int	 seen = 0;	/* security headers it sent */
 	int		 nobody, status = p->status_code;
 	size_t		 i;
 
@@ -549,13 +507,14 @@ proxy_on_headers_complete(http_parser *p)
 		if (!proxy_clean(h->name) || !proxy_clean(h->value))
 			return proxy_fail(px, "upstream_bad_header");
 		if (proxy_hop_by_hop(h->name) ||
-		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name))
+		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name) ||
+		    headers_filter(clt->app->headers, clt->tls, h->name,
+		    h->value, &seen))
 			continue;
-		proxy_note_security(&sec, h);
 		(void)evbuffer_add_printf(out, "%s: %s\r\n", h->name,
 		    h->value);
 	}
-	proxy_add_security(px, out, &sec);
+	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
 	proxy_add_framing(px, out, nobody);
 	if (!clt->keep_alive)
 		(void)evbuffer_add_printf(out, "Connection: close\r\n");

@@ -459,7 +459,7 @@ test_policies(void **state)
 	    "$D/c.yaml:4:13: app.upstream: invalid URL 'ftp://x': expected an "
 	    "http:// or https:// URL",
 	    "$D/c.yaml:5:3: unknown key 'routes' in 'app' (expected one of: "
-	    "name, hosts, upstream)",
+	    "name, hosts, upstream, security_headers, hide_server_header)",
 	    "$D/d.yaml:2:9: app.name: invalid app name 'Bad_Name': use 1 to 63 "
 	    "lower-case letters, digits and '-'",
 	    "$D/d.yaml:3:11: app.hosts: invalid host 'a b': invalid character "

@@ -1,0 +1,85 @@
+/*
+ * Security headers on every response: HSTS (over TLS only), Content-
+ * Security-Policy, X-Frame-Options, Referrer-Policy, Permissions-Policy and
+ * X-Content-Type-Options.  The header lines of each app and of the
+ * gateway's own pages are built once per configuration snapshot, so a
+ * response costs a memcpy when the upstream sent none of them.
+ *
+ * Per app (policy file, security_headers), mode "fill" adds only what the
+ * upstream did not send; "override" replaces the upstream's value of every
+ * header the gateway sends.  A header configured as null is not sent and,
+ * in either mode, the upstream's passes.  hide_server_header (default on)
+ * removes the upstream's Server and X-Powered-By.
+ */
+#ifndef POSTERN_HEADERS_H
+#define POSTERN_HEADERS_H
+
+#include <stddef.h>
+
+struct config;
+struct config_app;
+struct config_headers;
+struct evbuffer;
+struct headers_set;
+
+/* Defaults for apps (gateway pages are stricter: see headers.c). */
+#define HEADERS_APP_CSP		"frame-ancestors 'self'; object-src 'none'; " \
+				"base-uri 'self'"
+#define HEADERS_APP_FRAME	"SAMEORIGIN"
+#define HEADERS_APP_REFERRER	"strict-origin-when-cross-origin"
+#define HEADERS_APP_PERMISSIONS	"camera=(), microphone=(), geolocation=(), " \
+				"payment=(), usb=()"
+
+/* Longest accepted configured value, in bytes. */
+#define HEADERS_VALUE_MAX	4096
+
+/* Bits of headers_filter()'s <seen>: one per header the gateway sends. */
+enum headers_id {
+	HEADERS_HSTS = 0,
+	HEADERS_CSP,
+	HEADERS_FRAME,
+	HEADERS_REFERRER,
+	HEADERS_PERMISSIONS,
+	HEADERS_NOSNIFF,
+	HEADERS_N,
+};
+
+/* Fill <h> with the app defaults (strings the caller frees). */
+void	headers_defaults(struct config_headers *h);
+/* Free the strings of <h>; NULL-safe. */
+void	headers_clear(struct config_headers *h);
+
+/*
+ * Check a configured value of policy key <id> (HEADERS_CSP, HEADERS_FRAME,
+ * HEADERS_REFERRER, HEADERS_PERMISSIONS).  Returns 0, or -1 with what is
+ * wrong and what was expected in <err>.
+ */
+int	headers_check(enum headers_id id, const char *value, char *err,
+	    size_t errlen);
+
+/*
+ * Build the header lines of every app of <cfg> and of the gateway pages,
+ * after a successful load (HSTS comes from <cfg>).  Exits on no memory.
+ */
+void	headers_build(struct config *cfg);
+/* Free a set built by headers_build(); NULL-safe. */
+void	headers_set_free(struct headers_set *);
+
+/*
+ * For an upstream response header <name>: <value> of a response to be sent
+ * with <set> over TLS or not.  Returns 1 if the header must be dropped
+ * (replaced in override mode, or Server/X-Powered-By hidden); otherwise 0
+ * and, if it is one of ours, its bit (1 << enum headers_id) set in *<seen>.
+ */
+int	headers_filter(const struct headers_set *set, int tls,
+	    const char *name, const char *value, unsigned int *seen);
+
+/*
+ * Append the lines of <set> whose bit is not in <seen> to <out>.  With a
+ * <nonce> (base64), the CSP allows inline styles carrying it (gateway
+ * pages).  NULL <set>: nothing.  Returns 0, -1 if <out> could not grow.
+ */
+int	headers_add(struct evbuffer *out, const struct headers_set *set,
+	    int tls, unsigned int seen, const char *nonce);
+
+#endif
