@@ -1,0 +1,135 @@
+/*
+ * Cookie header parsing.  Browsers send "name=value; name2=value2"; we
+ * accept optional whitespace around the separators and nothing else odd:
+ * a pair without '=' is skipped, never guessed at.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cookie.h"
+
+struct cookie_pair {
+	const char	*name;
+	size_t		 namelen;
+	const char	*value;
+	size_t		 valuelen;
+	const char	*end;		/* just past the pair */
+};
+
+/* Parse the pair starting at <p>; returns the position after it. */
+static const char *
+cookie_next(const char *p, struct cookie_pair *cp)
+{
+	const char	*eq, *semi;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	semi = strchr(p, ';');
+	cp->end = semi != NULL ? semi : p + strlen(p);
+	eq = memchr(p, '=', (size_t)(cp->end - p));
+	cp->name = p;
+	cp->namelen = eq != NULL ? (size_t)(eq - p) : 0;
+	while (cp->namelen > 0 && (p[cp->namelen - 1] == ' ' ||
+	    p[cp->namelen - 1] == '\t'))
+		cp->namelen--;
+	cp->value = eq != NULL ? eq + 1 : cp->end;
+	while (cp->value < cp->end && (*cp->value == ' ' || *cp->value == '\t'))
+		cp->value++;
+	cp->valuelen = (size_t)(cp->end - cp->value);
+	while (cp->valuelen > 0 && (cp->value[cp->valuelen - 1] == ' ' ||
+	    cp->value[cp->valuelen - 1] == '\t'))
+		cp->valuelen--;
+	return semi != NULL ? semi + 1 : cp->end;
+}
+
+/* cookie-octet of RFC 6265, optionally inside one pair of quotes. */
+static int
+cookie_value_ok(const char *v, size_t len)
+{
+	size_t	i;
+
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
+		v++, len -= 2;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' ||
+		    c == ';' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+enum cookie_result
+cookie_get(const char *hdr, const char *name, char *out, size_t outlen)
+{
+	struct cookie_pair	 cp;
+	const char		*p = hdr;
+	size_t			 nlen = strlen(name);
+	int			 found = 0;
+
+	if (hdr == NULL)
+		return COOKIE_ABSENT;
+	while (*p != '\0') {
+		p = cookie_next(p, &cp);
+		if (cp.namelen != nlen || memcmp(cp.name, name, nlen) != 0)
+			continue;
+		if (found++)
+			return COOKIE_AMBIGUOUS;
+		if (cp.valuelen >= outlen ||
+		    !cookie_value_ok(cp.value, cp.valuelen))
+			return COOKIE_INVALID;
+		memcpy(out, cp.value, cp.valuelen);
+		out[cp.valuelen] = '\0';
+	}
+	return found ? COOKIE_FOUND : COOKIE_ABSENT;
+}
+
+static int
+cookie_named(const struct cookie_pair *cp, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strlen(*names) == cp->namelen &&
+		    memcmp(cp->name, *names, cp->namelen) == 0)
+			return 1;
+	return 0;
+}
+
+char *
+cookie_strip(const char *hdr, const char *const *names, int *err)
+{
+	struct cookie_pair	 cp;
+	const char		*p = hdr;
+	char			*out;
+	size_t			 off = 0, n;
+
+	*err = 0;
+	if (hdr == NULL)
+		return NULL;
+	/* Each kept pair may gain one byte of separator ("a=1;b=2"). */
+	if ((out = malloc(2 * strlen(hdr) + 1)) == NULL) {
+		*err = -1;
+		return NULL;
+	}
+	while (*p != '\0') {
+		p = cookie_next(p, &cp);
+		if (cp.namelen == 0 || cookie_named(&cp, names))
+			continue;
+		n = (size_t)(cp.end - cp.name);
+		while (n > 0 && (cp.name[n - 1] == ' ' || cp.name[n - 1] == '\t'))
+			n--;
+		if (off > 0) {
+			out[off++] = ';';
+			out[off++] = ' ';
+		}
+		memcpy(out + off, cp.name, n);
+		off += n;
+	}
+	if (off == 0) {
+		free(out);
+		return NULL;
+	}
+	out[off] = '\0';
+	return out;
+}
