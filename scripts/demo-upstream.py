@@ -6,7 +6,8 @@ method, path, query, headers and a digest of the body it received, as HTML
 for browsers (Accept: text/html) and as JSON otherwise.  A few paths help the
 tests:  /stream?bytes=N sends N bytes, /chunked?n=N&size=S sends N chunks
 of S bytes with Transfer-Encoding: chunked, /status/NNN answers that status
-(204 and 304 without a body), /slow?ms=N waits before answering.  Standard
+(204 and 304 without a body), /slow?ms=N waits before answering,
+/headers?set=Name:Value (repeatable) adds those response headers.  Standard
 library only.
 """
 import argparse
@@ -124,6 +125,11 @@ class Handler(BaseHTTPRequestHandler):
             "body_bytes": n,
             "body_sha256": digest,
         }
+        if url.path == "/headers":
+            extra = [tuple(x.split(":", 1)) for x in q.get("set", [])
+                     if ":" in x]
+            return self._send(status, "application/json",
+                              json.dumps(info).encode() + b"\n", extra)
         if "text/html" in self.headers.get("Accept", ""):
             rows = "".join(
                 "<tr><th>%s</th><td>%s</td></tr>" % (html.escape(k),
