@@ -1,0 +1,326 @@
+/*
+ * ES256 identity assertions (see assertion.h).  Keys are loaded once per
+ * configuration snapshot; the signing key's PEM stays in memory for libjwt,
+ * which takes the key as PEM bytes on every signature.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "assertion.h"
+
+#define ASSERTION_MAX_TTL	60
+
+struct signer {
+	unsigned char	*pem;		/* signing key, PEM, wiped on free */
+	size_t		 pemlen;
+	char		 kid[44];	/* base64url SHA-256 thumbprint */
+	char		*jwks;		/* the published key set */
+};
+
+static int
+assertion_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* base64url without padding (RFC 7515 §2) of <n> bytes into <out>. */
+static void
+assertion_b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t		i, o = 0;
+	uint32_t	v;
+
+	for (i = 0; i < n && o + 5 < outlen; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = tbl[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[o++] = tbl[v & 63];
+	}
+	out[o] = '\0';
+}
+
+/* The JWK of <pkey>'s public half, and its RFC 7638 thumbprint as kid. */
+static int
+assertion_jwk(EVP_PKEY *pkey, char *jwk, size_t jwklen, char *kid,
+    size_t kidlen, char *err, size_t errlen)
+{
+	unsigned char	pub[65], dig[SHA256_DIGEST_LENGTH];
+	char		x[48], y[48], canon[160], group[32];
+	size_t		len = 0;
+
+	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), NULL) != 1 ||
+	    strcmp(group, "prime256v1") != 0)
+		return assertion_fail(err, errlen,
+		    "not an EC P-256 key (ES256 needs P-256)");
+	if (EVP_PKEY_get_octet_string_param(pkey,
+	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof(pub), &len) != 1 ||
+	    len != 65 || pub[0] != 0x04)
+		return assertion_fail(err, errlen, "cannot read the public key");
+	assertion_b64url(pub + 1, 32, x, sizeof(x));
+	assertion_b64url(pub + 33, 32, y, sizeof(y));
+	(void)snprintf(canon, sizeof(canon),
+	    "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
+	SHA256((unsigned char *)canon, strlen(canon), dig);
+	assertion_b64url(dig, sizeof(dig), kid, kidlen);
+	(void)snprintf(jwk, jwklen, "{\"kty\":\"EC\",\"crv\":\"P-256\","
+	    "\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"%s\",\"use\":\"sig\","
+	    "\"alg\":\"ES256\"}", x, y, kid);
+	return 0;
+}
+
+/* Read a whole key file, refusing group/world access to private keys. */
+static unsigned char *
+assertion_read(const char *path, int private, size_t *lenp, char *err,
+    size_t errlen)
+{
+	unsigned char	*buf = NULL;
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		(void)assertion_fail(err, errlen, "%s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || st.st_size > 64 * 1024) {
+		(void)assertion_fail(err, errlen, "%s: not a key file", path);
+	} else if (private && (st.st_mode & 077) != 0) {
+		(void)assertion_fail(err, errlen, "%s: mode %04o gives group or "
+		    "world access; expected 0600 or stricter", path,
+		    (unsigned)(st.st_mode & 07777));
+	} else if ((buf = malloc((size_t)st.st_size + 1)) != NULL &&
+	    (n = read(fd, buf, (size_t)st.st_size)) == st.st_size) {
+		buf[n] = '\0';
+		*lenp = (size_t)n;
+		close(fd);
+		return buf;
+	} else {
+		(void)assertion_fail(err, errlen, "%s: cannot read", path);
+	}
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
+		free(buf);
+	}
+	close(fd);
+	return NULL;
+}
+
+/* Load any key (private or public PEM) from <buf>. */
+static EVP_PKEY *
+assertion_pkey(const unsigned char *buf, size_t len)
+{
+	EVP_PKEY	*pkey;
+	BIO		*bio;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return NULL;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (pkey == NULL) {
+		(void)BIO_reset(bio);
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	}
+	BIO_free(bio);
+	return pkey;
+}
+
+/* Append the JWK of the key in <path> to the JWKS being built. */
+static int
+assertion_add_jwk(struct signer *sg, const char *path, int current,
+    char **jwks, size_t *jlen, char *err, size_t errlen)
+{
+	unsigned char	*buf;
+	EVP_PKEY	*pkey;
+	BIGNUM		*priv = NULL;
+	char		 jwk[320], kid[44], *p;
+	size_t		 len = 0;
+	int		 rc = -1;
+
+	if ((buf = assertion_read(path, current, &len, err, errlen)) == NULL)
+		return -1;
+	if ((pkey = assertion_pkey(buf, len)) == NULL)
+		(void)assertion_fail(err, errlen, "%s: no PEM key", path);
+	else if (current && !EVP_PKEY_get_bn_param(pkey,
+	    OSSL_PKEY_PARAM_PRIV_KEY, &priv))
+		(void)assertion_fail(err, errlen, "%s: not a private key", path);
+	else if (assertion_jwk(pkey, jwk, sizeof(jwk), kid, sizeof(kid), err,
+	    errlen) == -1)
+		(void)assertion_fail(err, errlen, "%s: not an EC P-256 key",
+		    path);
+	else if ((p = realloc(*jwks, *jlen + strlen(jwk) + 2)) != NULL) {
+		*jlen += (size_t)sprintf(p + *jlen, "%s%s",
+		    *jlen > 9 ? "," : "", jwk);
+		*jwks = p;
+		rc = 0;
+	}
+	BN_clear_free(priv);
+	EVP_PKEY_free(pkey);
+	if (rc == 0 && current) {
+		memcpy(sg->kid, kid, sizeof(sg->kid));
+		sg->pem = buf;
+		sg->pemlen = len;
+		return 0;
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+struct signer *
+assertion_signer_load(const char *key_file, char *const *prev_files,
+    size_t nprev, char *err, size_t errlen)
+{
+	struct signer	*sg;
+	char		*jwks;
+	size_t		 i, jlen;
+
+	if ((sg = calloc(1, sizeof(*sg))) == NULL ||
+	    (jwks = strdup("{\"keys\":[")) == NULL) {
+		free(sg);
+		(void)assertion_fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	jlen = strlen(jwks);
+	if (assertion_add_jwk(sg, key_file, 1, &jwks, &jlen, err,
+	    errlen) == -1)
+		goto fail;
+	for (i = 0; i < nprev; i++)
+		if (assertion_add_jwk(sg, prev_files[i], 0, &jwks, &jlen, err,
+		    errlen) == -1)
+			goto fail;
+	if ((sg->jwks = realloc(jwks, jlen + 4)) == NULL)
+		goto fail;
+	memcpy(sg->jwks + jlen, "]}\n", 4);
+	return sg;
+fail:
+	free(jwks);
+	assertion_signer_free(sg);
+	return NULL;
+}
+
+void
+assertion_signer_free(struct signer *sg)
+{
+	if (sg == NULL)
+		return;
+	if (sg->pem != NULL) {
+		OPENSSL_cleanse(sg->pem, sg->pemlen);
+		free(sg->pem);
+	}
+	free(sg->jwks);
+	free(sg);
+}
+
+const char *
+assertion_jwks(const struct signer *sg)
+{
+	return sg->jwks;
+}
+
+const char *
+assertion_kid(const struct signer *sg)
+{
+	return sg->kid;
+}
+
+static int
+assertion_grant(jwt_t *jwt, const char *name, const char *value)
+{
+	return value == NULL ? 0 : jwt_add_grant(jwt, name, value);
+}
+
+char *
+assertion_sign(const struct signer *sg, const struct assertion_claims *c,
+    const char *aud, const char *iss, unsigned int ttl, int64_t now)
+{
+	unsigned char	 rnd[16];
+	char		 jti[33], *tok = NULL;
+	jwt_t		*jwt = NULL;
+	size_t		 i;
+
+	if (ttl == 0 || ttl > ASSERTION_MAX_TTL)
+		ttl = ASSERTION_MAX_TTL;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return NULL;
+	for (i = 0; i < sizeof(rnd); i++)
+		(void)snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
+	if (jwt_new(&jwt) != 0)
+		return NULL;
+	if (jwt_set_alg(jwt, JWT_ALG_ES256, sg->pem, (int)sg->pemlen) != 0 ||
+	    jwt_add_header(jwt, "typ", "JWT") != 0 ||
+	    jwt_add_header(jwt, "kid", sg->kid) != 0 ||
+	    jwt_add_grant(jwt, "iss", iss) != 0 ||
+	    jwt_add_grant(jwt, "aud", aud) != 0 ||
+	    assertion_grant(jwt, "sub", c->sub) != 0 ||
+	    assertion_grant(jwt, "email", c->email) != 0 ||
+	    assertion_grant(jwt, "org", c->org) != 0 ||
+	    assertion_grant(jwt, "role", c->role) != 0 ||
+	    assertion_grant(jwt, "auth", c->auth) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)(now + ttl)) != 0 ||
+	    jwt_add_grant(jwt, "jti", jti) != 0)
+		goto out;
+	tok = jwt_encode_str(jwt);
+out:
+	jwt_free(jwt);
+	return tok;
+}
+
+int
+assertion_key_generate(const char *path, char *err, size_t errlen)
+{
+	EVP_PKEY	*pkey;
+	FILE		*fp = NULL;
+	int		 fd, rc = -1;
+
+	if ((pkey = EVP_EC_gen("P-256")) == NULL)
+		return assertion_fail(err, errlen, "cannot generate a key");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		(void)assertion_fail(err, errlen, "%s: %s", path,
+		    strerror(errno));
+	else if ((fp = fdopen(fd, "w")) == NULL)
+		close(fd);
+	else if (PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1)
+		(void)assertion_fail(err, errlen, "%s: cannot write", path);
+	else
+		rc = 0;
+	if (fp != NULL && fclose(fp) != 0 && rc == 0)
+		rc = assertion_fail(err, errlen, "%s: %s", path,
+		    strerror(errno));
+	if (rc == -1 && fd != -1)
+		(void)unlink(path);
+	EVP_PKEY_free(pkey);
+	return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * The identity assertion sent upstream in X-Postern-Assertion: an ES256 JWT
+ * (header typ, kid; claims iss, aud = app name, sub, email, org, role, auth,
+ * iat, exp, jti) signed with the gateway's current key, verifiable with any
+ * JWT library against the keys published at /.postern/jwks.json.  Previous
+ * keys stay published (not used for signing) during a rotation grace period.
+ */
+#ifndef POSTERN_ASSERTION_H
+#define POSTERN_ASSERTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct signer;
+
+/* Who the request is from; NULL members are left out of the JWT. */
+struct assertion_claims {
+	const char	*sub;		/* user id, API key id, share id */
+	const char	*email;
+	const char	*org;
+	const char	*role;
+	const char	*auth;		/* session | apikey | share */
+};
+
+/*
+ * Load the signing key <key_file> (PEM, EC P-256, no group/world access)
+ * and the <nprev> previous public or private keys that stay in the JWKS.
+ * Returns the signer, or NULL with a reason in <err>.
+ */
+struct signer	*assertion_signer_load(const char *key_file,
+		    char *const *prev_files, size_t nprev, char *err,
+		    size_t errlen);
+void		 assertion_signer_free(struct signer *);
+/* The JWKS document ({"keys":[...]}), built once at load. */
+const char	*assertion_jwks(const struct signer *);
+/* The kid of the current signing key (RFC 7638 thumbprint). */
+const char	*assertion_kid(const struct signer *);
+
+/*
+ * Sign an assertion about <c> for audience <aud> from issuer <iss>, valid
+ * for <ttl> seconds (at most 60) from <now>.  Returns a JWT the caller
+ * frees with free(), or NULL: the caller must then answer 500 rather than
+ * forward the request without an assertion.
+ */
+char		*assertion_sign(const struct signer *, const struct
+		    assertion_claims *c, const char *aud, const char *iss,
+		    unsigned int ttl, int64_t now);
+
+/*
+ * Write a new P-256 private key to <path> (mode 0600, refusing to
+ * overwrite).  Returns 0, or -1 with a reason in <err>.
+ */
+int		 assertion_key_generate(const char *path, char *err,
+		    size_t errlen);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * assertion.c: ES256 assertions verify with libjwt against the public key,
+ * carry the claims and header fields the upstream relies on, and keys that
+ * are not P-256 or are readable by others are refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "assertion.h"
+
+struct fixture {
+	char	dir[64];
+	char	key[96];
+	char	old[96];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*fx = calloc(1, sizeof(*fx));
+	char		 err[256];
+
+	strcpy(fx->dir, "/tmp/postern-assert-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	(void)snprintf(fx->key, sizeof(fx->key), "%s/key.pem", fx->dir);
+	(void)snprintf(fx->old, sizeof(fx->old), "%s/old.pem", fx->dir);
+	assert_int_equal(assertion_key_generate(fx->key, err, sizeof(err)), 0);
+	assert_int_equal(assertion_key_generate(fx->old, err, sizeof(err)), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 cmd[128];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+/* The public half of the key at <path>, as PEM, for jwt_decode. */
+static char *
+pubkey_pem(const char *path)
+{
+	FILE		*fp = fopen(path, "r");
+	EVP_PKEY	*pkey;
+	BIO		*bio = BIO_new(BIO_s_mem());
+	char		*out, *data;
+	long		 len;
+
+	assert_non_null(fp);
+	pkey = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(pkey);
+	assert_int_equal(PEM_write_bio_PUBKEY(bio, pkey), 1);
+	len = BIO_get_mem_data(bio, &data);
+	out = strndup(data, (size_t)len);
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	return out;
+}
+
+static void
+test_sign_verify(void **state)
+{
+	struct fixture	*fx = *state;
+	struct assertion_claims c = { "u1", "a@example.com", "acme", "admin",
+	    "session" };
+	struct signer	*sg;
+	char		 err[256], *tok, *pub;
+	jwt_t		*jwt = NULL;
+
+	sg = assertion_signer_load(fx->key, NULL, 0, err, sizeof(err));
+	assert_non_null(sg);
+	tok = assertion_sign(sg, &c, "billing", "https://gw.example", 300,
+	    1700000000);
+	assert_non_null(tok);
+	pub = pubkey_pem(fx->key);
+	assert_int_equal(jwt_decode(&jwt, tok, (unsigned char *)pub,
+	    (int)strlen(pub)), 0);
+	assert_int_equal(jwt_get_alg(jwt), JWT_ALG_ES256);
+	assert_string_equal(jwt_get_header(jwt, "kid"), assertion_kid(sg));
+	assert_string_equal(jwt_get_header(jwt, "typ"), "JWT");
+	assert_string_equal(jwt_get_grant(jwt, "aud"), "billing");
+	assert_string_equal(jwt_get_grant(jwt, "iss"), "https://gw.example");
+	assert_string_equal(jwt_get_grant(jwt, "sub"), "u1");
+	assert_string_equal(jwt_get_grant(jwt, "org"), "acme");
+	assert_string_equal(jwt_get_grant(jwt, "role"), "admin");
+	assert_string_equal(jwt_get_grant(jwt, "auth"), "session");
+	assert_int_equal(jwt_get_grant_int(jwt, "iat"), 1700000000);
+	/* exp is capped at 60 s whatever the caller asks */
+	assert_int_equal(jwt_get_grant_int(jwt, "exp"), 1700000060);
+	assert_int_equal(strlen(jwt_get_grant(jwt, "jti")), 32);
+	jwt_free(jwt);
+	/* a tampered payload does not verify */
+	tok[strlen(tok) / 2] ^= 1;
+	jwt = NULL;
+	assert_int_not_equal(jwt_decode(&jwt, tok, (unsigned char *)pub,
+	    (int)strlen(pub)), 0);
+	jwt_free(jwt);
+	free(tok);
+	free(pub);
+	assertion_signer_free(sg);
+}
+
+static void
+test_jwks_lists_current_and_previous(void **state)
+{
+	struct fixture	*fx = *state;
+	struct signer	*sg, *old;
+	char		*prev[] = { fx->old };
+	char		 err[256];
+	const char	*j;
+
+	sg = assertion_signer_load(fx->key, prev, 1, err, sizeof(err));
+	assert_non_null(sg);
+	old = assertion_signer_load(fx->old, NULL, 0, err, sizeof(err));
+	assert_non_null(old);
+	j = assertion_jwks(sg);
+	assert_non_null(strstr(j, assertion_kid(sg)));
+	assert_non_null(strstr(j, assertion_kid(old)));
+	assert_string_not_equal(assertion_kid(sg), assertion_kid(old));
+	assert_non_null(strstr(j, "\"crv\":\"P-256\""));
+	assert_null(strstr(j, "\"d\""));	/* never the private part */
+	assertion_signer_free(old);
+	assertion_signer_free(sg);
+}
+
+static void
+test_refuses_bad_keys(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 err[256], path[128], cmd[512];
+
+	assert_int_equal(chmod(fx->key, 0640), 0);
+	assert_null(assertion_signer_load(fx->key, NULL, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "mode 0640"));
+	assert_int_equal(chmod(fx->key, 0600), 0);
+	(void)snprintf(path, sizeof(path), "%s/p384.pem", fx->dir);
+	(void)snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm EC "
+	    "-pkeyopt ec_paramgen_curve:P-384 -out %s 2>/dev/null && "
+	    "chmod 600 %s", path, path);
+	assert_int_equal(system(cmd), 0);
+	assert_null(assertion_signer_load(path, NULL, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "P-256"));
+	assert_null(assertion_signer_load("/nonexistent", NULL, 0, err,
+	    sizeof(err)));
+	/* never overwrites an existing key */
+	assert_int_equal(assertion_key_generate(fx->key, err, sizeof(err)),
+	    -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_jwks_lists_current_and_previous),
+		cmocka_unit_test(test_refuses_bad_keys),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
