@@ -591,6 +591,14 @@ client_on_event(struct bufferevent *bev, short events, void *arg)
 		client_refuse(clt, 408, "header_timeout");
 		return;
 	}
+	/* A stalled upload: nothing answered yet, so say why (like nginx's
+	 * client_body_timeout); the refusal also ends the upstream request. */
+	if ((events & BEV_EVENT_TIMEOUT) && (events & BEV_EVENT_READING) &&
+	    (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND) &&
+	    !clt->body_done && !clt->head_sent) {
+		client_refuse(clt, 408, "body_timeout");
+		return;
+	}
 	client_close(clt, (events & BEV_EVENT_TIMEOUT) ? "timeout" :
 	    (events & BEV_EVENT_EOF) ? "client closed" : "client error");
 }

@@ -664,9 +664,10 @@ proxy_on_event(struct bufferevent *bev, short events, void *arg)
 		proxy_on_read(bev, px);
 		return;
 	}
-	if (events & BEV_EVENT_TIMEOUT)
-		proxy_failed(px, 504, px->connected ? "upstream_timeout" :
-		    "upstream_connect_timeout");
+	if ((events & BEV_EVENT_TIMEOUT) && px->connected)
+		proxy_failed(px, 504, "upstream_timeout");
+	else if (events & BEV_EVENT_TIMEOUT)	/* issue 3: connect is 502 */
+		proxy_failed(px, 502, "upstream_connect_timeout");
 	else
 		proxy_failed(px, 502, px->connected ? "upstream_error" :
 		    "upstream_connect");

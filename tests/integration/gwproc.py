@@ -34,11 +34,11 @@ class Postern:
     """One postern serve process; ports stay fixed across rewrites."""
 
     def __init__(self, directory, upstream, certs, extra="", workers=2,
-                 tickets=False, level="info", env=None):
+                 tickets=False, level="info", env=None, ports=None):
         self.dir = str(directory)
         self.upstream = upstream
         self.https_port, self.http_port, self.admin_port = (
-            free_port(), free_port(), free_port())
+            ports or (free_port(), free_port(), free_port()))
         self.config = os.path.join(self.dir, "postern.yaml")
         self.log_path = os.path.join(self.dir, "postern.log")
         self.write(certs, extra, workers, tickets, level)
@@ -54,8 +54,10 @@ class Postern:
             print(self.log())
             raise
 
-    def write(self, certs, extra="", workers=2, tickets=False,
+    def write(self, certs=None, extra="", workers=2, tickets=False,
               level="info", upstream=None):
+        """(Re)write the config; certificates default to the last ones."""
+        self.certs = certs = certs or self.certs
         up = upstream or self.upstream
         with open(os.path.join(self.dir, "app.yaml"), "w") as f:
             f.write("app:\n  name: demo\n  hosts: [localhost, 127.0.0.1, "
