@@ -1,0 +1,95 @@
+/*
+ * Stateless synchronizer tokens and same-origin checks (see csrf.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "csrf.h"
+
+static void
+csrf_b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t		i, o = 0;
+	unsigned int	v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned int)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned int)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = tbl[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[o++] = tbl[v & 63];
+	}
+	out[o] = '\0';
+}
+
+int
+csrf_new_id(char *out, size_t outlen)
+{
+	unsigned char	rnd[32];
+
+	if (outlen < CSRF_ID_LEN + 1 || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -1;
+	csrf_b64url(rnd, sizeof(rnd), out);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return 0;
+}
+
+int
+csrf_token(const unsigned char *key, const char *id, char *out,
+    size_t outlen)
+{
+	unsigned char	mac[EVP_MAX_MD_SIZE];
+	unsigned int	maclen = 0;
+
+	if (outlen < CSRF_TOKEN_LEN + 1 || strlen(id) != CSRF_ID_LEN)
+		return -1;
+	if (HMAC(EVP_sha256(), key, 32, (const unsigned char *)id,
+	    strlen(id), mac, &maclen) == NULL || maclen != 32)
+		return -1;
+	csrf_b64url(mac, maclen, out);
+	return 0;
+}
+
+int
+csrf_verify(const unsigned char *key, const char *id, const char *token)
+{
+	char	want[CSRF_TOKEN_LEN + 1];
+
+	if (id == NULL || token == NULL || strlen(token) != CSRF_TOKEN_LEN ||
+	    csrf_token(key, id, want, sizeof(want)) == -1)
+		return 0;
+	return CRYPTO_memcmp(want, token, CSRF_TOKEN_LEN) == 0;
+}
+
+int
+csrf_origin_ok(const char *origin, const char *referer, const char *host,
+    int tls)
+{
+	char	self[300];
+	size_t	n;
+	int	len;
+
+	len = snprintf(self, sizeof(self), "%s://%s", tls ? "https" : "http",
+	    host != NULL ? host : "");
+	if (host == NULL || *host == '\0' || len < 0 ||
+	    (size_t)len >= sizeof(self))
+		return 0;
+	n = (size_t)len;
+	if (origin != NULL)
+		return strcasecmp(origin, self) == 0;
+	return referer != NULL && strncasecmp(referer, self, n) == 0 &&
+	    referer[n] == '/';
+}
