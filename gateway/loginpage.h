@@ -1,0 +1,34 @@
+/*
+ * The HTML of the sign-in pages: server-rendered, no JavaScript, labelled
+ * fields with the right autocomplete tokens, an error text tied to the
+ * fields with aria-describedby, a layout that works from phone to desktop,
+ * and branding (product name, logo, colour) from the configuration.  The
+ * only style is one inline <style> carrying the response's CSP nonce.
+ */
+#ifndef POSTERN_LOGINPAGE_H
+#define POSTERN_LOGINPAGE_H
+
+#include <stddef.h>
+
+struct evbuffer;
+
+struct loginpage {
+	const char	*product;	/* "Postern" unless branded */
+	const char	*logo_url;	/* NULL: none */
+	const char	*color;		/* "#rrggbb", checked at load */
+	const char	*nonce;		/* CSP nonce of this response */
+	const char	*csrf;		/* form token */
+	const char	*rd;		/* checked return-to URL */
+	const char	*email;		/* to prefill after a failure, or NULL */
+	const char	*error;		/* message shown, or NULL */
+	const char	*notice;	/* neutral message (signed out), or NULL */
+};
+
+/* Append the sign-in page to <out>; 0, or -1 if <out> could not grow. */
+int	loginpage_login(struct evbuffer *out, const struct loginpage *p);
+/* Append "signed in as EMAIL" with a sign-out button (POST + CSRF). */
+int	loginpage_signed_in(struct evbuffer *out, const struct loginpage *p);
+/* Append <s> HTML-escaped (text and attribute safe) to <out>. */
+int	loginpage_escape(struct evbuffer *out, const char *s);
+
+#endif
