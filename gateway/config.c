@@ -62,6 +62,8 @@ static void	config_on_tls(struct yconf *, yaml_node_t *, void *);
 static void	config_on_security(struct yconf *, yaml_node_t *, void *);
 static void	config_on_redis(struct yconf *, yaml_node_t *, void *);
 static void	config_on_secret(struct yconf *, yaml_node_t *, void *);
+static void	config_on_passwords(struct yconf *, yaml_node_t *, void *);
+static void	config_on_common(struct yconf *, yaml_node_t *, void *);
 static void	config_on_log(struct yconf *, yaml_node_t *, void *);
 static void	config_on_policies(struct yconf *, yaml_node_t *, void *);
 static void	config_on_workers(struct yconf *, yaml_node_t *, void *);
@@ -87,6 +89,7 @@ static const struct yconf_key config_top_keys[] = {
 	    0, 0, 0 },
 	{ "redis", YAML_MAPPING_NODE, 0, config_on_redis, 0, 0, 0 },
 	{ "secret_file", YAML_SCALAR_NODE, 0, config_on_secret, 0, 0, 0 },
+	{ "passwords", YAML_MAPPING_NODE, 0, config_on_passwords, 0, 0, 0 },
 	{ "log", YAML_MAPPING_NODE, 0, config_on_log, 0, 0, 0 },
 	{ "policies", YAML_SEQUENCE_NODE, 0, config_on_policies, 0, 0, 0 },
 };
@@ -169,6 +172,23 @@ static const struct yconf_key config_redis_keys[] = {
 	    CFG(redis_connect_timeout), 1, 10 * 60 * MS_SEC },
 	{ "command_timeout", YAML_SCALAR_NODE, 0, yconf_on_duration,
 	    CFG(redis_command_timeout), 1, 10 * 60 * MS_SEC },
+};
+
+/* Argon2id cost: OWASP's floor is m=7 MiB with t=5 (default m=19 MiB, t=2). */
+static const struct yconf_key config_passwords_keys[] = {
+	{ "argon2_memory", YAML_SCALAR_NODE, 0, yconf_on_size,
+	    CFG(argon2_memory), 7 * MIB, 4096 * MIB },
+	{ "argon2_iterations", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(argon2_iterations), 1, 64 },
+	{ "argon2_parallelism", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(argon2_parallelism), 1, 64 },
+	{ "min_length", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(password_min_length), 8, 128 },
+	{ "hash_threads", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(hash_threads), 0, 256 },
+	{ "hash_queue", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(hash_queue), 1, 100000 },
+	{ "common_passwords", YAML_SCALAR_NODE, 0, config_on_common, 0, 0, 0 },
 };
 
 static const struct yconf_key config_log_keys[] = {
@@ -600,6 +620,35 @@ config_on_secret(struct yconf *y, yaml_node_t *n, void *obj)
 }
 
 static void
+config_on_passwords(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "passwords", config_passwords_keys,
+	    NITEMS(config_passwords_keys), obj);
+}
+
+/* The common-password list: resolved against the config's directory. */
+static void
+config_on_common(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config		*cfg = obj;
+	const char		*s;
+	char			*path;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	path = config_path(cx->cfg, s);
+	if (access(path, R_OK) == -1) {
+		yconf_error(y, n, "%s: cannot read %s: %s", y->key, path,
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	free(cfg->common_passwords);
+	cfg->common_passwords = path;
+}
+
+static void
 config_on_level(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	struct config	*cfg = obj;
@@ -718,6 +767,11 @@ config_new(const char *path)
 		fatal("%s", __func__);
 	cfg->redis_connect_timeout = 2 * MS_SEC;
 	cfg->redis_command_timeout = 1 * MS_SEC;
+	cfg->argon2_memory = 19 * MIB;
+	cfg->argon2_iterations = 2;
+	cfg->argon2_parallelism = 1;
+	cfg->password_min_length = 12;
+	cfg->hash_queue = 64;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->access_log = 1;
 	cfg->refcnt = 1;
@@ -751,6 +805,7 @@ config_free(struct config *cfg)
 	free(cfg->redis_password_file);
 	free(cfg->redis_prefix);
 	free(cfg->secret_file);
+	free(cfg->common_passwords);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg);
@@ -768,6 +823,13 @@ config_finish(struct yconf *y, struct config_ctx *cx)
 		    "tls: true needs tls.certificates");
 	if (cfg->redis_prefix != NULL && cfg->redis_prefix[0] == '\0')
 		yconf_error(y, NULL, "redis.prefix: must not be empty");
+	if (cfg->argon2_memory % KIB != 0)
+		yconf_error(y, NULL, "passwords.argon2_memory: expected a "
+		    "multiple of 1KiB");
+	if (cfg->hash_threads == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->hash_threads = n < 1 ? 1 : n > 256 ? 256 : (uint64_t)n;
+	}
 	if (cfg->workers == 0) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		cfg->workers = n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX :

@@ -142,6 +142,15 @@ struct config {
 
 	char		*secret_file;		/* >= 32 bytes, mode 0600 */
 
+	/* passwords (password.c, hashpool.c) */
+	uint64_t	 argon2_memory;		/* bytes; a multiple of 1 KiB */
+	uint64_t	 argon2_iterations;
+	uint64_t	 argon2_parallelism;
+	uint64_t	 password_min_length;	/* Unicode code points */
+	uint64_t	 hash_threads;		/* 0 in the file: cores */
+	uint64_t	 hash_queue;		/* jobs waiting; full: 503 */
+	char		*common_passwords;	/* list file; NULL: built-in */
+
 	/* log */
 	enum log_level	 log_level;
 	int		 access_log;

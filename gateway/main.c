@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "log.h"
 #include "serve.h"
+#include "usercmd.h"
 
 #define DEFAULT_CONFIG	"/etc/postern/postern.yaml"
 
@@ -38,12 +39,11 @@ static const struct command commands[] = {
 	    "test -c FILE --user EMAIL --method METHOD --url URL",
 	    "print the decision for a request and the rule that made it",
 	    "the policy engine" },
-	{ "user", cmd_later, "add|passwd|disable|enable|list|revoke-sessions "
-	    "[-c FILE] [EMAIL]",
-	    "manage users (passwords are read from a TTY or stdin)",
-	    "sign-in and sessions" },
-	{ "org", cmd_later, "add|member [-c FILE] ...",
-	    "manage organisations and members' roles", "sign-in and sessions" },
+	{ "user", usercmd_user, USERCMD_USER_USAGE,
+	    "manage users in Redis (passwords are read from a TTY without "
+	    "echo, or from stdin; never from arguments)", NULL },
+	{ "org", usercmd_org, USERCMD_ORG_USAGE,
+	    "manage organisations and members' roles", NULL },
 	{ "apikey", cmd_later, "create|revoke|list [-c FILE] ...",
 	    "manage scoped API keys", "the policy engine" },
 	{ "share", cmd_later, "create|revoke [-c FILE] ...",

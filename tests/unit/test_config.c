@@ -316,7 +316,7 @@ test_keys(void **state)
 	load_fails(LISTEN "serverr: {}\n",
 	    "5:1: unknown key 'serverr' at the top level (expected one of: "
 	    "server, limits, timeouts, tls, security_headers, redis, "
-	    "secret_file, log, policies)", NULL);
+	    "secret_file, passwords, log, policies)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",
 	    "5:3: unknown key 'wrkers' in 'server' (expected one of: workers, "
 	    "listen, admin, trusted_proxies, max_connections, "

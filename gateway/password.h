@@ -1,0 +1,114 @@
+/*
+ * Passwords: argon2id hashing into PHC strings, verification of argon2id
+ * and imported bcrypt hashes, the rehash decision, and the rules a new
+ * password must pass (length in code points, the shipped common-password
+ * list, context words).  Hashing and verifying are slow on purpose: the
+ * gateway runs them on the hash pool (hashpool.h), never on an event loop.
+ * Plaintexts are wiped with OPENSSL_cleanse() by whoever owns the buffer.
+ */
+#ifndef POSTERN_PASSWORD_H
+#define POSTERN_PASSWORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PASSWORD_MAX_LENGTH	128	/* code points */
+#define PASSWORD_MAX_BYTES	(PASSWORD_MAX_LENGTH * 4)
+#define PASSWORD_BCRYPT_MAX	72	/* bytes bcrypt reads */
+#define PASSWORD_HASHLEN	256	/* room for any PHC string we make */
+#define PASSWORD_SALTLEN	16	/* bytes */
+#define PASSWORD_TAGLEN		32	/* bytes of argon2 output */
+#define PASSWORD_WHYLEN		160
+
+struct config;
+struct password_rules;
+
+/* Argon2id cost of new hashes. */
+struct password_params {
+	uint32_t	memory_kib;
+	uint32_t	iterations;
+	uint32_t	parallelism;
+};
+
+/* A parsed "$argon2id$v=19$m=..,t=..,p=..$salt$hash" string. */
+struct password_phc {
+	uint32_t	version;
+	uint32_t	memory_kib;
+	uint32_t	iterations;
+	uint32_t	parallelism;
+	unsigned char	salt[64];
+	size_t		saltlen;
+	unsigned char	hash[64];
+	size_t		hashlen;
+};
+
+enum password_result {
+	PASSWORD_OK = 0,	/* matches */
+	PASSWORD_MISMATCH,	/* does not match */
+	PASSWORD_TOO_LONG,	/* > 72 bytes against bcrypt: refused */
+	PASSWORD_BAD_HASH,	/* stored hash unreadable or unsupported */
+};
+
+/* The cost configured in <cfg> (passwords.argon2_*). */
+void	password_params_from(const struct config *cfg,
+	    struct password_params *p);
+
+/*
+ * Hash <pw> (<len> bytes) with a fresh random salt into <out> (<outlen>
+ * bytes, PASSWORD_HASHLEN is enough) as an argon2id PHC string.  Returns 0,
+ * or -1 (out of memory, cost refused by libargon2).
+ */
+int	password_hash(const struct password_params *p, const char *pw,
+	    size_t len, char *out, size_t outlen);
+
+/*
+ * Compare <pw> with <hash>: an argon2id PHC string or a bcrypt hash
+ * ("$2b$", "$2y$").  bcrypt reads only 72 bytes; a longer password is
+ * refused (PASSWORD_TOO_LONG) rather than checked on a truncated prefix,
+ * which would let any password sharing those 72 bytes in.  Constant-time
+ * comparison of the computed and stored values.
+ */
+enum password_result password_verify(const char *hash, const char *pw,
+	    size_t len);
+
+/* 1 if <hash> is not argon2id with exactly the cost <p> (bcrypt: always). */
+int	password_needs_rehash(const struct password_params *p,
+	    const char *hash);
+
+/*
+ * Parse an argon2id PHC string.  Returns 0, or -1 for anything else
+ * (other variants, missing or out-of-range parameters, bad base64, salt or
+ * hash lengths outside 8..64 bytes).  Input is untrusted (it comes from
+ * Redis, maybe imported): never reads past the terminating NUL.
+ */
+int	password_phc_parse(const char *s, struct password_phc *out);
+
+/* ---- rules for new passwords ---- */
+
+/*
+ * Load the common-password list <path> (one per line, '#' comments;
+ * compared case-insensitively) and keep <min_length>.  Returns NULL with a
+ * reason in <err>.
+ */
+struct password_rules *password_rules_load(const char *path,
+		    size_t min_length, char *err, size_t errlen);
+/*
+ * The list file for <cfg>: passwords.common_passwords, else the installed
+ * copy, else the source tree's (for uninstalled builds).
+ */
+const char	*password_rules_path(const struct config *cfg);
+void		 password_rules_free(struct password_rules *r);
+size_t		 password_rules_count(const struct password_rules *r);
+
+/*
+ * Check a new password <pw> (<len> bytes) for the account <email> (may be
+ * NULL).  Returns 0 if acceptable, or -1 with a message for the person in
+ * <why> (never containing the password).
+ */
+int	password_check(const struct password_rules *r, const char *pw,
+	    size_t len, const char *email, char *why, size_t whylen);
+
+/* Code points in valid UTF-8 <s>, or -1 if <s> is not valid UTF-8. */
+long	password_utf8_len(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * Redis access.  Each worker owns one asynchronous connection (hiredis'
+ * async API on the worker's event_base through the libevent adapter) that
+ * authenticates, selects the configured db, reconnects with capped
+ * exponential backoff and jitter, and bounds every command by
+ * redis.command_timeout.  The CLI uses the synchronous variant.  Both apply
+ * the configured key prefix through store_key(), the only place where
+ * key names are formed, and both run the same Lua scripts (EVALSHA, with a
+ * fallback to EVAL when Redis answers NOSCRIPT).
+ */
+#ifndef POSTERN_STORE_H
+#define POSTERN_STORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+struct config;
+struct event_base;
+struct store;
+struct store_sync;
+
+#define STORE_KEYLEN	512	/* longest key, prefix included */
+#define STORE_ERRLEN	256
+
+/* Backoff between reconnection attempts (milliseconds). */
+#define STORE_BACKOFF_MIN	100
+#define STORE_BACKOFF_MAX	10000
+
+/*
+ * The answer to one command.  Exactly one call per accepted command: with
+ * <reply> (valid only during the call: hiredis frees it afterwards) and
+ * <err> NULL; or with <err> set (Redis error reply, timeout, connection
+ * lost, store freed) and <reply> NULL.  Never called from within
+ * store_command*() itself.
+ */
+typedef void	(*store_cb)(void *arg, const redisReply *reply,
+		    const char *err);
+
+/*
+ * A Lua script run with EVALSHA.  Declare them static with STORE_SCRIPT();
+ * the digest is computed on first use.
+ */
+struct store_script {
+	const char	*name;		/* for messages */
+	const char	*source;
+	char		 sha1[41];	/* hex digest, "" until computed */
+};
+#define STORE_SCRIPT(n, src)	{ (n), (src), "" }
+
+/*
+ * Write <prefix> followed by the formatted name into <buf> (<size>
+ * bytes).  Returns the length, or -1 if it does not fit.
+ */
+int	store_key(char *buf, size_t size, const char *prefix,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fill in <s>->sha1 (idempotent; thread-safe since the result is fixed). */
+void	store_script_digest(struct store_script *s);
+
+/* ---- asynchronous, one per worker ---- */
+
+/*
+ * A store for <base> with the Redis settings of <cfg> (copied: a reload
+ * does not move an open connection).  Starts connecting at once.  Returns
+ * NULL with a reason in <err> (e.g. an unreadable password file).
+ */
+struct store	*store_new(struct event_base *base, const struct config *cfg,
+		    char *err, size_t errlen);
+/*
+ * Close the connection: every pending command's callback runs (with an
+ * error) before this returns.  NULL-safe.  Not from within a store_cb.
+ */
+void		 store_free(struct store *st);
+/* 1 while the connection is up and authenticated, else 0. */
+int		 store_healthy(const struct store *st);
+const char	*store_prefix(const struct store *st);
+
+/*
+ * Send a command (hiredis format, or an argument vector).  Returns 0: <cb>
+ * will run exactly once; or -1 when Redis is unavailable (between
+ * reconnection attempts) or the command cannot be queued: <cb> will not
+ * run and the caller answers the failure itself (fail closed).
+ */
+int	store_command(struct store *st, store_cb cb, void *arg,
+	    const char *fmt, ...);
+int	store_command_argv(struct store *st, store_cb cb, void *arg, int argc,
+	    const char **argv, const size_t *argvlen);
+/*
+ * Run <script> with <nkeys> keys followed by arguments (<argc> strings in
+ * all, keys first, already prefixed).  Contract as store_command().
+ */
+int	store_eval(struct store *st, struct store_script *script, store_cb cb,
+	    void *arg, int nkeys, int argc, const char **argv,
+	    const size_t *argvlen);
+
+/* ---- synchronous, for the command-line tools ---- */
+
+/*
+ * Connect to Redis with <cfg>'s settings, bounded by its connect timeout;
+ * commands are bounded by its command timeout.  Returns NULL with a reason
+ * in <err> ("cannot connect to redis at ...", "redis refused the password").
+ */
+struct store_sync *store_sync_open(const struct config *cfg, char *err,
+		    size_t errlen);
+void		 store_sync_close(struct store_sync *ss);
+const char	*store_sync_prefix(const struct store_sync *ss);
+/* The hiredis context, for pipelining (redisAppendCommand). */
+redisContext	*store_sync_context(struct store_sync *ss);
+/* 1 if Redis answered PING before authentication. */
+int		 store_sync_unauthenticated(const struct store_sync *ss);
+/*
+ * Run a command; returns the reply (free with freeReplyObject()) or NULL
+ * with the reason in <err>.  An error reply is returned as NULL + <err>.
+ */
+redisReply	*store_sync_command(struct store_sync *ss, char *err,
+		    size_t errlen, const char *fmt, ...);
+redisReply	*store_sync_argv(struct store_sync *ss, char *err,
+		    size_t errlen, int argc, const char **argv,
+		    const size_t *argvlen);
+redisReply	*store_sync_eval(struct store_sync *ss,
+		    struct store_script *script, char *err, size_t errlen,
+		    int nkeys, int argc, const char **argv,
+		    const size_t *argvlen);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * Users, organisations and memberships in Redis (see user.h for the key
+ * layout): key naming, checks of emails, slugs, roles and names, and the
+ * Lua scripts behind the command-line tools.  A script runs atomically, so
+ * a crash or a lost connection never leaves an email index without its
+ * user, a membership on one side only, or a disabled user with sessions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "password.h"
+#include "store.h"
+#include "user.h"
+
+static const char *const user_key_fmt[] = {
+	[USER_KEY_USER] = "user:%s",
+	[USER_KEY_EMAIL] = "email:%s",
+	[USER_KEY_USERS] = "users",
+	[USER_KEY_USER_ORGS] = "user:%s:orgs",
+	[USER_KEY_USER_SESSIONS] = "user:%s:sessions",
+	[USER_KEY_SESSION] = "session:%s",
+	[USER_KEY_ORG] = "org:%s",
+	[USER_KEY_ORGS] = "orgs",
+	[USER_KEY_ORG_MEMBERS] = "org:%s:members",
+};
+
+static const char *const user_roles[] = {
+	"owner", "admin", "member", "viewer",
+};
+
+/*
+ * Delete every session of user <id> listed in its index, then the index.
+ * Shared by the scripts below (prepended to their source).
+ */
+#define LUA_REVOKE							\
+	"local function revoke(prefix, id)\n"				\
+	"  local idx = prefix .. 'user:' .. id .. ':sessions'\n"	\
+	"  local hs = redis.call('SMEMBERS', idx)\n"			\
+	"  for _, h in ipairs(hs) do\n"					\
+	"    redis.call('DEL', prefix .. 'session:' .. h)\n"		\
+	"  end\n"							\
+	"  redis.call('DEL', idx)\n"					\
+	"  return #hs\n"						\
+	"end\n"
+
+/* KEYS: email index, user hash, users set.
+ * ARGV: id, email, name, phc, now.  1 done, 0 email taken, -1 id taken. */
+static struct store_script user_lua_add = STORE_SCRIPT("user add",
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
+	"redis.call('SET', KEYS[1], ARGV[1])\n"
+	"redis.call('HSET', KEYS[2], 'email', ARGV[2], 'name', ARGV[3],\n"
+	"  'password', ARGV[4], 'disabled', '0', 'created', ARGV[5],\n"
+	"  'password_changed', ARGV[5])\n"
+	"redis.call('SADD', KEYS[3], ARGV[1])\n"
+	"return 1\n");
+
+/* KEYS: email index.  ARGV: prefix, phc, now.
+ * Sets the hash and revokes every session: sessions revoked, or -1. */
+static struct store_script user_lua_passwd = STORE_SCRIPT("user passwd",
+	LUA_REVOKE
+	"local id = redis.call('GET', KEYS[1])\n"
+	"if not id then return -1 end\n"
+	"redis.call('HSET', ARGV[1] .. 'user:' .. id, 'password', ARGV[2],\n"
+	"  'password_changed', ARGV[3])\n"
+	"return revoke(ARGV[1], id)\n");
+
+/* KEYS: email index.  ARGV: prefix, "1" (disable) or "0" (enable).
+ * Disabling revokes every session: sessions revoked, or -1. */
+static struct store_script user_lua_disable = STORE_SCRIPT("user disable",
+	LUA_REVOKE
+	"local id = redis.call('GET', KEYS[1])\n"
+	"if not id then return -1 end\n"
+	"redis.call('HSET', ARGV[1] .. 'user:' .. id, 'disabled', ARGV[2])\n"
+	"if ARGV[2] == '1' then return revoke(ARGV[1], id) end\n"
+	"return 0\n");
+
+/* KEYS: email index.  ARGV: prefix.  Sessions revoked, or -1. */
+static struct store_script user_lua_revoke = STORE_SCRIPT("revoke sessions",
+	LUA_REVOKE
+	"local id = redis.call('GET', KEYS[1])\n"
+	"if not id then return -1 end\n"
+	"return revoke(ARGV[1], id)\n");
+
+/* KEYS: org hash, orgs set.  ARGV: slug, name, now.  1 done, 0 taken. */
+static struct store_script user_lua_org_add = STORE_SCRIPT("org add",
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'name', ARGV[2], 'created', ARGV[3])\n"
+	"redis.call('SADD', KEYS[2], ARGV[1])\n"
+	"return 1\n");
+
+/* KEYS: email index, org hash, org members.  ARGV: prefix, slug, role
+ * ("" removes).  1 done, 0 was not a member, -1 no user, -2 no org. */
+static struct store_script user_lua_member = STORE_SCRIPT("org member",
+	"local id = redis.call('GET', KEYS[1])\n"
+	"if not id then return -1 end\n"
+	"if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end\n"
+	"local uo = ARGV[1] .. 'user:' .. id .. ':orgs'\n"
+	"if ARGV[3] == '' then\n"
+	"  redis.call('HDEL', uo, ARGV[2])\n"
+	"  return redis.call('HDEL', KEYS[3], id)\n"
+	"end\n"
+	"redis.call('HSET', KEYS[3], id, ARGV[3])\n"
+	"redis.call('HSET', uo, ARGV[2], ARGV[3])\n"
+	"return 1\n");
+
+int
+user_key(char *buf, size_t size, const char *prefix, enum user_key kind,
+    const char *arg)
+{
+	if ((size_t)kind >= sizeof(user_key_fmt) / sizeof(user_key_fmt[0]))
+		return -1;
+	if (strstr(user_key_fmt[kind], "%s") == NULL)
+		return store_key(buf, size, prefix, "%s", user_key_fmt[kind]);
+	if (arg == NULL)
+		return -1;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	return store_key(buf, size, prefix, user_key_fmt[kind], arg);
+#pragma GCC diagnostic pop
+}
+
+int
+user_email_normalize(const char *in, char *out, char *why, size_t whylen)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 i, len = strlen(in), at = 0, nat = 0;
+
+	if (len < 3 || len > USER_EMAILMAX) {
+		(void)snprintf(why, whylen, "an email address has 3 to %d "
+		    "characters", USER_EMAILMAX);
+		return -1;
+	}
+	if (password_utf8_len(in, len) == -1) {
+		(void)snprintf(why, whylen, "the email address is not valid "
+		    "UTF-8");
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] <= 0x20 || s[i] == 0x7f || strchr("<>()[]\\,;:\"",
+		    s[i]) != NULL) {
+			(void)snprintf(why, whylen, "the email address holds "
+			    "a space, control or special character");
+			return -1;
+		}
+		if (s[i] == '@') {
+			at = i;
+			nat++;
+		}
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' :
+		    s[i]);
+	}
+	out[len] = '\0';
+	if (nat != 1 || at == 0 || at == len - 1 || in[len - 1] == '.' ||
+	    in[at + 1] == '.') {
+		(void)snprintf(why, whylen, "expected an email address such "
+		    "as name@example.com");
+		return -1;
+	}
+	return 0;
+}
+
+int
+user_slug_valid(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (len == 0 || len > USER_SLUGMAX || s[0] == '-' || s[len - 1] == '-')
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return -1;
+	return 0;
+}
+
+int
+user_role_valid(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(user_roles) / sizeof(user_roles[0]); i++)
+		if (strcmp(s, user_roles[i]) == 0)
+			return 0;
+	return -1;
+}
+
+int
+user_name_valid(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (len > USER_NAMEMAX || password_utf8_len(s, len) == -1)
+		return -1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
+int
+user_new_id(char *out)
+{
+	unsigned char	rnd[USER_IDLEN / 2];
+	size_t		i;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -1;
+	for (i = 0; i < sizeof(rnd); i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
+/* Run <script> with the argument strings <argv>; its integer in *<out>. */
+static int
+user_eval(struct store_sync *ss, struct store_script *script, int nkeys,
+    int argc, const char **argv, long long *out, char *err, size_t errlen)
+{
+	size_t		 lens[16];
+	redisReply	*r;
+	int		 i;
+
+	for (i = 0; i < argc && i < 16; i++)
+		lens[i] = strlen(argv[i]);
+	if ((r = store_sync_eval(ss, script, err, errlen, nkeys, argc, argv,
+	    lens)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_INTEGER) {
+		(void)snprintf(err, errlen, "%s: unexpected reply from redis",
+		    script->name);
+		freeReplyObject(r);
+		return -1;
+	}
+	*out = r->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+static void
+user_now(char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%lld", (long long)time(NULL));
+}
+
+int
+user_add(struct store_sync *ss, const char *email, const char *name,
+    const char *phc, char *id, char *err, size_t errlen)
+{
+	const char	*prefix = store_sync_prefix(ss);
+	char		 kemail[STORE_KEYLEN], kuser[STORE_KEYLEN];
+	char		 kusers[STORE_KEYLEN], now[32];
+	const char	*argv[8];
+	long long	 res;
+	int		 tries;
+
+	user_now(now, sizeof(now));
+	if (user_key(kemail, sizeof(kemail), prefix, USER_KEY_EMAIL, email)
+	    == -1 || user_key(kusers, sizeof(kusers), prefix, USER_KEY_USERS,
+	    NULL) == -1) {
+		(void)snprintf(err, errlen, "key too long");
+		return -1;
+	}
+	for (tries = 0; tries < 3; tries++) {	/* -1: an id collision */
+		if (user_new_id(id) == -1 || user_key(kuser, sizeof(kuser),
+		    prefix, USER_KEY_USER, id) == -1) {
+			(void)snprintf(err, errlen, "no random id");
+			return -1;
+		}
+		argv[0] = kemail;
+		argv[1] = kuser;
+		argv[2] = kusers;
+		argv[3] = id;
+		argv[4] = email;
+		argv[5] = name;
+		argv[6] = phc;
+		argv[7] = now;
+		if (user_eval(ss, &user_lua_add, 3, 8, argv, &res, err,
+		    errlen) == -1)
+			return -1;
+		if (res == 1)
+			return 0;
+		if (res == 0)
+			return USER_EXISTS;
+	}
+	(void)snprintf(err, errlen, "could not allocate a user id");
+	return -1;
+}
+
+/* Run a per-user script on KEYS = {email index}, ARGV = {prefix, ...}. */
+static int
+user_by_email(struct store_sync *ss, struct store_script *script,
+    const char *email, const char *a2, const char *a3, long *count,
+    char *err, size_t errlen)
+{
+	const char	*argv[4];
+	char		 kemail[STORE_KEYLEN];
+	long long	 res;
+	int		 argc = 2;
+
+	if (user_key(kemail, sizeof(kemail), store_sync_prefix(ss),
+	    USER_KEY_EMAIL, email) == -1) {
+		(void)snprintf(err, errlen, "key too long");
+		return -1;
+	}
+	argv[0] = kemail;
+	argv[1] = store_sync_prefix(ss);
+	if (a2 != NULL)
+		argv[argc++] = a2;
+	if (a3 != NULL)
+		argv[argc++] = a3;
+	if (user_eval(ss, script, 1, argc, argv, &res, err, errlen) == -1)
+		return -1;
+	if (res < 0)
+		return USER_NOTFOUND;
+	if (count != NULL)
+		*count = (long)res;
+	return 0;
+}
+
+int
+user_set_password(struct store_sync *ss, const char *email, const char *phc,
+    long *nrevoked, char *err, size_t errlen)
+{
+	char	now[32];
+
+	user_now(now, sizeof(now));
+	return user_by_email(ss, &user_lua_passwd, email, phc, now, nrevoked,
+	    err, errlen);
+}
+
+int
+user_set_disabled(struct store_sync *ss, const char *email, int disabled,
+    long *nrevoked, char *err, size_t errlen)
+{
+	return user_by_email(ss, &user_lua_disable, email, disabled ? "1" :
+	    "0", NULL, nrevoked, err, errlen);
+}
+
+int
+user_revoke_sessions(struct store_sync *ss, const char *email,
+    long *nrevoked, char *err, size_t errlen)
+{
+	return user_by_email(ss, &user_lua_revoke, email, NULL, NULL,
+	    nrevoked, err, errlen);
+}
+
+int
+user_org_add(struct store_sync *ss, const char *slug, const char *name,
+    char *err, size_t errlen)
+{
+	const char	*prefix = store_sync_prefix(ss), *argv[5];
+	char		 korg[STORE_KEYLEN], korgs[STORE_KEYLEN], now[32];
+	long long	 res;
+
+	user_now(now, sizeof(now));
+	if (user_key(korg, sizeof(korg), prefix, USER_KEY_ORG, slug) == -1 ||
+	    user_key(korgs, sizeof(korgs), prefix, USER_KEY_ORGS, NULL) ==
+	    -1) {
+		(void)snprintf(err, errlen, "key too long");
+		return -1;
+	}
+	argv[0] = korg;
+	argv[1] = korgs;
+	argv[2] = slug;
+	argv[3] = name;
+	argv[4] = now;
+	if (user_eval(ss, &user_lua_org_add, 2, 5, argv, &res, err, errlen) ==
+	    -1)
+		return -1;
+	return res == 1 ? 0 : USER_EXISTS;
+}
+
+int
+user_org_member(struct store_sync *ss, const char *slug, const char *email,
+    const char *role, char *err, size_t errlen)
+{
+	const char	*prefix = store_sync_prefix(ss), *argv[6];
+	char		 kemail[STORE_KEYLEN], korg[STORE_KEYLEN];
+	char		 kmem[STORE_KEYLEN];
+	long long	 res;
+
+	if (user_key(kemail, sizeof(kemail), prefix, USER_KEY_EMAIL, email) ==
+	    -1 || user_key(korg, sizeof(korg), prefix, USER_KEY_ORG, slug) ==
+	    -1 || user_key(kmem, sizeof(kmem), prefix, USER_KEY_ORG_MEMBERS,
+	    slug) == -1) {
+		(void)snprintf(err, errlen, "key too long");
+		return -1;
+	}
+	argv[0] = kemail;
+	argv[1] = korg;
+	argv[2] = kmem;
+	argv[3] = prefix;
+	argv[4] = slug;
+	argv[5] = role != NULL ? role : "";
+	if (user_eval(ss, &user_lua_member, 3, 6, argv, &res, err, errlen) ==
+	    -1)
+		return -1;
+	if (res == -1) {
+		(void)snprintf(err, errlen, "no user %s", email);
+		return USER_NOTFOUND;
+	}
+	if (res == -2) {
+		(void)snprintf(err, errlen, "no organisation %s", slug);
+		return USER_NOTFOUND;
+	}
+	if (res == 0) {
+		(void)snprintf(err, errlen, "%s is not a member of %s", email,
+		    slug);
+		return USER_NOTFOUND;
+	}
+	return 0;
+}
+
+/* ---- listing ---- */
+
+static char *
+user_dup(const redisReply *r)
+{
+	char	*s;
+
+	s = strdup(r != NULL && r->type == REDIS_REPLY_STRING ? r->str : "");
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+/* "slug:role,..." from an HGETALL reply. */
+static char *
+user_orgs_string(const redisReply *r)
+{
+	size_t	 i, len = 1;
+	char	*s;
+
+	for (i = 0; i + 1 < r->elements; i += 2)
+		len += r->element[i]->len + r->element[i + 1]->len + 2;
+	if ((s = calloc(1, len)) == NULL)
+		abort();
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, r->element[i]->str);
+		strcat(s, ":");
+		strcat(s, r->element[i + 1]->str);
+	}
+	return s;
+}
+
+static int
+user_info_cmp(const void *a, const void *b)
+{
+	const struct user_info	*x = a, *y = b;
+
+	return strcmp(x->email, y->email);
+}
+
+/* Read one pipelined pair (HMGET, HGETALL) into <ui>. */
+static int
+user_list_read(struct store_sync *ss, redisContext *c, const char *id,
+    struct user_info *ui, char *err, size_t errlen)
+{
+	redisReply	*h = NULL, *o = NULL;
+	int		 rc = -1;
+
+	if (redisGetReply(c, (void **)&h) != REDIS_OK ||
+	    redisGetReply(c, (void **)&o) != REDIS_OK ||
+	    h->type != REDIS_REPLY_ARRAY || h->elements != 4 ||
+	    o->type != REDIS_REPLY_ARRAY) {
+		(void)snprintf(err, errlen, "redis: cannot read user %s", id);
+		goto out;
+	}
+	if ((ui->id = strdup(id)) == NULL)
+		abort();
+	ui->email = user_dup(h->element[0]);
+	ui->name = user_dup(h->element[1]);
+	ui->disabled = h->element[2]->type == REDIS_REPLY_STRING &&
+	    strcmp(h->element[2]->str, "1") == 0;
+	ui->created = h->element[3]->type == REDIS_REPLY_STRING ?
+	    strtoll(h->element[3]->str, NULL, 10) : 0;
+	ui->orgs = user_orgs_string(o);
+	rc = 0;
+out:
+	if (h != NULL)
+		freeReplyObject(h);
+	if (o != NULL)
+		freeReplyObject(o);
+	(void)ss;
+	return rc;
+}
+
+int
+user_list(struct store_sync *ss, user_list_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	const char		*prefix = store_sync_prefix(ss);
+	char			 key[STORE_KEYLEN], k2[STORE_KEYLEN];
+	redisContext		*c = store_sync_context(ss);
+	redisReply		*ids;
+	struct user_info	*ui;
+	size_t			 i, n = 0;
+	int			 rc = -1;
+
+	if (user_key(key, sizeof(key), prefix, USER_KEY_USERS, NULL) == -1 ||
+	    (ids = store_sync_command(ss, err, errlen, "SMEMBERS %s", key)) ==
+	    NULL)
+		return -1;
+	if ((ui = calloc(ids->elements + 1, sizeof(*ui))) == NULL)
+		abort();
+	/* Pipelined: one round trip per batch rather than per user. */
+	for (i = 0; i < ids->elements; i++) {
+		(void)user_key(key, sizeof(key), prefix, USER_KEY_USER,
+		    ids->element[i]->str);
+		(void)user_key(k2, sizeof(k2), prefix, USER_KEY_USER_ORGS,
+		    ids->element[i]->str);
+		(void)redisAppendCommand(c, "HMGET %s email name disabled "
+		    "created", key);
+		(void)redisAppendCommand(c, "HGETALL %s", k2);
+	}
+	for (i = 0; i < ids->elements; i++, n++)
+		if (user_list_read(ss, c, ids->element[i]->str, &ui[i], err,
+		    errlen) == -1)
+			goto out;
+	qsort(ui, n, sizeof(*ui), user_info_cmp);
+	for (i = 0; i < n; i++)
+		fn(&ui[i], arg);
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		free(ui[i].id);
+		free(ui[i].email);
+		free(ui[i].name);
+		free(ui[i].orgs);
+	}
+	free(ui);
+	freeReplyObject(ids);
+	return rc;
+}

@@ -1,0 +1,114 @@
+/*
+ * Users, organisations and memberships in Redis: the key layout (below and
+ * docs/redis.md), input checks (email, slug, role), and the operations of
+ * the command-line tools.  Every write touching several keys is one Lua
+ * script, so Redis never holds half of an operation.
+ *
+ * Key layout (every key starts with redis.prefix, default "postern:"):
+ *
+ *   user:<id>             hash   email, name, password (PHC string),
+ *                                disabled ("0"|"1"), created,
+ *                                password_changed (Unix seconds)
+ *   email:<email>         string user id; the unique index of lower-cased
+ *                                email addresses
+ *   users                 set    every user id (for `user list`)
+ *   user:<id>:orgs        hash   org slug -> role
+ *   user:<id>:sessions    set    session hashes (hex SHA-256 of a cookie
+ *                                id) of that user: "revoke all"
+ *   session:<sha256hex>   hash   one session (session.c)
+ *   org:<slug>            hash   name, created
+ *   orgs                  set    every org slug
+ *   org:<slug>:members    hash   user id -> role
+ *
+ * <id> is 128 random bits as 32 lower-case hex digits; roles are owner,
+ * admin, member, viewer.  The scripts derive user:, session: and org: keys
+ * from the prefix they are given, so Postern needs one Redis (or a
+ * Sentinel-managed primary), not Redis Cluster.
+ */
+#ifndef POSTERN_USER_H
+#define POSTERN_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store_sync;
+
+#define USER_IDLEN	32	/* hex digits */
+#define USER_EMAILMAX	254	/* RFC 5321 path limit */
+#define USER_NAMEMAX	200	/* bytes of a display name */
+#define USER_SLUGMAX	63
+
+enum user_key {
+	USER_KEY_USER = 0,	/* arg: id */
+	USER_KEY_EMAIL,		/* arg: lower-cased email */
+	USER_KEY_USERS,		/* arg: unused */
+	USER_KEY_USER_ORGS,	/* arg: id */
+	USER_KEY_USER_SESSIONS,	/* arg: id */
+	USER_KEY_SESSION,	/* arg: hex SHA-256 of the cookie id */
+	USER_KEY_ORG,		/* arg: slug */
+	USER_KEY_ORGS,		/* arg: unused */
+	USER_KEY_ORG_MEMBERS,	/* arg: slug */
+};
+
+/* Results of the operations besides 0 (done) and -1 (error in <err>). */
+#define USER_EXISTS	-2	/* email or slug taken */
+#define USER_NOTFOUND	-3	/* no such user (or org) */
+
+/*
+ * Write the name of key <kind> for <arg> under <prefix> into <buf>.
+ * Returns its length, or -1 if <buf> is too small.
+ */
+int	user_key(char *buf, size_t size, const char *prefix,
+	    enum user_key kind, const char *arg);
+
+/*
+ * Lower-case and check an email address <in> into <out> (USER_EMAILMAX + 1
+ * bytes).  Returns 0, or -1 with a reason in <why>.
+ */
+int	user_email_normalize(const char *in, char *out, char *why,
+	    size_t whylen);
+/* 0 if <s> is a valid org slug ([a-z0-9][a-z0-9-]*, at most 63). */
+int	user_slug_valid(const char *s);
+/* 0 if <s> is owner, admin, member or viewer. */
+int	user_role_valid(const char *s);
+/* 0 if <s> is an acceptable display name (UTF-8, no control chars). */
+int	user_name_valid(const char *s);
+/* A new random id into <out> (USER_IDLEN + 1 bytes); 0 or -1. */
+int	user_new_id(char *out);
+
+/* One row of user_list(). */
+struct user_info {
+	char	*id;
+	char	*email;
+	char	*name;
+	int	 disabled;
+	int64_t	 created;
+	char	*orgs;		/* "slug:role,slug:role" or "" */
+};
+typedef void	(*user_list_fn)(const struct user_info *, void *arg);
+
+/*
+ * Operations of the command-line tools on <ss>; <email> is normalised.
+ * Each returns 0, USER_EXISTS, USER_NOTFOUND, or -1 with <err> set.
+ * <phc> is a hash made by password_hash().  Functions that revoke
+ * sessions report how many through <nrevoked> (may be NULL).
+ */
+int	user_add(struct store_sync *ss, const char *email, const char *name,
+	    const char *phc, char *id, char *err, size_t errlen);
+int	user_set_password(struct store_sync *ss, const char *email,
+	    const char *phc, long *nrevoked, char *err, size_t errlen);
+int	user_set_disabled(struct store_sync *ss, const char *email,
+	    int disabled, long *nrevoked, char *err, size_t errlen);
+int	user_revoke_sessions(struct store_sync *ss, const char *email,
+	    long *nrevoked, char *err, size_t errlen);
+/* Call <fn> for every user, sorted by email. */
+int	user_list(struct store_sync *ss, user_list_fn fn, void *arg,
+	    char *err, size_t errlen);
+
+int	user_org_add(struct store_sync *ss, const char *slug,
+	    const char *name, char *err, size_t errlen);
+/* <role> NULL removes the membership. */
+int	user_org_member(struct store_sync *ss, const char *slug,
+	    const char *email, const char *role, char *err, size_t errlen);
+
+#endif
