@@ -410,6 +410,8 @@ request_on_headers_complete(http_parser *p)
 	req->http_major = p->http_major;
 	req->http_minor = p->http_minor;
 	req->keep_alive = http_should_keep_alive(p);
+	if (req->http_minor == 0)	/* RFC 9110 10.1.1: ignored from 1.0 */
+		req->expect_continue = 0;
 	if (req->http_major != 1)
 		return request_reject(req, 505, "http_version");
 	if (req->method == HTTP_TRACE || req->method == HTTP_CONNECT)

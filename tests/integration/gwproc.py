@@ -16,6 +16,10 @@ import pytest
 from conftest import BIN, free_port, stop, wait_port
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "WARNING: ThreadSanitizer")
+
+
 def make_cert(directory, name, org="postern-test", days=2):
     """A self-signed P-256 certificate for DNS name <name>; key mode 0600."""
     crt = os.path.join(str(directory), "%s-%s.crt" % (name, org))
@@ -135,6 +139,9 @@ def postern(tmp_path, upstream, tls_cert, postern_bin):
     yield start
     for gw in started:
         gw.stop()
+    for gw in started:      # an ASan/UBSan build reports on stderr
+        for mark in SANITIZER_MARKS:
+            assert mark not in gw.log(), gw.log()[-6000:]
 
 
 # ---- raw HTTP/1.1 ----------------------------------------------------------
