@@ -14,10 +14,13 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
 #include "client.h"
 #include "config.h"
+#include "connlimit.h"
 #include "log.h"
 #include "pages.h"
 #include "proxy.h"
@@ -94,7 +97,7 @@ client_set_state(struct client *clt, enum client_state st)
 		bufferevent_disable(clt->bev, EV_READ);
 }
 
-static int
+int
 client_trusted(const struct config *cfg, const struct sockaddr *sa)
 {
 	const unsigned char *a;
@@ -178,7 +181,7 @@ client_new(struct worker *w, struct bufferevent *bev, struct config *cfg,
 	TAILQ_INSERT_TAIL(&w->clients, clt, entry);
 	w->nclients++;
 	atomic_fetch_add(&w->srv->metrics.connections_open, 1);
-	atomic_fetch_add(&w->srv->metrics.connections_total, 1);
+	metrics_inc(&w->metrics.connections_total);
 	bufferevent_setcb(bev, client_on_read, client_on_write,
 	    client_on_event, clt);
 	bufferevent_setwatermark(bev, EV_READ, 0, CLIENT_HIWAT);
@@ -227,38 +230,76 @@ client_new_id(struct client *clt)
 	}
 	clt->request_id[32] = '\0';
 	(void)clock_gettime(CLOCK_MONOTONIC, &clt->start);
+	clt->decision = METRICS_ALLOW;
+	clt->up_started = 0;
+	clt->upstream_us = -1;
 }
 
-/* One access-log line, or one reject event with its <reason>. */
+static uint64_t
+client_usec_since(const struct timespec *t0)
+{
+	struct timespec	now;
+	int64_t		us;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000;
+	return us < 0 ? 0 : (uint64_t)us;
+}
+
+/* The upstream answered (or failed): how long it took, once. */
+static void
+client_upstream_time(struct client *clt)
+{
+	if (clt->up_started && clt->upstream_us < 0)
+		clt->upstream_us = (int64_t)client_usec_since(&clt->up_start);
+}
+
+/* Milliseconds with three decimals, from microseconds. */
+static const char *
+client_ms(char *buf, size_t size, uint64_t us)
+{
+	(void)snprintf(buf, size, "%" PRIu64 ".%03" PRIu64, us / 1000,
+	    us % 1000);
+	return buf;
+}
+
+/*
+ * One access-log line per request ("request"; "reject" with the <reason>
+ * when refused or failed), and the request's metrics.  The path is the
+ * normalised one without the query: tokens travel in query strings.
+ */
 static void
 client_log(struct client *clt, const char *reason)
 {
 	struct request	*req = clt->req;
-	struct timespec	 now;
-	struct serve_metrics *m = &clt->w->srv->metrics;
-	char		 st[8], bytes[24], ms[24];
 	int		 status = clt->status ? clt->status : 499;
-	long long	 d;
+	uint64_t	 us = client_usec_since(&clt->start);
+	char		 st[8], in[24], out[24], ms[32], up[32];
 
-	if (status >= 100 && status < 600)
-		atomic_fetch_add(&m->requests[status / 100], 1);
-	if (reason != NULL)
-		atomic_fetch_add(&m->rejects, 1);
+	metrics_request(&clt->w->metrics, status,
+	    (enum metrics_decision)clt->decision, us);
+	if (reason != NULL && clt->decision == METRICS_DENY)
+		metrics_inc(&clt->w->metrics.rejects);
 	if (reason == NULL && !clt->cfg->access_log)
 		return;
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	d = (now.tv_sec - clt->start.tv_sec) * 1000LL +
-	    (now.tv_nsec - clt->start.tv_nsec) / 1000000;
 	(void)snprintf(st, sizeof(st), "%d", status);
-	(void)snprintf(bytes, sizeof(bytes), "%" PRIu64, clt->bytes);
-	(void)snprintf(ms, sizeof(ms), "%lld", d);
+	(void)snprintf(in, sizeof(in), "%" PRIu64,
+	    req != NULL ? req->body_bytes : 0);
+	(void)snprintf(out, sizeof(out), "%" PRIu64, clt->bytes);
 	log_event(reason != NULL ? LOG_LEVEL_WARN : LOG_LEVEL_INFO,
 	    reason != NULL ? "reject" : "request",
-	    "method", req != NULL && req->head_done ? req->method_name : NULL,
-	    "path", req != NULL ? req->path : NULL,
-	    "host", req != NULL ? req->host : NULL,
-	    "status", st, "bytes", bytes, "duration_ms", ms,
 	    "request_id", clt->request_id, "client", clt->peer,
+	    "method", req != NULL && req->head_done ? req->method_name : NULL,
+	    "host", req != NULL ? req->host : NULL,
+	    "path", req != NULL ? req->path : NULL,
+	    "status", st, "bytes_in", in, "bytes_out", out,
+	    "duration_ms", client_ms(ms, sizeof(ms), us),
+	    "upstream_ms", clt->upstream_us < 0 ? NULL :
+	    client_ms(up, sizeof(up), (uint64_t)clt->upstream_us),
+	    "decision", metrics_decision_name(
+	    (enum metrics_decision)clt->decision),
+	    "app", clt->app != NULL ? clt->app->name : NULL,
 	    "reason", reason, (const char *)NULL);
 }
 
@@ -316,6 +357,7 @@ client_refuse(struct client *clt, int status, const char *reason)
 		client_new_id(clt);
 	clt->keep_alive = 0;
 	clt->body_done = 0;	/* unread input: linger before closing */
+	clt->decision = METRICS_DENY;
 	client_send_page(clt, &r);
 	client_finish(clt, reason);
 }
@@ -327,6 +369,7 @@ client_local(struct client *clt, struct pages_resp *r, const char *reason)
 	clt->body_done = !request_has_body(clt->req);
 	clt->keep_alive = clt->req->keep_alive && clt->body_done &&
 	    !clt->w->draining;
+	clt->decision = reason != NULL ? METRICS_DENY : METRICS_ALLOW;
 	client_send_page(clt, r);
 	client_finish(clt, reason);
 }
@@ -389,6 +432,8 @@ client_forward(struct client *clt)
 	if (req->expect_continue && !clt->body_done)
 		(void)evbuffer_add(bufferevent_get_output(clt->bev),
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	(void)clock_gettime(CLOCK_MONOTONIC, &clt->up_start);
+	clt->up_started = 1;
 	if ((clt->px = proxy_new(clt, clt->app)) == NULL) {
 		client_upstream_failed(clt, 502, "upstream_connect");
 		return;
@@ -575,6 +620,27 @@ client_on_write(struct bufferevent *bev, void *arg)
 	    evbuffer_get_length(bufferevent_get_input(bev)));
 }
 
+/*
+ * Did the TLS handshake fail, on a TLS error?  A peer that connects and
+ * closes without a word (port probes, health checks) shows up in
+ * OpenSSL 3 as an "unexpected EOF": not a handshake failure.
+ */
+static int
+client_tls_failed(struct bufferevent *bev)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long	 e;
+	int		 failed = 0;
+
+	if (ssl == NULL || SSL_is_init_finished(ssl))
+		return 0;
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&	/* not libevent's */
+		    ERR_GET_REASON(e) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			failed = 1;
+	return failed;
+}
+
 static void
 client_on_event(struct bufferevent *bev, short events, void *arg)
 {
@@ -582,6 +648,8 @@ client_on_event(struct bufferevent *bev, short events, void *arg)
 
 	if (events & BEV_EVENT_CONNECTED)
 		return;
+	if (clt->tls && (events & BEV_EVENT_ERROR) && client_tls_failed(bev))
+		metrics_inc(&clt->w->metrics.tls_handshake_failures);
 	if (clt->state == CLIENT_CLOSING) {
 		client_close(clt, clt->lingering ? "lingered" : "closed");
 		return;
@@ -610,11 +678,14 @@ client_on_reap(evutil_socket_t fd, short ev, void *arg)
 	struct worker	*w = clt->w;
 	SSL		*ssl;
 
-	if (clt->req != NULL && clt->req->head_done)
+	if (clt->req != NULL && clt->req->head_done) {
+		clt->decision = METRICS_ERROR;
 		client_log(clt, clt->head_sent ? "response_aborted" :
 		    "client_closed");
+	}
 	TAILQ_REMOVE(&w->clients, clt, entry);
 	w->nclients--;
+	connlimit_release(w->srv->connlimit, &clt->climit);
 	atomic_fetch_sub(&w->srv->metrics.connections_open, 1);
 	if (clt->tls && (ssl = bufferevent_openssl_get_ssl(clt->bev)) != NULL)
 		(void)SSL_shutdown(ssl);	/* close_notify, best effort */
@@ -645,6 +716,7 @@ client_output(struct client *clt)
 void
 client_response_started(struct client *clt, int status)
 {
+	client_upstream_time(clt);
 	clt->status = status;
 	clt->head_sent = 1;
 	client_set_state(clt, CLIENT_RESPOND);
@@ -663,7 +735,9 @@ client_response_done(struct client *clt)
 void
 client_upstream_failed(struct client *clt, int status, const char *reason)
 {
-	atomic_fetch_add(&clt->w->srv->metrics.upstream_errors, 1);
+	metrics_upstream_error(&clt->w->metrics, reason);
+	client_upstream_time(clt);
+	clt->decision = METRICS_ERROR;
 	if (clt->px != NULL) {
 		proxy_close(clt->px);
 		clt->px = NULL;

@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "connlimit.h"
+
 struct bufferevent;
 struct config;
 struct config_app;
@@ -58,6 +60,7 @@ struct client {
 	uint16_t		 https_port;	/* for redirects */
 	char			 peer[INET6_ADDRSTRLEN];
 	int			 trusted;	/* peer in trusted_proxies */
+	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
 
 	/* the current request */
 	struct request		*req;
@@ -72,6 +75,10 @@ struct client {
 	int			 head_sent;	/* a response head is out */
 	int			 lingering;	/* discarding input before close */
 	int			 seen_bytes;	/* any byte of this request */
+	int			 decision;	/* enum metrics_decision */
+	int			 up_started;	/* forwarding began at up_start */
+	struct timespec		 up_start;
+	int64_t			 upstream_us;	/* to the response head; -1: none */
 };
 
 /*
@@ -98,6 +105,10 @@ void		 client_drain(struct client *);
  * <status>.  A client closed meanwhile has unlinked its checker first.
  */
 void		 client_resume(struct client *, enum client_verdict, int status);
+
+/* Whether <sa> is in <cfg>'s trusted_proxies. */
+int		 client_trusted(const struct config *cfg,
+		    const struct sockaddr *sa);
 
 /* For proxy.c: where the response goes and how it ends. */
 struct evbuffer	*client_output(struct client *);

@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "connlimit.h"
 #include "listener.h"
 #include "log.h"
 #include "request.h"
@@ -82,6 +83,34 @@ listener_bev(struct listener *l, evutil_socket_t fd, SSL_CTX *ctx)
 	return bev;
 }
 
+/*
+ * max_connections_per_ip: count the connection from <sa> in <key>, or
+ * close <fd> and log why.  Trusted proxies are counted but not limited:
+ * every client of a load balancer arrives from its address.
+ */
+static int
+listener_limit_ip(struct server *srv, const struct config *cfg,
+    evutil_socket_t fd, const struct sockaddr *sa, struct connlimit_key *key)
+{
+	char		 peer[INET6_ADDRSTRLEN] = "unknown";
+	const void	*a;
+	uint64_t	 max = cfg->max_connections_per_ip;
+
+	if (client_trusted(cfg, sa))
+		max = 0;
+	if (connlimit_acquire(srv->connlimit, sa, max, key) == 0)
+		return 0;
+	a = sa->sa_family == AF_INET6 ? (const void *)
+	    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)(const void *)sa)->
+	    sin_addr;
+	(void)inet_ntop(sa->sa_family, a, peer, sizeof(peer));
+	log_event(LOG_LEVEL_WARN, "reject", "reason", "conn_limit_ip",
+	    "client", peer, (const char *)NULL);
+	evutil_closesocket(fd);
+	return -1;
+}
+
 static void
 listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -91,6 +120,8 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	struct config	*cfg;
 	SSL_CTX		*ctx;
 	struct bufferevent *bev;
+	struct client	*clt;
+	struct connlimit_key key;
 	int		 one = 1;
 
 	if (atomic_load(&srv->draining)) {
@@ -105,17 +136,22 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		goto out;
 	}
+	if (listener_limit_ip(srv, cfg, fd, sa, &key) == -1)
+		goto out;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((bev = listener_bev(l, fd, ctx)) == NULL) {
 		log_warnx("listener: cannot set up a connection");
+		connlimit_release(srv->connlimit, &key);
 		goto out;
 	}
-	if (client_new(l->w, bev, cfg, sa, l->tls, !l->tls && l->redirect,
-	    l->https_port) == NULL) {
+	if ((clt = client_new(l->w, bev, cfg, sa, l->tls, !l->tls &&
+	    l->redirect, l->https_port)) == NULL) {
 		log_warnx("listener: out of memory for a client");
+		connlimit_release(srv->connlimit, &key);
 		bufferevent_free(bev);
 		goto out;
 	}
+	clt->climit = key;		/* released when the client is freed */
 	cfg = NULL;			/* the client holds that reference */
 out:
 	config_unref(cfg);
@@ -185,35 +221,17 @@ admin_free(struct admin_conn *ac)
 	free(ac);
 }
 
+/* Sum every worker's counters now; they keep counting meanwhile. */
 static void
 admin_metrics(struct server *srv, struct evbuffer *b)
 {
-	struct serve_metrics *m = &srv->metrics;
-	int		 i;
+	struct metrics_snap	 snap;
+	unsigned int		 i;
 
-	evbuffer_add_printf(b, "# HELP postern_requests_total Requests "
-	    "answered, by status class.\n"
-	    "# TYPE postern_requests_total counter\n");
-	for (i = 1; i <= 5; i++)
-		evbuffer_add_printf(b, "postern_requests_total{class=\"%dxx\"}"
-		    " %" PRIuFAST64 "\n", i, atomic_load(&m->requests[i]));
-	evbuffer_add_printf(b, "# HELP postern_rejects_total Requests "
-	    "refused by the gateway (malformed, smuggling, limits).\n"
-	    "# TYPE postern_rejects_total counter\n"
-	    "postern_rejects_total %" PRIuFAST64 "\n"
-	    "# HELP postern_connections_open Open client connections.\n"
-	    "# TYPE postern_connections_open gauge\n"
-	    "postern_connections_open %" PRIuFAST64 "\n"
-	    "# HELP postern_connections_total Accepted client connections.\n"
-	    "# TYPE postern_connections_total counter\n"
-	    "postern_connections_total %" PRIuFAST64 "\n"
-	    "# HELP postern_upstream_errors_total Upstream connect, timeout "
-	    "and protocol errors.\n"
-	    "# TYPE postern_upstream_errors_total counter\n"
-	    "postern_upstream_errors_total %" PRIuFAST64 "\n",
-	    atomic_load(&m->rejects), atomic_load(&m->connections_open),
-	    atomic_load(&m->connections_total),
-	    atomic_load(&m->upstream_errors));
+	memset(&snap, 0, sizeof(snap));
+	for (i = 0; i < srv->nworkers; i++)
+		metrics_add(&snap, &srv->workers[i].metrics);
+	(void)metrics_render(b, &snap, &srv->metrics);
 }
 
 static void

@@ -496,6 +496,12 @@ proxy_on_headers_complete(http_parser *p)
 	nobody = clt->req->method == HTTP_HEAD || status == 204 ||
 	    status == 304;
 	clt->keep_alive = clt->req->keep_alive && !clt->w->draining;
+	/* Check every header before a byte of the head goes out: a 502
+	 * page must not follow half a head. */
+	for (i = 0; i < px->nhdrs; i++)
+		if (px->hdrs[i].value != NULL && (!proxy_clean(px->hdrs[i].name)
+		    || !proxy_clean(px->hdrs[i].value)))
+			return proxy_fail(px, "upstream_bad_header");
 	(void)evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
 	    px->reason != NULL && proxy_clean(px->reason) ? px->reason :
 	    pages_reason(status));
@@ -504,8 +510,6 @@ proxy_on_headers_complete(http_parser *p)
 
 		if (h->value == NULL)
 			continue;
-		if (!proxy_clean(h->name) || !proxy_clean(h->value))
-			return proxy_fail(px, "upstream_bad_header");
 		if (proxy_hop_by_hop(h->name) ||
 		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name) ||
 		    headers_filter(clt->app->headers, clt->tls, h->name,

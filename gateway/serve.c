@@ -21,6 +21,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "connlimit.h"
 #include "diag.h"
 #include "listener.h"
 #include "log.h"
@@ -232,6 +233,7 @@ serve_reload(struct serve *s)
 	if (cfg == NULL) {
 		log_error("reload failed: configuration has errors; "
 		    "keeping the running configuration");
+		metrics_inc(&s->srv.metrics.reloads_failed);
 		goto out;
 	}
 	if (serve_has_tls(cfg) &&
@@ -239,6 +241,7 @@ serve_reload(struct serve *s)
 		log_error("reload failed: %s; keeping the running "
 		    "configuration", err);
 		config_unref(cfg);
+		metrics_inc(&s->srv.metrics.reloads_failed);
 		goto out;
 	}
 	if (!serve_same_listeners(cfg, s->srv.cfg))
@@ -254,6 +257,7 @@ serve_reload(struct serve *s)
 	SSL_CTX_free(oldctx);
 	log_setlevel(cfg->log_level);
 	log_info("reloaded: %zu apps", cfg->napps);
+	metrics_inc(&s->srv.metrics.reloads_ok);
 out:
 	serve_notify("READY=1");
 }
@@ -351,6 +355,8 @@ serve_start(struct serve *s)
 	s->nworkers = cfg->workers > 0 ? cfg->workers : 1;
 	if ((s->workers = calloc(s->nworkers, sizeof(*s->workers))) == NULL)
 		return -1;
+	s->srv.workers = s->workers;
+	s->srv.nworkers = s->nworkers;
 	for (i = 0; i < s->nworkers; i++)
 		if (worker_init(s, &s->workers[i], i) == -1)
 			return -1;
@@ -405,6 +411,7 @@ serve_free(struct serve *s)
 		event_base_free(s->base);
 	SSL_CTX_free(s->srv.ssl_ctx);
 	config_unref(s->srv.cfg);
+	connlimit_free(s->srv.connlimit);	/* after the workers' clients */
 	pthread_mutex_destroy(&s->srv.lock);
 }
 
@@ -433,7 +440,9 @@ serve_main(const char *config_path)
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.srv.lock, NULL);
-	if (serve_start(&s) == 0)
+	if ((s.srv.connlimit = connlimit_new()) == NULL)
+		log_error("cannot set up the connection table");
+	else if (serve_start(&s) == 0)
 		rc = serve_run(&s);
 	serve_free(&s);
 	if (rc == 0)

@@ -13,31 +13,28 @@
 
 #include <openssl/ssl.h>
 
+#include "metrics.h"
+
 /* Runs in the foreground; returns the process exit status. */
 int	serve_main(const char *config_path);
 
 struct config;
 struct client;
+struct connlimit;
 struct event;
 struct event_base;
 struct listener;
-
-/* Counters for /metrics, updated by every worker. */
-struct serve_metrics {
-	atomic_uint_fast64_t	requests[6];	/* by status class, [1]..[5] */
-	atomic_uint_fast64_t	rejects;	/* refused before forwarding */
-	atomic_uint_fast64_t	connections_open;
-	atomic_uint_fast64_t	connections_total;
-	atomic_uint_fast64_t	upstream_errors;
-};
 
 /* What all workers share; owned by serve_main(). */
 struct server {
 	pthread_mutex_t		 lock;		/* guards cfg and ssl_ctx */
 	struct config		*cfg;		/* current snapshot */
 	SSL_CTX			*ssl_ctx;	/* for cfg; NULL without TLS */
-	struct serve_metrics	 metrics;
+	struct metrics_global	 metrics;	/* accept/close, reloads */
+	struct connlimit	*connlimit;	/* max_connections_per_ip */
 	atomic_int		 draining;	/* SIGTERM seen */
+	struct worker		*workers;	/* for the /metrics scraper */
+	unsigned int		 nworkers;
 };
 
 TAILQ_HEAD(client_list, client);
@@ -56,6 +53,7 @@ struct worker {
 	size_t			 nclients;
 	int			 draining;	/* closing once clients are gone */
 	uint64_t		 next_client_id;
+	struct metrics		 metrics;	/* this thread's counters */
 };
 
 /*

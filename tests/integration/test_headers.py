@@ -111,6 +111,10 @@ def test_gateway_errors_and_health_carry_page_headers(gw):
     r = get(gw, "/headers", params={"set": "X-Bad:a\x01b"})
     assert r.status_code == 502
     assert_page(r.headers)
+    # a bad value that only the gateway refuses: no half head before it
+    r = get(gw, "/headers", params={"set": "X-Bad:\x01"})
+    assert r.status_code == 502
+    assert_page(r.headers)
     r = get(gw, "/slow", params={"ms": "2000"})
     assert r.status_code == 504
     assert_page(r.headers)

@@ -370,7 +370,8 @@ def test_metrics(gw):
     r = requests.get("http://127.0.0.1:%d/metrics" % gw.admin_port,
                      timeout=10)
     assert r.status_code == 200
-    assert 'postern_requests_total{class="2xx"}' in r.text
+    assert 'postern_requests_total{status_class="2xx",decision="allow"}' \
+        in r.text
     assert "postern_connections_open" in r.text
     r = requests.get("http://127.0.0.1:%d/other" % gw.admin_port,
                      timeout=10)

@@ -1,0 +1,224 @@
+/*
+ * Metrics (see metrics.h).  Writers are the owning worker only, so relaxed
+ * order is enough: the scraper may see one counter a request ahead of
+ * another, never a torn value.  Histogram buckets are kept per bucket and
+ * made cumulative at render time, so +Inf always equals _count.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "metrics.h"
+
+#define RELAXED	memory_order_relaxed
+
+/* Upper bounds of the duration buckets, in microseconds and as printed. */
+static const uint64_t metrics_bounds_us[METRICS_NBUCKETS] = {
+	5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000, 30000000,
+};
+static const char *const metrics_bounds[METRICS_NBUCKETS] = {
+	"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+	"1", "2.5", "5", "10", "30",
+};
+
+static const char *const metrics_decisions[METRICS_NDECISIONS] = {
+	[METRICS_ALLOW] = "allow",
+	[METRICS_DENY] = "deny",
+	[METRICS_ERROR] = "error",
+};
+
+static const char *const metrics_kinds[METRICS_NUPSTREAM] = {
+	[METRICS_UP_CONNECT] = "connect",
+	[METRICS_UP_TIMEOUT] = "timeout",
+	[METRICS_UP_CLOSED] = "closed",
+	[METRICS_UP_PROTOCOL] = "protocol",
+	[METRICS_UP_TLS] = "tls",
+	[METRICS_UP_OTHER] = "other",
+};
+
+/* Log reasons of proxy.c and client.c, by kind; the first match wins. */
+static const struct {
+	const char		*prefix;
+	enum metrics_upstream	 kind;
+} metrics_reasons[] = {
+	{ "upstream_connect", METRICS_UP_CONNECT },	/* and _timeout */
+	{ "upstream_tls", METRICS_UP_TLS },
+	{ "upstream_timeout", METRICS_UP_TIMEOUT },
+	{ "upstream_closed", METRICS_UP_CLOSED },
+	{ "upstream_error", METRICS_UP_CLOSED },
+	{ "upstream_bad", METRICS_UP_PROTOCOL },
+	{ "upstream_head", METRICS_UP_PROTOCOL },
+	{ "upstream_upgrade", METRICS_UP_PROTOCOL },
+};
+
+void
+metrics_inc(atomic_uint_fast64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, RELAXED);
+}
+
+const char *
+metrics_decision_name(enum metrics_decision d)
+{
+	return (unsigned int)d < METRICS_NDECISIONS ? metrics_decisions[d] :
+	    "error";
+}
+
+void
+metrics_request(struct metrics *m, int status, enum metrics_decision d,
+    uint64_t usec)
+{
+	size_t	b;
+
+	if (status >= 100 && status < 600 &&
+	    (unsigned int)d < METRICS_NDECISIONS)
+		metrics_inc(&m->requests[status / 100 - 1][d]);
+	for (b = 0; b < METRICS_NBUCKETS && usec > metrics_bounds_us[b]; b++)
+		;
+	metrics_inc(&m->duration[b]);
+	atomic_fetch_add_explicit(&m->duration_us, usec, RELAXED);
+}
+
+void
+metrics_upstream_error(struct metrics *m, const char *reason)
+{
+	enum metrics_upstream	 kind = METRICS_UP_OTHER;
+	size_t			 i, len;
+
+	for (i = 0; reason != NULL && i < sizeof(metrics_reasons) /
+	    sizeof(metrics_reasons[0]); i++) {
+		len = strlen(metrics_reasons[i].prefix);
+		if (strncmp(reason, metrics_reasons[i].prefix, len) == 0) {
+			kind = metrics_reasons[i].kind;
+			break;
+		}
+	}
+	metrics_inc(&m->upstream_errors[kind]);
+}
+
+static uint64_t
+metrics_load(const atomic_uint_fast64_t *c)
+{
+	return atomic_load_explicit(c, RELAXED);
+}
+
+void
+metrics_add(struct metrics_snap *s, const struct metrics *m)
+{
+	size_t	i, j;
+
+	for (i = 0; i < 5; i++)
+		for (j = 0; j < METRICS_NDECISIONS; j++)
+			s->requests[i][j] += metrics_load(&m->requests[i][j]);
+	for (i = 0; i <= METRICS_NBUCKETS; i++)
+		s->duration[i] += metrics_load(&m->duration[i]);
+	s->duration_us += metrics_load(&m->duration_us);
+	for (i = 0; i < METRICS_NUPSTREAM; i++)
+		s->upstream_errors[i] += metrics_load(&m->upstream_errors[i]);
+	s->connections_total += metrics_load(&m->connections_total);
+	s->tls_handshake_failures += metrics_load(
+	    &m->tls_handshake_failures);
+	s->rejects += metrics_load(&m->rejects);
+}
+
+static int
+metrics_head(struct evbuffer *out, const char *name, const char *type,
+    const char *help)
+{
+	return evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name,
+	    help, name, type) < 0 ? -1 : 0;
+}
+
+static int
+metrics_render_requests(struct evbuffer *out, const struct metrics_snap *s)
+{
+	size_t	i, j;
+	int	rc;
+
+	rc = metrics_head(out, "postern_requests_total", "counter",
+	    "Requests answered, by status class and decision.");
+	for (i = 0; i < 5 && rc == 0; i++)
+		for (j = 0; j < METRICS_NDECISIONS && rc == 0; j++)
+			rc = evbuffer_add_printf(out, "postern_requests_total"
+			    "{status_class=\"%zuxx\",decision=\"%s\"} %" PRIu64
+			    "\n", i + 1, metrics_decisions[j],
+			    s->requests[i][j]) < 0 ? -1 : 0;
+	return rc;
+}
+
+static int
+metrics_render_duration(struct evbuffer *out, const struct metrics_snap *s)
+{
+	const char	*name = "postern_request_duration_seconds";
+	uint64_t	 cum = 0;
+	size_t		 i;
+	int		 rc;
+
+	rc = metrics_head(out, name, "histogram", "Time from a request's "
+	    "head to the end of its response.");
+	for (i = 0; i <= METRICS_NBUCKETS && rc == 0; i++) {
+		cum += s->duration[i];
+		rc = evbuffer_add_printf(out, "%s_bucket{le=\"%s\"} %" PRIu64
+		    "\n", name, i < METRICS_NBUCKETS ? metrics_bounds[i] :
+		    "+Inf", cum) < 0 ? -1 : 0;
+	}
+	if (rc == 0 && evbuffer_add_printf(out, "%s_sum %" PRIu64 ".%06"
+	    PRIu64 "\n%s_count %" PRIu64 "\n", name, s->duration_us / 1000000,
+	    s->duration_us % 1000000, name, cum) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int
+metrics_render_upstream(struct evbuffer *out, const struct metrics_snap *s)
+{
+	size_t	i;
+	int	rc;
+
+	rc = metrics_head(out, "postern_upstream_errors_total", "counter",
+	    "Upstream failures, by kind.");
+	for (i = 0; i < METRICS_NUPSTREAM && rc == 0; i++)
+		rc = evbuffer_add_printf(out, "postern_upstream_errors_total"
+		    "{kind=\"%s\"} %" PRIu64 "\n", metrics_kinds[i],
+		    s->upstream_errors[i]) < 0 ? -1 : 0;
+	return rc;
+}
+
+static int
+metrics_render_one(struct evbuffer *out, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	if (metrics_head(out, name, type, help) == -1)
+		return -1;
+	return evbuffer_add_printf(out, "%s %" PRIu64 "\n", name, v) < 0 ?
+	    -1 : 0;
+}
+
+int
+metrics_render(struct evbuffer *out, const struct metrics_snap *s,
+    const struct metrics_global *g)
+{
+	if (metrics_render_requests(out, s) == -1 ||
+	    metrics_render_duration(out, s) == -1 ||
+	    metrics_render_upstream(out, s) == -1 ||
+	    metrics_render_one(out, "postern_rejects_total", "counter",
+	    "Requests refused by the gateway with a reason.", s->rejects) ||
+	    metrics_render_one(out, "postern_connections_open", "gauge",
+	    "Open client connections.", metrics_load(&g->connections_open)) ||
+	    metrics_render_one(out, "postern_connections_total", "counter",
+	    "Accepted client connections.", s->connections_total) ||
+	    metrics_render_one(out, "postern_tls_handshake_failures_total",
+	    "counter", "Client TLS handshakes that failed.",
+	    s->tls_handshake_failures) ||
+	    metrics_head(out, "postern_config_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP), by result.") == -1)
+		return -1;
+	return evbuffer_add_printf(out, "postern_config_reloads_total"
+	    "{result=\"success\"} %" PRIu64 "\npostern_config_reloads_total"
+	    "{result=\"failure\"} %" PRIu64 "\n",
+	    metrics_load(&g->reloads_ok), metrics_load(&g->reloads_failed)) < 0
+	    ? -1 : 0;
+}
