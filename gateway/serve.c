@@ -26,6 +26,8 @@
 #include "listener.h"
 #include "log.h"
 #include "serve.h"
+#include "store.h"
+#include "hashpool.h"
 #include "tls.h"
 
 /* The main thread's context; lives on serve_main()'s stack. */
@@ -166,6 +168,12 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		}
 		w->nlisteners = i + 1;
 	}
+	if ((w->store = store_new(w->base, cfg, err, sizeof(err))) == NULL ||
+	    (w->hashport = hashpool_port_new(w->base)) == NULL) {
+		log_error("worker %u: %s", id, w->store == NULL ? err :
+		    "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -177,6 +185,8 @@ worker_free(struct worker *w)
 	for (i = 0; i < w->nlisteners; i++)
 		listener_free(w->listeners[i]);
 	free(w->listeners);
+	hashpool_port_free(w->hashport);	/* waits for its jobs */
+	store_free(w->store);	/* pending callbacks get errors */
 	if (w->wake != NULL)
 		event_free(w->wake);
 	if (w->drain_timer != NULL)
@@ -352,6 +362,11 @@ serve_start(struct serve *s)
 		log_error("admin: %s", err);
 		return -1;
 	}
+	if ((s->srv.hashpool = hashpool_new((unsigned int)cfg->hash_threads,
+	    (unsigned int)cfg->hash_queue)) == NULL) {
+		log_error("cannot start the password-hash threads");
+		return -1;
+	}
 	s->nworkers = cfg->workers > 0 ? cfg->workers : 1;
 	if ((s->workers = calloc(s->nworkers, sizeof(*s->workers))) == NULL)
 		return -1;
@@ -398,6 +413,7 @@ serve_free(struct serve *s)
 	for (i = 0; s->workers != NULL && i < s->nworkers; i++)
 		worker_free(&s->workers[i]);
 	free(s->workers);
+	hashpool_free(s->srv.hashpool);	/* after the workers' ports */
 	listener_free(s->admin);
 	if (s->ev_hup != NULL)
 		event_free(s->ev_hup);

@@ -24,6 +24,9 @@ struct connlimit;
 struct event;
 struct event_base;
 struct listener;
+struct store;
+struct hashpool;
+struct hashpool_port;
 
 /* What all workers share; owned by serve_main(). */
 struct server {
@@ -33,6 +36,7 @@ struct server {
 	struct metrics_global	 metrics;	/* accept/close, reloads */
 	struct connlimit	*connlimit;	/* max_connections_per_ip */
 	atomic_int		 draining;	/* SIGTERM seen */
+	struct hashpool		*hashpool;	/* password hashing threads */
 	struct worker		*workers;	/* for the /metrics scraper */
 	unsigned int		 nworkers;
 };
@@ -49,6 +53,8 @@ struct worker {
 	size_t			 nlisteners;
 	struct event		*wake;		/* made active by serve_main */
 	struct event		*drain_timer;	/* shutdown_timeout */
+	struct store		*store;		/* its Redis connection */
+	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
 	size_t			 nclients;
 	int			 draining;	/* closing once clients are gone */

@@ -686,6 +686,7 @@ store_eval_args(struct store_cmd *cmd, struct store_script *script,
     int nkeys, int argc, const char **argv, const size_t *argvlen)
 {
 	char	 num[16];
+	size_t	 len;
 	int	 i, n = argc + 3;
 
 	store_script_digest(script);
@@ -703,11 +704,12 @@ store_eval_args(struct store_cmd *cmd, struct store_script *script,
 	cmd->argvlen[1] = 40;
 	cmd->argvlen[2] = strlen(num);
 	for (i = 0; i < argc; i++) {
-		if ((cmd->argv[i + 3] = malloc(argvlen[i] + 1)) == NULL)
+		len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+		if ((cmd->argv[i + 3] = malloc(len + 1)) == NULL)
 			return -1;
-		memcpy(cmd->argv[i + 3], argv[i], argvlen[i]);
-		cmd->argv[i + 3][argvlen[i]] = '\0';
-		cmd->argvlen[i + 3] = argvlen[i];
+		memcpy(cmd->argv[i + 3], argv[i], len);
+		cmd->argv[i + 3][len] = '\0';
+		cmd->argvlen[i + 3] = len;
 	}
 	return 0;
 }
@@ -933,7 +935,7 @@ store_sync_eval(struct store_sync *ss, struct store_script *script,
 		al[i] = strlen(av[i]);
 	for (i = 0; i < argc; i++) {
 		av[i + 3] = argv[i];
-		al[i + 3] = argvlen[i];
+		al[i + 3] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
 	}
 	r = redisCommandArgv(ss->c, argc + 3, av, al);
 	if (r != NULL && r->type == REDIS_REPLY_ERROR &&

@@ -78,7 +78,8 @@ int		 store_healthy(const struct store *st);
 const char	*store_prefix(const struct store *st);
 
 /*
- * Send a command (hiredis format, or an argument vector).  Returns 0: <cb>
+ * Send a command (hiredis format, or an argument vector; as in hiredis, a
+ * NULL <argvlen> means NUL-terminated strings).  Returns 0: <cb>
  * will run exactly once; or -1 when Redis is unavailable (between
  * reconnection attempts) or the command cannot be queued: <cb> will not
  * run and the caller answers the failure itself (fail closed).
