@@ -12,6 +12,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -379,17 +380,34 @@ def big_gw(postern):
         "ASAN_OPTIONS": (asan + ":" if asan else "") +
         "quarantine_size_mb=8"})
     for _ in range(3):          # warm up: threads, buffers, allocator
-        with plain(gw) as s:
-            exchange(s, req("/stream?bytes=%d" % (8 << 20)))
-            exchange(s, req("/up", "POST", body=b"x" * (8 << 20)))
+        for tls in (False, True):
+            with open_conn(gw, tls) as s:
+                exchange(s, req("/stream?bytes=%d" % (8 << 20)))
+                exchange(s, req("/up", "POST", body=b"x" * (8 << 20)))
     return gw
 
 
-def test_1gib_download_bounded_memory(big_gw):
+def open_conn(gw, tls, timeout=30):
+    """A connection to the plain (redirect: false) or the TLS listener."""
+    if not tls:
+        return plain(gw, timeout)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", gw.https_port), timeout)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
+
+
+LISTENERS = pytest.mark.parametrize("tls", [False, True],
+                                    ids=["plain", "tls"])
+
+
+@LISTENERS
+def test_1gib_download_bounded_memory(big_gw, tls):
     rss = RSS(big_gw.proc.pid)
     t0 = time.monotonic()
     got = 0
-    with plain(big_gw, timeout=30) as s:
+    with open_conn(big_gw, tls) as s:
         s.sendall(req("/stream?bytes=%d" % GIB))
         f = s.makefile("rb")
         status, headers = read_head(f)
@@ -411,14 +429,15 @@ def test_1gib_download_bounded_memory(big_gw):
     assert elapsed < 25
 
 
-def test_1gib_upload_bounded_memory(big_gw):
+@LISTENERS
+def test_1gib_upload_bounded_memory(big_gw, tls):
     block = os.urandom(1 << 20)
     want = hashlib.sha256()
     for _ in range(1024):
         want.update(block)
     rss = RSS(big_gw.proc.pid)
     t0 = time.monotonic()
-    with plain(big_gw, timeout=30) as s:
+    with open_conn(big_gw, tls) as s:
         s.sendall(b"POST /up HTTP/1.1\r\nHost: localhost\r\n"
                   b"Content-Length: %d\r\n\r\n" % GIB)
         for _ in range(1024):
@@ -444,6 +463,22 @@ def test_reload_under_load_no_errors(postern, tls_cert):
     wrk = subprocess.Popen(["wrk", "-t", "2", "-c", "32", "-d", "6s",
                             "--latency", url], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
+    # New TLS connections, one per request, handshake across the swaps.
+    fresh = {"ok": 0, "bad": []}
+
+    def handshakes():
+        while wrk.poll() is None:
+            try:
+                r = requests.get(url, verify=False, timeout=5,
+                                 headers={"Connection": "close"})
+                if r.status_code == 200:
+                    fresh["ok"] += 1
+                else:
+                    fresh["bad"].append(r.status_code)
+            except requests.RequestException as e:
+                fresh["bad"].append(repr(e))
+    t = threading.Thread(target=handshakes)
+    t.start()
     time.sleep(1.5)
     gw.write([tls_cert], extra="security_headers:\n  hsts_max_age: 1d\n")
     gw.reload()
@@ -453,7 +488,9 @@ def test_reload_under_load_no_errors(postern, tls_cert):
     gw.write([tls_cert], extra="timeouts:\n  idle: 30s\n")
     gw.reload()
     out, _ = wrk.communicate(timeout=30)
-    print(out)
+    t.join(10)
+    print(out, fresh["ok"], "fresh connections")
+    assert fresh["bad"] == [] and fresh["ok"] > 20, fresh
     assert wrk.returncode == 0, out
     m = re.search(r"(\d+) requests in", out)
     assert m and int(m.group(1)) > 500, out
@@ -472,10 +509,17 @@ def test_sigterm_drains_in_flight_and_refuses_new(postern):
     assert exchange(idle, req("/keepalive"))[0] == 200
     slow = plain(gw)
     slow.sendall(req("/slow?ms=1500"))
+    partial = plain(gw)                 # a head half sent at SIGTERM
+    partial.sendall(b"GET /partial HTTP/1.1\r\n")
     time.sleep(0.3)
     t0 = time.monotonic()
     gw.term()
     time.sleep(0.3)
+    partial.sendall(b"Host: localhost\r\n\r\n")
+    status, headers, body, _ = read_response(partial.makefile("rb"))
+    assert status == 200 and echo(body)["path"] == "/partial"
+    assert headers.get("connection") == "close"
+    partial.close()
     for port in (gw.http_port, gw.https_port, gw.admin_port):
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), 2).close()
