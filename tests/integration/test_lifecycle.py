@@ -136,6 +136,35 @@ def test_stalled_upload_hits_body_timeout(postern):
         assert exchange(s2, req("/after"))[0] == 200
 
 
+def test_client_that_stops_reading_is_dropped(postern):
+    # The write side of the body timeout: a client that asks for a large
+    # body and stops reading must not hold the connection (and the
+    # upstream behind it) forever.
+    gw = postern(extra="timeouts:\n  body: 500ms\n")
+    s = plain(gw)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(req("/stream?bytes=%d" % GIB))
+    time.sleep(2.0)                     # read nothing meanwhile
+    got, eof = 0, False
+    deadline = time.monotonic() + 5
+    s.settimeout(1)
+    try:
+        while time.monotonic() < deadline:
+            d = s.recv(1 << 20)
+            if not d:
+                eof = True
+                break
+            got += len(d)
+    except ConnectionResetError:
+        eof = True
+    except socket.timeout:
+        pass                            # stalled but still open
+    s.close()
+    assert eof and got < 64 << 20, (eof, got)
+    with plain(gw) as s2:
+        assert exchange(s2, req("/after"))[0] == 200
+
+
 def test_upstream_closed_port_is_502_fast(postern, upstream):
     gw = postern()
     gw.write(upstream=("127.0.0.1", dead_port()))

@@ -7,13 +7,14 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from conftest import free_port, wait_port
-from gwproc import make_cert, postern  # noqa: F401  (fixture)
+from gwproc import closed_by_peer, make_cert, postern  # noqa: F401
 
 HEALTH = (b"GET /.postern/health HTTP/1.1\r\nHost: localhost\r\n"
           b"Connection: close\r\n\r\n")
@@ -341,3 +342,17 @@ def test_broken_certificate_reload_keeps_the_old_one(postern, two_certs):
     with connect(gw, client_ctx(), "beta.test") as s:
         assert subject(s) == ("beta.test", "three")
     assert gw.proc.poll() is None
+
+
+# ---- handshake timeouts -------------------------------------------------
+
+@pytest.mark.parametrize("sent", [b"", b"\x16\x03\x01\x02\x00\x01\x00"],
+                         ids=["silent", "partial-client-hello"])
+def test_stalled_handshake_closed_after_header_timeout(postern, sent):
+    gw = postern(extra="timeouts:\n  header: 500ms\n")
+    s = socket.create_connection(("127.0.0.1", gw.https_port), 5)
+    s.sendall(sent)
+    t0 = time.monotonic()
+    assert closed_by_peer(s, 3)
+    assert 0.4 < time.monotonic() - t0 < 1.5
+    s.close()
