@@ -1,0 +1,253 @@
+/*
+ * headers.c: value checks, fill and override filtering, the lines added;
+ * metrics.c: histogram and kinds; connlimit.c: counting per address.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+
+#include "config.h"
+#include "connlimit.h"
+#include "headers.h"
+#include "metrics.h"
+
+static void
+check_ok(enum headers_id id, const char *v)
+{
+	char	err[160] = "";
+
+	if (headers_check(id, v, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", v, err);
+}
+
+static void
+check_bad(enum headers_id id, const char *v, const char *want)
+{
+	char	err[160] = "";
+
+	assert_int_equal(headers_check(id, v, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+}
+
+static void
+test_check(void **state)
+{
+	(void)state;
+	check_ok(HEADERS_CSP, "default-src 'self'; img-src data: https:;");
+	check_ok(HEADERS_CSP, HEADERS_APP_CSP);
+	check_bad(HEADERS_CSP, "default-src 'self', img-src *", "',' is not "
+	    "allowed (it would start a second policy)");
+	check_bad(HEADERS_CSP, "default-src 'self'; 'none'", "invalid "
+	    "directive ''none'' (expected a name such as default-src, then "
+	    "its sources)");
+	check_bad(HEADERS_CSP, "a\r\nSet-Cookie: x", "character 2 is not "
+	    "printable ASCII");
+	check_bad(HEADERS_CSP, "", "expected 1 to 4096 characters");
+	check_ok(HEADERS_FRAME, "deny");
+	check_bad(HEADERS_FRAME, "ALLOW-FROM https://x", "expected DENY, "
+	    "SAMEORIGIN or none, got 'ALLOW-FROM https://x'");
+	check_ok(HEADERS_REFERRER, "no-referrer, strict-origin");
+	check_bad(HEADERS_REFERRER, "origin,,same-origin", "invalid policy '' (expected "
+	    "e.g. no-referrer, same-origin, strict-origin-when-cross-origin)");
+	check_ok(HEADERS_PERMISSIONS, "camera=(), geolocation=(self "
+	    "\"https://a.example\"), fullscreen=*");
+	check_bad(HEADERS_PERMISSIONS, "camera=((x))", "invalid item "
+	    "'camera=((x))' (expected e.g. camera=(), geolocation=(self))");
+	check_bad(HEADERS_NOSNIFF, "x", "not configurable");
+}
+
+/* A config with one app whose security_headers are <h>. */
+static struct config *
+config_with(const struct config_headers *h, int hide)
+{
+	struct config	*cfg = calloc(1, sizeof(*cfg));
+
+	assert_non_null(cfg);
+	cfg->hsts_max_age = 60;
+	cfg->apps = calloc(1, sizeof(*cfg->apps));
+	assert_non_null(cfg->apps);
+	cfg->napps = 1;
+	cfg->apps[0].sec = *h;
+	cfg->apps[0].hide_server_header = hide;
+	headers_build(cfg);
+	return cfg;
+}
+
+static void
+config_drop(struct config *cfg)
+{
+	headers_set_free(cfg->apps[0].headers);
+	headers_set_free(cfg->page_headers);
+	free(cfg->apps);
+	free(cfg);
+}
+
+static char *
+added(const struct headers_set *hs, int tls, unsigned int seen,
+    const char *nonce)
+{
+	struct evbuffer	*b = evbuffer_new();
+	size_t		 len;
+	char		*s;
+
+	assert_int_equal(headers_add(b, hs, tls, seen, nonce), 0);
+	len = evbuffer_get_length(b);
+	s = calloc(1, len + 1);
+	evbuffer_remove(b, s, len);
+	evbuffer_free(b);
+	return s;
+}
+
+static void
+test_fill(void **state)
+{
+	struct config_headers	 h = { 0, "default-src 'self'", "DENY",
+	    "no-referrer", NULL };
+	struct config		*cfg = config_with(&h, 1);
+	const struct headers_set *hs = cfg->apps[0].headers;
+	unsigned int		 seen = 0;
+	char			*s;
+
+	(void)state;
+	assert_int_equal(headers_filter(hs, 1, "server", "x", &seen), 1);
+	assert_int_equal(headers_filter(hs, 1, "X-Powered-By", "x", &seen), 1);
+	assert_int_equal(headers_filter(hs, 1, "Content-Type", "x", &seen), 0);
+	assert_int_equal(seen, 0);
+	s = added(hs, 1, 0, NULL);
+	assert_string_equal(s, "Strict-Transport-Security: max-age=60\r\n"
+	    "Content-Security-Policy: default-src 'self'\r\n"
+	    "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	free(s);
+	s = added(hs, 0, 0, NULL);	/* plain HTTP: never HSTS */
+	assert_null(strstr(s, "Strict-Transport"));
+	free(s);
+	/* the upstream's CSP with frame-ancestors stands for both */
+	assert_int_equal(headers_filter(hs, 1, "content-security-policy",
+	    "frame-ancestors 'none'", &seen), 0);
+	s = added(hs, 1, seen, NULL);
+	assert_string_equal(s, "Strict-Transport-Security: max-age=60\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	free(s);
+	config_drop(cfg);
+}
+
+static void
+test_override_and_pages(void **state)
+{
+	struct config_headers	 h = { 1, "default-src 'self'", NULL,
+	    "same-origin", NULL };
+	struct config		*cfg = config_with(&h, 0);
+	const struct headers_set *hs = cfg->apps[0].headers;
+	unsigned int		 seen = 0;
+	char			*s;
+
+	(void)state;
+	assert_int_equal(headers_filter(hs, 1, "Content-Security-Policy",
+	    "x", &seen), 1);
+	assert_int_equal(headers_filter(hs, 1, "referrer-policy", "x",
+	    &seen), 1);
+	/* not configured (null): the upstream's passes */
+	assert_int_equal(headers_filter(hs, 1, "X-Frame-Options", "x",
+	    &seen), 0);
+	assert_int_equal(headers_filter(hs, 0, "Strict-Transport-Security",
+	    "x", &seen), 0);
+	assert_int_equal(headers_filter(hs, 1, "Server", "x", &seen), 0);
+	s = added(cfg->page_headers, 0, 0, "bm9uY2U=");
+	assert_non_null(strstr(s, "Content-Security-Policy: default-src "
+	    "'none'; frame-ancestors 'none'; base-uri 'none'; form-action "
+	    "'self'; style-src 'nonce-bm9uY2U='\r\n"));
+	assert_non_null(strstr(s, "X-Frame-Options: DENY\r\n"));
+	free(s);
+	assert_int_equal(headers_add(NULL, NULL, 1, 0, NULL), 0);
+	config_drop(cfg);
+}
+
+static void
+test_metrics(void **state)
+{
+	struct metrics		 m;
+	struct metrics_snap	 snap;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	metrics_request(&m, 200, METRICS_ALLOW, 4000);		/* 0.005 */
+	metrics_request(&m, 502, METRICS_ERROR, 99000000);	/* +Inf */
+	metrics_request(&m, 99, METRICS_ALLOW, 10);		/* no class */
+	metrics_upstream_error(&m, "upstream_connect_timeout");
+	metrics_upstream_error(&m, "upstream_head_too_large");
+	metrics_upstream_error(&m, NULL);
+	memset(&snap, 0, sizeof(snap));
+	metrics_add(&snap, &m);
+	metrics_add(&snap, &m);
+	assert_int_equal(snap.requests[1][METRICS_ALLOW], 2);
+	assert_int_equal(snap.requests[4][METRICS_ERROR], 2);
+	assert_int_equal(snap.duration[0], 4);
+	assert_int_equal(snap.duration[METRICS_NBUCKETS], 2);
+	assert_int_equal(snap.upstream_errors[METRICS_UP_CONNECT], 2);
+	assert_int_equal(snap.upstream_errors[METRICS_UP_PROTOCOL], 2);
+	assert_int_equal(snap.upstream_errors[METRICS_UP_OTHER], 2);
+	assert_string_equal(metrics_decision_name(METRICS_DENY), "deny");
+}
+
+static void
+test_connlimit(void **state)
+{
+	struct connlimit	*cl = connlimit_new();
+	struct sockaddr_in	 a = { .sin_family = AF_INET };
+	struct sockaddr_in6	 b = { .sin6_family = AF_INET6 };
+	struct sockaddr		 u = { .sa_family = AF_UNIX };
+	struct connlimit_key	 k[4], kb, ku;
+
+	(void)state;
+	assert_non_null(cl);
+	inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &b.sin6_addr);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a, 2,
+	    &k[0]), 0);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a, 2,
+	    &k[1]), 0);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a, 2,
+	    &k[2]), -1);
+	assert_int_equal(k[2].family, 0);
+	connlimit_release(cl, &k[2]);		/* not counted: no-op */
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&b, 1,
+	    &kb), 0);				/* another address */
+	assert_int_equal(connlimit_acquire(cl, &u, 1, &ku), 0);
+	assert_int_equal(connlimit_acquire(cl, &u, 1, &ku), 0);
+	connlimit_release(cl, &k[0]);
+	connlimit_release(cl, &k[0]);		/* idempotent */
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a, 2,
+	    &k[3]), 0);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a, 0,
+	    &k[2]), 0);				/* 0: counted, unlimited */
+	connlimit_release(cl, &k[1]);
+	connlimit_release(cl, &k[3]);
+	connlimit_release(cl, &k[2]);
+	connlimit_release(cl, &kb);
+	connlimit_free(cl);
+	connlimit_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_override_and_pages),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_connlimit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
