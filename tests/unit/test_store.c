@@ -1,0 +1,382 @@
+/*
+ * store.c's asynchronous connection against a real redis-server (skipped
+ * when none is installed): commands and the prefix, EVALSHA with the EVAL
+ * fallback, the per-command timeout (error exactly once, then a reset and
+ * a reconnect), Redis going away and coming back, and store_free() with
+ * commands pending.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "diag.h"
+#include "store.h"
+
+static int	redis_port;
+static pid_t	redis_pid = -1;
+
+struct result {
+	int	calls;
+	int	error;
+	char	text[128];
+	long long integer;
+};
+
+static void
+on_result(void *arg, const redisReply *reply, const char *err)
+{
+	struct result	*r = arg;
+
+	r->calls++;
+	if (err != NULL) {
+		r->error = 1;
+		(void)snprintf(r->text, sizeof(r->text), "%s", err);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_STRING ||
+	    reply->type == REDIS_REPLY_STATUS)
+		(void)snprintf(r->text, sizeof(r->text), "%s", reply->str);
+	else if (reply->type == REDIS_REPLY_INTEGER)
+		r->integer = reply->integer;
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	(void)bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	(void)getsockname(fd, (struct sockaddr *)&sin, &len);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+port_open(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd, rc;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	close(fd);
+	return rc == 0;
+}
+
+static int
+redis_start(void)
+{
+	char	port[16];
+	int	i, fd;
+
+	(void)snprintf(port, sizeof(port), "%d", redis_port);
+	if ((redis_pid = fork()) == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("redis-server", "redis-server", "--port", port, "--bind",
+		    "127.0.0.1", "--save", "", "--appendonly", "no",
+		    "--enable-debug-command", "yes",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		if (port_open(redis_port))
+			return 0;
+		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid) {
+			redis_pid = -1;
+			return -1;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static void
+redis_stop(void)
+{
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGKILL);
+		waitpid(redis_pid, NULL, 0);
+		redis_pid = -1;
+	}
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	redis_port = free_port();
+	if (redis_start() == -1)
+		redis_port = 0;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	redis_stop();
+	return 0;
+}
+
+static struct config *
+test_config(unsigned int command_ms)
+{
+	struct diag	 d = { 0 };
+	struct config	*cfg;
+	char		 buf[512];
+	int		 n;
+
+	n = snprintf(buf, sizeof(buf), "server:\n  listen:\n"
+	    "    - address: \"127.0.0.1:1\"\n      tls: false\n"
+	    "redis:\n  address: \"127.0.0.1:%d\"\n  prefix: \"t:\"\n"
+	    "  connect_timeout: 500ms\n  command_timeout: %ums\n",
+	    redis_port, command_ms);
+	cfg = config_load_buffer("/tmp/t.yaml", buf, (size_t)n, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* Run <base> until *<flag> is non-zero or <ms> pass; returns *<flag>. */
+static int
+run_until(struct event_base *base, const int *flag, int ms)
+{
+	struct timespec	 t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!*flag) {
+		(void)event_base_loop(base, EVLOOP_NONBLOCK);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 > ms)
+			break;
+		usleep(1000);
+	}
+	return *flag;
+}
+
+struct fixture {
+	struct event_base	*base;
+	struct config		*cfg;
+	struct store		*st;
+};
+
+static void
+open_store(struct fixture *f, unsigned int command_ms)
+{
+	char	err[256];
+	int	i;
+
+	if (redis_port == 0)
+		skip();
+	assert_non_null(f->base = event_base_new());
+	f->cfg = test_config(command_ms);
+	assert_non_null(f->st = store_new(f->base, f->cfg, err, sizeof(err)));
+	assert_string_equal(store_prefix(f->st), "t:");
+	for (i = 0; i < 2000 && !store_healthy(f->st); i++) {
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	assert_true(store_healthy(f->st));
+}
+
+static void
+close_store(struct fixture *f)
+{
+	store_free(f->st);
+	config_unref(f->cfg);
+	event_base_free(f->base);
+}
+
+static void
+test_commands(void **state)
+{
+	struct fixture	f;
+	struct result	a = { 0 }, b = { 0 }, c = { 0 };
+	const char	*argv[] = { "SET", "t:k2", "v2" };
+
+	(void)state;
+	open_store(&f, 1000);
+	assert_int_equal(store_command(f.st, on_result, &a, "SET %s %s",
+	    "t:k", "hello"), 0);
+	assert_int_equal(store_command_argv(f.st, on_result, &b, 3, argv,
+	    NULL), 0);
+	assert_int_equal(store_command(f.st, on_result, &c, "GET %s", "t:k"),
+	    0);
+	assert_int_equal(a.calls + b.calls + c.calls, 0);	/* not inline */
+	assert_true(run_until(f.base, &c.calls, 2000));
+	assert_string_equal(a.text, "OK");
+	assert_string_equal(b.text, "OK");
+	assert_string_equal(c.text, "hello");
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_command(f.st, on_result, &a, "INCRBY %s x",
+	    "t:k"), 0);
+	assert_true(run_until(f.base, &a.calls, 2000));
+	assert_int_equal(a.calls, 1);
+	assert_true(a.error);		/* a Redis error reply */
+	close_store(&f);
+}
+
+static struct store_script script = STORE_SCRIPT("test",
+    "redis.call('SET', KEYS[1], ARGV[1]) return #ARGV[1]");
+
+static void
+test_eval_fallback(void **state)
+{
+	struct fixture	f;
+	struct result	a = { 0 }, b = { 0 }, c = { 0 };
+	const char	*argv[] = { "t:s", "four" };
+
+	(void)state;
+	open_store(&f, 1000);
+	assert_int_equal(store_command(f.st, on_result, &a, "SCRIPT FLUSH"),
+	    0);
+	/* NOSCRIPT: the store sends EVAL with the source */
+	assert_int_equal(store_eval(f.st, &script, on_result, &b, 1, 2, argv,
+	    NULL), 0);
+	assert_true(run_until(f.base, &b.calls, 2000));
+	assert_false(b.error);
+	assert_int_equal(b.integer, 4);
+	/* now cached: EVALSHA answers */
+	assert_int_equal(store_eval(f.st, &script, on_result, &c, 1, 2, argv,
+	    NULL), 0);
+	assert_true(run_until(f.base, &c.calls, 2000));
+	assert_int_equal(c.integer, 4);
+	assert_int_equal(b.calls + c.calls, 2);
+	close_store(&f);
+}
+
+static void
+test_timeout(void **state)
+{
+	struct fixture	f;
+	struct result	slow = { 0 }, behind = { 0 }, after = { 0 };
+	int		i;
+
+	(void)state;
+	open_store(&f, 150);
+	assert_int_equal(store_command(f.st, on_result, &slow,
+	    "DEBUG SLEEP 0.6"), 0);
+	assert_int_equal(store_command(f.st, on_result, &behind, "PING"), 0);
+	assert_true(run_until(f.base, &slow.calls, 2000));
+	assert_true(slow.error);
+	assert_string_equal(slow.text, "redis command timed out");
+	assert_int_equal(behind.calls, 1);	/* reset: pending ones fail */
+	assert_true(behind.error);
+	assert_false(store_healthy(f.st));
+	/* reconnects by itself (Redis is busy for the rest of its sleep) */
+	for (i = 0; i < 5000 && !store_healthy(f.st); i++) {
+		(void)event_base_loop(f.base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	assert_true(store_healthy(f.st));
+	assert_int_equal(store_command(f.st, on_result, &after, "PING"), 0);
+	assert_true(run_until(f.base, &after.calls, 2000));
+	assert_string_equal(after.text, "PONG");
+	assert_int_equal(slow.calls, 1);	/* still exactly once */
+	close_store(&f);
+}
+
+static void
+test_redis_restart(void **state)
+{
+	struct fixture	f;
+	struct result	a = { 0 }, b = { 0 };
+	int		i, refused = 0;
+
+	(void)state;
+	open_store(&f, 1000);
+	assert_int_equal(store_command(f.st, on_result, &a,
+	    "DEBUG SLEEP 0.3"), 0);
+	redis_stop();
+	assert_true(run_until(f.base, &a.calls, 2000));
+	assert_true(a.error);
+	for (i = 0; i < 200; i++) {
+		(void)event_base_loop(f.base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	assert_false(store_healthy(f.st));
+	/* fail fast while waiting to reconnect; or an error callback */
+	memset(&b, 0, sizeof(b));
+	if (store_command(f.st, on_result, &b, "PING") == -1)
+		refused = 1;
+	else
+		assert_true(run_until(f.base, &b.calls, 3000) && b.error);
+	(void)refused;
+	assert_int_equal(redis_start(), 0);
+	for (i = 0; i < 15000 && !store_healthy(f.st); i++) {
+		(void)event_base_loop(f.base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	assert_true(store_healthy(f.st));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(store_command(f.st, on_result, &b, "PING"), 0);
+	assert_true(run_until(f.base, &b.calls, 2000));
+	assert_string_equal(b.text, "PONG");
+	close_store(&f);
+}
+
+static void
+test_free_with_pending(void **state)
+{
+	struct fixture	f;
+	struct result	a = { 0 }, b = { 0 };
+
+	(void)state;
+	open_store(&f, 1000);
+	assert_int_equal(store_command(f.st, on_result, &a, "PING"), 0);
+	assert_int_equal(store_command(f.st, on_result, &b, "PING"), 0);
+	store_free(f.st);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(b.calls, 1);
+	assert_true(a.error && b.error);
+	config_unref(f.cfg);
+	event_base_free(f.base);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_eval_fallback),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_redis_restart),
+		cmocka_unit_test(test_free_with_pending),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
