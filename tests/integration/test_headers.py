@@ -248,28 +248,28 @@ def test_none_leaves_a_header_to_the_upstream(gateway):
 
 
 BAD = [
-    ("    mode: replace\n", "6:11: app.security_headers.mode: expected "
+    ("    mode: replace\n", "11: app.security_headers.mode: expected "
      "fill or override, got 'replace'"),
-    ("    frame_options: ALLOW-FROM x\n", "6:20: app.security_headers."
+    ("    frame_options: ALLOW-FROM x\n", "20: app.security_headers."
      "frame_options: expected DENY, SAMEORIGIN or none, got 'ALLOW-FROM x'"),
-    ("    csp: \"default-src 'self', script-src x\"\n", "6:10: "
+    ("    csp: \"default-src 'self', script-src x\"\n", "10: "
      "app.security_headers.csp: ',' is not allowed (it would start a "
      "second policy)"),
-    ("    csp: \"default-src 'self'; 'x'\"\n", "6:10: app.security_headers."
+    ("    csp: \"default-src 'self'; 'x'\"\n", "10: app.security_headers."
      "csp: invalid directive ''x'' (expected a name such as default-src, "
      "then its sources)"),
-    ("    csp: \"a\\nb\"\n", "6:10: app.security_headers.csp: character 2 "
+    ("    csp: \"a\\nb\"\n", "10: app.security_headers.csp: character 2 "
      "is not printable ASCII"),
-    ("    referrer_policy: nobody\n", "6:22: app.security_headers."
+    ("    referrer_policy: nobody\n", "22: app.security_headers."
      "referrer_policy: invalid policy 'nobody' (expected e.g. no-referrer, "
      "same-origin, strict-origin-when-cross-origin)"),
-    ("    permissions_policy: camera\n", "6:25: app.security_headers."
+    ("    permissions_policy: camera\n", "25: app.security_headers."
      "permissions_policy: invalid item 'camera' (expected e.g. camera=(), "
      "geolocation=(self))"),
-    ("    hsts: 1\n", "6:5: unknown key 'hsts' in 'app.security_headers' "
+    ("    hsts: 1\n", "5: unknown key 'hsts' in 'app.security_headers' "
      "(expected one of: mode, csp, frame_options, referrer_policy, "
      "permissions_policy)"),
-    ("    csp: [a]\n", "6:10: app.security_headers.csp: expected a scalar "
+    ("    csp: [a]\n", "10: app.security_headers.csp: expected a scalar "
      "value, got a list"),
 ]
 
@@ -281,7 +281,9 @@ def test_bad_values_give_file_line_col(tmp_path, tls_cert, postern_bin,
                           app_extra="  security_headers:\n" + line)
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 1, r.stderr
-    assert "%s:%s" % (tmp_path / "app.yaml", message) in \
+    policy = tmp_path / "app.yaml"
+    lineno = policy.read_text().splitlines().index(line.rstrip("\n")) + 1
+    assert "%s:%d:%s" % (policy, lineno, message) in \
         r.stderr.splitlines(), r.stderr
 
 
@@ -290,5 +292,8 @@ def test_bad_hide_server_header(tmp_path, tls_cert, postern_bin):
                           app_extra="  hide_server_header: maybe\n")
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 1
-    assert "%s:5:23: app.hide_server_header: " % (tmp_path / "app.yaml") \
+    policy = tmp_path / "app.yaml"
+    line = policy.read_text().splitlines().index(
+        "  hide_server_header: maybe") + 1
+    assert "%s:%d:23: app.hide_server_header: " % (policy, line) \
         in r.stderr, r.stderr
