@@ -33,6 +33,7 @@ struct usercmd {
 	const char		*name;		/* --name */
 	const char		*role;		/* --role */
 	int			 remove;	/* --remove */
+	int			 help;		/* -h: usage shown, exit 0 */
 	char			**args;		/* positional, after action */
 	int			 nargs;
 	struct config		*cfg;
@@ -40,11 +41,17 @@ struct usercmd {
 };
 
 static void
-usercmd_usage(const struct usercmd *uc)
+usercmd_usage_to(const struct usercmd *uc, FILE *fp)
 {
-	fprintf(stderr, "usage: postern %s %s\n", uc->cmd,
+	fprintf(fp, "usage: postern %s %s\n", uc->cmd,
 	    strcmp(uc->cmd, "user") == 0 ? USERCMD_USER_USAGE :
 	    USERCMD_ORG_USAGE);
+}
+
+static void
+usercmd_usage(const struct usercmd *uc)
+{
+	usercmd_usage_to(uc, stderr);
 }
 
 static int
@@ -79,8 +86,13 @@ usercmd_parse(struct usercmd *uc, int argc, char **argv)
 	int	ch;
 
 	uc->config = DEFAULT_CONFIG;
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		uc->help = 1;
+		usercmd_usage_to(uc, stdout);
+		return -1;
+	}
+	if (argc < 2) {
 		usercmd_usage(uc);
 		return -1;
 	}
@@ -101,6 +113,10 @@ usercmd_parse(struct usercmd *uc, int argc, char **argv)
 		case 'R':
 			uc->remove = 1;
 			break;
+		case 'h':
+			uc->help = 1;
+			usercmd_usage_to(uc, stdout);
+			return -1;
 		default:
 			usercmd_usage(uc);
 			return -1;
@@ -510,8 +526,7 @@ usercmd_run(const char *cmd, int argc, char **argv)
 	memset(&uc, 0, sizeof(uc));
 	uc.cmd = cmd;
 	if (usercmd_parse(&uc, argc, argv) == -1)
-		return argc < 2 || strcmp(argv[1], "-h") == 0 ||
-		    strcmp(argv[1], "--help") == 0 ? (argc < 2 ? 2 : 0) : 2;
+		return uc.help ? 0 : 2;
 	for (i = 0; i < sizeof(usercmd_actions) / sizeof(usercmd_actions[0]);
 	    i++)
 		if (strcmp(usercmd_actions[i].cmd, cmd) == 0 &&
