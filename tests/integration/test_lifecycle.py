@@ -295,6 +295,9 @@ def test_head_keeps_content_length_and_sends_no_body(postern):
         s.sendall(req("/", "HEAD"))
         status, headers, _, _ = read_response(f, "HEAD")
         assert status == 200 and int(headers["content-length"]) > 0
+        s.sendall(req("/chunked?n=3", "HEAD"))   # chunked, yet no body
+        status, headers, _, _ = read_response(f, "HEAD")
+        assert status == 200 and "content-length" not in headers
         # no stray body bytes: the next response starts right here
         s.sendall(req("/after-head"))
         status, _, body, _ = read_response(f)
