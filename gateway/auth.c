@@ -1,0 +1,780 @@
+/*
+ * Authentication on the request path (see auth.h).
+ *
+ * Paths that reach this module: client_decide() -> auth_decide() for every
+ * request to an app; client_builtin() -> auth_builtin() for /.postern/...;
+ * proxy.c -> auth_upstream_headers() while it writes the upstream head;
+ * client_close() -> auth_detach().
+ *
+ * Sign-in, step by step: the form (CSRF token bound to a pre-session
+ * cookie) -> POST checks Origin and the token -> Redis: the user's id,
+ * hash, disabled flag -> hash pool: verify (a dummy hash when the user is
+ * unknown or disabled, so every failure costs the same) -> Redis: create
+ * the session with a fresh id (no fixation) -> 303 to the checked rd.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+
+#include "assertion.h"
+#include "auth.h"
+#include "client.h"
+#include "config.h"
+#include "cookie.h"
+#include "csrf.h"
+#include "form.h"
+#include "hashpool.h"
+#include "log.h"
+#include "loginpage.h"
+#include "pages.h"
+#include "password.h"
+#include "redirect.h"
+#include "request.h"
+#include "secret.h"
+#include "serve.h"
+#include "session.h"
+#include "store.h"
+#include "user.h"
+
+const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
+    CSRF_COOKIE, NULL };
+
+/* Verified against when the user is unknown or disabled: same cost. */
+static const char auth_dummy_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
+    "cG9zdGVybi1kdW1teS1zYWx0$"
+    "ZHVtbXktaGFzaC1mb3ItdGltaW5nLWVxdWFsaXR5LTMy";
+
+enum auth_kind {
+	AUTH_LOOKUP = 0,	/* a protected request's session */
+	AUTH_LOGIN,		/* POST /.postern/login */
+	AUTH_LOGOUT,		/* POST /.postern/logout */
+	AUTH_SIGNED_IN,		/* GET /.postern/login with a session */
+};
+
+/*
+ * One pending step.  Owned by whichever callback is outstanding (Redis or
+ * the hash pool), which frees it; the client only points at it and, when
+ * closing, sets <clt> to NULL through auth_detach().
+ */
+struct auth_check {
+	struct client	*clt;		/* NULL once the client closed */
+	enum auth_kind	 kind;
+	struct store	*st;
+	char		 email[USER_EMAILMAX + 1];
+	char		 rd[REDIRECT_MAX + 1];
+	char		 user[USER_IDLEN + 1];
+	char		 phc[PASSWORD_HASHLEN];
+	int		 usable;	/* user found and enabled */
+	char		*password;	/* copy for the hashing thread */
+	size_t		 pwlen;
+	enum password_result result;
+	char		 sid[SESSION_ID_LEN + 1];
+};
+
+static int64_t
+auth_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static struct worker *
+auth_worker(struct client *clt)
+{
+	return clt->w;
+}
+
+static void
+auth_limits(const struct config *cfg, struct session_limits *lim)
+{
+	lim->idle_ms = cfg->session_idle_timeout;
+	lim->lifetime_s = cfg->session_lifetime / 1000;
+	lim->max_per_user = cfg->session_max_per_user;
+}
+
+static const char *
+auth_cookie_name(const struct config *cfg)
+{
+	return cfg->cookie_domain != NULL ? SESSION_COOKIE_SSO : SESSION_COOKIE;
+}
+
+static struct auth_check *
+auth_check_new(struct client *clt, enum auth_kind kind)
+{
+	struct auth_check	*chk;
+
+	if ((chk = calloc(1, sizeof(*chk))) == NULL)
+		return NULL;
+	chk->clt = clt;
+	chk->kind = kind;
+	chk->st = auth_worker(clt)->store;
+	clt->check = chk;
+	return chk;
+}
+
+/* The callback owning <chk> is done with it: unlink and free. */
+static struct client *
+auth_check_done(struct auth_check *chk)
+{
+	struct client	*clt = chk->clt;
+
+	if (clt != NULL)
+		clt->check = NULL;
+	if (chk->password != NULL) {
+		OPENSSL_cleanse(chk->password, chk->pwlen);
+		free(chk->password);
+	}
+	OPENSSL_cleanse(chk, sizeof(*chk));
+	free(chk);
+	return clt;
+}
+
+void
+auth_detach(struct client *clt)
+{
+	if (clt->check != NULL) {
+		clt->check->clt = NULL;
+		clt->check = NULL;
+	}
+	auth_reset(clt);
+}
+
+void
+auth_reset(struct client *clt)
+{
+	free(clt->ident);
+	clt->ident = NULL;
+}
+
+/* ---- responses ---- */
+
+/* Answer with <r>, logging <reason> (NULL for a normal answer). */
+static void
+auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
+{
+	client_answer(clt, r, reason);
+}
+
+static void
+auth_unavailable(struct client *clt)
+{
+	auth_answer(clt, &(struct pages_resp){ .status = 503 },
+	    "session_store_down");
+}
+
+/* "Set-Cookie" for the session, or its removal when <id> is NULL. */
+static void
+auth_session_cookie(const struct config *cfg, const char *id, char *buf,
+    size_t size)
+{
+	char	dom[300] = "";
+
+	if (cfg->cookie_domain != NULL)
+		(void)snprintf(dom, sizeof(dom), "; Domain=%s",
+		    cfg->cookie_domain);
+	if (id != NULL)
+		(void)snprintf(buf, size, "Set-Cookie: %s=%s; Path=/%s; "
+		    "Max-Age=%llu; Secure; HttpOnly; SameSite=Lax\r\n",
+		    auth_cookie_name(cfg), id, dom,
+		    (unsigned long long)(cfg->session_lifetime / 1000));
+	else
+		(void)snprintf(buf, size, "Set-Cookie: %s=; Path=/%s; "
+		    "Max-Age=0; Secure; HttpOnly; SameSite=Lax\r\n",
+		    auth_cookie_name(cfg), dom);
+}
+
+/* Percent-encode <s> for a query value. */
+static void
+auth_urlencode(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t	o = 0;
+
+	for (; *s != '\0' && o + 4 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/*
+ * Nobody is signed in: browsers asking for a page go to the sign-in page
+ * with the way back; everyone else gets 401.  <stale> clears a cookie that
+ * named no valid session.
+ */
+static void
+auth_unauthenticated(struct client *clt, int stale)
+{
+	struct request	*req = clt->req;
+	struct pages_resp r = { .status = 401 };
+	char		 back[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
+	char		 loc[3 * REDIRECT_MAX + 64], extra[512] = "";
+	int		 n;
+
+	if (stale)
+		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+	n = snprintf(back, sizeof(back), "%s%s%s", req->path,
+	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
+	if ((req->method == HTTP_GET || req->method == HTTP_HEAD) &&
+	    pages_wants_html(request_header(req, "accept"))) {
+		if (n < 0 || (size_t)n >= sizeof(back))
+			(void)strcpy(back, "/");
+		auth_urlencode(back, enc, sizeof(enc));
+		(void)snprintf(loc, sizeof(loc), "/.postern/login?rd=%s", enc);
+		r.status = 302;
+		r.location = loc;
+	} else {
+		(void)strncat(extra, "WWW-Authenticate: Bearer realm=\"postern\""
+		    "\r\n", sizeof(extra) - strlen(extra) - 1);
+		r.json = "{\"error\":\"unauthenticated\"}";
+	}
+	r.extra = extra;
+	auth_answer(clt, &r, "unauthenticated");
+}
+
+/* ---- protected requests ---- */
+
+static void	auth_signed_in_page(struct client *, const struct session *);
+
+static void
+auth_on_session(void *arg, enum session_status status,
+    const struct session *s)
+{
+	enum auth_kind	 kind = ((struct auth_check *)arg)->kind;
+	struct client	*clt = auth_check_done(arg);
+
+	if (clt == NULL)
+		return;
+	if (kind == AUTH_SIGNED_IN && status != SESSION_ERROR) {
+		auth_signed_in_page(clt, status == SESSION_OK ? s : NULL);
+		return;
+	}
+	switch (status) {
+	case SESSION_OK:
+		if ((clt->ident = malloc(sizeof(*s))) == NULL) {
+			auth_unavailable(clt);
+			return;
+		}
+		memcpy(clt->ident, s, sizeof(*s));
+		client_resume(clt, CLIENT_ALLOW, 0);
+		break;
+	case SESSION_NONE:
+		auth_unauthenticated(clt, 1);
+		break;
+	case SESSION_ERROR:
+		auth_unavailable(clt);
+		break;
+	}
+}
+
+/* The session cookie's value into <id>; 1 if it has the right shape. */
+static int
+auth_cookie(struct client *clt, char *id, size_t idlen)
+{
+	const char	*hdr = request_header(clt->req, "cookie");
+
+	return cookie_get(hdr, auth_cookie_name(clt->cfg), id, idlen) ==
+	    COOKIE_FOUND && session_id_valid(id);
+}
+
+/* Start a session lookup for <clt>; 0, or -1 when Redis is unavailable. */
+static int
+auth_lookup(struct client *clt, const char *id, enum auth_kind kind)
+{
+	struct session_limits	 lim;
+	struct auth_check	*chk;
+
+	if (auth_worker(clt)->store == NULL ||
+	    !store_healthy(auth_worker(clt)->store) ||
+	    (chk = auth_check_new(clt, kind)) == NULL)
+		return -1;
+	auth_limits(clt->cfg, &lim);
+	if (session_lookup(chk->st, id, auth_now(), &lim, auth_on_session,
+	    chk) == -1) {
+		(void)auth_check_done(chk);
+		return -1;
+	}
+	return 0;
+}
+
+enum auth_verdict
+auth_decide(struct client *clt)
+{
+	char	id[SESSION_ID_LEN + 2];
+
+	if (!clt->app->protect)
+		return AUTH_ALLOW;
+	if (!auth_cookie(clt, id, sizeof(id)))
+		auth_unauthenticated(clt, request_header(clt->req, "cookie") !=
+		    NULL && strstr(request_header(clt->req, "cookie"),
+		    auth_cookie_name(clt->cfg)) != NULL);
+	else if (auth_lookup(clt, id, AUTH_LOOKUP) == -1)
+		auth_unavailable(clt);
+	OPENSSL_cleanse(id, sizeof(id));
+	return AUTH_PENDING;
+}
+
+/* ---- the sign-in pages ---- */
+
+/* The pre-session id from the CSRF cookie, or a new one (then *<set>). */
+static void
+auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
+{
+	const char	*hdr = request_header(clt->req, "cookie");
+
+	*set = 0;
+	if (cookie_get(hdr, CSRF_COOKIE, id, idlen) == COOKIE_FOUND &&
+	    strlen(id) == CSRF_ID_LEN)
+		return;
+	if (csrf_new_id(id, idlen) == -1)
+		id[0] = '\0';
+	*set = 1;
+}
+
+/*
+ * Render a gateway page: <render> fills the body given the page fields
+ * (nonce, CSRF token and branding set here).  Status <status>; <reason>
+ * for the log when the page answers a failure.
+ */
+static void
+auth_page(struct client *clt, int status, struct loginpage *lp,
+    int (*render)(struct evbuffer *, const struct loginpage *),
+    const char *extra_in, const char *reason)
+{
+	const struct config *cfg = clt->cfg;
+	struct pages_resp r = { .status = status };
+	char		 id[CSRF_ID_LEN + 2], tok[CSRF_TOKEN_LEN + 1];
+	char		 nonce[32], extra[1024];
+	int		 set;
+
+	auth_csrf_id(clt, id, sizeof(id), &set);
+	if (id[0] == '\0' || csrf_token(cfg->keys->csrf, id, tok,
+	    sizeof(tok)) == -1 || pages_nonce(nonce, sizeof(nonce)) == -1 ||
+	    (r.body = evbuffer_new()) == NULL) {
+		auth_answer(clt, &(struct pages_resp){ .status = 500 },
+		    "page_render");
+		return;
+	}
+	(void)snprintf(extra, sizeof(extra), "%s", extra_in != NULL ?
+	    extra_in : "");
+	if (set)
+		(void)snprintf(extra + strlen(extra), sizeof(extra) -
+		    strlen(extra), "Set-Cookie: %s=%s; Path=/; Secure; "
+		    "HttpOnly; SameSite=Strict\r\n", CSRF_COOKIE, id);
+	lp->product = cfg->brand_product;
+	lp->logo_url = cfg->brand_logo_url;
+	lp->color = cfg->brand_color;
+	lp->nonce = nonce;
+	lp->csrf = tok;
+	if (render(r.body, lp) == -1) {
+		evbuffer_free(r.body);
+		auth_answer(clt, &(struct pages_resp){ .status = 500 },
+		    "page_render");
+		return;
+	}
+	r.body_type = "text/html; charset=utf-8";
+	r.nonce = nonce;
+	r.extra = extra;
+	auth_answer(clt, &r, reason);
+	evbuffer_free(r.body);
+	OPENSSL_cleanse(id, sizeof(id));
+}
+
+static void
+auth_login_page(struct client *clt, int status, const char *rd,
+    const char *email, const char *error, const char *reason)
+{
+	struct loginpage lp = { .rd = rd, .email = email, .error = error };
+
+	auth_page(clt, status, &lp, loginpage_login, NULL, reason);
+}
+
+static void
+auth_signed_in_page(struct client *clt, const struct session *s)
+{
+	struct loginpage lp = { .rd = "/" };
+
+	if (s == NULL) {	/* the cookie named no session */
+		char	extra[512];
+
+		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+		auth_page(clt, 200, &lp, loginpage_login, extra, NULL);
+		return;
+	}
+	lp.email = s->email;
+	auth_page(clt, 200, &lp, loginpage_signed_in, NULL, NULL);
+}
+
+/* The checked "rd" of a query string or form, "/" by default. */
+static void
+auth_rd(struct client *clt, const char *value, char *out, size_t outlen)
+{
+	if (redirect_check(clt->cfg, value, out, outlen) == -1 &&
+	    value != NULL && strcmp(value, "/") != 0)
+		log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
+		    "request_id", clt->request_id, "client_ip", clt->peer,
+		    NULL);
+}
+
+static void
+auth_login_get(struct client *clt)
+{
+	struct form	 f;
+	const char	*why, *q = clt->req->query;
+	char		 rd[REDIRECT_MAX + 1], id[SESSION_ID_LEN + 2];
+	int		 parsed;
+
+	parsed = q != NULL && form_parse(q, strlen(q), &f, &why) == 0;
+	auth_rd(clt, parsed ? form_get(&f, "rd") : NULL, rd, sizeof(rd));
+	if (parsed)
+		form_free(&f);
+	if (auth_cookie(clt, id, sizeof(id))) {
+		if (auth_lookup(clt, id, AUTH_SIGNED_IN) == -1)
+			auth_unavailable(clt);
+		return;
+	}
+	auth_login_page(clt, 200, rd, NULL, NULL, NULL);
+}
+
+/* Is this form post from our own page?  Origin/Referer and CSRF token. */
+static int
+auth_form_genuine(struct client *clt, const struct form *f)
+{
+	struct request	*req = clt->req;
+	char		 id[CSRF_ID_LEN + 2];
+	int		 ok;
+
+	if (!csrf_origin_ok(request_header(req, "origin"),
+	    request_header(req, "referer"), request_header(req, "host"),
+	    clt->tls || clt->trusted))
+		return 0;
+	ok = cookie_get(request_header(req, "cookie"), CSRF_COOKIE, id,
+	    sizeof(id)) == COOKIE_FOUND && csrf_verify(clt->cfg->keys->csrf,
+	    id, form_get(f, "csrf"));
+	OPENSSL_cleanse(id, sizeof(id));
+	return ok;
+}
+
+static const char auth_bad_login[] = "The email or password is incorrect.";
+
+/* Runs on a hashing thread: nothing but the check's own fields. */
+static void
+auth_verify_work(void *arg)
+{
+	struct auth_check	*chk = arg;
+
+	chk->result = password_verify(chk->usable ? chk->phc : auth_dummy_phc,
+	    chk->password, chk->pwlen);
+	OPENSSL_cleanse(chk->password, chk->pwlen);
+}
+
+static void
+auth_login_failed(struct client *clt, struct auth_check *chk,
+    const char *reason)
+{
+	log_event(LOG_LEVEL_INFO, "login", "outcome", "failure", "reason",
+	    reason, "email", chk->email, "request_id", clt->request_id,
+	    "client_ip", clt->peer, NULL);
+	auth_login_page(clt, 401, chk->rd, chk->email, auth_bad_login,
+	    "login_failed");
+}
+
+static void
+auth_on_created(void *arg, enum session_status status)
+{
+	struct auth_check *chk = arg;
+	struct client	*clt = chk->clt;
+	struct pages_resp r = { .status = 303 };
+	char		 extra[600];
+
+	if (clt != NULL) {
+		clt->check = NULL;
+		chk->clt = NULL;
+		if (status == SESSION_OK) {
+			auth_session_cookie(clt->cfg, chk->sid, extra,
+			    sizeof(extra));
+			r.extra = extra;
+			r.location = chk->rd;
+			log_event(LOG_LEVEL_INFO, "login", "outcome", "success",
+			    "user", chk->user, "request_id", clt->request_id,
+			    "client_ip", clt->peer, NULL);
+			auth_answer(clt, &r, NULL);
+			OPENSSL_cleanse(extra, sizeof(extra));
+		} else if (status == SESSION_NONE) {
+			auth_login_failed(clt, chk, "user_disabled");
+		} else {
+			auth_unavailable(clt);
+		}
+	}
+	(void)auth_check_done(chk);
+}
+
+static void
+auth_verify_done(void *arg)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+	struct session_limits	 lim;
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (chk->result != PASSWORD_OK || !chk->usable) {
+		auth_login_failed(clt, chk, !chk->usable ? "unknown_user" :
+		    "bad_password");
+		(void)auth_check_done(chk);
+		return;
+	}
+	auth_limits(clt->cfg, &lim);
+	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
+	    session_create(chk->st, chk->sid, chk->user, "password", 0,
+	    auth_now(), &lim, auth_on_created, chk) == -1) {
+		auth_unavailable(clt);
+		(void)auth_check_done(chk);
+	}
+}
+
+/* KEYS: email index.  ARGV: prefix.  nil or {id, password, disabled}. */
+static struct store_script auth_lua_user = STORE_SCRIPT("login user",
+	"local id = redis.call('GET', KEYS[1])\n"
+	"if not id then return nil end\n"
+	"local u = redis.call('HMGET', ARGV[1] .. 'user:' .. id,\n"
+	"  'password', 'disabled')\n"
+	"if not u[1] then return nil end\n"
+	"return {id, u[1], u[2] or '0'}\n");
+
+static void
+auth_on_user(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (err != NULL) {
+		auth_unavailable(clt);
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_STRING &&
+	    reply->element[2]->type == REDIS_REPLY_STRING &&
+	    reply->element[0]->len == USER_IDLEN &&
+	    reply->element[1]->len < sizeof(chk->phc)) {
+		memcpy(chk->user, reply->element[0]->str, USER_IDLEN);
+		memcpy(chk->phc, reply->element[1]->str,
+		    reply->element[1]->len);
+		chk->usable = strcmp(reply->element[2]->str, "1") != 0;
+	}
+	if (hashpool_submit(auth_worker(clt)->srv->hashpool,
+	    auth_worker(clt)->hashport, auth_verify_work, auth_verify_done,
+	    chk) == -1) {
+		auth_answer(clt, &(struct pages_resp){ .status = 503 },
+		    "hash_queue_full");
+		(void)auth_check_done(chk);
+	}
+}
+
+static void
+auth_on_login_form(struct client *clt, struct evbuffer *body)
+{
+	struct auth_check *chk;
+	struct form	 f;
+	const char	*why, *email, *pw, *argv[2];
+	char		 key[STORE_KEYLEN], rd[REDIRECT_MAX + 1], reason[160];
+	size_t		 len = evbuffer_get_length(body);
+
+	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
+	    &why) == -1) {
+		auth_login_page(clt, 400, "/", NULL, "The form could not be "
+		    "read. Please try again.", why);
+		return;
+	}
+	auth_rd(clt, form_get(&f, "rd"), rd, sizeof(rd));
+	email = form_get(&f, "email");
+	pw = form_get(&f, "password");
+	if (!auth_form_genuine(clt, &f)) {
+		auth_login_page(clt, 403, rd, NULL, "This form has expired. "
+		    "Please sign in again.", "csrf");
+	} else if (auth_worker(clt)->store == NULL ||
+	    !store_healthy(auth_worker(clt)->store)) {
+		auth_unavailable(clt);
+	} else if ((chk = auth_check_new(clt, AUTH_LOGIN)) == NULL) {
+		auth_unavailable(clt);
+	} else {
+		(void)strcpy(chk->rd, rd);
+		if (email == NULL || pw == NULL || strlen(pw) >
+		    PASSWORD_MAX_BYTES || user_email_normalize(email,
+		    chk->email, reason, sizeof(reason)) == -1 ||
+		    (chk->password = strdup(pw)) == NULL) {
+			(void)snprintf(chk->email, sizeof(chk->email), "%.*s",
+			    (int)(sizeof(chk->email) - 1), email != NULL ?
+			    email : "");
+			auth_login_failed(clt, chk, "bad_form");
+			(void)auth_check_done(chk);
+		} else {
+			chk->pwlen = strlen(pw);
+			argv[0] = key;
+			argv[1] = store_prefix(chk->st);
+			if (user_key(key, sizeof(key), argv[1], USER_KEY_EMAIL,
+			    chk->email) == -1 || store_eval(chk->st,
+			    &auth_lua_user, auth_on_user, chk, 1, 2, argv,
+			    NULL) == -1) {
+				auth_unavailable(clt);
+				(void)auth_check_done(chk);
+			}
+		}
+	}
+	form_free(&f);
+}
+
+/* ---- sign-out ---- */
+
+/* Signed out (or was not signed in): clear everything, back to sign-in. */
+static void
+auth_logged_out(struct client *clt)
+{
+	struct pages_resp r = { .status = 303 };
+	char		 extra[700];
+
+	auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+	(void)strncat(extra, "Clear-Site-Data: \"cache\", \"cookies\", "
+	    "\"storage\"\r\n", sizeof(extra) - strlen(extra) - 1);
+	r.extra = extra;
+	r.location = "/.postern/login";
+	log_event(LOG_LEVEL_INFO, "logout", "request_id", clt->request_id,
+	    "client_ip", clt->peer, NULL);
+	auth_answer(clt, &r, NULL);
+}
+
+static void
+auth_on_destroyed(void *arg, enum session_status status)
+{
+	struct client	*clt = auth_check_done(arg);
+
+	if (clt == NULL)
+		return;
+	if (status == SESSION_ERROR)	/* never claim a sign-out we lack */
+		auth_unavailable(clt);
+	else
+		auth_logged_out(clt);
+}
+
+static void
+auth_on_logout_form(struct client *clt, struct evbuffer *body)
+{
+	struct auth_check *chk;
+	struct form	 f;
+	const char	*why;
+	char		 id[SESSION_ID_LEN + 2];
+
+	if (form_parse((const char *)evbuffer_pullup(body, -1),
+	    evbuffer_get_length(body), &f, &why) == -1) {
+		auth_answer(clt, &(struct pages_resp){ .status = 400 }, why);
+		return;
+	}
+	if (!auth_form_genuine(clt, &f)) {
+		auth_answer(clt, &(struct pages_resp){ .status = 403 },
+		    "csrf");
+	} else if (!auth_cookie(clt, id, sizeof(id))) {
+		auth_logged_out(clt);
+	} else if (auth_worker(clt)->store == NULL ||
+	    (chk = auth_check_new(clt, AUTH_LOGOUT)) == NULL) {
+		auth_unavailable(clt);
+	} else if (session_destroy(chk->st, id, auth_on_destroyed,
+	    chk) == -1) {
+		(void)auth_check_done(chk);
+		auth_unavailable(clt);
+	}
+	OPENSSL_cleanse(id, sizeof(id));
+	form_free(&f);
+}
+
+static void
+auth_jwks(struct client *clt)
+{
+	struct pages_resp r = { .status = 200 };
+
+	if (clt->cfg->signer == NULL) {
+		auth_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+		return;
+	}
+	r.json = assertion_jwks(clt->cfg->signer);
+	auth_answer(clt, &r, NULL);
+}
+
+int
+auth_builtin(struct client *clt)
+{
+	struct request	*req = clt->req;
+	const char	*p = req->path;
+	int		 get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+
+	if (strcmp(p, "/.postern/jwks.json") == 0 && get) {
+		auth_jwks(clt);
+		return 1;
+	}
+	if (strcmp(p, "/.postern/login") != 0 &&
+	    strcmp(p, "/.postern/logout") != 0)
+		return 0;
+	if (clt->cfg->keys == NULL || !clt->cfg->keys->present) {
+		auth_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+		return 1;
+	}
+	if (strcmp(p, "/.postern/login") == 0 && get)
+		auth_login_get(clt);
+	else if (req->method != HTTP_POST)
+		auth_answer(clt, &(struct pages_resp){ .status = 405,
+		    .extra = "Allow: GET, POST\r\n" }, "method");
+	else
+		client_read_form(clt, FORM_MAX_BODY, strcmp(p,
+		    "/.postern/login") == 0 ? auth_on_login_form :
+		    auth_on_logout_form);
+	return 1;
+}
+
+/* ---- identity upstream ---- */
+
+int
+auth_upstream_headers(struct client *clt, struct evbuffer *out)
+{
+	const struct config *cfg = clt->cfg;
+	const struct session *s = clt->ident;
+	struct assertion_claims c = { 0 };
+	char		*jwt;
+	int		 rc;
+
+	if (s == NULL)
+		return 0;
+	if (strpbrk(s->email, "\r\n") != NULL)
+		return -1;		/* never a header injection from Redis */
+	c.sub = s->user;
+	c.email = s->email;
+	c.auth = "session";
+	if (cfg->signer == NULL ||
+	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
+	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
+	    auth_now())) == NULL)
+		return -1;
+	rc = evbuffer_add_printf(out, "X-Postern-User: %s\r\n"
+	    "X-Postern-Email: %s\r\nX-Postern-Auth: session\r\n"
+	    "X-Postern-Assertion: %s\r\n", s->user, s->email, jwt) < 0 ?
+	    -1 : 0;
+	free(jwt);
+	return rc;
+}

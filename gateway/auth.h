@@ -1,0 +1,46 @@
+/*
+ * Authentication on the request path: who is making a request (the
+ * session cookie checked against Redis), what happens when nobody is
+ * (browsers go to the sign-in page, other clients get 401), the sign-in
+ * and sign-out endpoints under /.postern/, and the identity headers and
+ * signed assertion that go upstream.  Everything that waits (Redis, the
+ * password hash) pauses the request (CLIENT_DECIDE) and resumes it from the
+ * reply; a client that closes meanwhile unlinks itself with auth_detach().
+ */
+#ifndef POSTERN_AUTH_H
+#define POSTERN_AUTH_H
+
+struct client;
+struct evbuffer;
+
+enum auth_verdict {
+	AUTH_ALLOW = 0,		/* forward now */
+	AUTH_PENDING,		/* answered or resumed later by auth.c */
+};
+
+/*
+ * The app of <clt>'s request is known: decide whether it may go upstream.
+ * AUTH_PENDING means auth.c answers the request or calls client_resume().
+ */
+enum auth_verdict auth_decide(struct client *clt);
+/*
+ * Serve the built-in endpoint for <clt>'s request path if it is one of
+ * ours (/.postern/login, /.postern/logout, /.postern/jwks.json).  Returns
+ * 1 if it took the request, 0 to leave it to the caller.
+ */
+int		auth_builtin(struct client *clt);
+/* The client is closing: forget it in any pending check.  Idempotent. */
+void		auth_detach(struct client *clt);
+/* Free the identity of the finished request.  Idempotent. */
+void		auth_reset(struct client *clt);
+/*
+ * Append the identity header lines (X-Postern-User, -Email, -Auth,
+ * -Assertion) for the request being forwarded to <out>.  Returns 0, or -1
+ * when the assertion cannot be signed (the caller answers 500 instead of
+ * forwarding without it).
+ */
+int		auth_upstream_headers(struct client *clt, struct evbuffer *out);
+/* The gateway's own cookies, never forwarded (NULL-terminated). */
+extern const char *const auth_cookie_names[];
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * Sessions in Redis (see session.h).  Each operation is one Lua script so
+ * that the session hash, its TTL and the per-user index change together.
+ * Key names follow user.h's layout.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "session.h"
+#include "store.h"
+#include "user.h"
+
+/* KEYS: session, user hash, user's session index.
+ * ARGV: prefix, hash, user, now, idle_ms, max_per_user, method, mfa.
+ * 1 created; -1 no such user; -2 user disabled. */
+static struct store_script session_lua_create = STORE_SCRIPT("session create",
+	"local u = redis.call('HMGET', KEYS[2], 'disabled', 'email')\n"
+	"if not u[2] then return -1 end\n"
+	"if u[1] == '1' then return -2 end\n"
+	"redis.call('HSET', KEYS[1], 'user', ARGV[3], 'created', ARGV[4],\n"
+	"  'auth_time', ARGV[4], 'last_seen', ARGV[4], 'method', ARGV[7],\n"
+	"  'mfa', ARGV[8])\n"
+	"redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
+	"redis.call('SADD', KEYS[3], ARGV[2])\n"
+	"local live = {}\n"
+	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
+	"  local c = redis.call('HGET', ARGV[1] .. 'session:' .. h, 'created')\n"
+	"  if c then live[#live + 1] = {h, tonumber(c)}\n"
+	"  else redis.call('SREM', KEYS[3], h) end\n"
+	"end\n"
+	"local max = tonumber(ARGV[6])\n"
+	"if max > 0 and #live > max then\n"
+	"  table.sort(live, function(a, b) return a[2] < b[2] end)\n"
+	"  local drop = #live - max\n"
+	"  for _, s in ipairs(live) do\n"
+	"    if drop > 0 and s[1] ~= ARGV[2] then\n"
+	"      redis.call('DEL', ARGV[1] .. 'session:' .. s[1])\n"
+	"      redis.call('SREM', KEYS[3], s[1])\n"
+	"      drop = drop - 1\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"return 1\n");
+
+/* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s.
+ * nil, or {user, email, auth_time, method, mfa, created, org, role, ...} */
+static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
+	"local s = redis.call('HMGET', KEYS[1], 'user', 'created',\n"
+	"  'auth_time', 'method', 'mfa')\n"
+	"if not s[1] then return nil end\n"
+	"local now = tonumber(ARGV[3])\n"
+	"local left = tonumber(s[2]) + tonumber(ARGV[5]) - now\n"
+	"local ukey = ARGV[1] .. 'user:' .. s[1]\n"
+	"local u = redis.call('HMGET', ukey, 'disabled', 'email')\n"
+	"if left <= 0 or not u[2] or u[1] == '1' then\n"
+	"  redis.call('DEL', KEYS[1])\n"
+	"  redis.call('SREM', ukey .. ':sessions', ARGV[2])\n"
+	"  return nil\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], 'last_seen', ARGV[3])\n"
+	"redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]),\n"
+	"  left * 1000))\n"
+	"local r = {s[1], u[2], s[3], s[4], s[5], s[2]}\n"
+	"for _, v in ipairs(redis.call('HGETALL', ukey .. ':orgs')) do\n"
+	"  r[#r + 1] = v\n"
+	"end\n"
+	"return r\n");
+
+/* KEYS: session.  ARGV: prefix, hash.  1 deleted, 0 there was none. */
+static struct store_script session_lua_destroy = STORE_SCRIPT(
+	"session destroy",
+	"local u = redis.call('HGET', KEYS[1], 'user')\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"if not u then return 0 end\n"
+	"redis.call('SREM', ARGV[1] .. 'user:' .. u .. ':sessions', ARGV[2])\n"
+	"return 1\n");
+
+/* One command in flight; owned by the store callback, which frees it. */
+struct session_req {
+	session_lookup_cb	 lookup_cb;
+	session_done_cb		 done_cb;
+	void			*arg;
+};
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+session_new_id(char *id, size_t idlen)
+{
+	unsigned char	rnd[33];	/* 32 random bytes + 1 of padding */
+	size_t		i, o = 0;
+	unsigned int	v;
+
+	if (idlen < SESSION_ID_LEN + 1 || RAND_bytes(rnd, 32) != 1)
+		return -1;
+	rnd[32] = 0;
+	for (i = 0; i < 33; i += 3) {
+		v = (unsigned int)rnd[i] << 16 | (unsigned int)rnd[i + 1] << 8 |
+		    rnd[i + 2];
+		id[o++] = b64url[(v >> 18) & 63];
+		id[o++] = b64url[(v >> 12) & 63];
+		id[o++] = b64url[(v >> 6) & 63];
+		id[o++] = b64url[v & 63];
+	}
+	id[SESSION_ID_LEN] = '\0';	/* 32 bytes are 43 characters */
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return 0;
+}
+
+int
+session_id_valid(const char *id)
+{
+	size_t	i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (i >= SESSION_ID_LEN || strchr(b64url, id[i]) == NULL)
+			return 0;
+	return i == SESSION_ID_LEN;
+}
+
+void
+session_hash(const char *id, char *hex)
+{
+	unsigned char	dig[SHA256_DIGEST_LENGTH];
+	size_t		i;
+
+	SHA256((const unsigned char *)id, strlen(id), dig);
+	for (i = 0; i < sizeof(dig); i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+}
+
+static struct session_req *
+session_req_new(session_lookup_cb lcb, session_done_cb dcb, void *arg)
+{
+	struct session_req	*sr;
+
+	if ((sr = calloc(1, sizeof(*sr))) == NULL)
+		return NULL;
+	sr->lookup_cb = lcb;
+	sr->done_cb = dcb;
+	sr->arg = arg;
+	return sr;
+}
+
+/* Run <script> with the session key and <argc> - 1 more arguments. */
+static int
+session_eval(struct store *st, struct store_script *script,
+    struct session_req *sr, store_cb cb, const char *hash, int nkeys,
+    const char **argv, int argc)
+{
+	char	key[STORE_KEYLEN];
+
+	if (user_key(key, sizeof(key), store_prefix(st), USER_KEY_SESSION,
+	    hash) == -1) {
+		free(sr);
+		return -1;
+	}
+	argv[0] = key;
+	if (store_eval(st, script, cb, sr, nkeys, argc, argv, NULL) == -1) {
+		free(sr);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+session_on_done(void *arg, const redisReply *reply, const char *err)
+{
+	struct session_req	*sr = arg;
+	enum session_status	 s = SESSION_ERROR;
+
+	if (err == NULL && reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		s = reply->integer >= 0 ? SESSION_OK : SESSION_NONE;
+	sr->done_cb(sr->arg, s);
+	free(sr);
+}
+
+int
+session_create(struct store *st, const char *id, const char *user,
+    const char *method, int mfa, int64_t now,
+    const struct session_limits *lim, session_done_cb cb, void *arg)
+{
+	struct session_req	*sr;
+	char			 hash[SESSION_HASH_LEN + 1], ukey[STORE_KEYLEN];
+	char			 idx[STORE_KEYLEN], snow[24], sidle[24], smax[16];
+	const char		*argv[11];
+
+	if ((sr = session_req_new(NULL, cb, arg)) == NULL)
+		return -1;
+	session_hash(id, hash);
+	if (user_key(ukey, sizeof(ukey), store_prefix(st), USER_KEY_USER,
+	    user) == -1 || user_key(idx, sizeof(idx), store_prefix(st),
+	    USER_KEY_USER_SESSIONS, user) == -1) {
+		free(sr);
+		return -1;
+	}
+	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
+	(void)snprintf(sidle, sizeof(sidle), "%" PRIu64, lim->idle_ms);
+	(void)snprintf(smax, sizeof(smax), "%u", lim->max_per_user);
+	argv[1] = ukey;
+	argv[2] = idx;
+	argv[3] = store_prefix(st);
+	argv[4] = hash;
+	argv[5] = user;
+	argv[6] = snow;
+	argv[7] = sidle;
+	argv[8] = smax;
+	argv[9] = method;
+	argv[10] = mfa ? "1" : "0";
+	return session_eval(st, &session_lua_create, sr, session_on_done,
+	    hash, 3, argv, 11);
+}
+
+static void
+session_copy(char *dst, size_t size, const redisReply *r)
+{
+	size_t	n = 0;
+
+	if (r->type == REDIS_REPLY_STRING)
+		n = r->len < size - 1 ? r->len : size - 1;
+	memcpy(dst, r->str != NULL ? r->str : "", n);
+	dst[n] = '\0';
+}
+
+/* The reply of the lookup script, checked field by field. */
+static enum session_status
+session_parse(const redisReply *r, struct session *s)
+{
+	size_t	i;
+
+	if (r->type == REDIS_REPLY_NIL)
+		return SESSION_NONE;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 6 ||
+	    (r->elements - 6) % 2 != 0)
+		return SESSION_ERROR;
+	for (i = 0; i < 6; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return SESSION_ERROR;
+	memset(s, 0, sizeof(*s));
+	session_copy(s->user, sizeof(s->user), r->element[0]);
+	session_copy(s->email, sizeof(s->email), r->element[1]);
+	s->auth_time = strtoll(r->element[2]->str, NULL, 10);
+	session_copy(s->method, sizeof(s->method), r->element[3]);
+	s->mfa = strcmp(r->element[4]->str, "1") == 0;
+	s->created = strtoll(r->element[5]->str, NULL, 10);
+	for (i = 6; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
+	    i += 2) {
+		session_copy(s->orgs[s->norgs].slug, sizeof(s->orgs[0].slug),
+		    r->element[i]);
+		session_copy(s->orgs[s->norgs].role, sizeof(s->orgs[0].role),
+		    r->element[i + 1]);
+		s->norgs++;
+	}
+	return SESSION_OK;
+}
+
+static void
+session_on_lookup(void *arg, const redisReply *reply, const char *err)
+{
+	struct session_req	*sr = arg;
+	struct session		 s;
+	enum session_status	 st = SESSION_ERROR;
+
+	if (err == NULL && reply != NULL)
+		st = session_parse(reply, &s);
+	sr->lookup_cb(sr->arg, st, st == SESSION_OK ? &s : NULL);
+	free(sr);
+}
+
+int
+session_lookup(struct store *st, const char *id, int64_t now,
+    const struct session_limits *lim, session_lookup_cb cb, void *arg)
+{
+	struct session_req	*sr;
+	char			 hash[SESSION_HASH_LEN + 1], snow[24];
+	char			 sidle[24], slife[24];
+	const char		*argv[6];
+
+	if ((sr = session_req_new(cb, NULL, arg)) == NULL)
+		return -1;
+	session_hash(id, hash);
+	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
+	(void)snprintf(sidle, sizeof(sidle), "%" PRIu64, lim->idle_ms);
+	(void)snprintf(slife, sizeof(slife), "%" PRIu64, lim->lifetime_s);
+	argv[1] = store_prefix(st);
+	argv[2] = hash;
+	argv[3] = snow;
+	argv[4] = sidle;
+	argv[5] = slife;
+	return session_eval(st, &session_lua_lookup, sr, session_on_lookup,
+	    hash, 1, argv, 6);
+}
+
+int
+session_destroy(struct store *st, const char *id, session_done_cb cb,
+    void *arg)
+{
+	struct session_req	*sr;
+	char			 hash[SESSION_HASH_LEN + 1];
+	const char		*argv[3];
+
+	if ((sr = session_req_new(NULL, cb, arg)) == NULL)
+		return -1;
+	session_hash(id, hash);
+	argv[1] = store_prefix(st);
+	argv[2] = hash;
+	return session_eval(st, &session_lua_destroy, sr, session_on_done,
+	    hash, 1, argv, 3);
+}

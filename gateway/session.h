@@ -1,0 +1,82 @@
+/*
+ * Sessions in Redis.  The browser holds a 256-bit random id (base64url, in
+ * the __Host-postern cookie); Redis holds the session under the SHA-256 of
+ * that id, so a dump of Redis yields no usable cookie.  Every request is
+ * checked against Redis (no local cache): revocation by logout, password
+ * change, `user disable` or `user revoke-sessions` takes effect at once on
+ * every gateway instance sharing the Redis.
+ *
+ * Expiry: the Redis TTL is the idle timeout, renewed by each lookup but
+ * never beyond the absolute lifetime counted from creation.
+ */
+#ifndef POSTERN_SESSION_H
+#define POSTERN_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+#define SESSION_COOKIE		"__Host-postern"
+#define SESSION_COOKIE_SSO	"__Secure-postern"
+#define SESSION_ID_LEN		43	/* base64url of 32 random bytes */
+#define SESSION_HASH_LEN	64	/* hex SHA-256 of the id */
+#define SESSION_MAX_ORGS	16
+
+enum session_status {
+	SESSION_OK = 0,
+	SESSION_NONE,		/* no such session, expired, user disabled */
+	SESSION_ERROR,		/* Redis unavailable or failed: fail closed */
+};
+
+struct session_org {
+	char	slug[64];
+	char	role[16];
+};
+
+/* A valid session as a lookup found it (user data read fresh). */
+struct session {
+	char		user[33];	/* user id */
+	char		email[255];
+	char		method[16];	/* how the user signed in: password */
+	int		mfa;		/* second factor passed */
+	int64_t		created;	/* Unix seconds */
+	int64_t		auth_time;	/* last primary authentication */
+	struct session_org orgs[SESSION_MAX_ORGS];
+	size_t		norgs;
+};
+
+struct session_limits {
+	uint64_t	idle_ms;	/* idle timeout */
+	uint64_t	lifetime_s;	/* absolute lifetime */
+	unsigned int	max_per_user;	/* 0: no limit; else oldest go */
+};
+
+typedef void	(*session_lookup_cb)(void *arg, enum session_status,
+		    const struct session *);
+typedef void	(*session_done_cb)(void *arg, enum session_status);
+
+/* A new random cookie id (SESSION_ID_LEN + 1 bytes); 0 or -1. */
+int	session_new_id(char *id, size_t idlen);
+/* The hex SHA-256 of cookie id <id> (SESSION_HASH_LEN + 1 bytes). */
+void	session_hash(const char *id, char *hex);
+/* 1 if <id> has the shape of a cookie id (43 base64url characters). */
+int	session_id_valid(const char *id);
+
+/*
+ * Create a session for user <user> with cookie id <id> at <now>.
+ * <cb> gets SESSION_OK, SESSION_NONE (the user vanished or was disabled
+ * since the password check) or SESSION_ERROR.  Returns 0 (<cb> will run
+ * exactly once) or -1 (Redis unavailable: <cb> will not run).
+ */
+int	session_create(struct store *st, const char *id, const char *user,
+	    const char *method, int mfa, int64_t now,
+	    const struct session_limits *lim, session_done_cb cb, void *arg);
+/* Look up and touch the session of cookie id <id>; contract as above. */
+int	session_lookup(struct store *st, const char *id, int64_t now,
+	    const struct session_limits *lim, session_lookup_cb cb, void *arg);
+/* Delete the session of cookie id <id> (logout); contract as above. */
+int	session_destroy(struct store *st, const char *id, session_done_cb cb,
+	    void *arg);
+
+#endif
