@@ -43,6 +43,7 @@ static const char *const client_state_names[] = {
 	[CLIENT_RESPOND] = "respond",
 	[CLIENT_IDLE] = "idle",
 	[CLIENT_CLOSING] = "closing",
+	[CLIENT_TUNNEL] = "tunnel",
 };
 
 static struct timeval *
@@ -81,6 +82,9 @@ client_set_state(struct client *clt, enum client_state st)
 		rd = !clt->body_done;
 		break;
 	case CLIENT_DECIDE:
+		break;
+	case CLIENT_TUNNEL:		/* idle: proxy.c's tunnel timer */
+		rd = 1;
 		break;
 	case CLIENT_CLOSING:
 		if (clt->lingering) {
@@ -538,6 +542,10 @@ client_on_read(struct bufferevent *bev, void *arg)
 		if (clt->px != NULL && !clt->body_done)
 			proxy_pump_body(clt->px);
 		break;
+	case CLIENT_TUNNEL:
+		if (clt->px != NULL)
+			proxy_tunnel_pump(clt->px);
+		break;
 	case CLIENT_CLOSING:
 		(void)evbuffer_drain(bufferevent_get_input(bev),
 		    evbuffer_get_length(bufferevent_get_input(bev)));
@@ -720,6 +728,16 @@ client_response_started(struct client *clt, int status)
 	clt->status = status;
 	clt->head_sent = 1;
 	client_set_state(clt, CLIENT_RESPOND);
+}
+
+void
+client_tunnel(struct client *clt)
+{
+	client_log(clt, NULL);		/* the handshake is the request */
+	request_free(clt->req);
+	clt->req = NULL;
+	clt->body_done = 1;		/* a close now is a clean one */
+	client_set_state(clt, CLIENT_TUNNEL);
 }
 
 void

@@ -34,6 +34,7 @@ enum client_state {
 	CLIENT_RESPOND,		/* a response is being written */
 	CLIENT_IDLE,		/* keep-alive, between requests */
 	CLIENT_CLOSING,		/* flushing the last response, then freed */
+	CLIENT_TUNNEL,		/* after a WebSocket 101: bytes both ways */
 };
 
 /* What client_decide() concluded, now or later (client_resume()). */
@@ -114,6 +115,12 @@ int		 client_trusted(const struct config *cfg,
 struct evbuffer	*client_output(struct client *);
 void		 client_response_started(struct client *, int status);
 void		 client_response_done(struct client *);
+/*
+ * The upstream accepted a WebSocket handshake (its 101 is in the output):
+ * the request is logged and over, and from now on the connection is a
+ * tunnel that proxy.c pumps until either side closes.
+ */
+void		 client_tunnel(struct client *);
 /* The upstream failed: an error page if nothing was sent yet, else abort. */
 void		 client_upstream_failed(struct client *, int status,
 		    const char *reason);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
+#include "tls.h"
 #include "yconf.h"
 
 #define POLICY_NAMEMAX	63
@@ -22,12 +23,17 @@ struct policy_ctx {
 	struct config		*cfg;
 	struct config_app	 app;
 	int			 upstream_ok;
+	char			*ca_file;	/* upstream_ca, resolved */
+	char			*server_name;	/* upstream_server_name */
+	struct config_pos	 ca_pos;
 };
 
 static void	policy_on_app(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_name(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_hosts(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_upstream(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_upstream_ca(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_server_name(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_security(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_mode(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_header(struct yconf *, yaml_node_t *, void *);
@@ -40,6 +46,9 @@ static const struct yconf_key policy_app_keys[] = {
 	{ "name", YAML_SCALAR_NODE, 1, policy_on_name, 0, 0, 0 },
 	{ "hosts", YAML_SEQUENCE_NODE, 1, policy_on_hosts, 0, 0, 0 },
 	{ "upstream", YAML_SCALAR_NODE, 1, policy_on_upstream, 0, 0, 0 },
+	{ "upstream_ca", YAML_SCALAR_NODE, 0, policy_on_upstream_ca, 0, 0, 0 },
+	{ "upstream_server_name", YAML_SCALAR_NODE, 0, policy_on_server_name,
+	    0, 0, 0 },
 	{ "security_headers", YAML_MAPPING_NODE, 0, policy_on_security,
 	    0, 0, 0 },
 	{ "hide_server_header", YAML_SCALAR_NODE, 0, yconf_on_bool,
@@ -225,6 +234,79 @@ policy_on_upstream(struct yconf *y, yaml_node_t *n, void *obj)
 	pc->upstream_ok = 1;
 }
 
+/* upstream_ca: a PEM file of CAs, relative to the policy file's directory. */
+static void
+policy_on_upstream_ca(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	const char		*s, *slash;
+	int			 dirlen;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (*s == '\0') {
+		yconf_error(y, n, "%s: expected a file name", y->key);
+		return;
+	}
+	slash = strrchr(y->path, '/');
+	dirlen = slash == NULL || *s == '/' ? 0 : (int)(slash - y->path + 1);
+	free(pc->ca_file);
+	if (asprintf(&pc->ca_file, "%.*s%s", dirlen, y->path, s) == -1)
+		fatal("%s", __func__);
+	pc->ca_pos = policy_pos(n);
+}
+
+/* upstream_server_name: the name sent as SNI and verified instead of the
+ * URL's host, for upstreams reached by address. */
+static void
+policy_on_server_name(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	const char		*s;
+	char			*p, err[PARSE_ERRLEN], val[80];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (parse_host(s, 0, err, sizeof(err)) == -1) {
+		yconf_error(y, n, "%s: invalid host '%s': %s", y->key,
+		    parse_printable(val, sizeof(val), s, 64), err);
+		return;
+	}
+	free(pc->server_name);
+	if ((pc->server_name = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	for (p = pc->server_name; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+/*
+ * Give the upstream its TLS settings and build its client context now, so
+ * that `postern check` reports an unreadable CA file and a reload keeps
+ * the old snapshot rather than failing requests later.
+ */
+static void
+policy_upstream_tls(struct policy_ctx *pc, struct diag *d, const char *path)
+{
+	struct config_upstream	*u = &pc->app.upstream;
+	char			 err[256];
+
+	if (!u->tls) {
+		if (pc->ca_file != NULL || pc->server_name != NULL)
+			diag_error(d, path, pc->ca_pos.line, pc->ca_pos.col,
+			    "upstream_ca, upstream_server_name: only for "
+			    "https:// upstreams");
+		return;
+	}
+	u->ca_file = pc->ca_file;
+	u->server_name = pc->server_name;
+	pc->ca_file = pc->server_name = NULL;
+	if ((u->ssl_ctx = tls_upstream_ctx(u->ca_file, err, sizeof(err))) ==
+	    NULL)
+		diag_error(d, path, pc->ca_pos.line, pc->ca_pos.col,
+		    "upstream_ca: %s", err);
+}
+
 static void
 policy_on_security(struct yconf *y, yaml_node_t *n, void *obj)
 {
@@ -316,6 +398,10 @@ policy_load_file(struct config *cfg, const char *path, struct diag *d)
 			    NITEMS(policy_top_keys), &pc);
 	}
 	yconf_close(&y);
+	if (d->nerrors == nerrors && pc.upstream_ok)
+		policy_upstream_tls(&pc, d, path);
+	free(pc.ca_file);
+	free(pc.server_name);
 	if (d->nerrors == nerrors && pc.app.name != NULL &&
 	    pc.upstream_ok && pc.app.nhosts > 0)
 		policy_append(cfg, &pc.app, path);
@@ -335,6 +421,9 @@ policy_app_free(struct config_app *app)
 		free(app->hosts[i]);
 	free(app->hosts);
 	free(app->host_pos);
+	free(app->upstream.server_name);
+	free(app->upstream.ca_file);
+	SSL_CTX_free(app->upstream.ssl_ctx);
 	parse_url_free(&app->upstream);
 	headers_clear(&app->sec);
 	headers_set_free(app->headers);

@@ -11,13 +11,19 @@
 #define _GNU_SOURCE	/* strcasestr */
 #endif
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "client.h"
@@ -25,9 +31,11 @@
 #include "headers.h"
 #include "log.h"
 #include "pages.h"
+#include "pool.h"
 #include "proxy.h"
 #include "request.h"
 #include "serve.h"
+#include "tls.h"
 
 #define PROXY_HEAD_MAX		(64 * 1024)	/* response head bytes */
 #define PROXY_HEADERS_MAX	256
@@ -52,12 +60,22 @@ struct proxy {
 	int			 eof;		/* upstream closed */
 	int			 closing;
 	const char		*error;		/* parse failure reason */
+	const struct config_app	*app;
+	int			 reused;	/* the connection came from the pool */
+	int			 retried;	/* already on a second connection */
+	int			 got_bytes;	/* any response byte read */
+	int			 websocket;	/* a WebSocket handshake went up */
+	int			 tunnel;	/* after 101: bytes both ways */
+	struct event		*idle_timer;	/* tunnel_idle_timeout */
+	struct timeval		 last;		/* last tunnel traffic */
 };
 
 static void	proxy_on_read(struct bufferevent *, void *);
 static void	proxy_on_write(struct bufferevent *, void *);
 static void	proxy_on_event(struct bufferevent *, short, void *);
 static void	proxy_on_reap(evutil_socket_t, short, void *);
+static void	proxy_on_tunnel_idle(evutil_socket_t, short, void *);
+static void	proxy_failed(struct proxy *, int, const char *);
 
 /* Does <name> fold (case-insensitively, "_" read as "-") onto <want>? */
 static int
@@ -145,6 +163,24 @@ proxy_gateway_owned(const char *name, int trusted)
 	    proxy_fold_eq(name, "x-rewrite-url", 0);
 }
 
+/*
+ * A WebSocket opening handshake (RFC 6455 4.1): GET over HTTP/1.1 with
+ * Upgrade: websocket, Connection: upgrade, a key and version 13.  Any
+ * other Upgrade (h2c, ...) goes no further: it is a hop-by-hop header.
+ */
+static int
+proxy_is_websocket(const struct request *req)
+{
+	const char	*up = request_header(req, "upgrade");
+	const char	*ver = request_header(req, "sec-websocket-version");
+
+	return req->method == HTTP_GET && req->http_minor >= 1 &&
+	    up != NULL && strcasecmp(up, "websocket") == 0 &&
+	    proxy_connection_listed(req->headers, req->nheaders, "upgrade") &&
+	    request_header(req, "sec-websocket-key") != NULL &&
+	    ver != NULL && strcmp(ver, "13") == 0;
+}
+
 /* The request head for the upstream, into <out>. */
 static int
 proxy_write_request(struct proxy *px, struct evbuffer *out)
@@ -186,8 +222,12 @@ proxy_write_request(struct proxy *px, struct evbuffer *out)
 	else if (req->has_length)
 		rc |= evbuffer_add_printf(out, "Content-Length: %llu\r\n",
 		    (unsigned long long)req->content_length);
-	/* One connection per request for now; a pool would keep it. */
-	rc |= evbuffer_add_printf(out, "Connection: close\r\n\r\n");
+	/* No Connection: close: the connection goes back to the pool. */
+	if (px->websocket)
+		rc |= evbuffer_add(out, "Connection: Upgrade\r\n"
+		    "Upgrade: websocket\r\n\r\n", 43);
+	else
+		rc |= evbuffer_add(out, "\r\n", 2);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -218,47 +258,99 @@ proxy_set_timeouts(struct proxy *px)
 		    proxy_tv(&w, cfg->body_timeout));
 }
 
+/* Small requests and responses go out at once, not after 40 ms. */
+static void
+proxy_nodelay(struct bufferevent *bev)
+{
+	int	one = 1;
+
+	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one));	/* fails harmlessly on unix sockets */
+}
+
+/* A new connection to the app's upstream, over TLS for https://. */
+static struct bufferevent *
+proxy_dial(struct proxy *px)
+{
+	const struct config_upstream *up = &px->app->upstream;
+	struct event_base *base = px->clt->w->base;
+	struct bufferevent *bev;
+	SSL		*ssl;
+	const int	 opt = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+	if (!up->tls)
+		bev = bufferevent_socket_new(base, -1, opt);
+	else if (up->ssl_ctx == NULL || (ssl = tls_upstream_ssl(up->ssl_ctx,
+	    up->server_name != NULL ? up->server_name : up->host)) == NULL)
+		return NULL;
+	else	/* owns ssl from here, even when it fails */
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, opt);
+	if (bev == NULL)
+		return NULL;
+	if (bufferevent_socket_connect(bev, (const struct sockaddr *)
+	    &up->addr.ss, (int)up->addr.sslen) == -1) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	proxy_nodelay(bev);
+	return bev;
+}
+
+/*
+ * Give <px> a connection, from the pool if <use_pool> and one is idle,
+ * else a new one, and queue the request head on it.  0 or -1.
+ */
+static int
+proxy_attach(struct proxy *px, int use_pool)
+{
+	struct bufferevent *bev = NULL;
+
+	if (use_pool)
+		bev = pool_get(px->clt->w->pool, &px->app->upstream);
+	px->reused = px->connected = bev != NULL;
+	if (bev == NULL && (bev = proxy_dial(px)) == NULL)
+		return -1;
+	px->bev = bev;
+	bufferevent_setcb(bev, proxy_on_read, proxy_on_write,
+	    proxy_on_event, px);
+	bufferevent_setwatermark(bev, EV_WRITE, PROXY_HIWAT / 2, 0);
+	bufferevent_setwatermark(bev, EV_READ, 0, PROXY_HIWAT);
+	if (proxy_write_request(px, bufferevent_get_output(bev)) == -1) {
+		bufferevent_free(bev);
+		px->bev = NULL;
+		return -1;
+	}
+	proxy_set_timeouts(px);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
 struct proxy *
 proxy_new(struct client *clt, const struct config_app *app)
 {
-	const struct config_upstream *up = &app->upstream;
 	struct event_base *base = clt->w->base;
 	struct proxy	*px;
 
-	if (up->tls) {
-		log_warnx("app %s: https upstreams are not supported in this "
-		    "version", app->name);
-		return NULL;
-	}
 	if ((px = calloc(1, sizeof(*px))) == NULL)
 		return NULL;
 	px->clt = clt;
-	px->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS);
-	px->reaper = event_new(base, -1, 0, proxy_on_reap, px);
-	if (px->bev == NULL || px->reaper == NULL)
-		goto fail;
+	px->app = app;
+	px->websocket = proxy_is_websocket(clt->req);
 	http_parser_init(&px->parser, HTTP_RESPONSE);
 	px->parser.data = px;
-	bufferevent_setcb(px->bev, proxy_on_read, proxy_on_write,
-	    proxy_on_event, px);
-	bufferevent_setwatermark(px->bev, EV_WRITE, PROXY_HIWAT / 2, 0);
-	bufferevent_setwatermark(px->bev, EV_READ, 0, PROXY_HIWAT);
-	if (proxy_write_request(px, bufferevent_get_output(px->bev)) == -1)
-		goto fail;
-	proxy_set_timeouts(px);
-	if (bufferevent_socket_connect(px->bev,
-	    (const struct sockaddr *)&up->addr.ss, (int)up->addr.sslen) == -1)
-		goto fail;
-	bufferevent_enable(px->bev, EV_READ | EV_WRITE);
+	px->reaper = event_new(base, -1, 0, proxy_on_reap, px);
+	px->idle_timer = evtimer_new(base, proxy_on_tunnel_idle, px);
+	if (px->reaper == NULL || px->idle_timer == NULL ||
+	    proxy_attach(px, 1) == -1) {
+		if (px->reaper != NULL)
+			event_free(px->reaper);
+		if (px->idle_timer != NULL)
+			event_free(px->idle_timer);
+		free(px);
+		return NULL;
+	}
 	return px;
-fail:
-	if (px->bev != NULL)
-		bufferevent_free(px->bev);
-	if (px->reaper != NULL)
-		event_free(px->reaper);
-	free(px);
-	return NULL;
 }
 
 void
@@ -268,7 +360,9 @@ proxy_close(struct proxy *px)
 		return;
 	px->closing = 1;
 	px->clt = NULL;
-	bufferevent_disable(px->bev, EV_READ | EV_WRITE);
+	if (px->bev != NULL)
+		bufferevent_disable(px->bev, EV_READ | EV_WRITE);
+	(void)evtimer_del(px->idle_timer);
 	event_active(px->reaper, EV_TIMEOUT, 0);
 }
 
@@ -292,11 +386,180 @@ proxy_on_reap(evutil_socket_t fd, short ev, void *arg)
 {
 	struct proxy	*px = arg;
 
-	bufferevent_free(px->bev);
+	if (px->bev != NULL)
+		bufferevent_free(px->bev);
 	event_free(px->reaper);
+	event_free(px->idle_timer);
 	proxy_free_headers(px);
 	free(px->hdrs);
 	free(px);
+}
+
+/* ---- keep-alive ---- */
+
+/* RFC 9110 9.2.2: resending these has the effect of sending them once. */
+static int
+proxy_idempotent(enum http_method m)
+{
+	return m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS ||
+	    m == HTTP_PUT || m == HTTP_DELETE;
+}
+
+/*
+ * A pooled connection that the upstream closed as we reused it (RFC 9112
+ * 9.3.1: it may close an idle connection at any time).  Send the request
+ * again, once, on a fresh connection, if no response byte came and a
+ * resend is harmless: an idempotent method without a body.  Returns 1 if
+ * it took over (retrying, or failed with 502), 0 to report as usual.
+ */
+static int
+proxy_retry(struct proxy *px)
+{
+	struct request	*req = px->clt->req;
+
+	if (!px->reused || px->retried || px->got_bytes ||
+	    evbuffer_get_length(bufferevent_get_input(px->bev)) > 0 ||
+	    request_has_body(req) || !proxy_idempotent(req->method))
+		return 0;
+	log_debug("client %" PRIu64 ": stale upstream connection, retrying",
+	    px->clt->id);
+	px->retried = 1;
+	bufferevent_free(px->bev);	/* in its callback: libevent holds a ref */
+	px->bev = NULL;
+	if (proxy_attach(px, 0) == -1)
+		proxy_failed(px, 502, "upstream_connect");
+	return 1;
+}
+
+/*
+ * The response is complete: park the connection for the next request if
+ * it can carry one.  Not after HTTP/1.0 or Connection: close, nor a body
+ * the close delimited, nor while request bytes are still unsent or bytes
+ * beyond the response arrived (the next response would be misread).
+ */
+static void
+proxy_release(struct proxy *px)
+{
+	struct client		*clt = px->clt;
+	struct bufferevent	*bev = px->bev;
+
+	if (px->eof || px->tunnel || px->parser.http_minor < 1 ||
+	    !http_should_keep_alive(&px->parser) || !clt->body_done ||
+	    clt->w->draining ||
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	px->bev = NULL;
+	pool_put(clt->w->pool, &px->app->upstream, bev,
+	    clt->cfg->upstream_idle_timeout);
+}
+
+/* Did the TLS handshake fail on the upstream's certificate? */
+static int
+proxy_tls_verify_failed(struct bufferevent *bev)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	return ssl != NULL && SSL_get_verify_result(ssl) != X509_V_OK;
+}
+
+/* ---- WebSocket tunnel: after a 101, bytes both ways, not parsed ---- */
+
+static void
+proxy_tunnel_touch(struct proxy *px)
+{
+	(void)event_base_gettimeofday_cached(px->clt->w->base, &px->last);
+}
+
+/* Upstream to client, until the client's output is full. */
+static void
+proxy_tunnel_up(struct proxy *px)
+{
+	struct evbuffer	*in = bufferevent_get_input(px->bev);
+	struct evbuffer	*out = client_output(px->clt);
+
+	if (evbuffer_get_length(in) > 0) {
+		proxy_tunnel_touch(px);
+		(void)evbuffer_add_buffer(out, in);	/* moves, no copy */
+	}
+	if (evbuffer_get_length(out) >= CLIENT_HIWAT) {
+		bufferevent_disable(px->bev, EV_READ);
+		px->paused = 1;
+	}
+}
+
+void
+proxy_tunnel_pump(struct proxy *px)
+{
+	struct client	*clt = px->clt;
+	struct evbuffer	*in = bufferevent_get_input(clt->bev);
+	struct evbuffer	*out = bufferevent_get_output(px->bev);
+
+	if (evbuffer_get_length(in) > 0) {
+		proxy_tunnel_touch(px);
+		(void)evbuffer_add_buffer(out, in);
+	}
+	if (evbuffer_get_length(out) >= PROXY_HIWAT)
+		bufferevent_disable(clt->bev, EV_READ);	/* proxy_on_write */
+}
+
+static void
+proxy_tunnel_arm(struct proxy *px, uint64_t ms)
+{
+	struct timeval	tv;
+
+	if (proxy_tv(&tv, ms) != NULL)
+		(void)evtimer_add(px->idle_timer, &tv);
+}
+
+/* The 101 is out: switch both sides to tunnelling. */
+static void
+proxy_tunnel_start(struct proxy *px)
+{
+	const struct config *cfg = px->clt->cfg;
+	struct timeval	 w;
+
+	bufferevent_set_timeouts(px->bev, NULL, proxy_tv(&w,
+	    cfg->body_timeout));
+	proxy_tunnel_touch(px);
+	proxy_tunnel_arm(px, cfg->tunnel_idle_timeout);
+	client_tunnel(px->clt);
+	if (px->clt != NULL)
+		proxy_tunnel_pump(px);	/* client bytes sent early */
+	if (px->clt != NULL)
+		proxy_tunnel_up(px);	/* upstream bytes after the 101 */
+}
+
+/* No traffic either way for tunnel_idle_timeout: close both sides. */
+static void
+proxy_on_tunnel_idle(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proxy	*px = arg;
+	struct timeval	 now, idle;
+	uint64_t	 ms, quiet;
+
+	if (px->clt == NULL)
+		return;
+	ms = px->clt->cfg->tunnel_idle_timeout;
+	(void)event_base_gettimeofday_cached(px->clt->w->base, &now);
+	timersub(&now, &px->last, &idle);
+	quiet = (uint64_t)idle.tv_sec * 1000 + (uint64_t)idle.tv_usec / 1000;
+	if (quiet < ms) {
+		proxy_tunnel_arm(px, ms - quiet);
+		return;
+	}
+	client_close(px->clt, "tunnel_idle");
+}
+
+/* The upstream ended the tunnel: what it sent reaches the client first. */
+static void
+proxy_tunnel_event(struct proxy *px, short events)
+{
+	if (events & BEV_EVENT_EOF) {
+		proxy_tunnel_up(px);
+		client_close_after_flush(px->clt);
+	} else
+		client_close(px->clt, "tunnel_upstream_error");
 }
 
 /* ---- request body ---- */
@@ -345,6 +608,11 @@ proxy_on_write(struct bufferevent *bev, void *arg)
 {
 	struct proxy	*px = arg;
 
+	if (px->clt != NULL && px->tunnel) {
+		bufferevent_enable(px->clt->bev, EV_READ);
+		proxy_tunnel_pump(px);
+		return;
+	}
 	if (px->clt == NULL || px->clt->body_done)
 		return;
 	bufferevent_enable(px->clt->bev, EV_READ);
@@ -477,6 +745,46 @@ proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 	clt->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
 }
 
+/*
+ * The 101 answer to a WebSocket handshake: the upstream's headers without
+ * hop-by-hop ones, then ours.  From here on bytes flow both ways as they
+ * come (RFC 6455 1.2); proxy_on_read() starts the tunnel.
+ */
+static int
+proxy_write_101(struct proxy *px, struct evbuffer *out)
+{
+	const char	*up = NULL;
+	size_t		 i;
+
+	for (i = 0; i < px->nhdrs; i++) {
+		if (px->hdrs[i].value == NULL)
+			continue;
+		if (!proxy_clean(px->hdrs[i].name) ||
+		    !proxy_clean(px->hdrs[i].value))
+			return proxy_fail(px, "upstream_bad_header");
+		if (strcasecmp(px->hdrs[i].name, "upgrade") == 0)
+			up = px->hdrs[i].value;
+	}
+	if (!px->websocket || up == NULL || strcasecmp(up, "websocket") != 0)
+		return proxy_fail(px, "upstream_upgrade");
+	(void)evbuffer_add(out, "HTTP/1.1 101 Switching Protocols\r\n", 34);
+	for (i = 0; i < px->nhdrs; i++) {
+		struct request_header *h = &px->hdrs[i];
+
+		if (h->value == NULL || proxy_hop_by_hop(h->name) ||
+		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name))
+			continue;
+		(void)evbuffer_add_printf(out, "%s: %s\r\n", h->name,
+		    h->value);
+	}
+	(void)evbuffer_add(out, "Upgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n\r\n", 43);
+	px->tunnel = 1;
+	px->head_sent = 1;
+	client_response_started(px->clt, 101);
+	return 0;
+}
+
 static int
 proxy_on_headers_complete(http_parser *p)
 {
@@ -489,7 +797,7 @@ proxy_on_headers_complete(http_parser *p)
 
 	if (status / 100 == 1) {
 		if (status == 101)
-			return proxy_fail(px, "upstream_upgrade");
+			return proxy_write_101(px, out);
 		px->interim = 1;	/* 100, 103: dropped */
 		return 0;
 	}
@@ -550,6 +858,10 @@ proxy_on_message_complete(http_parser *p)
 {
 	struct proxy	*px = p->data;
 
+	if (px->tunnel) {		/* what follows is not HTTP */
+		http_parser_pause(p, 1);
+		return 0;
+	}
 	if (px->interim) {		/* the real response follows */
 		px->interim = 0;
 		proxy_free_headers(px);
@@ -608,6 +920,13 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer_iovec v;
 	size_t		 used;
 
+	if (px->tunnel) {
+		if (px->clt != NULL)
+			proxy_tunnel_up(px);
+		return;
+	}
+	if (evbuffer_get_length(in) > 0)
+		px->got_bytes = 1;
 	while (px->clt != NULL && !px->complete &&
 	    evbuffer_get_length(in) > 0) {
 		if (px->head_sent && evbuffer_get_length(
@@ -623,6 +942,10 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_drain(in, used);
+		if (px->tunnel) {
+			proxy_tunnel_start(px);
+			return;
+		}
 		if (used < v.iov_len && !px->complete) {
 			proxy_failed(px, 502, "upstream_bad_response");
 			return;
@@ -637,8 +960,10 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
-	if (px->complete)
+	if (px->complete) {
+		proxy_release(px);
 		client_response_done(px->clt);	/* closes px */
+	}
 }
 
 void
@@ -661,6 +986,17 @@ proxy_on_event(struct bufferevent *bev, short events, void *arg)
 	if (events & BEV_EVENT_CONNECTED) {
 		px->connected = 1;
 		proxy_set_timeouts(px);
+		return;
+	}
+	if (px->tunnel) {
+		proxy_tunnel_event(px, events);
+		return;
+	}
+	if ((events & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) && proxy_retry(px))
+		return;
+	if (events & BEV_EVENT_ERROR && !px->connected &&
+	    px->app->upstream.tls && proxy_tls_verify_failed(bev)) {
+		proxy_failed(px, 502, "upstream_tls_verify");
 		return;
 	}
 	if (events & BEV_EVENT_EOF) {

@@ -1,10 +1,10 @@
 /*
  * The upstream side of one request: a connection to the app's upstream
- * (plain TCP in this version; https:// upstreams come later), the request
- * head rebuilt from the parsed headers, both bodies streamed with
- * back-pressure, the response head filtered and given security headers.
- * One connection per request for now: proxy_new() is where a keep-alive
- * pool will hand out an idle connection instead of connecting.
+ * (plain TCP or TLS, from the worker's keep-alive pool when one is idle),
+ * the request head rebuilt from the parsed headers, both bodies streamed
+ * with back-pressure, the response head filtered and given security
+ * headers.  A WebSocket handshake answered with 101 turns the pair into a
+ * byte tunnel.
  */
 #ifndef POSTERN_PROXY_H
 #define POSTERN_PROXY_H
@@ -36,5 +36,11 @@ void		 proxy_pump_body(struct proxy *);
 
 /* The client's output drained: read from the upstream again. */
 void		 proxy_resume(struct proxy *);
+
+/*
+ * A WebSocket tunnel (client in CLIENT_TUNNEL): move what the client sent
+ * to the upstream, stopping the client's reads while that side is full.
+ */
+void		 proxy_tunnel_pump(struct proxy *);
 
 #endif

@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "listener.h"
 #include "log.h"
+#include "pool.h"
 #include "serve.h"
 #include "store.h"
 #include "hashpool.h"
@@ -155,7 +156,7 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	    NULL || (w->drain_timer = evtimer_new(w->base,
 	    worker_on_drain_timeout, w)) == NULL ||
 	    (w->listeners = calloc(cfg->nlisten, sizeof(*w->listeners))) ==
-	    NULL) {
+	    NULL || (w->pool = pool_new(w->base)) == NULL) {
 		log_error("worker %u: out of memory", id);
 		return -1;
 	}
@@ -187,6 +188,7 @@ worker_free(struct worker *w)
 	free(w->listeners);
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
 	store_free(w->store);	/* pending callbacks get errors */
+	pool_free(w->pool);	/* its bufferevents go before the base */
 	if (w->wake != NULL)
 		event_free(w->wake);
 	if (w->drain_timer != NULL)

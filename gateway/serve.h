@@ -27,6 +27,7 @@ struct listener;
 struct store;
 struct hashpool;
 struct hashpool_port;
+struct pool;
 
 /* What all workers share; owned by serve_main(). */
 struct server {
@@ -60,6 +61,7 @@ struct worker {
 	int			 draining;	/* closing once clients are gone */
 	uint64_t		 next_client_id;
 	struct metrics		 metrics;	/* this thread's counters */
+	struct pool		*pool;		/* idle upstream connections */
 };
 
 /*

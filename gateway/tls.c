@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -226,4 +227,65 @@ fail:
 		free(set);
 	}
 	return NULL;
+}
+
+/* ---- client side: https:// upstreams ---- */
+
+SSL_CTX *
+tls_upstream_ctx(const char *ca_file, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	int	 ok;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		(void)snprintf(err, errlen, "cannot create a TLS context");
+		return NULL;
+	}
+	(void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (ca_file != NULL)
+		ok = SSL_CTX_load_verify_locations(ctx, ca_file, NULL);
+	else
+		ok = SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		(void)snprintf(err, errlen, "cannot load CA certificates "
+		    "from %s", ca_file != NULL ? ca_file :
+		    "the system trust store");
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Is <name> an IPv4 or IPv6 address literal (no SNI for those)? */
+static int
+tls_is_ip(const char *name)
+{
+	unsigned char	buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 ||
+	    inet_pton(AF_INET6, name, buf) == 1;
+}
+
+SSL *
+tls_upstream_ssl(SSL_CTX *ctx, const char *name)
+{
+	SSL	*ssl;
+	int	 ok;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	if (tls_is_ip(name))	/* RFC 6066 3: no literal IPs in SNI */
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    name) == 1;
+	else
+		ok = SSL_set_tlsext_host_name(ssl, name) == 1 &&
+		    SSL_set1_host(ssl, name) == 1;
+	if (!ok) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
 }

@@ -22,4 +22,21 @@ struct config;
 SSL_CTX		*tls_ctx_new(const struct config *cfg, char *err,
 		    size_t errlen);
 
+/*
+ * A client context for https:// upstreams: TLS 1.2 or 1.3, the peer's
+ * certificate verified against the CAs in PEM file <ca_file>, or the system
+ * trust store when it is NULL.  Returns the context (the caller frees it
+ * with SSL_CTX_free()), or NULL with the reason in <err>.  Each connection
+ * then sets SNI and the expected name (tls_upstream_ssl()).
+ */
+SSL_CTX		*tls_upstream_ctx(const char *ca_file, char *err,
+		    size_t errlen);
+
+/*
+ * A new SSL for one connection made with <ctx> to <name> (a host name or
+ * an IP address literal): SNI for host names, and the certificate must
+ * match <name>.  NULL on failure.
+ */
+SSL		*tls_upstream_ssl(SSL_CTX *ctx, const char *name);
+
 #endif

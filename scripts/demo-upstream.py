@@ -7,13 +7,19 @@ for browsers (Accept: text/html) and as JSON otherwise.  A few paths help the
 tests:  /stream?bytes=N sends N bytes, /chunked?n=N&size=S sends N chunks
 of S bytes with Transfer-Encoding: chunked, /status/NNN answers that status
 (204 and 304 without a body), /slow?ms=N waits before answering,
-/headers?set=Name:Value (repeatable) adds those response headers.  Standard
-library only.
+/headers?set=Name:Value (repeatable) adds those response headers, /ws is a
+WebSocket echo (RFC 6455; each frame comes back unmasked).  The JSON echo's
+"conn" is the peer port of the connection, so that tests can count
+connections.  --tls-cert/--tls-key serve HTTPS instead.  Standard library
+only.
 """
 import argparse
+import base64
 import hashlib
 import html
 import json
+import ssl
+import struct
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,9 +108,57 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
 
+    def _read_frame(self):
+        hdr = self.rfile.read(2)
+        if len(hdr) < 2:
+            return None, None
+        op, n = hdr[0] & 0x0F, hdr[1] & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self.rfile.read(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self.rfile.read(8))[0]
+        mask = self.rfile.read(4) if hdr[1] & 0x80 else b"\0\0\0\0"
+        data = self.rfile.read(n)
+        return op, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+    def _write_frame(self, op, data):
+        n = len(data)
+        if n < 126:
+            hdr = struct.pack("!BB", 0x80 | op, n)
+        elif n < 1 << 16:
+            hdr = struct.pack("!BBH", 0x80 | op, 126, n)
+        else:
+            hdr = struct.pack("!BBQ", 0x80 | op, 127, n)
+        self.wfile.write(hdr + data)
+        self.wfile.flush()
+
+    def _websocket(self):
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode())
+        self.send_header("X-Conn", str(self.client_address[1]))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        while True:
+            op, data = self._read_frame()
+            if op is None:
+                return
+            if op == 8:             # close: answer it and end
+                self._write_frame(8, data[:2])
+                return
+            self._write_frame(10 if op == 9 else op, data)
+
     def handle_one(self):
         url = urlsplit(self.path)
         q = parse_qs(url.query)
+        if (url.path == "/ws" and
+                self.headers.get("Upgrade", "").lower() == "websocket"):
+            return self._websocket()
         n, digest = self._body()
         if url.path == "/stream":
             return self._stream(int(q.get("bytes", ["0"])[0]))
@@ -124,6 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             "headers": [[k, v] for k, v in self.headers.items()],
             "body_bytes": n,
             "body_sha256": digest,
+            "conn": self.client_address[1],
         }
         if url.path == "/headers":
             extra = [tuple(x.split(":", 1)) for x in q.get("set", [])
@@ -157,6 +212,8 @@ def main():
     ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8081)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-cert", help="PEM chain: serve HTTPS")
+    ap.add_argument("--tls-key", help="PEM key for --tls-cert")
     args = ap.parse_args()
     # A load test opens dozens of connections at once: the default
     # backlog of 5 would drop SYNs and add seconds of retransmits.
@@ -164,8 +221,15 @@ def main():
     srv = ThreadingHTTPServer((args.listen, args.port), Handler)
     srv.daemon_threads = True
     srv.verbose = args.verbose
-    print("demo upstream listening on %s:%d" % (args.listen, args.port),
-          flush=True)
+    if args.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake happens in the handler's thread, on first read.
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
+    print("demo upstream listening on %s:%d%s" % (
+        args.listen, args.port, " (tls)" if args.tls_cert else ""),
+        flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
