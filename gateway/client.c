@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "auth.h"
 #include "client.h"
 #include "config.h"
 #include "connlimit.h"
@@ -25,6 +26,7 @@
 #include "pages.h"
 #include "proxy.h"
 #include "request.h"
+#include "store.h"
 #include "serve.h"
 
 #define CLIENT_LINGER_MS	2000
@@ -34,6 +36,7 @@ static void	client_on_write(struct bufferevent *, void *);
 static void	client_on_event(struct bufferevent *, short, void *);
 static void	client_on_reap(evutil_socket_t, short, void *);
 static void	client_on_head_timeout(evutil_socket_t, short, void *);
+static void	client_form_free(struct client *);
 static void	client_on_next(evutil_socket_t, short, void *);
 
 static const char *const client_state_names[] = {
@@ -78,10 +81,18 @@ client_set_state(struct client *clt, enum client_state st)
 		break;
 	case CLIENT_FORWARD:
 	case CLIENT_RESPOND:
-		r = client_tv(&rtv, cfg->body_timeout);
-		rd = !clt->body_done;
+		/*
+		 * Reading stays on once the body is in, without a timeout:
+		 * turning it off and on again cost two epoll_ctl() calls per
+		 * request.  A pipelined request waits in the input (bounded
+		 * by the watermark); a close aborts the request, as in nginx.
+		 */
+		r = clt->body_done ? NULL : client_tv(&rtv, cfg->body_timeout);
+		rd = 1;
 		break;
 	case CLIENT_DECIDE:
+		/* Reading stays on, as in CLIENT_FORWARD; bytes wait. */
+		rd = 1;
 		break;
 	case CLIENT_TUNNEL:		/* idle: proxy.c's tunnel timer */
 		rd = 1;
@@ -212,6 +223,7 @@ client_close(struct client *clt, const char *reason)
 		proxy_close(clt->px);
 		clt->px = NULL;
 	}
+	auth_detach(clt);		/* a Redis or hash reply may come */
 	(void)evtimer_del(clt->head_timer);
 	bufferevent_disable(clt->bev, EV_READ | EV_WRITE);
 	event_active(clt->reaper, EV_TIMEOUT, 0);
@@ -336,6 +348,8 @@ client_finish(struct client *clt, const char *reason)
 	request_free(clt->req);
 	clt->req = NULL;
 	clt->app = NULL;
+	auth_reset(clt);
+	client_form_free(clt);
 	clt->status = 0;
 	clt->bytes = 0;
 	clt->head_sent = 0;
@@ -366,16 +380,93 @@ client_refuse(struct client *clt, int status, const char *reason)
 	client_finish(clt, reason);
 }
 
+static void
+client_form_free(struct client *clt)
+{
+	if (clt->form != NULL)
+		evbuffer_free(clt->form);
+	clt->form = NULL;
+	clt->form_cb = NULL;
+}
+
 /* A local answer to a well-formed request; the connection may stay. */
 static void
 client_local(struct client *clt, struct pages_resp *r, const char *reason)
 {
-	clt->body_done = !request_has_body(clt->req);
+	clt->body_done = !request_has_body(clt->req) || clt->req->complete;
 	clt->keep_alive = clt->req->keep_alive && clt->body_done &&
 	    !clt->w->draining;
 	clt->decision = reason != NULL ? METRICS_DENY : METRICS_ALLOW;
 	client_send_page(clt, r);
 	client_finish(clt, reason);
+}
+
+void
+client_answer(struct client *clt, struct pages_resp *r, const char *reason)
+{
+	if (clt->dead || clt->req == NULL || clt->state != CLIENT_DECIDE)
+		return;
+	client_local(clt, r, reason);
+}
+
+/* Move form body bytes in; call the form's callback once it is whole. */
+static void
+client_pump_form(struct client *clt)
+{
+	struct evbuffer	*in = bufferevent_get_input(clt->bev);
+	void		(*cb)(struct client *, struct evbuffer *);
+
+	switch (request_parse_body(clt->req, in, clt->form, SIZE_MAX)) {
+	case REQUEST_MORE:
+		return;
+	case REQUEST_ERROR:
+		client_refuse(clt, clt->req->status, clt->req->reason);
+		return;
+	case REQUEST_DONE:
+		cb = clt->form_cb;
+		clt->form_cb = NULL;
+		clt->body_done = 1;
+		cb(clt, clt->form);
+		return;
+	}
+}
+
+void
+client_read_form(struct client *clt, size_t max,
+    void (*cb)(struct client *, struct evbuffer *))
+{
+	struct request	*req = clt->req;
+	struct timeval	 tv, tv2;
+
+	if (req->chunked) {
+		client_refuse(clt, 411, "form_chunked");
+		return;
+	}
+	if (req->has_length && req->content_length > max) {
+		client_refuse(clt, 413, "form_too_large");
+		return;
+	}
+	if ((clt->form = evbuffer_new()) == NULL) {
+		client_refuse(clt, 503, "nomem");
+		return;
+	}
+	clt->form_cb = cb;
+	if (request_has_body(req) && !req->complete) {
+		/* Reading stays off while deciding: on for the body only. */
+		bufferevent_set_timeouts(clt->bev, client_tv(&tv,
+		    clt->cfg->body_timeout), client_tv(&tv2,
+		    clt->cfg->body_timeout));
+		bufferevent_enable(clt->bev, EV_READ);
+	}
+	if (!request_has_body(req) || req->complete) {
+		clt->form_cb = NULL;
+		cb(clt, clt->form);
+		return;
+	}
+	if (req->expect_continue)
+		(void)evbuffer_add(bufferevent_get_output(clt->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	client_pump_form(clt);
 }
 
 /* Under /.postern/: built-in endpoints, bound to the path on every host. */
@@ -385,11 +476,18 @@ client_builtin(struct client *clt)
 	struct pages_resp r = { .status = 404 };
 
 	if (strcmp(clt->req->path, "/.postern/health") == 0) {
+		/* Degraded, not down: public routes still work without
+		 * Redis, so a load balancer should keep sending traffic. */
 		r.status = 200;
-		r.json = "{\"status\":\"ok\"}";
+		r.json = clt->cfg->needs_redis && clt->w->store != NULL &&
+		    !store_healthy(clt->w->store) ?
+		    "{\"status\":\"degraded\",\"redis\":\"down\"}" :
+		    "{\"status\":\"ok\"}";
 		client_local(clt, &r, NULL);
 		return;
 	}
+	if (auth_builtin(clt))
+		return;
 	client_local(clt, &r, NULL);
 }
 
@@ -491,6 +589,8 @@ client_decide(struct client *clt)
 		    "unknown_host");
 		return;
 	}
+	if (auth_decide(clt) == AUTH_PENDING)
+		return;
 	client_resume(clt, CLIENT_ALLOW, 0);
 }
 
@@ -551,6 +651,8 @@ client_on_read(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_input(bev)));
 		break;
 	case CLIENT_DECIDE:
+		if (clt->form_cb != NULL)
+			client_pump_form(clt);
 		break;
 	}
 }
@@ -702,6 +804,7 @@ client_on_reap(evutil_socket_t fd, short ev, void *arg)
 	event_free(clt->head_timer);
 	event_free(clt->next);
 	request_free(clt->req);
+	client_form_free(clt);
 	config_unref(clt->cfg);
 	free(clt);
 	serve_client_gone(w);
@@ -775,7 +878,11 @@ client_upstream_failed(struct client *clt, int status, const char *reason)
 void
 client_body_done(struct client *clt)
 {
+	struct timeval	 wtv;
+
 	clt->body_done = 1;
+	/* Keep reading (see client_set_state()), but with no timeout. */
 	if (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND)
-		bufferevent_disable(clt->bev, EV_READ);	/* next request waits */
+		bufferevent_set_timeouts(clt->bev, NULL, client_tv(&wtv,
+		    clt->cfg->body_timeout));
 }

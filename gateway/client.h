@@ -18,10 +18,13 @@
 struct bufferevent;
 struct config;
 struct config_app;
+struct pages_resp;
 struct evbuffer;
 struct event;
+struct auth_check;
 struct proxy;
 struct request;
+struct session;
 struct worker;
 
 /* Output beyond this stops reading from the other side (back-pressure). */
@@ -76,6 +79,11 @@ struct client {
 	int			 head_sent;	/* a response head is out */
 	int			 lingering;	/* discarding input before close */
 	int			 seen_bytes;	/* any byte of this request */
+	/* authentication (auth.c) */
+	struct auth_check	*check;		/* pending check; unlinked on close */
+	struct session		*ident;		/* who, once known; per request */
+	struct evbuffer		*form;		/* a gateway form's body */
+	void			(*form_cb)(struct client *, struct evbuffer *);
 	int			 decision;	/* enum metrics_decision */
 	int			 up_started;	/* forwarding began at up_start */
 	struct timespec		 up_start;
@@ -124,6 +132,19 @@ void		 client_tunnel(struct client *);
 /* The upstream failed: an error page if nothing was sent yet, else abort. */
 void		 client_upstream_failed(struct client *, int status,
 		    const char *reason);
+/*
+ * Answer the current, well-formed request with <r> (the gateway's own
+ * response); <reason> is logged for refusals, NULL otherwise.
+ */
+void		 client_answer(struct client *, struct pages_resp *r,
+		    const char *reason);
+/*
+ * Read the current request's body, framed by Content-Length and at most
+ * <max> bytes (chunked: 411; longer: 413), then call <cb> with it.  The
+ * request stays in CLIENT_DECIDE meanwhile; <cb> must answer it.
+ */
+void		 client_read_form(struct client *, size_t max,
+		    void (*cb)(struct client *, struct evbuffer *));
 /* The request body is bad (413, 400): refuse it and close. */
 void		 client_refuse(struct client *, int status, const char *reason);
 /* The request body finished reading (proxy_pump_body saw its end). */

@@ -14,6 +14,8 @@
 #include "log.h"
 
 struct diag;
+struct secret_keys;
+struct signer;
 struct ssl_ctx_st;
 
 /* An address as written ("0.0.0.0:443", "[::1]:8443", "unix:/run/x.sock")
@@ -85,6 +87,7 @@ struct config_app {
 	struct config_pos *host_pos;	/* of each host, for conflicts */
 	struct config_headers sec;	/* security_headers */
 	int		 hide_server_header; /* drop Server, X-Powered-By */
+	int		 protect;	/* 1: every request needs a session */
 	struct headers_set *headers;	/* built from sec at load */
 };
 
@@ -161,6 +164,29 @@ struct config {
 	struct config_app *apps;
 	size_t		 napps;
 
+	/* sessions */
+	uint64_t	 session_idle_timeout;	/* ms */
+	uint64_t	 session_lifetime;	/* ms, absolute */
+	uint64_t	 session_max_per_user;	/* 0: no limit */
+	char		*cookie_domain;		/* SSO: __Secure- cookie */
+
+	/* identity assertion to upstreams */
+	char		*assertion_key_file;
+	char		*assertion_issuer;
+	uint64_t	 assertion_ttl;		/* ms, at most 60 s */
+	char		**assertion_previous;	/* keys still published */
+	size_t		 nassertion_previous;
+
+	/* branding of the sign-in pages */
+	char		*brand_product;
+	char		*brand_logo_url;
+	char		*brand_color;		/* #rrggbb */
+
+	/* derived at load from secret_file and assertion.key_file */
+	struct secret_keys *keys;
+	struct signer	*signer;
+	int		 needs_redis;	/* an app has protect: true */
+
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
 };
 
@@ -180,6 +206,11 @@ struct config	*config_load_buffer(const char *path, const void *buf,
 struct config	*config_ref(struct config *);
 /* Drop a reference; frees the snapshot with the last one.  NULL-safe. */
 void		 config_unref(struct config *);
+/*
+ * The resolved assertion.key_file of the config file <path>, read without
+ * any other check (for `postern keys generate`), or NULL.  Caller frees.
+ */
+char		*config_assertion_key_path(const char *path, struct diag *d);
 /* The app serving <host> (lower-case, no port), or NULL. */
 const struct config_app *config_app_for_host(const struct config *,
 		    const char *host);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "assertion.h"
 #include "config.h"
 #include "diag.h"
 #include "log.h"
@@ -28,6 +30,7 @@ static int	cmd_check(int, char **);
 static int	cmd_help(int, char **);
 static int	cmd_version(int, char **);
 static int	cmd_later(int, char **);
+static int	cmd_keys(int, char **);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "[-c FILE]",
@@ -50,6 +53,9 @@ static const struct command commands[] = {
 	    "manage resource-bound share links", "the policy engine" },
 	{ "sessions", cmd_later, "revoke --all [-c FILE]",
 	    "revoke sessions", "sign-in and sessions" },
+	{ "keys", cmd_keys, "generate [-c FILE]",
+	    "create the assertion signing key (assertion.key_file) if absent",
+	    NULL },
 	{ "audit", cmd_later, "verify|tail|export [-c FILE] ...",
 	    "verify and read the hash-chained audit trail", "the audit trail" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show usage", NULL },
@@ -185,6 +191,48 @@ static int
 cmd_version(int argc, char **argv)
 {
 	printf("postern %s\n", POSTERN_VERSION);
+	return 0;
+}
+
+/*
+ * `postern keys generate`: write a P-256 key to assertion.key_file unless
+ * one is there.  Reads the file's path from the configuration without
+ * requiring the key to exist (that is what we are here to fix).
+ */
+static int
+cmd_keys(int argc, char **argv)
+{
+	const char	*path;
+	char		 err[256], *key;
+	struct diag	 d = { 0 };
+	struct config	*cfg;
+
+	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
+		usage_one(stderr, command_find("keys"));
+		return 2;
+	}
+	if (config_arg(argc - 1, argv + 1, "keys", &path) == -1)
+		return 2;
+	if ((key = config_assertion_key_path(path, &d)) == NULL) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		fprintf(stderr, "%s: no assertion.key_file to generate\n", path);
+		return 1;
+	}
+	diag_free(&d);
+	if (access(key, F_OK) == 0) {
+		printf("%s: exists, left as it is\n", key);
+		free(key);
+		return 0;
+	}
+	if (assertion_key_generate(key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "postern keys: %s\n", err);
+		free(key);
+		return 1;
+	}
+	printf("%s: new P-256 signing key written (mode 0600)\n", key);
+	free(key);
+	(void)cfg;
 	return 0;
 }
 

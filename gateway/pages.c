@@ -25,11 +25,15 @@ static const struct {
 } pages_table[] = {
 	{ 200, "OK", "OK." },
 	{ 301, "Moved Permanently", "This site is only served over HTTPS." },
+	{ 302, "Found", "Please sign in first." },
+	{ 303, "See Other", "Continue to the next page." },
 	{ 400, "Bad Request", "The request was malformed." },
+	{ 401, "Unauthorized", "Please sign in to continue." },
 	{ 403, "Forbidden", "This request is not allowed." },
 	{ 404, "Not Found", "There is nothing here." },
 	{ 405, "Method Not Allowed", "This method is not allowed." },
 	{ 408, "Request Timeout", "The request took too long to arrive." },
+	{ 411, "Length Required", "The request must state its length." },
 	{ 413, "Content Too Large", "The request body is too large." },
 	{ 414, "URI Too Long", "The request target is too long." },
 	{ 417, "Expectation Failed", "The expectation cannot be met." },
@@ -70,8 +74,7 @@ pages_wants_html(const char *accept)
 	return accept != NULL && strcasestr(accept, "text/html") != NULL;
 }
 
-/* A fresh CSP nonce (base64) into <buf>; -1 if the RNG failed. */
-static int
+int
 pages_nonce(char *buf, size_t size)
 {
 	unsigned char	b[PAGES_NONCE_LEN];
@@ -134,6 +137,9 @@ pages_head(struct evbuffer *out, const struct pages_resp *r,
 	if (r->location != NULL && evbuffer_add_printf(out,
 	    "Location: %s\r\n", r->location) == -1)
 		return -1;
+	if (r->extra != NULL && evbuffer_add(out, r->extra,
+	    strlen(r->extra)) == -1)
+		return -1;
 	return evbuffer_add_printf(out, "%s\r\n", r->keep_alive ? "" :
 	    "Connection: close\r\n") == -1 ? -1 : 0;
 }
@@ -145,6 +151,14 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 	const char	*type, *n = NULL;
 	size_t		 len;
 
+	if (r->body != NULL) {
+		len = evbuffer_get_length(r->body);
+		if (pages_head(out, r, r->body_type, len, r->nonce) == -1)
+			return -1;
+		if (r->head_only)
+			return evbuffer_drain(r->body, len) == -1 ? -1 : 0;
+		return evbuffer_add_buffer(out, r->body) == -1 ? -1 : (long)len;
+	}
 	if (r->html && r->json == NULL) {
 		if (pages_nonce(nonce, sizeof(nonce)) == -1)
 			return -1;

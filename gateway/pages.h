@@ -25,10 +25,17 @@ struct pages_resp {
 	int		 tls;		/* over TLS: with HSTS */
 	const char	*location;	/* redirects */
 	const char	*json;		/* body instead of the error page */
+	const char	*extra;		/* more header lines, each "...\r\n" */
+	struct evbuffer	*body;		/* a ready body, moved out on send */
+	const char	*body_type;	/* its Content-Type */
+	const char	*nonce;		/* the CSP nonce its style carries */
 };
 
 /* Append a whole response to <out>; returns the body size, -1 on error. */
 long		 pages_send(struct evbuffer *out, const struct pages_resp *);
+
+/* A fresh CSP nonce (base64) into <buf> (32 bytes); -1 if RAND fails. */
+int		 pages_nonce(char *buf, size_t size);
 
 /* "Not Found" etc.; "Unknown" for codes we never send. */
 const char	*pages_reason(int status);

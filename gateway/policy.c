@@ -53,6 +53,8 @@ static const struct yconf_key policy_app_keys[] = {
 	    0, 0, 0 },
 	{ "hide_server_header", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct policy_ctx, app.hide_server_header), 0, 0 },
+	{ "protect", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    offsetof(struct policy_ctx, app.protect), 0, 0 },
 };
 
 /* <min> carries the enum headers_id that checks the value. */
@@ -388,6 +390,7 @@ policy_load_file(struct config *cfg, const char *path, struct diag *d)
 	memset(&pc, 0, sizeof(pc));
 	pc.cfg = cfg;
 	pc.app.hide_server_header = 1;
+	pc.app.protect = 1;		/* fail safe: public is said out loud */
 	headers_defaults(&pc.app.sec);
 	if (yconf_open(&y, path, d) == 0) {
 		if ((root = yconf_root(&y)) == NULL)

@@ -26,7 +26,9 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
+#include "auth.h"
 #include "client.h"
+#include "cookie.h"
 #include "config.h"
 #include "headers.h"
 #include "log.h"
@@ -67,6 +69,7 @@ struct proxy {
 	int			 websocket;	/* a WebSocket handshake went up */
 	int			 tunnel;	/* after 101: bytes both ways */
 	struct event		*idle_timer;	/* tunnel_idle_timeout */
+	struct evbuffer		*out;		/* staged for proxy_send() */
 	struct timeval		 last;		/* last tunnel traffic */
 };
 
@@ -163,6 +166,23 @@ proxy_gateway_owned(const char *name, int trusted)
 	    proxy_fold_eq(name, "x-rewrite-url", 0);
 }
 
+/* A Cookie header without the gateway's own cookies (session, CSRF). */
+static int
+proxy_write_cookies(struct evbuffer *out, const char *value)
+{
+	char	*rest;
+	int	 err, rc = 0;
+
+	rest = cookie_strip(value, auth_cookie_names, &err);
+	if (err == -1)
+		return -1;
+	if (rest != NULL)
+		rc = evbuffer_add_printf(out, "Cookie: %s\r\n", rest) < 0 ?
+		    -1 : 0;
+	free(rest);
+	return rc;
+}
+
 /*
  * A WebSocket opening handshake (RFC 6455 4.1): GET over HTTP/1.1 with
  * Upgrade: websocket, Connection: upgrade, a key and version 13.  Any
@@ -209,6 +229,10 @@ proxy_write_request(struct proxy *px, struct evbuffer *out)
 			xff = h->value;		/* trusted: extended below */
 			continue;
 		}
+		if (proxy_fold_eq(h->name, "cookie", 0)) {
+			rc |= proxy_write_cookies(out, h->value);
+			continue;
+		}
 		rc |= evbuffer_add_printf(out, "%s: %s\r\n", h->name, h->value);
 	}
 	/* Ours, after all removals: nothing above can strip these. */
@@ -217,6 +241,8 @@ proxy_write_request(struct proxy *px, struct evbuffer *out)
 	    "X-Request-Id: %s\r\n", xff != NULL ? xff : "",
 	    xff != NULL ? ", " : "", clt->peer, clt->tls ? "https" : "http",
 	    host != NULL ? host : "", clt->request_id);
+	if (auth_upstream_headers(clt, out) == -1)
+		return -1;	/* no assertion: never forward unsigned */
 	if (req->chunked)
 		rc |= evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
 	else if (req->has_length)
@@ -298,6 +324,33 @@ proxy_dial(struct proxy *px)
 }
 
 /*
+ * Queue <buf> on <bev>, written at once if <now> and nothing is queued
+ * yet.  A bufferevent writes only after epoll says the socket is
+ * writable, which costs two epoll_ctl() calls per message; a small
+ * request or response fits the socket buffer at once.  What does not fit
+ * (or fails: the bufferevent then reports it) is queued as usual.  Only
+ * for plain sockets: TLS writes go through the bufferevent.
+ */
+static void
+proxy_send(struct bufferevent *bev, struct evbuffer *buf, int now)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+
+	if (now && evbuffer_get_length(out) == 0)
+		(void)evbuffer_write(buf, bufferevent_getfd(bev));
+	if (evbuffer_get_length(buf) > 0)
+		(void)evbuffer_add_buffer(out, buf);
+}
+
+/* Response bytes staged in px->out go to the client. */
+static void
+proxy_flush(struct proxy *px)
+{
+	if (px->clt != NULL && evbuffer_get_length(px->out) > 0)
+		proxy_send(px->clt->bev, px->out, !px->clt->tls);
+}
+
+/*
  * Give <px> a connection, from the pool if <use_pool> and one is idle,
  * else a new one, and queue the request head on it.  0 or -1.
  */
@@ -316,13 +369,17 @@ proxy_attach(struct proxy *px, int use_pool)
 	    proxy_on_event, px);
 	bufferevent_setwatermark(bev, EV_WRITE, PROXY_HIWAT / 2, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, PROXY_HIWAT);
-	if (proxy_write_request(px, bufferevent_get_output(bev)) == -1) {
+	if (proxy_write_request(px, px->out) == -1) {
+		evbuffer_drain(px->out, evbuffer_get_length(px->out));
 		bufferevent_free(bev);
 		px->bev = NULL;
 		return -1;
 	}
+	/* A new connection sends once connected; a pooled one at once. */
+	proxy_send(bev, px->out, px->reused && !px->app->upstream.tls);
 	proxy_set_timeouts(px);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* Pooled connections kept EV_WRITE enabled (see pool_get()). */
+	bufferevent_enable(bev, px->reused ? EV_READ : EV_READ | EV_WRITE);
 	return 0;
 }
 
@@ -341,12 +398,15 @@ proxy_new(struct client *clt, const struct config_app *app)
 	px->parser.data = px;
 	px->reaper = event_new(base, -1, 0, proxy_on_reap, px);
 	px->idle_timer = evtimer_new(base, proxy_on_tunnel_idle, px);
-	if (px->reaper == NULL || px->idle_timer == NULL ||
+	px->out = evbuffer_new();
+	if (px->reaper == NULL || px->idle_timer == NULL || px->out == NULL ||
 	    proxy_attach(px, 1) == -1) {
 		if (px->reaper != NULL)
 			event_free(px->reaper);
 		if (px->idle_timer != NULL)
 			event_free(px->idle_timer);
+		if (px->out != NULL)
+			evbuffer_free(px->out);
 		free(px);
 		return NULL;
 	}
@@ -390,6 +450,7 @@ proxy_on_reap(evutil_socket_t fd, short ev, void *arg)
 		bufferevent_free(px->bev);
 	event_free(px->reaper);
 	event_free(px->idle_timer);
+	evbuffer_free(px->out);
 	proxy_free_headers(px);
 	free(px->hdrs);
 	free(px);
@@ -480,7 +541,7 @@ proxy_tunnel_up(struct proxy *px)
 
 	if (evbuffer_get_length(in) > 0) {
 		proxy_tunnel_touch(px);
-		(void)evbuffer_add_buffer(out, in);	/* moves, no copy */
+		proxy_send(px->clt->bev, in, !px->clt->tls);
 	}
 	if (evbuffer_get_length(out) >= CLIENT_HIWAT) {
 		bufferevent_disable(px->bev, EV_READ);
@@ -790,7 +851,7 @@ proxy_on_headers_complete(http_parser *p)
 {
 	struct proxy	*px = p->data;
 	struct client	*clt = px->clt;
-	struct evbuffer	*out = client_output(clt);
+	struct evbuffer	*out = px->out;	/* flushed by proxy_on_read() */
 	unsigned int	 seen = 0;	/* security headers it sent */
 	int		 nobody, status = p->status_code;
 	size_t		 i;
@@ -842,7 +903,7 @@ static int
 proxy_on_body(http_parser *p, const char *at, size_t len)
 {
 	struct proxy	*px = p->data;
-	struct evbuffer	*out = client_output(px->clt);
+	struct evbuffer	*out = px->out;
 
 	px->clt->bytes += len;
 	if (px->out_chunked)
@@ -869,7 +930,7 @@ proxy_on_message_complete(http_parser *p)
 		return 0;
 	}
 	if (px->out_chunked)
-		(void)evbuffer_add(client_output(px->clt), "0\r\n\r\n", 5);
+		(void)evbuffer_add(px->out, "0\r\n\r\n", 5);
 	px->complete = 1;
 	http_parser_pause(p, 1);
 	return 0;
@@ -942,6 +1003,7 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_drain(in, used);
+		proxy_flush(px);
 		if (px->tunnel) {
 			proxy_tunnel_start(px);
 			return;
@@ -960,6 +1022,7 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
+	proxy_flush(px);		/* the last chunk, after an EOF */
 	if (px->complete) {
 		proxy_release(px);
 		client_response_done(px->clt);	/* closes px */

@@ -129,7 +129,8 @@ class Gateway:
 
 
 def write_config(directory, tls_cert, upstream, redis=None, extra="",
-                 app_extra="", hosts=("localhost", "127.0.0.1")):
+                 app_extra="", hosts=("localhost", "127.0.0.1"),
+                 protect=False):
     """Write postern.yaml + one policy file; return (path, ports)."""
     ports = {"https": free_port(), "http": free_port(),
              "admin": free_port()}
@@ -141,7 +142,8 @@ def write_config(directory, tls_cert, upstream, redis=None, extra="",
           name: demo
           hosts: [%s]
           upstream: http://%s:%d
-        """) % (", ".join(hosts), upstream[0], upstream[1]) + app_extra)
+        """) % (", ".join(hosts), upstream[0], upstream[1]) + app_extra +
+        "  protect: %s\n" % ("true" if protect else "false"))
     cfg = directory / "postern.yaml"
     cfg.write_text(textwrap.dedent("""\
         server:

@@ -66,6 +66,7 @@ class Postern:
         with open(os.path.join(self.dir, "app.yaml"), "w") as f:
             f.write("app:\n  name: demo\n  hosts: [localhost, 127.0.0.1, "
                     "alpha.test, beta.test]\n  upstream: http://%s:%d\n"
+                    "  protect: false\n"
                     % up)
         certs_yaml = "".join("    - cert: %s\n      key: %s\n" % c
                              for c in certs)

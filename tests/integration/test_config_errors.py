@@ -66,6 +66,20 @@ def test_shipped_example_config(tmp_path, tls_cert, postern_bin):
     shutil.copy(tls_cert[0], tmp_path / "conf" / "tls" / "cert.pem")
     shutil.copy(tls_cert[1], tmp_path / "conf" / "tls" / "key.pem")
     path = str(tmp_path / "conf" / "postern.yaml")
+    # The demo app is protected: the example needs its secret and key.
+    secret = tmp_path / "conf" / "secret"
+    secret.write_bytes(os.urandom(32))
+    secret.chmod(0o600)
+    (tmp_path / "conf" / "keys").mkdir()
+    r = run_postern("check", "-c", path)
+    assert r.returncode == 1
+    assert "postern keys generate -c %s" % path in r.stderr
+    r = run_postern("keys", "generate", "-c", path)
+    assert r.returncode == 0, r.stderr
+    assert oct(os.stat(tmp_path / "conf" / "keys" / "assertion.pem")
+               .st_mode & 0o777) == "0o600"
+    r = run_postern("keys", "generate", "-c", path)
+    assert r.returncode == 0 and "left as it is" in r.stdout
     r = run_postern("check", "-c", path)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "%s: configuration ok (1 app, 2 listeners, " \
@@ -76,7 +90,7 @@ def test_unknown_key(conf):
     path, r = conf("logg:\n  level: info\n")
     assert_fails(r, path, "8:1: unknown key 'logg' at the top level "
                  "(expected one of: server, limits, timeouts, tls, "
-                 "security_headers, redis, secret_file, passwords, log, policies)")
+                 "security_headers, redis, secret_file, passwords, log, sessions, assertion, branding, policies)")
 
 
 def test_unknown_nested_key(conf):

@@ -56,18 +56,36 @@ def assert_gone(procs, timeout=5.0):
     raise AssertionError("demo left processes running: %r" % left)
 
 
-def check_gateway(url, cert):
+def check_gateway(url, cert, password):
     r = requests.get(url + ".postern/health", verify=cert, timeout=10)
     assert r.status_code == 200, r.text
-    # Through the gateway to the demo upstream, which echoes what it got.
+    # The demo app is protected: nobody gets through without signing in.
     r = requests.get(url, verify=cert, timeout=10,
                      headers={"Accept": "application/json"})
+    assert r.status_code == 401, r.text
+    # Sign in as the demo user through the gateway's form.
+    s = requests.Session()   # verify= per call: env may override s.verify
+    page = s.get(url + ".postern/login", timeout=10, verify=cert,
+                 headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = s.post(url + ".postern/login", timeout=30, allow_redirects=False,
+               verify=cert,
+               headers={"Origin": url.rstrip("/")},
+               data={"email": "demo@example.com", "password": password,
+                     "csrf": csrf, "rd": "/"})
+    assert r.status_code == 303, r.text
+    # Through the gateway to the demo upstream, which echoes what it got.
+    r = s.get(url, timeout=10, verify=cert,
+              headers={"Accept": "application/json"})
     assert r.status_code == 200, r.text
     echo = r.json()
     assert echo["path"] == "/"
     headers = {k.lower(): v for k, v in echo["headers"]}
     assert headers.get("x-forwarded-for") == "127.0.0.1", headers
     assert headers.get("x-forwarded-proto") == "https", headers
+    assert headers.get("x-postern-email") == "demo@example.com", headers
+    assert headers.get("x-postern-assertion", "").count(".") == 2
 
 
 def stop_demo(run_dir, postern_bin):
@@ -104,7 +122,7 @@ def test_demo_no_wait_serves_and_stops(run_dir, postern_bin):
     assert sorted(p[0] for p in procs) == ["demo-upstream", "postern",
                                            "redis-server"]
     assert all(running(p[1], p[2]) for p in procs)
-    check_gateway(url, cert)
+    check_gateway(url, cert, (run_dir / "demo-password").read_text().strip())
 
     # Idempotent: a second run replaces the first (stopping exactly its
     # processes) and keeps the certificate, secret and password.
@@ -119,7 +137,7 @@ def test_demo_no_wait_serves_and_stops(run_dir, postern_bin):
     assert (run_dir / "tls" / "cert.pem").read_bytes() == pem
     assert password in r.stdout
     url = URL_RE.search(r.stdout).group(1)
-    check_gateway(url, cert)
+    check_gateway(url, cert, password.strip())
 
     procs = recorded(run_dir)
     stop_demo(run_dir, postern_bin)
@@ -158,7 +176,8 @@ def test_demo_foreground_stops_on_interrupt(run_dir, postern_bin):
         assert url and proc.poll() is None, "".join(out)
         procs = recorded(run_dir)
         assert len(procs) == 3
-        check_gateway(url, str(run_dir / "tls" / "cert.pem"))
+        check_gateway(url, str(run_dir / "tls" / "cert.pem"),
+                      (run_dir / "demo-password").read_text().strip())
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 130
         assert_gone(procs)

@@ -83,9 +83,10 @@ setup(void **state)
 	write_file("short", "0123456789", 0600);
 	write_file("a.yaml", "app:\n  name: a\n  hosts: [a.example.com, "
 	    "\"*.w.example.com\", LocalHost]\n  upstream: "
-	    "http://127.0.0.1:8081\n", 0644);
+	    "http://127.0.0.1:8081\n  protect: false\n", 0644);
 	write_file("b.yaml", "app:\n  name: b\n  hosts:\n    - b.example.com\n"
-	    "    - localhost\n  upstream: http://127.0.0.1:8082\n", 0644);
+	    "    - localhost\n  upstream: http://127.0.0.1:8082\n"
+	    "  protect: false\n", 0644);
 	return 0;
 }
 
@@ -316,7 +317,8 @@ test_keys(void **state)
 	load_fails(LISTEN "serverr: {}\n",
 	    "5:1: unknown key 'serverr' at the top level (expected one of: "
 	    "server, limits, timeouts, tls, security_headers, redis, "
-	    "secret_file, passwords, log, policies)", NULL);
+	    "secret_file, passwords, log, sessions, assertion, branding, "
+	    "policies)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",
 	    "5:3: unknown key 'wrkers' in 'server' (expected one of: workers, "
 	    "listen, admin, trusted_proxies, max_connections, "
@@ -459,7 +461,8 @@ test_policies(void **state)
 	    "$D/c.yaml:4:13: app.upstream: invalid URL 'ftp://x': expected an "
 	    "http:// or https:// URL",
 	    "$D/c.yaml:5:3: unknown key 'routes' in 'app' (expected one of: "
-	    "name, hosts, upstream, security_headers, hide_server_header)",
+	    "name, hosts, upstream, upstream_ca, upstream_server_name, "
+	    "security_headers, hide_server_header, protect)",
 	    "$D/d.yaml:2:9: app.name: invalid app name 'Bad_Name': use 1 to 63 "
 	    "lower-case letters, digits and '-'",
 	    "$D/d.yaml:3:11: app.hosts: invalid host 'a b': invalid character "
