@@ -16,21 +16,24 @@
 #include "store.h"
 #include "user.h"
 
-/* KEYS: session, user hash, user's session index.
+/* KEYS: session, user hash, user's session index.  Sessions over the
+ * limit go oldest first, by Redis' clock in microseconds ('order'), so
+ * sign-ins within one second still have an order.
  * ARGV: prefix, hash, user, now, idle_ms, max_per_user, method, mfa.
  * 1 created; -1 no such user; -2 user disabled. */
 static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"local u = redis.call('HMGET', KEYS[2], 'disabled', 'email')\n"
 	"if not u[2] then return -1 end\n"
 	"if u[1] == '1' then return -2 end\n"
+	"local t = redis.call('TIME')\n"
 	"redis.call('HSET', KEYS[1], 'user', ARGV[3], 'created', ARGV[4],\n"
 	"  'auth_time', ARGV[4], 'last_seen', ARGV[4], 'method', ARGV[7],\n"
-	"  'mfa', ARGV[8])\n"
+	"  'mfa', ARGV[8], 'order', t[1] * 1000000 + t[2])\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
 	"redis.call('SADD', KEYS[3], ARGV[2])\n"
 	"local live = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
-	"  local c = redis.call('HGET', ARGV[1] .. 'session:' .. h, 'created')\n"
+	"  local c = redis.call('HGET', ARGV[1] .. 'session:' .. h, 'order')\n"
 	"  if c then live[#live + 1] = {h, tonumber(c)}\n"
 	"  else redis.call('SREM', KEYS[3], h) end\n"
 	"end\n"
