@@ -132,7 +132,11 @@ pool_unlink(struct pool_conn *pc)
 	b->nidle--;
 	b->pool->nidle--;
 	free(pc);
-	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	/*
+	 * Reading and writing stay enabled: the new owner sets its
+	 * callbacks before the loop runs again, and turning events off and
+	 * on would cost epoll_ctl() calls on every request.
+	 */
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	return bev;
@@ -206,8 +210,7 @@ pool_put(struct pool *pool, const struct config_upstream *up,
 	bufferevent_setcb(bev, pool_on_read, NULL, pool_on_event, pc);
 	bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	bufferevent_set_timeouts(bev, idle_ms ? &tv : NULL, NULL);
-	bufferevent_disable(bev, EV_WRITE);
-	bufferevent_enable(bev, EV_READ);
+	bufferevent_enable(bev, EV_READ);	/* nothing to write: no event */
 }
 
 size_t

@@ -29,8 +29,9 @@ void		 pool_free(struct pool *);
 
 /*
  * An idle connection to <up> (same address and TLS identity), its
- * callbacks and timeouts cleared and reading disabled; the caller owns it
- * from now on.  NULL if there is none.
+ * callbacks and timeouts cleared but reading and writing still enabled
+ * (nothing is queued): the caller owns it from now on and must set its
+ * callbacks before returning to the loop.  NULL if there is none.
  */
 struct bufferevent *pool_get(struct pool *, const struct config_upstream *up);
 
