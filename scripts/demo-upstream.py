@@ -33,6 +33,9 @@ IDENTITY = ("X-Postern-User", "X-Postern-Email", "X-Postern-Org",
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY,
+    # Nagle holds the body until the gateway's delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_version = "demo-upstream"
 
     def log_message(self, fmt, *args):  # quiet unless asked
