@@ -60,7 +60,13 @@ loginpage_fill(struct evbuffer *out, const char *tpl,
 static const char loginpage_head[] =
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, "
-    "initial-scale=1\">\n<title>{{title}} - {{product}}</title>\n"
+    "initial-scale=1\">\n"
+    /* The pages are served with Referrer-Policy: no-referrer, under which
+     * browsers send "Origin: null" with a form POST (Fetch, "append a
+     * request Origin header") and the same-origin check refuses the
+     * gateway's own forms.  same-origin still sends nothing cross-site. */
+    "<meta name=\"referrer\" content=\"same-origin\">\n"
+    "<title>{{title}} - {{product}}</title>\n"
     "<style nonce=\"{{nonce}}\">\n"
     ":root{--brand:{{color}}}\n"
     "*{box-sizing:border-box}\n"
