@@ -72,6 +72,8 @@ struct auth_check {
 	char		*password;	/* copy for the hashing thread */
 	size_t		 pwlen;
 	enum password_result result;
+	struct password_params params;	/* cost of new hashes */
+	char		 rehash[PASSWORD_HASHLEN]; /* "" unless upgraded */
 	char		 sid[SESSION_ID_LEN + 1];
 };
 
@@ -476,7 +478,54 @@ auth_verify_work(void *arg)
 
 	chk->result = password_verify(chk->usable ? chk->phc : auth_dummy_phc,
 	    chk->password, chk->pwlen);
+	/* An imported bcrypt hash, or an older argon2id cost: upgrade it
+	 * now, while the password is in hand (and still off the loop). */
+	if (chk->usable && chk->result == PASSWORD_OK &&
+	    password_needs_rehash(&chk->params, chk->phc) &&
+	    password_hash(&chk->params, chk->password, chk->pwlen,
+	    chk->rehash, sizeof(chk->rehash)) == -1)
+		chk->rehash[0] = '\0';
 	OPENSSL_cleanse(chk->password, chk->pwlen);
+}
+
+/* KEYS: user hash.  ARGV: old hash, new hash.  Only if unchanged since
+ * the check, so a concurrent `user passwd` is never overwritten. */
+static struct store_script auth_lua_rehash = STORE_SCRIPT("login rehash",
+	"if redis.call('HGET', KEYS[1], 'password') ~= ARGV[1] then\n"
+	"  return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'password', ARGV[2])\n"
+	"return 1\n");
+
+static void
+auth_on_rehash(void *arg, const redisReply *reply, const char *err)
+{
+	char	*user = arg;
+
+	if (err != NULL || reply == NULL || reply->type != REDIS_REPLY_INTEGER)
+		log_event(LOG_LEVEL_WARN, "rehash", "outcome", "failure",
+		    "user", user, NULL);
+	else if (reply->integer == 1)
+		log_event(LOG_LEVEL_INFO, "rehash", "outcome", "upgraded",
+		    "user", user, NULL);
+	free(user);
+}
+
+/* Store the upgraded hash; best effort, the sign-in does not wait. */
+static void
+auth_store_rehash(struct auth_check *chk)
+{
+	char		 key[STORE_KEYLEN], *user;
+	const char	*argv[3];
+
+	if (chk->rehash[0] == '\0' || (user = strdup(chk->user)) == NULL)
+		return;
+	argv[0] = key;
+	argv[1] = chk->phc;
+	argv[2] = chk->rehash;
+	if (user_key(key, sizeof(key), store_prefix(chk->st), USER_KEY_USER,
+	    chk->user) == -1 || store_eval(chk->st, &auth_lua_rehash,
+	    auth_on_rehash, user, 1, 3, argv, NULL) == -1)
+		free(user);
 }
 
 static void
@@ -537,6 +586,7 @@ auth_verify_done(void *arg)
 		(void)auth_check_done(chk);
 		return;
 	}
+	auth_store_rehash(chk);
 	auth_limits(clt->cfg, &lim);
 	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
 	    session_create(chk->st, chk->sid, chk->user, "password", 0,
@@ -581,6 +631,7 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 		    reply->element[1]->len);
 		chk->usable = strcmp(reply->element[2]->str, "1") != 0;
 	}
+	password_params_from(clt->cfg, &chk->params);
 	if (hashpool_submit(auth_worker(clt)->srv->hashpool,
 	    auth_worker(clt)->hashport, auth_verify_work, auth_verify_done,
 	    chk) == -1) {
@@ -761,11 +812,19 @@ auth_upstream_headers(struct client *clt, struct evbuffer *out)
 
 	if (s == NULL)
 		return 0;
-	if (strpbrk(s->email, "\r\n") != NULL)
+	if (strpbrk(s->email, "\r\n") != NULL || (s->norgs == 1 &&
+	    strpbrk(s->orgs[0].slug, "\r\n") != NULL) || (s->norgs == 1 &&
+	    strpbrk(s->orgs[0].role, "\r\n") != NULL))
 		return -1;		/* never a header injection from Redis */
 	c.sub = s->user;
 	c.email = s->email;
 	c.auth = "session";
+	/* Until policies name the request's tenant, a user of exactly one
+	 * organisation is in it; with several, none is claimed. */
+	if (s->norgs == 1) {
+		c.org = s->orgs[0].slug;
+		c.role = s->orgs[0].role;
+	}
 	if (cfg->signer == NULL ||
 	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
 	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
@@ -775,6 +834,9 @@ auth_upstream_headers(struct client *clt, struct evbuffer *out)
 	    "X-Postern-Email: %s\r\nX-Postern-Auth: session\r\n"
 	    "X-Postern-Assertion: %s\r\n", s->user, s->email, jwt) < 0 ?
 	    -1 : 0;
+	if (rc == 0 && c.org != NULL)
+		rc = evbuffer_add_printf(out, "X-Postern-Org: %s\r\n"
+		    "X-Postern-Role: %s\r\n", c.org, c.role) < 0 ? -1 : 0;
 	free(jwt);
 	return rc;
 }

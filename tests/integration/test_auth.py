@@ -447,3 +447,50 @@ def test_redis_down_fails_closed_and_recovers(gateway, tmp_path,
         assert r.json() == {"status": "ok"}
     finally:
         stop(rp)
+
+
+def test_imported_bcrypt_hash_signs_in_and_is_upgraded(authgw,
+                                                       redis_server):
+    import crypt  # deprecated but in Debian's python3.11; libxcrypt's bcrypt
+    gw = authgw()
+    rc = redislib.Redis(host=redis_server[0], port=redis_server[1])
+    uid = rc.get("postern:email:" + gw.email).decode()
+    legacy = "legacy password from the old app"
+    bhash = crypt.crypt(legacy, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    assert bhash.startswith("$2b$")
+    rc.hset("postern:user:" + uid, "password", bhash)
+    s, r = login(gw, password=legacy)
+    assert r.status_code == 303
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        stored = rc.hget("postern:user:" + uid, "password").decode()
+        if stored.startswith("$argon2id$"):
+            break
+        time.sleep(0.1)
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), stored
+    _, r = login(gw, password=legacy)
+    assert r.status_code == 303
+    # bcrypt reads 72 bytes: a longer password is refused, never truncated
+    long_pw = "b" * 80
+    rc.hset("postern:user:" + uid, "password",
+            crypt.crypt(long_pw, crypt.mksalt(crypt.METHOD_BLOWFISH)))
+    _, r = login(gw, password="b" * 72 + "DIFFERENT")
+    assert r.status_code == 401
+
+
+def test_single_org_membership_goes_upstream(authgw):
+    gw = authgw()
+    slug = "acme-%s" % uuid.uuid4().hex[:6]
+    r = run_postern("org", "add", "-c", str(gw.config), slug)
+    assert r.returncode == 0, r.stderr
+    r = run_postern("org", "member", "-c", str(gw.config), slug, gw.email,
+                    "--role", "admin")
+    assert r.returncode == 0, r.stderr
+    s, _ = login(gw)
+    h = headers_of(echo(s, gw, headers={"X-Postern-Org": "evil",
+                                         "X-Postern-Role": "owner"}))
+    assert h["x-postern-org"] == slug
+    assert h["x-postern-role"] == "admin"
+    claims = jwt.decode(h["x-postern-assertion"],
+                        options={"verify_signature": False})
+    assert claims["org"] == slug and claims["role"] == "admin"
