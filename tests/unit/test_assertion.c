@@ -70,7 +70,10 @@ pubkey_pem(const char *path)
 	assert_non_null(pkey);
 	assert_int_equal(PEM_write_bio_PUBKEY(bio, pkey), 1);
 	len = BIO_get_mem_data(bio, &data);
-	out = strndup(data, (size_t)len);
+	out = malloc((size_t)len + 1);	/* the BIO's data has no NUL */
+	assert_non_null(out);
+	memcpy(out, data, (size_t)len);
+	out[len] = '\0';
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
 	return out;
