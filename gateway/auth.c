@@ -12,6 +12,7 @@
  * unknown or disabled, so every failure costs the same) -> Redis: create
  * the session with a fresh id (no fixation) -> 303 to the checked rd.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "loginpage.h"
 #include "pages.h"
 #include "password.h"
+#include "proxy.h"
 #include "redirect.h"
 #include "request.h"
 #include "secret.h"
@@ -310,6 +312,33 @@ auth_lookup(struct client *clt, const char *id, enum auth_kind kind)
 	return 0;
 }
 
+/*
+ * A WebSocket handshake on a session route must come from a page of this
+ * app: browsers send cookies with cross-site WebSocket handshakes, and the
+ * Origin header is the only thing that tells such a hijack apart.
+ */
+static int
+auth_ws_origin_ok(struct client *clt)
+{
+	const char	*o = request_header(clt->req, "origin");
+	const char	*scheme = clt->tls ? "https://" : "http://";
+	char		 host[256];
+	size_t		 n, i;
+
+	if (o == NULL || strncmp(o, scheme, strlen(scheme)) != 0)
+		return 0;
+	o += strlen(scheme);
+	n = strcspn(o, ":/");
+	if (n == 0 || n >= sizeof(host) || (o[n] == '/' ) ||
+	    (o[n] == ':' && strspn(o + n + 1, "0123456789") !=
+	    strlen(o + n + 1)))
+		return 0;
+	for (i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)o[i]);
+	host[n] = '\0';
+	return config_app_for_host(clt->cfg, host) == clt->app;
+}
+
 enum auth_verdict
 auth_decide(struct client *clt)
 {
@@ -317,6 +346,11 @@ auth_decide(struct client *clt)
 
 	if (!clt->app->protect)
 		return AUTH_ALLOW;
+	if (proxy_is_websocket(clt->req) && !auth_ws_origin_ok(clt)) {
+		auth_answer(clt, &(struct pages_resp){ .status = 403 },
+		    "ws_origin");
+		return AUTH_PENDING;
+	}
 	if (!auth_cookie(clt, id, sizeof(id)))
 		auth_unauthenticated(clt, request_header(clt->req, "cookie") !=
 		    NULL && strstr(request_header(clt->req, "cookie"),

@@ -188,7 +188,7 @@ proxy_write_cookies(struct evbuffer *out, const char *value)
  * Upgrade: websocket, Connection: upgrade, a key and version 13.  Any
  * other Upgrade (h2c, ...) goes no further: it is a hop-by-hop header.
  */
-static int
+int
 proxy_is_websocket(const struct request *req)
 {
 	const char	*up = request_header(req, "upgrade");

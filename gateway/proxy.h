@@ -10,6 +10,7 @@
 #define POSTERN_PROXY_H
 
 struct client;
+struct request;
 struct config_app;
 
 /* Upstream output beyond this stops reading the client's body. */
@@ -42,5 +43,8 @@ void		 proxy_resume(struct proxy *);
  * to the upstream, stopping the client's reads while that side is full.
  */
 void		 proxy_tunnel_pump(struct proxy *);
+
+/* Whether <req> is a WebSocket opening handshake (RFC 6455 4.1). */
+int		 proxy_is_websocket(const struct request *req);
 
 #endif

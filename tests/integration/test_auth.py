@@ -501,3 +501,43 @@ def test_single_org_membership_goes_upstream(authgw):
     claims = jwt.decode(h["x-postern-assertion"],
                         options={"verify_signature": False})
     assert claims["org"] == slug and claims["role"] == "admin"
+
+
+def ws_handshake(gw, cookie, origin):
+    import socket
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        head = ("GET /ws HTTP/1.1\r\nHost: localhost:%d\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\nCookie: __Host-postern=%s\r\n"
+                % (gw.https_port, cookie))
+        if origin is not None:
+            head += "Origin: %s\r\n" % origin
+        s.sendall((head + "\r\n").encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return int(data.split(b" ", 2)[1])
+
+
+def test_websocket_on_session_route_checks_origin(authgw):
+    gw = authgw()
+    _, r = login(gw)
+    cookie = r.cookies.get("__Host-postern")
+    own = "https://localhost:%d" % gw.https_port
+    assert ws_handshake(gw, cookie, own) == 101
+    for bad in ("https://evil.example", None, "null",
+                "http://localhost:%d" % gw.https_port,
+                "https://localhost.evil.example",
+                "https://localhost:%d/x" % gw.https_port):
+        assert ws_handshake(gw, cookie, bad) == 403, bad
+    # and without a session, no tunnel whatever the origin
+    assert ws_handshake(gw, "A" * 43, own) == 401
