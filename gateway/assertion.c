@@ -37,6 +37,9 @@ struct signer {
 	char		*jwks;		/* the published key set */
 };
 
+static int	assertion_fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static int
 assertion_fail(char *err, size_t errlen, const char *fmt, ...)
 {

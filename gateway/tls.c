@@ -281,7 +281,9 @@ tls_upstream_ssl(SSL_CTX *ctx, const char *name)
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    name) == 1;
 	else
-		ok = SSL_set_tlsext_host_name(ssl, name) == 1 &&
+		/* the macro casts away const; clang's -Wcast-qual objects */
+		ok = SSL_set_tlsext_host_name(ssl,
+		    (char *)(uintptr_t)name) == 1 &&
 		    SSL_set1_host(ssl, name) == 1;
 	if (!ok) {
 		SSL_free(ssl);

@@ -4,6 +4,7 @@ POSTERN_BIN names the binary under test (scripts/test sets it; the default
 is build/gateway/postern).  Every process a fixture starts is stopped by it.
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -20,10 +21,34 @@ BIN = os.environ.get("POSTERN_BIN",
 UPSTREAM = os.path.join(ROOT, "scripts", "demo-upstream.py")
 
 
+_GIVEN = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A bindable loopback port below the kernel's ephemeral range.
+
+    bind(0) hands out ports from the ephemeral range, where the outgoing
+    connections of every test (gateway to upstream, to Redis, wrk) also
+    take their source ports: a port found free could be taken before the
+    server binds it.  Below the range only listeners compete.
+    """
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(10000, max(10001, low - 1))
+        if port in _GIVEN:      # handed out, maybe not bound yet
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _GIVEN.add(port)
+            return port
+    raise RuntimeError("no free port")
 
 
 def wait_port(port, proc=None, timeout=10.0):
