@@ -541,3 +541,44 @@ def test_websocket_on_session_route_checks_origin(authgw):
         assert ws_handshake(gw, cookie, bad) == 403, bad
     # and without a session, no tunnel whatever the origin
     assert ws_handshake(gw, "A" * 43, own) == 401
+
+
+def test_sso_cookie_domain(gateway, redis_server, tmp_path):
+    """With sessions.cookie_domain the cookie is __Secure-postern with that
+    Domain, and a session made on one subdomain works on another."""
+    extra = auth_extra(tmp_path, "sessions:\n  cookie_domain: Example.TEST\n")
+    cfgpath = tmp_path / "k.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    gw = gateway(extra=extra, redis=redis_server, protect=True,
+                 hosts=("a.example.test", "b.example.test"))
+    gw.email = "sso-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, gw.email)
+    host_a = "a.example.test:%d" % gw.https_port
+    s = requests.Session()
+    page = s.get(gw.url + "/.postern/login", verify=False,
+                 headers={"Host": host_a, "Accept": "text/html"})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = s.post(gw.url + "/.postern/login", verify=False,
+               allow_redirects=False,
+               headers={"Host": host_a, "Origin": "https://" + host_a},
+               data={"email": gw.email, "password": PASSWORD, "csrf": csrf})
+    assert r.status_code == 303, r.text
+    sc = r.headers["Set-Cookie"]
+    assert sc.startswith("__Secure-postern=")
+    assert "Domain=example.test" in sc and "Secure" in sc and \
+        "HttpOnly" in sc
+    value = sc.split(";")[0].split("=", 1)[1]
+    r = requests.get(gw.url + "/x", verify=False,
+                     cookies={"__Secure-postern": value},
+                     headers={"Host": "b.example.test:%d" % gw.https_port,
+                              "Accept": "application/json"})
+    assert r.status_code == 200
+    assert headers_of(r)["x-postern-email"] == gw.email
+    # the host-only name is not accepted in this mode
+    r = requests.get(gw.url + "/x", verify=False,
+                     cookies={"__Host-postern": value},
+                     headers={"Host": "b.example.test:%d" % gw.https_port,
+                              "Accept": "application/json"})
+    assert r.status_code == 401
