@@ -582,3 +582,36 @@ def test_sso_cookie_domain(gateway, redis_server, tmp_path):
                      headers={"Host": "b.example.test:%d" % gw.https_port,
                               "Accept": "application/json"})
     assert r.status_code == 401
+
+
+def test_full_hash_queue_answers_503(authgw):
+    """The hash pool is bounded: a burst beyond it is refused at once with
+    503, never queued without limit, and the gateway keeps serving."""
+    import threading
+    gw = authgw(sessions="passwords:\n  hash_threads: 1\n  hash_queue: 1\n")
+    tokens = []
+    sessions = []
+    for _ in range(12):
+        s = requests.Session()
+        tokens.append(login_page(s, gw))
+        sessions.append(s)
+    codes = []
+
+    def one(s, tok):
+        r = s.post(gw.url + "/.postern/login", verify=False, timeout=30,
+                   allow_redirects=False, headers={"Origin": gw.url},
+                   data={"email": gw.email, "password": PASSWORD,
+                         "csrf": tok})
+        codes.append(r.status_code)
+    ts = [threading.Thread(target=one, args=(s, t))
+          for s, t in zip(sessions, tokens)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(codes) == 12
+    assert set(codes) <= {303, 503}, codes
+    assert 503 in codes and 303 in codes, codes
+    assert "hash_queue_full" in gw.log()
+    _, r = login(gw)            # and afterwards sign-in works again
+    assert r.status_code == 303
