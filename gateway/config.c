@@ -78,6 +78,7 @@ static void	config_on_brand_text(struct yconf *, yaml_node_t *, void *);
 static void	config_on_logo(struct yconf *, yaml_node_t *, void *);
 static void	config_on_color(struct yconf *, yaml_node_t *, void *);
 static void	config_on_policies(struct yconf *, yaml_node_t *, void *);
+static void	config_on_roles(struct yconf *, yaml_node_t *, void *);
 static void	config_on_workers(struct yconf *, yaml_node_t *, void *);
 static void	config_on_listens(struct yconf *, yaml_node_t *, void *);
 static void	config_on_admin(struct yconf *, yaml_node_t *, void *);
@@ -107,6 +108,7 @@ static const struct yconf_key config_top_keys[] = {
 	{ "assertion", YAML_MAPPING_NODE, 0, config_on_assertion, 0, 0, 0 },
 	{ "branding", YAML_MAPPING_NODE, 0, config_on_branding, 0, 0, 0 },
 	{ "policies", YAML_SEQUENCE_NODE, 0, config_on_policies, 0, 0, 0 },
+	{ "roles", YAML_SEQUENCE_NODE, 0, config_on_roles, 0, 0, 0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -927,6 +929,72 @@ config_on_policies(struct yconf *y, yaml_node_t *n, void *obj)
 	yconf_seq(y, n, config_on_policy, obj);
 }
 
+static void
+config_roles_free(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nroles; i++)
+		free(cfg->roles[i]);
+	free(cfg->roles);
+	cfg->roles = NULL;
+	cfg->nroles = 0;
+}
+
+static void
+config_role_add(struct config *cfg, const char *role)
+{
+	char	**v;
+
+	if ((v = reallocarray(cfg->roles, cfg->nroles + 1, sizeof(*v))) ==
+	    NULL || (v[cfg->nroles] = strdup(role)) == NULL)
+		fatal("%s", __func__);
+	cfg->roles = v;
+	cfg->nroles++;
+}
+
+/*
+ * roles: the ladder, highest first (a route's "role: admin" admits admin
+ * and every rung above).  Names are [a-z][a-z0-9_-]*, unique.  Policy
+ * files are checked against it once the whole file is read.
+ */
+static void
+config_on_roles(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config		*cfg = obj;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*s;
+	char			 val[40];
+	size_t			 i;
+
+	config_roles_free(cfg);
+	if (yconf_seq_len(n) == 0)
+		yconf_error(y, n, "%s: at least one role is required", y->key);
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &s) == -1)
+			continue;
+		if (strlen(s) == 0 || strlen(s) > 15 || s[0] < 'a' || s[0] > 'z' ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		    strlen(s)) {
+			yconf_error(y, item, "%s: invalid role '%s': use 1 to 15 "
+			    "lower-case letters, digits, '_' and '-'", y->key,
+			    parse_printable(val, sizeof(val), s, 32));
+			continue;
+		}
+		for (i = 0; i < cfg->nroles; i++)
+			if (strcmp(cfg->roles[i], s) == 0)
+				break;
+		if (i < cfg->nroles)
+			yconf_error(y, item, "%s: duplicate role '%s'", y->key,
+			    s);
+		else
+			config_role_add(cfg, s);
+	}
+}
+
 /* A snapshot holding every default of conf/postern.yaml. */
 static struct config *
 config_new(const char *path)
@@ -974,6 +1042,10 @@ config_new(const char *path)
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
 	cfg->session_max_per_user = 10;
 	cfg->assertion_ttl = 60 * MS_SEC;
+	config_role_add(cfg, "owner");
+	config_role_add(cfg, "admin");
+	config_role_add(cfg, "member");
+	config_role_add(cfg, "viewer");
 	if ((cfg->assertion_issuer = strdup("postern")) == NULL ||
 	    (cfg->brand_product = strdup("Postern")) == NULL ||
 	    (cfg->brand_color = strdup("#2b59c3")) == NULL)
@@ -1019,6 +1091,7 @@ config_free(struct config *cfg)
 	free(cfg->brand_product);
 	free(cfg->brand_logo_url);
 	free(cfg->brand_color);
+	config_roles_free(cfg);
 	if (cfg->keys != NULL) {
 		secret_wipe(cfg->keys);
 		free(cfg->keys);
@@ -1073,6 +1146,7 @@ config_walk(struct yconf *y, struct config *cfg, struct diag *d)
 		yconf_map(y, root, "", config_top_keys,
 		    NITEMS(config_top_keys), cfg);
 		config_finish(y, &cx);
+		policy_compile(cfg, d);	/* routes, against roles: */
 	}
 	free(cx.listen_nodes);
 }
@@ -1205,6 +1279,10 @@ config_app_for_host(const struct config *cfg, const char *host)
 	    dot[1] == '\0')
 		return NULL;
 	if (snprintf(wild, sizeof(wild), "*%s", dot) >= (int)sizeof(wild))
+		return NULL;
+	if ((app = config_find_host(cfg, wild)) != NULL)
+		return app;
+	if (snprintf(wild, sizeof(wild), "{org}%s", dot) >= (int)sizeof(wild))
 		return NULL;
 	return config_find_host(cfg, wild);
 }

@@ -75,6 +75,7 @@ struct config_headers {
 };
 
 struct headers_set;
+struct route_table;
 
 /* An app, from a policy file: who it serves and where it forwards. */
 struct config_app {
@@ -89,6 +90,11 @@ struct config_app {
 	int		 hide_server_header; /* drop Server, X-Powered-By */
 	int		 protect;	/* 1: every request needs a session */
 	struct headers_set *headers;	/* built from sec at load */
+	/* policy engine (route.h, decide.h) */
+	struct route_table *routes;	/* NULL: no routes: key, protect rules */
+	int		 host_tenant;	/* a host is "{org}.name": tenant label */
+	char		*org;		/* app.org: one fixed tenant, or NULL */
+	int		 case_insensitive_paths; /* upstream folds case */
 };
 
 struct config {
@@ -164,6 +170,11 @@ struct config {
 	struct config_app *apps;
 	size_t		 napps;
 
+	/* the role ladder ("roles:"), highest first; default owner, admin,
+	 * member, viewer */
+	char		**roles;
+	size_t		 nroles;
+
 	/* sessions */
 	uint64_t	 session_idle_timeout;	/* ms */
 	uint64_t	 session_lifetime;	/* ms, absolute */
@@ -211,7 +222,11 @@ void		 config_unref(struct config *);
  * any other check (for `postern keys generate`), or NULL.  Caller frees.
  */
 char		*config_assertion_key_path(const char *path, struct diag *d);
-/* The app serving <host> (lower-case, no port), or NULL. */
+/*
+ * The app serving <host> (lower-case, no port), or NULL: an exact name,
+ * else "*.rest" or "{org}.rest" for one more label (decide() reads the
+ * tenant from that label).
+ */
 const struct config_app *config_app_for_host(const struct config *,
 		    const char *host);
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
+#include "route.h"
 #include "tls.h"
 #include "yconf.h"
 
@@ -26,6 +27,18 @@ struct policy_ctx {
 	char			*ca_file;	/* upstream_ca, resolved */
 	char			*server_name;	/* upstream_server_name */
 	struct config_pos	 ca_pos;
+	int			 protect_set;	/* protect: written */
+	struct config_pos	 protect_pos;
+	struct config_pos	 org_pos;
+	size_t			 nroute;	/* routes seen, for messages */
+};
+
+/* The route being read. */
+struct policy_route {
+	struct policy_ctx	*pc;
+	struct route		 r;
+	int			 ok;		/* path parsed */
+	int			 said;		/* a requirement was written */
 };
 
 static void	policy_on_app(struct yconf *, yaml_node_t *, void *);
@@ -37,6 +50,17 @@ static void	policy_on_server_name(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_security(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_mode(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_header(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_protect(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_org(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_routes(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_path(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_methods(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_flag(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_role(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_list(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_auth(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_fresh(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_rate(struct yconf *, yaml_node_t *, void *);
 
 static const struct yconf_key policy_top_keys[] = {
 	{ "app", YAML_MAPPING_NODE, 1, policy_on_app, 0, 0, 0 },
@@ -53,8 +77,40 @@ static const struct yconf_key policy_app_keys[] = {
 	    0, 0, 0 },
 	{ "hide_server_header", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct policy_ctx, app.hide_server_header), 0, 0 },
-	{ "protect", YAML_SCALAR_NODE, 0, yconf_on_bool,
-	    offsetof(struct policy_ctx, app.protect), 0, 0 },
+	{ "protect", YAML_SCALAR_NODE, 0, policy_on_protect, 0, 0, 0 },
+	{ "org", YAML_SCALAR_NODE, 0, policy_on_org, 0, 0, 0 },
+	{ "case_insensitive_paths", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    offsetof(struct policy_ctx, app.case_insensitive_paths), 0, 0 },
+	{ "routes", YAML_SEQUENCE_NODE, 0, policy_on_routes, 0, 0, 0 },
+};
+
+/*
+ * Keys of one route.  For policy_on_r_flag <off> is the int field of
+ * struct route and <min> the index in r->key_pos (or 4: none); for
+ * policy_on_r_list <off> is the char ** field, <min> the kind of check
+ * (0 user id, 1 email, 2 scope).
+ */
+#define R_OFF(f)	offsetof(struct route, f)
+#define R_NPOS		4
+
+static const struct yconf_key policy_route_keys[] = {
+	{ "path", YAML_SCALAR_NODE, 1, policy_on_r_path, 0, 0, 0 },
+	{ "methods", YAML_SEQUENCE_NODE, 0, policy_on_r_methods, 0, 0, 0 },
+	{ "public", YAML_SCALAR_NODE, 0, policy_on_r_flag, R_OFF(is_public),
+	    ROUTE_POS_PUBLIC, 0 },
+	{ "authenticated", YAML_SCALAR_NODE, 0, policy_on_r_flag,
+	    R_OFF(authenticated), ROUTE_POS_AUTHENTICATED, 0 },
+	{ "mfa", YAML_SCALAR_NODE, 0, policy_on_r_flag, R_OFF(mfa), R_NPOS, 0 },
+	{ "role", YAML_SCALAR_NODE, 0, policy_on_r_role, 0, 0, 0 },
+	{ "users", YAML_SEQUENCE_NODE, 0, policy_on_r_list, R_OFF(users), 0,
+	    0 },
+	{ "emails", YAML_SEQUENCE_NODE, 0, policy_on_r_list, R_OFF(emails), 1,
+	    0 },
+	{ "scopes", YAML_SEQUENCE_NODE, 0, policy_on_r_list, R_OFF(scopes), 2,
+	    0 },
+	{ "auth", YAML_SEQUENCE_NODE, 0, policy_on_r_auth, 0, 0, 0 },
+	{ "fresh_auth", YAML_SCALAR_NODE, 0, policy_on_r_fresh, 0, 0, 0 },
+	{ "rate_limit", YAML_SCALAR_NODE, 0, policy_on_r_rate, 0, 0, 0 },
 };
 
 /* <min> carries the enum headers_id that checks the value. */
@@ -131,6 +187,30 @@ policy_on_name(struct yconf *y, yaml_node_t *n, void *obj)
 	pc->app.pos = policy_pos(n);
 }
 
+/*
+ * The same host pattern: equal, or "*.rest" and "{org}.rest" (both serve
+ * every name one label above "rest").
+ */
+static int
+policy_host_same(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 1;
+	if (strncmp(a, "*.", 2) == 0)
+		a += 1;
+	else if (strncmp(a, "{org}.", 6) == 0)
+		a += 5;
+	else
+		return 0;
+	if (strncmp(b, "*.", 2) == 0)
+		b += 1;
+	else if (strncmp(b, "{org}.", 6) == 0)
+		b += 5;
+	else
+		return 0;
+	return strcmp(a, b) == 0;
+}
+
 /* Report <host> if an app of an earlier file, or this one, serves it. */
 static int
 policy_host_taken(struct yconf *y, yaml_node_t *n, struct policy_ctx *pc,
@@ -140,7 +220,7 @@ policy_host_taken(struct yconf *y, yaml_node_t *n, struct policy_ctx *pc,
 	size_t			 i, j;
 
 	for (i = 0; i < pc->app.nhosts; i++)
-		if (strcmp(pc->app.hosts[i], host) == 0) {
+		if (policy_host_same(pc->app.hosts[i], host)) {
 			yconf_error(y, n, "%s: duplicate host '%s' (first at "
 			    "line %zu)", y->key, host, pc->app.host_pos[i].line);
 			return 1;
@@ -148,7 +228,7 @@ policy_host_taken(struct yconf *y, yaml_node_t *n, struct policy_ctx *pc,
 	for (i = 0; i < pc->cfg->napps; i++) {
 		a = &pc->cfg->apps[i];
 		for (j = 0; j < a->nhosts; j++)
-			if (strcmp(a->hosts[j], host) == 0) {
+			if (policy_host_same(a->hosts[j], host)) {
 				yconf_error(y, n, "%s: host '%s' is already "
 				    "served by app '%s' at %s:%zu:%zu", y->key,
 				    host, a->name, a->policy_file,
@@ -184,6 +264,7 @@ policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
 	struct policy_ctx	*pc = obj;
 	const char		*s;
 	char			*host, *p, err[PARSE_ERRLEN], val[80];
+	int			 tenant;
 
 	if (yconf_str(y, n, &s) == -1)
 		return;
@@ -192,14 +273,26 @@ policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
 	for (p = host; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	if (parse_host(host, 1, err, sizeof(err)) == -1) {
+	tenant = strncmp(host, "{org}.", 6) == 0;
+	if (!tenant && strchr(host, '{') != NULL) {
+		yconf_error(y, n, "%s: invalid host '%s': the only placeholder "
+		    "in a host is a whole first label {org}", y->key,
+		    parse_printable(val, sizeof(val), s, 64));
+		free(host);
+	} else if (parse_host(host + (tenant ? 6 : 0), !tenant, err,
+	    sizeof(err)) == -1 || (tenant && strchr(host + 6, '.') == NULL)) {
+		if (tenant && strchr(host + 6, '.') == NULL)
+			(void)snprintf(err, sizeof(err), "{org} needs at least "
+			    "two labels after it");
 		yconf_error(y, n, "%s: invalid host '%s': %s", y->key,
 		    parse_printable(val, sizeof(val), s, 64), err);
 		free(host);
 	} else if (policy_host_taken(y, n, pc, host))
 		free(host);
-	else
+	else {
+		pc->app.host_tenant |= tenant;
 		policy_add_host(pc, host, policy_pos(n));
+	}
 }
 
 static void
@@ -363,6 +456,293 @@ policy_on_header(struct yconf *y, yaml_node_t *n, void *obj)
 				*p = (char)(*p - 'a' + 'A');
 }
 
+/* protect: kept for apps without routes; with routes, routes decide. */
+static void
+policy_on_protect(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+
+	if (yconf_bool(y, n, &pc->app.protect) == 0) {
+		pc->protect_set = 1;
+		pc->protect_pos = policy_pos(n);
+	}
+}
+
+/* org: the one tenant of a single-organisation app. */
+static void
+policy_on_org(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	const char		*s;
+	char			 val[80];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (!policy_name_ok(s) || s[0] == '-') {
+		yconf_error(y, n, "%s: invalid org '%s': an org slug is 1 to "
+		    "63 lower-case letters, digits and '-'", y->key,
+		    parse_printable(val, sizeof(val), s, 64));
+		return;
+	}
+	free(pc->app.org);
+	if ((pc->app.org = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	pc->org_pos = policy_pos(n);
+}
+
+static void
+policy_on_route(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	struct policy_route	 pr;
+	char			 section[48];
+
+	(void)snprintf(section, sizeof(section), "app.routes[%zu]",
+	    pc->nroute++);
+	memset(&pr, 0, sizeof(pr));
+	pr.pc = pc;
+	pr.r.methods = ROUTE_M_ALL;
+	pr.r.auth = ROUTE_AUTH_SESSION;
+	pr.r.org_seg = -1;
+	pr.r.pos = policy_pos(n);
+	yconf_map(y, n, section, policy_route_keys,
+	    NITEMS(policy_route_keys), &pr);
+	if (pr.ok && !pr.said)
+		yconf_error(y, n, "%s: route %s requires nothing: add public, "
+		    "authenticated, role, users, emails, scopes or mfa",
+		    section, pr.r.pattern);
+	if (pr.ok && n->type == YAML_MAPPING_NODE) {
+		if (pc->app.routes == NULL)
+			pc->app.routes = route_table_new();
+		route_table_add(pc->app.routes, &pr.r);
+		return;
+	}
+	route_clear(&pr.r);
+}
+
+static void
+policy_on_routes(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+
+	if (yconf_seq_len(n) == 0) {
+		yconf_error(y, n, "%s: an empty list denies everything; remove "
+		    "it or add routes", y->key);
+		return;
+	}
+	if (pc->app.routes == NULL)
+		pc->app.routes = route_table_new();
+	yconf_seq(y, n, policy_on_route, obj);
+}
+
+static void
+policy_on_r_path(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+	const char		*s;
+	char			 err[PARSE_ERRLEN], val[80];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (route_pattern_parse(&pr->r, s, err, sizeof(err)) == -1) {
+		yconf_error(y, n, "%s: invalid path '%s': %s", y->key,
+		    parse_printable(val, sizeof(val), s, 64), err);
+		return;
+	}
+	if ((pr->r.pattern = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	pr->r.path_pos = policy_pos(n);
+	pr->ok = 1;
+}
+
+/* methods: GET admits HEAD too (a HEAD is a GET without the body). */
+static void
+policy_on_r_methods(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*s;
+	char			 val[40];
+	unsigned int		 bit;
+
+	pr->r.methods = 0;
+	if (yconf_seq_len(n) == 0)
+		yconf_error(y, n, "%s: list at least one method (or leave "
+		    "methods out for all)", y->key);
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &s) == -1)
+			continue;
+		if ((bit = route_method_bit(s)) == ROUTE_M_OTHER) {
+			yconf_error(y, item, "%s: unknown method '%s' (expected "
+			    "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, in "
+			    "upper case)", y->key,
+			    parse_printable(val, sizeof(val), s, 32));
+			continue;
+		}
+		pr->r.methods |= bit | (bit == ROUTE_M_GET ? ROUTE_M_HEAD : 0);
+	}
+	if (pr->r.methods == 0)
+		pr->r.methods = ROUTE_M_ALL;
+}
+
+static void
+policy_on_r_flag(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+	int			*field = (int *)(void *)((char *)&pr->r +
+				    y->cur->off);
+
+	if (yconf_bool(y, n, field) == -1)
+		return;
+	if (y->cur->min < R_NPOS)
+		pr->r.key_pos[y->cur->min] = policy_pos(n);
+	pr->said |= *field;
+}
+
+static void
+policy_on_r_role(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+
+	if (yconf_strdup(y, n, 0, &pr->r.role) == 0) {
+		pr->r.role_pos = policy_pos(n);
+		pr->said = 1;
+	}
+}
+
+/* A list item of users (ids), emails ("a@b.c", "@b.c") or scopes. */
+static int
+policy_item_ok(int kind, const char *s)
+{
+	const char	*at;
+
+	if (*s == '\0' || strlen(s) > 254)
+		return 0;
+	switch (kind) {
+	case 0:
+		return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789") ==
+		    strlen(s);
+	case 1:
+		return (at = strchr(s, '@')) != NULL && strchr(at + 1, '@') ==
+		    NULL && at[1] != '\0' && strpbrk(s, " ,\t") == NULL;
+	default:
+		return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789:_.-") ==
+		    strlen(s);
+	}
+}
+
+static void
+policy_on_r_list(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	static const char *const what[] = { "a user id (lower-case letters "
+	    "and digits)", "an email address or @domain", "a scope "
+	    "([a-z0-9:_.-])" };
+	struct policy_route	*pr = obj;
+	char			***v = (char ***)(void *)((char *)&pr->r +
+				    y->cur->off);
+	size_t			*nv = (size_t *)(void *)((char *)&pr->r +
+				    y->cur->off + sizeof(char **));
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*s;
+	char			**nl, *c, val[80];
+
+	if (yconf_seq_len(n) == 0)
+		yconf_error(y, n, "%s: an empty list admits nobody", y->key);
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &s) == -1)
+			continue;
+		if (!policy_item_ok((int)y->cur->min, s)) {
+			yconf_error(y, item, "%s: '%s' is not %s", y->key,
+			    parse_printable(val, sizeof(val), s, 64),
+			    what[y->cur->min]);
+			continue;
+		}
+		if ((nl = reallocarray(*v, *nv + 1, sizeof(*nl))) == NULL ||
+		    (nl[*nv] = strdup(s)) == NULL)
+			fatal("%s", __func__);
+		for (c = nl[*nv]; *c != '\0'; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		*v = nl;
+		(*nv)++;
+	}
+	if (y->cur->min < 2)
+		pr->r.key_pos[ROUTE_POS_USERS + y->cur->min] = policy_pos(n);
+	pr->said = 1;
+}
+
+static void
+policy_on_r_auth(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*s;
+	char			 val[40];
+
+	pr->r.auth = 0;
+	if (yconf_seq_len(n) == 0)
+		yconf_error(y, n, "%s: list at least one of session, apikey, "
+		    "share", y->key);
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &s) == -1)
+			continue;
+		if (strcmp(s, "session") == 0)
+			pr->r.auth |= ROUTE_AUTH_SESSION;
+		else if (strcmp(s, "apikey") == 0)
+			pr->r.auth |= ROUTE_AUTH_APIKEY;
+		else if (strcmp(s, "share") == 0)
+			pr->r.auth |= ROUTE_AUTH_SHARE;
+		else
+			yconf_error(y, item, "%s: unknown kind '%s' (expected "
+			    "session, apikey or share)", y->key,
+			    parse_printable(val, sizeof(val), s, 32));
+	}
+	if (pr->r.auth == 0)
+		pr->r.auth = ROUTE_AUTH_SESSION;
+	pr->said |= (pr->r.auth & ROUTE_AUTH_SHARE) != 0;
+}
+
+/* fresh_auth: the password re-entered within this long (1s to 30d). */
+static void
+policy_on_r_fresh(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+
+	if (yconf_duration(y, n, 1000, 30ULL * 86400 * 1000,
+	    &pr->r.fresh_auth) == 0)
+		pr->said = 1;
+}
+
+static void
+policy_on_r_rate(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+	const char		*s;
+	char			 val[40];
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (*s == '\0' || strlen(s) > 32 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s)) {
+		yconf_error(y, n, "%s: invalid class '%s': use 1 to 32 "
+		    "lower-case letters, digits, '_' and '-'", y->key,
+		    parse_printable(val, sizeof(val), s, 32));
+		return;
+	}
+	free(pr->r.rate_limit);
+	if ((pr->r.rate_limit = strdup(s)) == NULL)
+		fatal("%s", __func__);
+}
+
 /* Move the finished app into cfg->apps. */
 static void
 policy_append(struct config *cfg, struct config_app *app, const char *path)
@@ -379,28 +759,46 @@ policy_append(struct config *cfg, struct config_app *app, const char *path)
 	memset(app, 0, sizeof(*app));
 }
 
-int
-policy_load_file(struct config *cfg, const char *path, struct diag *d)
+/* Checks across the keys of one app. */
+static void
+policy_app_checks(struct policy_ctx *pc, struct diag *d, const char *path)
+{
+	if (pc->app.routes != NULL && pc->protect_set)
+		diag_error(d, path, pc->protect_pos.line, pc->protect_pos.col,
+		    "app.protect: an app with routes says per route what it "
+		    "requires (public: true, authenticated: true, ...); remove "
+		    "protect");
+	if (pc->app.org != NULL && pc->app.host_tenant)
+		diag_error(d, path, pc->org_pos.line, pc->org_pos.col,
+		    "app.org: the tenant is already bound by a host "
+		    "{org}.…; a tenant is bound once");
+	if (pc->app.routes != NULL)
+		pc->app.protect = 1;	/* see policy_compile() */
+}
+
+/* Walk the opened document of <y> into an app and append it to <cfg>. */
+static int
+policy_load(struct config *cfg, struct yconf *y, int opened, const char *path,
+    struct diag *d, size_t nerrors)
 {
 	struct policy_ctx	 pc;
-	struct yconf		 y;
 	yaml_node_t		*root;
-	size_t			 nerrors = d->nerrors;
 
 	memset(&pc, 0, sizeof(pc));
 	pc.cfg = cfg;
 	pc.app.hide_server_header = 1;
 	pc.app.protect = 1;		/* fail safe: public is said out loud */
 	headers_defaults(&pc.app.sec);
-	if (yconf_open(&y, path, d) == 0) {
-		if ((root = yconf_root(&y)) == NULL)
+	if (opened == 0) {
+		if ((root = yconf_root(y)) == NULL)
 			diag_error(d, path, 0, 0, "empty policy file (expected "
 			    "an 'app:' mapping)");
 		else
-			yconf_map(&y, root, "", policy_top_keys,
+			yconf_map(y, root, "", policy_top_keys,
 			    NITEMS(policy_top_keys), &pc);
 	}
-	yconf_close(&y);
+	yconf_close(y);
+	policy_app_checks(&pc, d, path);
 	if (d->nerrors == nerrors && pc.upstream_ok)
 		policy_upstream_tls(&pc, d, path);
 	free(pc.ca_file);
@@ -410,6 +808,54 @@ policy_load_file(struct config *cfg, const char *path, struct diag *d)
 		policy_append(cfg, &pc.app, path);
 	policy_app_free(&pc.app);
 	return d->nerrors == nerrors ? 0 : -1;
+}
+
+int
+policy_load_file(struct config *cfg, const char *path, struct diag *d)
+{
+	struct yconf	y;
+	size_t		nerrors = d->nerrors;
+
+	return policy_load(cfg, &y, yconf_open(&y, path, d), path, d,
+	    nerrors);
+}
+
+int
+policy_load_buffer(struct config *cfg, const char *path, const void *buf,
+    size_t len, struct diag *d)
+{
+	struct yconf	y;
+	size_t		nerrors = d->nerrors;
+
+	return policy_load(cfg, &y, yconf_open_buffer(&y, path, buf, len, d),
+	    path, d, nerrors);
+}
+
+/*
+ * Routes are checked once the configuration is read, because the role
+ * ladder (config "roles:") may come after "policies:".  Until the request
+ * path calls decide(), an app with routes keeps protect = 1 (every
+ * request needs a session): stricter than its routes, never looser.
+ */
+void
+policy_compile(struct config *cfg, struct diag *d)
+{
+	struct route_binding	 b;
+	struct config_app	*a;
+	size_t			 i;
+
+	for (i = 0; i < cfg->napps; i++) {
+		a = &cfg->apps[i];
+		if (a->routes == NULL)
+			continue;
+		memset(&b, 0, sizeof(b));
+		b.host_tenant = a->host_tenant;
+		b.fixed_org = a->org;
+		b.case_insensitive = a->case_insensitive_paths;
+		b.roles = (const char *const *)cfg->roles;
+		b.nroles = cfg->nroles;
+		(void)route_table_compile(a->routes, &b, a->policy_file, d);
+	}
 }
 
 void
@@ -430,6 +876,8 @@ policy_app_free(struct config_app *app)
 	parse_url_free(&app->upstream);
 	headers_clear(&app->sec);
 	headers_set_free(app->headers);
+	route_table_free(app->routes);
+	free(app->org);
 	free(app->policy_file);
 	memset(app, 0, sizeof(*app));
 }

@@ -318,7 +318,7 @@ test_keys(void **state)
 	    "5:1: unknown key 'serverr' at the top level (expected one of: "
 	    "server, limits, timeouts, tls, security_headers, redis, "
 	    "secret_file, passwords, log, sessions, assertion, branding, "
-	    "policies)", NULL);
+	    "policies, roles)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",
 	    "5:3: unknown key 'wrkers' in 'server' (expected one of: workers, "
 	    "listen, admin, trusted_proxies, max_connections, "
@@ -449,7 +449,7 @@ test_policies(void **state)
 {
 	(void)state;
 	write_file("c.yaml", "app:\n  name: a\n  hosts: []\n  upstream: "
-	    "ftp://x\n  routes: []\n", 0644);
+	    "ftp://x\n  routez: []\n", 0644);
 	write_file("d.yaml", "app:\n  name: Bad_Name\n  hosts: [\"a b\", "
 	    "\"*.x.com\", \"*.x.com\"]\n", 0644);
 	load_fails(LISTEN "policies: [a.yaml, b.yaml, c.yaml, d.yaml, e.yaml]\n",
@@ -460,9 +460,10 @@ test_policies(void **state)
 	    "$D/c.yaml:3:10: app.hosts: at least one host is required",
 	    "$D/c.yaml:4:13: app.upstream: invalid URL 'ftp://x': expected an "
 	    "http:// or https:// URL",
-	    "$D/c.yaml:5:3: unknown key 'routes' in 'app' (expected one of: "
+	    "$D/c.yaml:5:3: unknown key 'routez' in 'app' (expected one of: "
 	    "name, hosts, upstream, upstream_ca, upstream_server_name, "
-	    "security_headers, hide_server_header, protect)",
+	    "security_headers, hide_server_header, protect, org, "
+	    "case_insensitive_paths, routes)",
 	    "$D/d.yaml:2:9: app.name: invalid app name 'Bad_Name': use 1 to 63 "
 	    "lower-case letters, digits and '-'",
 	    "$D/d.yaml:3:11: app.hosts: invalid host 'a b': invalid character "

@@ -1,0 +1,815 @@
+/*
+ * Routes of an app: pattern syntax, whole-list checks (shadowing, tenant
+ * bindings, roles, conflicting requirements) and the segment trie that
+ * route_match() walks.  See route.h for the complexity.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "diag.h"
+#include "log.h"
+#include "path.h"
+#include "route.h"
+
+/*
+ * One trie node: the routes whose pattern ends here (exact), those whose
+ * pattern ends here with "**" (rest: this node and everything below), the
+ * literal children sorted by label and the one "*"/"{name}" child.
+ * <min> is the lowest route index anywhere in the subtree, so a walk that
+ * already holds a better route skips the subtree.
+ */
+struct route_node {
+	char			*lit;
+	size_t			 litlen;
+	struct route_node	**kids;
+	size_t			 nkids;
+	struct route_node	*param;
+	uint32_t		*exact;
+	size_t			 nexact;
+	uint32_t		*rest;
+	size_t			 nrest;
+	size_t			 min;
+};
+
+struct route_table {
+	struct route		*routes;
+	size_t			 nroutes;
+	struct route_node	*root;
+	char			**roles;	/* the ladder, highest first */
+	size_t			 nroles;
+	int			 ci;		/* literals compared in any case */
+	int			 compiled;
+};
+
+/* A pattern split into segments, for building and for the checks. */
+enum route_seg_kind {
+	SEG_LIT = 0,
+	SEG_PARAM,	/* "*" or "{name}" */
+	SEG_REST,	/* "**", always last */
+};
+
+struct route_pat {
+	enum route_seg_kind kind[ROUTE_MAXSEGS];
+	const char	*seg[ROUTE_MAXSEGS];
+	size_t		 len[ROUTE_MAXSEGS];
+	size_t		 n;
+};
+
+static const struct {
+	const char	*name;
+	unsigned int	 bit;
+} route_methods[] = {
+	{ "GET", ROUTE_M_GET }, { "HEAD", ROUTE_M_HEAD },
+	{ "POST", ROUTE_M_POST }, { "PUT", ROUTE_M_PUT },
+	{ "PATCH", ROUTE_M_PATCH }, { "DELETE", ROUTE_M_DELETE },
+	{ "OPTIONS", ROUTE_M_OPTIONS },
+};
+
+unsigned int
+route_method_bit(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(route_methods) / sizeof(route_methods[0]); i++)
+		if (strcmp(route_methods[i].name, s) == 0)
+			return route_methods[i].bit;
+	return ROUTE_M_OTHER;
+}
+
+/* Split pattern <s> (already checked) into <p>. */
+static void
+route_pat_split(const char *s, struct route_pat *p)
+{
+	const char	*q;
+
+	p->n = 0;
+	if (strcmp(s, "/") == 0)
+		return;
+	for (s++; p->n < ROUTE_MAXSEGS; s = q + 1) {
+		q = strchr(s, '/');
+		p->seg[p->n] = s;
+		p->len[p->n] = q == NULL ? strlen(s) : (size_t)(q - s);
+		if (p->len[p->n] == 2 && strncmp(s, "**", 2) == 0)
+			p->kind[p->n] = SEG_REST;
+		else if (*s == '*' || *s == '{')
+			p->kind[p->n] = SEG_PARAM;
+		else
+			p->kind[p->n] = SEG_LIT;
+		p->n++;
+		if (q == NULL)
+			break;
+	}
+}
+
+static int
+route_name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > 32 || !((s[0] >= 'a' && s[0] <= 'z') ||
+	    s[0] == '_'))
+		return 0;
+	for (i = 1; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		    (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* One segment of a pattern; records a parameter in <r>. */
+static int
+route_seg_check(struct route *r, const char *s, size_t len, size_t idx,
+    int last, char *err, size_t errlen)
+{
+	size_t	i;
+
+	if (len == 0) {
+		(void)snprintf(err, errlen, "empty segment (a '//' or a "
+		    "trailing '/')");
+		return -1;
+	}
+	if (len == 2 && strncmp(s, "**", 2) == 0) {
+		if (!last) {
+			(void)snprintf(err, errlen, "'**' must be the last "
+			    "segment");
+			return -1;
+		}
+		return 0;
+	}
+	if (len == 1 && *s == '*')
+		return 0;
+	if (*s == '{') {
+		if (s[len - 1] != '}' || !route_name_ok(s + 1, len - 2)) {
+			(void)snprintf(err, errlen, "a placeholder is {name} "
+			    "with a lower-case name");
+			return -1;
+		}
+		for (i = 0; i < r->nparams; i++)
+			if (strlen(r->params[i].name) == len - 2 &&
+			    strncmp(r->params[i].name, s + 1, len - 2) == 0) {
+				(void)snprintf(err, errlen, "placeholder {%s} "
+				    "appears twice", r->params[i].name);
+				return -1;
+			}
+		if (r->nparams == ROUTE_MAXPARAMS) {
+			(void)snprintf(err, errlen, "more than %d placeholders",
+			    ROUTE_MAXPARAMS);
+			return -1;
+		}
+		if ((r->params[r->nparams].name = strndup(s + 1, len - 2)) ==
+		    NULL)
+			fatal("%s", __func__);
+		r->params[r->nparams++].seg = idx;
+		if (len - 2 == 3 && strncmp(s + 1, "org", 3) == 0)
+			r->org_seg = (int)idx;
+		return 0;
+	}
+	for (i = 0; i < len; i++)
+		if (strchr("*{};?#", s[i]) != NULL) {
+			(void)snprintf(err, errlen, "'%c' inside a segment: use "
+			    "a whole '*', '**' or '{name}' segment", s[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * The literal parts must already be in the normal form path.c produces,
+ * else they could never match: "/a/%7e" (normalised "/a/~"), "/a/./b".
+ * Placeholders are replaced by "x" for the comparison.
+ */
+static int
+route_pat_normal(const char *s, char *err, size_t errlen)
+{
+	char		 buf[1024], *norm;
+	const char	*q;
+	size_t		 o = 0, len;
+	enum path_error	 pe;
+	int		 rc;
+
+	for (; *s != '\0' && o + 4 < sizeof(buf); s = q) {
+		buf[o++] = '/';
+		s++;
+		q = s + strcspn(s, "/");
+		len = (size_t)(q - s);
+		if (len > 0 && (*s == '*' || *s == '{'))
+			buf[o++] = 'x';
+		else if (o + len + 2 < sizeof(buf)) {
+			memcpy(buf + o, s, len);
+			o += len;
+		} else
+			break;
+	}
+	buf[o] = '\0';
+	if ((norm = path_normalize(buf, o, &pe)) == NULL) {
+		(void)snprintf(err, errlen, "not a valid path (%s)",
+		    path_error_reason(pe));
+		return -1;
+	}
+	rc = strcmp(norm, buf) == 0 || (o == 0 && strcmp(norm, "/") == 0) ?
+	    0 : -1;
+	if (rc == -1)
+		(void)snprintf(err, errlen, "not in normal form: requests "
+		    "arrive as '%.60s'", norm);
+	free(norm);
+	return rc;
+}
+
+int
+route_pattern_parse(struct route *r, const char *s, char *err, size_t errlen)
+{
+	const char	*q, *orig = s;
+	size_t		 idx = 0;
+
+	r->org_seg = -1;
+	r->nparams = 0;
+	if (*s != '/') {
+		(void)snprintf(err, errlen, "must start with '/'");
+		return -1;
+	}
+	if (strlen(s) > 512) {
+		(void)snprintf(err, errlen, "longer than 512 bytes");
+		return -1;
+	}
+	if (strcmp(s, "/") == 0)
+		return 0;
+	for (s++;; s = q + 1, idx++) {
+		q = strchr(s, '/');
+		if (idx == ROUTE_MAXSEGS) {
+			(void)snprintf(err, errlen, "more than %d segments",
+			    ROUTE_MAXSEGS);
+			return -1;
+		}
+		if (route_seg_check(r, s, q == NULL ? strlen(s) :
+		    (size_t)(q - s), idx, q == NULL, err, errlen) == -1)
+			return -1;
+		if (q == NULL)
+			break;
+	}
+	return route_pat_normal(orig, err, errlen);
+}
+
+/* ---- the trie ---- */
+
+static struct route_node *
+route_node_new(const char *lit, size_t len)
+{
+	struct route_node	*n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal("%s", __func__);
+	n->min = SIZE_MAX;
+	if (lit != NULL) {
+		if ((n->lit = strndup(lit, len)) == NULL)
+			fatal("%s", __func__);
+		n->litlen = len;
+	}
+	return n;
+}
+
+static void
+route_node_free(struct route_node *n)
+{
+	size_t	i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		route_node_free(n->kids[i]);
+	route_node_free(n->param);
+	free(n->kids);
+	free(n->exact);
+	free(n->rest);
+	free(n->lit);
+	free(n);
+}
+
+/* Compare request segment <s> of <len> bytes with label <n>. */
+static int
+route_lit_cmp(const struct route_node *n, const char *s, size_t len, int ci)
+{
+	size_t		i;
+	unsigned char	a, b;
+
+	for (i = 0; i < len && i < n->litlen; i++) {
+		a = (unsigned char)s[i];
+		b = (unsigned char)n->lit[i];
+		if (ci && a >= 'A' && a <= 'Z')
+			a = (unsigned char)(a - 'A' + 'a');
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
+	return len == n->litlen ? 0 : len < n->litlen ? -1 : 1;
+}
+
+/* Binary search of the literal children; the slot goes to *<at>. */
+static struct route_node *
+route_kid_find(const struct route_node *n, const char *s, size_t len, int ci,
+    size_t *at)
+{
+	size_t	lo = 0, hi = n->nkids, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = route_lit_cmp(n->kids[mid], s, len, ci);
+		if (c == 0)
+			return n->kids[mid];
+		if (c > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (at != NULL)
+		*at = lo;
+	return NULL;
+}
+
+static void
+route_idx_push(uint32_t **v, size_t *n, size_t idx)
+{
+	uint32_t	*nv;
+
+	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
+		fatal("%s", __func__);
+	*v = nv;
+	nv[(*n)++] = (uint32_t)idx;
+}
+
+static struct route_node *
+route_child(struct route_node *n, const struct route_pat *p, size_t k, int ci)
+{
+	struct route_node	**kids, *c;
+	size_t			  at = 0, i;
+
+	if (p->kind[k] == SEG_PARAM) {
+		if (n->param == NULL)
+			n->param = route_node_new(NULL, 0);
+		return n->param;
+	}
+	if ((c = route_kid_find(n, p->seg[k], p->len[k], ci, &at)) != NULL)
+		return c;
+	c = route_node_new(p->seg[k], p->len[k]);
+	for (i = 0; ci && i < c->litlen; i++)
+		if (c->lit[i] >= 'A' && c->lit[i] <= 'Z')
+			c->lit[i] = (char)(c->lit[i] - 'A' + 'a');
+	kids = reallocarray(n->kids, n->nkids + 1, sizeof(*kids));
+	if (kids == NULL)
+		fatal("%s", __func__);
+	memmove(kids + at + 1, kids + at, (n->nkids - at) * sizeof(*kids));
+	kids[at] = c;
+	n->kids = kids;
+	n->nkids++;
+	return c;
+}
+
+/* Insert route <idx> (inserted in increasing order). */
+static void
+route_insert(struct route_table *t, size_t idx)
+{
+	struct route_pat	 p;
+	struct route_node	*n = t->root;
+	size_t			 k;
+
+	route_pat_split(t->routes[idx].pattern, &p);
+	if (n->min == SIZE_MAX)
+		n->min = idx;
+	for (k = 0; k < p.n && p.kind[k] != SEG_REST; k++) {
+		n = route_child(n, &p, k, t->ci);
+		if (n->min == SIZE_MAX)
+			n->min = idx;
+	}
+	if (k < p.n)
+		route_idx_push(&n->rest, &n->nrest, idx);
+	else
+		route_idx_push(&n->exact, &n->nexact, idx);
+}
+
+/* ---- matching ---- */
+
+struct route_walk {
+	const struct route_table *t;
+	const struct route_match *m;
+	unsigned int	 mbit;
+	size_t		 best;
+};
+
+/* The first of <v> whose methods accept w->mbit, if better than best. */
+static void
+route_pick(struct route_walk *w, const uint32_t *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && v[i] < w->best; i++)
+		if (w->t->routes[v[i]].methods & w->mbit) {
+			w->best = v[i];
+			return;
+		}
+}
+
+static void
+route_walk(struct route_walk *w, const struct route_node *n, size_t k)
+{
+	const struct route_node	*c;
+
+	if (n->min >= w->best)
+		return;
+	route_pick(w, n->rest, n->nrest);
+	if (k == w->m->nsegs) {
+		route_pick(w, n->exact, n->nexact);
+		return;
+	}
+	if ((c = route_kid_find(n, w->m->seg[k], w->m->seglen[k], w->t->ci,
+	    NULL)) != NULL)
+		route_walk(w, c, k + 1);
+	if (n->param != NULL && w->m->seglen[k] > 0)
+		route_walk(w, n->param, k + 1);
+}
+
+/* Split the request path; -1 if it has too many segments. */
+static int
+route_split(const char *path, struct route_match *m)
+{
+	const char	*s = path, *q;
+	size_t		 len;
+
+	m->nsegs = 0;
+	if (*s != '/')
+		return -1;
+	for (s++; *s != '\0'; s = q + 1) {
+		q = s + strcspn(s, "/");
+		if (m->nsegs == ROUTE_MAXSEGS)
+			return -1;
+		len = (size_t)(q - s);
+		m->seg[m->nsegs] = s;
+		m->seglen[m->nsegs++] = strcspn(s, ";/") < len ?
+		    strcspn(s, ";/") : len;
+		if (*q == '\0')
+			break;
+	}
+	return 0;
+}
+
+int
+route_match(const struct route_table *t, const char *method,
+    const char *path, struct route_match *m)
+{
+	struct route_walk	w;
+
+	m->route = NULL;
+	m->index = 0;
+	if (t == NULL || !t->compiled || route_split(path, m) == -1)
+		return -1;
+	w.t = t;
+	w.m = m;
+	w.mbit = route_method_bit(method);
+	w.best = SIZE_MAX;
+	route_walk(&w, t->root, 0);
+	if (w.best == SIZE_MAX)
+		return -1;
+	m->index = w.best;
+	m->route = &t->routes[w.best];
+	return 0;
+}
+
+int
+route_param(const struct route_match *m, const char *name, char *buf,
+    size_t size)
+{
+	const struct route	*r = m->route;
+	size_t			 i, s;
+
+	if (r == NULL)
+		return -1;
+	for (i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].name, name) != 0)
+			continue;
+		s = r->params[i].seg;
+		if (s >= m->nsegs || m->seglen[s] >= size)
+			return -1;
+		memcpy(buf, m->seg[s], m->seglen[s]);
+		buf[m->seglen[s]] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+int
+route_host_tenant(const char *pattern, const char *host, char *org,
+    size_t size)
+{
+	const char	*dot;
+	size_t		 len;
+
+	if (strncmp(pattern, "{org}.", 6) != 0 ||
+	    (dot = strchr(host, '.')) == NULL || dot == host ||
+	    strcmp(dot + 1, pattern + 6) != 0)
+		return 0;
+	len = (size_t)(dot - host);
+	if (len >= size)
+		return 0;
+	memcpy(org, host, len);
+	org[len] = '\0';
+	return 1;
+}
+
+/* ---- the table ---- */
+
+struct route_table *
+route_table_new(void)
+{
+	struct route_table	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("%s", __func__);
+	t->root = route_node_new(NULL, 0);
+	return t;
+}
+
+static void
+route_strv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+route_clear(struct route *r)
+{
+	size_t	j;
+
+	free(r->pattern);
+	free(r->role);
+	free(r->rate_limit);
+	route_strv_free(r->users, r->nusers);
+	route_strv_free(r->emails, r->nemails);
+	route_strv_free(r->scopes, r->nscopes);
+	for (j = 0; j < r->nparams; j++)
+		free(r->params[j].name);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+route_table_free(struct route_table *t)
+{
+	size_t	i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nroutes; i++)
+		route_clear(&t->routes[i]);
+	free(t->routes);
+	route_strv_free(t->roles, t->nroles);
+	route_node_free(t->root);
+	free(t);
+}
+
+void
+route_table_add(struct route_table *t, struct route *r)
+{
+	struct route	*v;
+
+	if ((v = reallocarray(t->routes, t->nroutes + 1, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	t->routes = v;
+	t->routes[t->nroutes++] = *r;
+	memset(r, 0, sizeof(*r));
+}
+
+size_t
+route_table_count(const struct route_table *t)
+{
+	return t == NULL ? 0 : t->nroutes;
+}
+
+const struct route *
+route_table_get(const struct route_table *t, size_t i)
+{
+	return t == NULL || i >= t->nroutes ? NULL : &t->routes[i];
+}
+
+int
+route_table_rank(const struct route_table *t, const char *role)
+{
+	size_t	i;
+
+	for (i = 0; role != NULL && i < t->nroles; i++)
+		if (strcmp(t->roles[i], role) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+route_table_protects(const struct route_table *t)
+{
+	size_t	i;
+
+	for (i = 0; t != NULL && i < t->nroutes; i++)
+		if (!t->routes[i].is_public)
+			return 1;
+	return 0;
+}
+
+/* ---- whole-list checks ---- */
+
+/*
+ * Visit every route already in the trie whose pattern covers the whole of
+ * <p> (matches every path <p> matches): "**" routes on the way, exact
+ * routes at the end, through literal and parameter children.
+ */
+typedef void	(*route_cover_fn)(size_t idx, void *arg);
+
+static void
+route_covers(const struct route_table *t, const struct route_node *n,
+    const struct route_pat *p, size_t k, route_cover_fn fn, void *arg)
+{
+	const struct route_node	*c;
+	size_t			 i;
+
+	for (i = 0; i < n->nrest; i++)
+		fn(n->rest[i], arg);
+	if (k == p->n) {
+		for (i = 0; i < n->nexact; i++)
+			fn(n->exact[i], arg);
+		return;
+	}
+	if (p->kind[k] == SEG_REST)
+		return;
+	if (p->kind[k] == SEG_LIT && (c = route_kid_find(n, p->seg[k],
+	    p->len[k], t->ci, NULL)) != NULL)
+		route_covers(t, c, p, k + 1, fn, arg);
+	if (n->param != NULL)
+		route_covers(t, n->param, p, k + 1, fn, arg);
+}
+
+struct route_shadow {
+	const struct route_table *t;
+	size_t		 self;
+	unsigned int	 methods;	/* union of the earlier coverers' */
+	size_t		 first;		/* earliest coverer */
+	size_t		 prot;		/* a protecting coverer, for warnings */
+};
+
+static void
+route_on_shadow(size_t idx, void *arg)
+{
+	struct route_shadow	*s = arg;
+
+	if (idx >= s->self)
+		return;
+	s->methods |= s->t->routes[idx].methods;
+	if (idx < s->first)
+		s->first = idx;
+}
+
+static void
+route_on_protect(size_t idx, void *arg)
+{
+	struct route_shadow	*s = arg;
+	const struct route	*r = &s->t->routes[idx];
+
+	if (idx != s->self && !r->is_public &&
+	    (r->methods & s->t->routes[s->self].methods) && idx < s->prot)
+		s->prot = idx;
+}
+
+/* Requirements that make no sense together, and tenant bindings. */
+static void
+route_check_one(struct route *r, const struct route_binding *b,
+    const char *file, struct diag *d)
+{
+	size_t	i;
+	int	wants_id = r->role != NULL || r->nusers > 0 || r->nemails > 0 ||
+		    r->mfa || r->fresh_auth > 0 || r->nscopes > 0 ||
+		    r->authenticated;
+
+	if (r->is_public && wants_id)
+		diag_error(d, file, r->key_pos[ROUTE_POS_PUBLIC].line,
+		    r->key_pos[ROUTE_POS_PUBLIC].col, "route %s: public: true "
+		    "conflicts with its other requirements (role, users, "
+		    "emails, authenticated, mfa, fresh_auth, scopes)",
+		    r->pattern);
+	if (!r->is_public)
+		r->authenticated = 1;
+	if ((r->auth & ROUTE_AUTH_APIKEY) && r->nscopes == 0 && !r->is_public)
+		diag_error(d, file, r->pos.line, r->pos.col, "route %s: auth "
+		    "accepts apikey, so list the scopes a key needs (scopes: "
+		    "[...])", r->pattern);
+	if ((r->auth & (ROUTE_AUTH_APIKEY | ROUTE_AUTH_SHARE)) && (r->mfa ||
+	    r->fresh_auth > 0 || r->nusers > 0 || r->nemails > 0))
+		diag_error(d, file, r->pos.line, r->pos.col, "route %s: mfa, "
+		    "fresh_auth, users and emails apply to sessions only; "
+		    "accept apikey or share on a separate route", r->pattern);
+	if (r->nscopes > 0 && !(r->auth & ROUTE_AUTH_APIKEY))
+		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
+		    "scopes need apikey in auth", r->pattern);
+	if (r->org_seg >= 0 && (b->host_tenant || b->fixed_org != NULL))
+		diag_error(d, file, r->path_pos.line, r->path_pos.col,
+		    "route %s: {org} is already bound by the app's %s; a "
+		    "tenant is bound once", r->pattern, b->host_tenant ?
+		    "hosts ({org}.…)" : "org key");
+	if (r->role == NULL)
+		return;
+	if (r->org_seg < 0 && !b->host_tenant && b->fixed_org == NULL)
+		diag_error(d, file, r->role_pos.line, r->role_pos.col,
+		    "route %s: role needs a tenant, but {org} is not bound: "
+		    "put {org} in the path or in the app's hosts, or set "
+		    "app.org", r->pattern);
+	for (i = 0; i < b->nroles; i++)
+		if (strcmp(b->roles[i], r->role) == 0)
+			break;
+	if (i == b->nroles)
+		diag_error(d, file, r->role_pos.line, r->role_pos.col,
+		    "route %s: unknown role '%.40s' (the ladder, highest "
+		    "first: %s%s%s%s...)", r->pattern, r->role,
+		    b->nroles > 0 ? b->roles[0] : "",
+		    b->nroles > 1 ? ", " : "", b->nroles > 1 ? b->roles[1] : "",
+		    b->nroles > 2 ? ", " : "");
+	r->role_rank = (int)i;
+}
+
+static const char *
+route_methods_text(unsigned int m, char *buf, size_t size)
+{
+	size_t	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(route_methods) / sizeof(route_methods[0]); i++)
+		if (m & route_methods[i].bit)
+			(void)snprintf(buf + strlen(buf), size - strlen(buf),
+			    "%s%s", buf[0] != '\0' ? "," : "",
+			    route_methods[i].name);
+	return buf;
+}
+
+static void
+route_check_shadow(struct route_table *t, size_t j, const char *file,
+    struct diag *d)
+{
+	struct route		*r = &t->routes[j], *e;
+	struct route_shadow	 s = { t, j, 0, SIZE_MAX, SIZE_MAX };
+	struct route_pat	 p;
+	char			 mb[64];
+
+	route_pat_split(r->pattern, &p);
+	route_covers(t, t->root, &p, 0, route_on_shadow, &s);
+	if (s.first == SIZE_MAX || (r->methods & ~s.methods) != 0)
+		return;
+	e = &t->routes[s.first];
+	diag_error(d, file, r->path_pos.line, r->path_pos.col,
+	    "route %s%s%s is unreachable: %s at line %zu already matches "
+	    "every request it would", r->pattern,
+	    r->methods == ROUTE_M_ALL ? "" : " ",
+	    r->methods == ROUTE_M_ALL ? "" :
+	    route_methods_text(r->methods, mb, sizeof(mb)), e->pattern,
+	    e->pos.line);
+}
+
+static void
+route_check_public(struct route_table *t, size_t j, const char *file,
+    struct diag *d)
+{
+	struct route		*r = &t->routes[j], *e;
+	struct route_shadow	 s = { t, j, 0, SIZE_MAX, SIZE_MAX };
+	struct route_pat	 p;
+
+	if (!r->is_public)
+		return;
+	route_pat_split(r->pattern, &p);
+	route_covers(t, t->root, &p, 0, route_on_protect, &s);
+	if (s.prot == SIZE_MAX)
+		return;
+	e = &t->routes[s.prot];
+	diag_warning(d, file, r->path_pos.line, r->path_pos.col,
+	    "route %s grants public access under %s, which line %zu "
+	    "protects", r->pattern, e->pattern, e->pos.line);
+}
+
+int
+route_table_compile(struct route_table *t, const struct route_binding *b,
+    const char *file, struct diag *d)
+{
+	size_t	nerrors = d->nerrors, i;
+
+	t->ci = b->case_insensitive;
+	route_strv_free(t->roles, t->nroles);
+	if ((t->roles = calloc(b->nroles + 1, sizeof(*t->roles))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < b->nroles; i++)
+		if ((t->roles[i] = strdup(b->roles[i])) == NULL)
+			fatal("%s", __func__);
+	t->nroles = b->nroles;
+	for (i = 0; i < t->nroutes; i++) {
+		route_check_one(&t->routes[i], b, file, d);
+		route_check_shadow(t, i, file, d);
+		route_insert(t, i);
+	}
+	for (i = 0; i < t->nroutes; i++)
+		route_check_public(t, i, file, d);
+	t->compiled = d->nerrors == nerrors;
+	return t->compiled ? 0 : -1;
+}
