@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diag.h"
 #include "log.h"
+#include "policycmd.h"
 #include "serve.h"
 #include "usercmd.h"
 
@@ -38,10 +39,9 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "[-c FILE]",
 	    "validate the configuration and policies; print file:line:col "
 	    "errors", NULL },
-	{ "policy", cmd_later,
-	    "test -c FILE --user EMAIL --method METHOD --url URL",
+	{ "policy", policycmd_main, POLICYCMD_USAGE,
 	    "print the decision for a request and the rule that made it",
-	    "the policy engine" },
+	    NULL },
 	{ "user", usercmd_user, USERCMD_USER_USAGE,
 	    "manage users in Redis (passwords are read from a TTY without "
 	    "echo, or from stdin; never from arguments)", NULL },

@@ -708,7 +708,7 @@ policy_on_r_auth(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	if (pr->r.auth == 0)
 		pr->r.auth = ROUTE_AUTH_SESSION;
-	pr->said |= (pr->r.auth & ROUTE_AUTH_SHARE) != 0;
+	pr->said |= (pr->r.auth & (ROUTE_AUTH_SHARE | ROUTE_AUTH_APIKEY)) != 0;
 }
 
 /* fresh_auth: the password re-entered within this long (1s to 30d). */

@@ -666,13 +666,32 @@ route_on_shadow(size_t idx, void *arg)
 		s->first = idx;
 }
 
+/* 1 if pattern <s> names a literal segment (it is not a catch-all). */
+static int
+route_has_literal(const char *s)
+{
+	struct route_pat	p;
+	size_t			i;
+
+	route_pat_split(s, &p);
+	for (i = 0; i < p.n; i++)
+		if (p.kind[i] == SEG_LIT)
+			return 1;
+	return 0;
+}
+
+/*
+ * A protecting route that covers a public one.  Catch-alls (a path of
+ * only wildcard segments) are left out: public exceptions before them are the usual
+ * way to write a policy.
+ */
 static void
 route_on_protect(size_t idx, void *arg)
 {
 	struct route_shadow	*s = arg;
 	const struct route	*r = &s->t->routes[idx];
 
-	if (idx != s->self && !r->is_public &&
+	if (idx != s->self && !r->is_public && route_has_literal(r->pattern) &&
 	    (r->methods & s->t->routes[s->self].methods) && idx < s->prot)
 		s->prot = idx;
 }
@@ -746,7 +765,8 @@ route_methods_text(unsigned int m, char *buf, size_t size)
 	return buf;
 }
 
-static void
+/* Report route <j> if earlier routes leave it nothing; 1 if so. */
+static int
 route_check_shadow(struct route_table *t, size_t j, const char *file,
     struct diag *d)
 {
@@ -758,7 +778,7 @@ route_check_shadow(struct route_table *t, size_t j, const char *file,
 	route_pat_split(r->pattern, &p);
 	route_covers(t, t->root, &p, 0, route_on_shadow, &s);
 	if (s.first == SIZE_MAX || (r->methods & ~s.methods) != 0)
-		return;
+		return 0;
 	e = &t->routes[s.first];
 	diag_error(d, file, r->path_pos.line, r->path_pos.col,
 	    "route %s%s%s is unreachable: %s at line %zu already matches "
@@ -767,6 +787,7 @@ route_check_shadow(struct route_table *t, size_t j, const char *file,
 	    r->methods == ROUTE_M_ALL ? "" :
 	    route_methods_text(r->methods, mb, sizeof(mb)), e->pattern,
 	    e->pos.line);
+	return 1;
 }
 
 static void
@@ -794,6 +815,7 @@ route_table_compile(struct route_table *t, const struct route_binding *b,
     const char *file, struct diag *d)
 {
 	size_t	nerrors = d->nerrors, i;
+	char	*dead;
 
 	t->ci = b->case_insensitive;
 	route_strv_free(t->roles, t->nroles);
@@ -803,13 +825,17 @@ route_table_compile(struct route_table *t, const struct route_binding *b,
 		if ((t->roles[i] = strdup(b->roles[i])) == NULL)
 			fatal("%s", __func__);
 	t->nroles = b->nroles;
+	if ((dead = calloc(t->nroutes + 1, 1)) == NULL)
+		fatal("%s", __func__);
 	for (i = 0; i < t->nroutes; i++) {
 		route_check_one(&t->routes[i], b, file, d);
-		route_check_shadow(t, i, file, d);
+		dead[i] = (char)route_check_shadow(t, i, file, d);
 		route_insert(t, i);
 	}
 	for (i = 0; i < t->nroutes; i++)
-		route_check_public(t, i, file, d);
+		if (!dead[i])
+			route_check_public(t, i, file, d);
+	free(dead);
 	t->compiled = d->nerrors == nerrors;
 	return t->compiled ? 0 : -1;
 }

@@ -1,0 +1,536 @@
+/*
+ * `postern policy test` (see policycmd.h): builds a decide_request and a
+ * decide_identity from the command line or from each case of a suite file,
+ * calls decide() and prints the verdict, the rule, the tenant and the role.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "decide.h"
+#include "diag.h"
+#include "log.h"
+#include "parse.h"
+#include "path.h"
+#include "policycmd.h"
+#include "route.h"
+#include "session.h"
+#include "yconf.h"
+
+#define PC_MAXSCOPES	16
+
+/* One request to decide, as given. */
+struct pc_case {
+	const char		*method;
+	const char		*url;
+	int			 anonymous;
+	const char		*user;		/* email */
+	const char		*key_org;	/* --apikey ORG */
+	const char		*scopes[PC_MAXSCOPES];
+	size_t			 nscopes;
+	struct session_org	 orgs[SESSION_MAX_ORGS];
+	size_t			 norgs;
+	int			 mfa;
+	uint64_t		 auth_age;	/* ms since sign-in */
+	/* suite only */
+	const char		*name;
+	int			 expect;	/* enum decide_verdict, -1 */
+	const char		*expect_tenant;
+	const char		*expect_role;
+	size_t			 line;
+};
+
+/* The outcome of one case, for printing. */
+struct pc_result {
+	const char		*error;		/* the request is refused before */
+	const struct config_app	*app;
+	struct decision		 d;
+};
+
+static void
+pc_usage(FILE *fp)
+{
+	fprintf(fp, "usage: postern policy " POLICYCMD_USAGE "\n");
+}
+
+/* "ORG=ROLE" into the next membership; 0 or -1. */
+static int
+pc_org_role(struct pc_case *c, const char *s)
+{
+	const char	*eq = strchr(s, '=');
+	size_t		 n;
+
+	if (eq == NULL || eq == s || eq[1] == '\0' ||
+	    c->norgs == SESSION_MAX_ORGS)
+		return -1;
+	n = (size_t)(eq - s);
+	if (n >= sizeof(c->orgs[0].slug) ||
+	    strlen(eq + 1) >= sizeof(c->orgs[0].role))
+		return -1;
+	memcpy(c->orgs[c->norgs].slug, s, n);
+	c->orgs[c->norgs].slug[n] = '\0';
+	(void)strcpy(c->orgs[c->norgs].role, eq + 1);
+	c->norgs++;
+	return 0;
+}
+
+/*
+ * Split <url> ("https://Host:8443/a/b?q") into a lower-case host without
+ * port and a normalised path (the caller frees *<path>).  Returns NULL or
+ * the reason the gateway would refuse the request.
+ */
+static const char *
+pc_url(const char *url, char *host, size_t hostlen, char **path)
+{
+	const char	*p, *h;
+	size_t		 n, i;
+	enum path_error	 pe;
+
+	if ((p = strstr(url, "://")) == NULL)
+		return "the URL must be absolute (https://host/path)";
+	h = p + 3;
+	n = strcspn(h, "/?#");
+	p = h + n;
+	if (h[0] == '[') {
+		if ((n = strcspn(h, "]")) == strlen(h))
+			return "bad IPv6 host";
+		n++;
+	} else
+		n = strcspn(h, ":/?#");
+	if (n == 0 || n >= hostlen)
+		return "bad host";
+	for (i = 0; i < n; i++)
+		host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' :
+		    h[i]);
+	host[n] = '\0';
+	if (*p != '/') {
+		*path = strdup("/");
+		return *path == NULL ? "out of memory" : NULL;
+	}
+	if ((*path = path_normalize(p, strcspn(p, "?"), &pe)) == NULL)
+		return path_error_reason(pe);
+	return NULL;
+}
+
+static void
+pc_decide(const struct config *cfg, const struct pc_case *c, time_t now,
+    struct pc_result *res)
+{
+	struct decide_request	 req;
+	struct decide_identity	 id;
+	char			 host[256], *path = NULL;
+
+	memset(res, 0, sizeof(*res));
+	if ((res->error = pc_url(c->url, host, sizeof(host), &path)) != NULL)
+		return;
+	if ((res->app = config_app_for_host(cfg, host)) == NULL) {
+		res->error = "no app serves this host (404)";
+		free(path);
+		return;
+	}
+	memset(&id, 0, sizeof(id));
+	if (c->key_org != NULL) {
+		id.kind = DECIDE_APIKEY;
+		id.user = "cli";
+		id.key_org = c->key_org;
+		id.scopes = c->scopes;
+		id.nscopes = c->nscopes;
+	} else if (!c->anonymous) {
+		id.kind = DECIDE_SESSION;
+		id.user = "cli";
+		id.email = c->user;
+		id.orgs = c->orgs;
+		id.norgs = c->norgs;
+		id.mfa = c->mfa;
+		id.auth_time = (int64_t)now - (int64_t)(c->auth_age / 1000);
+	}
+	req.method = c->method;
+	req.path = path;
+	req.host = host;
+	(void)decide(res->app, &req, &id, now, &res->d);
+	free(path);
+}
+
+static void
+pc_print(const struct pc_result *res)
+{
+	const struct decision	*d = &res->d;
+
+	if (res->error != NULL) {
+		printf("decision: refused\nreason: %s\n", res->error);
+		return;
+	}
+	printf("decision: %s (%d)\n", decide_verdict_name(d->verdict),
+	    decide_status(d->verdict));
+	printf("app: %s\n", res->app->name);
+	if (d->route != NULL)
+		printf("rule: %s:%zu (%s)\n", d->file, d->line,
+		    d->route->pattern);
+	else if (res->app->routes != NULL)
+		printf("rule: none (no route matches: default deny)\n");
+	else
+		printf("rule: %s (protect: %s, no routes)\n", d->file,
+		    res->app->protect ? "true" : "false");
+	printf("tenant: %s\n", d->tenant[0] != '\0' ? d->tenant : "-");
+	printf("role: %s\n", d->role != NULL ? d->role : "-");
+	printf("reason: %s\n", d->reason);
+	if (d->rate_limit != NULL)
+		printf("rate_limit: %s\n", d->rate_limit);
+}
+
+static int	pc_suite(const struct config *, const char *);
+
+/* The single-request form; returns the exit status. */
+static int
+pc_one(const struct config *cfg, struct pc_case *c)
+{
+	struct pc_result	res;
+	int			kinds = (c->user != NULL) + c->anonymous +
+				    (c->key_org != NULL);
+
+	if (kinds != 1 || c->method == NULL || c->url == NULL) {
+		fprintf(stderr, "postern policy test: give one of --user, "
+		    "--anonymous, --apikey, and --method and --url\n");
+		pc_usage(stderr);
+		return 2;
+	}
+	if (c->user != NULL && c->norgs == 0)
+		fprintf(stderr, "note: no --org-role given: %s is a member of "
+		    "no org (memberships are not read from Redis by this "
+		    "version)\n", c->user);
+	pc_decide(cfg, c, time(NULL), &res);
+	pc_print(&res);
+	return res.error != NULL ? 1 : 0;
+}
+
+int
+policycmd_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "anonymous", no_argument, NULL, 'a' },
+		{ "apikey", required_argument, NULL, 'k' },
+		{ "scope", required_argument, NULL, 's' },
+		{ "org-role", required_argument, NULL, 'o' },
+		{ "mfa", no_argument, NULL, 'f' },
+		{ "auth-age", required_argument, NULL, 'g' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "url", required_argument, NULL, 'l' },
+		{ "suite", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pc_case	 c;
+	struct diag	 d = { 0 };
+	struct config	*cfg;
+	const char	*path = "/etc/postern/postern.yaml", *suite = NULL;
+	char		 err[PARSE_ERRLEN];
+	int		 ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	if (argc < 2 || strcmp(argv[1], "test") != 0) {
+		pc_usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout :
+		    stderr);
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'u':
+			c.user = optarg;
+			break;
+		case 'a':
+			c.anonymous = 1;
+			break;
+		case 'k':
+			c.key_org = optarg;
+			break;
+		case 's':
+			if (c.nscopes == PC_MAXSCOPES)
+				goto usage;
+			c.scopes[c.nscopes++] = optarg;
+			break;
+		case 'o':
+			if (pc_org_role(&c, optarg) == -1) {
+				fprintf(stderr, "postern policy test: "
+				    "--org-role: expected ORG=ROLE\n");
+				return 2;
+			}
+			break;
+		case 'f':
+			c.mfa = 1;
+			break;
+		case 'g':
+			if (parse_duration(optarg, &c.auth_age, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "postern policy test: "
+				    "--auth-age: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'm':
+			c.method = optarg;
+			break;
+		case 'l':
+			c.url = optarg;
+			break;
+		case 'S':
+			suite = optarg;
+			break;
+		case 'h':
+			pc_usage(stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	cfg = config_load(path, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (cfg == NULL) {
+		fprintf(stderr, "%s: configuration not valid\n", path);
+		return 1;
+	}
+	rc = suite != NULL ? pc_suite(cfg, suite) : pc_one(cfg, &c);
+	config_unref(cfg);
+	return rc;
+usage:
+	pc_usage(stderr);
+	return 2;
+}
+
+/* ---- suites ---- */
+
+struct pc_suite {
+	const struct config	*cfg;
+	time_t			 now;
+	size_t			 ran;
+	size_t			 failed;
+	struct pc_case		 c;
+};
+
+static void	pc_on_tests(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_str(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_anon(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_org_roles(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_scopes(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_mfa(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_age(struct yconf *, yaml_node_t *, void *);
+static void	pc_on_expect(struct yconf *, yaml_node_t *, void *);
+
+static const struct yconf_key pc_top_keys[] = {
+	{ "tests", YAML_SEQUENCE_NODE, 1, pc_on_tests, 0, 0, 0 },
+};
+
+#define PC_OFF(f)	offsetof(struct pc_case, f)
+
+static const struct yconf_key pc_case_keys[] = {
+	{ "name", YAML_SCALAR_NODE, 0, pc_on_str, PC_OFF(name), 0, 0 },
+	{ "user", YAML_SCALAR_NODE, 0, pc_on_str, PC_OFF(user), 0, 0 },
+	{ "anonymous", YAML_SCALAR_NODE, 0, pc_on_anon, 0, 0, 0 },
+	{ "apikey_org", YAML_SCALAR_NODE, 0, pc_on_str, PC_OFF(key_org), 0, 0 },
+	{ "scopes", YAML_SEQUENCE_NODE, 0, pc_on_scopes, 0, 0, 0 },
+	{ "org_roles", YAML_MAPPING_NODE, 0, pc_on_org_roles, 0, 0, 0 },
+	{ "mfa", YAML_SCALAR_NODE, 0, pc_on_mfa, 0, 0, 0 },
+	{ "auth_age", YAML_SCALAR_NODE, 0, pc_on_age, 0, 0, 0 },
+	{ "method", YAML_SCALAR_NODE, 1, pc_on_str, PC_OFF(method), 0, 0 },
+	{ "url", YAML_SCALAR_NODE, 1, pc_on_str, PC_OFF(url), 0, 0 },
+	{ "expect", YAML_SCALAR_NODE, 1, pc_on_expect, 0, 0, 0 },
+	{ "tenant", YAML_SCALAR_NODE, 0, pc_on_str, PC_OFF(expect_tenant), 0,
+	    0 },
+	{ "role", YAML_SCALAR_NODE, 0, pc_on_str, PC_OFF(expect_role), 0, 0 },
+};
+
+static void
+pc_on_str(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct pc_suite	*s = obj;
+
+	(void)yconf_str(y, n, (const char **)(void *)((char *)&s->c +
+	    y->cur->off));
+}
+
+static void
+pc_on_anon(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	(void)yconf_bool(y, n, &((struct pc_suite *)obj)->c.anonymous);
+}
+
+static void
+pc_on_mfa(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	(void)yconf_bool(y, n, &((struct pc_suite *)obj)->c.mfa);
+}
+
+static void
+pc_on_age(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	(void)yconf_duration(y, n, 0, 366ULL * 86400 * 1000,
+	    &((struct pc_suite *)obj)->c.auth_age);
+}
+
+static void
+pc_on_expect(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct pc_suite	*s = obj;
+	const char	*v;
+
+	if (yconf_str(y, n, &v) == -1)
+		return;
+	if ((s->c.expect = decide_verdict_parse(v)) == -1)
+		yconf_error(y, n, "%s: expected allow, login, deny, not_found, "
+		    "step_up or mfa", y->key);
+}
+
+static void
+pc_on_scopes(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct pc_suite		*s = obj;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*v;
+
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &v) == -1)
+			continue;
+		if (s->c.nscopes == PC_MAXSCOPES)
+			yconf_error(y, item, "%s: at most %d scopes", y->key,
+			    PC_MAXSCOPES);
+		else
+			s->c.scopes[s->c.nscopes++] = v;
+	}
+}
+
+/* org_roles: {acme: admin, other: viewer} */
+static void
+pc_on_org_roles(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct pc_suite		*s = obj;
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v;
+	char			 buf[160];
+
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(&y->doc, pair->key);
+		v = yaml_document_get_node(&y->doc, pair->value);
+		if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE ||
+		    v->type != YAML_SCALAR_NODE) {
+			yconf_error(y, k, "%s: expected ORG: ROLE", y->key);
+			continue;
+		}
+		(void)snprintf(buf, sizeof(buf), "%s=%s",
+		    (char *)k->data.scalar.value, (char *)v->data.scalar.value);
+		if (pc_org_role(&s->c, buf) == -1)
+			yconf_error(y, k, "%s: bad org or role", y->key);
+	}
+}
+
+static void
+pc_check(struct pc_suite *s, const char *file)
+{
+	struct pc_result	 res;
+	const struct decision	*d = &res.d;
+	const char		*why = NULL;
+	char			 got[256];
+
+	pc_decide(s->cfg, &s->c, s->now, &res);
+	s->ran++;
+	if (res.error != NULL)
+		why = res.error;
+	else if ((int)d->verdict != s->c.expect)
+		why = "verdict";
+	else if (s->c.expect_tenant != NULL &&
+	    strcmp(s->c.expect_tenant, d->tenant) != 0)
+		why = "tenant";
+	else if (s->c.expect_role != NULL && (d->role == NULL ||
+	    strcmp(s->c.expect_role, d->role) != 0))
+		why = "role";
+	if (why == NULL)
+		return;
+	s->failed++;
+	if (res.error != NULL)
+		(void)snprintf(got, sizeof(got), "refused: %s", res.error);
+	else
+		(void)snprintf(got, sizeof(got), "%s (%s; rule %s:%zu; tenant "
+		    "%s; role %s)", decide_verdict_name(d->verdict), d->reason,
+		    d->file != NULL ? d->file : "-", d->line,
+		    d->tenant[0] != '\0' ? d->tenant : "-",
+		    d->role != NULL ? d->role : "-");
+	printf("FAIL %s:%zu: %s%s%s %s: expected %s%s%s%s%s, got %s\n", file,
+	    s->c.line, s->c.name != NULL ? s->c.name : "",
+	    s->c.name != NULL ? ": " : "", s->c.method, s->c.url,
+	    decide_verdict_name((enum decide_verdict)s->c.expect),
+	    s->c.expect_tenant != NULL ? " tenant " : "",
+	    s->c.expect_tenant != NULL ? s->c.expect_tenant : "",
+	    s->c.expect_role != NULL ? " role " : "",
+	    s->c.expect_role != NULL ? s->c.expect_role : "", got);
+}
+
+static void
+pc_on_case(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct pc_suite	*s = obj;
+	size_t		 nerrors = y->diag->nerrors;
+	int		 kinds;
+
+	memset(&s->c, 0, sizeof(s->c));
+	s->c.expect = -1;
+	s->c.line = n->start_mark.line + 1;
+	yconf_map(y, n, "tests", pc_case_keys, sizeof(pc_case_keys) /
+	    sizeof(pc_case_keys[0]), s);
+	kinds = (s->c.user != NULL) + s->c.anonymous + (s->c.key_org != NULL);
+	if (y->diag->nerrors == nerrors && kinds != 1)
+		yconf_error(y, n, "tests: each case has one of user, anonymous: "
+		    "true or apikey_org");
+	if (y->diag->nerrors == nerrors)
+		pc_check(s, y->path);
+}
+
+static void
+pc_on_tests(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_seq(y, n, pc_on_case, obj);
+}
+
+static int
+pc_suite(const struct config *cfg, const char *file)
+{
+	struct pc_suite	 s;
+	struct yconf	 y;
+	struct diag	 d = { 0 };
+	yaml_node_t	*root;
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.now = time(NULL);
+	if (yconf_open(&y, file, &d) == 0) {
+		if ((root = yconf_root(&y)) == NULL)
+			diag_error(&d, file, 0, 0, "empty tests file (expected "
+			    "'tests:')");
+		else
+			yconf_map(&y, root, "", pc_top_keys, 1, &s);
+	}
+	yconf_close(&y);
+	diag_print(&d, stderr);
+	printf("%s: %zu case%s, %zu failed%s\n", file, s.ran,
+	    s.ran == 1 ? "" : "s", s.failed, d.nerrors > 0 ?
+	    ", the file has errors" : "");
+	rc = s.failed > 0 || d.nerrors > 0 || s.ran == 0 ? 1 : 0;
+	diag_free(&d);
+	return rc;
+}
