@@ -21,6 +21,7 @@
 #include "yconf.h"
 
 #define PC_MAXSCOPES	16
+#define PC_REFUSED	100	/* expect: refused (400 before any decision) */
 
 /* One request to decide, as given. */
 struct pc_case {
@@ -388,9 +389,11 @@ pc_on_expect(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_str(y, n, &v) == -1)
 		return;
-	if ((s->c.expect = decide_verdict_parse(v)) == -1)
+	if (strcmp(v, "refused") == 0)
+		s->c.expect = PC_REFUSED;
+	else if ((s->c.expect = decide_verdict_parse(v)) == -1)
 		yconf_error(y, n, "%s: expected allow, login, deny, not_found, "
-		    "step_up or mfa", y->key);
+		    "step_up, mfa or refused", y->key);
 }
 
 static void
@@ -449,8 +452,9 @@ pc_check(struct pc_suite *s, const char *file)
 
 	pc_decide(s->cfg, &s->c, s->now, &res);
 	s->ran++;
-	if (res.error != NULL)
-		why = res.error;
+	if (res.error != NULL || s->c.expect == PC_REFUSED)
+		why = res.error != NULL && s->c.expect == PC_REFUSED ? NULL :
+		    "verdict";
 	else if ((int)d->verdict != s->c.expect)
 		why = "verdict";
 	else if (s->c.expect_tenant != NULL &&
@@ -473,6 +477,7 @@ pc_check(struct pc_suite *s, const char *file)
 	printf("FAIL %s:%zu: %s%s%s %s: expected %s%s%s%s%s, got %s\n", file,
 	    s->c.line, s->c.name != NULL ? s->c.name : "",
 	    s->c.name != NULL ? ": " : "", s->c.method, s->c.url,
+	    s->c.expect == PC_REFUSED ? "refused" :
 	    decide_verdict_name((enum decide_verdict)s->c.expect),
 	    s->c.expect_tenant != NULL ? " tenant " : "",
 	    s->c.expect_tenant != NULL ? s->c.expect_tenant : "",
