@@ -658,8 +658,10 @@ test_match_order(void **state)
 
 	(void)state;
 	cfg = cfg_load(&d, ladder, 5, "m.yaml", yaml, NULL);
-	diag_print(&d, stderr);
 	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.nwarnings, 1);
+	assert_string_equal(d.msgs[0], "m.yaml:6:14: warning: route /a/b grants "
+	    "public access under /a/*, which line 7 protects");
 	check_rows(cfg, rows, NROWS(rows));
 	diag_free(&d);
 	cfg_free(cfg);
