@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "assertion.h"
+#include "encode.h"
 #include "log.h"
 
 #define ASSERTION_MAX_TTL	60
@@ -51,31 +52,6 @@ assertion_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* base64url without padding (RFC 7515 §2) of <n> bytes into <out>. */
-static void
-assertion_b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t		i, o = 0;
-	uint32_t	v;
-
-	for (i = 0; i < n && o + 5 < outlen; i += 3) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = tbl[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = tbl[v & 63];
-	}
-	out[o] = '\0';
-}
-
 /* The JWK of <pkey>'s public half, and its RFC 7638 thumbprint as kid. */
 static int
 assertion_jwk(EVP_PKEY *pkey, char *jwk, size_t jwklen, char *kid,
@@ -94,12 +70,12 @@ assertion_jwk(EVP_PKEY *pkey, char *jwk, size_t jwklen, char *kid,
 	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof(pub), &len) != 1 ||
 	    len != 65 || pub[0] != 0x04)
 		return assertion_fail(err, errlen, "cannot read the public key");
-	assertion_b64url(pub + 1, 32, x, sizeof(x));
-	assertion_b64url(pub + 33, 32, y, sizeof(y));
+	(void)encode_b64url(pub + 1, 32, x, sizeof(x));
+	(void)encode_b64url(pub + 33, 32, y, sizeof(y));
 	(void)snprintf(canon, sizeof(canon),
 	    "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
 	SHA256((unsigned char *)canon, strlen(canon), dig);
-	assertion_b64url(dig, sizeof(dig), kid, kidlen);
+	(void)encode_b64url(dig, sizeof(dig), kid, kidlen);
 	(void)snprintf(jwk, jwklen, "{\"kty\":\"EC\",\"crv\":\"P-256\","
 	    "\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"%s\",\"use\":\"sig\","
 	    "\"alg\":\"ES256\"}", x, y, kid);
@@ -223,7 +199,7 @@ assertion_signer_load(const char *key_file, char *const *prev_files,
 		goto fail;
 	(void)snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\","
 	    "\"typ\":\"JWT\"}", sg->kid);
-	assertion_b64url((unsigned char *)hdr, strlen(hdr), sg->header,
+	(void)encode_b64url((unsigned char *)hdr, strlen(hdr), sg->header,
 	    sizeof(sg->header));
 	for (i = 0; i < nprev; i++)
 		if (assertion_add_jwk(sg, prev_files[i], 0, &jwks, &jlen, err,
@@ -304,7 +280,7 @@ assertion_es256(EVP_PKEY *pkey, const char *in, char *out, size_t outlen)
 	    (sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) != NULL &&
 	    BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32) == 32 &&
 	    BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32) == 32) {
-		assertion_b64url(raw, sizeof(raw), out, outlen);
+		(void)encode_b64url(raw, sizeof(raw), out, outlen);
 		rc = 0;
 	}
 	ECDSA_SIG_free(sig);
@@ -318,14 +294,13 @@ assertion_sign(const struct signer *sg, const struct assertion_claims *c,
 {
 	unsigned char	 rnd[16];
 	char		 claims[2048], body[3072], jti[33], sig[90], *tok;
-	size_t		 off, i, n;
+	size_t		 off, n;
 
 	if (ttl == 0 || ttl > ASSERTION_MAX_TTL)
 		ttl = ASSERTION_MAX_TTL;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return NULL;
-	for (i = 0; i < sizeof(rnd); i++)
-		(void)snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
+	encode_hex(rnd, sizeof(rnd), jti);
 	off = (size_t)snprintf(claims, sizeof(claims), "{\"iat\":%lld,"
 	    "\"exp\":%lld,\"jti\":\"%s\"", (long long)now,
 	    (long long)(now + ttl), jti);
@@ -340,7 +315,7 @@ assertion_sign(const struct signer *sg, const struct assertion_claims *c,
 		return NULL;		/* never a truncated claim set */
 	claims[off++] = '}';
 	n = (size_t)snprintf(body, sizeof(body), "%s.", sg->header);
-	assertion_b64url((unsigned char *)claims, off, body + n,
+	(void)encode_b64url((unsigned char *)claims, off, body + n,
 	    sizeof(body) - n);
 	if (assertion_es256(sg->pkey, body, sig, sizeof(sig)) == -1 ||
 	    asprintf(&tok, "%s.%s", body, sig) == -1)

@@ -10,30 +10,7 @@
 #include <openssl/rand.h>
 
 #include "csrf.h"
-
-static void
-csrf_b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t		i, o = 0;
-	unsigned int	v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned int)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned int)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = tbl[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = tbl[v & 63];
-	}
-	out[o] = '\0';
-}
+#include "encode.h"
 
 int
 csrf_new_id(char *out, size_t outlen)
@@ -42,7 +19,7 @@ csrf_new_id(char *out, size_t outlen)
 
 	if (outlen < CSRF_ID_LEN + 1 || RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return -1;
-	csrf_b64url(rnd, sizeof(rnd), out);
+	(void)encode_b64url(rnd, sizeof(rnd), out, outlen);
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return 0;
 }
@@ -59,7 +36,7 @@ csrf_token(const unsigned char *key, const char *id, char *out,
 	if (HMAC(EVP_sha256(), key, 32, (const unsigned char *)id,
 	    strlen(id), mac, &maclen) == NULL || maclen != 32)
 		return -1;
-	csrf_b64url(mac, maclen, out);
+	(void)encode_b64url(mac, maclen, out, outlen);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "encode.h"
 #include "session.h"
 #include "store.h"
 #include "user.h"
@@ -91,30 +92,17 @@ struct session_req {
 	void			*arg;
 };
 
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 int
 session_new_id(char *id, size_t idlen)
 {
-	unsigned char	rnd[33];	/* 32 random bytes + 1 of padding */
-	size_t		i, o = 0;
-	unsigned int	v;
+	unsigned char	rnd[32];
+	int		rc = -1;
 
-	if (idlen < SESSION_ID_LEN + 1 || RAND_bytes(rnd, 32) != 1)
-		return -1;
-	rnd[32] = 0;
-	for (i = 0; i < 33; i += 3) {
-		v = (unsigned int)rnd[i] << 16 | (unsigned int)rnd[i + 1] << 8 |
-		    rnd[i + 2];
-		id[o++] = b64url[(v >> 18) & 63];
-		id[o++] = b64url[(v >> 12) & 63];
-		id[o++] = b64url[(v >> 6) & 63];
-		id[o++] = b64url[v & 63];
-	}
-	id[SESSION_ID_LEN] = '\0';	/* 32 bytes are 43 characters */
+	if (RAND_bytes(rnd, sizeof(rnd)) == 1 &&
+	    encode_b64url(rnd, sizeof(rnd), id, idlen) == SESSION_ID_LEN)
+		rc = 0;
 	OPENSSL_cleanse(rnd, sizeof(rnd));
-	return 0;
+	return rc;
 }
 
 int
@@ -123,7 +111,8 @@ session_id_valid(const char *id)
 	size_t	i;
 
 	for (i = 0; id[i] != '\0'; i++)
-		if (i >= SESSION_ID_LEN || strchr(b64url, id[i]) == NULL)
+		if (i >= SESSION_ID_LEN ||
+		    strchr(encode_b64url_chars, id[i]) == NULL)
 			return 0;
 	return i == SESSION_ID_LEN;
 }
@@ -132,11 +121,9 @@ void
 session_hash(const char *id, char *hex)
 {
 	unsigned char	dig[SHA256_DIGEST_LENGTH];
-	size_t		i;
 
 	SHA256((const unsigned char *)id, strlen(id), dig);
-	for (i = 0; i < sizeof(dig); i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	encode_hex(dig, sizeof(dig), hex);
 }
 
 static struct session_req *
