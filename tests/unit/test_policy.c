@@ -272,12 +272,13 @@ struct row {
 #define S	DECIDE_STEP_UP
 #define M	DECIDE_MFA
 
+/* <x> holds the identity: out->role points into it. */
 static int
-run_row(const struct config *cfg, const struct row *r, struct decision *out)
+run_row(const struct config *cfg, const struct row *r, struct ident *x,
+    struct decision *out)
 {
 	const struct config_app	*app;
 	struct decide_request	 req;
-	struct ident		 x;
 	enum path_error		 pe;
 	char			*path;
 
@@ -285,11 +286,11 @@ run_row(const struct config *cfg, const struct row *r, struct decision *out)
 		return REFUSED;
 	if ((app = config_app_for_host(cfg, r->host)) == NULL)
 		fail_msg("no app for %s", r->host);
-	ident_parse(&x, r->who, NOW);
+	ident_parse(x, r->who, NOW);
 	req.method = r->method;
 	req.path = path;
 	req.host = r->host;
-	(void)decide(app, &req, &x.id, NOW, out);
+	(void)decide(app, &req, &x->id, NOW, out);
 	free(path);
 	return (int)out->verdict;
 }
@@ -298,13 +299,14 @@ static void
 check_rows(const struct config *cfg, const struct row *rows, size_t n)
 {
 	struct decision	d;
+	struct ident	x;
 	size_t		i;
 	int		got;
 
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
-		got = run_row(cfg, r, &d);
+		got = run_row(cfg, r, &x, &d);
 		if (got != r->want)
 			fail_msg("row %zu: %s %s%s as %s: got %s (%s, line %zu), "
 			    "wanted %s", i, r->method, r->host, r->path, r->who,
