@@ -233,14 +233,23 @@ static void
 client_new_id(struct client *clt)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char	 b[16];
+	static const unsigned char zero[16];
+	struct worker	*w = clt->w;
+	const unsigned char *b = zero;
 	size_t		 i;
 
-	if (RAND_bytes(b, sizeof(b)) != 1) {
-		log_warnx("client %" PRIu64 ": RAND_bytes failed", clt->id);
-		memset(b, 0, sizeof(b));
-	}
-	for (i = 0; i < sizeof(b); i++) {
+	if (w->idrand_off == 0 || w->idrand_off + 16 > sizeof(w->idrand)) {
+		w->idrand_off = 0;
+		if (RAND_bytes(w->idrand, sizeof(w->idrand)) != 1)
+			log_warnx("client %" PRIu64 ": RAND_bytes failed",
+			    clt->id);	/* zeros, and a new try next time */
+		else
+			w->idrand_off = 16;
+	} else
+		w->idrand_off += 16;
+	if (w->idrand_off != 0)
+		b = w->idrand + w->idrand_off - 16;
+	for (i = 0; i < 16; i++) {
 		clt->request_id[2 * i] = hex[b[i] >> 4];
 		clt->request_id[2 * i + 1] = hex[b[i] & 0xf];
 	}

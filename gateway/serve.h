@@ -62,6 +62,10 @@ struct worker {
 	uint64_t		 next_client_id;
 	struct metrics		 metrics;	/* this thread's counters */
 	struct pool		*pool;		/* idle upstream connections */
+	/* Request ids: RAND_bytes() in batches, since each call costs a
+	 * getpid() and the DRBG's lock (client_new_id()). */
+	unsigned char		 idrand[1024];
+	size_t			 idrand_off;	/* bytes used; 0: not filled yet */
 };
 
 /*
