@@ -113,37 +113,111 @@ proxy_hop_by_hop(const char *name)
 	return proxy_fold_eq(name, "proxy-", 1);
 }
 
-/* Is <name> listed in a Connection header of <h>? */
+/* Does <name> fold (as in proxy_fold_eq()) onto the <len> bytes at <tok>,
+ * compared case-insensitively? */
+static int
+proxy_token_eq(const char *name, const char *tok, size_t len)
+{
+	size_t	i;
+	int	c;
+
+	for (i = 0; i < len; i++) {
+		c = tolower((unsigned char)name[i]);
+		if (c == '_')
+			c = '-';
+		if (c != tolower((unsigned char)tok[i]))
+			return 0;	/* also where <name> ends early */
+	}
+	return name[len] == '\0';
+}
+
+/* Is <name> listed in a Connection header of <h>?  The comma-separated
+ * tokens are compared in place, trimmed of spaces and tabs: no copy. */
 static int
 proxy_connection_listed(const struct request_header *h, size_t n,
     const char *name)
 {
-	char	*copy, *p, *tok;
-	size_t	 i, len;
-	int	 found = 0;
+	const char	*p, *e;
+	size_t		 i, len;
 
-	for (i = 0; i < n && !found; i++) {
-		if (strcasecmp(h[i].name, "connection") != 0)
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL ||
+		    strcasecmp(h[i].name, "connection") != 0)
 			continue;
-		if ((copy = strdup(h[i].value)) == NULL)
-			return 1;	/* drop it rather than guess */
-		p = copy;
-		while (!found && (tok = strsep(&p, ",")) != NULL) {
-			while (*tok == ' ' || *tok == '\t')
-				tok++;
-			len = strlen(tok);
-			while (len > 0 && (tok[len - 1] == ' ' ||
-			    tok[len - 1] == '\t'))
-				tok[--len] = '\0';
-			for (len = 0; tok[len] != '\0'; len++)
-				tok[len] = (char)tolower((unsigned char)tok[len]);
-			if (len > 0 && proxy_fold_eq(name, tok, 0) &&
-			    strlen(name) == len)
-				found = 1;
+		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			e = p + strcspn(p, ",");
+			len = (size_t)(e - p);
+			while (len > 0 && (p[len - 1] == ' ' ||
+			    p[len - 1] == '\t'))
+				len--;
+			if (len > 0 && proxy_token_eq(name, p, len))
+				return 1;
 		}
-		free(copy);
 	}
-	return found;
+	return 0;
+}
+
+/* <len> bytes at <s> into <*p>, which moves past them. */
+static char *
+proxy_put(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/*
+ * "<name>: <value>\r\n" into <out> in one evbuffer_add(), without
+ * printf: this runs for every header of every request and response.
+ */
+static int
+proxy_add_header(struct evbuffer *out, const char *name, const char *value)
+{
+	char	 line[1024], *p = line;
+	size_t	 nl = strlen(name), vl = strlen(value);
+
+	if (nl + vl + 4 > sizeof(line))
+		return evbuffer_add_printf(out, "%s: %s\r\n", name, value) < 0 ?
+		    -1 : 0;
+	p = proxy_put(p, name, nl);
+	p = proxy_put(p, ": ", 2);
+	p = proxy_put(p, value, vl);
+	p = proxy_put(p, "\r\n", 2);
+	return evbuffer_add(out, line, (size_t)(p - line));
+}
+
+/* <n> in decimal, into <buf>, which it returns; without printf. */
+static const char *
+proxy_decimal(char buf[24], unsigned long long n)
+{
+	char	*d = buf + 23;
+
+	*d = '\0';
+	do {
+		*--d = (char)('0' + n % 10);
+	} while ((n /= 10) != 0);
+	return d;
+}
+
+/* "<name>: <n>\r\n" into <out>, without printf. */
+static int
+proxy_add_number(struct evbuffer *out, const char *name, unsigned long long n)
+{
+	char	 digits[24];
+
+	return proxy_add_header(out, name, proxy_decimal(digits, n));
+}
+
+/* The NUL-terminated strings in <s> (ended by NULL) into <out>. */
+static int
+proxy_add_strings(struct evbuffer *out, const char *const *s)
+{
+	int	rc = 0;
+
+	for (; *s != NULL; s++)
+		rc |= evbuffer_add(out, *s, strlen(*s));
+	return rc;
 }
 
 /*
@@ -212,10 +286,10 @@ proxy_write_request(struct proxy *px, struct evbuffer *out)
 	size_t		 i;
 	int		 rc = 0;
 
-	rc |= evbuffer_add_printf(out, "%s %s%s%s HTTP/1.1\r\nHost: %s\r\n",
-	    req->method_name, req->path, req->query != NULL ? "?" : "",
-	    req->query != NULL ? req->query : "",
-	    host != NULL ? host : clt->app->upstream.host);
+	rc |= proxy_add_strings(out, (const char *const []){ req->method_name,
+	    " ", req->path, req->query != NULL ? "?" : "",
+	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
+	    host != NULL ? host : clt->app->upstream.host, "\r\n", NULL });
 	for (i = 0; i < req->nheaders; i++) {
 		const struct request_header *h = &req->headers[i];
 
@@ -233,20 +307,21 @@ proxy_write_request(struct proxy *px, struct evbuffer *out)
 			rc |= proxy_write_cookies(out, h->value);
 			continue;
 		}
-		rc |= evbuffer_add_printf(out, "%s: %s\r\n", h->name, h->value);
+		rc |= proxy_add_header(out, h->name, h->value);
 	}
 	/* Ours, after all removals: nothing above can strip these. */
-	rc |= evbuffer_add_printf(out, "X-Forwarded-For: %s%s%s\r\n"
-	    "X-Forwarded-Proto: %s\r\nX-Forwarded-Host: %s\r\n"
-	    "X-Request-Id: %s\r\n", xff != NULL ? xff : "",
-	    xff != NULL ? ", " : "", clt->peer, clt->tls ? "https" : "http",
-	    host != NULL ? host : "", clt->request_id);
+	rc |= proxy_add_strings(out, (const char *const []){
+	    "X-Forwarded-For: ", xff != NULL ? xff : "",
+	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
+	    clt->tls ? "https" : "http", "\r\nX-Forwarded-Host: ",
+	    host != NULL ? host : "", "\r\nX-Request-Id: ", clt->request_id,
+	    "\r\n", NULL });
 	if (auth_upstream_headers(clt, out) == -1)
 		return -1;	/* no assertion: never forward unsigned */
 	if (req->chunked)
-		rc |= evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	else if (req->has_length)
-		rc |= evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+		rc |= proxy_add_number(out, "Content-Length",
 		    (unsigned long long)req->content_length);
 	/* No Connection: close: the connection goes back to the pool. */
 	if (px->websocket)
@@ -786,21 +861,21 @@ proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 
 	if (nobody) {		/* HEAD, 204, 304: the length as stated */
 		for (i = 0; i < px->nhdrs; i++)
-			if (strcasecmp(px->hdrs[i].name, "content-length")
-			    == 0 && clt->req->method == HTTP_HEAD)
-				(void)evbuffer_add_printf(out,
-				    "Content-Length: %s\r\n",
-				    px->hdrs[i].value);
+			if (px->hdrs[i].value != NULL && strcasecmp(
+			    px->hdrs[i].name, "content-length") == 0 &&
+			    clt->req->method == HTTP_HEAD)
+				(void)proxy_add_header(out,
+				    "Content-Length", px->hdrs[i].value);
 		return;
 	}
 	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX) {
-		(void)evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+		(void)proxy_add_number(out, "Content-Length",
 		    (unsigned long long)p->content_length);
 		return;
 	}
 	if (clt->req->http_minor >= 1) {
 		px->out_chunked = 1;
-		(void)evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		(void)evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 		return;
 	}
 	clt->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
@@ -835,8 +910,7 @@ proxy_write_101(struct proxy *px, struct evbuffer *out)
 		if (h->value == NULL || proxy_hop_by_hop(h->name) ||
 		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name))
 			continue;
-		(void)evbuffer_add_printf(out, "%s: %s\r\n", h->name,
-		    h->value);
+		(void)proxy_add_header(out, h->name, h->value);
 	}
 	(void)evbuffer_add(out, "Upgrade: websocket\r\n"
 	    "Connection: Upgrade\r\n\r\n", 43);
@@ -854,6 +928,7 @@ proxy_on_headers_complete(http_parser *p)
 	struct evbuffer	*out = px->out;	/* flushed by proxy_on_read() */
 	unsigned int	 seen = 0;	/* security headers it sent */
 	int		 nobody, status = p->status_code;
+	char		 digits[24];
 	size_t		 i;
 
 	if (status / 100 == 1) {
@@ -871,9 +946,10 @@ proxy_on_headers_complete(http_parser *p)
 		if (px->hdrs[i].value != NULL && (!proxy_clean(px->hdrs[i].name)
 		    || !proxy_clean(px->hdrs[i].value)))
 			return proxy_fail(px, "upstream_bad_header");
-	(void)evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-	    px->reason != NULL && proxy_clean(px->reason) ? px->reason :
-	    pages_reason(status));
+	(void)proxy_add_strings(out, (const char *const []){ "HTTP/1.1 ",
+	    proxy_decimal(digits, (unsigned long long)(unsigned int)status),
+	    " ", px->reason != NULL && proxy_clean(px->reason) ? px->reason :
+	    pages_reason(status), "\r\n", NULL });
 	for (i = 0; i < px->nhdrs; i++) {
 		struct request_header *h = &px->hdrs[i];
 
@@ -884,19 +960,33 @@ proxy_on_headers_complete(http_parser *p)
 		    headers_filter(clt->app->headers, clt->tls, h->name,
 		    h->value, &seen))
 			continue;
-		(void)evbuffer_add_printf(out, "%s: %s\r\n", h->name,
-		    h->value);
+		(void)proxy_add_header(out, h->name, h->value);
 	}
 	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
 	proxy_add_framing(px, out, nobody);
 	if (!clt->keep_alive)
-		(void)evbuffer_add_printf(out, "Connection: close\r\n");
+		(void)evbuffer_add(out, "Connection: close\r\n", 19);
 	else if (clt->req->http_minor == 0)
-		(void)evbuffer_add_printf(out, "Connection: keep-alive\r\n");
+		(void)evbuffer_add(out, "Connection: keep-alive\r\n", 24);
 	(void)evbuffer_add(out, "\r\n", 2);
 	px->head_sent = 1;
 	client_response_started(clt, status);
 	return nobody && clt->req->method == HTTP_HEAD ? 1 : 0;
+}
+
+/* "<len in hex>\r\n", a chunk's size line, without printf. */
+static int
+proxy_add_chunk_size(struct evbuffer *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	 buf[24], *d = buf + sizeof(buf);
+
+	*--d = '\n';
+	*--d = '\r';
+	do {
+		*--d = hex[len & 0xf];
+	} while ((len >>= 4) != 0);
+	return evbuffer_add(out, d, (size_t)(buf + sizeof(buf) - d));
 }
 
 static int
@@ -907,7 +997,7 @@ proxy_on_body(http_parser *p, const char *at, size_t len)
 
 	px->clt->bytes += len;
 	if (px->out_chunked)
-		(void)evbuffer_add_printf(out, "%zx\r\n", len);
+		(void)proxy_add_chunk_size(out, len);
 	(void)evbuffer_add(out, at, len);
 	if (px->out_chunked)
 		(void)evbuffer_add(out, "\r\n", 2);
