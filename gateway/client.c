@@ -30,6 +30,7 @@
 #include "serve.h"
 
 #define CLIENT_LINGER_MS	2000
+#define CLIENT_MS_UNSET		UINT64_MAX	/* bev timeouts not known */
 
 static void	client_on_read(struct bufferevent *, void *);
 static void	client_on_write(struct bufferevent *, void *);
@@ -65,6 +66,7 @@ client_set_state(struct client *clt, enum client_state st)
 {
 	const struct config *cfg = clt->cfg;
 	struct timeval	 rtv, wtv, *r = NULL;
+	uint64_t	 ms;
 	int		 rd = 0;
 
 	log_debug("client %" PRIu64 ": %s -> %s", clt->id,
@@ -104,6 +106,17 @@ client_set_state(struct client *clt, enum client_state st)
 		}
 		break;
 	}
+	/*
+	 * Most steps of a request (decide, forward, respond) change neither
+	 * the timeouts nor reading; each call below re-adds the events (a
+	 * lock and a timer-queue update), so only make it on a change.
+	 */
+	ms = r == NULL ? 0 : (uint64_t)r->tv_sec * 1000 +
+	    (uint64_t)r->tv_usec / 1000;
+	if (ms == clt->read_ms && rd == ((bufferevent_get_enabled(clt->bev) &
+	    EV_READ) != 0))
+		return;
+	clt->read_ms = ms;
 	bufferevent_set_timeouts(clt->bev, r,
 	    client_tv(&wtv, cfg->body_timeout));
 	if (rd)
@@ -191,6 +204,7 @@ client_new(struct worker *w, struct bufferevent *bev, struct config *cfg,
 	clt->tls = tls;
 	clt->plain_redirect = plain_redirect;
 	clt->https_port = https_port;
+	clt->read_ms = CLIENT_MS_UNSET;	/* the listener set its own */
 	clt->trusted = client_trusted(cfg, sa);
 	client_peer(clt, sa);
 	TAILQ_INSERT_TAIL(&w->clients, clt, entry);
@@ -465,6 +479,7 @@ client_read_form(struct client *clt, size_t max,
 		bufferevent_set_timeouts(clt->bev, client_tv(&tv,
 		    clt->cfg->body_timeout), client_tv(&tv2,
 		    clt->cfg->body_timeout));
+		clt->read_ms = CLIENT_MS_UNSET;
 		bufferevent_enable(clt->bev, EV_READ);
 	}
 	if (!request_has_body(req) || req->complete) {
@@ -894,4 +909,5 @@ client_body_done(struct client *clt)
 	if (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND)
 		bufferevent_set_timeouts(clt->bev, NULL, client_tv(&wtv,
 		    clt->cfg->body_timeout));
+	clt->read_ms = CLIENT_MS_UNSET;
 }

@@ -57,6 +57,8 @@ struct client {
 	struct event		*reaper;	/* frees us on the next turn */
 	struct event		*head_timer;	/* header_timeout */
 	struct event		*next;		/* serve a pipelined request */
+	uint64_t		 read_ms;	/* read timeout last set on bev
+						 * (0: none; CLIENT_MS_UNSET) */
 	int			 dead;		/* client_close() ran */
 	enum client_state	 state;
 	int			 tls;		/* came in over TLS */
