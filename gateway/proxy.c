@@ -42,14 +42,31 @@
 #define PROXY_HEAD_MAX		(64 * 1024)	/* response head bytes */
 #define PROXY_HEADERS_MAX	256
 
+/*
+ * A response header while the head is parsed: offsets into px->arena,
+ * since the arena may move as it grows.  Names and values are appended
+ * there in the order http-parser reports them, so the string being
+ * extended is always the arena's last: one allocation per response
+ * instead of one per name and value.
+ */
+struct proxy_field {
+	size_t			 name;
+	size_t			 value;		/* PROXY_NO_VALUE: none yet */
+};
+#define PROXY_NO_VALUE		SIZE_MAX
+
 /* Owned by its client (clt->px); freed by the reaper only. */
 struct proxy {
 	struct client		*clt;		/* NULL once unlinked */
 	struct bufferevent	*bev;		/* the upstream connection */
 	struct event		*reaper;
 	http_parser		 parser;	/* the response */
-	struct request_header	*hdrs;		/* response headers */
+	struct request_header	*hdrs;		/* response headers, into arena:
+						 * set by proxy_resolve_headers() */
+	struct proxy_field	*fields;	/* the same while parsing */
 	size_t			 nhdrs, caphdrs;
+	char			*arena;		/* header names and values */
+	size_t			 arena_len, arena_cap;
 	char			*reason;	/* response reason phrase */
 	size_t			 head_bytes;
 	int			 in_value;
@@ -504,13 +521,8 @@ proxy_close(struct proxy *px)
 static void
 proxy_free_headers(struct proxy *px)
 {
-	size_t	i;
-
-	for (i = 0; i < px->nhdrs; i++) {
-		free(px->hdrs[i].name);
-		free(px->hdrs[i].value);
-	}
 	px->nhdrs = 0;
+	px->arena_len = 0;
 	px->in_value = 0;
 	free(px->reason);
 	px->reason = NULL;
@@ -528,6 +540,8 @@ proxy_on_reap(evutil_socket_t fd, short ev, void *arg)
 	evbuffer_free(px->out);
 	proxy_free_headers(px);
 	free(px->hdrs);
+	free(px->fields);
+	free(px->arena);
 	free(px);
 }
 
@@ -779,6 +793,68 @@ proxy_append(char **s, const char *at, size_t len)
 	return 0;
 }
 
+/*
+ * Append <len> bytes at <at> to px->arena: as a new string if <start>,
+ * else to the last one (it is always the one being extended).  Every
+ * string stays NUL-terminated.  0, or -1 with the reason set.
+ */
+static int
+proxy_arena_add(struct proxy *px, int start, const char *at, size_t len)
+{
+	size_t	 need, cap;
+	char	*n;
+
+	if (!start)
+		px->arena_len--;		/* over the NUL */
+	need = px->arena_len + len + 1;
+	if (need > px->arena_cap) {
+		for (cap = px->arena_cap ? px->arena_cap : 1024; cap < need;)
+			cap *= 2;
+		if ((n = realloc(px->arena, cap)) == NULL) {
+			if (!start)
+				px->arena_len++;
+			return proxy_fail(px, "nomem");
+		}
+		px->arena = n;
+		px->arena_cap = cap;
+	}
+	memcpy(px->arena + px->arena_len, at, len);
+	px->arena_len += len;
+	px->arena[px->arena_len++] = '\0';
+	return 0;
+}
+
+/* Room for twice as many headers (16 at first), parsed and resolved. */
+static int
+proxy_grow_fields(struct proxy *px)
+{
+	size_t			 n = px->caphdrs ? px->caphdrs * 2 : 16;
+	struct proxy_field	*f;
+	struct request_header	*h;
+
+	if ((f = reallocarray(px->fields, n, sizeof(*f))) == NULL)
+		return -1;
+	px->fields = f;
+	if ((h = reallocarray(px->hdrs, n, sizeof(*h))) == NULL)
+		return -1;
+	px->hdrs = h;
+	px->caphdrs = n;
+	return 0;
+}
+
+/* The head is in: point px->hdrs at the names and values in the arena. */
+static void
+proxy_resolve_headers(struct proxy *px)
+{
+	size_t	i;
+
+	for (i = 0; i < px->nhdrs; i++) {
+		px->hdrs[i].name = px->arena + px->fields[i].name;
+		px->hdrs[i].value = px->fields[i].value == PROXY_NO_VALUE ?
+		    NULL : px->arena + px->fields[i].value;
+	}
+}
+
 static int
 proxy_on_status(http_parser *p, const char *at, size_t len)
 {
@@ -794,7 +870,7 @@ static int
 proxy_on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct proxy	*px = p->data;
-	struct request_header *h;
+	struct proxy_field *f;
 
 	if (px->head_sent)		/* trailers: dropped */
 		return 0;
@@ -803,37 +879,34 @@ proxy_on_header_field(http_parser *p, const char *at, size_t len)
 	if (px->in_value || px->nhdrs == 0) {
 		if (px->nhdrs >= PROXY_HEADERS_MAX)
 			return proxy_fail(px, "upstream_head_too_large");
-		if (px->nhdrs == px->caphdrs) {
-			size_t n = px->caphdrs ? px->caphdrs * 2 : 16;
-
-			if ((h = reallocarray(px->hdrs, n, sizeof(*h))) ==
-			    NULL)
-				return proxy_fail(px, "nomem");
-			px->hdrs = h;
-			px->caphdrs = n;
-		}
-		memset(&px->hdrs[px->nhdrs++], 0, sizeof(*h));
+		if (px->nhdrs == px->caphdrs && proxy_grow_fields(px) == -1)
+			return proxy_fail(px, "nomem");
+		f = &px->fields[px->nhdrs++];
+		f->name = px->arena_len;
+		f->value = PROXY_NO_VALUE;
 		px->in_value = 0;
+		return proxy_arena_add(px, 1, at, len);
 	}
-	h = &px->hdrs[px->nhdrs - 1];
-	return proxy_append(&h->name, at, len) == -1 ?
-	    proxy_fail(px, "nomem") : 0;
+	return proxy_arena_add(px, 0, at, len);
 }
 
 static int
 proxy_on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct proxy	*px = p->data;
-	struct request_header *h;
+	struct proxy_field *f;
 
 	if (px->head_sent)
 		return 0;
 	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
 		return proxy_fail(px, "upstream_head_too_large");
-	h = &px->hdrs[px->nhdrs - 1];
+	f = &px->fields[px->nhdrs - 1];
 	px->in_value = 1;
-	return proxy_append(&h->value, at, len) == -1 ?
-	    proxy_fail(px, "nomem") : 0;
+	if (f->value == PROXY_NO_VALUE) {
+		f->value = px->arena_len;
+		return proxy_arena_add(px, 1, at, len);
+	}
+	return proxy_arena_add(px, 0, at, len);
 }
 
 /* A response header value or phrase we may copy: no CR, LF or NUL. */
@@ -931,6 +1004,7 @@ proxy_on_headers_complete(http_parser *p)
 	char		 digits[24];
 	size_t		 i;
 
+	proxy_resolve_headers(px);
 	if (status / 100 == 1) {
 		if (status == 101)
 			return proxy_write_101(px, out);
