@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 
 #include <event2/event.h>
@@ -67,6 +70,13 @@ hashpool_thread(void *arg)
 	struct hashpool		*hp = arg;
 	struct hashpool_job	*job;
 
+	/*
+	 * Hashing is slow on purpose and must not take the CPU from the
+	 * event loops that proxy traffic: run these threads at the lowest
+	 * priority (Linux nices per thread).  Best effort: a sandbox that
+	 * denies setpriority() leaves them at the default.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	for (;;) {
 		pthread_mutex_lock(&hp->lock);
 		while (TAILQ_EMPTY(&hp->queue) && !hp->stopping)

@@ -95,7 +95,8 @@ def test_unit_keeps_what_the_gateway_needs():
     families = " ".join(service("RestrictAddressFamilies")).split()
     assert sorted(families) == ["AF_INET", "AF_INET6", "AF_UNIX"]
     assert service("SystemCallFilter") == ["@system-service",
-                                           "~@privileged @resources"]
+                                           "~@privileged @resources",
+                                           "setpriority"]
     assert service("LimitNOFILE") == ["65536"]
     assert service("UMask") == ["0077"]
     for key in ("ConfigurationDirectory", "StateDirectory", "LogsDirectory",
