@@ -364,16 +364,19 @@ password_lower(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
+/* Is the candidate password <s> in the list?  It is a secret, so each
+ * probe compares in constant time (the list itself is public). */
 static int
 password_set_has(const struct password_rules *r, const char *s)
 {
-	size_t	i;
+	size_t	i, len = strlen(s);
 
 	if (r->nslots == 0)
 		return 0;
 	for (i = password_hashstr(s) & (r->nslots - 1); r->slots[i] != NULL;
 	    i = (i + 1) & (r->nslots - 1))
-		if (strcmp(r->slots[i], s) == 0)
+		if (strlen(r->slots[i]) == len &&
+		    CRYPTO_memcmp(r->slots[i], s, len) == 0)
 			return 1;
 	return 0;
 }
