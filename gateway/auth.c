@@ -2,7 +2,8 @@
  * Authentication on the request path (see auth.h).
  *
  * Paths that reach this module: client_decide() -> auth_decide() for every
- * request to an app; client_builtin() -> auth_builtin() for /.postern/...;
+ * request to an app (decide() anonymously, then again with the session if
+ * the route needs one); client_builtin() -> auth_builtin() for /.postern/...;
  * proxy.c -> auth_upstream_headers() while it writes the upstream head;
  * client_close() -> auth_detach().
  *
@@ -27,6 +28,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "csrf.h"
+#include "decide.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -151,6 +153,8 @@ auth_reset(struct client *clt)
 {
 	free(clt->ident);
 	clt->ident = NULL;
+	clt->tenant[0] = '\0';
+	clt->tenant_role[0] = '\0';
 }
 
 /* ---- responses ---- */
@@ -213,21 +217,21 @@ auth_urlencode(const char *s, char *out, size_t size)
 }
 
 /*
- * Nobody is signed in: browsers asking for a page go to the sign-in page
- * with the way back; everyone else gets 401.  <stale> clears a cookie that
- * named no valid session.
+ * Send a browser asking for a page to gateway page <page>, with the way
+ * back in "rd"; everyone else gets 401 with body <json> and the challenge
+ * <www>.  <extra_in> (headers) goes with either answer; <reason> is logged.
  */
 static void
-auth_unauthenticated(struct client *clt, int stale)
+auth_send_to(struct client *clt, const char *page, const char *json,
+    const char *www, const char *extra_in, const char *reason)
 {
 	struct request	*req = clt->req;
 	struct pages_resp r = { .status = 401 };
 	char		 back[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
-	char		 loc[3 * REDIRECT_MAX + 64], extra[512] = "";
+	char		 loc[3 * REDIRECT_MAX + 64], extra[768];
 	int		 n;
 
-	if (stale)
-		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+	(void)snprintf(extra, sizeof(extra), "%s", extra_in);
 	n = snprintf(back, sizeof(back), "%s%s%s", req->path,
 	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
 	if ((req->method == HTTP_GET || req->method == HTTP_HEAD) &&
@@ -235,21 +239,117 @@ auth_unauthenticated(struct client *clt, int stale)
 		if (n < 0 || (size_t)n >= sizeof(back))
 			(void)strcpy(back, "/");
 		auth_urlencode(back, enc, sizeof(enc));
-		(void)snprintf(loc, sizeof(loc), "/.postern/login?rd=%s", enc);
+		(void)snprintf(loc, sizeof(loc), "%s?rd=%s", page, enc);
 		r.status = 302;
 		r.location = loc;
 	} else {
-		(void)strncat(extra, "WWW-Authenticate: Bearer realm=\"postern\""
-		    "\r\n", sizeof(extra) - strlen(extra) - 1);
-		r.json = "{\"error\":\"unauthenticated\"}";
+		(void)snprintf(extra + strlen(extra), sizeof(extra) -
+		    strlen(extra), "WWW-Authenticate: %s\r\n", www);
+		r.json = json;
 	}
 	r.extra = extra;
-	auth_answer(clt, &r, "unauthenticated");
+	auth_answer(clt, &r, reason);
+}
+
+/*
+ * Nobody is signed in: browsers asking for a page go to the sign-in page
+ * with the way back; everyone else gets 401.  <stale> clears a cookie that
+ * named no valid session.
+ */
+static void
+auth_unauthenticated(struct client *clt, int stale)
+{
+	char	extra[512] = "";
+
+	if (stale)
+		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+	auth_send_to(clt, "/.postern/login", "{\"error\":\"unauthenticated\"}",
+	    "Bearer realm=\"postern\"", extra, "unauthenticated");
+}
+
+/*
+ * Answer a decision other than ALLOW.  The reason code of decide.c goes
+ * to the log; the client only sees the status (and where to go next).
+ * STEP_UP and MFA say the session is good but not enough (RFC 9470's
+ * insufficient_user_authentication for non-browsers).
+ */
+static void
+auth_refuse(struct client *clt, const struct decision *d)
+{
+	static const char www[] = "Bearer realm=\"postern\", "
+	    "error=\"insufficient_user_authentication\"";
+
+	switch (d->verdict) {
+	case DECIDE_LOGIN:
+		auth_unauthenticated(clt, 0);
+		break;
+	case DECIDE_NOT_FOUND:
+		auth_answer(clt, &(struct pages_resp){ .status = 404 },
+		    d->reason);
+		break;
+	case DECIDE_STEP_UP:
+		auth_send_to(clt, "/.postern/reauth",
+		    "{\"error\":\"reauthentication_required\"}", www, "",
+		    d->reason);
+		break;
+	case DECIDE_MFA:
+		auth_send_to(clt, "/.postern/2fa",
+		    "{\"error\":\"mfa_required\"}", www, "", d->reason);
+		break;
+	case DECIDE_ALLOW:	/* callers forward instead */
+	case DECIDE_DENY:
+	default:		/* fail closed */
+		auth_answer(clt, &(struct pages_resp){ .status = 403 },
+		    d->reason != NULL ? d->reason : "policy");
+		break;
+	}
+}
+
+/* decide() for the current request of <clt> by <id>. */
+static enum decide_verdict
+auth_decide_as(struct client *clt, const struct decide_identity *id,
+    struct decision *d)
+{
+	struct decide_request	dr;
+
+	dr.method = clt->req->method_name;
+	dr.path = clt->req->path;
+	dr.host = clt->req->host;
+	return decide(clt->app, &dr, id, time(NULL), d);
 }
 
 /* ---- protected requests ---- */
 
 static void	auth_signed_in_page(struct client *, const struct session *);
+
+/*
+ * The session <s> of <clt> is valid: decide again with it.  ALLOW keeps
+ * the identity, and decide()'s tenant and role, for the upstream headers.
+ */
+static void
+auth_on_identified(struct client *clt, const struct session *s)
+{
+	struct decide_identity	id;
+	struct decision		d;
+
+	if ((clt->ident = malloc(sizeof(*s))) == NULL) {
+		auth_unavailable(clt);
+		return;
+	}
+	memcpy(clt->ident, s, sizeof(*s));
+	decide_identity_session(&id, clt->ident);
+	if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
+		auth_reset(clt);	/* nothing goes upstream */
+		auth_refuse(clt, &d);
+		return;
+	}
+	if (d.tenant[0] != '\0' && d.role != NULL &&
+	    strlen(d.role) < sizeof(clt->tenant_role)) {
+		(void)strcpy(clt->tenant, d.tenant);
+		(void)strcpy(clt->tenant_role, d.role);
+	}
+	client_resume(clt, CLIENT_ALLOW, 0);
+}
 
 static void
 auth_on_session(void *arg, enum session_status status,
@@ -266,12 +366,7 @@ auth_on_session(void *arg, enum session_status status,
 	}
 	switch (status) {
 	case SESSION_OK:
-		if ((clt->ident = malloc(sizeof(*s))) == NULL) {
-			auth_unavailable(clt);
-			return;
-		}
-		memcpy(clt->ident, s, sizeof(*s));
-		client_resume(clt, CLIENT_ALLOW, 0);
+		auth_on_identified(clt, s);
 		break;
 	case SESSION_NONE:
 		auth_unauthenticated(clt, 1);
@@ -339,13 +434,24 @@ auth_ws_origin_ok(struct client *clt)
 	return config_app_for_host(clt->cfg, host) == clt->app;
 }
 
+/*
+ * First decide() anonymously: a public route (or an unprotected app)
+ * forwards without identity, a refusal is answered now.  Only LOGIN goes
+ * on to the session lookup; auth_on_identified() decides again.
+ */
 enum auth_verdict
 auth_decide(struct client *clt)
 {
-	char	id[SESSION_ID_LEN + 2];
+	struct decide_identity	anon = { .kind = DECIDE_NONE };
+	struct decision		d;
+	char			id[SESSION_ID_LEN + 2];
 
-	if (!clt->app->protect)
+	if (auth_decide_as(clt, &anon, &d) == DECIDE_ALLOW)
 		return AUTH_ALLOW;
+	if (d.verdict != DECIDE_LOGIN) {
+		auth_refuse(clt, &d);
+		return AUTH_PENDING;
+	}
 	if (proxy_is_websocket(clt->req) && !auth_ws_origin_ok(clt)) {
 		auth_answer(clt, &(struct pages_resp){ .status = 403 },
 		    "ws_origin");
@@ -846,19 +952,25 @@ auth_upstream_headers(struct client *clt, struct evbuffer *out)
 
 	if (s == NULL)
 		return 0;
-	if (strpbrk(s->email, "\r\n") != NULL || (s->norgs == 1 &&
-	    strpbrk(s->orgs[0].slug, "\r\n") != NULL) || (s->norgs == 1 &&
-	    strpbrk(s->orgs[0].role, "\r\n") != NULL))
+	if (clt->app->routes != NULL) {
+		/* The route named the tenant (auth_on_identified()). */
+		if (clt->tenant[0] != '\0') {
+			c.org = clt->tenant;
+			c.role = clt->tenant_role;
+		}
+	} else if (s->norgs == 1) {
+		/* No routes, no tenant: a user of exactly one organisation
+		 * is in it; with several, none is claimed. */
+		c.org = s->orgs[0].slug;
+		c.role = s->orgs[0].role;
+	}
+	if (strpbrk(s->email, "\r\n") != NULL || (c.org != NULL &&
+	    (strpbrk(c.org, "\r\n") != NULL ||
+	    strpbrk(c.role, "\r\n") != NULL)))
 		return -1;		/* never a header injection from Redis */
 	c.sub = s->user;
 	c.email = s->email;
 	c.auth = "session";
-	/* Until policies name the request's tenant, a user of exactly one
-	 * organisation is in it; with several, none is claimed. */
-	if (s->norgs == 1) {
-		c.org = s->orgs[0].slug;
-		c.role = s->orgs[0].role;
-	}
 	if (cfg->signer == NULL ||
 	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
 	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),

@@ -84,6 +84,8 @@ struct client {
 	/* authentication (auth.c) */
 	struct auth_check	*check;		/* pending check; unlinked on close */
 	struct session		*ident;		/* who, once known; per request */
+	char			 tenant[64];	/* decide()'s tenant, "" if none */
+	char			 tenant_role[16]; /* ident's role in tenant */
 	struct evbuffer		*form;		/* a gateway form's body */
 	void			(*form_cb)(struct client *, struct evbuffer *);
 	int			 decision;	/* enum metrics_decision */

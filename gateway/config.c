@@ -1153,13 +1153,15 @@ config_walk(struct yconf *y, struct config *cfg, struct diag *d)
 
 /*
  * Keys that come from files: the gateway secret's derived keys and the
- * assertion signer.  An app with protect: true needs both.
+ * assertion signer.  An app with protect: true, or with a route that is not
+ * public (policy.c sets protect from its routes), needs both.
  */
 static void
 config_keys(struct config *cfg, struct diag *d)
 {
-	char	err[256];
-	size_t	i;
+	const char	*why;
+	char		 err[256];
+	size_t		 i;
 
 	if (cfg->secret_file != NULL) {
 		if ((cfg->keys = calloc(1, sizeof(*cfg->keys))) == NULL)
@@ -1177,18 +1179,20 @@ config_keys(struct config *cfg, struct diag *d)
 		if (!cfg->apps[i].protect)
 			continue;
 		cfg->needs_redis = 1;
+		why = cfg->apps[i].routes != NULL ? "routes that are not "
+		    "public" : "protect: true";
 		if (cfg->secret_file == NULL)
 			diag_error(d, cfg->apps[i].policy_file,
 			    cfg->apps[i].pos.line, cfg->apps[i].pos.col,
-			    "app '%s' has protect: true, which needs "
-			    "secret_file in %s", cfg->apps[i].name, cfg->path);
+			    "app '%s' has %s, which needs secret_file in %s",
+			    cfg->apps[i].name, why, cfg->path);
 		if (cfg->assertion_key_file == NULL)
 			diag_error(d, cfg->apps[i].policy_file,
 			    cfg->apps[i].pos.line, cfg->apps[i].pos.col,
-			    "app '%s' has protect: true, which needs "
-			    "assertion.key_file in %s (create one with "
-			    "'postern keys generate -c %s')", cfg->apps[i].name,
-			    cfg->path, cfg->path);
+			    "app '%s' has %s, which needs assertion.key_file "
+			    "in %s (create one with 'postern keys generate -c "
+			    "%s')", cfg->apps[i].name, why, cfg->path,
+			    cfg->path);
 	}
 }
 

@@ -772,8 +772,11 @@ policy_app_checks(struct policy_ctx *pc, struct diag *d, const char *path)
 		diag_error(d, path, pc->org_pos.line, pc->org_pos.col,
 		    "app.org: the tenant is already bound by a host "
 		    "{org}.…; a tenant is bound once");
+	/* With routes, protect only says whether some route needs an
+	 * identity (config_keys() then wants the secret and the signer);
+	 * decide() says which requests do. */
 	if (pc->app.routes != NULL)
-		pc->app.protect = 1;	/* see policy_compile() */
+		pc->app.protect = route_table_protects(pc->app.routes);
 }
 
 /* Walk the opened document of <y> into an app and append it to <cfg>. */
@@ -833,9 +836,7 @@ policy_load_buffer(struct config *cfg, const char *path, const void *buf,
 
 /*
  * Routes are checked once the configuration is read, because the role
- * ladder (config "roles:") may come after "policies:".  Until the request
- * path calls decide(), an app with routes keeps protect = 1 (every
- * request needs a session): stricter than its routes, never looser.
+ * ladder (config "roles:") may come after "policies:".
  */
 void
 policy_compile(struct config *cfg, struct diag *d)

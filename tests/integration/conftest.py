@@ -168,7 +168,8 @@ def write_config(directory, tls_cert, upstream, redis=None, extra="",
           hosts: [%s]
           upstream: http://%s:%d
         """) % (", ".join(hosts), upstream[0], upstream[1]) + app_extra +
-        "  protect: %s\n" % ("true" if protect else "false"))
+        ("" if protect is None else  # None: app_extra has routes
+         "  protect: %s\n" % ("true" if protect else "false")))
     cfg = directory / "postern.yaml"
     cfg.write_text(textwrap.dedent("""\
         server:
