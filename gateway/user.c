@@ -86,6 +86,17 @@ static struct store_script user_lua_revoke = STORE_SCRIPT("revoke sessions",
 	"if not id then return -1 end\n"
 	"return revoke(ARGV[1], id)\n");
 
+/* KEYS: users set.  ARGV: prefix.  Every session of every user (all
+ * sessions are indexed under their user): sessions revoked. */
+static struct store_script user_lua_revoke_all = STORE_SCRIPT(
+	"revoke all sessions",
+	LUA_REVOKE
+	"local n = 0\n"
+	"for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+	"  n = n + revoke(ARGV[1], id)\n"
+	"end\n"
+	"return n\n");
+
 /* KEYS: org hash, orgs set.  ARGV: slug, name, now.  1 done, 0 taken. */
 static struct store_script user_lua_org_add = STORE_SCRIPT("org add",
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
@@ -346,6 +357,28 @@ user_revoke_sessions(struct store_sync *ss, const char *email,
 {
 	return user_by_email(ss, &user_lua_revoke, email, NULL, NULL,
 	    nrevoked, err, errlen);
+}
+
+int
+user_revoke_all(struct store_sync *ss, long *nrevoked, char *err,
+    size_t errlen)
+{
+	const char	*argv[2];
+	char		 kusers[STORE_KEYLEN];
+	long long	 res;
+
+	if (user_key(kusers, sizeof(kusers), store_sync_prefix(ss),
+	    USER_KEY_USERS, NULL) == -1) {
+		(void)snprintf(err, errlen, "key too long");
+		return -1;
+	}
+	argv[0] = kusers;
+	argv[1] = store_sync_prefix(ss);
+	if (user_eval(ss, &user_lua_revoke_all, 1, 2, argv, &res, err,
+	    errlen) == -1)
+		return -1;
+	*nrevoked = (long)res;
+	return 0;
 }
 
 int

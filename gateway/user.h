@@ -99,6 +99,9 @@ int	user_set_password(struct store_sync *ss, const char *email,
 	    const char *phc, long *nrevoked, char *err, size_t errlen);
 int	user_set_disabled(struct store_sync *ss, const char *email,
 	    int disabled, long *nrevoked, char *err, size_t errlen);
+/* Delete every session of every user, in one script; count in *<n>. */
+int	user_revoke_all(struct store_sync *ss, long *n, char *err,
+	    size_t errlen);
 int	user_revoke_sessions(struct store_sync *ss, const char *email,
 	    long *nrevoked, char *err, size_t errlen);
 /* Call <fn> for every user, sorted by email. */

@@ -33,6 +33,7 @@ struct usercmd {
 	const char		*name;		/* --name */
 	const char		*role;		/* --role */
 	int			 remove;	/* --remove */
+	int			 all;		/* --all */
 	int			 help;		/* -h: usage shown, exit 0 */
 	char			**args;		/* positional, after action */
 	int			 nargs;
@@ -45,7 +46,8 @@ usercmd_usage_to(const struct usercmd *uc, FILE *fp)
 {
 	fprintf(fp, "usage: postern %s %s\n", uc->cmd,
 	    strcmp(uc->cmd, "user") == 0 ? USERCMD_USER_USAGE :
-	    USERCMD_ORG_USAGE);
+	    strcmp(uc->cmd, "org") == 0 ? USERCMD_ORG_USAGE :
+	    USERCMD_SESSIONS_USAGE);
 }
 
 static void
@@ -80,6 +82,7 @@ usercmd_parse(struct usercmd *uc, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "remove", no_argument, NULL, 'R' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +115,9 @@ usercmd_parse(struct usercmd *uc, int argc, char **argv)
 			break;
 		case 'R':
 			uc->remove = 1;
+			break;
+		case 'A':
+			uc->all = 1;
 			break;
 		case 'h':
 			uc->help = 1;
@@ -396,6 +402,30 @@ user_cmd_state(struct usercmd *uc)
 	return 0;
 }
 
+/* `postern sessions revoke --all`: everyone signs in again (incident). */
+static int
+sessions_cmd_revoke(struct usercmd *uc)
+{
+	char	err[STORE_ERRLEN];
+	long	n = 0;
+	int	rc;
+
+	if (usercmd_expect(uc, 0, 0, 0) == -1)
+		return 2;
+	if (!uc->all) {
+		fprintf(stderr, "postern sessions revoke: --all is required "
+		    "(for one user: postern user revoke-sessions EMAIL)\n");
+		usercmd_usage(uc);
+		return 2;
+	}
+	if ((rc = usercmd_open(uc)) != 0)
+		return rc;
+	if (user_revoke_all(uc->ss, &n, err, sizeof(err)) == -1)
+		return usercmd_fail(uc, "%s", err);
+	printf("%ld session%s revoked\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static void
 user_cmd_row(const struct user_info *ui, void *arg)
 {
@@ -514,6 +544,7 @@ static const struct usercmd_action usercmd_actions[] = {
 	{ "user", "list", user_cmd_list },
 	{ "org", "add", org_cmd_add },
 	{ "org", "member", org_cmd_member },
+	{ "sessions", "revoke", sessions_cmd_revoke },
 };
 
 static int
@@ -553,4 +584,10 @@ int
 usercmd_org(int argc, char **argv)
 {
 	return usercmd_run("org", argc, argv);
+}
+
+int
+usercmd_sessions(int argc, char **argv)
+{
+	return usercmd_run("sessions", argc, argv);
 }

@@ -10,6 +10,7 @@
 /* <argv>[0] is "user" or "org"; returns the exit status. */
 int	usercmd_user(int argc, char **argv);
 int	usercmd_org(int argc, char **argv);
+int	usercmd_sessions(int argc, char **argv);
 
 #define USERCMD_USER_USAGE						\
 	"add EMAIL [--name NAME] | passwd EMAIL | disable EMAIL |\n"	\
@@ -18,5 +19,7 @@ int	usercmd_org(int argc, char **argv);
 	"add SLUG [--name NAME] |\n"					\
 	"           member SLUG EMAIL (--role owner|admin|member|viewer | "	\
 	"--remove)   [-c FILE]"
+
+#define USERCMD_SESSIONS_USAGE	"revoke --all [-c FILE]"
 
 #endif

@@ -615,3 +615,23 @@ def test_full_hash_queue_answers_503(authgw):
     assert "hash_queue_full" in gw.log()
     _, r = login(gw)            # and afterwards sign-in works again
     assert r.status_code == 303
+
+
+def test_sessions_revoke_all(authgw):
+    gw = authgw()
+    other = "o-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, other)
+    s1, _ = login(gw)
+    s2, _ = login(gw, email=other)
+    assert echo(s1, gw).status_code == 200
+    assert echo(s2, gw).status_code == 200
+    r = run_postern("sessions", "revoke", "-c", str(gw.config))
+    assert r.returncode == 2 and "--all is required" in r.stderr
+    r = run_postern("sessions", "revoke", "--all", "-c", str(gw.config))
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"\d+ sessions? revoked", r.stdout)
+    assert int(r.stdout.split()[0]) >= 2
+    assert echo(s1, gw).status_code == 401
+    assert echo(s2, gw).status_code == 401
+    _, r = login(gw)                    # signing in again works
+    assert r.status_code == 303

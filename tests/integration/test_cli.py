@@ -14,7 +14,8 @@ def test_version():
 def test_help_lists_design_subcommands():
     r = run_postern("--help")
     assert r.returncode == 0
-    for name in ("serve", "check", "policy", "user", "org", "apikey",
+    for name in ("serve", "check", "policy", "user", "org", "sessions",
+                 "apikey",
                  "share", "audit", "help", "version"):
         assert re.search(r"^  %s\s" % name, r.stdout, re.M), name
 
