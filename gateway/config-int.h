@@ -1,0 +1,54 @@
+/*
+ * Shared by the files of the configuration loader (config.c: the file, the
+ * server, TLS, Redis and policy sections; configauth.c: sessions, the
+ * assertion keys and branding).  Not an API for other modules.
+ */
+#ifndef POSTERN_CONFIG_INT_H
+#define POSTERN_CONFIG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+struct config;
+struct diag;
+struct yconf;
+
+#define MS_SEC		1000ULL
+#define MS_DAY		(86400ULL * MS_SEC)
+#define KIB		1024ULL
+#define MIB		(1024ULL * KIB)
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+#define CFG(f)		offsetof(struct config, f)
+
+/* The state of one load, in yconf's <arg>. */
+struct config_ctx {
+	struct config	 *cfg;
+	struct diag	 *diag;
+	yaml_node_t	**listen_nodes;	/* parallel to cfg->listen */
+	yaml_node_t	 *tls_listen;	/* first listener with tls: true */
+	int		  certs_key;	/* tls.certificates was given */
+};
+
+/* <name> resolved against the config file's directory; caller frees. */
+char		*config_path(const struct config *cfg, const char *name);
+/*
+ * A file holding a secret, at least <min> bytes, not group/world
+ * accessible: its resolved path into *<out>, or an error at <n>.
+ */
+void		 config_secret_file(struct yconf *y, yaml_node_t *n,
+		    size_t min, char **out);
+struct config	*config_new(const char *path);
+void		 config_free(struct config *cfg);
+
+/* configauth.c: the sessions, assertion and branding sections. */
+void		 config_on_sessions(struct yconf *, yaml_node_t *, void *);
+void		 config_on_assertion(struct yconf *, yaml_node_t *, void *);
+void		 config_on_branding(struct yconf *, yaml_node_t *, void *);
+/* After a clean load: derive the secret's keys, load the signer, and
+ * check that protected apps have both. */
+void		 config_keys(struct config *cfg, struct diag *d);
+
+#endif

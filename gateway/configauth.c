@@ -1,0 +1,297 @@
+/*
+ * The configuration sections of sign-in: sessions (timeouts, limit, SSO
+ * cookie domain), the assertion signing keys and the branding of the
+ * sign-in pages; and, after a load, the keys derived from the gateway
+ * secret and the signer.  Part of the loader: see config-int.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "assertion.h"
+#include "config.h"
+#include "config-int.h"
+#include "diag.h"
+#include "log.h"
+#include "parse.h"
+#include "secret.h"
+#include "yconf.h"
+
+static void	config_on_cookie_domain(struct yconf *, yaml_node_t *, void *);
+static void	config_on_assertion_key(struct yconf *, yaml_node_t *, void *);
+static void	config_on_previous_keys(struct yconf *, yaml_node_t *, void *);
+static void	config_on_brand_text(struct yconf *, yaml_node_t *, void *);
+static void	config_on_logo(struct yconf *, yaml_node_t *, void *);
+static void	config_on_color(struct yconf *, yaml_node_t *, void *);
+
+static const struct yconf_key config_sessions_keys[] = {
+	{ "idle_timeout", YAML_SCALAR_NODE, 0, yconf_on_duration,
+	    CFG(session_idle_timeout), MS_SEC, 30 * MS_DAY },
+	{ "lifetime", YAML_SCALAR_NODE, 0, yconf_on_duration,
+	    CFG(session_lifetime), MS_SEC, 365 * MS_DAY },
+	{ "max_per_user", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(session_max_per_user), 0, 10000 },
+	{ "cookie_domain", YAML_SCALAR_NODE, 0, config_on_cookie_domain,
+	    0, 0, 0 },
+};
+
+
+static const struct yconf_key config_assertion_keys[] = {
+	{ "key_file", YAML_SCALAR_NODE, 0, config_on_assertion_key, 0, 0, 0 },
+	{ "previous_key_files", YAML_SEQUENCE_NODE, 0,
+	    config_on_previous_keys, 0, 0, 0 },
+	{ "issuer", YAML_SCALAR_NODE, 0, config_on_brand_text,
+	    CFG(assertion_issuer), 1, 200 },
+	{ "ttl", YAML_SCALAR_NODE, 0, yconf_on_duration, CFG(assertion_ttl),
+	    MS_SEC, 60 * MS_SEC },
+};
+
+
+static const struct yconf_key config_branding_keys[] = {
+	{ "product_name", YAML_SCALAR_NODE, 0, config_on_brand_text,
+	    CFG(brand_product), 1, 64 },
+	{ "logo_url", YAML_SCALAR_NODE, 0, config_on_logo, 0, 0, 0 },
+	{ "color", YAML_SCALAR_NODE, 0, config_on_color, 0, 0, 0 },
+};
+
+
+void
+config_on_sessions(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "sessions", config_sessions_keys,
+	    NITEMS(config_sessions_keys), obj);
+}
+
+void
+config_on_assertion(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "assertion", config_assertion_keys,
+	    NITEMS(config_assertion_keys), obj);
+}
+
+void
+config_on_branding(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "branding", config_branding_keys,
+	    NITEMS(config_branding_keys), obj);
+}
+
+/* A host name the session cookie is shared across (no leading dot). */
+static void
+config_on_cookie_domain(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	const char	*s;
+	char		 err[128];
+	size_t		 i;
+
+	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
+		return;
+	if (parse_host(s, 0, err, sizeof(err)) == -1 ||
+	    strchr(s, '.') == NULL || strchr(s, ':') != NULL) {
+		yconf_error(y, n, "%s: expected a domain such as "
+		    "example.com, got \"%s\"", y->key, s);
+		return;
+	}
+	free(cfg->cookie_domain);
+	if ((cfg->cookie_domain = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; cfg->cookie_domain[i] != '\0'; i++)
+		cfg->cookie_domain[i] = (char)tolower(
+		    (unsigned char)cfg->cookie_domain[i]);
+}
+
+static void
+config_on_assertion_key(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config		*cfg = obj;
+	const char		*s;
+	char			*path;
+
+	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
+		return;
+	path = config_path(cx->cfg, s);
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		yconf_error(y, n, "%s: %s does not exist; create it with "
+		    "'postern keys generate -c %s'", y->key, path,
+		    cx->cfg->path);
+	else
+		config_secret_file(y, n, 1, &cfg->assertion_key_file);
+	free(path);
+}
+
+static void
+config_on_previous_keys(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config		*cfg = obj;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*s;
+	char			**v;
+
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &s) == -1)
+			continue;
+		v = reallocarray(cfg->assertion_previous,
+		    cfg->nassertion_previous + 1, sizeof(*v));
+		if (v == NULL)
+			fatal("%s", __func__);
+		cfg->assertion_previous = v;
+		v[cfg->nassertion_previous++] = config_path(cx->cfg, s);
+	}
+}
+
+/* Text shown on pages or put in tokens: printable, bounded. */
+static void
+config_on_brand_text(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	char		**p = (char **)(void *)((char *)obj + y->cur->off);
+	const char	*s;
+	size_t		 i, len;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	len = strlen(s);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			break;
+	if (len < y->cur->min || len > y->cur->max || i < len) {
+		yconf_error(y, n, "%s: expected %" PRIu64 " to %" PRIu64
+		    " printable characters", y->key, y->cur->min, y->cur->max);
+		return;
+	}
+	free(*p);
+	if ((*p = strdup(s)) == NULL)
+		fatal("%s", __func__);
+}
+
+/* An https:// URL or an absolute path, without quotes or spaces. */
+static void
+config_on_logo(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	const char	*s;
+
+	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
+		return;
+	if ((strncmp(s, "https://", 8) != 0 && (s[0] != '/' || s[1] == '/')) ||
+	    strlen(s) > 1024 || strpbrk(s, " \t\"'<>\\") != NULL) {
+		yconf_error(y, n, "%s: expected an https:// URL or an absolute "
+		    "path, got \"%s\"", y->key, s);
+		return;
+	}
+	free(cfg->brand_logo_url);
+	if ((cfg->brand_logo_url = strdup(s)) == NULL)
+		fatal("%s", __func__);
+}
+
+static void
+config_on_color(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	const char	*s;
+
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (strlen(s) != 7 || s[0] != '#' || strspn(s + 1,
+	    "0123456789abcdefABCDEF") != 6) {
+		yconf_error(y, n, "%s: expected a colour as #rrggbb, got "
+		    "\"%s\"", y->key, s);
+		return;
+	}
+	free(cfg->brand_color);
+	if ((cfg->brand_color = strdup(s)) == NULL)
+		fatal("%s", __func__);
+}
+
+/*
+ * Keys that come from files: the gateway secret's derived keys and the
+ * assertion signer.  An app with protect: true, or with a route that is not
+ * public (policy.c sets protect from its routes), needs both.
+ */
+void
+config_keys(struct config *cfg, struct diag *d)
+{
+	const char	*why;
+	char		 err[256];
+	size_t		 i;
+
+	if (cfg->secret_file != NULL) {
+		if ((cfg->keys = calloc(1, sizeof(*cfg->keys))) == NULL)
+			fatal("%s", __func__);
+		if (secret_load(cfg->secret_file, cfg->keys, err,
+		    sizeof(err)) == -1)
+			diag_error(d, cfg->path, 0, 0, "secret_file: %s", err);
+	}
+	if (cfg->assertion_key_file != NULL &&
+	    (cfg->signer = assertion_signer_load(cfg->assertion_key_file,
+	    cfg->assertion_previous, cfg->nassertion_previous, err,
+	    sizeof(err))) == NULL)
+		diag_error(d, cfg->path, 0, 0, "assertion.key_file: %s", err);
+	for (i = 0; i < cfg->napps; i++) {
+		if (!cfg->apps[i].protect)
+			continue;
+		cfg->needs_redis = 1;
+		why = cfg->apps[i].routes != NULL ? "routes that are not "
+		    "public" : "protect: true";
+		if (cfg->secret_file == NULL)
+			diag_error(d, cfg->apps[i].policy_file,
+			    cfg->apps[i].pos.line, cfg->apps[i].pos.col,
+			    "app '%s' has %s, which needs secret_file in %s",
+			    cfg->apps[i].name, why, cfg->path);
+		if (cfg->assertion_key_file == NULL)
+			diag_error(d, cfg->apps[i].policy_file,
+			    cfg->apps[i].pos.line, cfg->apps[i].pos.col,
+			    "app '%s' has %s, which needs assertion.key_file "
+			    "in %s (create one with 'postern keys generate -c "
+			    "%s')", cfg->apps[i].name, why, cfg->path,
+			    cfg->path);
+	}
+}
+
+/* The scalar value of key <name> in mapping <map>, or NULL. */
+static yaml_node_t *
+config_lookup(struct yconf *y, yaml_node_t *map, const char *name)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k;
+
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (pair = map->data.mapping.pairs.start;
+	    pair < map->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(&y->doc, pair->key);
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strcmp((char *)k->data.scalar.value, name) == 0)
+			return yaml_document_get_node(&y->doc, pair->value);
+	}
+	return NULL;
+}
+
+char *
+config_assertion_key_path(const char *path, struct diag *d)
+{
+	struct config	*cfg;
+	struct yconf	 y;
+	yaml_node_t	*n = NULL;
+	char		*out = NULL;
+
+	cfg = config_new(path);
+	if (yconf_open(&y, path, d) == 0)
+		n = config_lookup(&y, config_lookup(&y, yconf_root(&y),
+		    "assertion"), "key_file");
+	if (n != NULL && n->type == YAML_SCALAR_NODE &&
+	    n->data.scalar.length > 0)
+		out = config_path(cfg, (char *)n->data.scalar.value);
+	yconf_close(&y);
+	config_free(cfg);
+	return out;
+}
