@@ -50,7 +50,7 @@ static const char *const client_state_names[] = {
 	[CLIENT_TUNNEL] = "tunnel",
 };
 
-static struct timeval *
+struct timeval *
 client_tv(struct timeval *tv, uint64_t ms)
 {
 	if (ms == 0)

@@ -25,6 +25,7 @@ struct auth_check;
 struct proxy;
 struct request;
 struct session;
+struct timeval;
 struct worker;
 
 /* Output beyond this stops reading from the other side (back-pressure). */
@@ -103,6 +104,8 @@ struct client	*client_new(struct worker *w, struct bufferevent *bev,
 		    struct config *cfg, const struct sockaddr *sa,
 		    int tls, int plain_redirect, uint16_t https_port);
 
+/* <ms> milliseconds into <tv>; NULL (no timeout) for 0.  Returns <tv>. */
+struct timeval	*client_tv(struct timeval *tv, uint64_t ms);
 /* Abort the connection now (reason for the debug log); idempotent. */
 void		 client_close(struct client *, const char *reason);
 

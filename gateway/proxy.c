@@ -349,16 +349,6 @@ proxy_write_request(struct proxy *px, struct evbuffer *out)
 	return rc < 0 ? -1 : 0;
 }
 
-static struct timeval *
-proxy_tv(struct timeval *tv, uint64_t ms)
-{
-	if (ms == 0)
-		return NULL;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return tv;
-}
-
 /* Timeouts for the phase we are in; the response wait starts only once
  * the whole request is sent, so a long upload never times out as 504. */
 static void
@@ -368,12 +358,12 @@ proxy_set_timeouts(struct proxy *px)
 	struct timeval	 r, w;
 
 	if (!px->connected)
-		bufferevent_set_timeouts(px->bev, NULL, proxy_tv(&w,
+		bufferevent_set_timeouts(px->bev, NULL, client_tv(&w,
 		    cfg->upstream_connect_timeout));
 	else
 		bufferevent_set_timeouts(px->bev, px->clt->body_done ?
-		    proxy_tv(&r, cfg->upstream_timeout) : NULL,
-		    proxy_tv(&w, cfg->body_timeout));
+		    client_tv(&r, cfg->upstream_timeout) : NULL,
+		    client_tv(&w, cfg->body_timeout));
 }
 
 /* Small requests and responses go out at once, not after 40 ms. */
@@ -658,7 +648,7 @@ proxy_tunnel_arm(struct proxy *px, uint64_t ms)
 {
 	struct timeval	tv;
 
-	if (proxy_tv(&tv, ms) != NULL)
+	if (client_tv(&tv, ms) != NULL)
 		(void)evtimer_add(px->idle_timer, &tv);
 }
 
@@ -669,7 +659,7 @@ proxy_tunnel_start(struct proxy *px)
 	const struct config *cfg = px->clt->cfg;
 	struct timeval	 w;
 
-	bufferevent_set_timeouts(px->bev, NULL, proxy_tv(&w,
+	bufferevent_set_timeouts(px->bev, NULL, client_tv(&w,
 	    cfg->body_timeout));
 	proxy_tunnel_touch(px);
 	proxy_tunnel_arm(px, cfg->tunnel_idle_timeout);
@@ -779,20 +769,6 @@ proxy_fail(struct proxy *px, const char *reason)
 	return -1;
 }
 
-static int
-proxy_append(char **s, const char *at, size_t len)
-{
-	size_t	 old = *s == NULL ? 0 : strlen(*s);
-	char	*n;
-
-	if ((n = realloc(*s, old + len + 1)) == NULL)
-		return -1;
-	memcpy(n + old, at, len);
-	n[old + len] = '\0';
-	*s = n;
-	return 0;
-}
-
 /*
  * Append <len> bytes at <at> to px->arena: as a new string if <start>,
  * else to the last one (it is always the one being extended).  Every
@@ -862,7 +838,7 @@ proxy_on_status(http_parser *p, const char *at, size_t len)
 
 	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
 		return proxy_fail(px, "upstream_head_too_large");
-	return proxy_append(&px->reason, at, len) == -1 ?
+	return request_append(&px->reason, at, len) == -1 ?
 	    proxy_fail(px, "nomem") : 0;
 }
 

@@ -121,8 +121,7 @@ request_reject(struct request *req, int status, const char *reason)
 	return -1;
 }
 
-/* Append <len> bytes to the NUL-terminated heap string *<s>. */
-static int
+int
 request_append(char **s, const char *at, size_t len)
 {
 	size_t	 old = *s == NULL ? 0 : strlen(*s);

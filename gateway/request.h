@@ -105,6 +105,9 @@ int		 request_has_body(const struct request *);
 /* The first value of header <name> (case-insensitive), or NULL. */
 const char	*request_header(const struct request *, const char *name);
 
+/* Append <len> bytes at <at> to the NUL-terminated heap string *<s>
+ * (NULL starts one).  0, or -1 on allocation failure (*<s> unchanged). */
+int		 request_append(char **s, const char *at, size_t len);
 /* Whether header name <a> equals <b> ignoring case. */
 int		 request_name_eq(const char *a, const char *b);
 
