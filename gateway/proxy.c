@@ -1,18 +1,13 @@
 /*
- * Forwarding one request (see proxy.h).  The request head sent upstream is
- * rebuilt from the parsed headers: hop-by-hop headers and every client
- * header that folds onto a gateway-owned name are dropped *before* ours
- * are added, so no client header can remove or spoof them.  The response
- * is parsed by http-parser, re-framed for the client, and given security
- * headers (headers.c: filled in or overridden per app).  Back-pressure both ways: each side stops reading while the
- * other side's output is above its high-water mark.
+ * Forwarding one request (see proxy.h): the upstream connection (pooled
+ * or new, plain or TLS), the request body pumped to it, the response
+ * parsed by http-parser and re-framed for the client, and the WebSocket
+ * tunnel after a 101.  The heads themselves, with their header hygiene
+ * and security headers, are built by proxyhead.c.  Back-pressure both
+ * ways: each side stops reading while the other side's output is above
+ * its high-water mark.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* strcasestr */
-#endif
-#include <ctype.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -26,15 +21,12 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
-#include "auth.h"
 #include "client.h"
-#include "cookie.h"
 #include "config.h"
-#include "headers.h"
 #include "log.h"
-#include "pages.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxyhead.h"
 #include "request.h"
 #include "serve.h"
 #include "tls.h"
@@ -96,258 +88,6 @@ static void	proxy_on_event(struct bufferevent *, short, void *);
 static void	proxy_on_reap(evutil_socket_t, short, void *);
 static void	proxy_on_tunnel_idle(evutil_socket_t, short, void *);
 static void	proxy_failed(struct proxy *, int, const char *);
-
-/* Does <name> fold (case-insensitively, "_" read as "-") onto <want>? */
-static int
-proxy_fold_eq(const char *name, const char *want, int prefix)
-{
-	size_t	i;
-	int	c;
-
-	for (i = 0; want[i] != '\0'; i++) {
-		c = tolower((unsigned char)name[i]);
-		if (c == '_')
-			c = '-';
-		if (c != want[i])
-			return 0;
-	}
-	return prefix || name[i] == '\0';
-}
-
-/* RFC 9110 7.6.1 hop-by-hop headers, plus the ones we frame ourselves. */
-static int
-proxy_hop_by_hop(const char *name)
-{
-	static const char *const hop[] = {
-		"connection", "keep-alive", "te", "trailer", "upgrade",
-		"transfer-encoding", "content-length", "proxy-connection",
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (proxy_fold_eq(name, hop[i], 0))
-			return 1;
-	return proxy_fold_eq(name, "proxy-", 1);
-}
-
-/* Does <name> fold (as in proxy_fold_eq()) onto the <len> bytes at <tok>,
- * compared case-insensitively? */
-static int
-proxy_token_eq(const char *name, const char *tok, size_t len)
-{
-	size_t	i;
-	int	c;
-
-	for (i = 0; i < len; i++) {
-		c = tolower((unsigned char)name[i]);
-		if (c == '_')
-			c = '-';
-		if (c != tolower((unsigned char)tok[i]))
-			return 0;	/* also where <name> ends early */
-	}
-	return name[len] == '\0';
-}
-
-/* Is <name> listed in a Connection header of <h>?  The comma-separated
- * tokens are compared in place, trimmed of spaces and tabs: no copy. */
-static int
-proxy_connection_listed(const struct request_header *h, size_t n,
-    const char *name)
-{
-	const char	*p, *e;
-	size_t		 i, len;
-
-	for (i = 0; i < n; i++) {
-		if (h[i].value == NULL ||
-		    strcasecmp(h[i].name, "connection") != 0)
-			continue;
-		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			e = p + strcspn(p, ",");
-			len = (size_t)(e - p);
-			while (len > 0 && (p[len - 1] == ' ' ||
-			    p[len - 1] == '\t'))
-				len--;
-			if (len > 0 && proxy_token_eq(name, p, len))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* <len> bytes at <s> into <*p>, which moves past them. */
-static char *
-proxy_put(char *p, const char *s, size_t len)
-{
-	memcpy(p, s, len);
-	return p + len;
-}
-
-/*
- * "<name>: <value>\r\n" into <out> in one evbuffer_add(), without
- * printf: this runs for every header of every request and response.
- */
-static int
-proxy_add_header(struct evbuffer *out, const char *name, const char *value)
-{
-	char	 line[1024], *p = line;
-	size_t	 nl = strlen(name), vl = strlen(value);
-
-	if (nl + vl + 4 > sizeof(line))
-		return evbuffer_add_printf(out, "%s: %s\r\n", name, value) < 0 ?
-		    -1 : 0;
-	p = proxy_put(p, name, nl);
-	p = proxy_put(p, ": ", 2);
-	p = proxy_put(p, value, vl);
-	p = proxy_put(p, "\r\n", 2);
-	return evbuffer_add(out, line, (size_t)(p - line));
-}
-
-/* <n> in decimal, into <buf>, which it returns; without printf. */
-static const char *
-proxy_decimal(char buf[24], unsigned long long n)
-{
-	char	*d = buf + 23;
-
-	*d = '\0';
-	do {
-		*--d = (char)('0' + n % 10);
-	} while ((n /= 10) != 0);
-	return d;
-}
-
-/* "<name>: <n>\r\n" into <out>, without printf. */
-static int
-proxy_add_number(struct evbuffer *out, const char *name, unsigned long long n)
-{
-	char	 digits[24];
-
-	return proxy_add_header(out, name, proxy_decimal(digits, n));
-}
-
-/* The NUL-terminated strings in <s> (ended by NULL) into <out>. */
-static int
-proxy_add_strings(struct evbuffer *out, const char *const *s)
-{
-	int	rc = 0;
-
-	for (; *s != NULL; s++)
-		rc |= evbuffer_add(out, *s, strlen(*s));
-	return rc;
-}
-
-/*
- * Client headers the upstream must never see from a client: identity and
- * forwarding headers the gateway owns.  From a trusted proxy the standard
- * forwarding headers pass (X-Forwarded-For is extended instead).
- */
-static int
-proxy_gateway_owned(const char *name, int trusted)
-{
-	if (proxy_fold_eq(name, "x-postern-", 1) ||
-	    proxy_fold_eq(name, "x-request-id", 0))
-		return 1;
-	if (trusted)
-		return 0;
-	return proxy_fold_eq(name, "x-forwarded-", 1) ||
-	    proxy_fold_eq(name, "forwarded", 0) ||
-	    proxy_fold_eq(name, "x-real-ip", 0) ||
-	    proxy_fold_eq(name, "x-original-url", 0) ||
-	    proxy_fold_eq(name, "x-rewrite-url", 0);
-}
-
-/* A Cookie header without the gateway's own cookies (session, CSRF). */
-static int
-proxy_write_cookies(struct evbuffer *out, const char *value)
-{
-	char	*rest;
-	int	 err, rc = 0;
-
-	rest = cookie_strip(value, auth_cookie_names, &err);
-	if (err == -1)
-		return -1;
-	if (rest != NULL)
-		rc = evbuffer_add_printf(out, "Cookie: %s\r\n", rest) < 0 ?
-		    -1 : 0;
-	free(rest);
-	return rc;
-}
-
-/*
- * A WebSocket opening handshake (RFC 6455 4.1): GET over HTTP/1.1 with
- * Upgrade: websocket, Connection: upgrade, a key and version 13.  Any
- * other Upgrade (h2c, ...) goes no further: it is a hop-by-hop header.
- */
-int
-proxy_is_websocket(const struct request *req)
-{
-	const char	*up = request_header(req, "upgrade");
-	const char	*ver = request_header(req, "sec-websocket-version");
-
-	return req->method == HTTP_GET && req->http_minor >= 1 &&
-	    up != NULL && strcasecmp(up, "websocket") == 0 &&
-	    proxy_connection_listed(req->headers, req->nheaders, "upgrade") &&
-	    request_header(req, "sec-websocket-key") != NULL &&
-	    ver != NULL && strcmp(ver, "13") == 0;
-}
-
-/* The request head for the upstream, into <out>. */
-static int
-proxy_write_request(struct proxy *px, struct evbuffer *out)
-{
-	struct client	*clt = px->clt;
-	struct request	*req = clt->req;
-	const char	*host = request_header(req, "host");
-	const char	*xff = NULL;
-	size_t		 i;
-	int		 rc = 0;
-
-	rc |= proxy_add_strings(out, (const char *const []){ req->method_name,
-	    " ", req->path, req->query != NULL ? "?" : "",
-	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
-	    host != NULL ? host : clt->app->upstream.host, "\r\n", NULL });
-	for (i = 0; i < req->nheaders; i++) {
-		const struct request_header *h = &req->headers[i];
-
-		if (proxy_fold_eq(h->name, "host", 0) ||
-		    proxy_fold_eq(h->name, "expect", 0) ||
-		    proxy_hop_by_hop(h->name) ||
-		    proxy_connection_listed(req->headers, req->nheaders,
-		    h->name) || proxy_gateway_owned(h->name, clt->trusted))
-			continue;
-		if (proxy_fold_eq(h->name, "x-forwarded-for", 0)) {
-			xff = h->value;		/* trusted: extended below */
-			continue;
-		}
-		if (proxy_fold_eq(h->name, "cookie", 0)) {
-			rc |= proxy_write_cookies(out, h->value);
-			continue;
-		}
-		rc |= proxy_add_header(out, h->name, h->value);
-	}
-	/* Ours, after all removals: nothing above can strip these. */
-	rc |= proxy_add_strings(out, (const char *const []){
-	    "X-Forwarded-For: ", xff != NULL ? xff : "",
-	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
-	    clt->tls ? "https" : "http", "\r\nX-Forwarded-Host: ",
-	    host != NULL ? host : "", "\r\nX-Request-Id: ", clt->request_id,
-	    "\r\n", NULL });
-	if (auth_upstream_headers(clt, out) == -1)
-		return -1;	/* no assertion: never forward unsigned */
-	if (req->chunked)
-		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
-	else if (req->has_length)
-		rc |= proxy_add_number(out, "Content-Length",
-		    (unsigned long long)req->content_length);
-	/* No Connection: close: the connection goes back to the pool. */
-	if (px->websocket)
-		rc |= evbuffer_add(out, "Connection: Upgrade\r\n"
-		    "Upgrade: websocket\r\n\r\n", 43);
-	else
-		rc |= evbuffer_add(out, "\r\n", 2);
-	return rc < 0 ? -1 : 0;
-}
 
 /* Timeouts for the phase we are in; the response wait starts only once
  * the whole request is sent, so a long upload never times out as 504. */
@@ -451,7 +191,7 @@ proxy_attach(struct proxy *px, int use_pool)
 	    proxy_on_event, px);
 	bufferevent_setwatermark(bev, EV_WRITE, PROXY_HIWAT / 2, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, PROXY_HIWAT);
-	if (proxy_write_request(px, px->out) == -1) {
+	if (proxyhead_write_request(px->clt, px->websocket, px->out) == -1) {
 		evbuffer_drain(px->out, evbuffer_get_length(px->out));
 		bufferevent_free(bev);
 		px->bev = NULL;
@@ -465,6 +205,12 @@ proxy_attach(struct proxy *px, int use_pool)
 	return 0;
 }
 
+int
+proxy_is_websocket(const struct request *req)
+{
+	return proxyhead_is_websocket(req);
+}
+
 struct proxy *
 proxy_new(struct client *clt, const struct config_app *app)
 {
@@ -475,7 +221,7 @@ proxy_new(struct client *clt, const struct config_app *app)
 		return NULL;
 	px->clt = clt;
 	px->app = app;
-	px->websocket = proxy_is_websocket(clt->req);
+	px->websocket = proxyhead_is_websocket(clt->req);
 	http_parser_init(&px->parser, HTTP_RESPONSE);
 	px->parser.data = px;
 	px->reaper = event_new(base, -1, 0, proxy_on_reap, px);
@@ -885,17 +631,6 @@ proxy_on_header_value(http_parser *p, const char *at, size_t len)
 	return proxy_arena_add(px, 0, at, len);
 }
 
-/* A response header value or phrase we may copy: no CR, LF or NUL. */
-static int
-proxy_clean(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s == '\r' || *s == '\n' ||
-		    ((unsigned char)*s < 0x20 && *s != '\t'))
-			return 0;
-	return 1;
-}
-
 /*
  * The response framing for the client: Content-Length as the upstream
  * said, chunked for chunked or close-delimited bodies to HTTP/1.1
@@ -913,12 +648,12 @@ proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 			if (px->hdrs[i].value != NULL && strcasecmp(
 			    px->hdrs[i].name, "content-length") == 0 &&
 			    clt->req->method == HTTP_HEAD)
-				(void)proxy_add_header(out,
+				(void)proxyhead_add_header(out,
 				    "Content-Length", px->hdrs[i].value);
 		return;
 	}
 	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX) {
-		(void)proxy_add_number(out, "Content-Length",
+		(void)proxyhead_add_number(out, "Content-Length",
 		    (unsigned long long)p->content_length);
 		return;
 	}
@@ -931,38 +666,17 @@ proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 }
 
 /*
- * The 101 answer to a WebSocket handshake: the upstream's headers without
- * hop-by-hop ones, then ours.  From here on bytes flow both ways as they
- * come (RFC 6455 1.2); proxy_on_read() starts the tunnel.
+ * The 101 answer to a WebSocket handshake (proxyhead_write_101()); from
+ * here on proxy_on_read() starts the tunnel.
  */
 static int
 proxy_write_101(struct proxy *px, struct evbuffer *out)
 {
-	const char	*up = NULL;
-	size_t		 i;
+	const char	*why;
 
-	for (i = 0; i < px->nhdrs; i++) {
-		if (px->hdrs[i].value == NULL)
-			continue;
-		if (!proxy_clean(px->hdrs[i].name) ||
-		    !proxy_clean(px->hdrs[i].value))
-			return proxy_fail(px, "upstream_bad_header");
-		if (strcasecmp(px->hdrs[i].name, "upgrade") == 0)
-			up = px->hdrs[i].value;
-	}
-	if (!px->websocket || up == NULL || strcasecmp(up, "websocket") != 0)
-		return proxy_fail(px, "upstream_upgrade");
-	(void)evbuffer_add(out, "HTTP/1.1 101 Switching Protocols\r\n", 34);
-	for (i = 0; i < px->nhdrs; i++) {
-		struct request_header *h = &px->hdrs[i];
-
-		if (h->value == NULL || proxy_hop_by_hop(h->name) ||
-		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name))
-			continue;
-		(void)proxy_add_header(out, h->name, h->value);
-	}
-	(void)evbuffer_add(out, "Upgrade: websocket\r\n"
-	    "Connection: Upgrade\r\n\r\n", 43);
+	if (proxyhead_write_101(out, px->hdrs, px->nhdrs, px->websocket,
+	    &why) == -1)
+		return proxy_fail(px, why);
 	px->tunnel = 1;
 	px->head_sent = 1;
 	client_response_started(px->clt, 101);
@@ -975,10 +689,7 @@ proxy_on_headers_complete(http_parser *p)
 	struct proxy	*px = p->data;
 	struct client	*clt = px->clt;
 	struct evbuffer	*out = px->out;	/* flushed by proxy_on_read() */
-	unsigned int	 seen = 0;	/* security headers it sent */
 	int		 nobody, status = p->status_code;
-	char		 digits[24];
-	size_t		 i;
 
 	proxy_resolve_headers(px);
 	if (status / 100 == 1) {
@@ -990,29 +701,9 @@ proxy_on_headers_complete(http_parser *p)
 	nobody = clt->req->method == HTTP_HEAD || status == 204 ||
 	    status == 304;
 	clt->keep_alive = clt->req->keep_alive && !clt->w->draining;
-	/* Check every header before a byte of the head goes out: a 502
-	 * page must not follow half a head. */
-	for (i = 0; i < px->nhdrs; i++)
-		if (px->hdrs[i].value != NULL && (!proxy_clean(px->hdrs[i].name)
-		    || !proxy_clean(px->hdrs[i].value)))
-			return proxy_fail(px, "upstream_bad_header");
-	(void)proxy_add_strings(out, (const char *const []){ "HTTP/1.1 ",
-	    proxy_decimal(digits, (unsigned long long)(unsigned int)status),
-	    " ", px->reason != NULL && proxy_clean(px->reason) ? px->reason :
-	    pages_reason(status), "\r\n", NULL });
-	for (i = 0; i < px->nhdrs; i++) {
-		struct request_header *h = &px->hdrs[i];
-
-		if (h->value == NULL)
-			continue;
-		if (proxy_hop_by_hop(h->name) ||
-		    proxy_connection_listed(px->hdrs, px->nhdrs, h->name) ||
-		    headers_filter(clt->app->headers, clt->tls, h->name,
-		    h->value, &seen))
-			continue;
-		(void)proxy_add_header(out, h->name, h->value);
-	}
-	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
+	if (proxyhead_write_response(out, clt, status, px->reason, px->hdrs,
+	    px->nhdrs) == -1)
+		return proxy_fail(px, "upstream_bad_header");
 	proxy_add_framing(px, out, nobody);
 	if (!clt->keep_alive)
 		(void)evbuffer_add(out, "Connection: close\r\n", 19);

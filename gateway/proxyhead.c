@@ -1,0 +1,357 @@
+/*
+ * The heads of proxied messages (see proxyhead.h): the request head for
+ * the upstream, rebuilt from the parsed headers with hop-by-hop and
+ * gateway-owned client headers dropped before ours are added, and the
+ * response head for the client, checked and filtered, with security
+ * headers.  Everything here runs for every header of every proxied
+ * message, so lines are assembled without printf.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "auth.h"
+#include "client.h"
+#include "config.h"
+#include "cookie.h"
+#include "headers.h"
+#include "pages.h"
+#include "proxyhead.h"
+#include "request.h"
+
+/* Does <name> fold (case-insensitively, "_" read as "-") onto <want>? */
+static int
+proxyhead_fold_eq(const char *name, const char *want, int prefix)
+{
+	size_t	i;
+	int	c;
+
+	for (i = 0; want[i] != '\0'; i++) {
+		c = tolower((unsigned char)name[i]);
+		if (c == '_')
+			c = '-';
+		if (c != want[i])
+			return 0;
+	}
+	return prefix || name[i] == '\0';
+}
+
+/* RFC 9110 7.6.1 hop-by-hop headers, plus the ones we frame ourselves. */
+int
+proxyhead_hop_by_hop(const char *name)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "te", "trailer", "upgrade",
+		"transfer-encoding", "content-length", "proxy-connection",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (proxyhead_fold_eq(name, hop[i], 0))
+			return 1;
+	return proxyhead_fold_eq(name, "proxy-", 1);
+}
+
+/* Does <name> fold (as in proxyhead_fold_eq()) onto the <len> bytes at <tok>,
+ * compared case-insensitively? */
+static int
+proxyhead_token_eq(const char *name, const char *tok, size_t len)
+{
+	size_t	i;
+	int	c;
+
+	for (i = 0; i < len; i++) {
+		c = tolower((unsigned char)name[i]);
+		if (c == '_')
+			c = '-';
+		if (c != tolower((unsigned char)tok[i]))
+			return 0;	/* also where <name> ends early */
+	}
+	return name[len] == '\0';
+}
+
+/* Is <name> listed in a Connection header of <h>?  The comma-separated
+ * tokens are compared in place, trimmed of spaces and tabs: no copy. */
+int
+proxyhead_connection_listed(const struct request_header *h, size_t n,
+    const char *name)
+{
+	const char	*p, *e;
+	size_t		 i, len;
+
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL ||
+		    strcasecmp(h[i].name, "connection") != 0)
+			continue;
+		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			e = p + strcspn(p, ",");
+			len = (size_t)(e - p);
+			while (len > 0 && (p[len - 1] == ' ' ||
+			    p[len - 1] == '\t'))
+				len--;
+			if (len > 0 && proxyhead_token_eq(name, p, len))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* <len> bytes at <s> into <*p>, which moves past them. */
+static char *
+proxyhead_put(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/*
+ * "<name>: <value>\r\n" into <out> in one evbuffer_add(), without
+ * printf: this runs for every header of every request and response.
+ */
+int
+proxyhead_add_header(struct evbuffer *out, const char *name, const char *value)
+{
+	char	 line[1024], *p = line;
+	size_t	 nl = strlen(name), vl = strlen(value);
+
+	if (nl + vl + 4 > sizeof(line))
+		return evbuffer_add_printf(out, "%s: %s\r\n", name, value) < 0 ?
+		    -1 : 0;
+	p = proxyhead_put(p, name, nl);
+	p = proxyhead_put(p, ": ", 2);
+	p = proxyhead_put(p, value, vl);
+	p = proxyhead_put(p, "\r\n", 2);
+	return evbuffer_add(out, line, (size_t)(p - line));
+}
+
+/* <n> in decimal, into <buf>, which it returns; without printf. */
+static const char *
+proxyhead_decimal(char buf[24], unsigned long long n)
+{
+	char	*d = buf + 23;
+
+	*d = '\0';
+	do {
+		*--d = (char)('0' + n % 10);
+	} while ((n /= 10) != 0);
+	return d;
+}
+
+/* "<name>: <n>\r\n" into <out>, without printf. */
+int
+proxyhead_add_number(struct evbuffer *out, const char *name,
+    unsigned long long n)
+{
+	char	 digits[24];
+
+	return proxyhead_add_header(out, name, proxyhead_decimal(digits, n));
+}
+
+/* The NUL-terminated strings in <s> (ended by NULL) into <out>. */
+static int
+proxyhead_add_strings(struct evbuffer *out, const char *const *s)
+{
+	int	rc = 0;
+
+	for (; *s != NULL; s++)
+		rc |= evbuffer_add(out, *s, strlen(*s));
+	return rc;
+}
+
+/*
+ * Client headers the upstream must never see from a client: identity and
+ * forwarding headers the gateway owns.  From a trusted proxy the standard
+ * forwarding headers pass (X-Forwarded-For is extended instead).
+ */
+static int
+proxyhead_gateway_owned(const char *name, int trusted)
+{
+	if (proxyhead_fold_eq(name, "x-postern-", 1) ||
+	    proxyhead_fold_eq(name, "x-request-id", 0))
+		return 1;
+	if (trusted)
+		return 0;
+	return proxyhead_fold_eq(name, "x-forwarded-", 1) ||
+	    proxyhead_fold_eq(name, "forwarded", 0) ||
+	    proxyhead_fold_eq(name, "x-real-ip", 0) ||
+	    proxyhead_fold_eq(name, "x-original-url", 0) ||
+	    proxyhead_fold_eq(name, "x-rewrite-url", 0);
+}
+
+/* A Cookie header without the gateway's own cookies (session, CSRF). */
+static int
+proxyhead_write_cookies(struct evbuffer *out, const char *value)
+{
+	char	*rest;
+	int	 err, rc = 0;
+
+	rest = cookie_strip(value, auth_cookie_names, &err);
+	if (err == -1)
+		return -1;
+	if (rest != NULL)
+		rc = evbuffer_add_printf(out, "Cookie: %s\r\n", rest) < 0 ?
+		    -1 : 0;
+	free(rest);
+	return rc;
+}
+
+/*
+ * A WebSocket opening handshake (RFC 6455 4.1): GET over HTTP/1.1 with
+ * Upgrade: websocket, Connection: upgrade, a key and version 13.  Any
+ * other Upgrade (h2c, ...) goes no further: it is a hop-by-hop header.
+ */
+int
+proxyhead_is_websocket(const struct request *req)
+{
+	const char	*up = request_header(req, "upgrade");
+	const char	*ver = request_header(req, "sec-websocket-version");
+
+	return req->method == HTTP_GET && req->http_minor >= 1 &&
+	    up != NULL && strcasecmp(up, "websocket") == 0 &&
+	    proxyhead_connection_listed(req->headers, req->nheaders, "upgrade") &&
+	    request_header(req, "sec-websocket-key") != NULL &&
+	    ver != NULL && strcmp(ver, "13") == 0;
+}
+
+int
+proxyhead_write_request(struct client *clt, int websocket,
+    struct evbuffer *out)
+{
+	struct request	*req = clt->req;
+	const char	*host = request_header(req, "host");
+	const char	*xff = NULL;
+	size_t		 i;
+	int		 rc = 0;
+
+	rc |= proxyhead_add_strings(out, (const char *const []){ req->method_name,
+	    " ", req->path, req->query != NULL ? "?" : "",
+	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
+	    host != NULL ? host : clt->app->upstream.host, "\r\n", NULL });
+	for (i = 0; i < req->nheaders; i++) {
+		const struct request_header *h = &req->headers[i];
+
+		if (proxyhead_fold_eq(h->name, "host", 0) ||
+		    proxyhead_fold_eq(h->name, "expect", 0) ||
+		    proxyhead_hop_by_hop(h->name) ||
+		    proxyhead_connection_listed(req->headers, req->nheaders,
+		    h->name) || proxyhead_gateway_owned(h->name, clt->trusted))
+			continue;
+		if (proxyhead_fold_eq(h->name, "x-forwarded-for", 0)) {
+			xff = h->value;		/* trusted: extended below */
+			continue;
+		}
+		if (proxyhead_fold_eq(h->name, "cookie", 0)) {
+			rc |= proxyhead_write_cookies(out, h->value);
+			continue;
+		}
+		rc |= proxyhead_add_header(out, h->name, h->value);
+	}
+	/* Ours, after all removals: nothing above can strip these. */
+	rc |= proxyhead_add_strings(out, (const char *const []){
+	    "X-Forwarded-For: ", xff != NULL ? xff : "",
+	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
+	    clt->tls ? "https" : "http", "\r\nX-Forwarded-Host: ",
+	    host != NULL ? host : "", "\r\nX-Request-Id: ", clt->request_id,
+	    "\r\n", NULL });
+	if (auth_upstream_headers(clt, out) == -1)
+		return -1;	/* no assertion: never forward unsigned */
+	if (req->chunked)
+		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+	else if (req->has_length)
+		rc |= proxyhead_add_number(out, "Content-Length",
+		    (unsigned long long)req->content_length);
+	/* No Connection: close: the connection goes back to the pool. */
+	if (websocket)
+		rc |= evbuffer_add(out, "Connection: Upgrade\r\n"
+		    "Upgrade: websocket\r\n\r\n", 43);
+	else
+		rc |= evbuffer_add(out, "\r\n", 2);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A response header value or phrase we may copy: no CR, LF or NUL. */
+static int
+proxyhead_clean(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\r' || *s == '\n' ||
+		    ((unsigned char)*s < 0x20 && *s != '\t'))
+			return 0;
+	return 1;
+}
+
+int
+proxyhead_write_response(struct evbuffer *out, struct client *clt,
+    int status, const char *reason, const struct request_header *h,
+    size_t n)
+{
+	unsigned int	 seen = 0;	/* security headers it sent */
+	char		 digits[24];
+	size_t		 i;
+
+	/* Check every header before a byte of the head goes out: a 502
+	 * page must not follow half a head. */
+	for (i = 0; i < n; i++)
+		if (h[i].value != NULL && (!proxyhead_clean(h[i].name) ||
+		    !proxyhead_clean(h[i].value)))
+			return -1;
+	(void)proxyhead_add_strings(out, (const char *const []){ "HTTP/1.1 ",
+	    proxyhead_decimal(digits, (unsigned long long)(unsigned int)status),
+	    " ", reason != NULL && proxyhead_clean(reason) ? reason :
+	    pages_reason(status), "\r\n", NULL });
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL)
+			continue;
+		if (proxyhead_hop_by_hop(h[i].name) ||
+		    proxyhead_connection_listed(h, n, h[i].name) ||
+		    headers_filter(clt->app->headers, clt->tls, h[i].name,
+		    h[i].value, &seen))
+			continue;
+		(void)proxyhead_add_header(out, h[i].name, h[i].value);
+	}
+	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
+	return 0;
+}
+
+/*
+ * From here on bytes flow both ways as they come (RFC 6455 1.2): the
+ * caller starts the tunnel once this head is out.
+ */
+int
+proxyhead_write_101(struct evbuffer *out, const struct request_header *h,
+    size_t n, int websocket, const char **why)
+{
+	const char	*up = NULL;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL)
+			continue;
+		if (!proxyhead_clean(h[i].name) || !proxyhead_clean(h[i].value)) {
+			*why = "upstream_bad_header";
+			return -1;
+		}
+		if (strcasecmp(h[i].name, "upgrade") == 0)
+			up = h[i].value;
+	}
+	if (!websocket || up == NULL || strcasecmp(up, "websocket") != 0) {
+		*why = "upstream_upgrade";
+		return -1;
+	}
+	(void)evbuffer_add(out, "HTTP/1.1 101 Switching Protocols\r\n", 34);
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL || proxyhead_hop_by_hop(h[i].name) ||
+		    proxyhead_connection_listed(h, n, h[i].name))
+			continue;
+		(void)proxyhead_add_header(out, h[i].name, h[i].value);
+	}
+	(void)evbuffer_add(out, "Upgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n\r\n", 43);
+	return 0;
+}
