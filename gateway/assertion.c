@@ -311,6 +311,7 @@ assertion_sign(const struct signer *sg, const struct assertion_claims *c,
 	assertion_claim(claims, sizeof(claims), &off, "org", c->org);
 	assertion_claim(claims, sizeof(claims), &off, "role", c->role);
 	assertion_claim(claims, sizeof(claims), &off, "auth", c->auth);
+	assertion_claim(claims, sizeof(claims), &off, "scope", c->scope);
 	if (off + 2 >= sizeof(claims))
 		return NULL;		/* never a truncated claim set */
 	claims[off++] = '}';

@@ -20,6 +20,7 @@ struct assertion_claims {
 	const char	*org;
 	const char	*role;
 	const char	*auth;		/* session | apikey | share */
+	const char	*scope;		/* API keys: "s1 s2", else NULL */
 };
 
 /*

@@ -24,6 +24,8 @@
 
 #include "assertion.h"
 #include "auth.h"
+#include "auth-int.h"
+#include "authgrant.h"
 #include "client.h"
 #include "config.h"
 #include "cookie.h"
@@ -45,41 +47,12 @@
 #include "user.h"
 
 const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
-    CSRF_COOKIE, NULL };
+    CSRF_COOKIE, AUTHGRANT_COOKIE, NULL };
 
 /* Verified against when the user is unknown or disabled: same cost. */
 static const char auth_dummy_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
     "cG9zdGVybi1kdW1teS1zYWx0$"
     "ZHVtbXktaGFzaC1mb3ItdGltaW5nLWVxdWFsaXR5LTMy";
-
-enum auth_kind {
-	AUTH_LOOKUP = 0,	/* a protected request's session */
-	AUTH_LOGIN,		/* POST /.postern/login */
-	AUTH_LOGOUT,		/* POST /.postern/logout */
-	AUTH_SIGNED_IN,		/* GET /.postern/login with a session */
-};
-
-/*
- * One pending step.  Owned by whichever callback is outstanding (Redis or
- * the hash pool), which frees it; the client only points at it and, when
- * closing, sets <clt> to NULL through auth_detach().
- */
-struct auth_check {
-	struct client	*clt;		/* NULL once the client closed */
-	enum auth_kind	 kind;
-	struct store	*st;
-	char		 email[USER_EMAILMAX + 1];
-	char		 rd[REDIRECT_MAX + 1];
-	char		 user[USER_IDLEN + 1];
-	char		 phc[PASSWORD_HASHLEN];
-	int		 usable;	/* user found and enabled */
-	char		*password;	/* copy for the hashing thread */
-	size_t		 pwlen;
-	enum password_result result;
-	struct password_params params;	/* cost of new hashes */
-	char		 rehash[PASSWORD_HASHLEN]; /* "" unless upgraded */
-	char		 sid[SESSION_ID_LEN + 1];
-};
 
 static int64_t
 auth_now(void)
@@ -107,7 +80,7 @@ auth_cookie_name(const struct config *cfg)
 	return cfg->cookie_domain != NULL ? SESSION_COOKIE_SSO : SESSION_COOKIE;
 }
 
-static struct auth_check *
+struct auth_check *
 auth_check_new(struct client *clt, enum auth_kind kind)
 {
 	struct auth_check	*chk;
@@ -121,8 +94,7 @@ auth_check_new(struct client *clt, enum auth_kind kind)
 	return chk;
 }
 
-/* The callback owning <chk> is done with it: unlink and free. */
-static struct client *
+struct client *
 auth_check_done(struct auth_check *chk)
 {
 	struct client	*clt = chk->clt;
@@ -132,6 +104,10 @@ auth_check_done(struct auth_check *chk)
 	if (chk->password != NULL) {
 		OPENSSL_cleanse(chk->password, chk->pwlen);
 		free(chk->password);
+	}
+	if (chk->grant != NULL) {
+		OPENSSL_cleanse(chk->grant, sizeof(*chk->grant));
+		free(chk->grant);
 	}
 	OPENSSL_cleanse(chk, sizeof(*chk));
 	free(chk);
@@ -166,7 +142,7 @@ auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
 	client_answer(clt, r, reason);
 }
 
-static void
+void
 auth_unavailable(struct client *clt)
 {
 	auth_answer(clt, &(struct pages_resp){ .status = 503 },
@@ -273,7 +249,7 @@ auth_unauthenticated(struct client *clt, int stale)
  * STEP_UP and MFA say the session is good but not enough (RFC 9470's
  * insufficient_user_authentication for non-browsers).
  */
-static void
+void
 auth_refuse(struct client *clt, const struct decision *d)
 {
 	static const char www[] = "Bearer realm=\"postern\", "
@@ -305,8 +281,7 @@ auth_refuse(struct client *clt, const struct decision *d)
 	}
 }
 
-/* decide() for the current request of <clt> by <id>. */
-static enum decide_verdict
+enum decide_verdict
 auth_decide_as(struct client *clt, const struct decide_identity *id,
     struct decision *d)
 {
@@ -322,22 +297,41 @@ auth_decide_as(struct client *clt, const struct decide_identity *id,
 
 static void	auth_signed_in_page(struct client *, const struct session *);
 
-/*
- * The session <s> of <clt> is valid: decide again with it.  ALLOW keeps
- * the identity, and decide()'s tenant and role, for the upstream headers.
- */
-static void
-auth_on_identified(struct client *clt, const struct session *s)
+void
+auth_identity_grant(struct decide_identity *id, const struct grant *g,
+    const char **scopes)
+{
+	size_t	i;
+
+	memset(id, 0, sizeof(*id));
+	id->kind = g->kind == GRANT_APIKEY ? DECIDE_APIKEY : DECIDE_SHARE;
+	id->user = g->id;
+	id->key_org = g->org[0] != '\0' ? g->org : NULL;
+	for (i = 0; i < g->nscopes; i++)
+		scopes[i] = g->scopes[i];
+	id->scopes = scopes;
+	id->nscopes = g->nscopes;
+	if (g->kind == GRANT_SHARE) {
+		id->share_app = g->app;
+		id->share_path = g->path;
+		id->share_prefix = g->prefix;
+		id->share_methods = g->methods;
+	}
+}
+
+void
+auth_decide_ident(struct client *clt, struct auth_ident *ident)
 {
 	struct decide_identity	id;
 	struct decision		d;
+	const char		*scopes[GRANT_MAXSCOPES];
 
-	if ((clt->ident = malloc(sizeof(*s))) == NULL) {
-		auth_unavailable(clt);
-		return;
-	}
-	memcpy(clt->ident, s, sizeof(*s));
-	decide_identity_session(&id, clt->ident);
+	auth_reset(clt);
+	clt->ident = ident;
+	if (ident->kind == DECIDE_SESSION)
+		decide_identity_session(&id, &ident->s);
+	else
+		auth_identity_grant(&id, &ident->g, scopes);
 	if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
 		auth_reset(clt);	/* nothing goes upstream */
 		auth_refuse(clt, &d);
@@ -347,8 +341,24 @@ auth_on_identified(struct client *clt, const struct session *s)
 	    strlen(d.role) < sizeof(clt->tenant_role)) {
 		(void)strcpy(clt->tenant, d.tenant);
 		(void)strcpy(clt->tenant_role, d.role);
-	}
+	} else if (d.tenant[0] != '\0' && ident->kind != DECIDE_SESSION)
+		(void)strcpy(clt->tenant, d.tenant);
 	client_resume(clt, CLIENT_ALLOW, 0);
+}
+
+/* The session <s> of <clt> is valid: decide again with it. */
+static void
+auth_on_identified(struct client *clt, const struct session *s)
+{
+	struct auth_ident	*ident;
+
+	if ((ident = calloc(1, sizeof(*ident))) == NULL) {
+		auth_unavailable(clt);
+		return;
+	}
+	ident->kind = DECIDE_SESSION;
+	memcpy(&ident->s, s, sizeof(*s));
+	auth_decide_ident(clt, ident);
 }
 
 static void
@@ -446,12 +456,16 @@ auth_decide(struct client *clt)
 	struct decision		d;
 	char			id[SESSION_ID_LEN + 2];
 
+	if (authgrant_share_link(clt))
+		return AUTH_PENDING;
 	if (auth_decide_as(clt, &anon, &d) == DECIDE_ALLOW)
 		return AUTH_ALLOW;
 	if (d.verdict != DECIDE_LOGIN) {
 		auth_refuse(clt, &d);
 		return AUTH_PENDING;
 	}
+	if (authgrant_identify(clt, &d))
+		return AUTH_PENDING;
 	if (proxy_is_websocket(clt->req) && !auth_ws_origin_ok(clt)) {
 		auth_answer(clt, &(struct pages_resp){ .status = 403 },
 		    "ws_origin");
@@ -920,6 +934,8 @@ auth_builtin(struct client *clt)
 		auth_jwks(clt);
 		return 1;
 	}
+	if (authgrant_builtin(clt))
+		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&
 	    strcmp(p, "/.postern/logout") != 0)
 		return 0;
@@ -945,13 +961,16 @@ int
 auth_upstream_headers(struct client *clt, struct evbuffer *out)
 {
 	const struct config *cfg = clt->cfg;
-	const struct session *s = clt->ident;
+	const struct session *s;
 	struct assertion_claims c = { 0 };
 	char		*jwt;
 	int		 rc;
 
-	if (s == NULL)
+	if (clt->ident == NULL)
 		return 0;
+	if (clt->ident->kind != DECIDE_SESSION)
+		return authgrant_upstream_headers(clt, out);
+	s = &clt->ident->s;
 	if (clt->app->routes != NULL) {
 		/* The route named the tenant (auth_on_identified()). */
 		if (clt->tenant[0] != '\0') {

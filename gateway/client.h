@@ -22,6 +22,7 @@ struct pages_resp;
 struct evbuffer;
 struct event;
 struct auth_check;
+struct auth_ident;
 struct proxy;
 struct request;
 struct session;
@@ -84,7 +85,7 @@ struct client {
 	int			 seen_bytes;	/* any byte of this request */
 	/* authentication (auth.c) */
 	struct auth_check	*check;		/* pending check; unlinked on close */
-	struct session		*ident;		/* who, once known; per request */
+	struct auth_ident	*ident;		/* who, once known; per request */
 	char			 tenant[64];	/* decide()'s tenant, "" if none */
 	char			 tenant_role[16]; /* ident's role in tenant */
 	struct evbuffer		*form;		/* a gateway form's body */

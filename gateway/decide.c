@@ -8,7 +8,8 @@
  *   credentials          unauthenticated (401), auth_kind (403)
  *   session: membership not_member, role, not_listed (403), mfa, fresh_auth
  *   API key:             key_org, scope (403)
- *   share grant:         share_resource, share_method, share_org (403)
+ *   share grant:         share_app, share_resource, share_method,
+ *                        share_org (403)
  * then allow with the kind as reason ("session", "apikey", "share").
  */
 #include <string.h>
@@ -154,11 +155,13 @@ decide_apikey(const struct route *r, const struct decide_identity *id,
 
 /* A share grant opens exactly its path (or that path and below). */
 static enum decide_verdict
-decide_share(const struct decide_request *req,
+decide_share(const struct config_app *app, const struct decide_request *req,
     const struct decide_identity *id, struct decision *out)
 {
 	size_t	n = id->share_path != NULL ? strlen(id->share_path) : 0;
 
+	if (id->share_app == NULL || strcmp(id->share_app, app->name) != 0)
+		return decide_set(out, DECIDE_DENY, "share_app");
 	if (n == 0 || strncmp(req->path, id->share_path, n) != 0 ||
 	    (req->path[n] != '\0' && !(id->share_prefix &&
 	    (req->path[n] == '/' || id->share_path[n - 1] == '/'))))
@@ -201,7 +204,7 @@ decide_route(const struct config_app *app, const struct decide_request *req,
 	case DECIDE_APIKEY:
 		return decide_apikey(r, id, out);
 	default:
-		return decide_share(req, id, out);
+		return decide_share(app, req, id, out);
 	}
 }
 
@@ -224,6 +227,30 @@ decide(const struct config_app *app, const struct decide_request *req,
 	out->auth = m.route->auth;
 	out->rate_limit = m.route->rate_limit;
 	return decide_route(app, req, id, &m, now, out);
+}
+
+enum decide_verdict
+decide_shareable(const struct config_app *app, const char *host,
+    const struct decide_identity *id, time_t now, struct decision *out)
+{
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
+	    "PATCH", "DELETE", "OPTIONS" };
+	struct decide_request	 req;
+	size_t			 i;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = DECIDE_DENY;
+	out->reason = "share_method";
+	req.host = host;
+	req.path = id->share_path;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if ((route_method_bit(methods[i]) & id->share_methods) == 0)
+			continue;
+		req.method = methods[i];
+		if (decide(app, &req, id, now, out) != DECIDE_ALLOW)
+			return out->verdict;
+	}
+	return out->verdict;
 }
 
 void

@@ -65,6 +65,7 @@ struct decide_identity {
 	const char *const	*scopes;
 	size_t			 nscopes;
 	const char		*key_org;
+	const char		*share_app;	/* the app the grant opens */
 	const char		*share_path;	/* normalised path granted */
 	int			 share_prefix;	/* share_path and below */
 	unsigned int		 share_methods;	/* ROUTE_M_* bits */
@@ -93,6 +94,17 @@ enum decide_verdict	decide(const struct config_app *app,
 			    const struct decide_request *req,
 			    const struct decide_identity *id, time_t now,
 			    struct decision *out);
+
+/*
+ * May share grant <id> be created?  For every method of the grant, a
+ * request for its path on <host> (a host of <app>) must be allowed by
+ * <app>'s routes with <id>: so a grant never opens more than the policy
+ * lets share links open, and never a resource of another tenant.
+ * Returns DECIDE_ALLOW, or the first refusal (in <out>).
+ */
+enum decide_verdict	decide_shareable(const struct config_app *app,
+			    const char *host, const struct decide_identity *id,
+			    time_t now, struct decision *out);
 
 /* <id> for session <s> (borrowed: keep <s> alive while <id> is used). */
 void		decide_identity_session(struct decide_identity *id,

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "policycmd.h"
 #include "serve.h"
+#include "grantcmd.h"
 #include "usercmd.h"
 
 #define DEFAULT_CONFIG	"/etc/postern/postern.yaml"
@@ -47,10 +48,11 @@ static const struct command commands[] = {
 	    "echo, or from stdin; never from arguments)", NULL },
 	{ "org", usercmd_org, USERCMD_ORG_USAGE,
 	    "manage organisations and members' roles", NULL },
-	{ "apikey", cmd_later, "create|revoke|list [-c FILE] ...",
-	    "manage scoped API keys", "the policy engine" },
-	{ "share", cmd_later, "create|revoke [-c FILE] ...",
-	    "manage resource-bound share links", "the policy engine" },
+	{ "apikey", grantcmd_apikey, GRANTCMD_APIKEY_USAGE,
+	    "manage scoped API keys (the key is printed once)", NULL },
+	{ "share", grantcmd_share, GRANTCMD_SHARE_USAGE,
+	    "manage resource-bound share links (the URL is printed once)",
+	    NULL },
 	{ "sessions", usercmd_sessions, USERCMD_SESSIONS_USAGE,
 	    "revoke every session of every user", NULL },
 	{ "keys", cmd_keys, "generate [-c FILE]",

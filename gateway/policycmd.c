@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth-int.h"
 #include "config.h"
 #include "decide.h"
 #include "diag.h"
@@ -18,6 +19,8 @@
 #include "policycmd.h"
 #include "route.h"
 #include "session.h"
+#include "store.h"
+#include "user.h"
 #include "yconf.h"
 
 #define PC_MAXSCOPES	16
@@ -29,7 +32,10 @@ struct pc_case {
 	const char		*url;
 	int			 anonymous;
 	const char		*user;		/* email */
-	const char		*key_org;	/* --apikey ORG */
+	const char		*key_org;	/* --apikey-org ORG */
+	const char		*apikey_id;	/* --apikey ID: from Redis */
+	const char		*share_id;	/* --share ID: from Redis */
+	struct grant		*grant;		/* what they name */
 	const char		*scopes[PC_MAXSCOPES];
 	size_t			 nscopes;
 	struct session_org	 orgs[SESSION_MAX_ORGS];
@@ -122,6 +128,7 @@ pc_decide(const struct config *cfg, const struct pc_case *c, time_t now,
 {
 	struct decide_request	 req;
 	struct decide_identity	 id;
+	const char		*scopes[GRANT_MAXSCOPES];
 	char			 host[256], *path = NULL;
 
 	memset(res, 0, sizeof(*res));
@@ -133,7 +140,10 @@ pc_decide(const struct config *cfg, const struct pc_case *c, time_t now,
 		return;
 	}
 	memset(&id, 0, sizeof(id));
-	if (c->key_org != NULL) {
+	if (c->grant != NULL) {
+		auth_identity_grant(&id, c->grant, scopes);
+		id.user = "cli";
+	} else if (c->key_org != NULL) {
 		id.kind = DECIDE_APIKEY;
 		id.user = "cli";
 		id.key_org = c->key_org;
@@ -184,26 +194,87 @@ pc_print(const struct pc_result *res)
 
 static int	pc_suite(const struct config *, const char *);
 
+/*
+ * Who --user, --apikey or --share names, read from Redis: memberships
+ * (unless --org-role gave them), or the grant.  0, or an exit status.
+ */
+static int
+pc_from_store(const struct config *cfg, struct pc_case *c)
+{
+	struct store_sync	*ss;
+	struct user_membership	 m;
+	char			 err[STORE_ERRLEN * 2], email[USER_EMAILMAX + 1];
+	const char		*id = c->apikey_id != NULL ? c->apikey_id :
+				    c->share_id;
+	enum grant_kind		 kind = c->apikey_id != NULL ? GRANT_APIKEY :
+				    GRANT_SHARE;
+	int			 rc;
+
+	if ((c->user == NULL || c->norgs > 0) && id == NULL)
+		return 0;		/* all given: offline */
+	if (c->user != NULL && user_email_normalize(c->user, email, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "postern policy test: --user: %s\n", err);
+		return 2;
+	}
+	if ((ss = store_sync_open(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern policy test: %s\n(--org-role ORG=ROLE "
+		    "and --apikey-org ORG --scope S test without Redis)\n",
+		    err);
+		return 1;
+	}
+	if (c->user != NULL) {
+		rc = user_memberships(ss, email, &m, err, sizeof(err));
+		if (rc == 0) {
+			memcpy(c->orgs, m.orgs, sizeof(m.orgs));
+			c->norgs = m.norgs;
+			printf("user: %s (%s)%s\n", email, m.id, m.disabled ?
+			    ": DISABLED, signs in nowhere" : "");
+		}
+	} else {
+		if ((c->grant = calloc(1, sizeof(*c->grant))) == NULL)
+			rc = -1;
+		else
+			rc = grant_get_sync(ss, kind, id, c->grant, err,
+			    sizeof(err));
+		if (rc == 0 && c->grant->expires != 0 &&
+		    c->grant->expires <= (int64_t)time(NULL))
+			printf("note: %s %s has expired: the gateway refuses it "
+			    "(401)\n", grant_kind_name(kind), id);
+		if (rc == GRANT_ENOENT)
+			(void)snprintf(err, sizeof(err), "no %s %s",
+			    grant_kind_name(kind), id);
+	}
+	store_sync_close(ss);
+	if (rc != 0) {
+		fprintf(stderr, "postern policy test: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 /* The single-request form; returns the exit status. */
 static int
 pc_one(const struct config *cfg, struct pc_case *c)
 {
 	struct pc_result	res;
 	int			kinds = (c->user != NULL) + c->anonymous +
-				    (c->key_org != NULL);
+				    (c->key_org != NULL) +
+				    (c->apikey_id != NULL) +
+				    (c->share_id != NULL), rc;
 
 	if (kinds != 1 || c->method == NULL || c->url == NULL) {
 		fprintf(stderr, "postern policy test: give one of --user, "
-		    "--anonymous, --apikey, and --method and --url\n");
+		    "--anonymous, --apikey, --apikey-org, --share, and "
+		    "--method and --url\n");
 		pc_usage(stderr);
 		return 2;
 	}
-	if (c->user != NULL && c->norgs == 0)
-		fprintf(stderr, "note: no --org-role given: %s is a member of "
-		    "no org (memberships are not read from Redis by this "
-		    "version)\n", c->user);
+	if ((rc = pc_from_store(cfg, c)) != 0)
+		return rc;
 	pc_decide(cfg, c, time(NULL), &res);
 	pc_print(&res);
+	free(c->grant);
 	return res.error != NULL ? 1 : 0;
 }
 
@@ -214,7 +285,9 @@ policycmd_main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "anonymous", no_argument, NULL, 'a' },
-		{ "apikey", required_argument, NULL, 'k' },
+		{ "apikey", required_argument, NULL, 'K' },
+		{ "apikey-org", required_argument, NULL, 'k' },
+		{ "share", required_argument, NULL, 'H' },
 		{ "scope", required_argument, NULL, 's' },
 		{ "org-role", required_argument, NULL, 'o' },
 		{ "mfa", no_argument, NULL, 'f' },
@@ -254,6 +327,12 @@ policycmd_main(int argc, char **argv)
 			break;
 		case 'k':
 			c.key_org = optarg;
+			break;
+		case 'K':
+			c.apikey_id = optarg;
+			break;
+		case 'H':
+			c.share_id = optarg;
 			break;
 		case 's':
 			if (c.nscopes == PC_MAXSCOPES)

@@ -9,8 +9,9 @@
 
 #define POLICYCMD_USAGE	"test -c FILE --user EMAIL --method METHOD --url URL\n" \
 	"         [--org-role ORG=ROLE ...] [--mfa] [--auth-age DURATION]\n" \
-	"         (or --anonymous, or --apikey ORG --scope S ... instead " \
-	"of --user)\n" \
+	"         (or --anonymous, --apikey ID, --share ID, or --apikey-org " \
+	"ORG --scope S ...\n          instead of --user; without " \
+	"--org-role, memberships come from Redis)\n" \
 	"       postern policy test -c FILE --suite TESTS.yaml"
 
 /* argv[0] is "policy".  Returns the exit status. */

@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "auth.h"
+#include "authgrant.h"
 #include "client.h"
 #include "config.h"
 #include "cookie.h"
@@ -240,7 +241,8 @@ proxyhead_write_request(struct client *clt, int websocket,
 		    proxyhead_fold_eq(h->name, "expect", 0) ||
 		    proxyhead_hop_by_hop(h->name) ||
 		    proxyhead_connection_listed(req->headers, req->nheaders,
-		    h->name) || proxyhead_gateway_owned(h->name, clt->trusted))
+		    h->name) || proxyhead_gateway_owned(h->name, clt->trusted) ||
+		    authgrant_header_ours(h->name, h->value))
 			continue;
 		if (proxyhead_fold_eq(h->name, "x-forwarded-for", 0)) {
 			xff = h->value;		/* trusted: extended below */

@@ -28,10 +28,6 @@ static const char *const user_key_fmt[] = {
 	[USER_KEY_ORG_MEMBERS] = "org:%s:members",
 };
 
-static const char *const user_roles[] = {
-	"owner", "admin", "member", "viewer",
-};
-
 /*
  * Delete every session of user <id> listed in its index, then the index.
  * Shared by the scripts below (prepended to their source).
@@ -190,12 +186,12 @@ user_slug_valid(const char *s)
 }
 
 int
-user_role_valid(const char *s)
+user_role_valid(char *const *roles, size_t nroles, const char *s)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof(user_roles) / sizeof(user_roles[0]); i++)
-		if (strcmp(s, user_roles[i]) == 0)
+	for (i = 0; i < nroles; i++)
+		if (strcmp(s, roles[i]) == 0)
 			return 0;
 	return -1;
 }
@@ -570,4 +566,53 @@ out:
 	free(ui);
 	freeReplyObject(ids);
 	return rc;
+}
+
+int
+user_memberships(struct store_sync *ss, const char *email,
+    struct user_membership *m, char *err, size_t errlen)
+{
+	const char	*prefix = store_sync_prefix(ss);
+	char		 key[STORE_KEYLEN];
+	redisReply	*r;
+	size_t		 i;
+
+	memset(m, 0, sizeof(*m));
+	if (user_key(key, sizeof(key), prefix, USER_KEY_EMAIL, email) == -1) {
+		(void)snprintf(err, errlen, "key too long");
+		return -1;
+	}
+	if ((r = store_sync_command(ss, err, errlen, "GET %s", key)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_STRING || r->len != USER_IDLEN) {
+		freeReplyObject(r);
+		(void)snprintf(err, errlen, "no user %s", email);
+		return USER_NOTFOUND;
+	}
+	memcpy(m->id, r->str, USER_IDLEN + 1);
+	freeReplyObject(r);
+	if (user_key(key, sizeof(key), prefix, USER_KEY_USER, m->id) == -1 ||
+	    (r = store_sync_command(ss, err, errlen, "HGET %s disabled",
+	    key)) == NULL)
+		return -1;
+	m->disabled = r->type == REDIS_REPLY_STRING && strcmp(r->str, "1") ==
+	    0;
+	freeReplyObject(r);
+	if (user_key(key, sizeof(key), prefix, USER_KEY_USER_ORGS, m->id) ==
+	    -1 || (r = store_sync_command(ss, err, errlen, "HGETALL %s",
+	    key)) == NULL)
+		return -1;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements &&
+	    m->norgs < SESSION_MAX_ORGS; i += 2) {
+		struct session_org *o = &m->orgs[m->norgs];
+
+		if (r->element[i]->len >= sizeof(o->slug) ||
+		    r->element[i + 1]->len >= sizeof(o->role))
+			continue;
+		(void)strcpy(o->slug, r->element[i]->str);
+		(void)strcpy(o->role, r->element[i + 1]->str);
+		m->norgs++;
+	}
+	freeReplyObject(r);
+	return 0;
 }

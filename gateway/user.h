@@ -20,16 +20,19 @@
  *   orgs                  set    every org slug
  *   org:<slug>:members    hash   user id -> role
  *
- * <id> is 128 random bits as 32 lower-case hex digits; roles are owner,
- * admin, member, viewer.  The scripts derive user:, session: and org: keys
- * from the prefix they are given, so Postern needs one Redis (or a
- * Sentinel-managed primary), not Redis Cluster.
+ * <id> is 128 random bits as 32 lower-case hex digits; roles are the
+ * rungs of the config's ladder (default owner > admin > member > viewer).
+ * The scripts derive user:, session: and org: keys from the prefix they
+ * are given, so Postern needs one Redis (or a Sentinel-managed primary),
+ * not Redis Cluster.  API keys and share links: grant.h.
  */
 #ifndef POSTERN_USER_H
 #define POSTERN_USER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "session.h"
 
 struct store_sync;
 
@@ -69,8 +72,8 @@ int	user_email_normalize(const char *in, char *out, char *why,
 	    size_t whylen);
 /* 0 if <s> is a valid org slug ([a-z0-9][a-z0-9-]*, at most 63). */
 int	user_slug_valid(const char *s);
-/* 0 if <s> is owner, admin, member or viewer. */
-int	user_role_valid(const char *s);
+/* 0 if <s> is a rung of the role ladder <roles> (config "roles:"). */
+int	user_role_valid(char *const *roles, size_t nroles, const char *s);
 /* 0 if <s> is an acceptable display name (UTF-8, no control chars). */
 int	user_name_valid(const char *s);
 /* A new random id into <out> (USER_IDLEN + 1 bytes); 0 or -1. */
@@ -110,6 +113,17 @@ int	user_list(struct store_sync *ss, user_list_fn fn, void *arg,
 
 int	user_org_add(struct store_sync *ss, const char *slug,
 	    const char *name, char *err, size_t errlen);
+/* A user's id, state and memberships, as a session would see them. */
+struct user_membership {
+	char			id[USER_IDLEN + 1];
+	int			disabled;
+	struct session_org	orgs[SESSION_MAX_ORGS];
+	size_t			norgs;
+};
+/* Read <email>'s into <m>: 0, USER_NOTFOUND, or -1 with <err>. */
+int	user_memberships(struct store_sync *ss, const char *email,
+	    struct user_membership *m, char *err, size_t errlen);
+
 /* <role> NULL removes the membership. */
 int	user_org_member(struct store_sync *ss, const char *slug,
 	    const char *email, const char *role, char *err, size_t errlen);

@@ -56,6 +56,16 @@ usercmd_usage(const struct usercmd *uc)
 	usercmd_usage_to(uc, stderr);
 }
 
+int
+usercmd_failv(const char *cmd, const char *action, const char *fmt,
+    va_list ap)
+{
+	fprintf(stderr, "postern %s %s: ", cmd, action);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
 static int
 usercmd_fail(const struct usercmd *uc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -64,13 +74,12 @@ static int
 usercmd_fail(const struct usercmd *uc, const char *fmt, ...)
 {
 	va_list	ap;
+	int	rc;
 
-	fprintf(stderr, "postern %s %s: ", uc->cmd, uc->action);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = usercmd_failv(uc->cmd, uc->action, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
+	return rc;
 }
 
 /* Options anywhere after the action; returns 0 or -1 (usage printed). */
@@ -154,22 +163,33 @@ usercmd_expect(const struct usercmd *uc, int nargs, int name, int role)
 	return 0;
 }
 
-/* Load the config and connect to Redis; 0 or an exit status. */
-static int
-usercmd_open(struct usercmd *uc)
+int
+usercmd_connect(const char *cmd, const char *action, const char *config,
+    struct config **cfg, struct store_sync **ss)
 {
 	struct diag	d = { 0 };
 	char		err[STORE_ERRLEN * 2];
 
-	uc->cfg = config_load(uc->config, &d);
+	*cfg = config_load(config, &d);
 	diag_print(&d, stderr);
 	diag_free(&d);
-	if (uc->cfg == NULL)
-		return usercmd_fail(uc, "%s: configuration not valid",
-		    uc->config);
-	if ((uc->ss = store_sync_open(uc->cfg, err, sizeof(err))) == NULL)
-		return usercmd_fail(uc, "%s", err);
+	if (*cfg == NULL) {
+		fprintf(stderr, "postern %s %s: %s: configuration not valid\n",
+		    cmd, action, config);
+		return 1;
+	}
+	if ((*ss = store_sync_open(*cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern %s %s: %s\n", cmd, action, err);
+		return 1;
+	}
 	return 0;
+}
+
+static int
+usercmd_open(struct usercmd *uc)
+{
+	return usercmd_connect(uc->cmd, uc->action, uc->config, &uc->cfg,
+	    &uc->ss);
 }
 
 static void
@@ -507,17 +527,23 @@ org_cmd_member(struct usercmd *uc)
 		usercmd_usage(uc);
 		return 2;
 	}
-	if (uc->role != NULL && user_role_valid(uc->role) == -1) {
-		usercmd_fail(uc, "unknown role '%s' (expected owner, admin, "
-		    "member or viewer)", uc->role);
-		return 2;
-	}
 	if (user_slug_valid(uc->args[0]) == -1) {
 		usercmd_fail(uc, "'%s' is not a valid slug", uc->args[0]);
 		return 2;
 	}
 	if ((rc = usercmd_open(uc)) != 0)
 		return rc;
+	if (uc->role != NULL && user_role_valid(uc->cfg->roles,
+	    uc->cfg->nroles, uc->role) == -1) {
+		size_t	i;
+
+		fprintf(stderr, "postern org member: unknown role '%s' (the "
+		    "ladder in %s is:", uc->role, uc->config);
+		for (i = 0; i < uc->cfg->nroles; i++)
+			fprintf(stderr, " %s", uc->cfg->roles[i]);
+		fprintf(stderr, ")\n");
+		return 2;
+	}
 	rc = user_org_member(uc->ss, uc->args[0], email, uc->role, err,
 	    sizeof(err));
 	if (rc != 0)

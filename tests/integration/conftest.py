@@ -155,8 +155,9 @@ class Gateway:
 
 def write_config(directory, tls_cert, upstream, redis=None, extra="",
                  app_extra="", hosts=("localhost", "127.0.0.1"),
-                 protect=False):
-    """Write postern.yaml + one policy file; return (path, ports)."""
+                 protect=False, more_apps=()):
+    """Write postern.yaml + one policy file (and <more_apps>: (file name,
+    policy text) pairs); return (path, ports)."""
     ports = {"https": free_port(), "http": free_port(),
              "admin": free_port()}
     crt, key = tls_cert
@@ -190,7 +191,10 @@ def write_config(directory, tls_cert, upstream, redis=None, extra="",
           level: debug
         policies:
           - app.yaml
-        """) % dict(ports, crt=crt, key=key, redis=redis_addr) + extra)
+        """) % dict(ports, crt=crt, key=key, redis=redis_addr) +
+        "".join("  - %s\n" % name for name, _ in more_apps) + extra)
+    for name, text in more_apps:
+        (directory / name).write_text(text)
     return cfg, ports
 
 

@@ -84,7 +84,7 @@ def test_anonymous_login_mfa_step_up(conf):
 
 
 def test_apikey_and_refused_and_unknown_host(conf):
-    r = run_postern("policy", "test", "-c", str(conf), "--apikey", "acme",
+    r = run_postern("policy", "test", "-c", str(conf), "--apikey-org", "acme",
                     "--scope", "invoices:read", "--method", "GET", "--url",
                     "https://acme.billing.example.com/api/x")
     f = fields(r.stdout)

@@ -84,7 +84,7 @@ test_sign_verify(void **state)
 {
 	struct fixture	*fx = *state;
 	struct assertion_claims c = { "u1", "a@example.com", "acme", "admin",
-	    "session" };
+	    "session", NULL };
 	struct signer	*sg;
 	char		 err[256], *tok, *pub;
 	jwt_t		*jwt = NULL;

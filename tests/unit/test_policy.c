@@ -240,6 +240,8 @@ ident_parse(struct ident *x, const char *spec, time_t now)
 			}
 		} else if (strcmp(tok, "m") == 0)
 			x->id.share_methods |= route_method_bit(eq + 1);
+		else if (strcmp(tok, "app") == 0)
+			x->id.share_app = eq + 1;
 		else if (strcmp(tok, "org") == 0)
 			x->id.key_org = eq + 1;
 		else {
@@ -287,6 +289,8 @@ run_row(const struct config *cfg, const struct row *r, struct ident *x,
 	if ((app = config_app_for_host(cfg, r->host)) == NULL)
 		fail_msg("no app for %s", r->host);
 	ident_parse(x, r->who, NOW);
+	if (x->id.kind == DECIDE_SHARE && x->id.share_app == NULL)
+		x->id.share_app = app->name;	/* "app=" names another */
 	req.method = r->method;
 	req.path = path;
 	req.host = r->host;
@@ -454,6 +458,18 @@ static const struct row bill_rows[] = {
 	{ "GET", B, "/pay/12", "u=a@x;acme=owner", D, NULL, NULL, 11 },
 	{ "GET", B, "/dashboard", "share=/dashboard;m=GET;org=acme", D, NULL,
 	    NULL, 50 },
+	/* a grant of another app opens nothing here, whatever the path */
+	{ "GET", B, "/pay/12", "share=/pay/12;m=GET;org=acme;app=docs", D,
+	    NULL, NULL, 11 },
+	{ "GET", B, "/pay/12", "share=/pay/12;m=GET;org=acme;app=", D, NULL,
+	    NULL, 11 },
+	/* prefix grants: the path and below, never a sibling */
+	{ "GET", B, "/pay/12/receipt", "share=/pay/12;m=GET;org=acme", D, NULL,
+	    NULL, 0 },
+	{ "GET", B, "/pay/12;x", "share=/pay/12;m=GET;org=acme", D, NULL, NULL,
+	    11 },
+	{ "GET", B, "/pay/12/", "share=/pay/12;m=GET;org=acme", D, NULL, NULL,
+	    11 },
 	{ "GET", B, "/pay/12", "-", L, NULL, NULL, 11 },
 };
 

@@ -102,12 +102,16 @@ test_slug_role_name(void **state)
 	assert_int_equal(user_slug_valid("Acme"), -1);
 	assert_int_equal(user_slug_valid("a:b"), -1);
 	assert_int_equal(user_slug_valid("a_b"), -1);
-	assert_int_equal(user_role_valid("owner"), 0);
-	assert_int_equal(user_role_valid("admin"), 0);
-	assert_int_equal(user_role_valid("member"), 0);
-	assert_int_equal(user_role_valid("viewer"), 0);
-	assert_int_equal(user_role_valid("root"), -1);
-	assert_int_equal(user_role_valid("Owner"), -1);
+	static char *const ladder[] = { "owner", "executive", "admin",
+	    "member", "viewer" };
+
+	assert_int_equal(user_role_valid(ladder, 5, "owner"), 0);
+	assert_int_equal(user_role_valid(ladder, 5, "executive"), 0);
+	assert_int_equal(user_role_valid(ladder, 5, "viewer"), 0);
+	assert_int_equal(user_role_valid(ladder, 4, "viewer"), -1);
+	assert_int_equal(user_role_valid(ladder, 5, "root"), -1);
+	assert_int_equal(user_role_valid(ladder, 5, "Owner"), -1);
+	assert_int_equal(user_role_valid(ladder, 0, "owner"), -1);
 	assert_int_equal(user_name_valid("Ana Mar\xc3\xad" "a"), 0);
 	assert_int_equal(user_name_valid("tab\there"), -1);
 	assert_int_equal(user_name_valid("bad\xff"), -1);

@@ -1,0 +1,82 @@
+/*
+ * What auth.c shares with authgrant.c (API keys and share links on the
+ * request path): the pending-check record a client points at, the
+ * identity a request carries upstream, and the answers both give.
+ * Internal to the two modules.
+ */
+#ifndef POSTERN_AUTH_INT_H
+#define POSTERN_AUTH_INT_H
+
+#include <stdint.h>
+
+#include "decide.h"
+#include "grant.h"
+#include "password.h"
+#include "redirect.h"
+#include "session.h"
+#include "user.h"
+
+struct client;
+struct decision;
+struct store;
+
+enum auth_kind {
+	AUTH_LOOKUP = 0,	/* a protected request's session */
+	AUTH_LOGIN,		/* POST /.postern/login */
+	AUTH_LOGOUT,		/* POST /.postern/logout */
+	AUTH_SIGNED_IN,		/* GET /.postern/login with a session */
+	AUTH_GRANT,		/* an API key or share link (authgrant.c) */
+};
+
+/*
+ * One pending step.  Owned by whichever callback is outstanding (Redis or
+ * the hash pool), which frees it; the client only points at it and, when
+ * closing, sets <clt> to NULL through auth_detach().
+ */
+struct auth_check {
+	struct client	*clt;		/* NULL once the client closed */
+	enum auth_kind	 kind;
+	struct store	*st;
+	char		 email[USER_EMAILMAX + 1];
+	char		 rd[REDIRECT_MAX + 1];
+	char		 user[USER_IDLEN + 1];
+	char		 phc[PASSWORD_HASHLEN];
+	int		 usable;	/* user found and enabled */
+	char		*password;	/* copy for the hashing thread */
+	size_t		 pwlen;
+	enum password_result result;
+	struct password_params params;	/* cost of new hashes */
+	char		 rehash[PASSWORD_HASHLEN]; /* "" unless upgraded */
+	char		 sid[SESSION_ID_LEN + 1];
+	int		 step;		/* authgrant.c: what the check is for */
+	char		 token[TOKEN_LEN + 1];	/* authgrant.c: a new share */
+	struct grant	*grant;		/* authgrant.c: owned, may be NULL */
+};
+
+/* Who made the request being forwarded (clt->ident); per request. */
+struct auth_ident {
+	enum decide_kind	 kind;	/* SESSION, APIKEY or SHARE */
+	struct session		 s;	/* DECIDE_SESSION */
+	struct grant		 g;	/* DECIDE_APIKEY, DECIDE_SHARE */
+};
+
+struct auth_check *auth_check_new(struct client *, enum auth_kind);
+/* The callback owning <chk> is done: unlink, free; the client or NULL. */
+struct client	*auth_check_done(struct auth_check *);
+/* Answer 503: the store is down (fail closed). */
+void		 auth_unavailable(struct client *);
+/* Answer a verdict other than ALLOW. */
+void		 auth_refuse(struct client *, const struct decision *);
+/* decide() for the current request of <clt> by <id>. */
+enum decide_verdict auth_decide_as(struct client *,
+		    const struct decide_identity *, struct decision *);
+/*
+ * Decide again with the identity in <ident> (moved to the client, or
+ * freed): ALLOW forwards with it, anything else is answered.
+ */
+void		 auth_decide_ident(struct client *, struct auth_ident *);
+/* <id> for grant <g> (borrowed: keep <g> and <scopes> alive). */
+void		 auth_identity_grant(struct decide_identity *id,
+		    const struct grant *g, const char **scopes);
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * API keys and share links on the request path (see authgrant.h).
+ *
+ * Each check is an auth_check (auth-int.h) of kind AUTH_GRANT whose
+ * <step> says what the grant is for; grant_check() calls back once with
+ * the grant, and authgrant_on_grant() carries on by step:
+ *
+ *   LINK     ?postern_share=<token>: decide with the share; if allowed,
+ *            303 to the same URL without the token, setting the cookie
+ *   COOKIE   the share cookie on a route accepting `share`: decide, forward
+ *   APIKEY   Authorization: Bearer pk_... on a route accepting `apikey`
+ *   CREATE   POST /.postern/shares: the caller's key must hold the scope
+ *            shares:create; the new share (chk->grant) takes the key's
+ *            org, must be allowed by the policy, then is stored (CREATED)
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+
+#include "assertion.h"
+#include "auth-int.h"
+#include "authgrant.h"
+#include "client.h"
+#include "config.h"
+#include "cookie.h"
+#include "form.h"
+#include "log.h"
+#include "pages.h"
+#include "parse.h"
+#include "request.h"
+#include "route.h"
+#include "serve.h"
+#include "store.h"
+
+enum authgrant_step {
+	AUTHGRANT_STEP_LINK = 0,
+	AUTHGRANT_STEP_COOKIE,
+	AUTHGRANT_STEP_APIKEY,
+	AUTHGRANT_STEP_CREATE,
+};
+
+#define AUTHGRANT_SHARE_TTL	(7 * 86400)	/* default link lifetime */
+#define AUTHGRANT_SHARE_MAXTTL	(365 * 86400)
+
+static const char authgrant_www_invalid[] = "WWW-Authenticate: Bearer "
+    "realm=\"postern\", error=\"invalid_token\"\r\n";
+
+/* ---- answers ---- */
+
+static void
+authgrant_answer(struct client *clt, int status, const char *json,
+    const char *extra, const char *reason)
+{
+	client_answer(clt, &(struct pages_resp){ .status = status,
+	    .json = json, .extra = extra }, reason);
+}
+
+/* A share cookie's removal (the grant it named is no longer valid). */
+static void
+authgrant_clear_cookie(const struct request *req, char *buf, size_t size)
+{
+	(void)req;
+	(void)snprintf(buf, size, "Set-Cookie: " AUTHGRANT_COOKIE "=; "
+	    "Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax\r\n");
+}
+
+static void
+authgrant_limited(struct client *clt, unsigned int retry_ms)
+{
+	char	extra[64];
+
+	(void)snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
+	    (retry_ms + 999) / 1000);
+	authgrant_answer(clt, 429, "{\"error\":\"rate_limited\"}", extra,
+	    "grant_rate_limit");
+}
+
+/* The grant named by the request is not valid (any reason: one answer). */
+static void
+authgrant_invalid(struct client *clt, int step)
+{
+	char	extra[256];
+
+	switch (step) {
+	case AUTHGRANT_STEP_APIKEY:
+	case AUTHGRANT_STEP_CREATE:
+		authgrant_answer(clt, 401, "{\"error\":\"invalid_token\"}",
+		    authgrant_www_invalid, "apikey_invalid");
+		break;
+	case AUTHGRANT_STEP_COOKIE:
+		authgrant_clear_cookie(clt->req, extra, sizeof(extra));
+		authgrant_answer(clt, 403, NULL, extra, "share_invalid");
+		break;
+	default:
+		authgrant_answer(clt, 403, NULL, NULL, "share_invalid");
+		break;
+	}
+}
+
+/* ---- starting a check ---- */
+
+static int64_t
+authgrant_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void	authgrant_on_grant(void *, enum grant_status,
+		    const struct grant *, unsigned int);
+
+/*
+ * Check <token> (<len> bytes) as a grant of <kind> for <step>; <keep>
+ * (may be NULL) moves to the check.  Returns the check, or NULL when the
+ * request has been answered (malformed token, store down).
+ */
+static struct auth_check *
+authgrant_start(struct client *clt, enum grant_kind kind, int step,
+    const char *token, size_t len, struct grant *keep)
+{
+	struct auth_check	*chk;
+	struct store		*st = clt->w->store;
+	char			 id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
+
+	if (token_parse(grant_token_kind(kind), token, len, id, hash) == -1) {
+		free(keep);
+		authgrant_invalid(clt, step);
+		return NULL;
+	}
+	if (st == NULL || !store_healthy(st) ||
+	    (chk = auth_check_new(clt, AUTH_GRANT)) == NULL) {
+		free(keep);
+		auth_unavailable(clt);
+		return NULL;
+	}
+	chk->step = step;
+	chk->grant = keep;
+	if (step == AUTHGRANT_STEP_LINK)
+		memcpy(chk->token, token, len);	/* len == TOKEN_LEN */
+	if (grant_check(st, kind, id, hash, authgrant_now(),
+	    authgrant_on_grant, chk) == -1) {
+		(void)auth_check_done(chk);
+		auth_unavailable(clt);
+		return NULL;
+	}
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return chk;
+}
+
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *
+authgrant_bearer(const struct request *req, size_t *len)
+{
+	const char	*v = request_header(req, "authorization");
+
+	if (v == NULL || strncasecmp(v, "bearer ", 7) != 0)
+		return NULL;
+	v += 7;
+	v += strspn(v, " ");
+	*len = strcspn(v, " \t");
+	return v;
+}
+
+int
+authgrant_header_ours(const char *name, const char *value)
+{
+	size_t	n = strlen(value);
+	size_t	i;
+
+	if ((name[0] | 0x20) != 'a' || strcasecmp(name, "authorization") != 0)
+		return 0;
+	for (i = 0; i < n && value[i] != ' '; i++)
+		;
+	while (i < n && value[i] == ' ')
+		i++;
+	return strncasecmp(value, "bearer ", 7) == 0 && n - i >= 3 &&
+	    (strncmp(value + i, "pk_", 3) == 0 ||
+	    strncmp(value + i, "ps_", 3) == 0);
+}
+
+/* ---- the request path ---- */
+
+int
+authgrant_share_link(struct client *clt)
+{
+	struct request	*req = clt->req;
+	struct auth_check *chk;
+	char		 tok[TOKEN_LEN + 2], *rest = NULL;
+	int		 rc;
+
+	if (req->query == NULL || strstr(req->query, AUTHGRANT_PARAM) == NULL)
+		return 0;
+	rc = token_query_take(req->query, AUTHGRANT_PARAM, tok, sizeof(tok),
+	    &rest);
+	if (rc == 0)
+		return 0;
+	if (rc == -1) {
+		authgrant_answer(clt, 400, NULL, NULL, "share_param");
+		return 1;
+	}
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		authgrant_answer(clt, 405, NULL, "Allow: GET, HEAD\r\n",
+		    "share_link_method");
+		free(rest);
+		return 1;
+	}
+	if ((chk = authgrant_start(clt, GRANT_SHARE, AUTHGRANT_STEP_LINK, tok,
+	    strlen(tok), NULL)) != NULL &&
+	    snprintf(chk->rd, sizeof(chk->rd), "%s%s%s", req->path,
+	    rest != NULL ? "?" : "", rest != NULL ? rest : "") >=
+	    (int)sizeof(chk->rd))
+		(void)snprintf(chk->rd, sizeof(chk->rd), "%s", req->path);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	free(rest);
+	return 1;
+}
+
+int
+authgrant_identify(struct client *clt, const struct decision *d)
+{
+	struct request	*req = clt->req;
+	const char	*tok, *cookies = request_header(req, "cookie");
+	char		 val[TOKEN_LEN + 2];
+	size_t		 len;
+
+	if ((d->auth & ROUTE_AUTH_APIKEY) &&
+	    (tok = authgrant_bearer(req, &len)) != NULL &&
+	    strncmp(tok, "pk_", 3) == 0) {
+		(void)authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_APIKEY, tok,
+		    len, NULL);
+		return 1;
+	}
+	if ((d->auth & ROUTE_AUTH_SHARE) && cookies != NULL &&
+	    !((d->auth & ROUTE_AUTH_SESSION) &&
+	    (strstr(cookies, "__Host-postern=") != NULL ||
+	    strstr(cookies, "__Secure-postern=") != NULL))) {
+		switch (cookie_get(cookies, AUTHGRANT_COOKIE, val,
+		    sizeof(val))) {
+		case COOKIE_FOUND:
+			(void)authgrant_start(clt, GRANT_SHARE,
+			    AUTHGRANT_STEP_COOKIE, val, strlen(val), NULL);
+			OPENSSL_cleanse(val, sizeof(val));
+			return 1;
+		case COOKIE_ABSENT:
+			break;
+		default:	/* twice, or malformed: trust none */
+			authgrant_invalid(clt, AUTHGRANT_STEP_COOKIE);
+			return 1;
+		}
+	}
+	if ((d->auth & ROUTE_AUTH_SESSION) == 0) {
+		/* No sign-in page can help: say what is accepted. */
+		authgrant_answer(clt, 401, "{\"error\":\"unauthenticated\"}",
+		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
+		    "unauthenticated");
+		return 1;
+	}
+	return 0;
+}
+
+/* The share link was good for this request: cookie, and off the URL. */
+static void
+authgrant_link_ok(struct client *clt, const struct grant *g,
+    const char *token, const char *rd)
+{
+	struct pages_resp r = { .status = 303, .location = rd };
+	char		 extra[GRANT_PATHMAX + 256];
+	int64_t		 age = g->expires - authgrant_now();
+
+	if (g->expires == 0 || age > AUTHGRANT_SHARE_MAXTTL)
+		age = AUTHGRANT_SHARE_MAXTTL;
+	(void)snprintf(extra, sizeof(extra), "Set-Cookie: " AUTHGRANT_COOKIE
+	    "=%s; Path=%s; Max-Age=%" PRId64 "; Secure; HttpOnly; "
+	    "SameSite=Lax\r\n", token, g->path, age > 0 ? age : 1);
+	r.extra = extra;
+	log_event(LOG_LEVEL_INFO, "share_opened", "share", g->id, "app",
+	    g->app, "request_id", clt->request_id, "client_ip", clt->peer,
+	    NULL);
+	client_answer(clt, &r, NULL);
+	OPENSSL_cleanse(extra, sizeof(extra));
+}
+
+static void	authgrant_create(struct client *, const struct grant *key,
+		    struct grant *share);
+
+static void
+authgrant_on_grant(void *arg, enum grant_status status,
+    const struct grant *g, unsigned int retry_ms)
+{
+	struct auth_check	*chk = arg;
+	struct grant		*share = chk->grant;
+	struct client		*clt;
+	struct auth_ident	*ident;
+	struct decide_identity	 id;
+	struct decision		 d;
+	const char		*scopes[GRANT_MAXSCOPES];
+	char			 token[TOKEN_LEN + 1], rd[REDIRECT_MAX + 1];
+	int			 step = chk->step;
+
+	chk->grant = NULL;	/* ours now */
+	memcpy(token, chk->token, sizeof(token));
+	memcpy(rd, chk->rd, sizeof(rd));
+	if ((clt = auth_check_done(chk)) == NULL)
+		goto done;
+	if (status == GRANT_ERROR)
+		auth_unavailable(clt);
+	else if (status == GRANT_LIMITED)
+		authgrant_limited(clt, retry_ms);
+	else if (status == GRANT_NONE)
+		authgrant_invalid(clt, step);
+	else if (step == AUTHGRANT_STEP_LINK) {
+		auth_identity_grant(&id, g, scopes);
+		if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW)
+			auth_refuse(clt, &d);
+		else if (strcmp(d.reason, "share") != 0)	/* public */
+			authgrant_answer(clt, 403, NULL, NULL,
+			    "share_resource");
+		else
+			authgrant_link_ok(clt, g, token, rd);
+	} else if (step == AUTHGRANT_STEP_CREATE) {
+		authgrant_create(clt, g, share);
+		share = NULL;
+	} else if ((ident = calloc(1, sizeof(*ident))) == NULL)
+		auth_unavailable(clt);
+	else {
+		ident->kind = g->kind == GRANT_APIKEY ? DECIDE_APIKEY :
+		    DECIDE_SHARE;
+		memcpy(&ident->g, g, sizeof(*g));
+		auth_decide_ident(clt, ident);
+	}
+done:
+	OPENSSL_cleanse(token, sizeof(token));
+	free(share);
+}
+
+/* ---- POST /.postern/shares ---- */
+
+static void
+authgrant_on_created(void *arg, int result)
+{
+	struct auth_check	*chk = arg;
+	struct grant		*g = chk->grant;
+	struct client		*clt;
+	const char		*host;
+	char			 json[GRANT_PATHMAX * 2 + 512];
+	char			 methods[64], token[TOKEN_LEN + 1];
+
+	chk->grant = NULL;
+	memcpy(token, chk->token, sizeof(token));
+	if ((clt = auth_check_done(chk)) == NULL)
+		goto done;
+	if (result == GRANT_ENOORG) {
+		authgrant_answer(clt, 403, "{\"error\":\"no_such_org\"}",
+		    NULL, "share_org_gone");
+		goto done;
+	}
+	if (result != 0) {
+		auth_unavailable(clt);
+		goto done;
+	}
+	host = request_header(clt->req, "host");
+	grant_methods_string(g->methods, methods, sizeof(methods));
+	(void)snprintf(json, sizeof(json), "{\"id\":\"%s\",\"url\":"
+	    "\"https://%s%s?" AUTHGRANT_PARAM "=%s\",\"path\":\"%s\","
+	    "\"prefix\":%s,\"methods\":\"%s\",\"expires\":%" PRId64 "}",
+	    g->id, host != NULL ? host : "", g->path, token, g->path,
+	    g->prefix ? "true" : "false", methods, g->expires);
+	log_event(LOG_LEVEL_INFO, "share_created", "share", g->id, "app",
+	    g->app, "org", g->org, "request_id", clt->request_id, NULL);
+	authgrant_answer(clt, 201, json, NULL, NULL);
+	OPENSSL_cleanse(json, sizeof(json));
+done:
+	OPENSSL_cleanse(token, sizeof(token));
+	free(g);
+}
+
+/* The caller's key <key> is valid: make <share> (owned) for it. */
+static void
+authgrant_create(struct client *clt, const struct grant *key,
+    struct grant *share)
+{
+	struct decide_identity	 id;
+	struct decision		 d;
+	struct auth_check	*chk;
+	const char		*scopes[GRANT_MAXSCOPES];
+	char			 hash[TOKEN_HASHLEN + 1];
+	size_t			 i;
+
+	for (i = 0; i < key->nscopes; i++)
+		if (strcmp(key->scopes[i], AUTHGRANT_SCOPE_CREATE) == 0)
+			break;
+	if (i == key->nscopes) {
+		authgrant_answer(clt, 403, "{\"error\":\"insufficient_scope\"}",
+		    "WWW-Authenticate: Bearer realm=\"postern\", error="
+		    "\"insufficient_scope\", scope=\"" AUTHGRANT_SCOPE_CREATE
+		    "\"\r\n", "scope");
+		free(share);
+		return;
+	}
+	(void)snprintf(share->org, sizeof(share->org), "%s", key->org);
+	auth_identity_grant(&id, share, scopes);
+	if (decide_shareable(clt->app, clt->req->host, &id, time(NULL),
+	    &d) != DECIDE_ALLOW) {
+		log_event(LOG_LEVEL_WARN, "reject", "reason", "not_shareable",
+		    "policy", d.reason, "request_id", clt->request_id,
+		    "client_ip", clt->peer, NULL);
+		authgrant_answer(clt, 403, "{\"error\":\"not_shareable\"}",
+		    NULL, NULL);
+		free(share);
+		return;
+	}
+	if ((chk = auth_check_new(clt, AUTH_GRANT)) == NULL ||
+	    token_new("ps", share->id, chk->token, hash) == -1) {
+		if (chk != NULL)
+			(void)auth_check_done(chk);
+		free(share);
+		auth_unavailable(clt);
+		return;
+	}
+	chk->grant = share;
+	if (grant_create(clt->w->store, share, hash, authgrant_on_created,
+	    chk) == -1) {
+		(void)auth_check_done(chk);	/* frees share */
+		auth_unavailable(clt);
+	}
+	OPENSSL_cleanse(hash, sizeof(hash));
+}
+
+/* The new share a form asks for, or NULL with the reason in *<why>. */
+static struct grant *
+authgrant_share_form(struct client *clt, const struct form *f,
+    const char **why)
+{
+	static const char *const known[] = { "path", "methods", "expires",
+	    "prefix", "name" };
+	struct grant	*g;
+	const char	*path = form_get(f, "path"), *v;
+	uint64_t	 ms = (uint64_t)AUTHGRANT_SHARE_TTL * 1000;
+	char		 err[PARSE_ERRLEN];
+	size_t		 i, j;
+
+	for (i = 0; i < f->nfields; i++) {
+		for (j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+			if (strcmp(f->fields[i].name, known[j]) == 0)
+				break;
+		if (j == sizeof(known) / sizeof(known[0])) {
+			*why = "unknown_field";
+			return NULL;
+		}
+	}
+	if (path == NULL || grant_path_valid(path) == -1) {
+		*why = "bad_path";
+		return NULL;
+	}
+	if ((v = form_get(f, "expires")) != NULL && (parse_duration(v, &ms,
+	    err, sizeof(err)) == -1 || ms < 1000 ||
+	    ms > (uint64_t)AUTHGRANT_SHARE_MAXTTL * 1000)) {
+		*why = "bad_expires";
+		return NULL;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		*why = "nomem";
+		return NULL;
+	}
+	g->kind = GRANT_SHARE;
+	g->rate = GRANT_SHARE_RATE;
+	g->created = authgrant_now();
+	g->expires = g->created + (int64_t)(ms / 1000);
+	(void)snprintf(g->app, sizeof(g->app), "%s", clt->app->name);
+	(void)snprintf(g->path, sizeof(g->path), "%s", path);
+	v = form_get(f, "methods");
+	g->methods = grant_methods_parse(v != NULL ? v : "GET,HEAD");
+	v = form_get(f, "prefix");
+	g->prefix = v != NULL && (strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0);
+	if ((v != NULL && !g->prefix && strcmp(v, "false") != 0 &&
+	    strcmp(v, "0") != 0) || g->methods == 0) {
+		*why = g->methods == 0 ? "bad_methods" : "bad_prefix";
+		free(g);
+		return NULL;
+	}
+	if ((v = form_get(f, "name")) != NULL) {
+		if (strlen(v) >= sizeof(g->name) || strpbrk(v, "\"\\") != NULL) {
+			*why = "bad_name";
+			free(g);
+			return NULL;
+		}
+		(void)strcpy(g->name, v);
+	}
+	return g;
+}
+
+static void
+authgrant_on_share_form(struct client *clt, struct evbuffer *body)
+{
+	struct form	 f;
+	struct grant	*share;
+	const char	*why = NULL, *tok;
+	char		 json[96];
+	size_t		 len = evbuffer_get_length(body);
+
+	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
+	    &why) == -1) {
+		authgrant_answer(clt, 400, "{\"error\":\"bad_form\"}", NULL,
+		    why);
+		return;
+	}
+	share = authgrant_share_form(clt, &f, &why);
+	form_free(&f);
+	if (share == NULL) {
+		(void)snprintf(json, sizeof(json), "{\"error\":\"%s\"}", why);
+		authgrant_answer(clt, 400, json, NULL, "share_form");
+		return;
+	}
+	if ((tok = authgrant_bearer(clt->req, &len)) == NULL) {
+		free(share);
+		authgrant_answer(clt, 401, "{\"error\":\"unauthenticated\"}",
+		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
+		    "unauthenticated");
+		return;
+	}
+	(void)authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_CREATE, tok, len,
+	    share);
+}
+
+int
+authgrant_builtin(struct client *clt)
+{
+	struct request	*req = clt->req;
+
+	if (strcmp(req->path, "/.postern/shares") != 0)
+		return 0;
+	if (clt->plain_redirect) {
+		authgrant_answer(clt, 403, "{\"error\":\"https_required\"}",
+		    NULL, "https_required");
+		return 1;
+	}
+	clt->app = config_app_for_host(clt->cfg, req->host != NULL ?
+	    req->host : "");
+	if (clt->app == NULL || clt->app->routes == NULL) {
+		authgrant_answer(clt, 404, NULL, NULL, NULL);
+		return 1;
+	}
+	if (req->method != HTTP_POST) {
+		authgrant_answer(clt, 405, NULL, "Allow: POST\r\n", "method");
+		return 1;
+	}
+	client_read_form(clt, FORM_MAX_BODY, authgrant_on_share_form);
+	return 1;
+}
+
+/* ---- identity upstream ---- */
+
+int
+authgrant_upstream_headers(struct client *clt, struct evbuffer *out)
+{
+	const struct config	*cfg = clt->cfg;
+	const struct grant	*g = &clt->ident->g;
+	struct assertion_claims	 c = { 0 };
+	char			 sub[TOKEN_IDLEN + 4], scope[GRANT_MAXSCOPES *
+				    (GRANT_SCOPEMAX + 1) + 1];
+	char			*jwt;
+	size_t			 i, off = 0;
+	int			 rc;
+
+	(void)snprintf(sub, sizeof(sub), "%s_%s", grant_token_kind(g->kind),
+	    g->id);
+	scope[0] = '\0';
+	for (i = 0; i < g->nscopes; i++)
+		off += (size_t)snprintf(scope + off, sizeof(scope) - off,
+		    "%s%s", i > 0 ? " " : "", g->scopes[i]);
+	c.sub = sub;
+	c.org = g->org[0] != '\0' ? g->org : NULL;
+	c.auth = grant_kind_name(g->kind);
+	c.scope = g->nscopes > 0 ? scope : NULL;
+	if (cfg->signer == NULL ||
+	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
+	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
+	    authgrant_now())) == NULL)
+		return -1;
+	rc = evbuffer_add_printf(out, "X-Postern-User: %s\r\n"
+	    "X-Postern-Auth: %s\r\nX-Postern-Assertion: %s\r\n", sub, c.auth,
+	    jwt) < 0 ? -1 : 0;
+	if (rc == 0 && c.org != NULL)
+		rc = evbuffer_add_printf(out, "X-Postern-Org: %s\r\n",
+		    c.org) < 0 ? -1 : 0;
+	free(jwt);
+	return rc;
+}
