@@ -164,6 +164,8 @@ authgrant_bearer(const struct request *req, size_t *len)
 	v += 7;
 	v += strspn(v, " ");
 	*len = strcspn(v, " \t");
+	if (v[*len + strspn(v + *len, " \t")] != '\0')
+		*len = 0;	/* trailing words: not a token (refused) */
 	return v;
 }
 
@@ -365,6 +367,9 @@ authgrant_on_created(void *arg, int result)
 		goto done;
 	}
 	host = request_header(clt->req, "host");
+	if (host == NULL || strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
+		host = clt->req->host;	/* checked by the parser */
 	grant_methods_string(g->methods, methods, sizeof(methods));
 	(void)snprintf(json, sizeof(json), "{\"id\":\"%s\",\"url\":"
 	    "\"https://%s%s?" AUTHGRANT_PARAM "=%s\",\"path\":\"%s\","

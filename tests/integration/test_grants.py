@@ -54,6 +54,21 @@ app:
       auth: [share]
 """
 
+TENANT_APP = """\
+app:
+  name: tenanted
+  hosts: ["{org}.tenant.test"]
+  upstream: http://%s:%d
+  routes:
+    - path: /api/**
+      auth: [apikey]
+      scopes: [ping]
+    - path: /pay/{id}
+      auth: [share]
+    - path: /**
+      role: viewer
+"""
+
 LADDER = "roles: [owner, executive, admin, member, viewer]\n"
 
 
@@ -66,7 +81,8 @@ def grantgw(gateway, redis_server, upstream, tmp_path):
     make_key(tmp_path, cfgpath)
     gw = gateway(extra=extra, app_extra=ROUTES, redis=redis_server,
                  protect=None,
-                 more_apps=[("other.yaml", OTHER_APP % upstream)])
+                 more_apps=[("other.yaml", OTHER_APP % upstream),
+                            ("tenant.yaml", TENANT_APP % upstream)])
     gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])
     return gw
 
@@ -178,6 +194,43 @@ def test_apikey_of_another_org_is_denied_cross_tenant(grantgw):
         assert get(gw, path, headers=bearer(key)).status_code in (400, 403)
 
 
+def test_host_tenant_binds_keys_shares_and_members(grantgw):
+    gw = grantgw
+    mine, theirs = new_org(gw), new_org(gw)
+    key = new_key(gw, mine, "ping")
+    r = get(gw, "/api/x", headers=bearer(key), host=mine + ".tenant.test")
+    assert r.status_code == 200
+    assert headers_of(r)["x-postern-org"] == mine
+    r = get(gw, "/api/x", headers=bearer(key), host=theirs + ".tenant.test")
+    assert r.status_code == 403
+    r = get(gw, "/api/x", headers=bearer(key),
+            host=mine.upper() + ".tenant.test")
+    assert r.status_code in (200, 403, 404, 421)
+    # a member of one org is not a member of the other
+    email = "t-%s@example.com" % uuid.uuid4().hex[:10]
+    add_user(gw, email)
+    run_postern("org", "member", "-c", str(gw.config), mine, email,
+                "--role", "viewer")
+    s, _ = login(gw, email=email)
+    cookie = {"Cookie": "__Host-postern=" + s.cookies.get("__Host-postern")}
+    assert get(gw, "/home", headers=cookie,
+               host=mine + ".tenant.test").status_code == 200
+    assert get(gw, "/home", headers=cookie,
+               host=theirs + ".tenant.test").status_code == 403
+    # a share made for one org's host opens nothing on the other's
+    r = run_postern("share", "create", "-c", str(gw.config), "--app",
+                    "tenanted", "--org", mine, "--path", "/pay/1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("https://%s.tenant.test/pay/1?" % mine)
+    token = r.stdout.strip().split("postern_share=")[1]
+    jar = {"Cookie": "__Secure-postern-share=" + token}
+    assert get(gw, "/pay/1", headers=jar,
+               host=mine + ".tenant.test").status_code == 200
+    assert get(gw, "/pay/1", headers=jar,
+               host=theirs + ".tenant.test").status_code == 403
+    assert '"reason":"share_org"' in gw.log()
+
+
 def test_apikey_needs_every_scope_of_the_route(grantgw):
     gw = grantgw
     org = new_org(gw)
@@ -196,7 +249,8 @@ def test_wrong_or_malformed_keys_are_401(grantgw):
     other_secret = key[:20] + "x" * 43
     for bad in (flipped, other_secret, "pk_" + "0" * 16 + "_" + "a" * 43,
                 key[:-1], key + "A", "pk_" + key_id(key), "pk_",
-                key.upper(), key.replace("pk_", "ps_")):
+                key.upper(), key.replace("pk_", "ps_"), key + " extra",
+                key + ",x"):
         r = get(gw, "/api/ping", headers=bearer(bad))
         assert r.status_code == 401, bad
         assert 'error="invalid_token"' in r.headers.get(
