@@ -17,7 +17,12 @@
 #include "user.h"
 
 struct client;
+struct config;
 struct decision;
+struct evbuffer;
+struct form;
+struct loginpage;
+struct session_limits;
 struct store;
 
 enum auth_kind {
@@ -26,6 +31,7 @@ enum auth_kind {
 	AUTH_LOGOUT,		/* POST /.postern/logout */
 	AUTH_SIGNED_IN,		/* GET /.postern/login with a session */
 	AUTH_GRANT,		/* an API key or share link (authgrant.c) */
+	AUTH_ACCOUNT,		/* an account page (account.c) */
 };
 
 /*
@@ -48,9 +54,12 @@ struct auth_check {
 	struct password_params params;	/* cost of new hashes */
 	char		 rehash[PASSWORD_HASHLEN]; /* "" unless upgraded */
 	char		 sid[SESSION_ID_LEN + 1];
-	int		 step;		/* authgrant.c: what the check is for */
+	int		 step;		/* authgrant.c: what the check is for;
+					 * login: the user has a 2nd factor */
 	char		 token[TOKEN_LEN + 1];	/* authgrant.c: a new share */
 	struct grant	*grant;		/* authgrant.c: owned, may be NULL */
+	void		*ext;		/* account.c: owned, freed by ext_free */
+	void		(*ext_free)(void *);
 };
 
 /* Who made the request being forwarded (clt->ident); per request. */
@@ -78,5 +87,39 @@ void		 auth_decide_ident(struct client *, struct auth_ident *);
 /* <id> for grant <g> (borrowed: keep <g> and <scopes> alive). */
 void		 auth_identity_grant(struct decide_identity *id,
 		    const struct grant *g, const char **scopes);
+
+/* Renders a page body given its fields; 0 or -1. */
+typedef int	(*auth_render_fn)(struct evbuffer *, const struct loginpage *,
+		    void *ctx);
+/*
+ * Answer with a gateway page: <render> fills the body; the CSRF token
+ * (and its cookie), nonce and branding are set here.  <extra> are more
+ * header lines; <reason> is logged for failures.
+ */
+void		 auth_page_ctx(struct client *, int status, struct loginpage *,
+		    auth_render_fn render, void *ctx, const char *extra,
+		    const char *reason);
+/* Is this form post from our own page?  Origin/Referer and CSRF token. */
+int		 auth_form_genuine(struct client *, const struct form *);
+/* The checked "rd" of a query string or form value, "/" by default. */
+void		 auth_rd(struct client *, const char *value, char *out,
+		    size_t outlen);
+/* The session cookie's value into <id>; 1 if it has the right shape. */
+int		 auth_cookie(struct client *, char *id, size_t idlen);
+/* "Set-Cookie" for the session <id>, or its removal when NULL. */
+void		 auth_session_cookie(const struct config *, const char *id,
+		    char *buf, size_t size);
+void		 auth_limits(const struct config *, struct session_limits *);
+/*
+ * Browsers asking for a page go to gateway page <page>?rd=<this URL>;
+ * everyone else gets 401 with <json> and the challenge <www>.
+ */
+void		 auth_send_to(struct client *, const char *page,
+		    const char *json, const char *www, const char *extra,
+		    const char *reason);
+/* Percent-encode <s> for a query value into <out>. */
+void		 auth_urlencode(const char *s, char *out, size_t size);
+/* On a hashing thread: verify chk->password against chk->phc. */
+void		 auth_verify_work(void *chk);
 
 #endif

@@ -66,7 +66,7 @@ auth_worker(struct client *clt)
 	return clt->w;
 }
 
-static void
+void
 auth_limits(const struct config *cfg, struct session_limits *lim)
 {
 	lim->idle_ms = cfg->session_idle_timeout;
@@ -109,6 +109,8 @@ auth_check_done(struct auth_check *chk)
 		OPENSSL_cleanse(chk->grant, sizeof(*chk->grant));
 		free(chk->grant);
 	}
+	if (chk->ext != NULL)
+		chk->ext_free(chk->ext);
 	OPENSSL_cleanse(chk, sizeof(*chk));
 	free(chk);
 	return clt;
@@ -149,8 +151,7 @@ auth_unavailable(struct client *clt)
 	    "session_store_down");
 }
 
-/* "Set-Cookie" for the session, or its removal when <id> is NULL. */
-static void
+void
 auth_session_cookie(const struct config *cfg, const char *id, char *buf,
     size_t size)
 {
@@ -170,8 +171,7 @@ auth_session_cookie(const struct config *cfg, const char *id, char *buf,
 		    auth_cookie_name(cfg), dom);
 }
 
-/* Percent-encode <s> for a query value. */
-static void
+void
 auth_urlencode(const char *s, char *out, size_t size)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -197,7 +197,7 @@ auth_urlencode(const char *s, char *out, size_t size)
  * back in "rd"; everyone else gets 401 with body <json> and the challenge
  * <www>.  <extra_in> (headers) goes with either answer; <reason> is logged.
  */
-static void
+void
 auth_send_to(struct client *clt, const char *page, const char *json,
     const char *www, const char *extra_in, const char *reason)
 {
@@ -356,6 +356,7 @@ auth_on_identified(struct client *clt, const struct session *s)
 		auth_unavailable(clt);
 		return;
 	}
+	/* ACCOUNT_WIRE_2 */
 	ident->kind = DECIDE_SESSION;
 	memcpy(&ident->s, s, sizeof(*s));
 	auth_decide_ident(clt, ident);
@@ -387,8 +388,7 @@ auth_on_session(void *arg, enum session_status status,
 	}
 }
 
-/* The session cookie's value into <id>; 1 if it has the right shape. */
-static int
+int
 auth_cookie(struct client *clt, char *id, size_t idlen)
 {
 	const char	*hdr = request_header(clt->req, "cookie");
@@ -503,10 +503,10 @@ auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
  * (nonce, CSRF token and branding set here).  Status <status>; <reason>
  * for the log when the page answers a failure.
  */
-static void
-auth_page(struct client *clt, int status, struct loginpage *lp,
-    int (*render)(struct evbuffer *, const struct loginpage *),
-    const char *extra_in, const char *reason)
+void
+auth_page_ctx(struct client *clt, int status, struct loginpage *lp,
+    auth_render_fn render, void *ctx, const char *extra_in,
+    const char *reason)
 {
 	const struct config *cfg = clt->cfg;
 	struct pages_resp r = { .status = status };
@@ -533,7 +533,7 @@ auth_page(struct client *clt, int status, struct loginpage *lp,
 	lp->color = cfg->brand_color;
 	lp->nonce = nonce;
 	lp->csrf = tok;
-	if (render(r.body, lp) == -1) {
+	if (render(r.body, lp, ctx) != 0) {
 		evbuffer_free(r.body);
 		auth_answer(clt, &(struct pages_resp){ .status = 500 },
 		    "page_render");
@@ -545,6 +545,29 @@ auth_page(struct client *clt, int status, struct loginpage *lp,
 	auth_answer(clt, &r, reason);
 	evbuffer_free(r.body);
 	OPENSSL_cleanse(id, sizeof(id));
+}
+
+/* A plain page renderer, carried through auth_page_ctx(). */
+struct auth_plain {
+	int	(*render)(struct evbuffer *, const struct loginpage *);
+};
+
+static int
+auth_render_plain(struct evbuffer *out, const struct loginpage *lp,
+    void *ctx)
+{
+	return ((struct auth_plain *)ctx)->render(out, lp);
+}
+
+static void
+auth_page(struct client *clt, int status, struct loginpage *lp,
+    int (*render)(struct evbuffer *, const struct loginpage *),
+    const char *extra_in, const char *reason)
+{
+	struct auth_plain	p = { render };
+
+	auth_page_ctx(clt, status, lp, auth_render_plain, &p, extra_in,
+	    reason);
 }
 
 static void
@@ -572,8 +595,7 @@ auth_signed_in_page(struct client *clt, const struct session *s)
 	auth_page(clt, 200, &lp, loginpage_signed_in, NULL, NULL);
 }
 
-/* The checked "rd" of a query string or form, "/" by default. */
-static void
+void
 auth_rd(struct client *clt, const char *value, char *out, size_t outlen)
 {
 	if (redirect_check(clt->cfg, value, out, outlen) == -1 &&
@@ -603,8 +625,7 @@ auth_login_get(struct client *clt)
 	auth_login_page(clt, 200, rd, NULL, NULL, NULL);
 }
 
-/* Is this form post from our own page?  Origin/Referer and CSRF token. */
-static int
+int
 auth_form_genuine(struct client *clt, const struct form *f)
 {
 	struct request	*req = clt->req;
@@ -624,8 +645,7 @@ auth_form_genuine(struct client *clt, const struct form *f)
 
 static const char auth_bad_login[] = "The email or password is incorrect.";
 
-/* Runs on a hashing thread: nothing but the check's own fields. */
-static void
+void
 auth_verify_work(void *arg)
 {
 	struct auth_check	*chk = arg;
@@ -699,7 +719,8 @@ auth_on_created(void *arg, enum session_status status)
 	struct auth_check *chk = arg;
 	struct client	*clt = chk->clt;
 	struct pages_resp r = { .status = 303 };
-	char		 extra[600];
+	char		 extra[600], enc[3 * REDIRECT_MAX + 1];
+	char		 loc[3 * REDIRECT_MAX + 32];
 
 	if (clt != NULL) {
 		clt->check = NULL;
@@ -709,6 +730,12 @@ auth_on_created(void *arg, enum session_status status)
 			    sizeof(extra));
 			r.extra = extra;
 			r.location = chk->rd;
+			if (chk->step) {	/* second factor: next step */
+				auth_urlencode(chk->rd, enc, sizeof(enc));
+				(void)snprintf(loc, sizeof(loc),
+				    "/.postern/2fa?rd=%s", enc);
+				r.location = loc;
+			}
 			log_event(LOG_LEVEL_INFO, "login", "outcome", "success",
 			    "user", chk->user, "request_id", clt->request_id,
 			    "client_ip", clt->peer, NULL);
@@ -750,14 +777,16 @@ auth_verify_done(void *arg)
 	}
 }
 
-/* KEYS: email index.  ARGV: prefix.  nil or {id, password, disabled}. */
+/* KEYS: email index.  ARGV: prefix.  nil or {id, password, disabled,
+ * has a second factor}. */
 static struct store_script auth_lua_user = STORE_SCRIPT("login user",
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return nil end\n"
 	"local u = redis.call('HMGET', ARGV[1] .. 'user:' .. id,\n"
-	"  'password', 'disabled')\n"
+	"  'password', 'disabled', 'totp')\n"
 	"if not u[1] then return nil end\n"
-	"return {id, u[1], u[2] or '0'}\n");
+	"return {id, u[1], u[2] or '0', (u[3] and u[3] ~= '') and '1' or "
+	"'0'}\n");
 
 static void
 auth_on_user(void *arg, const redisReply *reply, const char *err)
@@ -774,16 +803,18 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 		(void)auth_check_done(chk);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
 	    reply->element[0]->type == REDIS_REPLY_STRING &&
 	    reply->element[1]->type == REDIS_REPLY_STRING &&
 	    reply->element[2]->type == REDIS_REPLY_STRING &&
+	    reply->element[3]->type == REDIS_REPLY_STRING &&
 	    reply->element[0]->len == USER_IDLEN &&
 	    reply->element[1]->len < sizeof(chk->phc)) {
 		memcpy(chk->user, reply->element[0]->str, USER_IDLEN);
 		memcpy(chk->phc, reply->element[1]->str,
 		    reply->element[1]->len);
 		chk->usable = strcmp(reply->element[2]->str, "1") != 0;
+		chk->step = strcmp(reply->element[3]->str, "1") == 0;
 	}
 	password_params_from(clt->cfg, &chk->params);
 	if (hashpool_submit(auth_worker(clt)->srv->hashpool,
@@ -934,7 +965,7 @@ auth_builtin(struct client *clt)
 		auth_jwks(clt);
 		return 1;
 	}
-	if (authgrant_builtin(clt))
+	if (authgrant_builtin(clt) /* ACCOUNT_WIRE_1 */)
 		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&
 	    strcmp(p, "/.postern/logout") != 0)

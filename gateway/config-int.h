@@ -47,6 +47,12 @@ void		 config_free(struct config *cfg);
 void		 config_on_sessions(struct yconf *, yaml_node_t *, void *);
 void		 config_on_assertion(struct yconf *, yaml_node_t *, void *);
 void		 config_on_branding(struct yconf *, yaml_node_t *, void *);
+/* configacct.c: the mfa and account sections. */
+void		 config_on_mfa(struct yconf *, yaml_node_t *, void *);
+void		 config_on_account(struct yconf *, yaml_node_t *, void *);
+void		 config_names_free(struct config_names *);
+/* After config_keys(): roles of mfa: in the ladder; password rules. */
+void		 config_account_check(struct config *cfg, struct diag *d);
 /* After a clean load: derive the secret's keys, load the signer, and
  * check that protected apps have both. */
 void		 config_keys(struct config *cfg, struct diag *d);

@@ -29,6 +29,7 @@
 #include "headers.h"
 #include "log.h"
 #include "parse.h"
+#include "password.h"
 #include "policy.h"
 #include "secret.h"
 #include "yconf.h"
@@ -88,6 +89,8 @@ static const struct yconf_key config_top_keys[] = {
 	{ "branding", YAML_MAPPING_NODE, 0, config_on_branding, 0, 0, 0 },
 	{ "policies", YAML_SEQUENCE_NODE, 0, config_on_policies, 0, 0, 0 },
 	{ "roles", YAML_SEQUENCE_NODE, 0, config_on_roles, 0, 0, 0 },
+	{ "mfa", YAML_MAPPING_NODE, 0, config_on_mfa, 0, 0, 0 },
+	{ "account", YAML_MAPPING_NODE, 0, config_on_account, 0, 0, 0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -846,6 +849,9 @@ config_new(const char *path)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->access_log = 1;
 	cfg->session_idle_timeout = 30 * 60 * MS_SEC;
+	cfg->mfa_max_failures = 5;
+	cfg->account_fresh_auth = 5 * 60 * MS_SEC;
+	cfg->token_ttl = 10 * 60 * MS_SEC;
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
 	cfg->session_max_per_user = 10;
 	cfg->assertion_ttl = 60 * MS_SEC;
@@ -899,6 +905,10 @@ config_free(struct config *cfg)
 	free(cfg->brand_logo_url);
 	free(cfg->brand_color);
 	config_roles_free(cfg);
+	config_names_free(&cfg->mfa_roles);
+	config_names_free(&cfg->mfa_orgs);
+	config_names_free(&cfg->magic_orgs);
+	password_rules_free(cfg->pwrules);
 	if (cfg->keys != NULL) {
 		secret_wipe(cfg->keys);
 		free(cfg->keys);
@@ -962,8 +972,10 @@ config_walk(struct yconf *y, struct config *cfg, struct diag *d)
 static struct config *
 config_done(struct config *cfg, struct diag *d, size_t nerrors)
 {
-	if (d->nerrors == nerrors)
+	if (d->nerrors == nerrors) {
 		config_keys(cfg, d);
+		config_account_check(cfg, d);
+	}
 	if (d->nerrors == nerrors) {
 		headers_build(cfg);	/* per-app header lines, once */
 		return cfg;

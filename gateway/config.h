@@ -77,6 +77,14 @@ struct config_headers {
 struct headers_set;
 struct route_table;
 
+/* A list of names (roles, org slugs). */
+struct config_names {
+	char		**v;
+	size_t		 n;
+};
+/* 1 if <s> is in <v>. */
+int	config_names_has(const struct config_names *v, const char *s);
+
 /* An app, from a policy file: who it serves and where it forwards. */
 struct config_app {
 	char		*name;		/* unique; the JWT audience */
@@ -192,6 +200,17 @@ struct config {
 	char		*brand_product;
 	char		*brand_logo_url;
 	char		*brand_color;		/* #rrggbb */
+
+	/* second factor and account pages (configacct.c) */
+	int		 mfa_required;		/* every user enrols */
+	struct config_names mfa_roles;		/* holders of these roles */
+	struct config_names mfa_orgs;		/* members of these orgs */
+	uint64_t	 mfa_max_failures;	/* wrong codes per 15 min */
+	uint64_t	 account_fresh_auth;	/* ms: step-up for changes */
+	uint64_t	 token_ttl;		/* ms: magic links, resets */
+	int		 magic_links;		/* for everyone */
+	struct config_names magic_orgs;		/* or for these orgs' members */
+	struct password_rules *pwrules;		/* for new passwords */
 
 	/* derived at load from secret_file and assertion.key_file */
 	struct secret_keys *keys;

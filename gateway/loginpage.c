@@ -90,10 +90,21 @@ static const char loginpage_head[] =
     "padding:.6rem .75rem;margin:0 0 1rem}\n"
     ".notice{background:#eef4ff;border-radius:.4rem;padding:.6rem .75rem;"
     "margin:0 0 1rem}\n"
+    "h2{font-size:1.1rem;margin:1.75rem 0 .25rem}\n"
+    "section+section{border-top:1px solid #e3e6ec;margin-top:1.5rem}\n"
+    "button.secondary{background:#fff;color:#1d2330;"
+    "border:1px solid #8a93a6}\n"
+    "code,.codes{font:1rem/1.6 ui-monospace,Menlo,Consolas,monospace}\n"
+    ".codes{columns:2;padding:0;list-style:none}\n"
+    ".qr{display:block;width:12rem;height:12rem;margin:1rem auto}\n"
+    "table{width:100%;border-collapse:collapse;font-size:.9rem}\n"
+    "td,th{text-align:left;padding:.3rem .2rem;"
+    "border-bottom:1px solid #e3e6ec}\n"
+    "td button{width:auto;margin:0;padding:.3rem .6rem}\n"
     "</style></head>\n<body><main>\n";
 
-static int
-loginpage_open(struct evbuffer *out, const struct loginpage *p,
+int
+loginpage_begin(struct evbuffer *out, const struct loginpage *p,
     const char *title)
 {
 	static const char *const keys[] = { "title", "product", "nonce",
@@ -106,6 +117,25 @@ loginpage_open(struct evbuffer *out, const struct loginpage *p,
 		rc |= evbuffer_add_printf(out, "<img class=\"logo\" src=\"") < 0;
 		rc |= loginpage_escape(out, p->logo_url);
 		rc |= evbuffer_add_printf(out, "\" alt=\"\">\n") < 0;
+	}
+	return rc;
+}
+
+int
+loginpage_alert(struct evbuffer *out, const struct loginpage *p)
+{
+	int	rc = 0;
+
+	if (p->error != NULL) {
+		rc |= evbuffer_add_printf(out, "<p id=\"error\" class=\"error\" "
+		    "role=\"alert\">") < 0;
+		rc |= loginpage_escape(out, p->error);
+		rc |= evbuffer_add(out, "</p>\n", 5);
+	} else if (p->notice != NULL) {
+		rc |= evbuffer_add_printf(out, "<p class=\"notice\" "
+		    "role=\"status\">") < 0;
+		rc |= loginpage_escape(out, p->notice);
+		rc |= evbuffer_add(out, "</p>\n", 5);
 	}
 	return rc;
 }
@@ -154,18 +184,8 @@ loginpage_login(struct evbuffer *out, const struct loginpage *p)
 	    " aria-describedby=\"error\" aria-invalid=\"true\"" : "";
 	int		 rc;
 
-	rc = loginpage_open(out, p, "Sign in");
-	if (p->error != NULL) {
-		rc |= evbuffer_add_printf(out, "<p id=\"error\" class=\"error\" "
-		    "role=\"alert\">") < 0;
-		rc |= loginpage_escape(out, p->error);
-		rc |= evbuffer_add(out, "</p>\n", 5);
-	} else if (p->notice != NULL) {
-		rc |= evbuffer_add_printf(out, "<p class=\"notice\" "
-		    "role=\"status\">") < 0;
-		rc |= loginpage_escape(out, p->notice);
-		rc |= evbuffer_add(out, "</p>\n", 5);
-	}
+	rc = loginpage_begin(out, p, "Sign in");
+	rc |= loginpage_alert(out, p);
 	/* Autofocus where the user types next: the password after a failure
 	 * with the email kept, else the email. */
 	(void)strcpy(tpl, loginpage_form);
@@ -192,6 +212,6 @@ loginpage_signed_in(struct evbuffer *out, const struct loginpage *p)
 	    NULL };
 	const char	*vals[] = { p->product, p->email, p->csrf };
 
-	return loginpage_open(out, p, "Signed in") |
+	return loginpage_begin(out, p, "Signed in") |
 	    loginpage_fill(out, loginpage_whoami, keys, vals);
 }

@@ -28,6 +28,11 @@ struct loginpage {
 int	loginpage_login(struct evbuffer *out, const struct loginpage *p);
 /* Append "signed in as EMAIL" with a sign-out button (POST + CSRF). */
 int	loginpage_signed_in(struct evbuffer *out, const struct loginpage *p);
+/* The page up to and including <main> (title, style with nonce, logo). */
+int	loginpage_begin(struct evbuffer *out, const struct loginpage *p,
+	    const char *title);
+/* The error (role=alert) or notice (role=status) of <p>, if any. */
+int	loginpage_alert(struct evbuffer *out, const struct loginpage *p);
 /* Append <s> HTML-escaped (text and attribute safe) to <out>. */
 int	loginpage_escape(struct evbuffer *out, const char *s);
 

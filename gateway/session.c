@@ -53,7 +53,8 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"return 1\n");
 
 /* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s.
- * nil, or {user, email, auth_time, method, mfa, created, org, role, ...} */
+ * nil, or {user, email, auth_time, method, mfa, created, totp enrolled
+ * ("1"|"0"), org, role, ...} */
 static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"local s = redis.call('HMGET', KEYS[1], 'user', 'created',\n"
 	"  'auth_time', 'method', 'mfa')\n"
@@ -61,7 +62,7 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"local now = tonumber(ARGV[3])\n"
 	"local left = tonumber(s[2]) + tonumber(ARGV[5]) - now\n"
 	"local ukey = ARGV[1] .. 'user:' .. s[1]\n"
-	"local u = redis.call('HMGET', ukey, 'disabled', 'email')\n"
+	"local u = redis.call('HMGET', ukey, 'disabled', 'email', 'totp')\n"
 	"if left <= 0 or not u[2] or u[1] == '1' then\n"
 	"  redis.call('DEL', KEYS[1])\n"
 	"  redis.call('SREM', ukey .. ':sessions', ARGV[2])\n"
@@ -70,11 +71,22 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"redis.call('HSET', KEYS[1], 'last_seen', ARGV[3])\n"
 	"redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]),\n"
 	"  left * 1000))\n"
-	"local r = {s[1], u[2], s[3], s[4], s[5], s[2]}\n"
+	"local r = {s[1], u[2], s[3], s[4], s[5], s[2],\n"
+	"  (u[3] and u[3] ~= '') and '1' or '0'}\n"
 	"for _, v in ipairs(redis.call('HGETALL', ukey .. ':orgs')) do\n"
 	"  r[#r + 1] = v\n"
 	"end\n"
 	"return r\n");
+
+/* KEYS: session.  ARGV: mfa ("1": passed now), auth_time (Unix s, "0":
+ * unchanged).  1 done, 0 no such session. */
+static struct store_script session_lua_elevate = STORE_SCRIPT(
+	"session elevate",
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'mfa', '1') end\n"
+	"if ARGV[2] ~= '0' then\n"
+	"  redis.call('HSET', KEYS[1], 'auth_time', ARGV[2]) end\n"
+	"return 1\n");
 
 /* KEYS: session.  ARGV: prefix, hash.  1 deleted, 0 there was none. */
 static struct store_script session_lua_destroy = STORE_SCRIPT(
@@ -90,6 +102,7 @@ struct session_req {
 	session_lookup_cb	 lookup_cb;
 	session_done_cb		 done_cb;
 	void			*arg;
+	char			 hash[SESSION_HASH_LEN + 1];
 };
 
 int
@@ -227,10 +240,10 @@ session_parse(const redisReply *r, struct session *s)
 
 	if (r->type == REDIS_REPLY_NIL)
 		return SESSION_NONE;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 6 ||
-	    (r->elements - 6) % 2 != 0)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 7 ||
+	    (r->elements - 7) % 2 != 0)
 		return SESSION_ERROR;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		if (r->element[i]->type != REDIS_REPLY_STRING)
 			return SESSION_ERROR;
 	memset(s, 0, sizeof(*s));
@@ -240,7 +253,8 @@ session_parse(const redisReply *r, struct session *s)
 	session_copy(s->method, sizeof(s->method), r->element[3]);
 	s->mfa = strcmp(r->element[4]->str, "1") == 0;
 	s->created = strtoll(r->element[5]->str, NULL, 10);
-	for (i = 6; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
+	s->mfa_enrolled = strcmp(r->element[6]->str, "1") == 0;
+	for (i = 7; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
 	    i += 2) {
 		session_copy(s->orgs[s->norgs].slug, sizeof(s->orgs[0].slug),
 		    r->element[i]);
@@ -260,6 +274,8 @@ session_on_lookup(void *arg, const redisReply *reply, const char *err)
 
 	if (err == NULL && reply != NULL)
 		st = session_parse(reply, &s);
+	if (st == SESSION_OK)
+		(void)memcpy(s.hash, sr->hash, sizeof(s.hash));
 	sr->lookup_cb(sr->arg, st, st == SESSION_OK ? &s : NULL);
 	free(sr);
 }
@@ -276,6 +292,7 @@ session_lookup(struct store *st, const char *id, int64_t now,
 	if ((sr = session_req_new(cb, NULL, arg)) == NULL)
 		return -1;
 	session_hash(id, hash);
+	(void)memcpy(sr->hash, hash, sizeof(sr->hash));
 	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
 	(void)snprintf(sidle, sizeof(sidle), "%" PRIu64, lim->idle_ms);
 	(void)snprintf(slife, sizeof(slife), "%" PRIu64, lim->lifetime_s);
@@ -299,6 +316,40 @@ session_destroy(struct store *st, const char *id, session_done_cb cb,
 	if ((sr = session_req_new(NULL, cb, arg)) == NULL)
 		return -1;
 	session_hash(id, hash);
+	argv[1] = store_prefix(st);
+	argv[2] = hash;
+	return session_eval(st, &session_lua_destroy, sr, session_on_done,
+	    hash, 1, argv, 3);
+}
+
+int
+session_elevate(struct store *st, const char *hash, int mfa, int64_t auth_time,
+    session_done_cb cb, void *arg)
+{
+	struct session_req	*sr;
+	char			 at[24];
+	const char		*argv[3];
+
+	if (strlen(hash) != SESSION_HASH_LEN ||
+	    (sr = session_req_new(NULL, cb, arg)) == NULL)
+		return -1;
+	(void)snprintf(at, sizeof(at), "%" PRId64, auth_time);
+	argv[1] = mfa ? "1" : "0";
+	argv[2] = at;
+	return session_eval(st, &session_lua_elevate, sr, session_on_done,
+	    hash, 1, argv, 3);
+}
+
+int
+session_destroy_hash(struct store *st, const char *hash, session_done_cb cb,
+    void *arg)
+{
+	struct session_req	*sr;
+	const char		*argv[3];
+
+	if (strlen(hash) != SESSION_HASH_LEN ||
+	    (sr = session_req_new(NULL, cb, arg)) == NULL)
+		return -1;
 	argv[1] = store_prefix(st);
 	argv[2] = hash;
 	return session_eval(st, &session_lua_destroy, sr, session_on_done,

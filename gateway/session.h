@@ -40,6 +40,8 @@ struct session {
 	char		email[255];
 	char		method[16];	/* how the user signed in: password */
 	int		mfa;		/* second factor passed */
+	int		mfa_enrolled;	/* the user has a second factor */
+	char		hash[SESSION_HASH_LEN + 1];	/* its Redis key */
 	int64_t		created;	/* Unix seconds */
 	int64_t		auth_time;	/* last primary authentication */
 	struct session_org orgs[SESSION_MAX_ORGS];
@@ -75,6 +77,16 @@ int	session_create(struct store *st, const char *id, const char *user,
 /* Look up and touch the session of cookie id <id>; contract as above. */
 int	session_lookup(struct store *st, const char *id, int64_t now,
 	    const struct session_limits *lim, session_lookup_cb cb, void *arg);
+/*
+ * Raise the session stored under <hash>: <mfa> marks the second factor
+ * passed, a non-zero <auth_time> records a fresh password entry (step-up).
+ * SESSION_NONE if the session is gone; contract as above.
+ */
+int	session_elevate(struct store *st, const char *hash, int mfa,
+	    int64_t auth_time, session_done_cb cb, void *arg);
+/* Delete the session stored under <hash>; contract as above. */
+int	session_destroy_hash(struct store *st, const char *hash,
+	    session_done_cb cb, void *arg);
 /* Delete the session of cookie id <id> (logout); contract as above. */
 int	session_destroy(struct store *st, const char *id, session_done_cb cb,
 	    void *arg);

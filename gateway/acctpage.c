@@ -1,0 +1,134 @@
+/*
+ * Account page building blocks (see acctpage.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "acctpage.h"
+#include "loginpage.h"
+
+static int
+acctpage_add(struct evbuffer *out, const char *s)
+{
+	return evbuffer_add(out, s, strlen(s));
+}
+
+/* <pre><escaped s><post> */
+static int
+acctpage_wrap(struct evbuffer *out, const char *pre, const char *s,
+    const char *post)
+{
+	return acctpage_add(out, pre) | loginpage_escape(out, s) |
+	    acctpage_add(out, post);
+}
+
+int
+acctpage_heading(struct evbuffer *out, int level, const char *text)
+{
+	return acctpage_wrap(out, level == 1 ? "<h1>" : "<h2>", text,
+	    level == 1 ? "</h1>\n" : "</h2>\n");
+}
+
+int
+acctpage_para(struct evbuffer *out, const char *text, const char *strong)
+{
+	int	rc = acctpage_wrap(out, "<p>", text, "");
+
+	if (strong != NULL)
+		rc |= acctpage_wrap(out, " <strong>", strong, "</strong>");
+	return rc | acctpage_add(out, "</p>\n");
+}
+
+int
+acctpage_link(struct evbuffer *out, const char *href, const char *text)
+{
+	return acctpage_wrap(out, "<p><a href=\"", href, "\">") |
+	    acctpage_wrap(out, "", text, "</a></p>\n");
+}
+
+static int
+acctpage_hidden(struct evbuffer *out, const char *name, const char *value)
+{
+	return acctpage_wrap(out, "<input type=\"hidden\" name=\"", name,
+	    "\" value=\"") | acctpage_wrap(out, "", value != NULL ? value : "",
+	    "\">\n");
+}
+
+static int
+acctpage_field(struct evbuffer *out, const struct loginpage *lp,
+    const struct acctpage_field *fd, int focus)
+{
+	int	rc;
+
+	rc = acctpage_wrap(out, "<label for=\"", fd->name, "\">");
+	rc |= acctpage_wrap(out, "", fd->label, "</label>\n");
+	rc |= acctpage_wrap(out, "<input id=\"", fd->name, "\" name=\"");
+	rc |= acctpage_wrap(out, "", fd->name, "\" type=\"");
+	rc |= acctpage_wrap(out, "", fd->type, "\" autocomplete=\"");
+	rc |= acctpage_wrap(out, "", fd->autocomplete, "\"");
+	if (fd->inputmode != NULL)
+		rc |= acctpage_wrap(out, " inputmode=\"", fd->inputmode, "\"");
+	if (fd->value != NULL)
+		rc |= acctpage_wrap(out, " value=\"", fd->value, "\"");
+	if (lp->error != NULL)
+		rc |= acctpage_add(out, " aria-describedby=\"error\" "
+		    "aria-invalid=\"true\"");
+	if (strcmp(fd->type, "password") == 0)
+		rc |= acctpage_add(out, " maxlength=\"1024\"");
+	return rc | acctpage_add(out, focus ? " required autofocus>\n" :
+	    " required>\n");
+}
+
+int
+acctpage_form(struct evbuffer *out, const struct loginpage *lp,
+    const struct acctpage_form *f)
+{
+	size_t	i;
+	int	rc;
+
+	rc = acctpage_wrap(out, "<form method=\"post\" action=\"", f->action,
+	    "\" novalidate>\n");
+	rc |= acctpage_hidden(out, "csrf", lp->csrf);
+	if (lp->rd != NULL)
+		rc |= acctpage_hidden(out, "rd", lp->rd);
+	for (i = 0; i < 4 && f->hidden[i][0] != NULL; i++)
+		rc |= acctpage_hidden(out, f->hidden[i][0], f->hidden[i][1]);
+	for (i = 0; i < f->nfields; i++)
+		rc |= acctpage_field(out, lp, &f->fields[i], f->focus &&
+		    i == 0);
+	rc |= acctpage_add(out, f->secondary ? "<button type=\"submit\" "
+	    "class=\"secondary\">" : "<button type=\"submit\">");
+	return rc | acctpage_wrap(out, "", f->submit, "</button>\n</form>\n");
+}
+
+int
+acctpage_codes(struct evbuffer *out, const char *const *codes, size_t n)
+{
+	size_t	i;
+	int	rc = acctpage_add(out, "<ul class=\"codes\">\n");
+
+	for (i = 0; i < n; i++)
+		rc |= acctpage_wrap(out, "<li><code>", codes[i],
+		    "</code></li>\n");
+	return rc | acctpage_add(out, "</ul>\n");
+}
+
+int
+acctpage_raw(struct evbuffer *out, const char *markup, size_t len)
+{
+	return evbuffer_add(out, markup, len);
+}
+
+int
+acctpage_section(struct evbuffer *out, int open)
+{
+	return acctpage_add(out, open ? "<section>\n" : "</section>\n");
+}
+
+int
+acctpage_end(struct evbuffer *out)
+{
+	return acctpage_add(out, "</main></body></html>\n");
+}

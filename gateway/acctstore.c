@@ -1,0 +1,327 @@
+/*
+ * Redis operations of the account pages (see acctstore.h).  Key names come
+ * from user_key() and store_key(); the scripts derive per-user keys from
+ * the prefix and the user id they are given.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "acctstore.h"
+#include "user.h"
+
+/* KEYS: user.  ARGV: step.  1 recorded, 0 replayed (or no user). */
+static struct store_script acct_lua_accept = STORE_SCRIPT("mfa accept",
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"local last = tonumber(redis.call('HGET', KEYS[1], 'totp_step') or "
+	"'-1') or -1\n"
+	"if tonumber(ARGV[1]) <= last then return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'totp_step', ARGV[1])\n"
+	"redis.call('DEL', KEYS[1] .. ':mfa_fail')\n"
+	"return 1\n");
+
+/* KEYS: failure counter.  ARGV: window (s).  The count. */
+static struct store_script acct_lua_failed = STORE_SCRIPT("mfa failed",
+	"local n = redis.call('INCR', KEYS[1])\n"
+	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
+	"return n\n");
+
+/* KEYS: user.  {totp, totp_pending, totp_step, failures}. */
+static struct store_script acct_lua_load = STORE_SCRIPT("mfa load",
+	"local u = redis.call('HMGET', KEYS[1], 'totp', 'totp_pending',\n"
+	"  'totp_step')\n"
+	"local f = redis.call('GET', KEYS[1] .. ':mfa_fail') or '0'\n"
+	"return {u[1] or '', u[2] or '', u[3] or '', f}\n");
+
+/* KEYS: user.  ARGV: sealed.  1. */
+static struct store_script acct_lua_enroll_start = STORE_SCRIPT(
+	"mfa enroll start",
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'totp_pending', ARGV[1])\n"
+	"return 1\n");
+
+/* KEYS: user.  ARGV: sealed, step, hash x 10.  1, or 0. */
+static struct store_script acct_lua_enroll_finish = STORE_SCRIPT(
+	"mfa enroll finish",
+	"if redis.call('HGET', KEYS[1], 'totp_pending') ~= ARGV[1] then\n"
+	"  return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'totp', ARGV[1], 'totp_step', ARGV[2])\n"
+	"redis.call('HDEL', KEYS[1], 'totp_pending')\n"
+	"redis.call('DEL', KEYS[1] .. ':backup', KEYS[1] .. ':mfa_fail')\n"
+	"for i = 3, #ARGV do redis.call('SADD', KEYS[1] .. ':backup', ARGV[i])"
+	" end\n"
+	"return 1\n");
+
+/* KEYS: user.  ARGV: hash x 10.  1, or 0 when not enrolled. */
+static struct store_script acct_lua_backup_replace = STORE_SCRIPT(
+	"backup replace",
+	"local t = redis.call('HGET', KEYS[1], 'totp')\n"
+	"if not t or t == '' then return 0 end\n"
+	"redis.call('DEL', KEYS[1] .. ':backup')\n"
+	"for i = 1, #ARGV do redis.call('SADD', KEYS[1] .. ':backup', ARGV[i])"
+	" end\n"
+	"return 1\n");
+
+/* KEYS: user.  1. */
+static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
+	"redis.call('HDEL', KEYS[1], 'totp', 'totp_step', 'totp_pending')\n"
+	"redis.call('DEL', KEYS[1] .. ':backup', KEYS[1] .. ':mfa_fail')\n"
+	"return 1\n");
+
+/* KEYS: user's session index.  ARGV: prefix.  {hash, created, last_seen,
+ * method, mfa, ...}; stale index entries are dropped. */
+static struct store_script acct_lua_sessions = STORE_SCRIPT("sessions",
+	"local r = {}\n"
+	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+	"  local s = redis.call('HMGET', ARGV[1] .. 'session:' .. h,\n"
+	"    'created', 'last_seen', 'method', 'mfa')\n"
+	"  if s[1] then\n"
+	"    r[#r + 1] = h; r[#r + 1] = s[1]; r[#r + 1] = s[2] or ''\n"
+	"    r[#r + 1] = s[3] or ''; r[#r + 1] = s[4] or '0'\n"
+	"  else redis.call('SREM', KEYS[1], h) end\n"
+	"end\n"
+	"return r\n");
+
+/* KEYS: user's session index.  ARGV: prefix, hash.  1 deleted, 0 not the
+ * user's. */
+static struct store_script acct_lua_revoke = STORE_SCRIPT("session revoke",
+	"if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then return 0 end\n"
+	"redis.call('SREM', KEYS[1], ARGV[2])\n"
+	"redis.call('DEL', ARGV[1] .. 'session:' .. ARGV[2])\n"
+	"return 1\n");
+
+/* KEYS: user.  {password, disabled, email} or nil. */
+static struct store_script acct_lua_user = STORE_SCRIPT("account user",
+	"local u = redis.call('HMGET', KEYS[1], 'password', 'disabled',\n"
+	"  'email')\n"
+	"if not u[1] then return nil end\n"
+	"return {u[1], u[2] or '0', u[3] or ''}\n");
+
+/* KEYS: user, its session index.  ARGV: prefix, old ("" any), new,
+ * keep ("" none), now.  Sessions deleted, or -1. */
+static struct store_script acct_lua_password = STORE_SCRIPT("set password",
+	"local cur = redis.call('HGET', KEYS[1], 'password')\n"
+	"if not cur or (ARGV[2] ~= '' and cur ~= ARGV[2]) then return -1 end\n"
+	"redis.call('HSET', KEYS[1], 'password', ARGV[3],\n"
+	"  'password_changed', ARGV[5])\n"
+	"local n = 0\n"
+	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
+	"  if h ~= ARGV[4] then\n"
+	"    n = n + redis.call('DEL', ARGV[1] .. 'session:' .. h)\n"
+	"    redis.call('SREM', KEYS[2], h)\n"
+	"  end\n"
+	"end\n"
+	"return n\n");
+
+static int
+acct_user_key(struct store *st, const char *user, enum user_key kind,
+    char *key, size_t size)
+{
+	return strlen(user) != USER_IDLEN || user_key(key, size,
+	    store_prefix(st), kind, user) == -1 ? -1 : 0;
+}
+
+/* Run <script> on the user hash of <user> with <argc> arguments. */
+static int
+acct_user_eval(struct store *st, struct store_script *script,
+    const char *user, int argc, const char **args, store_cb cb, void *arg)
+{
+	char		 key[STORE_KEYLEN];
+	const char	*argv[16];
+	int		 i;
+
+	if (argc > 15 || acct_user_key(st, user, USER_KEY_USER, key,
+	    sizeof(key)) == -1)
+		return -1;
+	argv[0] = key;
+	for (i = 0; i < argc; i++)
+		argv[i + 1] = args[i];
+	return store_eval(st, script, cb, arg, 1, argc + 1, argv, NULL);
+}
+
+int
+acctstore_mfa_load(struct store *st, const char *user, store_cb cb,
+    void *arg)
+{
+	return acct_user_eval(st, &acct_lua_load, user, 0, NULL, cb, arg);
+}
+
+int
+acctstore_mfa_accept(struct store *st, const char *user, int64_t step,
+    store_cb cb, void *arg)
+{
+	char	s[24];
+
+	(void)snprintf(s, sizeof(s), "%" PRId64, step);
+	return acct_user_eval(st, &acct_lua_accept, user, 1,
+	    (const char *[]){ s }, cb, arg);
+}
+
+int
+acctstore_mfa_failed(struct store *st, const char *user, store_cb cb,
+    void *arg)
+{
+	char	key[STORE_KEYLEN], win[16];
+
+	if (acct_user_key(st, user, USER_KEY_USER, key, sizeof(key)) == -1 ||
+	    strlen(key) + 10 > sizeof(key))
+		return -1;
+	(void)strcat(key, ":mfa_fail");
+	(void)snprintf(win, sizeof(win), "%d", ACCTSTORE_FAIL_WINDOW);
+	return store_eval(st, &acct_lua_failed, cb, arg, 1, 2,
+	    (const char *[]){ key, win }, NULL);
+}
+
+int
+acctstore_backup_use(struct store *st, const char *user, const char *hash,
+    store_cb cb, void *arg)
+{
+	char	key[STORE_KEYLEN];
+
+	if (acct_user_key(st, user, USER_KEY_USER, key, sizeof(key)) == -1 ||
+	    strlen(key) + 8 > sizeof(key))
+		return -1;
+	(void)strcat(key, ":backup");
+	return store_command_argv(st, cb, arg, 3,
+	    (const char *[]){ "SREM", key, hash }, NULL);
+}
+
+int
+acctstore_enroll_start(struct store *st, const char *user,
+    const char *sealed, store_cb cb, void *arg)
+{
+	return acct_user_eval(st, &acct_lua_enroll_start, user, 1,
+	    (const char *[]){ sealed }, cb, arg);
+}
+
+int
+acctstore_enroll_finish(struct store *st, const char *user,
+    const char *sealed, int64_t step,
+    char hashes[ACCTSTORE_BACKUP_CODES][65], store_cb cb, void *arg)
+{
+	const char	*args[2 + ACCTSTORE_BACKUP_CODES];
+	char		 s[24];
+	int		 i;
+
+	(void)snprintf(s, sizeof(s), "%" PRId64, step);
+	args[0] = sealed;
+	args[1] = s;
+	for (i = 0; i < ACCTSTORE_BACKUP_CODES; i++)
+		args[2 + i] = hashes[i];
+	return acct_user_eval(st, &acct_lua_enroll_finish, user,
+	    2 + ACCTSTORE_BACKUP_CODES, args, cb, arg);
+}
+
+int
+acctstore_backup_replace(struct store *st, const char *user,
+    char hashes[ACCTSTORE_BACKUP_CODES][65], store_cb cb, void *arg)
+{
+	const char	*args[ACCTSTORE_BACKUP_CODES];
+	int		 i;
+
+	for (i = 0; i < ACCTSTORE_BACKUP_CODES; i++)
+		args[i] = hashes[i];
+	return acct_user_eval(st, &acct_lua_backup_replace, user,
+	    ACCTSTORE_BACKUP_CODES, args, cb, arg);
+}
+
+int
+acctstore_mfa_disable(struct store *st, const char *user, store_cb cb,
+    void *arg)
+{
+	return acct_user_eval(st, &acct_lua_disable, user, 0, NULL, cb, arg);
+}
+
+int
+acctstore_sessions(struct store *st, const char *user, store_cb cb,
+    void *arg)
+{
+	char	key[STORE_KEYLEN];
+
+	if (acct_user_key(st, user, USER_KEY_USER_SESSIONS, key, sizeof(key)) ==
+	    -1)
+		return -1;
+	return store_eval(st, &acct_lua_sessions, cb, arg, 1, 2,
+	    (const char *[]){ key, store_prefix(st) }, NULL);
+}
+
+int
+acctstore_session_revoke(struct store *st, const char *user,
+    const char *hash, store_cb cb, void *arg)
+{
+	char	key[STORE_KEYLEN];
+
+	if (acct_user_key(st, user, USER_KEY_USER_SESSIONS, key, sizeof(key)) ==
+	    -1)
+		return -1;
+	return store_eval(st, &acct_lua_revoke, cb, arg, 1, 3,
+	    (const char *[]){ key, store_prefix(st), hash }, NULL);
+}
+
+int
+acctstore_user(struct store *st, const char *user, store_cb cb, void *arg)
+{
+	return acct_user_eval(st, &acct_lua_user, user, 0, NULL, cb, arg);
+}
+
+int
+acctstore_set_password(struct store *st, const char *user, const char *old,
+    const char *phc, const char *keep, int64_t now, store_cb cb, void *arg)
+{
+	char	ku[STORE_KEYLEN], ks[STORE_KEYLEN], snow[24];
+
+	if (acct_user_key(st, user, USER_KEY_USER, ku, sizeof(ku)) == -1 ||
+	    acct_user_key(st, user, USER_KEY_USER_SESSIONS, ks, sizeof(ks)) ==
+	    -1)
+		return -1;
+	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
+	return store_eval(st, &acct_lua_password, cb, arg, 2, 7,
+	    (const char *[]){ ku, ks, store_prefix(st), old, phc, keep, snow },
+	    NULL);
+}
+
+static int
+acct_otk_key(struct store *st, const char *kind, const char *hash,
+    char *key, size_t size)
+{
+	return store_key(key, size, store_prefix(st), "otk:%s:%s", kind,
+	    hash) == -1 ? -1 : 0;
+}
+
+int
+acctstore_otk_put(struct store *st, const char *kind, const char *hash,
+    const char *user, uint64_t ttl_s, store_cb cb, void *arg)
+{
+	char	key[STORE_KEYLEN], ttl[24];
+
+	if (acct_otk_key(st, kind, hash, key, sizeof(key)) == -1)
+		return -1;
+	(void)snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_s);
+	return store_command_argv(st, cb, arg, 5,
+	    (const char *[]){ "SET", key, user, "EX", ttl }, NULL);
+}
+
+int
+acctstore_otk_take(struct store *st, const char *kind, const char *hash,
+    int consume, store_cb cb, void *arg)
+{
+	char	key[STORE_KEYLEN];
+
+	if (acct_otk_key(st, kind, hash, key, sizeof(key)) == -1)
+		return -1;
+	return store_command_argv(st, cb, arg, 2,
+	    (const char *[]){ consume ? "GETDEL" : "GET", key }, NULL);
+}
+
+int
+acctstore_user_by_email(struct store *st, const char *email, store_cb cb,
+    void *arg)
+{
+	char	key[STORE_KEYLEN];
+
+	if (user_key(key, sizeof(key), store_prefix(st), USER_KEY_EMAIL,
+	    email) == -1)
+		return -1;
+	return store_command_argv(st, cb, arg, 2,
+	    (const char *[]){ "GET", key }, NULL);
+}
