@@ -53,6 +53,9 @@ void		 config_on_account(struct yconf *, yaml_node_t *, void *);
 void		 config_names_free(struct config_names *);
 /* After config_keys(): roles of mfa: in the ladder; password rules. */
 void		 config_account_check(struct config *cfg, struct diag *d);
+/* configmail.c: the mail section (templates included). */
+void		 config_on_mail(struct yconf *, yaml_node_t *, void *);
+void		 config_mail_free(struct config_mail *);
 /* After a clean load: derive the secret's keys, load the signer, and
  * check that protected apps have both. */
 void		 config_keys(struct config *cfg, struct diag *d);

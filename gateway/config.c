@@ -91,6 +91,7 @@ static const struct yconf_key config_top_keys[] = {
 	{ "roles", YAML_SEQUENCE_NODE, 0, config_on_roles, 0, 0, 0 },
 	{ "mfa", YAML_MAPPING_NODE, 0, config_on_mfa, 0, 0, 0 },
 	{ "account", YAML_MAPPING_NODE, 0, config_on_account, 0, 0, 0 },
+	{ "mail", YAML_MAPPING_NODE, 0, config_on_mail, 0, 0, 0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -914,6 +915,7 @@ config_free(struct config *cfg)
 		free(cfg->keys);
 	}
 	assertion_signer_free(cfg->signer);
+	config_mail_free(cfg->mail);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg);

@@ -105,6 +105,33 @@ struct config_app {
 	int		 case_insensitive_paths; /* upstream folds case */
 };
 
+/* mail.starttls: CURLOPT_USE_SSL for smtp:// (smtps:// is always TLS). */
+enum config_starttls {
+	CONFIG_STARTTLS_REQUIRED = 0,
+	CONFIG_STARTTLS_OPTIONAL,
+	CONFIG_STARTTLS_NONE,
+};
+
+struct mailtmpl_set;
+
+/* The mail: section (configmail.c); owned by its snapshot. */
+struct config_mail {
+	char		*url;		/* smtp://host[:port], smtps://... */
+	int		 smtps;		/* implicit TLS */
+	enum config_starttls starttls;
+	char		*ca_file;	/* PEM CAs; NULL: system trust store */
+	char		*username;	/* SMTP AUTH, or NULL */
+	char		*password;	/* password_file's bytes; wiped */
+	char		*from;		/* envelope and From: addr-spec */
+	char		*from_name;	/* From: display name, or NULL */
+	char		*templates_dir;	/* resolved */
+	struct mailtmpl_set *templates;	/* parsed at load */
+	uint64_t	 queue_max;	/* messages per worker */
+	uint64_t	 timeout;	/* ms, one delivery attempt */
+	uint64_t	 retries;	/* attempts after the first */
+	uint64_t	 retry_backoff;	/* ms before the first retry */
+};
+
 struct config {
 	char		*path;		/* the config file as given */
 	char		*dir;		/* relative file names resolve here */
@@ -216,6 +243,8 @@ struct config {
 	struct secret_keys *keys;
 	struct signer	*signer;
 	int		 needs_redis;	/* an app has protect: true */
+
+	struct config_mail *mail;	/* NULL: mail is not configured */
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
 };

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diag.h"
 #include "log.h"
+#include "mailcmd.h"
 #include "policycmd.h"
 #include "serve.h"
 #include "grantcmd.h"
@@ -55,6 +56,9 @@ static const struct command commands[] = {
 	    NULL },
 	{ "sessions", usercmd_sessions, USERCMD_SESSIONS_USAGE,
 	    "revoke every session of every user", NULL },
+	{ "mail", mailcmd_main, MAILCMD_USAGE,
+	    "send the 'test' mail template once to check the mail: settings",
+	    NULL },
 	{ "keys", cmd_keys, "generate [-c FILE]",
 	    "create the assertion signing key (assertion.key_file) if absent",
 	    NULL },

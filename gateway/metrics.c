@@ -39,6 +39,18 @@ static const char *const metrics_kinds[METRICS_NUPSTREAM] = {
 	[METRICS_UP_OTHER] = "other",
 };
 
+static const char *const metrics_mail_reasons[METRICS_NMAIL] = {
+	[METRICS_MAIL_CONNECT] = "connect",
+	[METRICS_MAIL_TLS] = "tls",
+	[METRICS_MAIL_AUTH] = "auth",
+	[METRICS_MAIL_TIMEOUT] = "timeout",
+	[METRICS_MAIL_REJECTED] = "rejected",
+	[METRICS_MAIL_TEMPFAIL] = "tempfail",
+	[METRICS_MAIL_OTHER] = "other",
+	[METRICS_MAIL_QUEUE_FULL] = "queue_full",
+	[METRICS_MAIL_INVALID] = "invalid",
+};
+
 /* Log reasons of proxy.c and client.c, by kind; the first match wins. */
 static const struct {
 	const char		*prefix;
@@ -58,6 +70,13 @@ void
 metrics_inc(atomic_uint_fast64_t *c)
 {
 	atomic_fetch_add_explicit(c, 1, RELAXED);
+}
+
+const char *
+metrics_mail_reason(enum metrics_mail r)
+{
+	return (unsigned int)r < METRICS_NMAIL ? metrics_mail_reasons[r] :
+	    "other";
 }
 
 const char *
@@ -122,6 +141,11 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	s->tls_handshake_failures += metrics_load(
 	    &m->tls_handshake_failures);
 	s->rejects += metrics_load(&m->rejects);
+	s->mail_sent += metrics_load(&m->mail_sent);
+	for (i = 0; i < METRICS_NMAIL; i++)
+		s->mail_failed[i] += metrics_load(&m->mail_failed[i]);
+	s->mail_retries += metrics_load(&m->mail_retries);
+	s->mail_queue += metrics_load(&m->mail_queue);
 }
 
 static int
@@ -188,6 +212,21 @@ metrics_render_upstream(struct evbuffer *out, const struct metrics_snap *s)
 }
 
 static int
+metrics_render_mail(struct evbuffer *out, const struct metrics_snap *s)
+{
+	size_t	i;
+	int	rc;
+
+	rc = metrics_head(out, "postern_mail_failed_total", "counter",
+	    "Mail dropped after its last attempt or refused, by reason.");
+	for (i = 0; i < METRICS_NMAIL && rc == 0; i++)
+		rc = evbuffer_add_printf(out, "postern_mail_failed_total"
+		    "{reason=\"%s\"} %" PRIu64 "\n", metrics_mail_reasons[i],
+		    s->mail_failed[i]) < 0 ? -1 : 0;
+	return rc;
+}
+
+static int
 metrics_render_one(struct evbuffer *out, const char *name, const char *type,
     const char *help, uint64_t v)
 {
@@ -213,6 +252,13 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    metrics_render_one(out, "postern_tls_handshake_failures_total",
 	    "counter", "Client TLS handshakes that failed.",
 	    s->tls_handshake_failures) ||
+	    metrics_render_one(out, "postern_mail_sent_total", "counter",
+	    "Mail accepted by the SMTP server.", s->mail_sent) ||
+	    metrics_render_mail(out, s) == -1 ||
+	    metrics_render_one(out, "postern_mail_retries_total", "counter",
+	    "Mail delivery attempts after a failed one.", s->mail_retries) ||
+	    metrics_render_one(out, "postern_mail_queue", "gauge",
+	    "Mail queued and not yet sent or dropped.", s->mail_queue) ||
 	    metrics_head(out, "postern_config_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP), by result.") == -1)
 		return -1;

@@ -36,6 +36,20 @@ enum metrics_upstream {
 	METRICS_NUPSTREAM,
 };
 
+/* Why a mail was dropped: the "reason" label of postern_mail_failed_total. */
+enum metrics_mail {
+	METRICS_MAIL_CONNECT = 0,	/* resolve, refused, unreachable */
+	METRICS_MAIL_TLS,		/* STARTTLS missing, handshake, verify */
+	METRICS_MAIL_AUTH,		/* SMTP AUTH refused */
+	METRICS_MAIL_TIMEOUT,		/* mail.timeout */
+	METRICS_MAIL_REJECTED,		/* 5xx: not retried */
+	METRICS_MAIL_TEMPFAIL,		/* 4xx after the last retry */
+	METRICS_MAIL_OTHER,
+	METRICS_MAIL_QUEUE_FULL,	/* mail.queue_max: never queued */
+	METRICS_MAIL_INVALID,		/* address, template or values refused */
+	METRICS_NMAIL,
+};
+
 #define METRICS_NBUCKETS	12	/* duration buckets, +Inf apart */
 
 /* One worker's counters; embedded in struct worker. */
@@ -47,6 +61,10 @@ struct metrics {
 	atomic_uint_fast64_t	connections_total;
 	atomic_uint_fast64_t	tls_handshake_failures;
 	atomic_uint_fast64_t	rejects;	/* refused with a reason */
+	atomic_uint_fast64_t	mail_sent;	/* accepted by the server */
+	atomic_uint_fast64_t	mail_failed[METRICS_NMAIL];
+	atomic_uint_fast64_t	mail_retries;	/* attempts after a first */
+	atomic_uint_fast64_t	mail_queue;	/* gauge, set by the mailer */
 };
 
 /* Process-wide values, written on accept/close and reload only. */
@@ -63,6 +81,8 @@ void		 metrics_request(struct metrics *, int status,
 void		 metrics_upstream_error(struct metrics *, const char *reason);
 /* Add one to a counter of the calling worker's own struct. */
 void		 metrics_inc(atomic_uint_fast64_t *);
+/* "connect", "tls", ... "queue_full", "invalid": the label and log reason. */
+const char	*metrics_mail_reason(enum metrics_mail);
 /* "allow", "deny", "error". */
 const char	*metrics_decision_name(enum metrics_decision);
 
@@ -75,6 +95,10 @@ struct metrics_snap {
 	uint64_t	connections_total;
 	uint64_t	tls_handshake_failures;
 	uint64_t	rejects;
+	uint64_t	mail_sent;
+	uint64_t	mail_failed[METRICS_NMAIL];
+	uint64_t	mail_retries;
+	uint64_t	mail_queue;
 };
 
 /* Add <m> (a worker's, read with relaxed loads) into <s>. */

@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "listener.h"
 #include "log.h"
+#include "mail.h"
 #include "pool.h"
 #include "serve.h"
 #include "store.h"
@@ -160,6 +161,19 @@ worker_base_new(void)
 	return base;
 }
 
+/* The mailer's view of the configuration: the current snapshot. */
+static struct config *
+worker_mail_config(void *arg)
+{
+	struct worker	*w = arg;
+	struct config	*cfg;
+	SSL_CTX		*ctx;
+
+	serve_snapshot(w->srv, &cfg, &ctx);
+	SSL_CTX_free(ctx);
+	return cfg;
+}
+
 static int
 worker_init(struct serve *s, struct worker *w, unsigned int id)
 {
@@ -190,7 +204,9 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		w->nlisteners = i + 1;
 	}
 	if ((w->store = store_new(w->base, cfg, err, sizeof(err))) == NULL ||
-	    (w->hashport = hashpool_port_new(w->base)) == NULL) {
+	    (w->hashport = hashpool_port_new(w->base)) == NULL ||
+	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
+	    w, 0)) == NULL) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
 		    "out of memory");
 		return -1;
@@ -208,6 +224,7 @@ worker_free(struct worker *w)
 	free(w->listeners);
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
 	store_free(w->store);	/* pending callbacks get errors */
+	mailer_free(w->mailer);	/* logs what it drops */
 	pool_free(w->pool);	/* its bufferevents go before the base */
 	if (w->wake != NULL)
 		event_free(w->wake);

@@ -24,6 +24,7 @@ struct connlimit;
 struct event;
 struct event_base;
 struct listener;
+struct mailer;
 struct store;
 struct hashpool;
 struct hashpool_port;
@@ -55,6 +56,7 @@ struct worker {
 	struct event		*wake;		/* made active by serve_main */
 	struct event		*drain_timer;	/* shutdown_timeout */
 	struct store		*store;		/* its Redis connection */
+	struct mailer		*mailer;	/* outbound mail (mail.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
 	size_t			 nclients;

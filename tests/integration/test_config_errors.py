@@ -91,7 +91,7 @@ def test_unknown_key(conf):
     assert_fails(r, path, "8:1: unknown key 'logg' at the top level "
                  "(expected one of: server, limits, timeouts, tls, "
                  "security_headers, redis, secret_file, passwords, log, sessions, "
-                 "assertion, branding, policies, roles, mfa, account)")
+                 "assertion, branding, policies, roles, mfa, account, mail)")
 
 
 def test_unknown_nested_key(conf):
