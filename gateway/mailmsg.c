@@ -297,7 +297,7 @@ mailmsg_head(struct evbuffer *b, const struct mailmsg_head *h,
 	if (evbuffer_add_printf(b, "To: %s\r\nSubject: ", h->to) < 0 ||
 	    mailmsg_header_text(b, h->subject, 0) == -1 ||
 	    evbuffer_add_printf(b, "\r\nMessage-ID: %s\r\nMIME-Version: 1.0"
-	    "\r\nContent-Type: multipart/alternative; boundary=\"%s\"\r\n"
+	    "\r\nContent-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n"
 	    "Auto-Submitted: auto-generated\r\n\r\n", h->msgid,
 	    boundary) < 0)
 		return -1;

@@ -129,6 +129,102 @@ def upstream():
     stop(proc)
 
 
+class SmtpSink:
+    """A real SMTP server (Debian's python3-aiosmtpd) on a free loopback
+    port that keeps every message it accepts.
+
+    sink.port, sink.url ("smtp://127.0.0.1:PORT"), sink.mail_config(...)
+    (a mail: section for the gateway); sink.wait_for(to) returns the next
+    message to <to> not returned before, as an email.message.EmailMessage
+    (envelope sender and recipients in msg.envelope_from/envelope_to);
+    sink.refuse(to, "550 5.1.1 no such user") answers RCPT TO with that.
+    Use addresses unique to a test: the sink is shared by the session.
+    """
+
+    def __init__(self):
+        import email
+        import email.policy
+        import threading
+        from aiosmtpd.controller import Controller
+
+        self._email = email
+        self._policy = email.policy.default
+        self._cond = threading.Condition()
+        self.messages = []      # [EmailMessage], in arrival order
+        self._taken = set()     # ids of messages wait_for returned
+        self._refuse = {}
+        self.port = free_port()
+        self.url = "smtp://127.0.0.1:%d" % self.port
+        self._controller = Controller(self, hostname="127.0.0.1",
+                                      port=self.port)
+        self._controller.start()
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        with self._cond:
+            answer = self._refuse.get(address.lower())
+        if answer:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = self._email.message_from_bytes(envelope.content,
+                                             policy=self._policy)
+        msg.envelope_from = envelope.mail_from
+        msg.envelope_to = list(envelope.rcpt_tos)
+        msg.raw = envelope.content
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+        return "250 OK: queued"
+
+    def refuse(self, to, answer="550 5.1.1 no such user"):
+        with self._cond:
+            self._refuse[to.lower()] = answer
+
+    def wait_for(self, to, timeout=10):
+        """The next message for <to> (envelope recipient); AssertionError
+        after <timeout> seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for msg in self.messages:
+                    if id(msg) not in self._taken and to.lower() in (
+                            r.lower() for r in msg.envelope_to):
+                        self._taken.add(id(msg))
+                        return msg
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no mail to %s within %ss"
+                                         % (to, timeout))
+                self._cond.wait(left)
+
+    def count_to(self, to):
+        with self._cond:
+            return sum(1 for m in self.messages
+                       if to.lower() in (r.lower() for r in m.envelope_to))
+
+    def mail_config(self, **kw):
+        """A mail: section for write_config(extra=...) aimed at the sink
+        (no STARTTLS: the sink has none); keyword arguments add keys."""
+        keys = {"url": self.url, "starttls": "none",
+                "from": "postern@example.com"}
+        keys.update(kw)
+        return "mail:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
+
+    def stop(self):
+        self._controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """A real SMTP server for the session: see SmtpSink."""
+    sink = SmtpSink()
+    yield sink
+    sink.stop()
+
+
 class Gateway:
     """A running `postern serve` with its config files and log."""
 
