@@ -97,6 +97,15 @@ static struct store_script acct_lua_user = STORE_SCRIPT("account user",
 	"if not u[1] then return nil end\n"
 	"return {u[1], u[2] or '0', u[3] or ''}\n");
 
+/* KEYS: user, its orgs.  {disabled, email, totp?, slug, ...} or nil. */
+static struct store_script acct_lua_brief = STORE_SCRIPT("account brief",
+	"local u = redis.call('HMGET', KEYS[1], 'email', 'disabled', 'totp')\n"
+	"if not u[1] then return nil end\n"
+	"local r = {u[2] or '0', u[1], (u[3] and u[3] ~= '') and '1' or '0'}\n"
+	"for _, o in ipairs(redis.call('HKEYS', KEYS[2])) do r[#r + 1] = o "
+	"end\n"
+	"return r\n");
+
 /* KEYS: user, its session index.  ARGV: prefix, old ("" any), new,
  * keep ("" none), now.  Sessions deleted, or -1. */
 static struct store_script acct_lua_password = STORE_SCRIPT("set password",
@@ -278,6 +287,19 @@ acctstore_set_password(struct store *st, const char *user, const char *old,
 	return store_eval(st, &acct_lua_password, cb, arg, 2, 7,
 	    (const char *[]){ ku, ks, store_prefix(st), old, phc, keep, snow },
 	    NULL);
+}
+
+int
+acctstore_user_brief(struct store *st, const char *user, store_cb cb,
+    void *arg)
+{
+	char	ku[STORE_KEYLEN], ko[STORE_KEYLEN];
+
+	if (acct_user_key(st, user, USER_KEY_USER, ku, sizeof(ku)) == -1 ||
+	    acct_user_key(st, user, USER_KEY_USER_ORGS, ko, sizeof(ko)) == -1)
+		return -1;
+	return store_eval(st, &acct_lua_brief, cb, arg, 2, 2,
+	    (const char *[]){ ku, ko }, NULL);
 }
 
 static int

@@ -85,6 +85,9 @@ int	acctstore_otk_put(struct store *st, const char *kind, const char *hash,
 /* The user id of token <hash>, consumed (GETDEL) or only read; nil. */
 int	acctstore_otk_take(struct store *st, const char *kind,
 	    const char *hash, int consume, store_cb cb, void *arg);
+/* {disabled, email, has a second factor, org slug, ...} of <user>; nil. */
+int	acctstore_user_brief(struct store *st, const char *user, store_cb cb,
+	    void *arg);
 /* The user id of lower-cased <email>, or nil. */
 int	acctstore_user_by_email(struct store *st, const char *email,
 	    store_cb cb, void *arg);

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <hiredis/hiredis.h>
+
 #include "decide.h"
 #include "grant.h"
 #include "password.h"
@@ -58,6 +60,9 @@ struct auth_check {
 					 * login: the user has a 2nd factor */
 	char		 token[TOKEN_LEN + 1];	/* authgrant.c: a new share */
 	struct grant	*grant;		/* authgrant.c: owned, may be NULL */
+	char		*newpw;		/* a new password, for auth_hash_work */
+	size_t		 newlen;
+	char		 newphc[PASSWORD_HASHLEN];	/* its hash */
 	void		*ext;		/* account.c: owned, freed by ext_free */
 	void		(*ext_free)(void *);
 };
@@ -70,6 +75,17 @@ struct auth_ident {
 };
 
 struct auth_check *auth_check_new(struct client *, enum auth_kind);
+/*
+ * In a store callback of <chk>: the client to answer, or NULL when the
+ * chain ends here (the client closed, or Redis failed and 503 was sent;
+ * <chk> is freed either way).
+ */
+struct client	*auth_check_reply(struct auth_check *, const redisReply *,
+		    const char *err);
+/* End <chk>'s chain with 503 (if its client is still there). */
+void		 auth_check_unavailable(struct auth_check *);
+/* On a hashing thread: chk->newpw into chk->newphc ("" on failure). */
+void		 auth_hash_work(void *chk);
 /* The callback owning <chk> is done: unlink, free; the client or NULL. */
 struct client	*auth_check_done(struct auth_check *);
 /* Answer 503: the store is down (fail closed). */

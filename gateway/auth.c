@@ -24,6 +24,7 @@
 
 #include "assertion.h"
 #include "auth.h"
+#include "account.h"
 #include "auth-int.h"
 #include "authgrant.h"
 #include "client.h"
@@ -38,6 +39,7 @@
 #include "pages.h"
 #include "password.h"
 #include "proxy.h"
+#include "recover.h"
 #include "redirect.h"
 #include "request.h"
 #include "secret.h"
@@ -111,9 +113,47 @@ auth_check_done(struct auth_check *chk)
 	}
 	if (chk->ext != NULL)
 		chk->ext_free(chk->ext);
+	if (chk->newpw != NULL) {
+		OPENSSL_cleanse(chk->newpw, chk->newlen);
+		free(chk->newpw);
+	}
 	OPENSSL_cleanse(chk, sizeof(*chk));
 	free(chk);
 	return clt;
+}
+
+struct client *
+auth_check_reply(struct auth_check *chk, const redisReply *reply,
+    const char *err)
+{
+	struct client	*clt = chk->clt;
+
+	if (clt != NULL && err == NULL && reply != NULL)
+		return clt;
+	(void)auth_check_done(chk);
+	if (clt != NULL)
+		auth_unavailable(clt);
+	return NULL;
+}
+
+void
+auth_check_unavailable(struct auth_check *chk)
+{
+	struct client	*clt = auth_check_done(chk);
+
+	if (clt != NULL)
+		auth_unavailable(clt);
+}
+
+void
+auth_hash_work(void *arg)
+{
+	struct auth_check	*chk = arg;
+
+	if (password_hash(&chk->params, chk->newpw, chk->newlen, chk->newphc,
+	    sizeof(chk->newphc)) == -1)
+		chk->newphc[0] = '\0';
+	OPENSSL_cleanse(chk->newpw, chk->newlen);
 }
 
 void
@@ -356,7 +396,10 @@ auth_on_identified(struct client *clt, const struct session *s)
 		auth_unavailable(clt);
 		return;
 	}
-	/* ACCOUNT_WIRE_2 */
+	if (account_session_gate(clt, s)) {
+		free(ident);
+		return;
+	}
 	ident->kind = DECIDE_SESSION;
 	memcpy(&ident->s, s, sizeof(*s));
 	auth_decide_ident(clt, ident);
@@ -965,7 +1008,8 @@ auth_builtin(struct client *clt)
 		auth_jwks(clt);
 		return 1;
 	}
-	if (authgrant_builtin(clt) /* ACCOUNT_WIRE_1 */)
+	if (authgrant_builtin(clt) || recover_builtin(clt) ||
+	    account_builtin(clt))
 		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&
 	    strcmp(p, "/.postern/logout") != 0)

@@ -1,0 +1,119 @@
+/*
+ * What the account modules share (account.c: routes, forms, the session
+ * chain, the overview and passwords; accountmfa.c: the second factor;
+ * accountpage.c: the pages).  Internal to them.
+ */
+#ifndef POSTERN_ACCOUNT_INT_H
+#define POSTERN_ACCOUNT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "acctstore.h"
+#include "backup.h"
+#include "password.h"
+#include "redirect.h"
+#include "session.h"
+#include "totp.h"
+
+struct auth_check;
+struct client;
+
+enum acct_step {
+	ACCT_2FA_GET = 0,
+	ACCT_2FA_POST,
+	ACCT_SETUP_GET,
+	ACCT_SETUP_POST,
+	ACCT_REAUTH_GET,
+	ACCT_REAUTH_POST,
+	ACCT_HOME_GET,
+	ACCT_PASSWORD_POST,
+	ACCT_DISABLE_POST,
+	ACCT_BACKUP_POST,
+	ACCT_REVOKE_POST,
+};
+
+/* What a step needs of the session before it runs. */
+#define ACCT_NEED_MFA	0x1	/* second factor passed, if enrolled */
+#define ACCT_NEED_FRESH	0x2	/* password within account.fresh_auth */
+
+struct acct_route {
+	const char	*path;
+	int		 post;
+	enum acct_step	 step;
+	int		 need;
+	const char	*back;		/* where a gate sends the user back */
+};
+
+#define ACCT_SEALMAX	256
+#define ACCT_CODEMAX	64
+
+/* One request's chain; owned by its auth_check (ext). */
+struct acct {
+	const struct acct_route *route;
+	struct session	 s;
+	char		 sid[SESSION_ID_LEN + 2];	/* the cookie id */
+	char		 rd[REDIRECT_MAX + 1];
+	char		 code[ACCT_CODEMAX];		/* as typed */
+	char		 backup[ACCT_CODEMAX];
+	char		*pw;				/* form's password */
+	size_t		 pwlen;
+	char		*newpw;				/* new password */
+	size_t		 newlen;
+	char		 why[PASSWORD_WHYLEN];		/* rules' answer */
+	int		 status;			/* of the home page */
+	const char	*reason;
+	char		 newphc[PASSWORD_HASHLEN];
+	char		 target[SESSION_HASH_LEN + 1];	/* session to revoke */
+	char		 sealed[ACCT_SEALMAX];		/* enrolled seed */
+	char		 pending[ACCT_SEALMAX];		/* seed being enrolled */
+	int64_t		 last_step;
+	long		 failures;
+	int		 used_backup;
+	const char	*error;				/* for the page */
+	const char	*notice;
+	char		 codes[BACKUP_CODES][BACKUP_CODE_LEN + 1]; /* shown once */
+	int		 ncodes;
+	char		 b32[TOTP_B32_MAX];		/* seed to type in */
+	char		 uri[512];
+	char		*sessions;			/* rows, for home */
+};
+
+/* account.c */
+void		 acct_free(void *);
+struct acct	*acct_of(struct auth_check *);
+int64_t		 acct_now(void);
+void		 acct_see_other(struct client *, const char *where);
+void		 acct_detour(struct client *, const char *page,
+		    const char *back, const char *rd, const char *reason);
+/* End the chain with <a>'s page / a redirect. */
+void		 acct_end_page(struct auth_check *, int status,
+		    const char *reason);
+void		 acct_end_redirect(struct auth_check *, const char *where);
+/* The overview (with its sessions) as the answer. */
+void		 acct_home_page(struct auth_check *, int status,
+		    const char *reason);
+/* Verify the form's password (chk->password) of the session's user. */
+void		 acct_check_password(struct auth_check *);
+
+/* accountmfa.c: the second factor */
+void		 acct_load_mfa(struct auth_check *);
+void		 acct_elevate(struct auth_check *, int mfa, int64_t auth_time);
+void		 acct_fail(struct auth_check *, const char *msg);
+void		 acct_end_step(struct auth_check *, int status,
+		    const char *reason);
+void		 acct_setup_start(struct client *, struct auth_check *);
+int		 acct_new_codes(struct acct *,
+		    char hashes[ACCTSTORE_BACKUP_CODES][65]);
+void		 acct_on_enrolled(void *, const redisReply *, const char *);
+/* The QR payload and typed key of seed <sealed> into <a>; 0 or -1. */
+int		 acct_show_seed(const struct client *, struct acct *,
+		    const char *sealed);
+
+/* accountpage.c: the pages */
+void		 acct_page(struct client *, struct acct *, int status,
+		    const char *extra, const char *reason);
+
+#endif

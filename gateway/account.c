@@ -1,0 +1,735 @@
+/*
+ * The account pages (see account.h).
+ *
+ * Every request runs the same chain: parse the form (POST), find the
+ * session (cookie -> session_lookup), gate it (second factor passed?
+ * password fresh enough?), then the step's own work, each Redis reply or
+ * hash-pool result continuing it.  The chain's state is an acct (owned
+ * by the auth_check the client points at; see auth-int.h), so a client
+ * that closes meanwhile only unlinks itself.
+ *
+ *   GET  /.postern/2fa                    code form
+ *   POST /.postern/2fa                    TOTP code or backup code -> rd
+ *   GET  /.postern/2fa/setup              new seed, QR code (fresh auth)
+ *   POST /.postern/2fa/setup              first code -> backup codes
+ *   GET  /.postern/reauth                 password (+ code) form
+ *   POST /.postern/reauth                 -> auth_time = now -> rd
+ *   GET  /.postern/account                overview
+ *   POST /.postern/account/password       current + new password
+ *   POST /.postern/account/2fa/disable    password + code
+ *   POST /.postern/account/backup-codes   new codes (fresh auth)
+ *   POST /.postern/account/sessions/revoke  one of the user's sessions
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+
+#include "account.h"
+#include "account-int.h"
+#include "acctpage.h"
+#include "acctstore.h"
+#include "auth-int.h"
+#include "backup.h"
+#include "client.h"
+#include "config.h"
+#include "form.h"
+#include "hashpool.h"
+#include "log.h"
+#include "loginpage.h"
+#include "pages.h"
+#include "password.h"
+#include "qr.h"
+#include "request.h"
+#include "secret.h"
+#include "serve.h"
+#include "session.h"
+#include "store.h"
+#include "totp.h"
+
+static const struct acct_route acct_routes[] = {
+	{ "/.postern/2fa", 0, ACCT_2FA_GET, 0, NULL },
+	{ "/.postern/2fa", 1, ACCT_2FA_POST, 0, NULL },
+	{ "/.postern/2fa/setup", 0, ACCT_SETUP_GET,
+	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/2fa/setup" },
+	{ "/.postern/2fa/setup", 1, ACCT_SETUP_POST,
+	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/2fa/setup" },
+	{ "/.postern/reauth", 0, ACCT_REAUTH_GET, 0, NULL },
+	{ "/.postern/reauth", 1, ACCT_REAUTH_POST, 0, NULL },
+	{ "/.postern/account", 0, ACCT_HOME_GET, ACCT_NEED_MFA,
+	    "/.postern/account" },
+	{ "/.postern/account/password", 1, ACCT_PASSWORD_POST, ACCT_NEED_MFA,
+	    "/.postern/account" },
+	{ "/.postern/account/2fa/disable", 1, ACCT_DISABLE_POST,
+	    ACCT_NEED_MFA, "/.postern/account" },
+	{ "/.postern/account/backup-codes", 1, ACCT_BACKUP_POST,
+	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/account" },
+	{ "/.postern/account/sessions/revoke", 1, ACCT_REVOKE_POST,
+	    ACCT_NEED_MFA, "/.postern/account" },
+};
+
+void
+acct_free(void *p)
+{
+	struct acct	*a = p;
+
+	if (a->newpw != NULL) {
+		OPENSSL_cleanse(a->newpw, a->newlen);
+		free(a->newpw);
+	}
+	if (a->pw != NULL) {
+		OPENSSL_cleanse(a->pw, a->pwlen);
+		free(a->pw);
+	}
+	free(a->sessions);
+	OPENSSL_cleanse(a, sizeof(*a));
+	free(a);
+}
+
+struct acct *
+acct_of(struct auth_check *chk)
+{
+	return chk->ext;
+}
+
+int64_t
+acct_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- the chain ---- */
+
+void
+acct_see_other(struct client *clt, const char *where)
+{
+	client_answer(clt, &(struct pages_resp){ .status = 303,
+	    .location = where }, NULL);
+}
+
+/*
+ * Send the user to gateway page <page>, then back to <back> (a gateway
+ * page, or NULL), and from there to <rd>.
+ */
+void
+acct_detour(struct client *clt, const char *page, const char *back,
+    const char *rd, const char *reason)
+{
+	char	inner[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
+	char	loc[3 * REDIRECT_MAX + 64];
+
+	auth_urlencode(rd, enc, sizeof(enc));
+	if (back == NULL)
+		(void)snprintf(inner, sizeof(inner), "%s", rd);
+	else if (strcmp(rd, "/") == 0 || snprintf(inner, sizeof(inner),
+	    "%s?rd=%s", back, enc) >= (int)sizeof(inner))
+		(void)snprintf(inner, sizeof(inner), "%s", back);
+	auth_urlencode(inner, enc, sizeof(enc));
+	(void)snprintf(loc, sizeof(loc), "%s?rd=%s", page, enc);
+	client_answer(clt, &(struct pages_resp){ .status = 303,
+	    .location = loc }, reason);
+}
+
+static void	acct_run(struct client *, struct auth_check *);
+
+static void
+acct_on_session(void *arg, enum session_status status,
+    const struct session *s)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+	struct acct		*a = acct_of(chk);
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (status == SESSION_ERROR) {
+		(void)auth_check_done(chk);
+		auth_unavailable(clt);
+		return;
+	}
+	if (status == SESSION_NONE) {
+		(void)auth_check_done(chk);
+		auth_send_to(clt, "/.postern/login",
+		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
+		    "", "unauthenticated");
+		return;
+	}
+	memcpy(&a->s, s, sizeof(*s));
+	acct_run(clt, chk);
+}
+
+/* Look up <clt>'s session for <a>; the chain goes on in acct_run(). */
+static void
+acct_start(struct client *clt, struct acct *a)
+{
+	struct auth_check	*chk;
+	struct session_limits	 lim;
+	struct store		*st = clt->w->store;
+
+	if (!auth_cookie(clt, a->sid, sizeof(a->sid))) {
+		acct_free(a);
+		auth_send_to(clt, "/.postern/login",
+		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
+		    "", "unauthenticated");
+		return;
+	}
+	if (st == NULL || !store_healthy(st) ||
+	    (chk = auth_check_new(clt, AUTH_ACCOUNT)) == NULL) {
+		acct_free(a);
+		auth_unavailable(clt);
+		return;
+	}
+	chk->ext = a;
+	chk->ext_free = acct_free;
+	chk->password = a->pw;		/* auth_check_done() wipes them */
+	chk->pwlen = a->pwlen;
+	chk->newpw = a->newpw;
+	chk->newlen = a->newlen;
+	a->pw = a->newpw = NULL;
+	auth_limits(clt->cfg, &lim);
+	if (session_lookup(chk->st, a->sid, acct_now(), &lim, acct_on_session,
+	    chk) == -1) {
+		(void)auth_check_done(chk);
+		auth_unavailable(clt);
+	}
+}
+
+/* Finish the chain with <a>'s page. */
+void
+acct_end_page(struct auth_check *chk, int status, const char *reason)
+{
+	struct client	*clt = chk->clt;
+
+	chk->clt = NULL;
+	clt->check = NULL;
+	acct_page(clt, acct_of(chk), status, NULL, reason);
+	(void)auth_check_done(chk);
+}
+
+/* Finish the chain with a redirect to <where> (copied first). */
+void
+acct_end_redirect(struct auth_check *chk, const char *where)
+{
+	char		 loc[REDIRECT_MAX + 64];
+	struct client	*clt;
+
+	(void)snprintf(loc, sizeof(loc), "%s", where);
+	if ((clt = auth_check_done(chk)) != NULL)
+		acct_see_other(clt, loc);
+}
+
+/* End the chain with acct_detour() (the chain's rd copied first). */
+static void
+acct_end_detour(struct auth_check *chk, const char *page, const char *back,
+    const char *reason)
+{
+	char		 rd[REDIRECT_MAX + 1];
+	struct client	*clt;
+
+	(void)snprintf(rd, sizeof(rd), "%s", acct_of(chk)->rd);
+	if ((clt = auth_check_done(chk)) != NULL)
+		acct_detour(clt, page, back, rd, reason);
+}
+
+
+/* ---- the overview ---- */
+
+/* The sessions rows of the overview, "hash created last_seen mfa\n". */
+static void
+acct_on_sessions_reply(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct acct		*a = acct_of(chk);
+	struct evbuffer		*rows;
+	size_t			 i;
+
+	if (auth_check_reply(chk, reply, err) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 5 != 0 ||
+	    (rows = evbuffer_new()) == NULL) {
+		auth_check_unavailable(chk);
+		return;
+	}
+	for (i = 0; i + 4 < reply->elements; i += 5) {
+		const redisReply *const *e = (const redisReply *const *)
+		    reply->element + i;
+
+		if (e[0]->len != SESSION_HASH_LEN ||
+		    strspn(e[0]->str, "0123456789abcdef") != SESSION_HASH_LEN)
+			continue;
+		(void)evbuffer_add_printf(rows, "%s %lld %lld %d\n", e[0]->str,
+		    strtoll(e[1]->str, NULL, 10), strtoll(e[2]->str, NULL, 10),
+		    strcmp(e[4]->str, "1") == 0);
+	}
+	free(a->sessions);
+	if ((a->sessions = calloc(1, evbuffer_get_length(rows) + 1)) != NULL)
+		(void)evbuffer_remove(rows, a->sessions,
+		    evbuffer_get_length(rows));
+	evbuffer_free(rows);
+	acct_end_page(chk, a->status, a->reason);
+}
+
+/* The overview (with its sessions) as the answer, status <status>. */
+void
+acct_home_page(struct auth_check *chk, int status, const char *reason)
+{
+	struct acct	*a = acct_of(chk);
+
+	a->status = status;
+	a->reason = reason;
+	if (acctstore_sessions(chk->st, a->s.user, acct_on_sessions_reply,
+	    chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+static void
+acct_on_revoked(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct acct		*a = acct_of(chk);
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+		log_event(LOG_LEVEL_INFO, "audit", "action", "session_revoked",
+		    "user", a->s.user, "request_id", clt->request_id,
+		    "client_ip", clt->peer, NULL);
+	acct_end_redirect(chk, "/.postern/account");
+}
+
+/* ---- password steps (hash pool) ---- */
+
+static void	acct_on_verified(void *);
+
+static void
+acct_on_user(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+	    reply->element[0]->len < sizeof(chk->phc)) {
+		memcpy(chk->phc, reply->element[0]->str,
+		    reply->element[0]->len);
+		chk->usable = strcmp(reply->element[1]->str, "1") != 0;
+	}
+	password_params_from(clt->cfg, &chk->params);
+	if (hashpool_submit(clt->w->srv->hashpool, clt->w->hashport,
+	    auth_verify_work, acct_on_verified, chk) == -1) {
+		(void)auth_check_done(chk);
+		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		    "hash_queue_full");
+	}
+}
+
+
+static void
+acct_on_password_set(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct acct		*a = acct_of(chk);
+	static char		 msg[] = "Your password was changed. Your other "
+				    "sessions were signed out.";
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
+		a->error = "Your password was changed meanwhile. Try again.";
+		acct_end_page(chk, 409, "password_race");
+		return;
+	}
+	log_event(LOG_LEVEL_INFO, "audit", "action", "password_changed",
+	    "user", a->s.user, "sessions_revoked", reply->integer > 0 ? "yes" :
+	    "no", "request_id", clt->request_id, "client_ip", clt->peer, NULL);
+	a->notice = msg;
+	acct_home_page(chk, 200, NULL);
+}
+
+static void
+acct_on_hashed(void *arg)
+{
+	struct auth_check	*chk = arg;
+	struct acct		*a = acct_of(chk);
+
+	if (chk->clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (chk->newphc[0] == '\0') {
+		auth_check_unavailable(chk);
+		return;
+	}
+	if (acctstore_set_password(chk->st, a->s.user, chk->phc, chk->newphc,
+	    a->s.hash, acct_now(), acct_on_password_set, chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+static void
+acct_on_verified(void *arg)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+	struct acct		*a = acct_of(chk);
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (chk->result != PASSWORD_OK || !chk->usable) {
+		acct_fail(chk, "The password is incorrect.");
+		return;
+	}
+	switch (a->route->step) {
+	case ACCT_PASSWORD_POST:
+		if (hashpool_submit(clt->w->srv->hashpool, clt->w->hashport,
+		    auth_hash_work, acct_on_hashed, chk) == -1) {
+			(void)auth_check_done(chk);
+			client_answer(clt, &(struct pages_resp){ .status = 503 },
+			    "hash_queue_full");
+		}
+		break;
+	case ACCT_REAUTH_POST:
+		if (!a->s.mfa_enrolled)
+			acct_elevate(chk, 0, acct_now());
+		else
+			acct_load_mfa(chk);
+		break;
+	default:			/* ACCT_DISABLE_POST */
+		acct_load_mfa(chk);
+		break;
+	}
+}
+
+/* Verify the password given on the form (chk->password) of <a>'s user. */
+void
+acct_check_password(struct auth_check *chk)
+{
+	if (acctstore_user(chk->st, acct_of(chk)->s.user, acct_on_user,
+	    chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+/* ---- gates and dispatch ---- */
+
+int
+account_mfa_required(const struct config *cfg, const struct session *s)
+{
+	size_t	i;
+
+	if (cfg->mfa_required)
+		return 1;
+	for (i = 0; i < s->norgs; i++)
+		if (config_names_has(&cfg->mfa_orgs, s->orgs[i].slug) ||
+		    config_names_has(&cfg->mfa_roles, s->orgs[i].role))
+			return 1;
+	return 0;
+}
+
+int
+account_session_gate(struct client *clt, const struct session *s)
+{
+	static const char www[] = "Bearer realm=\"postern\", "
+	    "error=\"insufficient_user_authentication\"";
+
+	if (s->mfa_enrolled && !s->mfa) {
+		auth_send_to(clt, "/.postern/2fa",
+		    "{\"error\":\"mfa_required\"}", www, "", "mfa_pending");
+		return 1;
+	}
+	if (!s->mfa_enrolled && account_mfa_required(clt->cfg, s)) {
+		auth_send_to(clt, "/.postern/2fa/setup",
+		    "{\"error\":\"mfa_enrolment_required\"}", www, "",
+		    "mfa_enrolment_required");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+acct_run(struct client *clt, struct auth_check *chk)
+{
+	struct acct	*a = acct_of(chk);
+	const struct acct_route *r = a->route;
+	char		 hashes[ACCTSTORE_BACKUP_CODES][65];
+	uint64_t	 age = (uint64_t)(acct_now() - a->s.auth_time);
+
+	if ((r->need & ACCT_NEED_MFA) && a->s.mfa_enrolled && !a->s.mfa) {
+		acct_end_detour(chk, "/.postern/2fa", r->back, "mfa_pending");
+		return;
+	}
+	if ((r->need & ACCT_NEED_FRESH) && age * 1000 >
+	    clt->cfg->account_fresh_auth) {
+		acct_end_detour(chk, "/.postern/reauth", r->back,
+		    "fresh_auth");
+		return;
+	}
+	switch (r->step) {
+	case ACCT_2FA_GET:
+		if (!a->s.mfa_enrolled)	/* a route wants one: enrol */
+			acct_end_detour(chk, "/.postern/2fa/setup", NULL,
+			    "mfa_enrolment_required");
+		else if (a->s.mfa)
+			acct_end_redirect(chk, a->rd);
+		else
+			acct_end_page(chk, 200, NULL);
+		break;
+	case ACCT_2FA_POST:
+		if (!a->s.mfa_enrolled || a->s.mfa)
+			acct_end_redirect(chk, a->rd);
+		else
+			acct_load_mfa(chk);
+		break;
+	case ACCT_SETUP_GET:
+		if (a->s.mfa_enrolled)
+			acct_end_redirect(chk, "/.postern/account");
+		else
+			acct_setup_start(clt, chk);
+		break;
+	case ACCT_SETUP_POST:
+		if (a->s.mfa_enrolled)
+			acct_end_redirect(chk, "/.postern/account");
+		else
+			acct_load_mfa(chk);
+		break;
+	case ACCT_REAUTH_GET:
+		acct_end_page(chk, 200, NULL);
+		break;
+	case ACCT_PASSWORD_POST:
+		if (clt->cfg->pwrules == NULL || password_check(
+		    clt->cfg->pwrules, chk->newpw, chk->newlen, a->s.email, a->why,
+		    sizeof(a->why)) == -1) {
+			a->error = clt->cfg->pwrules == NULL ? "Passwords cannot "
+			    "be changed here." : a->why;
+			acct_home_page(chk, 400, "password_rules");
+		} else
+			acct_check_password(chk);
+		break;
+	case ACCT_REAUTH_POST:
+		acct_check_password(chk);
+		break;
+	case ACCT_DISABLE_POST:
+		if (!a->s.mfa_enrolled)
+			acct_end_redirect(chk, "/.postern/account");
+		else
+			acct_check_password(chk);
+		break;
+	case ACCT_HOME_GET:
+		acct_home_page(chk, 200, NULL);
+		break;
+	case ACCT_BACKUP_POST:
+		if (!a->s.mfa_enrolled)
+			acct_end_redirect(chk, "/.postern/account");
+		else if (acct_new_codes(a, hashes) == -1 ||
+		    acctstore_backup_replace(chk->st, a->s.user, hashes,
+		    acct_on_enrolled, chk) == -1)
+			auth_check_unavailable(chk);
+		OPENSSL_cleanse(hashes, sizeof(hashes));
+		break;
+	case ACCT_REVOKE_POST:
+		if (acctstore_session_revoke(chk->st, a->s.user, a->target,
+		    acct_on_revoked, chk) == -1)
+			auth_check_unavailable(chk);
+		break;
+	}
+}
+
+/* A form field copied into <dst>; 0, or -1 if too long. */
+static int
+acct_field(const struct form *f, const char *name, char *dst, size_t size)
+{
+	const char	*v = form_get(f, name);
+
+	if (v == NULL)
+		v = "";
+	if (strlen(v) >= size)
+		return -1;
+	(void)strcpy(dst, v);
+	return 0;
+}
+
+/* The fields each POST step takes; NULL, or why the form is not usable. */
+static const char *
+acct_take_form(struct acct *a, const struct form *f)
+{
+	const char	*pw = form_get(f, "password");
+	const char	*np = form_get(f, "new_password");
+	const char	*cf = form_get(f, "confirm");
+
+	if (acct_field(f, "code", a->code, sizeof(a->code)) == -1 ||
+	    acct_field(f, "backup", a->backup, sizeof(a->backup)) == -1 ||
+	    acct_field(f, "session", a->target, sizeof(a->target)) == -1)
+		return "The form could not be read.";
+	switch (a->route->step) {
+	case ACCT_2FA_POST:
+		if (a->code[0] == '\0' && a->backup[0] == '\0')
+			return "Enter a code.";
+		break;
+	case ACCT_SETUP_POST:
+		if (a->code[0] == '\0')
+			return "Enter the code your app shows.";
+		break;
+	case ACCT_REVOKE_POST:
+		if (strlen(a->target) != SESSION_HASH_LEN ||
+		    strspn(a->target, "0123456789abcdef") != SESSION_HASH_LEN)
+			return "The form could not be read.";
+		break;
+	case ACCT_PASSWORD_POST:
+		if (np == NULL || cf == NULL || *np == '\0' ||
+		    strcmp(np, cf) != 0)
+			return "The new passwords do not match.";
+		if (strlen(np) > PASSWORD_MAX_BYTES ||
+		    (a->newpw = strdup(np)) == NULL)
+			return "The new password is too long.";
+		a->newlen = strlen(np);
+		__attribute__((fallthrough));	/* FALLTHROUGH */
+	case ACCT_REAUTH_POST:
+	case ACCT_DISABLE_POST:
+		if (pw == NULL || *pw == '\0' ||
+		    strlen(pw) > PASSWORD_MAX_BYTES)
+			return "Enter your password.";
+		if ((a->pw = strdup(pw)) == NULL)
+			return "The form could not be read.";
+		a->pwlen = strlen(pw);
+		break;
+	default:
+		break;
+	}
+	return NULL;
+}
+
+static const struct acct_route *
+acct_route_of(const struct request *req)
+{
+	size_t	i;
+	int	post = req->method == HTTP_POST;
+
+	for (i = 0; i < sizeof(acct_routes) / sizeof(acct_routes[0]); i++)
+		if (strcmp(acct_routes[i].path, req->path) == 0 &&
+		    acct_routes[i].post == post)
+			return &acct_routes[i];
+	return NULL;
+}
+
+static struct acct *
+acct_new(const struct acct_route *r)
+{
+	struct acct	*a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->route = r;
+	a->last_step = -1;
+	(void)strcpy(a->rd, "/");
+	return a;
+}
+
+/* A form that cannot go on: its page again with <why>, no session work. */
+static void
+acct_form_refused(struct client *clt, struct acct *a, int status,
+    const char *why, const char *reason)
+{
+	a->error = why;
+	if (a->route->step == ACCT_REAUTH_POST || a->route->step ==
+	    ACCT_2FA_POST || a->route->step == ACCT_SETUP_POST) {
+		/* pages that need no session data to show again */
+		if (a->route->step == ACCT_SETUP_POST) {
+			acct_detour(clt, "/.postern/2fa/setup", NULL, a->rd,
+			    reason);
+			acct_free(a);
+			return;
+		}
+		acct_page(clt, a, status, NULL, reason);
+		acct_free(a);
+		return;
+	}
+	acct_free(a);
+	client_answer(clt, &(struct pages_resp){ .status = status }, reason);
+}
+
+static void
+acct_on_form(struct client *clt, struct evbuffer *body)
+{
+	const struct acct_route *r = acct_route_of(clt->req);
+	struct acct	*a;
+	struct form	 f;
+	const char	*why;
+	size_t		 len = evbuffer_get_length(body);
+
+	if (r == NULL || (a = acct_new(r)) == NULL) {
+		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		    "nomem");
+		return;
+	}
+	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
+	    &why) == -1) {
+		acct_form_refused(clt, a, 400, "The form could not be read. "
+		    "Please try again.", why);
+		return;
+	}
+	auth_rd(clt, form_get(&f, "rd"), a->rd, sizeof(a->rd));
+	if (!auth_form_genuine(clt, &f)) {
+		form_free(&f);
+		acct_form_refused(clt, a, 403, "This form has expired. Please "
+		    "try again.", "csrf");
+		return;
+	}
+	why = acct_take_form(a, &f);
+	form_free(&f);
+	if (why != NULL) {
+		acct_form_refused(clt, a, 400, why, "bad_form");
+		return;
+	}
+	acct_start(clt, a);
+}
+
+int
+account_builtin(struct client *clt)
+{
+	const struct acct_route *r;
+	struct request	*req = clt->req;
+	struct acct	*a;
+	struct form	 f;
+	const char	*why;
+	int		 known = 0;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(acct_routes) / sizeof(acct_routes[0]); i++)
+		known |= strcmp(acct_routes[i].path, req->path) == 0;
+	if (!known)
+		return 0;
+	if (clt->cfg->keys == NULL || !clt->cfg->keys->present) {
+		client_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+		return 1;
+	}
+	if ((r = acct_route_of(req)) == NULL) {
+		client_answer(clt, &(struct pages_resp){ .status = 405,
+		    .extra = "Allow: GET, POST\r\n" }, "method");
+		return 1;
+	}
+	if (r->post) {
+		client_read_form(clt, FORM_MAX_BODY, acct_on_form);
+		return 1;
+	}
+	if ((a = acct_new(r)) == NULL) {
+		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		    "nomem");
+		return 1;
+	}
+	if (req->query != NULL && form_parse(req->query, strlen(req->query),
+	    &f, &why) == 0) {
+		auth_rd(clt, form_get(&f, "rd"), a->rd, sizeof(a->rd));
+		form_free(&f);
+	}
+	acct_start(clt, a);
+	return 1;
+}

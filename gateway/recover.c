@@ -1,0 +1,661 @@
+/*
+ * Sign-in by emailed link and password reset (see recover.h).
+ *
+ * A request form takes an email address and always answers the same page,
+ * whether or not the address has an account (no enumeration); for a real
+ * account a 256-bit token is made, Redis keeps SHA-256(token) -> user id
+ * for account.token_ttl (acctstore_otk_put), and the mail carries the
+ * token.  The link opens a page whose button POSTs the token (a mail
+ * scanner that fetches links consumes nothing); the POST consumes it
+ * atomically with GETDEL, so it works once on every gateway instance.
+ * The link's host must be one of the configured apps' hosts: a forged Host
+ * header never sends a token elsewhere.
+ *
+ *   GET  /.postern/magic[?token=T]  request form, or the confirmation
+ *   POST /.postern/magic            email -> mail; token -> session
+ *   GET  /.postern/reset[?token=T]  request form, or the new-password form
+ *   POST /.postern/reset            email -> mail; token + new password
+ *                                   -> password set, every session revoked
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+
+#include "acctpage.h"
+#include "acctstore.h"
+#include "auth-int.h"
+#include "client.h"
+#include "config.h"
+#include "form.h"
+#include "hashpool.h"
+#include "log.h"
+#include "loginpage.h"
+#include "mail.h"
+#include "pages.h"
+#include "password.h"
+#include "recover.h"
+#include "request.h"
+#include "secret.h"
+#include "serve.h"
+#include "session.h"
+#include "store.h"
+#include "user.h"
+
+enum recover_kind {
+	RECOVER_MAGIC = 0,
+	RECOVER_RESET,
+};
+
+enum recover_step {
+	RECOVER_FORM = 0,	/* GET, no token: the request form */
+	RECOVER_PEEK,		/* GET with a token: confirm / new password */
+	RECOVER_REQUEST,	/* POST email */
+	RECOVER_USE,		/* POST token (+ new password) */
+};
+
+enum recover_page {
+	RPAGE_REQUEST = 0,	/* the email form */
+	RPAGE_SENT,		/* "check your mail" */
+	RPAGE_CONFIRM,		/* magic: the sign-in button */
+	RPAGE_NEWPW,		/* reset: the new password form */
+	RPAGE_DEAD,		/* the link is expired or used */
+	RPAGE_DONE,		/* reset: password changed */
+};
+
+#define RECOVER_TOKEN_LEN	SESSION_ID_LEN	/* 256 bits, base64url */
+
+/* One request's chain; owned by its auth_check (ext). */
+struct recover {
+	enum recover_kind kind;
+	enum recover_step step;
+	enum recover_page page;
+	char		 email[USER_EMAILMAX + 1];
+	char		 token[RECOVER_TOKEN_LEN + 2];
+	char		 hash[SESSION_HASH_LEN + 1];
+	char		 user[USER_IDLEN + 1];
+	char		 host[300];		/* checked: an app's host */
+	char		 rd[REDIRECT_MAX + 1];
+	char		*newpw;
+	size_t		 newlen;
+	char		 why[PASSWORD_WHYLEN];
+	char		 sid[SESSION_ID_LEN + 1];
+	int		 enrolled;		/* the user has a 2nd factor */
+	const char	*error;
+};
+
+static const char *const recover_kinds[] = { "magic", "reset" };
+
+static void
+recover_free(void *p)
+{
+	struct recover	*r = p;
+
+	if (r->newpw != NULL) {
+		OPENSSL_cleanse(r->newpw, r->newlen);
+		free(r->newpw);
+	}
+	OPENSSL_cleanse(r, sizeof(*r));
+	free(r);
+}
+
+static struct recover *
+recover_of(struct auth_check *chk)
+{
+	return chk->ext;
+}
+
+static const char *
+recover_path(const struct recover *r)
+{
+	return r->kind == RECOVER_MAGIC ? "/.postern/magic" :
+	    "/.postern/reset";
+}
+
+/* ---- pages ---- */
+
+static const struct acctpage_field recover_f_email[] = {
+	{ "email", "Email", "email", "username", NULL, NULL },
+};
+static const struct acctpage_field recover_f_newpw[] = {
+	{ "new_password", "New password", "password", "new-password", NULL,
+	    NULL },
+	{ "confirm", "New password again", "password", "new-password", NULL,
+	    NULL },
+};
+
+static int
+recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
+{
+	const struct recover *r = ctx;
+	int		 magic = r->kind == RECOVER_MAGIC, rc;
+	const char	*title = magic ? "Sign in by email" : "Reset your password";
+
+	rc = loginpage_begin(out, lp, title);
+	rc |= acctpage_heading(out, 1, title);
+	rc |= loginpage_alert(out, lp);
+	switch (r->page) {
+	case RPAGE_REQUEST:
+		rc |= acctpage_para(out, magic ? "We'll email you a link that "
+		    "signs you in." : "We'll email you a link to choose a new "
+		    "password.", NULL);
+		rc |= acctpage_form(out, lp, &(struct acctpage_form){
+		    .action = recover_path(r), .submit = "Send link",
+		    .fields = recover_f_email, .nfields = 1, .focus = 1 });
+		break;
+	case RPAGE_SENT:
+		rc |= acctpage_para(out, "If an account exists for that "
+		    "address, we sent it a link. It works once and expires "
+		    "soon.", NULL);
+		break;
+	case RPAGE_CONFIRM:
+		rc |= acctpage_para(out, "Continue to sign in.", NULL);
+		rc |= acctpage_form(out, lp, &(struct acctpage_form){
+		    .action = recover_path(r), .submit = "Sign in",
+		    .hidden = { { "token", r->token } } });
+		break;
+	case RPAGE_NEWPW:
+		rc |= acctpage_para(out, "Choose a new password: at least 12 "
+		    "characters, not a common one. Every session of your "
+		    "account will be signed out.", NULL);
+		rc |= acctpage_form(out, lp, &(struct acctpage_form){
+		    .action = recover_path(r), .submit = "Set password",
+		    .fields = recover_f_newpw, .nfields = 2, .focus = 1,
+		    .hidden = { { "token", r->token } } });
+		break;
+	case RPAGE_DEAD:
+		rc |= acctpage_para(out, "This link has expired or was already "
+		    "used.", NULL);
+		rc |= acctpage_link(out, recover_path(r), "Send a new link");
+		break;
+	case RPAGE_DONE:
+		rc |= acctpage_para(out, "Your password was changed and every "
+		    "session was signed out.", NULL);
+		rc |= acctpage_link(out, "/.postern/login", "Sign in");
+		break;
+	}
+	return rc | acctpage_end(out);
+}
+
+static void
+recover_page(struct client *clt, struct recover *r, enum recover_page page,
+    int status, const char *reason)
+{
+	struct loginpage lp = { .rd = r->rd, .error = r->error };
+
+	r->page = page;
+	auth_page_ctx(clt, status, &lp, recover_render, r, NULL, reason);
+}
+
+/* End the chain with a page. */
+static void
+recover_end(struct auth_check *chk, enum recover_page page, int status,
+    const char *reason)
+{
+	struct client	*clt = chk->clt;
+
+	chk->clt = NULL;
+	clt->check = NULL;
+	recover_page(clt, recover_of(chk), page, status, reason);
+	(void)auth_check_done(chk);
+}
+
+
+
+/* ---- request: email -> mail ---- */
+
+/* May the user of brief <reply> sign in by link? */
+static int
+recover_magic_allowed(const struct config *cfg, const redisReply *reply)
+{
+	size_t	i;
+
+	if (cfg->magic_links)
+		return 1;
+	for (i = 3; i < reply->elements; i++)
+		if (config_names_has(&cfg->magic_orgs,
+		    reply->element[i]->str))
+			return 1;
+	return 0;
+}
+
+static void
+recover_on_put(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct recover		*r = recover_of(chk);
+	char			 link[600], mins[24];
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	(void)snprintf(link, sizeof(link), "https://%s%s?token=%s", r->host,
+	    recover_path(r), r->token);
+	(void)snprintf(mins, sizeof(mins), "%" PRIu64,
+	    clt->cfg->token_ttl / 60000);
+	if (mailer_send(clt->w->mailer, r->email, r->kind == RECOVER_MAGIC ?
+	    "magic_link" : "password_reset", (const struct mail_var []){
+	    { "link", link }, { "product", clt->cfg->brand_product },
+	    { "expires_minutes", mins }, { "email", r->email } }, 4) == -1)
+		log_event(LOG_LEVEL_WARN, "mail", "outcome", "not_queued",
+		    "purpose", recover_kinds[r->kind], "user", r->user,
+		    "request_id", clt->request_id, NULL);
+	else
+		log_event(LOG_LEVEL_INFO, "audit", "action", r->kind ==
+		    RECOVER_MAGIC ? "magic_link_sent" : "reset_link_sent",
+		    "user", r->user, "request_id", clt->request_id,
+		    "client_ip", clt->peer, NULL);
+	OPENSSL_cleanse(link, sizeof(link));
+	recover_end(chk, RPAGE_SENT, 200, NULL);
+}
+
+static void
+recover_on_brief(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct recover		*r = recover_of(chk);
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+	    strcmp(reply->element[0]->str, "1") == 0 ||
+	    (r->kind == RECOVER_MAGIC &&
+	    !recover_magic_allowed(clt->cfg, reply))) {
+		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
+		return;
+	}
+	if (session_new_id(r->token, sizeof(r->token)) == -1) {
+		auth_check_unavailable(chk);
+		return;
+	}
+	session_hash(r->token, r->hash);
+	if (acctstore_otk_put(chk->st, recover_kinds[r->kind], r->hash,
+	    r->user, clt->cfg->token_ttl / 1000, recover_on_put, chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+static void
+recover_on_email(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct recover		*r = recover_of(chk);
+
+	if (auth_check_reply(chk, reply, err) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_STRING || reply->len != USER_IDLEN) {
+		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
+		return;
+	}
+	memcpy(r->user, reply->str, USER_IDLEN + 1);
+	if (acctstore_user_brief(chk->st, r->user, recover_on_brief, chk) ==
+	    -1)
+		auth_check_unavailable(chk);
+}
+
+/* ---- use: token -> session or new password ---- */
+
+static void
+recover_on_created(void *arg, enum session_status status)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+	struct recover		*r = recover_of(chk);
+	char			 extra[600], enc[3 * REDIRECT_MAX + 1];
+	char			 loc[3 * REDIRECT_MAX + 32];
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (status == SESSION_ERROR) {
+		auth_check_unavailable(chk);
+		return;
+	}
+	if (status == SESSION_NONE) {		/* disabled meanwhile */
+		recover_end(chk, RPAGE_DEAD, 400, "user_disabled");
+		return;
+	}
+	auth_session_cookie(clt->cfg, r->sid, extra, sizeof(extra));
+	(void)snprintf(loc, sizeof(loc), "%s", r->rd);
+	if (r->enrolled) {
+		auth_urlencode(r->rd, enc, sizeof(enc));
+		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
+	}
+	log_event(LOG_LEVEL_INFO, "login", "outcome", "success", "method",
+	    "magic_link", "user", r->user, "request_id", clt->request_id,
+	    "client_ip", clt->peer, NULL);
+	clt = auth_check_done(chk);
+	client_answer(clt, &(struct pages_resp){ .status = 303,
+	    .location = loc, .extra = extra }, NULL);
+	OPENSSL_cleanse(extra, sizeof(extra));
+}
+
+static void
+recover_on_password_set(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct recover		*r = recover_of(chk);
+	char			 n[24];
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
+		recover_end(chk, RPAGE_DEAD, 400, "user_gone");
+		return;
+	}
+	(void)snprintf(n, sizeof(n), "%lld", reply->integer);
+	log_event(LOG_LEVEL_INFO, "audit", "action", "password_reset", "user",
+	    r->user, "sessions_revoked", n, "request_id", clt->request_id,
+	    "client_ip", clt->peer, NULL);
+	recover_end(chk, RPAGE_DONE, 200, NULL);
+}
+
+
+static void
+recover_on_hashed(void *arg)
+{
+	struct auth_check	*chk = arg;
+	struct recover		*r = recover_of(chk);
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (chk->clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (chk->newphc[0] == '\0' || acctstore_set_password(chk->st,
+	    r->user, "", chk->newphc, "", now, recover_on_password_set, chk) ==
+	    -1)
+		auth_check_unavailable(chk);
+}
+
+/* The token is consumed: it was <reply>'s user's; finish the step. */
+static void
+recover_on_taken(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct recover		*r = recover_of(chk);
+	struct session_limits	 lim;
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_STRING || reply->len != USER_IDLEN ||
+	    CRYPTO_memcmp(reply->str, r->user, USER_IDLEN) != 0) {
+		recover_end(chk, RPAGE_DEAD, 400, "token_used");
+		return;
+	}
+	if (r->kind == RECOVER_MAGIC) {
+		auth_limits(clt->cfg, &lim);
+		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
+		    session_create(chk->st, r->sid, r->user, "magic", 0,
+		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
+			auth_check_unavailable(chk);
+		return;
+	}
+	password_params_from(clt->cfg, &chk->params);
+	if (hashpool_submit(clt->w->srv->hashpool, clt->w->hashport,
+	    auth_hash_work, recover_on_hashed, chk) == -1) {
+		(void)auth_check_done(chk);
+		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		    "hash_queue_full");
+	}
+}
+
+/* The token's user, as read without consuming it. */
+static void
+recover_on_user_of_token(void *arg, const redisReply *reply,
+    const char *err);
+
+static void
+recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct recover		*r = recover_of(chk);
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+	    strcmp(reply->element[0]->str, "1") == 0) {
+		recover_end(chk, RPAGE_DEAD, 400, "user_disabled");
+		return;
+	}
+	(void)snprintf(r->email, sizeof(r->email), "%s",
+	    reply->element[1]->str);
+	r->enrolled = strcmp(reply->element[2]->str, "1") == 0;
+	if (r->step == RECOVER_PEEK) {
+		recover_end(chk, r->kind == RECOVER_MAGIC ? RPAGE_CONFIRM :
+		    RPAGE_NEWPW, 200, NULL);
+		return;
+	}
+	if (r->kind == RECOVER_RESET && (clt->cfg->pwrules == NULL ||
+	    password_check(clt->cfg->pwrules, chk->newpw, chk->newlen, r->email,
+	    r->why, sizeof(r->why)) == -1)) {
+		r->error = clt->cfg->pwrules == NULL ? "Passwords cannot be set "
+		    "here." : r->why;
+		recover_end(chk, RPAGE_NEWPW, 400, "password_rules");
+		return;
+	}
+	if (acctstore_otk_take(chk->st, recover_kinds[r->kind], r->hash, 1,
+	    recover_on_taken, chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+static void
+recover_on_user_of_token(void *arg, const redisReply *reply,
+    const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct recover		*r = recover_of(chk);
+
+	if (auth_check_reply(chk, reply, err) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_STRING || reply->len != USER_IDLEN) {
+		recover_end(chk, RPAGE_DEAD, 400, "token_unknown");
+		return;
+	}
+	memcpy(r->user, reply->str, USER_IDLEN + 1);
+	if (acctstore_user_brief(chk->st, r->user, recover_on_token_brief,
+	    chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+/* ---- entry ---- */
+
+static void
+recover_start(struct client *clt, struct recover *r)
+{
+	struct auth_check	*chk;
+	struct store		*st = clt->w->store;
+	int			 rc;
+
+	if (st == NULL || !store_healthy(st) ||
+	    (chk = auth_check_new(clt, AUTH_ACCOUNT)) == NULL) {
+		recover_free(r);
+		auth_unavailable(clt);
+		return;
+	}
+	chk->ext = r;
+	chk->ext_free = recover_free;
+	chk->newpw = r->newpw;		/* auth_check_done() wipes it */
+	chk->newlen = r->newlen;
+	r->newpw = NULL;
+	if (r->step == RECOVER_REQUEST)
+		rc = acctstore_user_by_email(chk->st, r->email,
+		    recover_on_email, chk);
+	else {
+		session_hash(r->token, r->hash);
+		rc = acctstore_otk_take(chk->st, recover_kinds[r->kind],
+		    r->hash, 0, recover_on_user_of_token, chk);
+	}
+	if (rc == -1)
+		auth_check_unavailable(chk);
+}
+
+/* The request's Host if it is one of an app's: links are made on it. */
+static int
+recover_host(struct client *clt, struct recover *r)
+{
+	const char	*h = request_header(clt->req, "host");
+
+	if (h == NULL || clt->req->host == NULL ||
+	    config_app_for_host(clt->cfg, clt->req->host) == NULL ||
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") != strlen(h) || strlen(h) >= sizeof(r->host))
+		return -1;
+	(void)strcpy(r->host, h);
+	return 0;
+}
+
+/* Take what step <r> needs from form or query <f>; NULL, or why not. */
+static const char *
+recover_take(struct client *clt, struct recover *r, const struct form *f)
+{
+	const char	*tok = form_get(f, "token"), *email, *np, *cf;
+	char		 why[160];
+
+	auth_rd(clt, form_get(f, "rd"), r->rd, sizeof(r->rd));
+	if (tok != NULL) {
+		if (!session_id_valid(tok))
+			return "This link is not valid.";
+		(void)strcpy(r->token, tok);
+		if (r->step != RECOVER_FORM)
+			r->step = RECOVER_USE;
+		else
+			r->step = RECOVER_PEEK;
+		if (r->step == RECOVER_USE && r->kind == RECOVER_RESET) {
+			np = form_get(f, "new_password");
+			cf = form_get(f, "confirm");
+			if (np == NULL || cf == NULL || *np == '\0' ||
+			    strcmp(np, cf) != 0)
+				return "The new passwords do not match.";
+			if (strlen(np) > PASSWORD_MAX_BYTES ||
+			    (r->newpw = strdup(np)) == NULL)
+				return "The new password is too long.";
+			r->newlen = strlen(np);
+		}
+		return NULL;
+	}
+	if (r->step == RECOVER_FORM)
+		return NULL;
+	r->step = RECOVER_REQUEST;
+	if ((email = form_get(f, "email")) == NULL ||
+	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)
+		return "Enter your email address.";
+	if (recover_host(clt, r) == -1)
+		return "Links cannot be sent from this address.";
+	if (!mail_configured(clt->cfg))
+		return "Email is not available. Ask your administrator.";
+	return NULL;
+}
+
+static void
+recover_go(struct client *clt, struct recover *r, const struct form *f)
+{
+	const char	*why = recover_take(clt, r, f);
+
+	if (why != NULL) {
+		r->error = why;
+		recover_page(clt, r, r->step == RECOVER_USE && r->kind ==
+		    RECOVER_RESET && r->token[0] != '\0' ? RPAGE_NEWPW :
+		    r->token[0] != '\0' ? RPAGE_DEAD : RPAGE_REQUEST, 400,
+		    "bad_form");
+		recover_free(r);
+	} else if (r->step == RECOVER_FORM) {
+		recover_page(clt, r, RPAGE_REQUEST, 200, NULL);
+		recover_free(r);
+	} else
+		recover_start(clt, r);
+}
+
+static struct recover *
+recover_new(const struct client *clt, int post)
+{
+	struct recover	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->kind = strcmp(clt->req->path, "/.postern/magic") == 0 ?
+	    RECOVER_MAGIC : RECOVER_RESET;
+	r->step = post ? RECOVER_REQUEST : RECOVER_FORM;
+	(void)strcpy(r->rd, "/");
+	return r;
+}
+
+static void
+recover_on_form(struct client *clt, struct evbuffer *body)
+{
+	struct recover	*r;
+	struct form	 f;
+	const char	*why;
+	size_t		 len = evbuffer_get_length(body);
+
+	if ((r = recover_new(clt, 1)) == NULL) {
+		auth_unavailable(clt);
+		return;
+	}
+	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
+	    &why) == -1) {
+		r->error = "The form could not be read. Please try again.";
+		recover_page(clt, r, RPAGE_REQUEST, 400, why);
+		recover_free(r);
+		return;
+	}
+	if (!auth_form_genuine(clt, &f)) {
+		form_free(&f);
+		r->error = "This form has expired. Please try again.";
+		recover_page(clt, r, RPAGE_REQUEST, 403, "csrf");
+		recover_free(r);
+		return;
+	}
+	recover_go(clt, r, &f);
+	form_free(&f);
+}
+
+int
+recover_builtin(struct client *clt)
+{
+	struct request	*req = clt->req;
+	struct recover	*r;
+	struct form	 f = { 0 };
+	const char	*why;
+	int		 magic = strcmp(req->path, "/.postern/magic") == 0;
+
+	if (!magic && strcmp(req->path, "/.postern/reset") != 0)
+		return 0;
+	if (clt->cfg->keys == NULL || !clt->cfg->keys->present ||
+	    (magic && !clt->cfg->magic_links && clt->cfg->magic_orgs.n == 0)) {
+		client_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+		return 1;
+	}
+	if (req->method == HTTP_POST) {
+		client_read_form(clt, FORM_MAX_BODY, recover_on_form);
+		return 1;
+	}
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		client_answer(clt, &(struct pages_resp){ .status = 405,
+		    .extra = "Allow: GET, POST\r\n" }, "method");
+		return 1;
+	}
+	if ((r = recover_new(clt, 0)) == NULL) {
+		auth_unavailable(clt);
+		return 1;
+	}
+	if (req->query != NULL && form_parse(req->query, strlen(req->query),
+	    &f, &why) == -1) {
+		r->error = "This link is not valid.";
+		recover_page(clt, r, RPAGE_DEAD, 400, why);
+		recover_free(r);
+		return 1;
+	}
+	recover_go(clt, r, &f);
+	if (req->query != NULL)
+		form_free(&f);
+	return 1;
+}

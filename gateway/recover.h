@@ -1,0 +1,17 @@
+/*
+ * Sign-in by emailed link (/.postern/magic, when account.magic_links or
+ * account.magic_link_orgs allow it) and password reset by email
+ * (/.postern/reset): single-use 256-bit tokens, SHA-256 in Redis, consumed
+ * with GETDEL by a POST (never by the GET a mail scanner makes), living
+ * account.token_ttl; request forms that answer the same for unknown
+ * addresses; a reset applies the password rules and revokes every session.
+ */
+#ifndef POSTERN_RECOVER_H
+#define POSTERN_RECOVER_H
+
+struct client;
+
+/* Serve /.postern/magic and /.postern/reset: 1, else 0. */
+int	recover_builtin(struct client *clt);
+
+#endif

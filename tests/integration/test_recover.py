@@ -1,0 +1,225 @@
+"""Magic links and password reset by email (gateway/recover.c).
+
+A real postern sending through a real SMTP server on loopback (the
+smtp_sink fixture, Debian's python3-aiosmtpd), a real redis-server.  The
+attacker's tries: enumerating accounts through the forms, a forged Host
+putting the link elsewhere, a mail scanner fetching the link, reusing a
+link (also on a second gateway instance), expired links, stale sessions.
+"""
+import re
+import time
+import uuid
+
+import pytest
+import redis
+import requests
+
+from conftest import run_postern
+from test_auth import PASSWORD, add_user, auth_extra, make_key
+from test_mfa import api, csrf_of, page, post, sign_in
+
+ROUTES = """\
+  routes:
+    - path: /public/**
+      public: true
+    - path: /**
+      authenticated: true
+"""
+
+
+def mail_extra(sink, more=""):
+    return (sink.mail_config(retries=1) + "account:\n  token_ttl: 1m\n" +
+            more)
+
+
+@pytest.fixture
+def recgw(gateway, redis_server, tmp_path, smtp_sink):
+    def start(more="  magic_links: true\n"):
+        cfgpath = tmp_path / "postern.yaml"
+        cfgpath.write_text("assertion:\n  key_file: %s\n"
+                           % (tmp_path / "assertion.pem"))
+        make_key(tmp_path, cfgpath)
+        gw = gateway(extra=auth_extra(tmp_path) + mail_extra(smtp_sink,
+                                                             more),
+                     app_extra=ROUTES, redis=redis_server, protect=None)
+        gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])
+        gw.email = "r-%s@example.com" % uuid.uuid4().hex[:10]
+        add_user(gw, gw.email)
+        gw.sink = smtp_sink
+        return gw
+    return start
+
+
+def ask(gw, path, email, host=None):
+    s = requests.Session()
+    r = page(s, gw, path)
+    assert r.status_code == 200, r.text
+    h = {"Origin": gw.url, "Accept": "text/html"}
+    if host:        # an attacker controls both
+        h["Host"] = host
+        h["Origin"] = "https://" + host
+        # requests picks cookies by the Host header: send them by hand
+        h["Cookie"] = "; ".join("%s=%s" % (c.name, c.value)
+                                for c in s.cookies)
+    return s.post(gw.url + path, data={"email": email,
+                                       "csrf": csrf_of(r.text)},
+                  verify=False, timeout=30, allow_redirects=False,
+                  headers=h)
+
+
+def link_in(msg, path):
+    body = msg.get_body(("plain",)).get_content()
+    m = re.search(r"(https://[^\s]+%s\?token=([A-Za-z0-9_-]{43}))" % path,
+                  body)
+    assert m, body
+    html = msg.get_body(("html",)).get_content()
+    assert m.group(2) in html
+    return m.group(1), m.group(2)
+
+
+def test_magic_link_signs_in_once(recgw):
+    gw = recgw()
+    r = ask(gw, "/.postern/magic", gw.email.upper())
+    assert r.status_code == 200 and "If an account exists" in r.text
+    msg = gw.sink.wait_for(gw.email)
+    url, token = link_in(msg, "/.postern/magic")
+    assert url.startswith("https://127.0.0.1:%d/" % gw.https_port)
+    # only the hash is stored
+    keys = [k.decode() for k in gw.redis.scan_iter("postern:otk:magic:*")
+            if gw.redis.get(k) and gw.redis.ttl(k) > 0]
+    assert keys and not any(token in k for k in keys)
+    keys = [k for k in keys if k.endswith(__import__("hashlib").sha256(
+        token.encode()).hexdigest())]
+    assert len(keys) == 1
+    assert 0 < gw.redis.ttl(keys[0]) <= 60
+    # a scanner's GET consumes nothing
+    for _ in range(2):
+        r = page(requests, gw, "/.postern/magic?token=" + token)
+        assert r.status_code == 200 and "Continue to sign in" in r.text
+    assert gw.redis.exists(keys[0])
+    s = requests.Session()
+    r = page(s, gw, "/.postern/magic?token=" + token)
+    r = post(s, gw, "/.postern/magic", {"token": token},
+             csrf=csrf_of(r.text))
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    assert "token" not in r.headers["Location"]
+    assert api(s, gw, "/x").status_code == 200
+    # once only
+    s2 = requests.Session()
+    r = page(s2, gw, "/.postern/magic?token=" + token)
+    assert r.status_code == 400 and "expired" in r.text
+    r = post(s2, gw, "/.postern/magic", {"token": token})
+    assert r.status_code == 400
+    assert token not in gw.log()
+
+
+def test_requests_answer_the_same_for_unknown_addresses(recgw):
+    gw = recgw()
+    known = ask(gw, "/.postern/reset", gw.email)
+    unknown = ask(gw, "/.postern/reset", "nobody-%s@example.com"
+                  % uuid.uuid4().hex[:8])
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda t: re.sub(r'value="[^"]*"|nonce-[^\']+\'|nonce="[^"]*"',
+                             "", t)
+    assert strip(known.text) == strip(unknown.text)
+    gw.sink.wait_for(gw.email)
+    time.sleep(0.5)
+    assert not any("nobody-" in to for m in gw.sink.messages
+                   for to in m.envelope_to)
+
+
+def test_forged_host_gets_no_link(recgw):
+    gw = recgw()
+    r = ask(gw, "/.postern/reset", gw.email, host="evil.example")
+    assert r.status_code == 400
+    time.sleep(0.5)
+    assert gw.sink.count_to(gw.email) == 0
+
+
+def test_reset_sets_password_and_revokes_sessions(recgw):
+    gw = recgw()
+    s, r = sign_in(gw)
+    assert api(s, gw, "/x").status_code == 200
+    ask(gw, "/.postern/reset", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/reset")
+    b = requests.Session()
+    r = page(b, gw, "/.postern/reset?token=" + token)
+    assert r.status_code == 200 and 'autocomplete="new-password"' in r.text
+    tok = csrf_of(r.text)
+    r = post(b, gw, "/.postern/reset", {"token": token,
+                                        "new_password": "password1234",
+                                        "confirm": "password1234"}, csrf=tok)
+    assert r.status_code == 400          # the rules; the link still works
+    new = "a brand new passphrase 77"
+    r = post(b, gw, "/.postern/reset", {"token": token, "new_password": new,
+                                        "confirm": new}, csrf=tok)
+    assert r.status_code == 200 and "was changed" in r.text
+    assert api(s, gw, "/x").status_code == 401       # every session gone
+    assert sign_in(gw, password=PASSWORD)[1].status_code == 401
+    assert sign_in(gw, password=new)[1].status_code == 303
+    r = post(b, gw, "/.postern/reset", {"token": token, "new_password": new,
+                                        "confirm": new}, csrf=tok)
+    assert r.status_code == 400                      # single use
+    assert '"action":"password_reset"' in gw.log()
+    assert new not in gw.log() and token not in gw.log()
+
+
+def test_expired_link(recgw):
+    gw = recgw()
+    ask(gw, "/.postern/reset", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/reset")
+    for k in gw.redis.scan_iter("postern:otk:reset:*"):
+        gw.redis.pexpire(k, 1)
+    time.sleep(0.1)
+    r = page(requests, gw, "/.postern/reset?token=" + token)
+    assert r.status_code == 400 and "expired" in r.text
+
+
+def test_magic_links_off_and_per_org(recgw, redis_server):
+    gw = recgw(more="  magic_link_orgs: [mlorg]\n")
+    r = ask(gw, "/.postern/magic", gw.email)
+    assert r.status_code == 200
+    time.sleep(0.7)
+    assert gw.sink.count_to(gw.email) == 0   # not in the org
+    run_postern("org", "add", "-c", str(gw.config), "mlorg")
+    run_postern("org", "member", "-c", str(gw.config), "mlorg", gw.email,
+                "--role", "member")
+    ask(gw, "/.postern/magic", gw.email)
+    link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+
+
+def test_magic_link_used_on_a_second_instance_is_gone(recgw, gateway,
+                                                     redis_server,
+                                                     tmp_path):
+    gw = recgw()
+    ask(gw, "/.postern/magic", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    s = requests.Session()
+    r = page(s, gw, "/.postern/magic?token=" + token)
+    assert post(s, gw, "/.postern/magic", {"token": token},
+                csrf=csrf_of(r.text)).status_code == 303
+    # a second gateway on the same Redis refuses it too
+    gw2 = gateway(extra=auth_extra(tmp_path) + mail_extra(gw.sink,
+                                                          "  magic_links: "
+                                                          "true\n"),
+                  app_extra=ROUTES, redis=redis_server, protect=None)
+    s2 = requests.Session()
+    r = page(s2, gw2, "/.postern/magic?token=" + token)
+    assert r.status_code == 400
+
+
+def test_magic_link_of_an_enrolled_user_goes_to_2fa(recgw):
+    from test_mfa import enrol, wait_fresh_step
+    gw = recgw()
+    wait_fresh_step()
+    s, _ = sign_in(gw)
+    enrol(gw, s)
+    ask(gw, "/.postern/magic", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    b = requests.Session()
+    r = page(b, gw, "/.postern/magic?token=" + token + "&rd=/app")
+    r = post(b, gw, "/.postern/magic", {"token": token, "rd": "/app"},
+             csrf=csrf_of(r.text))
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/.postern/2fa?rd=/app"
+    assert api(b, gw, "/app").status_code == 401
