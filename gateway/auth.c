@@ -36,6 +36,7 @@
 #include "hashpool.h"
 #include "log.h"
 #include "loginpage.h"
+#include "mail.h"
 #include "pages.h"
 #include "password.h"
 #include "proxy.h"
@@ -617,8 +618,12 @@ static void
 auth_login_page(struct client *clt, int status, const char *rd,
     const char *email, const char *error, const char *reason)
 {
+	const struct config *cfg = clt->cfg;
 	struct loginpage lp = { .rd = rd, .email = email, .error = error };
 
+	lp.reset_link = mail_configured(cfg);
+	lp.magic_link = lp.reset_link && (cfg->magic_links ||
+	    cfg->magic_orgs.n > 0);
 	auth_page(clt, status, &lp, loginpage_login, NULL, reason);
 }
 

@@ -127,6 +127,10 @@ config_account_check(struct config *cfg, struct diag *d)
 			diag_error(d, cfg->path, 0, 0, "mfa.required_roles: "
 			    "'%s' is not a rung of roles:", cfg->mfa_roles.v[i]);
 	}
+	if ((cfg->magic_links || cfg->magic_orgs.n > 0) && cfg->mail == NULL)
+		diag_warning(d, cfg->path, 0, 0, "account.magic_links: sign-in "
+		    "links need a mail: section; /.postern/magic says email is "
+		    "not available");
 	if (cfg->keys == NULL)
 		return;		/* no sign-in: no account pages */
 	if ((cfg->pwrules = password_rules_load(password_rules_path(cfg),

@@ -154,7 +154,7 @@ static const char loginpage_form[] =
     "autocomplete=\"current-password\" required minlength=\"1\" "
     "maxlength=\"1024\"{{described}}{{focus_password}}>\n"
     "<button type=\"submit\">Sign in</button>\n"
-    "</form>\n</main></body></html>\n";
+    "</form>\n";
 
 /* Replace the first <pat> in <tpl> by the trusted markup <rep>. */
 static int
@@ -195,7 +195,14 @@ loginpage_login(struct evbuffer *out, const struct loginpage *p)
 	    p->email == NULL || *p->email == '\0' ? " autofocus" : "");
 	rc |= loginpage_subst(tpl, sizeof(tpl), "{{focus_password}}",
 	    p->email != NULL && *p->email != '\0' ? " autofocus" : "");
-	return rc | loginpage_fill(out, tpl, keys, vals);
+	rc |= loginpage_fill(out, tpl, keys, vals);
+	if (p->reset_link)
+		rc |= evbuffer_add_printf(out, "<p><a href=\"/.postern/reset\">"
+		    "Forgot your password?</a></p>\n") < 0;
+	if (p->magic_link)
+		rc |= evbuffer_add_printf(out, "<p><a href=\"/.postern/magic\">"
+		    "Email me a sign-in link</a></p>\n") < 0;
+	return rc | (evbuffer_add_printf(out, "</main></body></html>\n") < 0);
 }
 
 static const char loginpage_whoami[] =
@@ -203,7 +210,8 @@ static const char loginpage_whoami[] =
     "</p>\n<form method=\"post\" action=\"/.postern/logout\">\n"
     "<input type=\"hidden\" name=\"csrf\" value=\"{{csrf}}\">\n"
     "<button type=\"submit\" autofocus>Sign out</button>\n"
-    "</form>\n</main></body></html>\n";
+    "</form>\n<p><a href=\"/.postern/account\">Your account</a></p>\n"
+    "</main></body></html>\n";
 
 int
 loginpage_signed_in(struct evbuffer *out, const struct loginpage *p)

@@ -22,6 +22,8 @@ struct loginpage {
 	const char	*email;		/* to prefill after a failure, or NULL */
 	const char	*error;		/* message shown, or NULL */
 	const char	*notice;	/* neutral message (signed out), or NULL */
+	int		 reset_link;	/* offer /.postern/reset */
+	int		 magic_link;	/* offer /.postern/magic */
 };
 
 /* Append the sign-in page to <out>; 0, or -1 if <out> could not grow. */

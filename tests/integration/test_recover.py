@@ -113,6 +113,13 @@ def test_magic_link_signs_in_once(recgw):
     assert token not in gw.log()
 
 
+def test_login_page_offers_the_links(recgw):
+    gw = recgw()
+    r = page(requests, gw, "/.postern/login")
+    assert 'href="/.postern/reset"' in r.text
+    assert 'href="/.postern/magic"' in r.text
+
+
 def test_requests_answer_the_same_for_unknown_addresses(recgw):
     gw = recgw()
     known = ask(gw, "/.postern/reset", gw.email)
