@@ -455,24 +455,15 @@ account_session_gate(struct client *clt, const struct session *s)
 	return 0;
 }
 
+/* The step itself, once the gates and the rate limit passed. */
 static void
-acct_run(struct client *clt, struct auth_check *chk)
+acct_dispatch(struct auth_check *chk)
 {
+	struct client	*clt = chk->clt;
 	struct acct	*a = acct_of(chk);
 	const struct acct_route *r = a->route;
 	char		 hashes[ACCTSTORE_BACKUP_CODES][65];
-	uint64_t	 age = (uint64_t)(acct_now() - a->s.auth_time);
 
-	if ((r->need & ACCT_NEED_MFA) && a->s.mfa_enrolled && !a->s.mfa) {
-		acct_end_detour(chk, "/.postern/2fa", r->back, "mfa_pending");
-		return;
-	}
-	if ((r->need & ACCT_NEED_FRESH) && age * 1000 >
-	    clt->cfg->account_fresh_auth) {
-		acct_end_detour(chk, "/.postern/reauth", r->back,
-		    "fresh_auth");
-		return;
-	}
 	switch (r->step) {
 	case ACCT_2FA_GET:
 		if (!a->s.mfa_enrolled)	/* a route wants one: enrol */
@@ -541,6 +532,30 @@ acct_run(struct client *clt, struct auth_check *chk)
 			auth_check_unavailable(chk);
 		break;
 	}
+}
+
+static void
+acct_run(struct client *clt, struct auth_check *chk)
+{
+	struct acct	*a = acct_of(chk);
+	const struct acct_route *r = a->route;
+	uint64_t	 age = (uint64_t)(acct_now() - a->s.auth_time);
+
+	if ((r->need & ACCT_NEED_MFA) && a->s.mfa_enrolled && !a->s.mfa) {
+		acct_end_detour(chk, "/.postern/2fa", r->back, "mfa_pending");
+		return;
+	}
+	if ((r->need & ACCT_NEED_FRESH) && age * 1000 >
+	    clt->cfg->account_fresh_auth) {
+		acct_end_detour(chk, "/.postern/reauth", r->back,
+		    "fresh_auth");
+		return;
+	}
+	if (r->post && r->step != ACCT_REVOKE_POST &&
+	    r->step != ACCT_BACKUP_POST)	/* codes and passwords */
+		auth_rate(chk, "totp", a->s.user, acct_dispatch);
+	else
+		acct_dispatch(chk);
 }
 
 /* A form field copied into <dst>; 0, or -1 if too long. */

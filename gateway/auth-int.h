@@ -24,6 +24,7 @@ struct decision;
 struct evbuffer;
 struct form;
 struct loginpage;
+struct ratelimit_class;
 struct session_limits;
 struct store;
 
@@ -34,6 +35,7 @@ enum auth_kind {
 	AUTH_SIGNED_IN,		/* GET /.postern/login with a session */
 	AUTH_GRANT,		/* an API key or share link (authgrant.c) */
 	AUTH_ACCOUNT,		/* an account page (account.c) */
+	AUTH_RATE,		/* a route's rate-limit class */
 };
 
 /*
@@ -63,6 +65,8 @@ struct auth_check {
 	char		*newpw;		/* a new password, for auth_hash_work */
 	size_t		 newlen;
 	char		 newphc[PASSWORD_HASHLEN];	/* its hash */
+	const struct ratelimit_class *rl;	/* auth_rate(): the class */
+	void		(*rl_next)(struct auth_check *);
 	void		*ext;		/* account.c: owned, freed by ext_free */
 	void		(*ext_free)(void *);
 };
@@ -84,6 +88,15 @@ struct client	*auth_check_reply(struct auth_check *, const redisReply *,
 		    const char *err);
 /* End <chk>'s chain with 503 (if its client is still there). */
 void		 auth_check_unavailable(struct auth_check *);
+/*
+ * Count <chk>'s request in rate-limit class <name> (by client address,
+ * and by <account> if the class keeps accounts; <account> may be NULL),
+ * then go on with <next>(chk).  Over the limit the client gets 429 and
+ * the chain ends; Redis down: <next> if the class fails open, else 503.
+ * A class the configuration does not have limits nothing: <next> at once.
+ */
+void		 auth_rate(struct auth_check *chk, const char *name,
+		    const char *account, void (*next)(struct auth_check *));
 /* On a hashing thread: chk->newpw into chk->newphc ("" on failure). */
 void		 auth_hash_work(void *chk);
 /* The callback owning <chk> is done: unlink, free; the client or NULL. */

@@ -13,6 +13,7 @@
  * unknown or disabled, so every failure costs the same) -> Redis: create
  * the session with a fresh id (no fixation) -> 303 to the checked rd.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #include "password.h"
 #include "proxy.h"
 #include "recover.h"
+#include "ratelimit.h"
 #include "redirect.h"
 #include "request.h"
 #include "secret.h"
@@ -157,6 +159,56 @@ auth_hash_work(void *arg)
 	OPENSSL_cleanse(chk->newpw, chk->newlen);
 }
 
+static void
+auth_on_rate(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (err != NULL || reply == NULL ||
+	    reply->type != REDIS_REPLY_INTEGER) {
+		if (chk->rl->fail_open)
+			chk->rl_next(chk);
+		else
+			auth_check_unavailable(chk);
+		return;
+	}
+	if (reply->integer > 0) {
+		const struct ratelimit_class *c = chk->rl;
+
+		clt = auth_check_done(chk);
+		ratelimit_refuse(clt, c, (uint64_t)reply->integer);
+		return;
+	}
+	chk->rl_next(chk);
+}
+
+void
+auth_rate(struct auth_check *chk, const char *name, const char *account,
+    void (*next)(struct auth_check *))
+{
+	struct client	*clt = chk->clt;
+	char		 addr[INET6_ADDRSTRLEN + 8];
+
+	if ((chk->rl = ratelimit_class(clt->cfg, name)) == NULL) {
+		next(chk);
+		return;
+	}
+	chk->rl_next = next;
+	if (ratelimit_client_key(clt, addr, sizeof(addr)) == -1 ||
+	    !store_healthy(chk->st) || ratelimit_take(chk->st, chk->rl, addr,
+	    account, auth_on_rate, chk) == -1) {
+		if (chk->rl->fail_open)
+			next(chk);
+		else
+			auth_check_unavailable(chk);
+	}
+}
+
 void
 auth_detach(struct client *clt)
 {
@@ -172,6 +224,7 @@ auth_reset(struct client *clt)
 {
 	free(clt->ident);
 	clt->ident = NULL;
+	clt->rate_checked = 0;
 	clt->tenant[0] = '\0';
 	clt->tenant_role[0] = '\0';
 }
@@ -488,6 +541,44 @@ auth_ws_origin_ok(struct client *clt)
 	return config_app_for_host(clt->cfg, host) == clt->app;
 }
 
+/* The route's class admitted the request: decide it now. */
+static void
+auth_rate_resume(struct auth_check *chk)
+{
+	struct client	*clt = auth_check_done(chk);
+
+	if (clt == NULL)
+		return;
+	clt->rate_checked = 1;
+	if (auth_decide(clt) == AUTH_ALLOW)
+		client_resume(clt, CLIENT_ALLOW, 0);
+}
+
+/*
+ * Count the request in its route's rate-limit class (or "default"): 1 if
+ * that started (auth_rate_resume() decides after it), 0 if no class
+ * applies.  Without a store the class's fail_open decides.
+ */
+static int
+auth_route_rate(struct client *clt, const char *name)
+{
+	struct auth_check	*chk;
+
+	if (name == NULL)
+		name = "default";
+	if (ratelimit_class(clt->cfg, name) == NULL)
+		return 0;
+	if (auth_worker(clt)->store == NULL ||
+	    (chk = auth_check_new(clt, AUTH_RATE)) == NULL) {
+		if (ratelimit_class(clt->cfg, name)->fail_open)
+			return 0;
+		auth_unavailable(clt);
+		return 1;
+	}
+	auth_rate(chk, name, NULL, auth_rate_resume);
+	return 1;
+}
+
 /*
  * First decide() anonymously: a public route (or an unprotected app)
  * forwards without identity, a refusal is answered now.  Only LOGIN goes
@@ -502,7 +593,10 @@ auth_decide(struct client *clt)
 
 	if (authgrant_share_link(clt))
 		return AUTH_PENDING;
-	if (auth_decide_as(clt, &anon, &d) == DECIDE_ALLOW)
+	if (auth_decide_as(clt, &anon, &d) != DECIDE_NOT_FOUND &&
+	    !clt->rate_checked && auth_route_rate(clt, d.rate_limit))
+		return AUTH_PENDING;
+	if (d.verdict == DECIDE_ALLOW)
 		return AUTH_ALLOW;
 	if (d.verdict != DECIDE_LOGIN) {
 		auth_refuse(clt, &d);
@@ -874,13 +968,28 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 	}
 }
 
+/* The sign-in is within its limits: look the user up. */
+static void
+auth_login_lookup(struct auth_check *chk)
+{
+	char		 key[STORE_KEYLEN];
+	const char	*argv[2];
+
+	argv[0] = key;
+	argv[1] = store_prefix(chk->st);
+	if (user_key(key, sizeof(key), argv[1], USER_KEY_EMAIL, chk->email) ==
+	    -1 || store_eval(chk->st, &auth_lua_user, auth_on_user, chk, 1, 2,
+	    argv, NULL) == -1)
+		auth_check_unavailable(chk);
+}
+
 static void
 auth_on_login_form(struct client *clt, struct evbuffer *body)
 {
 	struct auth_check *chk;
 	struct form	 f;
-	const char	*why, *email, *pw, *argv[2];
-	char		 key[STORE_KEYLEN], rd[REDIRECT_MAX + 1], reason[160];
+	const char	*why, *email, *pw;
+	char		 rd[REDIRECT_MAX + 1], reason[160];
 	size_t		 len = evbuffer_get_length(body);
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
@@ -913,15 +1022,7 @@ auth_on_login_form(struct client *clt, struct evbuffer *body)
 			(void)auth_check_done(chk);
 		} else {
 			chk->pwlen = strlen(pw);
-			argv[0] = key;
-			argv[1] = store_prefix(chk->st);
-			if (user_key(key, sizeof(key), argv[1], USER_KEY_EMAIL,
-			    chk->email) == -1 || store_eval(chk->st,
-			    &auth_lua_user, auth_on_user, chk, 1, 2, argv,
-			    NULL) == -1) {
-				auth_unavailable(clt);
-				(void)auth_check_done(chk);
-			}
+			auth_rate(chk, "login", chk->email, auth_login_lookup);
 		}
 	}
 	form_free(&f);

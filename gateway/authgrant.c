@@ -115,14 +115,16 @@ authgrant_now(void)
 static void	authgrant_on_grant(void *, enum grant_status,
 		    const struct grant *, unsigned int);
 
+static void	authgrant_check(struct auth_check *);
+
 /*
  * Check <token> (<len> bytes) as a grant of <kind> for <step>; <keep>
- * (may be NULL) moves to the check.  Returns the check, or NULL when the
- * request has been answered (malformed token, store down).
+ * (may be NULL) moves to the check, <rd> (may be NULL) is where a share
+ * link goes on.  The request is answered or resumed later.
  */
-static struct auth_check *
+static void
 authgrant_start(struct client *clt, enum grant_kind kind, int step,
-    const char *token, size_t len, struct grant *keep)
+    const char *token, size_t len, struct grant *keep, const char *rd)
 {
 	struct auth_check	*chk;
 	struct store		*st = clt->w->store;
@@ -131,26 +133,38 @@ authgrant_start(struct client *clt, enum grant_kind kind, int step,
 	if (token_parse(grant_token_kind(kind), token, len, id, hash) == -1) {
 		free(keep);
 		authgrant_invalid(clt, step);
-		return NULL;
+		return;
 	}
+	OPENSSL_cleanse(hash, sizeof(hash));
 	if (st == NULL || !store_healthy(st) ||
 	    (chk = auth_check_new(clt, AUTH_GRANT)) == NULL) {
 		free(keep);
 		auth_unavailable(clt);
-		return NULL;
+		return;
 	}
 	chk->step = step;
 	chk->grant = keep;
-	if (step == AUTHGRANT_STEP_LINK)
-		memcpy(chk->token, token, len);	/* len == TOKEN_LEN */
-	if (grant_check(st, kind, id, hash, authgrant_now(),
-	    authgrant_on_grant, chk) == -1) {
-		(void)auth_check_done(chk);
-		auth_unavailable(clt);
-		return NULL;
-	}
+	memcpy(chk->token, token, len);		/* len == TOKEN_LEN */
+	if (rd != NULL)
+		(void)snprintf(chk->rd, sizeof(chk->rd), "%s", rd);
+	auth_rate(chk, kind == GRANT_APIKEY ? "apikey" : "share", NULL,
+	    authgrant_check);
+}
+
+/* Within the address's limits: check the grant named by chk->token. */
+static void
+authgrant_check(struct auth_check *chk)
+{
+	enum grant_kind	kind = chk->step == AUTHGRANT_STEP_APIKEY ||
+			    chk->step == AUTHGRANT_STEP_CREATE ? GRANT_APIKEY :
+			    GRANT_SHARE;
+	char		id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
+
+	if (token_parse(grant_token_kind(kind), chk->token,
+	    strlen(chk->token), id, hash) == -1 || grant_check(chk->st, kind,
+	    id, hash, authgrant_now(), authgrant_on_grant, chk) == -1)
+		auth_check_unavailable(chk);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	return chk;
 }
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
@@ -192,8 +206,8 @@ int
 authgrant_share_link(struct client *clt)
 {
 	struct request	*req = clt->req;
-	struct auth_check *chk;
 	char		 tok[TOKEN_LEN + 2], *rest = NULL;
+	char		 rd[REDIRECT_MAX + 1];
 	int		 rc;
 
 	if (req->query == NULL || strstr(req->query, AUTHGRANT_PARAM) == NULL)
@@ -212,12 +226,11 @@ authgrant_share_link(struct client *clt)
 		free(rest);
 		return 1;
 	}
-	if ((chk = authgrant_start(clt, GRANT_SHARE, AUTHGRANT_STEP_LINK, tok,
-	    strlen(tok), NULL)) != NULL &&
-	    snprintf(chk->rd, sizeof(chk->rd), "%s%s%s", req->path,
-	    rest != NULL ? "?" : "", rest != NULL ? rest : "") >=
-	    (int)sizeof(chk->rd))
-		(void)snprintf(chk->rd, sizeof(chk->rd), "%s", req->path);
+	if (snprintf(rd, sizeof(rd), "%s%s%s", req->path, rest != NULL ?
+	    "?" : "", rest != NULL ? rest : "") >= (int)sizeof(rd))
+		(void)snprintf(rd, sizeof(rd), "%s", req->path);
+	authgrant_start(clt, GRANT_SHARE, AUTHGRANT_STEP_LINK, tok,
+	    strlen(tok), NULL, rd);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	free(rest);
 	return 1;
@@ -234,8 +247,8 @@ authgrant_identify(struct client *clt, const struct decision *d)
 	if ((d->auth & ROUTE_AUTH_APIKEY) &&
 	    (tok = authgrant_bearer(req, &len)) != NULL &&
 	    strncmp(tok, "pk_", 3) == 0) {
-		(void)authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_APIKEY, tok,
-		    len, NULL);
+		authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_APIKEY, tok,
+		    len, NULL, NULL);
 		return 1;
 	}
 	if ((d->auth & ROUTE_AUTH_SHARE) && cookies != NULL &&
@@ -245,8 +258,9 @@ authgrant_identify(struct client *clt, const struct decision *d)
 		switch (cookie_get(cookies, AUTHGRANT_COOKIE, val,
 		    sizeof(val))) {
 		case COOKIE_FOUND:
-			(void)authgrant_start(clt, GRANT_SHARE,
-			    AUTHGRANT_STEP_COOKIE, val, strlen(val), NULL);
+			authgrant_start(clt, GRANT_SHARE,
+			    AUTHGRANT_STEP_COOKIE, val, strlen(val), NULL,
+			    NULL);
 			OPENSSL_cleanse(val, sizeof(val));
 			return 1;
 		case COOKIE_ABSENT:
@@ -530,8 +544,8 @@ authgrant_on_share_form(struct client *clt, struct evbuffer *body)
 		    "unauthenticated");
 		return;
 	}
-	(void)authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_CREATE, tok, len,
-	    share);
+	authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_CREATE, tok, len,
+	    share, NULL);
 }
 
 int

@@ -88,6 +88,7 @@ struct client {
 	struct auth_ident	*ident;		/* who, once known; per request */
 	char			 tenant[64];	/* decide()'s tenant, "" if none */
 	char			 tenant_role[16]; /* ident's role in tenant */
+	int			 rate_checked;	/* the route's class counted */
 	struct evbuffer		*form;		/* a gateway form's body */
 	void			(*form_cb)(struct client *, struct evbuffer *);
 	int			 decision;	/* enum metrics_decision */

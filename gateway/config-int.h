@@ -51,6 +51,9 @@ void		 config_on_branding(struct yconf *, yaml_node_t *, void *);
 void		 config_on_mfa(struct yconf *, yaml_node_t *, void *);
 void		 config_on_account(struct yconf *, yaml_node_t *, void *);
 void		 config_names_free(struct config_names *);
+void		 config_on_ratelimits(struct yconf *, yaml_node_t *, void *);
+/* The built-in rate-limit classes, before the file is read. */
+void		 config_rl_defaults_set(struct config *);
 /* After config_keys(): roles of mfa: in the ladder; password rules. */
 void		 config_account_check(struct config *cfg, struct diag *d);
 /* configmail.c: the mail section (templates included). */

@@ -92,6 +92,8 @@ static const struct yconf_key config_top_keys[] = {
 	{ "mfa", YAML_MAPPING_NODE, 0, config_on_mfa, 0, 0, 0 },
 	{ "account", YAML_MAPPING_NODE, 0, config_on_account, 0, 0, 0 },
 	{ "mail", YAML_MAPPING_NODE, 0, config_on_mail, 0, 0, 0 },
+	{ "rate_limits", YAML_MAPPING_NODE, 0, config_on_ratelimits, 0, 0,
+	    0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -851,6 +853,7 @@ config_new(const char *path)
 	cfg->access_log = 1;
 	cfg->session_idle_timeout = 30 * 60 * MS_SEC;
 	cfg->mfa_max_failures = 5;
+	config_rl_defaults_set(cfg);
 	cfg->account_fresh_auth = 5 * 60 * MS_SEC;
 	cfg->token_ttl = 10 * 60 * MS_SEC;
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
@@ -910,6 +913,7 @@ config_free(struct config *cfg)
 	config_names_free(&cfg->mfa_orgs);
 	config_names_free(&cfg->magic_orgs);
 	password_rules_free(cfg->pwrules);
+	free(cfg->ratelimits);
 	if (cfg->keys != NULL) {
 		secret_wipe(cfg->keys);
 		free(cfg->keys);

@@ -15,6 +15,7 @@
 
 struct diag;
 struct secret_keys;
+struct ratelimit_class;
 struct signer;
 struct ssl_ctx_st;
 
@@ -238,6 +239,9 @@ struct config {
 	int		 magic_links;		/* for everyone */
 	struct config_names magic_orgs;		/* or for these orgs' members */
 	struct password_rules *pwrules;		/* for new passwords */
+	struct ratelimit_class *ratelimits;	/* rate_limits.classes */
+	size_t		 nratelimits;
+	uint64_t	 ratelimit_v6_prefix;	/* bits of IPv6 counted */
 
 	/* derived at load from secret_file and assertion.key_file */
 	struct secret_keys *keys;

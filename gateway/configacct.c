@@ -5,6 +5,7 @@
  * by magic link ("account:"); and, after a load, the password rules the
  * account pages apply.  Part of the loader: see config-int.h.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include "config-int.h"
 #include "diag.h"
 #include "log.h"
+#include "parse.h"
 #include "password.h"
+#include "ratelimit.h"
 #include "yconf.h"
 
 static void	config_on_names(struct yconf *, yaml_node_t *, void *);
@@ -40,6 +43,116 @@ static const struct yconf_key config_account_keys[] = {
 	{ "magic_link_orgs", YAML_SEQUENCE_NODE, 0, config_on_names,
 	    CFG(magic_orgs), 1, 0 },
 };
+
+/* ---- rate_limits: ---- */
+
+static void	config_on_rl_classes(struct yconf *, yaml_node_t *, void *);
+
+static const struct yconf_key config_rl_keys[] = {
+	{ "ipv6_prefix", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(ratelimit_v6_prefix), 32, 128 },
+	{ "classes", YAML_MAPPING_NODE, 0, config_on_rl_classes, 0, 0, 0 },
+};
+
+#define RL(f)	offsetof(struct ratelimit_class, f)
+static const struct yconf_key config_rl_class_keys[] = {
+	{ "limit", YAML_SCALAR_NODE, 1, yconf_on_u64, RL(limit), 1,
+	    1000000 },
+	{ "period", YAML_SCALAR_NODE, 1, yconf_on_duration, RL(period),
+	    MS_SEC, MS_DAY },
+	{ "account_limit", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    RL(account_limit), 0, 1000000 },
+	{ "fail_open", YAML_SCALAR_NODE, 0, yconf_on_bool, RL(fail_open), 0,
+	    0 },
+};
+
+/* The built-in classes, used unless "classes:" names them otherwise. */
+static const struct ratelimit_class config_rl_defaults[] = {
+	{ "login", 20, 60 * MS_SEC, 10, 0 },
+	{ "magic", 5, 600 * MS_SEC, 3, 0 },
+	{ "reset", 5, 600 * MS_SEC, 3, 0 },
+	{ "totp", 10, 60 * MS_SEC, 10, 0 },
+	{ "apikey", 1200, 60 * MS_SEC, 0, 0 },
+	{ "share", 120, 60 * MS_SEC, 0, 0 },
+};
+
+void
+config_rl_defaults_set(struct config *cfg)
+{
+	free(cfg->ratelimits);
+	if ((cfg->ratelimits = calloc(NITEMS(config_rl_defaults),
+	    sizeof(*cfg->ratelimits))) == NULL)
+		fatal("%s", __func__);
+	memcpy(cfg->ratelimits, config_rl_defaults,
+	    sizeof(config_rl_defaults));
+	cfg->nratelimits = NITEMS(config_rl_defaults);
+	cfg->ratelimit_v6_prefix = 64;
+}
+
+void
+config_on_ratelimits(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "rate_limits", config_rl_keys, NITEMS(config_rl_keys),
+	    obj);
+}
+
+/* classes: {name: {limit, period, account_limit, fail_open} | null} */
+static void
+config_on_rl_classes(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config		*cfg = obj;
+	struct ratelimit_class	*c, *v;
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *val;
+	const char		*name;
+	char			 section[64], pv[40];
+	size_t			 i;
+
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(&y->doc, pair->key);
+		val = yaml_document_get_node(&y->doc, pair->value);
+		if (k == NULL || val == NULL || yconf_str(y, k, &name) == -1)
+			continue;
+		if (*name == '\0' || strlen(name) > RATELIMIT_NAMEMAX ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		    strlen(name)) {
+			yconf_error(y, k, "rate_limits.classes: invalid class "
+			    "'%s': use 1 to 32 lower-case letters, digits, '_' "
+			    "and '-'", parse_printable(pv, sizeof(pv), name,
+			    32));
+			continue;
+		}
+		for (i = 0; i < cfg->nratelimits; i++)
+			if (strcmp(cfg->ratelimits[i].name, name) == 0)
+				break;
+		if (yconf_is_null(val)) {	/* "name: null": not limited */
+			if (i < cfg->nratelimits) {
+				memmove(&cfg->ratelimits[i],
+				    &cfg->ratelimits[i + 1],
+				    (cfg->nratelimits - i - 1) *
+				    sizeof(*cfg->ratelimits));
+				cfg->nratelimits--;
+			}
+			continue;
+		}
+		if (i == cfg->nratelimits) {
+			if ((v = reallocarray(cfg->ratelimits, i + 1,
+			    sizeof(*v))) == NULL)
+				fatal("%s", __func__);
+			cfg->ratelimits = v;
+			cfg->nratelimits++;
+		}
+		c = &cfg->ratelimits[i];
+		memset(c, 0, sizeof(*c));
+		(void)strcpy(c->name, name);
+		c->fail_open = strcmp(name, "default") == 0;
+		(void)snprintf(section, sizeof(section), "rate_limits.classes.%s",
+		    name);
+		yconf_map(y, val, section, config_rl_class_keys,
+		    NITEMS(config_rl_class_keys), c);
+	}
+}
 
 void
 config_on_mfa(struct yconf *y, yaml_node_t *n, void *obj)

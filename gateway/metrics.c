@@ -146,6 +146,7 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 		s->mail_failed[i] += metrics_load(&m->mail_failed[i]);
 	s->mail_retries += metrics_load(&m->mail_retries);
 	s->mail_queue += metrics_load(&m->mail_queue);
+	s->rate_limited += metrics_load(&m->rate_limited);
 }
 
 static int
@@ -259,6 +260,9 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    "Mail delivery attempts after a failed one.", s->mail_retries) ||
 	    metrics_render_one(out, "postern_mail_queue", "gauge",
 	    "Mail queued and not yet sent or dropped.", s->mail_queue) ||
+	    metrics_render_one(out, "postern_rate_limited_total", "counter",
+	    "Requests refused with 429 by a rate-limit class (the log names "
+	    "the class).", s->rate_limited) ||
 	    metrics_head(out, "postern_config_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP), by result.") == -1)
 		return -1;

@@ -65,6 +65,7 @@ struct metrics {
 	atomic_uint_fast64_t	mail_failed[METRICS_NMAIL];
 	atomic_uint_fast64_t	mail_retries;	/* attempts after a first */
 	atomic_uint_fast64_t	mail_queue;	/* gauge, set by the mailer */
+	atomic_uint_fast64_t	rate_limited;	/* 429 by a rate-limit class */
 };
 
 /* Process-wide values, written on accept/close and reload only. */
@@ -99,6 +100,7 @@ struct metrics_snap {
 	uint64_t	mail_failed[METRICS_NMAIL];
 	uint64_t	mail_retries;
 	uint64_t	mail_queue;
+	uint64_t	rate_limited;
 };
 
 /* Add <m> (a worker's, read with relaxed loads) into <s>. */

@@ -37,7 +37,10 @@ static const struct {
 	{ 413, "Content Too Large", "The request body is too large." },
 	{ 414, "URI Too Long", "The request target is too long." },
 	{ 417, "Expectation Failed", "The expectation cannot be met." },
+	{ 409, "Conflict", "Something changed meanwhile. Please try again." },
 	{ 421, "Misdirected Request", "This server does not serve that host." },
+	{ 429, "Too Many Requests", "Too many requests. Please wait a moment "
+	    "and try again." },
 	{ 431, "Request Header Fields Too Large",
 	    "The request headers are too large." },
 	{ 500, "Internal Server Error", "Something went wrong on our side." },

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "tls.h"
 #include "yconf.h"
@@ -843,8 +844,13 @@ policy_compile(struct config *cfg, struct diag *d)
 {
 	struct route_binding	 b;
 	struct config_app	*a;
+	const char		**classes;
 	size_t			 i;
 
+	if ((classes = calloc(cfg->nratelimits + 1, sizeof(*classes))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < cfg->nratelimits; i++)
+		classes[i] = cfg->ratelimits[i].name;
 	for (i = 0; i < cfg->napps; i++) {
 		a = &cfg->apps[i];
 		if (a->routes == NULL)
@@ -855,8 +861,11 @@ policy_compile(struct config *cfg, struct diag *d)
 		b.case_insensitive = a->case_insensitive_paths;
 		b.roles = (const char *const *)cfg->roles;
 		b.nroles = cfg->nroles;
+		b.rate_classes = classes;
+		b.nrate_classes = cfg->nratelimits;
 		(void)route_table_compile(a->routes, &b, a->policy_file, d);
 	}
+	free(classes);
 }
 
 void

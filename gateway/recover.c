@@ -468,12 +468,30 @@ recover_on_user_of_token(void *arg, const redisReply *reply,
 
 /* ---- entry ---- */
 
+/* Within the limits: look up the address or the token. */
+static void
+recover_lookup(struct auth_check *chk)
+{
+	struct recover	*r = recover_of(chk);
+	int		 rc;
+
+	if (r->step == RECOVER_REQUEST)
+		rc = acctstore_user_by_email(chk->st, r->email,
+		    recover_on_email, chk);
+	else {
+		session_hash(r->token, r->hash);
+		rc = acctstore_otk_take(chk->st, recover_kinds[r->kind],
+		    r->hash, 0, recover_on_user_of_token, chk);
+	}
+	if (rc == -1)
+		auth_check_unavailable(chk);
+}
+
 static void
 recover_start(struct client *clt, struct recover *r)
 {
 	struct auth_check	*chk;
 	struct store		*st = clt->w->store;
-	int			 rc;
 
 	if (st == NULL || !store_healthy(st) ||
 	    (chk = auth_check_new(clt, AUTH_ACCOUNT)) == NULL) {
@@ -486,16 +504,11 @@ recover_start(struct client *clt, struct recover *r)
 	chk->newpw = r->newpw;		/* auth_check_done() wipes it */
 	chk->newlen = r->newlen;
 	r->newpw = NULL;
-	if (r->step == RECOVER_REQUEST)
-		rc = acctstore_user_by_email(chk->st, r->email,
-		    recover_on_email, chk);
-	else {
-		session_hash(r->token, r->hash);
-		rc = acctstore_otk_take(chk->st, recover_kinds[r->kind],
-		    r->hash, 0, recover_on_user_of_token, chk);
-	}
-	if (rc == -1)
-		auth_check_unavailable(chk);
+	if (r->step == RECOVER_PEEK)	/* a GET: nothing to guess */
+		recover_lookup(chk);
+	else
+		auth_rate(chk, recover_kinds[r->kind], r->step ==
+		    RECOVER_REQUEST ? r->email : NULL, recover_lookup);
 }
 
 /* The request's Host if it is one of an app's: links are made on it. */

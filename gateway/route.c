@@ -804,6 +804,13 @@ route_check_one(struct route *r, const struct route_binding *b,
 		    "route %s: {org} is already bound by the app's %s; a "
 		    "tenant is bound once", r->pattern, b->host_tenant ?
 		    "hosts ({org}.…)" : "org key");
+	for (i = 0; r->rate_limit != NULL && i < b->nrate_classes; i++)
+		if (strcmp(b->rate_classes[i], r->rate_limit) == 0)
+			break;
+	if (r->rate_limit != NULL && i == b->nrate_classes)
+		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
+		    "rate_limit: no class '%s' in rate_limits.classes",
+		    r->pattern, r->rate_limit);
 	if (r->role == NULL)
 		return;
 	if (r->org_seg < 0 && !b->host_tenant && b->fixed_org == NULL)

@@ -95,6 +95,8 @@ struct route_binding {
 	int		 case_insensitive;	/* app case_insensitive_paths */
 	const char *const *roles;	/* the ladder, highest first */
 	size_t		 nroles;
+	const char *const *rate_classes;	/* rate_limits.classes */
+	size_t		 nrate_classes;
 };
 
 /* The result of route_match(). */

@@ -91,7 +91,8 @@ def test_unknown_key(conf):
     assert_fails(r, path, "8:1: unknown key 'logg' at the top level "
                  "(expected one of: server, limits, timeouts, tls, "
                  "security_headers, redis, secret_file, passwords, log, sessions, "
-                 "assertion, branding, policies, roles, mfa, account, mail)")
+                 "assertion, branding, policies, roles, mfa, account, mail, "
+                 "rate_limits)")
 
 
 def test_unknown_nested_key(conf):

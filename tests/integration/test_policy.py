@@ -27,6 +27,10 @@ def conf(tmp_path):
         assertion:
           key_file: signing.pem
         roles: [owner, executive, admin, member, viewer]
+        rate_limits:
+          classes:
+            api: {limit: 600, period: 1m}
+            search: {limit: 60, period: 1m}
         policies:
           - %s/billing.yaml
           - %s/admin.yaml

@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "path.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "session.h"
 
@@ -158,10 +159,15 @@ cfg_load(struct diag *d, const char *const *roles, size_t nroles, ...)
 	const char	*name, *text;
 	va_list		 ap;
 
+	static struct ratelimit_class classes[] = { { .name = "pdf" },
+	    { .name = "api" } };
+
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		fail();
 	cfg->roles = (char **)(uintptr_t)roles;
 	cfg->nroles = nroles;
+	cfg->ratelimits = classes;	/* the classes routes may name */
+	cfg->nratelimits = 2;
 	va_start(ap, nroles);
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		text = va_arg(ap, const char *);

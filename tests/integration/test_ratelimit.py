@@ -1,0 +1,183 @@
+"""Rate limits shared through Redis (gateway/ratelimit.c).
+
+Real gateways, a real redis-server, requests from several loopback source
+addresses (127.0.0.x) so that per-address and per-account limits can be
+told apart.  The attacker's tries: many passwords against one account from
+many addresses, many accounts from one address, spreading requests over
+two gateway instances.
+"""
+import http.client
+import json
+import re
+import ssl
+import textwrap
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+from conftest import free_port, run_postern
+from test_auth import add_user, auth_extra, make_key
+
+ROUTES = """\
+  routes:
+    - path: /public/**
+      public: true
+    - path: /api/**
+      public: true
+      rate_limit: api
+    - path: /**
+      authenticated: true
+"""
+
+LIMITS = """\
+rate_limits:
+  classes:
+    login: {limit: 4, period: 1m, account_limit: 2}
+    api: {limit: 3, period: 1m}
+"""
+
+
+def request(gw, method, path, source="127.0.0.1", body=None, headers=None):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    c = http.client.HTTPSConnection("127.0.0.1", gw.https_port,
+                                    source_address=(source, 0), context=ctx,
+                                    timeout=10)
+    h = {"Accept": "application/json"}
+    h.update(headers or {})
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    r.text = r.read().decode("utf-8", "replace")
+    c.close()
+    return r
+
+
+def login_from(gw, source, email, password="wrong password 12345"):
+    """A whole sign-in from <source>: the form, then the POST."""
+    r = request(gw, "GET", "/.postern/login", source,
+                headers={"Accept": "text/html"})
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+    cookie = r.getheader("Set-Cookie").split(";")[0]
+    body = urllib.parse.urlencode({"email": email, "password": password,
+                                   "csrf": token, "rd": "/"})
+    return request(gw, "POST", "/.postern/login", source, body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Origin": "https://127.0.0.1:%d" % gw.https_port, "Cookie": cookie,
+        "Accept": "text/html"})
+
+
+@pytest.fixture
+def rlgw(gateway, redis_server, tmp_path):
+    cfgpath = tmp_path / "postern.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    return gateway(extra=auth_extra(tmp_path, limits="") + LIMITS, app_extra=ROUTES,
+                   redis=redis_server, protect=None)
+
+
+def test_per_account_limit_holds_across_addresses(rlgw):
+    gw = rlgw
+    victim = "v-%s@example.com" % uuid.uuid4().hex[:8]
+    other = "o-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, victim)
+    assert login_from(gw, "127.0.0.2", victim).status == 401
+    assert login_from(gw, "127.0.0.3", victim).status == 401
+    r = login_from(gw, "127.0.0.4", victim)      # a third address
+    assert r.status == 429
+    assert 1 <= int(r.getheader("Retry-After")) <= 30
+    assert "Too many requests" in r.text         # a page for browsers
+    # the right password does not get past the lock either
+    assert login_from(gw, "127.0.0.5", victim,
+                      "correct horse battery staple 9").status == 429
+    # another account from those addresses is not locked
+    assert login_from(gw, "127.0.0.4", other).status == 401
+    assert '"event":"rate_limit"' in gw.log()
+    assert '"class":"login"' in gw.log()
+
+
+def test_per_address_limit_over_many_accounts(rlgw):
+    gw = rlgw
+    codes = [login_from(gw, "127.0.0.9", "x%d-%s@example.com"
+                        % (i, uuid.uuid4().hex[:6])).status
+             for i in range(6)]
+    assert codes[:4] == [401] * 4 and codes[4:] == [429, 429], codes
+    assert login_from(gw, "127.0.0.10", "y-%s@example.com"
+                      % uuid.uuid4().hex[:6]).status == 401
+    r = request(gw, "GET", "/metrics", headers={})
+    m = http.client.HTTPConnection("127.0.0.1", gw.admin_port, timeout=5)
+    m.request("GET", "/metrics")
+    text = m.getresponse().read().decode()
+    assert re.search(r"^postern_rate_limited_total [1-9]", text, re.M)
+
+
+def test_route_class_is_shared_by_two_instances(rlgw, gateway, redis_server,
+                                                tmp_path):
+    gw1 = rlgw
+    gw2 = gateway(extra=auth_extra(tmp_path, limits="") + LIMITS, app_extra=ROUTES,
+                  redis=redis_server, protect=None)
+    src = "127.0.0.%d" % (20 + int(time.time()) % 200)
+    codes = [request(g, "GET", "/api/x", src).status
+             for g in (gw1, gw2, gw1, gw2)]
+    assert codes == [200, 200, 200, 429], codes
+    r = request(gw2, "GET", "/api/x", src)
+    assert r.status == 429 and json.loads(r.text) == {
+        "error": "rate_limited"}
+    # other routes and other addresses are not limited by that class
+    assert request(gw1, "GET", "/public/x", src).status == 200
+    assert request(gw1, "GET", "/api/x", "127.0.0.250").status == 200
+
+
+def test_redis_down_sensitive_closed_default_open(gateway, tmp_path):
+    cfgpath = tmp_path / "postern.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    dead = ("127.0.0.1", free_port())      # nothing listens there
+    gw = gateway(extra=auth_extra(tmp_path, limits="") + LIMITS +
+                 "    default: {limit: 100, period: 1m}\n",
+                 app_extra=ROUTES, redis=dead, protect=None)
+    assert request(gw, "GET", "/public/x").status == 200    # fails open
+    assert request(gw, "GET", "/api/x").status == 503       # api: closed
+    assert login_from(gw, "127.0.0.1", "a@example.com").status == 503
+
+
+def test_unknown_class_in_a_policy_is_a_config_error(tmp_path):
+    (tmp_path / "app.yaml").write_text(textwrap.dedent("""\
+        app:
+          name: demo
+          hosts: [localhost]
+          upstream: http://127.0.0.1:1
+          routes:
+            - path: /x/**
+              public: true
+              rate_limit: nosuch
+        """))
+    cfg = tmp_path / "postern.yaml"
+    cfg.write_text(textwrap.dedent("""\
+        server:
+          listen:
+            - address: "127.0.0.1:1"
+              tls: false
+        policies: [app.yaml]
+        rate_limits:
+          classes:
+            login: null
+            api: {limit: 0, period: 1m}
+            "Bad Name": {limit: 1, period: 1m}
+            other: {limit: 5}
+        """))
+    r = run_postern("check", "-c", str(cfg))
+    assert r.returncode != 0
+    out = r.stderr + r.stdout
+    assert re.search(r"app\.yaml:6:7: route /x/\*\*: rate_limit: no class "
+                     r"'nosuch'", out), out
+    assert re.search(r"postern\.yaml:9:18: rate_limits\.classes\.api\.limit",
+                     out), out
+    assert re.search(r"postern\.yaml:10:5: rate_limits\.classes: invalid "
+                     r"class 'Bad Name'", out), out
+    assert re.search(r"postern\.yaml:11:12: missing required key 'period'",
+                     out), out
