@@ -146,6 +146,17 @@ void		 auth_limits(const struct config *, struct session_limits *);
 void		 auth_send_to(struct client *, const char *page,
 		    const char *json, const char *www, const char *extra,
 		    const char *reason);
+/* Start a session lookup for <clt>'s cookie id <id>; 0, or -1. */
+int		 auth_lookup(struct client *, const char *id, enum auth_kind);
+
+/* authlogin.c: the sign-in and sign-out endpoints. */
+void		 auth_login_get(struct client *);
+void		 auth_on_login_form(struct client *, struct evbuffer *);
+void		 auth_on_logout_form(struct client *, struct evbuffer *);
+/* GET /.postern/login with a session cookie: who is signed in (<s>, or
+ * NULL when the cookie named no session). */
+void		 auth_signed_in_page(struct client *, const struct session *);
+
 /* Percent-encode <s> for a query value into <out>. */
 void		 auth_urlencode(const char *s, char *out, size_t size);
 /* On a hashing thread: verify chk->password against chk->phc. */

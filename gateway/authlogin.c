@@ -1,0 +1,521 @@
+/*
+ * The sign-in and sign-out endpoints (see auth.h): the sign-in page and
+ * form, the password check on the hash pool, the new session, sign-out;
+ * and the page frame (CSRF token and cookie, nonce, branding) every
+ * gateway page uses.  Part of auth.c, split along the seam between
+ * deciding requests (auth.c) and signing people in (here).
+ *
+ * Sign-in, step by step: the form (CSRF token bound to a pre-session
+ * cookie) -> POST checks Origin and the token -> rate limit "login" (by
+ * address and by account) -> Redis: the user's id, hash, disabled flag,
+ * second factor -> hash pool: verify (a dummy hash when the user is
+ * unknown or disabled, so every failure costs the same) -> Redis: create
+ * the session with a fresh id (no fixation) -> 303 to the checked rd, or
+ * to /.postern/2fa first when the user has a second factor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+
+#include "account.h"
+#include "auth.h"
+#include "auth-int.h"
+#include "client.h"
+#include "config.h"
+#include "cookie.h"
+#include "csrf.h"
+#include "form.h"
+#include "hashpool.h"
+#include "log.h"
+#include "loginpage.h"
+#include "mail.h"
+#include "pages.h"
+#include "password.h"
+#include "redirect.h"
+#include "request.h"
+#include "secret.h"
+#include "serve.h"
+#include "session.h"
+#include "store.h"
+#include "user.h"
+
+/* Verified against when the user is unknown or disabled: same cost. */
+static const char auth_dummy_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
+    "cG9zdGVybi1kdW1teS1zYWx0$"
+    "ZHVtbXktaGFzaC1mb3ItdGltaW5nLWVxdWFsaXR5LTMy";
+
+/* ---- the sign-in pages ---- */
+
+/* The pre-session id from the CSRF cookie, or a new one (then *<set>). */
+static void
+auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
+{
+	const char	*hdr = request_header(clt->req, "cookie");
+
+	*set = 0;
+	if (cookie_get(hdr, CSRF_COOKIE, id, idlen) == COOKIE_FOUND &&
+	    strlen(id) == CSRF_ID_LEN)
+		return;
+	if (csrf_new_id(id, idlen) == -1)
+		id[0] = '\0';
+	*set = 1;
+}
+
+/*
+ * Render a gateway page: <render> fills the body given the page fields
+ * (nonce, CSRF token and branding set here).  Status <status>; <reason>
+ * for the log when the page answers a failure.
+ */
+void
+auth_page_ctx(struct client *clt, int status, struct loginpage *lp,
+    auth_render_fn render, void *ctx, const char *extra_in,
+    const char *reason)
+{
+	const struct config *cfg = clt->cfg;
+	struct pages_resp r = { .status = status };
+	char		 id[CSRF_ID_LEN + 2], tok[CSRF_TOKEN_LEN + 1];
+	char		 nonce[32], extra[1024];
+	int		 set;
+
+	auth_csrf_id(clt, id, sizeof(id), &set);
+	if (id[0] == '\0' || csrf_token(cfg->keys->csrf, id, tok,
+	    sizeof(tok)) == -1 || pages_nonce(nonce, sizeof(nonce)) == -1 ||
+	    (r.body = evbuffer_new()) == NULL) {
+		client_answer(clt, &(struct pages_resp){ .status = 500 },
+		    "page_render");
+		return;
+	}
+	(void)snprintf(extra, sizeof(extra), "%s", extra_in != NULL ?
+	    extra_in : "");
+	if (set)
+		(void)snprintf(extra + strlen(extra), sizeof(extra) -
+		    strlen(extra), "Set-Cookie: %s=%s; Path=/; Secure; "
+		    "HttpOnly; SameSite=Strict\r\n", CSRF_COOKIE, id);
+	lp->product = cfg->brand_product;
+	lp->logo_url = cfg->brand_logo_url;
+	lp->color = cfg->brand_color;
+	lp->nonce = nonce;
+	lp->csrf = tok;
+	if (render(r.body, lp, ctx) != 0) {
+		evbuffer_free(r.body);
+		client_answer(clt, &(struct pages_resp){ .status = 500 },
+		    "page_render");
+		return;
+	}
+	r.body_type = "text/html; charset=utf-8";
+	r.nonce = nonce;
+	r.extra = extra;
+	client_answer(clt, &r, reason);
+	evbuffer_free(r.body);
+	OPENSSL_cleanse(id, sizeof(id));
+}
+
+/* A plain page renderer, carried through auth_page_ctx(). */
+struct auth_plain {
+	int	(*render)(struct evbuffer *, const struct loginpage *);
+};
+
+static int
+auth_render_plain(struct evbuffer *out, const struct loginpage *lp,
+    void *ctx)
+{
+	return ((struct auth_plain *)ctx)->render(out, lp);
+}
+
+static void
+auth_page(struct client *clt, int status, struct loginpage *lp,
+    int (*render)(struct evbuffer *, const struct loginpage *),
+    const char *extra_in, const char *reason)
+{
+	struct auth_plain	p = { render };
+
+	auth_page_ctx(clt, status, lp, auth_render_plain, &p, extra_in,
+	    reason);
+}
+
+static void
+auth_login_page(struct client *clt, int status, const char *rd,
+    const char *email, const char *error, const char *reason)
+{
+	const struct config *cfg = clt->cfg;
+	struct loginpage lp = { .rd = rd, .email = email, .error = error };
+
+	lp.reset_link = mail_configured(cfg);
+	lp.magic_link = lp.reset_link && (cfg->magic_links ||
+	    cfg->magic_orgs.n > 0);
+	auth_page(clt, status, &lp, loginpage_login, NULL, reason);
+}
+
+void
+auth_signed_in_page(struct client *clt, const struct session *s)
+{
+	struct loginpage lp = { .rd = "/" };
+
+	if (s == NULL) {	/* the cookie named no session */
+		char	extra[512];
+
+		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+		auth_page(clt, 200, &lp, loginpage_login, extra, NULL);
+		return;
+	}
+	lp.email = s->email;
+	auth_page(clt, 200, &lp, loginpage_signed_in, NULL, NULL);
+}
+
+void
+auth_rd(struct client *clt, const char *value, char *out, size_t outlen)
+{
+	if (redirect_check(clt->cfg, value, out, outlen) == -1 &&
+	    value != NULL && strcmp(value, "/") != 0)
+		log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
+		    "request_id", clt->request_id, "client_ip", clt->peer,
+		    NULL);
+}
+
+void
+auth_login_get(struct client *clt)
+{
+	struct form	 f;
+	const char	*why, *q = clt->req->query;
+	char		 rd[REDIRECT_MAX + 1], id[SESSION_ID_LEN + 2];
+	int		 parsed;
+
+	parsed = q != NULL && form_parse(q, strlen(q), &f, &why) == 0;
+	auth_rd(clt, parsed ? form_get(&f, "rd") : NULL, rd, sizeof(rd));
+	if (parsed)
+		form_free(&f);
+	if (auth_cookie(clt, id, sizeof(id))) {
+		if (auth_lookup(clt, id, AUTH_SIGNED_IN) == -1)
+			auth_unavailable(clt);
+		return;
+	}
+	auth_login_page(clt, 200, rd, NULL, NULL, NULL);
+}
+
+int
+auth_form_genuine(struct client *clt, const struct form *f)
+{
+	struct request	*req = clt->req;
+	char		 id[CSRF_ID_LEN + 2];
+	int		 ok;
+
+	if (!csrf_origin_ok(request_header(req, "origin"),
+	    request_header(req, "referer"), request_header(req, "host"),
+	    clt->tls || clt->trusted))
+		return 0;
+	ok = cookie_get(request_header(req, "cookie"), CSRF_COOKIE, id,
+	    sizeof(id)) == COOKIE_FOUND && csrf_verify(clt->cfg->keys->csrf,
+	    id, form_get(f, "csrf"));
+	OPENSSL_cleanse(id, sizeof(id));
+	return ok;
+}
+
+static const char auth_bad_login[] = "The email or password is incorrect.";
+
+void
+auth_verify_work(void *arg)
+{
+	struct auth_check	*chk = arg;
+
+	chk->result = password_verify(chk->usable ? chk->phc : auth_dummy_phc,
+	    chk->password, chk->pwlen);
+	/* An imported bcrypt hash, or an older argon2id cost: upgrade it
+	 * now, while the password is in hand (and still off the loop). */
+	if (chk->usable && chk->result == PASSWORD_OK &&
+	    password_needs_rehash(&chk->params, chk->phc) &&
+	    password_hash(&chk->params, chk->password, chk->pwlen,
+	    chk->rehash, sizeof(chk->rehash)) == -1)
+		chk->rehash[0] = '\0';
+	OPENSSL_cleanse(chk->password, chk->pwlen);
+}
+
+/* KEYS: user hash.  ARGV: old hash, new hash.  Only if unchanged since
+ * the check, so a concurrent `user passwd` is never overwritten. */
+static struct store_script auth_lua_rehash = STORE_SCRIPT("login rehash",
+	"if redis.call('HGET', KEYS[1], 'password') ~= ARGV[1] then\n"
+	"  return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'password', ARGV[2])\n"
+	"return 1\n");
+
+static void
+auth_on_rehash(void *arg, const redisReply *reply, const char *err)
+{
+	char	*user = arg;
+
+	if (err != NULL || reply == NULL || reply->type != REDIS_REPLY_INTEGER)
+		log_event(LOG_LEVEL_WARN, "rehash", "outcome", "failure",
+		    "user", user, NULL);
+	else if (reply->integer == 1)
+		log_event(LOG_LEVEL_INFO, "rehash", "outcome", "upgraded",
+		    "user", user, NULL);
+	free(user);
+}
+
+/* Store the upgraded hash; best effort, the sign-in does not wait. */
+static void
+auth_store_rehash(struct auth_check *chk)
+{
+	char		 key[STORE_KEYLEN], *user;
+	const char	*argv[3];
+
+	if (chk->rehash[0] == '\0' || (user = strdup(chk->user)) == NULL)
+		return;
+	argv[0] = key;
+	argv[1] = chk->phc;
+	argv[2] = chk->rehash;
+	if (user_key(key, sizeof(key), store_prefix(chk->st), USER_KEY_USER,
+	    chk->user) == -1 || store_eval(chk->st, &auth_lua_rehash,
+	    auth_on_rehash, user, 1, 3, argv, NULL) == -1)
+		free(user);
+}
+
+static void
+auth_login_failed(struct client *clt, struct auth_check *chk,
+    const char *reason)
+{
+	log_event(LOG_LEVEL_INFO, "login", "outcome", "failure", "reason",
+	    reason, "email", chk->email, "request_id", clt->request_id,
+	    "client_ip", clt->peer, NULL);
+	auth_login_page(clt, 401, chk->rd, chk->email, auth_bad_login,
+	    "login_failed");
+}
+
+static void
+auth_on_created(void *arg, enum session_status status)
+{
+	struct auth_check *chk = arg;
+	struct client	*clt = chk->clt;
+	struct pages_resp r = { .status = 303 };
+	char		 extra[600], enc[3 * REDIRECT_MAX + 1];
+	char		 loc[3 * REDIRECT_MAX + 32];
+
+	if (clt != NULL) {
+		clt->check = NULL;
+		chk->clt = NULL;
+		if (status == SESSION_OK) {
+			auth_session_cookie(clt->cfg, chk->sid, extra,
+			    sizeof(extra));
+			r.extra = extra;
+			r.location = chk->rd;
+			if (chk->step) {	/* second factor: next step */
+				auth_urlencode(chk->rd, enc, sizeof(enc));
+				(void)snprintf(loc, sizeof(loc),
+				    "/.postern/2fa?rd=%s", enc);
+				r.location = loc;
+			}
+			log_event(LOG_LEVEL_INFO, "login", "outcome", "success",
+			    "user", chk->user, "request_id", clt->request_id,
+			    "client_ip", clt->peer, NULL);
+			client_answer(clt, &r, NULL);
+			OPENSSL_cleanse(extra, sizeof(extra));
+		} else if (status == SESSION_NONE) {
+			auth_login_failed(clt, chk, "user_disabled");
+		} else {
+			auth_unavailable(clt);
+		}
+	}
+	(void)auth_check_done(chk);
+}
+
+static void
+auth_verify_done(void *arg)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+	struct session_limits	 lim;
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (chk->result != PASSWORD_OK || !chk->usable) {
+		auth_login_failed(clt, chk, !chk->usable ? "unknown_user" :
+		    "bad_password");
+		(void)auth_check_done(chk);
+		return;
+	}
+	auth_store_rehash(chk);
+	auth_limits(clt->cfg, &lim);
+	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
+	    session_create(chk->st, chk->sid, chk->user, "password", 0,
+	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
+		auth_unavailable(clt);
+		(void)auth_check_done(chk);
+	}
+}
+
+/* KEYS: email index.  ARGV: prefix.  nil or {id, password, disabled,
+ * has a second factor}. */
+static struct store_script auth_lua_user = STORE_SCRIPT("login user",
+	"local id = redis.call('GET', KEYS[1])\n"
+	"if not id then return nil end\n"
+	"local u = redis.call('HMGET', ARGV[1] .. 'user:' .. id,\n"
+	"  'password', 'disabled', 'totp')\n"
+	"if not u[1] then return nil end\n"
+	"return {id, u[1], u[2] or '0', (u[3] and u[3] ~= '') and '1' or "
+	"'0'}\n");
+
+static void
+auth_on_user(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt = chk->clt;
+
+	if (clt == NULL) {
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (err != NULL) {
+		auth_unavailable(clt);
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_STRING &&
+	    reply->element[2]->type == REDIS_REPLY_STRING &&
+	    reply->element[3]->type == REDIS_REPLY_STRING &&
+	    reply->element[0]->len == USER_IDLEN &&
+	    reply->element[1]->len < sizeof(chk->phc)) {
+		memcpy(chk->user, reply->element[0]->str, USER_IDLEN);
+		memcpy(chk->phc, reply->element[1]->str,
+		    reply->element[1]->len);
+		chk->usable = strcmp(reply->element[2]->str, "1") != 0;
+		chk->step = strcmp(reply->element[3]->str, "1") == 0;
+	}
+	password_params_from(clt->cfg, &chk->params);
+	if (hashpool_submit(clt->w->srv->hashpool,
+	    clt->w->hashport, auth_verify_work, auth_verify_done,
+	    chk) == -1) {
+		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		    "hash_queue_full");
+		(void)auth_check_done(chk);
+	}
+}
+
+/* The sign-in is within its limits: look the user up. */
+static void
+auth_login_lookup(struct auth_check *chk)
+{
+	char		 key[STORE_KEYLEN];
+	const char	*argv[2];
+
+	argv[0] = key;
+	argv[1] = store_prefix(chk->st);
+	if (user_key(key, sizeof(key), argv[1], USER_KEY_EMAIL, chk->email) ==
+	    -1 || store_eval(chk->st, &auth_lua_user, auth_on_user, chk, 1, 2,
+	    argv, NULL) == -1)
+		auth_check_unavailable(chk);
+}
+
+void
+auth_on_login_form(struct client *clt, struct evbuffer *body)
+{
+	struct auth_check *chk;
+	struct form	 f;
+	const char	*why, *email, *pw;
+	char		 rd[REDIRECT_MAX + 1], reason[160];
+	size_t		 len = evbuffer_get_length(body);
+
+	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
+	    &why) == -1) {
+		auth_login_page(clt, 400, "/", NULL, "The form could not be "
+		    "read. Please try again.", why);
+		return;
+	}
+	auth_rd(clt, form_get(&f, "rd"), rd, sizeof(rd));
+	email = form_get(&f, "email");
+	pw = form_get(&f, "password");
+	if (!auth_form_genuine(clt, &f)) {
+		auth_login_page(clt, 403, rd, NULL, "This form has expired. "
+		    "Please sign in again.", "csrf");
+	} else if (clt->w->store == NULL ||
+	    !store_healthy(clt->w->store)) {
+		auth_unavailable(clt);
+	} else if ((chk = auth_check_new(clt, AUTH_LOGIN)) == NULL) {
+		auth_unavailable(clt);
+	} else {
+		(void)strcpy(chk->rd, rd);
+		if (email == NULL || pw == NULL || strlen(pw) >
+		    PASSWORD_MAX_BYTES || user_email_normalize(email,
+		    chk->email, reason, sizeof(reason)) == -1 ||
+		    (chk->password = strdup(pw)) == NULL) {
+			(void)snprintf(chk->email, sizeof(chk->email), "%.*s",
+			    (int)(sizeof(chk->email) - 1), email != NULL ?
+			    email : "");
+			auth_login_failed(clt, chk, "bad_form");
+			(void)auth_check_done(chk);
+		} else {
+			chk->pwlen = strlen(pw);
+			auth_rate(chk, "login", chk->email, auth_login_lookup);
+		}
+	}
+	form_free(&f);
+}
+
+/* ---- sign-out ---- */
+
+/* Signed out (or was not signed in): clear everything, back to sign-in. */
+static void
+auth_logged_out(struct client *clt)
+{
+	struct pages_resp r = { .status = 303 };
+	char		 extra[700];
+
+	auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+	(void)strncat(extra, "Clear-Site-Data: \"cache\", \"cookies\", "
+	    "\"storage\"\r\n", sizeof(extra) - strlen(extra) - 1);
+	r.extra = extra;
+	r.location = "/.postern/login";
+	log_event(LOG_LEVEL_INFO, "logout", "request_id", clt->request_id,
+	    "client_ip", clt->peer, NULL);
+	client_answer(clt, &r, NULL);
+}
+
+static void
+auth_on_destroyed(void *arg, enum session_status status)
+{
+	struct client	*clt = auth_check_done(arg);
+
+	if (clt == NULL)
+		return;
+	if (status == SESSION_ERROR)	/* never claim a sign-out we lack */
+		auth_unavailable(clt);
+	else
+		auth_logged_out(clt);
+}
+
+void
+auth_on_logout_form(struct client *clt, struct evbuffer *body)
+{
+	struct auth_check *chk;
+	struct form	 f;
+	const char	*why;
+	char		 id[SESSION_ID_LEN + 2];
+
+	if (form_parse((const char *)evbuffer_pullup(body, -1),
+	    evbuffer_get_length(body), &f, &why) == -1) {
+		client_answer(clt, &(struct pages_resp){ .status = 400 }, why);
+		return;
+	}
+	if (!auth_form_genuine(clt, &f)) {
+		client_answer(clt, &(struct pages_resp){ .status = 403 },
+		    "csrf");
+	} else if (!auth_cookie(clt, id, sizeof(id))) {
+		auth_logged_out(clt);
+	} else if (clt->w->store == NULL ||
+	    (chk = auth_check_new(clt, AUTH_LOGOUT)) == NULL) {
+		auth_unavailable(clt);
+	} else if (session_destroy(chk->st, id, auth_on_destroyed,
+	    chk) == -1) {
+		(void)auth_check_done(chk);
+		auth_unavailable(clt);
+	}
+	OPENSSL_cleanse(id, sizeof(id));
+	form_free(&f);
+}
+
