@@ -639,6 +639,7 @@ recover_builtin(struct client *clt)
 	struct form	 f = { 0 };
 	const char	*why;
 	int		 magic = strcmp(req->path, "/.postern/magic") == 0;
+	int		 parsed;
 
 	if (!magic && strcmp(req->path, "/.postern/reset") != 0)
 		return 0;
@@ -660,15 +661,15 @@ recover_builtin(struct client *clt)
 		auth_unavailable(clt);
 		return 1;
 	}
-	if (req->query != NULL && form_parse(req->query, strlen(req->query),
-	    &f, &why) == -1) {
+	if ((parsed = req->query != NULL) && form_parse(req->query,
+	    strlen(req->query), &f, &why) == -1) {
 		r->error = "This link is not valid.";
 		recover_page(clt, r, RPAGE_DEAD, 400, why);
 		recover_free(r);
 		return 1;
 	}
-	recover_go(clt, r, &f);
-	if (req->query != NULL)
+	recover_go(clt, r, &f);		/* the request may be over now */
+	if (parsed)
 		form_free(&f);
 	return 1;
 }
