@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "assertion.h"
@@ -203,9 +204,104 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 	}
 }
 
+/*
+ * A tunnel's session check.  Owned by the client (clt->watch); while a
+ * lookup is in flight the callback owns it and the client only unlinks
+ * itself (<clt> NULL) when it closes.
+ */
+struct auth_watch {
+	struct client	*clt;
+	struct event	*timer;
+	int		 busy;		/* a lookup is in flight */
+	char		 hash[SESSION_HASH_LEN + 1];
+};
+
+static void
+auth_watch_free(struct auth_watch *aw)
+{
+	if (aw->timer != NULL)
+		event_free(aw->timer);
+	free(aw);
+}
+
+static void
+auth_watch_arm(struct auth_watch *aw)
+{
+	struct timeval	tv;
+
+	(void)evtimer_add(aw->timer, client_tv(&tv,
+	    aw->clt->cfg->session_ws_recheck));
+}
+
+static void
+auth_on_watch(void *arg, enum session_status status, const struct session *s)
+{
+	struct auth_watch	*aw = arg;
+	struct client		*clt = aw->clt;
+
+	(void)s;
+	aw->busy = 0;
+	if (clt == NULL) {		/* closed meanwhile */
+		auth_watch_free(aw);
+		return;
+	}
+	if (status == SESSION_NONE) {
+		log_event(LOG_LEVEL_INFO, "websocket", "outcome", "closed",
+		    "reason", "session_revoked", "client_ip", clt->peer, NULL);
+		client_close(clt, "session revoked");
+		return;
+	}
+	auth_watch_arm(aw);		/* OK, or Redis away: look again */
+}
+
+static void
+auth_watch_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_watch	*aw = arg;
+	struct client		*clt = aw->clt;
+	struct session_limits	 lim;
+
+	(void)fd;
+	(void)what;
+	auth_limits(clt->cfg, &lim);
+	if (clt->w->store != NULL && store_healthy(clt->w->store) &&
+	    session_lookup_hash(clt->w->store, aw->hash, auth_now(), &lim,
+	    auth_on_watch, aw) == 0)
+		aw->busy = 1;
+	else
+		auth_watch_arm(aw);
+}
+
+void
+auth_tunnel_watch(struct client *clt)
+{
+	struct auth_watch	*aw;
+
+	if (clt->ident == NULL || clt->ident->kind != DECIDE_SESSION ||
+	    clt->watch != NULL || (aw = calloc(1, sizeof(*aw))) == NULL)
+		return;
+	aw->clt = clt;
+	(void)memcpy(aw->hash, clt->ident->s.hash, sizeof(aw->hash));
+	if ((aw->timer = evtimer_new(clt->w->base, auth_watch_tick, aw)) ==
+	    NULL) {
+		free(aw);
+		return;
+	}
+	clt->watch = aw;
+	auth_watch_arm(aw);
+}
+
 void
 auth_detach(struct client *clt)
 {
+	if (clt->watch != NULL) {
+		evtimer_del(clt->watch->timer);
+		if (clt->watch->busy)
+			clt->watch->clt = NULL;	/* its reply frees it */
+		else
+			auth_watch_free(clt->watch);
+		clt->watch = NULL;
+	}
 	if (clt->check != NULL) {
 		clt->check->clt = NULL;
 		clt->check = NULL;

@@ -29,6 +29,12 @@ enum auth_verdict auth_decide(struct client *clt);
  * 1 if it took the request, 0 to leave it to the caller.
  */
 int		auth_builtin(struct client *clt);
+/*
+ * <clt>'s request became a WebSocket tunnel: if a session opened it, check
+ * that session every sessions.websocket_recheck and close the tunnel once
+ * it is revoked, expired or its user disabled.
+ */
+void		auth_tunnel_watch(struct client *clt);
 /* The client is closing: forget it in any pending check.  Idempotent. */
 void		auth_detach(struct client *clt);
 /* Free the identity of the finished request.  Idempotent. */

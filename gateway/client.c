@@ -861,6 +861,7 @@ void
 client_tunnel(struct client *clt)
 {
 	client_log(clt, NULL);		/* the handshake is the request */
+	auth_tunnel_watch(clt);		/* before the identity goes */
 	request_free(clt->req);
 	clt->req = NULL;
 	clt->body_done = 1;		/* a close now is a clean one */

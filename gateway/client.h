@@ -23,6 +23,7 @@ struct evbuffer;
 struct event;
 struct auth_check;
 struct auth_ident;
+struct auth_watch;
 struct proxy;
 struct request;
 struct session;
@@ -89,6 +90,7 @@ struct client {
 	char			 tenant[64];	/* decide()'s tenant, "" if none */
 	char			 tenant_role[16]; /* ident's role in tenant */
 	int			 rate_checked;	/* the route's class counted */
+	struct auth_watch	*watch;		/* a tunnel's session check */
 	struct evbuffer		*form;		/* a gateway form's body */
 	void			(*form_cb)(struct client *, struct evbuffer *);
 	int			 decision;	/* enum metrics_decision */

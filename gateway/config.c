@@ -852,6 +852,7 @@ config_new(const char *path)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->access_log = 1;
 	cfg->session_idle_timeout = 30 * 60 * MS_SEC;
+	cfg->session_ws_recheck = 30 * MS_SEC;
 	cfg->mfa_max_failures = 5;
 	config_rl_defaults_set(cfg);
 	cfg->account_fresh_auth = 5 * 60 * MS_SEC;

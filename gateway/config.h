@@ -216,6 +216,7 @@ struct config {
 	uint64_t	 session_lifetime;	/* ms, absolute */
 	uint64_t	 session_max_per_user;	/* 0: no limit */
 	char		*cookie_domain;		/* SSO: __Secure- cookie */
+	uint64_t	 session_ws_recheck;	/* ms: open tunnels' sessions */
 
 	/* identity assertion to upstreams */
 	char		*assertion_key_file;

@@ -37,6 +37,8 @@ static const struct yconf_key config_sessions_keys[] = {
 	    CFG(session_max_per_user), 0, 10000 },
 	{ "cookie_domain", YAML_SCALAR_NODE, 0, config_on_cookie_domain,
 	    0, 0, 0 },
+	{ "websocket_recheck", YAML_SCALAR_NODE, 0, yconf_on_duration,
+	    CFG(session_ws_recheck), MS_SEC, MS_DAY },
 };
 
 

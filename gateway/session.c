@@ -284,14 +284,23 @@ int
 session_lookup(struct store *st, const char *id, int64_t now,
     const struct session_limits *lim, session_lookup_cb cb, void *arg)
 {
+	char	hash[SESSION_HASH_LEN + 1];
+
+	session_hash(id, hash);
+	return session_lookup_hash(st, hash, now, lim, cb, arg);
+}
+
+int
+session_lookup_hash(struct store *st, const char *hash, int64_t now,
+    const struct session_limits *lim, session_lookup_cb cb, void *arg)
+{
 	struct session_req	*sr;
-	char			 hash[SESSION_HASH_LEN + 1], snow[24];
-	char			 sidle[24], slife[24];
+	char			 snow[24], sidle[24], slife[24];
 	const char		*argv[6];
 
-	if ((sr = session_req_new(cb, NULL, arg)) == NULL)
+	if (strlen(hash) != SESSION_HASH_LEN ||
+	    (sr = session_req_new(cb, NULL, arg)) == NULL)
 		return -1;
-	session_hash(id, hash);
 	(void)memcpy(sr->hash, hash, sizeof(sr->hash));
 	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
 	(void)snprintf(sidle, sizeof(sidle), "%" PRIu64, lim->idle_ms);

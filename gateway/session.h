@@ -77,6 +77,9 @@ int	session_create(struct store *st, const char *id, const char *user,
 /* Look up and touch the session of cookie id <id>; contract as above. */
 int	session_lookup(struct store *st, const char *id, int64_t now,
 	    const struct session_limits *lim, session_lookup_cb cb, void *arg);
+/* The same for the session stored under <hash> (an open tunnel's). */
+int	session_lookup_hash(struct store *st, const char *hash, int64_t now,
+	    const struct session_limits *lim, session_lookup_cb cb, void *arg);
 /*
  * Raise the session stored under <hash>: <mfa> marks the second factor
  * passed, a non-zero <auth_time> records a fresh password entry (step-up).

@@ -556,6 +556,44 @@ def test_websocket_on_session_route_checks_origin(authgw):
     assert ws_handshake(gw, "A" * 43, own) == 401
 
 
+def test_revoking_the_session_closes_its_open_websocket(authgw):
+    import socket
+    import ssl
+    from test_upstream import ws_recv, ws_send
+    gw = authgw(sessions="sessions:\n  websocket_recheck: 1s\n")
+    _, r = login(gw)
+    cookie = r.cookies.get("__Host-postern")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(("GET /ws HTTP/1.1\r\nHost: localhost:%d\r\n"
+                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n"
+                   "Cookie: __Host-postern=%s\r\nOrigin: https://localhost:%d"
+                   "\r\n\r\n" % (gw.https_port, cookie, gw.https_port))
+                  .encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        assert data.startswith(b"HTTP/1.1 101"), data
+        rest = data.split(b"\r\n\r\n", 1)[1]
+        assert rest == b""
+        time.sleep(1.5)                 # a recheck passes: still open
+        ws_send(s, 1, b"ping")
+        assert ws_recv(s) == (1, b"ping")
+        r = run_postern("user", "revoke-sessions", "-c", str(gw.config),
+                        gw.email)
+        assert r.returncode == 0, r.stderr
+        s.settimeout(5)
+        t = time.monotonic()
+        assert s.recv(4096) == b""       # closed by the gateway
+        assert time.monotonic() - t < 3
+    assert '"reason":"session_revoked"' in gw.log()
+
+
 def test_sso_cookie_domain(gateway, redis_server, tmp_path):
     """With sessions.cookie_domain the cookie is __Secure-postern with that
     Domain, and a session made on one subdomain works on another."""
