@@ -1,316 +1,39 @@
 // The sign-in flow in a real browser: Debian's headless Chromium driven by
 // playwright-core, against a real `postern serve` in front of the demo
-// upstream, with a real redis-server.  Everything is started here on free
-// loopback ports and stopped at the end, pass or fail.
+// upstream, with a real redis-server (harness.mjs starts and stops them).
 //
 // Run: POSTERN_BIN=build/gateway/postern node --test tests/browser/
-// (scripts/test does this).  POSTERN_BROWSER_SHOTS=DIR keeps the
-// screenshots in DIR; otherwise they go to the run's temp dir, removed at
-// the end.
+// (scripts/test does this).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { COOKIE, PASSWORD, Stack, TEST, pageHeaders, submitLogin,
+    watchdog } from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
-    '..', '..');
-const BIN = path.resolve(process.env.POSTERN_BIN ??
-    path.join(ROOT, 'build', 'gateway', 'postern'));
-const UPSTREAM = path.join(ROOT, 'scripts', 'demo-upstream.py');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+watchdog('signin.test.mjs', 75_000);
 
-const PASSWORD = 'correct horse battery staple 9';
-const EMAIL = `browser-${crypto.randomBytes(5).toString('hex')}@example.com`;
-const COOKIE = '__Host-postern';
-const STEP = 10_000;		// one browser step (navigation, click, wait)
-const TEST = 20_000;		// one test
-
-const procs = [];		// every child we start, stopped in after()
-let tmp;			// this run's private directory
-let shots;			// where screenshots go
+const stack = new Stack('signin');
+const EMAIL = stack.email;
 let gw;				// { port, url, log }
-let browser;
-
-// The whole file is bounded: a hung step past this kills everything.
-const WATCHDOG = 75_000;
-setTimeout(() => {
-	console.error(`signin.test.mjs: still running after ${WATCHDOG} ms; ` +
-	    'stopping');
-	process.exit(1);
-}, WATCHDOG).unref();
-
-// Belt and braces: if the file dies without reaching after(), no child
-// outlives it.
-process.on('exit', () => {
-	for (const p of procs)
-		if (p.exitCode === null && p.signalCode === null)
-			p.kill('SIGKILL');
-});
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.unref();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port) {
-	return new Promise((resolve) => {
-		const s = net.connect({ host: '127.0.0.1', port });
-		const done = (ok) => { s.destroy(); resolve(ok); };
-		s.setTimeout(200, () => done(false));
-		s.once('connect', () => done(true));
-		s.once('error', () => done(false));
-	});
-}
-
-async function waitPort(port, proc, what, timeout = 10_000) {
-	const deadline = Date.now() + timeout;
-	while (Date.now() < deadline) {
-		if (proc.exitCode !== null || proc.signalCode !== null)
-			throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}) before listening on ${port}`);
-		if (await canConnect(port))
-			return;
-		await sleep(50);
-	}
-	throw new Error(`${what} not listening on ${port} after ${timeout} ms`);
-}
-
-function start(what, cmd, args, logFile) {
-	const out = logFile ? fs.openSync(logFile, 'w') : 'ignore';
-	const p = spawn(cmd, args, { cwd: tmp, stdio: ['ignore', out, out] });
-	if (logFile)
-		fs.closeSync(out);
-	p.what = what;
-	p.on('error', (e) => { p.spawnError = e; });
-	procs.push(p);
-	return p;
-}
-
-async function stop(p, timeout = 5_000) {
-	if (p.exitCode !== null || p.signalCode !== null)
-		return;
-	const gone = new Promise((r) => p.once('exit', r));
-	p.kill('SIGTERM');
-	const t = setTimeout(() => p.kill('SIGKILL'), timeout);
-	await gone;
-	clearTimeout(t);
-}
-
-function run(cmd, args, input) {
-	const r = spawnSync(cmd, args, { cwd: tmp, input, encoding: 'utf8',
-	    timeout: 30_000 });
-	if (r.error || r.status !== 0)
-		throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed ` +
-		    `(${r.error ?? r.status}): ${r.stderr}`);
-	return r;
-}
-
-function gatewayLog() {
-	try {
-		return fs.readFileSync(gw.log, 'utf8').split('\n').slice(-40)
-		    .join('\n');
-	} catch {
-		return '';
-	}
-}
+let shots;			// where screenshots go
 
 before(async () => {
-	assert.ok(fs.existsSync(BIN), `build postern first: ${BIN}`);
-	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-browser-'));
-	shots = process.env.POSTERN_BROWSER_SHOTS ?? path.join(tmp, 'shots');
-	fs.mkdirSync(shots, { recursive: true });
-
-	// Redis: private, nothing on disk.
-	const redisPort = await freePort();
-	fs.mkdirSync(path.join(tmp, 'redis'));
-	const redis = start('redis-server', 'redis-server', ['--port',
-	    String(redisPort), '--bind', '127.0.0.1', '--dir',
-	    path.join(tmp, 'redis'), '--save', '', '--appendonly', 'no',
-	    '--protected-mode', 'yes']);
-	// The demo upstream.
-	const upPort = await freePort();
-	const up = start('demo upstream', '/usr/bin/python3', [UPSTREAM,
-	    '--port', String(upPort)]);
-
-	// A self-signed EC P-256 certificate for localhost and 127.0.0.1.
-	const crt = path.join(tmp, 'cert.pem'), key = path.join(tmp, 'key.pem');
-	run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
-	    'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj',
-	    '/CN=localhost', '-addext',
-	    'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key,
-	    '-out', crt]);
-	fs.chmodSync(key, 0o600);
-	// The gateway's 32-byte secret.
-	const secret = path.join(tmp, 'secret');
-	fs.writeFileSync(secret, crypto.randomBytes(32), { mode: 0o600 });
-	fs.chmodSync(secret, 0o600);
-
-	const [https, http, admin] = [await freePort(), await freePort(),
-	    await freePort()];
-	fs.writeFileSync(path.join(tmp, 'app.yaml'), [
-		'app:',
-		'  name: demo',
-		'  hosts: [localhost, 127.0.0.1]',
-		`  upstream: http://127.0.0.1:${upPort}`,
-		'  protect: true',
-		''].join('\n'));
-	const cfg = path.join(tmp, 'postern.yaml');
-	fs.writeFileSync(cfg, [
-		'server:',
-		'  workers: 2',
-		'  listen:',
-		`    - address: "127.0.0.1:${https}"`,
-		'      tls: true',
-		`    - address: "127.0.0.1:${http}"`,
-		'      tls: false',
-		`  admin: "127.0.0.1:${admin}"`,
-		'tls:',
-		'  certificates:',
-		`    - cert: ${crt}`,
-		`      key: ${key}`,
-		'redis:',
-		`  address: "127.0.0.1:${redisPort}"`,
-		'log:',
-		'  level: debug',
-		'policies:',
-		'  - app.yaml',
-		`secret_file: ${secret}`,
-		'assertion:',
-		`  key_file: ${path.join(tmp, 'assertion.pem')}`,
-		'  issuer: https://gw.test',
-		''].join('\n'));
-
-	await waitPort(redisPort, redis, 'redis-server');
-	await waitPort(upPort, up, 'demo upstream');
-	run(BIN, ['keys', 'generate', '-c', cfg]);
-	run(BIN, ['user', 'add', '-c', cfg, EMAIL], `${PASSWORD}\n${PASSWORD}\n`);
-
-	gw = { port: https, url: `https://localhost:${https}`,
-	    log: path.join(tmp, 'postern.log') };
-	const serve = start('postern serve', BIN, ['serve', '-c', cfg], gw.log);
-	try {
-		await waitPort(https, serve, 'postern serve');
-	} catch (e) {
-		e.message += '\n' + gatewayLog();
-		throw e;
-	}
-
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		timeout: 20_000,
-		args: ['--headless', '--no-sandbox', '--disable-gpu',
-		    '--disable-quic', '--no-first-run',
-		    '--disable-background-networking',
-		    '--disable-component-update', '--disable-sync',
-		    '--ignore-certificate-errors'],
-	});
+	await stack.start();
+	gw = stack.gw;
+	shots = stack.shots;
 }, { timeout: 45_000 });
 
-after(async () => {
-	try {
-		if (browser)
-			await Promise.race([browser.close(), sleep(5_000)]);
-	} finally {
-		// The gateway first (it holds Redis and upstream connections).
-		for (const p of [...procs].reverse())
-			await stop(p);
-		if (tmp && !process.env.POSTERN_BROWSER_KEEP)
-			fs.rmSync(tmp, { recursive: true, force: true });
-	}
-}, { timeout: 30_000 });
+after(() => stack.stop(), { timeout: 30_000 });
 
-// A fresh browser context (own cookies) whose pages record console errors
-// and CSP violations, with bounded waits.
-async function newContext(options = {}) {
-	const context = await browser.newContext({ ignoreHTTPSErrors: true,
-	    ...options });
-	context.setDefaultTimeout(STEP);
-	context.setDefaultNavigationTimeout(STEP);
-	context.problems = [];
-	await context.exposeBinding('__posternCsp', ({ page }, v) => {
-		context.problems.push(`CSP violation on ${page.url()}: ${v}`);
-	});
-	await context.addInitScript(() => {
-		document.addEventListener('securitypolicyviolation', (e) => {
-			window.__posternCsp(`${e.violatedDirective} blocked ` +
-			    `${e.blockedURI || '(inline)'} ` +
-			    `at ${e.sourceFile}:${e.lineNumber} ` +
-			    `(${e.disposition})`);
-		});
-	});
-	context.on('page', (page) => watch(context, page));
-	return context;
-}
-
-function watch(context, page) {
-	page.on('console', (msg) => {
-		if (msg.type() === 'error' || msg.type() === 'warning')
-			context.problems.push(`console ${msg.type()} on ` +
-			    `${page.url()}: ${msg.text()}`);
-	});
-	page.on('pageerror', (err) => {
-		context.problems.push(`page error on ${page.url()}: ${err}`);
-	});
-}
-
-async function withContext(options, fn) {
-	const context = await newContext(options);
-	try {
-		return await fn(context, await context.newPage());
-	} catch (e) {
-		e.message += `\n--- problems: ${JSON.stringify(context.problems)}` +
-		    `\n--- gateway log tail:\n${gatewayLog()}`;
-		throw e;
-	} finally {
-		await Promise.race([context.close(), sleep(5_000)]);
-	}
-}
-
-// Fill the sign-in form in place and submit it with Enter; resolves with
-// the response to the POST.
-async function submitLogin(page, email, password) {
-	await page.getByLabel('Email').fill(email);
-	await page.getByLabel('Password').fill(password);
-	const [resp] = await Promise.all([
-		page.waitForResponse((r) =>
-		    new URL(r.url()).pathname === '/.postern/login' &&
-		    r.request().method() === 'POST'),
-		page.getByLabel('Password').press('Enter'),
-	]);
-	await page.waitForLoadState('load');
-	return resp;
-}
+const withContext = (options, fn) => stack.withContext(options, fn);
 
 async function signIn(page, rd = '/') {
 	await page.goto(`${gw.url}/.postern/login?rd=${encodeURIComponent(rd)}`);
 	const resp = await submitLogin(page, EMAIL, PASSWORD);
 	assert.equal(resp.status(), 303, 'sign-in answers 303');
 	await page.waitForURL((u) => u.pathname === new URL(rd, gw.url).pathname);
-}
-
-function pageHeaders(resp, what) {
-	const h = resp.headers();
-	assert.match(h['content-security-policy'] ?? '',
-	    /frame-ancestors 'none'/, `${what}: CSP with frame-ancestors`);
-	assert.match(h['cache-control'] ?? '', /no-store/,
-	    `${what}: Cache-Control: no-store`);
-	assert.match(h['content-type'] ?? '', /^text\/html/,
-	    `${what}: an HTML page`);
 }
 
 test('a protected page sends the browser to sign-in and back, keyboard only',

@@ -1,0 +1,360 @@
+// The browser tests' harness: a real redis-server, the demo upstream, an
+// SMTP sink (Debian's python3-aiosmtpd), a self-signed certificate, a real
+// `postern serve` with one user, and headless Chromium (Debian's, driven by
+// playwright-core), all on free loopback ports, all stopped by stop(), pass
+// or fail.  Each test file makes its own Stack.
+//
+// POSTERN_BIN names the binary (scripts/test sets it).  POSTERN_BROWSER_SHOTS
+// =DIR keeps screenshots in DIR; POSTERN_BROWSER_KEEP keeps the temp dir.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const BIN = path.resolve(process.env.POSTERN_BIN ??
+    path.join(ROOT, 'build', 'gateway', 'postern'));
+const UPSTREAM = path.join(ROOT, 'scripts', 'demo-upstream.py');
+const SMTP_SINK = path.join(HERE, 'smtp_sink.py');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export const PASSWORD = 'correct horse battery staple 9';
+export const COOKIE = '__Host-postern';
+export const STEP = 10_000;	// one browser step (navigation, click, wait)
+export const TEST = 20_000;	// one test
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The whole file is bounded: a hung step past <ms> kills everything.
+export function watchdog(file, ms) {
+	setTimeout(() => {
+		console.error(`${file}: still running after ${ms} ms; stopping`);
+		process.exit(1);
+	}, ms).unref();
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.unref();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+function canConnect(port) {
+	return new Promise((resolve) => {
+		const s = net.connect({ host: '127.0.0.1', port });
+		const done = (ok) => { s.destroy(); resolve(ok); };
+		s.setTimeout(200, () => done(false));
+		s.once('connect', () => done(true));
+		s.once('error', () => done(false));
+	});
+}
+
+async function waitPort(port, proc, what, timeout = 10_000) {
+	const deadline = Date.now() + timeout;
+	while (Date.now() < deadline) {
+		if (proc.exitCode !== null || proc.signalCode !== null)
+			throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}) before listening on ${port}`);
+		if (await canConnect(port))
+			return;
+		await sleep(50);
+	}
+	throw new Error(`${what} not listening on ${port} after ${timeout} ms`);
+}
+
+async function stopProc(p, timeout = 5_000) {
+	if (p.exitCode !== null || p.signalCode !== null)
+		return;
+	const gone = new Promise((r) => p.once('exit', r));
+	p.kill('SIGTERM');
+	const t = setTimeout(() => p.kill('SIGKILL'), timeout);
+	await gone;
+	clearTimeout(t);
+}
+
+function watch(context, page) {
+	page.on('console', (msg) => {
+		if (msg.type() === 'error' || msg.type() === 'warning')
+			context.problems.push(`console ${msg.type()} on ` +
+			    `${page.url()}: ${msg.text()}`);
+	});
+	page.on('pageerror', (err) => {
+		context.problems.push(`page error on ${page.url()}: ${err}`);
+	});
+}
+
+export class Stack {
+	constructor(name) {
+		this.name = name;
+		this.procs = [];	// every child we start, stopped in stop()
+		this.email = `${name}-${crypto.randomBytes(5).toString('hex')}` +
+		    '@example.com';
+		// Belt and braces: no child outlives the file.
+		process.on('exit', () => {
+			for (const p of this.procs)
+				if (p.exitCode === null && p.signalCode === null)
+					p.kill('SIGKILL');
+		});
+	}
+
+	spawn(what, cmd, args, logFile) {
+		const out = logFile ? fs.openSync(logFile, 'w') : 'ignore';
+		const p = spawn(cmd, args, { cwd: this.tmp,
+		    stdio: ['ignore', out, out] });
+		if (logFile)
+			fs.closeSync(out);
+		p.what = what;
+		p.on('error', (e) => { p.spawnError = e; });
+		this.procs.push(p);
+		return p;
+	}
+
+	run(cmd, args, input) {
+		const r = spawnSync(cmd, args, { cwd: this.tmp, input,
+		    encoding: 'utf8', timeout: 30_000 });
+		if (r.error || r.status !== 0)
+			throw new Error(`${path.basename(cmd)} ${args.join(' ')} ` +
+			    `failed (${r.error ?? r.status}): ${r.stderr}`);
+		return r;
+	}
+
+	// postern with <args> (the config added), for CLI steps.
+	postern(args, input) {
+		return this.run(BIN, [...args.slice(0, 2), '-c', this.cfg,
+		    ...args.slice(2)], input);
+	}
+
+	gatewayLog() {
+		try {
+			return fs.readFileSync(this.gw.log, 'utf8').split('\n')
+			    .slice(-40).join('\n');
+		} catch {
+			return '';
+		}
+	}
+
+	// Start everything.  <app> is the policy's text after "upstream:",
+	// <extra> more postern.yaml lines; <smtp> adds the sink and mail:.
+	async start({ app = '  protect: true', extra = [], smtp = false } = {}) {
+		assert.ok(fs.existsSync(BIN), `build postern first: ${BIN}`);
+		this.tmp = fs.mkdtempSync(path.join(os.tmpdir(),
+		    `postern-browser-${this.name}-`));
+		this.shots = process.env.POSTERN_BROWSER_SHOTS ??
+		    path.join(this.tmp, 'shots');
+		fs.mkdirSync(this.shots, { recursive: true });
+
+		// Redis: private, nothing on disk.
+		const redisPort = await freePort();
+		fs.mkdirSync(path.join(this.tmp, 'redis'));
+		const redis = this.spawn('redis-server', 'redis-server',
+		    ['--port', String(redisPort), '--bind', '127.0.0.1',
+		    '--dir', path.join(this.tmp, 'redis'), '--save', '',
+		    '--appendonly', 'no', '--protected-mode', 'yes']);
+		// The demo upstream.
+		const upPort = await freePort();
+		const up = this.spawn('demo upstream', '/usr/bin/python3',
+		    [UPSTREAM, '--port', String(upPort)]);
+		let smtpPort, sink;
+		if (smtp) {
+			smtpPort = await freePort();
+			this.mailDir = path.join(this.tmp, 'mail');
+			fs.mkdirSync(this.mailDir);
+			sink = this.spawn('smtp sink', '/usr/bin/python3',
+			    [SMTP_SINK, String(smtpPort), this.mailDir]);
+		}
+
+		// A self-signed EC P-256 certificate for localhost, 127.0.0.1.
+		const crt = path.join(this.tmp, 'cert.pem');
+		const key = path.join(this.tmp, 'key.pem');
+		this.run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
+		    'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+		    '-subj', '/CN=localhost', '-addext',
+		    'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key,
+		    '-out', crt]);
+		fs.chmodSync(key, 0o600);
+		// The gateway's 32-byte secret.
+		const secret = path.join(this.tmp, 'secret');
+		fs.writeFileSync(secret, crypto.randomBytes(32), { mode: 0o600 });
+		fs.chmodSync(secret, 0o600);
+
+		const [https, http, admin] = [await freePort(), await freePort(),
+		    await freePort()];
+		fs.writeFileSync(path.join(this.tmp, 'app.yaml'), [
+			'app:',
+			'  name: demo',
+			'  hosts: [localhost, 127.0.0.1]',
+			`  upstream: http://127.0.0.1:${upPort}`,
+			app,
+			''].join('\n'));
+		this.cfg = path.join(this.tmp, 'postern.yaml');
+		fs.writeFileSync(this.cfg, [
+			'server:',
+			'  workers: 2',
+			'  listen:',
+			`    - address: "127.0.0.1:${https}"`,
+			'      tls: true',
+			`    - address: "127.0.0.1:${http}"`,
+			'      tls: false',
+			`  admin: "127.0.0.1:${admin}"`,
+			'tls:',
+			'  certificates:',
+			`    - cert: ${crt}`,
+			`      key: ${key}`,
+			'redis:',
+			`  address: "127.0.0.1:${redisPort}"`,
+			'log:',
+			'  level: debug',
+			'policies:',
+			'  - app.yaml',
+			`secret_file: ${secret}`,
+			'assertion:',
+			`  key_file: ${path.join(this.tmp, 'assertion.pem')}`,
+			'  issuer: https://gw.test',
+			...(smtp ? ['mail:', `  url: smtp://127.0.0.1:${smtpPort}`,
+			    '  starttls: none', '  from: postern@example.com'] : []),
+			...extra,
+			''].join('\n'));
+
+		await waitPort(redisPort, redis, 'redis-server');
+		await waitPort(upPort, up, 'demo upstream');
+		if (sink)
+			await waitPort(smtpPort, sink, 'smtp sink');
+		this.run(BIN, ['keys', 'generate', '-c', this.cfg]);
+		this.run(BIN, ['user', 'add', '-c', this.cfg, this.email],
+		    `${PASSWORD}\n${PASSWORD}\n`);
+
+		this.gw = { port: https, url: `https://localhost:${https}`,
+		    log: path.join(this.tmp, 'postern.log') };
+		const serve = this.spawn('postern serve', BIN, ['serve', '-c',
+		    this.cfg], this.gw.log);
+		try {
+			await waitPort(https, serve, 'postern serve');
+		} catch (e) {
+			e.message += '\n' + this.gatewayLog();
+			throw e;
+		}
+
+		this.browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			timeout: 20_000,
+			args: ['--headless', '--no-sandbox', '--disable-gpu',
+			    '--disable-quic', '--no-first-run',
+			    '--disable-background-networking',
+			    '--disable-component-update', '--disable-sync',
+			    '--ignore-certificate-errors'],
+		});
+	}
+
+	async stop() {
+		try {
+			if (this.browser)
+				await Promise.race([this.browser.close(),
+				    sleep(5_000)]);
+		} finally {
+			// The gateway first (it holds Redis and upstream
+			// connections).
+			for (const p of [...this.procs].reverse())
+				await stopProc(p);
+			if (this.tmp && !process.env.POSTERN_BROWSER_KEEP)
+				fs.rmSync(this.tmp, { recursive: true,
+				    force: true });
+		}
+	}
+
+	// A fresh browser context (own cookies) whose pages record console
+	// errors and CSP violations, with bounded waits.
+	async newContext(options = {}) {
+		const context = await this.browser.newContext({
+		    ignoreHTTPSErrors: true, ...options });
+		context.setDefaultTimeout(STEP);
+		context.setDefaultNavigationTimeout(STEP);
+		context.problems = [];
+		await context.exposeBinding('__posternCsp', ({ page }, v) => {
+			context.problems.push(`CSP violation on ${page.url()}: ` +
+			    v);
+		});
+		await context.addInitScript(() => {
+			document.addEventListener('securitypolicyviolation',
+			    (e) => {
+				window.__posternCsp(`${e.violatedDirective} ` +
+				    `blocked ${e.blockedURI || '(inline)'} ` +
+				    `at ${e.sourceFile}:${e.lineNumber} ` +
+				    `(${e.disposition})`);
+			});
+		});
+		context.on('page', (page) => watch(context, page));
+		return context;
+	}
+
+	async withContext(options, fn) {
+		const context = await this.newContext(options);
+		try {
+			return await fn(context, await context.newPage());
+		} catch (e) {
+			e.message += '\n--- problems: ' +
+			    JSON.stringify(context.problems) +
+			    `\n--- gateway log tail:\n${this.gatewayLog()}`;
+			throw e;
+		} finally {
+			await Promise.race([context.close(), sleep(5_000)]);
+		}
+	}
+
+	// The next mail the sink received for <to> that was not taken yet:
+	// { to, subject, text } (the text part, decoded).
+	async mailFor(to, timeout = 10_000) {
+		this.taken ??= new Set();
+		const deadline = Date.now() + timeout;
+		while (Date.now() < deadline) {
+			for (const f of fs.readdirSync(this.mailDir).sort()) {
+				if (!f.endsWith('.json') || this.taken.has(f))
+					continue;
+				const m = JSON.parse(fs.readFileSync(
+				    path.join(this.mailDir, f), 'utf8'));
+				if (m.to.includes(to)) {
+					this.taken.add(f);
+					return m;
+				}
+			}
+			await sleep(100);
+		}
+		throw new Error(`no mail to ${to} within ${timeout} ms`);
+	}
+}
+
+// Fill the sign-in form in place and submit it with Enter; resolves with
+// the response to the POST.
+export async function submitLogin(page, email, password) {
+	await page.getByLabel('Email').fill(email);
+	await page.getByLabel('Password').fill(password);
+	const [resp] = await Promise.all([
+		page.waitForResponse((r) =>
+		    new URL(r.url()).pathname === '/.postern/login' &&
+		    r.request().method() === 'POST'),
+		page.getByLabel('Password').press('Enter'),
+	]);
+	await page.waitForLoadState('load');
+	return resp;
+}
+
+export function pageHeaders(resp, what) {
+	const h = resp.headers();
+	assert.match(h['content-security-policy'] ?? '',
+	    /frame-ancestors 'none'/, `${what}: CSP with frame-ancestors`);
+	assert.match(h['cache-control'] ?? '', /no-store/,
+	    `${what}: Cache-Control: no-store`);
+	assert.match(h['content-type'] ?? '', /^text\/html/,
+	    `${what}: an HTML page`);
+}
