@@ -298,9 +298,8 @@ acct_on_revoked(void *arg, const redisReply *reply, const char *err)
 	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
-		log_event(LOG_LEVEL_INFO, "audit", "action", "session_revoked",
-		    "user", a->s.user, "request_id", clt->request_id,
-		    "client_ip", clt->peer, NULL);
+		auth_audit(clt, "session_revoked", a->s.user, a->target, 1,
+		    "by_user");
 	acct_end_redirect(chk, "/.postern/account");
 }
 
@@ -348,9 +347,8 @@ acct_on_password_set(void *arg, const redisReply *reply, const char *err)
 		acct_end_page(chk, 409, "password_race");
 		return;
 	}
-	log_event(LOG_LEVEL_INFO, "audit", "action", "password_changed",
-	    "user", a->s.user, "sessions_revoked", reply->integer > 0 ? "yes" :
-	    "no", "request_id", clt->request_id, "client_ip", clt->peer, NULL);
+	auth_audit(clt, "password_changed", a->s.user, a->s.user, 1,
+	    reply->integer > 0 ? "other_sessions_revoked" : "by_user");
 	a->notice = msg;
 	acct_home_page(chk, 200, NULL);
 }

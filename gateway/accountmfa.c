@@ -168,9 +168,7 @@ acct_on_backup_used(void *arg, const redisReply *reply, const char *err)
 		    "used.");
 		return;
 	}
-	log_event(LOG_LEVEL_INFO, "audit", "action", "backup_code_used",
-	    "user", a->s.user, "request_id", clt->request_id, "client_ip",
-	    clt->peer, NULL);
+	auth_audit(clt, "backup_code_used", a->s.user, a->s.user, 1, NULL);
 	acct_elevate(chk, 1, 0);
 }
 
@@ -190,10 +188,9 @@ acct_on_enrolled(void *arg, const redisReply *reply, const char *err)
 		acct_end_redirect(chk, "/.postern/2fa/setup");
 		return;
 	}
-	log_event(LOG_LEVEL_INFO, "audit", "action", a->route->step ==
-	    ACCT_BACKUP_POST ? "backup_codes_renewed" : "mfa_enrolled",
-	    "user", a->s.user, "request_id", clt->request_id, "client_ip",
-	    clt->peer, NULL);
+	auth_audit(clt, a->route->step == ACCT_BACKUP_POST ?
+	    "backup_codes_renewed" : "mfa_enrolled", a->s.user, a->s.user, 1,
+	    NULL);
 	if (a->route->step == ACCT_BACKUP_POST)
 		acct_end_page(chk, 200, NULL);
 	else
@@ -282,9 +279,8 @@ acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 		return;
 	if (a->route->step == ACCT_DISABLE_POST &&
 	    reply->type == REDIS_REPLY_INTEGER) {	/* the disable itself */
-		log_event(LOG_LEVEL_INFO, "audit", "action", "mfa_disabled",
-		    "user", a->s.user, "request_id", clt->request_id,
-		    "client_ip", clt->peer, NULL);
+		auth_audit(clt, "mfa_disabled", a->s.user, a->s.user, 1,
+		    NULL);
 		a->s.mfa_enrolled = 0;
 		a->notice = "Two-step verification is off.";
 		acct_end_redirect(chk, "/.postern/account");

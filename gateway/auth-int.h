@@ -97,6 +97,13 @@ void		 auth_check_unavailable(struct auth_check *);
  */
 void		 auth_rate(struct auth_check *chk, const char *name,
 		    const char *account, void (*next)(struct auth_check *));
+/*
+ * An audit event of <clt>'s request (its address and request id added):
+ * <action> by <actor> on <target>, "success" or "failure" for <reason>.
+ */
+void		 auth_audit(struct client *, const char *action,
+		    const char *actor, const char *target, int ok,
+		    const char *reason);
 /* On a hashing thread: chk->newpw into chk->newphc ("" on failure). */
 void		 auth_hash_work(void *chk);
 /* The callback owning <chk> is done: unlink, free; the client or NULL. */

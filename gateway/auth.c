@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "assertion.h"
+#include "audit.h"
 #include "auth.h"
 #include "account.h"
 #include "auth-int.h"
@@ -174,8 +175,13 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 	}
 	if (reply->integer > 0) {
 		const struct ratelimit_class *c = chk->rl;
+		char	target[USER_EMAILMAX + 1];
 
+		(void)snprintf(target, sizeof(target), "%s", chk->email);
 		clt = auth_check_done(chk);
+		if (strcmp(c->name, "login") == 0)	/* a lockout */
+			auth_audit(clt, "rate_limit_lockout", "", target, 0,
+			    c->name);
 		ratelimit_refuse(clt, c, (uint64_t)reply->integer);
 		return;
 	}
@@ -317,6 +323,20 @@ auth_reset(struct client *clt)
 	clt->rate_checked = 0;
 	clt->tenant[0] = '\0';
 	clt->tenant_role[0] = '\0';
+}
+
+void
+auth_audit(struct client *clt, const char *action, const char *actor,
+    const char *target, int ok, const char *reason)
+{
+	char	ip[INET6_ADDRSTRLEN + 8];
+
+	if (ratelimit_client_key(clt, ip, sizeof(ip)) == -1)
+		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
+	audit_emit(clt->w, clt->cfg, &(struct audit_event){ .action = action,
+	    .actor = actor, .target = target, .org = clt->tenant, .ip = ip,
+	    .request_id = clt->request_id, .outcome = ok ? "success" :
+	    "failure", .reason = reason });
 }
 
 /* ---- responses ---- */

@@ -295,9 +295,12 @@ authgrant_link_ok(struct client *clt, const struct grant *g,
 	    "=%s; Path=%s; Max-Age=%" PRId64 "; Secure; HttpOnly; "
 	    "SameSite=Lax\r\n", token, g->path, age > 0 ? age : 1);
 	r.extra = extra;
-	log_event(LOG_LEVEL_INFO, "share_opened", "share", g->id, "app",
-	    g->app, "request_id", clt->request_id, "client_ip", clt->peer,
-	    NULL);
+	{
+		char	actor[TOKEN_IDLEN + 4];
+
+		(void)snprintf(actor, sizeof(actor), "ps_%s", g->id);
+		auth_audit(clt, "share_used", actor, g->path, 1, g->app);
+	}
 	client_answer(clt, &r, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
 }
@@ -345,6 +348,13 @@ authgrant_on_grant(void *arg, enum grant_status status,
 	} else if ((ident = calloc(1, sizeof(*ident))) == NULL)
 		auth_unavailable(clt);
 	else {
+		if (g->kind == GRANT_APIKEY && g->last_used == 0) {
+			char	actor[TOKEN_IDLEN + 4];
+
+			(void)snprintf(actor, sizeof(actor), "pk_%s", g->id);
+			auth_audit(clt, "apikey_first_use", actor, g->org, 1,
+			    NULL);
+		}
 		ident->kind = g->kind == GRANT_APIKEY ? DECIDE_APIKEY :
 		    DECIDE_SHARE;
 		memcpy(&ident->g, g, sizeof(*g));
@@ -390,8 +400,12 @@ authgrant_on_created(void *arg, int result)
 	    "\"prefix\":%s,\"methods\":\"%s\",\"expires\":%" PRId64 "}",
 	    g->id, host != NULL ? host : "", g->path, token, g->path,
 	    g->prefix ? "true" : "false", methods, g->expires);
-	log_event(LOG_LEVEL_INFO, "share_created", "share", g->id, "app",
-	    g->app, "org", g->org, "request_id", clt->request_id, NULL);
+	{
+		char	target[TOKEN_IDLEN + 4];
+
+		(void)snprintf(target, sizeof(target), "ps_%s", g->id);
+		auth_audit(clt, "share_created", "", target, 1, g->path);
+	}
 	authgrant_answer(clt, 201, json, NULL, NULL);
 	OPENSSL_cleanse(json, sizeof(json));
 done:

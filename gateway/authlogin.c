@@ -277,9 +277,8 @@ static void
 auth_login_failed(struct client *clt, struct auth_check *chk,
     const char *reason)
 {
-	log_event(LOG_LEVEL_INFO, "login", "outcome", "failure", "reason",
-	    reason, "email", chk->email, "request_id", clt->request_id,
-	    "client_ip", clt->peer, NULL);
+	auth_audit(clt, "login", chk->usable ? chk->user : "", chk->email, 0,
+	    reason);
 	auth_login_page(clt, 401, chk->rd, chk->email, auth_bad_login,
 	    "login_failed");
 }
@@ -307,9 +306,9 @@ auth_on_created(void *arg, enum session_status status)
 				    "/.postern/2fa?rd=%s", enc);
 				r.location = loc;
 			}
-			log_event(LOG_LEVEL_INFO, "login", "outcome", "success",
-			    "user", chk->user, "request_id", clt->request_id,
-			    "client_ip", clt->peer, NULL);
+			auth_audit(clt, "login", chk->user, chk->email, 1,
+			    chk->step ? "password, second factor next" :
+			    "password");
 			client_answer(clt, &r, NULL);
 			OPENSSL_cleanse(extra, sizeof(extra));
 		} else if (status == SESSION_NONE) {
@@ -471,8 +470,7 @@ auth_logged_out(struct client *clt)
 	    "\"storage\"\r\n", sizeof(extra) - strlen(extra) - 1);
 	r.extra = extra;
 	r.location = "/.postern/login";
-	log_event(LOG_LEVEL_INFO, "logout", "request_id", clt->request_id,
-	    "client_ip", clt->peer, NULL);
+	auth_audit(clt, "logout", "", "", 1, NULL);
 	client_answer(clt, &r, NULL);
 }
 

@@ -94,6 +94,7 @@ static const struct yconf_key config_top_keys[] = {
 	{ "mail", YAML_MAPPING_NODE, 0, config_on_mail, 0, 0, 0 },
 	{ "rate_limits", YAML_MAPPING_NODE, 0, config_on_ratelimits, 0, 0,
 	    0 },
+	{ "audit", YAML_MAPPING_NODE, 0, config_on_audit, 0, 0, 0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -915,6 +916,7 @@ config_free(struct config *cfg)
 	config_names_free(&cfg->magic_orgs);
 	password_rules_free(cfg->pwrules);
 	free(cfg->ratelimits);
+	free(cfg->audit_file);
 	if (cfg->keys != NULL) {
 		secret_wipe(cfg->keys);
 		free(cfg->keys);

@@ -243,6 +243,8 @@ struct config {
 	struct ratelimit_class *ratelimits;	/* rate_limits.classes */
 	size_t		 nratelimits;
 	uint64_t	 ratelimit_v6_prefix;	/* bits of IPv6 counted */
+	char		*audit_file;		/* JSON lines copy, or NULL */
+	int		 audit_fsync;		/* fdatasync each line */
 
 	/* derived at load from secret_file and assertion.key_file */
 	struct secret_keys *keys;

@@ -154,6 +154,38 @@ config_on_rl_classes(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 }
 
+/* ---- audit: ---- */
+
+static void
+config_on_audit_file(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_ctx	*cx = y->arg;
+	struct config		*cfg = obj;
+	const char		*s;
+
+	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
+		return;
+	if (*s == '\0') {
+		yconf_error(y, n, "%s: expected a file name", y->key);
+		return;
+	}
+	free(cfg->audit_file);
+	cfg->audit_file = config_path(cx->cfg, s);
+}
+
+static const struct yconf_key config_audit_keys[] = {
+	{ "file", YAML_SCALAR_NODE, 0, config_on_audit_file, 0, 0, 0 },
+	{ "fsync", YAML_SCALAR_NODE, 0, yconf_on_bool, CFG(audit_fsync), 0,
+	    0 },
+};
+
+void
+config_on_audit(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_map(y, n, "audit", config_audit_keys, NITEMS(config_audit_keys),
+	    obj);
+}
+
 void
 config_on_mfa(struct yconf *y, yaml_node_t *n, void *obj)
 {

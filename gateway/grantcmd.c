@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "config.h"
 #include "decide.h"
 #include "grant.h"
@@ -52,6 +53,7 @@ struct grantcmd {
 	int			 nargs;
 	struct config		*cfg;
 	struct store_sync	*ss;
+	char			 done[TOKEN_IDLEN + 4];	/* what was made */
 };
 
 static int
@@ -291,6 +293,7 @@ apikey_cmd_create(struct grantcmd *gc)
 		return 2;
 	if ((rc = gc_open(gc)) != 0 || (rc = gc_store(gc, &g, tok)) != 0)
 		return rc;
+	(void)snprintf(gc->done, sizeof(gc->done), "pk_%s", g.id);
 	gc_when(g.expires, when, sizeof(when));
 	printf("%s\n", tok);
 	fflush(stdout);
@@ -403,6 +406,7 @@ share_cmd_create(struct grantcmd *gc)
 	}
 	if ((rc = gc_store(gc, &g, tok)) != 0)
 		return rc;
+	(void)snprintf(gc->done, sizeof(gc->done), "ps_%s", g.id);
 	gc_when(g.expires, when, sizeof(when));
 	grant_methods_string(g.methods, methods, sizeof(methods));
 	printf("https://%s%s?postern_share=%s\n", host, g.path, tok);
@@ -450,6 +454,8 @@ grant_cmd_revoke(struct grantcmd *gc)
 		    "API key" : "share", id);
 	if (rc != 0)
 		return gc_fail(gc, "%s", err);
+	(void)snprintf(gc->done, sizeof(gc->done), "%s_%s",
+	    grant_token_kind(gc->kind), id);
 	printf("%s %s revoked\n", gc->kind == GRANT_APIKEY ? "API key" :
 	    "share", id);
 	return 0;
@@ -523,6 +529,15 @@ gc_run(enum grant_kind kind, int argc, char **argv)
 		fprintf(stderr, "postern %s: unknown action '%s'\n", gc.cmd,
 		    gc.action);
 		rc = gc_usage(&gc, stderr);
+	}
+	if (rc == 0 && gc.ss != NULL && gc.done[0] != '\0') {
+		char	action[32];
+
+		(void)snprintf(action, sizeof(action), "%s_%s", gc.cmd,
+		    gc.action);
+		(void)audit_emit_sync(gc.ss, &(struct audit_event){
+		    .action = action, .actor = "operator", .target = gc.done,
+		    .org = gc.org, .outcome = "success" });
 	}
 	store_sync_close(gc.ss);
 	config_unref(gc.cfg);

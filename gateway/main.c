@@ -15,6 +15,7 @@
 #include "mailcmd.h"
 #include "policycmd.h"
 #include "serve.h"
+#include "audit.h"
 #include "grantcmd.h"
 #include "usercmd.h"
 
@@ -32,7 +33,6 @@ static int	cmd_serve(int, char **);
 static int	cmd_check(int, char **);
 static int	cmd_help(int, char **);
 static int	cmd_version(int, char **);
-static int	cmd_later(int, char **);
 static int	cmd_keys(int, char **);
 
 static const struct command commands[] = {
@@ -62,8 +62,8 @@ static const struct command commands[] = {
 	{ "keys", cmd_keys, "generate [-c FILE]",
 	    "create the assertion signing key (assertion.key_file) if absent",
 	    NULL },
-	{ "audit", cmd_later, "verify|tail|export [-c FILE] ...",
-	    "verify and read the hash-chained audit trail", "the audit trail" },
+	{ "audit", audit_main, AUDIT_USAGE,
+	    "verify, read and trim the hash-chained audit trail", NULL },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show usage", NULL },
 	{ "version", cmd_version, "", "print the version", NULL },
 };
@@ -240,17 +240,6 @@ cmd_keys(int argc, char **argv)
 	free(key);
 	(void)cfg;
 	return 0;
-}
-
-static int
-cmd_later(int argc, char **argv)
-{
-	const struct command *c = command_find(argv[0]);
-
-	fprintf(stderr, "postern %s: not available in this version\n",
-	    argv[0]);
-	usage_one(stderr, c);
-	return 2;
 }
 
 int

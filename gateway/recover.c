@@ -245,10 +245,8 @@ recover_on_put(void *arg, const redisReply *reply, const char *err)
 		    "purpose", recover_kinds[r->kind], "user", r->user,
 		    "request_id", clt->request_id, NULL);
 	else
-		log_event(LOG_LEVEL_INFO, "audit", "action", r->kind ==
-		    RECOVER_MAGIC ? "magic_link_sent" : "reset_link_sent",
-		    "user", r->user, "request_id", clt->request_id,
-		    "client_ip", clt->peer, NULL);
+		auth_audit(clt, r->kind == RECOVER_MAGIC ? "magic_link_sent" :
+		    "reset_link_sent", r->user, r->user, 1, NULL);
 	OPENSSL_cleanse(link, sizeof(link));
 	recover_end(chk, RPAGE_SENT, 200, NULL);
 }
@@ -326,9 +324,7 @@ recover_on_created(void *arg, enum session_status status)
 		auth_urlencode(r->rd, enc, sizeof(enc));
 		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
 	}
-	log_event(LOG_LEVEL_INFO, "login", "outcome", "success", "method",
-	    "magic_link", "user", r->user, "request_id", clt->request_id,
-	    "client_ip", clt->peer, NULL);
+	auth_audit(clt, "login", r->user, r->user, 1, "magic_link");
 	clt = auth_check_done(chk);
 	client_answer(clt, &(struct pages_resp){ .status = 303,
 	    .location = loc, .extra = extra }, NULL);
@@ -350,9 +346,7 @@ recover_on_password_set(void *arg, const redisReply *reply, const char *err)
 		return;
 	}
 	(void)snprintf(n, sizeof(n), "%lld", reply->integer);
-	log_event(LOG_LEVEL_INFO, "audit", "action", "password_reset", "user",
-	    r->user, "sessions_revoked", n, "request_id", clt->request_id,
-	    "client_ip", clt->peer, NULL);
+	auth_audit(clt, "password_reset", r->user, r->user, 1, n);
 	recover_end(chk, RPAGE_DONE, 200, NULL);
 }
 

@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
@@ -27,6 +28,8 @@
 #include "log.h"
 #include "mail.h"
 #include "pool.h"
+#include "audit.h"
+#include "encode.h"
 #include "serve.h"
 #include "store.h"
 #include "hashpool.h"
@@ -262,6 +265,73 @@ serve_same_listeners(const struct config *a, const struct config *b)
 	return 1;
 }
 
+/* The SHA-256 of file <path> as hex into <hex> (65 bytes); 0 or -1. */
+static int
+serve_file_hash(const char *path, char *hex)
+{
+	unsigned char	 buf[8192], md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	EVP_MD_CTX	*ctx;
+	FILE		*fp;
+	size_t		 n;
+	int		 ok;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return -1;
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		(void)fclose(fp);
+		return -1;
+	}
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	while (ok && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		ok = EVP_DigestUpdate(ctx, buf, n) == 1;
+	ok = ok && !ferror(fp) && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	EVP_MD_CTX_free(ctx);
+	(void)fclose(fp);
+	if (ok)
+		encode_hex(md, mdlen, hex);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Audit a reload (or its failure), naming the SHA-256 of each file of
+ * <cfg> (NULL: the reload failed).  From the main thread, with a short
+ * synchronous Redis connection (bounded by redis.connect_timeout).
+ */
+static void
+serve_audit_reload(struct serve *s, const struct config *cfg)
+{
+	const struct config *c = cfg != NULL ? cfg : s->srv.cfg;
+	struct store_sync *ss = NULL;
+	char		 err[STORE_ERRLEN * 2], hex[65], *files = NULL;
+	size_t		 i, len = 0;
+
+	for (i = 0; cfg != NULL && i <= cfg->npolicy_files; i++) {
+		const char *f = i == 0 ? cfg->path : cfg->policy_files[i - 1];
+		char	*nf;
+
+		if (serve_file_hash(f, hex) == -1)
+			(void)strcpy(hex, "unreadable");
+		if ((nf = realloc(files, len + strlen(f) + strlen(hex) + 3)) ==
+		    NULL)
+			break;
+		files = nf;
+		len += (size_t)sprintf(files + len, "%s%s=%s", len > 0 ? " " :
+		    "", f, hex);
+	}
+	if (!c->needs_redis)
+		;			/* no Redis, no trail */
+	else if ((ss = store_sync_open(c, err, sizeof(err))) == NULL)
+		log_warnx("audit: reload not recorded: %s", err);
+	else
+		(void)audit_emit_sync(ss, &(struct audit_event){
+		    .action = "config_reload", .actor = "operator",
+		    .target = s->path, .outcome = cfg != NULL ? "success" :
+		    "failure", .reason = files });
+	store_sync_close(ss);
+	free(files);
+}
+
 /*
  * SIGHUP: load the configuration and certificates again; swap both in only
  * if everything loads, otherwise keep serving with the old ones.
@@ -283,6 +353,7 @@ serve_reload(struct serve *s)
 		log_error("reload failed: configuration has errors; "
 		    "keeping the running configuration");
 		metrics_inc(&s->srv.metrics.reloads_failed);
+		serve_audit_reload(s, NULL);
 		goto out;
 	}
 	if (serve_has_tls(cfg) &&
@@ -307,6 +378,7 @@ serve_reload(struct serve *s)
 	log_setlevel(cfg->log_level);
 	log_info("reloaded: %zu apps", cfg->napps);
 	metrics_inc(&s->srv.metrics.reloads_ok);
+	serve_audit_reload(s, cfg);
 out:
 	serve_notify("READY=1");
 }

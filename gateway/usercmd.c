@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "config.h"
 #include "diag.h"
 #include "password.h"
@@ -573,6 +574,29 @@ static const struct usercmd_action usercmd_actions[] = {
 	{ "sessions", "revoke", sessions_cmd_revoke },
 };
 
+/* The operator's action, done: one audit event ("user_add", ...). */
+static void
+usercmd_audit(const struct usercmd *uc)
+{
+	char	action[64];
+	size_t	i;
+	int	member = strcmp(uc->cmd, "org") == 0 &&
+		    strcmp(uc->action, "member") == 0;
+
+	(void)snprintf(action, sizeof(action), "%s_%s", uc->cmd, uc->action);
+	for (i = 0; action[i] != '\0'; i++)
+		if (action[i] == '-')
+			action[i] = '_';
+	(void)audit_emit_sync(uc->ss, &(struct audit_event){
+	    .action = action, .actor = "operator",
+	    .target = member && uc->nargs > 1 ? uc->args[1] :
+	    uc->nargs > 0 ? uc->args[0] : (uc->all ? "all" : ""),
+	    .org = member || strcmp(uc->cmd, "org") == 0 ? (uc->nargs > 0 ?
+	    uc->args[0] : "") : "", .outcome = "success",
+	    .reason = member ? (uc->role != NULL ? uc->role : "removed") :
+	    NULL });
+}
+
 static int
 usercmd_run(const char *cmd, int argc, char **argv)
 {
@@ -596,6 +620,8 @@ usercmd_run(const char *cmd, int argc, char **argv)
 		return 2;
 	}
 	rc = usercmd_actions[i].run(&uc);
+	if (rc == 0 && uc.ss != NULL)
+		usercmd_audit(&uc);
 	usercmd_close(&uc);
 	return rc;
 }

@@ -102,19 +102,25 @@ def tls_cert(tmp_path_factory):
     return str(crt), str(key)
 
 
+def start_redis(directory):
+    """A private redis-server on a free loopback port: (proc, (host, port))."""
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server not installed"
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+         str(directory), "--save", "", "--appendonly", "no",
+         "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, ("127.0.0.1", port)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A private redis-server on a free loopback port."""
-    exe = shutil.which("redis-server")
-    assert exe, "redis-server not installed"
-    d = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
-         "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    yield ("127.0.0.1", port)
+    proc, addr = start_redis(tmp_path_factory.mktemp("redis"))
+    yield addr
     stop(proc)
 
 

@@ -53,10 +53,13 @@ def test_bad_option_and_stray_argument():
     assert "unexpected argument 'extra'" in r.stderr
 
 
-def test_later_subcommands_say_so_and_fail():
-    r = run_postern("audit", "verify")
-    assert r.returncode == 2
-    assert "not available in this version" in r.stderr
+def test_audit_usage_errors(tmp_path):
+    r = run_postern("audit", "frobnicate")
+    assert r.returncode == 2 and "usage: postern audit" in r.stderr
+    r = run_postern("audit", "trim", "-c", str(tmp_path / "x.yaml"))
+    assert r.returncode == 2 and "--keep" in r.stderr
+    r = run_postern("audit", "verify", "-c", str(tmp_path / "x.yaml"))
+    assert r.returncode == 1
 
 
 def test_missing_config_file(tmp_path):

@@ -1,0 +1,761 @@
+/*
+ * The audit trail (see audit.h and docs/audit.md).
+ *
+ * Redis keys (under the prefix):
+ *   audit:events      list    stored lines: the canonical encoding with
+ *                             ,"hash":"<hex>" before its closing brace
+ *   audit:head        string  "<seq> <hash>" of the last event
+ *   audit:base        string  seq of the list's first line (1 if unset)
+ *   audit:checkpoint  string  "<seq> <hash> <hmac>": the last event
+ *                             trimmed away, signed (postern audit trim)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "audit.h"
+#include "config.h"
+#include "diag.h"
+#include "encode.h"
+#include "log.h"
+#include "secret.h"
+#include "serve.h"
+#include "store.h"
+
+#define AUDIT_LINEMAX	4096
+#define AUDIT_TRIES	16
+#define AUDIT_ZERO	"0000000000000000000000000000000000000000000000000000000000000000"
+
+/* KEYS: head, events.  ARGV: expected seq ("0": empty), line, new seq,
+ * new hash.  1 appended; else the current head ("" if none). */
+static struct store_script audit_lua_append = STORE_SCRIPT("audit append",
+	"local h = redis.call('GET', KEYS[1])\n"
+	"local seq = '0'\n"
+	"if h then seq = string.match(h, '^(%d+) ') or '0' end\n"
+	"if seq ~= ARGV[1] then return h or '' end\n"
+	"redis.call('RPUSH', KEYS[2], ARGV[2])\n"
+	"redis.call('SET', KEYS[1], ARGV[3] .. ' ' .. ARGV[4])\n"
+	"return 1\n");
+
+/* KEYS: events, base, checkpoint.  ARGV: lines to drop, new base,
+ * checkpoint.  1. */
+static struct store_script audit_lua_trim = STORE_SCRIPT("audit trim",
+	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[1]), -1)\n"
+	"redis.call('SET', KEYS[2], ARGV[2])\n"
+	"redis.call('SET', KEYS[3], ARGV[3])\n"
+	"return 1\n");
+
+static const char *const audit_fields[] = { "action", "actor", "target",
+    "org", "ip", "request_id", "outcome", "reason" };
+
+static const char *
+audit_field(const struct audit_event *ev, size_t i)
+{
+	const char *v[] = { ev->action, ev->actor, ev->target, ev->org,
+	    ev->ip, ev->request_id, ev->outcome, ev->reason };
+
+	return v[i] != NULL ? v[i] : "";
+}
+
+static void
+audit_sha256(const char *s, size_t len, char *hex)
+{
+	unsigned char	md[SHA256_DIGEST_LENGTH];
+
+	(void)SHA256((const unsigned char *)s, len, md);
+	encode_hex(md, sizeof(md), hex);
+}
+
+long
+audit_encode(const struct audit_event *ev, uint64_t seq, const char *time,
+    const char *prev, char *out, size_t size, char *hash)
+{
+	size_t	off = 0, i;
+	int	n;
+
+	n = snprintf(out, size, "{\"seq\":\"%" PRIu64 "\",\"time\":\"", seq);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	off = (size_t)n;
+	log_json_escape(out, size, &off, time, strlen(time));
+	for (i = 0; i < sizeof(audit_fields) / sizeof(audit_fields[0]); i++) {
+		n = snprintf(out + off, size - off, "\",\"%s\":\"",
+		    audit_fields[i]);
+		if (n < 0 || (size_t)n >= size - off)
+			return -1;
+		off += (size_t)n;
+		log_json_escape(out, size, &off, audit_field(ev, i),
+		    strlen(audit_field(ev, i)));
+	}
+	n = snprintf(out + off, size - off, "\",\"prev\":\"%s\"}", prev);
+	if (n < 0 || (size_t)n >= size - off)
+		return -1;
+	off += (size_t)n;
+	audit_sha256(out, off, hash);
+	return (long)off;
+}
+
+int
+audit_check_line(const char *line, uint64_t seq, const char *prev,
+    char *hash, const char **why)
+{
+	static const char tag[] = ",\"hash\":\"";
+	char		 head[48], tail[AUDIT_HASHLEN + 16], canon[AUDIT_LINEMAX];
+	const char	*h;
+	size_t		 len = strlen(line), clen;
+
+	if (len < sizeof(tag) + AUDIT_HASHLEN + 2 || len >= sizeof(canon)) {
+		*why = "malformed";
+		return -1;
+	}
+	h = line + len - AUDIT_HASHLEN - 2;		/* <hash>"} */
+	if (strcmp(h + AUDIT_HASHLEN, "\"}") != 0 ||
+	    strncmp(h - (sizeof(tag) - 1), tag, sizeof(tag) - 1) != 0 ||
+	    strspn(h, "0123456789abcdef") < AUDIT_HASHLEN) {
+		*why = "malformed";
+		return -1;
+	}
+	clen = (size_t)(h - (sizeof(tag) - 1) - line);
+	memcpy(canon, line, clen);
+	canon[clen++] = '}';
+	canon[clen] = '\0';
+	(void)snprintf(head, sizeof(head), "{\"seq\":\"%" PRIu64 "\",", seq);
+	(void)snprintf(tail, sizeof(tail), ",\"prev\":\"%s\"}", prev);
+	if (strncmp(canon, head, strlen(head)) != 0) {
+		*why = "sequence number out of order";
+		return -1;
+	}
+	if (clen < strlen(tail) ||
+	    strcmp(canon + clen - strlen(tail), tail) != 0) {
+		*why = "prev is not the hash of the event before";
+		return -1;
+	}
+	audit_sha256(canon, clen, hash);
+	if (CRYPTO_memcmp(hash, h, AUDIT_HASHLEN) != 0) {
+		*why = "hash does not match the event";
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 3339 UTC with milliseconds. */
+static void
+audit_time(char *buf, size_t size)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		s[32];
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	(void)strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(buf, size, "%.24s.%03dZ", s,
+	    (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* The stored line of an encoded event: ,"hash":"<hash>" added. */
+static int
+audit_line(char *canon, long len, size_t size, const char *hash)
+{
+	if ((size_t)len + AUDIT_HASHLEN + 12 > size)
+		return -1;
+	(void)snprintf(canon + len - 1, size - (size_t)len + 1,
+	    ",\"hash\":\"%s\"}", hash);
+	return 0;
+}
+
+/* Append <line> to the local file of <cfg> (audit.file), if any. */
+static void
+audit_file(const struct config *cfg, const char *line)
+{
+	int	fd;
+	size_t	len = strlen(line);
+
+	if (cfg->audit_file == NULL)
+		return;
+	if ((fd = open(cfg->audit_file, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600)) == -1) {
+		log_event(LOG_LEVEL_WARN, "audit", "outcome", "file_error",
+		    "error", strerror(errno), NULL);
+		return;
+	}
+	/* One write of the whole line: O_APPEND keeps lines whole. */
+	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+	    (cfg->audit_fsync && fdatasync(fd) == -1))
+		log_event(LOG_LEVEL_WARN, "audit", "outcome", "file_error",
+		    "error", strerror(errno), NULL);
+	(void)close(fd);
+}
+
+static int
+audit_keys(const char *prefix, char *head, char *events, size_t size)
+{
+	return store_key(head, size, prefix, "audit:head") == -1 ||
+	    store_key(events, size, prefix, "audit:events") == -1 ? -1 : 0;
+}
+
+/* "<seq> <hash>" into its parts; an empty head is seq 0, zero hash. */
+static int
+audit_head_parse(const char *s, size_t len, uint64_t *seq, char *hash)
+{
+	char	buf[128], *sp, *end;
+
+	if (len == 0) {
+		*seq = 0;
+		(void)strcpy(hash, AUDIT_ZERO);
+		return 0;
+	}
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if ((sp = strchr(buf, ' ')) == NULL ||
+	    strlen(sp + 1) != AUDIT_HASHLEN)
+		return -1;
+	*sp = '\0';
+	*seq = strtoull(buf, &end, 10);
+	if (*end != '\0')
+		return -1;
+	(void)strcpy(hash, sp + 1);
+	return 0;
+}
+
+/* ---- the request path: asynchronous ---- */
+
+/* One event being appended; owned by the store callback in flight. */
+struct audit_req {
+	struct worker	*w;
+	struct config	*cfg;		/* a reference, for the file */
+	char		*fields[8];
+	struct audit_event ev;
+	char		 time[40];
+	int		 tries;
+	uint64_t	 seq;		/* of the event being appended */
+	char		 line[AUDIT_LINEMAX];
+};
+
+static void
+audit_req_free(struct audit_req *ar)
+{
+	size_t	i;
+
+	for (i = 0; i < 8; i++)
+		free(ar->fields[i]);
+	config_unref(ar->cfg);
+	free(ar);
+}
+
+static void	audit_on_append(void *, const redisReply *, const char *);
+
+static void
+audit_lost(struct audit_req *ar, const char *why)
+{
+	log_event(LOG_LEVEL_ERROR, "audit", "outcome", "lost", "action",
+	    ar->ev.action, "reason", why, NULL);
+	audit_req_free(ar);
+}
+
+/* Build the event on head (<seq>, <prev>) and try to append it. */
+static void
+audit_try(struct audit_req *ar, uint64_t seq, const char *prev)
+{
+	char		 hash[AUDIT_HASHLEN + 1], kh[STORE_KEYLEN];
+	char		 ke[STORE_KEYLEN], sold[24], snew[24];
+	long		 len;
+	struct store	*st = ar->w->store;
+
+	ar->seq = seq + 1;
+	if ((len = audit_encode(&ar->ev, ar->seq, ar->time, prev, ar->line,
+	    sizeof(ar->line), hash)) == -1 ||
+	    audit_line(ar->line, len, sizeof(ar->line), hash) == -1) {
+		audit_lost(ar, "too_long");
+		return;
+	}
+	(void)snprintf(sold, sizeof(sold), "%" PRIu64, seq);
+	(void)snprintf(snew, sizeof(snew), "%" PRIu64, ar->seq);
+	if (st == NULL || audit_keys(store_prefix(st), kh, ke, sizeof(kh)) ==
+	    -1 || store_eval(st, &audit_lua_append, audit_on_append, ar, 2, 6,
+	    (const char *[]){ kh, ke, sold, ar->line, snew, hash }, NULL) ==
+	    -1)
+		audit_lost(ar, "store");
+}
+
+static void
+audit_on_append(void *arg, const redisReply *reply, const char *err)
+{
+	struct audit_req	*ar = arg;
+	char			 prev[AUDIT_HASHLEN + 1];
+	uint64_t		 seq;
+
+	if (err != NULL || reply == NULL) {
+		audit_lost(ar, "store");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+		audit_file(ar->cfg, ar->line);
+		audit_req_free(ar);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_STRING || ++ar->tries > AUDIT_TRIES ||
+	    audit_head_parse(reply->str, reply->len, &seq, prev) == -1) {
+		audit_lost(ar, "contention");
+		return;
+	}
+	audit_try(ar, seq, prev);	/* another instance appended first */
+}
+
+static void
+audit_on_head(void *arg, const redisReply *reply, const char *err)
+{
+	struct audit_req	*ar = arg;
+	char			 prev[AUDIT_HASHLEN + 1];
+	uint64_t		 seq;
+
+	if (err != NULL || reply == NULL) {
+		audit_lost(ar, "store");
+		return;
+	}
+	if (audit_head_parse(reply->type == REDIS_REPLY_STRING ? reply->str :
+	    "", reply->type == REDIS_REPLY_STRING ? reply->len : 0, &seq,
+	    prev) == -1) {
+		audit_lost(ar, "bad_head");
+		return;
+	}
+	audit_try(ar, seq, prev);
+}
+
+void
+audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
+{
+	struct audit_req	*ar;
+	char			 kh[STORE_KEYLEN], ke[STORE_KEYLEN];
+	const char		**dst[8];
+	size_t			 i;
+
+	log_event(LOG_LEVEL_INFO, "audit", "action", ev->action, "actor",
+	    ev->actor, "target", ev->target, "outcome", ev->outcome,
+	    "request_id", ev->request_id, NULL);
+	if ((ar = calloc(1, sizeof(*ar))) == NULL)
+		return;
+	ar->w = w;
+	ar->cfg = config_ref(cfg);
+	dst[0] = &ar->ev.action; dst[1] = &ar->ev.actor;
+	dst[2] = &ar->ev.target; dst[3] = &ar->ev.org; dst[4] = &ar->ev.ip;
+	dst[5] = &ar->ev.request_id; dst[6] = &ar->ev.outcome;
+	dst[7] = &ar->ev.reason;
+	for (i = 0; i < 8; i++) {
+		if ((ar->fields[i] = strdup(audit_field(ev, i))) == NULL) {
+			audit_lost(ar, "nomem");
+			return;
+		}
+		*dst[i] = ar->fields[i];
+	}
+	audit_time(ar->time, sizeof(ar->time));
+	if (w->store == NULL || !store_healthy(w->store) ||
+	    audit_keys(store_prefix(w->store), kh, ke, sizeof(kh)) == -1 ||
+	    store_command_argv(w->store, audit_on_head, ar, 2,
+	    (const char *[]){ "GET", kh }, NULL) == -1)
+		audit_lost(ar, "store");
+}
+
+/* ---- the command-line tools: synchronous ---- */
+
+int
+audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
+{
+	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN], err[STORE_ERRLEN];
+	char		 prev[AUDIT_HASHLEN + 1], hash[AUDIT_HASHLEN + 1];
+	char		 time[40], line[AUDIT_LINEMAX], sold[24], snew[24];
+	redisReply	*r;
+	uint64_t	 seq;
+	long		 len;
+	int		 tries;
+
+	if (audit_keys(store_sync_prefix(ss), kh, ke, sizeof(kh)) == -1 ||
+	    (r = store_sync_command(ss, err, sizeof(err), "GET %s", kh)) ==
+	    NULL)
+		goto lost;
+	if (audit_head_parse(r->type == REDIS_REPLY_STRING ? r->str : "",
+	    r->type == REDIS_REPLY_STRING ? r->len : 0, &seq, prev) == -1) {
+		freeReplyObject(r);
+		goto lost;
+	}
+	freeReplyObject(r);
+	audit_time(time, sizeof(time));
+	for (tries = 0; tries < AUDIT_TRIES; tries++) {
+		if ((len = audit_encode(ev, seq + 1, time, prev, line,
+		    sizeof(line), hash)) == -1 || audit_line(line, len,
+		    sizeof(line), hash) == -1)
+			goto lost;
+		(void)snprintf(sold, sizeof(sold), "%" PRIu64, seq);
+		(void)snprintf(snew, sizeof(snew), "%" PRIu64, seq + 1);
+		if ((r = store_sync_eval(ss, &audit_lua_append, err,
+		    sizeof(err), 2, 6, (const char *[]){ kh, ke, sold, line,
+		    snew, hash }, NULL)) == NULL)
+			goto lost;
+		if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+			freeReplyObject(r);
+			return 0;
+		}
+		if (r->type != REDIS_REPLY_STRING || audit_head_parse(r->str,
+		    r->len, &seq, prev) == -1) {
+			freeReplyObject(r);
+			goto lost;
+		}
+		freeReplyObject(r);
+	}
+lost:
+	log_event(LOG_LEVEL_ERROR, "audit", "outcome", "lost", "action",
+	    ev->action, NULL);
+	return -1;
+}
+
+/* The checkpoint's HMAC: key from the gateway secret, over "seq hash". */
+static int
+audit_checkpoint_mac(const struct config *cfg, uint64_t seq,
+    const char *hash, char *hex)
+{
+	unsigned char	key[SECRET_KEY_LEN], md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0;
+	char		msg[96];
+
+	if (cfg->keys == NULL || secret_derive(cfg->keys->token,
+	    SECRET_KEY_LEN, "postern audit checkpoint v1", key) == -1)
+		return -1;
+	(void)snprintf(msg, sizeof(msg), "%" PRIu64 " %s", seq, hash);
+	(void)HMAC(EVP_sha256(), key, sizeof(key), (unsigned char *)msg,
+	    strlen(msg), md, &mdlen);
+	OPENSSL_cleanse(key, sizeof(key));
+	encode_hex(md, mdlen, hex);
+	return 0;
+}
+
+struct audit_cli {
+	struct config		*cfg;
+	struct store_sync	*ss;
+	char			 kevents[STORE_KEYLEN];
+	char			 kbase[STORE_KEYLEN];
+	char			 kcheck[STORE_KEYLEN];
+	char			 khead[STORE_KEYLEN];
+};
+
+static int
+audit_cli_open(struct audit_cli *ac, const char *path)
+{
+	struct diag	d = { 0 };
+	char		err[STORE_ERRLEN * 2];
+	const char	*p;
+
+	ac->cfg = config_load(path, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (ac->cfg == NULL) {
+		fprintf(stderr, "postern audit: %s: configuration not valid\n",
+		    path);
+		return 1;
+	}
+	if ((ac->ss = store_sync_open(ac->cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern audit: %s\n", err);
+		return 1;
+	}
+	p = store_sync_prefix(ac->ss);
+	(void)store_key(ac->kevents, sizeof(ac->kevents), p, "audit:events");
+	(void)store_key(ac->kbase, sizeof(ac->kbase), p, "audit:base");
+	(void)store_key(ac->kcheck, sizeof(ac->kcheck), p, "audit:checkpoint");
+	(void)store_key(ac->khead, sizeof(ac->khead), p, "audit:head");
+	return 0;
+}
+
+/* A string value (or "" when missing) into <out>; 0 or -1. */
+static int
+audit_cli_get(struct audit_cli *ac, const char *key, char *out, size_t size)
+{
+	char		 err[STORE_ERRLEN];
+	redisReply	*r;
+
+	if ((r = store_sync_command(ac->ss, err, sizeof(err), "GET %s", key)) ==
+	    NULL) {
+		fprintf(stderr, "postern audit: %s\n", err);
+		return -1;
+	}
+	(void)snprintf(out, size, "%s", r->type == REDIS_REPLY_STRING ?
+	    r->str : "");
+	freeReplyObject(r);
+	return 0;
+}
+
+/* The list's first seq and the hash before it (checked checkpoint). */
+static int
+audit_cli_start(struct audit_cli *ac, uint64_t *base, char *prev)
+{
+	char		 b[32], cp[256], mac[EVP_MAX_MD_SIZE * 2 + 1];
+	char		 cphash[AUDIT_HASHLEN + 1], cpmac[EVP_MAX_MD_SIZE * 2 + 1];
+	unsigned long long cpseq;
+
+	if (audit_cli_get(ac, ac->kbase, b, sizeof(b)) == -1 ||
+	    audit_cli_get(ac, ac->kcheck, cp, sizeof(cp)) == -1)
+		return -1;
+	*base = b[0] != '\0' ? strtoull(b, NULL, 10) : 1;
+	(void)strcpy(prev, AUDIT_ZERO);
+	if (*base <= 1)
+		return 0;
+	if (sscanf(cp, "%llu %64s %128s", &cpseq, cphash, cpmac) != 3 ||
+	    cpseq + 1 != *base || audit_checkpoint_mac(ac->cfg, cpseq,
+	    cphash, mac) == -1 || strlen(mac) != strlen(cpmac) ||
+	    CRYPTO_memcmp(mac, cpmac, strlen(mac)) != 0) {
+		printf("checkpoint before seq %" PRIu64 ": NOT VALID (missing, "
+		    "or its signature does not match)\n", *base);
+		return -1;
+	}
+	printf("starting from the signed checkpoint of seq %llu\n", cpseq);
+	(void)strcpy(prev, cphash);
+	return 0;
+}
+
+/* Call <fn> for every stored line from list index <from>; 0 or -1. */
+static int
+audit_cli_walk(struct audit_cli *ac, long from,
+    int (*fn)(void *, const char *, long), void *arg)
+{
+	char		 err[STORE_ERRLEN];
+	redisReply	*r;
+	long		 i = from;
+	size_t		 k;
+	int		 rc;
+
+	for (;;) {
+		if ((r = store_sync_command(ac->ss, err, sizeof(err),
+		    "LRANGE %s %ld %ld", ac->kevents, i, i + 999)) == NULL) {
+			fprintf(stderr, "postern audit: %s\n", err);
+			return -1;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+			freeReplyObject(r);
+			return 0;
+		}
+		for (k = 0; k < r->elements; k++, i++)
+			if ((rc = fn(arg, r->element[k]->type ==
+			    REDIS_REPLY_STRING ? r->element[k]->str : "", i)) !=
+			    0) {
+				freeReplyObject(r);
+				return rc;
+			}
+		freeReplyObject(r);
+	}
+}
+
+struct audit_verify {
+	uint64_t	 base;
+	uint64_t	 from;
+	uint64_t	 n;
+	char		 prev[AUDIT_HASHLEN + 1];
+};
+
+static int
+audit_verify_one(void *arg, const char *line, long i)
+{
+	struct audit_verify	*v = arg;
+	char			 hash[AUDIT_HASHLEN + 1];
+	const char		*why;
+	uint64_t		 seq = v->base + (uint64_t)i;
+
+	if (audit_check_line(line, seq, v->prev, hash, &why) == -1) {
+		printf("BROKEN at seq %" PRIu64 ": %s\n", seq, why);
+		return 1;
+	}
+	(void)strcpy(v->prev, hash);
+	if (seq >= v->from)
+		v->n++;
+	return 0;
+}
+
+static int
+audit_cmd_verify(struct audit_cli *ac, uint64_t from)
+{
+	struct audit_verify	 v = { 0 };
+	char			 head[128];
+	int			 rc;
+
+	v.from = from;
+	if (audit_cli_start(ac, &v.base, v.prev) == -1)
+		return 1;
+	if ((rc = audit_cli_walk(ac, 0, audit_verify_one, &v)) != 0)
+		return 1;
+	if (audit_cli_get(ac, ac->khead, head, sizeof(head)) == -1)
+		return 1;
+	if (head[0] != '\0' && (strchr(head, ' ') == NULL ||
+	    strcmp(strchr(head, ' ') + 1, v.prev) != 0)) {
+		printf("BROKEN at the head: it names an event that is not the "
+		    "last one (events removed from the end?)\n");
+		return 1;
+	}
+	printf("%" PRIu64 " events verified\n", v.n);
+	return 0;
+}
+
+static int
+audit_print_one(void *arg, const char *line, long i)
+{
+	(void)arg;
+	(void)i;
+	printf("%s\n", line);
+	return 0;
+}
+
+static int
+audit_cmd_trim(struct audit_cli *ac, uint64_t keep)
+{
+	char		 err[STORE_ERRLEN], line[AUDIT_LINEMAX], hash[AUDIT_HASHLEN
+			    + 1], mac[EVP_MAX_MD_SIZE * 2 + 1], cp[256];
+	char		 drop[24], nbase[24], prev[AUDIT_HASHLEN + 1];
+	redisReply	*r;
+	uint64_t	 base, n, last;
+	const char	*why;
+
+	if (audit_cli_start(ac, &base, prev) == -1)
+		return 1;
+	if ((r = store_sync_command(ac->ss, err, sizeof(err), "LLEN %s",
+	    ac->kevents)) == NULL || r->type != REDIS_REPLY_INTEGER) {
+		fprintf(stderr, "postern audit trim: %s\n", err);
+		freeReplyObject(r);
+		return 1;
+	}
+	n = (uint64_t)r->integer;
+	freeReplyObject(r);
+	if (n <= keep) {
+		printf("%" PRIu64 " events, nothing to trim\n", n);
+		return 0;
+	}
+	last = n - keep - 1;			/* the last index dropped */
+	if ((r = store_sync_command(ac->ss, err, sizeof(err), "LINDEX %s %llu",
+	    ac->kevents, (unsigned long long)last)) == NULL ||
+	    r->type != REDIS_REPLY_STRING || r->len >= sizeof(line)) {
+		fprintf(stderr, "postern audit trim: cannot read the event\n");
+		freeReplyObject(r);
+		return 1;
+	}
+	(void)strcpy(line, r->str);
+	freeReplyObject(r);
+	/* Its hash as stored; verify checks the chain up to it later on. */
+	(void)snprintf(hash, sizeof(hash), "%.64s", line + strlen(line) -
+	    AUDIT_HASHLEN - 2);
+	(void)why;
+	if (audit_checkpoint_mac(ac->cfg, base + last, hash, mac) == -1) {
+		fprintf(stderr, "postern audit trim: needs secret_file\n");
+		return 1;
+	}
+	(void)snprintf(cp, sizeof(cp), "%" PRIu64 " %s %s", base + last, hash,
+	    mac);
+	(void)snprintf(drop, sizeof(drop), "%" PRIu64, last + 1);
+	(void)snprintf(nbase, sizeof(nbase), "%" PRIu64, base + last + 1);
+	if ((r = store_sync_eval(ac->ss, &audit_lua_trim, err, sizeof(err), 3,
+	    6, (const char *[]){ ac->kevents, ac->kbase, ac->kcheck, drop,
+	    nbase, cp }, NULL)) == NULL) {
+		fprintf(stderr, "postern audit trim: %s\n", err);
+		return 1;
+	}
+	freeReplyObject(r);
+	printf("trimmed %" PRIu64 " events; the chain now starts at seq %s "
+	    "after a signed checkpoint\n", last + 1, nbase);
+	return 0;
+}
+
+int
+audit_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct audit_cli ac = { 0 };
+	const char	*path = "/etc/postern/postern.yaml", *action;
+	uint64_t	 from = 0, keep = 0, lines = 20;
+	int		 ch, rc = 2, keep_set = 0;
+	char		 b[32];
+	long		 start;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: postern audit " AUDIT_USAGE "\n");
+		return 2;
+	}
+	action = argv[1];
+	optind = 1;
+	while ((ch = getopt_long(argc - 1, argv + 1, "c:n:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+		case 's':
+			from = strtoull(optarg, NULL, 10);
+			break;
+		case 'k':
+			keep = strtoull(optarg, NULL, 10);
+			keep_set = 1;
+			break;
+		case 'n':
+			lines = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			fprintf(stderr, "usage: postern audit " AUDIT_USAGE
+			    "\n");
+			return 2;
+		}
+	}
+	if (strcmp(action, "verify") != 0 && strcmp(action, "tail") != 0 &&
+	    strcmp(action, "export") != 0 && strcmp(action, "trim") != 0) {
+		fprintf(stderr, "usage: postern audit " AUDIT_USAGE "\n");
+		return 2;
+	}
+	if (strcmp(action, "trim") == 0 && !keep_set) {
+		fprintf(stderr, "postern audit trim: give --keep N\n");
+		return 2;
+	}
+	if ((rc = audit_cli_open(&ac, path)) != 0)
+		goto out;
+	if (strcmp(action, "verify") == 0)
+		rc = audit_cmd_verify(&ac, from);
+	else if (strcmp(action, "trim") == 0)
+		rc = audit_cmd_trim(&ac, keep);
+	else {
+		rc = 1;
+		if (audit_cli_get(&ac, ac.kbase, b, sizeof(b)) == -1)
+			goto out;
+		start = (long)(from > (b[0] ? strtoull(b, NULL, 10) : 1) ?
+		    from - (b[0] ? strtoull(b, NULL, 10) : 1) : 0);
+		if (strcmp(action, "tail") == 0) {
+			char		 err[STORE_ERRLEN];
+			redisReply	*r = store_sync_command(ac.ss, err,
+					    sizeof(err), "LLEN %s", ac.kevents);
+
+			start = r != NULL && r->type == REDIS_REPLY_INTEGER &&
+			    (uint64_t)r->integer > lines ? (long)(r->integer -
+			    (long long)lines) : 0;
+			freeReplyObject(r);
+		}
+		rc = audit_cli_walk(&ac, start, audit_print_one, NULL) == 0 ?
+		    0 : 1;
+	}
+out:
+	store_sync_close(ac.ss);
+	if (ac.cfg != NULL)
+		config_unref(ac.cfg);
+	return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * The audit trail: every security-relevant action as one event in a
+ * hash chain shared by every gateway instance (Redis), also written as a
+ * JSON line to a local file for shipping.  docs/audit.md is the reference
+ * (actions, the canonical encoding, verification).
+ *
+ * An event's canonical encoding is the JSON object of its fields in the
+ * fixed order seq, time, action, actor, target, org, ip, request_id,
+ * outcome, reason, prev — every value a JSON string, no whitespace — and
+ * its hash is the hex SHA-256 of that text.  <prev> is the hash of the
+ * event before it ("0" x 64 for the first), so changing, removing or
+ * reordering any event breaks every link after it.
+ *
+ * Appending: read the head (seq, hash), build and hash the next event here
+ * (Redis' Lua has no SHA-256), then a script appends it only if the head
+ * is still the one read (compare-and-append), else the event is rebuilt
+ * on the new head and tried again.
+ */
+#ifndef POSTERN_AUDIT_H
+#define POSTERN_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct store_sync;
+struct worker;
+
+#define AUDIT_HASHLEN	64
+
+/* What happened; NULL fields are recorded as "". */
+struct audit_event {
+	const char	*action;	/* docs/audit.md lists them */
+	const char	*actor;		/* user id, pk_<id>, ps_<id>, operator */
+	const char	*target;	/* what it was done to */
+	const char	*org;
+	const char	*ip;
+	const char	*request_id;
+	const char	*outcome;	/* "success" or "failure" */
+	const char	*reason;
+};
+
+/*
+ * Append <ev> from the request path: asynchronous, never blocks; a failure
+ * is logged (event "audit", outcome "lost") and counted, never fatal.
+ */
+void	audit_emit(struct worker *w, struct config *cfg,
+	    const struct audit_event *ev);
+/* The same for the command-line tools; 0, or -1 with a message logged. */
+int	audit_emit_sync(struct store_sync *ss, const struct audit_event *ev);
+
+/*
+ * The canonical encoding of the event with <seq>, <time> and <prev> into
+ * <out> (NUL-terminated) and its hash into <hash>; the length, or -1 if it
+ * does not fit.
+ */
+long	audit_encode(const struct audit_event *ev, uint64_t seq,
+	    const char *time, const char *prev, char *out, size_t size,
+	    char *hash);
+
+/*
+ * Check stored event <line> (canonical encoding plus ,"hash":"...") as
+ * number <seq> after <prev>: 0 and its hash into <hash>, or -1 with the
+ * reason in <why>.
+ */
+int	audit_check_line(const char *line, uint64_t seq, const char *prev,
+	    char *hash, const char **why);
+
+#define AUDIT_USAGE	"verify [--from SEQ] | tail [-n N] | export --since SEQ |\n" \
+	"                     trim --keep N   [-c FILE]"
+/* `postern audit verify|tail|export|trim`; <argv>[0] is "audit". */
+int	audit_main(int argc, char **argv);
+
+#endif
