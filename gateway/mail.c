@@ -1,10 +1,8 @@
 /*
  * The mailer (see mail.h): a bounded queue of rendered messages per event
- * loop, sent over SMTP by libcurl's multi-socket API.  libcurl tells us
- * which sockets to watch (mailer_on_socket) and when to wake it
- * (mailer_on_curl_timer); libevent calls back into curl_multi_socket_action
- * and we collect finished transfers in mailer_collect().  Nothing here
- * blocks: name resolution runs in libcurl's resolver thread.
+ * loop, sent over SMTP by libcurl's multi-socket API on the loop
+ * (curlev.h); finished transfers come back to mailer_on_transfer().
+ * Nothing here blocks: name resolution runs in libcurl's resolver thread.
  *
  * A message is WAITING (for one of MAILER_PARALLEL transfer slots),
  * SENDING (an easy handle in the multi) or in BACKOFF (a timer before its
@@ -28,6 +26,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "curlev.h"
 #include "mail.h"
 #include "mailmsg.h"
 #include "mailtmpl.h"
@@ -61,19 +60,11 @@ struct mail_msg {
 	struct event		*retry;		/* backoff timer */
 };
 
-/* A socket libcurl asked us to watch; freed on CURL_POLL_REMOVE. */
-struct mail_sock {
-	LIST_ENTRY(mail_sock)	 entry;
-	struct mailer		*m;
-	struct event		*ev;
-};
-
 TAILQ_HEAD(mail_list, mail_msg);
 
 struct mailer {
 	struct event_base	*base;
-	CURLM			*multi;
-	struct event		*timer;		/* libcurl's timeout */
+	struct curlev		*cv;		/* transfers on the loop */
 	struct event		*kick;		/* start waiting messages */
 	struct metrics		*metrics;	/* the owner's */
 	mailer_config_fn	 getcfg;
@@ -83,21 +74,11 @@ struct mailer {
 	void			*done_arg;
 	struct mail_list	 msgs;		/* every queued message */
 	struct mail_list	 waiting;	/* ready for a slot, FIFO */
-	LIST_HEAD(, mail_sock)	 socks;
 	size_t			 nqueued;
 	size_t			 nsending;
 };
 
 static void	mail_on_retry(evutil_socket_t, short, void *);
-
-static pthread_once_t	mail_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode		mail_curl_init_rc;
-
-static void
-mail_curl_init(void)
-{
-	mail_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int
 mail_configured(const struct config *cfg)
@@ -147,7 +128,7 @@ mail_msg_free(struct mail_msg *msg)
 	struct mailer	*m = msg->m;
 
 	if (msg->easy != NULL) {
-		(void)curl_multi_remove_handle(m->multi, msg->easy);
+		curlev_remove(m->cv, msg->easy);
 		curl_easy_cleanup(msg->easy);
 		m->nsending--;
 	}
@@ -365,7 +346,7 @@ mail_start(struct mail_msg *msg)
 		return CURLE_OUT_OF_MEMORY;
 	msg->off = 0;
 	if ((rc = mail_setopts(e, msg)) != CURLE_OK ||
-	    curl_multi_add_handle(m->multi, e) != CURLM_OK) {
+	    curlev_add(m->cv, e) == -1) {
 		curl_easy_cleanup(e);
 		return rc != CURLE_OK ? rc : CURLE_FAILED_INIT;
 	}
@@ -501,125 +482,34 @@ mailer_pump(struct mailer *m)
 	}
 }
 
-/* Finished transfers: sent, or failed (retry or drop). */
+/* A transfer ended: sent, or failed (retry or drop). */
 static void
-mailer_collect(struct mailer *m)
+mailer_on_transfer(void *arg, CURL *e, CURLcode code)
 {
+	struct mailer	*m = arg;
 	struct mail_msg	*msg;
-	CURLMsg		*cm;
-	CURLcode	 code;
-	CURL		*e;
-	char		*priv;
-	long		 resp;
-	int		 left;
+	char		*priv = NULL;
+	long		 resp = 0;
 
-	while ((cm = curl_multi_info_read(m->multi, &left)) != NULL) {
-		if (cm->msg != CURLMSG_DONE)
-			continue;
-		e = cm->easy_handle;
-		code = cm->data.result;	/* cm dies with the handle */
-		priv = NULL;
-		resp = 0;
-		(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp);
-		msg = (struct mail_msg *)(void *)priv;
-		(void)curl_multi_remove_handle(m->multi, e);
-		curl_easy_cleanup(e);
-		msg->easy = NULL;
-		m->nsending--;
-		if (code == CURLE_OK) {
-			metrics_inc(&m->metrics->mail_sent);
-			mail_log(LOG_LEVEL_INFO, "sent", NULL, msg, NULL, resp);
-			mail_finish(msg, 1, NULL);
-		} else
-			mail_failed(msg, code, resp);
-	}
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+	(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp);
+	msg = (struct mail_msg *)(void *)priv;
+	curl_easy_cleanup(e);
+	msg->easy = NULL;
+	m->nsending--;
+	if (code == CURLE_OK) {
+		metrics_inc(&m->metrics->mail_sent);
+		mail_log(LOG_LEVEL_INFO, "sent", NULL, msg, NULL, resp);
+		mail_finish(msg, 1, NULL);
+	} else
+		mail_failed(msg, code, resp);
 	mailer_pump(m);
 }
-
-/* ---- libcurl <-> libevent ---- */
 
 static void
 mailer_on_kick(evutil_socket_t fd, short ev, void *arg)
 {
 	mailer_pump(arg);
-}
-
-static void
-mailer_on_io(evutil_socket_t fd, short ev, void *arg)
-{
-	struct mailer	*m = arg;
-	int		 running, flags = 0;
-
-	if (ev & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (ev & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	(void)curl_multi_socket_action(m->multi, fd, flags, &running);
-	mailer_collect(m);
-}
-
-static void
-mailer_on_timeout(evutil_socket_t fd, short ev, void *arg)
-{
-	struct mailer	*m = arg;
-	int		 running;
-
-	(void)curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &running);
-	mailer_collect(m);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch <s> for <what>, or stop watching it. */
-static int
-mailer_on_socket(CURL *e, curl_socket_t s, int what, void *userp,
-    void *socketp)
-{
-	struct mailer	*m = userp;
-	struct mail_sock *ms = socketp;
-	short		 ev = EV_PERSIST;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (ms != NULL) {
-			LIST_REMOVE(ms, entry);
-			event_free(ms->ev);
-			free(ms);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= EV_WRITE;
-	if (ms == NULL) {
-		if ((ms = calloc(1, sizeof(*ms))) == NULL ||
-		    (ms->ev = event_new(m->base, s, ev, mailer_on_io, m)) ==
-		    NULL) {
-			free(ms);
-			return -1;
-		}
-		ms->m = m;
-		LIST_INSERT_HEAD(&m->socks, ms, entry);
-		(void)curl_multi_assign(m->multi, s, ms);
-	} else {
-		(void)event_del(ms->ev);
-		(void)event_assign(ms->ev, m->base, s, ev, mailer_on_io, m);
-	}
-	return event_add(ms->ev, NULL) == 0 ? 0 : -1;
-}
-
-/* CURLMOPT_TIMERFUNCTION: one timer; -1 removes it. */
-static int
-mailer_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct mailer	*m = userp;
-	struct timeval	 tv;
-
-	if (timeout_ms < 0)
-		return event_del(m->timer) == 0 ? 0 : -1;
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
-	return evtimer_add(m->timer, &tv) == 0 ? 0 : -1;
 }
 
 /* ---- the mailer ---- */
@@ -630,9 +520,7 @@ mailer_new(struct event_base *base, struct metrics *metrics,
 {
 	struct mailer	*m;
 
-	(void)pthread_once(&mail_curl_once, mail_curl_init);
-	if (mail_curl_init_rc != CURLE_OK || (m = calloc(1, sizeof(*m))) ==
-	    NULL)
+	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	m->base = base;
 	m->metrics = metrics;
@@ -641,16 +529,8 @@ mailer_new(struct event_base *base, struct metrics *metrics,
 	m->flags = flags;
 	TAILQ_INIT(&m->msgs);
 	TAILQ_INIT(&m->waiting);
-	LIST_INIT(&m->socks);
-	if ((m->multi = curl_multi_init()) == NULL ||
-	    (m->timer = evtimer_new(base, mailer_on_timeout, m)) == NULL ||
-	    (m->kick = event_new(base, -1, 0, mailer_on_kick, m)) == NULL ||
-	    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION,
-	    mailer_on_socket) != CURLM_OK ||
-	    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m) != CURLM_OK ||
-	    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
-	    mailer_on_curl_timer) != CURLM_OK ||
-	    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m) != CURLM_OK) {
+	if ((m->cv = curlev_new(base, mailer_on_transfer, m)) == NULL ||
+	    (m->kick = event_new(base, -1, 0, mailer_on_kick, m)) == NULL) {
 		mailer_free(m);
 		return NULL;
 	}
@@ -674,7 +554,6 @@ void
 mailer_free(struct mailer *m)
 {
 	struct mail_msg	*msg;
-	struct mail_sock *ms;
 	size_t		 n = 0;
 
 	if (m == NULL)
@@ -686,15 +565,7 @@ mailer_free(struct mailer *m)
 	}
 	if (n > 0)
 		log_warnx("mail: %zu queued messages dropped at shutdown", n);
-	if (m->multi != NULL)
-		(void)curl_multi_cleanup(m->multi);	/* may close sockets */
-	while ((ms = LIST_FIRST(&m->socks)) != NULL) {
-		LIST_REMOVE(ms, entry);
-		event_free(ms->ev);
-		free(ms);
-	}
-	if (m->timer != NULL)
-		event_free(m->timer);
+	curlev_free(m->cv);
 	if (m->kick != NULL)
 		event_free(m->kick);
 	free(m);
