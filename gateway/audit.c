@@ -33,6 +33,7 @@
 #include "secret.h"
 #include "serve.h"
 #include "store.h"
+#include "webhook.h"
 
 #define AUDIT_LINEMAX	4096
 #define AUDIT_TRIES	16
@@ -305,6 +306,8 @@ audit_on_append(void *arg, const redisReply *reply, const char *err)
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
 		audit_file(ar->cfg, ar->line);
+		webhook_dispatch(ar->w->webhooks, ar->cfg, ar->ev.action,
+		    ar->line);
 		audit_req_free(ar);
 		return;
 	}

@@ -53,6 +53,8 @@ void		 config_on_account(struct yconf *, yaml_node_t *, void *);
 void		 config_names_free(struct config_names *);
 void		 config_on_ratelimits(struct yconf *, yaml_node_t *, void *);
 void		 config_on_audit(struct yconf *, yaml_node_t *, void *);
+void		 config_on_webhooks(struct yconf *, yaml_node_t *, void *);
+void		 config_webhooks_free(struct config *);
 /* The built-in rate-limit classes, before the file is read. */
 void		 config_rl_defaults_set(struct config *);
 /* After config_keys(): roles of mfa: in the ladder; password rules. */

@@ -95,6 +95,7 @@ static const struct yconf_key config_top_keys[] = {
 	{ "rate_limits", YAML_MAPPING_NODE, 0, config_on_ratelimits, 0, 0,
 	    0 },
 	{ "audit", YAML_MAPPING_NODE, 0, config_on_audit, 0, 0, 0 },
+	{ "webhooks", YAML_SEQUENCE_NODE, 0, config_on_webhooks, 0, 0, 0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -917,6 +918,7 @@ config_free(struct config *cfg)
 	password_rules_free(cfg->pwrules);
 	free(cfg->ratelimits);
 	free(cfg->audit_file);
+	config_webhooks_free(cfg);
 	if (cfg->keys != NULL) {
 		secret_wipe(cfg->keys);
 		free(cfg->keys);

@@ -86,6 +86,21 @@ struct config_names {
 /* 1 if <s> is in <v>. */
 int	config_names_has(const struct config_names *v, const char *s);
 
+/* One webhooks: endpoint (webhook.h). */
+struct config_webhook {
+	char		*url;
+	struct config_names events;	/* audit actions, or "*" */
+	unsigned char	 secret[64];	/* from secret_file */
+	size_t		 secretlen;
+	uint64_t	 timeout;	/* ms per attempt */
+	uint64_t	 retries;
+	uint64_t	 backoff;	/* ms before the first retry */
+	struct config_cidr *allow;	/* allow_private */
+	size_t		 nallow;
+	int		 allow_http;
+	char		*ca_file;
+};
+
 /* An app, from a policy file: who it serves and where it forwards. */
 struct config_app {
 	char		*name;		/* unique; the JWT audience */
@@ -244,6 +259,8 @@ struct config {
 	size_t		 nratelimits;
 	uint64_t	 ratelimit_v6_prefix;	/* bits of IPv6 counted */
 	char		*audit_file;		/* JSON lines copy, or NULL */
+	struct config_webhook *webhooks;
+	size_t		 nwebhooks;
 	int		 audit_fsync;		/* fdatasync each line */
 
 	/* derived at load from secret_file and assertion.key_file */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "config.h"
 #include "config-int.h"
 #include "diag.h"
@@ -154,6 +156,133 @@ config_on_rl_classes(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 }
 
+/* ---- webhooks: ---- */
+
+static void	config_on_wh_secret(struct yconf *, yaml_node_t *, void *);
+static void	config_on_wh_allow(struct yconf *, yaml_node_t *, void *);
+static void	config_on_wh_text(struct yconf *, yaml_node_t *, void *);
+
+#define WH(f)	offsetof(struct config_webhook, f)
+static const struct yconf_key config_wh_keys[] = {
+	{ "url", YAML_SCALAR_NODE, 1, config_on_wh_text, WH(url), 0, 0 },
+	{ "events", YAML_SEQUENCE_NODE, 1, config_on_names, WH(events), 2,
+	    0 },
+	{ "secret_file", YAML_SCALAR_NODE, 1, config_on_wh_secret, 0, 0, 0 },
+	{ "timeout", YAML_SCALAR_NODE, 0, yconf_on_duration, WH(timeout),
+	    100, 5 * 60 * MS_SEC },
+	{ "retries", YAML_SCALAR_NODE, 0, yconf_on_u64, WH(retries), 0, 20 },
+	{ "backoff", YAML_SCALAR_NODE, 0, yconf_on_duration, WH(backoff), 10,
+	    10 * 60 * MS_SEC },
+	{ "allow_private", YAML_SEQUENCE_NODE, 0, config_on_wh_allow, 0, 0,
+	    0 },
+	{ "allow_http", YAML_SCALAR_NODE, 0, yconf_on_bool, WH(allow_http), 0,
+	    0 },
+	{ "ca_file", YAML_SCALAR_NODE, 0, config_on_wh_text, WH(ca_file), 0,
+	    0 },
+};
+
+static void
+config_on_wh_text(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	(void)yconf_strdup(y, n, 0, (char **)(void *)((char *)obj +
+	    y->cur->off));
+}
+
+/* The shared secret: a file of 16 to 64 bytes, mode 0600. */
+static void
+config_on_wh_secret(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_webhook	*wh = obj;
+	char			*path = NULL;
+	FILE			*fp;
+
+	config_secret_file(y, n, 16, &path);
+	if (path == NULL)
+		return;
+	if ((fp = fopen(path, "rb")) == NULL ||
+	    (wh->secretlen = fread(wh->secret, 1, sizeof(wh->secret), fp)) <
+	    16 || fgetc(fp) != EOF)
+		yconf_error(y, n, "%s: %s: expected 16 to 64 bytes", y->key,
+		    path);
+	if (fp != NULL)
+		(void)fclose(fp);
+	free(path);
+}
+
+static void
+config_on_wh_allow(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_webhook	*wh = obj;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	struct config_cidr	 c, *v;
+	const char		*s;
+	char			 err[128];
+
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&y->doc, *it);
+		if (item == NULL || yconf_str(y, item, &s) == -1)
+			continue;
+		if (parse_cidr(s, &c, err, sizeof(err)) == -1) {
+			yconf_error(y, item, "%s: %s", y->key, err);
+			continue;
+		}
+		if ((v = reallocarray(wh->allow, wh->nallow + 1,
+		    sizeof(*v))) == NULL)
+			fatal("%s", __func__);
+		wh->allow = v;
+		wh->allow[wh->nallow++] = c;
+	}
+}
+
+static void
+config_on_webhook(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config		*cfg = obj;
+	struct config_webhook	*v, *wh;
+
+	if ((v = reallocarray(cfg->webhooks, cfg->nwebhooks + 1,
+	    sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	cfg->webhooks = v;
+	wh = &cfg->webhooks[cfg->nwebhooks++];
+	memset(wh, 0, sizeof(*wh));
+	wh->timeout = 10 * MS_SEC;
+	wh->retries = 5;
+	wh->backoff = MS_SEC;
+	yconf_map(y, n, "webhooks", config_wh_keys, NITEMS(config_wh_keys),
+	    wh);
+	if (wh->url != NULL && strncmp(wh->url, "https://", 8) != 0 &&
+	    !(wh->allow_http && strncmp(wh->url, "http://", 7) == 0))
+		yconf_error(y, n, "webhooks: url %s: expected https:// (or "
+		    "http:// with allow_http: true)", wh->url);
+}
+
+void
+config_on_webhooks(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_seq(y, n, config_on_webhook, obj);
+}
+
+void
+config_webhooks_free(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nwebhooks; i++) {
+		free(cfg->webhooks[i].url);
+		free(cfg->webhooks[i].ca_file);
+		free(cfg->webhooks[i].allow);
+		config_names_free(&cfg->webhooks[i].events);
+		OPENSSL_cleanse(cfg->webhooks[i].secret,
+		    sizeof(cfg->webhooks[i].secret));
+	}
+	free(cfg->webhooks);
+	cfg->webhooks = NULL;
+	cfg->nwebhooks = 0;
+}
+
 /* ---- audit: ---- */
 
 static void
@@ -220,11 +349,13 @@ config_on_names(struct yconf *y, yaml_node_t *n, void *obj)
 		item = yaml_document_get_node(&y->doc, *it);
 		if (item == NULL || yconf_str(y, item, &s) == -1)
 			continue;
-		if (strlen(s) == 0 || strlen(s) > 63 ||
+		if ((strcmp(s, "*") != 0 || y->cur->min != 2) &&
+		    (strlen(s) == 0 || strlen(s) > 63 ||
 		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-		    strlen(s) || s[0] == '-' || s[0] == '_') {
+		    strlen(s) || s[0] == '-' || s[0] == '_')) {
 			yconf_error(y, item, "%s: '%.64s' is not %s", y->key,
-			    s, y->cur->min ? "an org slug" : "a role name");
+			    s, y->cur->min == 2 ? "an audit action" :
+			    y->cur->min ? "an org slug" : "a role name");
 			continue;
 		}
 		if ((nv = reallocarray(v->v, v->n + 1, sizeof(*nv))) == NULL ||

@@ -147,6 +147,10 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	s->mail_retries += metrics_load(&m->mail_retries);
 	s->mail_queue += metrics_load(&m->mail_queue);
 	s->rate_limited += metrics_load(&m->rate_limited);
+	s->webhook_delivered += metrics_load(&m->webhook_delivered);
+	s->webhook_failed += metrics_load(&m->webhook_failed);
+	s->webhook_retries += metrics_load(&m->webhook_retries);
+	s->webhook_queue += metrics_load(&m->webhook_queue);
 }
 
 static int
@@ -263,6 +267,16 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    metrics_render_one(out, "postern_rate_limited_total", "counter",
 	    "Requests refused with 429 by a rate-limit class (the log names "
 	    "the class).", s->rate_limited) ||
+	    metrics_render_one(out, "postern_webhook_delivered_total", "counter",
+	    "Webhook deliveries answered 2xx.", s->webhook_delivered) ||
+	    metrics_render_one(out, "postern_webhook_failed_total", "counter",
+	    "Webhook deliveries given up, refused by the address guard or "
+	    "dropped (the log says why).", s->webhook_failed) ||
+	    metrics_render_one(out, "postern_webhook_retries_total", "counter",
+	    "Webhook delivery attempts after a failed one.",
+	    s->webhook_retries) ||
+	    metrics_render_one(out, "postern_webhook_queue", "gauge",
+	    "Webhook deliveries queued or in flight.", s->webhook_queue) ||
 	    metrics_head(out, "postern_config_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP), by result.") == -1)
 		return -1;

@@ -66,6 +66,10 @@ struct metrics {
 	atomic_uint_fast64_t	mail_retries;	/* attempts after a first */
 	atomic_uint_fast64_t	mail_queue;	/* gauge, set by the mailer */
 	atomic_uint_fast64_t	rate_limited;	/* 429 by a rate-limit class */
+	atomic_uint_fast64_t	webhook_delivered;
+	atomic_uint_fast64_t	webhook_failed;	/* given up, refused, dropped */
+	atomic_uint_fast64_t	webhook_retries;
+	atomic_uint_fast64_t	webhook_queue;	/* gauge */
 };
 
 /* Process-wide values, written on accept/close and reload only. */
@@ -101,6 +105,10 @@ struct metrics_snap {
 	uint64_t	mail_retries;
 	uint64_t	mail_queue;
 	uint64_t	rate_limited;
+	uint64_t	webhook_delivered;
+	uint64_t	webhook_failed;
+	uint64_t	webhook_retries;
+	uint64_t	webhook_queue;
 };
 
 /* Add <m> (a worker's, read with relaxed loads) into <s>. */

@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "encode.h"
 #include "serve.h"
+#include "webhook.h"
 #include "store.h"
 #include "hashpool.h"
 #include "tls.h"
@@ -209,7 +210,8 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	if ((w->store = store_new(w->base, cfg, err, sizeof(err))) == NULL ||
 	    (w->hashport = hashpool_port_new(w->base)) == NULL ||
 	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
-	    w, 0)) == NULL) {
+	    w, 0)) == NULL ||
+	    (w->webhooks = webhooks_new(w->base, &w->metrics)) == NULL) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
 		    "out of memory");
 		return -1;
@@ -228,6 +230,7 @@ worker_free(struct worker *w)
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
 	store_free(w->store);	/* pending callbacks get errors */
 	mailer_free(w->mailer);	/* logs what it drops */
+	webhooks_free(w->webhooks);
 	pool_free(w->pool);	/* its bufferevents go before the base */
 	if (w->wake != NULL)
 		event_free(w->wake);

@@ -25,6 +25,7 @@ struct event;
 struct event_base;
 struct listener;
 struct mailer;
+struct webhooks;
 struct store;
 struct hashpool;
 struct hashpool_port;
@@ -57,6 +58,7 @@ struct worker {
 	struct event		*drain_timer;	/* shutdown_timeout */
 	struct store		*store;		/* its Redis connection */
 	struct mailer		*mailer;	/* outbound mail (mail.h) */
+	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
 	size_t			 nclients;

@@ -92,7 +92,7 @@ def test_unknown_key(conf):
                  "(expected one of: server, limits, timeouts, tls, "
                  "security_headers, redis, secret_file, passwords, log, sessions, "
                  "assertion, branding, policies, roles, mfa, account, mail, "
-                 "rate_limits, audit)")
+                 "rate_limits, audit, webhooks)")
 
 
 def test_unknown_nested_key(conf):

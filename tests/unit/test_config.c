@@ -318,7 +318,8 @@ test_keys(void **state)
 	    "5:1: unknown key 'serverr' at the top level (expected one of: "
 	    "server, limits, timeouts, tls, security_headers, redis, "
 	    "secret_file, passwords, log, sessions, assertion, branding, "
-	    "policies, roles, mfa, account, mail, rate_limits, audit)", NULL);
+	    "policies, roles, mfa, account, mail, rate_limits, audit, "
+	    "webhooks)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",
 	    "5:3: unknown key 'wrkers' in 'server' (expected one of: workers, "
 	    "listen, admin, trusted_proxies, max_connections, "

@@ -1,0 +1,182 @@
+"""Webhooks (gateway/webhook.c): audit events POSTed, signed, retried.
+
+A real gateway and a real HTTP receiver on loopback (Python's
+http.server); events come from real sign-ins.  Loopback is a refused
+address class, so the receiver is reached only through allow_private; the
+same receiver without it must get nothing.  (The other private ranges are
+unit tests of the classification: no connection is made to them.)
+"""
+import hashlib
+import hmac
+import http.server
+import json
+import re
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import free_port
+from test_auth import add_user, auth_extra, login, make_key
+
+SECRET = b"webhook-secret-0123456789"
+
+
+class Receiver:
+    """Records every request; answers from a script of statuses."""
+
+    def __init__(self):
+        self.requests = []
+        self.script = []        # statuses to answer, then 200
+        self.port = free_port()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                outer.requests.append((self.path, dict(self.headers),
+                                       body))
+                status = outer.script.pop(0) if outer.script else 200
+                self.send_response(status)
+                if status in (301, 302, 307):
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1",
+                                                       self.port), H)
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+
+    def wait(self, n, timeout=10):
+        deadline = time.time() + timeout
+        while len(self.requests) < n:
+            assert time.time() < deadline, self.requests
+            time.sleep(0.05)
+        return self.requests
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def whgw(gateway, redis_server, tmp_path, receiver):
+    def start(allow=True, retries=3, events="[login]"):
+        secret = tmp_path / "wh.secret"
+        secret.write_bytes(SECRET)
+        secret.chmod(0o600)
+        cfgpath = tmp_path / "postern.yaml"
+        cfgpath.write_text("assertion:\n  key_file: %s\n"
+                           % (tmp_path / "assertion.pem"))
+        make_key(tmp_path, cfgpath)
+        hook = ("webhooks:\n"
+                "  - url: http://127.0.0.1:%d/hook\n"
+                "    allow_http: true\n"
+                "    events: %s\n"
+                "    secret_file: %s\n"
+                "    retries: %d\n"
+                "    backoff: 50ms\n"
+                "    timeout: 2s\n" % (receiver.port, events, secret,
+                                        retries))
+        if allow:
+            hook += "    allow_private: [127.0.0.1/32]\n"
+        gw = gateway(extra=auth_extra(tmp_path) + hook, redis=redis_server,
+                     protect=True)
+        gw.email = "w-%s@example.com" % uuid.uuid4().hex[:8]
+        add_user(gw, gw.email)
+        return gw
+    return start
+
+
+def metric(gw, name):
+    import urllib.request
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics"
+                                  % gw.admin_port, timeout=5).read().decode()
+    m = re.search(r"^%s (\d+)" % name, text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_event_is_delivered_and_signed(whgw, receiver):
+    gw = whgw()
+    _, r = login(gw)
+    assert r.status_code == 303
+    path, headers, body = receiver.wait(1)[0]
+    assert path == "/hook"
+    assert headers["Content-Type"] == "application/json"
+    ev = json.loads(body)
+    assert ev["action"] == "login" and ev["outcome"] == "success"
+    assert re.fullmatch(r"[0-9a-f]{64}", ev["hash"])
+    m = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})",
+                     headers["X-Postern-Signature"])
+    assert m, headers
+    t = int(m.group(1))
+    assert abs(time.time() - t) < 30          # the tolerance to check
+    want = hmac.new(SECRET, m.group(1).encode() + b"." + body,
+                    hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(want, m.group(2))
+    assert SECRET.decode() not in gw.log()
+    assert metric(gw, "postern_webhook_delivered_total") >= 1
+
+
+def test_retries_on_500_then_delivers(whgw, receiver):
+    gw = whgw(retries=3)
+    receiver.script = [500, 503]
+    login(gw)
+    reqs = receiver.wait(3)
+    assert [json.loads(b)["action"] for _, _, b in reqs] == ["login"] * 3
+    time.sleep(0.3)
+    assert metric(gw, "postern_webhook_retries_total") == 2
+    assert metric(gw, "postern_webhook_delivered_total") == 1
+
+
+def test_gives_up_after_the_retry_limit(whgw, receiver):
+    gw = whgw(retries=1)
+    receiver.script = [500] * 10
+    login(gw)
+    receiver.wait(2)
+    time.sleep(0.5)
+    assert len(receiver.requests) == 2
+    assert metric(gw, "postern_webhook_failed_total") == 1
+    assert '"outcome":"failed"' in gw.log()
+
+
+def test_a_redirect_is_not_followed(whgw, receiver):
+    gw = whgw()
+    receiver.script = [302]
+    login(gw)
+    receiver.wait(1)
+    time.sleep(0.5)
+    assert [p for p, _, _ in receiver.requests] == ["/hook"]
+    assert '"reason":"redirect"' in gw.log()
+
+
+def test_loopback_is_refused_unless_allowlisted(whgw, receiver):
+    gw = whgw(allow=False)
+    login(gw)
+    deadline = time.time() + 5
+    while '"outcome":"refused"' not in gw.log():
+        assert time.time() < deadline, gw.log()
+        time.sleep(0.05)
+    assert '"reason":"loopback"' in gw.log()
+    time.sleep(0.3)
+    assert receiver.requests == []             # nothing reached it
+    assert metric(gw, "postern_webhook_failed_total") == 1
+
+
+def test_only_subscribed_events(whgw, receiver):
+    gw = whgw(events="[logout]")
+    login(gw)
+    time.sleep(0.7)
+    assert receiver.requests == []
