@@ -1,7 +1,6 @@
 /*
  * Backup codes (see backup.h).
  */
-#include <ctype.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -20,10 +19,13 @@ backup_generate(char codes[BACKUP_CODES][BACKUP_CODE_LEN + 1])
 	int		i, j, o;
 
 	for (i = 0; i < BACKUP_CODES; i++) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			OPENSSL_cleanse(codes, sizeof(codes[0]) * BACKUP_CODES);
 			return -1;
+		}
+		/* 5 bits of each byte: uniform, as 32 divides 256 */
 		for (j = 0, o = 0; j < BACKUP_CHARS; j++) {
-			if (j > 0 && j % 6 == 0)
+			if (j > 0 && j % BACKUP_GROUP == 0)
 				codes[i][o++] = '-';
 			codes[i][o++] = backup_alphabet[rnd[j] & 31];
 		}
@@ -44,14 +46,18 @@ backup_normalize(const char *in, char *out, size_t size)
 	for (; *in != '\0'; in++) {
 		if (*in == ' ' || *in == '-')
 			continue;
-		c = tolower((unsigned char)*in);
-		if (n == BACKUP_CHARS || strchr(backup_alphabet, c) == NULL ||
-		    c == '\0')
+		c = *in >= 'A' && *in <= 'Z' ? *in - 'A' + 'a' : *in;
+		if (n == BACKUP_CHARS || strchr(backup_alphabet, c) == NULL) {
+			OPENSSL_cleanse(out, size);
 			return -1;
+		}
 		out[n++] = (char)c;
 	}
 	out[n] = '\0';
-	return n == BACKUP_CHARS ? 0 : -1;
+	if (n == BACKUP_CHARS)
+		return 0;
+	OPENSSL_cleanse(out, size);
+	return -1;
 }
 
 void
@@ -61,4 +67,5 @@ backup_hash(const char *norm, char *hex)
 
 	(void)SHA256((const unsigned char *)norm, strlen(norm), md);
 	encode_hex(md, sizeof(md), hex);
+	OPENSSL_cleanse(md, sizeof(md));
 }

@@ -11,13 +11,21 @@
 
 #define BACKUP_CODES		10
 #define BACKUP_CHARS		24	/* normalised: 120 bits */
-#define BACKUP_CODE_LEN		(BACKUP_CHARS + 3)	/* with dashes */
+#define BACKUP_GROUP		6	/* characters between dashes */
+#define BACKUP_CODE_LEN		(BACKUP_CHARS + BACKUP_CHARS / BACKUP_GROUP - 1)
 
-/* BACKUP_CODES new codes, for display; 0 or -1. */
+/* DESIGN.md: at least 112 bits each, so an unsalted SHA-256 is enough. */
+_Static_assert(BACKUP_CHARS * 5 >= 112, "backup codes too short");
+
+/*
+ * BACKUP_CODES new codes from RAND_bytes, for display ("abcdef-ghijkl-
+ * mnopqr-stuvwx"); 0, or -1 (then <codes> is wiped).
+ */
 int	backup_generate(char codes[BACKUP_CODES][BACKUP_CODE_LEN + 1]);
 /*
- * The normalised form of a typed code (lower case, no spaces or dashes,
- * exactly BACKUP_CHARS of the alphabet) into <out>; 0 or -1.
+ * The normalised form of a typed code (ASCII case folded to lower, spaces
+ * and dashes dropped, then exactly BACKUP_CHARS of a-z2-7) into <out> (at
+ * least BACKUP_CHARS + 1 bytes); 0, or -1 (then <out> is wiped).
  */
 int	backup_normalize(const char *in, char *out, size_t size);
 /* The hex SHA-256 of normalised code <norm> into <hex> (65 bytes). */

@@ -8,7 +8,11 @@
 
 struct evbuffer;
 
-/* Append the QR code of <text> (level M) as <svg> to <out>; 0 or -1. */
+/*
+ * Append the QR code of <text> (8-bit mode, error correction level M) as
+ * one inline <svg> element to <out>; 0, or -1 (<text> empty or too long
+ * for a QR code, or no memory) with nothing appended.
+ */
 int	qr_svg(const char *text, struct evbuffer *out);
 
 #endif

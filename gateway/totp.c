@@ -1,7 +1,8 @@
 /*
- * TOTP codes and sealed seeds (see totp.h).
+ * TOTP codes and sealed seeds (see totp.h).  Everything here is pure: no
+ * I/O, no clock (the caller passes <now>), randomness only from RAND_bytes.
  */
-#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,10 +14,16 @@
 #include "encode.h"
 #include "totp.h"
 
-#define TOTP_NONCE	12
+#define TOTP_NONCE	12	/* AES-GCM's 96-bit IV (NIST SP 800-38D) */
 #define TOTP_TAG	16
+#define TOTP_SEALED	(TOTP_NONCE + TOTP_SECRET_MAX + TOTP_TAG)
 
 static const char totp_b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* What the URI tells authenticator apps must match what totp_verify does. */
+#define TOTP_URI_PARAMS	"&algorithm=SHA1&digits=6&period=30"
+_Static_assert(TOTP_DIGITS == 6 && TOTP_PERIOD == 30,
+    "TOTP_URI_PARAMS is out of date");
 
 int
 totp_new_secret(unsigned char out[TOTP_SECRET_LEN])
@@ -33,7 +40,7 @@ totp_base32(const unsigned char *in, size_t n, char *out, size_t size)
 	if (size < (n * 8 + 4) / 5 + 1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
+		acc = ((acc << 8) | in[i]) & 0xfff;	/* < 13 bits live */
 		bits += 8;
 		while (bits >= 5) {
 			out[o++] = totp_b32[(acc >> (bits - 5)) & 31];
@@ -46,10 +53,20 @@ totp_base32(const unsigned char *in, size_t n, char *out, size_t size)
 	return 0;
 }
 
+/* ASCII upper case, whatever the locale. */
+static int
+totp_upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
 /*
- * Decode <s>, <width> bits per character of <alphabet> (base32: 5,
- * base64url: 6), skipping the characters in <skip>, into <out>; the byte
- * count, or -1 if malformed or longer than <size>.
+ * Decode <s>, <width> bits per character of <alphabet> (base32: 5, case
+ * folded; base64url: 6), skipping the characters in <skip>, into <out>.
+ * Only the canonical encoding is accepted (RFC 4648 §3.5): a last group
+ * too short to hold a byte or with non-zero pad bits is refused, so that
+ * no two strings decode to the same bytes.  Returns the byte count, or -1
+ * if malformed or longer than <size>.
  */
 static long
 totp_decode(const char *s, const char *alphabet, unsigned int width,
@@ -58,14 +75,15 @@ totp_decode(const char *s, const char *alphabet, unsigned int width,
 	unsigned int	acc = 0, bits = 0;
 	size_t		o = 0;
 	const char	*p;
+	int		c;
 
 	for (; *s != '\0'; s++) {
 		if (strchr(skip, *s) != NULL)
 			continue;
-		if ((p = strchr(alphabet, width == 5 ?
-		    toupper((unsigned char)*s) : *s)) == NULL)
+		c = width == 5 ? totp_upper((unsigned char)*s) : *s;
+		if ((p = strchr(alphabet, c)) == NULL)
 			return -1;
-		acc = (acc << width) | (unsigned int)(p - alphabet);
+		acc = ((acc << width) | (unsigned int)(p - alphabet)) & 0x3fff;
 		bits += width;
 		if (bits >= 8) {
 			if (o == size)
@@ -73,8 +91,9 @@ totp_decode(const char *s, const char *alphabet, unsigned int width,
 			out[o++] = (unsigned char)(acc >> (bits - 8));
 			bits -= 8;
 		}
-		acc &= 0xff;
 	}
+	if (bits >= width || (acc & ((1u << bits) - 1)) != 0)
+		return -1;
 	return (long)o;
 }
 
@@ -84,53 +103,82 @@ totp_base32_decode(const char *s, unsigned char *out, size_t size)
 	return totp_decode(s, totp_b32, 5, " -=", out, size);
 }
 
+/* RFC 4226 §5.3 dynamic truncation of HMAC-SHA1 <md>. */
+static uint32_t
+totp_truncate(const unsigned char *md)
+{
+	unsigned int	off = md[19] & 0x0f;
+
+	return ((uint32_t)(md[off] & 0x7f) << 24) |
+	    ((uint32_t)md[off + 1] << 16) | ((uint32_t)md[off + 2] << 8) |
+	    md[off + 3];
+}
+
 uint32_t
 totp_code(const unsigned char *key, size_t keylen, uint64_t step, int digits)
 {
 	unsigned char	msg[8], md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen = 0, off, i;
+	unsigned int	mdlen = 0, i;
 	uint32_t	bin, mod = 1;
 
-	for (i = 0; i < 8; i++)
+	if (digits < 6 || digits > 8 || keylen > INT_MAX)
+		return TOTP_CODE_ERR;
+	for (i = 0; i < 8; i++)		/* big-endian (RFC 6238 §4) */
 		msg[i] = (unsigned char)(step >> (56 - 8 * i));
 	if (HMAC(EVP_sha1(), key, (int)keylen, msg, sizeof(msg), md,
-	    &mdlen) == NULL || mdlen < 20)
-		return UINT32_MAX;
-	off = md[mdlen - 1] & 0x0f;
-	bin = ((uint32_t)(md[off] & 0x7f) << 24) |
-	    ((uint32_t)md[off + 1] << 16) | ((uint32_t)md[off + 2] << 8) |
-	    md[off + 3];
+	    &mdlen) == NULL || mdlen != 20) {
+		OPENSSL_cleanse(md, sizeof(md));
+		return TOTP_CODE_ERR;
+	}
+	bin = totp_truncate(md);
 	OPENSSL_cleanse(md, sizeof(md));
 	for (i = 0; i < (unsigned int)digits; i++)
 		mod *= 10;
 	return bin % mod;
 }
 
+/*
+ * Copy the digits of typed code <in> into <typed> (TOTP_DIGITS + 1 bytes),
+ * skipping spaces and '-'; 0, or -1 unless exactly TOTP_DIGITS ASCII
+ * digits remain.
+ */
+static int
+totp_typed(const char *in, char *typed)
+{
+	size_t	n = 0;
+
+	for (; *in != '\0'; in++) {
+		if (*in == ' ' || *in == '-')
+			continue;
+		if (*in < '0' || *in > '9' || n == TOTP_DIGITS)
+			return -1;
+		typed[n++] = *in;
+	}
+	typed[n] = '\0';
+	return n == TOTP_DIGITS ? 0 : -1;
+}
+
 int
 totp_verify(const unsigned char *key, size_t keylen, const char *input,
     int64_t now, int64_t last_step, int64_t *matched)
 {
-	char		 typed[TOTP_DIGITS + 1], want[TOTP_DIGITS + 1];
-	size_t		 n = 0;
+	char		 typed[TOTP_DIGITS + 1], want[16];
+	uint32_t	 code;
 	int64_t		 step, d, found = -1;
 	int		 hit, replay = 0;
 
-	for (; *input != '\0'; input++) {
-		if (*input == ' ' || *input == '-')
-			continue;
-		if (!isdigit((unsigned char)*input) || n == TOTP_DIGITS)
-			return -1;
-		typed[n++] = *input;
-	}
-	if (n != TOTP_DIGITS || now < TOTP_PERIOD)
+	if (now < TOTP_PERIOD || totp_typed(input, typed) == -1) {
+		OPENSSL_cleanse(typed, sizeof(typed));
 		return -1;
-	typed[n] = '\0';
+	}
 	step = now / TOTP_PERIOD;
 	for (d = -1; d <= 1; d++) {	/* all three, whatever matches */
-		(void)snprintf(want, sizeof(want), "%0*u", TOTP_DIGITS,
-		    (unsigned int)totp_code(key, keylen, (uint64_t)(step + d),
-		    TOTP_DIGITS));
-		hit = CRYPTO_memcmp(want, typed, TOTP_DIGITS) == 0;
+		code = totp_code(key, keylen, (uint64_t)(step + d),
+		    TOTP_DIGITS);
+		(void)snprintf(want, sizeof(want), "%0*lu", TOTP_DIGITS,
+		    (unsigned long)code);
+		hit = CRYPTO_memcmp(want, typed, TOTP_DIGITS + 1) == 0 &&
+		    code != TOTP_CODE_ERR;
 		if (hit && found == -1 && step + d > last_step)
 			found = step + d;
 		replay |= hit && step + d <= last_step;
@@ -143,18 +191,19 @@ totp_verify(const unsigned char *key, size_t keylen, const char *input,
 	return 0;
 }
 
-/* Percent-encode <s> (RFC 3986 unreserved kept) at <out>+<*o>. */
+/* Percent-encode <s> (RFC 3986 unreserved and '@' kept) at <out>+<*o>. */
 static int
 totp_pct(const char *s, char *out, size_t size, size_t *o)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	unsigned char	  c;
 
 	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (*o + 4 >= size)
+		c = (unsigned char)*s;
+		if (*o + 4 > size)
 			return -1;
-		if (isalnum(c) || strchr("-._~@", c) != NULL)
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~@", c) != NULL)
 			out[(*o)++] = (char)c;
 		else {
 			out[(*o)++] = '%';
@@ -166,31 +215,42 @@ totp_pct(const char *s, char *out, size_t size, size_t *o)
 	return 0;
 }
 
+/* Append <what> at <out>+<*o>; 0, or -1 if it does not fit. */
+static int
+totp_cat(char *out, size_t size, size_t *o, const char *what)
+{
+	size_t	n = strlen(what);
+
+	if (*o + n >= size)
+		return -1;
+	memcpy(out + *o, what, n + 1);
+	*o += n;
+	return 0;
+}
+
 int
 totp_uri(const char *issuer, const char *account, const char *b32,
     char *out, size_t size)
 {
-	size_t	o;
-	int	n;
+	size_t	o = 0;
 
-	n = snprintf(out, size, "otpauth://totp/");
-	if (n < 0 || (size_t)n >= size)
+	if (size == 0)
 		return -1;
-	o = (size_t)n;
-	if (totp_pct(issuer, out, size, &o) == -1 || o + 2 >= size)
+	out[0] = '\0';
+	if (*b32 == '\0' || strspn(b32, totp_b32) != strlen(b32) ||
+	    totp_cat(out, size, &o, "otpauth://totp/") == -1 ||
+	    totp_pct(issuer, out, size, &o) == -1 ||
+	    totp_cat(out, size, &o, ":") == -1 ||
+	    totp_pct(account, out, size, &o) == -1 ||
+	    totp_cat(out, size, &o, "?secret=") == -1 ||
+	    totp_cat(out, size, &o, b32) == -1 ||
+	    totp_cat(out, size, &o, "&issuer=") == -1 ||
+	    totp_pct(issuer, out, size, &o) == -1 ||
+	    totp_cat(out, size, &o, TOTP_URI_PARAMS) == -1) {
+		out[0] = '\0';
 		return -1;
-	out[o++] = ':';
-	if (totp_pct(account, out, size, &o) == -1)
-		return -1;
-	n = snprintf(out + o, size - o, "?secret=%s&issuer=", b32);
-	if (n < 0 || (size_t)n >= size - o)
-		return -1;
-	o += (size_t)n;
-	if (totp_pct(issuer, out, size, &o) == -1)
-		return -1;
-	n = snprintf(out + o, size - o, "&algorithm=SHA1&digits=%d&period=%d",
-	    TOTP_DIGITS, TOTP_PERIOD);
-	return n < 0 || (size_t)n >= size - o ? -1 : 0;
+	}
+	return 0;
 }
 
 /* AES-256-GCM of <in> into <out> (encrypt) or back; 0 or -1. */
@@ -217,7 +277,7 @@ totp_gcm(int enc, const unsigned char *key, const unsigned char *nonce,
 	    EVP_CipherFinal_ex(ctx, out + n, &n) == 1 &&
 	    (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TOTP_TAG,
 	    tag) == 1);
-	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_CTX_free(ctx);	/* wipes the expanded key */
 	return ok ? 0 : -1;
 }
 
@@ -225,10 +285,13 @@ int
 totp_seal(const unsigned char *key, const char *user,
     const unsigned char *secret, size_t len, char *out, size_t size)
 {
-	unsigned char	buf[TOTP_NONCE + TOTP_SECRET_MAX + TOTP_TAG];
+	unsigned char	buf[TOTP_SEALED];
 	int		rc = -1;
 
-	if (len == 0 || len > TOTP_SECRET_MAX || size < 4)
+	if (size > 0)
+		out[0] = '\0';
+	if (*user == '\0' || len == 0 || len > TOTP_SECRET_MAX ||
+	    size < 3 + ENCODE_B64URL_LEN(TOTP_NONCE + len + TOTP_TAG) + 1)
 		return -1;
 	if (RAND_bytes(buf, TOTP_NONCE) == 1 &&
 	    totp_gcm(1, key, buf, user, secret, len, buf + TOTP_NONCE,
@@ -237,34 +300,36 @@ totp_seal(const unsigned char *key, const char *user,
 		if (encode_b64url(buf, TOTP_NONCE + len + TOTP_TAG, out + 3,
 		    size - 3) > 0)
 			rc = 0;
+		else
+			out[0] = '\0';
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return rc;
 }
 
-
 int
 totp_open(const unsigned char *key, const char *user, const char *sealed,
     unsigned char *out, size_t size, size_t *len)
 {
-	unsigned char	buf[TOTP_NONCE + TOTP_SECRET_MAX + TOTP_TAG];
+	unsigned char	buf[TOTP_SEALED];
 	long		n;
 	size_t		clen;
 	int		rc = -1;
 
-	if (strncmp(sealed, "v1.", 3) != 0 ||
-	    strlen(sealed + 3) > (sizeof(buf) * 4 + 2) / 3 ||
+	if (*user == '\0' || strncmp(sealed, "v1.", 3) != 0 ||
+	    strlen(sealed + 3) > ENCODE_B64URL_LEN(sizeof(buf)) ||
 	    (n = totp_decode(sealed + 3, encode_b64url_chars, 6, "", buf,
-	    sizeof(buf))) <
-	    TOTP_NONCE + TOTP_TAG + 1)
-		return -1;
+	    sizeof(buf))) < TOTP_NONCE + 1 + TOTP_TAG)
+		goto out;
 	clen = (size_t)n - TOTP_NONCE - TOTP_TAG;
 	if (clen <= size && totp_gcm(0, key, buf, user, buf + TOTP_NONCE,
 	    clen, out, buf + TOTP_NONCE + clen) == 0) {
 		*len = clen;
 		rc = 0;
-	} else
-		OPENSSL_cleanse(out, size);
+	}
+out:
+	if (rc == -1)
+		OPENSSL_cleanse(out, size);	/* no unauthenticated bytes */
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return rc;
 }
