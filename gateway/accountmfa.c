@@ -96,8 +96,16 @@ static int
 acct_open(const struct client *clt, const struct acct *a, const char *sealed,
     unsigned char *key, size_t size, size_t *len)
 {
-	return totp_open(clt->cfg->keys->totp, a->s.user, sealed, key, size,
-	    len);
+	const struct config *cfg = clt->cfg;
+	size_t		 i;
+
+	if (totp_open(cfg->keys->totp, a->s.user, sealed, key, size, len) == 0)
+		return 0;
+	for (i = 0; i < cfg->nprev_keys; i++)	/* sealed before a rotation */
+		if (totp_open(cfg->prev_keys[i].totp, a->s.user, sealed, key,
+		    size, len) == 0)
+			return 0;
+	return -1;
 }
 
 static void

@@ -54,6 +54,7 @@ static void	config_on_tls(struct yconf *, yaml_node_t *, void *);
 static void	config_on_security(struct yconf *, yaml_node_t *, void *);
 static void	config_on_redis(struct yconf *, yaml_node_t *, void *);
 static void	config_on_secret(struct yconf *, yaml_node_t *, void *);
+static void	config_on_prev_secrets(struct yconf *, yaml_node_t *, void *);
 static void	config_on_passwords(struct yconf *, yaml_node_t *, void *);
 static void	config_on_common(struct yconf *, yaml_node_t *, void *);
 static void	config_on_log(struct yconf *, yaml_node_t *, void *);
@@ -82,6 +83,8 @@ static const struct yconf_key config_top_keys[] = {
 	    0, 0, 0 },
 	{ "redis", YAML_MAPPING_NODE, 0, config_on_redis, 0, 0, 0 },
 	{ "secret_file", YAML_SCALAR_NODE, 0, config_on_secret, 0, 0, 0 },
+	{ "previous_secret_files", YAML_SEQUENCE_NODE, 0,
+	    config_on_prev_secrets, 0, 0, 0 },
 	{ "passwords", YAML_MAPPING_NODE, 0, config_on_passwords, 0, 0, 0 },
 	{ "log", YAML_MAPPING_NODE, 0, config_on_log, 0, 0, 0 },
 	{ "sessions", YAML_MAPPING_NODE, 0, config_on_sessions, 0, 0, 0 },
@@ -623,6 +626,29 @@ config_on_secret(struct yconf *y, yaml_node_t *n, void *obj)
 	config_secret_file(y, n, SECRET_MIN, &cfg->secret_file);
 }
 
+/* previous_secret_files: secrets being rotated out (still read). */
+static void
+config_on_prev_secret(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+	char		*path = NULL, **v;
+
+	config_secret_file(y, n, SECRET_MIN, &path);
+	if (path == NULL)
+		return;
+	if ((v = reallocarray(cfg->prev_secret_files,
+	    cfg->nprev_secret_files + 1, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	cfg->prev_secret_files = v;
+	v[cfg->nprev_secret_files++] = path;
+}
+
+static void
+config_on_prev_secrets(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_seq(y, n, config_on_prev_secret, obj);
+}
+
 
 
 
@@ -919,6 +945,12 @@ config_free(struct config *cfg)
 	free(cfg->ratelimits);
 	free(cfg->audit_file);
 	config_webhooks_free(cfg);
+	for (i = 0; i < cfg->nprev_secret_files; i++)
+		free(cfg->prev_secret_files[i]);
+	free(cfg->prev_secret_files);
+	for (i = 0; i < cfg->nprev_keys; i++)
+		secret_wipe(&cfg->prev_keys[i]);
+	free(cfg->prev_keys);
 	if (cfg->keys != NULL) {
 		secret_wipe(cfg->keys);
 		free(cfg->keys);

@@ -259,6 +259,10 @@ struct config {
 	size_t		 nratelimits;
 	uint64_t	 ratelimit_v6_prefix;	/* bits of IPv6 counted */
 	char		*audit_file;		/* JSON lines copy, or NULL */
+	char		**prev_secret_files;	/* being rotated out */
+	size_t		 nprev_secret_files;
+	struct secret_keys *prev_keys;		/* derived from them */
+	size_t		 nprev_keys;
 	struct config_webhook *webhooks;
 	size_t		 nwebhooks;
 	int		 audit_fsync;		/* fdatasync each line */

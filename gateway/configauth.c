@@ -233,6 +233,16 @@ config_keys(struct config *cfg, struct diag *d)
 		    sizeof(err)) == -1)
 			diag_error(d, cfg->path, 0, 0, "secret_file: %s", err);
 	}
+	if (cfg->nprev_secret_files > 0 && (cfg->prev_keys = calloc(
+	    cfg->nprev_secret_files, sizeof(*cfg->prev_keys))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < cfg->nprev_secret_files; i++) {
+		if (secret_load(cfg->prev_secret_files[i], &cfg->prev_keys[i],
+		    err, sizeof(err)) == -1)
+			diag_error(d, cfg->path, 0, 0, "previous_secret_files: "
+			    "%s", err);
+		cfg->nprev_keys = i + 1;
+	}
 	if (cfg->assertion_key_file != NULL &&
 	    (cfg->signer = assertion_signer_load(cfg->assertion_key_file,
 	    cfg->assertion_previous, cfg->nassertion_previous, err,

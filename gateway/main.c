@@ -17,6 +17,7 @@
 #include "serve.h"
 #include "audit.h"
 #include "grantcmd.h"
+#include "seccmd.h"
 #include "usercmd.h"
 
 #define DEFAULT_CONFIG	"/etc/postern/postern.yaml"
@@ -62,6 +63,9 @@ static const struct command commands[] = {
 	{ "keys", cmd_keys, "generate [-c FILE]",
 	    "create the assertion signing key (assertion.key_file) if absent",
 	    NULL },
+	{ "secrets", seccmd_main, SECCMD_USAGE,
+	    "re-seal stored second-factor seeds with the current secret_file "
+	    "(after moving the old one to previous_secret_files)", NULL },
 	{ "audit", audit_main, AUDIT_USAGE,
 	    "verify, read and trim the hash-chained audit trail", NULL },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show usage", NULL },

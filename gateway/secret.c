@@ -13,14 +13,16 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <openssl/evp.h>
+
 #include "secret.h"
 
 #define SECRET_MAX	4096
 #define SECRET_MIN	32
 
 int
-secret_derive(const unsigned char *ikm, size_t ikmlen, const char *label,
-    unsigned char *out)
+secret_hkdf(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+    const void *info, size_t infolen, unsigned char *out, size_t outlen)
 {
 	EVP_KDF		*kdf;
 	EVP_KDF_CTX	*ctx = NULL;
@@ -36,16 +38,52 @@ secret_derive(const unsigned char *ikm, size_t ikmlen, const char *label,
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
 	    (void *)(uintptr_t)ikm, ikmlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)(uintptr_t)"postern", 7);
+	    (void *)(uintptr_t)salt, saltlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    (void *)(uintptr_t)label, strlen(label));
+	    (void *)(uintptr_t)info, infolen);
 	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(ctx, out, SECRET_KEY_LEN, params) == 1)
+	if (EVP_KDF_derive(ctx, out, outlen, params) == 1)
 		rc = 0;
 out:
 	EVP_KDF_CTX_free(ctx);
 	EVP_KDF_free(kdf);
 	return rc;
+}
+
+int
+secret_derive(const unsigned char *ikm, size_t ikmlen, const char *label,
+    unsigned char *out)
+{
+	return secret_hkdf("postern", 7, ikm, ikmlen, label, strlen(label),
+	    out, SECRET_KEY_LEN);
+}
+
+int
+secret_gcm(int enc, const unsigned char *key, const unsigned char *nonce,
+    const void *aad, size_t aadlen, const unsigned char *in, size_t len,
+    unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX	*ctx;
+	int		 n = 0, ok;
+
+	if (len > INT32_MAX || aadlen > INT32_MAX ||
+	    (ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	    enc) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SECRET_GCM_NONCE,
+	    NULL) == 1 &&
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) == 1 &&
+	    (aadlen == 0 || EVP_CipherUpdate(ctx, NULL, &n, aad,
+	    (int)aadlen) == 1) &&
+	    (len == 0 || EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1) &&
+	    (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+	    SECRET_GCM_TAG, tag) == 1) &&
+	    EVP_CipherFinal_ex(ctx, out + (len == 0 ? 0 : n), &n) == 1 &&
+	    (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+	    SECRET_GCM_TAG, tag) == 1);
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
 }
 
 int

@@ -23,6 +23,23 @@ struct secret_keys {
  */
 int	secret_load(const char *path, struct secret_keys *k, char *err,
 	    size_t errlen);
+/* HKDF-SHA256 (RFC 5869) of the given salt, key and info: <outlen> bytes. */
+int	secret_hkdf(const void *salt, size_t saltlen, const void *ikm,
+	    size_t ikmlen, const void *info, size_t infolen,
+	    unsigned char *out, size_t outlen);
+
+#define SECRET_GCM_NONCE	12
+#define SECRET_GCM_TAG		16
+/*
+ * AES-256-GCM: encrypt (<enc> 1: <in> to <out>, the tag into <tag>) or
+ * decrypt (<enc> 0: fails unless <tag> matches) <len> bytes with <key>
+ * (32 bytes), a 96-bit <nonce> and <aad>.  0 or -1.
+ */
+int	secret_gcm(int enc, const unsigned char *key,
+	    const unsigned char *nonce, const void *aad, size_t aadlen,
+	    const unsigned char *in, size_t len, unsigned char *out,
+	    unsigned char *tag);
+
 /* HKDF-SHA256(<ikm>, salt "postern", info <label>) into <out> (32 bytes). */
 int	secret_derive(const unsigned char *ikm, size_t ikmlen,
 	    const char *label, unsigned char *out);

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "encode.h"
+#include "secret.h"
 #include "totp.h"
 
 #define TOTP_NONCE	12	/* AES-GCM's 96-bit IV (NIST SP 800-38D) */
@@ -253,34 +254,6 @@ totp_uri(const char *issuer, const char *account, const char *b32,
 	return 0;
 }
 
-/* AES-256-GCM of <in> into <out> (encrypt) or back; 0 or -1. */
-static int
-totp_gcm(int enc, const unsigned char *key, const unsigned char *nonce,
-    const char *aad, const unsigned char *in, size_t len, unsigned char *out,
-    unsigned char *tag)
-{
-	EVP_CIPHER_CTX	*ctx;
-	int		 n, ok;
-
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return -1;
-	ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-	    enc) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, TOTP_NONCE,
-	    NULL) == 1 &&
-	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) == 1 &&
-	    EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)aad,
-	    (int)strlen(aad)) == 1 &&
-	    EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1 &&
-	    (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TOTP_TAG,
-	    tag) == 1) &&
-	    EVP_CipherFinal_ex(ctx, out + n, &n) == 1 &&
-	    (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TOTP_TAG,
-	    tag) == 1);
-	EVP_CIPHER_CTX_free(ctx);	/* wipes the expanded key */
-	return ok ? 0 : -1;
-}
-
 int
 totp_seal(const unsigned char *key, const char *user,
     const unsigned char *secret, size_t len, char *out, size_t size)
@@ -294,8 +267,8 @@ totp_seal(const unsigned char *key, const char *user,
 	    size < 3 + ENCODE_B64URL_LEN(TOTP_NONCE + len + TOTP_TAG) + 1)
 		return -1;
 	if (RAND_bytes(buf, TOTP_NONCE) == 1 &&
-	    totp_gcm(1, key, buf, user, secret, len, buf + TOTP_NONCE,
-	    buf + TOTP_NONCE + len) == 0) {
+	    secret_gcm(1, key, buf, user, strlen(user), secret, len,
+	    buf + TOTP_NONCE, buf + TOTP_NONCE + len) == 0) {
 		memcpy(out, "v1.", 3);
 		if (encode_b64url(buf, TOTP_NONCE + len + TOTP_TAG, out + 3,
 		    size - 3) > 0)
@@ -322,8 +295,8 @@ totp_open(const unsigned char *key, const char *user, const char *sealed,
 	    sizeof(buf))) < TOTP_NONCE + 1 + TOTP_TAG)
 		goto out;
 	clen = (size_t)n - TOTP_NONCE - TOTP_TAG;
-	if (clen <= size && totp_gcm(0, key, buf, user, buf + TOTP_NONCE,
-	    clen, out, buf + TOTP_NONCE + clen) == 0) {
+	if (clen <= size && secret_gcm(0, key, buf, user, strlen(user),
+	    buf + TOTP_NONCE, clen, out, buf + TOTP_NONCE + clen) == 0) {
 		*len = clen;
 		rc = 0;
 	}

@@ -90,7 +90,8 @@ def test_unknown_key(conf):
     path, r = conf("logg:\n  level: info\n")
     assert_fails(r, path, "8:1: unknown key 'logg' at the top level "
                  "(expected one of: server, limits, timeouts, tls, "
-                 "security_headers, redis, secret_file, passwords, log, sessions, "
+                 "security_headers, redis, secret_file, previous_secret_files, "
+                 "passwords, log, sessions, "
                  "assertion, branding, policies, roles, mfa, account, mail, "
                  "rate_limits, audit, webhooks)")
 

@@ -317,7 +317,8 @@ test_keys(void **state)
 	load_fails(LISTEN "serverr: {}\n",
 	    "5:1: unknown key 'serverr' at the top level (expected one of: "
 	    "server, limits, timeouts, tls, security_headers, redis, "
-	    "secret_file, passwords, log, sessions, assertion, branding, "
+	    "secret_file, previous_secret_files, passwords, log, sessions, "
+	    "assertion, branding, "
 	    "policies, roles, mfa, account, mail, rate_limits, audit, "
 	    "webhooks)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",

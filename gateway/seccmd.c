@@ -1,0 +1,167 @@
+/*
+ * `postern secrets rotate` (see seccmd.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "config.h"
+#include "seccmd.h"
+#include "secret.h"
+#include "store.h"
+#include "totp.h"
+#include "user.h"
+#include "usercmd.h"
+
+/* KEYS: user.  ARGV: field, old, new.  1 replaced, 0 changed meanwhile. */
+static struct store_script seccmd_lua_cas = STORE_SCRIPT("reseal",
+	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 "
+	"end\n"
+	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
+	"return 1\n");
+
+struct seccmd_counts {
+	unsigned long	current;	/* already under the current secret */
+	unsigned long	resealed;
+	unsigned long	failed;		/* opens with no secret we have */
+	unsigned long	raced;		/* changed while we worked */
+};
+
+/* Re-seal field <field> (value <old>) of user <id>. */
+static int
+seccmd_reseal(struct store_sync *ss, const struct config *cfg,
+    const char *id, const char *field, const char *old,
+    struct seccmd_counts *n)
+{
+	unsigned char	 seed[TOTP_SECRET_MAX];
+	char		 sealed[256], key[STORE_KEYLEN], err[STORE_ERRLEN];
+	redisReply	*r;
+	size_t		 len, i;
+	int		 opened = 0;
+
+	if (totp_open(cfg->keys->totp, id, old, seed, sizeof(seed), &len) ==
+	    0) {
+		n->current++;
+		OPENSSL_cleanse(seed, sizeof(seed));
+		return 0;
+	}
+	for (i = 0; i < cfg->nprev_keys && !opened; i++)
+		opened = totp_open(cfg->prev_keys[i].totp, id, old, seed,
+		    sizeof(seed), &len) == 0;
+	if (!opened || totp_seal(cfg->keys->totp, id, seed, len, sealed,
+	    sizeof(sealed)) == -1) {
+		OPENSSL_cleanse(seed, sizeof(seed));
+		fprintf(stderr, "postern secrets rotate: user %s: %s opens with "
+		    "no configured secret\n", id, field);
+		n->failed++;
+		return 0;
+	}
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (user_key(key, sizeof(key), store_sync_prefix(ss), USER_KEY_USER,
+	    id) == -1 || (r = store_sync_eval(ss, &seccmd_lua_cas, err,
+	    sizeof(err), 1, 4, (const char *[]){ key, field, old, sealed },
+	    NULL)) == NULL) {
+		fprintf(stderr, "postern secrets rotate: %s\n", err);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		n->resealed++;
+	else
+		n->raced++;
+	freeReplyObject(r);
+	return 0;
+}
+
+static int
+seccmd_rotate(struct store_sync *ss, const struct config *cfg)
+{
+	static const char *const fields[] = { "totp", "totp_pending" };
+	struct seccmd_counts n = { 0 };
+	char		 key[STORE_KEYLEN], err[STORE_ERRLEN];
+	redisReply	*users, *r;
+	size_t		 i, f;
+
+	if (user_key(key, sizeof(key), store_sync_prefix(ss), USER_KEY_USERS,
+	    NULL) == -1 || (users = store_sync_command(ss, err, sizeof(err),
+	    "SMEMBERS %s", key)) == NULL) {
+		fprintf(stderr, "postern secrets rotate: %s\n", err);
+		return 1;
+	}
+	for (i = 0; users->type == REDIS_REPLY_ARRAY && i < users->elements;
+	    i++) {
+		const char *id = users->element[i]->str;
+
+		if (user_key(key, sizeof(key), store_sync_prefix(ss),
+		    USER_KEY_USER, id) == -1 ||
+		    (r = store_sync_command(ss, err, sizeof(err),
+		    "HMGET %s totp totp_pending", key)) == NULL) {
+			freeReplyObject(users);
+			fprintf(stderr, "postern secrets rotate: %s\n", err);
+			return 1;
+		}
+		for (f = 0; r->type == REDIS_REPLY_ARRAY && f < r->elements &&
+		    f < 2; f++)
+			if (r->element[f]->type == REDIS_REPLY_STRING &&
+			    r->element[f]->len > 0 && seccmd_reseal(ss, cfg, id,
+			    fields[f], r->element[f]->str, &n) == -1) {
+				freeReplyObject(r);
+				freeReplyObject(users);
+				return 1;
+			}
+		freeReplyObject(r);
+	}
+	freeReplyObject(users);
+	printf("%lu sealed values re-sealed with the current secret, %lu "
+	    "already were, %lu could not be opened, %lu changed meanwhile "
+	    "(run again)\n", n.resealed, n.current, n.failed, n.raced);
+	(void)audit_emit_sync(ss, &(struct audit_event){
+	    .action = "secrets_rotate", .actor = "operator",
+	    .outcome = n.failed == 0 && n.raced == 0 ? "success" : "failure" });
+	return n.failed == 0 && n.raced == 0 ? 0 : 1;
+}
+
+int
+seccmd_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*path = "/etc/postern/postern.yaml";
+	struct config		*cfg = NULL;
+	struct store_sync	*ss = NULL;
+	int			 ch, rc;
+
+	if (argc < 2 || strcmp(argv[1], "rotate") != 0) {
+		fprintf(stderr, "usage: postern secrets " SECCMD_USAGE "\n");
+		return 2;
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc - 1, argv + 1, "c:", longopts, NULL)) !=
+	    -1) {
+		if (ch != 'c') {
+			fprintf(stderr, "usage: postern secrets "
+			    SECCMD_USAGE "\n");
+			return 2;
+		}
+		path = optarg;
+	}
+	if ((rc = usercmd_connect("secrets", "rotate", path, &cfg, &ss)) != 0)
+		goto out;
+	if (cfg->keys == NULL) {
+		fprintf(stderr, "postern secrets rotate: %s has no "
+		    "secret_file\n", path);
+		rc = 1;
+		goto out;
+	}
+	rc = seccmd_rotate(ss, cfg);
+out:
+	store_sync_close(ss);
+	if (cfg != NULL)
+		config_unref(cfg);
+	return rc;
+}
