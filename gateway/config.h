@@ -90,7 +90,8 @@ int	config_names_has(const struct config_names *v, const char *s);
 struct config_webhook {
 	char		*url;
 	struct config_names events;	/* audit actions, or "*" */
-	unsigned char	 secret[64];	/* from secret_file */
+	unsigned char	 secret[64];	/* from secret_file or secret */
+	char		*sealed;	/* secret: "sealed:v1...", opened at load */
 	size_t		 secretlen;
 	uint64_t	 timeout;	/* ms per attempt */
 	uint64_t	 retries;
@@ -305,5 +306,12 @@ char		*config_assertion_key_path(const char *path, struct diag *d);
  */
 const struct config_app *config_app_for_host(const struct config *,
 		    const char *host);
+
+/*
+ * Open config value <value> ("sealed:v1..." by postern secrets seal) for
+ * <purpose> into <out>: 0, 1 if only a previous secret opened it, -1.
+ */
+int	config_unseal(const struct config *cfg, const char *purpose,
+	    const char *value, unsigned char *out, size_t size, size_t *len);
 
 #endif

@@ -19,6 +19,8 @@
 #include "parse.h"
 #include "password.h"
 #include "ratelimit.h"
+#include "secret.h"
+#include "totp.h"
 #include "yconf.h"
 
 static void	config_on_names(struct yconf *, yaml_node_t *, void *);
@@ -167,7 +169,8 @@ static const struct yconf_key config_wh_keys[] = {
 	{ "url", YAML_SCALAR_NODE, 1, config_on_wh_text, WH(url), 0, 0 },
 	{ "events", YAML_SEQUENCE_NODE, 1, config_on_names, WH(events), 2,
 	    0 },
-	{ "secret_file", YAML_SCALAR_NODE, 1, config_on_wh_secret, 0, 0, 0 },
+	{ "secret_file", YAML_SCALAR_NODE, 0, config_on_wh_secret, 0, 0, 0 },
+	{ "secret", YAML_SCALAR_NODE, 0, config_on_wh_text, WH(sealed), 0, 0 },
 	{ "timeout", YAML_SCALAR_NODE, 0, yconf_on_duration, WH(timeout),
 	    100, 5 * 60 * MS_SEC },
 	{ "retries", YAML_SCALAR_NODE, 0, yconf_on_u64, WH(retries), 0, 20 },
@@ -253,6 +256,13 @@ config_on_webhook(struct yconf *y, yaml_node_t *n, void *obj)
 	wh->backoff = MS_SEC;
 	yconf_map(y, n, "webhooks", config_wh_keys, NITEMS(config_wh_keys),
 	    wh);
+	if ((wh->secretlen > 0) == (wh->sealed != NULL))
+		yconf_error(y, n, "webhooks: give one of secret_file and secret "
+		    "(a value from postern secrets seal --purpose webhook)");
+	else if (wh->sealed != NULL && strncmp(wh->sealed, "sealed:", 7) != 0)
+		yconf_error(y, n, "webhooks: secret: expected a sealed value "
+		    "(sealed:v1...) from postern secrets seal --purpose webhook; "
+		    "never a plain secret in the configuration");
 	if (wh->url != NULL && strncmp(wh->url, "https://", 8) != 0 &&
 	    !(wh->allow_http && strncmp(wh->url, "http://", 7) == 0))
 		yconf_error(y, n, "webhooks: url %s: expected https:// (or "
@@ -272,6 +282,7 @@ config_webhooks_free(struct config *cfg)
 
 	for (i = 0; i < cfg->nwebhooks; i++) {
 		free(cfg->webhooks[i].url);
+		free(cfg->webhooks[i].sealed);
 		free(cfg->webhooks[i].ca_file);
 		free(cfg->webhooks[i].allow);
 		config_names_free(&cfg->webhooks[i].events);
@@ -379,6 +390,24 @@ config_names_free(struct config_names *v)
 }
 
 int
+config_unseal(const struct config *cfg, const char *purpose,
+    const char *value, unsigned char *out, size_t size, size_t *len)
+{
+	size_t	i;
+
+	if (strncmp(value, "sealed:", 7) != 0)
+		return -1;
+	if (totp_open(cfg->keys->seal, purpose, value + 7, out, size, len) ==
+	    0)
+		return 0;
+	for (i = 0; i < cfg->nprev_keys; i++)
+		if (totp_open(cfg->prev_keys[i].seal, purpose, value + 7, out,
+		    size, len) == 0)
+			return 1;	/* by a previous secret */
+	return -1;
+}
+
+int
 config_names_has(const struct config_names *v, const char *s)
 {
 	size_t	i;
@@ -407,6 +436,19 @@ config_account_check(struct config *cfg, struct diag *d)
 		diag_warning(d, cfg->path, 0, 0, "account.magic_links: sign-in "
 		    "links need a mail: section; /.postern/magic says email is "
 		    "not available");
+	for (i = 0; i < cfg->nwebhooks; i++) {
+		struct config_webhook *wh = &cfg->webhooks[i];
+
+		if (wh->sealed == NULL)
+			continue;
+		if (cfg->keys == NULL || config_unseal(cfg, "webhook",
+		    wh->sealed, wh->secret, sizeof(wh->secret),
+		    &wh->secretlen) == -1 || wh->secretlen < 16)
+			diag_error(d, cfg->path, 0, 0, "webhooks: %s: the "
+			    "sealed secret does not open with secret_file or "
+			    "previous_secret_files (or is shorter than 16 "
+			    "bytes)", wh->url);
+	}
 	if (cfg->keys == NULL)
 		return;		/* no sign-in: no account pages */
 	if ((cfg->pwrules = password_rules_load(password_rules_path(cfg),

@@ -124,31 +124,86 @@ seccmd_rotate(struct store_sync *ss, const struct config *cfg)
 	return n.failed == 0 && n.raced == 0 ? 0 : 1;
 }
 
+/* `secrets seal --purpose P`: a config value from the line on stdin. */
+static int
+seccmd_seal(const struct config *cfg, const char *purpose)
+{
+	char	line[256], out[256];
+	size_t	n;
+	int	rc = 1;
+
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fprintf(stderr, "postern secrets seal: give the value on "
+		    "standard input\n");
+		return 1;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n < 16 || n > TOTP_SECRET_MAX)
+		fprintf(stderr, "postern secrets seal: the value must be 16 to "
+		    "%d bytes\n", TOTP_SECRET_MAX);
+	else if (totp_seal(cfg->keys->seal, purpose, (unsigned char *)line, n,
+	    out, sizeof(out)) == 0) {
+		printf("sealed:%s\n", out);
+		rc = 0;
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	return rc;
+}
+
+/* Config values sealed by a previous secret: print their new form. */
+static void
+seccmd_config_values(const struct config *cfg)
+{
+	unsigned char	v[64];
+	char		out[256];
+	size_t		i, len;
+
+	for (i = 0; i < cfg->nwebhooks; i++) {
+		const char *s = cfg->webhooks[i].sealed;
+
+		if (s == NULL || config_unseal(cfg, "webhook", s, v, sizeof(v),
+		    &len) != 1)
+			continue;
+		if (totp_seal(cfg->keys->seal, "webhook", v, len, out,
+		    sizeof(out)) == 0)
+			printf("webhooks: %s: replace its secret with "
+			    "sealed:%s\n", cfg->webhooks[i].url, out);
+	}
+	OPENSSL_cleanse(v, sizeof(v));
+}
+
 int
 seccmd_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "purpose", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*path = "/etc/postern/postern.yaml";
+	const char		*purpose = NULL;
 	struct config		*cfg = NULL;
 	struct store_sync	*ss = NULL;
 	int			 ch, rc;
 
-	if (argc < 2 || strcmp(argv[1], "rotate") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "rotate") != 0 &&
+	    strcmp(argv[1], "seal") != 0)) {
 		fprintf(stderr, "usage: postern secrets " SECCMD_USAGE "\n");
 		return 2;
 	}
 	optind = 1;
 	while ((ch = getopt_long(argc - 1, argv + 1, "c:", longopts, NULL)) !=
 	    -1) {
-		if (ch != 'c') {
+		if (ch == 'c')
+			path = optarg;
+		else if (ch == 'p')
+			purpose = optarg;
+		else {
 			fprintf(stderr, "usage: postern secrets "
 			    SECCMD_USAGE "\n");
 			return 2;
 		}
-		path = optarg;
 	}
 	if ((rc = usercmd_connect("secrets", "rotate", path, &cfg, &ss)) != 0)
 		goto out;
@@ -158,6 +213,16 @@ seccmd_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (strcmp(argv[1], "seal") == 0) {
+		if (purpose == NULL || strcmp(purpose, "webhook") != 0) {
+			fprintf(stderr, "postern secrets seal: --purpose "
+			    "webhook\n");
+			rc = 2;
+		} else
+			rc = seccmd_seal(cfg, purpose);
+		goto out;
+	}
+	seccmd_config_values(cfg);
 	rc = seccmd_rotate(ss, cfg);
 out:
 	store_sync_close(ss);

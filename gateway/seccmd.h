@@ -2,13 +2,16 @@
  * `postern secrets rotate -c FILE`: after a new secret_file, with the old
  * one listed under previous_secret_files, re-seal every stored TOTP seed
  * with the new secret (each field replaced only if unchanged meanwhile),
- * so that the old secret can then be removed.  Exit 0 when every sealed
+ * so that the old secret can then be removed (config values sealed by the
+ * old secret are printed re-sealed, to paste).  Exit 0 when every sealed
  * value opens with the current secret afterwards, 1 otherwise.
+ * `postern secrets seal --purpose webhook` seals the line on standard
+ * input for the configuration (a webhook's secret: sealed:v1...).
  */
 #ifndef POSTERN_SECCMD_H
 #define POSTERN_SECCMD_H
 
-#define SECCMD_USAGE	"rotate [-c FILE]"
+#define SECCMD_USAGE	"rotate | seal --purpose webhook   [-c FILE]"
 
 /* <argv>[0] is "secrets"; returns the exit status. */
 int	seccmd_main(int argc, char **argv);

@@ -15,6 +15,7 @@ struct secret_keys {
 	unsigned char	csrf[SECRET_KEY_LEN];	/* CSRF token MACs */
 	unsigned char	totp[SECRET_KEY_LEN];	/* AES-256-GCM of TOTP seeds */
 	unsigned char	token[SECRET_KEY_LEN];	/* MACs of other tokens */
+	unsigned char	seal[SECRET_KEY_LEN];	/* sealed config values */
 };
 
 /*

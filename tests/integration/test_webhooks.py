@@ -180,3 +180,39 @@ def test_only_subscribed_events(whgw, receiver):
     login(gw)
     time.sleep(0.7)
     assert receiver.requests == []
+
+
+def test_secret_sealed_in_the_config(whgw, receiver, tmp_path):
+    import signal
+    from conftest import run_postern
+    gw = whgw()
+    r = run_postern("secrets", "seal", "--purpose", "webhook", "-c",
+                    str(gw.config), stdin=SECRET.decode() + "\n")
+    assert r.returncode == 0, r.stderr
+    sealed = r.stdout.strip()
+    assert sealed.startswith("sealed:v1.") and SECRET.decode() not in sealed
+    text = gw.config.read_text()
+    text = text.replace("secret_file: %s" % (tmp_path / "wh.secret"),
+                        "secret: \"%s\"" % sealed)
+    assert "secret: \"sealed:" in text
+    (tmp_path / "wh.secret").unlink()
+    gw.config.write_text(text)
+    r = run_postern("check", "-c", str(gw.config))
+    assert r.returncode == 0, r.stderr
+    gw.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while "reloaded" not in gw.log():
+        assert time.time() < deadline, gw.log()
+        time.sleep(0.05)
+    login(gw)
+    _, headers, body = receiver.wait(1)[0]
+    t, sig = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})",
+                          headers["X-Postern-Signature"]).groups()
+    assert hmac.compare_digest(sig, hmac.new(
+        SECRET, t.encode() + b"." + body, hashlib.sha256).hexdigest())
+    # a plain secret, or one sealed for another gateway secret, is refused
+    gw.config.write_text(text.replace(sealed, "not-sealed-at-all-123456"))
+    assert run_postern("check", "-c", str(gw.config)).returncode != 0
+    gw.config.write_text(text.replace(sealed, sealed[:-4] + "AAAA"))
+    r = run_postern("check", "-c", str(gw.config))
+    assert r.returncode != 0 and "does not open" in r.stderr
