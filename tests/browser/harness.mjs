@@ -332,6 +332,45 @@ export class Stack {
 		}
 		throw new Error(`no mail to ${to} within ${timeout} ms`);
 	}
+
+	// Sign in from the sign-in page with <email>/<password> (this stack's
+	// user by default) asking to go to <rd>, and wait for the page the
+	// gateway sends the browser to: <to> (a path; rd's path by default).
+	async signIn(page, { email = this.email, password = PASSWORD, rd = '/',
+	    to } = {}) {
+		await page.goto(`${this.gw.url}/.postern/login?rd=` +
+		    encodeURIComponent(rd));
+		const resp = await submitLogin(page, email, password);
+		assert.equal(resp.status(), 303, 'sign-in answers 303');
+		const want = to ?? new URL(rd, this.gw.url).pathname;
+		await page.waitForURL((u) => u.pathname === want);
+	}
+
+	// Sign out with the "Sign out" button of the signed-in sign-in page;
+	// resolves once the browser is back on the sign-in form with no
+	// session cookie.
+	async signOut(page) {
+		await page.goto(`${this.gw.url}/.postern/login`);
+		await Promise.all([
+			page.waitForResponse((r) =>
+			    new URL(r.url()).pathname === '/.postern/logout' &&
+			    r.status() === 303),
+			page.getByRole('button', { name: 'Sign out' }).click(),
+		]);
+		await page.waitForURL((u) => u.pathname === '/.postern/login');
+		await page.getByLabel('Email').waitFor();
+		assert.ok(!(await page.context().cookies(this.gw.url)).some((c) =>
+		    c.name === COOKIE), 'the session cookie is gone');
+	}
+}
+
+// A context's recorded problems less Chromium's log line for each 4xx
+// document load (those statuses are the point of an error page, not an
+// error in it).
+export function realProblems(context) {
+	return context.problems.filter((p) =>
+	    !/Failed to load resource: the server responded with a status of 4\d\d/
+		.test(p));
 }
 
 // Fill the sign-in form in place and submit it with Enter; resolves with
