@@ -35,26 +35,33 @@ acct_page(struct client *clt, struct acct *a, int status, const char *extra,
 
 static const struct acctpage_field acct_f_code[] = {
 	{ "code", "Authentication code", "text", "one-time-code", "numeric",
-	    NULL },
+	    NULL, NULL },
 };
 static const struct acctpage_field acct_f_backup[] = {
-	{ "backup", "Backup code", "text", "off", NULL, NULL },
+	{ "backup", "Backup code", "text", "off", NULL, NULL, NULL },
 };
 static const struct acctpage_field acct_f_password[] = {
-	{ "password", "Password", "password", "current-password", NULL, NULL },
+	{ "password", "Password", "password", "current-password", NULL, NULL, NULL },
 };
 static const struct acctpage_field acct_f_password_code[] = {
-	{ "password", "Password", "password", "current-password", NULL, NULL },
+	{ "password", "Password", "password", "current-password", NULL, NULL, NULL },
 	{ "code", "Authentication code", "text", "one-time-code", "numeric",
-	    NULL },
+	    NULL, NULL },
+};
+/* The overview's second form with a password: ids of its own. */
+static const struct acctpage_field acct_f_disable[] = {
+	{ "password", "Password", "password", "current-password", NULL, NULL,
+	    "off_password" },
+	{ "code", "Authentication code", "text", "one-time-code", "numeric",
+	    NULL, "off_code" },
 };
 static const struct acctpage_field acct_f_change[] = {
 	{ "password", "Current password", "password", "current-password", NULL,
-	    NULL },
+	    NULL, NULL },
 	{ "new_password", "New password", "password", "new-password", NULL,
-	    NULL },
+	    NULL, NULL },
 	{ "confirm", "New password again", "password", "new-password", NULL,
-	    NULL },
+	    NULL, NULL },
 };
 
 static int
@@ -201,7 +208,7 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 		rc |= acctpage_form(out, lp, &(struct acctpage_form){
 		    .action = "/.postern/account/2fa/disable",
 		    .submit = "Turn off two-step verification",
-		    .secondary = 1, .fields = acct_f_password_code,
+		    .secondary = 1, .fields = acct_f_disable,
 		    .nfields = 2 });
 	}
 	rc |= acctpage_section(out, 0);

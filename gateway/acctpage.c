@@ -60,11 +60,12 @@ static int
 acctpage_field(struct evbuffer *out, const struct loginpage *lp,
     const struct acctpage_field *fd, int focus)
 {
+	const char *id = fd->id != NULL ? fd->id : fd->name;
 	int	rc;
 
-	rc = acctpage_wrap(out, "<label for=\"", fd->name, "\">");
+	rc = acctpage_wrap(out, "<label for=\"", id, "\">");
 	rc |= acctpage_wrap(out, "", fd->label, "</label>\n");
-	rc |= acctpage_wrap(out, "<input id=\"", fd->name, "\" name=\"");
+	rc |= acctpage_wrap(out, "<input id=\"", id, "\" name=\"");
 	rc |= acctpage_wrap(out, "", fd->name, "\" type=\"");
 	rc |= acctpage_wrap(out, "", fd->type, "\" autocomplete=\"");
 	rc |= acctpage_wrap(out, "", fd->autocomplete, "\"");

@@ -20,6 +20,7 @@ struct acctpage_field {
 	const char	*autocomplete;	/* "current-password", ... */
 	const char	*inputmode;	/* "numeric", or NULL */
 	const char	*value;		/* prefilled, or NULL */
+	const char	*id;		/* unique on the page; NULL: name */
 };
 
 struct acctpage_form {

@@ -119,13 +119,13 @@ recover_path(const struct recover *r)
 /* ---- pages ---- */
 
 static const struct acctpage_field recover_f_email[] = {
-	{ "email", "Email", "email", "username", NULL, NULL },
+	{ "email", "Email", "email", "username", NULL, NULL, NULL },
 };
 static const struct acctpage_field recover_f_newpw[] = {
 	{ "new_password", "New password", "password", "new-password", NULL,
-	    NULL },
+	    NULL, NULL },
 	{ "confirm", "New password again", "password", "new-password", NULL,
-	    NULL },
+	    NULL, NULL },
 };
 
 static int

@@ -318,6 +318,10 @@ def test_account_sessions_disable_and_new_codes(mfagw):
                 csrf=tok).status_code == 303
     r = page(s, gw, "/.postern/account")
     assert r.status_code == 200
+    ids = re.findall(r' id="([^"]+)"', r.text)     # labels point at one
+    assert len(ids) == len(set(ids)), ids
+    for target in re.findall(r'<label for="([^"]+)"', r.text):
+        assert target in ids
     hashes = re.findall(r'name="session" value="([0-9a-f]{64})"', r.text)
     assert len(hashes) == 1
     tok = csrf_of(r.text)
