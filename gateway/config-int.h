@@ -40,6 +40,12 @@ char		*config_path(const struct config *cfg, const char *name);
  */
 void		 config_secret_file(struct yconf *y, yaml_node_t *n,
 		    size_t min, char **out);
+/*
+ * A file the gateway reads (a CA bundle, a list), resolved against the
+ * config's directory and checked readable, into the char * at the key's
+ * offset in <obj>.
+ */
+void		 config_on_readable(struct yconf *, yaml_node_t *, void *);
 struct config	*config_new(const char *path);
 void		 config_free(struct config *cfg);
 

@@ -56,7 +56,6 @@ static void	config_on_redis(struct yconf *, yaml_node_t *, void *);
 static void	config_on_secret(struct yconf *, yaml_node_t *, void *);
 static void	config_on_prev_secrets(struct yconf *, yaml_node_t *, void *);
 static void	config_on_passwords(struct yconf *, yaml_node_t *, void *);
-static void	config_on_common(struct yconf *, yaml_node_t *, void *);
 static void	config_on_log(struct yconf *, yaml_node_t *, void *);
 static void	config_on_policies(struct yconf *, yaml_node_t *, void *);
 static void	config_on_roles(struct yconf *, yaml_node_t *, void *);
@@ -195,7 +194,8 @@ static const struct yconf_key config_passwords_keys[] = {
 	    CFG(hash_threads), 0, 256 },
 	{ "hash_queue", YAML_SCALAR_NODE, 0, yconf_on_u64,
 	    CFG(hash_queue), 1, 100000 },
-	{ "common_passwords", YAML_SCALAR_NODE, 0, config_on_common, 0, 0, 0 },
+	{ "common_passwords", YAML_SCALAR_NODE, 0, config_on_readable,
+	    CFG(common_passwords), 0, 0 },
 };
 
 static const struct yconf_key config_log_keys[] = {
@@ -665,12 +665,12 @@ config_on_passwords(struct yconf *y, yaml_node_t *n, void *obj)
 	    NITEMS(config_passwords_keys), obj);
 }
 
-/* The common-password list: resolved against the config's directory. */
-static void
-config_on_common(struct yconf *y, yaml_node_t *n, void *obj)
+void
+config_on_readable(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	struct config_ctx	*cx = y->arg;
-	struct config		*cfg = obj;
+	char			**dst = (char **)(void *)((char *)obj +
+				    y->cur->off);
 	const char		*s;
 	char			*path;
 
@@ -683,8 +683,8 @@ config_on_common(struct yconf *y, yaml_node_t *n, void *obj)
 		free(path);
 		return;
 	}
-	free(cfg->common_passwords);
-	cfg->common_passwords = path;
+	free(*dst);
+	*dst = path;
 }
 
 static void

@@ -180,7 +180,7 @@ static const struct yconf_key config_wh_keys[] = {
 	    0 },
 	{ "allow_http", YAML_SCALAR_NODE, 0, yconf_on_bool, WH(allow_http), 0,
 	    0 },
-	{ "ca_file", YAML_SCALAR_NODE, 0, config_on_wh_text, WH(ca_file), 0,
+	{ "ca_file", YAML_SCALAR_NODE, 0, config_on_readable, WH(ca_file), 0,
 	    0 },
 };
 

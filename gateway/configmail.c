@@ -36,7 +36,6 @@
 
 static void	config_on_mail_url(struct yconf *, yaml_node_t *, void *);
 static void	config_on_starttls(struct yconf *, yaml_node_t *, void *);
-static void	config_on_mail_ca(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_text(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_password(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_from(struct yconf *, yaml_node_t *, void *);
@@ -45,7 +44,8 @@ static void	config_on_mail_dir(struct yconf *, yaml_node_t *, void *);
 static const struct yconf_key config_mail_keys[] = {
 	{ "url", YAML_SCALAR_NODE, 1, config_on_mail_url, 0, 0, 0 },
 	{ "starttls", YAML_SCALAR_NODE, 0, config_on_starttls, 0, 0, 0 },
-	{ "ca_file", YAML_SCALAR_NODE, 0, config_on_mail_ca, 0, 0, 0 },
+	{ "ca_file", YAML_SCALAR_NODE, 0, config_on_readable, MAIL(ca_file), 0,
+	    0 },
 	{ "username", YAML_SCALAR_NODE, 0, config_on_mail_text,
 	    MAIL(username), 0, 256 },
 	{ "password_file", YAML_SCALAR_NODE, 0, config_on_mail_password,
@@ -273,27 +273,6 @@ config_on_starttls(struct yconf *y, yaml_node_t *n, void *obj)
 		yconf_error(y, n, "%s: expected required, optional or none, "
 		    "got \"%s\"", y->key, parse_printable(val, sizeof(val), s,
 		    32));
-}
-
-static void
-config_on_mail_ca(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config_ctx	*cx = y->arg;
-	struct config_mail	*mc = obj;
-	const char		*s;
-	char			*path;
-
-	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
-		return;
-	path = config_path(cx->cfg, s);
-	if (access(path, R_OK) == -1) {
-		yconf_error(y, n, "%s: cannot read %s: %s", y->key, path,
-		    strerror(errno));
-		free(path);
-		return;
-	}
-	free(mc->ca_file);
-	mc->ca_file = path;
 }
 
 /* A header-safe string of at most y->cur->max bytes (null: unset). */

@@ -288,3 +288,29 @@ def test_serve_refuses_bad_config(conf):
     assert r.returncode != 0
     out = r.stdout + r.stderr
     assert "9:11: timeouts.header: invalid duration" in out, out
+
+
+def test_relative_files_resolve_against_config_dir(conf, tmp_path):
+    """A relative ca_file or common_passwords names a file beside the config,
+    whatever the working directory, and one that is missing is an error at
+    its own line."""
+    secret = tmp_path / "hook.key"
+    secret.write_text("k" * 40)
+    secret.chmod(0o600)
+    extra = ("passwords:\n"
+             "  common_passwords: no-such-list.txt\n"
+             "webhooks:\n"
+             "  - url: https://hooks.example.net/in\n"
+             "    events: [login]\n"
+             "    secret_file: %s\n"
+             "    ca_file: missing-ca.pem\n" % secret)
+    path, r = conf(extra)
+    assert_fails(r, path,
+                 "9:21: passwords.common_passwords: cannot read "
+                 "%s/no-such-list.txt: No such file or directory" % tmp_path,
+                 "14:14: webhooks.ca_file: cannot read "
+                 "%s/missing-ca.pem: No such file or directory" % tmp_path)
+    (tmp_path / "no-such-list.txt").write_text("password\n")
+    (tmp_path / "missing-ca.pem").write_text("")
+    path, r = conf(extra)
+    assert r.returncode == 0, r.stderr
