@@ -11,8 +11,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -21,6 +20,7 @@
 #include "auth.h"
 #include "client.h"
 #include "config.h"
+#include "conn.h"
 #include "connlimit.h"
 #include "log.h"
 #include "pages.h"
@@ -30,11 +30,11 @@
 #include "serve.h"
 
 #define CLIENT_LINGER_MS	2000
-#define CLIENT_MS_UNSET		UINT64_MAX	/* bev timeouts not known */
+#define CLIENT_MS_UNSET		UINT64_MAX	/* conn timeouts not known */
 
-static void	client_on_read(struct bufferevent *, void *);
-static void	client_on_write(struct bufferevent *, void *);
-static void	client_on_event(struct bufferevent *, short, void *);
+static void	client_on_read(struct conn *, void *);
+static void	client_on_write(struct conn *, void *);
+static void	client_on_event(struct conn *, short, void *);
 static void	client_on_reap(evutil_socket_t, short, void *);
 static void	client_on_head_timeout(evutil_socket_t, short, void *);
 static void	client_form_free(struct client *);
@@ -113,16 +113,16 @@ client_set_state(struct client *clt, enum client_state st)
 	 */
 	ms = r == NULL ? 0 : (uint64_t)r->tv_sec * 1000 +
 	    (uint64_t)r->tv_usec / 1000;
-	if (ms == clt->read_ms && rd == ((bufferevent_get_enabled(clt->bev) &
+	if (ms == clt->read_ms && rd == ((conn_enabled(clt->conn) &
 	    EV_READ) != 0))
 		return;
 	clt->read_ms = ms;
-	bufferevent_set_timeouts(clt->bev, r,
+	conn_set_timeouts(clt->conn, r,
 	    client_tv(&wtv, cfg->body_timeout));
 	if (rd)
-		bufferevent_enable(clt->bev, EV_READ);
+		conn_enable(clt->conn, EV_READ);
 	else
-		bufferevent_disable(clt->bev, EV_READ);
+		conn_disable(clt->conn, EV_READ);
 }
 
 int
@@ -175,7 +175,7 @@ client_peer(struct client *clt, const struct sockaddr *sa)
 }
 
 struct client *
-client_new(struct worker *w, struct bufferevent *bev, struct config *cfg,
+client_new(struct worker *w, struct conn *conn, struct config *cfg,
     const struct sockaddr *sa, int tls, int plain_redirect,
     uint16_t https_port)
 {
@@ -200,7 +200,7 @@ client_new(struct worker *w, struct bufferevent *bev, struct config *cfg,
 	clt->w = w;
 	clt->id = ++w->next_client_id * 1000 + w->id;
 	clt->cfg = cfg;
-	clt->bev = bev;
+	clt->conn = conn;
 	clt->tls = tls;
 	clt->plain_redirect = plain_redirect;
 	clt->https_port = https_port;
@@ -211,11 +211,11 @@ client_new(struct worker *w, struct bufferevent *bev, struct config *cfg,
 	w->nclients++;
 	atomic_fetch_add(&w->srv->metrics.connections_open, 1);
 	metrics_inc(&w->metrics.connections_total);
-	bufferevent_setcb(bev, client_on_read, client_on_write,
+	conn_setcb(conn, client_on_read, client_on_write,
 	    client_on_event, clt);
-	bufferevent_setwatermark(bev, EV_READ, 0, CLIENT_HIWAT);
-	bufferevent_setwatermark(bev, EV_WRITE, CLIENT_HIWAT / 2, 0);
-	bufferevent_enable(bev, EV_WRITE);
+	conn_setwatermark(conn, EV_READ, 0, CLIENT_HIWAT);
+	conn_setwatermark(conn, EV_WRITE, CLIENT_HIWAT / 2, 0);
+	conn_enable(conn, EV_WRITE);
 	clt->state = CLIENT_IDLE;
 	client_set_state(clt, CLIENT_READ_HEAD);
 	(void)evtimer_add(clt->head_timer, client_tv(&(struct timeval){ 0 },
@@ -239,7 +239,7 @@ client_close(struct client *clt, const char *reason)
 	}
 	auth_detach(clt);		/* a Redis or hash reply may come */
 	(void)evtimer_del(clt->head_timer);
-	bufferevent_disable(clt->bev, EV_READ | EV_WRITE);
+	conn_disable(clt->conn, EV_READ | EV_WRITE);
 	event_active(clt->reaper, EV_TIMEOUT, 0);
 }
 
@@ -359,7 +359,7 @@ client_send_page(struct client *clt, struct pages_resp *r)
 	r->keep_alive = clt->keep_alive;
 	clt->status = r->status;
 	clt->head_sent = 1;
-	if ((n = pages_send(bufferevent_get_output(clt->bev), r)) > 0)
+	if ((n = pages_send(conn_output(clt->conn), r)) > 0)
 		clt->bytes = (uint64_t)n;
 }
 
@@ -383,7 +383,7 @@ client_finish(struct client *clt, const char *reason)
 	}
 	client_set_state(clt, CLIENT_IDLE);
 	/* A pipelined request may wait in the input: next loop turn. */
-	if (evbuffer_get_length(bufferevent_get_input(clt->bev)) > 0)
+	if (evbuffer_get_length(conn_input(clt->conn)) > 0)
 		event_active(clt->next, EV_TIMEOUT, 0);
 }
 
@@ -436,7 +436,7 @@ client_answer(struct client *clt, struct pages_resp *r, const char *reason)
 static void
 client_pump_form(struct client *clt)
 {
-	struct evbuffer	*in = bufferevent_get_input(clt->bev);
+	struct evbuffer	*in = conn_input(clt->conn);
 	void		(*cb)(struct client *, struct evbuffer *);
 
 	switch (request_parse_body(clt->req, in, clt->form, SIZE_MAX)) {
@@ -476,11 +476,11 @@ client_read_form(struct client *clt, size_t max,
 	clt->form_cb = cb;
 	if (request_has_body(req) && !req->complete) {
 		/* Reading stays off while deciding: on for the body only. */
-		bufferevent_set_timeouts(clt->bev, client_tv(&tv,
+		conn_set_timeouts(clt->conn, client_tv(&tv,
 		    clt->cfg->body_timeout), client_tv(&tv2,
 		    clt->cfg->body_timeout));
 		clt->read_ms = CLIENT_MS_UNSET;
-		bufferevent_enable(clt->bev, EV_READ);
+		conn_enable(clt->conn, EV_READ);
 	}
 	if (!request_has_body(req) || req->complete) {
 		clt->form_cb = NULL;
@@ -488,7 +488,7 @@ client_read_form(struct client *clt, size_t max,
 		return;
 	}
 	if (req->expect_continue)
-		(void)evbuffer_add(bufferevent_get_output(clt->bev),
+		(void)evbuffer_add(conn_output(clt->conn),
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	client_pump_form(clt);
 }
@@ -556,7 +556,7 @@ client_forward(struct client *clt)
 
 	clt->body_done = !request_has_body(req) || req->complete;
 	if (req->expect_continue && !clt->body_done)
-		(void)evbuffer_add(bufferevent_get_output(clt->bev),
+		(void)evbuffer_add(conn_output(clt->conn),
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	(void)clock_gettime(CLOCK_MONOTONIC, &clt->up_start);
 	clt->up_started = 1;
@@ -621,7 +621,7 @@ client_decide(struct client *clt)
 static void
 client_read_head(struct client *clt)
 {
-	struct evbuffer	*in = bufferevent_get_input(clt->bev);
+	struct evbuffer	*in = conn_input(clt->conn);
 	struct request_limits lim;
 	enum request_result r;
 
@@ -646,7 +646,7 @@ client_read_head(struct client *clt)
 }
 
 static void
-client_on_read(struct bufferevent *bev, void *arg)
+client_on_read(struct conn *conn, void *arg)
 {
 	struct client	*clt = arg;
 	struct timeval	 tv;
@@ -671,8 +671,8 @@ client_on_read(struct bufferevent *bev, void *arg)
 			proxy_tunnel_pump(clt->px);
 		break;
 	case CLIENT_CLOSING:
-		(void)evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
+		(void)evbuffer_drain(conn_input(conn),
+		    evbuffer_get_length(conn_input(conn)));
 		break;
 	case CLIENT_DECIDE:
 		if (clt->form_cb != NULL)
@@ -687,7 +687,7 @@ client_on_next(evutil_socket_t fd, short ev, void *arg)
 	struct client	*clt = arg;
 
 	if (!clt->dead && clt->state == CLIENT_IDLE)
-		client_on_read(clt->bev, clt);
+		client_on_read(clt->conn, clt);
 }
 
 static void
@@ -714,13 +714,13 @@ client_close_after_flush(struct client *clt)
 	}
 	(void)evtimer_del(clt->head_timer);
 	client_set_state(clt, CLIENT_CLOSING);
-	bufferevent_setwatermark(clt->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(clt->bev)) == 0)
-		client_on_write(clt->bev, clt);
+	conn_setwatermark(clt->conn, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(conn_output(clt->conn)) == 0)
+		client_on_write(clt->conn, clt);
 }
 
 static void
-client_on_write(struct bufferevent *bev, void *arg)
+client_on_write(struct conn *conn, void *arg)
 {
 	struct client	*clt = arg;
 	SSL		*ssl;
@@ -732,7 +732,7 @@ client_on_write(struct bufferevent *bev, void *arg)
 			proxy_resume(clt->px);
 		return;
 	}
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0 ||
+	if (evbuffer_get_length(conn_output(conn)) > 0 ||
 	    clt->lingering)
 		return;
 	if (clt->body_done) {
@@ -747,11 +747,11 @@ client_on_write(struct bufferevent *bev, void *arg)
 	clt->lingering = 1;
 	client_set_state(clt, CLIENT_CLOSING);
 	/* Our side is done: tell the client now, keep reading a moment. */
-	if (clt->tls && (ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
+	if (clt->tls && (ssl = conn_ssl(conn)) != NULL)
 		(void)SSL_shutdown(ssl);
-	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
-	(void)evbuffer_drain(bufferevent_get_input(bev),
-	    evbuffer_get_length(bufferevent_get_input(bev)));
+	(void)shutdown(conn_fd(conn), SHUT_WR);
+	(void)evbuffer_drain(conn_input(conn),
+	    evbuffer_get_length(conn_input(conn)));
 }
 
 /*
@@ -760,15 +760,15 @@ client_on_write(struct bufferevent *bev, void *arg)
  * OpenSSL 3 as an "unexpected EOF": not a handshake failure.
  */
 static int
-client_tls_failed(struct bufferevent *bev)
+client_tls_failed(struct conn *conn)
 {
-	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
+	SSL		*ssl = conn_ssl(conn);
 	unsigned long	 e;
 	int		 failed = 0;
 
 	if (ssl == NULL || SSL_is_init_finished(ssl))
 		return 0;
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+	while ((e = conn_ssl_error(conn)) != 0)
 		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&	/* not libevent's */
 		    ERR_GET_REASON(e) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
 			failed = 1;
@@ -776,33 +776,33 @@ client_tls_failed(struct bufferevent *bev)
 }
 
 static void
-client_on_event(struct bufferevent *bev, short events, void *arg)
+client_on_event(struct conn *conn, short events, void *arg)
 {
 	struct client	*clt = arg;
 
-	if (events & BEV_EVENT_CONNECTED)
+	if (events & CONN_EV_CONNECTED)
 		return;
-	if (clt->tls && (events & BEV_EVENT_ERROR) && client_tls_failed(bev))
+	if (clt->tls && (events & CONN_EV_ERROR) && client_tls_failed(conn))
 		metrics_inc(&clt->w->metrics.tls_handshake_failures);
 	if (clt->state == CLIENT_CLOSING) {
 		client_close(clt, clt->lingering ? "lingered" : "closed");
 		return;
 	}
-	if ((events & BEV_EVENT_TIMEOUT) && clt->state == CLIENT_READ_HEAD &&
+	if ((events & CONN_EV_TIMEOUT) && clt->state == CLIENT_READ_HEAD &&
 	    clt->seen_bytes) {
 		client_refuse(clt, 408, "header_timeout");
 		return;
 	}
 	/* A stalled upload: nothing answered yet, so say why (like nginx's
 	 * client_body_timeout); the refusal also ends the upstream request. */
-	if ((events & BEV_EVENT_TIMEOUT) && (events & BEV_EVENT_READING) &&
+	if ((events & CONN_EV_TIMEOUT) && (events & CONN_EV_READING) &&
 	    (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND) &&
 	    !clt->body_done && !clt->head_sent) {
 		client_refuse(clt, 408, "body_timeout");
 		return;
 	}
-	client_close(clt, (events & BEV_EVENT_TIMEOUT) ? "timeout" :
-	    (events & BEV_EVENT_EOF) ? "client closed" : "client error");
+	client_close(clt, (events & CONN_EV_TIMEOUT) ? "timeout" :
+	    (events & CONN_EV_EOF) ? "client closed" : "client error");
 }
 
 static void
@@ -821,9 +821,9 @@ client_on_reap(evutil_socket_t fd, short ev, void *arg)
 	w->nclients--;
 	connlimit_release(w->srv->connlimit, &clt->climit);
 	atomic_fetch_sub(&w->srv->metrics.connections_open, 1);
-	if (clt->tls && (ssl = bufferevent_openssl_get_ssl(clt->bev)) != NULL)
+	if (clt->tls && (ssl = conn_ssl(clt->conn)) != NULL)
 		(void)SSL_shutdown(ssl);	/* close_notify, best effort */
-	bufferevent_free(clt->bev);
+	conn_free(clt->conn);
 	event_free(clt->reaper);
 	event_free(clt->head_timer);
 	event_free(clt->next);
@@ -845,7 +845,7 @@ client_drain(struct client *clt)
 struct evbuffer *
 client_output(struct client *clt)
 {
-	return bufferevent_get_output(clt->bev);
+	return conn_output(clt->conn);
 }
 
 void
@@ -908,7 +908,7 @@ client_body_done(struct client *clt)
 	clt->body_done = 1;
 	/* Keep reading (see client_set_state()), but with no timeout. */
 	if (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND)
-		bufferevent_set_timeouts(clt->bev, NULL, client_tv(&wtv,
+		conn_set_timeouts(clt->conn, NULL, client_tv(&wtv,
 		    clt->cfg->body_timeout));
 	clt->read_ms = CLIENT_MS_UNSET;
 }

@@ -1,7 +1,8 @@
 /*
- * One downstream connection: its bufferevent (TLS or plain), the request
- * being served and the protocol stage it is in.  Requests on a connection
- * are served one at a time, in order (pipelined ones wait in the input).
+ * One downstream connection: its socket (struct conn, TLS or plain), the
+ * request being served and the protocol stage it is in.  Requests on a
+ * connection are served one at a time, in order (pipelined ones wait in
+ * the input).
  */
 #ifndef POSTERN_CLIENT_H
 #define POSTERN_CLIENT_H
@@ -15,7 +16,7 @@
 
 #include "connlimit.h"
 
-struct bufferevent;
+struct conn;
 struct config;
 struct config_app;
 struct pages_resp;
@@ -56,11 +57,11 @@ struct client {
 	struct worker		*w;
 	uint64_t		 id;
 	struct config		*cfg;		/* snapshot ref for this conn */
-	struct bufferevent	*bev;		/* owns the fd and SSL */
+	struct conn		*conn;		/* owns the fd and SSL */
 	struct event		*reaper;	/* frees us on the next turn */
 	struct event		*head_timer;	/* header_timeout */
 	struct event		*next;		/* serve a pipelined request */
-	uint64_t		 read_ms;	/* read timeout last set on bev
+	uint64_t		 read_ms;	/* read timeout last set on conn
 						 * (0: none; CLIENT_MS_UNSET) */
 	int			 dead;		/* client_close() ran */
 	enum client_state	 state;
@@ -100,11 +101,11 @@ struct client {
 };
 
 /*
- * Take over <bev> (already set up for TLS or plain), accepted from <sa> on
+ * Take over <conn> (already set up for TLS or plain), accepted from <sa> on
  * a listener of <w>; <cfg> is a reference that moves to the client.  On
  * failure returns NULL and the caller still owns both.
  */
-struct client	*client_new(struct worker *w, struct bufferevent *bev,
+struct client	*client_new(struct worker *w, struct conn *conn,
 		    struct config *cfg, const struct sockaddr *sa,
 		    int tls, int plain_redirect, uint16_t https_port);
 

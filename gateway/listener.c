@@ -1,6 +1,7 @@
 /*
  * Listeners (see listener.h): accepting, choosing TLS or plain for the new
- * bufferevent, handing it to client.c; and the admin listener's /metrics.
+ * connection (conn.c), handing it to client.c; and the admin listener's
+ * /metrics.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,13 +14,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
 #include "client.h"
 #include "config.h"
+#include "conn.h"
 #include "connlimit.h"
 #include "listener.h"
 #include "log.h"
@@ -60,27 +61,17 @@ listener_port(const struct config_addr *a)
 	return 0;
 }
 
-static struct bufferevent *
-listener_bev(struct listener *l, evutil_socket_t fd, SSL_CTX *ctx)
+static struct conn *
+listener_conn(struct listener *l, evutil_socket_t fd, SSL_CTX *ctx)
 {
-	struct event_base *base = l->w->base;
-	struct bufferevent *bev;
-	SSL		*ssl;
+	SSL		*ssl = NULL;
 
-	if (!l->tls)
-		return bufferevent_socket_new(base, fd,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL) {
+	if (l->tls && (ctx == NULL || (ssl = SSL_new(ctx)) == NULL)) {
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	/* From here the bufferevent owns ssl and fd (STYLE.md 3.5). */
-	bev = bufferevent_openssl_socket_new(base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev != NULL)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	/* From here the connection owns ssl and fd (STYLE.md 3.5). */
+	return conn_new(l->w->base, fd, ssl, 1);
 }
 
 /*
@@ -119,7 +110,7 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	struct server	*srv = l->srv;
 	struct config	*cfg;
 	SSL_CTX		*ctx;
-	struct bufferevent *bev;
+	struct conn	*conn;
 	struct client	*clt;
 	struct connlimit_key key;
 	int		 one = 1;
@@ -139,16 +130,16 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	if (listener_limit_ip(srv, cfg, fd, sa, &key) == -1)
 		goto out;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((bev = listener_bev(l, fd, ctx)) == NULL) {
+	if ((conn = listener_conn(l, fd, ctx)) == NULL) {
 		log_warnx("listener: cannot set up a connection");
 		connlimit_release(srv->connlimit, &key);
 		goto out;
 	}
-	if ((clt = client_new(l->w, bev, cfg, sa, l->tls, !l->tls &&
+	if ((clt = client_new(l->w, conn, cfg, sa, l->tls, !l->tls &&
 	    l->redirect, l->https_port)) == NULL) {
 		log_warnx("listener: out of memory for a client");
 		connlimit_release(srv->connlimit, &key);
-		bufferevent_free(bev);
+		conn_free(conn);
 		goto out;
 	}
 	clt->climit = key;		/* released when the client is freed */

@@ -281,12 +281,15 @@ log_event(enum log_level level, const char *event, ...)
 	va_end(ap);
 }
 
+/* The level test comes first: log_vmsg() has a large stack frame. */
 #define LOG_FN(name, level, suffix)				\
 void								\
 name(const char *fmt, ...)					\
 {								\
 	va_list	ap;						\
 								\
+	if (level > log_level)					\
+		return;						\
 	va_start(ap, fmt);					\
 	log_vmsg(level, suffix, fmt, ap);			\
 	va_end(ap);						\

@@ -10,10 +10,11 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/event.h>
 
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "pool.h"
 
@@ -23,7 +24,7 @@ struct pool_bucket;
 struct pool_conn {
 	TAILQ_ENTRY(pool_conn)	 entry;
 	struct pool_bucket	*bucket;
-	struct bufferevent	*bev;
+	struct conn		*conn;
 };
 
 TAILQ_HEAD(pool_conn_list, pool_conn);
@@ -121,12 +122,12 @@ pool_new(struct event_base *base)
 	return pool;
 }
 
-/* Unlink <pc> from its bucket; the caller takes its bufferevent. */
-static struct bufferevent *
+/* Unlink <pc> from its bucket; the caller takes its connection. */
+static struct conn *
 pool_unlink(struct pool_conn *pc)
 {
 	struct pool_bucket	*b = pc->bucket;
-	struct bufferevent	*bev = pc->bev;
+	struct conn	*conn = pc->conn;
 
 	TAILQ_REMOVE(&b->idle, pc, entry);
 	b->nidle--;
@@ -137,36 +138,36 @@ pool_unlink(struct pool_conn *pc)
 	 * callbacks before the loop runs again, and turning events off and
 	 * on would cost epoll_ctl() calls on every request.
 	 */
-	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	bufferevent_set_timeouts(bev, NULL, NULL);
-	return bev;
+	conn_setcb(conn, NULL, NULL, NULL, NULL);
+	conn_set_timeouts(conn, NULL, NULL);
+	return conn;
 }
 
 /*
  * Anything from a parked connection ends it: a close, an error, the idle
  * timeout, or bytes no request asked for (which would otherwise be read as
- * the next request's response).  Freeing the bufferevent from its own
- * callback is safe: libevent holds a reference until the callback returns.
+ * the next request's response).  Freeing the connection from its own
+ * callback is safe: conn.c frees it once the callback has returned.
  */
 static void
-pool_on_read(struct bufferevent *bev, void *arg)
+pool_on_read(struct conn *conn, void *arg)
 {
-	if (evbuffer_get_length(bufferevent_get_input(bev)) == 0)
-		return;		/* a deferred callback from its last user */
+	if (evbuffer_get_length(conn_input(conn)) == 0)
+		return;		/* nothing new (cannot happen; cheap to check) */
 	log_debug("%s: unexpected bytes on an idle upstream connection",
 	    __func__);
-	bufferevent_free(pool_unlink(arg));
+	conn_free(pool_unlink(arg));
 }
 
 static void
-pool_on_event(struct bufferevent *bev, short events, void *arg)
+pool_on_event(struct conn *conn, short events, void *arg)
 {
 	log_debug("%s: idle upstream connection %s", __func__,
-	    (events & BEV_EVENT_TIMEOUT) ? "timed out" : "closed");
-	bufferevent_free(pool_unlink(arg));
+	    (events & CONN_EV_TIMEOUT) ? "timed out" : "closed");
+	conn_free(pool_unlink(arg));
 }
 
-struct bufferevent *
+struct conn *
 pool_get(struct pool *pool, const struct config_upstream *up)
 {
 	struct pool_bucket	*b;
@@ -179,7 +180,7 @@ pool_get(struct pool *pool, const struct config_upstream *up)
 
 void
 pool_put(struct pool *pool, const struct config_upstream *up,
-    struct bufferevent *bev, uint64_t idle_ms)
+    struct conn *conn, uint64_t idle_ms)
 {
 	struct pool_bucket	*b;
 	struct pool_conn	*pc;
@@ -188,29 +189,29 @@ pool_put(struct pool *pool, const struct config_upstream *up,
 	if (pool == NULL || ((b = pool_bucket_find(pool, up)) == NULL &&
 	    (b = pool_bucket_new(pool, up)) == NULL) ||
 	    (pc = calloc(1, sizeof(*pc))) == NULL) {
-		bufferevent_free(bev);
+		conn_free(conn);
 		return;
 	}
 	/* Full: the oldest idle connection makes room (LRU). */
 	if (b->nidle >= POOL_IDLE_PER_UPSTREAM || pool->nidle >= POOL_IDLE_MAX) {
 		if (TAILQ_EMPTY(&b->idle)) {
 			free(pc);
-			bufferevent_free(bev);
+			conn_free(conn);
 			return;
 		}
-		bufferevent_free(pool_unlink(TAILQ_FIRST(&b->idle)));
+		conn_free(pool_unlink(TAILQ_FIRST(&b->idle)));
 	}
 	pc->bucket = b;
-	pc->bev = bev;
+	pc->conn = conn;
 	TAILQ_INSERT_TAIL(&b->idle, pc, entry);
 	b->nidle++;
 	pool->nidle++;
 	tv.tv_sec = (time_t)(idle_ms / 1000);
 	tv.tv_usec = (suseconds_t)(idle_ms % 1000) * 1000;
-	bufferevent_setcb(bev, pool_on_read, NULL, pool_on_event, pc);
-	bufferevent_setwatermark(bev, EV_READ, 0, 0);
-	bufferevent_set_timeouts(bev, idle_ms ? &tv : NULL, NULL);
-	bufferevent_enable(bev, EV_READ);	/* nothing to write: no event */
+	conn_setcb(conn, pool_on_read, NULL, pool_on_event, pc);
+	conn_setwatermark(conn, EV_READ, 0, 0);
+	conn_set_timeouts(conn, idle_ms ? &tv : NULL, NULL);
+	conn_enable(conn, EV_READ);	/* nothing to write: no event */
 }
 
 size_t
@@ -228,7 +229,7 @@ pool_free(struct pool *pool)
 		return;
 	while ((b = TAILQ_FIRST(&pool->buckets)) != NULL) {
 		while (!TAILQ_EMPTY(&b->idle))
-			bufferevent_free(pool_unlink(TAILQ_FIRST(&b->idle)));
+			conn_free(pool_unlink(TAILQ_FIRST(&b->idle)));
 		TAILQ_REMOVE(&pool->buckets, b, entry);
 		pool_bucket_free(b);
 	}

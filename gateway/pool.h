@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-struct bufferevent;
+struct conn;
 struct config_upstream;
 struct event_base;
 
@@ -33,15 +33,15 @@ void		 pool_free(struct pool *);
  * (nothing is queued): the caller owns it from now on and must set its
  * callbacks before returning to the loop.  NULL if there is none.
  */
-struct bufferevent *pool_get(struct pool *, const struct config_upstream *up);
+struct conn *pool_get(struct pool *, const struct config_upstream *up);
 
 /*
- * Park <bev>, a connection to <up> that is between two responses (nothing
+ * Park <conn>, a connection to <up> that is between two responses (nothing
  * buffered either way), for at most <idle_ms> (0: no limit).  The pool
  * owns it from now on, and frees it at once if it is full.
  */
 void		 pool_put(struct pool *, const struct config_upstream *up,
-		    struct bufferevent *bev, uint64_t idle_ms);
+		    struct conn *conn, uint64_t idle_ms);
 
 /* Idle connections held, for tests and metrics. */
 size_t		 pool_idle(const struct pool *);

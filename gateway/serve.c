@@ -231,7 +231,7 @@ worker_free(struct worker *w)
 	store_free(w->store);	/* pending callbacks get errors */
 	mailer_free(w->mailer);	/* logs what it drops */
 	webhooks_free(w->webhooks);
-	pool_free(w->pool);	/* its bufferevents go before the base */
+	pool_free(w->pool);	/* its connections go before the base */
 	if (w->wake != NULL)
 		event_free(w->wake);
 	if (w->drain_timer != NULL)

@@ -7,6 +7,7 @@ Each sign-in is the real browser flow: GET the form (CSRF cookie and
 token), POST the credentials, expect 303.  Password (stdin-free here: the
 bench creates a throwaway user) never leaves this process but for the POST.
 """
+import collections
 import re
 import sys
 import threading
@@ -18,7 +19,7 @@ import urllib3
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
-def worker(base, email, password, deadline, out):
+def worker(base, email, password, deadline, out, why):
     ok = bad = 0
     while time.monotonic() < deadline:
         s = requests.Session()
@@ -34,8 +35,10 @@ def worker(base, email, password, deadline, out):
                 ok += 1
             else:
                 bad += 1
-        except (requests.RequestException, AttributeError):
+                why.append(str(r.status_code))
+        except (requests.RequestException, AttributeError) as e:
             bad += 1
+            why.append(type(e).__name__)
     out.append((ok, bad))
 
 
@@ -43,11 +46,11 @@ def main():
     base, email, password = sys.argv[1], sys.argv[2], sys.argv[3]
     seconds, threads = float(sys.argv[4]), int(sys.argv[5])
     deadline = time.monotonic() + seconds
-    out, ts = [], []
+    out, ts, why = [], [], []
     t0 = time.monotonic()
     for _ in range(threads):
         t = threading.Thread(target=worker, args=(base, email, password,
-                                                  deadline, out))
+                                                  deadline, out, why))
         t.start()
         ts.append(t)
     for t in ts:
@@ -57,6 +60,9 @@ def main():
     bad = sum(b for _, b in out)
     print("sign-ins: %d ok, %d failed in %.1fs: %.1f/s" % (
         ok, bad, took, ok / took))
+    if why:
+        print("failures: " + ", ".join(
+            "%s x%d" % (k, n) for k, n in collections.Counter(why).items()))
 
 
 if __name__ == "__main__":

@@ -287,7 +287,9 @@ def tls_up(pki):
 def test_https_upstream_verified_and_pooled(gwf, tls_up, pki):
     gw = gwf(tls_up, url="https://localhost:%d" % tls_up[1],
              app_extra="  upstream_ca: %s\n" % pki["ca.pem"])
-    conns = {get(gw, "/t?i=%d" % i).json()["conn"] for i in range(4)}
+    rs = [get(gw, "/t?i=%d" % i) for i in range(4)]
+    assert all(r.status_code == 200 for r in rs), [r.text for r in rs]
+    conns = {r.json()["conn"] for r in rs}
     assert len(conns) == 1
 
 

@@ -1,0 +1,827 @@
+/*
+ * Buffered socket I/O, plain or TLS, on one loop (see conn.h).
+ *
+ * A connection is in one of three states: connecting (the write event
+ * waits for connect() to finish), handshaking (TLS: the event the
+ * handshake asked for), open.  When open, the read event is on while
+ * reading is enabled and the input is below its high-water mark, and the
+ * write event only while queued output waits for the socket; output is
+ * otherwise written by the "flush" event, made active when bytes are
+ * queued, which runs once the current callbacks have returned.
+ *
+ * Callbacks run from this file's event handlers, never from inside a
+ * conn_*() call the user makes.  A handler counts itself in c->busy, so
+ * that conn_free() from a callback only marks the connection dead; the
+ * handler frees it on its way out and touches nothing else after a
+ * callback that freed it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "conn.h"
+
+#define CONN_READ_MAX	(16 * 1024)	/* bytes per read: a TLS record */
+#define CONN_TLS_WRITE	(16 * 1024)	/* bytes per TLS record written */
+#define CONN_WRITE_TURN	(256 * 1024)	/* TLS bytes per turn, then yield */
+#define CONN_NERRS	4
+
+enum conn_state {
+	CONN_IDLE = 0,		/* fd -1: waiting for conn_connect() */
+	CONN_CONNECTING,
+	CONN_HANDSHAKE,
+	CONN_OPEN,
+};
+
+struct conn {
+	struct event_base	*base;
+	int			 fd;
+	SSL			*ssl;
+	struct evbuffer		*in, *out;
+	struct event		 rev, wev, flush;
+	conn_data_cb		 readcb, writecb;
+	conn_event_cb		 eventcb;
+	void			*arg;
+	struct timeval		 rtv, wtv;
+	size_t			 rhigh, wlow;
+	size_t			 ssl_wlen;	/* a TLS write to repeat */
+	size_t			 last_read;	/* bytes the last read got */
+	unsigned long		 errs[CONN_NERRS];
+	int			 nerrs;
+	int			 busy;		/* handlers on the stack */
+	enum conn_state		 state;
+	short			 enabled;	/* EV_READ | EV_WRITE */
+	unsigned		 has_rtv:1, has_wtv:1, rtv_new:1, wtv_new:1;
+	unsigned		 rev_on:1, wev_on:1, flush_on:1, assigned:1;
+	unsigned		 wblocked:1;	/* output waits for the socket */
+	unsigned		 hs_write:1;	/* the handshake wants to write */
+	unsigned		 read_wants_write:1, write_wants_read:1;
+	unsigned		 accepting:1, dead:1;
+};
+
+static void	conn_on_read(evutil_socket_t, short, void *);
+static void	conn_on_write(evutil_socket_t, short, void *);
+static void	conn_on_flush(evutil_socket_t, short, void *);
+static void	conn_do_read(struct conn *);
+static void	conn_do_write(struct conn *);
+
+/* Turn the two I/O events on or off (and re-time them) as the state asks. */
+static void
+conn_update(struct conn *c)
+{
+	const struct timeval *rt, *wt;
+	int		 r = 0, w = 0;
+
+	if (c->dead || !c->assigned)
+		return;
+	switch (c->state) {
+	case CONN_IDLE:
+		break;
+	case CONN_CONNECTING:
+		w = 1;
+		break;
+	case CONN_HANDSHAKE:
+		r = !c->hs_write;
+		w = c->hs_write;
+		break;
+	case CONN_OPEN:
+		r = ((c->enabled & EV_READ) && (c->rhigh == 0 ||
+		    evbuffer_get_length(c->in) < c->rhigh)) ||
+		    c->write_wants_read;
+		w = ((c->enabled & EV_WRITE) && c->wblocked) ||
+		    c->read_wants_write;
+		break;
+	}
+	/* Until open, a stall in either direction is bounded by whichever
+	 * timeout is set (the upstream's connect timeout is a write one). */
+	rt = c->has_rtv ? &c->rtv : (c->state != CONN_OPEN && c->has_wtv) ?
+	    &c->wtv : NULL;
+	wt = c->has_wtv ? &c->wtv : NULL;
+	if (r && (!c->rev_on || c->rtv_new)) {
+		(void)event_add(&c->rev, rt);
+		c->rev_on = 1;
+	} else if (!r && c->rev_on) {
+		(void)event_del(&c->rev);
+		c->rev_on = 0;
+	}
+	if (w && (!c->wev_on || c->wtv_new)) {
+		(void)event_add(&c->wev, wt);
+		c->wev_on = 1;
+	} else if (!w && c->wev_on) {
+		(void)event_del(&c->wev);
+		c->wev_on = 0;
+	}
+	c->rtv_new = c->wtv_new = 0;
+}
+
+/* Queued output goes out at the end of this loop turn. */
+static void
+conn_schedule_flush(struct conn *c)
+{
+	if (c->flush_on || c->dead || c->state != CONN_OPEN ||
+	    !(c->enabled & EV_WRITE) || c->wblocked ||
+	    evbuffer_get_length(c->out) == 0)
+		return;
+	c->flush_on = 1;
+	event_active(&c->flush, EV_TIMEOUT, 1);
+}
+
+/* Buffered TLS bytes that epoll cannot announce: read them this turn. */
+static void
+conn_kick_tls(struct conn *c)
+{
+	if (c->ssl != NULL && c->state == CONN_OPEN && c->rev_on &&
+	    SSL_has_pending(c->ssl))
+		event_active(&c->rev, EV_READ, 1);
+}
+
+static void
+conn_on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	if (info->n_added > 0)
+		conn_schedule_flush(arg);
+}
+
+/* Reading resumes once the input is drained below its high-water mark. */
+static void
+conn_on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	if (info->n_deleted == 0 || c->rhigh == 0 ||
+	    info->orig_size < c->rhigh ||
+	    evbuffer_get_length(buf) >= c->rhigh)
+		return;
+	conn_update(c);
+	conn_kick_tls(c);
+}
+
+struct conn *
+conn_new(struct event_base *base, int fd, SSL *ssl, int accepting)
+{
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->in = evbuffer_new()) == NULL ||
+	    (c->out = evbuffer_new()) == NULL ||
+	    evbuffer_add_cb(c->in, conn_on_input, c) == NULL ||
+	    evbuffer_add_cb(c->out, conn_on_output, c) == NULL ||
+	    event_assign(&c->flush, base, -1, 0, conn_on_flush, c) == -1)
+		goto fail;
+	c->base = base;
+	c->fd = -1;
+	c->ssl = ssl;
+	c->accepting = accepting != 0;
+	c->enabled = EV_WRITE;
+	if (ssl != NULL) {
+		SSL_set_read_ahead(ssl, 1);	/* one read() per burst */
+		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+		if (accepting)
+			SSL_set_accept_state(ssl);
+		else
+			SSL_set_connect_state(ssl);
+	}
+	if (fd == -1)
+		return c;
+	c->fd = fd;
+	if (event_assign(&c->rev, base, fd, EV_READ | EV_PERSIST,
+	    conn_on_read, c) == -1 || event_assign(&c->wev, base, fd,
+	    EV_WRITE | EV_PERSIST, conn_on_write, c) == -1 ||
+	    (ssl != NULL && SSL_set_fd(ssl, fd) != 1))
+		goto fail;
+	c->assigned = 1;
+	c->state = ssl != NULL ? CONN_HANDSHAKE : CONN_OPEN;
+	c->hs_write = ssl != NULL && !accepting;	/* the client speaks first */
+	conn_update(c);
+	return c;
+fail:
+	if (c != NULL) {
+		if (c->in != NULL)
+			evbuffer_free(c->in);
+		if (c->out != NULL)
+			evbuffer_free(c->out);
+		free(c);
+	}
+	SSL_free(ssl);
+	if (fd != -1)
+		(void)close(fd);
+	return NULL;
+}
+
+int
+conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t len)
+{
+	int	fd;
+
+	if (c->state != CONN_IDLE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, sa, len) == -1 && errno != EINPROGRESS) {
+		(void)close(fd);
+		return -1;
+	}
+	c->fd = fd;
+	if (event_assign(&c->rev, c->base, fd, EV_READ | EV_PERSIST,
+	    conn_on_read, c) == -1 || event_assign(&c->wev, c->base, fd,
+	    EV_WRITE | EV_PERSIST, conn_on_write, c) == -1 ||
+	    (c->ssl != NULL && SSL_set_fd(c->ssl, fd) != 1)) {
+		c->fd = -1;
+		(void)close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	c->assigned = 1;
+	c->state = CONN_CONNECTING;	/* done when writable */
+	conn_update(c);
+	return 0;
+}
+
+static void
+conn_destroy(struct conn *c)
+{
+	if (c->assigned) {
+		(void)event_del(&c->rev);
+		(void)event_del(&c->wev);
+	}
+	(void)event_del(&c->flush);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	SSL_free(c->ssl);
+	if (c->fd != -1)
+		(void)close(c->fd);
+	free(c);
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->busy == 0) {
+		conn_destroy(c);
+		return;
+	}
+	/* Inside one of its callbacks: the handler frees it on return. */
+	c->dead = 1;
+	c->readcb = c->writecb = NULL;
+	c->eventcb = NULL;
+	if (c->assigned) {
+		(void)event_del(&c->rev);
+		(void)event_del(&c->wev);
+		c->rev_on = c->wev_on = 0;
+	}
+	(void)event_del(&c->flush);
+}
+
+/* A handler's exit: the connection goes if a callback freed it. */
+static void
+conn_release(struct conn *c)
+{
+	if (--c->busy == 0 && c->dead)
+		conn_destroy(c);
+}
+
+static void
+conn_event(struct conn *c, short what)
+{
+	if (!c->dead && c->eventcb != NULL)
+		c->eventcb(c, what, c->arg);
+}
+
+void
+conn_setcb(struct conn *c, conn_data_cb readcb, conn_data_cb writecb,
+    conn_event_cb eventcb, void *arg)
+{
+	c->readcb = readcb;
+	c->writecb = writecb;
+	c->eventcb = eventcb;
+	c->arg = arg;
+}
+
+void
+conn_enable(struct conn *c, short what)
+{
+	short	was = c->enabled;
+
+	c->enabled |= what & (EV_READ | EV_WRITE);
+	if (c->enabled == was)
+		return;
+	conn_update(c);
+	if ((what & EV_READ) && !(was & EV_READ))
+		conn_kick_tls(c);
+	if ((what & EV_WRITE) && !(was & EV_WRITE))
+		conn_schedule_flush(c);
+}
+
+void
+conn_disable(struct conn *c, short what)
+{
+	short	was = c->enabled;
+
+	c->enabled &= ~(what & (EV_READ | EV_WRITE));
+	if (c->enabled != was)
+		conn_update(c);
+}
+
+short
+conn_enabled(const struct conn *c)
+{
+	return c->enabled;
+}
+
+static int
+conn_tv_same(int has, const struct timeval *old, const struct timeval *tv)
+{
+	if (tv == NULL)
+		return !has;
+	return has && old->tv_sec == tv->tv_sec && old->tv_usec == tv->tv_usec;
+}
+
+void
+conn_set_timeouts(struct conn *c, const struct timeval *rd,
+    const struct timeval *wr)
+{
+	if (!conn_tv_same(c->has_rtv, &c->rtv, rd)) {
+		c->has_rtv = rd != NULL;
+		if (rd != NULL)
+			c->rtv = *rd;
+		c->rtv_new = 1;
+	}
+	if (!conn_tv_same(c->has_wtv, &c->wtv, wr)) {
+		c->has_wtv = wr != NULL;
+		if (wr != NULL)
+			c->wtv = *wr;
+		c->wtv_new = 1;
+		c->rtv_new |= c->state != CONN_OPEN && !c->has_rtv;
+	}
+	if (c->rtv_new || c->wtv_new)
+		conn_update(c);
+}
+
+void
+conn_setwatermark(struct conn *c, short what, size_t low, size_t high)
+{
+	if (what & EV_READ) {
+		c->rhigh = high;
+		conn_update(c);
+		conn_kick_tls(c);
+	}
+	if (what & EV_WRITE)
+		c->wlow = low;
+}
+
+struct evbuffer *
+conn_input(struct conn *c)
+{
+	return c->in;
+}
+
+struct evbuffer *
+conn_output(struct conn *c)
+{
+	return c->out;
+}
+
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+SSL *
+conn_ssl(const struct conn *c)
+{
+	return c->ssl;
+}
+
+unsigned long
+conn_ssl_error(struct conn *c)
+{
+	unsigned long	e;
+
+	if (c->nerrs == 0)
+		return 0;
+	e = c->errs[0];
+	memmove(c->errs, c->errs + 1, (size_t)--c->nerrs * sizeof(c->errs[0]));
+	return e;
+}
+
+/* Keep the thread's OpenSSL errors for conn_ssl_error(), newest last. */
+static void
+conn_ssl_errors(struct conn *c)
+{
+	unsigned long	e;
+
+	while ((e = ERR_get_error()) != 0) {
+		if (c->nerrs == CONN_NERRS) {
+			memmove(c->errs, c->errs + 1, (CONN_NERRS - 1) *
+			    sizeof(c->errs[0]));
+			c->nerrs--;
+		}
+		c->errs[c->nerrs++] = e;
+	}
+}
+
+/* ---- handshake and connect ---- */
+
+static void
+conn_opened(struct conn *c)
+{
+	c->state = CONN_OPEN;
+	c->hs_write = 0;
+	c->rtv_new = 1;		/* the open state's own timeouts */
+	c->wtv_new = 1;
+	conn_update(c);
+	conn_event(c, CONN_EV_CONNECTED);
+	if (c->dead)
+		return;
+	conn_do_write(c);	/* what was queued meanwhile */
+	if (!c->dead && c->ssl != NULL && (c->enabled & EV_READ) &&
+	    SSL_has_pending(c->ssl))
+		conn_do_read(c);	/* data that came with the handshake */
+}
+
+static void
+conn_handshake(struct conn *c)
+{
+	int	r;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		conn_opened(c);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		c->hs_write = 0;
+		conn_update(c);
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		c->hs_write = 1;
+		conn_update(c);
+		return;
+	default:
+		conn_ssl_errors(c);
+		c->state = CONN_IDLE;	/* no event ever again */
+		c->enabled = 0;
+		conn_update(c);
+		conn_event(c, CONN_EV_ERROR);
+		return;
+	}
+}
+
+/* The write event of a connecting socket: connect() finished. */
+static void
+conn_connected(struct conn *c)
+{
+	int		err = 0;
+	socklen_t	len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		c->state = CONN_IDLE;
+		c->enabled = 0;
+		conn_update(c);
+		errno = err;
+		conn_event(c, CONN_EV_ERROR);
+		return;
+	}
+	if (c->ssl != NULL) {
+		c->state = CONN_HANDSHAKE;
+		conn_handshake(c);
+	} else
+		conn_opened(c);
+}
+
+/* ---- reading ---- */
+
+/*
+ * Where a read lands.  Reading straight into the input buffer needs room
+ * reserved there first: a fresh 32 KiB chain for an empty buffer, which
+ * malloc() must find and free() give back for every small request.  So a
+ * read into an empty buffer goes to this per-thread scratch space and is
+ * copied in at its size (a small chain, from malloc's fast bins); once
+ * reads fill most of it (a body streaming in), they go straight in.
+ */
+static _Thread_local unsigned char conn_scratch[CONN_READ_MAX];
+
+static int
+conn_read_direct(const struct conn *c, size_t room)
+{
+	return c->last_read > room / 2 || evbuffer_get_length(c->in) > 0;
+}
+
+/* 1: bytes read, 0: nothing now, -1: EOF, -2: error (errno set). */
+static int
+conn_read_plain(struct conn *c, size_t room)
+{
+	struct evbuffer_iovec v[2];
+	struct iovec	 iov[2];
+	ssize_t		 n;
+	size_t		 left = room;
+	int		 nv, i;
+
+	if (!conn_read_direct(c, room)) {
+		n = read(c->fd, conn_scratch, room);
+		if (n > 0 && evbuffer_add(c->in, conn_scratch, (size_t)n) == -1) {
+			errno = ENOMEM;
+			return -2;
+		}
+	} else {
+		if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v,
+		    2)) < 1) {
+			errno = ENOMEM;
+			return -2;
+		}
+		for (i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len < left ? v[i].iov_len :
+			    left;
+			left -= iov[i].iov_len;
+		}
+		n = readv(c->fd, iov, nv);
+		left = n > 0 ? (size_t)n : 0;
+		for (i = 0; i < nv; i++) {
+			v[i].iov_len = iov[i].iov_len < left ?
+			    iov[i].iov_len : left;
+			left -= v[i].iov_len;
+		}
+		(void)evbuffer_commit_space(c->in, v, n <= 0 ? 0 :
+		    nv > 1 && v[1].iov_len > 0 ? 2 : 1);
+	}
+	if (n <= 0) {
+		if (n == 0)
+			return -1;
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? 0 : -2;
+	}
+	c->last_read = (size_t)n;
+	return 1;
+}
+
+/* As conn_read_plain(), with TLS: records until the socket has no more. */
+static int
+conn_read_tls(struct conn *c, size_t room)
+{
+	struct evbuffer_iovec v;
+	size_t		 got = 0, want;
+	int		 r, e, direct;
+
+	while (got < room) {
+		direct = conn_read_direct(c, room);
+		if (!direct) {
+			v.iov_base = conn_scratch;
+			v.iov_len = room - got;
+		} else if (evbuffer_reserve_space(c->in, (ev_ssize_t)(room -
+		    got), &v, 1) < 1) {
+			errno = ENOMEM;
+			return -2;
+		}
+		want = v.iov_len < room - got ? v.iov_len : room - got;
+		ERR_clear_error();
+		r = SSL_read(c->ssl, v.iov_base, (int)want);
+		if (direct) {
+			v.iov_len = r > 0 ? (size_t)r : 0;
+			(void)evbuffer_commit_space(c->in, &v, r > 0);
+		} else if (r > 0 && evbuffer_add(c->in, conn_scratch,
+		    (size_t)r) == -1) {
+			errno = ENOMEM;
+			return -2;
+		}
+		if (r > 0) {
+			got += (size_t)r;
+			c->last_read = (size_t)r;
+			if (!SSL_has_pending(c->ssl))
+				break;
+			continue;
+		}
+		switch ((e = SSL_get_error(c->ssl, r))) {
+		case SSL_ERROR_WANT_READ:
+			break;
+		case SSL_ERROR_WANT_WRITE:	/* a key update to answer */
+			c->read_wants_write = 1;
+			conn_update(c);
+			break;
+		case SSL_ERROR_ZERO_RETURN:	/* close_notify */
+			return got > 0 ? 1 : -1;
+		default:
+			conn_ssl_errors(c);
+			/* A peer that closes without close_notify: an EOF
+			 * from a client (as browsers do), an error from an
+			 * upstream (a body cut short must not look whole). */
+			if (c->accepting && (e == SSL_ERROR_SYSCALL ||
+			    (c->nerrs > 0 && ERR_GET_REASON(c->errs[
+			    c->nerrs - 1]) == SSL_R_UNEXPECTED_EOF_WHILE_READING)))
+				return got > 0 ? 1 : -1;
+			return got > 0 ? 1 : -2;
+		}
+		break;
+	}
+	return got > 0 ? 1 : 0;
+}
+
+static void
+conn_do_read(struct conn *c)
+{
+	size_t	room = CONN_READ_MAX, len;
+	int	r;
+
+	if (c->rhigh != 0) {
+		if ((len = evbuffer_get_length(c->in)) >= c->rhigh) {
+			conn_update(c);		/* stop until drained */
+			return;
+		}
+		if (c->rhigh - len < room)
+			room = c->rhigh - len;
+	}
+	r = c->ssl != NULL ? conn_read_tls(c, room) : conn_read_plain(c, room);
+	if (r == 1) {
+		if (c->readcb != NULL)
+			c->readcb(c, c->arg);
+		if (c->dead)
+			return;
+		if (c->rhigh != 0 && evbuffer_get_length(c->in) >= c->rhigh)
+			conn_update(c);
+		/* Records read ahead but not yet taken (the read was full):
+		 * the socket may be empty, so epoll would not say. */
+		conn_kick_tls(c);
+		/* A TLS error after good bytes: reported on the next read. */
+		return;
+	}
+	if (r == 0)
+		return;
+	c->enabled &= ~EV_READ;
+	conn_update(c);
+	conn_event(c, CONN_EV_READING | (r == -1 ? CONN_EV_EOF :
+	    CONN_EV_ERROR));
+}
+
+/* ---- writing ---- */
+
+/* Bytes written, 0 if the socket is full, -1 on an error. */
+static ssize_t
+conn_write_tls(struct conn *c)
+{
+	size_t		 len, total = 0;
+	unsigned char	*p;
+	int		 r;
+
+	while ((len = evbuffer_get_length(c->out)) > 0 &&
+	    total < CONN_WRITE_TURN) {
+		/* One record per write() out of the whole first 16 KiB,
+		 * however many pieces the buffer holds it in; a write that
+		 * must be repeated is repeated with the same length. */
+		if (c->ssl_wlen != 0)
+			len = c->ssl_wlen;
+		else if (len > CONN_TLS_WRITE)
+			len = CONN_TLS_WRITE;
+		if ((p = evbuffer_pullup(c->out, (ev_ssize_t)len)) == NULL)
+			return -1;
+		ERR_clear_error();
+		if ((r = SSL_write(c->ssl, p, (int)len)) > 0) {
+			c->ssl_wlen = 0;
+			(void)evbuffer_drain(c->out, (size_t)r);
+			total += (size_t)r;
+			continue;
+		}
+		c->ssl_wlen = len;
+		switch (SSL_get_error(c->ssl, r)) {
+		case SSL_ERROR_WANT_WRITE:
+			c->wblocked = 1;
+			return (ssize_t)total;
+		case SSL_ERROR_WANT_READ:
+			c->write_wants_read = 1;
+			return (ssize_t)total;
+		default:
+			conn_ssl_errors(c);
+			return -1;
+		}
+	}
+	if (len > 0)		/* more than a turn's worth: the rest later */
+		c->wblocked = 1;
+	return (ssize_t)total;
+}
+
+static void
+conn_do_write(struct conn *c)
+{
+	ssize_t	n;
+
+	if (c->state != CONN_OPEN || !(c->enabled & EV_WRITE) ||
+	    c->write_wants_read)
+		return;
+	c->wblocked = 0;
+	if (evbuffer_get_length(c->out) == 0) {
+		conn_update(c);
+		return;
+	}
+	if (c->ssl != NULL)
+		n = conn_write_tls(c);
+	else if ((n = evbuffer_write_atmost(c->out, c->fd, -1)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		n = 0;
+	if (n == -1) {
+		c->enabled &= ~EV_WRITE;
+		conn_update(c);
+		conn_event(c, CONN_EV_WRITING | CONN_EV_ERROR);
+		return;
+	}
+	if (evbuffer_get_length(c->out) > 0 && c->ssl == NULL)
+		c->wblocked = 1;	/* a short write: the socket is full */
+	conn_update(c);
+	if (n > 0 && evbuffer_get_length(c->out) <= c->wlow &&
+	    c->writecb != NULL)
+		c->writecb(c, c->arg);
+}
+
+/* ---- event handlers ---- */
+
+static void
+conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->busy++;
+	if (what & EV_TIMEOUT) {
+		c->enabled &= ~EV_READ;
+		if (c->state != CONN_OPEN) {	/* no handshake in time */
+			c->state = CONN_IDLE;
+			c->enabled = 0;
+		}
+		conn_update(c);
+		conn_event(c, CONN_EV_READING | CONN_EV_TIMEOUT);
+	} else if (c->state == CONN_HANDSHAKE)
+		conn_handshake(c);
+	else if (c->state == CONN_OPEN) {
+		if (c->write_wants_read) {
+			c->write_wants_read = 0;
+			conn_do_write(c);
+		}
+		if (!c->dead && (c->enabled & EV_READ))
+			conn_do_read(c);
+		else if (!c->dead)
+			conn_update(c);
+	}
+	conn_release(c);
+}
+
+static void
+conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->busy++;
+	if (what & EV_TIMEOUT) {
+		if (c->state != CONN_OPEN) {	/* connect or handshake */
+			c->state = CONN_IDLE;
+			c->enabled = 0;
+		} else
+			c->enabled &= ~EV_WRITE;
+		conn_update(c);
+		conn_event(c, CONN_EV_WRITING | CONN_EV_TIMEOUT);
+	} else if (c->state == CONN_CONNECTING)
+		conn_connected(c);
+	else if (c->state == CONN_HANDSHAKE)
+		conn_handshake(c);
+	else if (c->state == CONN_OPEN) {
+		if (c->read_wants_write) {
+			c->read_wants_write = 0;
+			conn_update(c);
+			if (c->enabled & EV_READ)
+				conn_do_read(c);
+		}
+		if (!c->dead)
+			conn_do_write(c);
+	}
+	conn_release(c);
+}
+
+static void
+conn_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->busy++;
+	c->flush_on = 0;
+	if (!c->wblocked)
+		conn_do_write(c);
+	conn_release(c);
+}
