@@ -107,6 +107,13 @@ conn_update(struct conn *c)
 	rt = c->has_rtv ? &c->rtv : (c->state != CONN_OPEN && c->has_wtv) ?
 	    &c->wtv : NULL;
 	wt = c->has_wtv ? &c->wtv : NULL;
+	/* event_add() with no timeout keeps the one an event had: a timeout
+	 * removed needs an event_del() first (the changelist merges the
+	 * pair, so epoll never hears of it). */
+	if (r && c->rev_on && c->rtv_new && rt == NULL)
+		(void)event_del(&c->rev);
+	if (w && c->wev_on && c->wtv_new && wt == NULL)
+		(void)event_del(&c->wev);
 	if (r && (!c->rev_on || c->rtv_new)) {
 		(void)event_add(&c->rev, rt);
 		c->rev_on = 1;

@@ -134,12 +134,12 @@ pool_unlink(struct pool_conn *pc)
 	b->pool->nidle--;
 	free(pc);
 	/*
-	 * Reading and writing stay enabled: the new owner sets its
-	 * callbacks before the loop runs again, and turning events off and
-	 * on would cost epoll_ctl() calls on every request.
+	 * Reading and writing stay enabled, and the idle timeout stays: the
+	 * new owner sets its callbacks and timeouts before the loop runs
+	 * again, and turning events off and on would cost epoll_ctl() calls
+	 * (and timer updates) on every request.
 	 */
 	conn_setcb(conn, NULL, NULL, NULL, NULL);
-	conn_set_timeouts(conn, NULL, NULL);
 	return conn;
 }
 

@@ -29,9 +29,10 @@ void		 pool_free(struct pool *);
 
 /*
  * An idle connection to <up> (same address and TLS identity), its
- * callbacks and timeouts cleared but reading and writing still enabled
- * (nothing is queued): the caller owns it from now on and must set its
- * callbacks before returning to the loop.  NULL if there is none.
+ * callbacks cleared but reading and writing still enabled (nothing is
+ * queued) and the pool's idle timeout still set: the caller owns it from
+ * now on and must set its callbacks and timeouts before returning to the
+ * loop.  NULL if there is none.
  */
 struct conn *pool_get(struct pool *, const struct config_upstream *up);
 

@@ -81,7 +81,78 @@ struct proxy {
 	struct event		 idle_timer;	/* tunnel_idle_timeout */
 	struct evbuffer		*out;		/* staged for proxy_send() */
 	struct timeval		 last;		/* last tunnel traffic */
+	struct worker		*w;
+	struct proxy		*next_free;	/* in w->px_free */
 };
+
+/*
+ * Freed proxies a worker keeps for its next requests, with their buffers
+ * (the staging evbuffer, the header arena and arrays): a keep-alive
+ * request then allocates none of them.  Bounded, and only proxies whose
+ * buffers stayed small.
+ */
+#define PROXY_CACHE_MAX		64
+#define PROXY_CACHE_ARENA	(16 * 1024)
+
+static struct proxy *
+proxy_alloc(struct worker *w)
+{
+	struct proxy	*px = w->px_free, keep;
+
+	if (px != NULL) {
+		w->px_free = px->next_free;
+		w->npx_free--;
+		keep = *px;
+		memset(px, 0, sizeof(*px));
+		px->out = keep.out;
+		px->hdrs = keep.hdrs;
+		px->fields = keep.fields;
+		px->caphdrs = keep.caphdrs;
+		px->arena = keep.arena;
+		px->arena_cap = keep.arena_cap;
+		return px;
+	}
+	if ((px = calloc(1, sizeof(*px))) == NULL)
+		return NULL;
+	if ((px->out = evbuffer_new()) == NULL) {
+		free(px);
+		return NULL;
+	}
+	return px;
+}
+
+static void
+proxy_dealloc(struct proxy *px)
+{
+	struct worker	*w = px->w;
+
+	if (w != NULL && w->npx_free < PROXY_CACHE_MAX &&
+	    px->arena_cap <= PROXY_CACHE_ARENA &&
+	    evbuffer_drain(px->out, evbuffer_get_length(px->out)) == 0) {
+		px->next_free = w->px_free;
+		w->px_free = px;
+		w->npx_free++;
+		return;
+	}
+	evbuffer_free(px->out);
+	free(px->hdrs);
+	free(px->fields);
+	free(px->arena);
+	free(px);
+}
+
+void
+proxy_cache_free(struct worker *w)
+{
+	struct proxy	*px;
+
+	while ((px = w->px_free) != NULL) {
+		w->px_free = px->next_free;
+		px->w = NULL;
+		proxy_dealloc(px);
+	}
+	w->npx_free = 0;
+}
 
 static void	proxy_on_read(struct conn *, void *);
 static void	proxy_on_write(struct conn *, void *);
@@ -206,21 +277,19 @@ proxy_new(struct client *clt, const struct config_app *app)
 	struct event_base *base = clt->w->base;
 	struct proxy	*px;
 
-	if ((px = calloc(1, sizeof(*px))) == NULL)
+	if ((px = proxy_alloc(clt->w)) == NULL)
 		return NULL;
+	px->w = clt->w;
 	px->clt = clt;
 	px->app = app;
 	px->websocket = proxyhead_is_websocket(clt->req);
 	http_parser_init(&px->parser, HTTP_RESPONSE);
 	px->parser.data = px;
-	/* Inside the struct: two allocations fewer per request. */
+	/* Inside the struct: no allocation per request. */
 	(void)event_assign(&px->reaper, base, -1, 0, proxy_on_reap, px);
 	(void)evtimer_assign(&px->idle_timer, base, proxy_on_tunnel_idle, px);
-	px->out = evbuffer_new();
-	if (px->out == NULL || proxy_attach(px, 1) == -1) {
-		if (px->out != NULL)
-			evbuffer_free(px->out);
-		free(px);
+	if (proxy_attach(px, 1) == -1) {
+		proxy_dealloc(px);
 		return NULL;
 	}
 	return px;
@@ -257,12 +326,8 @@ proxy_on_reap(evutil_socket_t fd, short ev, void *arg)
 	if (px->conn != NULL)
 		conn_free(px->conn);
 	(void)evtimer_del(&px->idle_timer);
-	evbuffer_free(px->out);
 	proxy_free_headers(px);
-	free(px->hdrs);
-	free(px->fields);
-	free(px->arena);
-	free(px);
+	proxy_dealloc(px);
 }
 
 /* ---- keep-alive ---- */

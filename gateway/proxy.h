@@ -11,6 +11,7 @@
 
 struct client;
 struct request;
+struct worker;
 struct config_app;
 
 /* Upstream output beyond this stops reading the client's body. */
@@ -27,6 +28,9 @@ struct proxy	*proxy_new(struct client *clt, const struct config_app *app);
 
 /* Unlink from the client and free on the next loop turn; NULL-safe. */
 void		 proxy_close(struct proxy *);
+
+/* Free the worker's cache of freed proxies (at its exit). */
+void		 proxy_cache_free(struct worker *);
 
 /*
  * Move request body bytes from the client's input to the upstream, as far

@@ -51,6 +51,12 @@ proxyhead_hop_by_hop(const char *name)
 	};
 	size_t	i;
 
+	switch (tolower((unsigned char)name[0])) {	/* most names: none */
+	case 'c': case 'k': case 'p': case 't': case 'u':
+		break;
+	default:
+		return 0;
+	}
 	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
 		if (proxyhead_fold_eq(name, hop[i], 0))
 			return 1;
@@ -75,8 +81,45 @@ proxyhead_token_eq(const char *name, const char *tok, size_t len)
 	return name[len] == '\0';
 }
 
-/* Is <name> listed in a Connection header of <h>?  The comma-separated
- * tokens are compared in place, trimmed of spaces and tabs: no copy. */
+/*
+ * Does a Connection header name anything beyond "close" and headers that
+ * are dropped anyway (keep-alive, upgrade, ...)?  Most heads carry none,
+ * or just "keep-alive", and then no header needs
+ * proxyhead_connection_listed()'s scan.
+ */
+static int
+proxyhead_connection_extra(const struct request_header *h, size_t n)
+{
+	const char	*p, *e;
+	char		 tok[32];
+	size_t		 i, len;
+
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL ||
+		    strcasecmp(h[i].name, "connection") != 0)
+			continue;
+		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			e = p + strcspn(p, ",");
+			len = (size_t)(e - p);
+			while (len > 0 && (p[len - 1] == ' ' ||
+			    p[len - 1] == '\t'))
+				len--;
+			if (len == 0)
+				continue;
+			if (len >= sizeof(tok))
+				return 1;
+			memcpy(tok, p, len);
+			tok[len] = '\0';
+			if (strcasecmp(tok, "close") != 0 &&
+			    !proxyhead_hop_by_hop(tok))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int
 proxyhead_connection_listed(const struct request_header *h, size_t n,
     const char *name)
@@ -154,13 +197,26 @@ proxyhead_add_number(struct evbuffer *out, const char *name,
 	return proxyhead_add_header(out, name, proxyhead_decimal(digits, n));
 }
 
-/* The NUL-terminated strings in <s> (ended by NULL) into <out>. */
+/*
+ * The NUL-terminated strings in <s> (ended by NULL) into <out>, in one
+ * evbuffer_add() when they fit a line: each call costs more than copying.
+ */
 static int
 proxyhead_add_strings(struct evbuffer *out, const char *const *s)
 {
-	int	rc = 0;
+	char		 line[2048], *p = line;
+	const char *const *t;
+	size_t		 len;
+	int		 rc = 0;
 
-	for (; *s != NULL; s++)
+	for (t = s; *t != NULL; t++) {
+		if ((len = strlen(*t)) > sizeof(line) - (size_t)(p - line))
+			break;
+		p = proxyhead_put(p, *t, len);
+	}
+	if (*t == NULL)
+		return evbuffer_add(out, line, (size_t)(p - line));
+	for (; *s != NULL; s++)		/* too long for the line: piecewise */
 		rc |= evbuffer_add(out, *s, strlen(*s));
 	return rc;
 }
@@ -228,7 +284,8 @@ proxyhead_write_request(struct client *clt, int websocket,
 	const char	*host = request_header(req, "host");
 	const char	*xff = NULL;
 	size_t		 i;
-	int		 rc = 0;
+	int		 rc = 0, listed = proxyhead_connection_extra(req->headers,
+			    req->nheaders);
 
 	rc |= proxyhead_add_strings(out, (const char *const []){ req->method_name,
 	    " ", req->path, req->query != NULL ? "?" : "",
@@ -240,8 +297,8 @@ proxyhead_write_request(struct client *clt, int websocket,
 		if (proxyhead_fold_eq(h->name, "host", 0) ||
 		    proxyhead_fold_eq(h->name, "expect", 0) ||
 		    proxyhead_hop_by_hop(h->name) ||
-		    proxyhead_connection_listed(req->headers, req->nheaders,
-		    h->name) || proxyhead_gateway_owned(h->name, clt->trusted) ||
+		    (listed && proxyhead_connection_listed(req->headers,
+		    req->nheaders, h->name)) || proxyhead_gateway_owned(h->name, clt->trusted) ||
 		    authgrant_header_ours(h->name, h->value))
 			continue;
 		if (proxyhead_fold_eq(h->name, "x-forwarded-for", 0)) {
@@ -296,6 +353,7 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 	unsigned int	 seen = 0;	/* security headers it sent */
 	char		 digits[24];
 	size_t		 i;
+	int		 listed = proxyhead_connection_extra(h, n);
 
 	/* Check every header before a byte of the head goes out: a 502
 	 * page must not follow half a head. */
@@ -311,7 +369,7 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 		if (h[i].value == NULL)
 			continue;
 		if (proxyhead_hop_by_hop(h[i].name) ||
-		    proxyhead_connection_listed(h, n, h[i].name) ||
+		    (listed && proxyhead_connection_listed(h, n, h[i].name)) ||
 		    headers_filter(clt->app->headers, clt->tls, h[i].name,
 		    h[i].value, &seen))
 			continue;

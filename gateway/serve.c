@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mail.h"
 #include "pool.h"
+#include "proxy.h"
 #include "audit.h"
 #include "encode.h"
 #include "serve.h"
@@ -232,6 +233,7 @@ worker_free(struct worker *w)
 	mailer_free(w->mailer);	/* logs what it drops */
 	webhooks_free(w->webhooks);
 	pool_free(w->pool);	/* its connections go before the base */
+	proxy_cache_free(w);
 	if (w->wake != NULL)
 		event_free(w->wake);
 	if (w->drain_timer != NULL)

@@ -30,6 +30,7 @@ struct store;
 struct hashpool;
 struct hashpool_port;
 struct pool;
+struct proxy;
 
 /* What all workers share; owned by serve_main(). */
 struct server {
@@ -66,6 +67,8 @@ struct worker {
 	uint64_t		 next_client_id;
 	struct metrics		 metrics;	/* this thread's counters */
 	struct pool		*pool;		/* idle upstream connections */
+	struct proxy		*px_free;	/* proxy.c's cache */
+	unsigned int		 npx_free;
 	/* Request ids: RAND_bytes() in batches, since each call costs a
 	 * getpid() and the DRBG's lock (client_new_id()). */
 	unsigned char		 idrand[1024];

@@ -269,6 +269,29 @@ test_read_timeout(void **state)
 	event_base_free(base);
 }
 
+/* A timeout taken away is gone (libevent's event_add(ev, NULL) alone
+ * would keep the old one). */
+static void
+test_timeout_removed(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct side	 s;
+	int		 fd[2];
+	struct timeval	 tv = { 0, 50000 };
+
+	pair(fd);
+	side_new(base, fd[0], NULL, 0, &s);
+	conn_set_timeouts(s.c, &tv, &tv);
+	run_for(base, 10);
+	conn_set_timeouts(s.c, NULL, NULL);
+	run_for(base, 200);
+	assert_int_equal(s.events, 0);
+	assert_true(conn_enabled(s.c) & EV_READ);
+	conn_free(s.c);
+	(void)close(fd[1]);
+	event_base_free(base);
+}
+
 static void
 test_free_inside_callback(void **state)
 {
@@ -546,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_high_water_mark),
 		cmocka_unit_test(test_full_socket_and_write_callback),
 		cmocka_unit_test(test_read_timeout),
+		cmocka_unit_test(test_timeout_removed),
 		cmocka_unit_test(test_free_inside_callback),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_tls_both_ways_with_high_water_mark),
