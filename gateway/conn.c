@@ -49,10 +49,13 @@ struct conn {
 	SSL			*ssl;
 	struct evbuffer		*in, *out;
 	struct event		 rev, wev, flush;
+	struct event		 timer;		/* the next deadline, lazily */
 	conn_data_cb		 readcb, writecb;
 	conn_event_cb		 eventcb;
 	void			*arg;
-	struct timeval		 rtv, wtv;
+	uint64_t		 rms, wms;	/* timeouts; 0: none */
+	uint64_t		 rstart, wstart;	/* their clocks' starts */
+	uint64_t		 armed;		/* when timer fires; 0: off */
 	size_t			 rhigh, wlow;
 	size_t			 ssl_wlen;	/* a TLS write to repeat */
 	size_t			 last_read;	/* bytes the last read got */
@@ -61,7 +64,6 @@ struct conn {
 	int			 busy;		/* handlers on the stack */
 	enum conn_state		 state;
 	short			 enabled;	/* EV_READ | EV_WRITE */
-	unsigned		 has_rtv:1, has_wtv:1, rtv_new:1, wtv_new:1;
 	unsigned		 rev_on:1, wev_on:1, flush_on:1, assigned:1;
 	unsigned		 wblocked:1;	/* output waits for the socket */
 	unsigned		 hs_write:1;	/* the handshake wants to write */
@@ -72,14 +74,62 @@ struct conn {
 static void	conn_on_read(evutil_socket_t, short, void *);
 static void	conn_on_write(evutil_socket_t, short, void *);
 static void	conn_on_flush(evutil_socket_t, short, void *);
+static void	conn_on_timer(evutil_socket_t, short, void *);
 static void	conn_do_read(struct conn *);
 static void	conn_do_write(struct conn *);
 
-/* Turn the two I/O events on or off (and re-time them) as the state asks. */
+/*
+ * Timeouts are deadlines kept here, not libevent timeouts on the I/O
+ * events: those are re-queued in libevent's timer heap on every read and
+ * on every change (a dozen heap updates per request).  A read or write
+ * only moves its start; one timer per connection is armed for the
+ * earliest deadline and, when it fires early because the deadline moved,
+ * re-armed for the rest.  The coarse clock costs no syscall.
+ */
+static uint64_t
+conn_now(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The read timeout in force: until open, a stall either way is bounded by
+ * whichever is set (the upstream's connect timeout is a write one). */
+static uint64_t
+conn_read_ms(const struct conn *c)
+{
+	return c->rms != 0 ? c->rms : c->state != CONN_OPEN ? c->wms : 0;
+}
+
+/* Arm the timer if the earliest deadline comes before it would fire. */
+static void
+conn_timer(struct conn *c)
+{
+	uint64_t	 dl = UINT64_MAX, rms = conn_read_ms(c), now, d;
+	struct timeval	 tv;
+
+	if (c->dead || !c->assigned)
+		return;
+	if (c->rev_on && rms != 0)
+		dl = c->rstart + rms;
+	if (c->wev_on && c->wms != 0 && c->wstart + c->wms < dl)
+		dl = c->wstart + c->wms;
+	if (dl == UINT64_MAX || (c->armed != 0 && c->armed <= dl))
+		return;		/* none, or the timer fires first anyway */
+	now = conn_now();
+	d = dl > now ? dl - now : 0;
+	tv.tv_sec = (time_t)(d / 1000);
+	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
+	(void)evtimer_add(&c->timer, &tv);
+	c->armed = now + d;
+}
+
+/* Turn the two I/O events on or off as the state asks. */
 static void
 conn_update(struct conn *c)
 {
-	const struct timeval *rt, *wt;
 	int		 r = 0, w = 0;
 
 	if (c->dead || !c->assigned)
@@ -102,33 +152,28 @@ conn_update(struct conn *c)
 		    c->read_wants_write;
 		break;
 	}
-	/* Until open, a stall in either direction is bounded by whichever
-	 * timeout is set (the upstream's connect timeout is a write one). */
-	rt = c->has_rtv ? &c->rtv : (c->state != CONN_OPEN && c->has_wtv) ?
-	    &c->wtv : NULL;
-	wt = c->has_wtv ? &c->wtv : NULL;
-	/* event_add() with no timeout keeps the one an event had: a timeout
-	 * removed needs an event_del() first (the changelist merges the
-	 * pair, so epoll never hears of it). */
-	if (r && c->rev_on && c->rtv_new && rt == NULL)
-		(void)event_del(&c->rev);
-	if (w && c->wev_on && c->wtv_new && wt == NULL)
-		(void)event_del(&c->wev);
-	if (r && (!c->rev_on || c->rtv_new)) {
-		(void)event_add(&c->rev, rt);
+	if (r && !c->rev_on) {
+		(void)event_add(&c->rev, NULL);
 		c->rev_on = 1;
+		if (conn_read_ms(c) != 0) {	/* a wait starts now */
+			c->rstart = conn_now();
+			conn_timer(c);
+		}
 	} else if (!r && c->rev_on) {
 		(void)event_del(&c->rev);
 		c->rev_on = 0;
 	}
-	if (w && (!c->wev_on || c->wtv_new)) {
-		(void)event_add(&c->wev, wt);
+	if (w && !c->wev_on) {
+		(void)event_add(&c->wev, NULL);
 		c->wev_on = 1;
+		if (c->wms != 0) {
+			c->wstart = conn_now();
+			conn_timer(c);
+		}
 	} else if (!w && c->wev_on) {
 		(void)event_del(&c->wev);
 		c->wev_on = 0;
 	}
-	c->rtv_new = c->wtv_new = 0;
 }
 
 /* Queued output goes out at the end of this loop turn. */
@@ -185,7 +230,8 @@ conn_new(struct event_base *base, int fd, SSL *ssl, int accepting)
 	    (c->out = evbuffer_new()) == NULL ||
 	    evbuffer_add_cb(c->in, conn_on_input, c) == NULL ||
 	    evbuffer_add_cb(c->out, conn_on_output, c) == NULL ||
-	    event_assign(&c->flush, base, -1, 0, conn_on_flush, c) == -1)
+	    event_assign(&c->flush, base, -1, 0, conn_on_flush, c) == -1 ||
+	    evtimer_assign(&c->timer, base, conn_on_timer, c) == -1)
 		goto fail;
 	c->base = base;
 	c->fd = -1;
@@ -268,6 +314,7 @@ conn_destroy(struct conn *c)
 		(void)event_del(&c->wev);
 	}
 	(void)event_del(&c->flush);
+	(void)evtimer_del(&c->timer);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	SSL_free(c->ssl);
@@ -295,6 +342,7 @@ conn_free(struct conn *c)
 		c->rev_on = c->wev_on = 0;
 	}
 	(void)event_del(&c->flush);
+	(void)evtimer_del(&c->timer);
 }
 
 /* A handler's exit: the connection goes if a callback freed it. */
@@ -353,33 +401,36 @@ conn_enabled(const struct conn *c)
 	return c->enabled;
 }
 
-static int
-conn_tv_same(int has, const struct timeval *old, const struct timeval *tv)
+static uint64_t
+conn_tv_ms(const struct timeval *tv)
 {
+	uint64_t	ms;
+
 	if (tv == NULL)
-		return !has;
-	return has && old->tv_sec == tv->tv_sec && old->tv_usec == tv->tv_usec;
+		return 0;
+	ms = (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+	return ms != 0 ? ms : 1;
 }
 
+/* As bufferevent_set_timeouts(): a timeout that changes counts from now. */
 void
 conn_set_timeouts(struct conn *c, const struct timeval *rd,
     const struct timeval *wr)
 {
-	if (!conn_tv_same(c->has_rtv, &c->rtv, rd)) {
-		c->has_rtv = rd != NULL;
-		if (rd != NULL)
-			c->rtv = *rd;
-		c->rtv_new = 1;
-	}
-	if (!conn_tv_same(c->has_wtv, &c->wtv, wr)) {
-		c->has_wtv = wr != NULL;
-		if (wr != NULL)
-			c->wtv = *wr;
-		c->wtv_new = 1;
-		c->rtv_new |= c->state != CONN_OPEN && !c->has_rtv;
-	}
-	if (c->rtv_new || c->wtv_new)
-		conn_update(c);
+	uint64_t	rms = conn_tv_ms(rd), wms = conn_tv_ms(wr), now;
+
+	if (rms == c->rms && wms == c->wms)
+		return;
+	now = conn_now();
+	if (rms != c->rms)
+		c->rstart = now;
+	if (wms != c->wms)
+		c->wstart = now;
+	if (c->state != CONN_OPEN && c->rms == 0 && wms != c->wms)
+		c->rstart = now;	/* the read side used the write one */
+	c->rms = rms;
+	c->wms = wms;
+	conn_timer(c);
 }
 
 void
@@ -453,9 +504,9 @@ conn_opened(struct conn *c)
 {
 	c->state = CONN_OPEN;
 	c->hs_write = 0;
-	c->rtv_new = 1;		/* the open state's own timeouts */
-	c->wtv_new = 1;
+	c->rstart = c->wstart = conn_now();	/* the open state's clocks */
 	conn_update(c);
+	conn_timer(c);
 	conn_event(c, CONN_EV_CONNECTED);
 	if (c->dead)
 		return;
@@ -661,6 +712,8 @@ conn_do_read(struct conn *c)
 	}
 	r = c->ssl != NULL ? conn_read_tls(c, room) : conn_read_plain(c, room);
 	if (r == 1) {
+		if (conn_read_ms(c) != 0)	/* the read timeout restarts */
+			c->rstart = conn_now();
 		if (c->readcb != NULL)
 			c->readcb(c, c->arg);
 		if (c->dead)
@@ -753,6 +806,8 @@ conn_do_write(struct conn *c)
 	}
 	if (evbuffer_get_length(c->out) > 0 && c->ssl == NULL)
 		c->wblocked = 1;	/* a short write: the socket is full */
+	if (n > 0 && c->wms != 0)	/* progress: the write timeout restarts */
+		c->wstart = conn_now();
 	conn_update(c);
 	if (n > 0 && evbuffer_get_length(c->out) <= c->wlow &&
 	    c->writecb != NULL)
@@ -767,15 +822,7 @@ conn_on_read(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 
 	c->busy++;
-	if (what & EV_TIMEOUT) {
-		c->enabled &= ~EV_READ;
-		if (c->state != CONN_OPEN) {	/* no handshake in time */
-			c->state = CONN_IDLE;
-			c->enabled = 0;
-		}
-		conn_update(c);
-		conn_event(c, CONN_EV_READING | CONN_EV_TIMEOUT);
-	} else if (c->state == CONN_HANDSHAKE)
+	if (c->state == CONN_HANDSHAKE)
 		conn_handshake(c);
 	else if (c->state == CONN_OPEN) {
 		if (c->write_wants_read) {
@@ -796,15 +843,7 @@ conn_on_write(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 
 	c->busy++;
-	if (what & EV_TIMEOUT) {
-		if (c->state != CONN_OPEN) {	/* connect or handshake */
-			c->state = CONN_IDLE;
-			c->enabled = 0;
-		} else
-			c->enabled &= ~EV_WRITE;
-		conn_update(c);
-		conn_event(c, CONN_EV_WRITING | CONN_EV_TIMEOUT);
-	} else if (c->state == CONN_CONNECTING)
+	if (c->state == CONN_CONNECTING)
 		conn_connected(c);
 	else if (c->state == CONN_HANDSHAKE)
 		conn_handshake(c);
@@ -830,5 +869,36 @@ conn_on_flush(evutil_socket_t fd, short what, void *arg)
 	c->flush_on = 0;
 	if (!c->wblocked)
 		conn_do_write(c);
+	conn_release(c);
+}
+
+/* The timer: a deadline passed (a timeout, that direction turned off, as
+ * in a bufferevent), or it moved later (armed again for the rest). */
+static void
+conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	uint64_t	 now = conn_now(), rms = conn_read_ms(c);
+	short		 ev = 0;
+
+	c->armed = 0;
+	if (c->rev_on && rms != 0 && now >= c->rstart + rms)
+		ev = CONN_EV_READING | CONN_EV_TIMEOUT;
+	else if (c->wev_on && c->wms != 0 && now >= c->wstart + c->wms)
+		ev = CONN_EV_WRITING | CONN_EV_TIMEOUT;
+	if (ev == 0) {
+		conn_timer(c);
+		return;
+	}
+	c->busy++;
+	if (c->state != CONN_OPEN) {	/* no connect or handshake in time */
+		c->state = CONN_IDLE;
+		c->enabled = 0;
+	} else
+		c->enabled &= ~(ev & CONN_EV_READING ? EV_READ : EV_WRITE);
+	conn_update(c);
+	conn_event(c, ev);
+	if (!c->dead)
+		conn_timer(c);	/* the other direction's deadline */
 	conn_release(c);
 }

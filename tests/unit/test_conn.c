@@ -269,6 +269,59 @@ test_read_timeout(void **state)
 	event_base_free(base);
 }
 
+/* Each read restarts the read timeout; silence then ends it. */
+static void
+test_read_timeout_restarts(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct side	 s;
+	int		 fd[2], i;
+	struct timeval	 tv = { 0, 150000 };
+	uint64_t	 t0;
+
+	pair(fd);
+	side_new(base, fd[0], NULL, 0, &s);
+	s.drain = 1;
+	conn_set_timeouts(s.c, &tv, NULL);
+	for (i = 0; i < 8; i++) {	/* 400 ms of traffic every 50 ms */
+		assert_int_equal(write(fd[1], "z", 1), 1);
+		run_for(base, 50);
+	}
+	assert_int_equal(s.events, 0);
+	assert_int_equal(s.drained, 8);
+	t0 = now_ms();
+	assert_true(run_until(base, &s.events, 2000));
+	assert_int_equal(s.last, CONN_EV_READING | CONN_EV_TIMEOUT);
+	assert_true(now_ms() - t0 >= 90);
+	conn_free(s.c);
+	(void)close(fd[1]);
+	event_base_free(base);
+}
+
+/* Output the peer never reads: a write timeout, not a hang. */
+static void
+test_write_timeout(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct side	 s;
+	int		 fd[2];
+	struct timeval	 tv = { 0, 100000 };
+	size_t		 total = 8 << 20;
+	unsigned char	*big = calloc(1, total);
+
+	pair(fd);
+	side_new(base, fd[0], NULL, 0, &s);
+	conn_set_timeouts(s.c, NULL, &tv);
+	(void)evbuffer_add(conn_output(s.c), big, total);
+	assert_true(run_until(base, &s.events, 3000));
+	assert_int_equal(s.last, CONN_EV_WRITING | CONN_EV_TIMEOUT);
+	assert_false(conn_enabled(s.c) & EV_WRITE);
+	conn_free(s.c);
+	(void)close(fd[1]);
+	free(big);
+	event_base_free(base);
+}
+
 /* A timeout taken away is gone (libevent's event_add(ev, NULL) alone
  * would keep the old one). */
 static void
@@ -569,6 +622,8 @@ main(void)
 		cmocka_unit_test(test_high_water_mark),
 		cmocka_unit_test(test_full_socket_and_write_callback),
 		cmocka_unit_test(test_read_timeout),
+		cmocka_unit_test(test_read_timeout_restarts),
+		cmocka_unit_test(test_write_timeout),
 		cmocka_unit_test(test_timeout_removed),
 		cmocka_unit_test(test_free_inside_callback),
 		cmocka_unit_test(test_connect),
