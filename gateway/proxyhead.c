@@ -45,22 +45,31 @@ proxyhead_fold_eq(const char *name, const char *want, int prefix)
 int
 proxyhead_hop_by_hop(const char *name)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "te", "trailer", "upgrade",
-		"transfer-encoding", "content-length", "proxy-connection",
-	};
-	size_t	i;
+	size_t	len = strlen(name);
+	int	hop = 0;
 
-	switch (tolower((unsigned char)name[0])) {	/* most names: none */
-	case 'c': case 'k': case 'p': case 't': case 'u':
+	/* By length first: this runs for every header of every message. */
+	switch (len) {
+	case 2:
+		hop = proxyhead_fold_eq(name, "te", 0);
 		break;
-	default:
-		return 0;
+	case 7:
+		hop = proxyhead_fold_eq(name, "trailer", 0) ||
+		    proxyhead_fold_eq(name, "upgrade", 0);
+		break;
+	case 10:
+		hop = proxyhead_fold_eq(name, "connection", 0) ||
+		    proxyhead_fold_eq(name, "keep-alive", 0);
+		break;
+	case 14:
+		hop = proxyhead_fold_eq(name, "content-length", 0);
+		break;
+	case 17:
+		hop = proxyhead_fold_eq(name, "transfer-encoding", 0);
+		break;
 	}
-	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (proxyhead_fold_eq(name, hop[i], 0))
-			return 1;
-	return proxyhead_fold_eq(name, "proxy-", 1);
+	/* proxy-connection, and every other proxy-* */
+	return hop || (len >= 6 && proxyhead_fold_eq(name, "proxy-", 1));
 }
 
 /* Does <name> fold (as in proxyhead_fold_eq()) onto the <len> bytes at <tok>,
@@ -345,11 +354,53 @@ proxyhead_clean(const char *s)
 	return 1;
 }
 
+/*
+ * A head being built on the stack, handed to the evbuffer in as few
+ * evbuffer_add() calls as fit (one for a usual head): each call costs
+ * more than the copy.
+ */
+struct proxyhead_buf {
+	struct evbuffer	*out;
+	size_t		 len;
+	int		 rc;
+	char		 b[4096];
+};
+
+static void
+proxyhead_buf_flush(struct proxyhead_buf *hb)
+{
+	if (hb->len > 0 && evbuffer_add(hb->out, hb->b, hb->len) == -1)
+		hb->rc = -1;
+	hb->len = 0;
+}
+
+static void
+proxyhead_buf_add(struct proxyhead_buf *hb, const char *s, size_t n)
+{
+	if (hb->len + n > sizeof(hb->b)) {
+		proxyhead_buf_flush(hb);
+		if (n > sizeof(hb->b)) {
+			if (evbuffer_add(hb->out, s, n) == -1)
+				hb->rc = -1;
+			return;
+		}
+	}
+	memcpy(hb->b + hb->len, s, n);
+	hb->len += n;
+}
+
+static void
+proxyhead_buf_str(struct proxyhead_buf *hb, const char *s)
+{
+	proxyhead_buf_add(hb, s, strlen(s));
+}
+
 int
 proxyhead_write_response(struct evbuffer *out, struct client *clt,
     int status, const char *reason, const struct request_header *h,
     size_t n)
 {
+	struct proxyhead_buf hb;
 	unsigned int	 seen = 0;	/* security headers it sent */
 	char		 digits[24];
 	size_t		 i;
@@ -361,10 +412,16 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 		if (h[i].value != NULL && (!proxyhead_clean(h[i].name) ||
 		    !proxyhead_clean(h[i].value)))
 			return -1;
-	(void)proxyhead_add_strings(out, (const char *const []){ "HTTP/1.1 ",
-	    proxyhead_decimal(digits, (unsigned long long)(unsigned int)status),
-	    " ", reason != NULL && proxyhead_clean(reason) ? reason :
-	    pages_reason(status), "\r\n", NULL });
+	hb.out = out;
+	hb.len = 0;
+	hb.rc = 0;
+	proxyhead_buf_add(&hb, "HTTP/1.1 ", 9);
+	proxyhead_buf_str(&hb, proxyhead_decimal(digits,
+	    (unsigned long long)(unsigned int)status));
+	proxyhead_buf_add(&hb, " ", 1);
+	proxyhead_buf_str(&hb, reason != NULL && proxyhead_clean(reason) ?
+	    reason : pages_reason(status));
+	proxyhead_buf_add(&hb, "\r\n", 2);
 	for (i = 0; i < n; i++) {
 		if (h[i].value == NULL)
 			continue;
@@ -373,8 +430,12 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 		    headers_filter(clt->app->headers, clt->tls, h[i].name,
 		    h[i].value, &seen))
 			continue;
-		(void)proxyhead_add_header(out, h[i].name, h[i].value);
+		proxyhead_buf_str(&hb, h[i].name);
+		proxyhead_buf_add(&hb, ": ", 2);
+		proxyhead_buf_str(&hb, h[i].value);
+		proxyhead_buf_add(&hb, "\r\n", 2);
 	}
+	proxyhead_buf_flush(&hb);
 	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
 	return 0;
 }

@@ -38,6 +38,17 @@ test_hop_by_hop(void **state)
 	assert_true(proxyhead_hop_by_hop("transfer_encoding"));
 	assert_true(proxyhead_hop_by_hop("CONTENT-LENGTH"));
 	assert_true(proxyhead_hop_by_hop("Proxy-Authorization"));
+	/* proxy-* at the lengths of the other names too */
+	assert_true(proxyhead_hop_by_hop("Proxy-X"));
+	assert_true(proxyhead_hop_by_hop("proxy_abcd"));
+	assert_true(proxyhead_hop_by_hop("PROXY-CONNECTION"));
+	assert_true(proxyhead_hop_by_hop("Proxy-Abcdefghijk"));
+	assert_true(proxyhead_hop_by_hop("te"));
+	assert_true(proxyhead_hop_by_hop("Keep_Alive"));
+	assert_true(proxyhead_hop_by_hop("Upgrade"));
+	assert_true(proxyhead_hop_by_hop("Trailer"));
+	assert_false(proxyhead_hop_by_hop("proxy"));
+	assert_false(proxyhead_hop_by_hop("Upgrades"));
 	assert_false(proxyhead_hop_by_hop("Content-Type"));
 	assert_false(proxyhead_hop_by_hop("Connections"));
 	assert_false(proxyhead_hop_by_hop("TE2"));
