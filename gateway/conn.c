@@ -412,24 +412,16 @@ conn_tv_ms(const struct timeval *tv)
 	return ms != 0 ? ms : 1;
 }
 
-/* As bufferevent_set_timeouts(): a timeout that changes counts from now. */
+/* As bufferevent_set_timeouts(): both clocks start again now, even if the
+ * values did not change (a pooled connection's wait for a response must
+ * not count its idle time). */
 void
 conn_set_timeouts(struct conn *c, const struct timeval *rd,
     const struct timeval *wr)
 {
-	uint64_t	rms = conn_tv_ms(rd), wms = conn_tv_ms(wr), now;
-
-	if (rms == c->rms && wms == c->wms)
-		return;
-	now = conn_now();
-	if (rms != c->rms)
-		c->rstart = now;
-	if (wms != c->wms)
-		c->wstart = now;
-	if (c->state != CONN_OPEN && c->rms == 0 && wms != c->wms)
-		c->rstart = now;	/* the read side used the write one */
-	c->rms = rms;
-	c->wms = wms;
+	c->rms = conn_tv_ms(rd);
+	c->wms = conn_tv_ms(wr);
+	c->rstart = c->wstart = conn_now();
 	conn_timer(c);
 }
 

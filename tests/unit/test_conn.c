@@ -298,6 +298,30 @@ test_read_timeout_restarts(void **state)
 	event_base_free(base);
 }
 
+/* Setting a timeout starts its clock again, even at the same value (a
+ * pooled upstream connection: its idle time is not the response's). */
+static void
+test_same_timeout_restarts(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct side	 s;
+	int		 fd[2];
+	struct timeval	 tv = { 0, 200000 };
+
+	pair(fd);
+	side_new(base, fd[0], NULL, 0, &s);
+	conn_set_timeouts(s.c, &tv, NULL);
+	run_for(base, 150);
+	conn_set_timeouts(s.c, &tv, NULL);
+	run_for(base, 120);		/* 270 ms after the first */
+	assert_int_equal(s.events, 0);
+	assert_true(run_until(base, &s.events, 2000));
+	assert_int_equal(s.last, CONN_EV_READING | CONN_EV_TIMEOUT);
+	conn_free(s.c);
+	(void)close(fd[1]);
+	event_base_free(base);
+}
+
 /* Output the peer never reads: a write timeout, not a hang. */
 static void
 test_write_timeout(void **state)
@@ -623,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_full_socket_and_write_callback),
 		cmocka_unit_test(test_read_timeout),
 		cmocka_unit_test(test_read_timeout_restarts),
+		cmocka_unit_test(test_same_timeout_restarts),
 		cmocka_unit_test(test_write_timeout),
 		cmocka_unit_test(test_timeout_removed),
 		cmocka_unit_test(test_free_inside_callback),
