@@ -174,6 +174,24 @@ client_peer(struct client *clt, const struct sockaddr *sa)
 		(void)snprintf(clt->peer, sizeof(clt->peer), "unix");
 }
 
+/*
+ * header_timeout, counted from the start of each request head.  The timer
+ * is not moved per request (two timer-heap updates each): the deadline is
+ * kept here, the timer armed only when it is not pending, and when it fires
+ * before the deadline (a later request moved it) it is armed for the rest.
+ */
+static void
+client_head_arm(struct client *clt)
+{
+	uint64_t	ms = clt->cfg->header_timeout ? clt->cfg->header_timeout :
+			    30000;
+	struct timeval	tv;
+
+	clt->head_deadline = conn_clock_ms() + ms;
+	if (!evtimer_pending(clt->head_timer, NULL))
+		(void)evtimer_add(clt->head_timer, client_tv(&tv, ms));
+}
+
 struct client *
 client_new(struct worker *w, struct conn *conn, struct config *cfg,
     const struct sockaddr *sa, int tls, int plain_redirect,
@@ -218,8 +236,7 @@ client_new(struct worker *w, struct conn *conn, struct config *cfg,
 	conn_enable(conn, EV_WRITE);
 	clt->state = CLIENT_IDLE;
 	client_set_state(clt, CLIENT_READ_HEAD);
-	(void)evtimer_add(clt->head_timer, client_tv(&(struct timeval){ 0 },
-	    cfg->header_timeout ? cfg->header_timeout : 30000));
+	client_head_arm(clt);
 	log_debug("client %" PRIu64 ": accepted from %s%s", clt->id,
 	    clt->peer, tls ? " (tls)" : "");
 	return clt;
@@ -636,7 +653,7 @@ client_read_head(struct client *clt)
 	}
 	if ((r = request_parse_head(clt->req, in)) == REQUEST_MORE)
 		return;
-	(void)evtimer_del(clt->head_timer);
+	clt->head_deadline = 0;		/* the timer finds nothing due */
 	client_new_id(clt);
 	if (r == REQUEST_ERROR) {
 		client_refuse(clt, clt->req->status, clt->req->reason);
@@ -649,14 +666,11 @@ static void
 client_on_read(struct conn *conn, void *arg)
 {
 	struct client	*clt = arg;
-	struct timeval	 tv;
 
 	switch (clt->state) {
 	case CLIENT_IDLE:
 		client_set_state(clt, CLIENT_READ_HEAD);
-		(void)evtimer_add(clt->head_timer, client_tv(&tv,
-		    clt->cfg->header_timeout ? clt->cfg->header_timeout :
-		    30000));
+		client_head_arm(clt);
 		__attribute__((fallthrough));	/* FALLTHROUGH */
 	case CLIENT_READ_HEAD:
 		client_read_head(clt);
@@ -694,9 +708,17 @@ static void
 client_on_head_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct client	*clt = arg;
+	uint64_t	 now = conn_clock_ms();
+	struct timeval	 tv;
 
-	if (clt->dead || clt->state != CLIENT_READ_HEAD)
+	if (clt->dead || clt->state != CLIENT_READ_HEAD ||
+	    clt->head_deadline == 0)
 		return;
+	if (now < clt->head_deadline) {	/* moved since: the rest of it */
+		(void)evtimer_add(clt->head_timer, client_tv(&tv,
+		    clt->head_deadline - now));
+		return;
+	}
 	if (!clt->seen_bytes)
 		client_close(clt, "no request");
 	else

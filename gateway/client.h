@@ -60,6 +60,7 @@ struct client {
 	struct conn		*conn;		/* owns the fd and SSL */
 	struct event		*reaper;	/* frees us on the next turn */
 	struct event		*head_timer;	/* header_timeout */
+	uint64_t		 head_deadline;	/* conn_clock_ms(); 0: none */
 	struct event		*next;		/* serve a pipelined request */
 	uint64_t		 read_ms;	/* read timeout last set on conn
 						 * (0: none; CLIENT_MS_UNSET) */

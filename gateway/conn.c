@@ -86,8 +86,8 @@ static void	conn_do_write(struct conn *);
  * earliest deadline and, when it fires early because the deadline moved,
  * re-armed for the rest.  The coarse clock costs no syscall.
  */
-static uint64_t
-conn_now(void)
+uint64_t
+conn_clock_ms(void)
 {
 	struct timespec	ts;
 
@@ -118,7 +118,7 @@ conn_timer(struct conn *c)
 		dl = c->wstart + c->wms;
 	if (dl == UINT64_MAX || (c->armed != 0 && c->armed <= dl))
 		return;		/* none, or the timer fires first anyway */
-	now = conn_now();
+	now = conn_clock_ms();
 	d = dl > now ? dl - now : 0;
 	tv.tv_sec = (time_t)(d / 1000);
 	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
@@ -156,7 +156,7 @@ conn_update(struct conn *c)
 		(void)event_add(&c->rev, NULL);
 		c->rev_on = 1;
 		if (conn_read_ms(c) != 0) {	/* a wait starts now */
-			c->rstart = conn_now();
+			c->rstart = conn_clock_ms();
 			conn_timer(c);
 		}
 	} else if (!r && c->rev_on) {
@@ -167,7 +167,7 @@ conn_update(struct conn *c)
 		(void)event_add(&c->wev, NULL);
 		c->wev_on = 1;
 		if (c->wms != 0) {
-			c->wstart = conn_now();
+			c->wstart = conn_clock_ms();
 			conn_timer(c);
 		}
 	} else if (!w && c->wev_on) {
@@ -421,7 +421,7 @@ conn_set_timeouts(struct conn *c, const struct timeval *rd,
 {
 	c->rms = conn_tv_ms(rd);
 	c->wms = conn_tv_ms(wr);
-	c->rstart = c->wstart = conn_now();
+	c->rstart = c->wstart = conn_clock_ms();
 	conn_timer(c);
 }
 
@@ -496,7 +496,7 @@ conn_opened(struct conn *c)
 {
 	c->state = CONN_OPEN;
 	c->hs_write = 0;
-	c->rstart = c->wstart = conn_now();	/* the open state's clocks */
+	c->rstart = c->wstart = conn_clock_ms();	/* the open state's clocks */
 	conn_update(c);
 	conn_timer(c);
 	conn_event(c, CONN_EV_CONNECTED);
@@ -705,7 +705,7 @@ conn_do_read(struct conn *c)
 	r = c->ssl != NULL ? conn_read_tls(c, room) : conn_read_plain(c, room);
 	if (r == 1) {
 		if (conn_read_ms(c) != 0)	/* the read timeout restarts */
-			c->rstart = conn_now();
+			c->rstart = conn_clock_ms();
 		if (c->readcb != NULL)
 			c->readcb(c, c->arg);
 		if (c->dead)
@@ -799,7 +799,7 @@ conn_do_write(struct conn *c)
 	if (evbuffer_get_length(c->out) > 0 && c->ssl == NULL)
 		c->wblocked = 1;	/* a short write: the socket is full */
 	if (n > 0 && c->wms != 0)	/* progress: the write timeout restarts */
-		c->wstart = conn_now();
+		c->wstart = conn_clock_ms();
 	conn_update(c);
 	if (n > 0 && evbuffer_get_length(c->out) <= c->wlow &&
 	    c->writecb != NULL)
@@ -870,7 +870,7 @@ static void
 conn_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
-	uint64_t	 now = conn_now(), rms = conn_read_ms(c);
+	uint64_t	 now = conn_clock_ms(), rms = conn_read_ms(c);
 	short		 ev = 0;
 
 	c->armed = 0;

@@ -2,16 +2,21 @@
  * The password-hash pool (see hashpool.h).  Lock order: a thread holds at
  * most one of pool->lock and port->lock, except hashpool_submit(), which
  * takes port->lock inside pool->lock; the hashing threads take port->lock
- * alone (and, inside it, libevent's base lock through event_active()).
+ * alone.  A hashing thread wakes a port's loop through an eventfd, not
+ * event_active(): libevent's bases then need no locks (serve.c does not
+ * turn on evthread), which the proxy's hot path would pay for.
  */
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -35,6 +40,7 @@ struct hashpool_port {
 	struct hashpool_jobs	 done;		/* finished, not yet delivered */
 	size_t			 pending;	/* submitted, not yet finished */
 	struct event		*ev;		/* delivers done on the loop */
+	int			 efd;		/* eventfd that wakes it */
 };
 
 /* Owned by whoever made it (serve_main, the CLI, a test). */
@@ -57,7 +63,9 @@ hashpool_finish(struct hashpool_job *job)
 
 	pthread_mutex_lock(&port->lock);
 	TAILQ_INSERT_TAIL(&port->done, job, entry);
-	event_active(port->ev, EV_READ, 0);
+	/* Cannot fail but by overflowing 2^64 - 1 wake-ups. */
+	if (write(port->efd, &(uint64_t){ 1 }, sizeof(uint64_t)) == -1)
+		log_warnx("hashpool: eventfd: %s", strerror(errno));
 	/* Last: hashpool_port_free() may free the port once this is 0. */
 	if (--port->pending == 0)
 		pthread_cond_broadcast(&port->idle);
@@ -161,6 +169,10 @@ hashpool_deliver(struct hashpool_port *port)
 static void
 hashpool_on_done(evutil_socket_t fd, short ev, void *arg)
 {
+	uint64_t	n;
+
+	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)	/* reset */
+		log_warnx("hashpool: eventfd: %s", strerror(errno));
 	hashpool_deliver(arg);
 }
 
@@ -171,8 +183,15 @@ hashpool_port_new(struct event_base *base)
 
 	if ((port = calloc(1, sizeof(*port))) == NULL)
 		return NULL;
-	if ((port->ev = event_new(base, -1, 0, hashpool_on_done, port)) ==
-	    NULL) {
+	if ((port->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		free(port);
+		return NULL;
+	}
+	if ((port->ev = event_new(base, port->efd, EV_READ | EV_PERSIST,
+	    hashpool_on_done, port)) == NULL || event_add(port->ev, NULL) == -1) {
+		if (port->ev != NULL)
+			event_free(port->ev);
+		(void)close(port->efd);
 		free(port);
 		return NULL;
 	}
@@ -193,6 +212,7 @@ hashpool_port_free(struct hashpool_port *port)
 	pthread_mutex_unlock(&port->lock);
 	hashpool_deliver(port);
 	event_free(port->ev);
+	(void)close(port->efd);
 	pthread_cond_destroy(&port->idle);
 	pthread_mutex_destroy(&port->lock);
 	free(port);

@@ -3,10 +3,10 @@
  * (argon2id, bcrypt) off the event loops.  The queue is bounded; a full
  * queue refuses the job at once (the caller answers 503) instead of
  * growing.  A finished job's completion callback runs on the event loop of
- * the worker that submitted it, through that worker's port (an event made
- * in its event_base and activated from the hashing thread), never on the
- * hashing thread.  libevent's threading must be on (evthread_use_pthreads)
- * before the ports' event_bases are made.
+ * the worker that submitted it, through that worker's port (an eventfd
+ * the hashing thread writes to, read by an event in the worker's
+ * event_base), never on the hashing thread.  libevent's threading need not
+ * be on: no other thread touches the base.
  */
 #ifndef POSTERN_HASHPOOL_H
 #define POSTERN_HASHPOOL_H

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
@@ -106,6 +107,39 @@ worker_on_drain_timeout(evutil_socket_t fd, short ev, void *arg)
 		event_base_loopexit(w->base, NULL);
 }
 
+/*
+ * The main thread wakes a worker through an eventfd: event_active() from
+ * another thread would need libevent's locks on every base, paid on every
+ * event of the proxy's hot path (serve_main() does not turn them on).
+ */
+static void	worker_on_wake(evutil_socket_t, short, void *);
+
+static int
+worker_wake_new(struct worker *w)
+{
+	int	fd;
+
+	if ((fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return -1;
+	if ((w->wake = event_new(w->base, fd, EV_READ | EV_PERSIST,
+	    worker_on_wake, w)) == NULL || event_add(w->wake, NULL) == -1) {
+		if (w->wake != NULL)
+			event_free(w->wake);
+		w->wake = NULL;
+		(void)close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+worker_wake(struct worker *w)
+{
+	if (write(event_get_fd(w->wake), &(uint64_t){ 1 },
+	    sizeof(uint64_t)) == -1)
+		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
+}
+
 /* Main thread said: drain.  Stop accepting, close idle connections. */
 static void
 worker_on_wake(evutil_socket_t fd, short ev, void *arg)
@@ -114,6 +148,10 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 	struct client	*clt;
 	struct config	*cfg;
 	SSL_CTX		*ctx;
+	uint64_t	 n;
+
+	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)	/* reset */
+		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
 	struct timeval	 tv;
 	size_t		 i;
 
@@ -191,8 +229,7 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	w->id = id;
 	TAILQ_INIT(&w->clients);
 	if ((w->base = worker_base_new()) == NULL ||
-	    (w->wake = event_new(w->base, -1, 0, worker_on_wake, w)) ==
-	    NULL || (w->drain_timer = evtimer_new(w->base,
+	    worker_wake_new(w) == -1 || (w->drain_timer = evtimer_new(w->base,
 	    worker_on_drain_timeout, w)) == NULL ||
 	    (w->listeners = calloc(cfg->nlisten, sizeof(*w->listeners))) ==
 	    NULL || (w->pool = pool_new(w->base)) == NULL) {
@@ -234,8 +271,10 @@ worker_free(struct worker *w)
 	webhooks_free(w->webhooks);
 	pool_free(w->pool);	/* its connections go before the base */
 	proxy_cache_free(w);
-	if (w->wake != NULL)
+	if (w->wake != NULL) {
+		(void)close(event_get_fd(w->wake));
 		event_free(w->wake);
+	}
 	if (w->drain_timer != NULL)
 		event_free(w->drain_timer);
 	if (w->base != NULL)
@@ -402,7 +441,7 @@ serve_stop(struct serve *s)
 	listener_free(s->admin);
 	s->admin = NULL;
 	for (i = 0; i < s->nworkers; i++)
-		event_active(s->workers[i].wake, EV_TIMEOUT, 0);
+		worker_wake(&s->workers[i]);
 	event_base_loopexit(s->base, NULL);	/* then join the workers */
 }
 
@@ -515,7 +554,7 @@ serve_run(struct serve *s)
 		(void)event_base_dispatch(s->base);
 	}
 	for (i = 0; i < started; i++) {
-		event_active(s->workers[i].wake, EV_TIMEOUT, 0);
+		worker_wake(&s->workers[i]);
 		(void)pthread_join(s->workers[i].thread, NULL);
 	}
 	return rc;
@@ -565,11 +604,9 @@ serve_main(const char *config_path)
 		return 1;
 	}
 	log_init(s.srv.cfg->log_level, LOG_FORMAT_JSON);
-	if (evthread_use_pthreads() == -1) {
-		log_error("libevent: no thread support");
-		config_unref(s.srv.cfg);
-		return 1;
-	}
+	/* No evthread_use_pthreads(): every base is used by one thread only
+	 * (other threads wake a loop through an eventfd), and libevent's
+	 * locks would cost on every event. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.srv.lock, NULL);
 	if ((s.srv.connlimit = connlimit_new()) == NULL)
