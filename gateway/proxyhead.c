@@ -91,6 +91,55 @@ proxyhead_token_eq(const char *name, const char *tok, size_t len)
 }
 
 /*
+ * Does <match> hold for a token of a Connection header in <h>?  It gets
+ * each comma-separated token, trimmed, never empty.
+ */
+static int
+proxyhead_connection_any(const struct request_header *h, size_t n,
+    int (*match)(const char *, size_t, const void *), const void *arg)
+{
+	const char	*p, *e;
+	size_t		 i, len;
+
+	for (i = 0; i < n; i++) {
+		if (h[i].value == NULL ||
+		    strcasecmp(h[i].name, "connection") != 0)
+			continue;
+		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			e = p + strcspn(p, ",");
+			len = (size_t)(e - p);
+			while (len > 0 && (p[len - 1] == ' ' ||
+			    p[len - 1] == '\t'))
+				len--;
+			if (len > 0 && match(p, len, arg))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* A token beyond "close" and headers that are dropped anyway. */
+static int
+proxyhead_token_extra(const char *p, size_t len, const void *arg)
+{
+	char	tok[32];
+
+	if (len >= sizeof(tok))
+		return 1;
+	memcpy(tok, p, len);
+	tok[len] = '\0';
+	return strcasecmp(tok, "close") != 0 && !proxyhead_hop_by_hop(tok);
+}
+
+static int
+proxyhead_token_names(const char *p, size_t len, const void *name)
+{
+	return proxyhead_token_eq(name, p, len);
+}
+
+/*
  * Does a Connection header name anything beyond "close" and headers that
  * are dropped anyway (keep-alive, upgrade, ...)?  Most heads carry none,
  * or just "keep-alive", and then no header needs
@@ -99,60 +148,14 @@ proxyhead_token_eq(const char *name, const char *tok, size_t len)
 static int
 proxyhead_connection_extra(const struct request_header *h, size_t n)
 {
-	const char	*p, *e;
-	char		 tok[32];
-	size_t		 i, len;
-
-	for (i = 0; i < n; i++) {
-		if (h[i].value == NULL ||
-		    strcasecmp(h[i].name, "connection") != 0)
-			continue;
-		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			e = p + strcspn(p, ",");
-			len = (size_t)(e - p);
-			while (len > 0 && (p[len - 1] == ' ' ||
-			    p[len - 1] == '\t'))
-				len--;
-			if (len == 0)
-				continue;
-			if (len >= sizeof(tok))
-				return 1;
-			memcpy(tok, p, len);
-			tok[len] = '\0';
-			if (strcasecmp(tok, "close") != 0 &&
-			    !proxyhead_hop_by_hop(tok))
-				return 1;
-		}
-	}
-	return 0;
+	return proxyhead_connection_any(h, n, proxyhead_token_extra, NULL);
 }
 
 int
 proxyhead_connection_listed(const struct request_header *h, size_t n,
     const char *name)
 {
-	const char	*p, *e;
-	size_t		 i, len;
-
-	for (i = 0; i < n; i++) {
-		if (h[i].value == NULL ||
-		    strcasecmp(h[i].name, "connection") != 0)
-			continue;
-		for (p = h[i].value; *p != '\0'; p = *e == ',' ? e + 1 : e) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			e = p + strcspn(p, ",");
-			len = (size_t)(e - p);
-			while (len > 0 && (p[len - 1] == ' ' ||
-			    p[len - 1] == '\t'))
-				len--;
-			if (len > 0 && proxyhead_token_eq(name, p, len))
-				return 1;
-		}
-	}
-	return 0;
+	return proxyhead_connection_any(h, n, proxyhead_token_names, name);
 }
 
 /* <len> bytes at <s> into <*p>, which moves past them. */
