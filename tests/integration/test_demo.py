@@ -56,6 +56,11 @@ def assert_gone(procs, timeout=5.0):
     raise AssertionError("demo left processes running: %r" % left)
 
 
+def default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def check_gateway(url, cert, password):
     r = requests.get(url + ".postern/health", verify=cert, timeout=10)
     assert r.status_code == 200, r.text
@@ -146,10 +151,15 @@ def test_demo_no_wait_serves_and_stops(run_dir, postern_bin):
 
 
 def test_demo_foreground_stops_on_interrupt(run_dir, postern_bin):
-    """The default mode runs until Ctrl-C and then stops what it started."""
+    """The default mode runs until Ctrl-C and then stops what it started.
+
+    The demo gets SIGINT at its default disposition, as from a terminal:
+    a shell cannot trap a signal that was ignored when it started, and a
+    test run that is itself a background job (as under CI) has SIGINT
+    ignored, which every child would inherit."""
     proc = subprocess.Popen([DEMO], env=demo_env(run_dir, postern_bin),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, preexec_fn=default_sigint)
     lines = queue.Queue()
 
     def reader():
