@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,71 @@ test_sign_verify(void **state)
 	assertion_signer_free(sg);
 }
 
+/* 1 if <tok> verifies against the public half of <keyfile>. */
+static int
+verifies_with(const char *tok, const char *keyfile)
+{
+	char	*pub = pubkey_pem(keyfile);
+	jwt_t	*jwt = NULL;
+	int	 ok;
+
+	ok = jwt_decode(&jwt, tok, (unsigned char *)pub,
+	    (int)strlen(pub)) == 0;
+	jwt_free(jwt);
+	free(pub);
+	return ok;
+}
+
+/*
+ * Signing contexts are kept per thread: a key loaded after another (a
+ * reload, even one whose signer lands at the freed one's address) signs
+ * with its own key, on this thread and on a new one.
+ */
+static void *
+sign_on_thread(void *arg)
+{
+	return assertion_sign(arg, &(struct assertion_claims){ .sub = "t" },
+	    "app", "iss", 60, 1700000000);
+}
+
+static void
+test_each_load_signs_with_its_own_key(void **state)
+{
+	struct fixture	*fx = *state;
+	struct assertion_claims c = { .sub = "u1" };
+	struct signer	*a, *b;
+	char		 err[256], *tok;
+	pthread_t	 th;
+	void		*ret;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		const char *ka = i % 2 ? fx->old : fx->key;
+		const char *kb = i % 2 ? fx->key : fx->old;
+
+		a = assertion_signer_load(ka, NULL, 0, err, sizeof(err));
+		assert_non_null(a);
+		tok = assertion_sign(a, &c, "app", "iss", 60, 1700000000);
+		assert_true(verifies_with(tok, ka));
+		assert_false(verifies_with(tok, kb));
+		free(tok);
+		assertion_signer_free(a);	/* b may reuse its memory */
+		b = assertion_signer_load(kb, NULL, 0, err, sizeof(err));
+		assert_non_null(b);
+		tok = assertion_sign(b, &c, "app", "iss", 60, 1700000000);
+		assert_true(verifies_with(tok, kb));
+		assert_false(verifies_with(tok, ka));
+		free(tok);
+		assert_int_equal(pthread_create(&th, NULL, sign_on_thread, b),
+		    0);
+		assert_int_equal(pthread_join(th, &ret), 0);
+		assert_non_null(ret);
+		assert_true(verifies_with(ret, kb));
+		free(ret);
+		assertion_signer_free(b);
+	}
+}
+
 static void
 test_jwks_lists_current_and_previous(void **state)
 {
@@ -174,6 +240,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_each_load_signs_with_its_own_key),
 		cmocka_unit_test(test_jwks_lists_current_and_previous),
 		cmocka_unit_test(test_refuses_bad_keys),
 	};
