@@ -48,6 +48,8 @@ static const char *const headers_names[HEADERS_N + 2] = {
 	[HEADERS_REFERRER] = "Referrer-Policy",
 	[HEADERS_PERMISSIONS] = "Permissions-Policy",
 	[HEADERS_NOSNIFF] = "X-Content-Type-Options",
+	[HEADERS_COOP] = "Cross-Origin-Opener-Policy",
+	[HEADERS_CORP] = "Cross-Origin-Resource-Policy",
 	[HEADERS_SERVER] = "Server",
 	[HEADERS_POWERED] = "X-Powered-By",
 };
@@ -284,7 +286,8 @@ headers_set_blocks(struct headers_set *hs)
 }
 
 static struct headers_set *
-headers_set_new(const struct config_headers *h, const char *hsts, int hide)
+headers_set_new(const struct config_headers *h, const char *hsts, int hide,
+    int page)
 {
 	struct headers_set	*hs;
 
@@ -298,6 +301,10 @@ headers_set_new(const struct config_headers *h, const char *hsts, int hide)
 	headers_set_line(hs, HEADERS_REFERRER, h->referrer_policy);
 	headers_set_line(hs, HEADERS_PERMISSIONS, h->permissions_policy);
 	headers_set_line(hs, HEADERS_NOSNIFF, "nosniff");
+	if (page) {
+		headers_set_line(hs, HEADERS_COOP, "same-origin");
+		headers_set_line(hs, HEADERS_CORP, "same-origin");
+	}
 	if (h->csp != NULL)
 		hs->csp = headers_strdup(h->csp);
 	headers_set_blocks(hs);
@@ -325,11 +332,11 @@ headers_build(struct config *cfg)
 		v = hsts;
 	}
 	headers_set_free(cfg->page_headers);
-	cfg->page_headers = headers_set_new(&page, v, 1);
+	cfg->page_headers = headers_set_new(&page, v, 1, 1);
 	for (i = 0; i < cfg->napps; i++) {
 		headers_set_free(cfg->apps[i].headers);
 		cfg->apps[i].headers = headers_set_new(&cfg->apps[i].sec, v,
-		    cfg->apps[i].hide_server_header);
+		    cfg->apps[i].hide_server_header, 0);
 	}
 }
 
@@ -354,30 +361,26 @@ headers_set_free(struct headers_set *hs)
 static int
 headers_classify(const char *name)
 {
-	int	i, lo, hi;
+	static const signed char by_letter[][4] = {	/* -1 ends a row */
+		{ HEADERS_HSTS, HEADERS_SERVER, -1 },			/* s */
+		{ HEADERS_CSP, HEADERS_COOP, HEADERS_CORP, -1 },	/* c */
+		{ HEADERS_FRAME, HEADERS_NOSNIFF, HEADERS_POWERED, -1 }, /* x */
+		{ HEADERS_REFERRER, -1 },				/* r */
+		{ HEADERS_PERMISSIONS, -1 },				/* p */
+	};
+	const signed char *row;
 
 	switch (tolower((unsigned char)name[0])) {
-	case 's':
-		lo = HEADERS_HSTS, hi = HEADERS_SERVER;
-		break;
-	case 'c':
-		lo = hi = HEADERS_CSP;
-		break;
-	case 'x':
-		lo = HEADERS_FRAME, hi = HEADERS_POWERED;
-		break;
-	case 'r':
-		lo = hi = HEADERS_REFERRER;
-		break;
-	case 'p':
-		lo = hi = HEADERS_PERMISSIONS;
-		break;
-	default:
-		return -1;
+	case 's': row = by_letter[0]; break;
+	case 'c': row = by_letter[1]; break;
+	case 'x': row = by_letter[2]; break;
+	case 'r': row = by_letter[3]; break;
+	case 'p': row = by_letter[4]; break;
+	default: return -1;
 	}
-	for (i = lo; i <= hi; i++)
-		if (strcasecmp(name, headers_names[i]) == 0)
-			return i;
+	for (; *row != -1; row++)
+		if (strcasecmp(name, headers_names[(int)*row]) == 0)
+			return *row;
 	return -1;
 }
 

@@ -1,7 +1,9 @@
 /*
  * Security headers on every response: HSTS (over TLS only), Content-
  * Security-Policy, X-Frame-Options, Referrer-Policy, Permissions-Policy and
- * X-Content-Type-Options.  The header lines of each app and of the
+ * X-Content-Type-Options; on the gateway's own pages and errors also
+ * Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy (same-origin:
+ * no other site keeps a handle on a sign-in window or embeds its pages).  The header lines of each app and of the
  * gateway's own pages are built once per configuration snapshot, so a
  * response costs a memcpy when the upstream sent none of them.
  *
@@ -41,6 +43,8 @@ enum headers_id {
 	HEADERS_REFERRER,
 	HEADERS_PERMISSIONS,
 	HEADERS_NOSNIFF,
+	HEADERS_COOP,		/* gateway pages only: */
+	HEADERS_CORP,		/* same-origin */
 	HEADERS_N,
 };
 

@@ -61,6 +61,7 @@ def assert_app_defaults(r, tls=True):
     assert h["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert h["Permissions-Policy"] == PERMISSIONS
     assert h["X-Content-Type-Options"] == "nosniff"
+    assert "Cross-Origin-Opener-Policy" not in h
     assert ("Strict-Transport-Security" in h) == tls
 
 
@@ -75,6 +76,8 @@ def assert_page(h, tls=True):
     assert get1("Referrer-Policy") == "no-referrer"
     assert get1("Permissions-Policy") == PERMISSIONS
     assert get1("X-Content-Type-Options") == "nosniff"
+    assert get1("Cross-Origin-Opener-Policy") == "same-origin"
+    assert get1("Cross-Origin-Resource-Policy") == "same-origin"
     assert get1("Cache-Control") == "no-store"
     assert has("Strict-Transport-Security") == tls
     assert not has("Server")

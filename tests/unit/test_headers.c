@@ -167,7 +167,21 @@ test_override_and_pages(void **state)
 	    "'none'; frame-ancestors 'none'; base-uri 'none'; form-action "
 	    "'self'; style-src 'nonce-bm9uY2U='\r\n"));
 	assert_non_null(strstr(s, "X-Frame-Options: DENY\r\n"));
+	assert_non_null(strstr(s, "Cross-Origin-Opener-Policy: same-origin"
+	    "\r\nCross-Origin-Resource-Policy: same-origin\r\n"));
 	free(s);
+	/* ...which an app's responses do not get (popups, embedding are
+	 * the app's business), nor lose if the upstream sent them */
+	s = added(hs, 1, 0, NULL);
+	assert_null(strstr(s, "Cross-Origin"));
+	free(s);
+	seen = 0;
+	assert_int_equal(headers_filter(hs, 1, "cross-origin-opener-policy",
+	    "unsafe-none", &seen), 0);
+	assert_int_equal(seen, 1u << HEADERS_COOP);
+	seen = 0;
+	assert_int_equal(headers_filter(cfg->page_headers, 1,
+	    "Cross-Origin-Resource-Policy", "cross-origin", &seen), 1);
 	assert_int_equal(headers_add(NULL, NULL, 1, 0, NULL), 0);
 	config_drop(cfg);
 }
