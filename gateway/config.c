@@ -578,9 +578,53 @@ config_on_redis_db(struct yconf *y, yaml_node_t *n, void *obj)
 }
 
 /*
+ * "$CREDENTIALS_DIRECTORY/NAME" (or "${CREDENTIALS_DIRECTORY}/NAME"): a
+ * systemd credential (LoadCredential=), resolved from the environment the
+ * gateway was started with.  Returns the path (the caller frees it), NULL
+ * for any other value, or NULL with an error reported when the variable is
+ * not set or the name is not a plain file name.
+ */
+static char *
+config_credential_path(struct yconf *y, yaml_node_t *n, const char *s,
+    int *err)
+{
+	static const char *const forms[] = { "$CREDENTIALS_DIRECTORY/",
+	    "${CREDENTIALS_DIRECTORY}/" };
+	const char	*dir, *name = NULL;
+	char		*path;
+	size_t		 i;
+
+	*err = 0;
+	for (i = 0; i < NITEMS(forms) && name == NULL; i++)
+		if (strncmp(s, forms[i], strlen(forms[i])) == 0)
+			name = s + strlen(forms[i]);
+	if (name == NULL)
+		return NULL;
+	*err = 1;
+	if (name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		yconf_error(y, n, "%s: expected $CREDENTIALS_DIRECTORY/NAME, "
+		    "NAME being a credential's name", y->key);
+		return NULL;
+	}
+	if ((dir = getenv("CREDENTIALS_DIRECTORY")) == NULL || dir[0] != '/') {
+		yconf_error(y, n, "%s: $CREDENTIALS_DIRECTORY is not set "
+		    "(systemd sets it for a service with LoadCredential=%s:...; "
+		    "for a command run by hand, set it to the service's "
+		    "/run/credentials/UNIT directory)", y->key, name);
+		return NULL;
+	}
+	if (asprintf(&path, "%s/%s", dir, name) == -1)
+		fatal("%s", __func__);
+	*err = 0;
+	return path;
+}
+
+/*
  * A file holding a secret (<*out> receives its resolved path or NULL):
  * it must exist, be a regular file without group/world access and hold at
- * least <min> bytes.  Its content is never read here.
+ * least <min> bytes.  Its content is never read here.  A systemd
+ * credential is named "$CREDENTIALS_DIRECTORY/NAME".
  */
 void
 config_secret_file(struct yconf *y, yaml_node_t *n, size_t min, char **out)
@@ -590,10 +634,15 @@ config_secret_file(struct yconf *y, yaml_node_t *n, size_t min, char **out)
 	const char		*s;
 	char			*path;
 	FILE			*fp;
+	int			 err;
 
 	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
 		return;
-	path = config_path(cx->cfg, s);
+	if ((path = config_credential_path(y, n, s, &err)) == NULL) {
+		if (err)
+			return;
+		path = config_path(cx->cfg, s);
+	}
 	if ((fp = config_open_file(y, n, path, 1, &st)) == NULL) {
 		free(path);
 		return;

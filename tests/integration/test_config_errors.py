@@ -222,6 +222,35 @@ def test_secret_file_too_short(conf, tmp_path):
                  "at least 32 random bytes" % secret)
 
 
+def test_secret_file_as_systemd_credential(conf, tmp_path, monkeypatch):
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "secret").write_bytes(os.urandom(32))
+    os.chmod(creds / "secret", 0o400)	# as systemd leaves it
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    path, r = conf('secret_file: "$CREDENTIALS_DIRECTORY/secret"\n')
+    assert_fails(r, path, "8:14: secret_file: $CREDENTIALS_DIRECTORY is not "
+                 "set (systemd sets it for a service with LoadCredential="
+                 "secret:...; for a command run by hand, set it to the "
+                 "service's /run/credentials/UNIT directory)")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    for form in ("$CREDENTIALS_DIRECTORY", "${CREDENTIALS_DIRECTORY}"):
+        path, r = conf('secret_file: "%s/secret"\n' % form)
+        assert r.returncode == 0, r.stderr
+    # a credential's name, never a path out of the directory
+    path, r = conf('secret_file: "$CREDENTIALS_DIRECTORY/../secret"\n')
+    assert_fails(r, path, "8:14: secret_file: expected "
+                 "$CREDENTIALS_DIRECTORY/NAME, NAME being a credential's name")
+    # and held to the same rules as any secret file
+    os.chmod(creds / "secret", 0o640)
+    path, r = conf('secret_file: "$CREDENTIALS_DIRECTORY/secret"\n')
+    assert r.returncode == 1 and "secret_file" in r.stderr, r.stderr
+    # the variable is read only in that form: elsewhere "$" is a file name
+    path, r = conf('secret_file: "$CREDENTIALS_DIRECTORYx/secret"\n')
+    assert r.returncode == 1 and "CREDENTIALS_DIRECTORY is not set" not in \
+        r.stderr, r.stderr
+
+
 def test_yaml_syntax_error(conf):
     path, r = conf("limits:\n  headers: [100\n")
     assert_fails(r, path, "10:1: YAML syntax error: did not find expected "
