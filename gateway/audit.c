@@ -8,6 +8,8 @@
  *   audit:base        string  seq of the list's first line (1 if unset)
  *   audit:checkpoint  string  "<seq> <hash> <hmac>": the last event
  *                             trimmed away, signed (postern audit trim)
+ *   audit:outbox      list    lines appended without an event loop, for
+ *                             a gateway's webhooks (audit_outbox_new())
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
 
 #include "audit.h"
 #include "config.h"
@@ -37,17 +41,37 @@
 
 #define AUDIT_LINEMAX	4096
 #define AUDIT_TRIES	16
+#define AUDIT_OUTBOX_MAX	"1000"	/* lines kept for the gateways */
+#define AUDIT_OUTBOX_TTL	"3600"	/* s: none takes them, they go */
+#define AUDIT_OUTBOX_BATCH	100	/* lines per LPOP */
+#define AUDIT_OUTBOX_PERIOD	1	/* s between polls */
 #define AUDIT_ZERO	"0000000000000000000000000000000000000000000000000000000000000000"
 
 /* KEYS: head, events.  ARGV: expected seq ("0": empty), line, new seq,
  * new hash.  1 appended; else the current head ("" if none). */
-static struct store_script audit_lua_append = STORE_SCRIPT("audit append",
-	"local h = redis.call('GET', KEYS[1])\n"
-	"local seq = '0'\n"
-	"if h then seq = string.match(h, '^(%d+) ') or '0' end\n"
-	"if seq ~= ARGV[1] then return h or '' end\n"
-	"redis.call('RPUSH', KEYS[2], ARGV[2])\n"
+#define AUDIT_LUA_APPEND \
+	"local h = redis.call('GET', KEYS[1])\n" \
+	"local seq = '0'\n" \
+	"if h then seq = string.match(h, '^(%d+) ') or '0' end\n" \
+	"if seq ~= ARGV[1] then return h or '' end\n" \
+	"redis.call('RPUSH', KEYS[2], ARGV[2])\n" \
 	"redis.call('SET', KEYS[1], ARGV[3] .. ' ' .. ARGV[4])\n"
+static struct store_script audit_lua_append = STORE_SCRIPT("audit append",
+	AUDIT_LUA_APPEND
+	"return 1\n");
+
+/*
+ * The same for the command-line tools (and the gateway's own synchronous
+ * events), which run no event loop to deliver webhooks from: the line also
+ * goes to the outbox (KEYS[3]; ARGV[5] lines at most, gone ARGV[6] s after
+ * the last push), from which one gateway instance takes it.
+ */
+static struct store_script audit_lua_append_outbox = STORE_SCRIPT(
+	"audit append (outbox)",
+	AUDIT_LUA_APPEND
+	"redis.call('RPUSH', KEYS[3], ARGV[2])\n"
+	"redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)\n"
+	"redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6]))\n"
 	"return 1\n");
 
 /* KEYS: events, base, checkpoint.  ARGV: lines to drop, new base,
@@ -373,12 +397,138 @@ audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
 		audit_lost(ar, "store");
 }
 
+/* ---- the outbox: events appended without an event loop ---- */
+
+/*
+ * Worker 0 of each instance takes lines from the outbox (LPOP with a
+ * count: each line goes to exactly one instance) once a second while its
+ * configuration has webhooks, and hands them to its webhook queue.  An
+ * instance without webhooks leaves them to one that has; none: they expire.
+ */
+struct audit_outbox {
+	struct worker	*w;
+	struct event	*timer;
+	int		 busy;		/* an LPOP in flight */
+};
+
+static void	audit_outbox_poll(struct audit_outbox *);
+
+/* The "action" of stored line <line> into <out>, or -1 if malformed. */
+int
+audit_line_action(const char *line, char *out, size_t size)
+{
+	static const char tag[] = "\",\"action\":\"";
+	const char	*p, *e;
+
+	if ((p = strstr(line, tag)) == NULL)
+		return -1;
+	p += sizeof(tag) - 1;
+	for (e = p; (*e >= 'a' && *e <= 'z') || *e == '_'; e++)
+		;
+	if (*e != '"' || e == p || (size_t)(e - p) >= size)
+		return -1;
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+	return 0;
+}
+
+static void
+audit_outbox_on_pop(void *arg, const redisReply *reply, const char *err)
+{
+	struct audit_outbox	*ob = arg;
+	struct config		*cfg;
+	SSL_CTX			*ctx;
+	char			 action[64];
+	size_t			 i;
+
+	ob->busy = 0;
+	if (err != NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+		return;			/* nil: empty; errors: next tick */
+	serve_snapshot(ob->w->srv, &cfg, &ctx);
+	SSL_CTX_free(ctx);
+	for (i = 0; i < reply->elements; i++) {
+		const redisReply *e = reply->element[i];
+
+		if (e->type != REDIS_REPLY_STRING || e->len >= AUDIT_LINEMAX ||
+		    strlen(e->str) != e->len ||
+		    audit_line_action(e->str, action, sizeof(action)) == -1) {
+			log_event(LOG_LEVEL_WARN, "audit", "outcome",
+			    "outbox_skipped", "reason", "malformed", NULL);
+			continue;
+		}
+		webhook_dispatch(ob->w->webhooks, cfg, action, e->str);
+	}
+	config_unref(cfg);
+	if (reply->elements == AUDIT_OUTBOX_BATCH)
+		audit_outbox_poll(ob);	/* more waiting */
+}
+
+static void
+audit_outbox_poll(struct audit_outbox *ob)
+{
+	struct worker	*w = ob->w;
+	struct config	*cfg;
+	SSL_CTX		*ctx;
+	char		 ko[STORE_KEYLEN], n[16];
+	size_t		 nwh;
+
+	if (ob->busy || w->draining || w->store == NULL ||
+	    !store_healthy(w->store))
+		return;
+	serve_snapshot(w->srv, &cfg, &ctx);
+	SSL_CTX_free(ctx);
+	nwh = cfg->nwebhooks;
+	config_unref(cfg);
+	if (nwh == 0 || store_key(ko, sizeof(ko), store_prefix(w->store),
+	    "audit:outbox") == -1)
+		return;
+	(void)snprintf(n, sizeof(n), "%d", AUDIT_OUTBOX_BATCH);
+	if (store_command_argv(w->store, audit_outbox_on_pop, ob, 3,
+	    (const char *[]){ "LPOP", ko, n }, NULL) == 0)
+		ob->busy = 1;
+}
+
+static void
+audit_outbox_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	audit_outbox_poll(arg);
+}
+
+struct audit_outbox *
+audit_outbox_new(struct worker *w)
+{
+	struct audit_outbox	*ob;
+	struct timeval		 tv = { AUDIT_OUTBOX_PERIOD, 0 };
+
+	if ((ob = calloc(1, sizeof(*ob))) == NULL)
+		return NULL;
+	ob->w = w;
+	if ((ob->timer = event_new(w->base, -1, EV_PERSIST,
+	    audit_outbox_on_timer, ob)) == NULL ||
+	    event_add(ob->timer, &tv) == -1) {
+		audit_outbox_free(ob);
+		return NULL;
+	}
+	return ob;
+}
+
+void
+audit_outbox_free(struct audit_outbox *ob)
+{
+	if (ob == NULL)
+		return;
+	if (ob->timer != NULL)
+		event_free(ob->timer);
+	free(ob);
+}
+
 /* ---- the command-line tools: synchronous ---- */
 
 int
 audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
 {
 	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN], err[STORE_ERRLEN];
+	char		 ko[STORE_KEYLEN];
 	char		 prev[AUDIT_HASHLEN + 1], hash[AUDIT_HASHLEN + 1];
 	char		 time[40], line[AUDIT_LINEMAX], sold[24], snew[24];
 	redisReply	*r;
@@ -387,8 +537,9 @@ audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
 	int		 tries;
 
 	if (audit_keys(store_sync_prefix(ss), kh, ke, sizeof(kh)) == -1 ||
-	    (r = store_sync_command(ss, err, sizeof(err), "GET %s", kh)) ==
-	    NULL)
+	    store_key(ko, sizeof(ko), store_sync_prefix(ss), "audit:outbox") ==
+	    -1 || (r = store_sync_command(ss, err, sizeof(err), "GET %s",
+	    kh)) == NULL)
 		goto lost;
 	if (audit_head_parse(r->type == REDIS_REPLY_STRING ? r->str : "",
 	    r->type == REDIS_REPLY_STRING ? r->len : 0, &seq, prev) == -1) {
@@ -404,9 +555,10 @@ audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
 			goto lost;
 		(void)snprintf(sold, sizeof(sold), "%" PRIu64, seq);
 		(void)snprintf(snew, sizeof(snew), "%" PRIu64, seq + 1);
-		if ((r = store_sync_eval(ss, &audit_lua_append, err,
-		    sizeof(err), 2, 6, (const char *[]){ kh, ke, sold, line,
-		    snew, hash }, NULL)) == NULL)
+		if ((r = store_sync_eval(ss, &audit_lua_append_outbox, err,
+		    sizeof(err), 3, 9, (const char *[]){ kh, ke, ko, sold,
+		    line, snew, hash, AUDIT_OUTBOX_MAX, AUDIT_OUTBOX_TTL },
+		    NULL)) == NULL)
 			goto lost;
 		if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
 			freeReplyObject(r);

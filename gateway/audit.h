@@ -46,8 +46,22 @@ struct audit_event {
  */
 void	audit_emit(struct worker *w, struct config *cfg,
 	    const struct audit_event *ev);
-/* The same for the command-line tools; 0, or -1 with a message logged. */
+/*
+ * The same for the command-line tools (synchronous; also queued in the
+ * outbox for a gateway's webhooks); 0, or -1 with a message logged.
+ */
 int	audit_emit_sync(struct store_sync *ss, const struct audit_event *ev);
+
+/*
+ * Worker <w>'s poller of the outbox, where audit_emit_sync() leaves each
+ * event for the webhooks of whichever gateway instance takes it first.
+ * Free it after the worker's store (a pending poll's callback runs then).
+ */
+struct audit_outbox;
+struct audit_outbox *audit_outbox_new(struct worker *w);
+void	audit_outbox_free(struct audit_outbox *);
+/* The "action" of stored line <line> into <out>; 0, or -1 if malformed. */
+int	audit_line_action(const char *line, char *out, size_t size);
 
 /*
  * The canonical encoding of the event with <seq>, <time> and <prev> into

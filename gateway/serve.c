@@ -249,7 +249,8 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	    (w->hashport = hashpool_port_new(w->base)) == NULL ||
 	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
 	    w, 0)) == NULL ||
-	    (w->webhooks = webhooks_new(w->base, &w->metrics)) == NULL) {
+	    (w->webhooks = webhooks_new(w->base, &w->metrics)) == NULL ||
+	    (id == 0 && (w->outbox = audit_outbox_new(w)) == NULL)) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
 		    "out of memory");
 		return -1;
@@ -267,6 +268,7 @@ worker_free(struct worker *w)
 	free(w->listeners);
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
 	store_free(w->store);	/* pending callbacks get errors */
+	audit_outbox_free(w->outbox);
 	mailer_free(w->mailer);	/* logs what it drops */
 	webhooks_free(w->webhooks);
 	pool_free(w->pool);	/* its connections go before the base */

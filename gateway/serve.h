@@ -18,6 +18,7 @@
 /* Runs in the foreground; returns the process exit status. */
 int	serve_main(const char *config_path);
 
+struct audit_outbox;
 struct config;
 struct client;
 struct connlimit;
@@ -60,6 +61,7 @@ struct worker {
 	struct store		*store;		/* its Redis connection */
 	struct mailer		*mailer;	/* outbound mail (mail.h) */
 	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
+	struct audit_outbox	*outbox;	/* worker 0: audit.h */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
 	size_t			 nclients;

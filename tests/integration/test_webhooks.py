@@ -216,3 +216,61 @@ def test_secret_sealed_in_the_config(whgw, receiver, tmp_path):
     gw.config.write_text(text.replace(sealed, sealed[:-4] + "AAAA"))
     r = run_postern("check", "-c", str(gw.config))
     assert r.returncode != 0 and "does not open" in r.stderr
+
+
+def events_for(receiver, action, target):
+    """The delivered events <action> about <target> (the shared Redis may
+    hold other tests' operator events: those are not this test's)."""
+    out = []
+    for _, headers, body in receiver.requests:
+        ev = json.loads(body)
+        if ev["action"] == action and ev["target"] == target:
+            out.append((headers, body, ev))
+    return out
+
+
+def wait_events(receiver, action, target, timeout=10):
+    deadline = time.time() + timeout
+    while not events_for(receiver, action, target):
+        assert time.time() < deadline, receiver.requests
+        time.sleep(0.05)
+    return events_for(receiver, action, target)
+
+
+def test_operator_events_are_delivered_once_across_instances(whgw,
+                                                             receiver):
+    """`postern user disable` runs no event loop: its event waits in the
+    outbox, and exactly one of two instances sharing Redis delivers it."""
+    from conftest import run_postern
+    gw1 = whgw(events="[user_disable]")
+    gw2 = whgw(events="[user_disable]")
+    r = run_postern("user", "disable", "-c", str(gw2.config), gw1.email)
+    assert r.returncode == 0, r.stderr
+    headers, body, ev = wait_events(receiver, "user_disable", gw1.email)[0]
+    assert ev["actor"] == "operator" and ev["outcome"] == "success"
+    t, sig = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})",
+                          headers["X-Postern-Signature"]).groups()
+    assert hmac.compare_digest(sig, hmac.new(
+        SECRET, t.encode() + b"." + body, hashlib.sha256).hexdigest())
+    time.sleep(2.5)     # each instance has polled twice more since
+    assert len(events_for(receiver, "user_disable", gw1.email)) == 1
+
+
+def test_operator_events_wait_for_an_instance_with_webhooks(
+        gateway, whgw, redis_server, tmp_path, receiver):
+    from conftest import run_postern
+    from test_auth import auth_extra
+    cfgpath = tmp_path / "postern.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    plain = gateway(extra=auth_extra(tmp_path), redis=redis_server,
+                    protect=True)          # no webhooks: leaves the outbox
+    email = "o-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(plain, email)
+    r = run_postern("user", "disable", "-c", str(plain.config), email)
+    assert r.returncode == 0, r.stderr
+    time.sleep(2.5)
+    assert events_for(receiver, "user_disable", email) == []
+    whgw(events="[user_disable]")
+    assert len(wait_events(receiver, "user_disable", email)) == 1

@@ -83,12 +83,39 @@ test_chain_checks(void **state)
 	assert_int_equal(audit_check_line(la, 1, zero, h, &why), -1);
 }
 
+/* The action of a stored line, for the outbox's webhook dispatch. */
+static void
+test_line_action(void **state)
+{
+	struct audit_event ev = { .action = "user_disable", .actor = "operator",
+	    .target = "a\"action\":\"login@example.com" };
+	char	line[1024], hash[AUDIT_HASHLEN + 1], act[64];
+
+	(void)state;
+	assert_true(audit_encode(&ev, 7, "2026-11-22T00:00:00Z",
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    line, sizeof(line), hash) > 0);
+	assert_int_equal(audit_line_action(line, act, sizeof(act)), 0);
+	assert_string_equal(act, "user_disable");	/* not the target's */
+	assert_int_equal(audit_line_action("{\"seq\":\"1\"}", act,
+	    sizeof(act)), -1);
+	assert_int_equal(audit_line_action("{\"seq\":\"1\",\"action\":\"\"}",
+	    act, sizeof(act)), -1);
+	assert_int_equal(audit_line_action("{\"seq\":\"1\",\"action\":\"Login\"}",
+	    act, sizeof(act)), -1);
+	assert_int_equal(audit_line_action("{\"seq\":\"1\",\"action\":\"login",
+	    act, sizeof(act)), -1);
+	assert_int_equal(audit_line_action("{\"seq\":\"1\",\"action\":\"login\"}",
+	    act, 5), -1);			/* does not fit */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_chain_checks),
+		cmocka_unit_test(test_line_action),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
