@@ -138,7 +138,9 @@ struct config_mail {
 	enum config_starttls starttls;
 	char		*ca_file;	/* PEM CAs; NULL: system trust store */
 	char		*username;	/* SMTP AUTH, or NULL */
-	char		*password;	/* password_file's bytes; wiped */
+	char		*password;	/* password_file's bytes, or the
+					 * opened sealed password; wiped */
+	char		*sealed;	/* password: "sealed:v1..." */
 	char		*from;		/* envelope and From: addr-spec */
 	char		*from_name;	/* From: display name, or NULL */
 	char		*templates_dir;	/* resolved */

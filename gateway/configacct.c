@@ -418,6 +418,29 @@ config_names_has(const struct config_names *v, const char *s)
 	return 0;
 }
 
+/* mail.password: the sealed SMTP password, opened for the mailer. */
+static void
+config_mail_unseal(struct config *cfg, struct diag *d)
+{
+	struct config_mail	*mc = cfg->mail;
+	unsigned char		 v[TOTP_SEAL_MAX];
+	size_t			 len = 0;
+
+	if (mc == NULL || mc->sealed == NULL)
+		return;
+	if (cfg->keys == NULL)
+		diag_error(d, cfg->path, 0, 0, "mail.password: a sealed "
+		    "password needs secret_file");
+	else if (config_unseal(cfg, "smtp", mc->sealed, v, sizeof(v),
+	    &len) == -1 || memchr(v, '\0', len) != NULL)
+		diag_error(d, cfg->path, 0, 0, "mail.password: the sealed "
+		    "password does not open with secret_file or "
+		    "previous_secret_files");
+	else if ((mc->password = strndup((char *)v, len)) == NULL)
+		fatal("%s", __func__);
+	OPENSSL_cleanse(v, sizeof(v));
+}
+
 void
 config_account_check(struct config *cfg, struct diag *d)
 {
@@ -449,6 +472,7 @@ config_account_check(struct config *cfg, struct diag *d)
 			    "previous_secret_files (or is shorter than 16 "
 			    "bytes)", wh->url);
 	}
+	config_mail_unseal(cfg, d);
 	if (cfg->keys == NULL)
 		return;		/* no sign-in: no account pages */
 	if ((cfg->pwrules = password_rules_load(password_rules_path(cfg),

@@ -38,6 +38,7 @@ static void	config_on_mail_url(struct yconf *, yaml_node_t *, void *);
 static void	config_on_starttls(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_text(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_password(struct yconf *, yaml_node_t *, void *);
+static void	config_on_mail_sealed(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_from(struct yconf *, yaml_node_t *, void *);
 static void	config_on_mail_dir(struct yconf *, yaml_node_t *, void *);
 
@@ -50,6 +51,7 @@ static const struct yconf_key config_mail_keys[] = {
 	    MAIL(username), 0, 256 },
 	{ "password_file", YAML_SCALAR_NODE, 0, config_on_mail_password,
 	    0, 0, 0 },
+	{ "password", YAML_SCALAR_NODE, 0, config_on_mail_sealed, 0, 0, 0 },
 	{ "from", YAML_SCALAR_NODE, 1, config_on_mail_from, 0, 0, 0 },
 	{ "from_name", YAML_SCALAR_NODE, 0, config_on_mail_text,
 	    MAIL(from_name), 0, 200 },
@@ -99,6 +101,7 @@ config_mail_free(struct config_mail *mc)
 		OPENSSL_cleanse(mc->password, strlen(mc->password));
 		free(mc->password);
 	}
+	free(mc->sealed);
 	free(mc->url);
 	free(mc->ca_file);
 	free(mc->username);
@@ -134,10 +137,16 @@ config_mail_finish(struct yconf *y, yaml_node_t *n, struct config_mail *mc)
 	yaml_node_t		*at;
 	const char		*dir;
 
-	if (mc->password != NULL && mc->username == NULL)
+	if (mc->password != NULL && mc->sealed != NULL)
+		yconf_error(y, config_mail_node(y, n, "password"),
+		    "mail.password: give one of password_file and password");
+	else if (mc->password != NULL && mc->username == NULL)
 		yconf_error(y, config_mail_node(y, n, "password_file"),
 		    "mail.password_file: needs mail.username");
-	if (mc->password != NULL && !mc->smtps &&
+	else if (mc->sealed != NULL && mc->username == NULL)
+		yconf_error(y, config_mail_node(y, n, "password"),
+		    "mail.password: needs mail.username");
+	if ((mc->password != NULL || mc->sealed != NULL) && !mc->smtps &&
 	    mc->starttls != CONFIG_STARTTLS_REQUIRED)
 		yconf_warning(y, config_mail_node(y, n, "starttls"),
 		    "mail.starttls: the SMTP password may be sent without "
@@ -347,6 +356,30 @@ config_on_mail_password(struct yconf *y, yaml_node_t *n, void *obj)
 	    sizeof(err)) == -1)
 		yconf_error(y, n, "%s: %s", y->key, err);
 	free(path);
+}
+
+/*
+ * The password sealed in the config (postern secrets seal --purpose smtp);
+ * opened with the gateway secret by config_account_check().  Never in
+ * clear: a plain value is refused.
+ */
+static void
+config_on_mail_sealed(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_mail	*mc = obj;
+	const char		*s;
+
+	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
+		return;
+	if (strncmp(s, "sealed:v1.", 10) != 0) {
+		yconf_error(y, n, "mail.password: expected a sealed value "
+		    "(sealed:v1...) from postern secrets seal --purpose smtp, "
+		    "never the password itself; or use password_file");
+		return;
+	}
+	free(mc->sealed);
+	if ((mc->sealed = strdup(s)) == NULL)
+		fatal("%s", __func__);
 }
 
 static void

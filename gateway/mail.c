@@ -374,6 +374,9 @@ mail_classify(CURLcode code, long resp, int *permanent)
 	case CURLE_SSL_CIPHER:
 		return METRICS_MAIL_TLS;
 	case CURLE_LOGIN_DENIED:
+		/* 535 (RFC 4954): wrong credentials; trying them again only
+		 * helps lock the account.  454 is a temporary failure. */
+		*permanent = !(resp >= 400 && resp < 500);
 		return METRICS_MAIL_AUTH;
 	default:
 		break;

@@ -124,14 +124,19 @@ seccmd_rotate(struct store_sync *ss, const struct config *cfg)
 	return n.failed == 0 && n.raced == 0 ? 0 : 1;
 }
 
-/* `secrets seal --purpose P`: a config value from the line on stdin. */
+/*
+ * `secrets seal --purpose P`: a config value from the line on stdin.
+ * A webhook secret is 16 to 64 bytes, an SMTP password 1 to TOTP_SEAL_MAX.
+ */
 static int
 seccmd_seal(const struct config *cfg, const char *purpose)
 {
-	char	line[256], out[256];
-	size_t	n;
+	char	line[TOTP_SEAL_MAX + 2], out[512];
+	size_t	n, min = 16, max = TOTP_SECRET_MAX;
 	int	rc = 1;
 
+	if (strcmp(purpose, "smtp") == 0)
+		min = 1, max = TOTP_SEAL_MAX;
 	if (fgets(line, sizeof(line), stdin) == NULL) {
 		fprintf(stderr, "postern secrets seal: give the value on "
 		    "standard input\n");
@@ -139,9 +144,9 @@ seccmd_seal(const struct config *cfg, const char *purpose)
 	}
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
-	if (n < 16 || n > TOTP_SECRET_MAX)
-		fprintf(stderr, "postern secrets seal: the value must be 16 to "
-		    "%d bytes\n", TOTP_SECRET_MAX);
+	if (n < min || n > max)
+		fprintf(stderr, "postern secrets seal: the value must be %zu to "
+		    "%zu bytes\n", min, max);
 	else if (totp_seal(cfg->keys->seal, purpose, (unsigned char *)line, n,
 	    out, sizeof(out)) == 0) {
 		printf("sealed:%s\n", out);
@@ -155,10 +160,15 @@ seccmd_seal(const struct config *cfg, const char *purpose)
 static void
 seccmd_config_values(const struct config *cfg)
 {
-	unsigned char	v[64];
-	char		out[256];
+	unsigned char	v[TOTP_SEAL_MAX];
+	char		out[512];
 	size_t		i, len;
 
+	if (cfg->mail != NULL && cfg->mail->sealed != NULL &&
+	    config_unseal(cfg, "smtp", cfg->mail->sealed, v, sizeof(v),
+	    &len) == 1 && totp_seal(cfg->keys->seal, "smtp", v, len, out,
+	    sizeof(out)) == 0)
+		printf("mail: replace its password with sealed:%s\n", out);
 	for (i = 0; i < cfg->nwebhooks; i++) {
 		const char *s = cfg->webhooks[i].sealed;
 
@@ -214,9 +224,10 @@ seccmd_main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(argv[1], "seal") == 0) {
-		if (purpose == NULL || strcmp(purpose, "webhook") != 0) {
+		if (purpose == NULL || (strcmp(purpose, "webhook") != 0 &&
+		    strcmp(purpose, "smtp") != 0)) {
 			fprintf(stderr, "postern secrets seal: --purpose "
-			    "webhook\n");
+			    "webhook or smtp\n");
 			rc = 2;
 		} else
 			rc = seccmd_seal(cfg, purpose);

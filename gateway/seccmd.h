@@ -5,13 +5,14 @@
  * so that the old secret can then be removed (config values sealed by the
  * old secret are printed re-sealed, to paste).  Exit 0 when every sealed
  * value opens with the current secret afterwards, 1 otherwise.
- * `postern secrets seal --purpose webhook` seals the line on standard
- * input for the configuration (a webhook's secret: sealed:v1...).
+ * `postern secrets seal --purpose webhook|smtp` seals the line on standard
+ * input for the configuration (a webhook's secret, mail.password:
+ * sealed:v1...).
  */
 #ifndef POSTERN_SECCMD_H
 #define POSTERN_SECCMD_H
 
-#define SECCMD_USAGE	"rotate | seal --purpose webhook   [-c FILE]"
+#define SECCMD_USAGE	"rotate | seal --purpose webhook|smtp   [-c FILE]"
 
 /* <argv>[0] is "secrets"; returns the exit status. */
 int	seccmd_main(int argc, char **argv);

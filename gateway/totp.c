@@ -17,7 +17,7 @@
 
 #define TOTP_NONCE	12	/* AES-GCM's 96-bit IV (NIST SP 800-38D) */
 #define TOTP_TAG	16
-#define TOTP_SEALED	(TOTP_NONCE + TOTP_SECRET_MAX + TOTP_TAG)
+#define TOTP_SEALED	(TOTP_NONCE + TOTP_SEAL_MAX + TOTP_TAG)
 
 static const char totp_b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -263,7 +263,7 @@ totp_seal(const unsigned char *key, const char *user,
 
 	if (size > 0)
 		out[0] = '\0';
-	if (*user == '\0' || len == 0 || len > TOTP_SECRET_MAX ||
+	if (*user == '\0' || len == 0 || len > TOTP_SEAL_MAX ||
 	    size < 3 + ENCODE_B64URL_LEN(TOTP_NONCE + len + TOTP_TAG) + 1)
 		return -1;
 	if (RAND_bytes(buf, TOTP_NONCE) == 1 &&

@@ -14,6 +14,7 @@
 
 #define TOTP_SECRET_LEN	20	/* bytes of a new seed (160 bits) */
 #define TOTP_SECRET_MAX	64	/* longest seed accepted */
+#define TOTP_SEAL_MAX	256	/* longest value sealed (seeds, config) */
 #define TOTP_B32_MAX	(TOTP_SECRET_MAX * 8 / 5 + 2)
 #define TOTP_PERIOD	30	/* seconds */
 #define TOTP_DIGITS	6
@@ -65,9 +66,10 @@ int	totp_uri(const char *issuer, const char *account, const char *b32,
 	    char *out, size_t size);
 
 /*
- * Seal seed <secret> (1 to TOTP_SECRET_MAX bytes) of user <user> (not
- * empty) under <key> (32 bytes) into <out> (TOTP_SEALED_SIZE is always
- * enough) as "v1." + base64url(nonce || ciphertext || tag), a fresh random
+ * Seal seed <secret> (1 to TOTP_SEAL_MAX bytes: a seed, or a secret of the
+ * config) of user <user> (not empty; for config values, the purpose) under
+ * <key> (32 bytes) into <out> (TOTP_SEALED_SIZE is always enough for a
+ * seed) as "v1." + base64url(nonce || ciphertext || tag), a fresh random
  * nonce each time; 0, or -1 (then <out> holds "").
  */
 int	totp_seal(const unsigned char *key, const char *user,

@@ -388,3 +388,109 @@ def test_serve_keeps_serving_while_smtp_hangs(gateway, redis_server,
     assert metric(text, 'postern_mail_failed_total{reason="queue_full"}') >= 1
     assert metric(text, "postern_mail_queue") >= 1
     wait_metric(gw, 'postern_mail_failed_total{reason="timeout"}', 1)
+
+
+def test_sealed_password_authenticates(tmp_path, redis_server):
+    """mail.password sealed with `postern secrets seal --purpose smtp` is
+    what the gateway sends in SMTP AUTH, to a real server requiring it;
+    the password itself is never accepted in the config."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    password = "smtp-pässword-%s" % uuid.uuid4().hex[:6]
+    tries, delivered = [], []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            delivered.append(envelope.rcpt_tos)
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, data):
+        ok = isinstance(data, LoginPassword) and data.login == b"bob" \
+            and data.password == password.encode()
+        tries.append(ok)
+        return AuthResult(success=ok, handled=False)   # False: send 535
+
+    port = free_port()
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=port,
+                      authenticator=authenticate, auth_required=True,
+                      auth_require_tls=False)
+    smtp.start()
+    try:
+        secret = tmp_path / "secret"
+        secret.write_bytes(os.urandom(32))
+        secret.chmod(0o600)
+        extra = "secret_file: secret\nredis:\n  address: \"%s:%d\"\n" \
+            % redis_server
+        mail = textwrap.dedent("""\
+            mail:
+              url: smtp://127.0.0.1:%d
+              starttls: none
+              from: postern@example.com
+              username: bob
+            """) % port
+        path = conf(tmp_path, mail, extra)
+
+        def seal(value, purpose="smtp"):
+            r = run_postern("secrets", "seal", "--purpose", purpose, "-c",
+                            path, stdin=value + "\n")
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.startswith("sealed:v1.")
+            assert value not in r.stdout
+            return r.stdout.strip()
+
+        good = seal(password)
+        with open(path, "a") as f:
+            f.write('  password: "%s"\n' % good)
+        r = mail_test(path, "auth@example.com")
+        assert r.returncode == 0, r.stderr
+        assert tries == [True] and delivered == [["auth@example.com"]]
+        assert password not in r.stdout + r.stderr
+
+        text = open(path).read()
+        # another password: the server refuses it, nothing is sent
+        wrong = seal("wrong-password")
+        open(path, "w").write(text.replace(good, wrong))
+        r = mail_test(path, "auth2@example.com")
+        assert r.returncode != 0 and tries[-1] is False
+        assert len(delivered) == 1
+        # 535: not tried again (that only helps lock the account)
+        assert tries.count(False) == 1, tries
+        # sealed for another purpose: does not open
+        other = seal("x" * 16, "webhook")
+        open(path, "w").write(text.replace(good, other))
+        r = check(path)
+        assert r.returncode == 1 and "mail.password: the sealed password " \
+            "does not open" in r.stderr, r.stderr
+        # never the password itself; never both forms
+        open(path, "w").write(text.replace('"%s"' % good, password))
+        r = check(path)
+        assert r.returncode == 1 and "mail.password: expected a sealed " \
+            "value (sealed:v1...)" in r.stderr, r.stderr
+        pw = tmp_path / "smtp-password"
+        pw.write_text(password + "\n")
+        pw.chmod(0o600)
+        open(path, "w").write(text + "  password_file: smtp-password\n")
+        r = check(path)
+        assert r.returncode == 1 and "mail.password: give one of " \
+            "password_file and password" in r.stderr, r.stderr
+        # rotation: a new secret_file, the old one kept as previous; the
+        # value `secrets rotate` prints works with the new one alone
+        new = tmp_path / "secret2"
+        new.write_bytes(os.urandom(32))
+        new.chmod(0o600)
+        rotating = text.replace("secret_file: secret\n", "secret_file: "
+                                "secret2\nprevious_secret_files: [secret]\n")
+        open(path, "w").write(rotating)
+        r = run_postern("secrets", "rotate", "-c", path)
+        assert r.returncode == 0, r.stderr
+        m = re.search(r"^mail: replace its password with (sealed:v1\.\S+)$",
+                      r.stdout, re.M)
+        assert m, r.stdout
+        open(path, "w").write(rotating.replace(
+            "previous_secret_files: [secret]\n", "").replace(good, m.group(1)))
+        r = mail_test(path, "auth3@example.com")
+        assert r.returncode == 0, r.stderr
+        assert tries[-1] is True and len(delivered) == 2
+    finally:
+        smtp.stop()

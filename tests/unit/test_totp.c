@@ -300,8 +300,24 @@ test_seal_open(void **state)
 	assert_int_equal(totp_seal(seal_key, "", seed, 20, s2, sizeof(s2)), -1);
 	assert_int_equal(totp_seal(seal_key, "u1", seed, 0, s2, sizeof(s2)),
 	    -1);
-	assert_int_equal(totp_seal(seal_key, "u1", out, TOTP_SECRET_MAX + 1,
-	    s2, sizeof(s2)), -1);
+	{
+		/* config secrets (SMTP passwords) up to TOTP_SEAL_MAX */
+		unsigned char	big[TOTP_SEAL_MAX + 1], back[TOTP_SEAL_MAX];
+		char		sb[600];
+
+		memset(big, 0x33, sizeof(big));
+		assert_int_equal(totp_seal(seal_key, "smtp", big,
+		    TOTP_SEAL_MAX + 1, sb, sizeof(sb)), -1);
+		assert_int_equal(totp_seal(seal_key, "smtp", big,
+		    TOTP_SEAL_MAX, sb, sizeof(sb)), 0);
+		assert_int_equal(totp_open(seal_key, "smtp", sb, back,
+		    sizeof(back), &len), 0);
+		assert_int_equal(len, TOTP_SEAL_MAX);
+		assert_memory_equal(back, big, TOTP_SEAL_MAX);
+		/* bound to its purpose */
+		assert_int_equal(totp_open(seal_key, "webhook", sb, back,
+		    sizeof(back), &len), -1);
+	}
 	assert_int_equal(totp_seal(seal_key, "u1", seed, 20, s2,
 	    3 + ENCODE_B64URL_LEN(48)), -1);
 	assert_string_equal(s2, "");
