@@ -14,6 +14,7 @@
 #include "decide.h"
 #include "grant.h"
 #include "password.h"
+#include "ratelimit.h"
 #include "redirect.h"
 #include "session.h"
 #include "user.h"
@@ -67,6 +68,8 @@ struct auth_check {
 	char		 newphc[PASSWORD_HASHLEN];	/* its hash */
 	const struct ratelimit_class *rl;	/* auth_rate(): the class */
 	void		(*rl_next)(struct auth_check *);
+	struct ratelimit_shed_id rl_key;	/* its local memory */
+	uint64_t	 rl_sent;	/* ms (monotonic): asked Redis */
 	void		*ext;		/* account.c: owned, freed by ext_free */
 	void		(*ext_free)(void *);
 };

@@ -61,6 +61,16 @@ auth_now(void)
 	return (int64_t)time(NULL);
 }
 
+/* Milliseconds of CLOCK_MONOTONIC (the rate-limit shed's clock). */
+static uint64_t
+auth_clock_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static struct worker *
 auth_worker(struct client *clt)
 {
@@ -177,6 +187,10 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 		const struct ratelimit_class *c = chk->rl;
 		char	target[USER_EMAILMAX + 1];
 
+		/* Redis admits nothing of this client's before then: counted
+		 * from when it was asked, which is before it looked */
+		ratelimit_shed_note(clt->w->rl_shed, &chk->rl_key,
+		    chk->rl_sent + (uint64_t)reply->integer);
 		(void)snprintf(target, sizeof(target), "%s", chk->email);
 		clt = auth_check_done(chk);
 		if (strcmp(c->name, "login") == 0)	/* a lockout */
@@ -194,15 +208,32 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 {
 	struct client	*clt = chk->clt;
 	char		 addr[INET6_ADDRSTRLEN + 8];
+	int		 have = 0;
+	uint64_t	 left;
 
 	if ((chk->rl = ratelimit_class(clt->cfg, name)) == NULL) {
 		next(chk);
 		return;
 	}
 	chk->rl_next = next;
-	if (ratelimit_client_key(clt, addr, sizeof(addr)) == -1 ||
-	    !store_healthy(chk->st) || ratelimit_take(chk->st, chk->rl, addr,
-	    account, auth_on_rate, chk) == -1) {
+	if (ratelimit_client_key(clt, addr, sizeof(addr)) == 0) {
+		have = 1;
+		chk->rl_sent = auth_clock_ms();
+		ratelimit_shed_key(clt->w->rl_shed, chk->rl, addr, account,
+		    &chk->rl_key);
+		left = ratelimit_shed_left(clt->w->rl_shed, &chk->rl_key,
+		    chk->rl_sent);
+		if (left > 0) {		/* Redis refused it moments ago */
+			const struct ratelimit_class *c = chk->rl;
+
+			clt = auth_check_done(chk);
+			metrics_inc(&clt->w->metrics.rate_shed);
+			ratelimit_refuse(clt, c, left);
+			return;
+		}
+	}
+	if (!have || !store_healthy(chk->st) || ratelimit_take(chk->st,
+	    chk->rl, addr, account, auth_on_rate, chk) == -1) {
 		if (chk->rl->fail_open)
 			next(chk);
 		else

@@ -147,6 +147,7 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	s->mail_retries += metrics_load(&m->mail_retries);
 	s->mail_queue += metrics_load(&m->mail_queue);
 	s->rate_limited += metrics_load(&m->rate_limited);
+	s->rate_shed += metrics_load(&m->rate_shed);
 	s->webhook_delivered += metrics_load(&m->webhook_delivered);
 	s->webhook_failed += metrics_load(&m->webhook_failed);
 	s->webhook_retries += metrics_load(&m->webhook_retries);
@@ -267,6 +268,9 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    metrics_render_one(out, "postern_rate_limited_total", "counter",
 	    "Requests refused with 429 by a rate-limit class (the log names "
 	    "the class).", s->rate_limited) ||
+	    metrics_render_one(out, "postern_rate_limited_local_total",
+	    "counter", "Of those, refused by the worker itself: Redis had "
+	    "refused the same client moments before.", s->rate_shed) ||
 	    metrics_render_one(out, "postern_webhook_delivered_total", "counter",
 	    "Webhook deliveries answered 2xx.", s->webhook_delivered) ||
 	    metrics_render_one(out, "postern_webhook_failed_total", "counter",

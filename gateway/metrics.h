@@ -66,6 +66,7 @@ struct metrics {
 	atomic_uint_fast64_t	mail_retries;	/* attempts after a first */
 	atomic_uint_fast64_t	mail_queue;	/* gauge, set by the mailer */
 	atomic_uint_fast64_t	rate_limited;	/* 429 by a rate-limit class */
+	atomic_uint_fast64_t	rate_shed;	/* ...of them without Redis */
 	atomic_uint_fast64_t	webhook_delivered;
 	atomic_uint_fast64_t	webhook_failed;	/* given up, refused, dropped */
 	atomic_uint_fast64_t	webhook_retries;
@@ -105,6 +106,7 @@ struct metrics_snap {
 	uint64_t	mail_retries;
 	uint64_t	mail_queue;
 	uint64_t	rate_limited;
+	uint64_t	rate_shed;
 	uint64_t	webhook_delivered;
 	uint64_t	webhook_failed;
 	uint64_t	webhook_retries;

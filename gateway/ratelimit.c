@@ -4,7 +4,11 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "client.h"
 #include "config.h"
@@ -131,6 +135,99 @@ ratelimit_take(struct store *st, const struct ratelimit_class *c,
 	}
 	argv[2] = p1;
 	return store_eval(st, &ratelimit_lua, cb, arg, 1, 3, argv, NULL);
+}
+
+/* ---- local shedding ---- */
+
+#define RATELIMIT_SHED_SLOTS	4096	/* direct-mapped; a collision only
+					 * forgets a refusal */
+
+struct ratelimit_shed {
+	unsigned char	 seed[32];	/* random: slots cannot be aimed at */
+	struct {
+		unsigned char	 id[16];
+		uint64_t	 until;	/* ms, monotonic */
+	} slot[RATELIMIT_SHED_SLOTS];
+};
+
+struct ratelimit_shed *
+ratelimit_shed_new(void)
+{
+	struct ratelimit_shed	*sh;
+
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return NULL;
+	if (RAND_bytes(sh->seed, sizeof(sh->seed)) != 1) {
+		free(sh);
+		return NULL;
+	}
+	return sh;
+}
+
+void
+ratelimit_shed_free(struct ratelimit_shed *sh)
+{
+	free(sh);
+}
+
+void
+ratelimit_shed_key(const struct ratelimit_shed *sh,
+    const struct ratelimit_class *c, const char *addr, const char *account,
+    struct ratelimit_shed_id *out)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		 head[RATELIMIT_NAMEMAX + 64];
+	int		 n, two = account != NULL && c->account_limit > 0;
+	EVP_MD_CTX	*ctx;
+
+	/* the class's numbers too: a reload that changes them starts over */
+	n = snprintf(head, sizeof(head), "%s %" PRIu64 " %" PRIu64 " %" PRIu64,
+	    c->name, c->limit, c->period, two ? c->account_limit : 0);
+	memset(out, 0, sizeof(*out));
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return;			/* all-zero: never remembered */
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, sh->seed, sizeof(sh->seed)) == 1 &&
+	    EVP_DigestUpdate(ctx, head, (size_t)n + 1) == 1 &&
+	    EVP_DigestUpdate(ctx, addr, strlen(addr) + 1) == 1 &&
+	    EVP_DigestUpdate(ctx, two ? account : "", two ?
+	    strlen(account) + 1 : 1) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 20) {
+		memcpy(out->id, md, sizeof(out->id));
+		out->slot = ((size_t)md[16] << 8 | md[17]) %
+		    RATELIMIT_SHED_SLOTS;
+	}
+	EVP_MD_CTX_free(ctx);
+}
+
+static int
+ratelimit_shed_valid(const struct ratelimit_shed_id *k)
+{
+	static const unsigned char zero[16];
+
+	return memcmp(k->id, zero, sizeof(zero)) != 0;
+}
+
+uint64_t
+ratelimit_shed_left(const struct ratelimit_shed *sh,
+    const struct ratelimit_shed_id *k, uint64_t now_ms)
+{
+	if (sh == NULL || !ratelimit_shed_valid(k) ||
+	    memcmp(sh->slot[k->slot].id, k->id, sizeof(k->id)) != 0 ||
+	    sh->slot[k->slot].until <= now_ms)
+		return 0;
+	return sh->slot[k->slot].until - now_ms;
+}
+
+void
+ratelimit_shed_note(struct ratelimit_shed *sh,
+    const struct ratelimit_shed_id *k, uint64_t until_ms)
+{
+	if (sh == NULL || !ratelimit_shed_valid(k))
+		return;
+	memcpy(sh->slot[k->slot].id, k->id, sizeof(k->id));
+	sh->slot[k->slot].until = until_ms;
 }
 
 void

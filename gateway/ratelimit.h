@@ -12,6 +12,14 @@
  * log would), spreads the limit evenly (no burst of 2x at a fixed window's
  * edge) and allows a burst of up to <limit> from idle.  Keys expire when
  * idle.
+ *
+ * Local shedding: when Redis refuses a client, it says how long until one
+ * more request could be admitted; each worker remembers that deadline for
+ * the exact (class, address, account) and refuses the same client's
+ * requests until then without asking Redis (nothing can be admitted
+ * before it: GCRA's state only moves later).  A flood from one client then
+ * costs Redis about one script per emission interval per worker instead of
+ * one per request, and its lockout is audited once per refusal by Redis.
  */
 #ifndef POSTERN_RATELIMIT_H
 #define POSTERN_RATELIMIT_H
@@ -54,6 +62,26 @@ int	ratelimit_client_key(const struct client *clt, char *out, size_t size);
  */
 int	ratelimit_take(struct store *st, const struct ratelimit_class *c,
 	    const char *addr, const char *account, store_cb cb, void *arg);
+
+/* A worker's memory of Redis' refusals (one per worker, not shared). */
+struct ratelimit_shed;
+struct ratelimit_shed_id {
+	unsigned char	 id[16];	/* keyed hash of class, address, account */
+	size_t		 slot;
+};
+
+struct ratelimit_shed *ratelimit_shed_new(void);
+void	ratelimit_shed_free(struct ratelimit_shed *);
+/* The identity of a check of class <c>, as ratelimit_take() keys it. */
+void	ratelimit_shed_key(const struct ratelimit_shed *,
+	    const struct ratelimit_class *c, const char *addr,
+	    const char *account, struct ratelimit_shed_id *out);
+/* Milliseconds left of a refusal remembered for <k> at <now_ms>, or 0. */
+uint64_t ratelimit_shed_left(const struct ratelimit_shed *,
+	    const struct ratelimit_shed_id *k, uint64_t now_ms);
+/* Remember that Redis admits nothing for <k> before <until_ms>. */
+void	ratelimit_shed_note(struct ratelimit_shed *,
+	    const struct ratelimit_shed_id *k, uint64_t until_ms);
 
 /*
  * Answer <clt> 429 for class <c>: Retry-After from <retry_ms>, an HTML

@@ -30,6 +30,7 @@
 #include "mail.h"
 #include "pool.h"
 #include "proxy.h"
+#include "ratelimit.h"
 #include "audit.h"
 #include "encode.h"
 #include "serve.h"
@@ -250,6 +251,7 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
 	    w, 0)) == NULL ||
 	    (w->webhooks = webhooks_new(w->base, &w->metrics)) == NULL ||
+	    (w->rl_shed = ratelimit_shed_new()) == NULL ||
 	    (id == 0 && (w->outbox = audit_outbox_new(w)) == NULL)) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
 		    "out of memory");
@@ -269,6 +271,7 @@ worker_free(struct worker *w)
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
 	store_free(w->store);	/* pending callbacks get errors */
 	audit_outbox_free(w->outbox);
+	ratelimit_shed_free(w->rl_shed);
 	mailer_free(w->mailer);	/* logs what it drops */
 	webhooks_free(w->webhooks);
 	pool_free(w->pool);	/* its connections go before the base */

@@ -20,6 +20,7 @@ int	serve_main(const char *config_path);
 
 struct audit_outbox;
 struct config;
+struct ratelimit_shed;
 struct client;
 struct connlimit;
 struct event;
@@ -62,6 +63,7 @@ struct worker {
 	struct mailer		*mailer;	/* outbound mail (mail.h) */
 	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
 	struct audit_outbox	*outbox;	/* worker 0: audit.h */
+	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
 	size_t			 nclients;

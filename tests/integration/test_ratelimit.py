@@ -27,6 +27,9 @@ ROUTES = """\
     - path: /api/**
       public: true
       rate_limit: api
+    - path: /burst/**
+      public: true
+      rate_limit: burst
     - path: /**
       authenticated: true
 """
@@ -36,6 +39,7 @@ rate_limits:
   classes:
     login: {limit: 4, period: 1m, account_limit: 2}
     api: {limit: 3, period: 1m}
+    burst: {limit: 2, period: 2s}
 """
 
 
@@ -181,3 +185,44 @@ def test_unknown_class_in_a_policy_is_a_config_error(tmp_path):
                      r"class 'Bad Name'", out), out
     assert re.search(r"postern\.yaml:11:12: missing required key 'period'",
                      out), out
+
+
+def metrics_value(gw, name):
+    m = http.client.HTTPConnection("127.0.0.1", gw.admin_port, timeout=5)
+    m.request("GET", "/metrics")
+    text = m.getresponse().read().decode()
+    found = re.search(r"^%s (\d+)$" % name, text, re.M)
+    return int(found.group(1)) if found else 0
+
+
+def test_refused_client_is_shed_without_redis(rlgw):
+    """Once Redis refuses a client, each worker refuses that client's
+    requests until Redis could admit one again, without asking it; other
+    clients, and the same client after that moment, are not affected."""
+    gw = rlgw
+    src = "127.0.1.%d" % (1 + int(time.time() * 1000) % 250)
+    assert [request(gw, "GET", "/api/x", src).status
+            for _ in range(3)] == [200, 200, 200]
+    before = metrics_value(gw, "postern_rate_limited_local_total")
+    codes, waits = [], []
+    for _ in range(12):
+        r = request(gw, "GET", "/api/x", src)
+        codes.append(r.status)
+        waits.append(int(r.getheader("Retry-After") or 0))
+    assert codes == [429] * 12, codes
+    assert all(1 <= w <= 20 for w in waits), waits     # 60 s / 3
+    shed = metrics_value(gw, "postern_rate_limited_local_total") - before
+    # two workers: each asks Redis once, then sheds
+    assert shed >= 10, shed
+    assert request(gw, "GET", "/api/x", "127.0.0.251").status == 200
+
+
+def test_shed_client_is_admitted_when_redis_would_admit(rlgw):
+    gw = rlgw
+    src = "127.0.2.%d" % (1 + int(time.time() * 1000) % 250)
+    assert [request(gw, "GET", "/burst/x", src).status
+            for _ in range(2)] == [200, 200]
+    codes = [request(gw, "GET", "/burst/x", src).status for _ in range(6)]
+    assert codes == [429] * 6, codes
+    time.sleep(1.2)        # one emission interval (2 s / 2) and a margin
+    assert request(gw, "GET", "/burst/x", src).status == 200
