@@ -349,6 +349,7 @@ acct_on_password_set(void *arg, const redisReply *reply, const char *err)
 	}
 	auth_audit(clt, "password_changed", a->s.user, a->s.user, 1,
 	    reply->integer > 0 ? "other_sessions_revoked" : "by_user");
+	auth_notify_change(clt, a->s.email, "Your password was changed.");
 	a->notice = msg;
 	acct_home_page(chk, 200, NULL);
 }

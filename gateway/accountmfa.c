@@ -199,6 +199,10 @@ acct_on_enrolled(void *arg, const redisReply *reply, const char *err)
 	auth_audit(clt, a->route->step == ACCT_BACKUP_POST ?
 	    "backup_codes_renewed" : "mfa_enrolled", a->s.user, a->s.user, 1,
 	    NULL);
+	auth_notify_change(clt, a->s.email, a->route->step ==
+	    ACCT_BACKUP_POST ? "New backup codes were made for your account; "
+	    "the old ones no longer work." : "Two-step verification was "
+	    "turned on for your account.");
 	if (a->route->step == ACCT_BACKUP_POST)
 		acct_end_page(chk, 200, NULL);
 	else
@@ -289,6 +293,8 @@ acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 	    reply->type == REDIS_REPLY_INTEGER) {	/* the disable itself */
 		auth_audit(clt, "mfa_disabled", a->s.user, a->s.user, 1,
 		    NULL);
+		auth_notify_change(clt, a->s.email, "Two-step verification "
+		    "was turned off for your account.");
 		a->s.mfa_enrolled = 0;
 		a->notice = "Two-step verification is off.";
 		acct_end_redirect(chk, "/.postern/account");

@@ -107,6 +107,19 @@ void		 auth_rate(struct auth_check *chk, const char *name,
 void		 auth_audit(struct client *, const char *action,
 		    const char *actor, const char *target, int ok,
 		    const char *reason);
+/*
+ * The request's Host into <out> if it is one of an app's (links in mail
+ * are made on it): 0, or -1.
+ */
+int		 auth_link_host(struct client *, char *out, size_t size);
+/*
+ * Tell <email> by mail that <change> (e.g. "Your password was changed")
+ * happened to their account: when, from which address, and where to reset
+ * the password if it was not them.  Nothing when mail is not configured or
+ * account.notify_changes is off; a failure is logged, never shown.
+ */
+void		 auth_notify_change(struct client *, const char *email,
+		    const char *change);
 /* On a hashing thread: chk->newpw into chk->newphc ("" on failure). */
 void		 auth_hash_work(void *chk);
 /* The callback owning <chk> is done: unlink, free; the client or NULL. */

@@ -370,6 +370,49 @@ auth_audit(struct client *clt, const char *action, const char *actor,
 	    "failure", .reason = reason });
 }
 
+int
+auth_link_host(struct client *clt, char *out, size_t size)
+{
+	const char	*h = request_header(clt->req, "host");
+
+	if (h == NULL || clt->req->host == NULL ||
+	    config_app_for_host(clt->cfg, clt->req->host) == NULL ||
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") != strlen(h) || strlen(h) >= size)
+		return -1;
+	(void)strcpy(out, h);
+	return 0;
+}
+
+void
+auth_notify_change(struct client *clt, const char *email, const char *change)
+{
+	char		 ip[INET6_ADDRSTRLEN + 8], host[300], reset[340];
+	char		 when[40];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+
+	if (!clt->cfg->notify_changes || !mail_configured(clt->cfg) ||
+	    email == NULL || email[0] == '\0')
+		return;
+	if (ratelimit_client_key(clt, ip, sizeof(ip)) == -1)
+		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
+	if (auth_link_host(clt, host, sizeof(host)) == 0)
+		(void)snprintf(reset, sizeof(reset), "https://%s/.postern/reset",
+		    host);
+	else
+		(void)snprintf(reset, sizeof(reset), "/.postern/reset");
+	(void)gmtime_r(&now, &tm);
+	(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	if (mailer_send(clt->w->mailer, email, "account_changed",
+	    (const struct mail_var []){ { "product", clt->cfg->brand_product },
+	    { "email", email }, { "change", change }, { "time", when },
+	    { "ip", ip }, { "reset_link", reset } }, 6) == -1)
+		log_event(LOG_LEVEL_WARN, "mail", "outcome", "not_queued",
+		    "purpose", "account_changed", "request_id",
+		    clt->request_id, NULL);
+}
+
 /* ---- responses ---- */
 
 /* Answer with <r>, logging <reason> (NULL for a normal answer). */

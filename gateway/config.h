@@ -256,6 +256,7 @@ struct config {
 	uint64_t	 account_fresh_auth;	/* ms: step-up for changes */
 	uint64_t	 token_ttl;		/* ms: magic links, resets */
 	int		 magic_links;		/* for everyone */
+	int		 notify_changes;	/* mail users about them */
 	struct config_names magic_orgs;		/* or for these orgs' members */
 	struct password_rules *pwrules;		/* for new passwords */
 	struct ratelimit_class *ratelimits;	/* rate_limits.classes */

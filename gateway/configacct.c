@@ -16,6 +16,7 @@
 #include "config-int.h"
 #include "diag.h"
 #include "log.h"
+#include "mailtmpl.h"
 #include "parse.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -46,6 +47,8 @@ static const struct yconf_key config_account_keys[] = {
 	    CFG(magic_links), 0, 0 },
 	{ "magic_link_orgs", YAML_SEQUENCE_NODE, 0, config_on_names,
 	    CFG(magic_orgs), 1, 0 },
+	{ "notify_changes", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(notify_changes), 0, 0 },
 };
 
 /* ---- rate_limits: ---- */
@@ -473,6 +476,12 @@ config_account_check(struct config *cfg, struct diag *d)
 			    "bytes)", wh->url);
 	}
 	config_mail_unseal(cfg, d);
+	if (cfg->notify_changes && cfg->mail != NULL &&
+	    cfg->mail->templates != NULL &&
+	    mailtmpl_find(cfg->mail->templates, "account_changed") == NULL)
+		diag_warning(d, cfg->path, 0, 0, "mail.templates_dir: no "
+		    "'account_changed' template: users are not told when their "
+		    "password or second factor changes (account.notify_changes)");
 	if (cfg->keys == NULL)
 		return;		/* no sign-in: no account pages */
 	if ((cfg->pwrules = password_rules_load(password_rules_path(cfg),

@@ -347,6 +347,8 @@ recover_on_password_set(void *arg, const redisReply *reply, const char *err)
 	}
 	(void)snprintf(n, sizeof(n), "%lld", reply->integer);
 	auth_audit(clt, "password_reset", r->user, r->user, 1, n);
+	auth_notify_change(clt, r->email, "Your password was reset with an "
+	    "emailed link, and every session was signed out.");
 	recover_end(chk, RPAGE_DONE, 200, NULL);
 }
 
@@ -505,20 +507,6 @@ recover_start(struct client *clt, struct recover *r)
 		    RECOVER_REQUEST ? r->email : NULL, recover_lookup);
 }
 
-/* The request's Host if it is one of an app's: links are made on it. */
-static int
-recover_host(struct client *clt, struct recover *r)
-{
-	const char	*h = request_header(clt->req, "host");
-
-	if (h == NULL || clt->req->host == NULL ||
-	    config_app_for_host(clt->cfg, clt->req->host) == NULL ||
-	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-:[]") != strlen(h) || strlen(h) >= sizeof(r->host))
-		return -1;
-	(void)strcpy(r->host, h);
-	return 0;
-}
 
 /* Take what step <r> needs from form or query <f>; NULL, or why not. */
 static const char *
@@ -555,7 +543,7 @@ recover_take(struct client *clt, struct recover *r, const struct form *f)
 	if ((email = form_get(f, "email")) == NULL ||
 	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)
 		return "Enter your email address.";
-	if (recover_host(clt, r) == -1)
+	if (auth_link_host(clt, r->host, sizeof(r->host)) == -1)
 		return "Links cannot be sent from this address.";
 	if (!mail_configured(clt->cfg))
 		return "Email is not available. Ask your administrator.";

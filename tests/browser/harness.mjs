@@ -312,9 +312,10 @@ export class Stack {
 		}
 	}
 
-	// The next mail the sink received for <to> that was not taken yet:
-	// { to, subject, text } (the text part, decoded).
-	async mailFor(to, timeout = 10_000) {
+	// The next mail the sink received for <to> that was not taken yet,
+	// and whose subject matches <subject> if given: { to, subject, text }
+	// (the text part, decoded).
+	async mailFor(to, { subject = null, timeout = 10_000 } = {}) {
 		this.taken ??= new Set();
 		const deadline = Date.now() + timeout;
 		while (Date.now() < deadline) {
@@ -323,7 +324,8 @@ export class Stack {
 					continue;
 				const m = JSON.parse(fs.readFileSync(
 				    path.join(this.mailDir, f), 'utf8'));
-				if (m.to.includes(to)) {
+				if (m.to.includes(to) &&
+				    (subject === null || subject.test(m.subject))) {
 					this.taken.add(f);
 					return m;
 				}

@@ -141,6 +141,12 @@ test('enrol two-step verification from the QR page, keyboard only',
 	assert.equal(await upstreamSees(page), EMAIL,
 	    'this session goes on, now with two steps');
 	assert.deepEqual(realProblems(context), []);
+	// The user is told by mail, with where to turn if it was not them.
+	const notice = await stack.mailFor(EMAIL,
+	    { subject: /account was changed/ });
+	assert.match(notice.text, /Two-step verification was turned on/);
+	assert.match(notice.text, /https:\/\/\S+\/\.postern\/reset/);
+	assert.ok(!notice.text.includes(key), 'never the seed');
 
 	// Sign out with the button; the codes page is gone for good.
 	await stack.signOut(page);
@@ -262,7 +268,8 @@ test('reset the password from the mailed link: every session signed out',
 		await page.keyboard.press('Enter');
 		await page.getByText('If an account exists').waitFor();
 
-		const mail = await stack.mailFor(EMAIL);
+		const mail = await stack.mailFor(EMAIL,
+		    { subject: /Reset your .* password/ });
 		assert.equal(mail.from, 'postern@example.com');
 		const link = mail.text.match(
 		    /https:\/\/\S+\/\.postern\/reset\?token=[A-Za-z0-9_-]{43}/);

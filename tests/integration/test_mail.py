@@ -420,8 +420,10 @@ def test_sealed_password_authenticates(tmp_path, redis_server):
         secret = tmp_path / "secret"
         secret.write_bytes(os.urandom(32))
         secret.chmod(0o600)
+        # its own key prefix: `secrets rotate` below walks every user
+        # under it, and other tests' users are sealed with their secrets
         extra = "secret_file: secret\nredis:\n  address: \"%s:%d\"\n" \
-            % redis_server
+            "  prefix: \"mt-%s:\"\n" % (redis_server + (uuid.uuid4().hex[:8],))
         mail = textwrap.dedent("""\
             mail:
               url: smtp://127.0.0.1:%d

@@ -16,7 +16,8 @@ import requests
 
 from conftest import run_postern
 from test_auth import PASSWORD, add_user, auth_extra, make_key
-from test_mfa import api, csrf_of, page, post, sign_in
+from test_mfa import (api, csrf_of, enrol, page, post, sign_in, totp,
+                      wait_fresh_step)
 
 ROUTES = """\
   routes:
@@ -169,6 +170,10 @@ def test_reset_sets_password_and_revokes_sessions(recgw):
     assert r.status_code == 400                      # single use
     assert '"action":"password_reset"' in gw.log()
     assert new not in gw.log() and token not in gw.log()
+    notice = gw.sink.wait_for(gw.email)          # the user hears of it
+    assert notice["Subject"] == "Your Postern account was changed"
+    assert "Your password was reset with an emailed link" in \
+        notice.get_body(("plain",)).get_content()
 
 
 def test_expired_link(recgw):
@@ -216,11 +221,11 @@ def test_magic_link_used_on_a_second_instance_is_gone(recgw, gateway,
 
 
 def test_magic_link_of_an_enrolled_user_goes_to_2fa(recgw):
-    from test_mfa import enrol, wait_fresh_step
     gw = recgw()
     wait_fresh_step()
     s, _ = sign_in(gw)
     enrol(gw, s)
+    assert "turned on" in notice_of(gw)[0]      # the mail about it first
     ask(gw, "/.postern/magic", gw.email)
     _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
     b = requests.Session()
@@ -230,3 +235,58 @@ def test_magic_link_of_an_enrolled_user_goes_to_2fa(recgw):
     assert r.status_code == 303
     assert r.headers["Location"] == "/.postern/2fa?rd=/app"
     assert api(b, gw, "/app").status_code == 401
+
+
+def notice_of(gw):
+    """The next account_changed mail to gw.email: (plain text, raw)."""
+    msg = gw.sink.wait_for(gw.email)
+    assert msg["Subject"] == "Your Postern account was changed"
+    assert msg["To"] == gw.email
+    return msg.get_body(("plain",)).get_content(), msg.raw.decode()
+
+
+def test_changes_to_sign_in_are_mailed_to_the_user(recgw):
+    """Every change to how the user signs in is mailed to them: what, when,
+    from which address, and where to reset the password if it was not
+    them (ASVS 6.3.7).  Never a secret in it."""
+    gw = recgw()
+    wait_fresh_step()
+    s, _ = sign_in(gw)
+    tok = csrf_of(page(s, gw, "/.postern/account").text)
+    new = "another long passphrase 42"
+    r = post(s, gw, "/.postern/account/password",
+             {"password": PASSWORD, "new_password": new, "confirm": new},
+             csrf=tok)
+    assert r.status_code == 200
+    text, raw = notice_of(gw)
+    assert "Your password was changed." in text
+    assert "From:    127.0.0.1" in text
+    assert re.search(r"When:    \d{4}-\d\d-\d\d \d\d:\d\d UTC", text)
+    assert "%s/.postern/reset" % gw.url in text     # the request's host
+    assert new not in raw and PASSWORD not in raw
+    key, codes = enrol(gw, s)
+    text, raw = notice_of(gw)
+    assert "Two-step verification was turned on" in text
+    assert key not in raw.replace(" ", "") and codes[0] not in raw
+    r = post(s, gw, "/.postern/account/backup-codes", {}, csrf=tok)
+    assert r.status_code == 200
+    assert "New backup codes were made" in notice_of(gw)[0]
+    time.sleep(0 if time.time() % 30 < 27 else 4)
+    r = post(s, gw, "/.postern/account/2fa/disable",
+             {"password": new, "code": totp(key, 30)}, csrf=tok)
+    assert r.status_code == 303
+    assert "Two-step verification was turned off" in notice_of(gw)[0]
+    assert gw.sink.count_to(gw.email) == 4
+
+
+def test_change_notices_can_be_turned_off(recgw):
+    gw = recgw(more="  notify_changes: false\n")
+    s, _ = sign_in(gw)
+    tok = csrf_of(page(s, gw, "/.postern/account").text)
+    new = "another long passphrase 43"
+    r = post(s, gw, "/.postern/account/password",
+             {"password": PASSWORD, "new_password": new, "confirm": new},
+             csrf=tok)
+    assert r.status_code == 200
+    time.sleep(1.5)
+    assert gw.sink.count_to(gw.email) == 0
