@@ -245,6 +245,16 @@ def notice_of(gw):
     return msg.get_body(("plain",)).get_content(), msg.raw.decode()
 
 
+def change_password(gw, s, new):
+    """On the account page of session <s>; its CSRF token."""
+    tok = csrf_of(page(s, gw, "/.postern/account").text)
+    r = post(s, gw, "/.postern/account/password",
+             {"password": PASSWORD, "new_password": new, "confirm": new},
+             csrf=tok)
+    assert r.status_code == 200, r.text
+    return tok
+
+
 def test_changes_to_sign_in_are_mailed_to_the_user(recgw):
     """Every change to how the user signs in is mailed to them: what, when,
     from which address, and where to reset the password if it was not
@@ -252,12 +262,8 @@ def test_changes_to_sign_in_are_mailed_to_the_user(recgw):
     gw = recgw()
     wait_fresh_step()
     s, _ = sign_in(gw)
-    tok = csrf_of(page(s, gw, "/.postern/account").text)
     new = "another long passphrase 42"
-    r = post(s, gw, "/.postern/account/password",
-             {"password": PASSWORD, "new_password": new, "confirm": new},
-             csrf=tok)
-    assert r.status_code == 200
+    tok = change_password(gw, s, new)
     text, raw = notice_of(gw)
     assert "Your password was changed." in text
     assert "From:    127.0.0.1" in text
@@ -282,11 +288,6 @@ def test_changes_to_sign_in_are_mailed_to_the_user(recgw):
 def test_change_notices_can_be_turned_off(recgw):
     gw = recgw(more="  notify_changes: false\n")
     s, _ = sign_in(gw)
-    tok = csrf_of(page(s, gw, "/.postern/account").text)
-    new = "another long passphrase 43"
-    r = post(s, gw, "/.postern/account/password",
-             {"password": PASSWORD, "new_password": new, "confirm": new},
-             csrf=tok)
-    assert r.status_code == 200
+    change_password(gw, s, "another long passphrase 43")
     time.sleep(1.5)
     assert gw.sink.count_to(gw.email) == 0
