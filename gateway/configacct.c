@@ -429,8 +429,8 @@ config_mail_unseal(struct config *cfg, struct diag *d)
 	unsigned char		 v[TOTP_SEAL_MAX];
 	size_t			 len = 0;
 
-	if (mc == NULL || mc->sealed == NULL)
-		return;
+	if (mc == NULL || mc->sealed == NULL || mc->password != NULL)
+		return;			/* both given: already an error */
 	if (cfg->keys == NULL)
 		diag_error(d, cfg->path, 0, 0, "mail.password: a sealed "
 		    "password needs secret_file");
