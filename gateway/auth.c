@@ -196,7 +196,7 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 		if (strcmp(c->name, "login") == 0)	/* a lockout */
 			auth_audit(clt, "rate_limit_lockout", "", target, 0,
 			    c->name);
-		ratelimit_refuse(clt, c, (uint64_t)reply->integer);
+		ratelimit_refuse(clt, c, (uint64_t)reply->integer, 0);
 		return;
 	}
 	chk->rl_next(chk);
@@ -227,8 +227,7 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 			const struct ratelimit_class *c = chk->rl;
 
 			clt = auth_check_done(chk);
-			metrics_inc(&clt->w->metrics.rate_shed);
-			ratelimit_refuse(clt, c, left);
+			ratelimit_refuse(clt, c, left, 1);
 			return;
 		}
 	}

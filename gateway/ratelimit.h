@@ -85,9 +85,11 @@ void	ratelimit_shed_note(struct ratelimit_shed *,
 
 /*
  * Answer <clt> 429 for class <c>: Retry-After from <retry_ms>, an HTML
- * page for browsers, JSON otherwise; logged with reason "rate_limit".
+ * page for browsers, JSON otherwise; logged with reason "rate_limit" (and
+ * an event naming the class, unless <shed>: a flood logs one line per
+ * request, not two).
  */
 void	ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
-	    uint64_t retry_ms);
+	    uint64_t retry_ms, int shed);
 
 #endif

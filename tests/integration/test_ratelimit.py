@@ -214,6 +214,11 @@ def test_refused_client_is_shed_without_redis(rlgw):
     shed = metrics_value(gw, "postern_rate_limited_local_total") - before
     # two workers: each asks Redis once, then sheds
     assert shed >= 10, shed
+    # and a flood logs one line per request, not two: the class's event
+    # only for the refusals Redis made
+    events = [line for line in gw.log().splitlines()
+              if '"event":"rate_limit"' in line and '"%s"' % src in line]
+    assert 1 <= len(events) <= 2, events
     assert request(gw, "GET", "/api/x", "127.0.0.251").status == 200
 
 
