@@ -413,6 +413,11 @@ request_on_headers_complete(http_parser *p)
 		req->expect_continue = 0;
 	if (req->http_major != 1)
 		return request_reject(req, 505, "http_version");
+	/* RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing (a
+	 * 1.0 hop behind us would have read the body by Content-Length or
+	 * to the close) */
+	if (req->http_minor == 0 && req->nte > 0)
+		return request_reject(req, 400, "smuggling_te_http10");
 	if (req->method == HTTP_TRACE || req->method == HTTP_CONNECT)
 		return request_reject(req, 405, "method_not_allowed");
 	if (request_check_host(req) == -1 ||

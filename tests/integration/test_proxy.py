@@ -196,6 +196,20 @@ def test_smuggling_and_malformed_heads(gw, extra, status):
     assert b"Connection: close" in data
 
 
+def test_transfer_encoding_in_http10_is_refused(gw):
+    """RFC 9112 6.1: faulty framing (an HTTP/1.0 hop would read that body
+    by Content-Length or to the close, and see a second request in it)."""
+    got, data = raw(gw, b"POST / HTTP/1.0\r\nHost: localhost\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n"
+                    b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: localhost"
+                    b"\r\n\r\n")
+    assert got == 400 and b"Connection: close" in data
+    assert b"/smuggled" not in data
+    time.sleep(0.2)
+    assert '"reason":"smuggling_te_http10"' in gw.log()
+    assert "/smuggled" not in gw.log()
+
+
 def test_reject_is_logged_with_reason(gw):
     raw(gw, head(extra=b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"))
     time.sleep(0.2)

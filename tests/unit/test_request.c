@@ -78,6 +78,9 @@ test_smuggling(void **state)
 	    "chunked\r\n\r\n", 400, "smuggling_te_invalid");
 	refused(H "Content-Length: -1\r\n\r\n", 400, "bad_content_length");
 	refused(H "Content-Length: 1 2\r\n\r\n", 400, "bad_content_length");
+	/* RFC 9112 6.1: in HTTP/1.0, Transfer-Encoding is faulty framing */
+	refused("POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n0\r\n\r\n", 400, "smuggling_te_http10");
 }
 
 static void
