@@ -120,6 +120,7 @@ struct config_app {
 	int		 host_tenant;	/* a host is "{org}.name": tenant label */
 	char		*org;		/* app.org: one fixed tenant, or NULL */
 	int		 case_insensitive_paths; /* upstream folds case */
+	int		 method_override; /* pass X-HTTP-Method-Override &c. */
 };
 
 /* mail.starttls: CURLOPT_USE_SSL for smtp:// (smtps:// is always TLS). */

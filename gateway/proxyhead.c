@@ -236,15 +236,23 @@ proxyhead_add_strings(struct evbuffer *out, const char *const *s)
 /*
  * Client headers the upstream must never see from a client: identity and
  * forwarding headers the gateway owns.  From a trusted proxy the standard
- * forwarding headers pass (X-Forwarded-For is extended instead).
+ * forwarding headers pass (X-Forwarded-For is extended instead).  Method
+ * overrides too, unless the app says it needs them: the policy decided on
+ * the request's own method, and an upstream honouring
+ * X-HTTP-Method-Override: DELETE on a GET would act on another.
  */
 static int
-proxyhead_gateway_owned(const char *name, int trusted)
+proxyhead_gateway_owned(const struct client *clt, const char *name)
 {
 	if (proxyhead_fold_eq(name, "x-postern-", 1) ||
 	    proxyhead_fold_eq(name, "x-request-id", 0))
 		return 1;
-	if (trusted)
+	if (!clt->app->method_override &&
+	    (proxyhead_fold_eq(name, "x-http-method-override", 0) ||
+	    proxyhead_fold_eq(name, "x-http-method", 0) ||
+	    proxyhead_fold_eq(name, "x-method-override", 0)))
+		return 1;
+	if (clt->trusted)
 		return 0;
 	return proxyhead_fold_eq(name, "x-forwarded-", 1) ||
 	    proxyhead_fold_eq(name, "forwarded", 0) ||
@@ -310,7 +318,8 @@ proxyhead_write_request(struct client *clt, int websocket,
 		    proxyhead_fold_eq(h->name, "expect", 0) ||
 		    proxyhead_hop_by_hop(h->name) ||
 		    (listed && proxyhead_connection_listed(req->headers,
-		    req->nheaders, h->name)) || proxyhead_gateway_owned(h->name, clt->trusted) ||
+		    req->nheaders, h->name)) ||
+		    proxyhead_gateway_owned(clt, h->name) ||
 		    authgrant_header_ours(h->name, h->value))
 			continue;
 		if (proxyhead_fold_eq(h->name, "x-forwarded-for", 0)) {

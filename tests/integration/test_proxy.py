@@ -164,6 +164,22 @@ def test_underscore_allowed_still_strips_folded_gateway_names(gateway):
     assert names.get("x_custom") == "kept"
 
 
+def test_method_override_headers_are_dropped(gw, gateway):
+    """The policy decides on the request's method: an upstream honouring
+    X-HTTP-Method-Override would otherwise run a DELETE sent as a GET."""
+    override = {"X-HTTP-Method-Override": "DELETE", "X-HTTP-Method": "PUT",
+                "X-Method-Override": "PATCH", "X-Other": "kept"}
+    h = echo_headers(get(gw, headers=override))
+    assert not {"x-http-method-override", "x-http-method",
+                "x-method-override"} & set(h), h
+    assert h["x-other"] == "kept"
+    # an app that needs them says so, and gets them
+    gw2 = gateway(extra=SMALL, app_extra="  method_override: true\n")
+    h = echo_headers(get(gw2, headers=override))
+    assert h["x-http-method-override"] == "DELETE"
+    assert h["x-method-override"] == "PATCH"
+
+
 def test_connection_header_cannot_strip_ours(gw):
     r = get(gw, headers={"Connection": "X-Forwarded-For, X-Request-Id, "
                                        "X-Forwarded-Proto"})
