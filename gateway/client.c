@@ -165,13 +165,51 @@ client_peer(struct client *clt, const struct sockaddr *sa)
 {
 	const void	*a = NULL;
 
-	if (sa->sa_family == AF_INET)
+	clt->peer_sa.ss_family = AF_UNSPEC;
+	if (sa->sa_family == AF_INET) {
 		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
+		memcpy(&clt->peer_sa, sa, sizeof(struct sockaddr_in));
+	} else if (sa->sa_family == AF_INET6) {
 		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		memcpy(&clt->peer_sa, sa, sizeof(struct sockaddr_in6));
+	}
 	if (a == NULL || inet_ntop(sa->sa_family, a, clt->peer,
 	    sizeof(clt->peer)) == NULL)
 		(void)snprintf(clt->peer, sizeof(clt->peer), "unix");
+}
+
+/*
+ * Take the current configuration snapshot if a reload has swapped it since
+ * <clt>'s: called between requests only (nothing of the request, no app or
+ * identity, points into the old one), so that each request is decided with
+ * the rules current when its head arrives.  The old snapshot is freed when
+ * its last holder lets it go (config_unref()).
+ */
+static void
+client_config_refresh(struct client *clt)
+{
+	struct server	*srv = clt->w->srv;
+	struct config	*cfg;
+
+	if (clt->cfg_gen == atomic_load(&srv->cfg_gen))
+		return;
+	cfg = serve_config(srv, &clt->cfg_gen);
+	config_unref(clt->cfg);
+	clt->cfg = cfg;
+	clt->trusted = client_trusted(cfg,
+	    (const struct sockaddr *)&clt->peer_sa);
+}
+
+void
+client_reload(struct client *clt)
+{
+	if (clt->dead || clt->req != NULL)
+		return;		/* busy: at its next request */
+	if (clt->state == CLIENT_IDLE || clt->state == CLIENT_READ_HEAD) {
+		client_config_refresh(clt);
+		clt->read_ms = CLIENT_MS_UNSET;	/* the new timeouts */
+		client_set_state(clt, clt->state);
+	}
 }
 
 /*
@@ -645,6 +683,7 @@ client_read_head(struct client *clt)
 	if (evbuffer_get_length(in) > 0)
 		clt->seen_bytes = 1;
 	if (clt->req == NULL) {
+		client_config_refresh(clt);
 		request_limits_from(&lim, clt->cfg);
 		if ((clt->req = request_new(&lim)) == NULL) {
 			client_close(clt, "out of memory");
@@ -654,6 +693,7 @@ client_read_head(struct client *clt)
 	if ((r = request_parse_head(clt->req, in)) == REQUEST_MORE)
 		return;
 	clt->head_deadline = 0;		/* the timer finds nothing due */
+	client_config_refresh(clt);	/* a reload while the head came */
 	client_new_id(clt);
 	if (r == REQUEST_ERROR) {
 		client_refuse(clt, clt->req->status, clt->req->reason);

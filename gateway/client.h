@@ -56,7 +56,9 @@ struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct worker		*w;
 	uint64_t		 id;
-	struct config		*cfg;		/* snapshot ref for this conn */
+	struct config		*cfg;		/* snapshot ref: the current
+						 * request's (client_new()) */
+	uint64_t		 cfg_gen;	/* its generation, see serve.h */
 	struct conn		*conn;		/* owns the fd and SSL */
 	struct event		*reaper;	/* frees us on the next turn */
 	struct event		*head_timer;	/* header_timeout */
@@ -70,7 +72,8 @@ struct client {
 	int			 plain_redirect; /* plain listener redirecting */
 	uint16_t		 https_port;	/* for redirects */
 	char			 peer[INET6_ADDRSTRLEN];
-	int			 trusted;	/* peer in trusted_proxies */
+	struct sockaddr_storage	 peer_sa;	/* for trusted, per snapshot */
+	int			 trusted;	/* peer in cfg's trusted_proxies */
 	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
 
 	/* the current request */
@@ -103,7 +106,9 @@ struct client {
 
 /*
  * Take over <conn> (already set up for TLS or plain), accepted from <sa> on
- * a listener of <w>; <cfg> is a reference that moves to the client.  On
+ * a listener of <w>; <cfg> is a reference that moves to the client.  Each
+ * request is decided with the snapshot current when its head arrives:
+ * the client swaps <cfg> for a newer one between requests, never during.  On
  * failure returns NULL and the caller still owns both.
  */
 struct client	*client_new(struct worker *w, struct conn *conn,
@@ -117,6 +122,13 @@ void		 client_close(struct client *, const char *reason);
 
 /* Close the connection once its output has drained. */
 void		 client_close_after_flush(struct client *);
+
+/*
+ * A reload swapped the configuration: an idle connection takes the new
+ * snapshot now (the old one may then be freed); a busy one at its next
+ * request, as every request does.
+ */
+void		 client_reload(struct client *);
 
 /* Worker draining: close if idle, otherwise after the current response. */
 void		 client_drain(struct client *);

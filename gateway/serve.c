@@ -3,8 +3,11 @@
  * builds the TLS context, opens every worker's listeners, then runs its own
  * event loop for signals, the systemd watchdog and the admin listener.
  * Workers read the current snapshot through serve_snapshot(); a reload
- * swaps it under srv->lock, and each connection keeps the one it began
- * with (config_ref) until it closes.
+ * swaps it under srv->lock and bumps srv->cfg_gen.  Each request is
+ * decided with the snapshot current when its head arrived: a connection
+ * compares the generation it holds at every request (client.c), so a
+ * keep-alive connection never stays on an old policy.  The old snapshot
+ * is freed when its last request (or WebSocket tunnel) lets it go.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -60,6 +63,18 @@ serve_snapshot(struct server *srv, struct config **cfg, SSL_CTX **ctx)
 	if (*ctx != NULL)
 		SSL_CTX_up_ref(*ctx);
 	pthread_mutex_unlock(&srv->lock);
+}
+
+struct config *
+serve_config(struct server *srv, uint64_t *gen)
+{
+	struct config	*cfg;
+
+	pthread_mutex_lock(&srv->lock);
+	cfg = config_ref(srv->cfg);
+	*gen = atomic_load(&srv->cfg_gen);
+	pthread_mutex_unlock(&srv->lock);
+	return cfg;
 }
 
 void
@@ -141,7 +156,11 @@ worker_wake(struct worker *w)
 		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
 }
 
-/* Main thread said: drain.  Stop accepting, close idle connections. */
+/*
+ * Main thread said: reloaded, or drain.  A reload lets idle connections
+ * drop the old snapshot now rather than at their next request; a drain
+ * stops accepting and closes idle connections.
+ */
 static void
 worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 {
@@ -150,13 +169,17 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 	struct config	*cfg;
 	SSL_CTX		*ctx;
 	uint64_t	 n;
-
-	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)	/* reset */
-		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
 	struct timeval	 tv;
 	size_t		 i;
 
-	if (!atomic_load(&w->srv->draining) || w->draining)
+	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)	/* reset */
+		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
+	if (!atomic_load(&w->srv->draining)) {
+		TAILQ_FOREACH(clt, &w->clients, entry)
+			client_reload(clt);
+		return;
+	}
+	if (w->draining)
 		return;
 	w->draining = 1;
 	for (i = 0; i < w->nlisteners; i++) {
@@ -392,6 +415,7 @@ serve_reload(struct serve *s)
 	struct config	*cfg, *old;
 	SSL_CTX		*ctx = NULL, *oldctx;
 	char		 err[512];
+	unsigned int	 i;
 
 	serve_notify("RELOADING=1");
 	log_info("reloading %s", s->path);
@@ -421,9 +445,12 @@ serve_reload(struct serve *s)
 	oldctx = s->srv.ssl_ctx;
 	s->srv.cfg = cfg;
 	s->srv.ssl_ctx = ctx;
+	atomic_fetch_add(&s->srv.cfg_gen, 1);
 	pthread_mutex_unlock(&s->srv.lock);
-	config_unref(old);		/* freed when its last client closes */
+	config_unref(old);		/* freed when its last request ends */
 	SSL_CTX_free(oldctx);
+	for (i = 0; i < s->nworkers; i++)
+		worker_wake(&s->workers[i]);	/* idle clients let go */
 	log_setlevel(cfg->log_level);
 	log_info("reloaded: %zu apps", cfg->napps);
 	metrics_inc(&s->srv.metrics.reloads_ok);
@@ -600,6 +627,7 @@ serve_main(const char *config_path)
 
 	memset(&s, 0, sizeof(s));
 	s.path = config_path;
+	atomic_store(&s.srv.cfg_gen, 1);	/* 0: a client's "none yet" */
 	s.srv.cfg = config_load(config_path, &d);
 	diag_log(&d);
 	diag_free(&d);

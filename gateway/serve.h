@@ -38,6 +38,7 @@ struct proxy;
 struct server {
 	pthread_mutex_t		 lock;		/* guards cfg and ssl_ctx */
 	struct config		*cfg;		/* current snapshot */
+	atomic_uint_fast64_t	 cfg_gen;	/* bumped with each swap of cfg */
 	SSL_CTX			*ssl_ctx;	/* for cfg; NULL without TLS */
 	struct metrics_global	 metrics;	/* accept/close, reloads */
 	struct connlimit	*connlimit;	/* max_connections_per_ip */
@@ -84,6 +85,13 @@ struct worker {
  * drops them with config_unref() and SSL_CTX_free()).  *<ctx> may be NULL.
  */
 void	serve_snapshot(struct server *, struct config **cfg, SSL_CTX **ctx);
+
+/*
+ * The current snapshot with one reference (dropped with config_unref()),
+ * and in *<gen> its generation: compare it with srv->cfg_gen to learn,
+ * without the lock, whether a reload has swapped in another one since.
+ */
+struct config	*serve_config(struct server *, uint64_t *gen);
 
 /* A client of <w> has been freed: ends a drained worker's loop. */
 void	serve_client_gone(struct worker *w);
