@@ -421,6 +421,18 @@ auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
 	client_answer(clt, r, reason);
 }
 
+/*
+ * A route that needs an identity, reached over plain HTTP (not through a
+ * TLS-terminating trusted proxy): no cookie, API key or share token is
+ * looked at, and nothing points the client at a sign-in page in clear.
+ */
+static void
+auth_https_required(struct client *clt)
+{
+	auth_answer(clt, &(struct pages_resp){ .status = 403,
+	    .json = "{\"error\":\"https_required\"}" }, "https_required");
+}
+
 void
 auth_unavailable(struct client *clt)
 {
@@ -705,7 +717,7 @@ static int
 auth_ws_origin_ok(struct client *clt)
 {
 	const char	*o = request_header(clt->req, "origin");
-	const char	*scheme = clt->tls ? "https://" : "http://";
+	const char	*scheme = clt->secure ? "https://" : "http://";
 	char		 host[256];
 	size_t		 n, i;
 
@@ -773,6 +785,11 @@ auth_decide(struct client *clt)
 	struct decision		d;
 	char			id[SESSION_ID_LEN + 2];
 
+	if (!clt->secure && clt->req->query != NULL &&
+	    strstr(clt->req->query, AUTHGRANT_PARAM) != NULL) {
+		auth_https_required(clt);	/* a share token in clear */
+		return AUTH_PENDING;
+	}
 	if (authgrant_share_link(clt))
 		return AUTH_PENDING;
 	if (auth_decide_as(clt, &anon, &d) != DECIDE_NOT_FOUND &&
@@ -782,6 +799,10 @@ auth_decide(struct client *clt)
 		return AUTH_ALLOW;
 	if (d.verdict != DECIDE_LOGIN) {
 		auth_refuse(clt, &d);
+		return AUTH_PENDING;
+	}
+	if (!clt->secure) {		/* no credential is read in clear */
+		auth_https_required(clt);
 		return AUTH_PENDING;
 	}
 	if (authgrant_identify(clt, &d))

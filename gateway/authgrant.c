@@ -569,7 +569,7 @@ authgrant_builtin(struct client *clt)
 
 	if (strcmp(req->path, "/.postern/shares") != 0)
 		return 0;
-	if (clt->plain_redirect) {
+	if (!clt->secure) {	/* client_decide() answers first; kept */
 		authgrant_answer(clt, 403, "{\"error\":\"https_required\"}",
 		    NULL, "https_required");
 		return 1;

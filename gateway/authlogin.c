@@ -205,7 +205,7 @@ auth_form_genuine(struct client *clt, const struct form *f)
 
 	if (!csrf_origin_ok(request_header(req, "origin"),
 	    request_header(req, "referer"), request_header(req, "host"),
-	    clt->tls || clt->trusted))
+	    clt->secure))
 		return 0;
 	ok = cookie_get(request_header(req, "cookie"), CSRF_COOKIE, id,
 	    sizeof(id)) == COOKIE_FOUND && csrf_verify(clt->cfg->keys->csrf,

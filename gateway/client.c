@@ -24,6 +24,7 @@
 #include "connlimit.h"
 #include "log.h"
 #include "pages.h"
+#include "plain.h"
 #include "proxy.h"
 #include "request.h"
 #include "store.h"
@@ -571,37 +572,62 @@ client_builtin(struct client *clt)
 }
 
 /*
- * Plain HTTP on a redirecting listener: browsers (Accept: text/html, GET
- * or HEAD) go to the same host over HTTPS; anything else gets an error,
+ * Plain HTTP, not from a TLS-terminating trusted proxy: browsers (Accept:
+ * text/html, GET or HEAD) go to the same, configured, host over HTTPS; an
+ * unknown host gets 421, never a redirect; anything else gets an error,
  * since a redirect would teach API clients to send secrets in clear first.
+ * <redirect>: 0 on a listener with redirect: false (an error only).
  */
 static void
-client_https_redirect(struct client *clt)
+client_https_redirect(struct client *clt, int redirect)
 {
 	struct request	*req = clt->req;
 	struct pages_resp r = { .status = 403 };
-	char		 loc[4096], port[8] = "";
-	int		 n;
+	char		 loc[4096];
 
-	if (req->host != NULL && pages_wants_html(request_header(req,
-	    "accept")) && (req->method == HTTP_GET ||
-	    req->method == HTTP_HEAD)) {
-		if (clt->https_port != 443)
-			(void)snprintf(port, sizeof(port), ":%u",
-			    clt->https_port);
-		n = snprintf(loc, sizeof(loc), "https://%s%s%s%s%s",
-		    req->host, port, req->path, req->query ? "?" : "",
-		    req->query ? req->query : "");
-		if (n > 0 && (size_t)n < sizeof(loc)) {
-			r.status = 301;
-			r.location = loc;
-			client_local(clt, &r, NULL);
+	if (redirect && pages_wants_html(request_header(req, "accept")) &&
+	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+		if (plain_location(clt->cfg, req, clt->https_port, loc,
+		    sizeof(loc)) == -1) {
+			client_local(clt, &(struct pages_resp){
+			    .status = 421 }, "https_unknown_host");
 			return;
 		}
+		r.status = 301;
+		r.location = loc;
+		client_local(clt, &r, NULL);
+		return;
 	}
 	r.json = "{\"error\":\"https_required\"}";
 	clt->req->keep_alive = 0;
 	client_local(clt, &r, "https_required");
+}
+
+/*
+ * A request in clear (see plain.h): answer it here and return 1, or
+ * return 0 to let it through (health; app paths on a listener that
+ * serves plain HTTP, where auth_decide() accepts no credential).
+ */
+static int
+client_cleartext(struct client *clt)
+{
+	switch (plain_path_kind(clt->req->path)) {
+	case PLAIN_PATH_ACME:	/* reserved for ACME http-01, before all */
+		client_local(clt, &(struct pages_resp){ .status = 404 },
+		    NULL);
+		return 1;
+	case PLAIN_PATH_HEALTH:
+		return 0;
+	case PLAIN_PATH_GATEWAY:
+		client_https_redirect(clt, clt->plain_redirect);
+		return 1;
+	case PLAIN_PATH_APP:
+		break;
+	}
+	if (!clt->plain_redirect)
+		return 0;
+	client_https_redirect(clt, 1);
+	return 1;
 }
 
 static void
@@ -652,13 +678,13 @@ client_decide(struct client *clt)
 	struct request	*req = clt->req;
 
 	client_set_state(clt, CLIENT_DECIDE);
+	clt->secure = clt->tls || (clt->trusted &&
+	    plain_forwarded_https(req));
+	if (!clt->secure && client_cleartext(clt))
+		return;
 	if (strncmp(req->path, "/.postern/", 10) == 0 ||
 	    strcmp(req->path, "/.postern") == 0) {
 		client_builtin(clt);
-		return;
-	}
-	if (clt->plain_redirect) {
-		client_https_redirect(clt);
 		return;
 	}
 	clt->app = config_app_for_host(clt->cfg,

@@ -78,6 +78,8 @@ struct client {
 
 	/* the current request */
 	struct request		*req;
+	int			 secure;	/* came over TLS: here, or at a
+						 * trusted proxy (plain.h) */
 	const struct config_app	*app;
 	struct proxy		*px;		/* NULL unless forwarding */
 	char			 request_id[33];

@@ -257,9 +257,11 @@ class Gateway:
 
 def write_config(directory, tls_cert, upstream, redis=None, extra="",
                  app_extra="", hosts=("localhost", "127.0.0.1"),
-                 protect=False, more_apps=()):
+                 protect=False, more_apps=(), plain_redirect=True,
+                 trusted_proxies=()):
     """Write postern.yaml + one policy file (and <more_apps>: (file name,
-    policy text) pairs); return (path, ports)."""
+    policy text) pairs); return (path, ports).  <plain_redirect>: the plain
+    listener's redirect; <trusted_proxies>: server.trusted_proxies."""
     ports = {"https": free_port(), "http": free_port(),
              "admin": free_port()}
     crt, key = tls_cert
@@ -282,6 +284,7 @@ def write_config(directory, tls_cert, upstream, redis=None, extra="",
               tls: true
             - address: "127.0.0.1:%(http)d"
               tls: false
+              redirect: %(redirect)s%(trusted)s
           admin: "127.0.0.1:%(admin)d"
         tls:
           certificates:
@@ -293,7 +296,11 @@ def write_config(directory, tls_cert, upstream, redis=None, extra="",
           level: debug
         policies:
           - app.yaml
-        """) % dict(ports, crt=crt, key=key, redis=redis_addr) +
+        """) % dict(ports, crt=crt, key=key, redis=redis_addr,
+                    redirect="true" if plain_redirect else "false",
+                    trusted="\n  trusted_proxies: [%s]" % ", ".join(
+                        '"%s"' % t for t in trusted_proxies)
+                    if trusted_proxies else "") +
         "".join("  - %s\n" % name for name, _ in more_apps) + extra)
     for name, text in more_apps:
         (directory / name).write_text(text)

@@ -156,10 +156,8 @@ def test_redirect_on_plain_listener_has_headers_but_no_hsts(gw):
 
 def test_plain_listener_serving_sends_no_hsts(tmp_path, tls_cert, upstream,
                                               postern_bin):
-    cfg, ports = write_config(tmp_path, tls_cert, upstream)
-    text = cfg.read_text().replace("      tls: false\n",
-                                   "      tls: false\n      redirect: false\n")
-    cfg.write_text(text)
+    cfg, ports = write_config(tmp_path, tls_cert, upstream,
+                              plain_redirect=False)
     log_path = tmp_path / "postern.log"
     with open(log_path, "w") as logf:
         proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],

@@ -14,11 +14,8 @@ import socket
 import ssl
 import time
 
-import pytest
-
 from gwproc import read_response
-from test_auth import add_user, auth_extra, make_key
-from test_routes import member, new_org, signed_in
+from test_routes import member, new_org, routesgw, signed_in  # noqa: F401
 
 ROUTES = """\
   routes:
@@ -41,20 +38,6 @@ NO_PUBLIC = """\
     - path: /app/**
       authenticated: true
 """
-
-
-@pytest.fixture
-def relgw(gateway, redis_server, tmp_path):
-    extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
-    gw = gateway(extra=extra, app_extra=ROUTES % "viewer",
-                 redis=redis_server, protect=None)
-    gw.email = "r-%d@example.com" % time.monotonic_ns()
-    add_user(gw, gw.email)
-    return gw
 
 
 def set_routes(gw, routes):
@@ -104,8 +87,8 @@ def session_cookie(s):
     return "; ".join("%s=%s" % (c.name, c.value) for c in s.cookies)
 
 
-def test_removed_public_route_applies_to_open_connection(relgw):
-    gw = relgw
+def test_removed_public_route_applies_to_open_connection(routesgw):
+    gw = routesgw
     with tls_conn(gw) as s:
         f = s.makefile("rb")
         s.sendall(get("/public/a"))
@@ -116,8 +99,8 @@ def test_removed_public_route_applies_to_open_connection(relgw):
         assert status_of(f) == fresh(gw, "/public/a") == 403
 
 
-def test_tightened_role_applies_to_open_connection(relgw):
-    gw = relgw
+def test_tightened_role_applies_to_open_connection(routesgw):
+    gw = routesgw
     slug = new_org(gw)
     member(gw, slug, gw.email, "viewer")
     cookie = session_cookie(signed_in(gw))
@@ -134,10 +117,10 @@ def test_tightened_role_applies_to_open_connection(relgw):
         assert status_of(f) == 200
 
 
-def test_idle_connection_across_several_reloads(relgw):
+def test_idle_connection_across_several_reloads(routesgw):
     """Idle connections let the old snapshots go (no leak, no stale
     pointer under ASan) and answer with the newest rules."""
-    gw = relgw
+    gw = routesgw
     conns = [tls_conn(gw) for _ in range(4)]
     try:
         files = [c.makefile("rb") for c in conns]
@@ -154,10 +137,11 @@ def test_idle_connection_across_several_reloads(relgw):
             c.close()
 
 
-def test_pipelined_request_after_reload_gets_new_decision(relgw):
+def test_pipelined_request_after_reload_gets_new_decision(routesgw):
     """A request whose head is read after the reload is decided by the new
     rules even when it was sent in one batch with an earlier one."""
-    gw = relgw
+    gw = routesgw
+    set_routes(gw, ROUTES % "viewer")
     with tls_conn(gw) as s:
         f = s.makefile("rb")
         s.sendall(get("/public/a"))

@@ -33,19 +33,24 @@ ROUTES = """\
 """
 
 
-@pytest.fixture
-def routesgw(gateway, redis_server, tmp_path):
-    """A gateway whose one app has ROUTES, with a fresh signed-up user."""
+def start_routes_gw(gateway, redis_server, tmp_path, **kw):
+    """A gateway whose one app has ROUTES, with a fresh signed-up user;
+    <kw> go to write_config() (plain_redirect, trusted_proxies, ...)."""
     extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
     cfgpath = tmp_path / "postern.yaml"
     cfgpath.write_text("assertion:\n  key_file: %s\n"
                        % (tmp_path / "assertion.pem"))
     make_key(tmp_path, cfgpath)
     gw = gateway(extra=extra, app_extra=ROUTES, redis=redis_server,
-                 protect=None)
+                 protect=None, **kw)
     gw.email = "u-%s@example.com" % uuid.uuid4().hex[:10]
     add_user(gw, gw.email)
     return gw
+
+
+@pytest.fixture
+def routesgw(gateway, redis_server, tmp_path):
+    return start_routes_gw(gateway, redis_server, tmp_path)
 
 
 def new_org(gw):
