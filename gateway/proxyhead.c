@@ -336,7 +336,7 @@ proxyhead_write_request(struct client *clt, int websocket,
 	rc |= proxyhead_add_strings(out, (const char *const []){
 	    "X-Forwarded-For: ", xff != NULL ? xff : "",
 	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
-	    clt->tls ? "https" : "http", "\r\nX-Forwarded-Host: ",
+	    clt->secure ? "https" : "http", "\r\nX-Forwarded-Host: ",
 	    host != NULL ? host : "", "\r\nX-Request-Id: ", clt->request_id,
 	    "\r\n", NULL });
 	if (auth_upstream_headers(clt, out) == -1)

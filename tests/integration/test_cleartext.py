@@ -9,6 +9,7 @@ A plain listener with `redirect: false` still proxies public routes (the
 operator's choice) but serves no gateway page and reads no session
 cookie, API key or share token.  Real postern, Redis, upstream, sign-in.
 """
+import json
 import socket
 
 import pytest
@@ -210,10 +211,13 @@ def test_serving_plain_listener_behind_trusted_tls_proxy(cleargw):
     member(gw, slug, gw.email, "viewer")
     s = signed_in(gw)
     cookie = "; ".join("%s=%s" % (c.name, c.value) for c in s.cookies)
-    status, _, _ = plain_req(gw, "/orgs/%s/x" % slug,
-                             extra="Cookie: %s\r\nX-Forwarded-Proto: "
-                             "https\r\n" % cookie)
+    status, _, body = plain_req(gw, "/orgs/%s/x" % slug,
+                                extra="Cookie: %s\r\nX-Forwarded-Proto: "
+                                "https\r\n" % cookie)
     assert status == 200
+    seen = {k.lower(): v for k, v in json.loads(body)["headers"]}
+    assert seen["x-forwarded-proto"] == "https"     # what the client used
+    assert seen["x-postern-org"] == slug
     status, _, _ = plain_req(gw, "/orgs/%s/x" % slug,
                              extra="Cookie: %s\r\n" % cookie)
     assert status == 403
