@@ -14,12 +14,15 @@ import socket
 import ssl
 import time
 
-from gwproc import read_response
+from gwproc import read_head, read_response
+from test_upstream import ws_recv, ws_send
 from test_routes import member, new_org, routesgw, signed_in  # noqa: F401
 
 ROUTES = """\
   routes:
     - path: /slow
+      public: true
+    - path: /ws
       public: true
     - path: /public/**
       public: true
@@ -152,3 +155,50 @@ def test_pipelined_request_after_reload_gets_new_decision(routesgw):
         set_routes(gw, NO_PUBLIC % "viewer")
         assert status_of(f) == 200      # decided before the reload
         assert status_of(f) == 403      # head read after it
+
+
+def test_security_headers_follow_reload_on_open_connection(routesgw):
+    """Siblings of the policy: the app's header set comes from the
+    snapshot of each request too."""
+    gw = routesgw
+    with tls_conn(gw) as s:
+        f = s.makefile("rb")
+        s.sendall(get("/public/a"))
+        _, h, _, _ = read_response(f)
+        assert h["x-frame-options"] == "SAMEORIGIN"
+        set_routes(gw, ROUTES % "viewer" +
+                   "  security_headers:\n    frame_options: DENY\n")
+        s.sendall(get("/public/a"))
+        status, h, _, _ = read_response(f)
+        assert status == 200 and h["x-frame-options"] == "DENY"
+
+
+def ws_open(gw):
+    s = tls_conn(gw)
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: localhost\r\n"
+              b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n")
+    # nothing follows the 101 until we send: the reader takes the head only
+    status, _ = read_head(s.makefile("rb"))
+    return s, status
+
+
+def test_open_websocket_keeps_its_handshake_policy(routesgw):
+    """Documented: an open tunnel is not cut by a reload; it holds the old
+    snapshot until it closes (freed then: checked under ASan), while a
+    new handshake gets the new decision."""
+    gw = routesgw
+    set_routes(gw, ROUTES % "viewer")
+    s, status = ws_open(gw)
+    with s:
+        assert status == 101
+        set_routes(gw, "  routes:\n    - path: /app/**\n"
+                   "      authenticated: true\n")
+        ws_send(s, 1, b"still here")
+        assert ws_recv(s) == (1, b"still here")
+        s2, status = ws_open(gw)
+        s2.close()
+        assert status == 403
+    set_routes(gw, ROUTES % "viewer")       # the old snapshots go
+    assert fresh(gw, "/public/a") == 200
