@@ -322,7 +322,8 @@ serve_notify(const char *state)
 	    (unsigned long long)ts.tv_nsec / 1000);
 }
 
-/* Listen addresses are bound at start; a reload cannot move them. */
+/* Listeners (address, tls, redirect) are set up at start; a reload cannot
+ * change them, and says so. */
 static int
 serve_same_listeners(const struct config *a, const struct config *b)
 {
@@ -332,7 +333,8 @@ serve_same_listeners(const struct config *a, const struct config *b)
 		return 0;
 	for (i = 0; i < a->nlisten; i++)
 		if (strcmp(a->listen[i].addr.text, b->listen[i].addr.text) != 0 ||
-		    a->listen[i].tls != b->listen[i].tls)
+		    a->listen[i].tls != b->listen[i].tls ||
+		    a->listen[i].redirect != b->listen[i].redirect)
 			return 0;
 	return 1;
 }
@@ -438,8 +440,8 @@ serve_reload(struct serve *s)
 		goto out;
 	}
 	if (!serve_same_listeners(cfg, s->srv.cfg))
-		log_warnx("reload: listen addresses changed; they take effect "
-		    "only after a restart");
+		log_warnx("reload: listeners changed (address, tls or "
+		    "redirect); they take effect only after a restart");
 	pthread_mutex_lock(&s->srv.lock);
 	old = s->srv.cfg;
 	oldctx = s->srv.ssl_ctx;

@@ -18,6 +18,7 @@ import requests
 from gwproc import read_response
 from test_auth import PASSWORD, login_page
 from test_grants import new_key
+from test_reload import sighup
 from test_routes import member, new_org, signed_in, start_routes_gw
 
 GATEWAY_PAGES = ["/.postern/login", "/.postern/logout", "/.postern/reset",
@@ -221,3 +222,16 @@ def test_serving_plain_listener_behind_trusted_tls_proxy(cleargw):
     status, _, _ = plain_req(gw, "/orgs/%s/x" % slug,
                              extra="Cookie: %s\r\n" % cookie)
     assert status == 403
+
+
+def test_reload_does_not_change_a_listener_and_says_so(cleargw):
+    """redirect: is a listener's setting: a reload that flips it keeps the
+    running listener (no silent switch to serving in clear) and logs it."""
+    gw = cleargw()
+    text = gw.config.read_text()
+    assert "redirect: true" in text
+    gw.config.write_text(text.replace("redirect: true", "redirect: false"))
+    sighup(gw)
+    assert "listeners changed (address, tls or redirect)" in gw.log()
+    status, h, _ = plain_req(gw, "/public/x", extra=HTML)
+    assert status == 301

@@ -49,6 +49,11 @@ def set_routes(gw, routes):
     text = policy.read_text()
     text = text[:text.index("  routes:\n")] + routes
     policy.write_text(text)
+    sighup(gw)
+
+
+def sighup(gw):
+    """SIGHUP <gw> and wait for its "reloaded: " line."""
     n = gw.log().count("reloaded: ")
     gw.proc.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + 10
