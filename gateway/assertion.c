@@ -36,7 +36,7 @@ struct signer {
 	EVP_PKEY	*pkey;		/* signing key; shared, read-only */
 	uint64_t	 gen;		/* unique per load: see assertion_ctx() */
 	char		 kid[44];	/* base64url SHA-256 thumbprint */
-	char		 header[128];	/* base64url of the JWS header */
+	char		 header[160];	/* base64url of the JWS header */
 	char		*jwks;		/* the published key set */
 };
 
@@ -188,7 +188,7 @@ assertion_signer_load(const char *key_file, char *const *prev_files,
     size_t nprev, char *err, size_t errlen)
 {
 	struct signer	*sg;
-	char		*jwks, hdr[96];
+	char		*jwks, hdr[128];
 	size_t		 i, jlen;
 
 	if ((sg = calloc(1, sizeof(*sg))) == NULL ||
@@ -203,7 +203,7 @@ assertion_signer_load(const char *key_file, char *const *prev_files,
 	    errlen) == -1)
 		goto fail;
 	(void)snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\","
-	    "\"typ\":\"JWT\"}", sg->kid);
+	    "\"typ\":\"" ASSERTION_TYP "\"}", sg->kid);
 	(void)encode_b64url((unsigned char *)hdr, strlen(hdr), sg->header,
 	    sizeof(sg->header));
 	for (i = 0; i < nprev; i++)
@@ -264,6 +264,54 @@ assertion_claim(char *buf, size_t size, size_t *off, const char *name,
 	} else {
 		*off = size;
 	}
+}
+
+/*
+ * Append ,"amr":["v1",...] unless <amr> is NULL or empty.  The values are
+ * the constants of assertion_session_amr(): nothing to escape.
+ */
+static void
+assertion_amr(char *buf, size_t size, size_t *off, const char *const *amr)
+{
+	size_t	i;
+	int	n;
+
+	for (i = 0; amr != NULL && i < ASSERTION_AMR_MAX && amr[i] != NULL &&
+	    *off < size; i++) {
+		n = snprintf(buf + *off, size - *off, "%s\"%s\"",
+		    i == 0 ? ",\"amr\":[" : ",", amr[i]);
+		*off = n < 0 || (size_t)n >= size - *off ? size :
+		    *off + (size_t)n;
+	}
+	if (i > 0 && *off + 1 < size) {
+		buf[(*off)++] = ']';
+		buf[*off] = '\0';
+	} else if (i > 0) {
+		*off = size;
+	}
+}
+
+/*
+ * RFC 8176 2: "pwd" for a password; a magic link proves control of the
+ * mailbox, for which no value is registered: "email" (documented in the
+ * README); "otp" for TOTP or a backup code (both one-time passwords), and
+ * "mfa" once both factors were passed.
+ */
+void
+assertion_session_amr(const char *method, int mfa,
+    const char *amr[ASSERTION_AMR_MAX + 1])
+{
+	size_t	n = 0;
+
+	if (strcmp(method, "password") == 0)
+		amr[n++] = "pwd";
+	else if (strcmp(method, "magic") == 0)
+		amr[n++] = "email";
+	if (mfa) {
+		amr[n++] = "otp";
+		amr[n++] = "mfa";
+	}
+	amr[n] = NULL;
 }
 
 /*
@@ -390,6 +438,7 @@ assertion_sign(const struct signer *sg, const struct assertion_claims *c,
 	assertion_claim(claims, sizeof(claims), &off, "role", c->role);
 	assertion_claim(claims, sizeof(claims), &off, "auth", c->auth);
 	assertion_claim(claims, sizeof(claims), &off, "scope", c->scope);
+	assertion_amr(claims, sizeof(claims), &off, c->amr);
 	if (off + 2 >= sizeof(claims))
 		return NULL;		/* never a truncated claim set */
 	claims[off++] = '}';

@@ -1,15 +1,23 @@
 /*
  * The identity assertion sent upstream in X-Postern-Assertion: an ES256 JWT
- * (header typ, kid; claims iss, aud = app name, sub, email, org, role, auth,
- * iat, exp, jti) signed with the gateway's current key, verifiable with any
- * JWT library against the keys published at /.postern/jwks.json.  Previous
- * keys stay published (not used for signing) during a rotation grace period.
+ * (header typ "postern-assertion+jwt", kid; claims iss, aud = app name,
+ * sub, email, org, role, auth, amr, iat, exp, jti) signed with the gateway's
+ * current key, verifiable with any JWT library against the keys published
+ * at /.postern/jwks.json.  The explicit typ (RFC 8725 3.11) keeps a verifier
+ * that checks it from taking another JWT signed with the same key for an
+ * assertion.  Previous keys stay published (not used for signing) during a
+ * rotation grace period.
  */
 #ifndef POSTERN_ASSERTION_H
 #define POSTERN_ASSERTION_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The JWS header's typ (RFC 8725 3.11: media type without application/). */
+#define ASSERTION_TYP	"postern-assertion+jwt"
+/* At most this many amr values (RFC 8176), plus a NULL. */
+#define ASSERTION_AMR_MAX	3
 
 struct signer;
 
@@ -21,7 +29,19 @@ struct assertion_claims {
 	const char	*role;
 	const char	*auth;		/* session | apikey | share */
 	const char	*scope;		/* API keys: "s1 s2", else NULL */
+	/* RFC 8176 methods, NULL-terminated; NULL or empty: no amr claim */
+	const char	*amr[ASSERTION_AMR_MAX + 1];
 };
+
+/*
+ * The amr values of a session signed in with <method> ("password",
+ * "magic", ...) that passed a second factor if <mfa>: "pwd" or "email"
+ * for the first, "otp" and "mfa" for the second.  An unknown method
+ * contributes nothing, so a verifier that requires a value is never told
+ * more than the gateway knows.  Fills <amr> (NULL-terminated).
+ */
+void		 assertion_session_amr(const char *method, int mfa,
+		    const char *amr[ASSERTION_AMR_MAX + 1]);
 
 /*
  * Load the signing key <key_file> (PEM, EC P-256, no group/world access)

@@ -903,6 +903,7 @@ auth_upstream_headers(struct client *clt, struct evbuffer *out)
 	c.sub = s->user;
 	c.email = s->email;
 	c.auth = "session";
+	assertion_session_amr(s->method, s->mfa, c.amr);
 	if (cfg->signer == NULL ||
 	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
 	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),

@@ -106,6 +106,22 @@ def headers_of(r):
     return {k.lower(): v for k, v in r.json()["headers"]}
 
 
+ASSERTION_TYP = "postern-assertion+jwt"
+
+
+def assertion_claims(gw, token, audience="demo"):
+    """The claims of X-Postern-Assertion <token>, verified as an upstream
+    should: the key by kid from the JWKS, ES256 only, the explicit typ
+    (RFC 8725 3.11), audience and issuer."""
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "ES256" and header["typ"] == ASSERTION_TYP
+    jwks = requests.get(gw.url + "/.postern/jwks.json", verify=False).json()
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    pub = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(key))
+    return jwt.decode(token, pub, algorithms=["ES256"], audience=audience,
+                      issuer="https://gw.test")
+
+
 def test_login_success_sets_a_strict_cookie_and_identity(authgw):
     gw = authgw()
     s, r = login(gw)
@@ -389,7 +405,8 @@ def test_assertion_verifies_with_jwks_and_tamper_fails(authgw):
     token = h["x-postern-assertion"]
     jwks = requests.get(gw.url + "/.postern/jwks.json", verify=False).json()
     header = jwt.get_unverified_header(token)
-    assert header["alg"] == "ES256" and header["typ"] == "JWT"
+    # an explicit type, so that no other JWT of this key passes for one
+    assert header["alg"] == "ES256" and header["typ"] == ASSERTION_TYP
     key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
     pub = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(key))
     claims = jwt.decode(token, pub, algorithms=["ES256"], audience="demo",
@@ -397,6 +414,9 @@ def test_assertion_verifies_with_jwks_and_tamper_fails(authgw):
     assert claims["email"] == gw.email
     assert claims["sub"] == h["x-postern-user"]
     assert claims["auth"] == "session"
+    # RFC 8176: a password, and no second factor (none is enrolled)
+    assert claims["amr"] == ["pwd"]
+    assert claims == assertion_claims(gw, token)
     assert 0 < claims["exp"] - claims["iat"] <= 60
     assert len(claims["jti"]) == 32
     head, payload, sig = token.split(".")

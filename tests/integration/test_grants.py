@@ -176,6 +176,11 @@ def test_apikey_reaches_its_org_route_with_identity_upstream(grantgw):
     assert claims["auth"] == "apikey" and claims["org"] == org
     assert claims["sub"] == "pk_" + key_id(key)
     assert claims["scope"] == "invoices:read"
+    # a bearer key signs no person in: no amr, so an upstream requiring a
+    # second factor (amr containing "mfa") refuses it
+    assert "amr" not in claims
+    assert jwt.get_unverified_header(up["x-postern-assertion"])["typ"] == \
+        "postern-assertion+jwt"
     # last_used is stamped
     assert gw.redis.hget("postern:apikey:" + key_id(key), "last_used")
 
@@ -356,6 +361,8 @@ def test_share_link_sets_a_path_cookie_and_drops_the_token(grantgw):
     up = headers_of(r)
     assert up["x-postern-auth"] == "share"
     assert up["x-postern-user"] == "ps_" + sid
+    assert "amr" not in jwt.decode(up["x-postern-assertion"],
+                                   options={"verify_signature": False})
     assert token not in r.text          # not in the query, cookie, headers
     assert info["query"] == "lang=en"
     assert "postern" not in up.get("cookie", "")

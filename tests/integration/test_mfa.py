@@ -17,7 +17,8 @@ import redis
 import requests
 
 from conftest import run_postern
-from test_auth import PASSWORD, add_user, auth_extra, headers_of, make_key
+from test_auth import (PASSWORD, add_user, assertion_claims, auth_extra,
+                       headers_of, make_key)
 from test_routes import member, new_org
 
 ROUTES = """\
@@ -142,7 +143,11 @@ def test_enrol_then_sign_in_needs_the_code(mfagw):
     assert r.status_code == 303 and r.headers["Location"] == "/app?x=1"
     r = api(s2, gw, "/app")
     assert r.status_code == 200
-    assert headers_of(r)["x-postern-email"] == gw.email
+    h = headers_of(r)
+    assert h["x-postern-email"] == gw.email
+    # the upstream can tell that both factors were passed (RFC 8176)
+    claims = assertion_claims(gw, h["x-postern-assertion"])
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
 
 
 def test_replay_window_and_guessing(mfagw):
@@ -194,7 +199,11 @@ def test_backup_codes_are_single_use(mfagw):
     r = post(s2, gw, "/.postern/2fa", {"backup": codes[3].upper()},
              csrf=tok)
     assert r.status_code == 303
-    assert api(s2, gw, "/x").status_code == 200
+    r = api(s2, gw, "/x")
+    assert r.status_code == 200
+    # a backup code is a one-time password too
+    assert assertion_claims(gw, headers_of(r)["x-postern-assertion"])[
+        "amr"] == ["pwd", "otp", "mfa"]
     assert '"action":"backup_code_used"' in gw.log()
     s3, _ = sign_in(gw)
     tok = csrf_of(page(s3, gw, "/.postern/2fa").text)

@@ -15,7 +15,8 @@ import redis
 import requests
 
 from conftest import run_postern
-from test_auth import PASSWORD, add_user, auth_extra, make_key
+from test_auth import (PASSWORD, add_user, assertion_claims, auth_extra,
+                       headers_of, make_key)
 from test_mfa import (api, csrf_of, enrol, page, post, sign_in, totp,
                       wait_fresh_step)
 
@@ -104,7 +105,12 @@ def test_magic_link_signs_in_once(recgw):
              csrf=csrf_of(r.text))
     assert r.status_code == 303 and r.headers["Location"] == "/"
     assert "token" not in r.headers["Location"]
-    assert api(s, gw, "/x").status_code == 200
+    r = api(s, gw, "/x")
+    assert r.status_code == 200
+    # signed in by mailbox, no password: never "pwd" (RFC 8176 has no
+    # value for a mailed link; the README documents "email")
+    assert assertion_claims(gw, headers_of(r)["x-postern-assertion"])[
+        "amr"] == ["email"]
     # once only
     s2 = requests.Session()
     r = page(s2, gw, "/.postern/magic?token=" + token)
@@ -224,7 +230,7 @@ def test_magic_link_of_an_enrolled_user_goes_to_2fa(recgw):
     gw = recgw()
     wait_fresh_step()
     s, _ = sign_in(gw)
-    enrol(gw, s)
+    key, _ = enrol(gw, s)
     assert "turned on" in notice_of(gw)[0]      # the mail about it first
     ask(gw, "/.postern/magic", gw.email)
     _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
@@ -235,6 +241,14 @@ def test_magic_link_of_an_enrolled_user_goes_to_2fa(recgw):
     assert r.status_code == 303
     assert r.headers["Location"] == "/.postern/2fa?rd=/app"
     assert api(b, gw, "/app").status_code == 401
+    r = page(b, gw, "/.postern/2fa")
+    r = post(b, gw, "/.postern/2fa", {"code": totp(key, 30), "rd": "/app"},
+             csrf=csrf_of(r.text))
+    assert r.status_code == 303
+    r = api(b, gw, "/app")
+    assert r.status_code == 200
+    assert assertion_claims(gw, headers_of(r)["x-postern-assertion"])[
+        "amr"] == ["email", "otp", "mfa"]
 
 
 def notice_of(gw):
