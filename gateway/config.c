@@ -667,12 +667,20 @@ config_on_password(struct yconf *y, yaml_node_t *n, void *obj)
 	config_secret_file(y, n, 1, &cfg->redis_password_file);
 }
 
+/*
+ * secret_file: also held to secret_strength() (previous_secret_files are
+ * not: a weak secret must stay readable while it is rotated out).
+ */
 static void
 config_on_secret(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	struct config	*cfg = obj;
+	char		 err[512];
 
 	config_secret_file(y, n, SECRET_MIN, &cfg->secret_file);
+	if (cfg->secret_file != NULL &&
+	    secret_file_check(cfg->secret_file, err, sizeof(err)) == -1)
+		yconf_error(y, n, "%s: %s", y->key, err);
 }
 
 /* previous_secret_files: secrets being rotated out (still read). */

@@ -24,6 +24,22 @@ struct secret_keys {
  */
 int	secret_load(const char *path, struct secret_keys *k, char *err,
 	    size_t errlen);
+/*
+ * Whether <len> bytes <buf> look like at least 256 random bits, the rule
+ * for secret_file: raw bytes (at least 32), or their hex (64 digits) or
+ * base64 (43 characters) encoding, trailing white space ignored; any other
+ * printable text (words, a passphrase, a typed password) is refused, and so
+ * is content whose symbols, or the steps between them, are too unevenly
+ * spread (repeated bytes, counting sequences) or that repeats a 64-bit run.
+ * Returns 0, or -1 with what is wrong in <why>.
+ */
+int	secret_strength(const unsigned char *buf, size_t len, char *why,
+	    size_t whylen);
+/*
+ * Read secret file <path> and apply secret_strength() to it.  0, or -1
+ * with the reason in <err>.  The content is wiped.
+ */
+int	secret_file_check(const char *path, char *err, size_t errlen);
 /* HKDF-SHA256 (RFC 5869) of the given salt, key and info: <outlen> bytes. */
 int	secret_hkdf(const void *salt, size_t saltlen, const void *ikm,
 	    size_t ikmlen, const void *info, size_t infolen,

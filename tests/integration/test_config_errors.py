@@ -3,6 +3,7 @@
 Each test writes one mistake into an otherwise good configuration and asserts
 the exact "file:line:col: message" line an operator reads, and exit status 1.
 """
+import base64
 import os
 import shutil
 import subprocess
@@ -220,6 +221,92 @@ def test_secret_file_too_short(conf, tmp_path):
     path, r = conf("secret_file: secret\n")
     assert_fails(r, path, "8:14: secret_file: %s holds 10 bytes; expected "
                  "at least 32 random bytes" % secret)
+
+
+WEAK_SECRETS = {
+    # a passphrase, long enough and with spaces
+    b"correct horse battery staple correct horse battery staple\n":
+        "holds printable text that is neither hex nor base64 (a passphrase "
+        "or typed password?)",
+    b"Tr0ub4dor&3-Tr0ub4dor&3-Tr0ub4dor&3-Tr0ub4dor&3":
+        "holds printable text that is neither hex nor base64 (a passphrase "
+        "or typed password?)",
+    # 32 letters of a password manager: 32 bytes, but not 256 bits
+    b"thisismysupersecretgatewaysecret":
+        "holds 32 base64 characters (192 bits); expected at least 256 bits",
+    b"thisismysupersecretgatewaysecretkeythatnobodywillguess2024\n":
+        "does not look random (its base64 characters are too unevenly "
+        "spread)",
+    # openssl rand -hex 16: 128 bits of hex text
+    b"9f86d081884c7d659a2feaa0c55ad015\n":
+        "holds 32 hex digits (128 bits); expected at least 256 bits",
+    b"0" * 64: "does not look random (its hex digits are too unevenly "
+        "spread)",
+    b"0123456789abcdef" * 4: "does not look random (its hex digits are too "
+        "unevenly spread)",
+    os.urandom(8).hex().encode() * 4: "does not look random (it repeats a "
+        "run of 64 bits)",
+    b"\x00" * 32: "does not look random (its bytes are too unevenly "
+        "spread)",
+    b"\xaa" * 64: "does not look random (its bytes are too unevenly "
+        "spread)",
+    bytes(range(32)): "does not look random (its bytes are too unevenly "
+        "spread)",
+    os.urandom(8) * 4: "does not look random (its bytes are too unevenly "
+        "spread)",
+}
+
+
+def test_secret_file_weak(conf, tmp_path):
+    """secret_file must hold 256 random bits: raw, hex or base64; words,
+    short hex, patterns and repeats are refused at secret_file's value."""
+    secret = tmp_path / "secret"
+    for content, why in WEAK_SECRETS.items():
+        secret.write_bytes(content)
+        os.chmod(secret, 0o600)
+        path, r = conf("secret_file: secret\n")
+        assert_fails(r, path, "8:14: secret_file: %s %s; expected 32 or "
+                     "more random bytes, e.g. from: head -c 32 /dev/urandom "
+                     "> %s" % (secret, why, secret))
+
+
+def test_secret_file_good_forms(conf, tmp_path):
+    """What the README, demo and `openssl rand` make is accepted."""
+    secret = tmp_path / "secret"
+    raw = os.urandom(32)
+    for content in (raw, raw.hex().encode() + b"\n",
+                    base64.b64encode(raw) + b"\n",
+                    base64.urlsafe_b64encode(raw).rstrip(b"="),
+                    os.urandom(4096)):
+        secret.write_bytes(content)
+        os.chmod(secret, 0o600)
+        path, r = conf("secret_file: secret\n")
+        assert r.returncode == 0, (content, r.stderr)
+
+
+def test_weak_previous_secret_can_be_rotated_out(conf, tmp_path):
+    """A weak secret stays readable under previous_secret_files, so that
+    an operator can move away from it; only secret_file must be strong."""
+    (tmp_path / "old").write_bytes(b"correct horse battery staple " * 2)
+    (tmp_path / "new").write_bytes(os.urandom(32))
+    for name in ("old", "new"):
+        os.chmod(tmp_path / name, 0o600)
+    path, r = conf("secret_file: new\nprevious_secret_files: [old]\n")
+    assert r.returncode == 0, r.stderr
+    path, r = conf("secret_file: old\nprevious_secret_files: [new]\n")
+    assert r.returncode == 1 and "8:14: secret_file: " in r.stderr
+
+
+def test_serve_refuses_a_weak_secret(conf, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"a" * 64)
+    os.chmod(secret, 0o600)
+    path, r = conf("secret_file: secret\n")
+    assert r.returncode == 1
+    r = run_postern("serve", "-c", path, timeout=20)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "8:14: secret_file: %s does not look random" % secret in out, out
 
 
 def test_secret_file_as_systemd_credential(conf, tmp_path, monkeypatch):

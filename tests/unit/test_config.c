@@ -17,6 +17,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "config.h"
@@ -50,7 +51,7 @@ make_cert(const char *cert, const char *key)
 	assert_non_null(pk);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), 90 * 86400);	/* no warning */
 	X509_set_pubkey(x, pk);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
 	    MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
@@ -72,6 +73,10 @@ make_cert(const char *cert, const char *key)
 static int
 setup(void **state)
 {
+	unsigned char	rnd[32];
+	char		hex[2 * sizeof(rnd) + 1];
+	size_t		i;
+
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/postern-test-XXXXXX");
 	if (mkdtemp(dir) == NULL)
@@ -79,7 +84,11 @@ setup(void **state)
 	snprintf(cfgpath, sizeof(cfgpath), "%s/postern.yaml", dir);
 	make_cert("cert.pem", "key.pem");
 	make_cert("cert2.pem", "key2.pem");
-	write_file("secret", "0123456789abcdef0123456789abcdef", 0600);
+	/* 256 random bits as hex, like openssl rand -hex 32 */
+	assert_int_equal(RAND_bytes(rnd, sizeof(rnd)), 1);
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	write_file("secret", hex, 0600);
 	write_file("short", "0123456789", 0600);
 	write_file("a.yaml", "app:\n  name: a\n  hosts: [a.example.com, "
 	    "\"*.w.example.com\", LocalHost]\n  upstream: "

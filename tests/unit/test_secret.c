@@ -1,7 +1,10 @@
 /*
  * secret.c: HKDF-SHA256 against RFC 5869's test cases 1 and 3, AES-256-GCM
  * against the GCM specification's test case 16 (with AAD), and the
- * failures that must stay failures (wrong key, AAD, tag, ciphertext).
+ * failures that must stay failures (wrong key, AAD, tag, ciphertext), and
+ * the strength rule of secret files: what `head -c 32 /dev/urandom`,
+ * `openssl rand -hex 32` and `openssl rand -base64 32` make passes (every
+ * one of thousands of draws), passphrases and patterns do not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "encode.h"
 #include "secret.h"
@@ -99,12 +105,156 @@ test_gcm_vector(void **state)
 	    tag), -1);
 }
 
+static int
+strong(const void *buf, size_t len)
+{
+	char	why[160];
+
+	return secret_strength(buf, len, why, sizeof(why)) == 0;
+}
+
+static int
+strong_str(const char *s)
+{
+	return strong(s, strlen(s));
+}
+
+/* Random secrets in each accepted form never fail (no false refusals). */
+static void
+test_strength_random_forms(void **state)
+{
+	unsigned char	raw[4096];
+	char		text[2 * sizeof(raw) + 2];
+	size_t		sizes[] = { 32, 33, 48, 64, 100, 1024, 4096 };
+	int		i, j;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		assert_int_equal(RAND_bytes(raw, 32), 1);
+		assert_true(strong(raw, 32));
+		encode_hex(raw, 32, text);		/* openssl rand -hex 32 */
+		strcat(text, "\n");
+		assert_true(strong_str(text));
+		assert_int_equal(EVP_EncodeBlock((unsigned char *)text, raw,
+		    32), 44);				/* openssl rand -base64 32 */
+		assert_true(strong_str(text));
+		text[43] = '\0';			/* unpadded base64url */
+		for (j = 0; j < 43; j++)
+			text[j] = text[j] == '+' ? '-' : text[j] == '/' ?
+			    '_' : text[j];
+		assert_true(strong_str(text));
+	}
+	for (i = 0; i < (int)(sizeof(sizes) / sizeof(sizes[0])); i++) {
+		assert_int_equal(RAND_bytes(raw, (int)sizes[i]), 1);
+		assert_true(strong(raw, sizes[i]));
+	}
+}
+
+/* Too short in its form: 256 bits are 32 bytes, 64 hex, 43 base64. */
+static void
+test_strength_too_little(void **state)
+{
+	unsigned char	raw[32];
+	char		text[80], why[160];
+
+	(void)state;
+	assert_int_equal(RAND_bytes(raw, sizeof(raw)), 1);
+	assert_false(strong(raw, 31));
+	assert_false(strong("", 0));
+	encode_hex(raw, 16, text);	/* openssl rand -hex 16: 128 bits */
+	assert_int_equal(secret_strength((unsigned char *)text, strlen(text),
+	    why, sizeof(why)), -1);
+	assert_string_equal(why, "holds 32 hex digits (128 bits); expected "
+	    "at least 256 bits");
+	encode_hex(raw, 31, text);
+	assert_false(strong_str(text));
+	(void)EVP_EncodeBlock((unsigned char *)text, raw, 24); /* 32 chars */
+	assert_false(strong_str(text));
+	/* 32 printable bytes are not 32 random bytes */
+	assert_false(strong_str("Zq3vW9xK2mR7tB5nL8pY4cF6hJ1dG0sA"));
+}
+
+/* Passphrases, words and typed passwords, however long. */
+static void
+test_strength_passphrases(void **state)
+{
+	static const char *const weak[] = {
+		"correct horse battery staple correct horse battery staple",
+		"correct horse battery staple and a long tail of more words",
+		"thisismysupersecretgatewaysecretkeythatnobodywillguess2024",
+		"Th1s-1s-My-Sup3r-S3cr3t-G4t3w4y-P4ssphr4s3!-2024-#postern",
+		"p\xc3\xa4ssw\xc3\xb6rd f\xc3\xbcr das gateway, "
+		    "bitte geheim halten",
+		"The quick brown fox jumps over the lazy dog. The quick brown",
+		"ZXhhbXBsZSBleGFtcGxlIGV4YW1wbGUgZXhhbXBsZSBleGFtcGxl",
+	};
+	char	why[160];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
+		assert_false(strong_str(weak[i]));
+	assert_int_equal(secret_strength((const unsigned char *)weak[0],
+	    strlen(weak[0]), why, sizeof(why)), -1);
+	assert_string_equal(why, "holds printable text that is neither hex "
+	    "nor base64 (a passphrase or typed password?)");
+}
+
+/* Patterns: repeated bytes, counting, a short block repeated. */
+static void
+test_strength_patterns(void **state)
+{
+	unsigned char	buf[256];
+	char		text[130];
+	size_t		i;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	assert_false(strong(buf, 32));			/* zeros */
+	memset(buf, 'a', 64);
+	assert_false(strong(buf, 64));			/* "aaaa..." */
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)i;
+	assert_false(strong(buf, 32));			/* 00 01 02 ... */
+	assert_false(strong(buf, 256));
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(255 - i * 7);
+	assert_false(strong(buf, 64));			/* any step */
+	assert_int_equal(RAND_bytes(buf, 8), 1);
+	for (i = 8; i < 64; i++)
+		buf[i] = buf[i % 8];
+	assert_false(strong(buf, 64));			/* 8 bytes, repeated */
+	assert_int_equal(RAND_bytes(buf, 24), 1);
+	memcpy(buf + 24, buf, 8);
+	assert_false(strong(buf, 32));			/* one 64-bit repeat */
+	for (i = 0; i < 4; i++)
+		memcpy(text + 16 * i, "0123456789abcdef", 16);
+	text[64] = '\0';
+	assert_false(strong_str(text));
+	assert_int_equal(RAND_bytes(buf, 8), 1);	/* 16 hex, repeated */
+	encode_hex(buf, 8, text);
+	for (i = 1; i < 8; i++)
+		memcpy(text + 16 * i, text, 16);
+	text[128] = '\0';
+	assert_false(strong_str(text));
+	memset(text, '0', 64);
+	text[64] = '\0';
+	assert_false(strong_str(text));
+	memset(text, 'A', 44);
+	text[44] = '\0';
+	assert_false(strong_str(text));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hkdf_rfc5869),
 		cmocka_unit_test(test_gcm_vector),
+		cmocka_unit_test(test_strength_random_forms),
+		cmocka_unit_test(test_strength_too_little),
+		cmocka_unit_test(test_strength_passphrases),
+		cmocka_unit_test(test_strength_patterns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
