@@ -32,6 +32,7 @@
 #include "password.h"
 #include "policy.h"
 #include "secret.h"
+#include "tls.h"
 #include "yconf.h"
 
 #define SECRET_MIN	32		/* bytes of the gateway secret */
@@ -449,6 +450,32 @@ config_no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/*
+ * The leaf of <cl> at <n>: expired or not yet valid is an error (the
+ * certificate is then dropped, as serve would fail its handshakes),
+ * expiring soon or a weak key a warning.  serve and reload load the
+ * configuration through here too, so they refuse what check refuses.
+ */
+static void
+config_check_cert(struct yconf *y, yaml_node_t *n,
+    struct config_certload *cl)
+{
+	char	why[160];
+
+	switch (tls_cert_check(cl->x509, time(NULL), why, sizeof(why))) {
+	case -1:
+		yconf_error(y, n, "%s: certificate %s %s", y->key,
+		    cl->c.cert_file, why);
+		X509_free(cl->x509);
+		cl->x509 = NULL;
+		break;
+	case 1:
+		yconf_warning(y, n, "%s: certificate %s %s", y->key,
+		    cl->c.cert_file, why);
+		break;
+	}
+}
+
 static void
 config_on_cert_file(struct yconf *y, yaml_node_t *n, void *obj)
 {
@@ -467,6 +494,8 @@ config_on_cert_file(struct yconf *y, yaml_node_t *n, void *obj)
 	if (cl->x509 == NULL)
 		yconf_error(y, n, "%s: %s holds no PEM certificate that "
 		    "OpenSSL can load", y->key, cl->c.cert_file);
+	else
+		config_check_cert(y, n, cl);
 	ERR_clear_error();
 	fclose(fp);
 }
@@ -715,11 +744,38 @@ config_on_prev_secrets(struct yconf *y, yaml_node_t *n, void *obj)
 
 
 
+/*
+ * OWASP's Password Storage Cheat Sheet: argon2id with one of these memory
+ * costs (KiB) for t = 1..5 iterations (p = 1); a cost under the pair of
+ * its iteration count is a warning at the passwords section.
+ */
+static void
+config_check_argon2(struct yconf *y, yaml_node_t *n,
+    const struct config *cfg)
+{
+	static const uint64_t	owasp_kib[] = { 47104, 19456, 12288, 9216,
+				    7168 };
+	uint64_t		t = cfg->argon2_iterations, i, need;
+
+	if (t == 0)		/* refused by the key's range already */
+		return;
+	i = t > NITEMS(owasp_kib) ? NITEMS(owasp_kib) : t;
+	need = owasp_kib[i - 1];
+	if (cfg->argon2_memory / KIB >= need)
+		return;
+	yconf_warning(y, n, "passwords: argon2id m=%" PRIu64 " KiB, t=%"
+	    PRIu64 " is below OWASP's minimum (m=%" PRIu64 " KiB for t=%"
+	    PRIu64 "; the pairs are m=47104 t=1, m=19456 t=2, m=12288 t=3, "
+	    "m=9216 t=4, m=7168 t=5)", (uint64_t)(cfg->argon2_memory / KIB),
+	    t, need, i);
+}
+
 static void
 config_on_passwords(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	yconf_map(y, n, "passwords", config_passwords_keys,
 	    NITEMS(config_passwords_keys), obj);
+	config_check_argon2(y, n, obj);
 }
 
 void

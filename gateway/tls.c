@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -227,6 +229,69 @@ fail:
 		free(set);
 	}
 	return NULL;
+}
+
+/* ---- checks of a certificate (postern check, serve, reload) ---- */
+
+/* <t> as RFC 3339 UTC into <buf>; "?" if it cannot be read. */
+static void
+tls_time(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(buf, len, "?");
+}
+
+/* A key weaker than 128-bit security: the warning into <err>, or 0. */
+static int
+tls_key_weak(X509 *x, char *err, size_t errlen)
+{
+	EVP_PKEY	*pk = X509_get0_pubkey(x);
+	char		 group[32];
+
+	if (pk == NULL || EVP_PKEY_get_security_bits(pk) >= 128)
+		return 0;
+	if (EVP_PKEY_is_a(pk, "RSA"))
+		(void)snprintf(err, errlen, "its RSA key has %d bits; use 3072 "
+		    "or more (or EC P-256)", EVP_PKEY_get_bits(pk));
+	else if (EVP_PKEY_get_utf8_string_param(pk,
+	    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) == 1)
+		(void)snprintf(err, errlen, "its EC key is on %s, weaker than "
+		    "P-256", group);
+	else
+		(void)snprintf(err, errlen, "its %s key gives %d bits of "
+		    "security; expected at least 128", EVP_PKEY_get0_type_name(pk),
+		    EVP_PKEY_get_security_bits(pk));
+	return 1;
+}
+
+int
+tls_cert_check(X509 *x, time_t now, char *err, size_t errlen)
+{
+	const ASN1_TIME	*nb = X509_get0_notBefore(x);
+	const ASN1_TIME	*na = X509_get0_notAfter(x);
+	time_t		 soon = now + TLS_EXPIRY_WARN_DAYS * 86400;
+	char		 when[32];
+
+	if (X509_cmp_time(nb, &now) >= 0) {
+		tls_time(nb, when, sizeof(when));
+		(void)snprintf(err, errlen, "is not valid before %s (check the "
+		    "clock, or wait)", when);
+		return -1;
+	}
+	tls_time(na, when, sizeof(when));
+	if (X509_cmp_time(na, &now) <= 0) {
+		(void)snprintf(err, errlen, "expired on %s; renew it", when);
+		return -1;
+	}
+	if (X509_cmp_time(na, &soon) <= 0) {
+		(void)snprintf(err, errlen, "expires on %s, within %d days; "
+		    "renew it", when, TLS_EXPIRY_WARN_DAYS);
+		return 1;
+	}
+	return tls_key_weak(x, err, errlen);
 }
 
 /* ---- client side: https:// upstreams ---- */

@@ -8,8 +8,12 @@
 #define POSTERN_TLS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
+
+/* A certificate expiring sooner than this is worth a warning. */
+#define TLS_EXPIRY_WARN_DAYS	14
 
 struct config;
 
@@ -20,6 +24,16 @@ struct config;
  * it with SSL_CTX_free(); it owns the contexts SNI switches to.
  */
 SSL_CTX		*tls_ctx_new(const struct config *cfg, char *err,
+		    size_t errlen);
+
+/*
+ * Check server certificate <x> at <now>: not yet valid or expired is an
+ * error (-1, the reason in <err>); expiring within TLS_EXPIRY_WARN_DAYS,
+ * an RSA key under 3072 bits or an EC curve weaker than P-256 (under 128
+ * bits of security, NIST SP 800-57) is a warning (1, the reason in <err>);
+ * 0 otherwise.  <err> never names the file: the caller does.
+ */
+int		 tls_cert_check(X509 *x, time_t now, char *err,
 		    size_t errlen);
 
 /*

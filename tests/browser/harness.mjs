@@ -179,7 +179,7 @@ export class Stack {
 		const crt = path.join(this.tmp, 'cert.pem');
 		const key = path.join(this.tmp, 'key.pem');
 		this.run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
-		    'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+		    'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
 		    '-subj', '/CN=localhost', '-addext',
 		    'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key,
 		    '-out', crt]);

@@ -93,7 +93,7 @@ def tls_cert(tmp_path_factory):
     crt, key = d / "cert.pem", d / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
          "-subj", "/CN=localhost", "-addext",
          "subjectAltName=DNS:localhost,IP:127.0.0.1",
          "-keyout", str(key), "-out", str(crt)],

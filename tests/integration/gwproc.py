@@ -20,7 +20,7 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "WARNING: ThreadSanitizer")
 
 
-def make_cert(directory, name, org="postern-test", days=2):
+def make_cert(directory, name, org="postern-test", days=30):
     """A self-signed P-256 certificate for DNS name <name>; key mode 0600."""
     crt = os.path.join(str(directory), "%s-%s.crt" % (name, org))
     key = os.path.join(str(directory), "%s-%s.key" % (name, org))
@@ -32,6 +32,44 @@ def make_cert(directory, name, org="postern-test", days=2):
         check=True, capture_output=True)
     os.chmod(key, 0o600)
     return crt, key
+
+
+def forge_cert(directory, name, days_from=-1, days_to=30, key="ec"):
+    """A self-signed certificate for DNS name <name> valid from <days_from>
+    to <days_to> days from now (either may be in the past), with an EC
+    P-256 key, or "rsa2048", "rsa3072", "ec224" (python3-cryptography);
+    (cert, key) paths, key mode 0600."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+    if key.startswith("rsa"):
+        pk = rsa.generate_private_key(65537, int(key[3:]))
+    else:
+        pk = ec.generate_private_key(ec.SECP224R1() if key == "ec224"
+                                     else ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject)
+            .issuer_name(subject).public_key(pk.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now + datetime.timedelta(days=days_from))
+            .not_valid_after(now + datetime.timedelta(days=days_to))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(name)]), critical=False)
+            .sign(pk, hashes.SHA256()))
+    tag = "%s-%s-%s-%s" % (name, key, days_from, days_to)
+    crt = os.path.join(str(directory), tag + ".crt")
+    keyf = os.path.join(str(directory), tag + ".key")
+    with open(crt, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(keyf, "wb") as f:
+        f.write(pk.private_bytes(serialization.Encoding.PEM,
+                                 serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()))
+    os.chmod(keyf, 0o600)
+    return crt, keyf
 
 
 class Postern:

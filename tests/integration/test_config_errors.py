@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from conftest import run_postern
+from gwproc import forge_cert
 
 # Lines 1-7; each test appends from line 8 on or edits a line.
 BASE = """\
@@ -174,6 +175,110 @@ def test_cert_key_mismatch(conf, tmp_path, tls_cert):
     path, r = conf(key=str(other))
     assert_fails(r, path, "6:7: tls.certificates: key %s does not match "
                  "certificate %s" % (other, tls_cert[0]))
+
+
+def check_cert(conf, cert):
+    """postern check with <cert> (cert, key) as the certificate."""
+    return conf(crt=cert[0], key=cert[1])
+
+
+def test_expired_and_future_certificates_refused(conf, tmp_path):
+    """A certificate outside its validity is an error at its cert line
+    (serve would fail every handshake with it); so are its siblings: a day
+    past, long past, starting tomorrow, valid only in the future."""
+    for days_from, days_to, why in (
+            (-30, -1, "expired on %s; renew it"),
+            (-400, -365, "expired on %s; renew it"),
+            (1, 30, "is not valid before %s (check the clock, or wait)"),
+            (30, 400, "is not valid before %s (check the clock, or wait)")):
+        cert = forge_cert(tmp_path, "localhost", days_from, days_to)
+        path, r = check_cert(conf, cert)
+        when = cert_time(cert[0], "notAfter" if days_to < 0 else
+                         "notBefore")
+        assert_fails(r, path, "6:13: tls.certificates.cert: certificate "
+                     "%s %s" % (cert[0], why % when))
+
+
+def cert_time(crt, which):
+    """notBefore/notAfter of <crt> as RFC 3339 UTC (whole seconds)."""
+    from cryptography import x509
+    with open(crt, "rb") as f:
+        c = x509.load_pem_x509_certificate(f.read())
+    t = c.not_valid_after if which == "notAfter" else c.not_valid_before
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_certificate_warnings(conf, tmp_path):
+    """Expiring within 14 days, RSA under 3072 bits, EC under P-256: a
+    warning at the cert line, and the configuration is still valid."""
+    for cert, why in (
+            (forge_cert(tmp_path, "localhost", -1, 13),
+             "expires on %s, within 14 days; renew it"),
+            (forge_cert(tmp_path, "localhost", -1, 30, "rsa2048"),
+             "its RSA key has 2048 bits; use 3072 or more (or EC P-256)"),
+            (forge_cert(tmp_path, "localhost", -1, 30, "ec224"),
+             "its EC key is on secp224r1, weaker than P-256")):
+        path, r = check_cert(conf, cert)
+        assert r.returncode == 0, r.stderr
+        if "%s" in why:
+            why = why % cert_time(cert[0], "notAfter")
+        assert r.stderr.splitlines() == [
+            "%s:6:13: warning: tls.certificates.cert: certificate %s %s"
+            % (path, cert[0], why)], r.stderr
+        assert r.stdout.endswith("(0 apps, 1 listener, 1 warning)\n")
+    # no warning for what is strong enough and not about to expire
+    for cert in (forge_cert(tmp_path, "localhost", -1, 15),
+                 forge_cert(tmp_path, "localhost", -1, 30, "rsa3072")):
+        path, r = check_cert(conf, cert)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_cert_key_mismatch_rsa(conf, tmp_path):
+    """The mismatch check holds across key types (an RSA key for an EC
+    certificate, and the reverse)."""
+    ec_cert = forge_cert(tmp_path, "localhost")
+    rsa_cert = forge_cert(tmp_path, "localhost", key="rsa3072")
+    for crt, key in ((ec_cert[0], rsa_cert[1]), (rsa_cert[0], ec_cert[1])):
+        path, r = conf(crt=crt, key=key)
+        assert_fails(r, path, "6:7: tls.certificates: key %s does not "
+                     "match certificate %s" % (key, crt))
+
+
+def test_argon2_below_owasp_warns(conf):
+    """Each of OWASP's argon2id pairs passes; one step under warns, at the
+    passwords section."""
+    pairs = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+    for m, t in pairs:
+        path, r = conf("passwords:\n  argon2_memory: %dKiB\n"
+                       "  argon2_iterations: %d\n" % (m, t))
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        if t == 5:      # under 7 MiB is out of argon2_memory's range
+            continue
+        path, r = conf("passwords:\n  argon2_memory: %dKiB\n"
+                       "  argon2_iterations: %d\n" % (m - 1024, t))
+        assert r.returncode == 0, r.stderr
+        assert r.stderr.splitlines() == [
+            "%s:9:3: warning: passwords: argon2id m=%d KiB, t=%d is below "
+            "OWASP's minimum (m=%d KiB for t=%d; the pairs are m=47104 "
+            "t=1, m=19456 t=2, m=12288 t=3, m=9216 t=4, m=7168 t=5)"
+            % (path, m - 1024, t, m, t)], r.stderr
+    # t above 5 needs no more than t=5; the default (19 MiB, t=2) is fine
+    path, r = conf("passwords:\n  argon2_memory: 7MiB\n"
+                   "  argon2_iterations: 9\n")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    path, r = conf("passwords:\n  min_length: 12\n")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_serve_refuses_an_expired_certificate(conf, tmp_path):
+    cert = forge_cert(tmp_path, "localhost", -30, -1)
+    path, r = check_cert(conf, cert)
+    assert r.returncode == 1
+    r = run_postern("serve", "-c", path, timeout=20)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "6:13: tls.certificates.cert: certificate %s expired on" \
+        % cert[0] in out, out
 
 
 def test_not_a_certificate(conf, tmp_path):

@@ -11,10 +11,12 @@ import time
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from conftest import free_port, wait_port
-from gwproc import closed_by_peer, make_cert, postern  # noqa: F401
+from gwproc import (closed_by_peer, forge_cert, make_cert,  # noqa: F401
+                    postern)
 
 HEALTH = (b"GET /.postern/health HTTP/1.1\r\nHost: localhost\r\n"
           b"Connection: close\r\n\r\n")
@@ -341,6 +343,80 @@ def test_broken_certificate_reload_keeps_the_old_one(postern, two_certs):
     gw.reload()
     with connect(gw, client_ctx(), "beta.test") as s:
         assert subject(s) == ("beta.test", "three")
+    assert gw.proc.poll() is None
+
+
+def test_invalid_certificate_reload_keeps_the_old_one(postern, two_certs,
+                                                      tmp_path):
+    """serve holds certificates to postern check's rules on reload: an
+    expired, a not yet valid, or a mismatched pair is refused (the old one
+    keeps serving, the log says which file and why); an RSA-2048 one is
+    taken with a warning."""
+    alpha, beta = two_certs
+    gw = postern(certs=[alpha, beta])
+    mismatched = (forge_cert(tmp_path, "beta.test")[0],
+                  forge_cert(tmp_path, "other.test")[1])
+    for bad, why in ((forge_cert(tmp_path, "beta.test", -30, -1),
+                      "expired on"),
+                     (forge_cert(tmp_path, "beta.test", 1, 30),
+                      "is not valid before"),
+                     (mismatched, "does not match certificate")):
+        replace_cert(beta, bad)
+        mark = len(gw.log())
+        gw.reload("reload failed")
+        log = gw.log()[mark:]
+        assert why in log and beta[0] in log, log
+        with connect(gw, client_ctx(), "beta.test") as s:
+            assert subject(s) == ("beta.test", "one")
+            assert get_on(s, close=True) == 200
+    replace_cert(beta, forge_cert(tmp_path, "beta.test", key="rsa2048"))
+    mark = len(gw.log())
+    gw.reload()
+    log = gw.log()[mark:]
+    assert "warning: tls.certificates.cert: certificate %s its RSA key " \
+        "has 2048 bits" % beta[0] in log, log
+    with connect(gw, client_ctx(), "beta.test") as s:
+        assert s.getpeercert(binary_form=True) == cert_der(beta[0])
+    assert gw.proc.poll() is None
+
+
+def cert_der(path):
+    with open(path, "rb") as f:
+        return x509.load_pem_x509_certificate(f.read()).public_bytes(
+            serialization.Encoding.DER)
+
+
+def test_serve_start_refuses_an_expired_certificate(postern, tmp_path):
+    """At start as on reload: serve does not come up on an expired
+    certificate, and says why."""
+    good = make_cert(tmp_path, "localhost")
+    gw = postern(certs=[good])
+    gw.stop()                                   # its ports, its config
+    expired = forge_cert(tmp_path, "localhost", -30, -1)
+    gw.write(certs=[expired])
+    r = subprocess.run([gw.proc.args[0], "serve", "-c", gw.config],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0
+    assert "certificate %s expired on" % expired[0] in r.stdout + r.stderr
+
+
+def test_weak_secret_reload_keeps_the_old_config(postern, tmp_path):
+    """A reload whose secret_file became weak is refused like a bad file:
+    the running configuration stays, the log says why."""
+    secret = tmp_path / "gw.secret"
+    secret.write_bytes(os.urandom(32))
+    secret.chmod(0o600)
+    extra = "secret_file: %s\n" % secret
+    gw = postern(extra=extra)
+    secret.write_bytes(b"correct horse battery staple " * 2)
+    mark = len(gw.log())
+    gw.reload("reload failed")
+    log = gw.log()[mark:]
+    assert "secret_file: %s holds printable text" % secret in log, log
+    with connect(gw, client_ctx(), "localhost") as s:
+        assert get_on(s, close=True) == 200
+    secret.write_bytes(os.urandom(32).hex().encode() + b"\n")
+    gw.reload()
     assert gw.proc.poll() is None
 
 
