@@ -36,7 +36,7 @@ struct signer {
 	EVP_PKEY	*pkey;		/* signing key; shared, read-only */
 	uint64_t	 gen;		/* unique per load: see assertion_ctx() */
 	char		 kid[44];	/* base64url SHA-256 thumbprint */
-	char		 header[160];	/* base64url of the JWS header */
+	char		 header[160];	/* base64url JWS header */
 	char		*jwks;		/* the published key set */
 };
 

@@ -114,7 +114,8 @@ secret_span(const unsigned char *buf, size_t n, const char *set)
  * characters allow (base64's '=' padding dropped from <*n>); bytes that
  * are 90% or more printable are text too (a passphrase with a few UTF-8
  * letters: 32 random bytes get there once in 3 billion); anything else
- * is raw bytes.  Trailing white space was dropped by the caller.
+ * is raw bytes.  Line breaks and trailing blanks of text were dropped by
+ * the caller.
  */
 static enum secret_form
 secret_form(const unsigned char *buf, size_t *n)
@@ -211,21 +212,34 @@ secret_spread(const unsigned char *buf, size_t n, unsigned int bits)
 	    secret_shannon(buf, n, 1) >= secret_expected(n - 1, k) - 0.8;
 }
 
-int
-secret_strength(const unsigned char *buf, size_t len, char *why,
-    size_t whylen)
+/*
+ * <buf> without line breaks and trailing blanks into <out> (wrapped base64
+ * and echo's newline are still text); 0 unless what is left is printable.
+ */
+static size_t
+secret_text(const unsigned char *buf, size_t len, unsigned char *out)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n' || buf[i] == '\r')
+			continue;
+		if (buf[i] < 0x20 || buf[i] > 0x7e)
+			return 0;
+		out[n++] = buf[i];
+	}
+	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
+/* secret_strength() of <n> bytes of one form (<buf> as secret_form()). */
+static int
+secret_judge(const unsigned char *buf, size_t n, char *why, size_t whylen)
 {
 	static const unsigned int bits[] = { 8, 4, 6, 0 };
-	enum secret_form f;
-	size_t		 n = len;
+	enum secret_form f = secret_form(buf, &n);
 
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		n--;
-	if ((f = secret_form(buf, &n)) == SECRET_RAW) {
-		n = len;	/* raw bytes may end in what looks like space */
-		f = secret_form(buf, &n);
-	}
 	if (f == SECRET_TEXT)
 		(void)snprintf(why, whylen, "holds printable text that is "
 		    "neither hex nor base64 (a passphrase or typed password?)");
@@ -242,6 +256,27 @@ secret_strength(const unsigned char *buf, size_t len, char *why,
 	else
 		return 0;
 	return -1;
+}
+
+int
+secret_strength(const unsigned char *buf, size_t len, char *why,
+    size_t whylen)
+{
+	unsigned char	text[SECRET_MAX];
+	size_t		n;
+	int		rc;
+
+	if (len > SECRET_MAX) {
+		(void)snprintf(why, whylen, "holds more than %d bytes",
+		    SECRET_MAX);
+		return -1;
+	}
+	if ((n = secret_text(buf, len, text)) > 0)
+		rc = secret_judge(text, n, why, whylen);
+	else		/* raw bytes, even those ending in a newline's byte */
+		rc = secret_judge(buf, len, why, whylen);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
 }
 
 int

@@ -27,7 +27,7 @@ int	secret_load(const char *path, struct secret_keys *k, char *err,
 /*
  * Whether <len> bytes <buf> look like at least 256 random bits, the rule
  * for secret_file: raw bytes (at least 32), or their hex (64 digits) or
- * base64 (43 characters) encoding, trailing white space ignored; any other
+ * base64 (43 characters) encoding, line breaks ignored; any other
  * printable text (words, a passphrase, a typed password) is refused, and so
  * is content whose symbols, or the steps between them, are too unevenly
  * spread (repeated bytes, counting sequences) or that repeats a 64-bit run.

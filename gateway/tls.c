@@ -262,7 +262,8 @@ tls_key_weak(X509 *x, char *err, size_t errlen)
 		    "P-256", group);
 	else
 		(void)snprintf(err, errlen, "its %s key gives %d bits of "
-		    "security; expected at least 128", EVP_PKEY_get0_type_name(pk),
+		    "security; expected at least 128",
+		    EVP_PKEY_get0_type_name(pk),
 		    EVP_PKEY_get_security_bits(pk));
 	return 1;
 }

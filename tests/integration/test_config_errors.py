@@ -382,6 +382,8 @@ def test_secret_file_good_forms(conf, tmp_path):
     for content in (raw, raw.hex().encode() + b"\n",
                     base64.b64encode(raw) + b"\n",
                     base64.urlsafe_b64encode(raw).rstrip(b"="),
+                    base64.encodebytes(os.urandom(96)),   # wrapped lines
+                    raw.hex().encode() + b"\r\n",
                     os.urandom(4096)):
         secret.write_bytes(content)
         os.chmod(secret, 0o600)

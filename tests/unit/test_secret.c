@@ -144,6 +144,19 @@ test_strength_random_forms(void **state)
 			    '_' : text[j];
 		assert_true(strong_str(text));
 	}
+	for (i = 0; i < 1000; i++) {
+		/* openssl rand -base64 64: wrapped at 64 characters */
+		assert_int_equal(RAND_bytes(raw, 64), 1);
+		assert_int_equal(EVP_EncodeBlock((unsigned char *)text + 1,
+		    raw, 64), 88);
+		memmove(text, text + 1, 64);
+		text[64] = '\n';
+		strcat(text, "\n");
+		assert_true(strong_str(text));
+		encode_hex(raw, 32, text);		/* Windows line end */
+		strcat(text, "\r\n");
+		assert_true(strong_str(text));
+	}
 	for (i = 0; i < (int)(sizeof(sizes) / sizeof(sizes[0])); i++) {
 		assert_int_equal(RAND_bytes(raw, (int)sizes[i]), 1);
 		assert_true(strong(raw, sizes[i]));
