@@ -12,6 +12,7 @@
 
 #include <event2/buffer.h>
 
+#include "chunked.h"
 #include "config.h"
 #include "path.h"
 #include "request.h"
@@ -19,7 +20,6 @@
 #define REQUEST_DEF_LINE	8192
 #define REQUEST_DEF_HEADERS	32768
 #define REQUEST_DEF_NHEADERS	100
-#define REQUEST_TRAILER_MAX	8192
 
 static int	request_on_url(http_parser *, const char *, size_t);
 static int	request_on_header_field(http_parser *, const char *, size_t);
@@ -85,6 +85,9 @@ request_free(struct request *req)
 	free(req->path);
 	free(req->query);
 	free(req->host);
+	chunked_free(req->ck);
+	if (req->chunk_data != NULL)
+		evbuffer_free(req->chunk_data);
 	free(req);
 }
 
@@ -243,9 +246,6 @@ request_on_header_field(http_parser *p, const char *at, size_t len)
 	struct request	*req = p->data;
 	struct request_header *h;
 
-	if (req->head_done)		/* a trailer: dropped, but bounded */
-		return (req->header_bytes += len) > REQUEST_TRAILER_MAX ?
-		    request_reject(req, 431, "trailers_too_large") : 0;
 	if (req->in_value || req->nheaders == 0) {
 		if (request_finish_header(req) == -1)
 			return -1;
@@ -274,9 +274,6 @@ request_on_header_value(http_parser *p, const char *at, size_t len)
 	struct request	*req = p->data;
 	struct request_header *h;
 
-	if (req->head_done)
-		return (req->header_bytes += len) > REQUEST_TRAILER_MAX ?
-		    request_reject(req, 431, "trailers_too_large") : 0;
 	h = &req->headers[req->nheaders - 1];
 	req->in_value = 1;
 	if (request_append(&h->value, at, len) == -1)
@@ -403,7 +400,6 @@ request_on_headers_complete(http_parser *p)
 	if (request_finish_header(req) == -1)
 		return -1;
 	req->head_done = 1;
-	req->header_bytes = 0;		/* from now on: trailer bytes */
 	req->method = (enum http_method)p->method;
 	req->method_name = http_method_str(req->method);
 	req->http_major = p->http_major;
@@ -443,11 +439,7 @@ request_on_body(http_parser *p, const char *at, size_t len)
 		return request_reject(req, 413, "body_too_large");
 	if (req->body_out == NULL)	/* cannot happen: head fed alone */
 		return request_reject(req, 500, "body_unexpected");
-	if (req->chunked &&
-	    evbuffer_add_printf(req->body_out, "%zx\r\n", len) == -1)
-		return request_reject(req, 500, "nomem");
-	if (evbuffer_add(req->body_out, at, len) == -1 ||
-	    (req->chunked && evbuffer_add(req->body_out, "\r\n", 2) == -1))
+	if (evbuffer_add(req->body_out, at, len) == -1)
 		return request_reject(req, 500, "nomem");
 	return 0;
 }
@@ -458,9 +450,6 @@ request_on_message_complete(http_parser *p)
 	struct request	*req = p->data;
 
 	req->complete = 1;
-	if (req->chunked && req->body_out != NULL &&
-	    evbuffer_add(req->body_out, "0\r\n\r\n", 5) == -1)
-		return request_reject(req, 500, "nomem");
 	http_parser_pause(p, 1);	/* leave a pipelined request alone */
 	return 0;
 }
@@ -498,9 +487,6 @@ request_parser_error(struct request *req)
 		break;
 	case HPE_INVALID_VERSION:
 		(void)request_reject(req, 400, "bad_version");
-		break;
-	case HPE_INVALID_CHUNK_SIZE:
-		(void)request_reject(req, 400, "bad_chunk");
 		break;
 	default:
 		(void)request_reject(req, 400, "bad_request");
@@ -609,6 +595,60 @@ request_parse_head(struct request *req, struct evbuffer *in)
 	return REQUEST_DONE;
 }
 
+/* A chunked body's decoder and the buffer of what one call decodes. */
+static int
+request_chunked_start(struct request *req)
+{
+	if ((req->ck = chunked_new(req->lim.max_body_size, 0)) == NULL ||
+	    (req->chunk_data = evbuffer_new()) == NULL)
+		return request_reject(req, 500, "nomem");
+	return 0;
+}
+
+/*
+ * A chunked body, <want> bytes of <in> at most: decoded by chunked.c,
+ * never by http-parser, whose lenient build takes bare LFs, any extension
+ * and any two bytes after chunk data as framing.  What one call decoded
+ * goes to <out> as one canonical chunk, and only if no error came in it:
+ * the upstream never sees the client's framing (extensions, trailers,
+ * sizes) nor data whose framing was refused.
+ */
+static enum request_result
+request_parse_chunked(struct request *req, struct evbuffer *in,
+    struct evbuffer *out, size_t want)
+{
+	struct evbuffer_iovec	 v[8];
+	enum chunked_result	 r = CHUNKED_MORE;
+	size_t			 done = 0, used, len;
+	int			 i, nv;
+
+	if (req->ck == NULL && request_chunked_start(req) == -1)
+		return REQUEST_ERROR;
+	nv = evbuffer_peek(in, (ssize_t)want, NULL, v, 8);
+	for (i = 0; i < nv && i < 8 && done < want && r == CHUNKED_MORE; i++) {
+		len = v[i].iov_len < want - done ? v[i].iov_len : want - done;
+		r = chunked_decode(req->ck, v[i].iov_base, len, &used,
+		    req->chunk_data);
+		done += used;
+	}
+	req->body_bytes = chunked_body_bytes(req->ck);
+	if (r == CHUNKED_ERROR) {
+		(void)evbuffer_drain(req->chunk_data,
+		    evbuffer_get_length(req->chunk_data));
+		(void)request_reject(req, chunked_status(req->ck),
+		    chunked_reason(req->ck));
+		return REQUEST_ERROR;
+	}
+	evbuffer_drain(in, done);
+	if (chunked_frame(out, req->chunk_data) == -1 ||
+	    (r == CHUNKED_DONE && chunked_frame_last(out) == -1)) {
+		(void)request_reject(req, 500, "nomem");
+		return REQUEST_ERROR;
+	}
+	req->complete = r == CHUNKED_DONE;
+	return req->complete ? REQUEST_DONE : REQUEST_MORE;
+}
+
 enum request_result
 request_parse_body(struct request *req, struct evbuffer *in,
     struct evbuffer *out, size_t max)
@@ -624,6 +664,8 @@ request_parse_body(struct request *req, struct evbuffer *in,
 		want = max;
 	if (want == 0)
 		return REQUEST_MORE;
+	if (req->chunked)
+		return request_parse_chunked(req, in, out, want);
 	nv = evbuffer_peek(in, (ssize_t)want, NULL, v, 8);
 	if (nv > 8)
 		nv = 8;

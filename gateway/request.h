@@ -12,6 +12,7 @@
 
 #include <http_parser.h>
 
+struct chunked;
 struct config;
 struct evbuffer;
 
@@ -67,10 +68,11 @@ struct request {
 
 	/* parser scratch */
 	size_t		 capheaders;
-	size_t		 header_bytes;
 	int		 in_value;	/* last callback was a value */
 	int		 ncl, nte, nhost;
 	struct evbuffer	*body_out;	/* during request_parse_body() */
+	struct chunked	*ck;		/* a chunked body's decoder */
+	struct evbuffer	*chunk_data;	/* decoded, not yet framed again */
 };
 
 /* Limits from <cfg> (defaults where it says 0). */
@@ -90,11 +92,13 @@ void		 request_free(struct request *);
 enum request_result request_parse_head(struct request *, struct evbuffer *in);
 
 /*
- * Move body bytes from <in> to <out>, at most <max> input bytes: decoded by
- * the parser and framed again for the upstream (Content-Length bodies as
- * they are, chunked bodies as fresh chunks, trailers dropped).  Returns
- * REQUEST_DONE once the message is complete (bytes of a pipelined next
- * request stay in <in>), REQUEST_MORE, or REQUEST_ERROR.
+ * Move body bytes from <in> to <out>, at most <max> input bytes: decoded
+ * and framed again for the upstream (Content-Length bodies as they are;
+ * chunked bodies decoded strictly by chunked.c and sent as canonical
+ * chunks, without extensions or trailers).  Returns REQUEST_DONE once the
+ * message is complete (bytes of a pipelined next request stay in <in>),
+ * REQUEST_MORE, or REQUEST_ERROR (status and reason set; the connection
+ * must close, and what reached the upstream so far is cut off).
  */
 enum request_result request_parse_body(struct request *, struct evbuffer *in,
 		    struct evbuffer *out, size_t max);
