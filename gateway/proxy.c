@@ -521,9 +521,13 @@ proxy_pump_body(struct proxy *px)
 		r = request_parse_body(clt->req, in, out,
 		    PROXY_HIWAT - evbuffer_get_length(out));
 		if (r == REQUEST_ERROR) {
-			if (clt->head_sent)
+			if (clt->head_sent) {	/* too late for a 400 page */
+				log_event(LOG_LEVEL_WARN, "reject", "reason",
+				    clt->req->reason, "request_id",
+				    clt->request_id, "client", clt->peer,
+				    (const char *)NULL);
 				client_close(clt, clt->req->reason);
-			else
+			} else
 				client_refuse(clt, clt->req->status,
 				    clt->req->reason);
 			return;

@@ -67,6 +67,10 @@ class RecordingUpstream(socketserver.ThreadingTCPServer):
                "body": bytearray(), "complete": False}
         with self.lock:
             self.requests.append(req)
+        early = line.startswith(b"POST /early ")
+        if early:   # answer before the body: the gateway relays this
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                      b"\r\n5\r\nearly\r\n")
         if names.get(b"transfer-encoding") == b"chunked":
             read_strict_chunked(buf, req)
         elif b"content-length" in names:
@@ -74,6 +78,9 @@ class RecordingUpstream(socketserver.ThreadingTCPServer):
             req["raw_body"] += buf.take(n)
             req["body"] += req["raw_body"]
         req["complete"] = True
+        if early:
+            c.sendall(b"0\r\n\r\n")
+            return True
         out = json.dumps({"n": len(self.requests),
                           "body_bytes": len(req["body"]),
                           "body_sha256": hashlib.sha256(
@@ -351,6 +358,32 @@ def test_bad_framing_after_good_chunks_cuts_the_upstream_off(gw, rec, tls):
     assert len(rec.requests) == 1 and not rec.requests[0]["complete"]
     assert bytes(rec.requests[0]["body"]) == b"hello"
     assert b"/hidden" not in rec.all_bytes()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_bad_framing_after_response_started_is_logged(gw, rec, tls):
+    """The upstream answered before the body ended: too late for a 400,
+    the connection is cut, and the reject event is still written."""
+    with connect(gw, tls) as s:
+        s.sendall(post(path=b"/early") + b"5\r\nhello\r\n")
+        s.settimeout(5)
+        got = b""
+        while b"early" not in got:
+            got += s.recv(4096)
+        s.sendall(b"3;a b\r\nabc\r\n0\r\n\r\n" + HIDDEN)
+        try:
+            while True:
+                more = s.recv(4096)
+                if not more:
+                    break
+                got += more
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+    assert statuses(got) == [200] and b"0\r\n\r\n" not in got
+    assert reason_count(gw, "smuggling_chunk_ext") == 1
+    time.sleep(0.1)
+    assert b"/hidden" not in rec.all_bytes()
+    assert not rec.requests[0]["complete"]
 
 
 HEADS = [
