@@ -55,6 +55,8 @@ struct acct {
 	const struct acct_route *route;
 	struct session	 s;
 	char		 sid[SESSION_ID_LEN + 2];	/* the cookie id */
+	char		 newsid[SESSION_ID_LEN + 1];	/* after a rotation */
+	int		 rotated;	/* newsid replaced sid: send it */
 	char		 rd[REDIRECT_MAX + 1];
 	char		 code[ACCT_CODEMAX];		/* as typed */
 	char		 backup[ACCT_CODEMAX];
@@ -85,7 +87,6 @@ struct acct {
 void		 acct_free(void *);
 struct acct	*acct_of(struct auth_check *);
 int64_t		 acct_now(void);
-void		 acct_see_other(struct client *, const char *where);
 void		 acct_detour(struct client *, const char *page,
 		    const char *back, const char *rd, const char *reason);
 /* End the chain with <a>'s page / a redirect. */
@@ -100,6 +101,11 @@ void		 acct_check_password(struct auth_check *);
 
 /* accountmfa.c: the second factor */
 void		 acct_load_mfa(struct auth_check *);
+/*
+ * A change of privilege (second factor passed, password entered again,
+ * password changed): the session gets a new cookie id (session_rotate())
+ * that the chain's answer sets; the old id is dead at once.
+ */
 void		 acct_elevate(struct auth_check *, int mfa, int64_t auth_time);
 void		 acct_fail(struct auth_check *, const char *msg);
 void		 acct_end_step(struct auth_check *, int status,

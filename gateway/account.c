@@ -69,7 +69,7 @@ static const struct acct_route acct_routes[] = {
 	{ "/.postern/account/backup-codes", 1, ACCT_BACKUP_POST,
 	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/account" },
 	{ "/.postern/account/sessions/revoke", 1, ACCT_REVOKE_POST,
-	    ACCT_NEED_MFA, "/.postern/account" },
+	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/account" },
 };
 
 void
@@ -103,13 +103,6 @@ acct_now(void)
 }
 
 /* ---- the chain ---- */
-
-void
-acct_see_other(struct client *clt, const char *where)
-{
-	client_answer(clt, &(struct pages_resp){ .status = 303,
-	    .location = where }, NULL);
-}
 
 /*
  * Send the user to gateway page <page>, then back to <back> (a gateway
@@ -171,6 +164,7 @@ acct_start(struct client *clt, struct acct *a)
 	struct auth_check	*chk;
 	struct session_limits	 lim;
 	struct store		*st = clt->w->store;
+	char			 scope[AUTH_SCOPE_MAX];
 
 	if (!auth_cookie(clt, a->sid, sizeof(a->sid))) {
 		acct_free(a);
@@ -193,11 +187,22 @@ acct_start(struct client *clt, struct acct *a)
 	chk->newlen = a->newlen;
 	a->pw = a->newpw = NULL;
 	auth_limits(clt->cfg, &lim);
-	if (session_lookup(chk->st, a->sid, acct_now(), &lim, acct_on_session,
-	    chk) == -1) {
+	auth_scope(clt, scope, sizeof(scope));
+	if (session_lookup(chk->st, a->sid, scope, acct_now(), &lim,
+	    acct_on_session, chk) == -1) {
 		(void)auth_check_done(chk);
 		auth_unavailable(clt);
 	}
+}
+
+/* The Set-Cookie of a rotated session for the chain's answer, or "". */
+static void
+acct_cookie(const struct client *clt, const struct acct *a, char *buf,
+    size_t size)
+{
+	buf[0] = '\0';
+	if (a->rotated)
+		auth_session_cookie(clt->cfg, a->newsid, buf, size);
 }
 
 /* Finish the chain with <a>'s page. */
@@ -205,10 +210,13 @@ void
 acct_end_page(struct auth_check *chk, int status, const char *reason)
 {
 	struct client	*clt = chk->clt;
+	char		 extra[600];
 
 	chk->clt = NULL;
 	clt->check = NULL;
-	acct_page(clt, acct_of(chk), status, NULL, reason);
+	acct_cookie(clt, acct_of(chk), extra, sizeof(extra));
+	acct_page(clt, acct_of(chk), status, extra, reason);
+	OPENSSL_cleanse(extra, sizeof(extra));
 	(void)auth_check_done(chk);
 }
 
@@ -216,12 +224,16 @@ acct_end_page(struct auth_check *chk, int status, const char *reason)
 void
 acct_end_redirect(struct auth_check *chk, const char *where)
 {
-	char		 loc[REDIRECT_MAX + 64];
+	char		 loc[REDIRECT_MAX + 64], extra[600] = "";
 	struct client	*clt;
 
 	(void)snprintf(loc, sizeof(loc), "%s", where);
+	if (chk->clt != NULL)
+		acct_cookie(chk->clt, acct_of(chk), extra, sizeof(extra));
 	if ((clt = auth_check_done(chk)) != NULL)
-		acct_see_other(clt, loc);
+		client_answer(clt, &(struct pages_resp){ .status = 303,
+		    .location = loc, .extra = extra }, NULL);
+	OPENSSL_cleanse(extra, sizeof(extra));
 }
 
 /* End the chain with acct_detour() (the chain's rd copied first). */
@@ -351,7 +363,7 @@ acct_on_password_set(void *arg, const redisReply *reply, const char *err)
 	    reply->integer > 0 ? "other_sessions_revoked" : "by_user");
 	auth_notify_change(clt, a->s.email, "Your password was changed.");
 	a->notice = msg;
-	acct_home_page(chk, 200, NULL);
+	acct_elevate(chk, 0, acct_now());	/* then the overview */
 }
 
 static void

@@ -86,7 +86,8 @@ acct_elevate(struct auth_check *chk, int mfa, int64_t auth_time)
 {
 	struct acct	*a = acct_of(chk);
 
-	if (session_elevate(chk->st, a->s.hash, mfa, auth_time,
+	if (session_new_id(a->newsid, sizeof(a->newsid)) == -1 ||
+	    session_rotate(chk->st, a->s.hash, a->newsid, mfa, auth_time,
 	    acct_on_elevated, chk) == -1)
 		auth_check_unavailable(chk);
 }
@@ -359,6 +360,15 @@ acct_on_elevated(void *arg, enum session_status status)
 			auth_send_to(clt, "/.postern/login",
 			    "{\"error\":\"unauthenticated\"}",
 			    "Bearer realm=\"postern\"", "", "session_gone");
+		return;
+	}
+	a->rotated = 1;		/* every answer from here sets the new id */
+	session_hash(a->newsid, a->s.hash);
+	log_event(LOG_LEVEL_INFO, "session", "outcome", "rotated", "user",
+	    a->s.user, "step", a->route->path, "request_id", clt->request_id,
+	    NULL);
+	if (a->route->step == ACCT_PASSWORD_POST) {
+		acct_home_page(chk, 200, NULL);
 		return;
 	}
 	log_event(LOG_LEVEL_INFO, "mfa", "outcome", "success", "user",

@@ -19,6 +19,15 @@
 
 /* ---- pages ---- */
 
+/* Sign out of this session: the logout form (CSRF-checked POST). */
+static int
+acct_render_signout(struct evbuffer *out, const struct loginpage *lp)
+{
+	return acctpage_form(out, lp, &(struct acctpage_form){
+	    .action = "/.postern/logout", .submit = "Sign out",
+	    .secondary = 1 });
+}
+
 /* Render <a>'s page for its step into <out>; see acct_render(). */
 static int	acct_render(struct evbuffer *, const struct loginpage *,
 		    void *);
@@ -80,7 +89,8 @@ acct_render_2fa(struct evbuffer *out, const struct loginpage *lp)
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/2fa", .submit = "Use backup code",
 	    .secondary = 1, .fields = acct_f_backup, .nfields = 1 });
-	return rc;
+	rc |= acctpage_heading(out, 2, "Not you?");
+	return rc | acct_render_signout(out, lp);
 }
 
 static int
@@ -215,6 +225,7 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 	rc |= acctpage_section(out, 1);
 	rc |= acctpage_heading(out, 2, "Where you're signed in");
 	rc |= acct_render_sessions(out, lp, a);
+	rc |= acct_render_signout(out, lp);
 	rc |= acctpage_section(out, 0);
 	return rc;
 }

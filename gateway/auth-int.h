@@ -82,6 +82,14 @@ struct auth_ident {
 };
 
 struct auth_check *auth_check_new(struct client *, enum auth_kind);
+#define AUTH_SCOPE_MAX	300
+/*
+ * The scope of a session made or used on <clt>'s host into <out>
+ * (AUTH_SCOPE_MAX): "domain:<d>" when the shared cookie domain covers the
+ * host, else "app:<name>" of the host's app, else "host:<host>".  A
+ * session is valid only in the scope it was created in.
+ */
+void		 auth_scope(const struct client *clt, char *out, size_t size);
 /*
  * In a store callback of <chk>: the client to answer, or NULL when the
  * chain ends here (the client closed, or Redis failed and 503 was sent;

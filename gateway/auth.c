@@ -91,6 +91,24 @@ auth_cookie_name(const struct config *cfg)
 	return cfg->cookie_domain != NULL ? SESSION_COOKIE_SSO : SESSION_COOKIE;
 }
 
+void
+auth_scope(const struct client *clt, char *out, size_t size)
+{
+	const char	*cd = clt->cfg->cookie_domain;
+	const char	*h = clt->req->host != NULL ? clt->req->host : "";
+	const struct config_app *app;
+	size_t		 hl = strlen(h), dl = cd != NULL ? strlen(cd) : 0;
+
+	/* The browser sends a Domain cookie to the domain and below it. */
+	if (cd != NULL && hl >= dl && strcmp(h + hl - dl, cd) == 0 &&
+	    (hl == dl || h[hl - dl - 1] == '.'))
+		(void)snprintf(out, size, "domain:%s", cd);
+	else if ((app = config_app_for_host(clt->cfg, h)) != NULL)
+		(void)snprintf(out, size, "app:%s", app->name);
+	else
+		(void)snprintf(out, size, "host:%s", h);
+}
+
 struct auth_check *
 auth_check_new(struct client *clt, enum auth_kind kind)
 {
@@ -301,7 +319,7 @@ auth_watch_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	auth_limits(clt->cfg, &lim);
 	if (clt->w->store != NULL && store_healthy(clt->w->store) &&
-	    session_lookup_hash(clt->w->store, aw->hash, auth_now(), &lim,
+	    session_lookup_hash(clt->w->store, aw->hash, NULL, auth_now(), &lim,
 	    auth_on_watch, aw) == 0)
 		aw->busy = 1;
 	else
@@ -694,14 +712,16 @@ auth_lookup(struct client *clt, const char *id, enum auth_kind kind)
 {
 	struct session_limits	 lim;
 	struct auth_check	*chk;
+	char			 scope[AUTH_SCOPE_MAX];
 
 	if (auth_worker(clt)->store == NULL ||
 	    !store_healthy(auth_worker(clt)->store) ||
 	    (chk = auth_check_new(clt, kind)) == NULL)
 		return -1;
 	auth_limits(clt->cfg, &lim);
-	if (session_lookup(chk->st, id, auth_now(), &lim, auth_on_session,
-	    chk) == -1) {
+	auth_scope(clt, scope, sizeof(scope));
+	if (session_lookup(chk->st, id, scope, auth_now(), &lim,
+	    auth_on_session, chk) == -1) {
 		(void)auth_check_done(chk);
 		return -1;
 	}

@@ -326,6 +326,7 @@ auth_verify_done(void *arg)
 	struct auth_check	*chk = arg;
 	struct client		*clt = chk->clt;
 	struct session_limits	 lim;
+	char			 scope[AUTH_SCOPE_MAX];
 
 	if (clt == NULL) {
 		(void)auth_check_done(chk);
@@ -339,8 +340,9 @@ auth_verify_done(void *arg)
 	}
 	auth_store_rehash(chk);
 	auth_limits(clt->cfg, &lim);
+	auth_scope(clt, scope, sizeof(scope));
 	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
-	    session_create(chk->st, chk->sid, chk->user, "password", 0,
+	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
 	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
 		auth_unavailable(clt);
 		(void)auth_check_done(chk);
@@ -458,9 +460,12 @@ auth_on_login_form(struct client *clt, struct evbuffer *body)
 
 /* ---- sign-out ---- */
 
-/* Signed out (or was not signed in): clear everything, back to sign-in. */
+/*
+ * Signed out (or was not signed in: <user> ""): clear everything, back to
+ * sign-in.  The audit event names the user whose session ended.
+ */
 static void
-auth_logged_out(struct client *clt)
+auth_logged_out(struct client *clt, const char *user)
 {
 	struct pages_resp r = { .status = 303 };
 	char		 extra[700];
@@ -470,12 +475,13 @@ auth_logged_out(struct client *clt)
 	    "\"storage\"\r\n", sizeof(extra) - strlen(extra) - 1);
 	r.extra = extra;
 	r.location = "/.postern/login";
-	auth_audit(clt, "logout", "", "", 1, NULL);
+	auth_audit(clt, "logout", user, user, 1, user[0] == '\0' ?
+	    "no_session" : NULL);
 	client_answer(clt, &r, NULL);
 }
 
 static void
-auth_on_destroyed(void *arg, enum session_status status)
+auth_on_destroyed(void *arg, enum session_status status, const char *user)
 {
 	struct client	*clt = auth_check_done(arg);
 
@@ -484,7 +490,7 @@ auth_on_destroyed(void *arg, enum session_status status)
 	if (status == SESSION_ERROR)	/* never claim a sign-out we lack */
 		auth_unavailable(clt);
 	else
-		auth_logged_out(clt);
+		auth_logged_out(clt, status == SESSION_OK ? user : "");
 }
 
 void
@@ -504,7 +510,7 @@ auth_on_logout_form(struct client *clt, struct evbuffer *body)
 		client_answer(clt, &(struct pages_resp){ .status = 403 },
 		    "csrf");
 	} else if (!auth_cookie(clt, id, sizeof(id))) {
-		auth_logged_out(clt);
+		auth_logged_out(clt, "");
 	} else if (clt->w->store == NULL ||
 	    (chk = auth_check_new(clt, AUTH_LOGOUT)) == NULL) {
 		auth_unavailable(clt);

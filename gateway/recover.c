@@ -378,6 +378,7 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 	struct client		*clt;
 	struct recover		*r = recover_of(chk);
 	struct session_limits	 lim;
+	char			 scope[AUTH_SCOPE_MAX];
 
 	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
 		return;
@@ -388,8 +389,9 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 	}
 	if (r->kind == RECOVER_MAGIC) {
 		auth_limits(clt->cfg, &lim);
+		auth_scope(clt, scope, sizeof(scope));
 		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
-		    session_create(chk->st, r->sid, r->user, "magic", 0,
+		    session_create(chk->st, r->sid, r->user, "magic", 0, scope,
 		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
 			auth_check_unavailable(chk);
 		return;

@@ -19,9 +19,10 @@
 
 /* KEYS: session, user hash, user's session index.  Sessions over the
  * limit go oldest first, by Redis' clock in microseconds ('order'), so
- * sign-ins within one second still have an order.
- * ARGV: prefix, hash, user, now, idle_ms, max_per_user, method, mfa.
- * 1 created; -1 no such user; -2 user disabled. */
+ * sign-ins within one second still have an order.  'orgs' is the
+ * snapshot of the memberships the session was given (see the lookup).
+ * ARGV: prefix, hash, user, now, idle_ms, max_per_user, method, mfa,
+ * scope.  1 created; -1 no such user; -2 user disabled. */
 static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"local u = redis.call('HMGET', KEYS[2], 'disabled', 'email')\n"
 	"if not u[2] then return -1 end\n"
@@ -29,7 +30,8 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"local t = redis.call('TIME')\n"
 	"redis.call('HSET', KEYS[1], 'user', ARGV[3], 'created', ARGV[4],\n"
 	"  'auth_time', ARGV[4], 'last_seen', ARGV[4], 'method', ARGV[7],\n"
-	"  'mfa', ARGV[8], 'order', t[1] * 1000000 + t[2])\n"
+	"  'mfa', ARGV[8], 'order', t[1] * 1000000 + t[2], 'scope', ARGV[9],\n"
+	"  'orgs', cjson.encode(redis.call('HGETALL', KEYS[2] .. ':orgs')))\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
 	"redis.call('SADD', KEYS[3], ARGV[2])\n"
 	"local live = {}\n"
@@ -52,13 +54,18 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"end\n"
 	"return 1\n");
 
-/* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s.
- * nil, or {user, email, auth_time, method, mfa, created, totp enrolled
- * ("1"|"0"), org, role, ...} */
+/* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s, scope
+ * ("": any).  nil, or {user, email, auth_time, method, mfa, created, totp
+ * enrolled ("1"|"0"), org, role, ...}.  A session of another scope is nil
+ * and stays: the hosts it belongs to still use it.  Memberships: those of
+ * the session's snapshot whose role is unchanged.  One removed is gone at
+ * once; one added or changed waits for the next rotation, so a copy of
+ * an old cookie never gains a role. */
 static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"local s = redis.call('HMGET', KEYS[1], 'user', 'created',\n"
-	"  'auth_time', 'method', 'mfa')\n"
+	"  'auth_time', 'method', 'mfa', 'scope', 'orgs')\n"
 	"if not s[1] then return nil end\n"
+	"if ARGV[6] ~= '' and s[6] ~= ARGV[6] then return nil end\n"
 	"local now = tonumber(ARGV[3])\n"
 	"local left = tonumber(s[2]) + tonumber(ARGV[5]) - now\n"
 	"local ukey = ARGV[1] .. 'user:' .. s[1]\n"
@@ -73,34 +80,62 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"  left * 1000))\n"
 	"local r = {s[1], u[2], s[3], s[4], s[5], s[2],\n"
 	"  (u[3] and u[3] ~= '') and '1' or '0'}\n"
-	"for _, v in ipairs(redis.call('HGETALL', ukey .. ':orgs')) do\n"
-	"  r[#r + 1] = v\n"
+	"local snap = {}\n"
+	"local ok, f = pcall(cjson.decode, s[7] or '{}')\n"
+	"if ok and type(f) == 'table' then\n"
+	"  for i = 1, #f - 1, 2 do snap[f[i]] = f[i + 1] end\n"
+	"end\n"
+	"local o = redis.call('HGETALL', ukey .. ':orgs')\n"
+	"for i = 1, #o - 1, 2 do\n"
+	"  if snap[o[i]] == o[i + 1] then\n"
+	"    r[#r + 1] = o[i]\n"
+	"    r[#r + 1] = o[i + 1]\n"
+	"  end\n"
 	"end\n"
 	"return r\n");
 
-/* KEYS: session.  ARGV: mfa ("1": passed now), auth_time (Unix s, "0":
- * unchanged).  1 done, 0 no such session. */
-static struct store_script session_lua_elevate = STORE_SCRIPT(
-	"session elevate",
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-	"if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'mfa', '1') end\n"
-	"if ARGV[2] ~= '0' then\n"
-	"  redis.call('HSET', KEYS[1], 'auth_time', ARGV[2]) end\n"
+/* KEYS: old session, new session.  ARGV: prefix, old hash, new hash, mfa
+ * ("1": passed now), auth_time (Unix s, "0": unchanged).  The session
+ * moves to the new key with a new membership snapshot, and the old key is
+ * gone in the same step: no moment where both ids are valid, and the old
+ * one never carries what the new one was given.  1 done, 0 no such
+ * session (or its user is gone or disabled). */
+static struct store_script session_lua_rotate = STORE_SCRIPT(
+	"session rotate",
+	"local u = redis.call('HGET', KEYS[1], 'user')\n"
+	"local ttl = redis.call('PTTL', KEYS[1])\n"
+	"if not u or ttl <= 0 then return 0 end\n"
+	"local ukey = ARGV[1] .. 'user:' .. u\n"
+	"local f = redis.call('HGETALL', KEYS[1])\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('SREM', ukey .. ':sessions', ARGV[2])\n"
+	"local d = redis.call('HMGET', ukey, 'disabled', 'email')\n"
+	"if not d[2] or d[1] == '1' then return 0 end\n"
+	"redis.call('HSET', KEYS[2], unpack(f))\n"
+	"if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'mfa', '1') end\n"
+	"if ARGV[5] ~= '0' then\n"
+	"  redis.call('HSET', KEYS[2], 'auth_time', ARGV[5]) end\n"
+	"redis.call('HSET', KEYS[2], 'orgs',\n"
+	"  cjson.encode(redis.call('HGETALL', ukey .. ':orgs')))\n"
+	"redis.call('PEXPIRE', KEYS[2], ttl)\n"
+	"redis.call('SADD', ukey .. ':sessions', ARGV[3])\n"
 	"return 1\n");
 
-/* KEYS: session.  ARGV: prefix, hash.  1 deleted, 0 there was none. */
+/* KEYS: session.  ARGV: prefix, hash.  The user id it was of, or 0 if
+ * there was none. */
 static struct store_script session_lua_destroy = STORE_SCRIPT(
 	"session destroy",
 	"local u = redis.call('HGET', KEYS[1], 'user')\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"if not u then return 0 end\n"
 	"redis.call('SREM', ARGV[1] .. 'user:' .. u .. ':sessions', ARGV[2])\n"
-	"return 1\n");
+	"return u\n");
 
 /* One command in flight; owned by the store callback, which frees it. */
 struct session_req {
 	session_lookup_cb	 lookup_cb;
 	session_done_cb		 done_cb;
+	session_user_cb		 user_cb;	/* session_destroy() */
 	void			*arg;
 	char			 hash[SESSION_HASH_LEN + 1];
 };
@@ -181,19 +216,22 @@ session_on_done(void *arg, const redisReply *reply, const char *err)
 
 	if (err == NULL && reply != NULL && reply->type == REDIS_REPLY_INTEGER)
 		s = reply->integer >= 0 ? SESSION_OK : SESSION_NONE;
+	else if (err == NULL && reply != NULL &&
+	    reply->type == REDIS_REPLY_STRING)
+		s = SESSION_OK;
 	sr->done_cb(sr->arg, s);
 	free(sr);
 }
 
 int
 session_create(struct store *st, const char *id, const char *user,
-    const char *method, int mfa, int64_t now,
+    const char *method, int mfa, const char *scope, int64_t now,
     const struct session_limits *lim, session_done_cb cb, void *arg)
 {
 	struct session_req	*sr;
 	char			 hash[SESSION_HASH_LEN + 1], ukey[STORE_KEYLEN];
 	char			 idx[STORE_KEYLEN], snow[24], sidle[24], smax[16];
-	const char		*argv[11];
+	const char		*argv[12];
 
 	if ((sr = session_req_new(NULL, cb, arg)) == NULL)
 		return -1;
@@ -217,8 +255,9 @@ session_create(struct store *st, const char *id, const char *user,
 	argv[8] = smax;
 	argv[9] = method;
 	argv[10] = mfa ? "1" : "0";
+	argv[11] = scope;
 	return session_eval(st, &session_lua_create, sr, session_on_done,
-	    hash, 3, argv, 11);
+	    hash, 3, argv, 12);
 }
 
 static void
@@ -281,22 +320,24 @@ session_on_lookup(void *arg, const redisReply *reply, const char *err)
 }
 
 int
-session_lookup(struct store *st, const char *id, int64_t now,
-    const struct session_limits *lim, session_lookup_cb cb, void *arg)
+session_lookup(struct store *st, const char *id, const char *scope,
+    int64_t now, const struct session_limits *lim, session_lookup_cb cb,
+    void *arg)
 {
 	char	hash[SESSION_HASH_LEN + 1];
 
 	session_hash(id, hash);
-	return session_lookup_hash(st, hash, now, lim, cb, arg);
+	return session_lookup_hash(st, hash, scope, now, lim, cb, arg);
 }
 
 int
-session_lookup_hash(struct store *st, const char *hash, int64_t now,
-    const struct session_limits *lim, session_lookup_cb cb, void *arg)
+session_lookup_hash(struct store *st, const char *hash, const char *scope,
+    int64_t now, const struct session_limits *lim, session_lookup_cb cb,
+    void *arg)
 {
 	struct session_req	*sr;
 	char			 snow[24], sidle[24], slife[24];
-	const char		*argv[6];
+	const char		*argv[7];
 
 	if (strlen(hash) != SESSION_HASH_LEN ||
 	    (sr = session_req_new(cb, NULL, arg)) == NULL)
@@ -310,43 +351,73 @@ session_lookup_hash(struct store *st, const char *hash, int64_t now,
 	argv[3] = snow;
 	argv[4] = sidle;
 	argv[5] = slife;
+	argv[6] = scope != NULL ? scope : "";
 	return session_eval(st, &session_lua_lookup, sr, session_on_lookup,
-	    hash, 1, argv, 6);
+	    hash, 1, argv, 7);
+}
+
+static void
+session_on_destroyed(void *arg, const redisReply *reply, const char *err)
+{
+	struct session_req	*sr = arg;
+	char			 user[USER_IDLEN + 1] = "";
+
+	if (err != NULL || reply == NULL || (reply->type != REDIS_REPLY_STRING &&
+	    reply->type != REDIS_REPLY_INTEGER)) {
+		sr->user_cb(sr->arg, SESSION_ERROR, NULL);
+	} else if (reply->type == REDIS_REPLY_STRING) {
+		session_copy(user, sizeof(user), reply);
+		sr->user_cb(sr->arg, SESSION_OK, user);
+	} else
+		sr->user_cb(sr->arg, SESSION_NONE, NULL);
+	free(sr);
 }
 
 int
-session_destroy(struct store *st, const char *id, session_done_cb cb,
+session_destroy(struct store *st, const char *id, session_user_cb cb,
     void *arg)
 {
 	struct session_req	*sr;
 	char			 hash[SESSION_HASH_LEN + 1];
 	const char		*argv[3];
 
-	if ((sr = session_req_new(NULL, cb, arg)) == NULL)
+	if ((sr = session_req_new(NULL, NULL, arg)) == NULL)
 		return -1;
+	sr->user_cb = cb;
 	session_hash(id, hash);
 	argv[1] = store_prefix(st);
 	argv[2] = hash;
-	return session_eval(st, &session_lua_destroy, sr, session_on_done,
+	return session_eval(st, &session_lua_destroy, sr, session_on_destroyed,
 	    hash, 1, argv, 3);
 }
 
 int
-session_elevate(struct store *st, const char *hash, int mfa, int64_t auth_time,
-    session_done_cb cb, void *arg)
+session_rotate(struct store *st, const char *hash, const char *newid,
+    int mfa, int64_t auth_time, session_done_cb cb, void *arg)
 {
 	struct session_req	*sr;
-	char			 at[24];
-	const char		*argv[3];
+	char			 newhash[SESSION_HASH_LEN + 1];
+	char			 newkey[STORE_KEYLEN], at[24];
+	const char		*argv[7];
 
-	if (strlen(hash) != SESSION_HASH_LEN ||
+	if (strlen(hash) != SESSION_HASH_LEN || !session_id_valid(newid) ||
 	    (sr = session_req_new(NULL, cb, arg)) == NULL)
 		return -1;
+	session_hash(newid, newhash);
+	if (user_key(newkey, sizeof(newkey), store_prefix(st),
+	    USER_KEY_SESSION, newhash) == -1) {
+		free(sr);
+		return -1;
+	}
 	(void)snprintf(at, sizeof(at), "%" PRId64, auth_time);
-	argv[1] = mfa ? "1" : "0";
-	argv[2] = at;
-	return session_eval(st, &session_lua_elevate, sr, session_on_done,
-	    hash, 1, argv, 3);
+	argv[1] = newkey;
+	argv[2] = store_prefix(st);
+	argv[3] = hash;
+	argv[4] = newhash;
+	argv[5] = mfa ? "1" : "0";
+	argv[6] = at;
+	return session_eval(st, &session_lua_rotate, sr, session_on_done,
+	    hash, 2, argv, 7);
 }
 
 int

@@ -8,6 +8,16 @@
  *
  * Expiry: the Redis TTL is the idle timeout, renewed by each lookup but
  * never beyond the absolute lifetime counted from creation.
+ *
+ * Scope: a session belongs to the hosts its cookie was issued for (the
+ * shared cookie domain, or one app's hosts); a lookup names the scope of
+ * the request's host and a session of another scope is no session.
+ *
+ * Privilege: every change of what a session may do (second factor
+ * passed, password entered again, a role added or changed) gives it a new
+ * id through session_rotate(); the old id is gone in the same Redis step.
+ * A lookup shows only the memberships of the snapshot taken at creation
+ * or at the last rotation (less if some were removed since).
  */
 #ifndef POSTERN_SESSION_H
 #define POSTERN_SESSION_H
@@ -57,6 +67,9 @@ struct session_limits {
 typedef void	(*session_lookup_cb)(void *arg, enum session_status,
 		    const struct session *);
 typedef void	(*session_done_cb)(void *arg, enum session_status);
+/* <user> is the id of the session's user when the status is SESSION_OK. */
+typedef void	(*session_user_cb)(void *arg, enum session_status,
+		    const char *user);
 
 /* A new random cookie id (SESSION_ID_LEN + 1 bytes); 0 or -1. */
 int	session_new_id(char *id, size_t idlen);
@@ -66,32 +79,48 @@ void	session_hash(const char *id, char *hex);
 int	session_id_valid(const char *id);
 
 /*
- * Create a session for user <user> with cookie id <id> at <now>.
- * <cb> gets SESSION_OK, SESSION_NONE (the user vanished or was disabled
- * since the password check) or SESSION_ERROR.  Returns 0 (<cb> will run
- * exactly once) or -1 (Redis unavailable: <cb> will not run).
+ * Create a session for user <user> with cookie id <id> at <now>, valid on
+ * the hosts of <scope> (auth.c's scope of the request's host) and with a
+ * snapshot of the user's memberships.  <cb> gets SESSION_OK, SESSION_NONE
+ * (the user vanished or was disabled since the password check) or
+ * SESSION_ERROR.  Returns 0 (<cb> will run exactly once) or -1 (Redis
+ * unavailable: <cb> will not run).
  */
 int	session_create(struct store *st, const char *id, const char *user,
-	    const char *method, int mfa, int64_t now,
+	    const char *method, int mfa, const char *scope, int64_t now,
 	    const struct session_limits *lim, session_done_cb cb, void *arg);
-/* Look up and touch the session of cookie id <id>; contract as above. */
-int	session_lookup(struct store *st, const char *id, int64_t now,
-	    const struct session_limits *lim, session_lookup_cb cb, void *arg);
-/* The same for the session stored under <hash> (an open tunnel's). */
-int	session_lookup_hash(struct store *st, const char *hash, int64_t now,
-	    const struct session_limits *lim, session_lookup_cb cb, void *arg);
 /*
- * Raise the session stored under <hash>: <mfa> marks the second factor
- * passed, a non-zero <auth_time> records a fresh password entry (step-up).
- * SESSION_NONE if the session is gone; contract as above.
+ * Look up and touch the session of cookie id <id>; one of another scope
+ * than <scope> is SESSION_NONE (and is left alone).  Contract as above.
  */
-int	session_elevate(struct store *st, const char *hash, int mfa,
-	    int64_t auth_time, session_done_cb cb, void *arg);
+int	session_lookup(struct store *st, const char *id, const char *scope,
+	    int64_t now, const struct session_limits *lim,
+	    session_lookup_cb cb, void *arg);
+/* The same for the session stored under <hash> (an open tunnel's, whose
+ * scope was checked when it opened: <scope> NULL checks none). */
+int	session_lookup_hash(struct store *st, const char *hash,
+	    const char *scope, int64_t now, const struct session_limits *lim,
+	    session_lookup_cb cb, void *arg);
+/*
+ * A change of privilege for the session stored under <hash>: it moves to
+ * the new cookie id <newid> (from session_new_id(); the caller sends its
+ * Set-Cookie), <mfa> marking the second factor passed and a non-zero
+ * <auth_time> a fresh password entry, with a new snapshot of the user's
+ * memberships.  The old id is deleted in the same Redis step, on every
+ * instance at once.  SESSION_NONE if the session (or its user) is gone;
+ * contract as above.
+ */
+int	session_rotate(struct store *st, const char *hash, const char *newid,
+	    int mfa, int64_t auth_time, session_done_cb cb, void *arg);
 /* Delete the session stored under <hash>; contract as above. */
 int	session_destroy_hash(struct store *st, const char *hash,
 	    session_done_cb cb, void *arg);
-/* Delete the session of cookie id <id> (logout); contract as above. */
-int	session_destroy(struct store *st, const char *id, session_done_cb cb,
+/*
+ * Delete the session of cookie id <id> (logout).  <cb> gets SESSION_OK
+ * with the id of the session's user, SESSION_NONE when there was no such
+ * session, or SESSION_ERROR; contract as above.
+ */
+int	session_destroy(struct store *st, const char *id, session_user_cb cb,
 	    void *arg);
 
 #endif
