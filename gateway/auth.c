@@ -625,6 +625,25 @@ auth_identity_grant(struct decide_identity *id, const struct grant *g,
 	}
 }
 
+/*
+ * A session refused for its memberships while one was added or changed
+ * since its snapshot: the new role comes only with a new cookie id, so
+ * send the user to re-authenticate (which rotates) instead of 403.
+ */
+static void
+auth_membership_pending(const struct auth_ident *ident, struct decision *d)
+{
+	if (ident->kind != DECIDE_SESSION || !ident->s.orgs_pending ||
+	    d->verdict != DECIDE_DENY || d->reason == NULL)
+		return;
+	if (strcmp(d->reason, "not_member") == 0 ||
+	    strcmp(d->reason, "role") == 0 ||
+	    strcmp(d->reason, "not_listed") == 0) {
+		d->verdict = DECIDE_STEP_UP;
+		d->reason = "membership_changed";
+	}
+}
+
 void
 auth_decide_ident(struct client *clt, struct auth_ident *ident)
 {
@@ -639,6 +658,7 @@ auth_decide_ident(struct client *clt, struct auth_ident *ident)
 	else
 		auth_identity_grant(&id, &ident->g, scopes);
 	if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
+		auth_membership_pending(ident, &d);
 		auth_reset(clt);	/* nothing goes upstream */
 		auth_refuse(clt, &d);
 		return;

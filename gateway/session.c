@@ -56,11 +56,12 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
 
 /* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s, scope
  * ("": any).  nil, or {user, email, auth_time, method, mfa, created, totp
- * enrolled ("1"|"0"), org, role, ...}.  A session of another scope is nil
- * and stays: the hosts it belongs to still use it.  Memberships: those of
- * the session's snapshot whose role is unchanged.  One removed is gone at
- * once; one added or changed waits for the next rotation, so a copy of
- * an old cookie never gains a role. */
+ * enrolled ("1"|"0"), memberships pending ("1"|"0"), org, role, ...}.  A
+ * session of another scope is nil and stays: the hosts it belongs to
+ * still use it.  Memberships: those of the session's snapshot whose role
+ * is unchanged.  One removed is gone at once; one added or changed is
+ * pending until the next rotation, so a copy of an old cookie never
+ * gains a role. */
 static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"local s = redis.call('HMGET', KEYS[1], 'user', 'created',\n"
 	"  'auth_time', 'method', 'mfa', 'scope', 'orgs')\n"
@@ -79,7 +80,7 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]),\n"
 	"  left * 1000))\n"
 	"local r = {s[1], u[2], s[3], s[4], s[5], s[2],\n"
-	"  (u[3] and u[3] ~= '') and '1' or '0'}\n"
+	"  (u[3] and u[3] ~= '') and '1' or '0', '0'}\n"
 	"local snap = {}\n"
 	"local ok, f = pcall(cjson.decode, s[7] or '{}')\n"
 	"if ok and type(f) == 'table' then\n"
@@ -90,7 +91,7 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"  if snap[o[i]] == o[i + 1] then\n"
 	"    r[#r + 1] = o[i]\n"
 	"    r[#r + 1] = o[i + 1]\n"
-	"  end\n"
+	"  else r[8] = '1' end\n"
 	"end\n"
 	"return r\n");
 
@@ -279,10 +280,10 @@ session_parse(const redisReply *r, struct session *s)
 
 	if (r->type == REDIS_REPLY_NIL)
 		return SESSION_NONE;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 7 ||
-	    (r->elements - 7) % 2 != 0)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 8 ||
+	    (r->elements - 8) % 2 != 0)
 		return SESSION_ERROR;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		if (r->element[i]->type != REDIS_REPLY_STRING)
 			return SESSION_ERROR;
 	memset(s, 0, sizeof(*s));
@@ -293,7 +294,8 @@ session_parse(const redisReply *r, struct session *s)
 	s->mfa = strcmp(r->element[4]->str, "1") == 0;
 	s->created = strtoll(r->element[5]->str, NULL, 10);
 	s->mfa_enrolled = strcmp(r->element[6]->str, "1") == 0;
-	for (i = 7; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
+	s->orgs_pending = strcmp(r->element[7]->str, "1") == 0;
+	for (i = 8; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
 	    i += 2) {
 		session_copy(s->orgs[s->norgs].slug, sizeof(s->orgs[0].slug),
 		    r->element[i]);

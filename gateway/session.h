@@ -54,8 +54,10 @@ struct session {
 	char		hash[SESSION_HASH_LEN + 1];	/* its Redis key */
 	int64_t		created;	/* Unix seconds */
 	int64_t		auth_time;	/* last primary authentication */
-	struct session_org orgs[SESSION_MAX_ORGS];
+	struct session_org orgs[SESSION_MAX_ORGS];	/* of its snapshot */
 	size_t		norgs;
+	int		orgs_pending;	/* a membership was added or changed
+					 * since: it waits for a rotation */
 };
 
 struct session_limits {

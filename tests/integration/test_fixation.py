@@ -230,9 +230,18 @@ def test_a_new_role_needs_a_new_id(fixgw):
     path = "/orgs/%s/report" % slug
     assert api(victim, gw, path).status_code == 403
     member(gw, slug, gw.email, "viewer")
-    # the old id does not gain the new membership, in either browser
-    assert api(attacker, gw, path).status_code == 403
-    assert api(victim, gw, path).status_code == 403
+    # the old id does not gain the new membership, in either browser: a
+    # browser is sent to re-authenticate, an API client told to
+    for s in (attacker, victim):
+        r = api(s, gw, path)
+        assert r.status_code == 401
+        assert "insufficient_user_authentication" in \
+            r.headers["WWW-Authenticate"]
+    r = page(victim, gw, path)
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/.postern/reauth?rd=" + path
+    # routes that need no membership are unaffected
+    assert api(attacker, gw, "/x").status_code == 200
     r = page(victim, gw, "/.postern/reauth")
     r = post(victim, gw, "/.postern/reauth",
              {"password": PASSWORD, "rd": path}, csrf=csrf_of(r.text))
@@ -246,7 +255,7 @@ def test_a_new_role_needs_a_new_id(fixgw):
     # a changed role: the session does not keep the old one, nor get the
     # new one, until the next rotation
     member(gw, slug, gw.email, "admin")
-    assert api(victim, gw, path).status_code == 403
+    assert api(victim, gw, path).status_code == 401
     r = page(victim, gw, "/.postern/reauth")
     assert post(victim, gw, "/.postern/reauth", {"password": PASSWORD},
                 csrf=csrf_of(r.text)).status_code == 303
