@@ -110,7 +110,7 @@ acct_render_setup(struct evbuffer *out, const struct loginpage *lp,
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/2fa/setup", .submit = "Turn on",
 	    .fields = acct_f_code, .nfields = 1, .focus = 1 });
-	return rc;
+	return rc | acct_render_signout(out, lp);
 }
 
 static int
@@ -147,7 +147,8 @@ acct_render_reauth(struct evbuffer *out, const struct loginpage *lp,
 	    .fields = a->s.mfa_enrolled ? acct_f_password_code :
 	    acct_f_password, .nfields = a->s.mfa_enrolled ? 2 : 1,
 	    .focus = 1 });
-	return rc;
+	rc |= acctpage_heading(out, 2, "Not you?");
+	return rc | acct_render_signout(out, lp);
 }
 
 /* The sessions table: rows are "hash created last_seen mfa\n". */

@@ -99,19 +99,20 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
  * ("1": passed now), auth_time (Unix s, "0": unchanged).  The session
  * moves to the new key with a new membership snapshot, and the old key is
  * gone in the same step: no moment where both ids are valid, and the old
- * one never carries what the new one was given.  1 done, 0 no such
- * session (or its user is gone or disabled). */
+ * one never carries what the new one was given.  1 done, -1 no such
+ * session (or its user is gone or disabled: the old key goes all the
+ * same). */
 static struct store_script session_lua_rotate = STORE_SCRIPT(
 	"session rotate",
 	"local u = redis.call('HGET', KEYS[1], 'user')\n"
 	"local ttl = redis.call('PTTL', KEYS[1])\n"
-	"if not u or ttl <= 0 then return 0 end\n"
+	"if not u or ttl <= 0 then return -1 end\n"
 	"local ukey = ARGV[1] .. 'user:' .. u\n"
 	"local f = redis.call('HGETALL', KEYS[1])\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"redis.call('SREM', ukey .. ':sessions', ARGV[2])\n"
 	"local d = redis.call('HMGET', ukey, 'disabled', 'email')\n"
-	"if not d[2] or d[1] == '1' then return 0 end\n"
+	"if not d[2] or d[1] == '1' then return -1 end\n"
 	"redis.call('HSET', KEYS[2], unpack(f))\n"
 	"if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'mfa', '1') end\n"
 	"if ARGV[5] ~= '0' then\n"

@@ -317,7 +317,8 @@ def logout_form(text):
     return m.group(1)
 
 
-@pytest.mark.parametrize("where", ["/.postern/account", "/.postern/2fa"])
+@pytest.mark.parametrize("where", ["/.postern/account", "/.postern/2fa",
+                                   "/.postern/2fa/setup", "/.postern/reauth"])
 def test_account_and_2fa_pages_have_a_sign_out_button(fixgw, where):
     gw = fixgw()
     if where == "/.postern/2fa":
@@ -391,13 +392,14 @@ def test_cookie_of_one_app_is_no_session_on_another(fixgw):
 def test_sso_cookie_only_within_its_domain(fixgw):
     gw = fixgw("sessions:\n  cookie_domain: example.test\n",
                hosts=("a.example.test", "b.example.test", "exampletest.io",
-                      "example.test.evil.io"))
+                      "example.test.evil.io", "badexample.test"))
     s, value = sign_in_on(gw, "a.example.test:%d" % gw.https_port)
     jar = requests.Session()
     jar.cookies.set("__Secure-postern", value)
     for host in ("a.example.test", "b.example.test"):
         assert on_host(jar, gw, host, "/x").status_code == 200, host
-    for host in ("exampletest.io", "example.test.evil.io"):
+    for host in ("exampletest.io", "example.test.evil.io",
+                 "badexample.test", "BADEXAMPLE.TEST"):
         assert on_host(jar, gw, host, "/x").status_code == 401, host
 
 
