@@ -389,6 +389,17 @@ def test_cookie_of_one_app_is_no_session_on_another(fixgw):
     assert on_host(jar, gw, "app.test", "/x").status_code == 200
 
 
+def test_session_without_a_scope_is_no_session(fixgw):
+    """A session stored without its scope (made before scopes existed)
+    is refused everywhere rather than guessed."""
+    gw = fixgw()
+    s, _ = sign_in(gw)
+    assert api(s, gw, "/x").status_code == 200
+    gw.redis.hdel(key_of(sid(s)), "scope")
+    assert signed_out(s, gw)
+    assert page(s, gw, "/.postern/account").status_code == 302
+
+
 def test_sso_cookie_only_within_its_domain(fixgw):
     gw = fixgw("sessions:\n  cookie_domain: example.test\n",
                hosts=("a.example.test", "b.example.test", "exampletest.io",
