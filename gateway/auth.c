@@ -637,8 +637,7 @@ auth_membership_pending(const struct auth_ident *ident, struct decision *d)
 	    d->verdict != DECIDE_DENY || d->reason == NULL)
 		return;
 	if (strcmp(d->reason, "not_member") == 0 ||
-	    strcmp(d->reason, "role") == 0 ||
-	    strcmp(d->reason, "not_listed") == 0) {
+	    strcmp(d->reason, "role") == 0) {
 		d->verdict = DECIDE_STEP_UP;
 		d->reason = "membership_changed";
 	}
