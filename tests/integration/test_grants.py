@@ -19,7 +19,9 @@ import redis
 import requests
 
 from conftest import run_postern
-from test_auth import add_user, auth_extra, headers_of, login, make_key
+from test_auth import (PASSWORD, add_user, auth_extra, headers_of, login,
+                       make_key)
+from test_mfa import csrf_of
 from test_routes import new_org
 
 ROUTES = """\
@@ -216,7 +218,17 @@ def test_host_tenant_binds_keys_shares_and_members(grantgw):
     add_user(gw, email)
     run_postern("org", "member", "-c", str(gw.config), mine, email,
                 "--role", "viewer")
-    s, _ = login(gw, email=email)
+    # signed in on the tenant's own host: a session is only valid on the
+    # hosts of the app it was made on
+    host = "%s.tenant.test:%d" % (mine, gw.https_port)
+    s = requests.Session()
+    page = get(gw, "/.postern/login", s=s, host=host)
+    r = s.post(gw.url + "/.postern/login", verify=False,
+               allow_redirects=False,
+               headers={"Host": host, "Origin": "https://" + host},
+               data={"email": email, "password": PASSWORD,
+                     "csrf": csrf_of(page.text)})
+    assert r.status_code == 303, r.text
     cookie = {"Cookie": "__Host-postern=" + s.cookies.get("__Host-postern")}
     assert get(gw, "/home", headers=cookie,
                host=mine + ".tenant.test").status_code == 200
@@ -597,6 +609,17 @@ def test_custom_rung_assigned_with_org_member(grantgw):
     r = run_postern("org", "member", "-c", str(gw.config), org, email,
                     "--role", "executive")
     assert r.returncode == 0, r.stderr
+    # the promotion reaches the session with a new id, after the password
+    r = get(gw, "/orgs/%s/board" % org, s=s)
+    assert r.status_code == 401
+    assert "insufficient_user_authentication" in \
+        r.headers["WWW-Authenticate"]
+    assert '"reason":"membership_changed"' in gw.log()
+    page = get(gw, "/.postern/reauth", s=s)
+    r = s.post(gw.url + "/.postern/reauth", verify=False,
+               allow_redirects=False, headers={"Origin": gw.url},
+               data={"password": PASSWORD, "csrf": csrf_of(page.text)})
+    assert r.status_code == 303, r.text
     r = get(gw, "/orgs/%s/board" % org, s=s)
     assert r.status_code == 200
     assert headers_of(r)["x-postern-role"] == "executive"
