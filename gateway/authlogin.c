@@ -499,13 +499,14 @@ auth_on_logout_form(struct client *clt, struct evbuffer *body)
 	struct auth_check *chk;
 	struct form	 f;
 	const char	*why;
-	char		 id[SESSION_ID_LEN + 2];
+	char		 id[SESSION_ID_LEN + 2], scope[AUTH_SCOPE_MAX];
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1),
 	    evbuffer_get_length(body), &f, &why) == -1) {
 		client_answer(clt, &(struct pages_resp){ .status = 400 }, why);
 		return;
 	}
+	auth_scope(clt, scope, sizeof(scope));	/* only this host's session */
 	if (!auth_form_genuine(clt, &f)) {
 		client_answer(clt, &(struct pages_resp){ .status = 403 },
 		    "csrf");
@@ -514,7 +515,7 @@ auth_on_logout_form(struct client *clt, struct evbuffer *body)
 	} else if (clt->w->store == NULL ||
 	    (chk = auth_check_new(clt, AUTH_LOGOUT)) == NULL) {
 		auth_unavailable(clt);
-	} else if (session_destroy(chk->st, id, auth_on_destroyed,
+	} else if (session_destroy(chk->st, id, scope, auth_on_destroyed,
 	    chk) == -1) {
 		(void)auth_check_done(chk);
 		auth_unavailable(clt);

@@ -123,15 +123,18 @@ static struct store_script session_lua_rotate = STORE_SCRIPT(
 	"redis.call('SADD', ukey .. ':sessions', ARGV[3])\n"
 	"return 1\n");
 
-/* KEYS: session.  ARGV: prefix, hash.  The user id it was of, or 0 if
- * there was none. */
+/* KEYS: session.  ARGV: prefix, hash[, scope].  The user id it was of,
+ * or 0 if there was none (or it is of another scope than a given one, and
+ * stays; one stored without a scope goes). */
 static struct store_script session_lua_destroy = STORE_SCRIPT(
 	"session destroy",
-	"local u = redis.call('HGET', KEYS[1], 'user')\n"
+	"local s = redis.call('HMGET', KEYS[1], 'user', 'scope')\n"
+	"if ARGV[3] and s[2] and s[2] ~= ARGV[3] then return 0 end\n"
 	"redis.call('DEL', KEYS[1])\n"
-	"if not u then return 0 end\n"
-	"redis.call('SREM', ARGV[1] .. 'user:' .. u .. ':sessions', ARGV[2])\n"
-	"return u\n");
+	"if not s[1] then return 0 end\n"
+	"redis.call('SREM', ARGV[1] .. 'user:' .. s[1] .. ':sessions',\n"
+	"  ARGV[2])\n"
+	"return s[1]\n");
 
 /* One command in flight; owned by the store callback, which frees it. */
 struct session_req {
@@ -377,12 +380,12 @@ session_on_destroyed(void *arg, const redisReply *reply, const char *err)
 }
 
 int
-session_destroy(struct store *st, const char *id, session_user_cb cb,
-    void *arg)
+session_destroy(struct store *st, const char *id, const char *scope,
+    session_user_cb cb, void *arg)
 {
 	struct session_req	*sr;
 	char			 hash[SESSION_HASH_LEN + 1];
-	const char		*argv[3];
+	const char		*argv[4];
 
 	if ((sr = session_req_new(NULL, NULL, arg)) == NULL)
 		return -1;
@@ -390,8 +393,9 @@ session_destroy(struct store *st, const char *id, session_user_cb cb,
 	session_hash(id, hash);
 	argv[1] = store_prefix(st);
 	argv[2] = hash;
+	argv[3] = scope;
 	return session_eval(st, &session_lua_destroy, sr, session_on_destroyed,
-	    hash, 1, argv, 3);
+	    hash, 1, argv, 4);
 }
 
 int

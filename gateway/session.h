@@ -118,11 +118,12 @@ int	session_rotate(struct store *st, const char *hash, const char *newid,
 int	session_destroy_hash(struct store *st, const char *hash,
 	    session_done_cb cb, void *arg);
 /*
- * Delete the session of cookie id <id> (logout).  <cb> gets SESSION_OK
- * with the id of the session's user, SESSION_NONE when there was no such
- * session, or SESSION_ERROR; contract as above.
+ * Delete the session of cookie id <id> (logout) if it is of <scope>.
+ * <cb> gets SESSION_OK with the id of the session's user, SESSION_NONE
+ * when there was no such session (or it is of another scope, and stays),
+ * or SESSION_ERROR; contract as above.
  */
-int	session_destroy(struct store *st, const char *id, session_user_cb cb,
-	    void *arg);
+int	session_destroy(struct store *st, const char *id, const char *scope,
+	    session_user_cb cb, void *arg);
 
 #endif

@@ -385,6 +385,15 @@ def test_cookie_of_one_app_is_no_session_on_another(fixgw):
         assert gw.email not in r.text
     r = on_host(jar, gw, "nowhere.test", "/.postern/login", "text/html")
     assert gw.email not in r.text
+    # nor does a sign-out there end it
+    r = on_host(jar, gw, "app2.test", "/.postern/login", "text/html")
+    r = jar.post(gw.url + "/.postern/logout", verify=False,
+                 allow_redirects=False, data={"csrf": csrf_of(r.text)},
+                 headers={"Host": "app2.test",
+                          "Origin": "https://app2.test"})
+    assert r.status_code == 303
+    assert gw.redis.exists(key_of(value))
+    jar.cookies.set(COOKIE, value)      # the answer cleared it
     # the refusal leaves the session alone on its own host
     assert on_host(jar, gw, "app.test", "/x").status_code == 200
 
