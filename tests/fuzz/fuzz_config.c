@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: bytes as a postern.yaml through config_load_buffer()
  * (the YAML scan, the table walker and every value parser).  It runs in an
- * empty temporary directory so that relative file names and policy globs
- * resolve to nothing.
+ * empty temporary directory (removed at exit) so that relative file names
+ * and policy globs resolve to nothing; give the fuzzer absolute paths.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,17 +17,24 @@
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static char	dir[] = "/tmp/fuzz-config-XXXXXX";
+
+static void
+fuzz_rmdir(void)
+{
+	(void)rmdir(dir);	/* empty unless the config writes files */
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	dir[] = "/tmp/fuzz-config-XXXXXX";
-
 	(void)argc;
 	(void)argv;
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1) {
 		perror("fuzz_config: temporary directory");
 		exit(1);
 	}
+	(void)atexit(fuzz_rmdir);
 	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
 	return 0;
 }

@@ -3,6 +3,11 @@
  * and policy_compile() (routes, patterns, tenants, the whole-list checks),
  * then a few decisions against whatever compiled.  Upstream URLs with a
  * host name are skipped: they would ask DNS.
+ *
+ * An https:// upstream makes a TLS context, which loads the system trust
+ * store: some 140 certificates parsed for each such input (360 ms under
+ * ASan), none of them input.  The trust store is pointed at an empty file
+ * once, at start, so the context is still made and freed for every input.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +33,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	if (setenv("SSL_CERT_FILE", "/dev/null", 1) == -1 ||
+	    setenv("SSL_CERT_DIR", "/dev/null", 1) == -1) {
+		perror("fuzz_policy: setenv");
+		exit(1);
+	}
 	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
 	return 0;
 }

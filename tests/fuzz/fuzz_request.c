@@ -5,32 +5,42 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "request.h"
 
+int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	struct request_limits	 lim;
-	struct request		*req;
-	struct evbuffer		*in, *out;
-	enum request_result	 r;
-	int			 round;
+/* Made once: the buffers are emptied after each input, not remade. */
+static struct request_limits	 lim;
+static struct evbuffer		*in, *out;
 
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
 	request_limits_from(&lim, NULL);
 	lim.max_request_line = 1024;
 	lim.max_header_size = 4096;
 	lim.max_headers = 32;
 	lim.max_body_size = 65536;
-	in = evbuffer_new();
-	out = evbuffer_new();
-	if (in == NULL || out == NULL)
-		goto out;
+	if ((in = evbuffer_new()) == NULL || (out = evbuffer_new()) == NULL)
+		abort();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct request		*req;
+	enum request_result	 r;
+	int			 round;
+
 	evbuffer_add(in, data, size);
 	for (round = 0; round < 4; round++) {
 		if ((req = request_new(&lim)) == NULL)
@@ -51,10 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		evbuffer_drain(out, evbuffer_get_length(out));
 	}
-out:
-	if (in != NULL)
-		evbuffer_free(in);
-	if (out != NULL)
-		evbuffer_free(out);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_drain(out, evbuffer_get_length(out));
 	return 0;
 }
