@@ -4,8 +4,10 @@
  * header hygiene lives: hop-by-hop headers (RFC 9110 7.6.1) and every
  * client header that folds onto a gateway-owned name are dropped before
  * the gateway adds its own, so no client header can remove or spoof them;
- * response headers are checked for CR, LF and control bytes and given the
- * app's security headers (headers.c).  Framing (Content-Length, chunked)
+ * response headers are checked for CR, LF and control bytes, lose any
+ * Set-Cookie or Clear-Site-Data that would touch the gateway's cookies
+ * (one "upstream_header" event per response) and get the app's security
+ * headers (headers.c).  Framing (Content-Length, chunked)
  * is the caller's: it depends on the parser state proxy.c keeps.
  */
 #ifndef POSTERN_PROXYHEAD_H
@@ -59,10 +61,13 @@ int	proxyhead_write_response(struct evbuffer *out, struct client *clt,
 
 /*
  * The whole 101 head answering a WebSocket handshake (<websocket>: one
- * went up), from the <n> upstream headers at <h> without hop-by-hop ones.
- * Returns 0, or -1 with a stable reason code in *<why> and nothing added.
+ * went up) of <clt>'s request, from the <n> upstream headers at <h>
+ * without hop-by-hop ones.  Returns 0, or -1 with a stable reason code in
+ * *<why> and nothing added.  <clt> may be NULL (tests): then nothing is
+ * logged, and a Clear-Site-Data wiping cookies never passes.
  */
-int	proxyhead_write_101(struct evbuffer *out, const struct request_header *h,
-	    size_t n, int websocket, const char **why);
+int	proxyhead_write_101(struct evbuffer *out, struct client *clt,
+	    const struct request_header *h, size_t n, int websocket,
+	    const char **why);
 
 #endif

@@ -121,14 +121,14 @@ test_101(void **state)
 
 	(void)state;
 	assert_non_null(b);
-	assert_int_equal(proxyhead_write_101(b, bad, 2, 1, &why), -1);
+	assert_int_equal(proxyhead_write_101(b, NULL, bad, 2, 1, &why), -1);
 	assert_string_equal(why, "upstream_bad_header");
-	assert_int_equal(proxyhead_write_101(b, h2c, 1, 1, &why), -1);
+	assert_int_equal(proxyhead_write_101(b, NULL, h2c, 1, 1, &why), -1);
 	assert_string_equal(why, "upstream_upgrade");
-	assert_int_equal(proxyhead_write_101(b, ok, 6, 0, &why), -1);
+	assert_int_equal(proxyhead_write_101(b, NULL, ok, 6, 0, &why), -1);
 	assert_string_equal(why, "upstream_upgrade");
 	assert_int_equal(evbuffer_get_length(b), 0);
-	assert_int_equal(proxyhead_write_101(b, ok, 6, 1, &why), 0);
+	assert_int_equal(proxyhead_write_101(b, NULL, ok, 6, 1, &why), 0);
 	s = contents(b);
 	assert_string_equal(s, "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Sec-WebSocket-Accept: abc=\r\nX-Keep: 2\r\n"
