@@ -27,6 +27,7 @@
 #include "pages.h"
 #include "plain.h"
 #include "proxy.h"
+#include "proxyhead.h"
 #include "request.h"
 #include "store.h"
 #include "serve.h"
@@ -716,6 +717,7 @@ client_decide(struct client *clt)
 		    "unknown_host");
 		return;
 	}
+	proxyhead_log_spoof(clt);
 	if (auth_decide(clt) == AUTH_PENDING)
 		return;
 	client_resume(clt, CLIENT_ALLOW, 0);

@@ -385,16 +385,21 @@ proxyhead_write_forwarded(struct evbuffer *out, const struct client *clt,
 	    "\r\nX-Request-Id: ", clt->request_id, "\r\n", NULL });
 }
 
-/*
- * A client sent identity headers of ours (X-Postern-*): they are dropped,
- * and the attempt is logged once per request (the name, never a value).
- */
-static void
-proxyhead_log_spoof(const struct client *clt, const char *name)
+void
+proxyhead_log_spoof(const struct client *clt)
 {
+	const struct request *req = clt->req;
+	size_t		 i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (proxyhead_fold_eq(req->headers[i].name, "x-postern-", 1))
+			break;
+	if (i == req->nheaders)
+		return;
 	log_event(LOG_LEVEL_WARN, "client_header", "request_id",
-	    clt->request_id, "client", clt->peer, "header", name,
-	    "reason", "identity_header_spoof", (const char *)NULL);
+	    clt->request_id, "client", clt->peer, "header",
+	    req->headers[i].name, "reason", "identity_header_spoof",
+	    (const char *)NULL);
 }
 
 /* The client's headers that may pass, into <out>; see proxyhead.h. */
@@ -403,7 +408,6 @@ proxyhead_write_client(struct client *clt, struct evbuffer *out,
     struct proxyhead_fwd *fw)
 {
 	struct request	*req = clt->req;
-	const char	*spoof = NULL;
 	size_t		 i;
 	int		 rc = 0, listed = proxyhead_connection_extra(req->headers,
 			    req->nheaders);
@@ -411,8 +415,6 @@ proxyhead_write_client(struct client *clt, struct evbuffer *out,
 	for (i = 0; i < req->nheaders; i++) {
 		const struct request_header *h = &req->headers[i];
 
-		if (spoof == NULL && proxyhead_fold_eq(h->name, "x-postern-", 1))
-			spoof = h->name;
 		if (proxyhead_fold_eq(h->name, "host", 0) ||
 		    proxyhead_fold_eq(h->name, "expect", 0) ||
 		    proxyhead_hop_by_hop(h->name) ||
@@ -428,8 +430,6 @@ proxyhead_write_client(struct client *clt, struct evbuffer *out,
 		}
 		rc |= proxyhead_add_header(out, h->name, h->value);
 	}
-	if (spoof != NULL)
-		proxyhead_log_spoof(clt, spoof);
 	return rc;
 }
 

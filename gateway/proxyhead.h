@@ -20,6 +20,15 @@ struct evbuffer;
 struct request;
 struct request_header;
 
+/*
+ * If <clt>'s request carries a client header folding onto X-Postern-*
+ * (never forwarded: proxyhead_write_request() drops it), log one
+ * "client_header" event, reason identity_header_spoof, with its name
+ * (never its value).  Called once per request to an app, whatever the
+ * decision.
+ */
+void	proxyhead_log_spoof(const struct client *clt);
+
 /* Whether <req> is a WebSocket opening handshake (RFC 6455 4.1). */
 int	proxyhead_is_websocket(const struct request *req);
 

@@ -213,6 +213,16 @@ def test_client_identity_headers_are_logged(gw, name):
     assert events(gw, "client_header")[0]["client"] == "127.0.0.1"
 
 
+def test_identity_headers_logged_on_refused_requests_too(authgw):
+    gw = authgw()
+    status, _, _ = raw(gw, request("/hello", "X-Postern-User: admin"))
+    assert status == 401
+    ev = events(gw, "client_header")
+    assert [e["header"] for e in ev] == ["X-Postern-User"]
+    rej = events(gw, "reject")
+    assert [e["request_id"] for e in rej] == [ev[0]["request_id"]]
+
+
 def test_client_without_identity_headers_is_not_logged(gw):
     assert raw(gw, request("/hello", "X-Posterns: 1"))[0] == 200
     assert events(gw, "client_header") == []
