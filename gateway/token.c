@@ -169,9 +169,10 @@ token_authorization_ours(const char *value)
 
 	/* The credentials after any scheme ("Bearer", "bearer", "Token",
 	 * none at all, even glued on: "Bearerpk_..."), in any spacing. */
+	n = strcspn(v, " \t");		/* the scheme, or a bare token */
 	if (strncasecmp(v, "bearer", 6) == 0)
 		v += 6;
-	else if (v[n = strcspn(v, " \t")] != '\0')
+	else if (v[n] != '\0')
 		v += n;
 	if (token_kind_at(v + token_ows(v)))
 		return 1;
