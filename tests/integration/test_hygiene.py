@@ -341,6 +341,11 @@ def test_trusted_proxy_gives_one_forwarding_chain(trusted_gateway):
     assert f["x-forwarded-host"] == ["app.example.com"]
     assert f["x-forwarded-proto"] == ["https"]
     assert ("x-forwarded-port", "443") in up
+    # the proxy's X-Forwarded-Proto never goes up beside ours: TLS ended
+    # here, so https, on one line
+    status, _, body = raw(gw, request("/hello", "X-Forwarded-Proto: http",
+                                      "x-forwarded-proto: gopher"))
+    assert forwarding(echoed(body))["x-forwarded-proto"] == ["https"]
     # without the proxy's: ours, once
     status, _, body = raw(gw, request("/hello"))
     f = forwarding(echoed(body))
