@@ -136,6 +136,12 @@ struct client	*auth_check_done(struct auth_check *);
 void		 auth_unavailable(struct client *);
 /* Answer a verdict other than ALLOW. */
 void		 auth_refuse(struct client *, const struct decision *);
+/*
+ * If <d> is a DENY for identity <id>, keep its user and deciding rule for
+ * the reject line (copied: call it while <id>'s strings live).
+ */
+void		 auth_note_deny(struct client *, const struct decision *d,
+		    const struct decide_identity *id);
 /* decide() for the current request of <clt> by <id>. */
 enum decide_verdict auth_decide_as(struct client *,
 		    const struct decide_identity *, struct decision *);

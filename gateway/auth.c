@@ -556,6 +556,26 @@ auth_unauthenticated(struct client *clt, int stale)
  * STEP_UP and MFA say the session is good but not enough (RFC 9470's
  * insufficient_user_authentication for non-browsers).
  */
+/* The user as the upstream would name it (X-Postern-User): grants with
+ * their kind's prefix. */
+void
+auth_note_deny(struct client *clt, const struct decision *d,
+    const struct decide_identity *id)
+{
+	const char	*kind = id->kind == DECIDE_APIKEY ? "pk_" :
+			    id->kind == DECIDE_SHARE ? "ps_" : "";
+
+	if (d->verdict != DECIDE_DENY)
+		return;
+	if (id->user != NULL)
+		(void)snprintf(clt->deny_user, sizeof(clt->deny_user), "%s%s",
+		    kind, id->user);
+	if (d->line > 0) {
+		clt->deny_file = d->file;
+		clt->deny_line = d->line;
+	}
+}
+
 void
 auth_refuse(struct client *clt, const struct decision *d)
 {
@@ -658,6 +678,7 @@ auth_decide_ident(struct client *clt, struct auth_ident *ident)
 		auth_identity_grant(&id, &ident->g, scopes);
 	if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
 		auth_membership_pending(ident, &d);
+		auth_note_deny(clt, &d, &id);
 		auth_reset(clt);	/* nothing goes upstream */
 		auth_refuse(clt, &d);
 		return;
@@ -719,7 +740,7 @@ auth_on_session(void *arg, enum session_status status,
 int
 auth_cookie(struct client *clt, char *id, size_t idlen)
 {
-	const char	*hdr = request_header(clt->req, "cookie");
+	const char	*hdr = request_cookies(clt->req);
 
 	return cookie_get(hdr, auth_cookie_name(clt->cfg), id, idlen) ==
 	    COOKIE_FOUND && session_id_valid(id);
@@ -852,8 +873,8 @@ auth_decide(struct client *clt)
 		return AUTH_PENDING;
 	}
 	if (!auth_cookie(clt, id, sizeof(id)))
-		auth_unauthenticated(clt, request_header(clt->req, "cookie") !=
-		    NULL && strstr(request_header(clt->req, "cookie"),
+		auth_unauthenticated(clt, request_cookies(clt->req) !=
+		    NULL && strstr(request_cookies(clt->req),
 		    auth_cookie_name(clt->cfg)) != NULL);
 	else if (auth_lookup(clt, id, AUTH_LOOKUP) == -1)
 		auth_unavailable(clt);

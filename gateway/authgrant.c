@@ -167,37 +167,21 @@ authgrant_check(struct auth_check *chk)
 	OPENSSL_cleanse(hash, sizeof(hash));
 }
 
-/* The token of "Authorization: Bearer <token>", or NULL. */
+/* The token of "Authorization: Bearer <token>" (token_bearer()), or NULL. */
 static const char *
 authgrant_bearer(const struct request *req, size_t *len)
 {
 	const char	*v = request_header(req, "authorization");
 
-	if (v == NULL || strncasecmp(v, "bearer ", 7) != 0)
-		return NULL;
-	v += 7;
-	v += strspn(v, " ");
-	*len = strcspn(v, " \t");
-	if (v[*len + strspn(v + *len, " \t")] != '\0')
-		*len = 0;	/* trailing words: not a token (refused) */
-	return v;
+	return v != NULL ? token_bearer(v, len) : NULL;
 }
 
 int
 authgrant_header_ours(const char *name, const char *value)
 {
-	size_t	n = strlen(value);
-	size_t	i;
-
 	if ((name[0] | 0x20) != 'a' || strcasecmp(name, "authorization") != 0)
 		return 0;
-	for (i = 0; i < n && value[i] != ' '; i++)
-		;
-	while (i < n && value[i] == ' ')
-		i++;
-	return strncasecmp(value, "bearer ", 7) == 0 && n - i >= 3 &&
-	    (strncmp(value + i, "pk_", 3) == 0 ||
-	    strncmp(value + i, "ps_", 3) == 0);
+	return token_authorization_ours(value);
 }
 
 /* ---- the request path ---- */
@@ -240,7 +224,7 @@ int
 authgrant_identify(struct client *clt, const struct decision *d)
 {
 	struct request	*req = clt->req;
-	const char	*tok, *cookies = request_header(req, "cookie");
+	const char	*tok, *cookies = request_cookies(req);
 	char		 val[TOKEN_LEN + 2];
 	size_t		 len;
 
@@ -335,8 +319,10 @@ authgrant_on_grant(void *arg, enum grant_status status,
 		authgrant_invalid(clt, step);
 	else if (step == AUTHGRANT_STEP_LINK) {
 		auth_identity_grant(&id, g, scopes);
-		if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW)
+		if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
+			auth_note_deny(clt, &d, &id);
 			auth_refuse(clt, &d);
+		}
 		else if (strcmp(d.reason, "share") != 0)	/* public */
 			authgrant_answer(clt, 403, NULL, NULL,
 			    "share_resource");

@@ -54,7 +54,7 @@ static const char auth_dummy_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
 static void
 auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
 {
-	const char	*hdr = request_header(clt->req, "cookie");
+	const char	*hdr = request_cookies(clt->req);
 
 	*set = 0;
 	if (cookie_get(hdr, CSRF_COOKIE, id, idlen) == COOKIE_FOUND &&
@@ -207,7 +207,7 @@ auth_form_genuine(struct client *clt, const struct form *f)
 	    request_header(req, "referer"), request_header(req, "host"),
 	    clt->secure))
 		return 0;
-	ok = cookie_get(request_header(req, "cookie"), CSRF_COOKIE, id,
+	ok = cookie_get(request_cookies(req), CSRF_COOKIE, id,
 	    sizeof(id)) == COOKIE_FOUND && csrf_verify(clt->cfg->keys->csrf,
 	    id, form_get(f, "csrf"));
 	OPENSSL_cleanse(id, sizeof(id));

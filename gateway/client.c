@@ -22,10 +22,12 @@
 #include "config.h"
 #include "conn.h"
 #include "connlimit.h"
+#include "form.h"
 #include "log.h"
 #include "pages.h"
 #include "plain.h"
 #include "proxy.h"
+#include "proxyhead.h"
 #include "request.h"
 #include "store.h"
 #include "serve.h"
@@ -359,6 +361,16 @@ client_ms(char *buf, size_t size, uint64_t us)
 	return buf;
 }
 
+/* The deciding rule of a policy 403 as "file:line" in <buf>, or NULL. */
+static const char *
+client_rule(const struct client *clt, char *buf, size_t size)
+{
+	if (clt->deny_line == 0 || clt->deny_file == NULL)
+		return NULL;
+	(void)snprintf(buf, size, "%s:%zu", clt->deny_file, clt->deny_line);
+	return buf;
+}
+
 /*
  * One access-log line per request ("request"; "reject" with the <reason>
  * when refused or failed), and the request's metrics.  The path is the
@@ -370,7 +382,7 @@ client_log(struct client *clt, const char *reason)
 	struct request	*req = clt->req;
 	int		 status = clt->status ? clt->status : 499;
 	uint64_t	 us = client_usec_since(&clt->start);
-	char		 st[8], in[24], out[24], ms[32], up[32];
+	char		 st[8], in[24], out[24], ms[32], up[32], rule[320];
 
 	metrics_request(&clt->w->metrics, status,
 	    (enum metrics_decision)clt->decision, us);
@@ -395,7 +407,11 @@ client_log(struct client *clt, const char *reason)
 	    "decision", metrics_decision_name(
 	    (enum metrics_decision)clt->decision),
 	    "app", clt->app != NULL ? clt->app->name : NULL,
-	    "reason", reason, (const char *)NULL);
+	    "reason", reason,
+	    /* a policy 403 adds its user and rule; else the pairs end here */
+	    clt->deny_line > 0 || clt->deny_user[0] != '\0' ? "user" : NULL,
+	    clt->deny_user[0] != '\0' ? clt->deny_user : NULL,
+	    "rule", client_rule(clt, rule, sizeof(rule)), (const char *)NULL);
 }
 
 /* Answer the current request ourselves with <r> (status etc. set). */
@@ -424,6 +440,9 @@ static void
 client_finish(struct client *clt, const char *reason)
 {
 	client_log(clt, reason);
+	clt->deny_user[0] = '\0';
+	clt->deny_file = NULL;
+	clt->deny_line = 0;
 	request_free(clt->req);
 	clt->req = NULL;
 	clt->app = NULL;
@@ -517,6 +536,10 @@ client_read_form(struct client *clt, size_t max,
 	struct request	*req = clt->req;
 	struct timeval	 tv, tv2;
 
+	if (!form_content_type_ok(request_header(req, "content-type"))) {
+		client_refuse(clt, 415, "form_content_type");
+		return;
+	}
 	if (req->chunked) {
 		client_refuse(clt, 411, "form_chunked");
 		return;
@@ -694,6 +717,7 @@ client_decide(struct client *clt)
 		    "unknown_host");
 		return;
 	}
+	proxyhead_log_spoof(clt);
 	if (auth_decide(clt) == AUTH_PENDING)
 		return;
 	client_resume(clt, CLIENT_ALLOW, 0);

@@ -97,6 +97,9 @@ struct client {
 	char			 tenant[64];	/* decide()'s tenant, "" if none */
 	char			 tenant_role[16]; /* ident's role in tenant */
 	int			 rate_checked;	/* the route's class counted */
+	char			 deny_user[64];	/* a policy 403's user id, */
+	const char		*deny_file;	/* its rule's file (in cfg) */
+	size_t			 deny_line;	/* and line; 0: none */
 	struct auth_watch	*watch;		/* a tunnel's session check */
 	struct evbuffer		*form;		/* a gateway form's body */
 	void			(*form_cb)(struct client *, struct evbuffer *);

@@ -121,6 +121,8 @@ struct config_app {
 	char		*org;		/* app.org: one fixed tenant, or NULL */
 	int		 case_insensitive_paths; /* upstream folds case */
 	int		 method_override; /* pass X-HTTP-Method-Override &c. */
+	int		 allow_clear_site_data; /* its Clear-Site-Data may
+					 * wipe cookies (ours too) */
 };
 
 /* mail.starttls: CURLOPT_USE_SSL for smtp:// (smtps:// is always TLS). */

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cookie.h"
 
@@ -132,4 +133,63 @@ cookie_strip(const char *hdr, const char *const *names, int *err)
 	}
 	out[off] = '\0';
 	return out;
+}
+
+/* <len> bytes at <s> start with <pre>, ignoring ASCII case? */
+static int
+cookie_prefix_ci(const char *s, size_t len, const char *pre)
+{
+	size_t	n = strlen(pre);
+
+	return len >= n && strncasecmp(s, pre, n) == 0;
+}
+
+int
+cookie_name_ours(const char *name, size_t len)
+{
+	while (len > 0 && (*name == ' ' || *name == '\t' || *name == '"'))
+		name++, len--;
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t' ||
+	    name[len - 1] == '"'))
+		len--;
+	if (cookie_prefix_ci(name, len, "__host-"))
+		name += 7, len -= 7;
+	else if (cookie_prefix_ci(name, len, "__secure-"))
+		name += 9, len -= 9;
+	if (!cookie_prefix_ci(name, len, COOKIE_OURS))
+		return 0;
+	return len == sizeof(COOKIE_OURS) - 1 ||
+	    name[sizeof(COOKIE_OURS) - 1] == '-';
+}
+
+/*
+ * The name of the cookie a Set-Cookie value starting at <p> sets, read as
+ * loosely as any browser or proxy might: leading '=' are skipped (a
+ * nameless cookie "=a=b" goes back to servers as "a=b").  Its end goes to
+ * *<end>; returns its start.
+ */
+static const char *
+cookie_set_name(const char *p, const char **end)
+{
+	while (*p == ' ' || *p == '\t' || *p == '=')
+		p++;
+	*end = p + strcspn(p, "=;,");
+	return p;
+}
+
+int
+cookie_set_ours(const char *value)
+{
+	const char	*p = value, *name, *end;
+
+	/* Every comma-separated piece: a proxy may have folded several
+	 * Set-Cookie lines into one (an Expires date only adds pieces). */
+	for (;;) {
+		name = cookie_set_name(p, &end);
+		if (cookie_name_ours(name, (size_t)(end - name)))
+			return 1;
+		if ((p = strchr(end, ',')) == NULL)
+			return 0;
+		p++;
+	}
 }

@@ -1,6 +1,7 @@
 /*
  * Cookie header parsing (RFC 6265 §4.2.1 syntax, read strictly) and the
- * removal of the gateway's own cookies before a request goes upstream.
+ * removal of the gateway's own cookies before a request goes upstream;
+ * and the check that keeps upstream responses from setting them.
  */
 #ifndef POSTERN_COOKIE_H
 #define POSTERN_COOKIE_H
@@ -31,5 +32,25 @@ enum cookie_result cookie_get(const char *hdr, const char *name, char *out,
  */
 char		*cookie_strip(const char *hdr, const char *const *names,
 		    int *err);
+
+/* The name every cookie of the gateway's starts with (after an optional
+ * __Host- or __Secure- prefix): postern, postern-csrf, postern-share. */
+#define COOKIE_OURS	"postern"
+
+/*
+ * Whether the cookie name of <len> bytes at <name> is, or could pass for,
+ * one of the gateway's: surrounding whitespace and quotes aside, and in
+ * any case, an optional "__Host-" or "__Secure-" then "postern" alone or
+ * followed by "-".
+ */
+int		 cookie_name_ours(const char *name, size_t len);
+
+/*
+ * Whether the Set-Cookie (or Set-Cookie2) header value <value> would set,
+ * replace or delete a cookie of the gateway's (cookie_name_ours()): an
+ * upstream must never touch the session.  Each comma-separated piece is
+ * checked, in case several lines were folded into one.
+ */
+int		 cookie_set_ours(const char *value);
 
 #endif

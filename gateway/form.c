@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -179,4 +180,34 @@ form_free(struct form *f)
 		free(f->fields[i].name);
 	}
 	f->nfields = 0;
+}
+
+/* <s> starts with <word> in any case; returns what follows, or NULL. */
+static const char *
+form_skip_word(const char *s, const char *word)
+{
+	size_t	n = strlen(word);
+
+	return strncasecmp(s, word, n) == 0 ? s + n : NULL;
+}
+
+int
+form_content_type_ok(const char *ct)
+{
+	const char	*p;
+
+	if (ct == NULL || (p = form_skip_word(ct + strspn(ct, " \t"),
+	    "application/x-www-form-urlencoded")) == NULL)
+		return 0;
+	p += strspn(p, " \t");
+	if (*p == '\0')
+		return 1;
+	if (*p++ != ';')
+		return 0;
+	p += strspn(p, " \t");
+	if ((p = form_skip_word(p, "charset=")) == NULL)
+		return 0;
+	if ((p = form_skip_word(p, *p == '"' ? "\"utf-8\"" : "utf-8")) == NULL)
+		return 0;
+	return p[strspn(p, " \t")] == '\0';
 }

@@ -32,6 +32,13 @@ struct form {
  */
 int		 form_parse(const char *body, size_t len, struct form *f,
 		    const char **reason);
+/*
+ * Whether Content-Type value <ct> (NULL: none sent) is
+ * application/x-www-form-urlencoded, in any case, with at most the one
+ * parameter charset=utf-8 (any case, quoted or not): the only bodies
+ * form_parse() reads.  Anything else is answered 415.
+ */
+int		 form_content_type_ok(const char *ct);
 /* The value of field <name>, or NULL. */
 const char	*form_get(const struct form *f, const char *name);
 /* Wipe every value (passwords travel here) and free.  NULL-safe. */

@@ -429,3 +429,28 @@ headers_add(struct evbuffer *out, const struct headers_set *hs, int tls,
 	}
 	return rc;
 }
+
+/*
+ * Clear-Site-Data (W3C): a comma list of quoted types.  Unquoted or in
+ * another case they are read too: what some browser might honour counts.
+ */
+int
+headers_clears_cookies(const char *value)
+{
+	const char	*p = value, *e;
+	size_t		 len;
+
+	for (;;) {
+		p += strspn(p, " \t\"");
+		e = p + strcspn(p, ",");
+		len = (size_t)(e - p);
+		while (len > 0 && strchr(" \t\"", p[len - 1]) != NULL)
+			len--;
+		if ((len == 7 && strncasecmp(p, "cookies", 7) == 0) ||
+		    (len == 1 && *p == '*'))
+			return 1;
+		if (*e == '\0')
+			return 0;
+		p = e + 1;
+	}
+}

@@ -86,4 +86,10 @@ int	headers_filter(const struct headers_set *set, int tls,
 int	headers_add(struct evbuffer *out, const struct headers_set *set,
 	    int tls, unsigned int seen, const char *nonce);
 
+/*
+ * Whether a Clear-Site-Data header value <value> asks the browser to wipe
+ * cookies ("cookies" or "*"), the gateway's session among them.
+ */
+int	headers_clears_cookies(const char *value);
+
 #endif

@@ -141,6 +141,7 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	s->tls_handshake_failures += metrics_load(
 	    &m->tls_handshake_failures);
 	s->rejects += metrics_load(&m->rejects);
+	s->upstream_dropped += metrics_load(&m->upstream_dropped);
 	s->mail_sent += metrics_load(&m->mail_sent);
 	for (i = 0; i < METRICS_NMAIL; i++)
 		s->mail_failed[i] += metrics_load(&m->mail_failed[i]);
@@ -251,6 +252,10 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    metrics_render_upstream(out, s) == -1 ||
 	    metrics_render_one(out, "postern_rejects_total", "counter",
 	    "Requests refused by the gateway with a reason.", s->rejects) ||
+	    metrics_render_one(out, "postern_upstream_headers_dropped_total",
+	    "counter", "Upstream response headers dropped for touching the "
+	    "gateway's cookies (Set-Cookie, Clear-Site-Data).",
+	    s->upstream_dropped) ||
 	    metrics_render_one(out, "postern_connections_open", "gauge",
 	    "Open client connections.", metrics_load(&g->connections_open)) ||
 	    metrics_render_one(out, "postern_connections_total", "counter",

@@ -61,6 +61,7 @@ struct metrics {
 	atomic_uint_fast64_t	connections_total;
 	atomic_uint_fast64_t	tls_handshake_failures;
 	atomic_uint_fast64_t	rejects;	/* refused with a reason */
+	atomic_uint_fast64_t	upstream_dropped; /* response headers */
 	atomic_uint_fast64_t	mail_sent;	/* accepted by the server */
 	atomic_uint_fast64_t	mail_failed[METRICS_NMAIL];
 	atomic_uint_fast64_t	mail_retries;	/* attempts after a first */
@@ -101,6 +102,7 @@ struct metrics_snap {
 	uint64_t	connections_total;
 	uint64_t	tls_handshake_failures;
 	uint64_t	rejects;
+	uint64_t	upstream_dropped;
 	uint64_t	mail_sent;
 	uint64_t	mail_failed[METRICS_NMAIL];
 	uint64_t	mail_retries;

@@ -36,6 +36,8 @@ static const struct {
 	{ 411, "Length Required", "The request must state its length." },
 	{ 413, "Content Too Large", "The request body is too large." },
 	{ 414, "URI Too Long", "The request target is too long." },
+	{ 415, "Unsupported Media Type", "The form was sent in a format this "
+	    "page does not accept." },
 	{ 417, "Expectation Failed", "The expectation cannot be met." },
 	{ 409, "Conflict", "Something changed meanwhile. Please try again." },
 	{ 421, "Misdirected Request", "This server does not serve that host." },

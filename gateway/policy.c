@@ -84,6 +84,8 @@ static const struct yconf_key policy_app_keys[] = {
 	    offsetof(struct policy_ctx, app.case_insensitive_paths), 0, 0 },
 	{ "method_override", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct policy_ctx, app.method_override), 0, 0 },
+	{ "allow_clear_site_data", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    offsetof(struct policy_ctx, app.allow_clear_site_data), 0, 0 },
 	{ "routes", YAML_SEQUENCE_NODE, 0, policy_on_routes, 0, 0, 0 },
 };
 

@@ -727,8 +727,8 @@ proxy_write_101(struct proxy *px, struct evbuffer *out)
 {
 	const char	*why;
 
-	if (proxyhead_write_101(out, px->hdrs, px->nhdrs, px->websocket,
-	    &why) == -1)
+	if (proxyhead_write_101(out, px->clt, px->hdrs, px->nhdrs,
+	    px->websocket, &why) == -1)
 		return proxy_fail(px, why);
 	px->tunnel = 1;
 	px->head_sent = 1;

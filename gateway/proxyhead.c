@@ -7,6 +7,7 @@
  * message, so lines are assembled without printf.
  */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,11 @@
 #include "config.h"
 #include "cookie.h"
 #include "headers.h"
+#include "log.h"
 #include "pages.h"
 #include "proxyhead.h"
 #include "request.h"
+#include "serve.h"
 
 /* Does <name> fold (case-insensitively, "_" read as "-") onto <want>? */
 static int
@@ -234,9 +237,33 @@ proxyhead_add_strings(struct evbuffer *out, const char *const *s)
 }
 
 /*
+ * Client headers that name a user or the original URL and that apps behind
+ * other proxies commonly trust: never from a client, nor through a trusted
+ * proxy (the policy decided on the request's own path and on the identity
+ * the gateway established; an upstream reading X-Original-URL or
+ * Remote-User would act on another).
+ */
+static int
+proxyhead_spoofable(const char *name)
+{
+	static const char *const exact[] = { "x-client-ip", "true-client-ip",
+	    "x-original-uri", "x-original-url", "x-rewrite-url", "remote-user",
+	    "x-remote-user", "x-forwarded-user", "x-forwarded-email",
+	    "x-forwarded-groups", "x-forwarded-preferred-username",
+	    "x-forwarded-access-token", NULL };
+	const char *const *e;
+
+	for (e = exact; *e != NULL; e++)
+		if (proxyhead_fold_eq(name, *e, 0))
+			return 1;
+	return proxyhead_fold_eq(name, "x-auth-request-", 1);
+}
+
+/*
  * Client headers the upstream must never see from a client: identity and
  * forwarding headers the gateway owns.  From a trusted proxy the standard
- * forwarding headers pass (X-Forwarded-For is extended instead).  Method
+ * forwarding headers pass (X-Forwarded-For, -Host and -Proto are taken
+ * apart and written once: proxyhead_write_forwarded()).  Method
  * overrides too, unless the app says it needs them: the policy decided on
  * the request's own method, and an upstream honouring
  * X-HTTP-Method-Override: DELETE on a GET would act on another.
@@ -245,7 +272,8 @@ static int
 proxyhead_gateway_owned(const struct client *clt, const char *name)
 {
 	if (proxyhead_fold_eq(name, "x-postern-", 1) ||
-	    proxyhead_fold_eq(name, "x-request-id", 0))
+	    proxyhead_fold_eq(name, "x-request-id", 0) ||
+	    proxyhead_spoofable(name))
 		return 1;
 	if (!clt->app->method_override &&
 	    (proxyhead_fold_eq(name, "x-http-method-override", 0) ||
@@ -256,9 +284,7 @@ proxyhead_gateway_owned(const struct client *clt, const char *name)
 		return 0;
 	return proxyhead_fold_eq(name, "x-forwarded-", 1) ||
 	    proxyhead_fold_eq(name, "forwarded", 0) ||
-	    proxyhead_fold_eq(name, "x-real-ip", 0) ||
-	    proxyhead_fold_eq(name, "x-original-url", 0) ||
-	    proxyhead_fold_eq(name, "x-rewrite-url", 0);
+	    proxyhead_fold_eq(name, "x-real-ip", 0);
 }
 
 /* A Cookie header without the gateway's own cookies (session, CSRF). */
@@ -296,21 +322,96 @@ proxyhead_is_websocket(const struct request *req)
 	    ver != NULL && strcmp(ver, "13") == 0;
 }
 
-int
-proxyhead_write_request(struct client *clt, int websocket,
-    struct evbuffer *out)
+/* The forwarding headers a trusted proxy sent, each kind's lines joined
+ * into one list (RFC 9110 5.3); NULL where it sent none. */
+enum { PROXYHEAD_XFF = 0, PROXYHEAD_XFHOST, PROXYHEAD_NFWD };
+
+struct proxyhead_fwd {
+	char	*v[PROXYHEAD_NFWD];
+};
+
+/*
+ * If <h> is a forwarding header proxyhead_write_forwarded() writes once,
+ * take it out of the client's (the peer is trusted: from others these
+ * were dropped already) and return 1.  X-Forwarded-For and -Host are kept
+ * in <fw>; *<rc> becomes -1 if memory ran out.  X-Forwarded-Proto is
+ * not kept: ours follows clt->secure, which already read it.
+ */
+static int
+proxyhead_fwd_take(struct proxyhead_fwd *fw, const struct request_header *h,
+    int *rc)
+{
+	static const char *const names[PROXYHEAD_NFWD] = { "x-forwarded-for",
+	    "x-forwarded-host" };
+	char	**v;
+	size_t	  i;
+
+	if (proxyhead_fold_eq(h->name, "x-forwarded-proto", 0))
+		return 1;
+	for (i = 0; i < PROXYHEAD_NFWD; i++) {
+		if (!proxyhead_fold_eq(h->name, names[i], 0))
+			continue;
+		v = &fw->v[i];
+		if (h->value[0] != '\0' && ((*v != NULL &&
+		    request_append(v, ", ", 2) == -1) ||
+		    request_append(v, h->value, strlen(h->value)) == -1))
+			*rc = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * One line each of X-Forwarded-For, -Proto and -Host, and X-Request-Id:
+ * the upstream never gets two chains to choose from.  X-Forwarded-For
+ * extends a trusted proxy's list with the peer; -Host is the trusted
+ * proxy's (it saw the client's request), else the request's Host; -Proto
+ * is https when the request came over TLS, here or (a trusted proxy's
+ * X-Forwarded-Proto: https) at the proxy, else http.
+ */
+static int
+proxyhead_write_forwarded(struct evbuffer *out, const struct client *clt,
+    const struct proxyhead_fwd *fw, const char *host)
+{
+	const char	*xff = fw->v[PROXYHEAD_XFF];
+	const char	*xfh = fw->v[PROXYHEAD_XFHOST];
+
+	if (xfh == NULL)
+		xfh = host != NULL ? host : "";
+	return proxyhead_add_strings(out, (const char *const []){
+	    "X-Forwarded-For: ", xff != NULL ? xff : "",
+	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
+	    clt->secure ? "https" : "http", "\r\nX-Forwarded-Host: ", xfh,
+	    "\r\nX-Request-Id: ", clt->request_id, "\r\n", NULL });
+}
+
+void
+proxyhead_log_spoof(const struct client *clt)
+{
+	const struct request *req = clt->req;
+	size_t		 i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (proxyhead_fold_eq(req->headers[i].name, "x-postern-", 1))
+			break;
+	if (i == req->nheaders)
+		return;
+	log_event(LOG_LEVEL_WARN, "client_header", "request_id",
+	    clt->request_id, "client", clt->peer, "header",
+	    req->headers[i].name, "reason", "identity_header_spoof",
+	    (const char *)NULL);
+}
+
+/* The client's headers that may pass, into <out>; see proxyhead.h. */
+static int
+proxyhead_write_client(struct client *clt, struct evbuffer *out,
+    struct proxyhead_fwd *fw)
 {
 	struct request	*req = clt->req;
-	const char	*host = request_header(req, "host");
-	const char	*xff = NULL;
 	size_t		 i;
 	int		 rc = 0, listed = proxyhead_connection_extra(req->headers,
 			    req->nheaders);
 
-	rc |= proxyhead_add_strings(out, (const char *const []){ req->method_name,
-	    " ", req->path, req->query != NULL ? "?" : "",
-	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
-	    host != NULL ? host : clt->app->upstream.host, "\r\n", NULL });
 	for (i = 0; i < req->nheaders; i++) {
 		const struct request_header *h = &req->headers[i];
 
@@ -320,25 +421,37 @@ proxyhead_write_request(struct client *clt, int websocket,
 		    (listed && proxyhead_connection_listed(req->headers,
 		    req->nheaders, h->name)) ||
 		    proxyhead_gateway_owned(clt, h->name) ||
-		    authgrant_header_ours(h->name, h->value))
+		    authgrant_header_ours(h->name, h->value) ||
+		    proxyhead_fwd_take(fw, h, &rc))
 			continue;
-		if (proxyhead_fold_eq(h->name, "x-forwarded-for", 0)) {
-			xff = h->value;		/* trusted: extended below */
-			continue;
-		}
 		if (proxyhead_fold_eq(h->name, "cookie", 0)) {
 			rc |= proxyhead_write_cookies(out, h->value);
 			continue;
 		}
 		rc |= proxyhead_add_header(out, h->name, h->value);
 	}
+	return rc;
+}
+
+int
+proxyhead_write_request(struct client *clt, int websocket,
+    struct evbuffer *out)
+{
+	struct request	*req = clt->req;
+	struct proxyhead_fwd fw = { { NULL } };
+	const char	*host = request_header(req, "host");
+	size_t		 i;
+	int		 rc = 0;
+
+	rc |= proxyhead_add_strings(out, (const char *const []){ req->method_name,
+	    " ", req->path, req->query != NULL ? "?" : "",
+	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
+	    host != NULL ? host : clt->app->upstream.host, "\r\n", NULL });
+	rc |= proxyhead_write_client(clt, out, &fw);
 	/* Ours, after all removals: nothing above can strip these. */
-	rc |= proxyhead_add_strings(out, (const char *const []){
-	    "X-Forwarded-For: ", xff != NULL ? xff : "",
-	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
-	    clt->secure ? "https" : "http", "\r\nX-Forwarded-Host: ",
-	    host != NULL ? host : "", "\r\nX-Request-Id: ", clt->request_id,
-	    "\r\n", NULL });
+	rc |= proxyhead_write_forwarded(out, clt, &fw, host);
+	for (i = 0; i < PROXYHEAD_NFWD; i++)
+		free(fw.v[i]);
 	if (auth_upstream_headers(clt, out) == -1)
 		return -1;	/* no assertion: never forward unsigned */
 	if (req->chunked)
@@ -407,6 +520,57 @@ proxyhead_buf_str(struct proxyhead_buf *hb, const char *s)
 	proxyhead_buf_add(hb, s, strlen(s));
 }
 
+/* Upstream response headers dropped from one head, for one log event. */
+struct proxyhead_drops {
+	unsigned int	 n;
+	const char	*header;	/* the first one's name */
+	const char	*why;		/* and its stable reason code */
+};
+
+/*
+ * Drop upstream response header <h> if it would touch the gateway's
+ * cookies: a Set-Cookie (or Set-Cookie2) naming one, or a Clear-Site-Data
+ * wiping cookies unless the app may (<allow_csd>).  Returns 1 (and counts
+ * it in <d>) if so, else 0.
+ */
+static int
+proxyhead_drop(struct proxyhead_drops *d, int allow_csd,
+    const struct request_header *h)
+{
+	const char	*why = NULL;
+
+	if ((strcasecmp(h->name, "set-cookie") == 0 ||
+	    strcasecmp(h->name, "set-cookie2") == 0) &&
+	    cookie_set_ours(h->value))
+		why = "upstream_set_cookie";
+	else if (!allow_csd && strcasecmp(h->name, "clear-site-data") == 0 &&
+	    headers_clears_cookies(h->value))
+		why = "upstream_clear_site_data";
+	if (why == NULL)
+		return 0;
+	if (d->n++ == 0) {
+		d->header = h->name;
+		d->why = why;
+	}
+	return 1;
+}
+
+/* One event and the metric for what <d> dropped, if anything. */
+static void
+proxyhead_log_drops(struct client *clt, const struct proxyhead_drops *d)
+{
+	char	count[24];
+
+	if (d->n == 0 || clt == NULL)
+		return;
+	atomic_fetch_add_explicit(&clt->w->metrics.upstream_dropped, d->n,
+	    memory_order_relaxed);
+	log_event(LOG_LEVEL_WARN, "upstream_header", "request_id",
+	    clt->request_id, "app", clt->app->name, "header", d->header,
+	    "dropped", proxyhead_decimal(count, d->n), "reason", d->why,
+	    (const char *)NULL);
+}
+
 int
 proxyhead_write_response(struct evbuffer *out, struct client *clt,
     int status, const char *reason, const struct request_header *h,
@@ -414,6 +578,7 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 {
 	struct proxyhead_buf hb;
 	unsigned int	 seen = 0;	/* security headers it sent */
+	struct proxyhead_drops drops = { 0, NULL, NULL };
 	char		 digits[24];
 	size_t		 i;
 	int		 listed = proxyhead_connection_extra(h, n);
@@ -440,7 +605,9 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 		if (proxyhead_hop_by_hop(h[i].name) ||
 		    (listed && proxyhead_connection_listed(h, n, h[i].name)) ||
 		    headers_filter(clt->app->headers, clt->tls, h[i].name,
-		    h[i].value, &seen))
+		    h[i].value, &seen) ||
+		    proxyhead_drop(&drops, clt->app->allow_clear_site_data,
+		    &h[i]))
 			continue;
 		proxyhead_buf_str(&hb, h[i].name);
 		proxyhead_buf_add(&hb, ": ", 2);
@@ -449,6 +616,7 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 	}
 	proxyhead_buf_flush(&hb);
 	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
+	proxyhead_log_drops(clt, &drops);
 	return 0;
 }
 
@@ -457,9 +625,10 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
  * caller starts the tunnel once this head is out.
  */
 int
-proxyhead_write_101(struct evbuffer *out, const struct request_header *h,
-    size_t n, int websocket, const char **why)
+proxyhead_write_101(struct evbuffer *out, struct client *clt,
+    const struct request_header *h, size_t n, int websocket, const char **why)
 {
+	struct proxyhead_drops drops = { 0, NULL, NULL };
 	const char	*up = NULL;
 	size_t		 i;
 
@@ -480,10 +649,13 @@ proxyhead_write_101(struct evbuffer *out, const struct request_header *h,
 	(void)evbuffer_add(out, "HTTP/1.1 101 Switching Protocols\r\n", 34);
 	for (i = 0; i < n; i++) {
 		if (h[i].value == NULL || proxyhead_hop_by_hop(h[i].name) ||
-		    proxyhead_connection_listed(h, n, h[i].name))
+		    proxyhead_connection_listed(h, n, h[i].name) ||
+		    proxyhead_drop(&drops, clt != NULL &&
+		    clt->app->allow_clear_site_data, &h[i]))
 			continue;
 		(void)proxyhead_add_header(out, h[i].name, h[i].value);
 	}
+	proxyhead_log_drops(clt, &drops);
 	(void)evbuffer_add(out, "Upgrade: websocket\r\n"
 	    "Connection: Upgrade\r\n\r\n", 43);
 	return 0;

@@ -4,8 +4,10 @@
  * header hygiene lives: hop-by-hop headers (RFC 9110 7.6.1) and every
  * client header that folds onto a gateway-owned name are dropped before
  * the gateway adds its own, so no client header can remove or spoof them;
- * response headers are checked for CR, LF and control bytes and given the
- * app's security headers (headers.c).  Framing (Content-Length, chunked)
+ * response headers are checked for CR, LF and control bytes, lose any
+ * Set-Cookie or Clear-Site-Data that would touch the gateway's cookies
+ * (one "upstream_header" event per response) and get the app's security
+ * headers (headers.c).  Framing (Content-Length, chunked)
  * is the caller's: it depends on the parser state proxy.c keeps.
  */
 #ifndef POSTERN_PROXYHEAD_H
@@ -17,6 +19,15 @@ struct client;
 struct evbuffer;
 struct request;
 struct request_header;
+
+/*
+ * If <clt>'s request carries a client header folding onto X-Postern-*
+ * (never forwarded: proxyhead_write_request() drops it), log one
+ * "client_header" event, reason identity_header_spoof, with its name
+ * (never its value).  Called once per request to an app, whatever the
+ * decision.
+ */
+void	proxyhead_log_spoof(const struct client *clt);
 
 /* Whether <req> is a WebSocket opening handshake (RFC 6455 4.1). */
 int	proxyhead_is_websocket(const struct request *req);
@@ -59,10 +70,13 @@ int	proxyhead_write_response(struct evbuffer *out, struct client *clt,
 
 /*
  * The whole 101 head answering a WebSocket handshake (<websocket>: one
- * went up), from the <n> upstream headers at <h> without hop-by-hop ones.
- * Returns 0, or -1 with a stable reason code in *<why> and nothing added.
+ * went up) of <clt>'s request, from the <n> upstream headers at <h>
+ * without hop-by-hop ones.  Returns 0, or -1 with a stable reason code in
+ * *<why> and nothing added.  <clt> may be NULL (tests): then nothing is
+ * logged, and a Clear-Site-Data wiping cookies never passes.
  */
-int	proxyhead_write_101(struct evbuffer *out, const struct request_header *h,
-	    size_t n, int websocket, const char **why);
+int	proxyhead_write_101(struct evbuffer *out, struct client *clt,
+	    const struct request_header *h, size_t n, int websocket,
+	    const char **why);
 
 #endif

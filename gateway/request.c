@@ -81,6 +81,7 @@ request_free(struct request *req)
 		free(req->headers[i].value);
 	}
 	free(req->headers);
+	free(req->cookies);
 	free(req->target);
 	free(req->path);
 	free(req->query);
@@ -106,6 +107,23 @@ request_header(const struct request *req, const char *name)
 		if (request_name_eq(req->headers[i].name, name))
 			return req->headers[i].value;
 	return NULL;
+}
+
+const char *
+request_cookies(const struct request *req)
+{
+	return req->cookies;
+}
+
+/* Add Cookie line <v> to the request's list; 0, or -1 (no memory). */
+static int
+request_add_cookies(struct request *req, const char *v)
+{
+	if (*v == '\0')
+		return 0;
+	if (req->cookies != NULL && request_append(&req->cookies, "; ", 2) == -1)
+		return -1;
+	return request_append(&req->cookies, v, strlen(v));
 }
 
 int
@@ -201,6 +219,9 @@ request_check_header(struct request *req, struct request_header *h)
 		if (strcasecmp(h->value, "chunked") != 0)
 			return request_reject(req, 400, "smuggling_te_invalid");
 		req->chunked = 1;
+	} else if (request_name_eq(h->name, "cookie")) {
+		if (request_add_cookies(req, h->value) == -1)
+			return request_reject(req, 500, "nomem");
 	} else if (request_name_eq(h->name, "expect")) {
 		if (strcasecmp(h->value, "100-continue") != 0)
 			return request_reject(req, 417, "expect_unsupported");

@@ -51,6 +51,7 @@ struct request {
 	char		*host;		/* lower-case, without port */
 	struct request_header *headers;
 	size_t		 nheaders;
+	char		*cookies;	/* every Cookie line, joined; NULL: none */
 	int		 keep_alive;	/* http_should_keep_alive() */
 	int		 chunked;	/* Transfer-Encoding: chunked */
 	int		 has_length;	/* Content-Length present */
@@ -108,6 +109,15 @@ int		 request_has_body(const struct request *);
 
 /* The first value of header <name> (case-insensitive), or NULL. */
 const char	*request_header(const struct request *, const char *name);
+
+/*
+ * The request's cookies: every Cookie header line, in order, joined with
+ * "; " as one list (RFC 9113 8.2.3: HTTP/2 clients and proxies split
+ * them), or NULL if none.  The gateway reads its own cookies only here, so
+ * that it sees what the upstream sees (a name twice across lines is
+ * twice).
+ */
+const char	*request_cookies(const struct request *);
 
 /* Append <len> bytes at <at> to the NUL-terminated heap string *<s>
  * (NULL starts one).  0, or -1 on allocation failure (*<s> unchanged). */

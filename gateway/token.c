@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -129,4 +130,57 @@ token_query_take(const char *q, const char *name, char *val, size_t size,
 	else
 		*rest = out;
 	return 1;
+}
+
+/* Spaces and tabs (RFC 9110 5.6.3 OWS) at <s>: how many. */
+static size_t
+token_ows(const char *s)
+{
+	return strspn(s, " \t");
+}
+
+const char *
+token_bearer(const char *value, size_t *len)
+{
+	const char	*v = value + token_ows(value);
+
+	if (strncasecmp(v, "bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+		return NULL;
+	v += 6;
+	v += token_ows(v);
+	*len = strcspn(v, " \t");
+	if (v[*len + token_ows(v + *len)] != '\0')
+		*len = 0;	/* more than one word: not a token (refused) */
+	return v;
+}
+
+/* Does <s> start with "pk_" or "ps_", in any case? */
+static int
+token_kind_at(const char *s)
+{
+	return (strncasecmp(s, "pk_", 3) == 0 || strncasecmp(s, "ps_", 3) == 0);
+}
+
+int
+token_authorization_ours(const char *value)
+{
+	const char	*v = value + token_ows(value), *p;
+	size_t		 n;
+
+	/* The credentials after any scheme ("Bearer", "bearer", "Token",
+	 * none at all, even glued on: "Bearerpk_..."), in any spacing. */
+	n = strcspn(v, " \t");		/* the scheme, or a bare token */
+	if (strncasecmp(v, "bearer", 6) == 0)
+		v += 6;
+	else if (v[n] != '\0')
+		v += n;
+	if (token_kind_at(v + token_ows(v)))
+		return 1;
+	/* Or a whole token anywhere: its secret must not go upstream. */
+	for (p = value; (p = strchr(p, '_')) != NULL; p++)
+		if (p - value >= 2 && token_kind_at(p - 2) &&
+		    strspn(p + 1, "0123456789abcdef") == TOKEN_IDLEN &&
+		    p[1 + TOKEN_IDLEN] == '_')
+			return 1;
+	return 0;
 }

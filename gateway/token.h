@@ -52,4 +52,20 @@ int	token_hash_equal(const char *a, const char *b);
 int	token_query_take(const char *q, const char *name, char *val,
 	    size_t size, char **rest);
 
+/*
+ * The credentials of the Authorization header value <value> if its scheme
+ * is Bearer (RFC 6750 2.1; the scheme in any case, RFC 9110 11.1),
+ * separated by any run of spaces and tabs: *<len> bytes at the returned
+ * pointer, 0 if more than one word follows (never a token: refuse it).
+ * NULL if the scheme is another one.
+ */
+const char	*token_bearer(const char *value, size_t *len);
+
+/*
+ * Whether the Authorization header value <value> carries what looks like
+ * a Postern token ("pk_..."/"ps_..." in any case, after any scheme and
+ * spacing, or a whole token anywhere): such a header never goes upstream.
+ */
+int		 token_authorization_ours(const char *value);
+
 #endif

@@ -1,4 +1,7 @@
-/* libFuzzer target: Cookie header lookup and stripping (cookie.c). */
+/*
+ * libFuzzer target: Cookie header lookup and stripping, and the check of
+ * upstream Set-Cookie values (cookie.c).
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    COOKIE_ABSENT)
 		abort();
 	free(out);
+	/* A Set-Cookie value that starts with one of ours is always caught,
+	 * whatever follows. */
+	if (strncmp(hdr, "__Host-postern=", 15) == 0 && !cookie_set_ours(hdr))
+		abort();
+	(void)cookie_name_ours(hdr, size);
 	free(hdr);
 	return 0;
 }

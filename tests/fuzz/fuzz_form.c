@@ -1,4 +1,5 @@
-/* libFuzzer target: urlencoded form parsing (form.c). */
+/* libFuzzer target: urlencoded form parsing and the Content-Type check
+ * (form.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct form	 f;
 	const char	*reason;
 	size_t		 i;
+	char		*ct;
 
+	/* The Content-Type check reads a NUL-terminated header value. */
+	if ((ct = malloc(size + 1)) != NULL) {
+		memcpy(ct, data, size);
+		ct[size] = '\0';
+		(void)form_content_type_ok(ct);
+		free(ct);
+	}
 	if (form_parse((const char *)data, size, &f, &reason) == -1)
 		return 0;
 	for (i = 0; i < f.nfields; i++)

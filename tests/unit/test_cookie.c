@@ -107,6 +107,51 @@ test_strip(void **state)
 	strip(" ;; ; ", NULL);
 }
 
+static void
+test_name_ours(void **state)
+{
+	static const char *const ours[] = { "__Host-postern",
+	    "__Secure-postern", "__Host-postern-csrf", "__Secure-postern-share",
+	    "__HOST-POSTERN", "__host-postern", "__sEcUrE-Postern-Share",
+	    " __Host-postern\t", "\"__Host-postern\"", "postern",
+	    "postern-x", "__Host-postern-anything", NULL };
+	static const char *const theirs[] = { "", "app", "posterns",
+	    "__Host-posternx", "__Host-app", "my-postern", "__Host-",
+	    "__Secure-", "__Host-__Secure-postern", "xpostern", NULL };
+	const char *const *n;
+
+	(void)state;
+	for (n = ours; *n != NULL; n++)
+		assert_true(cookie_name_ours(*n, strlen(*n)));
+	for (n = theirs; *n != NULL; n++)
+		assert_false(cookie_name_ours(*n, strlen(*n)));
+	/* only the given length counts */
+	assert_false(cookie_name_ours("__Host-posternx", 15));
+	assert_true(cookie_name_ours("__Host-posternx", 14));
+}
+
+static void
+test_set_ours(void **state)
+{
+	(void)state;
+	assert_true(cookie_set_ours("__Host-postern=x; Path=/; Secure"));
+	assert_true(cookie_set_ours("__Host-postern=; Max-Age=0"));
+	assert_true(cookie_set_ours("  __Host-postern  = x"));
+	assert_true(cookie_set_ours("\"__Secure-postern\"=x"));
+	assert_true(cookie_set_ours("=__Host-postern=x"));	/* nameless */
+	assert_true(cookie_set_ours(" = __Host-postern=x"));
+	assert_true(cookie_set_ours("__Host-postern"));		/* no value */
+	assert_true(cookie_set_ours("a=1, __Host-postern-csrf=x"));
+	assert_true(cookie_set_ours("a=1; Expires=Wed, 21 Oct 2037 07:28:00 "
+	    "GMT, __Secure-postern-share=x; Path=/"));
+	assert_false(cookie_set_ours("a=1; Path=/"));
+	assert_false(cookie_set_ours("a=__Host-postern"));
+	assert_false(cookie_set_ours("a=1; Path=/__Host-postern"));
+	assert_false(cookie_set_ours("a=1; Expires=Wed, 21 Oct 2037 07:28:00 "
+	    "GMT"));
+	assert_false(cookie_set_ours(""));
+}
+
 int
 main(void)
 {
@@ -115,6 +160,8 @@ main(void)
 		cmocka_unit_test(test_absent),
 		cmocka_unit_test(test_ambiguous_and_invalid),
 		cmocka_unit_test(test_strip),
+		cmocka_unit_test(test_name_ours),
+		cmocka_unit_test(test_set_ours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

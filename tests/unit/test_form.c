@@ -85,6 +85,38 @@ test_rejects(void **state)
 	bad(many, off, "form_too_many_fields");
 }
 
+static void
+test_content_type(void **state)
+{
+	static const char *const good[] = {
+	    "application/x-www-form-urlencoded",
+	    "Application/X-WWW-Form-URLEncoded",
+	    " application/x-www-form-urlencoded ",
+	    "application/x-www-form-urlencoded;charset=utf-8",
+	    "application/x-www-form-urlencoded; charset=UTF-8",
+	    "application/x-www-form-urlencoded ; Charset=\"utf-8\"", NULL };
+	static const char *const bad[] = { "", "text/plain",
+	    "application/json", "multipart/form-data; boundary=x",
+	    "application/x-www-form-urlencodedx",
+	    "application/x-www-form-urlencoded-x",
+	    "application/x-www-form-urlencoded; charset=iso-8859-1",
+	    "application/x-www-form-urlencoded; charset=utf-8x",
+	    "application/x-www-form-urlencoded; charset=utf-8; a=b",
+	    "application/x-www-form-urlencoded; boundary=x",
+	    "application/x-www-form-urlencoded;",
+	    "application/x-www-form-urlencoded, text/plain",
+	    "application/x-www-form-urlencoded; charset=\"utf-8",
+	    "x application/x-www-form-urlencoded", NULL };
+	const char *const *c;
+
+	(void)state;
+	assert_false(form_content_type_ok(NULL));
+	for (c = good; *c != NULL; c++)
+		assert_true(form_content_type_ok(*c));
+	for (c = bad; *c != NULL; c++)
+		assert_false(form_content_type_ok(*c));
+}
+
 int
 main(void)
 {
@@ -92,6 +124,7 @@ main(void)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_empty_pairs_and_no_value),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_content_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -252,6 +252,24 @@ test_connlimit(void **state)
 	connlimit_free(NULL);
 }
 
+static void
+test_clears_cookies(void **state)
+{
+	static const char *const yes[] = { "\"cookies\"", "\"*\"", "cookies",
+	    "*", "\"cache\", \"cookies\"", "\"cache\",\"COOKIES\"",
+	    " \"storage\" , \"*\" ", NULL };
+	static const char *const no[] = { "", "\"cache\"", "\"storage\"",
+	    "\"cache\", \"storage\", \"executionContexts\"", "\"cookie\"",
+	    "\"cookiesx\"", "\"**\"", NULL };
+	const char *const *v;
+
+	(void)state;
+	for (v = yes; *v != NULL; v++)
+		assert_true(headers_clears_cookies(*v));
+	for (v = no; *v != NULL; v++)
+		assert_false(headers_clears_cookies(*v));
+}
+
 int
 main(void)
 {
@@ -261,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_override_and_pages),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_connlimit),
+		cmocka_unit_test(test_clears_cookies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -103,6 +104,24 @@ test_lines(void **state)
 	evbuffer_free(b);
 }
 
+/* The 101 head from the <n> headers at <h> is "101" + <mid> + ours. */
+static void
+expect_101(const struct request_header *h, size_t n, const char *mid)
+{
+	struct evbuffer	*b = evbuffer_new();
+	const char	*why = NULL;
+	char		*s, want[512];
+
+	assert_non_null(b);
+	assert_int_equal(proxyhead_write_101(b, NULL, h, n, 1, &why), 0);
+	s = contents(b);
+	(void)snprintf(want, sizeof(want), "HTTP/1.1 101 Switching Protocols"
+	    "\r\n%sUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", mid);
+	assert_string_equal(s, want);
+	free(s);
+	evbuffer_free(b);
+}
+
 static void
 test_101(void **state)
 {
@@ -115,26 +134,27 @@ test_101(void **state)
 		H("Upgrade", "websocket"), H("X-Evil", "a\r\nSet-Cookie: x"),
 	};
 	const struct request_header h2c[] = { H("Upgrade", "h2c") };
+	const struct request_header cookies[] = {
+		H("Upgrade", "websocket"), H("Set-Cookie", "__Host-postern=x"),
+		H("set-cookie2", "a=1, __Secure-postern=y"),
+		H("Clear-Site-Data", "\"cookies\""), H("Set-Cookie", "app=1"),
+	};
 	struct evbuffer	*b = evbuffer_new();
 	const char	*why = NULL;
-	char		*s;
 
 	(void)state;
 	assert_non_null(b);
-	assert_int_equal(proxyhead_write_101(b, bad, 2, 1, &why), -1);
+	assert_int_equal(proxyhead_write_101(b, NULL, bad, 2, 1, &why), -1);
 	assert_string_equal(why, "upstream_bad_header");
-	assert_int_equal(proxyhead_write_101(b, h2c, 1, 1, &why), -1);
+	assert_int_equal(proxyhead_write_101(b, NULL, h2c, 1, 1, &why), -1);
 	assert_string_equal(why, "upstream_upgrade");
-	assert_int_equal(proxyhead_write_101(b, ok, 6, 0, &why), -1);
+	assert_int_equal(proxyhead_write_101(b, NULL, ok, 6, 0, &why), -1);
 	assert_string_equal(why, "upstream_upgrade");
 	assert_int_equal(evbuffer_get_length(b), 0);
-	assert_int_equal(proxyhead_write_101(b, ok, 6, 1, &why), 0);
-	s = contents(b);
-	assert_string_equal(s, "HTTP/1.1 101 Switching Protocols\r\n"
-	    "Sec-WebSocket-Accept: abc=\r\nX-Keep: 2\r\n"
-	    "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-	free(s);
 	evbuffer_free(b);
+	expect_101(ok, 6, "Sec-WebSocket-Accept: abc=\r\nX-Keep: 2\r\n");
+	/* nor may a 101 touch the gateway's cookies */
+	expect_101(cookies, 5, "Set-Cookie: app=1\r\n");
 }
 
 int

@@ -300,10 +300,36 @@ test_incomplete(void **state)
 	done(&p);
 }
 
+/* Every Cookie line, in order, as one list (RFC 9113 8.2.3). */
+static void
+test_cookie_lines(void **state)
+{
+	static const char one[] = H "Cookie: a=1\r\n\r\n";
+	static const char three[] = H "Cookie: a=1\r\nX: y\r\n"
+	    "cookie:  b=2; c=3 \r\nCookie:\r\nCOOKIE: d=4\r\n\r\n";
+	static const char none[] = H "X-Cookie: a=1\r\n\r\n";
+	struct parsed	p;
+
+	(void)state;
+	parse(&p, one, sizeof(one) - 1);
+	assert_int_equal(p.r, REQUEST_DONE);
+	assert_string_equal(request_cookies(p.req), "a=1");
+	done(&p);
+	parse(&p, three, sizeof(three) - 1);
+	assert_int_equal(p.r, REQUEST_DONE);
+	assert_string_equal(request_cookies(p.req), "a=1; b=2; c=3; d=4");
+	done(&p);
+	parse(&p, none, sizeof(none) - 1);
+	assert_int_equal(p.r, REQUEST_DONE);
+	assert_null(request_cookies(p.req));
+	done(&p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cookie_lines),
 		cmocka_unit_test(test_smuggling),
 		cmocka_unit_test(test_chunked_lenient),
 		cmocka_unit_test(test_chunked_reframed),

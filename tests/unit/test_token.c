@@ -153,6 +153,43 @@ test_header_ours(void **state)
 	assert_false(authgrant_header_ours("Authorization", "Bearer"));
 	assert_false(authgrant_header_ours("X-Api-Key", "Bearer pk_x"));
 	assert_false(authgrant_header_ours("Accept", "Bearer pk_x"));
+	/* any spacing, any case, any scheme or none */
+	assert_true(authgrant_header_ours("Authorization", "Bearer\tpk_x"));
+	assert_true(authgrant_header_ours("Authorization", "Bearer \t pk_x"));
+	assert_true(authgrant_header_ours("Authorization", "  Bearer pk_x"));
+	assert_true(authgrant_header_ours("Authorization", "Bearerpk_x"));
+	assert_true(authgrant_header_ours("Authorization", "Token pk_x"));
+	assert_true(authgrant_header_ours("Authorization", "pk_x"));
+	assert_true(authgrant_header_ours("Authorization", "Bearer PK_x"));
+	assert_true(authgrant_header_ours("Authorization", "Basic a, Bearer "
+	    "pk_0123456789abcdef_x"));
+	assert_false(authgrant_header_ours("Authorization", "Basic a, Bearer "
+	    "pk_0123"));
+}
+
+static void
+test_bearer(void **state)
+{
+	static const char *const ok[] = { "Bearer tok", "bearer tok",
+	    "BEARER tok", "Bearer\ttok", "Bearer  \t tok", "Bearer tok  ",
+	    "Bearer tok\t", " Bearer tok", NULL };
+	const char *const *v;
+	const char	*t;
+	size_t		 len;
+
+	(void)state;
+	for (v = ok; *v != NULL; v++) {
+		assert_non_null(t = token_bearer(*v, &len));
+		assert_int_equal(len, 3);
+		assert_memory_equal(t, "tok", 3);
+	}
+	assert_null(token_bearer("Basic tok", &len));
+	assert_null(token_bearer("Bearertok", &len));
+	assert_null(token_bearer("Bearer", &len));
+	assert_non_null(token_bearer("Bearer a b", &len));
+	assert_int_equal(len, 0);	/* two words: refused */
+	assert_non_null(token_bearer("Bearer ", &len));
+	assert_int_equal(len, 0);
 }
 
 int
@@ -164,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_share_paths),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_header_ours),
+		cmocka_unit_test(test_bearer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
