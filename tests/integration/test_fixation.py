@@ -443,3 +443,61 @@ def test_logout_audit_names_the_user(fixgw):
     assert len(ev) == 2, ev
     assert ev[0]["actor"] == uid and ev[0]["target"] == uid
     assert ev[1]["actor"] == "" and ev[1]["target"] == ""
+
+
+# ---- the chained attack: a cookie planted through an app response ----
+
+CHAIN_ROUTES = """\
+  routes:
+    - path: /headers
+      public: true
+""" + ROUTES.split("routes:\n", 1)[1]
+
+
+def test_planted_half_session_never_becomes_a_full_one(gateway, redis_server,
+                                                       tmp_path):
+    """The attacker knows the victim's password but not the second factor.
+    He signs in (password only), makes an app response plant his
+    half-signed-in cookie in the victim's browser, and waits for the victim
+    to enter the code.  Each link of the chain is broken: the upstream's
+    Set-Cookie of the gateway's cookie never reaches the browser, and a
+    code entered in a browser holding a copy upgrades only a new id."""
+    cfgpath = tmp_path / "k.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    gw = gateway(extra=auth_extra(tmp_path), app_extra=CHAIN_ROUTES,
+                 redis=redis_server, protect=None)
+    gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])
+    gw.email = "c-%s@example.com" % uuid.uuid4().hex[:10]
+    add_user(gw, gw.email)
+    key, _ = enrolled(gw)
+    attacker, r = sign_in(gw)                   # password only
+    assert r.headers["Location"].startswith("/.postern/2fa")
+    half = sid(attacker)
+    # 1. the victim opens an app page whose response carries the cookie
+    victim = requests.Session()
+    for value in ("%s=%s; Path=/; Secure; HttpOnly" % (COOKIE, half),
+                  "%s=%s; Path=/" % (COOKIE.lower(), half),
+                  "app=1, %s=%s" % (COOKIE, half)):
+        r = victim.get(gw.url + "/headers", verify=False, timeout=10,
+                       params=[("set", "Set-Cookie:" + value)])
+        assert r.status_code == 200
+        assert half not in " ".join(r.raw.headers.getlist("Set-Cookie"))
+        assert all(half != c.value for c in victim.cookies)
+    assert "upstream_set_cookie" in gw.log()
+    # so the victim's 2FA page is no page of the attacker's session
+    r = page(victim, gw, "/.postern/2fa")
+    assert r.status_code in (302, 303)
+    assert "/.postern/login" in r.headers["Location"]
+    # 2. had it been planted, the code would raise only a new id
+    planted_jar = planted(attacker)
+    r = page(planted_jar, gw, "/.postern/2fa")
+    assert r.status_code == 200
+    r = post(planted_jar, gw, "/.postern/2fa",
+             {"code": totp(key, 30), "rd": "/x"}, csrf=csrf_of(r.text))
+    assert r.status_code == 303, r.text
+    assert_rotated(gw, r, half, planted_jar)
+    assert api(planted_jar, gw, "/x").status_code == 200
+    assert signed_out(attacker, gw)
+    assert signed_out(attacker, gw, "/secure/mfa")
