@@ -379,7 +379,7 @@ auth_audit(struct client *clt, const char *action, const char *actor,
 {
 	char	ip[INET6_ADDRSTRLEN + 8];
 
-	if (ratelimit_client_key(clt, ip, sizeof(ip)) == -1)
+	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
 		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
 	audit_emit(clt->w, clt->cfg, &(struct audit_event){ .action = action,
 	    .actor = actor, .target = target, .org = clt->tenant, .ip = ip,
@@ -412,7 +412,7 @@ auth_notify_change(struct client *clt, const char *email, const char *change)
 	if (!clt->cfg->notify_changes || !mail_configured(clt->cfg) ||
 	    email == NULL || email[0] == '\0')
 		return;
-	if (ratelimit_client_key(clt, ip, sizeof(ip)) == -1)
+	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
 		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
 	if (auth_link_host(clt, host, sizeof(host)) == 0)
 		(void)snprintf(reset, sizeof(reset), "https://%s/.postern/reset",

@@ -74,20 +74,42 @@ ratelimit_forwarded(const char *xff, char *out, size_t size)
 }
 
 int
-ratelimit_client_key(const struct client *clt, char *out, size_t size)
+ratelimit_client_addr(const struct client *clt, char *out, size_t size)
 {
 	const char	*xff = clt->req != NULL ? request_header(clt->req,
 			    "x-forwarded-for") : NULL;
 	char		 addr[INET6_ADDRSTRLEN];
-	unsigned char	 a6[16];
-	struct in_addr	 a4;
-	unsigned int	 bits, i;
+	unsigned char	 a[16];
 
 	if (clt->trusted && xff != NULL &&
 	    ratelimit_forwarded(xff, addr, sizeof(addr)) == 0)
 		;
 	else
 		(void)snprintf(addr, sizeof(addr), "%s", clt->peer);
+	/* canonical text: "2001:DB8:0::1" and "2001:db8::1" are one address,
+	 * and "::ffff:192.0.2.1" is the IPv4 client 192.0.2.1 (else every
+	 * mapped client would share one IPv6 /64 counter) */
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return snprintf(out, size, "%s", addr) >= (int)size ? -1 : 0;
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) ? inet_ntop(AF_INET,
+	    a + 12, addr, sizeof(addr)) == NULL : inet_ntop(AF_INET6, a, addr,
+	    sizeof(addr)) == NULL)
+		return -1;
+	return snprintf(out, size, "%s", addr) >= (int)size ? -1 : 0;
+}
+
+int
+ratelimit_client_key(const struct client *clt, char *out, size_t size)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	unsigned char	 a6[16];
+	struct in_addr	 a4;
+	unsigned int	 bits, i;
+
+	if (ratelimit_client_addr(clt, addr, sizeof(addr)) == -1)
+		return -1;
 	if (inet_pton(AF_INET, addr, &a4) == 1)
 		return snprintf(out, size, "%s", addr) >= (int)size ? -1 : 0;
 	if (inet_pton(AF_INET6, addr, a6) != 1)

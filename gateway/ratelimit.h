@@ -48,6 +48,13 @@ const struct ratelimit_class *ratelimit_class(const struct config *cfg,
 		    const char *name);
 
 /*
+ * The client's address into <out>: the peer, or with a trusted proxy the
+ * last address of X-Forwarded-For, whole (IPv6 in its canonical text; for
+ * the audit trail and the user's notices).  0, or -1 if none.
+ */
+int	ratelimit_client_addr(const struct client *clt, char *out, size_t size);
+
+/*
  * The address <clt>'s requests are counted under, into <out>: the peer,
  * or with a trusted proxy the last address of X-Forwarded-For; IPv6
  * masked to cfg->ratelimit_v6_prefix bits.  0, or -1 if none.

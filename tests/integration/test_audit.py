@@ -186,3 +186,72 @@ def test_reload_is_audited_with_file_hashes(agw):
     assert ev["outcome"] == "success"
     assert re.search(r"postern\.yaml=[0-9a-f]{64}", ev["reason"])
     assert re.search(r"app\.yaml=[0-9a-f]{64}", ev["reason"])
+
+
+@pytest.fixture
+def proxied(monkeypatch, gateway, tmp_path):
+    """A gateway behind a trusted proxy (127.0.0.1) with its own Redis:
+    X-Forwarded-For names the client."""
+    import conftest
+    write = conftest.write_config
+
+    def with_proxy(*a, **kw):
+        cfg, ports = write(*a, **kw)
+        text = cfg.read_text().replace(
+            "server:\n", "server:\n  trusted_proxies: [\"127.0.0.1\"]\n", 1)
+        cfg.write_text(text)
+        return cfg, ports
+    monkeypatch.setattr(conftest, "write_config", with_proxy)
+    proc, addr = start_redis(tmp_path)
+    cfgpath = tmp_path / "postern.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    limits = ("rate_limits:\n  classes:\n"
+              "    login: {limit: 3, period: 1m, account_limit: 100}\n")
+    gw = gateway(extra=auth_extra(tmp_path, limits=limits), redis=addr,
+                 protect=True)
+    gw.redis = redis.Redis(host=addr[0], port=addr[1])
+    gw.email = "p-%s@example.com" % uuid.uuid4().hex[:8]
+    yield gw
+    gw.stop()
+    stop(proc)
+
+
+def login_via(gw, xff, password="wrong password 1234"):
+    import requests
+    from test_auth import login_page
+    s = requests.Session()
+    token = login_page(s, gw)
+    return s.post(gw.url + "/.postern/login", verify=False, timeout=30,
+                  allow_redirects=False,
+                  headers={"Origin": gw.url, "X-Forwarded-For": xff},
+                  data={"email": gw.email, "password": password,
+                        "csrf": token, "rd": "/"})
+
+
+def test_audit_records_the_whole_client_address(proxied):
+    """The trail names the client's own address, IPv6 too (in its
+    canonical text, however the proxy spelled it), while rate limits
+    still count an IPv6 client by its /64."""
+    gw = proxied
+    add_user(gw, gw.email)
+    sent = ["2001:DB8:0:0:1:2:3:4", "2001:db8::1:2:3:5", "::ffff:10.1.2.3",
+            "198.51.100.7", "10.0.0.1, 2001:db8:0:0:0:0:0:9"]
+    for xff in sent:
+        assert login_via(gw, xff).status_code == 401
+    wait_events(gw, 1 + len(sent))
+    ips = [e["ip"] for e in events(gw) if e["action"] == "login"]
+    assert ips == ["2001:db8::1:2:3:4", "2001:db8::1:2:3:5",
+                   "10.1.2.3", "198.51.100.7", "2001:db8::9"], ips
+    # the limits: one counter for the whole /64
+    keys = {k.decode() for k in gw.redis.scan_iter("postern:rl:login:ip:*")}
+    assert "postern:rl:login:ip:2001:db8::/64" in keys, keys
+    assert not any("1:2:3" in k for k in keys), keys
+    assert "postern:rl:login:ip:198.51.100.7" in keys
+    assert "postern:rl:login:ip:10.1.2.3" in keys   # not "::/64"
+    assert login_via(gw, "2001:db8::abcd").status_code == 429
+    assert login_via(gw, "2001:db8:0:1::abcd").status_code == 401
+    r = verify(gw)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "%d events verified" % len(events(gw)) in r.stdout
