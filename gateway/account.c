@@ -430,6 +430,22 @@ acct_check_password(struct auth_check *chk)
 		auth_check_unavailable(chk);
 }
 
+/* Check the new password of <chk> against the rules and the context of
+ * the session's user (the email, its org slugs): 0, or -1 and a->why. */
+static int
+acct_password_check(const struct config *cfg, struct auth_check *chk)
+{
+	struct acct	*a = acct_of(chk);
+	const char	*orgs[SESSION_MAX_ORGS];
+	size_t		 i;
+
+	for (i = 0; i < a->s.norgs; i++)
+		orgs[i] = a->s.orgs[i].slug;
+	return password_check(cfg->pwrules, chk->newpw, chk->newlen,
+	    &(struct password_context){ .email = a->s.email, .words = orgs,
+	    .nwords = a->s.norgs }, a->why, sizeof(a->why));
+}
+
 /* ---- gates and dispatch ---- */
 
 int
@@ -507,9 +523,8 @@ acct_dispatch(struct auth_check *chk)
 		acct_end_page(chk, 200, NULL);
 		break;
 	case ACCT_PASSWORD_POST:
-		if (clt->cfg->pwrules == NULL || password_check(
-		    clt->cfg->pwrules, chk->newpw, chk->newlen, a->s.email, a->why,
-		    sizeof(a->why)) == -1) {
+		if (clt->cfg->pwrules == NULL ||
+		    acct_password_check(clt->cfg, chk) == -1) {
 			a->error = clt->cfg->pwrules == NULL ? "Passwords cannot "
 			    "be changed here." : a->why;
 			acct_home_page(chk, 400, "password_rules");

@@ -487,4 +487,6 @@ config_account_check(struct config *cfg, struct diag *d)
 	if ((cfg->pwrules = password_rules_load(password_rules_path(cfg),
 	    (size_t)cfg->password_min_length, err, sizeof(err))) == NULL)
 		diag_error(d, cfg->path, 0, 0, "passwords: %s", err);
+	else if (password_rules_context(cfg->pwrules, cfg) == -1)
+		diag_error(d, cfg->path, 0, 0, "passwords: out of memory");
 }

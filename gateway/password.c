@@ -34,11 +34,19 @@
 #define PHC_MIN_BYTES		8
 
 /* The common-password set: lower-cased strings, open addressing. */
+/* A context word a password must not contain, and what it is. */
+struct password_word {
+	char		*w;		/* password_fold()ed */
+	const char	*what;		/* "the product name", ... */
+};
+
 struct password_rules {
 	char	**slots;	/* NULL = empty */
 	size_t	  nslots;	/* power of two */
 	size_t	  count;
 	size_t	  min_length;	/* code points */
+	struct password_word *words;	/* context words, folded */
+	size_t	  nwords;
 };
 
 static const char	b64chars[] =
@@ -438,6 +446,8 @@ password_rules_load(const char *path, size_t min_length, char *err,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto oom;
 	r->min_length = min_length;
+	if (password_rules_word(r, "postern", "the product name") == -1)
+		goto oom;
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
@@ -480,6 +490,9 @@ password_rules_free(struct password_rules *r)
 	for (i = 0; i < r->nslots; i++)
 		free(r->slots[i]);
 	free(r->slots);
+	for (i = 0; i < r->nwords; i++)
+		free(r->words[i].w);
+	free(r->words);
 	free(r);
 }
 
@@ -489,17 +502,134 @@ password_rules_count(const struct password_rules *r)
 	return r->count;
 }
 
+/* ---- context words: product, host and organisation names ---- */
+
+/*
+ * Fold <s> into <out> (<size> bytes, at least 1) for context-word
+ * matching: lower-case, the look-alikes people substitute read as the
+ * letter (0 o, 1 ! | i l, 3 e, 4 @ a, 5 $ s, 7 + t), every other ASCII
+ * character that is not a letter or digit dropped ("P0st-3rn", "p.o.s.t
+ * e.r.n" and "POSTERN" all fold to "postern"); other bytes (UTF-8) kept.
+ * Applied alike to the words and the password, so a match of the folded
+ * forms is a match up to those variants.
+ */
+static void
+password_fold(const char *s, char *out, size_t size)
+{
+	static const char	from[] = "01!|i345@$7+", to[] = "olllleasastt";
+	const char		*f;
+	size_t			 n = 0;
+	unsigned char		 c;
+
+	for (; *s != '\0' && n + 1 < size; s++) {
+		c = (unsigned char)tolower((unsigned char)*s);
+		if (c != '\0' && (f = strchr(from, c)) != NULL)
+			c = (unsigned char)to[f - from];
+		if (c < 0x80 && !isalnum(c))
+			continue;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+int
+password_rules_word(struct password_rules *r, const char *word,
+    const char *what)
+{
+	struct password_word	*nw;
+	char			 f[256];
+	size_t			 i;
+
+	password_fold(word, f, sizeof(f));
+	if (strlen(f) < PASSWORD_WORDMIN)
+		return 0;	/* "ab" would forbid too much */
+	for (i = 0; i < r->nwords; i++)
+		if (strcmp(r->words[i].w, f) == 0)
+			return 0;
+	if ((nw = reallocarray(r->words, r->nwords + 1, sizeof(*nw))) == NULL)
+		return -1;
+	r->words = nw;
+	if ((nw[r->nwords].w = strdup(f)) == NULL)
+		return -1;
+	nw[r->nwords++].what = what;
+	return 0;
+}
+
+/* The labels of host name <host> worth refusing: all but a last label
+ * after a dot (the TLD), not "{org}" or "*", not all digits (addresses). */
+static int
+password_rules_host(struct password_rules *r, const char *host)
+{
+	char	buf[256], *label, *next;
+	int	rc = 0;
+
+	(void)snprintf(buf, sizeof(buf), "%s", host);
+	for (label = buf; label != NULL && rc == 0; label = next) {
+		if ((next = strchr(label, '.')) != NULL)
+			*next++ = '\0';
+		else if (label != buf)
+			break;		/* the top-level domain */
+		if (label[0] == '{' || label[0] == '*' ||
+		    strspn(label, "0123456789") == strlen(label))
+			continue;
+		rc = password_rules_word(r, label, "the name of this site");
+	}
+	return rc;
+}
+
+int
+password_rules_context(struct password_rules *r, const struct config *cfg)
+{
+	size_t	i, j;
+
+	if (cfg->brand_product != NULL && password_rules_word(r,
+	    cfg->brand_product, "the product name") == -1)
+		return -1;
+	for (i = 0; i < cfg->napps; i++)
+		for (j = 0; j < cfg->apps[i].nhosts; j++)
+			if (password_rules_host(r, cfg->apps[i].hosts[j]) == -1)
+				return -1;
+	return 0;
+}
+
+/* 1 and <why> if folded <pw> holds context word <word> (unfolded) or one
+ * of <r>'s. */
+static int
+password_has_word(const struct password_rules *r, const char *fpw,
+    const char *const *words, size_t nwords, char *why, size_t whylen)
+{
+	char	f[256];
+	size_t	i;
+
+	for (i = 0; i < r->nwords; i++)
+		if (strstr(fpw, r->words[i].w) != NULL) {
+			(void)snprintf(why, whylen, "the password must not "
+			    "contain %s", r->words[i].what);
+			return 1;
+		}
+	for (i = 0; i < nwords; i++) {
+		password_fold(words[i], f, sizeof(f));
+		if (strlen(f) >= PASSWORD_WORDMIN && strstr(fpw, f) != NULL) {
+			(void)snprintf(why, whylen, "the password must not "
+			    "contain the name of your organisation");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Context words of <email>: its local part and its domain labels except
  * the last, each of at least 3 (local) or 4 (domain) characters so that a
  * one-letter address does not forbid every password with that letter.
- * Returns 1 and names the word in <why> if lower-cased <pw> holds one.
+ * Returns 1 and names the word in <why> if lower-cased <pw> holds one, or
+ * folded <fpw> holds one folded.
  */
 static int
-password_has_context(const char *pw, const char *email, char *why,
-    size_t whylen)
+password_has_context(const char *pw, const char *fpw, const char *email,
+    char *why, size_t whylen)
 {
-	char	 buf[320], *at, *label, *dot;
+	char	 buf[320], f[320], *at, *label, *dot;
 	size_t	 len;
 
 	if (email == NULL || strlen(email) >= sizeof(buf))
@@ -508,7 +638,9 @@ password_has_context(const char *pw, const char *email, char *why,
 	password_lower(buf);
 	if ((at = strrchr(buf, '@')) != NULL)
 		*at = '\0';
-	if (strlen(buf) >= 3 && strstr(pw, buf) != NULL) {
+	password_fold(buf, f, sizeof(f));
+	if (strlen(buf) >= 3 && (strstr(pw, buf) != NULL ||
+	    (strlen(f) >= 3 && strstr(fpw, f) != NULL))) {
 		(void)snprintf(why, whylen, "the password must not contain "
 		    "the email address's name");
 		return 1;
@@ -517,7 +649,9 @@ password_has_context(const char *pw, const char *email, char *why,
 	    (dot = strchr(label, '.')) != NULL; label = dot + 1) {
 		*dot = '\0';
 		len = strlen(label);
-		if (len >= 4 && strstr(pw, label) != NULL) {
+		password_fold(label, f, sizeof(f));
+		if (len >= 4 && (strstr(pw, label) != NULL ||
+		    (strlen(f) >= 4 && strstr(fpw, f) != NULL))) {
 			(void)snprintf(why, whylen, "the password must not "
 			    "contain a part of the email address's domain");
 			return 1;
@@ -528,9 +662,9 @@ password_has_context(const char *pw, const char *email, char *why,
 
 int
 password_check(const struct password_rules *r, const char *pw, size_t len,
-    const char *email, char *why, size_t whylen)
+    const struct password_context *cx, char *why, size_t whylen)
 {
-	char	*low;
+	char	*low, *fpw = NULL;
 	long	 cps;
 	int	 rc = -1;
 
@@ -550,22 +684,27 @@ password_check(const struct password_rules *r, const char *pw, size_t len,
 		    PASSWORD_MAX_LENGTH, cps);
 		return -1;
 	}
-	if ((low = malloc(len + 1)) == NULL) {
+	if ((low = malloc(len + 1)) == NULL || (fpw = malloc(len + 1)) ==
+	    NULL) {
 		(void)snprintf(why, whylen, "out of memory");
+		free(low);
 		return -1;
 	}
 	memcpy(low, pw, len);
 	low[len] = '\0';
 	password_lower(low);
+	password_fold(low, fpw, len + 1);
 	if (password_set_has(r, low))
 		(void)snprintf(why, whylen, "the password is too common (it is "
 		    "on the list of common and breached passwords)");
-	else if (strstr(low, "postern") != NULL)
-		(void)snprintf(why, whylen, "the password must not contain "
-		    "the product name");
-	else if (!password_has_context(low, email, why, whylen))
+	else if (!password_has_word(r, fpw, cx != NULL ? cx->words : NULL,
+	    cx != NULL ? cx->nwords : 0, why, whylen) &&
+	    !password_has_context(low, fpw, cx != NULL ? cx->email : NULL,
+	    why, whylen))
 		rc = 0;
 	OPENSSL_cleanse(low, len + 1);
+	OPENSSL_cleanse(fpw, len + 1);
 	free(low);
+	free(fpw);
 	return rc;
 }

@@ -87,7 +87,8 @@ int	password_phc_parse(const char *s, struct password_phc *out);
 
 /*
  * Load the common-password list <path> (one per line, '#' comments;
- * compared case-insensitively) and keep <min_length>.  Returns NULL with a
+ * compared case-insensitively), keep <min_length>, and refuse the context
+ * word "postern".  Returns NULL with a
  * reason in <err>.
  */
 struct password_rules *password_rules_load(const char *path,
@@ -100,13 +101,43 @@ const char	*password_rules_path(const struct config *cfg);
 void		 password_rules_free(struct password_rules *r);
 size_t		 password_rules_count(const struct password_rules *r);
 
+#define PASSWORD_WORDMIN	4	/* shorter context words are ignored */
+
 /*
- * Check a new password <pw> (<len> bytes) for the account <email> (may be
- * NULL).  Returns 0 if acceptable, or -1 with a message for the person in
- * <why> (never containing the password).
+ * Add context word <word> (<what> it is, for the message: a string that
+ * outlives <r>) to the words every new password is checked against.
+ * Words shorter than PASSWORD_WORDMIN letters and digits are ignored.
+ * 0, or -1 (out of memory).
+ */
+int	password_rules_word(struct password_rules *r, const char *word,
+	    const char *what);
+/*
+ * Add the context words of <cfg> (password_rules_load() adds "postern"):
+ * branding.product_name and
+ * the labels of every app's host names (not the top-level domain, not a
+ * "{org}" or "*" label, not an address).  0, or -1 (out of memory).
+ */
+int	password_rules_context(struct password_rules *r,
+	    const struct config *cfg);
+
+/* What a new password is checked against besides the rules' words. */
+struct password_context {
+	const char		*email;	/* the account, or NULL */
+	const char *const	*words;	/* its organisations' slugs, names */
+	size_t			 nwords;
+};
+
+/*
+ * Check a new password <pw> (<len> bytes) for the account of <cx> (may be
+ * NULL): length, the common-password list, and no context word (the
+ * rules' and <cx>'s, compared case-insensitively and up to look-alike
+ * characters and punctuation: "P0st-ern" holds "postern").  Returns 0 if
+ * acceptable, or -1 with a message for the person in <why> (never
+ * containing the password).
  */
 int	password_check(const struct password_rules *r, const char *pw,
-	    size_t len, const char *email, char *why, size_t whylen);
+	    size_t len, const struct password_context *cx, char *why,
+	    size_t whylen);
 
 /* Code points in valid UTF-8 <s>, or -1 if <s> is not valid UTF-8. */
 long	password_utf8_len(const char *s, size_t len);

@@ -405,6 +405,24 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 	}
 }
 
+/* Check the new password of <chk> against the rules and the context of
+ * brief <reply> (the email, the user's org slugs): 0, or -1 and r->why. */
+static int
+recover_password_check(const struct config *cfg, struct auth_check *chk,
+    const redisReply *reply)
+{
+	struct recover	*r = recover_of(chk);
+	const char	*orgs[SESSION_MAX_ORGS];
+	size_t		 i, n = 0;
+
+	for (i = 3; i < reply->elements && n < SESSION_MAX_ORGS; i++)
+		if (reply->element[i]->type == REDIS_REPLY_STRING)
+			orgs[n++] = reply->element[i]->str;
+	return password_check(cfg->pwrules, chk->newpw, chk->newlen,
+	    &(struct password_context){ .email = r->email, .words = orgs,
+	    .nwords = n }, r->why, sizeof(r->why));
+}
+
 /* The token's user, as read without consuming it. */
 static void
 recover_on_user_of_token(void *arg, const redisReply *reply,
@@ -433,8 +451,7 @@ recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 		return;
 	}
 	if (r->kind == RECOVER_RESET && (clt->cfg->pwrules == NULL ||
-	    password_check(clt->cfg->pwrules, chk->newpw, chk->newlen, r->email,
-	    r->why, sizeof(r->why)) == -1)) {
+	    recover_password_check(clt->cfg, chk, reply) == -1)) {
 		r->error = clt->cfg->pwrules == NULL ? "Passwords cannot be set "
 		    "here." : r->why;
 		recover_end(chk, RPAGE_NEWPW, 400, "password_rules");

@@ -299,6 +299,44 @@ usercmd_password(const struct usercmd *uc, char *pw, size_t size)
 	return n < 0 || m < 0 ? -1 : n;
 }
 
+/*
+ * Every org's slug and name (from Redis) as context words of <rules>: an
+ * operator setting a password refuses them all, the user's own orgs or
+ * not (a new user has none yet).  0, or -1.
+ */
+static int
+usercmd_org_words(struct usercmd *uc, struct password_rules *rules)
+{
+	static struct store_script lua = STORE_SCRIPT("org words",
+		"local r = {}\n"
+		"for _, o in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+		"  r[#r + 1] = o\n"
+		"  r[#r + 1] = redis.call('HGET', ARGV[1] .. 'org:' .. o, "
+		"'name') or ''\n"
+		"end\n"
+		"return r\n");
+	redisReply	*reply;
+	char		 key[STORE_KEYLEN], err[256];
+	size_t		 i;
+	int		 rc = -1;
+
+	if (user_key(key, sizeof(key), store_sync_prefix(uc->ss),
+	    USER_KEY_ORGS, NULL) == -1 || (reply = store_sync_eval(uc->ss, &lua,
+	    err, sizeof(err), 1, 2, (const char *[]){ key,
+	    store_sync_prefix(uc->ss) }, NULL)) == NULL)
+		return -1;
+	if (reply->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i < reply->elements; i++)
+			if (reply->element[i]->type == REDIS_REPLY_STRING &&
+			    password_rules_word(rules, reply->element[i]->str,
+			    "the name of an organisation") == -1)
+				break;
+		rc = i == reply->elements ? 0 : -1;
+	}
+	freeReplyObject(reply);
+	return rc;
+}
+
 /* Read, check and hash a new password for <email> into <phc>. */
 static int
 usercmd_new_hash(struct usercmd *uc, const char *email, char *phc,
@@ -315,10 +353,15 @@ usercmd_new_hash(struct usercmd *uc, const char *email, char *phc,
 		usercmd_fail(uc, "%s", err);
 		return -1;
 	}
+	if (password_rules_context(rules, uc->cfg) == -1 ||
+	    usercmd_org_words(uc, rules) == -1) {
+		usercmd_fail(uc, "cannot read the organisations' names");
+		goto out;
+	}
 	if ((n = usercmd_password(uc, pw, sizeof(pw))) < 0)
 		goto out;
-	if (password_check(rules, pw, (size_t)n, email, why, sizeof(why)) ==
-	    -1) {
+	if (password_check(rules, pw, (size_t)n, &(struct password_context){
+	    .email = email }, why, sizeof(why)) == -1) {
 		usercmd_fail(uc, "password refused: %s", why);
 		goto out;
 	}

@@ -305,3 +305,36 @@ def test_change_notices_can_be_turned_off(recgw):
     change_password(gw, s, "another long passphrase 43")
     time.sleep(1.5)
     assert gw.sink.count_to(gw.email) == 0
+
+
+def test_new_passwords_refuse_site_and_org_names(recgw):
+    """A reset and a change on the account page refuse the product name,
+    the apps' host names and the user's orgs, in any case or spelling."""
+    gw = recgw()
+    run_postern("org", "add", "-c", str(gw.config), "bluefin")
+    run_postern("org", "member", "-c", str(gw.config), "bluefin", gw.email,
+                "--role", "member")
+    ask(gw, "/.postern/reset", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/reset")
+    b = requests.Session()
+    tok = csrf_of(page(b, gw, "/.postern/reset?token=" + token).text)
+    for pw, why in (("my LocalHost passphrase", "name of this site"),
+                    ("Blue-F1n swims far away", "name of your organisation"),
+                    ("p0stern is my gateway", "product name")):
+        r = post(b, gw, "/.postern/reset", {"token": token,
+                                            "new_password": pw,
+                                            "confirm": pw}, csrf=tok)
+        assert r.status_code == 400 and why in r.text, (pw, r.text)
+    s, _ = sign_in(gw)
+    tok = csrf_of(page(s, gw, "/.postern/account").text)
+    for pw in ("bluefin bluefin blue", "LOCALHOST-rules-all"):
+        r = post(s, gw, "/.postern/account/password",
+                 {"password": PASSWORD, "new_password": pw, "confirm": pw},
+                 csrf=tok)
+        assert r.status_code == 400, (pw, r.text)
+    new = "a brand new passphrase 78"     # the link still works
+    r = post(b, gw, "/.postern/reset", {"token": token, "new_password": new,
+                                        "confirm": new},
+             csrf=csrf_of(page(b, gw, "/.postern/reset?token=" +
+                               token).text))
+    assert r.status_code == 200 and "was changed" in r.text

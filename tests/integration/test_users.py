@@ -310,3 +310,51 @@ def test_warns_when_redis_is_open(cfg):
     res = user(cfg, "list")
     assert res.returncode == 0
     assert "accepts unauthenticated connections" in res.stderr
+
+
+@pytest.fixture
+def ctxcfg(tmp_path, redis_server):
+    (tmp_path / "app.yaml").write_text(textwrap.dedent("""\
+        app:
+          name: wiki
+          hosts: [wiki.widgetworks.example, "{org}.tenants.example"]
+          upstream: http://127.0.0.1:9
+          protect: false
+        """))
+    return config(tmp_path, "%s:%d" % redis_server,
+                  "branding:\n  product_name: Fabrikam Gate\n"
+                  "policies:\n  - app.yaml\n")
+
+
+@pytest.mark.parametrize("pw,msg", [
+    ("fabrikam gate forever", "product name"),
+    ("FABRIKAMGATE-forever-1", "product name"),
+    ("f4brikam_g4te forever", "product name"),
+    ("P0STERN rules them all", "product name"),
+    ("widgetworks for life!", "name of this site"),
+    ("W1dget-W0rks for life", "name of this site"),
+    ("tenants tenants tenants", "name of this site"),
+    ("northwind sailing co", "name of an organisation"),
+    ("Contoso-Traders 4ever", "name of an organisation"),   # the org's name
+    ("n0rth-w1nd sailing co", "name of an organisation"),
+])
+def test_context_words_of_the_deployment_refused(ctxcfg, r, pw, msg):
+    """Not only the literal "postern": the configured product name, the
+    apps' host names and every org's slug and name, up to case,
+    look-alike characters and punctuation."""
+    assert run_postern("org", "add", "-c", ctxcfg, "northwind", "--name",
+                       "Contoso Traders").returncode == 0
+    res = add(ctxcfg, "dana@mail.test", pw)
+    assert res.returncode == 1, res.stderr
+    assert "password refused" in res.stderr and msg in res.stderr
+    assert pw not in res.stderr and pw not in res.stdout
+    assert r.keys("postern:user:*") == []
+
+
+def test_context_words_leave_other_passwords_alone(ctxcfg, r):
+    assert run_postern("org", "add", "-c", ctxcfg, "northwind").returncode \
+        == 0
+    # the top-level label, "{org}" and a slug shorter than 4 are not words
+    assert run_postern("org", "add", "-c", ctxcfg, "abc").returncode == 0
+    res = add(ctxcfg, "dana@mail.test", "an example of abc org")
+    assert res.returncode == 0, res.stderr

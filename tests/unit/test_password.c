@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "password.h"
 
 /* Cheap cost for tests: the floor libargon2 accepts. */
@@ -180,7 +181,8 @@ check(struct password_rules *r, const char *pw, const char *email,
 	char	why[PASSWORD_WHYLEN] = "";
 	int	rc;
 
-	rc = password_check(r, pw, strlen(pw), email, why, sizeof(why));
+	rc = password_check(r, pw, strlen(pw), &(struct password_context){
+	    .email = email }, why, sizeof(why));
 	if (want != NULL && strstr(why, want) == NULL)
 		fail_msg("'%s': got '%s', expected '%s'", pw, why, want);
 	return rc;
@@ -223,6 +225,68 @@ test_rules(void **state)
 	password_rules_free(r);
 }
 
+/* The brand, the apps' host names and the user's orgs are refused, up to
+ * case, look-alike characters and punctuation; short or generic labels
+ * (the TLD, "{org}", addresses) are not. */
+static void
+test_context_words(void **state)
+{
+	struct password_rules	*r = rules();
+	char			*h1[] = { "{org}.widgetworks.example",
+				    "portal.acme-intranet.net", "10.1.2.3" };
+	char			*h2[] = { "localhost" };
+	struct config_app	 apps[2] = { { .hosts = h1, .nhosts = 3 },
+				    { .hosts = h2, .nhosts = 1 } };
+	struct config		 cfg = { .brand_product = "Fabrikam Gate",
+				    .apps = apps, .napps = 2 };
+	const char		*orgs[] = { "northwind", "ab" };
+	struct password_context	 cx = { .email = "kim@mail.test",
+				    .words = orgs, .nwords = 2 };
+	char			 why[PASSWORD_WHYLEN];
+	static const struct {
+		const char	*pw;
+		const char	*want;	/* NULL: accepted */
+	} v[] = {
+		{ "fabrikam gate 2024!!", "product name" },
+		{ "FabrikamGate is great", "product name" },
+		{ "f4br1k4m-g4t3 now ok", "product name" },
+		{ "my fabrikam rocks!", NULL },	/* one word of two */
+		{ "my P0$T3RN password", "product name" },
+		{ "p.o.s.t.e.r.n forever", "product name" },
+		{ "WidgetWorks rules 99", "name of this site" },
+		{ "w1dg3tw0rks rules 99", "name of this site" },
+		{ "acme-intranet portal!", "name of this site" },
+		{ "Portal of the gods 1", "name of this site" },
+		{ "mylocalhost is great", "name of this site" },
+		{ "example example net!", NULL },	/* the TLD, {org} */
+		{ "10.1.2.3 is my home!", NULL },	/* an address */
+		{ "NorthWind sailing 7", "organisation" },
+		{ "n0rthw1nd sailing 7", "organisation" },
+		{ "my ab turtle-dove 9", NULL },	/* too short a slug */
+		{ "kim's super secret!", "email" },
+		{ "correct horse battery", NULL },
+	};
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(password_rules_context(r, &cfg), 0);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		why[0] = '\0';
+		if (password_check(r, v[i].pw, strlen(v[i].pw), &cx, why,
+		    sizeof(why)) != (v[i].want != NULL ? -1 : 0) ||
+		    (v[i].want != NULL && strstr(why, v[i].want) == NULL))
+			fail_msg("'%s': got '%s'", v[i].pw, why);
+	}
+	/* rules without the config still refuse "postern"; no context */
+	password_rules_free(r);
+	r = rules();
+	assert_int_equal(password_check(r, "WidgetWorks rules 99", 20, NULL,
+	    why, sizeof(why)), 0);
+	assert_int_equal(password_check(r, "Post-ern rules 9999", 19, NULL,
+	    why, sizeof(why)), -1);
+	password_rules_free(r);
+}
+
 static void
 test_rules_file(void **state)
 {
@@ -257,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_phc_parse),
 		cmocka_unit_test(test_utf8_len),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_context_words),
 		cmocka_unit_test(test_rules_file),
 	};
 
