@@ -347,3 +347,16 @@ acctstore_user_by_email(struct store *st, const char *email, store_cb cb,
 	return store_command_argv(st, cb, arg, 2,
 	    (const char *[]){ "GET", key }, NULL);
 }
+
+int
+acctstore_org_exists(struct store *st, const char *slug, store_cb cb,
+    void *arg)
+{
+	char	key[STORE_KEYLEN];
+
+	if (user_key(key, sizeof(key), store_prefix(st), USER_KEY_ORGS,
+	    NULL) == -1)
+		return -1;
+	return store_command_argv(st, cb, arg, 3,
+	    (const char *[]){ "SISMEMBER", key, slug }, NULL);
+}

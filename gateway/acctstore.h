@@ -88,6 +88,9 @@ int	acctstore_otk_take(struct store *st, const char *kind,
 /* {disabled, email, has a second factor, org slug, ...} of <user>; nil. */
 int	acctstore_user_brief(struct store *st, const char *user, store_cb cb,
 	    void *arg);
+/* 1 if org <slug> exists, else 0. */
+int	acctstore_org_exists(struct store *st, const char *slug, store_cb cb,
+	    void *arg);
 /* The user id of lower-cased <email>, or nil. */
 int	acctstore_user_by_email(struct store *st, const char *email,
 	    store_cb cb, void *arg);

@@ -116,10 +116,18 @@ void		 auth_audit(struct client *, const char *action,
 		    const char *actor, const char *target, int ok,
 		    const char *reason);
 /*
- * The request's Host into <out> if it is one of an app's (links in mail
- * are made on it): 0, or -1.
+ * Where links mailed about <clt>'s request point, into <out>: the
+ * request's host name (lower-case) with the port of the gateway's first
+ * TLS listener (none for 443) -- never the port of the request's Host
+ * header.  0 if an app has that host by name; 1 if only an app's
+ * "{org}.rest" pattern has it, with the label in <org> (ORG_SLUGMAX + 1
+ * bytes): the caller must check that it is an existing org before
+ * trusting the host; -1 if neither ("*.rest" wildcards match any label,
+ * which a link must not trust).
  */
-int		 auth_link_host(struct client *, char *out, size_t size);
+#define AUTH_ORG_SLUGMAX	63
+int		 auth_link_host(struct client *, char *out, size_t size,
+		    char *org);
 /*
  * Tell <email> by mail that <change> (e.g. "Your password was changed")
  * happened to their account: when, from which address, and where to reset

@@ -387,25 +387,54 @@ auth_audit(struct client *clt, const char *action, const char *actor,
 	    "failure", .reason = reason });
 }
 
-int
-auth_link_host(struct client *clt, char *out, size_t size)
+/* 1 if an app serves <host> by its very name. */
+static int
+auth_host_named(const struct config *cfg, const char *host)
 {
-	const char	*h = request_header(clt->req, "host");
+	size_t	i, j;
 
-	if (h == NULL || clt->req->host == NULL ||
-	    config_app_for_host(clt->cfg, clt->req->host) == NULL ||
-	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-:[]") != strlen(h) || strlen(h) >= size)
-		return -1;
-	(void)strcpy(out, h);
+	for (i = 0; i < cfg->napps; i++)
+		for (j = 0; j < cfg->apps[i].nhosts; j++)
+			if (strcmp(cfg->apps[i].hosts[j], host) == 0)
+				return 1;
 	return 0;
+}
+
+int
+auth_link_host(struct client *clt, char *out, size_t size, char *org)
+{
+	const char	*h = clt->req->host, *dot;
+	char		 pat[300], port[8] = "";
+	int		 rc = 0;
+
+	org[0] = '\0';
+	if (h == NULL || strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
+	    != strlen(h))
+		return -1;
+	if (!auth_host_named(clt->cfg, h)) {
+		if ((dot = strchr(h, '.')) == NULL || dot == h ||
+		    (size_t)(dot - h) > AUTH_ORG_SLUGMAX ||
+		    snprintf(pat, sizeof(pat), "{org}%s", dot) >= (int)sizeof(pat) ||
+		    !auth_host_named(clt->cfg, pat))
+			return -1;
+		memcpy(org, h, (size_t)(dot - h));
+		org[dot - h] = '\0';
+		if (user_slug_valid(org) != 0)
+			return -1;
+		rc = 1;
+	}
+	if (clt->https_port != 443)
+		(void)snprintf(port, sizeof(port), ":%u", clt->https_port);
+	if (snprintf(out, size, "%s%s", h, port) >= (int)size)
+		return -1;
+	return rc;
 }
 
 void
 auth_notify_change(struct client *clt, const char *email, const char *change)
 {
 	char		 ip[INET6_ADDRSTRLEN + 8], host[300], reset[340];
-	char		 when[40];
+	char		 when[40], org[AUTH_ORG_SLUGMAX + 1];
 	struct tm	 tm;
 	time_t		 now = time(NULL);
 
@@ -414,7 +443,7 @@ auth_notify_change(struct client *clt, const char *email, const char *change)
 		return;
 	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
 		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
-	if (auth_link_host(clt, host, sizeof(host)) == 0)
+	if (auth_link_host(clt, host, sizeof(host), org) != -1)
 		(void)snprintf(reset, sizeof(reset), "https://%s/.postern/reset",
 		    host);
 	else

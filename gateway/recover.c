@@ -8,8 +8,12 @@
  * token.  The link opens a page whose button POSTs the token (a mail
  * scanner that fetches links consumes nothing); the POST consumes it
  * atomically with GETDEL, so it works once on every gateway instance.
- * The link's host must be one of the configured apps' hosts: a forged Host
- * header never sends a token elsewhere.
+ * The link is built from the configuration only (auth_link_host): the
+ * request's host name if an app has it by name, or by its "{org}.rest"
+ * pattern when the label is an existing org (checked in Redis; a made-up
+ * label gets no mail), never a "*." wildcard's label, and the port of the
+ * gateway's TLS listener, never the Host header's: a forged Host never
+ * sends a token elsewhere.
  *
  *   GET  /.postern/magic[?token=T]  request form, or the confirmation
  *   POST /.postern/magic            email -> mail; token -> session
@@ -79,6 +83,7 @@ struct recover {
 	char		 hash[SESSION_HASH_LEN + 1];
 	char		 user[USER_IDLEN + 1];
 	char		 host[300];		/* checked: an app's host */
+	char		 org[AUTH_ORG_SLUGMAX + 1];	/* its {org} label */
 	char		 rd[REDIRECT_MAX + 1];
 	char		*newpw;
 	size_t		 newlen;
@@ -251,6 +256,45 @@ recover_on_put(void *arg, const redisReply *reply, const char *err)
 	recover_end(chk, RPAGE_SENT, 200, NULL);
 }
 
+/* Make the token and store its hash; the mail goes in recover_on_put(). */
+static void
+recover_put(struct auth_check *chk)
+{
+	struct recover	*r = recover_of(chk);
+
+	if (session_new_id(r->token, sizeof(r->token)) == -1) {
+		auth_check_unavailable(chk);
+		return;
+	}
+	session_hash(r->token, r->hash);
+	if (acctstore_otk_put(chk->st, recover_kinds[r->kind], r->hash,
+	    r->user, chk->clt->cfg->token_ttl / 1000, recover_on_put, chk) ==
+	    -1)
+		auth_check_unavailable(chk);
+}
+
+/* The request came on an app's "{org}.rest" host: is its label an org?  A
+ * made-up label gets no link (and the same page). */
+static void
+recover_on_org(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_check	*chk = arg;
+	struct client		*clt;
+	struct recover		*r = recover_of(chk);
+
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+		log_event(LOG_LEVEL_WARN, "mail", "outcome", "refused",
+		    "reason", "link_host_org", "purpose",
+		    recover_kinds[r->kind], "request_id", clt->request_id,
+		    NULL);
+		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
+		return;
+	}
+	recover_put(chk);
+}
+
 static void
 recover_on_brief(void *arg, const redisReply *reply, const char *err)
 {
@@ -267,13 +311,10 @@ recover_on_brief(void *arg, const redisReply *reply, const char *err)
 		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
 		return;
 	}
-	if (session_new_id(r->token, sizeof(r->token)) == -1) {
-		auth_check_unavailable(chk);
-		return;
-	}
-	session_hash(r->token, r->hash);
-	if (acctstore_otk_put(chk->st, recover_kinds[r->kind], r->hash,
-	    r->user, clt->cfg->token_ttl / 1000, recover_on_put, chk) == -1)
+	if (r->org[0] == '\0')
+		recover_put(chk);
+	else if (acctstore_org_exists(chk->st, r->org, recover_on_org, chk) ==
+	    -1)
 		auth_check_unavailable(chk);
 }
 
@@ -562,7 +603,7 @@ recover_take(struct client *clt, struct recover *r, const struct form *f)
 	if ((email = form_get(f, "email")) == NULL ||
 	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)
 		return "Enter your email address.";
-	if (auth_link_host(clt, r->host, sizeof(r->host)) == -1)
+	if (auth_link_host(clt, r->host, sizeof(r->host), r->org) == -1)
 		return "Links cannot be sent from this address.";
 	if (!mail_configured(clt->cfg))
 		return "Email is not available. Ask your administrator.";

@@ -150,6 +150,59 @@ def test_forged_host_gets_no_link(recgw):
     assert gw.sink.count_to(gw.email) == 0
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1:6666", "localhost:1",
+                                  "LOCALHOST:8443", "127.0.0.1:443"])
+def test_link_port_is_the_configured_one(recgw, host):
+    """A Host header's port never reaches the link: it gets the port of the
+    gateway's TLS listener (an attacker's port on the same name is not
+    the gateway)."""
+    gw = recgw()
+    r = ask(gw, "/.postern/magic", gw.email, host=host)
+    assert r.status_code == 200, r.text
+    url, _ = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    name = host.split(":")[0].lower()
+    assert url.startswith("https://%s:%d/.postern/magic?token="
+                          % (name, gw.https_port)), url
+
+
+@pytest.fixture
+def orggw(recgw, gateway, redis_server, tmp_path, smtp_sink):
+    """recgw with apps on "{org}.tenants.test" and "*.wild.test"."""
+    def start():
+        gw = recgw()
+        gw.stop()
+        gw2 = gateway(extra=auth_extra(tmp_path) +
+                      mail_extra(smtp_sink, "  magic_links: true\n"),
+                      app_extra=ROUTES, redis=redis_server, protect=None,
+                      hosts=("localhost", "127.0.0.1",
+                             '"{org}.tenants.test"', '"*.wild.test"'))
+        gw2.redis, gw2.email, gw2.sink = gw.redis, gw.email, gw.sink
+        return gw2
+    return start
+
+
+def test_link_host_label_must_be_an_org(orggw):
+    gw = orggw()
+    org = "o%s" % uuid.uuid4().hex[:8]
+    run_postern("org", "add", "-c", str(gw.config), org)
+    for host in ("nosuchorg.tenants.test", "evil.tenants.test:8443",
+                 "%s-x.tenants.test" % org):
+        r = ask(gw, "/.postern/reset", gw.email, host=host)
+        assert r.status_code == 200 and "If an account exists" in r.text
+    for host in ("x.wild.test", "%s.wild.test" % org):
+        r = ask(gw, "/.postern/reset", gw.email, host=host)
+        assert r.status_code == 400
+    time.sleep(0.7)
+    assert gw.sink.count_to(gw.email) == 0
+    assert "link_host_org" in gw.log()
+    # an existing org's host: the link is on it, with the gateway's port
+    r = ask(gw, "/.postern/reset", gw.email, host="%s.tenants.test:1" % org)
+    url, _ = link_in(gw.sink.wait_for(gw.email), "/.postern/reset")
+    assert url.startswith("https://%s.tenants.test:%d/.postern/reset?"
+                          % (org, gw.https_port)), url
+    assert gw.redis.keys("postern:otk:reset:*")
+
+
 def test_reset_sets_password_and_revokes_sessions(recgw):
     gw = recgw()
     s, r = sign_in(gw)
