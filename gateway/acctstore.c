@@ -122,6 +122,16 @@ static struct store_script acct_lua_password = STORE_SCRIPT("set password",
 	"end\n"
 	"return n\n");
 
+/* KEYS: token, the user's current token of the kind.  ARGV: value, ttl
+ * (s), token key prefix, hash.  1.  The user's earlier token of the kind
+ * is deleted in the same step: only the newest link works. */
+static struct store_script acct_lua_otk_put = STORE_SCRIPT("otk put",
+	"local old = redis.call('GET', KEYS[2])\n"
+	"if old then redis.call('DEL', ARGV[3] .. old) end\n"
+	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
+	"redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[2])\n"
+	"return 1\n");
+
 static int
 acct_user_key(struct store *st, const char *user, enum user_key kind,
     char *key, size_t size)
@@ -312,15 +322,20 @@ acct_otk_key(struct store *st, const char *kind, const char *hash,
 
 int
 acctstore_otk_put(struct store *st, const char *kind, const char *hash,
-    const char *user, uint64_t ttl_s, store_cb cb, void *arg)
+    const char *user, const char *value, uint64_t ttl_s, store_cb cb,
+    void *arg)
 {
-	char	key[STORE_KEYLEN], ttl[24];
+	char	key[STORE_KEYLEN], cur[STORE_KEYLEN], base[STORE_KEYLEN];
+	char	ttl[24];
 
-	if (acct_otk_key(st, kind, hash, key, sizeof(key)) == -1)
+	if (acct_otk_key(st, kind, hash, key, sizeof(key)) == -1 ||
+	    strlen(user) != USER_IDLEN || store_key(cur, sizeof(cur),
+	    store_prefix(st), "otk:%s:user:%s", kind, user) == -1 ||
+	    acct_otk_key(st, kind, "", base, sizeof(base)) == -1)
 		return -1;
 	(void)snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_s);
-	return store_command_argv(st, cb, arg, 5,
-	    (const char *[]){ "SET", key, user, "EX", ttl }, NULL);
+	return store_eval(st, &acct_lua_otk_put, cb, arg, 2, 6,
+	    (const char *[]){ key, cur, value, ttl, base, hash }, NULL);
 }
 
 int

@@ -6,9 +6,13 @@
  *                               totp_pending (sealed seed being enrolled)
  *   user:<id>:backup     set    hex SHA-256 of each unused backup code
  *   user:<id>:mfa_fail   string wrong second-factor codes in the window
- *   otk:<kind>:<sha256>  string user id; a one-time token (magic link,
+ *   otk:<kind>:<sha256>  string user id (a magic link: then ":" and the
+ *                               hex SHA-256 of the browser's binding
+ *                               cookie); a one-time token (magic link,
  *                               password reset) under the SHA-256 of the
  *                               token, consumed with GETDEL, with a TTL
+ *   otk:<kind>:user:<id> string the SHA-256 of <id>'s newest token of the
+ *                               kind: making one deletes the one before
  *
  * Every operation is one command or one Lua script (never half done), runs
  * on the worker's asynchronous store, and hands the raw reply to the
@@ -79,10 +83,15 @@ int	acctstore_user(struct store *st, const char *user, store_cb cb,
 int	acctstore_set_password(struct store *st, const char *user,
 	    const char *old, const char *phc, const char *keep, int64_t now,
 	    store_cb cb, void *arg);
-/* Store one-time token <hash> of <kind> for <user>, for <ttl_s>: "OK". */
+/*
+ * Store one-time token <hash> of <kind> for <user> with <value> (the user
+ * id, maybe followed by what binds the token), for <ttl_s>, and delete
+ * <user>'s earlier token of that kind in the same script: 1.
+ */
 int	acctstore_otk_put(struct store *st, const char *kind, const char *hash,
-	    const char *user, uint64_t ttl_s, store_cb cb, void *arg);
-/* The user id of token <hash>, consumed (GETDEL) or only read; nil. */
+	    const char *user, const char *value, uint64_t ttl_s, store_cb cb,
+	    void *arg);
+/* The value of token <hash>, consumed (GETDEL) or only read; nil. */
 int	acctstore_otk_take(struct store *st, const char *kind,
 	    const char *hash, int consume, store_cb cb, void *arg);
 /* {disabled, email, has a second factor, org slug, ...} of <user>; nil. */

@@ -53,7 +53,7 @@
 #include "user.h"
 
 const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
-    CSRF_COOKIE, AUTHGRANT_COOKIE, NULL };
+    CSRF_COOKIE, AUTHGRANT_COOKIE, RECOVER_MAGIC_COOKIE, NULL };
 
 static int64_t
 auth_now(void)

@@ -999,6 +999,7 @@ config_new(const char *path)
 	cfg->account_fresh_auth = 5 * 60 * MS_SEC;
 	cfg->token_ttl = 10 * 60 * MS_SEC;
 	cfg->notify_changes = 1;
+	cfg->magic_same_browser = 1;
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
 	cfg->session_max_per_user = 10;
 	cfg->assertion_ttl = 60 * MS_SEC;

@@ -260,6 +260,8 @@ struct config {
 	uint64_t	 token_ttl;		/* ms: magic links, resets */
 	int		 magic_links;		/* for everyone */
 	int		 notify_changes;	/* mail users about them */
+	int		 magic_same_browser;	/* a magic link works only in
+						 * the browser that asked */
 	struct config_names magic_orgs;		/* or for these orgs' members */
 	struct password_rules *pwrules;		/* for new passwords */
 	struct ratelimit_class *ratelimits;	/* rate_limits.classes */

@@ -49,6 +49,8 @@ static const struct yconf_key config_account_keys[] = {
 	    CFG(magic_orgs), 1, 0 },
 	{ "notify_changes", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    CFG(notify_changes), 0, 0 },
+	{ "magic_link_same_browser", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(magic_same_browser), 0, 0 },
 };
 
 /* ---- rate_limits: ---- */

@@ -34,6 +34,7 @@
 #include "acctstore.h"
 #include "auth-int.h"
 #include "client.h"
+#include "cookie.h"
 #include "config.h"
 #include "form.h"
 #include "hashpool.h"
@@ -69,9 +70,13 @@ enum recover_page {
 	RPAGE_NEWPW,		/* reset: the new password form */
 	RPAGE_DEAD,		/* the link is expired or used */
 	RPAGE_DONE,		/* reset: password changed */
+	RPAGE_ELSEWHERE,	/* magic: not the browser that asked */
 };
 
 #define RECOVER_TOKEN_LEN	SESSION_ID_LEN	/* 256 bits, base64url */
+/* A token's stored value: the user id, or for a magic link bound to the
+ * browser that asked, "<user id>:<hex SHA-256 of the cookie's value>". */
+#define RECOVER_VALUE_LEN	(USER_IDLEN + 1 + SESSION_HASH_LEN)
 
 /* One request's chain; owned by its auth_check (ext). */
 struct recover {
@@ -89,6 +94,7 @@ struct recover {
 	size_t		 newlen;
 	char		 why[PASSWORD_WHYLEN];
 	char		 sid[SESSION_ID_LEN + 1];
+	char		 bind[SESSION_ID_LEN + 2];	/* magic: the cookie */
 	int		 enrolled;		/* the user has a 2nd factor */
 	const char	*error;
 };
@@ -182,6 +188,14 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 		    "session was signed out.", NULL);
 		rc |= acctpage_link(out, "/.postern/login", "Sign in");
 		break;
+	case RPAGE_ELSEWHERE:
+		rc |= acctpage_para(out, "Open the link in the browser where "
+		    "you asked for it. A sign-in link only works in the "
+		    "browser that requested it, so a forwarded or intercepted "
+		    "link signs nobody in. The link has not been used.", NULL);
+		rc |= acctpage_link(out, recover_path(r), "Send a new link to "
+		    "this browser");
+		break;
 	}
 	return rc | acctpage_end(out);
 }
@@ -191,9 +205,45 @@ recover_page(struct client *clt, struct recover *r, enum recover_page page,
     int status, const char *reason)
 {
 	struct loginpage lp = { .rd = r->rd, .error = r->error };
+	char		 extra[256] = "";
 
 	r->page = page;
-	auth_page_ctx(clt, status, &lp, recover_render, r, NULL, reason);
+	if (page == RPAGE_SENT && r->bind[0] != '\0')	/* known or not */
+		(void)snprintf(extra, sizeof(extra), "Set-Cookie: %s=%s; "
+		    "Path=/; Max-Age=%" PRIu64 "; Secure; HttpOnly; "
+		    "SameSite=Lax\r\n", RECOVER_MAGIC_COOKIE, r->bind,
+		    clt->cfg->token_ttl / 1000);
+	auth_page_ctx(clt, status, &lp, recover_render, r, extra, reason);
+	OPENSSL_cleanse(extra, sizeof(extra));
+}
+
+/*
+ * Is stored token value <v> (<len> bytes) usable by <clt>'s request for
+ * <r>?  0 and r->user set; -1 if it is not a token value; -2 if it is a
+ * magic link bound to another browser (the cookie's hash, compared in
+ * constant time) while account.magic_link_same_browser holds.
+ */
+static int
+recover_value_check(struct client *clt, struct recover *r, const char *v,
+    size_t len)
+{
+	char	cookie[SESSION_ID_LEN + 2], hash[SESSION_HASH_LEN + 1];
+	int	bound = len == RECOVER_VALUE_LEN && v[USER_IDLEN] == ':';
+
+	if (len != USER_IDLEN && !bound)
+		return -1;
+	memcpy(r->user, v, USER_IDLEN);
+	r->user[USER_IDLEN] = '\0';
+	if (r->kind != RECOVER_MAGIC || !clt->cfg->magic_same_browser)
+		return 0;
+	if (!bound || cookie_get(request_header(clt->req, "cookie"),
+	    RECOVER_MAGIC_COOKIE, cookie, sizeof(cookie)) != COOKIE_FOUND ||
+	    !session_id_valid(cookie))
+		return -2;
+	session_hash(cookie, hash);
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	return CRYPTO_memcmp(hash, v + USER_IDLEN + 1, SESSION_HASH_LEN) ==
+	    0 ? 0 : -2;
 }
 
 /* End the chain with a page. */
@@ -261,15 +311,21 @@ static void
 recover_put(struct auth_check *chk)
 {
 	struct recover	*r = recover_of(chk);
+	char		 value[RECOVER_VALUE_LEN + 1];
 
 	if (session_new_id(r->token, sizeof(r->token)) == -1) {
 		auth_check_unavailable(chk);
 		return;
 	}
 	session_hash(r->token, r->hash);
+	(void)snprintf(value, sizeof(value), "%s", r->user);
+	if (r->bind[0] != '\0') {
+		value[USER_IDLEN] = ':';
+		session_hash(r->bind, value + USER_IDLEN + 1);
+	}
 	if (acctstore_otk_put(chk->st, recover_kinds[r->kind], r->hash,
-	    r->user, chk->clt->cfg->token_ttl / 1000, recover_on_put, chk) ==
-	    -1)
+	    r->user, value, chk->clt->cfg->token_ttl / 1000, recover_on_put,
+	    chk) == -1)
 		auth_check_unavailable(chk);
 }
 
@@ -420,11 +476,14 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 	struct recover		*r = recover_of(chk);
 	struct session_limits	 lim;
 	char			 scope[AUTH_SCOPE_MAX];
+	char			 user[USER_IDLEN + 1];
 
 	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
 		return;
-	if (reply->type != REDIS_REPLY_STRING || reply->len != USER_IDLEN ||
-	    CRYPTO_memcmp(reply->str, r->user, USER_IDLEN) != 0) {
+	(void)snprintf(user, sizeof(user), "%s", r->user);
+	if (reply->type != REDIS_REPLY_STRING || recover_value_check(clt, r,
+	    reply->str, reply->len) != 0 ||
+	    CRYPTO_memcmp(user, r->user, USER_IDLEN) != 0) {
 		recover_end(chk, RPAGE_DEAD, 400, "token_used");
 		return;
 	}
@@ -508,15 +567,20 @@ recover_on_user_of_token(void *arg, const redisReply *reply,
     const char *err)
 {
 	struct auth_check	*chk = arg;
+	struct client		*clt;
 	struct recover		*r = recover_of(chk);
+	int			 rc = -1;
 
-	if (auth_check_reply(chk, reply, err) == NULL)
+	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
 		return;
-	if (reply->type != REDIS_REPLY_STRING || reply->len != USER_IDLEN) {
-		recover_end(chk, RPAGE_DEAD, 400, "token_unknown");
+	if (reply->type == REDIS_REPLY_STRING)
+		rc = recover_value_check(clt, r, reply->str, reply->len);
+	if (rc != 0) {		/* -2: read only, the link still works */
+		recover_end(chk, rc == -2 ? RPAGE_ELSEWHERE : RPAGE_DEAD,
+		    rc == -2 ? 403 : 400, rc == -2 ? "magic_other_browser" :
+		    "token_unknown");
 		return;
 	}
-	memcpy(r->user, reply->str, USER_IDLEN + 1);
 	if (acctstore_user_brief(chk->st, r->user, recover_on_token_brief,
 	    chk) == -1)
 		auth_check_unavailable(chk);
@@ -607,6 +671,9 @@ recover_take(struct client *clt, struct recover *r, const struct form *f)
 		return "Links cannot be sent from this address.";
 	if (!mail_configured(clt->cfg))
 		return "Email is not available. Ask your administrator.";
+	if (r->kind == RECOVER_MAGIC && clt->cfg->magic_same_browser &&
+	    session_new_id(r->bind, sizeof(r->bind)) == -1)
+		return "Links cannot be sent right now. Please try again.";
 	return NULL;
 }
 

@@ -63,10 +63,11 @@ def ask(gw, path, email, host=None):
         # requests picks cookies by the Host header: send them by hand
         h["Cookie"] = "; ".join("%s=%s" % (c.name, c.value)
                                 for c in s.cookies)
-    return s.post(gw.url + path, data={"email": email,
-                                       "csrf": csrf_of(r.text)},
-                  verify=False, timeout=30, allow_redirects=False,
-                  headers=h)
+    r = s.post(gw.url + path, data={"email": email,
+                                    "csrf": csrf_of(r.text)},
+               verify=False, timeout=30, allow_redirects=False, headers=h)
+    r.browser = s           # where the link was asked for
+    return r
 
 
 def link_in(msg, path):
@@ -83,6 +84,7 @@ def test_magic_link_signs_in_once(recgw):
     gw = recgw()
     r = ask(gw, "/.postern/magic", gw.email.upper())
     assert r.status_code == 200 and "If an account exists" in r.text
+    s = r.browser
     msg = gw.sink.wait_for(gw.email)
     url, token = link_in(msg, "/.postern/magic")
     assert url.startswith("https://127.0.0.1:%d/" % gw.https_port)
@@ -94,12 +96,12 @@ def test_magic_link_signs_in_once(recgw):
         token.encode()).hexdigest())]
     assert len(keys) == 1
     assert 0 < gw.redis.ttl(keys[0]) <= 60
-    # a scanner's GET consumes nothing
-    for _ in range(2):
-        r = page(requests, gw, "/.postern/magic?token=" + token)
-        assert r.status_code == 200 and "Continue to sign in" in r.text
+    # a scanner's GET consumes nothing (nor the browser's)
+    for b in (requests, s, s):
+        r = page(b, gw, "/.postern/magic?token=" + token)
+        assert r.status_code == (200 if b is s else 403)
+        assert "Continue to sign in" in r.text or b is not s
     assert gw.redis.exists(keys[0])
-    s = requests.Session()
     r = page(s, gw, "/.postern/magic?token=" + token)
     r = post(s, gw, "/.postern/magic", {"token": token},
              csrf=csrf_of(r.text))
@@ -263,9 +265,8 @@ def test_magic_link_used_on_a_second_instance_is_gone(recgw, gateway,
                                                      redis_server,
                                                      tmp_path):
     gw = recgw()
-    ask(gw, "/.postern/magic", gw.email)
+    s = ask(gw, "/.postern/magic", gw.email).browser
     _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
-    s = requests.Session()
     r = page(s, gw, "/.postern/magic?token=" + token)
     assert post(s, gw, "/.postern/magic", {"token": token},
                 csrf=csrf_of(r.text)).status_code == 303
@@ -274,8 +275,7 @@ def test_magic_link_used_on_a_second_instance_is_gone(recgw, gateway,
                                                           "  magic_links: "
                                                           "true\n"),
                   app_extra=ROUTES, redis=redis_server, protect=None)
-    s2 = requests.Session()
-    r = page(s2, gw2, "/.postern/magic?token=" + token)
+    r = page(s, gw2, "/.postern/magic?token=" + token)
     assert r.status_code == 400
 
 
@@ -285,9 +285,8 @@ def test_magic_link_of_an_enrolled_user_goes_to_2fa(recgw):
     s, _ = sign_in(gw)
     key, _ = enrol(gw, s)
     assert "turned on" in notice_of(gw)[0]      # the mail about it first
-    ask(gw, "/.postern/magic", gw.email)
+    b = ask(gw, "/.postern/magic", gw.email).browser
     _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
-    b = requests.Session()
     r = page(b, gw, "/.postern/magic?token=" + token + "&rd=/app")
     r = post(b, gw, "/.postern/magic", {"token": token, "rd": "/app"},
              csrf=csrf_of(r.text))
@@ -391,3 +390,126 @@ def test_new_passwords_refuse_site_and_org_names(recgw):
              csrf=csrf_of(page(b, gw, "/.postern/reset?token=" +
                                token).text))
     assert r.status_code == 200 and "was changed" in r.text
+
+
+def use_magic(b, gw, token):
+    """Open the link in browser <b> and press the button: the answer."""
+    r = page(b, gw, "/.postern/magic?token=" + token)
+    if r.status_code != 200:
+        return r
+    return post(b, gw, "/.postern/magic", {"token": token},
+                csrf=csrf_of(r.text))
+
+
+def use_reset(b, gw, token, new="a brand new passphrase 91"):
+    r = page(b, gw, "/.postern/reset?token=" + token)
+    if r.status_code != 200:
+        return r
+    return post(b, gw, "/.postern/reset", {"token": token,
+                                           "new_password": new,
+                                           "confirm": new},
+                csrf=csrf_of(r.text))
+
+
+@pytest.mark.parametrize("path", ["/.postern/magic", "/.postern/reset"])
+def test_a_newer_link_invalidates_the_older(recgw, path):
+    gw = recgw()
+    other = "o-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, other)
+    b1 = ask(gw, path, gw.email).browser
+    _, t1 = link_in(gw.sink.wait_for(gw.email), path)
+    ask(gw, path, other)                        # another user's link
+    _, t_other = link_in(gw.sink.wait_for(other), path)
+    kind = path.rsplit("/", 1)[1]
+    ask(gw, "/.postern/reset" if kind == "magic" else "/.postern/magic",
+        gw.email)                               # the other kind's link
+    _, t_kind = link_in(gw.sink.wait_for(gw.email),
+                        "/.postern/reset" if kind == "magic" else
+                        "/.postern/magic")
+    b2 = ask(gw, path, gw.email).browser        # the newest
+    _, t2 = link_in(gw.sink.wait_for(gw.email), path)
+    assert t1 != t2
+    use = use_magic if kind == "magic" else use_reset
+    # the older link is dead, on GET and on POST, in either browser
+    for b in (b1, b2):
+        r = page(b, gw, path + "?token=" + t1)
+        assert r.status_code == 400 and "expired" in r.text
+        r = post(b, gw, path, {"token": t1, "new_password": "x" * 20,
+                               "confirm": "x" * 20})
+        assert r.status_code == 400
+    h1 = __import__("hashlib").sha256(t1.encode()).hexdigest()
+    assert not gw.redis.exists("postern:otk:%s:%s" % (kind, h1))
+    assert use(b2, gw, t2).status_code in (200, 303)   # the newest works
+    # another user's link and the other kind's are untouched
+    assert gw.redis.exists("postern:otk:%s:%s" % (kind, __import__(
+        "hashlib").sha256(t_other.encode()).hexdigest()))
+    assert gw.redis.exists("postern:otk:%s:%s" % (
+        "reset" if kind == "magic" else "magic",
+        __import__("hashlib").sha256(t_kind.encode()).hexdigest()))
+
+
+def test_magic_link_works_only_in_the_browser_that_asked(recgw):
+    gw = recgw()
+    r = ask(gw, "/.postern/magic", gw.email)
+    mine = r.browser
+    sc = [v for k, v in r.raw.headers.items() if k.lower() == "set-cookie"
+          and v.startswith("__Host-postern-magic=")]
+    assert len(sc) == 1, r.headers
+    for attr in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax",
+                 "Max-Age=60"):
+        assert attr in sc[0], sc[0]
+    value = sc[0].split(";")[0].split("=", 1)[1]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value)
+    # an unknown address gets one too: the answers stay alike
+    r2 = ask(gw, "/.postern/magic", "nobody-%s@example.com"
+             % uuid.uuid4().hex[:6])
+    assert "__Host-postern-magic=" in r2.headers.get("Set-Cookie", "")
+    url, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    key = "postern:otk:magic:" + __import__("hashlib").sha256(
+        token.encode()).hexdigest()
+    assert value not in gw.redis.get(key).decode()   # only its hash
+    assert token not in gw.log() and value not in gw.log()
+    # elsewhere: no cookie, someone else's, a forged one, two of them
+    other = requests.Session()
+    ask(gw, "/.postern/magic", "x-%s@example.com" % uuid.uuid4().hex[:6],
+        ).browser.cookies       # a cookie of its own, for another address
+    theirs = ask(gw, "/.postern/magic", "y-%s@example.com"
+                 % uuid.uuid4().hex[:6]).browser
+    forged = requests.Session()
+    forged.cookies.set("__Host-postern-magic", "A" * 43)
+    dup = requests.Session()
+    for b in (other, theirs, forged):
+        r = page(b, gw, "/.postern/magic?token=" + token)
+        assert r.status_code == 403, r.text
+        assert "Open the link in the browser where you asked for it" in \
+            r.text
+        assert 'href="/.postern/magic"' in r.text
+        r = post(b, gw, "/.postern/magic", {"token": token})
+        assert r.status_code == 403 and "browser where you asked" in r.text
+        assert "Set-Cookie" not in r.headers or "__Host-postern=" not in \
+            r.headers["Set-Cookie"]
+    r = dup.get(gw.url + "/.postern/magic?token=" + token, verify=False,
+                allow_redirects=False, headers={
+                    "Accept": "text/html", "Cookie":
+                    "__Host-postern-magic=%s; __Host-postern-magic=%s"
+                    % (value, value)})
+    assert r.status_code == 403          # ambiguous: trusted neither
+    assert gw.redis.exists(key)          # none of that consumed it
+    assert '"reason":"magic_other_browser"' in gw.log()
+    r = use_magic(mine, gw, token)
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    assert not gw.redis.exists(key)
+    # the gateway's cookie never reaches the upstream
+    r = mine.get(gw.url + "/x", verify=False, timeout=10,
+                 headers={"Accept": "application/json"})
+    assert r.status_code == 200
+    assert "postern-magic" not in r.text
+
+
+def test_magic_link_binding_can_be_turned_off(recgw):
+    gw = recgw(more="  magic_links: true\n  magic_link_same_browser: false\n")
+    r = ask(gw, "/.postern/magic", gw.email)
+    assert "postern-magic" not in r.headers.get("Set-Cookie", "")
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    r = use_magic(requests.Session(), gw, token)
+    assert r.status_code == 303
