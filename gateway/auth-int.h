@@ -129,6 +129,14 @@ void		 auth_audit(struct client *, const char *action,
 int		 auth_link_host(struct client *, char *out, size_t size,
 		    char *org);
 /*
+ * Answer a sign-in refused by the "login" rate limit with the sign-in page
+ * (429, Retry-After from <retry_ms>): it says when to try again and offers
+ * the ways in that need no password (an emailed link, a reset) when mail
+ * is configured.
+ */
+void		 auth_login_locked(struct client *, const char *rd,
+		    const char *email, uint64_t retry_ms);
+/*
  * Tell <email> by mail that <change> (e.g. "Your password was changed")
  * happened to their account: when, from which address, and where to reset
  * the password if it was not them.  Nothing when mail is not configured or

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "csrf.h"
+#include "device.h"
 #include "decide.h"
 #include "form.h"
 #include "hashpool.h"
@@ -53,7 +54,8 @@
 #include "user.h"
 
 const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
-    CSRF_COOKIE, AUTHGRANT_COOKIE, RECOVER_MAGIC_COOKIE, NULL };
+    CSRF_COOKIE, AUTHGRANT_COOKIE, RECOVER_MAGIC_COOKIE, DEVICE_COOKIE,
+    NULL };
 
 static int64_t
 auth_now(void)
@@ -183,6 +185,34 @@ auth_hash_work(void *arg)
 	OPENSSL_cleanse(chk->newpw, chk->newlen);
 }
 
+/*
+ * End <chk> refused by its class for <ms> (<shed>: by the worker's memory
+ * of Redis' refusal).  A refused sign-in is a lockout, audited (once per
+ * refusal by Redis); browsers get the sign-in page saying so, with the
+ * emailed-link and reset ways in.
+ */
+static void
+auth_rate_refuse(struct auth_check *chk, uint64_t ms, int shed)
+{
+	const struct ratelimit_class *c = chk->rl;
+	struct client	*clt;
+	char		 target[USER_EMAILMAX + 1], rd[REDIRECT_MAX + 1];
+	int		 login = strcmp(c->name, "login") == 0;
+
+	(void)snprintf(target, sizeof(target), "%s", chk->email);
+	(void)snprintf(rd, sizeof(rd), "%s", chk->rd[0] != '\0' ? chk->rd :
+	    "/");
+	clt = auth_check_done(chk);
+	if (login && !shed)
+		auth_audit(clt, "rate_limit_lockout", "", target, 0, c->name);
+	if (!login || !pages_wants_html(request_header(clt->req, "accept"))) {
+		ratelimit_refuse(clt, c, ms, shed);
+		return;
+	}
+	ratelimit_note(clt, c, shed);
+	auth_login_locked(clt, rd, target, ms);
+}
+
 static void
 auth_on_rate(void *arg, const redisReply *reply, const char *err)
 {
@@ -202,19 +232,11 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 		return;
 	}
 	if (reply->integer > 0) {
-		const struct ratelimit_class *c = chk->rl;
-		char	target[USER_EMAILMAX + 1];
-
 		/* Redis admits nothing of this client's before then: counted
 		 * from when it was asked, which is before it looked */
 		ratelimit_shed_note(clt->w->rl_shed, &chk->rl_key,
 		    chk->rl_sent + (uint64_t)reply->integer);
-		(void)snprintf(target, sizeof(target), "%s", chk->email);
-		clt = auth_check_done(chk);
-		if (strcmp(c->name, "login") == 0)	/* a lockout */
-			auth_audit(clt, "rate_limit_lockout", "", target, 0,
-			    c->name);
-		ratelimit_refuse(clt, c, (uint64_t)reply->integer, 0);
+		auth_rate_refuse(chk, (uint64_t)reply->integer, 0);
 		return;
 	}
 	chk->rl_next(chk);
@@ -242,10 +264,7 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 		left = ratelimit_shed_left(clt->w->rl_shed, &chk->rl_key,
 		    chk->rl_sent);
 		if (left > 0) {		/* Redis refused it moments ago */
-			const struct ratelimit_class *c = chk->rl;
-
-			clt = auth_check_done(chk);
-			ratelimit_refuse(clt, c, left, 1);
+			auth_rate_refuse(chk, left, 1);
 			return;
 		}
 	}

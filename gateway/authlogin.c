@@ -28,6 +28,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "csrf.h"
+#include "device.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -148,6 +149,30 @@ auth_login_page(struct client *clt, int status, const char *rd,
 	lp.magic_link = lp.reset_link && (cfg->magic_links ||
 	    cfg->magic_orgs.n > 0);
 	auth_page(clt, status, &lp, loginpage_login, NULL, reason);
+}
+
+void
+auth_login_locked(struct client *clt, const char *rd, const char *email,
+    uint64_t retry_ms)
+{
+	const struct config *cfg = clt->cfg;
+	struct loginpage lp = { .rd = rd, .email = email };
+	char		 extra[64], msg[300];
+	uint64_t	 mins = (retry_ms + 59999) / 60000;
+
+	lp.reset_link = mail_configured(cfg);
+	lp.magic_link = lp.reset_link && (cfg->magic_links ||
+	    cfg->magic_orgs.n > 0);
+	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
+	    (retry_ms + 999) / 1000);
+	(void)snprintf(msg, sizeof(msg), "Too many sign-in attempts for this "
+	    "account or from this address. Try again in about %" PRIu64
+	    " minute%s%s", mins, mins == 1 ? "" : "s", lp.reset_link ?
+	    lp.magic_link ? ", or sign in with a link we email you, or reset "
+	    "your password (links below)." : ", or reset your password (link "
+	    "below)." : ".");
+	lp.error = msg;
+	auth_page(clt, 429, &lp, loginpage_login, extra, "rate_limit");
 }
 
 void
@@ -298,6 +323,11 @@ auth_on_created(void *arg, enum session_status status)
 		if (status == SESSION_OK) {
 			auth_session_cookie(clt->cfg, chk->sid, extra,
 			    sizeof(extra));
+			/* this browser now knows the password: its next
+			 * sign-ins skip the account's lockout (device.h) */
+			(void)device_cookie(clt->cfg, chk->email,
+			    extra + strlen(extra), sizeof(extra) -
+			    strlen(extra));
 			r.extra = extra;
 			r.location = chk->rd;
 			if (chk->step) {	/* second factor: next step */
@@ -413,6 +443,25 @@ auth_login_lookup(struct auth_check *chk)
 		auth_check_unavailable(chk);
 }
 
+/*
+ * Count the sign-in in the "login" class: by address, and by account --
+ * or, from a browser holding a device cookie of this account, by that
+ * device instead, so that failures sprayed at the account from elsewhere
+ * do not lock its owner out of a browser they signed in with before.
+ */
+static void
+auth_login_rate(struct client *clt, struct auth_check *chk)
+{
+	char	dev[DEVICE_NONCE_LEN + 1], acct[DEVICE_NONCE_LEN + 8];
+
+	if (device_check(clt->cfg, request_header(clt->req, "cookie"),
+	    chk->email, dev, sizeof(dev)) == 0) {
+		(void)snprintf(acct, sizeof(acct), "device:%s", dev);
+		auth_rate(chk, "login", acct, auth_login_lookup);
+	} else
+		auth_rate(chk, "login", chk->email, auth_login_lookup);
+}
+
 void
 auth_on_login_form(struct client *clt, struct evbuffer *body)
 {
@@ -452,7 +501,7 @@ auth_on_login_form(struct client *clt, struct evbuffer *body)
 			(void)auth_check_done(chk);
 		} else {
 			chk->pwlen = strlen(pw);
-			auth_rate(chk, "login", chk->email, auth_login_lookup);
+			auth_login_rate(clt, chk);
 		}
 	}
 	form_free(&f);

@@ -253,13 +253,9 @@ ratelimit_shed_note(struct ratelimit_shed *sh,
 }
 
 void
-ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
-    uint64_t retry_ms, int shed)
+ratelimit_note(struct client *clt, const struct ratelimit_class *c,
+    int shed)
 {
-	char	extra[64];
-
-	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
-	    (retry_ms + 999) / 1000);
 	metrics_inc(&clt->w->metrics.rate_limited);
 	if (shed)
 		metrics_inc(&clt->w->metrics.rate_shed);
@@ -267,6 +263,17 @@ ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
 		log_event(LOG_LEVEL_WARN, "rate_limit", "class", c->name,
 		    "request_id", clt->request_id, "client_ip", clt->peer,
 		    NULL);
+}
+
+void
+ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
+    uint64_t retry_ms, int shed)
+{
+	char	extra[64];
+
+	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
+	    (retry_ms + 999) / 1000);
+	ratelimit_note(clt, c, shed);
 	client_answer(clt, &(struct pages_resp){ .status = 429,
 	    .json = pages_wants_html(request_header(clt->req, "accept")) ?
 	    NULL : "{\"error\":\"rate_limited\"}", .extra = extra },

@@ -91,6 +91,12 @@ void	ratelimit_shed_note(struct ratelimit_shed *,
 	    const struct ratelimit_shed_id *k, uint64_t until_ms);
 
 /*
+ * Count a refusal of <clt> by class <c> (metrics) and log its event
+ * (unless <shed>), for a caller that answers it itself.
+ */
+void	ratelimit_note(struct client *clt, const struct ratelimit_class *c,
+	    int shed);
+/*
  * Answer <clt> 429 for class <c>: Retry-After from <retry_ms>, an HTML
  * page for browsers, JSON otherwise; logged with reason "rate_limit" (and
  * an event naming the class, unless <shed>: a flood logs one line per

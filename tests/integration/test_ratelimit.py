@@ -59,12 +59,16 @@ def request(gw, method, path, source="127.0.0.1", body=None, headers=None):
     return r
 
 
-def login_from(gw, source, email, password="wrong password 12345"):
-    """A whole sign-in from <source>: the form, then the POST."""
+def login_from(gw, source, email, password="wrong password 12345",
+               cookie_more=None):
+    """A whole sign-in from <source>: the form, then the POST (with
+    <cookie_more>, "name=value", beside the CSRF cookie)."""
     r = request(gw, "GET", "/.postern/login", source,
                 headers={"Accept": "text/html"})
     token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
     cookie = r.getheader("Set-Cookie").split(";")[0]
+    if cookie_more:
+        cookie += "; " + cookie_more
     body = urllib.parse.urlencode({"email": email, "password": password,
                                    "csrf": token, "rd": "/"})
     return request(gw, "POST", "/.postern/login", source, body=body, headers={
@@ -93,7 +97,7 @@ def test_per_account_limit_holds_across_addresses(rlgw):
     r = login_from(gw, "127.0.0.4", victim)      # a third address
     assert r.status == 429
     assert 1 <= int(r.getheader("Retry-After")) <= 30
-    assert "Too many requests" in r.text         # a page for browsers
+    assert "Too many sign-in attempts" in r.text  # a page for browsers
     # the right password does not get past the lock either
     assert login_from(gw, "127.0.0.5", victim,
                       "correct horse battery staple 9").status == 429
@@ -231,3 +235,87 @@ def test_shed_client_is_admitted_when_redis_would_admit(rlgw):
     assert codes == [429] * 6, codes
     time.sleep(1.2)        # one emission interval (2 s / 2) and a margin
     assert request(gw, "GET", "/burst/x", src).status == 200
+
+
+GOOD = "correct horse battery staple 9"
+
+
+def device_of(r):
+    """The device cookie ("name=value") a successful sign-in set."""
+    found = [c.split(";")[0] for c in r.msg.get_all("Set-Cookie") or []
+             if c.startswith("__Host-postern-device=")]
+    assert len(found) == 1, r.msg.get_all("Set-Cookie")
+    c = [c for c in r.msg.get_all("Set-Cookie")
+         if c.startswith("__Host-postern-device=")][0]
+    for attr in ("Path=/", "Secure", "HttpOnly", "SameSite=Strict"):
+        assert attr in c, c
+    return found[0]
+
+
+@pytest.fixture
+def rlmail(gateway, redis_server, tmp_path, smtp_sink):
+    """rlgw with mail and magic links: the lockout page's ways in."""
+    cfgpath = tmp_path / "postern.yaml"
+    cfgpath.write_text("assertion:\n  key_file: %s\n"
+                       % (tmp_path / "assertion.pem"))
+    make_key(tmp_path, cfgpath)
+    return gateway(extra=auth_extra(tmp_path, limits="") + LIMITS +
+                   smtp_sink.mail_config() + "account:\n  magic_links: true\n",
+                   app_extra=ROUTES, redis=redis_server, protect=None)
+
+
+def test_spraying_an_account_does_not_lock_its_owner_out(rlmail):
+    """ASVS 6.1.1/6.3.1: failures sprayed at one account from many
+    addresses lock that account for browsers that never signed in to it,
+    but its owner's browser (a device cookie, bound to the account) is
+    counted on its own, from any address; a browser that has none gets a
+    lockout page offering the emailed link and the reset."""
+    gw = rlmail
+    victim = "v-%s@example.com" % uuid.uuid4().hex[:8]
+    mallory = "m-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, victim)
+    add_user(gw, mallory)
+    r = login_from(gw, "127.0.0.2", victim, GOOD)   # the owner, once
+    assert r.status == 303
+    dev = device_of(r)
+    # the spray: many addresses, one account
+    codes = [login_from(gw, "127.0.0.%d" % i, victim).status
+             for i in range(3, 9)]
+    assert codes[-3:] == [429] * 3, codes
+    # the owner from a fresh address with their browser: in, at once
+    r = login_from(gw, "127.0.0.30", victim, GOOD, cookie_more=dev)
+    assert r.status == 303, r.text
+    # the same from a browser that never signed in: refused, but told
+    # how to get in without the password
+    r = login_from(gw, "127.0.0.31", victim, GOOD)
+    assert r.status == 429
+    assert 1 <= int(r.getheader("Retry-After")) <= 60
+    assert "Too many sign-in attempts" in r.text
+    assert 'href="/.postern/magic"' in r.text
+    assert 'href="/.postern/reset"' in r.text
+    assert "__Host-postern=" not in (r.getheader("Set-Cookie") or "")
+    # the attacker's own device cookie, a forged one, a victim cookie
+    # spelled twice: the account's lock holds
+    r = login_from(gw, "127.0.0.40", mallory, GOOD)
+    assert r.status == 303
+    mine = device_of(r)
+    nonce = dev.split("=", 1)[1].split(".")[0]
+    for c in (mine, "__Host-postern-device=%s.%s" % (nonce, "A" * 43),
+              "__Host-postern-device=%s" % ("A" * 22 + "." + "B" * 43),
+              "%s; %s" % (dev, dev),
+              "__Host-postern-device=" + dev.split("=", 1)[1].swapcase(),
+              "__host-postern-device=" + dev.split("=", 1)[1]):
+        r = login_from(gw, "127.0.0.41", victim, GOOD, cookie_more=c)
+        assert r.status == 429, c
+    # a stolen device cookie is no way around the limits either: it has a
+    # budget of its own (account_limit), spent by wrong passwords
+    codes = [login_from(gw, "127.0.0.%d" % i, victim,
+                        cookie_more=dev).status for i in range(50, 54)]
+    assert codes[0] == 401 and codes[-1] == 429, codes
+    # the cookie never reaches the upstream
+    sess = login_from(gw, "127.0.0.60", mallory, GOOD, cookie_more=mine)
+    sid = [c.split(";")[0] for c in sess.msg.get_all("Set-Cookie")
+           if c.startswith("__Host-postern=")][0]
+    r = request(gw, "GET", "/x", "127.0.0.60",
+                headers={"Cookie": "%s; %s" % (sid, mine)})
+    assert r.status == 200 and "postern-device" not in r.text
