@@ -432,8 +432,8 @@ auth_link_host(struct client *clt, char *out, size_t size, char *org)
 		return -1;
 	if (!auth_host_named(clt->cfg, h)) {
 		if ((dot = strchr(h, '.')) == NULL || dot == h ||
-		    (size_t)(dot - h) > AUTH_ORG_SLUGMAX ||
-		    snprintf(pat, sizeof(pat), "{org}%s", dot) >= (int)sizeof(pat) ||
+		    (size_t)(dot - h) > AUTH_ORG_SLUGMAX || snprintf(pat,
+		    sizeof(pat), "{org}%s", dot) >= (int)sizeof(pat) ||
 		    !auth_host_named(clt->cfg, pat))
 			return -1;
 		memcpy(org, h, (size_t)(dot - h));

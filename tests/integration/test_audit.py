@@ -208,7 +208,7 @@ def proxied(monkeypatch, gateway, tmp_path):
                        % (tmp_path / "assertion.pem"))
     make_key(tmp_path, cfgpath)
     limits = ("rate_limits:\n  classes:\n"
-              "    login: {limit: 3, period: 1m, account_limit: 100}\n")
+              "    login: {limit: 3, period: 1h, account_limit: 100}\n")
     gw = gateway(extra=auth_extra(tmp_path, limits=limits), redis=addr,
                  protect=True)
     gw.redis = redis.Redis(host=addr[0], port=addr[1])
