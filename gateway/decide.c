@@ -1,6 +1,7 @@
 /*
  * The access decision (see decide.h).  Order of the checks, each ending the
  * decision with a stable reason code:
+ *   case-folding app     path_case_ambiguous (403: see path_fold_check)
  *   tenant from host     tenant_invalid (404)
  *   route                no_route (403: default deny)
  *   tenant from path     tenant_invalid, no_tenant (404)
@@ -16,6 +17,7 @@
 #include <strings.h>
 
 #include "decide.h"
+#include "path.h"
 #include "route.h"
 #include "session.h"
 
@@ -218,6 +220,9 @@ decide(const struct config_app *app, const struct decide_request *req,
 	out->file = app->policy_file;
 	if (app->routes == NULL)
 		return decide_plain(app, id, out);
+	if (app->case_insensitive_paths &&
+	    path_fold_check(req->path) != PATH_OK)
+		return decide_set(out, DECIDE_DENY, "path_case_ambiguous");
 	if (decide_host_tenant(app, req->host, out) == -1)
 		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
 	if (route_match(app->routes, req->method, req->path, &m) == -1)

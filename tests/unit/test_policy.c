@@ -106,7 +106,7 @@ static const char ci_yaml[] =
 "  hosts: [ci.test]\n"
 "  upstream: http://127.0.0.1:9\n"
 "  org: staff\n"
-"  case_insensitive_paths: true\n"
+"  paths: case_insensitive\n"
 "  routes:\n"
 "    - path: /admin/**\n"			/* 8 */
 "      role: admin\n"
@@ -560,6 +560,32 @@ static const struct row confusion_rows[] = {
 	    "admin", 8 },
 	{ "GET", "ci.test", "/ADMIN/x", "u=a@x;staff=member", D, "staff",
 	    "member", 8 },
+	/* escapes decode before the fold: /%41DMIN is /ADMIN is /admin */
+	{ "GET", "ci.test", "/%41DMIN", "u=a@x;staff=member", D, NULL, NULL,
+	    8 },
+	{ "GET", "ci.test", "/%41dMiN/x", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/%2541DMIN", "-", REFUSED, NULL, NULL, 0 },
+	/* characters a case-folding upstream reads as ASCII, and the
+	 * trailing dot or space Windows drops: refused by the matcher */
+	{ "GET", "ci.test", "/adm%C4%B1n", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/adm\xc4\xb1n", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/%C5%BFecret", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin.", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/ADMIN./x", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin%20/x", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin /x", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/a.b/c", "-", A, NULL, NULL, 10 },
+	/* ";" however encoded, wherever it is */
+	{ "GET", "ci.test", "/admin%3bx", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/ADMIN%3B/x", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/;x/admin", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/%3Bx/admin/y", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/;/;/admin", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/admin/..%3B/x", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin%253Bx", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/%C0%AEadmin", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/x%C0%AF..%C0%AFadmin", "-", REFUSED, NULL, NULL,
+	    0 },
 	{ "GET", "ci.test", "/admin/x", "u=a@x;acme=owner", D, "staff", "-",
 	    8 },
 	/* a case-sensitive app: /ADMIN is another path (as on the upstream,
@@ -570,6 +596,13 @@ static const struct row confusion_rows[] = {
 	{ "GET", "cs.test", "//admin/x", "-", L, NULL, NULL, 7 },
 	{ "GET", "cs.test", "/%61dmin", "-", L, NULL, NULL, 7 },
 	{ "GET", "cs.test", "/admin;x", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/admin%3bx", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/admin%3B", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/;x/admin", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/%3b/admin/x", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/admin;x/../y", "-", A, NULL, NULL, 9 },
+	{ "GET", "cs.test", "/admin%253Bx", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "cs.test", "/admin.", "-", A, NULL, NULL, 9 },
 	{ "GET", "cs.test", "/x/%2e%2e/admin", "-", L, NULL, NULL, 7 },
 	/* apps without routes behave as before the policy engine */
 	{ "GET", "legacy.test", "/anything", "-", L, "", NULL, 0 },
@@ -821,6 +854,31 @@ test_errors(void **state)
 	    "t.yaml:11:7: route /t: scopes need apikey in auth", NULL);
 }
 
+/* "paths:" takes one of two words; the older boolean key is one or the other. */
+static void
+test_paths_key(void **state)
+{
+	static const char base[] = "app:\n  name: t\n  hosts: [t.test]\n"
+	    "  upstream: http://127.0.0.1:9\n";
+	char	 yaml[512];
+
+	(void)state;
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: Case_Insensitive\n",
+	    base);
+	errors_are(yaml, "t.yaml:5:10: app.paths: expected case_sensitive or "
+	    "case_insensitive, got 'Case_Insensitive'", NULL);
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: [x]\n", base);
+	errors_are(yaml, "t.yaml:5:10: app.paths: expected a scalar value, "
+	    "got a list", NULL);
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: case_sensitive\n"
+	    "  case_insensitive_paths: true\n", base);
+	errors_are(yaml, "t.yaml:6:27: app.case_insensitive_paths: give one "
+	    "of paths and case_insensitive_paths", NULL);
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: case_sensitive\n",
+	    base);
+	errors_are(yaml, NULL);
+}
+
 /* Overlapping hosts across apps: *.x and {org}.x serve the same names. */
 static void
 test_host_overlap(void **state)
@@ -879,6 +937,7 @@ main(void)
 		cmocka_unit_test(test_ladder_matrix),
 		cmocka_unit_test(test_match_order),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_paths_key),
 		cmocka_unit_test(test_host_overlap),
 		cmocka_unit_test(test_hosts),
 	};
