@@ -59,6 +59,7 @@ static void	policy_on_routes(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_path(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_methods(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_flag(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_any_org(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_role(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_list(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_auth(struct yconf *, yaml_node_t *, void *);
@@ -119,6 +120,7 @@ static const struct yconf_key policy_route_keys[] = {
 	{ "auth", YAML_SEQUENCE_NODE, 0, policy_on_r_auth, 0, 0, 0 },
 	{ "fresh_auth", YAML_SCALAR_NODE, 0, policy_on_r_fresh, 0, 0, 0 },
 	{ "rate_limit", YAML_SCALAR_NODE, 0, policy_on_r_rate, 0, 0, 0 },
+	{ "any_org", YAML_SCALAR_NODE, 0, policy_on_r_any_org, 0, 0, 0 },
 };
 
 /* <min> carries the enum headers_id that checks the value. */
@@ -638,6 +640,15 @@ policy_on_r_flag(struct yconf *y, yaml_node_t *n, void *obj)
 	if (y->cur->min < R_NPOS)
 		pr->r.key_pos[y->cur->min] = policy_pos(n);
 	pr->said |= *field;
+}
+
+/* any_org: a bool that is no requirement of its own. */
+static void
+policy_on_r_any_org(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+
+	(void)yconf_bool(y, n, &pr->r.any_org);
 }
 
 static void

@@ -802,6 +802,10 @@ route_check_one(struct route *r, const struct route_binding *b,
 		diag_error(d, file, r->pos.line, r->pos.col, "route %s: mfa, "
 		    "fresh_auth, users and emails apply to sessions only; "
 		    "accept apikey or share on a separate route", r->pattern);
+	if (r->any_org && !(r->auth & (ROUTE_AUTH_APIKEY | ROUTE_AUTH_SHARE)))
+		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
+		    "any_org applies to API keys and share links: add apikey "
+		    "or share to auth", r->pattern);
 	if (r->nscopes > 0 && !(r->auth & ROUTE_AUTH_APIKEY))
 		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
 		    "scopes need apikey in auth", r->pattern);

@@ -77,6 +77,9 @@ struct route {
 	struct route_param params[ROUTE_MAXPARAMS];
 	size_t		 nparams;
 	int		 org_seg;	/* segment of {org}, or -1 */
+	int		 any_org;	/* any_org: API keys and share links
+					 * of any org on a host without a
+					 * tenant of an app with {org} hosts */
 	struct config_pos key_pos[4];	/* public, authenticated, users,
 					 * emails: for conflict messages */
 };

@@ -477,6 +477,27 @@ static const struct row bill_rows[] = {
 	{ "GET", B, "/pay/12/", "share=/pay/12;m=GET;org=acme", D, NULL, NULL,
 	    11 },
 	{ "GET", B, "/pay/12", "-", L, NULL, NULL, 11 },
+	/* a grant for GET admits HEAD, as a route's GET does; no more */
+	{ "HEAD", B, "/pay/12", "share=/pay/12;m=GET;org=acme", A, NULL, NULL,
+	    11 },
+	{ "HEAD", B, "/pay/12", "share=/pay/12;m=POST;org=acme", D, NULL,
+	    NULL, 11 },
+	{ "POST", B, "/pay/12", "share=/pay/12;m=HEAD;org=acme", D, NULL,
+	    NULL, 11 },
+	/* the bare host has no tenant: a key or link of any org would do,
+	 * so none does (the routes do not say any_org) */
+	{ "GET", "bill.test", "/api/v1/inv", "key=acme;scope=inv:read", D, "",
+	    NULL, 14 },
+	{ "POST", "bill.test", "/api/v1/inv", "key=globex;scope=inv:write", D,
+	    "", NULL, 18 },
+	{ "GET", "bill.test", "/pay/12", "share=/pay/12;m=GET;org=acme", D, "",
+	    NULL, 11 },
+	{ "GET", "bill.test", "/pay/12", "share=/pay/12;m=GET", D, "", NULL,
+	    11 },
+	{ "HEAD", "bill.test", "/pay/12", "share=/pay/12;m=GET", D, NULL, NULL,
+	    11 },
+	/* sessions there are unchanged: no tenant, no tenant route */
+	{ "GET", "bill.test", "/me", "u=a@x", A, "", "-", 46 },
 };
 
 static const struct row path_rows[] = {
@@ -764,7 +785,7 @@ test_errors(void **state)
 	errors_are(HEAD "    - path: /a\n      pubic: true\n",
 	    "t.yaml:7:7: unknown key 'pubic' in 'app.routes[0]' (expected "
 	    "one of: path, methods, public, authenticated, mfa, role, users, "
-	    "emails, scopes, auth, fresh_auth, rate_limit)",
+	    "emails, scopes, auth, fresh_auth, rate_limit, any_org)",
 	    "t.yaml:6:7: app.routes[0]: route /a requires nothing: add public, "
 	    "authenticated, role, users, emails, scopes or mfa", NULL);
 	errors_are(HEAD "    - path: /a\n      role: boss\n",
@@ -854,6 +875,66 @@ test_errors(void **state)
 	    "t.yaml:11:7: route /t: scopes need apikey in auth", NULL);
 }
 
+/*
+ * any_org: on a tenant-less request of an app with tenants, only a route
+ * that says so takes API keys and share links, of any org.
+ */
+static void
+test_any_org(void **state)
+{
+	static const char yaml[] =
+	    "app:\n  name: t\n  hosts: [t.test, \"{org}.t.test\"]\n"
+	    "  upstream: http://127.0.0.1:9\n  routes:\n"
+	    "    - {path: /status/**, auth: [apikey], scopes: [s], "
+	    "any_org: true}\n"						/* 6 */
+	    "    - {path: /files/**, auth: [share], any_org: true}\n"	/* 7 */
+	    "    - {path: /api/**, auth: [apikey], scopes: [s]}\n";	/* 8 */
+	static const char pyaml[] =
+	    "app:\n  name: p\n  hosts: [p.test]\n"
+	    "  upstream: http://127.0.0.1:9\n  routes:\n"
+	    "    - {path: \"/{org}/api/**\", auth: [apikey], scopes: [s]}\n"
+	    "    - {path: /api/**, auth: [apikey], scopes: [s]}\n"	/* 7 */
+	    "    - {path: /up, auth: [apikey], scopes: [s], any_org: true}\n";
+	static const struct row rows[] = {
+		{ "GET", "t.test", "/status/x", "key=acme;scope=s", A, "",
+		    NULL, 6 },
+		{ "GET", "t.test", "/files/a", "share=/files/a;m=GET;org=acme",
+		    A, "", NULL, 7 },
+		{ "GET", "t.test", "/api/x", "key=acme;scope=s", D, "", NULL,
+		    8 },
+		/* with a tenant, the key's org must still be it */
+		{ "GET", "acme.t.test", "/status/x", "key=acme;scope=s", A,
+		    "acme", NULL, 6 },
+		{ "GET", "acme.t.test", "/status/x", "key=globex;scope=s", D,
+		    "acme", NULL, 6 },
+		{ "GET", "acme.t.test", "/api/x", "key=acme;scope=s", A, "acme",
+		    NULL, 8 },
+		/* path tenants: a route without {org} says it binds none */
+		{ "GET", "p.test", "/acme/api/x", "key=acme;scope=s", A, "acme",
+		    NULL, 6 },
+		{ "GET", "p.test", "/acme/api/x", "key=globex;scope=s", D,
+		    "acme", NULL, 6 },
+		{ "GET", "p.test", "/api/x", "key=acme;scope=s", A, "", NULL,
+		    7 },
+		{ "GET", "p.test", "/up", "key=acme;scope=s", A, "", NULL, 8 },
+	};
+	struct diag	 d = { 0 };
+	struct config	*cfg;
+
+	(void)state;
+	cfg = cfg_load(&d, ladder, 5, "t.yaml", yaml, "p.yaml", pyaml, NULL);
+	if (d.nmsgs > 0)
+		diag_print(&d, stderr);
+	assert_int_equal(d.nmsgs, 0);
+	check_rows(cfg, rows, NROWS(rows));
+	diag_free(&d);
+	cfg_free(cfg);
+	errors_are(HEAD "    - path: /a\n      authenticated: true\n"
+	    "      any_org: true\n",
+	    "t.yaml:6:7: route /a: any_org applies to API keys and share "
+	    "links: add apikey or share to auth", NULL);
+}
+
 /* "paths:" takes one of two words; the older boolean key is one or the other. */
 static void
 test_paths_key(void **state)
@@ -938,6 +1019,7 @@ main(void)
 		cmocka_unit_test(test_match_order),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_paths_key),
+		cmocka_unit_test(test_any_org),
 		cmocka_unit_test(test_host_overlap),
 		cmocka_unit_test(test_hosts),
 	};
