@@ -37,16 +37,22 @@ ROUTES = """\
 """
 
 
-def start_routes_gw(gateway, redis_server, tmp_path, **kw):
-    """A gateway whose one app has ROUTES, with a fresh signed-up user;
-    <kw> go to write_config() (plain_redirect, trusted_proxies, ...)."""
+def start_gw(gateway, redis_server, tmp_path, app_extra, **kw):
+    """A gateway with sessions and signing keys whose app has <app_extra>
+    (its routes); <kw> go to write_config()."""
     extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
     cfgpath = tmp_path / "postern.yaml"
     cfgpath.write_text("assertion:\n  key_file: %s\n"
                        % (tmp_path / "assertion.pem"))
     make_key(tmp_path, cfgpath)
-    gw = gateway(extra=extra, app_extra=ROUTES, redis=redis_server,
-                 protect=None, **kw)
+    return gateway(extra=extra, app_extra=app_extra, redis=redis_server,
+                   protect=None, **kw)
+
+
+def start_routes_gw(gateway, redis_server, tmp_path, **kw):
+    """A gateway whose one app has ROUTES, with a fresh signed-up user;
+    <kw> go to write_config() (plain_redirect, trusted_proxies, ...)."""
+    gw = start_gw(gateway, redis_server, tmp_path, ROUTES, **kw)
     gw.email = "u-%s@example.com" % uuid.uuid4().hex[:10]
     add_user(gw, gw.email)
     return gw
@@ -242,14 +248,8 @@ SPELLING = """\
 def spelling_gw(gateway, redis_server, tmp_path, paths):
     """A gateway whose app protects /admin for admins only, the rest for
     members, with <paths> ("" or "  paths: ...\\n"); a member signed in."""
-    extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
     slug = "org-%s" % uuid.uuid4().hex[:8]
-    gw = gateway(extra=extra, app_extra=SPELLING % (slug, paths),
-                 redis=redis_server, protect=None)
+    gw = start_gw(gateway, redis_server, tmp_path, SPELLING % (slug, paths))
     r = run_postern("org", "add", "-c", str(gw.config), slug)
     assert r.returncode == 0, r.stderr
     gw.slug = slug
@@ -370,3 +370,58 @@ def test_policy_test_shows_the_matched_path(gateway, redis_server, tmp_path):
     r = run_postern(*base, "--url", "https://localhost/admin%253Bx")
     assert r.returncode == 1
     assert "reason: path_double_encoded" in r.stdout
+
+
+# ---- return-to URLs on {org} hosts ----
+
+TENANT_HOSTS = """\
+app:
+  name: tenanted
+  hosts: ["{org}.tenant.test", tenant.test]
+  upstream: http://127.0.0.1:9
+  routes:
+    - path: /**
+      role: viewer
+"""
+
+
+@pytest.fixture
+def rdgw(gateway, redis_server, tmp_path):
+    """A gateway with a second app on {org}.tenant.test; a user."""
+    gw = start_gw(gateway, redis_server, tmp_path, ROUTES,
+                  more_apps=[("t.yaml", TENANT_HOSTS)])
+    gw.email = new_user(gw)
+    return gw
+
+
+def test_rd_to_an_org_host_needs_the_org_to_exist(rdgw):
+    gw = rdgw
+    slug = new_org(gw)
+    for rd in ("https://%s.tenant.test/dash?x=1" % slug,
+               "https://%s.tenant.test" % slug.upper(),
+               "https://%s.tenant.test:8443/" % slug,
+               "https://tenant.test/", "/app/x"):
+        _, r = login(gw, email=gw.email, rd=rd)
+        assert r.status_code == 303, (rd, r.status_code)
+        assert r.headers["Location"] == rd
+    # a name under the pattern that no org holds is nobody's app: an
+    # attacker who takes that DNS name must not get a redirect to it
+    ghost = "ghost-%s" % uuid.uuid4().hex[:8]
+    for rd in ("https://%s.tenant.test/" % ghost,
+               "https://%s.tenant.test/dash" % ghost.upper(),
+               "https://%s%s.tenant.test/" % (slug, "x"),
+               "https://%s.tenant.test/" % ("a" * 70),
+               "https://org-.tenant.test/", "https://-x.tenant.test/"):
+        _, r = login(gw, email=gw.email, rd=rd)
+        assert r.status_code == 303, rd
+        assert r.headers["Location"] == "/", rd
+    assert '"detail":"rd_unknown_org"' in gw.log()
+    # the step-up page keeps the same rule for where it sends back
+    s = signed_in(gw, gw.email)
+    r = browser_get(s, gw, "/.postern/reauth?rd=https://%s.tenant.test/x"
+                    % ghost)
+    assert r.status_code == 200
+    assert 'name="rd" value="/"' in r.text
+    r = browser_get(s, gw, "/.postern/reauth?rd=https://%s.tenant.test/x"
+                    % slug)
+    assert 'name="rd" value="https://%s.tenant.test/x"' % slug in r.text
