@@ -13,6 +13,7 @@ import uuid
 
 import jwt
 import pytest
+import redis
 import requests
 
 from conftest import run_postern
@@ -391,6 +392,7 @@ def rdgw(gateway, redis_server, tmp_path):
     gw = start_gw(gateway, redis_server, tmp_path, ROUTES,
                   more_apps=[("t.yaml", TENANT_HOSTS)])
     gw.email = new_user(gw)
+    gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])
     return gw
 
 
@@ -425,3 +427,21 @@ def test_rd_to_an_org_host_needs_the_org_to_exist(rdgw):
     r = browser_get(s, gw, "/.postern/reauth?rd=https://%s.tenant.test/x"
                     % slug)
     assert 'name="rd" value="https://%s.tenant.test/x"' % slug in r.text
+
+
+def test_rd_falls_back_when_redis_cannot_say(rdgw):
+    """Redis refusing the org lookup (an ACL denies EXISTS to the gateway's
+    user, for this test only) sends the user to "/", never onwards."""
+    gw = rdgw
+    slug = new_org(gw)
+    rd = "https://%s.tenant.test/dash" % slug
+    gw.redis.execute_command("ACL", "SETUSER", "default", "-exists")
+    try:
+        _, r = login(gw, email=gw.email, rd=rd)
+    finally:
+        gw.redis.execute_command("ACL", "SETUSER", "default", "+exists")
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/"
+    assert '"detail":"rd_org_unavailable"' in gw.log()
+    _, r = login(gw, email=gw.email, rd=rd)
+    assert r.headers["Location"] == rd
