@@ -224,6 +224,29 @@ static const char *const path_fold_ascii[] = {
 	"%C4%B0", "%C4%B1", "%C5%BF", "%E2%84%AA",
 };
 
+/*
+ * Fullwidth ASCII, U+FF01 to U+FF5E (EF BC 81..BF, EF BD 80..9E): IIS's
+ * "best fit" mapping and NFKC read "/ＡＤＭＩＮ" as "/ADMIN".
+ */
+static int
+path_fullwidth(const char *path)
+{
+	const char	*p;
+	int		 v;
+
+	for (p = path; (p = strstr(p, "%EF%B")) != NULL; p += 5) {
+		if ((p[5] != 'C' && p[5] != 'D') || p[6] != '%' ||
+		    path_hexval((unsigned char)p[7]) == -1 ||
+		    path_hexval((unsigned char)p[8]) == -1)
+			continue;
+		v = path_hexval((unsigned char)p[7]) << 4 |
+		    path_hexval((unsigned char)p[8]);
+		if (p[5] == 'C' ? v >= 0x81 : v <= 0x9e)
+			return 1;
+	}
+	return 0;
+}
+
 enum path_error
 path_fold_check(const char *path)
 {
@@ -234,6 +257,8 @@ path_fold_check(const char *path)
 	    i++)
 		if (strstr(path, path_fold_ascii[i]) != NULL)
 			return PATH_CASE_AMBIGUOUS;
+	if (path_fullwidth(path))
+		return PATH_CASE_AMBIGUOUS;
 	for (seg = path; *seg == '/'; seg = end) {
 		end = seg + 1 + strcspn(seg + 1, "/;");
 		n = (size_t)(end - seg);

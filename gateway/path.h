@@ -43,8 +43,9 @@ char		*path_normalize(const char *in, size_t len, enum path_error *err);
  * the matcher folds ASCII only, so refuse the normalised <path> if it holds
  * a character that Unicode case mapping turns into ASCII (U+0130 "İ", U+0131
  * "ı", U+017F "ſ", U+212A Kelvin "K": Java's equalsIgnoreCase and .NET read
- * "/admın" as "/admin"), or a segment ending in "." or a space (Windows
- * drops them: "/admin." is "/admin").  Returns PATH_OK or
+ * "/admın" as "/admin"; fullwidth ASCII U+FF01..U+FF5E, which IIS's best
+ * fit mapping reads as ASCII), or a segment ending in "." or a space
+ * (Windows drops them: "/admin." is "/admin").  Returns PATH_OK or
  * PATH_CASE_AMBIGUOUS.
  */
 enum path_error	 path_fold_check(const char *path);

@@ -342,6 +342,7 @@ def test_case_insensitive_app_folds_before_matching(
             # what a folding upstream (Java, .NET) or Windows reads as
             # /admin: dotless i, long s, Kelvin sign, trailing dot/space
             b"/adm%C4%B1n", b"/adm\xc4\xb1n/x", b"/%E2%84%AAx",
+            b"/%EF%BC%A1DMIN", b"/\xef\xbc\xa1dmin/x",
             b"/admin.", b"/ADMIN./x", b"/admin%20/x"]:
         status, _ = raw_get(gw, target, gw.session)
         assert status == 403, (target, status)

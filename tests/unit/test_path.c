@@ -222,10 +222,13 @@ test_fold_check(void **state)
 		"/adm%C4%B1n", "/%C4%B0NDEX", "/%C5%BFecret", "/%E2%84%AAey",
 		"/admin.", "/admin./x", "/admin..", "/a/admin.;x=1",
 		"/admin%20", "/admin%20/x", "/x/...", "/%20",
+		"/%EF%BC%A1DMIN", "/adm%EF%BD%89n", "/%EF%BC%81", "/%EF%BD%9E",
 	};
 	static const char *const fine[] = {
 		"/", "/admin", "/admin/", "/a.b/c", "/.well-known/x",
 		"/%C3%A9t%C3%A9", "/a%20b", "/a;x.", "/a/;x",
+		"/%EF%BC%80", "/%EF%BD%9F", "/%EF%BE%80", "/%EF%B", "/%EF%BC",
+		"/%EF%BC%", "/%EF%BC%8",
 	};
 	size_t	i;
 

@@ -591,6 +591,8 @@ static const struct row confusion_rows[] = {
 	{ "GET", "ci.test", "/adm%C4%B1n", "-", D, NULL, NULL, 0 },
 	{ "GET", "ci.test", "/adm\xc4\xb1n", "-", D, NULL, NULL, 0 },
 	{ "GET", "ci.test", "/%C5%BFecret", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/%EF%BC%A1DMIN", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/adm%ef%bd%89n", "-", D, NULL, NULL, 0 },
 	{ "GET", "ci.test", "/admin.", "-", D, NULL, NULL, 0 },
 	{ "GET", "ci.test", "/ADMIN./x", "-", D, NULL, NULL, 0 },
 	{ "GET", "ci.test", "/admin%20/x", "-", D, NULL, NULL, 0 },
