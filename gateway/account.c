@@ -157,14 +157,30 @@ acct_on_session(void *arg, enum session_status status,
 	acct_run(clt, chk);
 }
 
-/* Look up <clt>'s session for <a>; the chain goes on in acct_run(). */
+/* rd is checked: look the session up. */
+static void
+acct_lookup(struct auth_check *chk)
+{
+	struct acct		*a = acct_of(chk);
+	struct session_limits	 lim;
+	char			 scope[AUTH_SCOPE_MAX];
+
+	auth_limits(chk->clt->cfg, &lim);
+	auth_scope(chk->clt, scope, sizeof(scope));
+	if (session_lookup(chk->st, a->sid, scope, acct_now(), &lim,
+	    acct_on_session, chk) == -1)
+		auth_check_unavailable(chk);
+}
+
+/*
+ * Check <a>'s rd, then look up <clt>'s session for <a>; the chain goes on
+ * in acct_run().
+ */
 static void
 acct_start(struct client *clt, struct acct *a)
 {
 	struct auth_check	*chk;
-	struct session_limits	 lim;
 	struct store		*st = clt->w->store;
-	char			 scope[AUTH_SCOPE_MAX];
 
 	if (!auth_cookie(clt, a->sid, sizeof(a->sid))) {
 		acct_free(a);
@@ -186,13 +202,7 @@ acct_start(struct client *clt, struct acct *a)
 	chk->newpw = a->newpw;
 	chk->newlen = a->newlen;
 	a->pw = a->newpw = NULL;
-	auth_limits(clt->cfg, &lim);
-	auth_scope(clt, scope, sizeof(scope));
-	if (session_lookup(chk->st, a->sid, scope, acct_now(), &lim,
-	    acct_on_session, chk) == -1) {
-		(void)auth_check_done(chk);
-		auth_unavailable(clt);
-	}
+	auth_rd_verify(chk, a->rd, acct_lookup);
 }
 
 /* The Set-Cookie of a rotated session for the chain's answer, or "". */

@@ -186,6 +186,16 @@ int		 auth_form_genuine(struct client *, const struct form *);
 /* The checked "rd" of a query string or form value, "/" by default. */
 void		 auth_rd(struct client *, const char *value, char *out,
 		    size_t outlen);
+/*
+ * Before <chk>'s chain can follow <rd> (a buffer checked by auth_rd(),
+ * living as long as <chk>): if its host names an org through an app's
+ * "{org}.x" hosts, ask Redis whether that org exists; if not, or if Redis
+ * cannot say, <rd> becomes "/" (logged as open_redirect).  Then next(chk),
+ * with chk->clt set; if the client closed meanwhile, <chk> is freed
+ * instead.  Never blocks: the question is one EXISTS on the worker's store.
+ */
+void		 auth_rd_verify(struct auth_check *chk, char *rd,
+		    void (*next)(struct auth_check *));
 /* The session cookie's value into <id>; 1 if it has the right shape. */
 int		 auth_cookie(struct client *, char *id, size_t idlen);
 /* "Set-Cookie" for the session <id>, or its removal when NULL. */

@@ -201,6 +201,72 @@ auth_rd(struct client *clt, const char *value, char *out, size_t outlen)
 		    NULL);
 }
 
+/* A pending auth_rd_verify(): owned by its store callback. */
+struct auth_rd_wait {
+	struct auth_check	*chk;
+	char			*rd;
+	void			(*next)(struct auth_check *);
+};
+
+static void
+auth_rd_refuse(struct client *clt, char *rd, const char *why)
+{
+	log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
+	    "detail", why, "request_id", clt->request_id, "client_ip",
+	    clt->peer, NULL);
+	(void)strcpy(rd, "/");
+}
+
+static void
+auth_on_rd_org(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_rd_wait	*w = arg;
+	struct auth_check	*chk = w->chk;
+	char			*rd = w->rd;
+	void			(*next)(struct auth_check *) = w->next;
+
+	free(w);
+	if (chk->clt == NULL) {		/* closed meanwhile */
+		(void)auth_check_done(chk);
+		return;
+	}
+	if (err != NULL || reply == NULL)
+		auth_rd_refuse(chk->clt, rd, "rd_org_unavailable");
+	else if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
+		auth_rd_refuse(chk->clt, rd, "rd_unknown_org");
+	next(chk);
+}
+
+void
+auth_rd_verify(struct auth_check *chk, char *rd,
+    void (*next)(struct auth_check *))
+{
+	struct auth_rd_wait	*w = NULL;
+	char			 org[64], key[STORE_KEYLEN];
+
+	if (!redirect_tenant(chk->clt->cfg, rd, org, sizeof(org))) {
+		next(chk);
+		return;
+	}
+	if (org[0] == '\0' || user_key(key, sizeof(key),
+	    store_prefix(chk->st), USER_KEY_ORG, org) == -1) {
+		auth_rd_refuse(chk->clt, rd, "rd_unknown_org");
+	} else if (!store_healthy(chk->st) ||
+	    (w = malloc(sizeof(*w))) == NULL) {
+		auth_rd_refuse(chk->clt, rd, "rd_org_unavailable");
+	} else {
+		w->chk = chk;
+		w->rd = rd;
+		w->next = next;
+		if (store_command(chk->st, auth_on_rd_org, w, "EXISTS %s",
+		    key) == 0)
+			return;		/* auth_on_rd_org() goes on */
+		free(w);
+		auth_rd_refuse(chk->clt, rd, "rd_org_unavailable");
+	}
+	next(chk);
+}
+
 void
 auth_login_get(struct client *clt)
 {
@@ -443,6 +509,13 @@ auth_login_lookup(struct auth_check *chk)
 		auth_check_unavailable(chk);
 }
 
+/* Within its limits: make sure rd names no dangling org, then look up. */
+static void
+auth_login_rd(struct auth_check *chk)
+{
+	auth_rd_verify(chk, chk->rd, auth_login_lookup);
+}
+
 /*
  * Count the sign-in in the "login" class: by address, and by account --
  * or, from a browser holding a device cookie of this account, by that
@@ -457,9 +530,9 @@ auth_login_rate(struct client *clt, struct auth_check *chk)
 	if (device_check(clt->cfg, request_header(clt->req, "cookie"),
 	    chk->email, dev, sizeof(dev)) == 0) {
 		(void)snprintf(acct, sizeof(acct), "device:%s", dev);
-		auth_rate(chk, "login", acct, auth_login_lookup);
+		auth_rate(chk, "login", acct, auth_login_rd);
 	} else
-		auth_rate(chk, "login", chk->email, auth_login_lookup);
+		auth_rate(chk, "login", chk->email, auth_login_rd);
 }
 
 void

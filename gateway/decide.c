@@ -1,6 +1,7 @@
 /*
  * The access decision (see decide.h).  Order of the checks, each ending the
  * decision with a stable reason code:
+ *   case-folding app     path_case_ambiguous (403: see path_fold_check)
  *   tenant from host     tenant_invalid (404)
  *   route                no_route (403: default deny)
  *   tenant from path     tenant_invalid, no_tenant (404)
@@ -8,6 +9,7 @@
  *   credentials          unauthenticated (401), auth_kind (403)
  *   session: membership not_member, role, not_listed (403), mfa, fresh_auth
  *   API key:             key_org, scope (403)
+ *   key or share where an app with tenants has none: tenantless (403)
  *   share grant:         share_app, share_resource, share_method,
  *                        share_org (403)
  * then allow with the kind as reason ("session", "apikey", "share").
@@ -16,6 +18,7 @@
 #include <strings.h>
 
 #include "decide.h"
+#include "path.h"
 #include "route.h"
 #include "session.h"
 
@@ -158,7 +161,8 @@ static enum decide_verdict
 decide_share(const struct config_app *app, const struct decide_request *req,
     const struct decide_identity *id, struct decision *out)
 {
-	size_t	n = id->share_path != NULL ? strlen(id->share_path) : 0;
+	size_t		n = id->share_path != NULL ? strlen(id->share_path) : 0;
+	unsigned int	methods;
 
 	if (id->share_app == NULL || strcmp(id->share_app, app->name) != 0)
 		return decide_set(out, DECIDE_DENY, "share_app");
@@ -166,12 +170,30 @@ decide_share(const struct config_app *app, const struct decide_request *req,
 	    (req->path[n] != '\0' && !(id->share_prefix &&
 	    (req->path[n] == '/' || id->share_path[n - 1] == '/'))))
 		return decide_set(out, DECIDE_DENY, "share_resource");
-	if ((route_method_bit(req->method) & id->share_methods) == 0)
+	methods = id->share_methods;
+	if (methods & ROUTE_M_GET)	/* as routes do: GET admits HEAD */
+		methods |= ROUTE_M_HEAD;
+	if ((route_method_bit(req->method) & methods) == 0)
 		return decide_set(out, DECIDE_DENY, "share_method");
 	if (out->tenant[0] != '\0' && (id->key_org == NULL ||
 	    strcmp(id->key_org, out->tenant) != 0))
 		return decide_set(out, DECIDE_DENY, "share_org");
 	return decide_set(out, DECIDE_ALLOW, "share");
+}
+
+/*
+ * An API key or share link on a host of an app with "{org}.x" hosts that
+ * yields no tenant (a bare host listed beside them): the credential's org
+ * would bind nothing there, so a key of any org would do.  Only a route
+ * with any_org accepts that.  (A route without {org} on an app that binds
+ * the tenant in paths says so in its pattern and is left alone.)
+ */
+static int
+decide_tenantless(const struct config_app *app, const struct route *r,
+    const struct decide_identity *id, const struct decision *out)
+{
+	return (id->kind == DECIDE_APIKEY || id->kind == DECIDE_SHARE) &&
+	    out->tenant[0] == '\0' && app->host_tenant && !r->any_org;
 }
 
 static enum decide_verdict
@@ -198,6 +220,8 @@ decide_route(const struct config_app *app, const struct decide_request *req,
 	if ((unsigned int)id->kind >= sizeof(kinds) / sizeof(kinds[0]) ||
 	    (r->auth & kinds[id->kind]) == 0)
 		return decide_set(out, DECIDE_DENY, "auth_kind");
+	if (decide_tenantless(app, r, id, out))
+		return decide_set(out, DECIDE_DENY, "tenantless");
 	switch (id->kind) {
 	case DECIDE_SESSION:
 		return decide_session(app, r, id, now, out);
@@ -218,6 +242,9 @@ decide(const struct config_app *app, const struct decide_request *req,
 	out->file = app->policy_file;
 	if (app->routes == NULL)
 		return decide_plain(app, id, out);
+	if (app->case_insensitive_paths &&
+	    path_fold_check(req->path) != PATH_OK)
+		return decide_set(out, DECIDE_DENY, "path_case_ambiguous");
 	if (decide_host_tenant(app, req->host, out) == -1)
 		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
 	if (route_match(app->routes, req->method, req->path, &m) == -1)

@@ -21,6 +21,9 @@ static const char *const path_reasons[] = {
 	[PATH_DOT_PARAM] = "path_dot_param",
 	[PATH_FRAGMENT] = "path_fragment",
 	[PATH_NOMEM] = "path_nomem",
+	[PATH_DOUBLE_ENCODED] = "path_double_encoded",
+	[PATH_OVERLONG] = "path_overlong_utf8",
+	[PATH_CASE_AMBIGUOUS] = "path_case_ambiguous",
 };
 
 const char *
@@ -80,9 +83,56 @@ path_put_escape(char *out, size_t *o, unsigned char c)
 }
 
 /*
- * Pass one: decode unreserved escapes, upper-case the others, escape raw
- * octets outside ASCII and refuse the dangerous ones.  <out> holds at least
- * 3 * <len> + 1 bytes.
+ * Overlong UTF-8 (RFC 3629 3): a lead byte 0xC0 or 0xC1, or 0xE0 / 0xF0
+ * followed by a byte that makes the form overlong.  Lenient decoders read
+ * %C0%AF as "/" and %C0%AE as ".", behind the gateway's back.  <prev> is
+ * the previous octet of the path (raw or decoded), or 0.
+ */
+static int
+path_overlong(unsigned char prev, unsigned char c)
+{
+	return c == 0xc0 || c == 0xc1 ||
+	    (prev == 0xe0 && c >= 0x80 && c < 0xa0) ||
+	    (prev == 0xf0 && c >= 0x80 && c < 0x90);
+}
+
+/* Decode the escape at <s>, <left> bytes from the end, into *<c>. */
+static enum path_error
+path_unescape(const unsigned char *s, size_t left, unsigned char *c)
+{
+	int	hi, lo;
+
+	if (left < 3 || (hi = path_hexval(s[1])) == -1 ||
+	    (lo = path_hexval(s[2])) == -1)
+		return PATH_BAD_ESCAPE;
+	*c = (unsigned char)(hi << 4 | lo);
+	return PATH_OK;
+}
+
+/*
+ * "%25" followed by two hex digits in the decoded path <p> is a double
+ * encoding: "%252F", or "%25%32%46" once its unreserved escapes are
+ * decoded, is "%2F" to an upstream or framework that decodes twice.
+ */
+static int
+path_double_encoded(const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i + 4 < len; i++)
+		if (p[i] == '%' && p[i + 1] == '2' && p[i + 2] == '5' &&
+		    path_hexval((unsigned char)p[i + 3]) != -1 &&
+		    path_hexval((unsigned char)p[i + 4]) != -1)
+			return 1;
+	return 0;
+}
+
+/*
+ * Pass one: decode unreserved escapes and "%3B" (";": frameworks that
+ * decode before cutting matrix parameters read "/admin%3Bx" as "/admin",
+ * so the gateway forwards the ";" it matched on), upper-case the other
+ * escapes, escape raw octets outside ASCII and refuse the dangerous ones.
+ * <out> holds at least 3 * <len> + 1 bytes.
  */
 static enum path_error
 path_decode(const char *in, size_t len, char *out, size_t *outlen)
@@ -90,34 +140,27 @@ path_decode(const char *in, size_t len, char *out, size_t *outlen)
 	const unsigned char *s = (const unsigned char *)in;
 	enum path_error	 e;
 	size_t		 i, o = 0;
-	int		 hi, lo;
-	unsigned char	 c;
+	unsigned char	 c, prev = 0;
+	int		 enc;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i++, prev = c) {
 		c = s[i];
-		if (c != '%') {
-			if ((e = path_check_octet(c, 0)) != PATH_OK)
+		if ((enc = (c == '%'))) {
+			if ((e = path_unescape(s + i, len - i, &c)) != PATH_OK)
 				return e;
-			if (c >= 0x80 || c == ' ')
-				path_put_escape(out, &o, c);
-			else
-				out[o++] = (char)c;
-			continue;
+			i += 2;
 		}
-		if (len - i < 3 || (hi = path_hexval(s[i + 1])) == -1 ||
-		    (lo = path_hexval(s[i + 2])) == -1)
-			return PATH_BAD_ESCAPE;
-		c = (unsigned char)(hi << 4 | lo);
-		i += 2;
-		if ((e = path_check_octet(c, 1)) != PATH_OK)
+		if ((e = path_check_octet(c, enc)) != PATH_OK)
 			return e;
-		if (path_unreserved(c))
+		if (path_overlong(prev, c))
+			return PATH_OVERLONG;
+		if (enc ? path_unreserved(c) || c == ';' : c < 0x80 && c != ' ')
 			out[o++] = (char)c;
 		else
 			path_put_escape(out, &o, c);
 	}
 	*outlen = o;
-	return PATH_OK;
+	return path_double_encoded(out, o) ? PATH_DOUBLE_ENCODED : PATH_OK;
 }
 
 /* A segment Tomcat and friends read as "." or "..": ".;x", "..;x". */
@@ -173,6 +216,57 @@ path_segments(const char *p, size_t len, char *out)
 		out[o++] = '/';
 	out[o] = '\0';
 	free(starts);
+	return PATH_OK;
+}
+
+/* The UTF-8 forms of U+0130, U+0131, U+017F and U+212A, as escaped. */
+static const char *const path_fold_ascii[] = {
+	"%C4%B0", "%C4%B1", "%C5%BF", "%E2%84%AA",
+};
+
+/*
+ * Fullwidth ASCII, U+FF01 to U+FF5E (EF BC 81..BF, EF BD 80..9E): IIS's
+ * "best fit" mapping and NFKC read "/ＡＤＭＩＮ" as "/ADMIN".
+ */
+static int
+path_fullwidth(const char *path)
+{
+	const char	*p;
+	int		 v;
+
+	for (p = path; (p = strstr(p, "%EF%B")) != NULL; p += 5) {
+		if ((p[5] != 'C' && p[5] != 'D') || p[6] != '%' ||
+		    path_hexval((unsigned char)p[7]) == -1 ||
+		    path_hexval((unsigned char)p[8]) == -1)
+			continue;
+		v = path_hexval((unsigned char)p[7]) << 4 |
+		    path_hexval((unsigned char)p[8]);
+		if (p[5] == 'C' ? v >= 0x81 : v <= 0x9e)
+			return 1;
+	}
+	return 0;
+}
+
+enum path_error
+path_fold_check(const char *path)
+{
+	const char	*seg, *end;
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof(path_fold_ascii) / sizeof(path_fold_ascii[0]);
+	    i++)
+		if (strstr(path, path_fold_ascii[i]) != NULL)
+			return PATH_CASE_AMBIGUOUS;
+	if (path_fullwidth(path))
+		return PATH_CASE_AMBIGUOUS;
+	for (seg = path; *seg == '/'; seg = end) {
+		end = seg + 1 + strcspn(seg + 1, "/;");
+		n = (size_t)(end - seg);
+		if (n > 1 && (seg[n - 1] == '.' || (n > 3 &&
+		    strncmp(end - 3, "%20", 3) == 0)))
+			return PATH_CASE_AMBIGUOUS;
+		end += strcspn(end, "/");
+	}
 	return PATH_OK;
 }
 

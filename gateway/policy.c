@@ -31,6 +31,7 @@ struct policy_ctx {
 	int			 protect_set;	/* protect: written */
 	struct config_pos	 protect_pos;
 	struct config_pos	 org_pos;
+	int			 paths_set;	/* paths: or its older key */
 	size_t			 nroute;	/* routes seen, for messages */
 };
 
@@ -53,10 +54,12 @@ static void	policy_on_mode(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_header(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_protect(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_org(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_paths(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_routes(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_path(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_methods(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_flag(struct yconf *, yaml_node_t *, void *);
+static void	policy_on_r_any_org(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_role(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_list(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_r_auth(struct yconf *, yaml_node_t *, void *);
@@ -80,8 +83,9 @@ static const struct yconf_key policy_app_keys[] = {
 	    offsetof(struct policy_ctx, app.hide_server_header), 0, 0 },
 	{ "protect", YAML_SCALAR_NODE, 0, policy_on_protect, 0, 0, 0 },
 	{ "org", YAML_SCALAR_NODE, 0, policy_on_org, 0, 0, 0 },
-	{ "case_insensitive_paths", YAML_SCALAR_NODE, 0, yconf_on_bool,
-	    offsetof(struct policy_ctx, app.case_insensitive_paths), 0, 0 },
+	{ "paths", YAML_SCALAR_NODE, 0, policy_on_paths, 0, 0, 0 },
+	{ "case_insensitive_paths", YAML_SCALAR_NODE, 0, policy_on_paths,
+	    0, 1, 0 },
 	{ "method_override", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct policy_ctx, app.method_override), 0, 0 },
 	{ "allow_clear_site_data", YAML_SCALAR_NODE, 0, yconf_on_bool,
@@ -116,6 +120,7 @@ static const struct yconf_key policy_route_keys[] = {
 	{ "auth", YAML_SEQUENCE_NODE, 0, policy_on_r_auth, 0, 0, 0 },
 	{ "fresh_auth", YAML_SCALAR_NODE, 0, policy_on_r_fresh, 0, 0, 0 },
 	{ "rate_limit", YAML_SCALAR_NODE, 0, policy_on_r_rate, 0, 0, 0 },
+	{ "any_org", YAML_SCALAR_NODE, 0, policy_on_r_any_org, 0, 0, 0 },
 };
 
 /* <min> carries the enum headers_id that checks the value. */
@@ -495,6 +500,36 @@ policy_on_org(struct yconf *y, yaml_node_t *n, void *obj)
 	pc->org_pos = policy_pos(n);
 }
 
+/*
+ * "paths: case_sensitive | case_insensitive" (<min> 0), or the older
+ * "case_insensitive_paths: bool" (<min> 1); one of the two.
+ */
+static void
+policy_on_paths(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_ctx	*pc = obj;
+	const char		*s;
+	char			 val[80];
+
+	if (pc->paths_set++) {
+		yconf_error(y, n, "%s: give one of paths and "
+		    "case_insensitive_paths", y->key);
+		return;
+	}
+	if (y->cur->min == 1) {
+		(void)yconf_bool(y, n, &pc->app.case_insensitive_paths);
+		return;
+	}
+	if (yconf_str(y, n, &s) == -1)
+		return;
+	if (strcmp(s, "case_insensitive") == 0)
+		pc->app.case_insensitive_paths = 1;
+	else if (strcmp(s, "case_sensitive") != 0)
+		yconf_error(y, n, "%s: expected case_sensitive or "
+		    "case_insensitive, got '%s'", y->key,
+		    parse_printable(val, sizeof(val), s, 64));
+}
+
 static void
 policy_on_route(struct yconf *y, yaml_node_t *n, void *obj)
 {
@@ -605,6 +640,15 @@ policy_on_r_flag(struct yconf *y, yaml_node_t *n, void *obj)
 	if (y->cur->min < R_NPOS)
 		pr->r.key_pos[y->cur->min] = policy_pos(n);
 	pr->said |= *field;
+}
+
+/* any_org: a bool that is no requirement of its own. */
+static void
+policy_on_r_any_org(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct policy_route	*pr = obj;
+
+	(void)yconf_bool(y, n, &pr->r.any_org);
 }
 
 static void

@@ -55,6 +55,7 @@ struct pc_result {
 	const char		*error;		/* the request is refused before */
 	const struct config_app	*app;
 	struct decision		 d;
+	char			 path[512];	/* as matched and forwarded */
 };
 
 static void
@@ -162,6 +163,9 @@ pc_decide(const struct config *cfg, const struct pc_case *c, time_t now,
 	req.path = path;
 	req.host = host;
 	(void)decide(res->app, &req, &id, now, &res->d);
+	if (snprintf(res->path, sizeof(res->path), "%s", path) >=
+	    (int)sizeof(res->path))
+		(void)strcpy(res->path + sizeof(res->path) - 4, "...");
 	free(path);
 }
 
@@ -177,6 +181,10 @@ pc_print(const struct pc_result *res)
 	printf("decision: %s (%d)\n", decide_verdict_name(d->verdict),
 	    decide_status(d->verdict));
 	printf("app: %s\n", res->app->name);
+	/* the normalised path: what the routes matched and what the
+	 * gateway would forward (";" kept; the routes ignore what follows) */
+	printf("path: %s%s\n", res->path, res->app->case_insensitive_paths ?
+	    " (routes compare it in any case)" : "");
 	if (d->route != NULL)
 		printf("rule: %s:%zu (%s)\n", d->file, d->line,
 		    d->route->pattern);

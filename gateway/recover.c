@@ -607,6 +607,15 @@ recover_lookup(struct auth_check *chk)
 		auth_check_unavailable(chk);
 }
 
+/* rd names no dangling org (it is where a magic link lands): go on. */
+static void
+recover_rd(struct auth_check *chk)
+{
+	struct recover	*r = chk->ext;
+
+	auth_rd_verify(chk, r->rd, recover_lookup);
+}
+
 static void
 recover_start(struct client *clt, struct recover *r)
 {
@@ -625,10 +634,10 @@ recover_start(struct client *clt, struct recover *r)
 	chk->newlen = r->newlen;
 	r->newpw = NULL;
 	if (r->step == RECOVER_PEEK)	/* a GET: nothing to guess */
-		recover_lookup(chk);
+		recover_rd(chk);
 	else
 		auth_rate(chk, recover_kinds[r->kind], r->step ==
-		    RECOVER_REQUEST ? r->email : NULL, recover_lookup);
+		    RECOVER_REQUEST ? r->email : NULL, recover_rd);
 }
 
 

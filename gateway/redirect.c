@@ -28,41 +28,80 @@ redirect_path_ok(const char *p)
 	return p[0] == '/' && p[1] != '/';
 }
 
-/* "https://host[:port]" then a path (or nothing), host served by an app. */
-static int
-redirect_absolute_ok(const struct config *cfg, const char *rd)
+/*
+ * The lower-case host of "https://host[:port]..." <rd> into <host> (256
+ * bytes); returns where the authority ends, or NULL if it is not of the
+ * accepted form.
+ */
+static const char *
+redirect_host(const char *rd, char *host)
 {
 	const char	*h = rd + strlen("https://"), *end, *colon;
-	char		 host[256];
 	size_t		 len, i;
 
 	end = h + strcspn(h, "/?#");
 	if (*end != '\0' && *end != '/')
-		return 0;		/* "https://a.example?x" has no path */
+		return NULL;		/* "https://a.example?x" has no path */
 	if (memchr(h, '@', (size_t)(end - h)) != NULL)
-		return 0;		/* userinfo */
+		return NULL;		/* userinfo */
 	colon = memchr(h, ':', (size_t)(end - h));
 	len = (size_t)((colon != NULL ? colon : end) - h);
-	if (len == 0 || len >= sizeof(host))
-		return 0;
+	if (len == 0 || len >= 256)
+		return NULL;
 	if (colon != NULL) {
 		if (colon + 1 == end || end - colon > 6)
-			return 0;
+			return NULL;
 		for (i = 1; colon + i < end; i++)
 			if (!isdigit((unsigned char)colon[i]))
-				return 0;
+				return NULL;
 	}
 	for (i = 0; i < len; i++) {
 		if (!isalnum((unsigned char)h[i]) && h[i] != '-' &&
 		    h[i] != '.')
-			return 0;	/* no IPv6 literals, no '%' */
+			return NULL;	/* no IPv6 literals, no '%' */
 		host[i] = (char)tolower((unsigned char)h[i]);
 	}
 	host[len] = '\0';
-	if (host[len - 1] == '.')
+	return host[len - 1] == '.' ? NULL : end;
+}
+
+/* "https://host[:port]" then a path (or nothing), host served by an app. */
+static int
+redirect_absolute_ok(const struct config *cfg, const char *rd)
+{
+	const char	*end;
+	char		 host[256];
+
+	if ((end = redirect_host(rd, host)) == NULL)
 		return 0;
 	return config_app_for_host(cfg, host) != NULL &&
 	    (*end == '\0' || redirect_path_ok(end));
+}
+
+int
+redirect_tenant(const struct config *cfg, const char *rd, char *org,
+    size_t size)
+{
+	const struct config_app	*app;
+	const char		*dot;
+	char			 host[256];
+	size_t			 i, len;
+
+	if (strncmp(rd, "https://", 8) != 0 ||
+	    redirect_host(rd, host) == NULL ||
+	    (app = config_app_for_host(cfg, host)) == NULL ||
+	    (dot = strchr(host, '.')) == NULL)
+		return 0;
+	for (i = 0; i < app->nhosts; i++)	/* named, or under "*." */
+		if (strcmp(app->hosts[i], host) == 0 ||
+		    (app->hosts[i][0] == '*' &&
+		    strcmp(app->hosts[i] + 1, dot) == 0))
+			return 0;
+	if ((len = (size_t)(dot - host)) >= size)
+		len = 0;		/* no org has so long a slug: "" */
+	memcpy(org, host, len);
+	org[len] = '\0';
+	return 1;
 }
 
 int

@@ -25,4 +25,15 @@ struct config;
 int	redirect_check(const struct config *cfg, const char *rd, char *out,
 	    size_t outlen);
 
+/*
+ * For an <rd> that redirect_check() accepted: if its host is served only
+ * through an "{org}.example.com" host pattern, copy that first label (the
+ * org slug it names, lower-case; "" if longer than <size> - 1, which no
+ * slug is) into <org> (<size> bytes) and return 1;
+ * the caller must then confirm that the org exists before following <rd>
+ * (a dangling name under the pattern is no app of ours).  0 otherwise.
+ */
+int	redirect_tenant(const struct config *cfg, const char *rd, char *org,
+	    size_t size);
+
 #endif

@@ -500,7 +500,12 @@ route_walk(struct route_walk *w, const struct route_node *n, size_t k)
 		route_walk(w, n->param, k + 1);
 }
 
-/* Split the request path; -1 if it has too many segments. */
+/*
+ * Split the request path; -1 if it has too many segments.  A segment is
+ * taken up to its first ';' (matrix parameters), and one that is empty up
+ * to there is skipped as "//" is: Tomcat reads "/;x/admin" as "//admin",
+ * then "/admin".
+ */
 static int
 route_split(const char *path, struct route_match *m)
 {
@@ -512,12 +517,13 @@ route_split(const char *path, struct route_match *m)
 		return -1;
 	for (s++; *s != '\0'; s = q + 1) {
 		q = s + strcspn(s, "/");
-		if (m->nsegs == ROUTE_MAXSEGS)
-			return -1;
-		len = (size_t)(q - s);
-		m->seg[m->nsegs] = s;
-		m->seglen[m->nsegs++] = strcspn(s, ";/") < len ?
-		    strcspn(s, ";/") : len;
+		len = strcspn(s, ";/");
+		if (len > 0) {
+			if (m->nsegs == ROUTE_MAXSEGS)
+				return -1;
+			m->seg[m->nsegs] = s;
+			m->seglen[m->nsegs++] = len;
+		}
 		if (*q == '\0')
 			break;
 	}
@@ -796,6 +802,10 @@ route_check_one(struct route *r, const struct route_binding *b,
 		diag_error(d, file, r->pos.line, r->pos.col, "route %s: mfa, "
 		    "fresh_auth, users and emails apply to sessions only; "
 		    "accept apikey or share on a separate route", r->pattern);
+	if (r->any_org && !(r->auth & (ROUTE_AUTH_APIKEY | ROUTE_AUTH_SHARE)))
+		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
+		    "any_org applies to API keys and share links: add apikey "
+		    "or share to auth", r->pattern);
 	if (r->nscopes > 0 && !(r->auth & ROUTE_AUTH_APIKEY))
 		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
 		    "scopes need apikey in auth", r->pattern);

@@ -77,6 +77,9 @@ struct route {
 	struct route_param params[ROUTE_MAXPARAMS];
 	size_t		 nparams;
 	int		 org_seg;	/* segment of {org}, or -1 */
+	int		 any_org;	/* any_org: API keys and share links
+					 * of any org on a host without a
+					 * tenant of an app with {org} hosts */
 	struct config_pos key_pos[4];	/* public, authenticated, users,
 					 * emails: for conflict messages */
 };
@@ -92,7 +95,7 @@ struct route_table;
 struct route_binding {
 	int		 host_tenant;	/* a host is "{org}.example.com" */
 	const char	*fixed_org;	/* app "org:", or NULL */
-	int		 case_insensitive;	/* app case_insensitive_paths */
+	int		 case_insensitive;	/* app paths: case_insensitive */
 	const char *const *roles;	/* the ladder, highest first */
 	size_t		 nroles;
 	const char *const *rate_classes;	/* rate_limits.classes */
@@ -150,7 +153,8 @@ int		 route_table_compile(struct route_table *t,
  * Find the first route (lowest index) whose pattern matches the
  * normalised path <path> and whose methods accept <method>.  Segments are
  * compared up to a ';' (matrix parameters never change which route
- * applies); a trailing '/' is ignored.  Fills <m>; returns 0 if a route
+ * applies) and a segment empty up to its ';' is skipped ("/;x/a" is "/a");
+ * a trailing '/' is ignored.  Fills <m>; returns 0 if a route
  * matched, -1 otherwise.  No allocation; safe from any thread.
  */
 int		 route_match(const struct route_table *t, const char *method,

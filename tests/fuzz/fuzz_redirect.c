@@ -9,14 +9,17 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char	*hosts[] = { "app.example.com", "*.tenant.example.com" };
-static struct config_app app = { .name = "app", .hosts = hosts,
-    .nhosts = 2 };
-static struct config cfg = { .apps = &app, .napps = 1 };
+static char	*org_hosts[] = { "{org}.org.example.com", "org.example.com" };
+static struct config_app apps[] = {
+	{ .name = "app", .hosts = hosts, .nhosts = 2 },
+	{ .name = "orgs", .hosts = org_hosts, .nhosts = 2, .host_tenant = 1 },
+};
+static struct config cfg = { .apps = apps, .napps = 2 };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*rd, out[REDIRECT_MAX + 1];
+	char	*rd, out[REDIRECT_MAX + 1], org[64];
 
 	if ((rd = malloc(size + 1)) == NULL)
 		return 0;
@@ -28,6 +31,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strncmp(out, "https://", 8) == 0))
 			abort();
 		if (strpbrk(out, "\r\n\t \\") != NULL)
+			abort();
+		/* an org to confirm is one host label: no dot, no colon */
+		if (redirect_tenant(&cfg, out, org, sizeof(org)) == 1 &&
+		    (strlen(org) >= sizeof(org) || strpbrk(org, ".:/@") !=
+		    NULL))
 			abort();
 	} else if (strcmp(out, "/") != 0) {
 		abort();

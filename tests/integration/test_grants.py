@@ -59,9 +59,13 @@ app:
 TENANT_APP = """\
 app:
   name: tenanted
-  hosts: ["{org}.tenant.test"]
+  hosts: ["{org}.tenant.test", tenant.test]
   upstream: http://%s:%d
   routes:
+    - path: /status
+      auth: [apikey]
+      scopes: [ping]
+      any_org: true
     - path: /api/**
       auth: [apikey]
       scopes: [ping]
@@ -248,6 +252,43 @@ def test_host_tenant_binds_keys_shares_and_members(grantgw):
     assert '"reason":"share_org"' in gw.log()
 
 
+def test_tenantless_host_honours_no_key_or_share_of_an_org(grantgw):
+    """The bare host of an app with {org} hosts has no tenant: a key or
+    link of any org would fit it, so only an any_org route takes one."""
+    gw = grantgw
+    mine = new_org(gw)
+    key = new_key(gw, mine, "ping")
+    assert get(gw, "/api/x", headers=bearer(key),
+               host=mine + ".tenant.test").status_code == 200
+    for host in ("tenant.test", "TENANT.test", "tenant.test:443",
+                 "tenant.test."):
+        r = get(gw, "/api/x", headers=bearer(key), host=host)
+        assert r.status_code in (400, 403, 404, 421), (host, r.status_code)
+    assert '"reason":"tenantless"' in gw.log()
+    for path in ("/api/x/../y", "/API/x", "/api;x", "/api%3Bx/y"):
+        r = get(gw, path, headers=bearer(key), host="tenant.test")
+        assert r.status_code in (400, 403, 404), (path, r.status_code)
+    # the route that says any_org takes it, and sends the key's org
+    r = get(gw, "/status", headers=bearer(key), host="tenant.test")
+    assert r.status_code == 200, r.text
+    assert headers_of(r)["x-postern-org"] == mine
+    # a share link of the org's host opens nothing on the bare host
+    r = run_postern("share", "create", "-c", str(gw.config), "--app",
+                    "tenanted", "--org", mine, "--path", "/pay/1")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip().split("postern_share=")[1]
+    jar = {"Cookie": "__Secure-postern-share=" + token}
+    assert get(gw, "/pay/1", headers=jar,
+               host=mine + ".tenant.test").status_code == 200
+    for method in ("GET", "HEAD"):
+        assert get(gw, "/pay/1", headers=jar, host="tenant.test",
+                   method=method).status_code == 403, method
+    # nor can one be made for the bare host
+    r = run_postern("share", "create", "-c", str(gw.config), "--app",
+                    "tenanted", "--host", "tenant.test", "--path", "/pay/1")
+    assert r.returncode != 0
+
+
 def test_apikey_needs_every_scope_of_the_route(grantgw):
     gw = grantgw
     org = new_org(gw)
@@ -420,6 +461,15 @@ def test_share_methods_and_prefix(grantgw):
         assert get(gw, path, s=s).status_code == 200, path
     assert get(gw, "/docs/guide", s=s, method="POST").status_code == 200
     assert get(gw, "/docs/guide", s=s, method="DELETE").status_code == 403
+    # a link for GET admits HEAD, as a route's GET does
+    token, _ = new_share(gw, "/docs/head", "--method", "GET")
+    s, r = open_share(gw, "/docs/head", token)
+    assert r.status_code == 303
+    r = get(gw, "/docs/head", s=s, method="HEAD")
+    assert r.status_code == 200 and r.content == b""
+    assert get(gw, "/docs/head", s=s).status_code == 200
+    for method in ("POST", "PUT", "DELETE"):
+        assert get(gw, "/docs/head", s=s, method=method).status_code == 403
     jar = {"Cookie": "__Secure-postern-share=" +
            s.cookies.get("__Secure-postern-share")}
     assert get(gw, "/docs/guidex", headers=jar).status_code == 403

@@ -5,14 +5,19 @@ users and organisations made with the real `postern user add` and
 `postern org add/member`.  The demo upstream echoes what it was sent, so
 the tests see the tenant and role the gateway claimed upstream.
 """
+import json
+import socket
+import ssl
 import time
 import uuid
 
 import jwt
 import pytest
+import redis
 import requests
 
 from conftest import run_postern
+from gwproc import read_response
 from test_auth import (add_user, auth_extra, echo, headers_of, login,
                        make_key)
 
@@ -33,16 +38,22 @@ ROUTES = """\
 """
 
 
-def start_routes_gw(gateway, redis_server, tmp_path, **kw):
-    """A gateway whose one app has ROUTES, with a fresh signed-up user;
-    <kw> go to write_config() (plain_redirect, trusted_proxies, ...)."""
+def start_gw(gateway, redis_server, tmp_path, app_extra, **kw):
+    """A gateway with sessions and signing keys whose app has <app_extra>
+    (its routes); <kw> go to write_config()."""
     extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
     cfgpath = tmp_path / "postern.yaml"
     cfgpath.write_text("assertion:\n  key_file: %s\n"
                        % (tmp_path / "assertion.pem"))
     make_key(tmp_path, cfgpath)
-    gw = gateway(extra=extra, app_extra=ROUTES, redis=redis_server,
-                 protect=None, **kw)
+    return gateway(extra=extra, app_extra=app_extra, redis=redis_server,
+                   protect=None, **kw)
+
+
+def start_routes_gw(gateway, redis_server, tmp_path, **kw):
+    """A gateway whose one app has ROUTES, with a fresh signed-up user;
+    <kw> go to write_config() (plain_redirect, trusted_proxies, ...)."""
+    gw = start_gw(gateway, redis_server, tmp_path, ROUTES, **kw)
     gw.email = "u-%s@example.com" % uuid.uuid4().hex[:10]
     add_user(gw, gw.email)
     return gw
@@ -221,3 +232,217 @@ def test_check_requires_secret_and_key_for_protected_routes(tmp_path):
                    "    - path: /**\n      public: true\n")
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 0, r.stderr
+
+
+# ---- what the matcher sees is what the upstream gets ----
+
+SPELLING = """\
+  org: %s
+%s  routes:
+    - path: /admin/**
+      role: admin
+    - path: /**
+      role: member
+"""
+
+
+def spelling_gw(gateway, redis_server, tmp_path, paths):
+    """A gateway whose app protects /admin for admins only, the rest for
+    members, with <paths> ("" or "  paths: ...\\n"); a member signed in."""
+    slug = "org-%s" % uuid.uuid4().hex[:8]
+    gw = start_gw(gateway, redis_server, tmp_path, SPELLING % (slug, paths))
+    r = run_postern("org", "add", "-c", str(gw.config), slug)
+    assert r.returncode == 0, r.stderr
+    gw.slug = slug
+    gw.email = new_user(gw)
+    member(gw, slug, gw.email, "member")
+    gw.session = signed_in(gw, gw.email)
+    return gw
+
+
+def raw_get(gw, target, session=None):
+    """GET <target> (bytes, sent as is) over TLS; (status, JSON or None)."""
+    cookie = b""
+    if session is not None:
+        cookie = b"Cookie: __Host-postern=%s\r\n" % \
+            session.cookies.get("__Host-postern").encode()
+    req = (b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\n" + cookie +
+           b"Accept: application/json\r\nConnection: close\r\n\r\n")
+    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(req)
+        status, _, body, _ = read_response(s.makefile("rb"))
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, None
+
+
+def upstream_path(gw, target):
+    status, body = raw_get(gw, target, gw.session)
+    assert status == 200, (target, status)
+    return body["path"]
+
+
+# Each of these reaches the upstream as a path under /admin (or one a
+# framework reads so): a member must be refused, whatever the spelling.
+ADMIN_SPELLINGS = [
+    b"/admin", b"/admin/x", b"/admin;x", b"/admin%3bx", b"/admin%3B",
+    b"/ADMIN%3b/../admin/x", b"/;x/admin", b"/%3Bx/admin/y", b"/;/;/admin",
+    b"/x/%2e%2e/admin", b"/%61dmin", b"//admin",
+]
+# Refused before any policy (400), whoever asks.
+REFUSED_SPELLINGS = [
+    (b"/admin%253Bx", "path_double_encoded"),
+    (b"/%2561dmin", "path_double_encoded"),
+    (b"/admin%252F", "path_double_encoded"),
+    (b"/%C0%AEadmin", "path_overlong_utf8"),
+    (b"/x/%C0%AE%C0%AE/admin", "path_overlong_utf8"),
+    (b"/x%C0%AFadmin", "path_overlong_utf8"),
+    (b"/x/\xe0\x80\xae\xe0\x80\xae/admin", "path_overlong_utf8"),
+    (b"/admin/..%3B/x", "path_dot_param"),
+    (b"/admin%2Fx", "path_encoded_slash"),
+    (b"/admin%5Cx", "path_backslash"),
+    (b"/admin%00", "path_nul"),
+]
+
+
+def test_semicolon_and_encodings_never_dodge_the_admin_route(
+        gateway, redis_server, tmp_path):
+    gw = spelling_gw(gateway, redis_server, tmp_path, "")
+    for target in ADMIN_SPELLINGS:
+        status, _ = raw_get(gw, target, gw.session)
+        assert status == 403, (target, status)
+    for target, reason in REFUSED_SPELLINGS:
+        status, _ = raw_get(gw, target, gw.session)
+        assert status == 400, (target, status)
+        assert reason in gw.log(), (target, reason)
+    # the upstream gets the spelling the routes matched: ";" decoded,
+    # escapes of unreserved characters decoded, dot-segments gone
+    assert upstream_path(gw, b"/x%3bjsessionid=1") == "/x;jsessionid=1"
+    assert upstream_path(gw, b"/a/%2e%2e/b%3Bv") == "/b;v"
+    assert upstream_path(gw, b"/a;x/../b") == "/b"
+    assert upstream_path(gw, b"/%41b/c") == "/Ab/c"
+    assert upstream_path(gw, b"/100%25") == "/100%25"
+    # the default is case-sensitive: /ADMIN is another path, as it is
+    # to a case-sensitive upstream
+    assert upstream_path(gw, b"/ADMIN") == "/ADMIN"
+
+
+def test_case_insensitive_app_folds_before_matching(
+        gateway, redis_server, tmp_path):
+    gw = spelling_gw(gateway, redis_server, tmp_path,
+                     "  paths: case_insensitive\n")
+    for target in ADMIN_SPELLINGS + [
+            b"/ADMIN", b"/%41DMIN", b"/%41dMiN/x", b"/Admin;x",
+            b"/ADMIN%3Bx", b"/;x/AdMiN",
+            # what a folding upstream (Java, .NET) or Windows reads as
+            # /admin: dotless i, long s, Kelvin sign, trailing dot/space
+            b"/adm%C4%B1n", b"/adm\xc4\xb1n/x", b"/%E2%84%AAx",
+            b"/%EF%BC%A1DMIN", b"/\xef\xbc\xa1dmin/x",
+            b"/admin.", b"/ADMIN./x", b"/admin%20/x"]:
+        status, _ = raw_get(gw, target, gw.session)
+        assert status == 403, (target, status)
+    for target, _ in REFUSED_SPELLINGS:
+        assert raw_get(gw, target, gw.session)[0] == 400, target
+    # the upstream gets the request's own spelling: it folds case itself
+    assert upstream_path(gw, b"/Hello/%41") == "/Hello/A"
+    assert upstream_path(gw, b"/a.b/c") == "/a.b/c"
+    # an admin of the org reaches /ADMIN, forwarded as /ADMIN
+    member(gw, gw.slug, gw.email, "admin")
+    gw.session = signed_in(gw, gw.email)
+    assert upstream_path(gw, b"/ADMIN/x") == "/ADMIN/x"
+    assert upstream_path(gw, b"/%41DMIN") == "/ADMIN"
+
+
+def test_policy_test_shows_the_matched_path(gateway, redis_server, tmp_path):
+    gw = spelling_gw(gateway, redis_server, tmp_path,
+                     "  paths: case_insensitive\n")
+    base = ["policy", "test", "-c", str(gw.config), "--user", gw.email,
+            "--org-role", "%s=member" % gw.slug, "--method", "GET"]
+    r = run_postern(*base, "--url", "https://localhost/%41DMIN%3bx")
+    assert r.returncode == 0, r.stderr
+    assert "decision: deny (403)" in r.stdout
+    assert "path: /ADMIN;x (routes compare it in any case)" in r.stdout
+    r = run_postern(*base, "--url", "https://localhost/adm%C4%B1n")
+    assert "reason: path_case_ambiguous" in r.stdout
+    r = run_postern(*base, "--url", "https://localhost/admin%253Bx")
+    assert r.returncode == 1
+    assert "reason: path_double_encoded" in r.stdout
+
+
+# ---- return-to URLs on {org} hosts ----
+
+TENANT_HOSTS = """\
+app:
+  name: tenanted
+  hosts: ["{org}.tenant.test", tenant.test]
+  upstream: http://127.0.0.1:9
+  routes:
+    - path: /**
+      role: viewer
+"""
+
+
+@pytest.fixture
+def rdgw(gateway, redis_server, tmp_path):
+    """A gateway with a second app on {org}.tenant.test; a user."""
+    gw = start_gw(gateway, redis_server, tmp_path, ROUTES,
+                  more_apps=[("t.yaml", TENANT_HOSTS)])
+    gw.email = new_user(gw)
+    gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])
+    return gw
+
+
+def test_rd_to_an_org_host_needs_the_org_to_exist(rdgw):
+    gw = rdgw
+    slug = new_org(gw)
+    for rd in ("https://%s.tenant.test/dash?x=1" % slug,
+               "https://%s.tenant.test" % slug.upper(),
+               "https://%s.tenant.test:8443/" % slug,
+               "https://tenant.test/", "/app/x"):
+        _, r = login(gw, email=gw.email, rd=rd)
+        assert r.status_code == 303, (rd, r.status_code)
+        assert r.headers["Location"] == rd
+    # a name under the pattern that no org holds is nobody's app: an
+    # attacker who takes that DNS name must not get a redirect to it
+    ghost = "ghost-%s" % uuid.uuid4().hex[:8]
+    for rd in ("https://%s.tenant.test/" % ghost,
+               "https://%s.tenant.test/dash" % ghost.upper(),
+               "https://%s%s.tenant.test/" % (slug, "x"),
+               "https://%s.tenant.test/" % ("a" * 70),
+               "https://org-.tenant.test/", "https://-x.tenant.test/"):
+        _, r = login(gw, email=gw.email, rd=rd)
+        assert r.status_code == 303, rd
+        assert r.headers["Location"] == "/", rd
+    assert '"detail":"rd_unknown_org"' in gw.log()
+    # the step-up page keeps the same rule for where it sends back
+    s = signed_in(gw, gw.email)
+    r = browser_get(s, gw, "/.postern/reauth?rd=https://%s.tenant.test/x"
+                    % ghost)
+    assert r.status_code == 200
+    assert 'name="rd" value="/"' in r.text
+    r = browser_get(s, gw, "/.postern/reauth?rd=https://%s.tenant.test/x"
+                    % slug)
+    assert 'name="rd" value="https://%s.tenant.test/x"' % slug in r.text
+
+
+def test_rd_falls_back_when_redis_cannot_say(rdgw):
+    """Redis refusing the org lookup (an ACL denies EXISTS to the gateway's
+    user, for this test only) sends the user to "/", never onwards."""
+    gw = rdgw
+    slug = new_org(gw)
+    rd = "https://%s.tenant.test/dash" % slug
+    gw.redis.execute_command("ACL", "SETUSER", "default", "-exists")
+    try:
+        _, r = login(gw, email=gw.email, rd=rd)
+    finally:
+        gw.redis.execute_command("ACL", "SETUSER", "default", "+exists")
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/"
+    assert '"detail":"rd_org_unavailable"' in gw.log()
+    _, r = login(gw, email=gw.email, rd=rd)
+    assert r.headers["Location"] == rd

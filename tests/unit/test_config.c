@@ -474,7 +474,8 @@ test_policies(void **state)
 	    "$D/c.yaml:5:3: unknown key 'routez' in 'app' (expected one of: "
 	    "name, hosts, upstream, upstream_ca, upstream_server_name, "
 	    "security_headers, hide_server_header, protect, org, "
-	    "case_insensitive_paths, method_override, allow_clear_site_data, routes)",
+	    "paths, case_insensitive_paths, method_override, "
+	    "allow_clear_site_data, routes)",
 	    "$D/d.yaml:2:9: app.name: invalid app name 'Bad_Name': use 1 to 63 "
 	    "lower-case letters, digits and '-'",
 	    "$D/d.yaml:3:11: app.hosts: invalid host 'a b': invalid character "

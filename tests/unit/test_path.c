@@ -103,9 +103,9 @@ test_escapes(void **state)
 	ok("/%7e", "/~");
 	ok("/a%20b", "/a%20b");		/* reserved/other: kept */
 	ok("/a%3fb", "/a%3Fb");		/* upper-cased */
-	ok("/a%3Bb", "/a%3Bb");
 	ok("/%25", "/%25");		/* no double decoding */
-	ok("/%252F", "/%252F");
+	ok("/%25x1", "/%25x1");
+	ok("/100%25/", "/100%25/");
 	ok("/%c3%a9", "/%C3%A9");
 	ok("/caf\xc3\xa9", "/caf%C3%A9");	/* raw UTF-8: escaped */
 	ok("/a b", "/a%20b");
@@ -156,6 +156,91 @@ test_refused(void **state)
 	bad("/..;x", PATH_DOT_PARAM);
 }
 
+/* ";" however spelled is one ";": what the matcher cuts, the upstream gets. */
+static void
+test_semicolon(void **state)
+{
+	(void)state;
+	ok("/a%3Bb", "/a;b");
+	ok("/a%3bb", "/a;b");
+	ok("/admin%3bx", "/admin;x");
+	ok("/admin%3B", "/admin;");
+	ok("/admin;x/..", "/");		/* the ";" segment is popped */
+	ok("/admin%3Bx/../y", "/y");
+	ok("/a;x/b;y", "/a;x/b;y");
+	bad("/a/..%3B/b", PATH_DOT_PARAM);
+	bad("/a/.%3b/b", PATH_DOT_PARAM);
+	bad("/a/%2e%2e%3Bx/b", PATH_DOT_PARAM);
+	bad("/%2E%3B", PATH_DOT_PARAM);
+}
+
+/* A second decoding by the upstream must not find anything new. */
+static void
+test_double_encoding(void **state)
+{
+	(void)state;
+	bad("/admin%253Bx", PATH_DOUBLE_ENCODED);
+	bad("/a%252Fb", PATH_DOUBLE_ENCODED);
+	bad("/a%252fb", PATH_DOUBLE_ENCODED);
+	bad("/a%255Cb", PATH_DOUBLE_ENCODED);
+	bad("/a%2500", PATH_DOUBLE_ENCODED);
+	bad("/%252e%252e/x", PATH_DOUBLE_ENCODED);
+	bad("/%2541DMIN", PATH_DOUBLE_ENCODED);
+	bad("/%25%32%46", PATH_DOUBLE_ENCODED);	/* "%25" "2" "F" decoded */
+	bad("/%25%41B", PATH_DOUBLE_ENCODED);
+	bad("/%252f", PATH_DOUBLE_ENCODED);
+	ok("/%25%7A", "/%25z");
+}
+
+/* Overlong UTF-8, raw or escaped: lenient decoders make ASCII of it. */
+static void
+test_overlong(void **state)
+{
+	(void)state;
+	bad("/a%C0%AFb", PATH_OVERLONG);	/* "/" */
+	bad("/a%c0%afb", PATH_OVERLONG);
+	bad("/%C0%AE%C0%AE/x", PATH_OVERLONG);	/* ".." */
+	bad("/a%C1%9Cb", PATH_OVERLONG);	/* "\\" */
+	bad("/a%C1%81", PATH_OVERLONG);		/* "A" */
+	bad("/a\xc0\xaf" "b", PATH_OVERLONG);
+	bad("/a%E0%80%AFb", PATH_OVERLONG);
+	bad("/a%E0%9F%BF", PATH_OVERLONG);
+	bad("/a%F0%80%80%AF", PATH_OVERLONG);
+	bad("/a%F0%8F%BF%BF", PATH_OVERLONG);
+	bad("/a\xe0\x80\xaf", PATH_OVERLONG);
+	ok("/%E0%A0%80", "/%E0%A0%80");		/* shortest forms pass */
+	ok("/%F0%90%80%80", "/%F0%90%80%80");
+	ok("/%C2%A9", "/%C2%A9");
+	ok("/%E9t%E9", "/%E9t%E9");		/* Latin-1 octets are kept */
+}
+
+/* What a case-folding upstream would read as ASCII the matcher folds not. */
+static void
+test_fold_check(void **state)
+{
+	static const char *const amb[] = {
+		"/adm%C4%B1n", "/%C4%B0NDEX", "/%C5%BFecret", "/%E2%84%AAey",
+		"/admin.", "/admin./x", "/admin..", "/a/admin.;x=1",
+		"/admin%20", "/admin%20/x", "/x/...", "/%20",
+		"/%EF%BC%A1DMIN", "/adm%EF%BD%89n", "/%EF%BC%81", "/%EF%BD%9E",
+	};
+	static const char *const fine[] = {
+		"/", "/admin", "/admin/", "/a.b/c", "/.well-known/x",
+		"/%C3%A9t%C3%A9", "/a%20b", "/a;x.", "/a/;x",
+		"/%EF%BC%80", "/%EF%BD%9F", "/%EF%BE%80", "/%EF%B", "/%EF%BC",
+		"/%EF%BC%", "/%EF%BC%8",
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(amb) / sizeof(amb[0]); i++)
+		if (path_fold_check(amb[i]) != PATH_CASE_AMBIGUOUS)
+			fail_msg("%s: not refused", amb[i]);
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		if (path_fold_check(fine[i]) != PATH_OK)
+			fail_msg("%s: refused", fine[i]);
+}
+
 static void
 test_reasons(void **state)
 {
@@ -164,6 +249,12 @@ test_reasons(void **state)
 	    "path_escape");
 	assert_string_equal(path_error_reason(PATH_ENCODED_SLASH),
 	    "path_encoded_slash");
+	assert_string_equal(path_error_reason(PATH_DOUBLE_ENCODED),
+	    "path_double_encoded");
+	assert_string_equal(path_error_reason(PATH_OVERLONG),
+	    "path_overlong_utf8");
+	assert_string_equal(path_error_reason(PATH_CASE_AMBIGUOUS),
+	    "path_case_ambiguous");
 	assert_string_equal(path_error_reason((enum path_error)999),
 	    "path_invalid");
 }
@@ -175,6 +266,7 @@ test_idempotent(void **state)
 	static const char *const in[] = {
 		"/a/./b//c", "/%61%2f", "/a%20b/../c", "/caf\xc3\xa9/",
 		"/a/%2e%2E/b/", "/x%3a%3A", "///", "/a/b/c/./../d",
+		"/a%3Bb/c", "/%25", "/%C2%A9",
 	};
 	enum path_error	 e;
 	char		*once, *twice;
@@ -223,6 +315,10 @@ main(void)
 		cmocka_unit_test(test_slash_collapse),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_semicolon),
+		cmocka_unit_test(test_double_encoding),
+		cmocka_unit_test(test_overlong),
+		cmocka_unit_test(test_fold_check),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_all_octets),

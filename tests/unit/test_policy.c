@@ -106,7 +106,7 @@ static const char ci_yaml[] =
 "  hosts: [ci.test]\n"
 "  upstream: http://127.0.0.1:9\n"
 "  org: staff\n"
-"  case_insensitive_paths: true\n"
+"  paths: case_insensitive\n"
 "  routes:\n"
 "    - path: /admin/**\n"			/* 8 */
 "      role: admin\n"
@@ -477,6 +477,27 @@ static const struct row bill_rows[] = {
 	{ "GET", B, "/pay/12/", "share=/pay/12;m=GET;org=acme", D, NULL, NULL,
 	    11 },
 	{ "GET", B, "/pay/12", "-", L, NULL, NULL, 11 },
+	/* a grant for GET admits HEAD, as a route's GET does; no more */
+	{ "HEAD", B, "/pay/12", "share=/pay/12;m=GET;org=acme", A, NULL, NULL,
+	    11 },
+	{ "HEAD", B, "/pay/12", "share=/pay/12;m=POST;org=acme", D, NULL,
+	    NULL, 11 },
+	{ "POST", B, "/pay/12", "share=/pay/12;m=HEAD;org=acme", D, NULL,
+	    NULL, 11 },
+	/* the bare host has no tenant: a key or link of any org would do,
+	 * so none does (the routes do not say any_org) */
+	{ "GET", "bill.test", "/api/v1/inv", "key=acme;scope=inv:read", D, "",
+	    NULL, 14 },
+	{ "POST", "bill.test", "/api/v1/inv", "key=globex;scope=inv:write", D,
+	    "", NULL, 18 },
+	{ "GET", "bill.test", "/pay/12", "share=/pay/12;m=GET;org=acme", D, "",
+	    NULL, 11 },
+	{ "GET", "bill.test", "/pay/12", "share=/pay/12;m=GET", D, "", NULL,
+	    11 },
+	{ "HEAD", "bill.test", "/pay/12", "share=/pay/12;m=GET", D, NULL, NULL,
+	    11 },
+	/* sessions there are unchanged: no tenant, no tenant route */
+	{ "GET", "bill.test", "/me", "u=a@x", A, "", "-", 46 },
 };
 
 static const struct row path_rows[] = {
@@ -560,6 +581,34 @@ static const struct row confusion_rows[] = {
 	    "admin", 8 },
 	{ "GET", "ci.test", "/ADMIN/x", "u=a@x;staff=member", D, "staff",
 	    "member", 8 },
+	/* escapes decode before the fold: /%41DMIN is /ADMIN is /admin */
+	{ "GET", "ci.test", "/%41DMIN", "u=a@x;staff=member", D, NULL, NULL,
+	    8 },
+	{ "GET", "ci.test", "/%41dMiN/x", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/%2541DMIN", "-", REFUSED, NULL, NULL, 0 },
+	/* characters a case-folding upstream reads as ASCII, and the
+	 * trailing dot or space Windows drops: refused by the matcher */
+	{ "GET", "ci.test", "/adm%C4%B1n", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/adm\xc4\xb1n", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/%C5%BFecret", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/%EF%BC%A1DMIN", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/adm%ef%bd%89n", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin.", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/ADMIN./x", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin%20/x", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin /x", "-", D, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/a.b/c", "-", A, NULL, NULL, 10 },
+	/* ";" however encoded, wherever it is */
+	{ "GET", "ci.test", "/admin%3bx", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/ADMIN%3B/x", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/;x/admin", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/%3Bx/admin/y", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/;/;/admin", "-", L, NULL, NULL, 8 },
+	{ "GET", "ci.test", "/admin/..%3B/x", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/admin%253Bx", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/%C0%AEadmin", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "ci.test", "/x%C0%AF..%C0%AFadmin", "-", REFUSED, NULL, NULL,
+	    0 },
 	{ "GET", "ci.test", "/admin/x", "u=a@x;acme=owner", D, "staff", "-",
 	    8 },
 	/* a case-sensitive app: /ADMIN is another path (as on the upstream,
@@ -570,6 +619,13 @@ static const struct row confusion_rows[] = {
 	{ "GET", "cs.test", "//admin/x", "-", L, NULL, NULL, 7 },
 	{ "GET", "cs.test", "/%61dmin", "-", L, NULL, NULL, 7 },
 	{ "GET", "cs.test", "/admin;x", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/admin%3bx", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/admin%3B", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/;x/admin", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/%3b/admin/x", "-", L, NULL, NULL, 7 },
+	{ "GET", "cs.test", "/admin;x/../y", "-", A, NULL, NULL, 9 },
+	{ "GET", "cs.test", "/admin%253Bx", "-", REFUSED, NULL, NULL, 0 },
+	{ "GET", "cs.test", "/admin.", "-", A, NULL, NULL, 9 },
 	{ "GET", "cs.test", "/x/%2e%2e/admin", "-", L, NULL, NULL, 7 },
 	/* apps without routes behave as before the policy engine */
 	{ "GET", "legacy.test", "/anything", "-", L, "", NULL, 0 },
@@ -731,7 +787,7 @@ test_errors(void **state)
 	errors_are(HEAD "    - path: /a\n      pubic: true\n",
 	    "t.yaml:7:7: unknown key 'pubic' in 'app.routes[0]' (expected "
 	    "one of: path, methods, public, authenticated, mfa, role, users, "
-	    "emails, scopes, auth, fresh_auth, rate_limit)",
+	    "emails, scopes, auth, fresh_auth, rate_limit, any_org)",
 	    "t.yaml:6:7: app.routes[0]: route /a requires nothing: add public, "
 	    "authenticated, role, users, emails, scopes or mfa", NULL);
 	errors_are(HEAD "    - path: /a\n      role: boss\n",
@@ -821,6 +877,91 @@ test_errors(void **state)
 	    "t.yaml:11:7: route /t: scopes need apikey in auth", NULL);
 }
 
+/*
+ * any_org: on a tenant-less request of an app with tenants, only a route
+ * that says so takes API keys and share links, of any org.
+ */
+static void
+test_any_org(void **state)
+{
+	static const char yaml[] =
+	    "app:\n  name: t\n  hosts: [t.test, \"{org}.t.test\"]\n"
+	    "  upstream: http://127.0.0.1:9\n  routes:\n"
+	    "    - {path: /status/**, auth: [apikey], scopes: [s], "
+	    "any_org: true}\n"						/* 6 */
+	    "    - {path: /files/**, auth: [share], any_org: true}\n"	/* 7 */
+	    "    - {path: /api/**, auth: [apikey], scopes: [s]}\n";	/* 8 */
+	static const char pyaml[] =
+	    "app:\n  name: p\n  hosts: [p.test]\n"
+	    "  upstream: http://127.0.0.1:9\n  routes:\n"
+	    "    - {path: \"/{org}/api/**\", auth: [apikey], scopes: [s]}\n"
+	    "    - {path: /api/**, auth: [apikey], scopes: [s]}\n"	/* 7 */
+	    "    - {path: /up, auth: [apikey], scopes: [s], any_org: true}\n";
+	static const struct row rows[] = {
+		{ "GET", "t.test", "/status/x", "key=acme;scope=s", A, "",
+		    NULL, 6 },
+		{ "GET", "t.test", "/files/a", "share=/files/a;m=GET;org=acme",
+		    A, "", NULL, 7 },
+		{ "GET", "t.test", "/api/x", "key=acme;scope=s", D, "", NULL,
+		    8 },
+		/* with a tenant, the key's org must still be it */
+		{ "GET", "acme.t.test", "/status/x", "key=acme;scope=s", A,
+		    "acme", NULL, 6 },
+		{ "GET", "acme.t.test", "/status/x", "key=globex;scope=s", D,
+		    "acme", NULL, 6 },
+		{ "GET", "acme.t.test", "/api/x", "key=acme;scope=s", A, "acme",
+		    NULL, 8 },
+		/* path tenants: a route without {org} says it binds none */
+		{ "GET", "p.test", "/acme/api/x", "key=acme;scope=s", A, "acme",
+		    NULL, 6 },
+		{ "GET", "p.test", "/acme/api/x", "key=globex;scope=s", D,
+		    "acme", NULL, 6 },
+		{ "GET", "p.test", "/api/x", "key=acme;scope=s", A, "", NULL,
+		    7 },
+		{ "GET", "p.test", "/up", "key=acme;scope=s", A, "", NULL, 8 },
+	};
+	struct diag	 d = { 0 };
+	struct config	*cfg;
+
+	(void)state;
+	cfg = cfg_load(&d, ladder, 5, "t.yaml", yaml, "p.yaml", pyaml, NULL);
+	if (d.nmsgs > 0)
+		diag_print(&d, stderr);
+	assert_int_equal(d.nmsgs, 0);
+	check_rows(cfg, rows, NROWS(rows));
+	diag_free(&d);
+	cfg_free(cfg);
+	errors_are(HEAD "    - path: /a\n      authenticated: true\n"
+	    "      any_org: true\n",
+	    "t.yaml:6:7: route /a: any_org applies to API keys and share "
+	    "links: add apikey or share to auth", NULL);
+}
+
+/* "paths:" takes one of two words; the older boolean key is one or the other. */
+static void
+test_paths_key(void **state)
+{
+	static const char base[] = "app:\n  name: t\n  hosts: [t.test]\n"
+	    "  upstream: http://127.0.0.1:9\n";
+	char	 yaml[512];
+
+	(void)state;
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: Case_Insensitive\n",
+	    base);
+	errors_are(yaml, "t.yaml:5:10: app.paths: expected case_sensitive or "
+	    "case_insensitive, got 'Case_Insensitive'", NULL);
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: [x]\n", base);
+	errors_are(yaml, "t.yaml:5:10: app.paths: expected a scalar value, "
+	    "got a list", NULL);
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: case_sensitive\n"
+	    "  case_insensitive_paths: true\n", base);
+	errors_are(yaml, "t.yaml:6:27: app.case_insensitive_paths: give one "
+	    "of paths and case_insensitive_paths", NULL);
+	(void)snprintf(yaml, sizeof(yaml), "%s  paths: case_sensitive\n",
+	    base);
+	errors_are(yaml, NULL);
+}
+
 /* Overlapping hosts across apps: *.x and {org}.x serve the same names. */
 static void
 test_host_overlap(void **state)
@@ -879,6 +1020,8 @@ main(void)
 		cmocka_unit_test(test_ladder_matrix),
 		cmocka_unit_test(test_match_order),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_paths_key),
+		cmocka_unit_test(test_any_org),
 		cmocka_unit_test(test_host_overlap),
 		cmocka_unit_test(test_hosts),
 	};

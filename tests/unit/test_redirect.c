@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -13,9 +14,13 @@
 #include "redirect.h"
 
 static char	*hosts[] = { "app.example.com", "*.tenant.example.com" };
-static struct config_app app = { .name = "app", .hosts = hosts,
-    .nhosts = 2 };
-static struct config cfg = { .apps = &app, .napps = 1 };
+static char	*org_hosts[] = { "{org}.org.example.com", "org.example.com",
+    "www.org.example.com" };
+static struct config_app apps[] = {
+	{ .name = "app", .hosts = hosts, .nhosts = 2 },
+	{ .name = "orgs", .hosts = org_hosts, .nhosts = 3, .host_tenant = 1 },
+};
+static struct config cfg = { .apps = apps, .napps = 2 };
 
 static void
 ok(const char *rd)
@@ -33,6 +38,43 @@ refused(const char *rd)
 
 	assert_int_equal(redirect_check(&cfg, rd, out, sizeof(out)), -1);
 	assert_string_equal(out, "/");
+}
+
+static void
+tenant(const char *rd, int want, const char *want_org)
+{
+	char	org[64] = "unset";
+
+	if (redirect_tenant(&cfg, rd, org, sizeof(org)) != want)
+		fail_msg("%s: wanted %d", rd, want);
+	if (want)
+		assert_string_equal(org, want_org);
+}
+
+/*
+ * A host matched only through "{org}.x" names an org that must exist
+ * before the gateway sends anyone there; exact and "*." hosts do not.
+ */
+static void
+test_tenant(void **state)
+{
+	char	rd[160];
+
+	(void)state;
+	ok("https://acme.org.example.com/dash");
+	ok("https://dangling.org.example.com/");
+	tenant("https://acme.org.example.com/dash", 1, "acme");
+	tenant("https://ACME.Org.Example.com:8443/x?y", 1, "acme");
+	tenant("https://dangling.org.example.com", 1, "dangling");
+	tenant("https://org.example.com/", 0, NULL);
+	tenant("https://www.org.example.com/", 0, NULL);
+	tenant("https://app.example.com/x", 0, NULL);
+	tenant("https://x.tenant.example.com/", 0, NULL);
+	tenant("/acme", 0, NULL);
+	tenant("https://evil.example/", 0, NULL);
+	tenant("https://a.b.org.example.com/", 0, NULL);	/* no app */
+	(void)snprintf(rd, sizeof(rd), "https://%0100d.org.example.com/", 0);
+	tenant(rd, 1, "");		/* longer than any slug */
 }
 
 static void
@@ -109,6 +151,7 @@ main(void)
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_open_redirects_refused),
 		cmocka_unit_test(test_length_bound),
+		cmocka_unit_test(test_tenant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
