@@ -198,6 +198,12 @@ void		 auth_rd_verify(struct auth_check *chk, char *rd,
 		    void (*next)(struct auth_check *));
 /* The session cookie's value into <id>; 1 if it has the right shape. */
 int		 auth_cookie(struct client *, char *id, size_t idlen);
+/*
+ * End the session the request's cookie names in this host's scope, if any:
+ * a sign-in replaces it (the new session is created after it on the same
+ * Redis connection).  Nothing waits for the answer.
+ */
+void		 auth_drop_current(struct client *, struct store *);
 /* "Set-Cookie" for the session <id>, or its removal when NULL. */
 void		 auth_session_cookie(const struct config *, const char *id,
 		    char *buf, size_t size);

@@ -794,6 +794,27 @@ auth_cookie(struct client *clt, char *id, size_t idlen)
 	    COOKIE_FOUND && session_id_valid(id);
 }
 
+static void
+auth_on_dropped(void *arg, enum session_status status, const char *user)
+{
+	(void)arg;
+	if (status == SESSION_OK)
+		log_event(LOG_LEVEL_INFO, "session", "outcome", "replaced",
+		    "user", user, NULL);
+}
+
+void
+auth_drop_current(struct client *clt, struct store *st)
+{
+	char	id[SESSION_ID_LEN + 2], scope[AUTH_SCOPE_MAX];
+
+	if (auth_cookie(clt, id, sizeof(id))) {
+		auth_scope(clt, scope, sizeof(scope));
+		(void)session_destroy(st, id, scope, auth_on_dropped, NULL);
+	}
+	OPENSSL_cleanse(id, sizeof(id));
+}
+
 /* Start a session lookup for <clt>; 0, or -1 when Redis is unavailable. */
 int
 auth_lookup(struct client *clt, const char *id, enum auth_kind kind)

@@ -437,6 +437,7 @@ auth_verify_done(void *arg)
 	auth_store_rehash(chk);
 	auth_limits(clt->cfg, &lim);
 	auth_scope(clt, scope, sizeof(scope));
+	auth_drop_current(clt, chk->st);
 	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
 	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
 	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {

@@ -490,6 +490,7 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 	if (r->kind == RECOVER_MAGIC) {
 		auth_limits(clt->cfg, &lim);
 		auth_scope(clt, scope, sizeof(scope));
+		auth_drop_current(clt, chk->st);
 		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
 		    session_create(chk->st, r->sid, r->user, "magic", 0, scope,
 		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
