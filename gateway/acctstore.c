@@ -107,12 +107,15 @@ static struct store_script acct_lua_brief = STORE_SCRIPT("account brief",
 	"return r\n");
 
 /* KEYS: user, its session index.  ARGV: prefix, old ("" any), new,
- * keep ("" none), now.  Sessions deleted, or -1. */
+ * keep ("" none), now, user id.  Sessions deleted, or -1.  The user's
+ * outstanding emailed links go too (the one just used is gone already). */
 static struct store_script acct_lua_password = STORE_SCRIPT("set password",
+	USER_LUA_DROP_LINKS
 	"local cur = redis.call('HGET', KEYS[1], 'password')\n"
 	"if not cur or (ARGV[2] ~= '' and cur ~= ARGV[2]) then return -1 end\n"
 	"redis.call('HSET', KEYS[1], 'password', ARGV[3],\n"
 	"  'password_changed', ARGV[5])\n"
+	"drop_links(ARGV[1], ARGV[6])\n"
 	"local n = 0\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
 	"  if h ~= ARGV[4] then\n"
@@ -294,9 +297,9 @@ acctstore_set_password(struct store *st, const char *user, const char *old,
 	    -1)
 		return -1;
 	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
-	return store_eval(st, &acct_lua_password, cb, arg, 2, 7,
-	    (const char *[]){ ku, ks, store_prefix(st), old, phc, keep, snow },
-	    NULL);
+	return store_eval(st, &acct_lua_password, cb, arg, 2, 8,
+	    (const char *[]){ ku, ks, store_prefix(st), old, phc, keep, snow,
+	    user }, NULL);
 }
 
 int

@@ -33,7 +33,9 @@ static const char *const user_key_fmt[] = {
  * Shared by the scripts below (prepended to their source).
  */
 #define LUA_REVOKE							\
+	USER_LUA_DROP_LINKS						\
 	"local function revoke(prefix, id)\n"				\
+	"  drop_links(prefix, id)\n"					\
 	"  local idx = prefix .. 'user:' .. id .. ':sessions'\n"	\
 	"  local hs = redis.call('SMEMBERS', idx)\n"			\
 	"  for _, h in ipairs(hs) do\n"					\

@@ -41,6 +41,24 @@ struct store_sync;
 #define USER_NAMEMAX	200	/* bytes of a display name */
 #define USER_SLUGMAX	63
 
+/*
+ * Lua for a store script: drop_links(prefix, id) deletes the user's
+ * outstanding emailed sign-in and reset links (otk:<kind>:user:<id> names
+ * the one of each kind, see acctstore_otk_put).  Run with every password
+ * change and session revocation: a link mailed before them never signs
+ * anyone in after.
+ */
+#define USER_LUA_DROP_LINKS						\
+	"local function drop_links(prefix, id)\n"			\
+	"  for _, k in ipairs({'magic', 'reset'}) do\n"		\
+	"    local u = prefix .. 'otk:' .. k .. ':user:' .. id\n"	\
+	"    local h = redis.call('GET', u)\n"				\
+	"    if h then redis.call('DEL', prefix .. 'otk:' .. k .. ':' .. h) "\
+	"end\n"							\
+	"    redis.call('DEL', u)\n"					\
+	"  end\n"							\
+	"end\n"
+
 enum user_key {
 	USER_KEY_USER = 0,	/* arg: id */
 	USER_KEY_EMAIL,		/* arg: lower-cased email */
