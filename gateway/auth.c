@@ -838,9 +838,47 @@ auth_lookup(struct client *clt, const char *id, enum auth_kind kind)
 }
 
 /*
+ * The port of an authority's "[:port]" tail <p> (the scheme's default when
+ * absent or empty), or -1 if <p> is anything else.
+ */
+static long
+auth_port(const char *p, int secure)
+{
+	long	port = 0;
+
+	if (*p == '\0' || strcmp(p, ":") == 0)
+		return secure ? 443 : 80;
+	if (*p++ != ':' || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 5 || (*p == '0' && p[1] != '\0'))
+		return -1;
+	for (; *p != '\0'; p++)
+		port = port * 10 + (*p - '0');
+	return port;
+}
+
+/* The port the browser addressed: the Host header's (validated by the
+ * parser: a name, IPv4 or [IPv6] literal, then maybe ":port"). */
+static long
+auth_host_port(const struct client *clt)
+{
+	const char	*h = request_header(clt->req, "host");
+	const char	*p;
+
+	if (h == NULL)
+		return -1;
+	p = *h == '[' ? strchr(h, ']') : h;
+	if (p == NULL)
+		return -1;
+	return auth_port(p + strcspn(p, ":"), clt->secure);
+}
+
+/*
  * A WebSocket handshake on a session route must come from a page of this
  * app: browsers send cookies with cross-site WebSocket handshakes, and the
- * Origin header is the only thing that tells such a hijack apart.
+ * Origin header is the only thing that tells such a hijack apart.  Its
+ * scheme and port are the request's (another port of the same host is
+ * another origin, but same-site: the session cookie goes along), its host
+ * one of the app's.
  */
 static int
 auth_ws_origin_ok(struct client *clt)
@@ -849,14 +887,15 @@ auth_ws_origin_ok(struct client *clt)
 	const char	*scheme = clt->secure ? "https://" : "http://";
 	char		 host[256];
 	size_t		 n, i;
+	long		 port;
 
 	if (o == NULL || strncmp(o, scheme, strlen(scheme)) != 0)
 		return 0;
 	o += strlen(scheme);
 	n = strcspn(o, ":/");
-	if (n == 0 || n >= sizeof(host) || (o[n] == '/' ) ||
-	    (o[n] == ':' && strspn(o + n + 1, "0123456789") !=
-	    strlen(o + n + 1)))
+	if (n == 0 || n >= sizeof(host) ||
+	    (port = auth_port(o + n, clt->secure)) == -1 ||
+	    port != auth_host_port(clt))
 		return 0;
 	for (i = 0; i < n; i++)
 		host[i] = (char)tolower((unsigned char)o[i]);

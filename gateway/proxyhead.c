@@ -237,26 +237,35 @@ proxyhead_add_strings(struct evbuffer *out, const char *const *s)
 }
 
 /*
- * Client headers that name a user or the original URL and that apps behind
- * other proxies commonly trust: never from a client, nor through a trusted
- * proxy (the policy decided on the request's own path and on the identity
- * the gateway established; an upstream reading X-Original-URL or
- * Remote-User would act on another).
+ * Client headers that name a user, the original URL or host, or the
+ * client's address, and that apps behind other proxies and identity-aware
+ * proxies (oauth2-proxy, Authelia, Grafana's auth proxy, Kubernetes'
+ * front proxy, Cloudflare, Akamai, Fastly, IIS) commonly trust: never
+ * from a client, nor through a trusted proxy (the policy decided on the
+ * request's own path and host and on the identity the gateway
+ * established; an upstream reading X-Original-URL, X-Host or
+ * Remote-Groups would act on another).
  */
 static int
 proxyhead_spoofable(const char *name)
 {
 	static const char *const exact[] = { "x-client-ip", "true-client-ip",
-	    "x-original-uri", "x-original-url", "x-rewrite-url", "remote-user",
-	    "x-remote-user", "x-forwarded-user", "x-forwarded-email",
-	    "x-forwarded-groups", "x-forwarded-preferred-username",
-	    "x-forwarded-access-token", NULL };
+	    "cf-connecting-ip", "fastly-client-ip", "x-cluster-client-ip",
+	    "x-original-uri", "x-original-url", "x-rewrite-url",
+	    "x-original-host", "x-host", "x-http-host-override",
+	    "remote-user", "remote-email", "remote-name", "remote-groups",
+	    "x-remote-user", "x-remote-group", "x-webauth-user",
+	    "x-webauth-email", "x-webauth-name", "x-authenticated-user",
+	    "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups",
+	    "x-forwarded-preferred-username", "x-forwarded-access-token",
+	    NULL };
 	const char *const *e;
 
 	for (e = exact; *e != NULL; e++)
 		if (proxyhead_fold_eq(name, *e, 0))
 			return 1;
-	return proxyhead_fold_eq(name, "x-auth-request-", 1);
+	return proxyhead_fold_eq(name, "x-auth-request-", 1) ||
+	    proxyhead_fold_eq(name, "x-remote-extra-", 1);
 }
 
 /*
@@ -284,7 +293,10 @@ proxyhead_gateway_owned(const struct client *clt, const char *name)
 		return 0;
 	return proxyhead_fold_eq(name, "x-forwarded-", 1) ||
 	    proxyhead_fold_eq(name, "forwarded", 0) ||
-	    proxyhead_fold_eq(name, "x-real-ip", 0);
+	    proxyhead_fold_eq(name, "x-real-ip", 0) ||
+	    proxyhead_fold_eq(name, "x-scheme", 0) ||
+	    proxyhead_fold_eq(name, "x-url-scheme", 0) ||
+	    proxyhead_fold_eq(name, "front-end-https", 0);
 }
 
 /* A Cookie header without the gateway's own cookies (session, CSRF). */
@@ -480,6 +492,18 @@ proxyhead_clean(const char *s)
 }
 
 /*
+ * An upstream response header the gateway can pass on: a token for a name
+ * (RFC 9112 5.1: no whitespace before the colon; a browser trims
+ * "Set-Cookie :" to Set-Cookie, past the gateway's cookie filter, which
+ * compares names exactly) and a value without CR, LF or other controls.
+ */
+static int
+proxyhead_field_ok(const struct request_header *h)
+{
+	return request_is_token(h->name) && proxyhead_clean(h->value);
+}
+
+/*
  * A head being built on the stack, handed to the evbuffer in as few
  * evbuffer_add() calls as fit (one for a usual head): each call costs
  * more than the copy.
@@ -586,8 +610,7 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 	/* Check every header before a byte of the head goes out: a 502
 	 * page must not follow half a head. */
 	for (i = 0; i < n; i++)
-		if (h[i].value != NULL && (!proxyhead_clean(h[i].name) ||
-		    !proxyhead_clean(h[i].value)))
+		if (h[i].value != NULL && !proxyhead_field_ok(&h[i]))
 			return -1;
 	hb.out = out;
 	hb.len = 0;
@@ -635,7 +658,7 @@ proxyhead_write_101(struct evbuffer *out, struct client *clt,
 	for (i = 0; i < n; i++) {
 		if (h[i].value == NULL)
 			continue;
-		if (!proxyhead_clean(h[i].name) || !proxyhead_clean(h[i].value)) {
+		if (!proxyhead_field_ok(&h[i])) {
 			*why = "upstream_bad_header";
 			return -1;
 		}

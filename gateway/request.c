@@ -190,16 +190,22 @@ request_digits(const char *s)
 	return 1;
 }
 
+int
+request_is_token(const char *s)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (!request_tchar((unsigned char)*p))
+			return 0;
+	return p != s;
+}
+
 /* Checks on one complete header; 0 or -1 with the reason set. */
 static int
 request_check_header(struct request *req, struct request_header *h)
 {
-	const char	*p;
-
-	for (p = h->name; *p != '\0'; p++)
-		if (!request_tchar((unsigned char)*p))
-			return request_reject(req, 400, "header_name_invalid");
-	if (*h->name == '\0')
+	if (!request_is_token(h->name))
 		return request_reject(req, 400, "header_name_invalid");
 	if (!req->lim.allow_underscore && strchr(h->name, '_') != NULL)
 		return request_reject(req, 400, "header_underscore");

@@ -122,6 +122,9 @@ const char	*request_cookies(const struct request *);
 /* Append <len> bytes at <at> to the NUL-terminated heap string *<s>
  * (NULL starts one).  0, or -1 on allocation failure (*<s> unchanged). */
 int		 request_append(char **s, const char *at, size_t len);
+/* Whether <s> is a token (RFC 9110 5.6.2: one or more tchar), as a
+ * header field name must be. */
+int		 request_is_token(const char *s);
 /* Whether header name <a> equals <b> ignoring case. */
 int		 request_name_eq(const char *a, const char *b);
 

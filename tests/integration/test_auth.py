@@ -536,7 +536,9 @@ def test_single_org_membership_goes_upstream(authgw):
     assert claims["org"] == slug and claims["role"] == "admin"
 
 
-def ws_handshake(gw, cookie, origin):
+def ws_handshake(gw, cookie, origin, host=None):
+    """The status of a WebSocket handshake to /ws with session <cookie>,
+    <origin> (None: no Origin) and Host <host> (localhost:<https port>)."""
     import socket
     import ssl
     ctx = ssl.create_default_context()
@@ -544,11 +546,11 @@ def ws_handshake(gw, cookie, origin):
     ctx.verify_mode = ssl.CERT_NONE
     raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
     with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-        head = ("GET /ws HTTP/1.1\r\nHost: localhost:%d\r\n"
+        head = ("GET /ws HTTP/1.1\r\nHost: %s\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                 "Sec-WebSocket-Version: 13\r\nCookie: __Host-postern=%s\r\n"
-                % (gw.https_port, cookie))
+                % (host or "localhost:%d" % gw.https_port, cookie))
         if origin is not None:
             head += "Origin: %s\r\n" % origin
         s.sendall((head + "\r\n").encode())

@@ -1,7 +1,10 @@
-"""Black-box attacks on sign-in and sessions found by the red team.
+"""Black-box attacks found by the red team: on sign-in and sessions, and
+on the HTTP layer (as an outside client or a compromised upstream would
+send them, with their siblings).
 
-A real postern, a real redis-server, the real demo upstream and a real
-SMTP sink; each test is an attack that worked before its fix.
+A real postern, a real redis-server, the real demo upstream (whose echo
+shows what actually reached the app) and a real SMTP sink; each test is
+an attack that worked before its fix.
 """
 import uuid
 
@@ -9,7 +12,10 @@ import pytest
 import requests
 
 from conftest import run_postern
-from test_auth import PASSWORD, add_user, echo, login
+from test_auth import (PASSWORD, add_user, authgw, echo, login,  # noqa: F401
+                       ws_handshake)
+from test_hygiene import (echoed, events, gw, raw, request,  # noqa: F401
+                          trusted_gateway, upstream_says)
 from test_mfa import api
 from test_recover import (ask, change_password, link_in, recgw,  # noqa: F401
                           use_magic, use_reset)
@@ -112,3 +118,116 @@ def test_password_change_kills_links_mailed_before(recgw, change):
         # the password is the one of the change, not the link's
         _, r = login(gw, password=PASSWORD if change == "disable" else NEW)
         assert r.status_code == 303
+
+
+# ---- upstream response header names must be tokens ----
+
+@pytest.mark.parametrize("name", [
+    "Set-Cookie ", "Set-Cookie  ", "set-cookie ", "Set-Cookie2 ",
+    "Clear-Site-Data ", "X-App "])
+def test_upstream_header_name_with_space_before_colon_is_502(gw, name):
+    """RFC 9112 5.1: no whitespace between a field name and the colon.
+    Browsers trim it ("Set-Cookie :" is Set-Cookie), so passed on it
+    would plant the gateway's session cookie past the filter that drops
+    Set-Cookie naming postern (it compares the name exactly)."""
+    value = ("clear=\"cookies\"" if name.startswith("Clear") else
+             "__Host-postern=evil; Path=/; Secure; HttpOnly")
+    r = upstream_says(gw, (name, value))
+    assert r.status_code == 502, r.headers
+    assert "evil" not in str(r.headers) and "evil" not in r.text
+    ev = [e for e in events(gw, "upstream_error")
+          if e.get("reason") == "upstream_bad_header"]
+    assert ev, gw.log()[-2000:]
+
+
+def test_upstream_token_names_still_pass(gw):
+    r = upstream_says(gw, ("X-App", "1"), ("Set-Cookie", "app=1; Path=/"))
+    assert r.status_code == 200
+    assert r.headers["X-App"] == "1"
+    assert r.raw.headers.getlist("Set-Cookie") == ["app=1; Path=/"]
+
+
+# ---- identity, host and address headers of other proxies ----
+
+MORE_SPOOFABLE = [
+    # Authelia / Authentik style
+    "Remote-Email", "Remote-Name", "Remote-Groups",
+    # Grafana auth proxy, Kubernetes front proxy, others
+    "X-WebAuth-User", "X-WebAuth-Email", "X-WebAuth-Name",
+    "X-Remote-Group", "X-Remote-Extra-Scopes", "X-Authenticated-User",
+    # host overrides (IIS ARR, frameworks)
+    "X-Original-Host", "X-Host", "X-HTTP-Host-Override",
+    # CDN client-address headers
+    "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP",
+]
+SCHEME_OVERRIDES = ["X-Scheme", "X-Url-Scheme", "Front-End-Https"]
+
+
+def spoof_lines(names):
+    sent = []
+    for n in names:
+        sent += [n + ": spoof", n.upper() + ": spoof", n.lower() + ": spoof"]
+    return sent
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_other_proxies_identity_and_host_headers_are_stripped(
+        gateway, trusted_gateway, trusted):  # noqa: F811
+    g = trusted_gateway() if trusted else gateway()
+    status, _, body = raw(g, request("/hello", *spoof_lines(MORE_SPOOFABLE),
+                                     "X-Kept: 1"))
+    assert status == 200
+    up = echoed(body)
+    assert [k for k, v in up if v == "spoof"] == [], up
+    assert ("x-kept", "1") in up
+
+
+def test_underscore_spellings_of_them_are_stripped(trusted_gateway):  # noqa
+    g = trusted_gateway(underscore=True)
+    sent = [n.replace("-", "_") + ": spoof" for n in MORE_SPOOFABLE]
+    status, _, body = raw(g, request("/hello", *sent))
+    assert status == 200
+    assert [k for k, v in echoed(body) if v == "spoof"] == []
+
+
+def test_scheme_overrides_only_from_a_trusted_proxy(gateway,
+                                                    trusted_gateway):  # noqa
+    """An app reading X-Scheme: http or Front-End-Https: off would think
+    the browser came in clear (and, e.g., drop Secure from its cookies)."""
+    status, _, body = raw(gateway(), request(
+        "/hello", *spoof_lines(SCHEME_OVERRIDES)))
+    assert status == 200
+    assert [k for k, v in echoed(body) if v == "spoof"] == []
+    status, _, body = raw(trusted_gateway(), request(
+        "/hello", "X-Scheme: https"))
+    assert status == 200
+    assert ("x-scheme", "https") in echoed(body)
+
+
+# ---- WebSocket Origin: the port is part of the origin ----
+
+def test_websocket_origin_on_another_port_is_refused(authgw):  # noqa: F811
+    """Another port of the same host is another origin (RFC 6454) but the
+    same site: the session cookie rides along with its handshake."""
+    g = authgw()
+    _, r = login(g)
+    cookie = r.cookies.get("__Host-postern")
+    port = g.https_port
+    own = "localhost:%d" % port
+    assert ws_handshake(g, cookie, "https://" + own, own) == 101
+    assert ws_handshake(g, cookie, "https://127.0.0.1:%d" % port, own) == 101
+    assert ws_handshake(g, cookie, "https://localhost", "localhost") == 101
+    assert ws_handshake(g, cookie, "https://localhost:443", "localhost") == 101
+    assert ws_handshake(g, cookie, "https://localhost", "localhost:443") == 101
+    for host, origin in [
+            (own, "https://localhost:%d" % (port + 1)),
+            (own, "https://localhost"),
+            (own, "https://localhost:1"),
+            ("localhost", "https://localhost:%d" % port),
+            ("localhost", "https://localhost:8443"),
+            (own, "https://localhost:0%d" % port),
+            (own, "https://localhost:%d9" % port)]:
+        assert ws_handshake(g, cookie, origin, host) == 403, (host, origin)
+    rejects = [e for e in events(g, "reject")
+               if e.get("reason") == "ws_origin"]
+    assert len(rejects) == 7, rejects
