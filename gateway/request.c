@@ -350,10 +350,25 @@ request_host_name(const char *v, size_t len)
 	return h;
 }
 
+/* Whether absolute-form <t> (parsed into <u>) is http or https, without
+ * userinfo (RFC 9110 4.2.4: "user@host" is to be treated as an error). */
+static int
+request_absolute_ok(const char *t, const struct http_parser_url *u)
+{
+	const char	*s = t + u->field_data[UF_SCHEMA].off;
+	size_t		 n = u->field_data[UF_SCHEMA].len;
+
+	/* an '@' before the host: userinfo, even an empty one */
+	if (memchr(t, '@', u->field_data[UF_HOST].off) != NULL)
+		return 0;
+	return (n == 4 && strncasecmp(s, "http", 4) == 0) ||
+	    (n == 5 && strncasecmp(s, "https", 5) == 0);
+}
+
 /*
  * Split the target into path and query.  Origin-form ("/p?q") or
- * absolute-form ("http://host/p?q", host must match Host); anything else
- * ("*", authority-form) is refused.
+ * absolute-form ("http://host/p?q", http or https, no userinfo, host must
+ * match Host); anything else ("*", authority-form) is refused.
  */
 static int
 request_split_target(struct request *req, const char **path, size_t *plen)
@@ -369,7 +384,8 @@ request_split_target(struct request *req, const char **path, size_t *plen)
 		http_parser_url_init(&u);
 		if (http_parser_parse_url(t, strlen(t), 0, &u) != 0 ||
 		    !(u.field_set & (1 << UF_HOST)) ||
-		    !(u.field_set & (1 << UF_SCHEMA)))
+		    !(u.field_set & (1 << UF_SCHEMA)) ||
+		    !request_absolute_ok(t, &u))
 			return request_reject(req, 400, "target_form");
 		uhost = request_host_name(t + u.field_data[UF_HOST].off,
 		    u.field_data[UF_HOST].len);

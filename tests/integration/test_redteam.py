@@ -6,6 +6,7 @@ A real postern, a real redis-server, the real demo upstream (whose echo
 shows what actually reached the app) and a real SMTP sink; each test is
 an attack that worked before its fix.
 """
+import json
 import uuid
 
 import pytest
@@ -231,3 +232,30 @@ def test_websocket_origin_on_another_port_is_refused(authgw):  # noqa: F811
     rejects = [e for e in events(g, "reject")
                if e.get("reason") == "ws_origin"]
     assert len(rejects) == 7, rejects
+
+
+# ---- absolute-form targets: http(s) only, no userinfo ----
+
+@pytest.mark.parametrize("target", [
+    "http://user@localhost/hello", "https://user:pw@localhost/hello",
+    "http://evil.example@localhost/hello", "https://@localhost/hello",
+    "ftp://localhost/hello", "ws://localhost/hello",
+    "file://localhost/hello", "httpx://localhost/hello"])
+def test_absolute_form_with_userinfo_or_other_scheme_is_400(gw, target):
+    """RFC 9110 4.2.4: userinfo in an http(s) URI is to be treated as an
+    error; the authority a log or an upstream reads must be the one the
+    gateway decided on."""
+    status, hdrs, body = raw(gw, request(target))
+    assert status == 400, body
+    assert b'"method"' not in body        # no upstream echo
+    rejects = [e for e in events(gw, "reject")
+               if e.get("reason") == "target_form"]
+    assert len(rejects) == 1, rejects
+
+
+@pytest.mark.parametrize("target", ["http://localhost/hello",
+                                    "HTTPS://LOCALHOST/hello?a=1"])
+def test_absolute_form_http_and_https_still_served(gw, target):
+    status, _, body = raw(gw, request(target))
+    assert status == 200
+    assert json.loads(body)["path"] == "/hello"
