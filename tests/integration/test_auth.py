@@ -331,16 +331,19 @@ def test_password_change_revokes_sessions(authgw):
 
 
 def test_idle_and_absolute_expiry(authgw):
-    gw = authgw(sessions="sessions:\n  idle_timeout: 2s\n  lifetime: 4s\n")
+    gw = authgw(sessions="sessions:\n  idle_timeout: 3s\n  lifetime: 6s\n")
     s, _ = login(gw)
-    # kept alive by use, within the lifetime
-    for _ in range(3):
-        time.sleep(1)
+    made = time.monotonic()             # the session is at most this old
+    # kept alive by use, past the idle timeout, within the lifetime (the
+    # uses are timed from the sign-in, so a slow request does not push
+    # the later ones towards the end of the lifetime)
+    for n in range(1, 5):
+        time.sleep(max(0, made + n - time.monotonic()))
         assert echo(s, gw).status_code == 200
-    time.sleep(1.5)                     # now past the 4 s lifetime
+    time.sleep(max(0, made + 6.5 - time.monotonic()))  # past the lifetime
     assert echo(s, gw).status_code == 401
     s, _ = login(gw)
-    time.sleep(2.5)                     # idle past 2 s
+    time.sleep(3.5)                     # idle past 3 s
     assert echo(s, gw).status_code == 401
 
 
