@@ -468,6 +468,11 @@ client_refuse(struct client *clt, int status, const char *reason)
 {
 	struct pages_resp r = { .status = status };
 
+	/* Only TRACE and CONNECT are refused by method before any route is
+	 * known (RFC 9110 15.5.6: a 405 says what is supported instead). */
+	if (status == 405)
+		r.extra = "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, "
+		    "OPTIONS\r\n";
 	if (clt->request_id[0] == '\0' || clt->req == NULL ||
 	    !clt->req->head_done)
 		client_new_id(clt);

@@ -257,9 +257,16 @@ def test_path_normalised_for_upstream(gw):
 @pytest.mark.parametrize("method", [b"TRACE", b"CONNECT"])
 def test_trace_and_connect_refused(gw, method):
     target = b"localhost:443" if method == b"CONNECT" else b"/"
-    status, _ = raw(gw, method + b" " + target +
-                    b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    status, data = raw(gw, method + b" " + target +
+                       b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert status == 405
+    # RFC 9110 15.5.6: a 405 lists what the resource does support
+    allow = [l for l in data.split(b"\r\n\r\n")[0].split(b"\r\n")
+             if l.lower().startswith(b"allow:")]
+    assert len(allow) == 1, data
+    methods = {m.strip() for m in allow[0].split(b":", 1)[1].split(b",")}
+    assert b"GET" in methods and b"POST" in methods
+    assert method not in methods
 
 
 def test_oversized_header_is_431(gw):
