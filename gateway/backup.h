@@ -14,7 +14,7 @@
 #define BACKUP_GROUP		6	/* characters between dashes */
 #define BACKUP_CODE_LEN		(BACKUP_CHARS + BACKUP_CHARS / BACKUP_GROUP - 1)
 
-/* DESIGN.md: at least 112 bits each, so an unsalted SHA-256 is enough. */
+/* At least 112 bits each, so an unsalted SHA-256 is enough to store them. */
 _Static_assert(BACKUP_CHARS * 5 >= 112, "backup codes too short");
 
 /*

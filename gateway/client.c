@@ -2,7 +2,7 @@
  * Downstream connections (see client.h).  The stage lives in clt->state and
  * changes only in client_set_state(), which also sets what is read and the
  * timeouts that apply.  Objects are freed by the reaper event, never while
- * one of their callbacks may be on the stack (STYLE.md 3).
+ * one of their callbacks may be on the stack.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -20,7 +20,7 @@
 #include "parse.h"
 
 /*
- * Gateway pages are never framed and load nothing (DESIGN.md); a page
+ * Gateway pages are never framed and load nothing; a page
  * with inline style adds "style-src 'nonce-...'" per response.
  */
 #define HEADERS_PAGE_CSP	"default-src 'none'; frame-ancestors 'none'; " \

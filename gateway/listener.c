@@ -70,7 +70,7 @@ listener_conn(struct listener *l, evutil_socket_t fd, SSL_CTX *ctx)
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	/* From here the connection owns ssl and fd (STYLE.md 3.5). */
+	/* From here the connection owns ssl and fd, even if creation fails. */
 	return conn_new(l->w->base, fd, ssl, 1);
 }
 

@@ -113,7 +113,7 @@ tls_on_servername(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;	/* unknown names get the default */
 }
 
-/* Refuse key files that group or others may read (DESIGN.md). */
+/* Refuse key files that group or others may read. */
 static int
 tls_check_key_mode(const char *path, char *err, size_t errlen)
 {
