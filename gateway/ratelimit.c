@@ -76,7 +76,10 @@ ratelimit_forwarded(const char *xff, char *out, size_t size)
 int
 ratelimit_client_addr(const struct client *clt, char *out, size_t size)
 {
-	const char	*xff = clt->req != NULL ? request_header(clt->req,
+	/* The trusted proxy's own entry is the last of the last line: a
+	 * proxy that adds a line (HAProxy's option forwardfor) instead of
+	 * appending leaves the client's own lines before it. */
+	const char	*xff = clt->req != NULL ? request_header_last(clt->req,
 			    "x-forwarded-for") : NULL;
 	char		 addr[INET6_ADDRSTRLEN];
 	unsigned char	 a[16];

@@ -110,6 +110,17 @@ request_header(const struct request *req, const char *name)
 }
 
 const char *
+request_header_last(const struct request *req, const char *name)
+{
+	size_t	i;
+
+	for (i = req->nheaders; i > 0; i--)
+		if (request_name_eq(req->headers[i - 1].name, name))
+			return req->headers[i - 1].value;
+	return NULL;
+}
+
+const char *
 request_cookies(const struct request *req)
 {
 	return req->cookies;

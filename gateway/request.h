@@ -109,6 +109,9 @@ int		 request_has_body(const struct request *);
 
 /* The first value of header <name> (case-insensitive), or NULL. */
 const char	*request_header(const struct request *, const char *name);
+/* The last value of header <name> (case-insensitive), or NULL: for a
+ * list a proxy appends to, whose nearest entry is the last. */
+const char	*request_header_last(const struct request *, const char *name);
 
 /*
  * The request's cookies: every Cookie header line, in order, joined with

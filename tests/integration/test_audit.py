@@ -255,3 +255,53 @@ def test_audit_records_the_whole_client_address(proxied):
     r = verify(gw)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "%d events verified" % len(events(gw)) in r.stdout
+
+
+def login_via_lines(gw, lines, password="wrong password 1234"):
+    """A sign-in whose X-Forwarded-For comes as several header lines, as
+    a proxy that adds its own line (HAProxy's option forwardfor) sends it
+    when the client already sent one."""
+    import http.client
+    import ssl
+    import urllib.parse
+    import requests
+    from test_auth import login_page
+    s = requests.Session()
+    token = login_page(s, gw)
+    body = urllib.parse.urlencode({"email": gw.email, "password": password,
+                                   "csrf": token, "rd": "/"})
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", gw.https_port, timeout=30,
+        context=ssl._create_unverified_context())
+    conn.putrequest("POST", "/.postern/login", skip_host=True,
+                    skip_accept_encoding=True)
+    conn.putheader("Host", "127.0.0.1:%d" % gw.https_port)
+    conn.putheader("Origin", gw.url)
+    conn.putheader("Cookie", "; ".join("%s=%s" % (c.name, c.value)
+                                       for c in s.cookies))
+    conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+    conn.putheader("Content-Length", str(len(body)))
+    for line in lines:
+        conn.putheader("X-Forwarded-For", line)
+    conn.endheaders(body.encode())
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_client_lines_before_the_proxys_do_not_name_the_client(proxied):
+    """The trusted proxy's entry is the last of the last line: lines the
+    client sent before it are the client's to invent, so they neither
+    spread its sign-ins over fresh rate-limit counters nor name another
+    address in the audit trail."""
+    gw = proxied
+    add_user(gw, gw.email)
+    for n in range(3):
+        assert login_via_lines(gw, ["203.0.113.%d" % n,
+                                    "198.51.100.20"]) == 401
+    assert login_via_lines(gw, ["203.0.113.99", "198.51.100.20"]) == 429
+    assert login_via_lines(gw, ["203.0.113.98", "x, 198.51.100.21"]) == 401
+    wait_events(gw, 5)
+    ips = {e["ip"] for e in events(gw) if e["action"] == "login"}
+    assert "198.51.100.20" in ips and not any(
+        ip.startswith("203.0.113.") for ip in ips), ips
