@@ -1,4 +1,4 @@
-"""The hash-chained audit trail (gateway/audit.c).
+"""The hash-chained audit trail (gateway/observe/audit.c).
 
 Each test has its own redis-server (tampering breaks the chain on
 purpose).  Events come from real operator commands and a real gateway;

@@ -1,5 +1,5 @@
 """Session ids across changes of privilege, account changes, host binding
-and sign-out (gateway/session.c, account*.c, authlogin.c).
+and sign-out (gateway/identity/session/session.c, account*.c, authlogin.c).
 
 A real postern, a real redis-server, users and organisations made with the
 real CLI, TOTP codes from Debian's `oathtool`.  The attacker holds a copy

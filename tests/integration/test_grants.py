@@ -1,4 +1,4 @@
-"""API keys and share links (gateway/grant.c, authgrant.c, grantcmd.c).
+"""API keys and share links (gateway/identity/grants/grant.c, authgrant.c, grantcmd.c).
 
 A real postern, a real redis-server, the real demo upstream (which echoes
 what it received, so the tests see exactly what went upstream), keys and

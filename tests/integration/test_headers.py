@@ -1,4 +1,4 @@
-"""Security headers on every kind of response (gateway/headers.c), per-app
+"""Security headers on every kind of response (gateway/http/headers.c), per-app
 security_headers in policy files, and their file:line:col errors."""
 import re
 import socket

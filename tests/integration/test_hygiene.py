@@ -1,4 +1,4 @@
-"""Header hygiene between client, gateway and upstream (gateway/proxyhead.c,
+"""Header hygiene between client, gateway and upstream (gateway/upstream/proxyhead.c,
 cookie.c, token.c, form.c): what an upstream may not send to the browser,
 what a client may not send to the upstream, and how the gateway reads
 its own cookies, tokens and forms.

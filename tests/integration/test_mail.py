@@ -291,7 +291,7 @@ def test_sink_is_reusable(smtp_sink):
 
 # ---- a serving gateway whose SMTP server misbehaves ----
 #
-# Mail is queued by the reset form (gateway/recover.c).  A build without
+# Mail is queued by the reset form (gateway/identity/signin/recover.c).  A build without
 # it answers 404 there and these tests skip.
 
 @pytest.fixture

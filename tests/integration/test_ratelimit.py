@@ -1,4 +1,4 @@
-"""Rate limits shared through Redis (gateway/ratelimit.c).
+"""Rate limits shared through Redis (gateway/identity/ratelimit.c).
 
 Real gateways, a real redis-server, requests from several loopback source
 addresses (127.0.0.x) so that per-address and per-account limits can be

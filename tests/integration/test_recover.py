@@ -1,4 +1,4 @@
-"""Magic links and password reset by email (gateway/recover.c).
+"""Magic links and password reset by email (gateway/identity/signin/recover.c).
 
 A real postern sending through a real SMTP server on loopback (the
 smtp_sink fixture, Debian's python3-aiosmtpd), a real redis-server.  The

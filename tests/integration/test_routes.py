@@ -1,4 +1,4 @@
-"""Routes decide on the live request path (gateway/decide.c via auth.c).
+"""Routes decide on the live request path (gateway/policy/decide.c via auth.c).
 
 A real postern with an app that has `routes:`, a real redis-server and
 users and organisations made with the real `postern user add` and

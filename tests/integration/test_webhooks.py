@@ -1,4 +1,4 @@
-"""Webhooks (gateway/webhook.c): audit events POSTed, signed, retried.
+"""Webhooks (gateway/outbound/webhook.c): audit events POSTed, signed, retried.
 
 A real gateway and a real HTTP receiver on loopback (Python's
 http.server); events come from real sign-ins.  Loopback is a refused

@@ -15,7 +15,7 @@
 
 #include <event2/buffer.h>
 
-#include "../../gateway/chunked.c"
+#include "../../gateway/http/chunked.c"
 
 #define MAXBODY	100
 

@@ -24,7 +24,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "../../gateway/mail.c"
+#include "../../gateway/outbound/mail.c"
 #include "diag.h"
 
 /* ---- templates ---- */
