@@ -40,6 +40,7 @@
 #include "webhook.h"
 #include "store.h"
 #include "hashpool.h"
+#include "timeutil.h"
 #include "tls.h"
 
 /* The main thread's context; lives on serve_main()'s stack. */
@@ -189,8 +190,7 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 	TAILQ_FOREACH(clt, &w->clients, entry)
 		client_drain(clt);
 	serve_snapshot(w->srv, &cfg, &ctx);
-	tv.tv_sec = (time_t)(cfg->shutdown_timeout / 1000);
-	tv.tv_usec = (suseconds_t)(cfg->shutdown_timeout % 1000) * 1000;
+	(void)timeutil_tv(&tv, cfg->shutdown_timeout);
 	config_unref(cfg);
 	SSL_CTX_free(ctx);
 	(void)evtimer_add(w->drain_timer, &tv);

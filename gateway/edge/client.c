@@ -22,6 +22,7 @@
 #include "config.h"
 #include "conn.h"
 #include "connlimit.h"
+#include "encode.h"
 #include "form.h"
 #include "log.h"
 #include "pages.h"
@@ -31,6 +32,7 @@
 #include "request.h"
 #include "store.h"
 #include "serve.h"
+#include "timeutil.h"
 
 #define CLIENT_LINGER_MS	2000
 #define CLIENT_MS_UNSET		UINT64_MAX	/* conn timeouts not known */
@@ -53,16 +55,6 @@ static const char *const client_state_names[] = {
 	[CLIENT_TUNNEL] = "tunnel",
 };
 
-struct timeval *
-client_tv(struct timeval *tv, uint64_t ms)
-{
-	if (ms == 0)
-		return NULL;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return tv;
-}
-
 /* Reading and its timeout follow the state: see enum client_state. */
 static void
 client_set_state(struct client *clt, enum client_state st)
@@ -77,11 +69,11 @@ client_set_state(struct client *clt, enum client_state st)
 	clt->state = st;
 	switch (st) {
 	case CLIENT_READ_HEAD:
-		r = client_tv(&rtv, cfg->header_timeout);
+		r = timeutil_timeout(&rtv, cfg->header_timeout);
 		rd = 1;
 		break;
 	case CLIENT_IDLE:
-		r = client_tv(&rtv, cfg->idle_timeout);
+		r = timeutil_timeout(&rtv, cfg->idle_timeout);
 		rd = 1;
 		break;
 	case CLIENT_FORWARD:
@@ -92,7 +84,8 @@ client_set_state(struct client *clt, enum client_state st)
 		 * request.  A pipelined request waits in the input (bounded
 		 * by the watermark); a close aborts the request, as in nginx.
 		 */
-		r = clt->body_done ? NULL : client_tv(&rtv, cfg->body_timeout);
+		r = clt->body_done ? NULL : timeutil_timeout(&rtv,
+		    cfg->body_timeout);
 		rd = 1;
 		break;
 	case CLIENT_DECIDE:
@@ -104,7 +97,7 @@ client_set_state(struct client *clt, enum client_state st)
 		break;
 	case CLIENT_CLOSING:
 		if (clt->lingering) {
-			r = client_tv(&rtv, CLIENT_LINGER_MS);
+			r = timeutil_timeout(&rtv, CLIENT_LINGER_MS);
 			rd = 1;
 		}
 		break;
@@ -114,14 +107,13 @@ client_set_state(struct client *clt, enum client_state st)
 	 * the timeouts nor reading; each call below re-adds the events (a
 	 * lock and a timer-queue update), so only make it on a change.
 	 */
-	ms = r == NULL ? 0 : (uint64_t)r->tv_sec * 1000 +
-	    (uint64_t)r->tv_usec / 1000;
+	ms = r == NULL ? 0 : timeutil_ms(r);
 	if (ms == clt->read_ms && rd == ((conn_enabled(clt->conn) &
 	    EV_READ) != 0))
 		return;
 	clt->read_ms = ms;
 	conn_set_timeouts(clt->conn, r,
-	    client_tv(&wtv, cfg->body_timeout));
+	    timeutil_timeout(&wtv, cfg->body_timeout));
 	if (rd)
 		conn_enable(clt->conn, EV_READ);
 	else
@@ -228,9 +220,9 @@ client_head_arm(struct client *clt)
 			    30000;
 	struct timeval	tv;
 
-	clt->head_deadline = conn_clock_ms() + ms;
+	clt->head_deadline = timeutil_coarse_ms() + ms;
 	if (!evtimer_pending(clt->head_timer, NULL))
-		(void)evtimer_add(clt->head_timer, client_tv(&tv, ms));
+		(void)evtimer_add(clt->head_timer, timeutil_timeout(&tv, ms));
 }
 
 struct client *
@@ -304,11 +296,9 @@ client_close(struct client *clt, const char *reason)
 static void
 client_new_id(struct client *clt)
 {
-	static const char hex[] = "0123456789abcdef";
 	static const unsigned char zero[16];
 	struct worker	*w = clt->w;
 	const unsigned char *b = zero;
-	size_t		 i;
 
 	if (w->idrand_off == 0 || w->idrand_off + 16 > sizeof(w->idrand)) {
 		w->idrand_off = 0;
@@ -321,11 +311,7 @@ client_new_id(struct client *clt)
 		w->idrand_off += 16;
 	if (w->idrand_off != 0)
 		b = w->idrand + w->idrand_off - 16;
-	for (i = 0; i < 16; i++) {
-		clt->request_id[2 * i] = hex[b[i] >> 4];
-		clt->request_id[2 * i + 1] = hex[b[i] & 0xf];
-	}
-	clt->request_id[32] = '\0';
+	encode_hex(b, 16, clt->request_id);
 	(void)clock_gettime(CLOCK_MONOTONIC, &clt->start);
 	clt->decision = METRICS_ALLOW;
 	clt->up_started = 0;
@@ -560,8 +546,8 @@ client_read_form(struct client *clt, size_t max,
 	clt->form_cb = cb;
 	if (request_has_body(req) && !req->complete) {
 		/* Reading stays off while deciding: on for the body only. */
-		conn_set_timeouts(clt->conn, client_tv(&tv,
-		    clt->cfg->body_timeout), client_tv(&tv2,
+		conn_set_timeouts(clt->conn, timeutil_timeout(&tv,
+		    clt->cfg->body_timeout), timeutil_timeout(&tv2,
 		    clt->cfg->body_timeout));
 		clt->read_ms = CLIENT_MS_UNSET;
 		conn_enable(clt->conn, EV_READ);
@@ -803,14 +789,14 @@ static void
 client_on_head_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct client	*clt = arg;
-	uint64_t	 now = conn_clock_ms();
+	uint64_t	 now = timeutil_coarse_ms();
 	struct timeval	 tv;
 
 	if (clt->dead || clt->state != CLIENT_READ_HEAD ||
 	    clt->head_deadline == 0)
 		return;
 	if (now < clt->head_deadline) {	/* moved since: the rest of it */
-		(void)evtimer_add(clt->head_timer, client_tv(&tv,
+		(void)evtimer_add(clt->head_timer, timeutil_timeout(&tv,
 		    clt->head_deadline - now));
 		return;
 	}
@@ -1025,7 +1011,7 @@ client_body_done(struct client *clt)
 	clt->body_done = 1;
 	/* Keep reading (see client_set_state()), but with no timeout. */
 	if (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND)
-		conn_set_timeouts(clt->conn, NULL, client_tv(&wtv,
+		conn_set_timeouts(clt->conn, NULL, timeutil_timeout(&wtv,
 		    clt->cfg->body_timeout));
 	clt->read_ms = CLIENT_MS_UNSET;
 }

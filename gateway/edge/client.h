@@ -62,7 +62,7 @@ struct client {
 	struct conn		*conn;		/* owns the fd and SSL */
 	struct event		*reaper;	/* frees us on the next turn */
 	struct event		*head_timer;	/* header_timeout */
-	uint64_t		 head_deadline;	/* conn_clock_ms(); 0: none */
+	uint64_t		 head_deadline;	/* coarse ms clock; 0: none */
 	struct event		*next;		/* serve a pipelined request */
 	uint64_t		 read_ms;	/* read timeout last set on conn
 						 * (0: none; CLIENT_MS_UNSET) */
@@ -120,8 +120,6 @@ struct client	*client_new(struct worker *w, struct conn *conn,
 		    struct config *cfg, const struct sockaddr *sa,
 		    int tls, int plain_redirect, uint16_t https_port);
 
-/* <ms> milliseconds into <tv>; NULL (no timeout) for 0.  Returns <tv>. */
-struct timeval	*client_tv(struct timeval *tv, uint64_t ms);
 /* Abort the connection now (reason for the debug log); idempotent. */
 void		 client_close(struct client *, const char *reason);
 

@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "conn.h"
+#include "timeutil.h"
 
 #define CONN_READ_MAX	(16 * 1024)	/* bytes per read: a TLS record */
 #define CONN_TLS_WRITE	(16 * 1024)	/* bytes per TLS record written */
@@ -84,16 +85,9 @@ static void	conn_do_write(struct conn *);
  * on every change (a dozen heap updates per request).  A read or write
  * only moves its start; one timer per connection is armed for the
  * earliest deadline and, when it fires early because the deadline moved,
- * re-armed for the rest.  The coarse clock costs no syscall.
+ * re-armed for the rest.  They are read on timeutil_coarse_ms(), which
+ * costs no syscall.
  */
-uint64_t
-conn_clock_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The read timeout in force: until open, a stall either way is bounded by
  * whichever is set (the upstream's connect timeout is a write one). */
@@ -118,11 +112,9 @@ conn_timer(struct conn *c)
 		dl = c->wstart + c->wms;
 	if (dl == UINT64_MAX || (c->armed != 0 && c->armed <= dl))
 		return;		/* none, or the timer fires first anyway */
-	now = conn_clock_ms();
+	now = timeutil_coarse_ms();
 	d = dl > now ? dl - now : 0;
-	tv.tv_sec = (time_t)(d / 1000);
-	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
-	(void)evtimer_add(&c->timer, &tv);
+	(void)evtimer_add(&c->timer, timeutil_tv(&tv, d));
 	c->armed = now + d;
 }
 
@@ -156,7 +148,7 @@ conn_update(struct conn *c)
 		(void)event_add(&c->rev, NULL);
 		c->rev_on = 1;
 		if (conn_read_ms(c) != 0) {	/* a wait starts now */
-			c->rstart = conn_clock_ms();
+			c->rstart = timeutil_coarse_ms();
 			conn_timer(c);
 		}
 	} else if (!r && c->rev_on) {
@@ -167,7 +159,7 @@ conn_update(struct conn *c)
 		(void)event_add(&c->wev, NULL);
 		c->wev_on = 1;
 		if (c->wms != 0) {
-			c->wstart = conn_clock_ms();
+			c->wstart = timeutil_coarse_ms();
 			conn_timer(c);
 		}
 	} else if (!w && c->wev_on) {
@@ -408,7 +400,7 @@ conn_tv_ms(const struct timeval *tv)
 
 	if (tv == NULL)
 		return 0;
-	ms = (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+	ms = timeutil_ms(tv);
 	return ms != 0 ? ms : 1;
 }
 
@@ -421,7 +413,7 @@ conn_set_timeouts(struct conn *c, const struct timeval *rd,
 {
 	c->rms = conn_tv_ms(rd);
 	c->wms = conn_tv_ms(wr);
-	c->rstart = c->wstart = conn_clock_ms();
+	c->rstart = c->wstart = timeutil_coarse_ms();
 	conn_timer(c);
 }
 
@@ -496,7 +488,8 @@ conn_opened(struct conn *c)
 {
 	c->state = CONN_OPEN;
 	c->hs_write = 0;
-	c->rstart = c->wstart = conn_clock_ms();	/* the open state's clocks */
+	/* the open state's clocks */
+	c->rstart = c->wstart = timeutil_coarse_ms();
 	conn_update(c);
 	conn_timer(c);
 	conn_event(c, CONN_EV_CONNECTED);
@@ -705,7 +698,7 @@ conn_do_read(struct conn *c)
 	r = c->ssl != NULL ? conn_read_tls(c, room) : conn_read_plain(c, room);
 	if (r == 1) {
 		if (conn_read_ms(c) != 0)	/* the read timeout restarts */
-			c->rstart = conn_clock_ms();
+			c->rstart = timeutil_coarse_ms();
 		if (c->readcb != NULL)
 			c->readcb(c, c->arg);
 		if (c->dead)
@@ -799,7 +792,7 @@ conn_do_write(struct conn *c)
 	if (evbuffer_get_length(c->out) > 0 && c->ssl == NULL)
 		c->wblocked = 1;	/* a short write: the socket is full */
 	if (n > 0 && c->wms != 0)	/* progress: the write timeout restarts */
-		c->wstart = conn_clock_ms();
+		c->wstart = timeutil_coarse_ms();
 	conn_update(c);
 	if (n > 0 && evbuffer_get_length(c->out) <= c->wlow &&
 	    c->writecb != NULL)
@@ -870,7 +863,7 @@ static void
 conn_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
-	uint64_t	 now = conn_clock_ms(), rms = conn_read_ms(c);
+	uint64_t	 now = timeutil_coarse_ms(), rms = conn_read_ms(c);
 	short		 ev = 0;
 
 	c->armed = 0;

@@ -88,9 +88,6 @@ struct evbuffer	*conn_output(struct conn *);
 int		 conn_fd(const struct conn *);
 SSL		*conn_ssl(const struct conn *);	/* NULL for plain */
 
-/* The coarse monotonic clock conn.c times out by, in milliseconds. */
-uint64_t	 conn_clock_ms(void);
-
 /* The OpenSSL errors the last failure left, oldest first; 0 when none. */
 unsigned long	 conn_ssl_error(struct conn *);
 

@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 
 #include "chunked.h"
+#include "encode.h"
 
 /* Hex digits of a size: 16 fill 64 bits, more are refused. */
 #define CHUNKED_DIGITS_MAX	16
@@ -130,20 +131,6 @@ chunked_tchar(unsigned char c)
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/* The value of hex digit <c>, or -1. */
-static int
-chunked_hex(unsigned char c)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	const char		*p;
-
-	if (c >= 'A' && c <= 'F')
-		c = (unsigned char)(c - 'A' + 'a');
-	if (c == '\0' || (p = strchr(digits, c)) == NULL)
-		return -1;
-	return (int)(p - digits);
-}
-
 /*
  * The state after byte <c> in extension state <s> (CK_SIZE: the size has
  * ended), or CK_ERROR.  BWS is allowed around ";" and "=" only where the
@@ -213,7 +200,7 @@ chunked_ext_byte(struct chunked *ck, unsigned char c)
 static int
 chunked_size_byte(struct chunked *ck, unsigned char c)
 {
-	int	h = chunked_hex(c);
+	int	h = encode_hexval(c);
 
 	if (h == -1) {
 		if (ck->state == CK_SIZE_START)	/* empty size */

@@ -8,19 +8,8 @@
 
 #include <openssl/crypto.h>
 
+#include "encode.h"
 #include "form.h"
-
-static int
-form_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Is <s> (<len> bytes) valid UTF-8 without controls other than tab? */
 static const char *
@@ -65,28 +54,16 @@ static char *
 form_decode(const char *s, size_t len, size_t *outlen, const char **reason)
 {
 	char	*out;
-	size_t	 i, o = 0;
-	int	 hi, lo;
+	size_t	 o;
 
 	if ((out = malloc(len + 1)) == NULL) {
 		*reason = "form_nomem";
 		return NULL;
 	}
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+') {
-			out[o++] = ' ';
-		} else if (s[i] != '%') {
-			out[o++] = s[i];
-		} else if (i + 2 < len && (hi = form_hex(s[i + 1])) != -1 &&
-		    (lo = form_hex(s[i + 2])) != -1) {
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			*reason = "form_bad_escape";
-			goto fail;
-		}
+	if (encode_pct_decode(s, len, 1, out, &o) == -1) {
+		*reason = "form_bad_escape";
+		goto fail;
 	}
-	out[o] = '\0';
 	if ((*reason = form_check_text((unsigned char *)out, o)) != NULL)
 		goto fail;
 	*outlen = o;

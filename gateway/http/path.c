@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "path.h"
 
 static const char *const path_reasons[] = {
@@ -34,27 +35,6 @@ path_error_reason(enum path_error e)
 	return path_reasons[e];
 }
 
-static int
-path_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* RFC 3986 2.3: ALPHA / DIGIT / "-" / "." / "_" / "~". */
-static int
-path_unreserved(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
-}
-
 /* Classify an octet, raw or decoded; PATH_OK if it may appear. */
 static enum path_error
 path_check_octet(unsigned char c, int encoded)
@@ -72,16 +52,6 @@ path_check_octet(unsigned char c, int encoded)
 	return PATH_OK;
 }
 
-static void
-path_put_escape(char *out, size_t *o, unsigned char c)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	out[(*o)++] = '%';
-	out[(*o)++] = hex[c >> 4];
-	out[(*o)++] = hex[c & 0xf];
-}
-
 /*
  * Overlong UTF-8 (RFC 3629 3): a lead byte 0xC0 or 0xC1, or 0xE0 / 0xF0
  * followed by a byte that makes the form overlong.  Lenient decoders read
@@ -96,19 +66,6 @@ path_overlong(unsigned char prev, unsigned char c)
 	    (prev == 0xf0 && c >= 0x80 && c < 0x90);
 }
 
-/* Decode the escape at <s>, <left> bytes from the end, into *<c>. */
-static enum path_error
-path_unescape(const unsigned char *s, size_t left, unsigned char *c)
-{
-	int	hi, lo;
-
-	if (left < 3 || (hi = path_hexval(s[1])) == -1 ||
-	    (lo = path_hexval(s[2])) == -1)
-		return PATH_BAD_ESCAPE;
-	*c = (unsigned char)(hi << 4 | lo);
-	return PATH_OK;
-}
-
 /*
  * "%25" followed by two hex digits in the decoded path <p> is a double
  * encoding: "%252F", or "%25%32%46" once its unreserved escapes are
@@ -121,8 +78,8 @@ path_double_encoded(const char *p, size_t len)
 
 	for (i = 0; i + 4 < len; i++)
 		if (p[i] == '%' && p[i + 1] == '2' && p[i + 2] == '5' &&
-		    path_hexval((unsigned char)p[i + 3]) != -1 &&
-		    path_hexval((unsigned char)p[i + 4]) != -1)
+		    encode_hexval((unsigned char)p[i + 3]) != -1 &&
+		    encode_hexval((unsigned char)p[i + 4]) != -1)
 			return 1;
 	return 0;
 }
@@ -141,23 +98,27 @@ path_decode(const char *in, size_t len, char *out, size_t *outlen)
 	enum path_error	 e;
 	size_t		 i, o = 0;
 	unsigned char	 c, prev = 0;
-	int		 enc;
+	int		 enc, v;
 
 	for (i = 0; i < len; i++, prev = c) {
 		c = s[i];
 		if ((enc = (c == '%'))) {
-			if ((e = path_unescape(s + i, len - i, &c)) != PATH_OK)
-				return e;
+			if ((v = encode_pct_byte(in + i, len - i)) == -1)
+				return PATH_BAD_ESCAPE;
+			c = (unsigned char)v;
 			i += 2;
 		}
 		if ((e = path_check_octet(c, enc)) != PATH_OK)
 			return e;
 		if (path_overlong(prev, c))
 			return PATH_OVERLONG;
-		if (enc ? path_unreserved(c) || c == ';' : c < 0x80 && c != ' ')
+		if (enc ? encode_unreserved(c) || c == ';' :
+		    c < 0x80 && c != ' ')
 			out[o++] = (char)c;
-		else
-			path_put_escape(out, &o, c);
+		else {
+			encode_pct_put(out + o, c);
+			o += 3;
+		}
 	}
 	*outlen = o;
 	return path_double_encoded(out, o) ? PATH_DOUBLE_ENCODED : PATH_OK;
@@ -236,11 +197,11 @@ path_fullwidth(const char *path)
 
 	for (p = path; (p = strstr(p, "%EF%B")) != NULL; p += 5) {
 		if ((p[5] != 'C' && p[5] != 'D') || p[6] != '%' ||
-		    path_hexval((unsigned char)p[7]) == -1 ||
-		    path_hexval((unsigned char)p[8]) == -1)
+		    encode_hexval((unsigned char)p[7]) == -1 ||
+		    encode_hexval((unsigned char)p[8]) == -1)
 			continue;
-		v = path_hexval((unsigned char)p[7]) << 4 |
-		    path_hexval((unsigned char)p[8]);
+		v = encode_hexval((unsigned char)p[7]) << 4 |
+		    encode_hexval((unsigned char)p[8]);
 		if (p[5] == 'C' ? v >= 0x81 : v <= 0x9e)
 			return 1;
 	}

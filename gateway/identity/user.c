@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include "encode.h"
 #include "password.h"
 #include "store.h"
 #include "user.h"
@@ -215,12 +216,10 @@ int
 user_new_id(char *out)
 {
 	unsigned char	rnd[USER_IDLEN / 2];
-	size_t		i;
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return -1;
-	for (i = 0; i < sizeof(rnd); i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	encode_hex(rnd, sizeof(rnd), out);
 	return 0;
 }
 

@@ -148,7 +148,7 @@ audit_check_line(const char *line, uint64_t seq, const char *prev,
 	h = line + len - AUDIT_HASHLEN - 2;		/* <hash>"} */
 	if (strcmp(h + AUDIT_HASHLEN, "\"}") != 0 ||
 	    strncmp(h - (sizeof(tag) - 1), tag, sizeof(tag) - 1) != 0 ||
-	    strspn(h, "0123456789abcdef") < AUDIT_HASHLEN) {
+	    strspn(h, encode_hex_lower) < AUDIT_HASHLEN) {
 		*why = "malformed";
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "curlev.h"
+#include "timeutil.h"
 
 /* A socket libcurl asked us to watch; freed on CURL_POLL_REMOVE. */
 struct curlev_sock {
@@ -137,9 +138,8 @@ curlev_on_timer(CURLM *multi, long timeout_ms, void *userp)
 	(void)multi;
 	if (timeout_ms < 0)
 		return event_del(cv->timer) == 0 ? 0 : -1;
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
-	return evtimer_add(cv->timer, &tv) == 0 ? 0 : -1;
+	return evtimer_add(cv->timer, timeutil_tv(&tv,
+	    (uint64_t)timeout_ms)) == 0 ? 0 : -1;
 }
 
 struct curlev *

@@ -31,6 +31,7 @@
 #include "mailmsg.h"
 #include "mailtmpl.h"
 #include "metrics.h"
+#include "timeutil.h"
 
 #define MAILER_PARALLEL		4		/* transfers at once */
 #define MAILER_BACKOFF_MAX	(10ULL * 60 * 1000)	/* ms */
@@ -449,10 +450,8 @@ mail_failed(struct mail_msg *msg, CURLcode code, long resp)
 	if (!permanent && msg->attempts < max) {
 		ms = mail_backoff(msg->cfg->mail->retry_backoff,
 		    msg->attempts);
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 		msg->state = MAIL_BACKOFF;
-		if (evtimer_add(msg->retry, &tv) == 0) {
+		if (evtimer_add(msg->retry, timeutil_tv(&tv, ms)) == 0) {
 			metrics_inc(&m->metrics->mail_retries);
 			mail_log(LOG_LEVEL_WARN, "retry", metrics_mail_reason(r),
 			    msg, curl_easy_strerror(code), resp);

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "encode.h"
 #include "mailmsg.h"
 #include "parse.h"
 
@@ -120,17 +121,11 @@ mailmsg_date(char *buf, size_t size, time_t t)
 static int
 mailmsg_random_hex(char *out, size_t nbytes)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 r[32];
-	size_t			 i;
 
 	if (nbytes > sizeof(r) || RAND_bytes(r, (int)nbytes) != 1)
 		return -1;
-	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 0xf];
-	}
-	out[2 * nbytes] = '\0';
+	encode_hex(r, nbytes, out);
 	return 0;
 }
 
@@ -151,7 +146,6 @@ static size_t
 mailmsg_qp_token(char *tok, const unsigned char *s, size_t len, size_t i,
     size_t col)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
 	unsigned char		 c = s[i];
 	int			 eol, lit;
 
@@ -166,8 +160,8 @@ mailmsg_qp_token(char *tok, const unsigned char *s, size_t len, size_t i,
 		return 1;
 	}
 	tok[0] = '=';
-	tok[1] = hex[c >> 4];
-	tok[2] = hex[c & 0xf];
+	tok[1] = encode_hex_upper[c >> 4];
+	tok[2] = encode_hex_upper[c & 0xf];
 	return 3;
 }
 

@@ -17,12 +17,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "client.h"
 #include "config.h"
 #include "curlev.h"
 #include "encode.h"
 #include "log.h"
 #include "metrics.h"
+#include "timeutil.h"
 #include "webhook.h"
 
 #define WEBHOOK_QUEUE		1000	/* per worker */
@@ -318,7 +318,7 @@ webhook_again(struct delivery *d, const char *why, long status)
 	(void)RAND_bytes((unsigned char *)&r, sizeof(r));
 	ms = ms / 2 + (ms > 1 ? r % (ms / 2 + 1) : 0);	/* jitter */
 	if ((d->retry = evtimer_new(d->wh->base, webhook_on_retry, d)) ==
-	    NULL || evtimer_add(d->retry, client_tv(&tv, ms)) == -1) {
+	    NULL || evtimer_add(d->retry, timeutil_timeout(&tv, ms)) == -1) {
 		webhook_log(d, "failed", "nomem", status);
 		webhook_free_delivery(d);
 	}

@@ -38,8 +38,10 @@
 #include <openssl/rand.h>
 
 #include "config.h"
+#include "encode.h"
 #include "log.h"
 #include "store.h"
+#include "timeutil.h"
 
 #define STORE_PASSWORD_MAX	4096	/* bytes of redis.password_file */
 
@@ -127,7 +129,7 @@ void
 store_script_digest(struct store_script *s)
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen = 0, i;
+	unsigned int	mdlen = 0;
 	char		hex[41];
 
 	pthread_mutex_lock(&store_digest_lock);
@@ -135,8 +137,7 @@ store_script_digest(struct store_script *s)
 		if (EVP_Digest(s->source, strlen(s->source), md, &mdlen,
 		    EVP_sha1(), NULL) != 1 || mdlen != 20)
 			fatalx("%s: SHA-1 unavailable", __func__);
-		for (i = 0; i < 20; i++)
-			(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		encode_hex(md, 20, hex);
 		memcpy(s->sha1, hex, sizeof(hex));
 	}
 	pthread_mutex_unlock(&store_digest_lock);
@@ -251,16 +252,6 @@ store_conf_init(struct store_conf *sc, const struct config *cfg, char *err,
 	return 0;
 }
 
-static struct timeval
-store_tv(uint64_t ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
-
 static void
 store_warn_unauthenticated(const char *addr)
 {
@@ -287,7 +278,7 @@ store_schedule(struct store *st)
 	delay = st->backoff / 2 + r % (st->backoff / 2 + 1);
 	st->backoff = st->backoff * 2 > STORE_BACKOFF_MAX ?
 	    STORE_BACKOFF_MAX : st->backoff * 2;
-	tv = store_tv(delay);
+	(void)timeutil_tv(&tv, delay);
 	evtimer_del(st->conn_timer);
 	evtimer_add(st->retry, &tv);
 	log_debug("%s: redis: next attempt in %" PRIu32 " ms", __func__,
@@ -477,7 +468,7 @@ store_connect(struct store *st)
 		store_drop(st, "cannot set up the connection");
 		return;
 	}
-	tv = store_tv(st->conf.connect_timeout);
+	(void)timeutil_tv(&tv, st->conf.connect_timeout);
 	evtimer_add(st->conn_timer, &tv);
 }
 
@@ -631,7 +622,7 @@ store_cmd_new(struct store *st, store_cb cb, void *arg)
 		free(cmd);
 		return NULL;
 	}
-	tv = store_tv(st->conf.command_timeout);
+	(void)timeutil_tv(&tv, st->conf.command_timeout);
 	evtimer_add(cmd->timer, &tv);
 	return cmd;
 }
@@ -855,7 +846,7 @@ store_sync_open(const struct config *cfg, char *err, size_t errlen)
 		free(ss);
 		return NULL;
 	}
-	tv = store_tv(ss->conf.connect_timeout);
+	(void)timeutil_tv(&tv, ss->conf.connect_timeout);
 	if (ss->conf.unixpath != NULL)
 		ss->c = redisConnectUnixWithTimeout(ss->conf.unixpath, tv);
 	else
@@ -867,7 +858,7 @@ store_sync_open(const struct config *cfg, char *err, size_t errlen)
 		    "out of memory");
 		goto fail;
 	}
-	tv = store_tv(ss->conf.command_timeout);
+	(void)timeutil_tv(&tv, ss->conf.command_timeout);
 	if (redisSetTimeout(ss->c, tv) != REDIS_OK) {
 		(void)snprintf(err, errlen, "redis %s: cannot set the command "
 		    "timeout", ss->conf.text);

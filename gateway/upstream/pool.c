@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "log.h"
 #include "pool.h"
+#include "timeutil.h"
 
 struct pool_bucket;
 
@@ -206,11 +207,9 @@ pool_put(struct pool *pool, const struct config_upstream *up,
 	TAILQ_INSERT_TAIL(&b->idle, pc, entry);
 	b->nidle++;
 	pool->nidle++;
-	tv.tv_sec = (time_t)(idle_ms / 1000);
-	tv.tv_usec = (suseconds_t)(idle_ms % 1000) * 1000;
 	conn_setcb(conn, pool_on_read, NULL, pool_on_event, pc);
 	conn_setwatermark(conn, EV_READ, 0, 0);
-	conn_set_timeouts(conn, idle_ms ? &tv : NULL, NULL);
+	conn_set_timeouts(conn, timeutil_timeout(&tv, idle_ms), NULL);
 	conn_enable(conn, EV_READ);	/* nothing to write: no event */
 }
 

@@ -24,12 +24,14 @@
 #include "client.h"
 #include "config.h"
 #include "conn.h"
+#include "encode.h"
 #include "log.h"
 #include "pool.h"
 #include "proxy.h"
 #include "proxyhead.h"
 #include "request.h"
 #include "serve.h"
+#include "timeutil.h"
 #include "tls.h"
 
 #define PROXY_HEAD_MAX		(64 * 1024)	/* response head bytes */
@@ -170,12 +172,12 @@ proxy_set_timeouts(struct proxy *px)
 	struct timeval	 r, w;
 
 	if (!px->connected)
-		conn_set_timeouts(px->conn, NULL, client_tv(&w,
+		conn_set_timeouts(px->conn, NULL, timeutil_timeout(&w,
 		    cfg->upstream_connect_timeout));
 	else
 		conn_set_timeouts(px->conn, px->clt->body_done ?
-		    client_tv(&r, cfg->upstream_timeout) : NULL,
-		    client_tv(&w, cfg->body_timeout));
+		    timeutil_timeout(&r, cfg->upstream_timeout) : NULL,
+		    timeutil_timeout(&w, cfg->body_timeout));
 }
 
 /* Small requests and responses go out at once, not after 40 ms. */
@@ -443,7 +445,7 @@ proxy_tunnel_arm(struct proxy *px, uint64_t ms)
 {
 	struct timeval	tv;
 
-	if (client_tv(&tv, ms) != NULL)
+	if (timeutil_timeout(&tv, ms) != NULL)
 		(void)evtimer_add(&px->idle_timer, &tv);
 }
 
@@ -454,7 +456,7 @@ proxy_tunnel_start(struct proxy *px)
 	const struct config *cfg = px->clt->cfg;
 	struct timeval	 w;
 
-	conn_set_timeouts(px->conn, NULL, client_tv(&w,
+	conn_set_timeouts(px->conn, NULL, timeutil_timeout(&w,
 	    cfg->body_timeout));
 	proxy_tunnel_touch(px);
 	proxy_tunnel_arm(px, cfg->tunnel_idle_timeout);
@@ -478,7 +480,7 @@ proxy_on_tunnel_idle(evutil_socket_t fd, short ev, void *arg)
 	ms = px->clt->cfg->tunnel_idle_timeout;
 	(void)event_base_gettimeofday_cached(px->clt->w->base, &now);
 	timersub(&now, &px->last, &idle);
-	quiet = (uint64_t)idle.tv_sec * 1000 + (uint64_t)idle.tv_usec / 1000;
+	quiet = timeutil_ms(&idle);
 	if (quiet < ms) {
 		proxy_tunnel_arm(px, ms - quiet);
 		return;
@@ -772,13 +774,12 @@ proxy_on_headers_complete(http_parser *p)
 static int
 proxy_add_chunk_size(struct evbuffer *out, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	char	 buf[24], *d = buf + sizeof(buf);
 
 	*--d = '\n';
 	*--d = '\r';
 	do {
-		*--d = hex[len & 0xf];
+		*--d = encode_hex_lower[len & 0xf];
 	} while ((len >>= 4) != 0);
 	return evbuffer_add(out, d, (size_t)(buf + sizeof(buf) - d));
 }

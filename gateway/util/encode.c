@@ -1,9 +1,13 @@
 /*
- * base64url and hex encoders (see encode.h).
+ * base64url, hex and percent-encoding (see encode.h).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "encode.h"
+
+const char encode_hex_lower[] = "0123456789abcdef";
+const char encode_hex_upper[] = "0123456789ABCDEF";
 
 const char encode_b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -39,12 +43,99 @@ encode_b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
 void
 encode_hex(const unsigned char *in, size_t n, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t		i;
 
 	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
+		out[2 * i] = encode_hex_lower[in[i] >> 4];
+		out[2 * i + 1] = encode_hex_lower[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+encode_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void
+encode_pct_put(char *out, unsigned char c)
+{
+	out[0] = '%';
+	out[1] = encode_hex_upper[c >> 4];
+	out[2] = encode_hex_upper[c & 15];
+}
+
+int
+encode_unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+int
+encode_pct(const char *s, const char *keep, char *out, size_t size)
+{
+	size_t		o = 0, n;
+	unsigned char	c;
+
+	if (size == 0)
+		return -1;
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		n = encode_unreserved(c) || strchr(keep, c) != NULL ? 1 : 3;
+		if (o + n >= size) {
+			out[o] = '\0';
+			return -1;
+		}
+		if (n == 1)
+			out[o] = (char)c;
+		else
+			encode_pct_put(out + o, c);
+		o += n;
+	}
+	out[o] = '\0';
+	return o > INT32_MAX ? -1 : (int)o;
+}
+
+int
+encode_pct_byte(const char *s, size_t left)
+{
+	int	hi, lo;
+
+	if (left < 3 || s[0] != '%' ||
+	    (hi = encode_hexval((unsigned char)s[1])) == -1 ||
+	    (lo = encode_hexval((unsigned char)s[2])) == -1)
+		return -1;
+	return hi << 4 | lo;
+}
+
+int
+encode_pct_decode(const char *in, size_t len, int plus, char *out,
+    size_t *outlen)
+{
+	size_t	i, o = 0;
+	int	c;
+
+	for (i = 0; i < len; i++) {
+		if (plus && in[i] == '+')
+			out[o++] = ' ';
+		else if (in[i] != '%')
+			out[o++] = in[i];
+		else if ((c = encode_pct_byte(in + i, len - i)) != -1) {
+			out[o++] = (char)c;
+			i += 2;
+		} else
+			return -1;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return 0;
 }

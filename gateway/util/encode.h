@@ -1,7 +1,8 @@
 /*
  * Text encodings of binary values the gateway hands out: base64url without
- * padding (RFC 4648 §5; JWTs, cookie ids, CSRF tokens) and lower-case hex
- * (Redis keys, request ids).
+ * padding (RFC 4648 §5; JWTs, cookie ids, CSRF tokens), lower-case hex
+ * (Redis keys, request ids) and percent-encoding (RFC 3986 §2.1; URLs,
+ * form bodies), with the decoders.
  */
 #ifndef POSTERN_ENCODE_H
 #define POSTERN_ENCODE_H
@@ -21,7 +22,40 @@ extern const char encode_b64url_chars[];
  */
 int	encode_b64url(const unsigned char *in, size_t n, char *out,
 	    size_t outlen);
+/* The hex digits by value, lower and upper case ("0123456789abcdef"). */
+extern const char encode_hex_lower[];
+extern const char encode_hex_upper[];
+
 /* Lower-case hex of <n> bytes into <out> (at least 2n + 1 bytes). */
 void	encode_hex(const unsigned char *in, size_t n, char *out);
+/* The value of hex digit <c> (either case), or -1. */
+int	encode_hexval(int c);
+
+/* Is <c> RFC 3986 unreserved (ALPHA, DIGIT, "-", ".", "_", "~")? */
+int	encode_unreserved(unsigned char c);
+/* "%XX" (upper-case hex, RFC 3986 §2.1) for byte <c> at <out>, no NUL. */
+void	encode_pct_put(char *out, unsigned char c);
+/*
+ * Percent-encode the string <s> into <out> (<size> bytes): RFC 3986
+ * unreserved characters and those in <keep> stay as they are, every other
+ * byte becomes "%XX".  Returns the length, or -1 if it does not fit (then
+ * <out> holds the encoding of the longest prefix that fits, NUL-terminated,
+ * or nothing if <size> is 0).
+ */
+int	encode_pct(const char *s, const char *keep, char *out, size_t size);
+/*
+ * The byte that the escape "%XX" at <s> (<left> bytes long) stands for, or
+ * -1 if <left> is below 3, <s> does not start with '%' or XX is not hex.
+ */
+int	encode_pct_byte(const char *s, size_t left);
+/*
+ * Decode the percent-encoded <len> bytes at <in> into <out> (at least
+ * len + 1 bytes), NUL-terminated; with <plus>, '+' is a space
+ * (application/x-www-form-urlencoded).  The length in *<outlen>.  Returns
+ * 0, or -1 on a '%' not followed by two hex digits (then <out> holds
+ * part of the decoding, not NUL-terminated).
+ */
+int	encode_pct_decode(const char *in, size_t len, int plus, char *out,
+	    size_t *outlen);
 
 #endif

@@ -37,6 +37,7 @@
 #include "backup.h"
 #include "client.h"
 #include "config.h"
+#include "encode.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -115,13 +116,13 @@ acct_detour(struct client *clt, const char *page, const char *back,
 	char	inner[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
 	char	loc[3 * REDIRECT_MAX + 64];
 
-	auth_urlencode(rd, enc, sizeof(enc));
+	(void)encode_pct(rd, "/", enc, sizeof(enc));
 	if (back == NULL)
 		(void)snprintf(inner, sizeof(inner), "%s", rd);
 	else if (strcmp(rd, "/") == 0 || snprintf(inner, sizeof(inner),
 	    "%s?rd=%s", back, enc) >= (int)sizeof(inner))
 		(void)snprintf(inner, sizeof(inner), "%s", back);
-	auth_urlencode(inner, enc, sizeof(enc));
+	(void)encode_pct(inner, "/", enc, sizeof(enc));
 	(void)snprintf(loc, sizeof(loc), "%s?rd=%s", page, enc);
 	client_answer(clt, &(struct pages_resp){ .status = 303,
 	    .location = loc }, reason);
@@ -283,7 +284,7 @@ acct_on_sessions_reply(void *arg, const redisReply *reply, const char *err)
 		    reply->element + i;
 
 		if (e[0]->len != SESSION_HASH_LEN ||
-		    strspn(e[0]->str, "0123456789abcdef") != SESSION_HASH_LEN)
+		    strspn(e[0]->str, encode_hex_lower) != SESSION_HASH_LEN)
 			continue;
 		(void)evbuffer_add_printf(rows, "%s %lld %lld %d\n", e[0]->str,
 		    strtoll(e[1]->str, NULL, 10), strtoll(e[2]->str, NULL, 10),
@@ -631,7 +632,7 @@ acct_take_form(struct acct *a, const struct form *f)
 		break;
 	case ACCT_REVOKE_POST:
 		if (strlen(a->target) != SESSION_HASH_LEN ||
-		    strspn(a->target, "0123456789abcdef") != SESSION_HASH_LEN)
+		    strspn(a->target, encode_hex_lower) != SESSION_HASH_LEN)
 			return "The form could not be read.";
 		break;
 	case ACCT_PASSWORD_POST:

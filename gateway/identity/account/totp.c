@@ -196,23 +196,11 @@ totp_verify(const unsigned char *key, size_t keylen, const char *input,
 static int
 totp_pct(const char *s, char *out, size_t size, size_t *o)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char	  c;
+	int	n;
 
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if (*o + 4 > size)
-			return -1;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~@", c) != NULL)
-			out[(*o)++] = (char)c;
-		else {
-			out[(*o)++] = '%';
-			out[(*o)++] = hex[c >> 4];
-			out[(*o)++] = hex[c & 15];
-		}
-	}
-	out[*o] = '\0';
+	if ((n = encode_pct(s, "@", out + *o, size - *o)) == -1)
+		return -1;
+	*o += (size_t)n;
 	return 0;
 }
 

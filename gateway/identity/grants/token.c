@@ -51,7 +51,7 @@ int
 token_id_valid(const char *s)
 {
 	return strlen(s) == TOKEN_IDLEN &&
-	    strspn(s, "0123456789abcdef") == TOKEN_IDLEN;
+	    strspn(s, encode_hex_lower) == TOKEN_IDLEN;
 }
 
 int
@@ -66,7 +66,7 @@ token_parse(const char *kind, const char *s, size_t len, char *id,
 	    s[3 + TOKEN_IDLEN] != '_')
 		return -1;
 	for (i = 0; i < TOKEN_IDLEN; i++)
-		if (strchr("0123456789abcdef", s[3 + i]) == NULL ||
+		if (strchr(encode_hex_lower, s[3 + i]) == NULL ||
 		    s[3 + i] == '\0')
 			return -1;
 	for (i = 0; i < TOKEN_SECRETLEN; i++)
@@ -179,7 +179,7 @@ token_authorization_ours(const char *value)
 	/* Or a whole token anywhere: its secret must not go upstream. */
 	for (p = value; (p = strchr(p, '_')) != NULL; p++)
 		if (p - value >= 2 && token_kind_at(p - 2) &&
-		    strspn(p + 1, "0123456789abcdef") == TOKEN_IDLEN &&
+		    strspn(p + 1, encode_hex_lower) == TOKEN_IDLEN &&
 		    p[1 + TOKEN_IDLEN] == '_')
 			return 1;
 	return 0;

@@ -226,8 +226,6 @@ void		 auth_on_logout_form(struct client *, struct evbuffer *);
  * NULL when the cookie named no session). */
 void		 auth_signed_in_page(struct client *, const struct session *);
 
-/* Percent-encode <s> for a query value into <out>. */
-void		 auth_urlencode(const char *s, char *out, size_t size);
 /* On a hashing thread: verify chk->password against chk->phc. */
 void		 auth_verify_work(void *chk);
 

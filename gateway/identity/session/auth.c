@@ -35,6 +35,7 @@
 #include "csrf.h"
 #include "device.h"
 #include "decide.h"
+#include "encode.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -51,6 +52,7 @@
 #include "serve.h"
 #include "session.h"
 #include "store.h"
+#include "timeutil.h"
 #include "user.h"
 
 const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
@@ -61,16 +63,6 @@ static int64_t
 auth_now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-/* Milliseconds of CLOCK_MONOTONIC (the rate-limit shed's clock). */
-static uint64_t
-auth_clock_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static struct worker *
@@ -258,7 +250,7 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 	chk->rl_next = next;
 	if (ratelimit_client_key(clt, addr, sizeof(addr)) == 0) {
 		have = 1;
-		chk->rl_sent = auth_clock_ms();
+		chk->rl_sent = timeutil_mono_ms();
 		ratelimit_shed_key(clt->w->rl_shed, chk->rl, addr, account,
 		    &chk->rl_key);
 		left = ratelimit_shed_left(clt->w->rl_shed, &chk->rl_key,
@@ -302,7 +294,7 @@ auth_watch_arm(struct auth_watch *aw)
 {
 	struct timeval	tv;
 
-	(void)evtimer_add(aw->timer, client_tv(&tv,
+	(void)evtimer_add(aw->timer, timeutil_timeout(&tv,
 	    aw->clt->cfg->session_ws_recheck));
 }
 
@@ -526,27 +518,6 @@ auth_session_cookie(const struct config *cfg, const char *id, char *buf,
 		    auth_cookie_name(cfg), dom);
 }
 
-void
-auth_urlencode(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t	o = 0;
-
-	for (; *s != '\0' && o + 4 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
 /*
  * Send a browser asking for a page to gateway page <page>, with the way
  * back in "rd"; everyone else gets 401 with body <json> and the challenge
@@ -569,7 +540,7 @@ auth_send_to(struct client *clt, const char *page, const char *json,
 	    pages_wants_html(request_header(req, "accept"))) {
 		if (n < 0 || (size_t)n >= sizeof(back))
 			(void)strcpy(back, "/");
-		auth_urlencode(back, enc, sizeof(enc));
+		(void)encode_pct(back, "/", enc, sizeof(enc));
 		(void)snprintf(loc, sizeof(loc), "%s?rd=%s", page, enc);
 		r.status = 302;
 		r.location = loc;

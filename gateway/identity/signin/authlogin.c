@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "csrf.h"
 #include "device.h"
+#include "encode.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -397,7 +398,7 @@ auth_on_created(void *arg, enum session_status status)
 			r.extra = extra;
 			r.location = chk->rd;
 			if (chk->step) {	/* second factor: next step */
-				auth_urlencode(chk->rd, enc, sizeof(enc));
+				(void)encode_pct(chk->rd, "/", enc, sizeof(enc));
 				(void)snprintf(loc, sizeof(loc),
 				    "/.postern/2fa?rd=%s", enc);
 				r.location = loc;

@@ -36,6 +36,7 @@
 #include "client.h"
 #include "cookie.h"
 #include "config.h"
+#include "encode.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -418,7 +419,7 @@ recover_on_created(void *arg, enum session_status status)
 	auth_session_cookie(clt->cfg, r->sid, extra, sizeof(extra));
 	(void)snprintf(loc, sizeof(loc), "%s", r->rd);
 	if (r->enrolled) {
-		auth_urlencode(r->rd, enc, sizeof(enc));
+		(void)encode_pct(r->rd, "/", enc, sizeof(enc));
 		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
 	}
 	auth_audit(clt, "login", r->user, r->user, 1, "magic_link");
