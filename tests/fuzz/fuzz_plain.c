@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "device.h"
+#include "fuzz_apps.h"
 #include "plain.h"
 #include "request.h"
 #include "secret.h"
@@ -25,14 +26,8 @@
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static char	*hosts[] = { "app.example.com", "*.tenant.example.com" };
-static char	*org_hosts[] = { "{org}.org.example.com", "org.example.com" };
-static struct config_app apps[] = {
-	{ .name = "app", .hosts = hosts, .nhosts = 2 },
-	{ .name = "orgs", .hosts = org_hosts, .nhosts = 2, .host_tenant = 1 },
-};
 static struct secret_keys	keys = { .present = 1 };
-static struct config		cfg = { .apps = apps, .napps = 2,
+static struct config		cfg = { .apps = fuzz_apps, .napps = FUZZ_NAPPS,
 				    .keys = &keys };
 static struct request_limits	lim;
 static struct evbuffer		*in;

@@ -4,17 +4,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "fuzz_apps.h"
 #include "redirect.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static char	*hosts[] = { "app.example.com", "*.tenant.example.com" };
-static char	*org_hosts[] = { "{org}.org.example.com", "org.example.com" };
-static struct config_app apps[] = {
-	{ .name = "app", .hosts = hosts, .nhosts = 2 },
-	{ .name = "orgs", .hosts = org_hosts, .nhosts = 2, .host_tenant = 1 },
-};
-static struct config cfg = { .apps = apps, .napps = 2 };
+static struct config cfg = { .apps = fuzz_apps, .napps = FUZZ_NAPPS };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
