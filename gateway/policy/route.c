@@ -659,18 +659,6 @@ route_table_add(struct route_table *t, struct route *r)
 	memset(r, 0, sizeof(*r));
 }
 
-size_t
-route_table_count(const struct route_table *t)
-{
-	return t == NULL ? 0 : t->nroutes;
-}
-
-const struct route *
-route_table_get(const struct route_table *t, size_t i)
-{
-	return t == NULL || i >= t->nroutes ? NULL : &t->routes[i];
-}
-
 int
 route_table_rank(const struct route_table *t, const char *role)
 {

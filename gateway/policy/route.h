@@ -129,8 +129,6 @@ int		 route_pattern_parse(struct route *r, const char *s,
  * copied).  Routes are matched in the order added.
  */
 void		 route_table_add(struct route_table *t, struct route *r);
-size_t		 route_table_count(const struct route_table *t);
-const struct route *route_table_get(const struct route_table *t, size_t i);
 /*
  * The rank of <role> on the ladder given to route_table_compile() (0 is the
  * highest rung), or -1 if it is not on the ladder.

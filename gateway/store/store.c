@@ -754,14 +754,6 @@ store_sync_check(struct store_sync *ss, redisReply *reply, char *err,
 }
 
 redisReply *
-store_sync_argv(struct store_sync *ss, char *err, size_t errlen, int argc,
-    const char **argv, const size_t *argvlen)
-{
-	return store_sync_check(ss, redisCommandArgv(ss->c, argc, argv,
-	    argvlen), err, errlen);
-}
-
-redisReply *
 store_sync_command(struct store_sync *ss, char *err, size_t errlen,
     const char *fmt, ...)
 {
@@ -895,12 +887,6 @@ redisContext *
 store_sync_context(struct store_sync *ss)
 {
 	return ss->c;
-}
-
-int
-store_sync_unauthenticated(const struct store_sync *ss)
-{
-	return ss->unauth;
 }
 
 redisReply *

@@ -109,17 +109,12 @@ void		 store_sync_close(struct store_sync *ss);
 const char	*store_sync_prefix(const struct store_sync *ss);
 /* The hiredis context, for pipelining (redisAppendCommand). */
 redisContext	*store_sync_context(struct store_sync *ss);
-/* 1 if Redis answered PING before authentication. */
-int		 store_sync_unauthenticated(const struct store_sync *ss);
 /*
  * Run a command; returns the reply (free with freeReplyObject()) or NULL
  * with the reason in <err>.  An error reply is returned as NULL + <err>.
  */
 redisReply	*store_sync_command(struct store_sync *ss, char *err,
 		    size_t errlen, const char *fmt, ...);
-redisReply	*store_sync_argv(struct store_sync *ss, char *err,
-		    size_t errlen, int argc, const char **argv,
-		    const size_t *argvlen);
 redisReply	*store_sync_eval(struct store_sync *ss,
 		    struct store_script *script, char *err, size_t errlen,
 		    int nkeys, int argc, const char **argv,

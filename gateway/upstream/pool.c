@@ -213,12 +213,6 @@ pool_put(struct pool *pool, const struct config_upstream *up,
 	conn_enable(conn, EV_READ);	/* nothing to write: no event */
 }
 
-size_t
-pool_idle(const struct pool *pool)
-{
-	return pool == NULL ? 0 : pool->nidle;
-}
-
 void
 pool_free(struct pool *pool)
 {

@@ -44,7 +44,4 @@ struct conn *pool_get(struct pool *, const struct config_upstream *up);
 void		 pool_put(struct pool *, const struct config_upstream *up,
 		    struct conn *conn, uint64_t idle_ms);
 
-/* Idle connections held, for tests and metrics. */
-size_t		 pool_idle(const struct pool *);
-
 #endif

@@ -24,7 +24,6 @@ enum log_format {
 
 void	log_init(enum log_level, enum log_format);
 void	log_setlevel(enum log_level);
-enum log_level	log_getlevel(void);
 /* Parse "error", "warn", "info", "debug"; -1 if unknown. */
 int	log_level_parse(const char *);
 const char	*log_level_name(enum log_level);

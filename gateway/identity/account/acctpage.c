@@ -117,12 +117,6 @@ acctpage_codes(struct evbuffer *out, const char *const *codes, size_t n)
 }
 
 int
-acctpage_raw(struct evbuffer *out, const char *markup, size_t len)
-{
-	return evbuffer_add(out, markup, len);
-}
-
-int
 acctpage_section(struct evbuffer *out, int open)
 {
 	return acctpage_add(out, open ? "<section>\n" : "</section>\n");

@@ -426,19 +426,3 @@ session_rotate(struct store *st, const char *hash, const char *newid,
 	return session_eval(st, &session_lua_rotate, sr, session_on_done,
 	    hash, 2, argv, 7);
 }
-
-int
-session_destroy_hash(struct store *st, const char *hash, session_done_cb cb,
-    void *arg)
-{
-	struct session_req	*sr;
-	const char		*argv[3];
-
-	if (strlen(hash) != SESSION_HASH_LEN ||
-	    (sr = session_req_new(NULL, cb, arg)) == NULL)
-		return -1;
-	argv[1] = store_prefix(st);
-	argv[2] = hash;
-	return session_eval(st, &session_lua_destroy, sr, session_on_done,
-	    hash, 1, argv, 3);
-}

@@ -114,9 +114,6 @@ int	session_lookup_hash(struct store *st, const char *hash,
  */
 int	session_rotate(struct store *st, const char *hash, const char *newid,
 	    int mfa, int64_t auth_time, session_done_cb cb, void *arg);
-/* Delete the session stored under <hash>; contract as above. */
-int	session_destroy_hash(struct store *st, const char *hash,
-	    session_done_cb cb, void *arg);
 /*
  * Delete the session of cookie id <id> (logout) if it is of <scope>.
  * <cb> gets SESSION_OK with the id of the session's user, SESSION_NONE
