@@ -1,5 +1,6 @@
 /*
- * Buffered socket I/O, plain or TLS, on one loop (see conn.h).
+ * Buffered socket I/O, plain or TLS, on one loop (see conn.h): the events,
+ * timeouts and states; the reads and writes themselves are in connio.c.
  *
  * A connection is in one of three states: connecting (the write event
  * waits for connect() to finish), handshaking (TLS: the event the
@@ -30,47 +31,8 @@
 #include <openssl/ssl.h>
 
 #include "conn.h"
+#include "conn-int.h"
 #include "timeutil.h"
-
-#define CONN_READ_MAX	(16 * 1024)	/* bytes per read: a TLS record */
-#define CONN_TLS_WRITE	(16 * 1024)	/* bytes per TLS record written */
-#define CONN_WRITE_TURN	(256 * 1024)	/* TLS bytes per turn, then yield */
-#define CONN_NERRS	4
-
-enum conn_state {
-	CONN_IDLE = 0,		/* fd -1: waiting for conn_connect() */
-	CONN_CONNECTING,
-	CONN_HANDSHAKE,
-	CONN_OPEN,
-};
-
-struct conn {
-	struct event_base	*base;
-	int			 fd;
-	SSL			*ssl;
-	struct evbuffer		*in, *out;
-	struct event		 rev, wev, flush;
-	struct event		 timer;		/* the next deadline, lazily */
-	conn_data_cb		 readcb, writecb;
-	conn_event_cb		 eventcb;
-	void			*arg;
-	uint64_t		 rms, wms;	/* timeouts; 0: none */
-	uint64_t		 rstart, wstart;	/* their clocks' starts */
-	uint64_t		 armed;		/* when timer fires; 0: off */
-	size_t			 rhigh, wlow;
-	size_t			 ssl_wlen;	/* a TLS write to repeat */
-	size_t			 last_read;	/* bytes the last read got */
-	unsigned long		 errs[CONN_NERRS];
-	int			 nerrs;
-	int			 busy;		/* handlers on the stack */
-	enum conn_state		 state;
-	short			 enabled;	/* EV_READ | EV_WRITE */
-	unsigned		 rev_on:1, wev_on:1, flush_on:1, assigned:1;
-	unsigned		 wblocked:1;	/* output waits for the socket */
-	unsigned		 hs_write:1;	/* the handshake wants to write */
-	unsigned		 read_wants_write:1, write_wants_read:1;
-	unsigned		 accepting:1, dead:1;
-};
 
 static void	conn_on_read(evutil_socket_t, short, void *);
 static void	conn_on_write(evutil_socket_t, short, void *);
@@ -118,8 +80,7 @@ conn_timer(struct conn *c)
 	c->armed = now + d;
 }
 
-/* Turn the two I/O events on or off as the state asks. */
-static void
+void
 conn_update(struct conn *c)
 {
 	int		 r = 0, w = 0;
@@ -465,8 +426,7 @@ conn_ssl_error(struct conn *c)
 	return e;
 }
 
-/* Keep the thread's OpenSSL errors for conn_ssl_error(), newest last. */
-static void
+void
 conn_ssl_errors(struct conn *c)
 {
 	unsigned long	e;
@@ -556,131 +516,6 @@ conn_connected(struct conn *c)
 
 /* ---- reading ---- */
 
-/*
- * Where a read lands.  Reading straight into the input buffer needs room
- * reserved there first: a fresh 32 KiB chain for an empty buffer, which
- * malloc() must find and free() give back for every small request.  So a
- * read into an empty buffer goes to this per-thread scratch space and is
- * copied in at its size (a small chain, from malloc's fast bins); once
- * reads fill most of it (a body streaming in), they go straight in.
- */
-static _Thread_local unsigned char conn_scratch[CONN_READ_MAX];
-
-static int
-conn_read_direct(const struct conn *c, size_t room)
-{
-	return c->last_read > room / 2 || evbuffer_get_length(c->in) > 0;
-}
-
-/* 1: bytes read, 0: nothing now, -1: EOF, -2: error (errno set). */
-static int
-conn_read_plain(struct conn *c, size_t room)
-{
-	struct evbuffer_iovec v[2];
-	struct iovec	 iov[2];
-	ssize_t		 n;
-	size_t		 left = room;
-	int		 nv, i;
-
-	if (!conn_read_direct(c, room)) {
-		n = read(c->fd, conn_scratch, room);
-		if (n > 0 && evbuffer_add(c->in, conn_scratch, (size_t)n) == -1) {
-			errno = ENOMEM;
-			return -2;
-		}
-	} else {
-		if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v,
-		    2)) < 1) {
-			errno = ENOMEM;
-			return -2;
-		}
-		for (i = 0; i < nv; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len < left ? v[i].iov_len :
-			    left;
-			left -= iov[i].iov_len;
-		}
-		n = readv(c->fd, iov, nv);
-		left = n > 0 ? (size_t)n : 0;
-		for (i = 0; i < nv; i++) {
-			v[i].iov_len = iov[i].iov_len < left ?
-			    iov[i].iov_len : left;
-			left -= v[i].iov_len;
-		}
-		(void)evbuffer_commit_space(c->in, v, n <= 0 ? 0 :
-		    nv > 1 && v[1].iov_len > 0 ? 2 : 1);
-	}
-	if (n <= 0) {
-		if (n == 0)
-			return -1;
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? 0 : -2;
-	}
-	c->last_read = (size_t)n;
-	return 1;
-}
-
-/* As conn_read_plain(), with TLS: records until the socket has no more. */
-static int
-conn_read_tls(struct conn *c, size_t room)
-{
-	struct evbuffer_iovec v;
-	size_t		 got = 0, want;
-	int		 r, e, direct;
-
-	while (got < room) {
-		direct = conn_read_direct(c, room);
-		if (!direct) {
-			v.iov_base = conn_scratch;
-			v.iov_len = room - got;
-		} else if (evbuffer_reserve_space(c->in, (ev_ssize_t)(room -
-		    got), &v, 1) < 1) {
-			errno = ENOMEM;
-			return -2;
-		}
-		want = v.iov_len < room - got ? v.iov_len : room - got;
-		ERR_clear_error();
-		r = SSL_read(c->ssl, v.iov_base, (int)want);
-		if (direct) {
-			v.iov_len = r > 0 ? (size_t)r : 0;
-			(void)evbuffer_commit_space(c->in, &v, r > 0);
-		} else if (r > 0 && evbuffer_add(c->in, conn_scratch,
-		    (size_t)r) == -1) {
-			errno = ENOMEM;
-			return -2;
-		}
-		if (r > 0) {
-			got += (size_t)r;
-			c->last_read = (size_t)r;
-			if (!SSL_has_pending(c->ssl))
-				break;
-			continue;
-		}
-		switch ((e = SSL_get_error(c->ssl, r))) {
-		case SSL_ERROR_WANT_READ:
-			break;
-		case SSL_ERROR_WANT_WRITE:	/* a key update to answer */
-			c->read_wants_write = 1;
-			conn_update(c);
-			break;
-		case SSL_ERROR_ZERO_RETURN:	/* close_notify */
-			return got > 0 ? 1 : -1;
-		default:
-			conn_ssl_errors(c);
-			/* A peer that closes without close_notify: an EOF
-			 * from a client (as browsers do), an error from an
-			 * upstream (a body cut short must not look whole). */
-			if (c->accepting && (e == SSL_ERROR_SYSCALL ||
-			    (c->nerrs > 0 && ERR_GET_REASON(c->errs[
-			    c->nerrs - 1]) == SSL_R_UNEXPECTED_EOF_WHILE_READING)))
-				return got > 0 ? 1 : -1;
-			return got > 0 ? 1 : -2;
-		}
-		break;
-	}
-	return got > 0 ? 1 : 0;
-}
-
 static void
 conn_do_read(struct conn *c)
 {
@@ -720,50 +555,6 @@ conn_do_read(struct conn *c)
 }
 
 /* ---- writing ---- */
-
-/* Bytes written, 0 if the socket is full, -1 on an error. */
-static ssize_t
-conn_write_tls(struct conn *c)
-{
-	size_t		 len, total = 0;
-	unsigned char	*p;
-	int		 r;
-
-	while ((len = evbuffer_get_length(c->out)) > 0 &&
-	    total < CONN_WRITE_TURN) {
-		/* One record per write() out of the whole first 16 KiB,
-		 * however many pieces the buffer holds it in; a write that
-		 * must be repeated is repeated with the same length. */
-		if (c->ssl_wlen != 0)
-			len = c->ssl_wlen;
-		else if (len > CONN_TLS_WRITE)
-			len = CONN_TLS_WRITE;
-		if ((p = evbuffer_pullup(c->out, (ev_ssize_t)len)) == NULL)
-			return -1;
-		ERR_clear_error();
-		if ((r = SSL_write(c->ssl, p, (int)len)) > 0) {
-			c->ssl_wlen = 0;
-			(void)evbuffer_drain(c->out, (size_t)r);
-			total += (size_t)r;
-			continue;
-		}
-		c->ssl_wlen = len;
-		switch (SSL_get_error(c->ssl, r)) {
-		case SSL_ERROR_WANT_WRITE:
-			c->wblocked = 1;
-			return (ssize_t)total;
-		case SSL_ERROR_WANT_READ:
-			c->write_wants_read = 1;
-			return (ssize_t)total;
-		default:
-			conn_ssl_errors(c);
-			return -1;
-		}
-	}
-	if (len > 0)		/* more than a turn's worth: the rest later */
-		c->wblocked = 1;
-	return (ssize_t)total;
-}
 
 static void
 conn_do_write(struct conn *c)
