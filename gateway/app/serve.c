@@ -24,6 +24,8 @@
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
+#include "auth.h"
+#include "authgrant.h"
 #include "client.h"
 #include "config.h"
 #include "connlimit.h"
@@ -33,6 +35,7 @@
 #include "mail.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxyhead.h"
 #include "ratelimit.h"
 #include "audit.h"
 #include "encode.h"
@@ -77,12 +80,49 @@ serve_config(struct server *srv, uint64_t *gen)
 	return cfg;
 }
 
-void
-serve_client_gone(struct worker *w)
+/* ---- the request path: edge -> identity -> upstream ---- */
+
+/* A request for an app: identity decides, then it goes upstream. */
+static void
+serve_request(struct exchange *ex)
 {
-	if (w->draining && w->nclients == 0)
-		event_base_loopexit(w->base, NULL);
+	proxyhead_log_spoof(ex->clt);
+	if (auth_decide(ex->clt) == AUTH_PENDING)
+		return;
+	client_resume(ex->clt, CLIENT_ALLOW, 0);
 }
+
+static int
+serve_builtin(struct exchange *ex)
+{
+	return auth_builtin(ex->clt);
+}
+
+/* The identity headers are signed here, before the upstream head. */
+static struct proxy *
+serve_forward(struct exchange *ex)
+{
+	if (auth_upstream_headers(ex->clt) == -1)
+		return NULL;	/* no assertion: never forward unsigned */
+	return proxy_new(ex->clt, ex->app);
+}
+
+/* What the edge and the upstream call above them (worker.h). */
+static const struct worker_ops serve_worker_ops = {
+	.snapshot = serve_snapshot,
+	.config = serve_config,
+	.request = serve_request,
+	.builtin = serve_builtin,
+	.forward = serve_forward,
+	.detach = auth_detach,
+	.tunnel = auth_tunnel_watch,
+	.up_close = proxy_close,
+	.up_body = proxy_pump_body,
+	.up_tunnel = proxy_tunnel_pump,
+	.up_resume = proxy_resume,
+	.cookies = auth_cookie_names,
+	.credential = authgrant_header_ours,
+};
 
 static int
 serve_has_tls(const struct config *cfg)
@@ -644,6 +684,7 @@ serve_main(const char *config_path)
 	 * locks would cost on every event. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.srv.lock, NULL);
+	s.srv.ops = &serve_worker_ops;
 	if ((s.srv.connlimit = connlimit_new()) == NULL)
 		log_error("cannot set up the connection table");
 	else if (serve_start(&s) == 0)

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "connlimit.h"
+#include "exchange.h"
 
 struct conn;
 struct config;
@@ -58,7 +59,7 @@ struct client {
 	uint64_t		 id;
 	struct config		*cfg;		/* snapshot ref: the current
 						 * request's (client_new()) */
-	uint64_t		 cfg_gen;	/* its generation, see serve.h */
+	uint64_t		 cfg_gen;	/* its generation, see worker.h */
 	struct conn		*conn;		/* owns the fd and SSL */
 	struct event		*reaper;	/* frees us on the next turn */
 	struct event		*head_timer;	/* header_timeout */
@@ -76,37 +77,10 @@ struct client {
 	int			 trusted;	/* peer in cfg's trusted_proxies */
 	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
 
-	/* the current request */
-	struct request		*req;
-	int			 secure;	/* came over TLS: here, or at a
-						 * trusted proxy (plain.h) */
-	const struct config_app	*app;
-	struct proxy		*px;		/* NULL unless forwarding */
-	char			 request_id[33];
-	struct timespec		 start;
-	int			 status;	/* sent, for the access log */
-	uint64_t		 bytes;		/* response body bytes */
-	int			 keep_alive;	/* this response keeps the conn */
-	int			 body_done;	/* request body fully read */
-	int			 head_sent;	/* a response head is out */
 	int			 lingering;	/* discarding input before close */
-	int			 seen_bytes;	/* any byte of this request */
-	/* authentication (auth.c) */
-	struct auth_check	*check;		/* pending check; unlinked on close */
-	struct auth_ident	*ident;		/* who, once known; per request */
-	char			 tenant[64];	/* decide()'s tenant, "" if none */
-	char			 tenant_role[16]; /* ident's role in tenant */
-	int			 rate_checked;	/* the route's class counted */
-	char			 deny_user[64];	/* a policy 403's user id, */
-	const char		*deny_file;	/* its rule's file (in cfg) */
-	size_t			 deny_line;	/* and line; 0: none */
+	struct proxy		*px;		/* NULL unless forwarding */
 	struct auth_watch	*watch;		/* a tunnel's session check */
-	struct evbuffer		*form;		/* a gateway form's body */
-	void			(*form_cb)(struct client *, struct evbuffer *);
-	int			 decision;	/* enum metrics_decision */
-	int			 up_started;	/* forwarding began at up_start */
-	struct timespec		 up_start;
-	int64_t			 upstream_us;	/* to the response head; -1: none */
+	struct exchange		 ex;		/* the current request */
 };
 
 /*

@@ -17,7 +17,7 @@
 #include "pages.h"
 #include "ratelimit.h"
 #include "request.h"
-#include "serve.h"
+#include "worker.h"
 
 /*
  * KEYS: one or two counters.  ARGV: (limit, period_ms) per key.  GCRA on
@@ -79,7 +79,7 @@ ratelimit_client_addr(const struct client *clt, char *out, size_t size)
 	/* The trusted proxy's own entry is the last of the last line: a
 	 * proxy that adds a line (HAProxy's option forwardfor) instead of
 	 * appending leaves the client's own lines before it. */
-	const char	*xff = clt->req != NULL ? request_header_last(clt->req,
+	const char	*xff = clt->ex.req != NULL ? request_header_last(clt->ex.req,
 			    "x-forwarded-for") : NULL;
 	char		 addr[INET6_ADDRSTRLEN];
 	unsigned char	 a[16];
@@ -264,7 +264,7 @@ ratelimit_note(struct client *clt, const struct ratelimit_class *c,
 		metrics_inc(&clt->w->metrics.rate_shed);
 	else
 		log_event(LOG_LEVEL_WARN, "rate_limit", "class", c->name,
-		    "request_id", clt->request_id, "client_ip", clt->peer,
+		    "request_id", clt->ex.request_id, "client_ip", clt->peer,
 		    NULL);
 }
 
@@ -278,7 +278,7 @@ ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
 	    (retry_ms + 999) / 1000);
 	ratelimit_note(clt, c, shed);
 	client_answer(clt, &(struct pages_resp){ .status = 429,
-	    .json = pages_wants_html(request_header(clt->req, "accept")) ?
+	    .json = pages_wants_html(request_header(clt->ex.req, "accept")) ?
 	    NULL : "{\"error\":\"rate_limited\"}", .extra = extra },
 	    "rate_limit");
 }

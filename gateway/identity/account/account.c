@@ -46,7 +46,7 @@
 #include "qr.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
 #include "totp.h"
@@ -223,7 +223,7 @@ acct_end_page(struct auth_check *chk, int status, const char *reason)
 	char		 extra[600];
 
 	chk->clt = NULL;
-	clt->check = NULL;
+	clt->ex.check = NULL;
 	acct_cookie(clt, acct_of(chk), extra, sizeof(extra));
 	acct_page(clt, acct_of(chk), status, extra, reason);
 	OPENSSL_cleanse(extra, sizeof(extra));
@@ -710,7 +710,7 @@ acct_form_refused(struct client *clt, struct acct *a, int status,
 static void
 acct_on_form(struct client *clt, struct evbuffer *body)
 {
-	const struct acct_route *r = acct_route_of(clt->req);
+	const struct acct_route *r = acct_route_of(clt->ex.req);
 	struct acct	*a;
 	struct form	 f;
 	const char	*why;
@@ -747,7 +747,7 @@ int
 account_builtin(struct client *clt)
 {
 	const struct acct_route *r;
-	struct request	*req = clt->req;
+	struct request	*req = clt->ex.req;
 	struct acct	*a;
 	struct form	 f;
 	const char	*why;

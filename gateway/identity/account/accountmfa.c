@@ -59,7 +59,7 @@ acct_on_failed(void *arg, const redisReply *reply, const char *err)
 	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	log_event(LOG_LEVEL_WARN, "mfa", "outcome", "failure", "user",
-	    a->s.user, "request_id", clt->request_id, "client_ip", clt->peer,
+	    a->s.user, "request_id", clt->ex.request_id, "client_ip", clt->peer,
 	    NULL);
 	if (reply->type == REDIS_REPLY_INTEGER &&
 	    (uint64_t)reply->integer >= clt->cfg->mfa_max_failures)
@@ -365,14 +365,14 @@ acct_on_elevated(void *arg, enum session_status status)
 	a->rotated = 1;		/* every answer from here sets the new id */
 	session_hash(a->newsid, a->s.hash);
 	log_event(LOG_LEVEL_INFO, "session", "outcome", "rotated", "user",
-	    a->s.user, "step", a->route->path, "request_id", clt->request_id,
+	    a->s.user, "step", a->route->path, "request_id", clt->ex.request_id,
 	    NULL);
 	if (a->route->step == ACCT_PASSWORD_POST) {
 		acct_home_page(chk, 200, NULL);
 		return;
 	}
 	log_event(LOG_LEVEL_INFO, "mfa", "outcome", "success", "user",
-	    a->s.user, "step", a->route->path, "request_id", clt->request_id,
+	    a->s.user, "step", a->route->path, "request_id", clt->ex.request_id,
 	    "client_ip", clt->peer, NULL);
 	if (a->ncodes > 0)		/* enrolled: show the codes once */
 		acct_end_page(chk, 200, NULL);

@@ -36,7 +36,7 @@
 #include "parse.h"
 #include "request.h"
 #include "route.h"
-#include "serve.h"
+#include "worker.h"
 #include "store.h"
 
 enum authgrant_step {
@@ -95,7 +95,7 @@ authgrant_invalid(struct client *clt, int step)
 		    authgrant_www_invalid, "apikey_invalid");
 		break;
 	case AUTHGRANT_STEP_COOKIE:
-		authgrant_clear_cookie(clt->req, extra, sizeof(extra));
+		authgrant_clear_cookie(clt->ex.req, extra, sizeof(extra));
 		authgrant_answer(clt, 403, NULL, extra, "share_invalid");
 		break;
 	default:
@@ -189,7 +189,7 @@ authgrant_header_ours(const char *name, const char *value)
 int
 authgrant_share_link(struct client *clt)
 {
-	struct request	*req = clt->req;
+	struct request	*req = clt->ex.req;
 	char		 tok[TOKEN_LEN + 2], *rest = NULL;
 	char		 rd[REDIRECT_MAX + 1];
 	int		 rc;
@@ -223,7 +223,7 @@ authgrant_share_link(struct client *clt)
 int
 authgrant_identify(struct client *clt, const struct decision *d)
 {
-	struct request	*req = clt->req;
+	struct request	*req = clt->ex.req;
 	const char	*tok, *cookies = request_cookies(req);
 	char		 val[TOKEN_LEN + 2];
 	size_t		 len;
@@ -376,10 +376,10 @@ authgrant_on_created(void *arg, int result)
 		auth_unavailable(clt);
 		goto done;
 	}
-	host = request_header(clt->req, "host");
+	host = request_header(clt->ex.req, "host");
 	if (host == NULL || strspn(host, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
-		host = clt->req->host;	/* checked by the parser */
+		host = clt->ex.req->host;	/* checked by the parser */
 	grant_methods_string(g->methods, methods, sizeof(methods));
 	(void)snprintf(json, sizeof(json), "{\"id\":\"%s\",\"url\":"
 	    "\"https://%s%s?" AUTHGRANT_PARAM "=%s\",\"path\":\"%s\","
@@ -424,10 +424,10 @@ authgrant_create(struct client *clt, const struct grant *key,
 	}
 	(void)snprintf(share->org, sizeof(share->org), "%s", key->org);
 	auth_identity_grant(&id, share, scopes);
-	if (decide_shareable(clt->app, clt->req->host, &id, time(NULL),
+	if (decide_shareable(clt->ex.app, clt->ex.req->host, &id, time(NULL),
 	    &d) != DECIDE_ALLOW) {
 		log_event(LOG_LEVEL_WARN, "reject", "reason", "not_shareable",
-		    "policy", d.reason, "request_id", clt->request_id,
+		    "policy", d.reason, "request_id", clt->ex.request_id,
 		    "client_ip", clt->peer, NULL);
 		authgrant_answer(clt, 403, "{\"error\":\"not_shareable\"}",
 		    NULL, NULL);
@@ -491,7 +491,7 @@ authgrant_share_form(struct client *clt, const struct form *f,
 	g->rate = GRANT_SHARE_RATE;
 	g->created = authgrant_now();
 	g->expires = g->created + (int64_t)(ms / 1000);
-	(void)snprintf(g->app, sizeof(g->app), "%s", clt->app->name);
+	(void)snprintf(g->app, sizeof(g->app), "%s", clt->ex.app->name);
 	(void)snprintf(g->path, sizeof(g->path), "%s", path);
 	v = form_get(f, "methods");
 	g->methods = grant_methods_parse(v != NULL ? v : "GET,HEAD");
@@ -537,7 +537,7 @@ authgrant_on_share_form(struct client *clt, struct evbuffer *body)
 		authgrant_answer(clt, 400, json, NULL, "share_form");
 		return;
 	}
-	if ((tok = authgrant_bearer(clt->req, &len)) == NULL) {
+	if ((tok = authgrant_bearer(clt->ex.req, &len)) == NULL) {
 		free(share);
 		authgrant_answer(clt, 401, "{\"error\":\"unauthenticated\"}",
 		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
@@ -551,18 +551,18 @@ authgrant_on_share_form(struct client *clt, struct evbuffer *body)
 int
 authgrant_builtin(struct client *clt)
 {
-	struct request	*req = clt->req;
+	struct request	*req = clt->ex.req;
 
 	if (strcmp(req->path, "/.postern/shares") != 0)
 		return 0;
-	if (!clt->secure) {	/* client_decide() answers first; kept */
+	if (!clt->ex.secure) {	/* client_decide() answers first; kept */
 		authgrant_answer(clt, 403, "{\"error\":\"https_required\"}",
 		    NULL, "https_required");
 		return 1;
 	}
-	clt->app = config_app_for_host(clt->cfg, req->host != NULL ?
+	clt->ex.app = config_app_for_host(clt->cfg, req->host != NULL ?
 	    req->host : "");
-	if (clt->app == NULL || clt->app->routes == NULL) {
+	if (clt->ex.app == NULL || clt->ex.app->routes == NULL) {
 		authgrant_answer(clt, 404, NULL, NULL, NULL);
 		return 1;
 	}
@@ -577,38 +577,29 @@ authgrant_builtin(struct client *clt)
 /* ---- identity upstream ---- */
 
 int
-authgrant_upstream_headers(struct client *clt, struct evbuffer *out)
+authgrant_upstream_headers(struct client *clt)
 {
-	const struct config	*cfg = clt->cfg;
-	const struct grant	*g = &clt->ident->g;
+	const struct grant	*g = &clt->ex.ident->g;
+	struct exchange_upstream *u = &clt->ex.up;
 	struct assertion_claims	 c = { 0 };
-	char			 sub[TOKEN_IDLEN + 4], scope[GRANT_MAXSCOPES *
+	char			 scope[GRANT_MAXSCOPES *
 				    (GRANT_SCOPEMAX + 1) + 1];
-	char			*jwt;
 	size_t			 i, off = 0;
-	int			 rc;
 
-	(void)snprintf(sub, sizeof(sub), "%s_%s", grant_token_kind(g->kind),
-	    g->id);
+	(void)snprintf(u->sub, sizeof(u->sub), "%s_%s",
+	    grant_token_kind(g->kind), g->id);
 	scope[0] = '\0';
 	for (i = 0; i < g->nscopes; i++)
 		off += (size_t)snprintf(scope + off, sizeof(scope) - off,
 		    "%s%s", i > 0 ? " " : "", g->scopes[i]);
-	c.sub = sub;
+	c.sub = u->sub;
 	c.org = g->org[0] != '\0' ? g->org : NULL;
 	c.auth = grant_kind_name(g->kind);
 	c.scope = g->nscopes > 0 ? scope : NULL;
-	if (cfg->signer == NULL ||
-	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
-	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
-	    authgrant_now())) == NULL)
+	if ((u->assertion = auth_assertion(clt, &c)) == NULL)
 		return -1;
-	rc = evbuffer_add_printf(out, "X-Postern-User: %s\r\n"
-	    "X-Postern-Auth: %s\r\nX-Postern-Assertion: %s\r\n", sub, c.auth,
-	    jwt) < 0 ? -1 : 0;
-	if (rc == 0 && c.org != NULL)
-		rc = evbuffer_add_printf(out, "X-Postern-Org: %s\r\n",
-		    c.org) < 0 ? -1 : 0;
-	free(jwt);
-	return rc;
+	u->user = u->sub;
+	u->auth = c.auth;
+	u->org = c.org;
+	return 0;
 }

@@ -36,7 +36,7 @@ int	authgrant_identify(struct client *clt, const struct decision *d);
 /* POST /.postern/shares; 1 if the path is ours. */
 int	authgrant_builtin(struct client *clt);
 /* Identity headers for a grant's request; 0 or -1 (see auth.h). */
-int	authgrant_upstream_headers(struct client *clt, struct evbuffer *out);
+int	authgrant_upstream_headers(struct client *clt);
 /*
  * 1 if request header <name>: <value> is a gateway credential that must
  * not go upstream (an Authorization header carrying a Postern token).

@@ -19,12 +19,14 @@
 #include "session.h"
 #include "user.h"
 
+struct assertion_claims;
 struct client;
 struct config;
 struct decision;
 struct evbuffer;
 struct form;
 struct loginpage;
+struct pages_resp;
 struct ratelimit_class;
 struct session_limits;
 struct store;
@@ -74,7 +76,7 @@ struct auth_check {
 	void		(*ext_free)(void *);
 };
 
-/* Who made the request being forwarded (clt->ident); per request. */
+/* Who made the request being forwarded (clt->ex.ident); per request. */
 struct auth_ident {
 	enum decide_kind	 kind;	/* SESSION, APIKEY or SHARE */
 	struct session		 s;	/* DECIDE_SESSION */
@@ -148,6 +150,27 @@ void		 auth_notify_change(struct client *, const char *email,
 void		 auth_hash_work(void *chk);
 /* The callback owning <chk> is done: unlink, free; the client or NULL. */
 struct client	*auth_check_done(struct auth_check *);
+/*
+ * The assertion for <clt>'s request with claims <c>, signed for its app
+ * now (allocated), or NULL when there is no signer or signing failed.
+ */
+char		*auth_assertion(struct client *clt,
+		    const struct assertion_claims *c);
+/* Answer with <r>, logging <reason> (NULL for a normal answer). */
+void		 auth_answer(struct client *, struct pages_resp *r,
+		    const char *reason);
+/*
+ * A route that needs an identity, reached over plain HTTP: 403 without
+ * looking at any credential or pointing at a sign-in page in clear.
+ */
+void		 auth_https_required(struct client *);
+/*
+ * Nobody is signed in: browsers go to the sign-in page, everyone else
+ * gets 401; <stale> clears a cookie that named no valid session.
+ */
+void		 auth_unauthenticated(struct client *, int stale);
+/* The session cookie's name: the shared one when a cookie domain is set. */
+const char	*auth_cookie_name(const struct config *);
 /* Answer 503: the store is down (fail closed). */
 void		 auth_unavailable(struct client *);
 /* Answer a verdict other than ALLOW. */

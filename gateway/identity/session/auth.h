@@ -40,12 +40,13 @@ void		auth_detach(struct client *clt);
 /* Free the identity of the finished request.  Idempotent. */
 void		auth_reset(struct client *clt);
 /*
- * Append the identity header lines (X-Postern-User, -Email, -Auth,
- * -Assertion) for the request being forwarded to <out>.  Returns 0, or -1
- * when the assertion cannot be signed (the caller answers 500 instead of
- * forwarding without it).
+ * The identity headers (X-Postern-User, -Email, -Auth, -Assertion, -Org,
+ * -Role) for the request about to be forwarded, into clt->ex.up (none for
+ * an anonymous request), the assertion signed now.  Returns 0, or -1 when
+ * it cannot be signed (the caller must not forward: never an unsigned
+ * request).
  */
-int		auth_upstream_headers(struct client *clt, struct evbuffer *out);
+int		auth_upstream_headers(struct client *clt);
 /* The gateway's own cookies, never forwarded (NULL-terminated). */
 extern const char *const auth_cookie_names[];
 

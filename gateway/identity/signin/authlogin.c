@@ -39,7 +39,7 @@
 #include "redirect.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
 #include "user.h"
@@ -55,7 +55,7 @@ static const char auth_dummy_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
 static void
 auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
 {
-	const char	*hdr = request_cookies(clt->req);
+	const char	*hdr = request_cookies(clt->ex.req);
 
 	*set = 0;
 	if (cookie_get(hdr, CSRF_COOKIE, id, idlen) == COOKIE_FOUND &&
@@ -197,7 +197,7 @@ auth_rd(struct client *clt, const char *value, char *out, size_t outlen)
 	if (redirect_check(clt->cfg, value, out, outlen) == -1 &&
 	    value != NULL && strcmp(value, "/") != 0)
 		log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
-		    "request_id", clt->request_id, "client_ip", clt->peer,
+		    "request_id", clt->ex.request_id, "client_ip", clt->peer,
 		    NULL);
 }
 
@@ -212,7 +212,7 @@ static void
 auth_rd_refuse(struct client *clt, char *rd, const char *why)
 {
 	log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
-	    "detail", why, "request_id", clt->request_id, "client_ip",
+	    "detail", why, "request_id", clt->ex.request_id, "client_ip",
 	    clt->peer, NULL);
 	(void)strcpy(rd, "/");
 }
@@ -271,7 +271,7 @@ void
 auth_login_get(struct client *clt)
 {
 	struct form	 f;
-	const char	*why, *q = clt->req->query;
+	const char	*why, *q = clt->ex.req->query;
 	char		 rd[REDIRECT_MAX + 1], id[SESSION_ID_LEN + 2];
 	int		 parsed;
 
@@ -290,13 +290,13 @@ auth_login_get(struct client *clt)
 int
 auth_form_genuine(struct client *clt, const struct form *f)
 {
-	struct request	*req = clt->req;
+	struct request	*req = clt->ex.req;
 	char		 id[CSRF_ID_LEN + 2];
 	int		 ok;
 
 	if (!csrf_origin_ok(request_header(req, "origin"),
 	    request_header(req, "referer"), request_header(req, "host"),
-	    clt->secure))
+	    clt->ex.secure))
 		return 0;
 	ok = cookie_get(request_cookies(req), CSRF_COOKIE, id,
 	    sizeof(id)) == COOKIE_FOUND && csrf_verify(clt->cfg->keys->csrf,
@@ -384,7 +384,7 @@ auth_on_created(void *arg, enum session_status status)
 	char		 loc[3 * REDIRECT_MAX + 32];
 
 	if (clt != NULL) {
-		clt->check = NULL;
+		clt->ex.check = NULL;
 		chk->clt = NULL;
 		if (status == SESSION_OK) {
 			auth_session_cookie(clt->cfg, chk->sid, extra,
@@ -528,7 +528,7 @@ auth_login_rate(struct client *clt, struct auth_check *chk)
 {
 	char	dev[DEVICE_NONCE_LEN + 1], acct[DEVICE_NONCE_LEN + 8];
 
-	if (device_check(clt->cfg, request_header(clt->req, "cookie"),
+	if (device_check(clt->cfg, request_header(clt->ex.req, "cookie"),
 	    chk->email, dev, sizeof(dev)) == 0) {
 		(void)snprintf(acct, sizeof(acct), "device:%s", dev);
 		auth_rate(chk, "login", acct, auth_login_rd);

@@ -46,7 +46,7 @@
 #include "recover.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
 #include "user.h"
@@ -236,7 +236,7 @@ recover_value_check(struct client *clt, struct recover *r, const char *v,
 	r->user[USER_IDLEN] = '\0';
 	if (r->kind != RECOVER_MAGIC || !clt->cfg->magic_same_browser)
 		return 0;
-	if (!bound || cookie_get(request_header(clt->req, "cookie"),
+	if (!bound || cookie_get(request_header(clt->ex.req, "cookie"),
 	    RECOVER_MAGIC_COOKIE, cookie, sizeof(cookie)) != COOKIE_FOUND ||
 	    !session_id_valid(cookie))
 		return -2;
@@ -254,7 +254,7 @@ recover_end(struct auth_check *chk, enum recover_page page, int status,
 	struct client	*clt = chk->clt;
 
 	chk->clt = NULL;
-	clt->check = NULL;
+	clt->ex.check = NULL;
 	recover_page(clt, recover_of(chk), page, status, reason);
 	(void)auth_check_done(chk);
 }
@@ -298,7 +298,7 @@ recover_on_put(void *arg, const redisReply *reply, const char *err)
 	    { "expires_minutes", mins }, { "email", r->email } }, 4) == -1)
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "not_queued",
 		    "purpose", recover_kinds[r->kind], "user", r->user,
-		    "request_id", clt->request_id, NULL);
+		    "request_id", clt->ex.request_id, NULL);
 	else
 		auth_audit(clt, r->kind == RECOVER_MAGIC ? "magic_link_sent" :
 		    "reset_link_sent", r->user, r->user, 1, NULL);
@@ -343,7 +343,7 @@ recover_on_org(void *arg, const redisReply *reply, const char *err)
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "refused",
 		    "reason", "link_host_org", "purpose",
-		    recover_kinds[r->kind], "request_id", clt->request_id,
+		    recover_kinds[r->kind], "request_id", clt->ex.request_id,
 		    NULL);
 		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
 		return;
@@ -713,7 +713,7 @@ recover_new(const struct client *clt, int post)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	r->kind = strcmp(clt->req->path, "/.postern/magic") == 0 ?
+	r->kind = strcmp(clt->ex.req->path, "/.postern/magic") == 0 ?
 	    RECOVER_MAGIC : RECOVER_RESET;
 	r->step = post ? RECOVER_REQUEST : RECOVER_FORM;
 	(void)strcpy(r->rd, "/");
@@ -753,7 +753,7 @@ recover_on_form(struct client *clt, struct evbuffer *body)
 int
 recover_builtin(struct client *clt)
 {
-	struct request	*req = clt->req;
+	struct request	*req = clt->ex.req;
 	struct recover	*r;
 	struct form	 f = { 0 };
 	const char	*why;
