@@ -86,25 +86,25 @@ serve_config(struct server *srv, uint64_t *gen)
 static void
 serve_request(struct exchange *ex)
 {
-	proxyhead_log_spoof(ex->clt);
-	if (auth_decide(ex->clt) == AUTH_PENDING)
+	proxyhead_log_spoof(ex);
+	if (auth_decide(ex) == AUTH_PENDING)
 		return;
-	client_resume(ex->clt, CLIENT_ALLOW, 0);
+	client_resume(ex, CLIENT_ALLOW, 0);
 }
 
 static int
 serve_builtin(struct exchange *ex)
 {
-	return auth_builtin(ex->clt);
+	return auth_builtin(ex);
 }
 
 /* The identity headers are signed here, before the upstream head. */
 static struct proxy *
 serve_forward(struct exchange *ex)
 {
-	if (auth_upstream_headers(ex->clt) == -1)
+	if (auth_upstream_headers(ex) == -1)
 		return NULL;	/* no assertion: never forward unsigned */
-	return proxy_new(ex->clt, ex->app);
+	return proxy_new(ex, ex->app);
 }
 
 /* What the edge and the upstream call above them (worker.h). */
@@ -153,12 +153,10 @@ static void
 worker_on_drain_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct worker	*w = arg;
-	struct client	*clt;
 
 	log_info("worker %u: shutdown timeout, closing %zu connections",
 	    w->id, w->nclients);
-	TAILQ_FOREACH(clt, &w->clients, entry)
-		client_close(clt, "shutdown timeout");
+	client_close_all(w, "shutdown timeout");
 	if (w->nclients == 0)
 		event_base_loopexit(w->base, NULL);
 }
@@ -205,7 +203,6 @@ static void
 worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 {
 	struct worker	*w = arg;
-	struct client	*clt;
 	struct config	*cfg;
 	SSL_CTX		*ctx;
 	uint64_t	 n;
@@ -215,8 +212,7 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)	/* reset */
 		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
 	if (!atomic_load(&w->srv->draining)) {
-		TAILQ_FOREACH(clt, &w->clients, entry)
-			client_reload(clt);
+		client_reload_all(w);
 		return;
 	}
 	if (w->draining)
@@ -226,8 +222,7 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 		listener_free(w->listeners[i]);
 		w->listeners[i] = NULL;
 	}
-	TAILQ_FOREACH(clt, &w->clients, entry)
-		client_drain(clt);
+	client_drain_all(w);
 	serve_snapshot(w->srv, &cfg, &ctx);
 	tv.tv_sec = (time_t)(cfg->shutdown_timeout / 1000);
 	tv.tv_usec = (suseconds_t)(cfg->shutdown_timeout % 1000) * 1000;

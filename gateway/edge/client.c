@@ -62,7 +62,7 @@ client_tv(struct timeval *tv, uint64_t ms)
 void
 client_set_state(struct client *clt, enum client_state st)
 {
-	const struct config *cfg = clt->cfg;
+	const struct config *cfg = clt->ex.cfg;
 	struct timeval	 rtv, wtv, *r = NULL;
 	uint64_t	 ms;
 	int		 rd = 0;
@@ -87,7 +87,8 @@ client_set_state(struct client *clt, enum client_state st)
 		 * request.  A pipelined request waits in the input (bounded
 		 * by the watermark); a close aborts the request, as in nginx.
 		 */
-		r = clt->ex.body_done ? NULL : client_tv(&rtv, cfg->body_timeout);
+		r = clt->ex.body_done ? NULL : client_tv(&rtv,
+		    cfg->body_timeout);
 		rd = 1;
 		break;
 	case CLIENT_DECIDE:
@@ -186,19 +187,20 @@ client_peer(struct client *clt, const struct sockaddr *sa)
 static void
 client_config_refresh(struct client *clt)
 {
-	struct server	*srv = clt->w->srv;
+	struct server	*srv = clt->ex.w->srv;
 	struct config	*cfg;
 
 	if (clt->cfg_gen == atomic_load(&srv->cfg_gen))
 		return;
 	cfg = srv->ops->config(srv, &clt->cfg_gen);
-	config_unref(clt->cfg);
-	clt->cfg = cfg;
-	clt->trusted = client_trusted(cfg,
+	config_unref(clt->ex.cfg);
+	clt->ex.cfg = cfg;
+	clt->ex.trusted = client_trusted(cfg,
 	    (const struct sockaddr *)&clt->peer_sa);
 }
 
-void
+/* An idle connection takes a reloaded snapshot now, a busy one later. */
+static void
 client_reload(struct client *clt)
 {
 	if (clt->dead || clt->ex.req != NULL)
@@ -219,8 +221,8 @@ client_reload(struct client *clt)
 static void
 client_head_arm(struct client *clt)
 {
-	uint64_t	ms = clt->cfg->header_timeout ? clt->cfg->header_timeout :
-			    30000;
+	uint64_t	ms = clt->ex.cfg->header_timeout ?
+			    clt->ex.cfg->header_timeout : 30000;
 	struct timeval	tv;
 
 	clt->head_deadline = conn_clock_ms() + ms;
@@ -231,7 +233,7 @@ client_head_arm(struct client *clt)
 struct client *
 client_new(struct worker *w, struct conn *conn, struct config *cfg,
     const struct sockaddr *sa, int tls, int plain_redirect,
-    uint16_t https_port)
+    uint16_t https_port, const struct connlimit_key *climit)
 {
 	struct client	*clt;
 
@@ -251,17 +253,19 @@ client_new(struct worker *w, struct conn *conn, struct config *cfg,
 		free(clt);
 		return NULL;
 	}
-	clt->w = w;
+	clt->ex.w = w;
 	clt->ex.clt = clt;
 	clt->id = ++w->next_client_id * 1000 + w->id;
-	clt->cfg = cfg;
+	clt->ex.cfg = cfg;
 	clt->conn = conn;
-	clt->tls = tls;
+	clt->ex.tls = tls;
 	clt->plain_redirect = plain_redirect;
-	clt->https_port = https_port;
+	clt->ex.https_port = https_port;
 	clt->read_ms = CLIENT_MS_UNSET;	/* the listener set its own */
-	clt->trusted = client_trusted(cfg, sa);
+	clt->ex.trusted = client_trusted(cfg, sa);
 	client_peer(clt, sa);
+	clt->ex.peer = clt->peer;
+	clt->climit = *climit;		/* released when the client is freed */
 	TAILQ_INSERT_TAIL(&w->clients, clt, entry);
 	w->nclients++;
 	atomic_fetch_add(&w->srv->metrics.connections_open, 1);
@@ -280,18 +284,20 @@ client_new(struct worker *w, struct conn *conn, struct config *cfg,
 }
 
 void
-client_close(struct client *clt, const char *reason)
+client_close(struct exchange *ex, const char *reason)
 {
+	struct client	*clt = ex != NULL ? ex->clt : NULL;
+
 	if (clt == NULL || clt->dead)
 		return;
 	clt->dead = 1;
 	clt->state = CLIENT_CLOSING;
 	log_debug("client %" PRIu64 ": closed: %s", clt->id, reason);
 	if (clt->px != NULL) {		/* cut both ends of the link */
-		clt->w->srv->ops->up_close(clt->px);
+		clt->ex.w->srv->ops->up_close(clt->px);
 		clt->px = NULL;
 	}
-	clt->w->srv->ops->detach(clt);	/* a Redis or hash reply may come */
+	clt->ex.w->srv->ops->detach(&clt->ex);	/* a Redis or hash reply */
 	(void)evtimer_del(clt->head_timer);
 	conn_disable(clt->conn, EV_READ | EV_WRITE);
 	event_active(clt->reaper, EV_TIMEOUT, 0);
@@ -308,9 +314,9 @@ client_read_head(struct client *clt)
 		clt->ex.seen_bytes = 1;
 	if (clt->ex.req == NULL) {
 		client_config_refresh(clt);
-		request_limits_from(&lim, clt->cfg);
+		request_limits_from(&lim, clt->ex.cfg);
 		if ((clt->ex.req = request_new(&lim)) == NULL) {
-			client_close(clt, "out of memory");
+			client_close(&clt->ex, "out of memory");
 			return;
 		}
 	}
@@ -320,7 +326,8 @@ client_read_head(struct client *clt)
 	client_config_refresh(clt);	/* a reload while the head came */
 	client_new_id(clt);
 	if (r == REQUEST_ERROR) {
-		client_refuse(clt, clt->ex.req->status, clt->ex.req->reason);
+		client_refuse(&clt->ex, clt->ex.req->status,
+		    clt->ex.req->reason);
 		return;
 	}
 	client_decide(clt);
@@ -342,11 +349,11 @@ client_on_read(struct conn *conn, void *arg)
 	case CLIENT_FORWARD:
 	case CLIENT_RESPOND:
 		if (clt->px != NULL && !clt->ex.body_done)
-			clt->w->srv->ops->up_body(clt->px);
+			clt->ex.w->srv->ops->up_body(clt->px);
 		break;
 	case CLIENT_TUNNEL:
 		if (clt->px != NULL)
-			clt->w->srv->ops->up_tunnel(clt->px);
+			clt->ex.w->srv->ops->up_tunnel(clt->px);
 		break;
 	case CLIENT_CLOSING:
 		(void)evbuffer_drain(conn_input(conn),
@@ -384,18 +391,20 @@ client_on_head_timeout(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	if (!clt->ex.seen_bytes)
-		client_close(clt, "no request");
+		client_close(&clt->ex, "no request");
 	else
-		client_refuse(clt, 408, "header_timeout");
+		client_refuse(&clt->ex, 408, "header_timeout");
 }
 
 void
-client_close_after_flush(struct client *clt)
+client_close_after_flush(struct exchange *ex)
 {
+	struct client	*clt = ex->clt;
+
 	if (clt->dead)
 		return;
 	if (clt->px != NULL) {
-		clt->w->srv->ops->up_close(clt->px);
+		clt->ex.w->srv->ops->up_close(clt->px);
 		clt->px = NULL;
 	}
 	(void)evtimer_del(clt->head_timer);
@@ -415,14 +424,14 @@ client_on_write(struct conn *conn, void *arg)
 		return;
 	if (clt->state != CLIENT_CLOSING) {
 		if (clt->px != NULL)
-			clt->w->srv->ops->up_resume(clt->px);
+			clt->ex.w->srv->ops->up_resume(clt->px);
 		return;
 	}
 	if (evbuffer_get_length(conn_output(conn)) > 0 ||
 	    clt->lingering)
 		return;
 	if (clt->ex.body_done) {
-		client_close(clt, "done");
+		client_close(&clt->ex, "done");
 		return;
 	}
 	/*
@@ -433,7 +442,7 @@ client_on_write(struct conn *conn, void *arg)
 	clt->lingering = 1;
 	client_set_state(clt, CLIENT_CLOSING);
 	/* Our side is done: tell the client now, keep reading a moment. */
-	if (clt->tls && (ssl = conn_ssl(conn)) != NULL)
+	if (clt->ex.tls && (ssl = conn_ssl(conn)) != NULL)
 		(void)SSL_shutdown(ssl);
 	(void)shutdown(conn_fd(conn), SHUT_WR);
 	(void)evbuffer_drain(conn_input(conn),
@@ -468,15 +477,15 @@ client_on_event(struct conn *conn, short events, void *arg)
 
 	if (events & CONN_EV_CONNECTED)
 		return;
-	if (clt->tls && (events & CONN_EV_ERROR) && client_tls_failed(conn))
-		metrics_inc(&clt->w->metrics.tls_handshake_failures);
+	if (clt->ex.tls && (events & CONN_EV_ERROR) && client_tls_failed(conn))
+		metrics_inc(&clt->ex.w->metrics.tls_handshake_failures);
 	if (clt->state == CLIENT_CLOSING) {
-		client_close(clt, clt->lingering ? "lingered" : "closed");
+		client_close(&clt->ex, clt->lingering ? "lingered" : "closed");
 		return;
 	}
 	if ((events & CONN_EV_TIMEOUT) && clt->state == CLIENT_READ_HEAD &&
 	    clt->ex.seen_bytes) {
-		client_refuse(clt, 408, "header_timeout");
+		client_refuse(&clt->ex, 408, "header_timeout");
 		return;
 	}
 	/* A stalled upload: nothing answered yet, so say why (like nginx's
@@ -484,10 +493,10 @@ client_on_event(struct conn *conn, short events, void *arg)
 	if ((events & CONN_EV_TIMEOUT) && (events & CONN_EV_READING) &&
 	    (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND) &&
 	    !clt->ex.body_done && !clt->ex.head_sent) {
-		client_refuse(clt, 408, "body_timeout");
+		client_refuse(&clt->ex, 408, "body_timeout");
 		return;
 	}
-	client_close(clt, (events & CONN_EV_TIMEOUT) ? "timeout" :
+	client_close(&clt->ex, (events & CONN_EV_TIMEOUT) ? "timeout" :
 	    (events & CONN_EV_EOF) ? "client closed" : "client error");
 }
 
@@ -495,7 +504,7 @@ static void
 client_on_reap(evutil_socket_t fd, short ev, void *arg)
 {
 	struct client	*clt = arg;
-	struct worker	*w = clt->w;
+	struct worker	*w = clt->ex.w;
 	SSL		*ssl;
 
 	if (clt->ex.req != NULL && clt->ex.req->head_done) {
@@ -507,23 +516,66 @@ client_on_reap(evutil_socket_t fd, short ev, void *arg)
 	w->nclients--;
 	connlimit_release(w->srv->connlimit, &clt->climit);
 	atomic_fetch_sub(&w->srv->metrics.connections_open, 1);
-	if (clt->tls && (ssl = conn_ssl(clt->conn)) != NULL)
+	if (clt->ex.tls && (ssl = conn_ssl(clt->conn)) != NULL)
 		(void)SSL_shutdown(ssl);	/* close_notify, best effort */
 	conn_free(clt->conn);
 	event_free(clt->reaper);
 	event_free(clt->head_timer);
 	event_free(clt->next);
 	exchange_reset(&clt->ex);
-	config_unref(clt->cfg);
+	config_unref(clt->ex.cfg);
 	free(clt);
 	if (w->draining && w->nclients == 0)	/* the last one gone */
 		event_base_loopexit(w->base, NULL);
 }
 
 void
-client_drain(struct client *clt)
+client_drain_all(struct worker *w)
 {
-	if (clt->state == CLIENT_IDLE ||
-	    (clt->state == CLIENT_READ_HEAD && !clt->ex.seen_bytes))
-		client_close(clt, "draining");
+	struct client	*clt;
+
+	TAILQ_FOREACH(clt, &w->clients, entry)
+		if (clt->state == CLIENT_IDLE ||
+		    (clt->state == CLIENT_READ_HEAD && !clt->ex.seen_bytes))
+			client_close(&clt->ex, "draining");
+}
+
+void
+client_reload_all(struct worker *w)
+{
+	struct client	*clt;
+
+	TAILQ_FOREACH(clt, &w->clients, entry)
+		client_reload(clt);
+}
+
+/* client_close() only marks and defers: the list stays as it is. */
+void
+client_close_all(struct worker *w, const char *reason)
+{
+	struct client	*clt;
+
+	TAILQ_FOREACH(clt, &w->clients, entry)
+		client_close(&clt->ex, reason);
+}
+
+struct evbuffer *
+client_input(struct exchange *ex)
+{
+	return conn_input(ex->clt->conn);
+}
+
+void
+client_reading(struct exchange *ex, int on)
+{
+	if (on)
+		conn_enable(ex->clt->conn, EV_READ);
+	else
+		conn_disable(ex->clt->conn, EV_READ);
+}
+
+uint64_t
+client_id(const struct exchange *ex)
+{
+	return ex->clt->id;
 }

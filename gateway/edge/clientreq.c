@@ -34,7 +34,7 @@ client_new_id(struct client *clt)
 {
 	static const char hex[] = "0123456789abcdef";
 	static const unsigned char zero[16];
-	struct worker	*w = clt->w;
+	struct worker	*w = clt->ex.w;
 	const unsigned char *b = zero;
 	size_t		 i;
 
@@ -77,7 +77,8 @@ static void
 client_upstream_time(struct client *clt)
 {
 	if (clt->ex.up_started && clt->ex.upstream_us < 0)
-		clt->ex.upstream_us = (int64_t)client_usec_since(&clt->ex.up_start);
+		clt->ex.upstream_us = (int64_t)client_usec_since(
+		    &clt->ex.up_start);
 }
 
 /* Milliseconds with three decimals, from microseconds. */
@@ -95,7 +96,8 @@ client_rule(const struct client *clt, char *buf, size_t size)
 {
 	if (clt->ex.deny_line == 0 || clt->ex.deny_file == NULL)
 		return NULL;
-	(void)snprintf(buf, size, "%s:%zu", clt->ex.deny_file, clt->ex.deny_line);
+	(void)snprintf(buf, size, "%s:%zu", clt->ex.deny_file,
+	    clt->ex.deny_line);
 	return buf;
 }
 
@@ -112,11 +114,11 @@ client_log(struct client *clt, const char *reason)
 	uint64_t	 us = client_usec_since(&clt->ex.start);
 	char		 st[8], in[24], out[24], ms[32], up[32], rule[320];
 
-	metrics_request(&clt->w->metrics, status,
+	metrics_request(&clt->ex.w->metrics, status,
 	    (enum metrics_decision)clt->ex.decision, us);
 	if (reason != NULL && clt->ex.decision == METRICS_DENY)
-		metrics_inc(&clt->w->metrics.rejects);
-	if (reason == NULL && !clt->cfg->access_log)
+		metrics_inc(&clt->ex.w->metrics.rejects);
+	if (reason == NULL && !clt->ex.cfg->access_log)
 		return;
 	(void)snprintf(st, sizeof(st), "%d", status);
 	(void)snprintf(in, sizeof(in), "%" PRIu64,
@@ -137,7 +139,8 @@ client_log(struct client *clt, const char *reason)
 	    "app", clt->ex.app != NULL ? clt->ex.app->name : NULL,
 	    "reason", reason,
 	    /* a policy 403 adds its user and rule; else the pairs end here */
-	    clt->ex.deny_line > 0 || clt->ex.deny_user[0] != '\0' ? "user" : NULL,
+	    clt->ex.deny_line > 0 || clt->ex.deny_user[0] != '\0' ?
+	    "user" : NULL,
 	    clt->ex.deny_user[0] != '\0' ? clt->ex.deny_user : NULL,
 	    "rule", client_rule(clt, rule, sizeof(rule)), (const char *)NULL);
 }
@@ -154,8 +157,8 @@ client_send_page(struct client *clt, struct pages_resp *r)
 	    request_header(req, "accept"));
 	r->head_only = req != NULL && req->head_done &&
 	    req->method == HTTP_HEAD;
-	r->headers = clt->cfg->page_headers;
-	r->tls = clt->tls;
+	r->headers = clt->ex.cfg->page_headers;
+	r->tls = clt->ex.tls;
 	r->keep_alive = clt->ex.keep_alive;
 	clt->ex.status = r->status;
 	clt->ex.head_sent = 1;
@@ -171,10 +174,10 @@ client_finish(struct client *clt, const char *reason)
 
 	client_log(clt, reason);
 	keep = clt->ex.keep_alive && exchange_keep_alive(&clt->ex,
-	    clt->w->draining, 0);
+	    clt->ex.w->draining, 0);
 	exchange_reset(&clt->ex);
 	if (!keep) {
-		client_close_after_flush(clt);
+		client_close_after_flush(&clt->ex);
 		return;
 	}
 	client_set_state(clt, CLIENT_IDLE);
@@ -185,8 +188,9 @@ client_finish(struct client *clt, const char *reason)
 
 /* Refuse the request: one reject event, an error page, then close. */
 void
-client_refuse(struct client *clt, int status, const char *reason)
+client_refuse(struct exchange *ex, int status, const char *reason)
 {
+	struct client	*clt = ex->clt;
 	struct pages_resp r = { .status = status };
 
 	/* Only TRACE and CONNECT are refused by method before any route is
@@ -208,8 +212,9 @@ client_refuse(struct client *clt, int status, const char *reason)
 static void
 client_local(struct client *clt, struct pages_resp *r, const char *reason)
 {
-	clt->ex.body_done = !request_has_body(clt->ex.req) || clt->ex.req->complete;
-	clt->ex.keep_alive = exchange_keep_alive(&clt->ex, clt->w->draining,
+	clt->ex.body_done = !request_has_body(clt->ex.req) ||
+	    clt->ex.req->complete;
+	clt->ex.keep_alive = exchange_keep_alive(&clt->ex, clt->ex.w->draining,
 	    0);
 	clt->ex.decision = reason != NULL ? METRICS_DENY : METRICS_ALLOW;
 	client_send_page(clt, r);
@@ -217,8 +222,10 @@ client_local(struct client *clt, struct pages_resp *r, const char *reason)
 }
 
 void
-client_answer(struct client *clt, struct pages_resp *r, const char *reason)
+client_answer(struct exchange *ex, struct pages_resp *r, const char *reason)
 {
+	struct client	*clt = ex->clt;
+
 	if (clt->dead || clt->ex.req == NULL || clt->state != CLIENT_DECIDE)
 		return;
 	client_local(clt, r, reason);
@@ -229,58 +236,60 @@ void
 client_pump_form(struct client *clt)
 {
 	struct evbuffer	*in = conn_input(clt->conn);
-	void		(*cb)(struct client *, struct evbuffer *);
+	void		(*cb)(struct exchange *, struct evbuffer *);
 
 	switch (request_parse_body(clt->ex.req, in, clt->ex.form, SIZE_MAX)) {
 	case REQUEST_MORE:
 		return;
 	case REQUEST_ERROR:
-		client_refuse(clt, clt->ex.req->status, clt->ex.req->reason);
+		client_refuse(&clt->ex, clt->ex.req->status,
+		    clt->ex.req->reason);
 		return;
 	case REQUEST_DONE:
 		cb = clt->ex.form_cb;
 		clt->ex.form_cb = NULL;
 		clt->ex.body_done = 1;
-		cb(clt, clt->ex.form);
+		cb(&clt->ex, clt->ex.form);
 		return;
 	}
 }
 
 void
-client_read_form(struct client *clt, size_t max,
-    void (*cb)(struct client *, struct evbuffer *))
+client_read_form(struct exchange *ex, size_t max,
+    void (*cb)(struct exchange *, struct evbuffer *))
 {
+	struct client	*clt = ex->clt;
 	struct request	*req = clt->ex.req;
 	struct timeval	 tv, tv2;
 
 	if (!form_content_type_ok(request_header(req, "content-type"))) {
-		client_refuse(clt, 415, "form_content_type");
+		client_refuse(&clt->ex, 415, "form_content_type");
 		return;
 	}
 	if (req->chunked) {
-		client_refuse(clt, 411, "form_chunked");
+		client_refuse(&clt->ex, 411, "form_chunked");
 		return;
 	}
 	if (req->has_length && req->content_length > max) {
-		client_refuse(clt, 413, "form_too_large");
+		client_refuse(&clt->ex, 413, "form_too_large");
 		return;
 	}
 	if ((clt->ex.form = evbuffer_new()) == NULL) {
-		client_refuse(clt, 503, "nomem");
+		client_refuse(&clt->ex, 503, "nomem");
 		return;
 	}
 	clt->ex.form_cb = cb;
 	if (request_has_body(req) && !req->complete) {
 		/* Reading stays off while deciding: on for the body only. */
 		conn_set_timeouts(clt->conn, client_tv(&tv,
-		    clt->cfg->body_timeout), client_tv(&tv2,
-		    clt->cfg->body_timeout));
+		    clt->ex.cfg->body_timeout), client_tv(&tv2,
+		    clt->ex.cfg->body_timeout));
 		clt->read_ms = CLIENT_MS_UNSET;
 		conn_enable(clt->conn, EV_READ);
 	}
 	if (!request_has_body(req) || req->complete) {
 		clt->ex.form_cb = NULL;
-		cb(clt, clt->ex.form);
+		cb(&clt->ex, clt->ex.form);
 		return;
 	}
 	if (req->expect_continue)
@@ -299,14 +308,14 @@ client_builtin(struct client *clt)
 		/* Degraded, not down: public routes still work without
 		 * Redis, so a load balancer should keep sending traffic. */
 		r.status = 200;
-		r.json = clt->cfg->needs_redis && clt->w->store != NULL &&
-		    !store_healthy(clt->w->store) ?
+		r.json = clt->ex.cfg->needs_redis && clt->ex.w->store != NULL &&
+		    !store_healthy(clt->ex.w->store) ?
 		    "{\"status\":\"degraded\",\"redis\":\"down\"}" :
 		    "{\"status\":\"ok\"}";
 		client_local(clt, &r, NULL);
 		return;
 	}
-	if (clt->w->srv->ops->builtin(&clt->ex))
+	if (clt->ex.w->srv->ops->builtin(&clt->ex))
 		return;
 	client_local(clt, &r, NULL);
 }
@@ -327,7 +336,7 @@ client_https_redirect(struct client *clt, int redirect)
 
 	if (redirect && pages_wants_html(request_header(req, "accept")) &&
 	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
-		if (plain_location(clt->cfg, req, clt->https_port, loc,
+		if (plain_location(clt->ex.cfg, req, clt->ex.https_port, loc,
 		    sizeof(loc)) == -1) {
 			client_local(clt, &(struct pages_resp){
 			    .status = 421 }, "https_unknown_host");
@@ -381,18 +390,20 @@ client_forward(struct client *clt)
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	(void)clock_gettime(CLOCK_MONOTONIC, &clt->ex.up_start);
 	clt->ex.up_started = 1;
-	if ((clt->px = clt->w->srv->ops->forward(&clt->ex)) == NULL) {
-		client_upstream_failed(clt, 502, "upstream_connect");
+	if ((clt->px = clt->ex.w->srv->ops->forward(&clt->ex)) == NULL) {
+		client_upstream_failed(&clt->ex, 502, "upstream_connect");
 		return;
 	}
 	client_set_state(clt, CLIENT_FORWARD);
 	if (!clt->ex.body_done)
-		clt->w->srv->ops->up_body(clt->px);	/* bytes may be here */
+		clt->ex.w->srv->ops->up_body(clt->px);	/* bytes may be here */
 }
 
 void
-client_resume(struct client *clt, enum client_verdict v, int status)
+client_resume(struct exchange *ex, enum client_verdict v, int status)
 {
+	struct client	*clt = ex->clt;
+
 	if (clt->dead || clt->state != CLIENT_DECIDE)
 		return;
 	switch (v) {
@@ -419,7 +430,7 @@ client_decide(struct client *clt)
 	struct request	*req = clt->ex.req;
 
 	client_set_state(clt, CLIENT_DECIDE);
-	clt->ex.secure = clt->tls || (clt->trusted &&
+	clt->ex.secure = clt->ex.tls || (clt->ex.trusted &&
 	    plain_forwarded_https(req));
 	if (!clt->ex.secure && client_cleartext(clt))
 		return;
@@ -428,25 +439,27 @@ client_decide(struct client *clt)
 		client_builtin(clt);
 		return;
 	}
-	clt->ex.app = config_app_for_host(clt->cfg,
+	clt->ex.app = config_app_for_host(clt->ex.cfg,
 	    req->host != NULL ? req->host : "");
 	if (clt->ex.app == NULL) {
 		client_local(clt, &(struct pages_resp){ .status = 421 },
 		    "unknown_host");
 		return;
 	}
-	clt->w->srv->ops->request(&clt->ex);
+	clt->ex.w->srv->ops->request(&clt->ex);
 }
 
 struct evbuffer *
-client_output(struct client *clt)
+client_output(struct exchange *ex)
 {
-	return conn_output(clt->conn);
+	return conn_output(ex->clt->conn);
 }
 
 void
-client_response_started(struct client *clt, int status)
+client_response_started(struct exchange *ex, int status)
 {
+	struct client	*clt = ex->clt;
+
 	client_upstream_time(clt);
 	clt->ex.status = status;
 	clt->ex.head_sent = 1;
@@ -454,10 +467,12 @@ client_response_started(struct client *clt, int status)
 }
 
 void
-client_tunnel(struct client *clt)
+client_tunnel(struct exchange *ex)
 {
+	struct client	*clt = ex->clt;
+
 	client_log(clt, NULL);		/* the handshake is the request */
-	clt->w->srv->ops->tunnel(clt);	/* before the identity goes */
+	clt->ex.w->srv->ops->tunnel(&clt->ex);	/* before the identity goes */
 	request_free(clt->ex.req);
 	clt->ex.req = NULL;
 	clt->ex.body_done = 1;		/* a close now is a clean one */
@@ -465,46 +480,51 @@ client_tunnel(struct client *clt)
 }
 
 void
-client_response_done(struct client *clt)
+client_response_done(struct exchange *ex)
 {
+	struct client	*clt = ex->clt;
+
 	if (clt->px != NULL) {
-		clt->w->srv->ops->up_close(clt->px);
+		clt->ex.w->srv->ops->up_close(clt->px);
 		clt->px = NULL;
 	}
 	client_finish(clt, NULL);
 }
 
 void
-client_upstream_failed(struct client *clt, int status, const char *reason)
+client_upstream_failed(struct exchange *ex, int status, const char *reason)
 {
-	metrics_upstream_error(&clt->w->metrics, reason);
+	struct client	*clt = ex->clt;
+
+	metrics_upstream_error(&clt->ex.w->metrics, reason);
 	client_upstream_time(clt);
 	clt->ex.decision = METRICS_ERROR;
 	if (clt->px != NULL) {
-		clt->w->srv->ops->up_close(clt->px);
+		clt->ex.w->srv->ops->up_close(clt->px);
 		clt->px = NULL;
 	}
 	if (clt->ex.head_sent) {		/* too late for an error page */
 		log_event(LOG_LEVEL_WARN, "upstream_error", "reason", reason,
 		    "request_id", clt->ex.request_id, (const char *)NULL);
-		client_close(clt, reason);
+		client_close(&clt->ex, reason);
 		return;
 	}
-	clt->ex.keep_alive = exchange_keep_alive(&clt->ex, clt->w->draining,
+	clt->ex.keep_alive = exchange_keep_alive(&clt->ex, clt->ex.w->draining,
 	    0);
 	client_send_page(clt, &(struct pages_resp){ .status = status });
 	client_finish(clt, reason);
 }
 
 void
-client_body_done(struct client *clt)
+client_body_done(struct exchange *ex)
 {
+	struct client	*clt = ex->clt;
 	struct timeval	 wtv;
 
 	clt->ex.body_done = 1;
 	/* Keep reading (see client_set_state()), but with no timeout. */
 	if (clt->state == CLIENT_FORWARD || clt->state == CLIENT_RESPOND)
 		conn_set_timeouts(clt->conn, NULL, client_tv(&wtv,
-		    clt->cfg->body_timeout));
+		    clt->ex.cfg->body_timeout));
 	clt->read_ms = CLIENT_MS_UNSET;
 }

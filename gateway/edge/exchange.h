@@ -17,10 +17,13 @@
 
 struct auth_check;
 struct auth_ident;
+struct auth_watch;
+struct config;
 struct client;
 struct config_app;
 struct evbuffer;
 struct request;
+struct worker;
 
 /*
  * The identity headers identity computed for the upstream before the
@@ -39,6 +42,17 @@ struct exchange_upstream {
 
 struct exchange {
 	struct client		*clt;		/* the connection it came on */
+	/* the connection's (client.c keeps them current) */
+	struct worker		*w;
+	struct config		*cfg;		/* the snapshot deciding it (a
+						 * reference the client holds) */
+	const char		*peer;		/* the peer's address, text */
+	int			 tls;		/* came in over TLS */
+	int			 trusted;	/* peer in cfg's trusted_proxies */
+	uint16_t		 https_port;	/* for redirects */
+	struct auth_watch	*watch;		/* a tunnel's session check
+						 * (identity's; outlives the
+						 * request, ends with the conn) */
 	struct request		*req;		/* owned; NULL between requests */
 	int			 secure;	/* came over TLS: here, or at a
 						 * trusted proxy (plain.h) */
@@ -65,7 +79,7 @@ struct exchange {
 	size_t			 deny_line;	/* and line; 0: none */
 	/* a gateway form being read (client_read_form()) */
 	struct evbuffer		*form;
-	void			(*form_cb)(struct client *, struct evbuffer *);
+	void			(*form_cb)(struct exchange *, struct evbuffer *);
 	/* the upstream */
 	int			 up_started;	/* forwarding began at up_start */
 	struct timespec		 up_start;

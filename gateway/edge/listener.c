@@ -136,13 +136,12 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		goto out;
 	}
 	if ((clt = client_new(l->w, conn, cfg, sa, l->tls, !l->tls &&
-	    l->redirect, l->https_port)) == NULL) {
+	    l->redirect, l->https_port, &key)) == NULL) {
 		log_warnx("listener: out of memory for a client");
 		connlimit_release(srv->connlimit, &key);
 		conn_free(conn);
 		goto out;
 	}
-	clt->climit = key;		/* released when the client is freed */
 	cfg = NULL;			/* the client holds that reference */
 out:
 	config_unref(cfg);

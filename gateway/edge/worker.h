@@ -121,9 +121,9 @@ struct worker_ops {
 	 */
 	struct proxy	*(*forward)(struct exchange *ex);
 	/* The client is closing: forget it in any pending step.  Idempotent. */
-	void		 (*detach)(struct client *);
+	void		 (*detach)(struct exchange *ex);
 	/* The request became a WebSocket tunnel (client_tunnel()). */
-	void		 (*tunnel)(struct client *);
+	void		 (*tunnel)(struct exchange *ex);
 
 	/* The upstream side of a request (see proxy.h). */
 	void		 (*up_close)(struct proxy *);	/* unlink, free later */

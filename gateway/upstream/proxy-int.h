@@ -16,7 +16,7 @@
 
 #include "request.h"
 
-struct client;
+struct exchange;
 struct config_app;
 struct conn;
 struct evbuffer;
@@ -39,9 +39,9 @@ struct proxy_field {
 };
 #define PROXY_NO_VALUE		SIZE_MAX
 
-/* Owned by its client (clt->px); freed by the reaper only. */
+/* Owned by its client (ex->px); freed by the reaper only. */
 struct proxy {
-	struct client		*clt;		/* NULL once unlinked */
+	struct exchange		*ex;		/* NULL once unlinked */
 	struct conn		*conn;		/* the upstream connection */
 	struct event		 reaper;
 	http_parser		 parser;	/* the response */

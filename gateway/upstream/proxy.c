@@ -113,14 +113,14 @@ static void	proxy_on_tunnel_idle(evutil_socket_t, short, void *);
 static void
 proxy_set_timeouts(struct proxy *px)
 {
-	const struct config *cfg = px->clt->cfg;
+	const struct config *cfg = px->ex->cfg;
 	struct timeval	 r, w;
 
 	if (!px->connected)
 		conn_set_timeouts(px->conn, NULL, client_tv(&w,
 		    cfg->upstream_connect_timeout));
 	else
-		conn_set_timeouts(px->conn, px->clt->ex.body_done ?
+		conn_set_timeouts(px->conn, px->ex->body_done ?
 		    client_tv(&r, cfg->upstream_timeout) : NULL,
 		    client_tv(&w, cfg->body_timeout));
 }
@@ -148,7 +148,7 @@ proxy_dial(struct proxy *px)
 	    up->host)) == NULL))
 		return NULL;
 	/* owns ssl from here, even when it fails */
-	if ((conn = conn_new(px->clt->w->base, -1, ssl, 0)) == NULL)
+	if ((conn = conn_new(px->ex->w->base, -1, ssl, 0)) == NULL)
 		return NULL;
 	if (conn_connect(conn, (const struct sockaddr *)&up->addr.ss,
 	    up->addr.sslen) == -1) {
@@ -160,23 +160,24 @@ proxy_dial(struct proxy *px)
 }
 
 /*
- * Queue <buf> on <conn>.  It is written when this loop turn's callbacks
- * are done (conn.c): a small request or response goes out in one write,
- * without waiting for epoll to say the socket is writable.
+ * Queue <buf> on the output <to> of a connection.  It is written when this
+ * loop turn's callbacks are done (conn.c): a small request or response
+ * goes out in one write, without waiting for epoll to say the socket is
+ * writable.
  */
 static void
-proxy_send(struct conn *conn, struct evbuffer *buf)
+proxy_send(struct evbuffer *to, struct evbuffer *buf)
 {
 	if (evbuffer_get_length(buf) > 0)
-		(void)evbuffer_add_buffer(conn_output(conn), buf);
+		(void)evbuffer_add_buffer(to, buf);
 }
 
 /* Response bytes staged in px->out go to the client. */
 static void
 proxy_flush(struct proxy *px)
 {
-	if (px->clt != NULL)
-		proxy_send(px->clt->conn, px->out);
+	if (px->ex != NULL)
+		proxy_send(client_output(px->ex), px->out);
 }
 
 /*
@@ -189,7 +190,7 @@ proxy_attach(struct proxy *px, int use_pool)
 	struct conn	*conn = NULL;
 
 	if (use_pool)
-		conn = pool_get(px->clt->w->pool, &px->app->upstream);
+		conn = pool_get(px->ex->w->pool, &px->app->upstream);
 	px->reused = px->connected = conn != NULL;
 	if (conn == NULL && (conn = proxy_dial(px)) == NULL)
 		return -1;
@@ -198,14 +199,14 @@ proxy_attach(struct proxy *px, int use_pool)
 	    proxy_on_event, px);
 	conn_setwatermark(conn, EV_WRITE, PROXY_HIWAT / 2, 0);
 	conn_setwatermark(conn, EV_READ, 0, PROXY_HIWAT);
-	if (proxyhead_write_request(px->clt, px->websocket, px->out) == -1) {
+	if (proxyhead_write_request(px->ex, px->websocket, px->out) == -1) {
 		evbuffer_drain(px->out, evbuffer_get_length(px->out));
 		conn_free(conn);
 		px->conn = NULL;
 		return -1;
 	}
 	/* A new connection sends once connected; a pooled one at once. */
-	proxy_send(conn, px->out);
+	proxy_send(conn_output(conn), px->out);
 	proxy_set_timeouts(px);
 	/* Pooled connections kept EV_WRITE enabled (see pool_get()). */
 	conn_enable(conn, px->reused ? EV_READ : EV_READ | EV_WRITE);
@@ -219,17 +220,17 @@ proxy_is_websocket(const struct request *req)
 }
 
 struct proxy *
-proxy_new(struct client *clt, const struct config_app *app)
+proxy_new(struct exchange *ex, const struct config_app *app)
 {
-	struct event_base *base = clt->w->base;
+	struct event_base *base = ex->w->base;
 	struct proxy	*px;
 
-	if ((px = proxy_alloc(clt->w)) == NULL)
+	if ((px = proxy_alloc(ex->w)) == NULL)
 		return NULL;
-	px->w = clt->w;
-	px->clt = clt;
+	px->w = ex->w;
+	px->ex = ex;
 	px->app = app;
-	px->websocket = proxyhead_is_websocket(clt->ex.req);
+	px->websocket = proxyhead_is_websocket(ex->req);
 	http_parser_init(&px->parser, HTTP_RESPONSE);
 	px->parser.data = px;
 	/* Inside the struct: no allocation per request. */
@@ -248,7 +249,7 @@ proxy_close(struct proxy *px)
 	if (px == NULL || px->closing)
 		return;
 	px->closing = 1;
-	px->clt = NULL;
+	px->ex = NULL;
 	if (px->conn != NULL)
 		conn_disable(px->conn, EV_READ | EV_WRITE);
 	(void)evtimer_del(&px->idle_timer);
@@ -297,14 +298,14 @@ proxy_idempotent(enum http_method m)
 static int
 proxy_retry(struct proxy *px)
 {
-	struct request	*req = px->clt->ex.req;
+	struct request	*req = px->ex->req;
 
 	if (!px->reused || px->retried || px->got_bytes ||
 	    evbuffer_get_length(conn_input(px->conn)) > 0 ||
 	    request_has_body(req) || !proxy_idempotent(req->method))
 		return 0;
 	log_debug("client %" PRIu64 ": stale upstream connection, retrying",
-	    px->clt->id);
+	    client_id(px->ex));
 	px->retried = 1;
 	conn_free(px->conn);	/* in its callback: conn.c frees on return */
 	px->conn = NULL;
@@ -322,18 +323,18 @@ proxy_retry(struct proxy *px)
 static void
 proxy_release(struct proxy *px)
 {
-	struct client		*clt = px->clt;
+	struct exchange		*ex = px->ex;
 	struct conn	*conn = px->conn;
 
 	if (px->eof || px->tunnel || px->parser.http_minor < 1 ||
-	    !http_should_keep_alive(&px->parser) || !clt->ex.body_done ||
-	    clt->w->draining ||
+	    !http_should_keep_alive(&px->parser) || !ex->body_done ||
+	    ex->w->draining ||
 	    evbuffer_get_length(conn_input(conn)) > 0 ||
 	    evbuffer_get_length(conn_output(conn)) > 0)
 		return;
 	px->conn = NULL;
-	pool_put(clt->w->pool, &px->app->upstream, conn,
-	    clt->cfg->upstream_idle_timeout);
+	pool_put(ex->w->pool, &px->app->upstream, conn,
+	    ex->cfg->upstream_idle_timeout);
 }
 
 /* Did the TLS handshake fail on the upstream's certificate? */
@@ -350,7 +351,7 @@ proxy_tls_verify_failed(struct conn *conn)
 static void
 proxy_tunnel_touch(struct proxy *px)
 {
-	(void)event_base_gettimeofday_cached(px->clt->w->base, &px->last);
+	(void)event_base_gettimeofday_cached(px->ex->w->base, &px->last);
 }
 
 /* Upstream to client, until the client's output is full. */
@@ -358,11 +359,11 @@ static void
 proxy_tunnel_up(struct proxy *px)
 {
 	struct evbuffer	*in = conn_input(px->conn);
-	struct evbuffer	*out = client_output(px->clt);
+	struct evbuffer	*out = client_output(px->ex);
 
 	if (evbuffer_get_length(in) > 0) {
 		proxy_tunnel_touch(px);
-		proxy_send(px->clt->conn, in);
+		proxy_send(client_output(px->ex), in);
 	}
 	if (evbuffer_get_length(out) >= CLIENT_HIWAT) {
 		conn_disable(px->conn, EV_READ);
@@ -373,8 +374,8 @@ proxy_tunnel_up(struct proxy *px)
 void
 proxy_tunnel_pump(struct proxy *px)
 {
-	struct client	*clt = px->clt;
-	struct evbuffer	*in = conn_input(clt->conn);
+	struct exchange	*ex = px->ex;
+	struct evbuffer	*in = client_input(ex);
 	struct evbuffer	*out = conn_output(px->conn);
 
 	if (evbuffer_get_length(in) > 0) {
@@ -382,7 +383,7 @@ proxy_tunnel_pump(struct proxy *px)
 		(void)evbuffer_add_buffer(out, in);
 	}
 	if (evbuffer_get_length(out) >= PROXY_HIWAT)
-		conn_disable(clt->conn, EV_READ);	/* proxy_on_write */
+		client_reading(ex, 0);	/* proxy_on_write */
 }
 
 static void
@@ -398,17 +399,17 @@ proxy_tunnel_arm(struct proxy *px, uint64_t ms)
 static void
 proxy_tunnel_start(struct proxy *px)
 {
-	const struct config *cfg = px->clt->cfg;
+	const struct config *cfg = px->ex->cfg;
 	struct timeval	 w;
 
 	conn_set_timeouts(px->conn, NULL, client_tv(&w,
 	    cfg->body_timeout));
 	proxy_tunnel_touch(px);
 	proxy_tunnel_arm(px, cfg->tunnel_idle_timeout);
-	client_tunnel(px->clt);
-	if (px->clt != NULL)
+	client_tunnel(px->ex);
+	if (px->ex != NULL)
 		proxy_tunnel_pump(px);	/* client bytes sent early */
-	if (px->clt != NULL)
+	if (px->ex != NULL)
 		proxy_tunnel_up(px);	/* upstream bytes after the 101 */
 }
 
@@ -420,17 +421,17 @@ proxy_on_tunnel_idle(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 now, idle;
 	uint64_t	 ms, quiet;
 
-	if (px->clt == NULL)
+	if (px->ex == NULL)
 		return;
-	ms = px->clt->cfg->tunnel_idle_timeout;
-	(void)event_base_gettimeofday_cached(px->clt->w->base, &now);
+	ms = px->ex->cfg->tunnel_idle_timeout;
+	(void)event_base_gettimeofday_cached(px->ex->w->base, &now);
 	timersub(&now, &px->last, &idle);
 	quiet = (uint64_t)idle.tv_sec * 1000 + (uint64_t)idle.tv_usec / 1000;
 	if (quiet < ms) {
 		proxy_tunnel_arm(px, ms - quiet);
 		return;
 	}
-	client_close(px->clt, "tunnel_idle");
+	client_close(px->ex, "tunnel_idle");
 }
 
 /* The upstream ended the tunnel: what it sent reaches the client first. */
@@ -439,9 +440,9 @@ proxy_tunnel_event(struct proxy *px, short events)
 {
 	if (events & CONN_EV_EOF) {
 		proxy_tunnel_up(px);
-		client_close_after_flush(px->clt);
+		client_close_after_flush(px->ex);
 	} else
-		client_close(px->clt, "tunnel_upstream_error");
+		client_close(px->ex, "tunnel_upstream_error");
 }
 
 /* ---- request body ---- */
@@ -449,38 +450,38 @@ proxy_tunnel_event(struct proxy *px, short events)
 void
 proxy_pump_body(struct proxy *px)
 {
-	struct client	*clt = px->clt;
+	struct exchange	*ex = px->ex;
 	struct evbuffer	*in, *out;
 	enum request_result r;
 	size_t		 before;
 
-	if (clt == NULL || clt->ex.body_done)
+	if (ex == NULL || ex->body_done)
 		return;
-	in = conn_input(clt->conn);
+	in = client_input(ex);
 	out = conn_output(px->conn);
 	for (;;) {
 		if (evbuffer_get_length(out) >= PROXY_HIWAT) {
-			conn_disable(clt->conn, EV_READ);
+			client_reading(ex, 0);
 			return;
 		}
 		if ((before = evbuffer_get_length(in)) == 0)
 			return;
-		r = request_parse_body(clt->ex.req, in, out,
+		r = request_parse_body(ex->req, in, out,
 		    PROXY_HIWAT - evbuffer_get_length(out));
 		if (r == REQUEST_ERROR) {
-			if (clt->ex.head_sent) {	/* too late for a 400 page */
+			if (ex->head_sent) {	/* too late for a 400 page */
 				log_event(LOG_LEVEL_WARN, "reject", "reason",
-				    clt->ex.req->reason, "request_id",
-				    clt->ex.request_id, "client", clt->peer,
+				    ex->req->reason, "request_id",
+				    ex->request_id, "client", ex->peer,
 				    (const char *)NULL);
-				client_close(clt, clt->ex.req->reason);
+				client_close(ex, ex->req->reason);
 			} else
-				client_refuse(clt, clt->ex.req->status,
-				    clt->ex.req->reason);
+				client_refuse(ex, ex->req->status,
+				    ex->req->reason);
 			return;
 		}
 		if (r == REQUEST_DONE) {
-			client_body_done(clt);
+			client_body_done(ex);
 			proxy_set_timeouts(px);
 			return;
 		}
@@ -494,14 +495,14 @@ proxy_on_write(struct conn *conn, void *arg)
 {
 	struct proxy	*px = arg;
 
-	if (px->clt != NULL && px->tunnel) {
-		conn_enable(px->clt->conn, EV_READ);
+	if (px->ex != NULL && px->tunnel) {
+		client_reading(px->ex, 1);
 		proxy_tunnel_pump(px);
 		return;
 	}
-	if (px->clt == NULL || px->clt->ex.body_done)
+	if (px->ex == NULL || px->ex->body_done)
 		return;
-	conn_enable(px->clt->conn, EV_READ);
+	client_reading(px->ex, 1);
 	proxy_pump_body(px);
 }
 
@@ -514,16 +515,16 @@ proxy_on_read(struct conn *conn, void *arg)
 	size_t		 used;
 
 	if (px->tunnel) {
-		if (px->clt != NULL)
+		if (px->ex != NULL)
 			proxy_tunnel_up(px);
 		return;
 	}
 	if (evbuffer_get_length(in) > 0)
 		px->got_bytes = 1;
-	while (px->clt != NULL && !px->complete &&
+	while (px->ex != NULL && !px->complete &&
 	    evbuffer_get_length(in) > 0) {
 		if (px->head_sent && evbuffer_get_length(
-		    client_output(px->clt)) >= CLIENT_HIWAT) {
+		    client_output(px->ex)) >= CLIENT_HIWAT) {
 			conn_disable(conn, EV_READ);
 			px->paused = 1;
 			return;
@@ -545,7 +546,7 @@ proxy_on_read(struct conn *conn, void *arg)
 			return;
 		}
 	}
-	if (px->clt == NULL)
+	if (px->ex == NULL)
 		return;
 	if (!px->complete && px->eof && evbuffer_get_length(in) == 0) {
 		/* A close-delimited body ends here; anything else is cut. */
@@ -557,7 +558,7 @@ proxy_on_read(struct conn *conn, void *arg)
 	proxy_flush(px);		/* the last chunk, after an EOF */
 	if (px->complete) {
 		proxy_release(px);
-		client_response_done(px->clt);	/* closes px */
+		client_response_done(px->ex);	/* closes px */
 	}
 }
 
@@ -576,7 +577,7 @@ proxy_on_event(struct conn *conn, short events, void *arg)
 {
 	struct proxy	*px = arg;
 
-	if (px->clt == NULL)
+	if (px->ex == NULL)
 		return;
 	if (events & CONN_EV_CONNECTED) {
 		px->connected = 1;

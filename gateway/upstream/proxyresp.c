@@ -165,7 +165,7 @@ proxy_on_header_value(http_parser *p, const char *at, size_t len)
 static void
 proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 {
-	struct client	*clt = px->clt;
+	struct exchange	*ex = px->ex;
 	http_parser	*p = &px->parser;
 	size_t		 i;
 
@@ -173,7 +173,7 @@ proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 		for (i = 0; i < px->nhdrs; i++)
 			if (px->hdrs[i].value != NULL && strcasecmp(
 			    px->hdrs[i].name, "content-length") == 0 &&
-			    clt->ex.req->method == HTTP_HEAD)
+			    ex->req->method == HTTP_HEAD)
 				(void)proxyhead_add_header(out,
 				    "Content-Length", px->hdrs[i].value);
 		return;
@@ -183,12 +183,12 @@ proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
 		    (unsigned long long)p->content_length);
 		return;
 	}
-	if (clt->ex.req->http_minor >= 1) {
+	if (ex->req->http_minor >= 1) {
 		px->out_chunked = 1;
 		(void)evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 		return;
 	}
-	clt->ex.keep_alive = 0;	/* HTTP/1.0: the close ends the body */
+	ex->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
 }
 
 /*
@@ -200,12 +200,12 @@ proxy_write_101(struct proxy *px, struct evbuffer *out)
 {
 	const char	*why;
 
-	if (proxyhead_write_101(out, px->clt, px->hdrs, px->nhdrs,
+	if (proxyhead_write_101(out, px->ex, px->hdrs, px->nhdrs,
 	    px->websocket, &why) == -1)
 		return proxy_fail(px, why);
 	px->tunnel = 1;
 	px->head_sent = 1;
-	client_response_started(px->clt, 101);
+	client_response_started(px->ex, 101);
 	return 0;
 }
 
@@ -213,7 +213,7 @@ static int
 proxy_on_headers_complete(http_parser *p)
 {
 	struct proxy	*px = p->data;
-	struct client	*clt = px->clt;
+	struct exchange	*ex = px->ex;
 	struct evbuffer	*out = px->out;	/* flushed by proxy_on_read() */
 	int		 nobody, status = p->status_code;
 
@@ -224,22 +224,22 @@ proxy_on_headers_complete(http_parser *p)
 		px->interim = 1;	/* 100, 103: dropped */
 		return 0;
 	}
-	nobody = clt->ex.req->method == HTTP_HEAD || status == 204 ||
+	nobody = ex->req->method == HTTP_HEAD || status == 204 ||
 	    status == 304;
-	clt->ex.keep_alive = exchange_keep_alive(&clt->ex, clt->w->draining,
+	ex->keep_alive = exchange_keep_alive(ex, ex->w->draining,
 	    1);
-	if (proxyhead_write_response(out, clt, status, px->reason, px->hdrs,
+	if (proxyhead_write_response(out, ex, status, px->reason, px->hdrs,
 	    px->nhdrs) == -1)
 		return proxy_fail(px, "upstream_bad_header");
 	proxy_add_framing(px, out, nobody);
-	if (!clt->ex.keep_alive)
+	if (!ex->keep_alive)
 		(void)evbuffer_add(out, "Connection: close\r\n", 19);
-	else if (clt->ex.req->http_minor == 0)
+	else if (ex->req->http_minor == 0)
 		(void)evbuffer_add(out, "Connection: keep-alive\r\n", 24);
 	(void)evbuffer_add(out, "\r\n", 2);
 	px->head_sent = 1;
-	client_response_started(clt, status);
-	return nobody && clt->ex.req->method == HTTP_HEAD ? 1 : 0;
+	client_response_started(ex, status);
+	return nobody && ex->req->method == HTTP_HEAD ? 1 : 0;
 }
 
 /* "<len in hex>\r\n", a chunk's size line, without printf. */
@@ -263,7 +263,7 @@ proxy_on_body(http_parser *p, const char *at, size_t len)
 	struct proxy	*px = p->data;
 	struct evbuffer	*out = px->out;
 
-	px->clt->ex.bytes += len;
+	px->ex->bytes += len;
 	if (px->out_chunked)
 		(void)proxy_add_chunk_size(out, len);
 	(void)evbuffer_add(out, at, len);
@@ -307,12 +307,12 @@ static const http_parser_settings proxy_settings = {
 void
 proxy_failed(struct proxy *px, int status, const char *reason)
 {
-	struct client	*clt = px->clt;
+	struct exchange	*ex = px->ex;
 
 	log_event(LOG_LEVEL_WARN, "upstream_error", "reason", reason,
-	    "app", clt->ex.app != NULL ? clt->ex.app->name : NULL,
-	    "request_id", clt->ex.request_id, (const char *)NULL);
-	client_upstream_failed(clt, status, reason);	/* closes px */
+	    "app", ex->app != NULL ? ex->app->name : NULL,
+	    "request_id", ex->request_id, (const char *)NULL);
+	client_upstream_failed(ex, status, reason);	/* closes px */
 }
 
 /* Feed <len> bytes (len 0: EOF) to the response parser. */

@@ -74,9 +74,9 @@ auth_clock_ms(void)
 }
 
 static struct worker *
-auth_worker(struct client *clt)
+auth_worker(struct exchange *ex)
 {
-	return clt->w;
+	return ex->w;
 }
 
 void
@@ -95,10 +95,10 @@ auth_cookie_name(const struct config *cfg)
 }
 
 void
-auth_scope(const struct client *clt, char *out, size_t size)
+auth_scope(const struct exchange *ex, char *out, size_t size)
 {
-	const char	*cd = clt->cfg->cookie_domain;
-	const char	*h = clt->ex.req->host != NULL ? clt->ex.req->host : "";
+	const char	*cd = ex->cfg->cookie_domain;
+	const char	*h = ex->req->host != NULL ? ex->req->host : "";
 	const struct config_app *app;
 	size_t		 hl = strlen(h), dl = cd != NULL ? strlen(cd) : 0;
 
@@ -106,33 +106,33 @@ auth_scope(const struct client *clt, char *out, size_t size)
 	if (cd != NULL && hl >= dl && strcmp(h + hl - dl, cd) == 0 &&
 	    (hl == dl || h[hl - dl - 1] == '.'))
 		(void)snprintf(out, size, "domain:%s", cd);
-	else if ((app = config_app_for_host(clt->cfg, h)) != NULL)
+	else if ((app = config_app_for_host(ex->cfg, h)) != NULL)
 		(void)snprintf(out, size, "app:%s", app->name);
 	else
 		(void)snprintf(out, size, "host:%s", h);
 }
 
 struct auth_check *
-auth_check_new(struct client *clt, enum auth_kind kind)
+auth_check_new(struct exchange *ex, enum auth_kind kind)
 {
 	struct auth_check	*chk;
 
 	if ((chk = calloc(1, sizeof(*chk))) == NULL)
 		return NULL;
-	chk->clt = clt;
+	chk->ex = ex;
 	chk->kind = kind;
-	chk->st = auth_worker(clt)->store;
-	clt->ex.check = chk;
+	chk->st = auth_worker(ex)->store;
+	ex->check = chk;
 	return chk;
 }
 
-struct client *
+struct exchange *
 auth_check_done(struct auth_check *chk)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 
-	if (clt != NULL)
-		clt->ex.check = NULL;
+	if (ex != NULL)
+		ex->check = NULL;
 	if (chk->password != NULL) {
 		OPENSSL_cleanse(chk->password, chk->pwlen);
 		free(chk->password);
@@ -149,30 +149,44 @@ auth_check_done(struct auth_check *chk)
 	}
 	OPENSSL_cleanse(chk, sizeof(*chk));
 	free(chk);
-	return clt;
+	return ex;
 }
 
-struct client *
+void
+auth_hash(struct auth_check *chk, hashpool_work_fn work,
+    hashpool_done_fn done)
+{
+	struct exchange	*ex = chk->ex;
+
+	if (hashpool_submit(ex->w->srv->hashpool, ex->w->hashport, work,
+	    done, chk) == 0)
+		return;
+	(void)auth_check_done(chk);
+	client_answer(ex, &(struct pages_resp){ .status = 503 },
+	    "hash_queue_full");
+}
+
+struct exchange *
 auth_check_reply(struct auth_check *chk, const redisReply *reply,
     const char *err)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 
-	if (clt != NULL && err == NULL && reply != NULL)
-		return clt;
+	if (ex != NULL && err == NULL && reply != NULL)
+		return ex;
 	(void)auth_check_done(chk);
-	if (clt != NULL)
-		auth_unavailable(clt);
+	if (ex != NULL)
+		auth_unavailable(ex);
 	return NULL;
 }
 
 void
 auth_check_unavailable(struct auth_check *chk)
 {
-	struct client	*clt = auth_check_done(chk);
+	struct exchange	*ex = auth_check_done(chk);
 
-	if (clt != NULL)
-		auth_unavailable(clt);
+	if (ex != NULL)
+		auth_unavailable(ex);
 }
 
 void
@@ -196,31 +210,31 @@ static void
 auth_rate_refuse(struct auth_check *chk, uint64_t ms, int shed)
 {
 	const struct ratelimit_class *c = chk->rl;
-	struct client	*clt;
+	struct exchange	*ex;
 	char		 target[USER_EMAILMAX + 1], rd[REDIRECT_MAX + 1];
 	int		 login = strcmp(c->name, "login") == 0;
 
 	(void)snprintf(target, sizeof(target), "%s", chk->email);
 	(void)snprintf(rd, sizeof(rd), "%s", chk->rd[0] != '\0' ? chk->rd :
 	    "/");
-	clt = auth_check_done(chk);
+	ex = auth_check_done(chk);
 	if (login && !shed)
-		auth_audit(clt, "rate_limit_lockout", "", target, 0, c->name);
-	if (!login || !pages_wants_html(request_header(clt->ex.req, "accept"))) {
-		ratelimit_refuse(clt, c, ms, shed);
+		auth_audit(ex, "rate_limit_lockout", "", target, 0, c->name);
+	if (!login || !pages_wants_html(request_header(ex->req, "accept"))) {
+		ratelimit_refuse(ex, c, ms, shed);
 		return;
 	}
-	ratelimit_note(clt, c, shed);
-	auth_login_locked(clt, rd, target, ms);
+	ratelimit_note(ex, c, shed);
+	auth_login_locked(ex, rd, target, ms);
 }
 
 static void
 auth_on_rate(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -235,7 +249,7 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 	if (reply->integer > 0) {
 		/* Redis admits nothing of this client's before then: counted
 		 * from when it was asked, which is before it looked */
-		ratelimit_shed_note(clt->w->rl_shed, &chk->rl_key,
+		ratelimit_shed_note(ex->w->rl_shed, &chk->rl_key,
 		    chk->rl_sent + (uint64_t)reply->integer);
 		auth_rate_refuse(chk, (uint64_t)reply->integer, 0);
 		return;
@@ -247,22 +261,22 @@ void
 auth_rate(struct auth_check *chk, const char *name, const char *account,
     void (*next)(struct auth_check *))
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 	char		 addr[INET6_ADDRSTRLEN + 8];
 	int		 have = 0;
 	uint64_t	 left;
 
-	if ((chk->rl = ratelimit_class(clt->cfg, name)) == NULL) {
+	if ((chk->rl = ratelimit_class(ex->cfg, name)) == NULL) {
 		next(chk);
 		return;
 	}
 	chk->rl_next = next;
-	if (ratelimit_client_key(clt, addr, sizeof(addr)) == 0) {
+	if (ratelimit_client_key(ex, addr, sizeof(addr)) == 0) {
 		have = 1;
 		chk->rl_sent = auth_clock_ms();
-		ratelimit_shed_key(clt->w->rl_shed, chk->rl, addr, account,
+		ratelimit_shed_key(ex->w->rl_shed, chk->rl, addr, account,
 		    &chk->rl_key);
-		left = ratelimit_shed_left(clt->w->rl_shed, &chk->rl_key,
+		left = ratelimit_shed_left(ex->w->rl_shed, &chk->rl_key,
 		    chk->rl_sent);
 		if (left > 0) {		/* Redis refused it moments ago */
 			auth_rate_refuse(chk, left, 1);
@@ -279,12 +293,12 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 }
 
 /*
- * A tunnel's session check.  Owned by the client (clt->watch); while a
+ * A tunnel's session check.  Owned by the client (ex->watch); while a
  * lookup is in flight the callback owns it and the client only unlinks
- * itself (<clt> NULL) when it closes.
+ * itself (<ex> NULL) when it closes.
  */
 struct auth_watch {
-	struct client	*clt;
+	struct exchange	*ex;
 	struct event	*timer;
 	int		 busy;		/* a lookup is in flight */
 	char		 hash[SESSION_HASH_LEN + 1];
@@ -304,25 +318,25 @@ auth_watch_arm(struct auth_watch *aw)
 	struct timeval	tv;
 
 	(void)evtimer_add(aw->timer, client_tv(&tv,
-	    aw->clt->cfg->session_ws_recheck));
+	    aw->ex->cfg->session_ws_recheck));
 }
 
 static void
 auth_on_watch(void *arg, enum session_status status, const struct session *s)
 {
 	struct auth_watch	*aw = arg;
-	struct client		*clt = aw->clt;
+	struct exchange		*ex = aw->ex;
 
 	(void)s;
 	aw->busy = 0;
-	if (clt == NULL) {		/* closed meanwhile */
+	if (ex == NULL) {		/* closed meanwhile */
 		auth_watch_free(aw);
 		return;
 	}
 	if (status == SESSION_NONE) {
 		log_event(LOG_LEVEL_INFO, "websocket", "outcome", "closed",
-		    "reason", "session_revoked", "client_ip", clt->peer, NULL);
-		client_close(clt, "session revoked");
+		    "reason", "session_revoked", "client_ip", ex->peer, NULL);
+		client_close(ex, "session revoked");
 		return;
 	}
 	auth_watch_arm(aw);		/* OK, or Redis away: look again */
@@ -332,14 +346,14 @@ static void
 auth_watch_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_watch	*aw = arg;
-	struct client		*clt = aw->clt;
+	struct exchange		*ex = aw->ex;
 	struct session_limits	 lim;
 
 	(void)fd;
 	(void)what;
-	auth_limits(clt->cfg, &lim);
-	if (clt->w->store != NULL && store_healthy(clt->w->store) &&
-	    session_lookup_hash(clt->w->store, aw->hash, NULL, auth_now(), &lim,
+	auth_limits(ex->cfg, &lim);
+	if (ex->w->store != NULL && store_healthy(ex->w->store) &&
+	    session_lookup_hash(ex->w->store, aw->hash, NULL, auth_now(), &lim,
 	    auth_on_watch, aw) == 0)
 		aw->busy = 1;
 	else
@@ -347,59 +361,59 @@ auth_watch_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-auth_tunnel_watch(struct client *clt)
+auth_tunnel_watch(struct exchange *ex)
 {
 	struct auth_watch	*aw;
 
-	if (clt->ex.ident == NULL || clt->ex.ident->kind != DECIDE_SESSION ||
-	    clt->watch != NULL || (aw = calloc(1, sizeof(*aw))) == NULL)
+	if (ex->ident == NULL || ex->ident->kind != DECIDE_SESSION ||
+	    ex->watch != NULL || (aw = calloc(1, sizeof(*aw))) == NULL)
 		return;
-	aw->clt = clt;
-	(void)memcpy(aw->hash, clt->ex.ident->s.hash, sizeof(aw->hash));
-	if ((aw->timer = evtimer_new(clt->w->base, auth_watch_tick, aw)) ==
+	aw->ex = ex;
+	(void)memcpy(aw->hash, ex->ident->s.hash, sizeof(aw->hash));
+	if ((aw->timer = evtimer_new(ex->w->base, auth_watch_tick, aw)) ==
 	    NULL) {
 		free(aw);
 		return;
 	}
-	clt->watch = aw;
+	ex->watch = aw;
 	auth_watch_arm(aw);
 }
 
 void
-auth_detach(struct client *clt)
+auth_detach(struct exchange *ex)
 {
-	if (clt->watch != NULL) {
-		evtimer_del(clt->watch->timer);
-		if (clt->watch->busy)
-			clt->watch->clt = NULL;	/* its reply frees it */
+	if (ex->watch != NULL) {
+		evtimer_del(ex->watch->timer);
+		if (ex->watch->busy)
+			ex->watch->ex = NULL;	/* its reply frees it */
 		else
-			auth_watch_free(clt->watch);
-		clt->watch = NULL;
+			auth_watch_free(ex->watch);
+		ex->watch = NULL;
 	}
-	if (clt->ex.check != NULL) {
-		clt->ex.check->clt = NULL;
-		clt->ex.check = NULL;
+	if (ex->check != NULL) {
+		ex->check->ex = NULL;
+		ex->check = NULL;
 	}
-	auth_reset(clt);
+	auth_reset(ex);
 }
 
 void
-auth_reset(struct client *clt)
+auth_reset(struct exchange *ex)
 {
-	exchange_forget_identity(&clt->ex);
+	exchange_forget_identity(ex);
 }
 
 void
-auth_audit(struct client *clt, const char *action, const char *actor,
+auth_audit(struct exchange *ex, const char *action, const char *actor,
     const char *target, int ok, const char *reason)
 {
 	char	ip[INET6_ADDRSTRLEN + 8];
 
-	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
-		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
-	audit_emit(clt->w, clt->cfg, &(struct audit_event){ .action = action,
-	    .actor = actor, .target = target, .org = clt->ex.tenant, .ip = ip,
-	    .request_id = clt->ex.request_id, .outcome = ok ? "success" :
+	if (ratelimit_client_addr(ex, ip, sizeof(ip)) == -1)
+		(void)snprintf(ip, sizeof(ip), "%s", ex->peer);
+	audit_emit(ex->w, ex->cfg, &(struct audit_event){ .action = action,
+	    .actor = actor, .target = target, .org = ex->tenant, .ip = ip,
+	    .request_id = ex->request_id, .outcome = ok ? "success" :
 	    "failure", .reason = reason });
 }
 
@@ -417,9 +431,9 @@ auth_host_named(const struct config *cfg, const char *host)
 }
 
 int
-auth_link_host(struct client *clt, char *out, size_t size, char *org)
+auth_link_host(struct exchange *ex, char *out, size_t size, char *org)
 {
-	const char	*h = clt->ex.req->host, *dot;
+	const char	*h = ex->req->host, *dot;
 	char		 pat[300], port[8] = "";
 	int		 rc = 0;
 
@@ -427,11 +441,11 @@ auth_link_host(struct client *clt, char *out, size_t size, char *org)
 	if (h == NULL || strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
 	    != strlen(h))
 		return -1;
-	if (!auth_host_named(clt->cfg, h)) {
+	if (!auth_host_named(ex->cfg, h)) {
 		if ((dot = strchr(h, '.')) == NULL || dot == h ||
 		    (size_t)(dot - h) > AUTH_ORG_SLUGMAX || snprintf(pat,
 		    sizeof(pat), "{org}%s", dot) >= (int)sizeof(pat) ||
-		    !auth_host_named(clt->cfg, pat))
+		    !auth_host_named(ex->cfg, pat))
 			return -1;
 		memcpy(org, h, (size_t)(dot - h));
 		org[dot - h] = '\0';
@@ -439,49 +453,49 @@ auth_link_host(struct client *clt, char *out, size_t size, char *org)
 			return -1;
 		rc = 1;
 	}
-	if (clt->https_port != 443)
-		(void)snprintf(port, sizeof(port), ":%u", clt->https_port);
+	if (ex->https_port != 443)
+		(void)snprintf(port, sizeof(port), ":%u", ex->https_port);
 	if (snprintf(out, size, "%s%s", h, port) >= (int)size)
 		return -1;
 	return rc;
 }
 
 void
-auth_notify_change(struct client *clt, const char *email, const char *change)
+auth_notify_change(struct exchange *ex, const char *email, const char *change)
 {
 	char		 ip[INET6_ADDRSTRLEN + 8], host[300], reset[340];
 	char		 when[40], org[AUTH_ORG_SLUGMAX + 1];
 	struct tm	 tm;
 	time_t		 now = time(NULL);
 
-	if (!clt->cfg->notify_changes || !mail_configured(clt->cfg) ||
+	if (!ex->cfg->notify_changes || !mail_configured(ex->cfg) ||
 	    email == NULL || email[0] == '\0')
 		return;
-	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
-		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
-	if (auth_link_host(clt, host, sizeof(host), org) != -1)
+	if (ratelimit_client_addr(ex, ip, sizeof(ip)) == -1)
+		(void)snprintf(ip, sizeof(ip), "%s", ex->peer);
+	if (auth_link_host(ex, host, sizeof(host), org) != -1)
 		(void)snprintf(reset, sizeof(reset), "https://%s/.postern/reset",
 		    host);
 	else
 		(void)snprintf(reset, sizeof(reset), "/.postern/reset");
 	(void)gmtime_r(&now, &tm);
 	(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	if (mailer_send(clt->w->mailer, email, "account_changed",
-	    (const struct mail_var []){ { "product", clt->cfg->brand_product },
+	if (mailer_send(ex->w->mailer, email, "account_changed",
+	    (const struct mail_var []){ { "product", ex->cfg->brand_product },
 	    { "email", email }, { "change", change }, { "time", when },
 	    { "ip", ip }, { "reset_link", reset } }, 6) == -1)
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "not_queued",
 		    "purpose", "account_changed", "request_id",
-		    clt->ex.request_id, NULL);
+		    ex->request_id, NULL);
 }
 
 /* ---- responses ---- */
 
 /* Answer with <r>, logging <reason> (NULL for a normal answer). */
 void
-auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
+auth_answer(struct exchange *ex, struct pages_resp *r, const char *reason)
 {
-	client_answer(clt, r, reason);
+	client_answer(ex, r, reason);
 }
 
 /*
@@ -490,16 +504,16 @@ auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
  * looked at, and nothing points the client at a sign-in page in clear.
  */
 void
-auth_https_required(struct client *clt)
+auth_https_required(struct exchange *ex)
 {
-	auth_answer(clt, &(struct pages_resp){ .status = 403,
+	auth_answer(ex, &(struct pages_resp){ .status = 403,
 	    .json = "{\"error\":\"https_required\"}" }, "https_required");
 }
 
 void
-auth_unavailable(struct client *clt)
+auth_unavailable(struct exchange *ex)
 {
-	auth_answer(clt, &(struct pages_resp){ .status = 503 },
+	auth_answer(ex, &(struct pages_resp){ .status = 503 },
 	    "session_store_down");
 }
 
@@ -550,10 +564,10 @@ auth_urlencode(const char *s, char *out, size_t size)
  * <www>.  <extra_in> (headers) goes with either answer; <reason> is logged.
  */
 void
-auth_send_to(struct client *clt, const char *page, const char *json,
+auth_send_to(struct exchange *ex, const char *page, const char *json,
     const char *www, const char *extra_in, const char *reason)
 {
-	struct request	*req = clt->ex.req;
+	struct request	*req = ex->req;
 	struct pages_resp r = { .status = 401 };
 	char		 back[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
 	char		 loc[3 * REDIRECT_MAX + 64], extra[768];
@@ -576,7 +590,7 @@ auth_send_to(struct client *clt, const char *page, const char *json,
 		r.json = json;
 	}
 	r.extra = extra;
-	auth_answer(clt, &r, reason);
+	auth_answer(ex, &r, reason);
 }
 
 /*
@@ -585,13 +599,13 @@ auth_send_to(struct client *clt, const char *page, const char *json,
  * named no valid session.
  */
 void
-auth_unauthenticated(struct client *clt, int stale)
+auth_unauthenticated(struct exchange *ex, int stale)
 {
 	char	extra[512] = "";
 
 	if (stale)
-		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
-	auth_send_to(clt, "/.postern/login", "{\"error\":\"unauthenticated\"}",
+		auth_session_cookie(ex->cfg, NULL, extra, sizeof(extra));
+	auth_send_to(ex, "/.postern/login", "{\"error\":\"unauthenticated\"}",
 	    "Bearer realm=\"postern\"", extra, "unauthenticated");
 }
 
@@ -604,7 +618,7 @@ auth_unauthenticated(struct client *clt, int stale)
 /* The user as the upstream would name it (X-Postern-User): grants with
  * their kind's prefix. */
 void
-auth_note_deny(struct client *clt, const struct decision *d,
+auth_note_deny(struct exchange *ex, const struct decision *d,
     const struct decide_identity *id)
 {
 	const char	*kind = id->kind == DECIDE_APIKEY ? "pk_" :
@@ -613,54 +627,54 @@ auth_note_deny(struct client *clt, const struct decision *d,
 	if (d->verdict != DECIDE_DENY)
 		return;
 	if (id->user != NULL)
-		(void)snprintf(clt->ex.deny_user, sizeof(clt->ex.deny_user), "%s%s",
+		(void)snprintf(ex->deny_user, sizeof(ex->deny_user), "%s%s",
 		    kind, id->user);
 	if (d->line > 0) {
-		clt->ex.deny_file = d->file;
-		clt->ex.deny_line = d->line;
+		ex->deny_file = d->file;
+		ex->deny_line = d->line;
 	}
 }
 
 void
-auth_refuse(struct client *clt, const struct decision *d)
+auth_refuse(struct exchange *ex, const struct decision *d)
 {
 	static const char www[] = "Bearer realm=\"postern\", "
 	    "error=\"insufficient_user_authentication\"";
 
 	switch (d->verdict) {
 	case DECIDE_LOGIN:
-		auth_unauthenticated(clt, 0);
+		auth_unauthenticated(ex, 0);
 		break;
 	case DECIDE_NOT_FOUND:
-		auth_answer(clt, &(struct pages_resp){ .status = 404 },
+		auth_answer(ex, &(struct pages_resp){ .status = 404 },
 		    d->reason);
 		break;
 	case DECIDE_STEP_UP:
-		auth_send_to(clt, "/.postern/reauth",
+		auth_send_to(ex, "/.postern/reauth",
 		    "{\"error\":\"reauthentication_required\"}", www, "",
 		    d->reason);
 		break;
 	case DECIDE_MFA:
-		auth_send_to(clt, "/.postern/2fa",
+		auth_send_to(ex, "/.postern/2fa",
 		    "{\"error\":\"mfa_required\"}", www, "", d->reason);
 		break;
 	case DECIDE_ALLOW:	/* callers forward instead */
 	case DECIDE_DENY:
 	default:		/* fail closed */
-		auth_answer(clt, &(struct pages_resp){ .status = 403 },
+		auth_answer(ex, &(struct pages_resp){ .status = 403 },
 		    d->reason != NULL ? d->reason : "policy");
 		break;
 	}
 }
 
 enum decide_verdict
-auth_decide_as(struct client *clt, const struct decide_identity *id,
+auth_decide_as(struct exchange *ex, const struct decide_identity *id,
     struct decision *d)
 {
 	struct decide_request	dr;
 
-	dr.method = clt->ex.req->method_name;
-	dr.path = clt->ex.req->path;
-	dr.host = clt->ex.req->host;
-	return decide(clt->ex.app, &dr, id, time(NULL), d);
+	dr.method = ex->req->method_name;
+	dr.path = ex->req->path;
+	dr.host = ex->req->host;
+	return decide(ex->app, &dr, id, time(NULL), d);
 }

@@ -111,51 +111,51 @@ auth_membership_pending(const struct auth_ident *ident, struct decision *d)
 }
 
 void
-auth_decide_ident(struct client *clt, struct auth_ident *ident)
+auth_decide_ident(struct exchange *ex, struct auth_ident *ident)
 {
 	struct decide_identity	id;
 	struct decision		d;
 	const char		*scopes[GRANT_MAXSCOPES];
 
-	auth_reset(clt);
-	clt->ex.ident = ident;
+	auth_reset(ex);
+	ex->ident = ident;
 	if (ident->kind == DECIDE_SESSION)
 		auth_identity_session(&id, &ident->s);
 	else
 		auth_identity_grant(&id, &ident->g, scopes);
-	if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
+	if (auth_decide_as(ex, &id, &d) != DECIDE_ALLOW) {
 		auth_membership_pending(ident, &d);
-		auth_note_deny(clt, &d, &id);
-		auth_reset(clt);	/* nothing goes upstream */
-		auth_refuse(clt, &d);
+		auth_note_deny(ex, &d, &id);
+		auth_reset(ex);	/* nothing goes upstream */
+		auth_refuse(ex, &d);
 		return;
 	}
 	if (d.tenant[0] != '\0' && d.role != NULL &&
-	    strlen(d.role) < sizeof(clt->ex.tenant_role)) {
-		(void)strcpy(clt->ex.tenant, d.tenant);
-		(void)strcpy(clt->ex.tenant_role, d.role);
+	    strlen(d.role) < sizeof(ex->tenant_role)) {
+		(void)strcpy(ex->tenant, d.tenant);
+		(void)strcpy(ex->tenant_role, d.role);
 	} else if (d.tenant[0] != '\0' && ident->kind != DECIDE_SESSION)
-		(void)strcpy(clt->ex.tenant, d.tenant);
-	client_resume(clt, CLIENT_ALLOW, 0);
+		(void)strcpy(ex->tenant, d.tenant);
+	client_resume(ex, CLIENT_ALLOW, 0);
 }
 
-/* The session <s> of <clt> is valid: decide again with it. */
+/* The session <s> of <ex> is valid: decide again with it. */
 static void
-auth_on_identified(struct client *clt, const struct session *s)
+auth_on_identified(struct exchange *ex, const struct session *s)
 {
 	struct auth_ident	*ident;
 
 	if ((ident = calloc(1, sizeof(*ident))) == NULL) {
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return;
 	}
-	if (account_session_gate(clt, s)) {
+	if (account_session_gate(ex, s)) {
 		free(ident);
 		return;
 	}
 	ident->kind = DECIDE_SESSION;
 	memcpy(&ident->s, s, sizeof(*s));
-	auth_decide_ident(clt, ident);
+	auth_decide_ident(ex, ident);
 }
 
 static void
@@ -163,33 +163,33 @@ auth_on_session(void *arg, enum session_status status,
     const struct session *s)
 {
 	enum auth_kind	 kind = ((struct auth_check *)arg)->kind;
-	struct client	*clt = auth_check_done(arg);
+	struct exchange	*ex = auth_check_done(arg);
 
-	if (clt == NULL)
+	if (ex == NULL)
 		return;
 	if (kind == AUTH_SIGNED_IN && status != SESSION_ERROR) {
-		auth_signed_in_page(clt, status == SESSION_OK ? s : NULL);
+		auth_signed_in_page(ex, status == SESSION_OK ? s : NULL);
 		return;
 	}
 	switch (status) {
 	case SESSION_OK:
-		auth_on_identified(clt, s);
+		auth_on_identified(ex, s);
 		break;
 	case SESSION_NONE:
-		auth_unauthenticated(clt, 1);
+		auth_unauthenticated(ex, 1);
 		break;
 	case SESSION_ERROR:
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		break;
 	}
 }
 
 int
-auth_cookie(struct client *clt, char *id, size_t idlen)
+auth_cookie(struct exchange *ex, char *id, size_t idlen)
 {
-	const char	*hdr = request_cookies(clt->ex.req);
+	const char	*hdr = request_cookies(ex->req);
 
-	return cookie_get(hdr, auth_cookie_name(clt->cfg), id, idlen) ==
+	return cookie_get(hdr, auth_cookie_name(ex->cfg), id, idlen) ==
 	    COOKIE_FOUND && session_id_valid(id);
 }
 
@@ -203,31 +203,31 @@ auth_on_dropped(void *arg, enum session_status status, const char *user)
 }
 
 void
-auth_drop_current(struct client *clt, struct store *st)
+auth_drop_current(struct exchange *ex, struct store *st)
 {
 	char	id[SESSION_ID_LEN + 2], scope[AUTH_SCOPE_MAX];
 
-	if (auth_cookie(clt, id, sizeof(id))) {
-		auth_scope(clt, scope, sizeof(scope));
+	if (auth_cookie(ex, id, sizeof(id))) {
+		auth_scope(ex, scope, sizeof(scope));
 		(void)session_destroy(st, id, scope, auth_on_dropped, NULL);
 	}
 	OPENSSL_cleanse(id, sizeof(id));
 }
 
-/* Start a session lookup for <clt>; 0, or -1 when Redis is unavailable. */
+/* Start a session lookup for <ex>; 0, or -1 when Redis is unavailable. */
 int
-auth_lookup(struct client *clt, const char *id, enum auth_kind kind)
+auth_lookup(struct exchange *ex, const char *id, enum auth_kind kind)
 {
 	struct session_limits	 lim;
 	struct auth_check	*chk;
 	char			 scope[AUTH_SCOPE_MAX];
 
-	if (clt->w->store == NULL ||
-	    !store_healthy(clt->w->store) ||
-	    (chk = auth_check_new(clt, kind)) == NULL)
+	if (ex->w->store == NULL ||
+	    !store_healthy(ex->w->store) ||
+	    (chk = auth_check_new(ex, kind)) == NULL)
 		return -1;
-	auth_limits(clt->cfg, &lim);
-	auth_scope(clt, scope, sizeof(scope));
+	auth_limits(ex->cfg, &lim);
+	auth_scope(ex, scope, sizeof(scope));
 	if (session_lookup(chk->st, id, scope, auth_now(), &lim,
 	    auth_on_session, chk) == -1) {
 		(void)auth_check_done(chk);
@@ -258,9 +258,9 @@ auth_port(const char *p, int secure)
 /* The port the browser addressed: the Host header's (validated by the
  * parser: a name, IPv4 or [IPv6] literal, then maybe ":port"). */
 static long
-auth_host_port(const struct client *clt)
+auth_host_port(const struct exchange *ex)
 {
-	const char	*h = request_header(clt->ex.req, "host");
+	const char	*h = request_header(ex->req, "host");
 	const char	*p;
 
 	if (h == NULL)
@@ -268,7 +268,7 @@ auth_host_port(const struct client *clt)
 	p = *h == '[' ? strchr(h, ']') : h;
 	if (p == NULL)
 		return -1;
-	return auth_port(p + strcspn(p, ":"), clt->ex.secure);
+	return auth_port(p + strcspn(p, ":"), ex->secure);
 }
 
 /*
@@ -280,10 +280,10 @@ auth_host_port(const struct client *clt)
  * one of the app's.
  */
 static int
-auth_ws_origin_ok(struct client *clt)
+auth_ws_origin_ok(struct exchange *ex)
 {
-	const char	*o = request_header(clt->ex.req, "origin");
-	const char	*scheme = clt->ex.secure ? "https://" : "http://";
+	const char	*o = request_header(ex->req, "origin");
+	const char	*scheme = ex->secure ? "https://" : "http://";
 	char		 host[256];
 	size_t		 n, i;
 	long		 port;
@@ -293,26 +293,26 @@ auth_ws_origin_ok(struct client *clt)
 	o += strlen(scheme);
 	n = strcspn(o, ":/");
 	if (n == 0 || n >= sizeof(host) ||
-	    (port = auth_port(o + n, clt->ex.secure)) == -1 ||
-	    port != auth_host_port(clt))
+	    (port = auth_port(o + n, ex->secure)) == -1 ||
+	    port != auth_host_port(ex))
 		return 0;
 	for (i = 0; i < n; i++)
 		host[i] = (char)tolower((unsigned char)o[i]);
 	host[n] = '\0';
-	return config_app_for_host(clt->cfg, host) == clt->ex.app;
+	return config_app_for_host(ex->cfg, host) == ex->app;
 }
 
 /* The route's class admitted the request: decide it now. */
 static void
 auth_rate_resume(struct auth_check *chk)
 {
-	struct client	*clt = auth_check_done(chk);
+	struct exchange	*ex = auth_check_done(chk);
 
-	if (clt == NULL)
+	if (ex == NULL)
 		return;
-	clt->ex.rate_checked = 1;
-	if (auth_decide(clt) == AUTH_ALLOW)
-		client_resume(clt, CLIENT_ALLOW, 0);
+	ex->rate_checked = 1;
+	if (auth_decide(ex) == AUTH_ALLOW)
+		client_resume(ex, CLIENT_ALLOW, 0);
 }
 
 /*
@@ -321,19 +321,19 @@ auth_rate_resume(struct auth_check *chk)
  * applies.  Without a store the class's fail_open decides.
  */
 static int
-auth_route_rate(struct client *clt, const char *name)
+auth_route_rate(struct exchange *ex, const char *name)
 {
 	struct auth_check	*chk;
 
 	if (name == NULL)
 		name = "default";
-	if (ratelimit_class(clt->cfg, name) == NULL)
+	if (ratelimit_class(ex->cfg, name) == NULL)
 		return 0;
-	if (clt->w->store == NULL ||
-	    (chk = auth_check_new(clt, AUTH_RATE)) == NULL) {
-		if (ratelimit_class(clt->cfg, name)->fail_open)
+	if (ex->w->store == NULL ||
+	    (chk = auth_check_new(ex, AUTH_RATE)) == NULL) {
+		if (ratelimit_class(ex->cfg, name)->fail_open)
 			return 0;
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return 1;
 	}
 	auth_rate(chk, name, NULL, auth_rate_resume);
@@ -346,90 +346,90 @@ auth_route_rate(struct client *clt, const char *name)
  * on to the session lookup; auth_on_identified() decides again.
  */
 enum auth_verdict
-auth_decide(struct client *clt)
+auth_decide(struct exchange *ex)
 {
 	struct decide_identity	anon = { .kind = DECIDE_NONE };
 	struct decision		d;
 	char			id[SESSION_ID_LEN + 2];
 
-	if (!clt->ex.secure && clt->ex.req->query != NULL &&
-	    strstr(clt->ex.req->query, AUTHGRANT_PARAM) != NULL) {
-		auth_https_required(clt);	/* a share token in clear */
+	if (!ex->secure && ex->req->query != NULL &&
+	    strstr(ex->req->query, AUTHGRANT_PARAM) != NULL) {
+		auth_https_required(ex);	/* a share token in clear */
 		return AUTH_PENDING;
 	}
-	if (authgrant_share_link(clt))
+	if (authgrant_share_link(ex))
 		return AUTH_PENDING;
-	if (auth_decide_as(clt, &anon, &d) != DECIDE_NOT_FOUND &&
-	    !clt->ex.rate_checked && auth_route_rate(clt, d.rate_limit))
+	if (auth_decide_as(ex, &anon, &d) != DECIDE_NOT_FOUND &&
+	    !ex->rate_checked && auth_route_rate(ex, d.rate_limit))
 		return AUTH_PENDING;
 	if (d.verdict == DECIDE_ALLOW)
 		return AUTH_ALLOW;
 	if (d.verdict != DECIDE_LOGIN) {
-		auth_refuse(clt, &d);
+		auth_refuse(ex, &d);
 		return AUTH_PENDING;
 	}
-	if (!clt->ex.secure) {		/* no credential is read in clear */
-		auth_https_required(clt);
+	if (!ex->secure) {		/* no credential is read in clear */
+		auth_https_required(ex);
 		return AUTH_PENDING;
 	}
-	if (authgrant_identify(clt, &d))
+	if (authgrant_identify(ex, &d))
 		return AUTH_PENDING;
-	if (proxy_is_websocket(clt->ex.req) && !auth_ws_origin_ok(clt)) {
-		auth_answer(clt, &(struct pages_resp){ .status = 403 },
+	if (proxy_is_websocket(ex->req) && !auth_ws_origin_ok(ex)) {
+		auth_answer(ex, &(struct pages_resp){ .status = 403 },
 		    "ws_origin");
 		return AUTH_PENDING;
 	}
-	if (!auth_cookie(clt, id, sizeof(id)))
-		auth_unauthenticated(clt, request_cookies(clt->ex.req) !=
-		    NULL && strstr(request_cookies(clt->ex.req),
-		    auth_cookie_name(clt->cfg)) != NULL);
-	else if (auth_lookup(clt, id, AUTH_LOOKUP) == -1)
-		auth_unavailable(clt);
+	if (!auth_cookie(ex, id, sizeof(id)))
+		auth_unauthenticated(ex, request_cookies(ex->req) !=
+		    NULL && strstr(request_cookies(ex->req),
+		    auth_cookie_name(ex->cfg)) != NULL);
+	else if (auth_lookup(ex, id, AUTH_LOOKUP) == -1)
+		auth_unavailable(ex);
 	OPENSSL_cleanse(id, sizeof(id));
 	return AUTH_PENDING;
 }
 
 static void
-auth_jwks(struct client *clt)
+auth_jwks(struct exchange *ex)
 {
 	struct pages_resp r = { .status = 200 };
 
-	if (clt->cfg->signer == NULL) {
-		auth_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+	if (ex->cfg->signer == NULL) {
+		auth_answer(ex, &(struct pages_resp){ .status = 404 }, NULL);
 		return;
 	}
-	r.json = assertion_jwks(clt->cfg->signer);
-	auth_answer(clt, &r, NULL);
+	r.json = assertion_jwks(ex->cfg->signer);
+	auth_answer(ex, &r, NULL);
 }
 
 int
-auth_builtin(struct client *clt)
+auth_builtin(struct exchange *ex)
 {
-	struct request	*req = clt->ex.req;
+	struct request	*req = ex->req;
 	const char	*p = req->path;
 	int		 get = req->method == HTTP_GET || req->method == HTTP_HEAD;
 
 	if (strcmp(p, "/.postern/jwks.json") == 0 && get) {
-		auth_jwks(clt);
+		auth_jwks(ex);
 		return 1;
 	}
-	if (authgrant_builtin(clt) || recover_builtin(clt) ||
-	    account_builtin(clt))
+	if (authgrant_builtin(ex) || recover_builtin(ex) ||
+	    account_builtin(ex))
 		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&
 	    strcmp(p, "/.postern/logout") != 0)
 		return 0;
-	if (clt->cfg->keys == NULL || !clt->cfg->keys->present) {
-		auth_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+	if (ex->cfg->keys == NULL || !ex->cfg->keys->present) {
+		auth_answer(ex, &(struct pages_resp){ .status = 404 }, NULL);
 		return 1;
 	}
 	if (strcmp(p, "/.postern/login") == 0 && get)
-		auth_login_get(clt);
+		auth_login_get(ex);
 	else if (req->method != HTTP_POST)
-		auth_answer(clt, &(struct pages_resp){ .status = 405,
+		auth_answer(ex, &(struct pages_resp){ .status = 405,
 		    .extra = "Allow: GET, POST\r\n" }, "method");
 	else
-		client_read_form(clt, FORM_MAX_BODY, strcmp(p,
+		client_read_form(ex, FORM_MAX_BODY, strcmp(p,
 		    "/.postern/login") == 0 ? auth_on_login_form :
 		    auth_on_logout_form);
 	return 1;
@@ -438,36 +438,36 @@ auth_builtin(struct client *clt)
 /* ---- identity upstream ---- */
 
 char *
-auth_assertion(struct client *clt, const struct assertion_claims *c)
+auth_assertion(struct exchange *ex, const struct assertion_claims *c)
 {
-	const struct config *cfg = clt->cfg;
+	const struct config *cfg = ex->cfg;
 
 	if (cfg->signer == NULL)
 		return NULL;
-	return assertion_sign(cfg->signer, c, clt->ex.app->name,
+	return assertion_sign(cfg->signer, c, ex->app->name,
 	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
 	    auth_now());
 }
 
 int
-auth_upstream_headers(struct client *clt)
+auth_upstream_headers(struct exchange *ex)
 {
-	struct exchange_upstream *u = &clt->ex.up;
+	struct exchange_upstream *u = &ex->up;
 	const struct session *s;
 	struct assertion_claims c = { 0 };
 
 	free(u->assertion);		/* a retry on a new connection */
 	memset(u, 0, sizeof(*u));
-	if (clt->ex.ident == NULL)
+	if (ex->ident == NULL)
 		return 0;
-	if (clt->ex.ident->kind != DECIDE_SESSION)
-		return authgrant_upstream_headers(clt);
-	s = &clt->ex.ident->s;
-	if (clt->ex.app->routes != NULL) {
+	if (ex->ident->kind != DECIDE_SESSION)
+		return authgrant_upstream_headers(ex);
+	s = &ex->ident->s;
+	if (ex->app->routes != NULL) {
 		/* The route named the tenant (auth_on_identified()). */
-		if (clt->ex.tenant[0] != '\0') {
-			c.org = clt->ex.tenant;
-			c.role = clt->ex.tenant_role;
+		if (ex->tenant[0] != '\0') {
+			c.org = ex->tenant;
+			c.role = ex->tenant_role;
 		}
 	} else if (s->norgs == 1) {
 		/* No routes, no tenant: a user of exactly one organisation
@@ -483,7 +483,7 @@ auth_upstream_headers(struct client *clt)
 	c.email = s->email;
 	c.auth = "session";
 	assertion_session_amr(s->method, s->mfa, c.amr);
-	if ((u->assertion = auth_assertion(clt, &c)) == NULL)
+	if ((u->assertion = auth_assertion(ex, &c)) == NULL)
 		return -1;
 	u->user = s->user;
 	u->email = s->email;
