@@ -24,6 +24,8 @@
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
+#include "auth.h"
+#include "authgrant.h"
 #include "client.h"
 #include "config.h"
 #include "connlimit.h"
@@ -33,6 +35,7 @@
 #include "mail.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxyhead.h"
 #include "ratelimit.h"
 #include "audit.h"
 #include "encode.h"
@@ -78,12 +81,49 @@ serve_config(struct server *srv, uint64_t *gen)
 	return cfg;
 }
 
-void
-serve_client_gone(struct worker *w)
+/* ---- the request path: edge -> identity -> upstream ---- */
+
+/* A request for an app: identity decides, then it goes upstream. */
+static void
+serve_request(struct exchange *ex)
 {
-	if (w->draining && w->nclients == 0)
-		event_base_loopexit(w->base, NULL);
+	proxyhead_log_spoof(ex);
+	if (auth_decide(ex) == AUTH_PENDING)
+		return;
+	client_resume(ex, CLIENT_ALLOW, 0);
 }
+
+static int
+serve_builtin(struct exchange *ex)
+{
+	return auth_builtin(ex);
+}
+
+/* The identity headers are signed here, before the upstream head. */
+static struct proxy *
+serve_forward(struct exchange *ex)
+{
+	if (auth_upstream_headers(ex) == -1)
+		return NULL;	/* no assertion: never forward unsigned */
+	return proxy_new(ex, ex->app);
+}
+
+/* What the edge and the upstream call above them (worker.h). */
+static const struct worker_ops serve_worker_ops = {
+	.snapshot = serve_snapshot,
+	.config = serve_config,
+	.request = serve_request,
+	.builtin = serve_builtin,
+	.forward = serve_forward,
+	.detach = auth_detach,
+	.tunnel = auth_tunnel_watch,
+	.up_close = proxy_close,
+	.up_body = proxy_pump_body,
+	.up_tunnel = proxy_tunnel_pump,
+	.up_resume = proxy_resume,
+	.cookies = auth_cookie_names,
+	.credential = authgrant_header_ours,
+};
 
 static int
 serve_has_tls(const struct config *cfg)
@@ -114,12 +154,10 @@ static void
 worker_on_drain_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct worker	*w = arg;
-	struct client	*clt;
 
 	log_info("worker %u: shutdown timeout, closing %zu connections",
 	    w->id, w->nclients);
-	TAILQ_FOREACH(clt, &w->clients, entry)
-		client_close(clt, "shutdown timeout");
+	client_close_all(w, "shutdown timeout");
 	if (w->nclients == 0)
 		event_base_loopexit(w->base, NULL);
 }
@@ -166,7 +204,6 @@ static void
 worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 {
 	struct worker	*w = arg;
-	struct client	*clt;
 	struct config	*cfg;
 	SSL_CTX		*ctx;
 	uint64_t	 n;
@@ -176,8 +213,7 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)	/* reset */
 		log_warnx("worker %u: eventfd: %s", w->id, strerror(errno));
 	if (!atomic_load(&w->srv->draining)) {
-		TAILQ_FOREACH(clt, &w->clients, entry)
-			client_reload(clt);
+		client_reload_all(w);
 		return;
 	}
 	if (w->draining)
@@ -187,8 +223,7 @@ worker_on_wake(evutil_socket_t fd, short ev, void *arg)
 		listener_free(w->listeners[i]);
 		w->listeners[i] = NULL;
 	}
-	TAILQ_FOREACH(clt, &w->clients, entry)
-		client_drain(clt);
+	client_drain_all(w);
 	serve_snapshot(w->srv, &cfg, &ctx);
 	(void)timeutil_tv(&tv, cfg->shutdown_timeout);
 	config_unref(cfg);
@@ -644,6 +679,7 @@ serve_main(const char *config_path)
 	 * locks would cost on every event. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.srv.lock, NULL);
+	s.srv.ops = &serve_worker_ops;
 	if ((s.srv.connlimit = connlimit_new()) == NULL)
 		log_error("cannot set up the connection table");
 	else if (serve_start(&s) == 0)

@@ -2,7 +2,9 @@
  * One downstream connection: its socket (struct conn, TLS or plain), the
  * request being served and the protocol stage it is in.  Requests on a
  * connection are served one at a time, in order (pipelined ones wait in
- * the input).
+ * the input).  struct client is private to client*.c (client-int.h): the
+ * layers above see the current request as its struct exchange and act on
+ * it through the functions below.
  */
 #ifndef POSTERN_CLIENT_H
 #define POSTERN_CLIENT_H
@@ -15,6 +17,7 @@
 #include <arpa/inet.h>
 
 #include "connlimit.h"
+#include "exchange.h"
 
 struct conn;
 struct config;
@@ -22,12 +25,6 @@ struct config_app;
 struct pages_resp;
 struct evbuffer;
 struct event;
-struct auth_check;
-struct auth_ident;
-struct auth_watch;
-struct proxy;
-struct request;
-struct session;
 struct timeval;
 struct worker;
 
@@ -51,63 +48,6 @@ enum client_verdict {
 	CLIENT_PENDING,		/* an async check will call client_resume() */
 };
 
-/* Owned by its worker's client list; freed by the reaper only. */
-struct client {
-	TAILQ_ENTRY(client)	 entry;
-	struct worker		*w;
-	uint64_t		 id;
-	struct config		*cfg;		/* snapshot ref: the current
-						 * request's (client_new()) */
-	uint64_t		 cfg_gen;	/* its generation, see serve.h */
-	struct conn		*conn;		/* owns the fd and SSL */
-	struct event		*reaper;	/* frees us on the next turn */
-	struct event		*head_timer;	/* header_timeout */
-	uint64_t		 head_deadline;	/* coarse ms clock; 0: none */
-	struct event		*next;		/* serve a pipelined request */
-	uint64_t		 read_ms;	/* read timeout last set on conn
-						 * (0: none; CLIENT_MS_UNSET) */
-	int			 dead;		/* client_close() ran */
-	enum client_state	 state;
-	int			 tls;		/* came in over TLS */
-	int			 plain_redirect; /* plain listener redirecting */
-	uint16_t		 https_port;	/* for redirects */
-	char			 peer[INET6_ADDRSTRLEN];
-	struct sockaddr_storage	 peer_sa;	/* for trusted, per snapshot */
-	int			 trusted;	/* peer in cfg's trusted_proxies */
-	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
-
-	/* the current request */
-	struct request		*req;
-	int			 secure;	/* came over TLS: here, or at a
-						 * trusted proxy (plain.h) */
-	const struct config_app	*app;
-	struct proxy		*px;		/* NULL unless forwarding */
-	char			 request_id[33];
-	struct timespec		 start;
-	int			 status;	/* sent, for the access log */
-	uint64_t		 bytes;		/* response body bytes */
-	int			 keep_alive;	/* this response keeps the conn */
-	int			 body_done;	/* request body fully read */
-	int			 head_sent;	/* a response head is out */
-	int			 lingering;	/* discarding input before close */
-	int			 seen_bytes;	/* any byte of this request */
-	/* authentication (auth.c) */
-	struct auth_check	*check;		/* pending check; unlinked on close */
-	struct auth_ident	*ident;		/* who, once known; per request */
-	char			 tenant[64];	/* decide()'s tenant, "" if none */
-	char			 tenant_role[16]; /* ident's role in tenant */
-	int			 rate_checked;	/* the route's class counted */
-	char			 deny_user[64];	/* a policy 403's user id, */
-	const char		*deny_file;	/* its rule's file (in cfg) */
-	size_t			 deny_line;	/* and line; 0: none */
-	struct auth_watch	*watch;		/* a tunnel's session check */
-	struct evbuffer		*form;		/* a gateway form's body */
-	void			(*form_cb)(struct client *, struct evbuffer *);
-	int			 decision;	/* enum metrics_decision */
-	int			 up_started;	/* forwarding began at up_start */
-	struct timespec		 up_start;
-	int64_t			 upstream_us;	/* to the response head; -1: none */
-};
 
 /*
  * Take over <conn> (already set up for TLS or plain), accepted from <sa> on
@@ -118,64 +58,77 @@ struct client {
  */
 struct client	*client_new(struct worker *w, struct conn *conn,
 		    struct config *cfg, const struct sockaddr *sa,
-		    int tls, int plain_redirect, uint16_t https_port);
+		    int tls, int plain_redirect, uint16_t https_port,
+		    const struct connlimit_key *climit);
 
 /* Abort the connection now (reason for the debug log); idempotent. */
-void		 client_close(struct client *, const char *reason);
+void		 client_close(struct exchange *, const char *reason);
 
 /* Close the connection once its output has drained. */
-void		 client_close_after_flush(struct client *);
+void		 client_close_after_flush(struct exchange *);
 
 /*
- * A reload swapped the configuration: an idle connection takes the new
- * snapshot now (the old one may then be freed); a busy one at its next
- * request, as every request does.
+ * A reload swapped the configuration: each idle connection of <w> takes
+ * the new snapshot now (the old one may then be freed); a busy one at its
+ * next request, as every request does.
  */
-void		 client_reload(struct client *);
+void		 client_reload_all(struct worker *w);
 
-/* Worker draining: close if idle, otherwise after the current response. */
-void		 client_drain(struct client *);
+/* <w> draining: close idle connections, the others after their response. */
+void		 client_drain_all(struct worker *w);
+
+/* Abort every connection of <w> (reason for the debug log). */
+void		 client_close_all(struct worker *w, const char *reason);
+
+/*
+ * For the upstream side: the request's input (body bytes, tunnel bytes),
+ * reading it on or off (back-pressure), and the connection's number for
+ * debug logs.
+ */
+struct evbuffer	*client_input(struct exchange *);
+void		 client_reading(struct exchange *, int on);
+uint64_t	 client_id(const struct exchange *);
 
 /*
  * The decision for a request in CLIENT_DECIDE arrived (from an async check
  * that client_decide() started): forward on CLIENT_ALLOW, otherwise answer
  * <status>.  A client closed meanwhile has unlinked its checker first.
  */
-void		 client_resume(struct client *, enum client_verdict, int status);
+void		 client_resume(struct exchange *, enum client_verdict, int status);
 
 /* Whether <sa> is in <cfg>'s trusted_proxies. */
 int		 client_trusted(const struct config *cfg,
 		    const struct sockaddr *sa);
 
 /* For proxy.c: where the response goes and how it ends. */
-struct evbuffer	*client_output(struct client *);
-void		 client_response_started(struct client *, int status);
-void		 client_response_done(struct client *);
+struct evbuffer	*client_output(struct exchange *);
+void		 client_response_started(struct exchange *, int status);
+void		 client_response_done(struct exchange *);
 /*
  * The upstream accepted a WebSocket handshake (its 101 is in the output):
  * the request is logged and over, and from now on the connection is a
  * tunnel that proxy.c pumps until either side closes.
  */
-void		 client_tunnel(struct client *);
+void		 client_tunnel(struct exchange *);
 /* The upstream failed: an error page if nothing was sent yet, else abort. */
-void		 client_upstream_failed(struct client *, int status,
+void		 client_upstream_failed(struct exchange *, int status,
 		    const char *reason);
 /*
  * Answer the current, well-formed request with <r> (the gateway's own
  * response); <reason> is logged for refusals, NULL otherwise.
  */
-void		 client_answer(struct client *, struct pages_resp *r,
+void		 client_answer(struct exchange *, struct pages_resp *r,
 		    const char *reason);
 /*
  * Read the current request's body, framed by Content-Length and at most
  * <max> bytes (chunked: 411; longer: 413), then call <cb> with it.  The
  * request stays in CLIENT_DECIDE meanwhile; <cb> must answer it.
  */
-void		 client_read_form(struct client *, size_t max,
-		    void (*cb)(struct client *, struct evbuffer *));
+void		 client_read_form(struct exchange *, size_t max,
+		    void (*cb)(struct exchange *, struct evbuffer *));
 /* The request body is bad (413, 400): refuse it and close. */
-void		 client_refuse(struct client *, int status, const char *reason);
+void		 client_refuse(struct exchange *, int status, const char *reason);
 /* The request body finished reading (proxy_pump_body saw its end). */
-void		 client_body_done(struct client *);
+void		 client_body_done(struct exchange *);
 
 #endif

@@ -25,7 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "request.h"
-#include "serve.h"
+#include "worker.h"
 
 #define LISTENER_BACKLOG	1024
 #define ADMIN_TIMEOUT_S		10
@@ -119,7 +119,7 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	serve_snapshot(srv, &cfg, &ctx);
+	srv->ops->snapshot(srv, &cfg, &ctx);
 	if (cfg->max_connections != 0 && atomic_load(
 	    &srv->metrics.connections_open) >= cfg->max_connections) {
 		log_event(LOG_LEVEL_WARN, "reject", "reason",
@@ -136,13 +136,12 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		goto out;
 	}
 	if ((clt = client_new(l->w, conn, cfg, sa, l->tls, !l->tls &&
-	    l->redirect, l->https_port)) == NULL) {
+	    l->redirect, l->https_port, &key)) == NULL) {
 		log_warnx("listener: out of memory for a client");
 		connlimit_release(srv->connlimit, &key);
 		conn_free(conn);
 		goto out;
 	}
-	clt->climit = key;		/* released when the client is freed */
 	cfg = NULL;			/* the client holds that reference */
 out:
 	config_unref(cfg);

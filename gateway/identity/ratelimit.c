@@ -17,7 +17,7 @@
 #include "pages.h"
 #include "ratelimit.h"
 #include "request.h"
-#include "serve.h"
+#include "worker.h"
 
 /*
  * KEYS: one or two counters.  ARGV: (limit, period_ms) per key.  GCRA on
@@ -74,21 +74,21 @@ ratelimit_forwarded(const char *xff, char *out, size_t size)
 }
 
 int
-ratelimit_client_addr(const struct client *clt, char *out, size_t size)
+ratelimit_client_addr(const struct exchange *ex, char *out, size_t size)
 {
 	/* The trusted proxy's own entry is the last of the last line: a
 	 * proxy that adds a line (HAProxy's option forwardfor) instead of
 	 * appending leaves the client's own lines before it. */
-	const char	*xff = clt->req != NULL ? request_header_last(clt->req,
+	const char	*xff = ex->req != NULL ? request_header_last(ex->req,
 			    "x-forwarded-for") : NULL;
 	char		 addr[INET6_ADDRSTRLEN];
 	unsigned char	 a[16];
 
-	if (clt->trusted && xff != NULL &&
+	if (ex->trusted && xff != NULL &&
 	    ratelimit_forwarded(xff, addr, sizeof(addr)) == 0)
 		;
 	else
-		(void)snprintf(addr, sizeof(addr), "%s", clt->peer);
+		(void)snprintf(addr, sizeof(addr), "%s", ex->peer);
 	/* canonical text: "2001:DB8:0::1" and "2001:db8::1" are one address,
 	 * and "::ffff:192.0.2.1" is the IPv4 client 192.0.2.1 (else every
 	 * mapped client would share one IPv6 /64 counter) */
@@ -104,20 +104,20 @@ ratelimit_client_addr(const struct client *clt, char *out, size_t size)
 }
 
 int
-ratelimit_client_key(const struct client *clt, char *out, size_t size)
+ratelimit_client_key(const struct exchange *ex, char *out, size_t size)
 {
 	char		 addr[INET6_ADDRSTRLEN];
 	unsigned char	 a6[16];
 	struct in_addr	 a4;
 	unsigned int	 bits, i;
 
-	if (ratelimit_client_addr(clt, addr, sizeof(addr)) == -1)
+	if (ratelimit_client_addr(ex, addr, sizeof(addr)) == -1)
 		return -1;
 	if (inet_pton(AF_INET, addr, &a4) == 1)
 		return snprintf(out, size, "%s", addr) >= (int)size ? -1 : 0;
 	if (inet_pton(AF_INET6, addr, a6) != 1)
 		return -1;
-	bits = (unsigned int)clt->cfg->ratelimit_v6_prefix;
+	bits = (unsigned int)ex->cfg->ratelimit_v6_prefix;
 	for (i = 0; i < 16; i++) {
 		if (bits >= 8)
 			bits -= 8;
@@ -129,7 +129,7 @@ ratelimit_client_key(const struct client *clt, char *out, size_t size)
 	if (inet_ntop(AF_INET6, a6, addr, sizeof(addr)) == NULL)
 		return -1;
 	return snprintf(out, size, "%s/%u", addr,
-	    (unsigned int)clt->cfg->ratelimit_v6_prefix) >= (int)size ? -1 : 0;
+	    (unsigned int)ex->cfg->ratelimit_v6_prefix) >= (int)size ? -1 : 0;
 }
 
 int
@@ -256,29 +256,29 @@ ratelimit_shed_note(struct ratelimit_shed *sh,
 }
 
 void
-ratelimit_note(struct client *clt, const struct ratelimit_class *c,
+ratelimit_note(struct exchange *ex, const struct ratelimit_class *c,
     int shed)
 {
-	metrics_inc(&clt->w->metrics.rate_limited);
+	metrics_inc(&ex->w->metrics.rate_limited);
 	if (shed)
-		metrics_inc(&clt->w->metrics.rate_shed);
+		metrics_inc(&ex->w->metrics.rate_shed);
 	else
 		log_event(LOG_LEVEL_WARN, "rate_limit", "class", c->name,
-		    "request_id", clt->request_id, "client_ip", clt->peer,
+		    "request_id", ex->request_id, "client_ip", ex->peer,
 		    NULL);
 }
 
 void
-ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
+ratelimit_refuse(struct exchange *ex, const struct ratelimit_class *c,
     uint64_t retry_ms, int shed)
 {
 	char	extra[64];
 
 	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
 	    (retry_ms + 999) / 1000);
-	ratelimit_note(clt, c, shed);
-	client_answer(clt, &(struct pages_resp){ .status = 429,
-	    .json = pages_wants_html(request_header(clt->req, "accept")) ?
+	ratelimit_note(ex, c, shed);
+	client_answer(ex, &(struct pages_resp){ .status = 429,
+	    .json = pages_wants_html(request_header(ex->req, "accept")) ?
 	    NULL : "{\"error\":\"rate_limited\"}", .extra = extra },
 	    "rate_limit");
 }

@@ -29,7 +29,7 @@
 
 #include "store.h"
 
-struct client;
+struct exchange;
 struct config;
 
 #define RATELIMIT_NAMEMAX	32
@@ -52,14 +52,14 @@ const struct ratelimit_class *ratelimit_class(const struct config *cfg,
  * last address of X-Forwarded-For, whole (IPv6 in its canonical text; for
  * the audit trail and the user's notices).  0, or -1 if none.
  */
-int	ratelimit_client_addr(const struct client *clt, char *out, size_t size);
+int	ratelimit_client_addr(const struct exchange *ex, char *out, size_t size);
 
 /*
- * The address <clt>'s requests are counted under, into <out>: the peer,
+ * The address <ex>'s requests are counted under, into <out>: the peer,
  * or with a trusted proxy the last address of X-Forwarded-For; IPv6
  * masked to cfg->ratelimit_v6_prefix bits.  0, or -1 if none.
  */
-int	ratelimit_client_key(const struct client *clt, char *out, size_t size);
+int	ratelimit_client_key(const struct exchange *ex, char *out, size_t size);
 
 /*
  * Count one request of class <c> from address <addr> (and for account
@@ -91,18 +91,18 @@ void	ratelimit_shed_note(struct ratelimit_shed *,
 	    const struct ratelimit_shed_id *k, uint64_t until_ms);
 
 /*
- * Count a refusal of <clt> by class <c> (metrics) and log its event
+ * Count a refusal of <ex> by class <c> (metrics) and log its event
  * (unless <shed>), for a caller that answers it itself.
  */
-void	ratelimit_note(struct client *clt, const struct ratelimit_class *c,
+void	ratelimit_note(struct exchange *ex, const struct ratelimit_class *c,
 	    int shed);
 /*
- * Answer <clt> 429 for class <c>: Retry-After from <retry_ms>, an HTML
+ * Answer <ex> 429 for class <c>: Retry-After from <retry_ms>, an HTML
  * page for browsers, JSON otherwise; logged with reason "rate_limit" (and
  * an event naming the class, unless <shed>: a flood logs one line per
  * request, not two).
  */
-void	ratelimit_refuse(struct client *clt, const struct ratelimit_class *c,
+void	ratelimit_refuse(struct exchange *ex, const struct ratelimit_class *c,
 	    uint64_t retry_ms, int shed);
 
 #endif

@@ -20,7 +20,6 @@
 #include "decide.h"
 #include "path.h"
 #include "route.h"
-#include "session.h"
 
 static enum decide_verdict
 decide_set(struct decision *out, enum decide_verdict v, const char *reason)
@@ -278,19 +277,6 @@ decide_shareable(const struct config_app *app, const char *host,
 			return out->verdict;
 	}
 	return out->verdict;
-}
-
-void
-decide_identity_session(struct decide_identity *id, const struct session *s)
-{
-	memset(id, 0, sizeof(*id));
-	id->kind = DECIDE_SESSION;
-	id->user = s->user;
-	id->email = s->email;
-	id->orgs = s->orgs;
-	id->norgs = s->norgs;
-	id->mfa = s->mfa;
-	id->auth_time = s->auth_time;
 }
 
 static const char *const decide_names[] = {

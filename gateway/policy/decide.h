@@ -8,8 +8,8 @@
  *   1. decide() with id.kind = DECIDE_NONE;  if the verdict is LOGIN and
  *      the request carries credentials, look them up (session, API key,
  *      share token: the route's out->auth says which are accepted),
- *   2. fill a struct decide_identity (decide_identity_session() for a
- *      struct session) and call decide() again; answer by the verdict.
+ *   2. fill a struct decide_identity from what was found and call
+ *      decide() again; answer by the verdict.
  * The identity's strings are only borrowed for the duration of the call
  * (out->role points into it).
  */
@@ -22,9 +22,13 @@
 
 #include "config.h"
 
-struct session;
-struct session_org;
 struct route;
+
+/* A membership as policy reads it: the org's slug and the role in it. */
+struct session_org {
+	char	slug[64];
+	char	role[16];
+};
 
 enum decide_verdict {
 	DECIDE_ALLOW = 0,
@@ -105,10 +109,6 @@ enum decide_verdict	decide(const struct config_app *app,
 enum decide_verdict	decide_shareable(const struct config_app *app,
 			    const char *host, const struct decide_identity *id,
 			    time_t now, struct decision *out);
-
-/* <id> for session <s> (borrowed: keep <s> alive while <id> is used). */
-void		decide_identity_session(struct decide_identity *id,
-		    const struct session *s);
 
 /* "allow", "login", "deny", "not_found", "step_up", "mfa". */
 const char	*decide_verdict_name(enum decide_verdict);

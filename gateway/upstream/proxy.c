@@ -24,68 +24,15 @@
 #include "client.h"
 #include "config.h"
 #include "conn.h"
-#include "encode.h"
 #include "log.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxy-int.h"
 #include "proxyhead.h"
 #include "request.h"
-#include "serve.h"
-#include "timeutil.h"
+#include "worker.h"
 #include "tls.h"
-
-#define PROXY_HEAD_MAX		(64 * 1024)	/* response head bytes */
-#define PROXY_HEADERS_MAX	256
-
-/*
- * A response header while the head is parsed: offsets into px->arena,
- * since the arena may move as it grows.  Names and values are appended
- * there in the order http-parser reports them, so the string being
- * extended is always the arena's last: one allocation per response
- * instead of one per name and value.
- */
-struct proxy_field {
-	size_t			 name;
-	size_t			 value;		/* PROXY_NO_VALUE: none yet */
-};
-#define PROXY_NO_VALUE		SIZE_MAX
-
-/* Owned by its client (clt->px); freed by the reaper only. */
-struct proxy {
-	struct client		*clt;		/* NULL once unlinked */
-	struct conn		*conn;		/* the upstream connection */
-	struct event		 reaper;
-	http_parser		 parser;	/* the response */
-	struct request_header	*hdrs;		/* response headers, into arena:
-						 * set by proxy_resolve_headers() */
-	struct proxy_field	*fields;	/* the same while parsing */
-	size_t			 nhdrs, caphdrs;
-	char			*arena;		/* header names and values */
-	size_t			 arena_len, arena_cap;
-	char			*reason;	/* response reason phrase */
-	size_t			 head_bytes;
-	int			 in_value;
-	int			 interim;	/* parsing a 1xx response */
-	int			 connected;
-	int			 head_sent;	/* response head written */
-	int			 complete;	/* response fully read */
-	int			 out_chunked;	/* re-chunking for the client */
-	int			 paused;	/* upstream reading stopped */
-	int			 eof;		/* upstream closed */
-	int			 closing;
-	const char		*error;		/* parse failure reason */
-	const struct config_app	*app;
-	int			 reused;	/* the connection came from the pool */
-	int			 retried;	/* already on a second connection */
-	int			 got_bytes;	/* any response byte read */
-	int			 websocket;	/* a WebSocket handshake went up */
-	int			 tunnel;	/* after 101: bytes both ways */
-	struct event		 idle_timer;	/* tunnel_idle_timeout */
-	struct evbuffer		*out;		/* staged for proxy_send() */
-	struct timeval		 last;		/* last tunnel traffic */
-	struct worker		*w;
-	struct proxy		*next_free;	/* in w->px_free */
-};
+#include "timeutil.h"
 
 /*
  * Freed proxies a worker keeps for its next requests, with their buffers
@@ -161,21 +108,20 @@ static void	proxy_on_write(struct conn *, void *);
 static void	proxy_on_event(struct conn *, short, void *);
 static void	proxy_on_reap(evutil_socket_t, short, void *);
 static void	proxy_on_tunnel_idle(evutil_socket_t, short, void *);
-static void	proxy_failed(struct proxy *, int, const char *);
 
 /* Timeouts for the phase we are in; the response wait starts only once
  * the whole request is sent, so a long upload never times out as 504. */
 static void
 proxy_set_timeouts(struct proxy *px)
 {
-	const struct config *cfg = px->clt->cfg;
+	const struct config *cfg = px->ex->cfg;
 	struct timeval	 r, w;
 
 	if (!px->connected)
 		conn_set_timeouts(px->conn, NULL, timeutil_timeout(&w,
 		    cfg->upstream_connect_timeout));
 	else
-		conn_set_timeouts(px->conn, px->clt->body_done ?
+		conn_set_timeouts(px->conn, px->ex->body_done ?
 		    timeutil_timeout(&r, cfg->upstream_timeout) : NULL,
 		    timeutil_timeout(&w, cfg->body_timeout));
 }
@@ -203,7 +149,7 @@ proxy_dial(struct proxy *px)
 	    up->host)) == NULL))
 		return NULL;
 	/* owns ssl from here, even when it fails */
-	if ((conn = conn_new(px->clt->w->base, -1, ssl, 0)) == NULL)
+	if ((conn = conn_new(px->ex->w->base, -1, ssl, 0)) == NULL)
 		return NULL;
 	if (conn_connect(conn, (const struct sockaddr *)&up->addr.ss,
 	    up->addr.sslen) == -1) {
@@ -215,23 +161,24 @@ proxy_dial(struct proxy *px)
 }
 
 /*
- * Queue <buf> on <conn>.  It is written when this loop turn's callbacks
- * are done (conn.c): a small request or response goes out in one write,
- * without waiting for epoll to say the socket is writable.
+ * Queue <buf> on the output <to> of a connection.  It is written when this
+ * loop turn's callbacks are done (conn.c): a small request or response
+ * goes out in one write, without waiting for epoll to say the socket is
+ * writable.
  */
 static void
-proxy_send(struct conn *conn, struct evbuffer *buf)
+proxy_send(struct evbuffer *to, struct evbuffer *buf)
 {
 	if (evbuffer_get_length(buf) > 0)
-		(void)evbuffer_add_buffer(conn_output(conn), buf);
+		(void)evbuffer_add_buffer(to, buf);
 }
 
 /* Response bytes staged in px->out go to the client. */
 static void
 proxy_flush(struct proxy *px)
 {
-	if (px->clt != NULL)
-		proxy_send(px->clt->conn, px->out);
+	if (px->ex != NULL)
+		proxy_send(client_output(px->ex), px->out);
 }
 
 /*
@@ -244,7 +191,7 @@ proxy_attach(struct proxy *px, int use_pool)
 	struct conn	*conn = NULL;
 
 	if (use_pool)
-		conn = pool_get(px->clt->w->pool, &px->app->upstream);
+		conn = pool_get(px->ex->w->pool, &px->app->upstream);
 	px->reused = px->connected = conn != NULL;
 	if (conn == NULL && (conn = proxy_dial(px)) == NULL)
 		return -1;
@@ -253,14 +200,14 @@ proxy_attach(struct proxy *px, int use_pool)
 	    proxy_on_event, px);
 	conn_setwatermark(conn, EV_WRITE, PROXY_HIWAT / 2, 0);
 	conn_setwatermark(conn, EV_READ, 0, PROXY_HIWAT);
-	if (proxyhead_write_request(px->clt, px->websocket, px->out) == -1) {
+	if (proxyhead_write_request(px->ex, px->websocket, px->out) == -1) {
 		evbuffer_drain(px->out, evbuffer_get_length(px->out));
 		conn_free(conn);
 		px->conn = NULL;
 		return -1;
 	}
 	/* A new connection sends once connected; a pooled one at once. */
-	proxy_send(conn, px->out);
+	proxy_send(conn_output(conn), px->out);
 	proxy_set_timeouts(px);
 	/* Pooled connections kept EV_WRITE enabled (see pool_get()). */
 	conn_enable(conn, px->reused ? EV_READ : EV_READ | EV_WRITE);
@@ -274,17 +221,17 @@ proxy_is_websocket(const struct request *req)
 }
 
 struct proxy *
-proxy_new(struct client *clt, const struct config_app *app)
+proxy_new(struct exchange *ex, const struct config_app *app)
 {
-	struct event_base *base = clt->w->base;
+	struct event_base *base = ex->w->base;
 	struct proxy	*px;
 
-	if ((px = proxy_alloc(clt->w)) == NULL)
+	if ((px = proxy_alloc(ex->w)) == NULL)
 		return NULL;
-	px->w = clt->w;
-	px->clt = clt;
+	px->w = ex->w;
+	px->ex = ex;
 	px->app = app;
-	px->websocket = proxyhead_is_websocket(clt->req);
+	px->websocket = proxyhead_is_websocket(ex->req);
 	http_parser_init(&px->parser, HTTP_RESPONSE);
 	px->parser.data = px;
 	/* Inside the struct: no allocation per request. */
@@ -303,14 +250,14 @@ proxy_close(struct proxy *px)
 	if (px == NULL || px->closing)
 		return;
 	px->closing = 1;
-	px->clt = NULL;
+	px->ex = NULL;
 	if (px->conn != NULL)
 		conn_disable(px->conn, EV_READ | EV_WRITE);
 	(void)evtimer_del(&px->idle_timer);
 	event_active(&px->reaper, EV_TIMEOUT, 0);
 }
 
-static void
+void
 proxy_free_headers(struct proxy *px)
 {
 	px->nhdrs = 0;
@@ -352,14 +299,14 @@ proxy_idempotent(enum http_method m)
 static int
 proxy_retry(struct proxy *px)
 {
-	struct request	*req = px->clt->req;
+	struct request	*req = px->ex->req;
 
 	if (!px->reused || px->retried || px->got_bytes ||
 	    evbuffer_get_length(conn_input(px->conn)) > 0 ||
 	    request_has_body(req) || !proxy_idempotent(req->method))
 		return 0;
 	log_debug("client %" PRIu64 ": stale upstream connection, retrying",
-	    px->clt->id);
+	    client_id(px->ex));
 	px->retried = 1;
 	conn_free(px->conn);	/* in its callback: conn.c frees on return */
 	px->conn = NULL;
@@ -377,18 +324,18 @@ proxy_retry(struct proxy *px)
 static void
 proxy_release(struct proxy *px)
 {
-	struct client		*clt = px->clt;
+	struct exchange		*ex = px->ex;
 	struct conn	*conn = px->conn;
 
 	if (px->eof || px->tunnel || px->parser.http_minor < 1 ||
-	    !http_should_keep_alive(&px->parser) || !clt->body_done ||
-	    clt->w->draining ||
+	    !http_should_keep_alive(&px->parser) || !ex->body_done ||
+	    ex->w->draining ||
 	    evbuffer_get_length(conn_input(conn)) > 0 ||
 	    evbuffer_get_length(conn_output(conn)) > 0)
 		return;
 	px->conn = NULL;
-	pool_put(clt->w->pool, &px->app->upstream, conn,
-	    clt->cfg->upstream_idle_timeout);
+	pool_put(ex->w->pool, &px->app->upstream, conn,
+	    ex->cfg->upstream_idle_timeout);
 }
 
 /* Did the TLS handshake fail on the upstream's certificate? */
@@ -405,7 +352,7 @@ proxy_tls_verify_failed(struct conn *conn)
 static void
 proxy_tunnel_touch(struct proxy *px)
 {
-	(void)event_base_gettimeofday_cached(px->clt->w->base, &px->last);
+	(void)event_base_gettimeofday_cached(px->ex->w->base, &px->last);
 }
 
 /* Upstream to client, until the client's output is full. */
@@ -413,11 +360,11 @@ static void
 proxy_tunnel_up(struct proxy *px)
 {
 	struct evbuffer	*in = conn_input(px->conn);
-	struct evbuffer	*out = client_output(px->clt);
+	struct evbuffer	*out = client_output(px->ex);
 
 	if (evbuffer_get_length(in) > 0) {
 		proxy_tunnel_touch(px);
-		proxy_send(px->clt->conn, in);
+		proxy_send(client_output(px->ex), in);
 	}
 	if (evbuffer_get_length(out) >= CLIENT_HIWAT) {
 		conn_disable(px->conn, EV_READ);
@@ -428,8 +375,8 @@ proxy_tunnel_up(struct proxy *px)
 void
 proxy_tunnel_pump(struct proxy *px)
 {
-	struct client	*clt = px->clt;
-	struct evbuffer	*in = conn_input(clt->conn);
+	struct exchange	*ex = px->ex;
+	struct evbuffer	*in = client_input(ex);
 	struct evbuffer	*out = conn_output(px->conn);
 
 	if (evbuffer_get_length(in) > 0) {
@@ -437,7 +384,7 @@ proxy_tunnel_pump(struct proxy *px)
 		(void)evbuffer_add_buffer(out, in);
 	}
 	if (evbuffer_get_length(out) >= PROXY_HIWAT)
-		conn_disable(clt->conn, EV_READ);	/* proxy_on_write */
+		client_reading(ex, 0);	/* proxy_on_write */
 }
 
 static void
@@ -453,17 +400,17 @@ proxy_tunnel_arm(struct proxy *px, uint64_t ms)
 static void
 proxy_tunnel_start(struct proxy *px)
 {
-	const struct config *cfg = px->clt->cfg;
+	const struct config *cfg = px->ex->cfg;
 	struct timeval	 w;
 
 	conn_set_timeouts(px->conn, NULL, timeutil_timeout(&w,
 	    cfg->body_timeout));
 	proxy_tunnel_touch(px);
 	proxy_tunnel_arm(px, cfg->tunnel_idle_timeout);
-	client_tunnel(px->clt);
-	if (px->clt != NULL)
+	client_tunnel(px->ex);
+	if (px->ex != NULL)
 		proxy_tunnel_pump(px);	/* client bytes sent early */
-	if (px->clt != NULL)
+	if (px->ex != NULL)
 		proxy_tunnel_up(px);	/* upstream bytes after the 101 */
 }
 
@@ -475,17 +422,17 @@ proxy_on_tunnel_idle(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 now, idle;
 	uint64_t	 ms, quiet;
 
-	if (px->clt == NULL)
+	if (px->ex == NULL)
 		return;
-	ms = px->clt->cfg->tunnel_idle_timeout;
-	(void)event_base_gettimeofday_cached(px->clt->w->base, &now);
+	ms = px->ex->cfg->tunnel_idle_timeout;
+	(void)event_base_gettimeofday_cached(px->ex->w->base, &now);
 	timersub(&now, &px->last, &idle);
 	quiet = timeutil_ms(&idle);
 	if (quiet < ms) {
 		proxy_tunnel_arm(px, ms - quiet);
 		return;
 	}
-	client_close(px->clt, "tunnel_idle");
+	client_close(px->ex, "tunnel_idle");
 }
 
 /* The upstream ended the tunnel: what it sent reaches the client first. */
@@ -494,9 +441,9 @@ proxy_tunnel_event(struct proxy *px, short events)
 {
 	if (events & CONN_EV_EOF) {
 		proxy_tunnel_up(px);
-		client_close_after_flush(px->clt);
+		client_close_after_flush(px->ex);
 	} else
-		client_close(px->clt, "tunnel_upstream_error");
+		client_close(px->ex, "tunnel_upstream_error");
 }
 
 /* ---- request body ---- */
@@ -504,38 +451,38 @@ proxy_tunnel_event(struct proxy *px, short events)
 void
 proxy_pump_body(struct proxy *px)
 {
-	struct client	*clt = px->clt;
+	struct exchange	*ex = px->ex;
 	struct evbuffer	*in, *out;
 	enum request_result r;
 	size_t		 before;
 
-	if (clt == NULL || clt->body_done)
+	if (ex == NULL || ex->body_done)
 		return;
-	in = conn_input(clt->conn);
+	in = client_input(ex);
 	out = conn_output(px->conn);
 	for (;;) {
 		if (evbuffer_get_length(out) >= PROXY_HIWAT) {
-			conn_disable(clt->conn, EV_READ);
+			client_reading(ex, 0);
 			return;
 		}
 		if ((before = evbuffer_get_length(in)) == 0)
 			return;
-		r = request_parse_body(clt->req, in, out,
+		r = request_parse_body(ex->req, in, out,
 		    PROXY_HIWAT - evbuffer_get_length(out));
 		if (r == REQUEST_ERROR) {
-			if (clt->head_sent) {	/* too late for a 400 page */
+			if (ex->head_sent) {	/* too late for a 400 page */
 				log_event(LOG_LEVEL_WARN, "reject", "reason",
-				    clt->req->reason, "request_id",
-				    clt->request_id, "client", clt->peer,
+				    ex->req->reason, "request_id",
+				    ex->request_id, "client", ex->peer,
 				    (const char *)NULL);
-				client_close(clt, clt->req->reason);
+				client_close(ex, ex->req->reason);
 			} else
-				client_refuse(clt, clt->req->status,
-				    clt->req->reason);
+				client_refuse(ex, ex->req->status,
+				    ex->req->reason);
 			return;
 		}
 		if (r == REQUEST_DONE) {
-			client_body_done(clt);
+			client_body_done(ex);
 			proxy_set_timeouts(px);
 			return;
 		}
@@ -549,313 +496,15 @@ proxy_on_write(struct conn *conn, void *arg)
 {
 	struct proxy	*px = arg;
 
-	if (px->clt != NULL && px->tunnel) {
-		conn_enable(px->clt->conn, EV_READ);
+	if (px->ex != NULL && px->tunnel) {
+		client_reading(px->ex, 1);
 		proxy_tunnel_pump(px);
 		return;
 	}
-	if (px->clt == NULL || px->clt->body_done)
+	if (px->ex == NULL || px->ex->body_done)
 		return;
-	conn_enable(px->clt->conn, EV_READ);
+	client_reading(px->ex, 1);
 	proxy_pump_body(px);
-}
-
-/* ---- response ---- */
-
-static int
-proxy_fail(struct proxy *px, const char *reason)
-{
-	if (px->error == NULL)
-		px->error = reason;
-	return -1;
-}
-
-/*
- * Append <len> bytes at <at> to px->arena: as a new string if <start>,
- * else to the last one (it is always the one being extended).  Every
- * string stays NUL-terminated.  0, or -1 with the reason set.
- */
-static int
-proxy_arena_add(struct proxy *px, int start, const char *at, size_t len)
-{
-	size_t	 need, cap;
-	char	*n;
-
-	if (!start)
-		px->arena_len--;		/* over the NUL */
-	need = px->arena_len + len + 1;
-	if (need > px->arena_cap) {
-		for (cap = px->arena_cap ? px->arena_cap : 1024; cap < need;)
-			cap *= 2;
-		if ((n = realloc(px->arena, cap)) == NULL) {
-			if (!start)
-				px->arena_len++;
-			return proxy_fail(px, "nomem");
-		}
-		px->arena = n;
-		px->arena_cap = cap;
-	}
-	memcpy(px->arena + px->arena_len, at, len);
-	px->arena_len += len;
-	px->arena[px->arena_len++] = '\0';
-	return 0;
-}
-
-/* Room for twice as many headers (16 at first), parsed and resolved. */
-static int
-proxy_grow_fields(struct proxy *px)
-{
-	size_t			 n = px->caphdrs ? px->caphdrs * 2 : 16;
-	struct proxy_field	*f;
-	struct request_header	*h;
-
-	if ((f = reallocarray(px->fields, n, sizeof(*f))) == NULL)
-		return -1;
-	px->fields = f;
-	if ((h = reallocarray(px->hdrs, n, sizeof(*h))) == NULL)
-		return -1;
-	px->hdrs = h;
-	px->caphdrs = n;
-	return 0;
-}
-
-/* The head is in: point px->hdrs at the names and values in the arena. */
-static void
-proxy_resolve_headers(struct proxy *px)
-{
-	size_t	i;
-
-	for (i = 0; i < px->nhdrs; i++) {
-		px->hdrs[i].name = px->arena + px->fields[i].name;
-		px->hdrs[i].value = px->fields[i].value == PROXY_NO_VALUE ?
-		    NULL : px->arena + px->fields[i].value;
-	}
-}
-
-static int
-proxy_on_status(http_parser *p, const char *at, size_t len)
-{
-	struct proxy	*px = p->data;
-
-	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
-		return proxy_fail(px, "upstream_head_too_large");
-	return request_append(&px->reason, at, len) == -1 ?
-	    proxy_fail(px, "nomem") : 0;
-}
-
-static int
-proxy_on_header_field(http_parser *p, const char *at, size_t len)
-{
-	struct proxy	*px = p->data;
-	struct proxy_field *f;
-
-	if (px->head_sent)		/* trailers: dropped */
-		return 0;
-	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
-		return proxy_fail(px, "upstream_head_too_large");
-	if (px->in_value || px->nhdrs == 0) {
-		if (px->nhdrs >= PROXY_HEADERS_MAX)
-			return proxy_fail(px, "upstream_head_too_large");
-		if (px->nhdrs == px->caphdrs && proxy_grow_fields(px) == -1)
-			return proxy_fail(px, "nomem");
-		f = &px->fields[px->nhdrs++];
-		f->name = px->arena_len;
-		f->value = PROXY_NO_VALUE;
-		px->in_value = 0;
-		return proxy_arena_add(px, 1, at, len);
-	}
-	return proxy_arena_add(px, 0, at, len);
-}
-
-static int
-proxy_on_header_value(http_parser *p, const char *at, size_t len)
-{
-	struct proxy	*px = p->data;
-	struct proxy_field *f;
-
-	if (px->head_sent)
-		return 0;
-	if ((px->head_bytes += len) > PROXY_HEAD_MAX)
-		return proxy_fail(px, "upstream_head_too_large");
-	f = &px->fields[px->nhdrs - 1];
-	px->in_value = 1;
-	if (f->value == PROXY_NO_VALUE) {
-		f->value = px->arena_len;
-		return proxy_arena_add(px, 1, at, len);
-	}
-	return proxy_arena_add(px, 0, at, len);
-}
-
-/*
- * The response framing for the client: Content-Length as the upstream
- * said, chunked for chunked or close-delimited bodies to HTTP/1.1
- * clients, or close-delimited (no keep-alive) for HTTP/1.0 clients.
- */
-static void
-proxy_add_framing(struct proxy *px, struct evbuffer *out, int nobody)
-{
-	struct client	*clt = px->clt;
-	http_parser	*p = &px->parser;
-	size_t		 i;
-
-	if (nobody) {		/* HEAD, 204, 304: the length as stated */
-		for (i = 0; i < px->nhdrs; i++)
-			if (px->hdrs[i].value != NULL && strcasecmp(
-			    px->hdrs[i].name, "content-length") == 0 &&
-			    clt->req->method == HTTP_HEAD)
-				(void)proxyhead_add_header(out,
-				    "Content-Length", px->hdrs[i].value);
-		return;
-	}
-	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX) {
-		(void)proxyhead_add_number(out, "Content-Length",
-		    (unsigned long long)p->content_length);
-		return;
-	}
-	if (clt->req->http_minor >= 1) {
-		px->out_chunked = 1;
-		(void)evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
-		return;
-	}
-	clt->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
-}
-
-/*
- * The 101 answer to a WebSocket handshake (proxyhead_write_101()); from
- * here on proxy_on_read() starts the tunnel.
- */
-static int
-proxy_write_101(struct proxy *px, struct evbuffer *out)
-{
-	const char	*why;
-
-	if (proxyhead_write_101(out, px->clt, px->hdrs, px->nhdrs,
-	    px->websocket, &why) == -1)
-		return proxy_fail(px, why);
-	px->tunnel = 1;
-	px->head_sent = 1;
-	client_response_started(px->clt, 101);
-	return 0;
-}
-
-static int
-proxy_on_headers_complete(http_parser *p)
-{
-	struct proxy	*px = p->data;
-	struct client	*clt = px->clt;
-	struct evbuffer	*out = px->out;	/* flushed by proxy_on_read() */
-	int		 nobody, status = p->status_code;
-
-	proxy_resolve_headers(px);
-	if (status / 100 == 1) {
-		if (status == 101)
-			return proxy_write_101(px, out);
-		px->interim = 1;	/* 100, 103: dropped */
-		return 0;
-	}
-	nobody = clt->req->method == HTTP_HEAD || status == 204 ||
-	    status == 304;
-	clt->keep_alive = clt->req->keep_alive && !clt->w->draining;
-	if (proxyhead_write_response(out, clt, status, px->reason, px->hdrs,
-	    px->nhdrs) == -1)
-		return proxy_fail(px, "upstream_bad_header");
-	proxy_add_framing(px, out, nobody);
-	if (!clt->keep_alive)
-		(void)evbuffer_add(out, "Connection: close\r\n", 19);
-	else if (clt->req->http_minor == 0)
-		(void)evbuffer_add(out, "Connection: keep-alive\r\n", 24);
-	(void)evbuffer_add(out, "\r\n", 2);
-	px->head_sent = 1;
-	client_response_started(clt, status);
-	return nobody && clt->req->method == HTTP_HEAD ? 1 : 0;
-}
-
-/* "<len in hex>\r\n", a chunk's size line, without printf. */
-static int
-proxy_add_chunk_size(struct evbuffer *out, size_t len)
-{
-	char	 buf[24], *d = buf + sizeof(buf);
-
-	*--d = '\n';
-	*--d = '\r';
-	do {
-		*--d = encode_hex_lower[len & 0xf];
-	} while ((len >>= 4) != 0);
-	return evbuffer_add(out, d, (size_t)(buf + sizeof(buf) - d));
-}
-
-static int
-proxy_on_body(http_parser *p, const char *at, size_t len)
-{
-	struct proxy	*px = p->data;
-	struct evbuffer	*out = px->out;
-
-	px->clt->bytes += len;
-	if (px->out_chunked)
-		(void)proxy_add_chunk_size(out, len);
-	(void)evbuffer_add(out, at, len);
-	if (px->out_chunked)
-		(void)evbuffer_add(out, "\r\n", 2);
-	return 0;
-}
-
-static int
-proxy_on_message_complete(http_parser *p)
-{
-	struct proxy	*px = p->data;
-
-	if (px->tunnel) {		/* what follows is not HTTP */
-		http_parser_pause(p, 1);
-		return 0;
-	}
-	if (px->interim) {		/* the real response follows */
-		px->interim = 0;
-		proxy_free_headers(px);
-		px->head_bytes = 0;
-		return 0;
-	}
-	if (px->out_chunked)
-		(void)evbuffer_add(px->out, "0\r\n\r\n", 5);
-	px->complete = 1;
-	http_parser_pause(p, 1);
-	return 0;
-}
-
-static const http_parser_settings proxy_settings = {
-	.on_status = proxy_on_status,
-	.on_header_field = proxy_on_header_field,
-	.on_header_value = proxy_on_header_value,
-	.on_headers_complete = proxy_on_headers_complete,
-	.on_body = proxy_on_body,
-	.on_message_complete = proxy_on_message_complete,
-};
-
-/* The upstream broke the response: 502/504 if we can, else abort. */
-static void
-proxy_failed(struct proxy *px, int status, const char *reason)
-{
-	struct client	*clt = px->clt;
-
-	log_event(LOG_LEVEL_WARN, "upstream_error", "reason", reason,
-	    "app", clt->app != NULL ? clt->app->name : NULL,
-	    "request_id", clt->request_id, (const char *)NULL);
-	client_upstream_failed(clt, status, reason);	/* closes px */
-}
-
-/* Feed <len> bytes (len 0: EOF) to the response parser. */
-static int
-proxy_feed(struct proxy *px, const char *data, size_t len, size_t *used)
-{
-	enum http_errno	e;
-
-	*used = http_parser_execute(&px->parser, &proxy_settings, data, len);
-	e = HTTP_PARSER_ERRNO(&px->parser);
-	if (px->error != NULL || (e != HPE_OK && e != HPE_PAUSED)) {
-		if (px->error == NULL)
-			px->error = "upstream_bad_response";
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -867,16 +516,16 @@ proxy_on_read(struct conn *conn, void *arg)
 	size_t		 used;
 
 	if (px->tunnel) {
-		if (px->clt != NULL)
+		if (px->ex != NULL)
 			proxy_tunnel_up(px);
 		return;
 	}
 	if (evbuffer_get_length(in) > 0)
 		px->got_bytes = 1;
-	while (px->clt != NULL && !px->complete &&
+	while (px->ex != NULL && !px->complete &&
 	    evbuffer_get_length(in) > 0) {
 		if (px->head_sent && evbuffer_get_length(
-		    client_output(px->clt)) >= CLIENT_HIWAT) {
+		    client_output(px->ex)) >= CLIENT_HIWAT) {
 			conn_disable(conn, EV_READ);
 			px->paused = 1;
 			return;
@@ -898,7 +547,7 @@ proxy_on_read(struct conn *conn, void *arg)
 			return;
 		}
 	}
-	if (px->clt == NULL)
+	if (px->ex == NULL)
 		return;
 	if (!px->complete && px->eof && evbuffer_get_length(in) == 0) {
 		/* A close-delimited body ends here; anything else is cut. */
@@ -910,7 +559,7 @@ proxy_on_read(struct conn *conn, void *arg)
 	proxy_flush(px);		/* the last chunk, after an EOF */
 	if (px->complete) {
 		proxy_release(px);
-		client_response_done(px->clt);	/* closes px */
+		client_response_done(px->ex);	/* closes px */
 	}
 }
 
@@ -929,7 +578,7 @@ proxy_on_event(struct conn *conn, short events, void *arg)
 {
 	struct proxy	*px = arg;
 
-	if (px->clt == NULL)
+	if (px->ex == NULL)
 		return;
 	if (events & CONN_EV_CONNECTED) {
 		px->connected = 1;

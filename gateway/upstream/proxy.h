@@ -9,7 +9,7 @@
 #ifndef POSTERN_PROXY_H
 #define POSTERN_PROXY_H
 
-struct client;
+struct exchange;
 struct request;
 struct worker;
 struct config_app;
@@ -20,11 +20,11 @@ struct config_app;
 struct proxy;
 
 /*
- * Start forwarding <clt>'s current request to <app>.  Returns the proxy
+ * Start forwarding <ex>'s current request to <app>.  Returns the proxy
  * (owned by the client, which must proxy_close() it), or NULL if no
  * connection could even be started (the caller answers 502).
  */
-struct proxy	*proxy_new(struct client *clt, const struct config_app *app);
+struct proxy	*proxy_new(struct exchange *ex, const struct config_app *app);
 
 /* Unlink from the client and free on the next loop turn; NULL-safe. */
 void		 proxy_close(struct proxy *);

@@ -15,8 +15,6 @@
 
 #include <event2/buffer.h>
 
-#include "auth.h"
-#include "authgrant.h"
 #include "client.h"
 #include "config.h"
 #include "cookie.h"
@@ -25,7 +23,7 @@
 #include "pages.h"
 #include "proxyhead.h"
 #include "request.h"
-#include "serve.h"
+#include "worker.h"
 
 /* Does <name> fold (case-insensitively, "_" read as "-") onto <want>? */
 static int
@@ -278,18 +276,18 @@ proxyhead_spoofable(const char *name)
  * X-HTTP-Method-Override: DELETE on a GET would act on another.
  */
 static int
-proxyhead_gateway_owned(const struct client *clt, const char *name)
+proxyhead_gateway_owned(const struct exchange *ex, const char *name)
 {
 	if (proxyhead_fold_eq(name, "x-postern-", 1) ||
 	    proxyhead_fold_eq(name, "x-request-id", 0) ||
 	    proxyhead_spoofable(name))
 		return 1;
-	if (!clt->app->method_override &&
+	if (!ex->app->method_override &&
 	    (proxyhead_fold_eq(name, "x-http-method-override", 0) ||
 	    proxyhead_fold_eq(name, "x-http-method", 0) ||
 	    proxyhead_fold_eq(name, "x-method-override", 0)))
 		return 1;
-	if (clt->trusted)
+	if (ex->trusted)
 		return 0;
 	return proxyhead_fold_eq(name, "x-forwarded-", 1) ||
 	    proxyhead_fold_eq(name, "forwarded", 0) ||
@@ -299,14 +297,18 @@ proxyhead_gateway_owned(const struct client *clt, const char *name)
 	    proxyhead_fold_eq(name, "front-end-https", 0);
 }
 
-/* A Cookie header without the gateway's own cookies (session, CSRF). */
+/*
+ * A Cookie header without the gateway's own cookies (session, CSRF: the
+ * <names> identity gave the worker).
+ */
 static int
-proxyhead_write_cookies(struct evbuffer *out, const char *value)
+proxyhead_write_cookies(struct evbuffer *out, const char *value,
+    const char *const *names)
 {
 	char	*rest;
 	int	 err, rc = 0;
 
-	rest = cookie_strip(value, auth_cookie_names, &err);
+	rest = cookie_strip(value, names, &err);
 	if (err == -1)
 		return -1;
 	if (rest != NULL)
@@ -347,7 +349,7 @@ struct proxyhead_fwd {
  * take it out of the client's (the peer is trusted: from others these
  * were dropped already) and return 1.  X-Forwarded-For and -Host are kept
  * in <fw>; *<rc> becomes -1 if memory ran out.  X-Forwarded-Proto is
- * not kept: ours follows clt->secure, which already read it.
+ * not kept: ours follows ex->secure, which already read it.
  */
 static int
 proxyhead_fwd_take(struct proxyhead_fwd *fw, const struct request_header *h,
@@ -382,7 +384,7 @@ proxyhead_fwd_take(struct proxyhead_fwd *fw, const struct request_header *h,
  * X-Forwarded-Proto: https) at the proxy, else http.
  */
 static int
-proxyhead_write_forwarded(struct evbuffer *out, const struct client *clt,
+proxyhead_write_forwarded(struct evbuffer *out, const struct exchange *ex,
     const struct proxyhead_fwd *fw, const char *host)
 {
 	const char	*xff = fw->v[PROXYHEAD_XFF];
@@ -392,15 +394,15 @@ proxyhead_write_forwarded(struct evbuffer *out, const struct client *clt,
 		xfh = host != NULL ? host : "";
 	return proxyhead_add_strings(out, (const char *const []){
 	    "X-Forwarded-For: ", xff != NULL ? xff : "",
-	    xff != NULL ? ", " : "", clt->peer, "\r\nX-Forwarded-Proto: ",
-	    clt->secure ? "https" : "http", "\r\nX-Forwarded-Host: ", xfh,
-	    "\r\nX-Request-Id: ", clt->request_id, "\r\n", NULL });
+	    xff != NULL ? ", " : "", ex->peer, "\r\nX-Forwarded-Proto: ",
+	    ex->secure ? "https" : "http", "\r\nX-Forwarded-Host: ", xfh,
+	    "\r\nX-Request-Id: ", ex->request_id, "\r\n", NULL });
 }
 
 void
-proxyhead_log_spoof(const struct client *clt)
+proxyhead_log_spoof(const struct exchange *ex)
 {
-	const struct request *req = clt->req;
+	const struct request *req = ex->req;
 	size_t		 i;
 
 	for (i = 0; i < req->nheaders; i++)
@@ -409,17 +411,18 @@ proxyhead_log_spoof(const struct client *clt)
 	if (i == req->nheaders)
 		return;
 	log_event(LOG_LEVEL_WARN, "client_header", "request_id",
-	    clt->request_id, "client", clt->peer, "header",
+	    ex->request_id, "client", ex->peer, "header",
 	    req->headers[i].name, "reason", "identity_header_spoof",
 	    (const char *)NULL);
 }
 
 /* The client's headers that may pass, into <out>; see proxyhead.h. */
 static int
-proxyhead_write_client(struct client *clt, struct evbuffer *out,
+proxyhead_write_client(struct exchange *ex, struct evbuffer *out,
     struct proxyhead_fwd *fw)
 {
-	struct request	*req = clt->req;
+	const struct worker_ops *ops = ex->w->srv->ops;
+	struct request	*req = ex->req;
 	size_t		 i;
 	int		 rc = 0, listed = proxyhead_connection_extra(req->headers,
 			    req->nheaders);
@@ -432,12 +435,13 @@ proxyhead_write_client(struct client *clt, struct evbuffer *out,
 		    proxyhead_hop_by_hop(h->name) ||
 		    (listed && proxyhead_connection_listed(req->headers,
 		    req->nheaders, h->name)) ||
-		    proxyhead_gateway_owned(clt, h->name) ||
-		    authgrant_header_ours(h->name, h->value) ||
+		    proxyhead_gateway_owned(ex, h->name) ||
+		    ops->credential(h->name, h->value) ||
 		    proxyhead_fwd_take(fw, h, &rc))
 			continue;
 		if (proxyhead_fold_eq(h->name, "cookie", 0)) {
-			rc |= proxyhead_write_cookies(out, h->value);
+			rc |= proxyhead_write_cookies(out, h->value,
+			    ops->cookies);
 			continue;
 		}
 		rc |= proxyhead_add_header(out, h->name, h->value);
@@ -446,10 +450,31 @@ proxyhead_write_client(struct client *clt, struct evbuffer *out,
 }
 
 int
-proxyhead_write_request(struct client *clt, int websocket,
+proxyhead_write_identity(struct evbuffer *out,
+    const struct exchange_upstream *u)
+{
+	int	rc = 0;
+
+	if (u->user == NULL)
+		return 0;
+	rc |= proxyhead_add_header(out, "X-Postern-User", u->user);
+	if (u->email != NULL)
+		rc |= proxyhead_add_header(out, "X-Postern-Email", u->email);
+	rc |= proxyhead_add_header(out, "X-Postern-Auth", u->auth);
+	rc |= proxyhead_add_header(out, "X-Postern-Assertion",
+	    u->assertion);
+	if (u->org != NULL)
+		rc |= proxyhead_add_header(out, "X-Postern-Org", u->org);
+	if (u->role != NULL)
+		rc |= proxyhead_add_header(out, "X-Postern-Role", u->role);
+	return rc;
+}
+
+int
+proxyhead_write_request(struct exchange *ex, int websocket,
     struct evbuffer *out)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	struct proxyhead_fwd fw = { { NULL } };
 	const char	*host = request_header(req, "host");
 	size_t		 i;
@@ -458,14 +483,13 @@ proxyhead_write_request(struct client *clt, int websocket,
 	rc |= proxyhead_add_strings(out, (const char *const []){ req->method_name,
 	    " ", req->path, req->query != NULL ? "?" : "",
 	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
-	    host != NULL ? host : clt->app->upstream.host, "\r\n", NULL });
-	rc |= proxyhead_write_client(clt, out, &fw);
+	    host != NULL ? host : ex->app->upstream.host, "\r\n", NULL });
+	rc |= proxyhead_write_client(ex, out, &fw);
 	/* Ours, after all removals: nothing above can strip these. */
-	rc |= proxyhead_write_forwarded(out, clt, &fw, host);
+	rc |= proxyhead_write_forwarded(out, ex, &fw, host);
 	for (i = 0; i < PROXYHEAD_NFWD; i++)
 		free(fw.v[i]);
-	if (auth_upstream_headers(clt, out) == -1)
-		return -1;	/* no assertion: never forward unsigned */
+	rc |= proxyhead_write_identity(out, &ex->up);
 	if (req->chunked)
 		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	else if (req->has_length)
@@ -581,22 +605,22 @@ proxyhead_drop(struct proxyhead_drops *d, int allow_csd,
 
 /* One event and the metric for what <d> dropped, if anything. */
 static void
-proxyhead_log_drops(struct client *clt, const struct proxyhead_drops *d)
+proxyhead_log_drops(struct exchange *ex, const struct proxyhead_drops *d)
 {
 	char	count[24];
 
-	if (d->n == 0 || clt == NULL)
+	if (d->n == 0 || ex == NULL)
 		return;
-	atomic_fetch_add_explicit(&clt->w->metrics.upstream_dropped, d->n,
+	atomic_fetch_add_explicit(&ex->w->metrics.upstream_dropped, d->n,
 	    memory_order_relaxed);
 	log_event(LOG_LEVEL_WARN, "upstream_header", "request_id",
-	    clt->request_id, "app", clt->app->name, "header", d->header,
+	    ex->request_id, "app", ex->app->name, "header", d->header,
 	    "dropped", proxyhead_decimal(count, d->n), "reason", d->why,
 	    (const char *)NULL);
 }
 
 int
-proxyhead_write_response(struct evbuffer *out, struct client *clt,
+proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
     int status, const char *reason, const struct request_header *h,
     size_t n)
 {
@@ -627,9 +651,9 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 			continue;
 		if (proxyhead_hop_by_hop(h[i].name) ||
 		    (listed && proxyhead_connection_listed(h, n, h[i].name)) ||
-		    headers_filter(clt->app->headers, clt->tls, h[i].name,
+		    headers_filter(ex->app->headers, ex->tls, h[i].name,
 		    h[i].value, &seen) ||
-		    proxyhead_drop(&drops, clt->app->allow_clear_site_data,
+		    proxyhead_drop(&drops, ex->app->allow_clear_site_data,
 		    &h[i]))
 			continue;
 		proxyhead_buf_str(&hb, h[i].name);
@@ -638,8 +662,8 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
 		proxyhead_buf_add(&hb, "\r\n", 2);
 	}
 	proxyhead_buf_flush(&hb);
-	(void)headers_add(out, clt->app->headers, clt->tls, seen, NULL);
-	proxyhead_log_drops(clt, &drops);
+	(void)headers_add(out, ex->app->headers, ex->tls, seen, NULL);
+	proxyhead_log_drops(ex, &drops);
 	return 0;
 }
 
@@ -648,7 +672,7 @@ proxyhead_write_response(struct evbuffer *out, struct client *clt,
  * caller starts the tunnel once this head is out.
  */
 int
-proxyhead_write_101(struct evbuffer *out, struct client *clt,
+proxyhead_write_101(struct evbuffer *out, struct exchange *ex,
     const struct request_header *h, size_t n, int websocket, const char **why)
 {
 	struct proxyhead_drops drops = { 0, NULL, NULL };
@@ -673,12 +697,12 @@ proxyhead_write_101(struct evbuffer *out, struct client *clt,
 	for (i = 0; i < n; i++) {
 		if (h[i].value == NULL || proxyhead_hop_by_hop(h[i].name) ||
 		    proxyhead_connection_listed(h, n, h[i].name) ||
-		    proxyhead_drop(&drops, clt != NULL &&
-		    clt->app->allow_clear_site_data, &h[i]))
+		    proxyhead_drop(&drops, ex != NULL &&
+		    ex->app->allow_clear_site_data, &h[i]))
 			continue;
 		(void)proxyhead_add_header(out, h[i].name, h[i].value);
 	}
-	proxyhead_log_drops(clt, &drops);
+	proxyhead_log_drops(ex, &drops);
 	(void)evbuffer_add(out, "Upgrade: websocket\r\n"
 	    "Connection: Upgrade\r\n\r\n", 43);
 	return 0;

@@ -15,19 +15,20 @@
 
 #include <stddef.h>
 
-struct client;
+struct exchange;
 struct evbuffer;
+struct exchange_upstream;
 struct request;
 struct request_header;
 
 /*
- * If <clt>'s request carries a client header folding onto X-Postern-*
+ * If <ex>'s request carries a client header folding onto X-Postern-*
  * (never forwarded: proxyhead_write_request() drops it), log one
  * "client_header" event, reason identity_header_spoof, with its name
  * (never its value).  Called once per request to an app, whatever the
  * decision.
  */
-void	proxyhead_log_spoof(const struct client *clt);
+void	proxyhead_log_spoof(const struct exchange *ex);
 
 /* Whether <req> is a WebSocket opening handshake (RFC 6455 4.1). */
 int	proxyhead_is_websocket(const struct request *req);
@@ -47,35 +48,44 @@ int	proxyhead_add_number(struct evbuffer *out, const char *name,
 	    unsigned long long n);
 
 /*
- * The whole request head of <clt>'s current request for the upstream,
+ * The identity headers in <u> (made by identity before forwarding, see
+ * exchange.h) into <out>, copied as they are: X-Postern-User, -Email,
+ * -Auth, -Assertion, -Org, -Role, those set only; nothing when <u> has no
+ * user (anonymous).  0, or -1 if <out> could not grow.
+ */
+int	proxyhead_write_identity(struct evbuffer *out,
+	    const struct exchange_upstream *u);
+
+/*
+ * The whole request head of <ex>'s current request for the upstream,
  * framing and final empty line included, into <out>.  <websocket>: ask
  * the upstream to upgrade.  Returns 0, or -1 if the identity headers
  * could not be made (then nothing may be forwarded: never an unsigned
  * request) or <out> could not grow.
  */
-int	proxyhead_write_request(struct client *clt, int websocket,
+int	proxyhead_write_request(struct exchange *ex, int websocket,
 	    struct evbuffer *out);
 
 /*
  * The status line, the <n> upstream headers at <h> (value NULL: skipped)
- * that may pass and the app's security headers, for <clt>, into <out>;
+ * that may pass and the app's security headers, for <ex>, into <out>;
  * no framing headers and no final empty line.  <reason> is the upstream's
  * phrase (NULL or unusable: the standard one).  Every header is checked
  * before a byte is added: -1 (nothing added) if one carries CR, LF or a
  * control byte, else 0.
  */
-int	proxyhead_write_response(struct evbuffer *out, struct client *clt,
+int	proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
 	    int status, const char *reason, const struct request_header *h,
 	    size_t n);
 
 /*
  * The whole 101 head answering a WebSocket handshake (<websocket>: one
- * went up) of <clt>'s request, from the <n> upstream headers at <h>
+ * went up) of <ex>'s request, from the <n> upstream headers at <h>
  * without hop-by-hop ones.  Returns 0, or -1 with a stable reason code in
- * *<why> and nothing added.  <clt> may be NULL (tests): then nothing is
+ * *<why> and nothing added.  <ex> may be NULL (tests): then nothing is
  * logged, and a Clear-Site-Data wiping cookies never passes.
  */
-int	proxyhead_write_101(struct evbuffer *out, struct client *clt,
+int	proxyhead_write_101(struct evbuffer *out, struct exchange *ex,
 	    const struct request_header *h, size_t n, int websocket,
 	    const char **why);
 

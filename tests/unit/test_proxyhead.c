@@ -1,6 +1,7 @@
 /*
  * proxyhead.c: hop-by-hop names, Connection tokens, header lines and the
- * checks on a WebSocket 101 head.  The full heads are covered end to end
+ * checks on a WebSocket 101 head, the identity headers copied as identity
+ * made them.  The full heads are covered end to end
  * by tests/integration/test_proxy.py and test_headers.py.
  */
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <event2/buffer.h>
 
+#include "exchange.h"
 #include "proxyhead.h"
 #include "request.h"
 
@@ -157,6 +159,39 @@ test_101(void **state)
 	expect_101(cookies, 5, "Set-Cookie: app=1\r\n");
 }
 
+/* Identity made them before forwarding: copied in order, unset ones out. */
+static void
+test_identity(void **state)
+{
+	struct evbuffer	*b = evbuffer_new();
+	struct exchange_upstream none = { 0 };
+	struct exchange_upstream session = { .assertion = "h.p.s",
+	    .user = "u1", .email = "a@example.com", .auth = "session",
+	    .org = "acme", .role = "admin" };
+	struct exchange_upstream key = { .assertion = "h.p.s",
+	    .user = "pk_0123", .auth = "apikey", .org = "acme" };
+	char		*s;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(proxyhead_write_identity(b, &none), 0);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	assert_int_equal(proxyhead_write_identity(b, &session), 0);
+	s = contents(b);
+	assert_string_equal(s, "X-Postern-User: u1\r\n"
+	    "X-Postern-Email: a@example.com\r\nX-Postern-Auth: session\r\n"
+	    "X-Postern-Assertion: h.p.s\r\nX-Postern-Org: acme\r\n"
+	    "X-Postern-Role: admin\r\n");
+	free(s);
+	assert_int_equal(proxyhead_write_identity(b, &key), 0);
+	s = contents(b);
+	assert_string_equal(s, "X-Postern-User: pk_0123\r\n"
+	    "X-Postern-Auth: apikey\r\nX-Postern-Assertion: h.p.s\r\n"
+	    "X-Postern-Org: acme\r\n");
+	free(s);
+	evbuffer_free(b);
+}
+
 int
 main(void)
 {
@@ -165,6 +200,7 @@ main(void)
 		cmocka_unit_test(test_connection_listed),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_101),
+		cmocka_unit_test(test_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

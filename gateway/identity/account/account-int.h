@@ -19,7 +19,7 @@
 #include "totp.h"
 
 struct auth_check;
-struct client;
+struct exchange;
 
 enum acct_step {
 	ACCT_2FA_GET = 0,
@@ -87,7 +87,7 @@ struct acct {
 void		 acct_free(void *);
 struct acct	*acct_of(struct auth_check *);
 int64_t		 acct_now(void);
-void		 acct_detour(struct client *, const char *page,
+void		 acct_detour(struct exchange *, const char *page,
 		    const char *back, const char *rd, const char *reason);
 /* End the chain with <a>'s page / a redirect. */
 void		 acct_end_page(struct auth_check *, int status,
@@ -110,16 +110,16 @@ void		 acct_elevate(struct auth_check *, int mfa, int64_t auth_time);
 void		 acct_fail(struct auth_check *, const char *msg);
 void		 acct_end_step(struct auth_check *, int status,
 		    const char *reason);
-void		 acct_setup_start(struct client *, struct auth_check *);
+void		 acct_setup_start(struct exchange *, struct auth_check *);
 int		 acct_new_codes(struct acct *,
 		    char hashes[ACCTSTORE_BACKUP_CODES][65]);
 void		 acct_on_enrolled(void *, const redisReply *, const char *);
 /* The QR payload and typed key of seed <sealed> into <a>; 0 or -1. */
-int		 acct_show_seed(const struct client *, struct acct *,
+int		 acct_show_seed(const struct exchange *, struct acct *,
 		    const char *sealed);
 
 /* accountpage.c: the pages */
-void		 acct_page(struct client *, struct acct *, int status,
+void		 acct_page(struct exchange *, struct acct *, int status,
 		    const char *extra, const char *reason);
 
 #endif

@@ -47,7 +47,7 @@
 #include "qr.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
 #include "totp.h"
@@ -110,7 +110,7 @@ acct_now(void)
  * page, or NULL), and from there to <rd>.
  */
 void
-acct_detour(struct client *clt, const char *page, const char *back,
+acct_detour(struct exchange *ex, const char *page, const char *back,
     const char *rd, const char *reason)
 {
 	char	inner[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
@@ -124,38 +124,38 @@ acct_detour(struct client *clt, const char *page, const char *back,
 		(void)snprintf(inner, sizeof(inner), "%s", back);
 	(void)encode_pct(inner, "/", enc, sizeof(enc));
 	(void)snprintf(loc, sizeof(loc), "%s?rd=%s", page, enc);
-	client_answer(clt, &(struct pages_resp){ .status = 303,
+	client_answer(ex, &(struct pages_resp){ .status = 303,
 	    .location = loc }, reason);
 }
 
-static void	acct_run(struct client *, struct auth_check *);
+static void	acct_run(struct exchange *, struct auth_check *);
 
 static void
 acct_on_session(void *arg, enum session_status status,
     const struct session *s)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 	struct acct		*a = acct_of(chk);
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
 	if (status == SESSION_ERROR) {
 		(void)auth_check_done(chk);
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return;
 	}
 	if (status == SESSION_NONE) {
 		(void)auth_check_done(chk);
-		auth_send_to(clt, "/.postern/login",
+		auth_send_to(ex, "/.postern/login",
 		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
 		    "", "unauthenticated");
 		return;
 	}
 	memcpy(&a->s, s, sizeof(*s));
-	acct_run(clt, chk);
+	acct_run(ex, chk);
 }
 
 /* rd is checked: look the session up. */
@@ -166,34 +166,34 @@ acct_lookup(struct auth_check *chk)
 	struct session_limits	 lim;
 	char			 scope[AUTH_SCOPE_MAX];
 
-	auth_limits(chk->clt->cfg, &lim);
-	auth_scope(chk->clt, scope, sizeof(scope));
+	auth_limits(chk->ex->cfg, &lim);
+	auth_scope(chk->ex, scope, sizeof(scope));
 	if (session_lookup(chk->st, a->sid, scope, acct_now(), &lim,
 	    acct_on_session, chk) == -1)
 		auth_check_unavailable(chk);
 }
 
 /*
- * Check <a>'s rd, then look up <clt>'s session for <a>; the chain goes on
+ * Check <a>'s rd, then look up <ex>'s session for <a>; the chain goes on
  * in acct_run().
  */
 static void
-acct_start(struct client *clt, struct acct *a)
+acct_start(struct exchange *ex, struct acct *a)
 {
 	struct auth_check	*chk;
-	struct store		*st = clt->w->store;
+	struct store		*st = ex->w->store;
 
-	if (!auth_cookie(clt, a->sid, sizeof(a->sid))) {
+	if (!auth_cookie(ex, a->sid, sizeof(a->sid))) {
 		acct_free(a);
-		auth_send_to(clt, "/.postern/login",
+		auth_send_to(ex, "/.postern/login",
 		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
 		    "", "unauthenticated");
 		return;
 	}
 	if (st == NULL || !store_healthy(st) ||
-	    (chk = auth_check_new(clt, AUTH_ACCOUNT)) == NULL) {
+	    (chk = auth_check_new(ex, AUTH_ACCOUNT)) == NULL) {
 		acct_free(a);
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return;
 	}
 	chk->ext = a;
@@ -208,25 +208,25 @@ acct_start(struct client *clt, struct acct *a)
 
 /* The Set-Cookie of a rotated session for the chain's answer, or "". */
 static void
-acct_cookie(const struct client *clt, const struct acct *a, char *buf,
+acct_cookie(const struct exchange *ex, const struct acct *a, char *buf,
     size_t size)
 {
 	buf[0] = '\0';
 	if (a->rotated)
-		auth_session_cookie(clt->cfg, a->newsid, buf, size);
+		auth_session_cookie(ex->cfg, a->newsid, buf, size);
 }
 
 /* Finish the chain with <a>'s page. */
 void
 acct_end_page(struct auth_check *chk, int status, const char *reason)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 	char		 extra[600];
 
-	chk->clt = NULL;
-	clt->check = NULL;
-	acct_cookie(clt, acct_of(chk), extra, sizeof(extra));
-	acct_page(clt, acct_of(chk), status, extra, reason);
+	chk->ex = NULL;
+	ex->check = NULL;
+	acct_cookie(ex, acct_of(chk), extra, sizeof(extra));
+	acct_page(ex, acct_of(chk), status, extra, reason);
 	OPENSSL_cleanse(extra, sizeof(extra));
 	(void)auth_check_done(chk);
 }
@@ -236,13 +236,13 @@ void
 acct_end_redirect(struct auth_check *chk, const char *where)
 {
 	char		 loc[REDIRECT_MAX + 64], extra[600] = "";
-	struct client	*clt;
+	struct exchange	*ex;
 
 	(void)snprintf(loc, sizeof(loc), "%s", where);
-	if (chk->clt != NULL)
-		acct_cookie(chk->clt, acct_of(chk), extra, sizeof(extra));
-	if ((clt = auth_check_done(chk)) != NULL)
-		client_answer(clt, &(struct pages_resp){ .status = 303,
+	if (chk->ex != NULL)
+		acct_cookie(chk->ex, acct_of(chk), extra, sizeof(extra));
+	if ((ex = auth_check_done(chk)) != NULL)
+		client_answer(ex, &(struct pages_resp){ .status = 303,
 		    .location = loc, .extra = extra }, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
 }
@@ -253,11 +253,11 @@ acct_end_detour(struct auth_check *chk, const char *page, const char *back,
     const char *reason)
 {
 	char		 rd[REDIRECT_MAX + 1];
-	struct client	*clt;
+	struct exchange	*ex;
 
 	(void)snprintf(rd, sizeof(rd), "%s", acct_of(chk)->rd);
-	if ((clt = auth_check_done(chk)) != NULL)
-		acct_detour(clt, page, back, rd, reason);
+	if ((ex = auth_check_done(chk)) != NULL)
+		acct_detour(ex, page, back, rd, reason);
 }
 
 
@@ -315,13 +315,13 @@ static void
 acct_on_revoked(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
-		auth_audit(clt, "session_revoked", a->s.user, a->target, 1,
+		auth_audit(ex, "session_revoked", a->s.user, a->target, 1,
 		    "by_user");
 	acct_end_redirect(chk, "/.postern/account");
 }
@@ -334,9 +334,9 @@ static void
 acct_on_user(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
 	    reply->element[0]->len < sizeof(chk->phc)) {
@@ -344,13 +344,8 @@ acct_on_user(void *arg, const redisReply *reply, const char *err)
 		    reply->element[0]->len);
 		chk->usable = strcmp(reply->element[1]->str, "1") != 0;
 	}
-	password_params_from(clt->cfg, &chk->params);
-	if (hashpool_submit(clt->w->srv->hashpool, clt->w->hashport,
-	    auth_verify_work, acct_on_verified, chk) == -1) {
-		(void)auth_check_done(chk);
-		client_answer(clt, &(struct pages_resp){ .status = 503 },
-		    "hash_queue_full");
-	}
+	password_params_from(ex->cfg, &chk->params);
+	auth_hash(chk, auth_verify_work, acct_on_verified);
 }
 
 
@@ -358,21 +353,21 @@ static void
 acct_on_password_set(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 	static char		 msg[] = "Your password was changed. Your other "
 				    "sessions were signed out.";
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
 		a->error = "Your password was changed meanwhile. Try again.";
 		acct_end_page(chk, 409, "password_race");
 		return;
 	}
-	auth_audit(clt, "password_changed", a->s.user, a->s.user, 1,
+	auth_audit(ex, "password_changed", a->s.user, a->s.user, 1,
 	    reply->integer > 0 ? "other_sessions_revoked" : "by_user");
-	auth_notify_change(clt, a->s.email, "Your password was changed.");
+	auth_notify_change(ex, a->s.email, "Your password was changed.");
 	a->notice = msg;
 	acct_elevate(chk, 0, acct_now());	/* then the overview */
 }
@@ -383,7 +378,7 @@ acct_on_hashed(void *arg)
 	struct auth_check	*chk = arg;
 	struct acct		*a = acct_of(chk);
 
-	if (chk->clt == NULL) {
+	if (chk->ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -400,10 +395,10 @@ static void
 acct_on_verified(void *arg)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 	struct acct		*a = acct_of(chk);
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -413,12 +408,7 @@ acct_on_verified(void *arg)
 	}
 	switch (a->route->step) {
 	case ACCT_PASSWORD_POST:
-		if (hashpool_submit(clt->w->srv->hashpool, clt->w->hashport,
-		    auth_hash_work, acct_on_hashed, chk) == -1) {
-			(void)auth_check_done(chk);
-			client_answer(clt, &(struct pages_resp){ .status = 503 },
-			    "hash_queue_full");
-		}
+		auth_hash(chk, auth_hash_work, acct_on_hashed);
 		break;
 	case ACCT_REAUTH_POST:
 		if (!a->s.mfa_enrolled)
@@ -474,18 +464,18 @@ account_mfa_required(const struct config *cfg, const struct session *s)
 }
 
 int
-account_session_gate(struct client *clt, const struct session *s)
+account_session_gate(struct exchange *ex, const struct session *s)
 {
 	static const char www[] = "Bearer realm=\"postern\", "
 	    "error=\"insufficient_user_authentication\"";
 
 	if (s->mfa_enrolled && !s->mfa) {
-		auth_send_to(clt, "/.postern/2fa",
+		auth_send_to(ex, "/.postern/2fa",
 		    "{\"error\":\"mfa_required\"}", www, "", "mfa_pending");
 		return 1;
 	}
-	if (!s->mfa_enrolled && account_mfa_required(clt->cfg, s)) {
-		auth_send_to(clt, "/.postern/2fa/setup",
+	if (!s->mfa_enrolled && account_mfa_required(ex->cfg, s)) {
+		auth_send_to(ex, "/.postern/2fa/setup",
 		    "{\"error\":\"mfa_enrolment_required\"}", www, "",
 		    "mfa_enrolment_required");
 		return 1;
@@ -497,7 +487,7 @@ account_session_gate(struct client *clt, const struct session *s)
 static void
 acct_dispatch(struct auth_check *chk)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 	struct acct	*a = acct_of(chk);
 	const struct acct_route *r = a->route;
 	char		 hashes[ACCTSTORE_BACKUP_CODES][65];
@@ -522,7 +512,7 @@ acct_dispatch(struct auth_check *chk)
 		if (a->s.mfa_enrolled)
 			acct_end_redirect(chk, "/.postern/account");
 		else
-			acct_setup_start(clt, chk);
+			acct_setup_start(ex, chk);
 		break;
 	case ACCT_SETUP_POST:
 		if (a->s.mfa_enrolled)
@@ -534,9 +524,9 @@ acct_dispatch(struct auth_check *chk)
 		acct_end_page(chk, 200, NULL);
 		break;
 	case ACCT_PASSWORD_POST:
-		if (clt->cfg->pwrules == NULL ||
-		    acct_password_check(clt->cfg, chk) == -1) {
-			a->error = clt->cfg->pwrules == NULL ? "Passwords cannot "
+		if (ex->cfg->pwrules == NULL ||
+		    acct_password_check(ex->cfg, chk) == -1) {
+			a->error = ex->cfg->pwrules == NULL ? "Passwords cannot "
 			    "be changed here." : a->why;
 			acct_home_page(chk, 400, "password_rules");
 		} else
@@ -572,7 +562,7 @@ acct_dispatch(struct auth_check *chk)
 }
 
 static void
-acct_run(struct client *clt, struct auth_check *chk)
+acct_run(struct exchange *ex, struct auth_check *chk)
 {
 	struct acct	*a = acct_of(chk);
 	const struct acct_route *r = a->route;
@@ -583,7 +573,7 @@ acct_run(struct client *clt, struct auth_check *chk)
 		return;
 	}
 	if ((r->need & ACCT_NEED_FRESH) && age * 1000 >
-	    clt->cfg->account_fresh_auth) {
+	    ex->cfg->account_fresh_auth) {
 		acct_end_detour(chk, "/.postern/reauth", r->back,
 		    "fresh_auth");
 		return;
@@ -687,7 +677,7 @@ acct_new(const struct acct_route *r)
 
 /* A form that cannot go on: its page again with <why>, no session work. */
 static void
-acct_form_refused(struct client *clt, struct acct *a, int status,
+acct_form_refused(struct exchange *ex, struct acct *a, int status,
     const char *why, const char *reason)
 {
 	a->error = why;
@@ -695,60 +685,60 @@ acct_form_refused(struct client *clt, struct acct *a, int status,
 	    ACCT_2FA_POST || a->route->step == ACCT_SETUP_POST) {
 		/* pages that need no session data to show again */
 		if (a->route->step == ACCT_SETUP_POST) {
-			acct_detour(clt, "/.postern/2fa/setup", NULL, a->rd,
+			acct_detour(ex, "/.postern/2fa/setup", NULL, a->rd,
 			    reason);
 			acct_free(a);
 			return;
 		}
-		acct_page(clt, a, status, NULL, reason);
+		acct_page(ex, a, status, NULL, reason);
 		acct_free(a);
 		return;
 	}
 	acct_free(a);
-	client_answer(clt, &(struct pages_resp){ .status = status }, reason);
+	client_answer(ex, &(struct pages_resp){ .status = status }, reason);
 }
 
 static void
-acct_on_form(struct client *clt, struct evbuffer *body)
+acct_on_form(struct exchange *ex, struct evbuffer *body)
 {
-	const struct acct_route *r = acct_route_of(clt->req);
+	const struct acct_route *r = acct_route_of(ex->req);
 	struct acct	*a;
 	struct form	 f;
 	const char	*why;
 	size_t		 len = evbuffer_get_length(body);
 
 	if (r == NULL || (a = acct_new(r)) == NULL) {
-		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		client_answer(ex, &(struct pages_resp){ .status = 503 },
 		    "nomem");
 		return;
 	}
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
-		acct_form_refused(clt, a, 400, "The form could not be read. "
+		acct_form_refused(ex, a, 400, "The form could not be read. "
 		    "Please try again.", why);
 		return;
 	}
-	auth_rd(clt, form_get(&f, "rd"), a->rd, sizeof(a->rd));
-	if (!auth_form_genuine(clt, &f)) {
+	auth_rd(ex, form_get(&f, "rd"), a->rd, sizeof(a->rd));
+	if (!auth_form_genuine(ex, &f)) {
 		form_free(&f);
-		acct_form_refused(clt, a, 403, "This form has expired. Please "
+		acct_form_refused(ex, a, 403, "This form has expired. Please "
 		    "try again.", "csrf");
 		return;
 	}
 	why = acct_take_form(a, &f);
 	form_free(&f);
 	if (why != NULL) {
-		acct_form_refused(clt, a, 400, why, "bad_form");
+		acct_form_refused(ex, a, 400, why, "bad_form");
 		return;
 	}
-	acct_start(clt, a);
+	acct_start(ex, a);
 }
 
 int
-account_builtin(struct client *clt)
+account_builtin(struct exchange *ex)
 {
 	const struct acct_route *r;
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	struct acct	*a;
 	struct form	 f;
 	const char	*why;
@@ -759,29 +749,29 @@ account_builtin(struct client *clt)
 		known |= strcmp(acct_routes[i].path, req->path) == 0;
 	if (!known)
 		return 0;
-	if (clt->cfg->keys == NULL || !clt->cfg->keys->present) {
-		client_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+	if (ex->cfg->keys == NULL || !ex->cfg->keys->present) {
+		client_answer(ex, &(struct pages_resp){ .status = 404 }, NULL);
 		return 1;
 	}
 	if ((r = acct_route_of(req)) == NULL) {
-		client_answer(clt, &(struct pages_resp){ .status = 405,
+		client_answer(ex, &(struct pages_resp){ .status = 405,
 		    .extra = "Allow: GET, POST\r\n" }, "method");
 		return 1;
 	}
 	if (r->post) {
-		client_read_form(clt, FORM_MAX_BODY, acct_on_form);
+		client_read_form(ex, FORM_MAX_BODY, acct_on_form);
 		return 1;
 	}
 	if ((a = acct_new(r)) == NULL) {
-		client_answer(clt, &(struct pages_resp){ .status = 503 },
+		client_answer(ex, &(struct pages_resp){ .status = 503 },
 		    "nomem");
 		return 1;
 	}
 	if (req->query != NULL && form_parse(req->query, strlen(req->query),
 	    &f, &why) == 0) {
-		auth_rd(clt, form_get(&f, "rd"), a->rd, sizeof(a->rd));
+		auth_rd(ex, form_get(&f, "rd"), a->rd, sizeof(a->rd));
 		form_free(&f);
 	}
-	acct_start(clt, a);
+	acct_start(ex, a);
 	return 1;
 }

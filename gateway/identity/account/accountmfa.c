@@ -53,16 +53,16 @@ static void
 acct_on_failed(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	log_event(LOG_LEVEL_WARN, "mfa", "outcome", "failure", "user",
-	    a->s.user, "request_id", clt->request_id, "client_ip", clt->peer,
+	    a->s.user, "request_id", ex->request_id, "client_ip", ex->peer,
 	    NULL);
 	if (reply->type == REDIS_REPLY_INTEGER &&
-	    (uint64_t)reply->integer >= clt->cfg->mfa_max_failures)
+	    (uint64_t)reply->integer >= ex->cfg->mfa_max_failures)
 		acct_locked(chk);
 	else
 		acct_end_step(chk, 401, "mfa_wrong");
@@ -94,10 +94,10 @@ acct_elevate(struct auth_check *chk, int mfa, int64_t auth_time)
 
 /* Open the stored seed <sealed> of <a>'s user into <key>. */
 static int
-acct_open(const struct client *clt, const struct acct *a, const char *sealed,
+acct_open(const struct exchange *ex, const struct acct *a, const char *sealed,
     unsigned char *key, size_t size, size_t *len)
 {
-	const struct config *cfg = clt->cfg;
+	const struct config *cfg = ex->cfg;
 	size_t		 i;
 
 	if (totp_open(cfg->keys->totp, a->s.user, sealed, key, size, len) == 0)
@@ -139,7 +139,7 @@ acct_on_accept(void *arg, const redisReply *reply, const char *err)
 
 /* Check <a>->code against the seed <sealed>; go on or count a failure. */
 static void
-acct_check_code(struct client *clt, struct auth_check *chk,
+acct_check_code(struct exchange *ex, struct auth_check *chk,
     const char *sealed, int64_t last_step)
 {
 	struct acct	*a = acct_of(chk);
@@ -148,7 +148,7 @@ acct_check_code(struct client *clt, struct auth_check *chk,
 	int64_t		 step;
 	int		 ok;
 
-	ok = acct_open(clt, a, sealed, key, sizeof(key), &len) == 0 ?
+	ok = acct_open(ex, a, sealed, key, sizeof(key), &len) == 0 ?
 	    totp_verify(key, len, a->code, acct_now(), last_step, &step) : -1;
 	OPENSSL_cleanse(key, sizeof(key));
 	if (ok != 0) {
@@ -167,17 +167,17 @@ static void
 acct_on_backup_used(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		acct_fail(chk, "That backup code is not right or was already "
 		    "used.");
 		return;
 	}
-	auth_audit(clt, "backup_code_used", a->s.user, a->s.user, 1, NULL);
+	auth_audit(ex, "backup_code_used", a->s.user, a->s.user, 1, NULL);
 	acct_elevate(chk, 1, 0);
 }
 
@@ -185,10 +185,10 @@ void
 acct_on_enrolled(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		a->ncodes = 0;
@@ -197,10 +197,10 @@ acct_on_enrolled(void *arg, const redisReply *reply, const char *err)
 		acct_end_redirect(chk, "/.postern/2fa/setup");
 		return;
 	}
-	auth_audit(clt, a->route->step == ACCT_BACKUP_POST ?
+	auth_audit(ex, a->route->step == ACCT_BACKUP_POST ?
 	    "backup_codes_renewed" : "mfa_enrolled", a->s.user, a->s.user, 1,
 	    NULL);
-	auth_notify_change(clt, a->s.email, a->route->step ==
+	auth_notify_change(ex, a->s.email, a->route->step ==
 	    ACCT_BACKUP_POST ? "New backup codes were made for your account; "
 	    "the old ones no longer work." : "Two-step verification was "
 	    "turned on for your account.");
@@ -231,15 +231,15 @@ acct_new_codes(struct acct *a, char hashes[ACCTSTORE_BACKUP_CODES][65])
 
 /* Rebuild the QR payload and typed key of seed <sealed> into <a>. */
 int
-acct_show_seed(const struct client *clt, struct acct *a, const char *sealed)
+acct_show_seed(const struct exchange *ex, struct acct *a, const char *sealed)
 {
 	unsigned char	key[TOTP_SECRET_MAX];
 	size_t		len;
 	int		rc = -1;
 
-	if (acct_open(clt, a, sealed, key, sizeof(key), &len) == 0 &&
+	if (acct_open(ex, a, sealed, key, sizeof(key), &len) == 0 &&
 	    totp_base32(key, len, a->b32, sizeof(a->b32)) == 0 &&
-	    totp_uri(clt->cfg->brand_product, a->s.email, a->b32, a->uri,
+	    totp_uri(ex->cfg->brand_product, a->s.email, a->b32, a->uri,
 	    sizeof(a->uri)) == 0)
 		rc = 0;
 	OPENSSL_cleanse(key, sizeof(key));
@@ -247,7 +247,7 @@ acct_show_seed(const struct client *clt, struct acct *a, const char *sealed)
 }
 
 static void
-acct_setup_confirm(struct client *clt, struct auth_check *chk)
+acct_setup_confirm(struct exchange *ex, struct auth_check *chk)
 {
 	struct acct	*a = acct_of(chk);
 	unsigned char	 key[TOTP_SECRET_MAX];
@@ -260,11 +260,11 @@ acct_setup_confirm(struct client *clt, struct auth_check *chk)
 		acct_end_redirect(chk, "/.postern/2fa/setup");
 		return;
 	}
-	ok = acct_open(clt, a, a->pending, key, sizeof(key), &len) == 0 &&
+	ok = acct_open(ex, a, a->pending, key, sizeof(key), &len) == 0 &&
 	    totp_verify(key, len, a->code, acct_now(), -1, &step) == 0;
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!ok) {
-		if (acct_show_seed(clt, a, a->pending) == -1) {
+		if (acct_show_seed(ex, a, a->pending) == -1) {
 			auth_check_unavailable(chk);
 			return;
 		}
@@ -284,17 +284,17 @@ static void
 acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 	char			 norm[BACKUP_CODE_LEN + 1], hash[65];
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (a->route->step == ACCT_DISABLE_POST &&
 	    reply->type == REDIS_REPLY_INTEGER) {	/* the disable itself */
-		auth_audit(clt, "mfa_disabled", a->s.user, a->s.user, 1,
+		auth_audit(ex, "mfa_disabled", a->s.user, a->s.user, 1,
 		    NULL);
-		auth_notify_change(clt, a->s.email, "Two-step verification "
+		auth_notify_change(ex, a->s.email, "Two-step verification "
 		    "was turned off for your account.");
 		a->s.mfa_enrolled = 0;
 		a->notice = "Two-step verification is off.";
@@ -312,12 +312,12 @@ acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 	a->last_step = reply->element[2]->len > 0 ?
 	    strtoll(reply->element[2]->str, NULL, 10) : -1;
 	a->failures = strtol(reply->element[3]->str, NULL, 10);
-	if ((uint64_t)a->failures >= clt->cfg->mfa_max_failures) {
+	if ((uint64_t)a->failures >= ex->cfg->mfa_max_failures) {
 		acct_locked(chk);
 		return;
 	}
 	if (a->route->step == ACCT_SETUP_POST) {
-		acct_setup_confirm(clt, chk);
+		acct_setup_confirm(ex, chk);
 		return;
 	}
 	if (a->sealed[0] == '\0') {	/* disabled meanwhile */
@@ -337,7 +337,7 @@ acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 			auth_check_unavailable(chk);
 		return;
 	}
-	acct_check_code(clt, chk, a->sealed, a->last_step);
+	acct_check_code(ex, chk, a->sealed, a->last_step);
 }
 
 void
@@ -352,12 +352,12 @@ static void
 acct_on_elevated(void *arg, enum session_status status)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 	struct acct		*a = acct_of(chk);
 
-	if (clt == NULL || status != SESSION_OK) {
-		if ((clt = auth_check_done(chk)) != NULL)
-			auth_send_to(clt, "/.postern/login",
+	if (ex == NULL || status != SESSION_OK) {
+		if ((ex = auth_check_done(chk)) != NULL)
+			auth_send_to(ex, "/.postern/login",
 			    "{\"error\":\"unauthenticated\"}",
 			    "Bearer realm=\"postern\"", "", "session_gone");
 		return;
@@ -365,15 +365,15 @@ acct_on_elevated(void *arg, enum session_status status)
 	a->rotated = 1;		/* every answer from here sets the new id */
 	session_hash(a->newsid, a->s.hash);
 	log_event(LOG_LEVEL_INFO, "session", "outcome", "rotated", "user",
-	    a->s.user, "step", a->route->path, "request_id", clt->request_id,
+	    a->s.user, "step", a->route->path, "request_id", ex->request_id,
 	    NULL);
 	if (a->route->step == ACCT_PASSWORD_POST) {
 		acct_home_page(chk, 200, NULL);
 		return;
 	}
 	log_event(LOG_LEVEL_INFO, "mfa", "outcome", "success", "user",
-	    a->s.user, "step", a->route->path, "request_id", clt->request_id,
-	    "client_ip", clt->peer, NULL);
+	    a->s.user, "step", a->route->path, "request_id", ex->request_id,
+	    "client_ip", ex->peer, NULL);
 	if (a->ncodes > 0)		/* enrolled: show the codes once */
 		acct_end_page(chk, 200, NULL);
 	else
@@ -394,16 +394,16 @@ acct_on_enroll_started(void *arg, const redisReply *reply, const char *err)
 
 /* A new seed, sealed for the user, pending until its first code. */
 void
-acct_setup_start(struct client *clt, struct auth_check *chk)
+acct_setup_start(struct exchange *ex, struct auth_check *chk)
 {
 	struct acct	*a = acct_of(chk);
 	unsigned char	 key[TOTP_SECRET_LEN];
 	int		 ok;
 
-	ok = totp_new_secret(key) == 0 && totp_seal(clt->cfg->keys->totp,
+	ok = totp_new_secret(key) == 0 && totp_seal(ex->cfg->keys->totp,
 	    a->s.user, key, sizeof(key), a->pending, sizeof(a->pending)) == 0;
 	OPENSSL_cleanse(key, sizeof(key));
-	if (!ok || acct_show_seed(clt, a, a->pending) == -1 ||
+	if (!ok || acct_show_seed(ex, a, a->pending) == -1 ||
 	    acctstore_enroll_start(chk->st, a->s.user, a->pending,
 	    acct_on_enroll_started, chk) == -1)
 		auth_check_unavailable(chk);

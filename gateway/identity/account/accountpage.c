@@ -33,13 +33,13 @@ static int	acct_render(struct evbuffer *, const struct loginpage *,
 		    void *);
 
 void
-acct_page(struct client *clt, struct acct *a, int status, const char *extra,
+acct_page(struct exchange *ex, struct acct *a, int status, const char *extra,
     const char *reason)
 {
 	struct loginpage lp = { .rd = a->rd, .error = a->error,
 	    .notice = a->notice };
 
-	auth_page_ctx(clt, status, &lp, acct_render, a, extra, reason);
+	auth_page_ctx(ex, status, &lp, acct_render, a, extra, reason);
 }
 
 static const struct acctpage_field acct_f_code[] = {

@@ -36,7 +36,7 @@
 #include "parse.h"
 #include "request.h"
 #include "route.h"
-#include "serve.h"
+#include "worker.h"
 #include "store.h"
 
 enum authgrant_step {
@@ -55,10 +55,10 @@ static const char authgrant_www_invalid[] = "WWW-Authenticate: Bearer "
 /* ---- answers ---- */
 
 static void
-authgrant_answer(struct client *clt, int status, const char *json,
+authgrant_answer(struct exchange *ex, int status, const char *json,
     const char *extra, const char *reason)
 {
-	client_answer(clt, &(struct pages_resp){ .status = status,
+	client_answer(ex, &(struct pages_resp){ .status = status,
 	    .json = json, .extra = extra }, reason);
 }
 
@@ -72,34 +72,34 @@ authgrant_clear_cookie(const struct request *req, char *buf, size_t size)
 }
 
 static void
-authgrant_limited(struct client *clt, unsigned int retry_ms)
+authgrant_limited(struct exchange *ex, unsigned int retry_ms)
 {
 	char	extra[64];
 
 	(void)snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 	    (retry_ms + 999) / 1000);
-	authgrant_answer(clt, 429, "{\"error\":\"rate_limited\"}", extra,
+	authgrant_answer(ex, 429, "{\"error\":\"rate_limited\"}", extra,
 	    "grant_rate_limit");
 }
 
 /* The grant named by the request is not valid (any reason: one answer). */
 static void
-authgrant_invalid(struct client *clt, int step)
+authgrant_invalid(struct exchange *ex, int step)
 {
 	char	extra[256];
 
 	switch (step) {
 	case AUTHGRANT_STEP_APIKEY:
 	case AUTHGRANT_STEP_CREATE:
-		authgrant_answer(clt, 401, "{\"error\":\"invalid_token\"}",
+		authgrant_answer(ex, 401, "{\"error\":\"invalid_token\"}",
 		    authgrant_www_invalid, "apikey_invalid");
 		break;
 	case AUTHGRANT_STEP_COOKIE:
-		authgrant_clear_cookie(clt->req, extra, sizeof(extra));
-		authgrant_answer(clt, 403, NULL, extra, "share_invalid");
+		authgrant_clear_cookie(ex->req, extra, sizeof(extra));
+		authgrant_answer(ex, 403, NULL, extra, "share_invalid");
 		break;
 	default:
-		authgrant_answer(clt, 403, NULL, NULL, "share_invalid");
+		authgrant_answer(ex, 403, NULL, NULL, "share_invalid");
 		break;
 	}
 }
@@ -123,23 +123,23 @@ static void	authgrant_check(struct auth_check *);
  * link goes on.  The request is answered or resumed later.
  */
 static void
-authgrant_start(struct client *clt, enum grant_kind kind, int step,
+authgrant_start(struct exchange *ex, enum grant_kind kind, int step,
     const char *token, size_t len, struct grant *keep, const char *rd)
 {
 	struct auth_check	*chk;
-	struct store		*st = clt->w->store;
+	struct store		*st = ex->w->store;
 	char			 id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
 
 	if (token_parse(grant_token_kind(kind), token, len, id, hash) == -1) {
 		free(keep);
-		authgrant_invalid(clt, step);
+		authgrant_invalid(ex, step);
 		return;
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (st == NULL || !store_healthy(st) ||
-	    (chk = auth_check_new(clt, AUTH_GRANT)) == NULL) {
+	    (chk = auth_check_new(ex, AUTH_GRANT)) == NULL) {
 		free(keep);
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return;
 	}
 	chk->step = step;
@@ -187,9 +187,9 @@ authgrant_header_ours(const char *name, const char *value)
 /* ---- the request path ---- */
 
 int
-authgrant_share_link(struct client *clt)
+authgrant_share_link(struct exchange *ex)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	char		 tok[TOKEN_LEN + 2], *rest = NULL;
 	char		 rd[REDIRECT_MAX + 1];
 	int		 rc;
@@ -201,11 +201,11 @@ authgrant_share_link(struct client *clt)
 	if (rc == 0)
 		return 0;
 	if (rc == -1) {
-		authgrant_answer(clt, 400, NULL, NULL, "share_param");
+		authgrant_answer(ex, 400, NULL, NULL, "share_param");
 		return 1;
 	}
 	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-		authgrant_answer(clt, 405, NULL, "Allow: GET, HEAD\r\n",
+		authgrant_answer(ex, 405, NULL, "Allow: GET, HEAD\r\n",
 		    "share_link_method");
 		free(rest);
 		return 1;
@@ -213,7 +213,7 @@ authgrant_share_link(struct client *clt)
 	if (snprintf(rd, sizeof(rd), "%s%s%s", req->path, rest != NULL ?
 	    "?" : "", rest != NULL ? rest : "") >= (int)sizeof(rd))
 		(void)snprintf(rd, sizeof(rd), "%s", req->path);
-	authgrant_start(clt, GRANT_SHARE, AUTHGRANT_STEP_LINK, tok,
+	authgrant_start(ex, GRANT_SHARE, AUTHGRANT_STEP_LINK, tok,
 	    strlen(tok), NULL, rd);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	free(rest);
@@ -221,9 +221,9 @@ authgrant_share_link(struct client *clt)
 }
 
 int
-authgrant_identify(struct client *clt, const struct decision *d)
+authgrant_identify(struct exchange *ex, const struct decision *d)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	const char	*tok, *cookies = request_cookies(req);
 	char		 val[TOKEN_LEN + 2];
 	size_t		 len;
@@ -231,7 +231,7 @@ authgrant_identify(struct client *clt, const struct decision *d)
 	if ((d->auth & ROUTE_AUTH_APIKEY) &&
 	    (tok = authgrant_bearer(req, &len)) != NULL &&
 	    strncmp(tok, "pk_", 3) == 0) {
-		authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_APIKEY, tok,
+		authgrant_start(ex, GRANT_APIKEY, AUTHGRANT_STEP_APIKEY, tok,
 		    len, NULL, NULL);
 		return 1;
 	}
@@ -242,7 +242,7 @@ authgrant_identify(struct client *clt, const struct decision *d)
 		switch (cookie_get(cookies, AUTHGRANT_COOKIE, val,
 		    sizeof(val))) {
 		case COOKIE_FOUND:
-			authgrant_start(clt, GRANT_SHARE,
+			authgrant_start(ex, GRANT_SHARE,
 			    AUTHGRANT_STEP_COOKIE, val, strlen(val), NULL,
 			    NULL);
 			OPENSSL_cleanse(val, sizeof(val));
@@ -250,13 +250,13 @@ authgrant_identify(struct client *clt, const struct decision *d)
 		case COOKIE_ABSENT:
 			break;
 		default:	/* twice, or malformed: trust none */
-			authgrant_invalid(clt, AUTHGRANT_STEP_COOKIE);
+			authgrant_invalid(ex, AUTHGRANT_STEP_COOKIE);
 			return 1;
 		}
 	}
 	if ((d->auth & ROUTE_AUTH_SESSION) == 0) {
 		/* No sign-in page can help: say what is accepted. */
-		authgrant_answer(clt, 401, "{\"error\":\"unauthenticated\"}",
+		authgrant_answer(ex, 401, "{\"error\":\"unauthenticated\"}",
 		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
 		    "unauthenticated");
 		return 1;
@@ -266,7 +266,7 @@ authgrant_identify(struct client *clt, const struct decision *d)
 
 /* The share link was good for this request: cookie, and off the URL. */
 static void
-authgrant_link_ok(struct client *clt, const struct grant *g,
+authgrant_link_ok(struct exchange *ex, const struct grant *g,
     const char *token, const char *rd)
 {
 	struct pages_resp r = { .status = 303, .location = rd };
@@ -283,13 +283,13 @@ authgrant_link_ok(struct client *clt, const struct grant *g,
 		char	actor[TOKEN_IDLEN + 4];
 
 		(void)snprintf(actor, sizeof(actor), "ps_%s", g->id);
-		auth_audit(clt, "share_used", actor, g->path, 1, g->app);
+		auth_audit(ex, "share_used", actor, g->path, 1, g->app);
 	}
-	client_answer(clt, &r, NULL);
+	client_answer(ex, &r, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
 }
 
-static void	authgrant_create(struct client *, const struct grant *key,
+static void	authgrant_create(struct exchange *, const struct grant *key,
 		    struct grant *share);
 
 static void
@@ -298,7 +298,7 @@ authgrant_on_grant(void *arg, enum grant_status status,
 {
 	struct auth_check	*chk = arg;
 	struct grant		*share = chk->grant;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct auth_ident	*ident;
 	struct decide_identity	 id;
 	struct decision		 d;
@@ -309,42 +309,42 @@ authgrant_on_grant(void *arg, enum grant_status status,
 	chk->grant = NULL;	/* ours now */
 	memcpy(token, chk->token, sizeof(token));
 	memcpy(rd, chk->rd, sizeof(rd));
-	if ((clt = auth_check_done(chk)) == NULL)
+	if ((ex = auth_check_done(chk)) == NULL)
 		goto done;
 	if (status == GRANT_ERROR)
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 	else if (status == GRANT_LIMITED)
-		authgrant_limited(clt, retry_ms);
+		authgrant_limited(ex, retry_ms);
 	else if (status == GRANT_NONE)
-		authgrant_invalid(clt, step);
+		authgrant_invalid(ex, step);
 	else if (step == AUTHGRANT_STEP_LINK) {
 		auth_identity_grant(&id, g, scopes);
-		if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
-			auth_note_deny(clt, &d, &id);
-			auth_refuse(clt, &d);
+		if (auth_decide_as(ex, &id, &d) != DECIDE_ALLOW) {
+			auth_note_deny(ex, &d, &id);
+			auth_refuse(ex, &d);
 		}
 		else if (strcmp(d.reason, "share") != 0)	/* public */
-			authgrant_answer(clt, 403, NULL, NULL,
+			authgrant_answer(ex, 403, NULL, NULL,
 			    "share_resource");
 		else
-			authgrant_link_ok(clt, g, token, rd);
+			authgrant_link_ok(ex, g, token, rd);
 	} else if (step == AUTHGRANT_STEP_CREATE) {
-		authgrant_create(clt, g, share);
+		authgrant_create(ex, g, share);
 		share = NULL;
 	} else if ((ident = calloc(1, sizeof(*ident))) == NULL)
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 	else {
 		if (g->kind == GRANT_APIKEY && g->last_used == 0) {
 			char	actor[TOKEN_IDLEN + 4];
 
 			(void)snprintf(actor, sizeof(actor), "pk_%s", g->id);
-			auth_audit(clt, "apikey_first_use", actor, g->org, 1,
+			auth_audit(ex, "apikey_first_use", actor, g->org, 1,
 			    NULL);
 		}
 		ident->kind = g->kind == GRANT_APIKEY ? DECIDE_APIKEY :
 		    DECIDE_SHARE;
 		memcpy(&ident->g, g, sizeof(*g));
-		auth_decide_ident(clt, ident);
+		auth_decide_ident(ex, ident);
 	}
 done:
 	OPENSSL_cleanse(token, sizeof(token));
@@ -358,28 +358,28 @@ authgrant_on_created(void *arg, int result)
 {
 	struct auth_check	*chk = arg;
 	struct grant		*g = chk->grant;
-	struct client		*clt;
+	struct exchange		*ex;
 	const char		*host;
 	char			 json[GRANT_PATHMAX * 2 + 512];
 	char			 methods[64], token[TOKEN_LEN + 1];
 
 	chk->grant = NULL;
 	memcpy(token, chk->token, sizeof(token));
-	if ((clt = auth_check_done(chk)) == NULL)
+	if ((ex = auth_check_done(chk)) == NULL)
 		goto done;
 	if (result == GRANT_ENOORG) {
-		authgrant_answer(clt, 403, "{\"error\":\"no_such_org\"}",
+		authgrant_answer(ex, 403, "{\"error\":\"no_such_org\"}",
 		    NULL, "share_org_gone");
 		goto done;
 	}
 	if (result != 0) {
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		goto done;
 	}
-	host = request_header(clt->req, "host");
+	host = request_header(ex->req, "host");
 	if (host == NULL || strspn(host, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
-		host = clt->req->host;	/* checked by the parser */
+		host = ex->req->host;	/* checked by the parser */
 	grant_methods_string(g->methods, methods, sizeof(methods));
 	(void)snprintf(json, sizeof(json), "{\"id\":\"%s\",\"url\":"
 	    "\"https://%s%s?" AUTHGRANT_PARAM "=%s\",\"path\":\"%s\","
@@ -390,9 +390,9 @@ authgrant_on_created(void *arg, int result)
 		char	target[TOKEN_IDLEN + 4];
 
 		(void)snprintf(target, sizeof(target), "ps_%s", g->id);
-		auth_audit(clt, "share_created", "", target, 1, g->path);
+		auth_audit(ex, "share_created", "", target, 1, g->path);
 	}
-	authgrant_answer(clt, 201, json, NULL, NULL);
+	authgrant_answer(ex, 201, json, NULL, NULL);
 	OPENSSL_cleanse(json, sizeof(json));
 done:
 	OPENSSL_cleanse(token, sizeof(token));
@@ -401,7 +401,7 @@ done:
 
 /* The caller's key <key> is valid: make <share> (owned) for it. */
 static void
-authgrant_create(struct client *clt, const struct grant *key,
+authgrant_create(struct exchange *ex, const struct grant *key,
     struct grant *share)
 {
 	struct decide_identity	 id;
@@ -415,7 +415,7 @@ authgrant_create(struct client *clt, const struct grant *key,
 		if (strcmp(key->scopes[i], AUTHGRANT_SCOPE_CREATE) == 0)
 			break;
 	if (i == key->nscopes) {
-		authgrant_answer(clt, 403, "{\"error\":\"insufficient_scope\"}",
+		authgrant_answer(ex, 403, "{\"error\":\"insufficient_scope\"}",
 		    "WWW-Authenticate: Bearer realm=\"postern\", error="
 		    "\"insufficient_scope\", scope=\"" AUTHGRANT_SCOPE_CREATE
 		    "\"\r\n", "scope");
@@ -424,36 +424,36 @@ authgrant_create(struct client *clt, const struct grant *key,
 	}
 	(void)snprintf(share->org, sizeof(share->org), "%s", key->org);
 	auth_identity_grant(&id, share, scopes);
-	if (decide_shareable(clt->app, clt->req->host, &id, time(NULL),
+	if (decide_shareable(ex->app, ex->req->host, &id, time(NULL),
 	    &d) != DECIDE_ALLOW) {
 		log_event(LOG_LEVEL_WARN, "reject", "reason", "not_shareable",
-		    "policy", d.reason, "request_id", clt->request_id,
-		    "client_ip", clt->peer, NULL);
-		authgrant_answer(clt, 403, "{\"error\":\"not_shareable\"}",
+		    "policy", d.reason, "request_id", ex->request_id,
+		    "client_ip", ex->peer, NULL);
+		authgrant_answer(ex, 403, "{\"error\":\"not_shareable\"}",
 		    NULL, NULL);
 		free(share);
 		return;
 	}
-	if ((chk = auth_check_new(clt, AUTH_GRANT)) == NULL ||
+	if ((chk = auth_check_new(ex, AUTH_GRANT)) == NULL ||
 	    token_new("ps", share->id, chk->token, hash) == -1) {
 		if (chk != NULL)
 			(void)auth_check_done(chk);
 		free(share);
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return;
 	}
 	chk->grant = share;
-	if (grant_create(clt->w->store, share, hash, authgrant_on_created,
+	if (grant_create(ex->w->store, share, hash, authgrant_on_created,
 	    chk) == -1) {
 		(void)auth_check_done(chk);	/* frees share */
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));
 }
 
 /* The new share a form asks for, or NULL with the reason in *<why>. */
 static struct grant *
-authgrant_share_form(struct client *clt, const struct form *f,
+authgrant_share_form(struct exchange *ex, const struct form *f,
     const char **why)
 {
 	static const char *const known[] = { "path", "methods", "expires",
@@ -491,7 +491,7 @@ authgrant_share_form(struct client *clt, const struct form *f,
 	g->rate = GRANT_SHARE_RATE;
 	g->created = authgrant_now();
 	g->expires = g->created + (int64_t)(ms / 1000);
-	(void)snprintf(g->app, sizeof(g->app), "%s", clt->app->name);
+	(void)snprintf(g->app, sizeof(g->app), "%s", ex->app->name);
 	(void)snprintf(g->path, sizeof(g->path), "%s", path);
 	v = form_get(f, "methods");
 	g->methods = grant_methods_parse(v != NULL ? v : "GET,HEAD");
@@ -516,7 +516,7 @@ authgrant_share_form(struct client *clt, const struct form *f,
 }
 
 static void
-authgrant_on_share_form(struct client *clt, struct evbuffer *body)
+authgrant_on_share_form(struct exchange *ex, struct evbuffer *body)
 {
 	struct form	 f;
 	struct grant	*share;
@@ -526,89 +526,80 @@ authgrant_on_share_form(struct client *clt, struct evbuffer *body)
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
-		authgrant_answer(clt, 400, "{\"error\":\"bad_form\"}", NULL,
+		authgrant_answer(ex, 400, "{\"error\":\"bad_form\"}", NULL,
 		    why);
 		return;
 	}
-	share = authgrant_share_form(clt, &f, &why);
+	share = authgrant_share_form(ex, &f, &why);
 	form_free(&f);
 	if (share == NULL) {
 		(void)snprintf(json, sizeof(json), "{\"error\":\"%s\"}", why);
-		authgrant_answer(clt, 400, json, NULL, "share_form");
+		authgrant_answer(ex, 400, json, NULL, "share_form");
 		return;
 	}
-	if ((tok = authgrant_bearer(clt->req, &len)) == NULL) {
+	if ((tok = authgrant_bearer(ex->req, &len)) == NULL) {
 		free(share);
-		authgrant_answer(clt, 401, "{\"error\":\"unauthenticated\"}",
+		authgrant_answer(ex, 401, "{\"error\":\"unauthenticated\"}",
 		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
 		    "unauthenticated");
 		return;
 	}
-	authgrant_start(clt, GRANT_APIKEY, AUTHGRANT_STEP_CREATE, tok, len,
+	authgrant_start(ex, GRANT_APIKEY, AUTHGRANT_STEP_CREATE, tok, len,
 	    share, NULL);
 }
 
 int
-authgrant_builtin(struct client *clt)
+authgrant_builtin(struct exchange *ex)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 
 	if (strcmp(req->path, "/.postern/shares") != 0)
 		return 0;
-	if (!clt->secure) {	/* client_decide() answers first; kept */
-		authgrant_answer(clt, 403, "{\"error\":\"https_required\"}",
+	if (!ex->secure) {	/* client_decide() answers first; kept */
+		authgrant_answer(ex, 403, "{\"error\":\"https_required\"}",
 		    NULL, "https_required");
 		return 1;
 	}
-	clt->app = config_app_for_host(clt->cfg, req->host != NULL ?
+	ex->app = config_app_for_host(ex->cfg, req->host != NULL ?
 	    req->host : "");
-	if (clt->app == NULL || clt->app->routes == NULL) {
-		authgrant_answer(clt, 404, NULL, NULL, NULL);
+	if (ex->app == NULL || ex->app->routes == NULL) {
+		authgrant_answer(ex, 404, NULL, NULL, NULL);
 		return 1;
 	}
 	if (req->method != HTTP_POST) {
-		authgrant_answer(clt, 405, NULL, "Allow: POST\r\n", "method");
+		authgrant_answer(ex, 405, NULL, "Allow: POST\r\n", "method");
 		return 1;
 	}
-	client_read_form(clt, FORM_MAX_BODY, authgrant_on_share_form);
+	client_read_form(ex, FORM_MAX_BODY, authgrant_on_share_form);
 	return 1;
 }
 
 /* ---- identity upstream ---- */
 
 int
-authgrant_upstream_headers(struct client *clt, struct evbuffer *out)
+authgrant_upstream_headers(struct exchange *ex)
 {
-	const struct config	*cfg = clt->cfg;
-	const struct grant	*g = &clt->ident->g;
+	const struct grant	*g = &ex->ident->g;
+	struct exchange_upstream *u = &ex->up;
 	struct assertion_claims	 c = { 0 };
-	char			 sub[TOKEN_IDLEN + 4], scope[GRANT_MAXSCOPES *
+	char			 scope[GRANT_MAXSCOPES *
 				    (GRANT_SCOPEMAX + 1) + 1];
-	char			*jwt;
 	size_t			 i, off = 0;
-	int			 rc;
 
-	(void)snprintf(sub, sizeof(sub), "%s_%s", grant_token_kind(g->kind),
-	    g->id);
+	(void)snprintf(u->sub, sizeof(u->sub), "%s_%s",
+	    grant_token_kind(g->kind), g->id);
 	scope[0] = '\0';
 	for (i = 0; i < g->nscopes; i++)
 		off += (size_t)snprintf(scope + off, sizeof(scope) - off,
 		    "%s%s", i > 0 ? " " : "", g->scopes[i]);
-	c.sub = sub;
+	c.sub = u->sub;
 	c.org = g->org[0] != '\0' ? g->org : NULL;
 	c.auth = grant_kind_name(g->kind);
 	c.scope = g->nscopes > 0 ? scope : NULL;
-	if (cfg->signer == NULL ||
-	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
-	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
-	    authgrant_now())) == NULL)
+	if ((u->assertion = auth_assertion(ex, &c)) == NULL)
 		return -1;
-	rc = evbuffer_add_printf(out, "X-Postern-User: %s\r\n"
-	    "X-Postern-Auth: %s\r\nX-Postern-Assertion: %s\r\n", sub, c.auth,
-	    jwt) < 0 ? -1 : 0;
-	if (rc == 0 && c.org != NULL)
-		rc = evbuffer_add_printf(out, "X-Postern-Org: %s\r\n",
-		    c.org) < 0 ? -1 : 0;
-	free(jwt);
-	return rc;
+	u->user = u->sub;
+	u->auth = c.auth;
+	u->org = c.org;
+	return 0;
 }

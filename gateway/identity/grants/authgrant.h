@@ -11,7 +11,7 @@
 #ifndef POSTERN_AUTHGRANT_H
 #define POSTERN_AUTHGRANT_H
 
-struct client;
+struct exchange;
 struct decision;
 struct evbuffer;
 
@@ -20,11 +20,11 @@ struct evbuffer;
 #define AUTHGRANT_SCOPE_CREATE	"shares:create"
 
 /*
- * If <clt>'s query carries a share link's token, take the request (check
+ * If <ex>'s query carries a share link's token, take the request (check
  * the grant, then redirect with the cookie, or refuse) and return 1; else
  * 0.  The token is never forwarded.
  */
-int	authgrant_share_link(struct client *clt);
+int	authgrant_share_link(struct exchange *ex);
 /*
  * The route (anonymous decision <d>) needs credentials: if the request
  * carries an API key or a share cookie the route accepts, check it and
@@ -32,11 +32,11 @@ int	authgrant_share_link(struct client *clt);
  * no sessions is answered 401 here when neither is present.  0: go on
  * with the session cookie.
  */
-int	authgrant_identify(struct client *clt, const struct decision *d);
+int	authgrant_identify(struct exchange *ex, const struct decision *d);
 /* POST /.postern/shares; 1 if the path is ours. */
-int	authgrant_builtin(struct client *clt);
+int	authgrant_builtin(struct exchange *ex);
 /* Identity headers for a grant's request; 0 or -1 (see auth.h). */
-int	authgrant_upstream_headers(struct client *clt, struct evbuffer *out);
+int	authgrant_upstream_headers(struct exchange *ex);
 /*
  * 1 if request header <name>: <value> is a gateway credential that must
  * not go upstream (an Authorization header carrying a Postern token).

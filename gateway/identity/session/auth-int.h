@@ -13,18 +13,21 @@
 
 #include "decide.h"
 #include "grant.h"
+#include "hashpool.h"
 #include "password.h"
 #include "ratelimit.h"
 #include "redirect.h"
 #include "session.h"
 #include "user.h"
 
-struct client;
+struct assertion_claims;
+struct exchange;
 struct config;
 struct decision;
 struct evbuffer;
 struct form;
 struct loginpage;
+struct pages_resp;
 struct ratelimit_class;
 struct session_limits;
 struct store;
@@ -42,10 +45,10 @@ enum auth_kind {
 /*
  * One pending step.  Owned by whichever callback is outstanding (Redis or
  * the hash pool), which frees it; the client only points at it and, when
- * closing, sets <clt> to NULL through auth_detach().
+ * closing, sets <ex> to NULL through auth_detach().
  */
 struct auth_check {
-	struct client	*clt;		/* NULL once the client closed */
+	struct exchange	*ex;		/* NULL once the client closed */
 	enum auth_kind	 kind;
 	struct store	*st;
 	char		 email[USER_EMAILMAX + 1];
@@ -74,28 +77,28 @@ struct auth_check {
 	void		(*ext_free)(void *);
 };
 
-/* Who made the request being forwarded (clt->ident); per request. */
+/* Who made the request being forwarded (ex->ident); per request. */
 struct auth_ident {
 	enum decide_kind	 kind;	/* SESSION, APIKEY or SHARE */
 	struct session		 s;	/* DECIDE_SESSION */
 	struct grant		 g;	/* DECIDE_APIKEY, DECIDE_SHARE */
 };
 
-struct auth_check *auth_check_new(struct client *, enum auth_kind);
+struct auth_check *auth_check_new(struct exchange *, enum auth_kind);
 #define AUTH_SCOPE_MAX	300
 /*
- * The scope of a session made or used on <clt>'s host into <out>
+ * The scope of a session made or used on <ex>'s host into <out>
  * (AUTH_SCOPE_MAX): "domain:<d>" when the shared cookie domain covers the
  * host, else "app:<name>" of the host's app, else "host:<host>".  A
  * session is valid only in the scope it was created in.
  */
-void		 auth_scope(const struct client *clt, char *out, size_t size);
+void		 auth_scope(const struct exchange *ex, char *out, size_t size);
 /*
  * In a store callback of <chk>: the client to answer, or NULL when the
  * chain ends here (the client closed, or Redis failed and 503 was sent;
  * <chk> is freed either way).
  */
-struct client	*auth_check_reply(struct auth_check *, const redisReply *,
+struct exchange	*auth_check_reply(struct auth_check *, const redisReply *,
 		    const char *err);
 /* End <chk>'s chain with 503 (if its client is still there). */
 void		 auth_check_unavailable(struct auth_check *);
@@ -109,14 +112,14 @@ void		 auth_check_unavailable(struct auth_check *);
 void		 auth_rate(struct auth_check *chk, const char *name,
 		    const char *account, void (*next)(struct auth_check *));
 /*
- * An audit event of <clt>'s request (its address and request id added):
+ * An audit event of <ex>'s request (its address and request id added):
  * <action> by <actor> on <target>, "success" or "failure" for <reason>.
  */
-void		 auth_audit(struct client *, const char *action,
+void		 auth_audit(struct exchange *, const char *action,
 		    const char *actor, const char *target, int ok,
 		    const char *reason);
 /*
- * Where links mailed about <clt>'s request point, into <out>: the
+ * Where links mailed about <ex>'s request point, into <out>: the
  * request's host name (lower-case) with the port of the gateway's first
  * TLS listener (none for 443) -- never the port of the request's Host
  * header.  0 if an app has that host by name; 1 if only an app's
@@ -126,7 +129,7 @@ void		 auth_audit(struct client *, const char *action,
  * which a link must not trust).
  */
 #define AUTH_ORG_SLUGMAX	63
-int		 auth_link_host(struct client *, char *out, size_t size,
+int		 auth_link_host(struct exchange *, char *out, size_t size,
 		    char *org);
 /*
  * Answer a sign-in refused by the "login" rate limit with the sign-in page
@@ -134,7 +137,7 @@ int		 auth_link_host(struct client *, char *out, size_t size,
  * the ways in that need no password (an emailed link, a reset) when mail
  * is configured.
  */
-void		 auth_login_locked(struct client *, const char *rd,
+void		 auth_login_locked(struct exchange *, const char *rd,
 		    const char *email, uint64_t retry_ms);
 /*
  * Tell <email> by mail that <change> (e.g. "Your password was changed")
@@ -142,30 +145,58 @@ void		 auth_login_locked(struct client *, const char *rd,
  * the password if it was not them.  Nothing when mail is not configured or
  * account.notify_changes is off; a failure is logged, never shown.
  */
-void		 auth_notify_change(struct client *, const char *email,
+void		 auth_notify_change(struct exchange *, const char *email,
 		    const char *change);
+/*
+ * Hand <chk> to the password-hash pool: <work> runs on a hashing thread,
+ * then <done> on the worker, owning <chk>.  A full queue ends the chain
+ * here: <chk> is freed and its request answered 503 (hash_queue_full).
+ */
+void		 auth_hash(struct auth_check *chk, hashpool_work_fn work,
+		    hashpool_done_fn done);
 /* On a hashing thread: chk->newpw into chk->newphc ("" on failure). */
 void		 auth_hash_work(void *chk);
 /* The callback owning <chk> is done: unlink, free; the client or NULL. */
-struct client	*auth_check_done(struct auth_check *);
+struct exchange	*auth_check_done(struct auth_check *);
+/*
+ * The assertion for <ex>'s request with claims <c>, signed for its app
+ * now (allocated), or NULL when there is no signer or signing failed.
+ */
+char		*auth_assertion(struct exchange *ex,
+		    const struct assertion_claims *c);
+/* Answer with <r>, logging <reason> (NULL for a normal answer). */
+void		 auth_answer(struct exchange *, struct pages_resp *r,
+		    const char *reason);
+/*
+ * A route that needs an identity, reached over plain HTTP: 403 without
+ * looking at any credential or pointing at a sign-in page in clear.
+ */
+void		 auth_https_required(struct exchange *);
+/*
+ * Nobody is signed in: browsers go to the sign-in page, everyone else
+ * gets 401; <stale> clears a cookie that named no valid session.
+ */
+void		 auth_unauthenticated(struct exchange *, int stale);
+/* The session cookie's name: the shared one when a cookie domain is set. */
+const char	*auth_cookie_name(const struct config *);
 /* Answer 503: the store is down (fail closed). */
-void		 auth_unavailable(struct client *);
+void		 auth_unavailable(struct exchange *);
 /* Answer a verdict other than ALLOW. */
-void		 auth_refuse(struct client *, const struct decision *);
+void		 auth_refuse(struct exchange *, const struct decision *);
 /*
  * If <d> is a DENY for identity <id>, keep its user and deciding rule for
  * the reject line (copied: call it while <id>'s strings live).
  */
-void		 auth_note_deny(struct client *, const struct decision *d,
+void		 auth_note_deny(struct exchange *, const struct decision *d,
 		    const struct decide_identity *id);
-/* decide() for the current request of <clt> by <id>. */
-enum decide_verdict auth_decide_as(struct client *,
+/* decide() for the current request of <ex> by <id>. */
+enum decide_verdict auth_decide_as(struct exchange *,
 		    const struct decide_identity *, struct decision *);
 /*
  * Decide again with the identity in <ident> (moved to the client, or
  * freed): ALLOW forwards with it, anything else is answered.
  */
-void		 auth_decide_ident(struct client *, struct auth_ident *);
+void		 auth_decide_ident(struct exchange *, struct auth_ident *);
 /* <id> for grant <g> (borrowed: keep <g> and <scopes> alive). */
 void		 auth_identity_grant(struct decide_identity *id,
 		    const struct grant *g, const char **scopes);
@@ -178,32 +209,32 @@ typedef int	(*auth_render_fn)(struct evbuffer *, const struct loginpage *,
  * (and its cookie), nonce and branding are set here.  <extra> are more
  * header lines; <reason> is logged for failures.
  */
-void		 auth_page_ctx(struct client *, int status, struct loginpage *,
+void		 auth_page_ctx(struct exchange *, int status, struct loginpage *,
 		    auth_render_fn render, void *ctx, const char *extra,
 		    const char *reason);
 /* Is this form post from our own page?  Origin/Referer and CSRF token. */
-int		 auth_form_genuine(struct client *, const struct form *);
+int		 auth_form_genuine(struct exchange *, const struct form *);
 /* The checked "rd" of a query string or form value, "/" by default. */
-void		 auth_rd(struct client *, const char *value, char *out,
+void		 auth_rd(struct exchange *, const char *value, char *out,
 		    size_t outlen);
 /*
  * Before <chk>'s chain can follow <rd> (a buffer checked by auth_rd(),
  * living as long as <chk>): if its host names an org through an app's
  * "{org}.x" hosts, ask Redis whether that org exists; if not, or if Redis
  * cannot say, <rd> becomes "/" (logged as open_redirect).  Then next(chk),
- * with chk->clt set; if the client closed meanwhile, <chk> is freed
+ * with chk->ex set; if the client closed meanwhile, <chk> is freed
  * instead.  Never blocks: the question is one EXISTS on the worker's store.
  */
 void		 auth_rd_verify(struct auth_check *chk, char *rd,
 		    void (*next)(struct auth_check *));
 /* The session cookie's value into <id>; 1 if it has the right shape. */
-int		 auth_cookie(struct client *, char *id, size_t idlen);
+int		 auth_cookie(struct exchange *, char *id, size_t idlen);
 /*
  * End the session the request's cookie names in this host's scope, if any:
  * a sign-in replaces it (the new session is created after it on the same
  * Redis connection).  Nothing waits for the answer.
  */
-void		 auth_drop_current(struct client *, struct store *);
+void		 auth_drop_current(struct exchange *, struct store *);
 /* "Set-Cookie" for the session <id>, or its removal when NULL. */
 void		 auth_session_cookie(const struct config *, const char *id,
 		    char *buf, size_t size);
@@ -212,19 +243,19 @@ void		 auth_limits(const struct config *, struct session_limits *);
  * Browsers asking for a page go to gateway page <page>?rd=<this URL>;
  * everyone else gets 401 with <json> and the challenge <www>.
  */
-void		 auth_send_to(struct client *, const char *page,
+void		 auth_send_to(struct exchange *, const char *page,
 		    const char *json, const char *www, const char *extra,
 		    const char *reason);
-/* Start a session lookup for <clt>'s cookie id <id>; 0, or -1. */
-int		 auth_lookup(struct client *, const char *id, enum auth_kind);
+/* Start a session lookup for <ex>'s cookie id <id>; 0, or -1. */
+int		 auth_lookup(struct exchange *, const char *id, enum auth_kind);
 
 /* authlogin.c: the sign-in and sign-out endpoints. */
-void		 auth_login_get(struct client *);
-void		 auth_on_login_form(struct client *, struct evbuffer *);
-void		 auth_on_logout_form(struct client *, struct evbuffer *);
+void		 auth_login_get(struct exchange *);
+void		 auth_on_login_form(struct exchange *, struct evbuffer *);
+void		 auth_on_logout_form(struct exchange *, struct evbuffer *);
 /* GET /.postern/login with a session cookie: who is signed in (<s>, or
  * NULL when the cookie named no session). */
-void		 auth_signed_in_page(struct client *, const struct session *);
+void		 auth_signed_in_page(struct exchange *, const struct session *);
 
 /* On a hashing thread: verify chk->password against chk->phc. */
 void		 auth_verify_work(void *chk);

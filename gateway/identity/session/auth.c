@@ -1,11 +1,11 @@
 /*
  * Authentication on the request path (see auth.h).
  *
- * Paths that reach this module: client_decide() -> auth_decide() for every
- * request to an app (decide() anonymously, then again with the session if
- * the route needs one); client_builtin() -> auth_builtin() for /.postern/...;
- * proxy.c -> auth_upstream_headers() while it writes the upstream head;
- * client_close() -> auth_detach().
+ * Paths that reach this module, through the hooks serve.c installs for the
+ * edge (worker.h): a request to an app -> auth_decide() (decide()
+ * anonymously, then again with the session if the route needs one);
+ * /.postern/... -> auth_builtin(); forwarding -> auth_upstream_headers()
+ * before the upstream head is written; a closing client -> auth_detach().
  *
  * Here: deciding requests (sessions, then authgrant.c's API keys and
  * share links, rate limits, account.c's second-factor gate), the pending
@@ -35,7 +35,6 @@
 #include "csrf.h"
 #include "device.h"
 #include "decide.h"
-#include "encode.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
@@ -49,11 +48,12 @@
 #include "redirect.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
-#include "timeutil.h"
 #include "user.h"
+#include "encode.h"
+#include "timeutil.h"
 
 const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
     CSRF_COOKIE, AUTHGRANT_COOKIE, RECOVER_MAGIC_COOKIE, DEVICE_COOKIE,
@@ -66,9 +66,9 @@ auth_now(void)
 }
 
 static struct worker *
-auth_worker(struct client *clt)
+auth_worker(struct exchange *ex)
 {
-	return clt->w;
+	return ex->w;
 }
 
 void
@@ -79,17 +79,18 @@ auth_limits(const struct config *cfg, struct session_limits *lim)
 	lim->max_per_user = cfg->session_max_per_user;
 }
 
-static const char *
+/* The session cookie's name: the shared one when a cookie domain is set. */
+const char *
 auth_cookie_name(const struct config *cfg)
 {
 	return cfg->cookie_domain != NULL ? SESSION_COOKIE_SSO : SESSION_COOKIE;
 }
 
 void
-auth_scope(const struct client *clt, char *out, size_t size)
+auth_scope(const struct exchange *ex, char *out, size_t size)
 {
-	const char	*cd = clt->cfg->cookie_domain;
-	const char	*h = clt->req->host != NULL ? clt->req->host : "";
+	const char	*cd = ex->cfg->cookie_domain;
+	const char	*h = ex->req->host != NULL ? ex->req->host : "";
 	const struct config_app *app;
 	size_t		 hl = strlen(h), dl = cd != NULL ? strlen(cd) : 0;
 
@@ -97,33 +98,33 @@ auth_scope(const struct client *clt, char *out, size_t size)
 	if (cd != NULL && hl >= dl && strcmp(h + hl - dl, cd) == 0 &&
 	    (hl == dl || h[hl - dl - 1] == '.'))
 		(void)snprintf(out, size, "domain:%s", cd);
-	else if ((app = config_app_for_host(clt->cfg, h)) != NULL)
+	else if ((app = config_app_for_host(ex->cfg, h)) != NULL)
 		(void)snprintf(out, size, "app:%s", app->name);
 	else
 		(void)snprintf(out, size, "host:%s", h);
 }
 
 struct auth_check *
-auth_check_new(struct client *clt, enum auth_kind kind)
+auth_check_new(struct exchange *ex, enum auth_kind kind)
 {
 	struct auth_check	*chk;
 
 	if ((chk = calloc(1, sizeof(*chk))) == NULL)
 		return NULL;
-	chk->clt = clt;
+	chk->ex = ex;
 	chk->kind = kind;
-	chk->st = auth_worker(clt)->store;
-	clt->check = chk;
+	chk->st = auth_worker(ex)->store;
+	ex->check = chk;
 	return chk;
 }
 
-struct client *
+struct exchange *
 auth_check_done(struct auth_check *chk)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 
-	if (clt != NULL)
-		clt->check = NULL;
+	if (ex != NULL)
+		ex->check = NULL;
 	if (chk->password != NULL) {
 		OPENSSL_cleanse(chk->password, chk->pwlen);
 		free(chk->password);
@@ -140,30 +141,44 @@ auth_check_done(struct auth_check *chk)
 	}
 	OPENSSL_cleanse(chk, sizeof(*chk));
 	free(chk);
-	return clt;
+	return ex;
 }
 
-struct client *
+void
+auth_hash(struct auth_check *chk, hashpool_work_fn work,
+    hashpool_done_fn done)
+{
+	struct exchange	*ex = chk->ex;
+
+	if (hashpool_submit(ex->w->srv->hashpool, ex->w->hashport, work,
+	    done, chk) == 0)
+		return;
+	(void)auth_check_done(chk);
+	client_answer(ex, &(struct pages_resp){ .status = 503 },
+	    "hash_queue_full");
+}
+
+struct exchange *
 auth_check_reply(struct auth_check *chk, const redisReply *reply,
     const char *err)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 
-	if (clt != NULL && err == NULL && reply != NULL)
-		return clt;
+	if (ex != NULL && err == NULL && reply != NULL)
+		return ex;
 	(void)auth_check_done(chk);
-	if (clt != NULL)
-		auth_unavailable(clt);
+	if (ex != NULL)
+		auth_unavailable(ex);
 	return NULL;
 }
 
 void
 auth_check_unavailable(struct auth_check *chk)
 {
-	struct client	*clt = auth_check_done(chk);
+	struct exchange	*ex = auth_check_done(chk);
 
-	if (clt != NULL)
-		auth_unavailable(clt);
+	if (ex != NULL)
+		auth_unavailable(ex);
 }
 
 void
@@ -187,31 +202,31 @@ static void
 auth_rate_refuse(struct auth_check *chk, uint64_t ms, int shed)
 {
 	const struct ratelimit_class *c = chk->rl;
-	struct client	*clt;
+	struct exchange	*ex;
 	char		 target[USER_EMAILMAX + 1], rd[REDIRECT_MAX + 1];
 	int		 login = strcmp(c->name, "login") == 0;
 
 	(void)snprintf(target, sizeof(target), "%s", chk->email);
 	(void)snprintf(rd, sizeof(rd), "%s", chk->rd[0] != '\0' ? chk->rd :
 	    "/");
-	clt = auth_check_done(chk);
+	ex = auth_check_done(chk);
 	if (login && !shed)
-		auth_audit(clt, "rate_limit_lockout", "", target, 0, c->name);
-	if (!login || !pages_wants_html(request_header(clt->req, "accept"))) {
-		ratelimit_refuse(clt, c, ms, shed);
+		auth_audit(ex, "rate_limit_lockout", "", target, 0, c->name);
+	if (!login || !pages_wants_html(request_header(ex->req, "accept"))) {
+		ratelimit_refuse(ex, c, ms, shed);
 		return;
 	}
-	ratelimit_note(clt, c, shed);
-	auth_login_locked(clt, rd, target, ms);
+	ratelimit_note(ex, c, shed);
+	auth_login_locked(ex, rd, target, ms);
 }
 
 static void
 auth_on_rate(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -226,7 +241,7 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 	if (reply->integer > 0) {
 		/* Redis admits nothing of this client's before then: counted
 		 * from when it was asked, which is before it looked */
-		ratelimit_shed_note(clt->w->rl_shed, &chk->rl_key,
+		ratelimit_shed_note(ex->w->rl_shed, &chk->rl_key,
 		    chk->rl_sent + (uint64_t)reply->integer);
 		auth_rate_refuse(chk, (uint64_t)reply->integer, 0);
 		return;
@@ -238,22 +253,22 @@ void
 auth_rate(struct auth_check *chk, const char *name, const char *account,
     void (*next)(struct auth_check *))
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 	char		 addr[INET6_ADDRSTRLEN + 8];
 	int		 have = 0;
 	uint64_t	 left;
 
-	if ((chk->rl = ratelimit_class(clt->cfg, name)) == NULL) {
+	if ((chk->rl = ratelimit_class(ex->cfg, name)) == NULL) {
 		next(chk);
 		return;
 	}
 	chk->rl_next = next;
-	if (ratelimit_client_key(clt, addr, sizeof(addr)) == 0) {
+	if (ratelimit_client_key(ex, addr, sizeof(addr)) == 0) {
 		have = 1;
 		chk->rl_sent = timeutil_mono_ms();
-		ratelimit_shed_key(clt->w->rl_shed, chk->rl, addr, account,
+		ratelimit_shed_key(ex->w->rl_shed, chk->rl, addr, account,
 		    &chk->rl_key);
-		left = ratelimit_shed_left(clt->w->rl_shed, &chk->rl_key,
+		left = ratelimit_shed_left(ex->w->rl_shed, &chk->rl_key,
 		    chk->rl_sent);
 		if (left > 0) {		/* Redis refused it moments ago */
 			auth_rate_refuse(chk, left, 1);
@@ -270,12 +285,12 @@ auth_rate(struct auth_check *chk, const char *name, const char *account,
 }
 
 /*
- * A tunnel's session check.  Owned by the client (clt->watch); while a
+ * A tunnel's session check.  Owned by the client (ex->watch); while a
  * lookup is in flight the callback owns it and the client only unlinks
- * itself (<clt> NULL) when it closes.
+ * itself (<ex> NULL) when it closes.
  */
 struct auth_watch {
-	struct client	*clt;
+	struct exchange	*ex;
 	struct event	*timer;
 	int		 busy;		/* a lookup is in flight */
 	char		 hash[SESSION_HASH_LEN + 1];
@@ -295,25 +310,25 @@ auth_watch_arm(struct auth_watch *aw)
 	struct timeval	tv;
 
 	(void)evtimer_add(aw->timer, timeutil_timeout(&tv,
-	    aw->clt->cfg->session_ws_recheck));
+	    aw->ex->cfg->session_ws_recheck));
 }
 
 static void
 auth_on_watch(void *arg, enum session_status status, const struct session *s)
 {
 	struct auth_watch	*aw = arg;
-	struct client		*clt = aw->clt;
+	struct exchange		*ex = aw->ex;
 
 	(void)s;
 	aw->busy = 0;
-	if (clt == NULL) {		/* closed meanwhile */
+	if (ex == NULL) {		/* closed meanwhile */
 		auth_watch_free(aw);
 		return;
 	}
 	if (status == SESSION_NONE) {
 		log_event(LOG_LEVEL_INFO, "websocket", "outcome", "closed",
-		    "reason", "session_revoked", "client_ip", clt->peer, NULL);
-		client_close(clt, "session revoked");
+		    "reason", "session_revoked", "client_ip", ex->peer, NULL);
+		client_close(ex, "session revoked");
 		return;
 	}
 	auth_watch_arm(aw);		/* OK, or Redis away: look again */
@@ -323,14 +338,14 @@ static void
 auth_watch_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_watch	*aw = arg;
-	struct client		*clt = aw->clt;
+	struct exchange		*ex = aw->ex;
 	struct session_limits	 lim;
 
 	(void)fd;
 	(void)what;
-	auth_limits(clt->cfg, &lim);
-	if (clt->w->store != NULL && store_healthy(clt->w->store) &&
-	    session_lookup_hash(clt->w->store, aw->hash, NULL, auth_now(), &lim,
+	auth_limits(ex->cfg, &lim);
+	if (ex->w->store != NULL && store_healthy(ex->w->store) &&
+	    session_lookup_hash(ex->w->store, aw->hash, NULL, auth_now(), &lim,
 	    auth_on_watch, aw) == 0)
 		aw->busy = 1;
 	else
@@ -338,63 +353,59 @@ auth_watch_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-auth_tunnel_watch(struct client *clt)
+auth_tunnel_watch(struct exchange *ex)
 {
 	struct auth_watch	*aw;
 
-	if (clt->ident == NULL || clt->ident->kind != DECIDE_SESSION ||
-	    clt->watch != NULL || (aw = calloc(1, sizeof(*aw))) == NULL)
+	if (ex->ident == NULL || ex->ident->kind != DECIDE_SESSION ||
+	    ex->watch != NULL || (aw = calloc(1, sizeof(*aw))) == NULL)
 		return;
-	aw->clt = clt;
-	(void)memcpy(aw->hash, clt->ident->s.hash, sizeof(aw->hash));
-	if ((aw->timer = evtimer_new(clt->w->base, auth_watch_tick, aw)) ==
+	aw->ex = ex;
+	(void)memcpy(aw->hash, ex->ident->s.hash, sizeof(aw->hash));
+	if ((aw->timer = evtimer_new(ex->w->base, auth_watch_tick, aw)) ==
 	    NULL) {
 		free(aw);
 		return;
 	}
-	clt->watch = aw;
+	ex->watch = aw;
 	auth_watch_arm(aw);
 }
 
 void
-auth_detach(struct client *clt)
+auth_detach(struct exchange *ex)
 {
-	if (clt->watch != NULL) {
-		evtimer_del(clt->watch->timer);
-		if (clt->watch->busy)
-			clt->watch->clt = NULL;	/* its reply frees it */
+	if (ex->watch != NULL) {
+		evtimer_del(ex->watch->timer);
+		if (ex->watch->busy)
+			ex->watch->ex = NULL;	/* its reply frees it */
 		else
-			auth_watch_free(clt->watch);
-		clt->watch = NULL;
+			auth_watch_free(ex->watch);
+		ex->watch = NULL;
 	}
-	if (clt->check != NULL) {
-		clt->check->clt = NULL;
-		clt->check = NULL;
+	if (ex->check != NULL) {
+		ex->check->ex = NULL;
+		ex->check = NULL;
 	}
-	auth_reset(clt);
+	auth_reset(ex);
 }
 
 void
-auth_reset(struct client *clt)
+auth_reset(struct exchange *ex)
 {
-	free(clt->ident);
-	clt->ident = NULL;
-	clt->rate_checked = 0;
-	clt->tenant[0] = '\0';
-	clt->tenant_role[0] = '\0';
+	exchange_forget_identity(ex);
 }
 
 void
-auth_audit(struct client *clt, const char *action, const char *actor,
+auth_audit(struct exchange *ex, const char *action, const char *actor,
     const char *target, int ok, const char *reason)
 {
 	char	ip[INET6_ADDRSTRLEN + 8];
 
-	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
-		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
-	audit_emit(clt->w, clt->cfg, &(struct audit_event){ .action = action,
-	    .actor = actor, .target = target, .org = clt->tenant, .ip = ip,
-	    .request_id = clt->request_id, .outcome = ok ? "success" :
+	if (ratelimit_client_addr(ex, ip, sizeof(ip)) == -1)
+		(void)snprintf(ip, sizeof(ip), "%s", ex->peer);
+	audit_emit(ex->w, ex->cfg, &(struct audit_event){ .action = action,
+	    .actor = actor, .target = target, .org = ex->tenant, .ip = ip,
+	    .request_id = ex->request_id, .outcome = ok ? "success" :
 	    "failure", .reason = reason });
 }
 
@@ -412,9 +423,9 @@ auth_host_named(const struct config *cfg, const char *host)
 }
 
 int
-auth_link_host(struct client *clt, char *out, size_t size, char *org)
+auth_link_host(struct exchange *ex, char *out, size_t size, char *org)
 {
-	const char	*h = clt->req->host, *dot;
+	const char	*h = ex->req->host, *dot;
 	char		 pat[300], port[8] = "";
 	int		 rc = 0;
 
@@ -422,11 +433,11 @@ auth_link_host(struct client *clt, char *out, size_t size, char *org)
 	if (h == NULL || strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
 	    != strlen(h))
 		return -1;
-	if (!auth_host_named(clt->cfg, h)) {
+	if (!auth_host_named(ex->cfg, h)) {
 		if ((dot = strchr(h, '.')) == NULL || dot == h ||
 		    (size_t)(dot - h) > AUTH_ORG_SLUGMAX || snprintf(pat,
 		    sizeof(pat), "{org}%s", dot) >= (int)sizeof(pat) ||
-		    !auth_host_named(clt->cfg, pat))
+		    !auth_host_named(ex->cfg, pat))
 			return -1;
 		memcpy(org, h, (size_t)(dot - h));
 		org[dot - h] = '\0';
@@ -434,49 +445,49 @@ auth_link_host(struct client *clt, char *out, size_t size, char *org)
 			return -1;
 		rc = 1;
 	}
-	if (clt->https_port != 443)
-		(void)snprintf(port, sizeof(port), ":%u", clt->https_port);
+	if (ex->https_port != 443)
+		(void)snprintf(port, sizeof(port), ":%u", ex->https_port);
 	if (snprintf(out, size, "%s%s", h, port) >= (int)size)
 		return -1;
 	return rc;
 }
 
 void
-auth_notify_change(struct client *clt, const char *email, const char *change)
+auth_notify_change(struct exchange *ex, const char *email, const char *change)
 {
 	char		 ip[INET6_ADDRSTRLEN + 8], host[300], reset[340];
 	char		 when[40], org[AUTH_ORG_SLUGMAX + 1];
 	struct tm	 tm;
 	time_t		 now = time(NULL);
 
-	if (!clt->cfg->notify_changes || !mail_configured(clt->cfg) ||
+	if (!ex->cfg->notify_changes || !mail_configured(ex->cfg) ||
 	    email == NULL || email[0] == '\0')
 		return;
-	if (ratelimit_client_addr(clt, ip, sizeof(ip)) == -1)
-		(void)snprintf(ip, sizeof(ip), "%s", clt->peer);
-	if (auth_link_host(clt, host, sizeof(host), org) != -1)
+	if (ratelimit_client_addr(ex, ip, sizeof(ip)) == -1)
+		(void)snprintf(ip, sizeof(ip), "%s", ex->peer);
+	if (auth_link_host(ex, host, sizeof(host), org) != -1)
 		(void)snprintf(reset, sizeof(reset), "https://%s/.postern/reset",
 		    host);
 	else
 		(void)snprintf(reset, sizeof(reset), "/.postern/reset");
 	(void)gmtime_r(&now, &tm);
 	(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	if (mailer_send(clt->w->mailer, email, "account_changed",
-	    (const struct mail_var []){ { "product", clt->cfg->brand_product },
+	if (mailer_send(ex->w->mailer, email, "account_changed",
+	    (const struct mail_var []){ { "product", ex->cfg->brand_product },
 	    { "email", email }, { "change", change }, { "time", when },
 	    { "ip", ip }, { "reset_link", reset } }, 6) == -1)
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "not_queued",
 		    "purpose", "account_changed", "request_id",
-		    clt->request_id, NULL);
+		    ex->request_id, NULL);
 }
 
 /* ---- responses ---- */
 
 /* Answer with <r>, logging <reason> (NULL for a normal answer). */
-static void
-auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
+void
+auth_answer(struct exchange *ex, struct pages_resp *r, const char *reason)
 {
-	client_answer(clt, r, reason);
+	client_answer(ex, r, reason);
 }
 
 /*
@@ -484,17 +495,17 @@ auth_answer(struct client *clt, struct pages_resp *r, const char *reason)
  * TLS-terminating trusted proxy): no cookie, API key or share token is
  * looked at, and nothing points the client at a sign-in page in clear.
  */
-static void
-auth_https_required(struct client *clt)
+void
+auth_https_required(struct exchange *ex)
 {
-	auth_answer(clt, &(struct pages_resp){ .status = 403,
+	auth_answer(ex, &(struct pages_resp){ .status = 403,
 	    .json = "{\"error\":\"https_required\"}" }, "https_required");
 }
 
 void
-auth_unavailable(struct client *clt)
+auth_unavailable(struct exchange *ex)
 {
-	auth_answer(clt, &(struct pages_resp){ .status = 503 },
+	auth_answer(ex, &(struct pages_resp){ .status = 503 },
 	    "session_store_down");
 }
 
@@ -524,10 +535,10 @@ auth_session_cookie(const struct config *cfg, const char *id, char *buf,
  * <www>.  <extra_in> (headers) goes with either answer; <reason> is logged.
  */
 void
-auth_send_to(struct client *clt, const char *page, const char *json,
+auth_send_to(struct exchange *ex, const char *page, const char *json,
     const char *www, const char *extra_in, const char *reason)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	struct pages_resp r = { .status = 401 };
 	char		 back[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
 	char		 loc[3 * REDIRECT_MAX + 64], extra[768];
@@ -550,7 +561,7 @@ auth_send_to(struct client *clt, const char *page, const char *json,
 		r.json = json;
 	}
 	r.extra = extra;
-	auth_answer(clt, &r, reason);
+	auth_answer(ex, &r, reason);
 }
 
 /*
@@ -558,14 +569,14 @@ auth_send_to(struct client *clt, const char *page, const char *json,
  * with the way back; everyone else gets 401.  <stale> clears a cookie that
  * named no valid session.
  */
-static void
-auth_unauthenticated(struct client *clt, int stale)
+void
+auth_unauthenticated(struct exchange *ex, int stale)
 {
 	char	extra[512] = "";
 
 	if (stale)
-		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
-	auth_send_to(clt, "/.postern/login", "{\"error\":\"unauthenticated\"}",
+		auth_session_cookie(ex->cfg, NULL, extra, sizeof(extra));
+	auth_send_to(ex, "/.postern/login", "{\"error\":\"unauthenticated\"}",
 	    "Bearer realm=\"postern\"", extra, "unauthenticated");
 }
 
@@ -578,7 +589,7 @@ auth_unauthenticated(struct client *clt, int stale)
 /* The user as the upstream would name it (X-Postern-User): grants with
  * their kind's prefix. */
 void
-auth_note_deny(struct client *clt, const struct decision *d,
+auth_note_deny(struct exchange *ex, const struct decision *d,
     const struct decide_identity *id)
 {
 	const char	*kind = id->kind == DECIDE_APIKEY ? "pk_" :
@@ -587,474 +598,54 @@ auth_note_deny(struct client *clt, const struct decision *d,
 	if (d->verdict != DECIDE_DENY)
 		return;
 	if (id->user != NULL)
-		(void)snprintf(clt->deny_user, sizeof(clt->deny_user), "%s%s",
+		(void)snprintf(ex->deny_user, sizeof(ex->deny_user), "%s%s",
 		    kind, id->user);
 	if (d->line > 0) {
-		clt->deny_file = d->file;
-		clt->deny_line = d->line;
+		ex->deny_file = d->file;
+		ex->deny_line = d->line;
 	}
 }
 
 void
-auth_refuse(struct client *clt, const struct decision *d)
+auth_refuse(struct exchange *ex, const struct decision *d)
 {
 	static const char www[] = "Bearer realm=\"postern\", "
 	    "error=\"insufficient_user_authentication\"";
 
 	switch (d->verdict) {
 	case DECIDE_LOGIN:
-		auth_unauthenticated(clt, 0);
+		auth_unauthenticated(ex, 0);
 		break;
 	case DECIDE_NOT_FOUND:
-		auth_answer(clt, &(struct pages_resp){ .status = 404 },
+		auth_answer(ex, &(struct pages_resp){ .status = 404 },
 		    d->reason);
 		break;
 	case DECIDE_STEP_UP:
-		auth_send_to(clt, "/.postern/reauth",
+		auth_send_to(ex, "/.postern/reauth",
 		    "{\"error\":\"reauthentication_required\"}", www, "",
 		    d->reason);
 		break;
 	case DECIDE_MFA:
-		auth_send_to(clt, "/.postern/2fa",
+		auth_send_to(ex, "/.postern/2fa",
 		    "{\"error\":\"mfa_required\"}", www, "", d->reason);
 		break;
 	case DECIDE_ALLOW:	/* callers forward instead */
 	case DECIDE_DENY:
 	default:		/* fail closed */
-		auth_answer(clt, &(struct pages_resp){ .status = 403 },
+		auth_answer(ex, &(struct pages_resp){ .status = 403 },
 		    d->reason != NULL ? d->reason : "policy");
 		break;
 	}
 }
 
 enum decide_verdict
-auth_decide_as(struct client *clt, const struct decide_identity *id,
+auth_decide_as(struct exchange *ex, const struct decide_identity *id,
     struct decision *d)
 {
 	struct decide_request	dr;
 
-	dr.method = clt->req->method_name;
-	dr.path = clt->req->path;
-	dr.host = clt->req->host;
-	return decide(clt->app, &dr, id, time(NULL), d);
-}
-
-/* ---- protected requests ---- */
-
-
-void
-auth_identity_grant(struct decide_identity *id, const struct grant *g,
-    const char **scopes)
-{
-	size_t	i;
-
-	memset(id, 0, sizeof(*id));
-	id->kind = g->kind == GRANT_APIKEY ? DECIDE_APIKEY : DECIDE_SHARE;
-	id->user = g->id;
-	id->key_org = g->org[0] != '\0' ? g->org : NULL;
-	for (i = 0; i < g->nscopes; i++)
-		scopes[i] = g->scopes[i];
-	id->scopes = scopes;
-	id->nscopes = g->nscopes;
-	if (g->kind == GRANT_SHARE) {
-		id->share_app = g->app;
-		id->share_path = g->path;
-		id->share_prefix = g->prefix;
-		id->share_methods = g->methods;
-	}
-}
-
-/*
- * A session refused for its memberships while one was added or changed
- * since its snapshot: the new role comes only with a new cookie id, so
- * send the user to re-authenticate (which rotates) instead of 403.
- */
-static void
-auth_membership_pending(const struct auth_ident *ident, struct decision *d)
-{
-	if (ident->kind != DECIDE_SESSION || !ident->s.orgs_pending ||
-	    d->verdict != DECIDE_DENY || d->reason == NULL)
-		return;
-	if (strcmp(d->reason, "not_member") == 0 ||
-	    strcmp(d->reason, "role") == 0) {
-		d->verdict = DECIDE_STEP_UP;
-		d->reason = "membership_changed";
-	}
-}
-
-void
-auth_decide_ident(struct client *clt, struct auth_ident *ident)
-{
-	struct decide_identity	id;
-	struct decision		d;
-	const char		*scopes[GRANT_MAXSCOPES];
-
-	auth_reset(clt);
-	clt->ident = ident;
-	if (ident->kind == DECIDE_SESSION)
-		decide_identity_session(&id, &ident->s);
-	else
-		auth_identity_grant(&id, &ident->g, scopes);
-	if (auth_decide_as(clt, &id, &d) != DECIDE_ALLOW) {
-		auth_membership_pending(ident, &d);
-		auth_note_deny(clt, &d, &id);
-		auth_reset(clt);	/* nothing goes upstream */
-		auth_refuse(clt, &d);
-		return;
-	}
-	if (d.tenant[0] != '\0' && d.role != NULL &&
-	    strlen(d.role) < sizeof(clt->tenant_role)) {
-		(void)strcpy(clt->tenant, d.tenant);
-		(void)strcpy(clt->tenant_role, d.role);
-	} else if (d.tenant[0] != '\0' && ident->kind != DECIDE_SESSION)
-		(void)strcpy(clt->tenant, d.tenant);
-	client_resume(clt, CLIENT_ALLOW, 0);
-}
-
-/* The session <s> of <clt> is valid: decide again with it. */
-static void
-auth_on_identified(struct client *clt, const struct session *s)
-{
-	struct auth_ident	*ident;
-
-	if ((ident = calloc(1, sizeof(*ident))) == NULL) {
-		auth_unavailable(clt);
-		return;
-	}
-	if (account_session_gate(clt, s)) {
-		free(ident);
-		return;
-	}
-	ident->kind = DECIDE_SESSION;
-	memcpy(&ident->s, s, sizeof(*s));
-	auth_decide_ident(clt, ident);
-}
-
-static void
-auth_on_session(void *arg, enum session_status status,
-    const struct session *s)
-{
-	enum auth_kind	 kind = ((struct auth_check *)arg)->kind;
-	struct client	*clt = auth_check_done(arg);
-
-	if (clt == NULL)
-		return;
-	if (kind == AUTH_SIGNED_IN && status != SESSION_ERROR) {
-		auth_signed_in_page(clt, status == SESSION_OK ? s : NULL);
-		return;
-	}
-	switch (status) {
-	case SESSION_OK:
-		auth_on_identified(clt, s);
-		break;
-	case SESSION_NONE:
-		auth_unauthenticated(clt, 1);
-		break;
-	case SESSION_ERROR:
-		auth_unavailable(clt);
-		break;
-	}
-}
-
-int
-auth_cookie(struct client *clt, char *id, size_t idlen)
-{
-	const char	*hdr = request_cookies(clt->req);
-
-	return cookie_get(hdr, auth_cookie_name(clt->cfg), id, idlen) ==
-	    COOKIE_FOUND && session_id_valid(id);
-}
-
-static void
-auth_on_dropped(void *arg, enum session_status status, const char *user)
-{
-	(void)arg;
-	if (status == SESSION_OK)
-		log_event(LOG_LEVEL_INFO, "session", "outcome", "replaced",
-		    "user", user, NULL);
-}
-
-void
-auth_drop_current(struct client *clt, struct store *st)
-{
-	char	id[SESSION_ID_LEN + 2], scope[AUTH_SCOPE_MAX];
-
-	if (auth_cookie(clt, id, sizeof(id))) {
-		auth_scope(clt, scope, sizeof(scope));
-		(void)session_destroy(st, id, scope, auth_on_dropped, NULL);
-	}
-	OPENSSL_cleanse(id, sizeof(id));
-}
-
-/* Start a session lookup for <clt>; 0, or -1 when Redis is unavailable. */
-int
-auth_lookup(struct client *clt, const char *id, enum auth_kind kind)
-{
-	struct session_limits	 lim;
-	struct auth_check	*chk;
-	char			 scope[AUTH_SCOPE_MAX];
-
-	if (auth_worker(clt)->store == NULL ||
-	    !store_healthy(auth_worker(clt)->store) ||
-	    (chk = auth_check_new(clt, kind)) == NULL)
-		return -1;
-	auth_limits(clt->cfg, &lim);
-	auth_scope(clt, scope, sizeof(scope));
-	if (session_lookup(chk->st, id, scope, auth_now(), &lim,
-	    auth_on_session, chk) == -1) {
-		(void)auth_check_done(chk);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The port of an authority's "[:port]" tail <p> (the scheme's default when
- * absent or empty), or -1 if <p> is anything else.
- */
-static long
-auth_port(const char *p, int secure)
-{
-	long	port = 0;
-
-	if (*p == '\0' || strcmp(p, ":") == 0)
-		return secure ? 443 : 80;
-	if (*p++ != ':' || strspn(p, "0123456789") != strlen(p) ||
-	    strlen(p) > 5 || (*p == '0' && p[1] != '\0'))
-		return -1;
-	for (; *p != '\0'; p++)
-		port = port * 10 + (*p - '0');
-	return port;
-}
-
-/* The port the browser addressed: the Host header's (validated by the
- * parser: a name, IPv4 or [IPv6] literal, then maybe ":port"). */
-static long
-auth_host_port(const struct client *clt)
-{
-	const char	*h = request_header(clt->req, "host");
-	const char	*p;
-
-	if (h == NULL)
-		return -1;
-	p = *h == '[' ? strchr(h, ']') : h;
-	if (p == NULL)
-		return -1;
-	return auth_port(p + strcspn(p, ":"), clt->secure);
-}
-
-/*
- * A WebSocket handshake on a session route must come from a page of this
- * app: browsers send cookies with cross-site WebSocket handshakes, and the
- * Origin header is the only thing that tells such a hijack apart.  Its
- * scheme and port are the request's (another port of the same host is
- * another origin, but same-site: the session cookie goes along), its host
- * one of the app's.
- */
-static int
-auth_ws_origin_ok(struct client *clt)
-{
-	const char	*o = request_header(clt->req, "origin");
-	const char	*scheme = clt->secure ? "https://" : "http://";
-	char		 host[256];
-	size_t		 n, i;
-	long		 port;
-
-	if (o == NULL || strncmp(o, scheme, strlen(scheme)) != 0)
-		return 0;
-	o += strlen(scheme);
-	n = strcspn(o, ":/");
-	if (n == 0 || n >= sizeof(host) ||
-	    (port = auth_port(o + n, clt->secure)) == -1 ||
-	    port != auth_host_port(clt))
-		return 0;
-	for (i = 0; i < n; i++)
-		host[i] = (char)tolower((unsigned char)o[i]);
-	host[n] = '\0';
-	return config_app_for_host(clt->cfg, host) == clt->app;
-}
-
-/* The route's class admitted the request: decide it now. */
-static void
-auth_rate_resume(struct auth_check *chk)
-{
-	struct client	*clt = auth_check_done(chk);
-
-	if (clt == NULL)
-		return;
-	clt->rate_checked = 1;
-	if (auth_decide(clt) == AUTH_ALLOW)
-		client_resume(clt, CLIENT_ALLOW, 0);
-}
-
-/*
- * Count the request in its route's rate-limit class (or "default"): 1 if
- * that started (auth_rate_resume() decides after it), 0 if no class
- * applies.  Without a store the class's fail_open decides.
- */
-static int
-auth_route_rate(struct client *clt, const char *name)
-{
-	struct auth_check	*chk;
-
-	if (name == NULL)
-		name = "default";
-	if (ratelimit_class(clt->cfg, name) == NULL)
-		return 0;
-	if (auth_worker(clt)->store == NULL ||
-	    (chk = auth_check_new(clt, AUTH_RATE)) == NULL) {
-		if (ratelimit_class(clt->cfg, name)->fail_open)
-			return 0;
-		auth_unavailable(clt);
-		return 1;
-	}
-	auth_rate(chk, name, NULL, auth_rate_resume);
-	return 1;
-}
-
-/*
- * First decide() anonymously: a public route (or an unprotected app)
- * forwards without identity, a refusal is answered now.  Only LOGIN goes
- * on to the session lookup; auth_on_identified() decides again.
- */
-enum auth_verdict
-auth_decide(struct client *clt)
-{
-	struct decide_identity	anon = { .kind = DECIDE_NONE };
-	struct decision		d;
-	char			id[SESSION_ID_LEN + 2];
-
-	if (!clt->secure && clt->req->query != NULL &&
-	    strstr(clt->req->query, AUTHGRANT_PARAM) != NULL) {
-		auth_https_required(clt);	/* a share token in clear */
-		return AUTH_PENDING;
-	}
-	if (authgrant_share_link(clt))
-		return AUTH_PENDING;
-	if (auth_decide_as(clt, &anon, &d) != DECIDE_NOT_FOUND &&
-	    !clt->rate_checked && auth_route_rate(clt, d.rate_limit))
-		return AUTH_PENDING;
-	if (d.verdict == DECIDE_ALLOW)
-		return AUTH_ALLOW;
-	if (d.verdict != DECIDE_LOGIN) {
-		auth_refuse(clt, &d);
-		return AUTH_PENDING;
-	}
-	if (!clt->secure) {		/* no credential is read in clear */
-		auth_https_required(clt);
-		return AUTH_PENDING;
-	}
-	if (authgrant_identify(clt, &d))
-		return AUTH_PENDING;
-	if (proxy_is_websocket(clt->req) && !auth_ws_origin_ok(clt)) {
-		auth_answer(clt, &(struct pages_resp){ .status = 403 },
-		    "ws_origin");
-		return AUTH_PENDING;
-	}
-	if (!auth_cookie(clt, id, sizeof(id)))
-		auth_unauthenticated(clt, request_cookies(clt->req) !=
-		    NULL && strstr(request_cookies(clt->req),
-		    auth_cookie_name(clt->cfg)) != NULL);
-	else if (auth_lookup(clt, id, AUTH_LOOKUP) == -1)
-		auth_unavailable(clt);
-	OPENSSL_cleanse(id, sizeof(id));
-	return AUTH_PENDING;
-}
-
-static void
-auth_jwks(struct client *clt)
-{
-	struct pages_resp r = { .status = 200 };
-
-	if (clt->cfg->signer == NULL) {
-		auth_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
-		return;
-	}
-	r.json = assertion_jwks(clt->cfg->signer);
-	auth_answer(clt, &r, NULL);
-}
-
-int
-auth_builtin(struct client *clt)
-{
-	struct request	*req = clt->req;
-	const char	*p = req->path;
-	int		 get = req->method == HTTP_GET || req->method == HTTP_HEAD;
-
-	if (strcmp(p, "/.postern/jwks.json") == 0 && get) {
-		auth_jwks(clt);
-		return 1;
-	}
-	if (authgrant_builtin(clt) || recover_builtin(clt) ||
-	    account_builtin(clt))
-		return 1;
-	if (strcmp(p, "/.postern/login") != 0 &&
-	    strcmp(p, "/.postern/logout") != 0)
-		return 0;
-	if (clt->cfg->keys == NULL || !clt->cfg->keys->present) {
-		auth_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
-		return 1;
-	}
-	if (strcmp(p, "/.postern/login") == 0 && get)
-		auth_login_get(clt);
-	else if (req->method != HTTP_POST)
-		auth_answer(clt, &(struct pages_resp){ .status = 405,
-		    .extra = "Allow: GET, POST\r\n" }, "method");
-	else
-		client_read_form(clt, FORM_MAX_BODY, strcmp(p,
-		    "/.postern/login") == 0 ? auth_on_login_form :
-		    auth_on_logout_form);
-	return 1;
-}
-
-/* ---- identity upstream ---- */
-
-int
-auth_upstream_headers(struct client *clt, struct evbuffer *out)
-{
-	const struct config *cfg = clt->cfg;
-	const struct session *s;
-	struct assertion_claims c = { 0 };
-	char		*jwt;
-	int		 rc;
-
-	if (clt->ident == NULL)
-		return 0;
-	if (clt->ident->kind != DECIDE_SESSION)
-		return authgrant_upstream_headers(clt, out);
-	s = &clt->ident->s;
-	if (clt->app->routes != NULL) {
-		/* The route named the tenant (auth_on_identified()). */
-		if (clt->tenant[0] != '\0') {
-			c.org = clt->tenant;
-			c.role = clt->tenant_role;
-		}
-	} else if (s->norgs == 1) {
-		/* No routes, no tenant: a user of exactly one organisation
-		 * is in it; with several, none is claimed. */
-		c.org = s->orgs[0].slug;
-		c.role = s->orgs[0].role;
-	}
-	if (strpbrk(s->email, "\r\n") != NULL || (c.org != NULL &&
-	    (strpbrk(c.org, "\r\n") != NULL ||
-	    strpbrk(c.role, "\r\n") != NULL)))
-		return -1;		/* never a header injection from Redis */
-	c.sub = s->user;
-	c.email = s->email;
-	c.auth = "session";
-	assertion_session_amr(s->method, s->mfa, c.amr);
-	if (cfg->signer == NULL ||
-	    (jwt = assertion_sign(cfg->signer, &c, clt->app->name,
-	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
-	    auth_now())) == NULL)
-		return -1;
-	rc = evbuffer_add_printf(out, "X-Postern-User: %s\r\n"
-	    "X-Postern-Email: %s\r\nX-Postern-Auth: session\r\n"
-	    "X-Postern-Assertion: %s\r\n", s->user, s->email, jwt) < 0 ?
-	    -1 : 0;
-	if (rc == 0 && c.org != NULL)
-		rc = evbuffer_add_printf(out, "X-Postern-Org: %s\r\n"
-		    "X-Postern-Role: %s\r\n", c.org, c.role) < 0 ? -1 : 0;
-	free(jwt);
-	return rc;
+	dr.method = ex->req->method_name;
+	dr.path = ex->req->path;
+	dr.host = ex->req->host;
+	return decide(ex->app, &dr, id, time(NULL), d);
 }

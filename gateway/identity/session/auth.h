@@ -10,7 +10,7 @@
 #ifndef POSTERN_AUTH_H
 #define POSTERN_AUTH_H
 
-struct client;
+struct exchange;
 struct evbuffer;
 
 enum auth_verdict {
@@ -19,33 +19,34 @@ enum auth_verdict {
 };
 
 /*
- * The app of <clt>'s request is known: decide whether it may go upstream.
+ * The app of <ex>'s request is known: decide whether it may go upstream.
  * AUTH_PENDING means auth.c answers the request or calls client_resume().
  */
-enum auth_verdict auth_decide(struct client *clt);
+enum auth_verdict auth_decide(struct exchange *ex);
 /*
- * Serve the built-in endpoint for <clt>'s request path if it is one of
+ * Serve the built-in endpoint for <ex>'s request path if it is one of
  * ours (/.postern/login, /.postern/logout, /.postern/jwks.json).  Returns
  * 1 if it took the request, 0 to leave it to the caller.
  */
-int		auth_builtin(struct client *clt);
+int		auth_builtin(struct exchange *ex);
 /*
- * <clt>'s request became a WebSocket tunnel: if a session opened it, check
+ * <ex>'s request became a WebSocket tunnel: if a session opened it, check
  * that session every sessions.websocket_recheck and close the tunnel once
  * it is revoked, expired or its user disabled.
  */
-void		auth_tunnel_watch(struct client *clt);
+void		auth_tunnel_watch(struct exchange *ex);
 /* The client is closing: forget it in any pending check.  Idempotent. */
-void		auth_detach(struct client *clt);
+void		auth_detach(struct exchange *ex);
 /* Free the identity of the finished request.  Idempotent. */
-void		auth_reset(struct client *clt);
+void		auth_reset(struct exchange *ex);
 /*
- * Append the identity header lines (X-Postern-User, -Email, -Auth,
- * -Assertion) for the request being forwarded to <out>.  Returns 0, or -1
- * when the assertion cannot be signed (the caller answers 500 instead of
- * forwarding without it).
+ * The identity headers (X-Postern-User, -Email, -Auth, -Assertion, -Org,
+ * -Role) for the request about to be forwarded, into ex->up (none for
+ * an anonymous request), the assertion signed now.  Returns 0, or -1 when
+ * it cannot be signed (the caller must not forward: never an unsigned
+ * request).
  */
-int		auth_upstream_headers(struct client *clt, struct evbuffer *out);
+int		auth_upstream_headers(struct exchange *ex);
 /* The gateway's own cookies, never forwarded (NULL-terminated). */
 extern const char *const auth_cookie_names[];
 

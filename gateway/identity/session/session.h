@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide.h"
+
 struct store;
 
 #define SESSION_COOKIE		"__Host-postern"
@@ -37,11 +39,6 @@ enum session_status {
 	SESSION_OK = 0,
 	SESSION_NONE,		/* no such session, expired, user disabled */
 	SESSION_ERROR,		/* Redis unavailable or failed: fail closed */
-};
-
-struct session_org {
-	char	slug[64];
-	char	role[16];
 };
 
 /* A valid session as a lookup found it (user data read fresh). */

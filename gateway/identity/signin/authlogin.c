@@ -40,7 +40,7 @@
 #include "redirect.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
 #include "user.h"
@@ -54,9 +54,9 @@ static const char auth_dummy_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
 
 /* The pre-session id from the CSRF cookie, or a new one (then *<set>). */
 static void
-auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
+auth_csrf_id(struct exchange *ex, char *id, size_t idlen, int *set)
 {
-	const char	*hdr = request_cookies(clt->req);
+	const char	*hdr = request_cookies(ex->req);
 
 	*set = 0;
 	if (cookie_get(hdr, CSRF_COOKIE, id, idlen) == COOKIE_FOUND &&
@@ -73,21 +73,21 @@ auth_csrf_id(struct client *clt, char *id, size_t idlen, int *set)
  * for the log when the page answers a failure.
  */
 void
-auth_page_ctx(struct client *clt, int status, struct loginpage *lp,
+auth_page_ctx(struct exchange *ex, int status, struct loginpage *lp,
     auth_render_fn render, void *ctx, const char *extra_in,
     const char *reason)
 {
-	const struct config *cfg = clt->cfg;
+	const struct config *cfg = ex->cfg;
 	struct pages_resp r = { .status = status };
 	char		 id[CSRF_ID_LEN + 2], tok[CSRF_TOKEN_LEN + 1];
 	char		 nonce[32], extra[1024];
 	int		 set;
 
-	auth_csrf_id(clt, id, sizeof(id), &set);
+	auth_csrf_id(ex, id, sizeof(id), &set);
 	if (id[0] == '\0' || csrf_token(cfg->keys->csrf, id, tok,
 	    sizeof(tok)) == -1 || pages_nonce(nonce, sizeof(nonce)) == -1 ||
 	    (r.body = evbuffer_new()) == NULL) {
-		client_answer(clt, &(struct pages_resp){ .status = 500 },
+		client_answer(ex, &(struct pages_resp){ .status = 500 },
 		    "page_render");
 		return;
 	}
@@ -104,14 +104,14 @@ auth_page_ctx(struct client *clt, int status, struct loginpage *lp,
 	lp->csrf = tok;
 	if (render(r.body, lp, ctx) != 0) {
 		evbuffer_free(r.body);
-		client_answer(clt, &(struct pages_resp){ .status = 500 },
+		client_answer(ex, &(struct pages_resp){ .status = 500 },
 		    "page_render");
 		return;
 	}
 	r.body_type = "text/html; charset=utf-8";
 	r.nonce = nonce;
 	r.extra = extra;
-	client_answer(clt, &r, reason);
+	client_answer(ex, &r, reason);
 	evbuffer_free(r.body);
 	OPENSSL_cleanse(id, sizeof(id));
 }
@@ -129,34 +129,34 @@ auth_render_plain(struct evbuffer *out, const struct loginpage *lp,
 }
 
 static void
-auth_page(struct client *clt, int status, struct loginpage *lp,
+auth_page(struct exchange *ex, int status, struct loginpage *lp,
     int (*render)(struct evbuffer *, const struct loginpage *),
     const char *extra_in, const char *reason)
 {
 	struct auth_plain	p = { render };
 
-	auth_page_ctx(clt, status, lp, auth_render_plain, &p, extra_in,
+	auth_page_ctx(ex, status, lp, auth_render_plain, &p, extra_in,
 	    reason);
 }
 
 static void
-auth_login_page(struct client *clt, int status, const char *rd,
+auth_login_page(struct exchange *ex, int status, const char *rd,
     const char *email, const char *error, const char *reason)
 {
-	const struct config *cfg = clt->cfg;
+	const struct config *cfg = ex->cfg;
 	struct loginpage lp = { .rd = rd, .email = email, .error = error };
 
 	lp.reset_link = mail_configured(cfg);
 	lp.magic_link = lp.reset_link && (cfg->magic_links ||
 	    cfg->magic_orgs.n > 0);
-	auth_page(clt, status, &lp, loginpage_login, NULL, reason);
+	auth_page(ex, status, &lp, loginpage_login, NULL, reason);
 }
 
 void
-auth_login_locked(struct client *clt, const char *rd, const char *email,
+auth_login_locked(struct exchange *ex, const char *rd, const char *email,
     uint64_t retry_ms)
 {
-	const struct config *cfg = clt->cfg;
+	const struct config *cfg = ex->cfg;
 	struct loginpage lp = { .rd = rd, .email = email };
 	char		 extra[64], msg[300];
 	uint64_t	 mins = (retry_ms + 59999) / 60000;
@@ -173,32 +173,32 @@ auth_login_locked(struct client *clt, const char *rd, const char *email,
 	    "your password (links below)." : ", or reset your password (link "
 	    "below)." : ".");
 	lp.error = msg;
-	auth_page(clt, 429, &lp, loginpage_login, extra, "rate_limit");
+	auth_page(ex, 429, &lp, loginpage_login, extra, "rate_limit");
 }
 
 void
-auth_signed_in_page(struct client *clt, const struct session *s)
+auth_signed_in_page(struct exchange *ex, const struct session *s)
 {
 	struct loginpage lp = { .rd = "/" };
 
 	if (s == NULL) {	/* the cookie named no session */
 		char	extra[512];
 
-		auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
-		auth_page(clt, 200, &lp, loginpage_login, extra, NULL);
+		auth_session_cookie(ex->cfg, NULL, extra, sizeof(extra));
+		auth_page(ex, 200, &lp, loginpage_login, extra, NULL);
 		return;
 	}
 	lp.email = s->email;
-	auth_page(clt, 200, &lp, loginpage_signed_in, NULL, NULL);
+	auth_page(ex, 200, &lp, loginpage_signed_in, NULL, NULL);
 }
 
 void
-auth_rd(struct client *clt, const char *value, char *out, size_t outlen)
+auth_rd(struct exchange *ex, const char *value, char *out, size_t outlen)
 {
-	if (redirect_check(clt->cfg, value, out, outlen) == -1 &&
+	if (redirect_check(ex->cfg, value, out, outlen) == -1 &&
 	    value != NULL && strcmp(value, "/") != 0)
 		log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
-		    "request_id", clt->request_id, "client_ip", clt->peer,
+		    "request_id", ex->request_id, "client_ip", ex->peer,
 		    NULL);
 }
 
@@ -210,11 +210,11 @@ struct auth_rd_wait {
 };
 
 static void
-auth_rd_refuse(struct client *clt, char *rd, const char *why)
+auth_rd_refuse(struct exchange *ex, char *rd, const char *why)
 {
 	log_event(LOG_LEVEL_WARN, "reject", "reason", "open_redirect",
-	    "detail", why, "request_id", clt->request_id, "client_ip",
-	    clt->peer, NULL);
+	    "detail", why, "request_id", ex->request_id, "client_ip",
+	    ex->peer, NULL);
 	(void)strcpy(rd, "/");
 }
 
@@ -227,14 +227,14 @@ auth_on_rd_org(void *arg, const redisReply *reply, const char *err)
 	void			(*next)(struct auth_check *) = w->next;
 
 	free(w);
-	if (chk->clt == NULL) {		/* closed meanwhile */
+	if (chk->ex == NULL) {		/* closed meanwhile */
 		(void)auth_check_done(chk);
 		return;
 	}
 	if (err != NULL || reply == NULL)
-		auth_rd_refuse(chk->clt, rd, "rd_org_unavailable");
+		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	else if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
-		auth_rd_refuse(chk->clt, rd, "rd_unknown_org");
+		auth_rd_refuse(chk->ex, rd, "rd_unknown_org");
 	next(chk);
 }
 
@@ -245,16 +245,16 @@ auth_rd_verify(struct auth_check *chk, char *rd,
 	struct auth_rd_wait	*w = NULL;
 	char			 org[64], key[STORE_KEYLEN];
 
-	if (!redirect_tenant(chk->clt->cfg, rd, org, sizeof(org))) {
+	if (!redirect_tenant(chk->ex->cfg, rd, org, sizeof(org))) {
 		next(chk);
 		return;
 	}
 	if (org[0] == '\0' || user_key(key, sizeof(key),
 	    store_prefix(chk->st), USER_KEY_ORG, org) == -1) {
-		auth_rd_refuse(chk->clt, rd, "rd_unknown_org");
+		auth_rd_refuse(chk->ex, rd, "rd_unknown_org");
 	} else if (!store_healthy(chk->st) ||
 	    (w = malloc(sizeof(*w))) == NULL) {
-		auth_rd_refuse(chk->clt, rd, "rd_org_unavailable");
+		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	} else {
 		w->chk = chk;
 		w->rd = rd;
@@ -263,44 +263,44 @@ auth_rd_verify(struct auth_check *chk, char *rd,
 		    key) == 0)
 			return;		/* auth_on_rd_org() goes on */
 		free(w);
-		auth_rd_refuse(chk->clt, rd, "rd_org_unavailable");
+		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	}
 	next(chk);
 }
 
 void
-auth_login_get(struct client *clt)
+auth_login_get(struct exchange *ex)
 {
 	struct form	 f;
-	const char	*why, *q = clt->req->query;
+	const char	*why, *q = ex->req->query;
 	char		 rd[REDIRECT_MAX + 1], id[SESSION_ID_LEN + 2];
 	int		 parsed;
 
 	parsed = q != NULL && form_parse(q, strlen(q), &f, &why) == 0;
-	auth_rd(clt, parsed ? form_get(&f, "rd") : NULL, rd, sizeof(rd));
+	auth_rd(ex, parsed ? form_get(&f, "rd") : NULL, rd, sizeof(rd));
 	if (parsed)
 		form_free(&f);
-	if (auth_cookie(clt, id, sizeof(id))) {
-		if (auth_lookup(clt, id, AUTH_SIGNED_IN) == -1)
-			auth_unavailable(clt);
+	if (auth_cookie(ex, id, sizeof(id))) {
+		if (auth_lookup(ex, id, AUTH_SIGNED_IN) == -1)
+			auth_unavailable(ex);
 		return;
 	}
-	auth_login_page(clt, 200, rd, NULL, NULL, NULL);
+	auth_login_page(ex, 200, rd, NULL, NULL, NULL);
 }
 
 int
-auth_form_genuine(struct client *clt, const struct form *f)
+auth_form_genuine(struct exchange *ex, const struct form *f)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	char		 id[CSRF_ID_LEN + 2];
 	int		 ok;
 
 	if (!csrf_origin_ok(request_header(req, "origin"),
 	    request_header(req, "referer"), request_header(req, "host"),
-	    clt->secure))
+	    ex->secure))
 		return 0;
 	ok = cookie_get(request_cookies(req), CSRF_COOKIE, id,
-	    sizeof(id)) == COOKIE_FOUND && csrf_verify(clt->cfg->keys->csrf,
+	    sizeof(id)) == COOKIE_FOUND && csrf_verify(ex->cfg->keys->csrf,
 	    id, form_get(f, "csrf"));
 	OPENSSL_cleanse(id, sizeof(id));
 	return ok;
@@ -366,12 +366,12 @@ auth_store_rehash(struct auth_check *chk)
 }
 
 static void
-auth_login_failed(struct client *clt, struct auth_check *chk,
+auth_login_failed(struct exchange *ex, struct auth_check *chk,
     const char *reason)
 {
-	auth_audit(clt, "login", chk->usable ? chk->user : "", chk->email, 0,
+	auth_audit(ex, "login", chk->usable ? chk->user : "", chk->email, 0,
 	    reason);
-	auth_login_page(clt, 401, chk->rd, chk->email, auth_bad_login,
+	auth_login_page(ex, 401, chk->rd, chk->email, auth_bad_login,
 	    "login_failed");
 }
 
@@ -379,20 +379,20 @@ static void
 auth_on_created(void *arg, enum session_status status)
 {
 	struct auth_check *chk = arg;
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 	struct pages_resp r = { .status = 303 };
 	char		 extra[600], enc[3 * REDIRECT_MAX + 1];
 	char		 loc[3 * REDIRECT_MAX + 32];
 
-	if (clt != NULL) {
-		clt->check = NULL;
-		chk->clt = NULL;
+	if (ex != NULL) {
+		ex->check = NULL;
+		chk->ex = NULL;
 		if (status == SESSION_OK) {
-			auth_session_cookie(clt->cfg, chk->sid, extra,
+			auth_session_cookie(ex->cfg, chk->sid, extra,
 			    sizeof(extra));
 			/* this browser now knows the password: its next
 			 * sign-ins skip the account's lockout (device.h) */
-			(void)device_cookie(clt->cfg, chk->email,
+			(void)device_cookie(ex->cfg, chk->email,
 			    extra + strlen(extra), sizeof(extra) -
 			    strlen(extra));
 			r.extra = extra;
@@ -403,15 +403,15 @@ auth_on_created(void *arg, enum session_status status)
 				    "/.postern/2fa?rd=%s", enc);
 				r.location = loc;
 			}
-			auth_audit(clt, "login", chk->user, chk->email, 1,
+			auth_audit(ex, "login", chk->user, chk->email, 1,
 			    chk->step ? "password, second factor next" :
 			    "password");
-			client_answer(clt, &r, NULL);
+			client_answer(ex, &r, NULL);
 			OPENSSL_cleanse(extra, sizeof(extra));
 		} else if (status == SESSION_NONE) {
-			auth_login_failed(clt, chk, "user_disabled");
+			auth_login_failed(ex, chk, "user_disabled");
 		} else {
-			auth_unavailable(clt);
+			auth_unavailable(ex);
 		}
 	}
 	(void)auth_check_done(chk);
@@ -421,28 +421,28 @@ static void
 auth_verify_done(void *arg)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 	struct session_limits	 lim;
 	char			 scope[AUTH_SCOPE_MAX];
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
 	if (chk->result != PASSWORD_OK || !chk->usable) {
-		auth_login_failed(clt, chk, !chk->usable ? "unknown_user" :
+		auth_login_failed(ex, chk, !chk->usable ? "unknown_user" :
 		    "bad_password");
 		(void)auth_check_done(chk);
 		return;
 	}
 	auth_store_rehash(chk);
-	auth_limits(clt->cfg, &lim);
-	auth_scope(clt, scope, sizeof(scope));
-	auth_drop_current(clt, chk->st);
+	auth_limits(ex->cfg, &lim);
+	auth_scope(ex, scope, sizeof(scope));
+	auth_drop_current(ex, chk->st);
 	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
 	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
 	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		(void)auth_check_done(chk);
 	}
 }
@@ -462,14 +462,14 @@ static void
 auth_on_user(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
 	if (err != NULL) {
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -486,14 +486,8 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 		chk->usable = strcmp(reply->element[2]->str, "1") != 0;
 		chk->step = strcmp(reply->element[3]->str, "1") == 0;
 	}
-	password_params_from(clt->cfg, &chk->params);
-	if (hashpool_submit(clt->w->srv->hashpool,
-	    clt->w->hashport, auth_verify_work, auth_verify_done,
-	    chk) == -1) {
-		client_answer(clt, &(struct pages_resp){ .status = 503 },
-		    "hash_queue_full");
-		(void)auth_check_done(chk);
-	}
+	password_params_from(ex->cfg, &chk->params);
+	auth_hash(chk, auth_verify_work, auth_verify_done);
 }
 
 /* The sign-in is within its limits: look the user up. */
@@ -525,11 +519,11 @@ auth_login_rd(struct auth_check *chk)
  * do not lock its owner out of a browser they signed in with before.
  */
 static void
-auth_login_rate(struct client *clt, struct auth_check *chk)
+auth_login_rate(struct exchange *ex, struct auth_check *chk)
 {
 	char	dev[DEVICE_NONCE_LEN + 1], acct[DEVICE_NONCE_LEN + 8];
 
-	if (device_check(clt->cfg, request_header(clt->req, "cookie"),
+	if (device_check(ex->cfg, request_header(ex->req, "cookie"),
 	    chk->email, dev, sizeof(dev)) == 0) {
 		(void)snprintf(acct, sizeof(acct), "device:%s", dev);
 		auth_rate(chk, "login", acct, auth_login_rd);
@@ -538,7 +532,7 @@ auth_login_rate(struct client *clt, struct auth_check *chk)
 }
 
 void
-auth_on_login_form(struct client *clt, struct evbuffer *body)
+auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 {
 	struct auth_check *chk;
 	struct form	 f;
@@ -548,21 +542,21 @@ auth_on_login_form(struct client *clt, struct evbuffer *body)
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
-		auth_login_page(clt, 400, "/", NULL, "The form could not be "
+		auth_login_page(ex, 400, "/", NULL, "The form could not be "
 		    "read. Please try again.", why);
 		return;
 	}
-	auth_rd(clt, form_get(&f, "rd"), rd, sizeof(rd));
+	auth_rd(ex, form_get(&f, "rd"), rd, sizeof(rd));
 	email = form_get(&f, "email");
 	pw = form_get(&f, "password");
-	if (!auth_form_genuine(clt, &f)) {
-		auth_login_page(clt, 403, rd, NULL, "This form has expired. "
+	if (!auth_form_genuine(ex, &f)) {
+		auth_login_page(ex, 403, rd, NULL, "This form has expired. "
 		    "Please sign in again.", "csrf");
-	} else if (clt->w->store == NULL ||
-	    !store_healthy(clt->w->store)) {
-		auth_unavailable(clt);
-	} else if ((chk = auth_check_new(clt, AUTH_LOGIN)) == NULL) {
-		auth_unavailable(clt);
+	} else if (ex->w->store == NULL ||
+	    !store_healthy(ex->w->store)) {
+		auth_unavailable(ex);
+	} else if ((chk = auth_check_new(ex, AUTH_LOGIN)) == NULL) {
+		auth_unavailable(ex);
 	} else {
 		(void)strcpy(chk->rd, rd);
 		if (email == NULL || pw == NULL || strlen(pw) >
@@ -572,11 +566,11 @@ auth_on_login_form(struct client *clt, struct evbuffer *body)
 			(void)snprintf(chk->email, sizeof(chk->email), "%.*s",
 			    (int)(sizeof(chk->email) - 1), email != NULL ?
 			    email : "");
-			auth_login_failed(clt, chk, "bad_form");
+			auth_login_failed(ex, chk, "bad_form");
 			(void)auth_check_done(chk);
 		} else {
 			chk->pwlen = strlen(pw);
-			auth_login_rate(clt, chk);
+			auth_login_rate(ex, chk);
 		}
 	}
 	form_free(&f);
@@ -589,36 +583,36 @@ auth_on_login_form(struct client *clt, struct evbuffer *body)
  * sign-in.  The audit event names the user whose session ended.
  */
 static void
-auth_logged_out(struct client *clt, const char *user)
+auth_logged_out(struct exchange *ex, const char *user)
 {
 	struct pages_resp r = { .status = 303 };
 	char		 extra[700];
 
-	auth_session_cookie(clt->cfg, NULL, extra, sizeof(extra));
+	auth_session_cookie(ex->cfg, NULL, extra, sizeof(extra));
 	(void)strncat(extra, "Clear-Site-Data: \"cache\", \"cookies\", "
 	    "\"storage\"\r\n", sizeof(extra) - strlen(extra) - 1);
 	r.extra = extra;
 	r.location = "/.postern/login";
-	auth_audit(clt, "logout", user, user, 1, user[0] == '\0' ?
+	auth_audit(ex, "logout", user, user, 1, user[0] == '\0' ?
 	    "no_session" : NULL);
-	client_answer(clt, &r, NULL);
+	client_answer(ex, &r, NULL);
 }
 
 static void
 auth_on_destroyed(void *arg, enum session_status status, const char *user)
 {
-	struct client	*clt = auth_check_done(arg);
+	struct exchange	*ex = auth_check_done(arg);
 
-	if (clt == NULL)
+	if (ex == NULL)
 		return;
 	if (status == SESSION_ERROR)	/* never claim a sign-out we lack */
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 	else
-		auth_logged_out(clt, status == SESSION_OK ? user : "");
+		auth_logged_out(ex, status == SESSION_OK ? user : "");
 }
 
 void
-auth_on_logout_form(struct client *clt, struct evbuffer *body)
+auth_on_logout_form(struct exchange *ex, struct evbuffer *body)
 {
 	struct auth_check *chk;
 	struct form	 f;
@@ -627,22 +621,22 @@ auth_on_logout_form(struct client *clt, struct evbuffer *body)
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1),
 	    evbuffer_get_length(body), &f, &why) == -1) {
-		client_answer(clt, &(struct pages_resp){ .status = 400 }, why);
+		client_answer(ex, &(struct pages_resp){ .status = 400 }, why);
 		return;
 	}
-	auth_scope(clt, scope, sizeof(scope));	/* only this host's session */
-	if (!auth_form_genuine(clt, &f)) {
-		client_answer(clt, &(struct pages_resp){ .status = 403 },
+	auth_scope(ex, scope, sizeof(scope));	/* only this host's session */
+	if (!auth_form_genuine(ex, &f)) {
+		client_answer(ex, &(struct pages_resp){ .status = 403 },
 		    "csrf");
-	} else if (!auth_cookie(clt, id, sizeof(id))) {
-		auth_logged_out(clt, "");
-	} else if (clt->w->store == NULL ||
-	    (chk = auth_check_new(clt, AUTH_LOGOUT)) == NULL) {
-		auth_unavailable(clt);
+	} else if (!auth_cookie(ex, id, sizeof(id))) {
+		auth_logged_out(ex, "");
+	} else if (ex->w->store == NULL ||
+	    (chk = auth_check_new(ex, AUTH_LOGOUT)) == NULL) {
+		auth_unavailable(ex);
 	} else if (session_destroy(chk->st, id, scope, auth_on_destroyed,
 	    chk) == -1) {
 		(void)auth_check_done(chk);
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 	}
 	OPENSSL_cleanse(id, sizeof(id));
 	form_free(&f);

@@ -47,7 +47,7 @@
 #include "recover.h"
 #include "request.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "session.h"
 #include "store.h"
 #include "user.h"
@@ -202,7 +202,7 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 }
 
 static void
-recover_page(struct client *clt, struct recover *r, enum recover_page page,
+recover_page(struct exchange *ex, struct recover *r, enum recover_page page,
     int status, const char *reason)
 {
 	struct loginpage lp = { .rd = r->rd, .error = r->error };
@@ -213,19 +213,19 @@ recover_page(struct client *clt, struct recover *r, enum recover_page page,
 		(void)snprintf(extra, sizeof(extra), "Set-Cookie: %s=%s; "
 		    "Path=/; Max-Age=%" PRIu64 "; Secure; HttpOnly; "
 		    "SameSite=Lax\r\n", RECOVER_MAGIC_COOKIE, r->bind,
-		    clt->cfg->token_ttl / 1000);
-	auth_page_ctx(clt, status, &lp, recover_render, r, extra, reason);
+		    ex->cfg->token_ttl / 1000);
+	auth_page_ctx(ex, status, &lp, recover_render, r, extra, reason);
 	OPENSSL_cleanse(extra, sizeof(extra));
 }
 
 /*
- * Is stored token value <v> (<len> bytes) usable by <clt>'s request for
+ * Is stored token value <v> (<len> bytes) usable by <ex>'s request for
  * <r>?  0 and r->user set; -1 if it is not a token value; -2 if it is a
  * magic link bound to another browser (the cookie's hash, compared in
  * constant time) while account.magic_link_same_browser holds.
  */
 static int
-recover_value_check(struct client *clt, struct recover *r, const char *v,
+recover_value_check(struct exchange *ex, struct recover *r, const char *v,
     size_t len)
 {
 	char	cookie[SESSION_ID_LEN + 2], hash[SESSION_HASH_LEN + 1];
@@ -235,9 +235,9 @@ recover_value_check(struct client *clt, struct recover *r, const char *v,
 		return -1;
 	memcpy(r->user, v, USER_IDLEN);
 	r->user[USER_IDLEN] = '\0';
-	if (r->kind != RECOVER_MAGIC || !clt->cfg->magic_same_browser)
+	if (r->kind != RECOVER_MAGIC || !ex->cfg->magic_same_browser)
 		return 0;
-	if (!bound || cookie_get(request_header(clt->req, "cookie"),
+	if (!bound || cookie_get(request_header(ex->req, "cookie"),
 	    RECOVER_MAGIC_COOKIE, cookie, sizeof(cookie)) != COOKIE_FOUND ||
 	    !session_id_valid(cookie))
 		return -2;
@@ -252,11 +252,11 @@ static void
 recover_end(struct auth_check *chk, enum recover_page page, int status,
     const char *reason)
 {
-	struct client	*clt = chk->clt;
+	struct exchange	*ex = chk->ex;
 
-	chk->clt = NULL;
-	clt->check = NULL;
-	recover_page(clt, recover_of(chk), page, status, reason);
+	chk->ex = NULL;
+	ex->check = NULL;
+	recover_page(ex, recover_of(chk), page, status, reason);
 	(void)auth_check_done(chk);
 }
 
@@ -283,25 +283,25 @@ static void
 recover_on_put(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	char			 link[600], mins[24];
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	(void)snprintf(link, sizeof(link), "https://%s%s?token=%s", r->host,
 	    recover_path(r), r->token);
 	(void)snprintf(mins, sizeof(mins), "%" PRIu64,
-	    clt->cfg->token_ttl / 60000);
-	if (mailer_send(clt->w->mailer, r->email, r->kind == RECOVER_MAGIC ?
+	    ex->cfg->token_ttl / 60000);
+	if (mailer_send(ex->w->mailer, r->email, r->kind == RECOVER_MAGIC ?
 	    "magic_link" : "password_reset", (const struct mail_var []){
-	    { "link", link }, { "product", clt->cfg->brand_product },
+	    { "link", link }, { "product", ex->cfg->brand_product },
 	    { "expires_minutes", mins }, { "email", r->email } }, 4) == -1)
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "not_queued",
 		    "purpose", recover_kinds[r->kind], "user", r->user,
-		    "request_id", clt->request_id, NULL);
+		    "request_id", ex->request_id, NULL);
 	else
-		auth_audit(clt, r->kind == RECOVER_MAGIC ? "magic_link_sent" :
+		auth_audit(ex, r->kind == RECOVER_MAGIC ? "magic_link_sent" :
 		    "reset_link_sent", r->user, r->user, 1, NULL);
 	OPENSSL_cleanse(link, sizeof(link));
 	recover_end(chk, RPAGE_SENT, 200, NULL);
@@ -325,7 +325,7 @@ recover_put(struct auth_check *chk)
 		session_hash(r->bind, value + USER_IDLEN + 1);
 	}
 	if (acctstore_otk_put(chk->st, recover_kinds[r->kind], r->hash,
-	    r->user, value, chk->clt->cfg->token_ttl / 1000, recover_on_put,
+	    r->user, value, chk->ex->cfg->token_ttl / 1000, recover_on_put,
 	    chk) == -1)
 		auth_check_unavailable(chk);
 }
@@ -336,15 +336,15 @@ static void
 recover_on_org(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "refused",
 		    "reason", "link_host_org", "purpose",
-		    recover_kinds[r->kind], "request_id", clt->request_id,
+		    recover_kinds[r->kind], "request_id", ex->request_id,
 		    NULL);
 		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
 		return;
@@ -356,15 +356,15 @@ static void
 recover_on_brief(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
 	    strcmp(reply->element[0]->str, "1") == 0 ||
 	    (r->kind == RECOVER_MAGIC &&
-	    !recover_magic_allowed(clt->cfg, reply))) {
+	    !recover_magic_allowed(ex->cfg, reply))) {
 		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
 		return;
 	}
@@ -399,12 +399,12 @@ static void
 recover_on_created(void *arg, enum session_status status)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt = chk->clt;
+	struct exchange		*ex = chk->ex;
 	struct recover		*r = recover_of(chk);
 	char			 extra[600], enc[3 * REDIRECT_MAX + 1];
 	char			 loc[3 * REDIRECT_MAX + 32];
 
-	if (clt == NULL) {
+	if (ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -416,15 +416,15 @@ recover_on_created(void *arg, enum session_status status)
 		recover_end(chk, RPAGE_DEAD, 400, "user_disabled");
 		return;
 	}
-	auth_session_cookie(clt->cfg, r->sid, extra, sizeof(extra));
+	auth_session_cookie(ex->cfg, r->sid, extra, sizeof(extra));
 	(void)snprintf(loc, sizeof(loc), "%s", r->rd);
 	if (r->enrolled) {
 		(void)encode_pct(r->rd, "/", enc, sizeof(enc));
 		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
 	}
-	auth_audit(clt, "login", r->user, r->user, 1, "magic_link");
-	clt = auth_check_done(chk);
-	client_answer(clt, &(struct pages_resp){ .status = 303,
+	auth_audit(ex, "login", r->user, r->user, 1, "magic_link");
+	ex = auth_check_done(chk);
+	client_answer(ex, &(struct pages_resp){ .status = 303,
 	    .location = loc, .extra = extra }, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
 }
@@ -433,19 +433,19 @@ static void
 recover_on_password_set(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	char			 n[24];
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
 		recover_end(chk, RPAGE_DEAD, 400, "user_gone");
 		return;
 	}
 	(void)snprintf(n, sizeof(n), "%lld", reply->integer);
-	auth_audit(clt, "password_reset", r->user, r->user, 1, n);
-	auth_notify_change(clt, r->email, "Your password was reset with an "
+	auth_audit(ex, "password_reset", r->user, r->user, 1, n);
+	auth_notify_change(ex, r->email, "Your password was reset with an "
 	    "emailed link, and every session was signed out.");
 	recover_end(chk, RPAGE_DONE, 200, NULL);
 }
@@ -458,7 +458,7 @@ recover_on_hashed(void *arg)
 	struct recover		*r = recover_of(chk);
 	int64_t			 now = (int64_t)time(NULL);
 
-	if (chk->clt == NULL) {
+	if (chk->ex == NULL) {
 		(void)auth_check_done(chk);
 		return;
 	}
@@ -473,38 +473,33 @@ static void
 recover_on_taken(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	struct session_limits	 lim;
 	char			 scope[AUTH_SCOPE_MAX];
 	char			 user[USER_IDLEN + 1];
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	(void)snprintf(user, sizeof(user), "%s", r->user);
-	if (reply->type != REDIS_REPLY_STRING || recover_value_check(clt, r,
+	if (reply->type != REDIS_REPLY_STRING || recover_value_check(ex, r,
 	    reply->str, reply->len) != 0 ||
 	    CRYPTO_memcmp(user, r->user, USER_IDLEN) != 0) {
 		recover_end(chk, RPAGE_DEAD, 400, "token_used");
 		return;
 	}
 	if (r->kind == RECOVER_MAGIC) {
-		auth_limits(clt->cfg, &lim);
-		auth_scope(clt, scope, sizeof(scope));
-		auth_drop_current(clt, chk->st);
+		auth_limits(ex->cfg, &lim);
+		auth_scope(ex, scope, sizeof(scope));
+		auth_drop_current(ex, chk->st);
 		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
 		    session_create(chk->st, r->sid, r->user, "magic", 0, scope,
 		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
 			auth_check_unavailable(chk);
 		return;
 	}
-	password_params_from(clt->cfg, &chk->params);
-	if (hashpool_submit(clt->w->srv->hashpool, clt->w->hashport,
-	    auth_hash_work, recover_on_hashed, chk) == -1) {
-		(void)auth_check_done(chk);
-		client_answer(clt, &(struct pages_resp){ .status = 503 },
-		    "hash_queue_full");
-	}
+	password_params_from(ex->cfg, &chk->params);
+	auth_hash(chk, auth_hash_work, recover_on_hashed);
 }
 
 /* Check the new password of <chk> against the rules and the context of
@@ -534,10 +529,10 @@ static void
 recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
 	    strcmp(reply->element[0]->str, "1") == 0) {
@@ -552,9 +547,9 @@ recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 		    RPAGE_NEWPW, 200, NULL);
 		return;
 	}
-	if (r->kind == RECOVER_RESET && (clt->cfg->pwrules == NULL ||
-	    recover_password_check(clt->cfg, chk, reply) == -1)) {
-		r->error = clt->cfg->pwrules == NULL ? "Passwords cannot be set "
+	if (r->kind == RECOVER_RESET && (ex->cfg->pwrules == NULL ||
+	    recover_password_check(ex->cfg, chk, reply) == -1)) {
+		r->error = ex->cfg->pwrules == NULL ? "Passwords cannot be set "
 		    "here." : r->why;
 		recover_end(chk, RPAGE_NEWPW, 400, "password_rules");
 		return;
@@ -569,14 +564,14 @@ recover_on_user_of_token(void *arg, const redisReply *reply,
     const char *err)
 {
 	struct auth_check	*chk = arg;
-	struct client		*clt;
+	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	int			 rc = -1;
 
-	if ((clt = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_STRING)
-		rc = recover_value_check(clt, r, reply->str, reply->len);
+		rc = recover_value_check(ex, r, reply->str, reply->len);
 	if (rc != 0) {		/* -2: read only, the link still works */
 		recover_end(chk, rc == -2 ? RPAGE_ELSEWHERE : RPAGE_DEAD,
 		    rc == -2 ? 403 : 400, rc == -2 ? "magic_other_browser" :
@@ -619,15 +614,15 @@ recover_rd(struct auth_check *chk)
 }
 
 static void
-recover_start(struct client *clt, struct recover *r)
+recover_start(struct exchange *ex, struct recover *r)
 {
 	struct auth_check	*chk;
-	struct store		*st = clt->w->store;
+	struct store		*st = ex->w->store;
 
 	if (st == NULL || !store_healthy(st) ||
-	    (chk = auth_check_new(clt, AUTH_ACCOUNT)) == NULL) {
+	    (chk = auth_check_new(ex, AUTH_ACCOUNT)) == NULL) {
 		recover_free(r);
-		auth_unavailable(clt);
+		auth_unavailable(ex);
 		return;
 	}
 	chk->ext = r;
@@ -645,12 +640,12 @@ recover_start(struct client *clt, struct recover *r)
 
 /* Take what step <r> needs from form or query <f>; NULL, or why not. */
 static const char *
-recover_take(struct client *clt, struct recover *r, const struct form *f)
+recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 {
 	const char	*tok = form_get(f, "token"), *email, *np, *cf;
 	char		 why[160];
 
-	auth_rd(clt, form_get(f, "rd"), r->rd, sizeof(r->rd));
+	auth_rd(ex, form_get(f, "rd"), r->rd, sizeof(r->rd));
 	if (tok != NULL) {
 		if (!session_id_valid(tok))
 			return "This link is not valid.";
@@ -678,43 +673,43 @@ recover_take(struct client *clt, struct recover *r, const struct form *f)
 	if ((email = form_get(f, "email")) == NULL ||
 	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)
 		return "Enter your email address.";
-	if (auth_link_host(clt, r->host, sizeof(r->host), r->org) == -1)
+	if (auth_link_host(ex, r->host, sizeof(r->host), r->org) == -1)
 		return "Links cannot be sent from this address.";
-	if (!mail_configured(clt->cfg))
+	if (!mail_configured(ex->cfg))
 		return "Email is not available. Ask your administrator.";
-	if (r->kind == RECOVER_MAGIC && clt->cfg->magic_same_browser &&
+	if (r->kind == RECOVER_MAGIC && ex->cfg->magic_same_browser &&
 	    session_new_id(r->bind, sizeof(r->bind)) == -1)
 		return "Links cannot be sent right now. Please try again.";
 	return NULL;
 }
 
 static void
-recover_go(struct client *clt, struct recover *r, const struct form *f)
+recover_go(struct exchange *ex, struct recover *r, const struct form *f)
 {
-	const char	*why = recover_take(clt, r, f);
+	const char	*why = recover_take(ex, r, f);
 
 	if (why != NULL) {
 		r->error = why;
-		recover_page(clt, r, r->step == RECOVER_USE && r->kind ==
+		recover_page(ex, r, r->step == RECOVER_USE && r->kind ==
 		    RECOVER_RESET && r->token[0] != '\0' ? RPAGE_NEWPW :
 		    r->token[0] != '\0' ? RPAGE_DEAD : RPAGE_REQUEST, 400,
 		    "bad_form");
 		recover_free(r);
 	} else if (r->step == RECOVER_FORM) {
-		recover_page(clt, r, RPAGE_REQUEST, 200, NULL);
+		recover_page(ex, r, RPAGE_REQUEST, 200, NULL);
 		recover_free(r);
 	} else
-		recover_start(clt, r);
+		recover_start(ex, r);
 }
 
 static struct recover *
-recover_new(const struct client *clt, int post)
+recover_new(const struct exchange *ex, int post)
 {
 	struct recover	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	r->kind = strcmp(clt->req->path, "/.postern/magic") == 0 ?
+	r->kind = strcmp(ex->req->path, "/.postern/magic") == 0 ?
 	    RECOVER_MAGIC : RECOVER_RESET;
 	r->step = post ? RECOVER_REQUEST : RECOVER_FORM;
 	(void)strcpy(r->rd, "/");
@@ -722,39 +717,39 @@ recover_new(const struct client *clt, int post)
 }
 
 static void
-recover_on_form(struct client *clt, struct evbuffer *body)
+recover_on_form(struct exchange *ex, struct evbuffer *body)
 {
 	struct recover	*r;
 	struct form	 f;
 	const char	*why;
 	size_t		 len = evbuffer_get_length(body);
 
-	if ((r = recover_new(clt, 1)) == NULL) {
-		auth_unavailable(clt);
+	if ((r = recover_new(ex, 1)) == NULL) {
+		auth_unavailable(ex);
 		return;
 	}
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
 		r->error = "The form could not be read. Please try again.";
-		recover_page(clt, r, RPAGE_REQUEST, 400, why);
+		recover_page(ex, r, RPAGE_REQUEST, 400, why);
 		recover_free(r);
 		return;
 	}
-	if (!auth_form_genuine(clt, &f)) {
+	if (!auth_form_genuine(ex, &f)) {
 		form_free(&f);
 		r->error = "This form has expired. Please try again.";
-		recover_page(clt, r, RPAGE_REQUEST, 403, "csrf");
+		recover_page(ex, r, RPAGE_REQUEST, 403, "csrf");
 		recover_free(r);
 		return;
 	}
-	recover_go(clt, r, &f);
+	recover_go(ex, r, &f);
 	form_free(&f);
 }
 
 int
-recover_builtin(struct client *clt)
+recover_builtin(struct exchange *ex)
 {
-	struct request	*req = clt->req;
+	struct request	*req = ex->req;
 	struct recover	*r;
 	struct form	 f = { 0 };
 	const char	*why;
@@ -763,32 +758,32 @@ recover_builtin(struct client *clt)
 
 	if (!magic && strcmp(req->path, "/.postern/reset") != 0)
 		return 0;
-	if (clt->cfg->keys == NULL || !clt->cfg->keys->present ||
-	    (magic && !clt->cfg->magic_links && clt->cfg->magic_orgs.n == 0)) {
-		client_answer(clt, &(struct pages_resp){ .status = 404 }, NULL);
+	if (ex->cfg->keys == NULL || !ex->cfg->keys->present ||
+	    (magic && !ex->cfg->magic_links && ex->cfg->magic_orgs.n == 0)) {
+		client_answer(ex, &(struct pages_resp){ .status = 404 }, NULL);
 		return 1;
 	}
 	if (req->method == HTTP_POST) {
-		client_read_form(clt, FORM_MAX_BODY, recover_on_form);
+		client_read_form(ex, FORM_MAX_BODY, recover_on_form);
 		return 1;
 	}
 	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-		client_answer(clt, &(struct pages_resp){ .status = 405,
+		client_answer(ex, &(struct pages_resp){ .status = 405,
 		    .extra = "Allow: GET, POST\r\n" }, "method");
 		return 1;
 	}
-	if ((r = recover_new(clt, 0)) == NULL) {
-		auth_unavailable(clt);
+	if ((r = recover_new(ex, 0)) == NULL) {
+		auth_unavailable(ex);
 		return 1;
 	}
 	if ((parsed = req->query != NULL) && form_parse(req->query,
 	    strlen(req->query), &f, &why) == -1) {
 		r->error = "This link is not valid.";
-		recover_page(clt, r, RPAGE_DEAD, 400, why);
+		recover_page(ex, r, RPAGE_DEAD, 400, why);
 		recover_free(r);
 		return 1;
 	}
-	recover_go(clt, r, &f);		/* the request may be over now */
+	recover_go(ex, r, &f);		/* the request may be over now */
 	if (parsed)
 		form_free(&f);
 	return 1;

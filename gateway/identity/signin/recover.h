@@ -12,7 +12,7 @@
 #ifndef POSTERN_RECOVER_H
 #define POSTERN_RECOVER_H
 
-struct client;
+struct exchange;
 
 /*
  * The cookie a magic-link request sets (256 random bits; the token keeps
@@ -22,6 +22,6 @@ struct client;
 #define RECOVER_MAGIC_COOKIE	"__Host-postern-magic"
 
 /* Serve /.postern/magic and /.postern/reset: 1, else 0. */
-int	recover_builtin(struct client *clt);
+int	recover_builtin(struct exchange *ex);
 
 #endif

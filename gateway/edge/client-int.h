@@ -1,0 +1,64 @@
+/*
+ * What client.c (the connection) and clientreq.c (the request on it)
+ * share, struct client first: private to the two.  Everyone else sees a
+ * request through its struct exchange and the functions of client.h.
+ */
+#ifndef POSTERN_CLIENT_INT_H
+#define POSTERN_CLIENT_INT_H
+
+#include <stdint.h>
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "client.h"
+#include "connlimit.h"
+#include "exchange.h"
+
+struct conn;
+struct event;
+struct proxy;
+
+/* Owned by its worker's client list; freed by the reaper only. */
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	uint64_t		 id;
+	uint64_t		 cfg_gen;	/* ex.cfg's generation (worker.h) */
+	struct conn		*conn;		/* owns the fd and SSL */
+	struct event		*reaper;	/* frees us on the next turn */
+	struct event		*head_timer;	/* header_timeout */
+	uint64_t		 head_deadline;	/* coarse ms clock; 0: none */
+	struct event		*next;		/* serve a pipelined request */
+	uint64_t		 read_ms;	/* read timeout last set on conn
+						 * (0: none; CLIENT_MS_UNSET) */
+	int			 dead;		/* client_close() ran */
+	enum client_state	 state;
+	int			 plain_redirect; /* plain listener redirecting */
+	char			 peer[INET6_ADDRSTRLEN];
+	struct sockaddr_storage	 peer_sa;	/* for trusted, per snapshot */
+	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
+
+	int			 lingering;	/* discarding input before close */
+	struct proxy		*px;		/* NULL unless forwarding */
+	struct exchange		 ex;		/* the current request; ex.cfg is
+						 * a reference the client holds:
+						 * the snapshot deciding it */
+};
+
+
+#define CLIENT_MS_UNSET		UINT64_MAX	/* conn timeouts not known */
+
+/* Enter <st>: what is read and the timeouts follow it. */
+void	client_set_state(struct client *, enum client_state st);
+/* A request head is complete: a new request id, its clock started. */
+void	client_new_id(struct client *);
+/* The access-log line and metrics of the current request. */
+void	client_log(struct client *, const char *reason);
+/* The request head is in: route it. */
+void	client_decide(struct client *);
+/* Form body bytes came: move them in, call back once whole. */
+void	client_pump_form(struct client *);
+
+#endif

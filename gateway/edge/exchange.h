@@ -1,0 +1,114 @@
+/*
+ * One request and its response: everything that lives exactly as long as
+ * one exchange on a connection (the parsed request, its app and id, the
+ * timings, what was sent, who made it, the decision, the pending
+ * asynchronous step, the form being read).  It is embedded in its
+ * connection (struct client) and reused there from request to request:
+ * exchange_reset() is the one place that ends a request's state, and
+ * exchange_keep_alive() the one rule for whether the connection may carry
+ * another request after it.
+ */
+#ifndef POSTERN_EXCHANGE_H
+#define POSTERN_EXCHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct auth_check;
+struct auth_ident;
+struct auth_watch;
+struct config;
+struct client;
+struct config_app;
+struct evbuffer;
+struct request;
+struct worker;
+
+/*
+ * The identity headers identity computed for the upstream before the
+ * request was forwarded (the upstream head only copies them: nothing is
+ * signed while it is written).  user NULL: none (anonymous).
+ */
+struct exchange_upstream {
+	char		*assertion;	/* owned: X-Postern-Assertion */
+	const char	*user;		/* X-Postern-User */
+	const char	*email;		/* X-Postern-Email, or NULL */
+	const char	*auth;		/* X-Postern-Auth */
+	const char	*org;		/* X-Postern-Org, or NULL */
+	const char	*role;		/* X-Postern-Role, or NULL */
+	char		 sub[80];	/* storage for user when made up */
+};
+
+struct exchange {
+	struct client		*clt;		/* the connection it came on */
+	/* the connection's (client.c keeps them current) */
+	struct worker		*w;
+	struct config		*cfg;		/* the snapshot deciding it (a
+						 * reference the client holds) */
+	const char		*peer;		/* the peer's address, text */
+	int			 tls;		/* came in over TLS */
+	int			 trusted;	/* peer in cfg's trusted_proxies */
+	uint16_t		 https_port;	/* for redirects */
+	struct auth_watch	*watch;		/* a tunnel's session check
+						 * (identity's; outlives the
+						 * request, ends with the conn) */
+	struct request		*req;		/* owned; NULL between requests */
+	int			 secure;	/* came over TLS: here, or at a
+						 * trusted proxy (plain.h) */
+	const struct config_app	*app;		/* in the client's snapshot */
+	char			 request_id[33];
+	struct timespec		 start;
+	int			 status;	/* sent, for the access log */
+	uint64_t		 bytes;		/* response body bytes */
+	int			 keep_alive;	/* this response keeps the conn */
+	int			 body_done;	/* request body fully read */
+	int			 head_sent;	/* a response head is out */
+	int			 seen_bytes;	/* any byte of this request */
+	/* identity (auth.c) */
+	struct auth_check	*check;		/* pending step; unlinked on close */
+	struct auth_ident	*ident;		/* who, once known (owned) */
+	char			 tenant[64];	/* decide()'s tenant, "" if none */
+	char			 tenant_role[16]; /* ident's role in tenant */
+	int			 rate_checked;	/* the route's class counted */
+	struct exchange_upstream up;		/* identity headers, see above */
+	/* the decision, for the access log */
+	int			 decision;	/* enum metrics_decision */
+	char			 deny_user[64];	/* a policy 403's user id, */
+	const char		*deny_file;	/* its rule's file (in cfg) */
+	size_t			 deny_line;	/* and line; 0: none */
+	/* a gateway form being read (client_read_form()) */
+	struct evbuffer		*form;
+	void			(*form_cb)(struct exchange *, struct evbuffer *);
+	/* the upstream */
+	int			 up_started;	/* forwarding began at up_start */
+	struct timespec		 up_start;
+	int64_t			 upstream_us;	/* to the response head; -1: none */
+};
+
+/*
+ * Whether the connection may carry another request after this exchange's
+ * response: the client did not ask to close it (HTTP/1.0 without
+ * keep-alive, Connection: close), the worker is not <draining>, and the
+ * request body is read whole -- unless <streaming>: a response streamed
+ * while the body may still be coming, whose end checks body_done again.
+ */
+int	exchange_keep_alive(const struct exchange *ex, int draining,
+	    int streaming);
+
+/*
+ * Forget who made the request: the identity, the identity headers, the
+ * tenant and role, the rate-limit mark.  Idempotent.
+ */
+void	exchange_forget_identity(struct exchange *ex);
+
+/*
+ * End the request: free what it owns (request, identity, assertion, form)
+ * and clear its per-request fields.  What describes the connection after
+ * it stays until the next request sets it: keep_alive, body_done (no
+ * unread body in the input), and the id, start and decision that the
+ * next request head sets anew.  A pending step must have been unlinked.
+ */
+void	exchange_reset(struct exchange *ex);
+
+#endif

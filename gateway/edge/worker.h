@@ -1,0 +1,140 @@
+/*
+ * The threads that serve connections: struct server, what all of them share,
+ * and struct worker, one event-loop thread and what it owns.  Both are made
+ * and run by `postern serve` (serve.h); they are defined here, in the edge,
+ * since connections and listeners live in them.  Members owned by higher
+ * layers (the store, the mailer, the upstream pool...) are opaque pointers.
+ */
+#ifndef POSTERN_WORKER_H
+#define POSTERN_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <openssl/ssl.h>
+
+#include "metrics.h"
+
+struct audit_outbox;
+struct config;
+struct ratelimit_shed;
+struct client;
+struct connlimit;
+struct event;
+struct event_base;
+struct listener;
+struct mailer;
+struct webhooks;
+struct store;
+struct hashpool;
+struct hashpool_port;
+struct pool;
+struct proxy;
+struct worker_ops;
+struct exchange;
+
+/* What all workers share; owned by serve_main(). */
+struct server {
+	pthread_mutex_t		 lock;		/* guards cfg and ssl_ctx */
+	struct config		*cfg;		/* current snapshot */
+	atomic_uint_fast64_t	 cfg_gen;	/* bumped with each swap of cfg */
+	SSL_CTX			*ssl_ctx;	/* for cfg; NULL without TLS */
+	struct metrics_global	 metrics;	/* accept/close, reloads */
+	struct connlimit	*connlimit;	/* max_connections_per_ip */
+	atomic_int		 draining;	/* SIGTERM seen */
+	struct hashpool		*hashpool;	/* password hashing threads */
+	const struct worker_ops	*ops;		/* the layers above, see below */
+	struct worker		*workers;	/* for the /metrics scraper */
+	unsigned int		 nworkers;
+};
+
+TAILQ_HEAD(client_list, client);
+
+/* One event-loop thread and what it owns; owned by serve_main(). */
+struct worker {
+	struct server		*srv;
+	unsigned int		 id;
+	struct event_base	*base;
+	pthread_t		 thread;
+	struct listener		**listeners;	/* one per listen address */
+	size_t			 nlisteners;
+	struct event		*wake;		/* made active by serve_main */
+	struct event		*drain_timer;	/* shutdown_timeout */
+	struct store		*store;		/* its Redis connection */
+	struct mailer		*mailer;	/* outbound mail (mail.h) */
+	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
+	struct audit_outbox	*outbox;	/* worker 0: audit.h */
+	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */
+	struct hashpool_port	*hashport;	/* hash-pool completions */
+	struct client_list	 clients;
+	size_t			 nclients;
+	int			 draining;	/* closing once clients are gone */
+	uint64_t		 next_client_id;
+	struct metrics		 metrics;	/* this thread's counters */
+	struct pool		*pool;		/* idle upstream connections */
+	struct proxy		*px_free;	/* proxy.c's cache */
+	unsigned int		 npx_free;
+	/* Request ids: RAND_bytes() in batches, since each call costs a
+	 * getpid() and the DRBG's lock (client_new_id()). */
+	unsigned char		 idrand[1024];
+	size_t			 idrand_off;	/* bytes used; 0: not filled yet */
+};
+
+/*
+ * What the edge and the upstream call in the layers above them, installed
+ * by serve_main() in srv->ops: a connection reads requests and answers
+ * them, but the configuration snapshot, deciding a request (identity) and
+ * forwarding it (upstream) belong to higher layers, which the app layer
+ * wires in here.
+ */
+struct worker_ops {
+	/*
+	 * The current snapshot and TLS context with one reference each
+	 * (config_unref(), SSL_CTX_free()).  *<ctx> may be NULL.
+	 */
+	void		 (*snapshot)(struct server *, struct config **cfg,
+			    SSL_CTX **ctx);
+	/*
+	 * The current snapshot with one reference, its generation in *<gen>
+	 * (compare with srv->cfg_gen to learn whether a reload swapped it).
+	 */
+	struct config	*(*config)(struct server *, uint64_t *gen);
+
+	/*
+	 * A request for an app (ex->app set) is in: decide it.  It ends in
+	 * exactly one of client_resume() (now or from a later reply),
+	 * client_answer() or client_read_form().
+	 */
+	void		 (*request)(struct exchange *ex);
+	/*
+	 * A request under /.postern/: serve it and return 1 if the path is
+	 * one of identity's endpoints, else 0 (the edge answers 404).
+	 */
+	int		 (*builtin)(struct exchange *ex);
+	/*
+	 * The request may go upstream: start forwarding it.  The upstream
+	 * side, owned by the client (client_close() ends it), or NULL when it
+	 * could not even start (the edge answers 502).
+	 */
+	struct proxy	*(*forward)(struct exchange *ex);
+	/* The client is closing: forget it in any pending step.  Idempotent. */
+	void		 (*detach)(struct exchange *ex);
+	/* The request became a WebSocket tunnel (client_tunnel()). */
+	void		 (*tunnel)(struct exchange *ex);
+
+	/* The upstream side of a request (see proxy.h). */
+	void		 (*up_close)(struct proxy *);	/* unlink, free later */
+	void		 (*up_body)(struct proxy *);	/* request body came */
+	void		 (*up_tunnel)(struct proxy *);	/* tunnel bytes came */
+	void		 (*up_resume)(struct proxy *);	/* client output drained */
+
+	/* The gateway's own cookies, never forwarded (NULL-terminated). */
+	const char *const *cookies;
+	/* 1 if request header <name>: <value> is a gateway credential. */
+	int		 (*credential)(const char *name, const char *value);
+};
+
+#endif
