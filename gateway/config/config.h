@@ -284,6 +284,9 @@ struct config {
 	struct config_mail *mail;	/* NULL: mail is not configured */
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
+	/* Frees the snapshot and the parts higher layers own; set by the
+	 * loader, called by the last config_unref(). */
+	void		(*destroy)(struct config *);
 };
 
 /*
@@ -299,8 +302,12 @@ struct config	*config_load(const char *path, struct diag *d);
  */
 struct config	*config_load_buffer(const char *path, const void *buf,
 		    size_t len, struct diag *d);
+/* Take one more reference to <cfg> (config/snapshot.c); returns <cfg>. */
 struct config	*config_ref(struct config *);
-/* Drop a reference; frees the snapshot with the last one.  NULL-safe. */
+/*
+ * Drop a reference; the last one frees the snapshot through its destroy
+ * hook.  NULL-safe.
+ */
 void		 config_unref(struct config *);
 /*
  * The resolved assertion.key_file of the config file <path>, read without

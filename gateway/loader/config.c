@@ -1012,6 +1012,7 @@ config_new(const char *path)
 	    (cfg->brand_color = strdup("#2b59c3")) == NULL)
 		fatal("%s", __func__);
 	cfg->refcnt = 1;
+	cfg->destroy = config_free;
 	return cfg;
 }
 
@@ -1170,58 +1171,3 @@ config_load_buffer(const char *path, const void *buf, size_t len,
 	yconf_close(&y);
 	return config_done(cfg, d, nerrors);
 }
-
-struct config *
-config_ref(struct config *cfg)
-{
-	__atomic_add_fetch(&cfg->refcnt, 1, __ATOMIC_RELAXED);
-	return cfg;
-}
-
-void
-config_unref(struct config *cfg)
-{
-	if (cfg == NULL)
-		return;
-	if (__atomic_sub_fetch(&cfg->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
-		config_free(cfg);
-}
-
-static const struct config_app *
-config_find_host(const struct config *cfg, const char *host)
-{
-	size_t	i, j;
-
-	for (i = 0; i < cfg->napps; i++)
-		for (j = 0; j < cfg->apps[i].nhosts; j++)
-			if (strcmp(cfg->apps[i].hosts[j], host) == 0)
-				return &cfg->apps[i];
-	return NULL;
-}
-
-/*
- * Exact names win; then "*.example.com" serves "a.example.com" (exactly one
- * more label, never "example.com" itself nor "a.b.example.com").
- */
-const struct config_app *
-config_app_for_host(const struct config *cfg, const char *host)
-{
-	const struct config_app	*app;
-	const char		*dot;
-	char			 wild[260];
-
-	if ((app = config_find_host(cfg, host)) != NULL)
-		return app;
-	if ((dot = strchr(host, '.')) == NULL || dot == host ||
-	    dot[1] == '\0')
-		return NULL;
-	if (snprintf(wild, sizeof(wild), "*%s", dot) >= (int)sizeof(wild))
-		return NULL;
-	if ((app = config_find_host(cfg, wild)) != NULL)
-		return app;
-	if (snprintf(wild, sizeof(wild), "{org}%s", dot) >= (int)sizeof(wild))
-		return NULL;
-	return config_find_host(cfg, wild);
-}
-
-

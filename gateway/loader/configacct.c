@@ -19,7 +19,7 @@
 #include "mailtmpl.h"
 #include "parse.h"
 #include "password.h"
-#include "ratelimit.h"
+#include "ratelimits.h"
 #include "secret.h"
 #include "totp.h"
 #include "yconf.h"
@@ -410,17 +410,6 @@ config_unseal(const struct config *cfg, const char *purpose,
 		    size, len) == 0)
 			return 1;	/* by a previous secret */
 	return -1;
-}
-
-int
-config_names_has(const struct config_names *v, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return 1;
-	return 0;
 }
 
 /* mail.password: the sealed SMTP password, opened for the mailer. */

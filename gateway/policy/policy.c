@@ -13,7 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
-#include "ratelimit.h"
+#include "ratelimits.h"
 #include "route.h"
 #include "tls.h"
 #include "yconf.h"
