@@ -87,6 +87,12 @@ void	yconf_error(struct yconf *y, const yaml_node_t *n, const char *fmt, ...)
 void	yconf_warning(struct yconf *y, const yaml_node_t *n,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Record "<y->key>: out of memory" at <n> (NULL: the file): the load fails
+ * and the process goes on.  Returns -1.
+ */
+int	yconf_nomem(struct yconf *y, const yaml_node_t *n);
+
 /* A plain null: "null", "~" or nothing (not a quoted "null"). */
 int	yconf_is_null(const yaml_node_t *n);
 

@@ -32,7 +32,8 @@ struct config_ctx {
 	int		  certs_key;	/* tls.certificates was given */
 };
 
-/* <name> resolved against the config file's directory; caller frees. */
+/* <name> resolved against the config file's directory (the caller frees
+ * it), or NULL when out of memory. */
 char		*config_path(const struct config *cfg, const char *name);
 /*
  * A file holding a secret, at least <min> bytes, not group/world
@@ -61,8 +62,9 @@ void		 config_on_ratelimits(struct yconf *, yaml_node_t *, void *);
 void		 config_on_audit(struct yconf *, yaml_node_t *, void *);
 void		 config_on_webhooks(struct yconf *, yaml_node_t *, void *);
 void		 config_webhooks_free(struct config *);
-/* The built-in rate-limit classes, before the file is read. */
-void		 config_rl_defaults_set(struct config *);
+/* The built-in rate-limit classes, before the file is read; 0, or -1
+ * when out of memory. */
+int		 config_rl_defaults_set(struct config *);
 /* After config_keys(): roles of mfa: in the ladder; password rules. */
 void		 config_account_check(struct config *cfg, struct diag *d);
 /* configmail.c: the mail section (templates included). */

@@ -217,7 +217,7 @@ config_path(const struct config *cfg, const char *name)
 	else
 		len = strlen(cfg->dir) + 1 + strlen(name) + 1;
 	if ((p = malloc(len)) == NULL)
-		fatal("%s", __func__);
+		return NULL;
 	if (name[0] == '/')
 		memcpy(p, name, len);
 	else
@@ -319,8 +319,11 @@ config_add_listen(struct yconf *y, yaml_node_t *n, struct config_listen *l)
 		cfg->listen = nl;
 	if (nn != NULL)
 		cx->listen_nodes = nn;
-	if (nl == NULL || nn == NULL)
-		fatal("%s", __func__);
+	if (nl == NULL || nn == NULL) {
+		yconf_nomem(y, n);
+		parse_addr_free(&l->addr);
+		return;
+	}
 	cx->listen_nodes[cfg->nlisten] = n;
 	cfg->listen[cfg->nlisten++] = *l;
 }
@@ -397,8 +400,10 @@ config_on_proxy(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	nc = reallocarray(cfg->trusted_proxies, cfg->ntrusted_proxies + 1,
 	    sizeof(*nc));
-	if (nc == NULL)
-		fatal("%s", __func__);
+	if (nc == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	cfg->trusted_proxies = nc;
 	cfg->trusted_proxies[cfg->ntrusted_proxies++] = c;
 }
@@ -438,8 +443,11 @@ config_open_file(struct yconf *y, yaml_node_t *n, const char *path,
 		close(fd);
 		return NULL;
 	}
-	if ((fp = fdopen(fd, "r")) == NULL)
-		fatal("%s", __func__);
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		yconf_error(y, n, "%s: cannot read %s: %s", y->key, path,
+		    strerror(errno));
+		close(fd);
+	}
 	return fp;
 }
 
@@ -487,7 +495,10 @@ config_on_cert_file(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_str(y, n, &s) == -1)
 		return;
-	cl->c.cert_file = config_path(cx->cfg, s);
+	if ((cl->c.cert_file = config_path(cx->cfg, s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if ((fp = config_open_file(y, n, cl->c.cert_file, 0, &st)) == NULL)
 		return;
 	cl->x509 = PEM_read_X509(fp, NULL, config_no_passphrase, NULL);
@@ -511,7 +522,10 @@ config_on_key_file(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_str(y, n, &s) == -1)
 		return;
-	cl->c.key_file = config_path(cx->cfg, s);
+	if ((cl->c.key_file = config_path(cx->cfg, s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if ((fp = config_open_file(y, n, cl->c.key_file, 1, &st)) == NULL)
 		return;
 	cl->pkey = PEM_read_PrivateKey(fp, NULL, config_no_passphrase, NULL);
@@ -523,13 +537,16 @@ config_on_key_file(struct yconf *y, yaml_node_t *n, void *obj)
 }
 
 static void
-config_add_cert(struct config *cfg, struct config_certload *cl)
+config_add_cert(struct yconf *y, yaml_node_t *n, struct config *cfg,
+    struct config_certload *cl)
 {
 	struct config_cert	*nc;
 
 	nc = reallocarray(cfg->certs, cfg->ncerts + 1, sizeof(*nc));
-	if (nc == NULL)
-		fatal("%s", __func__);
+	if (nc == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	cfg->certs = nc;
 	cfg->certs[cfg->ncerts++] = cl->c;
 	memset(&cl->c, 0, sizeof(cl->c));
@@ -546,7 +563,7 @@ config_on_cert(struct yconf *y, yaml_node_t *n, void *obj)
 	    NITEMS(config_cert_keys), &cl);
 	if (cl.x509 != NULL && cl.pkey != NULL) {
 		if (X509_check_private_key(cl.x509, cl.pkey) == 1)
-			config_add_cert(cx->cfg, &cl);
+			config_add_cert(y, n, cx->cfg, &cl);
 		else
 			yconf_error(y, n, "tls.certificates: key %s does not "
 			    "match certificate %s", cl.c.key_file,
@@ -643,8 +660,10 @@ config_credential_path(struct yconf *y, yaml_node_t *n, const char *s,
 		    "/run/credentials/UNIT directory)", y->key, name);
 		return NULL;
 	}
-	if (asprintf(&path, "%s/%s", dir, name) == -1)
-		fatal("%s", __func__);
+	if (asprintf(&path, "%s/%s", dir, name) == -1) {
+		yconf_nomem(y, n);
+		return NULL;
+	}
 	*err = 0;
 	return path;
 }
@@ -670,7 +689,10 @@ config_secret_file(struct yconf *y, yaml_node_t *n, size_t min, char **out)
 	if ((path = config_credential_path(y, n, s, &err)) == NULL) {
 		if (err)
 			return;
-		path = config_path(cx->cfg, s);
+		if ((path = config_path(cx->cfg, s)) == NULL) {
+			yconf_nomem(y, n);
+			return;
+		}
 	}
 	if ((fp = config_open_file(y, n, path, 1, &st)) == NULL) {
 		free(path);
@@ -723,8 +745,11 @@ config_on_prev_secret(struct yconf *y, yaml_node_t *n, void *obj)
 	if (path == NULL)
 		return;
 	if ((v = reallocarray(cfg->prev_secret_files,
-	    cfg->nprev_secret_files + 1, sizeof(*v))) == NULL)
-		fatal("%s", __func__);
+	    cfg->nprev_secret_files + 1, sizeof(*v))) == NULL) {
+		yconf_nomem(y, n);
+		free(path);
+		return;
+	}
 	cfg->prev_secret_files = v;
 	v[cfg->nprev_secret_files++] = path;
 }
@@ -789,7 +814,10 @@ config_on_readable(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
 		return;
-	path = config_path(cx->cfg, s);
+	if ((path = config_path(cx->cfg, s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if (access(path, R_OK) == -1) {
 		yconf_error(y, n, "%s: cannot read %s: %s", y->key, path,
 		    strerror(errno));
@@ -840,8 +868,11 @@ config_add_policy(struct yconf *y, yaml_node_t *n, const char *path)
 		}
 	nf = reallocarray(cfg->policy_files, cfg->npolicy_files + 1,
 	    sizeof(*nf));
-	if (nf == NULL)
-		fatal("%s", __func__);
+	if (nf == NULL) {
+		yconf_nomem(y, n);
+		free(rp);
+		return;
+	}
 	cfg->policy_files = nf;
 	cfg->policy_files[cfg->npolicy_files++] = rp;
 	(void)policy_load_file(cfg, rp, cx->diag);
@@ -859,7 +890,10 @@ config_on_policy(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_str(y, n, &s) == -1)
 		return;
-	pattern = config_path(cx->cfg, s);
+	if ((pattern = config_path(cx->cfg, s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if (strpbrk(s, "*?[") == NULL) {
 		config_add_policy(y, n, pattern);
 		free(pattern);
@@ -895,16 +929,20 @@ config_roles_free(struct config *cfg)
 	cfg->nroles = 0;
 }
 
-static void
+/* Append <role> to the ladder; 0, or -1 when out of memory. */
+static int
 config_role_add(struct config *cfg, const char *role)
 {
 	char	**v;
 
 	if ((v = reallocarray(cfg->roles, cfg->nroles + 1, sizeof(*v))) ==
-	    NULL || (v[cfg->nroles] = strdup(role)) == NULL)
-		fatal("%s", __func__);
+	    NULL)
+		return -1;
 	cfg->roles = v;
+	if ((v[cfg->nroles] = strdup(role)) == NULL)
+		return -1;
 	cfg->nroles++;
+	return 0;
 }
 
 /*
@@ -944,25 +982,32 @@ config_on_roles(struct yconf *y, yaml_node_t *n, void *obj)
 		if (i < cfg->nroles)
 			yconf_error(y, item, "%s: duplicate role '%s'", y->key,
 			    s);
-		else
-			config_role_add(cfg, s);
+		else if (config_role_add(cfg, s) == -1)
+			yconf_nomem(y, item);
 	}
 }
 
-/* A snapshot holding every default of conf/postern.yaml. */
+/* A snapshot holding every default of conf/postern.yaml, or NULL when
+ * out of memory. */
 struct config *
 config_new(const char *path)
 {
 	struct config	*cfg;
 	char		 err[PARSE_ERRLEN], *copy;
+	int		 bad = 0;
 
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
-	    (cfg->path = strdup(path)) == NULL ||
-	    (copy = strdup(path)) == NULL)
-		fatal("%s", __func__);
-	if ((cfg->dir = strdup(dirname(copy))) == NULL)
-		fatal("%s", __func__);
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->refcnt = 1;
+	cfg->destroy = config_free;
+	if ((cfg->path = strdup(path)) == NULL ||
+	    (copy = strdup(path)) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	cfg->dir = strdup(dirname(copy));
 	free(copy);
+	bad |= cfg->dir == NULL;
 	cfg->max_connections = 10000;
 	cfg->max_connections_per_ip = 256;
 	cfg->max_request_line = 8 * KIB;
@@ -979,10 +1024,9 @@ config_new(const char *path)
 	cfg->shutdown_timeout = 30 * MS_SEC;
 	cfg->hsts_max_age = 365 * 86400;
 	cfg->hsts_include_subdomains = 1;
-	if (parse_addr("127.0.0.1:6379", &cfg->redis, err, sizeof(err)) == -1)
-		fatalx("%s: %s", __func__, err);
-	if ((cfg->redis_prefix = strdup("postern:")) == NULL)
-		fatal("%s", __func__);
+	bad |= parse_addr("127.0.0.1:6379", &cfg->redis, err,
+	    sizeof(err)) == -1;
+	bad |= (cfg->redis_prefix = strdup("postern:")) == NULL;
 	cfg->redis_connect_timeout = 2 * MS_SEC;
 	cfg->redis_command_timeout = 1 * MS_SEC;
 	cfg->argon2_memory = 19 * MIB;
@@ -995,7 +1039,7 @@ config_new(const char *path)
 	cfg->session_idle_timeout = 30 * 60 * MS_SEC;
 	cfg->session_ws_recheck = 30 * MS_SEC;
 	cfg->mfa_max_failures = 5;
-	config_rl_defaults_set(cfg);
+	bad |= config_rl_defaults_set(cfg) == -1;
 	cfg->account_fresh_auth = 5 * 60 * MS_SEC;
 	cfg->token_ttl = 10 * 60 * MS_SEC;
 	cfg->notify_changes = 1;
@@ -1003,16 +1047,17 @@ config_new(const char *path)
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
 	cfg->session_max_per_user = 10;
 	cfg->assertion_ttl = 60 * MS_SEC;
-	config_role_add(cfg, "owner");
-	config_role_add(cfg, "admin");
-	config_role_add(cfg, "member");
-	config_role_add(cfg, "viewer");
-	if ((cfg->assertion_issuer = strdup("postern")) == NULL ||
-	    (cfg->brand_product = strdup("Postern")) == NULL ||
-	    (cfg->brand_color = strdup("#2b59c3")) == NULL)
-		fatal("%s", __func__);
-	cfg->refcnt = 1;
-	cfg->destroy = config_free;
+	bad |= config_role_add(cfg, "owner") == -1;
+	bad |= config_role_add(cfg, "admin") == -1;
+	bad |= config_role_add(cfg, "member") == -1;
+	bad |= config_role_add(cfg, "viewer") == -1;
+	bad |= (cfg->assertion_issuer = strdup("postern")) == NULL;
+	bad |= (cfg->brand_product = strdup("Postern")) == NULL;
+	bad |= (cfg->brand_color = strdup("#2b59c3")) == NULL;
+	if (bad) {
+		config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -1135,10 +1180,10 @@ config_done(struct config *cfg, struct diag *d, size_t nerrors)
 		config_keys(cfg, d);
 		config_account_check(cfg, d);
 	}
-	if (d->nerrors == nerrors) {
-		headers_build(cfg);	/* per-app header lines, once */
+	if (d->nerrors == nerrors && headers_build(cfg) == -1)
+		diag_error(d, cfg->path, 0, 0, "out of memory");
+	if (d->nerrors == nerrors)	/* per-app header lines built once */
 		return cfg;
-	}
 	config_free(cfg);
 	return NULL;
 }
@@ -1150,7 +1195,10 @@ config_load(const char *path, struct diag *d)
 	struct yconf	 y;
 	size_t		 nerrors = d->nerrors;
 
-	cfg = config_new(path);
+	if ((cfg = config_new(path)) == NULL) {
+		diag_error(d, path, 0, 0, "out of memory");
+		return NULL;
+	}
 	if (yconf_open(&y, path, d) == 0)
 		config_walk(&y, cfg, d);
 	yconf_close(&y);
@@ -1165,7 +1213,10 @@ config_load_buffer(const char *path, const void *buf, size_t len,
 	struct yconf	 y;
 	size_t		 nerrors = d->nerrors;
 
-	cfg = config_new(path);
+	if ((cfg = config_new(path)) == NULL) {
+		diag_error(d, path, 0, 0, "out of memory");
+		return NULL;
+	}
 	if (yconf_open_buffer(&y, path, buf, len, d) == 0)
 		config_walk(&y, cfg, d);
 	yconf_close(&y);

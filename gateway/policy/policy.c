@@ -192,8 +192,10 @@ policy_on_name(struct yconf *y, yaml_node_t *n, void *obj)
 			return;
 		}
 	}
-	if ((pc->app.name = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pc->app.name = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	pc->app.pos = policy_pos(n);
 }
 
@@ -249,7 +251,8 @@ policy_host_taken(struct yconf *y, yaml_node_t *n, struct policy_ctx *pc,
 	return 0;
 }
 
-static void
+/* Take <host> into the app; 0, or -1 when out of memory (then freed). */
+static int
 policy_add_host(struct policy_ctx *pc, char *host, struct config_pos pos)
 {
 	struct config_app	*a = &pc->app;
@@ -257,15 +260,18 @@ policy_add_host(struct policy_ctx *pc, char *host, struct config_pos pos)
 	struct config_pos	*hp;
 
 	hosts = reallocarray(a->hosts, a->nhosts + 1, sizeof(*hosts));
-	if (hosts == NULL)
-		fatal("%s", __func__);
-	a->hosts = hosts;
+	if (hosts != NULL)
+		a->hosts = hosts;
 	hp = reallocarray(a->host_pos, a->nhosts + 1, sizeof(*hp));
-	if (hp == NULL)
-		fatal("%s", __func__);
-	a->host_pos = hp;
+	if (hp != NULL)
+		a->host_pos = hp;
+	if (hosts == NULL || hp == NULL) {
+		free(host);
+		return -1;
+	}
 	a->hosts[a->nhosts] = host;
 	a->host_pos[a->nhosts++] = pos;
+	return 0;
 }
 
 static void
@@ -278,8 +284,10 @@ policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_str(y, n, &s) == -1)
 		return;
-	if ((host = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((host = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	for (p = host; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -301,7 +309,8 @@ policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
 		free(host);
 	else {
 		pc->app.host_tenant |= tenant;
-		policy_add_host(pc, host, policy_pos(n));
+		if (policy_add_host(pc, host, policy_pos(n)) == -1)
+			yconf_nomem(y, n);
 	}
 }
 
@@ -356,8 +365,11 @@ policy_on_upstream_ca(struct yconf *y, yaml_node_t *n, void *obj)
 	slash = strrchr(y->path, '/');
 	dirlen = slash == NULL || *s == '/' ? 0 : (int)(slash - y->path + 1);
 	free(pc->ca_file);
-	if (asprintf(&pc->ca_file, "%.*s%s", dirlen, y->path, s) == -1)
-		fatal("%s", __func__);
+	if (asprintf(&pc->ca_file, "%.*s%s", dirlen, y->path, s) == -1) {
+		pc->ca_file = NULL;
+		yconf_nomem(y, n);
+		return;
+	}
 	pc->ca_pos = policy_pos(n);
 }
 
@@ -378,8 +390,10 @@ policy_on_server_name(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	free(pc->server_name);
-	if ((pc->server_name = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pc->server_name = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	for (p = pc->server_name; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -458,8 +472,10 @@ policy_on_header(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(*field);
 	*field = NULL;
-	if (s != NULL && (*field = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if (s != NULL && (*field = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if (*field != NULL && y->cur->min == HEADERS_FRAME)
 		for (p = *field; *p != '\0'; p++)	/* DENY, SAMEORIGIN */
 			if (*p >= 'a' && *p <= 'z')
@@ -495,8 +511,10 @@ policy_on_org(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	free(pc->app.org);
-	if ((pc->app.org = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pc->app.org = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	pc->org_pos = policy_pos(n);
 }
 
@@ -552,10 +570,13 @@ policy_on_route(struct yconf *y, yaml_node_t *n, void *obj)
 		    "authenticated, role, users, emails, scopes or mfa",
 		    section, pr.r.pattern);
 	if (pr.ok && n->type == YAML_MAPPING_NODE) {
-		if (pc->app.routes == NULL)
-			pc->app.routes = route_table_new();
-		route_table_add(pc->app.routes, &pr.r);
-		return;
+		if (pc->app.routes == NULL &&
+		    (pc->app.routes = route_table_new()) == NULL)
+			yconf_nomem(y, n);
+		else if (route_table_add(pc->app.routes, &pr.r) == -1)
+			yconf_nomem(y, n);
+		else
+			return;
 	}
 	route_clear(&pr.r);
 }
@@ -570,8 +591,11 @@ policy_on_routes(struct yconf *y, yaml_node_t *n, void *obj)
 		    "it or add routes", y->key);
 		return;
 	}
-	if (pc->app.routes == NULL)
-		pc->app.routes = route_table_new();
+	if (pc->app.routes == NULL &&
+	    (pc->app.routes = route_table_new()) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	yconf_seq(y, n, policy_on_route, obj);
 }
 
@@ -589,8 +613,10 @@ policy_on_r_path(struct yconf *y, yaml_node_t *n, void *obj)
 		    parse_printable(val, sizeof(val), s, 64), err);
 		return;
 	}
-	if ((pr->r.pattern = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pr->r.pattern = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	pr->r.path_pos = policy_pos(n);
 	pr->ok = 1;
 }
@@ -712,9 +738,15 @@ policy_on_r_list(struct yconf *y, yaml_node_t *n, void *obj)
 			    what[y->cur->min]);
 			continue;
 		}
-		if ((nl = reallocarray(*v, *nv + 1, sizeof(*nl))) == NULL ||
-		    (nl[*nv] = strdup(s)) == NULL)
-			fatal("%s", __func__);
+		if ((nl = reallocarray(*v, *nv + 1, sizeof(*nl))) == NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
+		*v = nl;
+		if ((nl[*nv] = strdup(s)) == NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
 		for (c = nl[*nv]; *c != '\0'; c++)
 			if (*c >= 'A' && *c <= 'Z')
 				*c = (char)(*c - 'A' + 'a');
@@ -789,21 +821,23 @@ policy_on_r_rate(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(pr->r.rate_limit);
 	if ((pr->r.rate_limit = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 /* Move the finished app into cfg->apps. */
 static void
-policy_append(struct config *cfg, struct config_app *app, const char *path)
+policy_append(struct config *cfg, struct config_app *app, const char *path,
+    struct diag *d)
 {
 	struct config_app	*apps;
 
 	apps = reallocarray(cfg->apps, cfg->napps + 1, sizeof(*apps));
-	if (apps == NULL)
-		fatal("%s", __func__);
-	cfg->apps = apps;
-	if ((app->policy_file = strdup(path)) == NULL)
-		fatal("%s", __func__);
+	if (apps != NULL)
+		cfg->apps = apps;
+	if (apps == NULL || (app->policy_file = strdup(path)) == NULL) {
+		diag_error(d, path, 0, 0, "out of memory");
+		return;
+	}
 	cfg->apps[cfg->napps++] = *app;
 	memset(app, 0, sizeof(*app));
 }
@@ -840,7 +874,10 @@ policy_load(struct config *cfg, struct yconf *y, int opened, const char *path,
 	pc.cfg = cfg;
 	pc.app.hide_server_header = 1;
 	pc.app.protect = 1;		/* fail safe: public is said out loud */
-	headers_defaults(&pc.app.sec);
+	if (headers_defaults(&pc.app.sec) == -1 && opened == 0) {
+		diag_error(d, path, 0, 0, "out of memory");
+		opened = -1;
+	}
 	if (opened == 0) {
 		if ((root = yconf_root(y)) == NULL)
 			diag_error(d, path, 0, 0, "empty policy file (expected "
@@ -857,7 +894,7 @@ policy_load(struct config *cfg, struct yconf *y, int opened, const char *path,
 	free(pc.server_name);
 	if (d->nerrors == nerrors && pc.app.name != NULL &&
 	    pc.upstream_ok && pc.app.nhosts > 0)
-		policy_append(cfg, &pc.app, path);
+		policy_append(cfg, &pc.app, path, d);
 	policy_app_free(&pc.app);
 	return d->nerrors == nerrors ? 0 : -1;
 }
@@ -895,8 +932,10 @@ policy_compile(struct config *cfg, struct diag *d)
 	const char		**classes;
 	size_t			 i;
 
-	if ((classes = calloc(cfg->nratelimits + 1, sizeof(*classes))) == NULL)
-		fatal("%s", __func__);
+	if ((classes = calloc(cfg->nratelimits + 1, sizeof(*classes))) == NULL) {
+		diag_error(d, cfg->path, 0, 0, "out of memory");
+		return;
+	}
 	for (i = 0; i < cfg->nratelimits; i++)
 		classes[i] = cfg->ratelimits[i].name;
 	for (i = 0; i < cfg->napps; i++) {

@@ -166,8 +166,10 @@ route_seg_check(struct route *r, const char *s, size_t len, size_t idx,
 			return -1;
 		}
 		if ((r->params[r->nparams].name = strndup(s + 1, len - 2)) ==
-		    NULL)
-			fatal("%s", __func__);
+		    NULL) {
+			(void)snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		r->params[r->nparams++].seg = idx;
 		if (len - 2 == 3 && strncmp(s + 1, "org", 3) == 0)
 			r->org_seg = (int)idx;
@@ -211,8 +213,11 @@ route_pat_normal(const char *s, char *err, size_t errlen)
 	}
 	buf[o] = '\0';
 	if ((norm = path_normalize(buf, o, &pe)) == NULL) {
-		(void)snprintf(err, errlen, "not a valid path (%s)",
-		    path_error_reason(pe));
+		if (pe == PATH_NOMEM)
+			(void)snprintf(err, errlen, "out of memory");
+		else
+			(void)snprintf(err, errlen, "not a valid path (%s)",
+			    path_error_reason(pe));
 		return -1;
 	}
 	rc = strcmp(norm, buf) == 0 || (o == 0 && strcmp(norm, "/") == 0) ?
@@ -260,17 +265,21 @@ route_pattern_parse(struct route *r, const char *s, char *err, size_t errlen)
 
 /* ---- the trie ---- */
 
+/* A node for literal <lit> (NULL: a parameter or the root), or NULL when
+ * out of memory. */
 static struct route_node *
 route_node_new(const char *lit, size_t len)
 {
 	struct route_node	*n;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
-		fatal("%s", __func__);
+		return NULL;
 	n->min = SIZE_MAX;
 	if (lit != NULL) {
-		if ((n->lit = strndup(lit, len)) == NULL)
-			fatal("%s", __func__);
+		if ((n->lit = strndup(lit, len)) == NULL) {
+			free(n);
+			return NULL;
+		}
 		n->litlen = len;
 	}
 	return n;
@@ -336,24 +345,26 @@ route_hash(const char *s, size_t len, int ci)
  */
 #define ROUTE_HASH_MIN	8
 
-static void
+/* 0, or -1 when out of memory. */
+static int
 route_node_index(struct route_node *n, int ci)
 {
 	size_t	size = 1, i, j;
 
 	for (i = 0; i < n->nkids; i++)
-		route_node_index(n->kids[i], ci);
-	if (n->param != NULL)
-		route_node_index(n->param, ci);
+		if (route_node_index(n->kids[i], ci) == -1)
+			return -1;
+	if (n->param != NULL && route_node_index(n->param, ci) == -1)
+		return -1;
 	if (n->lit != NULL)
 		n->hash = route_hash(n->lit, n->litlen, ci);
 	if (n->nkids < ROUTE_HASH_MIN)
-		return;
+		return 0;
 	while (size < 2 * n->nkids)
 		size <<= 1;
 	free(n->tab);
 	if ((n->tab = calloc(size, sizeof(*n->tab))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	n->tabmask = size - 1;
 	for (i = 0; i < n->nkids; i++) {
 		j = route_hash(n->kids[i]->lit, n->kids[i]->litlen, ci) &
@@ -364,6 +375,7 @@ route_node_index(struct route_node *n, int ci)
 		    n->kids[i]->litlen, ci);
 		n->tab[j].node = n->kids[i];
 	}
+	return 0;
 }
 
 /* Binary search of the literal children; the slot goes to *<at>. */
@@ -399,15 +411,16 @@ route_kid_find(const struct route_node *n, const char *s, size_t len, int ci,
 	return NULL;
 }
 
-static void
+static int
 route_idx_push(uint32_t **v, size_t *n, size_t idx)
 {
 	uint32_t	*nv;
 
 	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	*v = nv;
 	nv[(*n)++] = (uint32_t)idx;
+	return 0;
 }
 
 static struct route_node *
@@ -423,13 +436,16 @@ route_child(struct route_node *n, const struct route_pat *p, size_t k, int ci)
 	}
 	if ((c = route_kid_find(n, p->seg[k], p->len[k], ci, &at)) != NULL)
 		return c;
-	c = route_node_new(p->seg[k], p->len[k]);
+	if ((c = route_node_new(p->seg[k], p->len[k])) == NULL)
+		return NULL;
 	for (i = 0; ci && i < c->litlen; i++)
 		if (c->lit[i] >= 'A' && c->lit[i] <= 'Z')
 			c->lit[i] = (char)(c->lit[i] - 'A' + 'a');
 	kids = reallocarray(n->kids, n->nkids + 1, sizeof(*kids));
-	if (kids == NULL)
-		fatal("%s", __func__);
+	if (kids == NULL) {
+		route_node_free(c);
+		return NULL;
+	}
 	memmove(kids + at + 1, kids + at, (n->nkids - at) * sizeof(*kids));
 	kids[at] = c;
 	n->kids = kids;
@@ -437,8 +453,9 @@ route_child(struct route_node *n, const struct route_pat *p, size_t k, int ci)
 	return c;
 }
 
-/* Insert route <idx> (inserted in increasing order). */
-static void
+/* Insert route <idx> (inserted in increasing order); 0, or -1 when out
+ * of memory. */
+static int
 route_insert(struct route_table *t, size_t idx)
 {
 	struct route_pat	 p;
@@ -449,14 +466,14 @@ route_insert(struct route_table *t, size_t idx)
 	if (n->min == SIZE_MAX)
 		n->min = idx;
 	for (k = 0; k < p.n && p.kind[k] != SEG_REST; k++) {
-		n = route_child(n, &p, k, t->ci);
+		if ((n = route_child(n, &p, k, t->ci)) == NULL)
+			return -1;
 		if (n->min == SIZE_MAX)
 			n->min = idx;
 	}
 	if (k < p.n)
-		route_idx_push(&n->rest, &n->nrest, idx);
-	else
-		route_idx_push(&n->exact, &n->nexact, idx);
+		return route_idx_push(&n->rest, &n->nrest, idx);
+	return route_idx_push(&n->exact, &n->nexact, idx);
 }
 
 /* ---- matching ---- */
@@ -601,8 +618,11 @@ route_table_new(void)
 	struct route_table	*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("%s", __func__);
-	t->root = route_node_new(NULL, 0);
+		return NULL;
+	if ((t->root = route_node_new(NULL, 0)) == NULL) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -647,16 +667,17 @@ route_table_free(struct route_table *t)
 	free(t);
 }
 
-void
+int
 route_table_add(struct route_table *t, struct route *r)
 {
 	struct route	*v;
 
 	if ((v = reallocarray(t->routes, t->nroutes + 1, sizeof(*v))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	t->routes = v;
 	t->routes[t->nroutes++] = *r;
 	memset(r, 0, sizeof(*r));
+	return 0;
 }
 
 size_t
@@ -900,6 +921,14 @@ route_check_public(struct route_table *t, size_t j, const char *file,
 	    "protects", r->pattern, e->pattern, e->pos.line);
 }
 
+/* The table cannot be built: an error for <file>; returns -1. */
+static int
+route_nomem(struct diag *d, const char *file)
+{
+	diag_error(d, file, 0, 0, "out of memory");
+	return -1;
+}
+
 int
 route_table_compile(struct route_table *t, const struct route_binding *b,
     const char *file, struct diag *d)
@@ -908,25 +937,31 @@ route_table_compile(struct route_table *t, const struct route_binding *b,
 	char	*dead;
 
 	t->ci = b->case_insensitive;
+	t->compiled = 0;
 	route_strv_free(t->roles, t->nroles);
+	t->nroles = 0;
 	if ((t->roles = calloc(b->nroles + 1, sizeof(*t->roles))) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < b->nroles; i++)
-		if ((t->roles[i] = strdup(b->roles[i])) == NULL)
-			fatal("%s", __func__);
-	t->nroles = b->nroles;
+		return route_nomem(d, file);
+	for (; t->nroles < b->nroles; t->nroles++)
+		if ((t->roles[t->nroles] = strdup(b->roles[t->nroles])) ==
+		    NULL)
+			return route_nomem(d, file);
 	if ((dead = calloc(t->nroutes + 1, 1)) == NULL)
-		fatal("%s", __func__);
+		return route_nomem(d, file);
 	for (i = 0; i < t->nroutes; i++) {
 		route_check_one(&t->routes[i], b, file, d);
 		dead[i] = (char)route_check_shadow(t, i, file, d);
-		route_insert(t, i);
+		if (route_insert(t, i) == -1) {
+			free(dead);
+			return route_nomem(d, file);
+		}
 	}
 	for (i = 0; i < t->nroutes; i++)
 		if (!dead[i])
 			route_check_public(t, i, file, d);
 	free(dead);
-	route_node_index(t->root, t->ci);
+	if (route_node_index(t->root, t->ci) == -1)
+		return route_nomem(d, file);
 	t->compiled = d->nerrors == nerrors;
 	return t->compiled ? 0 : -1;
 }

@@ -114,6 +114,7 @@ struct route_match {
 /* Free what <r> holds (not <r>) and zero it; for routes never added. */
 void		 route_clear(struct route *r);
 
+/* An empty table, or NULL when out of memory. */
 struct route_table	*route_table_new(void);
 /* Free <t> and every route; NULL-safe. */
 void		 route_table_free(struct route_table *t);
@@ -126,9 +127,10 @@ int		 route_pattern_parse(struct route *r, const char *s,
 		    char *err, size_t errlen);
 /*
  * Append <r> (its strings and arrays now belong to <t>; <r> itself is
- * copied).  Routes are matched in the order added.
+ * copied).  Routes are matched in the order added.  0, or -1 when out of
+ * memory (then <r> is left to the caller).
  */
-void		 route_table_add(struct route_table *t, struct route *r);
+int		 route_table_add(struct route_table *t, struct route *r);
 size_t		 route_table_count(const struct route_table *t);
 const struct route *route_table_get(const struct route_table *t, size_t i);
 /*
