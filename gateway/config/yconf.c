@@ -92,9 +92,13 @@ yconf_mark_error(struct yconf *y, const yaml_mark_t *m, const char *fmt, ...)
 static void
 yconf_syntax_error(struct yconf *y, const yaml_parser_t *p)
 {
-	const char	*problem = p->problem != NULL ? p->problem : "error";
+	const char	*problem = p->problem;
 
-	if (p->error == YAML_READER_ERROR)
+	/* libyaml names the problem of every syntax error; none (or its
+	 * memory error) means an allocation failed. */
+	if (p->error == YAML_MEMORY_ERROR || p->problem == NULL)
+		diag_error(y->diag, y->path, 0, 0, "out of memory");
+	else if (p->error == YAML_READER_ERROR)
 		diag_error(y->diag, y->path, 0, 0, "invalid YAML input: %s "
 		    "at byte %zu", problem, p->problem_offset);
 	else if (p->context != NULL)
