@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "config.h"
+#include "confaddr.h"
 
 #define YCONF_MAXSIZE	(1024 * 1024)	/* bytes of one file */
 #define YCONF_MAXDEPTH	32		/* nested collections */

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ratelimits.h"
+#include "confratelimit.h"
 #include "store.h"
 
 struct client;

@@ -19,7 +19,7 @@
 #include "mailtmpl.h"
 #include "parse.h"
 #include "password.h"
-#include "ratelimits.h"
+#include "confratelimit.h"
 #include "secret.h"
 #include "totp.h"
 #include "yconf.h"

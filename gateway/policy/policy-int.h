@@ -9,8 +9,9 @@
 
 #include <yaml.h>
 
-#include "config.h"
+#include "confapp.h"
 
+struct config;
 struct yconf;
 
 #define POLICY_NAMEMAX	63

@@ -14,7 +14,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "policy-int.h"
-#include "ratelimits.h"
+#include "confratelimit.h"
 #include "route.h"
 #include "tls.h"
 #include "yconf.h"

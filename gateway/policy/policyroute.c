@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "parse.h"
 #include "policy-int.h"
 #include "route.h"

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "confaddr.h"
 
 struct diag;
 

@@ -3,8 +3,8 @@
  * counted under (identity/ratelimit.c counts them; policy files name them
  * in their routes).
  */
-#ifndef POSTERN_CONFIG_RATELIMITS_H
-#define POSTERN_CONFIG_RATELIMITS_H
+#ifndef POSTERN_CONFRATELIMIT_H
+#define POSTERN_CONFRATELIMIT_H
 
 #include <stdint.h>
 
