@@ -8,7 +8,7 @@
  * reads only those: confaddr.h (addresses, prefixes, positions, names),
  * conflisten.h (listeners, certificates), confapp.h (apps from policy
  * files), confmail.h, confwebhook.h, confratelimit.h.  The snapshot
- * functions are in snapshot.c; loading is in loader/.
+ * functions are in snapshot.c; loading is in loader/ (loader.h).
  */
 #ifndef POSTERN_CONFIG_H
 #define POSTERN_CONFIG_H
@@ -164,20 +164,6 @@ struct config {
 	void		(*destroy)(struct config *);
 };
 
-/*
- * Load <path> and the policy files it names (loader/configload.c, like the
- * other loading functions below).  Every problem is added to
- * <d> as "file:line:col: message"; returns the snapshot with one reference
- * held by the caller, or NULL if <d> holds errors.
- */
-struct config	*config_load(const char *path, struct diag *d);
-/*
- * The same for a configuration held in memory (<len> bytes of <buf>, for
- * fuzzing and tests); <path> names it in messages and its directory is
- * where relative file names resolve.
- */
-struct config	*config_load_buffer(const char *path, const void *buf,
-		    size_t len, struct diag *d);
 /* Take one more reference to <cfg> (config/snapshot.c); returns <cfg>. */
 struct config	*config_ref(struct config *);
 /*
@@ -185,16 +171,4 @@ struct config	*config_ref(struct config *);
  * hook.  NULL-safe.
  */
 void		 config_unref(struct config *);
-/*
- * The resolved assertion.key_file of the config file <path>, read without
- * any other check (for `postern keys generate`), or NULL.  Caller frees.
- */
-char		*config_assertion_key_path(const char *path, struct diag *d);
-/*
- * Open config value <value> ("sealed:v1..." by postern secrets seal) for
- * <purpose> into <out>: 0, 1 if only a previous secret opened it, -1.
- */
-int	config_unseal(const struct config *cfg, const char *purpose,
-	    const char *value, unsigned char *out, size_t size, size_t *len);
-
 #endif

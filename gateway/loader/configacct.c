@@ -15,6 +15,7 @@
 #include "config.h"
 #include "config-int.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "mailtmpl.h"
 #include "parse.h"

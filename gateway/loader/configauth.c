@@ -16,6 +16,7 @@
 #include "config.h"
 #include "config-int.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "parse.h"
 #include "secret.h"

@@ -19,6 +19,7 @@
 #include "config-int.h"
 #include "diag.h"
 #include "headers.h"
+#include "loader.h"
 #include "log.h"
 #include "parse.h"
 #include "password.h"

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "testdir.h"
 
 static char	cfgpath[128];

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "testdir.h"
 
 /* ---- the failing allocator ---- */
