@@ -31,6 +31,7 @@
 #include "connlimit.h"
 #include "diag.h"
 #include "listener.h"
+#include "loader.h"
 #include "log.h"
 #include "mail.h"
 #include "pool.h"

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "mail.h"
 #include "mailcmd.h"

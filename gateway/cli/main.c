@@ -11,6 +11,7 @@
 #include "assertion.h"
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "mailcmd.h"
 #include "policycmd.h"

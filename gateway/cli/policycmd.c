@@ -13,6 +13,7 @@
 #include "config.h"
 #include "decide.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "parse.h"
 #include "path.h"

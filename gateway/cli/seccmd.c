@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "loader.h"
 #include "seccmd.h"
 #include "secret.h"
 #include "store.h"

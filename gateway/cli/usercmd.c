@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "password.h"
 #include "store.h"
 #include "user.h"

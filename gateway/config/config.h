@@ -3,6 +3,12 @@
  * every key) plus the policy files it names.  config_load() parses them into
  * one immutable snapshot; a running gateway holds references to it and a
  * reload swaps in a new one (the old is freed when its last reference drops).
+ *
+ * The types of the sections are in their own headers, for a module that
+ * reads only those: confaddr.h (addresses, prefixes, positions, names),
+ * conflisten.h (listeners, certificates), confapp.h (apps from policy
+ * files), confmail.h, confwebhook.h, confratelimit.h.  The snapshot
+ * functions are in snapshot.c; loading is in loader/ (loader.h).
  */
 #ifndef POSTERN_CONFIG_H
 #define POSTERN_CONFIG_H
@@ -11,148 +17,17 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "confaddr.h"
+#include "confapp.h"
+#include "conflisten.h"
+#include "confmail.h"
+#include "confwebhook.h"
 #include "log.h"
 
 struct diag;
 struct secret_keys;
 struct ratelimit_class;
 struct signer;
-struct ssl_ctx_st;
-
-/* An address as written ("0.0.0.0:443", "[::1]:8443", "unix:/run/x.sock")
- * and as resolved at load time. */
-struct config_addr {
-	char			*text;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-};
-
-/* A network prefix of trusted_proxies, e.g. 10.0.0.0/8 or ::1/128. */
-struct config_cidr {
-	int		family;		/* AF_INET or AF_INET6 */
-	unsigned char	addr[16];	/* network byte order, host bits zero */
-	unsigned int	bits;
-};
-
-struct config_listen {
-	struct config_addr addr;
-	int		tls;		/* 1: HTTPS; 0: plain HTTP */
-	int		redirect;	/* plain only: 1 = redirect to HTTPS */
-};
-
-struct config_cert {
-	char		*cert_file;	/* PEM chain, resolved path */
-	char		*key_file;	/* PEM key, mode 0600 or stricter */
-};
-
-/* An upstream URL such as http://127.0.0.1:8080 or https://app.internal. */
-struct config_upstream {
-	char		*url;		/* as written */
-	int		 tls;		/* https:// */
-	char		*host;		/* for Host/SNI and verification */
-	char		*port;		/* numeric string */
-	struct config_addr addr;	/* resolved at load */
-	char		*server_name;	/* SNI + verification; NULL: host */
-	char		*ca_file;	/* PEM CAs; NULL: system trust store */
-	struct ssl_ctx_st *ssl_ctx;	/* https:// only; freed with the app */
-};
-
-/* A one-based line and column in a file, for messages. */
-struct config_pos {
-	size_t		line;
-	size_t		col;
-};
-
-/*
- * An app's security_headers (policy file).  A NULL value is not sent; see
- * headers.h for the defaults and policies/README.md for the keys.
- */
-struct config_headers {
-	int		 override;	/* mode: override (1) or fill (0) */
-	char		*csp;		/* Content-Security-Policy */
-	char		*frame_options;	/* DENY, SAMEORIGIN */
-	char		*referrer_policy;
-	char		*permissions_policy;
-};
-
-struct headers_set;
-struct route_table;
-
-/* A list of names (roles, org slugs). */
-struct config_names {
-	char		**v;
-	size_t		 n;
-};
-/* 1 if <s> is in <v>. */
-int	config_names_has(const struct config_names *v, const char *s);
-
-/* One webhooks: endpoint (webhook.h). */
-struct config_webhook {
-	char		*url;
-	struct config_names events;	/* audit actions, or "*" */
-	unsigned char	 secret[64];	/* from secret_file or secret */
-	char		*sealed;	/* secret: "sealed:v1...", opened at load */
-	size_t		 secretlen;
-	uint64_t	 timeout;	/* ms per attempt */
-	uint64_t	 retries;
-	uint64_t	 backoff;	/* ms before the first retry */
-	struct config_cidr *allow;	/* allow_private */
-	size_t		 nallow;
-	int		 allow_http;
-	char		*ca_file;
-};
-
-/* An app, from a policy file: who it serves and where it forwards. */
-struct config_app {
-	char		*name;		/* unique; the JWT audience */
-	char		**hosts;	/* lower-case host names, no port */
-	size_t		 nhosts;
-	struct config_upstream upstream;
-	char		*policy_file;	/* file it came from, for messages */
-	struct config_pos pos;		/* of its name in policy_file */
-	struct config_pos *host_pos;	/* of each host, for conflicts */
-	struct config_headers sec;	/* security_headers */
-	int		 hide_server_header; /* drop Server, X-Powered-By */
-	int		 protect;	/* 1: every request needs a session */
-	struct headers_set *headers;	/* built from sec at load */
-	/* policy engine (route.h, decide.h) */
-	struct route_table *routes;	/* NULL: no routes: key, protect rules */
-	int		 host_tenant;	/* a host is "{org}.name": tenant label */
-	char		*org;		/* app.org: one fixed tenant, or NULL */
-	int		 case_insensitive_paths; /* upstream folds case */
-	int		 method_override; /* pass X-HTTP-Method-Override &c. */
-	int		 allow_clear_site_data; /* its Clear-Site-Data may
-					 * wipe cookies (ours too) */
-};
-
-/* mail.starttls: CURLOPT_USE_SSL for smtp:// (smtps:// is always TLS). */
-enum config_starttls {
-	CONFIG_STARTTLS_REQUIRED = 0,
-	CONFIG_STARTTLS_OPTIONAL,
-	CONFIG_STARTTLS_NONE,
-};
-
-struct mailtmpl_set;
-
-/* The mail: section (configmail.c); owned by its snapshot. */
-struct config_mail {
-	char		*url;		/* smtp://host[:port], smtps://... */
-	int		 smtps;		/* implicit TLS */
-	enum config_starttls starttls;
-	char		*ca_file;	/* PEM CAs; NULL: system trust store */
-	char		*username;	/* SMTP AUTH, or NULL */
-	char		*password;	/* password_file's bytes, or the
-					 * opened sealed password; wiped */
-	char		*sealed;	/* password: "sealed:v1..." */
-	char		*from;		/* envelope and From: addr-spec */
-	char		*from_name;	/* From: display name, or NULL */
-	char		*templates_dir;	/* resolved */
-	struct mailtmpl_set *templates;	/* parsed at load */
-	uint64_t	 queue_max;	/* messages per worker */
-	uint64_t	 timeout;	/* ms, one delivery attempt */
-	uint64_t	 retries;	/* attempts after the first */
-	uint64_t	 retry_backoff;	/* ms before the first retry */
-};
 
 struct config {
 	char		*path;		/* the config file as given */
@@ -284,42 +159,16 @@ struct config {
 	struct config_mail *mail;	/* NULL: mail is not configured */
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
+	/* Frees the snapshot and the parts higher layers own; set by the
+	 * loader, called by the last config_unref(). */
+	void		(*destroy)(struct config *);
 };
 
-/*
- * Load <path> and the policy files it names.  Every problem is added to
- * <d> as "file:line:col: message"; returns the snapshot with one reference
- * held by the caller, or NULL if <d> holds errors.
- */
-struct config	*config_load(const char *path, struct diag *d);
-/*
- * The same for a configuration held in memory (<len> bytes of <buf>, for
- * fuzzing and tests); <path> names it in messages and its directory is
- * where relative file names resolve.
- */
-struct config	*config_load_buffer(const char *path, const void *buf,
-		    size_t len, struct diag *d);
+/* Take one more reference to <cfg> (config/snapshot.c); returns <cfg>. */
 struct config	*config_ref(struct config *);
-/* Drop a reference; frees the snapshot with the last one.  NULL-safe. */
+/*
+ * Drop a reference; the last one frees the snapshot through its destroy
+ * hook.  NULL-safe.
+ */
 void		 config_unref(struct config *);
-/*
- * The resolved assertion.key_file of the config file <path>, read without
- * any other check (for `postern keys generate`), or NULL.  Caller frees.
- */
-char		*config_assertion_key_path(const char *path, struct diag *d);
-/*
- * The app serving <host> (lower-case, no port), or NULL: an exact name,
- * else "*.rest" or "{org}.rest" for one more label (decide() reads the
- * tenant from that label).
- */
-const struct config_app *config_app_for_host(const struct config *,
-		    const char *host);
-
-/*
- * Open config value <value> ("sealed:v1..." by postern secrets seal) for
- * <purpose> into <out>: 0, 1 if only a previous secret opened it, -1.
- */
-int	config_unseal(const struct config *cfg, const char *purpose,
-	    const char *value, unsigned char *out, size_t size, size_t *len);
-
 #endif

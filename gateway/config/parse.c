@@ -357,7 +357,7 @@ parse_addr(const char *s, struct config_addr *a, char *err, size_t errlen)
 			return -1;
 	}
 	if ((a->text = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		return parse_fail(err, errlen, "out of memory");
 	return 0;
 }
 
@@ -518,16 +518,6 @@ parse_url_authority(const char *s, char *buf, size_t size, char *err,
 	return 0;
 }
 
-static char *
-parse_strdup(const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	return d;
-}
-
 int
 parse_url(const char *s, struct config_upstream *u, char *err, size_t errlen)
 {
@@ -558,10 +548,13 @@ parse_url(const char *s, struct config_upstream *u, char *err, size_t errlen)
 	    strcmp(host, "localhost") == 0) &&
 	    parse_resolve(host, port, 1, &u->addr, err, errlen) == -1)
 		return -1;
-	u->url = parse_strdup(s);
-	u->host = parse_strdup(host);
-	u->port = parse_strdup(port);
-	u->addr.text = parse_strdup(auth);
+	if ((u->url = strdup(s)) == NULL ||
+	    (u->host = strdup(host)) == NULL ||
+	    (u->port = strdup(port)) == NULL ||
+	    (u->addr.text = strdup(auth)) == NULL) {
+		parse_url_free(u);
+		return parse_fail(err, errlen, "out of memory");
+	}
 	return 0;
 }
 

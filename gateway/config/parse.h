@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "confaddr.h"
+#include "confapp.h"
 
 #define PARSE_ERRLEN	160	/* enough for every reason below */
 

@@ -92,9 +92,13 @@ yconf_mark_error(struct yconf *y, const yaml_mark_t *m, const char *fmt, ...)
 static void
 yconf_syntax_error(struct yconf *y, const yaml_parser_t *p)
 {
-	const char	*problem = p->problem != NULL ? p->problem : "error";
+	const char	*problem = p->problem;
 
-	if (p->error == YAML_READER_ERROR)
+	/* libyaml names the problem of every syntax error; none (or its
+	 * memory error) means an allocation failed. */
+	if (p->error == YAML_MEMORY_ERROR || p->problem == NULL)
+		diag_error(y->diag, y->path, 0, 0, "out of memory");
+	else if (p->error == YAML_READER_ERROR)
 		diag_error(y->diag, y->path, 0, 0, "invalid YAML input: %s "
 		    "at byte %zu", problem, p->problem_offset);
 	else if (p->context != NULL)
@@ -193,8 +197,10 @@ yconf_scan(struct yconf *y, const unsigned char *buf, size_t len)
 	yaml_event_t		 ev;
 	int			 done = 0, r;
 
-	if (!yaml_parser_initialize(&p))
-		fatalx("%s: out of memory", __func__);
+	if (!yaml_parser_initialize(&p)) {
+		diag_error(y->diag, y->path, 0, 0, "out of memory");
+		return -1;
+	}
 	yaml_parser_set_input_string(&p, buf, len);
 	while (!done) {
 		if (!yaml_parser_parse(&p, &ev)) {
@@ -229,8 +235,10 @@ yconf_open_buffer(struct yconf *y, const char *path, const void *buf,
 	}
 	if (yconf_scan(y, buf, len) == -1)
 		return -1;
-	if (!yaml_parser_initialize(&p))
-		fatalx("%s: out of memory", __func__);
+	if (!yaml_parser_initialize(&p)) {
+		diag_error(d, path, 0, 0, "out of memory");
+		return -1;
+	}
 	yaml_parser_set_input_string(&p, buf, len);
 	if (!yaml_parser_load(&p, &y->doc)) {
 		yconf_syntax_error(y, &p);	/* the scan should have seen it */
@@ -250,7 +258,7 @@ yconf_read(int fd, char **buf, size_t *len)
 	ssize_t	 r;
 
 	if ((b = malloc(YCONF_MAXSIZE + 1)) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	while (n < YCONF_MAXSIZE + 1) {
 		r = read(fd, b + n, YCONF_MAXSIZE + 1 - n);
 		if (r == -1 && errno == EINTR)
@@ -524,8 +532,18 @@ yconf_strdup(struct yconf *y, yaml_node_t *n, int nullok, char **out)
 	if (yconf_str(y, n, &s) == -1)
 		return -1;
 	if ((*out = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		return yconf_nomem(y, n);
 	return 0;
+}
+
+int
+yconf_nomem(struct yconf *y, const yaml_node_t *n)
+{
+	if (y->key[0] != '\0')
+		yconf_error(y, n, "%s: out of memory", y->key);
+	else
+		yconf_error(y, n, "out of memory");
+	return -1;
 }
 
 /* Report "<key>: invalid <what> '<value>': <reason>" at <n>. */

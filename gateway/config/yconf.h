@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "config.h"
+#include "confaddr.h"
 
 #define YCONF_MAXSIZE	(1024 * 1024)	/* bytes of one file */
 #define YCONF_MAXDEPTH	32		/* nested collections */
@@ -86,6 +86,12 @@ void	yconf_error(struct yconf *y, const yaml_node_t *n, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	yconf_warning(struct yconf *y, const yaml_node_t *n,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Record "<y->key>: out of memory" at <n> (NULL: the file): the load fails
+ * and the process goes on.  Returns -1.
+ */
+int	yconf_nomem(struct yconf *y, const yaml_node_t *n);
 
 /* A plain null: "null", "~" or nothing (not a quoted "null"). */
 int	yconf_is_null(const yaml_node_t *n);

@@ -114,7 +114,8 @@ assertion_read(const char *path, int private, size_t *lenp, char *err,
 		close(fd);
 		return buf;
 	} else {
-		(void)assertion_fail(err, errlen, "%s: cannot read", path);
+		(void)assertion_fail(err, errlen, "%s: %s", path, buf == NULL ?
+		    "out of memory" : "cannot read");
 	}
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
@@ -170,7 +171,8 @@ assertion_add_jwk(struct signer *sg, const char *path, int current,
 		    *jlen > 9 ? "," : "", jwk);
 		*jwks = p;
 		rc = 0;
-	}
+	} else
+		(void)assertion_fail(err, errlen, "out of memory");
 	BN_clear_free(priv);
 	if (rc == 0 && current) {
 		memcpy(sg->kid, kid, sizeof(sg->kid));
@@ -210,8 +212,10 @@ assertion_signer_load(const char *key_file, char *const *prev_files,
 		if (assertion_add_jwk(sg, prev_files[i], 0, &jwks, &jlen, err,
 		    errlen) == -1)
 			goto fail;
-	if ((sg->jwks = realloc(jwks, jlen + 4)) == NULL)
+	if ((sg->jwks = realloc(jwks, jlen + 4)) == NULL) {
+		(void)assertion_fail(err, errlen, "out of memory");
 		goto fail;
+	}
 	memcpy(sg->jwks + jlen, "]}\n", 4);
 	return sg;
 fail:

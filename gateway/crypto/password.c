@@ -392,12 +392,13 @@ password_set_has(const struct password_rules *r, const char *s)
 static int
 password_set_grow(struct password_rules *r)
 {
-	char	**old = r->slots;
-	size_t	  oldn = r->nslots, i, j;
+	char	**old = r->slots, **slots;
+	size_t	  oldn = r->nslots, n = oldn == 0 ? 16384 : oldn * 2, i, j;
 
-	r->nslots = oldn == 0 ? 16384 : oldn * 2;
-	if ((r->slots = calloc(r->nslots, sizeof(char *))) == NULL)
-		return -1;
+	if ((slots = calloc(n, sizeof(char *))) == NULL)
+		return -1;	/* the set stays as it was */
+	r->slots = slots;
+	r->nslots = n;
 	for (i = 0; i < oldn; i++) {
 		if (old[i] == NULL)
 			continue;

@@ -60,24 +60,20 @@ static const char *const headers_referrers[] = {
 	"strict-origin-when-cross-origin", "unsafe-url",
 };
 
-static char *
-headers_strdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	return p;
-}
-
-void
+int
 headers_defaults(struct config_headers *h)
 {
 	h->override = 0;
-	h->csp = headers_strdup(HEADERS_APP_CSP);
-	h->frame_options = headers_strdup(HEADERS_APP_FRAME);
-	h->referrer_policy = headers_strdup(HEADERS_APP_REFERRER);
-	h->permissions_policy = headers_strdup(HEADERS_APP_PERMISSIONS);
+	h->csp = strdup(HEADERS_APP_CSP);
+	h->frame_options = strdup(HEADERS_APP_FRAME);
+	h->referrer_policy = strdup(HEADERS_APP_REFERRER);
+	h->permissions_policy = strdup(HEADERS_APP_PERMISSIONS);
+	if (h->csp == NULL || h->frame_options == NULL ||
+	    h->referrer_policy == NULL || h->permissions_policy == NULL) {
+		headers_clear(h);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -250,21 +246,25 @@ headers_check(enum headers_id id, const char *v, char *err, size_t errlen)
 
 /* ---- building the lines ---- */
 
-static void
+/* 0, or -1 when out of memory. */
+static int
 headers_set_line(struct headers_set *hs, enum headers_id id, const char *v)
 {
 	int	n;
 
 	if (v == NULL)
-		return;
+		return 0;
 	if ((n = asprintf(&hs->line[id], "%s: %s\r\n", headers_names[id],
-	    v)) == -1)
-		fatal("%s", __func__);
+	    v)) == -1) {
+		hs->line[id] = NULL;
+		return -1;
+	}
 	hs->len[id] = (size_t)n;
+	return 0;
 }
 
 /* Concatenate the lines for plain HTTP ([0], no HSTS) and TLS ([1]). */
-static void
+static int
 headers_set_blocks(struct headers_set *hs)
 {
 	size_t	i, tls, off;
@@ -274,7 +274,7 @@ headers_set_blocks(struct headers_set *hs)
 		for (i = tls ? 0 : 1; i < HEADERS_N; i++)
 			hs->blocklen[tls] += hs->len[i];
 		if ((hs->block[tls] = malloc(hs->blocklen[tls] + 1)) == NULL)
-			fatal("%s", __func__);
+			return -1;
 		for (off = 0, i = tls ? 0 : 1; i < HEADERS_N; i++)
 			if (hs->line[i] != NULL) {
 				memcpy(hs->block[tls] + off, hs->line[i],
@@ -283,6 +283,7 @@ headers_set_blocks(struct headers_set *hs)
 			}
 		hs->block[tls][off] = '\0';
 	}
+	return 0;
 }
 
 static struct headers_set *
@@ -290,28 +291,33 @@ headers_set_new(const struct config_headers *h, const char *hsts, int hide,
     int page)
 {
 	struct headers_set	*hs;
+	int			 bad = 0;
 
 	if ((hs = calloc(1, sizeof(*hs))) == NULL)
-		fatal("%s", __func__);
+		return NULL;
 	hs->override = h->override;
 	hs->hide_server = hide;
-	headers_set_line(hs, HEADERS_HSTS, hsts);
-	headers_set_line(hs, HEADERS_CSP, h->csp);
-	headers_set_line(hs, HEADERS_FRAME, h->frame_options);
-	headers_set_line(hs, HEADERS_REFERRER, h->referrer_policy);
-	headers_set_line(hs, HEADERS_PERMISSIONS, h->permissions_policy);
-	headers_set_line(hs, HEADERS_NOSNIFF, "nosniff");
+	bad |= headers_set_line(hs, HEADERS_HSTS, hsts);
+	bad |= headers_set_line(hs, HEADERS_CSP, h->csp);
+	bad |= headers_set_line(hs, HEADERS_FRAME, h->frame_options);
+	bad |= headers_set_line(hs, HEADERS_REFERRER, h->referrer_policy);
+	bad |= headers_set_line(hs, HEADERS_PERMISSIONS,
+	    h->permissions_policy);
+	bad |= headers_set_line(hs, HEADERS_NOSNIFF, "nosniff");
 	if (page) {
-		headers_set_line(hs, HEADERS_COOP, "same-origin");
-		headers_set_line(hs, HEADERS_CORP, "same-origin");
+		bad |= headers_set_line(hs, HEADERS_COOP, "same-origin");
+		bad |= headers_set_line(hs, HEADERS_CORP, "same-origin");
 	}
-	if (h->csp != NULL)
-		hs->csp = headers_strdup(h->csp);
-	headers_set_blocks(hs);
+	if (h->csp != NULL && (hs->csp = strdup(h->csp)) == NULL)
+		bad = -1;
+	if (bad || headers_set_blocks(hs) == -1) {
+		headers_set_free(hs);
+		return NULL;
+	}
 	return hs;
 }
 
-void
+int
 headers_build(struct config *cfg)
 {
 	struct config_headers	 page = {
@@ -332,12 +338,16 @@ headers_build(struct config *cfg)
 		v = hsts;
 	}
 	headers_set_free(cfg->page_headers);
-	cfg->page_headers = headers_set_new(&page, v, 1, 1);
+	if ((cfg->page_headers = headers_set_new(&page, v, 1, 1)) == NULL)
+		return -1;
 	for (i = 0; i < cfg->napps; i++) {
 		headers_set_free(cfg->apps[i].headers);
 		cfg->apps[i].headers = headers_set_new(&cfg->apps[i].sec, v,
 		    cfg->apps[i].hide_server_header, 0);
+		if (cfg->apps[i].headers == NULL)
+			return -1;
 	}
+	return 0;
 }
 
 void

@@ -48,8 +48,11 @@ enum headers_id {
 	HEADERS_N,
 };
 
-/* Fill <h> with the app defaults (strings the caller frees). */
-void	headers_defaults(struct config_headers *h);
+/*
+ * Fill <h> with the app defaults (strings the caller frees); 0, or -1 when
+ * out of memory (then <h> holds none).
+ */
+int	headers_defaults(struct config_headers *h);
 /* Free the strings of <h>; NULL-safe. */
 void	headers_clear(struct config_headers *h);
 
@@ -63,9 +66,10 @@ int	headers_check(enum headers_id id, const char *value, char *err,
 
 /*
  * Build the header lines of every app of <cfg> and of the gateway pages,
- * after a successful load (HSTS comes from <cfg>).  Exits on no memory.
+ * after a successful load (HSTS comes from <cfg>).  0, or -1 when out of
+ * memory (the sets built so far stay in <cfg> for config_free()).
  */
-void	headers_build(struct config *cfg);
+int	headers_build(struct config *cfg);
 /* Free a set built by headers_build(); NULL-safe. */
 void	headers_set_free(struct headers_set *);
 

@@ -27,21 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "confratelimit.h"
 #include "store.h"
 
 struct exchange;
 struct config;
-
-#define RATELIMIT_NAMEMAX	32
-
-/* One class of the configuration. */
-struct ratelimit_class {
-	char		 name[RATELIMIT_NAMEMAX + 1];
-	uint64_t	 limit;		/* requests per period, per address */
-	uint64_t	 period;	/* ms */
-	uint64_t	 account_limit;	/* per target account; 0: not kept */
-	int		 fail_open;	/* Redis down: admit (else 503) */
-};
 
 /* The class <name> of <cfg>, or NULL (then nothing is limited). */
 const struct ratelimit_class *ratelimit_class(const struct config *cfg,

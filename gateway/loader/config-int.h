@@ -1,24 +1,31 @@
 /*
- * Shared by the files of the configuration loader (config.c: the file, the
- * server, TLS, Redis and policy sections; configauth.c: sessions, the
- * assertion keys and branding).  Not an API for other modules.
+ * Shared by the files of the configuration loader (config.c: the top-level
+ * keys, the server, Redis, secret and password sections; configtls.c:
+ * certificates; configload.c: a snapshot's life, policies and roles;
+ * configauth.c: sessions, the assertion keys and branding; configacct.c:
+ * mfa, account, rate limits, audit, webhooks; configmail.c: mail).  Not an
+ * API for other modules.
  */
 #ifndef POSTERN_CONFIG_INT_H
 #define POSTERN_CONFIG_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <yaml.h>
 
 struct config;
 struct diag;
+struct stat;
 struct yconf;
 
 #define MS_SEC		1000ULL
 #define MS_DAY		(86400ULL * MS_SEC)
 #define KIB		1024ULL
 #define MIB		(1024ULL * KIB)
+
+#define WORKERS_MAX	256		/* server.workers */
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define CFG(f)		offsetof(struct config, f)
@@ -32,7 +39,8 @@ struct config_ctx {
 	int		  certs_key;	/* tls.certificates was given */
 };
 
-/* <name> resolved against the config file's directory; caller frees. */
+/* <name> resolved against the config file's directory (the caller frees
+ * it), or NULL when out of memory. */
 char		*config_path(const struct config *cfg, const char *name);
 /*
  * A file holding a secret, at least <min> bytes, not group/world
@@ -46,8 +54,22 @@ void		 config_secret_file(struct yconf *y, yaml_node_t *n,
  * offset in <obj>.
  */
 void		 config_on_readable(struct yconf *, yaml_node_t *, void *);
+/*
+ * Open <path> for the check of key <n> (configtls.c): a regular file, and
+ * with <secret> one without group or world access.  The stream, or NULL
+ * with the reason reported at <n>; <st> receives its status.
+ */
+FILE		*config_open_file(struct yconf *y, yaml_node_t *n,
+		    const char *path, int secret, struct stat *st);
+/* configtls.c: tls.certificates. */
+void		 config_on_certs(struct yconf *, yaml_node_t *, void *);
+/* config.c: the top-level mapping of the file. */
+void		 config_on_top(struct yconf *, yaml_node_t *, void *);
+/* configload.c: the snapshot's life; the policies and roles sections. */
 struct config	*config_new(const char *path);
 void		 config_free(struct config *cfg);
+void		 config_on_policies(struct yconf *, yaml_node_t *, void *);
+void		 config_on_roles(struct yconf *, yaml_node_t *, void *);
 
 /* configauth.c: the sessions, assertion and branding sections. */
 void		 config_on_sessions(struct yconf *, yaml_node_t *, void *);
@@ -61,8 +83,9 @@ void		 config_on_ratelimits(struct yconf *, yaml_node_t *, void *);
 void		 config_on_audit(struct yconf *, yaml_node_t *, void *);
 void		 config_on_webhooks(struct yconf *, yaml_node_t *, void *);
 void		 config_webhooks_free(struct config *);
-/* The built-in rate-limit classes, before the file is read. */
-void		 config_rl_defaults_set(struct config *);
+/* The built-in rate-limit classes, before the file is read; 0, or -1
+ * when out of memory. */
+int		 config_rl_defaults_set(struct config *);
 /* After config_keys(): roles of mfa: in the ladder; password rules. */
 void		 config_account_check(struct config *cfg, struct diag *d);
 /* configmail.c: the mail section (templates included). */

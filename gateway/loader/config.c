@@ -1,52 +1,28 @@
 /*
  * The configuration loader (see config.h and conf/postern.yaml): the YAML
- * schema as tables of keys, the checks that need the file system
- * (certificates, secret files, policy globs), and the reference count of
- * the immutable snapshot that requests hold across a reload.
+ * schema of the top-level keys as tables, and the server, limits,
+ * timeouts, Redis, secret, password and log sections with the checks that
+ * need the file system (secret files, systemd credentials).  configload.c
+ * walks a file through config_on_top() into a new snapshot.
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include "assertion.h"
 #include "config.h"
 #include "config-int.h"
 #include "diag.h"
-#include "headers.h"
 #include "log.h"
 #include "parse.h"
-#include "password.h"
-#include "policy.h"
 #include "secret.h"
-#include "tls.h"
 #include "yconf.h"
 
 #define SECRET_MIN	32		/* bytes of the gateway secret */
-#define WORKERS_MAX	256
-
-
-/* State of one load, reached from handlers through y->arg. */
-
-/* A certificate entry while it is checked. */
-struct config_certload {
-	struct config_cert	 c;
-	X509			*x509;
-	EVP_PKEY		*pkey;
-};
 
 static void	config_on_server(struct yconf *, yaml_node_t *, void *);
 static void	config_on_limits(struct yconf *, yaml_node_t *, void *);
@@ -58,16 +34,11 @@ static void	config_on_secret(struct yconf *, yaml_node_t *, void *);
 static void	config_on_prev_secrets(struct yconf *, yaml_node_t *, void *);
 static void	config_on_passwords(struct yconf *, yaml_node_t *, void *);
 static void	config_on_log(struct yconf *, yaml_node_t *, void *);
-static void	config_on_policies(struct yconf *, yaml_node_t *, void *);
-static void	config_on_roles(struct yconf *, yaml_node_t *, void *);
 static void	config_on_workers(struct yconf *, yaml_node_t *, void *);
 static void	config_on_listens(struct yconf *, yaml_node_t *, void *);
 static void	config_on_admin(struct yconf *, yaml_node_t *, void *);
 static void	config_on_proxies(struct yconf *, yaml_node_t *, void *);
 static void	config_on_listen_addr(struct yconf *, yaml_node_t *, void *);
-static void	config_on_certs(struct yconf *, yaml_node_t *, void *);
-static void	config_on_cert_file(struct yconf *, yaml_node_t *, void *);
-static void	config_on_key_file(struct yconf *, yaml_node_t *, void *);
 static void	config_on_hsts(struct yconf *, yaml_node_t *, void *);
 static void	config_on_redis_addr(struct yconf *, yaml_node_t *, void *);
 static void	config_on_password(struct yconf *, yaml_node_t *, void *);
@@ -154,11 +125,6 @@ static const struct yconf_key config_tls_keys[] = {
 	    CFG(tls_session_tickets), 0, 0 },
 };
 
-static const struct yconf_key config_cert_keys[] = {
-	{ "cert", YAML_SCALAR_NODE, 1, config_on_cert_file, 0, 0, 0 },
-	{ "key", YAML_SCALAR_NODE, 1, config_on_key_file, 0, 0, 0 },
-};
-
 static const struct yconf_key config_security_keys[] = {
 	{ "hsts_max_age", YAML_SCALAR_NODE, 0, config_on_hsts, 0, 0, 0 },
 	{ "hsts_include_subdomains", YAML_SCALAR_NODE, 0, yconf_on_bool,
@@ -217,7 +183,7 @@ config_path(const struct config *cfg, const char *name)
 	else
 		len = strlen(cfg->dir) + 1 + strlen(name) + 1;
 	if ((p = malloc(len)) == NULL)
-		fatal("%s", __func__);
+		return NULL;
 	if (name[0] == '/')
 		memcpy(p, name, len);
 	else
@@ -319,8 +285,11 @@ config_add_listen(struct yconf *y, yaml_node_t *n, struct config_listen *l)
 		cfg->listen = nl;
 	if (nn != NULL)
 		cx->listen_nodes = nn;
-	if (nl == NULL || nn == NULL)
-		fatal("%s", __func__);
+	if (nl == NULL || nn == NULL) {
+		yconf_nomem(y, n);
+		parse_addr_free(&l->addr);
+		return;
+	}
 	cx->listen_nodes[cfg->nlisten] = n;
 	cfg->listen[cfg->nlisten++] = *l;
 }
@@ -397,8 +366,10 @@ config_on_proxy(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	nc = reallocarray(cfg->trusted_proxies, cfg->ntrusted_proxies + 1,
 	    sizeof(*nc));
-	if (nc == NULL)
-		fatal("%s", __func__);
+	if (nc == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	cfg->trusted_proxies = nc;
 	cfg->trusted_proxies[cfg->ntrusted_proxies++] = c;
 }
@@ -407,165 +378,6 @@ static void
 config_on_proxies(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	yconf_seq(y, n, config_on_proxy, obj);
-}
-
-/*
- * Open <path> for the check of key <n>: a regular file, and with <secret>
- * one without group or world access.  Returns the stream, or NULL with the
- * reason reported at <n>.  <st> receives its status.
- */
-static FILE *
-config_open_file(struct yconf *y, yaml_node_t *n, const char *path,
-    int secret, struct stat *st)
-{
-	FILE	*fp;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		yconf_error(y, n, "%s: cannot open %s: %s", y->key, path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		yconf_error(y, n, "%s: %s is not a regular file", y->key, path);
-		close(fd);
-		return NULL;
-	}
-	if (secret && (st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		yconf_error(y, n, "%s: %s is mode %04o; expected 0600 or "
-		    "stricter (no group or world access)", y->key, path,
-		    (unsigned int)(st->st_mode & 07777));
-		close(fd);
-		return NULL;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL)
-		fatal("%s", __func__);
-	return fp;
-}
-
-/* Never prompt for a passphrase: encrypted keys are refused. */
-static int
-config_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	return -1;
-}
-
-/*
- * The leaf of <cl> at <n>: expired or not yet valid is an error (the
- * certificate is then dropped, as serve would fail its handshakes),
- * expiring soon or a weak key a warning.  serve and reload load the
- * configuration through here too, so they refuse what check refuses.
- */
-static void
-config_check_cert(struct yconf *y, yaml_node_t *n,
-    struct config_certload *cl)
-{
-	char	why[160];
-
-	switch (tls_cert_check(cl->x509, time(NULL), why, sizeof(why))) {
-	case -1:
-		yconf_error(y, n, "%s: certificate %s %s", y->key,
-		    cl->c.cert_file, why);
-		X509_free(cl->x509);
-		cl->x509 = NULL;
-		break;
-	case 1:
-		yconf_warning(y, n, "%s: certificate %s %s", y->key,
-		    cl->c.cert_file, why);
-		break;
-	}
-}
-
-static void
-config_on_cert_file(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config_ctx	*cx = y->arg;
-	struct config_certload	*cl = obj;
-	struct stat		 st;
-	const char		*s;
-	FILE			*fp;
-
-	if (yconf_str(y, n, &s) == -1)
-		return;
-	cl->c.cert_file = config_path(cx->cfg, s);
-	if ((fp = config_open_file(y, n, cl->c.cert_file, 0, &st)) == NULL)
-		return;
-	cl->x509 = PEM_read_X509(fp, NULL, config_no_passphrase, NULL);
-	if (cl->x509 == NULL)
-		yconf_error(y, n, "%s: %s holds no PEM certificate that "
-		    "OpenSSL can load", y->key, cl->c.cert_file);
-	else
-		config_check_cert(y, n, cl);
-	ERR_clear_error();
-	fclose(fp);
-}
-
-static void
-config_on_key_file(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config_ctx	*cx = y->arg;
-	struct config_certload	*cl = obj;
-	struct stat		 st;
-	const char		*s;
-	FILE			*fp;
-
-	if (yconf_str(y, n, &s) == -1)
-		return;
-	cl->c.key_file = config_path(cx->cfg, s);
-	if ((fp = config_open_file(y, n, cl->c.key_file, 1, &st)) == NULL)
-		return;
-	cl->pkey = PEM_read_PrivateKey(fp, NULL, config_no_passphrase, NULL);
-	if (cl->pkey == NULL)
-		yconf_error(y, n, "%s: %s holds no unencrypted PEM private "
-		    "key that OpenSSL can load", y->key, cl->c.key_file);
-	ERR_clear_error();
-	fclose(fp);
-}
-
-static void
-config_add_cert(struct config *cfg, struct config_certload *cl)
-{
-	struct config_cert	*nc;
-
-	nc = reallocarray(cfg->certs, cfg->ncerts + 1, sizeof(*nc));
-	if (nc == NULL)
-		fatal("%s", __func__);
-	cfg->certs = nc;
-	cfg->certs[cfg->ncerts++] = cl->c;
-	memset(&cl->c, 0, sizeof(cl->c));
-}
-
-static void
-config_on_cert(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config_ctx	*cx = y->arg;
-	struct config_certload	 cl;
-
-	memset(&cl, 0, sizeof(cl));
-	yconf_map(y, n, "tls.certificates", config_cert_keys,
-	    NITEMS(config_cert_keys), &cl);
-	if (cl.x509 != NULL && cl.pkey != NULL) {
-		if (X509_check_private_key(cl.x509, cl.pkey) == 1)
-			config_add_cert(cx->cfg, &cl);
-		else
-			yconf_error(y, n, "tls.certificates: key %s does not "
-			    "match certificate %s", cl.c.key_file,
-			    cl.c.cert_file);
-		ERR_clear_error();
-	}
-	X509_free(cl.x509);
-	EVP_PKEY_free(cl.pkey);
-	free(cl.c.cert_file);
-	free(cl.c.key_file);
-}
-
-static void
-config_on_certs(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config_ctx	*cx = y->arg;
-
-	cx->certs_key = yconf_seq_len(n) > 0;
-	yconf_seq(y, n, config_on_cert, obj);
 }
 
 static void
@@ -643,8 +455,10 @@ config_credential_path(struct yconf *y, yaml_node_t *n, const char *s,
 		    "/run/credentials/UNIT directory)", y->key, name);
 		return NULL;
 	}
-	if (asprintf(&path, "%s/%s", dir, name) == -1)
-		fatal("%s", __func__);
+	if (asprintf(&path, "%s/%s", dir, name) == -1) {
+		yconf_nomem(y, n);
+		return NULL;
+	}
 	*err = 0;
 	return path;
 }
@@ -670,7 +484,10 @@ config_secret_file(struct yconf *y, yaml_node_t *n, size_t min, char **out)
 	if ((path = config_credential_path(y, n, s, &err)) == NULL) {
 		if (err)
 			return;
-		path = config_path(cx->cfg, s);
+		if ((path = config_path(cx->cfg, s)) == NULL) {
+			yconf_nomem(y, n);
+			return;
+		}
 	}
 	if ((fp = config_open_file(y, n, path, 1, &st)) == NULL) {
 		free(path);
@@ -723,8 +540,11 @@ config_on_prev_secret(struct yconf *y, yaml_node_t *n, void *obj)
 	if (path == NULL)
 		return;
 	if ((v = reallocarray(cfg->prev_secret_files,
-	    cfg->nprev_secret_files + 1, sizeof(*v))) == NULL)
-		fatal("%s", __func__);
+	    cfg->nprev_secret_files + 1, sizeof(*v))) == NULL) {
+		yconf_nomem(y, n);
+		free(path);
+		return;
+	}
 	cfg->prev_secret_files = v;
 	v[cfg->nprev_secret_files++] = path;
 }
@@ -734,15 +554,6 @@ config_on_prev_secrets(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	yconf_seq(y, n, config_on_prev_secret, obj);
 }
-
-
-
-
-
-
-
-
-
 
 /*
  * OWASP's Password Storage Cheat Sheet: argon2id with one of these memory
@@ -789,7 +600,10 @@ config_on_readable(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
 		return;
-	path = config_path(cx->cfg, s);
+	if ((path = config_path(cx->cfg, s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if (access(path, R_OK) == -1) {
 		yconf_error(y, n, "%s: cannot read %s: %s", y->key, path,
 		    strerror(errno));
@@ -819,409 +633,9 @@ config_on_level(struct yconf *y, yaml_node_t *n, void *obj)
 	cfg->log_level = (enum log_level)level;
 }
 
-/* Load policy file <path> once, however many patterns name it. */
-static void
-config_add_policy(struct yconf *y, yaml_node_t *n, const char *path)
-{
-	struct config_ctx	*cx = y->arg;
-	struct config		*cfg = cx->cfg;
-	char			*rp, **nf;
-	size_t			 i;
-
-	if ((rp = realpath(path, NULL)) == NULL) {
-		yconf_error(y, n, "%s: cannot open %s: %s", y->key, path,
-		    strerror(errno));
-		return;
-	}
-	for (i = 0; i < cfg->npolicy_files; i++)
-		if (strcmp(cfg->policy_files[i], rp) == 0) {
-			free(rp);
-			return;
-		}
-	nf = reallocarray(cfg->policy_files, cfg->npolicy_files + 1,
-	    sizeof(*nf));
-	if (nf == NULL)
-		fatal("%s", __func__);
-	cfg->policy_files = nf;
-	cfg->policy_files[cfg->npolicy_files++] = rp;
-	(void)policy_load_file(cfg, rp, cx->diag);
-}
-
-static void
-config_on_policy(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config_ctx	*cx = y->arg;
-	const char		*s;
-	char			*pattern;
-	glob_t			 g;
-	size_t			 i;
-	int			 rc;
-
-	if (yconf_str(y, n, &s) == -1)
-		return;
-	pattern = config_path(cx->cfg, s);
-	if (strpbrk(s, "*?[") == NULL) {
-		config_add_policy(y, n, pattern);
-		free(pattern);
-		return;
-	}
-	if ((rc = glob(pattern, 0, NULL, &g)) == 0) {
-		for (i = 0; i < g.gl_pathc; i++)
-			config_add_policy(y, n, g.gl_pathv[i]);
-	} else
-		yconf_error(y, n, "%s: '%s' %s", y->key, pattern,
-		    rc == GLOB_NOMATCH ? "matches no file" :
-		    "cannot be expanded");
-	if (rc == 0)
-		globfree(&g);
-	free(pattern);
-}
-
-static void
-config_on_policies(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	yconf_seq(y, n, config_on_policy, obj);
-}
-
-static void
-config_roles_free(struct config *cfg)
-{
-	size_t	i;
-
-	for (i = 0; i < cfg->nroles; i++)
-		free(cfg->roles[i]);
-	free(cfg->roles);
-	cfg->roles = NULL;
-	cfg->nroles = 0;
-}
-
-static void
-config_role_add(struct config *cfg, const char *role)
-{
-	char	**v;
-
-	if ((v = reallocarray(cfg->roles, cfg->nroles + 1, sizeof(*v))) ==
-	    NULL || (v[cfg->nroles] = strdup(role)) == NULL)
-		fatal("%s", __func__);
-	cfg->roles = v;
-	cfg->nroles++;
-}
-
-/*
- * roles: the ladder, highest first (a route's "role: admin" admits admin
- * and every rung above).  Names are [a-z][a-z0-9_-]*, unique.  Policy
- * files are checked against it once the whole file is read.
- */
-static void
-config_on_roles(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct config		*cfg = obj;
-	yaml_node_item_t	*it;
-	yaml_node_t		*item;
-	const char		*s;
-	char			 val[40];
-	size_t			 i;
-
-	config_roles_free(cfg);
-	if (yconf_seq_len(n) == 0)
-		yconf_error(y, n, "%s: at least one role is required", y->key);
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		item = yaml_document_get_node(&y->doc, *it);
-		if (item == NULL || yconf_str(y, item, &s) == -1)
-			continue;
-		if (strlen(s) == 0 || strlen(s) > 15 || s[0] < 'a' || s[0] > 'z' ||
-		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-		    strlen(s)) {
-			yconf_error(y, item, "%s: invalid role '%s': use 1 to 15 "
-			    "lower-case letters, digits, '_' and '-'", y->key,
-			    parse_printable(val, sizeof(val), s, 32));
-			continue;
-		}
-		for (i = 0; i < cfg->nroles; i++)
-			if (strcmp(cfg->roles[i], s) == 0)
-				break;
-		if (i < cfg->nroles)
-			yconf_error(y, item, "%s: duplicate role '%s'", y->key,
-			    s);
-		else
-			config_role_add(cfg, s);
-	}
-}
-
-/* A snapshot holding every default of conf/postern.yaml. */
-struct config *
-config_new(const char *path)
-{
-	struct config	*cfg;
-	char		 err[PARSE_ERRLEN], *copy;
-
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
-	    (cfg->path = strdup(path)) == NULL ||
-	    (copy = strdup(path)) == NULL)
-		fatal("%s", __func__);
-	if ((cfg->dir = strdup(dirname(copy))) == NULL)
-		fatal("%s", __func__);
-	free(copy);
-	cfg->max_connections = 10000;
-	cfg->max_connections_per_ip = 256;
-	cfg->max_request_line = 8 * KIB;
-	cfg->max_header_size = 32 * KIB;
-	cfg->max_headers = 100;
-	cfg->max_body_size = 100 * MIB;
-	cfg->header_timeout = 10 * MS_SEC;
-	cfg->idle_timeout = 60 * MS_SEC;
-	cfg->body_timeout = 60 * MS_SEC;
-	cfg->upstream_connect_timeout = 5 * MS_SEC;
-	cfg->upstream_timeout = 60 * MS_SEC;
-	cfg->upstream_idle_timeout = 30 * MS_SEC;
-	cfg->tunnel_idle_timeout = 10 * 60 * MS_SEC;
-	cfg->shutdown_timeout = 30 * MS_SEC;
-	cfg->hsts_max_age = 365 * 86400;
-	cfg->hsts_include_subdomains = 1;
-	if (parse_addr("127.0.0.1:6379", &cfg->redis, err, sizeof(err)) == -1)
-		fatalx("%s: %s", __func__, err);
-	if ((cfg->redis_prefix = strdup("postern:")) == NULL)
-		fatal("%s", __func__);
-	cfg->redis_connect_timeout = 2 * MS_SEC;
-	cfg->redis_command_timeout = 1 * MS_SEC;
-	cfg->argon2_memory = 19 * MIB;
-	cfg->argon2_iterations = 2;
-	cfg->argon2_parallelism = 1;
-	cfg->password_min_length = 12;
-	cfg->hash_queue = 64;
-	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->access_log = 1;
-	cfg->session_idle_timeout = 30 * 60 * MS_SEC;
-	cfg->session_ws_recheck = 30 * MS_SEC;
-	cfg->mfa_max_failures = 5;
-	config_rl_defaults_set(cfg);
-	cfg->account_fresh_auth = 5 * 60 * MS_SEC;
-	cfg->token_ttl = 10 * 60 * MS_SEC;
-	cfg->notify_changes = 1;
-	cfg->magic_same_browser = 1;
-	cfg->session_lifetime = 12 * 3600 * MS_SEC;
-	cfg->session_max_per_user = 10;
-	cfg->assertion_ttl = 60 * MS_SEC;
-	config_role_add(cfg, "owner");
-	config_role_add(cfg, "admin");
-	config_role_add(cfg, "member");
-	config_role_add(cfg, "viewer");
-	if ((cfg->assertion_issuer = strdup("postern")) == NULL ||
-	    (cfg->brand_product = strdup("Postern")) == NULL ||
-	    (cfg->brand_color = strdup("#2b59c3")) == NULL)
-		fatal("%s", __func__);
-	cfg->refcnt = 1;
-	return cfg;
-}
-
+/* The top-level mapping <n> of the file into the config <obj>. */
 void
-config_free(struct config *cfg)
+config_on_top(struct yconf *y, yaml_node_t *n, void *obj)
 {
-	size_t	i;
-
-	for (i = 0; i < cfg->nlisten; i++)
-		parse_addr_free(&cfg->listen[i].addr);
-	for (i = 0; i < cfg->ncerts; i++) {
-		free(cfg->certs[i].cert_file);
-		free(cfg->certs[i].key_file);
-	}
-	for (i = 0; i < cfg->npolicy_files; i++)
-		free(cfg->policy_files[i]);
-	for (i = 0; i < cfg->napps; i++)
-		policy_app_free(&cfg->apps[i]);
-	free(cfg->listen);
-	free(cfg->certs);
-	free(cfg->policy_files);
-	free(cfg->apps);
-	headers_set_free(cfg->page_headers);
-	free(cfg->trusted_proxies);
-	parse_addr_free(&cfg->admin);
-	parse_addr_free(&cfg->redis);
-	free(cfg->redis_username);
-	free(cfg->redis_password_file);
-	free(cfg->redis_prefix);
-	free(cfg->secret_file);
-	free(cfg->common_passwords);
-	free(cfg->cookie_domain);
-	free(cfg->assertion_key_file);
-	free(cfg->assertion_issuer);
-	for (i = 0; i < cfg->nassertion_previous; i++)
-		free(cfg->assertion_previous[i]);
-	free(cfg->assertion_previous);
-	free(cfg->brand_product);
-	free(cfg->brand_logo_url);
-	free(cfg->brand_color);
-	config_roles_free(cfg);
-	config_names_free(&cfg->mfa_roles);
-	config_names_free(&cfg->mfa_orgs);
-	config_names_free(&cfg->magic_orgs);
-	password_rules_free(cfg->pwrules);
-	free(cfg->ratelimits);
-	free(cfg->audit_file);
-	config_webhooks_free(cfg);
-	for (i = 0; i < cfg->nprev_secret_files; i++)
-		free(cfg->prev_secret_files[i]);
-	free(cfg->prev_secret_files);
-	for (i = 0; i < cfg->nprev_keys; i++)
-		secret_wipe(&cfg->prev_keys[i]);
-	free(cfg->prev_keys);
-	if (cfg->keys != NULL) {
-		secret_wipe(cfg->keys);
-		free(cfg->keys);
-	}
-	assertion_signer_free(cfg->signer);
-	config_mail_free(cfg->mail);
-	free(cfg->path);
-	free(cfg->dir);
-	free(cfg);
+	yconf_map(y, n, "", config_top_keys, NITEMS(config_top_keys), obj);
 }
-
-/* Checks across sections, once the whole file has been walked. */
-static void
-config_finish(struct yconf *y, struct config_ctx *cx)
-{
-	struct config	*cfg = cx->cfg;
-	long		 n;
-
-	if (cx->tls_listen != NULL && !cx->certs_key)
-		yconf_error(y, cx->tls_listen, "server.listen: a listener with "
-		    "tls: true needs tls.certificates");
-	if (cfg->redis_prefix != NULL && cfg->redis_prefix[0] == '\0')
-		yconf_error(y, NULL, "redis.prefix: must not be empty");
-	if (cfg->argon2_memory % KIB != 0)
-		yconf_error(y, NULL, "passwords.argon2_memory: expected a "
-		    "multiple of 1KiB");
-	if (cfg->hash_threads == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->hash_threads = n < 1 ? 1 : n > 256 ? 256 : (uint64_t)n;
-	}
-	if (cfg->workers == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->workers = n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX :
-		    (unsigned int)n;
-	}
-}
-
-/* Walk the loaded document of <y> into <cfg>. */
-static void
-config_walk(struct yconf *y, struct config *cfg, struct diag *d)
-{
-	struct config_ctx	 cx;
-	yaml_node_t		*root;
-
-	memset(&cx, 0, sizeof(cx));
-	cx.cfg = cfg;
-	cx.diag = d;
-	y->arg = &cx;
-	if ((root = yconf_root(y)) == NULL)
-		diag_error(d, cfg->path, 0, 0, "empty configuration (expected "
-		    "a mapping with at least server.listen)");
-	else {
-		yconf_map(y, root, "", config_top_keys,
-		    NITEMS(config_top_keys), cfg);
-		config_finish(y, &cx);
-		policy_compile(cfg, d);	/* routes, against roles: */
-	}
-	free(cx.listen_nodes);
-}
-
-
-static struct config *
-config_done(struct config *cfg, struct diag *d, size_t nerrors)
-{
-	if (d->nerrors == nerrors) {
-		config_keys(cfg, d);
-		config_account_check(cfg, d);
-	}
-	if (d->nerrors == nerrors) {
-		headers_build(cfg);	/* per-app header lines, once */
-		return cfg;
-	}
-	config_free(cfg);
-	return NULL;
-}
-
-struct config *
-config_load(const char *path, struct diag *d)
-{
-	struct config	*cfg;
-	struct yconf	 y;
-	size_t		 nerrors = d->nerrors;
-
-	cfg = config_new(path);
-	if (yconf_open(&y, path, d) == 0)
-		config_walk(&y, cfg, d);
-	yconf_close(&y);
-	return config_done(cfg, d, nerrors);
-}
-
-struct config *
-config_load_buffer(const char *path, const void *buf, size_t len,
-    struct diag *d)
-{
-	struct config	*cfg;
-	struct yconf	 y;
-	size_t		 nerrors = d->nerrors;
-
-	cfg = config_new(path);
-	if (yconf_open_buffer(&y, path, buf, len, d) == 0)
-		config_walk(&y, cfg, d);
-	yconf_close(&y);
-	return config_done(cfg, d, nerrors);
-}
-
-struct config *
-config_ref(struct config *cfg)
-{
-	__atomic_add_fetch(&cfg->refcnt, 1, __ATOMIC_RELAXED);
-	return cfg;
-}
-
-void
-config_unref(struct config *cfg)
-{
-	if (cfg == NULL)
-		return;
-	if (__atomic_sub_fetch(&cfg->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
-		config_free(cfg);
-}
-
-static const struct config_app *
-config_find_host(const struct config *cfg, const char *host)
-{
-	size_t	i, j;
-
-	for (i = 0; i < cfg->napps; i++)
-		for (j = 0; j < cfg->apps[i].nhosts; j++)
-			if (strcmp(cfg->apps[i].hosts[j], host) == 0)
-				return &cfg->apps[i];
-	return NULL;
-}
-
-/*
- * Exact names win; then "*.example.com" serves "a.example.com" (exactly one
- * more label, never "example.com" itself nor "a.b.example.com").
- */
-const struct config_app *
-config_app_for_host(const struct config *cfg, const char *host)
-{
-	const struct config_app	*app;
-	const char		*dot;
-	char			 wild[260];
-
-	if ((app = config_find_host(cfg, host)) != NULL)
-		return app;
-	if ((dot = strchr(host, '.')) == NULL || dot == host ||
-	    dot[1] == '\0')
-		return NULL;
-	if (snprintf(wild, sizeof(wild), "*%s", dot) >= (int)sizeof(wild))
-		return NULL;
-	if ((app = config_find_host(cfg, wild)) != NULL)
-		return app;
-	if (snprintf(wild, sizeof(wild), "{org}%s", dot) >= (int)sizeof(wild))
-		return NULL;
-	return config_find_host(cfg, wild);
-}
-
-

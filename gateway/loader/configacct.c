@@ -15,11 +15,12 @@
 #include "config.h"
 #include "config-int.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "mailtmpl.h"
 #include "parse.h"
 #include "password.h"
-#include "ratelimit.h"
+#include "confratelimit.h"
 #include "secret.h"
 #include "totp.h"
 #include "yconf.h"
@@ -85,17 +86,19 @@ static const struct ratelimit_class config_rl_defaults[] = {
 	{ "share", 120, 60 * MS_SEC, 0, 0 },
 };
 
-void
+int
 config_rl_defaults_set(struct config *cfg)
 {
 	free(cfg->ratelimits);
+	cfg->nratelimits = 0;
 	if ((cfg->ratelimits = calloc(NITEMS(config_rl_defaults),
 	    sizeof(*cfg->ratelimits))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	memcpy(cfg->ratelimits, config_rl_defaults,
 	    sizeof(config_rl_defaults));
 	cfg->nratelimits = NITEMS(config_rl_defaults);
 	cfg->ratelimit_v6_prefix = 64;
+	return 0;
 }
 
 void
@@ -147,8 +150,10 @@ config_on_rl_classes(struct yconf *y, yaml_node_t *n, void *obj)
 		}
 		if (i == cfg->nratelimits) {
 			if ((v = reallocarray(cfg->ratelimits, i + 1,
-			    sizeof(*v))) == NULL)
-				fatal("%s", __func__);
+			    sizeof(*v))) == NULL) {
+				yconf_nomem(y, k);
+				return;
+			}
 			cfg->ratelimits = v;
 			cfg->nratelimits++;
 		}
@@ -237,8 +242,10 @@ config_on_wh_allow(struct yconf *y, yaml_node_t *n, void *obj)
 			continue;
 		}
 		if ((v = reallocarray(wh->allow, wh->nallow + 1,
-		    sizeof(*v))) == NULL)
-			fatal("%s", __func__);
+		    sizeof(*v))) == NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
 		wh->allow = v;
 		wh->allow[wh->nallow++] = c;
 	}
@@ -251,8 +258,10 @@ config_on_webhook(struct yconf *y, yaml_node_t *n, void *obj)
 	struct config_webhook	*v, *wh;
 
 	if ((v = reallocarray(cfg->webhooks, cfg->nwebhooks + 1,
-	    sizeof(*v))) == NULL)
-		fatal("%s", __func__);
+	    sizeof(*v))) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	cfg->webhooks = v;
 	wh = &cfg->webhooks[cfg->nwebhooks++];
 	memset(wh, 0, sizeof(*wh));
@@ -315,7 +324,8 @@ config_on_audit_file(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	free(cfg->audit_file);
-	cfg->audit_file = config_path(cx->cfg, s);
+	if ((cfg->audit_file = config_path(cx->cfg, s)) == NULL)
+		yconf_nomem(y, n);
 }
 
 static const struct yconf_key config_audit_keys[] = {
@@ -374,10 +384,15 @@ config_on_names(struct yconf *y, yaml_node_t *n, void *obj)
 			    y->cur->min ? "an org slug" : "a role name");
 			continue;
 		}
-		if ((nv = reallocarray(v->v, v->n + 1, sizeof(*nv))) == NULL ||
-		    (nv[v->n] = strdup(s)) == NULL)
-			fatal("%s", __func__);
+		if ((nv = reallocarray(v->v, v->n + 1, sizeof(*nv))) == NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
 		v->v = nv;
+		if ((nv[v->n] = strdup(s)) == NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
 		v->n++;
 	}
 }
@@ -412,17 +427,6 @@ config_unseal(const struct config *cfg, const char *purpose,
 	return -1;
 }
 
-int
-config_names_has(const struct config_names *v, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 /* mail.password: the sealed SMTP password, opened for the mailer. */
 static void
 config_mail_unseal(struct config *cfg, struct diag *d)
@@ -442,7 +446,7 @@ config_mail_unseal(struct config *cfg, struct diag *d)
 		    "password does not open with secret_file or "
 		    "previous_secret_files");
 	else if ((mc->password = strndup((char *)v, len)) == NULL)
-		fatal("%s", __func__);
+		diag_error(d, cfg->path, 0, 0, "out of memory");
 	OPENSSL_cleanse(v, sizeof(v));
 }
 

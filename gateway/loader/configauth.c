@@ -16,6 +16,7 @@
 #include "config.h"
 #include "config-int.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 #include "parse.h"
 #include "secret.h"
@@ -100,8 +101,10 @@ config_on_cookie_domain(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	free(cfg->cookie_domain);
-	if ((cfg->cookie_domain = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((cfg->cookie_domain = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	for (i = 0; cfg->cookie_domain[i] != '\0'; i++)
 		cfg->cookie_domain[i] = (char)tolower(
 		    (unsigned char)cfg->cookie_domain[i]);
@@ -117,7 +120,10 @@ config_on_assertion_key(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
 		return;
-	path = config_path(cx->cfg, s);
+	if ((path = config_path(cx->cfg, s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if (access(path, F_OK) == -1 && errno == ENOENT)
 		yconf_error(y, n, "%s: %s does not exist; create it with "
 		    "'postern keys generate -c %s'", y->key, path,
@@ -144,10 +150,17 @@ config_on_previous_keys(struct yconf *y, yaml_node_t *n, void *obj)
 			continue;
 		v = reallocarray(cfg->assertion_previous,
 		    cfg->nassertion_previous + 1, sizeof(*v));
-		if (v == NULL)
-			fatal("%s", __func__);
+		if (v == NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
 		cfg->assertion_previous = v;
-		v[cfg->nassertion_previous++] = config_path(cx->cfg, s);
+		if ((v[cfg->nassertion_previous] = config_path(cx->cfg, s)) ==
+		    NULL) {
+			yconf_nomem(y, item);
+			return;
+		}
+		cfg->nassertion_previous++;
 	}
 }
 
@@ -172,7 +185,7 @@ config_on_brand_text(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(*p);
 	if ((*p = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 /* An https:// URL or an absolute path, without quotes or spaces. */
@@ -192,7 +205,7 @@ config_on_logo(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(cfg->brand_logo_url);
 	if ((cfg->brand_logo_url = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 static void
@@ -211,7 +224,7 @@ config_on_color(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(cfg->brand_color);
 	if ((cfg->brand_color = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 /*
@@ -227,15 +240,19 @@ config_keys(struct config *cfg, struct diag *d)
 	size_t		 i;
 
 	if (cfg->secret_file != NULL) {
-		if ((cfg->keys = calloc(1, sizeof(*cfg->keys))) == NULL)
-			fatal("%s", __func__);
+		if ((cfg->keys = calloc(1, sizeof(*cfg->keys))) == NULL) {
+			diag_error(d, cfg->path, 0, 0, "out of memory");
+			return;
+		}
 		if (secret_load(cfg->secret_file, cfg->keys, err,
 		    sizeof(err)) == -1)
 			diag_error(d, cfg->path, 0, 0, "secret_file: %s", err);
 	}
 	if (cfg->nprev_secret_files > 0 && (cfg->prev_keys = calloc(
-	    cfg->nprev_secret_files, sizeof(*cfg->prev_keys))) == NULL)
-		fatal("%s", __func__);
+	    cfg->nprev_secret_files, sizeof(*cfg->prev_keys))) == NULL) {
+		diag_error(d, cfg->path, 0, 0, "out of memory");
+		return;
+	}
 	for (i = 0; i < cfg->nprev_secret_files; i++) {
 		if (secret_load(cfg->prev_secret_files[i], &cfg->prev_keys[i],
 		    err, sizeof(err)) == -1)
@@ -296,13 +313,17 @@ config_assertion_key_path(const char *path, struct diag *d)
 	yaml_node_t	*n = NULL;
 	char		*out = NULL;
 
-	cfg = config_new(path);
+	if ((cfg = config_new(path)) == NULL) {
+		diag_error(d, path, 0, 0, "out of memory");
+		return NULL;
+	}
 	if (yconf_open(&y, path, d) == 0)
 		n = config_lookup(&y, config_lookup(&y, yconf_root(&y),
 		    "assertion"), "key_file");
 	if (n != NULL && n->type == YAML_SCALAR_NODE &&
-	    n->data.scalar.length > 0)
-		out = config_path(cfg, (char *)n->data.scalar.value);
+	    n->data.scalar.length > 0 &&
+	    (out = config_path(cfg, (char *)n->data.scalar.value)) == NULL)
+		diag_error(d, path, 0, 0, "out of memory");
 	yconf_close(&y);
 	config_free(cfg);
 	return out;

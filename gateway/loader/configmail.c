@@ -83,7 +83,7 @@ config_mail_new(void)
 	struct config_mail	*mc;
 
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
-		fatal("%s", __func__);
+		return NULL;
 	mc->starttls = CONFIG_STARTTLS_REQUIRED;
 	mc->queue_max = 1000;
 	mc->timeout = 30 * MS_SEC;
@@ -172,7 +172,10 @@ config_on_mail(struct yconf *y, yaml_node_t *n, void *obj)
 	struct config	*cfg = obj;
 
 	config_mail_free(cfg->mail);
-	cfg->mail = config_mail_new();
+	if ((cfg->mail = config_mail_new()) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	yconf_map(y, n, "mail", config_mail_keys, NITEMS(config_mail_keys),
 	    cfg->mail);
 	config_mail_finish(y, n, cfg->mail);
@@ -260,7 +263,7 @@ config_on_mail_url(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(mc->url);
 	if ((mc->url = strndup(s, len)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 static void
@@ -301,7 +304,7 @@ config_on_mail_text(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(*dst);
 	if ((*dst = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 /* The password: the file's bytes without trailing newlines. */
@@ -331,8 +334,9 @@ config_mail_read_password(const char *path, char **out, char *err,
 		    "NUL)", path, MAIL_PASSWORD_MAX);
 	else {
 		if ((*out = strndup(buf, len)) == NULL)
-			fatal("%s", __func__);
-		rc = 0;
+			(void)snprintf(err, errlen, "out of memory");
+		else
+			rc = 0;
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return rc;
@@ -379,7 +383,7 @@ config_on_mail_sealed(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(mc->sealed);
 	if ((mc->sealed = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 static void
@@ -400,7 +404,7 @@ config_on_mail_from(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(mc->from);
 	if ((mc->from = strdup(s)) == NULL)
-		fatal("%s", __func__);
+		yconf_nomem(y, n);
 }
 
 static void
@@ -413,5 +417,6 @@ config_on_mail_dir(struct yconf *y, yaml_node_t *n, void *obj)
 	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
 		return;
 	free(mc->templates_dir);
-	mc->templates_dir = config_path(cx->cfg, s);
+	if ((mc->templates_dir = config_path(cx->cfg, s)) == NULL)
+		yconf_nomem(y, n);
 }

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "diag.h"
 #include "encode.h"
+#include "loader.h"
 #include "log.h"
 #include "secret.h"
 #include "serve.h"

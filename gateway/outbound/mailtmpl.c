@@ -320,7 +320,7 @@ mailtmpl_read(const char *path, size_t *lenp, struct diag *d)
 	else if (st.st_size > MAILTMPL_FILE_MAX)
 		diag_error(d, path, 0, 0, "mail template larger than 64 KiB");
 	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("%s", __func__);
+		diag_error(d, path, 0, 0, "out of memory");
 	while (buf != NULL && len < (size_t)st.st_size &&
 	    (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
 		len += (size_t)n;
@@ -420,8 +420,11 @@ mailtmpl_list(const char *dir, struct mailtmpl_set *set, struct diag *d)
 		    "directory: %s", strerror(errno));
 		return -1;
 	}
-	if ((set->msgs = calloc(MAILTMPL_MAX, sizeof(*set->msgs))) == NULL)
-		fatal("%s", __func__);
+	if ((set->msgs = calloc(MAILTMPL_MAX, sizeof(*set->msgs))) == NULL) {
+		diag_error(d, dir, 0, 0, "out of memory");
+		closedir(dp);
+		return -1;
+	}
 	while ((de = readdir(dp)) != NULL) {
 		if (!mailtmpl_subject_name(de->d_name, name))
 			continue;
@@ -445,8 +448,10 @@ mailtmpl_load_dir(const char *dir, struct diag *d)
 	struct mailtmpl_msg	*m;
 	size_t			 i, nerrors = d->nerrors;
 
-	if ((set = calloc(1, sizeof(*set))) == NULL)
-		fatal("%s", __func__);
+	if ((set = calloc(1, sizeof(*set))) == NULL) {
+		diag_error(d, dir, 0, 0, "out of memory");
+		return NULL;
+	}
 	if (mailtmpl_list(dir, set, d) == 0)
 		for (i = 0; i < set->n; i++) {
 			m = &set->msgs[i];

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "config.h"
+#include "confapp.h"
 
 struct route;
 

@@ -13,35 +13,11 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
-#include "ratelimit.h"
+#include "policy-int.h"
+#include "confratelimit.h"
 #include "route.h"
 #include "tls.h"
 #include "yconf.h"
-
-#define POLICY_NAMEMAX	63
-
-/* The app being read from one file. */
-struct policy_ctx {
-	struct config		*cfg;
-	struct config_app	 app;
-	int			 upstream_ok;
-	char			*ca_file;	/* upstream_ca, resolved */
-	char			*server_name;	/* upstream_server_name */
-	struct config_pos	 ca_pos;
-	int			 protect_set;	/* protect: written */
-	struct config_pos	 protect_pos;
-	struct config_pos	 org_pos;
-	int			 paths_set;	/* paths: or its older key */
-	size_t			 nroute;	/* routes seen, for messages */
-};
-
-/* The route being read. */
-struct policy_route {
-	struct policy_ctx	*pc;
-	struct route		 r;
-	int			 ok;		/* path parsed */
-	int			 said;		/* a requirement was written */
-};
 
 static void	policy_on_app(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_name(struct yconf *, yaml_node_t *, void *);
@@ -55,17 +31,6 @@ static void	policy_on_header(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_protect(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_org(struct yconf *, yaml_node_t *, void *);
 static void	policy_on_paths(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_routes(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_path(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_methods(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_flag(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_any_org(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_role(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_list(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_auth(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_fresh(struct yconf *, yaml_node_t *, void *);
-static void	policy_on_r_rate(struct yconf *, yaml_node_t *, void *);
-
 static const struct yconf_key policy_top_keys[] = {
 	{ "app", YAML_MAPPING_NODE, 1, policy_on_app, 0, 0, 0 },
 };
@@ -93,36 +58,6 @@ static const struct yconf_key policy_app_keys[] = {
 	{ "routes", YAML_SEQUENCE_NODE, 0, policy_on_routes, 0, 0, 0 },
 };
 
-/*
- * Keys of one route.  For policy_on_r_flag <off> is the int field of
- * struct route and <min> the index in r->key_pos (or 4: none); for
- * policy_on_r_list <off> is the char ** field, <min> the kind of check
- * (0 user id, 1 email, 2 scope).
- */
-#define R_OFF(f)	offsetof(struct route, f)
-#define R_NPOS		4
-
-static const struct yconf_key policy_route_keys[] = {
-	{ "path", YAML_SCALAR_NODE, 1, policy_on_r_path, 0, 0, 0 },
-	{ "methods", YAML_SEQUENCE_NODE, 0, policy_on_r_methods, 0, 0, 0 },
-	{ "public", YAML_SCALAR_NODE, 0, policy_on_r_flag, R_OFF(is_public),
-	    ROUTE_POS_PUBLIC, 0 },
-	{ "authenticated", YAML_SCALAR_NODE, 0, policy_on_r_flag,
-	    R_OFF(authenticated), ROUTE_POS_AUTHENTICATED, 0 },
-	{ "mfa", YAML_SCALAR_NODE, 0, policy_on_r_flag, R_OFF(mfa), R_NPOS, 0 },
-	{ "role", YAML_SCALAR_NODE, 0, policy_on_r_role, 0, 0, 0 },
-	{ "users", YAML_SEQUENCE_NODE, 0, policy_on_r_list, R_OFF(users), 0,
-	    0 },
-	{ "emails", YAML_SEQUENCE_NODE, 0, policy_on_r_list, R_OFF(emails), 1,
-	    0 },
-	{ "scopes", YAML_SEQUENCE_NODE, 0, policy_on_r_list, R_OFF(scopes), 2,
-	    0 },
-	{ "auth", YAML_SEQUENCE_NODE, 0, policy_on_r_auth, 0, 0, 0 },
-	{ "fresh_auth", YAML_SCALAR_NODE, 0, policy_on_r_fresh, 0, 0, 0 },
-	{ "rate_limit", YAML_SCALAR_NODE, 0, policy_on_r_rate, 0, 0, 0 },
-	{ "any_org", YAML_SCALAR_NODE, 0, policy_on_r_any_org, 0, 0, 0 },
-};
-
 /* <min> carries the enum headers_id that checks the value. */
 #define HEADER_KEY(name, field, id)	{ name, YAML_SCALAR_NODE, 0,	\
 	policy_on_header, offsetof(struct config_headers, field), id, 0 }
@@ -138,7 +73,7 @@ static const struct yconf_key policy_security_keys[] = {
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-static struct config_pos
+struct config_pos
 policy_pos(const yaml_node_t *n)
 {
 	struct config_pos	pos;
@@ -154,7 +89,7 @@ policy_on_app(struct yconf *y, yaml_node_t *n, void *obj)
 	yconf_map(y, n, "app", policy_app_keys, NITEMS(policy_app_keys), obj);
 }
 
-static int
+int
 policy_name_ok(const char *s)
 {
 	size_t	i;
@@ -192,8 +127,10 @@ policy_on_name(struct yconf *y, yaml_node_t *n, void *obj)
 			return;
 		}
 	}
-	if ((pc->app.name = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pc->app.name = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	pc->app.pos = policy_pos(n);
 }
 
@@ -249,7 +186,8 @@ policy_host_taken(struct yconf *y, yaml_node_t *n, struct policy_ctx *pc,
 	return 0;
 }
 
-static void
+/* Take <host> into the app; 0, or -1 when out of memory (then freed). */
+static int
 policy_add_host(struct policy_ctx *pc, char *host, struct config_pos pos)
 {
 	struct config_app	*a = &pc->app;
@@ -257,15 +195,18 @@ policy_add_host(struct policy_ctx *pc, char *host, struct config_pos pos)
 	struct config_pos	*hp;
 
 	hosts = reallocarray(a->hosts, a->nhosts + 1, sizeof(*hosts));
-	if (hosts == NULL)
-		fatal("%s", __func__);
-	a->hosts = hosts;
+	if (hosts != NULL)
+		a->hosts = hosts;
 	hp = reallocarray(a->host_pos, a->nhosts + 1, sizeof(*hp));
-	if (hp == NULL)
-		fatal("%s", __func__);
-	a->host_pos = hp;
+	if (hp != NULL)
+		a->host_pos = hp;
+	if (hosts == NULL || hp == NULL) {
+		free(host);
+		return -1;
+	}
 	a->hosts[a->nhosts] = host;
 	a->host_pos[a->nhosts++] = pos;
+	return 0;
 }
 
 static void
@@ -278,8 +219,10 @@ policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
 
 	if (yconf_str(y, n, &s) == -1)
 		return;
-	if ((host = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((host = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	for (p = host; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -301,7 +244,8 @@ policy_on_host(struct yconf *y, yaml_node_t *n, void *obj)
 		free(host);
 	else {
 		pc->app.host_tenant |= tenant;
-		policy_add_host(pc, host, policy_pos(n));
+		if (policy_add_host(pc, host, policy_pos(n)) == -1)
+			yconf_nomem(y, n);
 	}
 }
 
@@ -356,8 +300,11 @@ policy_on_upstream_ca(struct yconf *y, yaml_node_t *n, void *obj)
 	slash = strrchr(y->path, '/');
 	dirlen = slash == NULL || *s == '/' ? 0 : (int)(slash - y->path + 1);
 	free(pc->ca_file);
-	if (asprintf(&pc->ca_file, "%.*s%s", dirlen, y->path, s) == -1)
-		fatal("%s", __func__);
+	if (asprintf(&pc->ca_file, "%.*s%s", dirlen, y->path, s) == -1) {
+		pc->ca_file = NULL;
+		yconf_nomem(y, n);
+		return;
+	}
 	pc->ca_pos = policy_pos(n);
 }
 
@@ -378,8 +325,10 @@ policy_on_server_name(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	free(pc->server_name);
-	if ((pc->server_name = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pc->server_name = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	for (p = pc->server_name; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -458,8 +407,10 @@ policy_on_header(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	free(*field);
 	*field = NULL;
-	if (s != NULL && (*field = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if (s != NULL && (*field = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	if (*field != NULL && y->cur->min == HEADERS_FRAME)
 		for (p = *field; *p != '\0'; p++)	/* DENY, SAMEORIGIN */
 			if (*p >= 'a' && *p <= 'z')
@@ -495,8 +446,10 @@ policy_on_org(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	free(pc->app.org);
-	if ((pc->app.org = strdup(s)) == NULL)
-		fatal("%s", __func__);
+	if ((pc->app.org = strdup(s)) == NULL) {
+		yconf_nomem(y, n);
+		return;
+	}
 	pc->org_pos = policy_pos(n);
 }
 
@@ -530,280 +483,20 @@ policy_on_paths(struct yconf *y, yaml_node_t *n, void *obj)
 		    parse_printable(val, sizeof(val), s, 64));
 }
 
-static void
-policy_on_route(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_ctx	*pc = obj;
-	struct policy_route	 pr;
-	char			 section[48];
-
-	(void)snprintf(section, sizeof(section), "app.routes[%zu]",
-	    pc->nroute++);
-	memset(&pr, 0, sizeof(pr));
-	pr.pc = pc;
-	pr.r.methods = ROUTE_M_ALL;
-	pr.r.auth = ROUTE_AUTH_SESSION;
-	pr.r.org_seg = -1;
-	pr.r.pos = policy_pos(n);
-	yconf_map(y, n, section, policy_route_keys,
-	    NITEMS(policy_route_keys), &pr);
-	if (pr.ok && !pr.said)
-		yconf_error(y, n, "%s: route %s requires nothing: add public, "
-		    "authenticated, role, users, emails, scopes or mfa",
-		    section, pr.r.pattern);
-	if (pr.ok && n->type == YAML_MAPPING_NODE) {
-		if (pc->app.routes == NULL)
-			pc->app.routes = route_table_new();
-		route_table_add(pc->app.routes, &pr.r);
-		return;
-	}
-	route_clear(&pr.r);
-}
-
-static void
-policy_on_routes(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_ctx	*pc = obj;
-
-	if (yconf_seq_len(n) == 0) {
-		yconf_error(y, n, "%s: an empty list denies everything; remove "
-		    "it or add routes", y->key);
-		return;
-	}
-	if (pc->app.routes == NULL)
-		pc->app.routes = route_table_new();
-	yconf_seq(y, n, policy_on_route, obj);
-}
-
-static void
-policy_on_r_path(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-	const char		*s;
-	char			 err[PARSE_ERRLEN], val[80];
-
-	if (yconf_str(y, n, &s) == -1)
-		return;
-	if (route_pattern_parse(&pr->r, s, err, sizeof(err)) == -1) {
-		yconf_error(y, n, "%s: invalid path '%s': %s", y->key,
-		    parse_printable(val, sizeof(val), s, 64), err);
-		return;
-	}
-	if ((pr->r.pattern = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	pr->r.path_pos = policy_pos(n);
-	pr->ok = 1;
-}
-
-/* methods: GET admits HEAD too (a HEAD is a GET without the body). */
-static void
-policy_on_r_methods(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-	yaml_node_item_t	*it;
-	yaml_node_t		*item;
-	const char		*s;
-	char			 val[40];
-	unsigned int		 bit;
-
-	pr->r.methods = 0;
-	if (yconf_seq_len(n) == 0)
-		yconf_error(y, n, "%s: list at least one method (or leave "
-		    "methods out for all)", y->key);
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		item = yaml_document_get_node(&y->doc, *it);
-		if (item == NULL || yconf_str(y, item, &s) == -1)
-			continue;
-		if ((bit = route_method_bit(s)) == ROUTE_M_OTHER) {
-			yconf_error(y, item, "%s: unknown method '%s' (expected "
-			    "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, in "
-			    "upper case)", y->key,
-			    parse_printable(val, sizeof(val), s, 32));
-			continue;
-		}
-		pr->r.methods |= bit | (bit == ROUTE_M_GET ? ROUTE_M_HEAD : 0);
-	}
-	if (pr->r.methods == 0)
-		pr->r.methods = ROUTE_M_ALL;
-}
-
-static void
-policy_on_r_flag(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-	int			*field = (int *)(void *)((char *)&pr->r +
-				    y->cur->off);
-
-	if (yconf_bool(y, n, field) == -1)
-		return;
-	if (y->cur->min < R_NPOS)
-		pr->r.key_pos[y->cur->min] = policy_pos(n);
-	pr->said |= *field;
-}
-
-/* any_org: a bool that is no requirement of its own. */
-static void
-policy_on_r_any_org(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-
-	(void)yconf_bool(y, n, &pr->r.any_org);
-}
-
-static void
-policy_on_r_role(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-
-	if (yconf_strdup(y, n, 0, &pr->r.role) == 0) {
-		pr->r.role_pos = policy_pos(n);
-		pr->said = 1;
-	}
-}
-
-/* A list item of users (ids), emails ("a@b.c", "@b.c") or scopes. */
-static int
-policy_item_ok(int kind, const char *s)
-{
-	const char	*at;
-
-	if (*s == '\0' || strlen(s) > 254)
-		return 0;
-	switch (kind) {
-	case 0:
-		return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789") ==
-		    strlen(s);
-	case 1:
-		return (at = strchr(s, '@')) != NULL && strchr(at + 1, '@') ==
-		    NULL && at[1] != '\0' && strpbrk(s, " ,\t") == NULL;
-	default:
-		return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789:_.-") ==
-		    strlen(s);
-	}
-}
-
-static void
-policy_on_r_list(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	static const char *const what[] = { "a user id (lower-case letters "
-	    "and digits)", "an email address or @domain", "a scope "
-	    "([a-z0-9:_.-])" };
-	struct policy_route	*pr = obj;
-	char			***v = (char ***)(void *)((char *)&pr->r +
-				    y->cur->off);
-	size_t			*nv = (size_t *)(void *)((char *)&pr->r +
-				    y->cur->off + sizeof(char **));
-	yaml_node_item_t	*it;
-	yaml_node_t		*item;
-	const char		*s;
-	char			**nl, *c, val[80];
-
-	if (yconf_seq_len(n) == 0)
-		yconf_error(y, n, "%s: an empty list admits nobody", y->key);
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		item = yaml_document_get_node(&y->doc, *it);
-		if (item == NULL || yconf_str(y, item, &s) == -1)
-			continue;
-		if (!policy_item_ok((int)y->cur->min, s)) {
-			yconf_error(y, item, "%s: '%s' is not %s", y->key,
-			    parse_printable(val, sizeof(val), s, 64),
-			    what[y->cur->min]);
-			continue;
-		}
-		if ((nl = reallocarray(*v, *nv + 1, sizeof(*nl))) == NULL ||
-		    (nl[*nv] = strdup(s)) == NULL)
-			fatal("%s", __func__);
-		for (c = nl[*nv]; *c != '\0'; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		*v = nl;
-		(*nv)++;
-	}
-	if (y->cur->min < 2)
-		pr->r.key_pos[ROUTE_POS_USERS + y->cur->min] = policy_pos(n);
-	pr->said = 1;
-}
-
-static void
-policy_on_r_auth(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-	yaml_node_item_t	*it;
-	yaml_node_t		*item;
-	const char		*s;
-	char			 val[40];
-
-	pr->r.auth = 0;
-	if (yconf_seq_len(n) == 0)
-		yconf_error(y, n, "%s: list at least one of session, apikey, "
-		    "share", y->key);
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		item = yaml_document_get_node(&y->doc, *it);
-		if (item == NULL || yconf_str(y, item, &s) == -1)
-			continue;
-		if (strcmp(s, "session") == 0)
-			pr->r.auth |= ROUTE_AUTH_SESSION;
-		else if (strcmp(s, "apikey") == 0)
-			pr->r.auth |= ROUTE_AUTH_APIKEY;
-		else if (strcmp(s, "share") == 0)
-			pr->r.auth |= ROUTE_AUTH_SHARE;
-		else
-			yconf_error(y, item, "%s: unknown kind '%s' (expected "
-			    "session, apikey or share)", y->key,
-			    parse_printable(val, sizeof(val), s, 32));
-	}
-	if (pr->r.auth == 0)
-		pr->r.auth = ROUTE_AUTH_SESSION;
-	pr->said |= (pr->r.auth & (ROUTE_AUTH_SHARE | ROUTE_AUTH_APIKEY)) != 0;
-}
-
-/* fresh_auth: the password re-entered within this long (1s to 30d). */
-static void
-policy_on_r_fresh(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-
-	if (yconf_duration(y, n, 1000, 30ULL * 86400 * 1000,
-	    &pr->r.fresh_auth) == 0)
-		pr->said = 1;
-}
-
-static void
-policy_on_r_rate(struct yconf *y, yaml_node_t *n, void *obj)
-{
-	struct policy_route	*pr = obj;
-	const char		*s;
-	char			 val[40];
-
-	if (yconf_str(y, n, &s) == -1)
-		return;
-	if (*s == '\0' || strlen(s) > 32 ||
-	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s)) {
-		yconf_error(y, n, "%s: invalid class '%s': use 1 to 32 "
-		    "lower-case letters, digits, '_' and '-'", y->key,
-		    parse_printable(val, sizeof(val), s, 32));
-		return;
-	}
-	free(pr->r.rate_limit);
-	if ((pr->r.rate_limit = strdup(s)) == NULL)
-		fatal("%s", __func__);
-}
-
 /* Move the finished app into cfg->apps. */
 static void
-policy_append(struct config *cfg, struct config_app *app, const char *path)
+policy_append(struct config *cfg, struct config_app *app, const char *path,
+    struct diag *d)
 {
 	struct config_app	*apps;
 
 	apps = reallocarray(cfg->apps, cfg->napps + 1, sizeof(*apps));
-	if (apps == NULL)
-		fatal("%s", __func__);
-	cfg->apps = apps;
-	if ((app->policy_file = strdup(path)) == NULL)
-		fatal("%s", __func__);
+	if (apps != NULL)
+		cfg->apps = apps;
+	if (apps == NULL || (app->policy_file = strdup(path)) == NULL) {
+		diag_error(d, path, 0, 0, "out of memory");
+		return;
+	}
 	cfg->apps[cfg->napps++] = *app;
 	memset(app, 0, sizeof(*app));
 }
@@ -840,7 +533,10 @@ policy_load(struct config *cfg, struct yconf *y, int opened, const char *path,
 	pc.cfg = cfg;
 	pc.app.hide_server_header = 1;
 	pc.app.protect = 1;		/* fail safe: public is said out loud */
-	headers_defaults(&pc.app.sec);
+	if (headers_defaults(&pc.app.sec) == -1 && opened == 0) {
+		diag_error(d, path, 0, 0, "out of memory");
+		opened = -1;
+	}
 	if (opened == 0) {
 		if ((root = yconf_root(y)) == NULL)
 			diag_error(d, path, 0, 0, "empty policy file (expected "
@@ -857,7 +553,7 @@ policy_load(struct config *cfg, struct yconf *y, int opened, const char *path,
 	free(pc.server_name);
 	if (d->nerrors == nerrors && pc.app.name != NULL &&
 	    pc.upstream_ok && pc.app.nhosts > 0)
-		policy_append(cfg, &pc.app, path);
+		policy_append(cfg, &pc.app, path, d);
 	policy_app_free(&pc.app);
 	return d->nerrors == nerrors ? 0 : -1;
 }
@@ -895,8 +591,10 @@ policy_compile(struct config *cfg, struct diag *d)
 	const char		**classes;
 	size_t			 i;
 
-	if ((classes = calloc(cfg->nratelimits + 1, sizeof(*classes))) == NULL)
-		fatal("%s", __func__);
+	if ((classes = calloc(cfg->nratelimits + 1, sizeof(*classes))) == NULL) {
+		diag_error(d, cfg->path, 0, 0, "out of memory");
+		return;
+	}
 	for (i = 0; i < cfg->nratelimits; i++)
 		classes[i] = cfg->ratelimits[i].name;
 	for (i = 0; i < cfg->napps; i++) {

@@ -1,7 +1,8 @@
 /*
- * Routes of an app: pattern syntax, whole-list checks (shadowing, tenant
- * bindings, roles, conflicting requirements) and the segment trie that
- * route_match() walks.  See route.h for the complexity.
+ * Routes of an app: pattern syntax and the segment trie that route_match()
+ * walks (routecheck.c holds the whole-list checks: shadowing, tenant
+ * bindings, roles, conflicting requirements).  See route.h for the
+ * complexity.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,58 +12,7 @@
 #include "log.h"
 #include "path.h"
 #include "route.h"
-
-/*
- * One trie node: the routes whose pattern ends here (exact), those whose
- * pattern ends here with "**" (rest: this node and everything below), the
- * literal children sorted by label and the one "*"/"{name}" child.
- * <min> is the lowest route index anywhere in the subtree, so a walk that
- * already holds a better route skips the subtree.
- */
-struct route_slot {
-	uint32_t		 hash;
-	struct route_node	*node;		/* NULL: empty */
-};
-
-struct route_node {
-	char			*lit;
-	size_t			 litlen;
-	uint32_t		 hash;		/* of lit */
-	struct route_node	**kids;
-	size_t			 nkids;
-	struct route_slot	*tab;		/* kids hashed, if many */
-	size_t			 tabmask;
-	struct route_node	*param;
-	uint32_t		*exact;
-	size_t			 nexact;
-	uint32_t		*rest;
-	size_t			 nrest;
-	size_t			 min;
-};
-
-struct route_table {
-	struct route		*routes;
-	size_t			 nroutes;
-	struct route_node	*root;
-	char			**roles;	/* the ladder, highest first */
-	size_t			 nroles;
-	int			 ci;		/* literals compared in any case */
-	int			 compiled;
-};
-
-/* A pattern split into segments, for building and for the checks. */
-enum route_seg_kind {
-	SEG_LIT = 0,
-	SEG_PARAM,	/* "*" or "{name}" */
-	SEG_REST,	/* "**", always last */
-};
-
-struct route_pat {
-	enum route_seg_kind kind[ROUTE_MAXSEGS];
-	const char	*seg[ROUTE_MAXSEGS];
-	size_t		 len[ROUTE_MAXSEGS];
-	size_t		 n;
-};
+#include "route-int.h"
 
 static const struct {
 	const char	*name;
@@ -85,8 +35,23 @@ route_method_bit(const char *s)
 	return ROUTE_M_OTHER;
 }
 
+/* The methods of mask <m> as "GET,POST" into <buf>. */
+const char *
+route_methods_text(unsigned int m, char *buf, size_t size)
+{
+	size_t	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(route_methods) / sizeof(route_methods[0]); i++)
+		if (m & route_methods[i].bit)
+			(void)snprintf(buf + strlen(buf), size - strlen(buf),
+			    "%s%s", buf[0] != '\0' ? "," : "",
+			    route_methods[i].name);
+	return buf;
+}
+
 /* Split pattern <s> (already checked) into <p>. */
-static void
+void
 route_pat_split(const char *s, struct route_pat *p)
 {
 	const char	*q;
@@ -166,8 +131,10 @@ route_seg_check(struct route *r, const char *s, size_t len, size_t idx,
 			return -1;
 		}
 		if ((r->params[r->nparams].name = strndup(s + 1, len - 2)) ==
-		    NULL)
-			fatal("%s", __func__);
+		    NULL) {
+			(void)snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		r->params[r->nparams++].seg = idx;
 		if (len - 2 == 3 && strncmp(s + 1, "org", 3) == 0)
 			r->org_seg = (int)idx;
@@ -211,8 +178,11 @@ route_pat_normal(const char *s, char *err, size_t errlen)
 	}
 	buf[o] = '\0';
 	if ((norm = path_normalize(buf, o, &pe)) == NULL) {
-		(void)snprintf(err, errlen, "not a valid path (%s)",
-		    path_error_reason(pe));
+		if (pe == PATH_NOMEM)
+			(void)snprintf(err, errlen, "out of memory");
+		else
+			(void)snprintf(err, errlen, "not a valid path (%s)",
+			    path_error_reason(pe));
 		return -1;
 	}
 	rc = strcmp(norm, buf) == 0 || (o == 0 && strcmp(norm, "/") == 0) ?
@@ -260,17 +230,21 @@ route_pattern_parse(struct route *r, const char *s, char *err, size_t errlen)
 
 /* ---- the trie ---- */
 
+/* A node for literal <lit> (NULL: a parameter or the root), or NULL when
+ * out of memory. */
 static struct route_node *
 route_node_new(const char *lit, size_t len)
 {
 	struct route_node	*n;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
-		fatal("%s", __func__);
+		return NULL;
 	n->min = SIZE_MAX;
 	if (lit != NULL) {
-		if ((n->lit = strndup(lit, len)) == NULL)
-			fatal("%s", __func__);
+		if ((n->lit = strndup(lit, len)) == NULL) {
+			free(n);
+			return NULL;
+		}
 		n->litlen = len;
 	}
 	return n;
@@ -336,24 +310,26 @@ route_hash(const char *s, size_t len, int ci)
  */
 #define ROUTE_HASH_MIN	8
 
-static void
+/* 0, or -1 when out of memory. */
+int
 route_node_index(struct route_node *n, int ci)
 {
 	size_t	size = 1, i, j;
 
 	for (i = 0; i < n->nkids; i++)
-		route_node_index(n->kids[i], ci);
-	if (n->param != NULL)
-		route_node_index(n->param, ci);
+		if (route_node_index(n->kids[i], ci) == -1)
+			return -1;
+	if (n->param != NULL && route_node_index(n->param, ci) == -1)
+		return -1;
 	if (n->lit != NULL)
 		n->hash = route_hash(n->lit, n->litlen, ci);
 	if (n->nkids < ROUTE_HASH_MIN)
-		return;
+		return 0;
 	while (size < 2 * n->nkids)
 		size <<= 1;
 	free(n->tab);
 	if ((n->tab = calloc(size, sizeof(*n->tab))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	n->tabmask = size - 1;
 	for (i = 0; i < n->nkids; i++) {
 		j = route_hash(n->kids[i]->lit, n->kids[i]->litlen, ci) &
@@ -364,10 +340,11 @@ route_node_index(struct route_node *n, int ci)
 		    n->kids[i]->litlen, ci);
 		n->tab[j].node = n->kids[i];
 	}
+	return 0;
 }
 
 /* Binary search of the literal children; the slot goes to *<at>. */
-static struct route_node *
+struct route_node *
 route_kid_find(const struct route_node *n, const char *s, size_t len, int ci,
     size_t *at)
 {
@@ -399,15 +376,16 @@ route_kid_find(const struct route_node *n, const char *s, size_t len, int ci,
 	return NULL;
 }
 
-static void
+static int
 route_idx_push(uint32_t **v, size_t *n, size_t idx)
 {
 	uint32_t	*nv;
 
 	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	*v = nv;
 	nv[(*n)++] = (uint32_t)idx;
+	return 0;
 }
 
 static struct route_node *
@@ -423,13 +401,16 @@ route_child(struct route_node *n, const struct route_pat *p, size_t k, int ci)
 	}
 	if ((c = route_kid_find(n, p->seg[k], p->len[k], ci, &at)) != NULL)
 		return c;
-	c = route_node_new(p->seg[k], p->len[k]);
+	if ((c = route_node_new(p->seg[k], p->len[k])) == NULL)
+		return NULL;
 	for (i = 0; ci && i < c->litlen; i++)
 		if (c->lit[i] >= 'A' && c->lit[i] <= 'Z')
 			c->lit[i] = (char)(c->lit[i] - 'A' + 'a');
 	kids = reallocarray(n->kids, n->nkids + 1, sizeof(*kids));
-	if (kids == NULL)
-		fatal("%s", __func__);
+	if (kids == NULL) {
+		route_node_free(c);
+		return NULL;
+	}
 	memmove(kids + at + 1, kids + at, (n->nkids - at) * sizeof(*kids));
 	kids[at] = c;
 	n->kids = kids;
@@ -437,8 +418,9 @@ route_child(struct route_node *n, const struct route_pat *p, size_t k, int ci)
 	return c;
 }
 
-/* Insert route <idx> (inserted in increasing order). */
-static void
+/* Insert route <idx> (inserted in increasing order); 0, or -1 when out
+ * of memory. */
+int
 route_insert(struct route_table *t, size_t idx)
 {
 	struct route_pat	 p;
@@ -449,14 +431,14 @@ route_insert(struct route_table *t, size_t idx)
 	if (n->min == SIZE_MAX)
 		n->min = idx;
 	for (k = 0; k < p.n && p.kind[k] != SEG_REST; k++) {
-		n = route_child(n, &p, k, t->ci);
+		if ((n = route_child(n, &p, k, t->ci)) == NULL)
+			return -1;
 		if (n->min == SIZE_MAX)
 			n->min = idx;
 	}
 	if (k < p.n)
-		route_idx_push(&n->rest, &n->nrest, idx);
-	else
-		route_idx_push(&n->exact, &n->nexact, idx);
+		return route_idx_push(&n->rest, &n->nrest, idx);
+	return route_idx_push(&n->exact, &n->nexact, idx);
 }
 
 /* ---- matching ---- */
@@ -601,12 +583,15 @@ route_table_new(void)
 	struct route_table	*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("%s", __func__);
-	t->root = route_node_new(NULL, 0);
+		return NULL;
+	if ((t->root = route_node_new(NULL, 0)) == NULL) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
-static void
+void
 route_strv_free(char **v, size_t n)
 {
 	size_t	i;
@@ -647,16 +632,17 @@ route_table_free(struct route_table *t)
 	free(t);
 }
 
-void
+int
 route_table_add(struct route_table *t, struct route *r)
 {
 	struct route	*v;
 
 	if ((v = reallocarray(t->routes, t->nroutes + 1, sizeof(*v))) == NULL)
-		fatal("%s", __func__);
+		return -1;
 	t->routes = v;
 	t->routes[t->nroutes++] = *r;
 	memset(r, 0, sizeof(*r));
+	return 0;
 }
 
 int
@@ -679,242 +665,4 @@ route_table_protects(const struct route_table *t)
 		if (!t->routes[i].is_public)
 			return 1;
 	return 0;
-}
-
-/* ---- whole-list checks ---- */
-
-/*
- * Visit every route already in the trie whose pattern covers the whole of
- * <p> (matches every path <p> matches): "**" routes on the way, exact
- * routes at the end, through literal and parameter children.
- */
-typedef void	(*route_cover_fn)(size_t idx, void *arg);
-
-static void
-route_covers(const struct route_table *t, const struct route_node *n,
-    const struct route_pat *p, size_t k, route_cover_fn fn, void *arg)
-{
-	const struct route_node	*c;
-	size_t			 i;
-
-	for (i = 0; i < n->nrest; i++)
-		fn(n->rest[i], arg);
-	if (k == p->n) {
-		for (i = 0; i < n->nexact; i++)
-			fn(n->exact[i], arg);
-		return;
-	}
-	if (p->kind[k] == SEG_REST)
-		return;
-	if (p->kind[k] == SEG_LIT && (c = route_kid_find(n, p->seg[k],
-	    p->len[k], t->ci, NULL)) != NULL)
-		route_covers(t, c, p, k + 1, fn, arg);
-	if (n->param != NULL)
-		route_covers(t, n->param, p, k + 1, fn, arg);
-}
-
-struct route_shadow {
-	const struct route_table *t;
-	size_t		 self;
-	unsigned int	 methods;	/* union of the earlier coverers' */
-	size_t		 first;		/* earliest coverer */
-	size_t		 prot;		/* a protecting coverer, for warnings */
-};
-
-static void
-route_on_shadow(size_t idx, void *arg)
-{
-	struct route_shadow	*s = arg;
-
-	if (idx >= s->self)
-		return;
-	s->methods |= s->t->routes[idx].methods;
-	if (idx < s->first)
-		s->first = idx;
-}
-
-/* 1 if pattern <s> names a literal segment (it is not a catch-all). */
-static int
-route_has_literal(const char *s)
-{
-	struct route_pat	p;
-	size_t			i;
-
-	route_pat_split(s, &p);
-	for (i = 0; i < p.n; i++)
-		if (p.kind[i] == SEG_LIT)
-			return 1;
-	return 0;
-}
-
-/*
- * A protecting route that covers a public one.  Catch-alls (a path of
- * only wildcard segments) are left out: public exceptions before them are the usual
- * way to write a policy.
- */
-static void
-route_on_protect(size_t idx, void *arg)
-{
-	struct route_shadow	*s = arg;
-	const struct route	*r = &s->t->routes[idx];
-
-	if (idx != s->self && !r->is_public && route_has_literal(r->pattern) &&
-	    (r->methods & s->t->routes[s->self].methods) && idx < s->prot)
-		s->prot = idx;
-}
-
-/* Requirements that make no sense together, and tenant bindings. */
-static void
-route_check_one(struct route *r, const struct route_binding *b,
-    const char *file, struct diag *d)
-{
-	size_t	i;
-	int	wants_id = r->role != NULL || r->nusers > 0 || r->nemails > 0 ||
-		    r->mfa || r->fresh_auth > 0 || r->nscopes > 0 ||
-		    r->authenticated;
-
-	if (r->is_public && wants_id)
-		diag_error(d, file, r->key_pos[ROUTE_POS_PUBLIC].line,
-		    r->key_pos[ROUTE_POS_PUBLIC].col, "route %s: public: true "
-		    "conflicts with its other requirements (role, users, "
-		    "emails, authenticated, mfa, fresh_auth, scopes)",
-		    r->pattern);
-	if (!r->is_public)
-		r->authenticated = 1;
-	if ((r->auth & ROUTE_AUTH_APIKEY) && r->nscopes == 0 && !r->is_public)
-		diag_error(d, file, r->pos.line, r->pos.col, "route %s: auth "
-		    "accepts apikey, so list the scopes a key needs (scopes: "
-		    "[...])", r->pattern);
-	if ((r->auth & (ROUTE_AUTH_APIKEY | ROUTE_AUTH_SHARE)) && (r->mfa ||
-	    r->fresh_auth > 0 || r->nusers > 0 || r->nemails > 0))
-		diag_error(d, file, r->pos.line, r->pos.col, "route %s: mfa, "
-		    "fresh_auth, users and emails apply to sessions only; "
-		    "accept apikey or share on a separate route", r->pattern);
-	if (r->any_org && !(r->auth & (ROUTE_AUTH_APIKEY | ROUTE_AUTH_SHARE)))
-		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
-		    "any_org applies to API keys and share links: add apikey "
-		    "or share to auth", r->pattern);
-	if (r->nscopes > 0 && !(r->auth & ROUTE_AUTH_APIKEY))
-		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
-		    "scopes need apikey in auth", r->pattern);
-	if (r->org_seg >= 0 && (b->host_tenant || b->fixed_org != NULL))
-		diag_error(d, file, r->path_pos.line, r->path_pos.col,
-		    "route %s: {org} is already bound by the app's %s; a "
-		    "tenant is bound once", r->pattern, b->host_tenant ?
-		    "hosts ({org}.…)" : "org key");
-	for (i = 0; r->rate_limit != NULL && i < b->nrate_classes; i++)
-		if (strcmp(b->rate_classes[i], r->rate_limit) == 0)
-			break;
-	if (r->rate_limit != NULL && i == b->nrate_classes)
-		diag_error(d, file, r->pos.line, r->pos.col, "route %s: "
-		    "rate_limit: no class '%s' in rate_limits.classes",
-		    r->pattern, r->rate_limit);
-	if (r->role == NULL)
-		return;
-	if (r->org_seg < 0 && !b->host_tenant && b->fixed_org == NULL)
-		diag_error(d, file, r->role_pos.line, r->role_pos.col,
-		    "route %s: role needs a tenant, but {org} is not bound: "
-		    "put {org} in the path or in the app's hosts, or set "
-		    "app.org", r->pattern);
-	for (i = 0; i < b->nroles; i++)
-		if (strcmp(b->roles[i], r->role) == 0)
-			break;
-	if (i == b->nroles)
-		diag_error(d, file, r->role_pos.line, r->role_pos.col,
-		    "route %s: unknown role '%.40s' (the ladder, highest "
-		    "first: %s%s%s%s...)", r->pattern, r->role,
-		    b->nroles > 0 ? b->roles[0] : "",
-		    b->nroles > 1 ? ", " : "", b->nroles > 1 ? b->roles[1] : "",
-		    b->nroles > 2 ? ", " : "");
-	r->role_rank = (int)i;
-}
-
-static const char *
-route_methods_text(unsigned int m, char *buf, size_t size)
-{
-	size_t	i;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(route_methods) / sizeof(route_methods[0]); i++)
-		if (m & route_methods[i].bit)
-			(void)snprintf(buf + strlen(buf), size - strlen(buf),
-			    "%s%s", buf[0] != '\0' ? "," : "",
-			    route_methods[i].name);
-	return buf;
-}
-
-/* Report route <j> if earlier routes leave it nothing; 1 if so. */
-static int
-route_check_shadow(struct route_table *t, size_t j, const char *file,
-    struct diag *d)
-{
-	struct route		*r = &t->routes[j], *e;
-	struct route_shadow	 s = { t, j, 0, SIZE_MAX, SIZE_MAX };
-	struct route_pat	 p;
-	char			 mb[64];
-
-	route_pat_split(r->pattern, &p);
-	route_covers(t, t->root, &p, 0, route_on_shadow, &s);
-	if (s.first == SIZE_MAX || (r->methods & ~s.methods) != 0)
-		return 0;
-	e = &t->routes[s.first];
-	diag_error(d, file, r->path_pos.line, r->path_pos.col,
-	    "route %s%s%s is unreachable: %s at line %zu already matches "
-	    "every request it would", r->pattern,
-	    r->methods == ROUTE_M_ALL ? "" : " ",
-	    r->methods == ROUTE_M_ALL ? "" :
-	    route_methods_text(r->methods, mb, sizeof(mb)), e->pattern,
-	    e->pos.line);
-	return 1;
-}
-
-static void
-route_check_public(struct route_table *t, size_t j, const char *file,
-    struct diag *d)
-{
-	struct route		*r = &t->routes[j], *e;
-	struct route_shadow	 s = { t, j, 0, SIZE_MAX, SIZE_MAX };
-	struct route_pat	 p;
-
-	if (!r->is_public)
-		return;
-	route_pat_split(r->pattern, &p);
-	route_covers(t, t->root, &p, 0, route_on_protect, &s);
-	if (s.prot == SIZE_MAX)
-		return;
-	e = &t->routes[s.prot];
-	diag_warning(d, file, r->path_pos.line, r->path_pos.col,
-	    "route %s grants public access under %s, which line %zu "
-	    "protects", r->pattern, e->pattern, e->pos.line);
-}
-
-int
-route_table_compile(struct route_table *t, const struct route_binding *b,
-    const char *file, struct diag *d)
-{
-	size_t	nerrors = d->nerrors, i;
-	char	*dead;
-
-	t->ci = b->case_insensitive;
-	route_strv_free(t->roles, t->nroles);
-	if ((t->roles = calloc(b->nroles + 1, sizeof(*t->roles))) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < b->nroles; i++)
-		if ((t->roles[i] = strdup(b->roles[i])) == NULL)
-			fatal("%s", __func__);
-	t->nroles = b->nroles;
-	if ((dead = calloc(t->nroutes + 1, 1)) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < t->nroutes; i++) {
-		route_check_one(&t->routes[i], b, file, d);
-		dead[i] = (char)route_check_shadow(t, i, file, d);
-		route_insert(t, i);
-	}
-	for (i = 0; i < t->nroutes; i++)
-		if (!dead[i])
-			route_check_public(t, i, file, d);
-	free(dead);
-	route_node_index(t->root, t->ci);
-	t->compiled = d->nerrors == nerrors;
-	return t->compiled ? 0 : -1;
 }

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "confaddr.h"
 
 struct diag;
 
@@ -114,6 +114,7 @@ struct route_match {
 /* Free what <r> holds (not <r>) and zero it; for routes never added. */
 void		 route_clear(struct route *r);
 
+/* An empty table, or NULL when out of memory. */
 struct route_table	*route_table_new(void);
 /* Free <t> and every route; NULL-safe. */
 void		 route_table_free(struct route_table *t);
@@ -126,9 +127,10 @@ int		 route_pattern_parse(struct route *r, const char *s,
 		    char *err, size_t errlen);
 /*
  * Append <r> (its strings and arrays now belong to <t>; <r> itself is
- * copied).  Routes are matched in the order added.
+ * copied).  Routes are matched in the order added.  0, or -1 when out of
+ * memory (then <r> is left to the caller).
  */
-void		 route_table_add(struct route_table *t, struct route *r);
+int		 route_table_add(struct route_table *t, struct route *r);
 /*
  * The rank of <role> on the ladder given to route_table_compile() (0 is the
  * highest rung), or -1 if it is not on the ladder.

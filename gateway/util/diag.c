@@ -24,11 +24,16 @@ diag_add(struct diag *d, const char *path, size_t line, size_t col,
 		n = asprintf(&s, "%s:%zu:%zu: %s%s", path, line, col, kind, msg);
 	else
 		n = asprintf(&s, "%s: %s%s", path, kind, msg);
-	if (n == -1)
-		fatal("%s", __func__);
+	if (n == -1) {
+		d->nlost++;
+		return;
+	}
 	msgs = reallocarray(d->msgs, d->nmsgs + 1, sizeof(*d->msgs));
-	if (msgs == NULL)
-		fatal("%s", __func__);
+	if (msgs == NULL) {
+		free(s);
+		d->nlost++;
+		return;
+	}
 	d->msgs = msgs;
 	d->msgs[d->nmsgs++] = s;
 }
@@ -64,6 +69,9 @@ diag_print(const struct diag *d, FILE *fp)
 
 	for (i = 0; i < d->nmsgs; i++)
 		fprintf(fp, "%s\n", d->msgs[i]);
+	if (d->nlost > 0)
+		fprintf(fp, "%zu more message(s) lost: out of memory\n",
+		    d->nlost);
 }
 
 void
@@ -75,6 +83,9 @@ diag_log(const struct diag *d)
 		log_event(strstr(d->msgs[i], ": warning: ") != NULL ?
 		    LOG_LEVEL_WARN : LOG_LEVEL_ERROR, "config", "msg",
 		    d->msgs[i], NULL);
+	if (d->nlost > 0)
+		log_event(LOG_LEVEL_ERROR, "config", "msg", "more messages "
+		    "lost: out of memory", NULL);
 }
 
 void

@@ -15,6 +15,8 @@ struct diag {
 	size_t	  nmsgs;
 	size_t	  nerrors;
 	size_t	  nwarnings;
+	size_t	  nlost;	/* messages dropped for lack of memory (still
+				 * counted in nerrors, nwarnings) */
 };
 
 /* <line> and <col> are one-based; 0 for both leaves out the position. */

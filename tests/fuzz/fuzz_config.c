@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "log.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);

@@ -22,78 +22,26 @@
 
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
+#include "testdir.h"
 
-static char	dir[64];
 static char	cfgpath[128];
-
-static void
-write_file(const char *name, const char *text, mode_t mode)
-{
-	char	 path[256];
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs(text, fp);
-	fclose(fp);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-/* A self-signed P-256 certificate in <cert>, its key in <key>. */
-static void
-make_cert(const char *cert, const char *key)
-{
-	EVP_PKEY	*pk = EVP_EC_gen("P-256");
-	X509		*x = X509_new();
-	char		 path[256];
-	FILE		*fp;
-
-	assert_non_null(pk);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 90 * 86400);	/* no warning */
-	X509_set_pubkey(x, pk);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
-	    MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, cert);
-	assert_non_null(fp = fopen(path, "w"));
-	PEM_write_X509(fp, x);
-	fclose(fp);
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	assert_non_null(fp = fopen(path, "w"));
-	PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	chmod(path, 0600);
-	X509_free(x);
-	EVP_PKEY_free(pk);
-}
 
 static int
 setup(void **state)
 {
-	unsigned char	rnd[32];
-	char		hex[2 * sizeof(rnd) + 1];
-	size_t		i;
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/postern-test-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (testdir_make() == -1)
 		return -1;
-	snprintf(cfgpath, sizeof(cfgpath), "%s/postern.yaml", dir);
-	make_cert("cert.pem", "key.pem");
-	make_cert("cert2.pem", "key2.pem");
-	/* 256 random bits as hex, like openssl rand -hex 32 */
-	assert_int_equal(RAND_bytes(rnd, sizeof(rnd)), 1);
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	write_file("secret", hex, 0600);
-	write_file("short", "0123456789", 0600);
-	write_file("a.yaml", "app:\n  name: a\n  hosts: [a.example.com, "
+	snprintf(cfgpath, sizeof(cfgpath), "%s/postern.yaml", testdir);
+	testdir_cert("cert.pem", "key.pem");
+	testdir_cert("cert2.pem", "key2.pem");
+	testdir_secret("secret");
+	testdir_write("short", "0123456789", 0600);
+	testdir_write("a.yaml", "app:\n  name: a\n  hosts: [a.example.com, "
 	    "\"*.w.example.com\", LocalHost]\n  upstream: "
 	    "http://127.0.0.1:8081\n  protect: false\n", 0644);
-	write_file("b.yaml", "app:\n  name: b\n  hosts:\n    - b.example.com\n"
+	testdir_write("b.yaml", "app:\n  name: b\n  hosts:\n    - b.example.com\n"
 	    "    - localhost\n  upstream: http://127.0.0.1:8082\n"
 	    "  protect: false\n", 0644);
 	return 0;
@@ -102,17 +50,14 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char	cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testdir_remove();
 }
 
 static struct config *
 load(const char *yaml, struct diag *d)
 {
-	write_file("postern.yaml", yaml, 0644);
+	testdir_write("postern.yaml", yaml, 0644);
 	memset(d, 0, sizeof(*d));
 	return config_load(cfgpath, d);
 }
@@ -132,7 +77,8 @@ expand(char *buf, size_t size, const char *want)
 		    want[0] == ':' ? "" : ":");
 	for (p = want; *p != '\0' && off + 1 < size; p++) {
 		if (p[0] == '$' && p[1] == 'D') {
-			off += (size_t)snprintf(buf + off, size - off, "%s", dir);
+			off += (size_t)snprintf(buf + off, size - off, "%s",
+			    testdir);
 			p++;
 		} else
 			buf[off++] = *p;
@@ -234,7 +180,7 @@ test_good(void **state)
 	assert_int_equal(cfg->idle_timeout, 60000);
 	assert_int_equal(cfg->tunnel_idle_timeout, 5400000);
 	assert_int_equal(cfg->ncerts, 1);
-	snprintf(want, sizeof(want), "%s/key.pem", dir);
+	snprintf(want, sizeof(want), "%s/key.pem", testdir);
 	assert_string_equal(cfg->certs[0].key_file, want);
 	assert_int_equal(cfg->hsts_max_age, 86400);
 	assert_int_equal(cfg->redis_db, 3);
@@ -307,7 +253,7 @@ test_missing_file(void **state)
 	char		 path[256], want[300];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/nope.yaml", dir);
+	snprintf(path, sizeof(path), "%s/nope.yaml", testdir);
 	assert_null(config_load(path, &d));
 	snprintf(want, sizeof(want), "%s: cannot open: No such file or "
 	    "directory", path);
@@ -427,9 +373,9 @@ static void
 test_files(void **state)
 {
 	(void)state;
-	write_file("open.pem", "x", 0644);
-	write_file("open.pem", "x", 0644);
-	write_file("bad.pem", "-----BEGIN CERTIFICATE-----\nxx\n", 0600);
+	testdir_write("open.pem", "x", 0644);
+	testdir_write("open.pem", "x", 0644);
+	testdir_write("bad.pem", "-----BEGIN CERTIFICATE-----\nxx\n", 0600);
 	load_fails(LISTEN "    - address: 127.0.0.1:443\n"
 	    "tls:\n  certificates:\n    - cert: nope.pem\n      key: open.pem\n",
 	    "8:13: tls.certificates.cert: cannot open $D/nope.pem: No such "
@@ -459,9 +405,9 @@ static void
 test_policies(void **state)
 {
 	(void)state;
-	write_file("c.yaml", "app:\n  name: a\n  hosts: []\n  upstream: "
+	testdir_write("c.yaml", "app:\n  name: a\n  hosts: []\n  upstream: "
 	    "ftp://x\n  routez: []\n", 0644);
-	write_file("d.yaml", "app:\n  name: Bad_Name\n  hosts: [\"a b\", "
+	testdir_write("d.yaml", "app:\n  name: Bad_Name\n  hosts: [\"a b\", "
 	    "\"*.x.com\", \"*.x.com\"]\n", 0644);
 	load_fails(LISTEN "policies: [a.yaml, b.yaml, c.yaml, d.yaml, e.yaml]\n",
 	    "$D/b.yaml:5:7: app.hosts: host 'localhost' is already served by "

@@ -26,6 +26,7 @@
 
 #include "../../gateway/outbound/mail.c"
 #include "diag.h"
+#include "loader.h"
 
 /* ---- templates ---- */
 

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "loader.h"
 #include "store.h"
 
 static int	redis_port;

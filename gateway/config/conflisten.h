@@ -1,0 +1,20 @@
+/*
+ * The server.listen and tls.certificates entries of the configuration.
+ */
+#ifndef POSTERN_CONFLISTEN_H
+#define POSTERN_CONFLISTEN_H
+
+#include "confaddr.h"
+
+struct config_listen {
+	struct config_addr addr;
+	int		tls;		/* 1: HTTPS; 0: plain HTTP */
+	int		redirect;	/* plain only: 1 = redirect to HTTPS */
+};
+
+struct config_cert {
+	char		*cert_file;	/* PEM chain, resolved path */
+	char		*key_file;	/* PEM key, mode 0600 or stricter */
+};
+
+#endif
