@@ -13,14 +13,12 @@ import re
 import socket
 import socketserver
 import ssl
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from conftest import stop, wait_port, write_config, Gateway
+from gwproc import Gateway, write_config
 
 HIDDEN = b"GET /hidden HTTP/1.1\r\nHost: localhost\r\n\r\n"
 CANONICAL = re.compile(rb"\A(?:([1-9a-f][0-9a-f]*)\r\n)")
@@ -159,22 +157,8 @@ def gw(tmp_path, tls_cert, postern_bin, rec):
     serves (no redirect), so both listeners carry bodies."""
     cfg, ports = write_config(tmp_path, tls_cert, rec.addr, extra=(
         "limits:\n  body_size: 1KiB\n"), plain_redirect=False)
-    log = tmp_path / "postern.log"
-    with open(log, "w") as f:
-        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                stdout=f, stderr=f)
-    g = Gateway(tmp_path, cfg, proc, log, ports)
-    try:
-        wait_port(ports["https"], proc)
-        wait_port(ports["http"], proc)
-    except RuntimeError:
-        sys.stderr.write(g.log())
-        raise
-    yield g
-    stop(proc)
-    for mark in ("ERROR: AddressSanitizer", "runtime error:",
-                 "ERROR: LeakSanitizer"):
-        assert mark not in g.log()
+    return Gateway(cfg, tmp_path / "postern.log", ports,
+                   wait=("https", "http"))
 
 
 def connect(gw, tls):

@@ -22,8 +22,7 @@ import requests
 import urllib3
 
 from conftest import free_port
-from gwproc import (closed_by_peer, plain, postern,  # noqa: F401
-                    read_head, read_response)
+from gwproc import closed_by_peer, plain, read_head, read_response
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 

@@ -5,15 +5,13 @@ import re
 import signal
 import socket
 import ssl
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 import urllib3
 
-from conftest import Gateway, wait_port, write_config
+from gwproc import Gateway, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -191,21 +189,9 @@ def test_metrics_format_and_counters(gw, tmp_path):
 
 
 def start_with(tmp_path, tls_cert, upstream, postern_bin, server_extra):
-    cfg, ports = write_config(tmp_path, tls_cert, upstream)
-    cfg.write_text(cfg.read_text().replace(
-        "  workers: 2\n", "  workers: 2\n" + server_extra))
-    log_path = tmp_path / "postern.log"
-    with open(log_path, "w") as logf:
-        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                stdout=logf, stderr=logf)
-    gw = Gateway(tmp_path, cfg, proc, log_path, ports)
-    try:
-        wait_port(ports["http"], proc)
-    except RuntimeError:
-        sys.stderr.write(gw.log())
-        gw.stop()
-        raise
-    return gw
+    cfg, ports = write_config(tmp_path, tls_cert, upstream,
+                              server_extra=server_extra)
+    return Gateway(cfg, tmp_path / "postern.log", ports, wait=("http",))
 
 
 HEALTH = b"GET /.postern/health HTTP/1.1\r\nHost: localhost\r\n\r\n"

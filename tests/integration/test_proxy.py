@@ -13,6 +13,8 @@ import pytest
 import requests
 import urllib3
 
+from gwproc import metric
+
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 SMALL = """\
@@ -101,15 +103,6 @@ def test_chunked_upload_intact(gw):
     assert r.status_code == 200
     assert r.json()["body_sha256"] == \
         hashlib.sha256(b"".join(parts)).hexdigest()
-
-
-def metric(gw, name):
-    text = requests.get("http://127.0.0.1:%d/metrics" % gw.admin_port,
-                        timeout=10).text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return int(line.split()[1])
-    raise KeyError(name)
 
 
 def test_keep_alive_reuses_connection(gw):

@@ -17,7 +17,7 @@ import redis
 import requests
 
 from conftest import run_postern
-from gwproc import read_response
+from gwproc import config_text, listener, read_response
 from test_auth import (add_user, auth_extra, echo, headers_of, login,
                        make_key)
 
@@ -42,10 +42,7 @@ def start_gw(gateway, redis_server, tmp_path, app_extra, **kw):
     """A gateway with sessions and signing keys whose app has <app_extra>
     (its routes); <kw> go to write_config()."""
     extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     return gateway(extra=extra, app_extra=app_extra, redis=redis_server,
                    protect=None, **kw)
 
@@ -218,9 +215,9 @@ def test_check_requires_secret_and_key_for_protected_routes(tmp_path):
     pol.write_text("app:\n  name: p\n  hosts: [p.example]\n"
                    "  upstream: http://127.0.0.1:9\n" + ROUTES)
     cfg = tmp_path / "postern.yaml"
-    cfg.write_text("server:\n  listen:\n    - address: \"127.0.0.1:1\"\n"
-                   "      tls: false\nroles: [owner, admin, member, viewer]\n"
-                   "policies: [p.yaml]\n")
+    cfg.write_text(config_text([listener(1, tls=False)],
+                               policies=["p.yaml"],
+                               extra="roles: [owner, admin, member, viewer]\n"))
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 1
     assert "app 'p' has routes that are not public, which needs " \
