@@ -86,14 +86,25 @@ def redis_server(tmp_path_factory):
     stop(proc)
 
 
+def start_upstream(port=None, tls=None, quiet=False):
+    """The demo upstream (a real HTTP/1.1 server) on loopback <port>
+    (default: a free one), over TLS with <tls> (cert, key); <quiet>: its
+    stderr too goes nowhere.  (proc, (host, port))."""
+    port = port or free_port()
+    args = ["/usr/bin/python3", UPSTREAM, "--port", str(port)]
+    if tls:
+        args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL if quiet else None)
+    wait_port(port, proc)
+    return proc, ("127.0.0.1", port)
+
+
 @pytest.fixture(scope="session")
 def upstream():
-    """The demo upstream (a real HTTP/1.1 server) on a free port."""
-    port = free_port()
-    proc = subprocess.Popen(["/usr/bin/python3", UPSTREAM, "--port",
-                             str(port)], stdout=subprocess.DEVNULL)
-    wait_port(port, proc)
-    yield ("127.0.0.1", port)
+    """The demo upstream on a free port."""
+    proc, addr = start_upstream()
+    yield addr
     stop(proc)
 
 
@@ -205,7 +216,7 @@ def gateway(tmp_path, tls_cert, upstream, postern_bin):
         cfg, ports = write_config(tmp_path, tls_cert, upstream or demo,
                                   redis, extra, app_extra, **kw)
         gw = Gateway(cfg, tmp_path / ("postern-%d.log" % len(started)),
-                     ports)
+                     ports, wait=("https", "http"))
         started.append(gw)
         return gw
 

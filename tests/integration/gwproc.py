@@ -419,7 +419,19 @@ def metric(gw, name):
 # ---- raw HTTP/1.1 ----------------------------------------------------------
 
 def plain(gw, timeout=10):
+    """A connection to <gw>'s plain listener."""
     return socket.create_connection(("127.0.0.1", gw.http_port), timeout)
+
+
+def tls_socket(gw, timeout=10):
+    """A TLS connection to <gw>'s TLS listener, SNI localhost, its
+    certificate not verified."""
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", gw.https_port), timeout)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
 
 
 def read_head(f):

@@ -18,7 +18,7 @@ import requests
 import urllib3
 
 from conftest import free_port, run_postern, start_redis, stop
-from gwproc import Gateway, section, write_config
+from gwproc import Gateway, section, tls_socket, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -526,13 +526,7 @@ def test_single_org_membership_goes_upstream(authgw):
 def ws_handshake(gw, cookie, origin, host=None):
     """The status of a WebSocket handshake to /ws with session <cookie>,
     <origin> (None: no Origin) and Host <host> (localhost:<https port>)."""
-    import socket
-    import ssl
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         head = ("GET /ws HTTP/1.1\r\nHost: %s\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -566,17 +560,11 @@ def test_websocket_on_session_route_checks_origin(authgw):
 
 
 def test_revoking_the_session_closes_its_open_websocket(authgw):
-    import socket
-    import ssl
     from test_upstream import ws_recv, ws_send
     gw = authgw(sessions="sessions:\n  websocket_recheck: 1s\n")
     _, r = login(gw)
     cookie = r.cookies.get("__Host-postern")
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(("GET /ws HTTP/1.1\r\nHost: localhost:%d\r\n"
                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -10,7 +10,7 @@ import requests
 import urllib3
 
 from conftest import run_postern
-from gwproc import Gateway, write_config
+from gwproc import write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -154,13 +154,10 @@ def test_redirect_on_plain_listener_has_headers_but_no_hsts(gw):
     assert_page(h, tls=False)
 
 
-def test_plain_listener_serving_sends_no_hsts(tmp_path, tls_cert, upstream,
-                                              postern_bin):
-    cfg, ports = write_config(tmp_path, tls_cert, upstream,
-                              plain_redirect=False)
-    gw = Gateway(cfg, tmp_path / "postern.log", ports, wait=("http",))
+def test_plain_listener_serving_sends_no_hsts(gateway):
+    gw = gateway(plain_redirect=False)
     try:
-        url = "http://127.0.0.1:%d" % ports["http"]
+        url = "http://127.0.0.1:%d" % gw.http_port
         r = requests.get(url + "/headers", timeout=10)
         assert r.status_code == 200
         assert_app_defaults(r, tls=False)

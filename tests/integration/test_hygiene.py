@@ -10,7 +10,6 @@ folding, duplicates), as an attacker would.
 """
 import json
 import re
-import socket
 import ssl
 
 import pytest
@@ -18,7 +17,7 @@ import requests
 import urllib3
 
 from conftest import run_postern
-from gwproc import Gateway, config_text, listener, metric, write_config
+from gwproc import config_text, listener, metric, tls_socket
 from test_auth import PASSWORD, add_user, auth_extra, authgw, login  # noqa
 from test_grants import bearer, grantgw, key_id, new_key  # noqa
 from test_routes import new_org
@@ -38,11 +37,7 @@ def events(gw, name):
 
 def raw(gw, payload):
     """<payload> over TLS; (status, {lower name: [values]}, body bytes)."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    sock = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    with ctx.wrap_socket(sock, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(payload)
         data = b""
         while True:
@@ -265,21 +260,13 @@ SPOOFABLE = ["X-Client-IP", "True-Client-IP", "X-Original-URI",
 
 
 @pytest.fixture
-def trusted_gateway(tmp_path, tls_cert, upstream, postern_bin):
+def trusted_gateway(gateway):
     """trusted_gateway(underscore=False): its peer is a trusted proxy."""
-    started = []
-
     def start(underscore=False):
-        cfg, ports = write_config(tmp_path, tls_cert, upstream, extra=(
+        return gateway(extra=(
             "limits:\n  allow_underscore_headers: true\n" if underscore
             else ""), trusted_proxies=("127.0.0.0/8",))
-        gw = Gateway(cfg, tmp_path / "postern.log", ports)
-        started.append(gw)
-        return gw
-
-    yield start
-    for gw in started:
-        gw.stop()
+    return start
 
 
 @pytest.mark.parametrize("trusted", [False, True])

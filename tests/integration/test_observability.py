@@ -4,14 +4,13 @@ import json
 import re
 import signal
 import socket
-import ssl
 import time
 
 import pytest
 import requests
 import urllib3
 
-from gwproc import Gateway, write_config
+from gwproc import Gateway, tls_socket, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -73,11 +72,7 @@ def test_access_log_line_fields(gw):
 def test_log_decisions_for_gateway_answers(gw):
     get(gw, "/.postern/health")
     get(gw, "/headers", params={"set": "X-Bad:a\x01b"})     # 502
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(b"GET /u?token=" + SECRET.encode() + b" HTTP/1.1\r\n"
                   b"Host: other.example\r\nConnection: close\r\n\r\n")
         while s.recv(4096):

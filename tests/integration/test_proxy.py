@@ -13,7 +13,7 @@ import pytest
 import requests
 import urllib3
 
-from gwproc import metric
+from gwproc import metric, tls_socket
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -23,14 +23,6 @@ limits:
   header_size: 4KiB
   body_size: 200MiB
 """
-
-
-def tls_sock(gw, timeout=10):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), timeout)
-    return ctx.wrap_socket(raw, server_hostname="localhost")
 
 
 def recv_all(s, limit=1 << 20):
@@ -48,7 +40,7 @@ def recv_all(s, limit=1 << 20):
 
 def raw(gw, payload):
     """Send raw bytes over TLS; return (status, whole response)."""
-    with tls_sock(gw) as s:
+    with tls_socket(gw) as s:
         s.sendall(payload)
         data = recv_all(s)
     line = data.split(b"\r\n", 1)[0]

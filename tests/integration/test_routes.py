@@ -6,8 +6,6 @@ users and organisations made with the real `postern user add` and
 the tests see the tenant and role the gateway claimed upstream.
 """
 import json
-import socket
-import ssl
 import time
 import uuid
 
@@ -17,7 +15,7 @@ import redis
 import requests
 
 from conftest import run_postern
-from gwproc import config_text, listener, read_response
+from gwproc import config_text, listener, read_response, tls_socket
 from test_auth import (add_user, auth_extra, echo, headers_of, login,
                        make_key)
 
@@ -265,11 +263,7 @@ def raw_get(gw, target, session=None):
             session.cookies.get("__Host-postern").encode()
     req = (b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\n" + cookie +
            b"Accept: application/json\r\nConnection: close\r\n\r\n")
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(req)
         status, _, body, _ = read_response(s.makefile("rb"))
     try:

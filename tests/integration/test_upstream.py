@@ -16,21 +16,15 @@ import pytest
 import requests
 import urllib3
 
-from conftest import UPSTREAM, free_port, run_postern, stop, wait_port
-from gwproc import write_config
+import conftest
+from conftest import run_postern, stop
+from gwproc import tls_socket, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
 def start_upstream(port=None, tls=None):
-    port = port or free_port()
-    args = ["/usr/bin/python3", UPSTREAM, "--port", str(port)]
-    if tls:
-        args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    return proc, ("127.0.0.1", port)
+    return conftest.start_upstream(port, tls, quiet=True)
 
 
 @pytest.fixture
@@ -302,11 +296,7 @@ def test_upstream_ca_unreadable_is_config_error(tmp_path, tls_cert, up):
 # ---- WebSocket ----
 
 def ws_connect(gw, path="/ws", key=None, extra=b""):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    s = ctx.wrap_socket(socket.create_connection(
-        ("127.0.0.1", gw.https_port), 10), server_hostname="localhost")
+    s = tls_socket(gw)
     key = key or base64.b64encode(os.urandom(16)).decode()
     s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
