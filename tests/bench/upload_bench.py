@@ -9,7 +9,8 @@ and answers 200 with its length), and one client that sends an N MiB body
 (default 128) in 16 KiB chunks, or with Content-Length, over one
 keep-alive connection.  The binaries take turns for R repetitions
 (default 5); prints the median MB/s of each.  Not a test: it fails only if
-something does not start or a body arrives with the wrong length.
+something does not start, a body arrives with the wrong length, or a
+gateway's log holds a sanitizer report (the tests' launcher, gwproc.py).
 """
 import os
 import re
@@ -18,13 +19,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
-from conftest import free_port, stop, wait_port     # noqa: E402
+from gwproc import (Gateway, app_text, check_launched,  # noqa: E402
+                    config_text, free_port, listener, make_cert, section,
+                    stop, wait_port)
 
 
 class Buf:
@@ -101,48 +103,24 @@ def sink(port):
 
 
 def start_gateway(binary, directory, upstream_port):
-    crt, key = os.path.join(directory, "c.pem"), os.path.join(directory,
-                                                               "k.pem")
-    if not os.path.exists(key):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
-                        "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                        "-days", "30", "-subj", "/CN=localhost", "-keyout",
-                        key, "-out", crt], check=True, capture_output=True)
-        os.chmod(key, 0o600)
-    ports = [free_port() for _ in range(3)]
+    crt, key = make_cert(directory, "localhost")
+    ports = {"https": free_port(), "http": free_port(),
+             "admin": free_port()}
     with open(os.path.join(directory, "app.yaml"), "w") as f:
-        f.write("app:\n  name: bench\n  hosts: [localhost]\n"
-                "  upstream: http://127.0.0.1:%d\n  protect: false\n"
-                % upstream_port)
+        f.write(app_text(("127.0.0.1", upstream_port), name="bench",
+                         hosts=("localhost",)))
     cfg = os.path.join(directory, "postern.yaml")
     with open(cfg, "w") as f:
-        f.write(textwrap.dedent("""\
-            server:
-              workers: 1
-              listen:
-                - address: "127.0.0.1:%d"
-                  tls: true
-                - address: "127.0.0.1:%d"
-                  tls: false
-                  redirect: false
-              admin: "127.0.0.1:%d"
-            tls:
-              certificates:
-                - cert: %s
-                  key: %s
-            limits:
-              body_size: 0
-            log:
-              level: warn
-              access_log: false
-            policies:
-              - app.yaml
-            """) % (ports[0], ports[1], ports[2], crt, key))
-    proc = subprocess.Popen([binary, "serve", "-c", cfg],
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_port(ports[1], proc)
-    return proc, ports[1]
+        f.write(config_text(
+            [listener(ports["https"]),
+             listener(ports["http"], tls=False, redirect=False)],
+            workers=1, admin=ports["admin"], certs=[(crt, key)],
+            log={"level": "warn", "access_log": "false"},
+            policies=["app.yaml"],
+            extra=section("limits", {"body_size": 0})))
+    gw = Gateway(cfg, os.path.join(directory, "postern.log"), ports,
+                 wait=("http",), binary=binary)
+    return gw, ports["http"]
 
 
 def upload(port, body, head):
@@ -203,9 +181,8 @@ def main():
                             raise SystemExit("bad reply: %r %r" % (h, got))
                         results[(b, kind)].append(total / secs / 1e6)
         finally:
-            for proc, _ in gws.values():
-                stop(proc)
             stop(up)
+            check_launched()    # stops each gateway; a sanitizer report?
     for (b, kind), v in results.items():
         print("%-60s %-15s %8.0f MB/s (median of %d, range %.0f-%.0f)"
               % (b, kind, statistics.median(v), len(v), min(v), max(v)))

@@ -2,82 +2,43 @@
 
 POSTERN_BIN names the binary under test (scripts/test sets it; the default
 is build/gateway/postern).  Every process a fixture starts is stopped by it.
+Gateways are started only through gwproc.Gateway (the gateway and postern
+fixtures here, or a test's own Gateway(...)): the autouse fixture
+check_gateways then stops each with SIGTERM at the end of its test and fails
+the test on a sanitizer report in the gateway's output.  The basics
+(free_port, wait_port, stop, write_config, ...) live in gwproc and are
+importable from here as before.
 """
 import os
-import random
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("POSTERN_BIN",
-                     os.path.join(ROOT, "build", "gateway", "postern"))
-UPSTREAM = os.path.join(ROOT, "scripts", "demo-upstream.py")
-
-
-_GIVEN = set()
-
-
-def free_port():
-    """A bindable loopback port below the kernel's ephemeral range.
-
-    bind(0) hands out ports from the ephemeral range, where the outgoing
-    connections of every test (gateway to upstream, to Redis, wrk) also
-    take their source ports: a port found free could be taken before the
-    server binds it.  Below the range only listeners compete.
-    """
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low = int(f.read().split()[0])
-    except (OSError, ValueError):
-        low = 32768
-    for _ in range(200):
-        port = random.randrange(10000, max(10001, low - 1))
-        if port in _GIVEN:      # handed out, maybe not bound yet
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            _GIVEN.add(port)
-            return port
-    raise RuntimeError("no free port")
-
-
-def wait_port(port, proc=None, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError("process exited with %d before listening"
-                               % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("port %d not listening after %.0fs" % (port, timeout))
-
-
-def stop(proc, timeout=10):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+from gwproc import (BIN, LAUNCHED, ROOT, UPSTREAM, Gateway,  # noqa: F401
+                    Postern, check_launched, free_port, sanitizer_report,
+                    section, stop, wait_port, write_config)
 
 
 def run_postern(*args, stdin=None, timeout=30):
-    return subprocess.run([BIN, *args], input=stdin, capture_output=True,
-                          text=True, timeout=timeout)
+    """`postern ARGS...` to its end; AssertionError if its stderr holds a
+    sanitizer report."""
+    r = subprocess.run([BIN, *args], input=stdin, capture_output=True,
+                       text=True, timeout=timeout)
+    report = sanitizer_report(r.stderr)
+    assert not report, "postern %s:\n%s" % (" ".join(args), report)
+    return r
+
+
+@pytest.fixture(autouse=True)
+def check_gateways():
+    """Every gateway a test starts (gwproc.Gateway) is stopped with SIGTERM
+    and waited for at its end, and the test fails if the gateway's output
+    holds a sanitizer report, also when the test itself passed."""
+    since = len(LAUNCHED)
+    yield
+    check_launched(since)
 
 
 @pytest.fixture(scope="session")
@@ -102,15 +63,16 @@ def tls_cert(tmp_path_factory):
     return str(crt), str(key)
 
 
-def start_redis(directory):
-    """A private redis-server on a free loopback port: (proc, (host, port))."""
+def start_redis(directory, *args, port=None):
+    """A private redis-server on loopback <port> (default: a free one),
+    more options in <args>: (proc, (host, port))."""
     exe = shutil.which("redis-server")
     assert exe, "redis-server not installed"
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir",
          str(directory), "--save", "", "--appendonly", "no",
-         "--protected-mode", "yes"],
+         "--protected-mode", "yes", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, proc)
     return proc, ("127.0.0.1", port)
@@ -124,14 +86,25 @@ def redis_server(tmp_path_factory):
     stop(proc)
 
 
+def start_upstream(port=None, tls=None, quiet=False):
+    """The demo upstream (a real HTTP/1.1 server) on loopback <port>
+    (default: a free one), over TLS with <tls> (cert, key); <quiet>: its
+    stderr too goes nowhere.  (proc, (host, port))."""
+    port = port or free_port()
+    args = ["/usr/bin/python3", UPSTREAM, "--port", str(port)]
+    if tls:
+        args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL if quiet else None)
+    wait_port(port, proc)
+    return proc, ("127.0.0.1", port)
+
+
 @pytest.fixture(scope="session")
 def upstream():
-    """The demo upstream (a real HTTP/1.1 server) on a free port."""
-    port = free_port()
-    proc = subprocess.Popen(["/usr/bin/python3", UPSTREAM, "--port",
-                             str(port)], stdout=subprocess.DEVNULL)
-    wait_port(port, proc)
-    yield ("127.0.0.1", port)
+    """The demo upstream on a free port."""
+    proc, addr = start_upstream()
+    yield addr
     stop(proc)
 
 
@@ -217,7 +190,7 @@ class SmtpSink:
         keys = {"url": self.url, "starttls": "none",
                 "from": "postern@example.com"}
         keys.update(kw)
-        return "mail:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
+        return section("mail", keys)
 
     def stop(self):
         self._controller.stop()
@@ -231,102 +204,37 @@ def smtp_sink():
     sink.stop()
 
 
-class Gateway:
-    """A running `postern serve` with its config files and log."""
+@pytest.fixture
+def gateway(tmp_path, tls_cert, upstream, postern_bin):
+    """Factory: gateway(extra=..., app_extra=..., redis=..., **kw) writes
+    a config (gwproc.write_config; <upstream> defaults to the demo
+    upstream) and starts postern serve on it."""
+    started = []
+    demo = upstream
 
-    def __init__(self, directory, config_path, proc, log_path, ports):
-        self.dir = directory
-        self.config = config_path
-        self.proc = proc
-        self.log_path = log_path
-        self.https_port = ports.get("https")
-        self.http_port = ports.get("http")
-        self.admin_port = ports.get("admin")
+    def start(extra="", app_extra="", redis=None, upstream=None, **kw):
+        cfg, ports = write_config(tmp_path, tls_cert, upstream or demo,
+                                  redis, extra, app_extra, **kw)
+        gw = Gateway(cfg, tmp_path / ("postern-%d.log" % len(started)),
+                     ports, wait=("https", "http"))
+        started.append(gw)
+        return gw
 
-    @property
-    def url(self):
-        return "https://127.0.0.1:%d" % self.https_port
-
-    def log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        stop(self.proc)
-
-
-def write_config(directory, tls_cert, upstream, redis=None, extra="",
-                 app_extra="", hosts=("localhost", "127.0.0.1"),
-                 protect=False, more_apps=(), plain_redirect=True,
-                 trusted_proxies=()):
-    """Write postern.yaml + one policy file (and <more_apps>: (file name,
-    policy text) pairs); return (path, ports).  <plain_redirect>: the plain
-    listener's redirect; <trusted_proxies>: server.trusted_proxies."""
-    ports = {"https": free_port(), "http": free_port(),
-             "admin": free_port()}
-    crt, key = tls_cert
-    redis_addr = "%s:%d" % redis if redis else "127.0.0.1:6379"
-    policy = directory / "app.yaml"
-    policy.write_text(textwrap.dedent("""\
-        app:
-          name: demo
-          hosts: [%s]
-          upstream: http://%s:%d
-        """) % (", ".join(hosts), upstream[0], upstream[1]) + app_extra +
-        ("" if protect is None else  # None: app_extra has routes
-         "  protect: %s\n" % ("true" if protect else "false")))
-    cfg = directory / "postern.yaml"
-    cfg.write_text(textwrap.dedent("""\
-        server:
-          workers: 2
-          listen:
-            - address: "127.0.0.1:%(https)d"
-              tls: true
-            - address: "127.0.0.1:%(http)d"
-              tls: false
-              redirect: %(redirect)s%(trusted)s
-          admin: "127.0.0.1:%(admin)d"
-        tls:
-          certificates:
-            - cert: %(crt)s
-              key: %(key)s
-        redis:
-          address: "%(redis)s"
-        log:
-          level: debug
-        policies:
-          - app.yaml
-        """) % dict(ports, crt=crt, key=key, redis=redis_addr,
-                    redirect="true" if plain_redirect else "false",
-                    trusted="\n  trusted_proxies: [%s]" % ", ".join(
-                        '"%s"' % t for t in trusted_proxies)
-                    if trusted_proxies else "") +
-        "".join("  - %s\n" % name for name, _ in more_apps) + extra)
-    for name, text in more_apps:
-        (directory / name).write_text(text)
-    return cfg, ports
+    yield start
+    for gw in started:
+        gw.stop()
 
 
 @pytest.fixture
-def gateway(tmp_path, tls_cert, upstream, postern_bin):
-    """Factory: gateway(extra=..., app_extra=...) starts postern serve."""
+def postern(tmp_path, upstream, tls_cert, postern_bin):
+    """Factory: postern(certs=[...], extra=..., ...) -> gwproc.Postern."""
     started = []
 
-    def start(extra="", app_extra="", redis=None, **kw):
-        cfg, ports = write_config(tmp_path, tls_cert, upstream, redis,
-                                  extra, app_extra, **kw)
-        log_path = tmp_path / ("postern-%d.log" % len(started))
-        logf = open(log_path, "w")
-        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                stdout=logf, stderr=logf)
-        logf.close()
-        gw = Gateway(tmp_path, cfg, proc, log_path, ports)
+    def start(certs=None, **kw):
+        d = tmp_path / ("gw%d" % len(started))
+        d.mkdir()
+        gw = Postern(d, upstream, certs or [tls_cert], **kw)
         started.append(gw)
-        try:
-            wait_port(ports["https"], proc)
-        except RuntimeError:
-            sys.stderr.write(gw.log())
-            raise
         return gw
 
     yield start

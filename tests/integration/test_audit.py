@@ -23,10 +23,7 @@ from test_auth import add_user, auth_extra, login, make_key
 @pytest.fixture
 def agw(gateway, tmp_path):
     proc, addr = start_redis(tmp_path)
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     gw = gateway(extra=auth_extra(tmp_path) + "audit:\n  file: audit.log\n",
                  redis=addr, protect=True)
     gw.redis = redis.Redis(host=addr[0], port=addr[1])
@@ -189,28 +186,15 @@ def test_reload_is_audited_with_file_hashes(agw):
 
 
 @pytest.fixture
-def proxied(monkeypatch, gateway, tmp_path):
+def proxied(gateway, tmp_path):
     """A gateway behind a trusted proxy (127.0.0.1) with its own Redis:
     X-Forwarded-For names the client."""
-    import conftest
-    write = conftest.write_config
-
-    def with_proxy(*a, **kw):
-        cfg, ports = write(*a, **kw)
-        text = cfg.read_text().replace(
-            "server:\n", "server:\n  trusted_proxies: [\"127.0.0.1\"]\n", 1)
-        cfg.write_text(text)
-        return cfg, ports
-    monkeypatch.setattr(conftest, "write_config", with_proxy)
     proc, addr = start_redis(tmp_path)
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     limits = ("rate_limits:\n  classes:\n"
               "    login: {limit: 3, period: 1h, account_limit: 100}\n")
     gw = gateway(extra=auth_extra(tmp_path, limits=limits), redis=addr,
-                 protect=True)
+                 protect=True, trusted_proxies=("127.0.0.1",))
     gw.redis = redis.Redis(host=addr[0], port=addr[1])
     gw.email = "p-%s@example.com" % uuid.uuid4().hex[:8]
     yield gw

@@ -8,7 +8,6 @@ verified with an independent JWT library (python3-jwt) against the JWKS.
 import json
 import os
 import re
-import subprocess
 import time
 import uuid
 
@@ -18,7 +17,8 @@ import redis as redislib
 import requests
 import urllib3
 
-from conftest import free_port, run_postern, stop, wait_port
+from conftest import free_port, run_postern, start_redis, stop
+from gwproc import Gateway, section, tls_socket, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -48,8 +48,13 @@ def auth_extra(tmp_path, sessions="", limits=RELAXED):
                                                   limits))
 
 
-def make_key(tmp_path, cfg):
-    if not (tmp_path / "assertion.pem").exists():
+def make_key(tmp_path):
+    """<tmp_path>/assertion.pem, the signing key that auth_extra() names,
+    made once by the real `postern keys generate`."""
+    key = tmp_path / "assertion.pem"
+    if not key.exists():
+        cfg = tmp_path / "keys.yaml"
+        cfg.write_text(section("assertion", {"key_file": key}))
         r = run_postern("keys", "generate", "-c", str(cfg))
         assert r.returncode == 0, r.stderr
 
@@ -60,10 +65,7 @@ def authgw(gateway, redis_server, tmp_path, postern_bin):
     def start(sessions="", redis=None):
         extra = auth_extra(tmp_path, sessions)
         # a config naming the key file, for `postern keys generate`
-        cfgpath = tmp_path / "postern.yaml"
-        cfgpath.write_text("assertion:\n  key_file: %s\n"
-                           % (tmp_path / "assertion.pem"))
-        make_key(tmp_path, cfgpath)
+        make_key(tmp_path)
         gw = gateway(extra=extra, redis=redis or redis_server, protect=True)
         gw.email = "u-%s@example.com" % uuid.uuid4().hex[:10]
         add_user(gw, gw.email)
@@ -286,35 +288,27 @@ def test_disable_and_second_instance(authgw, redis_server, tmp_path,
     # A second gateway on the same Redis accepts the session...
     d2 = tmp_path / "second"
     d2.mkdir()
-    from conftest import write_config
     extra = "secret_file: %s\nassertion:\n  key_file: %s\n" % (
         tmp_path / "secret", tmp_path / "assertion.pem")
     cfg2, ports = write_config(d2, tls_cert, upstream, redis_server, extra,
                                protect=True)
-    log2 = open(d2 / "log", "w")
-    p2 = subprocess.Popen([postern_bin, "serve", "-c", str(cfg2)],
-                          stdout=log2, stderr=log2)
-    try:
-        wait_port(ports["https"], p2)
-        url2 = "https://127.0.0.1:%d" % ports["https"]
-        r = requests.get(url2 + "/x", verify=False,
+    gw2 = Gateway(cfg2, d2 / "log", ports)
+    url2 = gw2.url
+    r = requests.get(url2 + "/x", verify=False,
+                     cookies={"__Host-postern": cookie},
+                     headers={"Accept": "application/json"})
+    assert r.status_code == 200
+    # ...and `user disable` revokes it on both at once.
+    r = run_postern("user", "disable", "-c", str(gw.config), gw.email)
+    assert r.returncode == 0, r.stderr
+    for url in (gw.url, url2):
+        r = requests.get(url + "/x", verify=False,
                          cookies={"__Host-postern": cookie},
                          headers={"Accept": "application/json"})
-        assert r.status_code == 200
-        # ...and `user disable` revokes it on both at once.
-        r = run_postern("user", "disable", "-c", str(gw.config), gw.email)
-        assert r.returncode == 0, r.stderr
-        for url in (gw.url, url2):
-            r = requests.get(url + "/x", verify=False,
-                             cookies={"__Host-postern": cookie},
-                             headers={"Accept": "application/json"})
-            assert r.status_code == 401, url
-        # and a disabled user cannot sign in again
-        _, r = login(gw)
-        assert r.status_code == 401
-    finally:
-        stop(p2)
-        log2.close()
+        assert r.status_code == 401, url
+    # and a disabled user cannot sign in again
+    _, r = login(gw)
+    assert r.status_code == 401
 
 
 def test_password_change_revokes_sessions(authgw):
@@ -437,14 +431,7 @@ def test_redis_down_fails_closed_and_recovers(gateway, tmp_path,
     port = free_port()
     d = tmp_path / "redis"
     d.mkdir()
-    def start_redis():
-        p = subprocess.Popen(["redis-server", "--port", str(port), "--bind",
-                              "127.0.0.1", "--dir", str(d), "--save", "",
-                              "--appendonly", "no"],
-                             stdout=subprocess.DEVNULL)
-        wait_port(port, p)
-        return p
-    rp = start_redis()
+    rp, _ = start_redis(d, port=port)
     try:
         # A second, public app: "  - public.yaml" continues the policies
         # list that the fixture's config ends with.
@@ -452,10 +439,7 @@ def test_redis_down_fails_closed_and_recovers(gateway, tmp_path,
             "app:\n  name: public\n  hosts: [public.test]\n"
             "  upstream: http://%s:%d\n  protect: false\n" % upstream)
         extra = "  - public.yaml\n" + auth_extra(tmp_path)
-        cfgpath = tmp_path / "k.yaml"
-        cfgpath.write_text("assertion:\n  key_file: %s\n"
-                           % (tmp_path / "assertion.pem"))
-        make_key(tmp_path, cfgpath)
+        make_key(tmp_path)
         gw = gateway(extra=extra, redis=("127.0.0.1", port), protect=True)
         gw.email = "r-%s@example.com" % uuid.uuid4().hex[:8]
         add_user(gw, gw.email)
@@ -472,7 +456,7 @@ def test_redis_down_fails_closed_and_recovers(gateway, tmp_path,
                          headers={"Host": "public.test",
                                   "Accept": "application/json"})
         assert r.status_code == 200 and r.json()["path"] == "/pub"
-        rp = start_redis()            # empty: the session is gone...
+        rp, _ = start_redis(d, port=port)  # empty: the session is gone...
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if echo(s, gw).status_code != 503:
@@ -542,13 +526,7 @@ def test_single_org_membership_goes_upstream(authgw):
 def ws_handshake(gw, cookie, origin, host=None):
     """The status of a WebSocket handshake to /ws with session <cookie>,
     <origin> (None: no Origin) and Host <host> (localhost:<https port>)."""
-    import socket
-    import ssl
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         head = ("GET /ws HTTP/1.1\r\nHost: %s\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -582,17 +560,11 @@ def test_websocket_on_session_route_checks_origin(authgw):
 
 
 def test_revoking_the_session_closes_its_open_websocket(authgw):
-    import socket
-    import ssl
     from test_upstream import ws_recv, ws_send
     gw = authgw(sessions="sessions:\n  websocket_recheck: 1s\n")
     _, r = login(gw)
     cookie = r.cookies.get("__Host-postern")
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(("GET /ws HTTP/1.1\r\nHost: localhost:%d\r\n"
                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -623,10 +595,7 @@ def test_sso_cookie_domain(gateway, redis_server, tmp_path):
     """With sessions.cookie_domain the cookie is __Secure-postern with that
     Domain, and a session made on one subdomain works on another."""
     extra = auth_extra(tmp_path, "sessions:\n  cookie_domain: Example.TEST\n")
-    cfgpath = tmp_path / "k.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     gw = gateway(extra=extra, redis=redis_server, protect=True,
                  hosts=("a.example.test", "b.example.test"))
     gw.email = "sso-%s@example.com" % uuid.uuid4().hex[:8]

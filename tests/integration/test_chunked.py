@@ -13,14 +13,12 @@ import re
 import socket
 import socketserver
 import ssl
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from conftest import stop, wait_port, write_config, Gateway
+from gwproc import plain, tls_socket
 
 HIDDEN = b"GET /hidden HTTP/1.1\r\nHost: localhost\r\n\r\n"
 CANONICAL = re.compile(rb"\A(?:([1-9a-f][0-9a-f]*)\r\n)")
@@ -154,38 +152,18 @@ def rec():
 
 
 @pytest.fixture
-def gw(tmp_path, tls_cert, postern_bin, rec):
+def gw(rec, gateway):
     """A gateway in front of the recording upstream; its plain listener
     serves (no redirect), so both listeners carry bodies."""
-    cfg, ports = write_config(tmp_path, tls_cert, rec.addr, extra=(
-        "limits:\n  body_size: 1KiB\n"), plain_redirect=False)
-    log = tmp_path / "postern.log"
-    with open(log, "w") as f:
-        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                stdout=f, stderr=f)
-    g = Gateway(tmp_path, cfg, proc, log, ports)
-    try:
-        wait_port(ports["https"], proc)
-        wait_port(ports["http"], proc)
-    except RuntimeError:
-        sys.stderr.write(g.log())
-        raise
-    yield g
-    stop(proc)
-    for mark in ("ERROR: AddressSanitizer", "runtime error:",
-                 "ERROR: LeakSanitizer"):
-        assert mark not in g.log()
+    return gateway(extra="limits:\n  body_size: 1KiB\n", upstream=rec.addr,
+                   plain_redirect=False)
 
 
 def connect(gw, tls):
     if not tls:
-        s = socket.create_connection(("127.0.0.1", gw.http_port), 10)
+        s = plain(gw)
     else:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        s = ctx.wrap_socket(socket.create_connection(
-            ("127.0.0.1", gw.https_port), 10), server_hostname="localhost")
+        s = tls_socket(gw)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 

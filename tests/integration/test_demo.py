@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from conftest import ROOT
+from gwproc import check_sanitizers
 
 DEMO = os.path.join(ROOT, "scripts", "demo")
 URL_RE = re.compile(r"Open:\s+(https://localhost:\d+/)")
@@ -106,6 +107,9 @@ def run_dir(tmp_path, postern_bin):
     # Whatever happened, leave nothing behind.
     if (d / "pids").exists():
         stop_demo(d, postern_bin)
+    # The demo's gateway, stopped by now, is held to what the tests' own
+    # gateways are: no sanitizer report in its output.
+    check_sanitizers(d / "logs" / "postern.log")
 
 
 def test_demo_no_wait_serves_and_stops(run_dir, postern_bin):

@@ -40,10 +40,7 @@ app:
 @pytest.fixture
 def fixgw(gateway, redis_server, tmp_path, upstream):
     def start(extra="", hosts=("localhost", "127.0.0.1"), more_apps=()):
-        cfgpath = tmp_path / "k.yaml"
-        cfgpath.write_text("assertion:\n  key_file: %s\n"
-                           % (tmp_path / "assertion.pem"))
-        make_key(tmp_path, cfgpath)
+        make_key(tmp_path)
         gw = gateway(extra=auth_extra(tmp_path) + extra, app_extra=ROUTES,
                      redis=redis_server, protect=None, hosts=hosts,
                      more_apps=[(n, t % upstream) for n, t in more_apps])
@@ -462,10 +459,7 @@ def test_planted_half_session_never_becomes_a_full_one(gateway, redis_server,
     to enter the code.  Each link of the chain is broken: the upstream's
     Set-Cookie of the gateway's cookie never reaches the browser, and a
     code entered in a browser holding a copy upgrades only a new id."""
-    cfgpath = tmp_path / "k.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     gw = gateway(extra=auth_extra(tmp_path), app_extra=CHAIN_ROUTES,
                  redis=redis_server, protect=None)
     gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])

@@ -81,10 +81,7 @@ LADDER = "roles: [owner, executive, admin, member, viewer]\n"
 @pytest.fixture
 def grantgw(gateway, redis_server, upstream, tmp_path):
     extra = auth_extra(tmp_path) + LADDER
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     gw = gateway(extra=extra, app_extra=ROUTES, redis=redis_server,
                  protect=None,
                  more_apps=[("other.yaml", OTHER_APP % upstream),

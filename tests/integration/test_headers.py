@@ -3,14 +3,14 @@ security_headers in policy files, and their file:line:col errors."""
 import re
 import socket
 import ssl
-import subprocess
 import sys
 
 import pytest
 import requests
 import urllib3
 
-from conftest import Gateway, run_postern, wait_port, write_config
+from conftest import run_postern
+from gwproc import write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -154,18 +154,10 @@ def test_redirect_on_plain_listener_has_headers_but_no_hsts(gw):
     assert_page(h, tls=False)
 
 
-def test_plain_listener_serving_sends_no_hsts(tmp_path, tls_cert, upstream,
-                                              postern_bin):
-    cfg, ports = write_config(tmp_path, tls_cert, upstream,
-                              plain_redirect=False)
-    log_path = tmp_path / "postern.log"
-    with open(log_path, "w") as logf:
-        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                stdout=logf, stderr=logf)
-    gw = Gateway(tmp_path, cfg, proc, log_path, ports)
+def test_plain_listener_serving_sends_no_hsts(gateway):
+    gw = gateway(plain_redirect=False)
     try:
-        wait_port(ports["http"], proc)
-        url = "http://127.0.0.1:%d" % ports["http"]
+        url = "http://127.0.0.1:%d" % gw.http_port
         r = requests.get(url + "/headers", timeout=10)
         assert r.status_code == 200
         assert_app_defaults(r, tls=False)

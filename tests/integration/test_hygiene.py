@@ -10,15 +10,14 @@ folding, duplicates), as an attacker would.
 """
 import json
 import re
-import socket
 import ssl
-import subprocess
 
 import pytest
 import requests
 import urllib3
 
-from conftest import Gateway, run_postern, wait_port, write_config
+from conftest import run_postern
+from gwproc import config_text, listener, metric, tls_socket
 from test_auth import PASSWORD, add_user, auth_extra, authgw, login  # noqa
 from test_grants import bearer, grantgw, key_id, new_key  # noqa
 from test_routes import new_org
@@ -36,22 +35,9 @@ def events(gw, name):
                         if x.startswith("{")) if e.get("event") == name]
 
 
-def metric(gw, name):
-    text = requests.get("http://127.0.0.1:%d/metrics" % gw.admin_port,
-                        timeout=10).text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return int(line.split()[1])
-    raise KeyError(name)
-
-
 def raw(gw, payload):
     """<payload> over TLS; (status, {lower name: [values]}, body bytes)."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    sock = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    with ctx.wrap_socket(sock, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(payload)
         data = b""
         while True:
@@ -176,14 +162,12 @@ def test_upstream_clear_site_data_without_cookies_passes(gw, value):
 
 
 def test_allow_clear_site_data_is_checked(tmp_path, tls_cert):
-    crt, key = tls_cert
     (tmp_path / "p.yaml").write_text(
         "app:\n  name: a\n  hosts: [a.test]\n  upstream: http://127.0.0.1:1\n"
         "  allow_clear_site_data: sometimes\n  allow_clear_site_date: true\n")
     cfg = tmp_path / "postern.yaml"
-    cfg.write_text('server:\n  listen:\n    - address: "127.0.0.1:8443"\n'
-                   "tls:\n  certificates:\n    - cert: %s\n      key: %s\n"
-                   "policies: [p.yaml]\n" % (crt, key))
+    cfg.write_text(config_text([listener(8443, tls=None)], certs=[tls_cert],
+                               policies=["p.yaml"]))
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 1
     p = tmp_path / "p.yaml"
@@ -276,29 +260,13 @@ SPOOFABLE = ["X-Client-IP", "True-Client-IP", "X-Original-URI",
 
 
 @pytest.fixture
-def trusted_gateway(tmp_path, tls_cert, upstream, postern_bin):
+def trusted_gateway(gateway):
     """trusted_gateway(underscore=False): its peer is a trusted proxy."""
-    started = []
-
     def start(underscore=False):
-        cfg, ports = write_config(tmp_path, tls_cert, upstream, extra=(
+        return gateway(extra=(
             "limits:\n  allow_underscore_headers: true\n" if underscore
-            else ""))
-        cfg.write_text(cfg.read_text().replace(
-            "  workers: 2\n", "  workers: 2\n  trusted_proxies: "
-            "[127.0.0.0/8]\n"))
-        log_path = tmp_path / "postern.log"
-        with open(log_path, "w") as logf:
-            proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                    stdout=logf, stderr=logf)
-        gw = Gateway(tmp_path, cfg, proc, log_path, ports)
-        started.append(gw)
-        wait_port(ports["https"], proc)
-        return gw
-
-    yield start
-    for gw in started:
-        gw.stop()
+            else ""), trusted_proxies=("127.0.0.0/8",))
+    return start
 
 
 @pytest.mark.parametrize("trusted", [False, True])

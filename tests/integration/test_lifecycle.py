@@ -11,7 +11,6 @@ import os
 import re
 import select
 import socket
-import ssl
 import subprocess
 import tempfile
 import threading
@@ -22,8 +21,8 @@ import requests
 import urllib3
 
 from conftest import free_port
-from gwproc import (closed_by_peer, plain, postern,  # noqa: F401
-                    read_head, read_response)
+from gwproc import (closed_by_peer, plain, read_head, read_response,
+                    tls_socket)
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -420,13 +419,7 @@ def big_gw(postern):
 
 def open_conn(gw, tls, timeout=30):
     """A connection to the plain (redirect: false) or the TLS listener."""
-    if not tls:
-        return plain(gw, timeout)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), timeout)
-    return ctx.wrap_socket(raw, server_hostname="localhost")
+    return tls_socket(gw, timeout) if tls else plain(gw, timeout)
 
 
 LISTENERS = pytest.mark.parametrize("tls", [False, True],

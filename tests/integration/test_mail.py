@@ -17,6 +17,7 @@ import requests
 import urllib3
 
 from conftest import ROOT, free_port, run_postern
+from gwproc import config_text, listener, section
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -24,12 +25,8 @@ urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 def conf(tmp_path, mail, extra=""):
     """A minimal configuration (one plain listener) with <mail>; its path."""
     path = tmp_path / "postern.yaml"
-    path.write_text(textwrap.dedent("""\
-        server:
-          listen:
-            - address: "127.0.0.1:%d"
-              tls: false
-        """) % free_port() + extra + mail)
+    path.write_text(config_text([listener(free_port(), tls=False)],
+                                extra=extra + mail))
     return str(path)
 
 
@@ -306,10 +303,7 @@ def blackhole():
 
 def reset_gateway(gateway, redis_server, tmp_path, mail):
     from test_auth import add_user, auth_extra, make_key
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     gw = gateway(extra=auth_extra(tmp_path) + mail, redis=redis_server,
                  protect=False)
     r = requests.get(gw.url + "/.postern/reset", verify=False, timeout=10,
@@ -422,8 +416,9 @@ def test_sealed_password_authenticates(tmp_path, redis_server):
         secret.chmod(0o600)
         # its own key prefix: `secrets rotate` below walks every user
         # under it, and other tests' users are sealed with their secrets
-        extra = "secret_file: secret\nredis:\n  address: \"%s:%d\"\n" \
-            "  prefix: \"mt-%s:\"\n" % (redis_server + (uuid.uuid4().hex[:8],))
+        extra = "secret_file: secret\n" + section("redis", {
+            "address": '"%s:%d"' % redis_server,
+            "prefix": '"mt-%s:"' % uuid.uuid4().hex[:8]})
         mail = textwrap.dedent("""\
             mail:
               url: smtp://127.0.0.1:%d

@@ -39,10 +39,7 @@ ROUTES = """\
 @pytest.fixture
 def mfagw(gateway, redis_server, tmp_path):
     def start(extra=""):
-        cfgpath = tmp_path / "postern.yaml"
-        cfgpath.write_text("assertion:\n  key_file: %s\n"
-                           % (tmp_path / "assertion.pem"))
-        make_key(tmp_path, cfgpath)
+        make_key(tmp_path)
         gw = gateway(extra=auth_extra(tmp_path) + extra, app_extra=ROUTES,
                      redis=redis_server, protect=None)
         gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1])
@@ -390,10 +387,7 @@ def test_secret_rotation_keeps_second_factors(gateway, tmp_path):
     import signal
     from conftest import start_redis, stop
     proc, addr = start_redis(tmp_path)
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     gw = gateway(extra=auth_extra(tmp_path), app_extra=ROUTES, redis=addr,
                  protect=None)
     gw.redis = redis.Redis(host=addr[0], port=addr[1])

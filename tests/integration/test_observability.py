@@ -4,16 +4,13 @@ import json
 import re
 import signal
 import socket
-import ssl
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 import urllib3
 
-from conftest import Gateway, wait_port, write_config
+from gwproc import Gateway, tls_socket, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -75,11 +72,7 @@ def test_access_log_line_fields(gw):
 def test_log_decisions_for_gateway_answers(gw):
     get(gw, "/.postern/health")
     get(gw, "/headers", params={"set": "X-Bad:a\x01b"})     # 502
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(b"GET /u?token=" + SECRET.encode() + b" HTTP/1.1\r\n"
                   b"Host: other.example\r\nConnection: close\r\n\r\n")
         while s.recv(4096):
@@ -191,21 +184,9 @@ def test_metrics_format_and_counters(gw, tmp_path):
 
 
 def start_with(tmp_path, tls_cert, upstream, postern_bin, server_extra):
-    cfg, ports = write_config(tmp_path, tls_cert, upstream)
-    cfg.write_text(cfg.read_text().replace(
-        "  workers: 2\n", "  workers: 2\n" + server_extra))
-    log_path = tmp_path / "postern.log"
-    with open(log_path, "w") as logf:
-        proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                stdout=logf, stderr=logf)
-    gw = Gateway(tmp_path, cfg, proc, log_path, ports)
-    try:
-        wait_port(ports["http"], proc)
-    except RuntimeError:
-        sys.stderr.write(gw.log())
-        gw.stop()
-        raise
-    return gw
+    cfg, ports = write_config(tmp_path, tls_cert, upstream,
+                              server_extra=server_extra)
+    return Gateway(cfg, tmp_path / "postern.log", ports, wait=("http",))
 
 
 HEALTH = b"GET /.postern/health HTTP/1.1\r\nHost: localhost\r\n\r\n"

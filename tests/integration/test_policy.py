@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from conftest import ROOT, run_postern
+from gwproc import config_text, listener
 
 POLICIES = os.path.join(ROOT, "policies")
 
@@ -18,24 +19,20 @@ def conf(tmp_path):
     secret.write_bytes(os.urandom(32))
     secret.chmod(0o600)
     cfg = tmp_path / "postern.yaml"
-    cfg.write_text(textwrap.dedent("""\
-        server:
-          listen:
-            - address: "127.0.0.1:1"
-              tls: false
-        secret_file: secret
-        assertion:
-          key_file: signing.pem
-        roles: [owner, executive, admin, member, viewer]
-        rate_limits:
-          classes:
-            api: {limit: 600, period: 1m}
-            search: {limit: 60, period: 1m}
-        policies:
-          - %s/billing.yaml
-          - %s/admin.yaml
-          - %s/docs.yaml
-        """) % (POLICIES, POLICIES, POLICIES))
+    cfg.write_text(config_text(
+        [listener(1, tls=False)],
+        policies=[os.path.join(POLICIES, p)
+                  for p in ("billing.yaml", "admin.yaml", "docs.yaml")],
+        extra=textwrap.dedent("""\
+            secret_file: secret
+            assertion:
+              key_file: signing.pem
+            roles: [owner, executive, admin, member, viewer]
+            rate_limits:
+              classes:
+                api: {limit: 600, period: 1m}
+                search: {limit: 60, period: 1m}
+            """)))
     r = run_postern("keys", "generate", "-c", str(cfg))
     assert r.returncode == 0, r.stderr
     r = run_postern("check", "-c", str(cfg))
@@ -180,8 +177,8 @@ def test_check_reports_policy_errors(tmp_path):
               role: admin
         """))
     cfg = tmp_path / "postern.yaml"
-    cfg.write_text("server:\n  listen:\n    - address: \"127.0.0.1:1\"\n"
-                   "      tls: false\npolicies: [p.yaml]\n")
+    cfg.write_text(config_text([listener(1, tls=False)],
+                               policies=["p.yaml"]))
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 1
     assert "%s:7:13: route /a/**: unknown role 'boss'" % pol in r.stderr

@@ -13,6 +13,8 @@ import pytest
 import requests
 import urllib3
 
+from gwproc import metric, tls_socket
+
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 SMALL = """\
@@ -21,14 +23,6 @@ limits:
   header_size: 4KiB
   body_size: 200MiB
 """
-
-
-def tls_sock(gw, timeout=10):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), timeout)
-    return ctx.wrap_socket(raw, server_hostname="localhost")
 
 
 def recv_all(s, limit=1 << 20):
@@ -46,7 +40,7 @@ def recv_all(s, limit=1 << 20):
 
 def raw(gw, payload):
     """Send raw bytes over TLS; return (status, whole response)."""
-    with tls_sock(gw) as s:
+    with tls_socket(gw) as s:
         s.sendall(payload)
         data = recv_all(s)
     line = data.split(b"\r\n", 1)[0]
@@ -101,15 +95,6 @@ def test_chunked_upload_intact(gw):
     assert r.status_code == 200
     assert r.json()["body_sha256"] == \
         hashlib.sha256(b"".join(parts)).hexdigest()
-
-
-def metric(gw, name):
-    text = requests.get("http://127.0.0.1:%d/metrics" % gw.admin_port,
-                        timeout=10).text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return int(line.split()[1])
-    raise KeyError(name)
 
 
 def test_keep_alive_reuses_connection(gw):

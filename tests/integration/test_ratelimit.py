@@ -18,6 +18,7 @@ import uuid
 import pytest
 
 from conftest import free_port, run_postern
+from gwproc import config_text, listener
 from test_auth import add_user, auth_extra, make_key
 
 ROUTES = """\
@@ -79,10 +80,7 @@ def login_from(gw, source, email, password="wrong password 12345",
 
 @pytest.fixture
 def rlgw(gateway, redis_server, tmp_path):
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     return gateway(extra=auth_extra(tmp_path, limits="") + LIMITS, app_extra=ROUTES,
                    redis=redis_server, protect=None)
 
@@ -140,10 +138,7 @@ def test_route_class_is_shared_by_two_instances(rlgw, gateway, redis_server,
 
 
 def test_redis_down_sensitive_closed_default_open(gateway, tmp_path):
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     dead = ("127.0.0.1", free_port())      # nothing listens there
     gw = gateway(extra=auth_extra(tmp_path, limits="") + LIMITS +
                  "    default: {limit: 100, period: 1m}\n",
@@ -165,11 +160,9 @@ def test_unknown_class_in_a_policy_is_a_config_error(tmp_path):
               rate_limit: nosuch
         """))
     cfg = tmp_path / "postern.yaml"
-    cfg.write_text(textwrap.dedent("""\
-        server:
-          listen:
-            - address: "127.0.0.1:1"
-              tls: false
+    # the line numbers asserted below: policies on one line, line 5
+    cfg.write_text(config_text([listener(1, tls=False)],
+                               extra=textwrap.dedent("""\
         policies: [app.yaml]
         rate_limits:
           classes:
@@ -177,7 +170,7 @@ def test_unknown_class_in_a_policy_is_a_config_error(tmp_path):
             api: {limit: 0, period: 1m}
             "Bad Name": {limit: 1, period: 1m}
             other: {limit: 5}
-        """))
+        """)))
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode != 0
     out = r.stderr + r.stdout
@@ -255,10 +248,7 @@ def device_of(r):
 @pytest.fixture
 def rlmail(gateway, redis_server, tmp_path, smtp_sink):
     """rlgw with mail and magic links: the lockout page's ways in."""
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     # an hour: slow machines must not see a slot come back mid-test
     limits = LIMITS.replace("login: {limit: 4, period: 1m",
                             "login: {limit: 4, period: 1h")

@@ -37,10 +37,7 @@ def mail_extra(sink, more=""):
 @pytest.fixture
 def recgw(gateway, redis_server, tmp_path, smtp_sink):
     def start(more="  magic_links: true\n"):
-        cfgpath = tmp_path / "postern.yaml"
-        cfgpath.write_text("assertion:\n  key_file: %s\n"
-                           % (tmp_path / "assertion.pem"))
-        make_key(tmp_path, cfgpath)
+        make_key(tmp_path)
         gw = gateway(extra=auth_extra(tmp_path) + mail_extra(smtp_sink,
                                                              more),
                      app_extra=ROUTES, redis=redis_server, protect=None)

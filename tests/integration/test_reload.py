@@ -10,11 +10,9 @@ sanitizer build too (an old snapshot freed under a live connection would
 show there).
 """
 import signal
-import socket
-import ssl
 import time
 
-from gwproc import read_head, read_response
+from gwproc import read_head, read_response, tls_socket
 from test_upstream import ws_recv, ws_send
 from test_routes import member, new_org, routesgw, signed_in  # noqa: F401
 
@@ -62,14 +60,6 @@ def sighup(gw):
         time.sleep(0.02)
 
 
-def tls_conn(gw):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    return ctx.wrap_socket(raw, server_hostname="localhost")
-
-
 def get(path, cookie=None):
     head = ("GET %s HTTP/1.1\r\nHost: localhost\r\n"
             "Accept: application/json\r\n" % path)
@@ -86,7 +76,7 @@ def status_of(f):
 
 def fresh(gw, path):
     """The status a new connection gets for <path>."""
-    with tls_conn(gw) as s:
+    with tls_socket(gw) as s:
         s.sendall(get(path))
         return status_of(s.makefile("rb"))
 
@@ -97,7 +87,7 @@ def session_cookie(s):
 
 def test_removed_public_route_applies_to_open_connection(routesgw):
     gw = routesgw
-    with tls_conn(gw) as s:
+    with tls_socket(gw) as s:
         f = s.makefile("rb")
         s.sendall(get("/public/a"))
         assert status_of(f) == 200
@@ -112,7 +102,7 @@ def test_tightened_role_applies_to_open_connection(routesgw):
     slug = new_org(gw)
     member(gw, slug, gw.email, "viewer")
     cookie = session_cookie(signed_in(gw))
-    with tls_conn(gw) as s:
+    with tls_socket(gw) as s:
         f = s.makefile("rb")
         s.sendall(get("/orgs/%s/x" % slug, cookie))
         assert status_of(f) == 200
@@ -129,7 +119,7 @@ def test_idle_connection_across_several_reloads(routesgw):
     """Idle connections let the old snapshots go (no leak, no stale
     pointer under ASan) and answer with the newest rules."""
     gw = routesgw
-    conns = [tls_conn(gw) for _ in range(4)]
+    conns = [tls_socket(gw) for _ in range(4)]
     try:
         files = [c.makefile("rb") for c in conns]
         for c, f in zip(conns, files):
@@ -150,7 +140,7 @@ def test_pipelined_request_after_reload_gets_new_decision(routesgw):
     rules even when it was sent in one batch with an earlier one."""
     gw = routesgw
     set_routes(gw, ROUTES % "viewer")
-    with tls_conn(gw) as s:
+    with tls_socket(gw) as s:
         f = s.makefile("rb")
         s.sendall(get("/public/a"))
         assert status_of(f) == 200
@@ -166,7 +156,7 @@ def test_security_headers_follow_reload_on_open_connection(routesgw):
     """Siblings of the policy: the app's header set comes from the
     snapshot of each request too."""
     gw = routesgw
-    with tls_conn(gw) as s:
+    with tls_socket(gw) as s:
         f = s.makefile("rb")
         s.sendall(get("/public/a"))
         _, h, _, _ = read_response(f)
@@ -179,7 +169,7 @@ def test_security_headers_follow_reload_on_open_connection(routesgw):
 
 
 def ws_open(gw):
-    s = tls_conn(gw)
+    s = tls_socket(gw)
     s.sendall(b"GET /ws HTTP/1.1\r\nHost: localhost\r\n"
               b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -6,8 +6,6 @@ users and organisations made with the real `postern user add` and
 the tests see the tenant and role the gateway claimed upstream.
 """
 import json
-import socket
-import ssl
 import time
 import uuid
 
@@ -17,7 +15,7 @@ import redis
 import requests
 
 from conftest import run_postern
-from gwproc import read_response
+from gwproc import config_text, listener, read_response, tls_socket
 from test_auth import (add_user, auth_extra, echo, headers_of, login,
                        make_key)
 
@@ -42,10 +40,7 @@ def start_gw(gateway, redis_server, tmp_path, app_extra, **kw):
     """A gateway with sessions and signing keys whose app has <app_extra>
     (its routes); <kw> go to write_config()."""
     extra = auth_extra(tmp_path) + "roles: [owner, admin, member, viewer]\n"
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     return gateway(extra=extra, app_extra=app_extra, redis=redis_server,
                    protect=None, **kw)
 
@@ -218,9 +213,9 @@ def test_check_requires_secret_and_key_for_protected_routes(tmp_path):
     pol.write_text("app:\n  name: p\n  hosts: [p.example]\n"
                    "  upstream: http://127.0.0.1:9\n" + ROUTES)
     cfg = tmp_path / "postern.yaml"
-    cfg.write_text("server:\n  listen:\n    - address: \"127.0.0.1:1\"\n"
-                   "      tls: false\nroles: [owner, admin, member, viewer]\n"
-                   "policies: [p.yaml]\n")
+    cfg.write_text(config_text([listener(1, tls=False)],
+                               policies=["p.yaml"],
+                               extra="roles: [owner, admin, member, viewer]\n"))
     r = run_postern("check", "-c", str(cfg))
     assert r.returncode == 1
     assert "app 'p' has routes that are not public, which needs " \
@@ -268,11 +263,7 @@ def raw_get(gw, target, session=None):
             session.cookies.get("__Host-postern").encode()
     req = (b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\n" + cookie +
            b"Accept: application/json\r\nConnection: close\r\n\r\n")
-    raw = socket.create_connection(("127.0.0.1", gw.https_port), 10)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+    with tls_socket(gw) as s:
         s.sendall(req)
         status, _, body, _ = read_response(s.makefile("rb"))
     try:

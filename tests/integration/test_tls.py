@@ -14,9 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from conftest import free_port, wait_port
-from gwproc import (closed_by_peer, forge_cert, make_cert,  # noqa: F401
-                    postern)
+from conftest import free_port, run_postern, wait_port
+from gwproc import closed_by_peer, forge_cert, make_cert
 
 HEALTH = (b"GET /.postern/health HTTP/1.1\r\nHost: localhost\r\n"
           b"Connection: close\r\n\r\n")
@@ -394,8 +393,7 @@ def test_serve_start_refuses_an_expired_certificate(postern, tmp_path):
     gw.stop()                                   # its ports, its config
     expired = forge_cert(tmp_path, "localhost", -30, -1)
     gw.write(certs=[expired])
-    r = subprocess.run([gw.proc.args[0], "serve", "-c", gw.config],
-                       capture_output=True, text=True, timeout=20)
+    r = run_postern("serve", "-c", gw.config, timeout=20)
     assert r.returncode != 0
     assert "certificate %s expired on" % expired[0] in r.stdout + r.stderr
 

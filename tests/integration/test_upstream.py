@@ -9,7 +9,6 @@ import socket
 import ssl
 import struct
 import subprocess
-import sys
 import threading
 import time
 
@@ -17,56 +16,25 @@ import pytest
 import requests
 import urllib3
 
-from conftest import (BIN, UPSTREAM, free_port, stop, wait_port,
-                      write_config, Gateway)
+import conftest
+from conftest import run_postern, stop
+from gwproc import tls_socket, write_config
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
 def start_upstream(port=None, tls=None):
-    port = port or free_port()
-    args = ["/usr/bin/python3", UPSTREAM, "--port", str(port)]
-    if tls:
-        args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    return proc, ("127.0.0.1", port)
+    return conftest.start_upstream(port, tls, quiet=True)
 
 
 @pytest.fixture
-def gwf(tmp_path, tls_cert, postern_bin):
+def gwf(gateway):
     """Factory: gwf(upstream, url=None, app_extra, extra) -> Gateway with one
     worker (one pool), so that reuse is observable."""
-    started = []
-
     def start(upstream, url=None, app_extra="", extra=""):
-        cfg, ports = write_config(tmp_path, tls_cert, upstream,
-                                  extra=extra, app_extra=app_extra)
-        cfg.write_text(cfg.read_text().replace("workers: 2", "workers: 1"))
-        if url is not None:
-            app = tmp_path / "app.yaml"
-            app.write_text(app.read_text().replace(
-                "http://%s:%d" % upstream, url))
-        log = tmp_path / ("postern-%d.log" % len(started))
-        with open(log, "w") as f:
-            proc = subprocess.Popen([postern_bin, "serve", "-c", str(cfg)],
-                                    stdout=f, stderr=f)
-        gw = Gateway(tmp_path, cfg, proc, log, ports)
-        started.append(gw)
-        try:
-            wait_port(ports["https"], proc)
-        except RuntimeError:
-            sys.stderr.write(gw.log())
-            raise
-        return gw
-
-    yield start
-    for gw in started:
-        gw.stop()
-        assert "ERROR: AddressSanitizer" not in gw.log()
-        assert "runtime error:" not in gw.log()
-        assert "ERROR: LeakSanitizer" not in gw.log()
+        return gateway(extra=extra, app_extra=app_extra, upstream=upstream,
+                       workers=1, upstream_url=url)
+    return start
 
 
 @pytest.fixture
@@ -317,11 +285,9 @@ def test_https_upstream_verify_failure_is_502(gwf, tls_up, pki, extra):
 
 def test_upstream_ca_unreadable_is_config_error(tmp_path, tls_cert, up):
     cfg, _ = write_config(tmp_path, tls_cert, up,
-                          app_extra="  upstream_ca: missing.pem\n")
-    app = tmp_path / "app.yaml"
-    app.write_text(app.read_text().replace("http://", "https://"))
-    r = subprocess.run([BIN, "check", "-c", str(cfg)], capture_output=True,
-                       text=True, timeout=10)
+                          app_extra="  upstream_ca: missing.pem\n",
+                          upstream_url="https://%s:%d" % up)
+    r = run_postern("check", "-c", str(cfg), timeout=10)
     assert r.returncode != 0
     assert "app.yaml:" in r.stderr + r.stdout
     assert "upstream_ca" in r.stderr + r.stdout
@@ -330,11 +296,7 @@ def test_upstream_ca_unreadable_is_config_error(tmp_path, tls_cert, up):
 # ---- WebSocket ----
 
 def ws_connect(gw, path="/ws", key=None, extra=b""):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    s = ctx.wrap_socket(socket.create_connection(
-        ("127.0.0.1", gw.https_port), 10), server_hostname="localhost")
+    s = tls_socket(gw)
     key = key or base64.b64encode(os.urandom(16)).decode()
     s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"

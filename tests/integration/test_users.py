@@ -5,34 +5,30 @@ strings; every multi-key change is atomic; an unreachable Redis or a wrong
 Redis password gives a clear error and exit status 1, not a hang.
 """
 import os
-import shutil
 import subprocess
-import textwrap
 import time
 
 import pytest
 import redis
 
-from conftest import free_port, run_postern, stop, wait_port
+from conftest import free_port, run_postern, start_redis, stop
+from gwproc import app_text, config_text, listener, section
 
 GOOD = "correct horse battery staple"
 
 
-def config(tmp_path, addr, extra=""):
+def config(tmp_path, addr, extra="", password_file=None):
+    """A configuration for the CLI: Redis at <addr> ("host:port"), fast
+    argon2id, then <extra>; its path."""
+    redis = {"address": '"%s"' % addr, "connect_timeout": "1s",
+             "command_timeout": "2s"}
+    if password_file:
+        redis["password_file"] = password_file
     path = tmp_path / "postern.yaml"
-    path.write_text(textwrap.dedent("""\
-        server:
-          listen:
-            - address: "127.0.0.1:%d"
-              tls: false
-        redis:
-          address: "%s"
-          connect_timeout: 1s
-          command_timeout: 2s
-        passwords:
-          argon2_memory: 8MiB
-          argon2_iterations: 1
-        """) % (free_port(), addr) + extra)
+    path.write_text(config_text(
+        [listener(free_port(), tls=False)], redis=redis,
+        extra=section("passwords", {"argon2_memory": "8MiB",
+                                    "argon2_iterations": 1}) + extra))
     return str(path)
 
 
@@ -268,14 +264,8 @@ def test_redis_unresponsive_times_out(tmp_path):
 
 @pytest.fixture
 def redis_auth(tmp_path_factory):
-    exe = shutil.which("redis-server")
-    d = tmp_path_factory.mktemp("redis-auth")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
-         "--save", "", "--appendonly", "no", "--requirepass", "s3cret-pw"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
+    proc, (_, port) = start_redis(tmp_path_factory.mktemp("redis-auth"),
+                                  "--requirepass", "s3cret-pw")
     yield port
     stop(proc)
 
@@ -285,12 +275,7 @@ def test_redis_password(tmp_path, redis_auth):
     pwfile.write_text("wrong\n")
     os.chmod(pwfile, 0o600)
     cfg = config(tmp_path, "127.0.0.1:%d" % redis_auth,
-                 "redis_password_file_placeholder")
-    text = open(cfg).read().replace(
-        "redis_password_file_placeholder", "").replace(
-        "  command_timeout: 2s\n",
-        "  command_timeout: 2s\n  password_file: %s\n" % pwfile)
-    open(cfg, "w").write(text)
+                 password_file=pwfile)
     res = run_postern("user", "list", "-c", cfg)
     assert res.returncode == 1
     assert "refused the credentials" in res.stderr
@@ -314,13 +299,9 @@ def test_warns_when_redis_is_open(cfg):
 
 @pytest.fixture
 def ctxcfg(tmp_path, redis_server):
-    (tmp_path / "app.yaml").write_text(textwrap.dedent("""\
-        app:
-          name: wiki
-          hosts: [wiki.widgetworks.example, "{org}.tenants.example"]
-          upstream: http://127.0.0.1:9
-          protect: false
-        """))
+    (tmp_path / "app.yaml").write_text(app_text(
+        "http://127.0.0.1:9", name="wiki", hosts=(
+            "wiki.widgetworks.example", '"{org}.tenants.example"')))
     return config(tmp_path, "%s:%d" % redis_server,
                   "branding:\n  product_name: Fabrikam Gate\n"
                   "policies:\n  - app.yaml\n")

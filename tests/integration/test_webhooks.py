@@ -77,10 +77,7 @@ def whgw(gateway, redis_server, tmp_path, receiver):
         secret = tmp_path / "wh.secret"
         secret.write_bytes(SECRET)
         secret.chmod(0o600)
-        cfgpath = tmp_path / "postern.yaml"
-        cfgpath.write_text("assertion:\n  key_file: %s\n"
-                           % (tmp_path / "assertion.pem"))
-        make_key(tmp_path, cfgpath)
+        make_key(tmp_path)
         hook = ("webhooks:\n"
                 "  - url: http://127.0.0.1:%d/hook\n"
                 "    allow_http: true\n"
@@ -260,10 +257,7 @@ def test_operator_events_wait_for_an_instance_with_webhooks(
         gateway, whgw, redis_server, tmp_path, receiver):
     from conftest import run_postern
     from test_auth import auth_extra
-    cfgpath = tmp_path / "postern.yaml"
-    cfgpath.write_text("assertion:\n  key_file: %s\n"
-                       % (tmp_path / "assertion.pem"))
-    make_key(tmp_path, cfgpath)
+    make_key(tmp_path)
     plain = gateway(extra=auth_extra(tmp_path), redis=redis_server,
                     protect=True)          # no webhooks: leaves the outbox
     email = "o-%s@example.com" % uuid.uuid4().hex[:8]
