@@ -16,16 +16,20 @@
 #include "store.h"
 #include "user.h"
 
-static const char *const user_key_fmt[] = {
-	[USER_KEY_USER] = "user:%s",
-	[USER_KEY_EMAIL] = "email:%s",
-	[USER_KEY_USERS] = "users",
-	[USER_KEY_USER_ORGS] = "user:%s:orgs",
-	[USER_KEY_USER_SESSIONS] = "user:%s:sessions",
-	[USER_KEY_SESSION] = "session:%s",
-	[USER_KEY_ORG] = "org:%s",
-	[USER_KEY_ORGS] = "orgs",
-	[USER_KEY_ORG_MEMBERS] = "org:%s:members",
+/*
+ * The key layout of users, organisations and sessions (docs/redis.md):
+ * user_key() makes every one of these names.
+ */
+static const char *const user_layouts[] = {
+	[USER_KEY_USER] = STORE_LAYOUT("user:<id>"),
+	[USER_KEY_EMAIL] = STORE_LAYOUT("email:<email>"),
+	[USER_KEY_USERS] = STORE_LAYOUT("users"),
+	[USER_KEY_USER_ORGS] = STORE_LAYOUT("user:<id>:orgs"),
+	[USER_KEY_USER_SESSIONS] = STORE_LAYOUT("user:<id>:sessions"),
+	[USER_KEY_SESSION] = STORE_LAYOUT("session:<sha256hex>"),
+	[USER_KEY_ORG] = STORE_LAYOUT("org:<slug>"),
+	[USER_KEY_ORGS] = STORE_LAYOUT("orgs"),
+	[USER_KEY_ORG_MEMBERS] = STORE_LAYOUT("org:<slug>:members"),
 };
 
 /*
@@ -121,16 +125,9 @@ int
 user_key(char *buf, size_t size, const char *prefix, enum user_key kind,
     const char *arg)
 {
-	if ((size_t)kind >= sizeof(user_key_fmt) / sizeof(user_key_fmt[0]))
+	if ((size_t)kind >= sizeof(user_layouts) / sizeof(user_layouts[0]))
 		return -1;
-	if (strstr(user_key_fmt[kind], "%s") == NULL)
-		return store_key(buf, size, prefix, "%s", user_key_fmt[kind]);
-	if (arg == NULL)
-		return -1;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	return store_key(buf, size, prefix, user_key_fmt[kind], arg);
-#pragma GCC diagnostic pop
+	return store_layout_key(buf, size, prefix, user_layouts[kind], arg);
 }
 
 int

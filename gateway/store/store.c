@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,44 @@ store_key(char *buf, size_t size, const char *prefix, const char *fmt, ...)
 		return -1;
 	}
 	return n + m;
+}
+
+int
+store_layout_key(char *buf, size_t size, const char *prefix,
+    const char *layout, ...)
+{
+	va_list		 ap;
+	const char	*p, *end, *arg;
+	size_t		 off;
+	int		 n;
+
+	if ((n = store_key(buf, size, prefix, "%s", "")) == -1)
+		return -1;
+	off = (size_t)n;
+	va_start(ap, layout);
+	for (p = layout; *p != '\0'; p = end) {
+		if (*p == '<' && (end = strchr(p, '>')) != NULL) {
+			end++;
+			if ((arg = va_arg(ap, const char *)) == NULL)
+				break;
+		} else {
+			arg = p;
+			if ((end = strchr(p + 1, '<')) == NULL)
+				end = p + strlen(p);
+		}
+		n = (int)(arg == p ? (size_t)(end - p) : strlen(arg));
+		if ((size_t)n >= size - off)
+			break;
+		memcpy(buf + off, arg, (size_t)n);
+		off += (size_t)n;
+	}
+	va_end(ap);
+	if (*p != '\0') {
+		buf[0] = '\0';
+		return -1;
+	}
+	buf[off] = '\0';
+	return (int)off;
 }
 
 void
