@@ -273,7 +273,7 @@ log_eventv(enum log_level level, const char *event, va_list ap)
 	log_finish(line, sizeof(line), &off);
 	/* a code missing from reasons.def: a bug the tests look for */
 	if (unknown != NULL)
-		log_event(LOG_LEVEL_ERROR, "unknown_reason", "event", event,
+		log_event(LOG_LEVEL_ERROR, "unknown_reason", "in", event,
 		    "value", unknown, (const char *)NULL);
 	errno = saved;
 }

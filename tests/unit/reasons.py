@@ -13,8 +13,9 @@ webhook outcomes, policy decisions) and counts in metrics.
 
 A reason literal is a string of [a-z0-9_] passed where a reason goes: the
 value after a "reason" key of log_event(), an argument in a parameter named
-reason or why of any gateway function, or a string assigned to a variable or
-field named reason or why.
+reason or why of any gateway function, a string assigned to a variable or
+field named reason or why, or one returned by a function whose result is
+assigned to one.
 """
 import glob
 import os
@@ -118,6 +119,42 @@ def scan(root):
             add(f, t, m.start(), m.group(1))
         for m in re.finditer(r"\b(why|reason)\s*=\s*([^;]*);", t):
             add(f, t, m.start(), m.group(2))
+    # tables of a struct whose only string is a reason or why
+    for f, t in texts.items():
+        if f.startswith(NOT_DIRS):
+            continue
+        for m in re.finditer(r"struct\s*\{([^{}]*)\}\s*\w+\[\]\s*=\s*\{"
+                             r"(.*?)\n\s*\};", t, re.S):
+            strings = re.findall(r"char\s*\*\s*(\w+);", m.group(1))
+            if strings in (["why"], ["reason"]):
+                add(f, t, m.start(2), m.group(2))
+    # functions whose result is a reason: what they return
+    givers = set()
+    for f, t in texts.items():
+        if not f.startswith(NOT_DIRS):
+            givers.update(re.findall(r"\b(?:why|reason)\s*=\s*"
+                                     r"([a-z_][a-z0-9_]*)\(", t))
+    bodies = {}
+    for f, t in texts.items():
+        for m in defn.finditer(t):
+            bodies[m.group(1)] = (f, t, m.end(),
+                                  t[m.end():t.find("\n}\n", m.end())])
+    todo = list(givers)
+    while todo:                 # and what the functions they return return
+        name = todo.pop()
+        if name not in bodies:
+            continue
+        for g in re.findall(r"\breturn\b[^;]*?\b([a-z_][a-z0-9_]*)\(",
+                            bodies[name][3]):
+            if g not in givers:
+                givers.add(g)
+                todo.append(g)
+    for name in givers:
+        if name not in bodies:
+            continue
+        f, t, start, body = bodies[name]
+        for r in re.finditer(r"\breturn\b([^;]*);", body):
+            add(f, t, start + r.start(), r.group(1))
     return found, texts
 
 
@@ -179,6 +216,8 @@ def selftest(root):
             '    "brand_new_reason", NULL);\n',
             'client_upstream_failed(clt, 502, "brand_new_reason");\n',
             'why = "brand_new_reason";\n',
+            'reason = zz_give();\n}\nstatic const char *\nzz_give(void)\n'
+            '{\n\treturn "brand_new_reason";\n',
         ]
         for case in cases:
             f = os.path.join(tmp, "gateway/edge/zz_selftest.c")
