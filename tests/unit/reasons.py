@@ -6,8 +6,10 @@ webhook outcomes, policy decisions) and counts in metrics.
 
   reasons.py check SRCROOT     fail when the code passes a reason literal
                                the table lacks, when the table lists a code
-                               no source file names any more, or when
-                               docs/reasons.md differs from the table
+                               no source file names any more, when
+                               docs/reasons.md differs from the table, or
+                               when a docs table headed "| reason |" names a
+                               code the table lacks
   reasons.py selftest SRCROOT  prove that check fails on a new literal
   reasons.py docs SRCROOT      rewrite docs/reasons.md from the table
 
@@ -158,6 +160,19 @@ def scan(root):
     return found, texts
 
 
+def documented_codes(path):
+    """The codes in the first column of a docs table headed "| reason |"."""
+    codes, inside = [], False
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("| reason |"):
+            inside = True
+        elif not line.startswith("|"):
+            inside = False
+        elif inside:
+            codes += re.findall(r"`([a-z][a-z0-9_]*)`", line.split("|")[1])
+    return codes
+
+
 def docs_text(rows):
     out = ["# Reason codes", "",
            "The stable codes the gateway writes as `reason` in its log lines",
@@ -192,6 +207,14 @@ def check(root):
         if code not in found and '"%s"' % code not in every:
             errors.append("gateway/util/reasons.def: \"%s\" is not used "
                           "any more" % code)
+    for doc in sorted(glob.glob(os.path.join(root, "docs/*.md"))):
+        if doc.endswith("reasons.md"):
+            continue
+        for code in documented_codes(doc):
+            if code not in known:
+                errors.append("%s: reason \"%s\" is not in "
+                              "gateway/util/reasons.def"
+                              % (os.path.relpath(doc, root), code))
     path = os.path.join(root, "docs/reasons.md")
     have = open(path).read() if os.path.exists(path) else ""
     if have != docs_text(rows):
@@ -228,6 +251,15 @@ def selftest(root):
                 print("selftest: the check missed it")
                 return 1
         os.remove(f)
+        doc = os.path.join(tmp, "docs/request-framing.md")
+        text = open(doc).read()
+        open(doc, "w").write(text.replace("| `smuggling_cl_te` |",
+                                          "| `smuggling_brand_new` |"))
+        print("selftest: expecting a failure for a code only in the docs")
+        if check(tmp) == 0:
+            print("selftest: the check missed it")
+            return 1
+        open(doc, "w").write(text)
         with open(os.path.join(tmp, "gateway/util/reasons.def"), "a") as out:
             out.write('REASON(zzz_gone_reason, "stale")\n')
         print("selftest: expecting a failure for a stale table entry")
