@@ -20,6 +20,13 @@
 #include "worker.h"
 
 /*
+ * The key layout of the rate limits (docs/redis.md): a class's counter per
+ * client address and per account (email or user id).
+ */
+#define RL_KEY_IP	STORE_LAYOUT("rl:<class>:ip:<address>")
+#define RL_KEY_ACCT	STORE_LAYOUT("rl:<class>:acct:<email or id>")
+
+/*
  * KEYS: one or two counters.  ARGV: (limit, period_ms) per key.  GCRA on
  * Redis' clock: each key holds its theoretical arrival time (ms).  Every
  * key must admit the request, and only then are they all advanced.
@@ -141,9 +148,9 @@ ratelimit_take(struct store *st, const struct ratelimit_class *c,
 	const char	*argv[6];
 	int		 two = account != NULL && c->account_limit > 0;
 
-	if (store_key(k1, sizeof(k1), store_prefix(st), "rl:%s:ip:%s",
-	    c->name, addr) == -1 || (two && store_key(k2, sizeof(k2),
-	    store_prefix(st), "rl:%s:acct:%s", c->name, account) == -1))
+	if (store_layout_key(k1, sizeof(k1), store_prefix(st), RL_KEY_IP,
+	    c->name, addr) == -1 || (two && store_layout_key(k2, sizeof(k2),
+	    store_prefix(st), RL_KEY_ACCT, c->name, account) == -1))
 		return -1;
 	(void)snprintf(l1, sizeof(l1), "%" PRIu64, c->limit);
 	(void)snprintf(p1, sizeof(p1), "%" PRIu64, c->period);

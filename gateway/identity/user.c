@@ -17,16 +17,20 @@
 #include "store.h"
 #include "user.h"
 
-static const char *const user_key_fmt[] = {
-	[USER_KEY_USER] = "user:%s",
-	[USER_KEY_EMAIL] = "email:%s",
-	[USER_KEY_USERS] = "users",
-	[USER_KEY_USER_ORGS] = "user:%s:orgs",
-	[USER_KEY_USER_SESSIONS] = "user:%s:sessions",
-	[USER_KEY_SESSION] = "session:%s",
-	[USER_KEY_ORG] = "org:%s",
-	[USER_KEY_ORGS] = "orgs",
-	[USER_KEY_ORG_MEMBERS] = "org:%s:members",
+/*
+ * The key layout of users, organisations and sessions (docs/redis.md):
+ * user_key() makes every one of these names.
+ */
+static const char *const user_layouts[] = {
+	[USER_KEY_USER] = STORE_LAYOUT("user:<id>"),
+	[USER_KEY_EMAIL] = STORE_LAYOUT("email:<email>"),
+	[USER_KEY_USERS] = STORE_LAYOUT("users"),
+	[USER_KEY_USER_ORGS] = STORE_LAYOUT("user:<id>:orgs"),
+	[USER_KEY_USER_SESSIONS] = STORE_LAYOUT("user:<id>:sessions"),
+	[USER_KEY_SESSION] = STORE_LAYOUT("session:<sha256hex>"),
+	[USER_KEY_ORG] = STORE_LAYOUT("org:<slug>"),
+	[USER_KEY_ORGS] = STORE_LAYOUT("orgs"),
+	[USER_KEY_ORG_MEMBERS] = STORE_LAYOUT("org:<slug>:members"),
 };
 
 /*
@@ -103,35 +107,30 @@ static struct store_script user_lua_org_add = STORE_SCRIPT("org add",
 	"redis.call('SADD', KEYS[2], ARGV[1])\n"
 	"return 1\n");
 
-/* KEYS: email index, org hash, org members.  ARGV: prefix, slug, role
- * ("" removes).  1 done, 0 was not a member, -1 no user, -2 no org. */
+/* KEYS: email index, org hash, org members, the user's orgs.  ARGV: slug,
+ * role ("" removes), the user id the index named when read.  1 done, 0 was
+ * not a member, -1 no user, -2 no org, -3 the index names another id now
+ * (read it again). */
 static struct store_script user_lua_member = STORE_SCRIPT("org member",
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return -1 end\n"
+	"if id ~= ARGV[3] then return -3 end\n"
 	"if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end\n"
-	"local uo = ARGV[1] .. 'user:' .. id .. ':orgs'\n"
-	"if ARGV[3] == '' then\n"
-	"  redis.call('HDEL', uo, ARGV[2])\n"
+	"if ARGV[2] == '' then\n"
+	"  redis.call('HDEL', KEYS[4], ARGV[1])\n"
 	"  return redis.call('HDEL', KEYS[3], id)\n"
 	"end\n"
-	"redis.call('HSET', KEYS[3], id, ARGV[3])\n"
-	"redis.call('HSET', uo, ARGV[2], ARGV[3])\n"
+	"redis.call('HSET', KEYS[3], id, ARGV[2])\n"
+	"redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
 	"return 1\n");
 
 int
 user_key(char *buf, size_t size, const char *prefix, enum user_key kind,
     const char *arg)
 {
-	if ((size_t)kind >= sizeof(user_key_fmt) / sizeof(user_key_fmt[0]))
+	if ((size_t)kind >= sizeof(user_layouts) / sizeof(user_layouts[0]))
 		return -1;
-	if (strstr(user_key_fmt[kind], "%s") == NULL)
-		return store_key(buf, size, prefix, "%s", user_key_fmt[kind]);
-	if (arg == NULL)
-		return -1;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	return store_key(buf, size, prefix, user_key_fmt[kind], arg);
-#pragma GCC diagnostic pop
+	return store_layout_key(buf, size, prefix, user_layouts[kind], arg);
 }
 
 int
@@ -404,14 +403,43 @@ user_org_add(struct store_sync *ss, const char *slug, const char *name,
 	return res == 1 ? 0 : USER_EXISTS;
 }
 
+/*
+ * The user id behind <kemail> into <id> (<idsize> bytes): 0, 1 if there is
+ * none, or -1 with the reason in <err>.
+ */
+static int
+user_id_of(struct store_sync *ss, const char *kemail, char *id,
+    size_t idsize, char *err, size_t errlen)
+{
+	redisReply	*r;
+	int		 rc = 0;
+
+	if ((r = store_sync_command(ss, err, errlen, "GET %s", kemail)) ==
+	    NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_NIL)
+		rc = 1;
+	else if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
+	    r->len >= idsize) {
+		(void)snprintf(err, errlen, "malformed email index %s",
+		    kemail);
+		rc = -1;
+	} else
+		(void)memcpy(id, r->str, r->len + 1);
+	freeReplyObject(r);
+	return rc;
+}
+
 int
 user_org_member(struct store_sync *ss, const char *slug, const char *email,
     const char *role, char *err, size_t errlen)
 {
-	const char	*prefix = store_sync_prefix(ss), *argv[6];
+	const char	*prefix = store_sync_prefix(ss);
 	char		 kemail[STORE_KEYLEN], korg[STORE_KEYLEN];
-	char		 kmem[STORE_KEYLEN];
-	long long	 res;
+	char		 kmem[STORE_KEYLEN], kuo[STORE_KEYLEN];
+	char		 id[128];
+	long long	 res = -3;
+	int		 rc, tries;
 
 	if (user_key(kemail, sizeof(kemail), prefix, USER_KEY_EMAIL, email) ==
 	    -1 || user_key(korg, sizeof(korg), prefix, USER_KEY_ORG, slug) ==
@@ -420,15 +448,30 @@ user_org_member(struct store_sync *ss, const char *slug, const char *email,
 		(void)snprintf(err, errlen, "key too long");
 		return -1;
 	}
-	argv[0] = kemail;
-	argv[1] = korg;
-	argv[2] = kmem;
-	argv[3] = prefix;
-	argv[4] = slug;
-	argv[5] = role != NULL ? role : "";
-	if (user_eval(ss, &user_lua_member, 3, 6, argv, &res, err, errlen) ==
-	    -1)
+	/* the script gets the user's key: the id is read first, then checked */
+	for (tries = 0; res == -3 && tries < 5; tries++) {
+		if ((rc = user_id_of(ss, kemail, id, sizeof(id), err,
+		    errlen)) == -1)
+			return -1;
+		if (rc == 1) {
+			res = -1;
+			break;
+		}
+		if (user_key(kuo, sizeof(kuo), prefix, USER_KEY_USER_ORGS,
+		    id) == -1) {
+			(void)snprintf(err, errlen, "key too long");
+			return -1;
+		}
+		if (user_eval(ss, &user_lua_member, 4, 7, (const char *[]){
+		    kemail, korg, kmem, kuo, slug, role != NULL ? role : "",
+		    id }, &res, err, errlen) == -1)
+			return -1;
+	}
+	if (res == -3) {
+		(void)snprintf(err, errlen, "the user of %s keeps changing",
+		    email);
 		return -1;
+	}
 	if (res == -1) {
 		(void)snprintf(err, errlen, "no user %s", email);
 		return USER_NOTFOUND;

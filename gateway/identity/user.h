@@ -4,7 +4,8 @@
  * the command-line tools.  Every write touching several keys is one Lua
  * script, so Redis never holds half of an operation.
  *
- * Key layout (every key starts with redis.prefix, default "postern:"):
+ * Key layout (every key starts with redis.prefix, default "postern:"; the
+ * names are user_layouts[] in user.c, made only by user_key()):
  *
  *   user:<id>             hash   email, name, password (PHC string),
  *                                disabled ("0"|"1"), created,
@@ -22,9 +23,9 @@
  *
  * <id> is 128 random bits as 32 lower-case hex digits; roles are the
  * rungs of the config's ladder (default owner > admin > member > viewer).
- * The scripts derive user:, session: and org: keys from the prefix they
- * are given, so Postern needs one Redis (or a Sentinel-managed primary),
- * not Redis Cluster.  API keys and share links: grant.h.
+ * The scripts listed in gateway/store/lua-keys.todo derive user:,
+ * session: and org: keys from the prefix they are given, so Postern needs
+ * one Redis (or a Sentinel-managed primary), not Redis Cluster.  API keys and share links: grant.h.
  */
 #ifndef POSTERN_USER_H
 #define POSTERN_USER_H

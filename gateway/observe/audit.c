@@ -40,6 +40,17 @@
 #include "store.h"
 #include "webhook.h"
 
+/*
+ * The audit trail's key layout (docs/redis.md, docs/audit.md): the events,
+ * the last event's "seq hash", the first kept seq, the signed checkpoint
+ * of the last trimmed event, and the command-line tools' outbox.
+ */
+#define AUDIT_KEY_EVENTS	STORE_LAYOUT("audit:events")
+#define AUDIT_KEY_HEAD		STORE_LAYOUT("audit:head")
+#define AUDIT_KEY_BASE		STORE_LAYOUT("audit:base")
+#define AUDIT_KEY_CHECKPOINT	STORE_LAYOUT("audit:checkpoint")
+#define AUDIT_KEY_OUTBOX	STORE_LAYOUT("audit:outbox")
+
 #define AUDIT_LINEMAX	4096
 #define AUDIT_TRIES	16
 #define AUDIT_OUTBOX_MAX	"1000"	/* lines kept for the gateways */
@@ -228,8 +239,9 @@ audit_file(const struct config *cfg, const char *line)
 static int
 audit_keys(const char *prefix, char *head, char *events, size_t size)
 {
-	return store_key(head, size, prefix, "audit:head") == -1 ||
-	    store_key(events, size, prefix, "audit:events") == -1 ? -1 : 0;
+	return store_layout_key(head, size, prefix, AUDIT_KEY_HEAD) == -1 ||
+	    store_layout_key(events, size, prefix, AUDIT_KEY_EVENTS) == -1 ?
+	    -1 : 0;
 }
 
 /* "<seq> <hash>" into its parts; an empty head is seq 0, zero hash. */
@@ -480,8 +492,8 @@ audit_outbox_poll(struct audit_outbox *ob)
 	SSL_CTX_free(ctx);
 	nwh = cfg->nwebhooks;
 	config_unref(cfg);
-	if (nwh == 0 || store_key(ko, sizeof(ko), store_prefix(w->store),
-	    "audit:outbox") == -1)
+	if (nwh == 0 || store_layout_key(ko, sizeof(ko),
+	    store_prefix(w->store), AUDIT_KEY_OUTBOX) == -1)
 		return;
 	(void)snprintf(n, sizeof(n), "%d", AUDIT_OUTBOX_BATCH);
 	if (store_command_argv(w->store, audit_outbox_on_pop, ob, 3,
@@ -538,7 +550,8 @@ audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
 	int		 tries;
 
 	if (audit_keys(store_sync_prefix(ss), kh, ke, sizeof(kh)) == -1 ||
-	    store_key(ko, sizeof(ko), store_sync_prefix(ss), "audit:outbox") ==
+	    store_layout_key(ko, sizeof(ko), store_sync_prefix(ss),
+	    AUDIT_KEY_OUTBOX) ==
 	    -1 || (r = store_sync_command(ss, err, sizeof(err), "GET %s",
 	    kh)) == NULL)
 		goto lost;
@@ -627,10 +640,12 @@ audit_cli_open(struct audit_cli *ac, const char *path)
 		return 1;
 	}
 	p = store_sync_prefix(ac->ss);
-	(void)store_key(ac->kevents, sizeof(ac->kevents), p, "audit:events");
-	(void)store_key(ac->kbase, sizeof(ac->kbase), p, "audit:base");
-	(void)store_key(ac->kcheck, sizeof(ac->kcheck), p, "audit:checkpoint");
-	(void)store_key(ac->khead, sizeof(ac->khead), p, "audit:head");
+	(void)store_layout_key(ac->kevents, sizeof(ac->kevents), p,
+	    AUDIT_KEY_EVENTS);
+	(void)store_layout_key(ac->kbase, sizeof(ac->kbase), p, AUDIT_KEY_BASE);
+	(void)store_layout_key(ac->kcheck, sizeof(ac->kcheck), p,
+	    AUDIT_KEY_CHECKPOINT);
+	(void)store_layout_key(ac->khead, sizeof(ac->khead), p, AUDIT_KEY_HEAD);
 	return 0;
 }
 

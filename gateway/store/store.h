@@ -5,7 +5,8 @@
  * exponential backoff and jitter, and bounds every command by
  * redis.command_timeout.  The CLI uses the synchronous variant.  Both apply
  * the configured key prefix through store_key(), the only place where
- * key names are formed, and both run the same Lua scripts (EVALSHA, with a
+ * key names are formed (from the layouts each module lists, see
+ * store_layout_key()), and both run the same Lua scripts (EVALSHA, with a
  * fallback to EVAL when Redis answers NOSCRIPT).
  */
 #ifndef POSTERN_STORE_H
@@ -55,6 +56,23 @@ struct store_script {
  */
 int	store_key(char *buf, size_t size, const char *prefix,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * A key layout: a key's name after the prefix as docs/redis.md writes it,
+ * each <placeholder> standing for one argument ("user:<id>:orgs").  Each
+ * module lists its layouts with STORE_LAYOUT() next to the code that uses
+ * them and makes its key names only from them (store_layout_key());
+ * tests/unit/layouts.py checks docs/redis.md against these lists.
+ */
+#define STORE_LAYOUT(s)	(s)
+
+/*
+ * Write <prefix> followed by <layout> with each <placeholder> replaced by
+ * the next of the const char * arguments into <buf> (<size> bytes).
+ * Returns the length, or -1 if it does not fit or an argument is NULL.
+ */
+int	store_layout_key(char *buf, size_t size, const char *prefix,
+	    const char *layout, ...);
 
 /* Fill in <s>->sha1 (idempotent; thread-safe since the result is fixed). */
 void	store_script_digest(struct store_script *s);

@@ -96,7 +96,10 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "SUMMARY: LeakSanitizer",
                    "SUMMARY: UndefinedBehaviorSanitizer",
                    "WARNING: ThreadSanitizer", "SUMMARY: ThreadSanitizer",
-                   "WARNING: MemorySanitizer")
+                   "WARNING: MemorySanitizer",
+                   # the gateway logs a reason code its table lacks
+                   # (gateway/util/reasons.def) as this event
+                   '"unknown_reason"')
 
 
 def sanitizer_report(text):

@@ -1,7 +1,8 @@
 /*
  * Redis operations of the account pages (see acctstore.h).  Key names come
- * from user_key() and store_key(); the scripts derive per-user keys from
- * the prefix and the user id they are given.
+ * from user_key() and the layouts below; the scripts that walk a user's
+ * sessions or replace a token still derive those keys from the prefix
+ * they are given (gateway/store/lua-keys.todo).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,14 +11,23 @@
 #include "acctstore.h"
 #include "user.h"
 
-/* KEYS: user.  ARGV: step.  1 recorded, 0 replayed (or no user). */
+/*
+ * The key layout of the second factor (docs/redis.md), besides the totp
+ * fields of the user hash: the unused backup codes and the count of wrong
+ * codes in the last ACCTSTORE_FAIL_WINDOW seconds.
+ */
+#define ACCT_KEY_BACKUP		STORE_LAYOUT("user:<id>:backup")
+#define ACCT_KEY_MFA_FAIL	STORE_LAYOUT("user:<id>:mfa_fail")
+
+/* KEYS: user, backup codes, failure counter (as for every script run by
+ * acct_user_eval()).  ARGV: step.  1 recorded, 0 replayed (or no user). */
 static struct store_script acct_lua_accept = STORE_SCRIPT("mfa accept",
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
 	"local last = tonumber(redis.call('HGET', KEYS[1], 'totp_step') or "
 	"'-1') or -1\n"
 	"if tonumber(ARGV[1]) <= last then return 0 end\n"
 	"redis.call('HSET', KEYS[1], 'totp_step', ARGV[1])\n"
-	"redis.call('DEL', KEYS[1] .. ':mfa_fail')\n"
+	"redis.call('DEL', KEYS[3])\n"
 	"return 1\n");
 
 /* KEYS: failure counter.  ARGV: window (s).  The count. */
@@ -26,46 +36,47 @@ static struct store_script acct_lua_failed = STORE_SCRIPT("mfa failed",
 	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
 	"return n\n");
 
-/* KEYS: user.  {totp, totp_pending, totp_step, failures}. */
+/* KEYS: user, backup, failures.  {totp, totp_pending, totp_step, failures}. */
 static struct store_script acct_lua_load = STORE_SCRIPT("mfa load",
 	"local u = redis.call('HMGET', KEYS[1], 'totp', 'totp_pending',\n"
 	"  'totp_step')\n"
-	"local f = redis.call('GET', KEYS[1] .. ':mfa_fail') or '0'\n"
+	"local f = redis.call('GET', KEYS[3]) or '0'\n"
 	"return {u[1] or '', u[2] or '', u[3] or '', f}\n");
 
-/* KEYS: user.  ARGV: sealed.  1. */
+/* KEYS: user, backup, failures.  ARGV: sealed.  1. */
 static struct store_script acct_lua_enroll_start = STORE_SCRIPT(
 	"mfa enroll start",
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
 	"redis.call('HSET', KEYS[1], 'totp_pending', ARGV[1])\n"
 	"return 1\n");
 
-/* KEYS: user.  ARGV: sealed, step, hash x 10.  1, or 0. */
+/* KEYS: user, backup, failures.  ARGV: sealed, step, hash x 10.  1, or 0. */
 static struct store_script acct_lua_enroll_finish = STORE_SCRIPT(
 	"mfa enroll finish",
 	"if redis.call('HGET', KEYS[1], 'totp_pending') ~= ARGV[1] then\n"
 	"  return 0 end\n"
 	"redis.call('HSET', KEYS[1], 'totp', ARGV[1], 'totp_step', ARGV[2])\n"
 	"redis.call('HDEL', KEYS[1], 'totp_pending')\n"
-	"redis.call('DEL', KEYS[1] .. ':backup', KEYS[1] .. ':mfa_fail')\n"
-	"for i = 3, #ARGV do redis.call('SADD', KEYS[1] .. ':backup', ARGV[i])"
+	"redis.call('DEL', KEYS[2], KEYS[3])\n"
+	"for i = 3, #ARGV do redis.call('SADD', KEYS[2], ARGV[i])"
 	" end\n"
 	"return 1\n");
 
-/* KEYS: user.  ARGV: hash x 10.  1, or 0 when not enrolled. */
+/* KEYS: user, backup, failures.  ARGV: hash x 10.  1, or 0 when not
+ * enrolled. */
 static struct store_script acct_lua_backup_replace = STORE_SCRIPT(
 	"backup replace",
 	"local t = redis.call('HGET', KEYS[1], 'totp')\n"
 	"if not t or t == '' then return 0 end\n"
-	"redis.call('DEL', KEYS[1] .. ':backup')\n"
-	"for i = 1, #ARGV do redis.call('SADD', KEYS[1] .. ':backup', ARGV[i])"
+	"redis.call('DEL', KEYS[2])\n"
+	"for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i])"
 	" end\n"
 	"return 1\n");
 
-/* KEYS: user.  1. */
+/* KEYS: user, backup, failures.  1. */
 static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
 	"redis.call('HDEL', KEYS[1], 'totp', 'totp_step', 'totp_pending')\n"
-	"redis.call('DEL', KEYS[1] .. ':backup', KEYS[1] .. ':mfa_fail')\n"
+	"redis.call('DEL', KEYS[2], KEYS[3])\n"
 	"return 1\n");
 
 /* KEYS: user's session index.  ARGV: prefix.  {hash, created, last_seen,
@@ -82,15 +93,15 @@ static struct store_script acct_lua_sessions = STORE_SCRIPT("sessions",
 	"end\n"
 	"return r\n");
 
-/* KEYS: user's session index.  ARGV: prefix, hash.  1 deleted, 0 not the
- * user's. */
+/* KEYS: user's session index, the session.  ARGV: hash.  1 deleted, 0
+ * not the user's. */
 static struct store_script acct_lua_revoke = STORE_SCRIPT("session revoke",
-	"if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then return 0 end\n"
-	"redis.call('SREM', KEYS[1], ARGV[2])\n"
-	"redis.call('DEL', ARGV[1] .. 'session:' .. ARGV[2])\n"
+	"if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+	"redis.call('SREM', KEYS[1], ARGV[1])\n"
+	"redis.call('DEL', KEYS[2])\n"
 	"return 1\n");
 
-/* KEYS: user.  {password, disabled, email} or nil. */
+/* KEYS: user, backup, failures.  {password, disabled, email} or nil. */
 static struct store_script acct_lua_user = STORE_SCRIPT("account user",
 	"local u = redis.call('HMGET', KEYS[1], 'password', 'disabled',\n"
 	"  'email')\n"
@@ -143,22 +154,37 @@ acct_user_key(struct store *st, const char *user, enum user_key kind,
 	    store_prefix(st), kind, user) == -1 ? -1 : 0;
 }
 
-/* Run <script> on the user hash of <user> with <argc> arguments. */
+static int
+acct_mfa_key(struct store *st, const char *user, const char *layout,
+    char *key, size_t size)
+{
+	return strlen(user) != USER_IDLEN || store_layout_key(key, size,
+	    store_prefix(st), layout, user) == -1 ? -1 : 0;
+}
+
+/*
+ * Run <script> with <argc> arguments on KEYS: the user hash of <user>, its
+ * backup codes and its failure counter.
+ */
 static int
 acct_user_eval(struct store *st, struct store_script *script,
     const char *user, int argc, const char **args, store_cb cb, void *arg)
 {
-	char		 key[STORE_KEYLEN];
-	const char	*argv[16];
+	char		 ku[STORE_KEYLEN], kb[STORE_KEYLEN], kf[STORE_KEYLEN];
+	const char	*argv[3 + 15];
 	int		 i;
 
-	if (argc > 15 || acct_user_key(st, user, USER_KEY_USER, key,
-	    sizeof(key)) == -1)
+	if (argc > 15 || acct_user_key(st, user, USER_KEY_USER, ku,
+	    sizeof(ku)) == -1 || acct_mfa_key(st, user, ACCT_KEY_BACKUP, kb,
+	    sizeof(kb)) == -1 || acct_mfa_key(st, user, ACCT_KEY_MFA_FAIL, kf,
+	    sizeof(kf)) == -1)
 		return -1;
-	argv[0] = key;
+	argv[0] = ku;
+	argv[1] = kb;
+	argv[2] = kf;
 	for (i = 0; i < argc; i++)
-		argv[i + 1] = args[i];
-	return store_eval(st, script, cb, arg, 1, argc + 1, argv, NULL);
+		argv[i + 3] = args[i];
+	return store_eval(st, script, cb, arg, 3, argc + 3, argv, NULL);
 }
 
 int
@@ -185,10 +211,8 @@ acctstore_mfa_failed(struct store *st, const char *user, store_cb cb,
 {
 	char	key[STORE_KEYLEN], win[16];
 
-	if (acct_user_key(st, user, USER_KEY_USER, key, sizeof(key)) == -1 ||
-	    strlen(key) + 10 > sizeof(key))
+	if (acct_mfa_key(st, user, ACCT_KEY_MFA_FAIL, key, sizeof(key)) == -1)
 		return -1;
-	(void)strcat(key, ":mfa_fail");
 	(void)snprintf(win, sizeof(win), "%d", ACCTSTORE_FAIL_WINDOW);
 	return store_eval(st, &acct_lua_failed, cb, arg, 1, 2,
 	    (const char *[]){ key, win }, NULL);
@@ -200,10 +224,8 @@ acctstore_backup_use(struct store *st, const char *user, const char *hash,
 {
 	char	key[STORE_KEYLEN];
 
-	if (acct_user_key(st, user, USER_KEY_USER, key, sizeof(key)) == -1 ||
-	    strlen(key) + 8 > sizeof(key))
+	if (acct_mfa_key(st, user, ACCT_KEY_BACKUP, key, sizeof(key)) == -1)
 		return -1;
-	(void)strcat(key, ":backup");
 	return store_command_argv(st, cb, arg, 3,
 	    (const char *[]){ "SREM", key, hash }, NULL);
 }
@@ -271,13 +293,14 @@ int
 acctstore_session_revoke(struct store *st, const char *user,
     const char *hash, store_cb cb, void *arg)
 {
-	char	key[STORE_KEYLEN];
+	char	key[STORE_KEYLEN], ks[STORE_KEYLEN];
 
 	if (acct_user_key(st, user, USER_KEY_USER_SESSIONS, key, sizeof(key)) ==
-	    -1)
+	    -1 || user_key(ks, sizeof(ks), store_prefix(st), USER_KEY_SESSION,
+	    hash) == -1)
 		return -1;
-	return store_eval(st, &acct_lua_revoke, cb, arg, 1, 3,
-	    (const char *[]){ key, store_prefix(st), hash }, NULL);
+	return store_eval(st, &acct_lua_revoke, cb, arg, 2, 3,
+	    (const char *[]){ key, ks, hash }, NULL);
 }
 
 int
@@ -315,12 +338,20 @@ acctstore_user_brief(struct store *st, const char *user, store_cb cb,
 	    (const char *[]){ ku, ko }, NULL);
 }
 
+/*
+ * The key layout of one-time tokens (docs/redis.md): a token by the
+ * SHA-256 of its secret, and the user's newest token of its kind.  <kind>
+ * is "magic" or "reset", the first label after "otk:".
+ */
+#define ACCT_KEY_OTK		STORE_LAYOUT("otk:<kind>:<sha256>")
+#define ACCT_KEY_OTK_USER	STORE_LAYOUT("otk:<kind>:user:<id>")
+
 static int
 acct_otk_key(struct store *st, const char *kind, const char *hash,
     char *key, size_t size)
 {
-	return store_key(key, size, store_prefix(st), "otk:%s:%s", kind,
-	    hash) == -1 ? -1 : 0;
+	return store_layout_key(key, size, store_prefix(st), ACCT_KEY_OTK,
+	    kind, hash) == -1 ? -1 : 0;
 }
 
 int
@@ -332,8 +363,8 @@ acctstore_otk_put(struct store *st, const char *kind, const char *hash,
 	char	ttl[24];
 
 	if (acct_otk_key(st, kind, hash, key, sizeof(key)) == -1 ||
-	    strlen(user) != USER_IDLEN || store_key(cur, sizeof(cur),
-	    store_prefix(st), "otk:%s:user:%s", kind, user) == -1 ||
+	    strlen(user) != USER_IDLEN || store_layout_key(cur,
+	    sizeof(cur), store_prefix(st), ACCT_KEY_OTK_USER, kind, user) == -1 ||
 	    acct_otk_key(st, kind, "", base, sizeof(base)) == -1)
 		return -1;
 	(void)snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_s);

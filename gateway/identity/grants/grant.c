@@ -141,20 +141,31 @@ grant_methods_parse(const char *s)
 	return bits;
 }
 
-/* The Redis key of grant <id> (<suffix> "" or ":rl"). */
+/*
+ * The key layout of API keys and share links (docs/redis.md): a grant's
+ * hash, its rate limiter and the index of every id of its kind.
+ */
+static const char *const grant_layouts[][3] = {
+	[GRANT_APIKEY] = { STORE_LAYOUT("apikey:<id>"),
+	    STORE_LAYOUT("apikey:<id>:rl"), STORE_LAYOUT("apikeys") },
+	[GRANT_SHARE] = { STORE_LAYOUT("share:<id>"),
+	    STORE_LAYOUT("share:<id>:rl"), STORE_LAYOUT("shares") },
+};
+
+/* The Redis key of grant <id>, or with <rate> of its rate limiter. */
 static int
 grant_key(char *buf, size_t size, const char *prefix, enum grant_kind kind,
-    const char *id, const char *suffix)
+    const char *id, int rate)
 {
-	return store_key(buf, size, prefix, "%s:%s%s", grant_kind_name(kind),
-	    id, suffix);
+	return store_layout_key(buf, size, prefix,
+	    grant_layouts[kind][rate ? 1 : 0], id);
 }
 
 static int
 grant_index_key(char *buf, size_t size, const char *prefix,
     enum grant_kind kind)
 {
-	return store_key(buf, size, prefix, "%ss", grant_kind_name(kind));
+	return store_layout_key(buf, size, prefix, grant_layouts[kind][2]);
 }
 
 /* ---- the stored form ---- */
@@ -334,7 +345,7 @@ grant_create_args(const char *prefix, const struct grant *g,
     const char *hash, struct grant_create_args *a)
 {
 	if (grant_key(a->kgrant, sizeof(a->kgrant), prefix, g->kind, g->id,
-	    "") == -1 || grant_index_key(a->kindex, sizeof(a->kindex),
+	    0) == -1 || grant_index_key(a->kindex, sizeof(a->kindex),
 	    prefix, g->kind) == -1 || user_key(a->korg, sizeof(a->korg),
 	    prefix, USER_KEY_ORG, g->org) == -1)
 		return -1;
@@ -425,8 +436,8 @@ grant_on_lookup(void *arg, const redisReply *reply, const char *err)
 	}
 	(void)snprintf(rate, sizeof(rate), "%u", gr->g.rate);
 	if (grant_key(kgrant, sizeof(kgrant), store_prefix(gr->st),
-	    gr->g.kind, gr->g.id, "") == -1 || grant_key(klim, sizeof(klim),
-	    store_prefix(gr->st), gr->g.kind, gr->g.id, ":rl") == -1) {
+	    gr->g.kind, gr->g.id, 0) == -1 || grant_key(klim, sizeof(klim),
+	    store_prefix(gr->st), gr->g.kind, gr->g.id, 1) == -1) {
 		grant_check_end(gr, GRANT_ERROR, 0);
 		return;
 	}
@@ -446,7 +457,7 @@ grant_check(struct store *st, enum grant_kind kind, const char *id,
 	char			 key[STORE_KEYLEN];
 
 	if (!token_id_valid(id) || strlen(hash) != TOKEN_HASHLEN ||
-	    grant_key(key, sizeof(key), store_prefix(st), kind, id, "") == -1 ||
+	    grant_key(key, sizeof(key), store_prefix(st), kind, id, 0) == -1 ||
 	    (gr = grant_req_new(st, arg)) == NULL)
 		return -1;
 	gr->check_cb = cb;
@@ -534,8 +545,8 @@ grant_revoke_sync(struct store_sync *ss, enum grant_kind kind,
 	redisReply	*r;
 	int		 rc = -1;
 
-	if (grant_key(kg, sizeof(kg), prefix, kind, id, "") == -1 ||
-	    grant_key(kl, sizeof(kl), prefix, kind, id, ":rl") == -1 ||
+	if (grant_key(kg, sizeof(kg), prefix, kind, id, 0) == -1 ||
+	    grant_key(kl, sizeof(kl), prefix, kind, id, 1) == -1 ||
 	    grant_index_key(ki, sizeof(ki), prefix, kind) == -1) {
 		(void)snprintf(err, errlen, "key too long");
 		return -1;
@@ -562,7 +573,7 @@ grant_get_sync(struct store_sync *ss, enum grant_kind kind, const char *id,
 	memset(g, 0, sizeof(*g));
 	g->kind = kind;
 	if (!token_id_valid(id) || grant_key(key, sizeof(key),
-	    store_sync_prefix(ss), kind, id, "") == -1)
+	    store_sync_prefix(ss), kind, id, 0) == -1)
 		return GRANT_ENOENT;
 	(void)strcpy(g->id, id);
 	if ((r = store_sync_command(ss, err, errlen, "HGETALL %s", key)) ==

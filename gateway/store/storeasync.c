@@ -1,0 +1,540 @@
+/*
+ * Redis connections (see store.h): the per-worker asynchronous store with
+ * its connection state machine (connect, handshake, ready, backoff), the
+ * per-command timeout, the Lua script runner, and the synchronous variant
+ * used by the command-line tools.  Settings are copied from the config
+ * snapshot at creation; the password is wiped when the store is freed.
+ *
+ * Connection states:
+ *   STORE_WAITING     no context; st->retry fires after the backoff delay
+ *   STORE_CONNECTING  context made, PING/AUTH/SELECT sent (hiredis queues
+ *                     them until the socket connects); st->conn_timer
+ *                     bounds connect + handshake by redis.connect_timeout
+ *   STORE_READY       SELECT answered: healthy
+ * Any failure (connect error, refused AUTH, lost connection, a command
+ * timeout) goes through store_drop(), which frees the context (every
+ * pending callback then runs with an error) and schedules a retry.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "store-int.h"
+#include "timeutil.h"
+
+enum store_state {
+	STORE_WAITING = 0,
+	STORE_CONNECTING,
+	STORE_READY,
+};
+
+/* One worker's connection; owned by the worker (struct worker). */
+struct store {
+	struct store_conf	 conf;
+	struct event_base	*base;
+	redisAsyncContext	*ac;		/* NULL while waiting */
+	enum store_state	 state;
+	atomic_int		 healthy;	/* read by /.postern/health */
+	struct event		*retry;		/* reconnect after backoff */
+	struct event		*conn_timer;	/* connect + handshake */
+	unsigned int		 backoff;	/* next delay, ms */
+	int			 down_logged;	/* outage already reported */
+	int			 ever_ready;
+};
+
+/*
+ * One command in flight; owned by its hiredis callback (store_on_reply),
+ * which runs exactly once per hiredis command, with NULL if the context
+ * went away.  A script command keeps its arguments for the EVAL retry.
+ */
+struct store_cmd {
+	struct store		*st;
+	store_cb		 cb;
+	void			*arg;
+	struct event		*timer;		/* command_timeout */
+	int			 timedout;
+	int			 retried;	/* EVAL sent after NOSCRIPT */
+	struct store_script	*script;	/* NULL for plain commands */
+	int			 argc;		/* script: "EVALSHA" sha n ... */
+	char			**argv;
+	size_t			*argvlen;
+};
+
+static void	store_connect(struct store *);
+static void	store_drop(struct store *, const char *reason);
+
+/* ---- asynchronous: connection state machine ---- */
+
+/* Schedule the next connection attempt: backoff with jitter, capped. */
+static void
+store_schedule(struct store *st)
+{
+	struct timeval	tv;
+	uint32_t	r = 0, delay;
+
+	st->state = STORE_WAITING;
+	atomic_store(&st->healthy, 0);
+	(void)RAND_bytes((unsigned char *)&r, sizeof(r));
+	/* "Equal jitter": half fixed, half random, so that workers and
+	 * gateway instances do not reconnect in lockstep. */
+	delay = st->backoff / 2 + r % (st->backoff / 2 + 1);
+	st->backoff = st->backoff * 2 > STORE_BACKOFF_MAX ?
+	    STORE_BACKOFF_MAX : st->backoff * 2;
+	(void)timeutil_tv(&tv, delay);
+	evtimer_del(st->conn_timer);
+	evtimer_add(st->retry, &tv);
+	log_debug("%s: redis: next attempt in %" PRIu32 " ms", __func__,
+	    delay);
+}
+
+static void
+store_report_down(struct store *st, const char *reason)
+{
+	if (st->down_logged) {
+		log_debug("redis %s: %s", st->conf.text, reason);
+		return;
+	}
+	st->down_logged = 1;
+	log_warnx("redis %s: %s; protected routes answer 503 until it is "
+	    "back", st->conf.text, reason);
+}
+
+static void
+store_drop(struct store *st, const char *reason)
+{
+	redisAsyncContext *ac = st->ac;
+
+	if (ac == NULL)
+		return;
+	st->ac = NULL;		/* callers see "unavailable" from now on */
+	ac->data = NULL;
+	store_report_down(st, reason);
+	store_schedule(st);
+	/* Runs every pending callback with NULL (or, from within a hiredis
+	 * callback, once it returns). */
+	redisAsyncFree(ac);
+}
+
+static void
+store_on_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	store_connect(arg);
+}
+
+static void
+store_on_conn_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store	*st = arg;
+
+	if (st->state != STORE_READY)
+		store_drop(st, "connect timed out");
+}
+
+static void
+store_on_connect(const redisAsyncContext *ac, int status)
+{
+	struct store	*st = ac->data;
+	char		 msg[STORE_ERRLEN];
+
+	if (st == NULL || st->ac != ac || status == REDIS_OK)
+		return;
+	/* hiredis frees the context after this callback. */
+	(void)snprintf(msg, sizeof(msg), "cannot connect: %s", ac->errstr);
+	st->ac = NULL;
+	store_report_down(st, msg);
+	store_schedule(st);
+}
+
+static void
+store_on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct store	*st = ac->data;
+	char		 msg[STORE_ERRLEN];
+
+	if (st == NULL || st->ac != ac)
+		return;		/* we dropped it ourselves */
+	(void)snprintf(msg, sizeof(msg), "connection lost%s%s",
+	    ac->err ? ": " : "", ac->err ? ac->errstr : "");
+	st->ac = NULL;
+	store_report_down(st, msg);
+	store_schedule(st);
+}
+
+static void
+store_on_probe(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct store	*st = arg;
+	redisReply	*reply = r;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_STATUS)
+		store_warn_unauthenticated(st->conf.text);
+}
+
+static void
+store_on_auth(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct store	*st = arg;
+	redisReply	*reply = r;
+	char		 msg[STORE_ERRLEN];
+
+	if (reply == NULL || st->ac != ac || reply->type != REDIS_REPLY_ERROR)
+		return;
+	(void)snprintf(msg, sizeof(msg), "authentication refused (check "
+	    "redis.username and redis.password_file): %.120s", reply->str);
+	store_drop(st, msg);
+}
+
+static void
+store_on_select(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct store	*st = arg;
+	redisReply	*reply = r;
+	char		 msg[STORE_ERRLEN];
+
+	if (reply == NULL || st->ac != ac)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		(void)snprintf(msg, sizeof(msg), "SELECT %u refused: %.120s",
+		    st->conf.db, reply->str);
+		store_drop(st, msg);
+		return;
+	}
+	evtimer_del(st->conn_timer);
+	st->state = STORE_READY;
+	st->backoff = STORE_BACKOFF_MIN;
+	atomic_store(&st->healthy, 1);
+	if (st->down_logged || !st->ever_ready)
+		log_info("redis %s: %s", st->conf.text, st->ever_ready ?
+		    "connection restored" : "connected");
+	st->down_logged = 0;
+	st->ever_ready = 1;
+}
+
+/* Queue the handshake: probe, AUTH, SELECT (hiredis keeps the order). */
+static int
+store_handshake(struct store *st, redisAsyncContext *ac)
+{
+	const char	*argv[3];
+	size_t		 lens[3];
+	int		 argc = 0;
+
+	if (redisAsyncCommand(ac, store_on_probe, st, "PING") != REDIS_OK)
+		return -1;
+	if (st->conf.password != NULL) {
+		argv[argc] = "AUTH";
+		lens[argc++] = 4;
+		if (st->conf.username != NULL) {
+			argv[argc] = st->conf.username;
+			lens[argc] = strlen(st->conf.username);
+			argc++;
+		}
+		argv[argc] = st->conf.password;
+		lens[argc++] = st->conf.passwordlen;
+		if (redisAsyncCommandArgv(ac, store_on_auth, st, argc, argv,
+		    lens) != REDIS_OK)
+			return -1;
+	}
+	if (redisAsyncCommand(ac, store_on_select, st, "SELECT %u",
+	    st->conf.db) != REDIS_OK)
+		return -1;
+	return 0;
+}
+
+static void
+store_connect(struct store *st)
+{
+	redisAsyncContext	*ac;
+	struct timeval		 tv;
+	char			 msg[STORE_ERRLEN];
+
+	if (st->conf.unixpath != NULL)
+		ac = redisAsyncConnectUnix(st->conf.unixpath);
+	else
+		ac = redisAsyncConnect(st->conf.host, st->conf.port);
+	if (ac == NULL || ac->err) {
+		(void)snprintf(msg, sizeof(msg), "cannot connect: %s",
+		    ac != NULL ? ac->errstr : "out of memory");
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		store_report_down(st, msg);
+		store_schedule(st);
+		return;
+	}
+	ac->data = st;
+	st->ac = ac;
+	st->state = STORE_CONNECTING;
+	if (redisLibeventAttach(ac, st->base) != REDIS_OK ||
+	    redisAsyncSetConnectCallback(ac, store_on_connect) != REDIS_OK ||
+	    redisAsyncSetDisconnectCallback(ac, store_on_disconnect) !=
+	    REDIS_OK || store_handshake(st, ac) == -1) {
+		store_drop(st, "cannot set up the connection");
+		return;
+	}
+	(void)timeutil_tv(&tv, st->conf.connect_timeout);
+	evtimer_add(st->conn_timer, &tv);
+}
+
+struct store *
+store_new(struct event_base *base, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct store	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		fatal("%s", __func__);
+	if (store_conf_init(&st->conf, cfg, err, errlen) == -1) {
+		free(st);
+		return NULL;
+	}
+	st->base = base;
+	st->backoff = STORE_BACKOFF_MIN;
+	if ((st->retry = evtimer_new(base, store_on_retry, st)) == NULL ||
+	    (st->conn_timer = evtimer_new(base, store_on_conn_timeout, st)) ==
+	    NULL) {
+		(void)snprintf(err, errlen, "redis: out of memory");
+		store_free(st);
+		return NULL;
+	}
+	store_connect(st);
+	return st;
+}
+
+void
+store_free(struct store *st)
+{
+	redisAsyncContext *ac;
+
+	if (st == NULL)
+		return;
+	if ((ac = st->ac) != NULL) {
+		st->ac = NULL;
+		ac->data = NULL;
+		redisAsyncFree(ac);	/* pending callbacks get errors */
+	}
+	if (st->retry != NULL)
+		event_free(st->retry);
+	if (st->conn_timer != NULL)
+		event_free(st->conn_timer);
+	store_conf_free(&st->conf);
+	free(st);
+}
+
+int
+store_healthy(const struct store *st)
+{
+	return st != NULL && atomic_load(&st->healthy);
+}
+
+const char *
+store_prefix(const struct store *st)
+{
+	return st->conf.prefix;
+}
+
+/* ---- asynchronous: commands ---- */
+
+static void
+store_cmd_free(struct store_cmd *cmd)
+{
+	int	i;
+
+	if (cmd->timer != NULL)
+		event_free(cmd->timer);
+	for (i = 0; i < cmd->argc; i++)
+		free(cmd->argv[i]);
+	free(cmd->argv);
+	free(cmd->argvlen);
+	free(cmd);
+}
+
+/* The EVAL fallback: same arguments with the source for the digest. */
+static int
+store_cmd_eval(redisAsyncContext *ac, struct store_cmd *cmd,
+    redisCallbackFn *fn)
+{
+	const char	*src = cmd->script->source;
+	char		*sha = cmd->argv[1];
+	size_t		 shalen = cmd->argvlen[1];
+	int		 rc;
+
+	free(cmd->argv[0]);
+	if ((cmd->argv[0] = strdup("EVAL")) == NULL)
+		fatal("%s", __func__);
+	cmd->argvlen[0] = 4;
+	cmd->retried = 1;
+	cmd->argv[1] = (char *)(uintptr_t)src;
+	cmd->argvlen[1] = strlen(src);
+	rc = redisAsyncCommandArgv(ac, fn, cmd, cmd->argc,
+	    (const char **)(void *)cmd->argv, cmd->argvlen);
+	cmd->argv[1] = sha;
+	cmd->argvlen[1] = shalen;
+	return rc == REDIS_OK ? 0 : -1;
+}
+
+static void
+store_on_reply(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct store_cmd	*cmd = arg;	/* owned by this callback */
+	redisReply		*reply = r;	/* NULL: context gone */
+	const char		*err = NULL;
+
+	if (reply == NULL)
+		err = cmd->timedout ? "redis command timed out" :
+		    "redis connection lost";
+	else if (reply->type == REDIS_REPLY_ERROR) {
+		if (cmd->script != NULL && strncmp(reply->str, "NOSCRIPT", 8)
+		    == 0 && !cmd->retried &&
+		    store_cmd_eval(ac, cmd, store_on_reply) == 0)
+			return;		/* the EVAL reply comes here */
+		err = reply->str;
+	}
+	cmd->cb(cmd->arg, err == NULL ? reply : NULL, err);
+	store_cmd_free(cmd);
+}
+
+static void
+store_on_cmd_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store_cmd	*cmd = arg;
+	struct store		*st = cmd->st;
+
+	/* Replies come in order, so a late one would be paired with the
+	 * wrong command forever: reset the connection.  store_on_reply then
+	 * runs for this command (and every other pending one). */
+	cmd->timedout = 1;
+	log_warnx("redis %s: a command took longer than %" PRIu64 " ms; "
+	    "resetting the connection", st->conf.text,
+	    st->conf.command_timeout);
+	store_drop(st, "command timed out");
+}
+
+static struct store_cmd *
+store_cmd_new(struct store *st, store_cb cb, void *arg)
+{
+	struct store_cmd	*cmd;
+	struct timeval		 tv;
+
+	if ((cmd = calloc(1, sizeof(*cmd))) == NULL)
+		return NULL;
+	cmd->st = st;
+	cmd->cb = cb;
+	cmd->arg = arg;
+	if ((cmd->timer = evtimer_new(st->base, store_on_cmd_timeout, cmd)) ==
+	    NULL) {
+		free(cmd);
+		return NULL;
+	}
+	(void)timeutil_tv(&tv, st->conf.command_timeout);
+	evtimer_add(cmd->timer, &tv);
+	return cmd;
+}
+
+static int
+store_available(const struct store *st)
+{
+	return st->ac != NULL && (st->state == STORE_READY ||
+	    st->state == STORE_CONNECTING);
+}
+
+int
+store_command_argv(struct store *st, store_cb cb, void *arg, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	struct store_cmd	*cmd;
+
+	if (!store_available(st) || (cmd = store_cmd_new(st, cb, arg)) ==
+	    NULL)
+		return -1;
+	if (redisAsyncCommandArgv(st->ac, store_on_reply, cmd, argc, argv,
+	    argvlen) != REDIS_OK) {
+		store_cmd_free(cmd);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_command(struct store *st, store_cb cb, void *arg, const char *fmt, ...)
+{
+	struct store_cmd	*cmd;
+	va_list			 ap;
+	int			 rc;
+
+	if (!store_available(st) || (cmd = store_cmd_new(st, cb, arg)) ==
+	    NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = redisvAsyncCommand(st->ac, store_on_reply, cmd, fmt, ap);
+	va_end(ap);
+	if (rc != REDIS_OK) {
+		store_cmd_free(cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* "EVALSHA sha nkeys args..." as owned copies (for the EVAL retry). */
+static int
+store_eval_args(struct store_cmd *cmd, struct store_script *script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+	char	 num[16];
+	size_t	 len;
+	int	 i, n = argc + 3;
+
+	store_script_digest(script);
+	(void)snprintf(num, sizeof(num), "%d", nkeys);
+	if ((cmd->argv = calloc((size_t)n, sizeof(char *))) == NULL ||
+	    (cmd->argvlen = calloc((size_t)n, sizeof(size_t))) == NULL)
+		return -1;
+	cmd->argc = n;
+	cmd->script = script;
+	if ((cmd->argv[0] = strdup("EVALSHA")) == NULL ||
+	    (cmd->argv[1] = strdup(script->sha1)) == NULL ||
+	    (cmd->argv[2] = strdup(num)) == NULL)
+		return -1;
+	cmd->argvlen[0] = 7;
+	cmd->argvlen[1] = 40;
+	cmd->argvlen[2] = strlen(num);
+	for (i = 0; i < argc; i++) {
+		len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+		if ((cmd->argv[i + 3] = malloc(len + 1)) == NULL)
+			return -1;
+		memcpy(cmd->argv[i + 3], argv[i], len);
+		cmd->argv[i + 3][len] = '\0';
+		cmd->argvlen[i + 3] = len;
+	}
+	return 0;
+}
+
+int
+store_eval(struct store *st, struct store_script *script, store_cb cb,
+    void *arg, int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+	struct store_cmd	*cmd;
+
+	if (!store_available(st) || (cmd = store_cmd_new(st, cb, arg)) ==
+	    NULL)
+		return -1;
+	if (store_eval_args(cmd, script, nkeys, argc, argv, argvlen) == -1 ||
+	    redisAsyncCommandArgv(st->ac, store_on_reply, cmd, cmd->argc,
+	    (const char **)(void *)cmd->argv, cmd->argvlen) != REDIS_OK) {
+		store_cmd_free(cmd);
+		return -1;
+	}
+	return 0;
+}
