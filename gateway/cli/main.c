@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "assertion.h"
+#include "auditcmd.h"
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
@@ -15,7 +16,6 @@
 #include "mailcmd.h"
 #include "policycmd.h"
 #include "serve.h"
-#include "audit.h"
 #include "grantcmd.h"
 #include "seccmd.h"
 #include "usercmd.h"
@@ -59,7 +59,7 @@ static const struct command commands[] = {
 	{ "secrets", seccmd_main, SECCMD_USAGE,
 	    "re-seal stored second-factor seeds with the current secret_file "
 	    "(after moving the old one to previous_secret_files)" },
-	{ "audit", audit_main, AUDIT_USAGE,
+	{ "audit", auditcmd_main, AUDITCMD_USAGE,
 	    "verify, read and trim the hash-chained audit trail" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show usage" },
 	{ "version", cmd_version, "", "print the version" },
