@@ -152,7 +152,10 @@ cli_getopt_tables(const struct cli_opt *opts, struct option *longopts,
 {
 	size_t	i, s = 0;
 
-	for (i = 0; opts[i].name != NULL && i < CLI_MAXOPTS; i++) {
+	for (i = 0; opts[i].name != NULL; i++) {
+		if (i == CLI_MAXOPTS)
+			fatalx("%s: more than %d options", __func__,
+			    CLI_MAXOPTS);
 		longopts[i].name = opts[i].name;
 		longopts[i].has_arg = cli_takes_arg(opts[i].kind) ?
 		    required_argument : no_argument;
@@ -288,7 +291,7 @@ void
 cli_json_quote(FILE *fp, const char *s, size_t len)
 {
 	char	*buf;
-	size_t	 size = len * 6 + 2, off = 0;	/* "\\u00XX" a byte at most */
+	size_t	 size = len * 6 + 2, off = 0;	/* 6 bytes a byte at most */
 
 	if ((buf = malloc(size)) == NULL)
 		fatal("%s", __func__);

@@ -64,7 +64,8 @@ struct cli_spec {
 	const char		*cmd;		/* "user" */
 	const char		*usage;		/* after "postern CMD " */
 	const char		*summary;	/* NULL, or a line under it */
-	const struct cli_opt	*opts;		/* ends with CLI_OPT_END */
+	const struct cli_opt	*opts;		/* ends with CLI_OPT_END;
+						 * 24 at the most */
 	const char		*invalid;	/* NULL: "postern CMD ACTION:
 						 * FILE: configuration not
 						 * valid"; else "FILE: " this */
