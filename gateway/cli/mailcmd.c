@@ -3,26 +3,23 @@
  * single attempt (no retries: the operator wants the answer now), the
  * `test` template; exit 0 once the SMTP server accepted the message.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
+#include "cli.h"
 #include "config.h"
-#include "diag.h"
-#include "loader.h"
 #include "log.h"
 #include "mail.h"
 #include "mailcmd.h"
 #include "metrics.h"
 
-#define DEFAULT_CONFIG	"/etc/postern/postern.yaml"
-
 /* The state of one run; on mailcmd_main()'s stack. */
 struct mailcmd {
-	struct config		*cfg;
+	struct cli		 cli;
+	const char		*to;		/* --to */
 	struct event_base	*base;
 	int			 done;
 	int			 ok;
@@ -30,12 +27,23 @@ struct mailcmd {
 	char			 msgid[400];
 };
 
+static const struct cli_opt mailcmd_opts[] = {
+	CLI_OPT_CONFIG,
+	CLI_OPT("to", 't', CLI_STR, struct mailcmd, to),
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
+static const struct cli_spec mailcmd_spec = {
+	"mail", MAILCMD_USAGE, NULL, mailcmd_opts, "configuration has errors",
+};
+
 static struct config *
 mailcmd_config(void *arg)
 {
 	struct mailcmd	*mc = arg;
 
-	return config_ref(mc->cfg);
+	return config_ref(mc->cli.cfg);
 }
 
 static void
@@ -77,39 +85,6 @@ mailcmd_hint(const char *reason)
 	return "the SMTP transfer failed";
 }
 
-static int
-mailcmd_args(int argc, char **argv, const char **path, const char **to)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	ch;
-
-	*path = DEFAULT_CONFIG;
-	*to = NULL;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:t:h", longopts, NULL)) != -1)
-		switch (ch) {
-		case 'c':
-			*path = optarg;
-			break;
-		case 't':
-			*to = optarg;
-			break;
-		case 'h':
-			printf("usage: postern mail " MAILCMD_USAGE "\n");
-			exit(0);
-		default:
-			return -1;
-		}
-	if (optind != argc || *to == NULL)
-		return -1;
-	return 0;
-}
-
 /* Send and wait; returns the exit status. */
 static int
 mailcmd_run(struct mailcmd *mc, const char *to)
@@ -117,7 +92,7 @@ mailcmd_run(struct mailcmd *mc, const char *to)
 	struct metrics	 metrics;
 	struct mailer	*m;
 	struct mail_var	 vars[] = {
-		{ "product", mc->cfg->brand_product },
+		{ "product", mc->cli.cfg->brand_product },
 		{ "email", to },
 	};
 	int		 rc = 1;
@@ -126,23 +101,23 @@ mailcmd_run(struct mailcmd *mc, const char *to)
 	if ((mc->base = event_base_new()) == NULL ||
 	    (m = mailer_new(mc->base, &metrics, mailcmd_config, mc,
 	    MAILER_ONE_ATTEMPT)) == NULL) {
-		fprintf(stderr, "postern mail test: cannot set up the event "
-		    "loop or libcurl\n");
+		(void)cli_fail(&mc->cli, "cannot set up the event loop or "
+		    "libcurl");
 		goto out;
 	}
 	mailer_on_done(m, mailcmd_on_done, mc);
 	if (mailer_send(m, to, "test", vars, sizeof(vars) / sizeof(vars[0]))
 	    == -1)
-		fprintf(stderr, "postern mail test: not sent: the message was "
-		    "refused (see the reason above)\n");
+		(void)cli_fail(&mc->cli, "not sent: the message was refused "
+		    "(see the reason above)");
 	else if (event_base_dispatch(mc->base) == -1 || !mc->done)
-		fprintf(stderr, "postern mail test: the event loop failed\n");
+		(void)cli_fail(&mc->cli, "the event loop failed");
 	else if (!mc->ok)
-		fprintf(stderr, "postern mail test: not sent: %s: %s\n",
-		    mc->reason, mailcmd_hint(mc->reason));
+		(void)cli_fail(&mc->cli, "not sent: %s: %s", mc->reason,
+		    mailcmd_hint(mc->reason));
 	else {
 		printf("postern mail test: %s accepted the message to %s "
-		    "(Message-ID %s)\n", mc->cfg->mail->url, to, mc->msgid);
+		    "(Message-ID %s)\n", mc->cli.cfg->mail->url, to, mc->msgid);
 		rc = 0;
 	}
 	mailer_free(m);
@@ -155,32 +130,28 @@ out:
 int
 mailcmd_main(int argc, char **argv)
 {
-	struct mailcmd	 mc;
-	struct diag	 d = { 0 };
-	const char	*path, *to;
-	int		 rc;
+	struct mailcmd	mc;
+	int		rc;
 
-	if (argc < 2 || strcmp(argv[1], "test") != 0 ||
-	    mailcmd_args(argc - 1, argv + 1, &path, &to) == -1) {
-		fprintf(stderr, "usage: postern mail " MAILCMD_USAGE "\n");
-		return 2;
-	}
 	memset(&mc, 0, sizeof(mc));
-	mc.cfg = config_load(path, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	if (mc.cfg == NULL) {
-		fprintf(stderr, "%s: configuration has errors\n", path);
+	cli_init(&mc.cli, &mailcmd_spec);
+	if (argc < 2 || strcmp(argv[1], "test") != 0)
+		return cli_usage(&mc.cli, stderr);
+	if (cli_parse(&mc.cli, argc - 1, argv + 1, &mc) == -1)
+		return mc.cli.rc;
+	if (mc.cli.nargs != 0 || mc.to == NULL)
+		return cli_usage(&mc.cli, stderr);
+	mc.cli.action = "test";
+	if (cli_load(&mc.cli) != 0)
 		return 1;
-	}
-	if (!mail_configured(mc.cfg)) {
-		fprintf(stderr, "postern mail test: %s has no mail: section; "
-		    "mail is not configured\n", path);
-		config_unref(mc.cfg);
-		return 1;
+	if (!mail_configured(mc.cli.cfg)) {
+		rc = cli_fail(&mc.cli, "%s has no mail: section; mail is not "
+		    "configured", mc.cli.config);
+		cli_close(&mc.cli);
+		return rc;
 	}
 	log_setlevel(LOG_LEVEL_WARN);	/* the outcome, not the chatter */
-	rc = mailcmd_run(&mc, to);
-	config_unref(mc.cfg);
+	rc = mailcmd_run(&mc, mc.to);
+	cli_close(&mc.cli);
 	return rc;
 }

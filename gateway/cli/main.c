@@ -2,13 +2,14 @@
  * The postern binary: one table of subcommands, their usage text, and the
  * small commands (check, help, version) that need nothing else.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "assertion.h"
+#include "auditcmd.h"
+#include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "loader.h"
@@ -16,19 +17,15 @@
 #include "mailcmd.h"
 #include "policycmd.h"
 #include "serve.h"
-#include "audit.h"
 #include "grantcmd.h"
 #include "seccmd.h"
 #include "usercmd.h"
-
-#define DEFAULT_CONFIG	"/etc/postern/postern.yaml"
 
 struct command {
 	const char	*name;
 	int		(*run)(int, char **);
 	const char	*usage;		/* arguments after the name */
 	const char	*summary;
-	const char	*issue;		/* NULL once implemented */
 };
 
 static int	cmd_serve(int, char **);
@@ -39,38 +36,34 @@ static int	cmd_keys(int, char **);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "[-c FILE]",
-	    "run the gateway in the foreground (systemd Type=notify)", NULL },
+	    "run the gateway in the foreground (systemd Type=notify)" },
 	{ "check", cmd_check, "[-c FILE]",
 	    "validate the configuration and policies; print file:line:col "
-	    "errors", NULL },
+	    "errors" },
 	{ "policy", policycmd_main, POLICYCMD_USAGE,
-	    "print the decision for a request and the rule that made it",
-	    NULL },
+	    "print the decision for a request and the rule that made it" },
 	{ "user", usercmd_user, USERCMD_USER_USAGE,
 	    "manage users in Redis (passwords are read from a TTY without "
-	    "echo, or from stdin; never from arguments)", NULL },
+	    "echo, or from stdin; never from arguments)" },
 	{ "org", usercmd_org, USERCMD_ORG_USAGE,
-	    "manage organisations and members' roles", NULL },
+	    "manage organisations and members' roles" },
 	{ "apikey", grantcmd_apikey, GRANTCMD_APIKEY_USAGE,
-	    "manage scoped API keys (the key is printed once)", NULL },
+	    "manage scoped API keys (the key is printed once)" },
 	{ "share", grantcmd_share, GRANTCMD_SHARE_USAGE,
-	    "manage resource-bound share links (the URL is printed once)",
-	    NULL },
+	    "manage resource-bound share links (the URL is printed once)" },
 	{ "sessions", usercmd_sessions, USERCMD_SESSIONS_USAGE,
-	    "revoke every session of every user", NULL },
+	    "revoke every session of every user" },
 	{ "mail", mailcmd_main, MAILCMD_USAGE,
-	    "send the 'test' mail template once to check the mail: settings",
-	    NULL },
+	    "send the 'test' mail template once to check the mail: settings" },
 	{ "keys", cmd_keys, "generate [-c FILE]",
-	    "create the assertion signing key (assertion.key_file) if absent",
-	    NULL },
+	    "create the assertion signing key (assertion.key_file) if absent" },
 	{ "secrets", seccmd_main, SECCMD_USAGE,
 	    "re-seal stored second-factor seeds with the current secret_file "
-	    "(after moving the old one to previous_secret_files)", NULL },
-	{ "audit", audit_main, AUDIT_USAGE,
-	    "verify, read and trim the hash-chained audit trail", NULL },
-	{ "help", cmd_help, "[SUBCOMMAND]", "show usage", NULL },
-	{ "version", cmd_version, "", "print the version", NULL },
+	    "(after moving the old one to previous_secret_files)" },
+	{ "audit", auditcmd_main, AUDITCMD_USAGE,
+	    "verify, read and trim the hash-chained audit trail" },
+	{ "help", cmd_help, "[SUBCOMMAND]", "show usage" },
+	{ "version", cmd_version, "", "print the version" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -95,50 +88,42 @@ usage_all(FILE *fp)
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "  %-9s %s\n", commands[i].name,
 		    commands[i].summary);
-	fprintf(fp, "\nThe default configuration file is " DEFAULT_CONFIG
+	fprintf(fp, "\nThe default configuration file is " CLI_DEFAULT_CONFIG
 	    ".\nRun 'postern help SUBCOMMAND' for its usage.\n");
 }
 
 static void
 usage_one(FILE *fp, const struct command *c)
 {
-	fprintf(fp, "usage: postern %s %s\n  %s\n", c->name, c->usage,
-	    c->summary);
-	if (c->issue != NULL)
-		fprintf(fp, "  (not in this version: arrives with %s)\n",
-		    c->issue);
+	cli_usage_print(fp, c->name, c->usage, c->summary);
 }
 
-/* Parse "-c FILE" / "--config FILE"; anything else is a usage error. */
-static int
-config_arg(int argc, char **argv, const char *name, const char **path)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	ch;
+/* serve, check and keys: -c FILE, --help and nothing else. */
+struct main_cmd {
+	struct cli	cli;
+	struct cli_spec	spec;
+};
 
-	*path = DEFAULT_CONFIG;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			*path = optarg;
-			break;
-		case 'h':
-			usage_one(stdout, command_find(name));
-			exit(0);
-		default:
-			usage_one(stderr, command_find(name));
-			return -1;
-		}
-	}
-	if (optind != argc) {
+/* Parse <argv> for command <name>: 0, or -1 with m->cli.rc set. */
+static int
+config_arg(struct main_cmd *m, int argc, char **argv, const char *name)
+{
+	static const struct cli_opt opts[] = {
+		CLI_OPT_CONFIG,
+		CLI_OPT_HELP,
+		CLI_OPT_END,
+	};
+	const struct command *c = command_find(name);
+
+	m->spec = (struct cli_spec){ c->name, c->usage, c->summary, opts,
+	    NULL };
+	cli_init(&m->cli, &m->spec);
+	if (cli_parse(&m->cli, argc, argv, NULL) == -1)
+		return -1;
+	if (m->cli.nargs != 0) {
 		fprintf(stderr, "postern %s: unexpected argument '%s'\n", name,
-		    argv[optind]);
-		usage_one(stderr, command_find(name));
+		    m->cli.args[0]);
+		m->cli.rc = cli_usage(&m->cli, stderr);
 		return -1;
 	}
 	return 0;
@@ -147,22 +132,24 @@ config_arg(int argc, char **argv, const char *name, const char **path)
 static int
 cmd_serve(int argc, char **argv)
 {
-	const char	*path;
+	struct main_cmd	m;
 
-	if (config_arg(argc, argv, "serve", &path) == -1)
-		return 2;
-	return serve_main(path);
+	if (config_arg(&m, argc, argv, "serve") == -1)
+		return m.cli.rc;
+	return serve_main(m.cli.config);
 }
 
 static int
 cmd_check(int argc, char **argv)
 {
+	struct main_cmd	 m;
 	struct diag	 d = { 0 };
 	struct config	*cfg;
 	const char	*path;
 
-	if (config_arg(argc, argv, "check", &path) == -1)
-		return 2;
+	if (config_arg(&m, argc, argv, "check") == -1)
+		return m.cli.rc;
+	path = m.cli.config;
 	cfg = config_load(path, &d);
 	diag_print(&d, stderr);
 	if (cfg == NULL) {
@@ -213,17 +200,18 @@ cmd_version(int argc, char **argv)
 static int
 cmd_keys(int argc, char **argv)
 {
+	struct main_cmd	 m;
 	const char	*path;
 	char		 err[256], *key;
 	struct diag	 d = { 0 };
-	struct config	*cfg;
 
 	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
 		usage_one(stderr, command_find("keys"));
 		return 2;
 	}
-	if (config_arg(argc - 1, argv + 1, "keys", &path) == -1)
-		return 2;
+	if (config_arg(&m, argc - 1, argv + 1, "keys") == -1)
+		return m.cli.rc;
+	path = m.cli.config;
 	if ((key = config_assertion_key_path(path, &d)) == NULL) {
 		diag_print(&d, stderr);
 		diag_free(&d);
@@ -243,7 +231,6 @@ cmd_keys(int argc, char **argv)
 	}
 	printf("%s: new P-256 signing key written (mode 0600)\n", key);
 	free(key);
-	(void)cfg;
 	return 0;
 }
 

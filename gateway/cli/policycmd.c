@@ -3,13 +3,13 @@
  * decide_identity from the command line or from each case of a suite file,
  * calls decide() and prints the verdict, the rule, the tenant and the role.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth-int.h"
+#include "cli.h"
 #include "config.h"
 #include "decide.h"
 #include "diag.h"
@@ -58,12 +58,6 @@ struct pc_result {
 	struct decision		 d;
 	char			 path[512];	/* as matched and forwarded */
 };
-
-static void
-pc_usage(FILE *fp)
-{
-	fprintf(fp, "usage: postern policy " POLICYCMD_USAGE "\n");
-}
 
 /* "ORG=ROLE" into the next membership; 0 or -1. */
 static int
@@ -203,14 +197,24 @@ pc_print(const struct pc_result *res)
 
 static int	pc_suite(const struct config *, const char *);
 
+/* One run: the options, and the case they describe. */
+struct policycmd {
+	struct cli		 cli;
+	struct pc_case		 c;
+	const char		*suite;		/* --suite */
+};
+
+#define PC_REDIS_HINT	"\n(--org-role ORG=ROLE and --apikey-org ORG " \
+	"--scope S test without Redis)"
+
 /*
  * Who --user, --apikey or --share names, read from Redis: memberships
  * (unless --org-role gave them), or the grant.  0, or an exit status.
  */
 static int
-pc_from_store(const struct config *cfg, struct pc_case *c)
+pc_from_store(struct policycmd *pc)
 {
-	struct store_sync	*ss;
+	struct pc_case		*c = &pc->c;
 	struct user_membership	 m;
 	char			 err[STORE_ERRLEN * 2], email[USER_EMAILMAX + 1];
 	const char		*id = c->apikey_id != NULL ? c->apikey_id :
@@ -222,18 +226,12 @@ pc_from_store(const struct config *cfg, struct pc_case *c)
 	if ((c->user == NULL || c->norgs > 0) && id == NULL)
 		return 0;		/* all given: offline */
 	if (c->user != NULL && user_email_normalize(c->user, email, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "postern policy test: --user: %s\n", err);
-		return 2;
-	}
-	if ((ss = store_sync_open(cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern policy test: %s\n(--org-role ORG=ROLE "
-		    "and --apikey-org ORG --scope S test without Redis)\n",
-		    err);
+	    sizeof(err)) == -1)
+		return cli_fail(&pc->cli, "--user: %s", err) + 1;
+	if (cli_connect(&pc->cli, PC_REDIS_HINT) != 0)
 		return 1;
-	}
 	if (c->user != NULL) {
-		rc = user_memberships(ss, email, &m, err, sizeof(err));
+		rc = user_memberships(pc->cli.ss, email, &m, err, sizeof(err));
 		if (rc == 0) {
 			memcpy(c->orgs, m.orgs, sizeof(m.orgs));
 			c->norgs = m.norgs;
@@ -244,7 +242,7 @@ pc_from_store(const struct config *cfg, struct pc_case *c)
 		if ((c->grant = calloc(1, sizeof(*c->grant))) == NULL)
 			rc = -1;
 		else
-			rc = grant_get_sync(ss, kind, id, c->grant, err,
+			rc = grant_get_sync(pc->cli.ss, kind, id, c->grant, err,
 			    sizeof(err));
 		if (rc == 0 && c->grant->expires != 0 &&
 		    c->grant->expires <= (int64_t)time(NULL))
@@ -254,149 +252,100 @@ pc_from_store(const struct config *cfg, struct pc_case *c)
 			(void)snprintf(err, sizeof(err), "no %s %s",
 			    grant_kind_name(kind), id);
 	}
-	store_sync_close(ss);
-	if (rc != 0) {
-		fprintf(stderr, "postern policy test: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return rc != 0 ? cli_fail(&pc->cli, "%s", err) : 0;
 }
 
 /* The single-request form; returns the exit status. */
 static int
-pc_one(const struct config *cfg, struct pc_case *c)
+pc_one(struct policycmd *pc)
 {
-	struct pc_result	res;
-	int			kinds = (c->user != NULL) + c->anonymous +
+	struct pc_case		*c = &pc->c;
+	struct pc_result	 res;
+	int			 kinds = (c->user != NULL) + c->anonymous +
 				    (c->key_org != NULL) +
 				    (c->apikey_id != NULL) +
 				    (c->share_id != NULL), rc;
 
 	if (kinds != 1 || c->method == NULL || c->url == NULL) {
-		fprintf(stderr, "postern policy test: give one of --user, "
-		    "--anonymous, --apikey, --apikey-org, --share, and "
-		    "--method and --url\n");
-		pc_usage(stderr);
-		return 2;
+		cli_fail(&pc->cli, "give one of --user, --anonymous, --apikey, "
+		    "--apikey-org, --share, and --method and --url");
+		return cli_usage(&pc->cli, stderr);
 	}
-	if ((rc = pc_from_store(cfg, c)) != 0)
+	if ((rc = pc_from_store(pc)) != 0)
 		return rc;
-	pc_decide(cfg, c, time(NULL), &res);
+	pc_decide(pc->cli.cfg, c, time(NULL), &res);
 	pc_print(&res);
 	free(c->grant);
 	return res.error != NULL ? 1 : 0;
 }
 
+static int
+pc_opt_org_role(struct cli *cli, void *obj, const char *arg)
+{
+	if (pc_org_role(&((struct policycmd *)obj)->c, arg) == -1)
+		return cli_fail(cli, "--org-role: expected ORG=ROLE") + 1;
+	return 0;
+}
+
+static int
+pc_opt_auth_age(struct cli *cli, void *obj, const char *arg)
+{
+	char	err[PARSE_ERRLEN];
+
+	if (parse_duration(arg, &((struct policycmd *)obj)->c.auth_age, err,
+	    sizeof(err)) == -1)
+		return cli_fail(cli, "--auth-age: %s", err) + 1;
+	return 0;
+}
+
+#define PC_OPT(name, kind, field)	CLI_OPT(name, 0, kind,		\
+	struct policycmd, field)
+
+static const struct cli_opt pc_opts[] = {
+	CLI_OPT_CONFIG,
+	PC_OPT("user", CLI_STR, c.user),
+	PC_OPT("anonymous", CLI_FLAG, c.anonymous),
+	PC_OPT("apikey", CLI_STR, c.apikey_id),
+	PC_OPT("apikey-org", CLI_STR, c.key_org),
+	PC_OPT("share", CLI_STR, c.share_id),
+	CLI_OPT_LIST("scope", struct policycmd, c.scopes, c.nscopes),
+	CLI_OPT_FN("org-role", pc_opt_org_role),
+	PC_OPT("mfa", CLI_FLAG, c.mfa),
+	CLI_OPT_FN("auth-age", pc_opt_auth_age),
+	PC_OPT("method", CLI_STR, c.method),
+	PC_OPT("url", CLI_STR, c.url),
+	PC_OPT("suite", CLI_STR, suite),
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
+static const struct cli_spec pc_spec = {
+	"policy", POLICYCMD_USAGE, NULL, pc_opts, "configuration not valid",
+};
+
 int
 policycmd_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "anonymous", no_argument, NULL, 'a' },
-		{ "apikey", required_argument, NULL, 'K' },
-		{ "apikey-org", required_argument, NULL, 'k' },
-		{ "share", required_argument, NULL, 'H' },
-		{ "scope", required_argument, NULL, 's' },
-		{ "org-role", required_argument, NULL, 'o' },
-		{ "mfa", no_argument, NULL, 'f' },
-		{ "auth-age", required_argument, NULL, 'g' },
-		{ "method", required_argument, NULL, 'm' },
-		{ "url", required_argument, NULL, 'l' },
-		{ "suite", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct pc_case	 c;
-	struct diag	 d = { 0 };
-	struct config	*cfg;
-	const char	*path = "/etc/postern/postern.yaml", *suite = NULL;
-	char		 err[PARSE_ERRLEN];
-	int		 ch, rc;
+	struct policycmd	pc;
+	int			rc, help;
 
-	memset(&c, 0, sizeof(c));
+	memset(&pc, 0, sizeof(pc));
+	cli_init(&pc.cli, &pc_spec);
 	if (argc < 2 || strcmp(argv[1], "test") != 0) {
-		pc_usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout :
-		    stderr);
-		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+		help = argc >= 2 && strcmp(argv[1], "--help") == 0;
+		(void)cli_usage(&pc.cli, help ? stdout : stderr);
+		return help ? 0 : 2;
 	}
-	argc--;
-	argv++;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'u':
-			c.user = optarg;
-			break;
-		case 'a':
-			c.anonymous = 1;
-			break;
-		case 'k':
-			c.key_org = optarg;
-			break;
-		case 'K':
-			c.apikey_id = optarg;
-			break;
-		case 'H':
-			c.share_id = optarg;
-			break;
-		case 's':
-			if (c.nscopes == PC_MAXSCOPES)
-				goto usage;
-			c.scopes[c.nscopes++] = optarg;
-			break;
-		case 'o':
-			if (pc_org_role(&c, optarg) == -1) {
-				fprintf(stderr, "postern policy test: "
-				    "--org-role: expected ORG=ROLE\n");
-				return 2;
-			}
-			break;
-		case 'f':
-			c.mfa = 1;
-			break;
-		case 'g':
-			if (parse_duration(optarg, &c.auth_age, err,
-			    sizeof(err)) == -1) {
-				fprintf(stderr, "postern policy test: "
-				    "--auth-age: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'm':
-			c.method = optarg;
-			break;
-		case 'l':
-			c.url = optarg;
-			break;
-		case 'S':
-			suite = optarg;
-			break;
-		case 'h':
-			pc_usage(stdout);
-			return 0;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc)
-		goto usage;
-	cfg = config_load(path, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	if (cfg == NULL) {
-		fprintf(stderr, "%s: configuration not valid\n", path);
+	pc.cli.action = "test";
+	if (cli_parse(&pc.cli, argc - 1, argv + 1, &pc) == -1)
+		return pc.cli.rc;
+	if (pc.cli.nargs != 0)
+		return cli_usage(&pc.cli, stderr);
+	if (cli_load(&pc.cli) != 0)
 		return 1;
-	}
-	rc = suite != NULL ? pc_suite(cfg, suite) : pc_one(cfg, &c);
-	config_unref(cfg);
+	rc = pc.suite != NULL ? pc_suite(pc.cli.cfg, pc.suite) : pc_one(&pc);
+	cli_close(&pc.cli);
 	return rc;
-usage:
-	pc_usage(stderr);
-	return 2;
 }
 
 /* ---- suites ---- */

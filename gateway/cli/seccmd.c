@@ -1,7 +1,6 @@
 /*
  * `postern secrets rotate` (see seccmd.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "cli.h"
 #include "config.h"
 #include "loader.h"
 #include "seccmd.h"
@@ -16,7 +16,6 @@
 #include "store.h"
 #include "totp.h"
 #include "user.h"
-#include "usercmd.h"
 
 /* KEYS: user.  ARGV: field, old, new.  1 replaced, 0 changed meanwhile. */
 static struct store_script seccmd_lua_cas = STORE_SCRIPT("reseal",
@@ -184,61 +183,56 @@ seccmd_config_values(const struct config *cfg)
 	OPENSSL_cleanse(v, sizeof(v));
 }
 
+/* The state of one run: what the options set. */
+struct seccmd {
+	struct cli	 cli;
+	const char	*purpose;	/* --purpose */
+};
+
+static const struct cli_opt seccmd_opts[] = {
+	CLI_OPT_CONFIG,
+	CLI_OPT("purpose", 0, CLI_STR, struct seccmd, purpose),
+	CLI_OPT_END,
+};
+
+static const struct cli_spec seccmd_spec = {
+	"secrets", SECCMD_USAGE, NULL, seccmd_opts, NULL,
+};
+
 int
 seccmd_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "purpose", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char		*path = "/etc/postern/postern.yaml";
-	const char		*purpose = NULL;
-	struct config		*cfg = NULL;
-	struct store_sync	*ss = NULL;
-	int			 ch, rc;
+	struct seccmd	sc;
+	int		rc;
 
+	memset(&sc, 0, sizeof(sc));
+	cli_init(&sc.cli, &seccmd_spec);
 	if (argc < 2 || (strcmp(argv[1], "rotate") != 0 &&
-	    strcmp(argv[1], "seal") != 0)) {
-		fprintf(stderr, "usage: postern secrets " SECCMD_USAGE "\n");
-		return 2;
-	}
-	optind = 1;
-	while ((ch = getopt_long(argc - 1, argv + 1, "c:", longopts, NULL)) !=
-	    -1) {
-		if (ch == 'c')
-			path = optarg;
-		else if (ch == 'p')
-			purpose = optarg;
-		else {
-			fprintf(stderr, "usage: postern secrets "
-			    SECCMD_USAGE "\n");
-			return 2;
-		}
-	}
-	if ((rc = usercmd_connect("secrets", "rotate", path, &cfg, &ss)) != 0)
+	    strcmp(argv[1], "seal") != 0))
+		return cli_usage(&sc.cli, stderr);
+	if (cli_parse(&sc.cli, argc - 1, argv + 1, &sc) == -1)
+		return sc.cli.rc;
+	/* what loading and connecting say names rotate for seal too */
+	sc.cli.action = "rotate";
+	if ((rc = cli_connect(&sc.cli, NULL)) != 0)
 		goto out;
-	if (cfg->keys == NULL) {
-		fprintf(stderr, "postern secrets rotate: %s has no "
-		    "secret_file\n", path);
-		rc = 1;
+	if (sc.cli.cfg->keys == NULL) {
+		rc = cli_fail(&sc.cli, "%s has no secret_file", sc.cli.config);
 		goto out;
 	}
 	if (strcmp(argv[1], "seal") == 0) {
-		if (purpose == NULL || (strcmp(purpose, "webhook") != 0 &&
-		    strcmp(purpose, "smtp") != 0)) {
+		if (sc.purpose == NULL || (strcmp(sc.purpose, "webhook") != 0 &&
+		    strcmp(sc.purpose, "smtp") != 0)) {
 			fprintf(stderr, "postern secrets seal: --purpose "
 			    "webhook or smtp\n");
 			rc = 2;
 		} else
-			rc = seccmd_seal(cfg, purpose);
+			rc = seccmd_seal(sc.cli.cfg, sc.purpose);
 		goto out;
 	}
-	seccmd_config_values(cfg);
-	rc = seccmd_rotate(ss, cfg);
+	seccmd_config_values(sc.cli.cfg);
+	rc = seccmd_rotate(sc.cli.ss, sc.cli.cfg);
 out:
-	store_sync_close(ss);
-	if (cfg != NULL)
-		config_unref(cfg);
+	cli_close(&sc.cli);
 	return rc;
 }

@@ -7,23 +7,10 @@
 #ifndef POSTERN_USERCMD_H
 #define POSTERN_USERCMD_H
 
-#include <stdarg.h>
-
-struct config;
-struct store_sync;
-
 /* <argv>[0] is "user" or "org"; returns the exit status. */
 int	usercmd_user(int argc, char **argv);
 int	usercmd_org(int argc, char **argv);
 int	usercmd_sessions(int argc, char **argv);
-
-/* For every operator command (grantcmd.c too): */
-/* "postern CMD ACTION: message" on stderr; returns 1 (the exit status). */
-int	usercmd_failv(const char *cmd, const char *action, const char *fmt,
-	    va_list ap) __attribute__((format(printf, 3, 0)));
-/* Load <config> and connect to its Redis: 0, or 1 with the reason shown. */
-int	usercmd_connect(const char *cmd, const char *action,
-	    const char *config, struct config **cfg, struct store_sync **ss);
 
 #define USERCMD_USER_USAGE						\
 	"add EMAIL [--name NAME] | passwd EMAIL | disable EMAIL |\n"	\

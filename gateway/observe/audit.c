@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,33 +30,18 @@
 
 #include "audit.h"
 #include "config.h"
-#include "diag.h"
 #include "encode.h"
-#include "loader.h"
 #include "log.h"
 #include "secret.h"
-#include "serve.h"
+#include "worker.h"
 #include "store.h"
 #include "webhook.h"
 
-/*
- * The audit trail's key layout (docs/redis.md, docs/audit.md): the events,
- * the last event's "seq hash", the first kept seq, the signed checkpoint
- * of the last trimmed event, and the command-line tools' outbox.
- */
-#define AUDIT_KEY_EVENTS	STORE_LAYOUT("audit:events")
-#define AUDIT_KEY_HEAD		STORE_LAYOUT("audit:head")
-#define AUDIT_KEY_BASE		STORE_LAYOUT("audit:base")
-#define AUDIT_KEY_CHECKPOINT	STORE_LAYOUT("audit:checkpoint")
-#define AUDIT_KEY_OUTBOX	STORE_LAYOUT("audit:outbox")
-
-#define AUDIT_LINEMAX	4096
 #define AUDIT_TRIES	16
 #define AUDIT_OUTBOX_MAX	"1000"	/* lines kept for the gateways */
 #define AUDIT_OUTBOX_TTL	"3600"	/* s: none takes them, they go */
 #define AUDIT_OUTBOX_BATCH	100	/* lines per LPOP */
 #define AUDIT_OUTBOX_PERIOD	1	/* s between polls */
-#define AUDIT_ZERO	"0000000000000000000000000000000000000000000000000000000000000000"
 
 /* KEYS: head, events.  ARGV: expected seq ("0": empty), line, new seq,
  * new hash.  1 appended; else the current head ("" if none). */
@@ -457,7 +441,7 @@ audit_outbox_on_pop(void *arg, const redisReply *reply, const char *err)
 	ob->busy = 0;
 	if (err != NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY)
 		return;			/* nil: empty; errors: next tick */
-	serve_snapshot(ob->w->srv, &cfg, &ctx);
+	ob->w->srv->ops->snapshot(ob->w->srv, &cfg, &ctx);
 	SSL_CTX_free(ctx);
 	for (i = 0; i < reply->elements; i++) {
 		const redisReply *e = reply->element[i];
@@ -488,7 +472,7 @@ audit_outbox_poll(struct audit_outbox *ob)
 	if (ob->busy || w->draining || w->store == NULL ||
 	    !store_healthy(w->store))
 		return;
-	serve_snapshot(w->srv, &cfg, &ctx);
+	w->srv->ops->snapshot(w->srv, &cfg, &ctx);
 	SSL_CTX_free(ctx);
 	nwh = cfg->nwebhooks;
 	config_unref(cfg);
@@ -591,8 +575,7 @@ lost:
 	return -1;
 }
 
-/* The checkpoint's HMAC: key from the gateway secret, over "seq hash". */
-static int
+int
 audit_checkpoint_mac(const struct config *cfg, uint64_t seq,
     const char *hash, char *hex)
 {
@@ -611,322 +594,20 @@ audit_checkpoint_mac(const struct config *cfg, uint64_t seq,
 	return 0;
 }
 
-struct audit_cli {
-	struct config		*cfg;
-	struct store_sync	*ss;
-	char			 kevents[STORE_KEYLEN];
-	char			 kbase[STORE_KEYLEN];
-	char			 kcheck[STORE_KEYLEN];
-	char			 khead[STORE_KEYLEN];
-};
-
-static int
-audit_cli_open(struct audit_cli *ac, const char *path)
-{
-	struct diag	d = { 0 };
-	char		err[STORE_ERRLEN * 2];
-	const char	*p;
-
-	ac->cfg = config_load(path, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	if (ac->cfg == NULL) {
-		fprintf(stderr, "postern audit: %s: configuration not valid\n",
-		    path);
-		return 1;
-	}
-	if ((ac->ss = store_sync_open(ac->cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern audit: %s\n", err);
-		return 1;
-	}
-	p = store_sync_prefix(ac->ss);
-	(void)store_layout_key(ac->kevents, sizeof(ac->kevents), p,
-	    AUDIT_KEY_EVENTS);
-	(void)store_layout_key(ac->kbase, sizeof(ac->kbase), p, AUDIT_KEY_BASE);
-	(void)store_layout_key(ac->kcheck, sizeof(ac->kcheck), p,
-	    AUDIT_KEY_CHECKPOINT);
-	(void)store_layout_key(ac->khead, sizeof(ac->khead), p, AUDIT_KEY_HEAD);
-	return 0;
-}
-
-/* A string value (or "" when missing) into <out>; 0 or -1. */
-static int
-audit_cli_get(struct audit_cli *ac, const char *key, char *out, size_t size)
-{
-	char		 err[STORE_ERRLEN];
-	redisReply	*r;
-
-	if ((r = store_sync_command(ac->ss, err, sizeof(err), "GET %s", key)) ==
-	    NULL) {
-		fprintf(stderr, "postern audit: %s\n", err);
-		return -1;
-	}
-	(void)snprintf(out, size, "%s", r->type == REDIS_REPLY_STRING ?
-	    r->str : "");
-	freeReplyObject(r);
-	return 0;
-}
-
-/* The list's first seq and the hash before it (checked checkpoint). */
-static int
-audit_cli_start(struct audit_cli *ac, uint64_t *base, char *prev)
-{
-	char		 b[32], cp[256], mac[EVP_MAX_MD_SIZE * 2 + 1];
-	char		 cphash[AUDIT_HASHLEN + 1], cpmac[EVP_MAX_MD_SIZE * 2 + 1];
-	unsigned long long cpseq;
-
-	if (audit_cli_get(ac, ac->kbase, b, sizeof(b)) == -1 ||
-	    audit_cli_get(ac, ac->kcheck, cp, sizeof(cp)) == -1)
-		return -1;
-	*base = b[0] != '\0' ? strtoull(b, NULL, 10) : 1;
-	(void)strcpy(prev, AUDIT_ZERO);
-	if (*base <= 1)
-		return 0;
-	if (sscanf(cp, "%llu %64s %128s", &cpseq, cphash, cpmac) != 3 ||
-	    cpseq + 1 != *base || audit_checkpoint_mac(ac->cfg, cpseq,
-	    cphash, mac) == -1 || strlen(mac) != strlen(cpmac) ||
-	    CRYPTO_memcmp(mac, cpmac, strlen(mac)) != 0) {
-		printf("checkpoint before seq %" PRIu64 ": NOT VALID (missing, "
-		    "or its signature does not match)\n", *base);
-		return -1;
-	}
-	printf("starting from the signed checkpoint of seq %llu\n", cpseq);
-	(void)strcpy(prev, cphash);
-	return 0;
-}
-
-/* Call <fn> for every stored line from list index <from>; 0 or -1. */
-static int
-audit_cli_walk(struct audit_cli *ac, long from,
-    int (*fn)(void *, const char *, long), void *arg)
-{
-	char		 err[STORE_ERRLEN];
-	redisReply	*r;
-	long		 i = from;
-	size_t		 k;
-	int		 rc;
-
-	for (;;) {
-		if ((r = store_sync_command(ac->ss, err, sizeof(err),
-		    "LRANGE %s %ld %ld", ac->kevents, i, i + 999)) == NULL) {
-			fprintf(stderr, "postern audit: %s\n", err);
-			return -1;
-		}
-		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-			freeReplyObject(r);
-			return 0;
-		}
-		for (k = 0; k < r->elements; k++, i++)
-			if ((rc = fn(arg, r->element[k]->type ==
-			    REDIS_REPLY_STRING ? r->element[k]->str : "", i)) !=
-			    0) {
-				freeReplyObject(r);
-				return rc;
-			}
-		freeReplyObject(r);
-	}
-}
-
-struct audit_verify {
-	uint64_t	 base;
-	uint64_t	 from;
-	uint64_t	 n;
-	char		 prev[AUDIT_HASHLEN + 1];
-};
-
-static int
-audit_verify_one(void *arg, const char *line, long i)
-{
-	struct audit_verify	*v = arg;
-	char			 hash[AUDIT_HASHLEN + 1];
-	const char		*why;
-	uint64_t		 seq = v->base + (uint64_t)i;
-
-	if (audit_check_line(line, seq, v->prev, hash, &why) == -1) {
-		printf("BROKEN at seq %" PRIu64 ": %s\n", seq, why);
-		return 1;
-	}
-	(void)strcpy(v->prev, hash);
-	if (seq >= v->from)
-		v->n++;
-	return 0;
-}
-
-static int
-audit_cmd_verify(struct audit_cli *ac, uint64_t from)
-{
-	struct audit_verify	 v = { 0 };
-	char			 head[128];
-	int			 rc;
-
-	v.from = from;
-	if (audit_cli_start(ac, &v.base, v.prev) == -1)
-		return 1;
-	if ((rc = audit_cli_walk(ac, 0, audit_verify_one, &v)) != 0)
-		return 1;
-	if (audit_cli_get(ac, ac->khead, head, sizeof(head)) == -1)
-		return 1;
-	if (head[0] != '\0' && (strchr(head, ' ') == NULL ||
-	    strcmp(strchr(head, ' ') + 1, v.prev) != 0)) {
-		printf("BROKEN at the head: it names an event that is not the "
-		    "last one (events removed from the end?)\n");
-		return 1;
-	}
-	printf("%" PRIu64 " events verified\n", v.n);
-	return 0;
-}
-
-static int
-audit_print_one(void *arg, const char *line, long i)
-{
-	(void)arg;
-	(void)i;
-	printf("%s\n", line);
-	return 0;
-}
-
-static int
-audit_cmd_trim(struct audit_cli *ac, uint64_t keep)
-{
-	char		 err[STORE_ERRLEN], line[AUDIT_LINEMAX], hash[AUDIT_HASHLEN
-			    + 1], mac[EVP_MAX_MD_SIZE * 2 + 1], cp[256];
-	char		 drop[24], nbase[24], prev[AUDIT_HASHLEN + 1];
-	redisReply	*r;
-	uint64_t	 base, n, last;
-	const char	*why;
-
-	if (audit_cli_start(ac, &base, prev) == -1)
-		return 1;
-	if ((r = store_sync_command(ac->ss, err, sizeof(err), "LLEN %s",
-	    ac->kevents)) == NULL || r->type != REDIS_REPLY_INTEGER) {
-		fprintf(stderr, "postern audit trim: %s\n", err);
-		freeReplyObject(r);
-		return 1;
-	}
-	n = (uint64_t)r->integer;
-	freeReplyObject(r);
-	if (n <= keep) {
-		printf("%" PRIu64 " events, nothing to trim\n", n);
-		return 0;
-	}
-	last = n - keep - 1;			/* the last index dropped */
-	if ((r = store_sync_command(ac->ss, err, sizeof(err), "LINDEX %s %llu",
-	    ac->kevents, (unsigned long long)last)) == NULL ||
-	    r->type != REDIS_REPLY_STRING || r->len >= sizeof(line)) {
-		fprintf(stderr, "postern audit trim: cannot read the event\n");
-		freeReplyObject(r);
-		return 1;
-	}
-	(void)strcpy(line, r->str);
-	freeReplyObject(r);
-	/* Its hash as stored; verify checks the chain up to it later on. */
-	(void)snprintf(hash, sizeof(hash), "%.64s", line + strlen(line) -
-	    AUDIT_HASHLEN - 2);
-	(void)why;
-	if (audit_checkpoint_mac(ac->cfg, base + last, hash, mac) == -1) {
-		fprintf(stderr, "postern audit trim: needs secret_file\n");
-		return 1;
-	}
-	(void)snprintf(cp, sizeof(cp), "%" PRIu64 " %s %s", base + last, hash,
-	    mac);
-	(void)snprintf(drop, sizeof(drop), "%" PRIu64, last + 1);
-	(void)snprintf(nbase, sizeof(nbase), "%" PRIu64, base + last + 1);
-	if ((r = store_sync_eval(ac->ss, &audit_lua_trim, err, sizeof(err), 3,
-	    6, (const char *[]){ ac->kevents, ac->kbase, ac->kcheck, drop,
-	    nbase, cp }, NULL)) == NULL) {
-		fprintf(stderr, "postern audit trim: %s\n", err);
-		return 1;
-	}
-	freeReplyObject(r);
-	printf("trimmed %" PRIu64 " events; the chain now starts at seq %s "
-	    "after a signed checkpoint\n", last + 1, nbase);
-	return 0;
-}
-
 int
-audit_main(int argc, char **argv)
+audit_trim_sync(struct store_sync *ss, const char *const keys[3],
+    uint64_t drop, uint64_t base, const char *checkpoint, char *err,
+    size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
-		{ "keep", required_argument, NULL, 'k' },
-		{ "lines", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct audit_cli ac = { 0 };
-	const char	*path = "/etc/postern/postern.yaml", *action;
-	uint64_t	 from = 0, keep = 0, lines = 20;
-	int		 ch, rc = 2, keep_set = 0;
-	char		 b[32];
-	long		 start;
+	char		 sdrop[24], sbase[24];
+	redisReply	*r;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: postern audit " AUDIT_USAGE "\n");
-		return 2;
-	}
-	action = argv[1];
-	optind = 1;
-	while ((ch = getopt_long(argc - 1, argv + 1, "c:n:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-		case 's':
-			from = strtoull(optarg, NULL, 10);
-			break;
-		case 'k':
-			keep = strtoull(optarg, NULL, 10);
-			keep_set = 1;
-			break;
-		case 'n':
-			lines = strtoull(optarg, NULL, 10);
-			break;
-		default:
-			fprintf(stderr, "usage: postern audit " AUDIT_USAGE
-			    "\n");
-			return 2;
-		}
-	}
-	if (strcmp(action, "verify") != 0 && strcmp(action, "tail") != 0 &&
-	    strcmp(action, "export") != 0 && strcmp(action, "trim") != 0) {
-		fprintf(stderr, "usage: postern audit " AUDIT_USAGE "\n");
-		return 2;
-	}
-	if (strcmp(action, "trim") == 0 && !keep_set) {
-		fprintf(stderr, "postern audit trim: give --keep N\n");
-		return 2;
-	}
-	if ((rc = audit_cli_open(&ac, path)) != 0)
-		goto out;
-	if (strcmp(action, "verify") == 0)
-		rc = audit_cmd_verify(&ac, from);
-	else if (strcmp(action, "trim") == 0)
-		rc = audit_cmd_trim(&ac, keep);
-	else {
-		rc = 1;
-		if (audit_cli_get(&ac, ac.kbase, b, sizeof(b)) == -1)
-			goto out;
-		start = (long)(from > (b[0] ? strtoull(b, NULL, 10) : 1) ?
-		    from - (b[0] ? strtoull(b, NULL, 10) : 1) : 0);
-		if (strcmp(action, "tail") == 0) {
-			char		 err[STORE_ERRLEN];
-			redisReply	*r = store_sync_command(ac.ss, err,
-					    sizeof(err), "LLEN %s", ac.kevents);
-
-			start = r != NULL && r->type == REDIS_REPLY_INTEGER &&
-			    (uint64_t)r->integer > lines ? (long)(r->integer -
-			    (long long)lines) : 0;
-			freeReplyObject(r);
-		}
-		rc = audit_cli_walk(&ac, start, audit_print_one, NULL) == 0 ?
-		    0 : 1;
-	}
-out:
-	store_sync_close(ac.ss);
-	if (ac.cfg != NULL)
-		config_unref(ac.cfg);
-	return rc;
+	(void)snprintf(sdrop, sizeof(sdrop), "%" PRIu64, drop);
+	(void)snprintf(sbase, sizeof(sbase), "%" PRIu64, base);
+	if ((r = store_sync_eval(ss, &audit_lua_trim, err, errlen, 3, 6,
+	    (const char *[]){ keys[0], keys[1], keys[2], sdrop, sbase,
+	    checkpoint }, NULL)) == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }

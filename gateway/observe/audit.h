@@ -22,11 +22,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct config;
 struct store_sync;
 struct worker;
 
 #define AUDIT_HASHLEN	64
+/*
+ * The audit trail's key layout (docs/redis.md, docs/audit.md): the events,
+ * the last event's "seq hash", the first kept seq, the signed checkpoint
+ * of the last trimmed event, and the command-line tools' outbox.  Shared
+ * by the trail and the `postern audit` commands (cli/auditcmd.c).
+ */
+#define AUDIT_KEY_EVENTS	STORE_LAYOUT("audit:events")
+#define AUDIT_KEY_HEAD		STORE_LAYOUT("audit:head")
+#define AUDIT_KEY_BASE		STORE_LAYOUT("audit:base")
+#define AUDIT_KEY_CHECKPOINT	STORE_LAYOUT("audit:checkpoint")
+#define AUDIT_KEY_OUTBOX	STORE_LAYOUT("audit:outbox")
+
+#define AUDIT_LINEMAX	4096	/* a stored line, at the most */
+/* The <prev> of the first event. */
+#define AUDIT_ZERO	"0000000000000000000000000000000000000000000000000000000000000000"
 
 /* What happened; NULL fields are recorded as "". */
 struct audit_event {
@@ -80,9 +97,22 @@ long	audit_encode(const struct audit_event *ev, uint64_t seq,
 int	audit_check_line(const char *line, uint64_t seq, const char *prev,
 	    char *hash, const char **why);
 
-#define AUDIT_USAGE	"verify [--from SEQ] | tail [-n N] | export --since SEQ |\n" \
-	"                     trim --keep N   [-c FILE]"
-/* `postern audit verify|tail|export|trim`; <argv>[0] is "audit". */
-int	audit_main(int argc, char **argv);
+/*
+ * The signature of the checkpoint "<seq> <hash>" that stands for the
+ * events trimmed off the start: hex HMAC-SHA-256 (key derived from the
+ * gateway secret) into <hex> (2 * EVP_MAX_MD_SIZE + 1 bytes).  0, or -1
+ * without a secret_file.
+ */
+int	audit_checkpoint_mac(const struct config *cfg, uint64_t seq,
+	    const char *hash, char *hex);
+
+/*
+ * Trim the trail at once: drop the first <drop> stored lines of list
+ * <keys>[0], set <keys>[1] (the first seq kept) to <base> and <keys>[2] to
+ * <checkpoint>.  0, or -1 with the reason in <err>.
+ */
+int	audit_trim_sync(struct store_sync *ss, const char *const keys[3],
+	    uint64_t drop, uint64_t base, const char *checkpoint, char *err,
+	    size_t errlen);
 
 #endif
