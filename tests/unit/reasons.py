@@ -121,6 +121,13 @@ def scan(root):
             add(f, t, m.start(), m.group(1))
         for m in re.finditer(r"\b(why|reason)\s*=\s*([^;]*);", t):
             add(f, t, m.start(), m.group(2))
+    # arrays of reasons indexed by an error enum (path.c's path_reasons[])
+    for f, t in texts.items():
+        if f.startswith(NOT_DIRS):
+            continue
+        for m in re.finditer(r"char\s*\*\s*(?:const\s+)?\w*reasons\s*\[\w*\]"
+                             r"\s*=\s*\{(.*?)\n\s*\};", t, re.S):
+            add(f, t, m.start(1), m.group(1))
     # tables of a struct whose only string is a reason or why
     for f, t in texts.items():
         if f.startswith(NOT_DIRS):
