@@ -48,7 +48,6 @@ enum auth_kind {
 struct auth_rate {
 	struct auth_step *step;
 	const struct ratelimit_class *rl;	/* the class */
-	auth_step_fn	 next;
 	struct ratelimit_shed_id key;	/* its local memory */
 	uint64_t	 sent;		/* ms (monotonic): asked Redis */
 	const char	*email;
@@ -107,7 +106,9 @@ void		 auth_step_unavailable(struct auth_step *s);
 /*
  * Count the request of <r>'s step <s> in rate-limit class <name> (by
  * client address, and by <account> if the class keeps accounts; <account>
- * may be NULL), then go on with <next>(s); <r> lives in the flow's state
+ * may be NULL), then go on with <next>(s) (as s->next, run once by
+ * auth_step_resume(), so a client gone meanwhile only frees the state);
+ * <r> lives in the flow's state
  * (its <email> and <rd> set by a sign-in first).  Over the limit the
  * client gets 429 and the chain ends; Redis down: <next> if the class
  * fails open, else 503.  A class the configuration does not have limits
@@ -235,8 +236,8 @@ void		 auth_rd(struct exchange *, const char *value, char *out,
  * living as long as the flow's state): if its host names an org through an
  * app's "{org}.x" hosts, ask Redis whether that org exists; if not, or if
  * Redis cannot say, <rd> becomes "/" (logged as open_redirect).  Then
- * next(s), with s->ex set; if the client closed meanwhile, the state is
- * freed instead.  Never blocks: the question is one EXISTS on the worker's
+ * next(s) (as s->next, through auth_step_resume()), with s->ex set; if
+ * the client closed meanwhile, the state is freed instead.  Never blocks: the question is one EXISTS on the worker's
  * store.
  */
 void		 auth_rd_verify(struct auth_step *s, char *rd,

@@ -207,7 +207,7 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 	if (err != NULL || reply == NULL ||
 	    reply->type != REDIS_REPLY_INTEGER) {
 		if (r->rl->fail_open)
-			r->next(r->step);
+			auth_step_resume(r->step);
 		else
 			auth_step_unavailable(r->step);
 		return;
@@ -220,7 +220,7 @@ auth_on_rate(void *arg, const redisReply *reply, const char *err)
 		auth_rate_refuse(r, (uint64_t)reply->integer, 0);
 		return;
 	}
-	r->next(r->step);
+	auth_step_resume(r->step);
 }
 
 void
@@ -233,11 +233,11 @@ auth_rate(struct auth_rate *r, struct auth_step *s, const char *name,
 	uint64_t	 left;
 
 	r->step = s;
+	s->next = next;
 	if ((r->rl = ratelimit_class(ex->cfg, name)) == NULL) {
-		next(s);
+		auth_step_resume(s);
 		return;
 	}
-	r->next = next;
 	if (ratelimit_client_key(ex, addr, sizeof(addr)) == 0) {
 		have = 1;
 		r->sent = timeutil_mono_ms();
@@ -252,7 +252,7 @@ auth_rate(struct auth_rate *r, struct auth_step *s, const char *name,
 	if (!have || !store_healthy(s->st) || ratelimit_take(s->st,
 	    r->rl, addr, account, auth_on_rate, r) == -1) {
 		if (r->rl->fail_open)
-			next(s);
+			auth_step_resume(s);
 		else
 			auth_step_unavailable(s);
 	}

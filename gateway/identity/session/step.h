@@ -54,8 +54,10 @@ void		 auth_step_start(struct auth_step *s, struct exchange *ex,
  */
 struct exchange	*auth_step_done(struct auth_step *s);
 /*
- * The awaited answer of <s> came: if the client is still there, run the
- * continuation once (it then owns <s>); else only free <s>.
+ * The awaited answer of <s> came: if the client is still there, run
+ * s->next once (cleared first, so a continuation that waits again sets
+ * it anew; it then owns <s>); else, or with no continuation set, only
+ * free <s>.
  */
 void		 auth_step_resume(struct auth_step *s);
 /*

@@ -206,7 +206,6 @@ auth_rd(struct exchange *ex, const char *value, char *out, size_t outlen)
 struct auth_rd_wait {
 	struct auth_step	*step;
 	char			*rd;
-	auth_step_fn		 next;
 };
 
 static void
@@ -224,7 +223,6 @@ auth_on_rd_org(void *arg, const redisReply *reply, const char *err)
 	struct auth_rd_wait	*w = arg;
 	struct auth_step	*chk = w->step;
 	char			*rd = w->rd;
-	auth_step_fn		 next = w->next;
 
 	free(w);
 	if (chk->ex == NULL) {		/* closed meanwhile */
@@ -235,7 +233,7 @@ auth_on_rd_org(void *arg, const redisReply *reply, const char *err)
 		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	else if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
 		auth_rd_refuse(chk->ex, rd, "rd_unknown_org");
-	next(chk);
+	auth_step_resume(chk);
 }
 
 void
@@ -244,8 +242,9 @@ auth_rd_verify(struct auth_step *chk, char *rd, auth_step_fn next)
 	struct auth_rd_wait	*w = NULL;
 	char			 org[64], key[STORE_KEYLEN];
 
+	chk->next = next;
 	if (!redirect_tenant(chk->ex->cfg, rd, org, sizeof(org))) {
-		next(chk);
+		auth_step_resume(chk);
 		return;
 	}
 	if (org[0] == '\0' || user_key(key, sizeof(key),
@@ -257,14 +256,13 @@ auth_rd_verify(struct auth_step *chk, char *rd, auth_step_fn next)
 	} else {
 		w->step = chk;
 		w->rd = rd;
-		w->next = next;
 		if (store_command(chk->st, auth_on_rd_org, w, "EXISTS %s",
 		    key) == 0)
 			return;		/* auth_on_rd_org() goes on */
 		free(w);
 		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	}
-	next(chk);
+	auth_step_resume(chk);
 }
 
 void
