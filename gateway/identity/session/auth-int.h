@@ -237,8 +237,8 @@ void		 auth_rd(struct exchange *, const char *value, char *out,
  * app's "{org}.x" hosts, ask Redis whether that org exists; if not, or if
  * Redis cannot say, <rd> becomes "/" (logged as open_redirect).  Then
  * next(s) (as s->next, through auth_step_resume()), with s->ex set; if
- * the client closed meanwhile, the state is freed instead.  Never blocks: the question is one EXISTS on the worker's
- * store.
+ * the client closed meanwhile, the state is freed instead.  Never
+ * blocks: the question is one EXISTS on the worker's store.
  */
 void		 auth_rd_verify(struct auth_step *s, char *rd,
 		    auth_step_fn next);

@@ -10,7 +10,8 @@
  * Here: deciding requests (sessions, then authgrant.c's API keys and
  * share links, rate limits, account.c's second-factor gate), the helpers
  * every flow's pending steps share (auth-int.h; the step record itself is
- * step.c's), the answers, the identity upstream.  Signing in and out: authlogin.c.
+ * step.c's), the answers, the identity upstream.  Signing in and out:
+ * authlogin.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
