@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-struct auth_check;
+struct auth_step;
 struct auth_ident;
 struct auth_watch;
 struct config;
@@ -66,7 +66,7 @@ struct exchange {
 	int			 head_sent;	/* a response head is out */
 	int			 seen_bytes;	/* any byte of this request */
 	/* identity (auth.c) */
-	struct auth_check	*check;		/* pending step; unlinked on close */
+	struct auth_step	*check;		/* pending step; unlinked on close */
 	struct auth_ident	*ident;		/* who, once known (owned) */
 	char			 tenant[64];	/* decide()'s tenant, "" if none */
 	char			 tenant_role[16]; /* ident's role in tenant */

@@ -12,13 +12,14 @@
 #include <hiredis/hiredis.h>
 
 #include "acctstore.h"
+#include "auth-int.h"
 #include "backup.h"
 #include "password.h"
 #include "redirect.h"
 #include "session.h"
 #include "totp.h"
 
-struct auth_check;
+struct auth_step;
 struct exchange;
 
 enum acct_step {
@@ -50,8 +51,13 @@ struct acct_route {
 #define ACCT_SEALMAX	256
 #define ACCT_CODEMAX	64
 
-/* One request's chain; owned by its auth_check (ext). */
+/*
+ * One request's chain: its step record (step.h) and the account flow's
+ * state.  Owned by its pending callback once acct_start() began it.
+ */
 struct acct {
+	struct auth_step step;
+	struct auth_rate rate;		/* the "totp" class */
 	const struct acct_route *route;
 	struct session	 s;
 	char		 sid[SESSION_ID_LEN + 2];	/* the cookie id */
@@ -60,14 +66,11 @@ struct acct {
 	char		 rd[REDIRECT_MAX + 1];
 	char		 code[ACCT_CODEMAX];		/* as typed */
 	char		 backup[ACCT_CODEMAX];
-	char		*pw;				/* form's password */
-	size_t		 pwlen;
-	char		*newpw;				/* new password */
-	size_t		 newlen;
+	struct auth_pwcheck pwc;	/* the form's password, checked */
+	struct auth_pwnew pwn;		/* the new password, hashed */
 	char		 why[PASSWORD_WHYLEN];		/* rules' answer */
 	int		 status;			/* of the home page */
 	const char	*reason;
-	char		 newphc[PASSWORD_HASHLEN];
 	char		 target[SESSION_HASH_LEN + 1];	/* session to revoke */
 	char		 sealed[ACCT_SEALMAX];		/* enrolled seed */
 	char		 pending[ACCT_SEALMAX];		/* seed being enrolled */
@@ -84,33 +87,35 @@ struct acct {
 };
 
 /* account.c */
-void		 acct_free(void *);
-struct acct	*acct_of(struct auth_check *);
+/* Free <a> (started or not). */
+void		 acct_free(struct acct *a);
+/* The chain whose step record is <s>. */
+struct acct	*acct_of(struct auth_step *s);
 int64_t		 acct_now(void);
 void		 acct_detour(struct exchange *, const char *page,
 		    const char *back, const char *rd, const char *reason);
 /* End the chain with <a>'s page / a redirect. */
-void		 acct_end_page(struct auth_check *, int status,
+void		 acct_end_page(struct auth_step *, int status,
 		    const char *reason);
-void		 acct_end_redirect(struct auth_check *, const char *where);
+void		 acct_end_redirect(struct auth_step *, const char *where);
 /* The overview (with its sessions) as the answer. */
-void		 acct_home_page(struct auth_check *, int status,
+void		 acct_home_page(struct auth_step *, int status,
 		    const char *reason);
-/* Verify the form's password (chk->password) of the session's user. */
-void		 acct_check_password(struct auth_check *);
+/* Verify the form's password (pwc) of the session's user. */
+void		 acct_check_password(struct auth_step *);
 
 /* accountmfa.c: the second factor */
-void		 acct_load_mfa(struct auth_check *);
+void		 acct_load_mfa(struct auth_step *);
 /*
  * A change of privilege (second factor passed, password entered again,
  * password changed): the session gets a new cookie id (session_rotate())
  * that the chain's answer sets; the old id is dead at once.
  */
-void		 acct_elevate(struct auth_check *, int mfa, int64_t auth_time);
-void		 acct_fail(struct auth_check *, const char *msg);
-void		 acct_end_step(struct auth_check *, int status,
+void		 acct_elevate(struct auth_step *, int mfa, int64_t auth_time);
+void		 acct_fail(struct auth_step *, const char *msg);
+void		 acct_end_step(struct auth_step *, int status,
 		    const char *reason);
-void		 acct_setup_start(struct exchange *, struct auth_check *);
+void		 acct_setup_start(struct exchange *, struct auth_step *);
 int		 acct_new_codes(struct acct *,
 		    char hashes[ACCTSTORE_BACKUP_CODES][65]);
 void		 acct_on_enrolled(void *, const redisReply *, const char *);

@@ -5,7 +5,7 @@
  * session (cookie -> session_lookup), gate it (second factor passed?
  * password fresh enough?), then the step's own work, each Redis reply or
  * hash-pool result continuing it.  The chain's state is an acct (owned
- * by the auth_check the client points at; see auth-int.h), so a client
+ * embedding the step record the client points at; see step.h), so a client
  * that closes meanwhile only unlinks itself.
  *
  *   GET  /.postern/2fa                    code form
@@ -74,27 +74,25 @@ static const struct acct_route acct_routes[] = {
 };
 
 void
-acct_free(void *p)
+acct_free(struct acct *a)
 {
-	struct acct	*a = p;
-
-	if (a->newpw != NULL) {
-		OPENSSL_cleanse(a->newpw, a->newlen);
-		free(a->newpw);
-	}
-	if (a->pw != NULL) {
-		OPENSSL_cleanse(a->pw, a->pwlen);
-		free(a->pw);
-	}
+	auth_pwcheck_clear(&a->pwc);
+	auth_pwnew_clear(&a->pwn);
 	free(a->sessions);
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }
 
-struct acct *
-acct_of(struct auth_check *chk)
+static void
+acct_release(struct auth_step *s)
 {
-	return chk->ext;
+	acct_free(acct_of(s));
+}
+
+struct acct *
+acct_of(struct auth_step *s)
+{
+	return AUTH_STEP_STATE(s, struct acct, step);
 }
 
 int64_t
@@ -128,27 +126,27 @@ acct_detour(struct exchange *ex, const char *page, const char *back,
 	    .location = loc }, reason);
 }
 
-static void	acct_run(struct exchange *, struct auth_check *);
+static void	acct_run(struct exchange *, struct auth_step *);
 
 static void
 acct_on_session(void *arg, enum session_status status,
     const struct session *s)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex = chk->ex;
 	struct acct		*a = acct_of(chk);
 
 	if (ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		return;
 	}
 	if (status == SESSION_ERROR) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		auth_unavailable(ex);
 		return;
 	}
 	if (status == SESSION_NONE) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		auth_send_to(ex, "/.postern/login",
 		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
 		    "", "unauthenticated");
@@ -160,7 +158,7 @@ acct_on_session(void *arg, enum session_status status,
 
 /* rd is checked: look the session up. */
 static void
-acct_lookup(struct auth_check *chk)
+acct_lookup(struct auth_step *chk)
 {
 	struct acct		*a = acct_of(chk);
 	struct session_limits	 lim;
@@ -170,7 +168,7 @@ acct_lookup(struct auth_check *chk)
 	auth_scope(chk->ex, scope, sizeof(scope));
 	if (session_lookup(chk->st, a->sid, scope, acct_now(), &lim,
 	    acct_on_session, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /*
@@ -180,7 +178,6 @@ acct_lookup(struct auth_check *chk)
 static void
 acct_start(struct exchange *ex, struct acct *a)
 {
-	struct auth_check	*chk;
 	struct store		*st = ex->w->store;
 
 	if (!auth_cookie(ex, a->sid, sizeof(a->sid))) {
@@ -190,20 +187,13 @@ acct_start(struct exchange *ex, struct acct *a)
 		    "", "unauthenticated");
 		return;
 	}
-	if (st == NULL || !store_healthy(st) ||
-	    (chk = auth_check_new(ex, AUTH_ACCOUNT)) == NULL) {
+	if (st == NULL || !store_healthy(st)) {
 		acct_free(a);
 		auth_unavailable(ex);
 		return;
 	}
-	chk->ext = a;
-	chk->ext_free = acct_free;
-	chk->password = a->pw;		/* auth_check_done() wipes them */
-	chk->pwlen = a->pwlen;
-	chk->newpw = a->newpw;
-	chk->newlen = a->newlen;
-	a->pw = a->newpw = NULL;
-	auth_rd_verify(chk, a->rd, acct_lookup);
+	auth_step_start(&a->step, ex, st, acct_release);
+	auth_rd_verify(&a->step, a->rd, acct_lookup);
 }
 
 /* The Set-Cookie of a rotated session for the chain's answer, or "". */
@@ -218,7 +208,7 @@ acct_cookie(const struct exchange *ex, const struct acct *a, char *buf,
 
 /* Finish the chain with <a>'s page. */
 void
-acct_end_page(struct auth_check *chk, int status, const char *reason)
+acct_end_page(struct auth_step *chk, int status, const char *reason)
 {
 	struct exchange	*ex = chk->ex;
 	char		 extra[600];
@@ -228,12 +218,12 @@ acct_end_page(struct auth_check *chk, int status, const char *reason)
 	acct_cookie(ex, acct_of(chk), extra, sizeof(extra));
 	acct_page(ex, acct_of(chk), status, extra, reason);
 	OPENSSL_cleanse(extra, sizeof(extra));
-	(void)auth_check_done(chk);
+	(void)auth_step_done(chk);
 }
 
 /* Finish the chain with a redirect to <where> (copied first). */
 void
-acct_end_redirect(struct auth_check *chk, const char *where)
+acct_end_redirect(struct auth_step *chk, const char *where)
 {
 	char		 loc[REDIRECT_MAX + 64], extra[600] = "";
 	struct exchange	*ex;
@@ -241,7 +231,7 @@ acct_end_redirect(struct auth_check *chk, const char *where)
 	(void)snprintf(loc, sizeof(loc), "%s", where);
 	if (chk->ex != NULL)
 		acct_cookie(chk->ex, acct_of(chk), extra, sizeof(extra));
-	if ((ex = auth_check_done(chk)) != NULL)
+	if ((ex = auth_step_done(chk)) != NULL)
 		client_answer(ex, &(struct pages_resp){ .status = 303,
 		    .location = loc, .extra = extra }, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
@@ -249,14 +239,14 @@ acct_end_redirect(struct auth_check *chk, const char *where)
 
 /* End the chain with acct_detour() (the chain's rd copied first). */
 static void
-acct_end_detour(struct auth_check *chk, const char *page, const char *back,
+acct_end_detour(struct auth_step *chk, const char *page, const char *back,
     const char *reason)
 {
 	char		 rd[REDIRECT_MAX + 1];
 	struct exchange	*ex;
 
 	(void)snprintf(rd, sizeof(rd), "%s", acct_of(chk)->rd);
-	if ((ex = auth_check_done(chk)) != NULL)
+	if ((ex = auth_step_done(chk)) != NULL)
 		acct_detour(ex, page, back, rd, reason);
 }
 
@@ -267,16 +257,16 @@ acct_end_detour(struct auth_check *chk, const char *page, const char *back,
 static void
 acct_on_sessions_reply(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct acct		*a = acct_of(chk);
 	struct evbuffer		*rows;
 	size_t			 i;
 
-	if (auth_check_reply(chk, reply, err) == NULL)
+	if (auth_step_reply(chk, reply, err) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 5 != 0 ||
 	    (rows = evbuffer_new()) == NULL) {
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 		return;
 	}
 	for (i = 0; i + 4 < reply->elements; i += 5) {
@@ -300,7 +290,7 @@ acct_on_sessions_reply(void *arg, const redisReply *reply, const char *err)
 
 /* The overview (with its sessions) as the answer, status <status>. */
 void
-acct_home_page(struct auth_check *chk, int status, const char *reason)
+acct_home_page(struct auth_step *chk, int status, const char *reason)
 {
 	struct acct	*a = acct_of(chk);
 
@@ -308,17 +298,17 @@ acct_home_page(struct auth_check *chk, int status, const char *reason)
 	a->reason = reason;
 	if (acctstore_sessions(chk->st, a->s.user, acct_on_sessions_reply,
 	    chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 static void
 acct_on_revoked(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
 		auth_audit(ex, "session_revoked", a->s.user, a->target, 1,
@@ -330,35 +320,50 @@ acct_on_revoked(void *arg, const redisReply *reply, const char *err)
 
 static void	acct_on_verified(void *);
 
+/* On a hashing thread: the form's password against the user's hash. */
+static void
+acct_verify_work(void *s)
+{
+	auth_pwcheck_run(&acct_of(s)->pwc);
+}
+
+/* On a hashing thread: the new password's hash. */
+static void
+acct_hash_work(void *s)
+{
+	auth_pwnew_run(&acct_of(s)->pwn);
+}
+
 static void
 acct_on_user(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
+	struct auth_pwcheck	*pwc = &acct_of(chk)->pwc;
 	struct exchange		*ex;
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-	    reply->element[0]->len < sizeof(chk->phc)) {
-		memcpy(chk->phc, reply->element[0]->str,
+	    reply->element[0]->len < sizeof(pwc->phc)) {
+		memcpy(pwc->phc, reply->element[0]->str,
 		    reply->element[0]->len);
-		chk->usable = strcmp(reply->element[1]->str, "1") != 0;
+		pwc->usable = strcmp(reply->element[1]->str, "1") != 0;
 	}
-	password_params_from(ex->cfg, &chk->params);
-	auth_hash(chk, auth_verify_work, acct_on_verified);
+	password_params_from(ex->cfg, &pwc->params);
+	auth_hash(chk, acct_verify_work, acct_on_verified);
 }
 
 
 static void
 acct_on_password_set(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 	static char		 msg[] = "Your password was changed. Your other "
 				    "sessions were signed out.";
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
 		a->error = "Your password was changed meanwhile. Try again.";
@@ -375,40 +380,41 @@ acct_on_password_set(void *arg, const redisReply *reply, const char *err)
 static void
 acct_on_hashed(void *arg)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct acct		*a = acct_of(chk);
 
 	if (chk->ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		return;
 	}
-	if (chk->newphc[0] == '\0') {
-		auth_check_unavailable(chk);
+	if (a->pwn.phc[0] == '\0') {
+		auth_step_unavailable(chk);
 		return;
 	}
-	if (acctstore_set_password(chk->st, a->s.user, chk->phc, chk->newphc,
+	if (acctstore_set_password(chk->st, a->s.user, a->pwc.phc, a->pwn.phc,
 	    a->s.hash, acct_now(), acct_on_password_set, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 static void
 acct_on_verified(void *arg)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex = chk->ex;
 	struct acct		*a = acct_of(chk);
 
 	if (ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		return;
 	}
-	if (chk->result != PASSWORD_OK || !chk->usable) {
+	if (a->pwc.result != PASSWORD_OK || !a->pwc.usable) {
 		acct_fail(chk, "The password is incorrect.");
 		return;
 	}
 	switch (a->route->step) {
 	case ACCT_PASSWORD_POST:
-		auth_hash(chk, auth_hash_work, acct_on_hashed);
+		a->pwn.params = a->pwc.params;
+		auth_hash(chk, acct_hash_work, acct_on_hashed);
 		break;
 	case ACCT_REAUTH_POST:
 		if (!a->s.mfa_enrolled)
@@ -422,19 +428,19 @@ acct_on_verified(void *arg)
 	}
 }
 
-/* Verify the password given on the form (chk->password) of <a>'s user. */
+/* Verify the password given on the form (pwc) of <a>'s user. */
 void
-acct_check_password(struct auth_check *chk)
+acct_check_password(struct auth_step *chk)
 {
 	if (acctstore_user(chk->st, acct_of(chk)->s.user, acct_on_user,
 	    chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* Check the new password of <chk> against the rules and the context of
  * the session's user (the email, its org slugs): 0, or -1 and a->why. */
 static int
-acct_password_check(const struct config *cfg, struct auth_check *chk)
+acct_password_check(const struct config *cfg, struct auth_step *chk)
 {
 	struct acct	*a = acct_of(chk);
 	const char	*orgs[SESSION_MAX_ORGS];
@@ -442,7 +448,7 @@ acct_password_check(const struct config *cfg, struct auth_check *chk)
 
 	for (i = 0; i < a->s.norgs; i++)
 		orgs[i] = a->s.orgs[i].slug;
-	return password_check(cfg->pwrules, chk->newpw, chk->newlen,
+	return password_check(cfg->pwrules, a->pwn.pw, a->pwn.len,
 	    &(struct password_context){ .email = a->s.email, .words = orgs,
 	    .nwords = a->s.norgs }, a->why, sizeof(a->why));
 }
@@ -485,7 +491,7 @@ account_session_gate(struct exchange *ex, const struct session *s)
 
 /* The step itself, once the gates and the rate limit passed. */
 static void
-acct_dispatch(struct auth_check *chk)
+acct_dispatch(struct auth_step *chk)
 {
 	struct exchange	*ex = chk->ex;
 	struct acct	*a = acct_of(chk);
@@ -550,19 +556,19 @@ acct_dispatch(struct auth_check *chk)
 		else if (acct_new_codes(a, hashes) == -1 ||
 		    acctstore_backup_replace(chk->st, a->s.user, hashes,
 		    acct_on_enrolled, chk) == -1)
-			auth_check_unavailable(chk);
+			auth_step_unavailable(chk);
 		OPENSSL_cleanse(hashes, sizeof(hashes));
 		break;
 	case ACCT_REVOKE_POST:
 		if (acctstore_session_revoke(chk->st, a->s.user, a->target,
 		    acct_on_revoked, chk) == -1)
-			auth_check_unavailable(chk);
+			auth_step_unavailable(chk);
 		break;
 	}
 }
 
 static void
-acct_run(struct exchange *ex, struct auth_check *chk)
+acct_run(struct exchange *ex, struct auth_step *chk)
 {
 	struct acct	*a = acct_of(chk);
 	const struct acct_route *r = a->route;
@@ -580,7 +586,7 @@ acct_run(struct exchange *ex, struct auth_check *chk)
 	}
 	if (r->post && r->step != ACCT_REVOKE_POST &&
 	    r->step != ACCT_BACKUP_POST)	/* codes and passwords */
-		auth_rate(chk, "totp", a->s.user, acct_dispatch);
+		auth_rate(&a->rate, chk, "totp", a->s.user, acct_dispatch);
 	else
 		acct_dispatch(chk);
 }
@@ -630,18 +636,18 @@ acct_take_form(struct acct *a, const struct form *f)
 		    strcmp(np, cf) != 0)
 			return "The new passwords do not match.";
 		if (strlen(np) > PASSWORD_MAX_BYTES ||
-		    (a->newpw = strdup(np)) == NULL)
+		    (a->pwn.pw = strdup(np)) == NULL)
 			return "The new password is too long.";
-		a->newlen = strlen(np);
+		a->pwn.len = strlen(np);
 		__attribute__((fallthrough));	/* FALLTHROUGH */
 	case ACCT_REAUTH_POST:
 	case ACCT_DISABLE_POST:
 		if (pw == NULL || *pw == '\0' ||
 		    strlen(pw) > PASSWORD_MAX_BYTES)
 			return "Enter your password.";
-		if ((a->pw = strdup(pw)) == NULL)
+		if ((a->pwc.password = strdup(pw)) == NULL)
 			return "The form could not be read.";
-		a->pwlen = strlen(pw);
+		a->pwc.pwlen = strlen(pw);
 		break;
 	default:
 		break;

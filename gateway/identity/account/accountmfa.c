@@ -26,7 +26,7 @@
 
 /* End a step with its own page again (the overview's steps: overview). */
 void
-acct_end_step(struct auth_check *chk, int status, const char *reason)
+acct_end_step(struct auth_step *chk, int status, const char *reason)
 {
 	const struct acct_route *r = acct_of(chk)->route;
 
@@ -38,7 +38,7 @@ acct_end_step(struct auth_check *chk, int status, const char *reason)
 
 /* Too many wrong codes or passwords in the window: 429 until it ends. */
 static void
-acct_locked(struct auth_check *chk)
+acct_locked(struct auth_step *chk)
 {
 	acct_of(chk)->error = "Too many wrong attempts. Wait 15 minutes, "
 	    "then try again.";
@@ -52,11 +52,11 @@ static void	acct_on_elevated(void *, enum session_status);
 static void
 acct_on_failed(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	log_event(LOG_LEVEL_WARN, "mfa", "outcome", "failure", "user",
 	    a->s.user, "request_id", ex->request_id, "client_ip", ex->peer,
@@ -69,27 +69,27 @@ acct_on_failed(void *arg, const redisReply *reply, const char *err)
 }
 
 void
-acct_fail(struct auth_check *chk, const char *msg)
+acct_fail(struct auth_step *chk, const char *msg)
 {
 	struct acct	*a = acct_of(chk);
 
 	a->error = msg;
 	if (acctstore_mfa_failed(chk->st, a->s.user, acct_on_failed, chk) ==
 	    -1) {
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 	}
 }
 
 
 void
-acct_elevate(struct auth_check *chk, int mfa, int64_t auth_time)
+acct_elevate(struct auth_step *chk, int mfa, int64_t auth_time)
 {
 	struct acct	*a = acct_of(chk);
 
 	if (session_new_id(a->newsid, sizeof(a->newsid)) == -1 ||
 	    session_rotate(chk->st, a->s.hash, a->newsid, mfa, auth_time,
 	    acct_on_elevated, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* Open the stored seed <sealed> of <a>'s user into <key>. */
@@ -112,10 +112,10 @@ acct_open(const struct exchange *ex, const struct acct *a, const char *sealed,
 static void
 acct_on_accept(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct acct		*a = acct_of(chk);
 
-	if (auth_check_reply(chk, reply, err) == NULL)
+	if (auth_step_reply(chk, reply, err) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		acct_fail(chk, "That code was already used. Wait for the "
@@ -129,7 +129,7 @@ acct_on_accept(void *arg, const redisReply *reply, const char *err)
 	case ACCT_DISABLE_POST:
 		if (acctstore_mfa_disable(chk->st, a->s.user, acct_on_mfa,
 		    chk) == -1)
-			auth_check_unavailable(chk);
+			auth_step_unavailable(chk);
 		break;
 	default:
 		acct_elevate(chk, 1, 0);
@@ -139,7 +139,7 @@ acct_on_accept(void *arg, const redisReply *reply, const char *err)
 
 /* Check <a>->code against the seed <sealed>; go on or count a failure. */
 static void
-acct_check_code(struct exchange *ex, struct auth_check *chk,
+acct_check_code(struct exchange *ex, struct auth_step *chk,
     const char *sealed, int64_t last_step)
 {
 	struct acct	*a = acct_of(chk);
@@ -160,17 +160,17 @@ acct_check_code(struct exchange *ex, struct auth_check *chk,
 	a->last_step = step;
 	if (acctstore_mfa_accept(chk->st, a->s.user, step, acct_on_accept,
 	    chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 static void
 acct_on_backup_used(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		acct_fail(chk, "That backup code is not right or was already "
@@ -184,11 +184,11 @@ acct_on_backup_used(void *arg, const redisReply *reply, const char *err)
 void
 acct_on_enrolled(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		a->ncodes = 0;
@@ -247,7 +247,7 @@ acct_show_seed(const struct exchange *ex, struct acct *a, const char *sealed)
 }
 
 static void
-acct_setup_confirm(struct exchange *ex, struct auth_check *chk)
+acct_setup_confirm(struct exchange *ex, struct auth_step *chk)
 {
 	struct acct	*a = acct_of(chk);
 	unsigned char	 key[TOTP_SECRET_MAX];
@@ -265,7 +265,7 @@ acct_setup_confirm(struct exchange *ex, struct auth_check *chk)
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!ok) {
 		if (acct_show_seed(ex, a, a->pending) == -1) {
-			auth_check_unavailable(chk);
+			auth_step_unavailable(chk);
 			return;
 		}
 		acct_fail(chk, "That code is not right. Enter the code your "
@@ -275,7 +275,7 @@ acct_setup_confirm(struct exchange *ex, struct auth_check *chk)
 	if (acct_new_codes(a, hashes) == -1 ||
 	    acctstore_enroll_finish(chk->st, a->s.user, a->pending, step,
 	    hashes, acct_on_enrolled, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 	OPENSSL_cleanse(hashes, sizeof(hashes));
 }
 
@@ -283,12 +283,12 @@ acct_setup_confirm(struct exchange *ex, struct auth_check *chk)
 static void
 acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct acct		*a = acct_of(chk);
 	char			 norm[BACKUP_CODE_LEN + 1], hash[65];
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (a->route->step == ACCT_DISABLE_POST &&
 	    reply->type == REDIS_REPLY_INTEGER) {	/* the disable itself */
@@ -302,7 +302,7 @@ acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 		return;
 	}
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 		return;
 	}
 	(void)snprintf(a->sealed, sizeof(a->sealed), "%s",
@@ -334,29 +334,29 @@ acct_on_mfa(void *arg, const redisReply *reply, const char *err)
 		OPENSSL_cleanse(norm, sizeof(norm));
 		if (acctstore_backup_use(chk->st, a->s.user, hash,
 		    acct_on_backup_used, chk) == -1)
-			auth_check_unavailable(chk);
+			auth_step_unavailable(chk);
 		return;
 	}
 	acct_check_code(ex, chk, a->sealed, a->last_step);
 }
 
 void
-acct_load_mfa(struct auth_check *chk)
+acct_load_mfa(struct auth_step *chk)
 {
 	if (acctstore_mfa_load(chk->st, acct_of(chk)->s.user, acct_on_mfa,
 	    chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 static void
 acct_on_elevated(void *arg, enum session_status status)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex = chk->ex;
 	struct acct		*a = acct_of(chk);
 
 	if (ex == NULL || status != SESSION_OK) {
-		if ((ex = auth_check_done(chk)) != NULL)
+		if ((ex = auth_step_done(chk)) != NULL)
 			auth_send_to(ex, "/.postern/login",
 			    "{\"error\":\"unauthenticated\"}",
 			    "Bearer realm=\"postern\"", "", "session_gone");
@@ -385,16 +385,16 @@ acct_on_elevated(void *arg, enum session_status status)
 static void
 acct_on_enroll_started(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 
-	if (auth_check_reply(chk, reply, err) == NULL)
+	if (auth_step_reply(chk, reply, err) == NULL)
 		return;
 	acct_end_page(chk, 200, NULL);
 }
 
 /* A new seed, sealed for the user, pending until its first code. */
 void
-acct_setup_start(struct exchange *ex, struct auth_check *chk)
+acct_setup_start(struct exchange *ex, struct auth_step *chk)
 {
 	struct acct	*a = acct_of(chk);
 	unsigned char	 key[TOTP_SECRET_LEN];
@@ -406,5 +406,5 @@ acct_setup_start(struct exchange *ex, struct auth_check *chk)
 	if (!ok || acct_show_seed(ex, a, a->pending) == -1 ||
 	    acctstore_enroll_start(chk->st, a->s.user, a->pending,
 	    acct_on_enroll_started, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }

@@ -1,9 +1,10 @@
 /*
  * API keys and share links on the request path (see authgrant.h).
  *
- * Each check is an auth_check (auth-int.h) of kind AUTH_GRANT whose
- * <step> says what the grant is for; grant_check() calls back once with
- * the grant, and authgrant_on_grant() carries on by step:
+ * Each check is a struct authgrant_check (a step record, step.h, and
+ * the grant's own state) whose <what> says what the grant is for;
+ * grant_check() calls back once with the grant, and authgrant_on_grant()
+ * carries on by <what>:
  *
  *   LINK     ?postern_share=<token>: decide with the share; if allowed,
  *            303 to the same URL without the token, setting the cookie
@@ -115,7 +116,43 @@ authgrant_now(void)
 static void	authgrant_on_grant(void *, enum grant_status,
 		    const struct grant *, unsigned int);
 
-static void	authgrant_check(struct auth_check *);
+/* A grant being checked or created; owned by its pending callback. */
+struct authgrant_check {
+	struct auth_step step;
+	struct auth_rate rate;
+	int		 what;		/* AUTHGRANT_STEP_* */
+	char		 token[TOKEN_LEN + 1];
+	char		 rd[REDIRECT_MAX + 1];
+	struct grant	*grant;		/* owned, may be NULL */
+};
+
+static void	authgrant_check(struct auth_step *);
+
+static void
+authgrant_check_free(struct auth_step *step)
+{
+	struct authgrant_check *chk = AUTH_STEP_STATE(step,
+			    struct authgrant_check, step);
+
+	if (chk->grant != NULL) {
+		OPENSSL_cleanse(chk->grant, sizeof(*chk->grant));
+		free(chk->grant);
+	}
+	OPENSSL_cleanse(chk, sizeof(*chk));
+	free(chk);
+}
+
+/* A new check on <ex>'s step, or NULL. */
+static struct authgrant_check *
+authgrant_check_new(struct exchange *ex)
+{
+	struct authgrant_check *chk;
+
+	if ((chk = calloc(1, sizeof(*chk))) == NULL)
+		return NULL;
+	auth_step_start(&chk->step, ex, ex->w->store, authgrant_check_free);
+	return chk;
+}
 
 /*
  * Check <token> (<len> bytes) as a grant of <kind> for <step>; <keep>
@@ -126,7 +163,7 @@ static void
 authgrant_start(struct exchange *ex, enum grant_kind kind, int step,
     const char *token, size_t len, struct grant *keep, const char *rd)
 {
-	struct auth_check	*chk;
+	struct authgrant_check	*chk;
 	struct store		*st = ex->w->store;
 	char			 id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
 
@@ -137,33 +174,35 @@ authgrant_start(struct exchange *ex, enum grant_kind kind, int step,
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (st == NULL || !store_healthy(st) ||
-	    (chk = auth_check_new(ex, AUTH_GRANT)) == NULL) {
+	    (chk = authgrant_check_new(ex)) == NULL) {
 		free(keep);
 		auth_unavailable(ex);
 		return;
 	}
-	chk->step = step;
+	chk->what = step;
 	chk->grant = keep;
 	memcpy(chk->token, token, len);		/* len == TOKEN_LEN */
 	if (rd != NULL)
 		(void)snprintf(chk->rd, sizeof(chk->rd), "%s", rd);
-	auth_rate(chk, kind == GRANT_APIKEY ? "apikey" : "share", NULL,
-	    authgrant_check);
+	auth_rate(&chk->rate, &chk->step, kind == GRANT_APIKEY ? "apikey" :
+	    "share", NULL, authgrant_check);
 }
 
 /* Within the address's limits: check the grant named by chk->token. */
 static void
-authgrant_check(struct auth_check *chk)
+authgrant_check(struct auth_step *step)
 {
-	enum grant_kind	kind = chk->step == AUTHGRANT_STEP_APIKEY ||
-			    chk->step == AUTHGRANT_STEP_CREATE ? GRANT_APIKEY :
+	struct authgrant_check *chk = AUTH_STEP_STATE(step,
+			    struct authgrant_check, step);
+	enum grant_kind	kind = chk->what == AUTHGRANT_STEP_APIKEY ||
+			    chk->what == AUTHGRANT_STEP_CREATE ? GRANT_APIKEY :
 			    GRANT_SHARE;
 	char		id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
 
 	if (token_parse(grant_token_kind(kind), chk->token,
-	    strlen(chk->token), id, hash) == -1 || grant_check(chk->st, kind,
+	    strlen(chk->token), id, hash) == -1 || grant_check(step->st, kind,
 	    id, hash, authgrant_now(), authgrant_on_grant, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(step);
 	OPENSSL_cleanse(hash, sizeof(hash));
 }
 
@@ -296,7 +335,7 @@ static void
 authgrant_on_grant(void *arg, enum grant_status status,
     const struct grant *g, unsigned int retry_ms)
 {
-	struct auth_check	*chk = arg;
+	struct authgrant_check	*chk = arg;
 	struct grant		*share = chk->grant;
 	struct exchange		*ex;
 	struct auth_ident	*ident;
@@ -304,12 +343,12 @@ authgrant_on_grant(void *arg, enum grant_status status,
 	struct decision		 d;
 	const char		*scopes[GRANT_MAXSCOPES];
 	char			 token[TOKEN_LEN + 1], rd[REDIRECT_MAX + 1];
-	int			 step = chk->step;
+	int			 step = chk->what;
 
 	chk->grant = NULL;	/* ours now */
 	memcpy(token, chk->token, sizeof(token));
 	memcpy(rd, chk->rd, sizeof(rd));
-	if ((ex = auth_check_done(chk)) == NULL)
+	if ((ex = auth_step_done(&chk->step)) == NULL)
 		goto done;
 	if (status == GRANT_ERROR)
 		auth_unavailable(ex);
@@ -356,7 +395,7 @@ done:
 static void
 authgrant_on_created(void *arg, int result)
 {
-	struct auth_check	*chk = arg;
+	struct authgrant_check	*chk = arg;
 	struct grant		*g = chk->grant;
 	struct exchange		*ex;
 	const char		*host;
@@ -365,7 +404,7 @@ authgrant_on_created(void *arg, int result)
 
 	chk->grant = NULL;
 	memcpy(token, chk->token, sizeof(token));
-	if ((ex = auth_check_done(chk)) == NULL)
+	if ((ex = auth_step_done(&chk->step)) == NULL)
 		goto done;
 	if (result == GRANT_ENOORG) {
 		authgrant_answer(ex, 403, "{\"error\":\"no_such_org\"}",
@@ -406,7 +445,7 @@ authgrant_create(struct exchange *ex, const struct grant *key,
 {
 	struct decide_identity	 id;
 	struct decision		 d;
-	struct auth_check	*chk;
+	struct authgrant_check	*chk;
 	const char		*scopes[GRANT_MAXSCOPES];
 	char			 hash[TOKEN_HASHLEN + 1];
 	size_t			 i;
@@ -434,10 +473,10 @@ authgrant_create(struct exchange *ex, const struct grant *key,
 		free(share);
 		return;
 	}
-	if ((chk = auth_check_new(ex, AUTH_GRANT)) == NULL ||
+	if ((chk = authgrant_check_new(ex)) == NULL ||
 	    token_new("ps", share->id, chk->token, hash) == -1) {
 		if (chk != NULL)
-			(void)auth_check_done(chk);
+			(void)auth_step_done(&chk->step);
 		free(share);
 		auth_unavailable(ex);
 		return;
@@ -445,7 +484,7 @@ authgrant_create(struct exchange *ex, const struct grant *key,
 	chk->grant = share;
 	if (grant_create(ex->w->store, share, hash, authgrant_on_created,
 	    chk) == -1) {
-		(void)auth_check_done(chk);	/* frees share */
+		(void)auth_step_done(&chk->step);	/* frees share */
 		auth_unavailable(ex);
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));

@@ -1,8 +1,9 @@
 /*
  * What auth.c shares with authgrant.c (API keys and share links on the
- * request path): the pending-check record a client points at, the
- * identity a request carries upstream, and the answers both give.
- * Internal to the two modules.
+ * request path) and the other identity flows: the helpers a flow's
+ * pending steps use (step.h: the record a client points at), the
+ * identity a request carries upstream, and the answers they give.
+ * Internal to identity/.
  */
 #ifndef POSTERN_AUTH_INT_H
 #define POSTERN_AUTH_INT_H
@@ -18,6 +19,7 @@
 #include "ratelimit.h"
 #include "redirect.h"
 #include "session.h"
+#include "step.h"
 #include "user.h"
 
 struct assertion_claims;
@@ -32,49 +34,49 @@ struct ratelimit_class;
 struct session_limits;
 struct store;
 
+/* What a session lookup (auth_lookup()) is for. */
 enum auth_kind {
 	AUTH_LOOKUP = 0,	/* a protected request's session */
-	AUTH_LOGIN,		/* POST /.postern/login */
-	AUTH_LOGOUT,		/* POST /.postern/logout */
 	AUTH_SIGNED_IN,		/* GET /.postern/login with a session */
-	AUTH_GRANT,		/* an API key or share link (authgrant.c) */
-	AUTH_ACCOUNT,		/* an account page (account.c) */
-	AUTH_RATE,		/* a route's rate-limit class */
 };
 
 /*
- * One pending step.  Owned by whichever callback is outstanding (Redis or
- * the hash pool), which frees it; the client only points at it and, when
- * closing, sets <ex> to NULL through auth_detach().
+ * A rate-limit count a flow waits for (auth_rate()): part of the flow's
+ * state, pointing at its step record.  <email> and <rd> are what a refused
+ * sign-in ("login" class) names and goes back to; NULL for other flows.
  */
-struct auth_check {
-	struct exchange	*ex;		/* NULL once the client closed */
-	enum auth_kind	 kind;
-	struct store	*st;
-	char		 email[USER_EMAILMAX + 1];
-	char		 rd[REDIRECT_MAX + 1];
-	char		 user[USER_IDLEN + 1];
+struct auth_rate {
+	struct auth_step *step;
+	const struct ratelimit_class *rl;	/* the class */
+	struct ratelimit_shed_id key;	/* its local memory */
+	uint64_t	 sent;		/* ms (monotonic): asked Redis */
+	const char	*email;
+	const char	*rd;
+};
+
+/*
+ * A password checked against a stored hash on a hashing thread
+ * (auth_pwcheck_run()); part of a flow's state.
+ */
+struct auth_pwcheck {
 	char		 phc[PASSWORD_HASHLEN];
 	int		 usable;	/* user found and enabled */
-	char		*password;	/* copy for the hashing thread */
+	char		*password;	/* owned copy; auth_pwcheck_clear() */
 	size_t		 pwlen;
 	enum password_result result;
 	struct password_params params;	/* cost of new hashes */
 	char		 rehash[PASSWORD_HASHLEN]; /* "" unless upgraded */
-	char		 sid[SESSION_ID_LEN + 1];
-	int		 step;		/* authgrant.c: what the check is for;
-					 * login: the user has a 2nd factor */
-	char		 token[TOKEN_LEN + 1];	/* authgrant.c: a new share */
-	struct grant	*grant;		/* authgrant.c: owned, may be NULL */
-	char		*newpw;		/* a new password, for auth_hash_work */
-	size_t		 newlen;
-	char		 newphc[PASSWORD_HASHLEN];	/* its hash */
-	const struct ratelimit_class *rl;	/* auth_rate(): the class */
-	void		(*rl_next)(struct auth_check *);
-	struct ratelimit_shed_id rl_key;	/* its local memory */
-	uint64_t	 rl_sent;	/* ms (monotonic): asked Redis */
-	void		*ext;		/* account.c: owned, freed by ext_free */
-	void		(*ext_free)(void *);
+};
+
+/*
+ * A new password hashed on a hashing thread (auth_pwnew_run()); part of
+ * a flow's state.
+ */
+struct auth_pwnew {
+	struct password_params params;
+	char		*pw;		/* owned copy; auth_pwnew_clear() */
+	size_t		 len;
+	char		 phc[PASSWORD_HASHLEN];	/* its hash, "" on failure */
 };
 
 /* Who made the request being forwarded (ex->ident); per request. */
@@ -84,7 +86,6 @@ struct auth_ident {
 	struct grant		 g;	/* DECIDE_APIKEY, DECIDE_SHARE */
 };
 
-struct auth_check *auth_check_new(struct exchange *, enum auth_kind);
 #define AUTH_SCOPE_MAX	300
 /*
  * The scope of a session made or used on <ex>'s host into <out>
@@ -94,23 +95,27 @@ struct auth_check *auth_check_new(struct exchange *, enum auth_kind);
  */
 void		 auth_scope(const struct exchange *ex, char *out, size_t size);
 /*
- * In a store callback of <chk>: the client to answer, or NULL when the
+ * In a store callback of step <s>: the client to answer, or NULL when the
  * chain ends here (the client closed, or Redis failed and 503 was sent;
- * <chk> is freed either way).
+ * the flow's state is freed either way).
  */
-struct exchange	*auth_check_reply(struct auth_check *, const redisReply *,
+struct exchange	*auth_step_reply(struct auth_step *s, const redisReply *,
 		    const char *err);
-/* End <chk>'s chain with 503 (if its client is still there). */
-void		 auth_check_unavailable(struct auth_check *);
+/* End <s>'s chain with 503 (if its client is still there). */
+void		 auth_step_unavailable(struct auth_step *s);
 /*
- * Count <chk>'s request in rate-limit class <name> (by client address,
- * and by <account> if the class keeps accounts; <account> may be NULL),
- * then go on with <next>(chk).  Over the limit the client gets 429 and
- * the chain ends; Redis down: <next> if the class fails open, else 503.
- * A class the configuration does not have limits nothing: <next> at once.
+ * Count the request of <r>'s step <s> in rate-limit class <name> (by
+ * client address, and by <account> if the class keeps accounts; <account>
+ * may be NULL), then go on with <next>(s) (as s->next, run once by
+ * auth_step_resume(), so a client gone meanwhile only frees the state);
+ * <r> lives in the flow's state
+ * (its <email> and <rd> set by a sign-in first).  Over the limit the
+ * client gets 429 and the chain ends; Redis down: <next> if the class
+ * fails open, else 503.  A class the configuration does not have limits
+ * nothing: <next> at once.
  */
-void		 auth_rate(struct auth_check *chk, const char *name,
-		    const char *account, void (*next)(struct auth_check *));
+void		 auth_rate(struct auth_rate *r, struct auth_step *s,
+		    const char *name, const char *account, auth_step_fn next);
 /*
  * An audit event of <ex>'s request (its address and request id added):
  * <action> by <actor> on <target>, "success" or "failure" for <reason>.
@@ -148,16 +153,25 @@ void		 auth_login_locked(struct exchange *, const char *rd,
 void		 auth_notify_change(struct exchange *, const char *email,
 		    const char *change);
 /*
- * Hand <chk> to the password-hash pool: <work> runs on a hashing thread,
- * then <done> on the worker, owning <chk>.  A full queue ends the chain
- * here: <chk> is freed and its request answered 503 (hash_queue_full).
+ * Hand step <s> to the password-hash pool: <work>(s) runs on a hashing
+ * thread, then <done>(s) on the worker, owning the flow's state.  A full
+ * queue ends the chain here: the state is freed and its request answered
+ * 503 (hash_queue_full).
  */
-void		 auth_hash(struct auth_check *chk, hashpool_work_fn work,
+void		 auth_hash(struct auth_step *s, hashpool_work_fn work,
 		    hashpool_done_fn done);
-/* On a hashing thread: chk->newpw into chk->newphc ("" on failure). */
-void		 auth_hash_work(void *chk);
-/* The callback owning <chk> is done: unlink, free; the client or NULL. */
-struct exchange	*auth_check_done(struct auth_check *);
+/* On a hashing thread: <n>'s pw into its phc ("" on failure), pw wiped. */
+void		 auth_pwnew_run(struct auth_pwnew *n);
+/* Wipe and free what <n> owns. */
+void		 auth_pwnew_clear(struct auth_pwnew *n);
+/*
+ * On a hashing thread: <c>'s password against its phc (a dummy hash when
+ * not usable, so unknown users take as long) into result; an outdated
+ * hash of a good password is redone into rehash.  The password is wiped.
+ */
+void		 auth_pwcheck_run(struct auth_pwcheck *c);
+/* Wipe and free what <c> owns. */
+void		 auth_pwcheck_clear(struct auth_pwcheck *c);
 /*
  * The assertion for <ex>'s request with claims <c>, signed for its app
  * now (allocated), or NULL when there is no signer or signing failed.
@@ -218,15 +232,16 @@ int		 auth_form_genuine(struct exchange *, const struct form *);
 void		 auth_rd(struct exchange *, const char *value, char *out,
 		    size_t outlen);
 /*
- * Before <chk>'s chain can follow <rd> (a buffer checked by auth_rd(),
- * living as long as <chk>): if its host names an org through an app's
- * "{org}.x" hosts, ask Redis whether that org exists; if not, or if Redis
- * cannot say, <rd> becomes "/" (logged as open_redirect).  Then next(chk),
- * with chk->ex set; if the client closed meanwhile, <chk> is freed
- * instead.  Never blocks: the question is one EXISTS on the worker's store.
+ * Before step <s>'s chain can follow <rd> (a buffer checked by auth_rd(),
+ * living as long as the flow's state): if its host names an org through an
+ * app's "{org}.x" hosts, ask Redis whether that org exists; if not, or if
+ * Redis cannot say, <rd> becomes "/" (logged as open_redirect).  Then
+ * next(s) (as s->next, through auth_step_resume()), with s->ex set; if
+ * the client closed meanwhile, the state is freed instead.  Never
+ * blocks: the question is one EXISTS on the worker's store.
  */
-void		 auth_rd_verify(struct auth_check *chk, char *rd,
-		    void (*next)(struct auth_check *));
+void		 auth_rd_verify(struct auth_step *s, char *rd,
+		    auth_step_fn next);
 /* The session cookie's value into <id>; 1 if it has the right shape. */
 int		 auth_cookie(struct exchange *, char *id, size_t idlen);
 /*
@@ -257,7 +272,5 @@ void		 auth_on_logout_form(struct exchange *, struct evbuffer *);
  * NULL when the cookie named no session). */
 void		 auth_signed_in_page(struct exchange *, const struct session *);
 
-/* On a hashing thread: verify chk->password against chk->phc. */
-void		 auth_verify_work(void *chk);
 
 #endif

@@ -8,9 +8,10 @@
  * before the upstream head is written; a closing client -> auth_detach().
  *
  * Here: deciding requests (sessions, then authgrant.c's API keys and
- * share links, rate limits, account.c's second-factor gate), the pending
- * checks every module shares (auth-int.h), the answers, the identity
- * upstream.  Signing in and out: authlogin.c.
+ * share links, rate limits, account.c's second-factor gate), the helpers
+ * every flow's pending steps share (auth-int.h; the step record itself is
+ * step.c's), the answers, the identity upstream.  Signing in and out:
+ * authlogin.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -65,12 +66,6 @@ auth_now(void)
 	return (int64_t)time(NULL);
 }
 
-static struct worker *
-auth_worker(struct exchange *ex)
-{
-	return ex->w;
-}
-
 void
 auth_limits(const struct config *cfg, struct session_limits *lim)
 {
@@ -104,112 +99,92 @@ auth_scope(const struct exchange *ex, char *out, size_t size)
 		(void)snprintf(out, size, "host:%s", h);
 }
 
-struct auth_check *
-auth_check_new(struct exchange *ex, enum auth_kind kind)
-{
-	struct auth_check	*chk;
-
-	if ((chk = calloc(1, sizeof(*chk))) == NULL)
-		return NULL;
-	chk->ex = ex;
-	chk->kind = kind;
-	chk->st = auth_worker(ex)->store;
-	ex->check = chk;
-	return chk;
-}
-
-struct exchange *
-auth_check_done(struct auth_check *chk)
-{
-	struct exchange	*ex = chk->ex;
-
-	if (ex != NULL)
-		ex->check = NULL;
-	if (chk->password != NULL) {
-		OPENSSL_cleanse(chk->password, chk->pwlen);
-		free(chk->password);
-	}
-	if (chk->grant != NULL) {
-		OPENSSL_cleanse(chk->grant, sizeof(*chk->grant));
-		free(chk->grant);
-	}
-	if (chk->ext != NULL)
-		chk->ext_free(chk->ext);
-	if (chk->newpw != NULL) {
-		OPENSSL_cleanse(chk->newpw, chk->newlen);
-		free(chk->newpw);
-	}
-	OPENSSL_cleanse(chk, sizeof(*chk));
-	free(chk);
-	return ex;
-}
-
 void
-auth_hash(struct auth_check *chk, hashpool_work_fn work,
-    hashpool_done_fn done)
+auth_hash(struct auth_step *s, hashpool_work_fn work, hashpool_done_fn done)
 {
-	struct exchange	*ex = chk->ex;
+	struct exchange	*ex = s->ex;
 
 	if (hashpool_submit(ex->w->srv->hashpool, ex->w->hashport, work,
-	    done, chk) == 0)
+	    done, s) == 0)
 		return;
-	(void)auth_check_done(chk);
+	(void)auth_step_done(s);
 	client_answer(ex, &(struct pages_resp){ .status = 503 },
 	    "hash_queue_full");
 }
 
 struct exchange *
-auth_check_reply(struct auth_check *chk, const redisReply *reply,
+auth_step_reply(struct auth_step *s, const redisReply *reply,
     const char *err)
 {
-	struct exchange	*ex = chk->ex;
+	struct exchange	*ex = s->ex;
 
 	if (ex != NULL && err == NULL && reply != NULL)
 		return ex;
-	(void)auth_check_done(chk);
+	(void)auth_step_done(s);
 	if (ex != NULL)
 		auth_unavailable(ex);
 	return NULL;
 }
 
 void
-auth_check_unavailable(struct auth_check *chk)
+auth_step_unavailable(struct auth_step *s)
 {
-	struct exchange	*ex = auth_check_done(chk);
+	struct exchange	*ex = auth_step_done(s);
 
 	if (ex != NULL)
 		auth_unavailable(ex);
 }
 
 void
-auth_hash_work(void *arg)
+auth_pwnew_run(struct auth_pwnew *n)
 {
-	struct auth_check	*chk = arg;
+	if (password_hash(&n->params, n->pw, n->len, n->phc,
+	    sizeof(n->phc)) == -1)
+		n->phc[0] = '\0';
+	OPENSSL_cleanse(n->pw, n->len);
+}
 
-	if (password_hash(&chk->params, chk->newpw, chk->newlen, chk->newphc,
-	    sizeof(chk->newphc)) == -1)
-		chk->newphc[0] = '\0';
-	OPENSSL_cleanse(chk->newpw, chk->newlen);
+void
+auth_pwnew_clear(struct auth_pwnew *n)
+{
+	if (n->pw != NULL) {
+		OPENSSL_cleanse(n->pw, n->len);
+		free(n->pw);
+		n->pw = NULL;
+	}
+	OPENSSL_cleanse(n->phc, sizeof(n->phc));
+}
+
+void
+auth_pwcheck_clear(struct auth_pwcheck *c)
+{
+	if (c->password != NULL) {
+		OPENSSL_cleanse(c->password, c->pwlen);
+		free(c->password);
+		c->password = NULL;
+	}
+	OPENSSL_cleanse(c->rehash, sizeof(c->rehash));
 }
 
 /*
- * End <chk> refused by its class for <ms> (<shed>: by the worker's memory
- * of Redis' refusal).  A refused sign-in is a lockout, audited (once per
- * refusal by Redis); browsers get the sign-in page saying so, with the
- * emailed-link and reset ways in.
+ * End <r>'s flow refused by its class for <ms> (<shed>: by the worker's
+ * memory of Redis' refusal).  A refused sign-in is a lockout, audited
+ * (once per refusal by Redis); browsers get the sign-in page saying so,
+ * with the emailed-link and reset ways in.
  */
 static void
-auth_rate_refuse(struct auth_check *chk, uint64_t ms, int shed)
+auth_rate_refuse(struct auth_rate *r, uint64_t ms, int shed)
 {
-	const struct ratelimit_class *c = chk->rl;
+	const struct ratelimit_class *c = r->rl;
 	struct exchange	*ex;
 	char		 target[USER_EMAILMAX + 1], rd[REDIRECT_MAX + 1];
 	int		 login = strcmp(c->name, "login") == 0;
 
-	(void)snprintf(target, sizeof(target), "%s", chk->email);
-	(void)snprintf(rd, sizeof(rd), "%s", chk->rd[0] != '\0' ? chk->rd :
-	    "/");
-	ex = auth_check_done(chk);
+	(void)snprintf(target, sizeof(target), "%s", r->email != NULL ?
+	    r->email : "");
+	(void)snprintf(rd, sizeof(rd), "%s", r->rd != NULL &&
+	    r->rd[0] != '\0' ? r->rd : "/");
+	ex = auth_step_done(r->step);	/* frees <r> with its flow */
 	if (login && !shed)
 		auth_audit(ex, "rate_limit_lockout", "", target, 0, c->name);
 	if (!login || !pages_wants_html(request_header(ex->req, "accept"))) {
@@ -223,64 +198,64 @@ auth_rate_refuse(struct auth_check *chk, uint64_t ms, int shed)
 static void
 auth_on_rate(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
-	struct exchange		*ex = chk->ex;
+	struct auth_rate	*r = arg;
+	struct exchange		*ex = r->step->ex;
 
 	if (ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(r->step);
 		return;
 	}
 	if (err != NULL || reply == NULL ||
 	    reply->type != REDIS_REPLY_INTEGER) {
-		if (chk->rl->fail_open)
-			chk->rl_next(chk);
+		if (r->rl->fail_open)
+			auth_step_resume(r->step);
 		else
-			auth_check_unavailable(chk);
+			auth_step_unavailable(r->step);
 		return;
 	}
 	if (reply->integer > 0) {
 		/* Redis admits nothing of this client's before then: counted
 		 * from when it was asked, which is before it looked */
-		ratelimit_shed_note(ex->w->rl_shed, &chk->rl_key,
-		    chk->rl_sent + (uint64_t)reply->integer);
-		auth_rate_refuse(chk, (uint64_t)reply->integer, 0);
+		ratelimit_shed_note(ex->w->rl_shed, &r->key,
+		    r->sent + (uint64_t)reply->integer);
+		auth_rate_refuse(r, (uint64_t)reply->integer, 0);
 		return;
 	}
-	chk->rl_next(chk);
+	auth_step_resume(r->step);
 }
 
 void
-auth_rate(struct auth_check *chk, const char *name, const char *account,
-    void (*next)(struct auth_check *))
+auth_rate(struct auth_rate *r, struct auth_step *s, const char *name,
+    const char *account, auth_step_fn next)
 {
-	struct exchange	*ex = chk->ex;
+	struct exchange	*ex = s->ex;
 	char		 addr[INET6_ADDRSTRLEN + 8];
 	int		 have = 0;
 	uint64_t	 left;
 
-	if ((chk->rl = ratelimit_class(ex->cfg, name)) == NULL) {
-		next(chk);
+	r->step = s;
+	s->next = next;
+	if ((r->rl = ratelimit_class(ex->cfg, name)) == NULL) {
+		auth_step_resume(s);
 		return;
 	}
-	chk->rl_next = next;
 	if (ratelimit_client_key(ex, addr, sizeof(addr)) == 0) {
 		have = 1;
-		chk->rl_sent = timeutil_mono_ms();
-		ratelimit_shed_key(ex->w->rl_shed, chk->rl, addr, account,
-		    &chk->rl_key);
-		left = ratelimit_shed_left(ex->w->rl_shed, &chk->rl_key,
-		    chk->rl_sent);
+		r->sent = timeutil_mono_ms();
+		ratelimit_shed_key(ex->w->rl_shed, r->rl, addr, account,
+		    &r->key);
+		left = ratelimit_shed_left(ex->w->rl_shed, &r->key, r->sent);
 		if (left > 0) {		/* Redis refused it moments ago */
-			auth_rate_refuse(chk, left, 1);
+			auth_rate_refuse(r, left, 1);
 			return;
 		}
 	}
-	if (!have || !store_healthy(chk->st) || ratelimit_take(chk->st,
-	    chk->rl, addr, account, auth_on_rate, chk) == -1) {
-		if (chk->rl->fail_open)
-			next(chk);
+	if (!have || !store_healthy(s->st) || ratelimit_take(s->st,
+	    r->rl, addr, account, auth_on_rate, r) == -1) {
+		if (r->rl->fail_open)
+			auth_step_resume(s);
 		else
-			auth_check_unavailable(chk);
+			auth_step_unavailable(s);
 	}
 }
 
@@ -382,10 +357,7 @@ auth_detach(struct exchange *ex)
 			auth_watch_free(ex->watch);
 		ex->watch = NULL;
 	}
-	if (ex->check != NULL) {
-		ex->check->ex = NULL;
-		ex->check = NULL;
-	}
+	auth_step_detach(ex);
 	auth_reset(ex);
 }
 

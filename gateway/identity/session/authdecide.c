@@ -158,12 +158,25 @@ auth_on_identified(struct exchange *ex, const struct session *s)
 	auth_decide_ident(ex, ident);
 }
 
+/* A pending session lookup (auth_lookup()). */
+struct auth_lookup {
+	struct auth_step step;
+	enum auth_kind	 kind;
+};
+
+static void
+auth_lookup_free(struct auth_step *step)
+{
+	free(AUTH_STEP_STATE(step, struct auth_lookup, step));
+}
+
 static void
 auth_on_session(void *arg, enum session_status status,
     const struct session *s)
 {
-	enum auth_kind	 kind = ((struct auth_check *)arg)->kind;
-	struct exchange	*ex = auth_check_done(arg);
+	struct auth_lookup *lk = arg;
+	enum auth_kind	 kind = lk->kind;
+	struct exchange	*ex = auth_step_done(&lk->step);
 
 	if (ex == NULL)
 		return;
@@ -219,18 +232,20 @@ int
 auth_lookup(struct exchange *ex, const char *id, enum auth_kind kind)
 {
 	struct session_limits	 lim;
-	struct auth_check	*chk;
+	struct auth_lookup	*lk;
 	char			 scope[AUTH_SCOPE_MAX];
 
 	if (ex->w->store == NULL ||
 	    !store_healthy(ex->w->store) ||
-	    (chk = auth_check_new(ex, kind)) == NULL)
+	    (lk = calloc(1, sizeof(*lk))) == NULL)
 		return -1;
+	auth_step_start(&lk->step, ex, ex->w->store, auth_lookup_free);
+	lk->kind = kind;
 	auth_limits(ex->cfg, &lim);
 	auth_scope(ex, scope, sizeof(scope));
-	if (session_lookup(chk->st, id, scope, auth_now(), &lim,
-	    auth_on_session, chk) == -1) {
-		(void)auth_check_done(chk);
+	if (session_lookup(lk->step.st, id, scope, auth_now(), &lim,
+	    auth_on_session, lk) == -1) {
+		(void)auth_step_done(&lk->step);
 		return -1;
 	}
 	return 0;
@@ -302,11 +317,23 @@ auth_ws_origin_ok(struct exchange *ex)
 	return config_app_for_host(ex->cfg, host) == ex->app;
 }
 
+/* A route's rate-limit count (auth_route_rate()). */
+struct auth_route_rate {
+	struct auth_step step;
+	struct auth_rate rate;
+};
+
+static void
+auth_route_rate_free(struct auth_step *step)
+{
+	free(AUTH_STEP_STATE(step, struct auth_route_rate, step));
+}
+
 /* The route's class admitted the request: decide it now. */
 static void
-auth_rate_resume(struct auth_check *chk)
+auth_rate_resume(struct auth_step *step)
 {
-	struct exchange	*ex = auth_check_done(chk);
+	struct exchange	*ex = auth_step_done(step);
 
 	if (ex == NULL)
 		return;
@@ -323,20 +350,20 @@ auth_rate_resume(struct auth_check *chk)
 static int
 auth_route_rate(struct exchange *ex, const char *name)
 {
-	struct auth_check	*chk;
+	struct auth_route_rate	*rr;
 
 	if (name == NULL)
 		name = "default";
 	if (ratelimit_class(ex->cfg, name) == NULL)
 		return 0;
-	if (ex->w->store == NULL ||
-	    (chk = auth_check_new(ex, AUTH_RATE)) == NULL) {
+	if (ex->w->store == NULL || (rr = calloc(1, sizeof(*rr))) == NULL) {
 		if (ratelimit_class(ex->cfg, name)->fail_open)
 			return 0;
 		auth_unavailable(ex);
 		return 1;
 	}
-	auth_rate(chk, name, NULL, auth_rate_resume);
+	auth_step_start(&rr->step, ex, ex->w->store, auth_route_rate_free);
+	auth_rate(&rr->rate, &rr->step, name, NULL, auth_rate_resume);
 	return 1;
 }
 

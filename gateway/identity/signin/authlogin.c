@@ -204,9 +204,8 @@ auth_rd(struct exchange *ex, const char *value, char *out, size_t outlen)
 
 /* A pending auth_rd_verify(): owned by its store callback. */
 struct auth_rd_wait {
-	struct auth_check	*chk;
+	struct auth_step	*step;
 	char			*rd;
-	void			(*next)(struct auth_check *);
 };
 
 static void
@@ -222,31 +221,30 @@ static void
 auth_on_rd_org(void *arg, const redisReply *reply, const char *err)
 {
 	struct auth_rd_wait	*w = arg;
-	struct auth_check	*chk = w->chk;
+	struct auth_step	*chk = w->step;
 	char			*rd = w->rd;
-	void			(*next)(struct auth_check *) = w->next;
 
 	free(w);
 	if (chk->ex == NULL) {		/* closed meanwhile */
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		return;
 	}
 	if (err != NULL || reply == NULL)
 		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	else if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
 		auth_rd_refuse(chk->ex, rd, "rd_unknown_org");
-	next(chk);
+	auth_step_resume(chk);
 }
 
 void
-auth_rd_verify(struct auth_check *chk, char *rd,
-    void (*next)(struct auth_check *))
+auth_rd_verify(struct auth_step *chk, char *rd, auth_step_fn next)
 {
 	struct auth_rd_wait	*w = NULL;
 	char			 org[64], key[STORE_KEYLEN];
 
+	chk->next = next;
 	if (!redirect_tenant(chk->ex->cfg, rd, org, sizeof(org))) {
-		next(chk);
+		auth_step_resume(chk);
 		return;
 	}
 	if (org[0] == '\0' || user_key(key, sizeof(key),
@@ -256,16 +254,15 @@ auth_rd_verify(struct auth_check *chk, char *rd,
 	    (w = malloc(sizeof(*w))) == NULL) {
 		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	} else {
-		w->chk = chk;
+		w->step = chk;
 		w->rd = rd;
-		w->next = next;
 		if (store_command(chk->st, auth_on_rd_org, w, "EXISTS %s",
 		    key) == 0)
 			return;		/* auth_on_rd_org() goes on */
 		free(w);
 		auth_rd_refuse(chk->ex, rd, "rd_org_unavailable");
 	}
-	next(chk);
+	auth_step_resume(chk);
 }
 
 void
@@ -309,20 +306,58 @@ auth_form_genuine(struct exchange *ex, const struct form *f)
 static const char auth_bad_login[] = "The email or password is incorrect.";
 
 void
-auth_verify_work(void *arg)
+auth_pwcheck_run(struct auth_pwcheck *c)
 {
-	struct auth_check	*chk = arg;
-
-	chk->result = password_verify(chk->usable ? chk->phc : auth_dummy_phc,
-	    chk->password, chk->pwlen);
+	c->result = password_verify(c->usable ? c->phc : auth_dummy_phc,
+	    c->password, c->pwlen);
 	/* An imported bcrypt hash, or an older argon2id cost: upgrade it
 	 * now, while the password is in hand (and still off the loop). */
-	if (chk->usable && chk->result == PASSWORD_OK &&
-	    password_needs_rehash(&chk->params, chk->phc) &&
-	    password_hash(&chk->params, chk->password, chk->pwlen,
-	    chk->rehash, sizeof(chk->rehash)) == -1)
-		chk->rehash[0] = '\0';
-	OPENSSL_cleanse(chk->password, chk->pwlen);
+	if (c->usable && c->result == PASSWORD_OK &&
+	    password_needs_rehash(&c->params, c->phc) &&
+	    password_hash(&c->params, c->password, c->pwlen,
+	    c->rehash, sizeof(c->rehash)) == -1)
+		c->rehash[0] = '\0';
+	OPENSSL_cleanse(c->password, c->pwlen);
+}
+
+/*
+ * A sign-in: its step record and what the chain learns on the way.
+ * Owned by its pending callback.
+ */
+struct auth_signin {
+	struct auth_step step;
+	struct auth_rate rate;
+	struct store	*st;		/* the store (step.st) */
+	char		 email[USER_EMAILMAX + 1];
+	char		 rd[REDIRECT_MAX + 1];
+	char		 user[USER_IDLEN + 1];
+	char		 sid[SESSION_ID_LEN + 1];
+	int		 mfa;		/* the user has a second factor */
+	struct auth_pwcheck pw;
+};
+
+static void
+auth_signin_free(struct auth_step *step)
+{
+	struct auth_signin *chk = AUTH_STEP_STATE(step, struct auth_signin,
+			    step);
+
+	auth_pwcheck_clear(&chk->pw);
+	OPENSSL_cleanse(chk, sizeof(*chk));
+	free(chk);
+}
+
+static struct auth_signin *
+auth_signin_of(void *step)
+{
+	return AUTH_STEP_STATE(step, struct auth_signin, step);
+}
+
+/* On a hashing thread: the sign-in's password. */
+static void
+auth_signin_work(void *step)
+{
+	auth_pwcheck_run(&auth_signin_of(step)->pw);
 }
 
 /* KEYS: user hash.  ARGV: old hash, new hash.  Only if unchanged since
@@ -349,16 +384,16 @@ auth_on_rehash(void *arg, const redisReply *reply, const char *err)
 
 /* Store the upgraded hash; best effort, the sign-in does not wait. */
 static void
-auth_store_rehash(struct auth_check *chk)
+auth_store_rehash(struct auth_signin *chk)
 {
 	char		 key[STORE_KEYLEN], *user;
 	const char	*argv[3];
 
-	if (chk->rehash[0] == '\0' || (user = strdup(chk->user)) == NULL)
+	if (chk->pw.rehash[0] == '\0' || (user = strdup(chk->user)) == NULL)
 		return;
 	argv[0] = key;
-	argv[1] = chk->phc;
-	argv[2] = chk->rehash;
+	argv[1] = chk->pw.phc;
+	argv[2] = chk->pw.rehash;
 	if (user_key(key, sizeof(key), store_prefix(chk->st), USER_KEY_USER,
 	    chk->user) == -1 || store_eval(chk->st, &auth_lua_rehash,
 	    auth_on_rehash, user, 1, 3, argv, NULL) == -1)
@@ -366,10 +401,10 @@ auth_store_rehash(struct auth_check *chk)
 }
 
 static void
-auth_login_failed(struct exchange *ex, struct auth_check *chk,
+auth_login_failed(struct exchange *ex, struct auth_signin *chk,
     const char *reason)
 {
-	auth_audit(ex, "login", chk->usable ? chk->user : "", chk->email, 0,
+	auth_audit(ex, "login", chk->pw.usable ? chk->user : "", chk->email, 0,
 	    reason);
 	auth_login_page(ex, 401, chk->rd, chk->email, auth_bad_login,
 	    "login_failed");
@@ -378,15 +413,15 @@ auth_login_failed(struct exchange *ex, struct auth_check *chk,
 static void
 auth_on_created(void *arg, enum session_status status)
 {
-	struct auth_check *chk = arg;
-	struct exchange	*ex = chk->ex;
+	struct auth_signin *chk = arg;
+	struct exchange	*ex = chk->step.ex;
 	struct pages_resp r = { .status = 303 };
 	char		 extra[600], enc[3 * REDIRECT_MAX + 1];
 	char		 loc[3 * REDIRECT_MAX + 32];
 
 	if (ex != NULL) {
 		ex->check = NULL;
-		chk->ex = NULL;
+		chk->step.ex = NULL;
 		if (status == SESSION_OK) {
 			auth_session_cookie(ex->cfg, chk->sid, extra,
 			    sizeof(extra));
@@ -397,14 +432,14 @@ auth_on_created(void *arg, enum session_status status)
 			    strlen(extra));
 			r.extra = extra;
 			r.location = chk->rd;
-			if (chk->step) {	/* second factor: next step */
+			if (chk->mfa) {	/* second factor: next step */
 				(void)encode_pct(chk->rd, "/", enc, sizeof(enc));
 				(void)snprintf(loc, sizeof(loc),
 				    "/.postern/2fa?rd=%s", enc);
 				r.location = loc;
 			}
 			auth_audit(ex, "login", chk->user, chk->email, 1,
-			    chk->step ? "password, second factor next" :
+			    chk->mfa ? "password, second factor next" :
 			    "password");
 			client_answer(ex, &r, NULL);
 			OPENSSL_cleanse(extra, sizeof(extra));
@@ -414,25 +449,25 @@ auth_on_created(void *arg, enum session_status status)
 			auth_unavailable(ex);
 		}
 	}
-	(void)auth_check_done(chk);
+	(void)auth_step_done(&chk->step);
 }
 
 static void
 auth_verify_done(void *arg)
 {
-	struct auth_check	*chk = arg;
-	struct exchange		*ex = chk->ex;
+	struct auth_signin	*chk = auth_signin_of(arg);
+	struct exchange		*ex = chk->step.ex;
 	struct session_limits	 lim;
 	char			 scope[AUTH_SCOPE_MAX];
 
 	if (ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(&chk->step);
 		return;
 	}
-	if (chk->result != PASSWORD_OK || !chk->usable) {
-		auth_login_failed(ex, chk, !chk->usable ? "unknown_user" :
+	if (chk->pw.result != PASSWORD_OK || !chk->pw.usable) {
+		auth_login_failed(ex, chk, !chk->pw.usable ? "unknown_user" :
 		    "bad_password");
-		(void)auth_check_done(chk);
+		(void)auth_step_done(&chk->step);
 		return;
 	}
 	auth_store_rehash(chk);
@@ -443,7 +478,7 @@ auth_verify_done(void *arg)
 	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
 	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
 		auth_unavailable(ex);
-		(void)auth_check_done(chk);
+		(void)auth_step_done(&chk->step);
 	}
 }
 
@@ -461,16 +496,16 @@ static struct store_script auth_lua_user = STORE_SCRIPT("login user",
 static void
 auth_on_user(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
-	struct exchange		*ex = chk->ex;
+	struct auth_signin	*chk = arg;
+	struct exchange		*ex = chk->step.ex;
 
 	if (ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(&chk->step);
 		return;
 	}
 	if (err != NULL) {
 		auth_unavailable(ex);
-		(void)auth_check_done(chk);
+		(void)auth_step_done(&chk->step);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
@@ -479,21 +514,22 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 	    reply->element[2]->type == REDIS_REPLY_STRING &&
 	    reply->element[3]->type == REDIS_REPLY_STRING &&
 	    reply->element[0]->len == USER_IDLEN &&
-	    reply->element[1]->len < sizeof(chk->phc)) {
+	    reply->element[1]->len < sizeof(chk->pw.phc)) {
 		memcpy(chk->user, reply->element[0]->str, USER_IDLEN);
-		memcpy(chk->phc, reply->element[1]->str,
+		memcpy(chk->pw.phc, reply->element[1]->str,
 		    reply->element[1]->len);
-		chk->usable = strcmp(reply->element[2]->str, "1") != 0;
-		chk->step = strcmp(reply->element[3]->str, "1") == 0;
+		chk->pw.usable = strcmp(reply->element[2]->str, "1") != 0;
+		chk->mfa = strcmp(reply->element[3]->str, "1") == 0;
 	}
-	password_params_from(ex->cfg, &chk->params);
-	auth_hash(chk, auth_verify_work, auth_verify_done);
+	password_params_from(ex->cfg, &chk->pw.params);
+	auth_hash(&chk->step, auth_signin_work, auth_verify_done);
 }
 
 /* The sign-in is within its limits: look the user up. */
 static void
-auth_login_lookup(struct auth_check *chk)
+auth_login_lookup(struct auth_step *step)
 {
+	struct auth_signin *chk = auth_signin_of(step);
 	char		 key[STORE_KEYLEN];
 	const char	*argv[2];
 
@@ -502,14 +538,14 @@ auth_login_lookup(struct auth_check *chk)
 	if (user_key(key, sizeof(key), argv[1], USER_KEY_EMAIL, chk->email) ==
 	    -1 || store_eval(chk->st, &auth_lua_user, auth_on_user, chk, 1, 2,
 	    argv, NULL) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(&chk->step);
 }
 
 /* Within its limits: make sure rd names no dangling org, then look up. */
 static void
-auth_login_rd(struct auth_check *chk)
+auth_login_rd(struct auth_step *step)
 {
-	auth_rd_verify(chk, chk->rd, auth_login_lookup);
+	auth_rd_verify(step, auth_signin_of(step)->rd, auth_login_lookup);
 }
 
 /*
@@ -519,22 +555,26 @@ auth_login_rd(struct auth_check *chk)
  * do not lock its owner out of a browser they signed in with before.
  */
 static void
-auth_login_rate(struct exchange *ex, struct auth_check *chk)
+auth_login_rate(struct exchange *ex, struct auth_signin *chk)
 {
 	char	dev[DEVICE_NONCE_LEN + 1], acct[DEVICE_NONCE_LEN + 8];
 
+	chk->rate.email = chk->email;
+	chk->rate.rd = chk->rd;
 	if (device_check(ex->cfg, request_header(ex->req, "cookie"),
 	    chk->email, dev, sizeof(dev)) == 0) {
 		(void)snprintf(acct, sizeof(acct), "device:%s", dev);
-		auth_rate(chk, "login", acct, auth_login_rd);
+		auth_rate(&chk->rate, &chk->step, "login", acct,
+		    auth_login_rd);
 	} else
-		auth_rate(chk, "login", chk->email, auth_login_rd);
+		auth_rate(&chk->rate, &chk->step, "login", chk->email,
+		    auth_login_rd);
 }
 
 void
 auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 {
-	struct auth_check *chk;
+	struct auth_signin *chk;
 	struct form	 f;
 	const char	*why, *email, *pw;
 	char		 rd[REDIRECT_MAX + 1], reason[160];
@@ -555,21 +595,24 @@ auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 	} else if (ex->w->store == NULL ||
 	    !store_healthy(ex->w->store)) {
 		auth_unavailable(ex);
-	} else if ((chk = auth_check_new(ex, AUTH_LOGIN)) == NULL) {
+	} else if ((chk = calloc(1, sizeof(*chk))) == NULL) {
 		auth_unavailable(ex);
 	} else {
+		auth_step_start(&chk->step, ex, ex->w->store,
+		    auth_signin_free);
+		chk->st = chk->step.st;
 		(void)strcpy(chk->rd, rd);
 		if (email == NULL || pw == NULL || strlen(pw) >
 		    PASSWORD_MAX_BYTES || user_email_normalize(email,
 		    chk->email, reason, sizeof(reason)) == -1 ||
-		    (chk->password = strdup(pw)) == NULL) {
+		    (chk->pw.password = strdup(pw)) == NULL) {
 			(void)snprintf(chk->email, sizeof(chk->email), "%.*s",
 			    (int)(sizeof(chk->email) - 1), email != NULL ?
 			    email : "");
 			auth_login_failed(ex, chk, "bad_form");
-			(void)auth_check_done(chk);
+			(void)auth_step_done(&chk->step);
 		} else {
-			chk->pwlen = strlen(pw);
+			chk->pw.pwlen = strlen(pw);
 			auth_login_rate(ex, chk);
 		}
 	}
@@ -598,10 +641,17 @@ auth_logged_out(struct exchange *ex, const char *user)
 	client_answer(ex, &r, NULL);
 }
 
+/* A pending sign-out: only its step record. */
+static void
+auth_signout_free(struct auth_step *step)
+{
+	free(step);
+}
+
 static void
 auth_on_destroyed(void *arg, enum session_status status, const char *user)
 {
-	struct exchange	*ex = auth_check_done(arg);
+	struct exchange	*ex = auth_step_done(arg);
 
 	if (ex == NULL)
 		return;
@@ -614,7 +664,7 @@ auth_on_destroyed(void *arg, enum session_status status, const char *user)
 void
 auth_on_logout_form(struct exchange *ex, struct evbuffer *body)
 {
-	struct auth_check *chk;
+	struct auth_step *chk;
 	struct form	 f;
 	const char	*why;
 	char		 id[SESSION_ID_LEN + 2], scope[AUTH_SCOPE_MAX];
@@ -631,12 +681,15 @@ auth_on_logout_form(struct exchange *ex, struct evbuffer *body)
 	} else if (!auth_cookie(ex, id, sizeof(id))) {
 		auth_logged_out(ex, "");
 	} else if (ex->w->store == NULL ||
-	    (chk = auth_check_new(ex, AUTH_LOGOUT)) == NULL) {
+	    (chk = calloc(1, sizeof(*chk))) == NULL) {
 		auth_unavailable(ex);
-	} else if (session_destroy(chk->st, id, scope, auth_on_destroyed,
-	    chk) == -1) {
-		(void)auth_check_done(chk);
-		auth_unavailable(ex);
+	} else {
+		auth_step_start(chk, ex, ex->w->store, auth_signout_free);
+		if (session_destroy(chk->st, id, scope, auth_on_destroyed,
+		    chk) == -1) {
+			(void)auth_step_done(chk);
+			auth_unavailable(ex);
+		}
 	}
 	OPENSSL_cleanse(id, sizeof(id));
 	form_free(&f);

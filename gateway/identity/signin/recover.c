@@ -79,8 +79,13 @@ enum recover_page {
  * browser that asked, "<user id>:<hex SHA-256 of the cookie's value>". */
 #define RECOVER_VALUE_LEN	(USER_IDLEN + 1 + SESSION_HASH_LEN)
 
-/* One request's chain; owned by its auth_check (ext). */
+/*
+ * One request's chain: its step record (step.h) and the recovery's state.
+ * Owned by its pending callback once recover_start() began it.
+ */
 struct recover {
+	struct auth_step chain;
+	struct auth_rate rate;		/* the "magic" or "reset" class */
 	enum recover_kind kind;
 	enum recover_step step;
 	enum recover_page page;
@@ -91,8 +96,7 @@ struct recover {
 	char		 host[300];		/* checked: an app's host */
 	char		 org[AUTH_ORG_SLUGMAX + 1];	/* its {org} label */
 	char		 rd[REDIRECT_MAX + 1];
-	char		*newpw;
-	size_t		 newlen;
+	struct auth_pwnew pwn;		/* a reset's new password */
 	char		 why[PASSWORD_WHYLEN];
 	char		 sid[SESSION_ID_LEN + 1];
 	char		 bind[SESSION_ID_LEN + 2];	/* magic: the cookie */
@@ -103,22 +107,30 @@ struct recover {
 static const char *const recover_kinds[] = { "magic", "reset" };
 
 static void
-recover_free(void *p)
+recover_free(struct recover *r)
 {
-	struct recover	*r = p;
-
-	if (r->newpw != NULL) {
-		OPENSSL_cleanse(r->newpw, r->newlen);
-		free(r->newpw);
-	}
+	auth_pwnew_clear(&r->pwn);
 	OPENSSL_cleanse(r, sizeof(*r));
 	free(r);
 }
 
 static struct recover *
-recover_of(struct auth_check *chk)
+recover_of(struct auth_step *chk)
 {
-	return chk->ext;
+	return AUTH_STEP_STATE(chk, struct recover, chain);
+}
+
+static void
+recover_release(struct auth_step *chk)
+{
+	recover_free(recover_of(chk));
+}
+
+/* On a hashing thread: the new password's hash. */
+static void
+recover_hash_work(void *chk)
+{
+	auth_pwnew_run(&recover_of(chk)->pwn);
 }
 
 static const char *
@@ -249,7 +261,7 @@ recover_value_check(struct exchange *ex, struct recover *r, const char *v,
 
 /* End the chain with a page. */
 static void
-recover_end(struct auth_check *chk, enum recover_page page, int status,
+recover_end(struct auth_step *chk, enum recover_page page, int status,
     const char *reason)
 {
 	struct exchange	*ex = chk->ex;
@@ -257,7 +269,7 @@ recover_end(struct auth_check *chk, enum recover_page page, int status,
 	chk->ex = NULL;
 	ex->check = NULL;
 	recover_page(ex, recover_of(chk), page, status, reason);
-	(void)auth_check_done(chk);
+	(void)auth_step_done(chk);
 }
 
 
@@ -282,12 +294,12 @@ recover_magic_allowed(const struct config *cfg, const redisReply *reply)
 static void
 recover_on_put(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	char			 link[600], mins[24];
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	(void)snprintf(link, sizeof(link), "https://%s%s?token=%s", r->host,
 	    recover_path(r), r->token);
@@ -309,13 +321,13 @@ recover_on_put(void *arg, const redisReply *reply, const char *err)
 
 /* Make the token and store its hash; the mail goes in recover_on_put(). */
 static void
-recover_put(struct auth_check *chk)
+recover_put(struct auth_step *chk)
 {
 	struct recover	*r = recover_of(chk);
 	char		 value[RECOVER_VALUE_LEN + 1];
 
 	if (session_new_id(r->token, sizeof(r->token)) == -1) {
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 		return;
 	}
 	session_hash(r->token, r->hash);
@@ -327,7 +339,7 @@ recover_put(struct auth_check *chk)
 	if (acctstore_otk_put(chk->st, recover_kinds[r->kind], r->hash,
 	    r->user, value, chk->ex->cfg->token_ttl / 1000, recover_on_put,
 	    chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* The request came on an app's "{org}.rest" host: is its label an org?  A
@@ -335,11 +347,11 @@ recover_put(struct auth_check *chk)
 static void
 recover_on_org(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
 		log_event(LOG_LEVEL_WARN, "mail", "outcome", "refused",
@@ -355,11 +367,11 @@ recover_on_org(void *arg, const redisReply *reply, const char *err)
 static void
 recover_on_brief(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
 	    strcmp(reply->element[0]->str, "1") == 0 ||
@@ -372,16 +384,16 @@ recover_on_brief(void *arg, const redisReply *reply, const char *err)
 		recover_put(chk);
 	else if (acctstore_org_exists(chk->st, r->org, recover_on_org, chk) ==
 	    -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 static void
 recover_on_email(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct recover		*r = recover_of(chk);
 
-	if (auth_check_reply(chk, reply, err) == NULL)
+	if (auth_step_reply(chk, reply, err) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_STRING || reply->len != USER_IDLEN) {
 		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
@@ -390,7 +402,7 @@ recover_on_email(void *arg, const redisReply *reply, const char *err)
 	memcpy(r->user, reply->str, USER_IDLEN + 1);
 	if (acctstore_user_brief(chk->st, r->user, recover_on_brief, chk) ==
 	    -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* ---- use: token -> session or new password ---- */
@@ -398,18 +410,18 @@ recover_on_email(void *arg, const redisReply *reply, const char *err)
 static void
 recover_on_created(void *arg, enum session_status status)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex = chk->ex;
 	struct recover		*r = recover_of(chk);
 	char			 extra[600], enc[3 * REDIRECT_MAX + 1];
 	char			 loc[3 * REDIRECT_MAX + 32];
 
 	if (ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		return;
 	}
 	if (status == SESSION_ERROR) {
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 		return;
 	}
 	if (status == SESSION_NONE) {		/* disabled meanwhile */
@@ -423,7 +435,7 @@ recover_on_created(void *arg, enum session_status status)
 		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
 	}
 	auth_audit(ex, "login", r->user, r->user, 1, "magic_link");
-	ex = auth_check_done(chk);
+	ex = auth_step_done(chk);
 	client_answer(ex, &(struct pages_resp){ .status = 303,
 	    .location = loc, .extra = extra }, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
@@ -432,12 +444,12 @@ recover_on_created(void *arg, enum session_status status)
 static void
 recover_on_password_set(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	char			 n[24];
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
 		recover_end(chk, RPAGE_DEAD, 400, "user_gone");
@@ -454,32 +466,32 @@ recover_on_password_set(void *arg, const redisReply *reply, const char *err)
 static void
 recover_on_hashed(void *arg)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct recover		*r = recover_of(chk);
 	int64_t			 now = (int64_t)time(NULL);
 
 	if (chk->ex == NULL) {
-		(void)auth_check_done(chk);
+		(void)auth_step_done(chk);
 		return;
 	}
-	if (chk->newphc[0] == '\0' || acctstore_set_password(chk->st,
-	    r->user, "", chk->newphc, "", now, recover_on_password_set, chk) ==
+	if (r->pwn.phc[0] == '\0' || acctstore_set_password(chk->st,
+	    r->user, "", r->pwn.phc, "", now, recover_on_password_set, chk) ==
 	    -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* The token is consumed: it was <reply>'s user's; finish the step. */
 static void
 recover_on_taken(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	struct session_limits	 lim;
 	char			 scope[AUTH_SCOPE_MAX];
 	char			 user[USER_IDLEN + 1];
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	(void)snprintf(user, sizeof(user), "%s", r->user);
 	if (reply->type != REDIS_REPLY_STRING || recover_value_check(ex, r,
@@ -495,17 +507,17 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
 		    session_create(chk->st, r->sid, r->user, "magic", 0, scope,
 		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
-			auth_check_unavailable(chk);
+			auth_step_unavailable(chk);
 		return;
 	}
-	password_params_from(ex->cfg, &chk->params);
-	auth_hash(chk, auth_hash_work, recover_on_hashed);
+	password_params_from(ex->cfg, &r->pwn.params);
+	auth_hash(chk, recover_hash_work, recover_on_hashed);
 }
 
 /* Check the new password of <chk> against the rules and the context of
  * brief <reply> (the email, the user's org slugs): 0, or -1 and r->why. */
 static int
-recover_password_check(const struct config *cfg, struct auth_check *chk,
+recover_password_check(const struct config *cfg, struct auth_step *chk,
     const redisReply *reply)
 {
 	struct recover	*r = recover_of(chk);
@@ -515,7 +527,7 @@ recover_password_check(const struct config *cfg, struct auth_check *chk,
 	for (i = 3; i < reply->elements && n < SESSION_MAX_ORGS; i++)
 		if (reply->element[i]->type == REDIS_REPLY_STRING)
 			orgs[n++] = reply->element[i]->str;
-	return password_check(cfg->pwrules, chk->newpw, chk->newlen,
+	return password_check(cfg->pwrules, r->pwn.pw, r->pwn.len,
 	    &(struct password_context){ .email = r->email, .words = orgs,
 	    .nwords = n }, r->why, sizeof(r->why));
 }
@@ -528,11 +540,11 @@ recover_on_user_of_token(void *arg, const redisReply *reply,
 static void
 recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
 	    strcmp(reply->element[0]->str, "1") == 0) {
@@ -556,19 +568,19 @@ recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 	}
 	if (acctstore_otk_take(chk->st, recover_kinds[r->kind], r->hash, 1,
 	    recover_on_taken, chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 static void
 recover_on_user_of_token(void *arg, const redisReply *reply,
     const char *err)
 {
-	struct auth_check	*chk = arg;
+	struct auth_step	*chk = arg;
 	struct exchange		*ex;
 	struct recover		*r = recover_of(chk);
 	int			 rc = -1;
 
-	if ((ex = auth_check_reply(chk, reply, err)) == NULL)
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_STRING)
 		rc = recover_value_check(ex, r, reply->str, reply->len);
@@ -580,14 +592,14 @@ recover_on_user_of_token(void *arg, const redisReply *reply,
 	}
 	if (acctstore_user_brief(chk->st, r->user, recover_on_token_brief,
 	    chk) == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* ---- entry ---- */
 
 /* Within the limits: look up the address or the token. */
 static void
-recover_lookup(struct auth_check *chk)
+recover_lookup(struct auth_step *chk)
 {
 	struct recover	*r = recover_of(chk);
 	int		 rc;
@@ -601,39 +613,32 @@ recover_lookup(struct auth_check *chk)
 		    r->hash, 0, recover_on_user_of_token, chk);
 	}
 	if (rc == -1)
-		auth_check_unavailable(chk);
+		auth_step_unavailable(chk);
 }
 
 /* rd names no dangling org (it is where a magic link lands): go on. */
 static void
-recover_rd(struct auth_check *chk)
+recover_rd(struct auth_step *chk)
 {
-	struct recover	*r = chk->ext;
-
-	auth_rd_verify(chk, r->rd, recover_lookup);
+	auth_rd_verify(chk, recover_of(chk)->rd, recover_lookup);
 }
 
 static void
 recover_start(struct exchange *ex, struct recover *r)
 {
-	struct auth_check	*chk;
+	struct auth_step	*chk = &r->chain;
 	struct store		*st = ex->w->store;
 
-	if (st == NULL || !store_healthy(st) ||
-	    (chk = auth_check_new(ex, AUTH_ACCOUNT)) == NULL) {
+	if (st == NULL || !store_healthy(st)) {
 		recover_free(r);
 		auth_unavailable(ex);
 		return;
 	}
-	chk->ext = r;
-	chk->ext_free = recover_free;
-	chk->newpw = r->newpw;		/* auth_check_done() wipes it */
-	chk->newlen = r->newlen;
-	r->newpw = NULL;
+	auth_step_start(chk, ex, st, recover_release);
 	if (r->step == RECOVER_PEEK)	/* a GET: nothing to guess */
 		recover_rd(chk);
 	else
-		auth_rate(chk, recover_kinds[r->kind], r->step ==
+		auth_rate(&r->rate, chk, recover_kinds[r->kind], r->step ==
 		    RECOVER_REQUEST ? r->email : NULL, recover_rd);
 }
 
@@ -661,9 +666,9 @@ recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 			    strcmp(np, cf) != 0)
 				return "The new passwords do not match.";
 			if (strlen(np) > PASSWORD_MAX_BYTES ||
-			    (r->newpw = strdup(np)) == NULL)
+			    (r->pwn.pw = strdup(np)) == NULL)
 				return "The new password is too long.";
-			r->newlen = strlen(np);
+			r->pwn.len = strlen(np);
 		}
 		return NULL;
 	}
