@@ -7,7 +7,7 @@
  * The types of the sections are in their own headers, for a module that
  * reads only those: confaddr.h (addresses, prefixes, positions, names),
  * conflisten.h (listeners, certificates), confapp.h (apps from policy
- * files), confmail.h, confwebhook.h, confratelimit.h.  The snapshot
+ * files), confmail.h, confsso.h, confwebhook.h, confratelimit.h.  The snapshot
  * functions are in snapshot.c; loading is in loader/ (loader.h).
  */
 #ifndef POSTERN_CONFIG_H
@@ -21,6 +21,7 @@
 #include "confapp.h"
 #include "conflisten.h"
 #include "confmail.h"
+#include "confsso.h"
 #include "confwebhook.h"
 #include "log.h"
 
@@ -157,6 +158,7 @@ struct config {
 	int		 needs_redis;	/* an app has protect: true */
 
 	struct config_mail *mail;	/* NULL: mail is not configured */
+	struct config_sso *sso;		/* NULL: no sso: section */
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
 	/* Frees the snapshot and the parts higher layers own; set by the
