@@ -126,7 +126,8 @@ seccmd_rotate(struct store_sync *ss, const struct config *cfg)
 
 /*
  * `secrets seal --purpose P`: a config value from the line on stdin.
- * A webhook secret is 16 to 64 bytes, an SMTP password 1 to TOTP_SEAL_MAX.
+ * A webhook secret is 16 to 64 bytes, an SMTP password or an OpenID
+ * Connect client secret 1 to TOTP_SEAL_MAX.
  */
 static int
 seccmd_seal(const struct config *cfg, const char *purpose)
@@ -135,7 +136,7 @@ seccmd_seal(const struct config *cfg, const char *purpose)
 	size_t	n, min = 16, max = TOTP_SECRET_MAX;
 	int	rc = 1;
 
-	if (strcmp(purpose, "smtp") == 0)
+	if (strcmp(purpose, "smtp") == 0 || strcmp(purpose, "sso") == 0)
 		min = 1, max = TOTP_SEAL_MAX;
 	if (fgets(line, sizeof(line), stdin) == NULL) {
 		fprintf(stderr, "postern secrets seal: give the value on "
@@ -180,6 +181,18 @@ seccmd_config_values(const struct config *cfg)
 			printf("webhooks: %s: replace its secret with "
 			    "sealed:%s\n", cfg->webhooks[i].url, out);
 	}
+	for (i = 0; cfg->sso != NULL && i < cfg->sso->nproviders; i++) {
+		const char *s = cfg->sso->providers[i].sealed;
+
+		if (s == NULL || config_unseal(cfg, "sso", s, v, sizeof(v),
+		    &len) != 1)
+			continue;
+		if (totp_seal(cfg->keys->seal, "sso", v, len, out,
+		    sizeof(out)) == 0)
+			printf("sso.providers: %s: replace its client_secret "
+			    "with sealed:%s\n", cfg->sso->providers[i].name,
+			    out);
+	}
 	OPENSSL_cleanse(v, sizeof(v));
 }
 
@@ -222,9 +235,10 @@ seccmd_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "seal") == 0) {
 		if (sc.purpose == NULL || (strcmp(sc.purpose, "webhook") != 0 &&
-		    strcmp(sc.purpose, "smtp") != 0)) {
+		    strcmp(sc.purpose, "smtp") != 0 &&
+		    strcmp(sc.purpose, "sso") != 0)) {
 			fprintf(stderr, "postern secrets seal: --purpose "
-			    "webhook or smtp\n");
+			    "webhook, smtp or sso\n");
 			rc = 2;
 		} else
 			rc = seccmd_seal(sc.cli.cfg, sc.purpose);

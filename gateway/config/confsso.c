@@ -14,7 +14,8 @@ config_sso_provider(const struct config_sso *sso, const char *name,
 	if (sso == NULL)
 		return NULL;
 	for (i = 0; i < sso->nproviders; i++)
-		if (strlen(sso->providers[i].name) == len &&
+		if (sso->providers[i].name != NULL &&
+		    strlen(sso->providers[i].name) == len &&
 		    memcmp(sso->providers[i].name, name, len) == 0)
 			return &sso->providers[i];
 	return NULL;

@@ -51,8 +51,10 @@ struct config_sso_provider {
 	char		*client_secret;	/* from a file, a credential or a
 					 * sealed value; wiped; NULL with
 					 * private_key_jwt */
+	char		*sealed;	/* client_secret: "sealed:v1..." */
 	enum config_sso_auth client_auth;
 	char		*private_key_file; /* PEM EC P-256, private_key_jwt */
+	struct evp_pkey_st *private_key; /* loaded from it (EVP_PKEY) */
 	char		*key_id;	/* kid of that key, or NULL */
 	char		**scopes;	/* "openid" first */
 	size_t		 nscopes;

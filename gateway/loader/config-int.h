@@ -3,7 +3,7 @@
  * keys, the server, Redis, secret and password sections; configtls.c:
  * certificates; configload.c: a snapshot's life, policies and roles;
  * configauth.c: sessions, the assertion keys and branding; configacct.c:
- * mfa, account, rate limits, audit, webhooks; configmail.c: mail).  Not an
+ * mfa, account, rate limits, audit, webhooks; configmail.c: mail; configsso.c: sso).  Not an
  * API for other modules.
  */
 #ifndef POSTERN_CONFIG_INT_H
@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 struct config;
+struct config_sso;
 struct diag;
 struct stat;
 struct yconf;
@@ -91,6 +92,22 @@ void		 config_account_check(struct config *cfg, struct diag *d);
 /* configmail.c: the mail section (templates included). */
 void		 config_on_mail(struct yconf *, yaml_node_t *, void *);
 void		 config_mail_free(struct config_mail *);
+/*
+ * Read the secret in file <path> (1 to <max> bytes, no NUL; trailing line
+ * breaks dropped) into a malloc'ed string *<out>.  0, or -1 with <err>.
+ */
+int		 config_read_secret(const char *path, size_t max, char **out,
+		    char *err, size_t errlen);
+/* configsso.c: the sso section. */
+void		 config_on_sso(struct yconf *, yaml_node_t *, void *);
+void		 config_sso_free(struct config_sso *);
+/* After config_keys(): sealed client secrets, claim-map roles. */
+void		 config_sso_check(struct config *cfg, struct diag *d);
+/* Wipe and free *<s>; NULL-safe. */
+void		 config_sso_wipe(char **s);
+void		 config_sso_strv_free(char ***v, size_t *n);
+/* 1 if <s> is an https:// URL (http:// to loopback) without user info. */
+int		 config_sso_url_ok(const char *s);
 /* After a clean load: derive the secret's keys, load the signer, and
  * check that protected apps have both. */
 void		 config_keys(struct config *cfg, struct diag *d);

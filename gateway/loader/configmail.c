@@ -307,9 +307,8 @@ config_on_mail_text(struct yconf *y, yaml_node_t *n, void *obj)
 		yconf_nomem(y, n);
 }
 
-/* The password: the file's bytes without trailing newlines. */
-static int
-config_mail_read_password(const char *path, char **out, char *err,
+int
+config_read_secret(const char *path, size_t max, char **out, char *err,
     size_t errlen)
 {
 	char	buf[MAIL_PASSWORD_MAX + 1];
@@ -328,10 +327,11 @@ config_mail_read_password(const char *path, char **out, char *err,
 	close(fd);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
-	if (len > MAIL_PASSWORD_MAX || len == 0 || memchr(buf, '\0', len) !=
-	    NULL)
-		(void)snprintf(err, errlen, "%s must hold 1 to %d bytes (no "
-		    "NUL)", path, MAIL_PASSWORD_MAX);
+	if (max > MAIL_PASSWORD_MAX)
+		max = MAIL_PASSWORD_MAX;
+	if (len > max || len == 0 || memchr(buf, '\0', len) != NULL)
+		(void)snprintf(err, errlen, "%s must hold 1 to %zu bytes (no "
+		    "NUL)", path, max);
 	else {
 		if ((*out = strndup(buf, len)) == NULL)
 			(void)snprintf(err, errlen, "out of memory");
@@ -356,7 +356,7 @@ config_on_mail_password(struct yconf *y, yaml_node_t *n, void *obj)
 		free(mc->password);
 		mc->password = NULL;
 	}
-	if (config_mail_read_password(path, &mc->password, err,
+	if (config_read_secret(path, MAIL_PASSWORD_MAX, &mc->password, err,
 	    sizeof(err)) == -1)
 		yconf_error(y, n, "%s: %s", y->key, err);
 	free(path);
