@@ -28,6 +28,8 @@ struct event_base;
 struct listener;
 struct mailer;
 struct webhooks;
+struct httpc;
+struct oidc;
 struct store;
 struct hashpool;
 struct hashpool_port;
@@ -66,6 +68,8 @@ struct worker {
 	struct store		*store;		/* its Redis connection */
 	struct mailer		*mailer;	/* outbound mail (mail.h) */
 	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
+	struct httpc		*httpc;		/* outbound HTTP (httpc.h) */
+	struct oidc		*oidc;		/* SSO providers (oidc.h) */
 	struct audit_outbox	*outbox;	/* worker 0: audit.h */
 	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */

@@ -84,6 +84,7 @@ static const struct ratelimit_class config_rl_defaults[] = {
 	{ "totp", 10, 60 * MS_SEC, 10, 0 },
 	{ "apikey", 1200, 60 * MS_SEC, 0, 0 },
 	{ "share", 120, 60 * MS_SEC, 0, 0 },
+	{ "sso", 30, 60 * MS_SEC, 0, 0 },
 };
 
 int

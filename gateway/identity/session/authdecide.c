@@ -44,6 +44,7 @@
 #include "secret.h"
 #include "worker.h"
 #include "session.h"
+#include "sso.h"
 #include "store.h"
 #include "user.h"
 
@@ -441,7 +442,7 @@ auth_builtin(struct exchange *ex)
 		return 1;
 	}
 	if (authgrant_builtin(ex) || recover_builtin(ex) ||
-	    account_builtin(ex))
+	    account_builtin(ex) || sso_builtin(ex))
 		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&
 	    strcmp(p, "/.postern/logout") != 0)

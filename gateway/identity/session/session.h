@@ -45,7 +45,8 @@ enum session_status {
 struct session {
 	char		user[33];	/* user id */
 	char		email[255];
-	char		method[16];	/* how the user signed in: password */
+	char		method[40];	/* how the user signed in: password,
+					 * magic, sso:<provider> */
 	int		mfa;		/* second factor passed */
 	int		mfa_enrolled;	/* the user has a second factor */
 	char		hash[SESSION_HASH_LEN + 1];	/* its Redis key */

@@ -42,6 +42,7 @@
 #include "secret.h"
 #include "worker.h"
 #include "session.h"
+#include "sso.h"
 #include "store.h"
 #include "user.h"
 
@@ -571,9 +572,34 @@ auth_login_rate(struct exchange *ex, struct auth_signin *chk)
 		    auth_login_rd);
 }
 
+/*
+ * Home-realm discovery: the provider an address of an org in sso.orgs
+ * signs in with, when that org requires it or no password was typed (the
+ * page asks for the email first), else NULL.
+ */
+static const struct config_sso_provider *
+auth_login_realm(struct exchange *ex, const char *email, const char *pw)
+{
+	const struct config_sso_provider *p;
+	char		 norm[USER_EMAILMAX + 1], why[128];
+	int		 required;
+
+	if (email == NULL || user_email_normalize(email, norm, why,
+	    sizeof(why)) == -1 || (p = sso_realm(ex->cfg, norm,
+	    &required)) == NULL)
+		return NULL;
+	if (!required && pw != NULL && pw[0] != '\0')
+		return NULL;
+	if (required && pw != NULL && pw[0] != '\0')
+		log_event(LOG_LEVEL_INFO, "login", "reason", "sso_required",
+		    "request_id", ex->request_id, NULL);
+	return p;
+}
+
 void
 auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 {
+	const struct config_sso_provider *sp;
 	struct auth_signin *chk;
 	struct form	 f;
 	const char	*why, *email, *pw;
@@ -592,6 +618,8 @@ auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 	if (!auth_form_genuine(ex, &f)) {
 		auth_login_page(ex, 403, rd, NULL, "This form has expired. "
 		    "Please sign in again.", "csrf");
+	} else if ((sp = auth_login_realm(ex, email, pw)) != NULL) {
+		sso_send_to(ex, sp, rd, email);
 	} else if (ex->w->store == NULL ||
 	    !store_healthy(ex->w->store)) {
 		auth_unavailable(ex);
