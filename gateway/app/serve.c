@@ -34,6 +34,8 @@
 #include "loader.h"
 #include "log.h"
 #include "mail.h"
+#include "httpc.h"
+#include "oidc.h"
 #include "pool.h"
 #include "proxy.h"
 #include "proxyhead.h"
@@ -310,6 +312,8 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
 	    w, 0)) == NULL ||
 	    (w->webhooks = webhooks_new(w->base, &w->metrics)) == NULL ||
+	    (w->httpc = httpc_new(w->base)) == NULL ||
+	    (w->oidc = oidc_new(w->httpc)) == NULL ||
 	    (w->rl_shed = ratelimit_shed_new()) == NULL ||
 	    (id == 0 && (w->outbox = audit_outbox_new(w)) == NULL)) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
@@ -333,6 +337,8 @@ worker_free(struct worker *w)
 	ratelimit_shed_free(w->rl_shed);
 	mailer_free(w->mailer);	/* logs what it drops */
 	webhooks_free(w->webhooks);
+	oidc_free(w->oidc);	/* waiting flows are told */
+	httpc_free(w->httpc);
 	pool_free(w->pool);	/* its connections go before the base */
 	proxy_cache_free(w);
 	if (w->wake != NULL) {

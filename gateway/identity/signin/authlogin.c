@@ -150,6 +150,7 @@ auth_login_page(struct exchange *ex, int status, const char *rd,
 	lp.reset_link = mail_configured(cfg);
 	lp.magic_link = lp.reset_link && (cfg->magic_links ||
 	    cfg->magic_orgs.n > 0);
+	lp.sso = cfg->sso;
 	auth_page(ex, status, &lp, loginpage_login, NULL, reason);
 }
 

@@ -7,6 +7,8 @@
 
 #include <event2/buffer.h>
 
+#include "confsso.h"
+#include "encode.h"
 #include "loginpage.h"
 
 int
@@ -173,6 +175,30 @@ loginpage_subst(char *tpl, size_t size, const char *pat, const char *rep)
 	return 0;
 }
 
+/* A link per single sign-on provider, keeping the return URL. */
+static int
+loginpage_sso(struct evbuffer *out, const struct loginpage *p)
+{
+	char	rd[3 * 2048 + 1];
+	size_t	i;
+	int	rc = 0;
+
+	if (p->sso == NULL || p->sso->nproviders == 0)
+		return 0;
+	if (encode_pct(p->rd != NULL ? p->rd : "/", "", rd, sizeof(rd)) < 0)
+		(void)strcpy(rd, "%2F");
+	rc |= evbuffer_add_printf(out, "<p>Or sign in with your "
+	    "organisation's account:</p>\n<ul class=\"sso\">\n") < 0;
+	for (i = 0; i < p->sso->nproviders; i++) {
+		rc |= evbuffer_add_printf(out, "<li><a href=\"/.postern/sso/%s/"
+		    "start?rd=%s\">Sign in with ", p->sso->providers[i].name,
+		    rd) < 0;
+		rc |= loginpage_escape(out, p->sso->providers[i].display_name);
+		rc |= evbuffer_add_printf(out, "</a></li>\n") < 0;
+	}
+	return rc | (evbuffer_add_printf(out, "</ul>\n") < 0);
+}
+
 int
 loginpage_login(struct evbuffer *out, const struct loginpage *p)
 {
@@ -202,6 +228,7 @@ loginpage_login(struct evbuffer *out, const struct loginpage *p)
 	if (p->magic_link)
 		rc |= evbuffer_add_printf(out, "<p><a href=\"/.postern/magic\">"
 		    "Email me a sign-in link</a></p>\n") < 0;
+	rc |= loginpage_sso(out, p);
 	return rc | (evbuffer_add_printf(out, "</main></body></html>\n") < 0);
 }
 

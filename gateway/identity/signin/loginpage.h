@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct evbuffer;
+struct config_sso;
 
 struct loginpage {
 	const char	*product;	/* "Postern" unless branded */
@@ -24,6 +25,8 @@ struct loginpage {
 	const char	*notice;	/* neutral message (signed out), or NULL */
 	int		 reset_link;	/* offer /.postern/reset */
 	int		 magic_link;	/* offer /.postern/magic */
+	const struct config_sso *sso;	/* "Sign in with ..." links, or
+					 * NULL */
 };
 
 /* Append the sign-in page to <out>; 0, or -1 if <out> could not grow. */
