@@ -268,6 +268,9 @@ int		 auth_lookup(struct exchange *, const char *id, enum auth_kind);
 void		 auth_login_get(struct exchange *);
 void		 auth_on_login_form(struct exchange *, struct evbuffer *);
 void		 auth_on_logout_form(struct exchange *, struct evbuffer *);
+/* Signed out: the session cookie cleared, audited, then to <location>. */
+void		 auth_logged_out_to(struct exchange *, const char *user,
+		    const char *location);
 /* GET /.postern/login with a session cookie: who is signed in (<s>, or
  * NULL when the cookie named no session). */
 void		 auth_signed_in_page(struct exchange *, const struct session *);

@@ -651,11 +651,13 @@ auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 /* ---- sign-out ---- */
 
 /*
- * Signed out (or was not signed in: <user> ""): clear everything, back to
- * sign-in.  The audit event names the user whose session ended.
+ * Signed out (or was not signed in: <user> ""): clear everything, then to
+ * <location> (the sign-in page, or the provider's end of session).  The
+ * audit event names the user whose session ended.
  */
-static void
-auth_logged_out(struct exchange *ex, const char *user)
+void
+auth_logged_out_to(struct exchange *ex, const char *user,
+    const char *location)
 {
 	struct pages_resp r = { .status = 303 };
 	char		 extra[700];
@@ -664,36 +666,71 @@ auth_logged_out(struct exchange *ex, const char *user)
 	(void)strncat(extra, "Clear-Site-Data: \"cache\", \"cookies\", "
 	    "\"storage\"\r\n", sizeof(extra) - strlen(extra) - 1);
 	r.extra = extra;
-	r.location = "/.postern/login";
+	r.location = location;
 	auth_audit(ex, "logout", user, user, 1, user[0] == '\0' ?
 	    "no_session" : NULL);
 	client_answer(ex, &r, NULL);
 }
 
-/* A pending sign-out: only its step record. */
+static void
+auth_logged_out(struct exchange *ex, const char *user)
+{
+	auth_logged_out_to(ex, user, "/.postern/login");
+}
+
+/* A sign-out: the method of the session it ends (read just before). */
+struct auth_signout {
+	struct auth_step step;
+	char		 method[40];
+};
+
 static void
 auth_signout_free(struct auth_step *step)
 {
-	free(step);
+	free(AUTH_STEP_STATE(step, struct auth_signout, step));
+}
+
+/* Runs before the destroy's answer (one connection, in order). */
+static void
+auth_on_method(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_signout *so = arg;
+
+	if (err == NULL && reply != NULL && reply->type == REDIS_REPLY_STRING)
+		(void)snprintf(so->method, sizeof(so->method), "%s",
+		    reply->str);
 }
 
 static void
 auth_on_destroyed(void *arg, enum session_status status, const char *user)
 {
-	struct exchange	*ex = auth_step_done(arg);
+	struct auth_signout *so = arg;
+	const struct config_sso_provider *p;
+	struct exchange	*ex = so->step.ex;
 
-	if (ex == NULL)
+	if (ex == NULL) {
+		(void)auth_step_done(&so->step);
 		return;
-	if (status == SESSION_ERROR)	/* never claim a sign-out we lack */
+	}
+	if (status == SESSION_ERROR) {	/* never claim a sign-out we lack */
+		(void)auth_step_done(&so->step);
 		auth_unavailable(ex);
-	else
+	} else if (status == SESSION_OK &&
+	    (p = sso_method_provider(ex->cfg, so->method)) != NULL &&
+	    p->post_logout_redirect != NULL) {
+		(void)auth_step_done(&so->step);
+		sso_logout(ex, p, user);	/* the provider's session too */
+	} else {
+		(void)auth_step_done(&so->step);
 		auth_logged_out(ex, status == SESSION_OK ? user : "");
+	}
 }
 
 void
 auth_on_logout_form(struct exchange *ex, struct evbuffer *body)
 {
-	struct auth_step *chk;
+	struct auth_signout *so;
+	char		 hash[SESSION_HASH_LEN + 1], key[STORE_KEYLEN];
 	struct form	 f;
 	const char	*why;
 	char		 id[SESSION_ID_LEN + 2], scope[AUTH_SCOPE_MAX];
@@ -710,13 +747,18 @@ auth_on_logout_form(struct exchange *ex, struct evbuffer *body)
 	} else if (!auth_cookie(ex, id, sizeof(id))) {
 		auth_logged_out(ex, "");
 	} else if (ex->w->store == NULL ||
-	    (chk = calloc(1, sizeof(*chk))) == NULL) {
+	    (so = calloc(1, sizeof(*so))) == NULL) {
 		auth_unavailable(ex);
 	} else {
-		auth_step_start(chk, ex, ex->w->store, auth_signout_free);
-		if (session_destroy(chk->st, id, scope, auth_on_destroyed,
-		    chk) == -1) {
-			(void)auth_step_done(chk);
+		auth_step_start(&so->step, ex, ex->w->store, auth_signout_free);
+		session_hash(id, hash);
+		if (user_key(key, sizeof(key), store_prefix(so->step.st),
+		    USER_KEY_SESSION, hash) == 0)
+			(void)store_command(so->step.st, auth_on_method, so,
+			    "HGET %s method", key);
+		if (session_destroy(so->step.st, id, scope, auth_on_destroyed,
+		    so) == -1) {
+			(void)auth_step_done(&so->step);
 			auth_unavailable(ex);
 		}
 	}

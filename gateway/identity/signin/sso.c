@@ -795,6 +795,54 @@ sso_on_bcl_form(struct exchange *ex, struct evbuffer *body)
 	form_free(&form);
 }
 
+/* ---- RP-initiated logout ---- */
+
+/* The provider's metadata: send the browser to its end_session_endpoint. */
+static void
+sso_on_logout_meta(void *arg, const struct oidc_meta *m, const char *err)
+{
+	struct sso_flow	*f = arg;
+	struct exchange	*ex = sso_detach(f);
+	char		 back[SSO_HOST_MAX + 600];
+	char		*url = NULL;
+
+	if (ex == NULL)
+		goto out;
+	(void)snprintf(back, sizeof(back), "https://%s%s", f->host,
+	    f->p->post_logout_redirect);
+	if (err == NULL && m != NULL && m->end_session_endpoint != NULL &&
+	    (url = malloc(SSO_URL_MAX)) != NULL) {
+		(void)snprintf(url, SSO_URL_MAX, "%s", m->end_session_endpoint);
+		if (sso_param(url, SSO_URL_MAX, "client_id",
+		    f->p->client_id) == -1 || sso_param(url, SSO_URL_MAX,
+		    "post_logout_redirect_uri", back) == -1) {
+			free(url);
+			url = NULL;
+		}
+	}
+	auth_logged_out_to(ex, f->user, url != NULL ? url : "/.postern/login");
+	free(url);
+out:
+	(void)auth_step_done(&f->step);
+}
+
+void
+sso_logout(struct exchange *ex, const struct config_sso_provider *p,
+    const char *user)
+{
+	struct sso_flow	*f;
+
+	if ((f = sso_flow_new(ex, p)) == NULL)
+		return;
+	(void)snprintf(f->user, sizeof(f->user), "%s", user);
+	if (sso_host(ex, f->host, sizeof(f->host)) == -1 ||
+	    oidc_meta_get(ex->w->oidc, p, NULL, sso_on_logout_meta, f) == -1) {
+		ex = sso_detach(f);
+		auth_logged_out_to(ex, f->user, "/.postern/login");
+		(void)auth_step_done(&f->step);
+	}
+}
+
 /* ---- dispatch ---- */
 
 int

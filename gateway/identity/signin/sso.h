@@ -49,6 +49,15 @@ const struct config_sso_provider *sso_realm(const struct config *cfg,
 void	sso_send_to(struct exchange *ex, const struct config_sso_provider *p,
 	    const char *rd, const char *email);
 
+/*
+ * The session of <user> through <p> ended (POST /.postern/logout): end the
+ * provider's session too when it offers RP-initiated logout (its
+ * end_session_endpoint, with client_id and post_logout_redirect_uri
+ * https://<this host><post_logout_redirect>), else back to sign-in.
+ */
+void	sso_logout(struct exchange *ex, const struct config_sso_provider *p,
+	    const char *user);
+
 /* The provider named by session method <method> ("sso:NAME"), or NULL. */
 const struct config_sso_provider *sso_method_provider(
 	    const struct config *cfg, const char *method);
