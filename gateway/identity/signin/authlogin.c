@@ -454,13 +454,70 @@ auth_on_created(void *arg, enum session_status status)
 	(void)auth_step_done(&chk->step);
 }
 
+/* The password was right: the session. */
+static void
+auth_login_session(struct auth_signin *chk)
+{
+	struct exchange		*ex = chk->step.ex;
+	struct session_limits	 lim;
+	char			 scope[AUTH_SCOPE_MAX];
+
+	auth_limits(ex->cfg, &lim);
+	auth_scope(ex, scope, sizeof(scope));
+	auth_drop_current(ex, chk->st);
+	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
+	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
+	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
+		auth_unavailable(ex);
+		(void)auth_step_done(&chk->step);
+	}
+}
+
+/* The user's orgs: a member of one whose sso.orgs entry is required
+ * goes to its provider instead (the password was right: nothing leaks). */
+static void
+auth_on_orgs(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_signin	*chk = arg;
+	struct exchange		*ex = auth_step_reply(&chk->step, reply, err);
+	const struct config_sso_provider *p = NULL;
+	size_t			 i;
+
+	if (ex == NULL)
+		return;
+	for (i = 0; reply->type == REDIS_REPLY_ARRAY && p == NULL &&
+	    i < reply->elements; i++)
+		if (reply->element[i]->type == REDIS_REPLY_STRING)
+			p = sso_org_required(ex->cfg, reply->element[i]->str);
+	if (p == NULL) {
+		auth_login_session(chk);
+		return;
+	}
+	auth_audit(ex, "login", chk->user, chk->email, 0, "sso_required");
+	chk->step.ex = NULL;
+	ex->check = NULL;
+	sso_send_to(ex, p, chk->rd, chk->email);
+	(void)auth_step_done(&chk->step);
+}
+
+static void
+auth_login_orgs(struct auth_signin *chk)
+{
+	char	key[STORE_KEYLEN];
+
+	if (user_key(key, sizeof(key), store_prefix(chk->st),
+	    USER_KEY_USER_ORGS, chk->user) == -1 || store_command(chk->st,
+	    auth_on_orgs, chk, "HKEYS %s", key) == -1) {
+		auth_unavailable(chk->step.ex);
+		(void)auth_step_done(&chk->step);
+	}
+}
+
 static void
 auth_verify_done(void *arg)
 {
 	struct auth_signin	*chk = auth_signin_of(arg);
 	struct exchange		*ex = chk->step.ex;
-	struct session_limits	 lim;
-	char			 scope[AUTH_SCOPE_MAX];
 
 	if (ex == NULL) {
 		(void)auth_step_done(&chk->step);
@@ -473,15 +530,10 @@ auth_verify_done(void *arg)
 		return;
 	}
 	auth_store_rehash(chk);
-	auth_limits(ex->cfg, &lim);
-	auth_scope(ex, scope, sizeof(scope));
-	auth_drop_current(ex, chk->st);
-	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
-	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
-	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
-		auth_unavailable(ex);
-		(void)auth_step_done(&chk->step);
-	}
+	if (sso_any_required(ex->cfg))
+		auth_login_orgs(chk);
+	else
+		auth_login_session(chk);
 }
 
 /* KEYS: email index.  ARGV: prefix.  nil or {id, password, disabled,

@@ -123,6 +123,32 @@ sso_realm(const struct config *cfg, const char *email, int *required)
 	return NULL;
 }
 
+int
+sso_any_required(const struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; cfg->sso != NULL && i < cfg->sso->norgs; i++)
+		if (cfg->sso->orgs[i].required)
+			return 1;
+	return 0;
+}
+
+const struct config_sso_provider *
+sso_org_required(const struct config *cfg, const char *slug)
+{
+	const struct config_sso_org *o;
+	size_t	i;
+
+	for (i = 0; cfg->sso != NULL && i < cfg->sso->norgs; i++) {
+		o = &cfg->sso->orgs[i];
+		if (o->required && strcmp(o->org, slug) == 0)
+			return config_sso_provider(cfg->sso, o->provider,
+			    strlen(o->provider));
+	}
+	return NULL;
+}
+
 /* ---- the flow's state and pages ---- */
 
 static void

@@ -42,6 +42,12 @@ int	sso_builtin(struct exchange *ex);
 const struct config_sso_provider *sso_realm(const struct config *cfg,
 	    const char *email, int *required);
 
+/* 1 if some org of sso.orgs is required to sign in by its provider. */
+int	sso_any_required(const struct config *cfg);
+/* The provider org <slug> must sign in with, or NULL. */
+const struct config_sso_provider *sso_org_required(const struct config *cfg,
+	    const char *slug);
+
 /*
  * Answer <ex> with a redirect to the start of <p>'s flow, keeping the
  * checked return URL <rd> and <email> as the login hint (may be NULL).
