@@ -49,6 +49,7 @@
 #include "secret.h"
 #include "worker.h"
 #include "session.h"
+#include "sso.h"
 #include "store.h"
 #include "user.h"
 
@@ -364,6 +365,23 @@ recover_on_org(void *arg, const redisReply *reply, const char *err)
 	recover_put(chk);
 }
 
+/* Is the user of brief <reply> (<email>) one who must sign in by SSO
+ * (sso.orgs required: by the email's domain or a membership)? */
+static int
+recover_sso_only(const struct config *cfg, const redisReply *reply,
+    const char *email)
+{
+	size_t	i;
+	int	required = 0;
+
+	if (sso_realm(cfg, email, &required) != NULL && required)
+		return 1;
+	for (i = 3; i < reply->elements; i++)
+		if (sso_org_required(cfg, reply->element[i]->str) != NULL)
+			return 1;
+	return 0;
+}
+
 static void
 recover_on_brief(void *arg, const redisReply *reply, const char *err)
 {
@@ -376,7 +394,8 @@ recover_on_brief(void *arg, const redisReply *reply, const char *err)
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
 	    strcmp(reply->element[0]->str, "1") == 0 ||
 	    (r->kind == RECOVER_MAGIC &&
-	    !recover_magic_allowed(ex->cfg, reply))) {
+	    !recover_magic_allowed(ex->cfg, reply)) ||
+	    recover_sso_only(ex->cfg, reply, r->email)) {
 		recover_end(chk, RPAGE_SENT, 200, NULL);	/* the same */
 		return;
 	}
