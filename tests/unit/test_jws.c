@@ -143,7 +143,8 @@ der_to_raw(const unsigned char *der, size_t len, unsigned char raw[64])
 
 /*
  * Sign "<b64 header>.<b64 payload>" with <pk> by <alg> ("RS256", "PS256",
- * "ES256", "ES256-DER" (the DER signature), "EdDSA"); a token to free().
+ * "PS256-salt64" (a salt longer than RFC 7518 3.5's), "ES256", "ES256-DER"
+ * (the DER signature), "EdDSA"); a token to free().
  */
 static char *
 sign_raw(const char *alg, EVP_PKEY *pk, const char *h64, const char *p64)
@@ -154,16 +155,18 @@ sign_raw(const char *alg, EVP_PKEY *pk, const char *h64, const char *p64)
 	size_t		 siglen = sizeof(sig);
 	char		*in, *s64, *tok;
 	int		 ed = strcmp(alg, "EdDSA") == 0;
+	int		 salt = strcmp(alg, "PS256-salt64") == 0 ? 64 : 32;
 
 	assert_true(asprintf(&in, "%s.%s", h64, p64) > 0);
 	assert_int_equal(EVP_DigestSignInit(md, &pctx, ed ? NULL :
 	    EVP_sha256(), NULL, pk), 1);
-	if (strcmp(alg, "PS256") == 0) {
+	if (strncmp(alg, "PS256", 5) == 0) {
 		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx,
 		    RSA_PKCS1_PSS_PADDING), 1);
 		assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx,
 		    EVP_sha256()), 1);
-		assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt),
+		    1);
 	}
 	assert_int_equal(EVP_DigestSign(md, sig, &siglen,
 	    (unsigned char *)in, strlen(in)), 1);
@@ -467,6 +470,9 @@ test_wrong_key_for_alg(void **state)
 	jwk(K.ec, "e1", ",\"alg\":\"ES256\"", e, sizeof(e));
 	jwks_of(set, sizeof(set), e, NULL);
 	expect(set, "EdDSA", K.ed, "{\"alg\":\"EdDSA\"}", JWS_UNKNOWN_KID);
+	/* PSS with another salt length than the hash's (RFC 7518 3.5) */
+	expect(K.jwks, "PS256-salt64", K.rsa, "{\"alg\":\"PS256\"}",
+	    JWS_BAD_SIGNATURE);
 	/* PS256 signature presented as RS256 and the reverse */
 	expect(K.jwks, "PS256", K.rsa, "{\"alg\":\"RS256\"}",
 	    JWS_BAD_SIGNATURE);
@@ -537,6 +543,13 @@ test_loose_encoding(void **state)
 	bad = strdup(tok);
 	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' :
 	    (char)(bad[strlen(bad) - 1] ^ 1);
+	assert_int_equal(check(bad, JWS_ALGS_ALL), JWS_MALFORMED);
+	free(bad);
+	free(tok);
+	/* a part of 4n+1 characters: no such base64url, even if the last is 0 */
+	tok = sign("EdDSA", K.ed, "{\"alg\":\"EdDSA\"}", PAYLOAD);
+	assert_int_equal(strchr(tok, '.') - tok, 20);
+	bad = splice(tok, 20, "A", 0);
 	assert_int_equal(check(bad, JWS_ALGS_ALL), JWS_MALFORMED);
 	free(bad);
 	/* too long, and two parts only */
