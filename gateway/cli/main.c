@@ -19,6 +19,7 @@
 #include "serve.h"
 #include "grantcmd.h"
 #include "seccmd.h"
+#include "ssocmd.h"
 #include "usercmd.h"
 
 struct command {
@@ -55,6 +56,9 @@ static const struct command commands[] = {
 	    "revoke every session of every user" },
 	{ "mail", mailcmd_main, MAILCMD_USAGE,
 	    "send the 'test' mail template once to check the mail: settings" },
+	{ "sso", ssocmd_main, SSOCMD_USAGE,
+	    "fetch a provider's discovery document and keys and show what "
+	    "Postern will use" },
 	{ "keys", cmd_keys, "generate [-c FILE]",
 	    "create the assertion signing key (assertion.key_file) if absent" },
 	{ "secrets", seccmd_main, SECCMD_USAGE,
