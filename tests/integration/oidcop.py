@@ -6,7 +6,7 @@ Python side of it.
     op.start()                              # config written, READY waited for
     op.issuer                               # "http://127.0.0.1:PORT"
     op.register(gw, "corp")                 # a client for that gateway
-    r = op.login(session, start_url, "alice")   # -> the 303 to the callback
+    r = op.login(start_url, "alice", session)   # -> the 303 to the callback
     op.sign(claims, kid="rsa1")             # a JWS signed as the OP would
     op.id_token_claims(nonce=...)           # a valid claim set, to tamper
     op.next_id_token(token)                 # the token endpoint says that
@@ -464,18 +464,28 @@ class OpenIdProvider:
 
     # --- the browser's part --------------------------------------------
 
-    def login(self, session, start, account, consent=True, verify=False,
-              max_hops=10):
-        """Sign in as <account> at this provider, the way a browser would,
-        with the requests.Session <session> (its cookies are the
-        browser's): GET <start> (Postern's /.postern/sso/<p>/start URL, or
-        an authorization URL), follow redirects until the provider's
-        sign-in page, submit the login form and the consent form (or Deny
-        when not <consent>), and follow the provider's redirects up to the
-        first one that leaves it.  Returns that response (a redirect to
-        the RP's callback with code and state, or error=...), not followed,
-        so the test can replay or tamper with it; its .callback is the
-        Location."""
+    def login(self, start, account, session=None, consent=True,
+              verify=False, max_hops=10):
+        """Sign in as <account> (a login name) at this provider, the way a
+        browser would, with the requests.Session <session> (its cookies
+        are the browser's: pass the one that talked to the gateway; None:
+        a new one).  <start> is a URL to GET (Postern's
+        /.postern/sso/<p>/start, or an authorization URL) or a response
+        that redirects (e.g. the gateway's answer to a sign-in button's
+        POST).  Follows redirects to the provider's sign-in page, submits
+        the login form and the consent form (Deny when not <consent>), and
+        follows the provider's redirects up to the first one that leaves
+        it.  Returns that response (the redirect to the RP's callback with
+        code, state and iss, or with error=...), not followed, so the test
+        can replay or tamper with it: .callback is its Location, .session
+        the session.  A session already signed in at the provider (and a
+        grant given before) passes without any form."""
+        session = session or requests.Session()
+        if not isinstance(start, str):
+            assert start.is_redirect, "not a redirect: %d %s" % (
+                start.status_code, start.url)
+            start = urllib.parse.urljoin(start.url,
+                                         start.headers["Location"])
         r = self._follow(session, "GET", start, verify, max_hops)
         for _ in range(3):
             if r.is_redirect:
@@ -495,6 +505,7 @@ class OpenIdProvider:
         assert r.is_redirect, "still at the provider: %s\n%s" % (
             r.url, r.text[:2000])
         r.callback = r.headers["Location"]
+        r.session = session
         return r
 
     def _follow(self, session, method, url, verify, max_hops, data=None):

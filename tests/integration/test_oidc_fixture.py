@@ -61,8 +61,8 @@ def flow(op, account="alice", client_id="corp", nonce=None, **kw):
     verifier, challenge = pkce_pair()
     nonce = nonce or secrets.token_urlsafe(12)
     state = secrets.token_urlsafe(12)
-    r = op.login(requests.Session(), authorize(
-        op, client_id, challenge, nonce=nonce, state=state, **kw), account)
+    r = op.login(authorize(op, client_id, challenge, nonce=nonce,
+                           state=state, **kw), account)
     assert r.status_code in (302, 303)
     assert r.callback.startswith(kw.get("redirect_uri", CB) + "?")
     q = query(r.callback)
@@ -122,6 +122,31 @@ def test_code_flow_with_pkce(corp):
     assert bad_secret.json()["error"] == "invalid_client"
 
 
+def test_login_keeps_the_browser_session(corp):
+    """login() takes a redirecting response as its start and the caller's
+    session: signed in at the provider, the next flow needs no form."""
+    s = requests.Session()
+    verifier, challenge = pkce_pair()
+    first = s.get(authorize(corp, "corp", challenge), allow_redirects=False,
+                  timeout=10)
+    assert first.is_redirect
+    r = corp.login(first, "alice", s)
+    assert r.session is s and query(r.callback)["code"]
+    verifier2, challenge2 = pkce_pair()
+    r2 = corp.login(authorize(corp, "corp", challenge2), "bob", s)
+    code = query(r2.callback)["code"]
+    c = jws_claims(token(corp, code, verifier2,
+                         ("corp", corp.secret)).json()["id_token"])
+    assert c["sub"] == "alice"      # the provider's session, not "bob"
+    # A fresh browser is asked again.
+    verifier3, challenge3 = pkce_pair()
+    r3 = corp.login(authorize(corp, "corp", challenge3), "bob")
+    assert r3.session is not s
+    c = jws_claims(token(corp, query(r3.callback)["code"], verifier3,
+                         ("corp", corp.secret)).json()["id_token"])
+    assert c["sub"] == "bob"
+
+
 def test_unverified_account_and_errors(corp):
     q, verifier, _ = flow(corp, "mallory")
     c = jws_verify(token(corp, q["code"], verifier,
@@ -136,13 +161,12 @@ def test_unverified_account_and_errors(corp):
     assert query(r.headers["Location"])["error"] == "invalid_request"
     # Deny at the consent page: access_denied to the callback.
     _, challenge = pkce_pair()
-    r = corp.login(requests.Session(), authorize(corp, "corp", challenge),
-                   "bob", consent=False)
+    r = corp.login(authorize(corp, "corp", challenge), "bob",
+                   consent=False)
     assert query(r.callback)["error"] == "access_denied"
     # An unknown account cannot sign in.
     with pytest.raises(AssertionError, match="still at the provider"):
-        corp.login(requests.Session(), authorize(corp, "corp", challenge),
-                   "nobody")
+        corp.login(authorize(corp, "corp", challenge), "nobody")
     # A redirect_uri not registered: the provider's own error page.
     r = requests.get(authorize(corp, "corp", challenge,
                                redirect_uri=CB + "x"), timeout=10)
@@ -302,7 +326,7 @@ def test_backchannel_logout(oidc_op, receiver):
     receiver.status = 200
     s = requests.Session()          # the browser: signed in at the provider
     verifier, challenge = pkce_pair()
-    r = oidc_op.login(s, authorize(oidc_op, "corp", challenge), "bob")
+    r = oidc_op.login(authorize(oidc_op, "corp", challenge), "bob", s)
     idt = token(oidc_op, query(r.callback)["code"], verifier,
                 ("corp", secret)).json()["id_token"]
     n = len(receiver.bodies)
