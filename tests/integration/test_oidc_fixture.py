@@ -17,8 +17,8 @@ import urllib.parse
 import pytest
 import requests
 
-from oidcop import (client, jws, jws_claims, jws_verify, new_key, pkce_pair,
-                    sso_section, unb64u)
+from oidcop import (b64u, client, jws, jws_claims, jws_verify, new_key,
+                    pkce_pair, sso_section, unb64u)
 
 CB = "https://localhost:8443/.postern/sso/corp/callback"
 
@@ -393,3 +393,29 @@ def test_register_and_sso_section(oidc_op):
     assert doc["orgs"] == [{"org": "corp", "provider": "corp",
                             "required": True}]
     assert doc["flow_ttl"] == "5m"
+
+
+@pytest.mark.parametrize("alg,kid", [("PS256", "rsa1"), ("EdDSA", "ed1"),
+                                     ("ES256", "ec1")])
+def test_signing_algs(oidc_op_factory, alg, kid):
+    """id_tokens in each alg Postern accepts, and sign() makes the same."""
+    op = oidc_op_factory("algs", keys=[new_key("rsa", "rsa1"),
+                                       new_key("ec", "ec1"),
+                                       new_key("ed25519", "ed1")])
+    op.set_clients([client("corp", [CB], secret="s" * 32, alg=alg)])
+    d = requests.get(op.issuer + "/.well-known/openid-configuration",
+                     timeout=10).json()
+    assert alg in d["id_token_signing_alg_values_supported"]
+    q, verifier, nonce = flow(op)
+    idt = token(op, q["code"], verifier, ("corp", "s" * 32)).json()
+    header = json.loads(unb64u(idt["id_token"].split(".")[0]))
+    assert (header["alg"], header["kid"]) == (alg, kid)
+    assert jws_verify(idt["id_token"], op.keys)["nonce"] == nonce
+    mine = op.sign(op.id_token_claims("corp", nonce), kid=kid, alg=alg)
+    assert jws_verify(mine, op.keys)["aud"] == "corp"
+    # A flipped signature bit is caught.
+    h, c, sig = mine.split(".")
+    raw = bytearray(unb64u(sig))
+    raw[5] ^= 1
+    with pytest.raises(AssertionError):
+        jws_verify(".".join([h, c, b64u(bytes(raw))]), op.keys)
