@@ -13,6 +13,7 @@ Python side of it.
     op.rotate([new_key("ec", "ec2")])       # new signing keys
     op.down() / op.up() / op.hits(path) / op.issued()
     op.backchannel_logout("alice")          # a logout token to the RP now
+    op.confirm_logout(end_session, session) # "sign me out?" -> yes
     op.stop()
 
 Keys are generated here (python3-cryptography: RSA 2048 "rsa1" and P-256
@@ -360,11 +361,12 @@ class OpenIdProvider:
 
     def register(self, gw, provider="corp", client_id=None, secret=None,
                  auth="client_secret_basic", jwk=None, alg="RS256",
-                 hosts=("localhost", "127.0.0.1"), **extra):
+                 hosts=("localhost", "127.0.0.1"),
+                 post_logout="/.postern/login", **extra):
         """Add a client for gateway <gw> (a gwproc.Gateway, or its HTTPS
         port) and its SSO
         provider entry <provider>: the callback on each of <hosts>, the
-        sign-in page as post-logout redirect, back-channel logout to
+        path <post_logout> as post-logout redirect, back-channel logout to
         127.0.0.1.  Returns (client_id, secret); a secret is made up
         unless given (None with private_key_jwt)."""
         client_id = client_id or "postern-%s" % provider
@@ -375,7 +377,7 @@ class OpenIdProvider:
         sso = "/.postern/sso/%s/" % provider
         c = client(client_id, [b + sso + "callback" for b in base],
                    secret=secret, auth=auth, jwk=jwk, alg=alg,
-                   post_logout=[b + "/.postern/login" for b in base],
+                   post_logout=[b + post_logout for b in base],
                    backchannel=base[-1] + sso + "backchannel-logout",
                    **extra)
         self.set_clients([x for x in self.clients
@@ -506,6 +508,32 @@ class OpenIdProvider:
             r.url, r.text[:2000])
         r.callback = r.headers["Location"]
         r.session = session
+        return r
+
+    def confirm_logout(self, start, session, confirm=True, verify=False):
+        """RP-initiated logout as a browser does it: GET <start> (the
+        end-session URL, or a response redirecting to it, e.g. the
+        gateway's answer to its sign-out POST) with <session> (signed in at
+        the provider), submit the provider's "sign me out?" form (yes, or
+        no when not <confirm>), and return the provider's redirect (to the
+        post_logout_redirect_uri), not followed."""
+        if not isinstance(start, str):
+            assert start.is_redirect, "not a redirect: %d %s" % (
+                start.status_code, start.url)
+            start = urllib.parse.urljoin(start.url,
+                                         start.headers["Location"])
+        r = self._follow(session, "GET", start, verify, 10)
+        assert r.status_code == 200 and "op.logoutForm" in r.text, \
+            "no sign-out form at %s: %d\n%s" % (r.url, r.status_code,
+                                                 r.text[:2000])
+        form = dict(re.findall(r'<input type="hidden" name="([^"]+)" '
+                               r'value="([^"]*)"', r.text))
+        if confirm:
+            form["logout"] = "yes"
+        r = self._follow(session, "POST", self.issuer + "/session/end/confirm",
+                         verify, 10, data=form)
+        assert r.is_redirect, "no redirect after sign-out: %d\n%s" % (
+            r.status_code, r.text[:2000])
         return r
 
     def _follow(self, session, method, url, verify, max_hops, data=None):

@@ -7,7 +7,6 @@ provider down and up, RP-initiated and back-channel logout.  The SSO tests
 say, so a failure there is Postern's."""
 import http.server
 import json
-import re
 import secrets
 import ssl
 import threading
@@ -330,17 +329,11 @@ def test_backchannel_logout(oidc_op, receiver):
     idt = token(oidc_op, query(r.callback)["code"], verifier,
                 ("corp", secret)).json()["id_token"]
     n = len(receiver.bodies)
-    r = s.get(oidc_op.issuer + "/session/end?" + urllib.parse.urlencode({
-        "id_token_hint": idt, "state": "st",
-        "post_logout_redirect_uri": "https://localhost:8443/bye"}),
-        timeout=10)
-    assert r.status_code == 200 and "op.logoutForm" in r.text
-    form = dict(re.findall(
-        r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text))
-    r = s.post(oidc_op.issuer + "/session/end/confirm",
-               data=dict(form, logout="yes"), allow_redirects=False,
-               timeout=10)
-    assert r.status_code in (302, 303), r.text
+    r = oidc_op.confirm_logout(oidc_op.issuer + "/session/end?" +
+                               urllib.parse.urlencode({
+                                   "id_token_hint": idt, "state": "st",
+                                   "post_logout_redirect_uri":
+                                   "https://localhost:8443/bye"}), s)
     assert r.headers["Location"] == "https://localhost:8443/bye?state=st"
     assert len(receiver.bodies) == n + 1
     c = jws_verify(receiver.bodies[-1]["logout_token"][0], oidc_op.keys)
@@ -419,3 +412,32 @@ def test_signing_algs(oidc_op_factory, alg, kid):
     raw[5] ^= 1
     with pytest.raises(AssertionError):
         jws_verify(".".join([h, c, b64u(bytes(raw))]), op.keys)
+
+
+def test_rp_logout_as_postern_sends_it(oidc_op):
+    """End-session with client_id and post_logout_redirect_uri (no
+    id_token_hint), as the gateway sends it: "no" keeps the provider
+    session, "yes" ends it."""
+    cid, secret = oidc_op.register(8443, "corp")
+    s = requests.Session()
+    cb = "https://localhost:8443/.postern/sso/corp/callback"
+    oidc_op.login(authorize(oidc_op, cid, pkce_pair()[1], redirect_uri=cb),
+                  "alice", s)
+    end = oidc_op.issuer + "/session/end?" + urllib.parse.urlencode({
+        "client_id": cid,
+        "post_logout_redirect_uri": "https://localhost:8443/.postern/login"})
+    r = oidc_op.confirm_logout(end, s, confirm=False)
+    assert r.headers["Location"] == "https://localhost:8443/.postern/login"
+    r = oidc_op.login(authorize(oidc_op, cid, pkce_pair()[1],
+                                redirect_uri=cb), "ignored", s)
+    assert query(r.callback)["code"], "still signed in at the provider"
+    r = oidc_op.confirm_logout(end, s)
+    assert r.headers["Location"] == "https://localhost:8443/.postern/login"
+    with pytest.raises(AssertionError, match="still at the provider"):
+        oidc_op.login(authorize(oidc_op, cid, pkce_pair()[1],
+                                redirect_uri=cb), "ignored", s)
+    # A post-logout URI not registered: the provider refuses it.
+    r = s.get(oidc_op.issuer + "/session/end?" + urllib.parse.urlencode({
+        "client_id": cid,
+        "post_logout_redirect_uri": "https://evil.example/"}), timeout=10)
+    assert r.status_code == 400
