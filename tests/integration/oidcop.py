@@ -7,6 +7,7 @@ Python side of it.
     op.issuer                               # "http://127.0.0.1:PORT"
     op.register(gw, "corp")                 # a client for that gateway
     r = op.login(start_url, "alice", session)   # -> the 303 to the callback
+    r.callback, r.authorization["nonce"]    # its Location; what the RP sent
     op.sign(claims, kid="rsa1")             # a JWS signed as the OP would
     op.id_token_claims(nonce=...)           # a valid claim set, to tamper
     op.next_id_token(token)                 # the token endpoint says that
@@ -279,6 +280,7 @@ class OpenIdProvider:
 
     def __init__(self, directory, name="op", accounts=None, clients=(),
                  keys=None, ca_file=None, ttl=None):
+        self._visited = []
         self.dir = directory
         self.name = name
         self.port = free_port()
@@ -480,9 +482,12 @@ class OpenIdProvider:
         it.  Returns that response (the redirect to the RP's callback with
         code, state and iss, or with error=...), not followed, so the test
         can replay or tamper with it: .callback is its Location, .session
-        the session.  A session already signed in at the provider (and a
+        the session, .authorization the query of the authorization request
+        (a dict: client_id, redirect_uri, state, nonce, code_challenge...:
+        what a forged id_token must carry to pass the nonce check).  A session already signed in at the provider (and a
         grant given before) passes without any form."""
         session = session or requests.Session()
+        self._visited = []
         if not isinstance(start, str):
             assert start.is_redirect, "not a redirect: %d %s" % (
                 start.status_code, start.url)
@@ -508,6 +513,10 @@ class OpenIdProvider:
             r.url, r.text[:2000])
         r.callback = r.headers["Location"]
         r.session = session
+        r.authorization = next((dict(urllib.parse.parse_qsl(u.query))
+                                for u in map(urllib.parse.urlsplit,
+                                             self._visited)
+                                if u.path == "/auth" and u.query), None)
         return r
 
     def confirm_logout(self, start, session, confirm=True, verify=False):
@@ -540,6 +549,8 @@ class OpenIdProvider:
         """<method> <url>, then GET each Location while it points into the
         provider; the first response that is not such a redirect."""
         for _ in range(max_hops):
+            if url.startswith(self.issuer + "/"):
+                self._visited.append(url)
             r = session.request(method, url, data=data, verify=verify,
                                 allow_redirects=False, timeout=10)
             if not r.is_redirect:

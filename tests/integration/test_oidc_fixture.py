@@ -66,6 +66,8 @@ def flow(op, account="alice", client_id="corp", nonce=None, **kw):
     assert r.callback.startswith(kw.get("redirect_uri", CB) + "?")
     q = query(r.callback)
     assert q.get("state") == state, q
+    assert r.authorization["nonce"] == nonce
+    assert r.authorization["code_challenge"] == challenge
     return q, verifier, nonce
 
 
