@@ -9,7 +9,7 @@ Python side of it.
     r = op.login(start_url, "alice", session)   # -> the 303 to the callback
     r.callback, r.authorization["nonce"]    # its Location; what the RP sent
     op.sign(claims, kid="rsa1")             # a JWS signed as the OP would
-    op.id_token_claims(nonce=...)           # a valid claim set, to tamper
+    op.id_token_claims(aud, nonce, exp=0)   # a claim set to sign or tamper
     op.next_id_token(token)                 # the token endpoint says that
     op.rotate([new_key("ec", "ec2")])       # new signing keys
     op.down() / op.up() / op.hits(path) / op.issued()
@@ -326,7 +326,8 @@ class OpenIdProvider:
                     ready.set()
                 self._log.write(line)
                 self._log.flush()
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + timeout
         while not ready.wait(0.05):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -338,8 +339,11 @@ class OpenIdProvider:
     def stop(self):
         if self.proc is not None:
             stop(self.proc)
+            self._pump.join(5)
+            self.proc.stdout.close()
             self.proc = None
             self._log.close()
+            self.http.close()
 
     def log(self):
         try:
