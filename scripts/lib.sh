@@ -4,6 +4,7 @@
 #
 #   install_packages   install what scripts/packages.txt lists and dpkg lacks
 #   build [DIR]        meson setup DIR (default build) once, then ninja -C DIR
+#   npm_install DIR    DIR's node_modules from its package-lock.json, once
 #   free_port          print a free TCP port on 127.0.0.1
 #   port_is_free PORT  true if PORT can be bound on 127.0.0.1
 
@@ -62,6 +63,14 @@ build() {	# build [DIR]: configure DIR once (default build/), then compile
 		meson setup "$dir" "$POSTERN_ROOT" || return
 	fi
 	ninja -C "$dir"
+}
+
+npm_install() {	# npm_install DIR: npm ci once (npm install if ci fails)
+	local dir=$1
+	case $dir in /*) ;; *) dir="$POSTERN_ROOT/$dir" ;; esac
+	[ -d "$dir/node_modules" ] && return 0
+	(cd "$dir" && { npm ci --no-audit --no-fund >/dev/null 2>&1 ||
+	    npm install --no-audit --no-fund >/dev/null; })
 }
 
 free_port() {

@@ -267,9 +267,11 @@ export class Stack {
 			// connections).
 			for (const p of [...this.procs].reverse())
 				await stopProc(p);
-			if (this.tmp && !process.env.POSTERN_BROWSER_KEEP)
-				fs.rmSync(this.tmp, { recursive: true,
-				    force: true });
+			if (!process.env.POSTERN_BROWSER_KEEP)
+				for (const d of [this.tmp, ...(this.cleanup ??
+				    [])].filter(Boolean))
+					fs.rmSync(d, { recursive: true,
+					    force: true });
 		}
 	}
 
@@ -398,4 +400,64 @@ export function pageHeaders(resp, what) {
 	    `${what}: Cache-Control: no-store`);
 	assert.match(h['content-type'] ?? '', /^text\/html/,
 	    `${what}: an HTML page`);
+}
+
+// A real OpenID Provider (tests/oidc/op.mjs: npm oidc-provider, installed
+// by `npm ci` in tests/oidc) on a free loopback port, started as a child of
+// <stack> (stack.stop() stops it) before stack.start(), since the gateway's
+// sso: section names its issuer.  <accounts>: {login name: claims}.
+// Returns { issuer, dir, register(name, clientId, secret) }: register()
+// (after stack.start()) makes the client for the gateway's provider <name>
+// with the gateway's callback and back-channel logout URIs.
+export async function startProvider(stack, accounts) {
+	const opDir = path.join(ROOT, 'tests', 'oidc');
+	assert.ok(fs.existsSync(path.join(opDir, 'node_modules',
+	    'oidc-provider')), 'npm ci in tests/oidc first');
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(),
+	    `postern-op-${stack.name}-`));
+	const port = await freePort();
+	const issuer = `http://127.0.0.1:${port}`;
+	const jwk = (kp, kid) => ({ ...kp.privateKey.export({ format: 'jwk' }),
+	    kid, use: 'sig' });
+	const conf = path.join(dir, 'op.json');
+	fs.writeFileSync(conf, JSON.stringify({ port, issuer, accounts,
+	    clients: [], jwks: { keys: [
+		jwk(crypto.generateKeyPairSync('rsa',
+		    { modulusLength: 2048 }), 'rsa1'),
+		jwk(crypto.generateKeyPairSync('ec',
+		    { namedCurve: 'P-256' }), 'ec1'),
+	    ] } }), { mode: 0o600 });
+	const op = stack.spawn('openid provider', process.execPath,
+	    [path.join(opDir, 'op.mjs'), conf], path.join(dir, 'op.log'));
+	await waitPort(port, op, 'openid provider');
+	stack.cleanup ??= [];
+	stack.cleanup.push(dir);
+	return {
+		issuer,
+		dir,
+		log: () => fs.readFileSync(path.join(dir, 'op.log'), 'utf8'),
+		async register(name, clientId, secret) {
+			const base = [`https://localhost:${stack.gw.port}`,
+			    `https://127.0.0.1:${stack.gw.port}`];
+			const sso = `/.postern/sso/${name}/`;
+			const r = await fetch(`${issuer}/__test/clients`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ clients: [{
+				    client_id: clientId, client_secret: secret,
+				    redirect_uris: base.map((b) =>
+					`${b}${sso}callback`),
+				    post_logout_redirect_uris: base.map((b) =>
+					`${b}/.postern/login`),
+				    backchannel_logout_uri:
+					`${base[1]}${sso}backchannel-logout`,
+				    backchannel_logout_session_required: true,
+				    response_types: ['code'],
+				    grant_types: ['authorization_code'],
+				    token_endpoint_auth_method:
+					'client_secret_basic' }] }),
+			});
+			assert.equal(r.status, 200, 'client registered');
+		},
+	};
 }

@@ -240,3 +240,32 @@ def postern(tmp_path, upstream, tls_cert, postern_bin):
     yield start
     for gw in started:
         gw.stop()
+
+
+@pytest.fixture
+def oidc_op_factory(tmp_path, tls_cert):
+    """Factory: oidc_op_factory(name="op1", accounts=..., clients=...,
+    keys=...) starts another real OpenID Provider (oidcop.OpenIdProvider:
+    tests/oidc/op.mjs, npm oidc-provider) on a free loopback port; it
+    trusts the test certificate for back-channel logout POSTs.  Each is
+    stopped at the end of the test."""
+    from oidcop import OpenIdProvider
+    started = []
+
+    def start(name=None, **kw):
+        kw.setdefault("ca_file", tls_cert[0])
+        op = OpenIdProvider(tmp_path, name=name or "op%d" % len(started),
+                            **kw)
+        started.append(op)
+        return op.start()
+
+    yield start
+    for op in started:
+        op.stop()
+
+
+@pytest.fixture
+def oidc_op(oidc_op_factory):
+    """A real OpenID Provider with the default accounts (oidcop.ACCOUNTS)
+    and keys (RSA "rsa1", P-256 "ec1"); clients come with op.register()."""
+    return oidc_op_factory("op")
