@@ -27,7 +27,7 @@
 
 #define JWS_RSA_MIN_BITS	2048
 #define JWS_RSA_MAX_BYTES	1024	/* 8192-bit modulus */
-#define JWS_HEADER_MAX		2048	/* decoded header bytes */
+#define JWS_HEADER_MAX		8192	/* decoded header bytes (room for x5c) */
 #define JWS_SIG_MAX		JWS_RSA_MAX_BYTES
 
 struct jwk {
