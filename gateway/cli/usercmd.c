@@ -23,6 +23,7 @@
 #include "store.h"
 #include "user.h"
 #include "usercmd.h"
+#include "usershow.h"
 
 #define PWBUF		(PASSWORD_MAX_BYTES + 2)
 
@@ -41,6 +42,7 @@ static const struct cli_opt usercmd_opts[] = {
 	CLI_OPT("role", 'r', CLI_STR, struct usercmd, role),
 	CLI_OPT("remove", 0, CLI_FLAG, struct usercmd, remove),
 	CLI_OPT("all", 0, CLI_FLAG, struct usercmd, all),
+	CLI_OPT_JSON,
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };
@@ -389,6 +391,20 @@ user_cmd_list(void *arg)
 }
 
 static int
+user_cmd_show(void *arg)
+{
+	struct usercmd	*uc = arg;
+	char		 email[USER_EMAILMAX + 1];
+	int		 rc;
+
+	if (usercmd_email(uc, uc->cli.args[0], email) == -1)
+		return 2;
+	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
+		return rc;
+	return usershow_run(&uc->cli, email);
+}
+
+static int
 org_cmd_add(void *arg)
 {
 	struct usercmd	*uc = arg;
@@ -466,6 +482,7 @@ static const struct cli_action user_actions[] = {
 	{ "enable", user_cmd_state, 1, "all" },
 	{ "revoke-sessions", user_cmd_state, 1, "all" },
 	{ "list", user_cmd_list, 0, "all" },
+	{ "show", user_cmd_show, 1, "json" },
 	{ NULL, NULL, 0, NULL },
 };
 static const struct cli_action org_actions[] = {

@@ -14,7 +14,8 @@ int	usercmd_sessions(int argc, char **argv);
 
 #define USERCMD_USER_USAGE						\
 	"add EMAIL [--name NAME] | passwd EMAIL | disable EMAIL |\n"	\
-	"           enable EMAIL | revoke-sessions EMAIL | list   [-c FILE]"
+	"           enable EMAIL | revoke-sessions EMAIL | list |\n"	\
+	"           show EMAIL [--json]   [-c FILE]"
 #define USERCMD_ORG_USAGE						\
 	"add SLUG [--name NAME] |\n"					\
 	"           member SLUG EMAIL (--role owner|admin|member|viewer | "	\

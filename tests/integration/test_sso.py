@@ -9,6 +9,9 @@ import pytest
 import requests
 import urllib3
 
+import json
+
+from conftest import run_postern
 from oidcop import sso_section
 from test_auth import auth_extra, make_key
 
@@ -74,3 +77,23 @@ def test_code_flow_signs_in_and_lands_on_the_original_url(ssogw):
     hdrs = {k.lower(): v for k, v in echo["headers"]}
     assert hdrs["x-postern-email"] == "alice@corp.example"
     assert hdrs["x-postern-auth"] == "session"
+
+
+def test_user_show_lists_the_linked_identity(ssogw):
+    gw = ssogw()
+    s, start = start_flow(gw)
+    r = gw.op.login(start, "alice", s)
+    assert s.get(r.callback, allow_redirects=False,
+                 verify=False).status_code == 303
+    r = run_postern("user", "show", "-c", str(gw.config),
+                    "Alice@Corp.example", "--json")
+    assert r.returncode == 0, r.stderr
+    u = json.loads(r.stdout)
+    assert u["email"] == "alice@corp.example"
+    assert u["identities"] == [{"provider": "corp", "sub": "alice"}]
+    assert u["password"] is False and u["sessions"] >= 1
+    text = run_postern("user", "show", "-c", str(gw.config),
+                       "alice@corp.example").stdout
+    assert "linked identities:" in text and "corp" in text
+    r = run_postern("user", "show", "-c", str(gw.config), "no@x.example")
+    assert r.returncode != 0 and "no user" in r.stderr

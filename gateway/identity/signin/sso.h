@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include "store.h"
+
 struct config;
 struct config_sso_provider;
 struct exchange;
@@ -29,6 +31,8 @@ struct store;
 
 #define SSO_PATH	"/.postern/sso/"
 #define SSO_COOKIE	"__Host-postern-sso"
+/* A user's linked identities: provider name -> its sub (ssolink.c). */
+#define SSO_KEY_LINKS	STORE_LAYOUT("user:<id>:sso")
 
 /* Serve /.postern/sso/...: 1 if <ex>'s request was one (it is answered or
  * pending), 0 if not. */

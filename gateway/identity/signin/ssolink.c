@@ -30,7 +30,6 @@
 #define SSO_KEY_ID	STORE_LAYOUT("ssoid:<provider>:<sha256hex>")
 #define SSO_KEY_SID	STORE_LAYOUT("ssosid:<provider>:<sha256hex>")
 #define SSO_KEY_JTI	STORE_LAYOUT("ssojti:<provider>:<sha256hex>")
-#define SSO_KEY_LINKS	STORE_LAYOUT("user:<id>:sso")
 #define SSO_MAPS_MAX	16	/* org grants one sign-in applies */
 #define SSO_JTI_TTL	"720000"	/* ms a logout token's jti is kept */
 
