@@ -139,6 +139,17 @@ sso_key(struct sso_flow *f, const char *layout, const char *v, char *key,
 
 /* ---- the session ---- */
 
+/* The provider's amr as the session keeps it. */
+static const char *
+sso_amr_text(unsigned amr)
+{
+	if ((amr & SSO_AMR_MFA) && (amr & SSO_AMR_PWD))
+		return "pwd mfa";
+	if (amr & SSO_AMR_MFA)
+		return "mfa";
+	return (amr & SSO_AMR_PWD) ? "pwd" : "";
+}
+
 static void
 sso_on_created(void *arg, enum session_status status)
 {
@@ -159,19 +170,22 @@ sso_on_created(void *arg, enum session_status status)
 			auth_unavailable(ex);
 		goto out;
 	}
-	if (f->claims.sid[0] != '\0') {	/* for back-channel logout */
-		session_hash(f->sid, hash);
+	/* what the provider said (amr, acr) and its session id (for
+	 * back-channel logout), beside the session's own fields */
+	session_hash(f->sid, hash);
+	if (f->claims.sid[0] != '\0')
 		sso_sha256_hex(f->claims.sid, strlen(f->claims.sid), sh);
-		if (user_key(key, sizeof(key), store_prefix(f->step.st),
-		    USER_KEY_SESSION, hash) == 0)
-			(void)store_command(f->step.st, NULL, NULL,
-			    "HSET %s sso_sid %s", key, sh);
-		if (sso_key(f, SSO_KEY_SID, f->claims.sid, key,
-		    sizeof(key)) == 0)
-			(void)store_command(f->step.st, NULL, NULL,
-			    "SET %s %s PX %llu", key, f->user,
-			    (unsigned long long)ex->cfg->session_lifetime);
-	}
+	else
+		sh[0] = '\0';
+	if (user_key(key, sizeof(key), store_prefix(f->step.st),
+	    USER_KEY_SESSION, hash) == 0)
+		(void)store_command(f->step.st, NULL, NULL, "HSET %s sso_sid %s "
+		    "sso_amr %s sso_acr %s", key, sh, sso_amr_text(f->claims.amr),
+		    f->claims.acr);
+	if (f->claims.sid[0] != '\0' && sso_key(f, SSO_KEY_SID,
+	    f->claims.sid, key, sizeof(key)) == 0)
+		(void)store_command(f->step.st, NULL, NULL, "SET %s %s PX %llu",
+		    key, f->user, (unsigned long long)ex->cfg->session_lifetime);
 	auth_session_cookie(ex->cfg, f->sid, extra, sizeof(extra));
 	(void)snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 	    "Set-Cookie: " SSO_COOKIE "=; Path=/; Max-Age=0; Secure; "
