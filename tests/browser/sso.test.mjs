@@ -113,9 +113,19 @@ test('Sign in with Corp SSO: to the provider and back to the page asked for',
 	assert.equal(await echoed(page, 'x-postern-auth'), 'session');
 	const cookies = await context.cookies(gw.url);
 	assert.ok(cookies.some((c) => c.name === COOKIE), 'a session cookie');
-	// No token of the provider's is passed on to the upstream.
+	// No token of the provider's reaches the upstream: the only JWT in
+	// what it received is the gateway's own assertion.
 	const body = await page.textContent('body');
-	assert.ok(!/eyJ[A-Za-z0-9_-]+\.eyJ/.test(body), 'no JWT upstream');
+	const jwts = body.match(/eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+/g) ?? [];
+	for (const t of jwts) {
+		const claims = JSON.parse(Buffer.from(t.split('.')[1],
+		    'base64url'));
+		assert.notEqual(claims.iss, op.issuer,
+		    'a provider token reached the upstream');
+	}
+	assert.ok(jwts.length >= 1, 'the gateway\'s assertion is there');
+	assert.equal(await page.locator('th', { hasText: /^authorization$/i })
+	    .count(), 0, 'no Authorization header upstream');
 
 	// What the browser carried to the provider: one authorization request
 	// for our client, with PKCE S256, state and nonce, back to the
