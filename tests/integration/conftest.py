@@ -264,8 +264,24 @@ def oidc_op_factory(tmp_path, tls_cert):
         op.stop()
 
 
+@pytest.fixture(scope="session")
+def _oidc_op_shared(tmp_path_factory, tls_cert):
+    from oidcop import OpenIdProvider
+    op = OpenIdProvider(tmp_path_factory.mktemp("oidc"), name="op",
+                        ca_file=tls_cert[0])
+    yield op
+    op.stop()
+
+
 @pytest.fixture
-def oidc_op(oidc_op_factory):
+def oidc_op(_oidc_op_shared):
     """A real OpenID Provider with the default accounts (oidcop.ACCOUNTS)
-    and keys (RSA "rsa1", P-256 "ec1"); clients come with op.register()."""
-    return oidc_op_factory("op")
+    and keys (RSA "rsa1", P-256 "ec1"); clients come with op.register().
+    One process serves the whole session (node takes seconds to start):
+    each test gets it reset (op.reset()), restarted if it died."""
+    op = _oidc_op_shared
+    if not op.alive():
+        op.stop()
+        op.start()
+    op.reset()
+    return op

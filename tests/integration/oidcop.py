@@ -288,6 +288,7 @@ class OpenIdProvider:
         self.accounts = ACCOUNTS if accounts is None else accounts
         self.clients = list(clients)
         self.keys = keys or [new_key("rsa", "rsa1"), new_key("ec", "ec1")]
+        self._initial = (list(self.keys), list(self.clients))
         self.ca_file = ca_file
         self.ttl = ttl
         self.proc = None
@@ -359,6 +360,20 @@ class OpenIdProvider:
                               json=body, timeout=10)
         r.raise_for_status()
         return r.json()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def reset(self):
+        """Back to the state just after start(): its first keys and
+        clients, up, nothing queued, counted or issued (sessions and grants
+        made at the provider stay, but belong to browsers no later test
+        has).  The oidc_op fixture shares one provider between tests."""
+        self.keys, self.clients = list(self._initial[0]), list(
+            self._initial[1])
+        self._control("POST", "reset", {
+            "clients": self.clients,
+            "jwks": {"keys": [k.jwk_private for k in self.keys]}})
 
     def set_clients(self, clients):
         """Replace the registered clients (sessions survive)."""

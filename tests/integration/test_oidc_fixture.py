@@ -443,3 +443,33 @@ def test_rp_logout_as_postern_sends_it(oidc_op):
         "client_id": cid,
         "post_logout_redirect_uri": "https://evil.example/"}), timeout=10)
     assert r.status_code == 400
+
+
+def test_reset(oidc_op):
+    """What a test changes at the shared provider, reset() undoes."""
+    d = oidc_op.issuer + "/.well-known/openid-configuration"
+    first = [k["kid"] for k in requests.get(oidc_op.issuer + "/jwks",
+                                            timeout=10).json()["keys"]]
+    oidc_op.register(8443, "corp")
+    oidc_op.rotate([new_key("ec", "other")])
+    oidc_op.next_id_token("forged")
+    oidc_op.down()
+    assert requests.get(d, timeout=10).status_code == 503
+    assert oidc_op.hits(
+        "/.well-known/openid-configuration") >= 1 and oidc_op.clients
+    oidc_op.reset()
+    assert oidc_op.hits() == {} and oidc_op.issued() == []
+    assert requests.get(d, timeout=10).status_code == 200
+    assert [k["kid"] for k in requests.get(oidc_op.issuer + "/jwks",
+                                           timeout=10).json()["keys"]] == \
+        first == [k.kid for k in oidc_op.keys]
+    assert oidc_op.clients == []
+    # The client is gone, and no forgery waits for the next one.
+    verifier, challenge = pkce_pair()
+    r = requests.get(authorize(oidc_op, "postern-corp", challenge),
+                     timeout=10)
+    assert r.status_code == 400 and "client" in r.text
+    oidc_op.set_clients([client("corp", [CB], secret="s" * 32)])
+    q, verifier, nonce = flow(oidc_op)
+    idt = token(oidc_op, q["code"], verifier, ("corp", "s" * 32)).json()
+    assert jws_verify(idt["id_token"], oidc_op.keys)["nonce"] == nonce

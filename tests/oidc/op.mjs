@@ -37,6 +37,9 @@
 // Test controls, under /__test/ (loopback only, JSON in and out):
 //   POST /__test/clients        {clients}: these clients from now on (the
 //                               RP's redirect URIs are known once it runs)
+//   POST /__test/reset          {clients, jwks}: as if just started with
+//                               these (up, nothing queued, counted or
+//                               issued), for a provider shared by tests
 //   POST /__test/rotate         {jwks}: the signing keys from now on (the
 //                               first key of an alg signs; JWKS shows all)
 //   POST /__test/next-id-token  {id_token}: the token endpoint's next
@@ -339,6 +342,13 @@ async function control(req, res, path) {
 		provider = makeProvider(body.clients);
 		handler = provider.callback();
 		return json(res, 200, { clients: body.clients.length });
+	case 'POST /__test/reset':
+		Object.assign(state, { down: null, nextIdTokens: [], hits: {},
+		    issued: [] });
+		conf.jwks = body.jwks;
+		provider = makeProvider(body.clients);
+		handler = provider.callback();
+		return json(res, 200, {});
 	case 'POST /__test/rotate':
 		initializeKeystore.call(provider, body.jwks);
 		conf.jwks = body.jwks;
