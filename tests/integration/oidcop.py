@@ -13,6 +13,8 @@ Python side of it.
     op.next_id_token(token)                 # the token endpoint says that
     op.rotate([new_key("ec", "ec2")])       # new signing keys
     op.down() / op.up() / op.hits(path) / op.issued()
+    op.cache_control("max-age=0")           # on discovery and JWKS
+    op.reset()                              # as just started (shared one)
     op.backchannel_logout("alice")          # a logout token to the RP now
     op.confirm_logout(end_session, session) # "sign me out?" -> yes
     op.stop()
@@ -424,6 +426,11 @@ class OpenIdProvider:
 
     def up(self):
         self._control("POST", "up")
+
+    def cache_control(self, value):
+        """Discovery and JWKS answer with this Cache-Control header (e.g.
+        "max-age=0", "no-store"); None: none (the start's default)."""
+        self._control("POST", "cache", {"cache_control": value})
 
     def hits(self, path=None):
         """Requests to <path> (e.g. "/.well-known/openid-configuration",

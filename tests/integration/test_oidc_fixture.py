@@ -453,13 +453,18 @@ def test_reset(oidc_op):
     oidc_op.register(8443, "corp")
     oidc_op.rotate([new_key("ec", "other")])
     oidc_op.next_id_token("forged")
+    oidc_op.cache_control("max-age=0")
+    for path in ("/jwks", "/.well-known/openid-configuration"):
+        assert requests.get(oidc_op.issuer + path, timeout=10).headers[
+            "Cache-Control"] == "max-age=0"
     oidc_op.down()
     assert requests.get(d, timeout=10).status_code == 503
     assert oidc_op.hits(
         "/.well-known/openid-configuration") >= 1 and oidc_op.clients
     oidc_op.reset()
     assert oidc_op.hits() == {} and oidc_op.issued() == []
-    assert requests.get(d, timeout=10).status_code == 200
+    r = requests.get(d, timeout=10)
+    assert r.status_code == 200 and "Cache-Control" not in r.headers
     assert [k["kid"] for k in requests.get(oidc_op.issuer + "/jwks",
                                            timeout=10).json()["keys"]] == \
         first == [k.kid for k in oidc_op.keys]

@@ -51,6 +51,9 @@
 //                               status; {hang: true}: no answer at all
 //   POST /__test/up             back to normal (hung requests stay hung
 //                               until their client gives up)
+//   POST /__test/cache          {cache_control}: that Cache-Control header on
+//                               discovery and JWKS answers (null: none,
+//                               the default)
 //   GET  /__test/issued         the claims of every id_token the token
 //                               endpoint answered with, oldest first
 //   POST /__test/backchannel-logout {client_id, sub, sid}: send the client
@@ -85,6 +88,7 @@ const extraClaims = [...new Set([...accounts.values()].flatMap((a) =>
 
 const state = {
 	down: null,		// null, or {status} or {hang: true}
+	cacheControl: null,	// on discovery and JWKS answers
 	nextIdTokens: [],
 	hits: {},
 	issued: [],		// id_token claims, oldest first
@@ -176,9 +180,14 @@ function makeProvider(clients) {
 	return p;
 }
 
-// Record every id_token issued; deliver the queued forgery, if any.
+// Record every id_token issued; deliver the queued forgery, if any.  Give
+// discovery and JWKS the Cache-Control asked for.
 async function deliver(ctx, next) {
 	await next();
+	if (state.cacheControl !== null && ctx.status === 200 &&
+	    (ctx.path === '/jwks' ||
+	    ctx.path === '/.well-known/openid-configuration'))
+		ctx.set('Cache-Control', state.cacheControl);
 	if (ctx.method !== 'POST' || ctx.path !== '/token' ||
 	    ctx.status !== 200 || typeof ctx.body?.id_token !== 'string')
 		return;
@@ -344,7 +353,7 @@ async function control(req, res, path) {
 		return json(res, 200, { clients: body.clients.length });
 	case 'POST /__test/reset':
 		Object.assign(state, { down: null, nextIdTokens: [], hits: {},
-		    issued: [] });
+		    issued: [], cacheControl: null });
 		conf.jwks = body.jwks;
 		provider = makeProvider(body.clients);
 		handler = provider.callback();
@@ -370,6 +379,9 @@ async function control(req, res, path) {
 		return json(res, 200, state.down);
 	case 'POST /__test/up':
 		state.down = null;
+		return json(res, 200, {});
+	case 'POST /__test/cache':
+		state.cacheControl = body.cache_control ?? null;
 		return json(res, 200, {});
 	case 'GET /__test/issued':
 		return json(res, 200, state.issued);
