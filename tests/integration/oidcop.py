@@ -39,12 +39,16 @@ import time
 import urllib.parse
 
 import requests
+import urllib3
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature
 
 from gwproc import ROOT, free_port, stop
+
+# login() talks to the gateway's self-signed certificate, like the tests.
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 OP_DIR = os.path.join(ROOT, "tests", "oidc")
 OP_SCRIPT = os.path.join(OP_DIR, "op.mjs")
