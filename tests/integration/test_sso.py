@@ -97,3 +97,17 @@ def test_user_show_lists_the_linked_identity(ssogw):
     assert "linked identities:" in text and "corp" in text
     r = run_postern("user", "show", "-c", str(gw.config), "no@x.example")
     assert r.returncode != 0 and "no user" in r.stderr
+
+
+def test_backchannel_logout_ends_the_session(ssogw):
+    gw = ssogw()
+    s, start = start_flow(gw)
+    r = gw.op.login(start, "alice", s)
+    cb = s.get(r.callback, allow_redirects=False, verify=False)
+    assert cb.status_code == 303
+    page = urllib.parse.urljoin(gw.url, cb.headers["Location"])
+    assert s.get(page, allow_redirects=False, verify=False).status_code == 200
+    out = gw.op.backchannel_logout("alice")
+    assert out["status"] in (200, 204), out
+    assert s.get(page, allow_redirects=False, verify=False,
+                 headers={"Accept": "text/html"}).status_code == 302

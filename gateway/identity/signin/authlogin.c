@@ -805,7 +805,7 @@ auth_on_logout_form(struct exchange *ex, struct evbuffer *body)
 		auth_step_start(&so->step, ex, ex->w->store, auth_signout_free);
 		session_hash(id, hash);
 		if (user_key(key, sizeof(key), store_prefix(so->step.st),
-		    USER_KEY_SESSION, hash) == 0)
+		    USER_KEY_SESSION, hash) != -1)
 			(void)store_command(so->step.st, auth_on_method, so,
 			    "HGET %s method", key);
 		if (session_destroy(so->step.st, id, scope, auth_on_destroyed,

@@ -139,6 +139,16 @@ sso_key(struct sso_flow *f, const char *layout, const char *v, char *key,
 
 /* ---- the session ---- */
 
+/* The answer of a write nothing waits for (a failure is the store's to
+ * log). */
+static void
+sso_on_ignored(void *arg, const redisReply *reply, const char *err)
+{
+	(void)arg;
+	(void)reply;
+	(void)err;
+}
+
 /* The provider's amr as the session keeps it. */
 static const char *
 sso_amr_text(unsigned amr)
@@ -178,14 +188,15 @@ sso_on_created(void *arg, enum session_status status)
 	else
 		sh[0] = '\0';
 	if (user_key(key, sizeof(key), store_prefix(f->step.st),
-	    USER_KEY_SESSION, hash) == 0)
-		(void)store_command(f->step.st, NULL, NULL, "HSET %s sso_sid %s "
-		    "sso_amr %s sso_acr %s", key, sh, sso_amr_text(f->claims.amr),
-		    f->claims.acr);
+	    USER_KEY_SESSION, hash) != -1)
+		(void)store_command(f->step.st, sso_on_ignored, NULL,
+		    "HSET %s sso_sid %s sso_amr %s sso_acr %s", key, sh,
+		    sso_amr_text(f->claims.amr), f->claims.acr);
 	if (f->claims.sid[0] != '\0' && sso_key(f, SSO_KEY_SID,
-	    f->claims.sid, key, sizeof(key)) == 0)
-		(void)store_command(f->step.st, NULL, NULL, "SET %s %s PX %llu",
-		    key, f->user, (unsigned long long)ex->cfg->session_lifetime);
+	    f->claims.sid, key, sizeof(key)) != -1)
+		(void)store_command(f->step.st, sso_on_ignored, NULL,
+		    "SET %s %s PX %llu", key, f->user,
+		    (unsigned long long)ex->cfg->session_lifetime);
 	auth_session_cookie(ex->cfg, f->sid, extra, sizeof(extra));
 	(void)snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 	    "Set-Cookie: " SSO_COOKIE "=; Path=/; Max-Age=0; Secure; "
@@ -440,6 +451,7 @@ sso_on_logout(void *arg, const redisReply *reply, const char *err)
 {
 	struct sso_flow	*f = arg;
 	struct exchange	*ex = auth_step_reply(&f->step, reply, err);
+	char		 n[24];
 
 	if (ex == NULL)
 		return;
@@ -451,8 +463,10 @@ sso_on_logout(void *arg, const redisReply *reply, const char *err)
 		sso_bcl_answer(f, 400, "sso_logout_token_replay");
 		return;
 	}
+	(void)snprintf(n, sizeof(n), "%lld", (long long)reply->integer);
 	log_event(LOG_LEVEL_INFO, "sso", "reason", "sso_backchannel_logout",
-	    "provider", f->p->name, "request_id", ex->request_id, NULL);
+	    "provider", f->p->name, "sessions", n, "request_id",
+	    ex->request_id, NULL);
 	sso_bcl_answer(f, 200, NULL);
 }
 
