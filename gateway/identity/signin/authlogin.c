@@ -575,7 +575,7 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 		chk->pw.usable = strcmp(reply->element[2]->str, "1") != 0;
 		chk->mfa = strcmp(reply->element[3]->str, "1") == 0;
 	}
-	password_params_from(ex->cfg, &chk->pw.params);
+	user_password_params(ex->cfg, &chk->pw.params);
 	auth_hash(&chk->step, auth_signin_work, auth_verify_done);
 }
 

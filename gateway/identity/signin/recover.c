@@ -529,7 +529,7 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 			auth_step_unavailable(chk);
 		return;
 	}
-	password_params_from(ex->cfg, &r->pwn.params);
+	user_password_params(ex->cfg, &r->pwn.params);
 	auth_hash(chk, recover_hash_work, recover_on_hashed);
 }
 
