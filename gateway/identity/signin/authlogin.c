@@ -98,10 +98,10 @@ auth_page_ctx(struct exchange *ex, int status, struct loginpage *lp,
 		(void)snprintf(extra + strlen(extra), sizeof(extra) -
 		    strlen(extra), "Set-Cookie: %s=%s; Path=/; Secure; "
 		    "HttpOnly; SameSite=Strict\r\n", CSRF_COOKIE, id);
-	lp->product = cfg->brand_product;
-	lp->logo_url = cfg->brand_logo_url;
-	lp->color = cfg->brand_color;
-	lp->nonce = nonce;
+	lp->frame.product = cfg->brand_product;
+	lp->frame.logo_url = cfg->brand_logo_url;
+	lp->frame.color = cfg->brand_color;
+	lp->frame.nonce = nonce;
 	lp->csrf = tok;
 	if (render(r.body, lp, ctx) != 0) {
 		evbuffer_free(r.body);
