@@ -286,6 +286,19 @@ headers_set_blocks(struct headers_set *hs)
 	return 0;
 }
 
+/* The Strict-Transport-Security value of <hsts> in <buf>, or NULL: none. */
+static const char *
+headers_hsts_value(const struct headers_hsts *hsts, char *buf, size_t size)
+{
+	if (hsts->max_age == 0)
+		return NULL;
+	(void)snprintf(buf, size, "max-age=%llu%s%s",
+	    (unsigned long long)hsts->max_age,
+	    hsts->include_subdomains ? "; includeSubDomains" : "",
+	    hsts->preload ? "; preload" : "");
+	return buf;
+}
+
 static struct headers_set *
 headers_set_new(const struct config_headers *h,
     const struct headers_hsts *hsts, int hide, int page)
@@ -296,15 +309,10 @@ headers_set_new(const struct config_headers *h,
 
 	if ((hs = calloc(1, sizeof(*hs))) == NULL)
 		return NULL;
-	if (hsts->max_age != 0)
-		(void)snprintf(v, sizeof(v), "max-age=%llu%s%s",
-		    (unsigned long long)hsts->max_age,
-		    hsts->include_subdomains ? "; includeSubDomains" : "",
-		    hsts->preload ? "; preload" : "");
 	hs->override = h->override;
 	hs->hide_server = hide;
-	bad |= headers_set_line(hs, HEADERS_HSTS, hsts->max_age != 0 ? v :
-	    NULL);
+	bad |= headers_set_line(hs, HEADERS_HSTS, headers_hsts_value(hsts, v,
+	    sizeof(v)));
 	bad |= headers_set_line(hs, HEADERS_CSP, h->csp);
 	bad |= headers_set_line(hs, HEADERS_FRAME, h->frame_options);
 	bad |= headers_set_line(hs, HEADERS_REFERRER, h->referrer_policy);

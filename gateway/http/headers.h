@@ -63,7 +63,7 @@ void	headers_clear(struct config_headers *h);
 int	headers_check(enum headers_id id, const char *value, char *err,
 	    size_t errlen);
 
-/* Strict-Transport-Security (tls: section), sent over TLS only. */
+/* Strict-Transport-Security (security_headers: hsts_*); over TLS only. */
 struct headers_hsts {
 	uint64_t	 max_age;		/* seconds; 0: no HSTS */
 	int		 include_subdomains;
