@@ -1,7 +1,7 @@
 /*
- * Sign-in page markup (see loginpage.h).  Every dynamic value goes through
- * pages_escape(); colours and URLs were checked when the configuration
- * was loaded.
+ * Sign-in page markup (see loginpage.h) on the pages' frame (pages.h).
+ * Every dynamic value goes through pages_escape() or pages_fill(); colours
+ * and URLs were checked when the configuration was loaded.
  */
 #include <string.h>
 
