@@ -139,6 +139,16 @@ serve_has_tls(const struct config *cfg)
 	return 0;
 }
 
+/* The server TLS context of <cfg>'s certificates; NULL with <err> set. */
+static SSL_CTX *
+serve_tls_ctx(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct tls_settings ts = { .certs = cfg->certs,
+	    .ncerts = cfg->ncerts, .session_tickets = cfg->tls_session_tickets };
+
+	return tls_ctx_new(&ts, err, errlen);
+}
+
 /* Port of the first TLS listener: where browsers are redirected. */
 static uint16_t
 serve_https_port(const struct config *cfg)
@@ -474,7 +484,7 @@ serve_reload(struct serve *s)
 		goto out;
 	}
 	if (serve_has_tls(cfg) &&
-	    (ctx = tls_ctx_new(cfg, err, sizeof(err))) == NULL) {
+	    (ctx = serve_tls_ctx(cfg, err, sizeof(err))) == NULL) {
 		log_error("reload failed: %s; keeping the running "
 		    "configuration", err);
 		config_unref(cfg);
@@ -574,7 +584,7 @@ serve_start(struct serve *s)
 	char		 err[512];
 	unsigned int	 i;
 
-	if (serve_has_tls(cfg) && (s->srv.ssl_ctx = tls_ctx_new(cfg, err,
+	if (serve_has_tls(cfg) && (s->srv.ssl_ctx = serve_tls_ctx(cfg, err,
 	    sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return -1;

@@ -217,14 +217,12 @@ usercmd_new_hash(struct usercmd *uc, const char *email, char *phc,
 	long			 n;
 	int			 rc = -1;
 
-	if ((rules = password_rules_load(password_rules_path(uc->cli.cfg),
-	    (size_t)uc->cli.cfg->password_min_length, err,
+	if ((rules = config_password_rules(uc->cli.cfg, err,
 	    sizeof(err))) == NULL) {
 		cli_fail(&uc->cli, "%s", err);
 		return -1;
 	}
-	if (password_rules_context(rules, uc->cli.cfg) == -1 ||
-	    usercmd_org_words(uc, rules) == -1) {
+	if (usercmd_org_words(uc, rules) == -1) {
 		cli_fail(&uc->cli, "cannot read the organisations' names");
 		goto out;
 	}
@@ -235,7 +233,7 @@ usercmd_new_hash(struct usercmd *uc, const char *email, char *phc,
 		cli_fail(&uc->cli, "password refused: %s", why);
 		goto out;
 	}
-	password_params_from(uc->cli.cfg, &params);
+	user_password_params(uc->cli.cfg, &params);
 	if (password_hash(&params, pw, (size_t)n, phc, phclen) == -1) {
 		cli_fail(&uc->cli, "cannot hash the password (argon2id with "
 		    "m=%u KiB: out of memory?)", params.memory_kib);

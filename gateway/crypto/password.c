@@ -19,7 +19,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "config.h"
 #include "password.h"
 
 #ifndef POSTERN_DATADIR
@@ -190,14 +189,6 @@ password_phc_parse(const char *s, struct password_phc *out)
 	    &out->hashlen)) == NULL || *s != '\0')
 		return -1;
 	return 0;
-}
-
-void
-password_params_from(const struct config *cfg, struct password_params *p)
-{
-	p->memory_kib = (uint32_t)(cfg->argon2_memory / 1024);
-	p->iterations = (uint32_t)cfg->argon2_iterations;
-	p->parallelism = (uint32_t)cfg->argon2_parallelism;
 }
 
 int
@@ -470,10 +461,10 @@ oom:
 }
 
 const char *
-password_rules_path(const struct config *cfg)
+password_rules_path(const char *configured)
 {
-	if (cfg != NULL && cfg->common_passwords != NULL)
-		return cfg->common_passwords;
+	if (configured != NULL)
+		return configured;
 #ifdef POSTERN_SRCDATA
 	if (access(POSTERN_DATADIR "/" PASSWORD_LIST, R_OK) == -1)
 		return POSTERN_SRCDATA "/" PASSWORD_LIST;
@@ -556,9 +547,7 @@ password_rules_word(struct password_rules *r, const char *word,
 	return 0;
 }
 
-/* The labels of host name <host> worth refusing: all but a last label
- * after a dot (the TLD), not "{org}" or "*", not all digits (addresses). */
-static int
+int
 password_rules_host(struct password_rules *r, const char *host)
 {
 	char	buf[256], *label, *next;
@@ -576,21 +565,6 @@ password_rules_host(struct password_rules *r, const char *host)
 		rc = password_rules_word(r, label, "the name of this site");
 	}
 	return rc;
-}
-
-int
-password_rules_context(struct password_rules *r, const struct config *cfg)
-{
-	size_t	i, j;
-
-	if (cfg->brand_product != NULL && password_rules_word(r,
-	    cfg->brand_product, "the product name") == -1)
-		return -1;
-	for (i = 0; i < cfg->napps; i++)
-		for (j = 0; j < cfg->apps[i].nhosts; j++)
-			if (password_rules_host(r, cfg->apps[i].hosts[j]) == -1)
-				return -1;
-	return 0;
 }
 
 /* 1 and <why> if folded <pw> holds context word <word> (unfolded) or one

@@ -20,10 +20,12 @@
 #define PASSWORD_TAGLEN		32	/* bytes of argon2 output */
 #define PASSWORD_WHYLEN		160
 
-struct config;
 struct password_rules;
 
-/* Argon2id cost of new hashes. */
+/*
+ * Argon2id cost of new hashes (passwords.argon2_*: the caller fills it from
+ * its configuration).
+ */
 struct password_params {
 	uint32_t	memory_kib;
 	uint32_t	iterations;
@@ -48,10 +50,6 @@ enum password_result {
 	PASSWORD_TOO_LONG,	/* > 72 bytes against bcrypt: refused */
 	PASSWORD_BAD_HASH,	/* stored hash unreadable or unsupported */
 };
-
-/* The cost configured in <cfg> (passwords.argon2_*). */
-void	password_params_from(const struct config *cfg,
-	    struct password_params *p);
 
 /*
  * Hash <pw> (<len> bytes) with a fresh random salt into <out> (<outlen>
@@ -94,10 +92,10 @@ int	password_phc_parse(const char *s, struct password_phc *out);
 struct password_rules *password_rules_load(const char *path,
 		    size_t min_length, char *err, size_t errlen);
 /*
- * The list file for <cfg>: passwords.common_passwords, else the installed
- * copy, else the source tree's (for uninstalled builds).
+ * The list file: <configured> (passwords.common_passwords) unless NULL,
+ * else the installed copy, else the source tree's (uninstalled builds).
  */
-const char	*password_rules_path(const struct config *cfg);
+const char	*password_rules_path(const char *configured);
 void		 password_rules_free(struct password_rules *r);
 size_t		 password_rules_count(const struct password_rules *r);
 
@@ -112,13 +110,11 @@ size_t		 password_rules_count(const struct password_rules *r);
 int	password_rules_word(struct password_rules *r, const char *word,
 	    const char *what);
 /*
- * Add the context words of <cfg> (password_rules_load() adds "postern"):
- * branding.product_name and
- * the labels of every app's host names (not the top-level domain, not a
- * "{org}" or "*" label, not an address).  0, or -1 (out of memory).
+ * Add the labels of host name <host> as context words: every label but
+ * the last of a dotted name (the top-level domain), not a "{org}" or "*"
+ * label, not an address's (all digits).  0, or -1 (out of memory).
  */
-int	password_rules_context(struct password_rules *r,
-	    const struct config *cfg);
+int	password_rules_host(struct password_rules *r, const char *host);
 
 /* What a new password is checked against besides the rules' words. */
 struct password_context {

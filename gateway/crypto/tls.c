@@ -18,7 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "config.h"
+#include "conflisten.h"
 #include "log.h"
 #include "tls.h"
 
@@ -134,7 +134,7 @@ tls_check_key_mode(const char *path, char *err, size_t errlen)
 }
 
 static int
-tls_ctx_settings(SSL_CTX *ctx, const struct config *cfg)
+tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
 {
 	static const unsigned char sid[] = "postern";
 
@@ -147,7 +147,7 @@ tls_ctx_settings(SSL_CTX *ctx, const struct config *cfg)
 		return -1;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	if (!cfg->tls_session_tickets) {
+	if (!ts->session_tickets) {
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 		(void)SSL_CTX_set_num_tickets(ctx, 0);
 	}
@@ -158,7 +158,7 @@ tls_ctx_settings(SSL_CTX *ctx, const struct config *cfg)
 
 /* One context for certificate <c>; NULL with <err> set. */
 static SSL_CTX *
-tls_ctx_one(const struct config *cfg, const struct config_cert *c,
+tls_ctx_one(const struct tls_settings *ts, const struct config_cert *c,
     char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
@@ -169,7 +169,7 @@ tls_ctx_one(const struct config *cfg, const struct config_cert *c,
 		tls_err(err, errlen, "TLS context for", c->cert_file);
 		return NULL;
 	}
-	if (tls_ctx_settings(ctx, cfg) == -1) {
+	if (tls_ctx_settings(ctx, ts) == -1) {
 		tls_err(err, errlen, "TLS settings for", c->cert_file);
 		goto fail;
 	}
@@ -189,25 +189,25 @@ fail:
 }
 
 SSL_CTX *
-tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
+tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 {
 	struct tls_set	*set;
 	size_t		 i;
 
 	(void)pthread_once(&tls_once, tls_init_once);
-	if (cfg->ncerts == 0) {
+	if (ts->ncerts == 0) {
 		(void)snprintf(err, errlen, "a TLS listener needs at least "
 		    "one certificate (tls.certificates)");
 		return NULL;
 	}
 	if ((set = calloc(1, sizeof(*set))) == NULL ||
-	    (set->ctx = calloc(cfg->ncerts, sizeof(*set->ctx))) == NULL ||
-	    (set->leaf = calloc(cfg->ncerts, sizeof(*set->leaf))) == NULL) {
+	    (set->ctx = calloc(ts->ncerts, sizeof(*set->ctx))) == NULL ||
+	    (set->leaf = calloc(ts->ncerts, sizeof(*set->leaf))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < cfg->ncerts; i++) {
-		set->ctx[i] = tls_ctx_one(cfg, &cfg->certs[i], err, errlen);
+	for (i = 0; i < ts->ncerts; i++) {
+		set->ctx[i] = tls_ctx_one(ts, &ts->certs[i], err, errlen);
 		if (set->ctx[i] == NULL)
 			goto fail;
 		set->n = i + 1;

@@ -15,15 +15,22 @@
 /* A certificate expiring sooner than this is worth a warning. */
 #define TLS_EXPIRY_WARN_DAYS	14
 
-struct config;
+struct config_cert;
+
+/* What a server context is made of (tls: section; the caller fills it). */
+struct tls_settings {
+	const struct config_cert *certs;	/* the first is the default */
+	size_t		 ncerts;
+	int		 session_tickets;	/* 0: none issued */
+};
 
 /*
- * The context for <cfg>'s certificates (the first is the default), or NULL
- * with the reason in <err> (a missing or unreadable file, a key with group
- * or world access, a key not matching its certificate).  The caller frees
- * it with SSL_CTX_free(); it owns the contexts SNI switches to.
+ * The context for the certificates of <ts>, or NULL with the reason in
+ * <err> (none, a missing or unreadable file, a key with group or world
+ * access, a key not matching its certificate).  The caller frees it with
+ * SSL_CTX_free(); it owns the contexts SNI switches to.
  */
-SSL_CTX		*tls_ctx_new(const struct config *cfg, char *err,
+SSL_CTX		*tls_ctx_new(const struct tls_settings *ts, char *err,
 		    size_t errlen);
 
 /*

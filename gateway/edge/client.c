@@ -293,6 +293,20 @@ client_close(struct exchange *ex, const char *reason)
 	event_active(clt->reaper, EV_TIMEOUT, 0);
 }
 
+/* The request limits of <cfg> (limits:). */
+static void
+client_limits(struct request_limits *lim, const struct config *cfg)
+{
+	*lim = (struct request_limits){
+		.max_request_line = cfg->max_request_line,
+		.max_header_size = cfg->max_header_size,
+		.max_headers = cfg->max_headers,
+		.max_body_size = cfg->max_body_size,
+		.allow_underscore = cfg->allow_underscore_headers,
+	};
+	request_limits_defaults(lim);
+}
+
 static void
 client_read_head(struct client *clt)
 {
@@ -304,7 +318,7 @@ client_read_head(struct client *clt)
 		clt->ex.seen_bytes = 1;
 	if (clt->ex.req == NULL) {
 		client_config_refresh(clt);
-		request_limits_from(&lim, clt->ex.cfg);
+		client_limits(&lim, clt->ex.cfg);
 		if ((clt->ex.req = request_new(&lim)) == NULL) {
 			client_close(&clt->ex, "out of memory");
 			return;

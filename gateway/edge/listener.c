@@ -289,11 +289,11 @@ admin_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct listener	*l = arg;
-	struct request_limits lim;
+	struct request_limits lim = { 0 };
 	struct admin_conn *ac;
 	struct timeval	 tv = { ADMIN_TIMEOUT_S, 0 };
 
-	request_limits_from(&lim, NULL);
+	request_limits_defaults(&lim);
 	lim.max_body_size = 1;
 	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
 	    (ac->req = request_new(&lim)) == NULL ||

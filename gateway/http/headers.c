@@ -14,7 +14,7 @@
 
 #include <event2/buffer.h>
 
-#include "config.h"
+#include "confapp.h"
 #include "headers.h"
 #include "log.h"
 #include "parse.h"
@@ -286,18 +286,33 @@ headers_set_blocks(struct headers_set *hs)
 	return 0;
 }
 
+/* The Strict-Transport-Security value of <hsts> in <buf>, or NULL: none. */
+static const char *
+headers_hsts_value(const struct headers_hsts *hsts, char *buf, size_t size)
+{
+	if (hsts->max_age == 0)
+		return NULL;
+	(void)snprintf(buf, size, "max-age=%llu%s%s",
+	    (unsigned long long)hsts->max_age,
+	    hsts->include_subdomains ? "; includeSubDomains" : "",
+	    hsts->preload ? "; preload" : "");
+	return buf;
+}
+
 static struct headers_set *
-headers_set_new(const struct config_headers *h, const char *hsts, int hide,
-    int page)
+headers_set_new(const struct config_headers *h,
+    const struct headers_hsts *hsts, int hide, int page)
 {
 	struct headers_set	*hs;
+	char			 v[128];
 	int			 bad = 0;
 
 	if ((hs = calloc(1, sizeof(*hs))) == NULL)
 		return NULL;
 	hs->override = h->override;
 	hs->hide_server = hide;
-	bad |= headers_set_line(hs, HEADERS_HSTS, hsts);
+	bad |= headers_set_line(hs, HEADERS_HSTS, headers_hsts_value(hsts, v,
+	    sizeof(v)));
 	bad |= headers_set_line(hs, HEADERS_CSP, h->csp);
 	bad |= headers_set_line(hs, HEADERS_FRAME, h->frame_options);
 	bad |= headers_set_line(hs, HEADERS_REFERRER, h->referrer_policy);
@@ -317,37 +332,25 @@ headers_set_new(const struct config_headers *h, const char *hsts, int hide,
 	return hs;
 }
 
-int
-headers_build(struct config *cfg)
+struct headers_set *
+headers_app(const struct config_headers *sec,
+    const struct headers_hsts *hsts, int hide)
 {
-	struct config_headers	 page = {
+	return headers_set_new(sec, hsts, hide, 0);
+}
+
+struct headers_set *
+headers_page(const struct headers_hsts *hsts)
+{
+	static const struct config_headers page = {
 		.override = 1,
 		.csp = HEADERS_PAGE_CSP,
 		.frame_options = "DENY",
 		.referrer_policy = "no-referrer",
 		.permissions_policy = HEADERS_APP_PERMISSIONS,
 	};
-	char			 hsts[128], *v = NULL;
-	size_t			 i;
 
-	if (cfg->hsts_max_age != 0) {
-		(void)snprintf(hsts, sizeof(hsts), "max-age=%llu%s%s",
-		    (unsigned long long)cfg->hsts_max_age,
-		    cfg->hsts_include_subdomains ? "; includeSubDomains" : "",
-		    cfg->hsts_preload ? "; preload" : "");
-		v = hsts;
-	}
-	headers_set_free(cfg->page_headers);
-	if ((cfg->page_headers = headers_set_new(&page, v, 1, 1)) == NULL)
-		return -1;
-	for (i = 0; i < cfg->napps; i++) {
-		headers_set_free(cfg->apps[i].headers);
-		cfg->apps[i].headers = headers_set_new(&cfg->apps[i].sec, v,
-		    cfg->apps[i].hide_server_header, 0);
-		if (cfg->apps[i].headers == NULL)
-			return -1;
-	}
-	return 0;
+	return headers_set_new(&page, hsts, 1, 1);
 }
 
 void

@@ -17,9 +17,8 @@
 #define POSTERN_HEADERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct config;
-struct config_app;
 struct config_headers;
 struct evbuffer;
 struct headers_set;
@@ -64,13 +63,23 @@ void	headers_clear(struct config_headers *h);
 int	headers_check(enum headers_id id, const char *value, char *err,
 	    size_t errlen);
 
+/* Strict-Transport-Security (security_headers: hsts_*); over TLS only. */
+struct headers_hsts {
+	uint64_t	 max_age;		/* seconds; 0: no HSTS */
+	int		 include_subdomains;
+	int		 preload;
+};
+
 /*
- * Build the header lines of every app of <cfg> and of the gateway pages,
- * after a successful load (HSTS comes from <cfg>).  0, or -1 when out of
- * memory (the sets built so far stay in <cfg> for config_free()).
+ * The header lines of an app with security_headers <sec> (policy file),
+ * <hsts>, and hide_server_header <hide>; built once per snapshot by the
+ * loader.  NULL when out of memory.
  */
-int	headers_build(struct config *cfg);
-/* Free a set built by headers_build(); NULL-safe. */
+struct headers_set *headers_app(const struct config_headers *sec,
+		    const struct headers_hsts *hsts, int hide);
+/* The header lines of the gateway's own pages (stricter, see headers.c). */
+struct headers_set *headers_page(const struct headers_hsts *hsts);
+/* Free a set built by headers_app() or headers_page(); NULL-safe. */
 void	headers_set_free(struct headers_set *);
 
 /*

@@ -1,6 +1,8 @@
 /*
- * The gateway's own pages (see pages.h).  Bodies are built from fixed text
- * and the request id only, so nothing a client sent is ever reflected.
+ * The gateway's own pages (see pages.h).  Error bodies are built from fixed
+ * text and the request id only, so nothing a client sent is ever
+ * reflected; the flows' pages framed by pages_begin() escape every value
+ * with pages_escape().
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
@@ -176,4 +178,117 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 	if (!r->head_only && evbuffer_add(out, body, len) == -1)
 		return -1;
 	return r->head_only ? 0 : (long)len;
+}
+
+/* ---- the frame of the flows' HTML pages ---- */
+
+int
+pages_escape(struct evbuffer *out, const char *s)
+{
+	const char	*run = s;
+	const char	*rep;
+
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: continue;
+		}
+		if (evbuffer_add(out, run, (size_t)(s - run)) == -1 ||
+		    evbuffer_add(out, rep, strlen(rep)) == -1)
+			return -1;
+		run = s + 1;
+	}
+	return evbuffer_add(out, run, (size_t)(s - run));
+}
+
+int
+pages_fill(struct evbuffer *out, const char *tpl,
+    const char *const *keys, const char *const *vals)
+{
+	const char	*open, *close;
+	size_t		 i, n;
+	int		 rc = 0;
+
+	while (rc == 0 && (open = strstr(tpl, "{{")) != NULL &&
+	    (close = strstr(open, "}}")) != NULL) {
+		rc |= evbuffer_add(out, tpl, (size_t)(open - tpl));
+		n = (size_t)(close - open - 2);
+		for (i = 0; keys[i] != NULL; i++)
+			if (strlen(keys[i]) == n &&
+			    strncmp(open + 2, keys[i], n) == 0)
+				break;
+		if (keys[i] == NULL)
+			return -1;	/* a template without its value */
+		rc |= pages_escape(out, vals[i] != NULL ? vals[i] : "");
+		tpl = close + 2;
+	}
+	return rc | evbuffer_add(out, tpl, strlen(tpl));
+}
+
+static const char pages_frame_head[] =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, "
+    "initial-scale=1\">\n"
+    /* The pages are served with Referrer-Policy: no-referrer, under which
+     * browsers send "Origin: null" with a form POST (Fetch, "append a
+     * request Origin header") and the same-origin check refuses the
+     * gateway's own forms.  same-origin still sends nothing cross-site. */
+    "<meta name=\"referrer\" content=\"same-origin\">\n"
+    "<title>{{title}} - {{product}}</title>\n"
+    "<style nonce=\"{{nonce}}\">\n"
+    ":root{--brand:{{color}}}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;min-height:100vh;display:flex;align-items:center;"
+    "justify-content:center;background:#f4f5f7;color:#1d2330;"
+    "font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif}\n"
+    "main{width:100%;max-width:24rem;margin:1rem;padding:2rem;"
+    "background:#fff;border-radius:.75rem;"
+    "box-shadow:0 1px 3px rgba(0,0,0,.12)}\n"
+    "h1{font-size:1.4rem;margin:0 0 1.25rem}\n"
+    "img.logo{display:block;max-height:3rem;margin:0 0 1rem}\n"
+    "label{display:block;font-weight:600;margin:1rem 0 .25rem}\n"
+    "input{width:100%;padding:.6rem .75rem;font:inherit;"
+    "border:1px solid #8a93a6;border-radius:.4rem}\n"
+    "input:focus,button:focus{outline:3px solid var(--brand);"
+    "outline-offset:2px}\n"
+    "button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;"
+    "font-weight:600;color:#fff;background:var(--brand);border:0;"
+    "border-radius:.4rem;cursor:pointer}\n"
+    ".error{color:#a4161a;background:#fdecec;border-radius:.4rem;"
+    "padding:.6rem .75rem;margin:0 0 1rem}\n"
+    ".notice{background:#eef4ff;border-radius:.4rem;padding:.6rem .75rem;"
+    "margin:0 0 1rem}\n"
+    "h2{font-size:1.1rem;margin:1.75rem 0 .25rem}\n"
+    "section+section{border-top:1px solid #e3e6ec;margin-top:1.5rem}\n"
+    "button.secondary{background:#fff;color:#1d2330;"
+    "border:1px solid #8a93a6}\n"
+    "code,.codes{font:1rem/1.6 ui-monospace,Menlo,Consolas,monospace}\n"
+    ".codes{columns:2;padding:0;list-style:none}\n"
+    ".qr{display:block;width:12rem;height:12rem;margin:1rem auto}\n"
+    "table{width:100%;border-collapse:collapse;font-size:.9rem}\n"
+    "td,th{text-align:left;padding:.3rem .2rem;"
+    "border-bottom:1px solid #e3e6ec}\n"
+    "td button{width:auto;margin:0;padding:.3rem .6rem}\n"
+    "</style></head>\n<body><main>\n";
+
+int
+pages_begin(struct evbuffer *out, const struct pages_frame *f,
+    const char *title)
+{
+	static const char *const keys[] = { "title", "product", "nonce",
+	    "color", NULL };
+	const char	*vals[] = { title, f->product, f->nonce, f->color };
+	int		 rc;
+
+	rc = pages_fill(out, pages_frame_head, keys, vals);
+	if (f->logo_url != NULL) {
+		rc |= evbuffer_add_printf(out, "<img class=\"logo\" src=\"") < 0;
+		rc |= pages_escape(out, f->logo_url);
+		rc |= evbuffer_add_printf(out, "\" alt=\"\">\n") < 0;
+	}
+	return rc;
 }

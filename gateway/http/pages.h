@@ -4,7 +4,9 @@
  * every response carries.  Pages show a status, a sentence and the request
  * id, never internals (no addresses, no library messages).  Security
  * headers come from headers.c; an HTML page's inline style carries a
- * fresh CSP nonce.
+ * fresh CSP nonce.  Also the frame of the flows' HTML pages (sign-in,
+ * account, recovery: pages_begin()) and the escaping their values go
+ * through.
  */
 #ifndef POSTERN_PAGES_H
 #define POSTERN_PAGES_H
@@ -42,5 +44,36 @@ const char	*pages_reason(int status);
 
 /* Whether an Accept header value asks for HTML (browsers). */
 int		 pages_wants_html(const char *accept);
+
+/* ---- the frame of the gateway's HTML pages ---- */
+
+/*
+ * What every page of a flow (sign-in, account, recovery) is framed with:
+ * branding (branding: in the configuration) and this response's nonce.
+ */
+struct pages_frame {
+	const char	*product;	/* "Postern" unless branded */
+	const char	*logo_url;	/* NULL: none */
+	const char	*color;		/* "#rrggbb", checked at load */
+	const char	*nonce;		/* CSP nonce of this response */
+};
+
+/*
+ * Append a page up to and including <main>: doctype, <title> "<title> -
+ * product", the one inline style (carrying the nonce) and the logo.  The
+ * caller writes the content and closes with "</main></body></html>".
+ * 0, or -1 if <out> could not grow.
+ */
+int		 pages_begin(struct evbuffer *out, const struct pages_frame *f,
+		    const char *title);
+/* Append <s> HTML-escaped (text and attribute safe) to <out>; 0 or -1. */
+int		 pages_escape(struct evbuffer *out, const char *s);
+/*
+ * Append template <tpl>, each "{{key}}" replaced by the escaped value of
+ * that key: <vals>[i] for <keys>[i] (NULL-terminated; a NULL value is
+ * empty).  0, or -1 if <out> could not grow or a key has no value.
+ */
+int		 pages_fill(struct evbuffer *out, const char *tpl,
+		    const char *const *keys, const char *const *vals);
 
 #endif

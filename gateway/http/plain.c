@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
+#include "confapp.h"
 #include "plain.h"
 #include "request.h"
 

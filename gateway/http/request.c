@@ -13,7 +13,6 @@
 #include <event2/buffer.h>
 
 #include "chunked.h"
-#include "config.h"
 #include "path.h"
 #include "request.h"
 
@@ -38,16 +37,8 @@ static const http_parser_settings request_settings = {
 };
 
 void
-request_limits_from(struct request_limits *lim, const struct config *cfg)
+request_limits_defaults(struct request_limits *lim)
 {
-	memset(lim, 0, sizeof(*lim));
-	if (cfg != NULL) {
-		lim->max_request_line = cfg->max_request_line;
-		lim->max_header_size = cfg->max_header_size;
-		lim->max_headers = cfg->max_headers;
-		lim->max_body_size = cfg->max_body_size;
-		lim->allow_underscore = cfg->allow_underscore_headers;
-	}
 	if (lim->max_request_line == 0)
 		lim->max_request_line = REQUEST_DEF_LINE;
 	if (lim->max_header_size == 0)

@@ -13,10 +13,12 @@
 #include <http_parser.h>
 
 struct chunked;
-struct config;
 struct evbuffer;
 
-/* Limits, usually from the config snapshot (request_limits_from()). */
+/*
+ * Limits of one request: the caller fills them from its configuration
+ * (limits:), then request_limits_defaults() for what it leaves 0.
+ */
 struct request_limits {
 	size_t		max_request_line;	/* bytes; 414 beyond */
 	size_t		max_header_size;	/* bytes of the header block; 431 */
@@ -76,9 +78,11 @@ struct request {
 	struct evbuffer	*chunk_data;	/* decoded, not yet framed again */
 };
 
-/* Limits from <cfg> (defaults where it says 0). */
-void		 request_limits_from(struct request_limits *,
-		    const struct config *cfg);
+/*
+ * Set the limits <lim> leaves 0 to the defaults (8 KiB request line, 32 KiB
+ * of headers, 100 headers); a max_body_size of 0 stays: no limit.
+ */
+void		 request_limits_defaults(struct request_limits *lim);
 
 /* A new request with limits <lim>; NULL on allocation failure. */
 struct request	*request_new(const struct request_limits *lim);

@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include "config.h"
 #include "encode.h"
 #include "password.h"
 #include "store.h"
@@ -659,4 +660,12 @@ user_memberships(struct store_sync *ss, const char *email,
 	}
 	freeReplyObject(r);
 	return 0;
+}
+
+void
+user_password_params(const struct config *cfg, struct password_params *p)
+{
+	p->memory_kib = (uint32_t)(cfg->argon2_memory / 1024);
+	p->iterations = (uint32_t)cfg->argon2_iterations;
+	p->parallelism = (uint32_t)cfg->argon2_parallelism;
 }

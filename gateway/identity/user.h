@@ -35,6 +35,8 @@
 
 #include "session.h"
 
+struct config;
+struct password_params;
 struct store_sync;
 
 #define USER_IDLEN	32	/* hex digits */
@@ -97,6 +99,9 @@ int	user_role_valid(char *const *roles, size_t nroles, const char *s);
 int	user_name_valid(const char *s);
 /* A new random id into <out> (USER_IDLEN + 1 bytes); 0 or -1. */
 int	user_new_id(char *out);
+/* The argon2id cost of new password hashes under <cfg> (passwords:). */
+void	user_password_params(const struct config *cfg,
+	    struct password_params *p);
 
 /* One row of user_list(). */
 struct user_info {

@@ -491,9 +491,31 @@ config_account_check(struct config *cfg, struct diag *d)
 		    "password or second factor changes (account.notify_changes)");
 	if (cfg->keys == NULL)
 		return;		/* no sign-in: no account pages */
-	if ((cfg->pwrules = password_rules_load(password_rules_path(cfg),
-	    (size_t)cfg->password_min_length, err, sizeof(err))) == NULL)
+	if ((cfg->pwrules = config_password_rules(cfg, err,
+	    sizeof(err))) == NULL)
 		diag_error(d, cfg->path, 0, 0, "passwords: %s", err);
-	else if (password_rules_context(cfg->pwrules, cfg) == -1)
-		diag_error(d, cfg->path, 0, 0, "passwords: out of memory");
+}
+
+struct password_rules *
+config_password_rules(const struct config *cfg, char *err, size_t errlen)
+{
+	struct password_rules	*r;
+	size_t			 i, j;
+
+	if ((r = password_rules_load(password_rules_path(
+	    cfg->common_passwords), (size_t)cfg->password_min_length, err,
+	    errlen)) == NULL)
+		return NULL;
+	if (cfg->brand_product != NULL && password_rules_word(r,
+	    cfg->brand_product, "the product name") == -1)
+		goto oom;
+	for (i = 0; i < cfg->napps; i++)
+		for (j = 0; j < cfg->apps[i].nhosts; j++)
+			if (password_rules_host(r, cfg->apps[i].hosts[j]) == -1)
+				goto oom;
+	return r;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
+	password_rules_free(r);
+	return NULL;
 }

@@ -352,6 +352,25 @@ config_walk(struct yconf *y, struct config *cfg, struct diag *d)
 	free(cx.listen_nodes);
 }
 
+/* The security header lines of the gateway's pages and of each app, built
+ * once per snapshot (headers.h); 0, or -1 when out of memory. */
+static int
+config_build_headers(struct config *cfg)
+{
+	const struct headers_hsts hsts = { .max_age = cfg->hsts_max_age,
+	    .include_subdomains = cfg->hsts_include_subdomains,
+	    .preload = cfg->hsts_preload };
+	size_t		 i;
+
+	if ((cfg->page_headers = headers_page(&hsts)) == NULL)
+		return -1;
+	for (i = 0; i < cfg->napps; i++)
+		if ((cfg->apps[i].headers = headers_app(&cfg->apps[i].sec,
+		    &hsts, cfg->apps[i].hide_server_header)) == NULL)
+			return -1;
+	return 0;
+}
+
 static struct config *
 config_done(struct config *cfg, struct diag *d, size_t nerrors)
 {
@@ -360,7 +379,7 @@ config_done(struct config *cfg, struct diag *d, size_t nerrors)
 		config_account_check(cfg, d);
 		config_sso_check(cfg, d);
 	}
-	if (d->nerrors == nerrors && headers_build(cfg) == -1)
+	if (d->nerrors == nerrors && config_build_headers(cfg) == -1)
 		diag_error(d, cfg->path, 0, 0, "out of memory");
 	if (d->nerrors == nerrors)	/* per-app header lines built once */
 		return cfg;

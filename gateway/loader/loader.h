@@ -11,6 +11,7 @@
 
 struct config;
 struct diag;
+struct password_rules;
 
 /*
  * Load <path> and the policy files it names.  Every problem is added to
@@ -36,5 +37,13 @@ char		*config_assertion_key_path(const char *path, struct diag *d);
  */
 int	config_unseal(const struct config *cfg, const char *purpose,
 	    const char *value, unsigned char *out, size_t size, size_t *len);
+/*
+ * The rules for new passwords under <cfg> (password.h): its common-password
+ * list (passwords.common_passwords, else the shipped one), minimum length,
+ * and context words: branding.product_name and the labels of every app's
+ * host names.  NULL with the reason in <err>.  Caller frees.
+ */
+struct password_rules *config_password_rules(const struct config *cfg,
+		    char *err, size_t errlen);
 
 #endif

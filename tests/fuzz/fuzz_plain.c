@@ -41,7 +41,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	memset(keys.token, 0x5a, sizeof(keys.token));
-	request_limits_from(&lim, NULL);
+	request_limits_defaults(&lim);
 	lim.max_request_line = 1024;
 	lim.max_header_size = 4096;
 	lim.max_headers = 32;

@@ -24,7 +24,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	request_limits_from(&lim, NULL);
+	request_limits_defaults(&lim);
 	lim.max_request_line = 1024;
 	lim.max_header_size = 4096;
 	lim.max_headers = 32;

@@ -20,11 +20,11 @@
 static struct request *
 parse(const char *head)
 {
-	struct request_limits lim;
+	struct request_limits lim = { 0 };
 	struct request	*req;
 	struct evbuffer	*in = evbuffer_new();
 
-	request_limits_from(&lim, NULL);
+	request_limits_defaults(&lim);
 	assert_non_null(in);
 	assert_non_null(req = request_new(&lim));
 	assert_int_equal(evbuffer_add(in, head, strlen(head)), 0);

@@ -14,7 +14,7 @@
 
 #include <event2/buffer.h>
 
-#include "config.h"
+#include "confapp.h"
 #include "connlimit.h"
 #include "headers.h"
 #include "metrics.h"
@@ -64,30 +64,31 @@ test_check(void **state)
 	check_bad(HEADERS_NOSNIFF, "x", "not configurable");
 }
 
-/* A config with one app whose security_headers are <h>. */
-static struct config *
+/* The sets of one app whose security_headers are <h>, and of the pages. */
+struct built {
+	struct headers_set	*app;
+	struct headers_set	*page;
+};
+
+static const struct headers_hsts hsts60 = { .max_age = 60 };
+
+static struct built *
 config_with(const struct config_headers *h, int hide)
 {
-	struct config	*cfg = calloc(1, sizeof(*cfg));
+	struct built	*b = calloc(1, sizeof(*b));
 
-	assert_non_null(cfg);
-	cfg->hsts_max_age = 60;
-	cfg->apps = calloc(1, sizeof(*cfg->apps));
-	assert_non_null(cfg->apps);
-	cfg->napps = 1;
-	cfg->apps[0].sec = *h;
-	cfg->apps[0].hide_server_header = hide;
-	headers_build(cfg);
-	return cfg;
+	assert_non_null(b);
+	assert_non_null(b->app = headers_app(h, &hsts60, hide));
+	assert_non_null(b->page = headers_page(&hsts60));
+	return b;
 }
 
 static void
-config_drop(struct config *cfg)
+config_drop(struct built *b)
 {
-	headers_set_free(cfg->apps[0].headers);
-	headers_set_free(cfg->page_headers);
-	free(cfg->apps);
-	free(cfg);
+	headers_set_free(b->app);
+	headers_set_free(b->page);
+	free(b);
 }
 
 static char *
@@ -111,8 +112,8 @@ test_fill(void **state)
 {
 	struct config_headers	 h = { 0, "default-src 'self'", "DENY",
 	    "no-referrer", NULL };
-	struct config		*cfg = config_with(&h, 1);
-	const struct headers_set *hs = cfg->apps[0].headers;
+	struct built		*cfg = config_with(&h, 1);
+	const struct headers_set *hs = cfg->app;
 	unsigned int		 seen = 0;
 	char			*s;
 
@@ -146,8 +147,8 @@ test_override_and_pages(void **state)
 {
 	struct config_headers	 h = { 1, "default-src 'self'", NULL,
 	    "same-origin", NULL };
-	struct config		*cfg = config_with(&h, 0);
-	const struct headers_set *hs = cfg->apps[0].headers;
+	struct built		*cfg = config_with(&h, 0);
+	const struct headers_set *hs = cfg->app;
 	unsigned int		 seen = 0;
 	char			*s;
 
@@ -162,7 +163,7 @@ test_override_and_pages(void **state)
 	assert_int_equal(headers_filter(hs, 0, "Strict-Transport-Security",
 	    "x", &seen), 0);
 	assert_int_equal(headers_filter(hs, 1, "Server", "x", &seen), 0);
-	s = added(cfg->page_headers, 0, 0, "bm9uY2U=");
+	s = added(cfg->page, 0, 0, "bm9uY2U=");
 	assert_non_null(strstr(s, "Content-Security-Policy: default-src "
 	    "'none'; frame-ancestors 'none'; base-uri 'none'; form-action "
 	    "'self'; style-src 'nonce-bm9uY2U='\r\n"));
@@ -180,10 +181,50 @@ test_override_and_pages(void **state)
 	    "unsafe-none", &seen), 0);
 	assert_int_equal(seen, 1u << HEADERS_COOP);
 	seen = 0;
-	assert_int_equal(headers_filter(cfg->page_headers, 1,
+	assert_int_equal(headers_filter(cfg->page, 1,
 	    "Cross-Origin-Resource-Policy", "cross-origin", &seen), 1);
 	assert_int_equal(headers_add(NULL, NULL, 1, 0, NULL), 0);
 	config_drop(cfg);
+}
+
+/* HSTS as configured, on app and page sets alike; none with max_age 0. */
+static void
+test_hsts(void **state)
+{
+	static const struct {
+		struct headers_hsts	 h;
+		const char		*want;	/* NULL: no line */
+	} v[] = {
+		{ { 31536000, 1, 0 }, "Strict-Transport-Security: "
+		    "max-age=31536000; includeSubDomains\r\n" },
+		{ { 63072000, 1, 1 }, "Strict-Transport-Security: "
+		    "max-age=63072000; includeSubDomains; preload\r\n" },
+		{ { 1, 0, 1 }, "Strict-Transport-Security: max-age=1; "
+		    "preload\r\n" },
+		{ { 0, 1, 1 }, NULL },
+	};
+	struct config_headers	 h = { 0 };
+	struct headers_set	*set[2];
+	size_t			 i, k;
+	char			*s;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_non_null(set[0] = headers_app(&h, &v[i].h, 1));
+		assert_non_null(set[1] = headers_page(&v[i].h));
+		for (k = 0; k < 2; k++) {
+			s = added(set[k], 1, 0, NULL);
+			if (v[i].want != NULL)
+				assert_non_null(strstr(s, v[i].want));
+			else
+				assert_null(strstr(s, "Strict-Transport"));
+			free(s);
+			s = added(set[k], 0, 0, NULL);
+			assert_null(strstr(s, "Strict-Transport"));
+			free(s);
+			headers_set_free(set[k]);
+		}
+	}
 }
 
 static void
@@ -277,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_override_and_pages),
+		cmocka_unit_test(test_hsts),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_connlimit),
 		cmocka_unit_test(test_clears_cookies),

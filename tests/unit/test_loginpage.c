@@ -34,8 +34,8 @@ render(const struct loginpage *p, int signed_in)
 static void
 test_login_page(void **state)
 {
-	struct loginpage p = { .product = "Acme <Portal>", .color = "#123456",
-	    .nonce = "bm9uY2U=", .csrf = "tok", .rd = "/x?a=1&b=\"2\"",
+	struct loginpage p = { .frame = { .product = "Acme <Portal>",
+	    .color = "#123456", .nonce = "bm9uY2U=" }, .csrf = "tok", .rd = "/x?a=1&b=\"2\"",
 	    .email = NULL, .error = NULL };
 	char	*s;
 
@@ -60,8 +60,8 @@ test_login_page(void **state)
 static void
 test_error_is_escaped_and_described(void **state)
 {
-	struct loginpage p = { .product = "P", .color = "#000000",
-	    .nonce = "n", .csrf = "t", .rd = "/",
+	struct loginpage p = { .frame = { .product = "P", .color = "#000000",
+	    .nonce = "n" }, .csrf = "t", .rd = "/",
 	    .email = "\"><script>alert(1)</script>",
 	    .error = "<b>wrong</b>" };
 	char	*s;
@@ -82,9 +82,9 @@ test_error_is_escaped_and_described(void **state)
 static void
 test_signed_in_page(void **state)
 {
-	struct loginpage p = { .product = "P", .color = "#000000",
-	    .nonce = "n", .csrf = "t&", .email = "a@b.example",
-	    .logo_url = "https://cdn.example/logo.png?a=1&b=2" };
+	struct loginpage p = { .frame = { .product = "P", .color = "#000000",
+	    .nonce = "n", .logo_url = "https://cdn.example/logo.png?a=1&b=2" },
+	    .csrf = "t&", .email = "a@b.example" };
 	char	*s;
 
 	(void)state;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "loader.h"
 #include "password.h"
 
 /* Cheap cost for tests: the floor libargon2 accepts. */
@@ -231,18 +232,19 @@ test_rules(void **state)
 static void
 test_context_words(void **state)
 {
-	struct password_rules	*r = rules();
+	struct password_rules	*r;
 	char			*h1[] = { "{org}.widgetworks.example",
 				    "portal.acme-intranet.net", "10.1.2.3" };
 	char			*h2[] = { "localhost" };
 	struct config_app	 apps[2] = { { .hosts = h1, .nhosts = 3 },
 				    { .hosts = h2, .nhosts = 1 } };
 	struct config		 cfg = { .brand_product = "Fabrikam Gate",
-				    .apps = apps, .napps = 2 };
+				    .apps = apps, .napps = 2,
+				    .password_min_length = 12 };
 	const char		*orgs[] = { "northwind", "ab" };
 	struct password_context	 cx = { .email = "kim@mail.test",
 				    .words = orgs, .nwords = 2 };
-	char			 why[PASSWORD_WHYLEN];
+	char			 why[PASSWORD_WHYLEN], err[256];
 	static const struct {
 		const char	*pw;
 		const char	*want;	/* NULL: accepted */
@@ -269,7 +271,11 @@ test_context_words(void **state)
 	size_t			 i;
 
 	(void)state;
-	assert_int_equal(password_rules_context(r, &cfg), 0);
+	/* the loader's rules for this config: list, length, context words */
+	if ((r = config_password_rules(&cfg, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(password_check(r, "short 1!", 8, NULL, why,
+	    sizeof(why)), -1);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		why[0] = '\0';
 		if (password_check(r, v[i].pw, strlen(v[i].pw), &cx, why,
@@ -291,6 +297,8 @@ static void
 test_rules_file(void **state)
 {
 	char			 path[] = "/tmp/postern-pw-XXXXXX", err[256];
+	struct config		 cfg = { .common_passwords = path,
+				    .password_min_length = 10 };
 	struct password_rules	*r;
 	FILE			*fp;
 	int			 fd;
@@ -300,13 +308,23 @@ test_rules_file(void **state)
 	assert_non_null(fp = fdopen(fd, "w"));
 	fputs("# comment\n\nSpecialSecret99\r\nanother-entry-x\n", fp);
 	fclose(fp);
+	assert_ptr_equal(password_rules_path(path), path);
 	assert_non_null(r = password_rules_load(path, 8, err, sizeof(err)));
 	assert_int_equal(password_rules_count(r), 2);
 	assert_int_equal(check(r, "specialsecret99", NULL, "common"), -1);
 	assert_int_equal(check(r, "# comment", NULL, NULL), 0);
 	password_rules_free(r);
+	/* passwords.common_passwords and min_length, through the loader */
+	assert_non_null(r = config_password_rules(&cfg, err, sizeof(err)));
+	assert_int_equal(password_rules_count(r), 2);
+	assert_int_equal(check(r, "specialsecret99", NULL, "common"), -1);
+	assert_int_equal(check(r, "# comment", NULL, "10 to 128"), -1);
+	assert_int_equal(check(r, "#  comment", NULL, NULL), 0);
+	password_rules_free(r);
 	unlink(path);
 	assert_null(password_rules_load(path, 8, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot open"));
+	assert_null(config_password_rules(&cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, "cannot open"));
 }
 

@@ -23,9 +23,9 @@ struct parsed {
 static void
 parse(struct parsed *p, const char *s, size_t len)
 {
-	struct request_limits lim;
+	struct request_limits lim = { 0 };
 
-	request_limits_from(&lim, NULL);
+	request_limits_defaults(&lim);
 	lim.max_request_line = 256;
 	lim.max_header_size = 1024;
 	lim.max_headers = 8;
@@ -61,6 +61,30 @@ refused(const char *s, int status, const char *reason)
 }
 
 #define H	"GET / HTTP/1.1\r\nHost: a\r\n"
+
+/* What the caller leaves 0 gets the default; what it set stays. */
+static void
+test_limits_defaults(void **state)
+{
+	struct request_limits	 lim = { 0 };
+
+	(void)state;
+	request_limits_defaults(&lim);
+	assert_int_equal(lim.max_request_line, 8192);
+	assert_int_equal(lim.max_header_size, 32768);
+	assert_int_equal(lim.max_headers, 100);
+	assert_int_equal(lim.max_body_size, 0);	/* no limit */
+	assert_int_equal(lim.allow_underscore, 0);
+	lim = (struct request_limits){ .max_request_line = 64,
+	    .max_header_size = 1024, .max_headers = 1, .max_body_size = 5,
+	    .allow_underscore = 1 };
+	request_limits_defaults(&lim);
+	assert_int_equal(lim.max_request_line, 64);
+	assert_int_equal(lim.max_header_size, 1024);
+	assert_int_equal(lim.max_headers, 1);
+	assert_int_equal(lim.max_body_size, 5);
+	assert_int_equal(lim.allow_underscore, 1);
+}
 
 static void
 test_smuggling(void **state)
@@ -330,6 +354,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cookie_lines),
+		cmocka_unit_test(test_limits_defaults),
 		cmocka_unit_test(test_smuggling),
 		cmocka_unit_test(test_chunked_lenient),
 		cmocka_unit_test(test_chunked_reframed),

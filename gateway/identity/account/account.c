@@ -349,7 +349,7 @@ acct_on_user(void *arg, const redisReply *reply, const char *err)
 		    reply->element[0]->len);
 		pwc->usable = strcmp(reply->element[1]->str, "1") != 0;
 	}
-	password_params_from(ex->cfg, &pwc->params);
+	user_password_params(ex->cfg, &pwc->params);
 	auth_hash(chk, acct_verify_work, acct_on_verified);
 }
 

@@ -15,6 +15,7 @@
 #include "acctpage.h"
 #include "auth-int.h"
 #include "loginpage.h"
+#include "pages.h"
 #include "qr.h"
 
 /* ---- pages ---- */
@@ -240,26 +241,26 @@ acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	switch (a->route->step) {
 	case ACCT_2FA_GET:
 	case ACCT_2FA_POST:
-		rc = loginpage_begin(out, lp, "Two-step verification") |
+		rc = pages_begin(out, &lp->frame, "Two-step verification") |
 		    acct_render_2fa(out, lp);
 		break;
 	case ACCT_SETUP_GET:
 	case ACCT_SETUP_POST:
 	case ACCT_BACKUP_POST:
 		if (a->ncodes > 0)
-			rc = loginpage_begin(out, lp, "Backup codes") |
+			rc = pages_begin(out, &lp->frame, "Backup codes") |
 			    acct_render_codes(out, lp, a);
 		else
-			rc = loginpage_begin(out, lp, "Set up two-step "
+			rc = pages_begin(out, &lp->frame, "Set up two-step "
 			    "verification") | acct_render_setup(out, lp, a);
 		break;
 	case ACCT_REAUTH_GET:
 	case ACCT_REAUTH_POST:
-		rc = loginpage_begin(out, lp, "Confirm it's you") |
+		rc = pages_begin(out, &lp->frame, "Confirm it's you") |
 		    acct_render_reauth(out, lp, a);
 		break;
 	default:
-		rc = loginpage_begin(out, lp, "Your account") |
+		rc = pages_begin(out, &lp->frame, "Your account") |
 		    acct_render_home(out, lp, a);
 		break;
 	}

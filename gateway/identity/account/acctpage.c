@@ -8,6 +8,7 @@
 
 #include "acctpage.h"
 #include "loginpage.h"
+#include "pages.h"
 
 static int
 acctpage_add(struct evbuffer *out, const char *s)
@@ -20,7 +21,7 @@ static int
 acctpage_wrap(struct evbuffer *out, const char *pre, const char *s,
     const char *post)
 {
-	return acctpage_add(out, pre) | loginpage_escape(out, s) |
+	return acctpage_add(out, pre) | pages_escape(out, s) |
 	    acctpage_add(out, post);
 }
 

@@ -1,7 +1,7 @@
 /*
  * Building blocks of the account pages (second factor, step-up, password
  * change and reset, magic links, the account overview): headings, text,
- * forms with labelled fields, on the sign-in pages' frame (loginpage.h).
+ * forms with labelled fields, on the pages' frame (pages_begin(), pages.h).
  * Every value is escaped (the QR code's SVG, trusted markup, is written by
  * qr_svg()).  No JavaScript.
  */

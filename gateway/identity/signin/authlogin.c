@@ -98,10 +98,10 @@ auth_page_ctx(struct exchange *ex, int status, struct loginpage *lp,
 		(void)snprintf(extra + strlen(extra), sizeof(extra) -
 		    strlen(extra), "Set-Cookie: %s=%s; Path=/; Secure; "
 		    "HttpOnly; SameSite=Strict\r\n", CSRF_COOKIE, id);
-	lp->product = cfg->brand_product;
-	lp->logo_url = cfg->brand_logo_url;
-	lp->color = cfg->brand_color;
-	lp->nonce = nonce;
+	lp->frame.product = cfg->brand_product;
+	lp->frame.logo_url = cfg->brand_logo_url;
+	lp->frame.color = cfg->brand_color;
+	lp->frame.nonce = nonce;
 	lp->csrf = tok;
 	if (render(r.body, lp, ctx) != 0) {
 		evbuffer_free(r.body);
@@ -575,7 +575,7 @@ auth_on_user(void *arg, const redisReply *reply, const char *err)
 		chk->pw.usable = strcmp(reply->element[2]->str, "1") != 0;
 		chk->mfa = strcmp(reply->element[3]->str, "1") == 0;
 	}
-	password_params_from(ex->cfg, &chk->pw.params);
+	user_password_params(ex->cfg, &chk->pw.params);
 	auth_hash(&chk->step, auth_signin_work, auth_verify_done);
 }
 

@@ -1,23 +1,23 @@
 /*
  * The HTML of the sign-in pages: server-rendered, no JavaScript, labelled
  * fields with the right autocomplete tokens, an error text tied to the
- * fields with aria-describedby, a layout that works from phone to desktop,
- * and branding (product name, logo, colour) from the configuration.  The
- * only style is one inline <style> carrying the response's CSP nonce.
+ * fields with aria-describedby, on the pages' frame (pages_begin(): a
+ * layout that works from phone to desktop, branding from the
+ * configuration, one inline <style> carrying the response's CSP nonce).
+ * The account and recovery pages use struct loginpage and its alert too.
  */
 #ifndef POSTERN_LOGINPAGE_H
 #define POSTERN_LOGINPAGE_H
 
 #include <stddef.h>
 
+#include "pages.h"
+
 struct evbuffer;
 struct config_sso;
 
 struct loginpage {
-	const char	*product;	/* "Postern" unless branded */
-	const char	*logo_url;	/* NULL: none */
-	const char	*color;		/* "#rrggbb", checked at load */
-	const char	*nonce;		/* CSP nonce of this response */
+	struct pages_frame frame;	/* branding and nonce */
 	const char	*csrf;		/* form token */
 	const char	*rd;		/* checked return-to URL */
 	const char	*email;		/* to prefill after a failure, or NULL */
@@ -33,12 +33,7 @@ struct loginpage {
 int	loginpage_login(struct evbuffer *out, const struct loginpage *p);
 /* Append "signed in as EMAIL" with a sign-out button (POST + CSRF). */
 int	loginpage_signed_in(struct evbuffer *out, const struct loginpage *p);
-/* The page up to and including <main> (title, style with nonce, logo). */
-int	loginpage_begin(struct evbuffer *out, const struct loginpage *p,
-	    const char *title);
 /* The error (role=alert) or notice (role=status) of <p>, if any. */
 int	loginpage_alert(struct evbuffer *out, const struct loginpage *p);
-/* Append <s> HTML-escaped (text and attribute safe) to <out>. */
-int	loginpage_escape(struct evbuffer *out, const char *s);
 
 #endif

@@ -160,7 +160,7 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	int		 magic = r->kind == RECOVER_MAGIC, rc;
 	const char	*title = magic ? "Sign in by email" : "Reset your password";
 
-	rc = loginpage_begin(out, lp, title);
+	rc = pages_begin(out, &lp->frame, title);
 	rc |= acctpage_heading(out, 1, title);
 	rc |= loginpage_alert(out, lp);
 	switch (r->page) {
@@ -529,7 +529,7 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 			auth_step_unavailable(chk);
 		return;
 	}
-	password_params_from(ex->cfg, &r->pwn.params);
+	user_password_params(ex->cfg, &r->pwn.params);
 	auth_hash(chk, recover_hash_work, recover_on_hashed);
 }
 

@@ -197,7 +197,7 @@ sso_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	const struct sso_page *pg = ctx;
 	int		 rc;
 
-	rc = loginpage_begin(out, lp, pg->title);
+	rc = pages_begin(out, &lp->frame, pg->title);
 	rc |= acctpage_heading(out, 1, pg->title);
 	rc |= acctpage_para(out, pg->text, NULL);
 	rc |= acctpage_link(out, pg->back, "Back to sign-in");
