@@ -208,13 +208,15 @@ client_refuse(struct exchange *ex, int status, const char *reason)
 
 /*
  * A second outcome for the request of <clt>: exchange_outcome_twice()
- * aborts with assertions; without, the connection closes unwritten.
+ * aborts with assertions; without, nothing more is written: what the
+ * first outcome wrote is flushed, the upstream side cut, the connection
+ * closed.
  */
 static void
 client_twice(struct client *clt, enum exchange_outcome o)
 {
 	(void)exchange_outcome_twice(&clt->ex, o);
-	client_close(&clt->ex, "outcome_twice");
+	client_close_after_flush(&clt->ex);
 }
 
 void
@@ -234,7 +236,7 @@ static void
 client_local(struct client *clt, struct pages_resp *r, const char *reason)
 {
 	if (exchange_decided(&clt->ex, EXCHANGE_ANSWER) == -1) {
-		client_twice(clt, EXCHANGE_ANSWER);
+		client_close_after_flush(&clt->ex);	/* logged */
 		return;
 	}
 	clt->ex.body_done = !request_has_body(clt->ex.req) ||
@@ -303,9 +305,12 @@ client_read_form(struct exchange *ex, size_t max,
 
 	if (clt->dead)
 		return;
-	if (req == NULL || clt->state != CLIENT_DECIDE ||
-	    exchange_decided(ex, EXCHANGE_READ_FORM) == -1) {
-		client_twice(clt, EXCHANGE_READ_FORM);
+	if (req == NULL || clt->state != CLIENT_DECIDE) {
+		client_twice(clt, EXCHANGE_READ_FORM);	/* the request ended */
+		return;
+	}
+	if (exchange_decided(ex, EXCHANGE_READ_FORM) == -1) {
+		client_close_after_flush(ex);	/* logged */
 		return;
 	}
 	if (!form_content_type_ok(request_header(req, "content-type"))) {
@@ -433,7 +438,7 @@ client_forward(struct client *clt)
 	struct request	*req = clt->ex.req;
 
 	if (exchange_decided(&clt->ex, EXCHANGE_FORWARD) == -1) {
-		client_twice(clt, EXCHANGE_FORWARD);
+		client_close_after_flush(&clt->ex);	/* logged */
 		return;
 	}
 	clt->ex.body_done = !request_has_body(req) || req->complete;

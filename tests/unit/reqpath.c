@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "diag.h"
 #include "loader.h"
+#include "pages.h"
 #include "reqpath.h"
 #include "request.h"
 #include "testdir.h"
@@ -313,4 +314,64 @@ struct exchange *
 reqpath_ex(struct reqpath *rp)
 {
 	return &rp->clt->ex;
+}
+
+/* ---- flows with a bug: for the outcome guard ---- */
+
+void
+reqpath_bug_twice(struct exchange *ex)
+{
+	client_answer(ex, &(struct pages_resp){ .status = 403 },
+	    "policy_deny");
+	client_answer(ex, &(struct pages_resp){ .status = 200 }, NULL);
+}
+
+void
+reqpath_bug_answer_forward(struct exchange *ex)
+{
+	client_answer(ex, &(struct pages_resp){ .status = 403 },
+	    "policy_deny");
+	client_resume(ex, CLIENT_ALLOW, 0);
+}
+
+void
+reqpath_bug_forward_answer(struct exchange *ex)
+{
+	client_resume(ex, CLIENT_ALLOW, 0);
+	client_answer(ex, &(struct pages_resp){ .status = 403 },
+	    "policy_deny");
+}
+
+static void
+rp_form_ok(struct exchange *ex, struct evbuffer *form)
+{
+	(void)form;
+	client_answer(ex, &(struct pages_resp){ .status = 200 }, NULL);
+}
+
+void
+reqpath_bug_form_answer(struct exchange *ex)
+{
+	client_read_form(ex, 64, rp_form_ok);
+	client_answer(ex, &(struct pages_resp){ .status = 403 },
+	    "policy_deny");
+}
+
+void
+reqpath_bug_forgets(struct exchange *ex)
+{
+	(void)ex;
+}
+
+static void
+rp_form_forgets(struct exchange *ex, struct evbuffer *form)
+{
+	(void)ex;
+	(void)form;
+}
+
+void
+reqpath_bug_form_forgets(struct exchange *ex)
+{
+	client_read_form(ex, 64, rp_form_forgets);
 }

@@ -94,4 +94,17 @@ void		 reqpath_decide(struct exchange *ex);
  * lookup or a grant check that found rp->ident). */
 void		 reqpath_as_ident(struct exchange *ex);
 
+/*
+ * ops->request flows with a bug, for the outcome guard: answer twice;
+ * answer, then forward; forward, then answer; read a form (answered by
+ * its callback), then answer at once; return with no outcome; read a form
+ * whose callback returns with none.
+ */
+void		 reqpath_bug_twice(struct exchange *ex);
+void		 reqpath_bug_answer_forward(struct exchange *ex);
+void		 reqpath_bug_forward_answer(struct exchange *ex);
+void		 reqpath_bug_form_answer(struct exchange *ex);
+void		 reqpath_bug_forgets(struct exchange *ex);
+void		 reqpath_bug_form_forgets(struct exchange *ex);
+
 #endif

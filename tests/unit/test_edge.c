@@ -331,60 +331,6 @@ test_head_like_get(void **state)
 
 /* ---- the outcome guard ---- */
 
-static void
-twice_answer(struct exchange *ex)
-{
-	client_answer(ex, &(struct pages_resp){ .status = 403 },
-	    "policy_deny");
-	client_answer(ex, &(struct pages_resp){ .status = 200 }, NULL);
-}
-
-static void
-answer_then_forward(struct exchange *ex)
-{
-	client_answer(ex, &(struct pages_resp){ .status = 403 },
-	    "policy_deny");
-	client_resume(ex, CLIENT_ALLOW, 0);
-}
-
-static void
-forward_then_answer(struct exchange *ex)
-{
-	client_resume(ex, CLIENT_ALLOW, 0);
-	client_answer(ex, &(struct pages_resp){ .status = 403 },
-	    "policy_deny");
-}
-
-/* Reading a form, then answering before it came. */
-static void
-form_then_answer(struct exchange *ex)
-{
-	client_read_form(ex, 64, read_form_cb);
-	client_answer(ex, &(struct pages_resp){ .status = 403 },
-	    "policy_deny");
-}
-
-/* A flow that forgets to answer. */
-static void
-forgets(struct exchange *ex)
-{
-	(void)ex;
-}
-
-/* A form callback that forgets to answer. */
-static void
-form_forgets_cb(struct exchange *ex, struct evbuffer *form)
-{
-	(void)ex;
-	(void)form;
-}
-
-static void
-form_forgets(struct exchange *ex)
-{
-	client_read_form(ex, 64, form_forgets_cb);
-}
-
 /*
  * In a child: serve <req> with <fn> as ops->request.  The child must die
  * of SIGABRT with <want> on its stderr.
@@ -428,21 +374,21 @@ test_guard_aborts(void **state)
 	    "urlencoded\r\nContent-Length: 3\r\n\r\n";
 
 	(void)state;
-	expect_abort(twice_answer, GET("/", ""),
+	expect_abort(reqpath_bug_twice, GET("/", ""),
 	    "outcome_twice (answer, then answer)");
-	expect_abort(answer_then_forward, GET("/", ""),
+	expect_abort(reqpath_bug_answer_forward, GET("/", ""),
 	    "outcome_twice (answer, then forward)");
-	expect_abort(forward_then_answer, GET("/", ""),
+	expect_abort(reqpath_bug_forward_answer, GET("/", ""),
 	    "outcome_twice (forward, then answer)");
 	/* the form not yet in; and whole, answered by its callback */
-	expect_abort(form_then_answer, post,
+	expect_abort(reqpath_bug_form_answer, post,
 	    "outcome_twice (read_form, then answer)");
-	expect_abort(form_then_answer, "POST / HTTP/1.1\r\nHost: "
+	expect_abort(reqpath_bug_form_answer, "POST / HTTP/1.1\r\nHost: "
 	    "open.example.com\r\nContent-Type: application/x-www-form-"
 	    "urlencoded\r\nContent-Length: 3\r\n\r\na=b",
 	    "outcome_twice (answer, then answer)");
-	expect_abort(forgets, GET("/", ""), "outcome_missing (request");
-	expect_abort(form_forgets, "POST / HTTP/1.1\r\nHost: "
+	expect_abort(reqpath_bug_forgets, GET("/", ""), "outcome_missing (request");
+	expect_abort(reqpath_bug_form_forgets, "POST / HTTP/1.1\r\nHost: "
 	    "open.example.com\r\nContent-Type: application/x-www-form-"
 	    "urlencoded\r\nContent-Length: 3\r\n\r\na=b",
 	    "outcome_missing (form");
