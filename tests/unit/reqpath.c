@@ -30,6 +30,26 @@
 #include "request.h"
 #include "testdir.h"
 
+/* What every test configuration starts with (reqpath_config()). */
+static const char rp_head[] =
+    "server:\n"
+    "  listen:\n"
+    "    - address: \"127.0.0.1:8443\"\n"
+    "tls:\n"
+    "  certificates:\n"
+    "    - cert: cert.pem\n"
+    "      key: key.pem\n"
+    "secret_file: secret\n"
+    "assertion:\n"
+    "  key_file: key.pem\n";
+
+const char reqpath_open_app[] =
+    "app:\n"
+    "  name: open\n"
+    "  hosts: [open.example.com]\n"
+    "  upstream: http://127.0.0.1:9\n"
+    "  protect: false\n";
+
 static struct reqpath *current;		/* the harness the ops record in */
 static int	 have_dir;
 static char	 dummy_proxy;
@@ -40,7 +60,7 @@ reqpath_config(const char *yaml, ...)
 	struct config	*cfg;
 	struct diag	 d;
 	const char	*name;
-	char		 path[128];
+	char		 path[128], *text;
 	size_t		 i;
 	va_list		 ap;
 
@@ -54,7 +74,9 @@ reqpath_config(const char *yaml, ...)
 	while ((name = va_arg(ap, const char *)) != NULL)
 		testdir_write(name, va_arg(ap, const char *), 0644);
 	va_end(ap);
-	testdir_write("postern.yaml", yaml, 0644);
+	assert_true(asprintf(&text, "%s%s", rp_head, yaml) != -1);
+	testdir_write("postern.yaml", text, 0644);
+	free(text);
 	(void)snprintf(path, sizeof(path), "%s/postern.yaml", testdir);
 	memset(&d, 0, sizeof(d));
 	cfg = config_load(path, &d);
@@ -66,12 +88,14 @@ reqpath_config(const char *yaml, ...)
 	return cfg;
 }
 
-void
-reqpath_config_done(void)
+int
+reqpath_teardown(void **state)
 {
+	(void)state;
 	if (have_dir)
 		(void)testdir_remove();
 	have_dir = 0;
+	return 0;
 }
 
 /* ---- the layers above, recording ---- */

@@ -56,14 +56,17 @@ struct reqpath {
 };
 
 /*
- * Load <yaml> as postern.yaml in a fresh temporary directory holding
- * "secret" (256 bits), "key.pem" (a P-256 key for assertions) and the
- * policy files given as name, text pairs (NULL-ended).  Fails the test
- * on any diagnostic.
+ * Load postern.yaml in a temporary directory holding "secret" (256 bits),
+ * "cert.pem" and "key.pem" (P-256; the key also signs assertions) and the
+ * policy files given as name, text pairs (NULL-ended): the server, tls,
+ * secret_file and assertion sections, then <yaml> (its policies:, say).
+ * Fails the test on any diagnostic.
  */
 struct config	*reqpath_config(const char *yaml, ...);
-/* Remove the temporary directory of reqpath_config(). */
-void		 reqpath_config_done(void);
+/* An app "open" on open.example.com, public (protect: false). */
+extern const char reqpath_open_app[];
+/* A group teardown: remove the directory of reqpath_config(). */
+int		 reqpath_teardown(void **state);
 
 /*
  * Start <rp> on snapshot <cfg> (a reference moves to it): a worker, a

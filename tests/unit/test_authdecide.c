@@ -22,16 +22,6 @@
 #include "request.h"
 
 static const char yaml[] =
-    "server:\n"
-    "  listen:\n"
-    "    - address: \"127.0.0.1:8443\"\n"
-    "tls:\n"
-    "  certificates:\n"
-    "    - cert: cert.pem\n"
-    "      key: key.pem\n"
-    "secret_file: secret\n"
-    "assertion:\n"
-    "  key_file: key.pem\n"
     "policies:\n"
     "  - shop.yaml\n"
     "  - teams.yaml\n";
@@ -68,14 +58,6 @@ static const char teams_yaml[] =
 
 static struct reqpath	 rp;
 static struct reqpath_resp resp;
-
-static int
-teardown_all(void **state)
-{
-	(void)state;
-	reqpath_config_done();
-	return 0;
-}
 
 static void
 start_tls(int tls)
@@ -574,5 +556,5 @@ main(void)
 		cmocka_unit_test(test_ident_tenant_role),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown_all);
+	return cmocka_run_group_tests(tests, NULL, reqpath_teardown);
 }

@@ -27,36 +27,12 @@
 #include "request.h"
 
 static const char yaml[] =
-    "server:\n"
-    "  listen:\n"
-    "    - address: \"127.0.0.1:8443\"\n"
-    "tls:\n"
-    "  certificates:\n"
-    "    - cert: cert.pem\n"
-    "      key: key.pem\n"
-    "secret_file: secret\n"
-    "assertion:\n"
-    "  key_file: key.pem\n"
     "policies:\n"
     "  - open.yaml\n";
-static const char open_yaml[] =
-    "app:\n"
-    "  name: open\n"
-    "  hosts: [open.example.com]\n"
-    "  upstream: http://127.0.0.1:9\n"
-    "  protect: false\n";
 
 static struct reqpath	 rp;
 static struct reqpath_resp resp;
 static char		 seen[8][256];	/* paths ops->request saw */
-
-static int
-teardown_all(void **state)
-{
-	(void)state;
-	reqpath_config_done();
-	return 0;
-}
 
 static void
 note(struct exchange *ex)
@@ -79,7 +55,7 @@ static void
 start(reqpath_fn fn)
 {
 	memset(seen, 0, sizeof(seen));
-	reqpath_start(&rp, reqpath_config(yaml, "open.yaml", open_yaml,
+	reqpath_start(&rp, reqpath_config(yaml, "open.yaml", reqpath_open_app,
 	    NULL), 1);
 	rp.request = fn;
 }
@@ -427,5 +403,5 @@ main(void)
 		cmocka_unit_test(test_guard_quiet_on_one_outcome),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown_all);
+	return cmocka_run_group_tests(tests, NULL, reqpath_teardown);
 }

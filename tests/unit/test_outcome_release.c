@@ -26,21 +26,8 @@
 #include "reqpath.h"
 
 static const char yaml[] =
-    "server:\n"
-    "  listen:\n"
-    "    - address: \"127.0.0.1:8443\"\n"
-    "tls:\n"
-    "  certificates:\n"
-    "    - cert: cert.pem\n"
-    "      key: key.pem\n"
     "policies:\n"
     "  - open.yaml\n";
-static const char open_yaml[] =
-    "app:\n"
-    "  name: open\n"
-    "  hosts: [open.example.com]\n"
-    "  upstream: http://127.0.0.1:9\n"
-    "  protect: false\n";
 static const char get[] = "GET / HTTP/1.1\r\nHost: open.example.com\r\n\r\n";
 static const char form[] = "POST / HTTP/1.1\r\nHost: open.example.com\r\n"
     "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -50,14 +37,6 @@ static struct reqpath	 rp;
 static struct reqpath_resp resp;
 static char		 logged[65536];
 
-static int
-teardown_all(void **state)
-{
-	(void)state;
-	reqpath_config_done();
-	return 0;
-}
-
 /* Serve <req> with <fn>; what the gateway logged meanwhile in logged. */
 static void
 serve(reqpath_fn fn, const char *req)
@@ -66,7 +45,7 @@ serve(reqpath_fn fn, const char *req)
 	size_t	 n;
 	int	 saved;
 
-	reqpath_start(&rp, reqpath_config(yaml, "open.yaml", open_yaml, NULL),
+	reqpath_start(&rp, reqpath_config(yaml, "open.yaml", reqpath_open_app, NULL),
 	    1);
 	rp.request = fn;
 	assert_non_null(f = tmpfile());
@@ -219,5 +198,5 @@ main(void)
 		cmocka_unit_test(test_late_answer),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown_all);
+	return cmocka_run_group_tests(tests, NULL, reqpath_teardown);
 }
