@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 
 #include "pages.h"
+#include "step.h"
 #include "reqpath.h"
 #include "request.h"
 
@@ -308,6 +309,78 @@ test_head_like_get(void **state)
 /* ---- the outcome guard ---- */
 
 /*
+ * A flow waiting for a step (as for a Redis reply), whose continuation
+ * ends the step and then answers -- or, with a bug, forgets to.
+ */
+struct flow {
+	struct auth_step step;
+};
+
+static struct auth_step *pending;	/* resumed by expect_abort() */
+
+static void
+flow_free(struct auth_step *s)
+{
+	free(AUTH_STEP_STATE(s, struct flow, step));
+}
+
+static void
+flow_answers(struct auth_step *s)
+{
+	struct exchange	*ex = auth_step_done(s);
+
+	if (ex != NULL)
+		client_answer(ex, &(struct pages_resp){ .status = 204 }, NULL);
+}
+
+static void
+flow_forgets(struct auth_step *s)
+{
+	(void)auth_step_done(s);
+}
+
+static void
+flow_start(struct exchange *ex, auth_step_fn next)
+{
+	struct flow	*f;
+
+	assert_non_null(f = calloc(1, sizeof(*f)));
+	auth_step_start(&f->step, ex, NULL, flow_free);
+	f->step.next = next;
+	pending = &f->step;
+}
+
+static void
+step_answers(struct exchange *ex)
+{
+	flow_start(ex, flow_answers);
+}
+
+static void
+step_forgets(struct exchange *ex)
+{
+	flow_start(ex, flow_forgets);
+}
+
+/* Waiting is no missing outcome; the continuation then answers once. */
+static void
+test_step_then_answer(void **state)
+{
+	(void)state;
+	start(step_answers);
+	reqpath_do(&rp, GET("/", ""), &resp);
+	assert_int_equal(resp.len, 0);
+	assert_int_equal(reqpath_ex(&rp)->outcome, EXCHANGE_UNDECIDED);
+	assert_ptr_equal(reqpath_ex(&rp)->check, pending);
+	auth_step_resume(pending);
+	pending = NULL;
+	reqpath_run(&rp, &resp);
+	assert_int_equal(resp.status, 204);
+	assert_false(resp.closed);
+	reqpath_stop(&rp);
+}
+
+/*
  * In a child: serve <req> with <fn> as ops->request.  The child must die
  * of SIGABRT with <want> on its stderr.
  */
@@ -327,6 +400,8 @@ expect_abort(reqpath_fn fn, const char *req, const char *want)
 		(void)close(fds[0]);
 		start(fn);
 		reqpath_do(&rp, req, &resp);
+		if (pending != NULL)	/* the awaited answer came */
+			auth_step_resume(pending);
 		_exit(0);		/* no abort: the parent fails */
 	}
 	(void)close(fds[1]);
@@ -363,7 +438,10 @@ test_guard_aborts(void **state)
 	    "open.example.com\r\nContent-Type: application/x-www-form-"
 	    "urlencoded\r\nContent-Length: 3\r\n\r\na=b",
 	    "outcome_twice (answer, then answer)");
-	expect_abort(reqpath_bug_forgets, GET("/", ""), "outcome_missing (request");
+	expect_abort(reqpath_bug_forgets, GET("/", ""),
+	    "outcome_missing (request");
+	expect_abort(step_forgets, GET("/", ""), "outcome_missing (step");
+	pending = NULL;
 	expect_abort(reqpath_bug_form_forgets, "POST / HTTP/1.1\r\nHost: "
 	    "open.example.com\r\nContent-Type: application/x-www-form-"
 	    "urlencoded\r\nContent-Length: 3\r\n\r\na=b",
@@ -399,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_form_read_whole_keeps),
 		cmocka_unit_test(test_upstream_failed),
 		cmocka_unit_test(test_head_like_get),
+		cmocka_unit_test(test_step_then_answer),
 		cmocka_unit_test(test_guard_aborts),
 		cmocka_unit_test(test_guard_quiet_on_one_outcome),
 	};
