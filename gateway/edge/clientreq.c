@@ -224,9 +224,9 @@ client_check_outcome(struct exchange *ex, const char *where)
 {
 	struct client	*clt = ex->clt;
 
-	if (clt == NULL || clt->dead || ex->outcome != EXCHANGE_UNDECIDED ||
-	    ex->check != NULL || clt->state != CLIENT_DECIDE)
-		return;
+	if (ex->outcome != EXCHANGE_UNDECIDED || ex->check != NULL ||
+	    clt == NULL || clt->dead || clt->state != CLIENT_DECIDE)
+		return;		/* decided or waiting: the usual case first */
 	(void)exchange_outcome_missing(ex, where);
 	client_refuse(ex, 500, "outcome_missing");
 }
