@@ -226,15 +226,12 @@ test_rd_is_the_normalised_path(void **state)
 		    "evil.example/" },
 		{ "http://shop.example.com/app/x", "/app/x" },
 	};
-	const char	*loc;
 	size_t		 i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		start();
 		ask("GET", cases[i].target, HTML);
-		assert_non_null(loc = reqpath_header(&resp, "location"));
-		print_message("%s -> %s\n", cases[i].target, loc);
 		sent_to("/.postern/login", cases[i].rd);
 		reqpath_stop(&rp);
 	}
@@ -281,10 +278,10 @@ test_reserved_paths_skip_policy(void **state)
 	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		start();
 		ask("GET", targets[i], HTML);
-		print_message("%s -> %d\n", targets[i], resp.status);
 		assert_int_equal(rp.nrequest, 0);
 		assert_int_equal(rp.nforward, 0);
-		assert_true(resp.status == 404 || resp.status == 200);
+		assert_int_equal(resp.status, strcmp(targets[i],
+		    "/.postern/health") == 0 ? 200 : 404);
 		assert_int_equal(reqpath_ex(&rp)->outcome, EXCHANGE_ANSWER);
 		reqpath_stop(&rp);
 	}
