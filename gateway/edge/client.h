@@ -115,7 +115,12 @@ void		 client_upstream_failed(struct exchange *, int status,
 		    const char *reason);
 /*
  * Answer the current, well-formed request with <r> (the gateway's own
- * response); <reason> is logged for refusals, NULL otherwise.
+ * response); <reason> is logged for refusals, NULL otherwise.  This,
+ * client_resume() and client_read_form() each record the request's one
+ * outcome (exchange_decided()): a second one for the same request, or one
+ * after it ended, is a bug (exchange_outcome_twice(): abort with
+ * assertions, else the connection closes without a second write).  On a
+ * closed client they do nothing.
  */
 void		 client_answer(struct exchange *, struct pages_resp *r,
 		    const char *reason);
@@ -126,6 +131,14 @@ void		 client_answer(struct exchange *, struct pages_resp *r,
  */
 void		 client_read_form(struct exchange *, size_t max,
 		    void (*cb)(struct exchange *, struct evbuffer *));
+/*
+ * A flow of <ex>'s request returned (<where>: "request", "builtin",
+ * "form", "step"): if the request has no outcome, nothing pending
+ * (ex->check) and the client is still there, the flow forgot to answer --
+ * exchange_outcome_missing(), then 500 and close.  One compare when all
+ * is well.
+ */
+void		 client_check_outcome(struct exchange *, const char *where);
 /* The request body is bad (413, 400): refuse it and close. */
 void		 client_refuse(struct exchange *, int status, const char *reason);
 /* The request body finished reading (proxy_pump_body saw its end). */

@@ -52,6 +52,7 @@ client_new_id(struct client *clt)
 	encode_hex(b, 16, clt->ex.request_id);
 	(void)clock_gettime(CLOCK_MONOTONIC, &clt->ex.start);
 	clt->ex.decision = METRICS_ALLOW;
+	clt->ex.outcome = EXCHANGE_UNDECIDED;
 	clt->ex.up_started = 0;
 	clt->ex.upstream_us = -1;
 }
@@ -200,14 +201,44 @@ client_refuse(struct exchange *ex, int status, const char *reason)
 	clt->ex.keep_alive = 0;
 	clt->ex.body_done = 0;	/* unread input: linger before closing */
 	clt->ex.decision = METRICS_DENY;
+	clt->ex.outcome = EXCHANGE_ANSWER;	/* the edge's own, over any */
 	client_send_page(clt, &r);
 	client_finish(clt, reason);
+}
+
+/*
+ * A second outcome for the request of <clt>: exchange_outcome_twice()
+ * aborts with assertions; without, nothing more is written: what the
+ * first outcome wrote is flushed, the upstream side cut, the connection
+ * closed.
+ */
+static void
+client_twice(struct client *clt, enum exchange_outcome o)
+{
+	(void)exchange_outcome_twice(&clt->ex, o);
+	client_close_after_flush(&clt->ex);
+}
+
+void
+client_check_outcome(struct exchange *ex, const char *where)
+{
+	struct client	*clt = ex->clt;
+
+	if (ex->outcome != EXCHANGE_UNDECIDED || ex->check != NULL ||
+	    clt == NULL || clt->dead || clt->state != CLIENT_DECIDE)
+		return;		/* decided or waiting: the usual case first */
+	(void)exchange_outcome_missing(ex, where);
+	client_refuse(ex, 500, "outcome_missing");
 }
 
 /* A local answer to a well-formed request; the connection may stay. */
 static void
 client_local(struct client *clt, struct pages_resp *r, const char *reason)
 {
+	if (exchange_decided(&clt->ex, EXCHANGE_ANSWER) == -1) {
+		client_close_after_flush(&clt->ex);	/* logged */
+		return;
+	}
 	clt->ex.body_done = !request_has_body(clt->ex.req) ||
 	    clt->ex.req->complete;
 	clt->ex.keep_alive = exchange_keep_alive(&clt->ex, clt->ex.w->draining,
@@ -222,9 +253,23 @@ client_answer(struct exchange *ex, struct pages_resp *r, const char *reason)
 {
 	struct client	*clt = ex->clt;
 
-	if (clt->dead || clt->ex.req == NULL || clt->state != CLIENT_DECIDE)
+	if (clt->dead)
+		return;		/* closed: nothing more is written */
+	if (clt->ex.req == NULL || clt->state != CLIENT_DECIDE) {
+		client_twice(clt, EXCHANGE_ANSWER);	/* the request ended */
 		return;
+	}
 	client_local(clt, r, reason);
+}
+
+/* The form is whole: its callback chooses the request's outcome anew. */
+static void
+client_form_done(struct client *clt,
+    void (*cb)(struct exchange *, struct evbuffer *))
+{
+	clt->ex.outcome = EXCHANGE_UNDECIDED;
+	cb(&clt->ex, clt->ex.form);
+	client_check_outcome(&clt->ex, "form");
 }
 
 /* Move form body bytes in; call the form's callback once it is whole. */
@@ -245,7 +290,7 @@ client_pump_form(struct client *clt)
 		cb = clt->ex.form_cb;
 		clt->ex.form_cb = NULL;
 		clt->ex.body_done = 1;
-		cb(&clt->ex, clt->ex.form);
+		client_form_done(clt, cb);
 		return;
 	}
 }
@@ -258,6 +303,16 @@ client_read_form(struct exchange *ex, size_t max,
 	struct request	*req = clt->ex.req;
 	struct timeval	 tv, tv2;
 
+	if (clt->dead)
+		return;
+	if (req == NULL || clt->state != CLIENT_DECIDE) {
+		client_twice(clt, EXCHANGE_READ_FORM);	/* the request ended */
+		return;
+	}
+	if (exchange_decided(ex, EXCHANGE_READ_FORM) == -1) {
+		client_close_after_flush(ex);	/* logged */
+		return;
+	}
 	if (!form_content_type_ok(request_header(req, "content-type"))) {
 		client_refuse(&clt->ex, 415, "form_content_type");
 		return;
@@ -285,7 +340,7 @@ client_read_form(struct exchange *ex, size_t max,
 	}
 	if (!request_has_body(req) || req->complete) {
 		clt->ex.form_cb = NULL;
-		cb(&clt->ex, clt->ex.form);
+		client_form_done(clt, cb);
 		return;
 	}
 	if (req->expect_continue)
@@ -311,8 +366,10 @@ client_builtin(struct client *clt)
 		client_local(clt, &r, NULL);
 		return;
 	}
-	if (clt->ex.w->srv->ops->builtin(&clt->ex))
+	if (clt->ex.w->srv->ops->builtin(&clt->ex)) {
+		client_check_outcome(&clt->ex, "builtin");
 		return;
+	}
 	client_local(clt, &r, NULL);
 }
 
@@ -380,6 +437,10 @@ client_forward(struct client *clt)
 {
 	struct request	*req = clt->ex.req;
 
+	if (exchange_decided(&clt->ex, EXCHANGE_FORWARD) == -1) {
+		client_close_after_flush(&clt->ex);	/* logged */
+		return;
+	}
 	clt->ex.body_done = !request_has_body(req) || req->complete;
 	if (req->expect_continue && !clt->ex.body_done)
 		(void)evbuffer_add(conn_output(clt->conn),
@@ -400,8 +461,13 @@ client_resume(struct exchange *ex, enum client_verdict v, int status)
 {
 	struct client	*clt = ex->clt;
 
-	if (clt->dead || clt->state != CLIENT_DECIDE)
+	if (clt->dead)
 		return;
+	if (clt->state != CLIENT_DECIDE) {
+		client_twice(clt, v == CLIENT_ALLOW ? EXCHANGE_FORWARD :
+		    EXCHANGE_ANSWER);
+		return;
+	}
 	switch (v) {
 	case CLIENT_ALLOW:
 		client_forward(clt);
@@ -443,6 +509,7 @@ client_decide(struct client *clt)
 		return;
 	}
 	clt->ex.w->srv->ops->request(&clt->ex);
+	client_check_outcome(&clt->ex, "request");
 }
 
 struct evbuffer *

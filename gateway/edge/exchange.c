@@ -1,13 +1,64 @@
 /*
  * The state of one request on a connection (see exchange.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "exchange.h"
+#include "log.h"
 #include "request.h"
+
+static const char *const exchange_outcome_names[] = {
+	[EXCHANGE_UNDECIDED] = "undecided",
+	[EXCHANGE_FORWARD] = "forward",
+	[EXCHANGE_ANSWER] = "answer",
+	[EXCHANGE_READ_FORM] = "read_form",
+};
+
+const char *
+exchange_outcome_name(enum exchange_outcome o)
+{
+	if ((size_t)o >= sizeof(exchange_outcome_names) /
+	    sizeof(exchange_outcome_names[0]))
+		return "?";
+	return exchange_outcome_names[o];
+}
+
+/*
+ * A broken promise of a flow: one error event; with assertions, the
+ * message on stderr and abort(), so that every test run stops at it.
+ */
+static int
+exchange_broken(const struct exchange *ex, const char *reason,
+    const char *first, const char *second)
+{
+	log_event(LOG_LEVEL_ERROR, "exchange", "reason", reason,
+	    "request_id", ex->request_id, "first", first, "second", second,
+	    (const char *)NULL);
+#ifndef NDEBUG
+	(void)fprintf(stderr, "postern: request %s: %s (%s, then %s): "
+	    "a flow must end in exactly one of forward, answer, read-form\n",
+	    ex->request_id, reason, first, second);
+	abort();
+#endif
+	return -1;
+}
+
+int
+exchange_outcome_twice(struct exchange *ex, enum exchange_outcome o)
+{
+	return exchange_broken(ex, "outcome_twice",
+	    exchange_outcome_name(ex->outcome), exchange_outcome_name(o));
+}
+
+int
+exchange_outcome_missing(struct exchange *ex, const char *where)
+{
+	return exchange_broken(ex, "outcome_missing", where, "nothing");
+}
 
 int
 exchange_keep_alive(const struct exchange *ex, int draining, int streaming)

@@ -26,6 +26,19 @@ struct request;
 struct worker;
 
 /*
+ * How a request ends, chosen once per request (exchange_decided()): the
+ * edge records it where each begins -- forward (client_resume() with
+ * CLIENT_ALLOW), answer (client_answer() and the edge's own answers) and
+ * read-form (client_read_form(); its callback then chooses again).
+ */
+enum exchange_outcome {
+	EXCHANGE_UNDECIDED = 0,	/* none yet: decide it, or wait (ex->check) */
+	EXCHANGE_FORWARD,	/* going upstream */
+	EXCHANGE_ANSWER,	/* the gateway answered it */
+	EXCHANGE_READ_FORM,	/* reading its form; the callback decides */
+};
+
+/*
  * The identity headers identity computed for the upstream before the
  * request was forwarded (the upstream head only copies them: nothing is
  * signed while it is written).  user NULL: none (anonymous).
@@ -65,6 +78,9 @@ struct exchange {
 	int			 body_done;	/* request body fully read */
 	int			 head_sent;	/* a response head is out */
 	int			 seen_bytes;	/* any byte of this request */
+	enum exchange_outcome	 outcome;	/* exchange_decided(); kept after
+						 * the request until the next
+						 * head, to catch late ones */
 	/* identity (auth.c) */
 	struct auth_step	*check;		/* pending step; unlinked on close */
 	struct auth_ident	*ident;		/* who, once known (owned) */
@@ -87,6 +103,38 @@ struct exchange {
 };
 
 /*
+ * A second outcome for the same request (a bug in a flow): with assertions
+ * (builds without NDEBUG, the tests') abort with a message naming both;
+ * in a release build log one error event (reason outcome_twice) and
+ * return -1: the caller closes the connection instead of writing again.
+ */
+int	exchange_outcome_twice(struct exchange *ex, enum exchange_outcome o);
+/*
+ * A request whose flow returned with no outcome and nothing pending (a
+ * flow that forgot to answer): abort with assertions; in a release build
+ * log one error event (reason outcome_missing) and return -1, after which
+ * the caller answers 500 and closes.
+ */
+int	exchange_outcome_missing(struct exchange *ex, const char *where);
+
+/*
+ * Record outcome <o> for the request of <ex>: 0, or -1 (see
+ * exchange_outcome_twice()) if it already had one.  The hot path is one
+ * compare and one store.
+ */
+static inline int
+exchange_decided(struct exchange *ex, enum exchange_outcome o)
+{
+	if (__builtin_expect(ex->outcome != EXCHANGE_UNDECIDED, 0))
+		return exchange_outcome_twice(ex, o);
+	ex->outcome = o;
+	return 0;
+}
+
+/* The outcome's name for messages ("undecided", "forward"...). */
+const char *exchange_outcome_name(enum exchange_outcome o);
+
+/*
  * Whether the connection may carry another request after this exchange's
  * response: the client did not ask to close it (HTTP/1.0 without
  * keep-alive, Connection: close), the worker is not <draining>, and the
@@ -106,8 +154,9 @@ void	exchange_forget_identity(struct exchange *ex);
  * End the request: free what it owns (request, identity, assertion, form)
  * and clear its per-request fields.  What describes the connection after
  * it stays until the next request sets it: keep_alive, body_done (no
- * unread body in the input), and the id, start and decision that the
- * next request head sets anew.  A pending step must have been unlinked.
+ * unread body in the input), the outcome (so that a late second outcome
+ * is still caught), and the id, start and decision that the next request
+ * head sets anew (client_new_id()).  A pending step must have been unlinked.
  */
 void	exchange_reset(struct exchange *ex);
 

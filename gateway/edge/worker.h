@@ -110,7 +110,8 @@ struct worker_ops {
 	/*
 	 * A request for an app (ex->app set) is in: decide it.  It ends in
 	 * exactly one of client_resume() (now or from a later reply),
-	 * client_answer() or client_read_form().
+	 * client_answer() or client_read_form(); the edge checks it
+	 * (exchange_decided(), client_check_outcome()).
 	 */
 	void		 (*request)(struct exchange *ex);
 	/*

@@ -502,9 +502,11 @@ auth_session_cookie(const struct config *cfg, const char *id, char *buf,
 }
 
 /*
- * Send a browser asking for a page to gateway page <page>, with the way
- * back in "rd"; everyone else gets 401 with body <json> and the challenge
- * <www>.  <extra_in> (headers) goes with either answer; <reason> is logged.
+ * Send a browser asking for a page (GET or HEAD, Accept: text/html, no
+ * Authorization header: a request that carries credentials is a
+ * program's) to gateway page <page>, with the way back in "rd"; everyone
+ * else gets 401 with body <json> and the challenge <www>.  <extra_in>
+ * (headers) goes with either answer; <reason> is logged.
  */
 void
 auth_send_to(struct exchange *ex, const char *page, const char *json,
@@ -520,7 +522,8 @@ auth_send_to(struct exchange *ex, const char *page, const char *json,
 	n = snprintf(back, sizeof(back), "%s%s%s", req->path,
 	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
 	if ((req->method == HTTP_GET || req->method == HTTP_HEAD) &&
-	    pages_wants_html(request_header(req, "accept"))) {
+	    pages_wants_html(request_header(req, "accept")) &&
+	    request_header(req, "authorization") == NULL) {
 		if (n < 0 || (size_t)n >= sizeof(back))
 			(void)strcpy(back, "/");
 		(void)encode_pct(back, "/", enc, sizeof(enc));

@@ -3,6 +3,7 @@
  */
 #include <stddef.h>
 
+#include "client.h"
 #include "config.h"
 #include "exchange.h"
 #include "step.h"
@@ -38,13 +39,15 @@ void
 auth_step_resume(struct auth_step *s)
 {
 	auth_step_fn	 next = s->next;
+	struct exchange	*ex = s->ex;
 
-	if (s->ex == NULL || next == NULL) {
+	if (ex == NULL || next == NULL) {
 		(void)auth_step_done(s);
 		return;
 	}
 	s->next = NULL;
-	next(s);
+	next(s);		/* <s> may be gone; <ex> lives this turn */
+	client_check_outcome(ex, "step");
 }
 
 void

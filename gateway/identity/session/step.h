@@ -57,7 +57,8 @@ struct exchange	*auth_step_done(struct auth_step *s);
  * The awaited answer of <s> came: if the client is still there, run
  * s->next once (cleared first, so a continuation that waits again sets
  * it anew; it then owns <s>); else, or with no continuation set, only
- * free <s>.
+ * free <s>.  When the continuation returns, the request must have its
+ * outcome or a next step pending (client_check_outcome()).
  */
 void		 auth_step_resume(struct auth_step *s);
 /*
