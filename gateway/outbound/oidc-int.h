@@ -29,6 +29,7 @@ struct oidc {
 	TAILQ_HEAD(oidc_entries, oidc_entry) entries;
 	size_t			 n;
 	TAILQ_HEAD(, oidc_treq)	 treqs;
+	int			 freeing;	/* in oidc_free() */
 };
 
 /*

@@ -464,23 +464,34 @@ oidc_fetch_jwks(struct oidc_entry *e)
 }
 
 /*
- * Start what <e> needs for a caller with <kid>: the discovery document
- * when it is not fresh, the JWKS when it is not fresh or lacks <kid> (once
- * per OIDC_KID_EVERY), or nothing (the waiters are answered).
+ * A caller's <kid> that the cached JWKS lacks makes it due now, once per
+ * OIDC_KID_EVERY: also while the discovery document is being fetched (the
+ * JWKS is then fetched after it).
  */
 static void
-oidc_fetch(struct oidc_entry *e, const char *kid)
+oidc_kid_check(struct oidc_entry *e, const char *kid)
 {
 	int64_t	now = oidc_now();
-	int	jwks_fresh;
 
-	jwks_fresh = e->jwks != NULL && now < e->jwks_expires;
-	if (jwks_fresh && kid != NULL && !jwks_has_kid(e->jwks, kid) &&
-	    now - e->kid_fetched >= OIDC_KID_EVERY) {
-		e->kid_fetched = now;
+	if (kid == NULL || e->jwks == NULL || e->fetching == OIDC_FETCH_JWKS ||
+	    jwks_has_kid(e->jwks, kid) || now - e->kid_fetched <
+	    OIDC_KID_EVERY)
+		return;
+	e->kid_fetched = now;
+	if (e->jwks_expires > now)
 		e->jwks_expires = now;		/* refetch it */
-		jwks_fresh = 0;
-	}
+}
+
+/*
+ * Start what <e> needs: the discovery document when it is not fresh, the
+ * JWKS when it is not fresh, or nothing (the waiters are answered).
+ */
+static void
+oidc_fetch(struct oidc_entry *e)
+{
+	int64_t	now = oidc_now();
+	int	jwks_fresh = e->jwks != NULL && now < e->jwks_expires;
+
 	if (!e->has_doc || now >= e->doc_expires) {
 		e->fetching = OIDC_FETCH_DOC;
 		if (oidc_get(e, e->url, oidc_on_doc) == -1)
@@ -573,7 +584,7 @@ oidc_meta_get(struct oidc *o, const struct config_sso_provider *p,
 	struct oidc_entry	*e;
 	struct oidc_waiter	*w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	if (o->freeing || (w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
 	if ((e = oidc_entry_get(o, p)) == NULL || (e->fetching == OIDC_IDLE &&
 	    oidc_entry_transport(e, p) == -1)) {
@@ -583,8 +594,9 @@ oidc_meta_get(struct oidc *o, const struct config_sso_provider *p,
 	w->cb = cb;
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
+	oidc_kid_check(e, kid);
 	if (e->fetching == OIDC_IDLE)	/* else: its answer is theirs too */
-		oidc_fetch(e, kid);
+		oidc_fetch(e);
 	return 0;
 }
 
@@ -611,6 +623,7 @@ oidc_free(struct oidc *o)
 
 	if (o == NULL)
 		return;
+	o->freeing = 1;
 	while ((e = TAILQ_FIRST(&o->entries)) != NULL) {
 		TAILQ_REMOVE(&o->entries, e, entry);
 		oidc_deliver(e, "oidc_freed");

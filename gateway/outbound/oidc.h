@@ -75,8 +75,8 @@ void		 oidc_free(struct oidc *);
  * oidc_url (the discovery URL is not https or loopback http), oidc_status
  * (an answer other than 200), oidc_json, oidc_issuer, oidc_endpoint,
  * oidc_alg (no alg Postern accepts), oidc_jwks (no usable key), nomem,
- * oidc_freed.  The callback may call oidc_meta_get() and oidc_token();
- * it must not call oidc_free().
+ * oidc_freed.  The callback may call oidc_meta_get() and oidc_token()
+ * (which refuse while oidc_free() runs); it must not call oidc_free().
  */
 typedef void	(*oidc_meta_cb)(void *arg, const struct oidc_meta *m,
 		    const char *err);

@@ -208,7 +208,7 @@ oidc_token(struct oidc *o, const struct config_sso_provider *p,
 	int			 rc = -1;
 
 	auth[0] = '\0';
-	if (!httpc_url_allowed(token_endpoint) ||
+	if (o->freeing || !httpc_url_allowed(token_endpoint) ||
 	    oidc_token_body(p, token_endpoint, code, verifier, redirect_uri,
 	    body, sizeof(body)) == -1 ||
 	    (p->client_auth == CONFIG_SSO_SECRET_BASIC && oidc_basic(p, auth,

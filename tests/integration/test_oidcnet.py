@@ -489,6 +489,28 @@ def test_key_rotation_picked_up(provider):
     assert provider.count("/jwks") == 2
 
 
+def test_unknown_kid_while_discovery_is_refetched(provider):
+    provider.discovery(headers=[("Cache-Control", "max-age=60")])
+    provider.jwks(keys=[RSA_KEY], headers=[("Cache-Control", "max-age=86400")])
+    provider.after("/jwks", 1, 200, json.dumps({"keys": [EC_KEY]}).encode())
+    # a known kid: the discovery document alone is refetched
+    rc, out, err = meta(provider, "get:k1", "adv:61", "get:k1")
+    assert [fields(x)["has_kid"] for x in out] == ["1", "1"], out
+    assert provider.count(DISC) == 2 and provider.count("/jwks") == 1
+    # an unknown kid: the JWKS follows the discovery document
+    provider.hits.clear()
+    rc, out, err = meta(provider, "get:k1", "adv:61", "get:e1")
+    assert [fields(x)["has_kid"] for x in out] == ["1", "1"], out
+    assert provider.count(DISC) == 2 and provider.count("/jwks") == 2
+    # also from a caller that joins a discovery fetch under way
+    provider.hits.clear()
+    rc, out, err = meta(provider, "get:k1", "adv:61", "par:2:e1", "get:e1")
+    assert out[3] == "calls=2", out
+    assert fields(out[2])["has_kid"] == "1", out     # the one with e1
+    assert fields(out[4])["has_kid"] == "1", out
+    assert provider.count(DISC) == 2 and provider.count("/jwks") == 2
+
+
 def test_changed_provider_starts_afresh(provider):
     provider.discovery()
     provider.jwks()
@@ -651,26 +673,65 @@ def test_sso_command_usage_and_unknown_provider(tmp_path):
     assert "no provider 'corp' in sso.providers" in r.stderr
 
 
-def test_sso_command_against_provider(tmp_path, provider):
-    """`postern sso test` end to end: needs the sso: section's loader."""
-    provider.discovery()
-    provider.jwks()
-    path = tmp_path / "postern.yaml"
+def sso_config(tmp_path, issuer, extra=""):
+    """A postern.yaml with one provider, corp, of <issuer>; its path."""
     secret = tmp_path / "secret"
-    secret.write_text("s3cret\n")
-    os.chmod(secret, 0o600)
+    secret.write_text(os.urandom(32).hex() + "\n")
+    client = tmp_path / "client-secret"
+    client.write_text("s3cret\n")
+    for f in (secret, client):
+        os.chmod(f, 0o600)
+    path = tmp_path / "postern.yaml"
     path.write_text(config_text([listener(free_port(), tls=False)]) +
+                    "secret_file: %s\n" % secret +
                     "sso:\n  providers:\n    - name: corp\n"
                     "      type: oidc\n      issuer: %s\n"
                     "      client_id: postern\n"
-                    "      client_secret_file: %s\n" % (provider.base, secret))
-    check = run_postern("check", "-c", str(path))
-    if check.returncode != 0 and "sso" in check.stderr:
-        pytest.skip("the sso: section is not loaded yet: " +
-                    check.stderr.strip().splitlines()[0])
-    r = run_postern("sso", "test", "-c", str(path), "corp")
+                    "      client_secret_file: %s\n" % (issuer, client) +
+                    extra)
+    r = run_postern("check", "-c", str(path))
+    assert r.returncode == 0, r.stderr
+    return str(path)
+
+
+def test_sso_command_against_provider(tmp_path, provider):
+    """`postern sso test` end to end, with the provider as configured."""
+    provider.discovery()
+    provider.jwks(keys=[RSA_KEY, EC_KEY])
+    path = sso_config(tmp_path, provider.base)
+    r = run_postern("sso", "test", "-c", path, "corp")
     assert r.returncode == 0, r.stderr
     assert "issuer:              %s (matches" % provider.base in r.stdout
+    assert "usable keys:         2" in r.stdout
+    assert "s3cret" not in r.stdout + r.stderr
     provider.discovery(issuer="https://evil.example")
-    r = run_postern("sso", "test", "-c", str(path), "corp")
+    r = run_postern("sso", "test", "-c", path, "corp")
     assert r.returncode == 1 and "oidc_issuer" in r.stderr
+    assert "issuer:" not in r.stdout
+    # the configured timeout applies
+    provider.discovery()
+    s, h, b, _ = provider.routes[DISC]
+    provider.routes[DISC] = (s, h, b, 3)
+    path = sso_config(tmp_path, provider.base, "      timeout: 500ms\n")
+    t0 = time.monotonic()
+    r = run_postern("sso", "test", "-c", path, "corp")
+    assert r.returncode == 1 and "httpc_timeout" in r.stderr, r.stderr
+    assert time.monotonic() - t0 < 2.5
+
+
+def test_sso_command_tls_ca_file(tmp_path, tls_cert):
+    prov = Provider(scheme="https")
+    srv = start(prov, tls_cert)
+    try:
+        prov.discovery()
+        prov.jwks()
+        path = sso_config(tmp_path, prov.base)
+        r = run_postern("sso", "test", "-c", path, "corp")
+        assert r.returncode == 1 and "httpc_tls" in r.stderr, r.stderr
+        path = sso_config(tmp_path, prov.base,
+                          "      ca_file: %s\n" % tls_cert[0])
+        r = run_postern("sso", "test", "-c", path, "corp")
+        assert r.returncode == 0, r.stderr
+    finally:
+        srv.shutdown()
+        srv.server_close()

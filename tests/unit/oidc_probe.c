@@ -13,7 +13,8 @@
  *   get            oidc_meta_get(): "ok meta_ttl=N jwks_ttl=N stale=0|1
  *                  algs=N has_kid=-1 issuer=ISSUER" or "err REASON"
  *   get:KID        the same with a kid (has_kid 0 or 1: in the set)
- *   par:N          N oidc_meta_get() at once: N lines, then "calls=N"
+ *   par:N[:KID]    N oidc_meta_get() at once (the last with KID): N
+ *                  lines, then "calls=N"
  *   adv:S          the cache's clock moves S seconds
  *   name:NAME      the provider is named NAME from now on (another key)
  *   token:URL      oidc_token() with the code "c0de &+/=", the verifier
@@ -35,7 +36,12 @@
 
 static int64_t	probe_clock;
 static int	probe_calls;
-static const char *probe_kid;	/* of the get:KID under way */
+
+/* One caller: the loop to stop (or NULL) and its kid (or NULL). */
+struct probe_call {
+	struct event_base	*base;
+	const char		*kid;
+};
 
 static int64_t
 probe_now(void)
@@ -46,7 +52,8 @@ probe_now(void)
 static void
 probe_on_meta(void *arg, const struct oidc_meta *m, const char *err)
 {
-	struct event_base	*base = arg;
+	struct probe_call	*c = arg;
+	const char		*kid = c->kid;
 
 	probe_calls++;
 	if (err != NULL)
@@ -55,10 +62,9 @@ probe_on_meta(void *arg, const struct oidc_meta *m, const char *err)
 		printf("ok meta_ttl=%lld jwks_ttl=%lld stale=%d algs=%u "
 		    "has_kid=%d issuer=%s\n", (long long)m->meta_ttl,
 		    (long long)m->jwks_ttl, m->stale, m->algs,
-		    probe_kid != NULL ? jwks_has_kid(m->jwks, probe_kid) : -1,
-		    m->issuer);
-	if (base != NULL)
-		(void)event_base_loopexit(base, NULL);
+		    kid != NULL ? jwks_has_kid(m->jwks, kid) : -1, m->issuer);
+	if (c->base != NULL)
+		(void)event_base_loopexit(c->base, NULL);
 }
 
 static void
@@ -77,29 +83,32 @@ static int
 probe_get(struct event_base *base, struct oidc *o,
     const struct config_sso_provider *p, const char *kid)
 {
-	int	before = probe_calls;
+	struct probe_call	c = { base, kid };
+	int			before = probe_calls;
 
-	probe_kid = kid;
-	if (oidc_meta_get(o, p, kid, probe_on_meta, base) == -1) {
+	if (oidc_meta_get(o, p, kid, probe_on_meta, &c) == -1) {
 		printf("refused\n");
 		return 0;
 	}
 	if (probe_calls != before)
 		printf("BUG: called back from within oidc_meta_get\n");
 	(void)event_base_dispatch(base);
-	probe_kid = NULL;
 	return 0;
 }
 
 static void
 probe_par(struct event_base *base, struct oidc *o,
-    const struct config_sso_provider *p, int n)
+    const struct config_sso_provider *p, const char *arg)
 {
-	int	i;
+	const char		*kid = strchr(arg, ':');
+	struct probe_call	 plain = { NULL, NULL }, with = { NULL, NULL };
+	int			 i, n = atoi(arg);
 
+	with.kid = kid != NULL ? kid + 1 : NULL;
 	probe_calls = 0;
 	for (i = 0; i < n; i++)
-		if (oidc_meta_get(o, p, NULL, probe_on_meta, NULL) == -1)
+		if (oidc_meta_get(o, p, i == n - 1 ? with.kid : NULL,
+		    probe_on_meta, i == n - 1 ? &with : &plain) == -1)
 			printf("refused\n");
 	while (probe_calls < n && event_base_loop(base, EVLOOP_ONCE) == 0)
 		;
@@ -152,10 +161,11 @@ static void
 probe_free(struct event_base *base, struct httpc *h,
     const struct config_sso_provider *p)
 {
-	struct oidc	*o = oidc_new(h);
+	struct oidc		*o = oidc_new(h);
+	struct probe_call	 c = { NULL, NULL };
 
 	probe_calls = 0;
-	if (oidc_meta_get(o, p, NULL, probe_on_meta, NULL) == -1)
+	if (oidc_meta_get(o, p, NULL, probe_on_meta, &c) == -1)
 		printf("refused\n");
 	oidc_free(o);
 	printf("calls=%d\n", probe_calls);
@@ -174,7 +184,7 @@ probe_run(struct event_base *base, struct httpc *h, struct oidc *o,
 	else if (strncmp(cmd, "get:", 4) == 0)
 		return probe_get(base, o, p, cmd + 4);
 	else if (strncmp(cmd, "par:", 4) == 0)
-		probe_par(base, o, p, atoi(cmd + 4));
+		probe_par(base, o, p, cmd + 4);
 	else if (strncmp(cmd, "adv:", 4) == 0)
 		probe_clock += atoll(cmd + 4);
 	else if (strncmp(cmd, "name:", 5) == 0)
