@@ -527,6 +527,10 @@ def test_free_with_fetch_pending(provider):
     provider.routes[DISC] = (s, h, b, 1)
     rc, out, err = meta(provider, "free")
     assert rc == 0 and out == ["err oidc_freed", "calls=1"], (out, err)
+    # the HTTP client goes first: its transfer fails "httpc_freed", and
+    # the waiter hears of it once, from the loop
+    rc, out, err = meta(provider, "hfree")
+    assert rc == 0 and out == ["err httpc_freed", "calls=1"], (out, err)
 
 
 # ---- the token request ----

@@ -22,6 +22,9 @@
  *                  "token ok ID_TOKEN" or "token err REASON"
  *   free           oidc_meta_get(), then the cache freed at once
  *                  (prints the err its waiter got)
+ *   hfree          oidc_meta_get(), then the HTTP client freed at once
+ *                  (its transfer's callback, then the waiter's); the
+ *                  last command
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -173,11 +176,32 @@ probe_free(struct event_base *base, struct httpc *h,
 	(void)event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
+static struct httpc *
+probe_hfree(struct event_base *base, struct httpc *h, struct oidc *o,
+    const struct config_sso_provider *p)
+{
+	struct probe_call	c = { base, NULL };
+
+	probe_calls = 0;
+	if (oidc_meta_get(o, p, NULL, probe_on_meta, &c) == -1)
+		printf("refused\n");
+	httpc_free(h);
+	if (probe_calls != 0)
+		printf("BUG: called back from within httpc_free\n");
+	(void)event_base_dispatch(base);
+	printf("calls=%d\n", probe_calls);
+	return NULL;
+}
+
 static int
-probe_run(struct event_base *base, struct httpc *h, struct oidc *o,
+probe_run(struct event_base *base, struct httpc **hp, struct oidc *o,
     const struct config_sso_provider *p, const char *cmd)
 {
-	if (strcmp(cmd, "test") == 0)
+	struct httpc	*h = *hp;
+
+	if (strcmp(cmd, "hfree") == 0)
+		*hp = probe_hfree(base, h, o, p);
+	else if (strcmp(cmd, "test") == 0)
 		printf("test exit %d\n", ssocmd_test(p, stdout));
 	else if (strcmp(cmd, "get") == 0)
 		return probe_get(base, o, p, NULL);
@@ -228,7 +252,7 @@ main(int argc, char **argv)
 	    NULL || (o = oidc_new(h)) == NULL)
 		return 1;
 	for (i = optind; i < argc && rc == 0; i++)
-		rc = probe_run(base, h, o, &p, argv[i]);
+		rc = h != NULL ? probe_run(base, &h, o, &p, argv[i]) : 2;
 	oidc_free(o);
 	httpc_free(h);
 	event_base_free(base);
