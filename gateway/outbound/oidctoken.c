@@ -46,7 +46,7 @@ static int
 oidc_basic(const struct config_sso_provider *p, char *out, size_t size)
 {
 	static const char pre[] = "Authorization: Basic ";
-	char		  pair[1024];
+	char		  pair[4096];	/* id (255) and secret (1024), each x3 */
 	size_t		  n;
 	int		  rc = -1;
 
@@ -202,7 +202,7 @@ oidc_token(struct oidc *o, const struct config_sso_provider *p,
 {
 	struct oidc_treq	*t;
 	struct httpc_req	 r;
-	char			 body[8192], auth[1500];
+	char			 body[16384], auth[5600];
 	const char		*hdrs[] = { "Accept: application/json", NULL,
 				    NULL };
 	int			 rc = -1;

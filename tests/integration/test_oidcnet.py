@@ -572,6 +572,25 @@ def test_token_client_secret_basic(provider):
     assert secret not in err and "at-secret" not in err
 
 
+def test_token_longest_secret(provider):
+    # a 1 KiB secret (the loader's bound) of characters that all need
+    # encoding, and a 255-byte client id likewise
+    secret, cid = "%:" * 512, "&" * 255
+    provider.serve("/token", TOKEN_OK)
+    for method in ("basic", "post"):
+        rc, out, err = probe("-i", provider.base, "-c", cid, "-s", secret,
+                             "-m", method, "token:" + provider.url("/token"))
+        assert out == ["token ok eyJ.id.token"], (method, out, err)
+        headers, body = provider.requests[-1][2:]
+        if method == "basic":
+            raw = base64.b64decode(headers["Authorization"].split()[1])
+            uid, pw = raw.decode().split(":")
+            assert urllib.parse.unquote_plus(pw) == secret
+            assert urllib.parse.unquote_plus(uid) == cid
+        else:
+            assert form(body)["client_secret"] == [secret]
+
+
 def test_token_client_secret_post(provider):
     provider.serve("/token", TOKEN_OK)
     rc, out, err = token(provider, "-s", "p&ss=word", "-m", "post")
