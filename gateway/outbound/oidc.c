@@ -439,9 +439,13 @@ oidc_get(struct oidc_entry *e, const char *url, httpc_cb cb)
 	return httpc_start(e->o->h, &r, cb, e);
 }
 
-/* The fetch ended (<reason> NULL: well); answer the waiters. */
+/*
+ * The fetch ended (<reason> NULL: well); answer the waiters.  A failure is
+ * logged once, with <detail> (or NULL) saying more.
+ */
 static void
-oidc_fetched(struct oidc_entry *e, const char *reason, const char *url)
+oidc_fetched(struct oidc_entry *e, const char *reason, const char *url,
+    const char *detail)
 {
 	int64_t	now = oidc_now();
 
@@ -451,7 +455,7 @@ oidc_fetched(struct oidc_entry *e, const char *reason, const char *url)
 		log_event(LOG_LEVEL_WARN, "sso_fetch", "provider", e->name,
 		    "url", url, "reason", reason, "outcome",
 		    oidc_doc_usable(e, now) && oidc_jwks_usable(e, now) ?
-		    "stale" : "failed", NULL);
+		    "stale" : "failed", "detail", detail, NULL);
 	oidc_schedule(e);
 }
 
@@ -460,7 +464,7 @@ oidc_fetch_jwks(struct oidc_entry *e)
 {
 	e->fetching = OIDC_FETCH_JWKS;
 	if (oidc_get(e, e->doc.jwks_uri, oidc_on_jwks) == -1)
-		oidc_fetched(e, "nomem", e->doc.jwks_uri);
+		oidc_fetched(e, "nomem", e->doc.jwks_uri, NULL);
 }
 
 /*
@@ -495,7 +499,7 @@ oidc_fetch(struct oidc_entry *e)
 	if (!e->has_doc || now >= e->doc_expires) {
 		e->fetching = OIDC_FETCH_DOC;
 		if (oidc_get(e, e->url, oidc_on_doc) == -1)
-			oidc_fetched(e, "oidc_url", e->url);
+			oidc_fetched(e, "oidc_url", e->url, NULL);
 	} else if (!jwks_fresh)
 		oidc_fetch_jwks(e);
 	else
@@ -512,6 +516,29 @@ oidc_orphan(struct oidc_entry *e)
 	return 1;
 }
 
+/*
+ * For an operator: the issuer a refused document names, into <out>
+ * (<size> bytes; "" when there is nothing to say).
+ */
+static void
+oidc_doc_issuer(const struct httpc_resp *resp, const char *reason,
+    char *out, size_t size)
+{
+	json_t		*o;
+	const char	*iss;
+
+	out[0] = '\0';
+	if (resp == NULL || strcmp(reason, "oidc_issuer") != 0 ||
+	    (o = json_loadb(resp->body, resp->len, 0, NULL)) == NULL)
+		return;
+	if ((iss = json_string_value(json_object_get(o, "issuer"))) != NULL)
+		(void)snprintf(out, size, "the document's issuer is '%.200s'",
+		    iss);
+	else
+		(void)snprintf(out, size, "the document has no issuer");
+	json_decref(o);
+}
+
 static void
 oidc_on_doc(void *arg, const struct httpc_resp *resp, const char *err)
 {
@@ -520,6 +547,7 @@ oidc_on_doc(void *arg, const struct httpc_resp *resp, const char *err)
 	const char		*reason = err;
 	int64_t			 now = oidc_now();
 	int			 moved;
+	char			 why[300];
 
 	if (oidc_orphan(e))
 		return;
@@ -528,7 +556,8 @@ oidc_on_doc(void *arg, const struct httpc_resp *resp, const char *err)
 	if (reason == NULL)
 		reason = oidc_doc_parse(resp->body, resp->len, e->issuer, &d);
 	if (reason != NULL) {
-		oidc_fetched(e, reason, e->url);
+		oidc_doc_issuer(resp, reason, why, sizeof(why));
+		oidc_fetched(e, reason, e->url, why[0] != '\0' ? why : NULL);
 		return;
 	}
 	moved = !e->has_doc || strcmp(e->doc.jwks_uri, d.jwks_uri) != 0;
@@ -544,7 +573,7 @@ oidc_on_doc(void *arg, const struct httpc_resp *resp, const char *err)
 	if (e->jwks == NULL || now >= e->jwks_expires)
 		oidc_fetch_jwks(e);
 	else
-		oidc_fetched(e, NULL, NULL);
+		oidc_fetched(e, NULL, NULL, NULL);
 }
 
 static void
@@ -559,22 +588,20 @@ oidc_on_jwks(void *arg, const struct httpc_resp *resp, const char *err)
 		return;
 	if (reason == NULL && resp->status != 200)
 		reason = "oidc_status";
+	why[0] = '\0';
 	if (reason == NULL && (set = jwks_parse(resp->body, resp->len, why,
-	    sizeof(why))) == NULL) {
+	    sizeof(why))) == NULL)
 		reason = "oidc_jwks";
-		log_event(LOG_LEVEL_WARN, "sso_jwks", "provider", e->name,
-		    "url", e->doc.jwks_uri, "reason", reason, "detail", why,
-		    NULL);
-	}
 	if (reason != NULL) {
-		oidc_fetched(e, reason, e->doc.jwks_uri);
+		oidc_fetched(e, reason, e->doc.jwks_uri, why[0] != '\0' ? why :
+		    NULL);
 		return;
 	}
 	jwks_unref(e->jwks);
 	e->jwks = set;
 	e->jwks_ttl = oidc_ttl(resp->max_age);
 	e->jwks_expires = oidc_now() + e->jwks_ttl;
-	oidc_fetched(e, NULL, NULL);
+	oidc_fetched(e, NULL, NULL, NULL);
 }
 
 int

@@ -242,6 +242,11 @@ def test_issuer_mismatch_refused(provider):
         rc, out, err = meta(provider, "test", "get")
         assert out == ["test exit 1", "err oidc_issuer"], (issuer, out)
         assert "oidc_issuer" in err and "differs from the configured" in err
+        # the log names what the document said, for the operator
+        assert "the document's issuer is '%s'" % issuer in err, err
+    provider.serve(DISC, {"authorization_endpoint": provider.url("/a")})
+    rc, out, err = meta(provider, "get")
+    assert out == ["err oidc_issuer"] and "has no issuer" in err, err
     assert provider.count("/jwks") == 0      # no key of a wrong issuer
 
 
@@ -324,6 +329,9 @@ def test_garbage_documents_refused(provider):
     provider.serve("/jwks", {"keys": []})
     rc, out, err = meta(provider, "get")
     assert out == ["err oidc_jwks"], out
+    # one log line, with jwks_parse's reason as its detail
+    lines = [x for x in err.splitlines() if '"sso_fetch"' in x]
+    assert len(lines) == 1 and '"detail":"' in lines[0], err
     provider.serve("/jwks", b"not json")
     rc, out, err = meta(provider, "get")
     assert out == ["err oidc_jwks"], out
