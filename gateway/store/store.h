@@ -64,7 +64,36 @@ int	store_key(char *buf, size_t size, const char *prefix,
  * them and makes its key names only from them (store_layout_key());
  * tests/unit/layouts.py checks docs/redis.md against these lists.
  */
-#define STORE_LAYOUT(s)	(s)
+#define STORE_LAYOUT(s)	s
+
+/*
+ * Lua for a script that derives key names from values it reads (a user id
+ * from the email index, the sessions of a user's index): key(layout, ...)
+ * returns the script's ARGV[1], the prefix, followed by <layout> with each
+ * <placeholder> replaced by the next argument -- the name
+ * store_layout_key() makes.  <layout> is always a module's STORE_LAYOUT
+ * macro spliced into the script's text, never a name written by hand:
+ *
+ *	"redis.call('DEL', key('" USER_LAYOUT_SESSION "', h))\n"
+ *
+ * A missing argument (nil, or false for a missing reply) is a script
+ * error, as joining it would have been.  Declare such a script with
+ * STORE_LAYOUT_SCRIPT() and pass store_prefix() as its first argument;
+ * tests/unit/layouts.py checks that its key names come only from key().
+ * Such keys are not in KEYS, so these scripts need one Redis (or a
+ * Sentinel-managed primary), not Redis Cluster (docs/redis.md).
+ */
+#define STORE_LUA_KEY							\
+	"local function key(layout, ...)\n"				\
+	"  local a, i = {...}, 0\n"					\
+	"  local name = string.gsub(layout, '<[^>]*>', function()\n"	\
+	"    i = i + 1\n"						\
+	"    return a[i] or error('key ' .. layout .. ': no argument '\n" \
+	"      .. i)\n"							\
+	"  end)\n"							\
+	"  return ARGV[1] .. name\n"					\
+	"end\n"
+#define STORE_LAYOUT_SCRIPT(n, src)	STORE_SCRIPT((n), STORE_LUA_KEY src)
 
 /*
  * Write <prefix> followed by <layout> with each <placeholder> replaced by
