@@ -200,14 +200,16 @@ struct fixture {
 static void
 open_store(struct fixture *f, unsigned int command_ms)
 {
-	char	err[256];
-	int	i;
+	struct store_settings	set;
+	char			err[256];
+	int			i;
 
 	if (redis_port == 0)
 		skip();
 	assert_non_null(f->base = event_base_new());
 	f->cfg = test_config(command_ms);
-	assert_non_null(f->st = store_new(f->base, f->cfg, err, sizeof(err)));
+	config_store_settings(f->cfg, &set);
+	assert_non_null(f->st = store_new(f->base, &set, err, sizeof(err)));
 	assert_string_equal(store_prefix(f->st), "t:");
 	for (i = 0; i < 2000 && !store_healthy(f->st); i++) {
 		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
