@@ -180,8 +180,8 @@ usercmd_org_words(struct usercmd *uc, struct password_rules *rules)
 		"local r = {}\n"
 		"for _, o in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
 		"  r[#r + 1] = o\n"
-		"  r[#r + 1] = redis.call('HGET', key('" USER_LAYOUT_ORG "', o),"
-		" 'name') or ''\n"
+		"  r[#r + 1] = redis.call('HGET',\n"
+		"    key('" USER_LAYOUT_ORG "', o), 'name') or ''\n"
 		"end\n"
 		"return r\n");
 	redisReply	*reply;

@@ -1,7 +1,8 @@
 /*
  * Redis access shared by both connections (see store.h): key names,
- * script digests and the copy of the settings the store was given.  The workers'
- * connections are in storeasync.c, the command-line tools' in storesync.c.
+ * script digests and the copy of the settings the store was given.  The
+ * workers' connections are in storeasync.c, the command-line tools' in
+ * storesync.c.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
