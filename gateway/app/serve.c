@@ -294,6 +294,7 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 {
 	const struct config *cfg = s->srv.cfg;
 	uint16_t	 https_port = serve_https_port(cfg);
+	struct store_settings rs;
 	char		 err[512];
 	size_t		 i;
 
@@ -317,7 +318,8 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		}
 		w->nlisteners = i + 1;
 	}
-	if ((w->store = store_new(w->base, cfg, err, sizeof(err))) == NULL ||
+	config_store_settings(cfg, &rs);
+	if ((w->store = store_new(w->base, &rs, err, sizeof(err))) == NULL ||
 	    (w->hashport = hashpool_port_new(w->base)) == NULL ||
 	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
 	    w, 0)) == NULL ||
@@ -429,6 +431,7 @@ serve_audit_reload(struct serve *s, const struct config *cfg)
 {
 	const struct config *c = cfg != NULL ? cfg : s->srv.cfg;
 	struct store_sync *ss = NULL;
+	struct store_settings rs;
 	char		 err[STORE_ERRLEN * 2], hex[65], *files = NULL;
 	size_t		 i, len = 0;
 
@@ -445,9 +448,10 @@ serve_audit_reload(struct serve *s, const struct config *cfg)
 		len += (size_t)sprintf(files + len, "%s%s=%s", len > 0 ? " " :
 		    "", f, hex);
 	}
+	config_store_settings(c, &rs);
 	if (!c->needs_redis)
 		;			/* no Redis, no trail */
-	else if ((ss = store_sync_open(c, err, sizeof(err))) == NULL)
+	else if ((ss = store_sync_open(&rs, err, sizeof(err))) == NULL)
 		log_warnx("audit: reload not recorded: %s", err);
 	else
 		(void)audit_emit_sync(ss, &(struct audit_event){

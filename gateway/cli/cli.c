@@ -268,11 +268,13 @@ cli_load(struct cli *c)
 int
 cli_connect(struct cli *c, const char *hint)
 {
-	char	err[STORE_ERRLEN * 2];
+	struct store_settings	set;
+	char			err[STORE_ERRLEN * 2];
 
 	if (c->cfg == NULL && cli_load(c) != 0)
 		return 1;
-	if ((c->ss = store_sync_open(c->cfg, err, sizeof(err))) == NULL)
+	config_store_settings(c->cfg, &set);
+	if ((c->ss = store_sync_open(&set, err, sizeof(err))) == NULL)
 		return cli_fail(c, "%s%s", err, hint != NULL ? hint : "");
 	return 0;
 }

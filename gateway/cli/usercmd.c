@@ -176,12 +176,12 @@ usercmd_password(const struct usercmd *uc, char *pw, size_t size)
 static int
 usercmd_org_words(struct usercmd *uc, struct password_rules *rules)
 {
-	static struct store_script lua = STORE_SCRIPT("org words",
+	static struct store_script lua = STORE_LAYOUT_SCRIPT("org words",
 		"local r = {}\n"
 		"for _, o in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
 		"  r[#r + 1] = o\n"
-		"  r[#r + 1] = redis.call('HGET', ARGV[1] .. 'org:' .. o, "
-		"'name') or ''\n"
+		"  r[#r + 1] = redis.call('HGET',\n"
+		"    key('" USER_LAYOUT_ORG "', o), 'name') or ''\n"
 		"end\n"
 		"return r\n");
 	redisReply	*reply;

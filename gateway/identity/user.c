@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include "acctstore.h"
 #include "config.h"
 #include "encode.h"
 #include "password.h"
@@ -23,29 +24,30 @@
  * user_key() makes every one of these names.
  */
 static const char *const user_layouts[] = {
-	[USER_KEY_USER] = STORE_LAYOUT("user:<id>"),
-	[USER_KEY_EMAIL] = STORE_LAYOUT("email:<email>"),
-	[USER_KEY_USERS] = STORE_LAYOUT("users"),
-	[USER_KEY_USER_ORGS] = STORE_LAYOUT("user:<id>:orgs"),
-	[USER_KEY_USER_SESSIONS] = STORE_LAYOUT("user:<id>:sessions"),
-	[USER_KEY_SESSION] = STORE_LAYOUT("session:<sha256hex>"),
-	[USER_KEY_ORG] = STORE_LAYOUT("org:<slug>"),
-	[USER_KEY_ORGS] = STORE_LAYOUT("orgs"),
-	[USER_KEY_ORG_MEMBERS] = STORE_LAYOUT("org:<slug>:members"),
+	[USER_KEY_USER] = USER_LAYOUT_USER,
+	[USER_KEY_EMAIL] = USER_LAYOUT_EMAIL,
+	[USER_KEY_USERS] = USER_LAYOUT_USERS,
+	[USER_KEY_USER_ORGS] = USER_LAYOUT_USER_ORGS,
+	[USER_KEY_USER_SESSIONS] = USER_LAYOUT_USER_SESSIONS,
+	[USER_KEY_SESSION] = USER_LAYOUT_SESSION,
+	[USER_KEY_ORG] = USER_LAYOUT_ORG,
+	[USER_KEY_ORGS] = USER_LAYOUT_ORGS,
+	[USER_KEY_ORG_MEMBERS] = USER_LAYOUT_ORG_MEMBERS,
 };
 
 /*
- * Delete every session of user <id> listed in its index, then the index.
- * Shared by the scripts below (prepended to their source).
+ * Delete every session of user <id> listed in its index, then the index,
+ * and the user's outstanding emailed links.  Shared by the scripts below
+ * (prepended to their source).
  */
 #define LUA_REVOKE							\
-	USER_LUA_DROP_LINKS						\
-	"local function revoke(prefix, id)\n"				\
-	"  drop_links(prefix, id)\n"					\
-	"  local idx = prefix .. 'user:' .. id .. ':sessions'\n"	\
+	ACCTSTORE_LUA_DROP_LINKS					\
+	"local function revoke(id)\n"					\
+	"  drop_links(id)\n"						\
+	"  local idx = key('" USER_LAYOUT_USER_SESSIONS "', id)\n"	\
 	"  local hs = redis.call('SMEMBERS', idx)\n"			\
 	"  for _, h in ipairs(hs) do\n"					\
-	"    redis.call('DEL', prefix .. 'session:' .. h)\n"		\
+	"    redis.call('DEL', key('" USER_LAYOUT_SESSION "', h))\n"	\
 	"  end\n"							\
 	"  redis.call('DEL', idx)\n"					\
 	"  return #hs\n"						\
@@ -65,39 +67,43 @@ static struct store_script user_lua_add = STORE_SCRIPT("user add",
 
 /* KEYS: email index.  ARGV: prefix, phc, now.
  * Sets the hash and revokes every session: sessions revoked, or -1. */
-static struct store_script user_lua_passwd = STORE_SCRIPT("user passwd",
+static struct store_script user_lua_passwd = STORE_LAYOUT_SCRIPT(
+	"user passwd",
 	LUA_REVOKE
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return -1 end\n"
-	"redis.call('HSET', ARGV[1] .. 'user:' .. id, 'password', ARGV[2],\n"
-	"  'password_changed', ARGV[3])\n"
-	"return revoke(ARGV[1], id)\n");
+	"redis.call('HSET', key('" USER_LAYOUT_USER "', id), 'password',\n"
+	"  ARGV[2], 'password_changed', ARGV[3])\n"
+	"return revoke(id)\n");
 
 /* KEYS: email index.  ARGV: prefix, "1" (disable) or "0" (enable).
  * Disabling revokes every session: sessions revoked, or -1. */
-static struct store_script user_lua_disable = STORE_SCRIPT("user disable",
+static struct store_script user_lua_disable = STORE_LAYOUT_SCRIPT(
+	"user disable",
 	LUA_REVOKE
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return -1 end\n"
-	"redis.call('HSET', ARGV[1] .. 'user:' .. id, 'disabled', ARGV[2])\n"
-	"if ARGV[2] == '1' then return revoke(ARGV[1], id) end\n"
+	"redis.call('HSET', key('" USER_LAYOUT_USER "', id), 'disabled',\n"
+	"  ARGV[2])\n"
+	"if ARGV[2] == '1' then return revoke(id) end\n"
 	"return 0\n");
 
 /* KEYS: email index.  ARGV: prefix.  Sessions revoked, or -1. */
-static struct store_script user_lua_revoke = STORE_SCRIPT("revoke sessions",
+static struct store_script user_lua_revoke = STORE_LAYOUT_SCRIPT(
+	"revoke sessions",
 	LUA_REVOKE
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return -1 end\n"
-	"return revoke(ARGV[1], id)\n");
+	"return revoke(id)\n");
 
 /* KEYS: users set.  ARGV: prefix.  Every session of every user (all
  * sessions are indexed under their user): sessions revoked. */
-static struct store_script user_lua_revoke_all = STORE_SCRIPT(
+static struct store_script user_lua_revoke_all = STORE_LAYOUT_SCRIPT(
 	"revoke all sessions",
 	LUA_REVOKE
 	"local n = 0\n"
 	"for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	"  n = n + revoke(ARGV[1], id)\n"
+	"  n = n + revoke(id)\n"
 	"end\n"
 	"return n\n");
 

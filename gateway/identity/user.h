@@ -5,7 +5,8 @@
  * script, so Redis never holds half of an operation.
  *
  * Key layout (every key starts with redis.prefix, default "postern:"; the
- * names are user_layouts[] in user.c, made only by user_key()):
+ * names are the USER_LAYOUT_* below, made only by user_key() in C and by
+ * key() in Lua, see STORE_LUA_KEY):
  *
  *   user:<id>             hash   email, name, password (PHC string),
  *                                disabled ("0"|"1"), created,
@@ -23,9 +24,10 @@
  *
  * <id> is 128 random bits as 32 lower-case hex digits; roles are the
  * rungs of the config's ladder (default owner > admin > member > viewer).
- * The scripts listed in gateway/store/lua-keys.todo derive user:,
- * session: and org: keys from the prefix they are given, so Postern needs
- * one Redis (or a Sentinel-managed primary), not Redis Cluster.  API keys and share links: grant.h.
+ * Several scripts derive user:, session: and org: keys from values they
+ * read (STORE_LAYOUT_SCRIPT), so Postern needs one Redis (or a
+ * Sentinel-managed primary), not Redis Cluster.  API keys and share
+ * links: grant.h.
  */
 #ifndef POSTERN_USER_H
 #define POSTERN_USER_H
@@ -34,6 +36,7 @@
 #include <stdint.h>
 
 #include "session.h"
+#include "store.h"
 
 struct config;
 struct password_params;
@@ -44,23 +47,16 @@ struct store_sync;
 #define USER_NAMEMAX	200	/* bytes of a display name */
 #define USER_SLUGMAX	63
 
-/*
- * Lua for a store script: drop_links(prefix, id) deletes the user's
- * outstanding emailed sign-in and reset links (otk:<kind>:user:<id> names
- * the one of each kind, see acctstore_otk_put).  Run with every password
- * change and session revocation: a link mailed before them never signs
- * anyone in after.
- */
-#define USER_LUA_DROP_LINKS						\
-	"local function drop_links(prefix, id)\n"			\
-	"  for _, k in ipairs({'magic', 'reset'}) do\n"		\
-	"    local u = prefix .. 'otk:' .. k .. ':user:' .. id\n"	\
-	"    local h = redis.call('GET', u)\n"				\
-	"    if h then redis.call('DEL', prefix .. 'otk:' .. k .. ':' .. h) "\
-	"end\n"							\
-	"    redis.call('DEL', u)\n"					\
-	"  end\n"							\
-	"end\n"
+/* The layouts above, in the order of enum user_key. */
+#define USER_LAYOUT_USER		STORE_LAYOUT("user:<id>")
+#define USER_LAYOUT_EMAIL		STORE_LAYOUT("email:<email>")
+#define USER_LAYOUT_USERS		STORE_LAYOUT("users")
+#define USER_LAYOUT_USER_ORGS		STORE_LAYOUT("user:<id>:orgs")
+#define USER_LAYOUT_USER_SESSIONS	STORE_LAYOUT("user:<id>:sessions")
+#define USER_LAYOUT_SESSION		STORE_LAYOUT("session:<sha256hex>")
+#define USER_LAYOUT_ORG			STORE_LAYOUT("org:<slug>")
+#define USER_LAYOUT_ORGS		STORE_LAYOUT("orgs")
+#define USER_LAYOUT_ORG_MEMBERS		STORE_LAYOUT("org:<slug>:members")
 
 enum user_key {
 	USER_KEY_USER = 0,	/* arg: id */

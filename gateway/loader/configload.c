@@ -25,6 +25,7 @@
 #include "password.h"
 #include "policy.h"
 #include "secret.h"
+#include "store.h"
 #include "yconf.h"
 
 /* Load policy file <path> once, however many patterns name it. */
@@ -420,4 +421,20 @@ config_load_buffer(const char *path, const void *buf, size_t len,
     struct diag *d)
 {
 	return config_load_from(path, 1, buf, len, d);
+}
+
+void
+config_store_settings(const struct config *cfg, struct store_settings *set)
+{
+	*set = (struct store_settings){
+		.addr = &cfg->redis.ss,
+		.addrlen = cfg->redis.sslen,
+		.text = cfg->redis.text,
+		.username = cfg->redis_username,
+		.password_file = cfg->redis_password_file,
+		.db = cfg->redis_db,
+		.prefix = cfg->redis_prefix,
+		.connect_timeout = cfg->redis_connect_timeout,
+		.command_timeout = cfg->redis_command_timeout,
+	};
 }

@@ -12,6 +12,7 @@
 struct config;
 struct diag;
 struct password_rules;
+struct store_settings;
 
 /*
  * Load <path> and the policy files it names.  Every problem is added to
@@ -45,5 +46,11 @@ int	config_unseal(const struct config *cfg, const char *purpose,
  */
 struct password_rules *config_password_rules(const struct config *cfg,
 		    char *err, size_t errlen);
+/*
+ * The redis section of <cfg> as the store's settings (store.h): <set>
+ * points into <cfg>, so it is valid as long as <cfg> is.
+ */
+void	config_store_settings(const struct config *cfg,
+	    struct store_settings *set);
 
 #endif

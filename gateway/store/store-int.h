@@ -1,6 +1,6 @@
 /*
- * What the parts of the store share (not for other modules): the settings
- * copied out of the config and the helpers that read them.  store.c holds
+ * What the parts of the store share (not for other modules): the copy of
+ * the settings it was given and the helpers that read them.  store.c holds
  * these helpers, key names and script digests; storeasync.c the workers'
  * connections; storesync.c the command-line tools' connection.
  */
@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct config;
+struct store_settings;
 
-/* Where and how to reach Redis; copied out of the config snapshot. */
+/* Where and how to reach Redis: a copy of struct store_settings. */
 struct store_conf {
 	char		*host;		/* numeric address, or NULL for unix */
 	int		 port;
@@ -30,11 +30,12 @@ struct store_conf {
 };
 
 /*
- * Copy <cfg>'s Redis settings into <sc> (reading the password file).
- * 0, or -1 with a reason in <err> (then <sc> holds nothing to free).
+ * Copy <set> into <sc> (reading the password file).  0, or -1 with a
+ * reason in <err> (then <sc> holds nothing to free).
  */
-int		store_conf_init(struct store_conf *sc, const struct config *cfg,
-		    char *err, size_t errlen);
+int		store_conf_init(struct store_conf *sc,
+		    const struct store_settings *set, char *err,
+		    size_t errlen);
 /* Free <sc>'s strings, wiping the password. */
 void		store_conf_free(struct store_conf *sc);
 /* Warn once per process that Redis answered before AUTH. */

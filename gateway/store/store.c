@@ -1,7 +1,8 @@
 /*
  * Redis access shared by both connections (see store.h): key names,
- * script digests and the settings copied out of the config.  The workers'
- * connections are in storeasync.c, the command-line tools' in storesync.c.
+ * script digests and the copy of the settings the store was given.  The
+ * workers' connections are in storeasync.c, the command-line tools' in
+ * storesync.c.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,7 +21,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "config.h"
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
@@ -176,24 +176,23 @@ store_strdup(const char *s)
 	return p;
 }
 
-/* Copy the Redis settings of <cfg> into <sc>. */
+/* Copy <set> into <sc>. */
 int
-store_conf_init(struct store_conf *sc, const struct config *cfg, char *err,
-    size_t errlen)
+store_conf_init(struct store_conf *sc, const struct store_settings *set,
+    char *err, size_t errlen)
 {
-	const struct sockaddr_storage *ss = &cfg->redis.ss;
+	const struct sockaddr_storage *ss = set->addr;
 	char	host[NI_MAXHOST], serv[NI_MAXSERV];
 	int	rc;
 
 	memset(sc, 0, sizeof(*sc));
-	sc->text = store_strdup(cfg->redis.text != NULL ? cfg->redis.text :
-	    "127.0.0.1:6379");
+	sc->text = store_strdup(set->text);
 	if (ss->ss_family == AF_UNIX) {
 		sc->unixpath = store_strdup(
 		    ((const struct sockaddr_un *)(const void *)ss)->sun_path);
 	} else {
 		if ((rc = getnameinfo((const struct sockaddr *)ss,
-		    cfg->redis.sslen, host, sizeof(host), serv, sizeof(serv),
+		    set->addrlen, host, sizeof(host), serv, sizeof(serv),
 		    NI_NUMERICHOST | NI_NUMERICSERV)) != 0) {
 			(void)snprintf(err, errlen, "redis.address %s: %s",
 			    sc->text, gai_strerror(rc));
@@ -203,14 +202,13 @@ store_conf_init(struct store_conf *sc, const struct config *cfg, char *err,
 		sc->host = store_strdup(host);
 		sc->port = atoi(serv);
 	}
-	sc->username = store_strdup(cfg->redis_username);
-	sc->prefix = store_strdup(cfg->redis_prefix != NULL ?
-	    cfg->redis_prefix : "postern:");
-	sc->db = cfg->redis_db;
-	sc->connect_timeout = cfg->redis_connect_timeout;
-	sc->command_timeout = cfg->redis_command_timeout;
-	if (cfg->redis_password_file != NULL && store_read_password(
-	    cfg->redis_password_file, sc, err, errlen) == -1) {
+	sc->username = store_strdup(set->username);
+	sc->prefix = store_strdup(set->prefix);
+	sc->db = set->db;
+	sc->connect_timeout = set->connect_timeout;
+	sc->command_timeout = set->command_timeout;
+	if (set->password_file != NULL && store_read_password(
+	    set->password_file, sc, err, errlen) == -1) {
 		store_conf_free(sc);
 		return -1;
 	}

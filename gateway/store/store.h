@@ -12,12 +12,14 @@
 #ifndef POSTERN_STORE_H
 #define POSTERN_STORE_H
 
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 
-struct config;
 struct event_base;
 struct store;
 struct store_sync;
@@ -28,6 +30,24 @@ struct store_sync;
 /* Backoff between reconnection attempts (milliseconds). */
 #define STORE_BACKOFF_MIN	100
 #define STORE_BACKOFF_MAX	10000
+
+/*
+ * Where and how to reach Redis: the redis section of the configuration,
+ * filled in by the layer that reads it (config_store_settings(), loader.h).
+ * The store copies what it keeps (a reload does not move an open
+ * connection): the pointers need only be valid during the call.
+ */
+struct store_settings {
+	const struct sockaddr_storage *addr;	/* ip:port, or a unix socket */
+	socklen_t	 addrlen;
+	const char	*text;		/* the address as configured */
+	const char	*username;	/* ACL user, or NULL */
+	const char	*password_file;	/* or NULL: no AUTH */
+	unsigned int	 db;
+	const char	*prefix;	/* of every key name */
+	uint64_t	 connect_timeout;	/* ms: connect + handshake */
+	uint64_t	 command_timeout;	/* ms: each command */
+};
 
 /*
  * The answer to one command.  Exactly one call per accepted command: with
@@ -64,7 +84,36 @@ int	store_key(char *buf, size_t size, const char *prefix,
  * them and makes its key names only from them (store_layout_key());
  * tests/unit/layouts.py checks docs/redis.md against these lists.
  */
-#define STORE_LAYOUT(s)	(s)
+#define STORE_LAYOUT(s)	s
+
+/*
+ * Lua for a script that derives key names from values it reads (a user id
+ * from the email index, the sessions of a user's index): key(layout, ...)
+ * returns the script's ARGV[1], the prefix, followed by <layout> with each
+ * <placeholder> replaced by the next argument -- the name
+ * store_layout_key() makes.  <layout> is always a module's STORE_LAYOUT
+ * macro spliced into the script's text, never a name written by hand:
+ *
+ *	"redis.call('DEL', key('" USER_LAYOUT_SESSION "', h))\n"
+ *
+ * A missing argument (nil, or false for a missing reply) is a script
+ * error, as joining it would have been.  Declare such a script with
+ * STORE_LAYOUT_SCRIPT() and pass store_prefix() as its first argument;
+ * tests/unit/layouts.py checks that its key names come only from key().
+ * Such keys are not in KEYS, so these scripts need one Redis (or a
+ * Sentinel-managed primary), not Redis Cluster (docs/redis.md).
+ */
+#define STORE_LUA_KEY							\
+	"local function key(layout, ...)\n"				\
+	"  local a, i = {...}, 0\n"					\
+	"  local name = string.gsub(layout, '<[^>]*>', function()\n"	\
+	"    i = i + 1\n"						\
+	"    return a[i] or error('key ' .. layout .. ': no argument '\n" \
+	"      .. i)\n"							\
+	"  end)\n"							\
+	"  return ARGV[1] .. name\n"					\
+	"end\n"
+#define STORE_LAYOUT_SCRIPT(n, src)	STORE_SCRIPT((n), STORE_LUA_KEY src)
 
 /*
  * Write <prefix> followed by <layout> with each <placeholder> replaced by
@@ -80,12 +129,13 @@ void	store_script_digest(struct store_script *s);
 /* ---- asynchronous, one per worker ---- */
 
 /*
- * A store for <base> with the Redis settings of <cfg> (copied: a reload
- * does not move an open connection).  Starts connecting at once.  Returns
- * NULL with a reason in <err> (e.g. an unreadable password file).
+ * A store for <base> with the settings <set> (copied).  Starts connecting
+ * at once.  Returns NULL with a reason in <err> (e.g. an unreadable
+ * password file).
  */
-struct store	*store_new(struct event_base *base, const struct config *cfg,
-		    char *err, size_t errlen);
+struct store	*store_new(struct event_base *base,
+		    const struct store_settings *set, char *err,
+		    size_t errlen);
 /*
  * Close the connection: every pending command's callback runs (with an
  * error) before this returns.  NULL-safe.  Not from within a store_cb.
@@ -117,12 +167,13 @@ int	store_eval(struct store *st, struct store_script *script, store_cb cb,
 /* ---- synchronous, for the command-line tools ---- */
 
 /*
- * Connect to Redis with <cfg>'s settings, bounded by its connect timeout;
- * commands are bounded by its command timeout.  Returns NULL with a reason
- * in <err> ("cannot connect to redis at ...", "redis refused the password").
+ * Connect to Redis with the settings <set>, bounded by their connect
+ * timeout; commands are bounded by their command timeout.  Returns NULL
+ * with a reason in <err> ("cannot connect to redis at ...", "redis refused
+ * the password").
  */
-struct store_sync *store_sync_open(const struct config *cfg, char *err,
-		    size_t errlen);
+struct store_sync *store_sync_open(const struct store_settings *set,
+		    char *err, size_t errlen);
 void		 store_sync_close(struct store_sync *ss);
 const char	*store_sync_prefix(const struct store_sync *ss);
 /* The hiredis context, for pipelining (redisAppendCommand). */

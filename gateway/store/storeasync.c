@@ -2,8 +2,8 @@
  * Redis connections (see store.h): the per-worker asynchronous store with
  * its connection state machine (connect, handshake, ready, backoff), the
  * per-command timeout, the Lua script runner, and the synchronous variant
- * used by the command-line tools.  Settings are copied from the config
- * snapshot at creation; the password is wiped when the store is freed.
+ * used by the command-line tools.  Settings are copied from the ones given
+ * at creation; the password is wiped when the store is freed.
  *
  * Connection states:
  *   STORE_WAITING     no context; st->retry fires after the backoff delay
@@ -30,7 +30,6 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "config.h"
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
@@ -289,14 +288,14 @@ store_connect(struct store *st)
 }
 
 struct store *
-store_new(struct event_base *base, const struct config *cfg, char *err,
-    size_t errlen)
+store_new(struct event_base *base, const struct store_settings *set,
+    char *err, size_t errlen)
 {
 	struct store	*st;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		fatal("%s", __func__);
-	if (store_conf_init(&st->conf, cfg, err, errlen) == -1) {
+	if (store_conf_init(&st->conf, set, err, errlen) == -1) {
 		free(st);
 		return NULL;
 	}

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 
-#include "config.h"
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
@@ -122,14 +121,14 @@ store_sync_handshake(struct store_sync *ss, char *err, size_t errlen)
 }
 
 struct store_sync *
-store_sync_open(const struct config *cfg, char *err, size_t errlen)
+store_sync_open(const struct store_settings *set, char *err, size_t errlen)
 {
 	struct store_sync	*ss;
 	struct timeval		 tv;
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		fatal("%s", __func__);
-	if (store_conf_init(&ss->conf, cfg, err, errlen) == -1) {
+	if (store_conf_init(&ss->conf, set, err, errlen) == -1) {
 		free(ss);
 		return NULL;
 	}

@@ -2,8 +2,9 @@
  * store.c's asynchronous connection against a real redis-server (skipped
  * when none is installed): commands and the prefix, EVALSHA with the EVAL
  * fallback, the per-command timeout (error exactly once, then a reset and
- * a reconnect), Redis going away and coming back, and store_free() with
- * commands pending.
+ * a reconnect), Redis going away and coming back, store_free() with
+ * commands pending, and the Lua key() of STORE_LAYOUT_SCRIPT making the
+ * very names store_layout_key() makes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +30,9 @@
 #include "config.h"
 #include "diag.h"
 #include "loader.h"
+#include "acctstore.h"
 #include "store.h"
+#include "user.h"
 
 static int	redis_port;
 static pid_t	redis_pid = -1;
@@ -197,14 +200,16 @@ struct fixture {
 static void
 open_store(struct fixture *f, unsigned int command_ms)
 {
-	char	err[256];
-	int	i;
+	struct store_settings	set;
+	char			err[256];
+	int			i;
 
 	if (redis_port == 0)
 		skip();
 	assert_non_null(f->base = event_base_new());
 	f->cfg = test_config(command_ms);
-	assert_non_null(f->st = store_new(f->base, f->cfg, err, sizeof(err)));
+	config_store_settings(f->cfg, &set);
+	assert_non_null(f->st = store_new(f->base, &set, err, sizeof(err)));
 	assert_string_equal(store_prefix(f->st), "t:");
 	for (i = 0; i < 2000 && !store_healthy(f->st); i++) {
 		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
@@ -367,6 +372,85 @@ test_free_with_pending(void **state)
 	event_base_free(f.base);
 }
 
+/*
+ * key() of STORE_LUA_KEY, for any layout: ARGV is the prefix, the layout,
+ * then its arguments.  (The gateway's scripts splice their layout in.)
+ */
+static struct store_script key_script = STORE_LAYOUT_SCRIPT("key test",
+    "return key(ARGV[2], unpack(ARGV, 3))");
+
+/* key(<layout>, <args>) by Redis; -1 if the script failed. */
+static int
+lua_key(struct fixture *f, const char *layout, const char *const *args,
+    int nargs, char *out, size_t size)
+{
+	struct result	 r = { 0 };
+	const char	*argv[8];
+	int		 i;
+
+	assert_true(nargs <= 6);
+	argv[0] = store_prefix(f->st);
+	argv[1] = layout;
+	for (i = 0; i < nargs; i++)
+		argv[2 + i] = args[i];
+	assert_int_equal(store_eval(f->st, &key_script, on_result, &r, 0,
+	    2 + nargs, argv, NULL), 0);
+	assert_true(run_until(f->base, &r.calls, 2000));
+	assert_int_equal(r.calls, 1);
+	if (r.error)
+		return -1;
+	(void)snprintf(out, size, "%s", r.text);
+	return 0;
+}
+
+static void
+test_lua_key(void **state)
+{
+	static const char *const layouts[] = {
+		USER_LAYOUT_USER, USER_LAYOUT_EMAIL, USER_LAYOUT_USERS,
+		USER_LAYOUT_USER_ORGS, USER_LAYOUT_USER_SESSIONS,
+		USER_LAYOUT_SESSION, USER_LAYOUT_ORG, USER_LAYOUT_ORGS,
+		USER_LAYOUT_ORG_MEMBERS, ACCTSTORE_KEY_OTK,
+		ACCTSTORE_KEY_OTK_USER, STORE_LAYOUT("a<b"),
+		STORE_LAYOUT("<x>"), STORE_LAYOUT("<x><y>:<z>"),
+	};
+	/* pattern characters of Lua's gsub, a placeholder, a separator */
+	static const char *const args[][3] = {
+		{ "0123456789abcdef0123456789abcdef", "magic", "ff" },
+		{ "%1", "%%", "%" },
+		{ "<id>", "a:b", "" },
+		{ "Caf\xc3\xa9 X", "(.*)", "[^>]" },
+	};
+	struct fixture	f;
+	char		lua[STORE_KEYLEN], c[STORE_KEYLEN];
+	size_t		i, j;
+
+	(void)state;
+	open_store(&f, 1000);
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		for (j = 0; j < sizeof(args) / sizeof(args[0]); j++) {
+			assert_true(store_layout_key(c, sizeof(c),
+			    store_prefix(f.st), layouts[i], args[j][0],
+			    args[j][1], args[j][2]) > 0);
+			assert_int_equal(lua_key(&f, layouts[i],
+			    args[j], 3, lua, sizeof(lua)), 0);
+			assert_string_equal(lua, c);
+		}
+	/* the names the scripts used to join by hand */
+	assert_int_equal(lua_key(&f, USER_LAYOUT_USER_SESSIONS,
+	    (const char *[]){ "u1" }, 1, lua, sizeof(lua)), 0);
+	assert_string_equal(lua, "t:user:u1:sessions");
+	assert_int_equal(lua_key(&f, ACCTSTORE_KEY_OTK,
+	    (const char *[]){ "reset", "ab" }, 2, lua, sizeof(lua)), 0);
+	assert_string_equal(lua, "t:otk:reset:ab");
+	/* a missing argument fails the script, it names no key */
+	assert_int_equal(lua_key(&f, ACCTSTORE_KEY_OTK,
+	    (const char *[]){ "reset" }, 1, lua, sizeof(lua)), -1);
+	assert_int_equal(lua_key(&f, USER_LAYOUT_USER, NULL, 0, lua,
+	    sizeof(lua)), -1);
+	close_store(&f);
+}
+
 int
 main(void)
 {
@@ -376,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_redis_restart),
 		cmocka_unit_test(test_free_with_pending),
+		cmocka_unit_test(test_lua_key),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

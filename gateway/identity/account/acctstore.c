@@ -1,8 +1,8 @@
 /*
  * Redis operations of the account pages (see acctstore.h).  Key names come
- * from user_key() and the layouts below; the scripts that walk a user's
- * sessions or replace a token still derive those keys from the prefix
- * they are given (gateway/store/lua-keys.todo).
+ * from user_key() and the layouts below and in acctstore.h; the scripts
+ * that walk a user's sessions or replace a token derive those keys with
+ * key() (STORE_LAYOUT_SCRIPT).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,10 +81,10 @@ static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
 
 /* KEYS: user's session index.  ARGV: prefix.  {hash, created, last_seen,
  * method, mfa, ...}; stale index entries are dropped. */
-static struct store_script acct_lua_sessions = STORE_SCRIPT("sessions",
+static struct store_script acct_lua_sessions = STORE_LAYOUT_SCRIPT("sessions",
 	"local r = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	"  local s = redis.call('HMGET', ARGV[1] .. 'session:' .. h,\n"
+	"  local s = redis.call('HMGET', key('" USER_LAYOUT_SESSION "', h),\n"
 	"    'created', 'last_seen', 'method', 'mfa')\n"
 	"  if s[1] then\n"
 	"    r[#r + 1] = h; r[#r + 1] = s[1]; r[#r + 1] = s[2] or ''\n"
@@ -120,30 +120,33 @@ static struct store_script acct_lua_brief = STORE_SCRIPT("account brief",
 /* KEYS: user, its session index.  ARGV: prefix, old ("" any), new,
  * keep ("" none), now, user id.  Sessions deleted, or -1.  The user's
  * outstanding emailed links go too (the one just used is gone already). */
-static struct store_script acct_lua_password = STORE_SCRIPT("set password",
-	USER_LUA_DROP_LINKS
+static struct store_script acct_lua_password = STORE_LAYOUT_SCRIPT(
+	"set password",
+	ACCTSTORE_LUA_DROP_LINKS
 	"local cur = redis.call('HGET', KEYS[1], 'password')\n"
 	"if not cur or (ARGV[2] ~= '' and cur ~= ARGV[2]) then return -1 end\n"
 	"redis.call('HSET', KEYS[1], 'password', ARGV[3],\n"
 	"  'password_changed', ARGV[5])\n"
-	"drop_links(ARGV[1], ARGV[6])\n"
+	"drop_links(ARGV[6])\n"
 	"local n = 0\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
 	"  if h ~= ARGV[4] then\n"
-	"    n = n + redis.call('DEL', ARGV[1] .. 'session:' .. h)\n"
+	"    n = n + redis.call('DEL', key('" USER_LAYOUT_SESSION "', h))\n"
 	"    redis.call('SREM', KEYS[2], h)\n"
 	"  end\n"
 	"end\n"
 	"return n\n");
 
-/* KEYS: token, the user's current token of the kind.  ARGV: value, ttl
- * (s), token key prefix, hash.  1.  The user's earlier token of the kind
+/* KEYS: token, the user's current token of the kind.  ARGV: prefix,
+ * value, ttl (s), kind, hash.  1.  The user's earlier token of the kind
  * is deleted in the same step: only the newest link works. */
-static struct store_script acct_lua_otk_put = STORE_SCRIPT("otk put",
+static struct store_script acct_lua_otk_put = STORE_LAYOUT_SCRIPT("otk put",
 	"local old = redis.call('GET', KEYS[2])\n"
-	"if old then redis.call('DEL', ARGV[3] .. old) end\n"
-	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
-	"redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[2])\n"
+	"if old then\n"
+	"  redis.call('DEL', key('" ACCTSTORE_KEY_OTK "', ARGV[4], old))\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])\n"
+	"redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[3])\n"
 	"return 1\n");
 
 static int
@@ -338,19 +341,11 @@ acctstore_user_brief(struct store *st, const char *user, store_cb cb,
 	    (const char *[]){ ku, ko }, NULL);
 }
 
-/*
- * The key layout of one-time tokens (docs/redis.md): a token by the
- * SHA-256 of its secret, and the user's newest token of its kind.  <kind>
- * is "magic" or "reset", the first label after "otk:".
- */
-#define ACCT_KEY_OTK		STORE_LAYOUT("otk:<kind>:<sha256>")
-#define ACCT_KEY_OTK_USER	STORE_LAYOUT("otk:<kind>:user:<id>")
-
 static int
 acct_otk_key(struct store *st, const char *kind, const char *hash,
     char *key, size_t size)
 {
-	return store_layout_key(key, size, store_prefix(st), ACCT_KEY_OTK,
+	return store_layout_key(key, size, store_prefix(st), ACCTSTORE_KEY_OTK,
 	    kind, hash) == -1 ? -1 : 0;
 }
 
@@ -359,17 +354,18 @@ acctstore_otk_put(struct store *st, const char *kind, const char *hash,
     const char *user, const char *value, uint64_t ttl_s, store_cb cb,
     void *arg)
 {
-	char	key[STORE_KEYLEN], cur[STORE_KEYLEN], base[STORE_KEYLEN];
+	char	key[STORE_KEYLEN], cur[STORE_KEYLEN];
 	char	ttl[24];
 
 	if (acct_otk_key(st, kind, hash, key, sizeof(key)) == -1 ||
 	    strlen(user) != USER_IDLEN || store_layout_key(cur,
-	    sizeof(cur), store_prefix(st), ACCT_KEY_OTK_USER, kind, user) == -1 ||
-	    acct_otk_key(st, kind, "", base, sizeof(base)) == -1)
+	    sizeof(cur), store_prefix(st), ACCTSTORE_KEY_OTK_USER, kind,
+	    user) == -1)
 		return -1;
 	(void)snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_s);
-	return store_eval(st, &acct_lua_otk_put, cb, arg, 2, 6,
-	    (const char *[]){ key, cur, value, ttl, base, hash }, NULL);
+	return store_eval(st, &acct_lua_otk_put, cb, arg, 2, 7,
+	    (const char *[]){ key, cur, store_prefix(st), value, ttl, kind,
+	    hash }, NULL);
 }
 
 int

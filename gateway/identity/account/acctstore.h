@@ -27,6 +27,32 @@
 
 #include "store.h"
 
+/*
+ * The key layout of one-time tokens (docs/redis.md): a token by the
+ * SHA-256 of its secret, and the user's newest token of its kind.  <kind>
+ * is "magic" or "reset", the first label after "otk:".
+ */
+#define ACCTSTORE_KEY_OTK	STORE_LAYOUT("otk:<kind>:<sha256>")
+#define ACCTSTORE_KEY_OTK_USER	STORE_LAYOUT("otk:<kind>:user:<id>")
+
+/*
+ * Lua for a STORE_LAYOUT_SCRIPT: drop_links(id) deletes the user's
+ * outstanding emailed sign-in and reset links (ACCTSTORE_KEY_OTK_USER
+ * names the one of each kind, see acctstore_otk_put).  Run with every
+ * password change and session revocation: a link mailed before them never
+ * signs anyone in after.
+ */
+#define ACCTSTORE_LUA_DROP_LINKS					\
+	"local function drop_links(id)\n"				\
+	"  for _, k in ipairs({'magic', 'reset'}) do\n"		\
+	"    local u = key('" ACCTSTORE_KEY_OTK_USER "', k, id)\n"	\
+	"    local h = redis.call('GET', u)\n"				\
+	"    if h then redis.call('DEL', key('" ACCTSTORE_KEY_OTK "', k, h))"\
+	" end\n"							\
+	"    redis.call('DEL', u)\n"					\
+	"  end\n"							\
+	"end\n"
+
 #define ACCTSTORE_BACKUP_CODES	10
 #define ACCTSTORE_FAIL_WINDOW	900	/* seconds */
 

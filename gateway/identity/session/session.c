@@ -1,7 +1,8 @@
 /*
  * Sessions in Redis (see session.h).  Each operation is one Lua script so
  * that the session hash, its TTL and the per-user index change together.
- * Key names follow user.h's layout.
+ * Key names follow user.h's layout; the scripts derive a user's keys from
+ * the session they read with key() (STORE_LAYOUT_SCRIPT).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@
  * snapshot of the memberships the session was given (see the lookup).
  * ARGV: prefix, hash, user, now, idle_ms, max_per_user, method, mfa,
  * scope.  1 created; -1 no such user; -2 user disabled. */
-static struct store_script session_lua_create = STORE_SCRIPT("session create",
+static struct store_script session_lua_create = STORE_LAYOUT_SCRIPT(
+	"session create",
 	"local u = redis.call('HMGET', KEYS[2], 'disabled', 'email')\n"
 	"if not u[2] then return -1 end\n"
 	"if u[1] == '1' then return -2 end\n"
@@ -31,12 +33,14 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"redis.call('HSET', KEYS[1], 'user', ARGV[3], 'created', ARGV[4],\n"
 	"  'auth_time', ARGV[4], 'last_seen', ARGV[4], 'method', ARGV[7],\n"
 	"  'mfa', ARGV[8], 'order', t[1] * 1000000 + t[2], 'scope', ARGV[9],\n"
-	"  'orgs', cjson.encode(redis.call('HGETALL', KEYS[2] .. ':orgs')))\n"
+	"  'orgs', cjson.encode(redis.call('HGETALL',\n"
+	"  key('" USER_LAYOUT_USER_ORGS "', ARGV[3]))))\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
 	"redis.call('SADD', KEYS[3], ARGV[2])\n"
 	"local live = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
-	"  local c = redis.call('HGET', ARGV[1] .. 'session:' .. h, 'order')\n"
+	"  local c = redis.call('HGET', key('" USER_LAYOUT_SESSION "', h),\n"
+	"    'order')\n"
 	"  if c then live[#live + 1] = {h, tonumber(c)}\n"
 	"  else redis.call('SREM', KEYS[3], h) end\n"
 	"end\n"
@@ -46,7 +50,7 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
 	"  local drop = #live - max\n"
 	"  for _, s in ipairs(live) do\n"
 	"    if drop > 0 and s[1] ~= ARGV[2] then\n"
-	"      redis.call('DEL', ARGV[1] .. 'session:' .. s[1])\n"
+	"      redis.call('DEL', key('" USER_LAYOUT_SESSION "', s[1]))\n"
 	"      redis.call('SREM', KEYS[3], s[1])\n"
 	"      drop = drop - 1\n"
 	"    end\n"
@@ -62,18 +66,20 @@ static struct store_script session_lua_create = STORE_SCRIPT("session create",
  * is unchanged.  One removed is gone at once; one added or changed is
  * pending until the next rotation, so a copy of an old cookie never
  * gains a role. */
-static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
+static struct store_script session_lua_lookup = STORE_LAYOUT_SCRIPT(
+	"session lookup",
 	"local s = redis.call('HMGET', KEYS[1], 'user', 'created',\n"
 	"  'auth_time', 'method', 'mfa', 'scope', 'orgs')\n"
 	"if not s[1] then return nil end\n"
 	"if ARGV[6] ~= '' and s[6] ~= ARGV[6] then return nil end\n"
 	"local now = tonumber(ARGV[3])\n"
 	"local left = tonumber(s[2]) + tonumber(ARGV[5]) - now\n"
-	"local ukey = ARGV[1] .. 'user:' .. s[1]\n"
-	"local u = redis.call('HMGET', ukey, 'disabled', 'email', 'totp')\n"
+	"local u = redis.call('HMGET', key('" USER_LAYOUT_USER "', s[1]),\n"
+	"  'disabled', 'email', 'totp')\n"
 	"if left <= 0 or not u[2] or u[1] == '1' then\n"
 	"  redis.call('DEL', KEYS[1])\n"
-	"  redis.call('SREM', ukey .. ':sessions', ARGV[2])\n"
+	"  redis.call('SREM', key('" USER_LAYOUT_USER_SESSIONS "', s[1]),\n"
+	"    ARGV[2])\n"
 	"  return nil\n"
 	"end\n"
 	"redis.call('HSET', KEYS[1], 'last_seen', ARGV[3])\n"
@@ -86,7 +92,8 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
 	"if ok and type(f) == 'table' then\n"
 	"  for i = 1, #f - 1, 2 do snap[f[i]] = f[i + 1] end\n"
 	"end\n"
-	"local o = redis.call('HGETALL', ukey .. ':orgs')\n"
+	"local o = redis.call('HGETALL',\n"
+	"  key('" USER_LAYOUT_USER_ORGS "', s[1]))\n"
 	"for i = 1, #o - 1, 2 do\n"
 	"  if snap[o[i]] == o[i + 1] then\n"
 	"    r[#r + 1] = o[i]\n"
@@ -102,37 +109,38 @@ static struct store_script session_lua_lookup = STORE_SCRIPT("session lookup",
  * one never carries what the new one was given.  1 done, -1 no such
  * session (or its user is gone or disabled: the old key goes all the
  * same). */
-static struct store_script session_lua_rotate = STORE_SCRIPT(
+static struct store_script session_lua_rotate = STORE_LAYOUT_SCRIPT(
 	"session rotate",
 	"local u = redis.call('HGET', KEYS[1], 'user')\n"
 	"local ttl = redis.call('PTTL', KEYS[1])\n"
 	"if not u or ttl <= 0 then return -1 end\n"
-	"local ukey = ARGV[1] .. 'user:' .. u\n"
 	"local f = redis.call('HGETALL', KEYS[1])\n"
 	"redis.call('DEL', KEYS[1])\n"
-	"redis.call('SREM', ukey .. ':sessions', ARGV[2])\n"
-	"local d = redis.call('HMGET', ukey, 'disabled', 'email')\n"
+	"redis.call('SREM', key('" USER_LAYOUT_USER_SESSIONS "', u), ARGV[2])\n"
+	"local d = redis.call('HMGET', key('" USER_LAYOUT_USER "', u),\n"
+	"  'disabled', 'email')\n"
 	"if not d[2] or d[1] == '1' then return -1 end\n"
 	"redis.call('HSET', KEYS[2], unpack(f))\n"
 	"if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'mfa', '1') end\n"
 	"if ARGV[5] ~= '0' then\n"
 	"  redis.call('HSET', KEYS[2], 'auth_time', ARGV[5]) end\n"
 	"redis.call('HSET', KEYS[2], 'orgs',\n"
-	"  cjson.encode(redis.call('HGETALL', ukey .. ':orgs')))\n"
+	"  cjson.encode(redis.call('HGETALL',\n"
+	"  key('" USER_LAYOUT_USER_ORGS "', u))))\n"
 	"redis.call('PEXPIRE', KEYS[2], ttl)\n"
-	"redis.call('SADD', ukey .. ':sessions', ARGV[3])\n"
+	"redis.call('SADD', key('" USER_LAYOUT_USER_SESSIONS "', u), ARGV[3])\n"
 	"return 1\n");
 
 /* KEYS: session.  ARGV: prefix, hash[, scope].  The user id it was of,
  * or 0 if there was none (or it is of another scope than a given one, and
  * stays; one stored without a scope goes). */
-static struct store_script session_lua_destroy = STORE_SCRIPT(
+static struct store_script session_lua_destroy = STORE_LAYOUT_SCRIPT(
 	"session destroy",
 	"local s = redis.call('HMGET', KEYS[1], 'user', 'scope')\n"
 	"if ARGV[3] and s[2] and s[2] ~= ARGV[3] then return 0 end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"if not s[1] then return 0 end\n"
-	"redis.call('SREM', ARGV[1] .. 'user:' .. s[1] .. ':sessions',\n"
+	"redis.call('SREM', key('" USER_LAYOUT_USER_SESSIONS "', s[1]),\n"
 	"  ARGV[2])\n"
 	"return s[1]\n");
 

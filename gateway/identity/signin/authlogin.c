@@ -538,10 +538,10 @@ auth_verify_done(void *arg)
 
 /* KEYS: email index.  ARGV: prefix.  nil or {id, password, disabled,
  * has a second factor}. */
-static struct store_script auth_lua_user = STORE_SCRIPT("login user",
+static struct store_script auth_lua_user = STORE_LAYOUT_SCRIPT("login user",
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return nil end\n"
-	"local u = redis.call('HMGET', ARGV[1] .. 'user:' .. id,\n"
+	"local u = redis.call('HMGET', key('" USER_LAYOUT_USER "', id),\n"
 	"  'password', 'disabled', 'totp')\n"
 	"if not u[1] then return nil end\n"
 	"return {id, u[1], u[2] or '0', (u[3] and u[3] ~= '') and '1' or "

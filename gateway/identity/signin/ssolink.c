@@ -41,7 +41,7 @@
  * {error}: "unverified", "taken" (the email is another user's and linking
  * is off), "unknown" (no account, no provisioning), "disabled".
  */
-static struct store_script sso_lua_link = STORE_SCRIPT("sso link",
+static struct store_script sso_lua_link = STORE_LAYOUT_SCRIPT("sso link",
 	"local id = redis.call('GET', KEYS[1])\n"
 	"local how = 'known'\n"
 	"if not id then\n"
@@ -53,21 +53,22 @@ static struct store_script sso_lua_link = STORE_SCRIPT("sso link",
 	"  else\n"
 	"    if ARGV[7] ~= '1' then return {'unknown'} end\n"
 	"    id = ARGV[8]\n"
-	"    if redis.call('EXISTS', ARGV[1] .. 'user:' .. id) == 1 then\n"
-	"      return {'unknown'} end\n"
+	"    if redis.call('EXISTS', key('" USER_LAYOUT_USER "', id)) == 1\n"
+	"      then return {'unknown'} end\n"
 	"    redis.call('SET', KEYS[2], id)\n"
-	"    redis.call('HSET', ARGV[1] .. 'user:' .. id, 'email', ARGV[4],\n"
+	"    redis.call('HSET', key('" USER_LAYOUT_USER "', id), 'email',\n"
+	"      ARGV[4],\n"
 	"      'name', ARGV[9], 'password', '', 'disabled', '0',\n"
 	"      'created', ARGV[10], 'password_changed', ARGV[10])\n"
 	"    redis.call('SADD', KEYS[3], id)\n"
 	"    how = 'provisioned'\n"
 	"  end\n"
 	"  redis.call('SET', KEYS[1], id)\n"
-	"  redis.call('HSET', ARGV[1] .. 'user:' .. id .. ':sso', ARGV[2],\n"
+	"  redis.call('HSET', key('" SSO_KEY_LINKS "', id), ARGV[2],\n"
 	"    ARGV[3])\n"
 	"end\n"
-	"local u = redis.call('HMGET', ARGV[1] .. 'user:' .. id, 'disabled',\n"
-	"  'totp', 'email')\n"
+	"local u = redis.call('HMGET', key('" USER_LAYOUT_USER "', id),\n"
+	"  'disabled', 'totp', 'email')\n"
 	"if not u[3] then return {'unknown'} end\n"
 	"if u[1] == '1' then return {'disabled'} end\n"
 	"return {how, id, (u[2] and u[2] ~= '') and '1' or '0', u[3]}\n");
@@ -77,19 +78,20 @@ static struct store_script sso_lua_link = STORE_SCRIPT("sso link",
  * ("" : not granted now, remove a membership).  Orgs that do not exist
  * are skipped.  The changes: {slug, old role or "", new role or ""}...
  */
-static struct store_script sso_lua_orgs = STORE_SCRIPT("sso orgs",
+static struct store_script sso_lua_orgs = STORE_LAYOUT_SCRIPT("sso orgs",
 	"local out = {}\n"
 	"for i = 3, #ARGV, 2 do\n"
 	"  local slug, role = ARGV[i], ARGV[i + 1]\n"
-	"  local okey = ARGV[1] .. 'org:' .. slug\n"
+	"  local okey = key('" USER_LAYOUT_ORG "', slug)\n"
+	"  local mkey = key('" USER_LAYOUT_ORG_MEMBERS "', slug)\n"
 	"  local old = redis.call('HGET', KEYS[1], slug) or ''\n"
 	"  if old ~= role and redis.call('EXISTS', okey) == 1 then\n"
 	"    if role == '' then\n"
 	"      redis.call('HDEL', KEYS[1], slug)\n"
-	"      redis.call('HDEL', okey .. ':members', ARGV[2])\n"
+	"      redis.call('HDEL', mkey, ARGV[2])\n"
 	"    else\n"
 	"      redis.call('HSET', KEYS[1], slug, role)\n"
-	"      redis.call('HSET', okey .. ':members', ARGV[2], role)\n"
+	"      redis.call('HSET', mkey, ARGV[2], role)\n"
 	"    end\n"
 	"    out[#out + 1] = slug\n"
 	"    out[#out + 1] = old\n"
@@ -104,7 +106,8 @@ static struct store_script sso_lua_orgs = STORE_SCRIPT("sso orgs",
  * -1 for a jti seen before; else the number of sessions ended: those of
  * the provider's method with that sid (or all of them without a sid).
  */
-static struct store_script sso_lua_logout = STORE_SCRIPT("sso logout",
+static struct store_script sso_lua_logout = STORE_LAYOUT_SCRIPT(
+	"sso logout",
 	"if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', '"
 	SSO_JTI_TTL "') then\n"
 	"  return -1 end\n"
@@ -112,10 +115,10 @@ static struct store_script sso_lua_logout = STORE_SCRIPT("sso logout",
 	"if ARGV[4] == '1' then id = redis.call('GET', KEYS[2]) end\n"
 	"if not id and ARGV[2] ~= '' then id = redis.call('GET', KEYS[3]) end\n"
 	"if not id then return 0 end\n"
-	"local idx = ARGV[1] .. 'user:' .. id .. ':sessions'\n"
+	"local idx = key('" USER_LAYOUT_USER_SESSIONS "', id)\n"
 	"local n = 0\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', idx)) do\n"
-	"  local k = ARGV[1] .. 'session:' .. h\n"
+	"  local k = key('" USER_LAYOUT_SESSION "', h)\n"
 	"  local s = redis.call('HMGET', k, 'method', 'sso_sid')\n"
 	"  if s[1] == ARGV[3] and (ARGV[2] == '' or s[2] == ARGV[2]) then\n"
 	"    redis.call('DEL', k)\n"
