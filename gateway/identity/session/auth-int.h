@@ -264,7 +264,7 @@ void		 auth_send_to(struct exchange *, const char *page,
 /* Start a session lookup for <ex>'s cookie id <id>; 0, or -1. */
 int		 auth_lookup(struct exchange *, const char *id, enum auth_kind);
 
-/* authlogin.c: the sign-in and sign-out endpoints. */
+/* authlogin.c: the sign-in endpoints; signout.c: sign-out. */
 void		 auth_login_get(struct exchange *);
 void		 auth_on_login_form(struct exchange *, struct evbuffer *);
 void		 auth_on_logout_form(struct exchange *, struct evbuffer *);
