@@ -48,6 +48,7 @@
 #include "ratelimit.h"
 #include "redirect.h"
 #include "request.h"
+#include "sso.h"
 #include "secret.h"
 #include "worker.h"
 #include "session.h"
@@ -58,7 +59,7 @@
 
 const char *const auth_cookie_names[] = { SESSION_COOKIE, SESSION_COOKIE_SSO,
     CSRF_COOKIE, AUTHGRANT_COOKIE, RECOVER_MAGIC_COOKIE, DEVICE_COOKIE,
-    NULL };
+    SSO_COOKIE, NULL };
 
 static int64_t
 auth_now(void)

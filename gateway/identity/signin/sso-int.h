@@ -35,6 +35,7 @@ struct sso_flow {
 	char		*token;		/* id_token or logout_token (owned) */
 	char		 kid[128];	/* of the token's header */
 	int		 kid_retry;	/* keys fetched again once */
+	int		 taken;		/* the callback took a stored state */
 	struct sso_claims claims;
 	/* the account (ssolink.c) */
 	char		 user[USER_IDLEN + 1];

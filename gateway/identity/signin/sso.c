@@ -205,9 +205,14 @@ sso_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	return rc;
 }
 
-void
-sso_page(struct exchange *ex, int status, const char *rd, const char *title,
-    const char *text, const char *reason)
+#define SSO_COOKIE_CLEAR	"Set-Cookie: " SSO_COOKIE "=; Path=/; " \
+	"Max-Age=0; Secure; HttpOnly; SameSite=Lax\r\n"
+
+/* sso_page() with <extra> header lines (or NULL). */
+static void
+sso_page_extra(struct exchange *ex, int status, const char *rd,
+    const char *title, const char *text, const char *reason,
+    const char *extra)
 {
 	struct sso_page	 pg = { .title = title, .text = text };
 	struct loginpage lp = { 0 };
@@ -216,8 +221,14 @@ sso_page(struct exchange *ex, int status, const char *rd, const char *title,
 	if (encode_pct(rd != NULL ? rd : "/", "/", enc, sizeof(enc)) < 0)
 		(void)strcpy(enc, "%2F");
 	(void)snprintf(pg.back, sizeof(pg.back), "/.postern/login?rd=%s", enc);
-	auth_page_ctx(ex, status, &lp, sso_render, &pg,
-	    "Cache-Control: no-store\r\n", reason);
+	auth_page_ctx(ex, status, &lp, sso_render, &pg, extra, reason);
+}
+
+void
+sso_page(struct exchange *ex, int status, const char *rd, const char *title,
+    const char *text, const char *reason)
+{
+	sso_page_extra(ex, status, rd, title, text, reason, NULL);
 }
 
 struct exchange *
@@ -240,7 +251,9 @@ sso_fail(struct sso_flow *f, int status, const char *title,
 	if (ex != NULL) {
 		auth_audit(ex, "sso_login", f->user, f->claims.email[0] !=
 		    '\0' ? f->claims.email : f->p->name, 0, reason);
-		sso_page(ex, status, f->rd, title, text, reason);
+		/* a taken state ends the flow: its binding cookie goes too */
+		sso_page_extra(ex, status, f->rd, title, text, reason,
+		    f->taken ? SSO_COOKIE_CLEAR : NULL);
 	}
 	(void)auth_step_done(&f->step);
 }
@@ -336,8 +349,8 @@ sso_on_state_put(void *arg, const redisReply *reply, const char *err)
 	}
 	(void)sso_detach(f);
 	(void)snprintf(extra, sizeof(extra), "Set-Cookie: " SSO_COOKIE "=%s; "
-	    "Path=/; Max-Age=%llu; Secure; HttpOnly; SameSite=Lax\r\n"
-	    "Cache-Control: no-store\r\n", f->binding,
+	    "Path=/; Max-Age=%llu; Secure; HttpOnly; SameSite=Lax\r\n",
+	    f->binding,
 	    (unsigned long long)(ex->cfg->sso->flow_ttl / 1000));
 	r.location = f->url;
 	r.extra = extra;
@@ -638,6 +651,7 @@ sso_on_state(void *arg, const redisReply *reply, const char *err)
 		    "sso_state_unknown");
 		return;
 	}
+	f->taken = 1;
 	if ((why = sso_state_match(f, reply->str, reply->len)) != NULL) {
 		sso_fail(f, 400, "This sign-in has expired", "The sign-in was "
 		    "started elsewhere or has expired. Start again in this "
@@ -714,8 +728,8 @@ static void
 sso_answer_server(struct exchange *ex, int status, const char *reason)
 {
 	client_answer(ex, &(struct pages_resp){ .status = status,
-	    .json = status == 200 ? NULL : "{\"error\":\"invalid_request\"}",
-	    .extra = "Cache-Control: no-store\r\n" }, reason);
+	    .json = status == 200 ? NULL : "{\"error\":\"invalid_request\"}" },
+	    reason);
 }
 
 void
