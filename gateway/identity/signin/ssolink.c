@@ -128,7 +128,8 @@ static struct store_script sso_lua_logout = STORE_LAYOUT_SCRIPT(
 	"end\n"
 	"return n\n");
 
-/* The key of <layout> for the provider of <f> and the SHA-256 of <v>. */
+/* The key of <layout> for the provider of <f> and the SHA-256 of <v>:
+ * its length, or -1. */
 static int
 sso_key(struct sso_flow *f, const char *layout, const char *v, char *key,
     size_t size)
