@@ -339,6 +339,76 @@ def test_consent_denied_at_the_provider(ssogw):
     assert echo(s2, gw, "/private/ok").status_code in (302, 401)
 
 
+def test_code_injection_is_stopped_by_pkce(ssogw):
+    """An attacker's own authorization code, pasted into the victim's
+    callback with the victim's state and cookie: the gateway redeems it
+    with the victim's PKCE verifier, which the provider refuses."""
+    gw = ssogw()
+    attacker, ra = at_provider(gw, "eve")
+    victim, rv = at_provider(gw, "alice")
+    n = gw.op.hits("/token")
+    x = victim.get(with_query(rv.callback, code=query(ra.callback)["code"]),
+                   allow_redirects=False)
+    assert_failure_page(x, 502, "could not be completed")
+    rejected(gw, "sso_token_failed")
+    assert gw.op.hits("/token") == n + 1       # tried, refused there
+    assert "invalid_grant" not in x.text       # the provider's words stay
+    assert signed_out_of(victim, gw)
+    # a made-up code: the same
+    victim, rv = at_provider(gw, "bob")
+    x = victim.get(with_query(rv.callback, code="x" * 43),
+                   allow_redirects=False)
+    assert_failure_page(x, 502, "could not be completed")
+    # an oversized or empty code never reaches the provider
+    for code in ("y" * 2049, ""):
+        victim, rv = at_provider(gw, "bob")
+        n = gw.op.hits("/token")
+        x = victim.get(with_query(rv.callback, code=code),
+                       allow_redirects=False)
+        assert_failure_page(x, 400, "not valid")
+        assert gw.op.hits("/token") == n
+    assert gw.redis.keys("postern:session:*") == []
+
+
+def signed_out_of(s, gw):
+    return echo(s, gw, "/private/ok").status_code in (302, 401)
+
+
+@pytest.mark.parametrize("host", ["evil.test", "127.0.0.1.evil.test",
+                                  "localhost:6666"])
+def test_redirect_uri_comes_from_the_app_hosts(ssogw, host):
+    """The callback URL is built from the request's host: only a host of
+    an app, with the gateway's own TLS port, ever goes to the provider."""
+    gw = ssogw()
+    r = browser().get(gw.url + "/.postern/sso/corp/start?rd=/",
+                      allow_redirects=False, headers={"Host": host})
+    if host.startswith("localhost"):
+        assert r.status_code == 302, r.text
+        assert query(r.headers["Location"])["redirect_uri"] == \
+            "https://localhost:%d/.postern/sso/corp/callback" % \
+            gw.https_port
+    else:
+        assert r.status_code in (400, 421), r.text
+        assert "Location" not in r.headers
+
+
+def test_login_hint_is_passed_encoded(ssogw):
+    gw = ssogw()
+    s = browser()
+    hint = "a+b&prompt=none@corp.example"
+    r = s.get(gw.url + "/.postern/sso/corp/start?rd=/&login_hint=" +
+              urllib.parse.quote(hint, safe=""), allow_redirects=False)
+    assert r.status_code == 302
+    q = query(r.headers["Location"])
+    assert q["login_hint"] == hint
+    assert "prompt" not in q
+    # a hint with a line break is dropped, not sent
+    r = s.get(gw.url + "/.postern/sso/corp/start?rd=/&login_hint=a%0d%0a"
+              "b@corp.example", allow_redirects=False)
+    assert r.status_code == 302
+    assert "login_hint" not in query(r.headers["Location"])
+
+
 # ---- forged id_tokens through the real token endpoint --------------------
 
 def forge(op, nonce, kind):

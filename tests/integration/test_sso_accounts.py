@@ -364,11 +364,12 @@ def test_logout_without_post_logout_redirect_stays_home(ssogw):
     assert signed_out(s, gw)
 
 
-def second_gateway(gw, gateway, sso_redis, register=True):
+def second_gateway(gw, gateway, sso_redis, register=True, workers=2):
     """Another instance on the same Redis, same config; <register>: the
     provider's client points at it (back-channel logout goes there, and
     sign-ins at the first one end)."""
-    gw2 = gateway(extra=gw.extra, redis=sso_redis, protect=True)
+    gw2 = gateway(extra=gw.extra, redis=sso_redis, protect=True,
+                  workers=workers)
     if register:
         gw.op.register(gw2, "corp", secret=gw.secret)
     return gw2
@@ -413,7 +414,7 @@ def test_backchannel_logout_tokens_an_attacker_sends(ssogw, gateway,
     a, cb = sign_in(gw, "alice")
     assert cb.status_code == 303
     b, _ = sign_in(gw, "bob")
-    gw2 = second_gateway(gw, gateway, sso_redis, register=False)
+    gw2 = second_gateway(gw, gateway, sso_redis, register=False, workers=1)
     op = gw.op
     EV = "http://schemas.openid.net/event/backchannel-logout"
     bad = {
@@ -451,6 +452,11 @@ def test_backchannel_logout_tokens_an_attacker_sends(ssogw, gateway,
                       header={"kid": "rsa1"}), "jws_alg_refused"),
         "garbage": ("not.a.token", "jws_malformed"),
     }
+    jwks = op.hits("/jwks")
+    for i in range(3):      # made-up kids: one refetch at most (30 s rule)
+        bad["kid%d" % i] = (op.sign(op.logout_token_claims(CLIENT),
+                                    key=new_key("rsa", "made-up-%d" % i)),
+                            "jws_unknown_kid")
     for name, (token, reason) in bad.items():
         r = post_logout_token(gw2, token)
         assert r.status_code == 400, (name, r.text)
@@ -466,6 +472,7 @@ def test_backchannel_logout_tokens_an_attacker_sends(ssogw, gateway,
     r = requests.get(gw2.url + "/.postern/sso/corp/backchannel-logout",
                      verify=False, timeout=10)
     assert r.status_code == 405
+    assert op.hits("/jwks") == jwks + 2     # gw2's first fetch, a refetch
     assert_signed_in(a, gw)
     assert_signed_in(b, gw, "bob@corp.example")
     # a good one (sub only: every SSO session of alice), then its replay
