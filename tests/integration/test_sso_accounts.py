@@ -506,3 +506,45 @@ def test_backchannel_logout_can_be_turned_off(ssogw):
         CLIENT, sub="alice")))
     assert r.status_code == 404
     assert_signed_in(a, gw)
+
+
+def test_required_org_cannot_be_entered_through_another_provider(
+        ssogw, oidc_op, tmp_path):
+    """corp's members must use provider corp: a second provider (here the
+    same OP under another client) that links by email is no way around
+    it, by membership or by domain."""
+    sf = tmp_path / "other.secret"
+    sf.write_text("other-secret-0123456789abcdef")
+    sf.chmod(0o600)
+    gw = ssogw(orgs=[{"org": "corp", "provider": "corp", "required": True,
+                      "domains": ["corp.example"]}],
+               link_by_email=True,
+               more=[{"name": "other", "type": "oidc",
+                      "issuer": oidc_op.issuer, "client_id": "postern-other",
+                      "client_secret_file": str(sf), "display_name": "Other",
+                      "link_by_email": True, "provision": True}])
+    oidc_op.register(gw, "other", secret="other-secret-0123456789abcdef")
+    cli(gw, "org", "add", "corp")
+    add_user(gw, "carol@outside.example")
+    cli(gw, "org", "member", "corp", "carol@outside.example", "--role",
+        "member")
+    accounts = dict(oidc_op.accounts)
+    for who, email in (("alice", "alice@corp.example"),
+                       ("carol", "carol@outside.example")):
+        s = browser()
+        r = oidc_op.login(gw.url + "/.postern/sso/other/start?rd=/", "alice",
+                          s)
+        gw.op.next_id_token(gw.op.sign(gw.op.id_token_claims(
+            "postern-other", r.authorization["nonce"], sub=who,
+            email=email, email_verified=True)))
+        cb = s.get(r.callback, allow_redirects=False)
+        assert_failure_page(cb, 403, "Your organisation signs in with "
+                            "Corp SSO")
+        assert signed_out(s, gw)
+    rejected(gw, "sso_required", 2)
+    assert accounts == oidc_op.accounts
+    # by domain it is refused before any account or link is made
+    assert user_id(gw, "alice@corp.example") is None
+    # through corp itself: fine
+    s, cb = sign_in(gw, "alice")
+    assert cb.status_code == 303, cb.text

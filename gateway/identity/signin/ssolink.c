@@ -352,6 +352,75 @@ sso_orgs(struct sso_flow *f)
 		auth_step_unavailable(&f->step);
 }
 
+/* ---- orgs that sign in with another provider (sso.orgs required) ---- */
+
+/* Refuse <f>: the user's org <o> signs in with provider <p> only. */
+static void
+sso_fail_required(struct sso_flow *f, const struct config_sso_provider *p)
+{
+	char	text[200];
+
+	(void)snprintf(text, sizeof(text), "Your organisation signs in with "
+	    "%s. Use that button on the sign-in page.", p->display_name);
+	sso_fail(f, 403, "Sign in with your organisation's provider", text,
+	    "sso_required");
+}
+
+/* A provider other than f->p that <email>'s domain must use, or NULL. */
+static const struct config_sso_provider *
+sso_required_by_domain(struct sso_flow *f, const char *email)
+{
+	const struct config_sso_provider *p;
+	int	required;
+
+	p = sso_realm(f->step.cfg, email, &required);
+	return required && p != NULL && strcmp(p->name, f->p->name) != 0 ?
+	    p : NULL;
+}
+
+static void
+sso_on_member_orgs(void *arg, const redisReply *reply, const char *err)
+{
+	struct sso_flow	*f = arg;
+	const struct config_sso_provider *p;
+	size_t		 i;
+
+	if (auth_step_reply(&f->step, reply, err) == NULL)
+		return;
+	for (i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements;
+	    i++) {
+		if (reply->element[i]->type != REDIS_REPLY_STRING)
+			continue;
+		p = sso_org_required(f->step.cfg, reply->element[i]->str);
+		if (p != NULL && strcmp(p->name, f->p->name) != 0) {
+			sso_fail_required(f, p);
+			return;
+		}
+	}
+	sso_orgs(f);
+}
+
+/* The user's orgs that require a provider: f->p, or the sign-in ends. */
+static void
+sso_required_orgs(struct sso_flow *f)
+{
+	const struct config_sso_provider *p;
+	char	key[STORE_KEYLEN];
+
+	if ((p = sso_required_by_domain(f, f->email)) != NULL) {
+		sso_fail_required(f, p);
+		return;
+	}
+	if (!sso_any_required(f->step.cfg)) {
+		sso_orgs(f);
+		return;
+	}
+	if (user_key(key, sizeof(key), store_prefix(f->step.st),
+	    USER_KEY_USER_ORGS, f->user) == -1 || store_command(f->step.st,
+	    sso_on_member_orgs, f, "HKEYS %s", key) == -1)
+		auth_step_unavailable(&f->step);
+}
+
 /* ---- the account ---- */
 
 /* What "sso link" refusing says; the last entry for any other answer. */
@@ -406,13 +475,13 @@ sso_on_link(void *arg, const redisReply *reply, const char *err)
 	if (f->how[0] != 'k')
 		auth_audit(ex, f->how[0] == 'l' ? "sso_link" : "sso_provision",
 		    f->user, f->email, 1, f->p->name);
-	sso_orgs(f);
+	sso_required_orgs(f);
 }
 
 void
 sso_link(struct sso_flow *f)
 {
-	const struct config_sso_provider *p = f->p;
+	const struct config_sso_provider *p;
 	char		 kid[STORE_KEYLEN], kem[STORE_KEYLEN], kus[STORE_KEYLEN];
 	char		 email[USER_EMAILMAX + 1], why[128], id[USER_IDLEN + 1];
 	char		 now[24];
@@ -421,6 +490,10 @@ sso_link(struct sso_flow *f)
 	if (user_email_normalize(f->claims.email, email, why,
 	    sizeof(why)) == -1)
 		email[0] = '\0';
+	if ((p = sso_required_by_domain(f, email)) != NULL) {
+		sso_fail_required(f, p);	/* before any link is made */
+		return;
+	}
 	name = f->claims.name[0] != '\0' && user_name_valid(f->claims.name) ==
 	    0 ? f->claims.name : "";
 	(void)snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
@@ -434,12 +507,12 @@ sso_link(struct sso_flow *f)
 	}
 	argv[0] = kid; argv[1] = kem; argv[2] = kus;
 	argv[3] = store_prefix(f->step.st);
-	argv[4] = p->name;
+	argv[4] = f->p->name;
 	argv[5] = f->claims.sub;
 	argv[6] = email;
 	argv[7] = f->claims.email_verified && email[0] != '\0' ? "1" : "0";
-	argv[8] = p->link_by_email ? "1" : "0";
-	argv[9] = p->provision ? "1" : "0";
+	argv[8] = f->p->link_by_email ? "1" : "0";
+	argv[9] = f->p->provision ? "1" : "0";
 	argv[10] = id;
 	argv[11] = name;
 	argv[12] = now;
