@@ -409,6 +409,50 @@ def test_login_hint_is_passed_encoded(ssogw):
     assert "login_hint" not in query(r.headers["Location"])
 
 
+def test_expired_flow_fails_clearly(ssogw):
+    """A callback after the flow's record is gone (flow_ttl passed: here
+    its expiry is brought forward in Redis) is refused like a replay."""
+    gw = ssogw()
+    s, r = at_provider(gw)
+    keys = gw.redis.keys("postern:ssostate:*")
+    assert len(keys) == 1
+    ttl = gw.redis.pttl(keys[0])
+    assert 0 < ttl <= 600000                  # flow_ttl's default, 10m
+    gw.redis.pexpire(keys[0], 1)
+    time.sleep(0.05)
+    cb = s.get(r.callback, allow_redirects=False)
+    assert_failure_page(cb, 400, "took too long")
+    rejected(gw, "sso_state_unknown")
+
+
+def test_provider_down_at_the_callback(ssogw):
+    gw = ssogw()
+    s, r = at_provider(gw)
+    gw.op.down()
+    cb = s.get(r.callback, allow_redirects=False)
+    assert_failure_page(cb, 502, "could not be completed")
+    rejected(gw, "sso_token_failed")
+    gw.op.up()
+    # the flow was used up: a retry of the same callback is refused
+    assert s.get(r.callback, allow_redirects=False).status_code == 400
+    s, cb = sign_in(gw)
+    assert cb.status_code == 303
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_start_and_callback_are_get_only(ssogw, method):
+    gw = ssogw()
+    for act in ("start", "callback"):
+        r = browser().request(method, gw.url + "/.postern/sso/corp/" + act,
+                              allow_redirects=False)
+        assert r.status_code == 405, (act, r.status_code)
+        assert r.headers["Allow"] == "GET"
+    for path in ("/.postern/sso/corp/", "/.postern/sso/corp/startx",
+                 "/.postern/sso/CORP/start", "/.postern/sso/corp/start/x"):
+        r = browser().get(gw.url + path, allow_redirects=False)
+        assert r.status_code == 404, (path, r.status_code)
+
+
 # ---- forged id_tokens through the real token endpoint --------------------
 
 def forge(op, nonce, kind):
