@@ -548,3 +548,19 @@ def test_required_org_cannot_be_entered_through_another_provider(
     # through corp itself: fine
     s, cb = sign_in(gw, "alice")
     assert cb.status_code == 303, cb.text
+
+
+def test_logout_with_the_provider_down_still_ends_the_session(ssogw):
+    """Sign-out never waits on the provider beyond its timeout and always
+    ends the Postern session."""
+    gw = ssogw(post_logout_redirect="/.postern/login", timeout="1s")
+    s, cb = sign_in(gw)
+    assert cb.status_code == 303
+    gw.op.down(hang=True)
+    t = time.monotonic()
+    r = logout(s, gw)
+    assert r.status_code == 303, r.text
+    assert "Max-Age=0" in r.headers["Set-Cookie"]
+    assert time.monotonic() - t < 5
+    assert signed_out(s, gw)
+    gw.op.up()
