@@ -241,6 +241,25 @@ def test_callback_replay_fails_with_a_clear_page(ssogw):
     assert '"outcome":"failure"' in gw.log()
 
 
+def test_concurrent_callbacks_sign_in_once(ssogw):
+    """The same callback fired in parallel (two workers, several
+    connections): the state is taken once, one session is made."""
+    import concurrent.futures
+    gw = ssogw()
+    s, r = at_provider(gw)
+    cookie = s.cookies.get("__Host-postern-sso")
+
+    def fire(_):
+        b = browser()
+        b.cookies.set("__Host-postern-sso", cookie)
+        return b.get(r.callback, allow_redirects=False).status_code
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(fire, range(8)))
+    assert sorted(codes) == [303] + [400] * 7, codes
+    assert len(gw.redis.keys("postern:session:*")) == 1
+    assert gw.op.hits("/token") == 1
+
+
 @pytest.mark.parametrize("state,reason", [
     (None, "sso_callback_bad"),
     ("", "sso_callback_bad"),
