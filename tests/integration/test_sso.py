@@ -63,8 +63,9 @@ def ssogw(gateway, sso_redis, tmp_path, oidc_op):
         text = auth_extra(tmp_path, limits=RELAXED + limit) + \
             sso_section([provider(oidc_op, sf, **over)] + list(more),
                         orgs) + extra
-        g = gateway(extra=text, redis=sso_redis, protect=True,
-                    **(gw or {}))
+        kw = {"protect": True}
+        kw.update(gw or {})
+        g = gateway(extra=text, redis=sso_redis, **kw)
         oidc_op.register(g, "corp", secret=secret)
         g.op, g.secret, g.extra = oidc_op, secret, text
         g.redis = redislib.Redis(host=sso_redis[0], port=sso_redis[1],
@@ -482,7 +483,9 @@ def forge(op, nonce, kind):
         "ok": lambda: op.sign(good),
         "ok_aud_array_azp": lambda: op.sign(dict(
             good, aud=[CLIENT, "other"], azp=CLIENT)),
-        "nonce": lambda: op.sign(dict(good, nonce="x" + nonce[1:])),
+        "nonce": lambda: op.sign(dict(good, nonce=(
+            "A" if nonce[0] != "A" else "B") + nonce[1:])),
+        "nonce_prefix": lambda: op.sign(dict(good, nonce=nonce[:-1])),
         "no_nonce": lambda: op.sign({k: v for k, v in good.items()
                                      if k != "nonce"}),
         "expired": lambda: op.sign(dict(good, exp=now - 600,
@@ -512,21 +515,6 @@ def forge(op, nonce, kind):
     return cases[kind]()
 
 
-REFUSED = [
-    ("nonce", "sso_token_nonce"), ("no_nonce", "sso_token_nonce"),
-    ("expired", "sso_token_expired"), ("iat_old", "sso_token_iat"),
-    ("iat_future", "sso_token_iat"), ("nbf_future", "sso_token_not_yet"),
-    ("aud", "sso_token_audience"), ("aud_array_no_azp", "sso_token_azp"),
-    ("azp_other", "sso_token_azp"), ("iss", "sso_token_issuer"),
-    ("iss_other", "sso_token_issuer"),
-    ("alg_none", ("jws_alg_refused", "jws_malformed")),
-    ("alg_none_sig", "jws_alg_refused"),
-    ("hs256_rsa_pub", "jws_alg_refused"),
-    ("unknown_key", "jws_bad_signature"), ("unknown_kid", "jws_unknown_kid"),
-    ("embedded_jwk", "jws_alg_refused"),
-]
-
-
 def deliver(gw, kind, account="alice"):
     """A flow whose token endpoint answers with forge(<kind>)."""
     s, start = start_flow(gw)
@@ -535,56 +523,6 @@ def deliver(gw, kind, account="alice"):
     r = gw.op.login(start, account, s)
     gw.op.next_id_token(forge(gw.op, r.authorization["nonce"], kind))
     return s, s.get(r.callback, allow_redirects=False)
-
-
-@pytest.mark.parametrize("kind", ["ok", "ok_aud_array_azp"])
-def test_a_well_forged_token_passes(ssogw, kind):
-    """The harness can pass: the refusals below are the checks' doing."""
-    gw = ssogw()
-    s, cb = deliver(gw, kind)
-    assert cb.status_code == 303, cb.text
-    assert_signed_in(s, gw)
-
-
-@pytest.mark.parametrize("kind,reason", REFUSED)
-def test_forged_id_token_is_refused(ssogw, kind, reason):
-    gw = ssogw()
-    s, cb = deliver(gw, kind)
-    assert_failure_page(cb, 401, "could not be verified")
-    rejected(gw, reason)
-    assert echo(s, gw, "/private/ok").status_code in (302, 401)
-    assert gw.redis.keys("postern:session:*") == []
-    assert gw.redis.keys("postern:ssoid:*") == []
-
-
-# ---- key rotation ---------------------------------------------------------
-
-def test_key_rotation_is_followed_without_restart(ssogw):
-    gw = ssogw(gw={"workers": 1})
-    _, cb = sign_in(gw)
-    assert cb.status_code == 303
-    assert gw.op.hits("/jwks") == 1
-    old = gw.op.key("rsa1")
-    gw.op.rotate([new_key("rsa", "rsa2"), new_key("ec", "ec2")])
-    # the provider signs with rsa2: an unknown kid, one refetch, accepted
-    s, cb = sign_in(gw, "bob")
-    assert cb.status_code == 303, cb.text
-    assert_signed_in(s, gw, "bob@corp.example")
-    assert gw.op.hits("/jwks") == 2
-    # the removed key: refused, and within 30 s no further refetch however
-    # many unknown kids come
-    s, start = start_flow(gw)
-    r = gw.op.login(start, "alice", s)
-    gw.op.next_id_token(gw.op.sign(gw.op.id_token_claims(
-        CLIENT, r.authorization["nonce"]), key=old))
-    cb = s.get(r.callback, allow_redirects=False)
-    assert_failure_page(cb, 401, "could not be verified")
-    rejected(gw, "jws_unknown_kid")
-    for i in range(3):
-        _, cb = deliver(gw, "unknown_kid")
-        assert cb.status_code == 401
-    assert gw.op.hits("/jwks") == 2
-    assert gw.op.hits("/.well-known/openid-configuration") == 1
 
 
 # ---- cookies, tokens, the return URL --------------------------------------

@@ -16,7 +16,7 @@ from test_auth import PASSWORD, add_user, echo, headers_of, login
 from test_mfa import csrf_of, page
 from test_recover import ask
 from test_sso import (CLIENT, assert_failure_page, assert_signed_in,
-                      browser, deliver, query, rejected, session_cookie,
+                      browser, query, rejected, session_cookie,
                       sign_in, ssogw, sso_redis)  # noqa: F401 (fixtures)
 
 CORP_MAPS = [{"claim": "groups", "value": "admins", "org": "corp",
