@@ -354,7 +354,7 @@ sso_orgs(struct sso_flow *f)
 
 /* ---- orgs that sign in with another provider (sso.orgs required) ---- */
 
-/* Refuse <f>: the user's org <o> signs in with provider <p> only. */
+/* Refuse <f>: the user's org signs in with provider <p> only. */
 static void
 sso_fail_required(struct sso_flow *f, const struct config_sso_provider *p)
 {
