@@ -467,6 +467,11 @@ def test_start_and_callback_are_get_only(ssogw, method):
                               allow_redirects=False)
         assert r.status_code == 405, (act, r.status_code)
         assert r.headers["Allow"] == "GET"
+    # a HEAD (link checker, prefetch) does not use up a real callback
+    s, r = at_provider(gw)
+    h = s.head(r.callback, allow_redirects=False)
+    assert h.status_code == 405
+    assert s.get(r.callback, allow_redirects=False).status_code == 303
     for path in ("/.postern/sso/corp/", "/.postern/sso/corp/startx",
                  "/.postern/sso/CORP/start", "/.postern/sso/corp/start/x"):
         r = browser().get(gw.url + path, allow_redirects=False)

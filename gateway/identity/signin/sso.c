@@ -923,7 +923,9 @@ sso_builtin(struct exchange *ex)
 		client_answer(ex, &(struct pages_resp){ .status = 404 }, NULL);
 		return 1;
 	}
-	if (!get) {
+	/* a HEAD (a link checker, a prefetch) must not use up a callback */
+	if (!get || (req->method == HTTP_HEAD && strcmp(act, "callback") ==
+	    0)) {
 		client_answer(ex, &(struct pages_resp){ .status = 405,
 		    .extra = "Allow: GET\r\n" }, "method");
 		return 1;
