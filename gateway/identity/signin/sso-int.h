@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct evbuffer;
+
 #include <jansson.h>
 
 #include "auth-int.h"
@@ -19,6 +21,9 @@
 
 #define SSO_STATE_LEN	43	/* base64url of 32 random bytes */
 #define SSO_HOST_MAX	300
+#define SSO_URL_MAX	8192	/* the authorization URL we send */
+#define SSO_SKEW	120	/* seconds of clock skew on exp/iat */
+#define SSO_IAT_AGE	600	/* an id_token older than this is stale */
 
 /* One flow on one request: a start, a callback or a logout token. */
 struct sso_flow {
@@ -56,6 +61,16 @@ struct sso_flow {
  */
 void	sso_fail(struct sso_flow *f, int status, const char *title,
 	    const char *text, const char *reason);
+/* A new flow for <ex> through provider <p>, its step started; NULL when
+ * out of memory or without a store (then answered 503). */
+struct sso_flow	*sso_flow_new(struct exchange *ex,
+		    const struct config_sso_provider *p);
+/* Append "&name=pct(value)" (or "?...") to <url> (<size>); 0 or -1. */
+int	sso_param(char *url, size_t size, const char *name, const char *value);
+/* The host[:port] a flow on <ex> runs on (its redirect URI's); 0 or -1. */
+int	sso_host(struct exchange *ex, char *out, size_t size);
+/* ssologout.c: the body of POST .../backchannel-logout. */
+void	sso_on_bcl_form(struct exchange *ex, struct evbuffer *body);
 /* A page for <ex> (no flow): <title>, <text>, a link back to sign-in
  * keeping <rd>; <reason> is logged. */
 void	sso_page(struct exchange *ex, int status, const char *rd,
