@@ -43,6 +43,7 @@
 #include "audit.h"
 #include "encode.h"
 #include "serve.h"
+#include "sesscache.h"
 #include "webhook.h"
 #include "store.h"
 #include "hashpool.h"
@@ -289,6 +290,48 @@ worker_mail_config(void *arg)
 	return cfg;
 }
 
+/* What a worker's session cache must hear about from Redis. */
+static const char *const worker_tracked[] = { "session:", "user:" };
+
+/* Redis reports a change of key <key>: the cache drops what it concerns. */
+static void
+worker_on_key(void *arg, const char *key, size_t len)
+{
+	struct worker	*w = arg;
+	size_t		 plen = strlen(store_prefix(w->store));
+
+	if (len > plen && memcmp(key, store_prefix(w->store), plen) == 0)
+		sesscache_invalidate(w->scache, key + plen, len - plen);
+}
+
+/* Redis' reports stopped or started again: nothing cached can be trusted. */
+static void
+worker_on_track_reset(void *arg)
+{
+	struct worker	*w = arg;
+
+	sesscache_flush(w->scache);
+	atomic_store(&w->metrics.scache_active,
+	    store_track_epoch(w->store) != 0);
+}
+
+/*
+ * The worker's session cache (sessions.cache_size entries; 0: off),
+ * coherent through the store's change reports.  0, or -1.
+ */
+static int
+worker_cache_new(struct worker *w, const struct config *cfg)
+{
+	if ((w->scache = sesscache_new(cfg->session_cache_size,
+	    &w->metrics)) == NULL)
+		return -1;
+	if (cfg->session_cache_size == 0)
+		return 0;
+	return store_track(w->store, worker_tracked,
+	    sizeof(worker_tracked) / sizeof(worker_tracked[0]),
+	    worker_on_key, worker_on_track_reset, w);
+}
+
 static int
 worker_init(struct serve *s, struct worker *w, unsigned int id)
 {
@@ -327,7 +370,8 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	    (w->httpc = httpc_new(w->base)) == NULL ||
 	    (w->oidc = oidc_new(w->httpc)) == NULL ||
 	    (w->rl_shed = ratelimit_shed_new()) == NULL ||
-	    (id == 0 && (w->outbox = audit_outbox_new(w)) == NULL)) {
+	    (id == 0 && (w->outbox = audit_outbox_new(w)) == NULL) ||
+	    worker_cache_new(w, cfg) == -1) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
 		    "out of memory");
 		return -1;
@@ -345,6 +389,7 @@ worker_free(struct worker *w)
 	free(w->listeners);
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
 	store_free(w->store);	/* pending callbacks get errors */
+	sesscache_free(w->scache);	/* after them: they may fill it */
 	audit_outbox_free(w->outbox);
 	ratelimit_shed_free(w->rl_shed);
 	mailer_free(w->mailer);	/* logs what it drops */

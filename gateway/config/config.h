@@ -114,11 +114,16 @@ struct config {
 	uint64_t	 session_max_per_user;	/* 0: no limit */
 	char		*cookie_domain;		/* SSO: __Secure- cookie */
 	uint64_t	 session_ws_recheck;	/* ms: open tunnels' sessions */
+	uint64_t	 session_cache_size;	/* entries per worker; 0: off
+						 * (read at start) */
 
 	/* identity assertion to upstreams */
 	char		*assertion_key_file;
 	char		*assertion_issuer;
 	uint64_t	 assertion_ttl;		/* ms, at most 60 s */
+	int		 assertion_per_request;	/* 1: sign each request */
+	uint64_t	 assertion_reuse_percent; /* of ttl an assertion is
+						 * reused for (10-90) */
 	char		**assertion_previous;	/* keys still published */
 	size_t		 nassertion_previous;
 

@@ -9,6 +9,7 @@
 
 #include "exchange.h"
 #include "log.h"
+#include "rcstr.h"
 #include "request.h"
 
 static const char *const exchange_outcome_names[] = {
@@ -73,7 +74,7 @@ exchange_forget_identity(struct exchange *ex)
 {
 	free(ex->ident);
 	ex->ident = NULL;
-	free(ex->up.assertion);
+	rcstr_unref(ex->up.assertion_ref);
 	memset(&ex->up, 0, sizeof(ex->up));
 	ex->rate_checked = 0;
 	ex->tenant[0] = '\0';

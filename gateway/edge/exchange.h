@@ -19,6 +19,7 @@ struct auth_step;
 struct auth_ident;
 struct auth_watch;
 struct config;
+struct rcstr;
 struct client;
 struct config_app;
 struct evbuffer;
@@ -44,7 +45,9 @@ enum exchange_outcome {
  * signed while it is written).  user NULL: none (anonymous).
  */
 struct exchange_upstream {
-	char		*assertion;	/* owned: X-Postern-Assertion */
+	const char	*assertion;	/* X-Postern-Assertion: the text
+					 * of assertion_ref */
+	struct rcstr	*assertion_ref;	/* a reference: owned */
 	const char	*user;		/* X-Postern-User */
 	const char	*email;		/* X-Postern-Email, or NULL */
 	const char	*auth;		/* X-Postern-Auth */

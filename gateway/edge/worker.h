@@ -66,6 +66,7 @@ struct worker {
 	struct event		*wake;		/* made active by serve_main */
 	struct event		*drain_timer;	/* shutdown_timeout */
 	struct store		*store;		/* its Redis connection */
+	struct sesscache	*scache;	/* sessions (sesscache.h) */
 	struct mailer		*mailer;	/* outbound mail (mail.h) */
 	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
 	struct httpc		*httpc;		/* outbound HTTP (httpc.h) */

@@ -40,6 +40,8 @@ static const struct yconf_key config_sessions_keys[] = {
 	    0, 0, 0 },
 	{ "websocket_recheck", YAML_SCALAR_NODE, 0, yconf_on_duration,
 	    CFG(session_ws_recheck), MS_SEC, MS_DAY },
+	{ "cache_size", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(session_cache_size), 0, 10000000 },
 };
 
 
@@ -51,6 +53,10 @@ static const struct yconf_key config_assertion_keys[] = {
 	    CFG(assertion_issuer), 1, 200 },
 	{ "ttl", YAML_SCALAR_NODE, 0, yconf_on_duration, CFG(assertion_ttl),
 	    MS_SEC, 60 * MS_SEC },
+	{ "per_request", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(assertion_per_request), 0, 0 },
+	{ "reuse_percent", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    CFG(assertion_reuse_percent), 10, 90 },
 };
 
 

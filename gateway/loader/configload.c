@@ -228,6 +228,8 @@ config_new(const char *path)
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
 	cfg->session_max_per_user = 10;
 	cfg->assertion_ttl = 60 * MS_SEC;
+	cfg->assertion_reuse_percent = 50;
+	cfg->session_cache_size = 10000;
 	bad |= config_role_add(cfg, "owner") == -1;
 	bad |= config_role_add(cfg, "admin") == -1;
 	bad |= config_role_add(cfg, "member") == -1;

@@ -153,6 +153,14 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	s->webhook_failed += metrics_load(&m->webhook_failed);
 	s->webhook_retries += metrics_load(&m->webhook_retries);
 	s->webhook_queue += metrics_load(&m->webhook_queue);
+	s->scache_hits += metrics_load(&m->scache_hits);
+	s->scache_misses += metrics_load(&m->scache_misses);
+	s->scache_invalidations += metrics_load(&m->scache_invalidations);
+	s->scache_flushes += metrics_load(&m->scache_flushes);
+	s->scache_entries += metrics_load(&m->scache_entries);
+	s->scache_active += metrics_load(&m->scache_active);
+	s->assertion_signed += metrics_load(&m->assertion_signed);
+	s->assertion_reused += metrics_load(&m->assertion_reused);
 }
 
 static int
@@ -286,6 +294,28 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    s->webhook_retries) ||
 	    metrics_render_one(out, "postern_webhook_queue", "gauge",
 	    "Webhook deliveries queued or in flight.", s->webhook_queue) ||
+	    metrics_render_one(out, "postern_session_cache_hits_total",
+	    "counter", "Signed-in requests whose session came from the "
+	    "worker's cache.", s->scache_hits) ||
+	    metrics_render_one(out, "postern_session_cache_misses_total",
+	    "counter", "Signed-in requests whose session was looked up in "
+	    "Redis.", s->scache_misses) ||
+	    metrics_render_one(out, "postern_session_cache_invalidations_total",
+	    "counter", "Cached sessions dropped because Redis reported a "
+	    "change.", s->scache_invalidations) ||
+	    metrics_render_one(out, "postern_session_cache_flushes_total",
+	    "counter", "Times a worker emptied its cache because Redis' "
+	    "change reports stopped or restarted.", s->scache_flushes) ||
+	    metrics_render_one(out, "postern_session_cache_entries", "gauge",
+	    "Sessions cached, all workers.", s->scache_entries) ||
+	    metrics_render_one(out, "postern_session_cache_active", "gauge",
+	    "Workers whose cache is in use (change reports in force).",
+	    s->scache_active) ||
+	    metrics_render_one(out, "postern_assertion_signed_total",
+	    "counter", "Identity assertions signed.", s->assertion_signed) ||
+	    metrics_render_one(out, "postern_assertion_reused_total",
+	    "counter", "Identity assertions sent again from the session "
+	    "cache.", s->assertion_reused) ||
 	    metrics_head(out, "postern_config_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP), by result.") == -1)
 		return -1;

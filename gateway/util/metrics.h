@@ -72,6 +72,14 @@ struct metrics {
 	atomic_uint_fast64_t	webhook_failed;	/* given up, refused, dropped */
 	atomic_uint_fast64_t	webhook_retries;
 	atomic_uint_fast64_t	webhook_queue;	/* gauge */
+	atomic_uint_fast64_t	scache_hits;	/* session cache: served from it */
+	atomic_uint_fast64_t	scache_misses;	/* ...looked up in Redis */
+	atomic_uint_fast64_t	scache_invalidations;	/* entries dropped by a report */
+	atomic_uint_fast64_t	scache_flushes;	/* cache emptied (tracking lost) */
+	atomic_uint_fast64_t	scache_entries;	/* gauge */
+	atomic_uint_fast64_t	scache_active;	/* gauge: 1 while tracking works */
+	atomic_uint_fast64_t	assertion_signed;	/* assertions signed */
+	atomic_uint_fast64_t	assertion_reused;	/* ...sent again from the cache */
 };
 
 /* Process-wide values, written on accept/close and reload only. */
@@ -113,6 +121,14 @@ struct metrics_snap {
 	uint64_t	webhook_failed;
 	uint64_t	webhook_retries;
 	uint64_t	webhook_queue;
+	uint64_t	scache_hits;
+	uint64_t	scache_misses;
+	uint64_t	scache_invalidations;
+	uint64_t	scache_flushes;
+	uint64_t	scache_entries;
+	uint64_t	scache_active;
+	uint64_t	assertion_signed;
+	uint64_t	assertion_reused;
 };
 
 /* Add <m> (a worker's, read with relaxed loads) into <s>. */

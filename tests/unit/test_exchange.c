@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "exchange.h"
+#include "rcstr.h"
 #include "request.h"
 
 /* A request parsed from the head <head>. */
@@ -87,7 +88,8 @@ test_reset_clears_the_request(void **state)
 	    "Content-Length: 3\r\n\r\n");
 	ex.app = (const struct config_app *)(uintptr_t)&ex;
 	ex.ident = malloc(16);
-	ex.up.assertion = strdup("a.b.c");
+	ex.up.assertion_ref = rcstr_new("a.b.c", 5);
+	ex.up.assertion = ex.up.assertion_ref->s;
 	ex.up.user = "u";
 	ex.form = evbuffer_new();
 	ex.status = 200;
@@ -108,6 +110,7 @@ test_reset_clears_the_request(void **state)
 	assert_null(ex.app);
 	assert_null(ex.ident);
 	assert_null(ex.up.assertion);
+	assert_null(ex.up.assertion_ref);
 	assert_null(ex.up.user);
 	assert_null(ex.form);
 	assert_null(ex.form_cb);

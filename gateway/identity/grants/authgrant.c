@@ -635,7 +635,7 @@ authgrant_upstream_headers(struct exchange *ex)
 	c.org = g->org[0] != '\0' ? g->org : NULL;
 	c.auth = grant_kind_name(g->kind);
 	c.scope = g->nscopes > 0 ? scope : NULL;
-	if ((u->assertion = auth_assertion(ex, &c)) == NULL)
+	if (auth_assertion(ex, &c, NULL) == -1)
 		return -1;
 	u->user = u->sub;
 	u->auth = c.auth;

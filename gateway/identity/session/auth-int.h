@@ -173,11 +173,15 @@ void		 auth_pwcheck_run(struct auth_pwcheck *c);
 /* Wipe and free what <c> owns. */
 void		 auth_pwcheck_clear(struct auth_pwcheck *c);
 /*
- * The assertion for <ex>'s request with claims <c>, signed for its app
- * now (allocated), or NULL when there is no signer or signing failed.
+ * Set <ex>'s assertion (ex->up) for its request with claims <c>, signed
+ * for its app now; with <hash> (a session's) and reuse allowed
+ * (assertion.per_request off), the one signed for the same session, app,
+ * org, role and key within the first assertion.reuse_percent of its
+ * lifetime instead, kept in the worker's session cache.  0, or -1 when
+ * there is no signer or signing failed.
  */
-char		*auth_assertion(struct exchange *ex,
-		    const struct assertion_claims *c);
+int		 auth_assertion(struct exchange *ex,
+		    const struct assertion_claims *c, const char *hash);
 /* Answer with <r>, logging <reason> (NULL for a normal answer). */
 void		 auth_answer(struct exchange *, struct pages_resp *r,
 		    const char *reason);

@@ -37,6 +37,7 @@
 #include "pages.h"
 #include "password.h"
 #include "proxy.h"
+#include "rcstr.h"
 #include "recover.h"
 #include "ratelimit.h"
 #include "redirect.h"
@@ -44,9 +45,12 @@
 #include "secret.h"
 #include "worker.h"
 #include "session.h"
+#include "sesscache.h"
 #include "sso.h"
 #include "store.h"
 #include "user.h"
+#include "metrics.h"
+#include "timeutil.h"
 
 static int64_t
 auth_now(void)
@@ -163,6 +167,8 @@ auth_on_identified(struct exchange *ex, const struct session *s)
 struct auth_lookup {
 	struct auth_step step;
 	enum auth_kind	 kind;
+	struct sesscache_ticket ticket;	/* may its answer be cached? */
+	char		 scope[AUTH_SCOPE_MAX];
 };
 
 static void
@@ -171,16 +177,11 @@ auth_lookup_free(struct auth_step *step)
 	free(AUTH_STEP_STATE(step, struct auth_lookup, step));
 }
 
+/* The session of <ex>'s cookie is known: answer a lookup of <kind>. */
 static void
-auth_on_session(void *arg, enum session_status status,
-    const struct session *s)
+auth_session_known(struct exchange *ex, enum auth_kind kind,
+    enum session_status status, const struct session *s)
 {
-	struct auth_lookup *lk = arg;
-	enum auth_kind	 kind = lk->kind;
-	struct exchange	*ex = auth_step_done(&lk->step);
-
-	if (ex == NULL)
-		return;
 	if (kind == AUTH_SIGNED_IN && status != SESSION_ERROR) {
 		auth_signed_in_page(ex, status == SESSION_OK ? s : NULL);
 		return;
@@ -196,6 +197,30 @@ auth_on_session(void *arg, enum session_status status,
 		auth_unavailable(ex);
 		break;
 	}
+}
+
+static void
+auth_on_session(void *arg, enum session_status status,
+    const struct session *s)
+{
+	struct auth_lookup *lk = arg;
+	struct store	*st = lk->step.st;
+	struct sesscache_ticket t = lk->ticket;
+	enum auth_kind	 kind = lk->kind;
+	struct exchange	*ex;
+	char		 scope[AUTH_SCOPE_MAX];
+	int64_t		 touch;
+
+	(void)memcpy(scope, lk->scope, sizeof(scope));
+	if ((ex = auth_step_done(&lk->step)) == NULL)
+		return;
+	if (status == SESSION_OK) {
+		touch = (int64_t)(ex->cfg->session_idle_timeout /
+		    SESSION_TOUCH_DIV) - s->touched_ago_ms;
+		(void)sesscache_put(ex->w->scache, &t, store_track_epoch(st), s,
+		    scope, s->pttl_ms, touch);
+	}
+	auth_session_known(ex, kind, status, s);
 }
 
 int
@@ -228,23 +253,38 @@ auth_drop_current(struct exchange *ex, struct store *st)
 	OPENSSL_cleanse(id, sizeof(id));
 }
 
-/* Start a session lookup for <ex>; 0, or -1 when Redis is unavailable. */
+/*
+ * Look the session of <ex>'s cookie id <id> up: in the worker's cache
+ * (answered at once), else in Redis.  0, or -1 when Redis is unavailable.
+ */
 int
 auth_lookup(struct exchange *ex, const char *id, enum auth_kind kind)
 {
 	struct session_limits	 lim;
 	struct auth_lookup	*lk;
+	const struct session	*s;
+	struct store		*st = ex->w->store;
 	char			 scope[AUTH_SCOPE_MAX];
+	char			 hash[SESSION_HASH_LEN + 1];
+	uint64_t		 epoch = st != NULL ? store_track_epoch(st) : 0;
+	int64_t			 now = (int64_t)timeutil_mono_ms();
 
-	if (ex->w->store == NULL ||
-	    !store_healthy(ex->w->store) ||
+	session_hash(id, hash);
+	auth_scope(ex, scope, sizeof(scope));
+	if ((s = sesscache_get(ex->w->scache, hash, scope, epoch, now)) !=
+	    NULL) {
+		auth_session_known(ex, kind, SESSION_OK, s);
+		return 0;
+	}
+	if (st == NULL || !store_healthy(st) ||
 	    (lk = calloc(1, sizeof(*lk))) == NULL)
 		return -1;
-	auth_step_start(&lk->step, ex, ex->w->store, auth_lookup_free);
+	auth_step_start(&lk->step, ex, st, auth_lookup_free);
 	lk->kind = kind;
+	sesscache_ticket(ex->w->scache, epoch, now, &lk->ticket);
+	(void)memcpy(lk->scope, scope, sizeof(scope));
 	auth_limits(ex->cfg, &lim);
-	auth_scope(ex, scope, sizeof(scope));
-	if (session_lookup(lk->step.st, id, scope, auth_now(), &lim,
+	if (session_lookup_hash(st, hash, scope, auth_now(), &lim,
 	    auth_on_session, lk) == -1) {
 		(void)auth_step_done(&lk->step);
 		return -1;
@@ -465,16 +505,47 @@ auth_builtin(struct exchange *ex)
 
 /* ---- identity upstream ---- */
 
-char *
-auth_assertion(struct exchange *ex, const struct assertion_claims *c)
+int
+auth_assertion(struct exchange *ex, const struct assertion_claims *c,
+    const char *hash)
 {
 	const struct config *cfg = ex->cfg;
+	struct exchange_upstream *u = &ex->up;
+	unsigned int	 ttl = (unsigned int)(cfg->assertion_ttl / 1000);
+	int64_t		 now = auth_now();
+	char		 akey[400], *tok;
+	int		 n = -1;
 
 	if (cfg->signer == NULL)
-		return NULL;
-	return assertion_sign(cfg->signer, c, ex->app->name,
-	    cfg->assertion_issuer, (unsigned int)(cfg->assertion_ttl / 1000),
-	    auth_now());
+		return -1;
+	if (hash != NULL && !cfg->assertion_per_request) {
+		/* Everything the token says besides the session's own. */
+		n = snprintf(akey, sizeof(akey), "%s\n%s\n%s\n%s\n%s\n%u",
+		    ex->app->name, c->org != NULL ? c->org : "",
+		    c->role != NULL ? c->role : "", assertion_kid(cfg->signer),
+		    cfg->assertion_issuer, ttl);
+		if (n > 0 && (size_t)n < sizeof(akey) &&
+		    (u->assertion_ref = sesscache_jwt_get(ex->w->scache, hash,
+		    akey, now, (int64_t)(ttl * cfg->assertion_reuse_percent /
+		    100))) != NULL) {
+			u->assertion = u->assertion_ref->s;
+			metrics_inc(&ex->w->metrics.assertion_reused);
+			return 0;
+		}
+	}
+	if ((tok = assertion_sign(cfg->signer, c, ex->app->name,
+	    cfg->assertion_issuer, ttl, now)) == NULL)
+		return -1;
+	u->assertion_ref = rcstr_new(tok, strlen(tok));
+	free(tok);
+	if (u->assertion_ref == NULL)
+		return -1;
+	u->assertion = u->assertion_ref->s;
+	metrics_inc(&ex->w->metrics.assertion_signed);
+	if (n > 0 && (size_t)n < sizeof(akey))
+		sesscache_jwt_put(ex->w->scache, hash, akey, u->assertion_ref,
+		    now);
+	return 0;
 }
 
 int
@@ -484,7 +555,7 @@ auth_upstream_headers(struct exchange *ex)
 	const struct session *s;
 	struct assertion_claims c = { 0 };
 
-	free(u->assertion);		/* a retry on a new connection */
+	rcstr_unref(u->assertion_ref);	/* a retry on a new connection */
 	memset(u, 0, sizeof(*u));
 	if (ex->ident == NULL)
 		return 0;
@@ -511,7 +582,7 @@ auth_upstream_headers(struct exchange *ex)
 	c.email = s->email;
 	c.auth = "session";
 	assertion_session_amr(s->method, s->mfa, c.amr);
-	if ((u->assertion = auth_assertion(ex, &c)) == NULL)
+	if (auth_assertion(ex, &c, s->hash) == -1)
 		return -1;
 	u->user = s->user;
 	u->email = s->email;

@@ -59,17 +59,20 @@ static struct store_script session_lua_create = STORE_LAYOUT_SCRIPT(
 	"return 1\n");
 
 /* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s, scope
- * ("": any).  nil, or {user, email, auth_time, method, mfa, created, totp
- * enrolled ("1"|"0"), memberships pending ("1"|"0"), org, role, ...}.  A
- * session of another scope is nil and stays: the hosts it belongs to
- * still use it.  Memberships: those of the session's snapshot whose role
- * is unchanged.  One removed is gone at once; one added or changed is
- * pending until the next rotation, so a copy of an old cookie never
- * gains a role. */
+ * ("": any), touch_ms.  nil, or {user, email, auth_time, method, mfa,
+ * created, totp enrolled ("1"|"0"), memberships pending ("1"|"0"), ms
+ * since the idle timeout was last slid, ms until the key expires, org,
+ * role, ...}.  A session of another scope is nil and stays: the hosts it
+ * belongs to still use it.  The idle timeout slides (last_seen, touched,
+ * PEXPIRE) only when the last slide is touch_ms old or more, so a
+ * session in use costs one write per touch_ms, not one per request.
+ * Memberships: those of the session's snapshot whose role is unchanged.
+ * One removed is gone at once; one added or changed is pending until the
+ * next rotation, so a copy of an old cookie never gains a role. */
 static struct store_script session_lua_lookup = STORE_LAYOUT_SCRIPT(
 	"session lookup",
 	"local s = redis.call('HMGET', KEYS[1], 'user', 'created',\n"
-	"  'auth_time', 'method', 'mfa', 'scope', 'orgs')\n"
+	"  'auth_time', 'method', 'mfa', 'scope', 'orgs', 'touched')\n"
 	"if not s[1] then return nil end\n"
 	"if ARGV[6] ~= '' and s[6] ~= ARGV[6] then return nil end\n"
 	"local now = tonumber(ARGV[3])\n"
@@ -82,11 +85,18 @@ static struct store_script session_lua_lookup = STORE_LAYOUT_SCRIPT(
 	"    ARGV[2])\n"
 	"  return nil\n"
 	"end\n"
-	"redis.call('HSET', KEYS[1], 'last_seen', ARGV[3])\n"
-	"redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]),\n"
-	"  left * 1000))\n"
+	"local t = redis.call('TIME')\n"
+	"local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	"local since = ms - (tonumber(s[8]) or 0)\n"
+	"if since >= tonumber(ARGV[7]) or since < 0 then\n"
+	"  redis.call('HSET', KEYS[1], 'last_seen', ARGV[3], 'touched', ms)\n"
+	"  redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]),\n"
+	"    left * 1000))\n"
+	"  since = 0\n"
+	"end\n"
 	"local r = {s[1], u[2], s[3], s[4], s[5], s[2],\n"
-	"  (u[3] and u[3] ~= '') and '1' or '0', '0'}\n"
+	"  (u[3] and u[3] ~= '') and '1' or '0', '0', tostring(since),\n"
+	"  tostring(redis.call('PTTL', KEYS[1]))}\n"
 	"local snap = {}\n"
 	"local ok, f = pcall(cjson.decode, s[7] or '{}')\n"
 	"if ok and type(f) == 'table' then\n"
@@ -284,6 +294,9 @@ session_copy(char *dst, size_t size, const redisReply *r)
 	dst[n] = '\0';
 }
 
+/* The lookup script's reply: this many fields, then org, role pairs. */
+#define SESSION_FIELDS	10
+
 /* The reply of the lookup script, checked field by field. */
 static enum session_status
 session_parse(const redisReply *r, struct session *s)
@@ -292,10 +305,10 @@ session_parse(const redisReply *r, struct session *s)
 
 	if (r->type == REDIS_REPLY_NIL)
 		return SESSION_NONE;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 8 ||
-	    (r->elements - 8) % 2 != 0)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < SESSION_FIELDS ||
+	    (r->elements - SESSION_FIELDS) % 2 != 0)
 		return SESSION_ERROR;
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < SESSION_FIELDS; i++)
 		if (r->element[i]->type != REDIS_REPLY_STRING)
 			return SESSION_ERROR;
 	memset(s, 0, sizeof(*s));
@@ -307,7 +320,9 @@ session_parse(const redisReply *r, struct session *s)
 	s->created = strtoll(r->element[5]->str, NULL, 10);
 	s->mfa_enrolled = strcmp(r->element[6]->str, "1") == 0;
 	s->orgs_pending = strcmp(r->element[7]->str, "1") == 0;
-	for (i = 8; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
+	s->touched_ago_ms = strtoll(r->element[8]->str, NULL, 10);
+	s->pttl_ms = strtoll(r->element[9]->str, NULL, 10);
+	for (i = SESSION_FIELDS; i + 1 < r->elements && s->norgs < SESSION_MAX_ORGS;
 	    i += 2) {
 		session_copy(s->orgs[s->norgs].slug, sizeof(s->orgs[0].slug),
 		    r->element[i]);
@@ -350,8 +365,8 @@ session_lookup_hash(struct store *st, const char *hash, const char *scope,
     void *arg)
 {
 	struct session_req	*sr;
-	char			 snow[24], sidle[24], slife[24];
-	const char		*argv[7];
+	char			 snow[24], sidle[24], slife[24], stouch[24];
+	const char		*argv[8];
 
 	if (strlen(hash) != SESSION_HASH_LEN ||
 	    (sr = session_req_new(cb, NULL, arg)) == NULL)
@@ -365,9 +380,12 @@ session_lookup_hash(struct store *st, const char *hash, const char *scope,
 	argv[3] = snow;
 	argv[4] = sidle;
 	argv[5] = slife;
+	(void)snprintf(stouch, sizeof(stouch), "%" PRIu64, lim->idle_ms /
+	    SESSION_TOUCH_DIV);
 	argv[6] = scope != NULL ? scope : "";
+	argv[7] = stouch;
 	return session_eval(st, &session_lua_lookup, sr, session_on_lookup,
-	    hash, 1, argv, 7);
+	    hash, 1, argv, 8);
 }
 
 static void

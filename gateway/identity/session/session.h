@@ -1,13 +1,18 @@
 /*
  * Sessions in Redis.  The browser holds a 256-bit random id (base64url, in
  * the __Host-postern cookie); Redis holds the session under the SHA-256 of
- * that id, so a dump of Redis yields no usable cookie.  Every request is
- * checked against Redis (no local cache): revocation by logout, password
- * change, `user disable` or `user revoke-sessions` takes effect at once on
- * every gateway instance sharing the Redis.
+ * that id, so a dump of Redis yields no usable cookie.  Lookups on the
+ * request path go through the worker's cache (sesscache.h), which Redis
+ * keeps coherent: revocation by logout, password change, `user disable`
+ * or `user revoke-sessions` takes effect at once on every gateway
+ * instance sharing the Redis.
  *
- * Expiry: the Redis TTL is the idle timeout, renewed by each lookup but
- * never beyond the absolute lifetime counted from creation.
+ * Expiry: the Redis TTL is the idle timeout, renewed by a lookup but never
+ * beyond the absolute lifetime counted from creation.  A lookup renews it
+ * only when the last renewal is a tenth of the idle timeout old
+ * (SESSION_TOUCH_DIV) or more, so a session in use costs one Redis write
+ * per tenth of its idle timeout, not one per request: a session is ended
+ * by Redis between 0.9 and 1.0 idle timeouts after its last use.
  *
  * Scope: a session belongs to the hosts its cookie was issued for (the
  * shared cookie domain, or one app's hosts); a lookup names the scope of
@@ -34,6 +39,7 @@ struct store;
 #define SESSION_ID_LEN		43	/* base64url of 32 random bytes */
 #define SESSION_HASH_LEN	64	/* hex SHA-256 of the id */
 #define SESSION_MAX_ORGS	16
+#define SESSION_TOUCH_DIV	10	/* idle timeout / this: slide period */
 
 enum session_status {
 	SESSION_OK = 0,
@@ -56,6 +62,8 @@ struct session {
 	size_t		norgs;
 	int		orgs_pending;	/* a membership was added or changed
 					 * since: it waits for a rotation */
+	int64_t		touched_ago_ms;	/* since the idle timeout slid */
+	int64_t		pttl_ms;	/* until Redis expires it */
 };
 
 struct session_limits {
