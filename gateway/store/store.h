@@ -164,14 +164,6 @@ int	store_eval(struct store *st, struct store_script *script, store_cb cb,
 	    void *arg, int nkeys, int argc, const char **argv,
 	    const size_t *argvlen);
 
-/* Client-side caching (storetrack.c): TEMPORARY STUB until merged. */
-typedef void	(*store_inval_cb)(void *arg, const char *key, size_t keylen);
-typedef void	(*store_reset_cb)(void *arg);
-int	store_track(struct store *st, const char *const *prefixes,
-	    size_t nprefixes, store_inval_cb inval, store_reset_cb reset,
-	    void *arg);
-uint64_t store_track_epoch(const struct store *st);
-
 /* ---- synchronous, for the command-line tools ---- */
 
 /*
