@@ -168,6 +168,12 @@ int	store_eval(struct store *st, struct store_script *script, store_cb cb,
 
 /* ---- client-side caching (storetrack.c) ---- */
 
+/*
+ * How often the tracking connection proves it still reads (ms); one that
+ * does not answer within redis.command_timeout ends the period.
+ */
+#define STORE_TRACK_HEARTBEAT	1000
+
 typedef void	(*store_inval_cb)(void *arg, const char *key, size_t keylen);
 typedef void	(*store_reset_cb)(void *arg);
 /*
@@ -182,8 +188,8 @@ typedef void	(*store_reset_cb)(void *arg);
  * included; valid during the call only), in the order Redis reported
  * them; <reset>(arg) runs whenever something cached may have missed a
  * change: either connection lost or reset (command timeout, Redis restart,
- * CLIENT KILL), tracking being (re)established, or a FLUSHDB/FLUSHALL (the
- * nil payload).  Each <reset> comes after the epoch changed (below).  The
+ * CLIENT KILL, the tracking connection silent for a heartbeat), tracking
+ * being (re)established, or a FLUSHDB/FLUSHALL (the nil payload).  Each <reset> comes after the epoch changed (below).  The
  * prefixes must not overlap (Redis refuses that in BCAST mode); the
  * strings are copied.  The tracking connection reads before the other
  * events of its loop turn when the base has two priorities (priority 0;

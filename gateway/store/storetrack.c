@@ -13,10 +13,20 @@
  *                     redis.connect_timeout
  *   TRACK_SUBSCRIBED  the subscription confirmed: CLIENT TRACKING is sent
  *                     on the command connection whenever that one is ready
- * The epoch is 0 until the +OK of the last CLIENT TRACKING on sent while
- * both connections stay up; then the next period's number.  Losing either
- * connection ends the period (epoch 0, <reset>); a nil invalidation
- * (FLUSHDB, FLUSHALL) or one that cannot be read starts a new one at once.
+ * A period starts (epoch = its number, <reset>) when, both connections
+ * having stayed up, the last CLIENT TRACKING on sent was answered +OK and
+ * then a probe of the tracking connection came back: SUBSCRIBE to the
+ * channel again, the one command a subscribed RESP2 connection answers
+ * through its subscription.  The probe proves that the REDIRECT went to
+ * this connection: a Redis restarted behind a connection that did not see
+ * it (no FIN, no RST) numbers its clients from 1 again, and the id may be
+ * someone else's.  The same probe, every STORE_TRACK_HEARTBEAT ms, bounds
+ * by redis.command_timeout how long a connection that silently stopped
+ * (a firewall forgetting an idle flow) goes unnoticed.  Losing either
+ * connection ends the period (epoch 0, <reset>); a refused CLIENT
+ * TRACKING drops the tracking connection (retried with backoff); a nil
+ * invalidation (FLUSHDB, FLUSHALL) or a message that cannot be read
+ * starts a new period at once.
  *
  * The tracking connection's read event has priority 0, above the default
  * of a worker's base (two priorities, serve.c): Redis writes an
@@ -57,7 +67,8 @@ struct store_track {
 	redisAsyncContext	*ac;		/* NULL while waiting */
 	enum track_state	 state;
 	struct event		*retry;		/* reconnect after backoff */
-	struct event		*conn_timer;	/* connect + subscription */
+	struct event		*conn_timer;	/* connect, subscribe, probe */
+	struct event		*beat;		/* heartbeat probe, persistent */
 	unsigned int		 backoff;	/* next delay, ms */
 	long long		 id;		/* CLIENT ID of ac, or -1 */
 	char			 idtext[24];	/* argv[4] */
@@ -73,6 +84,9 @@ struct store_track {
 	unsigned int		 gen;		/* changes at each loss */
 	unsigned int		 sent_gen;	/* gen of the last one sent */
 	unsigned int		 pending;	/* CLIENT TRACKING on in flight */
+	unsigned int		 ok_gen;	/* gen of the last +OK */
+	int			 ok;		/* an +OK arrived (at ok_gen) */
+	unsigned int		 probes;	/* SUBSCRIBE probes in flight */
 	int			 down_logged;
 	int			 refused_logged;
 };
@@ -88,6 +102,9 @@ struct track_ev {
 };
 
 static void	track_connect(struct store_track *);
+static void	track_drop(struct store_track *, const char *);
+static void	track_probe(struct store_track *);
+static void	track_on_message(redisAsyncContext *, void *, void *);
 
 /* ---- the adapter ---- */
 
@@ -190,6 +207,11 @@ track_end_period(struct store_track *t)
 static void
 track_start_period(struct store_track *t)
 {
+	if (t->down_logged)
+		log_info("redis %s: invalidation connection restored",
+		    t->st->conf.text);
+	t->down_logged = 0;
+	t->backoff = STORE_BACKOFF_MIN;
 	t->epoch = ++t->period;
 	t->reset(t->arg);
 }
@@ -205,16 +227,21 @@ track_restart_period(struct store_track *t)
 
 /* ---- CLIENT TRACKING on the command connection ---- */
 
+/*
+ * Redis refused <what>: one warning per store (it stands for the
+ * connection's loss too), then the tracking connection starts again.
+ */
 static void
 track_refused(struct store_track *t, const char *what, const char *err)
 {
-	if (t->refused_logged)
-		return;
+	if (!t->refused_logged)
+		log_warnx("redis %s: %s refused (%.120s); local caches stay "
+		    "off (client-side caching needs Redis 6 or later, and an "
+		    "ACL that allows CLIENT and the channel " TRACK_CHANNEL
+		    ")", t->st->conf.text, what, err);
 	t->refused_logged = 1;
-	log_warnx("redis %s: %s refused (%.120s); local caches stay off "
-	    "(client-side caching needs Redis 6 or later, and an ACL that "
-	    "allows CLIENT and the channel " TRACK_CHANNEL ")",
-	    t->st->conf.text, what, err);
+	t->down_logged = 1;
+	track_drop(t, "refused by redis");
 }
 
 static void
@@ -227,13 +254,17 @@ track_on_tracking(redisAsyncContext *ac, void *r, void *arg)
 	if (reply == NULL || t->pending != 0 || t->sent_gen != t->gen ||
 	    t->st->ac != ac || t->state != TRACK_SUBSCRIBED)
 		return;		/* an older request, or the period ended */
-	if (reply->type == REDIS_REPLY_ERROR)
-		track_refused(t, "CLIENT TRACKING", reply->str);
-	else if (reply->type == REDIS_REPLY_STATUS &&
-	    strcmp(reply->str, "OK") == 0)
-		track_start_period(t);
-	else
-		track_refused(t, "CLIENT TRACKING", "unexpected reply");
+	if (reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "OK") ==
+	    0) {
+		t->ok = 1;
+		t->ok_gen = t->gen;
+		track_probe(t);		/* the period starts on its answer */
+		return;
+	}
+	/* Refused (an ACL, Redis before 6), or the id we sent is not a
+	 * client of this Redis: start the tracking connection again. */
+	track_refused(t, "CLIENT TRACKING", reply->type == REDIS_REPLY_ERROR ?
+	    reply->str : "unexpected reply");
 }
 
 /*
@@ -282,28 +313,29 @@ track_schedule(struct store_track *t)
 	t->state = TRACK_WAITING;
 	t->id = -1;
 	evtimer_del(t->conn_timer);
+	evtimer_del(t->beat);
 	(void)timeutil_tv(&tv, store_backoff(&t->backoff));
 	evtimer_add(t->retry, &tv);
 }
 
 /* The tracking connection is gone (t->ac already NULL). */
 static void
-track_down(struct store_track *t, const char *reason)
+track_down(struct store_track *t, const char *msg)
 {
 	track_end_period(t);
 	if (!t->down_logged)
 		log_warnx("redis %s: invalidation connection: %s; local "
 		    "caches are off until it is back", t->st->conf.text,
-		    reason);
+		    msg);
 	else
 		log_debug("redis %s: invalidation connection: %s",
-		    t->st->conf.text, reason);
+		    t->st->conf.text, msg);
 	t->down_logged = 1;
 	track_schedule(t);
 }
 
 static void
-track_drop(struct store_track *t, const char *reason)
+track_drop(struct store_track *t, const char *msg)
 {
 	redisAsyncContext	*ac = t->ac;
 
@@ -311,18 +343,18 @@ track_drop(struct store_track *t, const char *reason)
 		return;
 	t->ac = NULL;
 	ac->data = NULL;
-	track_down(t, reason);
+	track_down(t, msg);
 	redisAsyncFree(ac);
 }
 
 static void
 track_on_hs_fail(struct store_hs *hs, redisAsyncContext *ac,
-    const char *reason)
+    const char *msg)
 {
 	struct store_track	*t = hs->st->track;
 
 	if (t->ac == ac)
-		track_drop(t, reason);
+		track_drop(t, msg);
 }
 
 static void
@@ -376,23 +408,59 @@ track_on_id(redisAsyncContext *ac, void *r, void *arg)
 	}
 	track_refused(t, "CLIENT ID", reply->type == REDIS_REPLY_ERROR ?
 	    reply->str : "unexpected reply");
-	track_drop(t, "CLIENT ID refused");
 }
 
 static void
 track_subscribed(struct store_track *t)
 {
+	struct timeval	tv;
+
 	if (t->state == TRACK_SUBSCRIBED || t->id <= 0)
 		return;
 	t->state = TRACK_SUBSCRIBED;
-	t->backoff = STORE_BACKOFF_MIN;
 	evtimer_del(t->conn_timer);
-	if (t->down_logged)
-		log_info("redis %s: invalidation connection restored",
-		    t->st->conf.text);
-	t->down_logged = 0;
+	(void)timeutil_tv(&tv, STORE_TRACK_HEARTBEAT);
+	evtimer_add(t->beat, &tv);
 	if (t->st->ac != NULL && t->st->state == STORE_READY)
 		track_send(t);
+}
+
+/*
+ * SUBSCRIBE again: its confirmation comes back through the subscription,
+ * after every message Redis sent before it, within redis.command_timeout.
+ */
+static void
+track_probe(struct store_track *t)
+{
+	struct timeval	tv;
+
+	if (t->ac == NULL || redisAsyncCommand(t->ac, track_on_message, t,
+	    "SUBSCRIBE " TRACK_CHANNEL) != REDIS_OK)
+		return;		/* closing: its loss is reported */
+	if (t->probes++ == 0) {
+		(void)timeutil_tv(&tv, t->st->conf.command_timeout);
+		evtimer_add(t->conn_timer, &tv);
+	}
+}
+
+/* A probe came back; the last one may start the period. */
+static void
+track_on_probe(struct store_track *t)
+{
+	if (--t->probes > 0)
+		return;
+	evtimer_del(t->conn_timer);
+	if (t->epoch == 0 && t->ok && t->ok_gen == t->gen && t->pending == 0)
+		track_start_period(t);
+}
+
+static void
+track_on_beat(evutil_socket_t fd, short what, void *arg)
+{
+	struct store_track	*t = arg;
+
+	if (t->state == TRACK_SUBSCRIBED && t->probes == 0)
+		track_probe(t);
 }
 
 /* The keys of one invalidation message, or -1 if it is not one. */
@@ -435,6 +503,8 @@ track_on_message(redisAsyncContext *ac, void *r, void *arg)
 	if (strcasecmp(kind, "subscribe") == 0 && t->state ==
 	    TRACK_CONNECTING)
 		track_subscribed(t);
+	else if (strcasecmp(kind, "subscribe") == 0 && t->probes > 0)
+		track_on_probe(t);
 	else if (strcasecmp(kind, "message") != 0 || reply->elements != 3 ||
 	    t->state != TRACK_SUBSCRIBED ||
 	    track_deliver(t, reply->element[2]) == -1) {
@@ -457,6 +527,8 @@ track_on_conn_timeout(evutil_socket_t fd, short what, void *arg)
 
 	if (t->state != TRACK_SUBSCRIBED)
 		track_drop(t, "connect timed out");
+	else if (t->probes > 0)
+		track_drop(t, "no answer within redis.command_timeout");
 }
 
 static void
@@ -473,6 +545,7 @@ track_connect(struct store_track *t)
 	ac->data = t;
 	t->ac = ac;
 	t->state = TRACK_CONNECTING;
+	t->probes = 0;
 	if (track_ev_attach(ac, t->st->base) == -1 ||
 	    redisAsyncSetConnectCallback(ac, track_on_connect) != REDIS_OK ||
 	    redisAsyncSetDisconnectCallback(ac, track_on_disconnect) !=
@@ -566,7 +639,8 @@ store_track(struct store *st, const char *const *prefixes, size_t nprefixes,
 	if (track_build_argv(t, st->conf.prefix, prefixes, nprefixes) == -1 ||
 	    (t->retry = evtimer_new(st->base, track_on_retry, t)) == NULL ||
 	    (t->conn_timer = evtimer_new(st->base, track_on_conn_timeout, t))
-	    == NULL) {
+	    == NULL || (t->beat = event_new(st->base, -1, EV_PERSIST,
+	    track_on_beat, t)) == NULL) {
 		store_track_free(t);
 		return -1;
 	}
@@ -598,6 +672,8 @@ store_track_free(struct store_track *t)
 		event_free(t->retry);
 	if (t->conn_timer != NULL)
 		event_free(t->conn_timer);
+	if (t->beat != NULL)
+		event_free(t->beat);
 	for (i = 0; t->prefixes != NULL && t->prefixes[i] != NULL; i++)
 		free(t->prefixes[i]);
 	free(t->prefixes);

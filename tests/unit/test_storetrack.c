@@ -479,6 +479,40 @@ test_restart(void **state)
 	close_store(&f);
 }
 
+/*
+ * The heartbeat: probes answered leave the period alone; a Redis that
+ * stops answering (SIGSTOP: no FIN, no RST, no command of ours pending on
+ * the command connection) ends it within STORE_TRACK_HEARTBEAT plus the
+ * command timeout.
+ */
+static void
+test_heartbeat(void **state)
+{
+	struct fixture	f;
+	uint64_t	e;
+	int64_t		t0, took;
+
+	(void)state;
+	open_store(&f, 1, 200, 1);
+	assert_true(loop_until(&f, tracking, 3000));
+	e = store_track_epoch(f.st);
+	loop_for(&f, 2 * STORE_TRACK_HEARTBEAT + 300);
+	assert_int_equal(store_track_epoch(f.st), e);
+	assert_int_equal(f.rec->resets, 1);
+	assert_int_equal(kill(redis_pid, SIGSTOP), 0);
+	t0 = now_us();
+	assert_true(loop_until(&f, not_tracking, 3 * STORE_TRACK_HEARTBEAT));
+	took = (now_us() - t0) / 1000;
+	assert_int_equal(kill(redis_pid, SIGCONT), 0);
+	print_message("silent Redis noticed after %" PRId64 " ms\n", took);
+	assert_true(took <= STORE_TRACK_HEARTBEAT + 200 + 300);
+	assert_int_equal(f.rec->resets, 2);
+	assert_true(loop_until(&f, tracking, 5000));
+	assert_true(store_track_epoch(f.st) > e);
+	assert_reported(&f, "t:session:after-stop");
+	close_store(&f);
+}
+
 /* Redis started with <extra> refuses tracking: epoch 0, commands work. */
 static void
 refused(const char *const *extra)
@@ -733,6 +767,7 @@ main(void)
 		cmocka_unit_test(test_cmd_timeout),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_heartbeat),
 		cmocka_unit_test(test_refused_acl),
 		cmocka_unit_test(test_refused_rename),
 		cmocka_unit_test(test_order),
