@@ -2,8 +2,9 @@
  * storetrack.c, client-side caching, against a real redis-server (skipped
  * when none is installed): invalidations of tracked prefixes only, the
  * store's own writes included, in order; the epoch and <reset> when either
- * connection is killed, on a command timeout, a FLUSHDB and a restart of
- * Redis, and recovery each time; a Redis that refuses CLIENT TRACKING
+ * connection is killed, on a command timeout, a FLUSHDB, a restart of
+ * Redis, a silent Redis (heartbeat) and a message that is not an
+ * invalidation, and recovery each time; a Redis that refuses CLIENT TRACKING
  * (ACL, renamed CLIENT) leaves the epoch at 0 and the store working; the
  * tracking connection's reads come before the other events of a loop turn
  * on a base with two priorities; store_free() in every state; and the
@@ -480,6 +481,30 @@ test_restart(void **state)
 }
 
 /*
+ * Anyone allowed to PUBLISH can write to the channel: a message that is
+ * not an invalidation (a string, not an array of names) starts a new
+ * period; a forged array of names is only reported, as a real one.
+ */
+static void
+test_garbled(void **state)
+{
+	struct fixture	f;
+	uint64_t	e;
+
+	(void)state;
+	open_tracking(&f, 1);
+	e = store_track_epoch(f.st);
+	assert_int_equal(other(&f, "PUBLISH __redis__:invalidate %s",
+	    "t:session:x"), 1);
+	loop_for(&f, 100);
+	assert_int_equal(f.rec->resets, 2);
+	assert_true(store_track_epoch(f.st) > e);
+	assert_int_equal(f.rec->nkeys, 0);
+	assert_reported(&f, "t:session:after-garbled");
+	close_store(&f);
+}
+
+/*
  * The heartbeat: probes answered leave the period alone; a Redis that
  * stops answering (SIGSTOP: no FIN, no RST, no command of ours pending on
  * the command connection) ends it within STORE_TRACK_HEARTBEAT plus the
@@ -768,6 +793,7 @@ main(void)
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_heartbeat),
+		cmocka_unit_test(test_garbled),
 		cmocka_unit_test(test_refused_acl),
 		cmocka_unit_test(test_refused_rename),
 		cmocka_unit_test(test_order),
