@@ -8,13 +8,15 @@
  * Connection states:
  *   STORE_WAITING     no context; st->retry fires after the backoff delay
  *   STORE_CONNECTING  context made, PING/AUTH/CLIENT SETNAME/SELECT sent
- *                     (hiredis queues
- *                     them until the socket connects); st->conn_timer
- *                     bounds connect + handshake by redis.connect_timeout
+ *                     (hiredis queues them until the socket connects);
+ *                     st->conn_timer bounds connect + handshake by
+ *                     redis.connect_timeout
  *   STORE_READY       SELECT answered: healthy
  * Any failure (connect error, refused AUTH, lost connection, a command
  * timeout) goes through store_drop(), which frees the context (every
- * pending callback then runs with an error) and schedules a retry.
+ * pending callback then runs with an error) and schedules a retry.  The
+ * handshake, the connect and the backoff serve storetrack.c's connection
+ * too; becoming ready and being lost are reported to it.
  */
 
 #include <errno.h>
