@@ -189,14 +189,15 @@ typedef void	(*store_reset_cb)(void *arg);
  * them; <reset>(arg) runs whenever something cached may have missed a
  * change: either connection lost or reset (command timeout, Redis restart,
  * CLIENT KILL, the tracking connection silent for a heartbeat), tracking
- * being (re)established, or a FLUSHDB/FLUSHALL (the nil payload).  Each <reset> comes after the epoch changed (below).  The
- * prefixes must not overlap (Redis refuses that in BCAST mode); the
- * strings are copied.  The tracking connection reads before the other
- * events of its loop turn when the base has two priorities (priority 0;
- * the gateway's workers, serve.c); a base with one works too.  Neither
- * callback may call store_free().  Call once, after store_new().  0, or
- * -1 (bad arguments / out of memory).  A Redis that refuses CLIENT
- * TRACKING (before 6, an ACL) gets one warning and the epoch stays 0.
+ * being (re)established, or a FLUSHDB/FLUSHALL (the nil payload).  Each
+ * <reset> runs after the epoch changed (below).  The prefixes (1 to 64)
+ * must not overlap (Redis refuses that in BCAST mode); the strings are
+ * copied.  The tracking connection reads before the other events of its
+ * loop turn when the base has two priorities (priority 0; the gateway's
+ * workers, serve.c); a base with one works too.  Neither callback may call
+ * store_free().  Call once, after store_new().  0, or -1 (bad arguments /
+ * out of memory).  A Redis that refuses CLIENT TRACKING (before 6, an
+ * ACL) gets one warning and the epoch stays 0.
  */
 int	store_track(struct store *st, const char *const *prefixes,
 	    size_t nprefixes, store_inval_cb inval, store_reset_cb reset,

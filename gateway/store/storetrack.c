@@ -235,10 +235,10 @@ static void
 track_refused(struct store_track *t, const char *what, const char *err)
 {
 	if (!t->refused_logged)
-		log_warnx("redis %s: %s refused (%.120s); local caches stay "
-		    "off (client-side caching needs Redis 6 or later, and an "
-		    "ACL that allows CLIENT and the channel " TRACK_CHANNEL
-		    ")", t->st->conf.text, what, err);
+		log_warnx("redis %s: %s refused (%.120s); local caches are "
+		    "off while it is (client-side caching needs Redis 6 or "
+		    "later, and an ACL that allows CLIENT and the channel "
+		    TRACK_CHANNEL ")", t->st->conf.text, what, err);
 	t->refused_logged = 1;
 	t->down_logged = 1;
 	track_drop(t, "refused by redis");
