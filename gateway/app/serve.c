@@ -274,6 +274,13 @@ worker_base_new(void)
 	(void)event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	base = event_base_new_with_config(ec);
 	event_config_free(ec);
+	/* Two priorities: 0 for the store's invalidation connection, whose
+	 * reads must come before the requests of the same loop turn
+	 * (storetrack.c); every other event keeps the default, 1. */
+	if (base != NULL && event_base_priority_init(base, 2) == -1) {
+		event_base_free(base);
+		return NULL;
+	}
 	return base;
 }
 

@@ -7,7 +7,9 @@
  * the configured key prefix through store_key(), the only place where
  * key names are formed (from the layouts each module lists, see
  * store_layout_key()), and both run the same Lua scripts (EVALSHA, with a
- * fallback to EVAL when Redis answers NOSCRIPT).
+ * fallback to EVAL when Redis answers NOSCRIPT).  A worker's store can also
+ * report the changes of keys it caches (store_track(), client-side
+ * caching), over a second connection.
  */
 #ifndef POSTERN_STORE_H
 #define POSTERN_STORE_H
@@ -163,6 +165,52 @@ int	store_command_argv(struct store *st, store_cb cb, void *arg, int argc,
 int	store_eval(struct store *st, struct store_script *script, store_cb cb,
 	    void *arg, int nkeys, int argc, const char **argv,
 	    const size_t *argvlen);
+
+/* ---- client-side caching (storetrack.c) ---- */
+
+/*
+ * How often the tracking connection proves it still reads (ms); one that
+ * does not answer within redis.command_timeout ends the period.
+ */
+#define STORE_TRACK_HEARTBEAT	1000
+
+typedef void	(*store_inval_cb)(void *arg, const char *key, size_t keylen);
+typedef void	(*store_reset_cb)(void *arg);
+/*
+ * Client-side caching.  Ask Redis to report every change of a key under
+ * one of <prefixes> (each a name after the store's prefix, e.g.
+ * "session:"), made by any client, this store included: CLIENT TRACKING
+ * on ... BCAST PREFIX <store prefix><p> ... on the command connection,
+ * REDIRECTed to a second connection of the store's own that is SUBSCRIBEd
+ * to __redis__:invalidate (hiredis 0.14 speaks RESP2 only, so no push
+ * messages on the command connection).  <inval>(arg, key, keylen) runs on
+ * the worker's loop for each changed key (the full name, store prefix
+ * included; valid during the call only), in the order Redis reported
+ * them; <reset>(arg) runs whenever something cached may have missed a
+ * change: either connection lost or reset (command timeout, Redis restart,
+ * CLIENT KILL, the tracking connection silent for a heartbeat), tracking
+ * being (re)established, or a FLUSHDB/FLUSHALL (the nil payload).  Each
+ * <reset> runs after the epoch changed (below).  The prefixes (1 to 64)
+ * must not overlap (Redis refuses that in BCAST mode); the strings are
+ * copied.  The tracking connection reads before the other events of its
+ * loop turn when the base has two priorities (priority 0; the gateway's
+ * workers, serve.c); a base with one works too.  Neither callback may call
+ * store_free().  Call once, after store_new().  0, or -1 (bad arguments /
+ * out of memory).  A Redis that refuses CLIENT TRACKING (before 6, an
+ * ACL) gets one warning and the epoch stays 0.
+ */
+int	store_track(struct store *st, const char *const *prefixes,
+	    size_t nprefixes, store_inval_cb inval, store_reset_cb reset,
+	    void *arg);
+/*
+ * 0 while tracking is not in force (not asked for, either connection
+ * down, CLIENT TRACKING not yet acknowledged); else the number of the
+ * current tracking period, which changes at every reset (never reused,
+ * never 0).  A reply to a command sent during period E may be cached iff
+ * store_track_epoch() is still E when the reply is delivered: every change
+ * after that read is then reported through <inval>.
+ */
+uint64_t store_track_epoch(const struct store *st);
 
 /* ---- synchronous, for the command-line tools ---- */
 

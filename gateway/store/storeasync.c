@@ -7,13 +7,16 @@
  *
  * Connection states:
  *   STORE_WAITING     no context; st->retry fires after the backoff delay
- *   STORE_CONNECTING  context made, PING/AUTH/SELECT sent (hiredis queues
- *                     them until the socket connects); st->conn_timer
- *                     bounds connect + handshake by redis.connect_timeout
+ *   STORE_CONNECTING  context made, PING/AUTH/CLIENT SETNAME/SELECT sent
+ *                     (hiredis queues them until the socket connects);
+ *                     st->conn_timer bounds connect + handshake by
+ *                     redis.connect_timeout
  *   STORE_READY       SELECT answered: healthy
  * Any failure (connect error, refused AUTH, lost connection, a command
  * timeout) goes through store_drop(), which frees the context (every
- * pending callback then runs with an error) and schedules a retry.
+ * pending callback then runs with an error) and schedules a retry.  The
+ * handshake, the connect and the backoff serve storetrack.c's connection
+ * too; becoming ready and being lost are reported to it.
  */
 
 #include <errno.h>
@@ -34,26 +37,6 @@
 #include "store.h"
 #include "store-int.h"
 #include "timeutil.h"
-
-enum store_state {
-	STORE_WAITING = 0,
-	STORE_CONNECTING,
-	STORE_READY,
-};
-
-/* One worker's connection; owned by the worker (struct worker). */
-struct store {
-	struct store_conf	 conf;
-	struct event_base	*base;
-	redisAsyncContext	*ac;		/* NULL while waiting */
-	enum store_state	 state;
-	atomic_int		 healthy;	/* read by /.postern/health */
-	struct event		*retry;		/* reconnect after backoff */
-	struct event		*conn_timer;	/* connect + handshake */
-	unsigned int		 backoff;	/* next delay, ms */
-	int			 down_logged;	/* outage already reported */
-	int			 ever_ready;
-};
 
 /*
  * One command in flight; owned by its hiredis callback (store_on_reply),
@@ -78,21 +61,30 @@ static void	store_drop(struct store *, const char *reason);
 
 /* ---- asynchronous: connection state machine ---- */
 
+uint32_t
+store_backoff(unsigned int *backoff)
+{
+	uint32_t	r = 0, delay;
+
+	(void)RAND_bytes((unsigned char *)&r, sizeof(r));
+	/* "Equal jitter": half fixed, half random, so that workers and
+	 * gateway instances do not reconnect in lockstep. */
+	delay = *backoff / 2 + r % (*backoff / 2 + 1);
+	*backoff = *backoff * 2 > STORE_BACKOFF_MAX ? STORE_BACKOFF_MAX :
+	    *backoff * 2;
+	return delay;
+}
+
 /* Schedule the next connection attempt: backoff with jitter, capped. */
 static void
 store_schedule(struct store *st)
 {
 	struct timeval	tv;
-	uint32_t	r = 0, delay;
+	uint32_t	delay;
 
 	st->state = STORE_WAITING;
 	atomic_store(&st->healthy, 0);
-	(void)RAND_bytes((unsigned char *)&r, sizeof(r));
-	/* "Equal jitter": half fixed, half random, so that workers and
-	 * gateway instances do not reconnect in lockstep. */
-	delay = st->backoff / 2 + r % (st->backoff / 2 + 1);
-	st->backoff = st->backoff * 2 > STORE_BACKOFF_MAX ?
-	    STORE_BACKOFF_MAX : st->backoff * 2;
+	delay = store_backoff(&st->backoff);
 	(void)timeutil_tv(&tv, delay);
 	evtimer_del(st->conn_timer);
 	evtimer_add(st->retry, &tv);
@@ -121,6 +113,7 @@ store_drop(struct store *st, const char *reason)
 		return;
 	st->ac = NULL;		/* callers see "unavailable" from now on */
 	ac->data = NULL;
+	store_track_cmd_lost(st);
 	store_report_down(st, reason);
 	store_schedule(st);
 	/* Runs every pending callback with NULL (or, from within a hiredis
@@ -154,6 +147,7 @@ store_on_connect(const redisAsyncContext *ac, int status)
 	/* hiredis frees the context after this callback. */
 	(void)snprintf(msg, sizeof(msg), "cannot connect: %s", ac->errstr);
 	st->ac = NULL;
+	store_track_cmd_lost(st);
 	store_report_down(st, msg);
 	store_schedule(st);
 }
@@ -169,6 +163,7 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 	(void)snprintf(msg, sizeof(msg), "connection lost%s%s",
 	    ac->err ? ": " : "", ac->err ? ac->errstr : "");
 	st->ac = NULL;
+	store_track_cmd_lost(st);
 	store_report_down(st, msg);
 	store_schedule(st);
 }
@@ -176,42 +171,96 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 static void
 store_on_probe(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct store	*st = arg;
+	struct store_hs	*hs = arg;
 	redisReply	*reply = r;
 
 	if (reply != NULL && reply->type == REDIS_REPLY_STATUS)
-		store_warn_unauthenticated(st->conf.text);
+		store_warn_unauthenticated(hs->st->conf.text);
 }
 
 static void
 store_on_auth(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct store	*st = arg;
+	struct store_hs	*hs = arg;
 	redisReply	*reply = r;
 	char		 msg[STORE_ERRLEN];
 
-	if (reply == NULL || st->ac != ac || reply->type != REDIS_REPLY_ERROR)
+	if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
 		return;
 	(void)snprintf(msg, sizeof(msg), "authentication refused (check "
 	    "redis.username and redis.password_file): %.120s", reply->str);
-	store_drop(st, msg);
+	hs->fail(hs, ac, msg);
 }
 
 static void
 store_on_select(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct store	*st = arg;
+	struct store_hs	*hs = arg;
 	redisReply	*reply = r;
 	char		 msg[STORE_ERRLEN];
 
-	if (reply == NULL || st->ac != ac)
+	if (reply == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		(void)snprintf(msg, sizeof(msg), "SELECT %u refused: %.120s",
-		    st->conf.db, reply->str);
-		store_drop(st, msg);
+		    hs->st->conf.db, reply->str);
+		hs->fail(hs, ac, msg);
 		return;
 	}
+	hs->ready(hs, ac);
+}
+
+/*
+ * Queue the handshake: probe, AUTH, CLIENT SETNAME, SELECT.  The name
+ * lets an operator (and the tests) tell the gateway's connections apart
+ * in CLIENT LIST; a refusal of it (an ACL without CLIENT) is ignored.
+ */
+int
+store_handshake(struct store_hs *hs, redisAsyncContext *ac)
+{
+	const struct store_conf	*conf = &hs->st->conf;
+	const char		*argv[3];
+	size_t			 lens[3];
+	int			 argc = 0;
+
+	if (redisAsyncCommand(ac, store_on_probe, hs, "PING") != REDIS_OK)
+		return -1;
+	if (conf->password != NULL) {
+		argv[argc] = "AUTH";
+		lens[argc++] = 4;
+		if (conf->username != NULL) {
+			argv[argc] = conf->username;
+			lens[argc] = strlen(conf->username);
+			argc++;
+		}
+		argv[argc] = conf->password;
+		lens[argc++] = conf->passwordlen;
+		if (redisAsyncCommandArgv(ac, store_on_auth, hs, argc, argv,
+		    lens) != REDIS_OK)
+			return -1;
+	}
+	if (redisAsyncCommand(ac, NULL, NULL, "CLIENT SETNAME %s", hs->name)
+	    != REDIS_OK || redisAsyncCommand(ac, store_on_select, hs,
+	    "SELECT %u", conf->db) != REDIS_OK)
+		return -1;
+	return 0;
+}
+
+static void
+store_on_hs_fail(struct store_hs *hs, redisAsyncContext *ac,
+    const char *reason)
+{
+	if (hs->st->ac == ac)
+		store_drop(hs->st, reason);
+}
+
+static void
+store_on_ready(struct store_hs *hs, redisAsyncContext *ac)
+{
+	struct store	*st = hs->st;
+
+	if (st->ac != ac)
+		return;
 	evtimer_del(st->conn_timer);
 	st->state = STORE_READY;
 	st->backoff = STORE_BACKOFF_MIN;
@@ -221,36 +270,26 @@ store_on_select(redisAsyncContext *ac, void *r, void *arg)
 		    "connection restored" : "connected");
 	st->down_logged = 0;
 	st->ever_ready = 1;
+	store_track_cmd_ready(st);
 }
 
-/* Queue the handshake: probe, AUTH, SELECT (hiredis keeps the order). */
-static int
-store_handshake(struct store *st, redisAsyncContext *ac)
+redisAsyncContext *
+store_ac_connect(const struct store_conf *conf, char *msg, size_t msglen)
 {
-	const char	*argv[3];
-	size_t		 lens[3];
-	int		 argc = 0;
+	redisAsyncContext	*ac;
 
-	if (redisAsyncCommand(ac, store_on_probe, st, "PING") != REDIS_OK)
-		return -1;
-	if (st->conf.password != NULL) {
-		argv[argc] = "AUTH";
-		lens[argc++] = 4;
-		if (st->conf.username != NULL) {
-			argv[argc] = st->conf.username;
-			lens[argc] = strlen(st->conf.username);
-			argc++;
-		}
-		argv[argc] = st->conf.password;
-		lens[argc++] = st->conf.passwordlen;
-		if (redisAsyncCommandArgv(ac, store_on_auth, st, argc, argv,
-		    lens) != REDIS_OK)
-			return -1;
+	if (conf->unixpath != NULL)
+		ac = redisAsyncConnectUnix(conf->unixpath);
+	else
+		ac = redisAsyncConnect(conf->host, conf->port);
+	if (ac == NULL || ac->err) {
+		(void)snprintf(msg, msglen, "cannot connect: %s",
+		    ac != NULL ? ac->errstr : "out of memory");
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		return NULL;
 	}
-	if (redisAsyncCommand(ac, store_on_select, st, "SELECT %u",
-	    st->conf.db) != REDIS_OK)
-		return -1;
-	return 0;
+	return ac;
 }
 
 static void
@@ -260,15 +299,7 @@ store_connect(struct store *st)
 	struct timeval		 tv;
 	char			 msg[STORE_ERRLEN];
 
-	if (st->conf.unixpath != NULL)
-		ac = redisAsyncConnectUnix(st->conf.unixpath);
-	else
-		ac = redisAsyncConnect(st->conf.host, st->conf.port);
-	if (ac == NULL || ac->err) {
-		(void)snprintf(msg, sizeof(msg), "cannot connect: %s",
-		    ac != NULL ? ac->errstr : "out of memory");
-		if (ac != NULL)
-			redisAsyncFree(ac);
+	if ((ac = store_ac_connect(&st->conf, msg, sizeof(msg))) == NULL) {
 		store_report_down(st, msg);
 		store_schedule(st);
 		return;
@@ -279,7 +310,7 @@ store_connect(struct store *st)
 	if (redisLibeventAttach(ac, st->base) != REDIS_OK ||
 	    redisAsyncSetConnectCallback(ac, store_on_connect) != REDIS_OK ||
 	    redisAsyncSetDisconnectCallback(ac, store_on_disconnect) !=
-	    REDIS_OK || store_handshake(st, ac) == -1) {
+	    REDIS_OK || store_handshake(&st->hs, ac) == -1) {
 		store_drop(st, "cannot set up the connection");
 		return;
 	}
@@ -301,6 +332,10 @@ store_new(struct event_base *base, const struct store_settings *set,
 	}
 	st->base = base;
 	st->backoff = STORE_BACKOFF_MIN;
+	st->hs.st = st;
+	st->hs.name = "postern";
+	st->hs.fail = store_on_hs_fail;
+	st->hs.ready = store_on_ready;
 	if ((st->retry = evtimer_new(base, store_on_retry, st)) == NULL ||
 	    (st->conn_timer = evtimer_new(base, store_on_conn_timeout, st)) ==
 	    NULL) {
@@ -324,6 +359,7 @@ store_free(struct store *st)
 		ac->data = NULL;
 		redisAsyncFree(ac);	/* pending callbacks get errors */
 	}
+	store_track_free(st->track);	/* after: its replies were pending */
 	if (st->retry != NULL)
 		event_free(st->retry);
 	if (st->conn_timer != NULL)

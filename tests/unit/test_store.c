@@ -12,17 +12,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -32,10 +25,8 @@
 #include "loader.h"
 #include "acctstore.h"
 #include "store.h"
+#include "testredis.h"
 #include "user.h"
-
-static int	redis_port;
-static pid_t	redis_pid = -1;
 
 struct result {
 	int	calls;
@@ -62,135 +53,6 @@ on_result(void *arg, const redisReply *reply, const char *err)
 		r->integer = reply->integer;
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	(void)bind(fd, (struct sockaddr *)&sin, sizeof(sin));
-	(void)getsockname(fd, (struct sockaddr *)&sin, &len);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
-static int
-port_open(int port)
-{
-	struct sockaddr_in	sin;
-	int			fd, rc;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
-	close(fd);
-	return rc == 0;
-}
-
-static int
-redis_start(void)
-{
-	char	port[16];
-	int	i, fd;
-
-	(void)snprintf(port, sizeof(port), "%d", redis_port);
-	if ((redis_pid = fork()) == 0) {
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execlp("redis-server", "redis-server", "--port", port, "--bind",
-		    "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--enable-debug-command", "yes",
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 500; i++) {
-		if (port_open(redis_port))
-			return 0;
-		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid) {
-			redis_pid = -1;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
-static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGKILL);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	redis_port = free_port();
-	if (redis_start() == -1)
-		redis_port = 0;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	redis_stop();
-	return 0;
-}
-
-static struct config *
-test_config(unsigned int command_ms)
-{
-	struct diag	 d = { 0 };
-	struct config	*cfg;
-	char		 buf[512];
-	int		 n;
-
-	n = snprintf(buf, sizeof(buf), "server:\n  listen:\n"
-	    "    - address: \"127.0.0.1:1\"\n      tls: false\n"
-	    "redis:\n  address: \"127.0.0.1:%d\"\n  prefix: \"t:\"\n"
-	    "  connect_timeout: 500ms\n  command_timeout: %ums\n",
-	    redis_port, command_ms);
-	cfg = config_load_buffer("/tmp/t.yaml", buf, (size_t)n, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	assert_non_null(cfg);
-	return cfg;
-}
-
-/* Run <base> until *<flag> is non-zero or <ms> pass; returns *<flag>. */
-static int
-run_until(struct event_base *base, const int *flag, int ms)
-{
-	struct timespec	 t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!*flag) {
-		(void)event_base_loop(base, EVLOOP_NONBLOCK);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000 > ms)
-			break;
-		usleep(1000);
-	}
-	return *flag;
-}
-
 struct fixture {
 	struct event_base	*base;
 	struct config		*cfg;
@@ -207,7 +69,7 @@ open_store(struct fixture *f, unsigned int command_ms)
 	if (redis_port == 0)
 		skip();
 	assert_non_null(f->base = event_base_new());
-	f->cfg = test_config(command_ms);
+	f->cfg = redis_test_config(command_ms);
 	config_store_settings(f->cfg, &set);
 	assert_non_null(f->st = store_new(f->base, &set, err, sizeof(err)));
 	assert_string_equal(store_prefix(f->st), "t:");
@@ -464,5 +326,5 @@ main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, redis_setup, redis_teardown);
 }
