@@ -298,7 +298,8 @@ worker_mail_config(void *arg)
 }
 
 /* What a worker's session cache must hear about from Redis. */
-static const char *const worker_tracked[] = { "session:", "user:" };
+static const char *const worker_tracked[] = { "session:", "user:",
+    "apikey:", "share:" };
 
 /* Redis reports a change of key <key>: the cache drops what it concerns. */
 static void

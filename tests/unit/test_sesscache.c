@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "grant.h"
 #include "metrics.h"
 #include "rcstr.h"
 #include "session.h"
@@ -276,6 +277,65 @@ test_jwt(void **state)
 	sesscache_free(sc);
 }
 
+/* Grants: cached by name with their stored hash, dropped by reports. */
+static void
+test_grants(void **state)
+{
+	struct sesscache	*sc = sesscache_new(8, NULL);
+	struct sesscache_ticket	 t;
+	struct grant		 g, got;
+	char			 hash[TOKEN_HASHLEN + 1], h[TOKEN_HASHLEN + 1];
+	int			 i;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	(void)strcpy(g.id, "0123456789abcdef");
+	(void)strcpy(g.org, "acme");
+	memset(hash, 'a', TOKEN_HASHLEN);
+	hash[TOKEN_HASHLEN] = '\0';
+	assert_int_equal(sesscache_grant_get(sc, "apikey:0123456789abcdef",
+	    EPOCH, &got, h), 0);
+	sesscache_ticket(sc, EPOCH, 0, &t);
+	assert_int_equal(sesscache_grant_put(sc, &t, EPOCH,
+	    "apikey:0123456789abcdef", &g, hash), 1);
+	assert_int_equal(sesscache_grant_get(sc, "apikey:0123456789abcdef",
+	    EPOCH, &got, h), 1);
+	assert_string_equal(got.org, "acme");
+	assert_string_equal(h, hash);
+	/* Not the share of the same id; not with tracking off. */
+	assert_int_equal(sesscache_grant_get(sc, "share:0123456789abcdef",
+	    EPOCH, &got, h), 0);
+	assert_int_equal(sesscache_grant_get(sc, "apikey:0123456789abcdef",
+	    0, &got, h), 0);
+	/* Its limiter's key is not its name's: nothing happens. */
+	sesscache_invalidate(sc, "grantrl:apikey:0123456789abcdef", 31);
+	assert_int_equal(sesscache_grant_get(sc, "apikey:0123456789abcdef",
+	    EPOCH, &got, h), 1);
+	/* A revocation's report drops it; one racing a lookup wins. */
+	sesscache_ticket(sc, EPOCH, 0, &t);
+	sesscache_invalidate(sc, "apikey:0123456789abcdef", 23);
+	assert_int_equal(sesscache_grant_get(sc, "apikey:0123456789abcdef",
+	    EPOCH, &got, h), 0);
+	assert_int_equal(sesscache_grant_put(sc, &t, EPOCH,
+	    "apikey:0123456789abcdef", &g, hash), 0);
+	/* A flush empties grants too; a quarter of the places at most. */
+	for (i = 0; i < 5; i++) {
+		(void)snprintf(g.id, sizeof(g.id), "%016d", i);
+		(void)snprintf(h, sizeof(h), "share:%s", g.id);
+		sesscache_ticket(sc, EPOCH, 0, &t);
+		assert_int_equal(sesscache_grant_put(sc, &t, EPOCH, h, &g,
+		    hash), 1);
+	}
+	assert_int_equal(sesscache_grant_get(sc, "share:0000000000000000",
+	    EPOCH, &got, h), 0);
+	assert_int_equal(sesscache_grant_get(sc, "share:0000000000000004",
+	    EPOCH, &got, h), 1);
+	sesscache_flush(sc);
+	assert_int_equal(sesscache_grant_get(sc, "share:0000000000000004",
+	    EPOCH, &got, h), 0);
+	sesscache_free(sc);
+}
+
 int
 main(void)
 {
@@ -287,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_ticket_race),
 		cmocka_unit_test(test_flush_and_off),
 		cmocka_unit_test(test_jwt),
+		cmocka_unit_test(test_grants),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

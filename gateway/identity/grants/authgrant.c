@@ -200,8 +200,9 @@ authgrant_check(struct auth_step *step)
 	char		id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
 
 	if (token_parse(grant_token_kind(kind), chk->token,
-	    strlen(chk->token), id, hash) == -1 || grant_check(step->st, kind,
-	    id, hash, authgrant_now(), authgrant_on_grant, chk) == -1)
+	    strlen(chk->token), id, hash) == -1 || grant_check(step->st,
+	    step->ex->w->scache, kind, id, hash, authgrant_now(),
+	    authgrant_on_grant, chk) == -1)
 		auth_step_unavailable(step);
 	OPENSSL_cleanse(hash, sizeof(hash));
 }

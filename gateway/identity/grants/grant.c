@@ -2,8 +2,12 @@
  * API keys and share links in Redis (see grant.h).  A check is two round
  * trips: HGETALL of the grant, the secret's hash compared here in constant
  * time (never in Lua), then one script that re-checks the grant still
- * exists, takes one token of its rate limit and stamps last_used.  Only a
- * caller holding the secret can spend a grant's rate limit.
+ * exists, takes one token of its rate limit and stamps last_used (at most
+ * once a minute).  Only a caller holding the secret can spend a grant's
+ * rate limit.  With the worker's cache (sesscache.h) the first trip is
+ * saved: the grant is kept there, and Redis reports its revocation or
+ * any change (the rate limiter lives outside the grant's key names, so
+ * using a grant reports nothing but the minute's last_used).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 
 #include "grant.h"
 #include "route.h"
+#include "sesscache.h"
 #include "store.h"
 #include "user.h"
 
@@ -32,8 +37,9 @@ static struct store_script grant_lua_create = STORE_SCRIPT("grant create",
 	"return 0\n");
 
 /* KEYS: grant, its limiter.  ARGV: rate per minute.  A GCRA limiter on
- * Redis' clock: 0 admitted (last_used stamped), -1 the grant is gone, or
- * the milliseconds until one more request would be admitted. */
+ * Redis' clock: 0 admitted (last_used stamped if a minute old), -1 the
+ * grant is gone, or the milliseconds until one more request would be
+ * admitted. */
 static struct store_script grant_lua_use = STORE_SCRIPT("grant use",
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
 	"local t = redis.call('TIME')\n"
@@ -45,7 +51,9 @@ static struct store_script grant_lua_use = STORE_SCRIPT("grant use",
 	"if new - 60000 > now then return math.ceil(new - 60000 - now) end\n"
 	"redis.call('SET', KEYS[2], string.format('%.3f', new), 'PX',\n"
 	"  math.ceil(new - now))\n"
-	"redis.call('HSET', KEYS[1], 'last_used', t[1])\n"
+	"local used = tonumber(redis.call('HGET', KEYS[1], 'last_used'))\n"
+	"if not used or tonumber(t[1]) - used >= 60 then\n"
+	"  redis.call('HSET', KEYS[1], 'last_used', t[1]) end\n"
 	"return 0\n");
 
 /* KEYS: grant, its limiter, index.  ARGV: id.  1 deleted, 0 none. */
@@ -58,6 +66,8 @@ static struct store_script grant_lua_revoke = STORE_SCRIPT("grant revoke",
 /* One check in flight; owned by the store callback, which frees it. */
 struct grant_req {
 	struct store	*st;
+	struct sesscache *sc;		/* or NULL */
+	struct sesscache_ticket ticket;	/* of the HGETALL */
 	int64_t		 now;
 	char		 hash[TOKEN_HASHLEN + 1];	/* presented */
 	grant_check_cb	 check_cb;
@@ -147,9 +157,9 @@ grant_methods_parse(const char *s)
  */
 static const char *const grant_layouts[][3] = {
 	[GRANT_APIKEY] = { STORE_LAYOUT("apikey:<id>"),
-	    STORE_LAYOUT("apikey:<id>:rl"), STORE_LAYOUT("apikeys") },
+	    STORE_LAYOUT("grantrl:apikey:<id>"), STORE_LAYOUT("apikeys") },
 	[GRANT_SHARE] = { STORE_LAYOUT("share:<id>"),
-	    STORE_LAYOUT("share:<id>:rl"), STORE_LAYOUT("shares") },
+	    STORE_LAYOUT("grantrl:share:<id>"), STORE_LAYOUT("shares") },
 };
 
 /* The Redis key of grant <id>, or with <rate> of its rate limiter. */
@@ -411,25 +421,29 @@ grant_on_use(void *arg, const redisReply *reply, const char *err)
 		    3600000u : (unsigned int)reply->integer);
 }
 
+/* The cache's name of <g>'s grant ("apikey:<id>"). */
 static void
-grant_on_lookup(void *arg, const redisReply *reply, const char *err)
+grant_cache_name(const struct grant *g, char *buf, size_t size)
 {
-	struct grant_req	*gr = arg;
-	char			 stored[TOKEN_HASHLEN + 1] = "";
+	(void)snprintf(buf, size, "%s:%s", grant_kind_name(g->kind), g->id);
+}
+
+/*
+ * The stored record of gr->g is in, with the hash <stored> ("" when the
+ * record is missing or malformed): compare (constant time), then spend
+ * one request of its rate limit.
+ */
+static void
+grant_verify(struct grant_req *gr, const char *stored)
+{
 	char			 kgrant[STORE_KEYLEN], klim[STORE_KEYLEN];
 	char			 rate[16];
 	const char		*argv[3];
 	int			 ok;
 
-	if (err != NULL || reply == NULL) {
-		grant_check_end(gr, GRANT_ERROR, 0);
-		return;
-	}
-	ok = grant_from_reply(reply, &gr->g, stored) == 0;
 	/* Compare even for a malformed record: one code path, one cost. */
-	ok &= token_hash_equal(stored[0] != '\0' ? stored : gr->hash,
+	ok = token_hash_equal(stored[0] != '\0' ? stored : gr->hash,
 	    gr->hash) && stored[0] != '\0';
-	OPENSSL_cleanse(stored, sizeof(stored));
 	if (!ok || (gr->g.expires != 0 && gr->g.expires <= gr->now)) {
 		grant_check_end(gr, GRANT_NONE, 0);
 		return;
@@ -449,12 +463,37 @@ grant_on_lookup(void *arg, const redisReply *reply, const char *err)
 		grant_check_end(gr, GRANT_ERROR, 0);
 }
 
+static void
+grant_on_lookup(void *arg, const redisReply *reply, const char *err)
+{
+	struct grant_req	*gr = arg;
+	char			 stored[TOKEN_HASHLEN + 1] = "";
+	char			 name[SESSCACHE_GRANTMAX];
+
+	if (err != NULL || reply == NULL) {
+		grant_check_end(gr, GRANT_ERROR, 0);
+		return;
+	}
+	if (grant_from_reply(reply, &gr->g, stored) == -1)
+		stored[0] = '\0';
+	else if (token_hash_equal(stored, gr->hash)) {
+		grant_cache_name(&gr->g, name, sizeof(name));
+		(void)sesscache_grant_put(gr->sc, &gr->ticket,
+		    store_track_epoch(gr->st), name, &gr->g, stored);
+	}
+	grant_verify(gr, stored);
+	OPENSSL_cleanse(stored, sizeof(stored));
+}
+
 int
-grant_check(struct store *st, enum grant_kind kind, const char *id,
-    const char *hash, int64_t now, grant_check_cb cb, void *arg)
+grant_check(struct store *st, struct sesscache *sc, enum grant_kind kind,
+    const char *id, const char *hash, int64_t now, grant_check_cb cb,
+    void *arg)
 {
 	struct grant_req	*gr;
-	char			 key[STORE_KEYLEN];
+	char			 key[STORE_KEYLEN], name[SESSCACHE_GRANTMAX];
+	char			 stored[TOKEN_HASHLEN + 1];
+	uint64_t		 epoch = store_track_epoch(st);
 
 	if (!token_id_valid(id) || strlen(hash) != TOKEN_HASHLEN ||
 	    grant_key(key, sizeof(key), store_prefix(st), kind, id, 0) == -1 ||
@@ -462,9 +501,17 @@ grant_check(struct store *st, enum grant_kind kind, const char *id,
 		return -1;
 	gr->check_cb = cb;
 	gr->now = now;
+	gr->sc = sc;
 	gr->g.kind = kind;
 	(void)strcpy(gr->g.id, id);
 	(void)strcpy(gr->hash, hash);
+	grant_cache_name(&gr->g, name, sizeof(name));
+	if (sesscache_grant_get(sc, name, epoch, &gr->g, stored)) {
+		grant_verify(gr, stored);	/* may end (and free) gr */
+		OPENSSL_cleanse(stored, sizeof(stored));
+		return 0;
+	}
+	sesscache_ticket(sc, epoch, 0, &gr->ticket);
 	if (store_command_argv(st, grant_on_lookup, gr, 2,
 	    (const char *[]){ "HGETALL", key }, NULL) == -1) {
 		grant_req_free(gr);

@@ -16,11 +16,12 @@
  *                           created, expires, last_used; the key itself
  *                           expires with the grant
  *   shares           set    every share id (stale ids are dropped by list)
- *   <kind>:<id>:rl   string the rate limiter's state (GCRA: the
+ *   grantrl:<kind>:<id>  string the rate limiter's state (GCRA: the
  *                           theoretical arrival time, in milliseconds)
  *
- * Every use is checked against Redis (no local cache), so a revocation
- * takes effect at once on every gateway instance.  Every use also passes
+ * Every use is checked against Redis or the worker's cache, which Redis
+ * keeps coherent (sesscache.h), so a revocation takes effect at once on
+ * every gateway instance.  Every use also passes
  * the grant's own rate limit: <rate> requests per minute, in bursts of at
  * most <rate>.
  */
@@ -32,6 +33,7 @@
 
 #include "token.h"
 
+struct sesscache;
 struct store;
 struct store_sync;
 
@@ -103,10 +105,14 @@ typedef void	(*grant_check_cb)(void *arg, enum grant_status,
  * hash match (constant time), the grant not have expired, and its rate
  * limit admit one more request (which is counted, and last_used set).
  * <cb> gets the grant only with GRANT_OK.  Returns 0 (<cb> will run
- * exactly once) or -1 (Redis unavailable: <cb> will not run).
+ * exactly once, maybe before this returns: a grant in the worker's cache
+ * <sc> (NULL: none) is checked without asking Redis for it, and a wrong
+ * secret is refused at once) or -1 (Redis unavailable: <cb> will not
+ * run).
  */
-int	grant_check(struct store *st, enum grant_kind kind, const char *id,
-	    const char *hash, int64_t now, grant_check_cb cb, void *arg);
+int	grant_check(struct store *st, struct sesscache *sc,
+	    enum grant_kind kind, const char *id, const char *hash,
+	    int64_t now, grant_check_cb cb, void *arg);
 
 typedef void	(*grant_done_cb)(void *arg, int result);
 

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "grant.h"
 #include "metrics.h"
 #include "rcstr.h"
 #include "session.h"
@@ -37,9 +38,21 @@ struct sc_entry {
 
 LIST_HEAD(sc_bucket, sc_entry);
 
+/* A grant: a quarter of the cache's places at most. */
+struct sc_grant {
+	LIST_ENTRY(sc_grant)	 link;
+	TAILQ_ENTRY(sc_grant)	 lru;
+	char			 name[SESSCACHE_GRANTMAX];
+	char			 hash[TOKEN_HASHLEN + 1];
+	struct grant		 g;
+};
+
+LIST_HEAD(sc_gbucket, sc_grant);
+
 enum sc_kind {
 	SC_SESSION = 1,
 	SC_USER,
+	SC_GRANT,
 };
 
 /* A report remembered for tickets: the session hash or user id. */
@@ -55,10 +68,15 @@ struct sesscache {
 	struct sc_bucket	*byhash;
 	struct sc_bucket	*byuser;
 	TAILQ_HEAD(sc_lru, sc_entry) lru;
+	struct sc_gbucket	*bygrant;
+	TAILQ_HEAD(sc_glru, sc_grant) glru;
+	size_t			 ngrants, maxgrants;
 	uint64_t		 seq;		/* reports so far */
 	struct sc_report	 ring[SESSCACHE_RING];
 	struct metrics		*m;
 };
+
+static void	sc_grant_drop(struct sesscache *, const char *, size_t);
 
 #define SC_COUNT(sc, field)	do {					\
 	if ((sc)->m != NULL)						\
@@ -83,11 +101,14 @@ sesscache_new(size_t max, struct metrics *m)
 	while (nb < max * 2 && nb < ((size_t)1 << 30))
 		nb <<= 1;
 	sc->max = max;
+	sc->maxgrants = max / 4 > 0 ? max / 4 : max;
 	sc->mask = nb - 1;
 	sc->m = m;
 	TAILQ_INIT(&sc->lru);
+	TAILQ_INIT(&sc->glru);
 	if ((sc->byhash = calloc(nb, sizeof(*sc->byhash))) == NULL ||
-	    (sc->byuser = calloc(nb, sizeof(*sc->byuser))) == NULL) {
+	    (sc->byuser = calloc(nb, sizeof(*sc->byuser))) == NULL ||
+	    (sc->bygrant = calloc(nb, sizeof(*sc->bygrant))) == NULL) {
 		sesscache_free(sc);
 		return NULL;
 	}
@@ -117,15 +138,35 @@ sc_remove(struct sesscache *sc, struct sc_entry *e)
 	sc->n--;
 }
 
+static void
+sc_grant_remove(struct sesscache *sc, struct sc_grant *e)
+{
+	LIST_REMOVE(e, link);
+	TAILQ_REMOVE(&sc->glru, e, lru);
+	OPENSSL_cleanse(e, sizeof(*e));
+	free(e);
+	sc->ngrants--;
+}
+
+/* Empty the cache (its tables must exist). */
+static void
+sc_empty(struct sesscache *sc)
+{
+	struct sc_entry	*e;
+	struct sc_grant	*g;
+
+	while ((e = TAILQ_FIRST(&sc->lru)) != NULL)
+		sc_remove(sc, e);
+	while ((g = TAILQ_FIRST(&sc->glru)) != NULL)
+		sc_grant_remove(sc, g);
+}
+
 void
 sesscache_flush(struct sesscache *sc)
 {
-	struct sc_entry	*e;
-
 	if (sc == NULL)
 		return;
-	while ((e = TAILQ_FIRST(&sc->lru)) != NULL)
-		sc_remove(sc, e);
+	sc_empty(sc);
 	SC_COUNT(sc, scache_flushes);
 	sc_gauge(sc);
 }
@@ -133,15 +174,13 @@ sesscache_flush(struct sesscache *sc)
 void
 sesscache_free(struct sesscache *sc)
 {
-	struct sc_entry	*e;
-
 	if (sc == NULL)
 		return;
-	if (sc->byhash != NULL && sc->byuser != NULL)
-		while ((e = TAILQ_FIRST(&sc->lru)) != NULL)
-			sc_remove(sc, e);
+	if (sc->byhash != NULL && sc->byuser != NULL && sc->bygrant != NULL)
+		sc_empty(sc);
 	free(sc->byhash);
 	free(sc->byuser);
+	free(sc->bygrant);
 	free(sc);
 }
 
@@ -223,10 +262,10 @@ sesscache_ticket(struct sesscache *sc, uint64_t epoch, int64_t now_ms,
 	t->sent_ms = now_ms;
 }
 
-/* Was a report since <seq> about session <hash> or user <user>? */
+/* Was a report since <seq> about <id> of <kind>? */
 static int
-sc_reported_since(const struct sesscache *sc, uint64_t seq, const char *hash,
-    const char *user)
+sc_reported_since(const struct sesscache *sc, uint64_t seq,
+    enum sc_kind kind, const char *id)
 {
 	const struct sc_report *r;
 	uint64_t	 i;
@@ -235,7 +274,7 @@ sc_reported_since(const struct sesscache *sc, uint64_t seq, const char *hash,
 		return 1;	/* too many to tell: assume so */
 	for (i = seq; i < sc->seq; i++) {
 		r = &sc->ring[i % SESSCACHE_RING];
-		if (strcmp(r->id, r->kind == SC_SESSION ? hash : user) == 0)
+		if (r->kind == kind && strcmp(r->id, id) == 0)
 			return 1;
 	}
 	return 0;
@@ -251,7 +290,9 @@ sesscache_put(struct sesscache *sc, const struct sesscache_ticket *t,
 
 	if (sc == NULL || sc->max == 0 || t->epoch == 0 || t->epoch != epoch ||
 	    strlen(scope) >= SESSCACHE_SCOPEMAX || pttl_ms <= 0 ||
-	    touch_ms <= 0 || sc_reported_since(sc, t->seq, s->hash, s->user))
+	    touch_ms <= 0 ||
+	    sc_reported_since(sc, t->seq, SC_SESSION, s->hash) ||
+	    sc_reported_since(sc, t->seq, SC_USER, s->user))
 		return 0;
 	/* Expired by Redis <pttl_ms> after it read the key, which is after
 	 * the ticket was taken. */
@@ -330,6 +371,14 @@ sesscache_invalidate(struct sesscache *sc, const char *name, size_t len)
 		sesscache_drop(sc, hash);
 		return;
 	}
+	if ((len > 7 && memcmp(name, "apikey:", 7) == 0) ||
+	    (len > 6 && memcmp(name, "share:", 6) == 0)) {
+		end = memchr(name, ':', len);
+		end = memchr(end + 1, ':', len - (size_t)(end + 1 - name));
+		sc_grant_drop(sc, name, end != NULL ? (size_t)(end - name) :
+		    len);
+		return;
+	}
 	if (len > 5 && memcmp(name, "user:", 5) == 0) {
 		id = name + 5;
 		end = memchr(id, ':', len - 5);
@@ -338,6 +387,78 @@ sesscache_invalidate(struct sesscache *sc, const char *name, size_t len)
 		sc_drop_user(sc, id, len);
 		sc_gauge(sc);
 	}
+}
+
+static struct sc_grant *
+sc_grant_find(struct sesscache *sc, const char *name, size_t len)
+{
+	struct sc_grant	*e;
+
+	LIST_FOREACH(e, &sc->bygrant[sc_user_slot(sc, name, len)], link)
+		if (strlen(e->name) == len && memcmp(e->name, name, len) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+sc_grant_drop(struct sesscache *sc, const char *name, size_t len)
+{
+	struct sc_grant	*e;
+
+	sc_note(sc, SC_GRANT, name, len);
+	if ((e = sc_grant_find(sc, name, len)) != NULL) {
+		sc_grant_remove(sc, e);
+		SC_COUNT(sc, scache_invalidations);
+	}
+}
+
+int
+sesscache_grant_get(struct sesscache *sc, const char *name, uint64_t epoch,
+    struct grant *g, char *hash)
+{
+	struct sc_grant	*e;
+
+	if (sc == NULL || sc->max == 0 || epoch == 0 ||
+	    (e = sc_grant_find(sc, name, strlen(name))) == NULL) {
+		if (sc != NULL && sc->max > 0)
+			SC_COUNT(sc, scache_misses);
+		return 0;
+	}
+	if (e != TAILQ_FIRST(&sc->glru)) {
+		TAILQ_REMOVE(&sc->glru, e, lru);
+		TAILQ_INSERT_HEAD(&sc->glru, e, lru);
+	}
+	*g = e->g;
+	(void)memcpy(hash, e->hash, sizeof(e->hash));
+	SC_COUNT(sc, scache_hits);
+	return 1;
+}
+
+int
+sesscache_grant_put(struct sesscache *sc, const struct sesscache_ticket *t,
+    uint64_t epoch, const char *name, const struct grant *g,
+    const char *hash)
+{
+	struct sc_grant	*e;
+	size_t		 len = strlen(name);
+
+	if (sc == NULL || sc->max == 0 || t->epoch == 0 || t->epoch != epoch ||
+	    len >= SESSCACHE_GRANTMAX || strlen(hash) != TOKEN_HASHLEN ||
+	    sc_reported_since(sc, t->seq, SC_GRANT, name))
+		return 0;
+	if ((e = sc_grant_find(sc, name, len)) != NULL)
+		sc_grant_remove(sc, e);
+	if (sc->ngrants >= sc->maxgrants)
+		sc_grant_remove(sc, TAILQ_LAST(&sc->glru, sc_glru));
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return 0;
+	(void)memcpy(e->name, name, len + 1);
+	(void)memcpy(e->hash, hash, TOKEN_HASHLEN + 1);
+	e->g = *g;
+	LIST_INSERT_HEAD(&sc->bygrant[sc_user_slot(sc, name, len)], e, link);
+	TAILQ_INSERT_HEAD(&sc->glru, e, lru);
+	sc->ngrants++;
+	return 1;
 }
 
 struct rcstr *

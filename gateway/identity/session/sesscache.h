@@ -88,6 +88,24 @@ void		 sesscache_flush(struct sesscache *);
 size_t		 sesscache_count(const struct sesscache *);
 
 /*
+ * API keys and share links (grant.h), cached by their key's name
+ * ("apikey:<id>", "share:<id>"; SESSCACHE_GRANTMAX bytes at most) with
+ * the stored hash of their secret, coherent in the same way: a report
+ * of any key under that name drops it.  sesscache_grant_get() copies a
+ * cached one into <g> and <hash> (TOKEN_HASHLEN + 1 bytes) and returns 1,
+ * else 0; sesscache_grant_put() caches one that the lookup of ticket <t>
+ * found (1 if cached).  Reports of grants must be asked for
+ * ("apikey:", "share:").
+ */
+#define SESSCACHE_GRANTMAX	32
+struct grant;
+int		 sesscache_grant_get(struct sesscache *, const char *name,
+		    uint64_t epoch, struct grant *g, char *hash);
+int		 sesscache_grant_put(struct sesscache *,
+		    const struct sesscache_ticket *t, uint64_t epoch,
+		    const char *name, const struct grant *g, const char *hash);
+
+/*
  * Assertions: the one signed for the session under <hash> with key
  * <akey> (a string naming everything the assertion depends on besides the
  * session: app, org, role, signing key, issuer, lifetime), with a new
