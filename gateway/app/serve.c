@@ -406,6 +406,8 @@ worker_free(struct worker *w)
 	httpc_free(w->httpc);
 	pool_free(w->pool);	/* its connections go before the base */
 	proxy_cache_free(w);
+	while (w->nident_free > 0)
+		free(w->ident_free[--w->nident_free]);
 	if (w->wake != NULL) {
 		(void)close(event_get_fd(w->wake));
 		event_free(w->wake);

@@ -10,6 +10,7 @@
 #include "exchange.h"
 #include "log.h"
 #include "rcstr.h"
+#include "worker.h"
 #include "request.h"
 
 static const char *const exchange_outcome_names[] = {
@@ -72,7 +73,11 @@ exchange_keep_alive(const struct exchange *ex, int draining, int streaming)
 void
 exchange_forget_identity(struct exchange *ex)
 {
-	free(ex->ident);
+	if (ex->ident != NULL && ex->w != NULL &&
+	    ex->w->nident_free < WORKER_IDENT_FREE)
+		ex->w->ident_free[ex->w->nident_free++] = ex->ident;
+	else
+		free(ex->ident);
 	ex->ident = NULL;
 	rcstr_unref(ex->up.assertion_ref);
 	memset(&ex->up, 0, sizeof(ex->up));

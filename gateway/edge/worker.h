@@ -56,6 +56,8 @@ struct server {
 TAILQ_HEAD(client_list, client);
 
 /* One event-loop thread and what it owns; owned by serve_main(). */
+#define WORKER_IDENT_FREE	16
+
 struct worker {
 	struct server		*srv;
 	unsigned int		 id;
@@ -82,6 +84,10 @@ struct worker {
 	struct pool		*pool;		/* idle upstream connections */
 	struct proxy		*px_free;	/* proxy.c's cache */
 	unsigned int		 npx_free;
+	/* Identities of ended requests (ex->ident: identity's struct,
+	 * all of one size), reused by the next ones. */
+	void			*ident_free[WORKER_IDENT_FREE];
+	unsigned int		 nident_free;
 	/* Request ids: RAND_bytes() in batches, since each call costs a
 	 * getpid() and the DRBG's lock (client_new_id()). */
 	unsigned char		 idrand[1024];

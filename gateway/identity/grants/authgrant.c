@@ -371,7 +371,7 @@ authgrant_on_grant(void *arg, enum grant_status status,
 	} else if (step == AUTHGRANT_STEP_CREATE) {
 		authgrant_create(ex, g, share);
 		share = NULL;
-	} else if ((ident = calloc(1, sizeof(*ident))) == NULL)
+	} else if ((ident = auth_ident_new(ex)) == NULL)
 		auth_unavailable(ex);
 	else {
 		if (g->kind == GRANT_APIKEY && g->last_used == 0) {

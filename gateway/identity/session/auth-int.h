@@ -85,6 +85,13 @@ struct auth_ident {
 	struct session		 s;	/* DECIDE_SESSION */
 	struct grant		 g;	/* DECIDE_APIKEY, DECIDE_SHARE */
 };
+/*
+ * An identity for <ex>'s request to fill (the one of an ended request of
+ * the worker's, or a new one; its contents are undefined: set <kind> and
+ * the member it names), which exchange_reset() gives back.  NULL on out
+ * of memory.
+ */
+struct auth_ident *auth_ident_new(struct exchange *ex);
 
 #define AUTH_SCOPE_MAX	300
 /*

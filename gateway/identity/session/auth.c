@@ -362,6 +362,16 @@ auth_detach(struct exchange *ex)
 	auth_reset(ex);
 }
 
+struct auth_ident *
+auth_ident_new(struct exchange *ex)
+{
+	struct worker	*w = ex->w;
+
+	if (w->nident_free > 0)
+		return w->ident_free[--w->nident_free];
+	return malloc(sizeof(struct auth_ident));
+}
+
 void
 auth_reset(struct exchange *ex)
 {

@@ -150,7 +150,7 @@ auth_on_identified(struct exchange *ex, const struct session *s)
 {
 	struct auth_ident	*ident;
 
-	if ((ident = calloc(1, sizeof(*ident))) == NULL) {
+	if ((ident = auth_ident_new(ex)) == NULL) {
 		auth_unavailable(ex);
 		return;
 	}
