@@ -181,6 +181,12 @@ got_key(struct fixture *f)
 }
 
 static int
+got_two(struct fixture *f)
+{
+	return f->rec->nkeys >= 2;
+}
+
+static int
 got_all(struct fixture *f)
 {
 	return f->rec->nkeys >= NWRITES;
@@ -323,6 +329,16 @@ test_prefixes(void **state)
 	other(&f, "PEXPIRE t:user:7 100000");
 	assert_true(loop_until(&f, got_key, 2000));
 	assert_string_equal(f.rec->keys[0], "t:user:7");
+	/* an expiry is reported when Redis deletes the key (active expiry
+	 * here: nothing touches it) */
+	assert_reported(&f, "t:session:exp");
+	rec_clear_keys(f.rec);
+	other(&f, "PEXPIRE t:session:exp 30");	/* reported, then... */
+	assert_true(loop_until(&f, got_two, 3000));
+	loop_for(&f, 50);
+	assert_int_equal(f.rec->nkeys, 2);	/* ...the deletion */
+	assert_string_equal(f.rec->keys[0], "t:session:exp");
+	assert_string_equal(f.rec->keys[1], "t:session:exp");
 	assert_int_equal(store_track_epoch(f.st), e);	/* no reset */
 	assert_int_equal(f.rec->resets, 1);
 	close_store(&f);
