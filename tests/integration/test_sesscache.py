@@ -35,7 +35,7 @@ from conftest import run_postern, start_redis, stop
 from gwproc import LAUNCHED, Gateway, section, write_config
 from test_auth import (PASSWORD, RELAXED, add_user, assertion_claims,
                        login, login_page, make_key)
-from test_grants import bearer, key_id, new_key, new_share
+from test_grants import bearer, get, key_id, new_key, new_share
 from test_mfa import enrol
 from test_routes import member, new_org
 
@@ -67,6 +67,9 @@ ROUTES = """\
     - path: /secure/mfa
       mfa: true
     - path: /api/ping
+      auth: [apikey]
+      scopes: [ping]
+    - path: /api/orgs/{org}/**
       auth: [apikey]
       scopes: [ping]
     - path: /invoices/{id}/pay
@@ -134,17 +137,30 @@ class Pair:
     gw_extra().  pair.redis is a client of that Redis."""
 
     def __init__(self, base, tls_cert, upstream, redis_addr, **kw):
-        self.base = base
+        self.base, self.tls_cert, self.upstream = base, tls_cert, upstream
         self.redis_addr = redis_addr
-        self.a = start_gw(base, "a", tls_cert, upstream, redis_addr, **kw)
-        self.b = start_gw(base, "b", tls_cert, upstream, redis_addr, **kw)
+        self.a = self.spawn("a", **kw)
+        self.b = self.spawn("b", **kw)
         self.redis = redislib.Redis(host=redis_addr[0], port=redis_addr[1])
+        self._org = None
+
+    def spawn(self, name, **kw):
+        """Another gateway on the same Redis with the same secret and
+        signing key; <kw> go to gw_extra()."""
+        return start_gw(self.base, name, self.tls_cert, self.upstream,
+                        self.redis_addr, **kw)
 
     def user(self):
         """A new user (the real `postern user add`): its email."""
         email = "c-%s@example.com" % uuid.uuid4().hex[:12]
         add_user(self.a, email)
         return email
+
+    def org(self):
+        """An organisation of the pair's, made once (`postern org add`)."""
+        if self._org is None:
+            self._org = new_org(self.a)
+        return self._org
 
 
 @pytest.fixture(scope="module")
@@ -171,30 +187,24 @@ def private_pair(tmp_path, tls_cert, upstream, postern_bin):
     """Factory: private_pair(**kw) -> a Pair on a redis-server of the
     test's own (stopped at its end), for the tests that restart, flush or
     cut Redis; <kw> go to gw_extra()."""
-    procs = []
+    pairs = []
 
     def start(**kw):
         proc, addr = start_redis(tmp_path)
-        procs.append(proc)
-        p = Pair(tmp_path, tls_cert, upstream, addr, **kw)
+        try:
+            p = Pair(tmp_path, tls_cert, upstream, addr, **kw)
+        except Exception:
+            stop(proc)
+            raise
         p.proc = proc
+        pairs.append(p)
         return p
     yield start
-    for proc in procs:
-        stop(proc)
+    for p in pairs:
+        stop(p.proc)
 
 
 # ---- requests ------------------------------------------------------------
-
-def get(gw, path, headers=None, s=None, host=None, method="GET"):
-    h = {"Accept": "application/json"}
-    if host:
-        h["Host"] = host
-    h.update(headers or {})
-    return (s or requests).request(method, gw.url + path, verify=False,
-                                   timeout=10, headers=h,
-                                   allow_redirects=False)
-
 
 def upstream_headers(r):
     return {k.lower(): v for k, v in r.json()["headers"]}
@@ -376,7 +386,7 @@ def membership_case(p, action, email):
     """A session with a role in an org, then that role lowered, raised
     (a copy of the old cookie never gains a role: it must sign in again,
     401) or the membership removed (403)."""
-    org = new_org(p.a)
+    org = p.org()
     before, after, path = {
         "role-down": ("admin", "viewer", "admin/x"),
         "role-up": ("viewer", "admin", "x"),
@@ -419,7 +429,7 @@ def revoke_case(p, action):
     if action.startswith(("role-", "member-")):
         return membership_case(p, action, email)
     if action == "apikey-revoke":
-        key = new_key(p.a, new_org(p.a), "ping")
+        key = new_key(p.a, p.org(), "ping")
         return (Credential("/api/ping", bearer(key), 401),
                 lambda: cli(p, "apikey", "revoke", key_id(key)))
     if action == "share-revoke":
@@ -434,7 +444,7 @@ def revoke_case(p, action):
 ACTIONS = ["logout", "disable", "passwd", "revoke-sessions", "revoke-all",
            "2fa-enrol", "role-down", "role-up", "member-remove",
            "apikey-revoke", "share-revoke"]
-REPEATS = 5
+REPEATS = 3
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -442,3 +452,468 @@ def test_revocation_on_a_is_seen_by_b_at_once(pair, action):
     for _ in range(REPEATS):
         cred, revoke = revoke_case(pair, action)
         revoke_and_check(pair, cred, revoke)
+
+
+# ---- written straight into Redis -----------------------------------------
+
+def user_id(p, email):
+    return p.redis.get("postern:email:" + email).decode()
+
+
+def redis_write(p, what, cookie, email):
+    """Change, straight in Redis, what the session behind <cookie> (of
+    <email>) rests on; the status B must answer next."""
+    key = session_key(cookie)
+    uid = user_id(p, email)
+    r = p.redis
+    if what == "del":
+        r.delete(key)
+    elif what == "unlink":
+        r.unlink(key)
+    elif what == "pexpire":
+        r.pexpire(key, 1)
+        time.sleep(0.01)        # gone by Redis' clock, then asked again
+    elif what == "rename":
+        r.rename(key, key + "x")
+    elif what == "scope":       # now a session of the other app only
+        r.hset(key, "scope", "app:other")
+    elif what == "created":     # older than the lifetime
+        r.hset(key, "created", int(time.time()) - 30 * 86400)
+    elif what == "user-disabled":
+        r.hset("postern:user:" + uid, "disabled", "1")
+    elif what == "user-deleted":
+        r.delete("postern:user:" + uid)
+    elif what == "org-removed":
+        r.hdel("postern:user:%s:orgs" % uid, p.org())
+        return 403
+    else:
+        raise ValueError(what)
+    return 401
+
+
+REDIS_WRITES = ["del", "unlink", "pexpire", "rename", "scope", "created",
+                "user-disabled", "user-deleted", "org-removed"]
+
+
+@pytest.mark.parametrize("what", REDIS_WRITES)
+def test_change_written_in_redis_is_seen_by_b_at_once(pair, what):
+    p = pair
+    for _ in range(2):
+        email = p.user()
+        member(p.a, p.org(), email, "viewer")
+        cred, _ = session_cred(p, email, "/orgs/%s/x" % p.org())
+        cookie = cred.headers["Cookie"].split("=", 1)[1]
+
+        def revoke():
+            cred.refused = redis_write(p, what, cookie, email)
+        revoke_and_check(p, cred, revoke)
+
+
+def test_user_swapped_in_redis_is_never_served_as_the_old_one(pair):
+    """The session hash now names another user: B must answer as that
+    user (or refuse), never with the identity it cached."""
+    p = pair
+    victim, other = p.user(), p.user()
+    cred, _ = session_cred(p, victim)
+    cookie = cred.headers["Cookie"].split("=", 1)[1]
+    conns = warm(p.b, cred)
+    p.redis.hset(session_key(cookie), "user", user_id(p, other))
+    for s in conns + [None]:
+        r = get(p.b, cred.path, cred.headers, s=s)
+        if r.status_code == 200:
+            assert upstream_headers(r)["x-postern-email"] == other
+        else:
+            assert r.status_code == 401
+
+
+# ---- the invalidation connection lost ------------------------------------
+
+def client_ids(p, name):
+    return [c["id"] for c in p.redis.client_list() if c.get("name") == name]
+
+
+def kill_named(p, name):
+    """CLIENT KILL every connection named <name>: how many."""
+    ids = client_ids(p, name)
+    for i in ids:
+        p.redis.client_kill_filter(_id=i)
+    return len(ids)
+
+
+def test_redis_connections_are_named_per_worker(private_pair):
+    p = private_pair()
+    wait_until(lambda: cache_active(p.a) and cache_active(p.b),
+               what="tracking")
+    # two gateways of two workers each: one of each per worker
+    assert len(client_ids(p, "postern-track")) == 4
+    assert len(client_ids(p, "postern")) == 4
+
+
+@pytest.mark.parametrize("name", ["postern-track", "postern"])
+def test_killed_connection_flushes_the_cache(private_pair, name):
+    """Kill B's invalidation connection (or its command connection, whose
+    CLIENT TRACKING the invalidations depend on) while B holds a session,
+    delete the session in Redis before B can have reconnected: the next
+    request on B is refused.  Then tracking comes back and the cache
+    serves hits again."""
+    p = private_pair()
+    for _ in range(3):
+        email = p.user()
+        cred, _ = session_cred(p, email)
+        cookie = cred.headers["Cookie"].split("=", 1)[1]
+        wait_until(lambda: cache_active(p.b), what="tracking on B")
+        conns = warm(p.b, cred)
+        flushes = metric(p.b, FLUSHES)
+        assert kill_named(p, name) == 4
+        p.redis.delete(session_key(cookie))
+        statuses = [get(p.b, cred.path, cred.headers, s=s).status_code
+                    for s in conns + [None]]
+        assert statuses == [401] * len(statuses), statuses
+        wait_until(lambda: metric(p.b, FLUSHES) > flushes,
+                   what="flush counted")
+    # back: active again, and a session is served from the cache again
+    live, _ = session_cred(p, p.user())
+    assert get(p.b, live.path, live.headers).status_code == 200
+    wait_until(lambda: cache_active(p.b), what="tracking back on B")
+    hits = metric(p.b, HITS)
+    warm(p.b, live)
+    assert metric(p.b, HITS) > hits
+
+
+# ---- Redis restarted, flushed ---------------------------------------------
+
+def test_redis_restart_flushes_and_never_serves_a_lost_session(
+        private_pair):
+    """S1 is in the snapshot Redis restarts from, S2 was made after it:
+    both cached on B.  Redis down: B answers 503, not its cache.  Back:
+    S2 is gone, and B never serves it; S1 works; the cache comes back."""
+    p = private_pair()
+    e1, e2 = p.user(), p.user()
+    c1, _ = session_cred(p, e1)
+    p.redis.save()
+    c2, _ = session_cred(p, e2)
+    wait_until(lambda: cache_active(p.b), what="tracking on B")
+    warm(p.b, c1)
+    conns = warm(p.b, c2)
+    flushes = metric(p.b, FLUSHES)
+    stop(p.proc)
+    for s in conns + [None]:
+        assert get(p.b, c2.path, c2.headers, s=s).status_code == 503
+    p.proc, _ = start_redis(p.base, port=p.redis_addr[1])
+    deadline = time.monotonic() + 15
+    while True:
+        st = get(p.b, c2.path, c2.headers, s=conns[0]).status_code
+        assert st in (401, 503), st
+        if st == 401:
+            break
+        assert time.monotonic() < deadline, "B did not reconnect"
+        time.sleep(0.05)
+    for gw in (p.a, p.b):
+        assert get(gw, c2.path, c2.headers).status_code == 401
+    wait_until(lambda: get(p.b, c1.path, c1.headers).status_code == 200,
+               what="S1 on B")
+    wait_until(lambda: cache_active(p.b), what="tracking back on B")
+    assert metric(p.b, FLUSHES) > flushes
+    hits = metric(p.b, HITS)
+    warm(p.b, c1)
+    assert metric(p.b, HITS) > hits
+
+
+@pytest.mark.parametrize("command", ["flushdb", "flushall"])
+def test_flush_drops_every_cached_session_on_both(private_pair, command):
+    p = private_pair()
+    wait_until(lambda: cache_active(p.a) and cache_active(p.b),
+               what="tracking")
+    creds = [session_cred(p, p.user())[0] for _ in range(3)]
+    conns = [(gw, c, warm(gw, c, conns=2, uses=2))
+             for c in creds for gw in (p.a, p.b)]
+    getattr(p.redis, command)()
+    for gw, c, ss in conns:
+        for s in ss + [None]:
+            assert get(gw, c.path, c.headers, s=s).status_code == 401
+
+
+# ---- idle timeout, lifetime and assertion expiry, from the cache ----------
+
+IDLE, LIFETIME, TTL = 2.0, 6.0, 2
+
+
+def test_idle_timeout_lifetime_and_assertion_expiry(private_pair):
+    """idle_timeout 2s, lifetime 6s, assertion.ttl 2s.  Q and P are used
+    every 150 ms, alternately on A and B, past the idle timeout (the
+    slide works from either), then left: P is still valid 1.5 s later
+    (the documented bound: at least 0.9x the idle timeout), Q is refused
+    on both 2.3 s later.  L is used on B every 150 ms until the lifetime
+    ends: never served past it.  Every assertion the upstream got was
+    unexpired and in the first half of its lifetime."""
+    p = private_pair(sessions={"idle_timeout": "2s", "lifetime": "6s"},
+                     assertion={"ttl": "%ds" % TTL})
+    ep, eq, el = p.user(), p.user(), p.user()
+    cp, _ = session_cred(p, ep)
+    cq, _ = session_cred(p, eq)
+    before = time.time()
+    cl, _ = session_cred(p, el)
+    after = time.time()
+    conn = {gw.name: requests.Session() for gw in (p.a, p.b)}
+    seen = []                   # (sent, received, status, assertion)
+
+    def use(gw, c):
+        sent = time.time()
+        r = get(gw, c.path, c.headers, s=conn[gw.name])
+        got = time.time()
+        token = (upstream_headers(r).get("x-postern-assertion")
+                 if r.status_code == 200 else None)
+        seen.append((sent, got, r.status_code, token))
+        return r.status_code
+
+    ticks = 0
+    while time.time() < before + 3.0:           # 1.5x the idle timeout
+        gw = (p.a, p.b)[ticks % 2]
+        assert use(gw, cp) == 200 and use(gw, cq) == 200
+        assert use(p.b, cl) == 200
+        ticks += 1
+        time.sleep(0.15)
+    left = time.time()
+    probed = refused = False
+    while time.time() < after + LIFETIME + 0.6:
+        now = time.time()
+        if not probed and now > left + 1.5:
+            assert use(p.b, cp) == 200, "idle timeout below 0.9x"
+            probed = True
+        if not refused and now > left + IDLE + 0.3:
+            assert [use(gw, cq) for gw in (p.b, p.a)] == [401, 401], \
+                "idle timeout past 1x"
+            refused = True
+        st = use(p.b, cl)
+        if time.time() < before + LIFETIME - 1.0:
+            assert st == 200, "refused %.2fs into the lifetime" % (
+                time.time() - before)
+        time.sleep(0.15)
+    assert probed and refused
+    assert use(p.b, cl) == 401 and use(p.a, cl) == 401, "past the lifetime"
+    tokens = 0
+    for sent, got, status, token in seen:
+        if token is None:
+            continue
+        claims = jwt.decode(token, options={"verify_signature": False})
+        life = claims["exp"] - claims["iat"]
+        assert life == TTL
+        assert claims["exp"] > got, "expired on arrival"
+        # never past half its lifetime on arrival (reuse_percent 50)
+        assert claims["exp"] - got >= life / 2 - 0.25, (
+            "%.2fs of %ds left" % (claims["exp"] - got, life))
+        tokens += 1
+    assert tokens > 40
+
+
+# ---- assertions ----------------------------------------------------------
+
+def assertion_of(r):
+    assert r.status_code == 200, r.text
+    return upstream_headers(r)["x-postern-assertion"]
+
+
+def test_reused_assertions_verify_and_are_keyed_by_session_org_role(pair):
+    """One user, admin of X and viewer of Y, two sessions; requests
+    interleaved on one connection to B.  Every assertion verifies
+    (python3-jwt, the JWKS, typ, aud, iss) and names the org and role of
+    its request; none is ever sent for another org or session; with the
+    default reuse each (session, org) keeps one while it is young."""
+    p = pair
+    x, y = p.org(), new_org(p.a)
+    email = p.user()
+    member(p.a, x, email, "admin")
+    member(p.a, y, email, "viewer")
+    sessions = [session_cred(p, email)[0].headers for _ in range(2)]
+    reused = metric_or_none(p.b, REUSED)
+    conn = requests.Session()
+    by_jti = {}
+    for n in range(24):
+        n_session = n % 2
+        org, role = [(x, "admin"), (y, "viewer"), (None, None)][n // 2 % 3]
+        path = "/orgs/%s/x" % org if org else "/app/x"
+        token = assertion_of(get(p.b, path, sessions[n_session], s=conn))
+        claims = assertion_claims(p.b, token)
+        assert claims["email"] == email
+        assert (claims.get("org"), claims.get("role")) == (org, role), path
+        by_jti.setdefault(claims["jti"], set()).add((n_session, org))
+    assert all(len(v) == 1 for v in by_jti.values()), by_jti
+    # six contexts (2 sessions x 3 orgs), each signed once
+    assert len(by_jti) == 6, len(by_jti)
+    assert reused is not None and metric(p.b, REUSED) >= reused + 18
+
+
+def test_per_request_assertions_each_have_their_own_jti(pair):
+    gw = pair.spawn("per-request", assertion={"per_request": "true"})
+    cred, _ = session_cred(pair, pair.user())
+    signed = metric(gw, SIGNED)
+    reused = metric(gw, REUSED)
+    conn = requests.Session()
+    jtis = [assertion_claims(gw, assertion_of(
+        get(gw, cred.path, cred.headers, s=conn)))["jti"]
+        for _ in range(20)]
+    assert len(set(jtis)) == 20
+    assert metric(gw, SIGNED) >= signed + 20
+    assert metric(gw, REUSED) == reused
+
+
+def test_new_signing_key_is_used_at_once_after_reload(pair):
+    """A reload with a new key_file (the old one in previous_key_files):
+    the next request, on a connection that had a cached assertion and on
+    a new one, carries the new kid, and it verifies."""
+    gw = pair.spawn("rotate")
+    cred, _ = session_cred(pair, pair.user())
+    conn = requests.Session()
+    old = [jwt.get_unverified_header(assertion_of(
+        get(gw, cred.path, cred.headers, s=conn)))["kid"] for _ in range(3)]
+    assert len(set(old)) == 1
+    newkey = pair.base / ("rotated-%s.pem" % uuid.uuid4().hex[:6])
+    keycfg = pair.base / "rotate-keys.yaml"
+    keycfg.write_text(section("assertion", {"key_file": newkey}))
+    assert run_postern("keys", "generate", "-c", str(keycfg)).returncode == 0
+    text = gw.config.read_text()
+    oldline = "  key_file: %s\n" % (pair.base / "assertion.pem")
+    assert oldline in text
+    gw.config.write_text(text.replace(oldline, "  key_file: %s\n"
+                                      "  previous_key_files: [%s]\n" % (
+                                          newkey, pair.base /
+                                          "assertion.pem")))
+    gw.reload()
+    for s in (conn, None, conn):
+        token = assertion_of(get(gw, cred.path, cred.headers, s=s))
+        kid = jwt.get_unverified_header(token)["kid"]
+        assert kid != old[0]
+        assert assertion_claims(gw, token)["sub"]
+
+
+# ---- the cache turned off -----------------------------------------------
+
+def test_cache_size_zero_turns_the_cache_off(pair):
+    gw = pair.spawn("nocache", sessions={CACHE_SIZE: 0})
+    email = pair.user()
+    cred, _ = session_cred(pair, email)
+    hits = metric(gw, HITS)
+    conns = warm(gw, cred)
+    assert metric(gw, HITS) == hits == 0
+    assert metric(gw, ENTRIES) == 0
+    cli(pair, "user", "revoke-sessions", email)
+    for s in conns + [None]:
+        assert get(gw, cred.path, cred.headers, s=s).status_code == 401
+
+
+def test_cache_counts_hits_misses_and_entries(pair):
+    p = pair
+    cred, _ = session_cred(p, p.user())
+    before = {m: metric(p.b, m) for m in (HITS, MISSES, INVALIDATIONS)}
+    conn = requests.Session()
+    for _ in range(10):
+        assert get(p.b, cred.path, cred.headers, s=conn).status_code == 200
+    assert metric(p.b, MISSES) >= before[MISSES] + 1
+    assert metric(p.b, HITS) >= before[HITS] + 8
+    assert metric(p.b, ENTRIES) >= 1
+    assert cache_active(p.b)
+    cli(p, "sessions", "revoke", "--all")
+    assert get(p.b, cred.path, cred.headers, s=conn).status_code == 401
+    assert metric(p.b, INVALIDATIONS) > before[INVALIDATIONS]
+
+
+# ---- an attacker against a warm cache -------------------------------------
+
+def test_unknown_and_forged_cookies_are_refused_from_a_warm_cache(pair):
+    p = pair
+    cred, _ = session_cred(p, p.user())
+    cookie = cred.headers["Cookie"].split("=", 1)[1]
+    conns = warm(p.b, cred)
+    flip = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    forged = [
+        "A" * 43,                                   # no such session
+        "".join(random.choice("abcdefXYZ0189-_") for _ in range(43)),
+        session_key(cookie).rsplit(":", 1)[1],      # its Redis key's hash
+        cookie.swapcase(), flip, cookie[:-1], cookie + "A",
+        cookie + "%00", cookie + ".",
+    ]
+    for value in forged * 2:            # twice: nothing cached as valid
+        for s in conns[:1] + [None]:
+            r = get(p.b, cred.path, cookie_header(value), s=s)
+            assert r.status_code in (400, 401), (value, r.status_code)
+    for both in ((cookie, forged[0]), (forged[0], cookie)):
+        r = get(p.b, cred.path, {"Cookie": "%s=%s; %s=%s" % (
+            COOKIE, both[0], COOKIE, both[1])}, s=conns[0])
+        assert r.status_code in (400, 401), r.status_code
+    assert get(p.b, cred.path, cred.headers, s=conns[0]).status_code == 200
+
+
+def test_session_of_one_app_is_refused_on_another_from_cache(pair):
+    p = pair
+    cred, _ = session_cred(p, p.user())
+    conn = requests.Session()
+    for _ in range(3):
+        r = get(p.b, "/app/x", cred.headers, s=conn, host="other.test")
+        assert r.status_code == 401
+        assert get(p.b, "/app/x", cred.headers, s=conn).status_code == 200
+
+
+def test_many_users_interleaved_never_mixed_up(pair):
+    p = pair
+    creds = []
+    for _ in range(4):
+        email = p.user()
+        for _ in range(2):
+            cred, _ = session_cred(p, email)
+            creds.append((email, cred))
+    conns = [requests.Session() for _ in range(3)] + [None]
+    rng = random.Random(15)
+    subs = {}
+    for _ in range(120):
+        email, cred = rng.choice(creds)
+        r = get(p.b, cred.path, cred.headers, s=rng.choice(conns))
+        assert r.status_code == 200
+        h = upstream_headers(r)
+        assert h["x-postern-email"] == email
+        assert subs.setdefault(email, h["x-postern-user"]) == \
+            h["x-postern-user"]
+        claims = jwt.decode(h["x-postern-assertion"],
+                            options={"verify_signature": False})
+        assert (claims["email"], claims["sub"]) == (email,
+                                                    h["x-postern-user"])
+    assert len(set(subs.values())) == 4
+
+
+def test_grant_checks_still_apply_to_a_cached_grant(pair):
+    """A cached API key: the same id with another secret, another org's
+    path, its rate, its expiry; a cached share link: another secret,
+    another path."""
+    p = pair
+    org, other = p.org(), new_org(p.a)
+    key = new_key(p.a, org, "ping", extra=["--rate", "8"])
+    path = "/api/orgs/%s/x" % org
+    for _ in range(3):
+        assert get(p.b, path, bearer(key)).status_code == 200
+    forged = key[:20] + ("y" if key[20] != "y" else "z") + key[21:]
+    assert get(p.b, path, bearer(forged)).status_code == 401
+    assert get(p.b, "/api/orgs/%s/x" % other, bearer(key)).status_code \
+        == 403
+    codes = [get(gw, path, bearer(key)).status_code
+             for gw in (p.a, p.b, p.a, p.b, p.a, p.b)]
+    assert codes.count(200) <= 4 and codes[-2:] == [429, 429], codes
+    # its expiry, with no write in between: 2 s from now
+    key = new_key(p.a, org, "ping")
+    p.redis.hset("postern:apikey:" + key_id(key), "expires",
+                 int(time.time()) + 2)
+    end = int(time.time()) + 2
+    while time.time() < end + 0.5:
+        st = get(p.b, path, bearer(key)).status_code
+        assert st == (200 if time.time() < end - 0.1 else st)
+        time.sleep(0.1)
+    assert get(p.b, path, bearer(key)).status_code == 401
+    # shares
+    share_path = "/invoices/%d/pay" % random.randrange(10 ** 9)
+    token, _ = new_share(p.a, share_path)
+    jar = {"Cookie": "%s=%s" % (SHARE_COOKIE, token)}
+    for _ in range(3):
+        assert get(p.b, share_path, jar).status_code == 200
+    bad = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert get(p.b, share_path, {"Cookie": "%s=%s" % (SHARE_COOKIE, bad)}
+               ).status_code == 403
+    assert get(p.b, share_path + "x", jar).status_code == 403
+    assert get(p.b, "/invoices/1/pay", jar).status_code == 403
