@@ -174,6 +174,9 @@ def pair(tmp_path_factory, tls_cert, upstream, postern_bin):
     p = Pair(base, tls_cert, upstream, addr)
     mine = LAUNCHED[since:]
     del LAUNCHED[since:]
+    for gw in (p.a, p.b):       # a cache that is there is in force first
+        if ACTIVE in samples(gw):
+            wait_until(lambda: cache_active(gw), what="tracking")
     yield p
     for gw in mine:
         gw.stop()
@@ -261,6 +264,18 @@ def cache_active(gw):
     return all(v > 0 for v in got[ACTIVE])
 
 
+def hits_again(gw, cred):
+    """<cred> served by <gw> from its cache again: the hits counter rises
+    within a few seconds of use (a worker may get its tracking back a
+    little after another)."""
+    hits = metric(gw, HITS)
+
+    def used():
+        warm(gw, cred, conns=1)
+        return metric(gw, HITS) > hits
+    wait_until(used, what="cache hits on %s" % gw.name)
+
+
 def wait_until(fn, timeout=5.0, what="condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -320,7 +335,7 @@ class Credential:
         self.check = check or (lambda r: None)
 
 
-def warm(gw, cred, conns=3, uses=3):
+def warm(gw, cred, conns=3, uses=2):
     """Serve <cred> on <gw> <uses> times on each of <conns> keep-alive
     connections (both workers, most likely); the sessions."""
     out = []
@@ -423,8 +438,12 @@ def revoke_case(p, action):
     if action == "revoke-all":
         cred, _ = session_cred(p, email)
         return cred, lambda: cli(p, "sessions", "revoke", "--all")
-    if action == "2fa-enrol":
+    if action == "2fa-enrol":         # the enrolling session's old id
         cred, s = session_cred(p, email)
+        return cred, lambda: enrol(p.a, s)
+    if action == "2fa-other":         # another session: needs its 2FA now
+        cred, _ = session_cred(p, email)
+        _, s = session_cred(p, email)
         return cred, lambda: enrol(p.a, s)
     if action.startswith(("role-", "member-")):
         return membership_case(p, action, email)
@@ -442,9 +461,9 @@ def revoke_case(p, action):
 
 
 ACTIONS = ["logout", "disable", "passwd", "revoke-sessions", "revoke-all",
-           "2fa-enrol", "role-down", "role-up", "member-remove",
+           "2fa-enrol", "2fa-other", "role-down", "role-up", "member-remove",
            "apikey-revoke", "share-revoke"]
-REPEATS = 3
+REPEATS = 2
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -483,6 +502,8 @@ def redis_write(p, what, cookie, email):
         r.hset("postern:user:" + uid, "disabled", "1")
     elif what == "user-deleted":
         r.delete("postern:user:" + uid)
+    elif what == "totp-set":    # 2FA on: this session must pass it now
+        r.hset("postern:user:" + uid, "totp", "v1.sealed-seed")
     elif what == "org-removed":
         r.hdel("postern:user:%s:orgs" % uid, p.org())
         return 403
@@ -492,21 +513,20 @@ def redis_write(p, what, cookie, email):
 
 
 REDIS_WRITES = ["del", "unlink", "pexpire", "rename", "scope", "created",
-                "user-disabled", "user-deleted", "org-removed"]
+                "user-disabled", "user-deleted", "totp-set", "org-removed"]
 
 
 @pytest.mark.parametrize("what", REDIS_WRITES)
 def test_change_written_in_redis_is_seen_by_b_at_once(pair, what):
     p = pair
-    for _ in range(2):
-        email = p.user()
-        member(p.a, p.org(), email, "viewer")
-        cred, _ = session_cred(p, email, "/orgs/%s/x" % p.org())
-        cookie = cred.headers["Cookie"].split("=", 1)[1]
+    email = p.user()
+    member(p.a, p.org(), email, "viewer")
+    cred, _ = session_cred(p, email, "/orgs/%s/x" % p.org())
+    cookie = cred.headers["Cookie"].split("=", 1)[1]
 
-        def revoke():
-            cred.refused = redis_write(p, what, cookie, email)
-        revoke_and_check(p, cred, revoke)
+    def revoke():
+        cred.refused = redis_write(p, what, cookie, email)
+    revoke_and_check(p, cred, revoke)
 
 
 def test_user_swapped_in_redis_is_never_served_as_the_old_one(pair):
@@ -546,7 +566,7 @@ def test_redis_connections_are_named_per_worker(private_pair):
                what="tracking")
     # two gateways of two workers each: one of each per worker
     assert len(client_ids(p, "postern-track")) == 4
-    assert len(client_ids(p, "postern")) == 4
+    assert len(client_ids(p, "postern")) >= 4
 
 
 @pytest.mark.parametrize("name", ["postern-track", "postern"])
@@ -564,7 +584,7 @@ def test_killed_connection_flushes_the_cache(private_pair, name):
         wait_until(lambda: cache_active(p.b), what="tracking on B")
         conns = warm(p.b, cred)
         flushes = metric(p.b, FLUSHES)
-        assert kill_named(p, name) == 4
+        assert kill_named(p, name) >= 4
         p.redis.delete(session_key(cookie))
         statuses = [get(p.b, cred.path, cred.headers, s=s).status_code
                     for s in conns + [None]]
@@ -575,9 +595,7 @@ def test_killed_connection_flushes_the_cache(private_pair, name):
     live, _ = session_cred(p, p.user())
     assert get(p.b, live.path, live.headers).status_code == 200
     wait_until(lambda: cache_active(p.b), what="tracking back on B")
-    hits = metric(p.b, HITS)
-    warm(p.b, live)
-    assert metric(p.b, HITS) > hits
+    hits_again(p.b, live)
 
 
 # ---- Redis restarted, flushed ---------------------------------------------
@@ -614,9 +632,7 @@ def test_redis_restart_flushes_and_never_serves_a_lost_session(
                what="S1 on B")
     wait_until(lambda: cache_active(p.b), what="tracking back on B")
     assert metric(p.b, FLUSHES) > flushes
-    hits = metric(p.b, HITS)
-    warm(p.b, c1)
-    assert metric(p.b, HITS) > hits
+    hits_again(p.b, c1)
 
 
 @pytest.mark.parametrize("command", ["flushdb", "flushall"])
@@ -639,9 +655,10 @@ IDLE, LIFETIME, TTL = 2.0, 6.0, 2
 
 
 def test_idle_timeout_lifetime_and_assertion_expiry(private_pair):
-    """idle_timeout 2s, lifetime 6s, assertion.ttl 2s.  Q and P are used
-    every 150 ms, alternately on A and B, past the idle timeout (the
-    slide works from either), then left: P is still valid 1.5 s later
+    """idle_timeout 2s, lifetime 6s, assertion.ttl 2s.  P is used every
+    150 ms alternately on A and B, Q on B only, past the idle timeout:
+    the slide works from either, and A, which never saw Q meanwhile,
+    still accepts it.  Then both are left: P is still valid 1.5 s later
     (the documented bound: at least 0.9x the idle timeout), Q is refused
     on both 2.3 s later.  L is used on B every 150 ms until the lifetime
     ends: never served past it.  Every assertion the upstream got was
@@ -656,9 +673,10 @@ def test_idle_timeout_lifetime_and_assertion_expiry(private_pair):
     after = time.time()
     conn = {gw.name: requests.Session() for gw in (p.a, p.b)}
     seen = []                   # (sent, received, status, assertion)
+    last = {}                   # credential -> when last sent
 
     def use(gw, c):
-        sent = time.time()
+        sent = last[id(c)] = time.time()
         r = get(gw, c.path, c.headers, s=conn[gw.name])
         got = time.time()
         token = (upstream_headers(r).get("x-postern-assertion")
@@ -668,19 +686,20 @@ def test_idle_timeout_lifetime_and_assertion_expiry(private_pair):
 
     ticks = 0
     while time.time() < before + 3.0:           # 1.5x the idle timeout
-        gw = (p.a, p.b)[ticks % 2]
-        assert use(gw, cp) == 200 and use(gw, cq) == 200
-        assert use(p.b, cl) == 200
+        assert use((p.a, p.b)[ticks % 2], cp) == 200
+        assert use(p.b, cq) == 200 and use(p.b, cl) == 200
         ticks += 1
         time.sleep(0.15)
-    left = time.time()
+    # Q was used on B only: B's slides reached Redis
+    assert use(p.a, cq) == 200, "B served Q without sliding it in Redis"
+    left_p, left_q = last[id(cp)], last[id(cq)]
     probed = refused = False
     while time.time() < after + LIFETIME + 0.6:
         now = time.time()
-        if not probed and now > left + 1.5:
+        if not probed and now > left_p + 1.5:
             assert use(p.b, cp) == 200, "idle timeout below 0.9x"
             probed = True
-        if not refused and now > left + IDLE + 0.3:
+        if not refused and now > left_q + IDLE + 0.3:
             assert [use(gw, cq) for gw in (p.b, p.a)] == [401, 401], \
                 "idle timeout past 1x"
             refused = True
@@ -803,7 +822,8 @@ def test_cache_size_zero_turns_the_cache_off(pair):
 
 def test_cache_counts_hits_misses_and_entries(pair):
     p = pair
-    cred, _ = session_cred(p, p.user())
+    email = p.user()
+    cred, _ = session_cred(p, email)
     before = {m: metric(p.b, m) for m in (HITS, MISSES, INVALIDATIONS)}
     conn = requests.Session()
     for _ in range(10):
@@ -812,7 +832,7 @@ def test_cache_counts_hits_misses_and_entries(pair):
     assert metric(p.b, HITS) >= before[HITS] + 8
     assert metric(p.b, ENTRIES) >= 1
     assert cache_active(p.b)
-    cli(p, "sessions", "revoke", "--all")
+    cli(p, "user", "revoke-sessions", email)
     assert get(p.b, cred.path, cred.headers, s=conn).status_code == 401
     assert metric(p.b, INVALIDATIONS) > before[INVALIDATIONS]
 
@@ -856,7 +876,7 @@ def test_session_of_one_app_is_refused_on_another_from_cache(pair):
 def test_many_users_interleaved_never_mixed_up(pair):
     p = pair
     creds = []
-    for _ in range(4):
+    for _ in range(3):
         email = p.user()
         for _ in range(2):
             cred, _ = session_cred(p, email)
@@ -864,7 +884,7 @@ def test_many_users_interleaved_never_mixed_up(pair):
     conns = [requests.Session() for _ in range(3)] + [None]
     rng = random.Random(15)
     subs = {}
-    for _ in range(120):
+    for _ in range(80):
         email, cred = rng.choice(creds)
         r = get(p.b, cred.path, cred.headers, s=rng.choice(conns))
         assert r.status_code == 200
@@ -876,7 +896,7 @@ def test_many_users_interleaved_never_mixed_up(pair):
                             options={"verify_signature": False})
         assert (claims["email"], claims["sub"]) == (email,
                                                     h["x-postern-user"])
-    assert len(set(subs.values())) == 4
+    assert len(set(subs.values())) == 3
 
 
 def test_grant_checks_still_apply_to_a_cached_grant(pair):
@@ -893,9 +913,15 @@ def test_grant_checks_still_apply_to_a_cached_grant(pair):
     assert get(p.b, path, bearer(forged)).status_code == 401
     assert get(p.b, "/api/orgs/%s/x" % other, bearer(key)).status_code \
         == 403
-    codes = [get(gw, path, bearer(key)).status_code
-             for gw in (p.a, p.b, p.a, p.b, p.a, p.b)]
-    assert codes.count(200) <= 4 and codes[-2:] == [429, 429], codes
+    # its rate (8 a minute), spent on both: the cache admits no more
+    codes = []
+    while not codes or codes[-1] == 200:
+        codes.append(get((p.a, p.b)[len(codes) % 2], path,
+                         bearer(key)).status_code)
+        assert len(codes) <= 8, codes
+    assert codes[-1] == 429 and 3 + len(codes) - 1 <= 8, codes
+    assert get((p.a, p.b)[len(codes) % 2], path,
+               bearer(key)).status_code == 429
     # its expiry, with no write in between: 2 s from now
     key = new_key(p.a, org, "ping")
     p.redis.hset("postern:apikey:" + key_id(key), "expires",
