@@ -18,7 +18,6 @@ cookies and keys against a warm cache.  Cache-specific names (config keys
 and metrics) are the ones of docs/redis.md's "Session cache" section.
 """
 import hashlib
-import json
 import random
 import re
 import threading
@@ -36,7 +35,7 @@ from gwproc import LAUNCHED, Gateway, section, write_config
 from test_auth import (PASSWORD, RELAXED, add_user, assertion_claims,
                        login, login_page, make_key)
 from test_grants import bearer, get, key_id, new_key, new_share
-from test_mfa import enrol
+from test_mfa import csrf_of, enrol, page, post
 from test_routes import member, new_org
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -171,7 +170,8 @@ def pair(tmp_path_factory, tls_cert, upstream, postern_bin):
     base = tmp_path_factory.mktemp("sesscache")
     proc, addr = start_redis(base)
     since = len(LAUNCHED)
-    p = Pair(base, tls_cert, upstream, addr)
+    p = Pair(base, tls_cert, upstream, addr,
+             sessions={"max_per_user": 2})
     mine = LAUNCHED[since:]
     del LAUNCHED[since:]
     for gw in (p.a, p.b):       # a cache that is there is in force first
@@ -223,6 +223,11 @@ def sign_in(gw, email):
 
 def cookie_header(value):
     return {"Cookie": "%s=%s" % (COOKIE, value)}
+
+
+def cookie_value(cred):
+    """The session cookie's value in <cred>'s headers."""
+    return cred.headers["Cookie"].split("=", 1)[1]
 
 
 def session_key(cookie):
@@ -397,6 +402,30 @@ def logout_on_a(p, s):
     assert r.status_code == 303, r.text
 
 
+def account_case(p, action, email):
+    """The user's other session, signed out from the account page on A:
+    by a password change there, or from the list of sessions."""
+    cred, _ = session_cred(p, email)
+    _, s = session_cred(p, email)
+    r = page(s, p.a, "/.postern/account")
+    assert r.status_code == 200, r.status_code
+    token = csrf_of(r.text)
+    if action == "account-passwd":
+        new = "fresh passphrase %s" % uuid.uuid4().hex[:8]
+        form = {"password": PASSWORD, "new_password": new, "confirm": new}
+        path, code = "/.postern/account/password", 200
+    else:
+        hashes = re.findall(r'name="session" value="([0-9a-f]{64})"',
+                            r.text)
+        assert hashes == [session_key(cookie_value(cred)).rsplit(":", 1)[1]]
+        form = {"session": hashes[0]}
+        path, code = "/.postern/account/sessions/revoke", 303
+
+    def revoke():
+        assert post(s, p.a, path, form, csrf=token).status_code == code
+    return cred, revoke
+
+
 def membership_case(p, action, email):
     """A session with a role in an org, then that role lowered, raised
     (a copy of the old cookie never gains a role: it must sign in again,
@@ -445,6 +474,12 @@ def revoke_case(p, action):
         cred, _ = session_cred(p, email)
         _, s = session_cred(p, email)
         return cred, lambda: enrol(p.a, s)
+    if action == "session-limit":     # max_per_user 2: a third sign-in
+        cred, _ = session_cred(p, email)
+        session_cred(p, email)
+        return cred, lambda: session_cred(p, email)
+    if action.startswith("account-"):
+        return account_case(p, action, email)
     if action.startswith(("role-", "member-")):
         return membership_case(p, action, email)
     if action == "apikey-revoke":
@@ -461,6 +496,7 @@ def revoke_case(p, action):
 
 
 ACTIONS = ["logout", "disable", "passwd", "revoke-sessions", "revoke-all",
+           "session-limit", "account-passwd", "account-revoke",
            "2fa-enrol", "2fa-other", "role-down", "role-up", "member-remove",
            "apikey-revoke", "share-revoke"]
 REPEATS = 2
@@ -522,7 +558,7 @@ def test_change_written_in_redis_is_seen_by_b_at_once(pair, what):
     email = p.user()
     member(p.a, p.org(), email, "viewer")
     cred, _ = session_cred(p, email, "/orgs/%s/x" % p.org())
-    cookie = cred.headers["Cookie"].split("=", 1)[1]
+    cookie = cookie_value(cred)
 
     def revoke():
         cred.refused = redis_write(p, what, cookie, email)
@@ -535,7 +571,7 @@ def test_user_swapped_in_redis_is_never_served_as_the_old_one(pair):
     p = pair
     victim, other = p.user(), p.user()
     cred, _ = session_cred(p, victim)
-    cookie = cred.headers["Cookie"].split("=", 1)[1]
+    cookie = cookie_value(cred)
     conns = warm(p.b, cred)
     p.redis.hset(session_key(cookie), "user", user_id(p, other))
     for s in conns + [None]:
@@ -580,7 +616,7 @@ def test_killed_connection_flushes_the_cache(private_pair, name):
     for _ in range(3):
         email = p.user()
         cred, _ = session_cred(p, email)
-        cookie = cred.headers["Cookie"].split("=", 1)[1]
+        cookie = cookie_value(cred)
         wait_until(lambda: cache_active(p.b), what="tracking on B")
         conns = warm(p.b, cred)
         flushes = metric(p.b, FLUSHES)
@@ -820,6 +856,29 @@ def test_cache_size_zero_turns_the_cache_off(pair):
         assert get(gw, cred.path, cred.headers, s=s).status_code == 401
 
 
+def test_small_cache_evicts_and_stays_right(pair):
+    """cache_size 2 (per worker) and four sessions of two users taking
+    turns: never more entries than that, every answer the right user,
+    and a revoked one refused whether it was evicted or not."""
+    gw = pair.spawn("small", sessions={CACHE_SIZE: 2})
+    users = [pair.user() for _ in range(2)]
+    creds = [(e, session_cred(pair, e)[0]) for e in users for _ in (0, 1)]
+    conn = requests.Session()
+    hits = metric(gw, HITS)
+    for _ in range(2):
+        for email, cred in creds:
+            for _ in range(3):
+                r = get(gw, cred.path, cred.headers, s=conn)
+                assert r.status_code == 200
+                assert upstream_headers(r)["x-postern-email"] == email
+            assert 1 <= metric(gw, ENTRIES) <= 2 * 2      # 2 workers
+    assert metric(gw, HITS) >= hits + 2 * 4 * 2
+    cli(pair, "user", "revoke-sessions", users[0])
+    for email, cred in creds:
+        st = get(gw, cred.path, cred.headers, s=conn).status_code
+        assert st == (401 if email == users[0] else 200), email
+
+
 def test_cache_counts_hits_misses_and_entries(pair):
     p = pair
     email = p.user()
@@ -842,7 +901,7 @@ def test_cache_counts_hits_misses_and_entries(pair):
 def test_unknown_and_forged_cookies_are_refused_from_a_warm_cache(pair):
     p = pair
     cred, _ = session_cred(p, p.user())
-    cookie = cred.headers["Cookie"].split("=", 1)[1]
+    cookie = cookie_value(cred)
     conns = warm(p.b, cred)
     flip = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
     forged = [
