@@ -34,7 +34,8 @@ import requests
 import urllib3
 
 from conftest import run_postern, start_redis, stop
-from gwproc import LAUNCHED, Gateway, section, write_config
+from gwproc import (LAUNCHED, Gateway, read_head, section, tls_socket,
+                    write_config)
 from test_auth import (PASSWORD, RELAXED, add_user, assertion_claims,
                        login, login_page, make_key)
 from test_grants import bearer, key_id, new_key, new_share
@@ -78,6 +79,8 @@ ROUTES = """\
     - path: /invoices/{id}/pay
       auth: [share]
     - path: /app/**
+      authenticated: true
+    - path: /ws
       authenticated: true
 """
 
@@ -175,7 +178,7 @@ def pair(tmp_path_factory, tls_cert, upstream, postern_bin):
     proc, addr = start_redis(base)
     since = len(LAUNCHED)
     p = Pair(base, tls_cert, upstream, addr,
-             sessions={"max_per_user": 2})
+             sessions={"max_per_user": 2, "websocket_recheck": "1s"})
     mine = LAUNCHED[since:]
     del LAUNCHED[since:]
     for gw in (p.a, p.b):       # a cache that is there is in force first
@@ -530,11 +533,11 @@ def revoke_case(p, action, email):
     raise ValueError(action)
 
 
+REPEATS = int(os.environ.get("SESSCACHE_REPEATS", "2"))  # 20: a long hunt
 ACTIONS = ["logout", "disable", "passwd", "revoke-sessions", "revoke-all",
            "session-limit", "account-passwd", "account-revoke",
            "2fa-enrol", "2fa-other", "role-down", "role-up", "member-remove",
            "apikey-revoke", "share-revoke"]
-REPEATS = 2
 
 
 # actions after which the user cannot sign in as before, and those that
@@ -1061,3 +1064,27 @@ def test_grant_checks_still_apply_to_a_cached_grant(pair):
                ).status_code == 403
     assert get(p.b, share_path + "x", jar).status_code == 403
     assert get(p.b, "/invoices/1/pay", jar).status_code == 403
+
+
+def test_open_websocket_on_b_closes_after_revocation_on_a(pair):
+    """websocket_recheck 1s: a tunnel B opened for a session it holds
+    in its cache is closed within the recheck once A revokes it."""
+    p = pair
+    email = p.user()
+    cred, _ = session_cred(p, email)
+    warm(p.b, cred)
+    origin = "https://localhost:%d" % p.b.https_port
+    with tls_socket(p.b) as s:
+        s.sendall(("GET /ws HTTP/1.1\r\nHost: localhost:%d\r\n"
+                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\nCookie: %s=%s\r\n"
+                   "Origin: %s\r\n\r\n" % (p.b.https_port, COOKIE,
+                                             cookie_value(cred),
+                                             origin)).encode())
+        assert read_head(s.makefile("rb"))[0] == 101
+        cli(p, "user", "revoke-sessions", email)
+        t = time.monotonic()
+        s.settimeout(5)
+        assert s.recv(4096) == b""
+        assert time.monotonic() - t < 2.5
