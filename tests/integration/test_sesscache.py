@@ -6,9 +6,9 @@ headers it got).  B is made to serve a credential several times (so that
 it holds it in its cache once the cache exists: the hits counter rises),
 then the credential is revoked on A, by the real CLI or in Redis itself,
 and the very next request on B -- with no sleep -- must be refused, on
-the connections that B served it on and on a new one.  A thread keeps
-asking B on its own connection meanwhile: no request of it that started
-after the revoking command returned may be answered 200.
+the connections that B served it on and on a new one.  Two threads keep
+asking B on their own connections meanwhile: no request of theirs that
+started after the revoking command returned may be answered 200.
 
 Then what an operator does to Redis (kill the cache's invalidation
 connection, restart Redis, FLUSHDB), the idle timeout and lifetime served
@@ -399,8 +399,9 @@ def revoke_and_check(p, cred, revoke):
     conns = warm(p.b, cred)
     if hits is not None:
         assert metric(p.b, HITS) > hits, "B served it without a cache hit"
-    hammer = Hammer(p.b, cred.path, cred.headers)
-    hammer.start()
+    hammers = [Hammer(p.b, cred.path, cred.headers) for _ in range(2)]
+    for h in hammers:
+        h.start()
     revoke()
     done = time.monotonic()
     # no sleep: the next request on B must see the revocation
@@ -408,7 +409,7 @@ def revoke_and_check(p, cred, revoke):
                 for s in conns]
     statuses.append(get(p.b, cred.path, cred.headers).status_code)
     statuses.append(get(p.a, cred.path, cred.headers).status_code)
-    late = [st for t, st in hammer.stop(done) if t > done]
+    late = [st for h in hammers for t, st in h.stop(done) if t > done]
     for s in conns:
         s.close()
     assert statuses == [cred.refused] * len(statuses), statuses
@@ -995,6 +996,16 @@ def test_unknown_and_forged_cookies_are_refused_from_a_warm_cache(pair):
         r = get(p.b, cred.path, {"Cookie": "%s=%s; %s=%s" % (
             COOKIE, both[0], COOKIE, both[1])}, s=conns[0])
         assert r.status_code in (400, 401), r.status_code
+    # the cached session's secret in another credential's place, and a
+    # cached grant's in the session cookie
+    key = new_key(p.a, p.org(), "ping")
+    assert get(p.b, "/api/ping", bearer(key)).status_code == 200
+    for headers in (bearer(cookie), bearer("pk_%s_%s" % (key[3:19], cookie)),
+                    cookie_header(key), cookie_header(key[20:]),
+                    {"Cookie": "%s=%s" % (SHARE_COOKIE, cookie)}):
+        for path in (cred.path, "/api/ping"):
+            r = get(p.b, path, headers, s=conns[0])
+            assert r.status_code in (400, 401, 403), (headers, path)
     assert get(p.b, cred.path, cred.headers, s=conns[0]).status_code == 200
 
 
