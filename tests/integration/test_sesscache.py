@@ -87,7 +87,7 @@ ROUTES = """\
 OTHER_APP = """\
 app:
   name: other
-  hosts: [other.test]
+  hosts: [%s]
   upstream: http://%s:%d
   routes:
     - path: /app/**
@@ -125,14 +125,16 @@ def gw_extra(base, sessions=None, assertion=None):
             "roles: [owner, admin, member, viewer]\n")
 
 
-def start_gw(base, name, tls_cert, upstream, redis_addr, workers=2, **kw):
-    """One gateway in <base>/<name> with gw_extra(base, **kw)."""
+def start_gw(base, name, tls_cert, upstream, redis_addr, workers=2,
+             hosts=("localhost", "127.0.0.1"), other="other.test", **kw):
+    """One gateway in <base>/<name> with gw_extra(base, **kw): app demo
+    on <hosts>, app other on host <other>."""
     d = base / name
     d.mkdir(exist_ok=True)
     cfg, ports = write_config(
         d, tls_cert, upstream, redis_addr, gw_extra(base, **kw),
-        app_extra=ROUTES, protect=None, workers=workers,
-        more_apps=[("other.yaml", OTHER_APP % upstream)])
+        app_extra=ROUTES, protect=None, workers=workers, hosts=hosts,
+        more_apps=[("other.yaml", OTHER_APP % ((other,) + upstream))])
     gw = Gateway(cfg, d / "postern.log", ports, wait=("https", "http"))
     gw.name = name.upper()
     return gw
@@ -944,6 +946,33 @@ def test_new_signing_key_is_used_at_once_after_reload(pair):
         kid = jwt.get_unverified_header(token)["kid"]
         assert kid != old[0]
         assert assertion_claims(gw, token)["sub"]
+
+
+def test_assertion_is_keyed_by_app_with_a_shared_cookie_domain(pair):
+    """sessions.cookie_domain: one session on a.example.test (app demo)
+    and b.example.test (app other), requests alternating on one
+    connection: each assertion's aud is the app it went to, and none is
+    sent to both."""
+    gw = pair.spawn("domain", hosts=("a.example.test",),
+                    other="b.example.test",
+                    sessions={"cookie_domain": "example.test"})
+    email = pair.user()
+    host_a = "a.example.test:%d" % gw.https_port
+    s = client()
+    s.headers["Host"] = host_a          # the sign-in's requests
+    _, r = login(gw, email, s=s, origin="https://" + host_a)
+    assert r.status_code == 303, r.text
+    jar = {"Cookie": "__Secure-postern=" + r.cookies["__Secure-postern"]}
+    apps = {}
+    for n in range(12):
+        app, host = [("demo", "a"), ("other", "b")][n % 2]
+        r = get(gw, "/app/x", jar, s=s,
+                host="%s.example.test:%d" % (host, gw.https_port))
+        claims = jwt.decode(assertion_of(r),
+                            options={"verify_signature": False})
+        assert claims["aud"] == app and claims["email"] == email
+        apps.setdefault(claims["jti"], set()).add(app)
+    assert all(len(v) == 1 for v in apps.values()), apps
 
 
 # ---- the cache turned off -----------------------------------------------
