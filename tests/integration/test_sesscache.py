@@ -941,11 +941,16 @@ def test_new_signing_key_is_used_at_once_after_reload(pair):
                                           newkey, pair.base /
                                           "assertion.pem")))
     gw.reload()
+    new = set()
     for s in (conn, None, conn):
         token = assertion_of(get(gw, cred.path, cred.headers, s=s))
-        kid = jwt.get_unverified_header(token)["kid"]
-        assert kid != old[0]
+        new.add(jwt.get_unverified_header(token)["kid"])
         assert assertion_claims(gw, token)["sub"]
+    assert len(new) == 1 and old[0] not in new, (old, new)
+    # the old key is still published (assertions in flight verify), and
+    # signs nothing any more
+    jwks = get(gw, "/.postern/jwks.json").json()
+    assert {k["kid"] for k in jwks["keys"]} == new | {old[0]}
 
 
 def test_assertion_is_keyed_by_app_with_a_shared_cookie_domain(pair):
