@@ -716,7 +716,7 @@ def test_killed_connection_flushes_the_cache(private_pair, name):
         assert get(p.a, cred.path, cred.headers).status_code == 401
         wait_until(lambda: set(get(p.b, cred.path, cred.headers, s=s)
                                .status_code for s in conns) == {401},
-                   what="reconnection")
+                   what="401 on every connection once B is back")
         wait_until(lambda: metric(p.b, FLUSHES) > flushes,
                    what="flush counted")
     # back: active again, and a session is served from the cache again
@@ -798,7 +798,8 @@ def test_idle_timeout_lifetime_and_assertion_expiry(private_pair):
     refused on both 0.3 s after 1x (all well within their lifetime).  L
     is used on B every 100 ms until its lifetime ends: never served past
     it.  Every assertion the upstream got was unexpired and, by its own
-    iat and exp, in the first half of its lifetime (reuse_percent 50)."""
+    iat and exp, in the first half of its lifetime (reuse_percent 50;
+    the next test holds an entry long enough to reuse them)."""
     p = private_pair(sessions={"idle_timeout": "%dms" % (IDLE * 1000),
                                "lifetime": "%ds" % LIFETIME},
                      assertion={"ttl": "%ds" % TTL})
@@ -903,6 +904,32 @@ def test_reused_assertions_verify_and_are_keyed_by_session_org_role(pair):
     assert len(by_jti) <= 2 * 6, len(by_jti)
     assert reused is not None
     assert metric(p.b, REUSED) >= reused + rounds - 2 * 6
+
+
+def test_reused_assertion_never_arrives_expired_or_past_half_life(pair):
+    """assertion.ttl 2s with the default reuse (50%) and the default idle
+    timeout (the session's entry lives long): for 4.5 s, each assertion
+    B sends is unexpired on arrival with, by its own iat and exp, at least
+    half its lifetime left, and most of them are reused."""
+    gw = pair.spawn("ttl2", assertion={"ttl": "%ds" % TTL})
+    cred, _ = session_cred(pair, pair.user())
+    conn = client()
+    jtis = set()
+    n = 0
+    end = time.time() + 4.5
+    while time.time() < end:
+        token = assertion_of(get(gw, cred.path, cred.headers, s=conn))
+        got = time.time()
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == TTL
+        assert claims["exp"] - got >= TTL / 2 - 0.25, (
+            "%.2fs of %ds left on arrival" % (claims["exp"] - got, TTL))
+        jtis.add(claims["jti"])
+        n += 1
+        time.sleep(0.03)
+    assert n >= 30
+    # about one a second (+1 per worker the connection did not use)
+    assert len(jtis) <= 4.5 / (TTL / 2) + 3, (len(jtis), n)
 
 
 def test_per_request_assertions_each_have_their_own_jti(pair):
