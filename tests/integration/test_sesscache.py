@@ -559,6 +559,31 @@ def test_revocation_on_a_is_seen_by_b_at_once(pair, action):
         revoke_and_check(pair, cred, revoke)
 
 
+def test_revocation_racing_lookups_in_flight(pair):
+    """One worker with room for one session, and two sessions taking
+    turns on it: most requests of the victim's are a lookup in Redis,
+    so some may be in flight when its deletion lands.  A reply Redis read
+    before the deletion but delivered after its report must not be
+    cached: no request that started after the DEL returned is served.
+    (A race: each round has a small chance to hit the window.)"""
+    gw = pair.spawn("race", workers=1, sessions={CACHE_SIZE: 1})
+    filler, _ = session_cred(pair, pair.user())
+    email = pair.user()
+    for _ in range(10 * REPEATS):
+        cred, _ = session_cred(pair, email)
+        hammers = [Hammer(gw, c.path, c.headers)
+                   for c in (cred, filler, cred, filler)]
+        for h in hammers:
+            h.start()
+        time.sleep(0.03)
+        pair.redis.delete(session_key(cookie_value(cred)))
+        done = time.monotonic()
+        late = [[st for t, st in h.stop(done) if t > done]
+                for h in hammers]
+        assert late[0] + late[2] == [401] * len(late[0] + late[2]), late
+        assert set(late[1] + late[3]) == {200}
+
+
 # ---- written straight into Redis -----------------------------------------
 
 def user_id(p, email):
