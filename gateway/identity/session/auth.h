@@ -1,9 +1,10 @@
 /*
  * Authentication on the request path: who is making a request (the
- * session cookie checked against Redis), what happens when nobody is
- * (browsers go to the sign-in page, other clients get 401), the sign-in
- * and sign-out endpoints under /.postern/, and the identity headers and
- * signed assertion that go upstream.  Everything that waits (Redis, the
+ * session cookie checked in the worker's session cache or in Redis), what
+ * happens when nobody is (browsers go to the sign-in page, other clients
+ * get 401), the sign-in and sign-out endpoints under /.postern/, and the
+ * identity headers and signed assertion that go upstream.  Everything
+ * that waits (Redis, the
  * password hash) pauses the request (CLIENT_DECIDE) and resumes it from the
  * reply; a client that closes meanwhile unlinks itself with auth_detach().
  */
