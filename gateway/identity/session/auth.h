@@ -4,9 +4,9 @@
  * happens when nobody is (browsers go to the sign-in page, other clients
  * get 401), the sign-in and sign-out endpoints under /.postern/, and the
  * identity headers and signed assertion that go upstream.  Everything
- * that waits (Redis, the
- * password hash) pauses the request (CLIENT_DECIDE) and resumes it from the
- * reply; a client that closes meanwhile unlinks itself with auth_detach().
+ * that waits (Redis, the password hash) pauses the request (CLIENT_DECIDE)
+ * and resumes it from the reply; a client that closes meanwhile unlinks
+ * itself with auth_detach().
  */
 #ifndef POSTERN_AUTH_H
 #define POSTERN_AUTH_H
