@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Summarise scripts/bench's wrk runs.
+
+usage: bench_report.py RESULTS
+
+RESULTS has one line per wrk run, the repetitions interleaved:
+  label rps p50ms p99ms non2xx requests seconds proxy-cpu-s redis-cpu-s
+  redis-commands redis-scripts
+(proxy-cpu-s: utime+stime of the proxy under test over the run, from
+/proc/PID/stat; redis-*: deltas of Redis' INFO used_cpu_sys+used_cpu_user
+and commandstats over the run, the INFO calls themselves left out).
+
+Prints the median of each target's repetitions, the ratios Postern/nginx
+(median and range of the per-repetition ratios), CPU per request signed-in
+against public, and what Redis spent per signed-in request.
+"""
+import statistics
+import sys
+
+
+def load(path):
+    rows = {}
+    for line in open(path):
+        f = line.split()
+        rows.setdefault(f[0], []).append({
+            "rps": float(f[1]), "p50": float(f[2]), "p99": float(f[3]),
+            "bad": int(f[4]), "n": int(f[5]), "secs": float(f[6]),
+            "cpu": float(f[7]), "rcpu": float(f[8]), "rcmds": int(f[9]),
+            "rscripts": int(f[10])})
+    return rows
+
+
+def med(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def us_per_req(r):
+    return r["cpu"] * 1e6 / r["n"] if r["n"] else 0.0
+
+
+def table(rows):
+    print("%-19s %10s %8s %8s %8s %8s" % (
+        "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "CPU us"))
+    for k, v in rows.items():
+        print("%-19s %10.0f %8.3f %8.3f %8d %8.1f" % (
+            k, med(v, "rps"), med(v, "p50"), med(v, "p99"),
+            sum(r["bad"] for r in v),
+            statistics.median(us_per_req(r) for r in v)))
+    print("(CPU us: the proxy's utime+stime per request; for direct, the "
+          "upstream's)")
+
+
+def ratio(rows, name, label, proto):
+    """Postern/nginx per repetition (same position in the interleaving):
+    the median, and the range over the repetitions."""
+    n, p = rows.get("nginx-" + proto), rows.get(label)
+    if not n or not p:
+        return
+    bad = sum(r["bad"] for r in n) + sum(r["bad"] for r in p)
+    if bad:
+        print("ratio %s/nginx %s: NOT VALID, %d non-2xx answers"
+              % (name, proto, bad))
+        return
+    t = [b["rps"] / a["rps"] for a, b in zip(n, p)]
+    q = [b["p99"] / a["p99"] for a, b in zip(n, p)]
+    print("ratio %s/nginx %s: throughput %.2fx (%.2f-%.2f), p99 %.2fx "
+          "(%.2f-%.2f)" % (name, proto, statistics.median(t), min(t),
+                           max(t), statistics.median(q), min(q), max(q)))
+
+
+def cpu_ratio(rows, workers, proto):
+    """CPU per signed-in request over CPU per public request, same
+    gateway shape, per repetition."""
+    pub = rows.get("postern%s-%s" % (workers, proto))
+    auth = rows.get("postern%s-auth-%s" % (workers, proto))
+    nginx = rows.get("nginx-" + proto)
+    if not pub or not auth:
+        return
+    r = [us_per_req(b) / us_per_req(a) for a, b in zip(pub, auth)
+         if us_per_req(a) > 0]
+    line = "CPU per request, postern%s %s: public %.1f us, signed-in %.1f us" \
+        % (workers, proto, statistics.median(us_per_req(x) for x in pub),
+           statistics.median(us_per_req(x) for x in auth))
+    if nginx:
+        line += ", nginx %.1f us" % statistics.median(
+            us_per_req(x) for x in nginx)
+    if r:
+        line += "; signed-in/public %.2fx (%.2f-%.2f)" % (
+            statistics.median(r), min(r), max(r))
+    print(line)
+
+
+def redis(rows, label):
+    """Redis' CPU and commands over the signed-in runs of <label>."""
+    v = rows.get(label)
+    if not v:
+        return
+    per10k = [r["rcpu"] * 1e3 / r["n"] * 1e4 for r in v if r["n"]]
+    core = [r["rcpu"] / r["secs"] * 100 for r in v if r["secs"]]
+    cmds = [r["rcmds"] / r["n"] for r in v if r["n"]]
+    scripts = [r["rscripts"] / r["n"] for r in v if r["n"]]
+    print("redis during %s: %.1f ms CPU per 10k signed-in requests "
+          "(%.1f-%.1f), %.1f%% of a core at %.0f req/s; %.2f commands per "
+          "request (%.2f of them scripts, each counted once and with every "
+          "command it runs)" % (
+              label, statistics.median(per10k), min(per10k), max(per10k),
+              statistics.median(core), med(v, "rps"),
+              statistics.median(cmds), statistics.median(scripts)))
+
+
+def main():
+    rows = load(sys.argv[1])
+    table(rows)
+    for proto in ("http", "tls"):
+        ratio(rows, "postern(1 worker)", "postern1-" + proto, proto)
+        ratio(rows, "postern(auto)", "posternN-" + proto, proto)
+        ratio(rows, "postern(1 worker, signed-in session)",
+              "postern1-auth-" + proto, proto)
+        ratio(rows, "postern(auto, signed-in session)",
+              "posternN-auth-" + proto, proto)
+    for proto in ("http", "tls"):
+        cpu_ratio(rows, "1", proto)
+        cpu_ratio(rows, "N", proto)
+    for label in ("postern1-auth-http", "postern1-auth-tls",
+                  "posternN-auth-http", "posternN-auth-tls"):
+        redis(rows, label)
+
+
+if __name__ == "__main__":
+    main()
