@@ -2,6 +2,7 @@
 """Summarise scripts/bench's wrk runs.
 
 usage: bench_report.py RESULTS
+       bench_report.py --syscalls LABEL PERF_CSV REQUESTS
 
 RESULTS has one line per wrk run, the repetitions interleaved:
   label rps p50ms p99ms non2xx requests seconds proxy-cpu-s redis-cpu-s
@@ -13,6 +14,10 @@ and commandstats over the run, the INFO calls themselves left out).
 Prints the median of each target's repetitions, the ratios Postern/nginx
 (median and range of the per-repetition ratios), CPU per request signed-in
 against public, and what Redis spent per signed-in request.
+
+With --syscalls: one line for LABEL, the system calls per request counted
+in PERF_CSV (`perf stat -x,` of raw_syscalls:sys_enter and some
+syscalls:sys_enter_NAME tracepoints) over REQUESTS requests.
 """
 import statistics
 import sys
@@ -108,7 +113,31 @@ def redis(rows, label):
               statistics.median(cmds), statistics.median(scripts)))
 
 
+def syscalls(label, path, requests):
+    """System calls per request: the total, then each named one that
+    occurs at least once per 100 requests."""
+    total, each = 0, {}
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) < 3 or not f[0].isdigit():
+            continue
+        if f[2] == "raw_syscalls:sys_enter":
+            total = int(f[0])
+        elif f[2].startswith("syscalls:sys_enter_"):
+            each[f[2][len("syscalls:sys_enter_"):]] = int(f[0])
+    n = max(1, requests)
+    parts = ["%s %.2f" % (k, v / n) for k, v in
+             sorted(each.items(), key=lambda kv: -kv[1]) if v * 100 >= n]
+    other = total - sum(each.values())
+    if other * 100 >= n:
+        parts.append("other %.2f" % (other / n))
+    print("%-19s %6.2f  (%s)" % (label, total / n, ", ".join(parts)))
+
+
 def main():
+    if sys.argv[1] == "--syscalls":
+        syscalls(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
     rows = load(sys.argv[1])
     table(rows)
     for proto in ("http", "tls"):
