@@ -3,6 +3,7 @@
 
 usage: bench_report.py RESULTS
        bench_report.py --syscalls LABEL PERF_CSV REQUESTS
+       bench_report.py --redis-clients INFO CLIENT_LIST
 
 RESULTS has one line per wrk run, the repetitions interleaved:
   label rps p50ms p99ms non2xx requests seconds proxy-cpu-s redis-cpu-s
@@ -18,6 +19,9 @@ against public, and what Redis spent per signed-in request.
 With --syscalls: one line for LABEL, the system calls per request counted
 in PERF_CSV (`perf stat -x,` of raw_syscalls:sys_enter and some
 syscalls:sys_enter_NAME tracepoints) over REQUESTS requests.
+
+With --redis-clients: what Redis holds for its clients (CLIENT LIST, the
+one listing left out) and INFO's client-side caching (tracking) figures.
 """
 import statistics
 import sys
@@ -134,9 +138,36 @@ def syscalls(label, path, requests):
     print("%-19s %6.2f  (%s)" % (label, total / n, ", ".join(parts)))
 
 
+def redis_clients(info_path, list_path):
+    """One line: the connections by kind and their memory, then tracking."""
+    kinds = {}
+    for line in open(list_path):
+        c = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if not c or c.get("cmd") == "client|list":
+            continue
+        flags = c.get("flags", "N")
+        kind = ("subscriber" if "P" in flags else
+                "tracking" if "t" in flags else "plain")
+        kinds.setdefault(kind, []).append(int(c.get("tot-mem", 0)))
+    info = {}
+    for line in open(info_path):
+        k, _, v = line.strip().partition(":")
+        info[k] = v
+    parts = ["%d %s (%.1f KiB each)" % (len(v), k, sum(v) / len(v) / 1024)
+             for k, v in sorted(kinds.items())]
+    print("redis connections after the runs: %s; tracking: %s clients, "
+          "%s keys, %s prefixes" % (
+              ", ".join(parts) or "none", info.get("tracking_clients", "?"),
+              info.get("tracking_total_keys", "?"),
+              info.get("tracking_total_prefixes", "?")))
+
+
 def main():
     if sys.argv[1] == "--syscalls":
         syscalls(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    if sys.argv[1] == "--redis-clients":
+        redis_clients(sys.argv[2], sys.argv[3])
         return
     rows = load(sys.argv[1])
     table(rows)
