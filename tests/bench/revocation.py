@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Revocation latency between two gateways on one Redis.
 
-usage: revocation.py [--tries N] [--upstream URL] [--keep DIR] POSTERN_BIN
+usage: revocation.py [--tries N] [--upstream URL] [--config-extra FILE]
+                     [--keep DIR] POSTERN_BIN
 
 Two gateways, A and B (one worker each, the same Redis, secret_file and
 assertion key, one protected app), and for each try: sign in on A (the real
@@ -23,8 +24,9 @@ max per command and overall, and the stale count.  Not a test, but it exits
 something does not start.
 
 A Redis of its own; the upstream is --upstream, or scripts/demo-upstream.py
-on a free port.  Python's standard library and requests (Debian's
-python3-requests).
+on a free port.  --config-extra: YAML appended to both gateways' configs
+(top-level keys this script does not write: sessions:, for one).  Python's
+standard library and requests (Debian's python3-requests).
 """
 import argparse
 import http.client
@@ -59,8 +61,9 @@ KINDS = ("logout", "revoke-sessions", "disable", "passwd", "revoke-all")
 class Bench:
     """The processes and files of one run, under <d>."""
 
-    def __init__(self, binary, d):
+    def __init__(self, binary, d, extra=""):
         self.bin, self.d, self.procs, self.ports = binary, d, [], {}
+        self.extra = extra
         self.password = "revocation bench %s" % secrets.token_hex(8)
         self.a = self.b = None
 
@@ -117,7 +120,7 @@ class Bench:
                     self.d, "assertion.pem")}) +
                 # one account signs in again and again
                 "rate_limits:\n  classes:\n    login: {limit: 1000000, "
-                "period: 1m, account_limit: 1000000}\n"))
+                "period: 1m, account_limit: 1000000}\n" + self.extra))
         return cfg
 
     def cli(self, *args, stdin=None):
@@ -282,6 +285,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tries", type=int, default=200)
     ap.add_argument("--upstream", help="the app's upstream URL")
+    ap.add_argument("--config-extra", metavar="FILE",
+                    help="YAML appended to both gateways' configs")
     ap.add_argument("--keep", help="work in DIR and keep it (logs)")
     ap.add_argument("binary")
     args = ap.parse_args()
@@ -290,7 +295,11 @@ def main():
         os.makedirs(d, exist_ok=True)
     out = {k: [] for k in KINDS}
     out.update(rtt=[], stale={}, other=0)
-    bench = Bench(os.path.abspath(args.binary), d)
+    extra = ""
+    if args.config_extra:
+        with open(args.config_extra) as f:
+            extra = f.read()
+    bench = Bench(os.path.abspath(args.binary), d, extra)
     try:
         try:
             bench.start(args.upstream)
