@@ -148,6 +148,8 @@ def redis_clients(info_path, list_path):
         flags = c.get("flags", "N")
         kind = ("subscriber" if "P" in flags else
                 "tracking" if "t" in flags else "plain")
+        if c.get("name"):
+            kind += " " + c["name"]
         kinds.setdefault(kind, []).append(int(c.get("tot-mem", 0)))
     info = {}
     for line in open(info_path):
