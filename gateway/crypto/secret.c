@@ -328,7 +328,8 @@ secret_load(const char *path, struct secret_keys *k, char *err,
 	    k->csrf) == -1 ||
 	    secret_derive(buf, (size_t)n, "postern totp v1", k->totp) == -1 ||
 	    secret_derive(buf, (size_t)n, "postern token v1", k->token) == -1 ||
-	    secret_derive(buf, (size_t)n, "postern seal v1", k->seal) == -1)
+	    secret_derive(buf, (size_t)n, "postern seal v1", k->seal) == -1 ||
+	    secret_derive(buf, (size_t)n, "postern acme key", k->acme) == -1)
 		(void)snprintf(err, errlen, "%s: key derivation failed", path);
 	else
 		k->present = 1, rc = 0;

@@ -16,6 +16,7 @@ struct secret_keys {
 	unsigned char	totp[SECRET_KEY_LEN];	/* AES-256-GCM of TOTP seeds */
 	unsigned char	token[SECRET_KEY_LEN];	/* MACs of other tokens */
 	unsigned char	seal[SECRET_KEY_LEN];	/* sealed config values */
+	unsigned char	acme[SECRET_KEY_LEN];	/* sealed ACME keys (seal.h) */
 };
 
 /*

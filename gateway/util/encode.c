@@ -40,6 +40,33 @@ encode_b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
 	return (int)o;
 }
 
+long
+encode_b64url_decode(const char *in, size_t len, unsigned char *out,
+    size_t size)
+{
+	unsigned int	 acc = 0, bits = 0;
+	size_t		 i, o = 0;
+	const char	*p;
+
+	for (i = 0; i < len; i++) {
+		if (in[i] == '\0' ||
+		    (p = strchr(encode_b64url_chars, in[i])) == NULL)
+			return -1;
+		acc = ((acc << 6) | (unsigned int)(p - encode_b64url_chars)) &
+		    0x3fff;
+		bits += 6;
+		if (bits >= 8) {
+			if (o == size)
+				return -1;
+			out[o++] = (unsigned char)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
+		return -1;
+	return (long)o;
+}
+
 void
 encode_hex(const unsigned char *in, size_t n, char *out)
 {

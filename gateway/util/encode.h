@@ -22,6 +22,15 @@ extern const char encode_b64url_chars[];
  */
 int	encode_b64url(const unsigned char *in, size_t n, char *out,
 	    size_t outlen);
+/*
+ * Decode the <len> characters of unpadded base64url at <in> into <out>
+ * (<size> bytes).  Only the canonical encoding is accepted (RFC 4648
+ * §3.5: no character outside the alphabet, no dangling last character, no
+ * non-zero pad bits), so no two strings decode to the same bytes.  Returns
+ * the byte count, or -1 if malformed or longer than <size>.
+ */
+long	encode_b64url_decode(const char *in, size_t len, unsigned char *out,
+	    size_t size);
 /* The hex digits by value, lower and upper case ("0123456789abcdef"). */
 extern const char encode_hex_lower[];
 extern const char encode_hex_upper[];

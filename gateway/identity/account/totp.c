@@ -12,12 +12,9 @@
 #include <openssl/rand.h>
 
 #include "encode.h"
-#include "secret.h"
+#include "seal.h"
 #include "totp.h"
 
-#define TOTP_NONCE	12	/* AES-GCM's 96-bit IV (NIST SP 800-38D) */
-#define TOTP_TAG	16
-#define TOTP_SEALED	(TOTP_NONCE + TOTP_SEAL_MAX + TOTP_TAG)
 
 static const char totp_b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -246,51 +243,17 @@ int
 totp_seal(const unsigned char *key, const char *user,
     const unsigned char *secret, size_t len, char *out, size_t size)
 {
-	unsigned char	buf[TOTP_SEALED];
-	int		rc = -1;
-
-	if (size > 0)
-		out[0] = '\0';
-	if (*user == '\0' || len == 0 || len > TOTP_SEAL_MAX ||
-	    size < 3 + ENCODE_B64URL_LEN(TOTP_NONCE + len + TOTP_TAG) + 1)
-		return -1;
-	if (RAND_bytes(buf, TOTP_NONCE) == 1 &&
-	    secret_gcm(1, key, buf, user, strlen(user), secret, len,
-	    buf + TOTP_NONCE, buf + TOTP_NONCE + len) == 0) {
-		memcpy(out, "v1.", 3);
-		if (encode_b64url(buf, TOTP_NONCE + len + TOTP_TAG, out + 3,
-		    size - 3) > 0)
-			rc = 0;
-		else
+	if (len > TOTP_SEAL_MAX) {
+		if (size > 0)
 			out[0] = '\0';
+		return -1;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return rc;
+	return seal_box(key, user, secret, len, out, size);
 }
 
 int
 totp_open(const unsigned char *key, const char *user, const char *sealed,
     unsigned char *out, size_t size, size_t *len)
 {
-	unsigned char	buf[TOTP_SEALED];
-	long		n;
-	size_t		clen;
-	int		rc = -1;
-
-	if (*user == '\0' || strncmp(sealed, "v1.", 3) != 0 ||
-	    strlen(sealed + 3) > ENCODE_B64URL_LEN(sizeof(buf)) ||
-	    (n = totp_decode(sealed + 3, encode_b64url_chars, 6, "", buf,
-	    sizeof(buf))) < TOTP_NONCE + 1 + TOTP_TAG)
-		goto out;
-	clen = (size_t)n - TOTP_NONCE - TOTP_TAG;
-	if (clen <= size && secret_gcm(0, key, buf, user, strlen(user),
-	    buf + TOTP_NONCE, clen, out, buf + TOTP_NONCE + clen) == 0) {
-		*len = clen;
-		rc = 0;
-	}
-out:
-	if (rc == -1)
-		OPENSSL_cleanse(out, size);	/* no unauthenticated bytes */
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return rc;
+	return seal_open(key, user, sealed, out, size, len);
 }
