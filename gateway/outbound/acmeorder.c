@@ -1,0 +1,363 @@
+/*
+ * One ACME order for the host the driver holds the lock of (see acme.h,
+ * acme-int.h): newOrder, each authorization with the first configured
+ * challenge type the CA offers, polling with Retry-After, finalize with a
+ * CSR, polling the order, and the download of the chain.  Every failure
+ * ends in acme_fail() with the CA's problem document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "acme.h"
+#include "acme-int.h"
+#include "acmecsr.h"
+#include "config.h"
+#include "encode.h"
+#include "log.h"
+
+#define ACME_POLLS		30	/* answers "pending" before giving up */
+#define ACME_POLL_MS		1000	/* without Retry-After */
+#define ACME_POLL_MAX_MS	30000	/* a larger Retry-After is cut */
+
+static void	acme_authz_next(struct acme *);
+static void	acme_authz_fetch(struct acme *);
+static void	acme_order_fetch(struct acme *);
+
+void
+acme_order_clear(struct acme *a)
+{
+	acme_order_free(&a->order);
+	acme_authz_free(&a->authz);
+	free(a->order_url);
+	a->order_url = NULL;
+	EVP_PKEY_free(a->ckey);
+	a->ckey = NULL;
+	a->authz_i = 0;
+	a->polls = 0;
+	a->accept = NULL;
+}
+
+/* Fail the order with the answer <r> of <step>. */
+static void
+acme_order_failed(struct acme *a, const char *step, const struct acme_resp *r)
+{
+	char	why[600];
+
+	if (r->status == 0)
+		(void)snprintf(why, sizeof(why), "%s: %s", step, r->prob.type);
+	else if (r->prob.type[0] != '\0' || r->prob.detail[0] != '\0')
+		(void)snprintf(why, sizeof(why), "%s: %s: %s (HTTP %ld)", step,
+		    r->prob.type, r->prob.detail, r->status);
+	else
+		(void)snprintf(why, sizeof(why), "%s: HTTP %ld", step,
+		    r->status);
+	acme_fail(a, why);
+}
+
+/* Wait as the CA asks (bounded), at most ACME_POLLS times, then <fn>. */
+static void
+acme_poll(struct acme *a, const struct acme_resp *r, const char *what,
+    acme_step fn)
+{
+	uint64_t	ms = ACME_POLL_MS;
+	char		why[128];
+
+	if (++a->polls > ACME_POLLS) {
+		(void)snprintf(why, sizeof(why), "%s: still not done after %d "
+		    "polls", what, ACME_POLLS);
+		acme_fail(a, why);
+		return;
+	}
+	if (r->retry_after >= 0)
+		ms = (uint64_t)r->retry_after * 1000;
+	if (ms > ACME_POLL_MAX_MS)
+		ms = ACME_POLL_MAX_MS;
+	if (ms == 0)
+		ms = 200;
+	acme_after(a, ms, fn);
+}
+
+/* ---- download ---- */
+
+static void
+acme_on_chain(struct acme *a, const struct acme_resp *r)
+{
+	a->accept = NULL;
+	if (r->status != 200) {
+		acme_order_failed(a, "certificate", r);
+		return;
+	}
+	acme_store_cert(a, r->body, r->len);
+}
+
+static void
+acme_download(struct acme *a)
+{
+	a->accept = "Accept: application/pem-certificate-chain";
+	acme_post(a, a->order.certificate, "", acme_on_chain);
+}
+
+/* ---- finalize and the order's state ---- */
+
+/* Take order answer <r>; 0, or -1 after failing the order. */
+static int
+acme_order_take(struct acme *a, const struct acme_resp *r, const char *step)
+{
+	char	why[300], msg[400];
+
+	acme_order_free(&a->order);
+	if (r->status != 200 && r->status != 201) {
+		acme_order_failed(a, step, r);
+		return -1;
+	}
+	if (acme_parse_order(r->body, r->len, &a->order, why,
+	    sizeof(why)) == -1) {
+		(void)snprintf(msg, sizeof(msg), "%s: %s", step, why);
+		acme_fail(a, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+acme_on_order_state(struct acme *a, const struct acme_resp *r)
+{
+	if (acme_order_take(a, r, "order") == -1)
+		return;
+	switch (a->order.status) {
+	case ACME_ST_VALID:
+		acme_download(a);
+		break;
+	case ACME_ST_PROCESSING:
+	case ACME_ST_READY:
+		acme_poll(a, r, "order", acme_order_fetch);
+		break;
+	default:
+		acme_fail(a, "order: the CA marked the order invalid");
+		break;
+	}
+}
+
+static void
+acme_order_fetch(struct acme *a)
+{
+	acme_post(a, a->order_url, "", acme_on_order_state);
+}
+
+static void
+acme_finalize(struct acme *a)
+{
+	unsigned char	*der = NULL;
+	size_t		 len = 0;
+	char		*b64 = NULL, *payload = NULL;
+	json_t		*o = NULL;
+
+	EVP_PKEY_free(a->ckey);
+	a->ckey = acmecsr_key_new(a->cfg->acme->key_type == ACME_KEY_RSA2048);
+	if (a->ckey != NULL && acmecsr_make(a->ckey, acme_host(a), &der,
+	    &len) == 0 && (b64 = malloc(ENCODE_B64URL_LEN(len) + 1)) != NULL &&
+	    encode_b64url(der, len, b64, ENCODE_B64URL_LEN(len) + 1) > 0 &&
+	    (o = json_pack("{s:s}", "csr", b64)) != NULL)
+		payload = json_dumps(o, JSON_COMPACT);
+	OPENSSL_free(der);
+	free(b64);
+	json_decref(o);
+	if (payload == NULL) {
+		acme_fail(a, "finalize: cannot make the key or the CSR");
+		return;
+	}
+	a->polls = 0;
+	acme_post(a, a->order.finalize, payload, acme_on_order_state);
+	free(payload);
+}
+
+/* ---- authorizations ---- */
+
+/* The first challenge of <az> of a type acme.challenges lists. */
+static const struct acme_chal *
+acme_pick(const struct acme *a, const struct acme_authz *az)
+{
+	static const char *const names[] = { "http-01", "tls-alpn-01" };
+	const struct config_acme *c = a->cfg->acme;
+	size_t		 i, j;
+
+	for (i = 0; i < c->nchallenges; i++) {
+		if (c->challenges[i] != ACME_HTTP01)
+			continue;	/* TLS-ALPN-01: not in this version */
+		for (j = 0; j < az->nchal; j++)
+			if (strcmp(az->chal[j].type, names[c->challenges[i]]) ==
+			    0 && az->chal[j].token[0] != '\0')
+				return &az->chal[j];
+	}
+	return NULL;
+}
+
+/* Take authorization answer <r>; 0, or -1 after failing the order. */
+static int
+acme_authz_take(struct acme *a, const struct acme_resp *r)
+{
+	char	why[300], msg[600];
+
+	acme_authz_free(&a->authz);
+	if (r->status != 200) {
+		acme_order_failed(a, "authorization", r);
+		return -1;
+	}
+	if (acme_parse_authz(r->body, r->len, &a->authz, why,
+	    sizeof(why)) == -1) {
+		(void)snprintf(msg, sizeof(msg), "authorization: %s", why);
+		acme_fail(a, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+acme_on_authz_state(struct acme *a, const struct acme_resp *r)
+{
+	char	msg[600];
+
+	if (acme_authz_take(a, r) == -1)
+		return;
+	switch (a->authz.status) {
+	case ACME_ST_VALID:
+		a->authz_i++;
+		acme_authz_next(a);
+		break;
+	case ACME_ST_PENDING:
+	case ACME_ST_PROCESSING:
+		acme_poll(a, r, "authorization", acme_authz_fetch);
+		break;
+	default:
+		(void)snprintf(msg, sizeof(msg), "challenge failed: %s",
+		    a->authz.error[0] != '\0' ? a->authz.error :
+		    "the CA marked the authorization invalid");
+		acme_fail(a, msg);
+		break;
+	}
+}
+
+static void
+acme_authz_fetch(struct acme *a)
+{
+	acme_post(a, a->order.authz[a->authz_i], "", acme_on_authz_state);
+}
+
+static void
+acme_on_respond(struct acme *a, const struct acme_resp *r)
+{
+	if (r->status != 200) {
+		acme_order_failed(a, "challenge", r);
+		return;
+	}
+	a->polls = 0;
+	acme_poll(a, r, "authorization", acme_authz_fetch);
+}
+
+static void
+acme_on_http01_stored(struct acme *a, const redisReply *r, const char *err)
+{
+	const struct acme_chal *c = acme_pick(a, &a->authz);
+
+	(void)r;
+	if (err != NULL || c == NULL) {
+		acme_fail(a, "challenge: cannot store the key authorization");
+		return;
+	}
+	acme_post(a, c->url, "{}", acme_on_respond);
+}
+
+/* Answer the pending authorization: store the key authorization, then
+ * tell the CA to validate. */
+static void
+acme_respond(struct acme *a)
+{
+	const struct acme_chal *c = acme_pick(a, &a->authz);
+	char		 key[STORE_KEYLEN], ka[ACME_TOKEN_MAX + 64], ttl[24];
+	const char	*argv[5] = { "SET", key, ka, "PX", ttl };
+
+	if (c == NULL) {
+		acme_fail(a, "challenge: the CA offers none of "
+		    "acme.challenges");
+		return;
+	}
+	if (acme_keyauth(a, c->token, ka, sizeof(ka)) == -1 ||
+	    acme_key(a, key, sizeof(key), ACME_LAYOUT_HTTP01, c->token) ==
+	    -1) {
+		acme_fail(a, "challenge: token too long");
+		return;
+	}
+	(void)snprintf(ttl, sizeof(ttl), "%d", ACME_CHALLENGE_TTL);
+	acme_redis(a, acme_on_http01_stored, 5, argv, NULL);
+}
+
+static void
+acme_on_authz(struct acme *a, const struct acme_resp *r)
+{
+	if (acme_authz_take(a, r) == -1)
+		return;
+	if (a->authz.status == ACME_ST_VALID) {
+		a->authz_i++;
+		acme_authz_next(a);
+	} else if (a->authz.status == ACME_ST_PENDING)
+		acme_respond(a);
+	else
+		acme_on_authz_state(a, r);
+}
+
+static void
+acme_authz_next(struct acme *a)
+{
+	if (a->authz_i >= a->order.nauthz) {
+		acme_finalize(a);
+		return;
+	}
+	acme_post(a, a->order.authz[a->authz_i], "", acme_on_authz);
+}
+
+/* ---- newOrder ---- */
+
+static void
+acme_on_order(struct acme *a, const struct acme_resp *r)
+{
+	if (acme_order_take(a, r, "newOrder") == -1)
+		return;
+	if (r->location == NULL || (a->order_url = strdup(r->location)) ==
+	    NULL) {
+		acme_fail(a, "newOrder: no order URL");
+		return;
+	}
+	log_event(LOG_LEVEL_INFO, "acme_order", "host", acme_host(a),
+	    "order", a->order_url, NULL);
+	a->authz_i = 0;
+	if (a->order.status == ACME_ST_VALID)
+		acme_download(a);
+	else if (a->order.status == ACME_ST_READY)
+		acme_finalize(a);
+	else
+		acme_authz_next(a);
+}
+
+void
+acme_order_start(struct acme *a)
+{
+	json_t	*o;
+	char	*payload = NULL;
+
+	acme_order_clear(a);
+	o = json_pack("{s:[{s:s, s:s}]}", "identifiers", "type", "dns",
+	    "value", acme_host(a));
+	if (o != NULL)
+		payload = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (payload == NULL) {
+		acme_fail(a, "newOrder: out of memory");
+		return;
+	}
+	acme_post(a, a->dir.new_order, payload, acme_on_order);
+	free(payload);
+}
