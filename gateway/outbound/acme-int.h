@@ -49,6 +49,7 @@ struct acme {
 	char		 thumb[JWSSIGN_THUMB_SIZE];
 	struct acme_directory dir;
 	char		 nonce[256];	/* the next Replay-Nonce, or "" */
+	char		 sent[256];	/* the nonce of the request in flight */
 	/* the request in flight */
 	char		*url;
 	char		*payload;	/* JSON, "" for POST-as-GET */

@@ -26,7 +26,7 @@
 #include "secret.h"
 #include "worker.h"
 
-#define ACME_NONCE_TRIES	5	/* badNonce answers retried */
+#define ACME_NONCE_TRIES	10	/* badNonce answers retried */
 #define ACME_IDLE_CHECK		60	/* s between runs with nothing due */
 #define ACME_PEM_MAX		(64 * 1024)	/* bytes of a sealed key */
 
@@ -218,6 +218,20 @@ acme_int(const redisReply *r, const char *name)
 
 /* ---- HTTP to the CA ---- */
 
+/*
+ * Cut every copy of nonce <n> out of <detail> (CAs quote the nonce they
+ * refused): nonces stay out of logs and Redis.
+ */
+static void
+acme_scrub(char *detail, const char *n)
+{
+	size_t	 len = strlen(n);
+	char	*p;
+
+	while (len > 0 && (p = strstr(detail, n)) != NULL)
+		memmove(p, p + len, strlen(p + len) + 1);
+}
+
 /* The answer of <resp> (or the failure <err>) as <out>. */
 static void
 acme_resp_fill(struct acme *a, const struct httpc_resp *resp,
@@ -244,8 +258,11 @@ acme_resp_fill(struct acme *a, const struct httpc_resp *resp,
 	if (v != NULL && strlen(v) < sizeof(a->nonce) &&
 	    strspn(v, encode_b64url_chars) == strlen(v))
 		(void)snprintf(a->nonce, sizeof(a->nonce), "%s", v);
-	if (resp->status >= 400)
+	if (resp->status >= 400) {
 		acme_parse_problem(resp->body, resp->len, &out->prob);
+		acme_scrub(out->prob.detail, a->sent);
+		acme_scrub(out->prob.detail, a->nonce);
+	}
 }
 
 static void
@@ -346,6 +363,7 @@ acme_send(struct acme *a)
 		return;
 	}
 	body = acme_jws(a);
+	memcpy(a->sent, a->nonce, sizeof(a->sent));
 	a->nonce[0] = '\0';			/* a nonce works once */
 	if (body != NULL) {
 		acme_http(a, a->url, body);
