@@ -31,7 +31,8 @@ json_t		*jwssign_jwk(EVP_PKEY *key);
  * required members in lexicographic order, no white space) into <out>.
  * 0 or -1.
  */
-int		 jwssign_thumbprint(EVP_PKEY *key, char out[JWSSIGN_THUMB_SIZE]);
+int		 jwssign_thumbprint(EVP_PKEY *key,
+		    char out[JWSSIGN_THUMB_SIZE]);
 /*
  * The flattened JWS {protected, payload, signature} of <payload> (a JSON
  * text, or "" for an ACME POST-as-GET) under header <protected> (its

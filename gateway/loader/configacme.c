@@ -41,7 +41,7 @@ static const struct yconf_key config_acme_keys[] = {
 	{ "challenges", YAML_SEQUENCE_NODE, 0, config_on_acme_challenges, 0,
 	    0, 0 },
 	{ "key_type", YAML_SCALAR_NODE, 0, config_on_acme_key_type, 0, 0, 0 },
-	{ "eab", YAML_MAPPING_NODE, 0, config_on_acme_eab, 0, 0, 0 },
+	{ "eab", YAML_NO_NODE, 0, config_on_acme_eab, 0, 0, 0 },
 	{ "retry_min", YAML_SCALAR_NODE, 0, yconf_on_duration,
 	    ACME(retry_min), 1 * MS_SEC, MS_DAY },
 	{ "retry_max", YAML_SCALAR_NODE, 0, yconf_on_duration,
@@ -221,6 +221,13 @@ config_on_acme_key_type(struct yconf *y, yaml_node_t *n, void *obj)
 static void
 config_on_acme_eab(struct yconf *y, yaml_node_t *n, void *obj)
 {
+	if (yconf_is_null(n))
+		return;
+	if (n->type != YAML_MAPPING_NODE) {
+		yconf_error(y, n, "%s: expected null or { kid: ..., "
+		    "hmac_key_file: ... }", y->key);
+		return;
+	}
 	yconf_map(y, n, "acme.eab", config_eab_keys, NITEMS(config_eab_keys),
 	    obj);
 }

@@ -1,7 +1,8 @@
 /*
- * Shared by acme.c (the driver: runs, account, requests, nonces, Redis),
- * acmehost.c (each host: due, lock, outcome) and acmeorder.c (one order: authorizations, challenges, finalize,
- * download).  Not an API for other modules.
+ * Shared by acme.c (the driver: runs, account, requests, nonces,
+ * Redis), acmehost.c (each host: due, lock, outcome) and acmeorder.c
+ * (one order: authorizations, challenges, finalize, download).  Not an
+ * API for other modules.
  */
 #ifndef POSTERN_ACME_INT_H
 #define POSTERN_ACME_INT_H
@@ -96,8 +97,11 @@ void		 acme_store_cert(struct acme *a, const char *pem, size_t len);
 /* The key authorization of <token> into <out>; 0 or -1. */
 int		 acme_keyauth(const struct acme *a, const char *token,
 		    char *out, size_t size);
-/* A run cannot go on: log <what> failed because of <why>; retry later. */
-void		 acme_run_fail(struct acme *a, const char *what,
+/* A run cannot go on: log <reason>, the step <what> and <why>; the next
+ * run is within a minute.  acme_run_down(): reason acme_unavailable. */
+void		 acme_run_fail(struct acme *a, const char *reason,
+		    const char *what, const char *why);
+void		 acme_run_down(struct acme *a, const char *what,
 		    const char *why);
 /* The run is over: drop its snapshot and plan the next one. */
 void		 acme_run_end(struct acme *a);

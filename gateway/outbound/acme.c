@@ -132,12 +132,19 @@ acme_run_end(struct acme *a)
 
 /* A run cannot go on (CA or Redis unreachable): log, try again later. */
 void
-acme_run_fail(struct acme *a, const char *what, const char *why)
+acme_run_fail(struct acme *a, const char *reason, const char *what,
+    const char *why)
 {
-	log_event(LOG_LEVEL_WARN, "acme", "reason", "acme_unavailable",
-	    "step", what, "detail", why, NULL);
+	log_event(LOG_LEVEL_WARN, "acme", "reason", reason, "step", what,
+	    "detail", why, NULL);
 	a->next_run = (int64_t)time(NULL) + ACME_IDLE_CHECK;
 	acme_run_end(a);
+}
+
+void
+acme_run_down(struct acme *a, const char *what, const char *why)
+{
+	acme_run_fail(a, "acme_unavailable", what, why);
 }
 
 /* ---- Redis ---- */
@@ -218,20 +225,6 @@ acme_int(const redisReply *r, const char *name)
 
 /* ---- HTTP to the CA ---- */
 
-/*
- * Cut every copy of nonce <n> out of <detail> (CAs quote the nonce they
- * refused): nonces stay out of logs and Redis.
- */
-static void
-acme_scrub(char *detail, const char *n)
-{
-	size_t	 len = strlen(n);
-	char	*p;
-
-	while (len > 0 && (p = strstr(detail, n)) != NULL)
-		memmove(p, p + len, strlen(p + len) + 1);
-}
-
 /* The answer of <resp> (or the failure <err>) as <out>. */
 static void
 acme_resp_fill(struct acme *a, const struct httpc_resp *resp,
@@ -260,8 +253,8 @@ acme_resp_fill(struct acme *a, const struct httpc_resp *resp,
 		(void)snprintf(a->nonce, sizeof(a->nonce), "%s", v);
 	if (resp->status >= 400) {
 		acme_parse_problem(resp->body, resp->len, &out->prob);
-		acme_scrub(out->prob.detail, a->sent);
-		acme_scrub(out->prob.detail, a->nonce);
+		acme_problem_scrub(&out->prob, a->sent);
+		acme_problem_scrub(&out->prob, a->nonce);
 	}
 }
 
@@ -424,16 +417,17 @@ acme_on_directory(struct acme *a, const struct acme_resp *r)
 	acme_directory_free(&a->dir);
 	if (r->status != 200) {
 		acme_why(r, why, sizeof(why));
-		acme_run_fail(a, "directory", why);
+		acme_run_down(a, "directory", why);
 		return;
 	}
 	if (acme_parse_directory(r->body, r->len, &a->dir, why,
 	    sizeof(why)) == -1) {
-		acme_run_fail(a, "directory", why);
+		acme_run_down(a, "directory", why);
 		return;
 	}
 	if (a->dir.eab_required && a->cfg->acme->eab_kid == NULL) {
-		acme_run_fail(a, "directory", "the CA requires an external "
+		acme_run_fail(a, "acme_account_refused", "directory",
+		    "the CA requires an external "
 		    "account binding: set acme.eab");
 		return;
 	}
@@ -463,7 +457,7 @@ static void
 acme_account_ready(struct acme *a)
 {
 	if (jwssign_thumbprint(a->akey, a->thumb) == -1) {
-		acme_run_fail(a, "account", "cannot compute the thumbprint");
+		acme_run_down(a, "account", "cannot compute the thumbprint");
 		return;
 	}
 	a->host = 0;
@@ -498,7 +492,7 @@ acme_on_account(struct acme *a, const redisReply *r, const char *err)
 	const char	*dir = acme_field(r, "directory");
 
 	if (err != NULL) {
-		acme_run_fail(a, "account", err);
+		acme_run_down(a, "account", err);
 		return;
 	}
 	if (url == NULL || key == NULL || dir == NULL ||
@@ -510,12 +504,12 @@ acme_on_account(struct acme *a, const redisReply *r, const char *err)
 		log_event(LOG_LEVEL_ERROR, "acme", "reason",
 		    "acme_account_key", "detail", "the account key in Redis "
 		    "does not open with this secret_file", NULL);
-		acme_run_fail(a, "account", "sealed key does not open");
+		acme_run_down(a, "account", "sealed key does not open");
 		return;
 	}
 	free(a->kid);
 	if ((a->kid = strdup(url)) == NULL) {
-		acme_run_fail(a, "account", "out of memory");
+		acme_run_down(a, "account", "out of memory");
 		return;
 	}
 	acme_account_ready(a);
@@ -528,7 +522,7 @@ acme_account_load(struct acme *a)
 	const char	*argv[2] = { "HGETALL", key };
 
 	if (acme_key(a, key, sizeof(key), ACME_LAYOUT_ACCOUNT, NULL) == -1) {
-		acme_run_fail(a, "account", "key name too long");
+		acme_run_down(a, "account", "key name too long");
 		return;
 	}
 	acme_redis(a, acme_on_account, 2, argv, NULL);
@@ -549,7 +543,7 @@ static void
 acme_on_account_stored(struct acme *a, const redisReply *r, const char *err)
 {
 	if (err != NULL || r->type != REDIS_REPLY_INTEGER) {
-		acme_run_fail(a, "account", err != NULL ? err : "bad reply");
+		acme_run_down(a, "account", err != NULL ? err : "bad reply");
 		return;
 	}
 	if (r->integer == 0) {		/* another instance was first */
@@ -590,7 +584,7 @@ acme_account_store(struct acme *a)
 	if ((sealed = acme_seal_key(a, a->akey, "acme:account")) == NULL ||
 	    acme_key(a, key, sizeof(key), ACME_LAYOUT_ACCOUNT, NULL) == -1) {
 		free(sealed);
-		acme_run_fail(a, "account", "cannot seal the account key");
+		acme_run_down(a, "account", "cannot seal the account key");
 		return;
 	}
 	(void)snprintf(now, sizeof(now), "%" PRId64, (int64_t)time(NULL));
@@ -613,12 +607,13 @@ acme_on_new_account(struct acme *a, const struct acme_resp *r)
 	if ((r->status != 201 && r->status != 200) || r->location == NULL ||
 	    !httpc_url_allowed(r->location)) {
 		acme_why(r, why, sizeof(why));
-		acme_run_fail(a, "newAccount", why);
+		acme_run_fail(a, r->status >= 400 ? "acme_account_refused" :
+		    "acme_unavailable", "newAccount", why);
 		return;
 	}
 	free(a->kid);
 	if ((a->kid = strdup(r->location)) == NULL) {
-		acme_run_fail(a, "newAccount", "out of memory");
+		acme_run_down(a, "newAccount", "out of memory");
 		return;
 	}
 	acme_account_store(a);
@@ -678,7 +673,7 @@ acme_account_create(struct acme *a)
 	EVP_PKEY_free(a->akey);
 	if ((a->akey = jwssign_p256_new()) == NULL ||
 	    (payload = acme_account_payload(a)) == NULL) {
-		acme_run_fail(a, "newAccount", "cannot make the account key");
+		acme_run_down(a, "newAccount", "cannot make the account key");
 		return;
 	}
 	a->use_jwk = 1;

@@ -39,7 +39,7 @@ static void
 acme_on_lock(struct acme *a, const redisReply *r, const char *err)
 {
 	if (err != NULL) {
-		acme_run_fail(a, "lock", err);
+		acme_run_down(a, "lock", err);
 		return;
 	}
 	if (r->type != REDIS_REPLY_STATUS) {	/* another instance has it */
@@ -62,7 +62,7 @@ acme_lock(struct acme *a)
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    acme_key(a, key, sizeof(key), ACME_LAYOUT_LOCK, acme_host(a)) ==
 	    -1) {
-		acme_run_fail(a, "lock", "no randomness or key too long");
+		acme_run_down(a, "lock", "no randomness or key too long");
 		return;
 	}
 	encode_hex(rnd, sizeof(rnd), a->lock);
@@ -76,7 +76,7 @@ acme_on_state(struct acme *a, const redisReply *r, const char *err)
 	int64_t	now = (int64_t)time(NULL), renew, retry;
 
 	if (err != NULL) {
-		acme_run_fail(a, "state", err);
+		acme_run_down(a, "state", err);
 		return;
 	}
 	renew = acme_field(r, "chain") != NULL ? acme_int(r, "renew_at") : 0;
@@ -227,12 +227,14 @@ acme_store_cert(struct acme *a, const char *pem, size_t len)
 	}
 	chain = strndup(pem, len);
 	(void)snprintf(aad, sizeof(aad), "acme:%s", acme_host(a));
-	if (chain == NULL || (sealed = acme_seal_key(a, a->ckey, aad)) == NULL ||
+	sealed = chain != NULL ? acme_seal_key(a, a->ckey, aad) : NULL;
+	if (sealed == NULL ||
 	    acme_key(a, keys[0], STORE_KEYLEN, ACME_LAYOUT_LOCK,
 	    acme_host(a)) == -1 || acme_key(a, keys[1], STORE_KEYLEN,
 	    ACME_LAYOUT_CERT, acme_host(a)) == -1 || acme_key(a, keys[2],
 	    STORE_KEYLEN, ACME_LAYOUT_EVENTS, NULL) == -1) {
 		free(chain);
+		free(sealed);
 		acme_fail(a, "cannot seal the certificate key");
 		return;
 	}

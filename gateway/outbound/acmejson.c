@@ -313,3 +313,13 @@ acme_parse_problem(const char *body, size_t len, struct acme_problem *out)
 	acme_problem(root, out);
 	json_decref(root);
 }
+
+void
+acme_problem_scrub(struct acme_problem *p, const char *nonce)
+{
+	size_t	 len = strlen(nonce);
+	char	*at;
+
+	while (len > 0 && (at = strstr(p->detail, nonce)) != NULL)
+		memmove(at, at + len, strlen(at + len) + 1);
+}

@@ -59,7 +59,7 @@ struct acme_authz {
 };
 
 struct acme_problem {
-	char		 type[128];	/* without urn:ietf:params:acme:error: */
+	char		 type[128];	/* urn:ietf:params:acme:error: cut */
 	char		 detail[256];	/* printable ASCII only */
 	long		 status;
 };
@@ -85,5 +85,10 @@ void	acme_authz_free(struct acme_authz *);
  */
 void	acme_parse_problem(const char *body, size_t len,
 	    struct acme_problem *out);
+/*
+ * Cut every copy of nonce <nonce> out of <p>'s detail (CAs quote the
+ * nonce they refused), so nonces stay out of logs and Redis.
+ */
+void	acme_problem_scrub(struct acme_problem *p, const char *nonce);
 
 #endif

@@ -303,3 +303,37 @@ def test_two_instances_order_once(tmp_path, ports, pebble_factory,
     assert logs.count('"event":"acme_issued"') == 1
     # one account for both
     assert logs.count('"event":"acme_account"') == 1
+
+
+EAB_KEY = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+
+
+def test_external_account_binding(tmp_path, ports, pebble_factory, tls_cert,
+                                  redis_server, rdb):
+    pebble = pebble_factory(eab={"kid-1": EAB_KEY})
+    good, bad = tmp_path / "eab.key", tmp_path / "eab-bad.key"
+    good.write_text(EAB_KEY + "\n")
+    bad.write_text(EAB_KEY[:-4] + "AAAA\n")	# another MAC key
+    os.chmod(good, 0o600)
+    os.chmod(bad, 0o600)
+    # a wrong MAC key: the CA refuses the account, nothing is stored
+    cfg = write_gateway(tmp_path, "bad", ports, pebble, tls_cert,
+                        redis_server, acme_extra="  eab: { kid: kid-1, "
+                        "hmac_key_file: %s }\n" % bad)
+    gw = start_gateway(cfg, ports, "bad")
+    gw.wait_log('"reason":"acme_account_refused","step":"newAccount",'
+                '"detail":"unauthorized: external account binding',
+                timeout=10)
+    assert not rdb.exists("acmetest:acme:account")
+    gw.stop()
+    # without eab: the directory says it is required
+    cfg = write_gateway(tmp_path, "none", ports, pebble, tls_cert,
+                        redis_server)
+    gw = start_gateway(cfg, ports, "none")
+    gw.wait_log("requires an external account binding", timeout=10)
+    gw.stop()
+    cfg = write_gateway(tmp_path, "good", ports, pebble, tls_cert,
+                        redis_server, acme_extra="  eab: { kid: kid-1, "
+                        "hmac_key_file: %s }\n" % good)
+    gw = start_gateway(cfg, ports, "good")
+    verify_chain(pebble, wait_cert(rdb, HOST)[b"chain"], HOST)
