@@ -263,8 +263,8 @@ config_on_acme_eab_key(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	if (config_read_secret(path, 1024, &text, err, sizeof(err)) == -1)
 		yconf_error(y, n, "%s: %s", y->key, err);
-	else if ((len = encode_b64url_decode(text, strlen(text), a->eab_key,
-	    sizeof(a->eab_key))) < 16)
+	else if ((len = encode_base_decode(text, encode_b64url_chars, 6, "",
+	    a->eab_key, sizeof(a->eab_key))) < 16)
 		yconf_error(y, n, "%s: %s: expected the base64url MAC key the "
 		    "CA gave (at least 16 bytes)", y->key, path);
 	else

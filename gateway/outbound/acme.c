@@ -22,7 +22,6 @@
 #include "encode.h"
 #include "httpc.h"
 #include "log.h"
-#include "seal.h"
 #include "secret.h"
 #include "worker.h"
 
@@ -475,7 +474,7 @@ acme_account_open(struct acme *a, const char *sealed)
 		return -1;
 	EVP_PKEY_free(a->akey);
 	a->akey = NULL;
-	if (seal_open(a->cfg->keys->acme, "acme:account", sealed, pem,
+	if (secret_open(a->cfg->keys->acme, "acme:account", 12, sealed, pem,
 	    ACME_PEM_MAX, &len) == 0)
 		a->akey = acmecsr_key_load((char *)pem, len);
 	OPENSSL_clear_free(pem, ACME_PEM_MAX);
@@ -564,9 +563,9 @@ acme_seal_key(const struct acme *a, EVP_PKEY *key, const char *aad)
 
 	if ((pem = acmecsr_key_pem(key)) == NULL)
 		return NULL;
-	if ((sealed = malloc(n = SEAL_SIZE(strlen(pem)))) != NULL &&
-	    seal_box(a->cfg->keys->acme, aad, (unsigned char *)pem,
-	    strlen(pem), sealed, n) == -1) {
+	if ((sealed = malloc(n = SECRET_SEALED_LEN(strlen(pem)))) != NULL &&
+	    secret_seal(a->cfg->keys->acme, aad, strlen(aad),
+	    (unsigned char *)pem, strlen(pem), sealed, n) == -1) {
 		free(sealed);
 		sealed = NULL;
 	}

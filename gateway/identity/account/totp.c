@@ -12,7 +12,7 @@
 #include <openssl/rand.h>
 
 #include "encode.h"
-#include "seal.h"
+#include "secret.h"
 #include "totp.h"
 
 
@@ -51,54 +51,10 @@ totp_base32(const unsigned char *in, size_t n, char *out, size_t size)
 	return 0;
 }
 
-/* ASCII upper case, whatever the locale. */
-static int
-totp_upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-/*
- * Decode <s>, <width> bits per character of <alphabet> (base32: 5, case
- * folded; base64url: 6), skipping the characters in <skip>, into <out>.
- * Only the canonical encoding is accepted (RFC 4648 §3.5): a last group
- * too short to hold a byte or with non-zero pad bits is refused, so that
- * no two strings decode to the same bytes.  Returns the byte count, or -1
- * if malformed or longer than <size>.
- */
-static long
-totp_decode(const char *s, const char *alphabet, unsigned int width,
-    const char *skip, unsigned char *out, size_t size)
-{
-	unsigned int	acc = 0, bits = 0;
-	size_t		o = 0;
-	const char	*p;
-	int		c;
-
-	for (; *s != '\0'; s++) {
-		if (strchr(skip, *s) != NULL)
-			continue;
-		c = width == 5 ? totp_upper((unsigned char)*s) : *s;
-		if ((p = strchr(alphabet, c)) == NULL)
-			return -1;
-		acc = ((acc << width) | (unsigned int)(p - alphabet)) & 0x3fff;
-		bits += width;
-		if (bits >= 8) {
-			if (o == size)
-				return -1;
-			out[o++] = (unsigned char)(acc >> (bits - 8));
-			bits -= 8;
-		}
-	}
-	if (bits >= width || (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	return (long)o;
-}
-
 long
 totp_base32_decode(const char *s, unsigned char *out, size_t size)
 {
-	return totp_decode(s, totp_b32, 5, " -=", out, size);
+	return encode_base_decode(s, totp_b32, 5, " -=", out, size);
 }
 
 /* RFC 4226 §5.3 dynamic truncation of HMAC-SHA1 <md>. */
@@ -243,17 +199,20 @@ int
 totp_seal(const unsigned char *key, const char *user,
     const unsigned char *secret, size_t len, char *out, size_t size)
 {
-	if (len > TOTP_SEAL_MAX) {
-		if (size > 0)
-			out[0] = '\0';
+	if (size > 0)
+		out[0] = '\0';
+	if (*user == '\0' || len == 0 || len > TOTP_SEAL_MAX)
 		return -1;
-	}
-	return seal_box(key, user, secret, len, out, size);
+	return secret_seal(key, user, strlen(user), secret, len, out, size);
 }
 
 int
 totp_open(const unsigned char *key, const char *user, const char *sealed,
     unsigned char *out, size_t size, size_t *len)
 {
-	return seal_open(key, user, sealed, out, size, len);
+	if (*user == '\0') {
+		OPENSSL_cleanse(out, size);
+		return -1;
+	}
+	return secret_open(key, user, strlen(user), sealed, out, size, len);
 }
