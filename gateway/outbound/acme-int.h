@@ -108,6 +108,9 @@ void		 acme_run_end(struct acme *a);
 /* Field <name> of HGETALL reply <r> (NULL if absent), or as a number. */
 const char	*acme_field(const redisReply *r, const char *name);
 int64_t		 acme_int(const redisReply *r, const char *name);
+/* PEM text <pem> sealed for owner <aad>: a new string, or NULL. */
+char		*acme_seal_pem(const struct acme *a, const char *pem,
+		    const char *aad);
 /* The PEM of <key> sealed for owner <aad>: a new string, or NULL. */
 char		*acme_seal_key(const struct acme *a, EVP_PKEY *key,
 		    const char *aad);

@@ -554,21 +554,30 @@ acme_on_account_stored(struct acme *a, const redisReply *r, const char *err)
 	acme_account_ready(a);
 }
 
+char *
+acme_seal_pem(const struct acme *a, const char *pem, const char *aad)
+{
+	char	*sealed;
+	size_t	 n = SECRET_SEALED_LEN(strlen(pem));
+
+	if ((sealed = malloc(n)) != NULL &&
+	    secret_seal(a->cfg->keys->acme, aad, strlen(aad),
+	    (const unsigned char *)pem, strlen(pem), sealed, n) == -1) {
+		free(sealed);
+		sealed = NULL;
+	}
+	return sealed;
+}
+
 /* The PEM of <key> sealed for owner <aad>: a new string, or NULL. */
 char *
 acme_seal_key(const struct acme *a, EVP_PKEY *key, const char *aad)
 {
 	char	*pem, *sealed;
-	size_t	 n;
 
 	if ((pem = acmecsr_key_pem(key)) == NULL)
 		return NULL;
-	if ((sealed = malloc(n = SECRET_SEALED_LEN(strlen(pem)))) != NULL &&
-	    secret_seal(a->cfg->keys->acme, aad, strlen(aad),
-	    (unsigned char *)pem, strlen(pem), sealed, n) == -1) {
-		free(sealed);
-		sealed = NULL;
-	}
+	sealed = acme_seal_pem(a, pem, aad);
 	OPENSSL_clear_free(pem, strlen(pem));
 	return sealed;
 }

@@ -4,7 +4,9 @@
  * configuration lists (confacme.h).  It makes the account once (an ES256
  * key, sealed in Redis), orders a certificate for a host that has none or
  * whose renewal time came, proves control with HTTP-01 (the key
- * authorization in Redis, answered by any instance, see acmehttp.h),
+ * authorization in Redis, answered by any instance, see acmehttp.h) or
+ * TLS-ALPN-01 (the challenge certificate in Redis, announced with
+ * "alpn <host>" so that every instance serves it to acme-tls/1),
  * finalizes with a CSR and stores the chain and the sealed key, then
  * publishes "cert <host>" on the events channel.  A Redis lock with a
  * fencing token lets one instance at a time order a host; a failure is
@@ -21,6 +23,7 @@
 #define ACME_LAYOUT_CERT	STORE_LAYOUT("acme:cert:<host>")
 #define ACME_LAYOUT_LOCK	STORE_LAYOUT("acme:lock:<host>")
 #define ACME_LAYOUT_HTTP01	STORE_LAYOUT("acme:http01:<token>")
+#define ACME_LAYOUT_ALPN01	STORE_LAYOUT("acme:alpn01:<host>")
 #define ACME_LAYOUT_EVENTS	STORE_LAYOUT("acme:events")
 
 #define ACME_CHALLENGE_TTL	600000	/* ms a challenge answer is kept */

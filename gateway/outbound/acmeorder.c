@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "acme.h"
 #include "acme-int.h"
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "encode.h"
 #include "log.h"
+#include "tlsacme.h"
 
 #define ACME_POLLS		30	/* answers "pending" before giving up */
 #define ACME_POLL_MS		1000	/* without Retry-After */
@@ -186,8 +188,6 @@ acme_pick(const struct acme *a, const struct acme_authz *az)
 	size_t		 i, j;
 
 	for (i = 0; i < c->nchallenges; i++) {
-		if (c->challenges[i] != ACME_HTTP01)
-			continue;	/* TLS-ALPN-01: not in this version */
 		for (j = 0; j < az->nchal; j++)
 			if (strcmp(az->chal[j].type, names[c->challenges[i]]) ==
 			    0 && az->chal[j].token[0] != '\0')
@@ -258,21 +258,66 @@ acme_on_respond(struct acme *a, const struct acme_resp *r)
 	acme_poll(a, r, "authorization", acme_authz_fetch);
 }
 
+/* The answer is in Redis: tell the CA to validate. */
 static void
-acme_on_http01_stored(struct acme *a, const redisReply *r, const char *err)
+acme_on_answer_stored(struct acme *a, const redisReply *r, const char *err)
 {
 	const struct acme_chal *c = acme_pick(a, &a->authz);
 
 	(void)r;
 	if (err != NULL || c == NULL) {
-		acme_fail(a, "challenge: cannot store the key authorization");
+		acme_fail(a, "challenge: cannot store the answer");
 		return;
 	}
 	acme_post(a, c->url, "{}", acme_on_respond);
 }
 
-/* Answer the pending authorization: store the key authorization, then
- * tell the CA to validate. */
+/*
+ * TLS-ALPN-01's answer, replacing any earlier one of the host, with its
+ * expiry, announced to every instance before the CA is told to connect.
+ */
+static struct store_script acme_lua_alpn = STORE_SCRIPT("acme alpn",
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('HSET', KEYS[1], 'cert', ARGV[1], 'key', ARGV[2])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "redis.call('PUBLISH', KEYS[2], ARGV[4])\n"
+    "return 1\n");
+
+/* TLS-ALPN-01 (RFC 8737): the challenge certificate for the key
+ * authorization <ka>, its key sealed, into acme:alpn01:<host>. */
+static void
+acme_respond_alpn(struct acme *a, const char *ka)
+{
+	unsigned char	 md[32];
+	char		*cert = NULL, *key = NULL, *sealed = NULL, why[200];
+	char		 keys[2][STORE_KEYLEN], aad[300], ttl[24], msg[300];
+	const char	*argv[6] = { keys[0], keys[1], NULL, NULL, ttl, msg };
+
+	(void)snprintf(aad, sizeof(aad), "acme:%s", acme_host(a));
+	if (EVP_Digest(ka, strlen(ka), md, NULL, EVP_sha256(), NULL) != 1 ||
+	    tls_alpn01_cert(acme_host(a), md, &cert, &key, why,
+	    sizeof(why)) == -1 || (sealed = acme_seal_pem(a, key, aad)) ==
+	    NULL || acme_key(a, keys[0], STORE_KEYLEN, ACME_LAYOUT_ALPN01,
+	    acme_host(a)) == -1 || acme_key(a, keys[1], STORE_KEYLEN,
+	    ACME_LAYOUT_EVENTS, NULL) == -1) {
+		acme_fail(a, "challenge: cannot make the TLS-ALPN-01 "
+		    "certificate");
+	} else {
+		argv[2] = cert;
+		argv[3] = sealed;
+		(void)snprintf(ttl, sizeof(ttl), "%d", ACME_CHALLENGE_TTL);
+		(void)snprintf(msg, sizeof(msg), "alpn %s", acme_host(a));
+		acme_eval(a, &acme_lua_alpn, acme_on_answer_stored, 2, 6,
+		    argv, NULL);
+	}
+	free(cert);
+	if (key != NULL)
+		OPENSSL_clear_free(key, strlen(key));
+	free(sealed);
+}
+
+/* Answer the pending authorization: store the answer of the challenge
+ * chosen, then tell the CA to validate. */
 static void
 acme_respond(struct acme *a)
 {
@@ -285,14 +330,21 @@ acme_respond(struct acme *a)
 		    "acme.challenges");
 		return;
 	}
-	if (acme_keyauth(a, c->token, ka, sizeof(ka)) == -1 ||
-	    acme_key(a, key, sizeof(key), ACME_LAYOUT_HTTP01, c->token) ==
+	if (acme_keyauth(a, c->token, ka, sizeof(ka)) == -1) {
+		acme_fail(a, "challenge: token too long");
+		return;
+	}
+	if (strcmp(c->type, "tls-alpn-01") == 0) {
+		acme_respond_alpn(a, ka);
+		return;
+	}
+	if (acme_key(a, key, sizeof(key), ACME_LAYOUT_HTTP01, c->token) ==
 	    -1) {
 		acme_fail(a, "challenge: token too long");
 		return;
 	}
 	(void)snprintf(ttl, sizeof(ttl), "%d", ACME_CHALLENGE_TTL);
-	acme_redis(a, acme_on_http01_stored, 5, argv, NULL);
+	acme_redis(a, acme_on_answer_stored, 5, argv, NULL);
 }
 
 static void

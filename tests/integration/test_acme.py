@@ -337,3 +337,59 @@ def test_external_account_binding(tmp_path, ports, pebble_factory, tls_cert,
                         "hmac_key_file: %s }\n" % good)
     gw = start_gateway(cfg, ports, "good")
     verify_chain(pebble, wait_cert(rdb, HOST)[b"chain"], HOST)
+
+
+def test_tls_alpn01_challenge_is_stored_and_announced(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb):
+    """TLS-ALPN-01 first: the challenge certificate (RFC 8737) and its
+    sealed key are in acme:alpn01:<host> for 10 minutes and 'alpn <host>'
+    is published before pebble is told to connect.  Serving it to
+    acme-tls/1 is the certificate store's (crypto/certstore, engineer 2 of
+    issue #16): with it the order completes and the chain is checked;
+    without it pebble's handshake fails and the failure is recorded."""
+    pebble = pebble_factory()
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, acme_extra="  challenges: "
+                        "[tls-alpn-01, http-01]\n  retry_min: 1h\n")
+    sub = rdb.pubsub()
+    sub.subscribe("acmetest:acme:events")
+    gw = start_gateway(cfg, ports)
+    msg = None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and msg is None:
+        m = sub.get_message(timeout=0.2)
+        if m and m["type"] == "message":
+            msg = m["data"]
+    assert msg == b"alpn " + HOST.encode()
+    key = "acmetest:acme:alpn01:" + HOST
+    h = rdb.hgetall(key)
+    assert 0 < rdb.pttl(key) <= 600000
+    cert = x509.load_pem_x509_certificate(h[b"cert"])
+    san = cert.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == [HOST]
+    ext = cert.extensions.get_extension_for_oid(
+        x509.ObjectIdentifier("1.3.6.1.5.5.7.1.31"))
+    assert ext.critical
+    assert ext.value.value[:2] == b"\x04\x20" and len(ext.value.value) == 34
+    sealed = h[b"key"].decode()
+    assert "BEGIN" not in sealed
+    secret = (tmp_path / "secret").read_bytes()
+    pk = serialization.load_pem_private_key(
+        unseal(secret, "acme:" + HOST, sealed), None)
+    assert pk.public_key().public_numbers() == \
+        cert.public_key().public_numbers()
+    # no HTTP-01 answer was stored: the first listed type is used
+    assert not list(rdb.scan_iter("acmetest:acme:http01:*"))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        c = rdb.hgetall("acmetest:acme:cert:" + HOST)
+        if c.get(b"chain") or c.get(b"last_error"):
+            break
+        time.sleep(0.1)
+    if c.get(b"chain"):
+        verify_chain(pebble, c[b"chain"], HOST)
+    else:
+        assert c[b"last_error"].startswith(b"challenge failed: "), c
+        assert int(c[b"failures"]) == 1
+    assert pebble.orders() == 1
