@@ -48,6 +48,8 @@ acmehttp_on_reply(void *arg, const redisReply *reply, const char *err)
 	}
 	(void)auth_step_done(s);
 	client_answer(ex, &r, r.status == 200 ? NULL : "acme_unknown_token");
+	if (r.body != NULL)
+		evbuffer_free(r.body);	/* its bytes were moved out */
 }
 
 void
