@@ -49,6 +49,8 @@ struct acme {
 	char		*kid;		/* account URL */
 	char		 thumb[JWSSIGN_THUMB_SIZE];
 	struct acme_directory dir;
+	char		*dir_url;	/* the directory <dir> came from */
+	int64_t		 dir_at;	/* when; 0: read it again */
 	char		 nonce[256];	/* the next Replay-Nonce, or "" */
 	char		 sent[256];	/* the nonce of the request in flight */
 	/* the request in flight */

@@ -28,6 +28,8 @@
 #define ACME_NONCE_TRIES	10	/* badNonce answers retried */
 #define ACME_IDLE_CHECK		60	/* s between runs with nothing due */
 #define ACME_PEM_MAX		(64 * 1024)	/* bytes of a sealed key */
+#define ACME_DIR_TTL		86400	/* s a directory and account are
+					 * used before being read again */
 
 static void	acme_run(struct acme *);
 static void	acme_account_load(struct acme *);
@@ -80,6 +82,7 @@ acme_destroy(struct acme *a)
 {
 	acme_order_clear(a);
 	acme_directory_free(&a->dir);
+	free(a->dir_url);
 	EVP_PKEY_free(a->akey);
 	free(a->kid);
 	free(a->url);
@@ -136,6 +139,7 @@ acme_run_fail(struct acme *a, const char *reason, const char *what,
 {
 	log_event(LOG_LEVEL_WARN, "acme", "reason", reason, "step", what,
 	    "detail", why, NULL);
+	a->dir_at = 0;			/* directory and account anew */
 	a->next_run = (int64_t)time(NULL) + ACME_IDLE_CHECK;
 	acme_run_end(a);
 }
@@ -419,6 +423,8 @@ acme_on_directory(struct acme *a, const struct acme_resp *r)
 		acme_run_down(a, "directory", why);
 		return;
 	}
+	free(a->dir_url);
+	a->dir_url = NULL;
 	if (acme_parse_directory(r->body, r->len, &a->dir, why,
 	    sizeof(why)) == -1) {
 		acme_run_down(a, "directory", why);
@@ -431,6 +437,18 @@ acme_on_directory(struct acme *a, const struct acme_resp *r)
 		return;
 	}
 	acme_account_load(a);
+}
+
+static void	acme_account_ready(struct acme *);
+
+/* Whether the directory and account of the last run still serve. */
+static int
+acme_cached(const struct acme *a)
+{
+	return a->dir_at != 0 && a->akey != NULL && a->kid != NULL &&
+	    a->dir_url != NULL &&
+	    strcmp(a->dir_url, a->cfg->acme->directory) == 0 &&
+	    (int64_t)time(NULL) - a->dir_at < ACME_DIR_TTL;
 }
 
 static void
@@ -447,6 +465,11 @@ acme_run(struct acme *a)
 		acme_run_end(a);
 		return;
 	}
+	if (acme_cached(a)) {		/* no request to the CA if none due */
+		a->host = 0;
+		acme_host_next(a);
+		return;
+	}
 	a->use_jwk = 0;
 	acme_request(a, a->cfg->acme->directory, NULL, acme_on_directory);
 }
@@ -459,6 +482,9 @@ acme_account_ready(struct acme *a)
 		acme_run_down(a, "account", "cannot compute the thumbprint");
 		return;
 	}
+	free(a->dir_url);
+	if ((a->dir_url = strdup(a->cfg->acme->directory)) != NULL)
+		a->dir_at = (int64_t)time(NULL);
 	a->host = 0;
 	acme_host_next(a);
 }

@@ -283,6 +283,9 @@ def test_failing_challenge_is_reported_and_backs_off(
     time.sleep(2)
     assert pebble.orders() <= 3			# no tight loop
     assert gw.log().count('"event":"acme_order"') == pebble.orders()
+    # the directory and account were read once, not at every run
+    assert pebble.log().count("GET /dir") == 1
+    assert pebble.log().count("POST /sign-me-up") == 1
 
 
 def test_two_instances_order_once(tmp_path, ports, pebble_factory,
