@@ -92,19 +92,21 @@ void		 acme_eval(struct acme *a, struct store_script *script,
 /* <layout> with <arg> (or none) under the prefix into <buf>; 0 or -1. */
 int		 acme_key(const struct acme *a, char *buf, size_t size,
 		    const char *layout, const char *arg);
-/* The order of the current host failed with <why>: record, go on. */
-void		 acme_fail(struct acme *a, const char *why);
+/* The order of the current host failed, <detail> says why: record it,
+ * go on with the next host. */
+void		 acme_fail(struct acme *a, const char *detail);
 /* The current host is done: its chain <pem> and key are stored. */
 void		 acme_store_cert(struct acme *a, const char *pem, size_t len);
 /* The key authorization of <token> into <out>; 0 or -1. */
 int		 acme_keyauth(const struct acme *a, const char *token,
 		    char *out, size_t size);
-/* A run cannot go on: log <reason>, the step <what> and <why>; the next
- * run is within a minute.  acme_run_down(): reason acme_unavailable. */
+/* A run cannot go on: log <reason>, the step <what> and <detail>; the
+ * next run is within a minute.  acme_run_down(): reason
+ * acme_unavailable. */
 void		 acme_run_fail(struct acme *a, const char *reason,
-		    const char *what, const char *why);
+		    const char *what, const char *detail);
 void		 acme_run_down(struct acme *a, const char *what,
-		    const char *why);
+		    const char *detail);
 /* The run is over: drop its snapshot and plan the next one. */
 void		 acme_run_end(struct acme *a);
 /* Field <name> of HGETALL reply <r> (NULL if absent), or as a number. */

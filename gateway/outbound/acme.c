@@ -135,19 +135,19 @@ acme_run_end(struct acme *a)
 /* A run cannot go on (CA or Redis unreachable): log, try again later. */
 void
 acme_run_fail(struct acme *a, const char *reason, const char *what,
-    const char *why)
+    const char *detail)
 {
 	log_event(LOG_LEVEL_WARN, "acme", "reason", reason, "step", what,
-	    "detail", why, NULL);
+	    "detail", detail, NULL);
 	a->dir_at = 0;			/* directory and account anew */
 	a->next_run = (int64_t)time(NULL) + ACME_IDLE_CHECK;
 	acme_run_end(a);
 }
 
 void
-acme_run_down(struct acme *a, const char *what, const char *why)
+acme_run_down(struct acme *a, const char *what, const char *detail)
 {
-	acme_run_fail(a, "acme_unavailable", what, why);
+	acme_run_fail(a, "acme_unavailable", what, detail);
 }
 
 /* ---- Redis ---- */
@@ -289,16 +289,16 @@ acme_on_http(void *arg, const struct httpc_resp *resp, const char *err)
 	a->next(a, &r);
 }
 
-/* The request in flight failed before reaching the CA: <why>. */
+/* The request in flight failed before reaching the CA: <detail>. */
 static void
-acme_refuse(struct acme *a, const char *why)
+acme_refuse(struct acme *a, const char *detail)
 {
 	struct acme_resp r;
 
 	memset(&r, 0, sizeof(r));
 	r.retry_after = -1;
-	r.err = why;
-	(void)snprintf(r.prob.type, sizeof(r.prob.type), "%s", why);
+	r.err = detail;
+	(void)snprintf(r.prob.type, sizeof(r.prob.type), "%s", detail);
 	a->next(a, &r);
 }
 

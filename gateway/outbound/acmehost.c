@@ -145,16 +145,16 @@ acme_backoff(const struct config_acme *c, int64_t n)
 }
 
 void
-acme_fail(struct acme *a, const char *why)
+acme_fail(struct acme *a, const char *detail)
 {
 	char		 lock[STORE_KEYLEN], cert[STORE_KEYLEN], now[24];
 	char		 at[24], n[24];
-	const char	*argv[7] = { lock, cert, a->lock, why, now, at, n };
+	const char	*argv[7] = { lock, cert, a->lock, detail, now, at, n };
 	int64_t		 t = (int64_t)time(NULL), wait;
 
 	wait = acme_backoff(a->cfg->acme, a->failures + 1);
 	log_event(LOG_LEVEL_ERROR, "acme", "reason", "acme_order_failed",
-	    "host", acme_host(a), "detail", why, NULL);
+	    "host", acme_host(a), "detail", detail, NULL);
 	(void)snprintf(now, sizeof(now), "%" PRId64, t);
 	(void)snprintf(at, sizeof(at), "%" PRId64, t + wait);
 	(void)snprintf(n, sizeof(n), "%" PRId64, a->failures + 1);
