@@ -35,6 +35,8 @@
 #include "log.h"
 #include "mail.h"
 #include "httpc.h"
+#include "acme.h"
+#include "acmehttp.h"
 #include "oidc.h"
 #include "pool.h"
 #include "proxy.h"
@@ -119,6 +121,7 @@ static const struct worker_ops serve_worker_ops = {
 	.request = serve_request,
 	.builtin = serve_builtin,
 	.forward = serve_forward,
+	.challenge = acmehttp_serve,
 	.detach = auth_detach,
 	.tunnel = auth_tunnel_watch,
 	.up_close = proxy_close,
@@ -379,6 +382,7 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 	    (w->oidc = oidc_new(w->httpc)) == NULL ||
 	    (w->rl_shed = ratelimit_shed_new()) == NULL ||
 	    (id == 0 && (w->outbox = audit_outbox_new(w)) == NULL) ||
+	    (id == 0 && (w->acme = acme_new(w)) == NULL) ||
 	    worker_cache_new(w, cfg) == -1) {
 		log_error("worker %u: %s", id, w->store == NULL ? err :
 		    "out of memory");
@@ -396,6 +400,7 @@ worker_free(struct worker *w)
 		listener_free(w->listeners[i]);
 	free(w->listeners);
 	hashpool_port_free(w->hashport);	/* waits for its jobs */
+	acme_free(w->acme);	/* before the store and httpc it waits on */
 	store_free(w->store);	/* pending callbacks get errors */
 	sesscache_free(w->scache);	/* after them: they may fill it */
 	audit_outbox_free(w->outbox);

@@ -5,7 +5,7 @@
  * reload swaps in a new one (the old is freed when its last reference drops).
  *
  * The types of the sections are in their own headers, for a module that
- * reads only those: confaddr.h (addresses, prefixes, positions, names),
+ * reads only those: confacme.h, confaddr.h (addresses, prefixes, positions, names),
  * conflisten.h (listeners, certificates), confapp.h (apps from policy
  * files), confmail.h, confsso.h, confwebhook.h, confratelimit.h.  The snapshot
  * functions are in snapshot.c; loading is in loader/ (loader.h).
@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "confacme.h"
 #include "confaddr.h"
 #include "confapp.h"
 #include "conflisten.h"
@@ -164,6 +165,8 @@ struct config {
 
 	struct config_mail *mail;	/* NULL: mail is not configured */
 	struct config_sso *sso;		/* NULL: no sso: section */
+	struct config_acme *acme;	/* NULL: no acme: section and no
+					 * listener with tls: { acme: true } */
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
 	/* Frees the snapshot and the parts higher layers own; set by the

@@ -20,6 +20,7 @@
 
 #include "encode.h"
 #include "jws.h"
+#include "jwssign.h"
 
 #define JWS_KTY_RSA	1
 #define JWS_KTY_EC	2
@@ -675,22 +676,6 @@ out:
 	return st;
 }
 
-/* <der> (an ECDSA-Sig-Value) as the raw 64-byte r||s of JWS; 0 or -1. */
-static int
-jws_es256_raw(const unsigned char *der, size_t derlen, unsigned char *raw)
-{
-	ECDSA_SIG	*sig;
-	int		 rc = -1;
-
-	if ((sig = d2i_ECDSA_SIG(NULL, &der, (long)derlen)) == NULL)
-		return -1;
-	if (BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32) == 32 &&
-	    BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32) == 32)
-		rc = 0;
-	ECDSA_SIG_free(sig);
-	return rc;
-}
-
 /* base64url of the compact JSON of <o> into a new string, or NULL. */
 static char *
 jws_b64json(json_t *o)
@@ -735,29 +720,21 @@ out:
 char *
 jws_sign_es256(EVP_PKEY *key, const char *kid, json_t *claims)
 {
-	EVP_MD_CTX	*md = NULL;
-	unsigned char	 der[80], raw[64];
-	size_t		 derlen = sizeof(der), n;
-	char		*in, *out = NULL, group[32];
+	unsigned char	 raw[64];
+	size_t		 n;
+	char		*in, *out = NULL;
 
 	if (!json_is_object(claims) ||
-	    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
-	    group, sizeof(group), NULL) != 1 ||
-	    strcmp(group, "prime256v1") != 0 ||
 	    (in = jws_signing_input(kid, claims)) == NULL)
 		return NULL;
 	n = strlen(in);
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(md, der, &derlen, (unsigned char *)in, n) != 1 ||
-	    jws_es256_raw(der, derlen, raw) == -1 ||
-	    (out = malloc(n + 1 + ENCODE_B64URL_LEN(64) + 1)) == NULL)
-		goto out;
-	memcpy(out, in, n);
-	out[n] = '.';
-	(void)encode_b64url(raw, 64, out + n + 1, ENCODE_B64URL_LEN(64) + 1);
-out:
-	EVP_MD_CTX_free(md);
+	if (jwssign_es256_raw(key, (unsigned char *)in, n, raw) == 0 &&
+	    (out = malloc(n + 1 + ENCODE_B64URL_LEN(64) + 1)) != NULL) {
+		memcpy(out, in, n);
+		out[n] = '.';
+		(void)encode_b64url(raw, 64, out + n + 1,
+		    ENCODE_B64URL_LEN(64) + 1);
+	}
 	free(in);
 	return out;
 }

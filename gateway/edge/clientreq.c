@@ -414,9 +414,13 @@ static int
 client_cleartext(struct client *clt)
 {
 	switch (plain_path_kind(clt->ex.req->path)) {
-	case PLAIN_PATH_ACME:	/* reserved for ACME http-01, before all */
-		client_local(clt, &(struct pages_resp){ .status = 404 },
-		    NULL);
+	case PLAIN_PATH_ACME:	/* ACME http-01, before all */
+		if (clt->ex.w->srv->ops->challenge != NULL) {
+			clt->ex.w->srv->ops->challenge(&clt->ex);
+			client_check_outcome(&clt->ex, "challenge");
+		} else
+			client_local(clt, &(struct pages_resp){ .status = 404 },
+			    NULL);
 		return 1;
 	case PLAIN_PATH_HEALTH:
 		return 0;

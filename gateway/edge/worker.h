@@ -18,6 +18,7 @@
 
 #include "metrics.h"
 
+struct acme;
 struct audit_outbox;
 struct config;
 struct ratelimit_shed;
@@ -74,6 +75,7 @@ struct worker {
 	struct httpc		*httpc;		/* outbound HTTP (httpc.h) */
 	struct oidc		*oidc;		/* SSO providers (oidc.h) */
 	struct audit_outbox	*outbox;	/* worker 0: audit.h */
+	struct acme		*acme;		/* worker 0: acme.h */
 	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
@@ -132,6 +134,11 @@ struct worker_ops {
 	 * could not even start (the edge answers 502).
 	 */
 	struct proxy	*(*forward)(struct exchange *ex);
+	/*
+	 * A request for PLAIN_ACME_PREFIX... in clear (plain.h): answer it
+	 * as builtin does, or NULL: the edge answers 404.
+	 */
+	void		 (*challenge)(struct exchange *ex);
 	/* The client is closing: forget it in any pending step.  Idempotent. */
 	void		 (*detach)(struct exchange *ex);
 	/* The request became a WebSocket tunnel (client_tunnel()). */

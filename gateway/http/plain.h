@@ -15,8 +15,8 @@
 struct config;
 struct request;
 
-/* Reserved on plain listeners for ACME http-01 (answered before any
- * redirect); not served yet: 404. */
+/* Reserved on plain listeners for ACME http-01, answered before any
+ * redirect (worker_ops.challenge). */
 #define PLAIN_ACME_PREFIX	"/.well-known/acme-challenge/"
 
 enum plain_path {

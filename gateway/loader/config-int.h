@@ -3,7 +3,8 @@
  * keys, the server, Redis, secret and password sections; configtls.c:
  * certificates; configload.c: a snapshot's life, policies and roles;
  * configauth.c: sessions, the assertion keys and branding; configacct.c:
- * mfa, account, rate limits, audit, webhooks; configmail.c: mail; configsso.c: sso).  Not an
+ * mfa, account, rate limits, audit, webhooks; configmail.c: mail; configsso.c: sso;
+ * configacme.c: acme).  Not an
  * API for other modules.
  */
 #ifndef POSTERN_CONFIG_INT_H
@@ -16,6 +17,7 @@
 #include <yaml.h>
 
 struct config;
+struct config_acme;
 struct config_sso;
 struct diag;
 struct stat;
@@ -108,6 +110,14 @@ void		 config_sso_wipe(char **s);
 void		 config_sso_strv_free(char ***v, size_t *n);
 /* 1 if <s> is an https:// URL (http:// to loopback) without user info. */
 int		 config_sso_url_ok(const char *s);
+/* Such a URL, copied to the char * at the key's offset in <obj>. */
+void		 config_on_sso_url(struct yconf *, yaml_node_t *, void *);
+/* configacme.c: the acme section and a listener's tls: mapping. */
+void		 config_on_acme(struct yconf *, yaml_node_t *, void *);
+void		 config_on_listen_tls(struct yconf *, yaml_node_t *, void *);
+void		 config_acme_free(struct config_acme *);
+/* After config_keys(): the hosts to order, the secret the keys need. */
+void		 config_acme_check(struct config *cfg, struct diag *d);
 /* After a clean load: derive the secret's keys, load the signer, and
  * check that protected apps have both. */
 void		 config_keys(struct config *cfg, struct diag *d);

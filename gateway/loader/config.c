@@ -71,6 +71,7 @@ static const struct yconf_key config_top_keys[] = {
 	    0 },
 	{ "audit", YAML_MAPPING_NODE, 0, config_on_audit, 0, 0, 0 },
 	{ "webhooks", YAML_SEQUENCE_NODE, 0, config_on_webhooks, 0, 0, 0 },
+	{ "acme", YAML_MAPPING_NODE, 0, config_on_acme, 0, 0, 0 },
 };
 
 static const struct yconf_key config_server_keys[] = {
@@ -87,8 +88,7 @@ static const struct yconf_key config_server_keys[] = {
 
 static const struct yconf_key config_listen_keys[] = {
 	{ "address", YAML_SCALAR_NODE, 1, config_on_listen_addr, 0, 0, 0 },
-	{ "tls", YAML_SCALAR_NODE, 0, yconf_on_bool,
-	    offsetof(struct config_listen, tls), 0, 0 },
+	{ "tls", YAML_NO_NODE, 0, config_on_listen_tls, 0, 0, 0 },
 	{ "redirect", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct config_listen, redirect), 0, 0 },
 };

@@ -302,6 +302,7 @@ config_free(struct config *cfg)
 	assertion_signer_free(cfg->signer);
 	config_mail_free(cfg->mail);
 	config_sso_free(cfg->sso);
+	config_acme_free(cfg->acme);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg);
@@ -381,6 +382,7 @@ config_done(struct config *cfg, struct diag *d, size_t nerrors)
 		config_keys(cfg, d);
 		config_account_check(cfg, d);
 		config_sso_check(cfg, d);
+		config_acme_check(cfg, d);
 	}
 	if (d->nerrors == nerrors && config_build_headers(cfg) == -1)
 		diag_error(d, cfg->path, 0, 0, "out of memory");

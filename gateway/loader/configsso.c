@@ -35,7 +35,6 @@
 static void	config_on_sso_name(struct yconf *, yaml_node_t *, void *);
 static void	config_on_sso_type(struct yconf *, yaml_node_t *, void *);
 static void	config_on_sso_text(struct yconf *, yaml_node_t *, void *);
-static void	config_on_sso_url(struct yconf *, yaml_node_t *, void *);
 static void	config_on_sso_secret_file(struct yconf *, yaml_node_t *,
 		    void *);
 static void	config_on_sso_sealed(struct yconf *, yaml_node_t *, void *);
@@ -259,8 +258,7 @@ config_sso_url_ok(const char *s)
 	return config_sso_loopback(host, (size_t)(end - host));
 }
 
-/* An https:// URL (http:// only to loopback) without user info. */
-static void
+void
 config_on_sso_url(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	const char	*s;

@@ -503,9 +503,21 @@ httpc_on_done(void *arg, CURL *e, CURLcode code)
 		resp.len = x->len;
 		resp.max_age = httpc_cache_max_age(&x->cache,
 		    (int64_t)time(NULL));
+		resp.easy = e;
 		x->cb(x->arg, &resp, NULL);
 	}
 	httpc_xfer_free(x);
+}
+
+const char *
+httpc_resp_header(const struct httpc_resp *resp, const char *name)
+{
+	struct curl_header	*h;
+
+	if (resp->easy == NULL || curl_easy_header(resp->easy, name, 0,
+	    CURLH_HEADER, -1, &h) != CURLHE_OK)
+		return NULL;
+	return h->value;
 }
 
 struct httpc *

@@ -42,7 +42,16 @@ struct httpc_resp {
 	int64_t		 max_age;	/* seconds from Cache-Control max-age /
 					 * no-store, no-cache (0) / Expires
 					 * (against Date); -1 none */
+	void		*easy;		/* for httpc_resp_header() */
 };
+
+/*
+ * The value of the answer's last header <name> (case-insensitive), valid
+ * during the callback, or NULL when there is none.  (ACME reads
+ * Replay-Nonce, Location and Retry-After.)
+ */
+const char	*httpc_resp_header(const struct httpc_resp *resp,
+		    const char *name);
 
 /*
  * Exactly one call per accepted request, never from within httpc_start():

@@ -275,7 +275,7 @@ test_keys(void **state)
 	    "secret_file, previous_secret_files, passwords, log, sessions, "
 	    "assertion, branding, "
 	    "policies, roles, mfa, account, mail, sso, rate_limits, audit, "
-	    "webhooks)", NULL);
+	    "webhooks, acme)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",
 	    "5:3: unknown key 'wrkers' in 'server' (expected one of: workers, "
 	    "listen, admin, trusted_proxies, max_connections, "
@@ -433,6 +433,62 @@ test_policies(void **state)
 	    NULL);
 }
 
+/* acme: the section, tls: { acme: true }, and the hosts to order. */
+static void
+test_acme(void **state)
+{
+	struct config	*cfg;
+	struct diag	 d;
+
+	(void)state;
+	testdir_write("eab", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nM"
+	    "Etx3MUAsUDkMTQ12W\n", 0600);
+	testdir_write("e.yaml", "app:\n  name: e\n  hosts: [e.example.com]\n"
+	    "  upstream: http://127.0.0.1:8083\n  protect: false\n", 0644);
+	cfg = load("server:\n  listen:\n    - address: 127.0.0.1:8443\n"
+	    "      tls: { acme: true }\n    - address: 127.0.0.1:8080\n"
+	    "      tls: false\ntls:\n  certificates:\n    - cert: cert.pem\n"
+	    "      key: key.pem\nsecret_file: secret\npolicies: [a.yaml, "
+	    "e.yaml]\nacme:\n  directory: https://ca.test/dir\n"
+	    "  email: ops@example.com\n  challenges: [tls-alpn-01]\n"
+	    "  key_type: rsa2048\n  retry_min: 5s\n"
+	    "  eab: { kid: kid-1, hmac_key_file: eab }\n", &d);
+	if (cfg == NULL)
+		fail_msg("%s", d.nmsgs > 0 ? d.msgs[0] : "?");
+	assert_int_equal(cfg->listen[0].tls, 1);
+	assert_int_equal(cfg->listen[0].acme, 1);
+	assert_int_equal(cfg->listen[1].acme, 0);
+	assert_non_null(cfg->acme);
+	assert_string_equal(cfg->acme->directory, "https://ca.test/dir");
+	assert_string_equal(cfg->acme->email, "ops@example.com");
+	assert_int_equal(cfg->acme->nchallenges, 1);
+	assert_int_equal(cfg->acme->challenges[0], ACME_TLSALPN01);
+	assert_int_equal(cfg->acme->key_type, ACME_KEY_RSA2048);
+	assert_int_equal(cfg->acme->retry_min, 5000);
+	assert_int_equal(cfg->acme->retry_max, 86400000);
+	assert_string_equal(cfg->acme->eab_kid, "kid-1");
+	assert_int_equal(cfg->acme->eab_keylen, 48);
+	/* the exact names no certificate covers: not "*.w.example.com",
+	 * not localhost (cert.pem's name) */
+	assert_int_equal(cfg->acme->nhosts, 2);
+	assert_string_equal(cfg->acme->hosts[0], "a.example.com");
+	assert_string_equal(cfg->acme->hosts[1], "e.example.com");
+	config_unref(cfg);
+	diag_free(&d);
+	/* no acme listener: no hosts, even with the section */
+	cfg = load(LISTEN "acme:\n  email: a@b.c\npolicies: [a.yaml]\n",
+	    &d);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->acme->nhosts, 0);
+	assert_string_equal(cfg->acme->directory, ACME_LETSENCRYPT);
+	config_unref(cfg);
+	diag_free(&d);
+	testdir_write("eab", "not base64 at all!!\n", 0600);
+	load_fails(LISTEN "acme:\n  eab:\n    kid: k\n    hmac_key_file: "
+	    "eab\n", "8:20: acme.eab.hmac_key_file: $D/eab: expected the "
+	    "base64url MAC key the CA gave (at least 16 bytes)", NULL);
+}
+
 int
 main(void)
 {
@@ -447,6 +503,7 @@ main(void)
 		cmocka_unit_test(test_yaml_safety),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_acme),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

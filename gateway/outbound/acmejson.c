@@ -1,0 +1,325 @@
+/*
+ * Parsers of an ACME CA's JSON answers (see acmejson.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "acmejson.h"
+#include "encode.h"
+#include "httpc.h"
+
+#define ACME_ERR_URN	"urn:ietf:params:acme:error:"
+
+static json_t *
+acme_load(const char *body, size_t len, char *err, size_t errlen)
+{
+	json_t		*root;
+	json_error_t	 je;
+
+	if (len > ACME_BODY_MAX) {
+		(void)snprintf(err, errlen, "answer over %d bytes",
+		    ACME_BODY_MAX);
+		return NULL;
+	}
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL || !json_is_object(root)) {
+		(void)snprintf(err, errlen, "not a JSON object");
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/*
+ * A copy of the URL member <name> of <o> into *<out>: 0; -1 if it is not
+ * a URL httpc accepts, or, with <required>, absent.
+ */
+static int
+acme_url(json_t *o, const char *name, int required, char **out,
+    char *err, size_t errlen)
+{
+	json_t	*v = json_object_get(o, name);
+
+	if (v == NULL && !required)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > 2048 ||
+	    !httpc_url_allowed(json_string_value(v))) {
+		(void)snprintf(err, errlen, "%s: missing or not a usable URL",
+		    name);
+		return -1;
+	}
+	if ((*out = strdup(json_string_value(v))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The status member of <o>, or -1 if unknown. */
+static int
+acme_status(json_t *o)
+{
+	static const char *const names[] = { "pending", "ready",
+	    "processing", "valid", "invalid" };
+	const char	*s = json_string_value(json_object_get(o, "status"));
+	size_t		 i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	if (strcmp(s, "deactivated") == 0 || strcmp(s, "expired") == 0 ||
+	    strcmp(s, "revoked") == 0)
+		return ACME_ST_GONE;
+	return -1;
+}
+
+int
+acme_parse_directory(const char *body, size_t len,
+    struct acme_directory *out, char *err, size_t errlen)
+{
+	json_t	*root, *meta;
+	int	 rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = acme_load(body, len, err, errlen)) == NULL)
+		return -1;
+	if (acme_url(root, "newNonce", 1, &out->new_nonce, err, errlen) ==
+	    0 && acme_url(root, "newAccount", 1, &out->new_account, err,
+	    errlen) == 0 && acme_url(root, "newOrder", 1, &out->new_order,
+	    err, errlen) == 0 && acme_url(root, "renewalInfo", 0,
+	    &out->renewal_info, err, errlen) == 0)
+		rc = 0;
+	meta = json_object_get(root, "meta");
+	out->eab_required = json_is_true(json_object_get(meta,
+	    "externalAccountRequired"));
+	json_decref(root);
+	return rc;
+}
+
+void
+acme_directory_free(struct acme_directory *d)
+{
+	free(d->new_nonce);
+	free(d->new_account);
+	free(d->new_order);
+	free(d->renewal_info);
+	memset(d, 0, sizeof(*d));
+}
+
+static int
+acme_order_authzs(json_t *root, struct acme_order *out, char *err,
+    size_t errlen)
+{
+	json_t	*a = json_object_get(root, "authorizations"), *v;
+	size_t	 i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > ACME_AUTHZ_MAX) {
+		(void)snprintf(err, errlen, "authorizations: expected 1 to %d "
+		    "URLs", ACME_AUTHZ_MAX);
+		return -1;
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) ||
+		    !httpc_url_allowed(json_string_value(v))) {
+			(void)snprintf(err, errlen, "authorizations: not a "
+			    "usable URL");
+			return -1;
+		}
+		if ((out->authz[i] = strdup(json_string_value(v))) == NULL)
+			return -1;
+		out->nauthz = i + 1;
+	}
+	return 0;
+}
+
+int
+acme_parse_order(const char *body, size_t len, struct acme_order *out,
+    char *err, size_t errlen)
+{
+	json_t	*root;
+	int	 st, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = acme_load(body, len, err, errlen)) == NULL)
+		return -1;
+	if ((st = acme_status(root)) == -1)
+		(void)snprintf(err, errlen, "status: missing or unknown");
+	else if (acme_order_authzs(root, out, err, errlen) == 0 &&
+	    acme_url(root, "finalize", 1, &out->finalize, err, errlen) == 0 &&
+	    acme_url(root, "certificate", st == ACME_ST_VALID,
+	    &out->certificate, err, errlen) == 0) {
+		out->status = (enum acme_status)st;
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
+void
+acme_order_free(struct acme_order *o)
+{
+	size_t	i;
+
+	for (i = 0; i < o->nauthz; i++)
+		free(o->authz[i]);
+	free(o->finalize);
+	free(o->certificate);
+	memset(o, 0, sizeof(*o));
+}
+
+/* A token: base64url, 1 to ACME_TOKEN_MAX characters (RFC 8555 8.1). */
+static int
+acme_token_ok(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return n > 0 && n <= ACME_TOKEN_MAX &&
+	    strspn(s, encode_b64url_chars) == n;
+}
+
+static int
+acme_chal(json_t *c, struct acme_chal *out, char *err, size_t errlen)
+{
+	const char	*type = json_string_value(json_object_get(c, "type"));
+	const char	*tok = json_string_value(json_object_get(c, "token"));
+	int		 st = acme_status(c);
+
+	if (type == NULL || strlen(type) >= sizeof(out->type) || st == -1) {
+		(void)snprintf(err, errlen, "challenge: type or status "
+		    "missing or unknown");
+		return -1;
+	}
+	if (tok != NULL && !acme_token_ok(tok)) {
+		(void)snprintf(err, errlen, "challenge: token is not "
+		    "base64url of 1 to %d characters", ACME_TOKEN_MAX);
+		return -1;
+	}
+	(void)snprintf(out->type, sizeof(out->type), "%s", type);
+	(void)snprintf(out->token, sizeof(out->token), "%s",
+	    tok != NULL ? tok : "");
+	out->status = (enum acme_status)st;
+	return acme_url(c, "url", 1, &out->url, err, errlen);
+}
+
+static void	acme_chal_error(json_t *, char *, size_t);
+
+int
+acme_parse_authz(const char *body, size_t len, struct acme_authz *out,
+    char *err, size_t errlen)
+{
+	json_t		*root, *id, *chals, *c;
+	const char	*v;
+	size_t		 i;
+	int		 st, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = acme_load(body, len, err, errlen)) == NULL)
+		return -1;
+	id = json_object_get(root, "identifier");
+	v = json_string_value(json_object_get(id, "value"));
+	chals = json_object_get(root, "challenges");
+	if ((st = acme_status(root)) == -1 || v == NULL ||
+	    strlen(v) >= sizeof(out->host) || !json_is_array(chals) ||
+	    json_array_size(chals) > ACME_CHAL_MAX) {
+		(void)snprintf(err, errlen, "authorization: status, "
+		    "identifier or challenges missing or malformed");
+		goto out;
+	}
+	out->status = (enum acme_status)st;
+	(void)snprintf(out->host, sizeof(out->host), "%s", v);
+	out->wildcard = json_is_true(json_object_get(root, "wildcard"));
+	json_array_foreach(chals, i, c) {
+		if (out->error[0] == '\0' && json_is_object(json_object_get(c,
+		    "error")))
+			acme_chal_error(json_object_get(c, "error"), out->error,
+			    sizeof(out->error));
+		if (acme_chal(c, &out->chal[i], err, errlen) == -1) {
+			out->nchal = i + 1;	/* its url is freed too */
+			goto out;
+		}
+		out->nchal = i + 1;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+void
+acme_authz_free(struct acme_authz *a)
+{
+	size_t	i;
+
+	for (i = 0; i < a->nchal; i++)
+		free(a->chal[i].url);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Copy <s> into <out> with anything but printable ASCII as '?'. */
+static void
+acme_printable(char *out, size_t size, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < size; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[size > 0 ? i : 0] = '\0';
+}
+
+/* The problem document <root> into <out>. */
+static void
+acme_problem(json_t *root, struct acme_problem *out)
+{
+	const char	*type;
+
+	type = json_string_value(json_object_get(root, "type"));
+	if (type != NULL && strncmp(type, ACME_ERR_URN,
+	    strlen(ACME_ERR_URN)) == 0)
+		type += strlen(ACME_ERR_URN);
+	acme_printable(out->type, sizeof(out->type), type);
+	acme_printable(out->detail, sizeof(out->detail),
+	    json_string_value(json_object_get(root, "detail")));
+	if (json_is_integer(json_object_get(root, "status")))
+		out->status = (long)json_integer_value(json_object_get(root,
+		    "status"));
+}
+
+/* A challenge's error object <e> as "type: detail" into <out>. */
+static void
+acme_chal_error(json_t *e, char *out, size_t size)
+{
+	struct acme_problem	p;
+
+	memset(&p, 0, sizeof(p));
+	acme_problem(e, &p);
+	(void)snprintf(out, size, "%s: %s", p.type, p.detail);
+}
+
+void
+acme_parse_problem(const char *body, size_t len, struct acme_problem *out)
+{
+	json_t	*root;
+	char	 err[64];
+
+	memset(out, 0, sizeof(*out));
+	if ((root = acme_load(body, len, err, sizeof(err))) == NULL)
+		return;
+	acme_problem(root, out);
+	json_decref(root);
+}
+
+void
+acme_problem_scrub(struct acme_problem *p, const char *nonce)
+{
+	size_t	 len = strlen(nonce);
+	char	*at;
+
+	while (len > 0 && (at = strstr(p->detail, nonce)) != NULL)
+		memmove(at, at + len, strlen(at + len) + 1);
+}
