@@ -1,0 +1,35 @@
+/*
+ * TLS-ALPN-01 (RFC 8737): the self-signed challenge certificate a CA sees
+ * when it connects with ALPN "acme-tls/1" to validate a host.
+ */
+#ifndef POSTERN_TLSACME_H
+#define POSTERN_TLSACME_H
+
+#include <stddef.h>
+
+/* The ALPN protocol of the challenge (RFC 8737 6.2). */
+#define TLSACME_ALPN		"acme-tls/1"
+/* id-pe-acmeIdentifier (RFC 8737 6.1). */
+#define TLSACME_OID		"1.3.6.1.5.5.7.1.31"
+/* How long the challenge certificate is valid (the CA checks it at once). */
+#define TLSACME_CERT_DAYS	7
+
+/*
+ * Make the challenge certificate of <host> (a DNS name: letters, digits,
+ * hyphens and dots, at most 253 characters, no leading, trailing or double
+ * dot): self-signed with a fresh P-256 key, its only SAN the dNSName
+ * <host>, and the critical acmeIdentifier extension holding the DER
+ * OCTET STRING of <keyauth_sha256>, the SHA-256 of the key authorization.
+ * On success returns 0 with the certificate's PEM in <*cert_pem> and the
+ * key's (PKCS#8, unencrypted) in <*key_pem>, both the caller's to free()
+ * (the key after wiping it with OPENSSL_cleanse()); -1 with the reason
+ * in <err> otherwise, both left NULL.
+ */
+int	tls_alpn01_cert(const char *host,
+	    const unsigned char keyauth_sha256[32], char **cert_pem,
+	    char **key_pem, char *err, size_t errlen);
+
+/* Whether <host> is a DNS name tls_alpn01_cert() accepts (1) or not (0). */
+int	tlsacme_host_ok(const char *host);
+
+#endif
