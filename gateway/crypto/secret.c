@@ -16,7 +16,9 @@
 #include <openssl/params.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
+#include "encode.h"
 #include "secret.h"
 
 #define SECRET_MAX	4096
@@ -86,6 +88,64 @@ secret_gcm(int enc, const unsigned char *key, const unsigned char *nonce,
 	    SECRET_GCM_TAG, tag) == 1);
 	EVP_CIPHER_CTX_free(ctx);
 	return ok ? 0 : -1;
+}
+
+int
+secret_seal(const unsigned char *key, const void *aad, size_t aadlen,
+    const unsigned char *in, size_t len, char *out, size_t size)
+{
+	unsigned char	*buf;
+	size_t		 n = SECRET_GCM_NONCE + len + SECRET_GCM_TAG;
+	int		 rc = -1;
+
+	if (size > 0)
+		out[0] = '\0';
+	if (len == 0 || len > INT32_MAX / 2 || size < SECRET_SEALED_LEN(len) ||
+	    (buf = malloc(n)) == NULL)
+		return -1;
+	if (RAND_bytes(buf, SECRET_GCM_NONCE) == 1 &&
+	    secret_gcm(1, key, buf, aad, aadlen, in, len,
+	    buf + SECRET_GCM_NONCE, buf + SECRET_GCM_NONCE + len) == 0) {
+		memcpy(out, "v1.", 3);
+		if (encode_b64url(buf, n, out + 3, size - 3) > 0)
+			rc = 0;
+		else
+			out[0] = '\0';
+	}
+	OPENSSL_clear_free(buf, n);
+	return rc;
+}
+
+int
+secret_open(const unsigned char *key, const void *aad, size_t aadlen,
+    const char *sealed, unsigned char *out, size_t size, size_t *len)
+{
+	unsigned char	*buf = NULL;
+	size_t		 max = 0, clen;
+	long		 n;
+	int		 rc = -1;
+
+	if (strncmp(sealed, "v1.", 3) != 0 || size > INT32_MAX / 2)
+		goto out;
+	max = SECRET_GCM_NONCE + size + SECRET_GCM_TAG;
+	if (strlen(sealed + 3) > ENCODE_B64URL_LEN(max) ||
+	    (buf = malloc(max)) == NULL ||
+	    (n = encode_base_decode(sealed + 3, encode_b64url_chars, 6, "",
+	    buf, max)) < SECRET_GCM_NONCE + 1 + SECRET_GCM_TAG)
+		goto out;
+	clen = (size_t)n - SECRET_GCM_NONCE - SECRET_GCM_TAG;
+	if (clen <= size && secret_gcm(0, key, buf, aad, aadlen,
+	    buf + SECRET_GCM_NONCE, clen, out,
+	    buf + SECRET_GCM_NONCE + clen) == 0) {
+		*len = clen;
+		rc = 0;
+	}
+out:
+	if (rc == -1)
+		OPENSSL_cleanse(out, size);	/* no unauthenticated bytes */
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, max);
+	return rc;
 }
 
 /* ---- strength of a secret file ---- */
@@ -328,7 +388,8 @@ secret_load(const char *path, struct secret_keys *k, char *err,
 	    k->csrf) == -1 ||
 	    secret_derive(buf, (size_t)n, "postern totp v1", k->totp) == -1 ||
 	    secret_derive(buf, (size_t)n, "postern token v1", k->token) == -1 ||
-	    secret_derive(buf, (size_t)n, "postern seal v1", k->seal) == -1)
+	    secret_derive(buf, (size_t)n, "postern seal v1", k->seal) == -1 ||
+	    secret_derive(buf, (size_t)n, "postern acme key", k->acme) == -1)
 		(void)snprintf(err, errlen, "%s: key derivation failed", path);
 	else
 		k->present = 1, rc = 0;

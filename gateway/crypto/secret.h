@@ -16,6 +16,7 @@ struct secret_keys {
 	unsigned char	totp[SECRET_KEY_LEN];	/* AES-256-GCM of TOTP seeds */
 	unsigned char	token[SECRET_KEY_LEN];	/* MACs of other tokens */
 	unsigned char	seal[SECRET_KEY_LEN];	/* sealed config values */
+	unsigned char	acme[SECRET_KEY_LEN];	/* sealed ACME keys */
 };
 
 /*
@@ -56,6 +57,27 @@ int	secret_gcm(int enc, const unsigned char *key,
 	    const unsigned char *nonce, const void *aad, size_t aadlen,
 	    const unsigned char *in, size_t len, unsigned char *out,
 	    unsigned char *tag);
+
+/* Room for the sealed form of <n> bytes, NUL included. */
+#define SECRET_SEALED_LEN(n) \
+	(3 + ((SECRET_GCM_NONCE + (n) + SECRET_GCM_TAG) * 4 + 2) / 3 + 1)
+/*
+ * Seal <len> bytes <in> (at least 1) under <key> (32 bytes) with <aad>,
+ * the context the value belongs to (a user id, a host), into <out>
+ * (<size> bytes, SECRET_SEALED_LEN(len) is enough) as "v1." +
+ * base64url(nonce || ciphertext || tag), a fresh random nonce each time.
+ * 0, or -1 (then <out> holds "").
+ */
+int	secret_seal(const unsigned char *key, const void *aad, size_t aadlen,
+	    const unsigned char *in, size_t len, char *out, size_t size);
+/*
+ * Open <sealed> (from secret_seal() with the same <key> and <aad>) into
+ * <out> (<size> bytes), its length in *<len>; 0, or -1 if it is
+ * malformed, longer than <size>, was sealed with another key or <aad>, or
+ * was changed in any way (then <out> is wiped).
+ */
+int	secret_open(const unsigned char *key, const void *aad, size_t aadlen,
+	    const char *sealed, unsigned char *out, size_t size, size_t *len);
 
 /* HKDF-SHA256(<ikm>, salt "postern", info <label>) into <out> (32 bytes). */
 int	secret_derive(const unsigned char *ikm, size_t ikmlen,

@@ -139,3 +139,40 @@ encode_pct_decode(const char *in, size_t len, int plus, char *out,
 	*outlen = o;
 	return 0;
 }
+
+/* ASCII upper case, whatever the locale. */
+static int
+encode_upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+/* RFC 4648 base32 and base64url (see encode.h). */
+long
+encode_base_decode(const char *s, const char *alphabet, unsigned int width,
+    const char *skip, unsigned char *out, size_t size)
+{
+	unsigned int	acc = 0, bits = 0;
+	size_t		o = 0;
+	const char	*p;
+	int		c;
+
+	for (; *s != '\0'; s++) {
+		if (strchr(skip, *s) != NULL)
+			continue;
+		c = width == 5 ? encode_upper((unsigned char)*s) : *s;
+		if ((p = strchr(alphabet, c)) == NULL)
+			return -1;
+		acc = ((acc << width) | (unsigned int)(p - alphabet)) & 0x3fff;
+		bits += width;
+		if (bits >= 8) {
+			if (o == size)
+				return -1;
+			out[o++] = (unsigned char)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	if (bits >= width || (acc & ((1u << bits) - 1)) != 0)
+		return -1;
+	return (long)o;
+}

@@ -22,6 +22,17 @@ extern const char encode_b64url_chars[];
  */
 int	encode_b64url(const unsigned char *in, size_t n, char *out,
 	    size_t outlen);
+/*
+ * Decode <s>, <width> bits per character of <alphabet> (base32: 5, case
+ * folded; base64url: 6), skipping the characters in <skip>, into <out>.
+ * Only the canonical encoding is accepted (RFC 4648 §3.5): a last group
+ * too short to hold a byte or with non-zero pad bits is refused, so that
+ * no two strings decode to the same bytes.  Returns the byte count, or -1
+ * if malformed or longer than <size>.
+ */
+long	encode_base_decode(const char *s, const char *alphabet,
+	    unsigned int width, const char *skip, unsigned char *out,
+	    size_t size);
 /* The hex digits by value, lower and upper case ("0123456789abcdef"). */
 extern const char encode_hex_lower[];
 extern const char encode_hex_upper[];

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -120,6 +121,72 @@ strong_str(const char *s)
 }
 
 /* Random secrets in each accepted form never fail (no false refusals). */
+/*
+ * secret_seal/secret_open: a PEM-sized value opens with its key and AAD
+ * only; a changed byte, a cut, another key, another AAD, a foreign version
+ * or a buffer too small all fail and leave nothing readable.
+ */
+static void
+test_seal_open(void **state)
+{
+	unsigned char	 key[32], other[32], in[3000], out[3000];
+	char		*sealed, *bad;
+	size_t		 size = SECRET_SEALED_LEN(sizeof(in)), len = 0, i;
+
+	(void)state;
+	assert_int_equal(RAND_bytes(key, sizeof(key)), 1);
+	memcpy(other, key, sizeof(key));
+	other[31] ^= 1;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 7);
+	sealed = malloc(size);
+	bad = malloc(size);
+	assert_int_equal(secret_seal(key, "acme:a.com", 10, in, sizeof(in),
+	    sealed, size - 1), -1);
+	assert_string_equal(sealed, "");
+	assert_int_equal(secret_seal(key, "acme:a.com", 10, in, sizeof(in),
+	    sealed, size), 0);
+	assert_int_equal(strlen(sealed) + 1, size);
+	assert_memory_equal(sealed, "v1.", 3);
+	assert_int_equal(secret_open(key, "acme:a.com", 10, sealed, out,
+	    sizeof(out), &len), 0);
+	assert_int_equal(len, sizeof(in));
+	assert_memory_equal(out, in, sizeof(in));
+	/* a second seal of the same value differs (fresh nonce) */
+	assert_int_equal(secret_seal(key, "acme:a.com", 10, in, sizeof(in),
+	    bad, size), 0);
+	assert_string_not_equal(bad, sealed);
+	out[0] = 1;
+	assert_int_equal(secret_open(key, "acme:b.com", 10, sealed, out,
+	    sizeof(out), &len), -1);
+	assert_int_equal(out[0], 0);	/* wiped */
+	assert_int_equal(secret_open(other, "acme:a.com", 10, sealed, out,
+	    sizeof(out), &len), -1);
+	assert_int_equal(secret_open(key, "acme:a.com", 10, sealed, out,
+	    sizeof(out) - 1, &len), -1);
+	for (i = 3; i < strlen(sealed); i += 997) {
+		strcpy(bad, sealed);
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		assert_int_equal(secret_open(key, "acme:a.com", 10, bad, out,
+		    sizeof(out), &len), -1);
+	}
+	strcpy(bad, sealed);
+	bad[strlen(bad) - 4] = '\0';
+	assert_int_equal(secret_open(key, "acme:a.com", 10, bad, out,
+	    sizeof(out), &len), -1);
+	strcpy(bad, sealed);
+	bad[1] = '2';
+	assert_int_equal(secret_open(key, "acme:a.com", 10, bad, out,
+	    sizeof(out), &len), -1);
+	assert_int_equal(secret_open(key, "acme:a.com", 10, "v1.", out,
+	    sizeof(out), &len), -1);
+	assert_int_equal(secret_open(key, "acme:a.com", 10, "v1.!!!!", out,
+	    sizeof(out), &len), -1);
+	assert_int_equal(secret_seal(key, "x", 1, in, 0, bad, size), -1);
+	free(sealed);
+	free(bad);
+}
+
 static void
 test_strength_random_forms(void **state)
 {
@@ -265,6 +332,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hkdf_rfc5869),
 		cmocka_unit_test(test_gcm_vector),
+		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_strength_random_forms),
 		cmocka_unit_test(test_strength_too_little),
 		cmocka_unit_test(test_strength_passphrases),

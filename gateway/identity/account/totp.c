@@ -15,9 +15,6 @@
 #include "secret.h"
 #include "totp.h"
 
-#define TOTP_NONCE	12	/* AES-GCM's 96-bit IV (NIST SP 800-38D) */
-#define TOTP_TAG	16
-#define TOTP_SEALED	(TOTP_NONCE + TOTP_SEAL_MAX + TOTP_TAG)
 
 static const char totp_b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -54,54 +51,10 @@ totp_base32(const unsigned char *in, size_t n, char *out, size_t size)
 	return 0;
 }
 
-/* ASCII upper case, whatever the locale. */
-static int
-totp_upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-/*
- * Decode <s>, <width> bits per character of <alphabet> (base32: 5, case
- * folded; base64url: 6), skipping the characters in <skip>, into <out>.
- * Only the canonical encoding is accepted (RFC 4648 §3.5): a last group
- * too short to hold a byte or with non-zero pad bits is refused, so that
- * no two strings decode to the same bytes.  Returns the byte count, or -1
- * if malformed or longer than <size>.
- */
-static long
-totp_decode(const char *s, const char *alphabet, unsigned int width,
-    const char *skip, unsigned char *out, size_t size)
-{
-	unsigned int	acc = 0, bits = 0;
-	size_t		o = 0;
-	const char	*p;
-	int		c;
-
-	for (; *s != '\0'; s++) {
-		if (strchr(skip, *s) != NULL)
-			continue;
-		c = width == 5 ? totp_upper((unsigned char)*s) : *s;
-		if ((p = strchr(alphabet, c)) == NULL)
-			return -1;
-		acc = ((acc << width) | (unsigned int)(p - alphabet)) & 0x3fff;
-		bits += width;
-		if (bits >= 8) {
-			if (o == size)
-				return -1;
-			out[o++] = (unsigned char)(acc >> (bits - 8));
-			bits -= 8;
-		}
-	}
-	if (bits >= width || (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	return (long)o;
-}
-
 long
 totp_base32_decode(const char *s, unsigned char *out, size_t size)
 {
-	return totp_decode(s, totp_b32, 5, " -=", out, size);
+	return encode_base_decode(s, totp_b32, 5, " -=", out, size);
 }
 
 /* RFC 4226 §5.3 dynamic truncation of HMAC-SHA1 <md>. */
@@ -246,51 +199,20 @@ int
 totp_seal(const unsigned char *key, const char *user,
     const unsigned char *secret, size_t len, char *out, size_t size)
 {
-	unsigned char	buf[TOTP_SEALED];
-	int		rc = -1;
-
 	if (size > 0)
 		out[0] = '\0';
-	if (*user == '\0' || len == 0 || len > TOTP_SEAL_MAX ||
-	    size < 3 + ENCODE_B64URL_LEN(TOTP_NONCE + len + TOTP_TAG) + 1)
+	if (*user == '\0' || len == 0 || len > TOTP_SEAL_MAX)
 		return -1;
-	if (RAND_bytes(buf, TOTP_NONCE) == 1 &&
-	    secret_gcm(1, key, buf, user, strlen(user), secret, len,
-	    buf + TOTP_NONCE, buf + TOTP_NONCE + len) == 0) {
-		memcpy(out, "v1.", 3);
-		if (encode_b64url(buf, TOTP_NONCE + len + TOTP_TAG, out + 3,
-		    size - 3) > 0)
-			rc = 0;
-		else
-			out[0] = '\0';
-	}
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return rc;
+	return secret_seal(key, user, strlen(user), secret, len, out, size);
 }
 
 int
 totp_open(const unsigned char *key, const char *user, const char *sealed,
     unsigned char *out, size_t size, size_t *len)
 {
-	unsigned char	buf[TOTP_SEALED];
-	long		n;
-	size_t		clen;
-	int		rc = -1;
-
-	if (*user == '\0' || strncmp(sealed, "v1.", 3) != 0 ||
-	    strlen(sealed + 3) > ENCODE_B64URL_LEN(sizeof(buf)) ||
-	    (n = totp_decode(sealed + 3, encode_b64url_chars, 6, "", buf,
-	    sizeof(buf))) < TOTP_NONCE + 1 + TOTP_TAG)
-		goto out;
-	clen = (size_t)n - TOTP_NONCE - TOTP_TAG;
-	if (clen <= size && secret_gcm(0, key, buf, user, strlen(user),
-	    buf + TOTP_NONCE, clen, out, buf + TOTP_NONCE + clen) == 0) {
-		*len = clen;
-		rc = 0;
+	if (*user == '\0') {
+		OPENSSL_cleanse(out, size);
+		return -1;
 	}
-out:
-	if (rc == -1)
-		OPENSSL_cleanse(out, size);	/* no unauthenticated bytes */
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return rc;
+	return secret_open(key, user, strlen(user), sealed, out, size, len);
 }
