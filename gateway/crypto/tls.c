@@ -18,9 +18,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "certstore.h"
 #include "conflisten.h"
 #include "log.h"
 #include "tls.h"
+#include "tlsacme.h"
 
 /* TLS 1.2: ECDHE with AEAD only; TLS 1.3 suites are all AEAD. */
 #define TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
@@ -38,6 +40,7 @@ struct tls_set {
 	SSL_CTX		**ctx;
 	X509		**leaf;
 	size_t		  n;
+	struct certstore *store;	/* the server's; may be NULL */
 };
 
 static int		tls_set_index = -1;
@@ -79,25 +82,36 @@ tls_err(char *err, size_t errlen, const char *what, const char *file)
 	ERR_clear_error();
 }
 
-/* ALPN: http/1.1 or nothing (RFC 7301 3.2: no_application_protocol). */
+/*
+ * ALPN: a TLS-ALPN-01 challenge (tlsacme.h), else http/1.1 or nothing
+ * (RFC 7301 3.2: no_application_protocol).  <arg> is the certstore.
+ */
 static int
 tls_on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
 	static const unsigned char proto[] = "\x08http/1.1";
+	int	rc;
 
+	if ((rc = tlsacme_alpn(ssl, arg, in, inlen, out, outlen)) != -1)
+		return rc;
 	if (SSL_select_next_proto((unsigned char **)(uintptr_t)out, outlen,
 	    proto, sizeof(proto) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* SNI: switch to the first certificate whose names match. */
+/*
+ * SNI: switch to the first configured certificate whose names match, else
+ * to the run-time certificate of the name.  The connection holds a
+ * reference to the context it switched to.
+ */
 static int
 tls_on_servername(SSL *ssl, int *alert, void *arg)
 {
 	struct tls_set	*set = arg;
 	const char	*name;
+	SSL_CTX		*ctx;
 	size_t		 i;
 
 	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -107,8 +121,13 @@ tls_on_servername(SSL *ssl, int *alert, void *arg)
 		if (X509_check_host(set->leaf[i], name, 0, 0, NULL) == 1) {
 			if (i > 0)
 				(void)SSL_set_SSL_CTX(ssl, set->ctx[i]);
-			break;
+			return SSL_TLSEXT_ERR_OK;
 		}
+	}
+	if (set->store != NULL &&
+	    (ctx = certstore_ctx(set->store, name)) != NULL) {
+		(void)SSL_set_SSL_CTX(ssl, ctx);
+		SSL_CTX_free(ctx);
 	}
 	return SSL_TLSEXT_ERR_OK;	/* unknown names get the default */
 }
@@ -133,8 +152,9 @@ tls_check_key_mode(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The protocol settings of every server context; 0 or -1. */
 static int
-tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
+tls_ctx_proto(SSL_CTX *ctx, int tickets, struct certstore *cs)
 {
 	static const unsigned char sid[] = "postern";
 
@@ -147,14 +167,35 @@ tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
 		return -1;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	if (!ts->session_tickets) {
+	if (!tickets) {
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 		(void)SSL_CTX_set_num_tickets(ctx, 0);
 	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_alpn_select_cb(ctx, tls_on_alpn, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_on_alpn, cs);
 	return 0;
 }
+
+static int
+tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
+{
+	return tls_ctx_proto(ctx, ts->session_tickets, ts->store);
+}
+
+SSL_CTX *
+tls_server_ctx(int session_tickets, struct certstore *cs)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return NULL;
+	if (tls_ctx_proto(ctx, session_tickets, cs) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 
 /* One context for certificate <c>; NULL with <err> set. */
 static SSL_CTX *
@@ -213,6 +254,7 @@ tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 		set->n = i + 1;
 		set->leaf[i] = SSL_CTX_get0_certificate(set->ctx[i]);
 	}
+	set->store = ts->store;
 	SSL_CTX_set_tlsext_servername_callback(set->ctx[0], tls_on_servername);
 	SSL_CTX_set_tlsext_servername_arg(set->ctx[0], set);
 	if (SSL_CTX_set_ex_data(set->ctx[0], tls_set_index, set) != 1) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -16,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "certstore.h"
 #include "tlsacme.h"
 
 #define TLSACME_HOST_MAX	253
@@ -219,4 +221,38 @@ tls_alpn01_cert(const char *host, const unsigned char keyauth_sha256[32],
 	X509_free(x);
 	EVP_PKEY_free(pk);
 	return rc;
+}
+
+/* ---- the handshake's side ---- */
+
+/* "acme-tls/1" in the wire format of an ALPN list. */
+static const unsigned char tlsacme_proto[] = "\x0a" TLSACME_ALPN;
+
+int
+tlsacme_alpn(SSL *ssl, struct certstore *cs, const unsigned char *in,
+    unsigned int inlen, const unsigned char **out, unsigned char *outlen)
+{
+	const char	*name;
+
+	if (cs == NULL || inlen != sizeof(tlsacme_proto) - 1 ||
+	    memcmp(in, tlsacme_proto, inlen) != 0)
+		return -1;
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name == NULL || certstore_use_alpn(cs, ssl, name,
+	    time(NULL)) == -1)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = in + 1;
+	*outlen = (unsigned char)(inlen - 1);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+int
+tlsacme_selected(const SSL *ssl)
+{
+	const unsigned char	*p;
+	unsigned int		 len = 0;
+
+	SSL_get0_alpn_selected(ssl, &p, &len);
+	return len == sizeof(tlsacme_proto) - 2 &&
+	    memcmp(p, tlsacme_proto + 1, len) == 0;
 }
