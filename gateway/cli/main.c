@@ -15,6 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mailcmd.h"
+#include "certcmd.h"
 #include "policycmd.h"
 #include "serve.h"
 #include "grantcmd.h"
@@ -64,6 +65,9 @@ static const struct command commands[] = {
 	{ "secrets", seccmd_main, SECCMD_USAGE,
 	    "re-seal stored second-factor seeds with the current secret_file "
 	    "(after moving the old one to previous_secret_files)" },
+	{ "cert", certcmd_main, CERTCMD_USAGE,
+	    "list the served certificates, renew one, or import one into "
+	    "redis for every instance" },
 	{ "audit", auditcmd_main, AUDITCMD_USAGE,
 	    "verify, read and trim the hash-chained audit trail" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show usage" },

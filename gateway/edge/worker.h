@@ -19,6 +19,8 @@
 #include "metrics.h"
 
 struct audit_outbox;
+struct certstore;
+struct certsync;
 struct config;
 struct ratelimit_shed;
 struct client;
@@ -46,6 +48,7 @@ struct server {
 	SSL_CTX			*ssl_ctx;	/* for cfg; NULL without TLS */
 	struct metrics_global	 metrics;	/* accept/close, reloads */
 	struct connlimit	*connlimit;	/* max_connections_per_ip */
+	struct certstore	*certs;		/* run-time certificates */
 	atomic_int		 draining;	/* SIGTERM seen */
 	struct hashpool		*hashpool;	/* password hashing threads */
 	const struct worker_ops	*ops;		/* the layers above, see below */
@@ -74,6 +77,7 @@ struct worker {
 	struct httpc		*httpc;		/* outbound HTTP (httpc.h) */
 	struct oidc		*oidc;		/* SSO providers (oidc.h) */
 	struct audit_outbox	*outbox;	/* worker 0: audit.h */
+	struct certsync		*certsync;	/* worker 0: certsync.h */
 	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;
