@@ -11,6 +11,8 @@
 #include "certstore.h"
 #include "certsync.h"
 #include "config.h"
+#include "domain.h"
+#include "domainreg.h"
 #include "loader.h"
 #include "log.h"
 #include "secret.h"
@@ -35,6 +37,104 @@ struct certsync_load {
 	int		 alpn;		/* a challenge, not a certificate */
 	char		 host[254];
 };
+
+/* ---- custom domains ---- */
+
+static void
+certsync_on_domain(void *arg, const redisReply *reply, const char *err)
+{
+	struct certsync_load	*ld = arg;	/* owned by this callback */
+	struct domainreg	*dr = ld->cy->w->srv->domains;
+
+	if (err != NULL)
+		log_warnx("domains: cannot read %s: %s", ld->host, err);
+	else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_STRING) {
+		if (domainreg_set(dr, ld->host, reply->element[0]->str,
+		    reply->element[1]->str) == 0)
+			log_info("domains: %s serves app %s for org %s",
+			    ld->host, reply->element[0]->str,
+			    reply->element[1]->str);
+	} else {
+		domainreg_remove(dr, ld->host);
+		log_info("domains: %s removed", ld->host);
+	}
+	free(ld);
+}
+
+/* Read domain:<host> again after its message. */
+static void
+certsync_domain(struct certsync *cy, const char *host)
+{
+	struct certsync_load	*ld;
+	char			 key[STORE_KEYLEN];
+
+	if ((ld = calloc(1, sizeof(*ld))) == NULL)
+		return;
+	ld->cy = cy;
+	(void)snprintf(ld->host, sizeof(ld->host), "%s", host);
+	if (store_layout_key(key, sizeof(key), cy->prefix, DOMAIN_LAYOUT_HOST,
+	    host) == -1 || store_command(cy->w->store, certsync_on_domain, ld,
+	    "HMGET %s app org", key) == -1) {
+		log_warnx("domains: cannot read %s: redis unavailable", host);
+		free(ld);
+	}
+}
+
+static void
+certsync_on_domains(void *arg, const redisReply *reply, const char *err)
+{
+	struct certsync		*cy = arg;
+	struct domainreg_entry	*e;
+	size_t			 i, n = 0;
+
+	if (err != NULL || reply->type != REDIS_REPLY_ARRAY) {
+		log_warnx("domains: cannot read the registry: %s",
+		    err != NULL ? err : "unexpected reply");
+		return;
+	}
+	if ((e = calloc(reply->elements / 3 + 1, sizeof(*e))) == NULL)
+		return;
+	for (i = 0; i + 2 < reply->elements; i += 3) {
+		const redisReply *h = reply->element[i];
+		const redisReply *a = reply->element[i + 1];
+		const redisReply *o = reply->element[i + 2];
+
+		if (h->type != REDIS_REPLY_STRING ||
+		    a->type != REDIS_REPLY_STRING ||
+		    o->type != REDIS_REPLY_STRING || h->len >= sizeof(e->host) ||
+		    a->len >= sizeof(e->app) || o->len >= sizeof(e->org))
+			continue;
+		memcpy(e[n].host, h->str, h->len + 1);
+		memcpy(e[n].app, a->str, a->len + 1);
+		memcpy(e[n].org, o->str, o->len + 1);
+		n++;
+	}
+	if (domainreg_replace(cy->w->srv->domains, e, n) == 0)
+		log_info("domains: %zu custom domains", n);
+	free(e);
+}
+
+/* Read the whole registry (at start, and after a reconnection). */
+static void
+certsync_domains(struct certsync *cy)
+{
+	const char	*argv[2];
+	char		 all[STORE_KEYLEN];
+
+	if (store_layout_key(all, sizeof(all), cy->prefix,
+	    DOMAIN_LAYOUT_ALL) == -1)
+		return;
+	argv[0] = all;
+	argv[1] = cy->prefix;
+	if (store_eval(cy->w->store, &domain_lua_all, certsync_on_domains, cy,
+	    1, 2, argv, NULL) == -1)
+		log_warnx("domains: cannot read the registry: redis "
+		    "unavailable");
+}
+
+/* ---- certificates ---- */
 
 static void	certsync_scan(struct certsync *, const char *cursor);
 
@@ -226,6 +326,7 @@ certsync_on_message(void *arg, const char *msg, size_t len)
 
 	if (msg == NULL) {
 		certsync_scan(cy, "0");
+		certsync_domains(cy);
 		return;
 	}
 	if ((sp = memchr(msg, ' ', len)) == NULL ||
@@ -238,6 +339,8 @@ certsync_on_message(void *arg, const char *msg, size_t len)
 		certsync_load(cy, host, 0);
 	else if (sp - msg == 4 && memcmp(msg, "alpn", 4) == 0)
 		certsync_load(cy, host, 1);
+	else if (sp - msg == 6 && memcmp(msg, "domain", 6) == 0)
+		certsync_domain(cy, host);
 }
 
 struct certsync *

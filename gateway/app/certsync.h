@@ -19,12 +19,13 @@
 #ifndef POSTERN_CERTSYNC_H
 #define POSTERN_CERTSYNC_H
 
+#include "domain.h"
 #include "store.h"
 
 /* Redis: what certsync reads (written by the ACME client or the CLI). */
 #define CERTSYNC_LAYOUT_CERT	STORE_LAYOUT("acme:cert:<host>")
 #define CERTSYNC_LAYOUT_ALPN	STORE_LAYOUT("acme:alpn01:<host>")
-#define CERTSYNC_LAYOUT_EVENTS	STORE_LAYOUT("acme:events")
+#define CERTSYNC_LAYOUT_EVENTS	DOMAIN_LAYOUT_EVENTS	/* domain.h */
 /* The additional data of a sealed key: this prefix, then the host. */
 #define CERTSYNC_AAD		"acme:"
 

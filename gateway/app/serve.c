@@ -32,6 +32,7 @@
 #include "config.h"
 #include "connlimit.h"
 #include "diag.h"
+#include "domainreg.h"
 #include "listener.h"
 #include "loader.h"
 #include "log.h"
@@ -549,6 +550,8 @@ serve_reload(struct serve *s)
 	cfg = config_load(s->path, &d);
 	diag_log(&d);
 	diag_free(&d);
+	if (cfg != NULL)
+		cfg->domains = s->srv.domains;
 	if (cfg == NULL) {
 		log_error("reload failed: configuration has errors; "
 		    "keeping the running configuration");
@@ -742,6 +745,7 @@ serve_free(struct serve *s)
 	SSL_CTX_free(s->srv.ssl_ctx);
 	certstore_free(s->srv.certs);	/* after every connection */
 	config_unref(s->srv.cfg);
+	domainreg_free(s->srv.domains);	/* after the last snapshot */
 	connlimit_free(s->srv.connlimit);	/* after the workers' clients */
 	pthread_mutex_destroy(&s->srv.lock);
 }
@@ -772,10 +776,15 @@ serve_main(const char *config_path)
 	pthread_mutex_init(&s.srv.lock, NULL);
 	s.srv.ops = &serve_worker_ops;
 	if ((s.srv.connlimit = connlimit_new()) == NULL ||
-	    (s.srv.certs = certstore_new()) == NULL)
-		log_error("cannot set up the connection or certificate table");
-	else if (serve_start(&s) == 0)
-		rc = serve_run(&s);
+	    (s.srv.certs = certstore_new()) == NULL ||
+	    (s.srv.domains = domainreg_new()) == NULL)
+		log_error("cannot set up the connection, certificate or domain "
+		    "table");
+	else {
+		s.srv.cfg->domains = s.srv.domains;
+		if (serve_start(&s) == 0)
+			rc = serve_run(&s);
+	}
 	serve_free(&s);
 	if (rc == 0)
 		log_info("stopped");

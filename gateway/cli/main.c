@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mailcmd.h"
 #include "certcmd.h"
+#include "domaincmd.h"
 #include "policycmd.h"
 #include "serve.h"
 #include "grantcmd.h"
@@ -65,6 +66,8 @@ static const struct command commands[] = {
 	{ "secrets", seccmd_main, SECCMD_USAGE,
 	    "re-seal stored second-factor seeds with the current secret_file "
 	    "(after moving the old one to previous_secret_files)" },
+	{ "domain", domaincmd_main, DOMAINCMD_USAGE,
+	    "register tenants' custom domains (host -> app and org)" },
 	{ "cert", certcmd_main, CERTCMD_USAGE,
 	    "list the served certificates, renew one, or import one into "
 	    "redis for every instance" },

@@ -27,6 +27,7 @@
 
 struct diag;
 struct secret_keys;
+struct domainreg;
 struct ratelimit_class;
 struct signer;
 
@@ -164,6 +165,9 @@ struct config {
 
 	struct config_mail *mail;	/* NULL: mail is not configured */
 	struct config_sso *sso;		/* NULL: no sso: section */
+	/* tenants' custom domains: the server's registry (domainreg.h),
+	 * shared by every snapshot, set by `postern serve`; NULL in tools */
+	struct domainreg *domains;
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
 	/* Frees the snapshot and the parts higher layers own; set by the

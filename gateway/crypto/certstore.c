@@ -1,6 +1,6 @@
 /*
- * Certificates obtained at run time (see certstore.h): a sorted array of
- * hosts under a read-write lock.  Writers build everything (parse, check,
+ * Certificates obtained at run time (see certstore.h): a host map
+ * (hostmap.h) under a read-write lock.  Writers build everything (parse, check,
  * make the context) before taking the lock; the lock only guards the
  * swap of pointers and the lookups.
  */
@@ -18,12 +18,12 @@
 #include <openssl/x509v3.h>
 
 #include "certstore.h"
+#include "hostmap.h"
 #include "tls.h"
 #include "tlsacme.h"
 
-/* One host; owned by the store's array. */
+/* One host; owned by the store's map. */
 struct certstore_entry {
-	char		 host[254];	/* lower case */
 	SSL_CTX		*ctx;		/* NULL: only a challenge */
 	time_t		 not_after;
 	unsigned char	 fp[32];	/* SHA-256 of the leaf */
@@ -34,10 +34,9 @@ struct certstore_entry {
 
 /* Owned by struct server; shared by the workers. */
 struct certstore {
-	pthread_rwlock_t	  lock;
-	struct certstore_entry	**v;		/* sorted by host */
-	size_t			  n, cap;
-	atomic_int		  tickets;
+	pthread_rwlock_t	 lock;
+	struct hostmap		 map;		/* struct certstore_entry */
+	atomic_int		 tickets;
 };
 
 struct certstore *
@@ -55,8 +54,10 @@ certstore_new(void)
 }
 
 static void
-certstore_entry_free(struct certstore_entry *e)
+certstore_entry_free(void *arg)
 {
+	struct certstore_entry	*e = arg;
+
 	if (e == NULL)
 		return;
 	SSL_CTX_free(e->ctx);
@@ -68,13 +69,9 @@ certstore_entry_free(struct certstore_entry *e)
 void
 certstore_free(struct certstore *cs)
 {
-	size_t	i;
-
 	if (cs == NULL)
 		return;
-	for (i = 0; i < cs->n; i++)
-		certstore_entry_free(cs->v[i]);
-	free(cs->v);
+	hostmap_clear(&cs->map, certstore_entry_free);
 	(void)pthread_rwlock_destroy(&cs->lock);
 	free(cs);
 }
@@ -85,83 +82,46 @@ certstore_set_tickets(struct certstore *cs, int on)
 	atomic_store(&cs->tickets, on);
 }
 
-/* <host> in lower case into <out> (254 bytes); 0, or -1 if too long. */
-static int
-certstore_name(const char *host, char *out)
-{
-	size_t	i;
-
-	for (i = 0; host[i] != '\0'; i++) {
-		if (i == 253)
-			return -1;
-		out[i] = host[i] >= 'A' && host[i] <= 'Z' ?
-		    (char)(host[i] - 'A' + 'a') : host[i];
-	}
-	out[i] = '\0';
-	return i > 0 ? 0 : -1;
-}
-
-/* The index of <name> in the array, or where it would go (*<found> 0). */
-static size_t
-certstore_find(const struct certstore *cs, const char *name, int *found)
-{
-	size_t	lo = 0, hi = cs->n, mid;
-	int	c;
-
-	*found = 0;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(name, cs->v[mid]->host)) == 0) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
 /* The entry of <name>, made if missing (write lock held); NULL: ENOMEM. */
 static struct certstore_entry *
 certstore_slot(struct certstore *cs, const char *name)
 {
-	struct certstore_entry	**nv, *e;
-	size_t			  at;
-	int			  found;
+	void	**slot;
 
-	at = certstore_find(cs, name, &found);
-	if (found)
-		return cs->v[at];
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap > 0 ? cs->cap * 2 : 16;
-
-		if ((nv = reallocarray(cs->v, cap, sizeof(*nv))) == NULL)
-			return NULL;
-		cs->v = nv;
-		cs->cap = cap;
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	if ((slot = hostmap_slot(&cs->map, name)) == NULL)
 		return NULL;
-	(void)snprintf(e->host, sizeof(e->host), "%s", name);
-	memmove(cs->v + at + 1, cs->v + at, (cs->n - at) * sizeof(*cs->v));
-	cs->v[at] = e;
-	cs->n++;
-	return e;
+	if (*slot == NULL && (*slot = calloc(1,
+	    sizeof(struct certstore_entry))) == NULL)
+		(void)hostmap_remove(&cs->map, name);
+	return *slot;
 }
 
-/* Remove the entry at <at> once it holds nothing (write lock held). */
+/* Remove the entry of <name> once it holds nothing (write lock held). */
 static void
-certstore_prune(struct certstore *cs, size_t at)
+certstore_prune(struct certstore *cs, const char *name)
 {
-	struct certstore_entry	*e = cs->v[at];
+	struct certstore_entry	*e = hostmap_get(&cs->map, name);
 
-	if (e->ctx != NULL || e->alpn_cert != NULL)
-		return;
-	memmove(cs->v + at, cs->v + at + 1, (cs->n - at - 1) * sizeof(*cs->v));
-	cs->n--;
-	certstore_entry_free(e);
+	if (e != NULL && e->ctx == NULL && e->alpn_cert == NULL)
+		certstore_entry_free(hostmap_remove(&cs->map, name));
+}
+
+/*
+ * The entry of <host> under the lock (read or write as <write> says), or
+ * NULL; the lock is held in both cases.  -1: <host> is no name (no lock).
+ */
+static int
+certstore_lock(struct certstore *cs, const char *host, int write,
+    char name[HOSTMAP_NAMELEN], struct certstore_entry **e)
+{
+	if (hostmap_name(host, name) == -1)
+		return -1;
+	if (write)
+		pthread_rwlock_wrlock(&cs->lock);
+	else
+		pthread_rwlock_rdlock(&cs->lock);
+	*e = hostmap_get(&cs->map, name);
+	return 0;
 }
 
 /* ---- parsing and checks ---- */
@@ -298,10 +258,10 @@ certstore_put(struct certstore *cs, const char *host, const char *chain_pem,
 	struct certstore_entry	*e;
 	unsigned char		 fp[32];
 	unsigned int		 fplen = 0;
-	char			 name[254];
+	char			 name[HOSTMAP_NAMELEN];
 	int			 rc = -1, same = 0;
 
-	if (certstore_name(host, name) == -1 || !tlsacme_host_ok(name)) {
+	if (hostmap_name(host, name) == -1 || !tlsacme_host_ok(name)) {
 		(void)snprintf(err, errlen, "not a host name");
 		return -1;
 	}
@@ -340,19 +300,16 @@ out:
 int
 certstore_drop(struct certstore *cs, const char *host)
 {
-	SSL_CTX	*old = NULL;
-	char	 name[254];
-	size_t	 at;
-	int	 found = 0;
+	struct certstore_entry	*e;
+	SSL_CTX			*old = NULL;
+	char			 name[HOSTMAP_NAMELEN];
 
-	if (certstore_name(host, name) == -1)
+	if (certstore_lock(cs, host, 1, name, &e) == -1)
 		return -1;
-	pthread_rwlock_wrlock(&cs->lock);
-	at = certstore_find(cs, name, &found);
-	if (found && (old = cs->v[at]->ctx) != NULL) {
-		cs->v[at]->ctx = NULL;
-		cs->v[at]->not_after = 0;
-		certstore_prune(cs, at);
+	if (e != NULL && (old = e->ctx) != NULL) {
+		e->ctx = NULL;
+		e->not_after = 0;
+		certstore_prune(cs, name);
 	}
 	pthread_rwlock_unlock(&cs->lock);
 	SSL_CTX_free(old);
@@ -368,10 +325,10 @@ certstore_put_alpn(struct certstore *cs, const char *host,
 	EVP_PKEY		*key = NULL;
 	struct certstore_entry	*e;
 	X509			*x;
-	char			 name[254];
+	char			 name[HOSTMAP_NAMELEN];
 	int			 rc = -1;
 
-	if (certstore_name(host, name) == -1 || !tlsacme_host_ok(name)) {
+	if (hostmap_name(host, name) == -1 || !tlsacme_host_ok(name)) {
 		(void)snprintf(err, errlen, "not a host name");
 		return -1;
 	}
@@ -407,22 +364,19 @@ out:
 void
 certstore_drop_alpn(struct certstore *cs, const char *host)
 {
-	X509		*x = NULL;
-	EVP_PKEY	*k = NULL;
-	char		 name[254];
-	size_t		 at;
-	int		 found = 0;
+	struct certstore_entry	*e;
+	X509			*x = NULL;
+	EVP_PKEY		*k = NULL;
+	char			 name[HOSTMAP_NAMELEN];
 
-	if (certstore_name(host, name) == -1)
+	if (certstore_lock(cs, host, 1, name, &e) == -1)
 		return;
-	pthread_rwlock_wrlock(&cs->lock);
-	at = certstore_find(cs, name, &found);
-	if (found) {
-		x = cs->v[at]->alpn_cert;
-		k = cs->v[at]->alpn_key;
-		cs->v[at]->alpn_cert = NULL;
-		cs->v[at]->alpn_key = NULL;
-		certstore_prune(cs, at);
+	if (e != NULL) {
+		x = e->alpn_cert;
+		k = e->alpn_key;
+		e->alpn_cert = NULL;
+		e->alpn_key = NULL;
+		certstore_prune(cs, name);
 	}
 	pthread_rwlock_unlock(&cs->lock);
 	X509_free(x);
@@ -434,17 +388,13 @@ certstore_drop_alpn(struct certstore *cs, const char *host)
 SSL_CTX *
 certstore_ctx(struct certstore *cs, const char *host)
 {
-	SSL_CTX	*ctx = NULL;
-	char	 name[254];
-	size_t	 at;
-	int	 found;
+	struct certstore_entry	*e;
+	SSL_CTX			*ctx = NULL;
+	char			 name[HOSTMAP_NAMELEN];
 
-	if (certstore_name(host, name) == -1)
+	if (certstore_lock(cs, host, 0, name, &e) == -1)
 		return NULL;
-	pthread_rwlock_rdlock(&cs->lock);
-	at = certstore_find(cs, name, &found);
-	if (found && (ctx = cs->v[at]->ctx) != NULL &&
-	    SSL_CTX_up_ref(ctx) != 1)
+	if (e != NULL && (ctx = e->ctx) != NULL && SSL_CTX_up_ref(ctx) != 1)
 		ctx = NULL;
 	pthread_rwlock_unlock(&cs->lock);
 	return ctx;
@@ -455,16 +405,12 @@ certstore_use_alpn(struct certstore *cs, SSL *ssl, const char *host,
     time_t now)
 {
 	struct certstore_entry	*e;
-	char			 name[254];
-	size_t			 at;
-	int			 found, rc = -1;
+	char			 name[HOSTMAP_NAMELEN];
+	int			 rc = -1;
 
-	if (certstore_name(host, name) == -1)
+	if (certstore_lock(cs, host, 0, name, &e) == -1)
 		return -1;
-	pthread_rwlock_rdlock(&cs->lock);
-	at = certstore_find(cs, name, &found);
-	if (found && (e = cs->v[at])->alpn_cert != NULL &&
-	    now < e->alpn_until &&
+	if (e != NULL && e->alpn_cert != NULL && now < e->alpn_until &&
 	    SSL_use_certificate(ssl, e->alpn_cert) == 1 &&
 	    SSL_use_PrivateKey(ssl, e->alpn_key) == 1)
 		rc = 0;
@@ -480,14 +426,16 @@ certstore_list(struct certstore *cs, size_t *n)
 
 	*n = 0;
 	pthread_rwlock_rdlock(&cs->lock);
-	if (cs->n > 0 && (out = calloc(cs->n, sizeof(*out))) != NULL) {
-		for (i = 0; i < cs->n; i++) {
-			memcpy(out[i].host, cs->v[i]->host, sizeof(out[i].host));
-			out[i].not_after = cs->v[i]->ctx != NULL ?
-			    cs->v[i]->not_after : 0;
-			out[i].challenge = cs->v[i]->alpn_cert != NULL;
+	if (cs->map.n > 0 && (out = calloc(cs->map.n, sizeof(*out))) != NULL) {
+		for (i = 0; i < cs->map.n; i++) {
+			const struct certstore_entry *e = cs->map.v[i].val;
+
+			memcpy(out[i].host, cs->map.v[i].host,
+			    sizeof(out[i].host));
+			out[i].not_after = e->ctx != NULL ? e->not_after : 0;
+			out[i].challenge = e->alpn_cert != NULL;
 		}
-		*n = cs->n;
+		*n = cs->map.n;
 	}
 	pthread_rwlock_unlock(&cs->lock);
 	return out;

@@ -20,6 +20,7 @@
 
 struct audit_outbox;
 struct certstore;
+struct domainreg;
 struct certsync;
 struct config;
 struct ratelimit_shed;
@@ -49,6 +50,7 @@ struct server {
 	struct metrics_global	 metrics;	/* accept/close, reloads */
 	struct connlimit	*connlimit;	/* max_connections_per_ip */
 	struct certstore	*certs;		/* run-time certificates */
+	struct domainreg	*domains;	/* custom domains (cfg->domains) */
 	atomic_int		 draining;	/* SIGTERM seen */
 	struct hashpool		*hashpool;	/* password hashing threads */
 	const struct worker_ops	*ops;		/* the layers above, see below */

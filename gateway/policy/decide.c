@@ -42,16 +42,24 @@ decide_slug_ok(const char *s)
 	return i >= 1 && i <= 63;
 }
 
-/* The app's tenant before any route: app.org or the host's label. */
+/*
+ * The app's tenant before any route: app.org, or the org a custom domain
+ * binds (the registry's; an app with its own org keeps it), or the
+ * host's label.
+ */
 static int
 decide_host_tenant(const struct config_app *app, const char *host,
-    struct decision *out)
+    const char *domain_org, struct decision *out)
 {
 	size_t	i;
 
 	if (app->org != NULL) {
 		(void)strncpy(out->tenant, app->org, sizeof(out->tenant) - 1);
 		return 0;
+	}
+	if (domain_org != NULL) {
+		(void)strncpy(out->tenant, domain_org, sizeof(out->tenant) - 1);
+		return decide_slug_ok(out->tenant) ? 0 : -1;
 	}
 	for (i = 0; app->host_tenant && host != NULL && i < app->nhosts; i++)
 		if (route_host_tenant(app->hosts[i], host, out->tenant,
@@ -244,7 +252,7 @@ decide(const struct config_app *app, const struct decide_request *req,
 	if (app->case_insensitive_paths &&
 	    path_fold_check(req->path) != PATH_OK)
 		return decide_set(out, DECIDE_DENY, "path_case_ambiguous");
-	if (decide_host_tenant(app, req->host, out) == -1)
+	if (decide_host_tenant(app, req->host, req->tenant, out) == -1)
 		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
 	if (route_match(app->routes, req->method, req->path, &m) == -1)
 		return decide_set(out, DECIDE_DENY, "no_route");
@@ -268,6 +276,7 @@ decide_shareable(const struct config_app *app, const char *host,
 	out->verdict = DECIDE_DENY;
 	out->reason = "share_method";
 	req.host = host;
+	req.tenant = NULL;
 	req.path = id->share_path;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		if ((route_method_bit(methods[i]) & id->share_methods) == 0)
