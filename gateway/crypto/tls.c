@@ -34,6 +34,8 @@
 #define TLS_SUITES	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
 			"TLS_CHACHA20_POLY1305_SHA256"
 #define TLS_GROUPS	"X25519:P-256"
+/* The name of the self-signed default without configured certificates. */
+#define TLS_DEFAULT_NAME	"postern.invalid"
 
 /* The certificates of one snapshot, owned by the default context. */
 struct tls_set {
@@ -229,31 +231,59 @@ fail:
 	return NULL;
 }
 
+/*
+ * The default context of a listener whose certificates all come at run
+ * time (no configured certificate, a certstore): a self-signed
+ * certificate for TLS_DEFAULT_NAME; NULL with <err>.
+ */
+static SSL_CTX *
+tls_ctx_fallback(const struct tls_settings *ts, char *err, size_t errlen)
+{
+	SSL_CTX		*ctx = NULL;
+	X509		*x = NULL;
+	EVP_PKEY	*pk = NULL;
+
+	if (tlsacme_selfsigned(TLS_DEFAULT_NAME, &x, &pk) == -1 ||
+	    (ctx = tls_server_ctx(ts->session_tickets, ts->store)) == NULL ||
+	    SSL_CTX_use_certificate(ctx, x) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, pk) != 1) {
+		tls_err(err, errlen, "TLS context for", TLS_DEFAULT_NAME);
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return ctx;
+}
+
 SSL_CTX *
 tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 {
 	struct tls_set	*set;
-	size_t		 i;
+	size_t		 i, n = ts->ncerts > 0 ? ts->ncerts : 1;
 
 	(void)pthread_once(&tls_once, tls_init_once);
-	if (ts->ncerts == 0) {
+	if (ts->ncerts == 0 && ts->store == NULL) {
 		(void)snprintf(err, errlen, "a TLS listener needs at least "
 		    "one certificate (tls.certificates)");
 		return NULL;
 	}
 	if ((set = calloc(1, sizeof(*set))) == NULL ||
-	    (set->ctx = calloc(ts->ncerts, sizeof(*set->ctx))) == NULL ||
-	    (set->leaf = calloc(ts->ncerts, sizeof(*set->leaf))) == NULL) {
+	    (set->ctx = calloc(n, sizeof(*set->ctx))) == NULL ||
+	    (set->leaf = calloc(n, sizeof(*set->leaf))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < ts->ncerts; i++) {
-		set->ctx[i] = tls_ctx_one(ts, &ts->certs[i], err, errlen);
+	for (i = 0; i < n; i++) {
+		set->ctx[i] = ts->ncerts > 0 ? tls_ctx_one(ts, &ts->certs[i],
+		    err, errlen) : tls_ctx_fallback(ts, err, errlen);
 		if (set->ctx[i] == NULL)
 			goto fail;
 		set->n = i + 1;
 		set->leaf[i] = SSL_CTX_get0_certificate(set->ctx[i]);
 	}
+	if (ts->ncerts == 0)
+		set->n = 0;	/* the fallback names nothing */
 	set->store = ts->store;
 	SSL_CTX_set_tlsext_servername_callback(set->ctx[0], tls_on_servername);
 	SSL_CTX_set_tlsext_servername_arg(set->ctx[0], set);
@@ -264,7 +294,7 @@ tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 	return set->ctx[0];
 fail:
 	if (set != NULL) {
-		for (i = 0; i < set->n; i++)
+		for (i = 0; i < n && set->ctx != NULL; i++)
 			SSL_CTX_free(set->ctx[i]);
 		free(set->ctx);
 		free(set->leaf);

@@ -15,6 +15,8 @@
 #define TLSACME_OID		"1.3.6.1.5.5.7.1.31"
 /* How long the challenge certificate is valid (the CA checks it at once). */
 #define TLSACME_CERT_DAYS	7
+/* ... and the self-signed default (made anew at each start and reload). */
+#define TLSACME_DEFAULT_DAYS	365
 
 /*
  * Make the challenge certificate of <host> (a DNS name: letters, digits,
@@ -30,6 +32,14 @@
 int	tls_alpn01_cert(const char *host,
 	    const unsigned char keyauth_sha256[32], char **cert_pem,
 	    char **key_pem, char *err, size_t errlen);
+
+/*
+ * A fresh P-256 key and a self-signed certificate for <host> (its SAN and
+ * CN, TLSACME_DEFAULT_DAYS long) without the acmeIdentifier: the default
+ * certificate of a listener whose certificates all come at run time.  0,
+ * or -1 (then both NULL).  The caller frees both.
+ */
+int	tlsacme_selfsigned(const char *host, X509 **x, EVP_PKEY **pk);
 
 /* Whether <host> is a DNS name tls_alpn01_cert() accepts (1) or not (0). */
 int	tlsacme_host_ok(const char *host);

@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "certstore.h"
+#include "tls.h"
 #include "tlsacme.h"
 
 struct pem {
@@ -282,6 +283,112 @@ test_unknown_names(void **state)
 	certstore_free(cs);
 }
 
+/* A handshake in memory: <server> (a tls_ctx_new() context) and a client
+ * sending <sni> and ALPN <alpn> (wire format, or NULL); the server's
+ * certificate (a reference), NULL if the handshake failed. */
+static X509 *
+handshake(SSL_CTX *server, const char *sni, const char *alpn, size_t alen)
+{
+	SSL_CTX	*cctx = SSL_CTX_new(TLS_client_method());
+	SSL	*c = SSL_new(cctx), *s = SSL_new(server);
+	BIO	*cb, *sb;
+	X509	*peer = NULL;
+	int	 i, rc, rs;
+
+	assert_int_equal(BIO_new_bio_pair(&cb, 0, &sb, 0), 1);
+	SSL_set_bio(c, cb, cb);
+	SSL_set_bio(s, sb, sb);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(s);
+	SSL_set_tlsext_host_name(c, sni);
+	if (alpn != NULL)
+		SSL_set_alpn_protos(c, (const unsigned char *)alpn,
+		    (unsigned int)alen);
+	for (i = 0; i < 20; i++) {
+		rc = SSL_do_handshake(c);
+		rs = SSL_do_handshake(s);
+		if (rc == 1 && rs == 1)
+			break;
+		if ((rc <= 0 && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ) ||
+		    (rs <= 0 && SSL_get_error(s, rs) != SSL_ERROR_WANT_READ))
+			break;
+	}
+	if (SSL_is_init_finished(c))
+		peer = SSL_get1_peer_certificate(c);
+	SSL_free(c);
+	SSL_free(s);
+	SSL_CTX_free(cctx);
+	return peer;
+}
+
+static X509 *
+pem_x509(const char *pem)
+{
+	BIO	*b = BIO_new_mem_buf(pem, -1);
+	X509	*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+	BIO_free(b);
+	return x;
+}
+
+/* SNI and ALPN through tls_ctx_new() without configured certificates:
+ * the self-signed default, the stored certificate, the challenge. */
+static void
+test_handshakes(void **state)
+{
+	static const unsigned char sha[32] = { 7 };
+	struct certstore	*cs = certstore_new();
+	struct tls_settings	 ts = { NULL, 0, 0, NULL };
+	struct pem		 a = make("a.example.com", -1, 90);
+	SSL_CTX			*ctx;
+	X509			*got, *want, *chal;
+	char			 err[256], *cert, *key;
+
+	(void)state;
+	assert_null(tls_ctx_new(&ts, err, sizeof(err)));
+	assert_non_null(strstr(err, "at least one certificate"));
+	ts.store = cs;
+	ctx = tls_ctx_new(&ts, err, sizeof(err));
+	assert_non_null(ctx);
+	got = handshake(ctx, "a.example.com", NULL, 0);
+	assert_non_null(got);
+	assert_int_equal(X509_check_host(got, "postern.invalid", 0, 0, NULL),
+	    1);
+	X509_free(got);
+	assert_int_equal(certstore_put(cs, "a.example.com", a.cert, a.key,
+	    time(NULL), err, sizeof(err)), 0);
+	want = pem_x509(a.cert);
+	got = handshake(ctx, "a.example.com", "\x08http/1.1", 9);
+	assert_int_equal(X509_cmp(got, want), 0);
+	X509_free(got);
+	got = handshake(ctx, "b.example.com", NULL, 0);
+	assert_int_not_equal(X509_cmp(got, want), 0);
+	X509_free(got);
+	/* acme-tls/1 alone: no challenge, no handshake */
+	assert_null(handshake(ctx, "a.example.com", "\x0a" "acme-tls/1", 11));
+	assert_int_equal(tls_alpn01_cert("a.example.com", sha, &cert, &key,
+	    err, sizeof(err)), 0);
+	assert_int_equal(certstore_put_alpn(cs, "a.example.com", cert, key,
+	    time(NULL), err, sizeof(err)), 0);
+	chal = pem_x509(cert);
+	got = handshake(ctx, "a.example.com", "\x0a" "acme-tls/1", 11);
+	assert_non_null(got);
+	assert_int_equal(X509_cmp(got, chal), 0);
+	X509_free(got);
+	/* http/1.1 beside it: never the challenge */
+	got = handshake(ctx, "a.example.com",
+	    "\x08http/1.1\x0a" "acme-tls/1", 20);
+	assert_int_equal(X509_cmp(got, want), 0);
+	X509_free(got);
+	X509_free(want);
+	X509_free(chal);
+	free(cert);
+	free(key);
+	pem_free(&a);
+	SSL_CTX_free(ctx);
+	certstore_free(cs);
+}
+
 int
 main(void)
 {
@@ -290,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_bad_data_keeps_old),
 		cmocka_unit_test(test_alpn),
 		cmocka_unit_test(test_unknown_names),
+		cmocka_unit_test(test_handshakes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
