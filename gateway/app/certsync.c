@@ -29,6 +29,8 @@ struct certsync {
 	struct certstore	*cs;
 	struct store		*sub;		/* subscriber connection */
 	char			 prefix[STORE_KEYLEN];
+	certsync_event_fn	 listener;	/* or NULL */
+	void			*listener_arg;
 };
 
 /* One read in flight; owned by its store callback. */
@@ -327,6 +329,8 @@ certsync_on_message(void *arg, const char *msg, size_t len)
 	if (msg == NULL) {
 		certsync_scan(cy, "0");
 		certsync_domains(cy);
+		if (cy->listener != NULL)
+			cy->listener(cy->listener_arg, "resync", NULL);
 		return;
 	}
 	if ((sp = memchr(msg, ' ', len)) == NULL ||
@@ -341,6 +345,11 @@ certsync_on_message(void *arg, const char *msg, size_t len)
 		certsync_load(cy, host, 1);
 	else if (sp - msg == 6 && memcmp(msg, "domain", 6) == 0)
 		certsync_domain(cy, host);
+	else
+		return;
+	if (cy->listener != NULL)
+		cy->listener(cy->listener_arg, sp - msg == 6 ? "domain" :
+		    msg[0] == 'c' ? "cert" : "alpn", host);
 }
 
 struct certsync *
@@ -374,6 +383,13 @@ certsync_new(struct worker *w, char *err, size_t errlen)
 	}
 	config_unref(cfg);
 	return cy;
+}
+
+void
+certsync_listen(struct certsync *cy, certsync_event_fn fn, void *arg)
+{
+	cy->listener = fn;
+	cy->listener_arg = arg;
 }
 
 void

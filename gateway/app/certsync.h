@@ -37,6 +37,18 @@ struct certsync;
  * certstore.  NULL with the reason in <err>.
  */
 struct certsync	*certsync_new(struct worker *w, char *err, size_t errlen);
+/*
+ * What another module (the ACME client's driver) learns from the channel:
+ * <kind> "cert", "alpn" or "domain" with its <host> once certsync has
+ * asked Redis for what it keeps of it (the answer comes later), or
+ * "resync" with <host> NULL after the subscriber (re)connected (messages
+ * may have been missed).  On worker 0's loop.
+ */
+typedef void	(*certsync_event_fn)(void *arg, const char *kind,
+		    const char *host);
+/* Call <fn> for each event from now on (one listener; NULL: none). */
+void		 certsync_listen(struct certsync *cy, certsync_event_fn fn,
+		    void *arg);
 /* Stop; after the worker's store was freed (its callbacks have run). */
 void		 certsync_free(struct certsync *cy);
 
