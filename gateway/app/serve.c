@@ -153,7 +153,7 @@ serve_tls_ctx(struct server *srv, const struct config *cfg, char *err,
 {
 	const struct tls_settings ts = { .certs = cfg->certs,
 	    .ncerts = cfg->ncerts, .session_tickets = cfg->tls_session_tickets,
-	    .store = srv->certs };
+	    .store = srv->certs, .acme = 0 /* tls: { acme: true } */ };
 
 	certstore_set_tickets(srv->certs, cfg->tls_session_tickets);
 	return tls_ctx_new(&ts, err, errlen);

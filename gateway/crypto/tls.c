@@ -263,7 +263,7 @@ tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 	size_t		 i, n = ts->ncerts > 0 ? ts->ncerts : 1;
 
 	(void)pthread_once(&tls_once, tls_init_once);
-	if (ts->ncerts == 0 && ts->store == NULL) {
+	if (ts->ncerts == 0 && (ts->store == NULL || !ts->acme)) {
 		(void)snprintf(err, errlen, "a TLS listener needs at least "
 		    "one certificate (tls.certificates)");
 		return NULL;

@@ -27,12 +27,16 @@ struct tls_settings {
 	size_t		 ncerts;
 	int		 session_tickets;	/* 0: none issued */
 	struct certstore *store;	/* run-time certificates, or NULL */
+	int		 acme;		/* with a store: no certificate is
+					 * needed (self-signed default) */
 };
 
 /*
  * The context for the certificates of <ts>, or NULL with the reason in
  * <err> (none, a missing or unreadable file, a key with group or world
- * access, a key not matching its certificate).  The caller frees it with
+ * access, a key not matching its certificate).  With no certificate but
+ * a store and <acme>, the default is a fresh self-signed certificate for
+ * "postern.invalid" (every real one comes from the store).  The caller frees it with
  * SSL_CTX_free(); it owns the contexts SNI switches to.
  */
 SSL_CTX		*tls_ctx_new(const struct tls_settings *ts, char *err,

@@ -338,7 +338,7 @@ test_handshakes(void **state)
 {
 	static const unsigned char sha[32] = { 7 };
 	struct certstore	*cs = certstore_new();
-	struct tls_settings	 ts = { NULL, 0, 0, NULL };
+	struct tls_settings	 ts = { NULL, 0, 0, NULL, 0 };
 	struct pem		 a = make("a.example.com", -1, 90);
 	SSL_CTX			*ctx;
 	X509			*got, *want, *chal;
@@ -347,7 +347,9 @@ test_handshakes(void **state)
 	(void)state;
 	assert_null(tls_ctx_new(&ts, err, sizeof(err)));
 	assert_non_null(strstr(err, "at least one certificate"));
-	ts.store = cs;
+	ts.store = cs;		/* a store alone is not enough */
+	assert_null(tls_ctx_new(&ts, err, sizeof(err)));
+	ts.acme = 1;
 	ctx = tls_ctx_new(&ts, err, sizeof(err));
 	assert_non_null(ctx);
 	got = handshake(ctx, "a.example.com", NULL, 0);
