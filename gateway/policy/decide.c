@@ -3,8 +3,10 @@
  * decision with a stable reason code:
  *   case-folding app     path_case_ambiguous (403: see path_fold_check)
  *   tenant from host     tenant_invalid (404)
+ *     (or a custom domain's org)
  *   route                no_route (403: default deny)
- *   tenant from path     tenant_invalid, no_tenant (404)
+ *   tenant from path     tenant_invalid, no_tenant (404); on a custom
+ *                        domain, a path naming another org: tenant_invalid
  *   public               public (allow)
  *   credentials          unauthenticated (401), auth_kind (403)
  *   session: membership not_member, role, not_listed (403), mfa, fresh_auth
@@ -214,6 +216,10 @@ decide_route(const struct config_app *app, const struct decide_request *req,
 
 	if (r->org_seg >= 0 && (route_param(m, "org", out->tenant,
 	    sizeof(out->tenant)) == -1 || !decide_slug_ok(out->tenant)))
+		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
+	/* a custom domain binds its org: the path may not name another */
+	if (r->org_seg >= 0 && req->tenant != NULL && app->org == NULL &&
+	    strcmp(out->tenant, req->tenant) != 0)
 		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
 	if (r->role != NULL && out->tenant[0] == '\0')
 		return decide_set(out, DECIDE_NOT_FOUND, "no_tenant");

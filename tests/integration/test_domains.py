@@ -26,6 +26,16 @@ app:
       auth: [apikey]
       scopes: [ping]
 """
+PATH_APP = """\
+app:
+  name: pathy
+  hosts: [pathy.test]
+  upstream: http://%s:%d
+  routes:
+    - path: /orgs/{org}/**
+      auth: [apikey]
+      scopes: [ping]
+"""
 
 
 @pytest.fixture
@@ -35,7 +45,8 @@ def dgw(gateway, redis_server, upstream, tmp_path):
     gw = gateway(extra=auth_extra(tmp_path), redis=redis_server,
                  protect=None,
                  more_apps=[("tenant.yaml", TENANT_APP % upstream),
-                            ("fixed.yaml", FIXED_APP % upstream)])
+                            ("fixed.yaml", FIXED_APP % upstream),
+                            ("path.yaml", PATH_APP % upstream)])
     gw.redis = redis.Redis(*redis_server)
     gw.wait_log("domains: 0 custom domains")
     return gw
@@ -99,6 +110,29 @@ def test_cli_domain_maps_host_to_app_and_tenant(dgw):
                                                     0, -1)]
     actions = [e["action"] for e in audit if e.get("target") == host]
     assert actions == ["domain_add", "domain_remove"]
+
+
+def test_path_tenant_cannot_leave_the_domains_org(dgw):
+    """On an app whose routes take the tenant from the path, a custom
+    domain still binds its org: a path naming another org is not found,
+    whoever asks (a key of that other org included)."""
+    gw = dgw
+    org, other = new_org(gw), new_org(gw)
+    key, theirs = new_key(gw, org, "ping"), new_key(gw, other, "ping")
+    add(gw, "p.customer.test", org, app="pathy")
+    r = get(gw, "/orgs/%s/x" % org, headers=bearer(key),
+            host="p.customer.test")
+    assert r.status_code == 200, r.text
+    assert headers_of(r)["x-postern-org"] == org
+    for k in (key, theirs):
+        r = get(gw, "/orgs/%s/x" % other, headers=bearer(k),
+                host="p.customer.test")
+        assert r.status_code == 404, r.text
+    assert get(gw, "/orgs/%s/x" % org, headers=bearer(theirs),
+               host="p.customer.test").status_code == 403
+    # on the app's own host the path names the tenant, as before
+    assert get(gw, "/orgs/%s/x" % other, headers=bearer(theirs),
+               host="pathy.test").status_code == 200
 
 
 def test_cli_refusals(dgw):
