@@ -25,11 +25,14 @@
 #include <systemd/sd-daemon.h>
 
 #include "auth.h"
+#include "certstore.h"
+#include "certsync.h"
 #include "authgrant.h"
 #include "client.h"
 #include "config.h"
 #include "connlimit.h"
 #include "diag.h"
+#include "domainreg.h"
 #include "listener.h"
 #include "loader.h"
 #include "log.h"
@@ -143,13 +146,19 @@ serve_has_tls(const struct config *cfg)
 	return 0;
 }
 
-/* The server TLS context of <cfg>'s certificates; NULL with <err> set. */
+/*
+ * The server TLS context of <cfg>'s certificates, falling back to the
+ * run-time ones of <srv>; NULL with <err> set.
+ */
 static SSL_CTX *
-serve_tls_ctx(const struct config *cfg, char *err, size_t errlen)
+serve_tls_ctx(struct server *srv, const struct config *cfg, char *err,
+    size_t errlen)
 {
 	const struct tls_settings ts = { .certs = cfg->certs,
-	    .ncerts = cfg->ncerts, .session_tickets = cfg->tls_session_tickets };
+	    .ncerts = cfg->ncerts, .session_tickets = cfg->tls_session_tickets,
+	    .store = srv->certs, .acme = 0 /* tls: { acme: true } */ };
 
+	certstore_set_tickets(srv->certs, cfg->tls_session_tickets);
 	return tls_ctx_new(&ts, err, errlen);
 }
 
@@ -388,6 +397,11 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		    "out of memory");
 		return -1;
 	}
+	if (id == 0 && serve_has_tls(cfg) &&
+	    (w->certsync = certsync_new(w, err, sizeof(err))) == NULL) {
+		log_error("worker %u: %s", id, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -403,6 +417,7 @@ worker_free(struct worker *w)
 	acme_free(w->acme);	/* before the store and httpc it waits on */
 	store_free(w->store);	/* pending callbacks get errors */
 	sesscache_free(w->scache);	/* after them: they may fill it */
+	certsync_free(w->certsync);	/* after its reads' callbacks */
 	audit_outbox_free(w->outbox);
 	ratelimit_shed_free(w->rl_shed);
 	mailer_free(w->mailer);	/* logs what it drops */
@@ -540,6 +555,8 @@ serve_reload(struct serve *s)
 	cfg = config_load(s->path, &d);
 	diag_log(&d);
 	diag_free(&d);
+	if (cfg != NULL)
+		cfg->domains = s->srv.domains;
 	if (cfg == NULL) {
 		log_error("reload failed: configuration has errors; "
 		    "keeping the running configuration");
@@ -548,7 +565,7 @@ serve_reload(struct serve *s)
 		goto out;
 	}
 	if (serve_has_tls(cfg) &&
-	    (ctx = serve_tls_ctx(cfg, err, sizeof(err))) == NULL) {
+	    (ctx = serve_tls_ctx(&s->srv, cfg, err, sizeof(err))) == NULL) {
 		log_error("reload failed: %s; keeping the running "
 		    "configuration", err);
 		config_unref(cfg);
@@ -648,7 +665,7 @@ serve_start(struct serve *s)
 	char		 err[512];
 	unsigned int	 i;
 
-	if (serve_has_tls(cfg) && (s->srv.ssl_ctx = serve_tls_ctx(cfg, err,
+	if (serve_has_tls(cfg) && (s->srv.ssl_ctx = serve_tls_ctx(&s->srv, cfg, err,
 	    sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return -1;
@@ -731,7 +748,9 @@ serve_free(struct serve *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	SSL_CTX_free(s->srv.ssl_ctx);
+	certstore_free(s->srv.certs);	/* after every connection */
 	config_unref(s->srv.cfg);
+	domainreg_free(s->srv.domains);	/* after the last snapshot */
 	connlimit_free(s->srv.connlimit);	/* after the workers' clients */
 	pthread_mutex_destroy(&s->srv.lock);
 }
@@ -761,10 +780,16 @@ serve_main(const char *config_path)
 	(void)signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.srv.lock, NULL);
 	s.srv.ops = &serve_worker_ops;
-	if ((s.srv.connlimit = connlimit_new()) == NULL)
-		log_error("cannot set up the connection table");
-	else if (serve_start(&s) == 0)
-		rc = serve_run(&s);
+	if ((s.srv.connlimit = connlimit_new()) == NULL ||
+	    (s.srv.certs = certstore_new()) == NULL ||
+	    (s.srv.domains = domainreg_new()) == NULL)
+		log_error("cannot set up the connection, certificate or domain "
+		    "table");
+	else {
+		s.srv.cfg->domains = s.srv.domains;
+		if (serve_start(&s) == 0)
+			rc = serve_run(&s);
+	}
 	serve_free(&s);
 	if (rc == 0)
 		log_info("stopped");

@@ -15,6 +15,8 @@
 #include "loader.h"
 #include "log.h"
 #include "mailcmd.h"
+#include "certcmd.h"
+#include "domaincmd.h"
 #include "policycmd.h"
 #include "serve.h"
 #include "grantcmd.h"
@@ -64,6 +66,11 @@ static const struct command commands[] = {
 	{ "secrets", seccmd_main, SECCMD_USAGE,
 	    "re-seal stored second-factor seeds with the current secret_file "
 	    "(after moving the old one to previous_secret_files)" },
+	{ "domain", domaincmd_main, DOMAINCMD_USAGE,
+	    "register tenants' custom domains (host -> app and org)" },
+	{ "cert", certcmd_main, CERTCMD_USAGE,
+	    "list the served certificates, renew one, or import one into "
+	    "redis for every instance" },
 	{ "audit", auditcmd_main, AUDITCMD_USAGE,
 	    "verify, read and trim the hash-chained audit trail" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show usage" },

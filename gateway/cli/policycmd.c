@@ -157,6 +157,7 @@ pc_decide(const struct config *cfg, const struct pc_case *c, time_t now,
 	req.method = c->method;
 	req.path = path;
 	req.host = host;
+	req.tenant = NULL;
 	(void)decide(res->app, &req, &id, now, &res->d);
 	if (snprintf(res->path, sizeof(res->path), "%s", path) >=
 	    (int)sizeof(res->path))

@@ -66,9 +66,20 @@ struct config;
 /*
  * The app serving <host> (lower-case, no port), or NULL: an exact name,
  * else "*.rest" or "{org}.rest" for one more label (decide() reads the
- * tenant from that label).
+ * tenant from that label), else a tenant's custom domain registered for
+ * one of the apps (domainreg.h).
  */
 const struct config_app *config_app_for_host(const struct config *,
 		    const char *host);
+/* Whether an app's host name or pattern covers <host> (custom domains
+ * aside). */
+int		 config_host_configured(const struct config *,
+		    const char *host);
+/*
+ * The org a custom domain <host> binds, copied into <out> (<size> bytes):
+ * 0, or -1 when <host> is a configured host or no custom domain.
+ */
+int		 config_domain_tenant(const struct config *, const char *host,
+		    char *out, size_t size);
 
 #endif

@@ -28,6 +28,7 @@
 
 struct diag;
 struct secret_keys;
+struct domainreg;
 struct ratelimit_class;
 struct signer;
 
@@ -167,6 +168,9 @@ struct config {
 	struct config_sso *sso;		/* NULL: no sso: section */
 	struct config_acme *acme;	/* NULL: no acme: section and no
 					 * listener with tls: { acme: true } */
+	/* tenants' custom domains: the server's registry (domainreg.h),
+	 * shared by every snapshot, set by `postern serve`; NULL in tools */
+	struct domainreg *domains;
 
 	unsigned int	 refcnt;		/* atomic; see config_ref() */
 	/* Frees the snapshot and the parts higher layers own; set by the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "domainreg.h"
 
 struct config *
 config_ref(struct config *cfg)
@@ -54,8 +55,8 @@ config_find_host(const struct config *cfg, const char *host)
  * Exact names win; then "*.example.com" serves "a.example.com" (exactly one
  * more label, never "example.com" itself nor "a.b.example.com").
  */
-const struct config_app *
-config_app_for_host(const struct config *cfg, const char *host)
+static const struct config_app *
+config_app_configured(const struct config *cfg, const char *host)
 {
 	const struct config_app	*app;
 	const char		*dot;
@@ -73,4 +74,50 @@ config_app_for_host(const struct config *cfg, const char *host)
 	if (snprintf(wild, sizeof(wild), "{org}%s", dot) >= (int)sizeof(wild))
 		return NULL;
 	return config_find_host(cfg, wild);
+}
+
+/* The custom domain <host>: its entry, and its app if configured. */
+static const struct config_app *
+config_app_domain(const struct config *cfg, const char *host,
+    struct domainreg_entry *e)
+{
+	size_t	i;
+
+	if (cfg->domains == NULL || domainreg_get(cfg->domains, host, e) == -1)
+		return NULL;
+	for (i = 0; i < cfg->napps; i++)
+		if (strcmp(cfg->apps[i].name, e->app) == 0)
+			return &cfg->apps[i];
+	return NULL;
+}
+
+int
+config_host_configured(const struct config *cfg, const char *host)
+{
+	return config_app_configured(cfg, host) != NULL;
+}
+
+const struct config_app *
+config_app_for_host(const struct config *cfg, const char *host)
+{
+	const struct config_app	*app;
+	struct domainreg_entry	 e;
+
+	if ((app = config_app_configured(cfg, host)) != NULL)
+		return app;
+	return config_app_domain(cfg, host, &e);
+}
+
+int
+config_domain_tenant(const struct config *cfg, const char *host, char *out,
+    size_t size)
+{
+	struct domainreg_entry	e;
+
+	if (config_app_configured(cfg, host) != NULL ||
+	    config_app_domain(cfg, host, &e) == NULL ||
+	    strlen(e.org) >= size)
+		return -1;
+	memcpy(out, e.org, strlen(e.org) + 1);
+	return 0;
 }

@@ -18,9 +18,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "certstore.h"
 #include "conflisten.h"
 #include "log.h"
 #include "tls.h"
+#include "tlsacme.h"
 
 /* TLS 1.2: ECDHE with AEAD only; TLS 1.3 suites are all AEAD. */
 #define TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
@@ -32,12 +34,15 @@
 #define TLS_SUITES	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
 			"TLS_CHACHA20_POLY1305_SHA256"
 #define TLS_GROUPS	"X25519:P-256"
+/* The name of the self-signed default without configured certificates. */
+#define TLS_DEFAULT_NAME	"postern.invalid"
 
 /* The certificates of one snapshot, owned by the default context. */
 struct tls_set {
 	SSL_CTX		**ctx;
 	X509		**leaf;
 	size_t		  n;
+	struct certstore *store;	/* the server's; may be NULL */
 };
 
 static int		tls_set_index = -1;
@@ -79,25 +84,36 @@ tls_err(char *err, size_t errlen, const char *what, const char *file)
 	ERR_clear_error();
 }
 
-/* ALPN: http/1.1 or nothing (RFC 7301 3.2: no_application_protocol). */
+/*
+ * ALPN: a TLS-ALPN-01 challenge (tlsacme.h), else http/1.1 or nothing
+ * (RFC 7301 3.2: no_application_protocol).  <arg> is the certstore.
+ */
 static int
 tls_on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
 	static const unsigned char proto[] = "\x08http/1.1";
+	int	rc;
 
+	if ((rc = tlsacme_alpn(ssl, arg, in, inlen, out, outlen)) != -1)
+		return rc;
 	if (SSL_select_next_proto((unsigned char **)(uintptr_t)out, outlen,
 	    proto, sizeof(proto) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* SNI: switch to the first certificate whose names match. */
+/*
+ * SNI: switch to the first configured certificate whose names match, else
+ * to the run-time certificate of the name.  The connection holds a
+ * reference to the context it switched to.
+ */
 static int
 tls_on_servername(SSL *ssl, int *alert, void *arg)
 {
 	struct tls_set	*set = arg;
 	const char	*name;
+	SSL_CTX		*ctx;
 	size_t		 i;
 
 	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -107,8 +123,13 @@ tls_on_servername(SSL *ssl, int *alert, void *arg)
 		if (X509_check_host(set->leaf[i], name, 0, 0, NULL) == 1) {
 			if (i > 0)
 				(void)SSL_set_SSL_CTX(ssl, set->ctx[i]);
-			break;
+			return SSL_TLSEXT_ERR_OK;
 		}
+	}
+	if (set->store != NULL &&
+	    (ctx = certstore_ctx(set->store, name)) != NULL) {
+		(void)SSL_set_SSL_CTX(ssl, ctx);
+		SSL_CTX_free(ctx);
 	}
 	return SSL_TLSEXT_ERR_OK;	/* unknown names get the default */
 }
@@ -133,8 +154,9 @@ tls_check_key_mode(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The protocol settings of every server context; 0 or -1. */
 static int
-tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
+tls_ctx_proto(SSL_CTX *ctx, int tickets, struct certstore *cs)
 {
 	static const unsigned char sid[] = "postern";
 
@@ -147,14 +169,35 @@ tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
 		return -1;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	if (!ts->session_tickets) {
+	if (!tickets) {
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 		(void)SSL_CTX_set_num_tickets(ctx, 0);
 	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_alpn_select_cb(ctx, tls_on_alpn, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_on_alpn, cs);
 	return 0;
 }
+
+static int
+tls_ctx_settings(SSL_CTX *ctx, const struct tls_settings *ts)
+{
+	return tls_ctx_proto(ctx, ts->session_tickets, ts->store);
+}
+
+SSL_CTX *
+tls_server_ctx(int session_tickets, struct certstore *cs)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return NULL;
+	if (tls_ctx_proto(ctx, session_tickets, cs) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 
 /* One context for certificate <c>; NULL with <err> set. */
 static SSL_CTX *
@@ -188,31 +231,60 @@ fail:
 	return NULL;
 }
 
+/*
+ * The default context of a listener whose certificates all come at run
+ * time (no configured certificate, a certstore): a self-signed
+ * certificate for TLS_DEFAULT_NAME; NULL with <err>.
+ */
+static SSL_CTX *
+tls_ctx_fallback(const struct tls_settings *ts, char *err, size_t errlen)
+{
+	SSL_CTX		*ctx = NULL;
+	X509		*x = NULL;
+	EVP_PKEY	*pk = NULL;
+
+	if (tlsacme_selfsigned(TLS_DEFAULT_NAME, &x, &pk) == -1 ||
+	    (ctx = tls_server_ctx(ts->session_tickets, ts->store)) == NULL ||
+	    SSL_CTX_use_certificate(ctx, x) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, pk) != 1) {
+		tls_err(err, errlen, "TLS context for", TLS_DEFAULT_NAME);
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return ctx;
+}
+
 SSL_CTX *
 tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 {
 	struct tls_set	*set;
-	size_t		 i;
+	size_t		 i, n = ts->ncerts > 0 ? ts->ncerts : 1;
 
 	(void)pthread_once(&tls_once, tls_init_once);
-	if (ts->ncerts == 0) {
+	if (ts->ncerts == 0 && (ts->store == NULL || !ts->acme)) {
 		(void)snprintf(err, errlen, "a TLS listener needs at least "
 		    "one certificate (tls.certificates)");
 		return NULL;
 	}
 	if ((set = calloc(1, sizeof(*set))) == NULL ||
-	    (set->ctx = calloc(ts->ncerts, sizeof(*set->ctx))) == NULL ||
-	    (set->leaf = calloc(ts->ncerts, sizeof(*set->leaf))) == NULL) {
+	    (set->ctx = calloc(n, sizeof(*set->ctx))) == NULL ||
+	    (set->leaf = calloc(n, sizeof(*set->leaf))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < ts->ncerts; i++) {
-		set->ctx[i] = tls_ctx_one(ts, &ts->certs[i], err, errlen);
+	for (i = 0; i < n; i++) {
+		set->ctx[i] = ts->ncerts > 0 ? tls_ctx_one(ts, &ts->certs[i],
+		    err, errlen) : tls_ctx_fallback(ts, err, errlen);
 		if (set->ctx[i] == NULL)
 			goto fail;
 		set->n = i + 1;
 		set->leaf[i] = SSL_CTX_get0_certificate(set->ctx[i]);
 	}
+	if (ts->ncerts == 0)
+		set->n = 0;	/* the fallback names nothing */
+	set->store = ts->store;
 	SSL_CTX_set_tlsext_servername_callback(set->ctx[0], tls_on_servername);
 	SSL_CTX_set_tlsext_servername_arg(set->ctx[0], set);
 	if (SSL_CTX_set_ex_data(set->ctx[0], tls_set_index, set) != 1) {
@@ -222,7 +294,7 @@ tls_ctx_new(const struct tls_settings *ts, char *err, size_t errlen)
 	return set->ctx[0];
 fail:
 	if (set != NULL) {
-		for (i = 0; i < set->n; i++)
+		for (i = 0; i < n && set->ctx != NULL; i++)
 			SSL_CTX_free(set->ctx[i]);
 		free(set->ctx);
 		free(set->leaf);

@@ -2,7 +2,10 @@
  * Server-side TLS: one SSL_CTX per configuration snapshot, built from its
  * certificates.  TLS 1.2 and 1.3 only, AEAD ECDHE suites in server order,
  * X25519 and P-256, ALPN http/1.1, SNI choosing among the certificates by
- * their names.  A reload builds a new context; connections keep theirs.
+ * their names, then among the run-time certificates of a certstore
+ * (certstore.h; a configured certificate wins), the default last.  ALPN
+ * "acme-tls/1" alone gets a TLS-ALPN-01 challenge certificate (tlsacme.h).
+ * A reload builds a new context; connections keep theirs.
  */
 #ifndef POSTERN_TLS_H
 #define POSTERN_TLS_H
@@ -15,6 +18,7 @@
 /* A certificate expiring sooner than this is worth a warning. */
 #define TLS_EXPIRY_WARN_DAYS	14
 
+struct certstore;
 struct config_cert;
 
 /* What a server context is made of (tls: section; the caller fills it). */
@@ -22,16 +26,28 @@ struct tls_settings {
 	const struct config_cert *certs;	/* the first is the default */
 	size_t		 ncerts;
 	int		 session_tickets;	/* 0: none issued */
+	struct certstore *store;	/* run-time certificates, or NULL */
+	int		 acme;		/* with a store: no certificate is
+					 * needed (self-signed default) */
 };
 
 /*
  * The context for the certificates of <ts>, or NULL with the reason in
  * <err> (none, a missing or unreadable file, a key with group or world
- * access, a key not matching its certificate).  The caller frees it with
+ * access, a key not matching its certificate).  With no certificate but
+ * a store and <acme>, the default is a fresh self-signed certificate for
+ * "postern.invalid" (every real one comes from the store).  The caller frees it with
  * SSL_CTX_free(); it owns the contexts SNI switches to.
  */
 SSL_CTX		*tls_ctx_new(const struct tls_settings *ts, char *err,
 		    size_t errlen);
+
+/*
+ * A server context with the gateway's protocol settings and no
+ * certificate (certstore.c adds one), its ALPN answer reading challenge
+ * certificates from <cs> (may be NULL).  NULL when out of memory.
+ */
+SSL_CTX		*tls_server_ctx(int session_tickets, struct certstore *cs);
 
 /*
  * Check server certificate <x> at <now>: not yet valid or expired is an

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -16,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "certstore.h"
 #include "tlsacme.h"
 
 #define TLSACME_HOST_MAX	253
@@ -130,10 +132,13 @@ tlsacme_ident(X509 *x, const unsigned char sha[32])
 	return ok ? 0 : -1;
 }
 
-/* The name (CN=<host> when it fits), validity, key and extensions. */
+/*
+ * The name (CN=<host> when it fits), validity (<days> from now), key and
+ * extensions: the acmeIdentifier unless <sha> is NULL.
+ */
 static int
 tlsacme_fill(X509 *x, EVP_PKEY *pk, const char *host,
-    const unsigned char sha[32])
+    const unsigned char *sha, long days)
 {
 	X509_NAME	*name = X509_get_subject_name(x);
 
@@ -141,7 +146,7 @@ tlsacme_fill(X509 *x, EVP_PKEY *pk, const char *host,
 	    tlsacme_serial(x) == -1 ||
 	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
 	    X509_gmtime_adj(X509_getm_notAfter(x),
-	    (long)TLSACME_CERT_DAYS * 86400) == NULL ||
+	    days * 86400) == NULL ||
 	    X509_set_pubkey(x, pk) != 1)
 		return -1;
 	if (strlen(host) <= 64 && X509_NAME_add_entry_by_NID(name,
@@ -149,7 +154,8 @@ tlsacme_fill(X509 *x, EVP_PKEY *pk, const char *host,
 	    -1, 0) != 1)
 		return -1;
 	if (X509_set_issuer_name(x, name) != 1 ||
-	    tlsacme_san(x, host) == -1 || tlsacme_ident(x, sha) == -1 ||
+	    tlsacme_san(x, host) == -1 ||
+	    (sha != NULL && tlsacme_ident(x, sha) == -1) ||
 	    X509_sign(x, pk, EVP_sha256()) == 0)
 		return -1;
 	return 0;
@@ -194,6 +200,24 @@ tlsacme_pem(X509 *x, EVP_PKEY *pk, char **cert, char **key)
 	return rc;
 }
 
+/* A new key and certificate for <host> (<sha>: see tlsacme_fill()). */
+static int
+tlsacme_make(const char *host, const unsigned char *sha, long days,
+    X509 **x, EVP_PKEY **pk)
+{
+	*x = NULL;
+	if ((*pk = EVP_EC_gen("P-256")) == NULL || (*x = X509_new()) == NULL ||
+	    tlsacme_fill(*x, *pk, host, sha, days) == -1) {
+		X509_free(*x);
+		EVP_PKEY_free(*pk);
+		*x = NULL;
+		*pk = NULL;
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
 int
 tls_alpn01_cert(const char *host, const unsigned char keyauth_sha256[32],
     char **cert_pem, char **key_pem, char *err, size_t errlen)
@@ -208,8 +232,7 @@ tls_alpn01_cert(const char *host, const unsigned char keyauth_sha256[32],
 		    "challenge");
 		return -1;
 	}
-	if ((pk = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL ||
-	    tlsacme_fill(x, pk, host, keyauth_sha256) == -1 ||
+	if (tlsacme_make(host, keyauth_sha256, TLSACME_CERT_DAYS, &x, &pk) == -1 ||
 	    tlsacme_pem(x, pk, cert_pem, key_pem) == -1)
 		(void)snprintf(err, errlen, "cannot make the TLS-ALPN-01 "
 		    "challenge certificate");
@@ -219,4 +242,46 @@ tls_alpn01_cert(const char *host, const unsigned char keyauth_sha256[32],
 	X509_free(x);
 	EVP_PKEY_free(pk);
 	return rc;
+}
+
+int
+tlsacme_selfsigned(const char *host, X509 **x, EVP_PKEY **pk)
+{
+	if (!tlsacme_host_ok(host))
+		return -1;
+	return tlsacme_make(host, NULL, TLSACME_DEFAULT_DAYS, x, pk);
+}
+
+/* ---- the handshake's side ---- */
+
+/* "acme-tls/1" in the wire format of an ALPN list. */
+static const unsigned char tlsacme_proto[] = "\x0a" TLSACME_ALPN;
+
+int
+tlsacme_alpn(SSL *ssl, struct certstore *cs, const unsigned char *in,
+    unsigned int inlen, const unsigned char **out, unsigned char *outlen)
+{
+	const char	*name;
+
+	if (cs == NULL || inlen != sizeof(tlsacme_proto) - 1 ||
+	    memcmp(in, tlsacme_proto, inlen) != 0)
+		return -1;
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name == NULL || certstore_use_alpn(cs, ssl, name,
+	    time(NULL)) == -1)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = in + 1;
+	*outlen = (unsigned char)(inlen - 1);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+int
+tlsacme_selected(const SSL *ssl)
+{
+	const unsigned char	*p;
+	unsigned int		 len = 0;
+
+	SSL_get0_alpn_selected(ssl, &p, &len);
+	return len == sizeof(tlsacme_proto) - 2 &&
+	    memcmp(p, tlsacme_proto + 1, len) == 0;
 }

@@ -27,6 +27,7 @@
 #include "plain.h"
 #include "request.h"
 #include "store.h"
+#include "tlsacme.h"
 #include "worker.h"
 #include "timeutil.h"
 
@@ -479,8 +480,13 @@ client_on_event(struct conn *conn, short events, void *arg)
 {
 	struct client	*clt = arg;
 
-	if (events & CONN_EV_CONNECTED)
+	if (events & CONN_EV_CONNECTED) {
+		/* a CA's TLS-ALPN-01 check: the handshake was all */
+		if (clt->ex.tls && conn_ssl(conn) != NULL &&
+		    tlsacme_selected(conn_ssl(conn)))
+			client_close(&clt->ex, "acme-tls/1 challenge answered");
 		return;
+	}
 	if (clt->ex.tls && (events & CONN_EV_ERROR) && client_tls_failed(conn))
 		metrics_inc(&clt->ex.w->metrics.tls_handshake_failures);
 	if (clt->state == CLIENT_CLOSING) {

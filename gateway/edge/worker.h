@@ -20,6 +20,9 @@
 
 struct acme;
 struct audit_outbox;
+struct certstore;
+struct domainreg;
+struct certsync;
 struct config;
 struct ratelimit_shed;
 struct client;
@@ -47,6 +50,8 @@ struct server {
 	SSL_CTX			*ssl_ctx;	/* for cfg; NULL without TLS */
 	struct metrics_global	 metrics;	/* accept/close, reloads */
 	struct connlimit	*connlimit;	/* max_connections_per_ip */
+	struct certstore	*certs;		/* run-time certificates */
+	struct domainreg	*domains;	/* custom domains (cfg->domains) */
 	atomic_int		 draining;	/* SIGTERM seen */
 	struct hashpool		*hashpool;	/* password hashing threads */
 	const struct worker_ops	*ops;		/* the layers above, see below */
@@ -76,6 +81,7 @@ struct worker {
 	struct oidc		*oidc;		/* SSO providers (oidc.h) */
 	struct audit_outbox	*outbox;	/* worker 0: audit.h */
 	struct acme		*acme;		/* worker 0: acme.h */
+	struct certsync		*certsync;	/* worker 0: certsync.h */
 	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */
 	struct hashpool_port	*hashport;	/* hash-pool completions */
 	struct client_list	 clients;

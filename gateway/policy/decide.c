@@ -3,8 +3,10 @@
  * decision with a stable reason code:
  *   case-folding app     path_case_ambiguous (403: see path_fold_check)
  *   tenant from host     tenant_invalid (404)
+ *     (or a custom domain's org)
  *   route                no_route (403: default deny)
- *   tenant from path     tenant_invalid, no_tenant (404)
+ *   tenant from path     tenant_invalid, no_tenant (404); on a custom
+ *                        domain, a path naming another org: tenant_invalid
  *   public               public (allow)
  *   credentials          unauthenticated (401), auth_kind (403)
  *   session: membership not_member, role, not_listed (403), mfa, fresh_auth
@@ -42,16 +44,24 @@ decide_slug_ok(const char *s)
 	return i >= 1 && i <= 63;
 }
 
-/* The app's tenant before any route: app.org or the host's label. */
+/*
+ * The app's tenant before any route: app.org, or the org a custom domain
+ * binds (the registry's; an app with its own org keeps it), or the
+ * host's label.
+ */
 static int
 decide_host_tenant(const struct config_app *app, const char *host,
-    struct decision *out)
+    const char *domain_org, struct decision *out)
 {
 	size_t	i;
 
 	if (app->org != NULL) {
 		(void)strncpy(out->tenant, app->org, sizeof(out->tenant) - 1);
 		return 0;
+	}
+	if (domain_org != NULL) {
+		(void)strncpy(out->tenant, domain_org, sizeof(out->tenant) - 1);
+		return decide_slug_ok(out->tenant) ? 0 : -1;
 	}
 	for (i = 0; app->host_tenant && host != NULL && i < app->nhosts; i++)
 		if (route_host_tenant(app->hosts[i], host, out->tenant,
@@ -207,6 +217,10 @@ decide_route(const struct config_app *app, const struct decide_request *req,
 	if (r->org_seg >= 0 && (route_param(m, "org", out->tenant,
 	    sizeof(out->tenant)) == -1 || !decide_slug_ok(out->tenant)))
 		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
+	/* a custom domain binds its org: the path may not name another */
+	if (r->org_seg >= 0 && req->tenant != NULL && app->org == NULL &&
+	    strcmp(out->tenant, req->tenant) != 0)
+		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
 	if (r->role != NULL && out->tenant[0] == '\0')
 		return decide_set(out, DECIDE_NOT_FOUND, "no_tenant");
 	if (id->kind == DECIDE_SESSION && out->tenant[0] != '\0' &&
@@ -244,7 +258,7 @@ decide(const struct config_app *app, const struct decide_request *req,
 	if (app->case_insensitive_paths &&
 	    path_fold_check(req->path) != PATH_OK)
 		return decide_set(out, DECIDE_DENY, "path_case_ambiguous");
-	if (decide_host_tenant(app, req->host, out) == -1)
+	if (decide_host_tenant(app, req->host, req->tenant, out) == -1)
 		return decide_set(out, DECIDE_NOT_FOUND, "tenant_invalid");
 	if (route_match(app->routes, req->method, req->path, &m) == -1)
 		return decide_set(out, DECIDE_DENY, "no_route");
@@ -268,6 +282,7 @@ decide_shareable(const struct config_app *app, const char *host,
 	out->verdict = DECIDE_DENY;
 	out->reason = "share_method";
 	req.host = host;
+	req.tenant = NULL;
 	req.path = id->share_path;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		if ((route_method_bit(methods[i]) & id->share_methods) == 0)

@@ -51,6 +51,7 @@ struct decide_request {
 	const char	*method;	/* "GET", ... */
 	const char	*path;		/* path_normalize()d, no query */
 	const char	*host;		/* lower-case, no port */
+	const char	*tenant;	/* a custom domain's org, or NULL */
 };
 
 /*

@@ -86,6 +86,9 @@ struct store {
 	int			 ever_ready;
 	struct store_hs		 hs;
 	struct store_track	*track;		/* NULL: no client-side caching */
+	char			*channel;	/* subscriber: its channel */
+	store_message_cb	 on_message;
+	void			*msg_arg;
 };
 
 /*

@@ -143,6 +143,21 @@ struct store	*store_new(struct event_base *base,
  * error) before this returns.  NULL-safe.  Not from within a store_cb.
  */
 void		 store_free(struct store *st);
+/*
+ * A subscriber's callback: <msg> (<len> bytes, not NUL-terminated) is a
+ * message of its channel; <msg> NULL says the subscription is (again) in
+ * place after a connection was made: messages may have been missed, so
+ * the subscriber reads again what it keeps.
+ */
+typedef void	(*store_message_cb)(void *arg, const char *msg, size_t len);
+/*
+ * Make <st> (fresh from store_new()) the subscriber of pub/sub <channel>
+ * (the full name, prefix included): each time its connection is ready it
+ * subscribes, and <cb> gets the messages.  Such a store runs no other
+ * command.  0, or -1 (out of memory, or already subscribed).
+ */
+int		 store_subscribe(struct store *st, const char *channel,
+		    store_message_cb cb, void *arg);
 /* 1 while the connection is up and authenticated, else 0. */
 int		 store_healthy(const struct store *st);
 const char	*store_prefix(const struct store *st);

@@ -58,6 +58,7 @@ struct store_cmd {
 
 static void	store_connect(struct store *);
 static void	store_drop(struct store *, const char *reason);
+static void	store_on_message(redisAsyncContext *, void *, void *);
 
 /* ---- asynchronous: connection state machine ---- */
 
@@ -192,6 +193,31 @@ store_on_auth(redisAsyncContext *ac, void *r, void *arg)
 	hs->fail(hs, ac, msg);
 }
 
+/*
+ * A subscriber's replies: the confirmation of SUBSCRIBE (each time the
+ * connection is made again: messages may have been missed meanwhile) and
+ * then every message.  NULL when the context goes.
+ */
+static void
+store_on_message(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct store		*st = arg;
+	const redisReply	*reply = r, *kind, *msg;
+
+	if (reply == NULL || st->ac != ac || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 3)
+		return;
+	kind = reply->element[0];
+	msg = reply->element[2];
+	if (kind->type != REDIS_REPLY_STRING)
+		return;
+	if (strcmp(kind->str, "subscribe") == 0)
+		st->on_message(st->msg_arg, NULL, 0);
+	else if (strcmp(kind->str, "message") == 0 &&
+	    msg->type == REDIS_REPLY_STRING)
+		st->on_message(st->msg_arg, msg->str, msg->len);
+}
+
 static void
 store_on_select(redisAsyncContext *ac, void *r, void *arg)
 {
@@ -271,6 +297,9 @@ store_on_ready(struct store_hs *hs, redisAsyncContext *ac)
 	st->down_logged = 0;
 	st->ever_ready = 1;
 	store_track_cmd_ready(st);
+	if (st->channel != NULL && redisAsyncCommand(ac, store_on_message,
+	    st, "SUBSCRIBE %s", st->channel) != REDIS_OK)
+		store_drop(st, "cannot subscribe");
 }
 
 redisAsyncContext *
@@ -365,7 +394,23 @@ store_free(struct store *st)
 	if (st->conn_timer != NULL)
 		event_free(st->conn_timer);
 	store_conf_free(&st->conf);
+	free(st->channel);
 	free(st);
+}
+
+int
+store_subscribe(struct store *st, const char *channel, store_message_cb cb,
+    void *arg)
+{
+	if (st->channel != NULL || (st->channel = strdup(channel)) == NULL)
+		return -1;
+	st->on_message = cb;
+	st->msg_arg = arg;
+	if (st->state == STORE_READY && st->ac != NULL &&
+	    redisAsyncCommand(st->ac, store_on_message, st, "SUBSCRIBE %s",
+	    st->channel) != REDIS_OK)
+		store_drop(st, "cannot subscribe");
+	return 0;
 }
 
 int

@@ -298,6 +298,7 @@ run_row(const struct config *cfg, const struct row *r, struct ident *x,
 	if (x->id.kind == DECIDE_SHARE && x->id.share_app == NULL)
 		x->id.share_app = app->name;	/* "app=" names another */
 	req.method = r->method;
+	req.tenant = NULL;
 	req.path = path;
 	req.host = r->host;
 	(void)decide(app, &req, &x->id, NOW, out);

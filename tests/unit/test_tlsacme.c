@@ -215,6 +215,27 @@ test_bad_hosts(void **state)
 	assert_int_equal(tlsacme_host_ok("localhost"), 1);
 }
 
+/* The self-signed default: the host, no acmeIdentifier, a year. */
+static void
+test_selfsigned(void **state)
+{
+	X509		*x;
+	EVP_PKEY	*k;
+	ASN1_OBJECT	*oid = OBJ_txt2obj(TLSACME_OID, 1);
+	time_t		 t = time(NULL) + 300 * 86400;
+
+	(void)state;
+	assert_int_equal(tlsacme_selfsigned("postern.invalid", &x, &k), 0);
+	assert_int_equal(X509_check_host(x, "postern.invalid", 0, 0, NULL), 1);
+	assert_int_equal(X509_get_ext_by_OBJ(x, oid, -1), -1);
+	assert_int_equal(X509_check_private_key(x, k), 1);
+	assert_true(X509_cmp_time(X509_get0_notAfter(x), &t) > 0);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	assert_int_equal(tlsacme_selfsigned("bad..name", &x, &k), -1);
+	ASN1_OBJECT_free(oid);
+}
+
 int
 main(void)
 {
@@ -224,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_fresh_each_time),
 		cmocka_unit_test(test_long_host),
 		cmocka_unit_test(test_bad_hosts),
+		cmocka_unit_test(test_selfsigned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,8 @@
  *   CREATE   POST /.postern/shares: the caller's key must hold the scope
  *            shares:create; the new share (chk->grant) takes the key's
  *            org, must be allowed by the policy, then is stored (CREATED)
+ *   KEYFN    another endpoint's API key (authgrant_with_key()): its
+ *            function goes on with the valid key
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -45,6 +47,7 @@ enum authgrant_step {
 	AUTHGRANT_STEP_COOKIE,
 	AUTHGRANT_STEP_APIKEY,
 	AUTHGRANT_STEP_CREATE,
+	AUTHGRANT_STEP_KEYFN,	/* authgrant_with_key() */
 };
 
 #define AUTHGRANT_SHARE_TTL	(7 * 86400)	/* default link lifetime */
@@ -92,6 +95,7 @@ authgrant_invalid(struct exchange *ex, int step)
 	switch (step) {
 	case AUTHGRANT_STEP_APIKEY:
 	case AUTHGRANT_STEP_CREATE:
+	case AUTHGRANT_STEP_KEYFN:
 		authgrant_answer(ex, 401, "{\"error\":\"invalid_token\"}",
 		    authgrant_www_invalid, "apikey_invalid");
 		break;
@@ -122,8 +126,9 @@ struct authgrant_check {
 	struct auth_rate rate;
 	int		 what;		/* AUTHGRANT_STEP_* */
 	char		 token[TOKEN_LEN + 1];
-	char		 rd[REDIRECT_MAX + 1];
+	char		 rd[REDIRECT_MAX + 1];	/* KEYFN: its argument */
 	struct grant	*grant;		/* owned, may be NULL */
+	authgrant_key_fn fn;		/* KEYFN */
 };
 
 static void	authgrant_check(struct auth_step *);
@@ -161,7 +166,8 @@ authgrant_check_new(struct exchange *ex)
  */
 static void
 authgrant_start(struct exchange *ex, enum grant_kind kind, int step,
-    const char *token, size_t len, struct grant *keep, const char *rd)
+    const char *token, size_t len, struct grant *keep, const char *rd,
+    authgrant_key_fn fn)
 {
 	struct authgrant_check	*chk;
 	struct store		*st = ex->w->store;
@@ -181,6 +187,7 @@ authgrant_start(struct exchange *ex, enum grant_kind kind, int step,
 	}
 	chk->what = step;
 	chk->grant = keep;
+	chk->fn = fn;
 	memcpy(chk->token, token, len);		/* len == TOKEN_LEN */
 	if (rd != NULL)
 		(void)snprintf(chk->rd, sizeof(chk->rd), "%s", rd);
@@ -195,7 +202,8 @@ authgrant_check(struct auth_step *step)
 	struct authgrant_check *chk = AUTH_STEP_STATE(step,
 			    struct authgrant_check, step);
 	enum grant_kind	kind = chk->what == AUTHGRANT_STEP_APIKEY ||
-			    chk->what == AUTHGRANT_STEP_CREATE ? GRANT_APIKEY :
+			    chk->what == AUTHGRANT_STEP_CREATE ||
+			    chk->what == AUTHGRANT_STEP_KEYFN ? GRANT_APIKEY :
 			    GRANT_SHARE;
 	char		id[TOKEN_IDLEN + 1], hash[TOKEN_HASHLEN + 1];
 
@@ -208,7 +216,7 @@ authgrant_check(struct auth_step *step)
 }
 
 /* The token of "Authorization: Bearer <token>" (token_bearer()), or NULL. */
-static const char *
+const char *
 authgrant_bearer(const struct request *req, size_t *len)
 {
 	const char	*v = request_header(req, "authorization");
@@ -254,7 +262,7 @@ authgrant_share_link(struct exchange *ex)
 	    "?" : "", rest != NULL ? rest : "") >= (int)sizeof(rd))
 		(void)snprintf(rd, sizeof(rd), "%s", req->path);
 	authgrant_start(ex, GRANT_SHARE, AUTHGRANT_STEP_LINK, tok,
-	    strlen(tok), NULL, rd);
+	    strlen(tok), NULL, rd, NULL);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	free(rest);
 	return 1;
@@ -272,7 +280,7 @@ authgrant_identify(struct exchange *ex, const struct decision *d)
 	    (tok = authgrant_bearer(req, &len)) != NULL &&
 	    strncmp(tok, "pk_", 3) == 0) {
 		authgrant_start(ex, GRANT_APIKEY, AUTHGRANT_STEP_APIKEY, tok,
-		    len, NULL, NULL);
+		    len, NULL, NULL, NULL);
 		return 1;
 	}
 	if ((d->auth & ROUTE_AUTH_SHARE) && cookies != NULL &&
@@ -284,7 +292,7 @@ authgrant_identify(struct exchange *ex, const struct decision *d)
 		case COOKIE_FOUND:
 			authgrant_start(ex, GRANT_SHARE,
 			    AUTHGRANT_STEP_COOKIE, val, strlen(val), NULL,
-			    NULL);
+			    NULL, NULL);
 			OPENSSL_cleanse(val, sizeof(val));
 			return 1;
 		case COOKIE_ABSENT:
@@ -345,6 +353,7 @@ authgrant_on_grant(void *arg, enum grant_status status,
 	const char		*scopes[GRANT_MAXSCOPES];
 	char			 token[TOKEN_LEN + 1], rd[REDIRECT_MAX + 1];
 	int			 step = chk->what;
+	authgrant_key_fn	 fn = chk->fn;
 
 	chk->grant = NULL;	/* ours now */
 	memcpy(token, chk->token, sizeof(token));
@@ -371,7 +380,9 @@ authgrant_on_grant(void *arg, enum grant_status status,
 	} else if (step == AUTHGRANT_STEP_CREATE) {
 		authgrant_create(ex, g, share);
 		share = NULL;
-	} else if ((ident = auth_ident_new(ex)) == NULL)
+	} else if (step == AUTHGRANT_STEP_KEYFN)
+		fn(ex, g, rd);
+	else if ((ident = auth_ident_new(ex)) == NULL)
 		auth_unavailable(ex);
 	else {
 		if (g->kind == GRANT_APIKEY && g->last_used == 0) {
@@ -585,7 +596,15 @@ authgrant_on_share_form(struct exchange *ex, struct evbuffer *body)
 		return;
 	}
 	authgrant_start(ex, GRANT_APIKEY, AUTHGRANT_STEP_CREATE, tok, len,
-	    share, NULL);
+	    share, NULL, NULL);
+}
+
+void
+authgrant_with_key(struct exchange *ex, const char *tok, size_t len,
+    authgrant_key_fn fn, const char *arg)
+{
+	authgrant_start(ex, GRANT_APIKEY, AUTHGRANT_STEP_KEYFN, tok, len, NULL,
+	    arg, fn);
 }
 
 int

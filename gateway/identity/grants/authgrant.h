@@ -11,9 +11,13 @@
 #ifndef POSTERN_AUTHGRANT_H
 #define POSTERN_AUTHGRANT_H
 
+#include <stddef.h>
+
 struct exchange;
 struct decision;
 struct evbuffer;
+struct grant;
+struct request;
 
 #define AUTHGRANT_COOKIE	"__Secure-postern-share"
 #define AUTHGRANT_PARAM		"postern_share"
@@ -35,6 +39,22 @@ int	authgrant_share_link(struct exchange *ex);
 int	authgrant_identify(struct exchange *ex, const struct decision *d);
 /* POST /.postern/shares; 1 if the path is ours. */
 int	authgrant_builtin(struct exchange *ex);
+/*
+ * What an endpoint of the gateway does with a valid API key <key> of its
+ * caller; <arg> is the argument given to authgrant_with_key().  It ends
+ * the request (exactly one outcome).
+ */
+typedef void	(*authgrant_key_fn)(struct exchange *ex,
+		    const struct grant *key, const char *arg);
+/*
+ * Check API key <tok> (<len> bytes) under the `apikey` rate limits, then
+ * call <fn> with it; an invalid key (401), a limit (429) or Redis failing
+ * (503) is answered here.  <arg>: at most 2 KiB of text for <fn>.
+ */
+void	authgrant_with_key(struct exchange *ex, const char *tok, size_t len,
+	    authgrant_key_fn fn, const char *arg);
+/* The token of "Authorization: Bearer <token>", or NULL. */
+const char *authgrant_bearer(const struct request *req, size_t *len);
 /* Identity headers for a grant's request; 0 or -1 (see auth.h). */
 int	authgrant_upstream_headers(struct exchange *ex);
 /*

@@ -32,6 +32,7 @@
 #include "authgrant.h"
 #include "client.h"
 #include "config.h"
+#include "domainreg.h"
 #include "cookie.h"
 #include "csrf.h"
 #include "device.h"
@@ -629,9 +630,12 @@ auth_decide_as(struct exchange *ex, const struct decide_identity *id,
     struct decision *d)
 {
 	struct decide_request	dr;
+	char			tenant[DOMAINREG_APPLEN];
 
 	dr.method = ex->req->method_name;
 	dr.path = ex->req->path;
 	dr.host = ex->req->host;
+	dr.tenant = dr.host != NULL && config_domain_tenant(ex->cfg, dr.host,
+	    tenant, sizeof(tenant)) == 0 ? tenant : NULL;
 	return decide(ex->app, &dr, id, time(NULL), d);
 }

@@ -22,6 +22,7 @@
 #include "auth.h"
 #include "account.h"
 #include "auth-int.h"
+#include "authdomain.h"
 #include "authgrant.h"
 #include "client.h"
 #include "config.h"
@@ -481,7 +482,8 @@ auth_builtin(struct exchange *ex)
 		auth_jwks(ex);
 		return 1;
 	}
-	if (authgrant_builtin(ex) || recover_builtin(ex) ||
+	if (authgrant_builtin(ex) || authdomain_builtin(ex) ||
+	    recover_builtin(ex) ||
 	    account_builtin(ex) || sso_builtin(ex))
 		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&
