@@ -154,9 +154,14 @@ static SSL_CTX *
 serve_tls_ctx(struct server *srv, const struct config *cfg, char *err,
     size_t errlen)
 {
-	const struct tls_settings ts = { .certs = cfg->certs,
+	struct tls_settings ts = { .certs = cfg->certs,
 	    .ncerts = cfg->ncerts, .session_tickets = cfg->tls_session_tickets,
-	    .store = srv->certs, .acme = 0 /* tls: { acme: true } */ };
+	    .store = srv->certs };
+	size_t		 i;
+
+	/* tls: { acme: true }: certificates come from ACME (the store). */
+	for (i = 0; i < cfg->nlisten; i++)
+		ts.acme |= cfg->listen[i].acme;
 
 	certstore_set_tickets(srv->certs, cfg->tls_session_tickets);
 	return tls_ctx_new(&ts, err, errlen);

@@ -38,7 +38,7 @@ struct config_ctx {
 	struct config	 *cfg;
 	struct diag	 *diag;
 	yaml_node_t	**listen_nodes;	/* parallel to cfg->listen */
-	yaml_node_t	 *tls_listen;	/* first listener with tls: true */
+	yaml_node_t	 *tls_listen;	/* first with tls: true, not acme */
 	int		  certs_key;	/* tls.certificates was given */
 };
 

@@ -311,7 +311,7 @@ config_on_listen(struct yconf *y, yaml_node_t *n, void *obj)
 		parse_addr_free(&l.addr);
 		return;
 	}
-	if (l.tls && cx->tls_listen == NULL)
+	if (l.tls && !l.acme && cx->tls_listen == NULL)
 		cx->tls_listen = n;
 	if (l.tls)
 		l.redirect = 0;		/* only plain listeners redirect */
