@@ -133,6 +133,7 @@ bench(size_t nroutes)
 	id.email = "u1@acme.test";
 	id.orgs = &org;
 	id.norgs = 1;
+	memset(&req, 0, sizeof(req));
 	req.host = "bench.test";
 	t0 = now_ns();
 	for (i = 0; i < ITERS; i++) {

@@ -70,6 +70,7 @@ fuzz_decide(const struct config_app *app)
 	size_t			 i, j;
 
 	memset(&id, 0, sizeof(id));
+	memset(&req, 0, sizeof(req));
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		for (j = 0; j < 4; j++) {
 			id.kind = (enum decide_kind)j;
