@@ -543,6 +543,46 @@ serve_audit_reload(struct serve *s, const struct config *cfg)
 }
 
 /*
+ * Keep the outcome of a reload for /status (postern reload waits for it)
+ * and systemd's STATUS= (systemctl status shows it): <msg> is
+ * "reloaded: ..." or the errors, file:line:col each.
+ */
+static void
+serve_reload_done(struct serve *s, int ok, const char *msg)
+{
+	struct server	*srv = &s->srv;
+	char		 line[160];
+	size_t		 n;
+
+	pthread_mutex_lock(&srv->lock);
+	srv->reload_gen++;
+	srv->reload_at = (int64_t)time(NULL);
+	(void)snprintf(srv->reload_msg, sizeof(srv->reload_msg), "%s", msg);
+	pthread_mutex_unlock(&srv->lock);
+	atomic_store(&srv->reload_failed, !ok);
+	n = strcspn(msg, "\n");	/* STATUS= is one line */
+	(void)snprintf(line, sizeof(line), "READY=1\nSTATUS=%s%.*s",
+	    ok ? "serving; " : "serving the previous configuration; ",
+	    (int)(n > 100 ? 100 : n), msg);
+	serve_notify(line);
+}
+
+/* The errors of <d> as text, file:line:col each; NULL if out of memory. */
+static char *
+serve_diag_text(const struct diag *d)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	diag_print(d, fp);
+	(void)fclose(fp);
+	return buf;
+}
+
+/*
  * SIGHUP: load the configuration and certificates again; swap both in only
  * if everything loads, otherwise keep serving with the old ones.
  */
@@ -552,13 +592,14 @@ serve_reload(struct serve *s)
 	struct diag	 d = { 0 };
 	struct config	*cfg, *old;
 	SSL_CTX		*ctx = NULL, *oldctx;
-	char		 err[512];
+	char		 err[512], *text;
 	unsigned int	 i;
 
 	serve_notify("RELOADING=1");
 	log_info("reloading %s", s->path);
 	cfg = config_load(s->path, &d);
 	diag_log(&d);
+	text = cfg == NULL ? serve_diag_text(&d) : NULL;
 	diag_free(&d);
 	if (cfg != NULL)
 		cfg->domains = s->srv.domains;
@@ -567,7 +608,10 @@ serve_reload(struct serve *s)
 		    "keeping the running configuration");
 		metrics_inc(&s->srv.metrics.reloads_failed);
 		serve_audit_reload(s, NULL);
-		goto out;
+		serve_reload_done(s, 0, text != NULL ? text :
+		    "configuration has errors (see the log)");
+		free(text);
+		return;
 	}
 	if (serve_has_tls(cfg) &&
 	    (ctx = serve_tls_ctx(&s->srv, cfg, err, sizeof(err))) == NULL) {
@@ -575,7 +619,8 @@ serve_reload(struct serve *s)
 		    "configuration", err);
 		config_unref(cfg);
 		metrics_inc(&s->srv.metrics.reloads_failed);
-		goto out;
+		serve_reload_done(s, 0, err);
+		return;
 	}
 	if (!serve_same_listeners(cfg, s->srv.cfg))
 		log_warnx("reload: listeners changed (address, tls or "
@@ -595,8 +640,9 @@ serve_reload(struct serve *s)
 	log_info("reloaded: %zu apps", cfg->napps);
 	metrics_inc(&s->srv.metrics.reloads_ok);
 	serve_audit_reload(s, cfg);
-out:
-	serve_notify("READY=1");
+	(void)snprintf(err, sizeof(err), "reloaded: %zu app%s", cfg->napps,
+	    cfg->napps == 1 ? "" : "s");
+	serve_reload_done(s, 1, err);
 }
 
 static void
@@ -784,6 +830,10 @@ serve_main(const char *config_path)
 	 * locks would cost on every event. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.srv.lock, NULL);
+	s.srv.started = (int64_t)time(NULL);
+	(void)snprintf(s.srv.reload_msg, sizeof(s.srv.reload_msg),
+	    "started: %zu app%s", s.srv.cfg->napps,
+	    s.srv.cfg->napps == 1 ? "" : "s");
 	s.srv.ops = &serve_worker_ops;
 	if ((s.srv.connlimit = connlimit_new()) == NULL ||
 	    (s.srv.certs = certstore_new()) == NULL ||

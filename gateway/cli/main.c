@@ -15,6 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mailcmd.h"
+#include "opscmd.h"
 #include "certcmd.h"
 #include "domaincmd.h"
 #include "policycmd.h"
@@ -43,6 +44,12 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "[-c FILE]",
 	    "validate the configuration and policies; print file:line:col "
 	    "errors" },
+	{ "reload", opscmd_reload, OPSCMD_RELOAD_USAGE,
+	    "check the configuration, then make the running gateway load it; "
+	    "prints its outcome" },
+	{ "status", opscmd_status, OPSCMD_STATUS_USAGE,
+	    "the running gateway at a glance: connections, requests, Redis, "
+	    "caches, last reload" },
 	{ "policy", policycmd_main, POLICYCMD_USAGE,
 	    "print the decision for a request and the rule that made it" },
 	{ "user", usercmd_user, USERCMD_USER_USAGE,

@@ -349,6 +349,31 @@ client_read_form(struct exchange *ex, size_t max,
 	client_pump_form(clt);
 }
 
+/*
+ * Readiness, for a load balancer or a Kubernetes probe: 503 while this
+ * worker's Redis connection is down (protected routes would answer 503)
+ * or the gateway is shutting down.  A refused reload keeps the running
+ * configuration serving, so it is reported, not made a 503: the same bad
+ * file pushed to every instance must not take them all out at once.
+ */
+static void
+client_ready(struct client *clt, struct pages_resp *r)
+{
+	const struct worker *w = clt->ex.w;
+	int		 redis_down, draining;
+
+	redis_down = clt->ex.cfg->needs_redis && w->store != NULL &&
+	    !store_healthy(w->store);
+	draining = atomic_load(&w->srv->draining) != 0;
+	r->status = redis_down || draining ? 503 : 200;
+	r->json = draining ? "{\"status\":\"draining\"}" :
+	    redis_down ? "{\"status\":\"not_ready\",\"redis\":\"down\"}" :
+	    atomic_load(&w->srv->reload_failed) ?
+	    "{\"status\":\"ready\",\"config\":\"reload_failed\"}" :
+	    "{\"status\":\"ready\"}";
+	client_local(clt, r, NULL);
+}
+
 /* Under /.postern/: built-in endpoints, bound to the path on every host. */
 static void
 client_builtin(struct client *clt)
@@ -364,6 +389,10 @@ client_builtin(struct client *clt)
 		    "{\"status\":\"degraded\",\"redis\":\"down\"}" :
 		    "{\"status\":\"ok\"}";
 		client_local(clt, &r, NULL);
+		return;
+	}
+	if (strcmp(clt->ex.req->path, "/.postern/ready") == 0) {
+		client_ready(clt, &r);
 		return;
 	}
 	if (clt->ex.w->srv->ops->builtin(&clt->ex)) {

@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "adminstatus.h"
 #include "client.h"
 #include "config.h"
 #include "conn.h"
@@ -201,7 +202,7 @@ listener_free(struct listener *l)
 	free(l);
 }
 
-/* ---- admin: /metrics ---- */
+/* ---- admin: /metrics, /status ---- */
 
 static void
 admin_free(struct admin_conn *ac)
@@ -230,7 +231,7 @@ admin_respond(struct admin_conn *ac, enum request_result r)
 	struct evbuffer	*out = bufferevent_get_output(ac->bev);
 	struct evbuffer	*body = evbuffer_new();
 	struct request	*req = ac->req;
-	int		 status = 404;
+	int		 status = 404, json = 0;
 
 	if (body == NULL) {
 		admin_free(ac);
@@ -242,13 +243,19 @@ admin_respond(struct admin_conn *ac, enum request_result r)
 	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
 		status = 200;
 		admin_metrics(ac->srv, body);
+	} else if (strcmp(req->path, "/status") == 0 &&
+	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+		status = 200;
+		json = 1;
+		admin_status(ac->srv, body);
 	} else
 		evbuffer_add_printf(body, "not found\n");
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
 	    "Connection: close\r\n\r\n", status, status == 200 ? "OK" :
-	    "Error", status == 200 ? "text/plain; version=0.0.4" :
-	    "text/plain", evbuffer_get_length(body));
+	    "Error", json ? "application/json" : status == 200 ?
+	    "text/plain; version=0.0.4" : "text/plain",
+	    evbuffer_get_length(body));
 	if (r != REQUEST_ERROR && req->method != HTTP_HEAD)
 		evbuffer_add_buffer(out, body);
 	evbuffer_free(body);

@@ -2,7 +2,7 @@
  * Listening sockets.  Every worker opens its own socket per configured
  * address with SO_REUSEPORT, so the kernel spreads connections over the
  * workers; accepted connections become clients of that worker, over TLS
- * or plain HTTP.  The admin listener (main thread) serves /metrics only.
+ * or plain HTTP.  The admin listener (main thread) serves /metrics and /status.
  */
 #ifndef POSTERN_LISTENER_H
 #define POSTERN_LISTENER_H
@@ -24,7 +24,7 @@ struct worker;
 struct listener	*listener_new(struct worker *w, const struct config_listen *lc,
 		    uint16_t https_port, char *err, size_t errlen);
 
-/* The admin listener on <base>, serving <srv>'s metrics. */
+/* The admin listener on <base>, serving <srv>'s metrics and status. */
 struct listener	*listener_admin_new(struct server *srv, struct event_base *base,
 		    const struct config_addr *addr, char *err, size_t errlen);
 

@@ -53,6 +53,13 @@ struct server {
 	struct certstore	*certs;		/* run-time certificates */
 	struct domainreg	*domains;	/* custom domains (cfg->domains) */
 	atomic_int		 draining;	/* SIGTERM seen */
+	atomic_int		 reload_failed;	/* the last reload was refused */
+	/* The last reload's outcome, for the admin listener's /status;
+	 * guarded by lock. */
+	uint64_t		 reload_gen;	/* reloads tried, 0: none */
+	int64_t			 reload_at;	/* Unix s of the last */
+	char			 reload_msg[1024]; /* "reloaded: 3 apps", errors */
+	int64_t			 started;	/* Unix s */
 	struct hashpool		*hashpool;	/* password hashing threads */
 	const struct worker_ops	*ops;		/* the layers above, see below */
 	struct worker		*workers;	/* for the /metrics scraper */

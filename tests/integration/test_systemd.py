@@ -80,7 +80,9 @@ def test_unit_keeps_what_the_gateway_needs():
         "/usr/bin/postern check -c /etc/postern/postern.yaml"]
     assert service("ExecStart") == [
         "/usr/bin/postern serve -c /etc/postern/postern.yaml"]
-    assert service("ExecReload") == ["/bin/kill -HUP $MAINPID"]
+    # checks the file, SIGHUPs $MAINPID, fails when the gateway refuses
+    assert service("ExecReload") == [
+        "/usr/bin/postern reload -c /etc/postern/postern.yaml"]
     assert service("Restart") == ["on-failure"]
     assert service("User") == ["postern"]
     assert service("Group") == ["postern"]
