@@ -168,6 +168,12 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/chunked":
             return self._chunked(int(q.get("n", ["3"])[0]),
                                  int(q.get("size", ["10"])[0]))
+        if url.path == "/logout":
+            # the app's own sign-out: Postern ends the session when it
+            # sees this header, and drops the header
+            return self._send(303, "text/plain", b"signed out\n", [
+                ("X-Postern-Logout", "1"),
+                ("Location", "/.postern/login?signed_out=1")])
         if url.path == "/slow":
             time.sleep(int(q.get("ms", ["1000"])[0]) / 1000)
         status = 200
@@ -198,7 +204,11 @@ class Handler(BaseHTTPRequestHandler):
                     "<title>Demo app behind Postern</title></head><body>"
                     "<h1>Demo app</h1><p>This upstream knows nothing about "
                     "sign-in. Postern sent it these identity headers:</p>"
-                    "<table>%s</table><p>%s %s</p></body></html>" % (
+                    "<table>%s</table><p>%s %s</p>"
+                    "<p><a href=\"/logout\">Sign out</a> (the app's own "
+                    "sign-out: X-Postern-Logout) or <a href=\""
+                    "/.postern/logout?rd=/\">sign out through Postern</a>"
+                    "</p></body></html>" % (
                         rows or "<tr><td>(none)</td></tr>",
                         html.escape(self.command), html.escape(self.path)))
             return self._send(status, "text/html; charset=utf-8",

@@ -133,6 +133,7 @@ static const struct worker_ops serve_worker_ops = {
 	.up_resume = proxy_resume,
 	.cookies = auth_cookie_names,
 	.credential = authgrant_header_ours,
+	.logout = auth_upstream_logout,
 };
 
 static int

@@ -167,6 +167,14 @@ struct worker_ops {
 	const char *const *cookies;
 	/* 1 if request header <name>: <value> is a gateway credential. */
 	int		 (*credential)(const char *name, const char *value);
+	/*
+	 * The upstream's response says X-Postern-Logout: end the session the
+	 * request was made with (this worker forgets it now, Redis and the
+	 * other workers and instances within moments) and put in <extra>
+	 * (<size> bytes) the header lines that clear the browser's cookie;
+	 * "" when the request had no session.
+	 */
+	void		 (*logout)(struct exchange *ex, char *extra, size_t size);
 };
 
 #endif

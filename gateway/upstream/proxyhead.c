@@ -627,9 +627,9 @@ proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
 	struct proxyhead_buf hb;
 	unsigned int	 seen = 0;	/* security headers it sent */
 	struct proxyhead_drops drops = { 0, NULL, NULL };
-	char		 digits[24];
+	char		 digits[24], clear[700];
 	size_t		 i;
-	int		 listed = proxyhead_connection_extra(h, n);
+	int		 listed = proxyhead_connection_extra(h, n), logout = 0;
 
 	/* Check every header before a byte of the head goes out: a 502
 	 * page must not follow half a head. */
@@ -649,6 +649,12 @@ proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
 	for (i = 0; i < n; i++) {
 		if (h[i].value == NULL)
 			continue;
+		if (strcasecmp(h[i].name, PROXYHEAD_LOGOUT) == 0) {
+			/* the app's request to us, not for the browser */
+			logout |= strcmp(h[i].value, "1") == 0 ||
+			    strcasecmp(h[i].value, "true") == 0;
+			continue;
+		}
 		if (proxyhead_hop_by_hop(h[i].name) ||
 		    (listed && proxyhead_connection_listed(h, n, h[i].name)) ||
 		    headers_filter(ex->app->headers, ex->tls, h[i].name,
@@ -660,6 +666,10 @@ proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
 		proxyhead_buf_add(&hb, ": ", 2);
 		proxyhead_buf_str(&hb, h[i].value);
 		proxyhead_buf_add(&hb, "\r\n", 2);
+	}
+	if (logout && ex->w->srv->ops->logout != NULL) {
+		ex->w->srv->ops->logout(ex, clear, sizeof(clear));
+		proxyhead_buf_str(&hb, clear);
 	}
 	proxyhead_buf_flush(&hb);
 	(void)headers_add(out, ex->app->headers, ex->tls, seen, NULL);

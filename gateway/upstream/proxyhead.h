@@ -67,6 +67,13 @@ int	proxyhead_write_request(struct exchange *ex, int websocket,
 	    struct evbuffer *out);
 
 /*
+ * An upstream response header naming the end of the session: with value
+ * 1 (or true) the session the request was made with ends (worker_ops
+ * logout); the header itself never reaches the client.
+ */
+#define PROXYHEAD_LOGOUT	"X-Postern-Logout"
+
+/*
  * The status line, the <n> upstream headers at <h> (value NULL: skipped)
  * that may pass and the app's security headers, for <ex>, into <out>;
  * no framing headers and no final empty line.  <reason> is the upstream's

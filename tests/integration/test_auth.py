@@ -263,7 +263,7 @@ def test_logout_revokes_at_once(authgw):
                verify=False, allow_redirects=False,
                headers={"Origin": gw.url})
     assert r.status_code == 303
-    assert r.headers["Location"] == "/.postern/login"
+    assert r.headers["Location"] == "/.postern/login?signed_out=1"
     assert "Max-Age=0" in r.headers["Set-Cookie"]
     assert r.headers["Clear-Site-Data"] == \
         '"cache", "cookies", "storage"'
@@ -274,10 +274,13 @@ def test_logout_revokes_at_once(authgw):
     assert r.status_code == 401
 
 
-def test_logout_is_post_only(authgw):
+def test_logout_ends_sessions_by_post_only(authgw):
+    # GET shows the confirmation page (test_logout.py); nothing else
     gw = authgw()
-    r = requests.get(gw.url + "/.postern/logout", verify=False)
-    assert r.status_code == 405
+    for method in ("PUT", "DELETE", "PATCH"):
+        r = requests.request(method, gw.url + "/.postern/logout",
+                             verify=False)
+        assert r.status_code == 405, method
 
 
 def test_disable_and_second_instance(authgw, redis_server, tmp_path,

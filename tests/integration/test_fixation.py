@@ -327,7 +327,7 @@ def test_account_and_2fa_pages_have_a_sign_out_button(fixgw, where):
     old = sid(s)
     r = post(s, gw, "/.postern/logout", {}, csrf=csrf_of(form))
     assert r.status_code == 303
-    assert r.headers["Location"] == "/.postern/login"
+    assert r.headers["Location"] == "/.postern/login?signed_out=1"
     assert not gw.redis.exists(key_of(old))
     assert signed_out(s, gw)
     r = requests.get(gw.url + "/x", verify=False, cookies={COOKIE: old},

@@ -277,6 +277,11 @@ int		 auth_lookup(struct exchange *, const char *id, enum auth_kind);
 
 /* authlogin.c: the sign-in endpoints; signout.c: sign-out. */
 void		 auth_login_get(struct exchange *);
+/* GET /.postern/logout: the sign-out confirmation page (signout.c). */
+void		 auth_logout_get(struct exchange *);
+/* Where a sign-out without a return-to URL ends. */
+#define AUTH_SIGNED_OUT_URL	"/.postern/login?signed_out=1"
+
 void		 auth_on_login_form(struct exchange *, struct evbuffer *);
 void		 auth_on_logout_form(struct exchange *, struct evbuffer *);
 /* Signed out: the session cookie cleared, audited, then to <location>. */

@@ -48,6 +48,12 @@ void		auth_reset(struct exchange *ex);
  * request).
  */
 int		auth_upstream_headers(struct exchange *ex);
+/*
+ * The upstream answered <ex>'s request with X-Postern-Logout: end the
+ * session it was made with (worker_ops.logout; see signout.c).
+ */
+void		auth_upstream_logout(struct exchange *ex, char *extra,
+		    size_t size);
 /* The gateway's own cookies, never forwarded (NULL-terminated). */
 extern const char *const auth_cookie_names[];
 

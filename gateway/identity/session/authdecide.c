@@ -495,6 +495,8 @@ auth_builtin(struct exchange *ex)
 	}
 	if (strcmp(p, "/.postern/login") == 0 && get)
 		auth_login_get(ex);
+	else if (get)
+		auth_logout_get(ex);
 	else if (req->method != HTTP_POST)
 		auth_answer(ex, &(struct pages_resp){ .status = 405,
 		    .extra = "Allow: GET, POST\r\n" }, "method");

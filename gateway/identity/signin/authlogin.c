@@ -141,17 +141,26 @@ auth_page(struct exchange *ex, int status, struct loginpage *lp,
 }
 
 static void
-auth_login_page(struct exchange *ex, int status, const char *rd,
-    const char *email, const char *error, const char *reason)
+auth_login_notice(struct exchange *ex, int status, const char *rd,
+    const char *email, const char *error, const char *notice,
+    const char *reason)
 {
 	const struct config *cfg = ex->cfg;
-	struct loginpage lp = { .rd = rd, .email = email, .error = error };
+	struct loginpage lp = { .rd = rd, .email = email, .error = error,
+	    .notice = notice };
 
 	lp.reset_link = mail_configured(cfg);
 	lp.magic_link = lp.reset_link && (cfg->magic_links ||
 	    cfg->magic_orgs.n > 0);
 	lp.sso = cfg->sso;
 	auth_page(ex, status, &lp, loginpage_login, NULL, reason);
+}
+
+static void
+auth_login_page(struct exchange *ex, int status, const char *rd,
+    const char *email, const char *error, const char *reason)
+{
+	auth_login_notice(ex, status, rd, email, error, NULL, reason);
 }
 
 void
@@ -271,12 +280,14 @@ void
 auth_login_get(struct exchange *ex)
 {
 	struct form	 f;
-	const char	*why, *q = ex->req->query;
+	const char	*why, *q = ex->req->query, *v;
 	char		 rd[REDIRECT_MAX + 1], id[SESSION_ID_LEN + 2];
-	int		 parsed;
+	int		 parsed, out;
 
 	parsed = q != NULL && form_parse(q, strlen(q), &f, &why) == 0;
 	auth_rd(ex, parsed ? form_get(&f, "rd") : NULL, rd, sizeof(rd));
+	out = parsed && (v = form_get(&f, "signed_out")) != NULL &&
+	    strcmp(v, "1") == 0;
 	if (parsed)
 		form_free(&f);
 	if (auth_cookie(ex, id, sizeof(id))) {
@@ -284,7 +295,8 @@ auth_login_get(struct exchange *ex)
 			auth_unavailable(ex);
 		return;
 	}
-	auth_login_page(ex, 200, rd, NULL, NULL, NULL);
+	auth_login_notice(ex, 200, rd, NULL, NULL, out ?
+	    "You have been signed out." : NULL, NULL);
 }
 
 int
