@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { COOKIE, PASSWORD, Stack, TEST, pageHeaders, realProblems, sleep,
     submitLogin, watchdog } from './harness.mjs';
 
-watchdog('mfa.test.mjs', 100_000);
+watchdog('mfa.test.mjs', 4 * TEST + 60_000);	// 4 tests, each bounded
 
 const stack = new Stack('mfa');
 const EMAIL = stack.email;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { COOKIE, PASSWORD, Stack, TEST, pageHeaders, realProblems,
     submitLogin, watchdog } from './harness.mjs';
 
-watchdog('signin.test.mjs', 75_000);
+watchdog('signin.test.mjs', 6 * TEST + 60_000);	// 6 tests, each bounded
 
 const stack = new Stack('signin');
 const EMAIL = stack.email;

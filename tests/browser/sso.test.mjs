@@ -16,7 +16,7 @@ import path from 'node:path';
 import { COOKIE, Stack, TEST, pageHeaders, realProblems, startProvider,
     watchdog } from './harness.mjs';
 
-watchdog('sso.test.mjs', 90_000);
+watchdog('sso.test.mjs', 2 * TEST + 60_000);	// 1 test, its provider's start
 
 const stack = new Stack('sso');
 const LOGIN = `sso-${crypto.randomBytes(4).toString('hex')}`;
