@@ -239,6 +239,43 @@ log_vmsg(enum log_level level, const char *suffix, const char *fmt,
 	errno = saved;
 }
 
+static int
+log_key_cmp(const void *a, const void *b)
+{
+	return strcmp(a, *(const char *const *)b);
+}
+
+/*
+ * Is <v> of key <k> written as a JSON number?  Only for keys that hold
+ * numbers (sorted), and only if <v> is one: -?digits, then .digits, at
+ * most 20 characters (no leading zero, exponent, sign '+', NaN).
+ */
+static int
+log_numeric(const char *k, const char *v)
+{
+	static const char *const keys[] = { "attempt", "bytes_in",
+	    "bytes_out", "dropped", "duration_ms", "port", "retry_after",
+	    "seq", "smtp_code", "status", "upstream_ms" };
+	const char	*p = v;
+
+	if (bsearch(k, keys, sizeof(keys) / sizeof(keys[0]), sizeof(keys[0]),
+	    log_key_cmp) == NULL || strlen(v) > 20)
+		return 0;
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return 0;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	return *p == '\0';
+}
+
 void
 log_eventv(enum log_level level, const char *event, va_list ap)
 {
@@ -258,6 +295,11 @@ log_eventv(enum log_level level, const char *event, va_list ap)
 		log_json_escape(line, sizeof(line) - 2, &off, k, strlen(k));
 		if (v == NULL) {
 			log_append(line, sizeof(line) - 2, &off, "\":null");
+			continue;
+		}
+		if (log_numeric(k, v)) {
+			log_append(line, sizeof(line) - 2, &off, "\":");
+			log_append(line, sizeof(line) - 2, &off, v);
 			continue;
 		}
 		log_append(line, sizeof(line) - 2, &off, "\":\"");

@@ -42,7 +42,11 @@ void	fatalx(const char *, ...)
 /*
  * A structured event: <level>, a stable <event> name (e.g. "request",
  * "reject"), then NULL-terminated pairs of key and string value.  Values are
- * escaped; a NULL value is written as JSON null.
+ * escaped; a NULL value is written as JSON null.  The values of the keys
+ * that always hold numbers (status, bytes_in, bytes_out, duration_ms,
+ * upstream_ms, attempt, dropped, seq, smtp_code, port, retry_after) are
+ * written as JSON numbers when they are one (a value that is not stays a
+ * string: a key never changes type for a well-formed number).
  */
 void	log_event(enum log_level, const char *event, ...);
 void	log_eventv(enum log_level, const char *event, va_list);

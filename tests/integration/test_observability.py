@@ -57,11 +57,11 @@ def test_access_log_line_fields(gw):
                               if e.get("path") == "/logged/x"])
     assert len(lines) == 1
     e = lines[0]
-    assert e["method"] == "POST" and e["status"] == "200"
+    assert e["method"] == "POST" and e["status"] == 200
     assert e["client"] == "127.0.0.1" and e["host"] == "127.0.0.1"
     assert len(e["request_id"]) == 32
     assert ["X-Request-Id", e["request_id"]] in r.json()["headers"]
-    assert e["bytes_in"] == "1000"
+    assert e["bytes_in"] == 1000
     assert int(e["bytes_out"]) == len(r.content)
     assert float(e["duration_ms"]) >= float(e["upstream_ms"]) >= 0
     assert e["decision"] == "allow" and e["app"] == "demo"
@@ -85,10 +85,10 @@ def test_log_decisions_for_gateway_answers(gw):
     health, bad, unknown = got["/.postern/health"], got["/headers"], got["/u"]
     assert health["decision"] == "allow" and health["upstream_ms"] is None
     assert health["app"] is None
-    assert bad["event"] == "reject" and bad["status"] == "502"
+    assert bad["event"] == "reject" and bad["status"] == 502
     assert bad["decision"] == "error" and bad["app"] == "demo"
     assert bad["reason"].startswith("upstream_bad_")
-    assert unknown["status"] == "421" and unknown["decision"] == "deny"
+    assert unknown["status"] == 421 and unknown["decision"] == "deny"
     assert unknown["reason"] == "unknown_host"
     assert SECRET not in gw.log()
 

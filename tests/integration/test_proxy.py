@@ -407,7 +407,7 @@ def test_access_log_line(gw):
               if line.startswith("{")]
     req = [e for e in events if e.get("event") == "request" and
            e.get("path") == "/logged/x"]
-    assert req and req[0]["status"] == "200" and req[0]["method"] == "GET"
+    assert req and req[0]["status"] == 200 and req[0]["method"] == "GET"
     assert len(req[0]["request_id"]) == 32
 
 

@@ -365,7 +365,7 @@ def test_websocket_echo_over_tls(gwf, up):
         s.settimeout(5)
         assert s.recv(1) == b""     # both sides closed together
     time.sleep(0.2)
-    assert '"status":"101"' in gw.log().replace(" ", "")
+    assert '"status":101' in gw.log().replace(" ", "")
 
 
 def test_websocket_tunnel_idle_timeout(gwf, up):

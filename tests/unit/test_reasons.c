@@ -104,6 +104,36 @@ test_log_checks(void **state)
 	assert_non_null(strstr(out, "\"value\":\"brand_new_reason\""));
 }
 
+static void
+log_numbers(void)
+{
+	log_event(LOG_LEVEL_INFO, "request", "status", "200", "bytes_out",
+	    "0", "duration_ms", "12.345", "upstream_ms", "-1", "path", "42",
+	    (const char *)NULL);
+	log_event(LOG_LEVEL_INFO, "request", "status", "2e5", "bytes_in",
+	    "007", "duration_ms", "1.", "upstream_ms", ".5", "dropped", "",
+	    "attempt", "1\",\"x\":\"y", "smtp_code", "123456789012345678901",
+	    (const char *)NULL);
+}
+
+/* Keys that hold numbers are written as numbers, when they are ones;
+ * nothing else changes type, and nothing can inject a field. */
+static void
+test_log_numbers(void **state)
+{
+	const char	*out;
+
+	(void)state;
+	log_init(LOG_LEVEL_DEBUG, LOG_FORMAT_JSON);
+	out = captured(log_numbers);
+	assert_non_null(strstr(out, "\"status\":200,\"bytes_out\":0,"
+	    "\"duration_ms\":12.345,\"upstream_ms\":-1,\"path\":\"42\""));
+	assert_non_null(strstr(out, "\"status\":\"2e5\",\"bytes_in\":\"007\","
+	    "\"duration_ms\":\"1.\",\"upstream_ms\":\".5\",\"dropped\":\"\","
+	    "\"attempt\":\"1\\\",\\\"x\\\":\\\"y\",\"smtp_code\":"
+	    "\"123456789012345678901\""));
+}
+
 int
 main(void)
 {
@@ -111,6 +141,7 @@ main(void)
 		cmocka_unit_test(test_sorted_unique),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_log_checks),
+		cmocka_unit_test(test_log_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
