@@ -6,12 +6,14 @@
 #   - lintian --fail-on error;
 #   - the file list, the conffiles and the unit of the .deb (dpkg-deb);
 #   - the packaged postern.yaml passes the packaged binary's `postern
-#     check` (with a generated secret), and fails it without one;
-#   - as root: postinst and postrm run against a throwaway root (DPKG_ROOT,
-#     as dpkg --root does), with the service manager's tools replaced by
-#     recorders: the user, directories and secret appear, a second
-#     configure keeps the secret, nothing is enabled or started, and purge
-#     removes the state and the secret.
+#     check` (with a generated secret), and fails it without one, with a
+#     0640 one or a passphrase; its commented assertion: block works;
+#   - as root: the maintainer scripts run against a throwaway root
+#     (DPKG_ROOT, as dpkg --root does), with the service manager replaced
+#     by recorders: the user, directories and secret appear, a second
+#     configure keeps the secret, a first installation enables and starts
+#     nothing while an upgrade restarts an enabled gateway, prerm stops it,
+#     and purge removes the state and the secret.
 # Prints "ok - ..." / "not ok - ..." per check (scripts/test counts them),
 # then "N passed, N failed"; exits non-zero on a failure.
 #
@@ -180,6 +182,18 @@ chmod 0640 "$C/secret"
 ok "...and with a secret of mode 0640" refused "$C" "is mode 0640"
 (umask 077 && printf 'correct horse battery staple 1234\n' >"$C2/secret")
 ok "...and with a passphrase for a secret" refused "$C2" secret_file
+assertion_as_commented() {	# the config's own instructions for the key
+	local C3=$T/conf-assertion
+	config_copy "$C3"
+	sed -i -e 's/^#assertion:/assertion:/' -e 's/^#  key_file:/  key_file:/' \
+	    "$C3/postern.yaml"
+	cp -p "$C/secret" "$C3/secret"
+	chmod 0600 "$C3/secret"
+	"$X/usr/bin/postern" keys generate -c "$C3/postern.yaml" &&
+	    [ -f "$C3/assertion.pem" ] && passes "$C3"
+}
+ok "its commented assertion: block works with postern keys generate" \
+    assertion_as_commented
 
 # ---- maintainer scripts in a throwaway root ---------------------------------
 
