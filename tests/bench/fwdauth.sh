@@ -47,7 +47,9 @@ fwdauth_lua_start() {
 
 # Postern with a forward_auth listener (the bench app, same Redis, secret
 # and key as the signed-in gateways), and its nginx.  Sets FA_POSTERN=1
-# when the gateway accepts the configuration.
+# when the gateway accepts the configuration.  nginx says the original
+# request came over https: the front nginx stands for one that ended TLS,
+# as wrk does for the plain signed-in runs.
 fwdauth_postern_start() {
 	mkdir -p "$W/pfa"
 	cp "$W/px/app.yaml" "$W/pfa/app.yaml"
