@@ -198,7 +198,7 @@ ok "its commented assertion: block works with postern keys generate" \
 # ---- maintainer scripts in a throwaway root ---------------------------------
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - maintainer scripts # SKIP needs root (chown)"
+	echo "skip - maintainer scripts: needs root (chown)"
 	finish
 fi
 R=$T/target
