@@ -12,6 +12,11 @@
 -- the user's state, memberships or the route, so it is a lower bound on
 -- the work of a real decision.
 --
+-- A module, loaded once per worker (the FFI declaration and the tables
+-- are made once):
+--   lua_package_path "<this folder>/?.lua;;";
+--   location = /_auth { internal; set $redis_port ...;
+--       content_by_lua_block { require("fwdauth").decide() } }
 -- nginx variables: $redis_port (127.0.0.1), $postern_prefix, and
 -- $postern_lifetime (seconds).
 
@@ -65,39 +70,48 @@ local function deny()
 	return ngx.exit(ngx.HTTP_UNAUTHORIZED)
 end
 
-local cookie = ";" .. (ngx.var.http_cookie or "")
-local id = cookie:match(";%s*__Host%-postern=([^;]*)")
-if not id or #id ~= 43 or id:find("[^%w_%-]") then
-	return deny()
-end
-
-local key = ngx.var.postern_prefix .. "session:" .. sha256_hex(id)
-local sock = ngx.socket.tcp()
-sock:settimeout(1000)
-local ok, err = sock:connect("127.0.0.1", tonumber(ngx.var.redis_port))
-if not ok then
+local function unavailable(err)
 	ngx.log(ngx.ERR, "redis: ", err)
 	return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE)
 end
-ok, err = sock:send("*4\r\n" .. bulk("HMGET") .. bulk(key) ..
-    bulk("user") .. bulk("created"))
-local head = ok and sock:receive("*l")
-local user, created
-if head == "*2" then
-	user, err = read_bulk(sock)
-	if user ~= nil then
-		created, err = read_bulk(sock)
+
+local M = {}
+
+function M.decide()
+	local cookie = ";" .. (ngx.var.http_cookie or "")
+	local id = cookie:match(";%s*__Host%-postern=([^;]*)")
+	if not id or #id ~= 43 or id:find("[^%w_%-]") then
+		return deny()
 	end
+
+	local key = ngx.var.postern_prefix .. "session:" .. sha256_hex(id)
+	local sock = ngx.socket.tcp()
+	sock:settimeout(1000)
+	local ok, err = sock:connect("127.0.0.1", tonumber(ngx.var.redis_port))
+	if not ok then
+		return unavailable(err)
+	end
+	ok, err = sock:send("*4\r\n" .. bulk("HMGET") .. bulk(key) ..
+	    bulk("user") .. bulk("created"))
+	local head = ok and sock:receive("*l")
+	local user, created
+	if head == "*2" then
+		user, err = read_bulk(sock)
+		if user ~= nil then
+			created, err = read_bulk(sock)
+		end
+	end
+	if created == nil then
+		sock:close()
+		return unavailable(err or head or "no reply")
+	end
+	sock:setkeepalive(60000, 64)
+	if not user or not created or tonumber(created) +
+	    tonumber(ngx.var.postern_lifetime) <= ngx.time() then
+		return deny()
+	end
+	ngx.header["X-User"] = user
+	return ngx.exit(ngx.HTTP_OK)
 end
-if created == nil then
-	ngx.log(ngx.ERR, "redis: ", err or head or "no reply")
-	sock:close()
-	return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE)
-end
-sock:setkeepalive(60000, 64)
-if not user or not created or
-    tonumber(created) + tonumber(ngx.var.postern_lifetime) <= ngx.time() then
-	return deny()
-end
-ngx.header["X-User"] = user
-return ngx.exit(ngx.HTTP_OK)
+
+return M

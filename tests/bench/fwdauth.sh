@@ -35,13 +35,14 @@ fwdauth_front() {	# fwdauth_front PORT DECISION-LOCATION USER-HEADER
 # libnginx-mod-http-lua, with its Development Kit).
 fwdauth_lua_start() {
 	local mods=/usr/lib/nginx/modules
-	nginx_start authlua 1 "$(fwdauth_front "$FA_LUA" "
+	NGINX_MAIN="load_module $mods/ndk_http_module.so;
+load_module $mods/ngx_http_lua_module.so;" \
+	    nginx_start authlua 1 "lua_package_path \"$ROOT/tests/bench/?.lua;;\";
+	$(fwdauth_front "$FA_LUA" "
 		    set \$redis_port $RP; set \$postern_prefix postern:;
 		    set \$postern_lifetime 43200;
-		    content_by_lua_file $ROOT/tests/bench/fwdauth.lua;" \
+		    content_by_lua_block { require(\"fwdauth\").decide() }" \
 		    sent_http_x_user)" "${ON_PROXY[@]}"
-	sed -i "1i load_module $mods/ndk_http_module.so;\nload_module $mods/ngx_http_lua_module.so;" \
-	    "$W/authlua/nginx.conf"
 	FA_LUA_PID=$LAST
 }
 
