@@ -13,8 +13,9 @@ RESULTS has one line per wrk run, the repetitions interleaved:
 and commandstats over the run, the INFO calls themselves left out).
 
 Prints the median of each target's repetitions, the ratios Postern/nginx
-(median and range of the per-repetition ratios), CPU per request signed-in
-against public, and what Redis spent per signed-in request.
+(median and range of the per-repetition ratios), nginx auth_request to
+Postern over nginx auth_request to the Lua+Redis decision, CPU per request
+signed-in against public, and what Redis spent per signed-in request.
 
 With --syscalls: one line for LABEL, the system calls per request counted
 in PERF_CSV (`perf stat -x,` of raw_syscalls:sys_enter and some
@@ -59,22 +60,23 @@ def table(rows):
           "upstream's)")
 
 
-def ratio(rows, name, label, proto):
-    """Postern/nginx per repetition (same position in the interleaving):
-    the median, and the range over the repetitions."""
-    n, p = rows.get("nginx-" + proto), rows.get(label)
+def ratio(rows, name, label, proto, base=None, base_name="nginx"):
+    """Postern/nginx (or <label>/<base>) per repetition (same position in
+    the interleaving): the median, and the range over the repetitions."""
+    n, p = rows.get(base or "nginx-" + proto), rows.get(label)
     if not n or not p:
         return
     bad = sum(r["bad"] for r in n) + sum(r["bad"] for r in p)
     if bad:
-        print("ratio %s/nginx %s: NOT VALID, %d non-2xx answers"
-              % (name, proto, bad))
+        print("ratio %s/%s %s: NOT VALID, %d non-2xx answers"
+              % (name, base_name, proto, bad))
         return
     t = [b["rps"] / a["rps"] for a, b in zip(n, p)]
     q = [b["p99"] / a["p99"] for a, b in zip(n, p)]
-    print("ratio %s/nginx %s: throughput %.2fx (%.2f-%.2f), p99 %.2fx "
-          "(%.2f-%.2f)" % (name, proto, statistics.median(t), min(t),
-                           max(t), statistics.median(q), min(q), max(q)))
+    print("ratio %s/%s %s: throughput %.2fx (%.2f-%.2f), p99 %.2fx "
+          "(%.2f-%.2f)" % (name, base_name, proto, statistics.median(t),
+                           min(t), max(t), statistics.median(q), min(q),
+                           max(q)))
 
 
 def cpu_ratio(rows, workers, proto):
@@ -180,11 +182,14 @@ def main():
               "postern1-auth-" + proto, proto)
         ratio(rows, "postern(auto, signed-in session)",
               "posternN-auth-" + proto, proto)
+    ratio(rows, "nginx auth_request->Postern", "authreq-postern-http",
+          "http", "authreq-lua-http", "nginx auth_request->Lua+Redis")
     for proto in ("http", "tls"):
         cpu_ratio(rows, "1", proto)
         cpu_ratio(rows, "N", proto)
     for label in ("postern1-auth-http", "postern1-auth-tls",
-                  "posternN-auth-http", "posternN-auth-tls"):
+                  "posternN-auth-http", "posternN-auth-tls",
+                  "authreq-lua-http", "authreq-postern-http"):
         redis(rows, label)
 
 
