@@ -35,6 +35,27 @@ struct config_headers {
 	char		*permissions_policy;
 };
 
+/*
+ * identity_headers: a header the upstream gets besides X-Postern-*, with
+ * one of the identity's values (for apps written for oauth2-proxy,
+ * Authelia, ...).  Client-sent copies of <name> are always stripped.
+ */
+enum config_idvalue {
+	CONFIG_ID_USER = 0,	/* the user id (X-Postern-User) */
+	CONFIG_ID_EMAIL,
+	CONFIG_ID_ORG,		/* the tenant org of the request */
+	CONFIG_ID_ROLE,		/* the user's role in it */
+	CONFIG_ID_ORG_ROLE,	/* "org:role" */
+	CONFIG_ID_AUTH,		/* session, apikey or share */
+};
+
+struct config_idheader {
+	char			*name;	/* as written: "Remote-User" */
+	enum config_idvalue	 value;
+};
+
+#define CONFIG_IDHEADERS_MAX	16
+
 struct headers_set;
 struct route_table;
 
@@ -59,6 +80,8 @@ struct config_app {
 	int		 method_override; /* pass X-HTTP-Method-Override &c. */
 	int		 allow_clear_site_data; /* its Clear-Site-Data may
 					 * wipe cookies (ours too) */
+	struct config_idheader *idheaders; /* identity_headers */
+	size_t		 nidheaders;
 };
 
 struct config;

@@ -37,5 +37,9 @@ struct config_pos policy_pos(const yaml_node_t *n);
 int	policy_name_ok(const char *s);
 /* policyroute.c: the routes: list of the app of <obj>. */
 void	policy_on_routes(struct yconf *, yaml_node_t *, void *);
+/* policyid.c: identity_headers: {Header-Name: value} of the app. */
+void	policy_on_idheaders(struct yconf *, yaml_node_t *, void *);
+/* ...and what it allocated. */
+void	policy_idheaders_free(struct config_app *);
 
 #endif

@@ -56,6 +56,8 @@ static const struct yconf_key policy_app_keys[] = {
 	{ "allow_clear_site_data", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct policy_ctx, app.allow_clear_site_data), 0, 0 },
 	{ "routes", YAML_SEQUENCE_NODE, 0, policy_on_routes, 0, 0, 0 },
+	{ "identity_headers", YAML_MAPPING_NODE, 0, policy_on_idheaders,
+	    0, 0, 0 },
 };
 
 /* <min> carries the enum headers_id that checks the value. */
@@ -633,6 +635,7 @@ policy_app_free(struct config_app *app)
 	headers_clear(&app->sec);
 	headers_set_free(app->headers);
 	route_table_free(app->routes);
+	policy_idheaders_free(app);
 	free(app->org);
 	free(app->policy_file);
 	memset(app, 0, sizeof(*app));

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "headers.h"
+#include "idheaders.h"
 #include "log.h"
 #include "pages.h"
 #include "proxyhead.h"
@@ -280,7 +281,7 @@ proxyhead_gateway_owned(const struct exchange *ex, const char *name)
 {
 	if (proxyhead_fold_eq(name, "x-postern-", 1) ||
 	    proxyhead_fold_eq(name, "x-request-id", 0) ||
-	    proxyhead_spoofable(name))
+	    proxyhead_spoofable(name) || idheaders_named(ex->app, name))
 		return 1;
 	if (!ex->app->method_override &&
 	    (proxyhead_fold_eq(name, "x-http-method-override", 0) ||
@@ -490,6 +491,7 @@ proxyhead_write_request(struct exchange *ex, int websocket,
 	for (i = 0; i < PROXYHEAD_NFWD; i++)
 		free(fw.v[i]);
 	rc |= proxyhead_write_identity(out, &ex->up);
+	rc |= idheaders_write(out, ex->app, &ex->up);
 	if (req->chunked)
 		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	else if (req->has_length)

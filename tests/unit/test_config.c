@@ -421,7 +421,7 @@ test_policies(void **state)
 	    "name, hosts, upstream, upstream_ca, upstream_server_name, "
 	    "security_headers, hide_server_header, protect, org, "
 	    "paths, case_insensitive_paths, method_override, "
-	    "allow_clear_site_data, routes)",
+	    "allow_clear_site_data, routes, identity_headers)",
 	    "$D/d.yaml:2:9: app.name: invalid app name 'Bad_Name': use 1 to 63 "
 	    "lower-case letters, digits and '-'",
 	    "$D/d.yaml:3:11: app.hosts: invalid host 'a b': invalid character "
