@@ -40,6 +40,8 @@ struct acme {
 	struct worker	*w;
 	struct event	*timer;		/* next run, or a wait inside one */
 	acme_step	 later;		/* what the timer runs */
+	struct event	*poke;		/* each second: wanted by handshakes? */
+	int		 again;		/* run again as soon as this one ends */
 	struct config	*cfg;		/* the snapshot of the run (ref) */
 	int		 busy;		/* a Redis or HTTP answer is due */
 	int		 closing;	/* acme_free() came meanwhile */
@@ -62,8 +64,13 @@ struct acme {
 	const char	*accept;	/* Accept header line, or NULL */
 	acme_fn		 next;
 	acme_rfn	 rnext;		/* of the Redis command in flight */
+	/* the hosts of the run: configured, then custom domains */
+	char		**hosts;
+	size_t		 nhosts;
+	size_t		 ncfg;		/* hosts[ncfg...] are custom domains */
+	acme_step	 hosts_next;	/* once they are known */
 	/* the host being ordered */
-	size_t		 host;		/* index in cfg->acme->hosts */
+	size_t		 host;		/* index in hosts */
 	char		 lock[33];	/* fencing token (hex) */
 	int64_t		 failures;	/* of the host, from its hash */
 	int64_t		 next_run;	/* Unix s: the earliest due time */
@@ -75,8 +82,9 @@ struct acme {
 	EVP_PKEY	*ckey;		/* the certificate's key */
 };
 
-/* The host being ordered. */
+/* The host being ordered; whether it is a custom domain. */
 const char	*acme_host(const struct acme *a);
+int		 acme_is_domain(const struct acme *a);
 /* POST <payload> (JSON, "" for POST-as-GET) as JWS to <url>, then <next>. */
 void		 acme_post(struct acme *a, const char *url, const char *payload,
 		    acme_fn next);
@@ -120,6 +128,11 @@ char		*acme_seal_key(const struct acme *a, EVP_PKEY *key,
 		    const char *aad);
 /* acmehost.c: the host a->host and those after it, then the run's end. */
 void		 acme_host_next(struct acme *a);
+/* acmehost.c: the run's hosts (the configuration's, then the custom
+ * domains in Redis), then <next>; none: the run ends. */
+void		 acme_hosts_load(struct acme *a, acme_step next);
+/* acmehost.c: forget the run's hosts. */
+void		 acme_hosts_clear(struct acme *a);
 /* acmeorder.c: order a certificate for the current host. */
 void		 acme_order_start(struct acme *a);
 /* acmeorder.c: free the order's state. */
