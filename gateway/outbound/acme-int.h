@@ -64,10 +64,10 @@ struct acme {
 	const char	*accept;	/* Accept header line, or NULL */
 	acme_fn		 next;
 	acme_rfn	 rnext;		/* of the Redis command in flight */
-	/* the hosts of the run: configured, then custom domains */
-	char		**hosts;
-	size_t		 nhosts;
-	size_t		 ncfg;		/* hosts[ncfg...] are custom domains */
+	/* the hosts of the run: cfg->acme->hosts, then the custom domains */
+	char		**domains;
+	size_t		 ndomains;
+	size_t		 nhosts;	/* of both */
 	acme_step	 hosts_next;	/* once they are known */
 	/* the host being ordered */
 	size_t		 host;		/* index in hosts */

@@ -91,8 +91,11 @@ acme_on_poke(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (certstore_wanted(a->w->srv->certs))
+	if (certstore_wanted(a->w->srv->certs)) {
+		log_debug("acme: a handshake wants a custom domain's "
+		    "certificate");
 		acme_kick(a);
+	}
 }
 
 struct acme *
@@ -201,16 +204,17 @@ acme_run_down(struct acme *a, const char *what, const char *detail)
 
 /* ---- Redis ---- */
 
-const char *
-acme_host(const struct acme *a)
-{
-	return a->hosts[a->host];
-}
-
 int
 acme_is_domain(const struct acme *a)
 {
-	return a->host >= a->ncfg;
+	return a->host >= a->cfg->acme->nhosts;
+}
+
+const char *
+acme_host(const struct acme *a)
+{
+	return acme_is_domain(a) ? a->domains[a->host -
+	    a->cfg->acme->nhosts] : a->cfg->acme->hosts[a->host];
 }
 
 int

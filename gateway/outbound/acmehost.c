@@ -97,25 +97,11 @@ acme_on_state(struct acme *a, const redisReply *r, const char *err)
 void
 acme_hosts_clear(struct acme *a)
 {
-	while (a->nhosts > 0)
-		free(a->hosts[--a->nhosts]);
-	free(a->hosts);
-	a->hosts = NULL;
-	a->ncfg = 0;
-}
-
-static int
-acme_hosts_add(struct acme *a, const char *host)
-{
-	char	**v;
-
-	if ((v = reallocarray(a->hosts, a->nhosts + 1, sizeof(*v))) == NULL)
-		return -1;
-	a->hosts = v;
-	if ((v[a->nhosts] = strdup(host)) == NULL)
-		return -1;
-	a->nhosts++;
-	return 0;
+	while (a->ndomains > 0)
+		free(a->domains[--a->ndomains]);
+	free(a->domains);
+	a->domains = NULL;
+	a->nhosts = 0;
 }
 
 /* Whether a TLS listener takes its certificates from ACME. */
@@ -152,36 +138,37 @@ acme_on_domains(struct acme *a, const redisReply *r, const char *err)
 		acme_run_down(a, "domains", err != NULL ? err : "bad reply");
 		return;
 	}
+	if (r->elements > 0 && (a->domains = calloc(r->elements,
+	    sizeof(*a->domains))) == NULL) {
+		acme_run_down(a, "domains", "out of memory");
+		return;
+	}
 	for (i = 0; i < r->elements; i++) {
 		const redisReply *h = r->element[i];
 
 		/* written by domain_add() (domain_check()ed), checked again */
-		if (h->type == REDIS_REPLY_STRING && h->len < 254 &&
-		    strlen(h->str) == h->len && tlsacme_host_ok(h->str) &&
-		    acme_hosts_add(a, h->str) == -1) {
+		if (h->type != REDIS_REPLY_STRING || h->len >= 254 ||
+		    strlen(h->str) != h->len || !tlsacme_host_ok(h->str))
+			continue;
+		if ((a->domains[a->ndomains] = strdup(h->str)) == NULL) {
 			acme_run_down(a, "domains", "out of memory");
 			return;
 		}
+		a->ndomains++;
 	}
+	a->nhosts += a->ndomains;
 	acme_hosts_ready(a);
 }
 
 void
 acme_hosts_load(struct acme *a, acme_step next)
 {
-	const struct config_acme *c = a->cfg->acme;
 	char		 key[STORE_KEYLEN];
 	const char	*argv[2] = { "SMEMBERS", key };
-	size_t		 i;
 
 	acme_hosts_clear(a);
 	a->hosts_next = next;
-	for (i = 0; i < c->nhosts; i++)
-		if (acme_hosts_add(a, c->hosts[i]) == -1) {
-			acme_run_down(a, "hosts", "out of memory");
-			return;
-		}
-	a->ncfg = a->nhosts;
+	a->nhosts = a->cfg->acme->nhosts;
 	if (!acme_listens(a->cfg) || acme_key(a, key, sizeof(key),
 	    ACME_LAYOUT_DOMAINS, NULL) == -1) {
 		acme_hosts_ready(a);

@@ -90,12 +90,14 @@ class Pebble:
         return self.log().count("POST /order-plz")
 
     def set_a(self, host, address):
-        """DNS: <host> resolves to <address> (IPv4)."""
-        body = json.dumps({"host": host.rstrip(".") + ".",
-                           "addresses": [address]}).encode()
-        urllib.request.urlopen(urllib.request.Request(
-            "http://127.0.0.1:%d/add-a" % self.dns_mgmt, data=body),
-            timeout=5).read()
+        """DNS: <host> resolves to <address> (IPv4) only."""
+        name = host.rstrip(".") + "."
+        for path, body in (("/clear-a", {"host": name}),
+                           ("/add-a", {"host": name,
+                                       "addresses": [address]})):
+            urllib.request.urlopen(urllib.request.Request(
+                "http://127.0.0.1:%d%s" % (self.dns_mgmt, path),
+                data=json.dumps(body).encode()), timeout=5).read()
 
     def management(self, path):
         """GET <path> of pebble's management API (its own test CA)."""
