@@ -17,6 +17,8 @@ responder answers before redirects, 404 for unknown or malformed tokens,
 import base64
 import http.client
 import os
+import socket
+import ssl
 import time
 
 import pytest
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from conftest import run_postern
 from gwproc import Gateway, app_text, free_port
 from pebble import Pebble
 
@@ -42,10 +45,11 @@ def ports():
 def pebble_factory(tmp_path, ports):
     started = []
 
-    def start(env=None, eab=None):
+    def start(env=None, eab=None, validity=None):
         d = tmp_path / ("pebble%d" % len(started))
         d.mkdir()
-        p = Pebble(d, ports["http"], ports["https"], env=env, eab=eab)
+        p = Pebble(d, ports["http"], ports["https"], env=env, eab=eab,
+                   validity=validity)
         started.append(p)
         return p
 
@@ -65,16 +69,20 @@ def rdb(redis_server):
 
 
 def write_gateway(tmp_path, name, ports, pebble, tls_cert, redis_server,
-                  hosts=(HOST,), acme_extra="", prefix="acmetest:"):
+                  hosts=(HOST,), acme_extra="", prefix="acmetest:",
+                  app=None, extra=""):
     """A gateway directory <name>: TLS listener with acme: true, a plain
-    listener (redirect on), a file certificate for localhost, secret."""
+    listener (redirect on), a file certificate for localhost, secret;
+    app.yaml is <app> (default: <hosts> in front of a closed port);
+    <extra>: more top-level keys."""
     d = tmp_path / name
     d.mkdir(exist_ok=True)
     secret = tmp_path / "secret"
     if not secret.exists():
         secret.write_bytes(os.urandom(32))
         os.chmod(secret, 0o600)
-    (d / "app.yaml").write_text(app_text(("127.0.0.1", 9), hosts=hosts))
+    (d / "app.yaml").write_text(
+        app or app_text(("127.0.0.1", 9), hosts=hosts))
     cfg = d / "postern.yaml"
     cfg.write_text(
         "server:\n  workers: 2\n  listen:\n"
@@ -84,11 +92,11 @@ def write_gateway(tmp_path, name, ports, pebble, tls_cert, redis_server,
         "tls:\n  certificates:\n    - cert: %s\n      key: %s\n"
         'redis:\n  address: "%s:%d"\n  prefix: "%s"\n'
         "secret_file: %s\nlog:\n  level: debug\npolicies: [app.yaml]\n"
-        "acme:\n  directory: %s\n  ca_file: %s\n"
+        "%sacme:\n  directory: %s\n  ca_file: %s\n"
         "  email: ops@example.com\n%s"
         % (ports["https"], ports["http"], ports["admin"], tls_cert[0],
            tls_cert[1], redis_server[0], redis_server[1], prefix, secret,
-           pebble.directory, pebble.ca_file, acme_extra))
+           extra, pebble.directory, pebble.ca_file, acme_extra))
     return cfg
 
 
@@ -396,3 +404,107 @@ def test_tls_alpn01_challenge_is_stored_and_announced(
         assert c[b"last_error"].startswith(b"challenge failed: "), c
         assert int(c[b"failures"]) == 1
     assert pebble.orders() == 1
+
+
+def tls_client(port, root_pem, host=HOST):
+    """A keep-alive HTTPS connection with SNI <host>, verified against
+    pebble's root <root_pem> and <host>."""
+    ctx = ssl.create_default_context(cadata=root_pem)
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                    timeout=10)
+    c.sock = ctx.wrap_socket(socket.create_connection(
+        ("127.0.0.1", port), timeout=10), server_hostname=host)
+    return c
+
+
+def served_serial(c):
+    return x509.load_der_x509_certificate(
+        c.sock.getpeercert(True)).serial_number
+
+
+def ping(c, host=HOST):
+    c.request("GET", "/x", headers={"Host": host})
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200
+    return r
+
+
+def stored_serial(rdb, host=HOST):
+    return int(rdb.hget("acmetest:acme:cert:" + host, "serial"), 16)
+
+
+def test_short_lived_certificate_renews_and_swaps_under_an_open_connection(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb,
+        upstream):
+    """pebble's certificates live 45 s: renewal (at about 2/3) comes
+    within the test; a connection made with the first certificate keeps
+    working across the swap, new handshakes get the new one."""
+    pebble = pebble_factory(validity=45)
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, app=app_text(upstream, hosts=(HOST,)))
+    gw = start_gateway(cfg, ports)
+    h = wait_cert(rdb, HOST)
+    first = verify_chain(pebble, h[b"chain"], HOST)
+    life = int(h[b"not_after"]) - int(h[b"not_before"])
+    assert 40 <= life <= 50, life
+    gw.wait_log("acme: certificate of %s loaded" % HOST)
+    root = pebble.management("/roots/0")
+    old = tls_client(ports["https"], root)
+    assert served_serial(old) == first.serial_number
+    ping(old)
+    # requests go on over the open connection until the renewal
+    deadline = time.monotonic() + 60
+    while stored_serial(rdb) == first.serial_number:
+        assert time.monotonic() < deadline, "not renewed"
+        ping(old)
+        time.sleep(0.5)
+    h = rdb.hgetall("acmetest:acme:cert:" + HOST)
+    second = verify_chain(pebble, h[b"chain"], HOST)
+    assert int(h[b"issued"]) < int(h[b"not_before"]) + life * 2 // 3 + 5
+    gw.wait_log("acme: certificate of %s loaded" % HOST, count=2)
+    ping(old)				# the same connection, still served
+    assert served_serial(old) == first.serial_number
+    new = tls_client(ports["https"], root)
+    assert served_serial(new) == second.serial_number
+    ping(new)
+    old.close()
+    new.close()
+    assert gw.log().count('"event":"acme_issued"') >= 2
+    assert "reloaded" not in gw.log()
+
+
+def test_cert_renew_command_is_performed_by_the_running_gateway(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb,
+        upstream):
+    pebble = pebble_factory()
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, app=app_text(upstream, hosts=(HOST,)))
+    gw = start_gateway(cfg, ports)
+    first = verify_chain(pebble, wait_cert(rdb, HOST)[b"chain"], HOST)
+    gw.wait_log("acme: certificate of %s loaded" % HOST)
+    time.sleep(1)				# the run after its message
+    root = pebble.management("/roots/0")
+    old = tls_client(ports["https"], root)
+    ping(old)
+    orders = pebble.orders()
+    r = run_postern("cert", "renew", HOST, "-c", str(cfg))
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 20
+    while stored_serial(rdb) == first.serial_number:
+        assert time.monotonic() < deadline, "not renewed"
+        time.sleep(0.1)
+    second = verify_chain(pebble, rdb.hget("acmetest:acme:cert:" + HOST,
+                                           "chain"), HOST)
+    gw.wait_log("acme: certificate of %s loaded" % HOST, count=2)
+    ping(old)
+    new = tls_client(ports["https"], root)
+    assert served_serial(new) == second.serial_number
+    old.close()
+    new.close()
+    assert pebble.orders() == orders + 1
+    # a host without a stored certificate: refused, nothing ordered
+    r = run_postern("cert", "renew", "nope.acme.test", "-c", str(cfg))
+    assert r.returncode != 0 and "no certificate" in r.stderr
+    time.sleep(1.5)
+    assert pebble.orders() == orders + 1

@@ -25,7 +25,7 @@ from cryptography import x509
 from conftest import run_postern
 from gwproc import Gateway
 from test_acme import (  # noqa: F401 (fixtures)
-    pebble_factory, ports, rdb, verify_chain, wait_cert)
+    pebble_factory, ports, rdb, verify_chain, wait_cert, write_gateway)
 from test_auth import auth_extra, headers_of, make_key
 from test_grants import TENANT_APP, bearer, new_key
 from test_routes import new_org
@@ -35,23 +35,14 @@ PREFIX = "acmetest:"
 
 def write_cfg(tmp_path, ports, pebble, tls_cert, redis_server, upstream,
               acme_extra=""):
+    """The tenanted app (its hosts "{org}.tenant.test" and tenant.test)
+    in front of the demo upstream, API keys on."""
     make_key(tmp_path)
-    (tmp_path / "tenant.yaml").write_text(TENANT_APP % upstream)
-    cfg = tmp_path / "postern.yaml"
-    cfg.write_text(
-        "server:\n  workers: 2\n  listen:\n"
-        '    - address: "127.0.0.1:%d"\n      tls: { acme: true }\n'
-        '    - address: "127.0.0.1:%d"\n      tls: false\n'
-        '  admin: "127.0.0.1:%d"\n'
-        "tls:\n  certificates:\n    - cert: %s\n      key: %s\n"
-        'redis:\n  address: "%s:%d"\n  prefix: "%s"\n'
-        "log:\n  level: debug\npolicies: [tenant.yaml]\n%s"
-        "acme:\n  directory: %s\n  ca_file: %s\n%s"
-        % (ports["https"], ports["http"], ports["admin"], tls_cert[0],
-           tls_cert[1], redis_server[0], redis_server[1], PREFIX,
-           auth_extra(tmp_path), pebble.directory, pebble.ca_file,
-           acme_extra))
-    return cfg
+    auth = auth_extra(tmp_path).replace(
+        "secret_file: %s\n" % (tmp_path / "secret"), "")
+    return write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                         redis_server, acme_extra=acme_extra, prefix=PREFIX,
+                         app=TENANT_APP % upstream, extra=auth)
 
 
 @pytest.fixture
@@ -65,7 +56,7 @@ def setup(tmp_path, ports, pebble_factory, tls_cert, redis_server,
             before(pebble)
         cfg = write_cfg(tmp_path, ports, pebble, tls_cert, redis_server,
                         upstream, acme_extra)
-        gw = Gateway(cfg, tmp_path / "gw.log", ports,
+        gw = Gateway(cfg, cfg.parent / "gw.log", ports,
                      wait=("https", "http"))
         wait_cert(rdb, "tenant.test")
         gw.root = pebble.management("/roots/0")
