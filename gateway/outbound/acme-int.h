@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "acmeari.h"
 #include "acmejson.h"
 #include "jwssign.h"
 #include "store.h"
@@ -73,6 +74,10 @@ struct acme {
 	size_t		 host;		/* index in hosts */
 	char		 lock[33];	/* fencing token (hex) */
 	int64_t		 failures;	/* of the host, from its hash */
+	int64_t		 renew_at;	/* of its certificate, 0: none */
+	int64_t		 retry_at;	/* after its last failure */
+	char		 serial[128];	/* of its certificate */
+	char		 certid[ACME_ARI_CERTID_MAX];	/* ARI; "": none */
 	int64_t		 next_run;	/* Unix s: the earliest due time */
 	char		*order_url;
 	struct acme_order order;
@@ -88,6 +93,8 @@ int		 acme_is_domain(const struct acme *a);
 /* POST <payload> (JSON, "" for POST-as-GET) as JWS to <url>, then <next>. */
 void		 acme_post(struct acme *a, const char *url, const char *payload,
 		    acme_fn next);
+/* GET <url> (no JWS: ARI's renewalInfo), then <next>. */
+void		 acme_get(struct acme *a, const char *url, acme_fn next);
 /* Run <fn> after <ms> milliseconds. */
 void		 acme_after(struct acme *a, uint64_t ms, acme_step fn);
 /* Run a Redis command for the order; the continuation gets reply or err. */

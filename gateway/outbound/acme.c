@@ -261,30 +261,6 @@ acme_eval(struct acme *a, struct store_script *script, acme_rfn fn,
 	}
 }
 
-/* Field <name> of HGETALL <r>, or NULL. */
-const char *
-acme_field(const redisReply *r, const char *name)
-{
-	size_t	i;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (i = 0; i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(r->element[i]->str, name) == 0 &&
-		    r->element[i + 1]->type == REDIS_REPLY_STRING)
-			return r->element[i + 1]->str;
-	return NULL;
-}
-
-int64_t
-acme_int(const redisReply *r, const char *name)
-{
-	const char	*s = acme_field(r, name);
-
-	return s != NULL ? strtoll(s, NULL, 10) : 0;
-}
-
 /* ---- HTTP to the CA ---- */
 
 /* The answer of <resp> (or the failure <err>) as <out>. */
@@ -454,6 +430,13 @@ acme_post(struct acme *a, const char *url, const char *payload,
 {
 	a->use_jwk = 0;
 	acme_request(a, url, payload, next);
+}
+
+void
+acme_get(struct acme *a, const char *url, acme_fn next)
+{
+	a->use_jwk = 0;
+	acme_request(a, url, NULL, next);
 }
 
 /* ---- a run: directory, account, then each host ---- */

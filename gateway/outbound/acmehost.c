@@ -22,6 +22,30 @@
 #include "log.h"
 #include "tlsacme.h"
 
+/* Field <name> of HGETALL <r>, or NULL. */
+const char *
+acme_field(const redisReply *r, const char *name)
+{
+	size_t	i;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (i = 0; i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, name) == 0 &&
+		    r->element[i + 1]->type == REDIS_REPLY_STRING)
+			return r->element[i + 1]->str;
+	return NULL;
+}
+
+int64_t
+acme_int(const redisReply *r, const char *name)
+{
+	const char	*s = acme_field(r, name);
+
+	return s != NULL ? strtoll(s, NULL, 10) : 0;
+}
+
 static void
 acme_next_host(struct acme *a)
 {
@@ -72,24 +96,118 @@ acme_lock(struct acme *a)
 	acme_redis(a, acme_on_lock, 6, argv, NULL);
 }
 
+/* Due or not: order it, or look at the next host. */
+static void
+acme_host_decide(struct acme *a)
+{
+	int64_t	now = (int64_t)time(NULL);
+
+	if (a->renew_at > now || a->retry_at > now) {	/* not due yet */
+		acme_soonest(a, a->renew_at > a->retry_at ? a->renew_at :
+		    a->retry_at);
+		acme_next_host(a);
+		return;
+	}
+	acme_lock(a);
+}
+
+/* The renewal time ARI gave, kept only for the certificate asked about. */
+static struct store_script acme_lua_ari = STORE_SCRIPT("acme ari",
+    "if redis.call('HGET', KEYS[1], 'serial') ~= ARGV[1] then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'renew_at', ARGV[2], 'ari_at', ARGV[3])\n"
+    "return 1\n");
+
+static void
+acme_on_ari_kept(struct acme *a, const redisReply *r, const char *err)
+{
+	(void)r;
+	if (err != NULL) {
+		acme_run_down(a, "renewalInfo", err);
+		return;
+	}
+	acme_host_decide(a);
+}
+
+/* The CA's renewalInfo answer <r>: its window, else the 2/3 rule. */
+static void
+acme_on_ari(struct acme *a, const struct acme_resp *r)
+{
+	char		 key[STORE_KEYLEN], at[24], next[24], why[200];
+	const char	*argv[4] = { key, a->serial, at, next };
+	int64_t		 start, end, now = (int64_t)time(NULL), wait;
+	uint64_t	 rnd = 0;
+
+	if (r->status == 200 && acme_parse_renewal_info(r->body, r->len,
+	    &start, &end, why, sizeof(why)) == 0) {
+		(void)RAND_bytes((unsigned char *)&rnd, sizeof(rnd));
+		a->renew_at = acme_ari_pick(start, end, now, rnd);
+		wait = acme_ari_wait(r->retry_after);
+		(void)snprintf(at, sizeof(at), "%" PRId64, a->renew_at);
+		log_event(LOG_LEVEL_INFO, "acme_ari", "host", acme_host(a),
+		    "renew_at", at, NULL);
+	} else {		/* the stored renew_at (2/3) stays */
+		if (r->status != 200)
+			(void)snprintf(why, sizeof(why), "%s (HTTP %ld)",
+			    r->prob.type, r->status);
+		log_event(LOG_LEVEL_WARN, "acme", "reason", "acme_ari_failed",
+		    "host", acme_host(a), "detail", why, NULL);
+		wait = ACME_ARI_FAIL_WAIT;
+	}
+	(void)snprintf(at, sizeof(at), "%" PRId64, a->renew_at);
+	(void)snprintf(next, sizeof(next), "%" PRId64, now + wait);
+	if (acme_key(a, key, sizeof(key), ACME_LAYOUT_CERT, acme_host(a)) ==
+	    -1) {
+		acme_host_decide(a);
+		return;
+	}
+	acme_eval(a, &acme_lua_ari, acme_on_ari_kept, 1, 4, argv, NULL);
+}
+
+/* Ask the CA's renewalInfo about the current certificate (RFC 9773). */
+static void
+acme_ari_fetch(struct acme *a)
+{
+	const char	*base = a->dir.renewal_info;
+	char		 url[2048];
+	size_t		 n = strlen(base);
+	int		 w;
+
+	w = snprintf(url, sizeof(url), "%s%s%s", base, n > 0 &&
+	    base[n - 1] == '/' ? "" : "/", a->certid);
+	if (w < 0 || (size_t)w >= sizeof(url)) {
+		acme_host_decide(a);
+		return;
+	}
+	acme_get(a, url, acme_on_ari);
+}
+
 static void
 acme_on_state(struct acme *a, const redisReply *r, const char *err)
 {
-	int64_t	now = (int64_t)time(NULL), renew, retry;
+	int64_t		 now = (int64_t)time(NULL);
+	const char	*chain, *serial;
 
 	if (err != NULL) {
 		acme_run_down(a, "state", err);
 		return;
 	}
-	renew = acme_field(r, "chain") != NULL ? acme_int(r, "renew_at") : 0;
-	retry = acme_int(r, "retry_at");
+	chain = acme_field(r, "chain");
+	serial = acme_field(r, "serial");
+	a->renew_at = chain != NULL ? acme_int(r, "renew_at") : 0;
+	a->retry_at = acme_int(r, "retry_at");
 	a->failures = acme_int(r, "failures");
-	if (renew > now || retry > now) {	/* not due yet */
-		acme_soonest(a, renew > retry ? renew : retry);
-		acme_next_host(a);
+	a->certid[0] = '\0';
+	(void)snprintf(a->serial, sizeof(a->serial), "%s", serial != NULL ?
+	    serial : "");
+	/* ARI when the CA offers it: for the renewal window, "replaces" */
+	if (chain != NULL && serial != NULL && a->dir.renewal_info != NULL)
+		(void)acme_ari_certid(chain, a->certid, sizeof(a->certid));
+	if (a->certid[0] != '\0' && a->retry_at <= now &&
+	    acme_int(r, "ari_at") <= now) {
+		acme_ari_fetch(a);
 		return;
 	}
-	acme_lock(a);
+	acme_host_decide(a);
 }
 
 /* ---- the run's hosts ---- */

@@ -115,6 +115,18 @@ def wait_cert(rdb, host, timeout=30, prefix="acmetest:"):
     raise AssertionError("no certificate for %s: %r" % (host, h))
 
 
+def wait_failures(rdb, host, n, timeout=5, prefix="acmetest:"):
+    """The certificate hash of <host> once it records <n> failures."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        h = rdb.hgetall(prefix + "acme:cert:" + host)
+        if int(h.get(b"failures", 0)) >= n:
+            assert int(h[b"failures"]) == n, h
+            return h
+        time.sleep(0.05)
+    raise AssertionError("%s: not %d failures: %r" % (host, n, h))
+
+
 def unseal(secret, aad, sealed):
     key = HKDF(hashes.SHA256(), 32, b"postern", b"postern acme key").derive(
         secret)
@@ -212,6 +224,8 @@ def test_http01_issues_a_chain_pebble_signed(
     assert pebble.orders() == 1
     assert gw.log().count('"event":"acme_order"') == 1
     assert '"reason":"unknown_reason"' not in gw.log()
+    # the HTTP-01 answer was deleted once the authorization was valid
+    assert not list(rdb.scan_iter("acmetest:acme:http01:*"))
 
 
 def get(port, path, method="GET", host=HOST, accept="text/html"):
@@ -275,7 +289,8 @@ def test_failing_challenge_is_reported_and_backs_off(
                         acme_extra="  retry_min: 2s\n  retry_max: 1h\n")
     gw = start_gateway(cfg, ports)
     gw.wait_log('"reason":"acme_order_failed"', timeout=30)
-    h = rdb.hgetall("acmetest:acme:cert:bad.acme.test")
+    # logged before it is recorded
+    h = wait_failures(rdb, "bad.acme.test", 1)
     assert b"chain" not in h
     err = h[b"last_error"].decode()
     assert err.startswith("challenge failed: ") and "connection" in err, err
@@ -285,8 +300,7 @@ def test_failing_challenge_is_reported_and_backs_off(
     assert rdb.get("acmetest:acme:lock:bad.acme.test") is None
     # the second try waits for retry_at, and the wait doubles
     gw.wait_log('"reason":"acme_order_failed"', count=2, timeout=15)
-    h = rdb.hgetall("acmetest:acme:cert:bad.acme.test")
-    assert int(h[b"failures"]) == 2
+    h = wait_failures(rdb, "bad.acme.test", 2)
     assert 4 <= int(h[b"retry_at"]) - int(h[b"last_attempt"]) <= 5
     time.sleep(2)
     assert pebble.orders() <= 3			# no tight loop

@@ -25,7 +25,8 @@ from cryptography import x509
 from conftest import run_postern
 from gwproc import Gateway
 from test_acme import (  # noqa: F401 (fixtures)
-    pebble_factory, ports, rdb, verify_chain, wait_cert, write_gateway)
+    pebble_factory, ports, rdb, verify_chain, wait_cert, wait_failures,
+    write_gateway)
 from test_auth import auth_extra, headers_of, make_key
 from test_grants import TENANT_APP, bearer, new_key
 from test_routes import new_org
@@ -211,8 +212,7 @@ def test_failing_domain_is_reported_and_retried_with_backoff(setup, rdb):
     # retried later, the wait doubling
     gw.wait_log('"reason":"acme_order_failed","host":"%s"' % host, count=2,
                 timeout=15)
-    c = rdb.hgetall(PREFIX + "acme:cert:" + host)
-    assert int(c[b"failures"]) == 2
+    c = wait_failures(rdb, host, 2)
     assert 4 <= int(c[b"retry_at"]) - int(c[b"last_attempt"]) <= 5
     assert pebble.orders() == orders + 2
     # once the name points at us, the next try succeeds
