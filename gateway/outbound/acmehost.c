@@ -406,7 +406,8 @@ static struct store_script acme_lua_store = STORE_SCRIPT("acme store",
     "redis.call('HSET', KEYS[2], 'chain', ARGV[2], 'key', ARGV[3],\n"
     "  'not_before', ARGV[4], 'not_after', ARGV[5], 'renew_at', ARGV[6],\n"
     "  'issued', ARGV[7], 'serial', ARGV[8], 'last_error', '',\n"
-    "  'last_attempt', ARGV[7], 'retry_at', '0', 'failures', '0')\n"
+    "  'last_attempt', ARGV[7], 'retry_at', '0', 'failures', '0',\n"
+    "  'ari_at', '0')\n"
     "redis.call('PUBLISH', KEYS[3], ARGV[9])\n"
     "return 1\n");
 

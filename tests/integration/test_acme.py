@@ -16,10 +16,12 @@ responder answers before redirects, 404 for unknown or malformed tokens,
 """
 import base64
 import http.client
+import json
 import os
 import socket
 import ssl
 import time
+import urllib.request
 
 import pytest
 import redis as redislib
@@ -522,3 +524,121 @@ def test_cert_renew_command_is_performed_by_the_running_gateway(
     assert r.returncode != 0 and "no certificate" in r.stderr
     time.sleep(1.5)
     assert pebble.orders() == orders + 1
+
+
+class AriDirectory:
+    """pebble 2.4 (Debian's) has no ARI: this HTTPS server, with pebble's
+    own TLS certificate, serves pebble's directory plus a renewalInfo URL
+    of its own, and answers it with <windows>(certID) (start, end,
+    Retry-After), keeping every certID asked about."""
+
+    def __init__(self, pebble, windows):
+        import http.server
+        import threading
+        upstream = json.loads(urllib.request.urlopen(
+            pebble.directory, context=ssl.create_default_context(
+                cafile=pebble.ca_file), timeout=5).read())
+        asked = self.asked = []
+        port = free_port()
+        upstream["renewalInfo"] = "https://127.0.0.1:%d/ari/" % port
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/dir":
+                    body, extra = json.dumps(upstream).encode(), {}
+                elif self.path.startswith("/ari/"):
+                    asked.append(self.path[5:])
+                    start, end, retry = windows(self.path[5:])
+                    body = json.dumps({"suggestedWindow": {
+                        "start": rfc3339(start), "end": rfc3339(end)}}
+                    ).encode()
+                    extra = {"Retry-After": str(retry)}
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        d = os.path.dirname(pebble.ca_file)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(d, "cert.pem"),
+                            os.path.join(d, "key.pem"))
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                   Handler)
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.thread = threading.Thread(target=self.srv.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+        self.directory = "https://127.0.0.1:%d/dir" % port
+        self.ca_file = pebble.ca_file
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def cert_id(chain_pem):
+    """RFC 9773 4.1, computed independently of the gateway."""
+    leaf = x509.load_pem_x509_certificate(chain_pem)
+    aki = leaf.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier
+    n = leaf.serial_number
+    serial = n.to_bytes(n.bit_length() // 8 + 1, "big")  # DER: sign octet
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    return b64(aki) + "." + b64(serial)
+
+
+def test_ari_window_drives_renewal(tmp_path, ports, pebble_factory,
+                                   tls_cert, redis_server, rdb):
+    """The first certificate's window lies in the past: renewed at once,
+    long before two thirds of its lifetime; the new one's window is next
+    week: its renew_at is in it, and ARI is asked again after the
+    answer's Retry-After."""
+    pebble = pebble_factory()
+    first_id = []
+    now = time.time()
+
+    def windows(cid):
+        if not first_id or cid == first_id[0]:
+            first_id.append(cid)
+            return now - 120, now - 60, 30
+        return now + 7 * 86400, now + 8 * 86400, 7200
+
+    ari = AriDirectory(pebble, windows)
+    try:
+        cfg = write_gateway(tmp_path, "gw", ports, ari, tls_cert,
+                            redis_server)
+        gw = start_gateway(cfg, ports)
+        first = wait_cert(rdb, HOST)
+        deadline = time.monotonic() + 30
+        while rdb.hget("acmetest:acme:cert:" + HOST, "serial") == \
+                first[b"serial"]:
+            assert time.monotonic() < deadline, "ARI did not renew"
+            time.sleep(0.2)
+        second = rdb.hgetall("acmetest:acme:cert:" + HOST)
+        verify_chain(pebble, second[b"chain"], HOST)
+        # the certID the gateway sent is the one RFC 9773 defines
+        assert ari.asked[0] == cert_id(first[b"chain"])
+        gw.wait_log('"event":"acme_ari","host":"%s"' % HOST, count=2,
+                    timeout=10)
+        second = rdb.hgetall("acmetest:acme:cert:" + HOST)
+        assert cert_id(second[b"chain"]) in ari.asked
+        renew = int(second[b"renew_at"])
+        assert now + 7 * 86400 <= renew < now + 8 * 86400 + 1
+        assert 7100 <= int(second[b"ari_at"]) - time.time() <= 7201
+        assert pebble.orders() == 2
+        assert '"reason":"acme_ari_failed"' not in gw.log()
+    finally:
+        ari.stop()
