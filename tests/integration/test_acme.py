@@ -12,7 +12,11 @@ retried.  A host whose challenge cannot succeed is reported with the CA's
 problem and retried with a growing wait, not in a loop.  Two instances
 sharing Redis and the listeners (SO_REUSEPORT) order once.  The HTTP-01
 responder answers before redirects, 404 for unknown or malformed tokens,
-405 for other methods.
+405 for other methods; the answer is deleted once the authorization is
+valid.  Renewal: short-lived certificates (pebble's
+certificateValidityPeriod) and `postern cert renew` are renewed by the
+running gateway and swapped in without dropping an open connection.  ARI
+(RFC 9773) through a directory that adds renewalInfo in front of pebble.
 """
 import base64
 import http.client
