@@ -70,6 +70,15 @@ class Pebble:
              "-management", "127.0.0.1:%d" % self.dns_mgmt,
              "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = None
+        try:
+            self._start(d, path, env)
+        except Exception:
+            self.stop()		# nothing left running
+            raise
+        self.directory = "https://127.0.0.1:%d/dir" % self.port
+
+    def _start(self, d, path, env):
         wait_port(self.dns_mgmt, self.cts, timeout=30)
         e = dict(os.environ, PEBBLE_VA_NOSLEEP="1",
                  PEBBLE_VA_ALWAYS_VALID="0", PEBBLE_WFE_NONCEREJECT="0",
@@ -83,7 +92,6 @@ class Pebble:
         # a Go program starting on a loaded machine: give it time
         wait_port(self.port, self.proc, timeout=30)
         wait_port(self.mgmt, self.proc, timeout=30)
-        self.directory = "https://127.0.0.1:%d/dir" % self.port
 
     def log(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
@@ -111,5 +119,6 @@ class Pebble:
             timeout=5).read().decode()
 
     def stop(self):
-        stop(self.proc)
+        if self.proc is not None:
+            stop(self.proc)
         stop(self.cts)
