@@ -58,8 +58,9 @@ certsync_on_domain(void *arg, const redisReply *reply, const char *err)
 			log_info("domains: %s serves app %s for org %s",
 			    ld->host, reply->element[0]->str,
 			    reply->element[1]->str);
-	} else {
+	} else {		/* its certificate was deleted with it */
 		domainreg_remove(dr, ld->host);
+		(void)certstore_drop(ld->cy->cs, ld->host);
 		log_info("domains: %s removed", ld->host);
 	}
 	free(ld);
@@ -390,6 +391,17 @@ certsync_listen(struct certsync *cy, certsync_event_fn fn, void *arg)
 {
 	cy->listener = fn;
 	cy->listener_arg = arg;
+}
+
+int
+certsync_domain_known(void *arg, const char *host, char out[254])
+{
+	struct domainreg_entry	e;
+
+	if (domainreg_get(arg, host, &e) == -1)
+		return -1;
+	memcpy(out, e.host, sizeof(e.host));
+	return 0;
 }
 
 void

@@ -49,6 +49,12 @@ typedef void	(*certsync_event_fn)(void *arg, const char *kind,
 /* Call <fn> for each event from now on (one listener; NULL: none). */
 void		 certsync_listen(struct certsync *cy, certsync_event_fn fn,
 		    void *arg);
+/*
+ * A certstore_known_fn over the server's custom-domain registry <arg>
+ * (struct domainreg): 0 with the registered name in <out>, or -1.
+ */
+int		 certsync_domain_known(void *arg, const char *host,
+		    char out[254]);
 /* Stop; after the worker's store was freed (its callbacks have run). */
 void		 certsync_free(struct certsync *cy);
 

@@ -408,6 +408,8 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		log_error("worker %u: %s", id, err);
 		return -1;
 	}
+	if (w->certsync != NULL && w->acme != NULL)
+		certsync_listen(w->certsync, acme_event, w->acme);
 	return 0;
 }
 
@@ -843,6 +845,8 @@ serve_main(const char *config_path)
 		    "table");
 	else {
 		s.srv.cfg->domains = s.srv.domains;
+		certstore_set_domains(s.srv.certs, certsync_domain_known,
+		    s.srv.domains);
 		if (serve_start(&s) == 0)
 			rc = serve_run(&s);
 	}

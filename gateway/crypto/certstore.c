@@ -37,6 +37,14 @@ struct certstore {
 	pthread_rwlock_t	 lock;
 	struct hostmap		 map;		/* struct certstore_entry */
 	atomic_int		 tickets;
+	certstore_known_fn	 known;		/* or NULL */
+	void			*known_arg;
+	pthread_mutex_t		 want_lock;	/* guards want[] */
+	struct certstore_want {
+		char	host[HOSTMAP_NAMELEN];
+		time_t	at;
+	}			 want[CERTSTORE_WANT_MAX];
+	atomic_int		 wanted;
 };
 
 struct certstore *
@@ -47,6 +55,11 @@ certstore_new(void)
 	if ((cs = calloc(1, sizeof(*cs))) == NULL)
 		return NULL;
 	if (pthread_rwlock_init(&cs->lock, NULL) != 0) {
+		free(cs);
+		return NULL;
+	}
+	if (pthread_mutex_init(&cs->want_lock, NULL) != 0) {
+		(void)pthread_rwlock_destroy(&cs->lock);
 		free(cs);
 		return NULL;
 	}
@@ -73,6 +86,7 @@ certstore_free(struct certstore *cs)
 		return;
 	hostmap_clear(&cs->map, certstore_entry_free);
 	(void)pthread_rwlock_destroy(&cs->lock);
+	(void)pthread_mutex_destroy(&cs->want_lock);
 	free(cs);
 }
 
@@ -416,6 +430,48 @@ certstore_use_alpn(struct certstore *cs, SSL *ssl, const char *host,
 		rc = 0;
 	pthread_rwlock_unlock(&cs->lock);
 	return rc;
+}
+
+/* ---- custom domains wanted by handshakes ---- */
+
+void
+certstore_set_domains(struct certstore *cs, certstore_known_fn fn,
+    void *arg)
+{
+	cs->known = fn;
+	cs->known_arg = arg;
+}
+
+void
+certstore_want(struct certstore *cs, const char *host, time_t now)
+{
+	struct certstore_want	*w = NULL, *oldest = &cs->want[0];
+	char			 name[HOSTMAP_NAMELEN];
+	size_t			 i;
+
+	if (cs->known == NULL || cs->known(cs->known_arg, host, name) == -1)
+		return;			/* not registered: nothing */
+	pthread_mutex_lock(&cs->want_lock);
+	for (i = 0; i < CERTSTORE_WANT_MAX && w == NULL; i++) {
+		if (strcmp(cs->want[i].host, name) == 0)
+			w = &cs->want[i];
+		else if (cs->want[i].at < oldest->at)
+			oldest = &cs->want[i];
+	}
+	if (w == NULL || now - w->at >= CERTSTORE_WANT_QUIET) {
+		if (w == NULL)		/* the oldest name makes room */
+			w = oldest;
+		(void)snprintf(w->host, sizeof(w->host), "%s", name);
+		w->at = now;
+		atomic_store(&cs->wanted, 1);
+	}
+	pthread_mutex_unlock(&cs->want_lock);
+}
+
+int
+certstore_wanted(struct certstore *cs)
+{
+	return cs != NULL && atomic_exchange(&cs->wanted, 0) != 0;
 }
 
 struct certstore_info *

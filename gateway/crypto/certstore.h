@@ -22,6 +22,10 @@
 
 /* How long a challenge certificate is served after it was stored. */
 #define CERTSTORE_ALPN_TTL	600
+/* Custom domains wanted by handshakes: names remembered, and how long
+ * one name is not signalled again. */
+#define CERTSTORE_WANT_MAX	32
+#define CERTSTORE_WANT_QUIET	60
 
 struct certstore;
 
@@ -74,6 +78,32 @@ SSL_CTX		*certstore_ctx(struct certstore *cs, const char *host);
  */
 int		 certstore_use_alpn(struct certstore *cs, SSL *ssl,
 		    const char *host, time_t now);
+/*
+ * Whether <host> (any case) is a registered custom domain: 0 with its
+ * lower-case name in <out>, or -1.  No I/O (certsync_domain_known()).
+ */
+typedef int	(*certstore_known_fn)(void *arg, const char *host,
+		    char out[254]);
+/*
+ * The registry certstore_want() consults; set once before the listeners
+ * start.  <fn> NULL: none.
+ */
+void		 certstore_set_domains(struct certstore *cs,
+		    certstore_known_fn fn, void *arg);
+/*
+ * A handshake named <host> and found no certificate: if <host> is a
+ * registered custom domain, note that it is wanted (at most once per
+ * CERTSTORE_WANT_QUIET seconds per name, CERTSTORE_WANT_MAX names at a
+ * time).  No I/O, no allocation: any other name costs one lookup.  From
+ * any worker thread.
+ */
+void		 certstore_want(struct certstore *cs, const char *host,
+		    time_t now);
+/*
+ * Whether a name was wanted since the last call (the ACME driver asks
+ * once a second, on worker 0).
+ */
+int		 certstore_wanted(struct certstore *cs);
 /*
  * A copy of what the store holds, sorted by host: an array the caller
  * frees, its length in *<n>; NULL with *<n> 0 when empty or out of memory.

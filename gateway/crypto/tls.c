@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include <openssl/core_names.h>
@@ -106,7 +107,9 @@ tls_on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 /*
  * SNI: switch to the first configured certificate whose names match, else
  * to the run-time certificate of the name.  The connection holds a
- * reference to the context it switched to.
+ * reference to the context it switched to.  A registered custom domain
+ * without a certificate yet is signalled to the ACME driver
+ * (certstore_want(): nothing for any other name).
  */
 static int
 tls_on_servername(SSL *ssl, int *alert, void *arg)
@@ -126,11 +129,13 @@ tls_on_servername(SSL *ssl, int *alert, void *arg)
 			return SSL_TLSEXT_ERR_OK;
 		}
 	}
-	if (set->store != NULL &&
-	    (ctx = certstore_ctx(set->store, name)) != NULL) {
+	if (set->store == NULL)
+		return SSL_TLSEXT_ERR_OK;
+	if ((ctx = certstore_ctx(set->store, name)) != NULL) {
 		(void)SSL_set_SSL_CTX(ssl, ctx);
 		SSL_CTX_free(ctx);
-	}
+	} else			/* a custom domain without one yet? */
+		certstore_want(set->store, name, time(NULL));
 	return SSL_TLSEXT_ERR_OK;	/* unknown names get the default */
 }
 

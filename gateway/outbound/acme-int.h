@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "acmeari.h"
 #include "acmejson.h"
 #include "jwssign.h"
 #include "store.h"
@@ -40,6 +41,8 @@ struct acme {
 	struct worker	*w;
 	struct event	*timer;		/* next run, or a wait inside one */
 	acme_step	 later;		/* what the timer runs */
+	struct event	*poke;		/* each second: wanted by handshakes? */
+	int		 again;		/* run again as soon as this one ends */
 	struct config	*cfg;		/* the snapshot of the run (ref) */
 	int		 busy;		/* a Redis or HTTP answer is due */
 	int		 closing;	/* acme_free() came meanwhile */
@@ -62,10 +65,19 @@ struct acme {
 	const char	*accept;	/* Accept header line, or NULL */
 	acme_fn		 next;
 	acme_rfn	 rnext;		/* of the Redis command in flight */
+	/* the hosts of the run: cfg->acme->hosts, then the custom domains */
+	char		**domains;
+	size_t		 ndomains;
+	size_t		 nhosts;	/* of both */
+	acme_step	 hosts_next;	/* once they are known */
 	/* the host being ordered */
-	size_t		 host;		/* index in cfg->acme->hosts */
+	size_t		 host;		/* index in hosts */
 	char		 lock[33];	/* fencing token (hex) */
 	int64_t		 failures;	/* of the host, from its hash */
+	int64_t		 renew_at;	/* of its certificate, 0: none */
+	int64_t		 retry_at;	/* after its last failure */
+	char		 serial[128];	/* of its certificate */
+	char		 certid[ACME_ARI_CERTID_MAX];	/* ARI; "": none */
 	int64_t		 next_run;	/* Unix s: the earliest due time */
 	char		*order_url;
 	struct acme_order order;
@@ -75,11 +87,14 @@ struct acme {
 	EVP_PKEY	*ckey;		/* the certificate's key */
 };
 
-/* The host being ordered. */
+/* The host being ordered; whether it is a custom domain. */
 const char	*acme_host(const struct acme *a);
+int		 acme_is_domain(const struct acme *a);
 /* POST <payload> (JSON, "" for POST-as-GET) as JWS to <url>, then <next>. */
 void		 acme_post(struct acme *a, const char *url, const char *payload,
 		    acme_fn next);
+/* GET <url> (no JWS: ARI's renewalInfo), then <next>. */
+void		 acme_get(struct acme *a, const char *url, acme_fn next);
 /* Run <fn> after <ms> milliseconds. */
 void		 acme_after(struct acme *a, uint64_t ms, acme_step fn);
 /* Run a Redis command for the order; the continuation gets reply or err. */
@@ -120,6 +135,11 @@ char		*acme_seal_key(const struct acme *a, EVP_PKEY *key,
 		    const char *aad);
 /* acmehost.c: the host a->host and those after it, then the run's end. */
 void		 acme_host_next(struct acme *a);
+/* acmehost.c: the run's hosts (the configuration's, then the custom
+ * domains in Redis), then <next>; none: the run ends. */
+void		 acme_hosts_load(struct acme *a, acme_step next);
+/* acmehost.c: forget the run's hosts. */
+void		 acme_hosts_clear(struct acme *a);
 /* acmeorder.c: order a certificate for the current host. */
 void		 acme_order_start(struct acme *a);
 /* acmeorder.c: free the order's state. */

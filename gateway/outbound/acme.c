@@ -18,6 +18,7 @@
 #include "acme.h"
 #include "acme-int.h"
 #include "acmecsr.h"
+#include "certstore.h"
 #include "config.h"
 #include "encode.h"
 #include "httpc.h"
@@ -61,15 +62,58 @@ acme_after(struct acme *a, uint64_t ms, acme_step fn)
 	(void)evtimer_add(a->timer, &tv);
 }
 
+void
+acme_kick(struct acme *a)
+{
+	if (a == NULL || a->closing)
+		return;
+	if (a->running)
+		a->again = 1;
+	else if (a->later == acme_run) {	/* waiting for the next run */
+		(void)evtimer_del(a->timer);
+		acme_after(a, 0, acme_run);
+	}
+}
+
+void
+acme_event(void *arg, const char *kind, const char *host)
+{
+	(void)host;
+	if (strcmp(kind, "alpn") != 0)
+		acme_kick(arg);
+}
+
+/* Each second: did a handshake want a custom domain's certificate? */
+static void
+acme_on_poke(evutil_socket_t fd, short ev, void *arg)
+{
+	struct acme	*a = arg;
+
+	(void)fd;
+	(void)ev;
+	if (certstore_wanted(a->w->srv->certs)) {
+		log_debug("acme: a handshake wants a custom domain's "
+		    "certificate");
+		acme_kick(a);
+	}
+}
+
 struct acme *
 acme_new(struct worker *w)
 {
 	struct acme	*a;
+	struct timeval	 sec = { 1, 0 };
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	a->w = w;
-	if ((a->timer = evtimer_new(w->base, acme_on_timer, a)) == NULL) {
+	if ((a->timer = evtimer_new(w->base, acme_on_timer, a)) == NULL ||
+	    (a->poke = event_new(w->base, -1, EV_PERSIST, acme_on_poke,
+	    a)) == NULL || event_add(a->poke, &sec) == -1) {
+		if (a->timer != NULL)
+			event_free(a->timer);
+		if (a->poke != NULL)
+			event_free(a->poke);
 		free(a);
 		return NULL;
 	}
@@ -81,6 +125,7 @@ static void
 acme_destroy(struct acme *a)
 {
 	acme_order_clear(a);
+	acme_hosts_clear(a);
 	acme_directory_free(&a->dir);
 	free(a->dir_url);
 	EVP_PKEY_free(a->akey);
@@ -90,6 +135,8 @@ acme_destroy(struct acme *a)
 	config_unref(a->cfg);
 	if (a->timer != NULL)
 		event_free(a->timer);
+	if (a->poke != NULL)
+		event_free(a->poke);
 	free(a);
 }
 
@@ -101,6 +148,7 @@ acme_free(struct acme *a)
 	if (a->busy) {		/* its callback frees it */
 		a->closing = 1;
 		(void)evtimer_del(a->timer);
+		(void)event_del(a->poke);
 		return;
 	}
 	acme_destroy(a);
@@ -126,7 +174,11 @@ acme_run_end(struct acme *a)
 	wait = a->next_run > now ? a->next_run - now : ACME_IDLE_CHECK;
 	if (wait > ACME_IDLE_CHECK)
 		wait = ACME_IDLE_CHECK;	/* a reload may add hosts */
+	if (a->again)		/* a domain came meanwhile */
+		wait = 0;
+	a->again = 0;
 	a->running = 0;
+	acme_hosts_clear(a);
 	config_unref(a->cfg);
 	a->cfg = NULL;
 	acme_after(a, (uint64_t)wait * 1000, acme_run);
@@ -152,10 +204,17 @@ acme_run_down(struct acme *a, const char *what, const char *detail)
 
 /* ---- Redis ---- */
 
+int
+acme_is_domain(const struct acme *a)
+{
+	return a->host >= a->cfg->acme->nhosts;
+}
+
 const char *
 acme_host(const struct acme *a)
 {
-	return a->cfg->acme->hosts[a->host];
+	return acme_is_domain(a) ? a->domains[a->host -
+	    a->cfg->acme->nhosts] : a->cfg->acme->hosts[a->host];
 }
 
 int
@@ -200,30 +259,6 @@ acme_eval(struct acme *a, struct store_script *script, acme_rfn fn,
 		a->busy = 0;
 		fn(a, NULL, "redis unavailable");
 	}
-}
-
-/* Field <name> of HGETALL <r>, or NULL. */
-const char *
-acme_field(const redisReply *r, const char *name)
-{
-	size_t	i;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (i = 0; i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(r->element[i]->str, name) == 0 &&
-		    r->element[i + 1]->type == REDIS_REPLY_STRING)
-			return r->element[i + 1]->str;
-	return NULL;
-}
-
-int64_t
-acme_int(const redisReply *r, const char *name)
-{
-	const char	*s = acme_field(r, name);
-
-	return s != NULL ? strtoll(s, NULL, 10) : 0;
 }
 
 /* ---- HTTP to the CA ---- */
@@ -397,6 +432,13 @@ acme_post(struct acme *a, const char *url, const char *payload,
 	acme_request(a, url, payload, next);
 }
 
+void
+acme_get(struct acme *a, const char *url, acme_fn next)
+{
+	a->use_jwk = 0;
+	acme_request(a, url, NULL, next);
+}
+
 /* ---- a run: directory, account, then each host ---- */
 
 /* "<type>: <detail>" of a failed answer <r> into <out>. */
@@ -451,20 +493,10 @@ acme_cached(const struct acme *a)
 	    (int64_t)time(NULL) - a->dir_at < ACME_DIR_TTL;
 }
 
+/* The run's hosts are known: the directory and account, then them. */
 static void
-acme_run(struct acme *a)
+acme_run_hosts(struct acme *a)
 {
-	uint64_t	gen;
-
-	a->running = 1;
-	a->cfg = a->w->srv->ops->config(a->w->srv, &gen);
-	a->next_run = (int64_t)time(NULL) + ACME_IDLE_CHECK;
-	if (a->cfg == NULL || a->cfg->acme == NULL ||
-	    a->cfg->acme->nhosts == 0 || a->cfg->keys == NULL ||
-	    !a->cfg->keys->present) {
-		acme_run_end(a);
-		return;
-	}
 	if (acme_cached(a)) {		/* no request to the CA if none due */
 		a->host = 0;
 		acme_host_next(a);
@@ -472,6 +504,23 @@ acme_run(struct acme *a)
 	}
 	a->use_jwk = 0;
 	acme_request(a, a->cfg->acme->directory, NULL, acme_on_directory);
+}
+
+static void
+acme_run(struct acme *a)
+{
+	uint64_t	gen;
+
+	a->running = 1;
+	a->again = 0;
+	a->cfg = a->w->srv->ops->config(a->w->srv, &gen);
+	a->next_run = (int64_t)time(NULL) + ACME_IDLE_CHECK;
+	if (a->cfg == NULL || a->cfg->acme == NULL || a->cfg->keys == NULL ||
+	    !a->cfg->keys->present) {
+		acme_run_end(a);
+		return;
+	}
+	acme_hosts_load(a, acme_run_hosts);
 }
 
 /* The account is known: order what is due. */

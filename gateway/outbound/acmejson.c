@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -322,4 +323,90 @@ acme_problem_scrub(struct acme_problem *p, const char *nonce)
 
 	while (len > 0 && (at = strstr(p->detail, nonce)) != NULL)
 		memmove(at, at + len, strlen(at + len) + 1);
+}
+
+/* ---- renewalInfo (RFC 9773) ---- */
+
+/* <n> decimal digits of <s> as a number; -1 if one is not a digit. */
+static int
+acme_digits(const char *s, int n)
+{
+	int	v = 0;
+
+	while (n-- > 0) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+/*
+ * RFC 3339 date-time <s> ("2025-01-02T03:04:05Z", fractions and a
+ * numeric offset allowed) as Unix seconds into *<out>; 0 or -1.
+ */
+static int
+acme_time(const char *s, int64_t *out)
+{
+	struct tm	tm;
+	int		off = 0, sign;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
+	    (tm.tm_year = acme_digits(s, 4)) < 1970 ||
+	    (tm.tm_mon = acme_digits(s + 5, 2)) < 1 || tm.tm_mon > 12 ||
+	    (tm.tm_mday = acme_digits(s + 8, 2)) < 1 || tm.tm_mday > 31 ||
+	    (tm.tm_hour = acme_digits(s + 11, 2)) < 0 || tm.tm_hour > 23 ||
+	    (tm.tm_min = acme_digits(s + 14, 2)) < 0 || tm.tm_min > 59 ||
+	    (tm.tm_sec = acme_digits(s + 17, 2)) < 0 || tm.tm_sec > 60)
+		return -1;
+	s += 19;
+	if (*s == '.' && (s[1] < '0' || s[1] > '9'))
+		return -1;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
+		off = 0;
+	else if ((*s == '+' || *s == '-') && strlen(s) == 6 && s[3] == ':' &&
+	    acme_digits(s + 1, 2) >= 0 && acme_digits(s + 1, 2) < 24 &&
+	    acme_digits(s + 4, 2) >= 0 && acme_digits(s + 4, 2) < 60) {
+		sign = *s == '-' ? -1 : 1;
+		off = sign * (acme_digits(s + 1, 2) * 3600 +
+		    acme_digits(s + 4, 2) * 60);
+	} else
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (int64_t)timegm(&tm) - off;
+	return 0;
+}
+
+int
+acme_parse_renewal_info(const char *body, size_t len, int64_t *start,
+    int64_t *end, char *err, size_t errlen)
+{
+	json_t	*root, *w;
+	int	 rc = -1;
+
+	*start = *end = 0;
+	if ((root = acme_load(body, len, err, errlen)) == NULL)
+		return -1;
+	w = json_object_get(root, "suggestedWindow");
+	if (!json_is_object(w) || acme_time(json_string_value(
+	    json_object_get(w, "start")), start) == -1 ||
+	    acme_time(json_string_value(json_object_get(w, "end")),
+	    end) == -1)
+		(void)snprintf(err, errlen, "no suggestedWindow with RFC 3339 "
+		    "start and end");
+	else if (*end <= *start)
+		(void)snprintf(err, errlen, "suggestedWindow ends before it "
+		    "starts");
+	else
+		rc = 0;
+	if (rc == -1)
+		*start = *end = 0;
+	json_decref(root);
+	return rc;
 }

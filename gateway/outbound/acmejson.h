@@ -1,7 +1,7 @@
 /*
  * The JSON an ACME CA answers (RFC 8555 7.1): the directory, orders,
- * authorizations with their challenges, and problem documents (RFC 7807,
- * RFC 8555 6.7).  Untrusted input: every URL must be one httpc_start()
+ * authorizations with their challenges, problem documents (RFC 7807,
+ * RFC 8555 6.7), and renewal information (ARI, RFC 9773).  Untrusted input: every URL must be one httpc_start()
  * accepts, tokens are base64url of bounded length, unknown statuses are
  * refused, and sizes are bounded.  Pure functions over a buffer, through
  * jansson; tests/fuzz/fuzz_acme.c drives each.
@@ -10,6 +10,7 @@
 #define POSTERN_ACMEJSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define ACME_BODY_MAX	(64 * 1024)	/* bytes of a JSON answer */
 #define ACME_AUTHZ_MAX	16		/* authorizations of an order */
@@ -90,5 +91,12 @@ void	acme_parse_problem(const char *body, size_t len,
  * nonce they refused), so nonces stay out of logs and Redis.
  */
 void	acme_problem_scrub(struct acme_problem *p, const char *nonce);
+/*
+ * A renewalInfo answer (RFC 9773 4.2): the suggestedWindow's start and
+ * end (RFC 3339 date-times) as Unix seconds; 0, or -1 with <err> (and
+ * both 0) when either is missing or unreadable, or the window is empty.
+ */
+int	acme_parse_renewal_info(const char *body, size_t len, int64_t *start,
+	    int64_t *end, char *err, size_t errlen);
 
 #endif

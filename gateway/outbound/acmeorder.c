@@ -217,6 +217,32 @@ acme_authz_take(struct acme *a, const struct acme_resp *r)
 }
 
 static void
+acme_on_answer_dropped(struct acme *a, const redisReply *r, const char *err)
+{
+	(void)r;
+	(void)err;		/* it expires anyway */
+	a->authz_i++;
+	acme_authz_next(a);
+}
+
+/* The authorization answered is valid: its HTTP-01 answer goes. */
+static void
+acme_authz_done(struct acme *a)
+{
+	const struct acme_chal *c = acme_pick(a, &a->authz);
+	char		 key[STORE_KEYLEN];
+	const char	*argv[2] = { "DEL", key };
+
+	if (c == NULL || strcmp(c->type, "http-01") != 0 ||
+	    acme_key(a, key, sizeof(key), ACME_LAYOUT_HTTP01, c->token) ==
+	    -1) {
+		acme_on_answer_dropped(a, NULL, NULL);
+		return;
+	}
+	acme_redis(a, acme_on_answer_dropped, 2, argv, NULL);
+}
+
+static void
 acme_on_authz_state(struct acme *a, const struct acme_resp *r)
 {
 	char	msg[600];
@@ -225,8 +251,7 @@ acme_on_authz_state(struct acme *a, const struct acme_resp *r)
 		return;
 	switch (a->authz.status) {
 	case ACME_ST_VALID:
-		a->authz_i++;
-		acme_authz_next(a);
+		acme_authz_done(a);
 		break;
 	case ACME_ST_PENDING:
 	case ACME_ST_PROCESSING:
@@ -376,6 +401,12 @@ acme_authz_next(struct acme *a)
 static void
 acme_on_order(struct acme *a, const struct acme_resp *r)
 {
+	if (r->status >= 400 && a->certid[0] != '\0' &&
+	    strcmp(r->prob.type, "alreadyReplaced") == 0) {
+		a->certid[0] = '\0';	/* RFC 9773 5: order it afresh */
+		acme_order_start(a);
+		return;
+	}
 	if (acme_order_take(a, r, "newOrder") == -1)
 		return;
 	if (r->location == NULL || (a->order_url = strdup(r->location)) ==
@@ -403,7 +434,9 @@ acme_order_start(struct acme *a)
 	acme_order_clear(a);
 	o = json_pack("{s:[{s:s, s:s}]}", "identifiers", "type", "dns",
 	    "value", acme_host(a));
-	if (o != NULL)
+	/* RFC 9773 5: the certificate this one replaces */
+	if (o != NULL && (a->certid[0] == '\0' || json_object_set_new(o,
+	    "replaces", json_string(a->certid)) == 0))
 		payload = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (payload == NULL) {

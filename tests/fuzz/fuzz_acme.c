@@ -1,17 +1,20 @@
 /*
  * libFuzzer target: what an ACME CA answers (acmejson.c): the directory,
- * an order, an authorization with its challenges, a problem document; and
- * the scrubbing of a nonce out of a problem's detail.  The first
- * byte picks one.  Invariants: every URL accepted is one httpc accepts,
+ * an order, an authorization with its challenges, a problem document, a
+ * renewalInfo answer (ARI); and the scrubbing of a nonce out of a
+ * problem's detail.  The first byte picks one (modulo 5).  Invariants: every URL accepted is one httpc accepts,
  * counts stay within their bounds, tokens are base64url of 1 to 128
  * characters, a problem's type and detail are printable ASCII and
- * NUL-terminated, a scrubbed detail no longer holds the nonce; nothing
+ * NUL-terminated, a scrubbed detail no longer holds the nonce, a
+ * renewal window read is not empty and a time picked in it lies in it
+ * (or is now, when past); nothing
  * leaks (the _free functions are called on every path).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acmeari.h"
 #include "acmejson.h"
 #include "encode.h"
 #include "httpc.h"
@@ -103,6 +106,27 @@ fuzz_problem(const char *s, size_t len)
 		abort();
 }
 
+static void
+fuzz_renewal_info(const char *s, size_t len)
+{
+	int64_t		start, end, t, now = 1767225600;	/* 2026 */
+	uint64_t	rnd = 0;
+	char		err[128];
+
+	if (acme_parse_renewal_info(s, len, &start, &end, err,
+	    sizeof(err)) == -1) {
+		if (start != 0 || end != 0)
+			abort();
+		return;
+	}
+	if (end <= start)
+		abort();
+	memcpy(&rnd, s, len < sizeof(rnd) ? len : sizeof(rnd));
+	t = acme_ari_pick(start, end, now, rnd);
+	if (t < now || (t > now && (t < start || t >= end)))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -112,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] & 3) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_directory(s, size - 1);
 		break;
@@ -122,8 +146,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		fuzz_authz(s, size - 1);
 		break;
-	default:
+	case 3:
 		fuzz_problem(s, size - 1);
+		break;
+	default:
+		fuzz_renewal_info(s, size - 1);
 		break;
 	}
 	free(s);

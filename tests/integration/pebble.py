@@ -7,7 +7,8 @@ certificate from a test CA made here with openssl (ca_file: what the
 gateway's acme.ca_file trusts).  Pebble validates HTTP-01 on <http_port>
 and TLS-ALPN-01 on <tls_port>: the gateway's plain and TLS listeners.
 PEBBLE_VA_NOSLEEP=1 and PEBBLE_VA_ALWAYS_VALID=0 always; <env> adds
-(PEBBLE_WFE_NONCEREJECT for badNonce answers).  stop() ends both.
+(PEBBLE_WFE_NONCEREJECT for badNonce answers); <validity> makes its
+certificates live that many seconds.  stop() ends both.
 """
 import json
 import os
@@ -44,7 +45,7 @@ def make_ca(d):
 
 class Pebble:
     def __init__(self, directory, http_port, tls_port, env=None,
-                 eab=None):
+                 eab=None, validity=None):
         d = str(directory)
         self.ca_file, crt, key = make_ca(d)
         self.port, self.mgmt = free_port(), free_port()
@@ -57,6 +58,8 @@ class Pebble:
                 "externalAccountBindingRequired": eab is not None}
         if eab is not None:
             conf["externalAccountMACKeys"] = eab
+        if validity is not None:		# seconds of its certificates
+            conf["certificateValidityPeriod"] = validity
         path = os.path.join(d, "pebble.json")
         with open(path, "w") as f:
             json.dump({"pebble": conf}, f)
@@ -67,7 +70,16 @@ class Pebble:
              "-management", "127.0.0.1:%d" % self.dns_mgmt,
              "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.dns_mgmt, self.cts)
+        self.proc = None
+        try:
+            self._start(d, path, env)
+        except Exception:
+            self.stop()		# nothing left running
+            raise
+        self.directory = "https://127.0.0.1:%d/dir" % self.port
+
+    def _start(self, d, path, env):
+        wait_port(self.dns_mgmt, self.cts, timeout=30)
         e = dict(os.environ, PEBBLE_VA_NOSLEEP="1",
                  PEBBLE_VA_ALWAYS_VALID="0", PEBBLE_WFE_NONCEREJECT="0",
                  PEBBLE_AUTHZREUSE="0")
@@ -77,9 +89,9 @@ class Pebble:
                 ["pebble", "-config", path, "-dnsserver",
                  "127.0.0.1:%d" % self.dns], stdout=logf, stderr=logf,
                 env=e)
-        wait_port(self.port, self.proc)
-        wait_port(self.mgmt, self.proc)
-        self.directory = "https://127.0.0.1:%d/dir" % self.port
+        # a Go program starting on a loaded machine: give it time
+        wait_port(self.port, self.proc, timeout=30)
+        wait_port(self.mgmt, self.proc, timeout=30)
 
     def log(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
@@ -90,12 +102,14 @@ class Pebble:
         return self.log().count("POST /order-plz")
 
     def set_a(self, host, address):
-        """DNS: <host> resolves to <address> (IPv4)."""
-        body = json.dumps({"host": host.rstrip(".") + ".",
-                           "addresses": [address]}).encode()
-        urllib.request.urlopen(urllib.request.Request(
-            "http://127.0.0.1:%d/add-a" % self.dns_mgmt, data=body),
-            timeout=5).read()
+        """DNS: <host> resolves to <address> (IPv4) only."""
+        name = host.rstrip(".") + "."
+        for path, body in (("/clear-a", {"host": name}),
+                           ("/add-a", {"host": name,
+                                       "addresses": [address]})):
+            urllib.request.urlopen(urllib.request.Request(
+                "http://127.0.0.1:%d%s" % (self.dns_mgmt, path),
+                data=json.dumps(body).encode()), timeout=5).read()
 
     def management(self, path):
         """GET <path> of pebble's management API (its own test CA)."""
@@ -105,5 +119,6 @@ class Pebble:
             timeout=5).read().decode()
 
     def stop(self):
-        stop(self.proc)
+        if self.proc is not None:
+            stop(self.proc)
         stop(self.cts)

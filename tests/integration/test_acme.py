@@ -12,12 +12,20 @@ retried.  A host whose challenge cannot succeed is reported with the CA's
 problem and retried with a growing wait, not in a loop.  Two instances
 sharing Redis and the listeners (SO_REUSEPORT) order once.  The HTTP-01
 responder answers before redirects, 404 for unknown or malformed tokens,
-405 for other methods.
+405 for other methods; the answer is deleted once the authorization is
+valid.  Renewal: short-lived certificates (pebble's
+certificateValidityPeriod) and `postern cert renew` are renewed by the
+running gateway and swapped in without dropping an open connection.  ARI
+(RFC 9773) through a directory that adds renewalInfo in front of pebble.
 """
 import base64
 import http.client
+import json
 import os
+import socket
+import ssl
 import time
+import urllib.request
 
 import pytest
 import redis as redislib
@@ -27,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from conftest import run_postern
 from gwproc import Gateway, app_text, free_port
 from pebble import Pebble
 
@@ -42,10 +51,11 @@ def ports():
 def pebble_factory(tmp_path, ports):
     started = []
 
-    def start(env=None, eab=None):
+    def start(env=None, eab=None, validity=None):
         d = tmp_path / ("pebble%d" % len(started))
         d.mkdir()
-        p = Pebble(d, ports["http"], ports["https"], env=env, eab=eab)
+        p = Pebble(d, ports["http"], ports["https"], env=env, eab=eab,
+                   validity=validity)
         started.append(p)
         return p
 
@@ -65,16 +75,20 @@ def rdb(redis_server):
 
 
 def write_gateway(tmp_path, name, ports, pebble, tls_cert, redis_server,
-                  hosts=(HOST,), acme_extra="", prefix="acmetest:"):
+                  hosts=(HOST,), acme_extra="", prefix="acmetest:",
+                  app=None, extra=""):
     """A gateway directory <name>: TLS listener with acme: true, a plain
-    listener (redirect on), a file certificate for localhost, secret."""
+    listener (redirect on), a file certificate for localhost, secret;
+    app.yaml is <app> (default: <hosts> in front of a closed port);
+    <extra>: more top-level keys."""
     d = tmp_path / name
     d.mkdir(exist_ok=True)
     secret = tmp_path / "secret"
     if not secret.exists():
         secret.write_bytes(os.urandom(32))
         os.chmod(secret, 0o600)
-    (d / "app.yaml").write_text(app_text(("127.0.0.1", 9), hosts=hosts))
+    (d / "app.yaml").write_text(
+        app or app_text(("127.0.0.1", 9), hosts=hosts))
     cfg = d / "postern.yaml"
     cfg.write_text(
         "server:\n  workers: 2\n  listen:\n"
@@ -84,11 +98,11 @@ def write_gateway(tmp_path, name, ports, pebble, tls_cert, redis_server,
         "tls:\n  certificates:\n    - cert: %s\n      key: %s\n"
         'redis:\n  address: "%s:%d"\n  prefix: "%s"\n'
         "secret_file: %s\nlog:\n  level: debug\npolicies: [app.yaml]\n"
-        "acme:\n  directory: %s\n  ca_file: %s\n"
+        "%sacme:\n  directory: %s\n  ca_file: %s\n"
         "  email: ops@example.com\n%s"
         % (ports["https"], ports["http"], ports["admin"], tls_cert[0],
            tls_cert[1], redis_server[0], redis_server[1], prefix, secret,
-           pebble.directory, pebble.ca_file, acme_extra))
+           extra, pebble.directory, pebble.ca_file, acme_extra))
     return cfg
 
 
@@ -105,6 +119,18 @@ def wait_cert(rdb, host, timeout=30, prefix="acmetest:"):
             return h
         time.sleep(0.1)
     raise AssertionError("no certificate for %s: %r" % (host, h))
+
+
+def wait_failures(rdb, host, n, timeout=5, prefix="acmetest:"):
+    """The certificate hash of <host> once it records <n> failures."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        h = rdb.hgetall(prefix + "acme:cert:" + host)
+        if int(h.get(b"failures", 0)) >= n:
+            assert int(h[b"failures"]) == n, h
+            return h
+        time.sleep(0.05)
+    raise AssertionError("%s: not %d failures: %r" % (host, n, h))
 
 
 def unseal(secret, aad, sealed):
@@ -204,6 +230,8 @@ def test_http01_issues_a_chain_pebble_signed(
     assert pebble.orders() == 1
     assert gw.log().count('"event":"acme_order"') == 1
     assert '"reason":"unknown_reason"' not in gw.log()
+    # the HTTP-01 answer was deleted once the authorization was valid
+    assert not list(rdb.scan_iter("acmetest:acme:http01:*"))
 
 
 def get(port, path, method="GET", host=HOST, accept="text/html"):
@@ -267,7 +295,8 @@ def test_failing_challenge_is_reported_and_backs_off(
                         acme_extra="  retry_min: 2s\n  retry_max: 1h\n")
     gw = start_gateway(cfg, ports)
     gw.wait_log('"reason":"acme_order_failed"', timeout=30)
-    h = rdb.hgetall("acmetest:acme:cert:bad.acme.test")
+    # logged before it is recorded
+    h = wait_failures(rdb, "bad.acme.test", 1)
     assert b"chain" not in h
     err = h[b"last_error"].decode()
     assert err.startswith("challenge failed: ") and "connection" in err, err
@@ -277,8 +306,7 @@ def test_failing_challenge_is_reported_and_backs_off(
     assert rdb.get("acmetest:acme:lock:bad.acme.test") is None
     # the second try waits for retry_at, and the wait doubles
     gw.wait_log('"reason":"acme_order_failed"', count=2, timeout=15)
-    h = rdb.hgetall("acmetest:acme:cert:bad.acme.test")
-    assert int(h[b"failures"]) == 2
+    h = wait_failures(rdb, "bad.acme.test", 2)
     assert 4 <= int(h[b"retry_at"]) - int(h[b"last_attempt"]) <= 5
     time.sleep(2)
     assert pebble.orders() <= 3			# no tight loop
@@ -396,3 +424,225 @@ def test_tls_alpn01_challenge_is_stored_and_announced(
         assert c[b"last_error"].startswith(b"challenge failed: "), c
         assert int(c[b"failures"]) == 1
     assert pebble.orders() == 1
+
+
+def tls_client(port, root_pem, host=HOST):
+    """A keep-alive HTTPS connection with SNI <host>, verified against
+    pebble's root <root_pem> and <host>."""
+    ctx = ssl.create_default_context(cadata=root_pem)
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                    timeout=10)
+    c.sock = ctx.wrap_socket(socket.create_connection(
+        ("127.0.0.1", port), timeout=10), server_hostname=host)
+    return c
+
+
+def served_serial(c):
+    return x509.load_der_x509_certificate(
+        c.sock.getpeercert(True)).serial_number
+
+
+def ping(c, host=HOST):
+    c.request("GET", "/x", headers={"Host": host})
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200
+    return r
+
+
+def stored_serial(rdb, host=HOST):
+    return int(rdb.hget("acmetest:acme:cert:" + host, "serial"), 16)
+
+
+def test_short_lived_certificate_renews_and_swaps_under_an_open_connection(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb,
+        upstream):
+    """pebble's certificates live 45 s: renewal (at about 2/3) comes
+    within the test; a connection made with the first certificate keeps
+    working across the swap, new handshakes get the new one."""
+    pebble = pebble_factory(validity=45)
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, app=app_text(upstream, hosts=(HOST,)))
+    gw = start_gateway(cfg, ports)
+    h = wait_cert(rdb, HOST)
+    first = verify_chain(pebble, h[b"chain"], HOST)
+    life = int(h[b"not_after"]) - int(h[b"not_before"])
+    assert 40 <= life <= 50, life
+    gw.wait_log("acme: certificate of %s loaded" % HOST)
+    root = pebble.management("/roots/0")
+    old = tls_client(ports["https"], root)
+    assert served_serial(old) == first.serial_number
+    ping(old)
+    # requests go on over the open connection until the renewal
+    deadline = time.monotonic() + 60
+    while stored_serial(rdb) == first.serial_number:
+        assert time.monotonic() < deadline, "not renewed"
+        ping(old)
+        time.sleep(0.5)
+    h = rdb.hgetall("acmetest:acme:cert:" + HOST)
+    second = verify_chain(pebble, h[b"chain"], HOST)
+    assert int(h[b"issued"]) < int(h[b"not_before"]) + life * 2 // 3 + 5
+    gw.wait_log("acme: certificate of %s loaded" % HOST, count=2)
+    ping(old)				# the same connection, still served
+    assert served_serial(old) == first.serial_number
+    new = tls_client(ports["https"], root)
+    assert served_serial(new) == second.serial_number
+    ping(new)
+    old.close()
+    new.close()
+    assert gw.log().count('"event":"acme_issued"') >= 2
+    assert "reloaded" not in gw.log()
+
+
+def test_cert_renew_command_is_performed_by_the_running_gateway(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb,
+        upstream):
+    pebble = pebble_factory()
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, app=app_text(upstream, hosts=(HOST,)))
+    gw = start_gateway(cfg, ports)
+    first = verify_chain(pebble, wait_cert(rdb, HOST)[b"chain"], HOST)
+    gw.wait_log("acme: certificate of %s loaded" % HOST)
+    time.sleep(1)				# the run after its message
+    root = pebble.management("/roots/0")
+    old = tls_client(ports["https"], root)
+    ping(old)
+    orders = pebble.orders()
+    r = run_postern("cert", "renew", HOST, "-c", str(cfg))
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 20
+    while stored_serial(rdb) == first.serial_number:
+        assert time.monotonic() < deadline, "not renewed"
+        time.sleep(0.1)
+    second = verify_chain(pebble, rdb.hget("acmetest:acme:cert:" + HOST,
+                                           "chain"), HOST)
+    gw.wait_log("acme: certificate of %s loaded" % HOST, count=2)
+    ping(old)
+    new = tls_client(ports["https"], root)
+    assert served_serial(new) == second.serial_number
+    old.close()
+    new.close()
+    assert pebble.orders() == orders + 1
+    # a host without a stored certificate: refused, nothing ordered
+    r = run_postern("cert", "renew", "nope.acme.test", "-c", str(cfg))
+    assert r.returncode != 0 and "no certificate" in r.stderr
+    time.sleep(1.5)
+    assert pebble.orders() == orders + 1
+
+
+class AriDirectory:
+    """pebble 2.4 (Debian's) has no ARI: this HTTPS server, with pebble's
+    own TLS certificate, serves pebble's directory plus a renewalInfo URL
+    of its own, and answers it with <windows>(certID) (start, end,
+    Retry-After), keeping every certID asked about."""
+
+    def __init__(self, pebble, windows):
+        import http.server
+        import threading
+        upstream = json.loads(urllib.request.urlopen(
+            pebble.directory, context=ssl.create_default_context(
+                cafile=pebble.ca_file), timeout=5).read())
+        asked = self.asked = []
+        port = free_port()
+        upstream["renewalInfo"] = "https://127.0.0.1:%d/ari/" % port
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/dir":
+                    body, extra = json.dumps(upstream).encode(), {}
+                elif self.path.startswith("/ari/"):
+                    asked.append(self.path[5:])
+                    start, end, retry = windows(self.path[5:])
+                    body = json.dumps({"suggestedWindow": {
+                        "start": rfc3339(start), "end": rfc3339(end)}}
+                    ).encode()
+                    extra = {"Retry-After": str(retry)}
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        d = os.path.dirname(pebble.ca_file)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(d, "cert.pem"),
+                            os.path.join(d, "key.pem"))
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                   Handler)
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.thread = threading.Thread(target=self.srv.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+        self.directory = "https://127.0.0.1:%d/dir" % port
+        self.ca_file = pebble.ca_file
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def cert_id(chain_pem):
+    """RFC 9773 4.1, computed independently of the gateway."""
+    leaf = x509.load_pem_x509_certificate(chain_pem)
+    aki = leaf.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier
+    n = leaf.serial_number
+    serial = n.to_bytes(n.bit_length() // 8 + 1, "big")  # DER: sign octet
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    return b64(aki) + "." + b64(serial)
+
+
+def test_ari_window_drives_renewal(tmp_path, ports, pebble_factory,
+                                   tls_cert, redis_server, rdb):
+    """The first certificate's window lies in the past: renewed at once,
+    long before two thirds of its lifetime; the new one's window is next
+    week: its renew_at is in it, and ARI is asked again after the
+    answer's Retry-After."""
+    pebble = pebble_factory()
+    first_id = []
+    now = time.time()
+
+    def windows(cid):
+        if not first_id or cid == first_id[0]:
+            first_id.append(cid)
+            return now - 120, now - 60, 30
+        return now + 7 * 86400, now + 8 * 86400, 7200
+
+    ari = AriDirectory(pebble, windows)
+    try:
+        cfg = write_gateway(tmp_path, "gw", ports, ari, tls_cert,
+                            redis_server)
+        gw = start_gateway(cfg, ports)
+        first = wait_cert(rdb, HOST)
+        deadline = time.monotonic() + 30
+        while rdb.hget("acmetest:acme:cert:" + HOST, "serial") == \
+                first[b"serial"]:
+            assert time.monotonic() < deadline, "ARI did not renew"
+            time.sleep(0.2)
+        second = rdb.hgetall("acmetest:acme:cert:" + HOST)
+        verify_chain(pebble, second[b"chain"], HOST)
+        # the certID the gateway sent is the one RFC 9773 defines
+        assert ari.asked[0] == cert_id(first[b"chain"])
+        gw.wait_log('"event":"acme_ari","host":"%s"' % HOST, count=2,
+                    timeout=10)
+        second = rdb.hgetall("acmetest:acme:cert:" + HOST)
+        assert cert_id(second[b"chain"]) in ari.asked
+        renew = int(second[b"renew_at"])
+        assert now + 7 * 86400 <= renew < now + 8 * 86400 + 1
+        assert 7100 <= int(second[b"ari_at"]) - time.time() <= 7201
+        assert pebble.orders() == 2
+        assert '"reason":"acme_ari_failed"' not in gw.log()
+    finally:
+        ari.stop()

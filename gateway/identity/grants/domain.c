@@ -44,6 +44,7 @@ static struct store_script domain_lua_remove = STORE_LAYOUT_SCRIPT(
     "if not org then return -4 end\n"
     "if ARGV[3] ~= '' and ARGV[3] ~= org then return -2 end\n"
     "redis.call('DEL', KEYS[1])\n"
+    "redis.call('DEL', key('" DOMAIN_LAYOUT_CERT "', ARGV[2]))\n"
     "redis.call('SREM', KEYS[2], ARGV[2])\n"
     "redis.call('SREM', key('" DOMAIN_LAYOUT_ORG "', org), ARGV[2])\n"
     "redis.call('PUBLISH', ARGV[4], ARGV[5])\n"

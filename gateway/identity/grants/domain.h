@@ -22,6 +22,8 @@
 #define DOMAIN_LAYOUT_HOST	STORE_LAYOUT("domain:<host>")
 #define DOMAIN_LAYOUT_ALL	STORE_LAYOUT("domains")
 #define DOMAIN_LAYOUT_ORG	STORE_LAYOUT("org:<slug>:domains")
+/* The certificate the ACME client stored for a domain: removed with it. */
+#define DOMAIN_LAYOUT_CERT	STORE_LAYOUT("acme:cert:<host>")
 /* The pub/sub channel of certificate and domain changes (certsync.h). */
 #define DOMAIN_LAYOUT_EVENTS	STORE_LAYOUT("acme:events")
 
@@ -61,8 +63,10 @@ typedef void	(*domain_cb)(void *arg, enum domain_result r);
 int	domain_add(struct store *st, const char *host, const char *app,
 	    const char *org, unsigned int max, domain_cb cb, void *arg);
 /*
- * Remove <host>; with <org> not NULL only if <org> registered it
- * (DOMAIN_TAKEN otherwise).  Contract as domain_add().
+ * Remove <host>, and the certificate the ACME client stored for it (every
+ * instance stops serving it at the `domain <host>` message); with <org>
+ * not NULL only if <org> registered it (DOMAIN_TAKEN otherwise).
+ * Contract as domain_add().
  */
 int	domain_remove(struct store *st, const char *host, const char *org,
 	    domain_cb cb, void *arg);
