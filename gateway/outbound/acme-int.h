@@ -66,6 +66,7 @@ struct acme {
 	size_t		 host;		/* index in cfg->acme->hosts */
 	char		 lock[33];	/* fencing token (hex) */
 	int64_t		 failures;	/* of the host, from its hash */
+	int		 renewal;	/* the host had a certificate */
 	int64_t		 next_run;	/* Unix s: the earliest due time */
 	char		*order_url;
 	struct acme_order order;

@@ -16,9 +16,11 @@
 #include "acme.h"
 #include "acme-int.h"
 #include "acmecsr.h"
+#include "acmestat.h"
 #include "config.h"
 #include "encode.h"
 #include "log.h"
+#include "worker.h"
 
 static void
 acme_next_host(struct acme *a)
@@ -82,6 +84,7 @@ acme_on_state(struct acme *a, const redisReply *r, const char *err)
 	renew = acme_field(r, "chain") != NULL ? acme_int(r, "renew_at") : 0;
 	retry = acme_int(r, "retry_at");
 	a->failures = acme_int(r, "failures");
+	a->renewal = acme_field(r, "chain") != NULL;
 	if (renew > now || retry > now) {	/* not due yet */
 		acme_soonest(a, renew > retry ? renew : retry);
 		acme_next_host(a);
@@ -151,10 +154,13 @@ acme_fail(struct acme *a, const char *detail)
 	char		 at[24], n[24];
 	const char	*argv[7] = { lock, cert, a->lock, detail, now, at, n };
 	int64_t		 t = (int64_t)time(NULL), wait;
+	enum acmestat_reason why = acmestat_reason(detail);
 
 	wait = acme_backoff(a->cfg->acme, a->failures + 1);
 	log_event(LOG_LEVEL_ERROR, "acme", "reason", "acme_order_failed",
-	    "host", acme_host(a), "detail", detail, NULL);
+	    "host", acme_host(a), "problem", acmestat_reason_name(why),
+	    "detail", detail, NULL);
+	acmestat_failed(a->w->srv->acmestat, acme_host(a), why);
 	(void)snprintf(now, sizeof(now), "%" PRId64, t);
 	(void)snprintf(at, sizeof(at), "%" PRId64, t + wait);
 	(void)snprintf(n, sizeof(n), "%" PRId64, a->failures + 1);
@@ -190,12 +196,17 @@ acme_on_stored(struct acme *a, const redisReply *r, const char *err)
 		log_event(LOG_LEVEL_WARN, "acme", "reason", "acme_unavailable",
 		    "host", acme_host(a), "detail", err != NULL ? err :
 		    "bad reply", NULL);
-	else if (r->integer == 0)
+	else if (r->integer == 0) {
 		log_event(LOG_LEVEL_WARN, "acme", "reason", "acme_lock_lost",
 		    "host", acme_host(a), NULL);
-	else
+		acmestat_failed(a->w->srv->acmestat, acme_host(a),
+		    ACMESTAT_LOCK);
+	} else {
 		log_event(LOG_LEVEL_INFO, "acme_issued", "host", acme_host(a),
 		    NULL);
+		acmestat_issued(a->w->srv->acmestat, acme_host(a),
+		    a->renewal);
+	}
 	acme_next_host(a);
 }
 

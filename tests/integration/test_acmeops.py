@@ -1,10 +1,16 @@
 """Operations of ACME and custom domains (docs/acme.md, docs/domains.md):
+the certificate metrics of the admin listener and the audit events of the
+ACME driver against Debian's pebble (a real ACME server) and real TLS;
 acme.max_domains_per_org, enforced alike by `postern domain add` and
 POST /.postern/domains (429) against real Redis and a real gateway; SCAN
 patterns that treat the glob characters of redis.prefix literally.
 """
 import json
 import os
+import re
+import socket
+import ssl
+import time
 
 import pytest
 import redis as redislib
@@ -15,6 +21,8 @@ from gwproc import app_text, config_text, free_port, listener
 from test_auth import auth_extra, make_key
 from test_grants import TENANT_APP, bearer, new_key
 from test_routes import new_org
+from test_acme import (HOST, pebble_factory, ports, rdb,  # noqa: F401
+                       start_gateway, verify_chain, wait_cert, write_gateway)
 
 
 def secret_file(path):
@@ -150,3 +158,154 @@ def test_max_domains_per_org_default(redis_server, tmp_path):
     r = run_postern("domain", "add", "d20.customer.test", "--app",
                     "tenanted", "--org", org, "-c", str(cfg))
     assert r.returncode == 1 and "maximum" in r.stderr
+
+
+def scrape(gw_ports):
+    """{(name, labels): value} of the admin listener's /metrics."""
+    text = requests.get("http://127.0.0.1:%d/metrics" % gw_ports["admin"],
+                        timeout=10).text
+    out = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r"([a-z_]+)(\{[^}]*\})? (-?[0-9]+)", line)
+        if m:
+            out[(m.group(1), m.group(2) or "")] = int(m.group(3))
+    return out
+
+
+def wait_metric(gw_ports, name, labels, want, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = scrape(gw_ports).get((name, labels))
+        if got == want:
+            return
+        assert time.monotonic() < deadline, (name, labels, got)
+        time.sleep(0.2)
+
+
+def states(m):
+    return {k[1]: v for k, v in m.items() if k[0] == "postern_certificates"}
+
+
+def audit_events(rdb, prefix="acmetest:"):
+    return [json.loads(x) for x in rdb.lrange(prefix + "audit:events", 0,
+                                              -1)]
+
+
+def sni(port, name):
+    """A TLS handshake naming <name>; whatever certificate comes back."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection(("127.0.0.1", port), 5) as raw:
+            with ctx.wrap_socket(raw, server_hostname=name):
+                pass
+    except (OSError, ssl.SSLError):
+        pass
+
+
+def test_issued_certificate_metrics_and_audit(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb):
+    """A certificate pebble issued: counted as issued, its host valid with
+    the seconds left of the stored chain, audited as cert_issue by actor
+    acme (in the hash chain); the file-certificate host and SNI names
+    that clients invent add no series and no order."""
+    pebble = pebble_factory()
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, hosts=(HOST, "localhost"))
+    gw = start_gateway(cfg, ports)
+    h = wait_cert(rdb, HOST)
+    verify_chain(pebble, h[b"chain"], HOST)
+    wait_metric(ports, "postern_certificates", '{state="valid"}', 1)
+    for i in range(30):
+        sni(ports["https"], "r%d-%s.acme.test" % (i, os.urandom(4).hex()))
+    m = scrape(ports)
+    assert states(m) == {'{state="valid"}': 1, '{state="expiring"}': 0,
+                         '{state="expired"}': 0, '{state="pending"}': 0,
+                         '{state="failed"}': 0}
+    left = m[("postern_certificate_expiry_seconds", '{host="%s"}' % HOST)]
+    assert abs(int(h[b"not_after"]) - time.time() - left) < 30
+    assert m[("postern_certificate_soonest_expiry_seconds", "")] == left
+    assert [k for k in m if k[0] == "postern_certificate_expiry_seconds"] \
+        == [("postern_certificate_expiry_seconds", '{host="%s"}' % HOST)]
+    assert m[("postern_acme_orders_total", '{outcome="issued"}')] == 1
+    assert m[("postern_acme_orders_total", '{outcome="failed"}')] == 0
+    assert sum(v for k, v in m.items()
+               if k[0] == "postern_acme_failures_total") == 0
+    assert pebble.orders() == 1
+    deadline = time.monotonic() + 5
+    while not [e for e in audit_events(rdb) if e["action"] == "cert_issue"]:
+        assert time.monotonic() < deadline, audit_events(rdb)
+        time.sleep(0.1)
+    ev = [e for e in audit_events(rdb) if e["action"].startswith("cert_")]
+    assert [(e["action"], e["actor"], e["target"], e["outcome"])
+            for e in ev] == [("cert_issue", "acme", HOST, "success")]
+    text = json.dumps(ev)
+    assert "PRIVATE" not in text and "v1." not in text
+    r = run_postern("audit", "verify", "-c", str(cfg))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '"reason":"unknown_reason"' not in gw.log()
+
+
+def test_failed_order_metrics_audit_and_log(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb):
+    """A host whose challenge cannot succeed: the order counts as failed
+    with the CA's problem type (connection), the host is failed (not
+    pending), the log line names the problem and the CA's detail, and
+    cert_fail is audited with that type."""
+    pebble = pebble_factory()
+    pebble.set_a("bad.acme.test", "127.0.0.9")	# nothing listens there
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server, hosts=("bad.acme.test",),
+                        acme_extra="  retry_min: 1h\n")
+    gw = start_gateway(cfg, ports)
+    m0 = scrape(ports)		# before the first failure: pending
+    if m0[("postern_acme_orders_total", '{outcome="failed"}')] == 0:
+        assert states(m0)['{state="pending"}'] == 1
+    gw.wait_log('"reason":"acme_order_failed"', timeout=30)
+    wait_metric(ports, "postern_acme_failures_total",
+                '{reason="connection"}', 1)
+    m = scrape(ports)
+    assert states(m)['{state="failed"}'] == 1
+    assert states(m)['{state="pending"}'] == 0
+    assert m[("postern_acme_orders_total", '{outcome="failed"}')] == 1
+    assert m[("postern_acme_orders_total", '{outcome="issued"}')] == 0
+    assert not [k for k in m if k[0] == "postern_certificate_expiry_seconds"]
+    line = [json.loads(x) for x in gw.log().splitlines()
+            if '"acme_order_failed"' in x][0]
+    assert line["host"] == "bad.acme.test"
+    assert line["problem"] == "connection"
+    assert "connection" in line["detail"]
+    deadline = time.monotonic() + 5
+    while not [e for e in audit_events(rdb) if e["action"] == "cert_fail"]:
+        assert time.monotonic() < deadline, audit_events(rdb)
+        time.sleep(0.1)
+    ev = [e for e in audit_events(rdb) if e["action"] == "cert_fail"]
+    assert [(e["actor"], e["target"], e["outcome"], e["reason"])
+            for e in ev] == [("acme", "bad.acme.test", "failure",
+                              "connection")]
+
+
+def test_renewal_is_audited_as_cert_renew(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb):
+    """A host whose hash already holds a chain that is due is renewed:
+    audited as cert_renew (actor acme), not cert_issue."""
+    pebble = pebble_factory()
+    rdb.hset("acmetest:acme:cert:" + HOST, mapping={
+        "chain": "old", "key": "v1.x", "not_before": "1",
+        "not_after": "2", "renew_at": "1", "issued": "1"})
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server)
+    start_gateway(cfg, ports)
+    deadline = time.monotonic() + 30
+    while rdb.hget("acmetest:acme:cert:" + HOST, "chain") == b"old":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    wait_metric(ports, "postern_acme_orders_total", '{outcome="issued"}', 1)
+    deadline = time.monotonic() + 5
+    while not [e for e in audit_events(rdb) if e["action"] == "cert_renew"]:
+        assert time.monotonic() < deadline, audit_events(rdb)
+        time.sleep(0.1)
+    assert [(e["action"], e["actor"], e["target"])
+            for e in audit_events(rdb) if e["action"].startswith("cert_")] \
+        == [("cert_renew", "acme", HOST)]
