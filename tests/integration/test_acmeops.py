@@ -1,5 +1,7 @@
 """Operations of ACME and custom domains (docs/acme.md, docs/domains.md):
-the certificate metrics of the admin listener and the audit events of the
+`postern secrets rotate` re-sealing the ACME account, certificate and
+challenge keys (the gateway serving throughout, then restarted with the
+new secret alone: same certificate, same account); the certificate metrics of the admin listener and the audit events of the
 ACME driver against Debian's pebble (a real ACME server) and real TLS;
 acme.max_domains_per_org, enforced alike by `postern domain add` and
 POST /.postern/domains (429) against real Redis and a real gateway; SCAN
@@ -22,7 +24,9 @@ from test_auth import auth_extra, make_key
 from test_grants import TENANT_APP, bearer, new_key
 from test_routes import new_org
 from test_acme import (HOST, pebble_factory, ports, rdb,  # noqa: F401
-                       start_gateway, verify_chain, wait_cert, write_gateway)
+                       start_gateway, unseal, verify_chain, wait_cert,
+                       write_gateway)
+from test_certstore import seal
 
 
 def secret_file(path):
@@ -309,3 +313,122 @@ def test_renewal_is_audited_as_cert_renew(
     assert [(e["action"], e["actor"], e["target"])
             for e in audit_events(rdb) if e["action"].startswith("cert_")] \
         == [("cert_renew", "acme", HOST)]
+
+
+def served(port, name):
+    """The leaf certificate (DER) a handshake naming <name> gets."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), 5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=name) as t:
+            return t.getpeercert(True)
+
+
+def sealed_values(rdb):
+    """{redis key: (aad, sealed key)} of the account and every host."""
+    out = {}
+    acct = rdb.hget("acmetest:acme:account", "key")
+    if acct:
+        out["acmetest:acme:account"] = ("acme:account", acct.decode())
+    for kind in ("cert", "alpn01"):
+        head = "acmetest:acme:%s:" % kind
+        for k in rdb.scan_iter(head + "*"):
+            k = k.decode()
+            out[k] = ("acme:" + k[len(head):], rdb.hget(k, "key").decode())
+    return out
+
+
+def rotate(cfg):
+    return run_postern("secrets", "rotate", "-c", str(cfg))
+
+
+def test_secrets_rotate_reseals_acme_keys(
+        tmp_path, ports, pebble_factory, tls_cert, redis_server, rdb):
+    pebble = pebble_factory()
+    cfg = write_gateway(tmp_path, "gw", ports, pebble, tls_cert,
+                        redis_server)
+    old_secret = tmp_path / "secret"
+    gw = start_gateway(cfg, ports)
+    wait_cert(rdb, HOST)
+    wait_metric(ports, "postern_certificates", '{state="valid"}', 1)
+    leaf = served(ports["https"], HOST)
+    account = rdb.hget("acmetest:acme:account", "url")
+    # a challenge certificate being validated: its expiry must stay
+    alpn = "acmetest:acme:alpn01:" + HOST
+    rdb.hset(alpn, mapping={"cert": "c", "key": seal(
+        old_secret, HOST, b"-----BEGIN PRIVATE KEY-----x")})
+    rdb.pexpire(alpn, 600000)
+    before = sealed_values(rdb)
+    assert len(before) == 3
+
+    # the new secret, the old one as previous: reload, rotate, serving
+    new_secret = secret_file(tmp_path / "secret-new")
+    text = cfg.read_text().replace(
+        "secret_file: %s\n" % old_secret,
+        "secret_file: %s\nprevious_secret_files: [%s]\n"
+        % (new_secret, old_secret))
+    cfg.write_text(text)
+    gw.reload()
+    r = rotate(cfg)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "3 sealed values re-sealed" in r.stdout, r.stdout
+    after = sealed_values(rdb)
+    assert after.keys() == before.keys()
+    for k, (aad, value) in after.items():
+        assert value != before[k][1]
+        assert unseal(new_secret.read_bytes(), aad, value) == \
+            unseal(old_secret.read_bytes(), aad, before[k][1])
+        with pytest.raises(Exception):
+            unseal(old_secret.read_bytes(), aad, value)
+    assert 0 < rdb.pttl(alpn) <= 600000
+    assert served(ports["https"], HOST) == leaf
+    # again: nothing left to do
+    r = rotate(cfg)
+    assert r.returncode == 0 and r.stdout.startswith(
+        "0 sealed values re-sealed with the current secret, 3 already "
+        "were"), r.stdout
+    events = [e for e in audit_events(rdb) if e["action"] ==
+              "secrets_rotate"]
+    assert [e["outcome"] for e in events] == ["success", "success"]
+    gw.stop()
+
+    # the new secret alone, and one more host: the same certificate is
+    # served, the account is opened and reused for the new order
+    rdb.delete(alpn)
+    cfg.write_text(text.replace("previous_secret_files: [%s]\n"
+                                % old_secret, ""))
+    (cfg.parent / "app.yaml").write_text(app_text(
+        ("127.0.0.1", 9), hosts=(HOST, "b.acme.test")))
+    gw2 = start_gateway(cfg, ports, "gw2")
+    wait_cert(rdb, "b.acme.test")
+    wait_metric(ports, "postern_certificates", '{state="valid"}', 2)
+    assert served(ports["https"], HOST) == leaf
+    assert rdb.hget("acmetest:acme:account", "url") == account
+    assert pebble.log().count("POST /sign-me-up") == 1
+    assert pebble.orders() == 2
+    assert "does not open" not in gw2.log()
+
+
+def test_secrets_rotate_reports_what_it_cannot_open(
+        tmp_path, tls_cert, redis_server, rdb):
+    """A value sealed under no configured secret is reported, left as it
+    is, and the command exits 1; values of another prefix are not
+    touched (the prefix is matched literally)."""
+    cfg = cli_config(tmp_path, tls_cert, redis_server, "acmetest:")
+    stranger = secret_file(tmp_path / "stranger")
+    bad = seal(stranger, "x.acme.test", b"k")
+    rdb.hset("acmetest:acme:cert:x.acme.test", mapping={"key": bad})
+    other = seal(stranger, "y.acme.test", b"k")
+    rdb.hset("acmetestX:acme:cert:y.acme.test", mapping={"key": other})
+    try:
+        r = rotate(cfg)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "1 could not be opened" in r.stdout, r.stdout
+        assert "acmetest:acme:cert:x.acme.test: key opens with no " \
+            "configured secret" in r.stderr
+        assert "y.acme.test" not in r.stderr
+        assert rdb.hget("acmetest:acme:cert:x.acme.test", "key").decode() \
+            == bad
+    finally:
+        rdb.delete("acmetestX:acme:cert:y.acme.test")
