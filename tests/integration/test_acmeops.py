@@ -165,9 +165,17 @@ def test_max_domains_per_org_default(redis_server, tmp_path):
 
 
 def scrape(gw_ports):
-    """{(name, labels): value} of the admin listener's /metrics."""
-    text = requests.get("http://127.0.0.1:%d/metrics" % gw_ports["admin"],
-                        timeout=10).text
+    """{(name, labels): value} of the admin listener's /metrics (which
+    may open a moment after the other listeners)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            text = requests.get("http://127.0.0.1:%d/metrics"
+                                % gw_ports["admin"], timeout=10).text
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     out = {}
     for line in text.splitlines():
         m = re.fullmatch(r"([a-z_]+)(\{[^}]*\})? (-?[0-9]+)", line)
