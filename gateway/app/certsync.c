@@ -13,6 +13,7 @@
 #include "config.h"
 #include "domain.h"
 #include "domainreg.h"
+#include "encode.h"
 #include "loader.h"
 #include "log.h"
 #include "secret.h"
@@ -309,10 +310,12 @@ certsync_on_scan(void *arg, const redisReply *reply, const char *err)
 static void
 certsync_scan(struct certsync *cy, const char *cursor)
 {
-	char	match[STORE_KEYLEN];
+	char	head[STORE_KEYLEN], match[2 * STORE_KEYLEN + 2];
 
-	if (store_layout_key(match, sizeof(match), cy->prefix,
-	    CERTSYNC_LAYOUT_CERT, "*") == -1 ||
+	/* The prefix is the operator's: its glob characters are literal. */
+	if (store_layout_key(head, sizeof(head), cy->prefix,
+	    CERTSYNC_LAYOUT_CERT, "") == -1 ||
+	    encode_glob_prefix(head, match, sizeof(match)) == -1 ||
 	    store_command(cy->w->store, certsync_on_scan, cy,
 	    "SCAN %s MATCH %s COUNT " CERTSYNC_SCAN_COUNT, cursor, match) == -1)
 		log_warnx("acme: cannot list the certificates in redis: "

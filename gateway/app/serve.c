@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
+#include "acmeaudit.h"
 #include "auth.h"
 #include "certstore.h"
 #include "certsync.h"
@@ -806,6 +807,7 @@ serve_free(struct serve *s)
 	config_unref(s->srv.cfg);
 	domainreg_free(s->srv.domains);	/* after the last snapshot */
 	connlimit_free(s->srv.connlimit);	/* after the workers' clients */
+	acmestat_free(s->srv.acmestat);		/* after the driver */
 	pthread_mutex_destroy(&s->srv.lock);
 }
 
@@ -840,7 +842,8 @@ serve_main(const char *config_path)
 	s.srv.ops = &serve_worker_ops;
 	if ((s.srv.connlimit = connlimit_new()) == NULL ||
 	    (s.srv.certs = certstore_new()) == NULL ||
-	    (s.srv.domains = domainreg_new()) == NULL)
+	    (s.srv.domains = domainreg_new()) == NULL ||
+	    (s.srv.acmestat = acmeaudit_new(&s.srv)) == NULL)
 		log_error("cannot set up the connection, certificate or domain "
 		    "table");
 	else {

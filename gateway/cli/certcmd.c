@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "config.h"
 #include "conflisten.h"
+#include "encode.h"
 #include "secret.h"
 #include "store.h"
 #include "tlsacme.h"
@@ -321,14 +322,14 @@ static int
 certcmd_list_redis(struct certcmd *cc, struct certcmd_rows *rows)
 {
 	const char	*p = store_sync_prefix(cc->cli.ss);
-	char		 match[STORE_KEYLEN], head[STORE_KEYLEN];
+	char		 match[2 * STORE_KEYLEN + 2], head[STORE_KEYLEN];
 	char		 cursor[32] = "0", err[STORE_ERRLEN];
 	redisReply	*r;
 	size_t		 i, hl;
 
-	(void)store_layout_key(match, sizeof(match), p, CERTSYNC_LAYOUT_CERT,
-	    "*");
-	(void)store_layout_key(head, sizeof(head), p, CERTSYNC_LAYOUT_CERT, "");
+	if (store_layout_key(head, sizeof(head), p, CERTSYNC_LAYOUT_CERT,
+	    "") == -1 || encode_glob_prefix(head, match, sizeof(match)) == -1)
+		return cli_fail(&cc->cli, "redis.prefix too long");
 	hl = strlen(head);
 	do {
 		if ((r = store_sync_command(cc->cli.ss, err, sizeof(err),

@@ -82,7 +82,7 @@ domaincmd_add(void *arg)
 	if (cli_connect(&dc->cli, NULL) != 0)
 		return 1;
 	r = domain_add_sync(dc->cli.ss, dc->host, dc->app, dc->org,
-	    DOMAIN_MAX_PER_ORG, err, sizeof(err));
+	    domain_max_per_org(dc->cli.cfg), err, sizeof(err));
 	if (r == DOMAIN_ERROR)
 		return cli_fail(&dc->cli, "%s", err);
 	if (r != DOMAIN_OK && r != DOMAIN_SAME)

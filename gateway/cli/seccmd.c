@@ -1,15 +1,18 @@
 /*
  * `postern secrets rotate` (see seccmd.h).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "acme.h"
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "encode.h"
 #include "loader.h"
 #include "seccmd.h"
 #include "secret.h"
@@ -17,7 +20,8 @@
 #include "totp.h"
 #include "user.h"
 
-/* KEYS: user.  ARGV: field, old, new.  1 replaced, 0 changed meanwhile. */
+/* KEYS: the hash.  ARGV: field, old, new.  1 replaced, 0 changed
+ * meanwhile (a hash that expires keeps its expiry: HSET leaves it). */
 static struct store_script seccmd_lua_cas = STORE_SCRIPT("reseal",
 	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 "
 	"end\n"
@@ -31,40 +35,50 @@ struct seccmd_counts {
 	unsigned long	raced;		/* changed while we worked */
 };
 
-/* Re-seal field <field> (value <old>) of user <id>. */
-static int
-seccmd_reseal(struct store_sync *ss, const struct config *cfg,
-    const char *id, const char *field, const char *old,
-    struct seccmd_counts *n)
-{
-	unsigned char	 seed[TOTP_SECRET_MAX];
-	char		 sealed[256], key[STORE_KEYLEN], err[STORE_ERRLEN];
-	redisReply	*r;
-	size_t		 len, i;
-	int		 opened = 0;
+/* One sealed value: field <field> of hash <key>, sealed for <aad> with
+ * the key at <koff> in struct secret_keys (totp, acme). */
+struct seccmd_value {
+	const char	*key;
+	const char	*field;
+	const char	*aad;
+	size_t		 koff;
+};
 
-	if (totp_open(cfg->keys->totp, id, old, seed, sizeof(seed), &len) ==
-	    0) {
-		n->current++;
-		OPENSSL_cleanse(seed, sizeof(seed));
-		return 0;
-	}
-	for (i = 0; i < cfg->nprev_keys && !opened; i++)
-		opened = totp_open(cfg->prev_keys[i].totp, id, old, seed,
-		    sizeof(seed), &len) == 0;
-	if (!opened || totp_seal(cfg->keys->totp, id, seed, len, sealed,
-	    sizeof(sealed)) == -1) {
-		OPENSSL_cleanse(seed, sizeof(seed));
-		fprintf(stderr, "postern secrets rotate: user %s: %s opens with "
-		    "no configured secret\n", id, field);
-		n->failed++;
-		return 0;
-	}
-	OPENSSL_cleanse(seed, sizeof(seed));
-	if (user_key(key, sizeof(key), store_sync_prefix(ss), USER_KEY_USER,
-	    id) == -1 || (r = store_sync_eval(ss, &seccmd_lua_cas, err,
-	    sizeof(err), 1, 4, (const char *[]){ key, field, old, sealed },
-	    NULL)) == NULL) {
+static const unsigned char *
+seccmd_key(const struct secret_keys *k, size_t koff)
+{
+	return (const unsigned char *)k + koff;
+}
+
+/* Open <old> as <v> says with the current key (1), a previous one (0),
+ * or none (-1); the plaintext into <out> (<size>), its length *<len>. */
+static int
+seccmd_open(const struct config *cfg, const struct seccmd_value *v,
+    const char *old, unsigned char *out, size_t size, size_t *len)
+{
+	size_t	i;
+
+	if (secret_open(seccmd_key(cfg->keys, v->koff), v->aad,
+	    strlen(v->aad), old, out, size, len) == 0)
+		return 1;
+	for (i = 0; i < cfg->nprev_keys; i++)
+		if (secret_open(seccmd_key(&cfg->prev_keys[i], v->koff),
+		    v->aad, strlen(v->aad), old, out, size, len) == 0)
+			return 0;
+	return -1;
+}
+
+/* Replace <old> by <sealed> if unchanged meanwhile; 0, or -1. */
+static int
+seccmd_swap(struct store_sync *ss, const struct seccmd_value *v,
+    const char *old, const char *sealed, struct seccmd_counts *n)
+{
+	char		 err[STORE_ERRLEN];
+	redisReply	*r;
+
+	if ((r = store_sync_eval(ss, &seccmd_lua_cas, err, sizeof(err), 1, 4,
+	    (const char *[]){ v->key, v->field, old, sealed }, NULL)) ==
+	    NULL) {
 		fprintf(stderr, "postern secrets rotate: %s\n", err);
 		return -1;
 	}
@@ -76,45 +90,173 @@ seccmd_reseal(struct store_sync *ss, const struct config *cfg,
 	return 0;
 }
 
+/* Re-seal <old>, the value of <v>, under the current secret. */
 static int
-seccmd_rotate(struct store_sync *ss, const struct config *cfg)
+seccmd_reseal(struct store_sync *ss, const struct config *cfg,
+    const struct seccmd_value *v, const char *old, struct seccmd_counts *n)
+{
+	size_t		 size = strlen(old) + 1, len = 0;
+	unsigned char	*plain = malloc(size);
+	char		*sealed = NULL;
+	int		 opened, rc = -1;
+
+	if (plain == NULL)
+		goto out;
+	if ((opened = seccmd_open(cfg, v, old, plain, size, &len)) == 1) {
+		n->current++;
+		rc = 0;
+		goto out;
+	}
+	if (opened == -1 || len == 0 || (sealed = malloc(
+	    SECRET_SEALED_LEN(len))) == NULL || secret_seal(seccmd_key(
+	    cfg->keys, v->koff), v->aad, strlen(v->aad), plain, len, sealed,
+	    SECRET_SEALED_LEN(len)) == -1) {
+		fprintf(stderr, "postern secrets rotate: %s: %s opens with no "
+		    "configured secret\n", v->key, v->field);
+		n->failed++;
+		rc = 0;
+		goto out;
+	}
+	rc = seccmd_swap(ss, v, old, sealed, n);
+out:
+	if (plain != NULL)
+		OPENSSL_clear_free(plain, size);
+	free(sealed);
+	return rc;
+}
+
+/* The TOTP seeds (pending ones too) of every user. */
+static int
+seccmd_rotate_totp(struct store_sync *ss, const struct config *cfg,
+    struct seccmd_counts *n)
 {
 	static const char *const fields[] = { "totp", "totp_pending" };
-	struct seccmd_counts n = { 0 };
+	struct seccmd_value v = { NULL, NULL, NULL,
+	    offsetof(struct secret_keys, totp) };
 	char		 key[STORE_KEYLEN], err[STORE_ERRLEN];
 	redisReply	*users, *r;
 	size_t		 i, f;
+	int		 rc = 0;
 
 	if (user_key(key, sizeof(key), store_sync_prefix(ss), USER_KEY_USERS,
 	    NULL) == -1 || (users = store_sync_command(ss, err, sizeof(err),
 	    "SMEMBERS %s", key)) == NULL) {
 		fprintf(stderr, "postern secrets rotate: %s\n", err);
-		return 1;
+		return -1;
 	}
-	for (i = 0; users->type == REDIS_REPLY_ARRAY && i < users->elements;
-	    i++) {
-		const char *id = users->element[i]->str;
-
-		if (user_key(key, sizeof(key), store_sync_prefix(ss),
-		    USER_KEY_USER, id) == -1 ||
-		    (r = store_sync_command(ss, err, sizeof(err),
+	for (i = 0; users->type == REDIS_REPLY_ARRAY && i < users->elements &&
+	    rc == 0; i++) {
+		v.aad = users->element[i]->str;
+		v.key = key;
+		if (*v.aad == '\0' || user_key(key, sizeof(key),
+		    store_sync_prefix(ss), USER_KEY_USER, v.aad) == -1)
+			continue;
+		if ((r = store_sync_command(ss, err, sizeof(err),
 		    "HMGET %s totp totp_pending", key)) == NULL) {
-			freeReplyObject(users);
 			fprintf(stderr, "postern secrets rotate: %s\n", err);
-			return 1;
+			rc = -1;
+			break;
 		}
 		for (f = 0; r->type == REDIS_REPLY_ARRAY && f < r->elements &&
-		    f < 2; f++)
+		    f < 2 && rc == 0; f++) {
+			v.field = fields[f];
 			if (r->element[f]->type == REDIS_REPLY_STRING &&
-			    r->element[f]->len > 0 && seccmd_reseal(ss, cfg, id,
-			    fields[f], r->element[f]->str, &n) == -1) {
-				freeReplyObject(r);
-				freeReplyObject(users);
-				return 1;
-			}
+			    r->element[f]->len > 0)
+				rc = seccmd_reseal(ss, cfg, &v,
+				    r->element[f]->str, n);
+		}
 		freeReplyObject(r);
 	}
 	freeReplyObject(users);
+	return rc;
+}
+
+/* The sealed "key" of hash <key> (sealed for <aad>), if it has one. */
+static int
+seccmd_rotate_acme_one(struct store_sync *ss, const struct config *cfg,
+    const char *key, const char *aad, struct seccmd_counts *n)
+{
+	struct seccmd_value v = { key, "key", aad,
+	    offsetof(struct secret_keys, acme) };
+	char		 err[STORE_ERRLEN];
+	redisReply	*r;
+	int		 rc = 0;
+
+	if ((r = store_sync_command(ss, err, sizeof(err), "HGET %s key",
+	    key)) == NULL) {
+		fprintf(stderr, "postern secrets rotate: %s\n", err);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_STRING && r->len > 0)
+		rc = seccmd_reseal(ss, cfg, &v, r->str, n);
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Every hash under <layout> (acme:cert:<host>, acme:alpn01:<host>): its
+ * key is sealed for "acme:" + host. */
+static int
+seccmd_rotate_acme_hosts(struct store_sync *ss, const struct config *cfg,
+    const char *layout, struct seccmd_counts *n)
+{
+	char		 head[STORE_KEYLEN], match[2 * STORE_KEYLEN + 2];
+	char		 cursor[32] = "0", err[STORE_ERRLEN], aad[300];
+	redisReply	*r, *k;
+	size_t		 i, hl;
+	int		 rc = 0;
+
+	if (store_layout_key(head, sizeof(head), store_sync_prefix(ss),
+	    layout, "") == -1 || encode_glob_prefix(head, match,
+	    sizeof(match)) == -1)
+		return -1;
+	hl = strlen(head);
+	do {
+		if ((r = store_sync_command(ss, err, sizeof(err),
+		    "SCAN %s MATCH %s COUNT 200", cursor, match)) == NULL ||
+		    r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			fprintf(stderr, "postern secrets rotate: %s\n",
+			    r == NULL ? err : "unexpected reply to SCAN");
+			freeReplyObject(r);
+			return -1;
+		}
+		(void)snprintf(cursor, sizeof(cursor), "%s",
+		    r->element[0]->str != NULL ? r->element[0]->str : "0");
+		for (i = 0; i < r->element[1]->elements && rc == 0; i++) {
+			k = r->element[1]->element[i];
+			if (k->type != REDIS_REPLY_STRING || k->len <= hl ||
+			    k->len - hl > 253 || memcmp(k->str, head, hl) != 0)
+				continue;
+			(void)snprintf(aad, sizeof(aad), "acme:%s", k->str + hl);
+			rc = seccmd_rotate_acme_one(ss, cfg, k->str, aad, n);
+		}
+		freeReplyObject(r);
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+	return rc;
+}
+
+/* The ACME account key and every certificate and challenge key. */
+static int
+seccmd_rotate_acme(struct store_sync *ss, const struct config *cfg,
+    struct seccmd_counts *n)
+{
+	char	key[STORE_KEYLEN];
+
+	if (store_layout_key(key, sizeof(key), store_sync_prefix(ss),
+	    ACME_LAYOUT_ACCOUNT, NULL) == -1 ||
+	    seccmd_rotate_acme_one(ss, cfg, key, "acme:account", n) == -1 ||
+	    seccmd_rotate_acme_hosts(ss, cfg, ACME_LAYOUT_CERT, n) == -1)
+		return -1;
+	return seccmd_rotate_acme_hosts(ss, cfg, ACME_LAYOUT_ALPN01, n);
+}
+
+static int
+seccmd_rotate(struct store_sync *ss, const struct config *cfg)
+{
+	struct seccmd_counts n = { 0 };
+
+	if (seccmd_rotate_totp(ss, cfg, &n) == -1 ||
+	    seccmd_rotate_acme(ss, cfg, &n) == -1)
+		return 1;
 	printf("%lu sealed values re-sealed with the current secret, %lu "
 	    "already were, %lu could not be opened, %lu changed meanwhile "
 	    "(run again)\n", n.resealed, n.current, n.failed, n.raced);

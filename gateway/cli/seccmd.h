@@ -1,7 +1,9 @@
 /*
  * `postern secrets rotate -c FILE`: after a new secret_file, with the old
- * one listed under previous_secret_files, re-seal every stored TOTP seed
- * with the new secret (each field replaced only if unchanged meanwhile),
+ * one listed under previous_secret_files, re-seal every stored TOTP seed,
+ * the ACME account key and the key of every acme:cert:<host> and
+ * acme:alpn01:<host> with the new secret (each field replaced by a
+ * compare-and-set script, only if unchanged meanwhile),
  * so that the old secret can then be removed (config values sealed by the
  * old secret are printed re-sealed, to paste).  Exit 0 when every sealed
  * value opens with the current secret afterwards, 1 otherwise.

@@ -15,6 +15,8 @@
 #define ACME_LETSENCRYPT \
 	"https://acme-v02.api.letsencrypt.org/directory"
 #define ACME_EAB_KEY_MAX	256	/* bytes of an EAB MAC key */
+/* acme.max_domains_per_org: its default, also without an acme: section. */
+#define ACME_MAX_DOMAINS_PER_ORG	20
 
 enum acme_challenge {
 	ACME_HTTP01 = 0,	/* "http-01": a file on the plain listener */
@@ -39,6 +41,7 @@ struct config_acme {
 	uint64_t	 retry_min;	/* ms: first wait after a failure */
 	uint64_t	 retry_max;	/* ms: longest wait */
 	uint64_t	 timeout;	/* ms: each request to the CA */
+	uint64_t	 max_domains_per_org;	/* custom domains of an org */
 	char		**hosts;	/* derived: the hosts ordered */
 	size_t		 nhosts;
 };

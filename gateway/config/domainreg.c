@@ -142,3 +142,24 @@ domainreg_get(struct domainreg *dr, const char *host,
 	pthread_rwlock_unlock(&dr->lock);
 	return rc;
 }
+
+struct domainreg_entry *
+domainreg_list(struct domainreg *dr, size_t *n)
+{
+	struct domainreg_entry	*out = NULL;
+	size_t			 i;
+
+	*n = 0;
+	if (dr == NULL)
+		return NULL;
+	pthread_rwlock_rdlock(&dr->lock);
+	if (dr->map.n > 0 &&
+	    (out = calloc(dr->map.n, sizeof(*out))) != NULL) {
+		for (i = 0; i < dr->map.n; i++)
+			out[i] = *(const struct domainreg_entry *)
+			    dr->map.v[i].val;
+		*n = dr->map.n;
+	}
+	pthread_rwlock_unlock(&dr->lock);
+	return out;
+}

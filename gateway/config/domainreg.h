@@ -42,5 +42,11 @@ int		 domainreg_replace(struct domainreg *dr,
  */
 int		 domainreg_get(struct domainreg *dr, const char *host,
 		    struct domainreg_entry *out);
+/*
+ * A copy of every entry, sorted by host: an array the caller frees, its
+ * length in *<n>; NULL with *<n> 0 when empty, NULL-registry or out of
+ * memory.
+ */
+struct domainreg_entry *domainreg_list(struct domainreg *dr, size_t *n);
 
 #endif

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "adminstatus.h"
+#include "certgauge.h"
 #include "client.h"
 #include "config.h"
 #include "conn.h"
@@ -222,7 +223,8 @@ admin_metrics(struct server *srv, struct evbuffer *b)
 	memset(&snap, 0, sizeof(snap));
 	for (i = 0; i < srv->nworkers; i++)
 		metrics_add(&snap, &srv->workers[i].metrics);
-	(void)metrics_render(b, &snap, &srv->metrics);
+	if (metrics_render(b, &snap, &srv->metrics) == 0)
+		(void)certgauge_render(b, srv);
 }
 
 static void

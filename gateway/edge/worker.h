@@ -19,6 +19,7 @@
 #include "metrics.h"
 
 struct acme;
+struct acmestat;
 struct audit_outbox;
 struct certstore;
 struct domainreg;
@@ -52,6 +53,7 @@ struct server {
 	struct connlimit	*connlimit;	/* max_connections_per_ip */
 	struct certstore	*certs;		/* run-time certificates */
 	struct domainreg	*domains;	/* custom domains (cfg->domains) */
+	struct acmestat		*acmestat;	/* ACME outcomes (acmestat.h) */
 	atomic_int		 draining;	/* SIGTERM seen */
 	atomic_int		 reload_failed;	/* the last reload was refused */
 	/* The last reload's outcome, for the admin listener's /status;

@@ -48,6 +48,8 @@ static const struct yconf_key config_acme_keys[] = {
 	    ACME(retry_max), 1 * MS_SEC, 7 * MS_DAY },
 	{ "timeout", YAML_SCALAR_NODE, 0, yconf_on_duration, ACME(timeout),
 	    1 * MS_SEC, 120 * MS_SEC },
+	{ "max_domains_per_org", YAML_SCALAR_NODE, 0, yconf_on_u64,
+	    ACME(max_domains_per_org), 1, 100000 },
 };
 
 static const struct yconf_key config_eab_keys[] = {
@@ -78,6 +80,7 @@ config_acme_new(void)
 	a->retry_min = 60 * MS_SEC;
 	a->retry_max = MS_DAY;
 	a->timeout = 30 * MS_SEC;
+	a->max_domains_per_org = ACME_MAX_DOMAINS_PER_ORG;
 	return a;
 }
 

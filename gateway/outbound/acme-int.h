@@ -78,6 +78,7 @@ struct acme {
 	int64_t		 retry_at;	/* after its last failure */
 	char		 serial[128];	/* of its certificate */
 	char		 certid[ACME_ARI_CERTID_MAX];	/* ARI; "": none */
+	int		 renewal;	/* the host had a certificate */
 	int64_t		 next_run;	/* Unix s: the earliest due time */
 	char		*order_url;
 	struct acme_order order;

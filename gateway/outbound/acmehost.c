@@ -17,10 +17,12 @@
 #include "acme.h"
 #include "acme-int.h"
 #include "acmecsr.h"
+#include "acmestat.h"
 #include "config.h"
 #include "encode.h"
 #include "log.h"
 #include "tlsacme.h"
+#include "worker.h"
 
 /* Field <name> of HGETALL <r>, or NULL. */
 const char *
@@ -196,6 +198,7 @@ acme_on_state(struct acme *a, const redisReply *r, const char *err)
 	a->renew_at = chain != NULL ? acme_int(r, "renew_at") : 0;
 	a->retry_at = acme_int(r, "retry_at");
 	a->failures = acme_int(r, "failures");
+	a->renewal = chain != NULL;
 	a->certid[0] = '\0';
 	(void)snprintf(a->serial, sizeof(a->serial), "%s", serial != NULL ?
 	    serial : "");
@@ -370,10 +373,13 @@ acme_fail(struct acme *a, const char *detail)
 	const char	*argv[9] = { lock, cert, dom, a->lock, detail, now, at,
 			    n, acme_is_domain(a) ? "1" : "0" };
 	int64_t		 t = (int64_t)time(NULL), wait;
+	enum acmestat_reason why = acmestat_reason(detail);
 
 	wait = acme_backoff(a->cfg->acme, a->failures + 1);
 	log_event(LOG_LEVEL_ERROR, "acme", "reason", "acme_order_failed",
-	    "host", acme_host(a), "detail", detail, NULL);
+	    "host", acme_host(a), "problem", acmestat_reason_name(why),
+	    "detail", detail, NULL);
+	acmestat_failed(a->w->srv->acmestat, acme_host(a), why);
 	(void)snprintf(now, sizeof(now), "%" PRId64, t);
 	(void)snprintf(at, sizeof(at), "%" PRId64, t + wait);
 	(void)snprintf(n, sizeof(n), "%" PRId64, a->failures + 1);
@@ -418,15 +424,20 @@ acme_on_stored(struct acme *a, const redisReply *r, const char *err)
 		log_event(LOG_LEVEL_WARN, "acme", "reason", "acme_unavailable",
 		    "host", acme_host(a), "detail", err != NULL ? err :
 		    "bad reply", NULL);
-	else if (r->integer == 0)
+	else if (r->integer == 0) {
 		log_event(LOG_LEVEL_WARN, "acme", "reason", "acme_lock_lost",
 		    "host", acme_host(a), NULL);
-	else if (r->integer == 2)
+		acmestat_failed(a->w->srv->acmestat, acme_host(a),
+		    ACMESTAT_LOCK);
+	} else if (r->integer == 2)
 		log_event(LOG_LEVEL_INFO, "acme", "reason",
 		    "acme_domain_removed", "host", acme_host(a), NULL);
-	else
+	else {
 		log_event(LOG_LEVEL_INFO, "acme_issued", "host", acme_host(a),
 		    NULL);
+		acmestat_issued(a->w->srv->acmestat, acme_host(a),
+		    a->renewal);
+	}
 	acme_next_host(a);
 }
 

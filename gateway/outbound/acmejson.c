@@ -273,19 +273,53 @@ acme_printable(char *out, size_t size, const char *s)
 	out[size > 0 ? i : 0] = '\0';
 }
 
+/* The type of problem <p> without the ACME URN, or NULL. */
+static const char *
+acme_problem_type(json_t *p)
+{
+	const char	*type = json_string_value(json_object_get(p, "type"));
+
+	if (type != NULL && strncmp(type, ACME_ERR_URN,
+	    strlen(ACME_ERR_URN)) == 0)
+		type += strlen(ACME_ERR_URN);
+	return type;
+}
+
+/* "identifier=type, ..." of the first subproblems of <subs> into <out>
+ * (<size> bytes): whole entries only. */
+static void
+acme_subproblems(json_t *subs, char *out, size_t size)
+{
+	char	id[128], type[64];
+	size_t	i, o = 0;
+	int	n;
+
+	out[0] = '\0';
+	for (i = 0; i < json_array_size(subs) && i < ACME_SUBPROBLEMS; i++) {
+		json_t *sp = json_array_get(subs, i);
+
+		acme_printable(id, sizeof(id), json_string_value(json_object_get(
+		    json_object_get(sp, "identifier"), "value")));
+		acme_printable(type, sizeof(type), acme_problem_type(sp));
+		n = snprintf(out + o, size - o, "%s%s=%s", o > 0 ? ", " : "",
+		    id, type);
+		if (n < 0 || (size_t)n >= size - o) {
+			out[o] = '\0';
+			break;
+		}
+		o += (size_t)n;
+	}
+}
+
 /* The problem document <root> into <out>. */
 static void
 acme_problem(json_t *root, struct acme_problem *out)
 {
-	const char	*type;
-
-	type = json_string_value(json_object_get(root, "type"));
-	if (type != NULL && strncmp(type, ACME_ERR_URN,
-	    strlen(ACME_ERR_URN)) == 0)
-		type += strlen(ACME_ERR_URN);
-	acme_printable(out->type, sizeof(out->type), type);
+	acme_printable(out->type, sizeof(out->type), acme_problem_type(root));
 	acme_printable(out->detail, sizeof(out->detail),
 	    json_string_value(json_object_get(root, "detail")));
+	acme_subproblems(json_object_get(root, "subproblems"),
+	    out->subproblems, sizeof(out->subproblems));
 	if (json_is_integer(json_object_get(root, "status")))
 		out->status = (long)json_integer_value(json_object_get(root,
 		    "status"));
@@ -299,7 +333,9 @@ acme_chal_error(json_t *e, char *out, size_t size)
 
 	memset(&p, 0, sizeof(p));
 	acme_problem(e, &p);
-	(void)snprintf(out, size, "%s: %s", p.type, p.detail);
+	(void)snprintf(out, size, "%s: %s%s%s%s", p.type, p.detail,
+	    p.subproblems[0] != '\0' ? " [" : "", p.subproblems,
+	    p.subproblems[0] != '\0' ? "]" : "");
 }
 
 void

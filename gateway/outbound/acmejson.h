@@ -14,6 +14,7 @@
 
 #define ACME_BODY_MAX	(64 * 1024)	/* bytes of a JSON answer */
 #define ACME_AUTHZ_MAX	16		/* authorizations of an order */
+#define ACME_SUBPROBLEMS	8		/* of a problem, reported */
 #define ACME_CHAL_MAX	8		/* challenges of an authorization */
 #define ACME_TOKEN_MAX	128		/* characters of a challenge token */
 
@@ -55,13 +56,17 @@ struct acme_authz {
 	int		 wildcard;
 	struct acme_chal chal[ACME_CHAL_MAX];
 	size_t		 nchal;
-	char		 error[400];	/* "type: detail" of the first
+	char		 error[700];	/* "type: detail" of the first
 					 * challenge's error, or "" */
 };
 
 struct acme_problem {
 	char		 type[128];	/* urn:ietf:params:acme:error: cut */
 	char		 detail[256];	/* printable ASCII only */
+	char		 subproblems[256];	/* "identifier=type, ..." of
+					 * the first ACME_SUBPROBLEMS (RFC
+					 * 8555 6.7.1), printable, whole
+					 * entries only; "" without */
 	long		 status;
 };
 

@@ -47,13 +47,16 @@ acme_order_clear(struct acme *a)
 static void
 acme_order_failed(struct acme *a, const char *step, const struct acme_resp *r)
 {
-	char	why[600];
+	char	why[900];
 
 	if (r->status == 0)
 		(void)snprintf(why, sizeof(why), "%s: %s", step, r->prob.type);
 	else if (r->prob.type[0] != '\0' || r->prob.detail[0] != '\0')
-		(void)snprintf(why, sizeof(why), "%s: %s: %s (HTTP %ld)", step,
-		    r->prob.type, r->prob.detail, r->status);
+		(void)snprintf(why, sizeof(why), "%s: %s: %s%s%s%s (HTTP %ld)",
+		    step, r->prob.type, r->prob.detail,
+		    r->prob.subproblems[0] != '\0' ? " [" : "",
+		    r->prob.subproblems,
+		    r->prob.subproblems[0] != '\0' ? "]" : "", r->status);
 	else
 		(void)snprintf(why, sizeof(why), "%s: HTTP %ld", step,
 		    r->status);
@@ -245,7 +248,7 @@ acme_authz_done(struct acme *a)
 static void
 acme_on_authz_state(struct acme *a, const struct acme_resp *r)
 {
-	char	msg[600];
+	char	msg[800];
 
 	if (acme_authz_take(a, r) == -1)
 		return;

@@ -176,3 +176,29 @@ encode_base_decode(const char *s, const char *alphabet, unsigned int width,
 		return -1;
 	return (long)o;
 }
+
+int
+encode_glob_prefix(const char *literal, char *out, size_t size)
+{
+	size_t	o = 0;
+
+	for (; *literal != '\0'; literal++) {
+		if (strchr("*?[]\\", *literal) != NULL) {
+			if (o + 1 >= size)
+				goto full;
+			out[o++] = '\\';
+		}
+		if (o + 1 >= size)
+			goto full;
+		out[o++] = *literal;
+	}
+	if (o + 2 > size)
+		goto full;
+	out[o++] = '*';
+	out[o] = '\0';
+	return 0;
+full:
+	if (size > 0)
+		out[0] = '\0';
+	return -1;
+}

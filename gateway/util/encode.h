@@ -68,5 +68,13 @@ int	encode_pct_byte(const char *s, size_t left);
  */
 int	encode_pct_decode(const char *in, size_t len, int plus, char *out,
 	    size_t *outlen);
+/*
+ * The Redis glob pattern (SCAN MATCH, KEYS) that matches exactly the
+ * strings starting with <literal> (a key prefix, which may hold a host
+ * name, an org slug or the configured redis.prefix): each of '*', '?',
+ * '[', ']' and backslash escaped with a backslash, then '*'.  Into <out>
+ * (<size> bytes); 0, or -1 if it does not fit (<out> is then "").
+ */
+int	encode_glob_prefix(const char *literal, char *out, size_t size);
 
 #endif

@@ -98,6 +98,7 @@ fuzz_problem(const char *s, size_t len)
 	acme_parse_problem(s, len, &p);
 	fuzz_printable(p.type, sizeof(p.type));
 	fuzz_printable(p.detail, sizeof(p.detail));
+	fuzz_printable(p.subproblems, sizeof(p.subproblems));
 	/* the first bytes as a nonce, as the CA might quote it */
 	memcpy(nonce, s, len < 7 ? len : 7);
 	nonce[len < 7 ? len : 7] = '\0';

@@ -208,6 +208,55 @@ test_problem(void **state)
 	acme_parse_problem(s, strlen(s), &p);
 	assert_string_equal(p.type, "about:blank");
 	assert_string_equal(p.detail, "?bell");
+	assert_string_equal(p.subproblems, "");
+}
+
+/* RFC 8555 6.7.1: each subproblem's identifier and type, printable,
+ * at most ACME_SUBPROBLEMS of them and whole entries only. */
+static void
+test_subproblems(void **state)
+{
+	struct acme_problem	p;
+	char			s[4096], *o = s;
+	int			i;
+
+	(void)state;
+	(void)strcpy(s, "{\"type\":\"urn:ietf:params:acme:error:malformed\","
+	    "\"detail\":\"Some of the identifiers requested were rejected\","
+	    "\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:"
+	    "malformed\",\"detail\":\"Invalid underscore\",\"identifier\":"
+	    "{\"type\":\"dns\",\"value\":\"_example.org\"}},{\"type\":"
+	    "\"urn:ietf:params:acme:error:rejectedIdentifier\",\"identifier\":"
+	    "{\"type\":\"dns\",\"value\":\"x\\u001b[31m.test\"}},"
+	    "{\"identifier\":7},3]}");
+	acme_parse_problem(s, strlen(s), &p);
+	assert_string_equal(p.type, "malformed");
+	assert_string_equal(p.subproblems, "_example.org=malformed, "
+	    "x?[31m.test=rejectedIdentifier, =, =");
+	o += sprintf(o, "{\"type\":\"x\",\"subproblems\":[");
+	for (i = 0; i < 20; i++)
+		o += sprintf(o, "%s{\"type\":\"urn:ietf:params:acme:error:caa\","
+		    "\"identifier\":{\"value\":\"h%02d.%s\"}}", i ? "," : "", i,
+		    i == 3 || i == 5 ? "long-name-long-name-long-name-long-name-long-name-"
+		    "long-name-long-name-long-name-long-name-long-name.test" :
+		    "t");
+	(void)strcpy(o, "]}");
+	acme_parse_problem(s, strlen(s), &p);
+	assert_true(strlen(p.subproblems) < sizeof(p.subproblems));
+	assert_non_null(strstr(p.subproblems, "h00.t=caa, h01.t=caa"));
+	/* the second long one does not fit: cut after a whole entry */
+	assert_non_null(strstr(p.subproblems, "h04.t=caa"));
+	assert_null(strstr(p.subproblems, "h05"));
+	assert_int_equal(p.subproblems[strlen(p.subproblems) - 1], 'a');
+	/* 8 at most */
+	o = s + sprintf(s, "{\"subproblems\":[");
+	for (i = 0; i < 20; i++)
+		o += sprintf(o, "%s{\"type\":\"dns\",\"identifier\":"
+		    "{\"value\":\"%02d\"}}", i ? "," : "", i);
+	(void)strcpy(o, "]}");
+	acme_parse_problem(s, strlen(s), &p);
+	assert_string_equal(p.subproblems,
+	    "00=dns, 01=dns, 02=dns, 03=dns, 04=dns, 05=dns, 06=dns, 07=dns");
 }
 
 int
@@ -218,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_authz),
 		cmocka_unit_test(test_problem),
+		cmocka_unit_test(test_subproblems),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

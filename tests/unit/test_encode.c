@@ -58,6 +58,31 @@ test_hex(void **state)
 	assert_string_equal(out, "009fa0ff");
 }
 
+/* Every glob character of a prefix is literal; only the final '*' is not. */
+static void
+test_glob(void **state)
+{
+	char	out[32];
+
+	(void)state;
+	assert_int_equal(encode_glob_prefix("p:acme:cert:", out, sizeof(out)),
+	    0);
+	assert_string_equal(out, "p:acme:cert:*");
+	assert_int_equal(encode_glob_prefix("a*b?c[d]e\\f", out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "a\\*b\\?c\\[d\\]e\\\\f*");
+	assert_int_equal(encode_glob_prefix("", out, sizeof(out)), 0);
+	assert_string_equal(out, "*");
+	/* "ab" needs 4 bytes, "a*" 5 (escape, star, star, NUL) */
+	assert_int_equal(encode_glob_prefix("ab", out, 4), 0);
+	assert_int_equal(encode_glob_prefix("abc", out, 4), -1);
+	assert_string_equal(out, "");
+	assert_int_equal(encode_glob_prefix("a*", out, 4), -1);
+	assert_int_equal(encode_glob_prefix("a*", out, 5), 0);
+	assert_string_equal(out, "a\\**");
+	assert_int_equal(encode_glob_prefix("x", out, 0), -1);
+}
+
 int
 main(void)
 {
@@ -65,6 +90,7 @@ main(void)
 		cmocka_unit_test(test_rfc4648),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_glob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

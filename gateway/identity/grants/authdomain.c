@@ -136,7 +136,7 @@ authdomain_granted(struct exchange *ex, const struct grant *key,
 	(void)snprintf(ad->actor, sizeof(ad->actor), "pk_%s", key->id);
 	auth_step_start(&ad->step, ex, ex->w->store, authdomain_free);
 	rc = ad->add ? domain_add(ex->w->store, ad->host, ex->app->name,
-	    ad->org, DOMAIN_MAX_PER_ORG, authdomain_on_done, ad) :
+	    ad->org, domain_max_per_org(ex->cfg), authdomain_on_done, ad) :
 	    domain_remove(ex->w->store, ad->host, ad->org, authdomain_on_done,
 	    ad);
 	if (rc == -1) {

@@ -81,6 +81,13 @@ domain_check(const struct config *cfg, const char *host, char *out)
 	return NULL;
 }
 
+unsigned int
+domain_max_per_org(const struct config *cfg)
+{
+	return cfg->acme != NULL ? (unsigned int)cfg->acme->max_domains_per_org :
+	    ACME_MAX_DOMAINS_PER_ORG;
+}
+
 /* The arguments of the scripts, made once for both kinds of store. */
 struct domain_args {
 	char		 k[4][STORE_KEYLEN];

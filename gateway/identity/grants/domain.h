@@ -27,9 +27,6 @@
 /* The pub/sub channel of certificate and domain changes (certsync.h). */
 #define DOMAIN_LAYOUT_EVENTS	STORE_LAYOUT("acme:events")
 
-/* How many custom domains an org may register (acme.max_domains_per_org). */
-#define DOMAIN_MAX_PER_ORG	20
-
 struct config;
 struct domainreg_entry;
 
@@ -52,6 +49,9 @@ enum domain_result {
  */
 const char	*domain_check(const struct config *cfg, const char *host,
 		    char *out);
+/* How many custom domains an org may register under <cfg>
+ * (acme.max_domains_per_org, ACME_MAX_DOMAINS_PER_ORG without acme:). */
+unsigned int	 domain_max_per_org(const struct config *cfg);
 
 /* The result callback of an asynchronous change. */
 typedef void	(*domain_cb)(void *arg, enum domain_result r);
