@@ -36,6 +36,7 @@ struct client {
 	int			 dead;		/* client_close() ran */
 	enum client_state	 state;
 	int			 plain_redirect; /* plain listener redirecting */
+	int			 forward_auth;	/* on a forward_auth listener */
 	char			 peer[INET6_ADDRSTRLEN];
 	struct sockaddr_storage	 peer_sa;	/* for trusted, per snapshot */
 	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
