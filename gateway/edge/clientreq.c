@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -498,17 +499,21 @@ client_cleartext(struct client *clt)
 	return 1;
 }
 
-/* Header line "<name>: <v>" onto <b> when <v> says something. */
+/*
+ * Header line "<name>: <v>" onto <b>, empty when <v> is NULL: every name
+ * is in every answer, so that a front proxy copying them overwrites a
+ * client's copy (Caddy 2.6's copy_headers sends its unresolved placeholder
+ * for a name the answer lacks).
+ */
 static void
 client_fwd_header(struct evbuffer *b, const char *name, const char *v)
 {
-	if (v != NULL && *v != '\0')
-		(void)evbuffer_add_printf(b, "%s: %s\r\n", name, v);
+	(void)evbuffer_add_printf(b, "%s: %s\r\n", name, v != NULL ? v : "");
 }
 
 /*
  * A forward-auth decision allows the request: 200 with the identity
- * headers proxy mode would send upstream (none when anonymous), for the
+ * headers proxy mode would send upstream (empty when anonymous), for the
  * front proxy to copy into the request it forwards.
  */
 static void
@@ -661,7 +666,9 @@ client_fwd_decide(struct client *clt)
 /*
  * A forward-auth listener: 1 if the request was answered here (the
  * decision endpoint, or 404 for an app path), 0 for the gateway's pages,
- * served as on a proxy listener for the app of the forwarded host.
+ * served as on a proxy listener for the app of the Host header, which the
+ * front proxy must pass on: an X-Forwarded-Host from a trusted proxy
+ * that names another host is refused (the CSRF check reads Host too).
  */
 static int
 client_fwd_route(struct client *clt)
@@ -677,15 +684,11 @@ client_fwd_route(struct client *clt)
 		client_local(clt, &(struct pages_resp){ .status = 404 }, NULL);
 		return 1;
 	}
-	if (clt->ex.trusted && fwdreq_host(req, &host) == -1) {
+	if (clt->ex.trusted && (fwdreq_host(req, &host) == -1 ||
+	    (host != NULL && (request_header(req, "host") == NULL ||
+	    strcasecmp(host, request_header(req, "host")) != 0)))) {
 		client_local(clt, &(struct pages_resp){ .status = 400 },
 		    "forward_conflict");
-		return 1;
-	}
-	if (host != NULL && request_retarget(req, req->method_name, host,
-	    req->target) == -1) {
-		client_local(clt, &(struct pages_resp){ .status =
-		    req->status }, req->reason);
 		return 1;
 	}
 	return 0;
