@@ -2,94 +2,44 @@
 auth_request module) and Caddy, each started with its own configuration
 in a temporary directory on a free loopback port, TLS with the test
 certificate, in front of the demo upstream, asking a Postern listener in
-`mode: forward_auth` for every decision.  The configurations are the ones
-docs/forward-auth.md shows, with the ports and paths filled in.
+`mode: forward_auth` for every decision.  The configurations are the
+blocks of docs/forward-auth.md, read from it, with the addresses, ports
+and certificate paths filled in: the documented ones are the tested ones.
 """
 import os
+import re
 import shutil
 import subprocess
 
-from gwproc import free_port, stop, wait_port
+from gwproc import ROOT, free_port, stop, wait_port
 
 IDENTITY = ("User", "Email", "Auth", "Org", "Role", "Assertion")
 
-NGINX_AUTH = """\
-    # the decision: a sub-request without the body
-    location = /.postern/auth {
-        internal;
-        proxy_pass http://%(postern)s;
-        proxy_pass_request_body off;
-        proxy_set_header Content-Length "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Original-URI $request_uri;
-        proxy_set_header X-Original-Method $request_method;
-        proxy_set_header X-Forwarded-Uri "";
-        proxy_set_header X-Forwarded-Method "";
-        proxy_set_header X-Forwarded-Host $http_host;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Forwarded-For $remote_addr;
-    }
+DOC = os.path.join(ROOT, "docs", "forward-auth.md")
 
-    # the gateway's pages: sign-in, 2FA, sign-out, account, share links
-    location /.postern/ {
-        proxy_pass http://%(postern)s;
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-Host $http_host;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Forwarded-For $remote_addr;
-    }
 
-    # not signed in, a share link, step-up: follow the gateway's answer
-    location @postern_401 {
-        if ($postern_location) {
-            add_header Set-Cookie $postern_cookie always;
-            return 302 $postern_location;
-        }
-        default_type application/json;
-        add_header WWW-Authenticate $postern_www always;
-        return 401 '{"error":"unauthenticated"}\\n';
-    }
+def doc_block(lang):
+    """The one ```<lang> block of docs/forward-auth.md."""
+    text = open(DOC, encoding="utf-8").read()
+    blocks = re.findall(r"^```%s\n(.*?)^```$" % lang, text, re.M | re.S)
+    assert len(blocks) == 1, (lang, len(blocks))
+    return blocks[0]
 
-    # nginx turns any other answer of the sub-request into 500
-    location @postern_500 {
-        if ($postern_status = 429) {
-            add_header Retry-After $postern_retry always;
-            return 429;
-        }
-        if ($postern_status = 503) {
-            add_header Retry-After $postern_retry always;
-            return 503;
-        }
-        return 500;
-    }
-"""
 
-NGINX_APP = """\
-    location / {
-        auth_request /.postern/auth;
-        auth_request_set $postern_status $upstream_status;
-        auth_request_set $postern_location $upstream_http_x_postern_location;
-        auth_request_set $postern_cookie $upstream_http_set_cookie;
-        auth_request_set $postern_www $upstream_http_www_authenticate;
-        auth_request_set $postern_retry $upstream_http_retry_after;
-%(set)s        error_page 401 = @postern_401;
-        error_page 500 = @postern_500;
-%(copy)s        proxy_set_header X-Postern-Location "";
-        proxy_pass http://%(upstream)s;
-    }
-"""
+def fill(text, repl):
+    for old, new in repl:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
 
 
 def nginx_conf(d, port, cert, postern, upstream):
-    sets = "".join(
-        "        auth_request_set $postern_%s "
-        "$upstream_http_x_postern_%s;\n" % (h.lower(), h.lower())
-        for h in IDENTITY)
-    copy = "".join(
-        "        proxy_set_header X-Postern-%s $postern_%s;\n"
-        % (h, h.lower()) for h in IDENTITY)
-    fill = {"postern": "127.0.0.1:%d" % postern,
-            "upstream": "%s:%d" % upstream, "set": sets, "copy": copy}
+    server = fill(doc_block("nginx"), [
+        ("listen 443 ssl;", "listen 127.0.0.1:%d ssl;" % port),
+        ("/etc/ssl/app.example.com.pem", cert[0]),
+        ("/etc/ssl/app.example.com.key", cert[1]),
+        ("127.0.0.1:9180", "127.0.0.1:%d" % postern),
+        ("127.0.0.1:8080", "%s:%d" % upstream)])
     return """\
 worker_processes 1;
 error_log %(d)s/error.log info;
@@ -102,42 +52,20 @@ http {
     fastcgi_temp_path %(d)s/fastcgi;
     uwsgi_temp_path %(d)s/uwsgi;
     scgi_temp_path %(d)s/scgi;
-    server {
-        listen 127.0.0.1:%(port)d ssl;
-        ssl_certificate %(cert)s;
-        ssl_certificate_key %(key)s;
-%(auth)s%(app)s    }
-}
-""" % {"d": d, "port": port, "cert": cert[0], "key": cert[1],
-       "auth": NGINX_AUTH % fill, "app": NGINX_APP % fill}
+%(server)s}
+""" % {"d": d, "server": server}
 
 
 def caddyfile(port, cert, postern, upstream, strip=True):
-    heads = " ".join("X-Postern-%s" % h for h in IDENTITY)
-    return """\
-{
-    admin off
-    auto_https off
-}
-
-https://127.0.0.1:%(port)d, https://localhost:%(port)d {
-    tls %(cert)s %(key)s
-    handle /.postern/* {
-        reverse_proxy 127.0.0.1:%(postern)d
-    }
-    handle {
-        route {
-%(strip)s            forward_auth 127.0.0.1:%(postern)d {
-                uri /.postern/auth
-                copy_headers %(heads)s
-            }
-            reverse_proxy %(up)s
-        }
-    }
-}
-""" % {"port": port, "cert": cert[0], "key": cert[1], "postern": postern,
-       "up": "%s:%d" % upstream, "heads": heads,
-       "strip": "            request_header -X-Postern-*\n" if strip else ""}
+    site = fill(doc_block("caddy"), [
+        ("app.example.com {", "https://127.0.0.1:%d, https://localhost:%d {"
+         "\n    tls %s %s" % (port, port, cert[0], cert[1])),
+        ("127.0.0.1:9180", "127.0.0.1:%d" % postern),
+        ("127.0.0.1:8080", "%s:%d" % upstream)])
+    if not strip:
+        site = fill(site, [("            request_header -X-Postern-*\n",
+                            "")])
+    return "{\n    admin off\n    auto_https off\n}\n\n" + site
 
 
 class FrontProxy:
