@@ -44,6 +44,8 @@ ROUTES = """\
     - path: /api/ping
       auth: [apikey]
       scopes: [ping]
+    - path: /secure/mfa
+      mfa: true
     - path: /app/**
       authenticated: true
 """
@@ -229,6 +231,8 @@ CASES = [
     ("viewer", "GET", "/orgs/{org}/admin/%00", False),
     ("viewer", "GET", "/../orgs/{org}/admin/x", False),
     ("viewer", "GET", "/app/x", False),
+    ("viewer", "GET", "/secure/mfa", False),
+    ("viewer", "GET", "/secure/mfa?next=1", True),
     ("admin", "GET", "/orgs/{org}/admin/x", False),
     ("admin", "DELETE", "/orgs/other-org/admin/x", False),
     ("key", "GET", "/api/ping", False),
@@ -251,6 +255,7 @@ def test_one_table_decided_alike_in_proxy_and_forward_auth_mode(fa):
     st = fa
     sessions = {"viewer": sign_in(st.gw.url, st.viewer),
                 "admin": sign_in(st.gw.url, st.admin)}
+    seen = set()
     for who, method, uri, browser in CASES:
         uri = uri.replace("{org}", st.org)
         h = who_headers(st, sessions, who, browser)
@@ -260,6 +265,10 @@ def test_one_table_decided_alike_in_proxy_and_forward_auth_mode(fa):
         case = (who, method, uri, browser, p.status, f.status, n.status)
         assert f.status == p.status, case
         if 300 <= p.status < 400:
+            # the same page (sign-in, 2FA...); rd differs: the whole URL
+            assert f.getheader("Location").split("?")[0] == \
+                p.getheader("Location").split("?")[0], case
+            seen.add(p.getheader("Location").split("?")[0])
             assert n.status == 401, case
             assert f.getheader("X-Postern-Location") == \
                 f.getheader("Location"), case
@@ -282,6 +291,7 @@ def test_one_table_decided_alike_in_proxy_and_forward_auth_mode(fa):
             a = assertion_claims(st.gw, got["x-postern-assertion"])
             b = assertion_claims(st.gw, up["x-postern-assertion"])
             assert a["sub"] == b["sub"] and a.get("org") == b.get("org")
+    assert seen == {"/.postern/login", "/.postern/2fa"}, seen
 
 
 def test_browser_redirect_carries_the_whole_original_url(fa):
