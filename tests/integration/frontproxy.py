@@ -120,3 +120,33 @@ def start_caddy(d, cert, postern, upstream, strip=True):
                XDG_CONFIG_HOME=os.path.join(d, "config"))
     return FrontProxy("caddy", [exe, "run", "--config", conf, "--adapter",
                                 "caddyfile"], port, d, env=env)
+
+
+def main(argv):
+    """frontproxy.py nginx|caddy DIR CERT KEY PORT POSTERN-PORT
+    UPSTREAM-PORT: write the configuration into DIR and become the front
+    proxy on PORT (the browser tests start it this way)."""
+    name, d, cert, key = argv[1], argv[2], argv[3], argv[4]
+    port, postern, up = (int(a) for a in argv[5:8])
+    os.makedirs(d, exist_ok=True)
+    if name == "nginx":
+        conf = os.path.join(d, "nginx.conf")
+        text = nginx_conf(d, port, (cert, key), postern, ("127.0.0.1", up))
+        argv = [shutil.which("nginx") or "/usr/sbin/nginx", "-p", d, "-c",
+                conf, "-e", os.path.join(d, "error.log"), "-g",
+                "daemon off;"]
+    else:
+        conf = os.path.join(d, "Caddyfile")
+        text = caddyfile(port, (cert, key), postern, ("127.0.0.1", up))
+        os.environ.update(HOME=d, XDG_DATA_HOME=os.path.join(d, "data"),
+                          XDG_CONFIG_HOME=os.path.join(d, "config"))
+        argv = [shutil.which("caddy") or "/usr/bin/caddy", "run",
+                "--config", conf, "--adapter", "caddyfile"]
+    with open(conf, "w") as f:
+        f.write(text)
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    import sys
+    main(sys.argv)
