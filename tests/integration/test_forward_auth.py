@@ -431,6 +431,15 @@ def test_api_401_and_viewer_403_through_the_front_proxy(fa, name):
                                          "Bearer " + st.key})
     assert r.status == 200
     assert upstream_headers(r)["x-postern-auth"] == "apikey"
+    # the key itself stays with the gateway, in any case of the scheme
+    assert "authorization" not in upstream_headers(r)
+    r = through(p, "/api/ping", headers={"Authorization":
+                                         "bEaReR  " + st.key})
+    assert r.status == 200 and "authorization" not in upstream_headers(r)
+    assert st.key not in r.body.decode()
+    # another scheme is the app's: it passes
+    r = through(p, "/public/x", headers={"Authorization": "Basic eDp5"})
+    assert upstream_headers(r)["authorization"] == "Basic eDp5"
 
 
 @pytest.mark.parametrize("name", ["nginx", "caddy"])
