@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 
 import { COOKIE, PASSWORD, Stack, TEST, watchdog } from './harness.mjs';
 
-watchdog('fwdauth.test.mjs', 120_000);
+watchdog('fwdauth.test.mjs', 3 * TEST + 60_000);	// 1 test, bounded
 
 const stack = new Stack('fwdauth');
 let front;			// { port, url }: nginx
