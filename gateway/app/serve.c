@@ -125,6 +125,7 @@ static const struct worker_ops serve_worker_ops = {
 	.request = serve_request,
 	.builtin = serve_builtin,
 	.forward = serve_forward,
+	.identify = auth_upstream_headers,
 	.challenge = acmehttp_serve,
 	.detach = auth_detach,
 	.tunnel = auth_tunnel_watch,

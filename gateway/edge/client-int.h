@@ -19,6 +19,7 @@
 
 struct conn;
 struct event;
+struct pages_resp;
 struct proxy;
 
 /* Owned by its worker's client list; freed by the reaper only. */
@@ -36,6 +37,7 @@ struct client {
 	int			 dead;		/* client_close() ran */
 	enum client_state	 state;
 	int			 plain_redirect; /* plain listener redirecting */
+	int			 forward_auth;	/* on a forward_auth listener */
 	char			 peer[INET6_ADDRSTRLEN];
 	struct sockaddr_storage	 peer_sa;	/* for trusted, per snapshot */
 	struct connlimit_key	 climit;	/* counted per IP; see listener.c */
@@ -60,5 +62,23 @@ void	client_log(struct client *, const char *reason);
 void	client_decide(struct client *);
 /* Form body bytes came: move them in, call back once whole. */
 void	client_pump_form(struct client *);
+/* A local answer to a well-formed request (logged with <reason> if not
+ * NULL); the connection may stay. */
+void	client_local(struct client *, struct pages_resp *r,
+	    const char *reason);
+/* Whether <path> is the gateway's: /.postern or under /.postern/. */
+int	client_reserved(const char *path);
+/* A request for an app's path: its app by host, then ops->request. */
+void	client_app_request(struct client *);
+
+/* forward-auth mode (clientfwd.c) */
+/* A forward_auth listener's request: 1 if answered (or being decided)
+ * here, 0 for the gateway's pages, served as on a proxy listener. */
+int	client_fwd_route(struct client *);
+/* A decision allowed the request: 200 with the identity headers. */
+void	client_fwd_allow(struct client *);
+/* An answer to a decision request: a redirect's target also in
+ * X-Postern-Location, 401 for nginx; *<buf> to free (cleansed). */
+void	client_fwd_page(struct client *, struct pages_resp *r, char **buf);
 
 #endif

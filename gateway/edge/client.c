@@ -221,6 +221,12 @@ client_head_arm(struct client *clt)
 		(void)evtimer_add(clt->head_timer, timeutil_timeout(&tv, ms));
 }
 
+void
+client_forward_auth(struct client *clt)
+{
+	clt->forward_auth = 1;
+}
+
 struct client *
 client_new(struct worker *w, struct conn *conn, struct config *cfg,
     const struct sockaddr *sa, int tls, int plain_redirect,

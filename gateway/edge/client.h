@@ -61,6 +61,9 @@ struct client	*client_new(struct worker *w, struct conn *conn,
 		    int tls, int plain_redirect, uint16_t https_port,
 		    const struct connlimit_key *climit);
 
+/* The connection came on a `mode: forward_auth` listener. */
+void		 client_forward_auth(struct client *);
+
 /* Abort the connection now (reason for the debug log); idempotent. */
 void		 client_close(struct exchange *, const char *reason);
 

@@ -14,6 +14,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "client.h"
@@ -147,13 +148,17 @@ static void
 client_send_page(struct client *clt, struct pages_resp *r)
 {
 	struct request	*req = clt->ex.req;
+	char		*fbuf = NULL;
 	long		 n;
+
+	if (clt->ex.fwd)
+		client_fwd_page(clt, r, &fbuf);
 
 	r->request_id = clt->ex.request_id;
 	r->html = req != NULL && pages_wants_html(
 	    request_header(req, "accept"));
-	r->head_only = req != NULL && req->head_done &&
-	    req->method == HTTP_HEAD;
+	r->head_only = req != NULL && req->head_done && (clt->ex.fwd ?
+	    clt->ex.fwd_head : req->method == HTTP_HEAD);
 	r->headers = clt->ex.cfg->page_headers;
 	r->tls = clt->ex.tls;
 	r->keep_alive = clt->ex.keep_alive;
@@ -161,6 +166,10 @@ client_send_page(struct client *clt, struct pages_resp *r)
 	clt->ex.head_sent = 1;
 	if ((n = pages_send(conn_output(clt->conn), r)) > 0)
 		clt->ex.bytes = (uint64_t)n;
+	if (fbuf != NULL) {
+		OPENSSL_cleanse(fbuf, strlen(fbuf));
+		free(fbuf);
+	}
 }
 
 /* The current request is over: log it, then next request or close. */
@@ -232,7 +241,7 @@ client_check_outcome(struct exchange *ex, const char *where)
 }
 
 /* A local answer to a well-formed request; the connection may stay. */
-static void
+void
 client_local(struct client *clt, struct pages_resp *r, const char *reason)
 {
 	if (exchange_decided(&clt->ex, EXCHANGE_ANSWER) == -1) {
@@ -470,6 +479,10 @@ client_forward(struct client *clt)
 {
 	struct request	*req = clt->ex.req;
 
+	if (clt->ex.fwd) {
+		client_fwd_allow(clt);
+		return;
+	}
 	if (exchange_decided(&clt->ex, EXCHANGE_FORWARD) == -1) {
 		client_close_after_flush(&clt->ex);	/* logged */
 		return;
@@ -513,6 +526,30 @@ client_resume(struct exchange *ex, enum client_verdict v, int status)
 	}
 }
 
+int
+client_reserved(const char *path)
+{
+	return strncmp(path, "/.postern/", 10) == 0 ||
+	    strcmp(path, "/.postern") == 0;
+}
+
+/* A request for an app's path: its app by host, then identity decides. */
+void
+client_app_request(struct client *clt)
+{
+	struct request	*req = clt->ex.req;
+
+	clt->ex.app = config_app_for_host(clt->ex.cfg,
+	    req->host != NULL ? req->host : "");
+	if (clt->ex.app == NULL) {
+		client_local(clt, &(struct pages_resp){ .status = 421 },
+		    "unknown_host");
+		return;
+	}
+	clt->ex.w->srv->ops->request(&clt->ex);
+	client_check_outcome(&clt->ex, "request");
+}
+
 /*
  * The request head is in: route it.  A request for an app goes to the
  * handler the app layer installed (worker.h: identity decides it); a step
@@ -527,22 +564,15 @@ client_decide(struct client *clt)
 	client_set_state(clt, CLIENT_DECIDE);
 	clt->ex.secure = clt->ex.tls || (clt->ex.trusted &&
 	    plain_forwarded_https(req));
+	if (clt->forward_auth && client_fwd_route(clt))
+		return;
 	if (!clt->ex.secure && client_cleartext(clt))
 		return;
-	if (strncmp(req->path, "/.postern/", 10) == 0 ||
-	    strcmp(req->path, "/.postern") == 0) {
+	if (client_reserved(req->path)) {
 		client_builtin(clt);
 		return;
 	}
-	clt->ex.app = config_app_for_host(clt->ex.cfg,
-	    req->host != NULL ? req->host : "");
-	if (clt->ex.app == NULL) {
-		client_local(clt, &(struct pages_resp){ .status = 421 },
-		    "unknown_host");
-		return;
-	}
-	clt->ex.w->srv->ops->request(&clt->ex);
-	client_check_outcome(&clt->ex, "request");
+	client_app_request(clt);
 }
 
 struct evbuffer *

@@ -92,6 +92,8 @@ exchange_reset(struct exchange *ex)
 	request_free(ex->req);
 	ex->req = NULL;
 	ex->app = NULL;
+	ex->fwd = ex->fwd_nginx = ex->fwd_head = 0;
+	ex->fwd_host[0] = '\0';
 	exchange_forget_identity(ex);
 	ex->deny_user[0] = '\0';
 	ex->deny_file = NULL;

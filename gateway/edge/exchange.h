@@ -72,6 +72,13 @@ struct exchange {
 	struct request		*req;		/* owned; NULL between requests */
 	int			 secure;	/* came over TLS: here, or at a
 						 * trusted proxy (plain.h) */
+	int			 fwd;		/* a forward-auth decision: req is
+						 * the original request, and
+						 * the answer goes to the front
+						 * proxy (clientreq.c) */
+	int			 fwd_nginx;	/* its URI came as X-Original-URI */
+	int			 fwd_head;	/* the sub-request was a HEAD */
+	char			 fwd_host[264];	/* its authority, as forwarded */
 	const struct config_app	*app;		/* in the client's snapshot */
 	char			 request_id[33];
 	struct timespec		 start;

@@ -42,20 +42,20 @@ idheaders_value(enum config_idvalue v, const struct exchange_upstream *u,
 
 int
 idheaders_write(struct evbuffer *out, const struct config_app *app,
-    const struct exchange_upstream *u)
+    const struct exchange_upstream *u, int all)
 {
 	char		 buf[200];
 	const char	*v;
 	size_t		 i;
 	int		 rc = 0;
 
-	if (u->user == NULL)
-		return 0;
-	for (i = 0; i < app->nidheaders; i++)
-		if ((v = idheaders_value(app->idheaders[i].value, u, buf,
-		    sizeof(buf))) != NULL)
+	for (i = 0; i < app->nidheaders; i++) {
+		v = u->user == NULL ? NULL : idheaders_value(
+		    app->idheaders[i].value, u, buf, sizeof(buf));
+		if (v != NULL || all)
 			rc |= evbuffer_add_printf(out, "%s: %s\r\n",
-			    app->idheaders[i].name, v) < 0;
+			    app->idheaders[i].name, v != NULL ? v : "") < 0;
+	}
 	return rc ? -1 : 0;
 }
 

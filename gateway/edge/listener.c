@@ -39,6 +39,7 @@ struct listener {
 	struct server		*srv;
 	int			 tls;
 	int			 redirect;
+	int			 forward_auth;	/* mode: forward_auth */
 	uint16_t		 https_port;
 };
 
@@ -144,6 +145,8 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		conn_free(conn);
 		goto out;
 	}
+	if (l->forward_auth)
+		client_forward_auth(clt);
 	cfg = NULL;			/* the client holds that reference */
 out:
 	config_unref(cfg);
@@ -189,6 +192,7 @@ listener_new(struct worker *w, const struct config_listen *lc,
 	l->srv = w->srv;
 	l->tls = lc->tls;
 	l->redirect = lc->redirect;
+	l->forward_auth = lc->forward_auth;
 	l->https_port = https_port;
 	return listener_open(w->base, &lc->addr, listener_on_accept, l,
 	    LEV_OPT_REUSEABLE_PORT, err, errlen);

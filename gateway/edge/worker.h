@@ -150,6 +150,12 @@ struct worker_ops {
 	 */
 	struct proxy	*(*forward)(struct exchange *ex);
 	/*
+	 * A forward-auth decision allows the request: compute the identity
+	 * headers and assertion into ex->up as forward would.  0, or -1
+	 * when they cannot be made (never allowed unsigned).
+	 */
+	int		 (*identify)(struct exchange *ex);
+	/*
 	 * A request for PLAIN_ACME_PREFIX... in clear (plain.h): answer it
 	 * as builtin does, or NULL: the edge answers 404.
 	 */

@@ -473,6 +473,58 @@ request_on_headers_complete(http_parser *p)
 	return 0;
 }
 
+/* The method named <name> (as http-parser spells them), or -1. */
+static int
+request_method_named(const char *name)
+{
+#define REQUEST_XX(num, m, string)	\
+	if (strcmp(name, #string) == 0)	\
+		return num;
+	HTTP_METHOD_MAP(REQUEST_XX)
+#undef REQUEST_XX
+	return -1;
+}
+
+int
+request_retarget(struct request *req, const char *method, const char *host,
+    const char *target)
+{
+	enum path_error	 e;
+	const char	*path;
+	size_t		 plen;
+	char		*t, *h = NULL;
+	int		 m;
+
+	if ((m = request_method_named(method)) == -1)
+		return request_reject(req, 400, "forward_invalid");
+	if (m == HTTP_TRACE || m == HTTP_CONNECT)
+		return request_reject(req, 405, "method_not_allowed");
+	if (host != NULL &&
+	    (h = request_host_name(host, strlen(host))) == NULL)
+		return request_reject(req, 400, "host_invalid");
+	if ((t = strdup(target)) == NULL) {
+		free(h);
+		return request_reject(req, 500, "nomem");
+	}
+	req->method = (enum http_method)m;
+	req->method_name = http_method_str(req->method);
+	if (h != NULL) {
+		free(req->host);
+		req->host = h;
+	}
+	free(req->target);
+	free(req->path);
+	free(req->query);
+	req->target = t;
+	req->path = req->query = NULL;
+	if (request_split_target(req, &path, &plen) == -1)
+		return -1;
+	if ((req->path = path_normalize(path, plen, &e)) == NULL)
+		return request_reject(req, e == PATH_NOMEM ? 500 : 400,
+		    path_error_reason(e));
+	return 0;
+}
+
 static int
 request_on_body(http_parser *p, const char *at, size_t len)
 {

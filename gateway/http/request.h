@@ -108,6 +108,17 @@ enum request_result request_parse_head(struct request *, struct evbuffer *in);
 enum request_result request_parse_body(struct request *, struct evbuffer *in,
 		    struct evbuffer *out, size_t max);
 
+/*
+ * Make <req> the request a front proxy asks about (forward-auth mode):
+ * method <method> (a name such as "GET"), host <host> (a Host value; NULL:
+ * keep the request's) and request target <target> (origin-form or
+ * absolute-form), split and normalised exactly as a request line's, with
+ * the same refusals.  Headers and body stay.  Returns 0, or -1 with status
+ * and reason set (path, query and host may then be NULL: refuse it).
+ */
+int		 request_retarget(struct request *req, const char *method,
+		    const char *host, const char *target);
+
 /* Whether the request has a body to forward at all. */
 int		 request_has_body(const struct request *);
 

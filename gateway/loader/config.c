@@ -39,6 +39,7 @@ static void	config_on_listens(struct yconf *, yaml_node_t *, void *);
 static void	config_on_admin(struct yconf *, yaml_node_t *, void *);
 static void	config_on_proxies(struct yconf *, yaml_node_t *, void *);
 static void	config_on_listen_addr(struct yconf *, yaml_node_t *, void *);
+static void	config_on_listen_mode(struct yconf *, yaml_node_t *, void *);
 static void	config_on_hsts(struct yconf *, yaml_node_t *, void *);
 static void	config_on_redis_addr(struct yconf *, yaml_node_t *, void *);
 static void	config_on_password(struct yconf *, yaml_node_t *, void *);
@@ -91,6 +92,7 @@ static const struct yconf_key config_listen_keys[] = {
 	{ "tls", YAML_NO_NODE, 0, config_on_listen_tls, 0, 0, 0 },
 	{ "redirect", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    offsetof(struct config_listen, redirect), 0, 0 },
+	{ "mode", YAML_SCALAR_NODE, 0, config_on_listen_mode, 0, 0, 0 },
 };
 
 static const struct yconf_key config_limits_keys[] = {
@@ -313,8 +315,8 @@ config_on_listen(struct yconf *y, yaml_node_t *n, void *obj)
 	}
 	if (l.tls && !l.acme && cx->tls_listen == NULL)
 		cx->tls_listen = n;
-	if (l.tls)
-		l.redirect = 0;		/* only plain listeners redirect */
+	if (l.tls || l.forward_auth)
+		l.redirect = 0;		/* only plain proxy listeners redirect */
 	config_add_listen(y, n, &l);
 }
 
@@ -327,6 +329,22 @@ config_on_listens(struct yconf *y, yaml_node_t *n, void *obj)
 		return;
 	}
 	yconf_seq(y, n, config_on_listen, obj);
+}
+
+/* mode: proxy (the default) or forward_auth. */
+static void
+config_on_listen_mode(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config_listen	*l = obj;
+	const char		*v = (const char *)n->data.scalar.value;
+
+	if (strcmp(v, "proxy") == 0)
+		l->forward_auth = 0;
+	else if (strcmp(v, "forward_auth") == 0)
+		l->forward_auth = 1;
+	else
+		yconf_error(y, n, "%s: must be proxy or forward_auth, not "
+		    "\"%s\"", y->key, v);
 }
 
 static void

@@ -491,7 +491,7 @@ proxyhead_write_request(struct exchange *ex, int websocket,
 	for (i = 0; i < PROXYHEAD_NFWD; i++)
 		free(fw.v[i]);
 	rc |= proxyhead_write_identity(out, &ex->up);
-	rc |= idheaders_write(out, ex->app, &ex->up);
+	rc |= idheaders_write(out, ex->app, &ex->up, 0);
 	if (req->chunked)
 		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	else if (req->has_length)

@@ -23,6 +23,7 @@ const BIN = path.resolve(process.env.POSTERN_BIN ??
     path.join(ROOT, 'build', 'gateway', 'postern'));
 const UPSTREAM = path.join(ROOT, 'scripts', 'demo-upstream.py');
 const SMTP_SINK = path.join(HERE, 'smtp_sink.py');
+const FRONTPROXY = path.join(ROOT, 'tests', 'integration', 'frontproxy.py');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 export const PASSWORD = 'correct horse battery staple 9';
@@ -146,8 +147,11 @@ export class Stack {
 	}
 
 	// Start everything.  <app> is the policy's text after "upstream:",
-	// <extra> more postern.yaml lines; <smtp> adds the sink and mail:.
-	async start({ app = '  protect: true', extra = [], smtp = false } = {}) {
+	// <extra> more postern.yaml lines; <smtp> adds the sink and mail:;
+	// <forwardAuth>: the plain listener is a `mode: forward_auth` one
+	// (this.gw.plainPort), 127.0.0.1 a trusted proxy.
+	async start({ app = '  protect: true', extra = [], smtp = false,
+	    forwardAuth = false } = {}) {
 		assert.ok(fs.existsSync(BIN), `build postern first: ${BIN}`);
 		this.tmp = fs.mkdtempSync(path.join(os.tmpdir(),
 		    `postern-browser-${this.name}-`));
@@ -163,7 +167,7 @@ export class Stack {
 		    '--dir', path.join(this.tmp, 'redis'), '--save', '',
 		    '--appendonly', 'no', '--protected-mode', 'yes']);
 		// The demo upstream.
-		const upPort = await freePort();
+		const upPort = this.upPort = await freePort();
 		const up = this.spawn('demo upstream', '/usr/bin/python3',
 		    [UPSTREAM, '--port', String(upPort)]);
 		let smtpPort, sink;
@@ -176,8 +180,8 @@ export class Stack {
 		}
 
 		// A self-signed EC P-256 certificate for localhost, 127.0.0.1.
-		const crt = path.join(this.tmp, 'cert.pem');
-		const key = path.join(this.tmp, 'key.pem');
+		const crt = this.crt = path.join(this.tmp, 'cert.pem');
+		const key = this.key = path.join(this.tmp, 'key.pem');
 		this.run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
 		    'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
 		    '-subj', '/CN=localhost', '-addext',
@@ -207,6 +211,8 @@ export class Stack {
 			'      tls: true',
 			`    - address: "127.0.0.1:${http}"`,
 			'      tls: false',
+			...(forwardAuth ? ['      mode: forward_auth',
+			    '  trusted_proxies: ["127.0.0.1"]'] : []),
 			`  admin: "127.0.0.1:${admin}"`,
 			'tls:',
 			'  certificates:',
@@ -236,7 +242,7 @@ export class Stack {
 		    `${PASSWORD}\n${PASSWORD}\n`);
 
 		this.gw = { port: https, url: `https://localhost:${https}`,
-		    log: path.join(this.tmp, 'postern.log') };
+		    plainPort: http, log: path.join(this.tmp, 'postern.log') };
 		const serve = this.spawn('postern serve', BIN, ['serve', '-c',
 		    this.cfg], this.gw.log);
 		try {
@@ -255,6 +261,21 @@ export class Stack {
 			    '--disable-component-update', '--disable-sync',
 			    '--ignore-certificate-errors'],
 		});
+	}
+
+	// A real front proxy (tests/integration/frontproxy.py: nginx or
+	// caddy with the configuration of docs/forward-auth.md) on a free
+	// port in front of the upstream, asking the forward_auth listener
+	// (start({ forwardAuth: true })).  { port, url }.
+	async frontProxy(name) {
+		const port = await freePort();
+		const dir = path.join(this.tmp, name);
+		const p = this.spawn(name, '/usr/bin/python3', [FRONTPROXY, name,
+		    dir, this.crt, this.key, String(port),
+		    String(this.gw.plainPort), String(this.upPort)],
+		    path.join(this.tmp, `${name}.log`));
+		await waitPort(port, p, name);
+		return { port, url: `https://localhost:${port}` };
 	}
 
 	async stop() {

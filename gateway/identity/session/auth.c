@@ -514,6 +514,33 @@ auth_session_cookie(const struct config *cfg, const char *id, char *buf,
 }
 
 /*
+ * The way back after a gateway page for <ex>'s request into <back>
+ * (REDIRECT_MAX + 1 bytes): its path and query ("/" when too long); for a
+ * forward-auth decision over HTTPS the whole original URL, as the front
+ * proxy forwarded it, when redirect_check() accepts it.
+ */
+static void
+auth_way_back(const struct exchange *ex, char *back, size_t size)
+{
+	const struct request *req = ex->req;
+	char		 url[REDIRECT_MAX + 1], chk[REDIRECT_MAX + 1];
+	int		 n;
+
+	n = snprintf(back, size, "%s%s%s", req->path,
+	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
+	if (n < 0 || (size_t)n >= size) {
+		(void)snprintf(back, size, "/");
+		return;
+	}
+	if (!ex->fwd || !ex->secure || ex->fwd_host[0] == '\0')
+		return;
+	n = snprintf(url, sizeof(url), "https://%s%s", ex->fwd_host, back);
+	if (n > 0 && (size_t)n < sizeof(url) &&
+	    redirect_check(ex->cfg, url, chk, sizeof(chk)) == 0)
+		(void)snprintf(back, size, "%s", chk);
+}
+
+/*
  * Send a browser asking for a page (GET or HEAD, Accept: text/html, no
  * Authorization header: a request that carries credentials is a
  * program's) to gateway page <page>, with the way back in "rd"; everyone
@@ -528,16 +555,12 @@ auth_send_to(struct exchange *ex, const char *page, const char *json,
 	struct pages_resp r = { .status = 401 };
 	char		 back[REDIRECT_MAX + 1], enc[3 * REDIRECT_MAX + 1];
 	char		 loc[3 * REDIRECT_MAX + 64], extra[768];
-	int		 n;
 
 	(void)snprintf(extra, sizeof(extra), "%s", extra_in);
-	n = snprintf(back, sizeof(back), "%s%s%s", req->path,
-	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
 	if ((req->method == HTTP_GET || req->method == HTTP_HEAD) &&
 	    pages_wants_html(request_header(req, "accept")) &&
 	    request_header(req, "authorization") == NULL) {
-		if (n < 0 || (size_t)n >= sizeof(back))
-			(void)strcpy(back, "/");
+		auth_way_back(ex, back, sizeof(back));
 		(void)encode_pct(back, "/", enc, sizeof(enc));
 		(void)snprintf(loc, sizeof(loc), "%s?rd=%s", page, enc);
 		r.status = 302;
