@@ -156,8 +156,11 @@ auth_on_destroyed(void *arg, enum session_status status, const char *user)
 		(void)auth_step_done(&so->step);
 		sso_logout(ex, p, user);	/* the provider's session too */
 	} else {
+		char	rd[sizeof(so->rd)];
+
+		(void)memcpy(rd, so->rd, sizeof(rd));	/* done() frees so */
 		(void)auth_step_done(&so->step);
-		auth_logged_out(ex, status == SESSION_OK ? user : "", so->rd);
+		auth_logged_out(ex, status == SESSION_OK ? user : "", rd);
 	}
 }
 
