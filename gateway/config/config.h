@@ -132,6 +132,8 @@ struct config {
 	/* branding of the sign-in pages */
 	char		*brand_product;
 	char		*brand_logo_url;
+	char		*brand_img_src;	/* the pages' CSP img-src for the
+					 * logo: its origin, 'self' or NULL */
 	char		*brand_color;		/* #rrggbb */
 
 	/* second factor and account pages (configacct.c) */

@@ -147,9 +147,14 @@ static void
 client_send_page(struct client *clt, struct pages_resp *r)
 {
 	struct request	*req = clt->ex.req;
+	const struct config *cfg = clt->ex.cfg;
+	struct pages_frame f = { cfg->brand_product, cfg->brand_logo_url,
+	    cfg->brand_color, NULL };
 	long		 n;
 
 	r->request_id = clt->ex.request_id;
+	if (r->frame == NULL)
+		r->frame = &f;
 	r->html = req != NULL && pages_wants_html(
 	    request_header(req, "accept"));
 	r->head_only = req != NULL && req->head_done &&
@@ -429,7 +434,7 @@ client_https_redirect(struct client *clt, int redirect)
 		client_local(clt, &r, NULL);
 		return;
 	}
-	r.json = "{\"error\":\"https_required\"}";
+	r.error = "https_required";
 	clt->ex.req->keep_alive = 0;
 	client_local(clt, &r, "https_required");
 }
