@@ -65,8 +65,9 @@ pages_head(struct evbuffer *out, const struct pages_resp *r,
 {
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n", r->status,
-	    pages_reason(r->status), type, len) == -1 ||
+	    "Cache-Control: %s\r\n", r->status,
+	    pages_reason(r->status), type, len, r->cache != NULL ? r->cache :
+	    "no-store") == -1 ||
 	    headers_add(out, r->headers, r->tls, 0, nonce) == -1)
 		return -1;
 	if (r->request_id != NULL &&

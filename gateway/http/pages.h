@@ -42,6 +42,7 @@ struct pages_resp {
 	struct evbuffer	*body;		/* a ready body, moved out on send */
 	const char	*body_type;	/* its Content-Type */
 	const char	*nonce;		/* the CSP nonce its style carries */
+	const char	*cache;		/* Cache-Control; NULL: no-store */
 	/* error pages (status >= 400) */
 	const char	*error;		/* JSON code (a program's answer: JSON
 					 * even to a browser); NULL: the

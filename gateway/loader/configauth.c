@@ -15,6 +15,7 @@
 #include "assertion.h"
 #include "config.h"
 #include "config-int.h"
+#include "configlogo.h"
 #include "diag.h"
 #include "loader.h"
 #include "log.h"
@@ -64,6 +65,7 @@ static const struct yconf_key config_branding_keys[] = {
 	{ "product_name", YAML_SCALAR_NODE, 0, config_on_brand_text,
 	    CFG(brand_product), 1, 64 },
 	{ "logo_url", YAML_SCALAR_NODE, 0, config_on_logo, 0, 0, 0 },
+	{ "logo_file", YAML_SCALAR_NODE, 0, config_on_logo_file, 0, 0, 0 },
 	{ "color", YAML_SCALAR_NODE, 0, config_on_color, 0, 0, 0 },
 };
 
@@ -260,6 +262,11 @@ config_on_logo(struct yconf *y, yaml_node_t *n, void *obj)
 		yconf_error(y, n, "%s: expected an https:// URL (host, "
 		    "optional port, no user info) or an absolute path, got "
 		    "\"%s\"", y->key, s);
+		return;
+	}
+	if (cfg->brand_logo != NULL) {
+		yconf_error(y, n, "%s: give logo_url or logo_file, not both",
+		    y->key);
 		return;
 	}
 	free(cfg->brand_logo_url);

@@ -281,6 +281,7 @@ config_free(struct config *cfg)
 	free(cfg->brand_product);
 	free(cfg->brand_logo_url);
 	free(cfg->brand_img_src);
+	free(cfg->brand_logo);
 	free(cfg->brand_color);
 	config_roles_free(cfg);
 	config_names_free(&cfg->mfa_roles);

@@ -339,3 +339,91 @@ def test_recovery_pages_link_back_to_sign_in(recgw):
     # a dead link's page too: never a dead end
     r = get(gw, "/.postern/reset?token=" + "A" * 43)
     assert "Back to sign-in" in r.text, r.text[:300]
+
+
+def tiny_png():
+    """A real 2x2 PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    raw = b"".join(b"\x00" + b"\xaa\x33\x11" * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+SVG = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+       b'width="40" height="20"><script>alert(1)</script>'
+       b'<rect width="40" height="20" fill="#a31"/></svg>\n')
+
+
+@pytest.mark.parametrize("name,data,ctype", [
+    ("logo.png", tiny_png(), "image/png"),
+    ("logo.txt", SVG, "image/svg+xml"),         # by its bytes, not name
+    ("logo.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 8,
+     "image/webp"),
+], ids=["png", "svg", "webp"])
+def test_logo_file_is_served_by_the_gateway(gateway, tmp_path, name, data,
+                                            ctype):
+    (tmp_path / name).write_bytes(data)
+    gw = gateway(extra="branding:\n  logo_file: %s\n" % name)
+    page = get(gw, "/.postern/nope")
+    assert page.status_code == 404
+    csp = page.headers["Content-Security-Policy"]
+    assert "img-src 'self'" in csp
+    src = re.search(r'<img class="logo" src="([^"]+)"', page.text).group(1)
+    src = html.unescape(src)
+    assert re.fullmatch(r"/\.postern/static/logo\?v=[0-9a-f]{16}", src)
+    r = get(gw, src, accept="image/*")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == ctype
+    assert r.content == data
+    assert r.headers["ETag"] == '"%s"' % src.split("=")[1]
+    assert "max-age" in r.headers["Cache-Control"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    csps = r.raw.headers.getlist("Content-Security-Policy")
+    assert "sandbox" in csps and any("default-src 'none'" in c for c in csps)
+    assert get(gw, src, method="POST", accept="*/*").status_code == 405
+    h = get(gw, src, method="HEAD", accept="*/*")
+    assert h.status_code == 200 and h.content == b""
+
+
+def test_no_logo_file_no_static_logo(gateway):
+    gw = gateway()
+    assert get(gw, "/.postern/static/logo", "*/*").status_code == 404
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"GIF89a" + b"\x00" * 20, "expected a PNG, WebP or SVG image"),
+    (b"<html><svg></svg></html>", "expected a PNG, WebP or SVG image"),
+    (b"", "expected 1 to 262144 bytes"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * (256 * 1024), "expected 1 to 262144"),
+], ids=["gif", "html", "empty", "too_big"])
+def test_bad_logo_files_are_config_errors(tmp_path, content, message):
+    (tmp_path / "logo.bin").write_bytes(content)
+    cfg = tmp_path / "postern.yaml"
+    cfg.write_text(config_text([listener(1, tls=False)],
+                               extra="branding:\n  logo_file: logo.bin\n"))
+    r = run_postern("check", "-c", str(cfg))
+    assert r.returncode != 0
+    line = cfg.read_text().splitlines().index("  logo_file: logo.bin") + 1
+    assert re.search(r"postern\.yaml:%d:14: branding\.logo_file: .*%s"
+                     % (line, re.escape(message)), r.stderr), r.stderr
+
+
+def test_logo_url_and_file_are_exclusive(tmp_path):
+    (tmp_path / "logo.png").write_bytes(tiny_png())
+    cfg = tmp_path / "postern.yaml"
+    cfg.write_text(config_text([listener(1, tls=False)], extra=(
+        "branding:\n  logo_file: logo.png\n"
+        "  logo_url: https://cdn.example.com/l.png\n")))
+    r = run_postern("check", "-c", str(cfg))
+    assert r.returncode != 0 and "not both" in r.stderr, r.stderr
+    missing = tmp_path / "other.yaml"
+    missing.write_text(config_text([listener(1, tls=False)], extra=(
+        "branding:\n  logo_file: nope.png\n")))
+    r = run_postern("check", "-c", str(missing))
+    assert r.returncode != 0 and "logo_file" in r.stderr, r.stderr
