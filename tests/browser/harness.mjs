@@ -147,10 +147,14 @@ export class Stack {
 
 	// Start everything.  <app> is the policy's text after "upstream:",
 	// <extra> more postern.yaml lines; <smtp> adds the sink and mail:.
-	async start({ app = '  protect: true', extra = [], smtp = false } = {}) {
+	// <files>: name -> contents, written beside the configuration.
+	async start({ app = '  protect: true', extra = [], smtp = false,
+	    files = {} } = {}) {
 		assert.ok(fs.existsSync(BIN), `build postern first: ${BIN}`);
 		this.tmp = fs.mkdtempSync(path.join(os.tmpdir(),
 		    `postern-browser-${this.name}-`));
+		for (const [name, data] of Object.entries(files))
+			fs.writeFileSync(path.join(this.tmp, name), data);
 		this.shots = process.env.POSTERN_BROWSER_SHOTS ??
 		    path.join(this.tmp, 'shots');
 		fs.mkdirSync(this.shots, { recursive: true });

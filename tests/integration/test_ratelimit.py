@@ -284,7 +284,7 @@ def test_spraying_an_account_does_not_lock_its_owner_out(rlmail):
     r = login_from(gw, "127.0.0.31", victim, GOOD)
     assert r.status == 429
     assert 1 <= int(r.getheader("Retry-After")) <= 1800   # 1h / 2
-    assert "Too many sign-in attempts" in r.text
+    assert "Sign-in attempts are paused" in r.text
     assert 'href="/.postern/magic"' in r.text
     assert 'href="/.postern/reset"' in r.text
     assert "__Host-postern=" not in (r.getheader("Set-Cookie") or "")
