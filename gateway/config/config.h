@@ -132,6 +132,12 @@ struct config {
 	/* branding of the sign-in pages */
 	char		*brand_product;
 	char		*brand_logo_url;
+	char		*brand_img_src;	/* the pages' CSP img-src for the
+					 * logo: its origin, 'self' or NULL */
+	unsigned char	*brand_logo;	/* logo_file's bytes, or NULL */
+	size_t		 brand_logo_len;
+	const char	*brand_logo_type; /* its content type */
+	char		 brand_logo_etag[24]; /* "hex" of its hash */
 	char		*brand_color;		/* #rrggbb */
 
 	/* second factor and account pages (configacct.c) */

@@ -148,6 +148,9 @@ static void
 client_send_page(struct client *clt, struct pages_resp *r)
 {
 	struct request	*req = clt->ex.req;
+	const struct config *cfg = clt->ex.cfg;
+	struct pages_frame f = { cfg->brand_product, cfg->brand_logo_url,
+	    cfg->brand_color, NULL };
 	char		*fbuf = NULL;
 	long		 n;
 
@@ -155,6 +158,8 @@ client_send_page(struct client *clt, struct pages_resp *r)
 		client_fwd_page(clt, r, &fbuf);
 
 	r->request_id = clt->ex.request_id;
+	if (r->frame == NULL)
+		r->frame = &f;
 	r->html = req != NULL && pages_wants_html(
 	    request_header(req, "accept"));
 	r->head_only = req != NULL && req->head_done && (clt->ex.fwd ?
@@ -383,6 +388,41 @@ client_ready(struct client *clt, struct pages_resp *r)
 	client_local(clt, r, NULL);
 }
 
+/*
+ * branding.logo_file, as an image only: the pages' headers (default-src
+ * 'none': an SVG runs no script) and a sandbox for an SVG opened on its
+ * own.  Its URL carries its hash, so it may be cached for long.
+ */
+static void
+client_logo(struct client *clt, struct pages_resp *r)
+{
+	const struct config *cfg = clt->ex.cfg;
+	char		 extra[128];
+
+	if (clt->ex.req->method != HTTP_GET &&
+	    clt->ex.req->method != HTTP_HEAD) {
+		r->status = 405;
+		r->extra = "Allow: GET, HEAD\r\n";
+		client_local(clt, r, "method");
+		return;
+	}
+	if ((r->body = evbuffer_new()) == NULL ||
+	    evbuffer_add(r->body, cfg->brand_logo, cfg->brand_logo_len) == -1) {
+		evbuffer_free(r->body);
+		client_local(clt, &(struct pages_resp){ .status = 503 },
+		    "nomem");
+		return;
+	}
+	(void)snprintf(extra, sizeof(extra), "ETag: %s\r\n"
+	    "Content-Security-Policy: sandbox\r\n", cfg->brand_logo_etag);
+	r->status = 200;
+	r->body_type = cfg->brand_logo_type;
+	r->cache = "public, max-age=86400";
+	r->extra = extra;
+	client_local(clt, r, NULL);
+	evbuffer_free(r->body);
+}
+
 /* Under /.postern/: built-in endpoints, bound to the path on every host. */
 static void
 client_builtin(struct client *clt)
@@ -402,6 +442,11 @@ client_builtin(struct client *clt)
 	}
 	if (strcmp(clt->ex.req->path, "/.postern/ready") == 0) {
 		client_ready(clt, &r);
+		return;
+	}
+	if (strcmp(clt->ex.req->path, "/.postern/static/logo") == 0 &&
+	    clt->ex.cfg->brand_logo != NULL) {
+		client_logo(clt, &r);
 		return;
 	}
 	if (clt->ex.w->srv->ops->builtin(&clt->ex)) {
@@ -438,7 +483,7 @@ client_https_redirect(struct client *clt, int redirect)
 		client_local(clt, &r, NULL);
 		return;
 	}
-	r.json = "{\"error\":\"https_required\"}";
+	r.error = "https_required";
 	clt->ex.req->keep_alive = 0;
 	client_local(clt, &r, "https_required");
 }

@@ -20,8 +20,9 @@
 #include "parse.h"
 
 /*
- * Gateway pages are never framed and load nothing; a page
- * with inline style adds "style-src 'nonce-...'" per response.
+ * Gateway pages are never framed and load nothing but the configured logo
+ * (headers_page(): img-src its origin); a page with inline style adds
+ * "style-src 'nonce-...'" per response.
  */
 #define HEADERS_PAGE_CSP	"default-src 'none'; frame-ancestors 'none'; " \
 				"base-uri 'none'; form-action 'self'"
@@ -340,16 +341,24 @@ headers_app(const struct config_headers *sec,
 }
 
 struct headers_set *
-headers_page(const struct headers_hsts *hsts)
+headers_page(const struct headers_hsts *hsts, const char *img_src)
 {
-	static const struct config_headers page = {
+	struct config_headers page = {
 		.override = 1,
 		.csp = HEADERS_PAGE_CSP,
 		.frame_options = "DENY",
 		.referrer_policy = "no-referrer",
 		.permissions_policy = HEADERS_APP_PERMISSIONS,
 	};
+	char	csp[sizeof(HEADERS_PAGE_CSP) + 320];
 
+	if (img_src != NULL) {
+		if (strlen(img_src) > 300)
+			return NULL;
+		(void)snprintf(csp, sizeof(csp), "%s; img-src %s",
+		    HEADERS_PAGE_CSP, img_src);
+		page.csp = csp;
+	}
 	return headers_set_new(&page, hsts, 1, 1);
 }
 

@@ -77,8 +77,13 @@ struct headers_hsts {
  */
 struct headers_set *headers_app(const struct config_headers *sec,
 		    const struct headers_hsts *hsts, int hide);
-/* The header lines of the gateway's own pages (stricter, see headers.c). */
-struct headers_set *headers_page(const struct headers_hsts *hsts);
+/*
+ * The header lines of the gateway's own pages (stricter, see headers.c);
+ * <img_src> (or NULL: no image at all) is the CSP source the logo may come
+ * from: "'self'" or an origin checked at load.
+ */
+struct headers_set *headers_page(const struct headers_hsts *hsts,
+		    const char *img_src);
 /* Free a set built by headers_app() or headers_page(); NULL-safe. */
 void	headers_set_free(struct headers_set *);
 

@@ -1,8 +1,8 @@
 /*
- * The gateway's own pages (see pages.h).  Error bodies are built from fixed
- * text and the request id only, so nothing a client sent is ever
- * reflected; the flows' pages framed by pages_begin() escape every value
- * with pages_escape().
+ * The gateway's own pages (see pages.h).  Error bodies come from
+ * pageserr.c (fixed text, the request id and a 403's account, escaped);
+ * the flows' pages framed by pages_begin() escape every value with
+ * pages_escape().
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
@@ -17,63 +17,9 @@
 
 #include "headers.h"
 #include "pages.h"
+#include "pageserr.h"
 
 #define PAGES_NONCE_LEN	16	/* random bytes; 24 base64 characters */
-
-static const struct {
-	int		 status;
-	const char	*reason;
-	const char	*text;		/* one sentence for the page */
-} pages_table[] = {
-	{ 200, "OK", "OK." },
-	{ 301, "Moved Permanently", "This site is only served over HTTPS." },
-	{ 302, "Found", "Please sign in first." },
-	{ 303, "See Other", "Continue to the next page." },
-	{ 400, "Bad Request", "The request was malformed." },
-	{ 401, "Unauthorized", "Please sign in to continue." },
-	{ 403, "Forbidden", "This request is not allowed." },
-	{ 404, "Not Found", "There is nothing here." },
-	{ 405, "Method Not Allowed", "This method is not allowed." },
-	{ 408, "Request Timeout", "The request took too long to arrive." },
-	{ 411, "Length Required", "The request must state its length." },
-	{ 413, "Content Too Large", "The request body is too large." },
-	{ 414, "URI Too Long", "The request target is too long." },
-	{ 415, "Unsupported Media Type", "The form was sent in a format this "
-	    "page does not accept." },
-	{ 417, "Expectation Failed", "The expectation cannot be met." },
-	{ 409, "Conflict", "Something changed meanwhile. Please try again." },
-	{ 421, "Misdirected Request", "This server does not serve that host." },
-	{ 429, "Too Many Requests", "Too many requests. Please wait a moment "
-	    "and try again." },
-	{ 431, "Request Header Fields Too Large",
-	    "The request headers are too large." },
-	{ 500, "Internal Server Error", "Something went wrong on our side." },
-	{ 502, "Bad Gateway", "The application is not reachable." },
-	{ 503, "Service Unavailable", "The service is unavailable." },
-	{ 504, "Gateway Timeout", "The application did not answer in time." },
-	{ 505, "HTTP Version Not Supported",
-	    "This HTTP version is not supported." },
-};
-#define PAGES_N	(sizeof(pages_table) / sizeof(pages_table[0]))
-
-static size_t
-pages_find(int status)
-{
-	size_t	i;
-
-	for (i = 0; i < PAGES_N; i++)
-		if (pages_table[i].status == status)
-			return i;
-	return PAGES_N;
-}
-
-const char *
-pages_reason(int status)
-{
-	size_t	i = pages_find(status);
-
-	return i == PAGES_N ? "Unknown" : pages_table[i].reason;
-}
 
 int
 pages_wants_html(const char *accept)
@@ -94,36 +40,22 @@ pages_nonce(char *buf, size_t size)
 }
 
 /*
- * The body of an error page into <body>; returns its content type.  An
- * HTML page's style carries <nonce>.
+ * The body of <r> into <body>: its own JSON, else the error page (HTML,
+ * its style carrying <nonce>) or the JSON error (always for a chosen
+ * code: an answer meant for a program).  Its content type, or
+ * NULL if <body> could not grow.
  */
 static const char *
-pages_body(const struct pages_resp *r, const char *nonce, char *body,
-    size_t size)
+pages_body(const struct pages_resp *r, const char *nonce,
+    struct evbuffer *body)
 {
-	size_t		 i = pages_find(r->status);
-	const char	*reason = pages_reason(r->status);
-	const char	*text = i == PAGES_N ? "Error." : pages_table[i].text;
-	const char	*id = r->request_id != NULL ? r->request_id : "";
-
-	if (r->json != NULL) {
-		(void)snprintf(body, size, "%s\n", r->json);
-		return "application/json";
-	}
-	if (r->html) {
-		(void)snprintf(body, size, "<!doctype html>\n<html lang=en>"
-		    "<head><meta charset=utf-8><title>%d %s</title>"
-		    "<style nonce=\"%s\">body{font-family:sans-serif;max-width:40em;"
-		    "margin:4em auto;padding:0 1em;color:#222}"
-		    "code{color:#666}</style></head>\n<body><h1>%s</h1>"
-		    "<p>%s</p><p>Request id: <code>%s</code></p>"
-		    "</body></html>\n", r->status, reason, nonce, reason, text,
-		    id);
-		return "text/html; charset=utf-8";
-	}
-	(void)snprintf(body, size, "{\"error\":\"%s\",\"status\":%d,"
-	    "\"request_id\":\"%s\"}\n", reason, r->status, id);
-	return "application/json";
+	if (r->json != NULL)
+		return evbuffer_add_printf(body, "%s\n", r->json) < 0 ? NULL :
+		    "application/json";
+	if (r->html && r->error == NULL)
+		return pages_error_html(body, r, nonce) == -1 ? NULL :
+		    "text/html; charset=utf-8";
+	return pages_error_json(body, r) == -1 ? NULL : "application/json";
 }
 
 /* Headers of every page; the CSP lets only a nonced style in. */
@@ -133,8 +65,9 @@ pages_head(struct evbuffer *out, const struct pages_resp *r,
 {
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n", r->status,
-	    pages_reason(r->status), type, len) == -1 ||
+	    "Cache-Control: %s\r\n", r->status,
+	    pages_reason(r->status), type, len, r->cache != NULL ? r->cache :
+	    "no-store") == -1 ||
 	    headers_add(out, r->headers, r->tls, 0, nonce) == -1)
 		return -1;
 	if (r->request_id != NULL &&
@@ -154,9 +87,11 @@ pages_head(struct evbuffer *out, const struct pages_resp *r,
 long
 pages_send(struct evbuffer *out, const struct pages_resp *r)
 {
-	char		 body[2048], nonce[32];
+	struct evbuffer	*body;
+	char		 nonce[32];
 	const char	*type, *n = NULL;
 	size_t		 len;
+	long		 rc = -1;
 
 	if (r->body != NULL) {
 		len = evbuffer_get_length(r->body);
@@ -166,18 +101,21 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 			return evbuffer_drain(r->body, len) == -1 ? -1 : 0;
 		return evbuffer_add_buffer(out, r->body) == -1 ? -1 : (long)len;
 	}
-	if (r->html && r->json == NULL) {
+	if (r->html && r->json == NULL && r->error == NULL) {
 		if (pages_nonce(nonce, sizeof(nonce)) == -1)
 			return -1;
 		n = nonce;
 	}
-	type = pages_body(r, n, body, sizeof(body));
-	len = strlen(body);
-	if (pages_head(out, r, type, len, n) == -1)
+	if ((body = evbuffer_new()) == NULL)
 		return -1;
-	if (!r->head_only && evbuffer_add(out, body, len) == -1)
-		return -1;
-	return r->head_only ? 0 : (long)len;
+	if ((type = pages_body(r, n, body)) != NULL) {
+		len = evbuffer_get_length(body);
+		if (pages_head(out, r, type, len, n) == 0 && (r->head_only ||
+		    evbuffer_add_buffer(out, body) == 0))
+			rc = r->head_only ? 0 : (long)len;
+	}
+	evbuffer_free(body);
+	return rc;
 }
 
 /* ---- the frame of the flows' HTML pages ---- */
@@ -273,6 +211,12 @@ static const char pages_frame_head[] =
     "td,th{text-align:left;padding:.3rem .2rem;"
     "border-bottom:1px solid #e3e6ec}\n"
     "td button{width:auto;margin:0;padding:.3rem .6rem}\n"
+    "a{color:var(--brand)}\n"
+    "a.button{display:block;text-align:center;padding:.7rem;"
+    "font-weight:600;color:#fff;background:var(--brand);"
+    "border-radius:.4rem;text-decoration:none}\n"
+    ".muted{color:#5b6475;font-size:.875rem}\n"
+    ".muted code{font-size:.8rem;word-break:break-all}\n"
     "</style></head>\n<body><main>\n";
 
 int

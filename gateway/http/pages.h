@@ -16,6 +16,17 @@
 struct evbuffer;
 struct headers_set;
 
+/*
+ * What every page of a flow (sign-in, account, recovery) is framed with:
+ * branding (branding: in the configuration) and this response's nonce.
+ */
+struct pages_frame {
+	const char	*product;	/* "Postern" unless branded */
+	const char	*logo_url;	/* NULL: none */
+	const char	*color;		/* "#rrggbb", checked at load */
+	const char	*nonce;		/* CSP nonce of this response */
+};
+
 /* What to send; fields left 0/NULL are omitted. */
 struct pages_resp {
 	int		 status;
@@ -31,6 +42,16 @@ struct pages_resp {
 	struct evbuffer	*body;		/* a ready body, moved out on send */
 	const char	*body_type;	/* its Content-Type */
 	const char	*nonce;		/* the CSP nonce its style carries */
+	const char	*cache;		/* Cache-Control; NULL: no-store */
+	/* error pages (status >= 400) */
+	const char	*error;		/* JSON code (a program's answer: JSON
+					 * even to a browser); NULL: the
+					 * status's, and a page for browsers */
+	const char	*message;	/* a sentence; NULL: the status's */
+	const struct pages_frame *frame; /* branding; NULL: the default */
+	const char	*account;	/* a 403's signed-in email: shown with
+					 * "sign out / use another account" */
+	unsigned long	 retry_after;	/* a 429's wait in seconds, shown */
 };
 
 /* Append a whole response to <out>; returns the body size, -1 on error. */
@@ -41,22 +62,16 @@ int		 pages_nonce(char *buf, size_t size);
 
 /* "Not Found" etc.; "Unknown" for codes we never send. */
 const char	*pages_reason(int status);
+/* The stable JSON error code of <status>: "not_found" etc. */
+const char	*pages_code(int status);
+/* "about 5 minutes" etc. for a wait of <secs> seconds into <buf>. */
+const char	*pages_wait_text(unsigned long secs, char *buf, size_t size);
 
 /* Whether an Accept header value asks for HTML (browsers). */
 int		 pages_wants_html(const char *accept);
 
 /* ---- the frame of the gateway's HTML pages ---- */
 
-/*
- * What every page of a flow (sign-in, account, recovery) is framed with:
- * branding (branding: in the configuration) and this response's nonce.
- */
-struct pages_frame {
-	const char	*product;	/* "Postern" unless branded */
-	const char	*logo_url;	/* NULL: none */
-	const char	*color;		/* "#rrggbb", checked at load */
-	const char	*nonce;		/* CSP nonce of this response */
-};
 
 /*
  * Append a page up to and including <main>: doctype, <title> "<title> -

@@ -279,13 +279,13 @@ void
 ratelimit_refuse(struct exchange *ex, const struct ratelimit_class *c,
     uint64_t retry_ms, int shed)
 {
-	char	extra[64];
+	char		 extra[64];
+	uint64_t	 secs = (retry_ms + 999) / 1000;
 
 	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
-	    (retry_ms + 999) / 1000);
+	    secs);
 	ratelimit_note(ex, c, shed);
 	client_answer(ex, &(struct pages_resp){ .status = 429,
-	    .json = pages_wants_html(request_header(ex->req, "accept")) ?
-	    NULL : "{\"error\":\"rate_limited\"}", .extra = extra },
+	    .retry_after = (unsigned long)secs, .extra = extra },
 	    "rate_limit");
 }

@@ -15,6 +15,7 @@
 #include "assertion.h"
 #include "config.h"
 #include "config-int.h"
+#include "configlogo.h"
 #include "diag.h"
 #include "loader.h"
 #include "log.h"
@@ -64,6 +65,7 @@ static const struct yconf_key config_branding_keys[] = {
 	{ "product_name", YAML_SCALAR_NODE, 0, config_on_brand_text,
 	    CFG(brand_product), 1, 64 },
 	{ "logo_url", YAML_SCALAR_NODE, 0, config_on_logo, 0, 0, 0 },
+	{ "logo_file", YAML_SCALAR_NODE, 0, config_on_logo_file, 0, 0, 0 },
 	{ "color", YAML_SCALAR_NODE, 0, config_on_color, 0, 0, 0 },
 };
 
@@ -194,23 +196,84 @@ config_on_brand_text(struct yconf *y, yaml_node_t *n, void *obj)
 		yconf_nomem(y, n);
 }
 
-/* An https:// URL or an absolute path, without quotes or spaces. */
+/*
+ * The origin of logo URL <s> as a CSP source ("https://host[:port]") into
+ * <out>: https only, a host name or [IPv6] literal, an optional port 1 to
+ * 65535, no user info; 0, or -1 if <s> is none of that.
+ */
+static int
+config_logo_origin(const char *s, char *out, size_t size)
+{
+	const char	*h = s + 8, *e, *c, *p;
+	unsigned long	 port = 443;
+	char		*end;
+
+	if (strncmp(s, "https://", 8) != 0)
+		return -1;
+	e = h + strcspn(h, "/?#");
+	if (*h == '[')
+		c = memchr(h, ']', (size_t)(e - h));
+	else
+		c = h;
+	if (c == NULL)
+		return -1;
+	c = memchr(c, ':', (size_t)(e - c));
+	if (c == NULL)
+		c = e;
+	else {
+		errno = 0;
+		port = strtoul(c + 1, &end, 10);
+		if (end != e || c + 1 == e || port == 0 || port > 65535 ||
+		    c[1] == '0')
+			return -1;
+	}
+	if (c == h || (size_t)(c - h) > 253 || h[0] == '.' || h[0] == '-' ||
+	    c[-1] == '.' || c[-1] == '-' || (*h == '[' && c[-1] != ']'))
+		return -1;
+	for (p = h; p < c; p++)
+		if (strchr(*h == '[' ? "[]0123456789abcdefABCDEF:." :
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-", *p) == NULL)
+			return -1;
+	(void)snprintf(out, size, "https://%.*s%s%.*s", (int)(c - h), h,
+	    c < e ? ":" : "", (int)(e - c - (c < e)), c + (c < e));
+	return 0;
+}
+
+/*
+ * An https:// URL (its origin is what the pages' CSP lets images come
+ * from) or an absolute path on the app's host ('self'); printable ASCII
+ * without quotes, spaces or backslashes.
+ */
 static void
 config_on_logo(struct yconf *y, yaml_node_t *n, void *obj)
 {
 	struct config	*cfg = obj;
-	const char	*s;
+	const char	*s, *p;
+	char		 origin[300];
 
 	if (yconf_is_null(n) || yconf_str(y, n, &s) == -1)
 		return;
-	if ((strncmp(s, "https://", 8) != 0 && (s[0] != '/' || s[1] == '/')) ||
-	    strlen(s) > 1024 || strpbrk(s, " \t\"'<>\\") != NULL) {
-		yconf_error(y, n, "%s: expected an https:// URL or an absolute "
-		    "path, got \"%s\"", y->key, s);
+	for (p = s; *p > 0x20 && *p < 0x7f; p++)
+		;
+	if (*p != '\0' || strlen(s) > 1024 || strpbrk(s, "\"'<>\\") !=
+	    NULL || (s[0] == '/' ? s[1] == '/' :
+	    config_logo_origin(s, origin, sizeof(origin)) == -1)) {
+		yconf_error(y, n, "%s: expected an https:// URL (host, "
+		    "optional port, no user info) or an absolute path, got "
+		    "\"%s\"", y->key, s);
+		return;
+	}
+	if (cfg->brand_logo != NULL) {
+		yconf_error(y, n, "%s: give logo_url or logo_file, not both",
+		    y->key);
 		return;
 	}
 	free(cfg->brand_logo_url);
-	if ((cfg->brand_logo_url = strdup(s)) == NULL)
+	free(cfg->brand_img_src);
+	cfg->brand_logo_url = strdup(s);
+	cfg->brand_img_src = strdup(s[0] == '/' ? "'self'" : origin);
+	if (cfg->brand_logo_url == NULL || cfg->brand_img_src == NULL)
 		yconf_nomem(y, n);
 }
 

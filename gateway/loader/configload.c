@@ -280,6 +280,8 @@ config_free(struct config *cfg)
 	free(cfg->assertion_previous);
 	free(cfg->brand_product);
 	free(cfg->brand_logo_url);
+	free(cfg->brand_img_src);
+	free(cfg->brand_logo);
 	free(cfg->brand_color);
 	config_roles_free(cfg);
 	config_names_free(&cfg->mfa_roles);
@@ -366,7 +368,8 @@ config_build_headers(struct config *cfg)
 	    .preload = cfg->hsts_preload };
 	size_t		 i;
 
-	if ((cfg->page_headers = headers_page(&hsts)) == NULL)
+	if ((cfg->page_headers = headers_page(&hsts, cfg->brand_img_src)) ==
+	    NULL)
 		return -1;
 	for (i = 0; i < cfg->napps; i++)
 		if ((cfg->apps[i].headers = headers_app(&cfg->apps[i].sec,

@@ -150,11 +150,14 @@ export class Stack {
 	// <extra> more postern.yaml lines; <smtp> adds the sink and mail:;
 	// <forwardAuth>: the plain listener is a `mode: forward_auth` one
 	// (this.gw.plainPort), 127.0.0.1 a trusted proxy.
+	// <files>: name -> contents, written beside the configuration.
 	async start({ app = '  protect: true', extra = [], smtp = false,
-	    forwardAuth = false } = {}) {
+	    forwardAuth = false, files = {} } = {}) {
 		assert.ok(fs.existsSync(BIN), `build postern first: ${BIN}`);
 		this.tmp = fs.mkdtempSync(path.join(os.tmpdir(),
 		    `postern-browser-${this.name}-`));
+		for (const [name, data] of Object.entries(files))
+			fs.writeFileSync(path.join(this.tmp, name), data);
 		this.shots = process.env.POSTERN_BROWSER_SHOTS ??
 		    path.join(this.tmp, 'shots');
 		fs.mkdirSync(this.shots, { recursive: true });

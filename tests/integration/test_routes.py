@@ -107,7 +107,8 @@ def test_protected_route_redirects_browsers_and_401s_apis(routesgw):
     assert r.headers["Location"] == "/.postern/login?rd=/app/page%3Fx%3D1"
     r = echo(requests, gw, "/app/page")
     assert r.status_code == 401
-    assert r.json() == {"error": "unauthenticated"}
+    assert r.json()["error"] == "unauthenticated"
+    assert set(r.json()) == {"error", "message", "request_id"}
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
     # signed in, the plain authenticated route forwards
     r = echo(signed_in(gw), gw, "/app/page")

@@ -79,7 +79,7 @@ config_with(const struct config_headers *h, int hide)
 
 	assert_non_null(b);
 	assert_non_null(b->app = headers_app(h, &hsts60, hide));
-	assert_non_null(b->page = headers_page(&hsts60));
+	assert_non_null(b->page = headers_page(&hsts60, NULL));
 	return b;
 }
 
@@ -211,7 +211,7 @@ test_hsts(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		assert_non_null(set[0] = headers_app(&h, &v[i].h, 1));
-		assert_non_null(set[1] = headers_page(&v[i].h));
+		assert_non_null(set[1] = headers_page(&v[i].h, NULL));
 		for (k = 0; k < 2; k++) {
 			s = added(set[k], 1, 0, NULL);
 			if (v[i].want != NULL)

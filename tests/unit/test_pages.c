@@ -92,12 +92,109 @@ test_escape_and_fill(void **state)
 	evbuffer_free(b);
 }
 
+/* One send of <r> into a string (head and body). */
+static char *
+send_str(const struct pages_resp *r)
+{
+	struct evbuffer	*b = evbuffer_new();
+	char		*s;
+
+	assert_true(pages_send(b, r) > 0);
+	s = drain(b);
+	evbuffer_free(b);
+	return s;
+}
+
+static void
+test_error_json_shape(void **state)
+{
+	struct pages_resp r = { .status = 404, .request_id =
+	    "0123456789abcdef0123456789abcdef", .keep_alive = 1 };
+	char	*s;
+
+	(void)state;
+	s = send_str(&r);
+	assert_non_null(strstr(s, "\r\n\r\n{\"error\":\"not_found\","
+	    "\"message\":\"There is nothing here.\",\"request_id\":"
+	    "\"0123456789abcdef0123456789abcdef\"}\n"));
+	assert_non_null(strstr(s, "Content-Type: application/json\r\n"));
+	free(s);
+	/* a chosen code: its message, JSON even for a browser */
+	r.status = 403;
+	r.error = "insufficient_scope";
+	r.html = 1;
+	r.account = "a@b.example";
+	s = send_str(&r);
+	assert_non_null(strstr(s, "{\"error\":\"insufficient_scope\","
+	    "\"message\":\"The API key lacks a scope this request needs.\""));
+	assert_null(strstr(s, "a@b.example"));
+	free(s);
+	/* a status without a row: a code by class */
+	r = (struct pages_resp){ .status = 418 };
+	s = send_str(&r);
+	assert_non_null(strstr(s, "{\"error\":\"bad_request\","));
+	free(s);
+}
+
+static void
+test_error_page(void **state)
+{
+	struct pages_frame f = { .product = "Acme", .color = "#123456",
+	    .logo_url = "/l.png" };
+	struct pages_resp r = { .status = 403, .html = 1, .frame = &f,
+	    .request_id = "ab<c", .account = "x\"<script>@e.example" };
+	char	*s;
+
+	(void)state;
+	s = send_str(&r);
+	assert_non_null(strstr(s, "<meta name=\"viewport\" content=\""
+	    "width=device-width, initial-scale=1\">"));
+	assert_non_null(strstr(s, "<title>Access denied - Acme</title>"));
+	assert_non_null(strstr(s, ":root{--brand:#123456}"));
+	assert_non_null(strstr(s, "<img class=\"logo\" src=\"/l.png\""));
+	assert_non_null(strstr(s, "signed in as <strong>x&quot;&lt;script&gt;"
+	    "@e.example</strong>"));
+	assert_null(strstr(s, "<script>"));
+	assert_non_null(strstr(s, "href=\"/.postern/logout\""));
+	assert_non_null(strstr(s, "<code>ab&lt;c</code>"));
+	free(s);
+	/* 421: no way back into an app that is not there */
+	r = (struct pages_resp){ .status = 421, .html = 1, .retry_after = 5 };
+	s = send_str(&r);
+	assert_non_null(strstr(s, "<h1>No app here</h1>"));
+	assert_non_null(strstr(s, "- Postern</title>"));
+	assert_null(strstr(s, "href=\"/\""));
+	assert_null(strstr(s, "try again in"));
+	free(s);
+	r = (struct pages_resp){ .status = 429, .html = 1, .retry_after = 61 };
+	s = send_str(&r);
+	assert_non_null(strstr(s, "Please try again in 2 minutes."));
+	free(s);
+}
+
+static void
+test_wait_text(void **state)
+{
+	char	b[32];
+
+	(void)state;
+	assert_string_equal(pages_wait_text(1, b, sizeof(b)), "1 second");
+	assert_string_equal(pages_wait_text(59, b, sizeof(b)), "59 seconds");
+	assert_string_equal(pages_wait_text(60, b, sizeof(b)), "1 minute");
+	assert_string_equal(pages_wait_text(61, b, sizeof(b)), "2 minutes");
+	assert_string_equal(pages_wait_text(3600, b, sizeof(b)), "1 hour");
+	assert_string_equal(pages_wait_text(3601, b, sizeof(b)), "2 hours");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_begin),
 		cmocka_unit_test(test_escape_and_fill),
+		cmocka_unit_test(test_error_json_shape),
+		cmocka_unit_test(test_error_page),
+		cmocka_unit_test(test_wait_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,7 +148,7 @@ acct_on_session(void *arg, enum session_status status,
 	if (status == SESSION_NONE) {
 		(void)auth_step_done(chk);
 		auth_send_to(ex, "/.postern/login",
-		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
+		    "unauthenticated", "Bearer realm=\"postern\"",
 		    "", "unauthenticated");
 		return;
 	}
@@ -183,7 +183,7 @@ acct_start(struct exchange *ex, struct acct *a)
 	if (!auth_cookie(ex, a->sid, sizeof(a->sid))) {
 		acct_free(a);
 		auth_send_to(ex, "/.postern/login",
-		    "{\"error\":\"unauthenticated\"}", "Bearer realm=\"postern\"",
+		    "unauthenticated", "Bearer realm=\"postern\"",
 		    "", "unauthenticated");
 		return;
 	}
@@ -477,12 +477,12 @@ account_session_gate(struct exchange *ex, const struct session *s)
 
 	if (s->mfa_enrolled && !s->mfa) {
 		auth_send_to(ex, "/.postern/2fa",
-		    "{\"error\":\"mfa_required\"}", www, "", "mfa_pending");
+		    "mfa_required", www, "", "mfa_pending");
 		return 1;
 	}
 	if (!s->mfa_enrolled && account_mfa_required(ex->cfg, s)) {
 		auth_send_to(ex, "/.postern/2fa/setup",
-		    "{\"error\":\"mfa_enrolment_required\"}", www, "",
+		    "mfa_enrolment_required", www, "",
 		    "mfa_enrolment_required");
 		return 1;
 	}

@@ -358,7 +358,7 @@ acct_on_elevated(void *arg, enum session_status status)
 	if (ex == NULL || status != SESSION_OK) {
 		if ((ex = auth_step_done(chk)) != NULL)
 			auth_send_to(ex, "/.postern/login",
-			    "{\"error\":\"unauthenticated\"}",
+			    "unauthenticated",
 			    "Bearer realm=\"postern\"", "", "session_gone");
 		return;
 	}

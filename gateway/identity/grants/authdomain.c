@@ -32,7 +32,7 @@ struct authdomain {
 	char		 actor[TOKEN_IDLEN + 4];
 };
 
-/* A JSON answer {"error": <code>} or the domain's fields. */
+/* A JSON error <code> (pages.h) or the domain's fields. */
 static void
 authdomain_answer(struct exchange *ex, int status, const char *error,
     const char *host, const char *org, const char *state, const char *reason)
@@ -40,11 +40,13 @@ authdomain_answer(struct exchange *ex, int status, const char *error,
 	json_t	*o;
 	char	*text = NULL;
 
-	if (error != NULL)
-		o = json_pack("{s:s}", "error", error);
-	else
-		o = json_pack("{s:s,s:s,s:s,s:s}", "host", host, "app",
-		    ex->app->name, "org", org, "state", state);
+	if (error != NULL) {
+		client_answer(ex, &(struct pages_resp){ .status = status,
+		    .error = error }, reason);
+		return;
+	}
+	o = json_pack("{s:s,s:s,s:s,s:s}", "host", host, "app",
+	    ex->app->name, "org", org, "state", state);
 	if (o != NULL)
 		text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -114,7 +116,7 @@ authdomain_granted(struct exchange *ex, const struct grant *key,
 			break;
 	if (i == key->nscopes) {
 		client_answer(ex, &(struct pages_resp){ .status = 403,
-		    .json = "{\"error\":\"insufficient_scope\"}", .extra =
+		    .error = "insufficient_scope", .extra =
 		    "WWW-Authenticate: Bearer realm=\"postern\", error="
 		    "\"insufficient_scope\", scope=\"" AUTHDOMAIN_SCOPE
 		    "\"\r\n" }, "scope");
@@ -184,7 +186,7 @@ authdomain_on_form(struct exchange *ex, struct evbuffer *body)
 	}
 	if ((tok = authgrant_bearer(ex->req, &len)) == NULL) {
 		client_answer(ex, &(struct pages_resp){ .status = 401,
-		    .json = "{\"error\":\"unauthenticated\"}", .extra =
+		    .error = "unauthenticated", .extra =
 		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n" },
 		    "unauthenticated");
 		return;

@@ -59,11 +59,12 @@ static const char authgrant_www_invalid[] = "WWW-Authenticate: Bearer "
 /* ---- answers ---- */
 
 static void
-authgrant_answer(struct exchange *ex, int status, const char *json,
+authgrant_answer(struct exchange *ex, int status, const char *body,
     const char *extra, const char *reason)
 {
 	client_answer(ex, &(struct pages_resp){ .status = status,
-	    .json = json, .extra = extra }, reason);
+	    .json = status < 400 ? body : NULL,
+	    .error = status >= 400 ? body : NULL, .extra = extra }, reason);
 }
 
 /* A share cookie's removal (the grant it named is no longer valid). */
@@ -82,7 +83,7 @@ authgrant_limited(struct exchange *ex, unsigned int retry_ms)
 
 	(void)snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 	    (retry_ms + 999) / 1000);
-	authgrant_answer(ex, 429, "{\"error\":\"rate_limited\"}", extra,
+	authgrant_answer(ex, 429, "rate_limited", extra,
 	    "grant_rate_limit");
 }
 
@@ -96,7 +97,7 @@ authgrant_invalid(struct exchange *ex, int step)
 	case AUTHGRANT_STEP_APIKEY:
 	case AUTHGRANT_STEP_CREATE:
 	case AUTHGRANT_STEP_KEYFN:
-		authgrant_answer(ex, 401, "{\"error\":\"invalid_token\"}",
+		authgrant_answer(ex, 401, "invalid_token",
 		    authgrant_www_invalid, "apikey_invalid");
 		break;
 	case AUTHGRANT_STEP_COOKIE:
@@ -304,7 +305,7 @@ authgrant_identify(struct exchange *ex, const struct decision *d)
 	}
 	if ((d->auth & ROUTE_AUTH_SESSION) == 0) {
 		/* No sign-in page can help: say what is accepted. */
-		authgrant_answer(ex, 401, "{\"error\":\"unauthenticated\"}",
+		authgrant_answer(ex, 401, "unauthenticated",
 		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
 		    "unauthenticated");
 		return 1;
@@ -370,7 +371,7 @@ authgrant_on_grant(void *arg, enum grant_status status,
 		auth_identity_grant(&id, g, scopes);
 		if (auth_decide_as(ex, &id, &d) != DECIDE_ALLOW) {
 			auth_note_deny(ex, &d, &id);
-			auth_refuse(ex, &d);
+			auth_refuse(ex, &d, &id);
 		}
 		else if (strcmp(d.reason, "share") != 0)	/* public */
 			authgrant_answer(ex, 403, NULL, NULL,
@@ -419,7 +420,7 @@ authgrant_on_created(void *arg, int result)
 	if ((ex = auth_step_done(&chk->step)) == NULL)
 		goto done;
 	if (result == GRANT_ENOORG) {
-		authgrant_answer(ex, 403, "{\"error\":\"no_such_org\"}",
+		authgrant_answer(ex, 403, "no_such_org",
 		    NULL, "share_org_gone");
 		goto done;
 	}
@@ -466,7 +467,7 @@ authgrant_create(struct exchange *ex, const struct grant *key,
 		if (strcmp(key->scopes[i], AUTHGRANT_SCOPE_CREATE) == 0)
 			break;
 	if (i == key->nscopes) {
-		authgrant_answer(ex, 403, "{\"error\":\"insufficient_scope\"}",
+		authgrant_answer(ex, 403, "insufficient_scope",
 		    "WWW-Authenticate: Bearer realm=\"postern\", error="
 		    "\"insufficient_scope\", scope=\"" AUTHGRANT_SCOPE_CREATE
 		    "\"\r\n", "scope");
@@ -480,7 +481,7 @@ authgrant_create(struct exchange *ex, const struct grant *key,
 		log_event(LOG_LEVEL_WARN, "reject", "reason", "not_shareable",
 		    "policy", d.reason, "request_id", ex->request_id,
 		    "client_ip", ex->peer, NULL);
-		authgrant_answer(ex, 403, "{\"error\":\"not_shareable\"}",
+		authgrant_answer(ex, 403, "not_shareable",
 		    NULL, NULL);
 		free(share);
 		return;
@@ -572,25 +573,23 @@ authgrant_on_share_form(struct exchange *ex, struct evbuffer *body)
 	struct form	 f;
 	struct grant	*share;
 	const char	*why = NULL, *tok;
-	char		 json[96];
 	size_t		 len = evbuffer_get_length(body);
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
-		authgrant_answer(ex, 400, "{\"error\":\"bad_form\"}", NULL,
+		authgrant_answer(ex, 400, "bad_form", NULL,
 		    why);
 		return;
 	}
 	share = authgrant_share_form(ex, &f, &why);
 	form_free(&f);
 	if (share == NULL) {
-		(void)snprintf(json, sizeof(json), "{\"error\":\"%s\"}", why);
-		authgrant_answer(ex, 400, json, NULL, "share_form");
+		authgrant_answer(ex, 400, why, NULL, "share_form");
 		return;
 	}
 	if ((tok = authgrant_bearer(ex->req, &len)) == NULL) {
 		free(share);
-		authgrant_answer(ex, 401, "{\"error\":\"unauthenticated\"}",
+		authgrant_answer(ex, 401, "unauthenticated",
 		    "WWW-Authenticate: Bearer realm=\"postern\"\r\n",
 		    "unauthenticated");
 		return;
@@ -615,7 +614,7 @@ authgrant_builtin(struct exchange *ex)
 	if (strcmp(req->path, "/.postern/shares") != 0)
 		return 0;
 	if (!ex->secure) {	/* client_decide() answers first; kept */
-		authgrant_answer(ex, 403, "{\"error\":\"https_required\"}",
+		authgrant_answer(ex, 403, "https_required",
 		    NULL, "https_required");
 		return 1;
 	}

@@ -206,8 +206,9 @@ void		 auth_unauthenticated(struct exchange *, int stale);
 const char	*auth_cookie_name(const struct config *);
 /* Answer 503: the store is down (fail closed). */
 void		 auth_unavailable(struct exchange *);
-/* Answer a verdict other than ALLOW. */
-void		 auth_refuse(struct exchange *, const struct decision *);
+/* Answer a verdict other than ALLOW; <id> (or NULL) is who was refused. */
+void		 auth_refuse(struct exchange *, const struct decision *,
+		    const struct decide_identity *);
 /*
  * If <d> is a DENY for identity <id>, keep its user and deciding rule for
  * the reject line (copied: call it while <id>'s strings live).
@@ -267,10 +268,11 @@ void		 auth_session_cookie(const struct config *, const char *id,
 void		 auth_limits(const struct config *, struct session_limits *);
 /*
  * Browsers asking for a page go to gateway page <page>?rd=<this URL>;
- * everyone else gets 401 with <json> and the challenge <www>.
+ * everyone else gets 401 with JSON error <code> (pages.h) and the
+ * challenge <www>.
  */
 void		 auth_send_to(struct exchange *, const char *page,
-		    const char *json, const char *www, const char *extra,
+		    const char *code, const char *www, const char *extra,
 		    const char *reason);
 /* Start a session lookup for <ex>'s cookie id <id>; 0, or -1. */
 int		 auth_lookup(struct exchange *, const char *id, enum auth_kind);

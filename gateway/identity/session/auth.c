@@ -48,6 +48,7 @@
 #include "recover.h"
 #include "ratelimit.h"
 #include "redirect.h"
+#include "route.h"
 #include "request.h"
 #include "sso.h"
 #include "secret.h"
@@ -483,7 +484,7 @@ void
 auth_https_required(struct exchange *ex)
 {
 	auth_answer(ex, &(struct pages_resp){ .status = 403,
-	    .json = "{\"error\":\"https_required\"}" }, "https_required");
+	    .error = "https_required" }, "https_required");
 }
 
 void
@@ -544,11 +545,11 @@ auth_way_back(const struct exchange *ex, char *back, size_t size)
  * Send a browser asking for a page (GET or HEAD, Accept: text/html, no
  * Authorization header: a request that carries credentials is a
  * program's) to gateway page <page>, with the way back in "rd"; everyone
- * else gets 401 with body <json> and the challenge <www>.  <extra_in>
+ * else gets 401 with JSON error <code> (pages.h) and the challenge <www>.  <extra_in>
  * (headers) goes with either answer; <reason> is logged.
  */
 void
-auth_send_to(struct exchange *ex, const char *page, const char *json,
+auth_send_to(struct exchange *ex, const char *page, const char *code,
     const char *www, const char *extra_in, const char *reason)
 {
 	struct request	*req = ex->req;
@@ -568,7 +569,7 @@ auth_send_to(struct exchange *ex, const char *page, const char *json,
 	} else {
 		(void)snprintf(extra + strlen(extra), sizeof(extra) -
 		    strlen(extra), "WWW-Authenticate: %s\r\n", www);
-		r.json = json;
+		r.error = code;
 	}
 	r.extra = extra;
 	auth_answer(ex, &r, reason);
@@ -586,7 +587,7 @@ auth_unauthenticated(struct exchange *ex, int stale)
 
 	if (stale)
 		auth_session_cookie(ex->cfg, NULL, extra, sizeof(extra));
-	auth_send_to(ex, "/.postern/login", "{\"error\":\"unauthenticated\"}",
+	auth_send_to(ex, "/.postern/login", "unauthenticated",
 	    "Bearer realm=\"postern\"", extra, "unauthenticated");
 }
 
@@ -616,8 +617,41 @@ auth_note_deny(struct exchange *ex, const struct decision *d,
 	}
 }
 
+/*
+ * A policy 403: a browser signed in with a session is told which account
+ * it is (to sign out and use another); an API key that lacks a route's
+ * scope gets RFC 6750's insufficient_scope with the scopes it needs.
+ */
+static void
+auth_forbidden(struct exchange *ex, const struct decision *d,
+    const struct decide_identity *id)
+{
+	struct pages_resp r = { .status = 403 };
+	char		 www[512];
+	size_t		 i, n;
+
+	if (id != NULL && id->kind == DECIDE_SESSION)
+		r.account = id->email;
+	if (id != NULL && id->kind == DECIDE_APIKEY && d->route != NULL &&
+	    d->reason != NULL && strcmp(d->reason, "scope") == 0) {
+		n = (size_t)snprintf(www, sizeof(www), "WWW-Authenticate: "
+		    "Bearer realm=\"postern\", error=\"insufficient_scope\", "
+		    "scope=\"");
+		for (i = 0; i < d->route->nscopes && n < sizeof(www); i++)
+			n += (size_t)snprintf(www + n, sizeof(www) - n, "%s%s",
+			    i > 0 ? " " : "", d->route->scopes[i]);
+		if (n + 4 < sizeof(www)) {
+			(void)snprintf(www + n, sizeof(www) - n, "\"\r\n");
+			r.extra = www;
+		}
+		r.error = "insufficient_scope";
+	}
+	auth_answer(ex, &r, d->reason != NULL ? d->reason : "policy");
+}
+
 void
-auth_refuse(struct exchange *ex, const struct decision *d)
+auth_refuse(struct exchange *ex, const struct decision *d,
+    const struct decide_identity *id)
 {
 	static const char www[] = "Bearer realm=\"postern\", "
 	    "error=\"insufficient_user_authentication\"";
@@ -632,18 +666,16 @@ auth_refuse(struct exchange *ex, const struct decision *d)
 		break;
 	case DECIDE_STEP_UP:
 		auth_send_to(ex, "/.postern/reauth",
-		    "{\"error\":\"reauthentication_required\"}", www, "",
-		    d->reason);
+		    "reauthentication_required", www, "", d->reason);
 		break;
 	case DECIDE_MFA:
-		auth_send_to(ex, "/.postern/2fa",
-		    "{\"error\":\"mfa_required\"}", www, "", d->reason);
+		auth_send_to(ex, "/.postern/2fa", "mfa_required", www, "",
+		    d->reason);
 		break;
 	case DECIDE_ALLOW:	/* callers forward instead */
 	case DECIDE_DENY:
 	default:		/* fail closed */
-		auth_answer(ex, &(struct pages_resp){ .status = 403 },
-		    d->reason != NULL ? d->reason : "policy");
+		auth_forbidden(ex, d, id);
 		break;
 	}
 }

@@ -122,6 +122,7 @@ auth_decide_ident(struct exchange *ex, struct auth_ident *ident)
 	struct decide_identity	id;
 	struct decision		d;
 	const char		*scopes[GRANT_MAXSCOPES];
+	char			 email[sizeof(ident->s.email)];
 
 	auth_reset(ex);
 	ex->ident = ident;
@@ -132,8 +133,12 @@ auth_decide_ident(struct exchange *ex, struct auth_ident *ident)
 	if (auth_decide_as(ex, &id, &d) != DECIDE_ALLOW) {
 		auth_membership_pending(ident, &d);
 		auth_note_deny(ex, &d, &id);
+		if (id.email != NULL) {	/* the reset frees ident */
+			(void)snprintf(email, sizeof(email), "%s", id.email);
+			id.email = email;
+		}
 		auth_reset(ex);	/* nothing goes upstream */
-		auth_refuse(ex, &d);
+		auth_refuse(ex, &d, &id);
 		return;
 	}
 	if (d.tenant[0] != '\0' && d.role != NULL &&
@@ -434,7 +439,7 @@ auth_decide(struct exchange *ex)
 	if (d.verdict == DECIDE_ALLOW)
 		return AUTH_ALLOW;
 	if (d.verdict != DECIDE_LOGIN) {
-		auth_refuse(ex, &d);
+		auth_refuse(ex, &d, NULL);
 		return AUTH_PENDING;
 	}
 	if (!ex->secure) {		/* no credential is read in clear */

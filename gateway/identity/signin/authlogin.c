@@ -169,17 +169,18 @@ auth_login_locked(struct exchange *ex, const char *rd, const char *email,
 {
 	const struct config *cfg = ex->cfg;
 	struct loginpage lp = { .rd = rd, .email = email };
-	char		 extra[64], msg[300];
-	uint64_t	 mins = (retry_ms + 59999) / 60000;
+	char		 extra[64], msg[300], wait[32];
+	uint64_t	 secs = (retry_ms + 999) / 1000;
 
 	lp.reset_link = mail_configured(cfg);
 	lp.magic_link = lp.reset_link && (cfg->magic_links ||
 	    cfg->magic_orgs.n > 0);
 	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
-	    (retry_ms + 999) / 1000);
-	(void)snprintf(msg, sizeof(msg), "Too many sign-in attempts for this "
-	    "account or from this address. Try again in about %" PRIu64
-	    " minute%s%s", mins, mins == 1 ? "" : "s", lp.reset_link ?
+	    secs);
+	(void)snprintf(msg, sizeof(msg), "Sign-in attempts are paused for "
+	    "this account or from this address. Try again in %s%s",
+	    pages_wait_text((unsigned long)secs, wait, sizeof(wait)),
+	    lp.reset_link ?
 	    lp.magic_link ? ", or sign in with a link we email you, or reset "
 	    "your password (links below)." : ", or reset your password (link "
 	    "below)." : ".");
@@ -661,6 +662,24 @@ auth_login_realm(struct exchange *ex, const char *email, const char *pw)
 	return p;
 }
 
+/*
+ * What an incompletely filled sign-in form lacks, as the page says it, or
+ * NULL.  It depends on the form alone, never on the account, so saying it
+ * tells nothing about who has one.
+ */
+static const char *
+auth_login_missing(const char *email, const char *pw)
+{
+	int	no_email = email == NULL || email[0] == '\0';
+	int	no_pw = pw == NULL || pw[0] == '\0';
+
+	if (no_email && no_pw)
+		return "Enter your email address and password.";
+	if (no_email)
+		return "Enter your email address.";
+	return no_pw ? "Enter your password." : NULL;
+}
+
 void
 auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 {
@@ -685,6 +704,9 @@ auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 		    "Please sign in again.", "csrf");
 	} else if ((sp = auth_login_realm(ex, email, pw)) != NULL) {
 		sso_send_to(ex, sp, rd, email);
+	} else if ((why = auth_login_missing(email, pw)) != NULL) {
+		auth_login_page(ex, 400, rd, email, why, email == NULL ||
+		    email[0] == '\0' ? "login_no_email" : "login_no_password");
 	} else if (ex->w->store == NULL ||
 	    !store_healthy(ex->w->store)) {
 		auth_unavailable(ex);

@@ -211,6 +211,8 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 		    "this browser");
 		break;
 	}
+	if (r->page != RPAGE_DONE)	/* no dead end: the way back */
+		rc |= acctpage_link(out, "/.postern/login", "Back to sign-in");
 	return rc | acctpage_end(out);
 }
 

@@ -35,7 +35,7 @@ static void
 sso_answer_server(struct exchange *ex, int status, const char *reason)
 {
 	client_answer(ex, &(struct pages_resp){ .status = status,
-	    .json = status == 200 ? NULL : "{\"error\":\"invalid_request\"}" },
+	    .error = status == 200 ? NULL : "invalid_request" },
 	    reason);
 }
 
