@@ -24,7 +24,7 @@ import requests
 import urllib3
 
 from conftest import run_postern
-from gwproc import Gateway, section, write_config
+from gwproc import Gateway, metric, section, write_config
 from sentinels import NAME, Sentinel, rewrite_redis, wait_until
 from test_auth import PASSWORD, RELAXED, add_user, login, make_key
 
@@ -207,6 +207,8 @@ def test_failover_under_load(cluster, tmp_path, tls_cert, upstream, how):
     for gw in (a, b):
         assert gw.log().count("changed: 127.0.0.1:%d -> 127.0.0.1:%d"
                               % (old, new)) == STORES
+        assert metric(gw, "postern_redis_failovers_total") == STORES
+        assert metric(gw, "postern_redis_up") == 1
     wait_until(lambda: names_on(cluster, new).count("postern-track") >= 4,
                RECOVERY, "the tracking connections on the new primary")
     if how == "sentinel":
