@@ -329,3 +329,49 @@ def test_sigkill_of_one_gateway_leaves_the_other_alone(
     # A's clients fail with connection errors, never a wrong answer
     assert all(s[1] or s[2] != 200 for s in seen["A"])
     assert all(s[1] for s in seen["A"] if s[0] < killed - 0.5)
+
+
+def test_audit_rollback_is_recorded_not_forked(
+        redis_proc, tmp_path, tls_cert, upstream):
+    """Redis loses the last audit events (what a failover to a replica
+    that had not received them does; here the older keys are restored
+    into the real Redis): the gateway's next event finds the head behind
+    what it appended, records an audit_rollback naming the lost head
+    first, and `postern audit verify` says events were lost (exit 1)
+    while the chain itself holds."""
+    import redis as redislib
+    from conftest import run_postern
+    _, (_, port) = redis_proc
+    r = redislib.Redis("127.0.0.1", port)
+    gw = gw_on(tmp_path, "A", tls_cert, upstream, port, workers=1)
+    users = users_on(gw, 1)
+    wait_until(lambda: r.exists("postern:audit:head"), 5, "the head")
+    saved = {k: r.dump(k) for k in ("postern:audit:head",
+                                    "postern:audit:events")}
+    before = int(r.get("postern:audit:head").split()[0])
+    sign_in(gw, users[0][0])
+    sign_in(gw, users[0][0])
+    wait_until(lambda: int(r.get("postern:audit:head").split()[0]) >=
+               before + 2, 5, "two more events")
+    lost = r.get("postern:audit:head").decode()
+    for k, v in saved.items():
+        r.restore(k, 0, v, replace=True)
+    assert run_postern("audit", "verify", "-c",
+                       str(gw.config)).returncode == 0
+    sign_in(gw, users[0][0])
+    wait_until(lambda: int(r.get("postern:audit:head").split()[0]) >=
+               before + 2, 5, "the rollback and the sign-in")
+    events = [json.loads(x) for x in r.lrange("postern:audit:events", 0, -1)]
+    marks = [e for e in events if e["action"] == "audit_rollback"]
+    assert len(marks) == 1, marks
+    assert marks[0]["target"] == lost and marks[0]["seq"] == str(before + 1)
+    assert '"outcome":"rollback"' in gw.log()
+    v = run_postern("audit", "verify", "-c", str(gw.config))
+    assert v.returncode == 1, v.stdout
+    assert "events verified" in v.stdout and "BROKEN" not in v.stdout
+    assert "LOST EVENTS: seq %d" % (before + 1) in v.stdout
+    # the next events append normally, with no second record
+    sign_in(gw, users[0][0])
+    time.sleep(0.5)
+    events = [json.loads(x) for x in r.lrange("postern:audit:events", 0, -1)]
+    assert len([e for e in events if e["action"] == "audit_rollback"]) == 1
