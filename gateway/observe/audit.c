@@ -279,6 +279,8 @@ struct audit_req {
 	uint64_t	 seq;		/* of the event being appended */
 	char		 hash[AUDIT_HASHLEN + 1];	/* ...and its hash */
 	struct audit_req *then;		/* appended after this one */
+	uint64_t	 floor_seq;	/* the mark when the head was asked */
+	char		 floor_hash[AUDIT_HASHLEN + 1];
 	char		 line[AUDIT_LINEMAX];
 };
 
@@ -313,18 +315,36 @@ audit_mark(uint64_t seq, const char *hash)
 	pthread_mutex_unlock(&audit_hw_lock);
 }
 
+/* The mark now, before <ar> asks for the head. */
+static void
+audit_floor(struct audit_req *ar)
+{
+	pthread_mutex_lock(&audit_hw_lock);
+	ar->floor_seq = audit_hw_seq;
+	memcpy(ar->floor_hash, audit_hw_hash, sizeof(ar->floor_hash));
+	pthread_mutex_unlock(&audit_hw_lock);
+}
+
 /*
- * 1 if head (<seq>, <hash>) is behind the mark: then the lost head goes
- * into <lost> ("<seq> <hash>") and the mark comes down to the head (one
- * record per loss).  Else 0.
+ * 1 if head (<seq>, <hash>), read by <ar>, is behind the mark as it was
+ * before <ar> asked (an append acknowledged before that is in any later
+ * read of the same primary; one acknowledged meanwhile on another worker
+ * may not be, hence the floor and not the mark): then the lost head goes
+ * into <lost> ("<seq> <hash>") and the mark comes down to the head.  A
+ * loss another request already recorded (the mark no longer ahead of the
+ * head) is not recorded again.  Else 0.
  */
 static int
-audit_went_back(uint64_t seq, const char *hash, char *lost, size_t size)
+audit_went_back(struct audit_req *ar, uint64_t seq, const char *hash,
+    char *lost, size_t size)
 {
 	int	back;
 
+	if (ar->floor_seq < seq || (ar->floor_seq == seq && (seq == 0 ||
+	    strcmp(ar->floor_hash, hash) == 0)))
+		return 0;
 	pthread_mutex_lock(&audit_hw_lock);
-	back = audit_hw_seq > seq || (audit_hw_seq == seq && seq > 0 &&
+	back = audit_hw_seq > seq || (audit_hw_seq == seq &&
 	    strcmp(audit_hw_hash, hash) != 0);
 	if (back) {
 		(void)snprintf(lost, size, "%" PRIu64 " %s", audit_hw_seq,
@@ -442,7 +462,7 @@ audit_on_head(void *arg, const redisReply *reply, const char *err)
 		audit_lost(ar, "bad_head");
 		return;
 	}
-	if (audit_went_back(seq, prev, lost, sizeof(lost)) &&
+	if (audit_went_back(ar, seq, prev, lost, sizeof(lost)) &&
 	    audit_rollback(ar, seq, prev, lost) == 0)
 		return;
 	audit_try(ar, seq, prev);
@@ -483,6 +503,7 @@ audit_start(struct audit_req *ar)
 	struct worker	*w = ar->w;
 	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN];
 
+	audit_floor(ar);
 	if (w->store == NULL || !store_healthy(w->store) ||
 	    audit_keys(store_prefix(w->store), kh, ke, sizeof(kh)) == -1 ||
 	    store_command_argv(w->store, audit_on_head, ar, 2,

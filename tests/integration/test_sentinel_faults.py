@@ -375,3 +375,26 @@ def test_audit_rollback_is_recorded_not_forked(
     time.sleep(0.5)
     events = [json.loads(x) for x in r.lrange("postern:audit:events", 0, -1)]
     assert len([e for e in events if e["action"] == "audit_rollback"]) == 1
+
+
+def test_concurrent_appends_record_no_rollback(
+        redis_proc, tmp_path, tls_cert, upstream):
+    """Two workers appending at once: a head read before another worker's
+    append landed is contention, not a loss (no audit_rollback)."""
+    from conftest import run_postern
+    _, (_, port) = redis_proc
+    gw = gw_on(tmp_path, "A", tls_cert, upstream, port, workers=2)
+    users = users_on(gw, 2)
+
+    def churn(email):
+        for _ in range(8):
+            sign_in(gw, email)
+    threads = [threading.Thread(target=churn, args=(e,))
+               for e, _ in users * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert '"outcome":"rollback"' not in gw.log()
+    v = run_postern("audit", "verify", "-c", str(gw.config))
+    assert v.returncode == 0 and "LOST" not in v.stdout, v.stdout
