@@ -143,6 +143,7 @@ struct audit_verify {
 	uint64_t	 base;
 	uint64_t	 from;
 	uint64_t	 n;
+	uint64_t	 rollback;	/* seq of the last audit_rollback */
 	char		 prev[AUDIT_HASHLEN + 1];
 };
 
@@ -150,7 +151,7 @@ static int
 audit_verify_one(void *arg, const char *line, long i)
 {
 	struct audit_verify	*v = arg;
-	char			 hash[AUDIT_HASHLEN + 1];
+	char			 hash[AUDIT_HASHLEN + 1], action[64];
 	const char		*why;
 	uint64_t		 seq = v->base + (uint64_t)i;
 
@@ -161,6 +162,9 @@ audit_verify_one(void *arg, const char *line, long i)
 	(void)strcpy(v->prev, hash);
 	if (seq >= v->from)
 		v->n++;
+	if (audit_line_action(line, action, sizeof(action)) == 0 &&
+	    strcmp(action, "audit_rollback") == 0)
+		v->rollback = seq;
 	return 0;
 }
 
@@ -185,6 +189,13 @@ audit_cmd_verify(struct audit_cli *ac, uint64_t from)
 		return 1;
 	}
 	printf("%" PRIu64 " events verified\n", v.n);
+	if (v.rollback != 0) {
+		printf("LOST EVENTS: seq %" PRIu64 " records that the trail "
+		    "went back (events a gateway had appended are not in "
+		    "Redis; their lines may be in its audit.file)\n",
+		    v.rollback);
+		return 1;
+	}
 	return 0;
 }
 

@@ -26,6 +26,8 @@
 #include "confwebhook.h"
 #include "log.h"
 
+#define CONFIG_MAX_SENTINELS	8	/* redis.sentinels */
+
 struct diag;
 struct secret_keys;
 struct domainreg;
@@ -83,6 +85,13 @@ struct config {
 	char		*redis_prefix;		/* default "postern:" */
 	uint64_t	 redis_connect_timeout;	/* ms */
 	uint64_t	 redis_command_timeout;	/* ms */
+	/* Sentinel (instead of a non-default address): the primary asked of
+	 * these, by its master name */
+	struct config_addr *redis_sentinels;
+	size_t		 nredis_sentinels;
+	char		*redis_master_name;
+	char		*redis_sentinel_username;	/* or NULL */
+	char		*redis_sentinel_password_file;	/* or NULL */
 
 	char		*secret_file;		/* >= 32 bytes, mode 0600 */
 

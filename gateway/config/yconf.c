@@ -482,6 +482,24 @@ yconf_seq(struct yconf *y, yaml_node_t *n, yconf_handler fn, void *obj)
 	}
 }
 
+yaml_node_t *
+yconf_get(struct yconf *y, yaml_node_t *n, const char *key)
+{
+	yaml_node_pair_t	*p;
+	yaml_node_t		*k;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	    p++) {
+		k = yaml_document_get_node(&y->doc, p->key);
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(&y->doc, p->value);
+	}
+	return NULL;
+}
+
 size_t
 yconf_seq_len(const yaml_node_t *n)
 {

@@ -78,6 +78,8 @@ void	yconf_map(struct yconf *y, yaml_node_t *n, const char *section,
 /* Call <fn> for every item of sequence <n>. */
 void	yconf_seq(struct yconf *y, yaml_node_t *n, yconf_handler fn,
 	    void *obj);
+/* The value node of <key> in mapping <n>, or NULL. */
+yaml_node_t	*yconf_get(struct yconf *y, yaml_node_t *n, const char *key);
 /* Number of items of sequence <n>. */
 size_t	yconf_seq_len(const yaml_node_t *n);
 

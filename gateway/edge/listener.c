@@ -27,6 +27,7 @@
 #include "listener.h"
 #include "log.h"
 #include "request.h"
+#include "store.h"
 #include "worker.h"
 
 #define LISTENER_BACKLOG	1024
@@ -225,8 +226,14 @@ admin_metrics(struct server *srv, struct evbuffer *b)
 	unsigned int		 i;
 
 	memset(&snap, 0, sizeof(snap));
-	for (i = 0; i < srv->nworkers; i++)
+	snap.redis_up = 1;
+	for (i = 0; i < srv->nworkers; i++) {
 		metrics_add(&snap, &srv->workers[i].metrics);
+		if (srv->workers[i].store != NULL &&
+		    !store_healthy(srv->workers[i].store))
+			snap.redis_up = 0;
+	}
+	snap.redis_failovers = store_failovers_total();
 	if (metrics_render(b, &snap, &srv->metrics) == 0)
 		(void)certgauge_render(b, srv);
 }

@@ -44,6 +44,8 @@ static void	config_on_hsts(struct yconf *, yaml_node_t *, void *);
 static void	config_on_redis_addr(struct yconf *, yaml_node_t *, void *);
 static void	config_on_password(struct yconf *, yaml_node_t *, void *);
 static void	config_on_redis_db(struct yconf *, yaml_node_t *, void *);
+static void	config_on_sentinels(struct yconf *, yaml_node_t *, void *);
+static void	config_on_sentinel_pw(struct yconf *, yaml_node_t *, void *);
 static void	config_on_level(struct yconf *, yaml_node_t *, void *);
 
 static const struct yconf_key config_top_keys[] = {
@@ -148,6 +150,13 @@ static const struct yconf_key config_redis_keys[] = {
 	    CFG(redis_connect_timeout), 1, 10 * 60 * MS_SEC },
 	{ "command_timeout", YAML_SCALAR_NODE, 0, yconf_on_duration,
 	    CFG(redis_command_timeout), 1, 10 * 60 * MS_SEC },
+	{ "sentinels", YAML_SEQUENCE_NODE, 0, config_on_sentinels, 0, 0, 0 },
+	{ "master_name", YAML_SCALAR_NODE, 0, yconf_on_str,
+	    CFG(redis_master_name), 0, 0 },
+	{ "sentinel_username", YAML_SCALAR_NODE, 0, yconf_on_str,
+	    CFG(redis_sentinel_username), 0, 0 },
+	{ "sentinel_password_file", YAML_SCALAR_NODE, 0,
+	    config_on_sentinel_pw, 0, 0, 0 },
 };
 
 /* Argon2id cost: OWASP's floor is m=7 MiB with t=5 (default m=19 MiB, t=2). */
@@ -234,11 +243,68 @@ config_on_log(struct yconf *y, yaml_node_t *n, void *obj)
 	yconf_map(y, n, "log", config_log_keys, NITEMS(config_log_keys), obj);
 }
 
+/*
+ * redis.sentinels replaces redis.address: both is a mistake, as are a
+ * master name without sentinels and the reverse.
+ */
 static void
 config_on_redis(struct yconf *y, yaml_node_t *n, void *obj)
 {
+	struct config	*cfg = obj;
+	yaml_node_t	*v;
+
 	yconf_map(y, n, "redis", config_redis_keys,
 	    NITEMS(config_redis_keys), obj);
+	if (cfg->nredis_sentinels > 0 && (v = yconf_get(y, n,
+	    "address")) != NULL)
+		yconf_error(y, v, "redis.address: not with redis.sentinels "
+		    "(the sentinels name the primary)");
+	if (cfg->nredis_sentinels > 0 && cfg->redis_master_name == NULL)
+		yconf_error(y, yconf_get(y, n, "sentinels"),
+		    "redis.sentinels: needs redis.master_name");
+	if ((v = yconf_get(y, n, "sentinels")) != NULL &&
+	    yconf_seq_len(v) == 0)
+		yconf_error(y, v, "redis.sentinels: expected at least one "
+		    "host:port");
+	if (cfg->nredis_sentinels == 0 && (v = yconf_get(y, n,
+	    "master_name")) != NULL)
+		yconf_error(y, v, "redis.master_name: only with "
+		    "redis.sentinels");
+}
+
+/* One of redis.sentinels: host:port (no unix socket). */
+static void
+config_on_sentinel(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config		*cfg = obj;
+	struct config_addr	 a, *v;
+
+	if (cfg->nredis_sentinels >= CONFIG_MAX_SENTINELS) {
+		yconf_error(y, n, "redis.sentinels: at most %d",
+		    CONFIG_MAX_SENTINELS);
+		return;
+	}
+	if (yconf_addr(y, n, &a) == -1)
+		return;
+	if (a.ss.ss_family != AF_INET && a.ss.ss_family != AF_INET6) {
+		yconf_error(y, n, "redis.sentinels: expected host:port");
+		parse_addr_free(&a);
+		return;
+	}
+	if ((v = reallocarray(cfg->redis_sentinels, cfg->nredis_sentinels + 1,
+	    sizeof(*v))) == NULL) {
+		parse_addr_free(&a);
+		(void)yconf_nomem(y, n);
+		return;
+	}
+	cfg->redis_sentinels = v;
+	v[cfg->nredis_sentinels++] = a;
+}
+
+static void
+config_on_sentinels(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	yconf_seq(y, n, config_on_sentinel, obj);
 }
 
 static void
@@ -530,6 +596,14 @@ config_on_password(struct yconf *y, yaml_node_t *n, void *obj)
 	struct config	*cfg = obj;
 
 	config_secret_file(y, n, 1, &cfg->redis_password_file);
+}
+
+static void
+config_on_sentinel_pw(struct yconf *y, yaml_node_t *n, void *obj)
+{
+	struct config	*cfg = obj;
+
+	config_secret_file(y, n, 1, &cfg->redis_sentinel_password_file);
 }
 
 /*

@@ -270,6 +270,12 @@ config_free(struct config *cfg)
 	free(cfg->redis_username);
 	free(cfg->redis_password_file);
 	free(cfg->redis_prefix);
+	for (i = 0; i < cfg->nredis_sentinels; i++)
+		parse_addr_free(&cfg->redis_sentinels[i]);
+	free(cfg->redis_sentinels);
+	free(cfg->redis_master_name);
+	free(cfg->redis_sentinel_username);
+	free(cfg->redis_sentinel_password_file);
 	free(cfg->secret_file);
 	free(cfg->common_passwords);
 	free(cfg->cookie_domain);
@@ -433,6 +439,8 @@ config_load_buffer(const char *path, const void *buf, size_t len,
 void
 config_store_settings(const struct config *cfg, struct store_settings *set)
 {
+	size_t	i;
+
 	*set = (struct store_settings){
 		.addr = &cfg->redis.ss,
 		.addrlen = cfg->redis.sslen,
@@ -443,5 +451,14 @@ config_store_settings(const struct config *cfg, struct store_settings *set)
 		.prefix = cfg->redis_prefix,
 		.connect_timeout = cfg->redis_connect_timeout,
 		.command_timeout = cfg->redis_command_timeout,
+		.master_name = cfg->redis_master_name,
+		.sentinel_username = cfg->redis_sentinel_username,
+		.sentinel_password_file = cfg->redis_sentinel_password_file,
 	};
+	for (i = 0; i < cfg->nredis_sentinels && i < STORE_MAX_SENTINELS;
+	    i++) {
+		set->sentinels[i] = &cfg->redis_sentinels[i].ss;
+		set->sentinel_lens[i] = cfg->redis_sentinels[i].sslen;
+	}
+	set->nsentinels = i;
 }

@@ -112,23 +112,6 @@ config_mail_free(struct config_mail *mc)
 	free(mc);
 }
 
-/* The value node of <key> in mapping <n>, or NULL. */
-static yaml_node_t *
-config_mail_node(struct yconf *y, yaml_node_t *n, const char *key)
-{
-	yaml_node_pair_t	*p;
-	yaml_node_t		*k;
-
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	    p++) {
-		k = yaml_document_get_node(&y->doc, p->key);
-		if (k != NULL && k->type == YAML_SCALAR_NODE &&
-		    strcmp((const char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(&y->doc, p->value);
-	}
-	return NULL;
-}
-
 /* Checks across keys, then the templates, once the section is walked. */
 static void
 config_mail_finish(struct yconf *y, yaml_node_t *n, struct config_mail *mc)
@@ -138,20 +121,20 @@ config_mail_finish(struct yconf *y, yaml_node_t *n, struct config_mail *mc)
 	const char		*dir;
 
 	if (mc->password != NULL && mc->sealed != NULL)
-		yconf_error(y, config_mail_node(y, n, "password"),
+		yconf_error(y, yconf_get(y, n, "password"),
 		    "mail.password: give one of password_file and password");
 	else if (mc->password != NULL && mc->username == NULL)
-		yconf_error(y, config_mail_node(y, n, "password_file"),
+		yconf_error(y, yconf_get(y, n, "password_file"),
 		    "mail.password_file: needs mail.username");
 	else if (mc->sealed != NULL && mc->username == NULL)
-		yconf_error(y, config_mail_node(y, n, "password"),
+		yconf_error(y, yconf_get(y, n, "password"),
 		    "mail.password: needs mail.username");
 	if ((mc->password != NULL || mc->sealed != NULL) && !mc->smtps &&
 	    mc->starttls != CONFIG_STARTTLS_REQUIRED)
-		yconf_warning(y, config_mail_node(y, n, "starttls"),
+		yconf_warning(y, yconf_get(y, n, "starttls"),
 		    "mail.starttls: the SMTP password may be sent without "
 		    "TLS; use starttls: required or smtps://");
-	if ((at = config_mail_node(y, n, "templates_dir")) == NULL)
+	if ((at = yconf_get(y, n, "templates_dir")) == NULL)
 		at = n;
 	dir = mc->templates_dir != NULL ? mc->templates_dir :
 	    config_mail_default_dir();

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,17 @@ static struct store_script audit_lua_trim = STORE_SCRIPT("audit trim",
 	"redis.call('SET', KEYS[2], ARGV[2])\n"
 	"redis.call('SET', KEYS[3], ARGV[3])\n"
 	"return 1\n");
+
+/*
+ * The highest head this process appended (its high-water mark): a head
+ * read behind it, or at it with another hash, means Redis lost events this
+ * process had appended (a failover to a replica that had not received
+ * them, a restored backup).  The next append then records that first
+ * (action audit_rollback), so the trail is never silently forked.
+ */
+static pthread_mutex_t	audit_hw_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t		audit_hw_seq;
+static char		audit_hw_hash[AUDIT_HASHLEN + 1];
 
 static const char *const audit_fields[] = { "action", "actor", "target",
     "org", "ip", "request_id", "outcome", "reason" };
@@ -265,21 +277,112 @@ struct audit_req {
 	char		 time[40];
 	int		 tries;
 	uint64_t	 seq;		/* of the event being appended */
+	char		 hash[AUDIT_HASHLEN + 1];	/* ...and its hash */
+	struct audit_req *then;		/* appended after this one */
+	uint64_t	 floor_seq;	/* the mark when the head was asked */
+	char		 floor_hash[AUDIT_HASHLEN + 1];
 	char		 line[AUDIT_LINEMAX];
 };
 
+static void	audit_start(struct audit_req *);
+
+/* Free <ar>; the event waiting for it (ar->then) starts. */
 static void
 audit_req_free(struct audit_req *ar)
 {
-	size_t	i;
+	struct audit_req	*then = ar->then;
+	size_t			 i;
 
 	for (i = 0; i < 8; i++)
 		free(ar->fields[i]);
 	config_unref(ar->cfg);
 	free(ar);
+	if (then != NULL)
+		audit_start(then);
 }
 
 static void	audit_on_append(void *, const redisReply *, const char *);
+
+/* Raise the high-water mark to the event just appended. */
+static void
+audit_mark(uint64_t seq, const char *hash)
+{
+	pthread_mutex_lock(&audit_hw_lock);
+	if (seq > audit_hw_seq) {
+		audit_hw_seq = seq;
+		memcpy(audit_hw_hash, hash, sizeof(audit_hw_hash));
+	}
+	pthread_mutex_unlock(&audit_hw_lock);
+}
+
+/* The mark now, before <ar> asks for the head. */
+static void
+audit_floor(struct audit_req *ar)
+{
+	pthread_mutex_lock(&audit_hw_lock);
+	ar->floor_seq = audit_hw_seq;
+	memcpy(ar->floor_hash, audit_hw_hash, sizeof(ar->floor_hash));
+	pthread_mutex_unlock(&audit_hw_lock);
+}
+
+/*
+ * 1 if head (<seq>, <hash>), read by <ar>, is behind the mark as it was
+ * before <ar> asked (an append acknowledged before that is in any later
+ * read of the same primary; one acknowledged meanwhile on another worker
+ * may not be, hence the floor and not the mark): then the lost head goes
+ * into <lost> ("<seq> <hash>") and the mark comes down to the head.  A
+ * loss another request already recorded (the mark no longer ahead of the
+ * head) is not recorded again.  Else 0.
+ */
+static int
+audit_went_back(struct audit_req *ar, uint64_t seq, const char *hash,
+    char *lost, size_t size)
+{
+	int	back;
+
+	if (ar->floor_seq < seq || (ar->floor_seq == seq && (seq == 0 ||
+	    strcmp(ar->floor_hash, hash) == 0)))
+		return 0;
+	pthread_mutex_lock(&audit_hw_lock);
+	back = audit_hw_seq > seq || (audit_hw_seq == seq &&
+	    strcmp(audit_hw_hash, hash) != 0);
+	if (back) {
+		(void)snprintf(lost, size, "%" PRIu64 " %s", audit_hw_seq,
+		    audit_hw_hash);
+		audit_hw_seq = seq;
+		memcpy(audit_hw_hash, hash, sizeof(audit_hw_hash));
+	}
+	pthread_mutex_unlock(&audit_hw_lock);
+	return back;
+}
+
+static struct audit_req *audit_req_new(struct worker *, struct config *,
+		    const struct audit_event *);
+static void	audit_try(struct audit_req *, uint64_t, const char *);
+
+/*
+ * Record that the trail lost the events up to head <lost> (the head is
+ * now <seq>, <prev>): that record is appended first, then <ar> (from the
+ * head again).  Without memory for the record, <ar> goes on alone.
+ */
+static int
+audit_rollback(struct audit_req *ar, uint64_t seq, const char *prev,
+    const char *lost)
+{
+	struct audit_req	*mark;
+	char			 now[24];
+
+	(void)snprintf(now, sizeof(now), "%" PRIu64, seq);
+	log_event(LOG_LEVEL_ERROR, "audit", "outcome", "rollback", "reason",
+	    "audit_rollback", "lost_head", lost, "head", now, NULL);
+	if ((mark = audit_req_new(ar->w, ar->cfg, &(struct audit_event){
+	    .action = "audit_rollback", .target = lost,
+	    .outcome = "failure", .reason = "audit_rollback" })) == NULL)
+		return -1;
+	mark->then = ar;
+	audit_try(mark, seq, prev);
+	return 0;
+}
 
 static void
 audit_lost(struct audit_req *ar, const char *why)
@@ -300,11 +403,12 @@ audit_try(struct audit_req *ar, uint64_t seq, const char *prev)
 
 	ar->seq = seq + 1;
 	if ((len = audit_encode(&ar->ev, ar->seq, ar->time, prev, ar->line,
-	    sizeof(ar->line), hash)) == -1 ||
-	    audit_line(ar->line, len, sizeof(ar->line), hash) == -1) {
+	    sizeof(ar->line), ar->hash)) == -1 ||
+	    audit_line(ar->line, len, sizeof(ar->line), ar->hash) == -1) {
 		audit_lost(ar, "too_long");
 		return;
 	}
+	memcpy(hash, ar->hash, sizeof(hash));
 	(void)snprintf(sold, sizeof(sold), "%" PRIu64, seq);
 	(void)snprintf(snew, sizeof(snew), "%" PRIu64, ar->seq);
 	if (st == NULL || audit_keys(store_prefix(st), kh, ke, sizeof(kh)) ==
@@ -326,6 +430,7 @@ audit_on_append(void *arg, const redisReply *reply, const char *err)
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+		audit_mark(ar->seq, ar->hash);
 		audit_file(ar->cfg, ar->line);
 		webhook_dispatch(ar->w->webhooks, ar->cfg, ar->ev.action,
 		    ar->line);
@@ -344,7 +449,7 @@ static void
 audit_on_head(void *arg, const redisReply *reply, const char *err)
 {
 	struct audit_req	*ar = arg;
-	char			 prev[AUDIT_HASHLEN + 1];
+	char			 prev[AUDIT_HASHLEN + 1], lost[96];
 	uint64_t		 seq;
 
 	if (err != NULL || reply == NULL) {
@@ -357,22 +462,23 @@ audit_on_head(void *arg, const redisReply *reply, const char *err)
 		audit_lost(ar, "bad_head");
 		return;
 	}
+	if (audit_went_back(ar, seq, prev, lost, sizeof(lost)) &&
+	    audit_rollback(ar, seq, prev, lost) == 0)
+		return;
 	audit_try(ar, seq, prev);
 }
 
-void
-audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
+/* A copy of <ev> to append, or NULL. */
+static struct audit_req *
+audit_req_new(struct worker *w, struct config *cfg,
+    const struct audit_event *ev)
 {
 	struct audit_req	*ar;
-	char			 kh[STORE_KEYLEN], ke[STORE_KEYLEN];
 	const char		**dst[8];
 	size_t			 i;
 
-	log_event(LOG_LEVEL_INFO, "audit", "action", ev->action, "actor",
-	    ev->actor, "target", ev->target, "outcome", ev->outcome,
-	    "request_id", ev->request_id, NULL);
 	if ((ar = calloc(1, sizeof(*ar))) == NULL)
-		return;
+		return NULL;
 	ar->w = w;
 	ar->cfg = config_ref(cfg);
 	dst[0] = &ar->ev.action; dst[1] = &ar->ev.actor;
@@ -382,16 +488,39 @@ audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
 	for (i = 0; i < 8; i++) {
 		if ((ar->fields[i] = strdup(audit_field(ev, i))) == NULL) {
 			audit_lost(ar, "nomem");
-			return;
+			return NULL;
 		}
 		*dst[i] = ar->fields[i];
 	}
 	audit_time(ar->time, sizeof(ar->time));
+	return ar;
+}
+
+/* Read the head, then append on it (audit_on_head). */
+static void
+audit_start(struct audit_req *ar)
+{
+	struct worker	*w = ar->w;
+	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN];
+
+	audit_floor(ar);
 	if (w->store == NULL || !store_healthy(w->store) ||
 	    audit_keys(store_prefix(w->store), kh, ke, sizeof(kh)) == -1 ||
 	    store_command_argv(w->store, audit_on_head, ar, 2,
 	    (const char *[]){ "GET", kh }, NULL) == -1)
 		audit_lost(ar, "store");
+}
+
+void
+audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
+{
+	struct audit_req	*ar;
+
+	log_event(LOG_LEVEL_INFO, "audit", "action", ev->action, "actor",
+	    ev->actor, "target", ev->target, "outcome", ev->outcome,
+	    "request_id", ev->request_id, NULL);
+	if ((ar = audit_req_new(w, cfg, ev)) != NULL)
+		audit_start(ar);
 }
 
 /* ---- the outbox: events appended without an event loop ---- */

@@ -108,10 +108,10 @@ store_script_digest(struct store_script *s)
 	pthread_mutex_unlock(&store_digest_lock);
 }
 
-/* Read the Redis password: the file's bytes without trailing newlines. */
-static int
-store_read_password(const char *path, struct store_conf *sc, char *err,
-    size_t errlen)
+/* Read a password file: the file's bytes without trailing newlines. */
+int
+store_read_secret(const char *what, const char *path, char **out,
+    size_t *outlen, char *err, size_t errlen)
 {
 	char	buf[STORE_PASSWORD_MAX + 1];
 	ssize_t	n;
@@ -119,8 +119,8 @@ store_read_password(const char *path, struct store_conf *sc, char *err,
 	int	fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)snprintf(err, errlen, "redis.password_file: cannot open "
-		    "%s: %s", path, strerror(errno));
+		(void)snprintf(err, errlen, "redis.%s: cannot open %s: %s",
+		    what, path, strerror(errno));
 		return -1;
 	}
 	while (len < sizeof(buf) && (n = read(fd, buf + len,
@@ -128,26 +128,43 @@ store_read_password(const char *path, struct store_conf *sc, char *err,
 		len += (size_t)n;
 	close(fd);
 	if (len > STORE_PASSWORD_MAX) {
-		(void)snprintf(err, errlen, "redis.password_file: %s is longer "
-		    "than %d bytes", path, STORE_PASSWORD_MAX);
+		(void)snprintf(err, errlen, "redis.%s: %s is longer than %d "
+		    "bytes", what, path, STORE_PASSWORD_MAX);
 		goto out;
 	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (len == 0) {
-		(void)snprintf(err, errlen, "redis.password_file: %s is empty",
+		(void)snprintf(err, errlen, "redis.%s: %s is empty", what,
 		    path);
 		goto out;
 	}
-	if ((sc->password = malloc(len + 1)) == NULL)
+	if ((*out = malloc(len + 1)) == NULL)
 		fatal("%s", __func__);
-	memcpy(sc->password, buf, len);
-	sc->password[len] = '\0';
-	sc->passwordlen = len;
+	memcpy(*out, buf, len);
+	(*out)[len] = '\0';
+	*outlen = len;
 	rc = 0;
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return rc;
+}
+
+static void
+store_sentinels_free(struct store_sentinels *sn)
+{
+	size_t	i;
+
+	if (sn == NULL)
+		return;
+	for (i = 0; i < sn->n; i++)
+		free(sn->host[i]);
+	if (sn->password != NULL)
+		OPENSSL_cleanse(sn->password, sn->passwordlen);
+	free(sn->password);
+	free(sn->username);
+	free(sn->master_name);
+	free(sn);
 }
 
 void
@@ -161,6 +178,7 @@ store_conf_free(struct store_conf *sc)
 	free(sc->text);
 	free(sc->username);
 	free(sc->prefix);
+	store_sentinels_free(sc->sentinels);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -176,43 +194,107 @@ store_strdup(const char *s)
 	return p;
 }
 
+/* The numeric host and port of <ss> into *<host>, *<port>. */
+static int
+store_numeric(const struct sockaddr_storage *ss, socklen_t len,
+    const char *text, char **host, int *port, char *err, size_t errlen)
+{
+	char	h[NI_MAXHOST], serv[NI_MAXSERV];
+	int	rc;
+
+	if ((rc = getnameinfo((const struct sockaddr *)ss, len, h, sizeof(h),
+	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV)) != 0) {
+		(void)snprintf(err, errlen, "%s: %s", text,
+		    gai_strerror(rc));
+		return -1;
+	}
+	*host = store_strdup(h);
+	*port = atoi(serv);
+	return 0;
+}
+
+static int
+store_sentinels_init(struct store_conf *sc, const struct store_settings *set,
+    char *err, size_t errlen)
+{
+	struct store_sentinels	*sn;
+	size_t			 i;
+
+	if ((sn = calloc(1, sizeof(*sn))) == NULL)
+		fatal("%s", __func__);
+	sc->sentinels = sn;
+	sn->master_name = store_strdup(set->master_name != NULL ?
+	    set->master_name : "mymaster");
+	sn->username = store_strdup(set->sentinel_username);
+	for (i = 0; i < set->nsentinels && i < STORE_MAX_SENTINELS; i++) {
+		if (store_numeric(set->sentinels[i], set->sentinel_lens[i],
+		    "redis.sentinels", &sn->host[i], &sn->port[i], err, errlen) == -1)
+			return -1;
+		sn->n++;
+	}
+	if (set->sentinel_password_file != NULL && store_read_secret(
+	    "sentinel_password_file", set->sentinel_password_file,
+	    &sn->password, &sn->passwordlen, err, errlen) == -1)
+		return -1;
+	if (asprintf(&sc->text, "%s (sentinel master)", sn->master_name) ==
+	    -1)
+		fatal("%s", __func__);
+	return 0;
+}
+
+int
+store_conf_primary(struct store_conf *sc, const char *host, int port)
+{
+	char	*text;
+
+	if (sc->host != NULL && strcmp(sc->host, host) == 0 &&
+	    sc->port == port)
+		return 0;
+	if (asprintf(&text, "%s%s%s:%d (%s)", strchr(host, ':') != NULL ?
+	    "[" : "", host, strchr(host, ':') != NULL ? "]" : "", port,
+	    sc->sentinels->master_name) == -1)
+		fatal("%s", __func__);
+	free(sc->host);
+	free(sc->text);
+	sc->host = store_strdup(host);
+	sc->port = port;
+	sc->text = text;
+	return 1;
+}
+
 /* Copy <set> into <sc>. */
 int
 store_conf_init(struct store_conf *sc, const struct store_settings *set,
     char *err, size_t errlen)
 {
 	const struct sockaddr_storage *ss = set->addr;
-	char	host[NI_MAXHOST], serv[NI_MAXSERV];
-	int	rc;
 
 	memset(sc, 0, sizeof(*sc));
-	sc->text = store_strdup(set->text);
-	if (ss->ss_family == AF_UNIX) {
-		sc->unixpath = store_strdup(
-		    ((const struct sockaddr_un *)(const void *)ss)->sun_path);
+	if (set->nsentinels > 0) {
+		if (store_sentinels_init(sc, set, err, errlen) == -1)
+			goto fail;
 	} else {
-		if ((rc = getnameinfo((const struct sockaddr *)ss,
-		    set->addrlen, host, sizeof(host), serv, sizeof(serv),
-		    NI_NUMERICHOST | NI_NUMERICSERV)) != 0) {
-			(void)snprintf(err, errlen, "redis.address %s: %s",
-			    sc->text, gai_strerror(rc));
-			store_conf_free(sc);
-			return -1;
-		}
-		sc->host = store_strdup(host);
-		sc->port = atoi(serv);
+		sc->text = store_strdup(set->text);
+		if (ss->ss_family == AF_UNIX)
+			sc->unixpath = store_strdup(((const struct sockaddr_un *)
+			    (const void *)ss)->sun_path);
+		else if (store_numeric(ss, set->addrlen, "redis.address",
+		    &sc->host, &sc->port, err, errlen) == -1)
+			goto fail;
 	}
 	sc->username = store_strdup(set->username);
 	sc->prefix = store_strdup(set->prefix);
 	sc->db = set->db;
 	sc->connect_timeout = set->connect_timeout;
 	sc->command_timeout = set->command_timeout;
-	if (set->password_file != NULL && store_read_password(
-	    set->password_file, sc, err, errlen) == -1) {
-		store_conf_free(sc);
-		return -1;
-	}
+	if (set->password_file != NULL && store_read_secret("password_file",
+	    set->password_file, &sc->password, &sc->passwordlen, err,
+	    errlen) == -1)
+		goto fail;
 	return 0;
+fail:
+	store_conf_free(sc);
+	return -1;
 }
 
 void

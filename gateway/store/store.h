@@ -33,6 +33,8 @@ struct store_sync;
 #define STORE_BACKOFF_MIN	100
 #define STORE_BACKOFF_MAX	10000
 
+#define STORE_MAX_SENTINELS	8
+
 /*
  * Where and how to reach Redis: the redis section of the configuration,
  * filled in by the layer that reads it (config_store_settings(), loader.h).
@@ -49,6 +51,17 @@ struct store_settings {
 	const char	*prefix;	/* of every key name */
 	uint64_t	 connect_timeout;	/* ms: connect + handshake */
 	uint64_t	 command_timeout;	/* ms: each command */
+	/*
+	 * Redis Sentinel (storesentinel.c): with <nsentinels> > 0 the
+	 * primary is not <addr> but what these sentinels name for
+	 * <master_name>, asked again at every connection.
+	 */
+	const struct sockaddr_storage *sentinels[STORE_MAX_SENTINELS];
+	socklen_t	 sentinel_lens[STORE_MAX_SENTINELS];
+	size_t		 nsentinels;
+	const char	*master_name;
+	const char	*sentinel_username;	/* or NULL */
+	const char	*sentinel_password_file; /* or NULL: no AUTH */
 };
 
 /*
@@ -158,6 +171,11 @@ typedef void	(*store_message_cb)(void *arg, const char *msg, size_t len);
  */
 int		 store_subscribe(struct store *st, const char *channel,
 		    store_message_cb cb, void *arg);
+/*
+ * Changes of primary seen by the stores of this process (sentinels): each
+ * store counts the switches it follows.
+ */
+uint64_t	 store_failovers_total(void);
 /* 1 while the connection is up and authenticated, else 0. */
 int		 store_healthy(const struct store *st);
 const char	*store_prefix(const struct store *st);

@@ -17,6 +17,14 @@
  * pending callback then runs with an error) and schedules a retry.  The
  * handshake, the connect and the backoff serve storetrack.c's connection
  * too; becoming ready and being lost are reported to it.
+ *
+ * With sentinels (storesentinel.c) each attempt first asks them for the
+ * primary (still STORE_CONNECTING, with no context: commands fail at
+ * once), and the handshake ends with ROLE, which must say master.  A
+ * READONLY error, a ROLE that is not master and a +switch-master away
+ * from the current primary drop the connection like any failure; a
+ * primary that changed drops the tracking connection too (storetrack.c),
+ * and is logged once, old -> new.
  */
 
 #include <errno.h>
@@ -59,6 +67,8 @@ struct store_cmd {
 static void	store_connect(struct store *);
 static void	store_drop(struct store *, const char *reason);
 static void	store_on_message(redisAsyncContext *, void *, void *);
+
+static atomic_uint_fast64_t	store_failovers;	/* switches seen */
 
 /* ---- asynchronous: connection state machine ---- */
 
@@ -202,20 +212,40 @@ static void
 store_on_message(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct store		*st = arg;
-	const redisReply	*reply = r, *kind, *msg;
+	const redisReply	*msg;
 
-	if (reply == NULL || st->ac != ac || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 3)
+	if (st->ac != ac)
 		return;
-	kind = reply->element[0];
-	msg = reply->element[2];
-	if (kind->type != REDIS_REPLY_STRING)
-		return;
-	if (strcmp(kind->str, "subscribe") == 0)
+	switch (store_pubsub(r, &msg)) {
+	case STORE_PUB_SUBSCRIBED:
 		st->on_message(st->msg_arg, NULL, 0);
-	else if (strcmp(kind->str, "message") == 0 &&
-	    msg->type == REDIS_REPLY_STRING)
+		break;
+	case STORE_PUB_MESSAGE:
 		st->on_message(st->msg_arg, msg->str, msg->len);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+store_pubsub(const redisReply *reply, const redisReply **msg)
+{
+	const redisReply	*kind;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 3)
+		return 0;
+	kind = reply->element[0];
+	*msg = reply->element[2];
+	if (kind->type != REDIS_REPLY_STRING)
+		return 0;
+	if (strcmp(kind->str, "subscribe") == 0)
+		return STORE_PUB_SUBSCRIBED;
+	if (strcmp(kind->str, "message") == 0 &&
+	    (*msg)->type == REDIS_REPLY_STRING)
+		return STORE_PUB_MESSAGE;
+	return 0;
 }
 
 static void
@@ -233,7 +263,27 @@ store_on_select(redisAsyncContext *ac, void *r, void *arg)
 		hs->fail(hs, ac, msg);
 		return;
 	}
-	hs->ready(hs, ac);
+	if (hs->st->conf.sentinels == NULL)
+		hs->ready(hs, ac);	/* else ROLE decides */
+}
+
+/* With sentinels: the server they named must say it is the master. */
+static void
+store_on_role(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct store_hs		*hs = arg;
+	struct store_sentinels	*sn = hs->st->conf.sentinels;
+	redisReply		*reply = r;
+
+	if (reply == NULL)
+		return;
+	if (store_role_master(reply)) {
+		hs->ready(hs, ac);
+		return;
+	}
+	sn->first = (sn->first + 1) % sn->n;	/* ask another next time */
+	hs->fail(hs, ac, reply->type == REDIS_REPLY_ERROR ? "ROLE refused "
+	    "(an ACL must allow it with sentinels)" : "not the primary (ROLE)");
 }
 
 /*
@@ -269,7 +319,25 @@ store_handshake(struct store_hs *hs, redisAsyncContext *ac)
 	    != REDIS_OK || redisAsyncCommand(ac, store_on_select, hs,
 	    "SELECT %u", conf->db) != REDIS_OK)
 		return -1;
+	if (conf->sentinels != NULL && redisAsyncCommand(ac, store_on_role,
+	    hs, "ROLE") != REDIS_OK)
+		return -1;
 	return 0;
+}
+
+/* Log a change of primary once, old -> new. */
+static void
+store_primary_ready(struct store *st)
+{
+	if (st->ever_ready && st->ready_gen != st->addr_gen) {
+		log_warnx("redis: the primary of %s changed: %s -> %s:%d",
+		    st->conf.sentinels->master_name, st->primary,
+		    st->conf.host, st->conf.port);
+		atomic_fetch_add(&store_failovers, 1);
+	}
+	st->ready_gen = st->addr_gen;
+	(void)snprintf(st->primary, sizeof(st->primary), "%s:%d",
+	    st->conf.host, st->conf.port);
 }
 
 static void
@@ -290,6 +358,8 @@ store_on_ready(struct store_hs *hs, redisAsyncContext *ac)
 	evtimer_del(st->conn_timer);
 	st->state = STORE_READY;
 	st->backoff = STORE_BACKOFF_MIN;
+	if (st->conf.sentinels != NULL)
+		store_primary_ready(st);
 	atomic_store(&st->healthy, 1);
 	if (st->down_logged || !st->ever_ready)
 		log_info("redis %s: %s", st->conf.text, st->ever_ready ?
@@ -302,11 +372,27 @@ store_on_ready(struct store_hs *hs, redisAsyncContext *ac)
 		store_drop(st, "cannot subscribe");
 }
 
+void
+store_ac_close(redisAsyncContext **acp)
+{
+	redisAsyncContext	*ac = *acp;
+
+	if (ac == NULL)
+		return;
+	*acp = NULL;
+	ac->data = NULL;
+	redisAsyncFree(ac);
+}
+
 redisAsyncContext *
 store_ac_connect(const struct store_conf *conf, char *msg, size_t msglen)
 {
 	redisAsyncContext	*ac;
 
+	if (conf->unixpath == NULL && conf->host == NULL) {
+		(void)snprintf(msg, msglen, "no primary named yet");
+		return NULL;
+	}
 	if (conf->unixpath != NULL)
 		ac = redisAsyncConnectUnix(conf->unixpath);
 	else
@@ -321,8 +407,8 @@ store_ac_connect(const struct store_conf *conf, char *msg, size_t msglen)
 	return ac;
 }
 
-static void
-store_connect(struct store *st)
+void
+store_connect_primary(struct store *st)
 {
 	redisAsyncContext	*ac;
 	struct timeval		 tv;
@@ -345,6 +431,42 @@ store_connect(struct store *st)
 	}
 	(void)timeutil_tv(&tv, st->conf.connect_timeout);
 	evtimer_add(st->conn_timer, &tv);
+}
+
+static void
+store_connect(struct store *st)
+{
+	if (st->conf.sentinels == NULL) {
+		store_connect_primary(st);
+		return;
+	}
+	st->state = STORE_CONNECTING;	/* no context: unavailable */
+	store_disc_start(st);
+}
+
+void
+store_disc_failed(struct store *st, const char *reason)
+{
+	store_report_down(st, reason);
+	store_schedule(st);
+}
+
+/*
+ * The sentinels moved the primary: drop the connection, or, between
+ * attempts, try the new one now rather than after the backoff.
+ */
+void
+store_switched(struct store *st, const char *reason)
+{
+	if (st->ac != NULL) {
+		store_drop(st, reason);
+		return;
+	}
+	if (st->state != STORE_WAITING)
+		return;		/* asking the sentinels already */
+	log_debug("redis %s: %s", st->conf.text, reason);
+	evtimer_del(st->retry);
+	store_connect(st);
 }
 
 struct store *
@@ -372,6 +494,8 @@ store_new(struct event_base *base, const struct store_settings *set,
 		store_free(st);
 		return NULL;
 	}
+	if (st->conf.sentinels != NULL)
+		st->watch = store_watch_new(st);
 	store_connect(st);
 	return st;
 }
@@ -379,15 +503,11 @@ store_new(struct event_base *base, const struct store_settings *set,
 void
 store_free(struct store *st)
 {
-	redisAsyncContext *ac;
-
 	if (st == NULL)
 		return;
-	if ((ac = st->ac) != NULL) {
-		st->ac = NULL;
-		ac->data = NULL;
-		redisAsyncFree(ac);	/* pending callbacks get errors */
-	}
+	store_ac_close(&st->ac);	/* pending callbacks get errors */
+	store_disc_free(st);
+	store_watch_free(st->watch);
 	store_track_free(st->track);	/* after: its replies were pending */
 	if (st->retry != NULL)
 		event_free(st->retry);
@@ -411,6 +531,12 @@ store_subscribe(struct store *st, const char *channel, store_message_cb cb,
 	    st->channel) != REDIS_OK)
 		store_drop(st, "cannot subscribe");
 	return 0;
+}
+
+uint64_t
+store_failovers_total(void)
+{
+	return atomic_load(&store_failovers);
 }
 
 int
@@ -483,6 +609,10 @@ store_on_reply(redisAsyncContext *ac, void *r, void *arg)
 		err = reply->str;
 	}
 	cmd->cb(cmd->arg, err == NULL ? reply : NULL, err);
+	/* A primary turned replica: ask the sentinels again. */
+	if (err != NULL && reply != NULL && strncmp(err, "READONLY", 8) == 0 &&
+	    cmd->st->conf.sentinels != NULL && cmd->st->ac == ac)
+		store_drop(cmd->st, "READONLY: the primary became a replica");
 	store_cmd_free(cmd);
 }
 

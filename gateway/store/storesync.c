@@ -117,6 +117,17 @@ store_sync_handshake(struct store_sync *ss, char *err, size_t errlen)
 	    ss->conf.db)) == NULL)
 		return -1;
 	freeReplyObject(r);
+	if (ss->conf.sentinels == NULL)
+		return 0;
+	if ((r = store_sync_command(ss, err, errlen, "ROLE")) == NULL)
+		return -1;
+	if (!store_role_master(r)) {
+		(void)snprintf(err, errlen, "redis %s: not the primary (ROLE); "
+		    "a failover may be under way, try again", ss->conf.text);
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
 	return 0;
 }
 
@@ -132,6 +143,9 @@ store_sync_open(const struct store_settings *set, char *err, size_t errlen)
 		free(ss);
 		return NULL;
 	}
+	if (ss->conf.sentinels != NULL && store_sentinel_sync(&ss->conf, err,
+	    errlen) == -1)
+		goto fail;
 	(void)timeutil_tv(&tv, ss->conf.connect_timeout);
 	if (ss->conf.unixpath != NULL)
 		ss->c = redisConnectUnixWithTimeout(ss->conf.unixpath, tv);

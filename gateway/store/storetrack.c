@@ -87,6 +87,7 @@ struct store_track {
 	unsigned int		 ok_gen;	/* gen of the last +OK */
 	int			 ok;		/* an +OK arrived (at ok_gen) */
 	unsigned int		 probes;	/* SUBSCRIBE probes in flight */
+	unsigned int		 addr_gen;	/* st->addr_gen when connected */
 	int			 down_logged;
 	int			 refused_logged;
 };
@@ -292,6 +293,11 @@ store_track_cmd_ready(struct store *st)
 {
 	struct store_track	*t = st->track;
 
+	if (t != NULL && t->ac != NULL && t->addr_gen != st->addr_gen) {
+		/* On the old primary: follow the command connection. */
+		track_drop(t, "the primary changed");
+		return;
+	}
 	if (t != NULL && t->state == TRACK_SUBSCRIBED)
 		track_send(t);
 }
@@ -538,12 +544,17 @@ track_connect(struct store_track *t)
 	struct timeval		 tv;
 	char			 msg[STORE_ERRLEN];
 
+	if (t->st->conf.host == NULL && t->st->conf.unixpath == NULL) {
+		track_schedule(t);	/* the sentinels have not answered */
+		return;
+	}
 	if ((ac = store_ac_connect(&t->st->conf, msg, sizeof(msg))) == NULL) {
 		track_down(t, msg);
 		return;
 	}
 	ac->data = t;
 	t->ac = ac;
+	t->addr_gen = t->st->addr_gen;
 	t->state = TRACK_CONNECTING;
 	t->probes = 0;
 	if (track_ev_attach(ac, t->st->base) == -1 ||

@@ -316,6 +316,11 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s,
 	    metrics_render_one(out, "postern_assertion_reused_total",
 	    "counter", "Identity assertions sent again from the session "
 	    "cache.", s->assertion_reused) ||
+	    metrics_render_one(out, "postern_redis_up", "gauge", "1 while "
+	    "every worker's Redis connection is up, else 0.", s->redis_up) ||
+	    metrics_render_one(out, "postern_redis_failovers_total", "counter",
+	    "Changes of Redis primary followed (redis.sentinels), counted by "
+	    "each connection that followed one.", s->redis_failovers) ||
 	    metrics_head(out, "postern_config_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP), by result.") == -1)
 		return -1;

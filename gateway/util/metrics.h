@@ -129,6 +129,8 @@ struct metrics_snap {
 	uint64_t	scache_active;
 	uint64_t	assertion_signed;
 	uint64_t	assertion_reused;
+	uint64_t	redis_up;	/* 1: every worker's Redis is up */
+	uint64_t	redis_failovers;	/* changes of primary followed */
 };
 
 /* Add <m> (a worker's, read with relaxed loads) into <s>. */
