@@ -23,6 +23,7 @@
 #include "store.h"
 #include "user.h"
 #include "usercmd.h"
+#include "usermod.h"
 #include "usershow.h"
 
 #define PWBUF		(PASSWORD_MAX_BYTES + 2)
@@ -34,6 +35,9 @@ struct usercmd {
 	const char		*role;		/* --role */
 	int			 remove;	/* --remove */
 	int			 all;		/* --all */
+	int			 yes;		/* --yes */
+	const char		*org;		/* --org */
+	const char		*host;		/* --host */
 };
 
 static const struct cli_opt usercmd_opts[] = {
@@ -42,6 +46,9 @@ static const struct cli_opt usercmd_opts[] = {
 	CLI_OPT("role", 'r', CLI_STR, struct usercmd, role),
 	CLI_OPT("remove", 0, CLI_FLAG, struct usercmd, remove),
 	CLI_OPT("all", 0, CLI_FLAG, struct usercmd, all),
+	CLI_OPT("yes", 'y', CLI_FLAG, struct usercmd, yes),
+	CLI_OPT("org", 'o', CLI_STR, struct usercmd, org),
+	CLI_OPT("host", 0, CLI_STR, struct usercmd, host),
 	CLI_OPT_JSON,
 	CLI_OPT_HELP,
 	CLI_OPT_END,
@@ -246,6 +253,18 @@ out:
 	return rc;
 }
 
+/* The email argument normalised, --name checked, Redis connected: 0, or
+ * the exit status (message shown). */
+static int
+usercmd_begin(struct usercmd *uc, char *email)
+{
+	if (usercmd_email(uc, uc->cli.args[0], email) == -1)
+		return 2;
+	if (usercmd_name(uc) == -1)
+		return 2;
+	return cli_connect(&uc->cli, NULL);
+}
+
 static int
 user_cmd_add(void *arg)
 {
@@ -254,11 +273,7 @@ user_cmd_add(void *arg)
 	char		 id[USER_IDLEN + 1], err[STORE_ERRLEN];
 	int		 rc;
 
-	if (usercmd_email(uc, uc->cli.args[0], email) == -1)
-		return 2;
-	if (usercmd_name(uc) == -1)
-		return 2;
-	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
+	if ((rc = usercmd_begin(uc, email)) != 0)
 		return rc;
 	if (usercmd_new_hash(uc, email, phc, sizeof(phc)) == -1)
 		return 1;
@@ -402,6 +417,26 @@ user_cmd_show(void *arg)
 	return usershow_run(&uc->cli, email);
 }
 
+/* delete, reset-2fa, invite: usermod.c */
+static int
+user_cmd_mod(void *arg)
+{
+	struct usercmd	*uc = arg;
+	char		 email[USER_EMAILMAX + 1];
+	const char	*a = uc->cli.action;
+	int		 rc;
+
+	if ((rc = usercmd_begin(uc, email)) != 0)
+		return rc;
+	if (strcmp(a, "delete") == 0)
+		return usermod_delete(&uc->cli, email, uc->yes);
+	if (strcmp(a, "reset-2fa") == 0)
+		return usermod_reset_mfa(&uc->cli, email);
+	return usermod_invite(&uc->cli, email, &(struct usermod_invite){
+	    .name = uc->name, .org = uc->org, .role = uc->role,
+	    .host = uc->host });
+}
+
 static int
 org_cmd_add(void *arg)
 {
@@ -481,6 +516,9 @@ static const struct cli_action user_actions[] = {
 	{ "revoke-sessions", user_cmd_state, 1, "all" },
 	{ "list", user_cmd_list, 0, "all" },
 	{ "show", user_cmd_show, 1, "json" },
+	{ "delete", user_cmd_mod, 1, "yes" },
+	{ "reset-2fa", user_cmd_mod, 1, "" },
+	{ "invite", user_cmd_mod, 1, "name org role host" },
 	{ NULL, NULL, 0, NULL },
 };
 static const struct cli_action org_actions[] = {

@@ -15,7 +15,11 @@ int	usercmd_sessions(int argc, char **argv);
 #define USERCMD_USER_USAGE						\
 	"add EMAIL [--name NAME] | passwd EMAIL | disable EMAIL |\n"	\
 	"           enable EMAIL | revoke-sessions EMAIL | list |\n"	\
-	"           show EMAIL [--json]   [-c FILE]"
+	"           show EMAIL [--json] | delete EMAIL [--yes] |\n"	\
+	"           reset-2fa EMAIL |\n"					\
+	"           invite EMAIL [--org ORG --role ROLE] [--name NAME] "	\
+	"[--host HOST]\n"							\
+	"           [-c FILE]"
 #define USERCMD_ORG_USAGE						\
 	"add SLUG [--name NAME] |\n"					\
 	"           member SLUG EMAIL (--role owner|admin|member|viewer | "	\

@@ -1,0 +1,183 @@
+"""The help-desk commands of `postern user` (gateway/cli/usermod.c,
+gateway/identity/useradmin.c) against a real running gateway and a real
+redis-server: delete, reset-2fa.
+
+The attacker's view: a deleted user's cookie, second factor, linked
+identity or id must never work or come back; a reset second factor must
+not leave a session that passed it; a half-typed confirmation deletes
+nothing; every action is in the audit chain.
+"""
+import hashlib
+import json
+import uuid
+
+import pytest
+import redis
+
+from conftest import run_postern
+from test_auth import PASSWORD, add_user, auth_extra, make_key
+from test_mfa import api, enrol, page, sign_in, wait_fresh_step
+from test_routes import member, new_org
+
+ROUTES = """\
+  routes:
+    - path: /orgs/{org}/**
+      role: viewer
+    - path: /**
+      authenticated: true
+"""
+
+
+@pytest.fixture
+def admgw(gateway, redis_server, tmp_path):
+    make_key(tmp_path)
+    gw = gateway(extra=auth_extra(tmp_path), app_extra=ROUTES,
+                 redis=redis_server, protect=None)
+    gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1],
+                           decode_responses=True)
+    gw.email = "adm-%s@example.com" % uuid.uuid4().hex[:10]
+    add_user(gw, gw.email)
+    return gw
+
+
+def cli(gw, *args, stdin=None):
+    return run_postern(*args, "-c", str(gw.config), stdin=stdin)
+
+
+def uid(gw, email=None):
+    return gw.redis.get("postern:email:" + (email or gw.email))
+
+
+def audit_actions(gw, target):
+    out = []
+    for line in gw.redis.lrange("postern:audit:events", 0, -1):
+        e = json.loads(line)
+        if e["target"] == target:
+            out.append((e["action"], e["actor"], e["outcome"]))
+    return out
+
+
+def keys_naming(gw, ident):
+    """Every key whose name or value names <ident>, but the tombstones
+    and the audit trail."""
+    found = []
+    for k in gw.redis.scan_iter("postern:*"):
+        if k in ("postern:users:deleted", "postern:audit:events",
+                 "postern:audit:outbox"):
+            continue
+        if ident in k:
+            found.append(k)
+            continue
+        t = gw.redis.type(k)
+        vals = ([gw.redis.get(k)] if t == "string" else
+                gw.redis.smembers(k) if t == "set" else
+                list(gw.redis.hkeys(k)) + list(gw.redis.hvals(k))
+                if t == "hash" else [])
+        if any(v and ident in v for v in vals):
+            found.append(k)
+    return found
+
+
+def test_delete_needs_confirmation_off_a_terminal(admgw):
+    gw = admgw
+    i = uid(gw)
+    for stdin in (None, "y\n", gw.email + "\n"):
+        r = cli(gw, "user", "delete", gw.email, stdin=stdin)
+        assert r.returncode == 2, r.stderr
+        assert "--yes" in r.stderr
+    assert uid(gw) == i and gw.redis.exists("postern:user:" + i)
+    r = cli(gw, "user", "delete", "nobody@example.com", "--yes")
+    assert r.returncode == 1 and "no user nobody@example.com" in r.stderr
+
+
+def test_delete_removes_everything_and_tombstones_the_id(admgw):
+    gw = admgw
+    wait_fresh_step()
+    org = new_org(gw)
+    member(gw, org, gw.email, "admin")
+    s, r = sign_in(gw)
+    assert r.status_code == 303
+    key, codes = enrol(gw, s)
+    assert api(s, gw, "/orgs/%s/x" % org).status_code == 200
+    s2, r = sign_in(gw)        # a second session, stopped at its 2FA step
+    i = uid(gw)
+    # a linked identity, as the SSO sign-in stores it
+    sub = "sub-" + uuid.uuid4().hex
+    subkey = "postern:ssoid:op1:" + hashlib.sha256(sub.encode()).hexdigest()
+    gw.redis.hset("postern:user:%s:sso" % i, "op1", sub)
+    gw.redis.set(subkey, i)
+    # another user of the same org stays as it is
+    other = "adm-other-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, other)
+    member(gw, org, other, "viewer")
+    so, r = sign_in(gw, email=other)
+    assert api(so, gw, "/orgs/%s/x" % org).status_code == 200
+
+    r = cli(gw, "user", "delete", gw.email, "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "user %s deleted; 2 sessions revoked" % gw.email in r.stdout
+    # the running gateway refuses the cookie at once (its cache too)
+    for path in ("/x", "/orgs/%s/x" % org):
+        assert api(s, gw, path).status_code == 401
+    assert api(s2, gw, "/x").status_code == 401
+    assert page(s, gw, "/.postern/account").status_code in (302, 303, 401)
+    # nothing names the id any more but the tombstone
+    assert keys_naming(gw, i) == []
+    assert gw.redis.sismember("postern:users:deleted", i)
+    assert i not in gw.redis.smembers("postern:users")
+    assert gw.redis.hget("postern:org:%s:members" % org, i) is None
+    assert not gw.redis.exists(subkey)
+    # the other member keeps its access
+    assert api(so, gw, "/orgs/%s/x" % org).status_code == 200
+    assert gw.redis.hget("postern:org:%s:members" % org, uid(gw, other)) \
+        == "viewer"
+    # the password no longer signs in
+    _, r = sign_in(gw)
+    assert r.status_code != 303
+    # the same email later is a new user with a new id and no 2FA, org
+    add_user(gw, gw.email)
+    j = uid(gw)
+    assert j and j != i
+    assert gw.redis.hget("postern:user:" + j, "totp") is None
+    assert not gw.redis.exists("postern:user:%s:orgs" % j)
+    s3, r = sign_in(gw)
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    assert api(s3, gw, "/x").status_code == 200
+    assert api(s3, gw, "/orgs/%s/x" % org).status_code == 403
+    assert ("user_delete", "operator", "success") in audit_actions(
+        gw, gw.email)
+
+
+def test_reset_2fa_then_password_alone_and_re_enrol(admgw):
+    gw = admgw
+    wait_fresh_step()
+    s, r = sign_in(gw)
+    key, codes = enrol(gw, s)
+    i = uid(gw)
+    assert gw.redis.hget("postern:user:" + i, "totp")
+    assert gw.redis.scard("postern:user:%s:backup" % i) == 10
+    # while enrolled, a new sign-in stops at the second step
+    s2, r = sign_in(gw)
+    assert r.headers["Location"].startswith("/.postern/2fa")
+    r = cli(gw, "user", "reset-2fa", gw.email)
+    assert r.returncode == 0, r.stderr
+    assert "2 sessions revoked" in r.stdout
+    # the session that had passed the second factor ends at once
+    assert api(s, gw, "/x").status_code == 401
+    assert api(s2, gw, "/x").status_code == 401
+    h = gw.redis.hgetall("postern:user:" + i)
+    assert "totp" not in h and "totp_pending" not in h \
+        and "totp_step" not in h
+    assert not gw.redis.exists("postern:user:%s:backup" % i)
+    assert h["password"].startswith("$argon2id$")   # the password stays
+    # the password alone signs in now, and the user can enrol again
+    s3, r = sign_in(gw)
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    assert api(s3, gw, "/x").status_code == 200
+    wait_fresh_step()
+    key2, codes2 = enrol(gw, s3)
+    assert key2 != key and not set(codes2) & set(codes)
+    assert ("user_reset_2fa", "operator", "success") in audit_actions(
+        gw, gw.email)
+    r = cli(gw, "user", "reset-2fa", "nobody@example.com")
+    assert r.returncode == 1 and "no user" in r.stderr
