@@ -10,7 +10,8 @@
  *
  *   user:<id>             hash   email, name, password (PHC string),
  *                                disabled ("0"|"1"), created,
- *                                password_changed (Unix seconds)
+ *                                password_changed, last_login (Unix
+ *                                seconds; set by each new session)
  *   email:<email>         string user id; the unique index of lower-cased
  *                                email addresses
  *   users                 set    every user id (for `user list`)

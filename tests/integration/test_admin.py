@@ -181,3 +181,60 @@ def test_reset_2fa_then_password_alone_and_re_enrol(admgw):
         gw, gw.email)
     r = cli(gw, "user", "reset-2fa", "nobody@example.com")
     assert r.returncode == 1 and "no user" in r.stderr
+
+
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+def show(gw, email=None, *more):
+    r = cli(gw, "user", "show", email or gw.email, *more)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout) if "--json" in more else r.stdout
+
+
+def test_show_has_sessions_second_factor_and_sign_in(admgw):
+    import re
+    gw = admgw
+    org = new_org(gw)
+    member(gw, org, gw.email, "member")
+    u = show(gw, None, "--json")
+    assert u["last_sign_in"] == "" and u["sessions"] == 0
+    assert u["active_sessions"] == [] and u["two_factor"] is False
+    assert u["backup_codes_left"] == 0 and u["password"] is True
+    wait_fresh_step()
+    s, r = sign_in(gw)
+    key, codes = enrol(gw, s)
+    s2, r = sign_in(gw)
+    u = show(gw, None, "--json")
+    assert set(u) == {"email", "id", "name", "disabled", "created",
+                      "last_sign_in", "password_changed", "password",
+                      "two_factor", "backup_codes_left", "sessions",
+                      "active_sessions", "orgs", "identities"}
+    assert u["id"] == uid(gw) and u["email"] == gw.email
+    assert re.fullmatch(ISO, u["last_sign_in"]), u
+    assert re.fullmatch(ISO, u["created"])
+    assert u["two_factor"] is True and u["backup_codes_left"] == 10
+    assert u["sessions"] == 2 and len(u["active_sessions"]) == 2
+    for one in u["active_sessions"]:
+        assert re.fullmatch("[0-9a-f]{16}", one["id"])
+        assert re.fullmatch(ISO, one["created"])
+        assert re.fullmatch(ISO, one["last_seen"])
+        assert one["method"] == "password"
+    # the enrolled session passed the second factor, the new one did not
+    assert sorted(x["mfa"] for x in u["active_sessions"]) == [False, True]
+    assert u["orgs"] == [{"org": org, "role": "member"}]
+    assert u["identities"] == []
+    # the session ids are the first digits of the stored hashes: nothing
+    # a cookie can be made from
+    for c in list(s.cookies) + list(s2.cookies):
+        assert c.value[:16] not in json.dumps(u)
+    text = show(gw)
+    assert "last sign-in:" in text and u["last_sign_in"] in text
+    assert "enrolled, 10 backup codes left" in text
+    assert re.search(r"^  ID +CREATED +LAST SEEN +METHOD +2FA$", text, re.M)
+    assert re.search(r"^  ORG +ROLE$", text, re.M)
+    assert "linked identities: none" in text
+    # a session that ends leaves the listing
+    assert cli(gw, "user", "revoke-sessions", gw.email).returncode == 0
+    u = show(gw, None, "--json")
+    assert u["sessions"] == 0 and u["active_sessions"] == []

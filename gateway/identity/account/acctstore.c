@@ -77,7 +77,7 @@ static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
 
 /* KEYS: user's session index.  ARGV: prefix.  {hash, created, last_seen,
  * method, mfa, ...}; stale index entries are dropped. */
-static struct store_script acct_lua_sessions = STORE_LAYOUT_SCRIPT("sessions",
+struct store_script acctstore_lua_sessions = STORE_LAYOUT_SCRIPT("sessions",
 	"local r = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
 	"  local s = redis.call('HMGET', key('" USER_LAYOUT_SESSION "', h),\n"
@@ -284,7 +284,7 @@ acctstore_sessions(struct store *st, const char *user, store_cb cb,
 	if (acct_user_key(st, user, USER_KEY_USER_SESSIONS, key, sizeof(key)) ==
 	    -1)
 		return -1;
-	return store_eval(st, &acct_lua_sessions, cb, arg, 1, 2,
+	return store_eval(st, &acctstore_lua_sessions, cb, arg, 1, 2,
 	    (const char *[]){ key, store_prefix(st) }, NULL);
 }
 

@@ -131,6 +131,9 @@ int	acctstore_otk_put(struct store *st, const char *kind, const char *hash,
  * hash.
  */
 extern struct store_script acctstore_lua_otk_put;
+/* The script behind acctstore_sessions(), for `postern user show`.  KEYS:
+ * the user's session index.  ARGV: prefix. */
+extern struct store_script acctstore_lua_sessions;
 /* The value of token <hash>, consumed (GETDEL) or only read; nil. */
 int	acctstore_otk_take(struct store *st, const char *kind,
 	    const char *hash, int consume, store_cb cb, void *arg);
