@@ -24,6 +24,7 @@
 #include "user.h"
 #include "usercmd.h"
 #include "usermod.h"
+#include "orgcmd.h"
 #include "usershow.h"
 
 #define PWBUF		(PASSWORD_MAX_BYTES + 2)
@@ -474,6 +475,8 @@ org_cmd_member(void *arg)
 
 	if (usercmd_email(uc, uc->cli.args[1], email) == -1)
 		return 2;
+	if (strcmp(uc->cli.action, "remove-member") == 0)
+		uc->remove = 1;
 	if ((uc->role == NULL) == (uc->remove == 0)) {
 		cli_fail(&uc->cli, "give exactly one of --role ROLE and "
 		    "--remove");
@@ -508,6 +511,23 @@ org_cmd_member(void *arg)
 	return 0;
 }
 
+/* list, show, rename: orgcmd.c */
+static int
+org_cmd_read(void *arg)
+{
+	struct usercmd	*uc = arg;
+	const char	*a = uc->cli.action;
+	int		 rc;
+
+	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
+		return rc;
+	if (strcmp(a, "list") == 0)
+		return orgcmd_list(&uc->cli);
+	if (strcmp(a, "show") == 0)
+		return orgcmd_show(&uc->cli, uc->cli.args[0]);
+	return orgcmd_rename(&uc->cli, uc->cli.args[0], uc->cli.args[1]);
+}
+
 static const struct cli_action user_actions[] = {
 	{ "add", user_cmd_add, 1, "name all" },
 	{ "passwd", user_cmd_passwd, 1, "all" },
@@ -524,6 +544,10 @@ static const struct cli_action user_actions[] = {
 static const struct cli_action org_actions[] = {
 	{ "add", org_cmd_add, 1, "name all" },
 	{ "member", org_cmd_member, 2, "role remove all" },
+	{ "remove-member", org_cmd_member, 2, "" },
+	{ "list", org_cmd_read, 0, "json" },
+	{ "show", org_cmd_read, 1, "json" },
+	{ "rename", org_cmd_read, 2, "" },
 	{ NULL, NULL, 0, NULL },
 };
 static const struct cli_action sessions_actions[] = {
@@ -539,7 +563,9 @@ usercmd_audit(const struct usercmd *uc)
 	char		 action[64];
 	size_t		 i;
 	int		 org = strcmp(c->spec->cmd, "org") == 0;
-	int		 member = org && strcmp(c->action, "member") == 0;
+	int		 member = org && (strcmp(c->action, "member") == 0 ||
+			    strcmp(c->action, "remove-member") == 0);
+	int		 rename = org && strcmp(c->action, "rename") == 0;
 
 	(void)snprintf(action, sizeof(action), "%s_%s", c->spec->cmd,
 	    c->action);
@@ -553,7 +579,7 @@ usercmd_audit(const struct usercmd *uc)
 	    .org = member || org ? (c->nargs > 0 ? c->args[0] : "") : "",
 	    .outcome = "success",
 	    .reason = member ? (uc->role != NULL ? uc->role : "removed") :
-	    NULL });
+	    rename ? c->args[1] : NULL });
 }
 
 static int

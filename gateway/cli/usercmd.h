@@ -21,9 +21,10 @@ int	usercmd_sessions(int argc, char **argv);
 	"[--host HOST]\n"							\
 	"           [-c FILE]"
 #define USERCMD_ORG_USAGE						\
-	"add SLUG [--name NAME] |\n"					\
+	"add SLUG [--name NAME] | list [--json] | show SLUG [--json] |\n"	\
 	"           member SLUG EMAIL (--role owner|admin|member|viewer | "	\
-	"--remove)   [-c FILE]"
+	"--remove) |\n"							\
+	"           remove-member SLUG EMAIL | rename OLD NEW   [-c FILE]"
 
 #define USERCMD_SESSIONS_USAGE	"revoke --all [-c FILE]"
 

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "acctstore.h"
 #include "cli.h"
@@ -43,21 +42,6 @@ usershow_field(const redisReply *r, const char *name)
 		if (strcmp(r->element[i]->str, name) == 0)
 			return r->element[i + 1]->str;
 	return "";
-}
-
-/* "2026-12-06T18:00:00Z" for Unix seconds <s>, or "" for none. */
-static void
-usershow_time(const char *s, char *out, size_t size)
-{
-	struct tm	tm;
-	time_t		t;
-
-	out[0] = '\0';
-	if (s[0] == '\0')
-		return;
-	t = (time_t)strtoll(s, NULL, 10);
-	if (gmtime_r(&t, &tm) != NULL)
-		(void)strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static size_t
@@ -100,7 +84,7 @@ usershow_json_time(struct cli_json *j, const char *key, const char *s)
 {
 	char	when[32];
 
-	usershow_time(s, when, sizeof(when));
+	cli_time(s, when, sizeof(when));
 	cli_json_key(j, key);
 	cli_json_str(j, when);
 }
@@ -193,9 +177,9 @@ usershow_text_sessions(const struct usershow *us)
 	printf("  %-16s %-20s %-20s %-12s %s\n", "ID", "CREATED",
 	    "LAST SEEN", "METHOD", "2FA");
 	for (i = 0; i < n; i++) {
-		usershow_time(usershow_sess(us, i, 1), created,
+		cli_time(usershow_sess(us, i, 1), created,
 		    sizeof(created));
-		usershow_time(usershow_sess(us, i, 2), seen, sizeof(seen));
+		cli_time(usershow_sess(us, i, 2), seen, sizeof(seen));
 		printf("  %-16.16s %-20s %-20s %-12s %s\n",
 		    usershow_sess(us, i, 0), created, seen,
 		    usershow_sess(us, i, 3),
@@ -209,8 +193,8 @@ usershow_text(const struct usershow *us)
 	const redisReply *u = us->u;
 	char		 created[32], last[32];
 
-	usershow_time(usershow_field(u, "created"), created, sizeof(created));
-	usershow_time(usershow_field(u, "last_login"), last, sizeof(last));
+	cli_time(usershow_field(u, "created"), created, sizeof(created));
+	cli_time(usershow_field(u, "last_login"), last, sizeof(last));
 	printf("email:            %s\nid:               %s\n"
 	    "name:             %s\nstatus:           %s\n"
 	    "created:          %s\nlast sign-in:     %s\n"

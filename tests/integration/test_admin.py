@@ -238,3 +238,116 @@ def test_show_has_sessions_second_factor_and_sign_in(admgw):
     assert cli(gw, "user", "revoke-sessions", gw.email).returncode == 0
     u = show(gw, None, "--json")
     assert u["sessions"] == 0 and u["active_sessions"] == []
+
+
+def org_json(gw, *args):
+    r = cli(gw, "org", *args, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_org_list_and_show(admgw):
+    gw = admgw
+    org = new_org(gw)
+    member(gw, org, gw.email, "admin")
+    other = "adm-o-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, other)
+    member(gw, org, other, "viewer")
+    r = cli(gw, "apikey", "create", "--org", org, "--scope", "read")
+    assert r.returncode == 0, r.stderr
+    rows = org_json(gw, "list")
+    mine = [x for x in rows if x["slug"] == org]
+    assert len(mine) == 1 and set(mine[0]) == {"slug", "name", "members",
+                                               "created"}
+    assert mine[0]["members"] == 2 and mine[0]["name"] == org
+    assert [x["slug"] for x in rows] == sorted(x["slug"] for x in rows)
+    text = cli(gw, "org", "list").stdout.splitlines()
+    assert text[0] == "SLUG\tNAME\tMEMBERS\tCREATED"
+    assert any(ln.startswith(org + "\t") for ln in text[1:])
+    o = org_json(gw, "show", org)
+    assert set(o) == {"slug", "name", "created", "members", "apps",
+                      "domains", "api_keys", "share_links"}
+    assert o["members"] == sorted([
+        {"email": gw.email, "id": uid(gw), "role": "admin"},
+        {"email": other, "id": uid(gw, other), "role": "viewer"}],
+        key=lambda m: m["email"])
+    assert o["api_keys"] == 1 and o["share_links"] == 0
+    assert o["apps"] == [] and o["domains"] == []
+    text = cli(gw, "org", "show", org).stdout
+    assert "EMAIL" in text and "ROLE" in text and other in text
+    r = cli(gw, "org", "show", "no-such-org")
+    assert r.returncode == 1 and "no organisation no-such-org" in r.stderr
+
+
+def test_remove_member_reaches_the_running_gateway(admgw):
+    gw = admgw
+    org = new_org(gw)
+    member(gw, org, gw.email, "member")
+    s, r = sign_in(gw)
+    assert api(s, gw, "/orgs/%s/x" % org).status_code == 200
+    r = cli(gw, "org", "remove-member", org, gw.email)
+    assert r.returncode == 0, r.stderr
+    assert api(s, gw, "/orgs/%s/x" % org).status_code == 403
+    assert api(s, gw, "/x").status_code == 200      # still signed in
+    assert gw.redis.hget("postern:org:%s:members" % org, uid(gw)) is None
+    assert gw.redis.hget("postern:user:%s:orgs" % uid(gw), org) is None
+    r = cli(gw, "org", "remove-member", org, gw.email)
+    assert r.returncode == 1 and "not a member" in r.stderr
+    assert ("org_remove_member", "operator", "success") in audit_actions(
+        gw, gw.email)
+
+
+def test_rename_moves_everything_and_members_keep_access(admgw):
+    gw = admgw
+    org = new_org(gw)
+    new = org + "-new"
+    member(gw, org, gw.email, "member")
+    r = cli(gw, "apikey", "create", "--org", org, "--scope", "read")
+    assert r.returncode == 0, r.stderr
+    s, r = sign_in(gw)
+    assert api(s, gw, "/orgs/%s/x" % org).status_code == 200
+    taken = new_org(gw)
+    r = cli(gw, "org", "rename", org, taken)
+    assert r.returncode == 1 and "already exists" in r.stderr
+    r = cli(gw, "org", "rename", "no-such-org", new)
+    assert r.returncode == 1 and "no organisation" in r.stderr
+    r = cli(gw, "org", "rename", org, "Bad_Slug")
+    assert r.returncode == 2
+    r = cli(gw, "org", "rename", org, new)
+    assert r.returncode == 0, r.stderr
+    assert "renamed to %s (1 member)" % new in r.stdout
+    # the signed-in member keeps its role under the new slug at once,
+    # and the old slug grants nothing
+    assert api(s, gw, "/orgs/%s/x" % new).status_code == 200
+    assert api(s, gw, "/orgs/%s/x" % org).status_code == 403
+    assert not gw.redis.exists("postern:org:" + org)
+    assert not gw.redis.exists("postern:org:%s:members" % org)
+    assert not gw.redis.sismember("postern:orgs", org)
+    assert gw.redis.hgetall("postern:user:%s:orgs" % uid(gw)) == {
+        new: "member"}
+    o = org_json(gw, "show", new)
+    assert o["api_keys"] == 1 and o["members"][0]["email"] == gw.email
+    assert keys_naming(gw, org + '"') == []
+    # a new org may take the old name; it inherits nobody
+    assert cli(gw, "org", "add", org).returncode == 0
+    assert api(s, gw, "/orgs/%s/x" % org).status_code == 403
+    ev = [json.loads(x) for x in gw.redis.lrange("postern:audit:events",
+                                                 0, -1)]
+    assert any(e["action"] == "org_rename" and e["target"] == org and
+               e["reason"] == new for e in ev)
+
+
+def test_rename_refused_when_the_configuration_names_the_org(
+        gateway, redis_server, tmp_path):
+    make_key(tmp_path)
+    slug = "cfg-%s" % uuid.uuid4().hex[:8]
+    gw = gateway(extra=auth_extra(tmp_path) + "mfa:\n  required_orgs: [%s]\n"
+                 % slug, app_extra=ROUTES, redis=redis_server, protect=None)
+    gw.redis = redis.Redis(host=redis_server[0], port=redis_server[1],
+                           decode_responses=True)
+    assert cli(gw, "org", "add", slug).returncode == 0
+    r = cli(gw, "org", "rename", slug, slug + "-x")
+    assert r.returncode == 1
+    assert "mfa.required_orgs" in r.stderr and "nothing renamed" in r.stderr
+    assert gw.redis.exists("postern:org:" + slug)
+    assert not gw.redis.exists("postern:org:%s-x" % slug)
