@@ -576,10 +576,11 @@ usercmd_audit(const struct usercmd *uc)
 	    .action = action, .actor = "operator",
 	    .target = member && c->nargs > 1 ? c->args[1] :
 	    c->nargs > 0 ? c->args[0] : (uc->all ? "all" : ""),
-	    .org = member || org ? (c->nargs > 0 ? c->args[0] : "") : "",
+	    .org = member || org ? (c->nargs > 0 ? c->args[0] : "") :
+	    uc->org,			/* user invite --org */
 	    .outcome = "success",
 	    .reason = member ? (uc->role != NULL ? uc->role : "removed") :
-	    rename ? c->args[1] : NULL });
+	    rename ? c->args[1] : uc->role });
 }
 
 static int
