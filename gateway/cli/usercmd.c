@@ -371,35 +371,87 @@ sessions_cmd_revoke(void *arg)
 	return 0;
 }
 
+/* "slug:role,..." as a JSON list of {org, role}. */
+static void
+user_json_orgs(struct cli_json *j, const char *orgs)
+{
+	const char	*p = orgs, *colon;
+	char		 part[USER_SLUGMAX + 64];
+	size_t		 len;
+
+	cli_json_key(j, "orgs");
+	cli_json_open(j, '[');
+	while (*p != '\0') {
+		len = strcspn(p, ",");
+		if (len < sizeof(part)) {
+			memcpy(part, p, len);
+			part[len] = '\0';
+			if ((colon = strchr(part, ':')) != NULL) {
+				part[colon - part] = '\0';
+				cli_json_open(j, '{');
+				cli_json_key(j, "org");
+				cli_json_str(j, part);
+				cli_json_key(j, "role");
+				cli_json_str(j, colon + 1);
+				cli_json_close(j, '}');
+			}
+		}
+		p += len;
+		p += *p == ',';
+	}
+	cli_json_close(j, ']');
+}
+
 static void
 user_cmd_row(const struct user_info *ui, void *arg)
 {
-	struct tm	tm;
-	time_t		t = (time_t)ui->created;
-	char		when[32];
+	struct cli_json	*j = arg;
+	char		 when[32], s[24];
 
-	(void)arg;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(when, sizeof(when), "-");
-	printf("%s\t%s\t%s\t%s\t%s\t%s\n", ui->email, ui->id,
-	    ui->disabled ? "disabled" : "enabled", when,
-	    ui->name[0] != '\0' ? ui->name : "-",
-	    ui->orgs[0] != '\0' ? ui->orgs : "-");
+	(void)snprintf(s, sizeof(s), "%lld", (long long)ui->created);
+	cli_time(ui->created != 0 ? s : NULL, when, sizeof(when));
+	if (j == NULL) {
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", ui->email, ui->id,
+		    ui->disabled ? "disabled" : "enabled", when[0] != '\0' ?
+		    when : "-", ui->name[0] != '\0' ? ui->name : "-",
+		    ui->orgs[0] != '\0' ? ui->orgs : "-");
+		return;
+	}
+	cli_json_open(j, '{');
+	cli_json_key(j, "email");
+	cli_json_str(j, ui->email);
+	cli_json_key(j, "id");
+	cli_json_str(j, ui->id);
+	cli_json_key(j, "disabled");
+	cli_json_bool(j, ui->disabled);
+	cli_json_key(j, "created");
+	cli_json_str(j, when);
+	cli_json_key(j, "name");
+	cli_json_str(j, ui->name);
+	user_json_orgs(j, ui->orgs);
+	cli_json_close(j, '}');
 }
 
 static int
 user_cmd_list(void *arg)
 {
 	struct usercmd	*uc = arg;
+	struct cli_json	 j;
 	char		 err[STORE_ERRLEN];
 	int		 rc;
 
 	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
 		return rc;
-	if (isatty(STDOUT_FILENO))
+	cli_json_init(&j, stdout);
+	if (uc->cli.json)
+		cli_json_open(&j, '[');
+	else
 		printf("EMAIL\tID\tSTATUS\tCREATED\tNAME\tORGS\n");
-	if (user_list(uc->cli.ss, user_cmd_row, NULL, err, sizeof(err)) == -1)
+	rc = user_list(uc->cli.ss, user_cmd_row, uc->cli.json ? &j : NULL,
+	    err, sizeof(err));
+	if (uc->cli.json)
+		cli_json_close(&j, ']');
+	if (rc == -1)
 		return cli_fail(&uc->cli, "%s", err);
 	return 0;
 }
@@ -534,7 +586,7 @@ static const struct cli_action user_actions[] = {
 	{ "disable", user_cmd_state, 1, "all" },
 	{ "enable", user_cmd_state, 1, "all" },
 	{ "revoke-sessions", user_cmd_state, 1, "all" },
-	{ "list", user_cmd_list, 0, "all" },
+	{ "list", user_cmd_list, 0, "all json" },
 	{ "show", user_cmd_show, 1, "json" },
 	{ "delete", user_cmd_mod, 1, "yes" },
 	{ "reset-2fa", user_cmd_mod, 1, "" },

@@ -14,7 +14,7 @@ int	usercmd_sessions(int argc, char **argv);
 
 #define USERCMD_USER_USAGE						\
 	"add EMAIL [--name NAME] | passwd EMAIL | disable EMAIL |\n"	\
-	"           enable EMAIL | revoke-sessions EMAIL | list |\n"	\
+	"           enable EMAIL | revoke-sessions EMAIL | list [--json] |\n"	\
 	"           show EMAIL [--json] | delete EMAIL [--yes] |\n"	\
 	"           reset-2fa EMAIL |\n"					\
 	"           invite EMAIL [--org ORG --role ROLE] [--name NAME] "	\

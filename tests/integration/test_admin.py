@@ -351,3 +351,39 @@ def test_rename_refused_when_the_configuration_names_the_org(
     assert "mfa.required_orgs" in r.stderr and "nothing renamed" in r.stderr
     assert gw.redis.exists("postern:org:" + slug)
     assert not gw.redis.exists("postern:org:%s-x" % slug)
+
+
+def test_listings_have_a_header_row_and_json(admgw):
+    gw = admgw
+    org = new_org(gw)
+    member(gw, org, gw.email, "viewer")
+    r = cli(gw, "apikey", "create", "--org", org, "--scope", "read",
+            "--name", "nightly job")
+    assert r.returncode == 0, r.stderr
+    secret = r.stdout.strip()
+    r = cli(gw, "user", "list")
+    assert r.stdout.splitlines()[0] == "EMAIL\tID\tSTATUS\tCREATED\tNAME\tORGS"
+    rows = json.loads(cli(gw, "user", "list", "--json").stdout)
+    me = [x for x in rows if x["email"] == gw.email]
+    assert me == [{"email": gw.email, "id": uid(gw), "disabled": False,
+                   "created": me[0]["created"], "name": "",
+                   "orgs": [{"org": org, "role": "viewer"}]}]
+    r = cli(gw, "apikey", "list", "--org", org)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "ID\tORG\tSCOPES\tCREATED\tEXPIRES\tLAST_USED\tNAME"
+    assert len(lines) == 2 and lines[1].split("\t")[1] == org
+    assert lines[1].split("\t")[-1] == "nightly job"
+    keys = json.loads(cli(gw, "apikey", "list", "--org", org,
+                          "--json").stdout)
+    assert len(keys) == 1 and set(keys[0]) == {
+        "id", "org", "scopes", "name", "rate", "created", "expires",
+        "last_used", "expired"}
+    k = keys[0]
+    assert k["org"] == org and k["scopes"] == ["read"]
+    assert k["last_used"] == "" and k["expired"] is False
+    assert k["id"] in secret and secret not in json.dumps(keys)
+    r = cli(gw, "share", "list")
+    assert r.stdout.splitlines()[0] == \
+        "ID\tORG\tAPP\tMETHODS\tPATH\tCREATED\tEXPIRES\tLAST_USED\tNAME"
+    assert isinstance(json.loads(cli(gw, "share", "list", "--json").stdout),
+                      list)
