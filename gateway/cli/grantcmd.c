@@ -21,6 +21,7 @@
 #include "grant.h"
 #include "grantcmd.h"
 #include "grantlist.h"
+#include "grantscope.h"
 #include "parse.h"
 #include "route.h"
 #include "store.h"
@@ -162,6 +163,24 @@ gc_when(int64_t t, char *buf, size_t size)
 		(void)strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* 0 if org <slug> exists, else the exit status (message shown). */
+static int
+gc_org_exists(struct grantcmd *gc, const char *slug)
+{
+	char		 key[STORE_KEYLEN], err[STORE_ERRLEN];
+	redisReply	*r;
+	int		 rc;
+
+	if (user_key(key, sizeof(key), store_sync_prefix(gc->cli.ss),
+	    USER_KEY_ORG, slug) == -1 || (r = store_sync_command(gc->cli.ss,
+	    err, sizeof(err), "EXISTS %s", key)) == NULL)
+		return cli_fail(&gc->cli, "cannot read organisation %s", slug);
+	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 :
+	    cli_fail(&gc->cli, "no organisation '%s' (postern org add)", slug);
+	freeReplyObject(r);
+	return rc;
+}
+
 /* Store <g> with a fresh token; prints the token (or the URL) once. */
 static int
 gc_store(struct grantcmd *gc, struct grant *g, char *tok)
@@ -206,7 +225,9 @@ apikey_cmd_create(void *arg)
 	if (gc_common(gc, &g, GC_APIKEY_TTL, GRANT_APIKEY_RATE) == -1)
 		return 2;
 	if ((rc = cli_connect(&gc->cli, NULL)) != 0 ||
-	    (rc = gc_store(gc, &g, tok)) != 0)
+	    (rc = gc_org_exists(gc, g.org)) != 0 ||
+	    (rc = grantscope_check(&gc->cli, g.org, gc->scopes,
+	    gc->nscopes)) != 0 || (rc = gc_store(gc, &g, tok)) != 0)
 		return rc;
 	(void)snprintf(gc->done, sizeof(gc->done), "pk_%s", g.id);
 	gc_when(g.expires, when, sizeof(when));

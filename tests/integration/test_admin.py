@@ -21,6 +21,9 @@ from test_routes import member, new_org
 
 ROUTES = """\
   routes:
+    - path: /api/orgs/{org}/invoices/**
+      auth: [apikey]
+      scopes: [read, invoices:write]
     - path: /orgs/{org}/**
       role: viewer
     - path: /**
@@ -387,3 +390,29 @@ def test_listings_have_a_header_row_and_json(admgw):
         "ID\tORG\tAPP\tMETHODS\tPATH\tCREATED\tEXPIRES\tLAST_USED\tNAME"
     assert isinstance(json.loads(cli(gw, "share", "list", "--json").stdout),
                       list)
+
+
+def test_apikey_scope_must_be_granted_by_a_route(admgw):
+    gw = admgw
+    org = new_org(gw)
+    base = ("apikey", "create", "--org", org)
+    for scope, near in (("raed", "read"), ("invoices:writ", "invoices:write"),
+                        ("shares:creat", "shares:create")):
+        r = cli(gw, *base, "--scope", scope)
+        assert r.returncode == 2, r.stderr
+        assert "no route of an app serving org %s grants it" % org \
+            in r.stderr
+        assert "did you mean '%s'?" % near in r.stderr
+    r = cli(gw, *base, "--scope", "read", "--scope", "nothing-like-it")
+    assert r.returncode == 2 and "did you mean" not in r.stderr
+    assert "nothing-like-it" in r.stderr
+    assert json.loads(cli(gw, "apikey", "list", "--org", org,
+                          "--json").stdout) == []
+    # what a route grants, and the gateway's own scopes, are accepted
+    for scope in ("read", "invoices:write", "shares:create",
+                  "domains:manage"):
+        r = cli(gw, *base, "--scope", scope)
+        assert r.returncode == 0, (scope, r.stderr)
+    r = cli(gw, "apikey", "create", "--org", "no-such-org-y", "--scope",
+            "read")
+    assert r.returncode == 1 and "no organisation" in r.stderr
