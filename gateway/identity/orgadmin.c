@@ -205,7 +205,7 @@ oa_rename_once(struct store_sync *ss, char k[9][STORE_KEYLEN],
     size_t errlen)
 {
 	const char	*argv[14 + 2 * OA_HOSTSMAX];
-	char		 events[STORE_KEYLEN], n[16];
+	char		 events[STORE_KEYLEN], n[24];
 	char		 msg[OA_HOSTSMAX][300];
 	redisReply	*hosts;
 	size_t		 i;

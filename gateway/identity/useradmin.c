@@ -119,7 +119,7 @@ ua_delete_once(struct store_sync *ss, const char **keys, const char *id,
 	const char	*argv[6 + 3 * UA_LINKSMAX];
 	char		 hex[UA_LINKSMAX][SHA256_DIGEST_LENGTH * 2 + 1];
 	unsigned char	 md[SHA256_DIGEST_LENGTH];
-	char		 n[16];
+	char		 n[24];
 	redisReply	*links;
 	size_t		 i;
 	int		 argc = 6, rc;
