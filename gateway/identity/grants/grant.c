@@ -688,7 +688,8 @@ grant_list_sync(struct store_sync *ss, enum grant_kind kind,
 	}
 	freeReplyObject(r);
 	if (rc != -1) {
-		qsort(v, n, sizeof(*v), grant_cmp_created);
+		if (n > 0)	/* v may be NULL: qsort's pointer is nonnull */
+			qsort(v, n, sizeof(*v), grant_cmp_created);
 		for (i = 0; i < n; i++)
 			fn(&v[i], arg);
 	}
