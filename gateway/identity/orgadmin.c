@@ -14,7 +14,7 @@
 #include "user.h"
 
 #define OA_TRIES	5
-#define OA_HOSTSMAX	DOMAIN_MAX_PER_ORG
+#define OA_HOSTSMAX	256	/* custom domains of one org renamed at once */
 
 /* Lua: n_of(set, org) counts the grants of <set>'s layout in <org>. */
 #define OA_LUA_COUNT							\
@@ -217,7 +217,7 @@ oa_rename_once(struct store_sync *ss, char k[9][STORE_KEYLEN],
 		return -1;
 	if (hosts->type != REDIS_REPLY_ARRAY ||
 	    hosts->elements > OA_HOSTSMAX) {
-		(void)snprintf(err, errlen, "org %s: unexpected domains", from);
+		(void)snprintf(err, errlen, "org %s: more than %d custom domains (or not a set)", from, OA_HOSTSMAX);
 		freeReplyObject(hosts);
 		return -1;
 	}
