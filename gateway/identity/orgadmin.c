@@ -217,7 +217,8 @@ oa_rename_once(struct store_sync *ss, char k[9][STORE_KEYLEN],
 		return -1;
 	if (hosts->type != REDIS_REPLY_ARRAY ||
 	    hosts->elements > OA_HOSTSMAX) {
-		(void)snprintf(err, errlen, "org %s: more than %d custom domains (or not a set)", from, OA_HOSTSMAX);
+		(void)snprintf(err, errlen, "org %s: more than %d custom "
+		    "domains (or not a set)", from, OA_HOSTSMAX);
 		freeReplyObject(hosts);
 		return -1;
 	}
