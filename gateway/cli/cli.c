@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "config.h"
@@ -277,6 +278,20 @@ cli_connect(struct cli *c, const char *hint)
 	if ((c->ss = store_sync_open(&set, err, sizeof(err))) == NULL)
 		return cli_fail(c, "%s%s", err, hint != NULL ? hint : "");
 	return 0;
+}
+
+void
+cli_time(const char *s, char *out, size_t size)
+{
+	struct tm	tm;
+	time_t		t;
+
+	out[0] = '\0';
+	if (s == NULL || s[0] == '\0')
+		return;
+	t = (time_t)strtoll(s, NULL, 10);
+	if (gmtime_r(&t, &tm) != NULL)
+		(void)strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void

@@ -153,6 +153,12 @@ int	cli_load(struct cli *c);
  */
 int	cli_connect(struct cli *c, const char *hint);
 
+/*
+ * "2026-12-06T18:00:00Z" for <s>, Unix seconds in decimal, into <out>; ""
+ * for NULL or "" (never set).
+ */
+void	cli_time(const char *s, char *out, size_t size);
+
 /* Close what cli_load() and cli_connect() opened. */
 void	cli_close(struct cli *c);
 

@@ -20,6 +20,8 @@
 #include "decide.h"
 #include "grant.h"
 #include "grantcmd.h"
+#include "grantlist.h"
+#include "grantscope.h"
 #include "parse.h"
 #include "route.h"
 #include "store.h"
@@ -71,6 +73,7 @@ static const struct cli_opt gc_opts[] = {
 	CLI_OPT_LIST("method", struct grantcmd, methods, nmethods),
 	CLI_OPT("prefix", 0, CLI_FLAG, struct grantcmd, prefix),
 	CLI_OPT("host", 0, CLI_STR, struct grantcmd, host),
+	CLI_OPT_JSON,
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };
@@ -160,6 +163,24 @@ gc_when(int64_t t, char *buf, size_t size)
 		(void)strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* 0 if org <slug> exists, else the exit status (message shown). */
+static int
+gc_org_exists(struct grantcmd *gc, const char *slug)
+{
+	char		 key[STORE_KEYLEN], err[STORE_ERRLEN];
+	redisReply	*r;
+	int		 rc;
+
+	if (user_key(key, sizeof(key), store_sync_prefix(gc->cli.ss),
+	    USER_KEY_ORG, slug) == -1 || (r = store_sync_command(gc->cli.ss,
+	    err, sizeof(err), "EXISTS %s", key)) == NULL)
+		return cli_fail(&gc->cli, "cannot read organisation %s", slug);
+	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 :
+	    cli_fail(&gc->cli, "no organisation '%s' (postern org add)", slug);
+	freeReplyObject(r);
+	return rc;
+}
+
 /* Store <g> with a fresh token; prints the token (or the URL) once. */
 static int
 gc_store(struct grantcmd *gc, struct grant *g, char *tok)
@@ -204,7 +225,9 @@ apikey_cmd_create(void *arg)
 	if (gc_common(gc, &g, GC_APIKEY_TTL, GRANT_APIKEY_RATE) == -1)
 		return 2;
 	if ((rc = cli_connect(&gc->cli, NULL)) != 0 ||
-	    (rc = gc_store(gc, &g, tok)) != 0)
+	    (rc = gc_org_exists(gc, g.org)) != 0 ||
+	    (rc = grantscope_check(&gc->cli, g.org, gc->scopes,
+	    gc->nscopes)) != 0 || (rc = gc_store(gc, &g, tok)) != 0)
 		return rc;
 	(void)snprintf(gc->done, sizeof(gc->done), "pk_%s", g.id);
 	gc_when(g.expires, when, sizeof(when));
@@ -380,51 +403,17 @@ grant_cmd_revoke(void *arg)
 	return 0;
 }
 
-static void
-gc_row(const struct grant *g, void *arg)
-{
-	const struct grantcmd *gc = arg;
-	char		 c[32], e[32], u[32], m[64];
-	size_t		 i;
-	int64_t		 now = (int64_t)time(NULL);
-
-	if (gc->org != NULL && strcmp(g->org, gc->org) != 0)
-		return;
-	gc_when(g->created, c, sizeof(c));
-	gc_when(g->expires, e, sizeof(e));
-	gc_when(g->last_used, u, sizeof(u));
-	if (g->last_used == 0)
-		(void)strcpy(u, "-");
-	printf("%s  %-12s", g->id, g->org[0] != '\0' ? g->org : "-");
-	if (g->kind == GRANT_APIKEY) {
-		printf("  ");
-		for (i = 0; i < g->nscopes; i++)
-			printf("%s%s", i > 0 ? "," : "", g->scopes[i]);
-	} else {
-		grant_methods_string(g->methods, m, sizeof(m));
-		printf("  %s %s %s%s", g->app, m, g->path, g->prefix ? "/**" :
-		    "");
-	}
-	printf("  created %s  expires %s%s  last used %s%s%s\n", c, e,
-	    g->expires != 0 && g->expires <= now ? " (expired)" : "", u,
-	    g->name[0] != '\0' ? "  " : "", g->name);
-}
-
 static int
 grant_cmd_list(void *arg)
 {
 	struct grantcmd	*gc = arg;
-	char		 err[STORE_ERRLEN];
 	int		 rc;
 
 	if (gc->cli.nargs != 0)
 		return cli_usage(&gc->cli, stderr);
 	if ((rc = cli_connect(&gc->cli, NULL)) != 0)
 		return rc;
-	if (grant_list_sync(gc->cli.ss, gc->kind, gc_row, gc, err,
-	    sizeof(err)) == -1)
-		return cli_fail(&gc->cli, "%s", err);
-	return 0;
+	return grantlist_run(&gc->cli, gc->kind, gc->org);
 }
 
 static const struct cli_action apikey_actions[] = {

@@ -13,11 +13,11 @@ int	grantcmd_share(int argc, char **argv);
 
 #define GRANTCMD_APIKEY_USAGE						\
 	"create --org ORG --scope S [--scope S ...] [--expires 90d|never]\n" \
-	"             [--name NAME] [--rate PER_MINUTE] | list [--org ORG] |\n" \
+	"             [--name NAME] [--rate PER_MINUTE] | list [--org ORG] [--json] |\n" \
 	"             revoke ID   [-c FILE]"
 #define GRANTCMD_SHARE_USAGE						\
 	"create --app APP --path PATH [--method M ...] [--prefix]\n"	\
 	"             [--expires 7d] [--org ORG] [--host HOST] [--name NAME] |\n" \
-	"             list | revoke ID   [-c FILE]"
+	"             list [--json] | revoke ID   [-c FILE]"
 
 #endif

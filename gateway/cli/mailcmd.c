@@ -20,6 +20,11 @@
 struct mailcmd {
 	struct cli		 cli;
 	const char		*to;		/* --to */
+};
+
+/* One message being sent; on mailcmd_send()'s stack. */
+struct mailcmd_wait {
+	struct cli		*cli;
 	struct event_base	*base;
 	int			 done;
 	int			 ok;
@@ -41,15 +46,15 @@ static const struct cli_spec mailcmd_spec = {
 static struct config *
 mailcmd_config(void *arg)
 {
-	struct mailcmd	*mc = arg;
+	struct mailcmd_wait	*mc = arg;
 
-	return config_ref(mc->cli.cfg);
+	return config_ref(mc->cli->cfg);
 }
 
 static void
 mailcmd_on_done(void *arg, const char *msgid, int ok, const char *reason)
 {
-	struct mailcmd	*mc = arg;
+	struct mailcmd_wait	*mc = arg;
 
 	mc->done = 1;
 	mc->ok = ok;
@@ -85,46 +90,60 @@ mailcmd_hint(const char *reason)
 	return "the SMTP transfer failed";
 }
 
-/* Send and wait; returns the exit status. */
-static int
-mailcmd_run(struct mailcmd *mc, const char *to)
+int
+mailcmd_send(struct cli *c, const char *to, const char *tmpl,
+    const struct mail_var *vars, size_t nvars, char *msgid, size_t msgidlen)
 {
-	struct metrics	 metrics;
-	struct mailer	*m;
-	struct mail_var	 vars[] = {
-		{ "product", mc->cli.cfg->brand_product },
-		{ "email", to },
-	};
-	int		 rc = 1;
+	struct mailcmd_wait	 mc;
+	struct metrics		 metrics;
+	struct mailer		*m;
+	int			 rc = 1;
 
+	memset(&mc, 0, sizeof(mc));
 	memset(&metrics, 0, sizeof(metrics));
-	if ((mc->base = event_base_new()) == NULL ||
-	    (m = mailer_new(mc->base, &metrics, mailcmd_config, mc,
+	mc.cli = c;
+	if ((mc.base = event_base_new()) == NULL ||
+	    (m = mailer_new(mc.base, &metrics, mailcmd_config, &mc,
 	    MAILER_ONE_ATTEMPT)) == NULL) {
-		(void)cli_fail(&mc->cli, "cannot set up the event loop or "
-		    "libcurl");
+		(void)cli_fail(c, "cannot set up the event loop or libcurl");
 		goto out;
 	}
-	mailer_on_done(m, mailcmd_on_done, mc);
-	if (mailer_send(m, to, "test", vars, sizeof(vars) / sizeof(vars[0]))
-	    == -1)
-		(void)cli_fail(&mc->cli, "not sent: the message was refused "
-		    "(see the reason above)");
-	else if (event_base_dispatch(mc->base) == -1 || !mc->done)
-		(void)cli_fail(&mc->cli, "the event loop failed");
-	else if (!mc->ok)
-		(void)cli_fail(&mc->cli, "not sent: %s: %s", mc->reason,
-		    mailcmd_hint(mc->reason));
+	mailer_on_done(m, mailcmd_on_done, &mc);
+	if (mailer_send(m, to, tmpl, vars, nvars) == -1)
+		(void)cli_fail(c, "not sent: the message was refused (see the "
+		    "reason above)");
+	else if (event_base_dispatch(mc.base) == -1 || !mc.done)
+		(void)cli_fail(c, "the event loop failed");
+	else if (!mc.ok)
+		(void)cli_fail(c, "not sent: %s: %s", mc.reason,
+		    mailcmd_hint(mc.reason));
 	else {
-		printf("postern mail test: %s accepted the message to %s "
-		    "(Message-ID %s)\n", mc->cli.cfg->mail->url, to, mc->msgid);
+		(void)snprintf(msgid, msgidlen, "%s", mc.msgid);
 		rc = 0;
 	}
 	mailer_free(m);
 out:
-	if (mc->base != NULL)
-		event_base_free(mc->base);
+	if (mc.base != NULL)
+		event_base_free(mc.base);
 	return rc;
+}
+
+/* `mail test`: send and wait; returns the exit status. */
+static int
+mailcmd_run(struct mailcmd *mc, const char *to)
+{
+	struct mail_var	 vars[] = {
+		{ "product", mc->cli.cfg->brand_product },
+		{ "email", to },
+	};
+	char		 msgid[400];
+
+	if (mailcmd_send(&mc->cli, to, "test", vars, sizeof(vars) /
+	    sizeof(vars[0]), msgid, sizeof(msgid)) != 0)
+		return 1;
+	printf("postern mail test: %s accepted the message to %s "
+	    "(Message-ID %s)\n", mc->cli.cfg->mail->url, to, msgid);
+	return 0;
 }
 
 int

@@ -23,6 +23,8 @@
 #include "store.h"
 #include "user.h"
 #include "usercmd.h"
+#include "usermod.h"
+#include "orgcmd.h"
 #include "usershow.h"
 
 #define PWBUF		(PASSWORD_MAX_BYTES + 2)
@@ -34,6 +36,9 @@ struct usercmd {
 	const char		*role;		/* --role */
 	int			 remove;	/* --remove */
 	int			 all;		/* --all */
+	int			 yes;		/* --yes */
+	const char		*org;		/* --org */
+	const char		*host;		/* --host */
 };
 
 static const struct cli_opt usercmd_opts[] = {
@@ -42,6 +47,9 @@ static const struct cli_opt usercmd_opts[] = {
 	CLI_OPT("role", 'r', CLI_STR, struct usercmd, role),
 	CLI_OPT("remove", 0, CLI_FLAG, struct usercmd, remove),
 	CLI_OPT("all", 0, CLI_FLAG, struct usercmd, all),
+	CLI_OPT("yes", 'y', CLI_FLAG, struct usercmd, yes),
+	CLI_OPT("org", 'o', CLI_STR, struct usercmd, org),
+	CLI_OPT("host", 0, CLI_STR, struct usercmd, host),
 	CLI_OPT_JSON,
 	CLI_OPT_HELP,
 	CLI_OPT_END,
@@ -246,6 +254,18 @@ out:
 	return rc;
 }
 
+/* The email argument normalised, --name checked, Redis connected: 0, or
+ * the exit status (message shown). */
+static int
+usercmd_begin(struct usercmd *uc, char *email)
+{
+	if (usercmd_email(uc, uc->cli.args[0], email) == -1)
+		return 2;
+	if (usercmd_name(uc) == -1)
+		return 2;
+	return cli_connect(&uc->cli, NULL);
+}
+
 static int
 user_cmd_add(void *arg)
 {
@@ -254,11 +274,7 @@ user_cmd_add(void *arg)
 	char		 id[USER_IDLEN + 1], err[STORE_ERRLEN];
 	int		 rc;
 
-	if (usercmd_email(uc, uc->cli.args[0], email) == -1)
-		return 2;
-	if (usercmd_name(uc) == -1)
-		return 2;
-	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
+	if ((rc = usercmd_begin(uc, email)) != 0)
 		return rc;
 	if (usercmd_new_hash(uc, email, phc, sizeof(phc)) == -1)
 		return 1;
@@ -355,35 +371,87 @@ sessions_cmd_revoke(void *arg)
 	return 0;
 }
 
+/* "slug:role,..." as a JSON list of {org, role}. */
+static void
+user_json_orgs(struct cli_json *j, const char *orgs)
+{
+	const char	*p = orgs, *colon;
+	char		 part[USER_SLUGMAX + 64];
+	size_t		 len;
+
+	cli_json_key(j, "orgs");
+	cli_json_open(j, '[');
+	while (*p != '\0') {
+		len = strcspn(p, ",");
+		if (len < sizeof(part)) {
+			memcpy(part, p, len);
+			part[len] = '\0';
+			if ((colon = strchr(part, ':')) != NULL) {
+				part[colon - part] = '\0';
+				cli_json_open(j, '{');
+				cli_json_key(j, "org");
+				cli_json_str(j, part);
+				cli_json_key(j, "role");
+				cli_json_str(j, colon + 1);
+				cli_json_close(j, '}');
+			}
+		}
+		p += len;
+		p += *p == ',';
+	}
+	cli_json_close(j, ']');
+}
+
 static void
 user_cmd_row(const struct user_info *ui, void *arg)
 {
-	struct tm	tm;
-	time_t		t = (time_t)ui->created;
-	char		when[32];
+	struct cli_json	*j = arg;
+	char		 when[32], s[24];
 
-	(void)arg;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(when, sizeof(when), "-");
-	printf("%s\t%s\t%s\t%s\t%s\t%s\n", ui->email, ui->id,
-	    ui->disabled ? "disabled" : "enabled", when,
-	    ui->name[0] != '\0' ? ui->name : "-",
-	    ui->orgs[0] != '\0' ? ui->orgs : "-");
+	(void)snprintf(s, sizeof(s), "%lld", (long long)ui->created);
+	cli_time(ui->created != 0 ? s : NULL, when, sizeof(when));
+	if (j == NULL) {
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", ui->email, ui->id,
+		    ui->disabled ? "disabled" : "enabled", when[0] != '\0' ?
+		    when : "-", ui->name[0] != '\0' ? ui->name : "-",
+		    ui->orgs[0] != '\0' ? ui->orgs : "-");
+		return;
+	}
+	cli_json_open(j, '{');
+	cli_json_key(j, "email");
+	cli_json_str(j, ui->email);
+	cli_json_key(j, "id");
+	cli_json_str(j, ui->id);
+	cli_json_key(j, "disabled");
+	cli_json_bool(j, ui->disabled);
+	cli_json_key(j, "created");
+	cli_json_str(j, when);
+	cli_json_key(j, "name");
+	cli_json_str(j, ui->name);
+	user_json_orgs(j, ui->orgs);
+	cli_json_close(j, '}');
 }
 
 static int
 user_cmd_list(void *arg)
 {
 	struct usercmd	*uc = arg;
+	struct cli_json	 j;
 	char		 err[STORE_ERRLEN];
 	int		 rc;
 
 	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
 		return rc;
-	if (isatty(STDOUT_FILENO))
+	cli_json_init(&j, stdout);
+	if (uc->cli.json)
+		cli_json_open(&j, '[');
+	else
 		printf("EMAIL\tID\tSTATUS\tCREATED\tNAME\tORGS\n");
-	if (user_list(uc->cli.ss, user_cmd_row, NULL, err, sizeof(err)) == -1)
+	rc = user_list(uc->cli.ss, user_cmd_row, uc->cli.json ? &j : NULL,
+	    err, sizeof(err));
+	if (uc->cli.json)
+		cli_json_close(&j, ']');
+	if (rc == -1)
 		return cli_fail(&uc->cli, "%s", err);
 	return 0;
 }
@@ -400,6 +468,26 @@ user_cmd_show(void *arg)
 	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
 		return rc;
 	return usershow_run(&uc->cli, email);
+}
+
+/* delete, reset-2fa, invite: usermod.c */
+static int
+user_cmd_mod(void *arg)
+{
+	struct usercmd	*uc = arg;
+	char		 email[USER_EMAILMAX + 1];
+	const char	*a = uc->cli.action;
+	int		 rc;
+
+	if ((rc = usercmd_begin(uc, email)) != 0)
+		return rc;
+	if (strcmp(a, "delete") == 0)
+		return usermod_delete(&uc->cli, email, uc->yes);
+	if (strcmp(a, "reset-2fa") == 0)
+		return usermod_reset_mfa(&uc->cli, email);
+	return usermod_invite(&uc->cli, email, &(struct usermod_invite){
+	    .name = uc->name, .org = uc->org, .role = uc->role,
+	    .host = uc->host });
 }
 
 static int
@@ -439,6 +527,8 @@ org_cmd_member(void *arg)
 
 	if (usercmd_email(uc, uc->cli.args[1], email) == -1)
 		return 2;
+	if (strcmp(uc->cli.action, "remove-member") == 0)
+		uc->remove = 1;
 	if ((uc->role == NULL) == (uc->remove == 0)) {
 		cli_fail(&uc->cli, "give exactly one of --role ROLE and "
 		    "--remove");
@@ -473,19 +563,43 @@ org_cmd_member(void *arg)
 	return 0;
 }
 
+/* list, show, rename: orgcmd.c */
+static int
+org_cmd_read(void *arg)
+{
+	struct usercmd	*uc = arg;
+	const char	*a = uc->cli.action;
+	int		 rc;
+
+	if ((rc = cli_connect(&uc->cli, NULL)) != 0)
+		return rc;
+	if (strcmp(a, "list") == 0)
+		return orgcmd_list(&uc->cli);
+	if (strcmp(a, "show") == 0)
+		return orgcmd_show(&uc->cli, uc->cli.args[0]);
+	return orgcmd_rename(&uc->cli, uc->cli.args[0], uc->cli.args[1]);
+}
+
 static const struct cli_action user_actions[] = {
 	{ "add", user_cmd_add, 1, "name all" },
 	{ "passwd", user_cmd_passwd, 1, "all" },
 	{ "disable", user_cmd_state, 1, "all" },
 	{ "enable", user_cmd_state, 1, "all" },
 	{ "revoke-sessions", user_cmd_state, 1, "all" },
-	{ "list", user_cmd_list, 0, "all" },
+	{ "list", user_cmd_list, 0, "all json" },
 	{ "show", user_cmd_show, 1, "json" },
+	{ "delete", user_cmd_mod, 1, "yes" },
+	{ "reset-2fa", user_cmd_mod, 1, "" },
+	{ "invite", user_cmd_mod, 1, "name org role host" },
 	{ NULL, NULL, 0, NULL },
 };
 static const struct cli_action org_actions[] = {
 	{ "add", org_cmd_add, 1, "name all" },
 	{ "member", org_cmd_member, 2, "role remove all" },
+	{ "remove-member", org_cmd_member, 2, "" },
+	{ "list", org_cmd_read, 0, "json" },
+	{ "show", org_cmd_read, 1, "json" },
+	{ "rename", org_cmd_read, 2, "" },
 	{ NULL, NULL, 0, NULL },
 };
 static const struct cli_action sessions_actions[] = {
@@ -501,7 +615,9 @@ usercmd_audit(const struct usercmd *uc)
 	char		 action[64];
 	size_t		 i;
 	int		 org = strcmp(c->spec->cmd, "org") == 0;
-	int		 member = org && strcmp(c->action, "member") == 0;
+	int		 member = org && (strcmp(c->action, "member") == 0 ||
+			    strcmp(c->action, "remove-member") == 0);
+	int		 rename = org && strcmp(c->action, "rename") == 0;
 
 	(void)snprintf(action, sizeof(action), "%s_%s", c->spec->cmd,
 	    c->action);
@@ -512,10 +628,11 @@ usercmd_audit(const struct usercmd *uc)
 	    .action = action, .actor = "operator",
 	    .target = member && c->nargs > 1 ? c->args[1] :
 	    c->nargs > 0 ? c->args[0] : (uc->all ? "all" : ""),
-	    .org = member || org ? (c->nargs > 0 ? c->args[0] : "") : "",
+	    .org = member || org ? (c->nargs > 0 ? c->args[0] : "") :
+	    uc->org,			/* user invite --org */
 	    .outcome = "success",
 	    .reason = member ? (uc->role != NULL ? uc->role : "removed") :
-	    NULL });
+	    rename ? c->args[1] : uc->role });
 }
 
 static int

@@ -14,12 +14,17 @@ int	usercmd_sessions(int argc, char **argv);
 
 #define USERCMD_USER_USAGE						\
 	"add EMAIL [--name NAME] | passwd EMAIL | disable EMAIL |\n"	\
-	"           enable EMAIL | revoke-sessions EMAIL | list |\n"	\
-	"           show EMAIL [--json]   [-c FILE]"
+	"           enable EMAIL | revoke-sessions EMAIL | list [--json] |\n"	\
+	"           show EMAIL [--json] | delete EMAIL [--yes] |\n"	\
+	"           reset-2fa EMAIL |\n"					\
+	"           invite EMAIL [--org ORG --role ROLE] [--name NAME] "	\
+	"[--host HOST]\n"							\
+	"           [-c FILE]"
 #define USERCMD_ORG_USAGE						\
-	"add SLUG [--name NAME] |\n"					\
+	"add SLUG [--name NAME] | list [--json] | show SLUG [--json] |\n"	\
 	"           member SLUG EMAIL (--role owner|admin|member|viewer | "	\
-	"--remove)   [-c FILE]"
+	"--remove) |\n"							\
+	"           remove-member SLUG EMAIL | rename OLD NEW   [-c FILE]"
 
 #define USERCMD_SESSIONS_USAGE	"revoke --all [-c FILE]"
 

@@ -156,6 +156,7 @@ struct config {
 	uint64_t	 mfa_max_failures;	/* wrong codes per 15 min */
 	uint64_t	 account_fresh_auth;	/* ms: step-up for changes */
 	uint64_t	 token_ttl;		/* ms: magic links, resets */
+	uint64_t	 invite_ttl;		/* ms: `postern user invite` */
 	int		 magic_links;		/* for everyone */
 	int		 notify_changes;	/* mail users about them */
 	int		 magic_same_browser;	/* a magic link works only in

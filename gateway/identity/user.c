@@ -33,31 +33,18 @@ static const char *const user_layouts[] = {
 	[USER_KEY_ORG] = USER_LAYOUT_ORG,
 	[USER_KEY_ORGS] = USER_LAYOUT_ORGS,
 	[USER_KEY_ORG_MEMBERS] = USER_LAYOUT_ORG_MEMBERS,
+	[USER_KEY_DELETED] = USER_LAYOUT_DELETED,
 };
 
-/*
- * Delete every session of user <id> listed in its index, then the index,
- * and the user's outstanding emailed links.  Shared by the scripts below
- * (prepended to their source).
- */
-#define LUA_REVOKE							\
-	ACCTSTORE_LUA_DROP_LINKS					\
-	"local function revoke(id)\n"					\
-	"  drop_links(id)\n"						\
-	"  local idx = key('" USER_LAYOUT_USER_SESSIONS "', id)\n"	\
-	"  local hs = redis.call('SMEMBERS', idx)\n"			\
-	"  for _, h in ipairs(hs) do\n"					\
-	"    redis.call('DEL', key('" USER_LAYOUT_SESSION "', h))\n"	\
-	"  end\n"							\
-	"  redis.call('DEL', idx)\n"					\
-	"  return #hs\n"						\
-	"end\n"
+#define LUA_REVOKE	USER_LUA_REVOKE
 
-/* KEYS: email index, user hash, users set.
- * ARGV: id, email, name, phc, now.  1 done, 0 email taken, -1 id taken. */
+/* KEYS: email index, user hash, users set, tombstones.
+ * ARGV: id, email, name, phc, now.  1 done, 0 email taken, -1 id taken
+ * (by a user, or by a deleted one: an id never comes back). */
 static struct store_script user_lua_add = STORE_SCRIPT("user add",
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-	"if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
+	"if redis.call('EXISTS', KEYS[2]) == 1 or\n"
+	"  redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return -1 end\n"
 	"redis.call('SET', KEYS[1], ARGV[1])\n"
 	"redis.call('HSET', KEYS[2], 'email', ARGV[2], 'name', ARGV[3],\n"
 	"  'password', ARGV[4], 'disabled', '0', 'created', ARGV[5],\n"
@@ -229,19 +216,14 @@ user_new_id(char *out)
 	return 0;
 }
 
-/* Run <script> with the argument strings <argv>; its integer in *<out>. */
-static int
+int
 user_eval(struct store_sync *ss, struct store_script *script, int nkeys,
     int argc, const char **argv, long long *out, char *err, size_t errlen)
 {
-	size_t		 lens[16];
 	redisReply	*r;
-	int		 i;
 
-	for (i = 0; i < argc && i < 16; i++)
-		lens[i] = strlen(argv[i]);
 	if ((r = store_sync_eval(ss, script, err, errlen, nkeys, argc, argv,
-	    lens)) == NULL)
+	    NULL)) == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_INTEGER) {
 		(void)snprintf(err, errlen, "%s: unexpected reply from redis",
@@ -266,15 +248,16 @@ user_add(struct store_sync *ss, const char *email, const char *name,
 {
 	const char	*prefix = store_sync_prefix(ss);
 	char		 kemail[STORE_KEYLEN], kuser[STORE_KEYLEN];
-	char		 kusers[STORE_KEYLEN], now[32];
-	const char	*argv[8];
+	char		 kusers[STORE_KEYLEN], kdel[STORE_KEYLEN], now[32];
+	const char	*argv[9];
 	long long	 res;
 	int		 tries;
 
 	user_now(now, sizeof(now));
 	if (user_key(kemail, sizeof(kemail), prefix, USER_KEY_EMAIL, email)
 	    == -1 || user_key(kusers, sizeof(kusers), prefix, USER_KEY_USERS,
-	    NULL) == -1) {
+	    NULL) == -1 || user_key(kdel, sizeof(kdel), prefix,
+	    USER_KEY_DELETED, NULL) == -1) {
 		(void)snprintf(err, errlen, "key too long");
 		return -1;
 	}
@@ -287,12 +270,13 @@ user_add(struct store_sync *ss, const char *email, const char *name,
 		argv[0] = kemail;
 		argv[1] = kuser;
 		argv[2] = kusers;
-		argv[3] = id;
-		argv[4] = email;
-		argv[5] = name;
-		argv[6] = phc;
-		argv[7] = now;
-		if (user_eval(ss, &user_lua_add, 3, 8, argv, &res, err,
+		argv[3] = kdel;
+		argv[4] = id;
+		argv[5] = email;
+		argv[6] = name;
+		argv[7] = phc;
+		argv[8] = now;
+		if (user_eval(ss, &user_lua_add, 4, 9, argv, &res, err,
 		    errlen) == -1)
 			return -1;
 		if (res == 1)
@@ -304,8 +288,7 @@ user_add(struct store_sync *ss, const char *email, const char *name,
 	return -1;
 }
 
-/* Run a per-user script on KEYS = {email index}, ARGV = {prefix, ...}. */
-static int
+int
 user_by_email(struct store_sync *ss, struct store_script *script,
     const char *email, const char *a2, const char *a3, long *count,
     char *err, size_t errlen)

@@ -10,7 +10,8 @@
  *
  *   user:<id>             hash   email, name, password (PHC string),
  *                                disabled ("0"|"1"), created,
- *                                password_changed (Unix seconds)
+ *                                password_changed, last_login (Unix
+ *                                seconds; set by each new session)
  *   email:<email>         string user id; the unique index of lower-cased
  *                                email addresses
  *   users                 set    every user id (for `user list`)
@@ -21,6 +22,8 @@
  *   org:<slug>            hash   name, created
  *   orgs                  set    every org slug
  *   org:<slug>:members    hash   user id -> role
+ *   users:deleted         set    tombstones: the id of every deleted user,
+ *                                never given to a new one (useradmin.h)
  *
  * <id> is 128 random bits as 32 lower-case hex digits; roles are the
  * rungs of the config's ladder (default owner > admin > member > viewer).
@@ -35,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acctstore.h"
 #include "session.h"
 #include "store.h"
 
@@ -57,6 +61,7 @@ struct store_sync;
 #define USER_LAYOUT_ORG			STORE_LAYOUT("org:<slug>")
 #define USER_LAYOUT_ORGS		STORE_LAYOUT("orgs")
 #define USER_LAYOUT_ORG_MEMBERS		STORE_LAYOUT("org:<slug>:members")
+#define USER_LAYOUT_DELETED		STORE_LAYOUT("users:deleted")
 
 enum user_key {
 	USER_KEY_USER = 0,	/* arg: id */
@@ -68,6 +73,7 @@ enum user_key {
 	USER_KEY_ORG,		/* arg: slug */
 	USER_KEY_ORGS,		/* arg: unused */
 	USER_KEY_ORG_MEMBERS,	/* arg: slug */
+	USER_KEY_DELETED,	/* arg: unused */
 };
 
 /* Results of the operations besides 0 (done) and -1 (error in <err>). */
@@ -95,6 +101,39 @@ int	user_role_valid(char *const *roles, size_t nroles, const char *s);
 int	user_name_valid(const char *s);
 /* A new random id into <out> (USER_IDLEN + 1 bytes); 0 or -1. */
 int	user_new_id(char *out);
+/*
+ * Lua for a STORE_LAYOUT_SCRIPT: revoke(id) deletes every session of user
+ * <id> listed in its index, then the index, and the user's outstanding
+ * emailed links; returns how many sessions.
+ */
+#define USER_LUA_REVOKE							\
+	ACCTSTORE_LUA_DROP_LINKS					\
+	"local function revoke(id)\n"					\
+	"  drop_links(id)\n"						\
+	"  local idx = key('" USER_LAYOUT_USER_SESSIONS "', id)\n"	\
+	"  local hs = redis.call('SMEMBERS', idx)\n"			\
+	"  for _, h in ipairs(hs) do\n"					\
+	"    redis.call('DEL', key('" USER_LAYOUT_SESSION "', h))\n"	\
+	"  end\n"							\
+	"  redis.call('DEL', idx)\n"					\
+	"  return #hs\n"						\
+	"end\n"
+
+/*
+ * Run <script> with the <argc> argument strings <argv> (<nkeys> of them
+ * keys) on <ss>; its integer reply in *<out>.  0, or -1 with <err> set.
+ */
+int	user_eval(struct store_sync *ss, struct store_script *script,
+	    int nkeys, int argc, const char **argv, long long *out, char *err,
+	    size_t errlen);
+/*
+ * Run a per-user script on KEYS = {email index of <email>}, ARGV =
+ * {prefix, <a2>, <a3>} (NULLs left out): 0 and its integer in *<count>
+ * (may be NULL), USER_NOTFOUND when it is negative, or -1.
+ */
+int	user_by_email(struct store_sync *ss, struct store_script *script,
+	    const char *email, const char *a2, const char *a3, long *count,
+	    char *err, size_t errlen);
 /* The argon2id cost of new password hashes under <cfg> (passwords:). */
 void	user_password_params(const struct config *cfg,
 	    struct password_params *p);

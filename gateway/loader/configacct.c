@@ -44,6 +44,8 @@ static const struct yconf_key config_account_keys[] = {
 	    CFG(account_fresh_auth), 30 * MS_SEC, MS_DAY },
 	{ "token_ttl", YAML_SCALAR_NODE, 0, yconf_on_duration,
 	    CFG(token_ttl), MS_SEC * 60, MS_DAY },
+	{ "invite_ttl", YAML_SCALAR_NODE, 0, yconf_on_duration,
+	    CFG(invite_ttl), MS_SEC * 3600, MS_DAY * 30 },
 	{ "magic_links", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    CFG(magic_links), 0, 0 },
 	{ "magic_link_orgs", YAML_SEQUENCE_NODE, 0, config_on_names,

@@ -223,6 +223,7 @@ config_new(const char *path)
 	bad |= config_rl_defaults_set(cfg) == -1;
 	cfg->account_fresh_auth = 5 * 60 * MS_SEC;
 	cfg->token_ttl = 10 * 60 * MS_SEC;
+	cfg->invite_ttl = 7 * MS_DAY;
 	cfg->notify_changes = 1;
 	cfg->magic_same_browser = 1;
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;

@@ -666,3 +666,9 @@ route_table_protects(const struct route_table *t)
 			return 1;
 	return 0;
 }
+
+const struct route *
+route_table_route(const struct route_table *t, size_t i)
+{
+	return t != NULL && i < t->nroutes ? &t->routes[i] : NULL;
+}

@@ -139,6 +139,10 @@ int		 route_table_rank(const struct route_table *t,
 		    const char *role);
 /* 1 if any route is not public (the app needs identities). */
 int		 route_table_protects(const struct route_table *t);
+/* Route <i> of <t> in the order written, or NULL past the last (and for
+ * a NULL table). */
+const struct route *route_table_route(const struct route_table *t,
+		    size_t i);
 
 /*
  * Check the routes as a whole against <b> and build the trie.  Errors and

@@ -166,8 +166,8 @@ store_sync_open(const struct store_settings *set, char *err, size_t errlen)
 	}
 	if (store_sync_handshake(ss, err, errlen) == -1)
 		goto fail;
-	if (ss->unauth)
-		store_warn_unauthenticated(ss->conf.text);
+	/* An open Redis is the gateway's to warn about, once per start
+	 * (storeasync.c): not every command-line call. */
 	return ss;
 fail:
 	store_sync_close(ss);

@@ -75,6 +75,8 @@ def test_add_list_and_fields(cfg, r):
     res = user(cfg, "list")
     assert res.returncode == 0
     lines = res.stdout.splitlines()
+    assert lines[0] == "EMAIL\tID\tSTATUS\tCREATED\tNAME\tORGS"
+    lines = lines[1:]
     assert [ln.split("\t")[0] for ln in lines] == ["alice@example.com",
                                                    "bob@example.com"]
     assert lines[0].split("\t")[2] == "enabled"
@@ -291,10 +293,21 @@ def test_redis_password(tmp_path, redis_auth):
     assert "requires authentication" in res.stderr
 
 
-def test_warns_when_redis_is_open(cfg):
-    res = user(cfg, "list")
-    assert res.returncode == 0
-    assert "accepts unauthenticated connections" in res.stderr
+def test_open_redis_warning_is_the_gateways_once_per_start(
+        cfg, gateway, redis_server):
+    """The gateway warns once per start (however many workers and
+    connections); the CLI, run by scripts, stays quiet."""
+    for _ in range(2):
+        res = user(cfg, "list")
+        assert res.returncode == 0
+        assert "unauthenticated" not in res.stderr
+    gw = gateway(redis=redis_server, workers=2)
+    deadline = time.time() + 10
+    while "accepts unauthenticated connections" not in gw.log():
+        assert time.time() < deadline, gw.log()
+        time.sleep(0.1)
+    time.sleep(1)       # every worker's connections are up by now
+    assert gw.log().count("accepts unauthenticated connections") == 1
 
 
 @pytest.fixture

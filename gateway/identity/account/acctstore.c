@@ -11,13 +11,9 @@
 #include "acctstore.h"
 #include "user.h"
 
-/*
- * The key layout of the second factor (docs/redis.md), besides the totp
- * fields of the user hash: the unused backup codes and the count of wrong
- * codes in the last ACCTSTORE_FAIL_WINDOW seconds.
- */
-#define ACCT_KEY_BACKUP		STORE_LAYOUT("user:<id>:backup")
-#define ACCT_KEY_MFA_FAIL	STORE_LAYOUT("user:<id>:mfa_fail")
+/* The second factor's keys (acctstore.h, docs/redis.md). */
+#define ACCT_KEY_BACKUP		ACCTSTORE_KEY_BACKUP
+#define ACCT_KEY_MFA_FAIL	ACCTSTORE_KEY_MFA_FAIL
 
 /* KEYS: user, backup codes, failure counter (as for every script run by
  * acct_user_eval()).  ARGV: step.  1 recorded, 0 replayed (or no user). */
@@ -81,7 +77,7 @@ static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
 
 /* KEYS: user's session index.  ARGV: prefix.  {hash, created, last_seen,
  * method, mfa, ...}; stale index entries are dropped. */
-static struct store_script acct_lua_sessions = STORE_LAYOUT_SCRIPT("sessions",
+struct store_script acctstore_lua_sessions = STORE_LAYOUT_SCRIPT("sessions",
 	"local r = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
 	"  local s = redis.call('HMGET', key('" USER_LAYOUT_SESSION "', h),\n"
@@ -140,7 +136,7 @@ static struct store_script acct_lua_password = STORE_LAYOUT_SCRIPT(
 /* KEYS: token, the user's current token of the kind.  ARGV: prefix,
  * value, ttl (s), kind, hash.  1.  The user's earlier token of the kind
  * is deleted in the same step: only the newest link works. */
-static struct store_script acct_lua_otk_put = STORE_LAYOUT_SCRIPT("otk put",
+struct store_script acctstore_lua_otk_put = STORE_LAYOUT_SCRIPT("otk put",
 	"local old = redis.call('GET', KEYS[2])\n"
 	"if old then\n"
 	"  redis.call('DEL', key('" ACCTSTORE_KEY_OTK "', ARGV[4], old))\n"
@@ -288,7 +284,7 @@ acctstore_sessions(struct store *st, const char *user, store_cb cb,
 	if (acct_user_key(st, user, USER_KEY_USER_SESSIONS, key, sizeof(key)) ==
 	    -1)
 		return -1;
-	return store_eval(st, &acct_lua_sessions, cb, arg, 1, 2,
+	return store_eval(st, &acctstore_lua_sessions, cb, arg, 1, 2,
 	    (const char *[]){ key, store_prefix(st) }, NULL);
 }
 
@@ -363,7 +359,7 @@ acctstore_otk_put(struct store *st, const char *kind, const char *hash,
 	    user) == -1)
 		return -1;
 	(void)snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_s);
-	return store_eval(st, &acct_lua_otk_put, cb, arg, 2, 7,
+	return store_eval(st, &acctstore_lua_otk_put, cb, arg, 2, 7,
 	    (const char *[]){ key, cur, store_prefix(st), value, ttl, kind,
 	    hash }, NULL);
 }

@@ -34,6 +34,13 @@
  */
 #define ACCTSTORE_KEY_OTK	STORE_LAYOUT("otk:<kind>:<sha256>")
 #define ACCTSTORE_KEY_OTK_USER	STORE_LAYOUT("otk:<kind>:user:<id>")
+/*
+ * The key layout of the second factor, besides the totp fields of the user
+ * hash: the unused backup codes and the count of wrong codes in the last
+ * ACCTSTORE_FAIL_WINDOW seconds.
+ */
+#define ACCTSTORE_KEY_BACKUP	STORE_LAYOUT("user:<id>:backup")
+#define ACCTSTORE_KEY_MFA_FAIL	STORE_LAYOUT("user:<id>:mfa_fail")
 
 /*
  * Lua for a STORE_LAYOUT_SCRIPT: drop_links(id) deletes the user's
@@ -117,6 +124,16 @@ int	acctstore_set_password(struct store *st, const char *user,
 int	acctstore_otk_put(struct store *st, const char *kind, const char *hash,
 	    const char *user, const char *value, uint64_t ttl_s, store_cb cb,
 	    void *arg);
+/*
+ * The script behind acctstore_otk_put(), for the synchronous store of the
+ * command-line tools (`postern user invite`).  KEYS: the token, the
+ * user's current token of the kind.  ARGV: prefix, value, ttl (s), kind,
+ * hash.
+ */
+extern struct store_script acctstore_lua_otk_put;
+/* The script behind acctstore_sessions(), for `postern user show`.  KEYS:
+ * the user's session index.  ARGV: prefix. */
+extern struct store_script acctstore_lua_sessions;
 /* The value of token <hash>, consumed (GETDEL) or only read; nil. */
 int	acctstore_otk_take(struct store *st, const char *kind,
 	    const char *hash, int consume, store_cb cb, void *arg);

@@ -156,10 +156,10 @@ grant_methods_parse(const char *s)
  * hash, its rate limiter and the index of every id of its kind.
  */
 static const char *const grant_layouts[][3] = {
-	[GRANT_APIKEY] = { STORE_LAYOUT("apikey:<id>"),
-	    STORE_LAYOUT("grantrl:apikey:<id>"), STORE_LAYOUT("apikeys") },
-	[GRANT_SHARE] = { STORE_LAYOUT("share:<id>"),
-	    STORE_LAYOUT("grantrl:share:<id>"), STORE_LAYOUT("shares") },
+	[GRANT_APIKEY] = { GRANT_LAYOUT_APIKEY,
+	    STORE_LAYOUT("grantrl:apikey:<id>"), GRANT_LAYOUT_APIKEYS },
+	[GRANT_SHARE] = { GRANT_LAYOUT_SHARE,
+	    STORE_LAYOUT("grantrl:share:<id>"), GRANT_LAYOUT_SHARES },
 };
 
 /* The Redis key of grant <id>, or with <rate> of its rate limiter. */
@@ -688,7 +688,8 @@ grant_list_sync(struct store_sync *ss, enum grant_kind kind,
 	}
 	freeReplyObject(r);
 	if (rc != -1) {
-		qsort(v, n, sizeof(*v), grant_cmp_created);
+		if (n > 0)	/* v may be NULL: qsort's pointer is nonnull */
+			qsort(v, n, sizeof(*v), grant_cmp_created);
 		for (i = 0; i < n; i++)
 			fn(&v[i], arg);
 	}

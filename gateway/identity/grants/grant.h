@@ -31,11 +31,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
 #include "token.h"
 
 struct sesscache;
 struct store;
 struct store_sync;
+
+/* The layouts above that other modules' scripts name (org rename). */
+#define GRANT_LAYOUT_APIKEY	STORE_LAYOUT("apikey:<id>")
+#define GRANT_LAYOUT_APIKEYS	STORE_LAYOUT("apikeys")
+#define GRANT_LAYOUT_SHARE	STORE_LAYOUT("share:<id>")
+#define GRANT_LAYOUT_SHARES	STORE_LAYOUT("shares")
 
 #define GRANT_MAXSCOPES		16
 #define GRANT_SCOPEMAX		63

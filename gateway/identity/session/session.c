@@ -36,6 +36,7 @@ static struct store_script session_lua_create = STORE_LAYOUT_SCRIPT(
 	"  'orgs', cjson.encode(redis.call('HGETALL',\n"
 	"  key('" USER_LAYOUT_USER_ORGS "', ARGV[3]))))\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
+	"redis.call('HSET', KEYS[2], 'last_login', ARGV[4])\n"
 	"redis.call('SADD', KEYS[3], ARGV[2])\n"
 	"local live = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"

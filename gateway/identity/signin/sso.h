@@ -33,6 +33,8 @@ struct store;
 #define SSO_COOKIE	"__Host-postern-sso"
 /* A user's linked identities: provider name -> its sub (ssolink.c). */
 #define SSO_KEY_LINKS	STORE_LAYOUT("user:<id>:sso")
+/* The user id linked to a provider's sub (its SHA-256 hex; ssolink.c). */
+#define SSO_KEY_ID	STORE_LAYOUT("ssoid:<provider>:<sha256hex>")
 
 /* Serve /.postern/sso/...: 1 if <ex>'s request was one (it is answered or
  * pending), 0 if not. */

@@ -27,7 +27,6 @@
 #include "store.h"
 #include "user.h"
 
-#define SSO_KEY_ID	STORE_LAYOUT("ssoid:<provider>:<sha256hex>")
 #define SSO_KEY_SID	STORE_LAYOUT("ssosid:<provider>:<sha256hex>")
 #define SSO_KEY_JTI	STORE_LAYOUT("ssojti:<provider>:<sha256hex>")
 #define SSO_MAPS_MAX	16	/* org grants one sign-in applies */
@@ -53,8 +52,9 @@ static struct store_script sso_lua_link = STORE_LAYOUT_SCRIPT("sso link",
 	"  else\n"
 	"    if ARGV[7] ~= '1' then return {'unknown'} end\n"
 	"    id = ARGV[8]\n"
-	"    if redis.call('EXISTS', key('" USER_LAYOUT_USER "', id)) == 1\n"
-	"      then return {'unknown'} end\n"
+	"    if redis.call('EXISTS', key('" USER_LAYOUT_USER "', id)) == 1 or\n"
+	"      redis.call('SISMEMBER', key('" USER_LAYOUT_DELETED "'), id) ==\n"
+	"      1 then return {'unknown'} end\n"
 	"    redis.call('SET', KEYS[2], id)\n"
 	"    redis.call('HSET', key('" USER_LAYOUT_USER "', id), 'email',\n"
 	"      ARGV[4],\n"
