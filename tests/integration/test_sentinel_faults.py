@@ -166,7 +166,7 @@ def durations_503(gw):
     request head to the answer, inside the gateway."""
     out = []
     for line in gw.log().splitlines():
-        if '"status":"503"' in line:
+        if '"status":503' in line:
             out.append(float(json.loads(line)["duration_ms"]))
     assert out
     return out

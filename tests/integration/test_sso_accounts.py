@@ -352,7 +352,7 @@ def test_rp_initiated_logout_goes_to_the_provider(ssogw):
     p, _ = login(gw, "pat@elsewhere.example", s=browser())
     r = logout(p, gw)
     assert r.status_code == 303 and r.headers["Location"] == \
-        "/.postern/login"
+        "/.postern/login?signed_out=1"
 
 
 def test_logout_without_post_logout_redirect_stays_home(ssogw):
@@ -360,7 +360,7 @@ def test_logout_without_post_logout_redirect_stays_home(ssogw):
     s, cb = sign_in(gw)
     r = logout(s, gw)
     assert r.status_code == 303
-    assert r.headers["Location"] == "/.postern/login"
+    assert r.headers["Location"] == "/.postern/login?signed_out=1"
     assert signed_out(s, gw)
 
 
