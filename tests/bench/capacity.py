@@ -214,7 +214,8 @@ def main():
         key = subprocess.run(
             [bench.bin, "apikey", "create", "-c", os.path.join(
                 d, "a", "postern.yaml"), "--org", "bench", "--scope",
-             "bench:read"], capture_output=True, text=True,
+             "bench:read", "--rate", "100000"], capture_output=True,
+            text=True,
             check=True).stdout.strip()
 
         state = {}
