@@ -134,7 +134,8 @@ disc_next(struct store_disc *d, const char *why)
 {
 	const struct store_sentinels	*sn = d->st->conf.sentinels;
 
-	(void)snprintf(d->last, sizeof(d->last), "sentinel %s:%d: %s",
+	/* bounded: a long host or reason is cut, never the format */
+	(void)snprintf(d->last, sizeof(d->last), "sentinel %.64s:%d: %.160s",
 	    sn->host[d->idx], sn->port[d->idx], why);
 	log_debug("redis %s: %s", d->st->conf.text, d->last);
 	disc_close(d);
