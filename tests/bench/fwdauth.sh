@@ -71,8 +71,12 @@ fwdauth_postern_start() {
 	"${ON_PROXY[@]}" "$BIN" serve -c "$W/pfa/postern.yaml" 2>"$W/pfa/log" &
 	FA_PT_PID=$!
 	PIDS+=("$FA_PT_PID")
-	nginx_start authpostern 1 "$(fwdauth_front "$FA_NGP" "
-		    proxy_pass http://127.0.0.1:$FA_PT/.postern/auth;
+	# keepalive to the decision service, as the Lua side pools its Redis
+	# connection (without an upstream block nginx opens one per request)
+	nginx_start authpostern 1 "upstream postern_auth {
+		    server 127.0.0.1:$FA_PT; keepalive 16; }
+		$(fwdauth_front "$FA_NGP" "
+		    proxy_pass http://postern_auth/.postern/auth;
 		    proxy_http_version 1.1; proxy_set_header Connection '';
 		    proxy_pass_request_body off;
 		    proxy_set_header Content-Length '';
