@@ -24,8 +24,9 @@
 #include "worker.h"
 
 /*
- * A forward-auth answer with a redirect: its target also in
- * X-Postern-Location, and for nginx as 401 (fwdreq_status()).  *<buf>:
+ * A forward-auth answer: to nginx without a body; with a redirect, its
+ * target also in X-Postern-Location, and for nginx as 401
+ * (fwdreq_status()).  *<buf>:
  * the header lines joined, for the caller to free (cleansed: a share
  * cookie may be among them).
  */
@@ -35,6 +36,10 @@ client_fwd_page(struct client *clt, struct pages_resp *r, char **buf)
 	const char	*extra = r->extra != NULL ? r->extra : "";
 	size_t		 len;
 
+	/* nginx reads no body of a decision, and keeps its connection
+	 * to the decision service only when there is none to skip */
+	if (clt->ex.fwd_nginx)
+		r->empty = 1;
 	if (r->location == NULL)
 		return;
 	r->status = fwdreq_status(r->status, clt->ex.fwd_nginx);
@@ -61,13 +66,14 @@ client_fwd_header(struct evbuffer *b, const char *name, const char *v)
 /*
  * A forward-auth decision allows the request: 200 with the identity
  * headers proxy mode would send upstream (empty when anonymous), for the
- * front proxy to copy into the request it forwards.
+ * front proxy to copy into the request it forwards, and no body (front
+ * proxies read none from a 2xx).
  */
 void
 client_fwd_allow(struct client *clt)
 {
 	struct exchange_upstream *u = &clt->ex.up;
-	struct pages_resp r = { .status = 200, .json = "{\"allow\":true}" };
+	struct pages_resp r = { .status = 200, .empty = 1 };
 	struct evbuffer	*b;
 
 	if (clt->ex.w->srv->ops->identify(&clt->ex) == -1 ||

@@ -58,16 +58,19 @@ pages_body(const struct pages_resp *r, const char *nonce,
 	return pages_error_json(body, r) == -1 ? NULL : "application/json";
 }
 
-/* Headers of every page; the CSP lets only a nonced style in. */
+/*
+ * Headers of every page; the CSP lets only a nonced style in.  <type>
+ * NULL: no Content-Type (no body).
+ */
 static int
 pages_head(struct evbuffer *out, const struct pages_resp *r,
     const char *type, size_t len, const char *nonce)
 {
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: %s\r\n", r->status,
-	    pages_reason(r->status), type, len, r->cache != NULL ? r->cache :
-	    "no-store") == -1 ||
+	    "%s%s%sContent-Length: %zu\r\nCache-Control: %s\r\n",
+	    r->status, pages_reason(r->status), type != NULL ?
+	    "Content-Type: " : "", type != NULL ? type : "", type != NULL ?
+	    "\r\n" : "", len, r->cache != NULL ? r->cache : "no-store") == -1 ||
 	    headers_add(out, r->headers, r->tls, 0, nonce) == -1)
 		return -1;
 	if (r->request_id != NULL &&
@@ -93,6 +96,12 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 	size_t		 len;
 	long		 rc = -1;
 
+	if (r->empty) {
+		if (r->body != NULL && evbuffer_drain(r->body,
+		    evbuffer_get_length(r->body)) == -1)
+			return -1;
+		return pages_head(out, r, NULL, 0, NULL) == -1 ? -1 : 0;
+	}
 	if (r->body != NULL) {
 		len = evbuffer_get_length(r->body);
 		if (pages_head(out, r, r->body_type, len, r->nonce) == -1)

@@ -34,6 +34,9 @@ struct pages_resp {
 	int		 html;		/* client accepts text/html */
 	int		 keep_alive;	/* 0: "Connection: close" */
 	int		 head_only;	/* HEAD: headers only */
+	int		 empty;		/* no body at all: Content-Length: 0,
+					 * no Content-Type (a front proxy's
+					 * decision, which it never reads) */
 	const struct headers_set *headers; /* security headers (headers.h) */
 	int		 tls;		/* over TLS: with HSTS */
 	const char	*location;	/* redirects */

@@ -101,6 +101,22 @@ def cpu_ratio(rows, workers, proto):
     print(line)
 
 
+def decision_cpu(rows):
+    """The decision endpoint's CPU per request (asked directly, as a front
+    proxy would) over a proxied signed-in request's, same gateway shape
+    (1 worker), per repetition."""
+    d, a = rows.get("decision-postern-http"), rows.get("postern1-auth-http")
+    if not d or not a:
+        return
+    r = [us_per_req(x) / us_per_req(y) for x, y in zip(d, a)
+         if us_per_req(y) > 0]
+    print("CPU per request, 1 worker http: decision %.1f us, proxied "
+          "signed-in %.1f us; decision/proxied %.2fx (%.2f-%.2f)" % (
+              statistics.median(us_per_req(x) for x in d),
+              statistics.median(us_per_req(x) for x in a),
+              statistics.median(r), min(r), max(r)))
+
+
 def redis(rows, label):
     """Redis' CPU and commands over the signed-in runs of <label>."""
     v = rows.get(label)
@@ -184,6 +200,9 @@ def main():
               "posternN-auth-" + proto, proto)
     ratio(rows, "nginx auth_request->Postern", "authreq-postern-http",
           "http", "authreq-lua-http", "nginx auth_request->Lua+Redis")
+    ratio(rows, "Postern's decision alone", "decision-postern-http",
+          "http", "postern1-auth-http", "a proxied signed-in request")
+    decision_cpu(rows)
     for proto in ("http", "tls"):
         cpu_ratio(rows, "1", proto)
         cpu_ratio(rows, "N", proto)

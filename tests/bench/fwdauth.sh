@@ -8,6 +8,8 @@
 #   authreq-postern-http  nginx auth_request -> Postern's decision endpoint
 #                         (a listener with mode: forward_auth,
 #                         GET /.postern/auth) -> the upstream
+#   decision-postern-http wrk straight to that decision endpoint with the
+#                         headers nginx sends: the decision's own cost
 #
 # Both are one nginx worker in front of the same upstream, asked with the
 # same signed-in session cookie; the report prints Postern/Lua.  The CPU
@@ -74,7 +76,7 @@ fwdauth_postern_start() {
 	# keepalive to the decision service, as the Lua side pools its Redis
 	# connection (without an upstream block nginx opens one per request)
 	nginx_start authpostern 1 "upstream postern_auth {
-		    server 127.0.0.1:$FA_PT; keepalive 16; }
+		    server 127.0.0.1:$FA_PT; keepalive 128; }
 		$(fwdauth_front "$FA_NGP" "
 		    proxy_pass http://postern_auth/.postern/auth;
 		    proxy_http_version 1.1; proxy_set_header Connection '';
@@ -118,4 +120,11 @@ fwdauth_run() {	# one repetition of each available target
 	run authreq-postern-http "http://127.0.0.1:$FA_NGP/" \
 	    "$FA_NGP_PID,$FA_PT_PID" \
 	    -H "Cookie: $COOKIE"
+	# the decision endpoint asked directly with the headers the front
+	# nginx sends: the gateway's own cost of a decision, to compare with
+	# a proxied signed-in request (postern1-auth-http)
+	run decision-postern-http "http://127.0.0.1:$FA_PT/.postern/auth" \
+	    "$FA_PT_PID" -H "Cookie: $COOKIE" -H "X-Original-URI: /" \
+	    -H "X-Original-Method: GET" -H "X-Forwarded-Host: 127.0.0.1" \
+	    -H "X-Forwarded-Proto: https"
 }
