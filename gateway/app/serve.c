@@ -47,6 +47,7 @@
 #include "proxyhead.h"
 #include "ratelimit.h"
 #include "audit.h"
+#include "auditbox.h"
 #include "encode.h"
 #include "serve.h"
 #include "sesscache.h"
@@ -405,6 +406,7 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		    "out of memory");
 		return -1;
 	}
+	audit_watch(w);
 	if (id == 0 && serve_has_tls(cfg) &&
 	    (w->certsync = certsync_new(w, err, sizeof(err))) == NULL) {
 		log_error("worker %u: %s", id, err);

@@ -88,7 +88,7 @@ struct worker {
 	struct webhooks		*webhooks;	/* deliveries (webhook.h) */
 	struct httpc		*httpc;		/* outbound HTTP (httpc.h) */
 	struct oidc		*oidc;		/* SSO providers (oidc.h) */
-	struct audit_outbox	*outbox;	/* worker 0: audit.h */
+	struct audit_outbox	*outbox;	/* worker 0: auditbox.h */
 	struct acme		*acme;		/* worker 0: acme.h */
 	struct certsync		*certsync;	/* worker 0: certsync.h */
 	struct ratelimit_shed	*rl_shed;	/* Redis' refusals (ratelimit.h) */

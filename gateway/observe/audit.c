@@ -9,7 +9,7 @@
  *   audit:checkpoint  string  "<seq> <hash> <hmac>": the last event
  *                             trimmed away, signed (postern audit trim)
  *   audit:outbox      list    lines appended without an event loop, for
- *                             a gateway's webhooks (audit_outbox_new())
+ *                             a gateway's webhooks (auditbox.c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -41,8 +40,6 @@
 #define AUDIT_TRIES	16
 #define AUDIT_OUTBOX_MAX	"1000"	/* lines kept for the gateways */
 #define AUDIT_OUTBOX_TTL	"3600"	/* s: none takes them, they go */
-#define AUDIT_OUTBOX_BATCH	100	/* lines per LPOP */
-#define AUDIT_OUTBOX_PERIOD	1	/* s between polls */
 
 /* KEYS: head, events.  ARGV: expected seq ("0": empty), line, new seq,
  * new hash.  1 appended; else the current head ("" if none). */
@@ -80,11 +77,34 @@ static struct store_script audit_lua_trim = STORE_SCRIPT("audit trim",
 	"return 1\n");
 
 /*
+ * KEYS: head, events, base.  ARGV: a seq and its hash (the mark below).
+ * { the head ("" if none), 1 if the event at that seq is stored with that
+ * hash (or the seq is 0 or trimmed away), else 0 }.  Read-only.
+ */
+static struct store_script audit_lua_check = STORE_SCRIPT("audit check",
+	"local h = redis.call('GET', KEYS[1]) or ''\n"
+	"local m = tonumber(ARGV[1])\n"
+	"local base = tonumber(redis.call('GET', KEYS[3]) or '1')\n"
+	"if m == 0 or m < base then return {h, 1} end\n"
+	"local n = redis.call('LLEN', KEYS[2])\n"
+	"if m - base >= n then return {h, 0} end\n"
+	"local line = redis.call('LINDEX', KEYS[2], m - base - n)\n"
+	"if string.sub(line, -66, -3) == ARGV[2] then return {h, 1} end\n"
+	"return {h, 0}\n");
+
+/*
  * The highest head this process appended (its high-water mark): a head
  * read behind it, or at it with another hash, means Redis lost events this
  * process had appended (a failover to a replica that had not received
  * them, a restored backup).  The next append then records that first
- * (action audit_rollback), so the trail is never silently forked.
+ * (action audit_rollback), so the trail is never silently forked.  Each
+ * head read also checks that the event at the mark is still the one this
+ * process knows (the "audit check" script): events appended by others on
+ * top of a lost head do not hide the loss.  Every time a worker's store
+ * connects (a restart of Redis, a new primary) it reads the head at once
+ * (audit_watch()), so the loss is recorded before anyone appends; a head
+ * read that way also raises the mark, so a process that only watched
+ * notices a loss too.
  */
 static pthread_mutex_t	audit_hw_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t		audit_hw_seq;
@@ -279,6 +299,7 @@ struct audit_req {
 	uint64_t	 seq;		/* of the event being appended */
 	char		 hash[AUDIT_HASHLEN + 1];	/* ...and its hash */
 	struct audit_req *then;		/* appended after this one */
+	int		 probe;		/* audit_watch(): only read the head */
 	uint64_t	 floor_seq;	/* the mark when the head was asked */
 	char		 floor_hash[AUDIT_HASHLEN + 1];
 	char		 line[AUDIT_LINEMAX];
@@ -325,27 +346,37 @@ audit_floor(struct audit_req *ar)
 	pthread_mutex_unlock(&audit_hw_lock);
 }
 
+int
+audit_behind(uint64_t mseq, const char *mhash, uint64_t seq,
+    const char *hash)
+{
+	return mseq > seq || (mseq == seq && seq != 0 &&
+	    strcmp(mhash, hash) != 0);
+}
+
 /*
  * 1 if head (<seq>, <hash>), read by <ar>, is behind the mark as it was
- * before <ar> asked (an append acknowledged before that is in any later
+ * before <ar> asked, or the event at that mark is no longer the one
+ * appended (<intact> 0: others appended on a lost head).  The floor and
+ * not the mark: an append acknowledged before the read is in any later
  * read of the same primary; one acknowledged meanwhile on another worker
- * may not be, hence the floor and not the mark): then the lost head goes
- * into <lost> ("<seq> <hash>") and the mark comes down to the head.  A
- * loss another request already recorded (the mark no longer ahead of the
- * head) is not recorded again.  Else 0.
+ * may not be.  Then the lost head goes into <lost> ("<seq> <hash>") and
+ * the mark comes down to the head.  A loss another request already
+ * recorded (the mark moved since the floor, and is not ahead of the head)
+ * is not recorded again.  Else 0.
  */
 static int
 audit_went_back(struct audit_req *ar, uint64_t seq, const char *hash,
-    char *lost, size_t size)
+    int intact, char *lost, size_t size)
 {
 	int	back;
 
-	if (ar->floor_seq < seq || (ar->floor_seq == seq && (seq == 0 ||
-	    strcmp(ar->floor_hash, hash) == 0)))
+	if (intact && !audit_behind(ar->floor_seq, ar->floor_hash, seq, hash))
 		return 0;
 	pthread_mutex_lock(&audit_hw_lock);
-	back = audit_hw_seq > seq || (audit_hw_seq == seq &&
-	    strcmp(audit_hw_hash, hash) != 0);
+	back = (audit_hw_seq == ar->floor_seq &&
+	    strcmp(audit_hw_hash, ar->floor_hash) == 0) ||
+	    audit_behind(audit_hw_seq, audit_hw_hash, seq, hash);
 	if (back) {
 		(void)snprintf(lost, size, "%" PRIu64 " %s", audit_hw_seq,
 		    audit_hw_hash);
@@ -363,7 +394,8 @@ static void	audit_try(struct audit_req *, uint64_t, const char *);
 /*
  * Record that the trail lost the events up to head <lost> (the head is
  * now <seq>, <prev>): that record is appended first, then <ar> (from the
- * head again).  Without memory for the record, <ar> goes on alone.
+ * head again; a probe is only freed).  Without memory for the record,
+ * <ar> goes on alone.
  */
 static int
 audit_rollback(struct audit_req *ar, uint64_t seq, const char *prev,
@@ -379,7 +411,10 @@ audit_rollback(struct audit_req *ar, uint64_t seq, const char *prev,
 	    .action = "audit_rollback", .target = lost,
 	    .outcome = "failure", .reason = "audit_rollback" })) == NULL)
 		return -1;
-	mark->then = ar;
+	if (ar->probe)
+		audit_req_free(ar);
+	else
+		mark->then = ar;
 	audit_try(mark, seq, prev);
 	return 0;
 }
@@ -387,6 +422,10 @@ audit_rollback(struct audit_req *ar, uint64_t seq, const char *prev,
 static void
 audit_lost(struct audit_req *ar, const char *why)
 {
+	if (ar->probe) {		/* no event: the next read looks again */
+		audit_req_free(ar);
+		return;
+	}
 	log_event(LOG_LEVEL_ERROR, "audit", "outcome", "lost", "action",
 	    ar->ev.action, "reason", why, NULL);
 	audit_req_free(ar);
@@ -445,27 +484,45 @@ audit_on_append(void *arg, const redisReply *reply, const char *err)
 	audit_try(ar, seq, prev);	/* another instance appended first */
 }
 
+/* The reply of the check script: its head and whether the mark holds. */
+static int
+audit_check_reply(const redisReply *r, uint64_t *seq, char *prev,
+    int *intact)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER)
+		return -1;
+	*intact = r->element[1]->integer == 1;
+	return audit_head_parse(r->element[0]->str, r->element[0]->len, seq,
+	    prev);
+}
+
 static void
 audit_on_head(void *arg, const redisReply *reply, const char *err)
 {
 	struct audit_req	*ar = arg;
 	char			 prev[AUDIT_HASHLEN + 1], lost[96];
 	uint64_t		 seq;
+	int			 intact;
 
 	if (err != NULL || reply == NULL) {
 		audit_lost(ar, "store");
 		return;
 	}
-	if (audit_head_parse(reply->type == REDIS_REPLY_STRING ? reply->str :
-	    "", reply->type == REDIS_REPLY_STRING ? reply->len : 0, &seq,
-	    prev) == -1) {
+	if (audit_check_reply(reply, &seq, prev, &intact) == -1) {
 		audit_lost(ar, "bad_head");
 		return;
 	}
-	if (audit_went_back(ar, seq, prev, lost, sizeof(lost)) &&
+	if (audit_went_back(ar, seq, prev, intact, lost, sizeof(lost)) &&
 	    audit_rollback(ar, seq, prev, lost) == 0)
 		return;
-	audit_try(ar, seq, prev);
+	if (!ar->probe) {
+		audit_try(ar, seq, prev);
+		return;
+	}
+	audit_mark(seq, prev);		/* a head seen is a head to keep */
+	audit_req_free(ar);
 }
 
 /* A copy of <ev> to append, or NULL. */
@@ -496,18 +553,23 @@ audit_req_new(struct worker *w, struct config *cfg,
 	return ar;
 }
 
-/* Read the head, then append on it (audit_on_head). */
+/* Read the head and check the mark, then append (audit_on_head). */
 static void
 audit_start(struct audit_req *ar)
 {
 	struct worker	*w = ar->w;
-	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN];
+	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN], kb[STORE_KEYLEN];
+	char		 sfloor[24];
 
 	audit_floor(ar);
+	(void)snprintf(sfloor, sizeof(sfloor), "%" PRIu64, ar->floor_seq);
 	if (w->store == NULL || !store_healthy(w->store) ||
 	    audit_keys(store_prefix(w->store), kh, ke, sizeof(kh)) == -1 ||
-	    store_command_argv(w->store, audit_on_head, ar, 2,
-	    (const char *[]){ "GET", kh }, NULL) == -1)
+	    store_layout_key(kb, sizeof(kb), store_prefix(w->store),
+	    AUDIT_KEY_BASE) == -1 ||
+	    store_eval(w->store, &audit_lua_check, audit_on_head, ar, 3, 5,
+	    (const char *[]){ kh, ke, kb, sfloor, ar->floor_hash }, NULL) ==
+	    -1)
 		audit_lost(ar, "store");
 }
 
@@ -522,22 +584,6 @@ audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
 	if ((ar = audit_req_new(w, cfg, ev)) != NULL)
 		audit_start(ar);
 }
-
-/* ---- the outbox: events appended without an event loop ---- */
-
-/*
- * Worker 0 of each instance takes lines from the outbox (LPOP with a
- * count: each line goes to exactly one instance) once a second while its
- * configuration has webhooks, and hands them to its webhook queue.  An
- * instance without webhooks leaves them to one that has; none: they expire.
- */
-struct audit_outbox {
-	struct worker	*w;
-	struct event	*timer;
-	int		 busy;		/* an LPOP in flight */
-};
-
-static void	audit_outbox_poll(struct audit_outbox *);
 
 /* The "action" of stored line <line> into <out>, or -1 if malformed. */
 int
@@ -558,94 +604,33 @@ audit_line_action(const char *line, char *out, size_t size)
 	return 0;
 }
 
+/*
+ * The store of worker <arg> is (again) connected: read the head now (a
+ * probe, no event), which records a loss at once and marks the head seen.
+ */
 static void
-audit_outbox_on_pop(void *arg, const redisReply *reply, const char *err)
+audit_on_ready(void *arg)
 {
-	struct audit_outbox	*ob = arg;
+	struct worker		*w = arg;
+	struct audit_req	*ar;
 	struct config		*cfg;
 	SSL_CTX			*ctx;
-	char			 action[64];
-	size_t			 i;
 
-	ob->busy = 0;
-	if (err != NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-		return;			/* nil: empty; errors: next tick */
-	ob->w->srv->ops->snapshot(ob->w->srv, &cfg, &ctx);
-	SSL_CTX_free(ctx);
-	for (i = 0; i < reply->elements; i++) {
-		const redisReply *e = reply->element[i];
-
-		if (e->type != REDIS_REPLY_STRING || e->len >= AUDIT_LINEMAX ||
-		    strlen(e->str) != e->len ||
-		    audit_line_action(e->str, action, sizeof(action)) == -1) {
-			log_event(LOG_LEVEL_WARN, "audit", "outcome",
-			    "outbox_skipped", "reason", "malformed", NULL);
-			continue;
-		}
-		webhook_dispatch(ob->w->webhooks, cfg, action, e->str);
-	}
-	config_unref(cfg);
-	if (reply->elements == AUDIT_OUTBOX_BATCH)
-		audit_outbox_poll(ob);	/* more waiting */
-}
-
-static void
-audit_outbox_poll(struct audit_outbox *ob)
-{
-	struct worker	*w = ob->w;
-	struct config	*cfg;
-	SSL_CTX		*ctx;
-	char		 ko[STORE_KEYLEN], n[16];
-	size_t		 nwh;
-
-	if (ob->busy || w->draining || w->store == NULL ||
-	    !store_healthy(w->store))
-		return;
 	w->srv->ops->snapshot(w->srv, &cfg, &ctx);
 	SSL_CTX_free(ctx);
-	nwh = cfg->nwebhooks;
+	ar = audit_req_new(w, cfg, &(struct audit_event){ .action =
+	    "audit_probe" });
 	config_unref(cfg);
-	if (nwh == 0 || store_layout_key(ko, sizeof(ko),
-	    store_prefix(w->store), AUDIT_KEY_OUTBOX) == -1)
+	if (ar == NULL)
 		return;
-	(void)snprintf(n, sizeof(n), "%d", AUDIT_OUTBOX_BATCH);
-	if (store_command_argv(w->store, audit_outbox_on_pop, ob, 3,
-	    (const char *[]){ "LPOP", ko, n }, NULL) == 0)
-		ob->busy = 1;
-}
-
-static void
-audit_outbox_on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	audit_outbox_poll(arg);
-}
-
-struct audit_outbox *
-audit_outbox_new(struct worker *w)
-{
-	struct audit_outbox	*ob;
-	struct timeval		 tv = { AUDIT_OUTBOX_PERIOD, 0 };
-
-	if ((ob = calloc(1, sizeof(*ob))) == NULL)
-		return NULL;
-	ob->w = w;
-	if ((ob->timer = event_new(w->base, -1, EV_PERSIST,
-	    audit_outbox_on_timer, ob)) == NULL ||
-	    event_add(ob->timer, &tv) == -1) {
-		audit_outbox_free(ob);
-		return NULL;
-	}
-	return ob;
+	ar->probe = 1;
+	audit_start(ar);
 }
 
 void
-audit_outbox_free(struct audit_outbox *ob)
+audit_watch(struct worker *w)
 {
-	if (ob == NULL)
-		return;
-	if (ob->timer != NULL)
-		event_free(ob->timer);
-	free(ob);
+	store_set_ready_cb(w->store, audit_on_ready, w);
 }
 
 /* ---- the command-line tools: synchronous ---- */

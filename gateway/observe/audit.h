@@ -64,19 +64,26 @@ struct audit_event {
 void	audit_emit(struct worker *w, struct config *cfg,
 	    const struct audit_event *ev);
 /*
+ * Each time worker <w>'s store connects (the first time, after a restart
+ * of Redis, on a new primary), read the trail's head at once: a head
+ * behind the events this process appended or saw, or a stored event that
+ * is no longer the one it knows, is recorded as an audit_rollback event
+ * before anything else is appended (docs/audit.md).  Call after
+ * store_new().
+ */
+void	audit_watch(struct worker *w);
+/*
+ * 1 if head (<seq>, <hash>) is behind the mark (<mseq>, <mhash>): a lower
+ * seq, or the same (not 0) with another hash.  Else 0.
+ */
+int	audit_behind(uint64_t mseq, const char *mhash, uint64_t seq,
+	    const char *hash);
+/*
  * The same for the command-line tools (synchronous; also queued in the
  * outbox for a gateway's webhooks); 0, or -1 with a message logged.
  */
 int	audit_emit_sync(struct store_sync *ss, const struct audit_event *ev);
 
-/*
- * Worker <w>'s poller of the outbox, where audit_emit_sync() leaves each
- * event for the webhooks of whichever gateway instance takes it first.
- * Free it after the worker's store (a pending poll's callback runs then).
- */
-struct audit_outbox;
-struct audit_outbox *audit_outbox_new(struct worker *w);
-void	audit_outbox_free(struct audit_outbox *);
 /* The "action" of stored line <line> into <out>; 0, or -1 if malformed. */
 int	audit_line_action(const char *line, char *out, size_t size);
 

@@ -122,6 +122,8 @@ struct store {
 	char			*channel;	/* subscriber: its channel */
 	store_message_cb	 on_message;
 	void			*msg_arg;
+	store_ready_cb		 ready_cb;	/* store_set_ready_cb() */
+	void			*ready_arg;
 };
 
 /*

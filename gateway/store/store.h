@@ -172,6 +172,16 @@ typedef void	(*store_message_cb)(void *arg, const char *msg, size_t len);
 int		 store_subscribe(struct store *st, const char *channel,
 		    store_message_cb cb, void *arg);
 /*
+ * Run <cb>(<arg>) on the store's loop each time its connection becomes
+ * ready (authenticated, database selected), the first time included.
+ * After a reconnection -- a Redis restarted, a new primary -- what was
+ * read before may be gone: <cb> may send commands to look.  It may not
+ * call store_free().  One callback per store; call after store_new().
+ */
+typedef void	(*store_ready_cb)(void *arg);
+void		 store_set_ready_cb(struct store *st, store_ready_cb cb,
+		    void *arg);
+/*
  * Changes of primary seen by the stores of this process (sentinels): each
  * store counts the switches it follows.
  */

@@ -370,6 +370,8 @@ store_on_ready(struct store_hs *hs, redisAsyncContext *ac)
 	if (st->channel != NULL && redisAsyncCommand(ac, store_on_message,
 	    st, "SUBSCRIBE %s", st->channel) != REDIS_OK)
 		store_drop(st, "cannot subscribe");
+	if (st->state == STORE_READY && st->ready_cb != NULL)
+		st->ready_cb(st->ready_arg);
 }
 
 void
@@ -531,6 +533,13 @@ store_subscribe(struct store *st, const char *channel, store_message_cb cb,
 	    st->channel) != REDIS_OK)
 		store_drop(st, "cannot subscribe");
 	return 0;
+}
+
+void
+store_set_ready_cb(struct store *st, store_ready_cb cb, void *arg)
+{
+	st->ready_cb = cb;
+	st->ready_arg = arg;
 }
 
 uint64_t

@@ -119,14 +119,15 @@ class Relay:
                         pass
 
 
-def gw_on(base, name, tls_cert, upstream, port, workers=2):
-    """A gateway without session cache on Redis at 127.0.0.1:<port>."""
+def gw_on(base, name, tls_cert, upstream, port, workers=2, cache=False):
+    """A gateway on Redis at 127.0.0.1:<port>, without session cache
+    unless <cache>."""
     d = base / name
     d.mkdir(exist_ok=True)
     cfg, ports = write_config(
         d, tls_cert, upstream, ("127.0.0.1", port),
-        extra(base) + "sessions:\n  cache_size: 0\n", app_extra=ROUTES,
-        protect=None, workers=workers)
+        extra(base) + ("" if cache else "sessions:\n  cache_size: 0\n"),
+        app_extra=ROUTES, protect=None, workers=workers)
     rewrite_redis(cfg, 'redis:\n  address: "127.0.0.1:%d"\n'
                   "  command_timeout: %dms\n  connect_timeout: %dms\n"
                   % (port, TIMEOUT_MS, TIMEOUT_MS))

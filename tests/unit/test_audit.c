@@ -109,6 +109,23 @@ test_line_action(void **state)
 	    act, 5), -1);			/* does not fit */
 }
 
+/* A head behind the mark: lower, or the same seq with another hash. */
+static void
+test_behind(void **state)
+{
+	const char	*h1 = "1111111111111111111111111111111111111111111111"
+	    "111111111111111111";
+
+	(void)state;
+	assert_false(audit_behind(0, zero, 0, zero));	/* both empty */
+	assert_false(audit_behind(0, zero, 5, h1));	/* nothing marked */
+	assert_false(audit_behind(5, h1, 5, h1));	/* the mark itself */
+	assert_false(audit_behind(5, h1, 6, zero));	/* ahead */
+	assert_true(audit_behind(5, h1, 4, h1));	/* went back */
+	assert_true(audit_behind(5, h1, 0, zero));	/* emptied */
+	assert_true(audit_behind(5, h1, 5, zero));	/* forked at it */
+}
+
 int
 main(void)
 {
@@ -116,6 +133,7 @@ main(void)
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_chain_checks),
 		cmocka_unit_test(test_line_action),
+		cmocka_unit_test(test_behind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

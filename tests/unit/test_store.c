@@ -3,8 +3,9 @@
  * when none is installed): commands and the prefix, EVALSHA with the EVAL
  * fallback, the per-command timeout (error exactly once, then a reset and
  * a reconnect), Redis going away and coming back, store_free() with
- * commands pending, and the Lua key() of STORE_LAYOUT_SCRIPT making the
- * very names store_layout_key() makes.
+ * commands pending, the callback of each connection made, and the Lua
+ * key() of STORE_LAYOUT_SCRIPT making the very names store_layout_key()
+ * makes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -216,6 +217,63 @@ test_redis_restart(void **state)
 	close_store(&f);
 }
 
+struct ready {
+	struct store	*st;
+	int		 calls;
+	struct result	 ping;		/* sent from within the callback */
+};
+
+static void
+on_ready(void *arg)
+{
+	struct ready	*r = arg;
+
+	r->calls++;
+	assert_true(store_healthy(r->st));
+	memset(&r->ping, 0, sizeof(r->ping));
+	assert_int_equal(store_command(r->st, on_result, &r->ping, "PING"),
+	    0);
+}
+
+/*
+ * The ready callback runs once per connection made, the first included,
+ * and may send commands: after Redis restarts it runs again.
+ */
+static void
+test_ready_callback(void **state)
+{
+	struct fixture		f;
+	struct store_settings	set;
+	struct ready		r = { 0 };
+	char			err[256];
+	int			i;
+
+	(void)state;
+	if (redis_port == 0)
+		skip();
+	assert_non_null(f.base = event_base_new());
+	f.cfg = redis_test_config(1000);
+	config_store_settings(f.cfg, &set);
+	assert_non_null(f.st = r.st = store_new(f.base, &set, err,
+	    sizeof(err)));
+	store_set_ready_cb(f.st, on_ready, &r);
+	assert_true(run_until(f.base, &r.ping.calls, 3000));
+	assert_int_equal(r.calls, 1);
+	assert_string_equal(r.ping.text, "PONG");
+	for (i = 0; i < 100; i++) {		/* no second call meanwhile */
+		(void)event_base_loop(f.base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	assert_int_equal(r.calls, 1);
+	redis_stop();
+	assert_int_equal(redis_start(), 0);
+	r.ping.calls = 0;
+	assert_true(run_until(f.base, &r.ping.calls, 15000));
+	assert_int_equal(r.calls, 2);
+	assert_string_equal(r.ping.text, "PONG");
+	close_store(&f);
+}
+
 static void
 test_free_with_pending(void **state)
 {
@@ -321,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_eval_fallback),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_redis_restart),
+		cmocka_unit_test(test_ready_callback),
 		cmocka_unit_test(test_free_with_pending),
 		cmocka_unit_test(test_lua_key),
 	};
