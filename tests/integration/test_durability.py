@@ -463,3 +463,28 @@ def test_appends_on_a_lost_head_do_not_hide_it(solo_factory, tmp_path,
     assert len(marks) == 1 and marks[0]["target"] == lost, marks
     assert marks[0]["seq"] == str(seq + 5)
     assert_loss_recorded(gw, lost)
+
+
+def test_trim_is_not_a_loss(solo_factory, tmp_path, tls_cert, upstream):
+    """`postern audit trim` drops old events, the gateway's mark among
+    them: its next events append with no audit_rollback record (a mark
+    trimmed away cannot be checked, and is not taken for a loss), whether
+    the mark is the event kept or one trimmed away."""
+    redis = solo_factory()
+    gw = gw_on(tmp_path, "A", tls_cert, upstream, redis.port, workers=1)
+    gw.redis = r = redis.client()
+    emails = new_users(gw, 1)
+    for n in (1, 2):
+        seq = head_seq(r)
+        signed_in(gw, emails[0])
+        wait_until(lambda: head_seq(r) == seq + 1, 5, "the event")
+        if n == 2:
+            new_users(gw, 3)            # the mark is not the last event
+        t = run_postern("audit", "trim", "-c", str(gw.config), "--keep", "1")
+        assert t.returncode == 0, t.stderr
+        assert r.llen(EVENTS) == 1
+    signed_in(gw, emails[0])
+    wait_until(lambda: logins(r) == 1, 5, "the sign-in's event")
+    assert rollbacks(r) == [] and '"outcome":"rollback"' not in gw.log()
+    v = verify(gw)
+    assert v.returncode == 0 and "LOST" not in v.stdout, v.stdout
