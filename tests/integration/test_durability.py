@@ -15,6 +15,8 @@ docs/redis.md, "Persistence").
   1 s before the switch) works on both gateways after it; a write the
   replica never received is lost, and the trail records the loss
   (audit verify reports it) instead of forking.
+- Events appended by others on top of a lost head, past the gateway's
+  mark, do not hide the loss; an audit trim is not taken for one.
 
 Each test prints what it measured (sessions made, lost, loss window).
 """
