@@ -36,6 +36,7 @@
 #include "client.h"
 #include "cookie.h"
 #include "config.h"
+#include "device.h"
 #include "encode.h"
 #include "form.h"
 #include "hashpool.h"
@@ -103,6 +104,7 @@ struct recover {
 	char		 bind[SESSION_ID_LEN + 2];	/* magic: the cookie */
 	int		 enrolled;		/* the user has a 2nd factor */
 	const char	*error;
+	struct device_origin dev;		/* magic: where from */
 };
 
 static const char *const recover_kinds[] = { "magic", "reset" };
@@ -450,6 +452,8 @@ recover_on_created(void *arg, enum session_status status)
 		return;
 	}
 	auth_session_cookie(ex->cfg, r->sid, extra, sizeof(extra));
+	(void)snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+	    "%s", r->dev.cookie);
 	(void)snprintf(loc, sizeof(loc), "%s", r->rd);
 	if (r->enrolled) {
 		(void)encode_pct(r->rd, "/", enc, sizeof(enc));
@@ -525,9 +529,11 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 		auth_limits(ex->cfg, &lim);
 		auth_scope(ex, scope, sizeof(scope));
 		auth_drop_current(ex, chk->st);
+		device_origin(ex, r->email, &r->dev);
 		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
 		    session_create(chk->st, r->sid, r->user, "magic", 0, scope,
-		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
+		    (int64_t)time(NULL), &lim, &r->dev.origin,
+		    recover_on_created, chk) == -1)
 			auth_step_unavailable(chk);
 		return;
 	}
