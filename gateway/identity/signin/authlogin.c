@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "csrf.h"
 #include "device.h"
+#include "newdevice.h"
 #include "encode.h"
 #include "form.h"
 #include "hashpool.h"
@@ -456,6 +457,7 @@ auth_on_created(void *arg, enum session_status status)
 			auth_audit(ex, "login", chk->user, chk->email, 1,
 			    chk->mfa ? "password, second factor next" :
 			    "password");
+			newdevice_notify(ex, chk->user, chk->email, &chk->dev);
 			client_answer(ex, &r, NULL);
 			OPENSSL_cleanse(extra, sizeof(extra));
 		} else if (status == SESSION_NONE) {

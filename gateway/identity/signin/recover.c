@@ -43,6 +43,7 @@
 #include "log.h"
 #include "loginpage.h"
 #include "mail.h"
+#include "newdevice.h"
 #include "pages.h"
 #include "password.h"
 #include "recover.h"
@@ -145,9 +146,7 @@ recover_path(const struct recover *r)
 
 /* ---- pages ---- */
 
-static const struct acctpage_field recover_f_email[] = {
-	{ "email", "Email", "email", "username", NULL, NULL, NULL },
-};
+
 static const struct acctpage_field recover_f_newpw[] = {
 	{ "new_password", "New password", "password", "new-password", NULL,
 	    NULL, NULL },
@@ -172,7 +171,9 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 		    "password.", NULL);
 		rc |= acctpage_form(out, lp, &(struct acctpage_form){
 		    .action = recover_path(r), .submit = "Send link",
-		    .fields = recover_f_email, .nfields = 1, .focus = 1 });
+		    .fields = (const struct acctpage_field []){ { "email",
+		    "Email", "email", "username", NULL, r->email[0] != '\0' ?
+		    r->email : NULL, NULL } }, .nfields = 1, .focus = 1 });
 		break;
 	case RPAGE_SENT:
 		rc |= acctpage_para(out, "If an account exists for that "
@@ -460,6 +461,7 @@ recover_on_created(void *arg, enum session_status status)
 		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
 	}
 	auth_audit(ex, "login", r->user, r->user, 1, "magic_link");
+	newdevice_notify(ex, r->user, r->email, &r->dev);
 	ex = auth_step_done(chk);
 	client_answer(ex, &(struct pages_resp){ .status = 303,
 	    .location = loc, .extra = extra }, NULL);
@@ -699,8 +701,13 @@ recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 		}
 		return NULL;
 	}
-	if (r->step == RECOVER_FORM)
+	if (r->step == RECOVER_FORM) {	/* ?email=: prefilled, if valid */
+		if ((email = form_get(f, "email")) != NULL &&
+		    user_email_normalize(email, r->email, why, sizeof(why)) ==
+		    -1)
+			r->email[0] = '\0';
 		return NULL;
+	}
 	r->step = RECOVER_REQUEST;
 	if ((email = form_get(f, "email")) == NULL ||
 	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "pages.h"
 #include "sso.h"
+#include "newdevice.h"
 #include "sso-int.h"
 #include "store.h"
 #include "user.h"
@@ -213,6 +214,7 @@ sso_on_created(void *arg, enum session_status status)
 		r.location = loc;
 	}
 	auth_audit(ex, "sso_login", f->user, f->email, 1, f->how);
+	newdevice_notify(ex, f->user, f->email, &f->dev);
 	client_answer(ex, &r, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
 out:
