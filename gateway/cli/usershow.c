@@ -29,7 +29,7 @@ struct usershow {
 					 * mfa}... */
 };
 
-#define US_SESSION_FIELDS	5
+#define US_SESSION_FIELDS	ACCTSTORE_SESSION_FIELDS
 
 /* A field of HGETALL reply <r>, or "". */
 static const char *

@@ -159,6 +159,8 @@ struct config {
 	uint64_t	 invite_ttl;		/* ms: `postern user invite` */
 	int		 magic_links;		/* for everyone */
 	int		 notify_changes;	/* mail users about them */
+	int		 notify_new_device;	/* mail sign-ins from a new
+						 * browser (newdevice.h) */
 	int		 magic_same_browser;	/* a magic link works only in
 						 * the browser that asked */
 	struct config_names magic_orgs;		/* or for these orgs' members */

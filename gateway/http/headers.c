@@ -22,7 +22,8 @@
 /*
  * Gateway pages are never framed and load nothing but the configured logo
  * (headers_page(): img-src its origin); a page with inline style adds
- * "style-src 'nonce-...'" per response.
+ * "script-src 'nonce-...'; style-src 'nonce-...'" per response (the
+ * account pages' one script carries the nonce; no other page has any).
  */
 #define HEADERS_PAGE_CSP	"default-src 'none'; frame-ancestors 'none'; " \
 				"base-uri 'none'; form-action 'self'"
@@ -443,9 +444,10 @@ headers_add(struct evbuffer *out, const struct headers_set *hs, int tls,
 		if ((seen & (1u << i)) || hs->line[i] == NULL)
 			continue;
 		if (i == HEADERS_CSP && nonce != NULL)
-			rc = evbuffer_add_printf(out, "%s: %s; style-src "
-			    "'nonce-%s'\r\n", headers_names[i], hs->csp,
-			    nonce) < 0 ? -1 : 0;
+			rc = evbuffer_add_printf(out, "%s: %s; script-src "
+			    "'nonce-%s'; style-src 'nonce-%s'\r\n",
+			    headers_names[i], hs->csp, nonce, nonce) < 0 ?
+			    -1 : 0;
 		else
 			rc = evbuffer_add(out, hs->line[i], hs->len[i]);
 	}

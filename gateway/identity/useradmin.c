@@ -14,6 +14,7 @@
 
 #include "acctstore.h"
 #include "encode.h"
+#include "session.h"
 #include "sso.h"
 #include "store.h"
 #include "user.h"
@@ -51,6 +52,7 @@ static struct store_script ua_lua_delete = STORE_LAYOUT_SCRIPT(
 	"end\n"
 	"redis.call('DEL', ok, lk, key('" ACCTSTORE_KEY_BACKUP "', id),\n"
 	"  key('" ACCTSTORE_KEY_MFA_FAIL "', id),\n"
+	"  key('" SESSION_LAYOUT_DEVICES "', id),\n"
 	"  key('" USER_LAYOUT_USER "', id), KEYS[1])\n"
 	"redis.call('SREM', KEYS[2], id)\n"
 	"redis.call('SADD', KEYS[3], id)\n"

@@ -5,7 +5,6 @@
  * by magic link ("account:"); and, after a load, the password rules the
  * account pages apply.  Part of the loader: see config-int.h.
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +51,8 @@ static const struct yconf_key config_account_keys[] = {
 	    CFG(magic_orgs), 1, 0 },
 	{ "notify_changes", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    CFG(notify_changes), 0, 0 },
+	{ "notify_new_device", YAML_SCALAR_NODE, 0, yconf_on_bool,
+	    CFG(notify_new_device), 0, 0 },
 	{ "magic_link_same_browser", YAML_SCALAR_NODE, 0, yconf_on_bool,
 	    CFG(magic_same_browser), 0, 0 },
 };
@@ -452,6 +453,32 @@ config_mail_unseal(struct config *cfg, struct diag *d)
 		diag_error(d, cfg->path, 0, 0, "out of memory");
 	OPENSSL_cleanse(v, sizeof(v));
 }
+/* A notice the configuration turns on whose mail template a custom
+ * templates_dir lacks: a warning, not an error (the notice is skipped). */
+static void
+config_mail_notices(const struct config *cfg, struct diag *d)
+{
+	const struct {
+		const char	*tmpl, *what, *key;
+		int		 on;
+	} notices[] = {
+		{ "account_changed", "when their password or second factor "
+		    "changes", "account.notify_changes", cfg->notify_changes },
+		{ "new_device", "of sign-ins from a new browser",
+		    "account.notify_new_device", cfg->notify_new_device },
+	};
+	size_t	i;
+
+	if (cfg->mail == NULL || cfg->mail->templates == NULL)
+		return;
+	for (i = 0; i < sizeof(notices) / sizeof(notices[0]); i++)
+		if (notices[i].on && mailtmpl_find(cfg->mail->templates,
+		    notices[i].tmpl) == NULL)
+			diag_warning(d, cfg->path, 0, 0, "mail.templates_dir: "
+			    "no '%s' template: users are not told %s (%s)",
+			    notices[i].tmpl, notices[i].what, notices[i].key);
+}
+
 
 void
 config_account_check(struct config *cfg, struct diag *d)
@@ -485,12 +512,7 @@ config_account_check(struct config *cfg, struct diag *d)
 			    "bytes)", wh->url);
 	}
 	config_mail_unseal(cfg, d);
-	if (cfg->notify_changes && cfg->mail != NULL &&
-	    cfg->mail->templates != NULL &&
-	    mailtmpl_find(cfg->mail->templates, "account_changed") == NULL)
-		diag_warning(d, cfg->path, 0, 0, "mail.templates_dir: no "
-		    "'account_changed' template: users are not told when their "
-		    "password or second factor changes (account.notify_changes)");
+	config_mail_notices(cfg, d);
 	if (cfg->keys == NULL)
 		return;		/* no sign-in: no account pages */
 	if ((cfg->pwrules = config_password_rules(cfg, err,

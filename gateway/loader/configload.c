@@ -225,6 +225,7 @@ config_new(const char *path)
 	cfg->token_ttl = 10 * 60 * MS_SEC;
 	cfg->invite_ttl = 7 * MS_DAY;
 	cfg->notify_changes = 1;
+	cfg->notify_new_device = 1;
 	cfg->magic_same_browser = 1;
 	cfg->session_lifetime = 12 * 3600 * MS_SEC;
 	cfg->session_max_per_user = 10;

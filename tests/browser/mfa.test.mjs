@@ -12,6 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 import { COOKIE, PASSWORD, Stack, TEST, pageHeaders, realProblems, sleep,
     submitLogin, watchdog } from './harness.mjs';
@@ -53,6 +54,16 @@ async function freshCode() {
 	}
 	lastStep = c.step;
 	return c.code;
+}
+
+// At 390 px wide (a phone), <what> does not scroll sideways.
+async function fitsPhone(page, what) {
+	await page.setViewportSize({ width: 390, height: 844 });
+	const [sw, cw] = await page.evaluate(() => [
+	    document.documentElement.scrollWidth,
+	    document.documentElement.clientWidth]);
+	assert.ok(sw <= cw, `${what}: no horizontal scroll at 390 px ` +
+	    `(${sw} > ${cw})`);
 }
 
 const focused = (page) => page.evaluate(() => document.activeElement?.id);
@@ -107,9 +118,13 @@ test('enrol two-step verification from the QR page, keyboard only',
 	assert.ok(await qr.evaluate((svg) => [...svg.querySelectorAll(
 	    'path, rect')].some((e) => getComputedStyle(e).fill !== 'none')),
 	    'QR modules are painted');
-	key = (await page.locator('p', { hasText: 'by hand' })
-	    .locator('strong').textContent()).replace(/\s/g, '');
+	key = (await page.locator('code.key').textContent())
+	    .replace(/\s/g, '');
 	assert.match(key, /^[A-Z2-7]{32}$/);
+	// The key is shown in groups of four, and the page fits a phone.
+	assert.match(await page.locator('code.key').textContent(),
+	    /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);
+	await fitsPhone(page, 'setup page');
 	assert.ok(!(await page.content()).includes('otpauth://'),
 	    'the key URI is not in the page text');
 	const field = page.getByLabel('Authentication code');
@@ -132,6 +147,27 @@ test('enrol two-step verification from the QR page, keyboard only',
 	assert.equal(new Set(codes).size, 10);
 	for (const c of codes)
 		assert.match(c, /^[a-z2-7]{6}(-[a-z2-7]{6}){3}$/);
+	// One column, on a phone too; Copy puts them on the clipboard...
+	const xs = await page.locator('ul.codes li').evaluateAll((li) =>
+	    li.map((e) => e.getBoundingClientRect().left));
+	assert.equal(new Set(xs).size, 1, `one column: ${xs}`);
+	await fitsPhone(page, 'backup codes page');
+	await context.grantPermissions(['clipboard-read', 'clipboard-write'],
+	    { origin: gw.url });
+	await page.getByRole('button', { name: 'Copy' }).click();
+	await page.getByRole('button', { name: 'Copied' }).waitFor();
+	assert.deepEqual((await page.evaluate(() =>
+	    navigator.clipboard.readText())).trim().split('\n'), codes);
+	// ...and "Download as text" gives them as a file.
+	const [dl] = await Promise.all([
+		page.waitForEvent('download'),
+		page.getByRole('button', { name: 'Download as text' }).click(),
+	]);
+	assert.equal(dl.suggestedFilename(), 'backup-codes.txt');
+	const text = readFileSync(await dl.path(), 'utf8');
+	for (const c of codes)
+		assert.ok(text.includes(c), `download has ${c}`);
+	await page.setViewportSize({ width: 1280, height: 800 });
 	// Continue, by keyboard, to where the setup was asked to return.
 	await page.getByRole('link', { name: 'Continue' }).focus();
 	await Promise.all([
@@ -206,9 +242,16 @@ test('after signing out, a password sign-in asks for the code, then reaches the 
 	await page.getByRole('button', { name: 'New backup codes' }).waitFor();
 	await page.getByRole('button',
 	    { name: 'Turn off two-step verification' }).waitFor();
-	// This session is listed, as a two-step one.
-	await page.getByRole('cell', { name: /\(2-step\)/ }).first().waitFor();
-	await page.getByRole('cell', { name: 'this device' }).waitFor();
+	// This session is listed, as a two-step one, with its browser.
+	await page.getByText(/with two-step verification/).first().waitFor();
+	await page.getByText('(this device)').waitFor();
+	assert.match(await page.locator('ul.sessions li').first()
+	    .textContent(), /(Chrome|Chromium) on Linux \(this device\)/);
+	// The destructive form stands apart, and the page fits a phone.
+	await page.locator('section.danger').getByRole('button',
+	    { name: 'Turn off two-step verification' }).waitFor();
+	await fitsPhone(page, 'account page');
+	await page.setViewportSize({ width: 1280, height: 800 });
 	assert.deepEqual(realProblems(context), []);
 }));
 

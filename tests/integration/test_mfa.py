@@ -93,7 +93,7 @@ def enrol(gw, s, offset=0):
     r = page(s, gw, "/.postern/2fa/setup")
     assert r.status_code == 200, (r.status_code, r.headers, r.text[:300])
     assert "<svg" in r.text and "otpauth" not in r.text.split("<svg")[0]
-    key = re.search(r"by hand: <strong>([A-Z2-7 ]+)</strong>",
+    key = re.search(r'by hand:</p>\n<p><code class="key">([A-Z2-7 ]+)</code>',
                     r.text).group(1).replace(" ", "")
     r = post(s, gw, "/.postern/2fa/setup", {"code": totp(key, offset)},
              csrf=csrf_of(r.text))

@@ -240,7 +240,7 @@ def device_of(r):
     assert len(found) == 1, r.msg.get_all("Set-Cookie")
     c = [c for c in r.msg.get_all("Set-Cookie")
          if c.startswith("__Host-postern-device=")][0]
-    for attr in ("Path=/", "Secure", "HttpOnly", "SameSite=Strict"):
+    for attr in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax"):
         assert attr in c, c
     return found[0]
 

@@ -27,7 +27,7 @@ make(const char *email, char *pair, size_t size)
 
 	assert_int_equal(device_cookie(&cfg, email, line, sizeof(line)), 0);
 	assert_true(strncmp(line, "Set-Cookie: " DEVICE_COOKIE "=", 34) == 0);
-	assert_non_null(strstr(line, "; Secure; HttpOnly; SameSite=Strict"));
+	assert_non_null(strstr(line, "; Secure; HttpOnly; SameSite=Lax"));
 	assert_non_null(semi = strchr(line, ';'));
 	*semi = '\0';
 	(void)snprintf(pair, size, "%s", line + 12);

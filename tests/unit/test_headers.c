@@ -166,7 +166,8 @@ test_override_and_pages(void **state)
 	s = added(cfg->page, 0, 0, "bm9uY2U=");
 	assert_non_null(strstr(s, "Content-Security-Policy: default-src "
 	    "'none'; frame-ancestors 'none'; base-uri 'none'; form-action "
-	    "'self'; style-src 'nonce-bm9uY2U='\r\n"));
+	    "'self'; script-src 'nonce-bm9uY2U='; style-src "
+	    "'nonce-bm9uY2U='\r\n"));
 	assert_non_null(strstr(s, "X-Frame-Options: DENY\r\n"));
 	assert_non_null(strstr(s, "Cross-Origin-Opener-Policy: same-origin"
 	    "\r\nCross-Origin-Resource-Policy: same-origin\r\n"));

@@ -18,6 +18,7 @@
 #include "redirect.h"
 #include "session.h"
 #include "totp.h"
+#include "uagent.h"
 
 struct auth_step;
 struct exchange;
@@ -34,6 +35,7 @@ enum acct_step {
 	ACCT_DISABLE_POST,
 	ACCT_BACKUP_POST,
 	ACCT_REVOKE_POST,
+	ACCT_CODES_POST,
 };
 
 /* What a step needs of the session before it runs. */
@@ -46,6 +48,15 @@ struct acct_route {
 	enum acct_step	 step;
 	int		 need;
 	const char	*back;		/* where a gate sends the user back */
+};
+
+/* One of the user's sessions, as the overview lists it. */
+struct acct_sess {
+	char		 hash[SESSION_HASH_LEN + 1];
+	int64_t		 created, last_seen;	/* Unix seconds */
+	int		 mfa;			/* second factor passed */
+	char		 ip[48];		/* "" if not kept */
+	char		 device[UAGENT_LABEL_MAX];	/* uagent_label() */
 };
 
 #define ACCT_SEALMAX	256
@@ -83,7 +94,10 @@ struct acct {
 	int		 ncodes;
 	char		 b32[TOTP_B32_MAX];		/* seed to type in */
 	char		 uri[512];
-	char		*sessions;			/* rows, for home */
+	const char	*back;		/* the app rd is of (in the step's
+					 * snapshot), or NULL */
+	struct acct_sess *sessions;			/* for home */
+	size_t		 nsessions;
 };
 
 /* account.c */
@@ -123,7 +137,11 @@ void		 acct_on_enrolled(void *, const redisReply *, const char *);
 int		 acct_show_seed(const struct exchange *, struct acct *,
 		    const char *sealed);
 
-/* accountpage.c: the pages */
+/* The backup codes of the form (a->codes) as a text attachment, if they
+ * are the user's unused ones (accountpage.c). */
+void		 acct_codes_download(struct auth_step *);
+
+/* accountpage.c: the pages, and the overview's sessions */
 void		 acct_page(struct exchange *, struct acct *, int status,
 		    const char *extra, const char *reason);
 

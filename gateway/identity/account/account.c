@@ -19,6 +19,8 @@
  *   POST /.postern/account/2fa/disable    password + code
  *   POST /.postern/account/backup-codes   new codes (fresh auth)
  *   POST /.postern/account/sessions/revoke  one of the user's sessions
+ *   POST /.postern/account/backup-codes/download  the codes just shown,
+ *                                          sent back as a text file
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,6 +73,8 @@ static const struct acct_route acct_routes[] = {
 	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/account" },
 	{ "/.postern/account/sessions/revoke", 1, ACCT_REVOKE_POST,
 	    ACCT_NEED_MFA | ACCT_NEED_FRESH, "/.postern/account" },
+	{ "/.postern/account/backup-codes/download", 1, ACCT_CODES_POST,
+	    ACCT_NEED_MFA, "/.postern/account" },
 };
 
 void
@@ -252,54 +256,6 @@ acct_end_detour(struct auth_step *chk, const char *page, const char *back,
 
 
 /* ---- the overview ---- */
-
-/* The sessions rows of the overview, "hash created last_seen mfa\n". */
-static void
-acct_on_sessions_reply(void *arg, const redisReply *reply, const char *err)
-{
-	struct auth_step	*chk = arg;
-	struct acct		*a = acct_of(chk);
-	struct evbuffer		*rows;
-	size_t			 i;
-
-	if (auth_step_reply(chk, reply, err) == NULL)
-		return;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 5 != 0 ||
-	    (rows = evbuffer_new()) == NULL) {
-		auth_step_unavailable(chk);
-		return;
-	}
-	for (i = 0; i + 4 < reply->elements; i += 5) {
-		const redisReply *const *e = (const redisReply *const *)
-		    reply->element + i;
-
-		if (e[0]->len != SESSION_HASH_LEN ||
-		    strspn(e[0]->str, encode_hex_lower) != SESSION_HASH_LEN)
-			continue;
-		(void)evbuffer_add_printf(rows, "%s %lld %lld %d\n", e[0]->str,
-		    strtoll(e[1]->str, NULL, 10), strtoll(e[2]->str, NULL, 10),
-		    strcmp(e[4]->str, "1") == 0);
-	}
-	free(a->sessions);
-	if ((a->sessions = calloc(1, evbuffer_get_length(rows) + 1)) != NULL)
-		(void)evbuffer_remove(rows, a->sessions,
-		    evbuffer_get_length(rows));
-	evbuffer_free(rows);
-	acct_end_page(chk, a->status, a->reason);
-}
-
-/* The overview (with its sessions) as the answer, status <status>. */
-void
-acct_home_page(struct auth_step *chk, int status, const char *reason)
-{
-	struct acct	*a = acct_of(chk);
-
-	a->status = status;
-	a->reason = reason;
-	if (acctstore_sessions(chk->st, a->s.user, acct_on_sessions_reply,
-	    chk) == -1)
-		auth_step_unavailable(chk);
-}
 
 static void
 acct_on_revoked(void *arg, const redisReply *reply, const char *err)
@@ -564,6 +520,9 @@ acct_dispatch(struct auth_step *chk)
 		    acct_on_revoked, chk) == -1)
 			auth_step_unavailable(chk);
 		break;
+	case ACCT_CODES_POST:
+		acct_codes_download(chk);
+		break;
 	}
 }
 
@@ -585,7 +544,8 @@ acct_run(struct exchange *ex, struct auth_step *chk)
 		return;
 	}
 	if (r->post && r->step != ACCT_REVOKE_POST &&
-	    r->step != ACCT_BACKUP_POST)	/* codes and passwords */
+	    r->step != ACCT_BACKUP_POST &&
+	    r->step != ACCT_CODES_POST)		/* codes and passwords */
 		auth_rate(&a->rate, chk, "totp", a->s.user, acct_dispatch);
 	else
 		acct_dispatch(chk);
@@ -603,6 +563,26 @@ acct_field(const struct form *f, const char *name, char *dst, size_t size)
 		return -1;
 	(void)strcpy(dst, v);
 	return 0;
+}
+
+/* The backup codes of a download's form, "code0" on: NULL, or why not. */
+static const char *
+acct_take_codes(struct acct *a, const struct form *f)
+{
+	char		 name[16], norm[BACKUP_CHARS + 1];
+	const char	*v;
+
+	for (a->ncodes = 0; a->ncodes < BACKUP_CODES; a->ncodes++) {
+		(void)snprintf(name, sizeof(name), "code%d", a->ncodes);
+		if ((v = form_get(f, name)) == NULL)
+			break;
+		if (backup_normalize(v, norm, sizeof(norm)) == -1 ||
+		    strlen(v) > BACKUP_CODE_LEN)
+			return "The form could not be read.";
+		(void)strcpy(a->codes[a->ncodes], v);
+	}
+	OPENSSL_cleanse(norm, sizeof(norm));
+	return a->ncodes == 0 ? "The form could not be read." : NULL;
 }
 
 /* The fields each POST step takes; NULL, or why the form is not usable. */
@@ -626,6 +606,8 @@ acct_take_form(struct acct *a, const struct form *f)
 		if (a->code[0] == '\0')
 			return "Enter the code your app shows.";
 		break;
+	case ACCT_CODES_POST:
+		return acct_take_codes(a, f);
 	case ACCT_REVOKE_POST:
 		if (strlen(a->target) != SESSION_HASH_LEN ||
 		    strspn(a->target, encode_hex_lower) != SESSION_HASH_LEN)

@@ -2,6 +2,7 @@
  * The account pages' markup (see account.h): the second step, enrolment,
  * backup codes, step-up and the overview, built from acctpage.h's blocks.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,135 @@
 #include "account-int.h"
 #include "acctpage.h"
 #include "auth-int.h"
+#include "client.h"
+#include "config.h"
+#include "encode.h"
+#include "exchange.h"
+#include "request.h"
 #include "loginpage.h"
 #include "pages.h"
 #include "qr.h"
+
+/* ---- the overview's sessions ---- */
+
+/* Session <e> (ACCTSTORE_SESSION_FIELDS replies) into <r>: 0, or -1 if
+ * it is not one. */
+static int
+acct_sess_read(const redisReply *const *e, struct acct_sess *r)
+{
+	size_t	i;
+
+	for (i = 0; i < ACCTSTORE_SESSION_FIELDS; i++)
+		if (e[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	if (e[0]->len != SESSION_HASH_LEN ||
+	    strspn(e[0]->str, encode_hex_lower) != SESSION_HASH_LEN)
+		return -1;
+	memcpy(r->hash, e[0]->str, SESSION_HASH_LEN + 1);
+	r->created = strtoll(e[1]->str, NULL, 10);
+	r->last_seen = strtoll(e[2]->str, NULL, 10);
+	r->mfa = strcmp(e[4]->str, "1") == 0;
+	(void)snprintf(r->ip, sizeof(r->ip), "%s", e[5]->str);
+	uagent_label(e[6]->str, r->device, sizeof(r->device));
+	return 0;
+}
+
+/* The sessions of the overview. */
+static void
+acct_on_sessions_reply(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_step	*chk = arg;
+	struct acct		*a = acct_of(chk);
+	size_t			 i, n;
+
+	if (auth_step_reply(chk, reply, err) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements % ACCTSTORE_SESSION_FIELDS != 0) {
+		auth_step_unavailable(chk);
+		return;
+	}
+	n = reply->elements / ACCTSTORE_SESSION_FIELDS;
+	free(a->sessions);
+	a->nsessions = 0;
+	if ((a->sessions = calloc(n + 1, sizeof(*a->sessions))) == NULL) {
+		auth_step_unavailable(chk);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (acct_sess_read((const redisReply *const *)reply->element +
+		    i * ACCTSTORE_SESSION_FIELDS, &a->sessions[a->nsessions]) ==
+		    0)
+			a->nsessions++;
+	acct_end_page(chk, a->status, a->reason);
+}
+
+/* The overview (with its sessions) as the answer, status <status>. */
+void
+acct_home_page(struct auth_step *chk, int status, const char *reason)
+{
+	struct acct	*a = acct_of(chk);
+
+	a->status = status;
+	a->reason = reason;
+	if (acctstore_sessions(chk->st, a->s.user, acct_on_sessions_reply,
+	    chk) == -1)
+		auth_step_unavailable(chk);
+}
+
+/* ---- the backup codes as a file ---- */
+
+static void
+acct_on_codes_known(void *arg, const redisReply *reply, const char *err)
+{
+	struct auth_step	*chk = arg;
+	struct acct		*a = acct_of(chk);
+	struct exchange		*ex;
+	struct evbuffer		*body;
+	int			 i;
+
+	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+		/* used, replaced, or never the user's: nothing to give */
+		a->error = "These backup codes are no longer valid.";
+		acct_home_page(chk, 410, "backup_codes_stale");
+		return;
+	}
+	if ((body = evbuffer_new()) == NULL) {
+		auth_step_unavailable(chk);
+		return;
+	}
+	(void)evbuffer_add_printf(body, "Backup codes for %s\r\n"
+	    "Each code signs you in once.\r\n\r\n", a->s.email);
+	for (i = 0; i < a->ncodes; i++)
+		(void)evbuffer_add_printf(body, "%s\r\n", a->codes[i]);
+	if ((ex = auth_step_done(chk)) != NULL)
+		client_answer(ex, &(struct pages_resp){ .status = 200,
+		    .body = body, .body_type = "text/plain; charset=utf-8",
+		    .extra = "Content-Disposition: attachment; "
+		    "filename=\"backup-codes.txt\"\r\n" }, NULL);
+	evbuffer_free(body);		/* emptied by the send */
+}
+
+void
+acct_codes_download(struct auth_step *chk)
+{
+	struct acct	*a = acct_of(chk);
+	char		 norm[BACKUP_CHARS + 1];
+	char		 hashes[BACKUP_CODES][65];
+	int		 i;
+
+	for (i = 0; i < a->ncodes; i++) {
+		(void)backup_normalize(a->codes[i], norm, sizeof(norm));
+		backup_hash(norm, hashes[i]);
+	}
+	OPENSSL_cleanse(norm, sizeof(norm));
+	if (acctstore_backup_known(chk->st, a->s.user, hashes, a->ncodes,
+	    acct_on_codes_known, chk) == -1)
+		auth_step_unavailable(chk);
+	OPENSSL_cleanse(hashes, sizeof(hashes));
+}
 
 /* ---- pages ---- */
 
@@ -33,12 +160,43 @@ acct_render_signout(struct evbuffer *out, const struct loginpage *lp)
 static int	acct_render(struct evbuffer *, const struct loginpage *,
 		    void *);
 
+/*
+ * The name of the app checked return-to URL <rd> leads to: the app of its
+ * host, or for a path the app of <ex>'s host; NULL when none serves it.
+ */
+static const char *
+acct_back_app(const struct exchange *ex, const char *rd)
+{
+	const struct config_app *app = NULL;
+	char		 host[256];
+	const char	*h;
+	size_t		 n, i;
+
+	if (rd[0] == '/' && ex->req->host != NULL)
+		app = config_app_for_host(ex->cfg, ex->req->host);
+	else if (rd[0] != '/') {
+		if ((h = strstr(rd, "://")) == NULL)
+			return NULL;
+		h += 3;
+		n = strcspn(h, ":/?#");
+		if (n == 0 || n >= sizeof(host))
+			return NULL;
+		for (i = 0; i < n; i++)
+			host[i] = (char)tolower((unsigned char)h[i]);
+		host[n] = '\0';
+		app = config_app_for_host(ex->cfg, host);
+	}
+	return app != NULL ? app->name : NULL;
+}
+
 void
 acct_page(struct exchange *ex, struct acct *a, int status, const char *extra,
     const char *reason)
 {
 	struct loginpage lp = { .rd = a->rd, .error = a->error,
 	    .notice = a->notice };
+
+	a->back = acct_back_app(ex, a->rd);
 
 	auth_page_ctx(ex, status, &lp, acct_render, a, extra, reason);
 }
@@ -105,7 +263,7 @@ acct_render_setup(struct evbuffer *out, const struct loginpage *lp,
 	rc |= acctpage_para(out, "Scan this code with an authenticator app "
 	    "(for example FreeOTP, Aegis or Google Authenticator):", NULL);
 	rc |= qr_svg(a->uri, out);
-	rc |= acctpage_para(out, "Or enter this key by hand:", a->b32);
+	rc |= acctpage_key(out, "Or enter this key by hand:", a->b32);
 	rc |= acctpage_para(out, "Then enter the code the app shows to "
 	    "finish.", NULL);
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
@@ -129,6 +287,8 @@ acct_render_codes(struct evbuffer *out, const struct loginpage *lp,
 	    "your authenticator. Store them somewhere safe now:",
 	    "they will not be shown again.");
 	rc |= acctpage_codes(out, codes, (size_t)a->ncodes);
+	rc |= acctpage_codes_tools(out, lp, "/.postern/account/backup-codes/"
+	    "download", codes, (size_t)a->ncodes);
 	rc |= acctpage_link(out, a->rd, "Continue");
 	return rc;
 }
@@ -152,52 +312,130 @@ acct_render_reauth(struct evbuffer *out, const struct loginpage *lp,
 	return rc | acct_render_signout(out, lp);
 }
 
-/* The sessions table: rows are "hash created last_seen mfa\n". */
-static int
-acct_render_sessions(struct evbuffer *out, const struct loginpage *lp,
-    const struct acct *a)
+/* <t> as "2026-12-07 04:50 UTC" into <buf>. */
+static void
+acct_time(int64_t t, char *buf, size_t size)
 {
-	char		 hash[SESSION_HASH_LEN + 1], c[32], l[32];
-	const char	*p = a->sessions != NULL ? a->sessions : "";
-	long long	 created, last;
-	int		 mfa, n, rc = 0;
-	time_t		 t;
+	time_t		 tt = (time_t)t;
 	struct tm	 tm;
 
-	rc |= evbuffer_add_printf(out, "<table><thead><tr><th>Signed in</th>"
-	    "<th>Last active</th><th></th></tr></thead><tbody>\n") < 0;
-	while (sscanf(p, "%64s %lld %lld %d\n%n", hash, &created, &last, &mfa,
-	    &n) == 4) {
-		p += n;
-		t = (time_t)created;
-		(void)strftime(c, sizeof(c), "%Y-%m-%d %H:%M UTC",
-		    gmtime_r(&t, &tm));
-		t = (time_t)last;
-		(void)strftime(l, sizeof(l), "%Y-%m-%d %H:%M UTC",
-		    gmtime_r(&t, &tm));
-		rc |= evbuffer_add_printf(out, "<tr><td>%s%s</td><td>%s</td>"
-		    "<td>", c, mfa ? " (2-step)" : "", l) < 0;
-		if (strcmp(hash, a->s.hash) == 0)
-			rc |= evbuffer_add_printf(out, "this device") < 0;
-		else
-			rc |= acctpage_form(out, lp, &(struct acctpage_form){
-			    .action = "/.postern/account/sessions/revoke",
-			    .submit = "Sign out", .secondary = 1,
-			    .hidden = { { "session", hash } } });
-		rc |= evbuffer_add_printf(out, "</td></tr>\n") < 0;
-	}
-	return rc | (evbuffer_add_printf(out, "</tbody></table>\n") < 0);
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		(void)snprintf(buf, size, "-");
+}
+
+/* Most recently active first. */
+static int
+acct_sess_cmp(const void *x, const void *y)
+{
+	const struct acct_sess *p = x, *q = y;
+
+	return (p->last_seen < q->last_seen) - (p->last_seen > q->last_seen);
+}
+
+/* One session of the list: device, address, times, and this device or
+ * its "Sign out" (revoke) form. */
+static int
+acct_render_session(struct evbuffer *out, const struct loginpage *lp,
+    const struct acct *a, const struct acct_sess *r)
+{
+	static const char tmpl[] = "<li><strong>{{device}}</strong>{{this}}"
+	    "<br><span class=\"muted\">IP address {{ip}}<br>Signed in "
+	    "{{created}}{{mfa}}<br>Last active {{last}}</span>\n";
+	static const char *const keys[] = { "device", "this", "ip",
+	    "created", "mfa", "last", NULL };
+	char		 c[32], l[32];
+	int		 me = strcmp(r->hash, a->s.hash) == 0, rc;
+	const char	*vals[] = { r->device, me ? " (this device)" : "",
+	    r->ip[0] != '\0' ? r->ip : "unknown", c, r->mfa ?
+	    " with two-step verification" : "", l };
+
+	acct_time(r->created, c, sizeof(c));
+	acct_time(r->last_seen, l, sizeof(l));
+	rc = pages_fill(out, tmpl, keys, vals);
+	if (!me)
+		rc |= acctpage_form(out, lp, &(struct acctpage_form){
+		    .action = "/.postern/account/sessions/revoke",
+		    .submit = "Sign out", .secondary = 1,
+		    .hidden = { { "session", r->hash } } });
+	return rc | (evbuffer_add_printf(out, "</li>\n") < 0);
+}
+
+/* The sessions, this device first, then the most recently active. */
+static int
+acct_render_sessions(struct evbuffer *out, const struct loginpage *lp,
+    struct acct *a)
+{
+	size_t	i;
+	int	rc;
+
+	qsort(a->sessions, a->nsessions, sizeof(*a->sessions), acct_sess_cmp);
+	rc = evbuffer_add_printf(out, "<ul class=\"sessions\">\n") < 0;
+	for (i = 0; i < a->nsessions; i++)
+		if (strcmp(a->sessions[i].hash, a->s.hash) == 0)
+			rc |= acct_render_session(out, lp, a, &a->sessions[i]);
+	for (i = 0; i < a->nsessions; i++)
+		if (strcmp(a->sessions[i].hash, a->s.hash) != 0)
+			rc |= acct_render_session(out, lp, a, &a->sessions[i]);
+	return rc | (evbuffer_add_printf(out, "</ul>\n") < 0);
+}
+
+/* "Back to <app>": rd if it leads somewhere, else the app's root. */
+static int
+acct_render_back(struct evbuffer *out, const struct acct *a)
+{
+	char	text[200];
+
+	if (a->back == NULL)
+		return 0;
+	(void)snprintf(text, sizeof(text), "Back to %s", a->back);
+	return acctpage_link(out, a->rd, text);
+}
+
+/* The second factor's part of the overview: backup codes and turning it
+ * off, apart, the second marked as the dangerous one. */
+static int
+acct_render_mfa(struct evbuffer *out, const struct loginpage *lp,
+    const struct acct *a)
+{
+	int	rc;
+
+	rc = acctpage_heading(out, 2, "Two-step verification");
+	if (!a->s.mfa_enrolled)
+		return rc | acctpage_para(out, "Two-step verification is off.",
+		    NULL) | acctpage_link(out, "/.postern/2fa/setup",
+		    "Set up two-step verification");
+	rc |= acctpage_para(out, "Two-step verification is on.", NULL);
+	rc |= acctpage_section(out, 1);
+	rc |= acctpage_heading(out, 3, "Backup codes");
+	rc |= acctpage_para(out, "New codes replace all your unused ones.",
+	    NULL);
+	rc |= acctpage_form(out, lp, &(struct acctpage_form){
+	    .action = "/.postern/account/backup-codes",
+	    .submit = "New backup codes", .secondary = 1 });
+	rc |= acctpage_section(out, 0);
+	rc |= acctpage_danger(out, 1);
+	rc |= acctpage_heading(out, 3, "Turn off two-step verification");
+	rc |= acctpage_para(out, "Your account will be protected by your "
+	    "password alone.", NULL);
+	rc |= acctpage_form(out, lp, &(struct acctpage_form){
+	    .action = "/.postern/account/2fa/disable",
+	    .submit = "Turn off two-step verification", .danger = 1,
+	    .fields = acct_f_disable, .nfields = 2 });
+	return rc | acctpage_danger(out, 0);
 }
 
 static int
 acct_render_home(struct evbuffer *out, const struct loginpage *lp,
-    const struct acct *a)
+    struct acct *a)
 {
 	int	rc;
 
 	rc = acctpage_heading(out, 1, "Your account");
 	rc |= loginpage_alert(out, lp);
 	rc |= acctpage_para(out, "Signed in as", a->s.email);
+	rc |= acct_render_back(out, a);
+	rc |= acct_render_signout(out, lp);
 	rc |= acctpage_section(out, 1);
 	rc |= acctpage_heading(out, 2, "Password");
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
@@ -206,28 +444,11 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 	    .nfields = 3 });
 	rc |= acctpage_section(out, 0);
 	rc |= acctpage_section(out, 1);
-	rc |= acctpage_heading(out, 2, "Two-step verification");
-	if (!a->s.mfa_enrolled) {
-		rc |= acctpage_para(out, "Two-step verification is off.",
-		    NULL);
-		rc |= acctpage_link(out, "/.postern/2fa/setup",
-		    "Set up two-step verification");
-	} else {
-		rc |= acctpage_para(out, "Two-step verification is on.", NULL);
-		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = "/.postern/account/backup-codes",
-		    .submit = "New backup codes", .secondary = 1 });
-		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = "/.postern/account/2fa/disable",
-		    .submit = "Turn off two-step verification",
-		    .secondary = 1, .fields = acct_f_disable,
-		    .nfields = 2 });
-	}
+	rc |= acct_render_mfa(out, lp, a);
 	rc |= acctpage_section(out, 0);
 	rc |= acctpage_section(out, 1);
 	rc |= acctpage_heading(out, 2, "Where you're signed in");
 	rc |= acct_render_sessions(out, lp, a);
-	rc |= acct_render_signout(out, lp);
 	rc |= acctpage_section(out, 0);
 	return rc;
 }
@@ -235,7 +456,7 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 static int
 acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 {
-	const struct acct *a = ctx;
+	struct acct	*a = ctx;
 	int		 rc;
 
 	switch (a->route->step) {

@@ -28,8 +28,13 @@ acctpage_wrap(struct evbuffer *out, const char *pre, const char *s,
 int
 acctpage_heading(struct evbuffer *out, int level, const char *text)
 {
-	return acctpage_wrap(out, level == 1 ? "<h1>" : "<h2>", text,
-	    level == 1 ? "</h1>\n" : "</h2>\n");
+	static const char *const open[] = { "<h1>", "<h2>", "<h3>" };
+	static const char *const close[] = { "</h1>\n", "</h2>\n",
+	    "</h3>\n" };
+
+	if (level < 1 || level > 3)
+		level = 3;
+	return acctpage_wrap(out, open[level - 1], text, close[level - 1]);
 }
 
 int
@@ -100,7 +105,8 @@ acctpage_form(struct evbuffer *out, const struct loginpage *lp,
 	for (i = 0; i < f->nfields; i++)
 		rc |= acctpage_field(out, lp, &f->fields[i], f->focus &&
 		    i == 0);
-	rc |= acctpage_add(out, f->secondary ? "<button type=\"submit\" "
+	rc |= acctpage_add(out, f->danger ? "<button type=\"submit\" "
+	    "class=\"danger\">" : f->secondary ? "<button type=\"submit\" "
 	    "class=\"secondary\">" : "<button type=\"submit\">");
 	return rc | acctpage_wrap(out, "", f->submit, "</button>\n</form>\n");
 }
@@ -115,6 +121,66 @@ acctpage_codes(struct evbuffer *out, const char *const *codes, size_t n)
 		rc |= acctpage_wrap(out, "<li><code>", codes[i],
 		    "</code></li>\n");
 	return rc | acctpage_add(out, "</ul>\n");
+}
+
+/*
+ * The "Copy" script: the text of the list before it, one code a line.
+ * Fixed text, no value of the page in it.
+ */
+static const char acctpage_copy_js[] =
+    "document.getElementById('copy').addEventListener('click',function(){"
+    "var t=Array.prototype.map.call(document.querySelectorAll("
+    "'.codes code'),function(c){return c.textContent}).join('\\n')+'\\n';"
+    "var b=this;navigator.clipboard.writeText(t).then(function(){"
+    "b.textContent='Copied'},function(){b.textContent='Copy failed: "
+    "select the codes instead'})});";
+
+int
+acctpage_codes_tools(struct evbuffer *out, const struct loginpage *lp,
+    const char *action, const char *const *codes, size_t n)
+{
+	char	name[32];
+	size_t	i;
+	int	rc;
+
+	rc = acctpage_add(out, "<button type=\"button\" id=\"copy\" "
+	    "class=\"secondary\">Copy</button>\n");
+	rc |= acctpage_wrap(out, "<script nonce=\"", lp->frame.nonce, "\">");
+	rc |= acctpage_add(out, acctpage_copy_js);
+	rc |= acctpage_add(out, "</script>\n");
+	rc |= acctpage_wrap(out, "<form method=\"post\" action=\"", action,
+	    "\">\n");
+	rc |= acctpage_hidden(out, "csrf", lp->csrf);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(name, sizeof(name), "code%zu", i);
+		rc |= acctpage_hidden(out, name, codes[i]);
+	}
+	return rc | acctpage_add(out, "<button type=\"submit\" "
+	    "class=\"secondary\">Download as text</button>\n</form>\n");
+}
+
+int
+acctpage_key(struct evbuffer *out, const char *label, const char *key)
+{
+	char	grouped[256];
+	size_t	i, n = 0;
+
+	for (i = 0; key[i] != '\0' && n + 2 < sizeof(grouped); i++) {
+		if (i > 0 && i % 4 == 0)
+			grouped[n++] = ' ';
+		grouped[n++] = key[i];
+	}
+	grouped[n] = '\0';
+	return acctpage_wrap(out, "<p>", label, "</p>\n") |
+	    acctpage_wrap(out, "<p><code class=\"key\">", grouped,
+	    "</code></p>\n");
+}
+
+int
+acctpage_danger(struct evbuffer *out, int open)
+{
+	return acctpage_add(out, open ? "<section class=\"danger\">\n" :
+	    "</section>\n");
 }
 
 int

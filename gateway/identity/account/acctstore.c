@@ -69,6 +69,15 @@ static struct store_script acct_lua_backup_replace = STORE_SCRIPT(
 	" end\n"
 	"return 1\n");
 
+/* KEYS: user, backup, failures.  ARGV: hash x n.  1 if every one is an
+ * unused backup code, else 0. */
+static struct store_script acct_lua_backup_known = STORE_SCRIPT(
+	"backup known",
+	"for i = 1, #ARGV do\n"
+	"  if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then return 0 end\n"
+	"end\n"
+	"return #ARGV > 0 and 1 or 0\n");
+
 /* KEYS: user, backup, failures.  1. */
 static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
 	"redis.call('HDEL', KEYS[1], 'totp', 'totp_step', 'totp_pending')\n"
@@ -76,15 +85,17 @@ static struct store_script acct_lua_disable = STORE_SCRIPT("mfa disable",
 	"return 1\n");
 
 /* KEYS: user's session index.  ARGV: prefix.  {hash, created, last_seen,
- * method, mfa, ...}; stale index entries are dropped. */
+ * method, mfa, ip, ua, ...} (ACCTSTORE_SESSION_FIELDS each); stale index
+ * entries are dropped. */
 struct store_script acctstore_lua_sessions = STORE_LAYOUT_SCRIPT("sessions",
 	"local r = {}\n"
 	"for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
 	"  local s = redis.call('HMGET', key('" USER_LAYOUT_SESSION "', h),\n"
-	"    'created', 'last_seen', 'method', 'mfa')\n"
+	"    'created', 'last_seen', 'method', 'mfa', 'ip', 'ua')\n"
 	"  if s[1] then\n"
 	"    r[#r + 1] = h; r[#r + 1] = s[1]; r[#r + 1] = s[2] or ''\n"
 	"    r[#r + 1] = s[3] or ''; r[#r + 1] = s[4] or '0'\n"
+	"    r[#r + 1] = s[5] or ''; r[#r + 1] = s[6] or ''\n"
 	"  else redis.call('SREM', KEYS[1], h) end\n"
 	"end\n"
 	"return r\n");
@@ -273,6 +284,21 @@ acctstore_mfa_disable(struct store *st, const char *user, store_cb cb,
     void *arg)
 {
 	return acct_user_eval(st, &acct_lua_disable, user, 0, NULL, cb, arg);
+}
+
+int
+acctstore_backup_known(struct store *st, const char *user,
+    char hashes[][65], int n, store_cb cb, void *arg)
+{
+	const char	*args[ACCTSTORE_BACKUP_CODES];
+	int		 i;
+
+	if (n < 1 || n > ACCTSTORE_BACKUP_CODES)
+		return -1;
+	for (i = 0; i < n; i++)
+		args[i] = hashes[i];
+	return acct_user_eval(st, &acct_lua_backup_known, user, n, args, cb,
+	    arg);
 }
 
 int

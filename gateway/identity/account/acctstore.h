@@ -92,13 +92,20 @@ int	acctstore_enroll_finish(struct store *st, const char *user,
 /* Replace the backup codes (user enrolled): 1, or 0 if not enrolled. */
 int	acctstore_backup_replace(struct store *st, const char *user,
 	    char hashes[ACCTSTORE_BACKUP_CODES][65], store_cb cb, void *arg);
+/* 1 if each of the <n> (1 to ACCTSTORE_BACKUP_CODES) hashes is one of
+ * <user>'s unused backup codes, else 0. */
+int	acctstore_backup_known(struct store *st, const char *user,
+	    char hashes[][65], int n, store_cb cb, void *arg);
 /* Remove the second factor and its backup codes: 1. */
 int	acctstore_mfa_disable(struct store *st, const char *user, store_cb cb,
 	    void *arg);
 /*
  * The user's sessions: a flat array {hash, created, last_seen, method,
- * mfa, ...}, dropping index entries whose session expired.
+ * mfa, ip, ua, ...} (ACCTSTORE_SESSION_FIELDS a session; ip and ua ""
+ * for a session made before they were kept), dropping index entries
+ * whose session expired.
  */
+#define ACCTSTORE_SESSION_FIELDS	7
 int	acctstore_sessions(struct store *st, const char *user, store_cb cb,
 	    void *arg);
 /* Delete session <hash> if it is one of <user>'s: 1, or 0. */

@@ -39,6 +39,7 @@
 #include "password.h"
 #include "proxy.h"
 #include "rcstr.h"
+#include "newdevice.h"
 #include "recover.h"
 #include "ratelimit.h"
 #include "redirect.h"
@@ -488,7 +489,7 @@ auth_builtin(struct exchange *ex)
 		return 1;
 	}
 	if (authgrant_builtin(ex) || authdomain_builtin(ex) ||
-	    recover_builtin(ex) ||
+	    recover_builtin(ex) || newdevice_builtin(ex) ||
 	    account_builtin(ex) || sso_builtin(ex))
 		return 1;
 	if (strcmp(p, "/.postern/login") != 0 &&

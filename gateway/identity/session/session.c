@@ -18,12 +18,15 @@
 #include "store.h"
 #include "user.h"
 
-/* KEYS: session, user hash, user's session index.  Sessions over the
- * limit go oldest first, by Redis' clock in microseconds ('order'), so
- * sign-ins within one second still have an order.  'orgs' is the
- * snapshot of the memberships the session was given (see the lookup).
- * ARGV: prefix, hash, user, now, idle_ms, max_per_user, method, mfa,
- * scope.  1 created; -1 no such user; -2 user disabled. */
+/* KEYS: session, user hash, user's session index, user's devices.
+ * Sessions over the limit go oldest first, by Redis' clock in
+ * microseconds ('order'), so sign-ins within one second still have an
+ * order.  'orgs' is the snapshot of the memberships the session was given
+ * (see the lookup); 'ip' and 'ua' are where it was made from.  ARGV:
+ * prefix, hash, user, now, idle_ms, max_per_user, method, mfa, scope, ip,
+ * ua, device ("": none), devices kept, devices' TTL (s).  Created: the
+ * device's enum session_device (1 when none was given); -1 no such user;
+ * -2 user disabled. */
 static struct store_script session_lua_create = STORE_LAYOUT_SCRIPT(
 	"session create",
 	"local u = redis.call('HMGET', KEYS[2], 'disabled', 'email')\n"
@@ -33,6 +36,7 @@ static struct store_script session_lua_create = STORE_LAYOUT_SCRIPT(
 	"redis.call('HSET', KEYS[1], 'user', ARGV[3], 'created', ARGV[4],\n"
 	"  'auth_time', ARGV[4], 'last_seen', ARGV[4], 'method', ARGV[7],\n"
 	"  'mfa', ARGV[8], 'order', t[1] * 1000000 + t[2], 'scope', ARGV[9],\n"
+	"  'ip', ARGV[10], 'ua', ARGV[11], 'device', ARGV[12],\n"
 	"  'orgs', cjson.encode(redis.call('HGETALL',\n"
 	"  key('" USER_LAYOUT_USER_ORGS "', ARGV[3]))))\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
@@ -57,7 +61,16 @@ static struct store_script session_lua_create = STORE_LAYOUT_SCRIPT(
 	"    end\n"
 	"  end\n"
 	"end\n"
-	"return 1\n");
+	"if ARGV[12] == '' then return 1 end\n"
+	"local seen = 1\n"
+	"if not redis.call('ZSCORE', KEYS[4], ARGV[12]) then\n"
+	"  seen = redis.call('ZCARD', KEYS[4]) == 0 and 2 or 3 end\n"
+	"redis.call('ZADD', KEYS[4], ARGV[4], ARGV[12])\n"
+	"local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[13])\n"
+	"if over > 0 then\n"
+	"  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end\n"
+	"redis.call('EXPIRE', KEYS[4], ARGV[14])\n"
+	"return seen\n");
 
 /* KEYS: session.  ARGV: prefix, hash, now, idle_ms, lifetime_s, scope
  * ("": any), touch_ms.  nil, or {user, email, auth_time, method, mfa,
@@ -159,6 +172,7 @@ static struct store_script session_lua_destroy = STORE_LAYOUT_SCRIPT(
 struct session_req {
 	session_lookup_cb	 lookup_cb;
 	session_done_cb		 done_cb;
+	struct session_origin	*origin;	/* session_create()'s */
 	session_user_cb		 user_cb;	/* session_destroy() */
 	void			*arg;
 	char			 hash[SESSION_HASH_LEN + 1];
@@ -238,9 +252,13 @@ session_on_done(void *arg, const redisReply *reply, const char *err)
 	struct session_req	*sr = arg;
 	enum session_status	 s = SESSION_ERROR;
 
-	if (err == NULL && reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+	if (err == NULL && reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
 		s = reply->integer >= 0 ? SESSION_OK : SESSION_NONE;
-	else if (err == NULL && reply != NULL &&
+		if (sr->origin != NULL && sr->origin->device != NULL &&
+		    reply->integer >= SESSION_DEVICE_KNOWN &&
+		    reply->integer <= SESSION_DEVICE_NEW)
+			sr->origin->seen = (int)reply->integer;
+	} else if (err == NULL && reply != NULL &&
 	    reply->type == REDIS_REPLY_STRING)
 		s = SESSION_OK;
 	sr->done_cb(sr->arg, s);
@@ -250,38 +268,37 @@ session_on_done(void *arg, const redisReply *reply, const char *err)
 int
 session_create(struct store *st, const char *id, const char *user,
     const char *method, int mfa, const char *scope, int64_t now,
-    const struct session_limits *lim, session_done_cb cb, void *arg)
+    const struct session_limits *lim, struct session_origin *from,
+    session_done_cb cb, void *arg)
 {
 	struct session_req	*sr;
 	char			 hash[SESSION_HASH_LEN + 1], ukey[STORE_KEYLEN];
-	char			 idx[STORE_KEYLEN], snow[24], sidle[24], smax[16];
-	const char		*argv[12];
+	char			 idx[STORE_KEYLEN], dkey[STORE_KEYLEN];
+	char			 snow[24], sidle[24], smax[16], sdmax[16], sttl[16];
 
 	if ((sr = session_req_new(NULL, cb, arg)) == NULL)
 		return -1;
+	sr->origin = from;
+	from->seen = SESSION_DEVICE_NONE;
 	session_hash(id, hash);
 	if (user_key(ukey, sizeof(ukey), store_prefix(st), USER_KEY_USER,
 	    user) == -1 || user_key(idx, sizeof(idx), store_prefix(st),
-	    USER_KEY_USER_SESSIONS, user) == -1) {
+	    USER_KEY_USER_SESSIONS, user) == -1 || store_layout_key(dkey,
+	    sizeof(dkey), store_prefix(st), SESSION_LAYOUT_DEVICES, user) ==
+	    -1) {
 		free(sr);
 		return -1;
 	}
 	(void)snprintf(snow, sizeof(snow), "%" PRId64, now);
 	(void)snprintf(sidle, sizeof(sidle), "%" PRIu64, lim->idle_ms);
 	(void)snprintf(smax, sizeof(smax), "%u", lim->max_per_user);
-	argv[1] = ukey;
-	argv[2] = idx;
-	argv[3] = store_prefix(st);
-	argv[4] = hash;
-	argv[5] = user;
-	argv[6] = snow;
-	argv[7] = sidle;
-	argv[8] = smax;
-	argv[9] = method;
-	argv[10] = mfa ? "1" : "0";
-	argv[11] = scope;
+	(void)snprintf(sdmax, sizeof(sdmax), "%d", SESSION_DEVICES_MAX);
+	(void)snprintf(sttl, sizeof(sttl), "%d", SESSION_DEVICES_TTL);
 	return session_eval(st, &session_lua_create, sr, session_on_done,
-	    hash, 3, argv, 12);
+	    hash, 4, (const char *[]){ NULL, ukey, idx, dkey,
+	    store_prefix(st), hash, user, snow, sidle, smax, method,
+	    mfa ? "1" : "0", scope, from->ip, from->ua,
+	    from->device != NULL ? from->device : "", sdmax, sttl }, 18);
 }
 
 static void

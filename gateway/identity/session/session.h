@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "store.h"
 
 struct store;
 
@@ -40,6 +41,17 @@ struct store;
 #define SESSION_HASH_LEN	64	/* hex SHA-256 of the id */
 #define SESSION_MAX_ORGS	16
 #define SESSION_TOUCH_DIV	10	/* idle timeout / this: slide period */
+#define SESSION_DEVICES_MAX	20	/* browsers remembered per user */
+#define SESSION_DEVICES_TTL	(400 * 86400)	/* seconds, from the last */
+
+/*
+ * The browsers a user signed in with (docs/redis.md): a sorted set of the
+ * hex SHA-256 of each browser's device id (device.h), scored by the last
+ * sign-in (Unix seconds), at most SESSION_DEVICES_MAX (the oldest go),
+ * gone SESSION_DEVICES_TTL after the last sign-in.  Written by
+ * session_create() in the same step as the session.
+ */
+#define SESSION_LAYOUT_DEVICES	STORE_LAYOUT("user:<id>:devices")
 
 enum session_status {
 	SESSION_OK = 0,
@@ -66,6 +78,27 @@ struct session {
 	int64_t		pttl_ms;	/* until Redis expires it */
 };
 
+/*
+ * Where a new session comes from: kept with it for the account page, and
+ * the browser remembered for the new-device notice.  Owned by the
+ * caller's flow state, which outlives the create's callback.
+ */
+struct session_origin {
+	const char	*ip;		/* client address, or "" */
+	const char	*ua;		/* User-Agent, uagent_clean()ed, or "" */
+	const char	*device;	/* hex SHA-256 of the browser's device
+					 * id, or NULL: none remembered */
+	int		 seen;		/* set before the callback runs:
+					 * SESSION_DEVICE_* */
+};
+
+enum session_device {
+	SESSION_DEVICE_NONE = 0,	/* no device given */
+	SESSION_DEVICE_KNOWN,		/* the user signed in with it before */
+	SESSION_DEVICE_FIRST,		/* the user's first remembered one */
+	SESSION_DEVICE_NEW,		/* new, and the user has others */
+};
+
 struct session_limits {
 	uint64_t	idle_ms;	/* idle timeout */
 	uint64_t	lifetime_s;	/* absolute lifetime */
@@ -89,14 +122,17 @@ int	session_id_valid(const char *id);
 /*
  * Create a session for user <user> with cookie id <id> at <now>, valid on
  * the hosts of <scope> (auth.c's scope of the request's host) and with a
- * snapshot of the user's memberships.  <cb> gets SESSION_OK, SESSION_NONE
+ * snapshot of the user's memberships, its origin <from> (address,
+ * User-Agent; its device is added to the user's devices and from->seen
+ * set before <cb> runs).  <cb> gets SESSION_OK, SESSION_NONE
  * (the user vanished or was disabled since the password check) or
  * SESSION_ERROR.  Returns 0 (<cb> will run exactly once) or -1 (Redis
  * unavailable: <cb> will not run).
  */
 int	session_create(struct store *st, const char *id, const char *user,
 	    const char *method, int mfa, const char *scope, int64_t now,
-	    const struct session_limits *lim, session_done_cb cb, void *arg);
+	    const struct session_limits *lim, struct session_origin *from,
+	    session_done_cb cb, void *arg);
 /*
  * Look up and touch the session of cookie id <id>; one of another scope
  * than <scope> is SESSION_NONE (and is left alone).  Contract as above.

@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "csrf.h"
 #include "device.h"
+#include "newdevice.h"
 #include "encode.h"
 #include "form.h"
 #include "hashpool.h"
@@ -349,6 +350,7 @@ struct auth_signin {
 	char		 sid[SESSION_ID_LEN + 1];
 	int		 mfa;		/* the user has a second factor */
 	struct auth_pwcheck pw;
+	struct device_origin dev;	/* address, browser, device cookie */
 };
 
 static void
@@ -442,9 +444,8 @@ auth_on_created(void *arg, enum session_status status)
 			    sizeof(extra));
 			/* this browser now knows the password: its next
 			 * sign-ins skip the account's lockout (device.h) */
-			(void)device_cookie(ex->cfg, chk->email,
-			    extra + strlen(extra), sizeof(extra) -
-			    strlen(extra));
+			(void)snprintf(extra + strlen(extra), sizeof(extra) -
+			    strlen(extra), "%s", chk->dev.cookie);
 			r.extra = extra;
 			r.location = chk->rd;
 			if (chk->mfa) {	/* second factor: next step */
@@ -456,6 +457,7 @@ auth_on_created(void *arg, enum session_status status)
 			auth_audit(ex, "login", chk->user, chk->email, 1,
 			    chk->mfa ? "password, second factor next" :
 			    "password");
+			newdevice_notify(ex, chk->user, chk->email, &chk->dev);
 			client_answer(ex, &r, NULL);
 			OPENSSL_cleanse(extra, sizeof(extra));
 		} else if (status == SESSION_NONE) {
@@ -478,9 +480,11 @@ auth_login_session(struct auth_signin *chk)
 	auth_limits(ex->cfg, &lim);
 	auth_scope(ex, scope, sizeof(scope));
 	auth_drop_current(ex, chk->st);
+	device_origin(ex, chk->email, &chk->dev);
 	if (session_new_id(chk->sid, sizeof(chk->sid)) == -1 ||
 	    session_create(chk->st, chk->sid, chk->user, "password", 0, scope,
-	    (int64_t)time(NULL), &lim, auth_on_created, chk) == -1) {
+	    (int64_t)time(NULL), &lim, &chk->dev.origin, auth_on_created,
+	    chk) == -1) {
 		auth_unavailable(ex);
 		(void)auth_step_done(&chk->step);
 	}

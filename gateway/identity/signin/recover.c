@@ -36,12 +36,14 @@
 #include "client.h"
 #include "cookie.h"
 #include "config.h"
+#include "device.h"
 #include "encode.h"
 #include "form.h"
 #include "hashpool.h"
 #include "log.h"
 #include "loginpage.h"
 #include "mail.h"
+#include "newdevice.h"
 #include "pages.h"
 #include "password.h"
 #include "recover.h"
@@ -103,6 +105,7 @@ struct recover {
 	char		 bind[SESSION_ID_LEN + 2];	/* magic: the cookie */
 	int		 enrolled;		/* the user has a 2nd factor */
 	const char	*error;
+	struct device_origin dev;		/* magic: where from */
 };
 
 static const char *const recover_kinds[] = { "magic", "reset" };
@@ -143,9 +146,7 @@ recover_path(const struct recover *r)
 
 /* ---- pages ---- */
 
-static const struct acctpage_field recover_f_email[] = {
-	{ "email", "Email", "email", "username", NULL, NULL, NULL },
-};
+
 static const struct acctpage_field recover_f_newpw[] = {
 	{ "new_password", "New password", "password", "new-password", NULL,
 	    NULL, NULL },
@@ -170,7 +171,9 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 		    "password.", NULL);
 		rc |= acctpage_form(out, lp, &(struct acctpage_form){
 		    .action = recover_path(r), .submit = "Send link",
-		    .fields = recover_f_email, .nfields = 1, .focus = 1 });
+		    .fields = (const struct acctpage_field []){ { "email",
+		    "Email", "email", "username", NULL, r->email[0] != '\0' ?
+		    r->email : NULL, NULL } }, .nfields = 1, .focus = 1 });
 		break;
 	case RPAGE_SENT:
 		rc |= acctpage_para(out, "If an account exists for that "
@@ -450,12 +453,15 @@ recover_on_created(void *arg, enum session_status status)
 		return;
 	}
 	auth_session_cookie(ex->cfg, r->sid, extra, sizeof(extra));
+	(void)snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+	    "%s", r->dev.cookie);
 	(void)snprintf(loc, sizeof(loc), "%s", r->rd);
 	if (r->enrolled) {
 		(void)encode_pct(r->rd, "/", enc, sizeof(enc));
 		(void)snprintf(loc, sizeof(loc), "/.postern/2fa?rd=%s", enc);
 	}
 	auth_audit(ex, "login", r->user, r->user, 1, "magic_link");
+	newdevice_notify(ex, r->user, r->email, &r->dev);
 	ex = auth_step_done(chk);
 	client_answer(ex, &(struct pages_resp){ .status = 303,
 	    .location = loc, .extra = extra }, NULL);
@@ -525,9 +531,11 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 		auth_limits(ex->cfg, &lim);
 		auth_scope(ex, scope, sizeof(scope));
 		auth_drop_current(ex, chk->st);
+		device_origin(ex, r->email, &r->dev);
 		if (session_new_id(r->sid, sizeof(r->sid)) == -1 ||
 		    session_create(chk->st, r->sid, r->user, "magic", 0, scope,
-		    (int64_t)time(NULL), &lim, recover_on_created, chk) == -1)
+		    (int64_t)time(NULL), &lim, &r->dev.origin,
+		    recover_on_created, chk) == -1)
 			auth_step_unavailable(chk);
 		return;
 	}
@@ -693,8 +701,13 @@ recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 		}
 		return NULL;
 	}
-	if (r->step == RECOVER_FORM)
+	if (r->step == RECOVER_FORM) {	/* ?email=: prefilled, if valid */
+		if ((email = form_get(f, "email")) != NULL &&
+		    user_email_normalize(email, r->email, why, sizeof(why)) ==
+		    -1)
+			r->email[0] = '\0';
 		return NULL;
+	}
 	r->step = RECOVER_REQUEST;
 	if ((email = form_get(f, "email")) == NULL ||
 	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)

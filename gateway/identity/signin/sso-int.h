@@ -14,6 +14,7 @@ struct evbuffer;
 
 #include "auth-int.h"
 #include "redirect.h"
+#include "device.h"
 #include "session.h"
 #include "ssotoken.h"
 #include "step.h"
@@ -49,6 +50,7 @@ struct sso_flow {
 	int		 mfa;		/* the provider's counts (trust_mfa) */
 	const char	*how;		/* "known", "linked", "provisioned" */
 	char		 sid[SESSION_ID_LEN + 2];	/* our new session */
+	struct device_origin dev;	/* address, browser, device cookie */
 };
 
 /* The flow whose step record is <s>. */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "pages.h"
 #include "sso.h"
+#include "newdevice.h"
 #include "sso-int.h"
 #include "store.h"
 #include "user.h"
@@ -170,7 +171,7 @@ sso_on_created(void *arg, enum session_status status)
 	struct sso_flow	*f = arg;
 	struct exchange	*ex = sso_detach(f);
 	struct pages_resp r = { .status = 303 };
-	char		 extra[700], enc[3 * REDIRECT_MAX + 1];
+	char		 extra[1000], enc[3 * REDIRECT_MAX + 1];
 	char		 loc[3 * REDIRECT_MAX + 32], hash[SESSION_HASH_LEN + 1];
 	char		 key[STORE_KEYLEN], sh[65];
 
@@ -204,7 +205,7 @@ sso_on_created(void *arg, enum session_status status)
 	auth_session_cookie(ex->cfg, f->sid, extra, sizeof(extra));
 	(void)snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 	    "Set-Cookie: " SSO_COOKIE "=; Path=/; Max-Age=0; Secure; "
-	    "HttpOnly; SameSite=Lax\r\n");
+	    "HttpOnly; SameSite=Lax\r\n%s", f->dev.cookie);
 	r.extra = extra;
 	r.location = f->rd;
 	if (f->totp && !f->mfa) {	/* the second factor comes next */
@@ -213,6 +214,7 @@ sso_on_created(void *arg, enum session_status status)
 		r.location = loc;
 	}
 	auth_audit(ex, "sso_login", f->user, f->email, 1, f->how);
+	newdevice_notify(ex, f->user, f->email, &f->dev);
 	client_answer(ex, &r, NULL);
 	OPENSSL_cleanse(extra, sizeof(extra));
 out:
@@ -230,9 +232,11 @@ sso_session(struct sso_flow *f)
 	auth_scope(ex, scope, sizeof(scope));
 	auth_drop_current(ex, f->step.st);
 	(void)snprintf(method, sizeof(method), "sso:%s", f->p->name);
+	device_origin(ex, f->email, &f->dev);
 	if (session_new_id(f->sid, sizeof(f->sid)) == -1 ||
 	    session_create(f->step.st, f->sid, f->user, method, f->mfa,
-	    scope, (int64_t)time(NULL), &lim, sso_on_created, f) == -1)
+	    scope, (int64_t)time(NULL), &lim, &f->dev.origin, sso_on_created,
+	    f) == -1)
 		auth_step_unavailable(&f->step);
 }
 
