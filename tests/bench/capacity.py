@@ -40,8 +40,8 @@ import urllib3
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 sys.path.insert(0, os.path.dirname(__file__))
-from gwproc import (Gateway, app_text, check_launched,  # noqa: E402
-                    config_text, free_port, listener, section, stop)
+from benchproc import cpu_us  # noqa: E402
+from gwproc import app_text  # noqa: E402
 from revocation import Bench  # noqa: E402
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -85,14 +85,6 @@ class CapBench(Bench):
         with open(cfg, "w") as f:
             f.write(text)
         return cfg
-
-
-def cpu_us(pid):
-    """User+system CPU of process <pid>, microseconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) * 1e6 / tick
 
 
 class Meter:
