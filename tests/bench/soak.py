@@ -344,7 +344,10 @@ class Soak:
         """Each gateway's (RSS KiB, fds: the least of three looks, HAProxy's
         health checks come and go), Redis' used_memory."""
         out = []
-        for gw in self.gws:
+        for gw, name in zip(self.gws, "AB"):
+            if gw.proc.poll() is not None:
+                raise RuntimeError("gateway %s exited with %d:\n%s" % (
+                    name, gw.proc.returncode, gw.log()[-2000:]))
             fds = []
             for _ in range(3):
                 fds.append(fd_count(gw.proc.pid))
@@ -502,7 +505,11 @@ def main():
         for t in threads:
             t.start()
         for m in range(1, args.minutes + 1):
-            rows.append(soak.minute(m, args.conns, delay))
+            try:
+                rows.append(soak.minute(m, args.conns, delay))
+            except RuntimeError as e:
+                print("soak: %s" % e, file=sys.stderr)
+                return 1
         soak.stopping.set()
         for t in threads:
             t.join(60)
