@@ -457,6 +457,11 @@ def report(soak, rows, before):
             status = 1
     print("redis used_memory: %d KiB before, %d KiB at the end" % (
         before[1] // 1024, rows[-1]["redis"] // 1024))
+    audit = "postern:audit:events"
+    print("redis at the end: %d keys; the audit trail %d events, %d KiB "
+          "(MEMORY USAGE)" % (soak.rc.dbsize(), soak.rc.llen(audit),
+                              (soak.rc.memory_usage(audit, samples=0) or 0)
+                              // 1024))
     kinds = {}
     for _, kind, ok in soak.ops:
         kinds[kind] = kinds.get(kind, 0) + 1
