@@ -12,7 +12,8 @@ turn: a signed-in request (8 sessions), a public route with a per-IP
 rate-limit class, an API key request (8 keys) -- one wrk per gateway
 (tests/bench/mix.lua, C connections each, 32), stepped through the offered
 rates R (requests per second in all; 0: as fast as wrk goes), S seconds
-each (10).  Sign-ins are left out: argon2id makes them gateway-bound (31 ms
+each (8), the whole ladder N times (--reps, 3; interleaved, as the
+machine's speed drifts), each step's figures the median of its runs.  Sign-ins are left out: argon2id makes them gateway-bound (31 ms
 of gateway CPU against under 1 ms of Redis', docs/scaling.md).
 
 Per step: the requests per second served, non-2xx answers and connection
@@ -20,7 +21,8 @@ errors, the gateways' p99 (the worse of the two wrk runs), Redis' calls per
 second (INFO commandstats, the commands inside scripts included: what
 total_commands_processed and instantaneous_ops_per_sec count too), Redis'
 CPU (% of one core) and the gateways' (in all).  Then the knee: the first step whose
-p99 is at least twice the lowest step's, and Redis' calls/s there; and the
+p99 is at least twice the best of the steps below it (the lowest step's,
+unless a hiccup made that one worse), and Redis' calls/s there; and the
 costs that extrapolate it to a Redis core of its own: Redis CPU per call and
 per request, gateway CPU per request, hence calls/s per Redis core and how
 many gateway cores one Redis core serves.  Not a test: numbers for
@@ -30,6 +32,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,6 +96,17 @@ def step(bench, rc, mix, rate, seconds, conns):
     }
 
 
+def merge(runs):
+    """The repetitions of one step as one row: the median of the rates
+    and latencies, the sums of the counts."""
+    row = dict(runs[0])
+    for k in ("rps", "p50", "p99", "calls_s", "redis_pct", "gw_pct"):
+        row[k] = statistics.median(r[k] for r in runs)
+    for k in ("requests", "errors", "calls", "redis_cpu", "gw_cpu"):
+        row[k] = sum(r[k] for r in runs)
+    return row
+
+
 def report(rows):
     print("%8s %8s %7s %7s %7s %10s %8s %8s %8s" % (
         "offered", "req/s", "errors", "p50 ms", "p99 ms", "calls/s",
@@ -103,16 +117,21 @@ def report(rows):
             r["calls_s"], r["redis_pct"],
             r["redis_cpu"] / r["calls"] * 1e6 if r["calls"] else 0,
             r["gw_pct"]))
-    base = rows[0]["p99"]
-    knee = next((r for r in rows[1:] if r["p99"] >= 2 * base), None)
+    # the quietest step below: the lowest one's p99, unless a hiccup made
+    # that one worse than a later step's
+    knee = next((r for i, r in enumerate(rows) if i and r["p99"] >= 2 * min(
+        x["p99"] for x in rows[:i])), None)
     if knee is None:
-        print("knee: none -- p99 stayed under twice the lowest step's "
-              "(%.2f ms) up to %.0f Redis calls/s" % (
-                  base, max(r["calls_s"] for r in rows)))
+        print("knee: none -- p99 stayed under twice the best of the steps "
+              "below up to %.0f Redis calls/s" % max(
+                  r["calls_s"] for r in rows))
     else:
-        below = rows[rows.index(knee) - 1]
+        i = rows.index(knee)
+        base = min(x["p99"] for x in rows[:i])
+        below = rows[i - 1]
         print("knee: p99 %.2f ms at %.0f Redis calls/s (%.0f req/s, Redis "
-              "at %.0f%% of a core), against %.2f ms at the lowest step; the "
+              "at %.0f%% of a core), against %.2f ms at the best step below; "
+              "the "
               "step below carried %.0f calls/s (%.0f req/s) at p99 %.2f ms"
               % (knee["p99"], knee["calls_s"], knee["rps"],
                  knee["redis_pct"], base, below["calls_s"], below["rps"],
@@ -134,8 +153,9 @@ def report(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", default=STEPS)
-    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("binary")
     args = ap.parse_args()
     steps = [int(x) for x in args.steps.split(",")]
@@ -172,13 +192,15 @@ def main():
                   args.conns, args.seconds, os.cpu_count(),
                   open("/proc/loadavg").read().strip()), flush=True)
         step(bench, rc, mix, 500, 2, args.conns)        # warm
-        for rate in steps:
-            rows.append(step(bench, rc, mix, rate, args.seconds,
-                             args.conns))
-            print("  step %s: %.0f req/s, p99 %.2f ms" % (
-                rate or "max", rows[-1]["rps"], rows[-1]["p99"]),
-                flush=True)
-            time.sleep(1)
+        runs = {rate: [] for rate in steps}
+        for _ in range(args.reps):
+            for rate in steps:
+                r = step(bench, rc, mix, rate, args.seconds, args.conns)
+                runs[rate].append(r)
+                print("  step %s: %.0f req/s, p99 %.2f ms" % (
+                    rate or "max", r["rps"], r["p99"]), flush=True)
+                time.sleep(1)
+        rows = [merge(runs[rate]) for rate in steps]
         print("load after: %s" % open("/proc/loadavg").read().strip())
     finally:
         bench.close()

@@ -55,9 +55,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
 sys.path.insert(0, os.path.dirname(__file__))
 from benchproc import (cpu_us, fd_count, nginx_upstream,  # noqa: E402
                        parse_wrk, rss_kib, slope, wrk, write_mix)
-from gwproc import (ROOT, Gateway, app_text, config_text,  # noqa: E402
-                    free_port, listener, make_cert, section, stop,
-                    wait_port)
+from gwproc import (ROOT, Gateway, app_text,  # noqa: E402
+                    check_sanitizers, config_text, free_port, listener,
+                    make_cert, section, stop, wait_port)
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -522,6 +522,11 @@ def main():
         status = report(soak, rows, before)
     finally:
         soak.close()
+        try:    # an ASan build reports leaks at exit
+            check_sanitizers(*[gw.log_path for gw in soak.gws])
+        except AssertionError as e:
+            print(e)
+            status = 1
         if not args.keep:
             shutil.rmtree(d, ignore_errors=True)
     return status
