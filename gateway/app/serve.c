@@ -391,7 +391,9 @@ worker_init(struct serve *s, struct worker *w, unsigned int id)
 		w->nlisteners = i + 1;
 	}
 	config_store_settings(cfg, &rs);
-	if ((w->store = store_new(w->base, &rs, err, sizeof(err))) == NULL ||
+	if ((w->store = store_new(w->base, &rs, err, sizeof(err))) != NULL)
+		store_count_into(w->store, &w->metrics);
+	if (w->store == NULL ||
 	    (w->hashport = hashpool_port_new(w->base)) == NULL ||
 	    (w->mailer = mailer_new(w->base, &w->metrics, worker_mail_config,
 	    w, 0)) == NULL ||
@@ -549,6 +551,9 @@ serve_audit_reload(struct serve *s, const struct config *cfg)
 	free(files);
 }
 
+/* The first error of a refused reload in STATUS=: room for a long path. */
+#define SERVE_STATUS_MAX	480
+
 /*
  * Keep the outcome of a reload for /status (postern reload waits for it)
  * and systemd's STATUS= (systemctl status shows it): <msg> is
@@ -558,7 +563,7 @@ static void
 serve_reload_done(struct serve *s, int ok, const char *msg)
 {
 	struct server	*srv = &s->srv;
-	char		 line[160];
+	char		 line[SERVE_STATUS_MAX + 80];
 	size_t		 n;
 
 	pthread_mutex_lock(&srv->lock);
@@ -570,7 +575,7 @@ serve_reload_done(struct serve *s, int ok, const char *msg)
 	n = strcspn(msg, "\n");	/* STATUS= is one line */
 	(void)snprintf(line, sizeof(line), "READY=1\nSTATUS=%s%.*s",
 	    ok ? "serving; " : "serving the previous configuration; ",
-	    (int)(n > 100 ? 100 : n), msg);
+	    (int)(n > SERVE_STATUS_MAX ? SERVE_STATUS_MAX : n), msg);
 	serve_notify(line);
 }
 
@@ -747,6 +752,7 @@ serve_start(struct serve *s)
 		log_error("cannot start the password-hash threads");
 		return -1;
 	}
+	hashpool_observe_wait(s->srv.hashpool, &s->srv.metrics.hash_wait);
 	s->nworkers = cfg->workers > 0 ? cfg->workers : 1;
 	if ((s->workers = calloc(s->nworkers, sizeof(*s->workers))) == NULL)
 		return -1;

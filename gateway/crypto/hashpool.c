@@ -22,6 +22,8 @@
 
 #include "hashpool.h"
 #include "log.h"
+#include "metrics.h"
+#include "timeutil.h"
 
 /* One job; owned by the pool's queue, then by its port's done list. */
 struct hashpool_job {
@@ -30,6 +32,7 @@ struct hashpool_job {
 	hashpool_done_fn	 done;
 	void			*arg;
 	struct hashpool_port	*port;
+	uint64_t		 queued_us;	/* when submitted */
 };
 TAILQ_HEAD(hashpool_jobs, hashpool_job);
 
@@ -53,7 +56,9 @@ struct hashpool {
 	pthread_t		*threads;
 	unsigned int		 nthreads;
 	int			 stopping;
+	struct metrics_hist	*wait;		/* time queued, or NULL */
 };
+
 
 /* Hand a finished job to its port and wake the port's loop. */
 static void
@@ -95,6 +100,9 @@ hashpool_thread(void *arg)
 		}
 		TAILQ_REMOVE(&hp->queue, job, entry);
 		hp->nqueued--;
+		if (hp->wait != NULL)
+			metrics_observe(hp->wait, METRICS_SLOW,
+			    timeutil_mono_us() - job->queued_us);
 		pthread_mutex_unlock(&hp->lock);
 		job->work(job->arg);
 		hashpool_finish(job);
@@ -230,6 +238,7 @@ hashpool_submit(struct hashpool *hp, struct hashpool_port *port,
 	job->done = done;
 	job->arg = arg;
 	job->port = port;
+	job->queued_us = timeutil_mono_us();
 	pthread_mutex_lock(&hp->lock);
 	if (hp->stopping || hp->nqueued >= hp->queue_max) {
 		pthread_mutex_unlock(&hp->lock);
@@ -244,6 +253,14 @@ hashpool_submit(struct hashpool *hp, struct hashpool_port *port,
 	pthread_cond_signal(&hp->work);
 	pthread_mutex_unlock(&hp->lock);
 	return 0;
+}
+
+void
+hashpool_observe_wait(struct hashpool *hp, struct metrics_hist *h)
+{
+	pthread_mutex_lock(&hp->lock);
+	hp->wait = h;
+	pthread_mutex_unlock(&hp->lock);
 }
 
 size_t

@@ -46,6 +46,13 @@ void		 hashpool_port_free(struct hashpool_port *port);
 int	hashpool_submit(struct hashpool *hp, struct hashpool_port *port,
 	    hashpool_work_fn work, hashpool_done_fn done, void *arg);
 
+/*
+ * Add the time each job waits in the queue to histogram <h> (kept by the
+ * caller for as long as <hp>), from now on; NULL stops it.
+ */
+struct metrics_hist;
+void	hashpool_observe_wait(struct hashpool *hp, struct metrics_hist *h);
+
 /* Jobs waiting (not yet running), for metrics and tests. */
 size_t	hashpool_queued(struct hashpool *hp);
 

@@ -50,6 +50,7 @@ struct client {
 };
 
 
+#define CLIENT_AGENT_MAX	200	/* User-Agent bytes in the access log */
 #define CLIENT_MS_UNSET		UINT64_MAX	/* conn timeouts not known */
 
 /* Enter <st>: what is read and the timeouts follow it. */

@@ -99,10 +99,53 @@ client_rule(const struct client *clt, char *buf, size_t size)
 	return buf;
 }
 
+/* The user and org the request was made as, for the access log. */
+static void
+client_who(const struct client *clt, const char **user, const char **org)
+{
+	const struct exchange *ex = &clt->ex;
+
+	*user = ex->up.user != NULL ? ex->up.user : ex->deny_user[0] != '\0' ?
+	    ex->deny_user : NULL;
+	*org = ex->up.org != NULL ? ex->up.org : ex->tenant[0] != '\0' ?
+	    ex->tenant : NULL;
+}
+
+/* The request's User-Agent cut to <size> - 1 bytes in <buf>, or NULL. */
+static const char *
+client_agent(const struct request *req, char *buf, size_t size)
+{
+	const char	*ua;
+
+	if (req == NULL || !req->head_done ||
+	    (ua = request_header(req, "user-agent")) == NULL)
+		return NULL;
+	(void)snprintf(buf, size, "%s", ua);
+	return buf;
+}
+
+/* The request's metrics: by class and decision, by series, durations. */
+static void
+client_count(struct client *clt, int status, uint64_t us)
+{
+	struct metrics	*m = &clt->ex.w->metrics;
+	struct request	*req = clt->ex.req;
+
+	metrics_request(m, status, (enum metrics_decision)clt->ex.decision, us);
+	metseries_count(&m->series, METSERIES_REQUESTS, clt->ex.app != NULL ?
+	    clt->ex.app->name : NULL, clt->ex.route,
+	    req != NULL && req->head_done ? metseries_method(
+	    req->method_name) : METSERIES_OTHER, status);
+	if (clt->ex.upstream_us >= 0)
+		metrics_observe(&m->upstream, METRICS_SLOW,
+		    (uint64_t)clt->ex.upstream_us);
+}
+
 /*
  * One access-log line per request ("request"; "reject" with the <reason>
  * when refused or failed), and the request's metrics.  The path is the
  * normalised one without the query: tokens travel in query strings.
+ * Cookies and credentials are never logged; the User-Agent is cut.
  */
 void
 client_log(struct client *clt, const char *reason)
@@ -110,10 +153,11 @@ client_log(struct client *clt, const char *reason)
 	struct request	*req = clt->ex.req;
 	int		 status = clt->ex.status ? clt->ex.status : 499;
 	uint64_t	 us = client_usec_since(&clt->ex.start);
+	const char	*user, *org, *r;
 	char		 st[8], in[24], out[24], ms[32], up[32], rule[320];
+	char		 ua[CLIENT_AGENT_MAX + 1];
 
-	metrics_request(&clt->ex.w->metrics, status,
-	    (enum metrics_decision)clt->ex.decision, us);
+	client_count(clt, status, us);
 	if (reason != NULL && clt->ex.decision == METRICS_DENY)
 		metrics_inc(&clt->ex.w->metrics.rejects);
 	if (reason == NULL && !clt->ex.cfg->access_log)
@@ -122,6 +166,8 @@ client_log(struct client *clt, const char *reason)
 	(void)snprintf(in, sizeof(in), "%" PRIu64,
 	    req != NULL ? req->body_bytes : 0);
 	(void)snprintf(out, sizeof(out), "%" PRIu64, clt->ex.bytes);
+	client_who(clt, &user, &org);
+	r = client_rule(clt, rule, sizeof(rule));
 	log_event(reason != NULL ? LOG_LEVEL_WARN : LOG_LEVEL_INFO,
 	    reason != NULL ? "reject" : "request",
 	    "request_id", clt->ex.request_id, "client", clt->peer,
@@ -135,12 +181,12 @@ client_log(struct client *clt, const char *reason)
 	    "decision", metrics_decision_name(
 	    (enum metrics_decision)clt->ex.decision),
 	    "app", clt->ex.app != NULL ? clt->ex.app->name : NULL,
+	    "route", clt->ex.route, "user", user, "org", org,
+	    "auth", clt->ex.auth_kind,
+	    "user_agent", client_agent(req, ua, sizeof(ua)),
 	    "reason", reason,
-	    /* a policy 403 adds its user and rule; else the pairs end here */
-	    clt->ex.deny_line > 0 || clt->ex.deny_user[0] != '\0' ?
-	    "user" : NULL,
-	    clt->ex.deny_user[0] != '\0' ? clt->ex.deny_user : NULL,
-	    "rule", client_rule(clt, rule, sizeof(rule)), (const char *)NULL);
+	    /* a policy 403 adds its rule; else the pairs end here */
+	    r != NULL ? "rule" : NULL, r, (const char *)NULL);
 }
 
 /* Answer the current request ourselves with <r> (status etc. set). */

@@ -82,6 +82,7 @@ exchange_forget_identity(struct exchange *ex)
 	rcstr_unref(ex->up.assertion_ref);
 	memset(&ex->up, 0, sizeof(ex->up));
 	ex->rate_checked = 0;
+	ex->auth_kind = NULL;
 	ex->tenant[0] = '\0';
 	ex->tenant_role[0] = '\0';
 }
@@ -95,6 +96,7 @@ exchange_reset(struct exchange *ex)
 	ex->fwd = ex->fwd_nginx = ex->fwd_head = 0;
 	ex->fwd_host[0] = '\0';
 	exchange_forget_identity(ex);
+	ex->route = NULL;
 	ex->deny_user[0] = '\0';
 	ex->deny_file = NULL;
 	ex->deny_line = 0;

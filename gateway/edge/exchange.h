@@ -97,8 +97,15 @@ struct exchange {
 	char			 tenant[64];	/* decide()'s tenant, "" if none */
 	char			 tenant_role[16]; /* ident's role in tenant */
 	int			 rate_checked;	/* the route's class counted */
+	const char		*auth_kind;	/* how it was let in, for the
+						 * access log: "session", "sso",
+						 * "apikey", "share", "public";
+						 * NULL: not (yet) */
 	struct exchange_upstream up;		/* identity headers, see above */
 	/* the decision, for the access log */
+	const char		*route;		/* the matched route's pattern (in
+						 * cfg), for the log and the
+						 * metrics; NULL: none */
 	int			 decision;	/* enum metrics_decision */
 	char			 deny_user[64];	/* a policy 403's user id, */
 	const char		*deny_file;	/* its rule's file (in cfg) */

@@ -19,11 +19,13 @@
 #include <openssl/ssl.h>
 
 #include "adminstatus.h"
+#include "buildinfo.h"
 #include "certgauge.h"
 #include "client.h"
 #include "config.h"
 #include "conn.h"
 #include "connlimit.h"
+#include "hashpool.h"
 #include "listener.h"
 #include "log.h"
 #include "request.h"
@@ -223,19 +225,27 @@ static void
 admin_metrics(struct server *srv, struct evbuffer *b)
 {
 	struct metrics_snap	 snap;
+	const struct metseries	**series;
 	unsigned int		 i;
 
+	if ((series = calloc(srv->nworkers + 1, sizeof(*series))) == NULL)
+		return;
 	memset(&snap, 0, sizeof(snap));
 	snap.redis_up = 1;
 	for (i = 0; i < srv->nworkers; i++) {
 		metrics_add(&snap, &srv->workers[i].metrics);
+		series[i] = &srv->workers[i].metrics.series;
 		if (srv->workers[i].store != NULL &&
 		    !store_healthy(srv->workers[i].store))
 			snap.redis_up = 0;
 	}
 	snap.redis_failovers = store_failovers_total();
-	if (metrics_render(b, &snap, &srv->metrics) == 0)
+	if (srv->hashpool != NULL)
+		snap.hash_queue = hashpool_queued(srv->hashpool);
+	if (metrics_render(b, &snap, &srv->metrics, buildinfo_commit) == 0 &&
+	    metseries_render(b, series, srv->nworkers) == 0)
 		(void)certgauge_render(b, srv);
+	free(series);
 }
 
 static void

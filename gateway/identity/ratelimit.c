@@ -267,6 +267,8 @@ ratelimit_note(struct exchange *ex, const struct ratelimit_class *c,
     int shed)
 {
 	metrics_inc(&ex->w->metrics.rate_limited);
+	metseries_count(&ex->w->metrics.series, METSERIES_RATE_LIMITED,
+	    c->name, NULL, METSERIES_OTHER, 429);
 	if (shed)
 		metrics_inc(&ex->w->metrics.rate_shed);
 	else

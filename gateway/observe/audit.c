@@ -122,6 +122,13 @@ audit_field(const struct audit_event *ev, size_t i)
 	return v[i] != NULL ? v[i] : "";
 }
 
+/* <ev>'s client address, or <none> for an event no client caused. */
+static const char *
+audit_ip(const struct audit_event *ev, const char *none)
+{
+	return ev->ip != NULL && ev->ip[0] != '\0' ? ev->ip : none;
+}
+
 static void
 audit_sha256(const char *s, size_t len, char *hex)
 {
@@ -543,7 +550,8 @@ audit_req_new(struct worker *w, struct config *cfg,
 	dst[5] = &ar->ev.request_id; dst[6] = &ar->ev.outcome;
 	dst[7] = &ar->ev.reason;
 	for (i = 0; i < 8; i++) {
-		if ((ar->fields[i] = strdup(audit_field(ev, i))) == NULL) {
+		if ((ar->fields[i] = strdup(i == 4 ? audit_ip(ev,
+		    AUDIT_IP_GATEWAY) : audit_field(ev, i))) == NULL) {
 			audit_lost(ar, "nomem");
 			return NULL;
 		}
@@ -580,7 +588,9 @@ audit_emit(struct worker *w, struct config *cfg, const struct audit_event *ev)
 
 	log_event(LOG_LEVEL_INFO, "audit", "action", ev->action, "actor",
 	    ev->actor, "target", ev->target, "outcome", ev->outcome,
-	    "request_id", ev->request_id, NULL);
+	    "request_id", ev->request_id, "client_ip", audit_ip(ev,
+	    AUDIT_IP_GATEWAY), "org", ev->org != NULL && ev->org[0] != '\0' ?
+	    ev->org : NULL, NULL);
 	if ((ar = audit_req_new(w, cfg, ev)) != NULL)
 		audit_start(ar);
 }
@@ -638,6 +648,7 @@ audit_watch(struct worker *w)
 int
 audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
 {
+	struct audit_event	 e;
 	char		 kh[STORE_KEYLEN], ke[STORE_KEYLEN], err[STORE_ERRLEN];
 	char		 ko[STORE_KEYLEN];
 	char		 prev[AUDIT_HASHLEN + 1], hash[AUDIT_HASHLEN + 1];
@@ -647,6 +658,9 @@ audit_emit_sync(struct store_sync *ss, const struct audit_event *ev)
 	long		 len;
 	int		 tries;
 
+	e = *ev;
+	e.ip = audit_ip(ev, AUDIT_IP_CLI);
+	ev = &e;
 	if (audit_keys(store_sync_prefix(ss), kh, ke, sizeof(kh)) == -1 ||
 	    store_layout_key(ko, sizeof(ko), store_sync_prefix(ss),
 	    AUDIT_KEY_OUTBOX) ==

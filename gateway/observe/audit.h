@@ -45,7 +45,14 @@ struct worker;
 /* The <prev> of the first event. */
 #define AUDIT_ZERO	"0000000000000000000000000000000000000000000000000000000000000000"
 
-/* What happened; NULL fields are recorded as "". */
+/*
+ * The "ip" of events no client caused: made by the command-line tools, or
+ * by the gateway itself (certificates, a rollback marker).
+ */
+#define AUDIT_IP_CLI		"cli"
+#define AUDIT_IP_GATEWAY	"gateway"
+
+/* What happened; NULL fields are recorded as "" (ip: see above). */
 struct audit_event {
 	const char	*action;	/* docs/audit.md lists them */
 	const char	*actor;		/* user id, pk_<id>, ps_<id>, operator */

@@ -124,6 +124,7 @@ struct store {
 	void			*msg_arg;
 	store_ready_cb		 ready_cb;	/* store_set_ready_cb() */
 	void			*ready_arg;
+	struct metrics		*metrics;	/* the worker's, or NULL */
 };
 
 /*

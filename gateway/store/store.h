@@ -186,6 +186,12 @@ void		 store_set_ready_cb(struct store *st, store_ready_cb cb,
  * store counts the switches it follows.
  */
 uint64_t	 store_failovers_total(void);
+/*
+ * Count <st>'s command latencies and restored connections in <m> (the
+ * calling worker's own; NULL: none).
+ */
+struct metrics;
+void		 store_count_into(struct store *st, struct metrics *m);
 /* 1 while the connection is up and authenticated, else 0. */
 int		 store_healthy(const struct store *st);
 const char	*store_prefix(const struct store *st);

@@ -42,6 +42,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "store-int.h"
 #include "timeutil.h"
@@ -58,6 +59,7 @@ struct store_cmd {
 	struct event		*timer;		/* command_timeout */
 	int			 timedout;
 	int			 retried;	/* EVAL sent after NOSCRIPT */
+	uint64_t		 sent_us;	/* timeutil_mono_us() */
 	struct store_script	*script;	/* NULL for plain commands */
 	int			 argc;		/* script: "EVALSHA" sha n ... */
 	char			**argv;
@@ -361,6 +363,8 @@ store_on_ready(struct store_hs *hs, redisAsyncContext *ac)
 	if (st->conf.sentinels != NULL)
 		store_primary_ready(st);
 	atomic_store(&st->healthy, 1);
+	if (st->ever_ready && st->metrics != NULL)
+		metrics_inc(&st->metrics->redis_reconnects);
 	if (st->down_logged || !st->ever_ready)
 		log_info("redis %s: %s", st->conf.text, st->ever_ready ?
 		    "connection restored" : "connected");
@@ -548,6 +552,12 @@ store_failovers_total(void)
 	return atomic_load(&store_failovers);
 }
 
+void
+store_count_into(struct store *st, struct metrics *m)
+{
+	st->metrics = m;
+}
+
 int
 store_healthy(const struct store *st)
 {
@@ -617,6 +627,9 @@ store_on_reply(redisAsyncContext *ac, void *r, void *arg)
 			return;		/* the EVAL reply comes here */
 		err = reply->str;
 	}
+	if (cmd->st->metrics != NULL)
+		metrics_observe(&cmd->st->metrics->redis, METRICS_FAST,
+		    timeutil_mono_us() - cmd->sent_us);
 	cmd->cb(cmd->arg, err == NULL ? reply : NULL, err);
 	/* A primary turned replica: ask the sentinels again. */
 	if (err != NULL && reply != NULL && strncmp(err, "READONLY", 8) == 0 &&
@@ -652,6 +665,8 @@ store_cmd_new(struct store *st, store_cb cb, void *arg)
 	cmd->st = st;
 	cmd->cb = cb;
 	cmd->arg = arg;
+	if (st->metrics != NULL)
+		cmd->sent_us = timeutil_mono_us();
 	if ((cmd->timer = evtimer_new(st->base, store_on_cmd_timeout, cmd)) ==
 	    NULL) {
 		free(cmd);

@@ -15,13 +15,17 @@
 #define RELAXED	memory_order_relaxed
 
 /* Upper bounds of the duration buckets, in microseconds and as printed. */
-static const uint64_t metrics_bounds_us[METRICS_NBUCKETS] = {
-	5000, 10000, 25000, 50000, 100000, 250000, 500000,
-	1000000, 2500000, 5000000, 10000000, 30000000,
+static const uint64_t metrics_bounds_us[2][METRICS_NBUCKETS] = {
+	[METRICS_SLOW] = { 5000, 10000, 25000, 50000, 100000, 250000,
+	    500000, 1000000, 2500000, 5000000, 10000000, 30000000 },
+	[METRICS_FAST] = { 100, 250, 500, 1000, 2500, 5000, 10000, 25000,
+	    50000, 100000, 250000, 1000000 },
 };
-static const char *const metrics_bounds[METRICS_NBUCKETS] = {
-	"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
-	"1", "2.5", "5", "10", "30",
+static const char *const metrics_bounds[2][METRICS_NBUCKETS] = {
+	[METRICS_SLOW] = { "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+	    "0.5", "1", "2.5", "5", "10", "30" },
+	[METRICS_FAST] = { "0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+	    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "1" },
 };
 
 static const char *const metrics_decisions[METRICS_NDECISIONS] = {
@@ -90,15 +94,23 @@ void
 metrics_request(struct metrics *m, int status, enum metrics_decision d,
     uint64_t usec)
 {
-	size_t	b;
-
 	if (status >= 100 && status < 600 &&
 	    (unsigned int)d < METRICS_NDECISIONS)
 		metrics_inc(&m->requests[status / 100 - 1][d]);
-	for (b = 0; b < METRICS_NBUCKETS && usec > metrics_bounds_us[b]; b++)
+	metrics_observe(&m->duration, METRICS_SLOW, usec);
+}
+
+void
+metrics_observe(struct metrics_hist *h, enum metrics_bounds bounds,
+    uint64_t usec)
+{
+	const uint64_t	*bound = metrics_bounds_us[bounds == METRICS_FAST];
+	size_t		 b;
+
+	for (b = 0; b < METRICS_NBUCKETS && usec > bound[b]; b++)
 		;
-	metrics_inc(&m->duration[b]);
-	atomic_fetch_add_explicit(&m->duration_us, usec, RELAXED);
+	metrics_inc(&h->b[b]);
+	atomic_fetch_add_explicit(&h->sum_us, usec, RELAXED);
 }
 
 void
@@ -125,6 +137,16 @@ metrics_load(const atomic_uint_fast64_t *c)
 }
 
 void
+metrics_add_hist(struct metrics_hsnap *s, const struct metrics_hist *h)
+{
+	size_t	i;
+
+	for (i = 0; i <= METRICS_NBUCKETS; i++)
+		s->b[i] += metrics_load(&h->b[i]);
+	s->sum_us += metrics_load(&h->sum_us);
+}
+
+void
 metrics_add(struct metrics_snap *s, const struct metrics *m)
 {
 	size_t	i, j;
@@ -132,9 +154,12 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	for (i = 0; i < 5; i++)
 		for (j = 0; j < METRICS_NDECISIONS; j++)
 			s->requests[i][j] += metrics_load(&m->requests[i][j]);
-	for (i = 0; i <= METRICS_NBUCKETS; i++)
-		s->duration[i] += metrics_load(&m->duration[i]);
-	s->duration_us += metrics_load(&m->duration_us);
+	metrics_add_hist(&s->duration, &m->duration);
+	metrics_add_hist(&s->upstream, &m->upstream);
+	metrics_add_hist(&s->redis, &m->redis);
+	s->redis_reconnects += metrics_load(&m->redis_reconnects);
+	for (i = 0; i < METRICS_NAUTH; i++)
+		s->auth[i] += metrics_load(&m->auth[i]);
 	for (i = 0; i < METRICS_NUPSTREAM; i++)
 		s->upstream_errors[i] += metrics_load(&m->upstream_errors[i]);
 	s->connections_total += metrics_load(&m->connections_total);
@@ -163,7 +188,7 @@ metrics_add(struct metrics_snap *s, const struct metrics *m)
 	s->assertion_reused += metrics_load(&m->assertion_reused);
 }
 
-static int
+int
 metrics_head(struct evbuffer *out, const char *name, const char *type,
     const char *help)
 {
@@ -189,26 +214,51 @@ metrics_render_requests(struct evbuffer *out, const struct metrics_snap *s)
 }
 
 static int
-metrics_render_duration(struct evbuffer *out, const struct metrics_snap *s)
+metrics_render_hist(struct evbuffer *out, const char *name,
+    const char *help, enum metrics_bounds bounds,
+    const struct metrics_hsnap *h)
 {
-	const char	*name = "postern_request_duration_seconds";
+	const char *const *bound = metrics_bounds[bounds == METRICS_FAST];
 	uint64_t	 cum = 0;
 	size_t		 i;
 	int		 rc;
 
-	rc = metrics_head(out, name, "histogram", "Time from a request's "
-	    "head to the end of its response.");
+	rc = metrics_head(out, name, "histogram", help);
 	for (i = 0; i <= METRICS_NBUCKETS && rc == 0; i++) {
-		cum += s->duration[i];
+		cum += h->b[i];
 		rc = evbuffer_add_printf(out, "%s_bucket{le=\"%s\"} %" PRIu64
-		    "\n", name, i < METRICS_NBUCKETS ? metrics_bounds[i] :
-		    "+Inf", cum) < 0 ? -1 : 0;
+		    "\n", name, i < METRICS_NBUCKETS ? bound[i] : "+Inf",
+		    cum) < 0 ? -1 : 0;
 	}
 	if (rc == 0 && evbuffer_add_printf(out, "%s_sum %" PRIu64 ".%06"
-	    PRIu64 "\n%s_count %" PRIu64 "\n", name, s->duration_us / 1000000,
-	    s->duration_us % 1000000, name, cum) < 0)
+	    PRIu64 "\n%s_count %" PRIu64 "\n", name, h->sum_us / 1000000,
+	    h->sum_us % 1000000, name, cum) < 0)
 		rc = -1;
 	return rc;
+}
+
+static int
+metrics_render_duration(struct evbuffer *out, const struct metrics_snap *s,
+    const struct metrics_global *g)
+{
+	struct metrics_hsnap	wait;
+
+	memset(&wait, 0, sizeof(wait));
+	metrics_add_hist(&wait, &g->hash_wait);
+	if (metrics_render_hist(out, "postern_request_duration_seconds",
+	    "Time from a request's head to the end of its response.",
+	    METRICS_SLOW, &s->duration) == -1 ||
+	    metrics_render_hist(out, "postern_upstream_duration_seconds",
+	    "Time from forwarding a request to the upstream's response head.",
+	    METRICS_SLOW, &s->upstream) == -1 ||
+	    metrics_render_hist(out, "postern_redis_command_duration_seconds",
+	    "Time from sending a Redis command to its reply (or failure).",
+	    METRICS_FAST, &s->redis) == -1 ||
+	    metrics_render_hist(out, "postern_password_hash_wait_seconds",
+	    "Time a password hash waited in the queue for a hashing thread.",
+	    METRICS_SLOW, &wait) == -1)
+		return -1;
+	return 0;
 }
 
 static int
@@ -251,12 +301,33 @@ metrics_render_one(struct evbuffer *out, const char *name, const char *type,
 	    -1 : 0;
 }
 
+static int
+metrics_render_build(struct evbuffer *out, const char *commit)
+{
+	if (metrics_head(out, "postern_build_info", "gauge", "Always 1: the "
+	    "version and git commit the gateway was built from.") == -1 ||
+	    evbuffer_add_printf(out, "postern_build_info{version=\"") < 0 ||
+	    metseries_label(out, POSTERN_VERSION) == -1 ||
+	    evbuffer_add_printf(out, "\",commit=\"") < 0 ||
+	    metseries_label(out, commit != NULL && commit[0] != '\0' ? commit :
+	    "unknown") == -1)
+		return -1;
+	return evbuffer_add_printf(out, "\"} 1\n") < 0 ? -1 : 0;
+}
+
 int
 metrics_render(struct evbuffer *out, const struct metrics_snap *s,
-    const struct metrics_global *g)
+    const struct metrics_global *g, const char *commit)
 {
 	if (metrics_render_requests(out, s) == -1 ||
-	    metrics_render_duration(out, s) == -1 ||
+	    metrics_render_duration(out, s, g) == -1 ||
+	    metrics_auth_render(out, s->auth) == -1 ||
+	    metrics_render_build(out, commit) == -1 ||
+	    metrics_render_one(out, "postern_redis_reconnects_total", "counter",
+	    "Redis connections restored after being lost.",
+	    s->redis_reconnects) ||
+	    metrics_render_one(out, "postern_password_hash_queue", "gauge",
+	    "Password hashes waiting for a hashing thread.", s->hash_queue) ||
 	    metrics_render_upstream(out, s) == -1 ||
 	    metrics_render_one(out, "postern_rejects_total", "counter",
 	    "Requests refused by the gateway with a reason.", s->rejects) ||

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metseries.h"
+
 struct evbuffer;
 
 /*
@@ -52,11 +54,60 @@ enum metrics_mail {
 
 #define METRICS_NBUCKETS	12	/* duration buckets, +Inf apart */
 
+/*
+ * A histogram of durations: per-bucket counts (made cumulative when
+ * rendered) and the sum.  The bounds are METRICS_SLOW (5 ms to 30 s:
+ * requests, upstream, hashing) or METRICS_FAST (0.1 ms to 1 s: Redis).
+ */
+struct metrics_hist {
+	atomic_uint_fast64_t	b[METRICS_NBUCKETS + 1];
+	atomic_uint_fast64_t	sum_us;
+};
+enum metrics_bounds {
+	METRICS_SLOW = 0,
+	METRICS_FAST,
+};
+
+/*
+ * Security events by outcome, the families postern_signin_total,
+ * postern_mfa_total, postern_magic_link_total, postern_password_reset_total
+ * and postern_lockouts_total; metrics_auth_name() has their labels.
+ */
+enum metrics_auth {
+	METRICS_SIGNIN_OK = 0,		/* password, session made */
+	METRICS_SIGNIN_MFA,		/* ...second factor next */
+	METRICS_SIGNIN_BAD,		/* wrong password */
+	METRICS_SIGNIN_UNKNOWN,		/* no such user (same answer) */
+	METRICS_SIGNIN_DISABLED,
+	METRICS_SIGNIN_LOCKED,		/* refused by the login class */
+	METRICS_SIGNIN_SSO_REQUIRED,	/* sent to the org's provider */
+	METRICS_SIGNIN_OTHER,		/* bad form, ... */
+	METRICS_SIGNIN_MAGIC,		/* a magic link signed in */
+	METRICS_SIGNIN_SSO_OK,
+	METRICS_SIGNIN_SSO_FAILED,
+	METRICS_MFA_OK,
+	METRICS_MFA_WRONG,
+	METRICS_MFA_LOCKED,
+	METRICS_MFA_BACKUP,		/* a backup code was used */
+	METRICS_MAGIC_SENT,
+	METRICS_MAGIC_USED,
+	METRICS_MAGIC_REFUSED,		/* unknown, used or expired link */
+	METRICS_RESET_SENT,
+	METRICS_RESET_DONE,
+	METRICS_RESET_REFUSED,
+	METRICS_LOCKOUT,		/* a sign-in lockout began */
+	METRICS_NAUTH,
+};
+
 /* One worker's counters; embedded in struct worker. */
 struct metrics {
 	atomic_uint_fast64_t	requests[5][METRICS_NDECISIONS]; /* 1xx..5xx */
-	atomic_uint_fast64_t	duration[METRICS_NBUCKETS + 1]; /* per bucket */
-	atomic_uint_fast64_t	duration_us;	/* sum, microseconds */
+	struct metrics_hist	duration;	/* head to end of response */
+	struct metrics_hist	upstream;	/* forwarded to response head */
+	struct metrics_hist	redis;		/* command to reply */
+	atomic_uint_fast64_t	redis_reconnects; /* connection restored */
+	atomic_uint_fast64_t	auth[METRICS_NAUTH];
+	struct metseries	series;		/* labelled (metseries.h) */
 	atomic_uint_fast64_t	upstream_errors[METRICS_NUPSTREAM];
 	atomic_uint_fast64_t	connections_total;
 	atomic_uint_fast64_t	tls_handshake_failures;
@@ -87,11 +138,21 @@ struct metrics_global {
 	atomic_uint_fast64_t	connections_open;	/* max_connections too */
 	atomic_uint_fast64_t	reloads_ok;
 	atomic_uint_fast64_t	reloads_failed;
+	struct metrics_hist	hash_wait;	/* queued for a hash thread */
 };
 
 /* Count one request of <status> that took <usec> microseconds. */
 void		 metrics_request(struct metrics *, int status,
 		    enum metrics_decision, uint64_t usec);
+/* Add a duration of <usec> microseconds to <h> with its <bounds>. */
+void		 metrics_observe(struct metrics_hist *h,
+		    enum metrics_bounds bounds, uint64_t usec);
+/*
+ * Count audit event <action> (docs/audit.md) with <ok> and <reason> in
+ * the security families, if it is one of theirs.
+ */
+void		 metrics_audit(struct metrics *, const char *action, int ok,
+		    const char *reason);
 /* Count an upstream failure by its log reason (e.g. "upstream_timeout"). */
 void		 metrics_upstream_error(struct metrics *, const char *reason);
 /* Add one to a counter of the calling worker's own struct. */
@@ -101,11 +162,20 @@ const char	*metrics_mail_reason(enum metrics_mail);
 /* "allow", "deny", "error". */
 const char	*metrics_decision_name(enum metrics_decision);
 
+/* A histogram read at scrape time. */
+struct metrics_hsnap {
+	uint64_t	b[METRICS_NBUCKETS + 1];
+	uint64_t	sum_us;
+};
+
 /* A scrape: plain sums of every worker's struct metrics. */
 struct metrics_snap {
 	uint64_t	requests[5][METRICS_NDECISIONS];
-	uint64_t	duration[METRICS_NBUCKETS + 1];
-	uint64_t	duration_us;
+	struct metrics_hsnap duration;
+	struct metrics_hsnap upstream;
+	struct metrics_hsnap redis;
+	uint64_t	redis_reconnects;
+	uint64_t	auth[METRICS_NAUTH];
 	uint64_t	upstream_errors[METRICS_NUPSTREAM];
 	uint64_t	connections_total;
 	uint64_t	tls_handshake_failures;
@@ -131,13 +201,27 @@ struct metrics_snap {
 	uint64_t	assertion_reused;
 	uint64_t	redis_up;	/* 1: every worker's Redis is up */
 	uint64_t	redis_failovers;	/* changes of primary followed */
+	uint64_t	hash_queue;	/* hashes waiting for a thread */
 };
 
 /* Add <m> (a worker's, read with relaxed loads) into <s>. */
 void		 metrics_add(struct metrics_snap *s, const struct metrics *m);
+/* Add histogram <h> into <s>. */
+void		 metrics_add_hist(struct metrics_hsnap *s,
+		    const struct metrics_hist *h);
+/* Append "# HELP <name> <help>" and "# TYPE <name> <type>"; 0, or -1. */
+int		 metrics_head(struct evbuffer *out, const char *name,
+		    const char *type, const char *help);
+/* Append the security families (metricsauth.c) of <auth>; 0, or -1. */
+int		 metrics_auth_render(struct evbuffer *out,
+		    const uint64_t auth[METRICS_NAUTH]);
 
-/* Append the exposition text of <s> and <g> to <out>; 0, or -1. */
+/*
+ * Append the exposition text of <s> and <g> to <out>, with
+ * postern_build_info naming <commit>; 0, or -1.
+ */
 int		 metrics_render(struct evbuffer *out,
-		    const struct metrics_snap *s, const struct metrics_global *g);
+		    const struct metrics_snap *s, const struct metrics_global *g,
+		    const char *commit);
 
 #endif

@@ -45,6 +45,15 @@ timeutil_mono_ms(void)
 }
 
 uint64_t
+timeutil_mono_us(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
 timeutil_coarse_ms(void)
 {
 	return timeutil_clock_ms(CLOCK_MONOTONIC_COARSE);

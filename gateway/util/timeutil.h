@@ -21,6 +21,8 @@ struct timeval	*timeutil_timeout(struct timeval *tv, uint64_t ms);
 uint64_t	 timeutil_ms(const struct timeval *tv);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t	 timeutil_mono_ms(void);
+/* Microseconds of CLOCK_MONOTONIC. */
+uint64_t	 timeutil_mono_us(void);
 /*
  * Milliseconds of CLOCK_MONOTONIC_COARSE: no syscall, a few milliseconds
  * behind; for deadlines checked on every I/O event.

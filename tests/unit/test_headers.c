@@ -247,8 +247,8 @@ test_metrics(void **state)
 	metrics_add(&snap, &m);
 	assert_int_equal(snap.requests[1][METRICS_ALLOW], 2);
 	assert_int_equal(snap.requests[4][METRICS_ERROR], 2);
-	assert_int_equal(snap.duration[0], 4);
-	assert_int_equal(snap.duration[METRICS_NBUCKETS], 2);
+	assert_int_equal(snap.duration.b[0], 4);
+	assert_int_equal(snap.duration.b[METRICS_NBUCKETS], 2);
 	assert_int_equal(snap.upstream_errors[METRICS_UP_CONNECT], 2);
 	assert_int_equal(snap.upstream_errors[METRICS_UP_PROTOCOL], 2);
 	assert_int_equal(snap.upstream_errors[METRICS_UP_OTHER], 2);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "secret.h"
 #include "store.h"
+#include "worker.h"
 
 /* ---- steps ---- */
 
@@ -42,6 +43,7 @@ acct_locked(struct auth_step *chk)
 {
 	acct_of(chk)->error = "Too many wrong attempts. Wait 15 minutes, "
 	    "then try again.";
+	metrics_inc(&chk->ex->w->metrics.auth[METRICS_MFA_LOCKED]);
 	acct_end_step(chk, 429, "mfa_locked");
 }
 
@@ -64,8 +66,10 @@ acct_on_failed(void *arg, const redisReply *reply, const char *err)
 	if (reply->type == REDIS_REPLY_INTEGER &&
 	    (uint64_t)reply->integer >= ex->cfg->mfa_max_failures)
 		acct_locked(chk);
-	else
+	else {
+		metrics_inc(&ex->w->metrics.auth[METRICS_MFA_WRONG]);
 		acct_end_step(chk, 401, "mfa_wrong");
+	}
 }
 
 void
@@ -371,6 +375,7 @@ acct_on_elevated(void *arg, enum session_status status)
 		acct_home_page(chk, 200, NULL);
 		return;
 	}
+	metrics_inc(&ex->w->metrics.auth[METRICS_MFA_OK]);
 	log_event(LOG_LEVEL_INFO, "mfa", "outcome", "success", "user",
 	    a->s.user, "step", a->route->path, "request_id", ex->request_id,
 	    "client_ip", ex->peer, NULL);

@@ -658,6 +658,7 @@ authgrant_upstream_headers(struct exchange *ex)
 		return -1;
 	u->user = u->sub;
 	u->auth = c.auth;
+	ex->auth_kind = c.auth;
 	u->org = c.org;
 	return 0;
 }

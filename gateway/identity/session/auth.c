@@ -388,6 +388,7 @@ auth_audit(struct exchange *ex, const char *action, const char *actor,
 
 	if (ratelimit_client_addr(ex, ip, sizeof(ip)) == -1)
 		(void)snprintf(ip, sizeof(ip), "%s", ex->peer);
+	metrics_audit(&ex->w->metrics, action, ok, reason);
 	audit_emit(ex->w, ex->cfg, &(struct audit_event){ .action = action,
 	    .actor = actor, .target = target, .org = ex->tenant, .ip = ip,
 	    .request_id = ex->request_id, .outcome = ok ? "success" :
@@ -692,5 +693,7 @@ auth_decide_as(struct exchange *ex, const struct decide_identity *id,
 	dr.host = ex->req->host;
 	dr.tenant = dr.host != NULL && config_domain_tenant(ex->cfg, dr.host,
 	    tenant, sizeof(tenant)) == 0 ? tenant : NULL;
-	return decide(ex->app, &dr, id, time(NULL), d);
+	(void)decide(ex->app, &dr, id, time(NULL), d);
+	ex->route = d->route != NULL ? d->route->pattern : NULL;
+	return d->verdict;
 }

@@ -437,8 +437,10 @@ auth_decide(struct exchange *ex)
 	if (auth_decide_as(ex, &anon, &d) != DECIDE_NOT_FOUND &&
 	    !ex->rate_checked && auth_route_rate(ex, d.rate_limit))
 		return AUTH_PENDING;
-	if (d.verdict == DECIDE_ALLOW)
+	if (d.verdict == DECIDE_ALLOW) {
+		ex->auth_kind = "public";
 		return AUTH_ALLOW;
+	}
 	if (d.verdict != DECIDE_LOGIN) {
 		auth_refuse(ex, &d, NULL);
 		return AUTH_PENDING;
@@ -597,6 +599,7 @@ auth_upstream_headers(struct exchange *ex)
 	u->user = s->user;
 	u->email = s->email;
 	u->auth = c.auth;
+	ex->auth_kind = strncmp(s->method, "sso", 3) == 0 ? "sso" : "session";
 	u->org = c.org;
 	u->role = c.role;
 	return 0;

@@ -227,6 +227,9 @@ recover_page(struct exchange *ex, struct recover *r, enum recover_page page,
 	char		 extra[256] = "";
 
 	r->page = page;
+	if (page == RPAGE_DEAD || page == RPAGE_ELSEWHERE)
+		metrics_inc(&ex->w->metrics.auth[r->kind == RECOVER_MAGIC ?
+		    METRICS_MAGIC_REFUSED : METRICS_RESET_REFUSED]);
 	if (page == RPAGE_SENT && r->bind[0] != '\0')	/* known or not */
 		(void)snprintf(extra, sizeof(extra), "Set-Cookie: %s=%s; "
 		    "Path=/; Max-Age=%" PRIu64 "; Secure; HttpOnly; "
