@@ -9,6 +9,7 @@ A real postern, a real redis-server, a real upstream, users made with the
 real CLI, mail through a real SMTP server, TOTP codes from `oathtool`.
 """
 import json
+import pathlib
 import re
 import uuid
 
@@ -203,6 +204,11 @@ def test_families_after_real_traffic(mgw):
                  "postern_request_duration_seconds"):
         assert types[name] == "histogram"
     assert types["postern_password_hash_queue"] == "gauge"
+    # the reference documents every family the gateway exposes
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs"
+    ref = (docs / "operations.md").read_text() + (docs / "acme.md").read_text()
+    missing = [t for t in types if "`%s" % t not in ref]
+    assert not missing, missing
     assert types["postern_build_info"] == "gauge"
 
     req = "postern_http_requests_total"
