@@ -372,3 +372,28 @@ def test_sd_notify_status_carries_the_last_reload(postern):
         assert status == "STATUS=serving; reloaded: 1 app"
     finally:
         n.close()
+
+
+def test_redis_outage_in_metrics(gateway, tmp_path):
+    """postern_redis_up drops with a private Redis and comes back with
+    its restart; each worker's restored connection is one reconnect; the
+    command histogram counts the commands that failed meanwhile."""
+    from conftest import start_redis, stop
+    proc, addr = start_redis(tmp_path)
+    try:
+        gw = gateway(redis=addr, workers=2)
+        m = wait_for(lambda: (lambda x: value(x, "postern_redis_up") == 1
+                              and x)(samples(gw)))
+        assert m and value(m, "postern_redis_reconnects_total") == 0
+        stop(proc)
+        m = wait_for(lambda: (lambda x: value(x, "postern_redis_up") == 0
+                              and x)(samples(gw)), timeout=10)
+        assert m, "postern_redis_up stayed 1"
+        proc, _ = start_redis(tmp_path, port=addr[1])
+        m = wait_for(lambda: (lambda x: value(x, "postern_redis_up") == 1
+                              and x)(samples(gw)), timeout=15)
+        assert m, "postern_redis_up stayed 0"
+        assert value(m, "postern_redis_reconnects_total") == 2    # workers
+        histogram_ok(m, "postern_redis_command_duration_seconds")
+    finally:
+        stop(proc)
