@@ -68,6 +68,7 @@ def test_actions_are_chained_and_verify(agw):
     assert logins[0]["reason"] == "bad_password"
     assert logins[1]["actor"] == ev[0]["target"] or logins[1]["actor"]
     assert all(e["ip"] == "127.0.0.1" for e in logins)
+    assert [e["ip"] for e in ev[:3]] == ["cli"] * 3     # the command line
     assert all(re.fullmatch(r"[0-9a-f]{32}", e["request_id"])
                for e in logins)
     assert [e["seq"] for e in ev] == [str(i + 1) for i in range(len(ev))]
