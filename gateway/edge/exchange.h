@@ -103,9 +103,9 @@ struct exchange {
 						 * NULL: not (yet) */
 	struct exchange_upstream up;		/* identity headers, see above */
 	/* the decision, for the access log */
-	const char		*route;		/* the matched route's pattern (in
-						 * cfg), for the log and the
-						 * metrics; NULL: none */
+	const char		*route;		/* the matched route's pattern
+						 * (in cfg), for the log and
+						 * the metrics; NULL: none */
 	int			 decision;	/* enum metrics_decision */
 	char			 deny_user[64];	/* a policy 403's user id, */
 	const char		*deny_file;	/* its rule's file (in cfg) */

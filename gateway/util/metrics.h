@@ -221,7 +221,7 @@ int		 metrics_auth_render(struct evbuffer *out,
  * postern_build_info naming <commit>; 0, or -1.
  */
 int		 metrics_render(struct evbuffer *out,
-		    const struct metrics_snap *s, const struct metrics_global *g,
-		    const char *commit);
+		    const struct metrics_snap *s,
+		    const struct metrics_global *g, const char *commit);
 
 #endif

@@ -115,17 +115,19 @@ metrics_audit(struct metrics *m, const char *action, int ok,
 	    sizeof(metrics_audit_rules[0]);
 
 	for (i = 0; action != NULL && i < n; i++) {
+		const char *want = metrics_audit_rules[i].reason;
+
 		if (strcmp(action, metrics_audit_rules[i].action) != 0 ||
 		    (metrics_audit_rules[i].ok != -1 &&
 		    metrics_audit_rules[i].ok != (ok != 0)))
 			continue;
-		if (metrics_audit_rules[i].reason != NULL && (reason == NULL ||
-		    strncmp(reason, metrics_audit_rules[i].reason,
-		    strlen(metrics_audit_rules[i].reason)) != 0))
+		if (want != NULL && (reason == NULL ||
+		    strncmp(reason, want, strlen(want)) != 0))
 			continue;
 		for (j = 0; j < 2; j++)
 			if (metrics_audit_rules[i].c[j] != METRICS_NONE)
-				metrics_inc(&m->auth[metrics_audit_rules[i].c[j]]);
+				metrics_inc(&m->auth[
+				    metrics_audit_rules[i].c[j]]);
 		return;
 	}
 }

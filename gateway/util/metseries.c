@@ -215,10 +215,10 @@ metseries_row(struct evbuffer *out, const struct metseries_row *r)
 		    evbuffer_add_printf(out, "\",route=\"") < 0 ||
 		    metseries_label(out, sl->b) == -1)
 			return -1;
-		return evbuffer_add_printf(out, "\",method=\"%s\",status=\"%u\"}"
-		    " %" PRIu64 "\n", metseries_methods[sl->method < METSERIES_NMETHODS
-		    ? sl->method : METSERIES_OTHER], sl->status, r->n) < 0 ?
-		    -1 : 0;
+		return evbuffer_add_printf(out, "\",method=\"%s\","
+		    "status=\"%u\"} %" PRIu64 "\n", metseries_methods[
+		    sl->method < METSERIES_NMETHODS ? sl->method :
+		    METSERIES_OTHER], sl->status, r->n) < 0 ? -1 : 0;
 	}
 	if (evbuffer_add_printf(out, "postern_rate_limit_refusals_total"
 	    "{class=\"") < 0 || metseries_label(out, sl->a) == -1)

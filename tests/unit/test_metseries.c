@@ -114,7 +114,8 @@ test_series_bounded(void **state)
 	    METSERIES_FILL);
 	assert_non_null(strstr(s, "route=\"/r0\",method=\"GET\","
 	    "status=\"200\"} 2\n"));
-	assert_non_null(strstr(s, "postern_metrics_series_dropped_total 2560\n"));
+	assert_non_null(strstr(s,
+	    "postern_metrics_series_dropped_total 2560\n"));
 	free(s);
 	free(a);
 }
