@@ -57,7 +57,8 @@ UA = 'probe/1.0 "quoted" \\ back ' + "x" * 400
 def mgw(gateway, redis_server, tmp_path, smtp_sink, upstream):
     make_key(tmp_path)
     gw = gateway(extra=auth_extra(tmp_path, limits=LIMITS) +
-                 mail_extra(smtp_sink, "  magic_links: true\n"),
+                 mail_extra(smtp_sink, "  magic_links: true\n"
+                            "  notify_new_device: false\n"),   # links only
                  app_extra=ROUTES, redis=redis_server, protect=None,
                  hosts=("127.0.0.1",),
                  more_apps=[("wiki.yaml", app_text(
