@@ -33,7 +33,7 @@ struct diag;
 struct catalog_err {
 	size_t	line;
 	size_t	col;
-	char	msg[128];
+	char	msg[256];
 };
 
 /* Fill <e> (the message formatted as printf); returns -1. */
