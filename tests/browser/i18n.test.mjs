@@ -63,8 +63,10 @@ const PAGES = [
 	    'Anwendung antwortet nicht', 'App did not answer'],
 	['signout', () => gw.url + '/.postern/logout?rd=/', 200,
 	    'Von Acme Portal abmelden?', 'Sign out of Acme Portal?'],
-	['account', () => gw.url + '/.postern/account', 200, null, null],
-	['2fa-setup', () => gw.url + '/.postern/2fa/setup', 200, null, null],
+	['account', () => gw.url + '/.postern/account', 200, 'Ihr Konto',
+	    'Your account'],
+	['2fa-setup', () => gw.url + '/.postern/2fa/setup', 200,
+	    'Zwei-Faktor-Anmeldung einrichten', 'Set up two-step verification'],
 ];
 
 async function checkPage(context, page, p, lang, w) {

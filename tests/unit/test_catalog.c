@@ -50,6 +50,7 @@ test_builtin(void **state)
 	assert_string_equal(catalog_get(c, de, "Please wait"),
 	    "Bitte warten");
 	assert_string_equal(catalog_get(c, 0, "Please wait"), "Please wait");
+	assert_string_equal(catalog_get(c, de, "Your account"), "Ihr Konto");
 	assert_string_equal(catalog_get(c, de, "Please wait "),
 	    "Please wait ");
 	/* not a key: comes back as it is */
