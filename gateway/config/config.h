@@ -32,6 +32,8 @@ struct diag;
 struct secret_keys;
 struct domainreg;
 struct ratelimit_class;
+struct catalog;
+struct pagetmpl_set;
 struct signer;
 
 struct config {
@@ -148,6 +150,14 @@ struct config {
 	const char	*brand_logo_type; /* its content type */
 	char		 brand_logo_etag[24]; /* "hex" of its hash */
 	char		*brand_color;		/* #rrggbb */
+
+	/* the pages' templates and languages (loader/configpages.c) */
+	char		*pages_templates_dir;	/* or NULL: built-in */
+	char		*pages_catalogue_dir;	/* or NULL: en, de only */
+	char		*pages_default_language;	/* as given, or NULL */
+	struct catalog	*page_catalog;		/* never NULL once loaded */
+	struct pagetmpl_set *page_templates;	/* NULL: built-in */
+	size_t		 page_lang;		/* default's index */
 
 	/* second factor and account pages (configacct.c) */
 	int		 mfa_required;		/* every user enrols */

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "catalog.h"
 #include "client.h"
 #include "client-int.h"
 #include "config.h"
@@ -196,7 +197,8 @@ client_send_page(struct client *clt, struct pages_resp *r)
 	struct request	*req = clt->ex.req;
 	const struct config *cfg = clt->ex.cfg;
 	struct pages_frame f = { cfg->brand_product, cfg->brand_logo_url,
-	    cfg->brand_color, NULL };
+	    cfg->brand_color, NULL, cfg->page_catalog, cfg->page_templates,
+	    cfg->page_lang };
 	char		*fbuf = NULL;
 	long		 n;
 
@@ -204,10 +206,17 @@ client_send_page(struct client *clt, struct pages_resp *r)
 		client_fwd_page(clt, r, &fbuf);
 
 	r->request_id = clt->ex.request_id;
-	if (r->frame == NULL)
-		r->frame = &f;
 	r->html = req != NULL && pages_wants_html(
 	    request_header(req, "accept"));
+	if (r->frame == NULL) {
+		/* an error page's language: read here, never on the way to
+		 * the upstream */
+		if (r->html && req != NULL)
+			f.lang = catalog_pick(cfg->page_catalog,
+			    request_header(req, "accept-language"),
+			    cfg->page_lang);
+		r->frame = &f;
+	}
 	r->head_only = req != NULL && req->head_done && (clt->ex.fwd ?
 	    clt->ex.fwd_head : req->method == HTTP_HEAD);
 	r->headers = clt->ex.cfg->page_headers;

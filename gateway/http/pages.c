@@ -15,9 +15,11 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "catalog.h"
 #include "headers.h"
 #include "pages.h"
 #include "pageserr.h"
+#include "pagetmpl.h"
 
 #define PAGES_NONCE_LEN	16	/* random bytes; 24 base64 characters */
 
@@ -64,7 +66,7 @@ pages_body(const struct pages_resp *r, const char *nonce,
  */
 static int
 pages_head(struct evbuffer *out, const struct pages_resp *r,
-    const char *type, size_t len, const char *nonce)
+    const char *type, size_t len, const char *nonce, const char *lang)
 {
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "%s%s%sContent-Length: %zu\r\nCache-Control: %s\r\n",
@@ -76,6 +78,11 @@ pages_head(struct evbuffer *out, const struct pages_resp *r,
 	if (r->request_id != NULL &&
 	    evbuffer_add_printf(out, "X-Request-Id: %s\r\n",
 	    r->request_id) == -1)
+		return -1;
+	/* A page chosen by Accept-Language says so to caches (RFC 9110
+	 * sections 12.5.5 and 8.5). */
+	if (lang != NULL && evbuffer_add_printf(out, "Content-Language: %s\r\n"
+	    "Vary: Accept-Language\r\n", lang) == -1)
 		return -1;
 	if (r->location != NULL && evbuffer_add_printf(out,
 	    "Location: %s\r\n", r->location) == -1)
@@ -100,11 +107,12 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 		if (r->body != NULL && evbuffer_drain(r->body,
 		    evbuffer_get_length(r->body)) == -1)
 			return -1;
-		return pages_head(out, r, NULL, 0, NULL) == -1 ? -1 : 0;
+		return pages_head(out, r, NULL, 0, NULL, NULL) == -1 ? -1 : 0;
 	}
 	if (r->body != NULL) {
 		len = evbuffer_get_length(r->body);
-		if (pages_head(out, r, r->body_type, len, r->nonce) == -1)
+		if (pages_head(out, r, r->body_type, len, r->nonce,
+		    r->lang) == -1)
 			return -1;
 		if (r->head_only)
 			return evbuffer_drain(r->body, len) == -1 ? -1 : 0;
@@ -119,7 +127,10 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 		return -1;
 	if ((type = pages_body(r, n, body)) != NULL) {
 		len = evbuffer_get_length(body);
-		if (pages_head(out, r, type, len, n) == 0 && (r->head_only ||
+		if (pages_head(out, r, type, len, n, n == NULL ? NULL :
+		    r->lang != NULL ? r->lang : catalog_tag(r->frame != NULL ?
+		    r->frame->cat : NULL, r->frame != NULL ? r->frame->lang :
+		    0)) == 0 && (r->head_only ||
 		    evbuffer_add_buffer(out, body) == 0))
 			rc = r->head_only ? 0 : (long)len;
 	}
@@ -129,13 +140,14 @@ pages_send(struct evbuffer *out, const struct pages_resp *r)
 
 /* ---- the frame of the flows' HTML pages ---- */
 
-int
-pages_escape(struct evbuffer *out, const char *s)
+/* pages_escape() of the <len> bytes at <s>. */
+static int
+pages_escape_n(struct evbuffer *out, const char *s, size_t len)
 {
-	const char	*run = s;
+	const char	*run = s, *end = s + len;
 	const char	*rep;
 
-	for (; *s != '\0'; s++) {
+	for (; s < end; s++) {
 		switch (*s) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
@@ -150,6 +162,12 @@ pages_escape(struct evbuffer *out, const char *s)
 		run = s + 1;
 	}
 	return evbuffer_add(out, run, (size_t)(s - run));
+}
+
+int
+pages_escape(struct evbuffer *out, const char *s)
+{
+	return pages_escape_n(out, s, strlen(s));
 }
 
 int
@@ -176,79 +194,172 @@ pages_fill(struct evbuffer *out, const char *tpl,
 	return rc | evbuffer_add(out, tpl, strlen(tpl));
 }
 
-static const char pages_frame_head[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, "
-    "initial-scale=1\">\n"
-    /* The pages are served with Referrer-Policy: no-referrer, under which
-     * browsers send "Origin: null" with a form POST (Fetch, "append a
-     * request Origin header") and the same-origin check refuses the
-     * gateway's own forms.  same-origin still sends nothing cross-site. */
-    "<meta name=\"referrer\" content=\"same-origin\">\n"
-    "<title>{{title}} - {{product}}</title>\n"
-    "<style nonce=\"{{nonce}}\">\n"
-    ":root{--brand:{{color}}}\n"
-    "*{box-sizing:border-box}\n"
-    "body{margin:0;min-height:100vh;display:flex;align-items:center;"
-    "justify-content:center;background:#f4f5f7;color:#1d2330;"
-    "font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif}\n"
-    "main{width:100%;max-width:24rem;margin:1rem;padding:2rem;"
-    "background:#fff;border-radius:.75rem;"
-    "box-shadow:0 1px 3px rgba(0,0,0,.12)}\n"
-    "h1{font-size:1.4rem;margin:0 0 1.25rem}\n"
-    "img.logo{display:block;max-height:3rem;margin:0 0 1rem}\n"
-    "label{display:block;font-weight:600;margin:1rem 0 .25rem}\n"
-    "input{width:100%;padding:.6rem .75rem;font:inherit;"
-    "border:1px solid #8a93a6;border-radius:.4rem}\n"
-    "input:focus,button:focus{outline:3px solid var(--brand);"
-    "outline-offset:2px}\n"
-    "button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;"
-    "font-weight:600;color:#fff;background:var(--brand);border:0;"
-    "border-radius:.4rem;cursor:pointer}\n"
-    ".error{color:#a4161a;background:#fdecec;border-radius:.4rem;"
-    "padding:.6rem .75rem;margin:0 0 1rem}\n"
-    ".notice{background:#eef4ff;border-radius:.4rem;padding:.6rem .75rem;"
-    "margin:0 0 1rem}\n"
-    "h2{font-size:1.1rem;margin:1.75rem 0 .25rem}\n"
-    "section+section{border-top:1px solid #e3e6ec;margin-top:1.5rem}\n"
-    "button.secondary{background:#fff;color:#1d2330;"
-    "border:1px solid #8a93a6}\n"
-    "code,.codes{font:1rem/1.6 ui-monospace,Menlo,Consolas,monospace}\n"
-    ".codes,.sessions{padding:0;list-style:none}\n"
-    ".sessions li{padding:.6rem 0;border-bottom:1px solid #e3e6ec}\n"
-    ".sessions button{width:auto;margin:.4rem 0 0;padding:.3rem .6rem}\n"
-    "h3{font-size:1rem;margin:1.25rem 0 .25rem}\n"
-    ".key{overflow-wrap:anywhere;word-break:break-all}\n"
-    "section.danger{border-top:1px solid #e3e6ec;margin-top:1.5rem}\n"
-    "section.danger h3{color:#a4161a}\n"
-    "button.danger{background:#a4161a}\n"
-    ".qr{display:block;width:12rem;height:12rem;margin:1rem auto}\n"
-    "table{width:100%;border-collapse:collapse;font-size:.9rem}\n"
-    "td,th{text-align:left;padding:.3rem .2rem;"
-    "border-bottom:1px solid #e3e6ec}\n"
-    "td button{width:auto;margin:0;padding:.3rem .6rem}\n"
-    "a{color:var(--brand)}\n"
-    "a.button{display:block;text-align:center;padding:.7rem;"
-    "font-weight:600;color:#fff;background:var(--brand);"
-    "border-radius:.4rem;text-decoration:none}\n"
-    ".muted{color:#5b6475;font-size:.875rem}\n"
-    ".muted code{font-size:.8rem;word-break:break-all}\n"
-    "</style></head>\n<body><main>\n";
+/* How pages_expand() writes what it reads. */
+enum pages_mode {
+	PAGES_TEMPLATE = 0,	/* markup as is, values escaped unless raw,
+				 * {{t:key}} expanded */
+	PAGES_TEXT_HTML,	/* a message: all of it escaped */
+	PAGES_TEXT_PLAIN,	/* a message: nothing escaped */
+};
+
+const char *
+pages_t(const struct pages_frame *f, const char *key)
+{
+	return catalog_get(f != NULL ? f->cat : NULL, f != NULL ? f->lang : 0,
+	    key);
+}
+
+/* The value of <name> (<len> bytes): <v>'s, else the frame's, or NULL. */
+static const char *
+pages_value(const struct pages_frame *f, const struct pages_var *v,
+    size_t n, const char *name, size_t len, int *raw)
+{
+	size_t	i;
+
+	*raw = 0;
+	for (i = 0; i < n; i++)
+		if (strlen(v[i].key) == len && strncmp(v[i].key, name,
+		    len) == 0) {
+			*raw = v[i].raw;
+			return v[i].val != NULL ? v[i].val : "";
+		}
+	if (len == 4 && strncmp(name, "lang", 4) == 0)
+		return catalog_tag(f != NULL ? f->cat : NULL, f != NULL ?
+		    f->lang : 0);
+	if (len == 7 && strncmp(name, "product", 7) == 0 && f != NULL &&
+	    f->product != NULL)
+		return f->product;
+	return NULL;
+}
+
+/* Append <len> bytes of <s> as mode <m> writes markup or text. */
+static int
+pages_put(struct evbuffer *out, const char *s, size_t len, enum pages_mode m)
+{
+	return m == PAGES_TEXT_HTML ? pages_escape_n(out, s, len) :
+	    evbuffer_add(out, s, len);
+}
+
+static int
+pages_expand(struct evbuffer *out, const struct pages_frame *f,
+    const char *s, const struct pages_var *v, size_t n, enum pages_mode m);
+
+/* Expand {{t:key}} (<len> bytes of <name> after "t:") in a template. */
+static int
+pages_expand_t(struct evbuffer *out, const struct pages_frame *f,
+    const char *name, size_t len, const struct pages_var *v, size_t n)
+{
+	char	key[CATALOG_KEY_MAX + 1];
+
+	if (len > CATALOG_KEY_MAX)
+		return -1;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return pages_expand(out, f, pages_t(f, key), v, n, PAGES_TEXT_HTML);
+}
+
+/* Append <s>, its {{name}} replaced, as mode <m> says. */
+static int
+pages_expand(struct evbuffer *out, const struct pages_frame *f,
+    const char *s, const struct pages_var *v, size_t n, enum pages_mode m)
+{
+	const char	*open, *close, *val;
+	size_t		 len;
+	int		 raw, rc = 0;
+
+	while (rc == 0 && (open = strstr(s, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		rc |= pages_put(out, s, (size_t)(open - s), m);
+		len = (size_t)(close - open - 2);
+		if (m == PAGES_TEMPLATE && len > 2 && strncmp(open + 2, "t:",
+		    2) == 0)
+			rc |= pages_expand_t(out, f, open + 4, len - 2, v, n);
+		else if ((val = pages_value(f, v, n, open + 2, len,
+		    &raw)) == NULL) {
+			if (m == PAGES_TEMPLATE)
+				return -1;	/* checked at load: a bug */
+			/* a sentence passed for a key may hold braces */
+			rc |= pages_put(out, open, len + 4, m);
+		}
+		else if (m == PAGES_TEXT_PLAIN || raw)
+			rc |= evbuffer_add(out, val, strlen(val));
+		else
+			rc |= pages_escape(out, val);
+		s = close + 2;
+	}
+	return rc | pages_put(out, s, strlen(s), m);
+}
+
+int
+pages_render(struct evbuffer *out, const struct pages_frame *f,
+    enum pagetmpl_id id, const struct pages_var *v, size_t n)
+{
+	return pages_expand(out, f, pagetmpl_text(f != NULL ? f->tmpl : NULL,
+	    id), v, n, PAGES_TEMPLATE);
+}
+
+int
+pages_render_text(struct evbuffer *out, const struct pages_frame *f,
+    const char *key, const struct pages_var *v, size_t n)
+{
+	return pages_expand(out, f, pages_t(f, key), v, n, PAGES_TEXT_HTML);
+}
+
+const char *
+pages_tf(const struct pages_frame *f, const char *key,
+    const struct pages_var *v, size_t n, char *buf, size_t size)
+{
+	struct evbuffer	*b;
+	size_t		 len = 0;
+
+	buf[0] = '\0';
+	if ((b = evbuffer_new()) == NULL)
+		return buf;
+	if (pages_expand(b, f, pages_t(f, key), v, n, PAGES_TEXT_PLAIN) == 0) {
+		len = evbuffer_get_length(b);
+		if (len >= size)
+			len = size - 1;
+		(void)evbuffer_remove(b, buf, len);
+		buf[len] = '\0';
+	}
+	evbuffer_free(b);
+	return buf;
+}
+
+/* The logo's <img>, or "", into <logo>, NUL-terminated; 0 or -1. */
+static int
+pages_logo(struct evbuffer *logo, const struct pages_frame *f)
+{
+	int	rc = 0;
+
+	if (f->logo_url != NULL) {
+		rc |= evbuffer_add_printf(logo, "<img class=\"logo\" "
+		    "src=\"") < 0;
+		rc |= pages_escape(logo, f->logo_url);
+		rc |= evbuffer_add_printf(logo, "\" alt=\"\">\n") < 0;
+	}
+	return rc | evbuffer_add(logo, "", 1);
+}
 
 int
 pages_begin(struct evbuffer *out, const struct pages_frame *f,
     const char *title)
 {
-	static const char *const keys[] = { "title", "product", "nonce",
-	    "color", NULL };
-	const char	*vals[] = { title, f->product, f->nonce, f->color };
-	int		 rc;
+	struct evbuffer	*logo;
+	int		 rc = -1;
 
-	rc = pages_fill(out, pages_frame_head, keys, vals);
-	if (f->logo_url != NULL) {
-		rc |= evbuffer_add_printf(out, "<img class=\"logo\" src=\"") < 0;
-		rc |= pages_escape(out, f->logo_url);
-		rc |= evbuffer_add_printf(out, "\" alt=\"\">\n") < 0;
+	if ((logo = evbuffer_new()) == NULL)
+		return -1;
+	if (pages_logo(logo, f) == 0) {
+		const struct pages_var v[] = {
+			{ "title", pages_t(f, title), 0 },
+			{ "nonce", f->nonce, 0 },
+			{ "color", f->color, 0 },
+			{ "logo", (const char *)evbuffer_pullup(logo, -1), 1 },
+		};
+
+		rc = pages_render(out, f, PAGETMPL_HEAD, v, 4);
 	}
+	evbuffer_free(logo);
 	return rc;
 }

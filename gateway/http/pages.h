@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 
+#include "pagetmpl.h"
+
+struct catalog;
 struct evbuffer;
 struct headers_set;
 
@@ -25,6 +28,18 @@ struct pages_frame {
 	const char	*logo_url;	/* NULL: none */
 	const char	*color;		/* "#rrggbb", checked at load */
 	const char	*nonce;		/* CSP nonce of this response */
+	const struct catalog *cat;	/* the texts; NULL: the built-in */
+	const struct pagetmpl_set *tmpl; /* templates; NULL: the built-in */
+	size_t		 lang;		/* index of the page's language in
+					 * <cat> (catalog_pick()) */
+};
+
+/* A value of a page template: escaped, unless <raw> (the gateway's own
+ * markup, never a value from a request or a user). */
+struct pages_var {
+	const char	*key;
+	const char	*val;		/* NULL: empty */
+	int		 raw;
 };
 
 /* What to send; fields left 0/NULL are omitted. */
@@ -55,6 +70,10 @@ struct pages_resp {
 	const char	*account;	/* a 403's signed-in email: shown with
 					 * "sign out / use another account" */
 	unsigned long	 retry_after;	/* a 429's wait in seconds, shown */
+	const char	*lang;		/* a body's language: sent as
+					 * Content-Language, with "Vary:
+					 * Accept-Language"; HTML error pages
+					 * take their frame's */
 };
 
 /* Append a whole response to <out>; returns the body size, -1 on error. */
@@ -67,8 +86,10 @@ int		 pages_nonce(char *buf, size_t size);
 const char	*pages_reason(int status);
 /* The stable JSON error code of <status>: "not_found" etc. */
 const char	*pages_code(int status);
-/* "about 5 minutes" etc. for a wait of <secs> seconds into <buf>. */
-const char	*pages_wait_text(unsigned long secs, char *buf, size_t size);
+/* "5 minutes" etc. for a wait of <secs> seconds into <buf>, in the
+ * language of <f> (NULL: English). */
+const char	*pages_wait_text(const struct pages_frame *f, unsigned long secs,
+		    char *buf, size_t size);
 
 /* Whether an Accept header value asks for HTML (browsers). */
 int		 pages_wants_html(const char *accept);
@@ -77,13 +98,44 @@ int		 pages_wants_html(const char *accept);
 
 
 /*
- * Append a page up to and including <main>: doctype, <title> "<title> -
- * product", the one inline style (carrying the nonce) and the logo.  The
+ * Append a page up to and including <main> (template head.html): doctype,
+ * <html lang>, <title> "<title> - product" (<title> a message key or a
+ * sentence, see pages_t()), the one inline style (carrying the nonce) and
+ * the logo.  The
  * caller writes the content and closes with "</main></body></html>".
  * 0, or -1 if <out> could not grow.
  */
 int		 pages_begin(struct evbuffer *out, const struct pages_frame *f,
 		    const char *title);
+/*
+ * The text of message <key> (catalog.h) in the language of <f>, else in
+ * English; a string that is no key comes back as it is (so a caller may
+ * still pass a sentence).  Never NULL.
+ */
+const char	*pages_t(const struct pages_frame *f, const char *key);
+/*
+ * pages_t() with its {{name}} filled from <v> (<n> values) into <buf>,
+ * unescaped (the caller escapes it like any value).  <buf>, truncated
+ * to <size> if need be.
+ */
+const char	*pages_tf(const struct pages_frame *f, const char *key,
+		    const struct pages_var *v, size_t n, char *buf,
+		    size_t size);
+/*
+ * Append template <id> (pagetmpl.h) of <f>'s set, each {{name}} replaced
+ * by the value <v> gives it (escaped unless raw; "lang" and "product"
+ * come from <f>), each {{t:key}} by pages_t() filled likewise.  0, or -1
+ * if <out> could not grow or a name has no value.
+ */
+int		 pages_render(struct evbuffer *out, const struct pages_frame *f,
+		    enum pagetmpl_id id, const struct pages_var *v, size_t n);
+/*
+ * Append the text of message <key>, escaped, its {{name}} filled from <v>
+ * (escaped unless raw).  0, or -1 as pages_render().
+ */
+int		 pages_render_text(struct evbuffer *out,
+		    const struct pages_frame *f, const char *key,
+		    const struct pages_var *v, size_t n);
 /* Append <s> HTML-escaped (text and attribute safe) to <out>; 0 or -1. */
 int		 pages_escape(struct evbuffer *out, const char *s);
 /*

@@ -14,79 +14,46 @@
 #include "pages.h"
 #include "pageserr.h"
 
+/* The title and sentence of each status are the catalogue's
+ * "error.<status>.title" and "error.<status>.text" (catalog.h). */
 static const struct {
 	int		 status;
 	const char	*reason;
 	const char	*code;		/* stable JSON error code */
-	const char	*title;		/* heading of the page */
-	const char	*text;		/* one sentence */
 } pages_table[] = {
-	{ 200, "OK", "ok", "OK", "OK." },
-	{ 301, "Moved Permanently", "moved", "Moved",
-	    "This site is only served over HTTPS." },
-	{ 302, "Found", "found", "Sign in", "Please sign in first." },
-	{ 303, "See Other", "see_other", "Continue",
-	    "Continue to the next page." },
-	{ 400, "Bad Request", "bad_request", "Bad request",
-	    "The request was malformed." },
-	{ 401, "Unauthorized", "unauthenticated", "Sign in required",
-	    "Please sign in to continue." },
-	{ 403, "Forbidden", "forbidden", "Access denied",
-	    "You do not have access to this page." },
-	{ 404, "Not Found", "not_found", "Page not found",
-	    "There is nothing here." },
-	{ 405, "Method Not Allowed", "method_not_allowed", "Not allowed",
-	    "This method is not allowed." },
-	{ 408, "Request Timeout", "request_timeout", "Too slow",
-	    "The request took too long to arrive." },
-	{ 409, "Conflict", "conflict", "Conflict",
-	    "Something changed meanwhile. Please try again." },
-	{ 411, "Length Required", "length_required", "Length required",
-	    "The request must state its length." },
-	{ 413, "Content Too Large", "body_too_large", "Too large",
-	    "The request body is too large." },
-	{ 414, "URI Too Long", "uri_too_long", "Address too long",
-	    "The request target is too long." },
-	{ 415, "Unsupported Media Type", "unsupported_media_type",
-	    "Unsupported form", "The form was sent in a format this page "
-	    "does not accept." },
-	{ 417, "Expectation Failed", "expectation_failed",
-	    "Expectation failed", "The expectation cannot be met." },
-	{ 421, "Misdirected Request", "no_app", "No app here",
-	    "There is no app at this address." },
-	{ 429, "Too Many Requests", "rate_limited", "Please wait",
-	    "Too many requests. Please wait a moment and try again." },
-	{ 431, "Request Header Fields Too Large", "headers_too_large",
-	    "Headers too large", "The request headers are too large." },
-	{ 500, "Internal Server Error", "internal_error", "Something went "
-	    "wrong", "Something went wrong on our side." },
-	{ 502, "Bad Gateway", "upstream_unavailable", "App unreachable",
-	    "The application is not reachable." },
-	{ 503, "Service Unavailable", "unavailable", "Temporarily "
-	    "unavailable", "The service is unavailable. Please try again "
-	    "shortly." },
-	{ 504, "Gateway Timeout", "upstream_timeout", "App did not answer",
-	    "The application did not answer in time." },
-	{ 505, "HTTP Version Not Supported", "http_version_not_supported",
-	    "Unsupported", "This HTTP version is not supported." },
+	{ 200, "OK", "ok" },
+	{ 301, "Moved Permanently", "moved" },
+	{ 302, "Found", "found" },
+	{ 303, "See Other", "see_other" },
+	{ 400, "Bad Request", "bad_request" },
+	{ 401, "Unauthorized", "unauthenticated" },
+	{ 403, "Forbidden", "forbidden" },
+	{ 404, "Not Found", "not_found" },
+	{ 405, "Method Not Allowed", "method_not_allowed" },
+	{ 408, "Request Timeout", "request_timeout" },
+	{ 409, "Conflict", "conflict" },
+	{ 411, "Length Required", "length_required" },
+	{ 413, "Content Too Large", "body_too_large" },
+	{ 414, "URI Too Long", "uri_too_long" },
+	{ 415, "Unsupported Media Type", "unsupported_media_type" },
+	{ 417, "Expectation Failed", "expectation_failed" },
+	{ 421, "Misdirected Request", "no_app" },
+	{ 429, "Too Many Requests", "rate_limited" },
+	{ 431, "Request Header Fields Too Large", "headers_too_large" },
+	{ 500, "Internal Server Error", "internal_error" },
+	{ 502, "Bad Gateway", "upstream_unavailable" },
+	{ 503, "Service Unavailable", "unavailable" },
+	{ 504, "Gateway Timeout", "upstream_timeout" },
+	{ 505, "HTTP Version Not Supported", "http_version_not_supported" },
 };
 #define PAGES_N	(sizeof(pages_table) / sizeof(pages_table[0]))
 
-/* Messages of the codes callers choose over the status's own. */
-static const struct {
-	const char	*code;
-	const char	*text;
-} pages_codes[] = {
-	{ "bad_form", "The form could not be read." },
-	{ "https_required", "This request must be sent over HTTPS." },
-	{ "insufficient_scope", "The API key lacks a scope this request "
-	    "needs." },
-	{ "invalid_request", "The request is not valid." },
-	{ "invalid_token", "The token is not valid." },
-	{ "mfa_required", "A second factor is required." },
-	{ "no_such_org", "No such organisation." },
-	{ "not_shareable", "This page cannot be shared." },
-	{ "reauthentication_required", "Please sign in again to continue." },
+/* The codes callers choose over the status's own; their sentences are
+ * the catalogue's "error.code.<code>". */
+static const char *const pages_codes[] = {
+	"bad_form", "https_required", "insufficient_scope", "invalid_request",
+	"invalid_token", "mfa_required", "no_such_org", "not_shareable",
+	"reauthentication_required",
 };
 #define PAGES_CODES_N	(sizeof(pages_codes) / sizeof(pages_codes[0]))
 
@@ -118,37 +85,56 @@ pages_code(int status)
 	    "bad_request") : pages_table[i].code;
 }
 
-/* The sentence of <r>: its own, its code's, or its status's. */
+/* "error.<status>.<what>" into <key>, or the generic "error.<what>". */
 static const char *
-pages_text(const struct pages_resp *r)
+pages_key(int status, const char *what, char *key, size_t size)
 {
+	if (pages_find(status) == PAGES_N)
+		(void)snprintf(key, size, "error.%s", what);
+	else
+		(void)snprintf(key, size, "error.%d.%s", status, what);
+	return key;
+}
+
+/* The sentence of <r> in <f>'s language (NULL: English): its own, its
+ * code's, or its status's. */
+static const char *
+pages_text(const struct pages_resp *r, const struct pages_frame *f)
+{
+	char	key[64];
 	size_t	i;
 
 	if (r->message != NULL)
-		return r->message;
+		return pages_t(f, r->message);
 	for (i = 0; r->error != NULL && i < PAGES_CODES_N; i++)
-		if (strcmp(pages_codes[i].code, r->error) == 0)
-			return pages_codes[i].text;
-	i = pages_find(r->status);
-	return i == PAGES_N ? "Error." : pages_table[i].text;
+		if (strcmp(pages_codes[i], r->error) == 0) {
+			(void)snprintf(key, sizeof(key), "error.code.%s",
+			    r->error);
+			return pages_t(f, key);
+		}
+	return pages_t(f, pages_key(r->status, "text", key, sizeof(key)));
 }
 
 const char *
-pages_wait_text(unsigned long secs, char *buf, size_t size)
+pages_wait_text(const struct pages_frame *f, unsigned long secs, char *buf,
+    size_t size)
 {
-	unsigned long	n;
+	char		 num[24];
+	const char	*key;
+	unsigned long	 n = secs;
 
 	if (secs < 60)
-		(void)snprintf(buf, size, "%lu second%s", secs,
-		    secs == 1 ? "" : "s");
+		key = secs == 1 ? "wait.second" : "wait.seconds";
 	else if (secs < 3600) {
 		n = (secs + 59) / 60;
-		(void)snprintf(buf, size, "%lu minute%s", n, n == 1 ? "" : "s");
+		key = n == 1 ? "wait.minute" : "wait.minutes";
 	} else {
 		n = (secs + 3599) / 3600;
-		(void)snprintf(buf, size, "%lu hour%s", n, n == 1 ? "" : "s");
+		key = n == 1 ? "wait.hour" : "wait.hours";
 	}
-	return buf;
+	(void)snprintf(num, sizeof(num), "%lu", n);
+	return pages_tf(f, key, &(struct pages_var){ "n", num, 0 }, 1, buf,
+	    size);
 }
 
 /* Append <s> as a JSON string (quotes included); 0 or -1. */
@@ -178,60 +164,89 @@ pages_error_json(struct evbuffer *out, const struct pages_resp *r)
 	rc |= pages_json_str(out, r->error != NULL ? r->error :
 	    pages_code(r->status));
 	rc |= evbuffer_add_printf(out, ",\"message\":") < 0;
-	rc |= pages_json_str(out, pages_text(r));
+	rc |= pages_json_str(out, pages_text(r, NULL));
 	rc |= evbuffer_add_printf(out, ",\"request_id\":") < 0;
 	rc |= pages_json_str(out, r->request_id != NULL ? r->request_id : "");
 	return rc | (evbuffer_add_printf(out, "}\n") < 0);
 }
 
-/* A 403's account line and the way out of it. */
+/* The 429's wait, the 403's account and the way back, as markup. */
 static int
-pages_error_account(struct evbuffer *out, const char *email)
+pages_error_details(struct evbuffer *out, const struct pages_resp *r,
+    const struct pages_frame *f)
 {
-	int	rc;
+	struct evbuffer	*email;
+	char		 wait[64], msg[256];
+	int		 rc = 0;
 
-	rc = evbuffer_add_printf(out, "<p class=\"account\">You are signed "
-	    "in as <strong>") < 0;
-	rc |= pages_escape(out, email);
-	return rc | (evbuffer_add_printf(out, "</strong>.</p>\n<p><a "
-	    "class=\"button\" href=\"/.postern/logout\">Sign out / use "
-	    "another account</a></p>\n") < 0);
+	if (r->status == 429 && r->retry_after > 0) {
+		(void)pages_wait_text(f, r->retry_after, wait, sizeof(wait));
+		rc |= evbuffer_add_printf(out, "<p>") < 0;
+		rc |= pages_escape(out, pages_tf(f, "error.retry",
+		    &(struct pages_var){ "wait", wait, 0 }, 1, msg,
+		    sizeof(msg)));
+		rc |= evbuffer_add_printf(out, "</p>\n") < 0;
+	}
+	if (r->status == 403 && r->account != NULL) {
+		if ((email = evbuffer_new()) == NULL)
+			return -1;
+		rc |= evbuffer_add_printf(email, "<strong>") < 0;
+		rc |= pages_escape(email, r->account);
+		rc |= evbuffer_add(email, "</strong>", 10);
+		rc |= evbuffer_add_printf(out, "<p class=\"account\">") < 0;
+		if (rc == 0)
+			rc |= pages_render_text(out, f, "error.account",
+			    &(struct pages_var){ "email", (const char *)
+			    evbuffer_pullup(email, -1), 1 }, 1);
+		evbuffer_free(email);
+		rc |= evbuffer_add_printf(out, "</p>\n<p><a class=\"button\" "
+		    "href=\"/.postern/logout\">") < 0;
+		rc |= pages_escape(out, pages_t(f, "error.switch_account"));
+		rc |= evbuffer_add_printf(out, "</a></p>\n") < 0;
+	}
+	if (r->status == 403 || r->status == 404) {
+		rc |= evbuffer_add_printf(out, "<p><a href=\"/\">") < 0;
+		rc |= pages_escape(out, pages_t(f, "error.back"));
+		rc |= evbuffer_add_printf(out, "</a></p>\n") < 0;
+	}
+	return rc;
 }
 
 int
 pages_error_html(struct evbuffer *out, const struct pages_resp *r,
     const char *nonce)
 {
-	struct pages_frame f = { "Postern", NULL, "#2b59c3", nonce };
-	size_t		 i = pages_find(r->status);
-	const char	*title = i == PAGES_N ? "Error" : pages_table[i].title;
-	char		 wait[32];
-	int		 rc;
+	struct pages_frame f = { "Postern", NULL, "#2b59c3", nonce, NULL,
+	    NULL, 0 };
+	struct evbuffer	*details;
+	char		 key[64], st[16];
+	const char	*title;
+	int		 rc = -1;
 
 	if (r->frame != NULL) {
-		f.product = r->frame->product != NULL ? r->frame->product :
-		    f.product;
-		f.logo_url = r->frame->logo_url;
-		f.color = r->frame->color != NULL ? r->frame->color : f.color;
+		f = *r->frame;
+		f.product = f.product != NULL ? f.product : "Postern";
+		f.color = f.color != NULL ? f.color : "#2b59c3";
+		f.nonce = nonce;
 	}
-	rc = pages_begin(out, &f, title);
-	rc |= evbuffer_add_printf(out, "<h1>") < 0;
-	rc |= pages_escape(out, title);
-	rc |= evbuffer_add_printf(out, "</h1>\n<p>") < 0;
-	rc |= pages_escape(out, pages_text(r));
-	rc |= evbuffer_add_printf(out, "</p>\n") < 0;
-	if (r->status == 429 && r->retry_after > 0)
-		rc |= evbuffer_add_printf(out, "<p>Please try again in %s."
-		    "</p>\n", pages_wait_text(r->retry_after, wait,
-		    sizeof(wait))) < 0;
-	if (r->status == 403 && r->account != NULL)
-		rc |= pages_error_account(out, r->account);
-	if (r->status == 403 || r->status == 404)
-		rc |= evbuffer_add_printf(out, "<p><a href=\"/\">Back to "
-		    "the app</a></p>\n") < 0;
-	rc |= evbuffer_add_printf(out, "<p class=\"muted\">Error %d. "
-	    "Request id: <code>", r->status) < 0;
-	rc |= pages_escape(out, r->request_id != NULL ? r->request_id : "");
-	return rc | (evbuffer_add_printf(out, "</code></p>\n"
-	    "</main></body></html>\n") < 0);
+	title = pages_t(&f, pages_key(r->status, "title", key, sizeof(key)));
+	if ((details = evbuffer_new()) == NULL)
+		return -1;
+	(void)snprintf(st, sizeof(st), "%d", r->status);
+	if (pages_error_details(details, r, &f) == 0 &&
+	    evbuffer_add(details, "", 1) == 0) {
+		const struct pages_var v[] = {
+			{ "status", st, 0 },
+			{ "title", title, 0 },
+			{ "message", pages_text(r, &f), 0 },
+			{ "details", (const char *)evbuffer_pullup(details, -1),
+			    1 },
+			{ "request_id", r->request_id, 0 },
+		};
+
+		rc = pages_begin(out, &f, title);
+		rc |= pages_render(out, &f, PAGETMPL_ERROR, v, 5);
+	}
+	evbuffer_free(details);
+	return rc;
 }

@@ -93,6 +93,11 @@ int		 config_rl_defaults_set(struct config *);
 void		 config_account_check(struct config *cfg, struct diag *d);
 /* configmail.c: the mail section (templates included). */
 void		 config_on_mail(struct yconf *, yaml_node_t *, void *);
+/* configpages.c: pages:, and the catalogue of a file without it (0/-1);
+ * freeing what they made. */
+void		 config_on_pages(struct yconf *, yaml_node_t *, void *);
+int		 config_pages_done(struct config *cfg);
+void		 config_pages_free(struct config *cfg);
 void		 config_mail_free(struct config_mail *);
 /*
  * Read the secret in file <path> (1 to <max> bytes, no NUL; trailing line

@@ -69,6 +69,7 @@ static const struct yconf_key config_top_keys[] = {
 	{ "mfa", YAML_MAPPING_NODE, 0, config_on_mfa, 0, 0, 0 },
 	{ "account", YAML_MAPPING_NODE, 0, config_on_account, 0, 0, 0 },
 	{ "mail", YAML_MAPPING_NODE, 0, config_on_mail, 0, 0, 0 },
+	{ "pages", YAML_MAPPING_NODE, 0, config_on_pages, 0, 0, 0 },
 	{ "sso", YAML_MAPPING_NODE, 0, config_on_sso, 0, 0, 0 },
 	{ "rate_limits", YAML_MAPPING_NODE, 0, config_on_ratelimits, 0, 0,
 	    0 },

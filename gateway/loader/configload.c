@@ -291,6 +291,7 @@ config_free(struct config *cfg)
 	free(cfg->brand_img_src);
 	free(cfg->brand_logo);
 	free(cfg->brand_color);
+	config_pages_free(cfg);
 	config_roles_free(cfg);
 	config_names_free(&cfg->mfa_roles);
 	config_names_free(&cfg->mfa_orgs);
@@ -395,7 +396,8 @@ config_done(struct config *cfg, struct diag *d, size_t nerrors)
 		config_sso_check(cfg, d);
 		config_acme_check(cfg, d);
 	}
-	if (d->nerrors == nerrors && config_build_headers(cfg) == -1)
+	if (d->nerrors == nerrors && (config_build_headers(cfg) == -1 ||
+	    config_pages_done(cfg) == -1))
 		diag_error(d, cfg->path, 0, 0, "out of memory");
 	if (d->nerrors == nerrors)	/* per-app header lines built once */
 		return cfg;

@@ -76,5 +76,11 @@ int	encode_pct_decode(const char *in, size_t len, int plus, char *out,
  * (<size> bytes); 0, or -1 if it does not fit (<out> is then "").
  */
 int	encode_glob_prefix(const char *literal, char *out, size_t size);
+/*
+ * The length (1 to 4) of the well-formed UTF-8 character at <s>, <n>
+ * bytes left: no overlong form, surrogate or code point past U+10FFFF;
+ * 0 if it is not one (or <n> is 0).
+ */
+size_t	encode_utf8_len(const unsigned char *s, size_t n);
 
 #endif

@@ -31,6 +31,7 @@ export const COOKIE = '__Host-postern';
 export const STEP = 10_000;	// one browser step (navigation, click, wait)
 export const TEST = 20_000;	// one test
 
+export const NO_APP_HOST = 'no-app.postern.test';	// resolves to the gateway
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The whole file is bounded: a hung step past <ms> kills everything.
@@ -262,7 +263,9 @@ export class Stack {
 			    '--disable-quic', '--no-first-run',
 			    '--disable-background-networking',
 			    '--disable-component-update', '--disable-sync',
-			    '--ignore-certificate-errors'],
+			    '--ignore-certificate-errors',
+			    // a host name no app serves, for the 421 page
+			    `--host-resolver-rules=MAP ${NO_APP_HOST} 127.0.0.1`],
 		});
 	}
 

@@ -274,7 +274,7 @@ test_keys(void **state)
 	    "server, limits, timeouts, tls, security_headers, redis, "
 	    "secret_file, previous_secret_files, passwords, log, sessions, "
 	    "assertion, branding, "
-	    "policies, roles, mfa, account, mail, sso, rate_limits, audit, "
+	    "policies, roles, mfa, account, mail, pages, sso, rate_limits, audit, "
 	    "webhooks, acme)", NULL);
 	load_fails(LISTEN "  wrkers: 2\n",
 	    "5:3: unknown key 'wrkers' in 'server' (expected one of: workers, "

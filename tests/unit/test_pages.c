@@ -178,12 +178,12 @@ test_wait_text(void **state)
 	char	b[32];
 
 	(void)state;
-	assert_string_equal(pages_wait_text(1, b, sizeof(b)), "1 second");
-	assert_string_equal(pages_wait_text(59, b, sizeof(b)), "59 seconds");
-	assert_string_equal(pages_wait_text(60, b, sizeof(b)), "1 minute");
-	assert_string_equal(pages_wait_text(61, b, sizeof(b)), "2 minutes");
-	assert_string_equal(pages_wait_text(3600, b, sizeof(b)), "1 hour");
-	assert_string_equal(pages_wait_text(3601, b, sizeof(b)), "2 hours");
+	assert_string_equal(pages_wait_text(NULL, 1, b, sizeof(b)), "1 second");
+	assert_string_equal(pages_wait_text(NULL, 59, b, sizeof(b)), "59 seconds");
+	assert_string_equal(pages_wait_text(NULL, 60, b, sizeof(b)), "1 minute");
+	assert_string_equal(pages_wait_text(NULL, 61, b, sizeof(b)), "2 minutes");
+	assert_string_equal(pages_wait_text(NULL, 3600, b, sizeof(b)), "1 hour");
+	assert_string_equal(pages_wait_text(NULL, 3601, b, sizeof(b)), "2 hours");
 }
 
 int

@@ -147,6 +147,10 @@ acct_codes_download(struct auth_step *chk)
 
 /* ---- pages ---- */
 
+/* The page's words in its language: an English text of the message
+ * catalogue (catalog.h) reads as its key there. */
+#define T(s)	pages_t(&lp->frame, (s))
+
 /* Sign out of this session: the logout form (CSRF-checked POST). */
 static int
 acct_render_signout(struct evbuffer *out, const struct loginpage *lp)
@@ -237,18 +241,18 @@ acct_render_2fa(struct evbuffer *out, const struct loginpage *lp)
 {
 	int	rc;
 
-	rc = acctpage_heading(out, 1, "Two-step verification");
+	rc = acctpage_heading(out, 1, T("Two-step verification"));
 	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, "Enter the 6-digit code from your "
-	    "authenticator app.", NULL);
+	rc |= acctpage_para(out, T("Enter the 6-digit code from your "
+	    "authenticator app."), NULL);
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/2fa", .submit = "Verify",
 	    .fields = acct_f_code, .nfields = 1, .focus = 1 });
-	rc |= acctpage_heading(out, 2, "Lost your device?");
+	rc |= acctpage_heading(out, 2, T("Lost your device?"));
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/2fa", .submit = "Use backup code",
 	    .secondary = 1, .fields = acct_f_backup, .nfields = 1 });
-	rc |= acctpage_heading(out, 2, "Not you?");
+	rc |= acctpage_heading(out, 2, T("Not you?"));
 	return rc | acct_render_signout(out, lp);
 }
 
@@ -258,14 +262,14 @@ acct_render_setup(struct evbuffer *out, const struct loginpage *lp,
 {
 	int	rc;
 
-	rc = acctpage_heading(out, 1, "Set up two-step verification");
+	rc = acctpage_heading(out, 1, T("Set up two-step verification"));
 	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, "Scan this code with an authenticator app "
-	    "(for example FreeOTP, Aegis or Google Authenticator):", NULL);
+	rc |= acctpage_para(out, T("Scan this code with an authenticator app "
+	    "(for example FreeOTP, Aegis or Google Authenticator):"), NULL);
 	rc |= qr_svg(a->uri, out);
-	rc |= acctpage_key(out, "Or enter this key by hand:", a->b32);
-	rc |= acctpage_para(out, "Then enter the code the app shows to "
-	    "finish.", NULL);
+	rc |= acctpage_key(out, T("Or enter this key by hand:"), a->b32);
+	rc |= acctpage_para(out, T("Then enter the code the app shows to "
+	    "finish."), NULL);
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/2fa/setup", .submit = "Turn on",
 	    .fields = acct_f_code, .nfields = 1, .focus = 1 });
@@ -281,15 +285,15 @@ acct_render_codes(struct evbuffer *out, const struct loginpage *lp,
 
 	for (i = 0; i < a->ncodes; i++)
 		codes[i] = a->codes[i];
-	rc = acctpage_heading(out, 1, "Your backup codes");
+	rc = acctpage_heading(out, 1, T("Your backup codes"));
 	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, "Each code signs you in once if you lose "
-	    "your authenticator. Store them somewhere safe now:",
-	    "they will not be shown again.");
+	rc |= acctpage_para(out, T("Each code signs you in once if you lose "
+	    "your authenticator. Store them somewhere safe now:"),
+	    T("they will not be shown again."));
 	rc |= acctpage_codes(out, codes, (size_t)a->ncodes);
 	rc |= acctpage_codes_tools(out, lp, "/.postern/account/backup-codes/"
 	    "download", codes, (size_t)a->ncodes);
-	rc |= acctpage_link(out, a->rd, "Continue");
+	rc |= acctpage_link(out, a->rd, T("Continue"));
 	return rc;
 }
 
@@ -299,16 +303,16 @@ acct_render_reauth(struct evbuffer *out, const struct loginpage *lp,
 {
 	int	rc;
 
-	rc = acctpage_heading(out, 1, "Confirm it's you");
+	rc = acctpage_heading(out, 1, T("Confirm it's you"));
 	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, "Enter your password again to continue as",
+	rc |= acctpage_para(out, T("Enter your password again to continue as"),
 	    a->s.email);
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/reauth", .submit = "Continue",
 	    .fields = a->s.mfa_enrolled ? acct_f_password_code :
 	    acct_f_password, .nfields = a->s.mfa_enrolled ? 2 : 1,
 	    .focus = 1 });
-	rc |= acctpage_heading(out, 2, "Not you?");
+	rc |= acctpage_heading(out, 2, T("Not you?"));
 	return rc | acct_render_signout(out, lp);
 }
 
@@ -339,16 +343,17 @@ static int
 acct_render_session(struct evbuffer *out, const struct loginpage *lp,
     const struct acct *a, const struct acct_sess *r)
 {
-	static const char tmpl[] = "<li><strong>{{device}}</strong>{{this}}"
-	    "<br><span class=\"muted\">IP address {{ip}}<br>Signed in "
-	    "{{created}}{{mfa}}<br>Last active {{last}}</span>\n";
+	static const char tmpl[] = "<li><strong>{{device}}</strong> {{this}}"
+	    "<br><span class=\"muted\">{{t_ip}} {{ip}}<br>{{t_in}} "
+	    "{{created}} {{mfa}}<br>{{t_last}} {{last}}</span>\n";
 	static const char *const keys[] = { "device", "this", "ip",
-	    "created", "mfa", "last", NULL };
+	    "created", "mfa", "last", "t_ip", "t_in", "t_last", NULL };
 	char		 c[32], l[32];
 	int		 me = strcmp(r->hash, a->s.hash) == 0, rc;
-	const char	*vals[] = { r->device, me ? " (this device)" : "",
-	    r->ip[0] != '\0' ? r->ip : "unknown", c, r->mfa ?
-	    " with two-step verification" : "", l };
+	const char	*vals[] = { r->device, me ? T("(this device)") : "",
+	    r->ip[0] != '\0' ? r->ip : T("unknown"), c, r->mfa ?
+	    T("with two-step verification") : "", l, T("IP address"),
+	    T("Signed in"), T("Last active") };
 
 	acct_time(r->created, c, sizeof(c));
 	acct_time(r->last_seen, l, sizeof(l));
@@ -400,24 +405,24 @@ acct_render_mfa(struct evbuffer *out, const struct loginpage *lp,
 {
 	int	rc;
 
-	rc = acctpage_heading(out, 2, "Two-step verification");
+	rc = acctpage_heading(out, 2, T("Two-step verification"));
 	if (!a->s.mfa_enrolled)
-		return rc | acctpage_para(out, "Two-step verification is off.",
+		return rc | acctpage_para(out, T("Two-step verification is off."),
 		    NULL) | acctpage_link(out, "/.postern/2fa/setup",
-		    "Set up two-step verification");
-	rc |= acctpage_para(out, "Two-step verification is on.", NULL);
+		    T("Set up two-step verification"));
+	rc |= acctpage_para(out, T("Two-step verification is on."), NULL);
 	rc |= acctpage_section(out, 1);
-	rc |= acctpage_heading(out, 3, "Backup codes");
-	rc |= acctpage_para(out, "New codes replace all your unused ones.",
+	rc |= acctpage_heading(out, 3, T("Backup codes"));
+	rc |= acctpage_para(out, T("New codes replace all your unused ones."),
 	    NULL);
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/account/backup-codes",
 	    .submit = "New backup codes", .secondary = 1 });
 	rc |= acctpage_section(out, 0);
 	rc |= acctpage_danger(out, 1);
-	rc |= acctpage_heading(out, 3, "Turn off two-step verification");
-	rc |= acctpage_para(out, "Your account will be protected by your "
-	    "password alone.", NULL);
+	rc |= acctpage_heading(out, 3, T("Turn off two-step verification"));
+	rc |= acctpage_para(out, T("Your account will be protected by your "
+	    "password alone."), NULL);
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/account/2fa/disable",
 	    .submit = "Turn off two-step verification", .danger = 1,
@@ -431,13 +436,13 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 {
 	int	rc;
 
-	rc = acctpage_heading(out, 1, "Your account");
+	rc = acctpage_heading(out, 1, T("Your account"));
 	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, "Signed in as", a->s.email);
+	rc |= acctpage_para(out, T("Signed in as"), a->s.email);
 	rc |= acct_render_back(out, a);
 	rc |= acct_render_signout(out, lp);
 	rc |= acctpage_section(out, 1);
-	rc |= acctpage_heading(out, 2, "Password");
+	rc |= acctpage_heading(out, 2, T("Password"));
 	rc |= acctpage_form(out, lp, &(struct acctpage_form){
 	    .action = "/.postern/account/password",
 	    .submit = "Change password", .fields = acct_f_change,
@@ -447,7 +452,7 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 	rc |= acct_render_mfa(out, lp, a);
 	rc |= acctpage_section(out, 0);
 	rc |= acctpage_section(out, 1);
-	rc |= acctpage_heading(out, 2, "Where you're signed in");
+	rc |= acctpage_heading(out, 2, T("Where you're signed in"));
 	rc |= acct_render_sessions(out, lp, a);
 	rc |= acctpage_section(out, 0);
 	return rc;

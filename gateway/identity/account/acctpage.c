@@ -70,7 +70,8 @@ acctpage_field(struct evbuffer *out, const struct loginpage *lp,
 	int	rc;
 
 	rc = acctpage_wrap(out, "<label for=\"", id, "\">");
-	rc |= acctpage_wrap(out, "", fd->label, "</label>\n");
+	rc |= acctpage_wrap(out, "", pages_t(&lp->frame, fd->label),
+	    "</label>\n");
 	rc |= acctpage_wrap(out, "<input id=\"", id, "\" name=\"");
 	rc |= acctpage_wrap(out, "", fd->name, "\" type=\"");
 	rc |= acctpage_wrap(out, "", fd->type, "\" autocomplete=\"");
@@ -108,7 +109,8 @@ acctpage_form(struct evbuffer *out, const struct loginpage *lp,
 	rc |= acctpage_add(out, f->danger ? "<button type=\"submit\" "
 	    "class=\"danger\">" : f->secondary ? "<button type=\"submit\" "
 	    "class=\"secondary\">" : "<button type=\"submit\">");
-	return rc | acctpage_wrap(out, "", f->submit, "</button>\n</form>\n");
+	return rc | acctpage_wrap(out, "", pages_t(&lp->frame, f->submit),
+	    "</button>\n</form>\n");
 }
 
 int

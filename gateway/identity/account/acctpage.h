@@ -16,7 +16,8 @@ struct loginpage;
 
 struct acctpage_field {
 	const char	*name;
-	const char	*label;
+	const char	*label;		/* a message key or its English text
+					 * (pages_t()) */
 	const char	*type;		/* "password", "text", "email" */
 	const char	*autocomplete;	/* "current-password", ... */
 	const char	*inputmode;	/* "numeric", or NULL */
@@ -26,7 +27,7 @@ struct acctpage_field {
 
 struct acctpage_form {
 	const char	*action;	/* /.postern/... */
-	const char	*submit;	/* button text */
+	const char	*submit;	/* button text: as a label */
 	int		 secondary;	/* a less prominent button */
 	int		 danger;	/* a destructive action's button */
 	const struct acctpage_field *fields;

@@ -24,6 +24,7 @@
 #include "account.h"
 #include "auth.h"
 #include "auth-int.h"
+#include "catalog.h"
 #include "client.h"
 #include "config.h"
 #include "cookie.h"
@@ -103,6 +104,11 @@ auth_page_ctx(struct exchange *ex, int status, struct loginpage *lp,
 	lp->frame.logo_url = cfg->brand_logo_url;
 	lp->frame.color = cfg->brand_color;
 	lp->frame.nonce = nonce;
+	lp->frame.cat = cfg->page_catalog;
+	lp->frame.tmpl = cfg->page_templates;
+	lp->frame.lang = catalog_pick(cfg->page_catalog,
+	    request_header(ex->req, "accept-language"), cfg->page_lang);
+	r.lang = catalog_tag(cfg->page_catalog, lp->frame.lang);
 	lp->csrf = tok;
 	if (render(r.body, lp, ctx) != 0) {
 		evbuffer_free(r.body);
@@ -170,7 +176,7 @@ auth_login_locked(struct exchange *ex, const char *rd, const char *email,
 {
 	const struct config *cfg = ex->cfg;
 	struct loginpage lp = { .rd = rd, .email = email };
-	char		 extra[64], msg[300], wait[32];
+	char		 extra[64];
 	uint64_t	 secs = (retry_ms + 999) / 1000;
 
 	lp.reset_link = mail_configured(cfg);
@@ -178,14 +184,9 @@ auth_login_locked(struct exchange *ex, const char *rd, const char *email,
 	    cfg->magic_orgs.n > 0);
 	(void)snprintf(extra, sizeof(extra), "Retry-After: %" PRIu64 "\r\n",
 	    secs);
-	(void)snprintf(msg, sizeof(msg), "Sign-in attempts are paused for "
-	    "this account or from this address. Try again in %s%s",
-	    pages_wait_text((unsigned long)secs, wait, sizeof(wait)),
-	    lp.reset_link ?
-	    lp.magic_link ? ", or sign in with a link we email you, or reset "
-	    "your password (links below)." : ", or reset your password (link "
-	    "below)." : ".");
-	lp.error = msg;
+	lp.error = lp.reset_link ? lp.magic_link ? "login.paused_links" :
+	    "login.paused_reset" : "login.paused";
+	lp.wait = (unsigned long)secs;
 	auth_page(ex, 429, &lp, loginpage_login, extra, "rate_limit");
 }
 
@@ -298,7 +299,7 @@ auth_login_get(struct exchange *ex)
 		return;
 	}
 	auth_login_notice(ex, 200, rd, NULL, NULL, out ?
-	    "You have been signed out." : NULL, NULL);
+	    "login.signed_out" : NULL, NULL);
 }
 
 int
@@ -319,7 +320,7 @@ auth_form_genuine(struct exchange *ex, const struct form *f)
 	return ok;
 }
 
-static const char auth_bad_login[] = "The email or password is incorrect.";
+static const char auth_bad_login[] = "login.bad";
 
 void
 auth_pwcheck_run(struct auth_pwcheck *c)
@@ -678,10 +679,10 @@ auth_login_missing(const char *email, const char *pw)
 	int	no_pw = pw == NULL || pw[0] == '\0';
 
 	if (no_email && no_pw)
-		return "Enter your email address and password.";
+		return "login.missing_both";
 	if (no_email)
-		return "Enter your email address.";
-	return no_pw ? "Enter your password." : NULL;
+		return "login.missing_email";
+	return no_pw ? "login.missing_password" : NULL;
 }
 
 void
@@ -696,16 +697,14 @@ auth_on_login_form(struct exchange *ex, struct evbuffer *body)
 
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
-		auth_login_page(ex, 400, "/", NULL, "The form could not be "
-		    "read. Please try again.", why);
+		auth_login_page(ex, 400, "/", NULL, "login.bad_form", why);
 		return;
 	}
 	auth_rd(ex, form_get(&f, "rd"), rd, sizeof(rd));
 	email = form_get(&f, "email");
 	pw = form_get(&f, "password");
 	if (!auth_form_genuine(ex, &f)) {
-		auth_login_page(ex, 403, rd, NULL, "This form has expired. "
-		    "Please sign in again.", "csrf");
+		auth_login_page(ex, 403, rd, NULL, "login.expired", "csrf");
 	} else if ((sp = auth_login_realm(ex, email, pw)) != NULL) {
 		sso_send_to(ex, sp, rd, email);
 	} else if ((why = auth_login_missing(email, pw)) != NULL) {

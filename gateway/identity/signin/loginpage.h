@@ -21,8 +21,10 @@ struct loginpage {
 	const char	*csrf;		/* form token */
 	const char	*rd;		/* checked return-to URL */
 	const char	*email;		/* to prefill after a failure, or NULL */
-	const char	*error;		/* message shown, or NULL */
+	const char	*error;		/* message shown (a catalogue key, or a
+					 * sentence: pages_t()), or NULL */
 	const char	*notice;	/* neutral message (signed out), or NULL */
+	unsigned long	 wait;		/* seconds: {{wait}} in the message */
 	int		 reset_link;	/* offer /.postern/reset */
 	int		 magic_link;	/* offer /.postern/magic */
 	const struct config_sso *sso;	/* "Sign in with ..." links, or

@@ -146,11 +146,13 @@ recover_path(const struct recover *r)
 
 /* ---- pages ---- */
 
+/* The page's text of message <key>. */
+#define RT(key)	pages_t(&lp->frame, (key))
 
 static const struct acctpage_field recover_f_newpw[] = {
-	{ "new_password", "New password", "password", "new-password", NULL,
-	    NULL, NULL },
-	{ "confirm", "New password again", "password", "new-password", NULL,
+	{ "new_password", "recover.new_password", "password", "new-password",
+	    NULL, NULL, NULL },
+	{ "confirm", "recover.confirm", "password", "new-password", NULL,
 	    NULL, NULL },
 };
 
@@ -159,63 +161,56 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 {
 	const struct recover *r = ctx;
 	int		 magic = r->kind == RECOVER_MAGIC, rc;
-	const char	*title = magic ? "Sign in by email" : "Reset your password";
+	const char	*title = RT(magic ? "magic.title" : "reset.title");
 
 	rc = pages_begin(out, &lp->frame, title);
 	rc |= acctpage_heading(out, 1, title);
 	rc |= loginpage_alert(out, lp);
 	switch (r->page) {
 	case RPAGE_REQUEST:
-		rc |= acctpage_para(out, magic ? "We'll email you a link that "
-		    "signs you in." : "We'll email you a link to choose a new "
-		    "password.", NULL);
+		rc |= acctpage_para(out, RT(magic ? "magic.intro" :
+		    "reset.intro"), NULL);
 		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = recover_path(r), .submit = "Send link",
+		    .action = recover_path(r), .submit = "recover.send",
 		    .fields = (const struct acctpage_field []){ { "email",
-		    "Email", "email", "username", NULL, r->email[0] != '\0' ?
-		    r->email : NULL, NULL } }, .nfields = 1, .focus = 1 });
+		    "recover.email", "email", "username", NULL,
+		    r->email[0] != '\0' ? r->email : NULL, NULL } },
+		    .nfields = 1, .focus = 1 });
 		break;
 	case RPAGE_SENT:
-		rc |= acctpage_para(out, "If an account exists for that "
-		    "address, we sent it a link. It works once and expires "
-		    "soon.", NULL);
+		rc |= acctpage_para(out, RT("recover.sent"), NULL);
 		break;
 	case RPAGE_CONFIRM:
-		rc |= acctpage_para(out, "Continue to sign in.", NULL);
+		rc |= acctpage_para(out, RT("recover.continue"), NULL);
 		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = recover_path(r), .submit = "Sign in",
+		    .action = recover_path(r), .submit = "recover.signin",
 		    .hidden = { { "token", r->token } } });
 		break;
 	case RPAGE_NEWPW:
-		rc |= acctpage_para(out, "Choose a new password: at least 12 "
-		    "characters, not a common one. Every session of your "
-		    "account will be signed out.", NULL);
+		rc |= acctpage_para(out, RT("recover.newpw_intro"), NULL);
 		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = recover_path(r), .submit = "Set password",
+		    .action = recover_path(r), .submit = "recover.set",
 		    .fields = recover_f_newpw, .nfields = 2, .focus = 1,
 		    .hidden = { { "token", r->token } } });
 		break;
 	case RPAGE_DEAD:
-		rc |= acctpage_para(out, "This link has expired or was already "
-		    "used.", NULL);
-		rc |= acctpage_link(out, recover_path(r), "Send a new link");
+		rc |= acctpage_para(out, RT("recover.dead"), NULL);
+		rc |= acctpage_link(out, recover_path(r),
+		    RT("recover.send_new"));
 		break;
 	case RPAGE_DONE:
-		rc |= acctpage_para(out, "Your password was changed and every "
-		    "session was signed out.", NULL);
-		rc |= acctpage_link(out, "/.postern/login", "Sign in");
+		rc |= acctpage_para(out, RT("recover.done"), NULL);
+		rc |= acctpage_link(out, "/.postern/login", RT("recover.signin"));
 		break;
 	case RPAGE_ELSEWHERE:
-		rc |= acctpage_para(out, "Open the link in the browser where "
-		    "you asked for it. A sign-in link only works in the "
-		    "browser that requested it, so a forwarded or intercepted "
-		    "link signs nobody in. The link has not been used.", NULL);
-		rc |= acctpage_link(out, recover_path(r), "Send a new link to "
-		    "this browser");
+		rc |= acctpage_para(out, RT("recover.elsewhere"), NULL);
+		rc |= acctpage_link(out, recover_path(r),
+		    RT("recover.send_here"));
 		break;
 	}
 	if (r->page != RPAGE_DONE)	/* no dead end: the way back */
-		rc |= acctpage_link(out, "/.postern/login", "Back to sign-in");
+		rc |= acctpage_link(out, "/.postern/login",
+		    RT("back_to_signin"));
 	return rc | acctpage_end(out);
 }
 
@@ -593,8 +588,7 @@ recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 	}
 	if (r->kind == RECOVER_RESET && (ex->cfg->pwrules == NULL ||
 	    recover_password_check(ex->cfg, chk, reply) == -1)) {
-		r->error = ex->cfg->pwrules == NULL ? "Passwords cannot be set "
-		    "here." : r->why;
+		r->error = ex->cfg->pwrules == NULL ? "recover.no_passwords" : r->why;
 		recover_end(chk, RPAGE_NEWPW, 400, "password_rules");
 		return;
 	}
@@ -685,7 +679,7 @@ recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 	auth_rd(ex, form_get(f, "rd"), r->rd, sizeof(r->rd));
 	if (tok != NULL) {
 		if (!session_id_valid(tok))
-			return "This link is not valid.";
+			return "recover.invalid";
 		(void)strcpy(r->token, tok);
 		if (r->step != RECOVER_FORM)
 			r->step = RECOVER_USE;
@@ -696,10 +690,10 @@ recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 			cf = form_get(f, "confirm");
 			if (np == NULL || cf == NULL || *np == '\0' ||
 			    strcmp(np, cf) != 0)
-				return "The new passwords do not match.";
+				return "recover.mismatch";
 			if (strlen(np) > PASSWORD_MAX_BYTES ||
 			    (r->pwn.pw = strdup(np)) == NULL)
-				return "The new password is too long.";
+				return "recover.too_long";
 			r->pwn.len = strlen(np);
 		}
 		return NULL;
@@ -714,14 +708,14 @@ recover_take(struct exchange *ex, struct recover *r, const struct form *f)
 	r->step = RECOVER_REQUEST;
 	if ((email = form_get(f, "email")) == NULL ||
 	    user_email_normalize(email, r->email, why, sizeof(why)) == -1)
-		return "Enter your email address.";
+		return "login.missing_email";
 	if (auth_link_host(ex, r->host, sizeof(r->host), r->org) == -1)
-		return "Links cannot be sent from this address.";
+		return "recover.no_host";
 	if (!mail_configured(ex->cfg))
-		return "Email is not available. Ask your administrator.";
+		return "recover.no_mail";
 	if (r->kind == RECOVER_MAGIC && ex->cfg->magic_same_browser &&
 	    session_new_id(r->bind, sizeof(r->bind)) == -1)
-		return "Links cannot be sent right now. Please try again.";
+		return "recover.try_later";
 	return NULL;
 }
 
@@ -772,14 +766,14 @@ recover_on_form(struct exchange *ex, struct evbuffer *body)
 	}
 	if (form_parse((const char *)evbuffer_pullup(body, -1), len, &f,
 	    &why) == -1) {
-		r->error = "The form could not be read. Please try again.";
+		r->error = "recover.bad_form";
 		recover_page(ex, r, RPAGE_REQUEST, 400, why);
 		recover_free(r);
 		return;
 	}
 	if (!auth_form_genuine(ex, &f)) {
 		form_free(&f);
-		r->error = "This form has expired. Please try again.";
+		r->error = "recover.expired";
 		recover_page(ex, r, RPAGE_REQUEST, 403, "csrf");
 		recover_free(r);
 		return;
@@ -820,7 +814,7 @@ recover_builtin(struct exchange *ex)
 	}
 	if ((parsed = req->query != NULL) && form_parse(req->query,
 	    strlen(req->query), &f, &why) == -1) {
-		r->error = "This link is not valid.";
+		r->error = "recover.invalid";
 		recover_page(ex, r, RPAGE_DEAD, 400, why);
 		recover_free(r);
 		return 1;

@@ -67,26 +67,20 @@ auth_logged_out(struct exchange *ex, const char *user, const char *rd)
 	    AUTH_SIGNED_OUT_URL);
 }
 
-static const char signout_confirm[] =
-    "<h1>Sign out of {{product}}?</h1>\n"
-    "<form method=\"post\" action=\"/.postern/logout\">\n"
-    "<input type=\"hidden\" name=\"csrf\" value=\"{{csrf}}\">\n"
-    "<input type=\"hidden\" name=\"rd\" value=\"{{rd}}\">\n"
-    "<button type=\"submit\" autofocus>Sign out</button>\n"
-    "</form>\n<p><a href=\"{{back}}\">Cancel</a></p>\n"
-    "</main></body></html>\n";
-
+/* The confirmation page (template logout.html). */
 static int
 signout_confirm_page(struct evbuffer *out, const struct loginpage *p,
     void *ctx)
 {
-	static const char *const keys[] = { "product", "csrf", "rd", "back",
-	    NULL };
-	const char	*vals[] = { p->frame.product, p->csrf, p->rd,
-	    p->rd[0] != '\0' ? p->rd : "/" };
+	const struct pages_var v[] = {
+		{ "csrf", p->csrf, 0 },
+		{ "rd", p->rd, 0 },
+		{ "back", p->rd[0] != '\0' ? p->rd : "/", 0 },
+	};
 
-	return pages_begin(out, &p->frame, "Sign out") |
-	    pages_fill(out, signout_confirm, keys, vals);
+	(void)ctx;
+	return pages_begin(out, &p->frame, "logout.title") |
+	    pages_render(out, &p->frame, PAGETMPL_LOGOUT, v, 3);
 }
 
 /*

@@ -63,6 +63,10 @@ struct sso_flow {
  */
 void	sso_fail(struct sso_flow *f, int status, const char *title,
 	    const char *text, const char *reason);
+/* sso_fail() with the {{provider}} of <title> and <text> (message keys)
+ * named <provider>; sso_fail() names the flow's own. */
+void	sso_fail_as(struct sso_flow *f, int status, const char *title,
+	    const char *text, const char *provider, const char *reason);
 /* A new flow for <ex> through provider <p>, its step started; NULL when
  * out of memory or without a store (then answered 503). */
 struct sso_flow	*sso_flow_new(struct exchange *ex,
@@ -73,8 +77,8 @@ int	sso_param(char *url, size_t size, const char *name, const char *value);
 int	sso_host(struct exchange *ex, char *out, size_t size);
 /* ssologout.c: the body of POST .../backchannel-logout. */
 void	sso_on_bcl_form(struct exchange *ex, struct evbuffer *body);
-/* A page for <ex> (no flow): <title>, <text>, a link back to sign-in
- * keeping <rd>; <reason> is logged. */
+/* A page for <ex> (no flow): <title>, <text> (message keys), a link back
+ * to sign-in keeping <rd>; <reason> is logged. */
 void	sso_page(struct exchange *ex, int status, const char *rd,
 	    const char *title, const char *text, const char *reason);
 /* Unlink <f> from its exchange (returned, or NULL if it closed) so that

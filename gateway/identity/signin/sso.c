@@ -183,8 +183,9 @@ sso_flow_new(struct exchange *ex, const struct config_sso_provider *p)
 
 /* What a failure page says and links to. */
 struct sso_page {
-	const char	*title;
+	const char	*title;		/* message keys (catalog.h) */
 	const char	*text;
+	const char	*provider;	/* {{provider}} in them, or NULL */
 	char		 back[3 * REDIRECT_MAX + 32];
 };
 
@@ -194,10 +195,16 @@ sso_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	const struct sso_page *pg = ctx;
 	int		 rc;
 
-	rc = pages_begin(out, &lp->frame, pg->title);
-	rc |= acctpage_heading(out, 1, pg->title);
-	rc |= acctpage_para(out, pg->text, NULL);
-	rc |= acctpage_link(out, pg->back, "Back to sign-in");
+	const char	*title = pages_t(&lp->frame, pg->title);
+	char		 text[512];
+
+	(void)pages_tf(&lp->frame, pg->text, &(struct pages_var){ "provider",
+	    pg->provider, 0 }, 1, text, sizeof(text));
+	rc = pages_begin(out, &lp->frame, title);
+	rc |= acctpage_heading(out, 1, title);
+	rc |= acctpage_para(out, text, NULL);
+	rc |= acctpage_link(out, pg->back, pages_t(&lp->frame,
+	    "back_to_signin"));
 	rc |= acctpage_end(out);
 	return rc;
 }
@@ -208,10 +215,11 @@ sso_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 /* sso_page() with <extra> header lines (or NULL). */
 static void
 sso_page_extra(struct exchange *ex, int status, const char *rd,
-    const char *title, const char *text, const char *reason,
-    const char *extra)
+    const char *title, const char *text, const char *provider,
+    const char *reason, const char *extra)
 {
-	struct sso_page	 pg = { .title = title, .text = text };
+	struct sso_page	 pg = { .title = title, .text = text,
+	    .provider = provider };
 	struct loginpage lp = { 0 };
 	char		 enc[3 * REDIRECT_MAX + 1];
 
@@ -225,7 +233,7 @@ void
 sso_page(struct exchange *ex, int status, const char *rd, const char *title,
     const char *text, const char *reason)
 {
-	sso_page_extra(ex, status, rd, title, text, reason, NULL);
+	sso_page_extra(ex, status, rd, title, text, NULL, reason, NULL);
 }
 
 struct exchange *
@@ -243,14 +251,21 @@ void
 sso_fail(struct sso_flow *f, int status, const char *title,
     const char *text, const char *reason)
 {
+	sso_fail_as(f, status, title, text, f->p->display_name, reason);
+}
+
+void
+sso_fail_as(struct sso_flow *f, int status, const char *title,
+    const char *text, const char *provider, const char *reason)
+{
 	struct exchange	*ex = sso_detach(f);
 
 	if (ex != NULL) {
 		auth_audit(ex, "sso_login", f->user, f->claims.email[0] !=
 		    '\0' ? f->claims.email : f->p->name, 0, reason);
 		/* a taken state ends the flow: its binding cookie goes too */
-		sso_page_extra(ex, status, f->rd, title, text, reason,
-		    f->taken ? SSO_COOKIE_CLEAR : NULL);
+		sso_page_extra(ex, status, f->rd, title, text, provider,
+		    reason, f->taken ? SSO_COOKIE_CLEAR : NULL);
 	}
 	(void)auth_step_done(&f->step);
 }
@@ -259,11 +274,8 @@ sso_fail(struct sso_flow *f, int status, const char *title,
 static void
 sso_fail_provider(struct sso_flow *f, const char *reason)
 {
-	char	text[200];
-
-	(void)snprintf(text, sizeof(text), "%s is not answering right now. "
-	    "Try again in a few minutes.", f->p->display_name);
-	sso_fail(f, 502, "Sign-in is not available", text, reason);
+	sso_fail(f, 502, "sso.unavailable.title", "sso.unavailable.text",
+	    reason);
 }
 
 /* ---- start: /.postern/sso/<p>/start ---- */
@@ -444,8 +456,8 @@ sso_start(struct exchange *ex, const struct config_sso_provider *p)
 		(void)snprintf(f->hint, sizeof(f->hint), "%s", hint);
 	if (sso_host(ex, f->host, sizeof(f->host)) == -1) {
 		(void)auth_step_done(&f->step);
-		sso_page(ex, 400, "/", "Sign-in is not available here",
-		    "This address cannot be used to sign in.", "sso_host");
+		sso_page(ex, 400, "/", "sso.host.title", "sso.host.text",
+		    "sso_host");
 		goto out;
 	}
 	auth_rate(&f->rate, &f->step, "sso", NULL, sso_start_rd);
@@ -484,22 +496,21 @@ sso_check(struct sso_flow *f, json_t *claims)
 	json_decref(claims);
 	OPENSSL_cleanse(nonce, sizeof(nonce));
 	if (st != SSO_TOKEN_OK) {
-		sso_fail(f, 401, "Sign-in failed", "The sign-in could not be "
-		    "verified. Start again.", sso_token_reason(st));
+		sso_fail(f, 401, "sso.failed.title", "sso.unverified.text",
+		    sso_token_reason(st));
 		return;
 	}
 	at = strrchr(f->claims.email, '@');
 	if (p->hosted_domain != NULL && strcmp(f->claims.hd,
 	    p->hosted_domain) != 0) {
-		sso_fail(f, 403, "Account not allowed", "Sign in with an "
-		    "account of your organisation.", "sso_hosted_domain");
+		sso_fail(f, 403, "sso.not_allowed.title",
+		    "sso.hosted_domain.text", "sso_hosted_domain");
 		return;
 	}
 	if (p->email_domains.n > 0 && (at == NULL ||
 	    !config_names_has(&p->email_domains, at + 1))) {
-		sso_fail(f, 403, "Account not allowed", "This account's email "
-		    "address is not one this service accepts.",
-		    "sso_email_domain");
+		sso_fail(f, 403, "sso.not_allowed.title",
+		    "sso.email_domain.text", "sso_email_domain");
 		return;
 	}
 	f->mfa = p->trust_mfa && (f->claims.amr & SSO_AMR_MFA) != 0;
@@ -523,8 +534,8 @@ sso_verify(struct sso_flow *f, const struct oidc_meta *m)
 		return;
 	}
 	if (st != JWS_OK) {
-		sso_fail(f, 401, "Sign-in failed", "The sign-in could not be "
-		    "verified. Start again.", jws_reason(st));
+		sso_fail(f, 401, "sso.failed.title", "sso.unverified.text",
+		    jws_reason(st));
 		return;
 	}
 	sso_check(f, claims);
@@ -559,8 +570,8 @@ sso_on_token(void *arg, const char *id_token, const char *err)
 		log_event(LOG_LEVEL_WARN, "sso", "reason", "sso_token_failed",
 		    "provider", f->p->name, "detail", err != NULL ? err : "",
 		    "request_id", f->step.ex->request_id, NULL);
-		sso_fail(f, 502, "Sign-in failed", "The sign-in could not be "
-		    "completed. Start again.", "sso_token_failed");
+		sso_fail(f, 502, "sso.failed.title", "sso.incomplete.text",
+		    "sso_token_failed");
 		return;
 	}
 	if ((f->token = strdup(id_token)) == NULL) {
@@ -643,21 +654,18 @@ sso_on_state(void *arg, const redisReply *reply, const char *err)
 	if (ex == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_STRING) {
-		sso_fail(f, 400, "This sign-in has expired", "The sign-in took "
-		    "too long or was already used. Start again.",
+		sso_fail(f, 400, "sso.expired.title", "sso.state_unknown.text",
 		    "sso_state_unknown");
 		return;
 	}
 	f->taken = 1;
 	if ((why = sso_state_match(f, reply->str, reply->len)) != NULL) {
-		sso_fail(f, 400, "This sign-in has expired", "The sign-in was "
-		    "started elsewhere or has expired. Start again in this "
-		    "browser.", why);
+		sso_fail(f, 400, "sso.expired.title",
+		    "sso.state_mismatch.text", why);
 		return;
 	}
 	if (f->code == NULL) {		/* the provider said no */
-		sso_fail(f, 401, "Sign-in cancelled", "The sign-in was "
-		    "cancelled or refused at the provider.",
+		sso_fail(f, 401, "sso.cancelled.title", "sso.cancelled.text",
 		    "sso_provider_error");
 		return;
 	}
@@ -698,8 +706,8 @@ sso_callback(struct exchange *ex, const struct config_sso_provider *p)
 	if (state == NULL || strlen(state) != SSO_STATE_LEN ||
 	    (code != NULL && (code[0] == '\0' ||
 	    strlen(code) > SSO_CODE_MAX))) {
-		sso_page(ex, 400, "/", "This sign-in link is not valid",
-		    "Start the sign-in again.", "sso_callback_bad");
+		sso_page(ex, 400, "/", "sso.bad_link.title",
+		    "sso.bad_link.text", "sso_callback_bad");
 		goto out;
 	}
 	if ((f = sso_flow_new(ex, p)) == NULL)

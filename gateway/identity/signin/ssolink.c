@@ -179,8 +179,8 @@ sso_on_created(void *arg, enum session_status status)
 		goto out;
 	if (status != SESSION_OK) {
 		if (status == SESSION_NONE)
-			sso_page(ex, 403, f->rd, "No account", "This account "
-			    "is disabled.", "sso_user_disabled");
+			sso_page(ex, 403, f->rd, "sso.no_account.title",
+			    "sso.disabled.text", "sso_user_disabled");
 		else
 			auth_unavailable(ex);
 		goto out;
@@ -362,12 +362,8 @@ sso_orgs(struct sso_flow *f)
 static void
 sso_fail_required(struct sso_flow *f, const struct config_sso_provider *p)
 {
-	char	text[200];
-
-	(void)snprintf(text, sizeof(text), "Your organisation signs in with "
-	    "%s. Use that button on the sign-in page.", p->display_name);
-	sso_fail(f, 403, "Sign in with your organisation's provider", text,
-	    "sso_required");
+	sso_fail_as(f, 403, "sso.required.title", "sso.required.text",
+	    p->display_name, "sso_required");
 }
 
 /* A provider other than f->p that <email>'s domain must use, or NULL. */
@@ -433,14 +429,10 @@ static const struct {
 	const char	*text;
 	const char	*reason;
 } sso_refusals[] = {
-	{ "unverified", "Your provider did not confirm this email address.",
-	    "sso_email_unverified" },
-	{ "taken", "An account with this email already exists. Sign in with "
-	    "its password, or ask an administrator to link it.",
-	    "sso_email_taken" },
-	{ "disabled", "This account is disabled.", "sso_user_disabled" },
-	{ "", "There is no account for you here. Ask an administrator to "
-	    "invite you.", "sso_no_account" },
+	{ "unverified", "sso.email_unverified.text", "sso_email_unverified" },
+	{ "taken", "sso.taken.text", "sso_email_taken" },
+	{ "disabled", "sso.disabled.text", "sso_user_disabled" },
+	{ "", "sso.no_account.text", "sso_no_account" },
 };
 #define NREFUSALS	(sizeof(sso_refusals) / sizeof(sso_refusals[0]))
 
@@ -465,7 +457,7 @@ sso_on_link(void *arg, const redisReply *reply, const char *err)
 		for (i = 0; i < NREFUSALS - 1; i++)
 			if (strcmp(how, sso_refusals[i].answer) == 0)
 				break;
-		sso_fail(f, 403, "No account", sso_refusals[i].text,
+		sso_fail(f, 403, "sso.no_account.title", sso_refusals[i].text,
 		    sso_refusals[i].reason);
 		return;
 	}

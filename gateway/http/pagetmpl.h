@@ -1,0 +1,56 @@
+/*
+ * The templates of the gateway's HTML pages, by stable name ("login.html",
+ * "error.html", ...): each built in, and each replaceable by a file of
+ * the same name in pages.templates_dir, read when a configuration is
+ * loaded (so a reload picks up a changed file and a page never reads the
+ * disk).  A template is HTML with {{name}} placeholders: a value of that
+ * page (the names each template receives are in docs/pages.md), or
+ * {{t:key}}, the text of message <key> in the page's language
+ * (catalog.h).  Rendering is pages_render() (pages.h), which escapes
+ * every value but the markup the gateway makes itself.
+ */
+#ifndef POSTERN_PAGETMPL_H
+#define POSTERN_PAGETMPL_H
+
+#include <stddef.h>
+
+#define PAGETMPL_FILE_MAX	(64 * 1024)	/* bytes of one file */
+
+struct catalog_err;
+struct diag;
+
+enum pagetmpl_id {
+	PAGETMPL_HEAD = 0,	/* head.html: the frame, up to <main> */
+	PAGETMPL_ERROR,		/* error.html: every error page */
+	PAGETMPL_LOGIN,		/* login.html: the sign-in form */
+	PAGETMPL_WHOAMI,	/* whoami.html: "signed in as" */
+	PAGETMPL_LOGOUT,	/* logout.html: the sign-out confirmation */
+	PAGETMPL_N
+};
+
+/* The overrides of one configuration; NULL everywhere: the built-ins. */
+struct pagetmpl_set;
+
+/* The file name of template <id> ("login.html"). */
+const char	*pagetmpl_name(enum pagetmpl_id id);
+/* The names of the values template <id> receives, space-separated. */
+const char	*pagetmpl_keys(enum pagetmpl_id id);
+/* The text of template <id>: <set>'s override, else the built-in. */
+const char	*pagetmpl_text(const struct pagetmpl_set *set,
+		    enum pagetmpl_id id);
+/*
+ * Check template <id>'s text <text> (<len> bytes): every "{{" closed,
+ * every name one the template receives or t:<a message key>, no NUL.
+ * 0, or -1 with <e> filled.
+ */
+int		 pagetmpl_check(enum pagetmpl_id id, const char *text,
+		    size_t len, struct catalog_err *e);
+/*
+ * Read the templates of directory <dir> (a missing file leaves the
+ * built-in); problems go to <d> as "file:line:col: message".  The set
+ * (pagetmpl_set_free), or NULL after adding errors to <d>.
+ */
+struct pagetmpl_set *pagetmpl_load_dir(const char *dir, struct diag *d);
+void		 pagetmpl_set_free(struct pagetmpl_set *);
+
+#endif

@@ -1,0 +1,273 @@
+"""The pages' languages and templates (gateway/http/catalog.c,
+acceptlang.c, pagetmpl.c; pages: in postern.yaml): German chosen by
+Accept-Language, English as the fallback, pages.default_language,
+pages.catalogue_dir adding a language, pages.templates_dir replacing the
+sign-in and error pages, an override naming an unknown value refused at
+load with file:line:col, and a reload reading a changed template.
+
+Real gateways in front of the demo upstream, a real redis-server; users
+made with the real command-line tools.
+"""
+import re
+import uuid
+
+import pytest
+import requests
+import urllib3
+
+from conftest import run_postern
+from test_auth import PASSWORD, add_user, auth_extra, login, make_key
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+ROUTES = """\
+  routes:
+    - path: /public/**
+      public: true
+    - path: /**
+      authenticated: true
+"""
+
+
+def start(gateway, redis_server, tmp_path, pages=""):
+    make_key(tmp_path)
+    gw = gateway(extra=auth_extra(tmp_path) + pages, app_extra=ROUTES,
+                 redis=redis_server, protect=None)
+    gw.email = "i-%s@example.com" % uuid.uuid4().hex[:8]
+    add_user(gw, gw.email)
+    return gw
+
+
+@pytest.fixture
+def gw(gateway, redis_server, tmp_path):
+    return start(gateway, redis_server, tmp_path)
+
+
+def page(gw, path, lang=None, host=None, s=None, accept="text/html"):
+    h = {"Accept": accept}
+    if lang is not None:
+        h["Accept-Language"] = lang
+    if host:
+        h["Host"] = host
+    return (s or requests).get(gw.url + path, headers=h, verify=False,
+                               timeout=10, allow_redirects=False)
+
+
+def lang_of(r):
+    m = re.search(r'<html lang="([^"]+)">', r.text)
+    return m and m.group(1)
+
+
+def test_german_sign_in_page_by_header(gw):
+    r = page(gw, "/.postern/login", "de-DE,de;q=0.9,en;q=0.8")
+    assert r.status_code == 200
+    assert lang_of(r) == "de"
+    assert r.headers["Content-Language"] == "de"
+    assert "Accept-Language" in r.headers["Vary"]
+    assert "<title>Anmelden - Postern</title>" in r.text
+    assert ">Bei Postern anmelden</h1>" in r.text
+    assert '<label for="password">Passwort</label>' in r.text
+    assert ">Anmelden</button>" in r.text
+    assert "Sign in" not in r.text
+    # the form still works: the CSRF token and field names are the same
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert token
+
+
+@pytest.mark.parametrize("header", [
+    None, "", "fr", "fr-CA, it;q=0.5", "de;q=0", "en;q=0.9, de;q=0.1",
+    "*;q=0", "de;q=2", "x" * 7000, ",".join(["it"] * 500) + ",de",
+])
+def test_english_is_the_fallback(gw, header):
+    r = page(gw, "/.postern/login", header)
+    assert r.status_code == 200
+    assert lang_of(r) == "en"
+    assert r.headers["Content-Language"] == "en"
+    assert ">Sign in to Postern</h1>" in r.text
+
+
+@pytest.mark.parametrize("header", ["de", "DE", "de-CH", "de-AT;q=0.5",
+                                    "fr;q=0.4, de;q=0.6", "*;q=0.1, de"])
+def test_german_by_every_spelling(gw, header):
+    assert lang_of(page(gw, "/.postern/login", header)) == "de"
+
+
+def test_error_pages_in_german(gw):
+    r = page(gw, "/nowhere", "de", host="nobody.example")
+    assert r.status_code == 421
+    assert lang_of(r) == "de"
+    assert "<h1>Keine Anwendung hier</h1>" in r.text
+    assert "Anfrage-ID: <code>%s</code>" % r.headers["X-Request-Id"] in r.text
+    assert r.headers["Content-Language"] == "de"
+    r = page(gw, "/.postern/nothing-here", "de")
+    assert r.status_code == 404 and "<h1>Seite nicht gefunden</h1>" in r.text
+    assert "Zurück zur Anwendung" in r.text
+    # a program gets the one JSON shape, in English, whatever it asks
+    r = page(gw, "/nowhere", "de", host="nobody.example",
+             accept="application/json")
+    assert r.status_code == 421
+    assert r.json()["message"] == "There is no app at this address."
+    assert "Content-Language" not in r.headers
+
+
+def test_signed_in_pages_and_messages_in_german(gw):
+    s = requests.Session()
+    s.headers["Accept-Language"] = "de"
+    r = page(gw, "/.postern/login", s=s)
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+    r = s.post(gw.url + "/.postern/login", verify=False, timeout=30,
+               allow_redirects=False, headers={"Origin": gw.url},
+               data={"email": gw.email, "password": "wrong" + PASSWORD,
+                     "csrf": token, "rd": "/"})
+    assert r.status_code == 401
+    assert "E-Mail-Adresse oder Passwort ist falsch." in r.text
+    r = s.post(gw.url + "/.postern/login", verify=False, timeout=30,
+               allow_redirects=False, headers={"Origin": gw.url},
+               data={"email": "", "password": "", "csrf": token, "rd": "/"})
+    assert "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein." in r.text
+    s, r = login(gw, s=s)
+    assert r.status_code in (302, 303)
+    r = page(gw, "/.postern/logout?rd=/", s=s)
+    assert r.status_code == 200 and lang_of(r) == "de"
+    assert ">Von Postern abmelden?</h1>" in r.text
+    assert ">Abbrechen</a>" in r.text
+    r = page(gw, "/.postern/login", s=s)
+    assert "Sie sind angemeldet als %s." % gw.email in r.text
+
+
+def test_default_language_and_catalogue_dir(gateway, redis_server, tmp_path):
+    cat = tmp_path / "lang"
+    cat.mkdir()
+    (cat / "fr.lang").write_text(
+        "# French, partly\nlogin.title = Connexion\n"
+        "login.heading = Se connecter \u00e0 {{product}}\n",
+        encoding="utf-8")
+    (cat / "de.lang").write_text("login.submit = Los\n", encoding="utf-8")
+    gw = start(gateway, redis_server, tmp_path,
+               "pages:\n  default_language: de\n  catalogue_dir: %s\n" % cat)
+    r = page(gw, "/.postern/login")
+    assert lang_of(r) == "de" and ">Los</button>" in r.text
+    assert ">Bei Postern anmelden</h1>" in r.text   # the rest built in
+    r = page(gw, "/.postern/login", "fr-FR")
+    assert lang_of(r) == "fr"
+    assert "Se connecter \u00e0 Postern" in r.text
+    assert ">Email</label>" in r.text       # a missing key: English
+    r = page(gw, "/.postern/login", "it")
+    assert lang_of(r) == "de"
+
+
+LOGIN_OVERRIDE = """\
+{{alert}}<h1 class="custom">{{t:login.heading}} (custom)</h1>
+<form method="post" action="/.postern/login">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<input type="hidden" name="rd" value="{{rd}}">
+<input name="email" value="{{email}}"{{email_attrs}}>
+<input name="password" type="password"{{password_attrs}}>
+<button>{{t:login.submit}}</button></form>{{links}}
+</main></body></html>
+"""
+
+ERROR_OVERRIDE = """\
+<h1 id="oops">{{title}} / {{status}}</h1><p>{{message}}</p>{{details}}
+<p>ref {{request_id}} in {{lang}} at {{product}}</p></main></body></html>
+"""
+
+
+def test_templates_dir_overrides_login_and_error(gateway, redis_server,
+                                                  tmp_path):
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / "login.html").write_text(LOGIN_OVERRIDE)
+    (tpl / "error.html").write_text(ERROR_OVERRIDE)
+    gw = start(gateway, redis_server, tmp_path,
+               "pages:\n  templates_dir: %s\n" % tpl)
+    r = page(gw, "/.postern/login", "de")
+    assert '<h1 class="custom">Bei Postern anmelden (custom)</h1>' in r.text
+    assert r.text.startswith("<!doctype html>")   # the built-in head
+    # the override's form signs in like the built-in one
+    s, r = login(gw)
+    assert r.status_code in (302, 303), r.text
+    r = page(gw, "/nowhere", host="nobody.example")
+    assert r.status_code == 421
+    assert ('<h1 id="oops">No app here / 421</h1>' in r.text)
+    assert "ref %s in en at Postern" % r.headers["X-Request-Id"] in r.text
+    # values stay escaped in an override
+    r = page(gw, "/.postern/login?rd=%22%3E%3Cscript%3E")
+    assert "<script>" not in r.text
+    # the pages without an override are the built-in ones
+    r = page(gw, "/.postern/logout")
+    assert ">Sign out of Postern?</h1>" in r.text
+
+
+@pytest.mark.parametrize("name,text,where,what", [
+    ("login.html", "<p>\n  <b>{{csrf}}</b> {{password}}</p>", "2:19",
+     "unknown key '{{password}}'"),
+    ("error.html", "{{t:login.nope}}", "1:1", "unknown key '{{t:login.nope}}'"),
+    ("error.html", "<p>{{title</p>", "1:4", "'{{' without its '}}'"),
+    ("head.html", "<html>{{csrf}}", "1:7", "unknown key '{{csrf}}'"),
+])
+def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
+                                           redis_server, name, text, where,
+                                           what):
+    from gwproc import write_config
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / name).write_text(text)
+    cfg, _ = write_config(tmp_path, tls_cert, ("127.0.0.1", 1), redis_server,
+                          extra="pages:\n  templates_dir: pages\n")
+    r = run_postern("check", "-c", str(cfg))
+    assert r.returncode == 1
+    assert "%s:%s: %s" % (tpl / name, where, what) in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("text,where,what", [
+    ("login.title = A\nlogin.title = B\n", "2:1",
+     "message key 'login.title' given twice"),
+    ("login.nope = A\n", "1:1", "unknown message key 'login.nope'"),
+    ("login.heading = {{csrf}}\n", "1:17", "{{csrf}} is not a value"),
+    ("login.title\n", "1:12", "expected '=' after the key"),
+    ("login.title = \xff\n", "1:15", "invalid UTF-8"),
+])
+def test_bad_catalogue_refused(tmp_path, tls_cert, redis_server, text, where,
+                               what):
+    from gwproc import write_config
+    cat = tmp_path / "lang"
+    cat.mkdir()
+    (cat / "fr.lang").write_bytes(text.encode("latin-1"))
+    cfg, _ = write_config(tmp_path, tls_cert, ("127.0.0.1", 1), redis_server,
+                          extra="pages:\n  catalogue_dir: lang\n")
+    r = run_postern("check", "-c", str(cfg))
+    assert r.returncode == 1
+    assert "%s:%s: %s" % (cat / "fr.lang", where, what) in r.stderr, r.stderr
+
+
+def test_bad_default_language_refused(tmp_path, tls_cert, redis_server):
+    from gwproc import write_config
+    cfg, _ = write_config(tmp_path, tls_cert, ("127.0.0.1", 1), redis_server,
+                          extra="pages:\n  default_language: fr\n")
+    r = run_postern("check", "-c", str(cfg))
+    assert r.returncode == 1
+    assert re.search(r"postern.yaml:\d+:\d+: pages.default_language: no "
+                     r"language 'fr'", r.stderr), r.stderr
+
+
+def test_reload_reads_a_changed_template(gateway, redis_server, tmp_path):
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / "error.html").write_text(ERROR_OVERRIDE)
+    gw = start(gateway, redis_server, tmp_path,
+               "pages:\n  templates_dir: %s\n" % tpl)
+    assert '<h1 id="oops">' in page(gw, "/x", host="nobody.example").text
+    (tpl / "error.html").write_text(ERROR_OVERRIDE.replace("oops", "again"))
+    gw.reload()
+    r = page(gw, "/x", host="nobody.example")
+    assert '<h1 id="again">No app here / 421</h1>' in r.text
+    # a broken file on reload keeps the last good templates
+    (tpl / "error.html").write_text("{{nope}}")
+    gw.reload(expect="reload failed")
+    assert '<h1 id="again">' in page(gw, "/x", host="nobody.example").text
+    # and a removed file is the built-in page again
+    (tpl / "error.html").unlink()
+    gw.reload()
+    r = page(gw, "/x", host="nobody.example")
+    assert "<h1>No app here</h1>" in r.text
