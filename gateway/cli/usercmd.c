@@ -206,7 +206,7 @@ usercmd_org_words(struct usercmd *uc, struct password_rules *rules)
 		for (i = 0; i < reply->elements; i++)
 			if (reply->element[i]->type == REDIS_REPLY_STRING &&
 			    password_rules_word(rules, reply->element[i]->str,
-			    "the name of an organisation") == -1)
+			    "organisation") == -1)
 				break;
 		rc = i == reply->elements ? 0 : -1;
 	}

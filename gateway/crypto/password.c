@@ -36,7 +36,7 @@
 /* A context word a password must not contain, and what it is. */
 struct password_word {
 	char		*w;		/* password_fold()ed */
-	const char	*what;		/* "the product name", ... */
+	const char	*what;		/* its kind: "product", "site", ... */
 };
 
 struct password_rules {
@@ -438,7 +438,7 @@ password_rules_load(const char *path, size_t min_length, char *err,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto oom;
 	r->min_length = min_length;
-	if (password_rules_word(r, "postern", "the product name") == -1)
+	if (password_rules_word(r, "postern", "product") == -1)
 		goto oom;
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -562,31 +562,30 @@ password_rules_host(struct password_rules *r, const char *host)
 		if (label[0] == '{' || label[0] == '*' ||
 		    strspn(label, "0123456789") == strlen(label))
 			continue;
-		rc = password_rules_word(r, label, "the name of this site");
+		rc = password_rules_word(r, label, "site");
 	}
 	return rc;
 }
 
-/* 1 and <why> if folded <pw> holds context word <word> (unfolded) or one
+/* 1 and <out> if folded <pw> holds context word <word> (unfolded) or one
  * of <r>'s. */
 static int
 password_has_word(const struct password_rules *r, const char *fpw,
-    const char *const *words, size_t nwords, char *why, size_t whylen)
+    const char *const *words, size_t nwords, struct password_refusal *out)
 {
 	char	f[256];
 	size_t	i;
 
 	for (i = 0; i < r->nwords; i++)
 		if (strstr(fpw, r->words[i].w) != NULL) {
-			(void)snprintf(why, whylen, "the password must not "
-			    "contain %s", r->words[i].what);
+			out->code = "word";
+			out->what = r->words[i].what;
 			return 1;
 		}
 	for (i = 0; i < nwords; i++) {
 		password_fold(words[i], f, sizeof(f));
 		if (strlen(f) >= PASSWORD_WORDMIN && strstr(fpw, f) != NULL) {
-			(void)snprintf(why, whylen, "the password must not "
-			    "contain the name of your organisation");
+			out->code = "org";
 			return 1;
 		}
 	}
@@ -597,12 +596,12 @@ password_has_word(const struct password_rules *r, const char *fpw,
  * Context words of <email>: its local part and its domain labels except
  * the last, each of at least 3 (local) or 4 (domain) characters so that a
  * one-letter address does not forbid every password with that letter.
- * Returns 1 and names the word in <why> if lower-cased <pw> holds one, or
+ * Returns 1 and says which in <out> if lower-cased <pw> holds one, or
  * folded <fpw> holds one folded.
  */
 static int
 password_has_context(const char *pw, const char *fpw, const char *email,
-    char *why, size_t whylen)
+    struct password_refusal *out)
 {
 	char	 buf[320], f[320], *at, *label, *dot;
 	size_t	 len;
@@ -616,8 +615,7 @@ password_has_context(const char *pw, const char *fpw, const char *email,
 	password_fold(buf, f, sizeof(f));
 	if (strlen(buf) >= 3 && (strstr(pw, buf) != NULL ||
 	    (strlen(f) >= 3 && strstr(fpw, f) != NULL))) {
-		(void)snprintf(why, whylen, "the password must not contain "
-		    "the email address's name");
+		out->code = "email_name";
 		return 1;
 	}
 	for (label = at != NULL ? at + 1 : NULL; label != NULL &&
@@ -627,8 +625,7 @@ password_has_context(const char *pw, const char *fpw, const char *email,
 		password_fold(label, f, sizeof(f));
 		if (len >= 4 && (strstr(pw, label) != NULL ||
 		    (strlen(f) >= 4 && strstr(fpw, f) != NULL))) {
-			(void)snprintf(why, whylen, "the password must not "
-			    "contain a part of the email address's domain");
+			out->code = "email_domain";
 			return 1;
 		}
 	}
@@ -636,32 +633,31 @@ password_has_context(const char *pw, const char *fpw, const char *email,
 }
 
 int
-password_check(const struct password_rules *r, const char *pw, size_t len,
-    const struct password_context *cx, char *why, size_t whylen)
+password_judge(const struct password_rules *r, const char *pw, size_t len,
+    const struct password_context *cx, struct password_refusal *out)
 {
 	char	*low, *fpw = NULL;
 	long	 cps;
 	int	 rc = -1;
 
+	*out = (struct password_refusal){ .min = r->min_length,
+	    .max = PASSWORD_MAX_LENGTH };
 	if ((cps = password_utf8_len(pw, len)) == -1) {
-		(void)snprintf(why, whylen, "the password is not valid UTF-8 "
-		    "text");
+		out->code = "utf8";
 		return -1;
 	}
+	out->has = cps;
 	if (memchr(pw, '\0', len) != NULL) {
-		(void)snprintf(why, whylen, "the password must not contain a "
-		    "NUL character");
+		out->code = "nul";
 		return -1;
 	}
 	if ((size_t)cps < r->min_length || cps > PASSWORD_MAX_LENGTH) {
-		(void)snprintf(why, whylen, "the password must be %zu to %d "
-		    "characters long (it has %ld)", r->min_length,
-		    PASSWORD_MAX_LENGTH, cps);
+		out->code = "length";
 		return -1;
 	}
 	if ((low = malloc(len + 1)) == NULL || (fpw = malloc(len + 1)) ==
 	    NULL) {
-		(void)snprintf(why, whylen, "out of memory");
+		out->code = "oom";
 		free(low);
 		return -1;
 	}
@@ -670,16 +666,75 @@ password_check(const struct password_rules *r, const char *pw, size_t len,
 	password_lower(low);
 	password_fold(low, fpw, len + 1);
 	if (password_set_has(r, low))
-		(void)snprintf(why, whylen, "the password is too common (it is "
-		    "on the list of common and breached passwords)");
+		out->code = "common";
 	else if (!password_has_word(r, fpw, cx != NULL ? cx->words : NULL,
-	    cx != NULL ? cx->nwords : 0, why, whylen) &&
+	    cx != NULL ? cx->nwords : 0, out) &&
 	    !password_has_context(low, fpw, cx != NULL ? cx->email : NULL,
-	    why, whylen))
+	    out))
 		rc = 0;
 	OPENSSL_cleanse(low, len + 1);
 	OPENSSL_cleanse(fpw, len + 1);
 	free(low);
 	free(fpw);
 	return rc;
+}
+
+/* The English of each refusal code (and of each context word's kind). */
+static const struct {
+	const char	*code;
+	const char	*text;
+} password_texts[] = {
+	{ "utf8", "the password is not valid UTF-8 text" },
+	{ "nul", "the password must not contain a NUL character" },
+	{ "common", "the password is too common (it is on the list of "
+	    "common and breached passwords)" },
+	{ "org", "the password must not contain the name of your "
+	    "organisation" },
+	{ "email_name", "the password must not contain the email address's "
+	    "name" },
+	{ "email_domain", "the password must not contain a part of the email "
+	    "address's domain" },
+	{ "oom", "out of memory" },
+	{ "product", "the product name" },
+	{ "site", "the name of this site" },
+	{ "organisation", "the name of an organisation" },
+};
+
+/* The English of code or kind <code>; <code> itself if it has none. */
+static const char *
+password_text(const char *code)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(password_texts) / sizeof(password_texts[0]);
+	    i++)
+		if (strcmp(password_texts[i].code, code) == 0)
+			return password_texts[i].text;
+	return code;
+}
+
+void
+password_refusal_text(const struct password_refusal *f, char *why,
+    size_t whylen)
+{
+	if (strcmp(f->code, "length") == 0)
+		(void)snprintf(why, whylen, "the password must be %zu to %d "
+		    "characters long (it has %ld)", f->min, f->max, f->has);
+	else if (strcmp(f->code, "word") == 0)
+		(void)snprintf(why, whylen, "the password must not contain %s",
+		    password_text(f->what));
+	else
+		(void)snprintf(why, whylen, "%s", password_text(f->code));
+}
+
+int
+password_check(const struct password_rules *r, const char *pw, size_t len,
+    const struct password_context *cx, char *why, size_t whylen)
+{
+	struct password_refusal f;
+
+	if (password_judge(r, pw, len, cx, &f) == 0)
+		return 0;
+	password_refusal_text(&f, why, whylen);
+	return -1;
 }

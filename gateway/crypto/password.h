@@ -102,8 +102,8 @@ size_t		 password_rules_count(const struct password_rules *r);
 #define PASSWORD_WORDMIN	4	/* shorter context words are ignored */
 
 /*
- * Add context word <word> (<what> it is, for the message: a string that
- * outlives <r>) to the words every new password is checked against.
+ * Add context word <word> (<what> it is, for the message: "product",
+ * "site" or "organisation", or a string that outlives <r>) to the words every new password is checked against.
  * Words shorter than PASSWORD_WORDMIN letters and digits are ignored.
  * 0, or -1 (out of memory).
  */
@@ -133,6 +133,28 @@ struct password_context {
  */
 int	password_check(const struct password_rules *r, const char *pw,
 	    size_t len, const struct password_context *cx, char *why,
+	    size_t whylen);
+
+/*
+ * Why password_judge() refused a password: a stable <code> a page maps to
+ * its own words ("utf8", "nul", "length" with <min>, <max> and <has>
+ * code points, "common", "word" with the word's kind <what>, "org",
+ * "email_name", "email_domain", "oom").  Never holds the password.
+ */
+struct password_refusal {
+	const char	*code;
+	const char	*what;		/* "word": "product", "site", ... */
+	size_t		 min;
+	int		 max;
+	long		 has;
+};
+
+/* password_check() answering with a code: 0, or -1 and <out> set. */
+int	password_judge(const struct password_rules *r, const char *pw,
+	    size_t len, const struct password_context *cx,
+	    struct password_refusal *out);
+/* The English sentence of refusal <f> into <why> (password_check()'s). */
+void	password_refusal_text(const struct password_refusal *f, char *why,
 	    size_t whylen);
 
 /* Code points in valid UTF-8 <s>, or -1 if <s> is not valid UTF-8. */

@@ -531,7 +531,7 @@ config_password_rules(const struct config *cfg, char *err, size_t errlen)
 	    errlen)) == NULL)
 		return NULL;
 	if (cfg->brand_product != NULL && password_rules_word(r,
-	    cfg->brand_product, "the product name") == -1)
+	    cfg->brand_product, "product") == -1)
 		goto oom;
 	for (i = 0; i < cfg->napps; i++)
 		for (j = 0; j < cfg->apps[i].nhosts; j++)

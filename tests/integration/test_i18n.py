@@ -8,6 +8,7 @@ load with file:line:col, and a reload reading a changed template.
 Real gateways in front of the demo upstream, a real redis-server; users
 made with the real command-line tools.
 """
+import html
 import re
 import uuid
 
@@ -271,3 +272,85 @@ def test_reload_reads_a_changed_template(gateway, redis_server, tmp_path):
     gw.reload()
     r = page(gw, "/x", host="nobody.example")
     assert "<h1>No app here</h1>" in r.text
+
+
+def test_account_and_two_step_pages_in_german(gw):
+    """The account page's link back, the backup codes' buttons, the
+    script's words, the downloaded file and a refused new password: German
+    throughout, English for an English browser (the same page's other
+    language, so the German is no accident of the build)."""
+    import test_mfa as mfa
+    mfa.wait_fresh_step()
+    s, r = login(gw)
+    assert r.status_code in (302, 303)
+    s.headers["Accept-Language"] = "de"
+    r = page(gw, "/.postern/account?rd=%2Freports", s=s)
+    assert r.status_code == 200 and lang_of(r) == "de"
+    assert '<p><a href="/reports">Zurück zu demo</a></p>' in r.text
+    assert "Back to" not in r.text
+    r = page(gw, "/.postern/2fa/setup", s=s)
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
+                    r.text).group(1).replace(" ", "")
+    r = mfa.post(s, gw, "/.postern/2fa/setup", {"code": mfa.totp(key)},
+                 csrf=mfa.csrf_of(r.text))
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    for text in (r.text, mfa.post(s, gw, "/.postern/account/backup-codes",
+                                  {}, csrf=mfa.csrf_of(page(
+                                      gw, "/.postern/account",
+                                      s=s).text)).text):
+        assert 'id="copy" class="secondary">Kopieren</button>' in text
+        assert 'data-done="Kopiert"' in text
+        assert 'data-failed="Kopieren fehlgeschlagen: ' in text
+        assert ">Als Text herunterladen</button>" in text
+        for english in ("Copy", "Download as text", "Copied"):
+            assert english not in text, english
+    form = re.search(r'backup-codes/download">(.*?)</form>', text, re.S)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"',
+                             form.group(1)))
+    data = {k: v for k, v in fields.items() if k != "csrf"}
+    r = mfa.post(s, gw, "/.postern/account/backup-codes/download", data,
+                 csrf=fields["csrf"])
+    assert r.status_code == 200 and r.headers["Content-Language"] == "de"
+    lines = r.text.splitlines()
+    assert lines[:2] == ["Backup-Codes für %s" % gw.email,
+                         "Jeder Code meldet Sie einmal an."], lines[:3]
+    s.headers["Accept-Language"] = "en"
+    r = mfa.post(s, gw, "/.postern/account/backup-codes/download", data,
+                 csrf=fields["csrf"])
+    assert r.text.splitlines()[:2] == ["Backup codes for %s" % gw.email,
+                                       "Each code signs you in once."]
+    assert 'data-done="Copied"' in mfa.post(
+        s, gw, "/.postern/account/backup-codes", {}, csrf=mfa.csrf_of(
+            page(gw, "/.postern/account", s=s).text)).text
+
+
+@pytest.mark.parametrize("new,german,english", [
+    ("password1234", "Das Passwort ist zu verbreitet",
+     "the password is too common"),
+    ("short 1!", "Das Passwort muss 12 bis",
+     "the password must be 12 to"),
+    ("Postern rules 9999", "Das Passwort darf den Produktnamen nicht",
+     "the password must not contain the product name"),
+    ("my i-name 12345 ok", "Namen der E-Mail-Adresse",
+     "the password must not contain the email address's name"),
+    ("example rules 999", "keinen Teil der Domain der E-Mail-Adresse",
+     "a part of the email address's domain"),
+])
+def test_refused_new_password_in_german(gw, new, german, english):
+    import test_mfa as mfa
+    s, r = login(gw)
+    assert r.status_code in (302, 303)
+    name = gw.email.split("@")[0]
+    new = new.replace("i-name", name)
+    for lang, want, other in (("de", german, english),
+                              ("en", english, german)):
+        s.headers["Accept-Language"] = lang
+        tok = mfa.csrf_of(page(gw, "/.postern/account", s=s).text)
+        r = mfa.post(s, gw, "/.postern/account/password",
+                     {"password": PASSWORD, "new_password": new,
+                      "confirm": new}, csrf=tok)
+        assert r.status_code == 400 and lang_of(r) == lang
+        alert = re.search(r'role="alert">(.*?)</p>', r.text).group(1)
+        assert want in html.unescape(alert), alert
+        assert other not in html.unescape(r.text)

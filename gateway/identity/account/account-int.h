@@ -79,7 +79,7 @@ struct acct {
 	char		 backup[ACCT_CODEMAX];
 	struct auth_pwcheck pwc;	/* the form's password, checked */
 	struct auth_pwnew pwn;		/* the new password, hashed */
-	char		 why[PASSWORD_WHYLEN];		/* rules' answer */
+	struct password_refusal refusal;	/* rules' answer */
 	int		 status;			/* of the home page */
 	const char	*reason;
 	char		 target[SESSION_HASH_LEN + 1];	/* session to revoke */

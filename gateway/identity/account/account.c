@@ -394,7 +394,8 @@ acct_check_password(struct auth_step *chk)
 }
 
 /* Check the new password of <chk> against the rules and the context of
- * the session's user (the email, its org slugs): 0, or -1 and a->why. */
+ * the session's user (the email, its org slugs): 0, or -1 and
+ * a->refusal. */
 static int
 acct_password_check(const struct config *cfg, struct auth_step *chk)
 {
@@ -404,9 +405,9 @@ acct_password_check(const struct config *cfg, struct auth_step *chk)
 
 	for (i = 0; i < a->s.norgs; i++)
 		orgs[i] = a->s.orgs[i].slug;
-	return password_check(cfg->pwrules, a->pwn.pw, a->pwn.len,
+	return password_judge(cfg->pwrules, a->pwn.pw, a->pwn.len,
 	    &(struct password_context){ .email = a->s.email, .words = orgs,
-	    .nwords = a->s.norgs }, a->why, sizeof(a->why));
+	    .nwords = a->s.norgs }, &a->refusal);
 }
 
 /* ---- gates and dispatch ---- */
@@ -489,7 +490,8 @@ acct_dispatch(struct auth_step *chk)
 		if (ex->cfg->pwrules == NULL ||
 		    acct_password_check(ex->cfg, chk) == -1) {
 			a->error = ex->cfg->pwrules == NULL ? "Passwords cannot "
-			    "be changed here." : a->why;
+			    "be changed here." :
+			    loginpage_refusal_key(&a->refusal);
 			acct_home_page(chk, 400, "password_rules");
 		} else
 			acct_check_password(chk);

@@ -16,6 +16,7 @@
 #include "acctpage.h"
 #include "auth-int.h"
 #include "client.h"
+#include "catalog.h"
 #include "config.h"
 #include "encode.h"
 #include "exchange.h"
@@ -93,6 +94,22 @@ acct_home_page(struct auth_step *chk, int status, const char *reason)
 
 /* ---- the backup codes as a file ---- */
 
+/* The file's first lines, in the language <ex> asks for (<f> set). */
+static void
+acct_codes_header(const struct exchange *ex, const struct acct *a,
+    struct evbuffer *body, struct pages_frame *f)
+{
+	const struct pages_var v[] = { { "email", a->s.email, 0 } };
+	char	title[400];
+
+	*f = (struct pages_frame){ .cat = ex->cfg->page_catalog,
+	    .lang = catalog_pick(ex->cfg->page_catalog,
+	    request_header(ex->req, "accept-language"), ex->cfg->page_lang) };
+	(void)evbuffer_add_printf(body, "%s\r\n%s\r\n\r\n",
+	    pages_tf(f, "mfa.file_title", v, 1, title, sizeof(title)),
+	    pages_t(f, "mfa.file_intro"));
+}
+
 static void
 acct_on_codes_known(void *arg, const redisReply *reply, const char *err)
 {
@@ -100,6 +117,7 @@ acct_on_codes_known(void *arg, const redisReply *reply, const char *err)
 	struct acct		*a = acct_of(chk);
 	struct exchange		*ex;
 	struct evbuffer		*body;
+	struct pages_frame	 f;
 	int			 i;
 
 	if ((ex = auth_step_reply(chk, reply, err)) == NULL)
@@ -114,13 +132,13 @@ acct_on_codes_known(void *arg, const redisReply *reply, const char *err)
 		auth_step_unavailable(chk);
 		return;
 	}
-	(void)evbuffer_add_printf(body, "Backup codes for %s\r\n"
-	    "Each code signs you in once.\r\n\r\n", a->s.email);
+	acct_codes_header(ex, a, body, &f);
 	for (i = 0; i < a->ncodes; i++)
 		(void)evbuffer_add_printf(body, "%s\r\n", a->codes[i]);
 	if ((ex = auth_step_done(chk)) != NULL)
 		client_answer(ex, &(struct pages_resp){ .status = 200,
 		    .body = body, .body_type = "text/plain; charset=utf-8",
+		    .lang = catalog_tag(f.cat, f.lang),
 		    .extra = "Content-Disposition: attachment; "
 		    "filename=\"backup-codes.txt\"\r\n" }, NULL);
 	evbuffer_free(body);		/* emptied by the send */
@@ -198,7 +216,7 @@ acct_page(struct exchange *ex, struct acct *a, int status, const char *extra,
     const char *reason)
 {
 	struct loginpage lp = { .rd = a->rd, .error = a->error,
-	    .notice = a->notice };
+	    .notice = a->notice, .refused = &a->refusal };
 
 	a->back = acct_back_app(ex, a->rd);
 
@@ -387,14 +405,16 @@ acct_render_sessions(struct evbuffer *out, const struct loginpage *lp,
 
 /* "Back to <app>": rd if it leads somewhere, else the app's root. */
 static int
-acct_render_back(struct evbuffer *out, const struct acct *a)
+acct_render_back(struct evbuffer *out, const struct loginpage *lp,
+    const struct acct *a)
 {
-	char	text[200];
+	const struct pages_var v[] = { { "app", a->back, 0 } };
+	char	text[300];
 
 	if (a->back == NULL)
 		return 0;
-	(void)snprintf(text, sizeof(text), "Back to %s", a->back);
-	return acctpage_link(out, a->rd, text);
+	return acctpage_link(out, a->rd, pages_tf(&lp->frame,
+	    "account.back_to", v, 1, text, sizeof(text)));
 }
 
 /* The second factor's part of the overview: backup codes and turning it
@@ -439,7 +459,7 @@ acct_render_home(struct evbuffer *out, const struct loginpage *lp,
 	rc = acctpage_heading(out, 1, T("Your account"));
 	rc |= loginpage_alert(out, lp);
 	rc |= acctpage_para(out, T("Signed in as"), a->s.email);
-	rc |= acct_render_back(out, a);
+	rc |= acct_render_back(out, lp, a);
 	rc |= acct_render_signout(out, lp);
 	rc |= acctpage_section(out, 1);
 	rc |= acctpage_heading(out, 2, T("Password"));

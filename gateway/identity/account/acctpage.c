@@ -127,15 +127,16 @@ acctpage_codes(struct evbuffer *out, const char *const *codes, size_t n)
 
 /*
  * The "Copy" script: the text of the list before it, one code a line.
- * Fixed text, no value of the page in it.
+ * Fixed text, no value of the page in it: the words it shows come from
+ * its own data-done and data-failed attributes (escaped there).
  */
 static const char acctpage_copy_js[] =
+    "var d=document.currentScript.dataset;"
     "document.getElementById('copy').addEventListener('click',function(){"
     "var t=Array.prototype.map.call(document.querySelectorAll("
     "'.codes code'),function(c){return c.textContent}).join('\\n')+'\\n';"
     "var b=this;navigator.clipboard.writeText(t).then(function(){"
-    "b.textContent='Copied'},function(){b.textContent='Copy failed: "
-    "select the codes instead'})});";
+    "b.textContent=d.done},function(){b.textContent=d.failed})});";
 
 int
 acctpage_codes_tools(struct evbuffer *out, const struct loginpage *lp,
@@ -145,9 +146,14 @@ acctpage_codes_tools(struct evbuffer *out, const struct loginpage *lp,
 	size_t	i;
 	int	rc;
 
-	rc = acctpage_add(out, "<button type=\"button\" id=\"copy\" "
-	    "class=\"secondary\">Copy</button>\n");
-	rc |= acctpage_wrap(out, "<script nonce=\"", lp->frame.nonce, "\">");
+	rc = acctpage_wrap(out, "<button type=\"button\" id=\"copy\" "
+	    "class=\"secondary\">", pages_t(&lp->frame, "mfa.copy"),
+	    "</button>\n");
+	rc |= acctpage_wrap(out, "<script nonce=\"", lp->frame.nonce, "\"");
+	rc |= acctpage_wrap(out, " data-done=\"", pages_t(&lp->frame,
+	    "mfa.copied"), "\"");
+	rc |= acctpage_wrap(out, " data-failed=\"", pages_t(&lp->frame,
+	    "mfa.copy_failed"), "\">");
 	rc |= acctpage_add(out, acctpage_copy_js);
 	rc |= acctpage_add(out, "</script>\n");
 	rc |= acctpage_wrap(out, "<form method=\"post\" action=\"", action,
@@ -157,8 +163,9 @@ acctpage_codes_tools(struct evbuffer *out, const struct loginpage *lp,
 		(void)snprintf(name, sizeof(name), "code%zu", i);
 		rc |= acctpage_hidden(out, name, codes[i]);
 	}
-	return rc | acctpage_add(out, "<button type=\"submit\" "
-	    "class=\"secondary\">Download as text</button>\n</form>\n");
+	return rc | acctpage_wrap(out, "<button type=\"submit\" "
+	    "class=\"secondary\">", pages_t(&lp->frame, "mfa.download"),
+	    "</button>\n</form>\n");
 }
 
 int

@@ -14,20 +14,61 @@
 #include "encode.h"
 #include "loginpage.h"
 #include "pages.h"
+#include "password.h"
+
+/* Refusal codes of password_judge() (and kinds of a context word) and
+ * the catalogue keys of their messages. */
+static const struct {
+	const char	*code;
+	const char	*key;
+} loginpage_refusals[] = {
+	{ "utf8", "password.utf8" },
+	{ "nul", "password.nul" },
+	{ "length", "password.length" },
+	{ "common", "password.common" },
+	{ "org", "password.org" },
+	{ "email_name", "password.email_name" },
+	{ "email_domain", "password.email_domain" },
+	{ "product", "password.word.product" },
+	{ "site", "password.word.site" },
+	{ "organisation", "password.word.organisation" },
+};
+
+const char *
+loginpage_refusal_key(const struct password_refusal *f)
+{
+	const char	*code = strcmp(f->code, "word") == 0 && f->what != NULL ?
+	    f->what : f->code;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(loginpage_refusals) /
+	    sizeof(loginpage_refusals[0]); i++)
+		if (strcmp(loginpage_refusals[i].code, code) == 0)
+			return loginpage_refusals[i].key;
+	return "password.refused";
+}
 
 /* The message <key> of <p> with its {{wait}} and {{email}} filled. */
 static int
 loginpage_message(struct evbuffer *out, const struct loginpage *p,
     const char *key)
 {
-	char	wait[64];
+	char	wait[64], min[24] = "", max[24] = "", has[24] = "";
 	const struct pages_var v[] = {
 		{ "wait", wait, 0 },
 		{ "email", p->email, 0 },
+		{ "min", min, 0 },
+		{ "max", max, 0 },
+		{ "has", has, 0 },
 	};
 
 	(void)pages_wait_text(&p->frame, p->wait, wait, sizeof(wait));
-	return pages_render_text(out, &p->frame, key, v, 2);
+	if (p->refused != NULL) {
+		(void)snprintf(min, sizeof(min), "%zu", p->refused->min);
+		(void)snprintf(max, sizeof(max), "%d", p->refused->max);
+		(void)snprintf(has, sizeof(has), "%ld", p->refused->has);
+	}
+	return pages_render_text(out, &p->frame, key, v, 5);
 }
 
 int

@@ -15,6 +15,7 @@
 
 struct evbuffer;
 struct config_sso;
+struct password_refusal;
 
 struct loginpage {
 	struct pages_frame frame;	/* branding and nonce */
@@ -25,6 +26,9 @@ struct loginpage {
 					 * sentence: pages_t()), or NULL */
 	const char	*notice;	/* neutral message (signed out), or NULL */
 	unsigned long	 wait;		/* seconds: {{wait}} in the message */
+	const struct password_refusal *refused; /* {{min}} {{max}} {{has}}
+					 * of a refused password's message,
+					 * or NULL */
 	int		 reset_link;	/* offer /.postern/reset */
 	int		 magic_link;	/* offer /.postern/magic */
 	const struct config_sso *sso;	/* "Sign in with ..." links, or
@@ -35,6 +39,11 @@ struct loginpage {
 int	loginpage_login(struct evbuffer *out, const struct loginpage *p);
 /* Append "signed in as EMAIL" with a sign-out button (POST + CSRF). */
 int	loginpage_signed_in(struct evbuffer *out, const struct loginpage *p);
+/*
+ * The catalogue key of the page message saying why password_judge()
+ * refused a new password (its values come from loginpage.refused).
+ */
+const char *loginpage_refusal_key(const struct password_refusal *f);
 /* The error (role=alert) or notice (role=status) of <p>, if any. */
 int	loginpage_alert(struct evbuffer *out, const struct loginpage *p);
 

@@ -100,7 +100,7 @@ struct recover {
 	char		 org[AUTH_ORG_SLUGMAX + 1];	/* its {org} label */
 	char		 rd[REDIRECT_MAX + 1];
 	struct auth_pwnew pwn;		/* a reset's new password */
-	char		 why[PASSWORD_WHYLEN];
+	struct password_refusal refusal;	/* a refused new password */
 	char		 sid[SESSION_ID_LEN + 1];
 	char		 bind[SESSION_ID_LEN + 2];	/* magic: the cookie */
 	int		 enrolled;		/* the user has a 2nd factor */
@@ -218,7 +218,8 @@ static void
 recover_page(struct exchange *ex, struct recover *r, enum recover_page page,
     int status, const char *reason)
 {
-	struct loginpage lp = { .rd = r->rd, .error = r->error };
+	struct loginpage lp = { .rd = r->rd, .error = r->error,
+	    .refused = &r->refusal };
 	char		 extra[256] = "";
 
 	r->page = page;
@@ -542,7 +543,8 @@ recover_on_taken(void *arg, const redisReply *reply, const char *err)
 }
 
 /* Check the new password of <chk> against the rules and the context of
- * brief <reply> (the email, the user's org slugs): 0, or -1 and r->why. */
+ * brief <reply> (the email, the user's org slugs): 0, or -1 and
+ * r->refusal. */
 static int
 recover_password_check(const struct config *cfg, struct auth_step *chk,
     const redisReply *reply)
@@ -554,9 +556,9 @@ recover_password_check(const struct config *cfg, struct auth_step *chk,
 	for (i = 3; i < reply->elements && n < SESSION_MAX_ORGS; i++)
 		if (reply->element[i]->type == REDIS_REPLY_STRING)
 			orgs[n++] = reply->element[i]->str;
-	return password_check(cfg->pwrules, r->pwn.pw, r->pwn.len,
+	return password_judge(cfg->pwrules, r->pwn.pw, r->pwn.len,
 	    &(struct password_context){ .email = r->email, .words = orgs,
-	    .nwords = n }, r->why, sizeof(r->why));
+	    .nwords = n }, &r->refusal);
 }
 
 /* The token's user, as read without consuming it. */
@@ -588,7 +590,8 @@ recover_on_token_brief(void *arg, const redisReply *reply, const char *err)
 	}
 	if (r->kind == RECOVER_RESET && (ex->cfg->pwrules == NULL ||
 	    recover_password_check(ex->cfg, chk, reply) == -1)) {
-		r->error = ex->cfg->pwrules == NULL ? "recover.no_passwords" : r->why;
+		r->error = ex->cfg->pwrules == NULL ? "recover.no_passwords" :
+		    loginpage_refusal_key(&r->refusal);
 		recover_end(chk, RPAGE_NEWPW, 400, "password_rules");
 		return;
 	}
