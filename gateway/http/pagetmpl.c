@@ -115,6 +115,60 @@ static const char pagetmpl_logout[] =
     "</form>\n<p><a href=\"{{back}}\">{{t:logout.cancel}}</a></p>\n"
     "</main></body></html>\n";
 
+/* The reset and sign-in link pages: a request form, the notice that a
+ * link was sent, and what the link opens. */
+#define PAGETMPL_BACK \
+    "<p><a href=\"/.postern/login\">{{t:back_to_signin}}</a></p>\n" \
+    "</main></body></html>\n"
+#define PAGETMPL_HIDDEN \
+    "<input type=\"hidden\" name=\"csrf\" value=\"{{csrf}}\">\n" \
+    "<input type=\"hidden\" name=\"rd\" value=\"{{rd}}\">\n"
+#define PAGETMPL_ASK(kind) \
+    "<h1>{{t:" kind ".title}}</h1>\n{{alert}}<p>{{t:" kind ".intro}}</p>\n" \
+    "<form method=\"post\" action=\"/.postern/" kind "\" novalidate>\n" \
+    PAGETMPL_HIDDEN \
+    "<label for=\"email\">{{t:recover.email}}</label>\n" \
+    "<input id=\"email\" name=\"email\" type=\"email\" " \
+    "autocomplete=\"username\"{{email_attrs}} required autofocus>\n" \
+    "<button type=\"submit\">{{t:recover.send}}</button>\n</form>\n" \
+    PAGETMPL_BACK
+#define PAGETMPL_SENT(kind) \
+    "<h1>{{t:" kind ".title}}</h1>\n{{alert}}<p>{{t:recover.sent}}</p>\n" \
+    PAGETMPL_BACK
+
+static const char pagetmpl_reset_password[] =
+    "<h1>{{t:reset.title}}</h1>\n{{alert}}<p>{{t:recover.newpw_intro}}</p>\n"
+    "<form method=\"post\" action=\"/.postern/reset\" novalidate>\n"
+    PAGETMPL_HIDDEN
+    "<input type=\"hidden\" name=\"token\" value=\"{{token}}\">\n"
+    "<label for=\"new_password\">{{t:recover.new_password}}</label>\n"
+    "<input id=\"new_password\" name=\"new_password\" type=\"password\" "
+    "autocomplete=\"new-password\"{{password_attrs}} maxlength=\"1024\" "
+    "required autofocus>\n"
+    "<label for=\"confirm\">{{t:recover.confirm}}</label>\n"
+    "<input id=\"confirm\" name=\"confirm\" type=\"password\" "
+    "autocomplete=\"new-password\"{{password_attrs}} maxlength=\"1024\" "
+    "required>\n"
+    "<button type=\"submit\">{{t:recover.set}}</button>\n</form>\n"
+    PAGETMPL_BACK;
+
+static const char pagetmpl_magic_confirm[] =
+    "<h1>{{t:magic.title}}</h1>\n{{alert}}<p>{{t:recover.continue}}</p>\n"
+    "<form method=\"post\" action=\"/.postern/magic\" novalidate>\n"
+    PAGETMPL_HIDDEN
+    "<input type=\"hidden\" name=\"token\" value=\"{{token}}\">\n"
+    "<button type=\"submit\">{{t:recover.signin}}</button>\n</form>\n"
+    PAGETMPL_BACK;
+
+static const char pagetmpl_sso_error[] =
+    "<h1>{{title}}</h1>\n<p>{{message}}</p>\n"
+    "<p><a href=\"{{back}}\">{{t:back_to_signin}}</a></p>\n"
+    "</main></body></html>\n";
+
+/* What every reset and sign-in link page receives. */
+#define PAGETMPL_RECOVER_KEYS \
+    "lang product csrf rd token email alert email_attrs password_attrs"
+
 static const struct {
 	const char	*name;
 	const char	*text;
@@ -131,6 +185,20 @@ static const struct {
 	    "lang product email csrf" },
 	[PAGETMPL_LOGOUT] = { "logout.html", pagetmpl_logout,
 	    "lang product csrf rd back" },
+	[PAGETMPL_RESET] = { "reset.html", PAGETMPL_ASK("reset"),
+	    PAGETMPL_RECOVER_KEYS },
+	[PAGETMPL_RESET_SENT] = { "reset_sent.html", PAGETMPL_SENT("reset"),
+	    PAGETMPL_RECOVER_KEYS },
+	[PAGETMPL_RESET_PASSWORD] = { "reset_password.html",
+	    pagetmpl_reset_password, PAGETMPL_RECOVER_KEYS },
+	[PAGETMPL_MAGIC] = { "magic.html", PAGETMPL_ASK("magic"),
+	    PAGETMPL_RECOVER_KEYS },
+	[PAGETMPL_MAGIC_SENT] = { "magic_sent.html", PAGETMPL_SENT("magic"),
+	    PAGETMPL_RECOVER_KEYS },
+	[PAGETMPL_MAGIC_CONFIRM] = { "magic_confirm.html",
+	    pagetmpl_magic_confirm, PAGETMPL_RECOVER_KEYS },
+	[PAGETMPL_SSO_ERROR] = { "sso_error.html", pagetmpl_sso_error,
+	    "lang product title message back" },
 };
 
 const char *

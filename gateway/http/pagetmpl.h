@@ -25,6 +25,13 @@ enum pagetmpl_id {
 	PAGETMPL_LOGIN,		/* login.html: the sign-in form */
 	PAGETMPL_WHOAMI,	/* whoami.html: "signed in as" */
 	PAGETMPL_LOGOUT,	/* logout.html: the sign-out confirmation */
+	PAGETMPL_RESET,		/* reset.html: ask for a reset link */
+	PAGETMPL_RESET_SENT,	/* reset_sent.html: "we sent a link" */
+	PAGETMPL_RESET_PASSWORD, /* reset_password.html: the new password */
+	PAGETMPL_MAGIC,		/* magic.html: ask for a sign-in link */
+	PAGETMPL_MAGIC_SENT,	/* magic_sent.html: "we sent a link" */
+	PAGETMPL_MAGIC_CONFIRM,	/* magic_confirm.html: sign in with it */
+	PAGETMPL_SSO_ERROR,	/* sso_error.html: a single sign-on failed */
 	PAGETMPL_N
 };
 

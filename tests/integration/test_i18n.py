@@ -18,6 +18,8 @@ import urllib3
 
 from conftest import run_postern
 from test_auth import PASSWORD, add_user, auth_extra, login, make_key
+from test_recover import recgw  # noqa: F401
+from test_sso import sso_redis, ssogw  # noqa: F401
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -206,6 +208,11 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
     ("error.html", "{{t:login.nope}}", "1:1", "unknown key '{{t:login.nope}}'"),
     ("error.html", "<p>{{title</p>", "1:4", "'{{' without its '}}'"),
     ("head.html", "<html>{{csrf}}", "1:7", "unknown key '{{csrf}}'"),
+] + [(name, "<p>{{token}}\n {{back}}</p>", "2:2", "unknown key '{{back}}'")
+     for name in ("reset.html", "reset_sent.html", "reset_password.html",
+                  "magic.html", "magic_sent.html", "magic_confirm.html")] + [
+    ("sso_error.html", "<p>{{back}}\n {{token}}</p>", "2:2",
+     "unknown key '{{token}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -354,3 +361,74 @@ def test_refused_new_password_in_german(gw, new, german, english):
         alert = re.search(r'role="alert">(.*?)</p>', r.text).group(1)
         assert want in html.unescape(alert), alert
         assert other not in html.unescape(r.text)
+
+
+LINK_OVERRIDE = """<p id="mark">MARK {{name}} in {{lang}}</p>
+<form method="post" novalidate>
+<input type="hidden" name="csrf" value="{{csrf}}">
+<b>{{t:recover.send}}</b> token={{token}} rd={{rd}} email={{email}}
+</form></main></body></html>
+"""
+
+
+def test_templates_dir_overrides_the_link_pages(recgw, tmp_path):
+    """Each reset and sign-in link page is its template: an override of
+    each is the page (in the page's language), values escaped, and the
+    link still signs in through the override's form."""
+    from test_recover import ask, link_in
+    import test_mfa as mfa
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    for name in ("reset.html", "reset_sent.html", "reset_password.html",
+                 "magic.html", "magic_sent.html", "magic_confirm.html"):
+        (tpl / name).write_text(LINK_OVERRIDE.replace("{{name}}", name))
+    gw = recgw("  magic_links: true\npages:\n  templates_dir: %s\n" % tpl)
+
+    def marked(r, name):
+        assert r.status_code == 200, r.text[:300]
+        assert "MARK %s in " % name in r.text, r.text[:600]
+        assert "{{" not in r.text and "<h1>" not in r.text
+        return r
+    r = marked(page(gw, "/.postern/reset", "de"), "reset.html")
+    assert "<b>Link senden</b>" in r.text and "in de</p>" in r.text
+    r = marked(page(gw, "/.postern/reset?rd=%22%3E%3Cscript%3E"),
+               "reset.html")
+    assert "<script>" not in r.text and "<b>Send link</b>" in r.text
+    marked(ask(gw, "/.postern/reset", gw.email), "reset_sent.html")
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/reset")
+    r = marked(page(gw, "/.postern/reset?token=" + token),
+               "reset_password.html")
+    assert "token=%s " % token in r.text
+    marked(page(gw, "/.postern/magic"), "magic.html")
+    r = marked(ask(gw, "/.postern/magic", gw.email), "magic_sent.html")
+    b = r.browser
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    r = marked(mfa.page(b, gw, "/.postern/magic?token=" + token),
+               "magic_confirm.html")
+    r = mfa.post(b, gw, "/.postern/magic", {"token": token},
+                 csrf=mfa.csrf_of(r.text))
+    assert r.status_code == 303, r.text[:300]
+    # the pages still built from blocks are unchanged
+    r = page(gw, "/.postern/magic?token=" + "x" * 43)
+    assert r.status_code == 400 and "<h1>" in r.text
+
+
+def test_templates_dir_overrides_the_sso_failure_page(ssogw, tmp_path):
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / "sso_error.html").write_text(
+        '<p id="mark">SSO-MARK {{title}} / {{message}} '
+        '<a href="{{back}}">{{t:back_to_signin}}</a></p>\n'
+        '</main></body></html>\n')
+    gw = ssogw(extra="pages:\n  templates_dir: %s\n" % tpl)
+    url = gw.url + "/.postern/sso/corp/callback?state=%3Cb%3E&code=x"
+    for lang, words in (("de", "Zur\u00fcck zur Anmeldung"),
+                        ("en", "Back to sign-in")):
+        r = requests.get(url, verify=False, timeout=10,
+                         allow_redirects=False,
+                         headers={"Accept": "text/html",
+                                  "Accept-Language": lang})
+        assert r.status_code == 400, r.text[:300]
+        assert "SSO-MARK " in r.text and lang_of(r) == lang, r.text[:600]
+        assert ">%s</a></p>" % words in r.text
+        assert "<h1>" not in r.text and "<b>" not in r.text

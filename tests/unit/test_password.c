@@ -245,6 +245,7 @@ test_context_words(void **state)
 	struct password_context	 cx = { .email = "kim@mail.test",
 				    .words = orgs, .nwords = 2 };
 	char			 why[PASSWORD_WHYLEN], err[256];
+	struct password_refusal	 f;
 	static const struct {
 		const char	*pw;
 		const char	*want;	/* NULL: accepted */
@@ -283,6 +284,26 @@ test_context_words(void **state)
 		    (v[i].want != NULL && strstr(why, v[i].want) == NULL))
 			fail_msg("'%s': got '%s'", v[i].pw, why);
 	}
+	/* the same refusals as stable codes, for the pages' own words */
+	assert_int_equal(password_judge(r, "short 1!", 8, &cx, &f), -1);
+	assert_string_equal(f.code, "length");
+	assert_true(f.min == 12 && f.max == PASSWORD_MAX_LENGTH && f.has == 8);
+	assert_int_equal(password_judge(r, "fabrikam gate 2024!!", 20, &cx,
+	    &f), -1);
+	assert_true(strcmp(f.code, "word") == 0 && strcmp(f.what, "product")
+	    == 0);
+	assert_int_equal(password_judge(r, "w1dg3tw0rks rules 99", 20, &cx,
+	    &f), -1);
+	assert_true(strcmp(f.code, "word") == 0 && strcmp(f.what, "site") ==
+	    0);
+	assert_int_equal(password_judge(r, "n0rthw1nd sailing 7", 19, &cx,
+	    &f), -1);
+	assert_string_equal(f.code, "org");
+	assert_int_equal(password_judge(r, "kim's super secret!", 19, &cx,
+	    &f), -1);
+	assert_string_equal(f.code, "email_name");
+	assert_int_equal(password_judge(r, "correct horse battery", 21, &cx,
+	    &f), 0);
 	/* rules without the config still refuse "postern"; no context */
 	password_rules_free(r);
 	r = rules();

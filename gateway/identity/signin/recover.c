@@ -42,6 +42,7 @@
 #include "hashpool.h"
 #include "log.h"
 #include "loginpage.h"
+#include "recoverpage.h"
 #include "mail.h"
 #include "newdevice.h"
 #include "pages.h"
@@ -149,12 +150,26 @@ recover_path(const struct recover *r)
 /* The page's text of message <key>. */
 #define RT(key)	pages_t(&lp->frame, (key))
 
-static const struct acctpage_field recover_f_newpw[] = {
-	{ "new_password", "recover.new_password", "password", "new-password",
-	    NULL, NULL, NULL },
-	{ "confirm", "recover.confirm", "password", "new-password", NULL,
-	    NULL, NULL },
-};
+/* The template of <r>'s page, or PAGETMPL_N for one built from blocks.
+ * A confirmation is a sign-in link's, a new password a reset's. */
+static enum pagetmpl_id
+recover_tmpl(const struct recover *r)
+{
+	int	magic = r->kind == RECOVER_MAGIC;
+
+	switch (r->page) {
+	case RPAGE_REQUEST:
+		return magic ? PAGETMPL_MAGIC : PAGETMPL_RESET;
+	case RPAGE_SENT:
+		return magic ? PAGETMPL_MAGIC_SENT : PAGETMPL_RESET_SENT;
+	case RPAGE_CONFIRM:
+		return PAGETMPL_MAGIC_CONFIRM;
+	case RPAGE_NEWPW:
+		return PAGETMPL_RESET_PASSWORD;
+	default:
+		return PAGETMPL_N;
+	}
+}
 
 static int
 recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
@@ -162,37 +177,15 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	const struct recover *r = ctx;
 	int		 magic = r->kind == RECOVER_MAGIC, rc;
 	const char	*title = RT(magic ? "magic.title" : "reset.title");
+	enum pagetmpl_id id = recover_tmpl(r);
 
 	rc = pages_begin(out, &lp->frame, title);
+	if (id != PAGETMPL_N)
+		return rc | recoverpage_render(out, lp, id, r->email,
+		    r->token);
 	rc |= acctpage_heading(out, 1, title);
 	rc |= loginpage_alert(out, lp);
 	switch (r->page) {
-	case RPAGE_REQUEST:
-		rc |= acctpage_para(out, RT(magic ? "magic.intro" :
-		    "reset.intro"), NULL);
-		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = recover_path(r), .submit = "recover.send",
-		    .fields = (const struct acctpage_field []){ { "email",
-		    "recover.email", "email", "username", NULL,
-		    r->email[0] != '\0' ? r->email : NULL, NULL } },
-		    .nfields = 1, .focus = 1 });
-		break;
-	case RPAGE_SENT:
-		rc |= acctpage_para(out, RT("recover.sent"), NULL);
-		break;
-	case RPAGE_CONFIRM:
-		rc |= acctpage_para(out, RT("recover.continue"), NULL);
-		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = recover_path(r), .submit = "recover.signin",
-		    .hidden = { { "token", r->token } } });
-		break;
-	case RPAGE_NEWPW:
-		rc |= acctpage_para(out, RT("recover.newpw_intro"), NULL);
-		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = recover_path(r), .submit = "recover.set",
-		    .fields = recover_f_newpw, .nfields = 2, .focus = 1,
-		    .hidden = { { "token", r->token } } });
-		break;
 	case RPAGE_DEAD:
 		rc |= acctpage_para(out, RT("recover.dead"), NULL);
 		rc |= acctpage_link(out, recover_path(r),
@@ -206,6 +199,8 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 		rc |= acctpage_para(out, RT("recover.elsewhere"), NULL);
 		rc |= acctpage_link(out, recover_path(r),
 		    RT("recover.send_here"));
+		break;
+	default:
 		break;
 	}
 	if (r->page != RPAGE_DONE)	/* no dead end: the way back */

@@ -21,7 +21,6 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "acctpage.h"
 #include "auth-int.h"
 #include "client.h"
 #include "config.h"
@@ -193,20 +192,18 @@ static int
 sso_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 {
 	const struct sso_page *pg = ctx;
-	int		 rc;
-
 	const char	*title = pages_t(&lp->frame, pg->title);
 	char		 text[512];
+	const struct pages_var v[] = {
+		{ "title", title, 0 },
+		{ "message", text, 0 },
+		{ "back", pg->back, 0 },
+	};
 
 	(void)pages_tf(&lp->frame, pg->text, &(struct pages_var){ "provider",
 	    pg->provider, 0 }, 1, text, sizeof(text));
-	rc = pages_begin(out, &lp->frame, title);
-	rc |= acctpage_heading(out, 1, title);
-	rc |= acctpage_para(out, text, NULL);
-	rc |= acctpage_link(out, pg->back, pages_t(&lp->frame,
-	    "back_to_signin"));
-	rc |= acctpage_end(out);
-	return rc;
+	return pages_begin(out, &lp->frame, title) |
+	    pages_render(out, &lp->frame, PAGETMPL_SSO_ERROR, v, 3);
 }
 
 #define SSO_COOKIE_CLEAR	"Set-Cookie: " SSO_COOKIE "=; Path=/; " \
