@@ -165,6 +165,11 @@ static const char pagetmpl_sso_error[] =
     "<p><a href=\"{{back}}\">{{t:back_to_signin}}</a></p>\n"
     "</main></body></html>\n";
 
+static const char pagetmpl_notme[] =
+    "<h1>{{t:notme.heading}}</h1>\n{{alert}}{{form}}"
+    "<p><a href=\"/.postern/reset\">{{t:notme.reset}}</a></p>\n"
+    "</main></body></html>\n";
+
 /* What every reset and sign-in link page receives. */
 #define PAGETMPL_RECOVER_KEYS \
     "lang product csrf rd token email alert email_attrs password_attrs"
@@ -199,6 +204,8 @@ static const struct {
 	    pagetmpl_magic_confirm, PAGETMPL_RECOVER_KEYS },
 	[PAGETMPL_SSO_ERROR] = { "sso_error.html", pagetmpl_sso_error,
 	    "lang product title message back" },
+	[PAGETMPL_NOTME] = { "notme.html", pagetmpl_notme,
+	    "lang product csrf token alert form" },
 };
 
 const char *

@@ -32,6 +32,7 @@ enum pagetmpl_id {
 	PAGETMPL_MAGIC_SENT,	/* magic_sent.html: "we sent a link" */
 	PAGETMPL_MAGIC_CONFIRM,	/* magic_confirm.html: sign in with it */
 	PAGETMPL_SSO_ERROR,	/* sso_error.html: a single sign-on failed */
+	PAGETMPL_NOTME,		/* notme.html: "this wasn't me" */
 	PAGETMPL_N
 };
 

@@ -213,6 +213,8 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
                   "magic.html", "magic_sent.html", "magic_confirm.html")] + [
     ("sso_error.html", "<p>{{back}}\n {{token}}</p>", "2:2",
      "unknown key '{{token}}'"),
+    ("notme.html", "<p>{{form}}\n {{back}}</p>", "2:2",
+     "unknown key '{{back}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -432,3 +434,43 @@ def test_templates_dir_overrides_the_sso_failure_page(ssogw, tmp_path):
         assert "SSO-MARK " in r.text and lang_of(r) == lang, r.text[:600]
         assert ">%s</a></p>" % words in r.text
         assert "<h1>" not in r.text and "<b>" not in r.text
+
+
+def test_not_me_page_in_german_and_overridden(gateway, redis_server,
+                                              tmp_path):
+    import test_mfa as mfa
+    gw = start(gateway, redis_server, tmp_path)
+    s = requests.Session()
+    s.headers["Accept-Language"] = "de"
+    r = page(gw, "/.postern/not-me?token=" + "A" * 43, s=s)
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    assert "<title>Das waren Sie nicht? - Postern</title>" in r.text
+    assert "<h1>Das war ich nicht</h1>" in r.text
+    assert "<p>Wenn Sie sich nicht in diesem Browser" in r.text
+    assert 'class="danger">Diese Sitzung beenden</button>' in r.text
+    assert ">Passwort zur\u00fccksetzen</a></p>" in r.text
+    for english in ("This", "Reset your", "End that", "If you"):
+        assert english not in r.text, english
+    r = mfa.post(s, gw, "/.postern/not-me", {"token": "A" * 43},
+                 csrf=mfa.csrf_of(r.text))
+    assert r.status_code == 400 and lang_of(r) == "de", r.text[:300]
+    assert re.search(r'role="alert">Dieser Link (ist ung\u00fcltig|'
+                     r'wurde schon benutzt)', r.text), r.text
+    assert "This" not in r.text and "<form" not in r.text
+    r = page(gw, "/.postern/not-me?token=x", "en")
+    assert "<h1>This wasn't me</h1>" in html.unescape(r.text)
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / "notme.html").write_text(
+        '<p id="mark">NOTME-MARK {{t:notme.heading}} [{{token}}]</p>\n'
+        '{{alert}}{{form}}</main></body></html>\n')
+    gw = start(gateway, redis_server, tmp_path,
+               "pages:\n  templates_dir: %s\n" % tpl)
+    r = page(gw, "/.postern/not-me?token=%3Cb%3E", "de")
+    assert r.status_code == 400
+    assert "NOTME-MARK Das war ich nicht [" in r.text, r.text[:600]
+    assert "<b>" not in r.text and "<h1>" not in r.text
+    assert 'role="alert">Dieser Link ist ung\u00fcltig.' in r.text
+    r = page(gw, "/.postern/not-me?token=" + "A" * 43, "de")
+    assert "NOTME-MARK Das war ich nicht [%s]" % ("A" * 43) in r.text
+    assert ">Diese Sitzung beenden</button>" in r.text

@@ -142,25 +142,45 @@ notme_release(struct auth_step *s)
 	free(n);
 }
 
+/* The intro and the form ending that session, while the link is good. */
+static int
+notme_form(struct evbuffer *out, const struct loginpage *lp,
+    const struct notme *n)
+{
+	if (n->error != NULL)
+		return evbuffer_add(out, "", 1);
+	return acctpage_para(out, pages_t(&lp->frame, "notme.intro"), NULL) |
+	    acctpage_form(out, lp, &(struct acctpage_form){
+	    .action = NEWDEVICE_PATH, .submit = "notme.end", .danger = 1,
+	    .hidden = { { "token", n->token } } }) | evbuffer_add(out, "", 1);
+}
+
 static int
 notme_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 {
 	const struct notme *n = ctx;
-	int		 rc;
+	struct evbuffer	*alert, *form;
+	int		 rc = -1;
 
-	rc = pages_begin(out, &lp->frame, "Wasn't you?");
-	rc |= acctpage_heading(out, 1, "This wasn't me");
-	rc |= loginpage_alert(out, lp);
-	if (n->error == NULL) {
-		rc |= acctpage_para(out, "If you did not sign in from that "
-		    "browser, end its session now. You will then choose a new "
-		    "password.", NULL);
-		rc |= acctpage_form(out, lp, &(struct acctpage_form){
-		    .action = NEWDEVICE_PATH, .submit = "End that session",
-		    .danger = 1, .hidden = { { "token", n->token } } });
+	alert = evbuffer_new();
+	form = evbuffer_new();
+	if (alert != NULL && form != NULL && loginpage_alert(alert, lp) == 0 &&
+	    evbuffer_add(alert, "", 1) == 0 && notme_form(form, lp, n) == 0) {
+		const struct pages_var v[] = {
+			{ "csrf", lp->csrf, 0 },
+			{ "token", n->token, 0 },
+			{ "alert", (const char *)evbuffer_pullup(alert, -1), 1 },
+			{ "form", (const char *)evbuffer_pullup(form, -1), 1 },
+		};
+
+		rc = pages_begin(out, &lp->frame, "notme.title") |
+		    pages_render(out, &lp->frame, PAGETMPL_NOTME, v, 4);
 	}
-	rc |= acctpage_link(out, "/.postern/reset", "Reset your password");
-	return rc | acctpage_end(out);
+	if (alert != NULL)
+		evbuffer_free(alert);
+	if (form != NULL)
+		evbuffer_free(form);
+	return rc;
 }
 
 static void
@@ -195,7 +215,7 @@ notme_on_denied(void *arg, const redisReply *reply, const char *err)
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
 	    reply->element[1]->type != REDIS_REPLY_STRING) {
-		n->error = "This link was already used or has expired.";
+		n->error = "notme.used";
 		s->ex = NULL;
 		ex->check = NULL;
 		notme_page(ex, n, 400, "token_used");
@@ -278,7 +298,7 @@ notme_get(struct exchange *ex)
 	if (tok != NULL && session_id_valid(tok))
 		(void)snprintf(n->token, sizeof(n->token), "%s", tok);
 	else
-		n->error = "This link is not valid.";
+		n->error = "notme.invalid";
 	if (parsed)
 		form_free(&f);
 	notme_page(ex, n, n->error == NULL ? 200 : 400, n->error == NULL ?
