@@ -170,6 +170,17 @@ static const char pagetmpl_notme[] =
     "<p><a href=\"/.postern/reset\">{{t:notme.reset}}</a></p>\n"
     "</main></body></html>\n";
 
+/* A link that cannot be used (expired, used, opened in another browser)
+ * and the notice that a reset changed the password. */
+static const char pagetmpl_link_refused[] =
+    "<h1>{{title}}</h1>\n{{alert}}<p>{{message}}</p>\n"
+    "<p><a href=\"{{again}}\">{{again_text}}</a></p>\n" PAGETMPL_BACK;
+
+static const char pagetmpl_reset_done[] =
+    "<h1>{{t:reset.title}}</h1>\n{{alert}}<p>{{t:recover.done}}</p>\n"
+    "<p><a href=\"/.postern/login\">{{t:recover.signin}}</a></p>\n"
+    "</main></body></html>\n";
+
 /* What every reset and sign-in link page receives. */
 #define PAGETMPL_RECOVER_KEYS \
     "lang product csrf rd token email alert email_attrs password_attrs"
@@ -206,6 +217,10 @@ static const struct {
 	    "lang product title message back" },
 	[PAGETMPL_NOTME] = { "notme.html", pagetmpl_notme,
 	    "lang product csrf token alert form" },
+	[PAGETMPL_LINK_REFUSED] = { "link_refused.html", pagetmpl_link_refused,
+	    "lang product alert title message again again_text" },
+	[PAGETMPL_RESET_DONE] = { "reset_done.html", pagetmpl_reset_done,
+	    "lang product alert" },
 };
 
 const char *

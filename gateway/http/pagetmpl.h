@@ -33,6 +33,8 @@ enum pagetmpl_id {
 	PAGETMPL_MAGIC_CONFIRM,	/* magic_confirm.html: sign in with it */
 	PAGETMPL_SSO_ERROR,	/* sso_error.html: a single sign-on failed */
 	PAGETMPL_NOTME,		/* notme.html: "this wasn't me" */
+	PAGETMPL_LINK_REFUSED,	/* link_refused.html: a link not usable */
+	PAGETMPL_RESET_DONE,	/* reset_done.html: password changed */
 	PAGETMPL_N
 };
 

@@ -215,6 +215,10 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
      "unknown key '{{token}}'"),
     ("notme.html", "<p>{{form}}\n {{back}}</p>", "2:2",
      "unknown key '{{back}}'"),
+    ("link_refused.html", "<p>{{again_text}}\n {{token}}</p>", "2:2",
+     "unknown key '{{token}}'"),
+    ("reset_done.html", "<p>{{alert}}\n {{t:recover.done}} {{csrf}}</p>",
+     "2:21", "unknown key '{{csrf}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -474,3 +478,43 @@ def test_not_me_page_in_german_and_overridden(gateway, redis_server,
     r = page(gw, "/.postern/not-me?token=" + "A" * 43, "de")
     assert "NOTME-MARK Das war ich nicht [%s]" % ("A" * 43) in r.text
     assert ">Diese Sitzung beenden</button>" in r.text
+
+
+def test_templates_dir_overrides_the_refused_link_and_done_pages(recgw,
+                                                                 tmp_path):
+    """A link that cannot be used (expired or used, another browser) and
+    the notice that a reset changed the password are templates too."""
+    from test_recover import ask, link_in, use_reset
+    import test_mfa as mfa
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / "link_refused.html").write_text(
+        '<p id="mark">REFUSED-MARK {{title}} / {{message}} '
+        '<a href="{{again}}">{{again_text}}</a></p>{{alert}}\n'
+        '</main></body></html>\n')
+    (tpl / "reset_done.html").write_text(
+        '<p id="mark">DONE-MARK {{t:recover.done}} in {{lang}}</p>'
+        '{{alert}}\n</main></body></html>\n')
+    gw = recgw("  magic_links: true\npages:\n  templates_dir: %s\n" % tpl)
+    # expired or used: in both languages, for both kinds of link
+    for path, lang, title in (("/.postern/magic", "de", "Anmeldung per E-Mail"),
+                              ("/.postern/reset", "en", "Reset your password")):
+        r = page(gw, path + "?token=" + "x" * 43, lang)
+        assert r.status_code == 400 and lang_of(r) == lang, r.text[:300]
+        assert "REFUSED-MARK " + title in r.text, r.text[:600]
+        assert '<a href="%s">' % path in r.text
+        assert "<h1>" not in r.text and "{{" not in r.text
+    # another browser: its own words
+    ask(gw, "/.postern/magic", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/magic")
+    r = mfa.page(requests.Session(), gw, "/.postern/magic?token=" + token)
+    assert r.status_code == 403, r.text[:300]
+    assert "REFUSED-MARK " in r.text and "in the browser where you" in \
+        r.text, r.text[:600]
+    # the password changed
+    ask(gw, "/.postern/reset", gw.email)
+    _, token = link_in(gw.sink.wait_for(gw.email), "/.postern/reset")
+    r = use_reset(requests.Session(), gw, token)
+    assert r.status_code == 200, r.text[:300]
+    assert "DONE-MARK Your password was changed" in r.text, r.text[:600]
+    assert "in en</p>" in r.text and "<h1>" not in r.text

@@ -30,7 +30,6 @@
 #include <event2/buffer.h>
 #include <openssl/crypto.h>
 
-#include "acctpage.h"
 #include "acctstore.h"
 #include "auth-int.h"
 #include "client.h"
@@ -183,30 +182,14 @@ recover_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	if (id != PAGETMPL_N)
 		return rc | recoverpage_render(out, lp, id, r->email,
 		    r->token);
-	rc |= acctpage_heading(out, 1, title);
-	rc |= loginpage_alert(out, lp);
-	switch (r->page) {
-	case RPAGE_DEAD:
-		rc |= acctpage_para(out, RT("recover.dead"), NULL);
-		rc |= acctpage_link(out, recover_path(r),
-		    RT("recover.send_new"));
-		break;
-	case RPAGE_DONE:
-		rc |= acctpage_para(out, RT("recover.done"), NULL);
-		rc |= acctpage_link(out, "/.postern/login", RT("recover.signin"));
-		break;
-	case RPAGE_ELSEWHERE:
-		rc |= acctpage_para(out, RT("recover.elsewhere"), NULL);
-		rc |= acctpage_link(out, recover_path(r),
+	if (r->page == RPAGE_DONE)
+		return rc | recoverpage_done(out, lp);
+	if (r->page == RPAGE_ELSEWHERE)
+		return rc | recoverpage_refused(out, lp, title,
+		    RT("recover.elsewhere"), recover_path(r),
 		    RT("recover.send_here"));
-		break;
-	default:
-		break;
-	}
-	if (r->page != RPAGE_DONE)	/* no dead end: the way back */
-		rc |= acctpage_link(out, "/.postern/login",
-		    RT("back_to_signin"));
-	return rc | acctpage_end(out);
+	return rc | recoverpage_refused(out, lp, title, RT("recover.dead"),
+	    recover_path(r), RT("recover.send_new"));
 }
 
 static void

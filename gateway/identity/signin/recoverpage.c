@@ -62,3 +62,46 @@ recoverpage_render(struct evbuffer *out, const struct loginpage *lp,
 		evbuffer_free(ea);
 	return rc;
 }
+
+/* <out> gets template <id> with <v>[0..<n>) and the alert. */
+static int
+recoverpage_alerted(struct evbuffer *out, const struct loginpage *lp,
+    enum pagetmpl_id id, struct pages_var *v, size_t n)
+{
+	struct evbuffer	*alert;
+	int		 rc = -1;
+
+	if ((alert = evbuffer_new()) == NULL)
+		return -1;
+	if (loginpage_alert(alert, lp) == 0 && evbuffer_add(alert, "", 1) == 0) {
+		v[n] = (struct pages_var){ "alert",
+		    (const char *)evbuffer_pullup(alert, -1), 1 };
+		rc = pages_render(out, &lp->frame, id, v, n + 1);
+	}
+	evbuffer_free(alert);
+	return rc;
+}
+
+int
+recoverpage_refused(struct evbuffer *out, const struct loginpage *lp,
+    const char *title, const char *message, const char *again,
+    const char *again_text)
+{
+	struct pages_var v[] = {
+		{ "title", title, 0 },
+		{ "message", message, 0 },
+		{ "again", again, 0 },
+		{ "again_text", again_text, 0 },
+		{ NULL, NULL, 0 },
+	};
+
+	return recoverpage_alerted(out, lp, PAGETMPL_LINK_REFUSED, v, 4);
+}
+
+int
+recoverpage_done(struct evbuffer *out, const struct loginpage *lp)
+{
+	struct pages_var v[1];
+
+	return recoverpage_alerted(out, lp, PAGETMPL_RESET_DONE, v, 0);
+}
