@@ -181,6 +181,12 @@ static const char pagetmpl_reset_done[] =
     "<p><a href=\"/.postern/login\">{{t:recover.signin}}</a></p>\n"
     "</main></body></html>\n";
 
+/* Confirm the password (and code) before a change to the account. */
+static const char pagetmpl_reauth[] =
+    "<h1>{{t:mfa.reauth_title}}</h1>\n{{alert}}<p>{{t:mfa.reauth_intro}} "
+    "<strong>{{email}}</strong></p>\n{{form}}<h2>{{t:mfa.not_you}}</h2>\n"
+    "{{signout}}</main></body></html>\n";
+
 /* What every reset and sign-in link page receives. */
 #define PAGETMPL_RECOVER_KEYS \
     "lang product csrf rd token email alert email_attrs password_attrs"
@@ -221,6 +227,8 @@ static const struct {
 	    "lang product alert title message again again_text" },
 	[PAGETMPL_RESET_DONE] = { "reset_done.html", pagetmpl_reset_done,
 	    "lang product alert" },
+	[PAGETMPL_REAUTH] = { "reauth.html", pagetmpl_reauth,
+	    "lang product csrf rd email alert form signout" },
 };
 
 const char *

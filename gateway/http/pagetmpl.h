@@ -35,6 +35,7 @@ enum pagetmpl_id {
 	PAGETMPL_NOTME,		/* notme.html: "this wasn't me" */
 	PAGETMPL_LINK_REFUSED,	/* link_refused.html: a link not usable */
 	PAGETMPL_RESET_DONE,	/* reset_done.html: password changed */
+	PAGETMPL_REAUTH,	/* reauth.html: confirm it's you */
 	PAGETMPL_N
 };
 

@@ -18,6 +18,7 @@ import urllib3
 
 from conftest import run_postern
 from test_auth import PASSWORD, add_user, auth_extra, login, make_key
+from test_mfa import mfagw  # noqa: F401
 from test_recover import recgw  # noqa: F401
 from test_sso import sso_redis, ssogw  # noqa: F401
 
@@ -219,6 +220,8 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
      "unknown key '{{token}}'"),
     ("reset_done.html", "<p>{{alert}}\n {{t:recover.done}} {{csrf}}</p>",
      "2:21", "unknown key '{{csrf}}'"),
+    ("reauth.html", "<p>{{signout}}\n {{token}}</p>", "2:2",
+     "unknown key '{{token}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -518,3 +521,39 @@ def test_templates_dir_overrides_the_refused_link_and_done_pages(recgw,
     assert r.status_code == 200, r.text[:300]
     assert "DONE-MARK Your password was changed" in r.text, r.text[:600]
     assert "in en</p>" in r.text and "<h1>" not in r.text
+
+
+def test_templates_dir_overrides_the_reauth_page(mfagw, tmp_path):
+    """The re-authentication page is reauth.html: the built-in one by
+    default, an override (in the page's language, values escaped) whose
+    form still confirms the password."""
+    import test_mfa as mfa
+    gw = mfagw()
+    s, _ = mfa.sign_in(gw)
+    r = mfa.page(s, gw, "/.postern/reauth?rd=/secure/fresh")
+    assert r.status_code == 200, r.text[:300]
+    assert "<strong>%s</strong></p>" % gw.email in r.text
+    assert "<h2>Not you?</h2>" in r.text and "REAUTH-MARK" not in r.text
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / "reauth.html").write_text(
+        '<p id="mark">REAUTH-MARK {{t:mfa.reauth_title}} [{{email}}] '
+        '[{{rd}}]</p>{{alert}}{{form}}{{signout}}</main></body></html>\n')
+    gw = mfagw("pages:\n  templates_dir: %s\n" % tpl)
+    s, _ = mfa.sign_in(gw)
+    s.headers["Accept-Language"] = "de"
+    r = mfa.page(s, gw, "/.postern/reauth?rd=/secure/fresh%3Fa%3D%3Cb%3E")
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    assert "REAUTH-MARK " in r.text and "[%s]" % gw.email in r.text, \
+        r.text[:600]
+    assert "<b>" not in r.text and "<h1>" not in r.text
+    assert "English" not in r.text and "Not you?" not in r.text
+    tok = mfa.csrf_of(r.text)
+    r = mfa.post(s, gw, "/.postern/reauth", {"password": PASSWORD + "x",
+                                            "rd": "/secure/fresh"}, csrf=tok)
+    assert r.status_code == 401 and "REAUTH-MARK " in r.text
+    assert 'role="alert"' in r.text
+    r = mfa.post(s, gw, "/.postern/reauth", {"password": PASSWORD,
+                                            "rd": "/secure/fresh"}, csrf=tok)
+    assert r.status_code == 303, r.text[:300]
+    assert r.headers["Location"] == "/secure/fresh"

@@ -315,23 +315,42 @@ acct_render_codes(struct evbuffer *out, const struct loginpage *lp,
 	return rc;
 }
 
+/* The re-authentication page's template (reauth.html), after the frame:
+ * its alert, password (+ code) form and sign-out form made here. */
 static int
 acct_render_reauth(struct evbuffer *out, const struct loginpage *lp,
     const struct acct *a)
 {
-	int	rc;
+	struct evbuffer	*b[3];
+	int		 i, rc = -1;
 
-	rc = acctpage_heading(out, 1, T("Confirm it's you"));
-	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, T("Enter your password again to continue as"),
-	    a->s.email);
-	rc |= acctpage_form(out, lp, &(struct acctpage_form){
-	    .action = "/.postern/reauth", .submit = "Continue",
-	    .fields = a->s.mfa_enrolled ? acct_f_password_code :
-	    acct_f_password, .nfields = a->s.mfa_enrolled ? 2 : 1,
-	    .focus = 1 });
-	rc |= acctpage_heading(out, 2, T("Not you?"));
-	return rc | acct_render_signout(out, lp);
+	for (i = 0; i < 3; i++)
+		b[i] = evbuffer_new();
+	if (b[0] != NULL && b[1] != NULL && b[2] != NULL &&
+	    (loginpage_alert(b[0], lp) | acctpage_form(b[1], lp,
+	    &(struct acctpage_form){ .action = "/.postern/reauth",
+	    .submit = "Continue", .fields = a->s.mfa_enrolled ?
+	    acct_f_password_code : acct_f_password,
+	    .nfields = a->s.mfa_enrolled ? 2 : 1, .focus = 1 }) |
+	    acct_render_signout(b[2], lp)) == 0 &&
+	    evbuffer_add(b[0], "", 1) == 0 && evbuffer_add(b[1], "", 1) == 0 &&
+	    evbuffer_add(b[2], "", 1) == 0) {
+		const struct pages_var v[] = {
+			{ "csrf", lp->csrf, 0 },
+			{ "rd", lp->rd, 0 },
+			{ "email", a->s.email, 0 },
+			{ "alert", (const char *)evbuffer_pullup(b[0], -1), 1 },
+			{ "form", (const char *)evbuffer_pullup(b[1], -1), 1 },
+			{ "signout", (const char *)evbuffer_pullup(b[2], -1),
+			    1 },
+		};
+
+		rc = pages_render(out, &lp->frame, PAGETMPL_REAUTH, v, 6);
+	}
+	for (i = 0; i < 3; i++)
+		if (b[i] != NULL)
+			evbuffer_free(b[i]);
+	return rc;
 }
 
 /* <t> as "2026-12-07 04:50 UTC" into <buf>. */
@@ -502,9 +521,8 @@ acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 		break;
 	case ACCT_REAUTH_GET:
 	case ACCT_REAUTH_POST:
-		rc = pages_begin(out, &lp->frame, "Confirm it's you") |
-		    acct_render_reauth(out, lp, a);
-		break;
+		return pages_begin(out, &lp->frame, "Confirm it's you") |
+		    acct_render_reauth(out, lp, a);	/* ends the page */
 	default:
 		rc = pages_begin(out, &lp->frame, "Your account") |
 		    acct_render_home(out, lp, a);
