@@ -187,6 +187,13 @@ static const char pagetmpl_reauth[] =
     "<strong>{{email}}</strong></p>\n{{form}}<h2>{{t:mfa.not_you}}</h2>\n"
     "{{signout}}</main></body></html>\n";
 
+/* The backup codes, shown once after two-step setup or a renewal. */
+static const char pagetmpl_backup_codes[] =
+    "<h1>{{t:mfa.codes_title}}</h1>\n{{alert}}<p>{{t:mfa.codes_intro}} "
+    "<strong>{{t:mfa.codes_once}}</strong></p>\n{{codes}}{{tools}}"
+    "<p><a href=\"{{next}}\">{{t:mfa.continue}}</a></p>\n"
+    "</main></body></html>\n";
+
 /* What every reset and sign-in link page receives. */
 #define PAGETMPL_RECOVER_KEYS \
     "lang product csrf rd token email alert email_attrs password_attrs"
@@ -229,6 +236,8 @@ static const struct {
 	    "lang product alert" },
 	[PAGETMPL_REAUTH] = { "reauth.html", pagetmpl_reauth,
 	    "lang product csrf rd email alert form signout" },
+	[PAGETMPL_BACKUP_CODES] = { "backup_codes.html", pagetmpl_backup_codes,
+	    "lang product csrf alert codes tools next" },
 };
 
 const char *

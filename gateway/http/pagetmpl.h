@@ -36,6 +36,7 @@ enum pagetmpl_id {
 	PAGETMPL_LINK_REFUSED,	/* link_refused.html: a link not usable */
 	PAGETMPL_RESET_DONE,	/* reset_done.html: password changed */
 	PAGETMPL_REAUTH,	/* reauth.html: confirm it's you */
+	PAGETMPL_BACKUP_CODES,	/* backup_codes.html: the codes, once */
 	PAGETMPL_N
 };
 

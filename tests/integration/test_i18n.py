@@ -42,6 +42,15 @@ def start(gateway, redis_server, tmp_path, pages=""):
     return gw
 
 
+def start_with(gateway, redis_server, tmp_path, name, text):
+    """A gateway whose pages.templates_dir overrides template <name>."""
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / name).write_text(text)
+    return start(gateway, redis_server, tmp_path,
+                 "pages:\n  templates_dir: %s\n" % tpl)
+
+
 @pytest.fixture
 def gw(gateway, redis_server, tmp_path):
     return start(gateway, redis_server, tmp_path)
@@ -222,6 +231,8 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
      "2:21", "unknown key '{{csrf}}'"),
     ("reauth.html", "<p>{{signout}}\n {{token}}</p>", "2:2",
      "unknown key '{{token}}'"),
+    ("backup_codes.html", "<p>{{codes}}\n {{email}}</p>", "2:2",
+     "unknown key '{{email}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -466,13 +477,9 @@ def test_not_me_page_in_german_and_overridden(gateway, redis_server,
     assert "This" not in r.text and "<form" not in r.text
     r = page(gw, "/.postern/not-me?token=x", "en")
     assert "<h1>This wasn't me</h1>" in html.unescape(r.text)
-    tpl = tmp_path / "pages"
-    tpl.mkdir()
-    (tpl / "notme.html").write_text(
-        '<p id="mark">NOTME-MARK {{t:notme.heading}} [{{token}}]</p>\n'
-        '{{alert}}{{form}}</main></body></html>\n')
-    gw = start(gateway, redis_server, tmp_path,
-               "pages:\n  templates_dir: %s\n" % tpl)
+    gw = start_with(gateway, redis_server, tmp_path, "notme.html",
+                    '<p id="mark">NOTME-MARK {{t:notme.heading}} '
+                    '[{{token}}]</p>\n{{alert}}{{form}}</main></body></html>\n')
     r = page(gw, "/.postern/not-me?token=%3Cb%3E", "de")
     assert r.status_code == 400
     assert "NOTME-MARK Das war ich nicht [" in r.text, r.text[:600]
@@ -557,3 +564,38 @@ def test_templates_dir_overrides_the_reauth_page(mfagw, tmp_path):
                                             "rd": "/secure/fresh"}, csrf=tok)
     assert r.status_code == 303, r.text[:300]
     assert r.headers["Location"] == "/secure/fresh"
+
+
+def test_templates_dir_overrides_the_backup_codes_page(gateway, redis_server,
+                                                       tmp_path):
+    """The backup codes are backup_codes.html, after setup and after a
+    renewal: the override is the page (in the page's language), the codes
+    and their tools are the gateway's, new ones each time."""
+    import test_mfa as mfa
+    gw = start_with(gateway, redis_server, tmp_path, "backup_codes.html",
+                    '<p id="mark">CODES-MARK {{t:mfa.codes_title}} '
+                    'next={{next}}</p>{{alert}}{{codes}}{{tools}}'
+                    '</main></body></html>\n')
+    mfa.wait_fresh_step()
+    s, r = login(gw)
+    assert r.status_code in (302, 303)
+    s.headers["Accept-Language"] = "de"
+    r = page(gw, "/.postern/2fa/setup", s=s)
+    assert r.status_code == 200 and "CODES-MARK" not in r.text
+    key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
+                    r.text).group(1).replace(" ", "")
+    r = mfa.post(s, gw, "/.postern/2fa/setup", {"code": mfa.totp(key)},
+                 csrf=mfa.csrf_of(r.text))
+    renewed = mfa.post(s, gw, "/.postern/account/backup-codes", {},
+                       csrf=mfa.csrf_of(page(gw, "/.postern/account",
+                                             s=s).text))
+    seen = []
+    for r in (r, renewed):
+        assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+        assert "CODES-MARK Ihre Backup-Codes next=/" in r.text, \
+            r.text[:600]
+        assert "<h1>" not in r.text and "{{" not in r.text
+        assert ">Kopieren</button>" in r.text
+        codes = re.findall(r"<li><code>([^<]+)</code></li>", r.text)
+        assert len(codes) >= 8 and not set(codes) & set(seen), codes
+        seen += codes

@@ -299,19 +299,32 @@ acct_render_codes(struct evbuffer *out, const struct loginpage *lp,
     const struct acct *a)
 {
 	const char	*codes[BACKUP_CODES];
-	int		 i, rc;
+	struct evbuffer	*b[3];
+	int		 i, rc = -1;
 
 	for (i = 0; i < a->ncodes; i++)
 		codes[i] = a->codes[i];
-	rc = acctpage_heading(out, 1, T("Your backup codes"));
-	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, T("Each code signs you in once if you lose "
-	    "your authenticator. Store them somewhere safe now:"),
-	    T("they will not be shown again."));
-	rc |= acctpage_codes(out, codes, (size_t)a->ncodes);
-	rc |= acctpage_codes_tools(out, lp, "/.postern/account/backup-codes/"
-	    "download", codes, (size_t)a->ncodes);
-	rc |= acctpage_link(out, a->rd, T("Continue"));
+	for (i = 0; i < 3; i++)
+		b[i] = evbuffer_new();
+	if (b[0] != NULL && b[1] != NULL && b[2] != NULL &&
+	    (loginpage_alert(b[0], lp) | acctpage_codes(b[1], codes,
+	    (size_t)a->ncodes) | acctpage_codes_tools(b[2], lp,
+	    "/.postern/account/backup-codes/download", codes,
+	    (size_t)a->ncodes)) == 0 && evbuffer_add(b[0], "", 1) == 0 &&
+	    evbuffer_add(b[1], "", 1) == 0 && evbuffer_add(b[2], "", 1) == 0) {
+		const struct pages_var v[] = {
+			{ "csrf", lp->csrf, 0 },
+			{ "next", a->rd, 0 },
+			{ "alert", (const char *)evbuffer_pullup(b[0], -1), 1 },
+			{ "codes", (const char *)evbuffer_pullup(b[1], -1), 1 },
+			{ "tools", (const char *)evbuffer_pullup(b[2], -1), 1 },
+		};
+
+		rc = pages_render(out, &lp->frame, PAGETMPL_BACKUP_CODES, v, 5);
+	}
+	for (i = 0; i < 3; i++)
+		if (b[i] != NULL)
+			evbuffer_free(b[i]);
 	return rc;
 }
 
@@ -512,12 +525,11 @@ acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	case ACCT_SETUP_GET:
 	case ACCT_SETUP_POST:
 	case ACCT_BACKUP_POST:
-		if (a->ncodes > 0)
-			rc = pages_begin(out, &lp->frame, "Backup codes") |
+		if (a->ncodes > 0)	/* the template ends the page */
+			return pages_begin(out, &lp->frame, "Backup codes") |
 			    acct_render_codes(out, lp, a);
-		else
-			rc = pages_begin(out, &lp->frame, "Set up two-step "
-			    "verification") | acct_render_setup(out, lp, a);
+		rc = pages_begin(out, &lp->frame, "Set up two-step "
+		    "verification") | acct_render_setup(out, lp, a);
 		break;
 	case ACCT_REAUTH_GET:
 	case ACCT_REAUTH_POST:
