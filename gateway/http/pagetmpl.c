@@ -187,6 +187,12 @@ static const char pagetmpl_reauth[] =
     "<strong>{{email}}</strong></p>\n{{form}}<h2>{{t:mfa.not_you}}</h2>\n"
     "{{signout}}</main></body></html>\n";
 
+/* Two-step setup: the QR code, the key by hand, the first code. */
+static const char pagetmpl_mfa_setup[] =
+    "<h1>{{t:mfa.setup_title}}</h1>\n{{alert}}<p>{{t:mfa.scan}}</p>\n"
+    "{{qr}}{{key}}<p>{{t:mfa.then}}</p>\n{{form}}{{signout}}"
+    "</main></body></html>\n";
+
 /* The backup codes, shown once after two-step setup or a renewal. */
 static const char pagetmpl_backup_codes[] =
     "<h1>{{t:mfa.codes_title}}</h1>\n{{alert}}<p>{{t:mfa.codes_intro}} "
@@ -238,6 +244,8 @@ static const struct {
 	    "lang product csrf rd email alert form signout" },
 	[PAGETMPL_BACKUP_CODES] = { "backup_codes.html", pagetmpl_backup_codes,
 	    "lang product csrf alert codes tools next" },
+	[PAGETMPL_MFA_SETUP] = { "mfa_setup.html", pagetmpl_mfa_setup,
+	    "lang product csrf alert qr key form signout" },
 };
 
 const char *

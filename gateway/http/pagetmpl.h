@@ -37,6 +37,7 @@ enum pagetmpl_id {
 	PAGETMPL_RESET_DONE,	/* reset_done.html: password changed */
 	PAGETMPL_REAUTH,	/* reauth.html: confirm it's you */
 	PAGETMPL_BACKUP_CODES,	/* backup_codes.html: the codes, once */
+	PAGETMPL_MFA_SETUP,	/* mfa_setup.html: two-step setup */
 	PAGETMPL_N
 };
 

@@ -233,6 +233,8 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
      "unknown key '{{token}}'"),
     ("backup_codes.html", "<p>{{codes}}\n {{email}}</p>", "2:2",
      "unknown key '{{email}}'"),
+    ("mfa_setup.html", "<p>{{qr}}{{key}}\n {{codes}}</p>", "2:2",
+     "unknown key '{{codes}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -566,6 +568,16 @@ def test_templates_dir_overrides_the_reauth_page(mfagw, tmp_path):
     assert r.headers["Location"] == "/secure/fresh"
 
 
+def german_setup(gw):
+    """Signed in, a German browser's two-step setup page: (session, it)."""
+    import test_mfa as mfa
+    mfa.wait_fresh_step()
+    s, r = login(gw)
+    assert r.status_code in (302, 303)
+    s.headers["Accept-Language"] = "de"
+    return s, page(gw, "/.postern/2fa/setup", s=s)
+
+
 def test_templates_dir_overrides_the_backup_codes_page(gateway, redis_server,
                                                        tmp_path):
     """The backup codes are backup_codes.html, after setup and after a
@@ -576,11 +588,7 @@ def test_templates_dir_overrides_the_backup_codes_page(gateway, redis_server,
                     '<p id="mark">CODES-MARK {{t:mfa.codes_title}} '
                     'next={{next}}</p>{{alert}}{{codes}}{{tools}}'
                     '</main></body></html>\n')
-    mfa.wait_fresh_step()
-    s, r = login(gw)
-    assert r.status_code in (302, 303)
-    s.headers["Accept-Language"] = "de"
-    r = page(gw, "/.postern/2fa/setup", s=s)
+    s, r = german_setup(gw)
     assert r.status_code == 200 and "CODES-MARK" not in r.text
     key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
                     r.text).group(1).replace(" ", "")
@@ -599,3 +607,28 @@ def test_templates_dir_overrides_the_backup_codes_page(gateway, redis_server,
         codes = re.findall(r"<li><code>([^<]+)</code></li>", r.text)
         assert len(codes) >= 8 and not set(codes) & set(seen), codes
         seen += codes
+
+
+def test_templates_dir_overrides_the_two_step_setup_page(gateway,
+                                                         redis_server,
+                                                         tmp_path):
+    """Two-step setup is mfa_setup.html: the override is the page (in the
+    page's language) and its form still turns two-step on."""
+    import test_mfa as mfa
+    gw = start_with(gateway, redis_server, tmp_path, "mfa_setup.html",
+                    '<p id="mark">SETUP-MARK {{t:mfa.setup_title}}</p>'
+                    '{{alert}}{{qr}}{{key}}{{form}}</main></body></html>\n')
+    s, r = german_setup(gw)
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    assert "SETUP-MARK Zwei-Faktor-Anmeldung einrichten</p>" in r.text
+    assert "<h1>" not in r.text and "<svg" in r.text, r.text[:600]
+    key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
+                    r.text).group(1).replace(" ", "")
+    tok = mfa.csrf_of(r.text)
+    r = mfa.post(s, gw, "/.postern/2fa/setup", {"code": "000000"}, csrf=tok)
+    assert r.status_code == 401 and "SETUP-MARK " in r.text, r.text[:300]
+    assert 'role="alert"' in r.text
+    r = mfa.post(s, gw, "/.postern/2fa/setup", {"code": mfa.totp(key)},
+                 csrf=tok)
+    assert r.status_code == 200 and "SETUP-MARK" not in r.text
+    assert len(re.findall(r"<li><code>", r.text)) >= 8, r.text[:600]

@@ -274,24 +274,66 @@ acct_render_2fa(struct evbuffer *out, const struct loginpage *lp)
 	return rc | acct_render_signout(out, lp);
 }
 
+/*
+ * Append template <id> after the frame: <v>[0..<n>) with the last <nb>
+ * values (raw) the text of buffers <b>, which this frees.  0 or -1.
+ */
+static int
+acct_tmpl(struct evbuffer *out, const struct loginpage *lp,
+    enum pagetmpl_id id, struct pages_var *v, size_t n, struct evbuffer **b,
+    size_t nb, int built)
+{
+	size_t	i;
+	int	rc = built;
+
+	for (i = 0; i < nb; i++) {
+		if (b[i] == NULL || evbuffer_add(b[i], "", 1) != 0)
+			rc = -1;
+		else
+			v[n - nb + i].val = (const char *)evbuffer_pullup(b[i],
+			    -1);
+	}
+	if (rc == 0)
+		rc = pages_render(out, &lp->frame, id, v, n);
+	for (i = 0; i < nb; i++)
+		if (b[i] != NULL)
+			evbuffer_free(b[i]);
+	return rc;
+}
+
+/* A new buffer each in <b>[0..<nb>); NULL where none: 0, or -1. */
+static int
+acct_bufs(struct evbuffer **b, size_t nb)
+{
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < nb; i++)
+		if ((b[i] = evbuffer_new()) == NULL)
+			rc = -1;
+	return rc;
+}
+
 static int
 acct_render_setup(struct evbuffer *out, const struct loginpage *lp,
     const struct acct *a)
 {
-	int	rc;
+	struct evbuffer	*b[5];
+	struct pages_var v[] = {
+		{ "csrf", lp->csrf, 0 }, { "alert", NULL, 1 },
+		{ "qr", NULL, 1 }, { "key", NULL, 1 }, { "form", NULL, 1 },
+		{ "signout", NULL, 1 },
+	};
+	int		 rc = acct_bufs(b, 5);
 
-	rc = acctpage_heading(out, 1, T("Set up two-step verification"));
-	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, T("Scan this code with an authenticator app "
-	    "(for example FreeOTP, Aegis or Google Authenticator):"), NULL);
-	rc |= qr_svg(a->uri, out);
-	rc |= acctpage_key(out, T("Or enter this key by hand:"), a->b32);
-	rc |= acctpage_para(out, T("Then enter the code the app shows to "
-	    "finish."), NULL);
-	rc |= acctpage_form(out, lp, &(struct acctpage_form){
-	    .action = "/.postern/2fa/setup", .submit = "Turn on",
-	    .fields = acct_f_code, .nfields = 1, .focus = 1 });
-	return rc | acct_render_signout(out, lp);
+	if (rc == 0)
+		rc = loginpage_alert(b[0], lp) | qr_svg(a->uri, b[1]) |
+		    acctpage_key(b[2], T("Or enter this key by hand:"), a->b32) |
+		    acctpage_form(b[3], lp, &(struct acctpage_form){
+		    .action = "/.postern/2fa/setup", .submit = "Turn on",
+		    .fields = acct_f_code, .nfields = 1, .focus = 1 }) |
+		    acct_render_signout(b[4], lp);
+	return acct_tmpl(out, lp, PAGETMPL_MFA_SETUP, v, 6, b, 5, rc);
 }
 
 static int
@@ -300,32 +342,20 @@ acct_render_codes(struct evbuffer *out, const struct loginpage *lp,
 {
 	const char	*codes[BACKUP_CODES];
 	struct evbuffer	*b[3];
-	int		 i, rc = -1;
+	struct pages_var v[] = {
+		{ "csrf", lp->csrf, 0 }, { "next", a->rd, 0 },
+		{ "alert", NULL, 1 }, { "codes", NULL, 1 }, { "tools", NULL, 1 },
+	};
+	int		 i, rc = acct_bufs(b, 3);
 
 	for (i = 0; i < a->ncodes; i++)
 		codes[i] = a->codes[i];
-	for (i = 0; i < 3; i++)
-		b[i] = evbuffer_new();
-	if (b[0] != NULL && b[1] != NULL && b[2] != NULL &&
-	    (loginpage_alert(b[0], lp) | acctpage_codes(b[1], codes,
-	    (size_t)a->ncodes) | acctpage_codes_tools(b[2], lp,
-	    "/.postern/account/backup-codes/download", codes,
-	    (size_t)a->ncodes)) == 0 && evbuffer_add(b[0], "", 1) == 0 &&
-	    evbuffer_add(b[1], "", 1) == 0 && evbuffer_add(b[2], "", 1) == 0) {
-		const struct pages_var v[] = {
-			{ "csrf", lp->csrf, 0 },
-			{ "next", a->rd, 0 },
-			{ "alert", (const char *)evbuffer_pullup(b[0], -1), 1 },
-			{ "codes", (const char *)evbuffer_pullup(b[1], -1), 1 },
-			{ "tools", (const char *)evbuffer_pullup(b[2], -1), 1 },
-		};
-
-		rc = pages_render(out, &lp->frame, PAGETMPL_BACKUP_CODES, v, 5);
-	}
-	for (i = 0; i < 3; i++)
-		if (b[i] != NULL)
-			evbuffer_free(b[i]);
-	return rc;
+	if (rc == 0)
+		rc = loginpage_alert(b[0], lp) | acctpage_codes(b[1], codes,
+		    (size_t)a->ncodes) | acctpage_codes_tools(b[2], lp,
+		    "/.postern/account/backup-codes/download", codes,
+		    (size_t)a->ncodes);
+	return acct_tmpl(out, lp, PAGETMPL_BACKUP_CODES, v, 5, b, 3, rc);
 }
 
 /* The re-authentication page's template (reauth.html), after the frame:
@@ -335,35 +365,21 @@ acct_render_reauth(struct evbuffer *out, const struct loginpage *lp,
     const struct acct *a)
 {
 	struct evbuffer	*b[3];
-	int		 i, rc = -1;
+	struct pages_var v[] = {
+		{ "csrf", lp->csrf, 0 }, { "rd", lp->rd, 0 },
+		{ "email", a->s.email, 0 }, { "alert", NULL, 1 },
+		{ "form", NULL, 1 }, { "signout", NULL, 1 },
+	};
+	int		 rc = acct_bufs(b, 3);
 
-	for (i = 0; i < 3; i++)
-		b[i] = evbuffer_new();
-	if (b[0] != NULL && b[1] != NULL && b[2] != NULL &&
-	    (loginpage_alert(b[0], lp) | acctpage_form(b[1], lp,
-	    &(struct acctpage_form){ .action = "/.postern/reauth",
-	    .submit = "Continue", .fields = a->s.mfa_enrolled ?
-	    acct_f_password_code : acct_f_password,
-	    .nfields = a->s.mfa_enrolled ? 2 : 1, .focus = 1 }) |
-	    acct_render_signout(b[2], lp)) == 0 &&
-	    evbuffer_add(b[0], "", 1) == 0 && evbuffer_add(b[1], "", 1) == 0 &&
-	    evbuffer_add(b[2], "", 1) == 0) {
-		const struct pages_var v[] = {
-			{ "csrf", lp->csrf, 0 },
-			{ "rd", lp->rd, 0 },
-			{ "email", a->s.email, 0 },
-			{ "alert", (const char *)evbuffer_pullup(b[0], -1), 1 },
-			{ "form", (const char *)evbuffer_pullup(b[1], -1), 1 },
-			{ "signout", (const char *)evbuffer_pullup(b[2], -1),
-			    1 },
-		};
-
-		rc = pages_render(out, &lp->frame, PAGETMPL_REAUTH, v, 6);
-	}
-	for (i = 0; i < 3; i++)
-		if (b[i] != NULL)
-			evbuffer_free(b[i]);
-	return rc;
+	if (rc == 0)
+		rc = loginpage_alert(b[0], lp) | acctpage_form(b[1], lp,
+		    &(struct acctpage_form){ .action = "/.postern/reauth",
+		    .submit = "Continue", .fields = a->s.mfa_enrolled ?
+		    acct_f_password_code : acct_f_password,
+		    .nfields = a->s.mfa_enrolled ? 2 : 1, .focus = 1 }) |
+		    acct_render_signout(b[2], lp);
+	return acct_tmpl(out, lp, PAGETMPL_REAUTH, v, 6, b, 3, rc);
 }
 
 /* <t> as "2026-12-07 04:50 UTC" into <buf>. */
@@ -525,12 +541,11 @@ acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	case ACCT_SETUP_GET:
 	case ACCT_SETUP_POST:
 	case ACCT_BACKUP_POST:
-		if (a->ncodes > 0)	/* the template ends the page */
+		if (a->ncodes > 0)	/* the templates end the page */
 			return pages_begin(out, &lp->frame, "Backup codes") |
 			    acct_render_codes(out, lp, a);
-		rc = pages_begin(out, &lp->frame, "Set up two-step "
+		return pages_begin(out, &lp->frame, "Set up two-step "
 		    "verification") | acct_render_setup(out, lp, a);
-		break;
 	case ACCT_REAUTH_GET:
 	case ACCT_REAUTH_POST:
 		return pages_begin(out, &lp->frame, "Confirm it's you") |
