@@ -200,6 +200,21 @@ static const char pagetmpl_backup_codes[] =
     "<p><a href=\"{{next}}\">{{t:mfa.continue}}</a></p>\n"
     "</main></body></html>\n";
 
+/* The sign-in's second step: a code, or a backup code, or sign out. */
+static const char pagetmpl_mfa_code[] =
+    "<h1>{{t:mfa.title}}</h1>\n{{alert}}<p>{{t:mfa.enter_code}}</p>\n"
+    "{{form}}<h2>{{t:mfa.lost_device}}</h2>\n{{backup_form}}"
+    "<h2>{{t:mfa.not_you}}</h2>\n{{signout}}</main></body></html>\n";
+
+/* The account overview: who, the way back, the password, two-step
+ * verification and the sessions, each part its own section. */
+static const char pagetmpl_account[] =
+    "<h1>{{t:account.title}}</h1>\n{{alert}}<p>{{t:account.signed_in_as}} "
+    "<strong>{{email}}</strong></p>\n{{back}}{{signout}}<section>\n"
+    "<h2>{{t:account.password}}</h2>\n{{password_form}}</section>\n"
+    "<section>\n{{mfa}}</section>\n<section>\n<h2>{{t:account.where}}"
+    "</h2>\n{{sessions}}</section>\n</main></body></html>\n";
+
 /* What every reset and sign-in link page receives. */
 #define PAGETMPL_RECOVER_KEYS \
     "lang product csrf rd token email alert email_attrs password_attrs"
@@ -246,6 +261,11 @@ static const struct {
 	    "lang product csrf alert codes tools next" },
 	[PAGETMPL_MFA_SETUP] = { "mfa_setup.html", pagetmpl_mfa_setup,
 	    "lang product csrf alert qr key form signout" },
+	[PAGETMPL_MFA_CODE] = { "mfa_code.html", pagetmpl_mfa_code,
+	    "lang product csrf rd alert form backup_form signout" },
+	[PAGETMPL_ACCOUNT] = { "account.html", pagetmpl_account,
+	    "lang product csrf rd email alert back signout "
+	    "password_form mfa sessions" },
 };
 
 const char *

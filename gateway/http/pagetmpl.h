@@ -38,6 +38,8 @@ enum pagetmpl_id {
 	PAGETMPL_REAUTH,	/* reauth.html: confirm it's you */
 	PAGETMPL_BACKUP_CODES,	/* backup_codes.html: the codes, once */
 	PAGETMPL_MFA_SETUP,	/* mfa_setup.html: two-step setup */
+	PAGETMPL_MFA_CODE,	/* mfa_code.html: the sign-in's second step */
+	PAGETMPL_ACCOUNT,	/* account.html: the account overview */
 	PAGETMPL_N
 };
 

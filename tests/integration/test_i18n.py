@@ -235,6 +235,10 @@ def test_templates_dir_overrides_login_and_error(gateway, redis_server,
      "unknown key '{{email}}'"),
     ("mfa_setup.html", "<p>{{qr}}{{key}}\n {{codes}}</p>", "2:2",
      "unknown key '{{codes}}'"),
+    ("mfa_code.html", "<p>{{backup_form}}\n {{email}}</p>", "2:2",
+     "unknown key '{{email}}'"),
+    ("account.html", "<p>{{sessions}}{{mfa}}\n{{password_form}} {{qr}}",
+     "2:19", "unknown key '{{qr}}'"),
 ])
 def test_override_with_unknown_key_refused(tmp_path, tls_cert, gateway,
                                            redis_server, name, text, where,
@@ -532,6 +536,14 @@ def test_templates_dir_overrides_the_refused_link_and_done_pages(recgw,
     assert "in en</p>" in r.text and "<h1>" not in r.text
 
 
+def overridden(mfagw, tmp_path, name, text):
+    """A two-step gateway whose templates_dir holds <name>: <text>."""
+    tpl = tmp_path / "pages"
+    tpl.mkdir()
+    (tpl / name).write_text(text)
+    return mfagw("pages:\n  templates_dir: %s\n" % tpl)
+
+
 def test_templates_dir_overrides_the_reauth_page(mfagw, tmp_path):
     """The re-authentication page is reauth.html: the built-in one by
     default, an override (in the page's language, values escaped) whose
@@ -543,12 +555,10 @@ def test_templates_dir_overrides_the_reauth_page(mfagw, tmp_path):
     assert r.status_code == 200, r.text[:300]
     assert "<strong>%s</strong></p>" % gw.email in r.text
     assert "<h2>Not you?</h2>" in r.text and "REAUTH-MARK" not in r.text
-    tpl = tmp_path / "pages"
-    tpl.mkdir()
-    (tpl / "reauth.html").write_text(
+    gw = overridden(
+        mfagw, tmp_path, "reauth.html",
         '<p id="mark">REAUTH-MARK {{t:mfa.reauth_title}} [{{email}}] '
         '[{{rd}}]</p>{{alert}}{{form}}{{signout}}</main></body></html>\n')
-    gw = mfagw("pages:\n  templates_dir: %s\n" % tpl)
     s, _ = mfa.sign_in(gw)
     s.headers["Accept-Language"] = "de"
     r = mfa.page(s, gw, "/.postern/reauth?rd=/secure/fresh%3Fa%3D%3Cb%3E")
@@ -632,3 +642,87 @@ def test_templates_dir_overrides_the_two_step_setup_page(gateway,
                  csrf=tok)
     assert r.status_code == 200 and "SETUP-MARK" not in r.text
     assert len(re.findall(r"<li><code>", r.text)) >= 8, r.text[:600]
+
+
+def test_templates_dir_overrides_the_two_step_code_page(mfagw, tmp_path):
+    """The sign-in's second step is mfa_code.html: the built-in one by
+    default; an override (in the page's language, values escaped) whose
+    forms still refuse a wrong code and accept a backup code."""
+    import test_mfa as mfa
+    gw = overridden(
+        mfagw, tmp_path, "mfa_code.html",
+        '<p id="mark">CODE-MARK {{t:mfa.title}} [{{rd}}]</p>{{alert}}'
+        '{{form}}<p>{{t:mfa.lost_device}}</p>{{backup_form}}{{signout}}'
+        '</main></body></html>\n')
+    mfa.wait_fresh_step()
+    s, _ = mfa.sign_in(gw)
+    key, codes = mfa.enrol(gw, s)
+    s2, r = mfa.sign_in(gw, rd="/app?a=<b>")
+    assert r.status_code == 303, r.text[:300]
+    s2.headers["Accept-Language"] = "de"
+    r = mfa.page(s2, gw, r.headers["Location"])
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    assert "CODE-MARK Zwei-Faktor-Anmeldung [/app?a=&lt;b&gt;]</p>" in \
+        r.text, r.text[:800]
+    assert "<h1>" not in r.text and "<b>" not in r.text
+    assert ">Bestätigen</button>" in r.text and "Lost your" not in r.text
+    tok = mfa.csrf_of(r.text)
+    r = mfa.post(s2, gw, "/.postern/2fa", {"code": "000000", "rd": "/app"},
+                 csrf=tok)
+    assert r.status_code == 401 and "CODE-MARK " in r.text, r.text[:300]
+    assert 'role="alert"' in r.text and "Dieser Code stimmt nicht" in r.text
+    assert mfa.api(s2, gw, "/x").status_code == 401
+    r = mfa.post(s2, gw, "/.postern/2fa", {"backup": codes[0], "rd": "/app"},
+                 csrf=tok)
+    assert r.status_code == 303 and r.headers["Location"] == "/app"
+    assert mfa.api(s2, gw, "/x").status_code == 200
+
+
+def test_templates_dir_overrides_the_account_page(mfagw, tmp_path):
+    """The account overview is account.html: the built-in one by default;
+    an override (in the page's language, values escaped) lists the
+    sessions, whose sign-out form still ends another session, and keeps
+    the password form's refusal on the page."""
+    import test_mfa as mfa
+    gw = mfagw()
+    s, _ = mfa.sign_in(gw)
+    r = mfa.page(s, gw, "/.postern/account")
+    assert r.status_code == 200 and "<h1>Your account</h1>" in r.text
+    assert "<h2>Where you&#39;re signed in</h2>" in r.text
+    assert "ACCOUNT-MARK" not in r.text
+    gw = overridden(
+        mfagw, tmp_path, "account.html",
+        '<p id="mark">ACCOUNT-MARK {{t:account.title}} [{{email}}] '
+        '[{{rd}}]</p>{{alert}}{{back}}{{signout}}<div id="pw">'
+        '{{password_form}}</div><div id="two">{{mfa}}</div>'
+        '<div id="where">{{sessions}}</div></main></body></html>\n')
+    other, _ = mfa.sign_in(gw)
+    s, _ = mfa.sign_in(gw)
+    s.headers["Accept-Language"] = "de"
+    r = mfa.page(s, gw, "/.postern/account?rd=/x%3Fa%3D%3Cb%3E")
+    assert r.status_code == 200 and lang_of(r) == "de", r.text[:300]
+    assert "ACCOUNT-MARK Ihr Konto [%s] [/x?a=&lt;b&gt;]</p>" % gw.email \
+        in r.text, r.text[:800]
+    assert "<h1>" not in r.text and "<b>" not in r.text
+    assert "Where you" not in r.text and "Passwort ändern" in r.text
+    assert '<div id="two"><h2>Zwei-Faktor-Anmeldung</h2>' in r.text
+    where = r.text.split('<div id="where">')[1]
+    assert where.startswith('<ul class="sessions">')
+    hashes = re.findall(r'name="session" value="([0-9a-f]{64})"', where)
+    assert len(hashes) == 1, where[:800]     # the other one; not this one
+    tok = mfa.csrf_of(r.text)
+    r = mfa.post(s, gw, "/.postern/account/password",
+                 {"password": "wrong current 99",
+                  "new_password": "another long passphrase 42",
+                  "confirm": "another long passphrase 42"}, csrf=tok)
+    assert r.status_code == 401 and "ACCOUNT-MARK " in r.text
+    assert 'role="alert"' in r.text and "Das Passwort ist falsch." in r.text
+    assert mfa.api(other, gw, "/x").status_code == 200
+    r = mfa.post(s, gw, "/.postern/account/sessions/revoke",
+                 {"session": hashes[0]}, csrf=tok)
+    assert r.status_code == 303
+    assert mfa.api(other, gw, "/x").status_code == 401
+    assert mfa.api(s, gw, "/x").status_code == 200
+    r = mfa.page(s, gw, "/.postern/account")
+    assert "ACCOUNT-MARK " in r.text
+    assert 'name="session"' not in r.text   # only this device is left

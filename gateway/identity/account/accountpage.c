@@ -254,26 +254,6 @@ static const struct acctpage_field acct_f_change[] = {
 	    NULL, NULL },
 };
 
-static int
-acct_render_2fa(struct evbuffer *out, const struct loginpage *lp)
-{
-	int	rc;
-
-	rc = acctpage_heading(out, 1, T("Two-step verification"));
-	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, T("Enter the 6-digit code from your "
-	    "authenticator app."), NULL);
-	rc |= acctpage_form(out, lp, &(struct acctpage_form){
-	    .action = "/.postern/2fa", .submit = "Verify",
-	    .fields = acct_f_code, .nfields = 1, .focus = 1 });
-	rc |= acctpage_heading(out, 2, T("Lost your device?"));
-	rc |= acctpage_form(out, lp, &(struct acctpage_form){
-	    .action = "/.postern/2fa", .submit = "Use backup code",
-	    .secondary = 1, .fields = acct_f_backup, .nfields = 1 });
-	rc |= acctpage_heading(out, 2, T("Not you?"));
-	return rc | acct_render_signout(out, lp);
-}
-
 /*
  * Append template <id> after the frame: <v>[0..<n>) with the last <nb>
  * values (raw) the text of buffers <b>, which this frees.  0 or -1.
@@ -312,6 +292,31 @@ acct_bufs(struct evbuffer **b, size_t nb)
 		if ((b[i] = evbuffer_new()) == NULL)
 			rc = -1;
 	return rc;
+}
+
+/* The sign-in's second step (mfa_code.html), after the frame: its alert,
+ * code form, backup code form and sign-out form made here. */
+static int
+acct_render_2fa(struct evbuffer *out, const struct loginpage *lp)
+{
+	struct evbuffer	*b[4];
+	struct pages_var v[] = {
+		{ "csrf", lp->csrf, 0 }, { "rd", lp->rd, 0 },
+		{ "alert", NULL, 1 }, { "form", NULL, 1 },
+		{ "backup_form", NULL, 1 }, { "signout", NULL, 1 },
+	};
+	int		 rc = acct_bufs(b, 4);
+
+	if (rc == 0)
+		rc = loginpage_alert(b[0], lp) | acctpage_form(b[1], lp,
+		    &(struct acctpage_form){ .action = "/.postern/2fa",
+		    .submit = "Verify", .fields = acct_f_code, .nfields = 1,
+		    .focus = 1 }) | acctpage_form(b[2], lp,
+		    &(struct acctpage_form){ .action = "/.postern/2fa",
+		    .submit = "Use backup code", .secondary = 1,
+		    .fields = acct_f_backup, .nfields = 1 }) |
+		    acct_render_signout(b[3], lp);
+	return acct_tmpl(out, lp, PAGETMPL_MFA_CODE, v, 6, b, 4, rc);
 }
 
 static int
@@ -498,50 +503,48 @@ acct_render_mfa(struct evbuffer *out, const struct loginpage *lp,
 	return rc | acctpage_danger(out, 0);
 }
 
+/* The overview (account.html), after the frame: the way back, the
+ * forms, the two-step part and the sessions made here, each escaped. */
 static int
 acct_render_home(struct evbuffer *out, const struct loginpage *lp,
     struct acct *a)
 {
-	int	rc;
+	struct evbuffer	*b[6];
+	struct pages_var v[] = {
+		{ "csrf", lp->csrf, 0 }, { "rd", lp->rd, 0 },
+		{ "email", a->s.email, 0 }, { "alert", NULL, 1 },
+		{ "back", NULL, 1 }, { "signout", NULL, 1 },
+		{ "password_form", NULL, 1 }, { "mfa", NULL, 1 },
+		{ "sessions", NULL, 1 },
+	};
+	int		 rc = acct_bufs(b, 6);
 
-	rc = acctpage_heading(out, 1, T("Your account"));
-	rc |= loginpage_alert(out, lp);
-	rc |= acctpage_para(out, T("Signed in as"), a->s.email);
-	rc |= acct_render_back(out, lp, a);
-	rc |= acct_render_signout(out, lp);
-	rc |= acctpage_section(out, 1);
-	rc |= acctpage_heading(out, 2, T("Password"));
-	rc |= acctpage_form(out, lp, &(struct acctpage_form){
-	    .action = "/.postern/account/password",
-	    .submit = "Change password", .fields = acct_f_change,
-	    .nfields = 3 });
-	rc |= acctpage_section(out, 0);
-	rc |= acctpage_section(out, 1);
-	rc |= acct_render_mfa(out, lp, a);
-	rc |= acctpage_section(out, 0);
-	rc |= acctpage_section(out, 1);
-	rc |= acctpage_heading(out, 2, T("Where you're signed in"));
-	rc |= acct_render_sessions(out, lp, a);
-	rc |= acctpage_section(out, 0);
-	return rc;
+	if (rc == 0)
+		rc = loginpage_alert(b[0], lp) | acct_render_back(b[1], lp, a) |
+		    acct_render_signout(b[2], lp) | acctpage_form(b[3], lp,
+		    &(struct acctpage_form){
+		    .action = "/.postern/account/password",
+		    .submit = "Change password", .fields = acct_f_change,
+		    .nfields = 3 }) | acct_render_mfa(b[4], lp, a) |
+		    acct_render_sessions(b[5], lp, a);
+	return acct_tmpl(out, lp, PAGETMPL_ACCOUNT, v, 9, b, 6, rc);
 }
 
 static int
 acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 {
 	struct acct	*a = ctx;
-	int		 rc;
 
+	/* each template ends the page */
 	switch (a->route->step) {
 	case ACCT_2FA_GET:
 	case ACCT_2FA_POST:
-		rc = pages_begin(out, &lp->frame, "Two-step verification") |
+		return pages_begin(out, &lp->frame, "Two-step verification") |
 		    acct_render_2fa(out, lp);
-		break;
 	case ACCT_SETUP_GET:
 	case ACCT_SETUP_POST:
 	case ACCT_BACKUP_POST:
-		if (a->ncodes > 0)	/* the templates end the page */
+		if (a->ncodes > 0)
 			return pages_begin(out, &lp->frame, "Backup codes") |
 			    acct_render_codes(out, lp, a);
 		return pages_begin(out, &lp->frame, "Set up two-step "
@@ -549,11 +552,9 @@ acct_render(struct evbuffer *out, const struct loginpage *lp, void *ctx)
 	case ACCT_REAUTH_GET:
 	case ACCT_REAUTH_POST:
 		return pages_begin(out, &lp->frame, "Confirm it's you") |
-		    acct_render_reauth(out, lp, a);	/* ends the page */
+		    acct_render_reauth(out, lp, a);
 	default:
-		rc = pages_begin(out, &lp->frame, "Your account") |
+		return pages_begin(out, &lp->frame, "Your account") |
 		    acct_render_home(out, lp, a);
-		break;
 	}
-	return rc | acctpage_end(out);
 }

@@ -197,9 +197,3 @@ acctpage_section(struct evbuffer *out, int open)
 {
 	return acctpage_add(out, open ? "<section>\n" : "</section>\n");
 }
-
-int
-acctpage_end(struct evbuffer *out)
-{
-	return acctpage_add(out, "</main></body></html>\n");
-}

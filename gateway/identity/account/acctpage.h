@@ -67,7 +67,5 @@ int	acctpage_key(struct evbuffer *out, const char *label, const char *key);
 int	acctpage_section(struct evbuffer *out, int open);
 /* The same for a destructive action's section (styled as danger). */
 int	acctpage_danger(struct evbuffer *out, int open);
-/* The end of the page. */
-int	acctpage_end(struct evbuffer *out);
 
 #endif
