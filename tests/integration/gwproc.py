@@ -35,6 +35,20 @@ UPSTREAM = os.path.join(ROOT, "scripts", "demo-upstream.py")
 _GIVEN = set()
 
 
+def port_slice(first, end):
+    """[first, end) or, when POSTERN_TEST_PORTS is K/N (scripts/test runs
+    N pytest processes at once), the K-th of N equal slices of it, so that
+    two processes never hand out the same port."""
+    try:
+        k, n = (int(x) for x in os.environ["POSTERN_TEST_PORTS"].split("/"))
+    except (KeyError, ValueError):
+        return first, end
+    if n < 1 or not 0 <= k < n:
+        return first, end
+    size = (end - first) // n
+    return first + k * size, first + (k + 1) * size
+
+
 def free_port():
     """A bindable loopback port below the kernel's ephemeral range.
 
@@ -48,8 +62,9 @@ def free_port():
             low = int(f.read().split()[0])
     except (OSError, ValueError):
         low = 32768
+    first, end = port_slice(10000, max(10001, low - 1))
     for _ in range(200):
-        port = random.randrange(10000, max(10001, low - 1))
+        port = random.randrange(first, end)
         if port in _GIVEN:      # handed out, maybe not bound yet
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -17,15 +17,20 @@ import pytest
 import requests
 
 from conftest import ROOT
-from gwproc import check_sanitizers
+from gwproc import check_sanitizers, free_port
 
 DEMO = os.path.join(ROOT, "scripts", "demo")
 URL_RE = re.compile(r"Open:\s+(https://localhost:\d+/)")
 
 
 def demo_env(run_dir, postern_bin):
+    """The demo in <run_dir> on ports of this test's own (another pytest
+    process may run a demo at the same time)."""
     return dict(os.environ, DEMO_RUN_DIR=str(run_dir),
-                POSTERN_BIN=postern_bin, DEMO_SKIP_PACKAGES="1")
+                POSTERN_BIN=postern_bin, DEMO_SKIP_PACKAGES="1",
+                DEMO_HTTPS_PORT=str(free_port()),
+                DEMO_HTTP_PORT=str(free_port()),
+                DEMO_ADMIN_PORT=str(free_port()))
 
 
 def recorded(run_dir):
