@@ -13,10 +13,41 @@
 #include <openssl/sha.h>
 
 #include "authgrant.h"
+#include "digest.h"
 #include "encode.h"
 #include "grant.h"
 #include "route.h"
 #include "token.h"
+
+/* digest_sha256: FIPS 180-2's answers, and the same as SHA256() on every
+ * length up to and past three blocks. */
+static void
+test_digest_sha256(void **state)
+{
+	static const char abc[] = "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad";
+	static const char empty[] = "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855";
+	unsigned char	 md[DIGEST_SHA256_LEN], want[SHA256_DIGEST_LENGTH];
+	unsigned char	 buf[200];
+	char		 hex[2 * DIGEST_SHA256_LEN + 1];
+	size_t		 n;
+
+	(void)state;
+	assert_int_equal(digest_sha256("abc", 3, md), 0);
+	encode_hex(md, sizeof(md), hex);
+	assert_string_equal(hex, abc);
+	assert_int_equal(digest_sha256("", 0, md), 0);
+	encode_hex(md, sizeof(md), hex);
+	assert_string_equal(hex, empty);
+	for (n = 0; n < sizeof(buf); n++)
+		buf[n] = (unsigned char)(n * 7 + 1);
+	for (n = 0; n <= sizeof(buf); n++) {
+		assert_int_equal(digest_sha256(buf, n, md), 0);
+		SHA256(buf, n, want);
+		assert_memory_equal(md, want, sizeof(md));
+	}
+}
 
 static void
 test_new_and_parse(void **state)
@@ -196,6 +227,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_digest_sha256),
 		cmocka_unit_test(test_new_and_parse),
 		cmocka_unit_test(test_query_take),
 		cmocka_unit_test(test_share_paths),

@@ -7,17 +7,17 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
+#include "digest.h"
 #include "encode.h"
 #include "token.h"
 
 static void
 token_hash_secret(const char *secret, size_t len, char *hash)
 {
-	unsigned char	md[SHA256_DIGEST_LENGTH];
+	unsigned char	md[DIGEST_SHA256_LEN];
 
-	(void)SHA256((const unsigned char *)secret, len, md);
+	(void)digest_sha256(secret, len, md);
 	encode_hex(md, sizeof(md), hash);
 	OPENSSL_cleanse(md, sizeof(md));
 }

@@ -11,8 +11,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
+#include "digest.h"
 #include "encode.h"
 #include "session.h"
 #include "store.h"
@@ -206,9 +206,9 @@ session_id_valid(const char *id)
 void
 session_hash(const char *id, char *hex)
 {
-	unsigned char	dig[SHA256_DIGEST_LENGTH];
+	unsigned char	dig[DIGEST_SHA256_LEN];
 
-	SHA256((const unsigned char *)id, strlen(id), dig);
+	(void)digest_sha256(id, strlen(id), dig);
 	encode_hex(dig, sizeof(dig), hex);
 }
 
