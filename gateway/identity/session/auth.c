@@ -84,6 +84,22 @@ auth_cookie_name(const struct config *cfg)
 	return cfg->cookie_domain != NULL ? SESSION_COOKIE_SSO : SESSION_COOKIE;
 }
 
+/* <kind><name> into <out> (<size> > 0 bytes), cut to fit as snprintf()
+ * would: on every signed-in request, so no format parsing. */
+static void
+auth_scope_put(char *out, size_t size, const char *kind, const char *name)
+{
+	size_t	k = strlen(kind), n = strlen(name);
+
+	if (k >= size)
+		k = size - 1;
+	memcpy(out, kind, k);
+	if (n >= size - k)
+		n = size - k - 1;
+	memcpy(out + k, name, n);
+	out[k + n] = '\0';
+}
+
 void
 auth_scope(const struct exchange *ex, char *out, size_t size)
 {
@@ -95,11 +111,11 @@ auth_scope(const struct exchange *ex, char *out, size_t size)
 	/* The browser sends a Domain cookie to the domain and below it. */
 	if (cd != NULL && hl >= dl && strcmp(h + hl - dl, cd) == 0 &&
 	    (hl == dl || h[hl - dl - 1] == '.'))
-		(void)snprintf(out, size, "domain:%s", cd);
+		auth_scope_put(out, size, "domain:", cd);
 	else if ((app = config_app_for_host(ex->cfg, h)) != NULL)
-		(void)snprintf(out, size, "app:%s", app->name);
+		auth_scope_put(out, size, "app:", app->name);
 	else
-		(void)snprintf(out, size, "host:%s", h);
+		auth_scope_put(out, size, "host:", h);
 }
 
 void
