@@ -100,6 +100,15 @@ def logins(r):
     return len([e for e in events(r) if e["action"] == "login"])
 
 
+def wait_restored(gw, timeout=20):
+    """Wait until every Redis connection the gateway made at start (each
+    worker's and the main thread's: one "connected" line each) logs its
+    "connection restored": until then a worker may still answer 503."""
+    n = gw.log().count(': connected"')
+    assert n >= 2, gw.log()[-2000:]
+    gw.wait_log(': connection restored"', n, timeout=timeout)
+
+
 def verify(gw):
     return run_postern("audit", "verify", "-c", str(gw.config))
 
@@ -217,7 +226,7 @@ def test_no_persistence_loses_everything(solo_factory, tmp_path, tls_cert,
     assert head_seq(b.redis) >= 6 and rollbacks(b.redis) == []
     redis.kill()
     redis.start()
-    b.wait_log("connection restored", 2, timeout=20)
+    wait_restored(b)
     wait_until(lambda: head(b.redis) != "", 5, "the record of the loss")
     marks = rollbacks(b.redis)
     assert marks[0]["seq"] == "1" and marks[0]["target"] == lost, marks
@@ -274,6 +283,7 @@ def test_rdb_keeps_what_the_snapshot_holds(solo_factory, tmp_path,
     redis.kill()
     redis.start()
     wait_until(lambda: rollbacks(r) != [], 20, "the record of the loss")
+    wait_restored(gw)
     assert rollbacks(r)[0]["seq"] == str(saved_seq + 1)
     assert_loss_recorded(gw, lost)
     for e, c in before:
@@ -303,7 +313,7 @@ def test_aof_everysec_kill_loses_at_most_a_second(solo_factory, tmp_path,
         redis.kill()
         time.sleep(0.3)
     redis.start()
-    gw.wait_log("connection restored", 2, timeout=20)
+    wait_restored(gw)
     sessions = list(load.sessions)
     kept, lost = survivors([gw], sessions)
     window = report("AOF everysec, SIGKILL", sessions, lost, t_kill)
