@@ -49,6 +49,7 @@
 #include "audit.h"
 #include "auditbox.h"
 #include "encode.h"
+#include "exchange.h"
 #include "serve.h"
 #include "sesscache.h"
 #include "webhook.h"
@@ -440,8 +441,7 @@ worker_free(struct worker *w)
 	httpc_free(w->httpc);
 	pool_free(w->pool);	/* its connections go before the base */
 	proxy_cache_free(w);
-	while (w->nident_free > 0)
-		free(w->ident_free[--w->nident_free]);
+	exchange_free_spares(w);
 	if (w->wake != NULL) {
 		(void)close(event_get_fd(w->wake));
 		event_free(w->wake);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
+#include "evmem.h"
 #include "loader.h"
 #include "log.h"
 #include "mailcmd.h"
@@ -257,6 +258,9 @@ main(int argc, char *argv[])
 {
 	const struct command *c;
 
+	/* before anything allocates through libevent */
+	if (evmem_install() == -1)
+		fprintf(stderr, "postern: libevent stays on malloc()\n");
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
 	if (argc < 2) {
 		usage_all(stderr);

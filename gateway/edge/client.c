@@ -326,7 +326,10 @@ client_read_head(struct client *clt)
 	if (clt->ex.req == NULL) {
 		client_config_refresh(clt);
 		client_limits(&lim, clt->ex.cfg);
-		if ((clt->ex.req = request_new(&lim)) == NULL) {
+		if (clt->ex.w->nreq_free > 0) {
+			clt->ex.req = clt->ex.w->req_free[--clt->ex.w->nreq_free];
+			request_reset(clt->ex.req, &lim);
+		} else if ((clt->ex.req = request_new(&lim)) == NULL) {
 			client_close(&clt->ex, "out of memory");
 			return;
 		}

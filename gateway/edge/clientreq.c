@@ -699,8 +699,7 @@ client_tunnel(struct exchange *ex)
 
 	client_log(clt, NULL);		/* the handshake is the request */
 	clt->ex.w->srv->ops->tunnel(&clt->ex);	/* before the identity goes */
-	request_free(clt->ex.req);
-	clt->ex.req = NULL;
+	exchange_end_request(&clt->ex);
 	clt->ex.body_done = 1;		/* a close now is a clean one */
 	client_set_state(clt, CLIENT_TUNNEL);
 }

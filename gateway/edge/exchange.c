@@ -88,10 +88,33 @@ exchange_forget_identity(struct exchange *ex)
 }
 
 void
+exchange_end_request(struct exchange *ex)
+{
+	struct request_limits lim = { 0 };
+
+	if (ex->req == NULL)
+		return;
+	if (ex->w != NULL && ex->w->nreq_free < WORKER_REQ_FREE) {
+		request_reset(ex->req, &lim);	/* limits: set when reused */
+		ex->w->req_free[ex->w->nreq_free++] = ex->req;
+	} else
+		request_free(ex->req);
+	ex->req = NULL;
+}
+
+void
+exchange_free_spares(struct worker *w)
+{
+	while (w->nident_free > 0)
+		free(w->ident_free[--w->nident_free]);
+	while (w->nreq_free > 0)
+		request_free(w->req_free[--w->nreq_free]);
+}
+
+void
 exchange_reset(struct exchange *ex)
 {
-	request_free(ex->req);
-	ex->req = NULL;
+	exchange_end_request(ex);
 	ex->app = NULL;
 	ex->fwd = ex->fwd_nginx = ex->fwd_head = 0;
 	ex->fwd_host[0] = '\0';

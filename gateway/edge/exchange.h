@@ -176,5 +176,13 @@ void	exchange_forget_identity(struct exchange *ex);
  * head sets anew (client_new_id()).  A pending step must have been unlinked.
  */
 void	exchange_reset(struct exchange *ex);
+/*
+ * Free the request of <ex> (NULL after), or keep it with its buffers for
+ * the worker's next request head (worker.h: req_free).
+ */
+void	exchange_end_request(struct exchange *ex);
+/* Free what worker <w> keeps of ended requests (their identities and the
+ * requests themselves) for the next ones: when it stops. */
+void	exchange_free_spares(struct worker *w);
 
 #endif

@@ -71,7 +71,8 @@ struct server {
 TAILQ_HEAD(client_list, client);
 
 /* One event-loop thread and what it owns; owned by serve_main(). */
-#define WORKER_IDENT_FREE	16
+#define WORKER_IDENT_FREE	256	/* as many as one loop turn may end */
+#define WORKER_REQ_FREE		256	/* ended requests kept for reuse */
 
 struct worker {
 	struct server		*srv;
@@ -105,6 +106,12 @@ struct worker {
 	 * all of one size), reused by the next ones. */
 	void			*ident_free[WORKER_IDENT_FREE];
 	unsigned int		 nident_free;
+	/* Ended requests, reset and kept with their buffers for the next
+	 * heads (exchange_end_request(), client.c): one turn of the loop
+	 * ends the requests of every connection that was answered and
+	 * reads as many new heads, so it keeps up to that many. */
+	struct request		*req_free[WORKER_REQ_FREE];
+	unsigned int		 nreq_free;
 	/* Request ids: RAND_bytes() in batches, since each call costs a
 	 * getpid() and the DRBG's lock (client_new_id()). */
 	unsigned char		 idrand[1024];

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chclass.h"
 #include "cookie.h"
 
 struct cookie_pair {
@@ -44,22 +45,19 @@ cookie_next(const char *p, struct cookie_pair *cp)
 	return semi != NULL ? semi + 1 : cp->end;
 }
 
-/* cookie-octet of RFC 6265, optionally inside one pair of quotes. */
+/* cookie-octets, optionally inside one pair of quotes: one lookup a byte
+ * (every signed-in request checks its session cookie). */
 static int
 cookie_value_ok(const char *v, size_t len)
 {
-	size_t	i;
+	unsigned int	all = 1;
+	size_t		i;
 
 	if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
 		v++, len -= 2;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' ||
-		    c == ';' || c == '\\')
-			return 0;
-	}
-	return 1;
+	for (i = 0; i < len; i++)
+		all &= CHCLASS(v[i], CH_COOKIE);
+	return (int)all;
 }
 
 enum cookie_result

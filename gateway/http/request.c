@@ -4,14 +4,26 @@
  * would tolerate (obs-fold, bare CR or LF, NUL and other control bytes),
  * http-parser then parses it in one call, and our callbacks refuse the
  * ambiguous framings that enable request smuggling.
+ *
+ * The strings of a head (target, header names and values, host, query,
+ * the joined cookies) go into one arena per request, sized from the
+ * head's length before it is parsed, so that it never moves while
+ * pointers into it exist; a request reset for the next one on the same
+ * worker (request_reset()) keeps it: parsing a head allocates nothing in
+ * the common case.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <event2/buffer.h>
 
+#include "chclass.h"
 #include "chunked.h"
 #include "path.h"
 #include "request.h"
@@ -19,6 +31,16 @@
 #define REQUEST_DEF_LINE	8192
 #define REQUEST_DEF_HEADERS	32768
 #define REQUEST_DEF_NHEADERS	100
+/*
+ * Arena bytes for a head of <len> bytes: names, values and the target
+ * (at most <len> with their NULs: every line has at least ": " or CRLF
+ * more than its strings), the joined cookies, the query and the host
+ * (each at most <len>), and what request_retarget() may add (a target,
+ * query and host from header values: each at most <len> again).
+ */
+#define REQUEST_ARENA(len)	(6 * (len) + 512)
+/* A reset request keeps an arena this large at most. */
+#define REQUEST_ARENA_KEEP	(16 * 1024)
 
 static int	request_on_url(http_parser *, const char *, size_t);
 static int	request_on_header_field(http_parser *, const char *, size_t);
@@ -60,33 +82,124 @@ request_new(const struct request_limits *lim)
 	return req;
 }
 
-void
-request_free(struct request *req)
+/* Free what <req> holds for the request it carries, not its buffers. */
+static void
+request_free_parts(struct request *req)
 {
-	size_t	i;
-
-	if (req == NULL)
-		return;
-	for (i = 0; i < req->nheaders; i++) {
-		free(req->headers[i].name);
-		free(req->headers[i].value);
-	}
-	free(req->headers);
-	free(req->cookies);
-	free(req->target);
 	free(req->path);
-	free(req->query);
-	free(req->host);
 	chunked_free(req->ck);
 	if (req->chunk_data != NULL)
 		evbuffer_free(req->chunk_data);
+}
+
+void
+request_reset(struct request *req, const struct request_limits *lim)
+{
+	char			*arena = req->arena;
+	size_t			 cap = req->arena_cap;
+	struct request_header	*h = req->headers;
+	size_t			 caph = req->capheaders;
+
+	request_free_parts(req);
+	if (cap > REQUEST_ARENA_KEEP) {
+		free(arena);
+		arena = NULL;
+		cap = 0;
+	}
+	if (caph > REQUEST_DEF_NHEADERS) {
+		free(h);
+		h = NULL;
+		caph = 0;
+	}
+	memset(req, 0, sizeof(*req));
+	req->arena = arena;
+	req->arena_cap = cap;
+	req->headers = h;
+	req->capheaders = caph;
+	req->lim = *lim;
+	http_parser_init(&req->parser, HTTP_REQUEST);
+	req->parser.data = req;
+}
+
+void
+request_free(struct request *req)
+{
+	if (req == NULL)
+		return;
+	request_free_parts(req);
+	free(req->headers);
+	free(req->arena);
 	free(req);
+}
+
+/*
+ * Room for <need> arena bytes.  Only before a head is parsed: the arena
+ * moves, and no string may point into it yet.
+ */
+static int
+request_arena_reserve(struct request *req, size_t need)
+{
+	req->arena_len = 0;
+	req->arena_last = NULL;
+	if (req->arena_cap >= need)
+		return 0;
+	free(req->arena);
+	req->arena_cap = 0;
+	if ((req->arena = malloc(need)) == NULL)
+		return -1;
+	req->arena_cap = need;
+	return 0;
+}
+
+/*
+ * Append <len> bytes at <at> to the arena string *<s> (NULL starts one):
+ * in place if it is the last one placed, else as a copy at the end.  0,
+ * or -1 when the arena has no room (it never grows: see above).
+ */
+static int
+request_arena_append(struct request *req, char **s, const char *at,
+    size_t len)
+{
+	size_t	 old;
+	char	*d;
+
+	if (*s != NULL && *s == req->arena_last) {
+		if (len > req->arena_cap - req->arena_len)
+			return -1;
+		memcpy(req->arena + req->arena_len - 1, at, len);
+		req->arena_len += len;
+		req->arena[req->arena_len - 1] = '\0';
+		return 0;
+	}
+	old = *s != NULL ? strlen(*s) : 0;
+	if (req->arena == NULL || old + len + 1 > req->arena_cap -
+	    req->arena_len)
+		return -1;
+	d = req->arena + req->arena_len;
+	if (old > 0)
+		memcpy(d, *s, old);
+	memcpy(d + old, at, len);
+	d[old + len] = '\0';
+	req->arena_len += old + len + 1;
+	req->arena_last = *s = d;
+	return 0;
+}
+
+/* A copy of the <len> bytes at <at> in the arena, or NULL (no room). */
+static char *
+request_arena_dup(struct request *req, const char *at, size_t len)
+{
+	char	*d = NULL;
+
+	return request_arena_append(req, &d, at, len) == -1 ? NULL : d;
 }
 
 int
 request_name_eq(const char *a, const char *b)
 {
-	return strcasecmp(a, b) == 0;
+	/* the first letters first: most names differ there */
+	return ((unsigned char)*a | 0x20) == ((unsigned char)*b | 0x20) &&
+	    strcasecmp(a, b) == 0;
 }
 
 const char *
@@ -117,15 +230,34 @@ request_cookies(const struct request *req)
 	return req->cookies;
 }
 
-/* Add Cookie line <v> to the request's list; 0, or -1 (no memory). */
+/*
+ * Join the Cookie lines, in order, into req->cookies; 0, or -1 (no room).
+ * One line is its own value; several are copied once into the arena.
+ */
 static int
-request_add_cookies(struct request *req, const char *v)
+request_join_cookies(struct request *req)
 {
-	if (*v == '\0')
+	size_t	i;
+	char	*c = NULL;
+
+	if (req->ncookies == 0)
 		return 0;
-	if (req->cookies != NULL && request_append(&req->cookies, "; ", 2) == -1)
-		return -1;
-	return request_append(&req->cookies, v, strlen(v));
+	for (i = 0; i < req->nheaders; i++) {
+		const struct request_header *h = &req->headers[i];
+
+		if (h->value[0] == '\0' || !request_name_eq(h->name, "cookie"))
+			continue;
+		if (req->ncookies == 1) {
+			req->cookies = h->value;
+			return 0;
+		}
+		if ((c != NULL && request_arena_append(req, &c, "; ", 2) == -1) ||
+		    request_arena_append(req, &c, h->value,
+		    strlen(h->value)) == -1)
+			return -1;
+	}
+	req->cookies = c;
+	return 0;
 }
 
 int
@@ -162,10 +294,7 @@ request_append(char **s, const char *at, size_t len)
 static int
 request_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return CHCLASS(c, CH_TCHAR);
 }
 
 static void
@@ -203,14 +332,14 @@ request_is_token(const char *s)
 	return p != s;
 }
 
-/* Checks on one complete header; 0 or -1 with the reason set. */
+/*
+ * The checks of the headers that frame the request or that the gateway
+ * reads (Host, Content-Length, Transfer-Encoding, Cookie, Expect) on <h>;
+ * 0 or -1 with the reason set.
+ */
 static int
-request_check_header(struct request *req, struct request_header *h)
+request_check_named(struct request *req, const struct request_header *h)
 {
-	if (!request_is_token(h->name))
-		return request_reject(req, 400, "header_name_invalid");
-	if (!req->lim.allow_underscore && strchr(h->name, '_') != NULL)
-		return request_reject(req, 400, "header_underscore");
 	if (request_name_eq(h->name, "host")) {
 		if (++req->nhost > 1)
 			return request_reject(req, 400, "host_multiple");
@@ -228,13 +357,31 @@ request_check_header(struct request *req, struct request_header *h)
 			return request_reject(req, 400, "smuggling_te_invalid");
 		req->chunked = 1;
 	} else if (request_name_eq(h->name, "cookie")) {
-		if (request_add_cookies(req, h->value) == -1)
-			return request_reject(req, 500, "nomem");
+		if (h->value[0] != '\0')
+			req->ncookies++;	/* joined once the head is in */
 	} else if (request_name_eq(h->name, "expect")) {
 		if (strcasecmp(h->value, "100-continue") != 0)
 			return request_reject(req, 417, "expect_unsupported");
 		req->expect_continue = 1;
 	}
+	return 0;
+}
+
+/* Checks on one complete header; 0 or -1 with the reason set. */
+static int
+request_check_header(struct request *req, struct request_header *h)
+{
+	size_t	len;
+
+	if (!request_is_token(h->name))
+		return request_reject(req, 400, "header_name_invalid");
+	if (!req->lim.allow_underscore && strchr(h->name, '_') != NULL)
+		return request_reject(req, 400, "header_underscore");
+	/* Those names' lengths first: this runs for every header. */
+	len = strlen(h->name);
+	if ((len == 4 || len == 6 || len == 14 || len == 17) &&
+	    request_check_named(req, h) == -1)
+		return -1;
 	if (req->ncl > 0 && req->nte > 0)
 		return request_reject(req, 400, "smuggling_cl_te");
 	return 0;
@@ -250,9 +397,11 @@ request_finish_header(struct request *req)
 		return 0;
 	req->in_value = 0;
 	h = &req->headers[req->nheaders - 1];
-	if (h->value == NULL && request_append(&h->value, "", 0) == -1)
+	if (h->value == NULL &&
+	    request_arena_append(req, &h->value, "", 0) == -1)
 		return request_reject(req, 500, "nomem");
 	request_trim(h->value);
+	req->arena_last = NULL;		/* its end moved: never extended */
 	return request_check_header(req, h);
 }
 
@@ -264,7 +413,7 @@ request_on_url(http_parser *p, const char *at, size_t len)
 	if ((req->target != NULL ? strlen(req->target) : 0) + len >
 	    req->lim.max_request_line)
 		return request_reject(req, 414, "uri_too_long");
-	if (request_append(&req->target, at, len) == -1)
+	if (request_arena_append(req, &req->target, at, len) == -1)
 		return request_reject(req, 500, "nomem");
 	return 0;
 }
@@ -292,7 +441,7 @@ request_on_header_field(http_parser *p, const char *at, size_t len)
 		memset(&req->headers[req->nheaders++], 0, sizeof(*h));
 	}
 	h = &req->headers[req->nheaders - 1];
-	if (request_append(&h->name, at, len) == -1)
+	if (request_arena_append(req, &h->name, at, len) == -1)
 		return request_reject(req, 500, "nomem");
 	return 0;
 }
@@ -305,51 +454,50 @@ request_on_header_value(http_parser *p, const char *at, size_t len)
 
 	h = &req->headers[req->nheaders - 1];
 	req->in_value = 1;
-	if (request_append(&h->value, at, len) == -1)
+	if (request_arena_append(req, &h->value, at, len) == -1)
 		return request_reject(req, 500, "nomem");
 	return 0;
 }
 
-/* Lower-case host without port from a Host value or URL authority. */
-static char *
-request_host_name(const char *v, size_t len)
+/* Lower-case host without port from a Host value or URL authority, into
+ * <h>; 0, or -1 if it is not one. */
+static int
+request_host_name(const char *v, size_t len, char h[REQUEST_HOST_MAX + 1])
 {
-	char	*h;
 	size_t	 i, n = len;
 
 	if (len > 0 && v[0] == '[') {		/* IP-literal */
 		const char *e = memchr(v, ']', len);
 
 		if (e == NULL)
-			return NULL;
+			return -1;
 		n = (size_t)(e - v) + 1;
 		if (n < len && v[n] != ':')
-			return NULL;
+			return -1;
 	} else {
 		const char *c = memchr(v, ':', len);
 
 		if (c != NULL)
 			n = (size_t)(c - v);
 	}
-	if (n == 0 || n > 255)
-		return NULL;
+	if (n == 0 || n > REQUEST_HOST_MAX)
+		return -1;
 	for (i = n; i < len; i++)	/* the port */
 		if (i > n && (v[i] < '0' || v[i] > '9'))
-			return NULL;
-	if ((h = strndup(v, n)) == NULL)
-		return NULL;
+			return -1;
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)h[i];
+		unsigned char c = (unsigned char)v[i];
 
 		if (c >= 'A' && c <= 'Z')
 			h[i] = (char)(c - 'A' + 'a');
-		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    strchr("-._~[]:", c) != NULL)) {
-			free(h);
-			return NULL;
-		}
+		else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr("-._~[]:", c) != NULL))
+			h[i] = (char)c;
+		else
+			return -1;
 	}
-	return h;
+	h[n] = '\0';
+	return 0;
 }
 
 /* Whether absolute-form <t> (parsed into <u>) is http or https, without
@@ -377,8 +525,7 @@ request_split_target(struct request *req, const char **path, size_t *plen)
 {
 	struct http_parser_url u;
 	const char	*t = req->target, *q;
-	char		*uhost;
-	int		 same;
+	char		 uhost[REQUEST_HOST_MAX + 1];
 
 	if (t == NULL)
 		return request_reject(req, 400, "target_missing");
@@ -389,12 +536,9 @@ request_split_target(struct request *req, const char **path, size_t *plen)
 		    !(u.field_set & (1 << UF_SCHEMA)) ||
 		    !request_absolute_ok(t, &u))
 			return request_reject(req, 400, "target_form");
-		uhost = request_host_name(t + u.field_data[UF_HOST].off,
-		    u.field_data[UF_HOST].len);
-		same = uhost != NULL && req->host != NULL &&
-		    strcmp(uhost, req->host) == 0;
-		free(uhost);
-		if (!same)
+		if (request_host_name(t + u.field_data[UF_HOST].off,
+		    u.field_data[UF_HOST].len, uhost) == -1 ||
+		    req->host == NULL || strcmp(uhost, req->host) != 0)
 			return request_reject(req, 400, "host_mismatch");
 		if (u.field_set & (1 << UF_FRAGMENT))
 			return request_reject(req, 400, "path_fragment");
@@ -413,7 +557,8 @@ request_split_target(struct request *req, const char **path, size_t *plen)
 	if ((q = strchr(t, '?')) != NULL) {
 		if (strchr(q, '#') != NULL)
 			return request_reject(req, 400, "path_fragment");
-		if ((req->query = strdup(q + 1)) == NULL)
+		if ((req->query = request_arena_dup(req, q + 1,
+		    strlen(q + 1))) == NULL)
 			return request_reject(req, 500, "nomem");
 	}
 	return 0;
@@ -423,14 +568,17 @@ static int
 request_check_host(struct request *req)
 {
 	const char	*v = request_header(req, "host");
+	char		 h[REQUEST_HOST_MAX + 1];
 
 	if (v == NULL) {
 		if (req->http_minor >= 1)
 			return request_reject(req, 400, "host_missing");
 		return 0;
 	}
-	if ((req->host = request_host_name(v, strlen(v))) == NULL)
+	if (request_host_name(v, strlen(v), h) == -1)
 		return request_reject(req, 400, "host_invalid");
+	if ((req->host = request_arena_dup(req, h, strlen(h))) == NULL)
+		return request_reject(req, 500, "nomem");
 	return 0;
 }
 
@@ -444,6 +592,8 @@ request_on_headers_complete(http_parser *p)
 
 	if (request_finish_header(req) == -1)
 		return -1;
+	if (request_join_cookies(req) == -1)
+		return request_reject(req, 500, "nomem");
 	req->head_done = 1;
 	req->method = (enum http_method)p->method;
 	req->method_name = http_method_str(req->method);
@@ -492,7 +642,7 @@ request_retarget(struct request *req, const char *method, const char *host,
 	enum path_error	 e;
 	const char	*path;
 	size_t		 plen;
-	char		*t, *h = NULL;
+	char		*t, *hc = NULL, h[REQUEST_HOST_MAX + 1];
 	int		 m;
 
 	if ((m = request_method_named(method)) == -1)
@@ -500,21 +650,17 @@ request_retarget(struct request *req, const char *method, const char *host,
 	if (m == HTTP_TRACE || m == HTTP_CONNECT)
 		return request_reject(req, 405, "method_not_allowed");
 	if (host != NULL &&
-	    (h = request_host_name(host, strlen(host))) == NULL)
+	    request_host_name(host, strlen(host), h) == -1)
 		return request_reject(req, 400, "host_invalid");
-	if ((t = strdup(target)) == NULL) {
-		free(h);
+	if ((host != NULL &&
+	    (hc = request_arena_dup(req, h, strlen(h))) == NULL) ||
+	    (t = request_arena_dup(req, target, strlen(target))) == NULL)
 		return request_reject(req, 500, "nomem");
-	}
 	req->method = (enum http_method)m;
 	req->method_name = http_method_str(req->method);
-	if (h != NULL) {
-		free(req->host);
-		req->host = h;
-	}
-	free(req->target);
+	if (hc != NULL)
+		req->host = hc;
 	free(req->path);
-	free(req->query);
 	req->target = t;
 	req->path = req->query = NULL;
 	if (request_split_target(req, &path, &plen) == -1)
@@ -596,16 +742,46 @@ request_parser_error(struct request *req)
  * NUL, a CR not before LF, a LF not after CR, obs-fold (a line starting
  * with SP or HTAB, RFC 9112 5.2) and other control characters.
  */
+/* The first byte from <i> on of class CH_CTL (chclass.h), or <len>. */
+static size_t
+request_skip_ordinary(const unsigned char *s, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i	 c1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+	__m128i		 v, m;
+	int		 bits;
+
+	/* Sixteen bytes at a time: a control byte (HTAB too: the bytes
+	 * loop below passes it) or DEL stops the run. */
+	for (; i + 16 <= len; i += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		m = _mm_or_si128(_mm_cmpeq_epi8(_mm_subs_epu8(v, c1f),
+		    _mm_setzero_si128()), _mm_cmpeq_epi8(v, del));
+		if ((bits = _mm_movemask_epi8(m)) != 0) {
+			i += (size_t)__builtin_ctz((unsigned int)bits);
+			break;
+		}
+	}
+#endif
+	while (i < len && !CHCLASS(s[i], CH_CTL))
+		i++;
+	return i;
+}
+
 static int
 request_prescan(struct request *req, const unsigned char *s, size_t len)
 {
 	size_t	i;
 
-	for (i = 0; i < len; i++) {
+	for (i = request_skip_ordinary(s, 0, len); i < len;
+	    i = request_skip_ordinary(s, i + 1, len)) {
 		if (s[i] == '\0')
 			return request_reject(req, 400, "nul_in_head");
-		if (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'))
-			return request_reject(req, 400, "bare_cr");
+		if (s[i] == '\r') {
+			if (i + 1 == len || s[i + 1] != '\n')
+				return request_reject(req, 400, "bare_cr");
+			continue;
+		}
 		if (s[i] == '\n') {
 			if (i == 0 || s[i - 1] != '\r')
 				return request_reject(req, 400, "bare_lf");
@@ -613,9 +789,7 @@ request_prescan(struct request *req, const unsigned char *s, size_t len)
 				return request_reject(req, 400, "obs_fold");
 			continue;
 		}
-		if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\r') ||
-		    s[i] == 0x7f)
-			return request_reject(req, 400, "control_char");
+		return request_reject(req, 400, "control_char");
 	}
 	return 0;
 }
@@ -666,7 +840,8 @@ request_parse_head(struct request *req, struct evbuffer *in)
 			    evbuffer_get_length(in));
 		return req->reason != NULL ? REQUEST_ERROR : REQUEST_MORE;
 	}
-	if ((head = evbuffer_pullup(in, (ssize_t)len)) == NULL) {
+	if ((head = evbuffer_pullup(in, (ssize_t)len)) == NULL ||
+	    request_arena_reserve(req, REQUEST_ARENA(len)) == -1) {
 		(void)request_reject(req, 500, "nomem");
 		return REQUEST_ERROR;
 	}

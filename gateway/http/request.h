@@ -27,6 +27,8 @@ struct request_limits {
 	int		allow_underscore;	/* 0: "_" in a name is a 400 */
 };
 
+#define REQUEST_HOST_MAX	255	/* a host name's bytes, at most */
+
 struct request_header {
 	char		*name;		/* as sent */
 	char		*value;		/* surrounding whitespace trimmed */
@@ -54,6 +56,7 @@ struct request {
 	struct request_header *headers;
 	size_t		 nheaders;
 	char		*cookies;	/* every Cookie line, joined; NULL: none */
+	size_t		 ncookies;	/* Cookie lines that are not empty */
 	int		 keep_alive;	/* http_should_keep_alive() */
 	int		 chunked;	/* Transfer-Encoding: chunked */
 	int		 has_length;	/* Content-Length present */
@@ -70,6 +73,11 @@ struct request {
 	const char	*reason;	/* stable code, e.g. "smuggling_cl_te" */
 
 	/* parser scratch */
+	char		*arena;		/* the head's strings: target,
+					 * headers, host, query, cookies
+					 * (all but path point into it) */
+	size_t		 arena_len, arena_cap;
+	char		*arena_last;	/* the last string placed */
 	size_t		 capheaders;
 	int		 in_value;	/* last callback was a value */
 	int		 ncl, nte, nhost;
@@ -87,6 +95,13 @@ void		 request_limits_defaults(struct request_limits *lim);
 /* A new request with limits <lim>; NULL on allocation failure. */
 struct request	*request_new(const struct request_limits *lim);
 void		 request_free(struct request *);
+/*
+ * Make <req> a new request with limits <lim>, as request_new() would, but
+ * keeping its buffers (the strings' arena and the header array, up to a
+ * size) for the next head: a worker reuses ended requests.
+ */
+void		 request_reset(struct request *req,
+		    const struct request_limits *lim);
 
 /*
  * Parse a request head from the start of <in>.  Returns REQUEST_MORE until

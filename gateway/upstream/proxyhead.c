@@ -169,6 +169,74 @@ proxyhead_put(char *p, const char *s, size_t len)
 }
 
 /*
+ * A head being built on the stack, handed to the evbuffer in as few
+ * evbuffer_add() calls as fit (one for a usual head): each call costs
+ * more than the copy.
+ */
+struct proxyhead_buf {
+	struct evbuffer	*out;
+	size_t		 len;
+	int		 rc;
+	char		 b[4096];
+};
+
+static void
+proxyhead_buf_flush(struct proxyhead_buf *hb)
+{
+	if (hb->len > 0 && evbuffer_add(hb->out, hb->b, hb->len) == -1)
+		hb->rc = -1;
+	hb->len = 0;
+}
+
+static void
+proxyhead_buf_add(struct proxyhead_buf *hb, const char *s, size_t n)
+{
+	if (hb->len + n > sizeof(hb->b)) {
+		proxyhead_buf_flush(hb);
+		if (n > sizeof(hb->b)) {
+			if (evbuffer_add(hb->out, s, n) == -1)
+				hb->rc = -1;
+			return;
+		}
+	}
+	memcpy(hb->b + hb->len, s, n);
+	hb->len += n;
+}
+
+static void
+proxyhead_buf_str(struct proxyhead_buf *hb, const char *s)
+{
+	proxyhead_buf_add(hb, s, strlen(s));
+}
+
+static void
+proxyhead_buf_init(struct proxyhead_buf *hb, struct evbuffer *out)
+{
+	hb->out = out;
+	hb->len = 0;
+	hb->rc = 0;
+}
+
+/* "<name>: <value>\r\n" */
+static void
+proxyhead_buf_header(struct proxyhead_buf *hb, const char *name,
+    const char *value)
+{
+	proxyhead_buf_str(hb, name);
+	proxyhead_buf_add(hb, ": ", 2);
+	proxyhead_buf_str(hb, value);
+	proxyhead_buf_add(hb, "\r\n", 2);
+}
+
+/* The NUL-terminated strings in <s>, ended by NULL. */
+static void
+proxyhead_buf_strings(struct proxyhead_buf *hb, const char *const *s)
+{
+	for (; *s != NULL; s++)
+		proxyhead_buf_str(hb, *s);
+}
+
+/*
  * "<name>: <value>\r\n" into <out> in one evbuffer_add(), without
  * printf: this runs for every header of every request and response.
  */
@@ -212,28 +280,66 @@ proxyhead_add_number(struct evbuffer *out, const char *name,
 }
 
 /*
- * The NUL-terminated strings in <s> (ended by NULL) into <out>, in one
- * evbuffer_add() when they fit a line: each call costs more than copying.
+ * A client header's name folded once for the checks below: lower case,
+ * "_" read as "-" (a server that maps "_" to "-" must not see through),
+ * its first PROXYHEAD_FOLDMAX bytes kept (no fixed name is longer; a
+ * longer name matches prefixes only).
  */
-static int
-proxyhead_add_strings(struct evbuffer *out, const char *const *s)
-{
-	char		 line[2048], *p = line;
-	const char *const *t;
-	size_t		 len;
-	int		 rc = 0;
+#define PROXYHEAD_FOLDMAX	32
 
-	for (t = s; *t != NULL; t++) {
-		if ((len = strlen(*t)) > sizeof(line) - (size_t)(p - line))
-			break;
-		p = proxyhead_put(p, *t, len);
+struct proxyhead_name {
+	char	s[PROXYHEAD_FOLDMAX];
+	size_t	len;			/* the whole name's */
+};
+
+static void
+proxyhead_fold(const char *name, struct proxyhead_name *f)
+{
+	size_t	i;
+	int	c;
+
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i >= PROXYHEAD_FOLDMAX)
+			continue;
+		c = tolower((unsigned char)name[i]);
+		f->s[i] = (char)(c == '_' ? '-' : c);
 	}
-	if (*t == NULL)
-		return evbuffer_add(out, line, (size_t)(p - line));
-	for (; *s != NULL; s++)		/* too long for the line: piecewise */
-		rc |= evbuffer_add(out, *s, strlen(*s));
-	return rc;
+	f->len = i;
 }
+
+/* A fixed name and its length, for matching a folded one. */
+struct proxyhead_lit {
+	const char	*s;
+	size_t		 len;
+};
+#define PROXYHEAD_LIT(s)	{ s, sizeof(s) - 1 }
+
+static int
+proxyhead_is(const struct proxyhead_name *f, const struct proxyhead_lit *l)
+{
+	return f->len == l->len && memcmp(f->s, l->s, l->len) == 0;
+}
+
+static int
+proxyhead_starts(const struct proxyhead_name *f, const struct proxyhead_lit *l)
+{
+	return f->len >= l->len && memcmp(f->s, l->s, l->len) == 0;
+}
+
+/* Whether <f> is one of the names of <l> (ended by a NULL name). */
+static int
+proxyhead_in(const struct proxyhead_name *f, const struct proxyhead_lit *l)
+{
+	for (; l->s != NULL; l++)
+		if (proxyhead_is(f, l))
+			return 1;
+	return 0;
+}
+
+#define PROXYHEAD_IS(f, lit)						\
+	proxyhead_is((f), &(const struct proxyhead_lit)PROXYHEAD_LIT(lit))
+#define PROXYHEAD_STARTS(f, lit)					\
+	proxyhead_starts((f), &(const struct proxyhead_lit)PROXYHEAD_LIT(lit))
 
 /*
  * Client headers that name a user, the original URL or host, or the
@@ -245,57 +351,69 @@ proxyhead_add_strings(struct evbuffer *out, const char *const *s)
  * established; an upstream reading X-Original-URL, X-Host or
  * Remote-Groups would act on another).
  */
-static int
-proxyhead_spoofable(const char *name)
-{
-	static const char *const exact[] = { "x-client-ip", "true-client-ip",
-	    "cf-connecting-ip", "fastly-client-ip", "x-cluster-client-ip",
-	    "x-original-uri", "x-original-url", "x-rewrite-url",
-	    "x-original-host", "x-host", "x-http-host-override",
-	    "remote-user", "remote-email", "remote-name", "remote-groups",
-	    "x-remote-user", "x-remote-group", "x-webauth-user",
-	    "x-webauth-email", "x-webauth-name", "x-authenticated-user",
-	    "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups",
-	    "x-forwarded-preferred-username", "x-forwarded-access-token",
-	    NULL };
-	const char *const *e;
+static const struct proxyhead_lit proxyhead_spoofable_names[] = {
+	PROXYHEAD_LIT("x-client-ip"), PROXYHEAD_LIT("true-client-ip"),
+	PROXYHEAD_LIT("cf-connecting-ip"), PROXYHEAD_LIT("fastly-client-ip"),
+	PROXYHEAD_LIT("x-cluster-client-ip"), PROXYHEAD_LIT("x-original-uri"),
+	PROXYHEAD_LIT("x-original-url"), PROXYHEAD_LIT("x-rewrite-url"),
+	PROXYHEAD_LIT("x-original-host"), PROXYHEAD_LIT("x-host"),
+	PROXYHEAD_LIT("x-http-host-override"), PROXYHEAD_LIT("remote-user"),
+	PROXYHEAD_LIT("remote-email"), PROXYHEAD_LIT("remote-name"),
+	PROXYHEAD_LIT("remote-groups"), PROXYHEAD_LIT("x-remote-user"),
+	PROXYHEAD_LIT("x-remote-group"), PROXYHEAD_LIT("x-webauth-user"),
+	PROXYHEAD_LIT("x-webauth-email"), PROXYHEAD_LIT("x-webauth-name"),
+	PROXYHEAD_LIT("x-authenticated-user"),
+	PROXYHEAD_LIT("x-forwarded-user"), PROXYHEAD_LIT("x-forwarded-email"),
+	PROXYHEAD_LIT("x-forwarded-groups"),
+	PROXYHEAD_LIT("x-forwarded-preferred-username"),
+	PROXYHEAD_LIT("x-forwarded-access-token"),
+	PROXYHEAD_LIT("x-request-id"),	/* ours */
+	{ NULL, 0 }
+};
 
-	for (e = exact; *e != NULL; e++)
-		if (proxyhead_fold_eq(name, *e, 0))
-			return 1;
-	return proxyhead_fold_eq(name, "x-auth-request-", 1) ||
-	    proxyhead_fold_eq(name, "x-remote-extra-", 1);
-}
+/* Method overrides: see proxyhead_gateway_owned(). */
+static const struct proxyhead_lit proxyhead_override_names[] = {
+	PROXYHEAD_LIT("x-http-method-override"),
+	PROXYHEAD_LIT("x-http-method"), PROXYHEAD_LIT("x-method-override"),
+	{ NULL, 0 }
+};
+
+/* Forwarding headers only a trusted proxy may send (besides
+ * X-Forwarded-*). */
+static const struct proxyhead_lit proxyhead_forwarding_names[] = {
+	PROXYHEAD_LIT("forwarded"), PROXYHEAD_LIT("x-real-ip"),
+	PROXYHEAD_LIT("x-scheme"), PROXYHEAD_LIT("x-url-scheme"),
+	PROXYHEAD_LIT("front-end-https"),
+	{ NULL, 0 }
+};
 
 /*
  * Client headers the upstream must never see from a client: identity and
- * forwarding headers the gateway owns.  From a trusted proxy the standard
- * forwarding headers pass (X-Forwarded-For, -Host and -Proto are taken
- * apart and written once: proxyhead_write_forwarded()).  Method
- * overrides too, unless the app says it needs them: the policy decided on
- * the request's own method, and an upstream honouring
- * X-HTTP-Method-Override: DELETE on a GET would act on another.
+ * forwarding headers the gateway owns (folded name <f>, as sent <name>).
+ * From a trusted proxy the standard forwarding headers pass
+ * (X-Forwarded-For, -Host and -Proto are taken apart and written once:
+ * proxyhead_write_forwarded()).  Method overrides too, unless the app
+ * says it needs them: the policy decided on the request's own method,
+ * and an upstream honouring X-HTTP-Method-Override: DELETE on a GET would
+ * act on another.
  */
 static int
-proxyhead_gateway_owned(const struct exchange *ex, const char *name)
+proxyhead_gateway_owned(const struct exchange *ex,
+    const struct proxyhead_name *f, const char *name)
 {
-	if (proxyhead_fold_eq(name, "x-postern-", 1) ||
-	    proxyhead_fold_eq(name, "x-request-id", 0) ||
-	    proxyhead_spoofable(name) || idheaders_named(ex->app, name))
+	if (PROXYHEAD_STARTS(f, "x-postern-") ||
+	    PROXYHEAD_STARTS(f, "x-auth-request-") ||
+	    PROXYHEAD_STARTS(f, "x-remote-extra-") ||
+	    proxyhead_in(f, proxyhead_spoofable_names) ||
+	    idheaders_named(ex->app, name))
 		return 1;
 	if (!ex->app->method_override &&
-	    (proxyhead_fold_eq(name, "x-http-method-override", 0) ||
-	    proxyhead_fold_eq(name, "x-http-method", 0) ||
-	    proxyhead_fold_eq(name, "x-method-override", 0)))
+	    proxyhead_in(f, proxyhead_override_names))
 		return 1;
 	if (ex->trusted)
 		return 0;
-	return proxyhead_fold_eq(name, "x-forwarded-", 1) ||
-	    proxyhead_fold_eq(name, "forwarded", 0) ||
-	    proxyhead_fold_eq(name, "x-real-ip", 0) ||
-	    proxyhead_fold_eq(name, "x-scheme", 0) ||
-	    proxyhead_fold_eq(name, "x-url-scheme", 0) ||
-	    proxyhead_fold_eq(name, "front-end-https", 0);
+	return PROXYHEAD_STARTS(f, "x-forwarded-") ||
+	    proxyhead_in(f, proxyhead_forwarding_names);
 }
 
 /*
@@ -303,20 +421,19 @@ proxyhead_gateway_owned(const struct exchange *ex, const char *name)
  * <names> identity gave the worker).
  */
 static int
-proxyhead_write_cookies(struct evbuffer *out, const char *value,
+proxyhead_write_cookies(struct proxyhead_buf *hb, const char *value,
     const char *const *names)
 {
 	char	*rest;
-	int	 err, rc = 0;
+	int	 err;
 
 	rest = cookie_strip(value, names, &err);
 	if (err == -1)
 		return -1;
 	if (rest != NULL)
-		rc = evbuffer_add_printf(out, "Cookie: %s\r\n", rest) < 0 ?
-		    -1 : 0;
+		proxyhead_buf_header(hb, "Cookie", rest);
 	free(rest);
-	return rc;
+	return 0;
 }
 
 /*
@@ -353,18 +470,20 @@ struct proxyhead_fwd {
  * not kept: ours follows ex->secure, which already read it.
  */
 static int
-proxyhead_fwd_take(struct proxyhead_fwd *fw, const struct request_header *h,
-    int *rc)
+proxyhead_fwd_take(struct proxyhead_fwd *fw, const struct proxyhead_name *f,
+    const struct request_header *h, int *rc)
 {
-	static const char *const names[PROXYHEAD_NFWD] = { "x-forwarded-for",
-	    "x-forwarded-host" };
+	static const struct proxyhead_lit names[PROXYHEAD_NFWD] = {
+	    PROXYHEAD_LIT("x-forwarded-for"), PROXYHEAD_LIT("x-forwarded-host") };
 	char	**v;
 	size_t	  i;
 
-	if (proxyhead_fold_eq(h->name, "x-forwarded-proto", 0))
+	if (!PROXYHEAD_STARTS(f, "x-forwarded-"))
+		return 0;
+	if (PROXYHEAD_IS(f, "x-forwarded-proto"))
 		return 1;
 	for (i = 0; i < PROXYHEAD_NFWD; i++) {
-		if (!proxyhead_fold_eq(h->name, names[i], 0))
+		if (!proxyhead_is(f, &names[i]))
 			continue;
 		v = &fw->v[i];
 		if (h->value[0] != '\0' && ((*v != NULL &&
@@ -384,8 +503,8 @@ proxyhead_fwd_take(struct proxyhead_fwd *fw, const struct request_header *h,
  * is https when the request came over TLS, here or (a trusted proxy's
  * X-Forwarded-Proto: https) at the proxy, else http.
  */
-static int
-proxyhead_write_forwarded(struct evbuffer *out, const struct exchange *ex,
+static void
+proxyhead_write_forwarded(struct proxyhead_buf *hb, const struct exchange *ex,
     const struct proxyhead_fwd *fw, const char *host)
 {
 	const char	*xff = fw->v[PROXYHEAD_XFF];
@@ -393,7 +512,7 @@ proxyhead_write_forwarded(struct evbuffer *out, const struct exchange *ex,
 
 	if (xfh == NULL)
 		xfh = host != NULL ? host : "";
-	return proxyhead_add_strings(out, (const char *const []){
+	proxyhead_buf_strings(hb, (const char *const []){
 	    "X-Forwarded-For: ", xff != NULL ? xff : "",
 	    xff != NULL ? ", " : "", ex->peer, "\r\nX-Forwarded-Proto: ",
 	    ex->secure ? "https" : "http", "\r\nX-Forwarded-Host: ", xfh,
@@ -419,7 +538,7 @@ proxyhead_log_spoof(const struct exchange *ex)
 
 /* The client's headers that may pass, into <out>; see proxyhead.h. */
 static int
-proxyhead_write_client(struct exchange *ex, struct evbuffer *out,
+proxyhead_write_client(struct exchange *ex, struct proxyhead_buf *hb,
     struct proxyhead_fwd *fw)
 {
 	const struct worker_ops *ops = ex->w->srv->ops;
@@ -430,45 +549,54 @@ proxyhead_write_client(struct exchange *ex, struct evbuffer *out,
 
 	for (i = 0; i < req->nheaders; i++) {
 		const struct request_header *h = &req->headers[i];
+		struct proxyhead_name f;
 
-		if (proxyhead_fold_eq(h->name, "host", 0) ||
-		    proxyhead_fold_eq(h->name, "expect", 0) ||
+		proxyhead_fold(h->name, &f);
+		if (PROXYHEAD_IS(&f, "host") || PROXYHEAD_IS(&f, "expect") ||
 		    proxyhead_hop_by_hop(h->name) ||
 		    (listed && proxyhead_connection_listed(req->headers,
 		    req->nheaders, h->name)) ||
-		    proxyhead_gateway_owned(ex, h->name) ||
+		    proxyhead_gateway_owned(ex, &f, h->name) ||
 		    ops->credential(h->name, h->value) ||
-		    proxyhead_fwd_take(fw, h, &rc))
+		    proxyhead_fwd_take(fw, &f, h, &rc))
 			continue;
-		if (proxyhead_fold_eq(h->name, "cookie", 0)) {
-			rc |= proxyhead_write_cookies(out, h->value,
+		if (PROXYHEAD_IS(&f, "cookie")) {
+			rc |= proxyhead_write_cookies(hb, h->value,
 			    ops->cookies);
 			continue;
 		}
-		rc |= proxyhead_add_header(out, h->name, h->value);
+		proxyhead_buf_header(hb, h->name, h->value);
 	}
 	return rc;
+}
+
+static void
+proxyhead_buf_identity(struct proxyhead_buf *hb,
+    const struct exchange_upstream *u)
+{
+	if (u->user == NULL)
+		return;
+	proxyhead_buf_header(hb, "X-Postern-User", u->user);
+	if (u->email != NULL)
+		proxyhead_buf_header(hb, "X-Postern-Email", u->email);
+	proxyhead_buf_header(hb, "X-Postern-Auth", u->auth);
+	proxyhead_buf_header(hb, "X-Postern-Assertion", u->assertion);
+	if (u->org != NULL)
+		proxyhead_buf_header(hb, "X-Postern-Org", u->org);
+	if (u->role != NULL)
+		proxyhead_buf_header(hb, "X-Postern-Role", u->role);
 }
 
 int
 proxyhead_write_identity(struct evbuffer *out,
     const struct exchange_upstream *u)
 {
-	int	rc = 0;
+	struct proxyhead_buf hb;
 
-	if (u->user == NULL)
-		return 0;
-	rc |= proxyhead_add_header(out, "X-Postern-User", u->user);
-	if (u->email != NULL)
-		rc |= proxyhead_add_header(out, "X-Postern-Email", u->email);
-	rc |= proxyhead_add_header(out, "X-Postern-Auth", u->auth);
-	rc |= proxyhead_add_header(out, "X-Postern-Assertion",
-	    u->assertion);
-	if (u->org != NULL)
-		rc |= proxyhead_add_header(out, "X-Postern-Org", u->org);
-	if (u->role != NULL)
-		rc |= proxyhead_add_header(out, "X-Postern-Role", u->role);
-	return rc;
+	proxyhead_buf_init(&hb, out);
+	proxyhead_buf_identity(&hb, u);
+	proxyhead_buf_flush(&hb);
+	return hb.rc;
 }
 
 int
@@ -477,33 +605,41 @@ proxyhead_write_request(struct exchange *ex, int websocket,
 {
 	struct request	*req = ex->req;
 	struct proxyhead_fwd fw = { { NULL } };
+	struct proxyhead_buf hb;
 	const char	*host = request_header(req, "host");
+	char		 digits[24];
 	size_t		 i;
 	int		 rc = 0;
 
-	rc |= proxyhead_add_strings(out, (const char *const []){ req->method_name,
+	/* Built on the stack, in one evbuffer_add() for a usual head. */
+	proxyhead_buf_init(&hb, out);
+	proxyhead_buf_strings(&hb, (const char *const []){ req->method_name,
 	    " ", req->path, req->query != NULL ? "?" : "",
 	    req->query != NULL ? req->query : "", " HTTP/1.1\r\nHost: ",
 	    host != NULL ? host : ex->app->upstream.host, "\r\n", NULL });
-	rc |= proxyhead_write_client(ex, out, &fw);
+	rc |= proxyhead_write_client(ex, &hb, &fw);
 	/* Ours, after all removals: nothing above can strip these. */
-	rc |= proxyhead_write_forwarded(out, ex, &fw, host);
+	proxyhead_write_forwarded(&hb, ex, &fw, host);
 	for (i = 0; i < PROXYHEAD_NFWD; i++)
 		free(fw.v[i]);
-	rc |= proxyhead_write_identity(out, &ex->up);
-	rc |= idheaders_write(out, ex->app, &ex->up, 0);
+	proxyhead_buf_identity(&hb, &ex->up);
+	if (ex->app->nidheaders > 0) {
+		proxyhead_buf_flush(&hb);	/* in order */
+		rc |= idheaders_write(out, ex->app, &ex->up, 0);
+	}
 	if (req->chunked)
-		rc |= evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+		proxyhead_buf_str(&hb, "Transfer-Encoding: chunked\r\n");
 	else if (req->has_length)
-		rc |= proxyhead_add_number(out, "Content-Length",
-		    (unsigned long long)req->content_length);
+		proxyhead_buf_header(&hb, "Content-Length", proxyhead_decimal(
+		    digits, (unsigned long long)req->content_length));
 	/* No Connection: close: the connection goes back to the pool. */
 	if (websocket)
-		rc |= evbuffer_add(out, "Connection: Upgrade\r\n"
-		    "Upgrade: websocket\r\n\r\n", 43);
+		proxyhead_buf_str(&hb, "Connection: Upgrade\r\n"
+		    "Upgrade: websocket\r\n\r\n");
 	else
-		rc |= evbuffer_add(out, "\r\n", 2);
-	return rc < 0 ? -1 : 0;
+		proxyhead_buf_add(&hb, "\r\n", 2);
+	proxyhead_buf_flush(&hb);
+	return rc < 0 || hb.rc < 0 ? -1 : 0;
 }
 
 /* A response header value or phrase we may copy: no CR, LF or NUL. */
@@ -529,47 +665,6 @@ proxyhead_field_ok(const struct request_header *h)
 	return request_is_token(h->name) && proxyhead_clean(h->value);
 }
 
-/*
- * A head being built on the stack, handed to the evbuffer in as few
- * evbuffer_add() calls as fit (one for a usual head): each call costs
- * more than the copy.
- */
-struct proxyhead_buf {
-	struct evbuffer	*out;
-	size_t		 len;
-	int		 rc;
-	char		 b[4096];
-};
-
-static void
-proxyhead_buf_flush(struct proxyhead_buf *hb)
-{
-	if (hb->len > 0 && evbuffer_add(hb->out, hb->b, hb->len) == -1)
-		hb->rc = -1;
-	hb->len = 0;
-}
-
-static void
-proxyhead_buf_add(struct proxyhead_buf *hb, const char *s, size_t n)
-{
-	if (hb->len + n > sizeof(hb->b)) {
-		proxyhead_buf_flush(hb);
-		if (n > sizeof(hb->b)) {
-			if (evbuffer_add(hb->out, s, n) == -1)
-				hb->rc = -1;
-			return;
-		}
-	}
-	memcpy(hb->b + hb->len, s, n);
-	hb->len += n;
-}
-
-static void
-proxyhead_buf_str(struct proxyhead_buf *hb, const char *s)
-{
-	proxyhead_buf_add(hb, s, strlen(s));
-}
-
 /* Upstream response headers dropped from one head, for one log event. */
 struct proxyhead_drops {
 	unsigned int	 n;
@@ -589,11 +684,14 @@ proxyhead_drop(struct proxyhead_drops *d, int allow_csd,
 {
 	const char	*why = NULL;
 
-	if ((strcasecmp(h->name, "set-cookie") == 0 ||
+	int		 c = h->name[0] | 0x20;	/* letters: lower case */
+
+	if (c == 's' && (strcasecmp(h->name, "set-cookie") == 0 ||
 	    strcasecmp(h->name, "set-cookie2") == 0) &&
 	    cookie_set_ours(h->value))
 		why = "upstream_set_cookie";
-	else if (!allow_csd && strcasecmp(h->name, "clear-site-data") == 0 &&
+	else if (c == 'c' && !allow_csd &&
+	    strcasecmp(h->name, "clear-site-data") == 0 &&
 	    headers_clears_cookies(h->value))
 		why = "upstream_clear_site_data";
 	if (why == NULL)
@@ -638,9 +736,7 @@ proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
 	for (i = 0; i < n; i++)
 		if (h[i].value != NULL && !proxyhead_field_ok(&h[i]))
 			return -1;
-	hb.out = out;
-	hb.len = 0;
-	hb.rc = 0;
+	proxyhead_buf_init(&hb, out);
 	proxyhead_buf_add(&hb, "HTTP/1.1 ", 9);
 	proxyhead_buf_str(&hb, proxyhead_decimal(digits,
 	    (unsigned long long)(unsigned int)status));
@@ -651,7 +747,8 @@ proxyhead_write_response(struct evbuffer *out, struct exchange *ex,
 	for (i = 0; i < n; i++) {
 		if (h[i].value == NULL)
 			continue;
-		if (strcasecmp(h[i].name, PROXYHEAD_LOGOUT) == 0) {
+		if ((h[i].name[0] | 0x20) == 'x' &&
+		    strcasecmp(h[i].name, PROXYHEAD_LOGOUT) == 0) {
 			/* the app's request to us, not for the browser */
 			logout |= strcmp(h[i].value, "1") == 0 ||
 			    strcasecmp(h[i].value, "true") == 0;

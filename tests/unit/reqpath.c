@@ -231,8 +231,7 @@ reqpath_stop(struct reqpath *rp)
 		client_close_all(&rp->w, "test over");
 	(void)event_base_loop(rp->w.base, EVLOOP_NONBLOCK);
 	assert_int_equal(rp->w.nclients, 0);
-	while (rp->w.nident_free > 0)	/* ended requests' identities */
-		free(rp->w.ident_free[--rp->w.nident_free]);
+	exchange_free_spares(&rp->w);	/* ended requests, identities */
 	event_base_free(rp->w.base);
 	(void)close(rp->peer);
 	config_unref(rp->cfg);

@@ -325,6 +325,94 @@ test_incomplete(void **state)
 }
 
 /* Every Cookie line, in order, as one list (RFC 9113 8.2.3). */
+/*
+ * Every control byte (and DEL, NUL, a bare CR) at every offset of a
+ * value long enough to cross the pre-scan's 16-byte steps is refused,
+ * and HTAB and bytes of 0x80 and up anywhere are not.
+ */
+static void
+test_prescan_offsets(void **state)
+{
+	static const struct {
+		unsigned char	 c;
+		const char	*reason;
+	} bad[] = {
+		{ 0x00, "nul_in_head" }, { 0x01, "control_char" },
+		{ 0x08, "control_char" }, { 0x0b, "control_char" },
+		{ 0x0d, "bare_cr" }, { 0x1f, "control_char" },
+		{ 0x7f, "control_char" },
+	};
+	char		 head[200];
+	size_t		 i, k, n, at;
+	struct parsed	 p;
+
+	(void)state;
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		for (at = 0; at < 40; at++) {
+			n = (size_t)snprintf(head, sizeof(head), "%s", H "X: ");
+			for (i = 0; i < 40; i++)
+				head[n++] = i == at ? (char)bad[k].c : 'v';
+			memcpy(head + n, "\r\n\r\n", 4);
+			n += 4;
+			parse(&p, head, n);
+			assert_int_equal(p.r, REQUEST_ERROR);
+			assert_string_equal(p.req->reason, bad[k].reason);
+			done(&p);
+		}
+	}
+	for (at = 0; at < 40; at++) {
+		n = (size_t)snprintf(head, sizeof(head), "%s", H "X: ");
+		for (i = 0; i < 40; i++)
+			head[n++] = i == at ? '\t' : i == 39 - at ? (char)0xe9 :
+			    'v';
+		memcpy(head + n, "\r\n\r\n", 4);
+		n += 4;
+		parse(&p, head, n);
+		assert_int_equal(p.r, REQUEST_DONE);
+		done(&p);
+	}
+}
+
+/* A request reset for the next head keeps nothing of the previous one. */
+static void
+test_reset_reuses(void **state)
+{
+	static const char first[] = "POST /a/b?x=1 HTTP/1.1\r\nHost: one\r\n"
+	    "Cookie: a=1\r\nCookie: b=2\r\nContent-Length: 3\r\n"
+	    "X-Long: " "0123456789012345678901234567890123456789" "\r\n\r\nabc";
+	static const char second[] = "GET /c HTTP/1.1\r\nHost: two\r\n\r\n";
+	struct request_limits lim = { 0 };
+	struct request	*req;
+	struct evbuffer	*in, *out;
+
+	(void)state;
+	request_limits_defaults(&lim);
+	assert_non_null(req = request_new(&lim));
+	assert_non_null(in = evbuffer_new());
+	assert_non_null(out = evbuffer_new());
+	evbuffer_add(in, first, sizeof(first) - 1);
+	assert_int_equal(request_parse_head(req, in), REQUEST_DONE);
+	assert_int_equal(request_parse_body(req, in, out, 100), REQUEST_DONE);
+	assert_string_equal(req->host, "one");
+	assert_string_equal(req->query, "x=1");
+	assert_string_equal(request_cookies(req), "a=1; b=2");
+	request_reset(req, &lim);
+	evbuffer_add(in, second, sizeof(second) - 1);
+	assert_int_equal(request_parse_head(req, in), REQUEST_DONE);
+	assert_true(req->complete);
+	assert_int_equal(req->method, HTTP_GET);
+	assert_string_equal(req->host, "two");
+	assert_string_equal(req->path, "/c");
+	assert_null(req->query);
+	assert_null(request_cookies(req));
+	assert_int_equal(req->nheaders, 1);
+	assert_false(req->has_length);
+	assert_null(request_header(req, "x-long"));
+	request_free(req);
+	evbuffer_free(in);
+	evbuffer_free(out);
+}
+
 static void
 test_cookie_lines(void **state)
 {
@@ -354,6 +442,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cookie_lines),
+		cmocka_unit_test(test_prescan_offsets),
+		cmocka_unit_test(test_reset_reuses),
 		cmocka_unit_test(test_limits_defaults),
 		cmocka_unit_test(test_smuggling),
 		cmocka_unit_test(test_chunked_lenient),

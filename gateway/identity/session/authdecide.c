@@ -276,7 +276,7 @@ auth_lookup(struct exchange *ex, const char *id, enum auth_kind kind)
 	uint64_t		 epoch = st != NULL ? store_track_epoch(st) : 0;
 	int64_t			 now = (int64_t)timeutil_mono_ms();
 
-	session_hash(id, hash);
+	sesscache_id_hash(ex->w->scache, id, hash);
 	auth_scope(ex, scope, sizeof(scope));
 	if ((s = sesscache_get(ex->w->scache, hash, scope, epoch, now)) !=
 	    NULL) {
@@ -517,6 +517,37 @@ auth_builtin(struct exchange *ex)
 
 /* ---- identity upstream ---- */
 
+/*
+ * The strings <s> (ended by NULL) and <n> in decimal, each followed by a
+ * newline but the last, into <buf> of <size> bytes; without printf, since
+ * every signed-in request builds one.  Its length, or -1 if it does not
+ * fit.
+ */
+static int
+auth_akey(char *buf, size_t size, const char *const *s, unsigned int n)
+{
+	char	 digits[16], *d = digits + sizeof(digits);
+	size_t	 len, off = 0;
+
+	for (; *s != NULL; s++) {
+		if ((len = strlen(*s)) + 1 >= size - off)
+			return -1;
+		memcpy(buf + off, *s, len);
+		off += len;
+		buf[off++] = '\n';
+	}
+	do {
+		*--d = (char)('0' + n % 10);
+	} while ((n /= 10) != 0);
+	len = (size_t)(digits + sizeof(digits) - d);
+	if (len + 1 > size - off)
+		return -1;
+	memcpy(buf + off, d, len);
+	off += len;
+	buf[off] = '\0';
+	return (int)off;
+}
+
 int
 auth_assertion(struct exchange *ex, const struct assertion_claims *c,
     const char *hash)
@@ -532,11 +563,11 @@ auth_assertion(struct exchange *ex, const struct assertion_claims *c,
 		return -1;
 	if (hash != NULL && !cfg->assertion_per_request) {
 		/* Everything the token says besides the session's own. */
-		n = snprintf(akey, sizeof(akey), "%s\n%s\n%s\n%s\n%s\n%u",
+		n = auth_akey(akey, sizeof(akey), (const char *const []){
 		    ex->app->name, c->org != NULL ? c->org : "",
 		    c->role != NULL ? c->role : "", assertion_kid(cfg->signer),
-		    cfg->assertion_issuer, ttl);
-		if (n > 0 && (size_t)n < sizeof(akey) &&
+		    cfg->assertion_issuer, NULL }, ttl);
+		if (n > 0 &&
 		    (u->assertion_ref = sesscache_jwt_get(ex->w->scache, hash,
 		    akey, now, (int64_t)(ttl * cfg->assertion_reuse_percent /
 		    100))) != NULL) {
@@ -554,7 +585,7 @@ auth_assertion(struct exchange *ex, const struct assertion_claims *c,
 		return -1;
 	u->assertion = u->assertion_ref->s;
 	metrics_inc(&ex->w->metrics.assertion_signed);
-	if (n > 0 && (size_t)n < sizeof(akey))
+	if (n > 0)
 		sesscache_jwt_put(ex->w->scache, hash, akey, u->assertion_ref,
 		    now);
 	return 0;

@@ -39,6 +39,7 @@ struct sesscache;
 #define SESSCACHE_RING		256	/* reports remembered for tickets */
 #define SESSCACHE_JWTS		4	/* assertions kept per session */
 #define SESSCACHE_SCOPEMAX	300
+#define SESSCACHE_MEMO		512	/* cookie ids whose hash is kept */
 
 /* What a lookup sent to Redis carries until its reply (see above). */
 struct sesscache_ticket {
@@ -62,6 +63,17 @@ void		 sesscache_free(struct sesscache *);
  */
 const struct session *sesscache_get(struct sesscache *, const char *hash,
 		    const char *scope, uint64_t epoch, int64_t now_ms);
+/*
+ * The hash of session cookie id <id> into <hash> (SESSION_HASH_LEN + 1
+ * bytes): session_hash(), remembered for the last SESSCACHE_MEMO ids
+ * (one place per id, picked by its first characters; compared in
+ * constant time), so that a browser's or a client's next request with the
+ * same cookie costs no SHA-256.  Pure: never stale, whatever the
+ * session's state; the ids are wiped with the cache.  A NULL cache
+ * remembers nothing.
+ */
+void		 sesscache_id_hash(struct sesscache *, const char *id,
+		    char *hash);
 /* A lookup is being sent to Redis at <now_ms> in period <epoch>. */
 void		 sesscache_ticket(struct sesscache *, uint64_t epoch,
 		    int64_t now_ms, struct sesscache_ticket *);

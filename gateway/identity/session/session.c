@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "chclass.h"
 #include "digest.h"
 #include "encode.h"
 #include "session.h"
@@ -191,24 +192,17 @@ session_new_id(char *id, size_t idlen)
 	return rc;
 }
 
-/* Is <c> of the base64url alphabet?  (Every signed-in request asks this
- * of each character of its cookie: no search of the alphabet.) */
-static int
-session_b64url(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 int
 session_id_valid(const char *id)
 {
-	size_t	i;
+	unsigned int	ok = 1;
+	size_t		i;
 
-	for (i = 0; id[i] != '\0'; i++)
-		if (i >= SESSION_ID_LEN || !session_b64url(id[i]))
-			return 0;
-	return i == SESSION_ID_LEN;
+	if (strnlen(id, SESSION_ID_LEN + 1) != SESSION_ID_LEN)
+		return 0;
+	for (i = 0; i < SESSION_ID_LEN; i++)
+		ok &= CHCLASS(id[i], CH_B64URL);
+	return ok;
 }
 
 void
