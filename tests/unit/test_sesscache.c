@@ -336,6 +336,48 @@ test_grants(void **state)
 	sesscache_free(sc);
 }
 
+/*
+ * The cookie hash memo answers what session_hash() answers: for ids that
+ * share a place (the same first characters), after an eviction, for an
+ * id of another length, and without a cache.
+ */
+static void
+test_id_hash_memo(void **state)
+{
+	struct sesscache *sc = sesscache_new(8, NULL);
+	char		 id[SESSION_ID_LEN + 1], want[SESSION_HASH_LEN + 1];
+	char		 got[SESSION_HASH_LEN + 1];
+	unsigned int	 i, round;
+
+	(void)state;
+	assert_non_null(sc);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 2 * SESSCACHE_MEMO; i++) {
+			/* the same 8 first characters: one place for all */
+			(void)snprintf(id, sizeof(id), "AAAAAAAA%035u", i);
+			session_hash(id, want);
+			sesscache_id_hash(sc, id, got);
+			assert_string_equal(got, want);
+			sesscache_id_hash(sc, id, got);	/* remembered */
+			assert_string_equal(got, want);
+		}
+		for (i = 0; i < 2 * SESSCACHE_MEMO; i++) {
+			(void)snprintf(id, sizeof(id), "%08uBBBBBBBBBBBBBBBBBBBB"
+			    "BBBBBBBBBBBBBBB", i * 7919);
+			session_hash(id, want);
+			sesscache_id_hash(sc, id, got);
+			assert_string_equal(got, want);
+		}
+	}
+	session_hash("short", want);
+	sesscache_id_hash(sc, "short", got);
+	assert_string_equal(got, want);
+	sesscache_id_hash(NULL, id, got);
+	session_hash(id, want);
+	assert_string_equal(got, want);
+	sesscache_free(sc);
+}
+
 int
 main(void)
 {
@@ -348,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_flush_and_off),
 		cmocka_unit_test(test_jwt),
 		cmocka_unit_test(test_grants),
+		cmocka_unit_test(test_id_hash_memo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
