@@ -50,13 +50,20 @@ static pthread_key_t	 evmem_key;
 static pthread_once_t	 evmem_once = PTHREAD_ONCE_INIT;
 static int		 evmem_key_ok;
 
-/* The class whose blocks hold <size> bytes, or EVMEM_RAW. */
+/*
+ * The class whose blocks hold <size> bytes, or EVMEM_RAW: for buffer
+ * chains only (libevent makes them 1 KiB at least).  Its small objects
+ * (an evbuffer, a callback entry: a few per connection) stay the size
+ * they are, or every idle connection would hold kilobytes.
+ */
 static uint32_t
 evmem_class(size_t size)
 {
 	uint32_t	c;
 	size_t		usable = EVMEM_MIN;
 
+	if (size <= EVMEM_MIN / 2)
+		return EVMEM_RAW;
 	for (c = 0; c < EVMEM_CLASSES; c++, usable *= 2)
 		if (size <= usable)
 			return c;

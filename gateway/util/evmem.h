@@ -4,7 +4,8 @@
  * evbuffer frees its chains: four blocks of 1 to 8 KiB allocated and
  * freed per request, each past glibc's per-thread cache (1 KiB at most)
  * and each allocation sweeping its fast bins first.  evmem keeps freed
- * blocks of those sizes per thread, up to a bound, for the next chain.
+ * blocks of those sizes per thread, up to a bound, for the next chain;
+ * smaller allocations (512 bytes or less) pass through to malloc().
  *
  * Builds with AddressSanitizer leave libevent on malloc(), so that a use
  * of a freed chain is still caught.

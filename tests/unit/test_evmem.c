@@ -51,6 +51,9 @@ test_raw_sizes(void **state)
 	assert_int_equal(evmem_kept(), kept);		/* not kept */
 	assert_non_null(p = evmem_malloc(0));
 	evmem_free(p);
+	assert_non_null(p = evmem_malloc(512));	/* small: not rounded up */
+	evmem_free(p);
+	assert_int_equal(evmem_kept(), kept);
 }
 
 static void
@@ -74,9 +77,11 @@ test_realloc_keeps(void **state)
 	size_t	 i;
 
 	(void)state;
-	assert_non_null(p = evmem_realloc(NULL, 10));
+	assert_non_null(p = evmem_realloc(NULL, 10));	/* small */
 	memcpy(p, "0123456789", 10);
-	assert_ptr_equal(q = evmem_realloc(p, 900), p);	/* fits its block */
+	assert_non_null(q = evmem_realloc(p, 600));	/* to a class */
+	assert_memory_equal(q, "0123456789", 10);
+	assert_ptr_equal(p = evmem_realloc(q, 900), q);	/* fits its block */
 	assert_non_null(q = evmem_realloc(p, 3000));
 	assert_memory_equal(q, "0123456789", 10);
 	for (i = 10; i < 3000; i++)
