@@ -100,13 +100,21 @@ def logins(r):
     return len([e for e in events(r) if e["action"] == "login"])
 
 
-def wait_restored(gw, timeout=20):
+def restored_so_far(gw):
+    """How many "connection restored" lines the gateway logged so far: a
+    connection reset by a slow command before a restart counts here, so
+    that wait_restored() waits for the restart's own."""
+    return gw.log().count(': connection restored"')
+
+
+def wait_restored(gw, before, timeout=20):
     """Wait until every Redis connection the gateway made at start (each
     worker's and the main thread's: one "connected" line each) logs its
-    "connection restored": until then a worker may still answer 503."""
+    "connection restored" beyond the <before> of restored_so_far(), taken
+    while Redis was down: until then a worker may still answer 503."""
     n = gw.log().count(': connected"')
     assert n >= 2, gw.log()[-2000:]
-    gw.wait_log(': connection restored"', n, timeout=timeout)
+    gw.wait_log(': connection restored"', before + n, timeout=timeout)
 
 
 def verify(gw):
@@ -225,8 +233,9 @@ def test_no_persistence_loses_everything(solo_factory, tmp_path, tls_cert,
     lost = head(b.redis)
     assert head_seq(b.redis) >= 6 and rollbacks(b.redis) == []
     redis.kill()
+    down = restored_so_far(b)
     redis.start()
-    wait_restored(b)
+    wait_restored(b, down)
     wait_until(lambda: head(b.redis) != "", 5, "the record of the loss")
     marks = rollbacks(b.redis)
     assert marks[0]["seq"] == "1" and marks[0]["target"] == lost, marks
@@ -281,9 +290,10 @@ def test_rdb_keeps_what_the_snapshot_holds(solo_factory, tmp_path,
     wait_until(lambda: logins(r) == 4, 5, "the sign-ins' events")
     lost = head(r)
     redis.kill()
+    down = restored_so_far(gw)
     redis.start()
     wait_until(lambda: rollbacks(r) != [], 20, "the record of the loss")
-    wait_restored(gw)
+    wait_restored(gw, down)
     assert rollbacks(r)[0]["seq"] == str(saved_seq + 1)
     assert_loss_recorded(gw, lost)
     for e, c in before:
@@ -312,8 +322,9 @@ def test_aof_everysec_kill_loses_at_most_a_second(solo_factory, tmp_path,
         t_kill = time.monotonic()
         redis.kill()
         time.sleep(0.3)
+    down = restored_so_far(gw)
     redis.start()
-    wait_restored(gw)
+    wait_restored(gw, down)
     sessions = list(load.sessions)
     kept, lost = survivors([gw], sessions)
     window = report("AOF everysec, SIGKILL", sessions, lost, t_kill)

@@ -356,9 +356,23 @@ def test_audit_rollback_is_recorded_not_forked(
     gw = gw_on(tmp_path, "A", tls_cert, upstream, port, workers=1)
     users = users_on(gw, 1)
     wait_until(lambda: r.exists("postern:audit:head"), 5, "the head")
-    saved = {k: r.dump(k) for k in ("postern:audit:head",
-                                    "postern:audit:events")}
-    before = int(r.get("postern:audit:head").split()[0])
+    # The sign-in's event is appended after its answer: wait until the
+    # trail is still for a second, then take the head and the events in
+    # one transaction (two reads apart could straddle an append).
+    last, still = None, time.monotonic()
+    while time.monotonic() - still < 1.0:
+        head = r.get("postern:audit:head")
+        if head != last:
+            last, still = head, time.monotonic()
+        time.sleep(0.1)
+    p = r.pipeline(transaction=True)
+    for k in ("postern:audit:head", "postern:audit:events"):
+        p.dump(k)
+    p.get("postern:audit:head")
+    dumped_head, dumped_events, head = p.execute()
+    saved = {"postern:audit:head": dumped_head,
+             "postern:audit:events": dumped_events}
+    before = int(head.split()[0])
     sign_in(gw, users[0][0])
     sign_in(gw, users[0][0])
     wait_until(lambda: int(r.get("postern:audit:head").split()[0]) >=
